@@ -1,0 +1,326 @@
+package pipeline
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// Experiment is one experiment file after loading, defaulting and validation.
+// It is the single source of truth for a run: the manifest embeds it (secrets
+// redacted) and resume compares against it. Field names are the YAML keys.
+type Experiment struct {
+	// Name names the run folder; letters, digits, '-', '_' and '.'.
+	Name        string `yaml:"name" json:"name" validate:"required,runname"`
+	Description string `yaml:"description" json:"description,omitempty"`
+	// Seed drives every random choice (sampling, arrivals, bootstrap,
+	// emulator); the same seed and file give the same selection and schedule.
+	Seed      int64       `yaml:"seed" json:"seed"`
+	Dataset   DatasetSpec `yaml:"dataset" json:"dataset"`
+	Prompt    PromptSpec  `yaml:"prompt" json:"prompt"`
+	Platforms []Platform  `yaml:"platforms" json:"platforms" validate:"required,min=1,unique=Name,dive"`
+	// Baseline names the platform that speedups are reported against;
+	// empty means the first platform.
+	Baseline string       `yaml:"baseline" json:"baseline,omitempty"`
+	Params   Params       `yaml:"params" json:"params"`
+	Repeats  int          `yaml:"repeats" json:"repeats" validate:"gte=1"`
+	Score    ScoreSpec    `yaml:"score" json:"score"`
+	SLO      SLOSpec      `yaml:"slo" json:"slo"`
+	Stats    StatsSpec    `yaml:"stats" json:"stats"`
+	Metrics  []MetricSpec `yaml:"metrics" json:"metrics,omitempty" validate:"unique=Name,dive"`
+	// Checks are expr assertions over the results; a failing check makes
+	// `run` exit with code 3.
+	Checks []string   `yaml:"checks" json:"checks,omitempty"`
+	Export ExportSpec `yaml:"export" json:"export"`
+}
+
+// DatasetSpec selects the questions. Selection order: the loader applies
+// Slice over the source's question order, then Filter, then Sample.
+type DatasetSpec struct {
+	// Source is the loader type: squad, demo, hf, jsonl or csv.
+	Source string `yaml:"source" json:"source" validate:"required"`
+	// Path is a file path (relative to the experiment file) or an http(s) URL.
+	Path string `yaml:"path" json:"path,omitempty"`
+	// Version is the SQuAD version: v1.1 (default) or v2.0.
+	Version string `yaml:"version" json:"version,omitempty" validate:"omitempty,oneof=v1.1 v2.0"`
+	// Slice is a Python-style slice over question order, e.g. "[:10]".
+	Slice string `yaml:"slice" json:"slice,omitempty"`
+	// Sample > 0 draws a seeded random sample of that size after filtering.
+	Sample int `yaml:"sample" json:"sample,omitempty" validate:"gte=0"`
+	// Filter is an expr over id, title, context, question, answers.
+	Filter string `yaml:"filter" json:"filter,omitempty"`
+	// SHA256, when set, must equal the checksum of the downloaded or read file.
+	SHA256 string     `yaml:"sha256" json:"sha256,omitempty" validate:"omitempty,len=64,hexadecimal"`
+	HF     HFSpec     `yaml:"hf" json:"hf,omitempty"`
+	Fields FieldsSpec `yaml:"fields" json:"fields,omitempty"`
+}
+
+// HFSpec addresses a HuggingFace dataset through the dataset viewer's rows API.
+type HFSpec struct {
+	Dataset  string `yaml:"dataset" json:"dataset,omitempty"`
+	Config   string `yaml:"config" json:"config,omitempty"`
+	Split    string `yaml:"split" json:"split,omitempty"`
+	Revision string `yaml:"revision" json:"revision,omitempty"`
+	// Endpoint is the viewer's base URL; empty means DefaultHFEndpoint.
+	Endpoint string `yaml:"endpoint" json:"endpoint,omitempty"`
+	// TokenEnv names an environment variable holding an HF token.
+	TokenEnv string `yaml:"token_env" json:"token_env,omitempty"`
+}
+
+// DefaultHFEndpoint is the HuggingFace dataset viewer API.
+const DefaultHFEndpoint = "https://datasets-server.huggingface.co"
+
+// FieldsSpec maps the columns of a jsonl or csv file onto a Sample.
+// Empty names default to the Sample's own field names.
+type FieldsSpec struct {
+	ID       string `yaml:"id" json:"id,omitempty"`
+	Title    string `yaml:"title" json:"title,omitempty"`
+	Context  string `yaml:"context" json:"context,omitempty"`
+	Question string `yaml:"question" json:"question,omitempty"`
+	Answers  string `yaml:"answers" json:"answers,omitempty"`
+	// AnswersSep splits a string answers column into several answers;
+	// empty means DefaultAnswersSep.
+	AnswersSep   string `yaml:"answers_sep" json:"answers_sep,omitempty"`
+	IsImpossible string `yaml:"is_impossible" json:"is_impossible,omitempty"`
+}
+
+// DefaultAnswersSep separates several answers in one csv or jsonl string.
+const DefaultAnswersSep = "|"
+
+// PromptSpec holds Go text/template strings rendered per sample with the
+// fields .ID, .Title, .Context, .Question.
+type PromptSpec struct {
+	System string `yaml:"system" json:"system,omitempty"`
+	User   string `yaml:"user" json:"user"`
+}
+
+// DefaultUserPrompt is the prompt of the original homework script.
+const DefaultUserPrompt = "Context: {{.Context}}\n\nQuestion: {{.Question}}\n\nAnswer:"
+
+// Platform is one serving endpoint (or the built-in emulator) and how to load it.
+// Exactly one of BaseURL and Emulate is set.
+type Platform struct {
+	Name    string          `yaml:"name" json:"name" validate:"required"`
+	BaseURL string          `yaml:"base_url" json:"base_url,omitempty" validate:"omitempty,url"`
+	Emulate *EmulateProfile `yaml:"emulate" json:"emulate,omitempty"`
+	// APIKeyEnv names an environment variable holding the bearer token.
+	APIKeyEnv string `yaml:"api_key_env" json:"api_key_env,omitempty"`
+	// APIKeyCommand is run through the shell; the first line it prints is the token.
+	APIKeyCommand string `yaml:"api_key_command" json:"api_key_command,omitempty"`
+	// APIKey is a literal token (prefer api_key_env); always redacted.
+	APIKey  Secret   `yaml:"api_key" json:"api_key,omitempty"`
+	Headers []Header `yaml:"headers" json:"headers,omitempty" validate:"dive"`
+	Models  []string `yaml:"models" json:"models" validate:"required,min=1,dive,required"`
+
+	// Concurrency is the closed-loop worker count, or the cap on in-flight
+	// requests when Rate > 0 (0 = uncapped). Zero without Rate means DefaultConcurrency.
+	Concurrency int `yaml:"concurrency" json:"concurrency" validate:"gte=0"`
+	// Rate > 0 selects an open-loop schedule of Rate requests per second.
+	Rate float64 `yaml:"rate" json:"rate,omitempty" validate:"gte=0"`
+	// Arrival is the open-loop inter-arrival law: constant, poisson or gamma.
+	Arrival string `yaml:"arrival" json:"arrival,omitempty" validate:"omitempty,oneof=constant poisson gamma"`
+	// Burstiness is the gamma shape (1 = poisson, <1 burstier, >1 smoother).
+	Burstiness float64 `yaml:"burstiness" json:"burstiness,omitempty" validate:"gte=0"`
+	// Warmup requests per platform are sent first and excluded from statistics.
+	Warmup int `yaml:"warmup" json:"warmup,omitempty" validate:"gte=0"`
+	// MaxDuration stops scheduling new requests; in-flight ones drain.
+	MaxDuration Duration `yaml:"max_duration" json:"max_duration,omitempty" validate:"gte=0"`
+	// Retries is how many times a request that failed before its first byte
+	// (connection error, 429, 5xx) is tried again.
+	Retries int `yaml:"retries" json:"retries" validate:"gte=0"`
+	// Timeout bounds a whole request; zero means DefaultTimeout.
+	Timeout           Duration `yaml:"timeout" json:"timeout" validate:"gte=0"`
+	ConnectTimeout    Duration `yaml:"connect_timeout" json:"connect_timeout,omitempty" validate:"gte=0"`
+	FirstTokenTimeout Duration `yaml:"first_token_timeout" json:"first_token_timeout,omitempty" validate:"gte=0"`
+	IdleTimeout       Duration `yaml:"idle_timeout" json:"idle_timeout,omitempty" validate:"gte=0"`
+	// MaxErrors > 0 stops the platform after that many failed requests.
+	MaxErrors int `yaml:"max_errors" json:"max_errors,omitempty" validate:"gte=0"`
+	// MaxErrorRate in (0,1] stops the platform once the failed share exceeds it
+	// (judged after at least MinRequestsForErrorRate requests).
+	MaxErrorRate float64 `yaml:"max_error_rate" json:"max_error_rate,omitempty" validate:"gte=0,lte=1"`
+}
+
+// Defaults applied to platforms that leave the field zero.
+const (
+	DefaultConcurrency      = 1
+	DefaultTimeout          = Duration(120 * time.Second)
+	DefaultConnectTimeout   = Duration(10 * time.Second)
+	DefaultRetries          = 2
+	MinRequestsForErrorRate = 10
+)
+
+// Header is one extra HTTP header; its value is redacted in every echo.
+type Header struct {
+	Name  string `yaml:"name" json:"name" validate:"required"`
+	Value Secret `yaml:"value" json:"value"`
+}
+
+// EmulateProfile configures the built-in OpenAI-compatible emulator.
+// Every random choice is a pure function of the seed and the request.
+type EmulateProfile struct {
+	TTFT            Duration `yaml:"ttft" json:"ttft"`
+	TokensPerSecond float64  `yaml:"tokens_per_second" json:"tokens_per_second" validate:"gte=0"`
+	// Jitter is the relative spread of TTFT and token gaps (0.1 = ±10%).
+	Jitter float64 `yaml:"jitter" json:"jitter,omitempty" validate:"gte=0,lte=1"`
+	// ReasoningTokens are streamed as reasoning deltas before the answer.
+	ReasoningTokens int `yaml:"reasoning_tokens" json:"reasoning_tokens,omitempty" validate:"gte=0"`
+	// Accuracy is the share of questions answered with a gold answer.
+	Accuracy float64 `yaml:"accuracy" json:"accuracy" validate:"gte=0,lte=1"`
+	// Style is how answers are phrased: plain (default) or chatty
+	// (a sentence with the answer in bold, like reasoning models do).
+	Style string `yaml:"style" json:"style,omitempty" validate:"omitempty,oneof=plain chatty"`
+	// Usage is how usage is reported: vllm (default), sambanova (adds
+	// server timing fields) or none.
+	Usage string `yaml:"usage" json:"usage,omitempty" validate:"omitempty,oneof=vllm sambanova none"`
+	// RejectStreamOptions answers 400 to requests carrying stream_options.
+	RejectStreamOptions bool       `yaml:"reject_stream_options" json:"reject_stream_options,omitempty"`
+	Faults              FaultsSpec `yaml:"faults" json:"faults,omitempty"`
+}
+
+// FaultsSpec injects failures into the emulator; each rate is the share of
+// requests (0..1) that get that fault.
+type FaultsSpec struct {
+	Rate429    float64  `yaml:"rate_429" json:"rate_429,omitempty" validate:"gte=0,lte=1"`
+	RetryAfter Duration `yaml:"retry_after" json:"retry_after,omitempty"`
+	Rate500    float64  `yaml:"rate_500" json:"rate_500,omitempty" validate:"gte=0,lte=1"`
+	Disconnect float64  `yaml:"disconnect" json:"disconnect,omitempty" validate:"gte=0,lte=1"`
+	Stall      float64  `yaml:"stall" json:"stall,omitempty" validate:"gte=0,lte=1"`
+	StallFor   Duration `yaml:"stall_for" json:"stall_for,omitempty"`
+	Malformed  float64  `yaml:"malformed" json:"malformed,omitempty" validate:"gte=0,lte=1"`
+	ErrorEvent float64  `yaml:"error_event" json:"error_event,omitempty" validate:"gte=0,lte=1"`
+}
+
+// Params are the request parameters; Temperature lists expand the matrix.
+type Params struct {
+	Temperature []float64 `yaml:"temperature" json:"temperature" validate:"min=1,dive,gte=0,lte=2"`
+	MaxTokens   int       `yaml:"max_tokens" json:"max_tokens" validate:"gte=1"`
+	TopP        float64   `yaml:"top_p" json:"top_p,omitempty" validate:"gte=0,lte=1"`
+	Stream      bool      `yaml:"stream" json:"stream"`
+	// Extra body fields passed verbatim (e.g. reasoning_effort: low). Keys
+	// keep their case (read from the YAML node tree, not through viper).
+	Extra map[string]any `yaml:"extra" json:"extra,omitempty"`
+}
+
+// Default request parameters.
+const (
+	DefaultMaxTokens   = 512
+	DefaultTemperature = 0.0
+)
+
+// ScoreSpec configures answer extraction and scoring.
+type ScoreSpec struct {
+	// Extract is the answer extraction: a list of built-in steps, or a
+	// regex, or an expr (see ExtractSpec).
+	Extract ExtractSpec `yaml:"extract" json:"extract"`
+	// ReportRaw shows raw-content EM/F1 beside extracted ones in reports.
+	ReportRaw bool `yaml:"report_raw" json:"report_raw"`
+}
+
+// ExtractSpec is one of: Steps (a YAML list of step names), Regex (YAML
+// {regex: ...}, first capture group or whole match) or Expr (YAML {expr: ...}
+// over content, reasoning, question, context).
+type ExtractSpec struct {
+	Steps []string `yaml:"steps" json:"steps,omitempty"`
+	Regex string   `yaml:"regex" json:"regex,omitempty"`
+	Expr  string   `yaml:"expr" json:"expr,omitempty"`
+}
+
+// DefaultExtractSteps is used when score.extract is not set.
+var DefaultExtractSteps = []string{"strip_reasoning", "bold_span", "first_line", "strip_prefix", "trim_period"}
+
+// SLOSpec sets service level objectives for goodput; zero disables one.
+type SLOSpec struct {
+	TTFT Duration `yaml:"ttft" json:"ttft,omitempty" validate:"gte=0"`
+	E2E  Duration `yaml:"e2e" json:"e2e,omitempty" validate:"gte=0"`
+	TPOT Duration `yaml:"tpot" json:"tpot,omitempty" validate:"gte=0"`
+}
+
+// StatsSpec configures the statistics.
+type StatsSpec struct {
+	// Confidence is the confidence level of every interval; default 0.95.
+	Confidence float64 `yaml:"confidence" json:"confidence" validate:"gt=0,lt=1"`
+	// Bootstrap is the number of bootstrap resamples; default 2000.
+	Bootstrap int `yaml:"bootstrap" json:"bootstrap" validate:"gte=100"`
+}
+
+// Default statistics settings.
+const (
+	DefaultConfidence = 0.95
+	DefaultBootstrap  = 2000
+)
+
+// MetricSpec is a derived column computed per group by an expr over the
+// group's figures (see GroupStats.Env).
+type MetricSpec struct {
+	Name string `yaml:"name" json:"name" validate:"required"`
+	Expr string `yaml:"expr" json:"expr" validate:"required"`
+}
+
+// ExportSpec says where and in which formats to write results.
+type ExportSpec struct {
+	Dir     string   `yaml:"dir" json:"dir"`
+	Formats []string `yaml:"formats" json:"formats" validate:"dive,oneof=json csv xlsx markdown html"`
+}
+
+// Default export settings.
+var (
+	DefaultExportDir     = "results"
+	DefaultExportFormats = []string{"json", "csv", "xlsx", "markdown", "html"}
+)
+
+// Duration is a time.Duration written as a Go duration string ("600ms") in
+// YAML and JSON.
+type Duration time.Duration
+
+// D returns d as a time.Duration.
+func (d Duration) D() time.Duration { return time.Duration(d) }
+
+// String formats d like time.Duration.
+func (d Duration) String() string { return time.Duration(d).String() }
+
+// MarshalJSON writes d as a duration string.
+func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(d.String()) }
+
+// UnmarshalJSON reads a duration string (or a number of nanoseconds).
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		var n int64
+		if err2 := json.Unmarshal(b, &n); err2 != nil {
+			return fmt.Errorf("duration: %w", err)
+		}
+		*d = Duration(n)
+		return nil
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return err
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// Secret holds a credential. It prints and marshals as Redacted so that no
+// echo of the configuration (manifest, logs, errors) reveals it; use Reveal
+// to get the value for an HTTP header.
+type Secret string
+
+// Redacted is what a non-empty Secret shows instead of its value.
+const Redacted = "[redacted]"
+
+// Reveal returns the secret's value.
+func (s Secret) Reveal() string { return string(s) }
+
+// String returns Redacted, or "" for an empty secret.
+func (s Secret) String() string {
+	if s == "" {
+		return ""
+	}
+	return Redacted
+}
+
+// GoString redacts for %#v too.
+func (s Secret) GoString() string { return `"` + s.String() + `"` }
+
+// MarshalJSON writes Redacted, or "" for an empty secret.
+func (s Secret) MarshalJSON() ([]byte, error) { return json.Marshal(s.String()) }

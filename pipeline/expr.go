@@ -1,0 +1,164 @@
+package pipeline
+
+import (
+	"fmt"
+	"reflect"
+	"strings"
+
+	"github.com/expr-lang/expr"
+	"github.com/expr-lang/expr/vm"
+)
+
+// Every expression in an experiment is compiled once, against a typed
+// environment, when the experiment is validated; stages run the compiled
+// program many times. The environments below are the whole contract: an
+// expression can name exactly these fields.
+
+// FilterEnv is the environment of dataset.filter (must return bool).
+type FilterEnv struct {
+	ID       string   `expr:"id"`
+	Title    string   `expr:"title"`
+	Context  string   `expr:"context"`
+	Question string   `expr:"question"`
+	Answers  []string `expr:"answers"`
+}
+
+// NewFilterEnv returns the filter environment of s.
+func NewFilterEnv(s *Sample) FilterEnv {
+	return FilterEnv{ID: s.ID, Title: s.Title, Context: s.Context, Question: s.Question, Answers: s.Answers}
+}
+
+// ExtractEnv is the environment of score.extract.expr (must return string).
+type ExtractEnv struct {
+	Content   string `expr:"content"`
+	Reasoning string `expr:"reasoning"`
+	Question  string `expr:"question"`
+	Context   string `expr:"context"`
+}
+
+// GroupEnv exposes one group's figures to metrics and checks. Times are
+// milliseconds, EM/F1 percentages, rates per second, shares 0..1.
+type GroupEnv struct {
+	Platform        string  `expr:"platform"`
+	Model           string  `expr:"model"`
+	Temperature     float64 `expr:"temperature"`
+	Count           int     `expr:"count"`
+	Successes       int     `expr:"successes"`
+	Failures        int     `expr:"failures"`
+	Truncated       int     `expr:"truncated"`
+	ErrorRate       float64 `expr:"error_rate"`
+	LatencyMean     float64 `expr:"latency_mean"`
+	LatencyP50      float64 `expr:"latency_p50"`
+	LatencyP90      float64 `expr:"latency_p90"`
+	LatencyP95      float64 `expr:"latency_p95"`
+	LatencyP99      float64 `expr:"latency_p99"`
+	TTFTMean        float64 `expr:"ttft_mean"`
+	TTFTP50         float64 `expr:"ttft_p50"`
+	TTFTP95         float64 `expr:"ttft_p95"`
+	TPOTMean        float64 `expr:"tpot_mean"`
+	TokensPerSec    float64 `expr:"tokens_per_sec"`
+	Throughput      float64 `expr:"throughput"`
+	RequestRate     float64 `expr:"request_rate"`
+	PromptTokens    int     `expr:"prompt_tokens"`
+	OutputTokens    int     `expr:"output_tokens"`
+	ReasoningTokens int     `expr:"reasoning_tokens"`
+	EM              float64 `expr:"em"`
+	F1              float64 `expr:"f1"`
+	RawEM           float64 `expr:"raw_em"`
+	RawF1           float64 `expr:"raw_f1"`
+	Agreement       float64 `expr:"agreement"`
+	Goodput         float64 `expr:"goodput"`
+	// Metrics are the derived metrics computed so far, by name.
+	Metrics map[string]float64 `expr:"metrics"`
+}
+
+// NewGroupEnv returns the expression view of g.
+func NewGroupEnv(g *GroupStats) GroupEnv {
+	m := make(map[string]float64, len(g.Metrics))
+	for _, nv := range g.Metrics {
+		m[nv.Name] = nv.Value
+	}
+	return GroupEnv{
+		Platform: g.Platform, Model: g.Model, Temperature: g.Temperature,
+		Count: g.Count, Successes: g.Successes, Failures: g.Failures, Truncated: g.Truncated,
+		ErrorRate:   g.ErrorRate,
+		LatencyMean: g.LatencyMs.Mean, LatencyP50: g.LatencyMs.P50, LatencyP90: g.LatencyMs.P90,
+		LatencyP95: g.LatencyMs.P95, LatencyP99: g.LatencyMs.P99,
+		TTFTMean: g.TTFTMs.Mean, TTFTP50: g.TTFTMs.P50, TTFTP95: g.TTFTMs.P95,
+		TPOTMean: g.TPOTMs.Mean, TokensPerSec: g.TokensPerSec.Mean, Throughput: g.Throughput,
+		RequestRate: g.RequestRate, PromptTokens: g.PromptTokens, OutputTokens: g.OutputTokens,
+		ReasoningTokens: g.ReasoningTokens, EM: g.EM.Mean, F1: g.F1.Mean, RawEM: g.RawEM.Mean,
+		RawF1: g.RawF1.Mean, Agreement: g.Agreement, Goodput: g.Goodput, Metrics: m,
+	}
+}
+
+// CheckEnv is the environment of checks (each must return bool).
+// group(name) finds the first group whose platform, or "platform/model",
+// equals name (an unknown name is an evaluation error); speedup(name) is
+// that platform's median speedup against the baseline.
+type CheckEnv struct {
+	Groups  []GroupEnv                     `expr:"groups"`
+	Group   func(string) (GroupEnv, error) `expr:"group"`
+	Speedup func(string) (float64, error)  `expr:"speedup"`
+}
+
+// NewCheckEnv builds the check environment of res.
+func NewCheckEnv(res *Results) CheckEnv {
+	env := CheckEnv{Groups: make([]GroupEnv, len(res.Groups))}
+	for i := range res.Groups {
+		env.Groups[i] = NewGroupEnv(&res.Groups[i])
+	}
+	env.Group = func(name string) (GroupEnv, error) {
+		for _, g := range env.Groups {
+			if g.Platform == name || g.Platform+"/"+g.Model == name {
+				return g, nil
+			}
+		}
+		return GroupEnv{}, fmt.Errorf("group(%q): no such platform or platform/model", name)
+	}
+	env.Speedup = func(name string) (float64, error) {
+		for _, c := range res.Comparisons {
+			if c.Platform == name || c.Platform+"/"+c.Model == name {
+				return c.SpeedupMedian, nil
+			}
+		}
+		return 0, fmt.Errorf("speedup(%q): no comparison for that platform", name)
+	}
+	return env
+}
+
+// CompileFilter compiles a dataset filter.
+func CompileFilter(src string) (*vm.Program, error) {
+	return compile(src, FilterEnv{}, expr.AsBool())
+}
+
+// CompileExtract compiles an extraction expression.
+func CompileExtract(src string) (*vm.Program, error) {
+	return compile(src, ExtractEnv{}, expr.AsKind(reflect.String))
+}
+
+// CompileMetric compiles a derived metric (a number).
+func CompileMetric(src string) (*vm.Program, error) {
+	return compile(src, GroupEnv{}, expr.AsFloat64())
+}
+
+// CompileCheck compiles a check (a bool).
+func CompileCheck(src string) (*vm.Program, error) {
+	return compile(src, CheckEnv{}, expr.AsBool())
+}
+
+func compile(src string, env any, want expr.Option) (*vm.Program, error) {
+	p, err := expr.Compile(src, expr.Env(env), want)
+	if err != nil {
+		// expr's messages span several lines with a caret; keep the first.
+		msg := err.Error()
+		if i := strings.IndexByte(msg, '\n'); i >= 0 {
+			msg = msg[:i]
+		}
+		return nil, fmt.Errorf("expression %q: %s", src, msg)
+	}
+	return p, nil
+}
+
+// RunExpr runs a compiled program against env.
+func RunExpr(p *vm.Program, env any) (any, error) { return expr.Run(p, env) }

@@ -1,0 +1,39 @@
+package pipeline
+
+import "time"
+
+// Manifest is manifest.json: everything needed to reproduce, rescore,
+// resume or compare a run without the experiment file.
+type Manifest struct {
+	Tool      string    `json:"tool"`
+	Version   string    `json:"version"`
+	GoVersion string    `json:"go_version"`
+	RunID     string    `json:"run_id"`
+	StartedAt time.Time `json:"started_at"`
+	// ExperimentFile is the path the experiment was read from.
+	ExperimentFile string `json:"experiment_file"`
+	// Overrides are the --set and INFERBENCH_* overrides applied, values
+	// redacted where the key is a secret.
+	Overrides []string `json:"overrides,omitempty"`
+	// Experiment is the fully defaulted experiment, secrets redacted.
+	Experiment Experiment  `json:"experiment"`
+	Dataset    DatasetInfo `json:"dataset"`
+	// Matrix is the number of cells per platform and in total.
+	Cells     map[string]int `json:"cells"`
+	CellTotal int            `json:"cell_total"`
+	// Notes are facts learned while running (e.g. a server rejected stream_options).
+	Notes []string `json:"notes,omitempty"`
+	// Resumes lists when the run was resumed.
+	Resumes []time.Time `json:"resumes,omitempty"`
+}
+
+// DatasetInfo records exactly which questions were used.
+type DatasetInfo struct {
+	Source   string   `json:"source"`
+	Location string   `json:"location,omitempty"`
+	SHA256   string   `json:"sha256,omitempty"`
+	Revision string   `json:"revision,omitempty"`
+	Version  string   `json:"version"`
+	Total    int      `json:"total"`
+	IDs      []string `json:"ids"`
+}

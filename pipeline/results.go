@@ -1,0 +1,156 @@
+package pipeline
+
+import "time"
+
+// GroupKey identifies an aggregation group: platform x model x temperature.
+type GroupKey struct {
+	Platform    string  `json:"platform"`
+	Model       string  `json:"model"`
+	Temperature float64 `json:"temperature"`
+}
+
+// Dist summarises one metric over a group's successful, non-warmup records.
+// Percentiles use one documented method (see PercentileMethod). CILow and
+// CIHigh bound the mean at StatsSpec.Confidence (seeded bootstrap); they are
+// zero when N < 2.
+type Dist struct {
+	N      int     `json:"n"`
+	Mean   float64 `json:"mean"`
+	Stddev float64 `json:"stddev"`
+	// CV is the coefficient of variation, Stddev / Mean (0 when Mean is 0).
+	CV     float64 `json:"cv"`
+	Min    float64 `json:"min"`
+	Max    float64 `json:"max"`
+	P50    float64 `json:"p50"`
+	P90    float64 `json:"p90"`
+	P95    float64 `json:"p95"`
+	P99    float64 `json:"p99"`
+	CILow  float64 `json:"ci_low"`
+	CIHigh float64 `json:"ci_high"`
+}
+
+// PercentileMethod names the percentile definition used everywhere.
+const PercentileMethod = "linear interpolation between closest ranks (Hyndman-Fan type 7, numpy's default)"
+
+// GroupStats are the statistics of one group.
+type GroupStats struct {
+	GroupKey
+	// Count is all non-warmup records; Successes + Failures = Count.
+	Count     int `json:"count"`
+	Successes int `json:"successes"`
+	Failures  int `json:"failures"`
+	Warmups   int `json:"warmups"`
+	// Truncated counts empty answers cut by max_tokens (also in Failures).
+	Truncated int            `json:"truncated"`
+	ErrorRate float64        `json:"error_rate"`
+	Errors    map[string]int `json:"errors,omitempty"`
+
+	LatencyMs    Dist `json:"latency_ms"`
+	TTFTMs       Dist `json:"ttft_ms"`
+	TTFCMs       Dist `json:"ttfc_ms"`
+	TPOTMs       Dist `json:"tpot_ms"`
+	ITLMs        Dist `json:"itl_ms"`
+	QueueMs      Dist `json:"queue_ms"`
+	TokensPerSec Dist `json:"tokens_per_sec"`
+
+	// Throughput is the sum of output tokens / wall time of the group's requests (s).
+	Throughput  float64 `json:"throughput"`
+	WallSeconds float64 `json:"wall_seconds"`
+	// RequestRate is the achieved request rate (requests / wall seconds);
+	// TargetRate the configured one (0 for closed loop).
+	RequestRate float64 `json:"request_rate"`
+	TargetRate  float64 `json:"target_rate,omitempty"`
+
+	PromptTokens    int `json:"prompt_tokens"`
+	OutputTokens    int `json:"output_tokens"`
+	ReasoningTokens int `json:"reasoning_tokens"`
+
+	// EM and F1 are percentages (0..100) over every scored non-warmup record,
+	// failed and truncated ones counting as 0; RawEM/RawF1 score raw content.
+	EM    Dist `json:"em"`
+	F1    Dist `json:"f1"`
+	RawEM Dist `json:"raw_em"`
+	RawF1 Dist `json:"raw_f1"`
+	// RepeatEM/RepeatF1 are the per-repeat means (index = repeat).
+	RepeatEM []float64 `json:"repeat_em,omitempty"`
+	RepeatF1 []float64 `json:"repeat_f1,omitempty"`
+	// Agreement is the share of questions whose extracted answer is the same
+	// in every repeat (1 when Repeats == 1).
+	Agreement float64 `json:"agreement"`
+
+	// Goodput is the share of requests meeting every SLO (failures count
+	// against it); GoodputRate the same per second of wall time.
+	Goodput     float64 `json:"goodput"`
+	GoodputRate float64 `json:"goodput_rate"`
+
+	// Metrics are the experiment's derived columns, in declaration order.
+	Metrics []NamedValue `json:"metrics,omitempty"`
+	// Warnings about this group (e.g. too few samples for p99).
+	Warnings []string `json:"warnings,omitempty"`
+}
+
+// NamedValue is one derived metric value.
+type NamedValue struct {
+	Name  string  `json:"name"`
+	Value float64 `json:"value"`
+}
+
+// Comparison is one group against the baseline group with the same model
+// position and temperature.
+type Comparison struct {
+	GroupKey
+	Baseline GroupKey `json:"baseline"`
+	// SpeedupMedian = baseline median latency / this median latency;
+	// > 1 means this group is faster.
+	SpeedupMedian float64 `json:"speedup_median"`
+	SpeedupMean   float64 `json:"speedup_mean"`
+	// CILow/CIHigh bound SpeedupMedian (bootstrap).
+	CILow  float64 `json:"ci_low"`
+	CIHigh float64 `json:"ci_high"`
+	// PValue of a two-sided Mann-Whitney U test on latency.
+	PValue float64 `json:"p_value"`
+	// Significant is true when the CI excludes 1.
+	Significant bool `json:"significant"`
+	// Verdict is the one-line wording, e.g. "metis is 1.59x faster than sophia (95% CI 1.41-1.80, p<0.001)".
+	Verdict string `json:"verdict"`
+	// DeltaF1 = this F1 mean - baseline F1 mean (points).
+	DeltaF1 float64 `json:"delta_f1"`
+}
+
+// CheckResult is the outcome of one `checks:` expression.
+type CheckResult struct {
+	Expr   string `json:"expr"`
+	Passed bool   `json:"passed"`
+	// Error is set when the expression failed to evaluate (counts as failed).
+	Error string `json:"error,omitempty"`
+}
+
+// Results is what aggregate produces and export writes.
+type Results struct {
+	Experiment string    `json:"experiment"`
+	RunID      string    `json:"run_id"`
+	StartedAt  time.Time `json:"started_at"`
+	FinishedAt time.Time `json:"finished_at"`
+	// StopReason is "completed", "interrupted", "max_duration" or a
+	// platform's error-budget reason.
+	StopReason string `json:"stop_reason"`
+	// PlatformStops maps a platform to why it stopped early, if it did.
+	PlatformStops map[string]string `json:"platform_stops,omitempty"`
+	Baseline      string            `json:"baseline"`
+	Groups        []GroupStats      `json:"groups"`
+	Comparisons   []Comparison      `json:"comparisons"`
+	Checks        []CheckResult     `json:"checks,omitempty"`
+	Warnings      []string          `json:"warnings,omitempty"`
+	// PercentileMethod documents how percentiles were computed.
+	PercentileMethod string `json:"percentile_method"`
+}
+
+// ChecksPassed reports whether every check passed (true when there are none).
+func (r *Results) ChecksPassed() bool {
+	for _, c := range r.Checks {
+		if !c.Passed {
+			return false
+		}
+	}
+	return true
+}
