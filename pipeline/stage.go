@@ -111,6 +111,9 @@ type Registry struct {
 	Aggregate Aggregator
 	Exporters map[string]Exporter
 	Console   Console
+	// ExtractSteps are the built-in answer extraction step names, for
+	// validating score.extract.
+	ExtractSteps []string
 }
 
 // NewRegistry returns an empty registry.
