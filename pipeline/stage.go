@@ -46,6 +46,10 @@ type QueryJob struct {
 	// Seed for arrivals and jitter of this platform.
 	Seed int64
 	Log  *slog.Logger
+	// Stop, when closed, means "schedule no new cells": in-flight requests
+	// go on until they finish or ctx is canceled (the engine closes Stop on
+	// Ctrl-C and cancels ctx after a grace period). Nil never closes.
+	Stop <-chan struct{}
 	// Progress, if non-nil, is told about every finished record.
 	Progress func(Record)
 }
