@@ -25,6 +25,22 @@ type Manifest struct {
 	Notes []string `json:"notes,omitempty"`
 	// Resumes lists when the run was resumed.
 	Resumes []time.Time `json:"resumes,omitempty"`
+	// FinishedAt, StopReason and PlatformStops are set when the run ends.
+	FinishedAt    time.Time         `json:"finished_at,omitempty"`
+	StopReason    string            `json:"stop_reason,omitempty"`
+	PlatformStops map[string]string `json:"platform_stops,omitempty"`
+	// Stages times each stage and counts what went in and out of it.
+	Stages []StageStat `json:"stages,omitempty"`
+}
+
+// StageStat is the engine's bookkeeping for one stage execution.
+type StageStat struct {
+	Stage string `json:"stage"`
+	// In and Out count samples (load), cells/records (query, score) or
+	// records/groups (aggregate), files (export).
+	In       int      `json:"in"`
+	Out      int      `json:"out"`
+	Duration Duration `json:"duration"`
 }
 
 // DatasetInfo records exactly which questions were used.

@@ -128,6 +128,10 @@ type Record struct {
 	// reasoning used the whole max_tokens budget.
 	Truncated bool `json:"truncated,omitempty"`
 	Scored    bool `json:"scored"`
+
+	// sample is the engine's link from a record to its question while the
+	// record travels from query to score; never serialised.
+	sample *Sample
 }
 
 // OK reports whether the request succeeded.

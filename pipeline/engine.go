@@ -1,0 +1,456 @@
+package pipeline
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"sync"
+	"time"
+)
+
+// Run-folder file names written by the engine (exporters add their own).
+const (
+	ManifestFile = "manifest.json"
+	SamplesFile  = "samples.json"
+)
+
+// Stop reasons of a whole run.
+const (
+	StopCompleted   = "completed"
+	StopInterrupted = "interrupted"
+	StopPartial     = "partial" // some platform stopped early; see PlatformStops
+)
+
+// DefaultGrace is how long in-flight requests may finish after Ctrl-C.
+const DefaultGrace = 10 * time.Second
+
+// Engine runs experiments. It knows stages only through its Registry. The
+// zero value is not usable; set Registry. An Engine is safe to reuse but
+// runs one experiment per Run call.
+type Engine struct {
+	Registry *Registry
+	// Log receives stage progress; nil discards.
+	Log *slog.Logger
+	// Progress, if non-nil, shows live per-platform progress.
+	Progress ProgressSink
+	// CacheDir for dataset downloads; HTTP client for them (nil = default).
+	CacheDir string
+	HTTP     *http.Client
+	// Version is the tool version recorded in manifests.
+	Version string
+	// Grace bounds how long in-flight requests may finish once ctx is
+	// canceled; zero means DefaultGrace.
+	Grace time.Duration
+	// Now is the wall clock for run ids; nil means time.Now.
+	Now func() time.Time
+}
+
+// ProgressSink is told about the plan and every finished record. Its
+// methods are called from many goroutines.
+type ProgressSink interface {
+	Begin(totals map[string]int, done map[string]int, order []string)
+	Observe(r *Record)
+	End()
+}
+
+// RunOptions are the per-invocation choices of `inferbench run`.
+type RunOptions struct {
+	// ExperimentFile is recorded in the manifest and resolves relative paths.
+	ExperimentFile string
+	// OutDir overrides export.dir.
+	OutDir string
+	// ResumeDir, when set, continues that run folder instead of a new one.
+	ResumeDir string
+	// Overrides are recorded in the manifest (already redacted).
+	Overrides []string
+}
+
+func (e *Engine) log() *slog.Logger {
+	if e.Log == nil {
+		return slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	return e.Log
+}
+
+func (e *Engine) now() time.Time {
+	if e.Now != nil {
+		return e.Now()
+	}
+	return time.Now()
+}
+
+// stage times fn and records it in m under name; errors get the stage's
+// name as prefix.
+func stage(m *Manifest, log *slog.Logger, name string, in int, fn func() (int, error)) error {
+	start := time.Now()
+	out, err := fn()
+	d := time.Since(start)
+	m.Stages = append(m.Stages, StageStat{Stage: name, In: in, Out: out, Duration: Duration(d)})
+	if err != nil {
+		log.Error("stage failed", "stage", name, "err", err)
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	log.Info("stage done", "stage", name, "in", in, "out", out, "took", d.Round(time.Millisecond))
+	return nil
+}
+
+// Prepare loads and selects the dataset and expands the matrix: everything
+// before the first request. `plan` and `run` share it.
+func (e *Engine) Prepare(ctx context.Context, exp *Experiment, experimentFile string) (*Dataset, *Plan, *Manifest, error) {
+	m := &Manifest{Tool: "inferbench", Version: e.Version, GoVersion: runtime.Version(), ExperimentFile: experimentFile, Experiment: *exp}
+	loader, ok := e.Registry.Loaders[exp.Dataset.Source]
+	if !ok {
+		return nil, nil, nil, fmt.Errorf("load: unknown dataset source %q (have %v)", exp.Dataset.Source, e.Registry.LoaderNames())
+	}
+	var ds *Dataset
+	err := stage(m, e.log(), "load", 0, func() (int, error) {
+		var err error
+		ds, err = loader.Load(ctx, exp.Dataset, LoadEnv{BaseDir: filepath.Dir(experimentFile), CacheDir: e.CacheDir, HTTP: e.HTTP, Log: e.log()})
+		if err != nil {
+			return 0, err
+		}
+		loaded := len(ds.Samples)
+		ds.Samples, err = Select(exp.Dataset, exp.Seed, ds.Samples)
+		if err != nil {
+			return loaded, err
+		}
+		if len(ds.Samples) == 0 {
+			return 0, fmt.Errorf("no questions selected (source has %d; slice %q, filter %q, sample %d)", ds.Total, exp.Dataset.Slice, exp.Dataset.Filter, exp.Dataset.Sample)
+		}
+		return len(ds.Samples), nil
+	})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	plan, err := BuildPlan(ctx, exp, ds.Samples)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("plan: %w", err)
+	}
+	m.Dataset = DatasetInfo{Source: ds.Source, Location: ds.Location, SHA256: ds.SHA256, Revision: ds.Revision, Version: ds.Version, Total: ds.Total}
+	for _, s := range ds.Samples {
+		m.Dataset.IDs = append(m.Dataset.IDs, s.ID)
+	}
+	m.Cells = map[string]int{}
+	for _, j := range plan.Jobs {
+		m.Cells[j.Platform.Name] = len(j.Cells)
+	}
+	m.CellTotal = plan.Total()
+	return ds, plan, m, nil
+}
+
+// Run executes the experiment: load, query (with scoring and the journal
+// inline), aggregate and export. A failed request never stops the run;
+// cancellation of ctx stops scheduling, lets in-flight requests finish
+// within the grace period, and still aggregates and exports what finished.
+// The error is for fatal problems; the returned Run is non-nil whenever a
+// run folder was created, even with an error.
+func (e *Engine) Run(ctx context.Context, exp *Experiment, opts RunOptions) (*Run, error) {
+	if err := e.Registry.complete(); err != nil {
+		return nil, err
+	}
+	ds, plan, m, err := e.Prepare(ctx, exp, opts.ExperimentFile)
+	if err != nil {
+		return nil, err
+	}
+	m.Overrides = opts.Overrides
+	scorer, err := e.Registry.Scorer(exp.Score, ds.Version)
+	if err != nil {
+		return nil, fmt.Errorf("score: %w", err)
+	}
+
+	var (
+		dir     string
+		prior   []Record // final records kept from an earlier attempt (resume)
+		already = map[string]int{}
+	)
+	if opts.ResumeDir != "" {
+		dir = opts.ResumeDir
+		prior, m, err = e.resume(dir, m, plan)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range prior {
+			already[r.Platform]++
+		}
+	} else {
+		base := exp.Export.Dir
+		if opts.OutDir != "" {
+			base = opts.OutDir
+		}
+		if dir, err = newRunDir(base, exp.Name, e.now()); err != nil {
+			return nil, err
+		}
+		m.RunID = filepath.Base(dir)
+		m.StartedAt = e.now().UTC()
+		if err := writeJSON(filepath.Join(dir, SamplesFile), ds.Samples); err != nil {
+			return nil, err
+		}
+	}
+	if err := writeJSON(filepath.Join(dir, ManifestFile), m); err != nil {
+		return nil, err
+	}
+	journal, err := OpenJournal(filepath.Join(dir, JournalFile))
+	if err != nil {
+		return nil, err
+	}
+	run := &Run{Dir: dir, Experiment: exp, Manifest: m, Samples: sampleIndex(ds.Samples)}
+
+	done := make(map[CellKey]bool, len(prior))
+	for _, r := range prior {
+		done[r.CellKey] = true
+	}
+	recs, stops, notes, qerr := e.query(ctx, exp, plan, done, scorer, journal, already, m)
+	if cerr := journal.Close(); cerr != nil && qerr == nil {
+		qerr = cerr
+	}
+	run.Records = append(prior, recs...)
+	m.Notes = appendUnique(m.Notes, notes...)
+	m.PlatformStops = stops
+	switch {
+	case ctx.Err() != nil:
+		m.StopReason = StopInterrupted
+	case len(stops) > 0:
+		m.StopReason = StopPartial
+	default:
+		m.StopReason = StopCompleted
+	}
+	m.FinishedAt = e.now().UTC()
+	// Aggregate and export even after a fatal query error or Ctrl-C: what
+	// finished is worth keeping. Use a fresh context for that part.
+	ferr := e.Finish(context.WithoutCancel(ctx), run, nil)
+	return run, errors.Join(qerr, ferr)
+}
+
+// query runs every platform side by side and returns the new final records.
+func (e *Engine) query(ctx context.Context, exp *Experiment, plan *Plan, done map[CellKey]bool, scorer Scorer,
+	journal *Journal, already map[string]int, m *Manifest) ([]Record, map[string]string, []string, error) {
+	stop := make(chan struct{})
+	qctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancel()
+	grace := e.Grace
+	if grace == 0 {
+		grace = DefaultGrace
+	}
+	finished := make(chan struct{})
+	go func() {
+		select {
+		case <-ctx.Done():
+			close(stop)
+			e.log().Warn("interrupted: no new requests; waiting for in-flight ones", "grace", grace)
+			select {
+			case <-time.After(grace):
+				cancel()
+			case <-finished:
+			}
+		case <-finished:
+		}
+	}()
+	defer close(finished)
+
+	var (
+		mu       sync.Mutex
+		recs     []Record
+		stops    = map[string]string{}
+		notes    []string
+		errs     []error
+		wg       sync.WaitGroup
+		scoreIn  int
+		writeErr error
+	)
+	totals := map[string]int{}
+	var order []string
+	for _, j := range plan.Jobs {
+		totals[j.Platform.Name] = len(j.Cells)
+		order = append(order, j.Platform.Name)
+	}
+	if e.Progress != nil {
+		e.Progress.Begin(totals, already, order)
+	}
+	start := time.Now()
+	emit := func(r Record) {
+		if r.sample != nil {
+			scorer.Score(&r, r.sample)
+		}
+		r.sample = nil
+		err := journal.Append(&r)
+		mu.Lock()
+		scoreIn++
+		recs = append(recs, r)
+		if err != nil && writeErr == nil {
+			writeErr = err
+		}
+		mu.Unlock()
+		if e.Progress != nil {
+			e.Progress.Observe(&r)
+		}
+	}
+	for pi, j := range plan.Jobs {
+		cells := make([]Cell, 0, len(j.Cells))
+		for _, c := range j.Cells {
+			if !done[c.CellKey] {
+				cells = append(cells, c)
+			}
+		}
+		if len(cells) == 0 {
+			continue
+		}
+		bySeq := make(map[CellKey]*Sample, len(cells))
+		for i := range cells {
+			bySeq[cells[i].CellKey] = cells[i].Sample
+		}
+		job := QueryJob{Platform: j.Platform, Params: exp.Params, Cells: cells, Seed: exp.Seed + int64(pi)*7919,
+			Log: e.log().With("platform", j.Platform.Name), Stop: stop}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rep, err := e.Registry.Querier.Query(qctx, job, func(r Record) {
+				r.sample = bySeq[r.CellKey]
+				emit(r)
+			})
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				errs = append(errs, fmt.Errorf("platform %s: %w", j.Platform.Name, err))
+				stops[j.Platform.Name] = "setup failed: " + err.Error()
+			}
+			if rep.StopReason != "" && rep.StopReason != StopInterrupted {
+				stops[j.Platform.Name] = rep.StopReason
+			}
+			for _, n := range rep.Notes {
+				notes = append(notes, j.Platform.Name+": "+n)
+			}
+		}()
+	}
+	wg.Wait()
+	if e.Progress != nil {
+		e.Progress.End()
+	}
+	want := plan.Total() - len(done)
+	m.Stages = append(m.Stages, StageStat{Stage: "query+score", In: want, Out: len(recs), Duration: Duration(time.Since(start))})
+	e.log().Info("stage done", "stage", "query+score", "in", want, "out", len(recs), "took", time.Since(start).Round(time.Millisecond))
+	if writeErr != nil {
+		errs = append(errs, writeErr)
+	}
+	var err error
+	if len(errs) > 0 {
+		err = fmt.Errorf("query: %w", errors.Join(errs...))
+	}
+	if len(stops) == 0 {
+		stops = nil
+	}
+	slices.Sort(notes)
+	return recs, stops, notes, err
+}
+
+// Finish aggregates run.Records and writes the export formats (nil means
+// the experiment's export.formats) into run.Dir, then rewrites the
+// manifest with the stage bookkeeping. It is the back half of the chain
+// that rescore, report and resume share.
+func (e *Engine) Finish(ctx context.Context, run *Run, formats []string) error {
+	m := run.Manifest
+	var res *Results
+	err := stage(m, e.log(), "aggregate", len(run.Records), func() (int, error) {
+		var err error
+		res, err = e.Registry.Aggregate(ctx, run.Experiment, run.Records)
+		if err != nil {
+			return 0, err
+		}
+		return len(res.Groups), nil
+	})
+	if err != nil {
+		return err
+	}
+	res.Experiment = run.Experiment.Name
+	res.RunID = m.RunID
+	res.StartedAt = m.StartedAt
+	res.FinishedAt = m.FinishedAt
+	res.StopReason = m.StopReason
+	res.PlatformStops = m.PlatformStops
+	run.Results = res
+	if formats == nil {
+		formats = run.Experiment.Export.Formats
+	}
+	var errs []error
+	_ = stage(m, e.log(), "export", len(formats), func() (int, error) {
+		n := 0
+		for _, f := range formats {
+			ex, ok := e.Registry.Exporters[f]
+			if !ok {
+				errs = append(errs, fmt.Errorf("unknown format %q (have %v)", f, e.Registry.ExporterNames()))
+				continue
+			}
+			if err := ex(ctx, run); err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", f, err))
+				continue
+			}
+			n++
+		}
+		return n, errors.Join(errs...)
+	})
+	if err := writeJSON(filepath.Join(run.Dir, ManifestFile), m); err != nil {
+		errs = append(errs, err)
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("export: %w", errors.Join(errs...))
+	}
+	return nil
+}
+
+// newRunDir creates base/<name>-<UTC timestamp>, adding -2, -3... if a run
+// started in the same second.
+func newRunDir(base, name string, now time.Time) (string, error) {
+	stamp := now.UTC().Format("20060102T150405Z")
+	if err := os.MkdirAll(base, 0o755); err != nil {
+		return "", fmt.Errorf("run folder: %w", err)
+	}
+	for i := 1; ; i++ {
+		dir := filepath.Join(base, name+"-"+stamp)
+		if i > 1 {
+			dir += fmt.Sprintf("-%d", i)
+		}
+		err := os.Mkdir(dir, 0o755)
+		if err == nil {
+			return dir, nil
+		}
+		if !errors.Is(err, os.ErrExist) || i > 100 {
+			return "", fmt.Errorf("run folder: %w", err)
+		}
+	}
+}
+
+func writeJSON(path string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", filepath.Base(path), err)
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, append(b, '\n'), 0o644); err != nil {
+		return fmt.Errorf("write %s: %w", filepath.Base(path), err)
+	}
+	return os.Rename(tmp, path)
+}
+
+func sampleIndex(s []Sample) map[string]*Sample {
+	m := make(map[string]*Sample, len(s))
+	for i := range s {
+		m[s[i].ID] = &s[i]
+	}
+	return m
+}
+
+func appendUnique(dst []string, add ...string) []string {
+	for _, a := range add {
+		if !slices.Contains(dst, a) {
+			dst = append(dst, a)
+		}
+	}
+	return dst
+}

@@ -1,0 +1,169 @@
+package pipeline
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+)
+
+// JournalFile is the name of the record journal inside a run folder.
+const JournalFile = "records.jsonl"
+
+// Journal appends records to records.jsonl, one JSON line per record, each
+// written with a single write(2) as soon as the record is final, so that a
+// crash (even SIGKILL) loses at most the requests still in flight. It is
+// safe for concurrent use.
+type Journal struct {
+	mu  sync.Mutex
+	f   *os.File
+	buf bytes.Buffer
+	enc *json.Encoder
+	n   int
+}
+
+// OpenJournal opens path for appending, creating it if needed.
+func OpenJournal(path string) (*Journal, error) {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("journal: %w", err)
+	}
+	j := &Journal{f: f}
+	j.enc = json.NewEncoder(&j.buf)
+	j.enc.SetEscapeHTML(false)
+	return j, nil
+}
+
+// Append writes r as one line.
+func (j *Journal) Append(r *Record) error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.buf.Reset()
+	if err := j.enc.Encode(r); err != nil { // Encode adds the newline
+		return fmt.Errorf("journal: encode %s: %w", r.CellKey, err)
+	}
+	if _, err := j.f.Write(j.buf.Bytes()); err != nil {
+		return fmt.Errorf("journal: write: %w", err)
+	}
+	j.n++
+	return nil
+}
+
+// Len is the number of records appended through j.
+func (j *Journal) Len() int {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.n
+}
+
+// Close syncs and closes the file.
+func (j *Journal) Close() error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if err := j.f.Sync(); err != nil {
+		j.f.Close()
+		return fmt.Errorf("journal: sync: %w", err)
+	}
+	return j.f.Close()
+}
+
+// ReadJournal reads every record of a journal file. A torn last line (a
+// crash in the middle of a write) is skipped and reported through torn;
+// a malformed line anywhere else is an error naming its line number.
+func ReadJournal(path string) (recs []Record, torn bool, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, false, fmt.Errorf("journal: %w", err)
+	}
+	defer f.Close()
+	return readJournal(f, path)
+}
+
+func readJournal(r io.Reader, name string) ([]Record, bool, error) {
+	br := bufio.NewReaderSize(r, 1<<16)
+	var recs []Record
+	line := 0
+	for {
+		b, err := br.ReadBytes('\n')
+		if len(b) > 0 {
+			line++
+			complete := b[len(b)-1] == '\n'
+			if len(bytes.TrimSpace(b)) > 0 {
+				var rec Record
+				if uerr := json.Unmarshal(b, &rec); uerr != nil {
+					if !complete {
+						return recs, true, nil // torn final write
+					}
+					return nil, false, fmt.Errorf("%s:%d: bad record: %w", name, line, uerr)
+				}
+				if !complete {
+					// A complete JSON object without its newline: the
+					// write finished but for the newline; keep it.
+					recs = append(recs, rec)
+					return recs, true, nil
+				}
+				recs = append(recs, rec)
+			}
+		}
+		if errors.Is(err, io.EOF) {
+			return recs, false, nil
+		}
+		if err != nil {
+			return nil, false, fmt.Errorf("%s: %w", name, err)
+		}
+	}
+}
+
+// WriteJournal replaces path with recs atomically (write a temporary file,
+// sync, rename).
+func WriteJournal(path string, recs []Record) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".records-*.jsonl")
+	if err != nil {
+		return fmt.Errorf("journal: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	w := bufio.NewWriter(tmp)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	for i := range recs {
+		if err := enc.Encode(&recs[i]); err != nil {
+			tmp.Close()
+			return fmt.Errorf("journal: encode: %w", err)
+		}
+	}
+	if err := w.Flush(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("journal: %w", err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("journal: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("journal: %w", err)
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+// FinalRecords keeps one record per cell: the first successful one, or
+// else the last failed one. Order follows first appearance.
+func FinalRecords(recs []Record) []Record {
+	idx := make(map[CellKey]int, len(recs))
+	out := make([]Record, 0, len(recs))
+	for _, r := range recs {
+		i, seen := idx[r.CellKey]
+		switch {
+		case !seen:
+			idx[r.CellKey] = len(out)
+			out = append(out, r)
+		case !out[i].OK():
+			out[i] = r
+		}
+	}
+	return out
+}

@@ -1,0 +1,141 @@
+package pipeline
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Progress shows per-platform progress: done/total, errors, live output
+// tokens/s and an ETA. On a terminal it redraws one line per platform in
+// place; otherwise it writes a plain log line per platform every Every.
+// It is safe for concurrent use.
+type Progress struct {
+	w   io.Writer
+	tty bool
+	// Every is the interval between plain lines (non-terminal); the
+	// terminal view redraws every 200ms.
+	Every time.Duration
+
+	mu     sync.Mutex
+	order  []string
+	stat   map[string]*platformProgress
+	start  time.Time
+	drawn  int
+	quit   chan struct{}
+	exited chan struct{}
+}
+
+type platformProgress struct {
+	total, done, prior, errors int
+	tokens                     int
+	last                       time.Time
+}
+
+// NewProgress writes progress to w; tty selects the redrawing view.
+func NewProgress(w io.Writer, tty bool) *Progress {
+	return &Progress{w: w, tty: tty, Every: 5 * time.Second}
+}
+
+// Begin starts the display; done counts cells finished before (resume).
+func (p *Progress) Begin(totals, done map[string]int, order []string) {
+	p.mu.Lock()
+	p.order = order
+	p.stat = map[string]*platformProgress{}
+	for _, n := range order {
+		p.stat[n] = &platformProgress{total: totals[n], done: done[n], prior: done[n]}
+	}
+	p.start = time.Now()
+	p.quit, p.exited = make(chan struct{}), make(chan struct{})
+	p.mu.Unlock()
+	every := p.Every
+	if p.tty {
+		every = 200 * time.Millisecond
+	}
+	go func() {
+		defer close(p.exited)
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-t.C:
+				p.draw(false)
+			case <-p.quit:
+				return
+			}
+		}
+	}()
+}
+
+// Observe counts one finished record.
+func (p *Progress) Observe(r *Record) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	s := p.stat[r.Platform]
+	if s == nil {
+		return
+	}
+	s.done++
+	if !r.OK() {
+		s.errors++
+	}
+	s.tokens += r.OutputTokens
+	s.last = time.Now()
+}
+
+// End draws the final state and stops the display.
+func (p *Progress) End() {
+	if p.quit == nil {
+		return
+	}
+	close(p.quit)
+	<-p.exited
+	p.draw(true)
+}
+
+func (p *Progress) draw(final bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	el := time.Since(p.start)
+	var b strings.Builder
+	if p.tty && p.drawn > 0 {
+		fmt.Fprintf(&b, "\x1b[%dA", p.drawn)
+	}
+	for _, n := range p.order {
+		s := p.stat[n]
+		line := p.line(n, s, el)
+		if p.tty {
+			b.WriteString("\r\x1b[2K")
+		} else if !final && s.done == s.prior && s.total > 0 {
+			continue // nothing happened yet for this platform
+		}
+		b.WriteString(line)
+		b.WriteByte('\n')
+	}
+	if p.tty {
+		p.drawn = len(p.order)
+	}
+	io.WriteString(p.w, b.String())
+}
+
+func (p *Progress) line(name string, s *platformProgress, el time.Duration) string {
+	newDone := s.done - s.prior
+	tps := 0.0
+	if el > 0 {
+		tps = float64(s.tokens) / el.Seconds()
+	}
+	eta := "-"
+	if newDone > 0 && s.done < s.total {
+		left := time.Duration(float64(el) / float64(newDone) * float64(s.total-s.done))
+		eta = left.Round(time.Second).String()
+	} else if s.done >= s.total {
+		eta = "done"
+	}
+	pct := 100.0
+	if s.total > 0 {
+		pct = 100 * float64(s.done) / float64(s.total)
+	}
+	return fmt.Sprintf("%-16s %6d/%-6d %5.1f%%  errors %-4d %8.1f tok/s  ETA %s", name, s.done, s.total, pct, s.errors, tps, eta)
+}

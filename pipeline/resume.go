@@ -1,0 +1,120 @@
+package pipeline
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+)
+
+// ReadManifest reads dir/manifest.json.
+func ReadManifest(dir string) (*Manifest, error) {
+	b, err := os.ReadFile(filepath.Join(dir, ManifestFile))
+	if err != nil {
+		return nil, fmt.Errorf("run folder %s: %w", dir, err)
+	}
+	var m Manifest
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, ManifestFile), err)
+	}
+	return &m, nil
+}
+
+// ReadSamples reads the selected samples saved in a run folder.
+func ReadSamples(dir string) ([]Sample, error) {
+	b, err := os.ReadFile(filepath.Join(dir, SamplesFile))
+	if err != nil {
+		return nil, fmt.Errorf("run folder %s: %w", dir, err)
+	}
+	var s []Sample
+	if err := json.Unmarshal(b, &s); err != nil {
+		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, SamplesFile), err)
+	}
+	return s, nil
+}
+
+// MatrixChanges lists, in words, how two experiments differ in ways that
+// change the set of matrix cells or what a cell means: platforms, models,
+// temperatures, repeats, warmups, the selected question ids, and the
+// request parameters and prompt. Empty means resuming is safe.
+func MatrixChanges(old *Manifest, exp *Experiment, ids []string) []string {
+	var out []string
+	o := &old.Experiment
+	diff := func(what string, a, b any) {
+		ja, _ := json.Marshal(a)
+		jb, _ := json.Marshal(b)
+		if string(ja) != string(jb) {
+			out = append(out, fmt.Sprintf("%s: %s -> %s", what, ja, jb))
+		}
+	}
+	names := func(ps []Platform) []string {
+		var n []string
+		for _, p := range ps {
+			n = append(n, p.Name)
+		}
+		return n
+	}
+	diff("platforms", names(o.Platforms), names(exp.Platforms))
+	if slices.Equal(names(o.Platforms), names(exp.Platforms)) {
+		for i := range exp.Platforms {
+			diff(fmt.Sprintf("platforms[%d].models", i), o.Platforms[i].Models, exp.Platforms[i].Models)
+			diff(fmt.Sprintf("platforms[%d].warmup", i), o.Platforms[i].Warmup, exp.Platforms[i].Warmup)
+		}
+	}
+	diff("params.temperature", o.Params.Temperature, exp.Params.Temperature)
+	diff("params.max_tokens", o.Params.MaxTokens, exp.Params.MaxTokens)
+	diff("params.stream", o.Params.Stream, exp.Params.Stream)
+	diff("params.extra", o.Params.Extra, exp.Params.Extra)
+	diff("prompt", o.Prompt, exp.Prompt)
+	diff("repeats", o.Repeats, exp.Repeats)
+	if !slices.Equal(old.Dataset.IDs, ids) {
+		out = append(out, fmt.Sprintf("dataset: selected questions differ (%d before, %d now; check dataset.slice, filter, sample and seed)", len(old.Dataset.IDs), len(ids)))
+	}
+	return out
+}
+
+// resume prepares dir for continuing: it checks the matrix is unchanged,
+// reads the journal (tolerating a torn last line), keeps the first
+// successful record of every cell and rewrites the journal with only
+// those, so that the resumed run ends with exactly one record per cell.
+func (e *Engine) resume(dir string, fresh *Manifest, plan *Plan) ([]Record, *Manifest, error) {
+	old, err := ReadManifest(dir)
+	if err != nil {
+		return nil, nil, fmt.Errorf("resume: %w", err)
+	}
+	if ch := MatrixChanges(old, &fresh.Experiment, fresh.Dataset.IDs); len(ch) > 0 {
+		return nil, nil, fmt.Errorf("resume: the experiment changed since %s was started, refusing to mix results:\n  %s", dir, strings.Join(ch, "\n  "))
+	}
+	path := filepath.Join(dir, JournalFile)
+	recs, torn, err := ReadJournal(path)
+	if err != nil && !os.IsNotExist(err) {
+		return nil, nil, fmt.Errorf("resume: %w", err)
+	}
+	if torn {
+		e.log().Warn("resume: skipped a torn last line in the journal", "file", path)
+	}
+	inPlan := make(map[CellKey]bool, plan.Total())
+	for _, j := range plan.Jobs {
+		for _, c := range j.Cells {
+			inPlan[c.CellKey] = true
+		}
+	}
+	var kept []Record
+	for _, r := range FinalRecords(recs) {
+		if r.OK() && inPlan[r.CellKey] {
+			kept = append(kept, r)
+		}
+	}
+	if err := WriteJournal(path, kept); err != nil {
+		return nil, nil, fmt.Errorf("resume: %w", err)
+	}
+	m := fresh
+	m.RunID = old.RunID
+	m.StartedAt = old.StartedAt
+	m.Resumes = append(old.Resumes, e.now().UTC())
+	m.Notes = old.Notes
+	e.log().Info("resume", "run", dir, "kept", len(kept), "to_run", plan.Total()-len(kept))
+	return kept, m, nil
+}

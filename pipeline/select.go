@@ -1,0 +1,165 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"sort"
+	"strings"
+	"text/template"
+)
+
+// Select applies dataset.filter and then dataset.sample to samples that the
+// loader already sliced. Sampling draws without replacement from a PCG
+// generator seeded with seed and keeps the source order of what it draws,
+// so the same seed and input always select the same ids.
+func Select(spec DatasetSpec, seed int64, samples []Sample) ([]Sample, error) {
+	out := samples
+	if strings.TrimSpace(spec.Filter) != "" {
+		prog, err := CompileFilter(spec.Filter)
+		if err != nil {
+			return nil, fmt.Errorf("dataset.filter: %w", err)
+		}
+		kept := make([]Sample, 0, len(out))
+		for i := range out {
+			v, err := RunExpr(prog, NewFilterEnv(&out[i]))
+			if err != nil {
+				return nil, fmt.Errorf("dataset.filter on sample %s: %w", out[i].ID, err)
+			}
+			if v.(bool) {
+				kept = append(kept, out[i])
+			}
+		}
+		out = kept
+	}
+	if spec.Sample > 0 && spec.Sample < len(out) {
+		r := rand.New(rand.NewPCG(uint64(seed), 0x696e666572)) // "infer"
+		idx := r.Perm(len(out))[:spec.Sample]
+		sort.Ints(idx)
+		picked := make([]Sample, len(idx))
+		for i, j := range idx {
+			picked[i] = out[j]
+		}
+		out = picked
+	}
+	return out, nil
+}
+
+// PromptRenderer renders the experiment's prompt templates for a sample.
+type PromptRenderer struct {
+	system, user *template.Template
+}
+
+// NewPromptRenderer parses the prompt templates; a parse error is a
+// configuration error.
+func NewPromptRenderer(p PromptSpec) (*PromptRenderer, error) {
+	r := &PromptRenderer{}
+	var err error
+	if p.System != "" {
+		if r.system, err = template.New("prompt.system").Option("missingkey=error").Parse(p.System); err != nil {
+			return nil, fmt.Errorf("prompt.system: %w", err)
+		}
+	}
+	user := p.User
+	if user == "" {
+		user = DefaultUserPrompt
+	}
+	if r.user, err = template.New("prompt.user").Option("missingkey=error").Parse(user); err != nil {
+		return nil, fmt.Errorf("prompt.user: %w", err)
+	}
+	return r, nil
+}
+
+// promptData is what a prompt template sees.
+type promptData struct {
+	ID, Title, Context, Question string
+}
+
+// Render returns the chat messages for s: an optional system message and
+// one user message.
+func (r *PromptRenderer) Render(s *Sample) ([]Message, error) {
+	d := promptData{ID: s.ID, Title: s.Title, Context: s.Context, Question: s.Question}
+	var msgs []Message
+	var b strings.Builder
+	if r.system != nil {
+		if err := r.system.Execute(&b, d); err != nil {
+			return nil, fmt.Errorf("prompt.system: %w", err)
+		}
+		msgs = append(msgs, Message{Role: "system", Content: b.String()})
+		b.Reset()
+	}
+	if err := r.user.Execute(&b, d); err != nil {
+		return nil, fmt.Errorf("prompt.user: %w", err)
+	}
+	return append(msgs, Message{Role: "user", Content: b.String()}), nil
+}
+
+// Plan is the expanded matrix of an experiment over selected samples.
+type Plan struct {
+	// Cells per platform, in the experiment's platform order.
+	Jobs []PlanJob
+}
+
+// PlanJob is one platform's cells.
+type PlanJob struct {
+	Platform Platform
+	Cells    []Cell
+}
+
+// Total is the number of cells (requests, before retries) in the plan.
+func (p *Plan) Total() int {
+	n := 0
+	for _, j := range p.Jobs {
+		n += len(j.Cells)
+	}
+	return n
+}
+
+// BuildPlan expands platforms x models x temperatures x repeats x samples.
+// Each platform's warmup cells come first (the first Warmup samples,
+// cycling, with the platform's first model and temperature); then the
+// measured cells in model, temperature, repeat, sample order.
+func BuildPlan(ctx context.Context, exp *Experiment, samples []Sample) (*Plan, error) {
+	render, err := NewPromptRenderer(exp.Prompt)
+	if err != nil {
+		return nil, err
+	}
+	msgs := make([][]Message, len(samples))
+	for i := range samples {
+		if msgs[i], err = render.Render(&samples[i]); err != nil {
+			return nil, fmt.Errorf("sample %s: %w", samples[i].ID, err)
+		}
+	}
+	temps := exp.Params.Temperature
+	if len(temps) == 0 {
+		temps = []float64{DefaultTemperature}
+	}
+	repeats := max(exp.Repeats, 1)
+	plan := &Plan{}
+	for _, p := range exp.Platforms {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		job := PlanJob{Platform: p}
+		add := func(k CellKey, i int) {
+			job.Cells = append(job.Cells, Cell{CellKey: k, Seq: len(job.Cells), Sample: &samples[i], Messages: msgs[i]})
+		}
+		if len(samples) > 0 && len(p.Models) > 0 {
+			for w := 0; w < p.Warmup; w++ {
+				i := w % len(samples)
+				add(CellKey{Platform: p.Name, Model: p.Models[0], Temperature: temps[0], Repeat: w / len(samples), SampleID: samples[i].ID, Warmup: true}, i)
+			}
+		}
+		for _, m := range p.Models {
+			for _, t := range temps {
+				for r := 0; r < repeats; r++ {
+					for i := range samples {
+						add(CellKey{Platform: p.Name, Model: m, Temperature: t, Repeat: r, SampleID: samples[i].ID}, i)
+					}
+				}
+			}
+		}
+		plan.Jobs = append(plan.Jobs, job)
+	}
+	return plan, nil
+}
