@@ -1,0 +1,117 @@
+package pipeline
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+)
+
+func TestJournalAppendsOneLinePerRecordFromManyGoroutines(t *testing.T) {
+	path := filepath.Join(t.TempDir(), JournalFile)
+	j, err := OpenJournal(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 50; i++ {
+				r := Record{CellKey: CellKey{Platform: "p", Model: "m", Repeat: g, SampleID: string(rune('a' + i%26))}, Content: strings.Repeat("x", 100*g)}
+				if err := j.Append(&r); err != nil {
+					t.Error(err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if err := j.Close(); err != nil {
+		t.Fatal(err)
+	}
+	recs, torn, err := ReadJournal(path)
+	if err != nil || torn {
+		t.Fatalf("read: %v torn=%v", err, torn)
+	}
+	if len(recs) != 400 {
+		t.Fatalf("got %d records, want 400", len(recs))
+	}
+}
+
+func TestReadJournalSkipsATornLastLineButRejectsAMalformedMiddleLine(t *testing.T) {
+	dir := t.TempDir()
+	good := `{"platform":"a","model":"m","temperature":0,"repeat":0,"sample_id":"q1","error":""}` + "\n"
+	cases := []struct {
+		name     string
+		body     string
+		wantN    int
+		wantTorn bool
+		wantErr  string
+	}{
+		{"a clean journal reads whole", good + good, 2, false, ""},
+		{"a torn final write is skipped", good + `{"platform":"a","mod`, 1, true, ""},
+		{"a final object without its newline is kept", good + strings.TrimSuffix(good, "\n"), 2, true, ""},
+		{"garbage in the middle is an error with its line", good + "not json\n" + good, 0, false, ":2: bad record"},
+		{"an empty journal has no records", "", 0, false, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			p := filepath.Join(dir, strings.ReplaceAll(c.name, " ", "_"))
+			if err := os.WriteFile(p, []byte(c.body), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			recs, torn, err := ReadJournal(p)
+			if c.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), c.wantErr) {
+					t.Fatalf("err = %v, want %q", err, c.wantErr)
+				}
+				return
+			}
+			if err != nil || len(recs) != c.wantN || torn != c.wantTorn {
+				t.Fatalf("got %d records torn=%v err=%v; want %d torn=%v", len(recs), torn, err, c.wantN, c.wantTorn)
+			}
+		})
+	}
+}
+
+func TestFinalRecordsKeepsTheFirstSuccessElseTheLastFailure(t *testing.T) {
+	k1 := CellKey{Platform: "a", SampleID: "1"}
+	k2 := CellKey{Platform: "a", SampleID: "2"}
+	recs := []Record{
+		{CellKey: k1, Error: "http_500", Attempts: 1},
+		{CellKey: k2, Error: "http_500", Attempts: 1},
+		{CellKey: k1, Attempts: 2},
+		{CellKey: k2, Error: "timeout_total", Attempts: 3},
+		{CellKey: k1, Attempts: 3},
+	}
+	got := FinalRecords(recs)
+	if len(got) != 2 {
+		t.Fatalf("got %d, want 2", len(got))
+	}
+	if got[0].CellKey != k1 || !got[0].OK() || got[0].Attempts != 2 {
+		t.Errorf("cell 1: %+v", got[0])
+	}
+	if got[1].CellKey != k2 || got[1].Error != "timeout_total" {
+		t.Errorf("cell 2: %+v", got[1])
+	}
+}
+
+func TestWriteJournalReplacesTheFileAtomically(t *testing.T) {
+	p := filepath.Join(t.TempDir(), JournalFile)
+	if err := os.WriteFile(p, []byte("old\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteJournal(p, []Record{{CellKey: CellKey{SampleID: "x"}}}); err != nil {
+		t.Fatal(err)
+	}
+	recs, _, err := ReadJournal(p)
+	if err != nil || len(recs) != 1 || recs[0].SampleID != "x" {
+		t.Fatalf("%v %v", recs, err)
+	}
+	left, _ := filepath.Glob(filepath.Join(filepath.Dir(p), ".records-*"))
+	if len(left) != 0 {
+		t.Fatalf("temporary files left: %v", left)
+	}
+}

@@ -1,0 +1,168 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func samplesN(n int) []Sample {
+	out := make([]Sample, n)
+	for i := range out {
+		out[i] = Sample{ID: fmt.Sprintf("q%02d", i), Context: strings.Repeat("c", i*10), Question: fmt.Sprintf("question %d?", i), Answers: []string{"a"}}
+	}
+	return out
+}
+
+func ids(s []Sample) []string {
+	var out []string
+	for _, x := range s {
+		out = append(out, x.ID)
+	}
+	return out
+}
+
+func TestParseSliceSelectsLikePython(t *testing.T) {
+	cases := []struct {
+		in   string
+		n    int
+		want []int
+	}{
+		{"", 5, []int{0, 1, 2, 3, 4}},
+		{"[:3]", 5, []int{0, 1, 2}},
+		{"[2:]", 5, []int{2, 3, 4}},
+		{"[-2:]", 5, []int{3, 4}},
+		{"[1:-1]", 5, []int{1, 2, 3}},
+		{"[::2]", 5, []int{0, 2, 4}},
+		{"[1:10:3]", 20, []int{1, 4, 7}},
+		{"[:100]", 3, []int{0, 1, 2}},
+		{"[4:2]", 5, []int{}},
+		{"[3]", 5, []int{3}},
+		{"[-1]", 5, []int{4}},
+		{"[-10:2]", 5, []int{0, 1}},
+	}
+	for _, c := range cases {
+		t.Run(fmt.Sprintf("%q over %d items", c.in, c.n), func(t *testing.T) {
+			s, err := ParseSlice(c.in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := s.Indices(c.n); !slices.Equal(got, c.want) {
+				t.Fatalf("got %v, want %v", got, c.want)
+			}
+		})
+	}
+}
+
+func TestParseSliceRejectsWhatPythonWouldNot(t *testing.T) {
+	for _, in := range []string{":10", "[a:]", "[1:2:3:4]", "[::0]", "[::-1]", "[]"} {
+		t.Run(in, func(t *testing.T) {
+			if _, err := ParseSlice(in); err == nil {
+				t.Fatalf("ParseSlice(%q) accepted", in)
+			}
+		})
+	}
+}
+
+func TestSelectFiltersThenDrawsTheSameSeededSample(t *testing.T) {
+	all := samplesN(40)
+	spec := DatasetSpec{Filter: "len(context) >= 100", Sample: 5}
+	a, err := Select(spec, 7, all)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := Select(spec, 7, all)
+	c, _ := Select(spec, 8, all)
+	if len(a) != 5 || !slices.Equal(ids(a), ids(b)) {
+		t.Fatalf("same seed gave %v and %v", ids(a), ids(b))
+	}
+	if slices.Equal(ids(a), ids(c)) {
+		t.Fatalf("seeds 7 and 8 drew the same sample %v", ids(a))
+	}
+	for _, s := range a {
+		if len(s.Context) < 100 {
+			t.Fatalf("filter let %s through", s.ID)
+		}
+	}
+	if !slices.IsSorted(ids(a)) {
+		t.Fatalf("sample lost source order: %v", ids(a))
+	}
+	whole, _ := Select(DatasetSpec{Sample: 100}, 1, all)
+	if len(whole) != 40 {
+		t.Fatalf("a sample larger than the data should keep it all, got %d", len(whole))
+	}
+}
+
+func TestBuildPlanExpandsTheMatrixWithWarmupsFirst(t *testing.T) {
+	exp := &Experiment{
+		Platforms: []Platform{
+			{Name: "a", Models: []string{"m1", "m2"}, Warmup: 3},
+			{Name: "b", Models: []string{"m"}},
+		},
+		Params:  Params{Temperature: []float64{0, 0.7}},
+		Repeats: 3,
+		Prompt:  PromptSpec{System: "You answer from {{.Title}}.", User: "Q: {{.Question}}"},
+	}
+	s := samplesN(4)
+	s[0].Title = "T0"
+	plan, err := BuildPlan(context.Background(), exp, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := len(plan.Jobs[0].Cells); got != 3+2*2*3*4 {
+		t.Fatalf("platform a: %d cells", got)
+	}
+	if got := len(plan.Jobs[1].Cells); got != 2*3*4 {
+		t.Fatalf("platform b: %d cells", got)
+	}
+	if plan.Total() != 51+24 {
+		t.Fatalf("total %d", plan.Total())
+	}
+	seen := map[CellKey]bool{}
+	for i, c := range plan.Jobs[0].Cells {
+		if (i < 3) != c.Warmup {
+			t.Fatalf("cell %d warmup=%v", i, c.Warmup)
+		}
+		if c.Seq != i {
+			t.Fatalf("cell %d has seq %d", i, c.Seq)
+		}
+		if seen[c.CellKey] {
+			t.Fatalf("duplicate cell %v", c.CellKey)
+		}
+		seen[c.CellKey] = true
+	}
+	first := plan.Jobs[0].Cells[0]
+	if first.Messages[0].Role != "system" || first.Messages[0].Content != "You answer from T0." || first.Messages[1].Content != "Q: question 0?" {
+		t.Fatalf("messages %+v", first.Messages)
+	}
+}
+
+func TestPromptTemplatesRejectUnknownFields(t *testing.T) {
+	r, err := NewPromptRenderer(PromptSpec{User: "{{.Nope}}"})
+	if err == nil {
+		_, err = r.Render(&Sample{})
+	}
+	if err == nil || !strings.Contains(err.Error(), "prompt.user") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestMatrixChangesNamesWhatChanged(t *testing.T) {
+	exp := Experiment{Platforms: []Platform{{Name: "a", Models: []string{"m"}}}, Params: Params{Temperature: []float64{0}, MaxTokens: 10}, Repeats: 1}
+	old := &Manifest{Experiment: exp, Dataset: DatasetInfo{IDs: []string{"1", "2"}}}
+	if ch := MatrixChanges(old, &exp, []string{"1", "2"}); len(ch) != 0 {
+		t.Fatalf("unchanged experiment reported %v", ch)
+	}
+	changed := exp
+	changed.Repeats = 2
+	changed.Platforms = []Platform{{Name: "a", Models: []string{"m", "n"}}}
+	ch := MatrixChanges(old, &changed, []string{"1"})
+	joined := strings.Join(ch, "; ")
+	for _, want := range []string{"repeats: 1 -> 2", `platforms[0].models: ["m"] -> ["m","n"]`, "selected questions differ"} {
+		if !strings.Contains(joined, want) {
+			t.Errorf("missing %q in %q", want, joined)
+		}
+	}
+}
