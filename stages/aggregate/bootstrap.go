@@ -1,0 +1,214 @@
+package aggregate
+
+import (
+	"hash/fnv"
+	"math"
+	"math/rand/v2"
+	"slices"
+
+	"github.com/inferbench/inferbench/pipeline"
+)
+
+// BootstrapMaxN is the largest sample for which the mean's interval is a
+// resampling bootstrap. Above it the bootstrap distribution of a mean is
+// normal to well within the Monte-Carlo error of a few thousand resamples
+// (central limit theorem), so the interval is mean ± z·s/√n instead, which
+// costs O(n) rather than O(n·resamples). Medians are always bootstrapped
+// (see Bootstrap), at any n.
+const BootstrapMaxN = 10000
+
+// Bootstrap computes seeded percentile-bootstrap confidence intervals.
+//
+// Every interval draws from its own random stream, seeded by Seed and a
+// label naming what is resampled (group key and figure), so an interval
+// depends only on its data, the seed and the label: never on the order in
+// which intervals are computed or on map iteration order. A Bootstrap is a
+// value and safe for concurrent use.
+//
+// Medians are resampled exactly without materialising resamples: the k-th
+// smallest of n indexes drawn uniformly from [0,n) is floor(n·U(k)) where
+// U(k) ~ Beta(k, n-k+1) is the k-th order statistic of n uniforms, and the
+// (k+1)-th is U(k) + (1-U(k))·Beta(1, n-k). A resampled median therefore
+// costs O(1) after one sort, with the same distribution as drawing n values
+// with replacement.
+type Bootstrap struct {
+	// Seed is the experiment's seed.
+	Seed int64
+	// Resamples is the number of bootstrap resamples (> 0).
+	Resamples int
+	// Level is the confidence level in (0,1), e.g. 0.95.
+	Level float64
+}
+
+// NewBootstrap returns the bootstrap settings of exp, with
+// pipeline.DefaultBootstrap and pipeline.DefaultConfidence for zero values.
+func NewBootstrap(exp *pipeline.Experiment) Bootstrap {
+	b := Bootstrap{Seed: exp.Seed, Resamples: exp.Stats.Bootstrap, Level: exp.Stats.Confidence}
+	if b.Resamples <= 0 {
+		b.Resamples = pipeline.DefaultBootstrap
+	}
+	if b.Level <= 0 || b.Level >= 1 {
+		b.Level = pipeline.DefaultConfidence
+	}
+	return b
+}
+
+// rng returns the random stream of label.
+func (b Bootstrap) rng(label string) *rand.Rand {
+	h := fnv.New64a()
+	h.Write([]byte(label))
+	return rand.New(rand.NewPCG(uint64(b.Seed), h.Sum64()))
+}
+
+// interval returns the percentile interval of the resampled statistics
+// (sorted in place), by Quantile.
+func (b Bootstrap) interval(stats []float64) (lo, hi float64) {
+	slices.Sort(stats)
+	a := (1 - b.Level) / 2
+	return finite(Quantile(stats, a)), finite(Quantile(stats, 1-a))
+}
+
+// z is the two-sided standard normal quantile of the level.
+func (b Bootstrap) z() float64 { return math.Sqrt2 * math.Erfinv(b.Level) }
+
+// MeanCI returns the confidence interval of the mean of xs. It is (0, 0)
+// when len(xs) < 2; above BootstrapMaxN values it is the normal interval.
+func (b Bootstrap) MeanCI(label string, xs []float64) (lo, hi float64) {
+	n := len(xs)
+	if n < 2 {
+		return 0, 0
+	}
+	if n > BootstrapMaxN {
+		m, se := Mean(xs), Stddev(xs)/math.Sqrt(float64(n))
+		return m - b.z()*se, m + b.z()*se
+	}
+	r := b.rng(label)
+	stats := make([]float64, b.Resamples)
+	for i := range stats {
+		stats[i] = resampleMean(r, xs)
+	}
+	return b.interval(stats)
+}
+
+// MeanDiffCI returns the confidence interval of mean(y) - mean(x), the two
+// samples resampled independently. It is (0, 0) when either has fewer than
+// 2 values; when either exceeds BootstrapMaxN it is the normal (Welch)
+// interval.
+func (b Bootstrap) MeanDiffCI(label string, x, y []float64) (lo, hi float64) {
+	if len(x) < 2 || len(y) < 2 {
+		return 0, 0
+	}
+	if len(x) > BootstrapMaxN || len(y) > BootstrapMaxN {
+		sx, sy := Stddev(x), Stddev(y)
+		se := math.Sqrt(sx*sx/float64(len(x)) + sy*sy/float64(len(y)))
+		d := Mean(y) - Mean(x)
+		return d - b.z()*se, d + b.z()*se
+	}
+	r := b.rng(label)
+	stats := make([]float64, b.Resamples)
+	for i := range stats {
+		stats[i] = resampleMean(r, y) - resampleMean(r, x)
+	}
+	return b.interval(stats)
+}
+
+// MedianRatioCI returns the confidence interval of median(num) /
+// median(den), the two samples resampled independently. It is (0, 0) when
+// either has fewer than 2 values. Resamples whose denominator median is 0
+// yield 0 ratios rather than infinities.
+func (b Bootstrap) MedianRatioCI(label string, num, den []float64) (lo, hi float64) {
+	return b.medianPair(label, num, den, func(n, d float64) float64 {
+		if d == 0 {
+			return 0
+		}
+		return n / d
+	})
+}
+
+// MedianDiffCI returns the confidence interval of median(y) - median(x),
+// the two samples resampled independently; (0, 0) when either has fewer
+// than 2 values.
+func (b Bootstrap) MedianDiffCI(label string, x, y []float64) (lo, hi float64) {
+	return b.medianPair(label, y, x, func(my, mx float64) float64 { return my - mx })
+}
+
+func (b Bootstrap) medianPair(label string, p, q []float64, f func(mp, mq float64) float64) (lo, hi float64) {
+	if len(p) < 2 || len(q) < 2 {
+		return 0, 0
+	}
+	sp, sq := slices.Clone(p), slices.Clone(q)
+	slices.Sort(sp)
+	slices.Sort(sq)
+	r := b.rng(label)
+	stats := make([]float64, b.Resamples)
+	for i := range stats {
+		stats[i] = f(resampleMedian(r, sp), resampleMedian(r, sq))
+	}
+	return b.interval(stats)
+}
+
+// resampleMean is the mean of len(xs) values drawn from xs with replacement.
+func resampleMean(r *rand.Rand, xs []float64) float64 {
+	n := len(xs)
+	var s float64
+	for range n {
+		s += xs[r.IntN(n)]
+	}
+	return s / float64(n)
+}
+
+// resampleMedian is the type-7 median of len(sorted) values drawn from
+// sorted (ascending) with replacement, drawn through the order statistics
+// of uniforms (see Bootstrap).
+func resampleMedian(r *rand.Rand, sorted []float64) float64 {
+	n := len(sorted)
+	if n == 1 {
+		return sorted[0]
+	}
+	k := (n + 1) / 2 // 1-based rank of the (lower) middle value
+	u := betaSample(r, float64(k), float64(n-k+1))
+	i := orderIndex(u, n)
+	if n%2 == 1 {
+		return sorted[i]
+	}
+	// The next order statistic: the least of the n-k uniforms above u.
+	w := 1 - math.Pow(r.Float64(), 1/float64(n-k)) // Beta(1, n-k)
+	j := orderIndex(u+(1-u)*w, n)
+	return (sorted[i] + sorted[j]) / 2
+}
+
+func orderIndex(u float64, n int) int {
+	return min(max(int(u*float64(n)), 0), n-1)
+}
+
+// betaSample draws from Beta(a, b) as X/(X+Y) with X ~ Gamma(a), Y ~ Gamma(b).
+func betaSample(r *rand.Rand, a, b float64) float64 {
+	x := gammaSample(r, a)
+	y := gammaSample(r, b)
+	return x / (x + y)
+}
+
+// gammaSample draws from Gamma(a, 1) by Marsaglia and Tsang's method (2000),
+// with the U^(1/a) boost for a < 1.
+func gammaSample(r *rand.Rand, a float64) float64 {
+	if a < 1 {
+		return gammaSample(r, a+1) * math.Pow(r.Float64(), 1/a)
+	}
+	d := a - 1.0/3
+	c := 1 / math.Sqrt(9*d)
+	for {
+		x := r.NormFloat64()
+		v := 1 + c*x
+		if v <= 0 {
+			continue
+		}
+		v = v * v * v
+		u := r.Float64()
+		if u < 1-0.0331*x*x*x*x {
+			return d * v
+		}
+		if math.Log(u) < 0.5*x*x+d*(1-v+math.Log(v)) {
+			return d * v
+		}
+	}
+}

@@ -1,0 +1,255 @@
+package aggregate
+
+import (
+	"fmt"
+	"strconv"
+
+	"github.com/inferbench/inferbench/pipeline"
+)
+
+// compareGroups compares every group with the baseline group of the same
+// temperature and the same model position in its platform's models list
+// (platforms usually name one model differently). Groups of the baseline
+// platform, and groups the experiment does not declare, are not compared.
+func compareGroups(exp *pipeline.Experiment, groups []*group, baseline string, bs Bootstrap) ([]pipeline.Comparison, []string) {
+	bi := platformIndex(exp, baseline)
+	if bi < 0 {
+		return nil, []string{fmt.Sprintf("baseline %q names no platform; no comparisons", baseline)}
+	}
+	var out []pipeline.Comparison
+	var warnings []string
+	for _, g := range groups {
+		if g.platform == bi || g.platform < 0 || g.model < 0 {
+			continue
+		}
+		var base *group
+		for _, b := range groups {
+			if b.platform == bi && b.model == g.model && b.stats.Temperature == g.stats.Temperature {
+				base = b
+				break
+			}
+		}
+		if base == nil {
+			warnings = append(warnings, fmt.Sprintf("%s: baseline %q has no model at position %d and temperature %g; not compared",
+				keyLabel(g.stats.GroupKey), baseline, g.model+1, g.stats.Temperature))
+			continue
+		}
+		out = append(out, compareOne(exp, g, base, bs))
+	}
+	return out, warnings
+}
+
+// compareOne compares group g with its baseline group.
+func compareOne(exp *pipeline.Experiment, g, base *group, bs Bootstrap) pipeline.Comparison {
+	c := pipeline.Comparison{
+		GroupKey: g.stats.GroupKey,
+		Baseline: base.stats.GroupKey,
+		DeltaF1:  g.stats.F1.Mean - base.stats.F1.Mean,
+		PValue:   1,
+	}
+	gl, bl := g.stats.LatencyMs, base.stats.LatencyMs
+	if gl.N > 0 && bl.N > 0 {
+		if gl.P50 > 0 {
+			c.SpeedupMedian = finite(bl.P50 / gl.P50)
+		}
+		if gl.Mean > 0 {
+			c.SpeedupMean = finite(bl.Mean / gl.Mean)
+		}
+		c.PValue = MannWhitney(g.lat, base.lat).P
+	}
+	name, baseName := displayName(exp, g), displayName(exp, base)
+	if len(exp.Params.Temperature) > 1 {
+		baseName += " at temperature " + strconv.FormatFloat(g.stats.Temperature, 'g', -1, 64)
+	}
+	if gl.N < 2 || bl.N < 2 {
+		c.Verdict = fmt.Sprintf("too few samples to compare %s with %s (%d and %d successful requests; at least 2 each are needed)",
+			name, baseName, gl.N, bl.N)
+		return c
+	}
+	c.CILow, c.CIHigh = bs.MedianRatioCI("speedup/"+keyLabel(g.stats.GroupKey)+"/vs/"+keyLabel(base.stats.GroupKey), base.lat, g.lat)
+	c.Significant = c.CILow > 1 || c.CIHigh < 1
+	c.Verdict = verdict(name, baseName, c, bs.Level)
+	return c
+}
+
+// verdict words a comparison. "Faster" or "slower" is only said when the
+// CI of the median speedup excludes 1; a slowdown is given as its inverse
+// factor (baseline is Nx faster = this is Nx slower), with the CI inverted.
+func verdict(name, baseName string, c pipeline.Comparison, level float64) string {
+	lvl := fmt.Sprintf("%.4g%% CI", level*100)
+	p := formatP(c.PValue)
+	switch {
+	case c.CILow > 1:
+		return fmt.Sprintf("%s is %.2fx faster than %s (median latency, %s %.2f-%.2f, %s)",
+			name, c.SpeedupMedian, baseName, lvl, c.CILow, c.CIHigh, p)
+	case c.CIHigh < 1 && c.CILow > 0 && c.SpeedupMedian > 0:
+		return fmt.Sprintf("%s is %.2fx slower than %s (median latency, %s %.2f-%.2f, %s)",
+			name, 1/c.SpeedupMedian, baseName, lvl, 1/c.CIHigh, 1/c.CILow, p)
+	case c.CIHigh < 1:
+		return fmt.Sprintf("%s is slower than %s (median speedup %.2fx, %s %.2f-%.2f, %s)",
+			name, baseName, c.SpeedupMedian, lvl, c.CILow, c.CIHigh, p)
+	}
+	return fmt.Sprintf("no significant latency difference between %s and %s (speedup %.2fx, %s %.2f-%.2f, %s)",
+		name, baseName, c.SpeedupMedian, lvl, c.CILow, c.CIHigh, p)
+}
+
+// formatP writes a p-value as "p<0.001", "p=0.004" or "p=0.41".
+func formatP(p float64) string {
+	switch {
+	case p < 0.001:
+		return "p<0.001"
+	case p < 0.01:
+		return fmt.Sprintf("p=%.3f", p)
+	}
+	return fmt.Sprintf("p=%.2f", p)
+}
+
+// displayName is the platform's name, with "/model" when the platform has
+// several models.
+func displayName(exp *pipeline.Experiment, g *group) string {
+	if g.platform >= 0 && len(exp.Platforms[g.platform].Models) > 1 {
+		return g.stats.Platform + "/" + g.stats.Model
+	}
+	return g.stats.Platform
+}
+
+// RunDelta is the change of one headline figure of one group between two
+// runs A and B (`inferbench compare RUN_A RUN_B`).
+type RunDelta struct {
+	pipeline.GroupKey
+	// Figure is one of the RunDeltaFigures names.
+	Figure string `json:"figure"`
+	// Unit is "ms", "tokens/s", "%" (EM, F1: percentage points) or "share"
+	// (error rate, 0..1).
+	Unit string `json:"unit"`
+	// A and B are the figure in each run, as their results report it.
+	A float64 `json:"a"`
+	B float64 `json:"b"`
+	// Change is B - A.
+	Change float64 `json:"change"`
+	// Ratio is B / A; 0 when A is 0.
+	Ratio float64 `json:"ratio"`
+	// CILow and CIHigh bound Change by a seeded bootstrap of the two runs'
+	// records, resampled independently (of the median for p50 figures, of
+	// the mean otherwise); both 0 when either run has fewer than 2 values.
+	CILow  float64 `json:"ci_low"`
+	CIHigh float64 `json:"ci_high"`
+	// PValue is the two-sided Mann-Whitney p-value of the underlying
+	// per-request values (latency or TTFT); nil for other figures.
+	PValue *float64 `json:"p_value,omitempty"`
+	// Significant is true when the CI of Change excludes 0.
+	Significant bool `json:"significant"`
+}
+
+// RunDeltaFigures are the headline figures CompareRuns reports, in order.
+var RunDeltaFigures = []string{"latency_p50", "latency_mean", "ttft_p50", "tokens_per_sec_mean", "em", "f1", "error_rate"}
+
+// CompareRuns compares two runs group by group. For every group key present
+// in both a.Groups and b.Groups (in a's order) it returns one RunDelta per
+// RunDeltaFigures entry. A and B values come from the results; intervals
+// and p-values from the records (recsA, recsB: the runs' journals, warmups
+// included or not; they are skipped), with pipeline.DefaultBootstrap
+// resamples at pipeline.DefaultConfidence, seeded by seed so the same runs
+// and seed give the same output. Timing figures use successful records,
+// EM/F1 (percent) and error rate every non-warmup record.
+func CompareRuns(a, b *pipeline.Results, recsA, recsB []pipeline.Record, seed int64) []RunDelta {
+	if a == nil || b == nil {
+		return nil
+	}
+	bs := Bootstrap{Seed: seed, Resamples: pipeline.DefaultBootstrap, Level: pipeline.DefaultConfidence}
+	ra, rb := byKey(recsA), byKey(recsB)
+	bIndex := make(map[pipeline.GroupKey]int, len(b.Groups))
+	for i := range b.Groups {
+		bIndex[b.Groups[i].GroupKey] = i
+	}
+	var out []RunDelta
+	for i := range a.Groups {
+		ga := &a.Groups[i]
+		j, ok := bIndex[ga.GroupKey]
+		if !ok {
+			continue
+		}
+		gb := &b.Groups[j]
+		va, vb := ra[ga.GroupKey], rb[ga.GroupKey]
+		label := "runs/" + keyLabel(ga.GroupKey) + "/"
+		lat := func(r *pipeline.Record) (float64, bool) { return r.LatencyMs, r.OK() }
+		ttft := func(r *pipeline.Record) (float64, bool) { return r.TTFTMs, r.OK() }
+		tps := func(r *pipeline.Record) (float64, bool) { return r.TokensPerSec, r.OK() }
+		em := func(r *pipeline.Record) (float64, bool) { return scoreOf(r, r.EM), true }
+		f1 := func(r *pipeline.Record) (float64, bool) { return scoreOf(r, r.F1), true }
+		failed := func(r *pipeline.Record) (float64, bool) {
+			if r.OK() {
+				return 0, true
+			}
+			return 1, true
+		}
+		type fig struct {
+			name, unit string
+			a, b       float64
+			values     func(*pipeline.Record) (float64, bool)
+			median, mw bool
+		}
+		for _, f := range []fig{
+			{"latency_p50", "ms", ga.LatencyMs.P50, gb.LatencyMs.P50, lat, true, true},
+			{"latency_mean", "ms", ga.LatencyMs.Mean, gb.LatencyMs.Mean, lat, false, true},
+			{"ttft_p50", "ms", ga.TTFTMs.P50, gb.TTFTMs.P50, ttft, true, true},
+			{"tokens_per_sec_mean", "tokens/s", ga.TokensPerSec.Mean, gb.TokensPerSec.Mean, tps, false, false},
+			{"em", "%", ga.EM.Mean, gb.EM.Mean, em, false, false},
+			{"f1", "%", ga.F1.Mean, gb.F1.Mean, f1, false, false},
+			{"error_rate", "share", ga.ErrorRate, gb.ErrorRate, failed, false, false},
+		} {
+			d := RunDelta{GroupKey: ga.GroupKey, Figure: f.name, Unit: f.unit, A: f.a, B: f.b, Change: f.b - f.a}
+			if f.a != 0 {
+				d.Ratio = finite(f.b / f.a)
+			}
+			xa, xb := pick(va, f.values), pick(vb, f.values)
+			if f.median {
+				d.CILow, d.CIHigh = bs.MedianDiffCI(label+f.name, xa, xb)
+			} else {
+				d.CILow, d.CIHigh = bs.MeanDiffCI(label+f.name, xa, xb)
+			}
+			if len(xa) >= 2 && len(xb) >= 2 {
+				d.Significant = d.CILow > 0 || d.CIHigh < 0
+			}
+			if f.mw {
+				p := MannWhitney(xa, xb).P
+				d.PValue = &p
+			}
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// scoreOf is a record's score in percent: 0 for failed and truncated records.
+func scoreOf(r *pipeline.Record, v float64) float64 {
+	if !r.OK() || r.Truncated {
+		return 0
+	}
+	return 100 * v
+}
+
+// byKey groups the non-warmup records by group key.
+func byKey(recs []pipeline.Record) map[pipeline.GroupKey][]*pipeline.Record {
+	m := map[pipeline.GroupKey][]*pipeline.Record{}
+	for i := range recs {
+		r := &recs[i]
+		if r.Warmup {
+			continue
+		}
+		k := pipeline.GroupKey{Platform: r.Platform, Model: r.Model, Temperature: r.Temperature}
+		m[k] = append(m[k], r)
+	}
+	return m
+}
+
+// pick extracts the values f accepts, in record order.
+func pick(recs []*pipeline.Record, f func(*pipeline.Record) (float64, bool)) []float64 {
+	out := make([]float64, 0, len(recs))
+	for _, r := range recs {
+		if v, ok := f(r); ok {
+			out = append(out, v)
+		}
+	}
+	return out
+}

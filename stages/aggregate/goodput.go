@@ -1,0 +1,35 @@
+package aggregate
+
+import (
+	"time"
+
+	"github.com/inferbench/inferbench/pipeline"
+)
+
+// goodCount counts the records that succeeded and meet every SLO that is
+// set (a zero SLO is not set): TTFT <= slo.TTFT, E2E latency <= slo.E2E and,
+// for records with at least two output tokens, TPOT <= slo.TPOT. With no SLO
+// set it is the number of successes. Failed records never count.
+func goodCount(slo pipeline.SLOSpec, recs []*pipeline.Record) int {
+	ttft, e2e, tpot := ms(slo.TTFT), ms(slo.E2E), ms(slo.TPOT)
+	good := 0
+	for _, r := range recs {
+		if !r.OK() {
+			continue
+		}
+		if ttft > 0 && r.TTFTMs > ttft {
+			continue
+		}
+		if e2e > 0 && r.LatencyMs > e2e {
+			continue
+		}
+		if tpot > 0 && r.OutputTokens >= 2 && r.TPOTMs > tpot {
+			continue
+		}
+		good++
+	}
+	return good
+}
+
+// ms converts a duration to float milliseconds.
+func ms(d pipeline.Duration) float64 { return float64(d) / float64(time.Millisecond) }

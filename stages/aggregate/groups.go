@@ -1,0 +1,284 @@
+package aggregate
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/inferbench/inferbench/pipeline"
+)
+
+// group is one platform x model x temperature group while it is computed.
+type group struct {
+	stats pipeline.GroupStats
+	// recs are the group's non-warmup records, in input order.
+	recs []*pipeline.Record
+	// platform and model index the experiment's platforms and that
+	// platform's models; -1 when the records name something the experiment
+	// does not declare.
+	platform, model int
+	// lat are the successful latencies (ms), ascending, once computed.
+	lat []float64
+}
+
+// keyLabel names a group in seeds and warnings.
+func keyLabel(k pipeline.GroupKey) string {
+	return k.Platform + "/" + k.Model + "/t=" + strconv.FormatFloat(k.Temperature, 'g', -1, 64)
+}
+
+// partition splits records into groups: first every group the experiment
+// declares, in the order its platforms, their models and its temperatures
+// appear (when params.temperature is empty, the temperatures in the order
+// records first show them), then groups found only in the records, in the
+// order they first appear, each with a warning.
+func partition(exp *pipeline.Experiment, records []pipeline.Record) ([]*group, []string) {
+	temps := exp.Params.Temperature
+	if len(temps) == 0 {
+		seen := map[float64]bool{}
+		for i := range records {
+			if t := records[i].Temperature; !seen[t] {
+				seen[t] = true
+				temps = append(temps, t)
+			}
+		}
+	}
+	var groups []*group
+	index := map[pipeline.GroupKey]int{}
+	add := func(k pipeline.GroupKey, pi, mi int) *group {
+		g := &group{stats: pipeline.GroupStats{GroupKey: k}, platform: pi, model: mi}
+		index[k] = len(groups)
+		groups = append(groups, g)
+		return g
+	}
+	for pi, p := range exp.Platforms {
+		for mi, m := range p.Models {
+			for _, t := range temps {
+				k := pipeline.GroupKey{Platform: p.Name, Model: m, Temperature: t}
+				if _, dup := index[k]; !dup {
+					add(k, pi, mi)
+				}
+			}
+		}
+	}
+	var warnings []string
+	for i := range records {
+		r := &records[i]
+		k := pipeline.GroupKey{Platform: r.Platform, Model: r.Model, Temperature: r.Temperature}
+		gi, ok := index[k]
+		if !ok {
+			warnings = append(warnings, fmt.Sprintf("records for %s, which the experiment does not declare; reported as an extra group without comparison", keyLabel(k)))
+			add(k, platformIndex(exp, r.Platform), -1)
+			gi = len(groups) - 1
+		}
+		g := groups[gi]
+		if r.Warmup {
+			g.stats.Warmups++
+			continue
+		}
+		g.recs = append(g.recs, r)
+	}
+	return groups, warnings
+}
+
+func platformIndex(exp *pipeline.Experiment, name string) int {
+	for i, p := range exp.Platforms {
+		if p.Name == name {
+			return i
+		}
+	}
+	return -1
+}
+
+// compute fills g.stats from g.recs. Timing distributions cover the
+// successful records; accuracy covers every record, failed and truncated
+// ones scoring 0. WallSeconds runs from the earliest StartedAt to the
+// latest StartedAt+CloseMs (LatencyMs when CloseMs is 0): StartedAt is
+// wall-clock, but it is the only absolute time a saved journal keeps, and
+// every duration inside it is monotonic.
+func (g *group) compute(exp *pipeline.Experiment, bs Bootstrap) {
+	s := &g.stats
+	label := keyLabel(s.GroupKey)
+	n := len(g.recs)
+	s.Count = n
+	var lat, ttft, ttfc, tpot, itl, queue, tps []float64
+	em, f1, rawEM, rawF1 := make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)
+	var start, end time.Time
+	var okTokens int
+	maxRepeat := -1
+	for i, r := range g.recs {
+		s.PromptTokens += r.PromptTokens
+		s.OutputTokens += r.OutputTokens
+		s.ReasoningTokens += r.ReasoningTokens
+		if r.Truncated {
+			s.Truncated++
+		}
+		if r.Repeat > maxRepeat {
+			maxRepeat = r.Repeat
+		}
+		closeMs := r.CloseMs
+		if closeMs <= 0 {
+			closeMs = r.LatencyMs
+		}
+		e := r.StartedAt.Add(time.Duration(closeMs * float64(time.Millisecond)))
+		if i == 0 || r.StartedAt.Before(start) {
+			start = r.StartedAt
+		}
+		if i == 0 || e.After(end) {
+			end = e
+		}
+		if !r.OK() {
+			s.Failures++
+			if s.Errors == nil {
+				s.Errors = map[string]int{}
+			}
+			s.Errors[r.Error]++
+			continue
+		}
+		s.Successes++
+		okTokens += r.OutputTokens
+		lat = append(lat, r.LatencyMs)
+		ttft = append(ttft, r.TTFTMs)
+		if r.TTFCMs > 0 {
+			ttfc = append(ttfc, r.TTFCMs)
+		}
+		if r.OutputTokens >= 2 {
+			tpot = append(tpot, r.TPOTMs)
+		}
+		itl = append(itl, r.ITLMs...)
+		queue = append(queue, r.QueueMs)
+		tps = append(tps, r.TokensPerSec)
+		if !r.Truncated {
+			em[i], f1[i] = 100*r.EM, 100*r.F1
+			rawEM[i], rawF1[i] = 100*r.RawEM, 100*r.RawF1
+		}
+	}
+	if n > 0 {
+		s.ErrorRate = float64(s.Failures) / float64(n)
+		s.WallSeconds = end.Sub(start).Seconds()
+	}
+	if s.WallSeconds > 0 {
+		s.Throughput = float64(okTokens) / s.WallSeconds
+		s.RequestRate = float64(n) / s.WallSeconds
+	}
+	if g.platform >= 0 {
+		s.TargetRate = exp.Platforms[g.platform].Rate
+	}
+	dist := func(name string, xs []float64) pipeline.Dist {
+		d := describe(xs) // sorts xs, so the CI is independent of record order
+		d.CILow, d.CIHigh = bs.MeanCI(label+"/"+name, xs)
+		return d
+	}
+	s.LatencyMs = dist("latency_ms", lat)
+	g.lat = lat
+	s.TTFTMs = dist("ttft_ms", ttft)
+	s.TTFCMs = dist("ttfc_ms", ttfc)
+	s.TPOTMs = dist("tpot_ms", tpot)
+	s.ITLMs = dist("itl_ms", itl)
+	s.QueueMs = dist("queue_ms", queue)
+	s.TokensPerSec = dist("tokens_per_sec", tps)
+
+	if maxRepeat >= 0 {
+		s.RepeatEM, s.RepeatF1 = repeatMeans(g.recs, em, f1, maxRepeat+1)
+	}
+	s.Agreement = agreement(g.recs)
+	s.EM = dist("em", em)
+	s.F1 = dist("f1", f1)
+	s.RawEM = dist("raw_em", rawEM)
+	s.RawF1 = dist("raw_f1", rawF1)
+
+	good := goodCount(exp.SLO, g.recs)
+	if n > 0 {
+		s.Goodput = float64(good) / float64(n)
+	}
+	if s.WallSeconds > 0 {
+		s.GoodputRate = float64(good) / s.WallSeconds
+	}
+	if w := smallSampleWarning(s.Successes, n); w != "" {
+		s.Warnings = append(s.Warnings, w)
+	}
+}
+
+// repeatMeans returns the mean EM and F1 (percent) of each repeat index
+// 0..size-1; a repeat without records has mean 0.
+func repeatMeans(recs []*pipeline.Record, em, f1 []float64, size int) (rem, rf1 []float64) {
+	rem, rf1 = make([]float64, size), make([]float64, size)
+	cnt := make([]int, size)
+	for i, r := range recs {
+		if r.Repeat < 0 {
+			continue
+		}
+		rem[r.Repeat] += em[i]
+		rf1[r.Repeat] += f1[i]
+		cnt[r.Repeat]++
+	}
+	for i, c := range cnt {
+		if c > 0 {
+			rem[i] /= float64(c)
+			rf1[i] /= float64(c)
+		}
+	}
+	return rem, rf1
+}
+
+// agreement is the share of sample ids with at least two records whose
+// extracted answers (trimmed, lower-cased; a failed request's answer is
+// empty) are all identical; 1 when no sample has two records (one repeat).
+func agreement(recs []*pipeline.Record) float64 {
+	type state struct {
+		answer string
+		n      int
+		same   bool
+	}
+	byID := make(map[string]*state, len(recs))
+	for _, r := range recs {
+		a := strings.ToLower(strings.TrimSpace(r.Answer))
+		st, ok := byID[r.SampleID]
+		if !ok {
+			byID[r.SampleID] = &state{answer: a, n: 1, same: true}
+			continue
+		}
+		st.n++
+		if a != st.answer {
+			st.same = false
+		}
+	}
+	var multi, agree int
+	for _, st := range byID {
+		if st.n < 2 {
+			continue
+		}
+		multi++
+		if st.same {
+			agree++
+		}
+	}
+	if multi == 0 {
+		return 1
+	}
+	return float64(agree) / float64(multi)
+}
+
+// smallSampleWarning names the percentiles that successes samples cannot
+// support, or returns "".
+func smallSampleWarning(successes, count int) string {
+	if count == 0 {
+		return "no requests"
+	}
+	if successes == 0 {
+		return "no successful requests: timing statistics are empty"
+	}
+	var weak []string
+	for _, p := range []struct {
+		name string
+		min  int
+	}{{"p99", MinSamplesP99}, {"p95", MinSamplesP95}, {"p90", MinSamplesP90}} {
+		if successes < p.min {
+			weak = append(weak, fmt.Sprintf("%s needs >= %d", p.name, p.min))
+		}
+	}
+	if len(weak) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("only %d successful requests, too few for reliable percentiles: %s", successes, strings.Join(weak, ", "))
+}

@@ -1,0 +1,110 @@
+package aggregate
+
+import (
+	"math"
+	"os/exec"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// Hand computations:
+//
+//	x=[1,2,3] y=[4,5,6]: ranks of x 1,2,3, R1=6, U=6-3*4/2=0. No ties, n=6:
+//	  exact. Of C(6,3)=20 arrangements one has U<=0: p = 2*1/20 = 0.1.
+//	x=[1,3,5] y=[2,4,6]: R1=1+3+5=9, U=3. Counts of U=0..9 for 3 and 3:
+//	  1,1,2,3,3,3,3,2,1,1. P(U<=3)=7/20, P(U>=3)=16/20: p = 0.7.
+//	x=[1,2,2] y=[2,3,3]: pooled 1 2 2 2 3 3, mid-ranks 1, 3,3,3, 5.5,5.5;
+//	  R1=1+3+3=7, U=1, mu=4.5. Ties: (3^3-3)+(2^3-2)=30, n=6:
+//	  sigma^2 = 9/12*(7-30/30) = 4.5, z = (3.5-0.5)/sqrt(4.5) = sqrt(2),
+//	  p = 2*(1-Phi(sqrt 2)) = erfc(1) = 0.157299207.
+//	x=1..10 y=11..21: n=21 > 20, normal: U=0, mu=55,
+//	  sigma^2 = 10*11*22/12 = 201.667, z = 54.5/14.2009 = 3.83777,
+//	  p = erfc(z/sqrt 2) = 1.24154e-4.
+func TestMannWhitneyMatchesHandComputedUAndP(t *testing.T) {
+	seq := func(a, b int) []float64 {
+		var out []float64
+		for i := a; i <= b; i++ {
+			out = append(out, float64(i))
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		name   string
+		x, y   []float64
+		u, p   float64
+		exact  bool
+		pDelta float64
+	}{
+		{"completely separated triples give U 0 and exact p 0.1", []float64{1, 2, 3}, []float64{4, 5, 6}, 0, 0.1, true, 1e-12},
+		{"interleaved triples give U 3 and exact p 0.7", []float64{1, 3, 5}, []float64{2, 4, 6}, 3, 0.7, true, 1e-12},
+		{"tied small samples use the tie-corrected normal approximation", []float64{1, 2, 2}, []float64{2, 3, 3}, 1, math.Erfc(1), false, 1e-12},
+		{"samples over 20 in all use the normal approximation", seq(1, 10), seq(11, 21), 0, 1.2415446060163378e-4, false, 1e-15},
+		{"an empty sample has p 1", nil, []float64{1}, 0, 1, false, 0},
+		{"all values tied have p 1", []float64{5, 5}, []float64{5, 5, 5}, 3, 1, false, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := MannWhitney(tc.x, tc.y)
+			if got.U != tc.u || got.Exact != tc.exact || !near(got.P, tc.p, tc.pDelta) {
+				t.Errorf("got %+v, want U=%v P=%v exact=%v", got, tc.u, tc.p, tc.exact)
+			}
+			rev := MannWhitney(tc.y, tc.x)
+			if len(tc.x) > 0 && (rev.U != float64(len(tc.x)*len(tc.y))-tc.u || !near(rev.P, got.P, 1e-12)) {
+				t.Errorf("swapped samples: got %+v, want U=n1*n2-U and the same p", rev)
+			}
+		})
+	}
+}
+
+func TestExactMannWhitneyDistributionMatchesTheCountedArrangements(t *testing.T) {
+	// Counts of U for m=n=3 (hand enumeration of 20 arrangements):
+	counts := []float64{1, 1, 2, 3, 3, 3, 3, 2, 1, 1}
+	for u := range counts {
+		t.Run("U="+strconv.Itoa(u)+" of 3 and 3", func(t *testing.T) {
+			var le, ge float64
+			for k, c := range counts {
+				if k <= u {
+					le += c
+				}
+				if k >= u {
+					ge += c
+				}
+			}
+			want := math.Min(1, 2*math.Min(le, ge)/20)
+			if got := exactMWP(3, 3, u); !near(got, want, 1e-12) {
+				t.Errorf("p = %v, want %v", got, want)
+			}
+		})
+	}
+}
+
+// TestMannWhitneyAgreesWithScipyWhenAvailable cross-checks against
+// scipy.stats.mannwhitneyu if python3 with scipy is installed; it skips
+// otherwise.
+func TestMannWhitneyAgreesWithScipyWhenAvailable(t *testing.T) {
+	if err := exec.Command("python3", "-c", "import scipy").Run(); err != nil {
+		t.Skip("python3 with scipy is not installed")
+	}
+	x := []float64{12.1, 14.3, 9.8, 11.0, 15.2, 13.3, 10.9, 12.8, 16.0, 11.7, 14.9, 13.1}
+	y := []float64{15.5, 17.2, 14.8, 16.1, 18.3, 13.9, 16.6, 19.0, 15.1, 17.7, 16.9, 18.8}
+	out, err := exec.Command("python3", "-c",
+		"from scipy.stats import mannwhitneyu as m;r=m("+pyList(x)+","+pyList(y)+",alternative='two-sided',method='asymptotic');print(r.statistic,r.pvalue)").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := strings.Fields(string(out))
+	u, _ := strconv.ParseFloat(f[0], 64)
+	p, _ := strconv.ParseFloat(f[1], 64)
+	got := MannWhitney(x, y)
+	if got.U != u || !near(got.P, p, 1e-9) {
+		t.Errorf("got %+v, scipy U=%v p=%v", got, u, p)
+	}
+}
+
+func pyList(xs []float64) string {
+	s := make([]string, len(xs))
+	for i, x := range xs {
+		s[i] = strconv.FormatFloat(x, 'g', -1, 64)
+	}
+	return "[" + strings.Join(s, ",") + "]"
+}
