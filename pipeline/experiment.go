@@ -32,6 +32,10 @@ type Experiment struct {
 	// `run` exit with code 3.
 	Checks []string   `yaml:"checks" json:"checks,omitempty"`
 	Export ExportSpec `yaml:"export" json:"export"`
+
+	// meta is what LoadExperiment learned besides the values (which keys
+	// were present, the overrides applied); see config.go.
+	meta loadMeta
 }
 
 // DatasetSpec selects the questions. Selection order: the loader applies

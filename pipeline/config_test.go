@@ -1,0 +1,490 @@
+package pipeline
+
+import (
+	"bufio"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// testRegistry knows the built-in names without any real stage behind them.
+func testRegistry() *Registry {
+	r := NewRegistry()
+	for _, n := range []string{"demo", "squad", "hf", "jsonl", "csv"} {
+		r.AddLoader(n, LoaderFunc(nil))
+	}
+	for _, n := range []string{"json", "csv", "xlsx", "markdown", "html"} {
+		r.AddExporter(n, nil)
+	}
+	r.ExtractSteps = []string{"strip_reasoning", "bold_span", "first_line", "strip_prefix", "trim_period", "unquote"}
+	return r
+}
+
+func mustLoad(t *testing.T, path string, opts LoadOptions) *Experiment {
+	t.Helper()
+	if opts.Registry == nil {
+		opts.Registry = testRegistry()
+	}
+	e, diags := LoadExperiment(path, opts)
+	if len(diags) > 0 {
+		t.Fatalf("unexpected diagnostics:\n%v", diags)
+	}
+	return e
+}
+
+func TestGoodExperimentsLoadWithoutDiagnosticsAndDecodeToTheirValues(t *testing.T) {
+	tests := []struct {
+		file  string
+		check func(t *testing.T, e *Experiment)
+	}{
+		{"minimal.good.yaml", func(t *testing.T, e *Experiment) {
+			want := Params{Temperature: []float64{DefaultTemperature}, MaxTokens: DefaultMaxTokens, Stream: true}
+			if !reflect.DeepEqual(e.Params, want) {
+				t.Errorf("params = %+v, want %+v", e.Params, want)
+			}
+			p := e.Platforms[0]
+			if p.Emulate == nil || p.Emulate.TTFT != Duration(100*time.Millisecond) || p.Emulate.TokensPerSecond != 50 || p.Emulate.Accuracy != 0.9 {
+				t.Errorf("emulate = %+v", p.Emulate)
+			}
+			if p.Concurrency != DefaultConcurrency || p.Retries != DefaultRetries || p.Timeout != DefaultTimeout || p.ConnectTimeout != DefaultConnectTimeout {
+				t.Errorf("platform defaults not applied: %+v", p)
+			}
+			if e.Baseline != "sim" || e.Repeats != 1 || e.Prompt.User != DefaultUserPrompt {
+				t.Errorf("baseline %q repeats %d prompt %q", e.Baseline, e.Repeats, e.Prompt.User)
+			}
+			if !reflect.DeepEqual(e.Score.Extract.Steps, DefaultExtractSteps) || !reflect.DeepEqual(e.Export.Formats, DefaultExportFormats) || e.Export.Dir != DefaultExportDir {
+				t.Errorf("score/export defaults: %+v %+v", e.Score, e.Export)
+			}
+			if e.Stats != (StatsSpec{Confidence: DefaultConfidence, Bootstrap: DefaultBootstrap}) {
+				t.Errorf("stats = %+v", e.Stats)
+			}
+		}},
+		{"full.good.yaml", func(t *testing.T, e *Experiment) {
+			if e.Name != "metis-vs-sophia" || e.Seed != 42 || e.Repeats != 3 || e.Baseline != "sophia-sim" {
+				t.Errorf("top level: %+v", e)
+			}
+			d := e.Dataset
+			if d.Source != "squad" || d.Path != "questions.json" || d.Slice != "[:10]" || d.Sample != 5 || d.Filter != "len(context) < 3000" {
+				t.Errorf("dataset = %+v", d)
+			}
+			if !reflect.DeepEqual(e.Params.Temperature, []float64{0, 0.7}) || e.Params.MaxTokens != 256 || e.Params.Stream {
+				t.Errorf("params = %+v", e.Params)
+			}
+			wantExtra := map[string]any{"reasoning_effort": "low", "CamelKey": map[string]any{"Nested": 1}}
+			if !reflect.DeepEqual(e.Params.Extra, wantExtra) {
+				t.Errorf("params.extra = %#v, want keys with their case %#v", e.Params.Extra, wantExtra)
+			}
+			m := e.Platforms[0]
+			if m.Timeout != Duration(90*time.Second) || m.Concurrency != 4 || m.Retries != 0 {
+				t.Errorf("metis: timeout %v concurrency %d retries %d (explicit 0 must stay)", m.Timeout, m.Concurrency, m.Retries)
+			}
+			if len(m.Headers) != 1 || m.Headers[0].Name != "X-Team" || m.Headers[0].Value.Reveal() != "s3cret-header" {
+				t.Errorf("headers = %#v", m.Headers)
+			}
+			s := e.Platforms[1]
+			f := s.Emulate.Faults
+			if s.Emulate.Style != "chatty" || s.Emulate.Jitter != 0.1 || f.Rate429 != 0.05 || f.RetryAfter != Duration(time.Second) || f.Disconnect != 0.01 {
+				t.Errorf("emulate = %+v", s.Emulate)
+			}
+			if s.Retries != DefaultRetries || s.APIKey.Reveal() != "sk-very-secret" {
+				t.Errorf("sophia: retries %d key %q", s.Retries, s.APIKey.Reveal())
+			}
+			if !reflect.DeepEqual(e.Score.Extract, ExtractSpec{Steps: []string{"strip_reasoning", "bold_span", "first_line"}}) || !e.Score.ReportRaw {
+				t.Errorf("score = %+v", e.Score)
+			}
+			if len(e.Metrics) != 1 || e.Metrics[0].Name != "cost_per_1k" || len(e.Checks) != 1 {
+				t.Errorf("metrics %+v checks %+v", e.Metrics, e.Checks)
+			}
+			if e.Export.Dir != "out" || !reflect.DeepEqual(e.Export.Formats, []string{"json", "xlsx"}) {
+				t.Errorf("export = %+v", e.Export)
+			}
+		}},
+		{"openloop.good.yaml", func(t *testing.T, e *Experiment) {
+			p, c := e.Platforms[0], e.Platforms[1]
+			if p.Rate != 20 || p.Arrival != "gamma" || p.Burstiness != 0.5 || p.Concurrency != 8 || p.Warmup != 3 || p.MaxDuration != Duration(2*time.Minute) || p.MaxErrorRate != 0.1 {
+				t.Errorf("paced = %+v", p)
+			}
+			if c.Rate != 5.5 || c.Arrival != "poisson" || c.Concurrency != 0 {
+				t.Errorf("open loop defaults: rate %v arrival %q concurrency %d (uncapped must stay 0)", c.Rate, c.Arrival, c.Concurrency)
+			}
+			if !reflect.DeepEqual(e.Params.Temperature, []float64{0.3}) {
+				t.Errorf("scalar temperature = %v", e.Params.Temperature)
+			}
+			if !reflect.DeepEqual(e.Score.Extract, ExtractSpec{Regex: `(?i)answer:\s*(.+)`}) {
+				t.Errorf("extract = %+v", e.Score.Extract)
+			}
+			if e.SLO.TTFT != Duration(500*time.Millisecond) || e.SLO.E2E != Duration(5*time.Second) || e.Stats.Confidence != 0.9 || e.Stats.Bootstrap != 500 {
+				t.Errorf("slo %+v stats %+v", e.SLO, e.Stats)
+			}
+		}},
+		{"exprextract.good.yaml", func(t *testing.T, e *Experiment) {
+			if e.Score.Extract.Expr != `trim(split(content, "\n")[0])` || e.Score.Extract.Steps != nil {
+				t.Errorf("extract = %+v", e.Score.Extract)
+			}
+		}},
+	}
+	files, _ := filepath.Glob("testdata/*.good.yaml")
+	if len(files) != len(tests) {
+		t.Errorf("%d good files but %d table entries: every good file needs its assertions", len(files), len(tests))
+	}
+	for _, tt := range tests {
+		t.Run(tt.file+" loads with its values", func(t *testing.T) {
+			tt.check(t, mustLoad(t, filepath.Join("testdata", tt.file), LoadOptions{}))
+		})
+	}
+}
+
+type wantDiag struct {
+	line, col int
+	text      string
+}
+
+// readWants reads the "# want: line:col: path: message" comments of a bad file.
+func readWants(t *testing.T, path string) []wantDiag {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var out []wantDiag
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		rest, ok := strings.CutPrefix(sc.Text(), "# want: ")
+		if !ok {
+			continue
+		}
+		parts := strings.SplitN(rest, ":", 3)
+		line, err1 := strconv.Atoi(parts[0])
+		col, err2 := strconv.Atoi(parts[1])
+		if len(parts) != 3 || err1 != nil || err2 != nil {
+			t.Fatalf("%s: bad want line %q", path, sc.Text())
+		}
+		out = append(out, wantDiag{line, col, strings.TrimSpace(parts[2])})
+	}
+	return out
+}
+
+func TestBadExperimentsReportEveryDeclaredProblemAndNothingElse(t *testing.T) {
+	files, _ := filepath.Glob("testdata/*.bad.yaml")
+	if len(files) < 8 {
+		t.Fatalf("only %d bad files", len(files))
+	}
+	for _, file := range files {
+		t.Run(filepath.Base(file)+" reports exactly its want lines", func(t *testing.T) {
+			wants := readWants(t, file)
+			if len(wants) == 0 {
+				t.Fatal("no # want: lines")
+			}
+			e, diags := LoadExperiment(file, LoadOptions{Registry: testRegistry()})
+			if e != nil {
+				t.Error("a bad experiment must not be returned")
+			}
+			used := make([]bool, len(diags))
+			for _, w := range wants {
+				found := false
+				for i, d := range diags {
+					if !used[i] && d.File == file && d.Line == w.line && d.Col == w.col && strings.Contains(d.Path+": "+d.Message, w.text) {
+						used[i], found = true, true
+						break
+					}
+				}
+				if !found {
+					t.Errorf("missing %d:%d: %s", w.line, w.col, w.text)
+				}
+			}
+			for i, d := range diags {
+				if !used[i] {
+					t.Errorf("unexpected %v", d)
+				}
+			}
+			if t.Failed() {
+				t.Logf("got:\n%v", diags)
+			}
+		})
+	}
+}
+
+func TestSetOverridesApplyWithTheRightKindsAndAddressing(t *testing.T) {
+	tests := []struct {
+		name  string
+		sets  []string
+		check func(t *testing.T, e *Experiment)
+	}{
+		{"a scalar becomes an integer", []string{"params.max_tokens=256"}, func(t *testing.T, e *Experiment) {
+			if e.Params.MaxTokens != 256 {
+				t.Errorf("max_tokens = %d", e.Params.MaxTokens)
+			}
+		}},
+		{"a flow list becomes a temperature list", []string{"params.temperature=[0,0.7]"}, func(t *testing.T, e *Experiment) {
+			if !reflect.DeepEqual(e.Params.Temperature, []float64{0, 0.7}) {
+				t.Errorf("temperature = %v", e.Params.Temperature)
+			}
+		}},
+		{"a list element is addressed by dotted index", []string{"platforms.0.concurrency=7"}, func(t *testing.T, e *Experiment) {
+			if e.Platforms[0].Concurrency != 7 {
+				t.Errorf("concurrency = %d", e.Platforms[0].Concurrency)
+			}
+		}},
+		{"a list element is addressed by bracket index", []string{"platforms[1].rate=3.5"}, func(t *testing.T, e *Experiment) {
+			if e.Platforms[1].Rate != 3.5 || e.Platforms[1].Arrival != "poisson" {
+				t.Errorf("rate = %v arrival %q", e.Platforms[1].Rate, e.Platforms[1].Arrival)
+			}
+		}},
+		{"a platform is addressed by name", []string{"platforms.sophia-sim.emulate.ttft=2s"}, func(t *testing.T, e *Experiment) {
+			if e.Platforms[1].Emulate.TTFT != Duration(2*time.Second) {
+				t.Errorf("ttft = %v", e.Platforms[1].Emulate.TTFT)
+			}
+		}},
+		{"extract takes a list of steps", []string{"score.extract=[first_line]"}, func(t *testing.T, e *Experiment) {
+			if !reflect.DeepEqual(e.Score.Extract, ExtractSpec{Steps: []string{"first_line"}}) {
+				t.Errorf("extract = %+v", e.Score.Extract)
+			}
+		}},
+		{"params.extra keeps the key's case", []string{"params.extra.TopK=5"}, func(t *testing.T, e *Experiment) {
+			if e.Params.Extra["TopK"] != 5 || e.Params.Extra["reasoning_effort"] != "low" {
+				t.Errorf("extra = %#v", e.Params.Extra)
+			}
+		}},
+		{"stream can be switched back on", []string{"params.stream=true"}, func(t *testing.T, e *Experiment) {
+			if !e.Params.Stream {
+				t.Error("stream stayed false")
+			}
+		}},
+		{"a bare zero duration is accepted and defaulted", []string{"platforms.0.timeout=0"}, func(t *testing.T, e *Experiment) {
+			if e.Platforms[0].Timeout != DefaultTimeout {
+				t.Errorf("timeout = %v", e.Platforms[0].Timeout)
+			}
+		}},
+		{"a later set wins over an earlier one", []string{"seed=1", "seed=2"}, func(t *testing.T, e *Experiment) {
+			if e.Seed != 2 {
+				t.Errorf("seed = %d", e.Seed)
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.check(t, mustLoad(t, "testdata/full.good.yaml", LoadOptions{Sets: tt.sets}))
+		})
+	}
+}
+
+func TestBadOverridesAreNamedInTheirDiagnostics(t *testing.T) {
+	tests := []struct {
+		name string
+		opts LoadOptions
+		want string
+	}{
+		{"an index past the end", LoadOptions{Sets: []string{"platforms.9.concurrency=4"}}, "--set platforms.9.concurrency: no platform at index 9"},
+		{"an unknown platform name", LoadOptions{Sets: []string{"platforms.metsi.rate=1"}}, `--set platforms.metsi.rate: no platform named "metsi"`},
+		{"a misspelt key", LoadOptions{Sets: []string{"params.max_token=1"}}, `--set params.max_token: unknown key "max_token" in params (did you mean "max_tokens"?)`},
+		{"a key below a scalar", LoadOptions{Sets: []string{"seed.x=1"}}, "--set seed.x: seed is a single value, not a map"},
+		{"no equals sign", LoadOptions{Sets: []string{"seed"}}, "--set seed: want key=value"},
+		{"a value of the wrong kind", LoadOptions{Sets: []string{"params.max_tokens=lots"}}, `--set params.max_tokens: params.max_tokens: must be an integer, got the string "lots"`},
+		{"a value that fails validation", LoadOptions{Sets: []string{"platforms.metis.concurrency=-2"}}, "--set platforms.metis.concurrency: platforms[0].concurrency: must be >= 0, got -2"},
+		{"an environment integer that is not one", LoadOptions{Environ: []string{"INFERBENCH_PARAMS_MAX_TOKENS=abc"}}, `$INFERBENCH_PARAMS_MAX_TOKENS: params.max_tokens: must be an integer, got "abc"`},
+		{"an environment duration without a unit", LoadOptions{Environ: []string{"INFERBENCH_PLATFORMS_0_TIMEOUT=30"}}, `$INFERBENCH_PLATFORMS_0_TIMEOUT: platforms[0].timeout: must be a duration`},
+		{"an environment filter that does not compile", LoadOptions{Environ: []string{"INFERBENCH_DATASET_FILTER=nope("}}, `$INFERBENCH_DATASET_FILTER: dataset.filter: expression "nope("`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name+" is reported with the override", func(t *testing.T) {
+			tt.opts.Registry = testRegistry()
+			e, diags := LoadExperiment("testdata/full.good.yaml", tt.opts)
+			if e != nil || len(diags) != 1 {
+				t.Fatalf("want exactly one diagnostic, got %d:\n%v", len(diags), diags)
+			}
+			if got := diags[0].Error(); !strings.HasPrefix(got, tt.want) {
+				t.Errorf("got  %q\nwant %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestEnvironmentOverridesApplyStrictlyAndOnlyToSchemaPaths(t *testing.T) {
+	tests := []struct {
+		name    string
+		environ []string
+		check   func(t *testing.T, e *Experiment)
+	}{
+		{"max tokens and seed are integers", []string{"INFERBENCH_PARAMS_MAX_TOKENS=256", "INFERBENCH_SEED=7"}, func(t *testing.T, e *Experiment) {
+			if e.Params.MaxTokens != 256 || e.Seed != 7 {
+				t.Errorf("max_tokens %d seed %d", e.Params.MaxTokens, e.Seed)
+			}
+		}},
+		{"zero is the integer zero", []string{"INFERBENCH_SEED=0", "INFERBENCH_DATASET_SAMPLE=0"}, func(t *testing.T, e *Experiment) {
+			if e.Seed != 0 || e.Dataset.Sample != 0 {
+				t.Errorf("seed %d sample %d", e.Seed, e.Dataset.Sample)
+			}
+		}},
+		{"a list-indexed platform value applies", []string{"INFERBENCH_PLATFORMS_0_CONCURRENCY=4", "INFERBENCH_PLATFORMS_SOPHIA_SIM_EMULATE_ACCURACY=0.5"}, func(t *testing.T, e *Experiment) {
+			if e.Platforms[0].Concurrency != 4 || e.Platforms[1].Emulate.Accuracy != 0.5 {
+				t.Errorf("concurrency %d accuracy %v", e.Platforms[0].Concurrency, e.Platforms[1].Emulate.Accuracy)
+			}
+		}},
+		{"booleans, durations, strings and lists decode", []string{"INFERBENCH_PARAMS_STREAM=true", "INFERBENCH_SLO_TTFT=250ms", "INFERBENCH_DESCRIPTION=123", "INFERBENCH_PARAMS_TEMPERATURE=0.1,0.2", "INFERBENCH_EXPORT_FORMATS=csv,json"}, func(t *testing.T, e *Experiment) {
+			if !e.Params.Stream || e.SLO.TTFT != Duration(250*time.Millisecond) || e.Description != "123" {
+				t.Errorf("stream %v ttft %v description %q", e.Params.Stream, e.SLO.TTFT, e.Description)
+			}
+			if !reflect.DeepEqual(e.Params.Temperature, []float64{0.1, 0.2}) || !reflect.DeepEqual(e.Export.Formats, []string{"csv", "json"}) {
+				t.Errorf("temperature %v formats %v", e.Params.Temperature, e.Export.Formats)
+			}
+		}},
+		{"variables that are not config paths are ignored", []string{"INFERBENCH_SQUAD_DEV=/nope", "INFERBENCH_CACHE_DIR=/tmp", "INFERBENCH_PLATFORMS=x", "OTHER_SEED=9"}, func(t *testing.T, e *Experiment) {
+			if e.Seed != 42 || len(e.Overrides()) != 0 {
+				t.Errorf("seed %d overrides %v", e.Seed, e.Overrides())
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.check(t, mustLoad(t, "testdata/full.good.yaml", LoadOptions{Environ: tt.environ}))
+		})
+	}
+}
+
+func TestOverridePrecedenceIsFileThenEnvironmentThenSet(t *testing.T) {
+	tests := []struct {
+		name       string
+		environ    []string
+		sets       []string
+		maxTokens  int
+		concurrent int
+	}{
+		{"the file alone", nil, nil, 256, 4},
+		{"the environment beats the file", []string{"INFERBENCH_PARAMS_MAX_TOKENS=300", "INFERBENCH_PLATFORMS_0_CONCURRENCY=5"}, nil, 300, 5},
+		{"--set beats the environment", []string{"INFERBENCH_PARAMS_MAX_TOKENS=300", "INFERBENCH_PLATFORMS_0_CONCURRENCY=5"}, []string{"params.max_tokens=400", "platforms.metis.concurrency=6"}, 400, 6},
+		{"--set of a parent map beats the environment below it", []string{"INFERBENCH_PARAMS_MAX_TOKENS=300"}, []string{"params={max_tokens: 500}"}, 500, 4},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := mustLoad(t, "testdata/full.good.yaml", LoadOptions{Environ: tt.environ, Sets: tt.sets})
+			if e.Params.MaxTokens != tt.maxTokens || e.Platforms[0].Concurrency != tt.concurrent {
+				t.Errorf("max_tokens %d concurrency %d, want %d %d", e.Params.MaxTokens, e.Platforms[0].Concurrency, tt.maxTokens, tt.concurrent)
+			}
+		})
+	}
+}
+
+func TestPresenceSensitiveDefaultsKeepExplicitZeros(t *testing.T) {
+	tests := []struct {
+		name    string
+		sets    []string
+		stream  bool
+		retries int
+	}{
+		{"a missing stream is true and missing retries the default", nil, true, DefaultRetries},
+		{"stream false and retries 0 are kept", []string{"params.stream=false", "platforms.0.retries=0"}, false, 0},
+		{"stream null counts as missing", []string{"params.stream=null"}, true, DefaultRetries},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := mustLoad(t, "testdata/minimal.good.yaml", LoadOptions{Sets: tt.sets})
+			if e.Params.Stream != tt.stream || e.Platforms[0].Retries != tt.retries {
+				t.Errorf("stream %v retries %d, want %v %d", e.Params.Stream, e.Platforms[0].Retries, tt.stream, tt.retries)
+			}
+		})
+	}
+}
+
+func TestApplyDefaultsIsIdempotentAndKeepsChangesMadeAfterIt(t *testing.T) {
+	e := &Experiment{Name: "x", Platforms: []Platform{{Name: "a", Models: []string{"m"}, Rate: 2}}}
+	e.ApplyDefaults()
+	first, _ := json.Marshal(e)
+	e.ApplyDefaults()
+	second, _ := json.Marshal(e)
+	if string(first) != string(second) {
+		t.Fatalf("second ApplyDefaults changed the experiment:\n%s\n%s", first, second)
+	}
+	if !e.Params.Stream || e.Platforms[0].Retries != DefaultRetries || e.Platforms[0].Arrival != "poisson" || e.Platforms[0].Concurrency != 0 {
+		t.Errorf("defaults: %+v %+v", e.Params, e.Platforms[0])
+	}
+	e.Params.Stream, e.Platforms[0].Retries = false, 0
+	e.ApplyDefaults()
+	if e.Params.Stream || e.Platforms[0].Retries != 0 {
+		t.Error("explicit zeros set after defaulting were overwritten")
+	}
+}
+
+func TestSecretsAreRedactedInEveryEcho(t *testing.T) {
+	e := mustLoad(t, "testdata/full.good.yaml", LoadOptions{
+		Sets:    []string{"platforms.sophia-sim.api_key=sk-from-set", "platforms.0.headers=[{name: A, value: hdr-from-set}]", "platforms.metis.api_key_command="},
+		Environ: []string{"INFERBENCH_SEED=9", "INFERBENCH_PLATFORMS_1_API_KEY=sk-shadowed", "INFERBENCH_PLATFORMS_METIS_API_KEY=sk-from-env"},
+	})
+	b, err := json.Marshal(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, secret := range []string{"sk-very-secret", "sk-from-set", "hdr-from-set", "sk-from-env", "sk-shadowed"} {
+		if strings.Contains(string(b), secret) || strings.Contains(strings.Join(e.Overrides(), " "), secret) {
+			t.Errorf("%s leaked:\n%s\n%v", secret, b, e.Overrides())
+		}
+	}
+	if e.Platforms[0].APIKey.Reveal() != "sk-from-env" || e.Platforms[1].APIKey.Reveal() != "sk-from-set" {
+		t.Errorf("keys not applied: %q %q", e.Platforms[0].APIKey.Reveal(), e.Platforms[1].APIKey.Reveal())
+	}
+	want := []string{"INFERBENCH_PLATFORMS_1_API_KEY=" + Redacted, "INFERBENCH_PLATFORMS_METIS_API_KEY=" + Redacted, "INFERBENCH_SEED=9",
+		"platforms.sophia-sim.api_key=" + Redacted, "platforms.0.headers=" + Redacted, "platforms.metis.api_key_command="}
+	if !reflect.DeepEqual(e.Overrides(), want) {
+		t.Errorf("overrides = %q, want %q", e.Overrides(), want)
+	}
+}
+
+func TestFileLevelProblemsAreLocated(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	tests := []struct {
+		name, path, want string
+	}{
+		{"a missing file names the file", filepath.Join(dir, "none.yaml"), "none.yaml: read experiment: open"},
+		{"invalid YAML gives its line", write("syntax.yaml", "name: x\nplatforms:\n  - a\n b: c\n"), "syntax.yaml:3:1: invalid YAML"},
+		{"a list at the top is not an experiment", write("list.yaml", "- a\n"), "list.yaml:1:1: an experiment must be a map"},
+		{"an empty file lacks every required key", write("empty.yaml", ""), "empty.yaml:1:1: dataset.source: is required"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, diags := LoadExperiment(tt.path, LoadOptions{})
+			if len(diags) == 0 || !strings.Contains(diags.Error(), tt.want) {
+				t.Errorf("got:\n%v\nwant a line containing %q", diags, tt.want)
+			}
+		})
+	}
+}
+
+func TestRealSQuADPathValidatesWhenConfigured(t *testing.T) {
+	dev := os.Getenv("INFERBENCH_SQUAD_DEV")
+	if dev == "" {
+		t.Skip("INFERBENCH_SQUAD_DEV not set")
+	}
+	abs, err := filepath.Abs(dev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(abs); err != nil {
+		t.Fatalf("INFERBENCH_SQUAD_DEV: %v", err)
+	}
+	e := mustLoad(t, "testdata/full.good.yaml", LoadOptions{Sets: []string{"dataset.path=" + abs}})
+	if e.Dataset.Path != abs {
+		t.Errorf("path = %q", e.Dataset.Path)
+	}
+}
+
+func BenchmarkLoadExperiment(b *testing.B) {
+	b.ReportAllocs()
+	reg := testRegistry()
+	for b.Loop() {
+		if _, diags := LoadExperiment("testdata/full.good.yaml", LoadOptions{Registry: reg}); diags != nil {
+			b.Fatal(diags)
+		}
+	}
+}

@@ -1,0 +1,86 @@
+package pipeline
+
+// ApplyDefaults fills the zero fields of e with the exported Default*
+// values (see experiment.go). It is idempotent, and it is called by
+// LoadExperiment before validation.
+//
+// Two defaults depend on whether a key was given rather than on the zero
+// value, because the zero value is a valid choice: params.stream defaults to
+// true (stream: false is kept) and platforms[].retries defaults to
+// DefaultRetries (retries: 0 is kept). For an experiment from
+// LoadExperiment the file and overrides decide; for one built in code the
+// first ApplyDefaults call treats both as absent, and later calls keep
+// whatever the caller set in between.
+//
+// Other defaults: repeats 1; params.temperature [DefaultTemperature] when
+// absent (an explicit empty list is left for validation to reject);
+// max_tokens DefaultMaxTokens; prompt.user DefaultUserPrompt; export.dir
+// and export.formats; stats.confidence and stats.bootstrap;
+// score.extract DefaultExtractSteps when neither steps, regex nor expr is
+// given (an explicit empty list means no extraction); baseline the first
+// platform's name. Per platform: concurrency DefaultConcurrency when
+// neither concurrency nor rate is set; timeout DefaultTimeout;
+// connect_timeout DefaultConnectTimeout; arrival "poisson" when rate > 0;
+// burstiness 1 for gamma arrivals. dataset.version stays "" (the loader
+// detects the SQuAD version from the file) and emulate profiles stay as
+// given.
+func (e *Experiment) ApplyDefaults() {
+	explicit := func(path string) bool {
+		return e.meta.defaulted || e.meta.present[path]
+	}
+	if e.Repeats == 0 {
+		e.Repeats = 1
+	}
+	if e.Params.Temperature == nil {
+		e.Params.Temperature = []float64{DefaultTemperature}
+	}
+	if e.Params.MaxTokens == 0 {
+		e.Params.MaxTokens = DefaultMaxTokens
+	}
+	if !e.Params.Stream && !explicit("params.stream") {
+		e.Params.Stream = true
+	}
+	if e.Prompt.User == "" {
+		e.Prompt.User = DefaultUserPrompt
+	}
+	if e.Export.Dir == "" {
+		e.Export.Dir = DefaultExportDir
+	}
+	if e.Export.Formats == nil {
+		e.Export.Formats = append([]string(nil), DefaultExportFormats...)
+	}
+	if e.Stats.Confidence == 0 {
+		e.Stats.Confidence = DefaultConfidence
+	}
+	if e.Stats.Bootstrap == 0 {
+		e.Stats.Bootstrap = DefaultBootstrap
+	}
+	if x := &e.Score.Extract; x.Steps == nil && x.Regex == "" && x.Expr == "" {
+		x.Steps = append([]string(nil), DefaultExtractSteps...)
+	}
+	if e.Baseline == "" && len(e.Platforms) > 0 {
+		e.Baseline = e.Platforms[0].Name
+	}
+	for i := range e.Platforms {
+		p := &e.Platforms[i]
+		if p.Concurrency == 0 && p.Rate == 0 {
+			p.Concurrency = DefaultConcurrency
+		}
+		if p.Timeout == 0 {
+			p.Timeout = DefaultTimeout
+		}
+		if p.ConnectTimeout == 0 {
+			p.ConnectTimeout = DefaultConnectTimeout
+		}
+		if p.Retries == 0 && !explicit(yamlPath{{key: "platforms"}, {idx: i}, {key: "retries"}}.String()) {
+			p.Retries = DefaultRetries
+		}
+		if p.Arrival == "" && p.Rate > 0 {
+			p.Arrival = "poisson"
+		}
+		if p.Burstiness == 0 && p.Arrival == "gamma" {
+			p.Burstiness = 1
+		}
+	}
+	e.meta.defaulted = true
+}

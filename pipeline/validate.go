@@ -1,0 +1,317 @@
+package pipeline
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/go-playground/validator/v10"
+)
+
+// RunNameRE is what an experiment name (the `runname` validation tag) must
+// match: it names the run folder.
+var RunNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
+
+// Dataset sources that read a file and so need dataset.path.
+var fileSources = []string{"squad", "jsonl", "csv"}
+
+// experimentValidator is built once; validator.Validate is safe for
+// concurrent use after registration.
+var experimentValidator = sync.OnceValue(func() *validator.Validate {
+	v := validator.New(validator.WithRequiredStructEnabled())
+	v.RegisterTagNameFunc(func(f reflect.StructField) string {
+		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if name == "-" {
+			return ""
+		}
+		return name
+	})
+	if err := v.RegisterValidation("runname", func(fl validator.FieldLevel) bool {
+		return RunNameRE.MatchString(fl.Field().String())
+	}); err != nil {
+		panic(err)
+	}
+	return v
+})
+
+// Validate checks an experiment built or changed in code (call
+// ApplyDefaults first): the struct tags of experiment.go, then the rules
+// that span fields (exactly one of base_url and emulate, one way to get
+// the API key, the baseline names a platform, the dataset source and its
+// path, the slice, export formats and extraction steps known to reg,
+// unique names, expressions that compile). Relative dataset paths are
+// resolved against baseDir. A nil reg skips the name checks against the
+// registry. The diagnostics carry paths but no file positions; use
+// LoadExperiment for located ones.
+func (e *Experiment) Validate(reg *Registry, baseDir string) Diagnostics {
+	return validateExperiment(e, &locator{origins: map[string]string{}}, nil, reg, baseDir).Sort()
+}
+
+// validation collects diagnostics, skipping those about values the lint
+// already rejected.
+type validation struct {
+	loc   *locator
+	bad   []yamlPath
+	diags Diagnostics
+}
+
+// blocked reports whether any of ps is at or under a rejected value.
+func (v *validation) blocked(ps ...yamlPath) bool {
+	for _, p := range ps {
+		for _, b := range v.bad {
+			if p.hasPrefix(b) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// add reports a problem at p unless p, or one of the values it depends
+// on, was rejected by the lint.
+func (v *validation) add(p yamlPath, deps []yamlPath, format string, args ...any) {
+	if v.blocked(append(deps, p)...) {
+		return
+	}
+	v.diags = append(v.diags, v.loc.at(p, nil, format, args...))
+}
+
+func pathOf(s string) yamlPath { return parsePath(s) }
+
+func validateExperiment(e *Experiment, loc *locator, bad []yamlPath, reg *Registry, baseDir string) Diagnostics {
+	v := &validation{loc: loc, bad: bad}
+	regFormats := reg != nil && len(reg.Exporters) > 0
+
+	err := experimentValidator().Struct(e)
+	var fes validator.ValidationErrors
+	if errors.As(err, &fes) {
+		for _, fe := range fes {
+			_, ns, _ := strings.Cut(fe.Namespace(), ".")
+			p := parsePath(ns)
+			if fe.Tag() == "unique" {
+				// Duplicates are reported below, at the duplicate; a failed
+				// unique stops the validator before it dives, so validate
+				// the elements one by one.
+				v.elements(p, reflect.ValueOf(fe.Value()))
+				continue
+			}
+			if regFormats && fe.Tag() == "oneof" && p.hasPrefix(pathOf("export.formats")) {
+				continue // the registry decides, below
+			}
+			v.add(p, nil, "%s", fieldMessage(fe))
+		}
+	} else if err != nil {
+		v.diags = append(v.diags, Diagnostic{File: loc.file, Message: fmt.Sprintf("validate: %v", err)})
+	}
+
+	v.platforms(e)
+	v.dataset(e, reg, baseDir)
+
+	if len(e.Platforms) > 0 && e.Baseline != "" {
+		names := make([]string, len(e.Platforms))
+		for i, p := range e.Platforms {
+			names[i] = p.Name
+		}
+		if !slices.Contains(names, e.Baseline) {
+			v.add(pathOf("baseline"), nil, "names no platform: %q%s", e.Baseline, orKnown(e.Baseline, "platforms", names))
+		}
+	}
+	if regFormats {
+		known := reg.ExporterNames()
+		for i, f := range e.Export.Formats {
+			if _, ok := reg.Exporters[f]; !ok {
+				v.add(pathOf("export.formats").index(i), nil, "unknown format %q%s", f, orKnown(f, "formats", known))
+			}
+		}
+	}
+	if reg != nil && len(reg.ExtractSteps) > 0 {
+		for i, s := range e.Score.Extract.Steps {
+			if !slices.Contains(reg.ExtractSteps, s) {
+				v.add(pathOf("score.extract").index(i), nil, "unknown extraction step %q%s", s, orKnown(s, "steps", reg.ExtractSteps))
+			}
+		}
+	}
+	seen := map[string]int{}
+	for i, m := range e.Metrics {
+		if j, dup := seen[m.Name]; dup && m.Name != "" {
+			v.add(pathOf("metrics").index(i).child("name"), nil, "duplicate metric name %q (also metrics[%d])", m.Name, j)
+		} else {
+			seen[m.Name] = i
+		}
+	}
+	if loc.root == nil {
+		// Not linted from a file: compile the expressions here.
+		v.compile(pathOf("dataset.filter"), e.Dataset.Filter, func(s string) error { _, err := CompileFilter(s); return err })
+		v.compile(pathOf("score.extract.expr"), e.Score.Extract.Expr, func(s string) error { _, err := CompileExtract(s); return err })
+		if e.Score.Extract.Regex != "" {
+			if _, err := regexp.Compile(e.Score.Extract.Regex); err != nil {
+				v.add(pathOf("score.extract.regex"), nil, "invalid regular expression: %v", err)
+			}
+		}
+		for i, m := range e.Metrics {
+			v.compile(pathOf("metrics").index(i).child("expr"), m.Expr, func(s string) error { _, err := CompileMetric(s); return err })
+		}
+		for i, c := range e.Checks {
+			v.compile(pathOf("checks").index(i), c, func(s string) error { _, err := CompileCheck(s); return err })
+		}
+	}
+	return v.diags
+}
+
+// elements validates each struct of the list at p separately.
+func (v *validation) elements(p yamlPath, list reflect.Value) {
+	if list.Kind() != reflect.Slice {
+		return
+	}
+	for i := 0; i < list.Len(); i++ {
+		var fes validator.ValidationErrors
+		if !errors.As(experimentValidator().Struct(list.Index(i).Interface()), &fes) {
+			continue
+		}
+		for _, fe := range fes {
+			_, ns, _ := strings.Cut(fe.Namespace(), ".")
+			v.add(append(p.index(i), parsePath(ns)...), nil, "%s", fieldMessage(fe))
+		}
+	}
+}
+
+func (v *validation) compile(p yamlPath, src string, c func(string) error) {
+	if strings.TrimSpace(src) == "" {
+		return
+	}
+	if err := c(src); err != nil {
+		v.add(p, nil, "%v", err)
+	}
+}
+
+// platforms checks the rules that span a platform's fields.
+func (v *validation) platforms(e *Experiment) {
+	seen := map[string]int{}
+	for i, p := range e.Platforms {
+		at := pathOf("platforms").index(i)
+		base, emu := at.child("base_url"), at.child("emulate")
+		switch {
+		case p.BaseURL != "" && p.Emulate != nil:
+			v.add(emu, []yamlPath{base}, "set exactly one of base_url and emulate, not both")
+		case p.BaseURL == "" && p.Emulate == nil:
+			v.add(at, []yamlPath{base, emu}, "needs base_url (a real endpoint) or emulate (the built-in emulator)")
+		}
+		auth := 0
+		var last string
+		for _, a := range []struct{ key, val string }{{"api_key", string(p.APIKey)}, {"api_key_env", p.APIKeyEnv}, {"api_key_command", p.APIKeyCommand}} {
+			if a.val != "" {
+				auth++
+				last = a.key
+			}
+		}
+		if auth > 1 {
+			v.add(at.child(last), nil, "set only one of api_key, api_key_env and api_key_command")
+		}
+		if p.Concurrency == 0 && p.Rate == 0 {
+			v.add(at, []yamlPath{at.child("concurrency"), at.child("rate")}, "needs concurrency > 0 or rate > 0")
+		}
+		if p.Burstiness != 0 && p.Arrival != "gamma" {
+			v.add(at.child("burstiness"), nil, "applies only to arrival: gamma")
+		}
+		if p.Arrival != "" && p.Rate <= 0 {
+			v.add(at.child("arrival"), nil, "applies only with rate > 0 (an open-loop schedule)")
+		}
+		if j, dup := seen[p.Name]; dup && p.Name != "" {
+			v.add(at.child("name"), nil, "duplicate platform name %q (also platforms[%d])", p.Name, j)
+		} else {
+			seen[p.Name] = i
+		}
+	}
+}
+
+// dataset checks the source, its location and the slice.
+func (v *validation) dataset(e *Experiment, reg *Registry, baseDir string) {
+	d := e.Dataset
+	if reg != nil && len(reg.Loaders) > 0 && d.Source != "" {
+		if _, ok := reg.Loaders[d.Source]; !ok {
+			v.add(pathOf("dataset.source"), nil, "unknown source %q%s", d.Source, orKnown(d.Source, "sources", reg.LoaderNames()))
+		}
+	}
+	if slices.Contains(fileSources, d.Source) && d.Path == "" {
+		v.add(pathOf("dataset.path"), nil, "is required for source %s", d.Source)
+	}
+	if d.Source == "hf" {
+		for _, f := range []struct{ key, val string }{{"dataset", d.HF.Dataset}, {"config", d.HF.Config}, {"split", d.HF.Split}} {
+			if f.val == "" {
+				v.add(pathOf("dataset.hf").child(f.key), nil, "is required for source hf")
+			}
+		}
+	}
+	if d.Path != "" && !strings.HasPrefix(d.Path, "http://") && !strings.HasPrefix(d.Path, "https://") {
+		p := d.Path
+		if !filepath.IsAbs(p) && baseDir != "" {
+			p = filepath.Join(baseDir, p)
+		}
+		if abs, err := filepath.Abs(p); err == nil {
+			p = abs
+		}
+		if _, err := os.Stat(p); err != nil {
+			if errors.Is(err, os.ErrNotExist) {
+				v.add(pathOf("dataset.path"), nil, "file not found: %s", p)
+			} else {
+				v.add(pathOf("dataset.path"), nil, "cannot read: %v", err)
+			}
+		}
+	}
+	if _, err := ParseSlice(d.Slice); err != nil {
+		v.add(pathOf("dataset.slice"), nil, "%v", err)
+	}
+}
+
+// orKnown lists the valid names, with a did-you-mean when one is close.
+func orKnown(name, what string, known []string) string {
+	return fmt.Sprintf("%s (%s: %s)", suggest(name, known), what, strings.Join(known, ", "))
+}
+
+// fieldMessage words a validator error in plain words.
+func fieldMessage(fe validator.FieldError) string {
+	param := fe.Param()
+	got := func() string { return fmt.Sprintf(", got %v", fe.Value()) }
+	switch fe.Tag() {
+	case "required":
+		return "is required"
+	case "min":
+		switch fe.Kind() {
+		case reflect.Slice, reflect.Map, reflect.Array:
+			if param == "1" {
+				return "must have at least one entry"
+			}
+			return "must have at least " + param + " entries"
+		case reflect.String:
+			return "must be at least " + param + " characters long"
+		}
+		return "must be >= " + param + got()
+	case "max":
+		return "must be <= " + param + got()
+	case "gte":
+		return "must be >= " + param + got()
+	case "lte":
+		return "must be <= " + param + got()
+	case "gt":
+		return "must be > " + param + got()
+	case "lt":
+		return "must be < " + param + got()
+	case "oneof":
+		return fmt.Sprintf("must be one of: %s, got %q", param, fmt.Sprint(fe.Value()))
+	case "url":
+		return fmt.Sprintf("must be a URL like https://host/v1, got %q", fmt.Sprint(fe.Value()))
+	case "len":
+		return "must be " + param + " characters long"
+	case "hexadecimal":
+		return "must be hexadecimal"
+	case "runname":
+		return fmt.Sprintf("must start with a letter or digit and hold only letters, digits, '.', '_' and '-', got %q", fmt.Sprint(fe.Value()))
+	}
+	return fmt.Sprintf("fails the %q rule", fe.Tag())
+}
