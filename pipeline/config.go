@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -42,6 +43,9 @@ type LoadOptions struct {
 	// Registry supplies the known dataset sources, export formats and
 	// extraction steps; nil skips those name checks.
 	Registry *Registry
+	// SkipFileChecks skips the dataset.path existence check, for an
+	// experiment re-read from a run folder whose questions are saved there.
+	SkipFileChecks bool
 }
 
 // loadMeta is what loading learned that the decoded struct cannot hold.
@@ -77,6 +81,19 @@ func LoadExperiment(path string, opts LoadOptions) (*Experiment, Diagnostics) {
 		return nil, Diagnostics{{File: path, Message: fmt.Sprintf("read experiment: %v", err)}}
 	}
 	return loadExperiment(path, data, opts)
+}
+
+// ReloadExperiment applies opts' overrides to an experiment that was
+// already loaded once (typically the one recorded in a run folder's
+// manifest, read from file name) and validates the result like
+// LoadExperiment, without the dataset file check.
+func ReloadExperiment(name string, base *Experiment, opts LoadOptions) (*Experiment, Diagnostics) {
+	data, err := json.Marshal(base) // JSON is YAML; secrets are already redacted
+	if err != nil {
+		return nil, Diagnostics{{File: name, Message: fmt.Sprintf("re-encode experiment: %v", err)}}
+	}
+	opts.SkipFileChecks = true
+	return loadExperiment(name, data, opts)
 }
 
 var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
@@ -191,7 +208,11 @@ envLoop:
 	e.meta = meta
 	e.ApplyDefaults()
 
-	diags = append(diags, validateExperiment(&e, loc, lint.bad, opts.Registry, filepath.Dir(path))...)
+	baseDir := filepath.Dir(path)
+	if opts.SkipFileChecks {
+		baseDir = skipFileChecks
+	}
+	diags = append(diags, validateExperiment(&e, loc, lint.bad, opts.Registry, baseDir)...)
 	if len(diags) > 0 {
 		return nil, diags.Sort()
 	}

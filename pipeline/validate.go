@@ -84,6 +84,9 @@ func (v *validation) add(p yamlPath, deps []yamlPath, format string, args ...any
 
 func pathOf(s string) yamlPath { return parsePath(s) }
 
+// skipFileChecks as baseDir turns the dataset file check off.
+const skipFileChecks = "\x00skip"
+
 func validateExperiment(e *Experiment, loc *locator, bad []yamlPath, reg *Registry, baseDir string) Diagnostics {
 	v := &validation{loc: loc, bad: bad}
 	regFormats := reg != nil && len(reg.Exporters) > 0
@@ -248,7 +251,7 @@ func (v *validation) dataset(e *Experiment, reg *Registry, baseDir string) {
 			}
 		}
 	}
-	if d.Path != "" && !strings.HasPrefix(d.Path, "http://") && !strings.HasPrefix(d.Path, "https://") {
+	if d.Path != "" && baseDir != skipFileChecks && !strings.HasPrefix(d.Path, "http://") && !strings.HasPrefix(d.Path, "https://") {
 		p := d.Path
 		if !filepath.IsAbs(p) && baseDir != "" {
 			p = filepath.Join(baseDir, p)
