@@ -1,0 +1,145 @@
+package export
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"unicode/utf8"
+
+	"github.com/inferbench/inferbench/pipeline"
+)
+
+// consoleWidth is the width the console table is laid out for.
+const consoleWidth = 100
+
+// maxConsoleLabel caps a group label in the console table (runes).
+const maxConsoleLabel = 34
+
+// Console is the pipeline.Console of the built-in stages: it prints the
+// comparison in the sectioned layout of the Python comparison scripts (a
+// header with the experiment name, then LATENCY (ms), TIME TO FIRST TOKEN
+// (ms), THROUGHPUT, SUCCESS RATE, ACCURACY, the speedup verdicts and the
+// checks), fitting in 100 columns. It fails only when run has no Results or
+// w fails.
+func Console(w io.Writer, run *pipeline.Run) error {
+	if run == nil || run.Results == nil {
+		return errNoResults
+	}
+	res := run.Results
+	cw := &errWriter{w: w}
+	rule := strings.Repeat("=", consoleWidth)
+	fmt.Fprintln(cw, rule)
+	fmt.Fprintf(cw, "%s\n", centre("INFERBENCH COMPARISON: "+res.Experiment, consoleWidth))
+	sub := "run " + res.RunID
+	if res.Baseline != "" {
+		sub += ", baseline " + res.Baseline
+	}
+	if res.StopReason != "" && res.StopReason != "completed" {
+		sub += ", stopped: " + res.StopReason
+	}
+	fmt.Fprintf(cw, "%s\n", centre(sub, consoleWidth))
+	fmt.Fprintln(cw, rule)
+
+	names := labels(res.Groups)
+	for i := range names {
+		names[i] = clip(names[i], maxConsoleLabel)
+	}
+	width := len("group")
+	for _, n := range names {
+		width = max(width, utf8.RuneCountInString(n))
+	}
+	pad := func(s string) string { return s + strings.Repeat(" ", width-utf8.RuneCountInString(s)) }
+
+	section := func(title string, header []string, row func(i int, g *pipeline.GroupStats) []string) {
+		fmt.Fprintf(cw, "\n%s\n%s\n", title, strings.Repeat("-", len(title)))
+		tw := tabwriter.NewWriter(cw, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(tw, pad("group")+"\t"+strings.Join(header, "\t")+"\t")
+		for i := range res.Groups {
+			fmt.Fprintln(tw, pad(names[i])+"\t"+strings.Join(row(i, &res.Groups[i]), "\t")+"\t")
+		}
+		tw.Flush()
+	}
+	distRow := func(d pipeline.Dist) []string {
+		return []string{fms(d.Mean), fms(d.Min), fms(d.Max), fms(d.P50), fms(d.P95)}
+	}
+	stats := []string{"mean", "min", "max", "median", "p95"}
+	section("LATENCY (ms)", stats, func(_ int, g *pipeline.GroupStats) []string { return distRow(g.LatencyMs) })
+	section("TIME TO FIRST TOKEN (ms)", stats, func(_ int, g *pipeline.GroupStats) []string { return distRow(g.TTFTMs) })
+	section("THROUGHPUT", []string{"tokens/s mean", "tokens/s p50", "aggregate tok/s", "req/s"}, func(_ int, g *pipeline.GroupStats) []string {
+		return []string{fnum(g.TokensPerSec.Mean, 1), fnum(g.TokensPerSec.P50, 1), fnum(g.Throughput, 1), fnum(g.RequestRate, 2)}
+	})
+	section("SUCCESS RATE", []string{"ok/count", "success", "failures by class"}, func(_ int, g *pipeline.GroupStats) []string {
+		rate := 0.0
+		if g.Count > 0 {
+			rate = float64(g.Successes) / float64(g.Count)
+		}
+		byClass := strings.Join(sortedErrors(g.Errors), " ")
+		if byClass == "" {
+			byClass = "-"
+		}
+		return []string{strconv.Itoa(g.Successes) + "/" + strconv.Itoa(g.Count), fshare(rate), clip(byClass, 40)}
+	})
+	section("ACCURACY (%)", []string{"EM", "F1", "raw EM", "raw F1", "truncated", "agreement"}, func(_ int, g *pipeline.GroupStats) []string {
+		return []string{fnum(g.EM.Mean, 1), fnum(g.F1.Mean, 1), fnum(g.RawEM.Mean, 1), fnum(g.RawF1.Mean, 1), strconv.Itoa(g.Truncated), fshare(g.Agreement)}
+	})
+
+	if len(res.Comparisons) > 0 {
+		title := "SPEEDUP vs " + res.Baseline
+		fmt.Fprintf(cw, "\n%s\n%s\n", title, strings.Repeat("-", len(title)))
+		for i := range res.Comparisons {
+			fmt.Fprintln(cw, "  "+verdictText(&res.Comparisons[i]))
+		}
+	}
+	if len(res.Checks) > 0 {
+		fmt.Fprintf(cw, "\nCHECKS\n------\n")
+		for _, c := range res.Checks {
+			mark := "PASS"
+			if !c.Passed {
+				mark = "FAIL"
+			}
+			line := "  " + mark + "  " + c.Expr
+			if c.Error != "" {
+				line += "  (" + c.Error + ")"
+			}
+			fmt.Fprintln(cw, line)
+		}
+	}
+	fmt.Fprintln(cw, rule)
+	return cw.err
+}
+
+// errWriter remembers the first write error so the layout code stays flat.
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (e *errWriter) Write(p []byte) (int, error) {
+	if e.err != nil {
+		return len(p), nil
+	}
+	n, err := e.w.Write(p)
+	if err != nil {
+		e.err = err
+	}
+	return n, nil
+}
+
+func centre(s string, width int) string {
+	n := utf8.RuneCountInString(s)
+	if n >= width {
+		return s
+	}
+	return strings.Repeat(" ", (width-n)/2) + s
+}
+
+// clip shortens s to n runes with an ellipsis.
+func clip(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:n-1]) + "…"
+}

@@ -1,0 +1,97 @@
+package export
+
+import "github.com/inferbench/inferbench/pipeline"
+
+// MetricDefinition states one reported figure: its formula as inferbench
+// computes it, and the closest name in three peer tools so that numbers can
+// be compared across tools. An empty peer name means the tool has no
+// equivalent figure.
+type MetricDefinition struct {
+	// Key is the metric's short name as used in column names and results.json.
+	Key string `json:"key"`
+	// Name is the human name shown in reports.
+	Name string `json:"name"`
+	// Formula is the exact definition.
+	Formula string `json:"formula"`
+	// VLLM, GuideLLM and AIPerf name the peer tools' closest figure.
+	VLLM     string `json:"vllm,omitempty"`
+	GuideLLM string `json:"guidellm,omitempty"`
+	AIPerf   string `json:"aiperf,omitempty"`
+}
+
+// MetricDefinitions lists every figure inferbench reports, in report order.
+// Every time is measured on the monotonic clock from the moment the request
+// was written to the connection (after any client queueing and retry waits).
+// The slice is shared: callers must not modify it.
+var MetricDefinitions = []MetricDefinition{
+	{Key: "ttfb", Name: "TTFB (time to first byte)",
+		Formula: "request sent -> first byte of the HTTP response body (headers included), per request, ms",
+		VLLM:    "", GuideLLM: "", AIPerf: ""},
+	{Key: "ttft", Name: "TTFT (time to first token)",
+		Formula: "request sent -> first SSE event carrying non-empty content, reasoning or tool calls; role-only or empty deltas, SSE comments and keep-alives do not count; ms",
+		VLLM:    "ttft", GuideLLM: "time_to_first_token_ms", AIPerf: "time_to_first_token"},
+	{Key: "ttfc", Name: "TTFC (time to first content)",
+		Formula: "request sent -> first event carrying non-empty content (answer text, not reasoning); equals TTFT for non-reasoning models; ms",
+		VLLM:    "", GuideLLM: "", AIPerf: ""},
+	{Key: "latency", Name: "E2E latency",
+		Formula: "request sent -> last token-bearing event, ms (non-streaming: -> full response read)",
+		VLLM:    "e2el", GuideLLM: "request_latency", AIPerf: "request_latency"},
+	{Key: "close", Name: "Stream close",
+		Formula: "request sent -> stream closed ([DONE] and end of body), ms; reported separately, never part of E2E latency",
+		VLLM:    "", GuideLLM: "", AIPerf: ""},
+	{Key: "tpot", Name: "TPOT (time per output token)",
+		Formula: "(E2E latency - TTFT) / (output_tokens - 1), ms; 0 when fewer than 2 output tokens",
+		VLLM:    "tpot", GuideLLM: "inter_token_latency_ms", AIPerf: "inter_token_latency"},
+	{Key: "itl", Name: "ITL (inter-token latency)",
+		Formula: "distribution of the gaps between consecutive token-bearing events, ms (one event may carry several tokens)",
+		VLLM:    "itl", GuideLLM: "", AIPerf: "inter_chunk_latency"},
+	{Key: "tokens_per_sec", Name: "Output tokens/s (per request)",
+		Formula: "output_tokens / (E2E latency in s), per request; output_tokens from the server's usage (completion_tokens) or, without usage, the count of token-bearing events (marked tokens_estimated)",
+		VLLM:    "", GuideLLM: "output_tokens_per_second (per request)", AIPerf: "output_token_throughput_per_user"},
+	{Key: "throughput", Name: "Aggregate throughput",
+		Formula: "sum of output tokens of a group's requests / wall time of the group's run (first send -> last record), tokens/s",
+		VLLM:    "output_throughput", GuideLLM: "output_tokens_per_second", AIPerf: "output_token_throughput"},
+	{Key: "request_rate", Name: "Request rate",
+		Formula: "requests finished / wall time of the group's run, requests/s; shown beside the configured rate for open-loop schedules",
+		VLLM:    "request_throughput", GuideLLM: "requests_per_second", AIPerf: "request_throughput"},
+	{Key: "queue", Name: "Client queue time",
+		Formula: "open-loop schedules only: actual send time - scheduled send time, ms; reported, never included in TTFT or latency",
+		VLLM:    "", GuideLLM: "", AIPerf: ""},
+	{Key: "goodput", Name: "Goodput",
+		Formula: "share of non-warmup requests that succeeded and met every SLO (slo.ttft, slo.e2e, slo.tpot); failed requests count against it; goodput_rate is the same count per second of wall time",
+		VLLM:    "goodput (requests/s)", GuideLLM: "", AIPerf: "goodput"},
+	{Key: "error_rate", Name: "Error rate",
+		Formula: "failed non-warmup requests / non-warmup requests (a truncated empty answer counts as failed)",
+		VLLM:    "", GuideLLM: "", AIPerf: "error_request_count / request_count"},
+	{Key: "em", Name: "EM (exact match)",
+		Formula: "per request 1 if the normalized extracted answer equals any normalized gold answer (official SQuAD normalization: lower case, strip punctuation, articles and extra whitespace) else 0; group value is the mean x 100, failed requests scoring 0",
+		VLLM:    "", GuideLLM: "", AIPerf: ""},
+	{Key: "f1", Name: "F1",
+		Formula: "per request the max over gold answers of the token-overlap F1 (2PR/(P+R)) of normalized tokens, as the official SQuAD script; group value is the mean x 100, failed requests scoring 0",
+		VLLM:    "", GuideLLM: "", AIPerf: ""},
+	{Key: "raw_em_f1", Name: "Raw EM / F1",
+		Formula: "EM and F1 of the raw content without answer extraction, to show the effect of extraction",
+		VLLM:    "", GuideLLM: "", AIPerf: ""},
+	{Key: "agreement", Name: "Answer agreement",
+		Formula: "share of questions whose extracted answer is identical in every repeat (1 with one repeat)",
+		VLLM:    "", GuideLLM: "", AIPerf: ""},
+	{Key: "speedup", Name: "Speedup",
+		Formula: "baseline median latency / group median latency (> 1 = faster than the baseline), with a seeded bootstrap CI; also the ratio of means; 'faster' is claimed only when the CI excludes 1; p-value from a two-sided Mann-Whitney U test on latency",
+		VLLM:    "", GuideLLM: "", AIPerf: ""},
+	{Key: "ci", Name: "Confidence interval",
+		Formula: "percentile bootstrap of the mean (stats.bootstrap resamples, stats.confidence level, seeded by the experiment seed)",
+		VLLM:    "", GuideLLM: "", AIPerf: ""},
+	{Key: "percentile", Name: "Percentile method",
+		Formula: pipeline.PercentileMethod + "; p99 needs hundreds of samples to mean much, groups that are too small get a warning",
+		VLLM:    "numpy.percentile (linear)", GuideLLM: "", AIPerf: ""},
+}
+
+// DefinitionMap returns MetricDefinitions as key -> formula, the form
+// results.json carries. The map is freshly allocated.
+func DefinitionMap() map[string]string {
+	m := make(map[string]string, len(MetricDefinitions))
+	for _, d := range MetricDefinitions {
+		m[d.Key] = d.Formula
+	}
+	return m
+}

@@ -1,0 +1,174 @@
+// Package export writes a finished run into its folder: results.json,
+// requests.csv and summary.csv, results.xlsx, report.md (with SVG plots) and
+// report.html, and prints the console comparison table. Every exporter is a
+// pipeline.Exporter reading only run (never an endpoint), so the same files
+// can be rebuilt from a saved journal.
+package export
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+
+	"github.com/inferbench/inferbench/pipeline"
+)
+
+// File names written into the run folder.
+const (
+	ResultsJSONFile = "results.json"
+	RequestsCSVFile = "requests.csv"
+	SummaryCSVFile  = "summary.csv"
+	XLSXFile        = "results.xlsx"
+	MarkdownFile    = "report.md"
+	HTMLFile        = "report.html"
+)
+
+// errNoResults is returned by exporters called on a run without Results.
+var errNoResults = errors.New("run has no results (aggregate did not run)")
+
+// checkRun validates what every exporter needs.
+func checkRun(run *pipeline.Run) error {
+	if run == nil {
+		return errors.New("nil run")
+	}
+	if run.Results == nil {
+		return errNoResults
+	}
+	if run.Dir == "" {
+		return errors.New("run has no folder")
+	}
+	return nil
+}
+
+// writeFileAtomic writes a file through a temporary file in the same folder
+// and renames it into place, so a reader never sees half a file.
+func writeFileAtomic(path string, write func(w io.Writer) error) (err error) {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return fmt.Errorf("create %s: %w", filepath.Base(path), err)
+	}
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	bw := bufio.NewWriterSize(tmp, 64<<10)
+	if err = write(bw); err != nil {
+		return fmt.Errorf("write %s: %w", filepath.Base(path), err)
+	}
+	if err = bw.Flush(); err != nil {
+		return fmt.Errorf("write %s: %w", filepath.Base(path), err)
+	}
+	if err = tmp.Chmod(0o644); err != nil {
+		return fmt.Errorf("chmod %s: %w", filepath.Base(path), err)
+	}
+	if err = tmp.Close(); err != nil {
+		return fmt.Errorf("close %s: %w", filepath.Base(path), err)
+	}
+	if err = os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("rename %s: %w", filepath.Base(path), err)
+	}
+	return nil
+}
+
+// groupLabel names a group for humans: "platform/model" plus the temperature
+// when the run has several.
+func groupLabel(k pipeline.GroupKey, multiTemp bool) string {
+	s := k.Platform + "/" + k.Model
+	if multiTemp {
+		s += " t=" + strconv.FormatFloat(k.Temperature, 'g', -1, 64)
+	}
+	return s
+}
+
+// multiTemperature reports whether the groups span several temperatures.
+func multiTemperature(groups []pipeline.GroupStats) bool {
+	for i := 1; i < len(groups); i++ {
+		if groups[i].Temperature != groups[0].Temperature {
+			return true
+		}
+	}
+	return false
+}
+
+// labels returns the label of every group, in order.
+func labels(groups []pipeline.GroupStats) []string {
+	multi := multiTemperature(groups)
+	out := make([]string, len(groups))
+	for i := range groups {
+		out[i] = groupLabel(groups[i].GroupKey, multi)
+	}
+	return out
+}
+
+// comparisonFor returns the comparison of group k against the baseline, or nil.
+func comparisonFor(res *pipeline.Results, k pipeline.GroupKey) *pipeline.Comparison {
+	for i := range res.Comparisons {
+		if res.Comparisons[i].GroupKey == k {
+			return &res.Comparisons[i]
+		}
+	}
+	return nil
+}
+
+// serverFields returns every vendor field name seen in any record, sorted.
+func serverFields(records []pipeline.Record) []string {
+	seen := map[string]struct{}{}
+	for i := range records {
+		for k := range records[i].Server {
+			seen[k] = struct{}{}
+		}
+	}
+	out := make([]string, 0, len(seen))
+	for k := range seen {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// metricNames returns the derived metric names of the groups, in
+// declaration order (first appearance).
+func metricNames(groups []pipeline.GroupStats) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, g := range groups {
+		for _, m := range g.Metrics {
+			if !seen[m.Name] {
+				seen[m.Name] = true
+				out = append(out, m.Name)
+			}
+		}
+	}
+	return out
+}
+
+// metricValue returns the named derived metric of g.
+func metricValue(g *pipeline.GroupStats, name string) (float64, bool) {
+	for _, m := range g.Metrics {
+		if m.Name == name {
+			return m.Value, true
+		}
+	}
+	return 0, false
+}
+
+// sortedErrors returns an error-class map as "class=n" pairs sorted by class.
+func sortedErrors(m map[string]int) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	out := make([]string, len(keys))
+	for i, k := range keys {
+		out[i] = k + "=" + strconv.Itoa(m[k])
+	}
+	return out
+}

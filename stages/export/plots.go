@@ -1,0 +1,224 @@
+package export
+
+import (
+	"bytes"
+	"fmt"
+	"image/color"
+	"sort"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/plotutil"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgsvg"
+
+	"github.com/inferbench/inferbench/pipeline"
+)
+
+// Plot file names written next to report.md (and inlined in report.html).
+const (
+	PlotLatency      = "latency.svg"
+	PlotTTFTCDF      = "ttft_cdf.svg"
+	PlotTokensPerSec = "tokens_per_sec.svg"
+	PlotF1           = "f1.svg"
+)
+
+// plot size in points.
+const plotW, plotH = 6 * vg.Inch, 3.6 * vg.Inch
+
+// groupSeries holds one group's per-request values for plotting
+// (successful, non-warmup records only).
+type groupSeries struct {
+	latency, ttft []float64
+}
+
+func seriesByGroup(records []pipeline.Record) map[pipeline.GroupKey]*groupSeries {
+	out := map[pipeline.GroupKey]*groupSeries{}
+	for i := range records {
+		r := &records[i]
+		if !r.OK() || r.Warmup {
+			continue
+		}
+		k := pipeline.GroupKey{Platform: r.Platform, Model: r.Model, Temperature: r.Temperature}
+		s := out[k]
+		if s == nil {
+			s = &groupSeries{}
+			out[k] = s
+		}
+		s.latency = append(s.latency, r.LatencyMs)
+		s.ttft = append(s.ttft, r.TTFTMs)
+	}
+	return out
+}
+
+// renderPlots draws the report's plots as SVG. A plot without any data is
+// left out.
+func renderPlots(run *pipeline.Run) ([]reportImage, error) {
+	groups := run.Results.Groups
+	if len(groups) == 0 {
+		return nil, nil
+	}
+	names := labels(groups)
+	series := seriesByGroup(run.Records)
+	var out []reportImage
+	add := func(file, alt string, p *plot.Plot, err error) error {
+		if err != nil {
+			return fmt.Errorf("plot %s: %w", file, err)
+		}
+		if p == nil {
+			return nil
+		}
+		svg, err := toSVG(p)
+		if err != nil {
+			return fmt.Errorf("plot %s: %w", file, err)
+		}
+		out = append(out, reportImage{File: file, Alt: alt, SVG: svg})
+		return nil
+	}
+	p, err := latencyBoxPlot(groups, names, series)
+	if err := add(PlotLatency, "Latency distribution per group (box plot)", p, err); err != nil {
+		return nil, err
+	}
+	p, err = ttftCDF(groups, names, series)
+	if err := add(PlotTTFTCDF, "TTFT CDF per group", p, err); err != nil {
+		return nil, err
+	}
+	p, err = barPlot("Output tokens/s per group (mean)", "tokens/s", names, groups,
+		func(g *pipeline.GroupStats) pipeline.Dist { return g.TokensPerSec }, false)
+	if err := add(PlotTokensPerSec, "Output tokens/s per group", p, err); err != nil {
+		return nil, err
+	}
+	p, err = barPlot("F1 per group (mean, 95% CI)", "F1 %", names, groups,
+		func(g *pipeline.GroupStats) pipeline.Dist { return g.F1 }, true)
+	if err := add(PlotF1, "F1 per group with confidence interval", p, err); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func toSVG(p *plot.Plot) ([]byte, error) {
+	c := vgsvg.New(plotW, plotH)
+	p.Draw(draw.New(c))
+	var buf bytes.Buffer
+	if _, err := c.WriteTo(&buf); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+func styleNominal(p *plot.Plot, names []string) {
+	p.NominalX(names...)
+	if len(names) > 3 {
+		p.X.Tick.Label.Rotation = 0.35
+		p.X.Tick.Label.XAlign = draw.XRight
+	}
+}
+
+func latencyBoxPlot(groups []pipeline.GroupStats, names []string, series map[pipeline.GroupKey]*groupSeries) (*plot.Plot, error) {
+	p := plot.New()
+	p.Title.Text = "Latency per group"
+	p.Y.Label.Text = "E2E latency (ms)"
+	drawn := false
+	for i, g := range groups {
+		s := series[g.GroupKey]
+		if s == nil || len(s.latency) == 0 {
+			continue
+		}
+		b, err := plotter.NewBoxPlot(vg.Points(24), float64(i), plotter.Values(s.latency))
+		if err != nil {
+			return nil, err
+		}
+		b.FillColor = plotutil.Color(i)
+		p.Add(b)
+		drawn = true
+	}
+	if !drawn {
+		return nil, nil
+	}
+	styleNominal(p, names)
+	return p, nil
+}
+
+func ttftCDF(groups []pipeline.GroupStats, names []string, series map[pipeline.GroupKey]*groupSeries) (*plot.Plot, error) {
+	p := plot.New()
+	p.Title.Text = "TTFT cumulative distribution"
+	p.X.Label.Text = "TTFT (ms)"
+	p.Y.Label.Text = "share of requests"
+	p.Y.Min, p.Y.Max = 0, 1
+	p.Legend.Top = false
+	p.Legend.Left = false
+	drawn := false
+	for i, g := range groups {
+		s := series[g.GroupKey]
+		if s == nil || len(s.ttft) == 0 {
+			continue
+		}
+		xs := append([]float64(nil), s.ttft...)
+		sort.Float64s(xs)
+		pts := make(plotter.XYs, 0, 2*len(xs))
+		for j, x := range xs {
+			// step function: the CDF jumps at each observation
+			pts = append(pts, plotter.XY{X: x, Y: float64(j) / float64(len(xs))},
+				plotter.XY{X: x, Y: float64(j+1) / float64(len(xs))})
+		}
+		l, err := plotter.NewLine(pts)
+		if err != nil {
+			return nil, err
+		}
+		l.Color = plotutil.Color(i)
+		l.Width = vg.Points(1.5)
+		p.Add(l)
+		p.Legend.Add(names[i], l)
+		drawn = true
+	}
+	if !drawn {
+		return nil, nil
+	}
+	p.Add(plotter.NewGrid())
+	return p, nil
+}
+
+// ciBars are bar tops with CI error bars, relative as YErrorBars want.
+type ciBars struct {
+	ys, lo, hi []float64
+}
+
+func (c ciBars) Len() int                        { return len(c.ys) }
+func (c ciBars) XY(i int) (float64, float64)     { return float64(i), c.ys[i] }
+func (c ciBars) YError(i int) (float64, float64) { return c.ys[i] - c.lo[i], c.hi[i] - c.ys[i] }
+
+func barPlot(title, ylabel string, names []string, groups []pipeline.GroupStats, get func(*pipeline.GroupStats) pipeline.Dist, ci bool) (*plot.Plot, error) {
+	p := plot.New()
+	p.Title.Text = title
+	p.Y.Label.Text = ylabel
+	vals := make(plotter.Values, len(groups))
+	cb := ciBars{ys: make([]float64, len(groups)), lo: make([]float64, len(groups)), hi: make([]float64, len(groups))}
+	hasCI := false
+	for i := range groups {
+		d := get(&groups[i])
+		vals[i] = d.Mean
+		cb.ys[i], cb.lo[i], cb.hi[i] = d.Mean, d.Mean, d.Mean
+		if ci && d.N >= 2 && d.CIHigh >= d.CILow && (d.CILow != 0 || d.CIHigh != 0) {
+			cb.lo[i], cb.hi[i] = min(d.CILow, d.Mean), max(d.CIHigh, d.Mean)
+			hasCI = true
+		}
+	}
+	bars, err := plotter.NewBarChart(vals, vg.Points(28))
+	if err != nil {
+		return nil, err
+	}
+	bars.Color = color.RGBA{R: 0x4c, G: 0x72, B: 0xb0, A: 0xff}
+	bars.LineStyle.Width = 0
+	p.Add(bars)
+	if hasCI {
+		eb, err := plotter.NewYErrorBars(cb)
+		if err != nil {
+			return nil, err
+		}
+		p.Add(eb)
+	}
+	p.Y.Min = 0
+	styleNominal(p, names)
+	return p, nil
+}

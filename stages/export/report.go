@@ -1,0 +1,432 @@
+package export
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/inferbench/inferbench/pipeline"
+)
+
+// The report model is built once from a run and rendered by both the
+// Markdown and the HTML writers, so that the two never disagree.
+
+// reportTable is a rendered table: every cell is already text.
+type reportTable struct {
+	Header []string
+	Rows   [][]string
+	// Right marks numeric columns (right-aligned).
+	Right []bool
+}
+
+// reportImage is a plot written next to the report.
+type reportImage struct {
+	File, Alt string
+	SVG       []byte
+}
+
+// reportSection is one titled part of the report, rendered in field order:
+// paragraphs, bullets, tables, images.
+type reportSection struct {
+	Title      string
+	Paragraphs []string
+	Bullets    []string
+	Tables     []reportTable
+	Images     []reportImage
+}
+
+// reportModel is the whole report.
+type reportModel struct {
+	Title    string
+	Subtitle string
+	Sections []reportSection
+}
+
+// maxExampleDetail caps the example error text quoted in the report.
+const maxExampleDetail = 200
+
+func fnum(v float64, dec int) string { return strconv.FormatFloat(v, 'f', dec, 64) }
+
+func fms(v float64) string { return fnum(v, 1) }
+
+func fshare(v float64) string { return fnum(100*v, 1) + "%" }
+
+// withCI renders "mean [low, high]" when the CI is known.
+func withCI(d pipeline.Dist, dec int) string {
+	if d.CILow == 0 && d.CIHigh == 0 {
+		return fnum(d.Mean, dec)
+	}
+	return fnum(d.Mean, dec) + " [" + fnum(d.CILow, dec) + ", " + fnum(d.CIHigh, dec) + "]"
+}
+
+func truncateText(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if r := []rune(s); len(r) > n {
+		return string(r[:n]) + "…"
+	}
+	return s
+}
+
+// buildReport assembles the report model of run. images are the plots, in
+// the order they are shown.
+func buildReport(run *pipeline.Run, images []reportImage) *reportModel {
+	res := run.Results
+	m := &reportModel{Title: "inferbench report: " + res.Experiment}
+	date := res.StartedAt
+	if date.IsZero() && run.Manifest != nil {
+		date = run.Manifest.StartedAt
+	}
+	m.Subtitle = "Run " + res.RunID + ", " + date.UTC().Format("2006-01-02 15:04 UTC")
+	m.Sections = append(m.Sections, setupSection(run))
+	m.Sections = append(m.Sections, resultsSection(res))
+	if len(res.Comparisons) > 0 {
+		m.Sections = append(m.Sections, speedupSection(res))
+	}
+	m.Sections = append(m.Sections, accuracySection(run))
+	if s, ok := metricsSection(res); ok {
+		m.Sections = append(m.Sections, s)
+	}
+	if len(res.Checks) > 0 {
+		m.Sections = append(m.Sections, checksSection(res))
+	}
+	m.Sections = append(m.Sections, failuresSection(run))
+	if s, ok := warningsSection(res); ok {
+		m.Sections = append(m.Sections, s)
+	}
+	if len(images) > 0 {
+		m.Sections = append(m.Sections, reportSection{Title: "Plots", Images: images})
+	}
+	m.Sections = append(m.Sections, definitionsSection())
+	return m
+}
+
+func setupSection(run *pipeline.Run) reportSection {
+	s := reportSection{Title: "Setup"}
+	exp := run.Experiment
+	if run.Manifest != nil {
+		exp = &run.Manifest.Experiment
+	}
+	res := run.Results
+	if exp != nil && exp.Description != "" {
+		s.Paragraphs = append(s.Paragraphs, exp.Description)
+	}
+	if exp != nil {
+		t := reportTable{Header: []string{"Platform", "Endpoint", "Models", "Load"}}
+		for _, p := range exp.Platforms {
+			endpoint := p.BaseURL
+			if p.Emulate != nil {
+				e := p.Emulate
+				endpoint = fmt.Sprintf("emulated (ttft %s, %g tokens/s, accuracy %g", e.TTFT, e.TokensPerSecond, e.Accuracy)
+				if e.ReasoningTokens > 0 {
+					endpoint += fmt.Sprintf(", %d reasoning tokens", e.ReasoningTokens)
+				}
+				endpoint += ")"
+			}
+			load := fmt.Sprintf("closed loop, concurrency %d", max(p.Concurrency, 1))
+			if p.Rate > 0 {
+				arr := p.Arrival
+				if arr == "" {
+					arr = "constant"
+				}
+				load = fmt.Sprintf("open loop, %g req/s %s", p.Rate, arr)
+				if p.Concurrency > 0 {
+					load += fmt.Sprintf(", cap %d", p.Concurrency)
+				}
+			}
+			if p.Warmup > 0 {
+				load += fmt.Sprintf(", %d warmup", p.Warmup)
+			}
+			name := p.Name
+			if p.Name == res.Baseline {
+				name += " (baseline)"
+			}
+			t.Rows = append(t.Rows, []string{name, endpoint, strings.Join(p.Models, ", "), load})
+		}
+		s.Tables = append(s.Tables, t)
+	}
+	var b []string
+	if run.Manifest != nil {
+		d := run.Manifest.Dataset
+		ds := "Dataset: " + d.Source
+		if d.Location != "" {
+			ds += " (" + d.Location + ")"
+		}
+		if exp != nil && exp.Dataset.Slice != "" {
+			ds += ", slice " + exp.Dataset.Slice
+		}
+		if exp != nil && exp.Dataset.Filter != "" {
+			ds += ", filter `" + exp.Dataset.Filter + "`"
+		}
+		if exp != nil && exp.Dataset.Sample > 0 {
+			ds += fmt.Sprintf(", seeded sample of %d", exp.Dataset.Sample)
+		}
+		ds += fmt.Sprintf(", %d of %d questions, SQuAD %s", len(d.IDs), d.Total, d.Version)
+		if d.SHA256 != "" {
+			ds += ", sha256 " + d.SHA256
+		}
+		if d.Revision != "" {
+			ds += ", revision " + d.Revision
+		}
+		b = append(b, ds)
+	}
+	if exp != nil {
+		temps := make([]string, len(exp.Params.Temperature))
+		for i, t := range exp.Params.Temperature {
+			temps[i] = strconv.FormatFloat(t, 'g', -1, 64)
+		}
+		ps := fmt.Sprintf("Parameters: temperature %s, max_tokens %d, stream %t", strings.Join(temps, ", "), exp.Params.MaxTokens, exp.Params.Stream)
+		if exp.Params.TopP > 0 {
+			ps += fmt.Sprintf(", top_p %g", exp.Params.TopP)
+		}
+		for _, k := range sortedAnyKeys(exp.Params.Extra) {
+			ps += fmt.Sprintf(", %s %v", k, exp.Params.Extra[k])
+		}
+		b = append(b, ps)
+		b = append(b, fmt.Sprintf("Repeats: %d; seed: %d", exp.Repeats, exp.Seed))
+		ex := exp.Score.Extract
+		switch {
+		case ex.Regex != "":
+			b = append(b, "Answer extraction: regex `"+ex.Regex+"`")
+		case ex.Expr != "":
+			b = append(b, "Answer extraction: expr `"+ex.Expr+"`")
+		case len(ex.Steps) > 0:
+			b = append(b, "Answer extraction: "+strings.Join(ex.Steps, " → "))
+		}
+		if exp.SLO.TTFT > 0 || exp.SLO.E2E > 0 || exp.SLO.TPOT > 0 {
+			b = append(b, fmt.Sprintf("SLO for goodput: ttft %s, e2e %s, tpot %s", exp.SLO.TTFT, exp.SLO.E2E, exp.SLO.TPOT))
+		}
+	}
+	b = append(b, "Date: "+res.StartedAt.UTC().Format(time.RFC3339)+" to "+res.FinishedAt.UTC().Format(time.RFC3339))
+	b = append(b, "Stop reason: "+res.StopReason)
+	if run.Manifest != nil {
+		b = append(b, fmt.Sprintf("Tool: %s %s (%s); %d requests planned", run.Manifest.Tool, run.Manifest.Version, run.Manifest.GoVersion, run.Manifest.CellTotal))
+	}
+	s.Bullets = b
+	return s
+}
+
+func sortedAnyKeys(m map[string]any) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func resultsSection(res *pipeline.Results) reportSection {
+	s := reportSection{Title: "Results"}
+	s.Paragraphs = []string{"Times in ms; mean with its 95% confidence interval in brackets; percentiles by " + res.PercentileMethod + "."}
+	t := reportTable{
+		Header: []string{"Group", "OK / n", "Errors", "Latency mean", "p50", "p95", "TTFT mean", "TTFT p50", "Tokens/s", "Throughput tok/s", "Goodput", "EM %", "F1 %"},
+		Right:  []bool{false, true, true, true, true, true, true, true, true, true, true, true, true},
+	}
+	for i, g := range res.Groups {
+		t.Rows = append(t.Rows, []string{labels(res.Groups)[i],
+			fmt.Sprintf("%d / %d", g.Successes, g.Count), fshare(g.ErrorRate),
+			withCI(g.LatencyMs, 1), fms(g.LatencyMs.P50), fms(g.LatencyMs.P95),
+			withCI(g.TTFTMs, 1), fms(g.TTFTMs.P50), withCI(g.TokensPerSec, 1), fnum(g.Throughput, 1),
+			fshare(g.Goodput), withCI(g.EM, 1), withCI(g.F1, 1)})
+	}
+	s.Tables = append(s.Tables, t)
+	return s
+}
+
+func speedupSection(res *pipeline.Results) reportSection {
+	s := reportSection{Title: "Speedup against the baseline (" + res.Baseline + ")"}
+	s.Paragraphs = []string{"Speedup = baseline median latency / group median latency; > 1 means faster. A platform is called faster or slower only when the confidence interval excludes 1; the p-value is a two-sided Mann-Whitney U test on latency."}
+	t := reportTable{
+		Header: []string{"Group", "Baseline", "Speedup (median)", "95% CI", "Speedup (mean)", "p-value", "Significant", "ΔF1 (points)"},
+		Right:  []bool{false, false, true, true, true, true, false, true},
+	}
+	for _, c := range res.Comparisons {
+		sig := "no"
+		if c.Significant {
+			sig = "yes"
+		}
+		t.Rows = append(t.Rows, []string{c.Platform + "/" + c.Model, c.Baseline.Platform + "/" + c.Baseline.Model,
+			fnum(c.SpeedupMedian, 2) + "x", fnum(c.CILow, 2) + "–" + fnum(c.CIHigh, 2), fnum(c.SpeedupMean, 2) + "x",
+			formatP(c.PValue), sig, fmt.Sprintf("%+.1f", c.DeltaF1)})
+		s.Bullets = append(s.Bullets, "**"+verdictText(&c)+"**")
+	}
+	s.Tables = append(s.Tables, t)
+	return s
+}
+
+func accuracySection(run *pipeline.Run) reportSection {
+	res := run.Results
+	s := reportSection{Title: "Accuracy"}
+	s.Paragraphs = []string{"SQuAD exact match and F1 in percent over every non-warmup request (failed and truncated requests score 0). Raw scores the content as returned; extracted scores the answer after the extraction steps."}
+	t := reportTable{
+		Header: []string{"Group", "EM % (extracted)", "F1 % (extracted)", "EM % (raw)", "F1 % (raw)", "Truncated", "Agreement", "Per-repeat EM", "Per-repeat F1"},
+		Right:  []bool{false, true, true, true, true, true, true, true, true},
+	}
+	truncated := 0
+	for i, g := range res.Groups {
+		truncated += g.Truncated
+		t.Rows = append(t.Rows, []string{labels(res.Groups)[i], withCI(g.EM, 1), withCI(g.F1, 1),
+			fnum(g.RawEM.Mean, 1), fnum(g.RawF1.Mean, 1), strconv.Itoa(g.Truncated), fshare(g.Agreement),
+			meanStdText(g.RepeatEM), meanStdText(g.RepeatF1)})
+	}
+	s.Tables = append(s.Tables, t)
+	if truncated > 0 {
+		mt := 0
+		if run.Experiment != nil {
+			mt = run.Experiment.Params.MaxTokens
+		}
+		s.Bullets = append(s.Bullets, fmt.Sprintf("%d request(s) returned empty content with finish_reason \"length\": the reasoning used the whole max_tokens budget (%d). Raise params.max_tokens (or lower the reasoning effort) so these questions are answered instead of scored 0.", truncated, mt))
+	}
+	return s
+}
+
+// meanStdText renders per-repeat values as "mean ± stddev (n repeats)".
+func meanStdText(xs []float64) string {
+	m, sd := meanStd(xs)
+	if m == nil {
+		return ""
+	}
+	return fmt.Sprintf("%.1f ± %.1f (%d)", m.(float64), sd.(float64), len(xs))
+}
+
+func metricsSection(res *pipeline.Results) (reportSection, bool) {
+	names := metricNames(res.Groups)
+	if len(names) == 0 {
+		return reportSection{}, false
+	}
+	t := reportTable{Header: append([]string{"Group"}, names...), Right: make([]bool, len(names)+1)}
+	for i := 1; i < len(t.Right); i++ {
+		t.Right[i] = true
+	}
+	for i := range res.Groups {
+		row := []string{labels(res.Groups)[i]}
+		for _, n := range names {
+			v, ok := metricValue(&res.Groups[i], n)
+			if ok {
+				row = append(row, strconv.FormatFloat(v, 'g', 6, 64))
+			} else {
+				row = append(row, "")
+			}
+		}
+		t.Rows = append(t.Rows, row)
+	}
+	return reportSection{Title: "Derived metrics", Tables: []reportTable{t}}, true
+}
+
+func checksSection(res *pipeline.Results) reportSection {
+	s := reportSection{Title: "Checks"}
+	failed := 0
+	for _, c := range res.Checks {
+		line := "PASS `" + c.Expr + "`"
+		if !c.Passed {
+			failed++
+			line = "FAIL `" + c.Expr + "`"
+			if c.Error != "" {
+				line += " (error: " + c.Error + ")"
+			}
+		}
+		s.Bullets = append(s.Bullets, line)
+	}
+	if failed > 0 {
+		s.Paragraphs = []string{fmt.Sprintf("%d of %d checks failed (run exits with code 3).", failed, len(res.Checks))}
+	} else {
+		s.Paragraphs = []string{fmt.Sprintf("All %d checks passed.", len(res.Checks))}
+	}
+	return s
+}
+
+// failureClass summarises one error class over the run.
+type failureClass struct {
+	class   string
+	count   int
+	groups  map[string]int
+	example string
+}
+
+// failureClasses groups the failed non-warmup records by error class,
+// most frequent first.
+func failureClasses(records []pipeline.Record) []*failureClass {
+	by := map[string]*failureClass{}
+	for i := range records {
+		r := &records[i]
+		if r.OK() || r.Warmup {
+			continue
+		}
+		fc := by[r.Error]
+		if fc == nil {
+			fc = &failureClass{class: r.Error, groups: map[string]int{}}
+			by[r.Error] = fc
+		}
+		fc.count++
+		fc.groups[r.Platform+"/"+r.Model]++
+		if fc.example == "" && r.ErrorDetail != "" {
+			fc.example = truncateText(r.ErrorDetail, maxExampleDetail)
+		}
+	}
+	out := make([]*failureClass, 0, len(by))
+	for _, fc := range by {
+		out = append(out, fc)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].count != out[j].count {
+			return out[i].count > out[j].count
+		}
+		return out[i].class < out[j].class
+	})
+	return out
+}
+
+func failuresSection(run *pipeline.Run) reportSection {
+	s := reportSection{Title: "Notable failures"}
+	classes := failureClasses(run.Records)
+	if len(classes) == 0 {
+		s.Paragraphs = []string{"No request failed."}
+		return s
+	}
+	t := reportTable{Header: []string{"Error class", "Count", "Groups", "Example"}, Right: []bool{false, true, false, false}}
+	for _, fc := range classes {
+		t.Rows = append(t.Rows, []string{fc.class, strconv.Itoa(fc.count), strings.Join(sortedErrors(fc.groups), ", "), fc.example})
+	}
+	s.Tables = append(s.Tables, t)
+	for _, p := range sortedKeysOfString(run.Results.PlatformStops) {
+		s.Bullets = append(s.Bullets, "Platform "+p+" stopped early: "+run.Results.PlatformStops[p])
+	}
+	return s
+}
+
+func sortedKeysOfString(m map[string]string) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func warningsSection(res *pipeline.Results) (reportSection, bool) {
+	s := reportSection{Title: "Warnings"}
+	s.Bullets = append(s.Bullets, res.Warnings...)
+	for i, g := range res.Groups {
+		for _, w := range g.Warnings {
+			s.Bullets = append(s.Bullets, labels(res.Groups)[i]+": "+w)
+		}
+	}
+	return s, len(s.Bullets) > 0
+}
+
+func definitionsSection() reportSection {
+	t := reportTable{Header: []string{"Metric", "Definition", "vLLM bench serve", "GuideLLM", "AIPerf"}}
+	dash := func(s string) string {
+		if s == "" {
+			return "–"
+		}
+		return s
+	}
+	for _, d := range MetricDefinitions {
+		t.Rows = append(t.Rows, []string{d.Name, d.Formula, dash(d.VLLM), dash(d.GuideLLM), dash(d.AIPerf)})
+	}
+	return reportSection{Title: "Metric definitions",
+		Paragraphs: []string{"Every time is measured on the monotonic clock from the moment the request was sent (client queueing and retry waits excluded)."},
+		Tables:     []reportTable{t}}
+}

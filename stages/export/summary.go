@@ -1,0 +1,188 @@
+package export
+
+import (
+	"strings"
+
+	"github.com/inferbench/inferbench/pipeline"
+)
+
+// valueKind says how a summary or request value is formatted.
+type valueKind int
+
+const (
+	kindText  valueKind = iota // user data or model output: a string
+	kindInt                    // a count
+	kindMs                     // milliseconds, 1 decimal
+	kindNum                    // a plain number, 2 decimals
+	kindPct                    // a percentage already scaled 0..100 (EM, F1), 2 decimals
+	kindShare                  // a share 0..1 shown as a percentage
+	kindBool                   // true/false
+	kindP                      // a p-value, 4 decimals
+)
+
+// better says which direction of a column is best (for highlighting).
+type better int
+
+const (
+	betterNone better = iota
+	betterLow
+	betterHigh
+)
+
+// column is one summary column: a name, a format and how to read it from a
+// group and its comparison (c may be nil). value returns nil for an empty cell,
+// else a string, int, float64 or bool.
+type column struct {
+	name  string
+	kind  valueKind
+	best  better
+	value func(g *pipeline.GroupStats, c *pipeline.Comparison) any
+}
+
+// distFamily is one Dist field of GroupStats flattened into columns.
+type distFamily struct {
+	prefix, unit string
+	kind         valueKind
+	best         better
+	get          func(g *pipeline.GroupStats) *pipeline.Dist
+}
+
+var distFamilies = []distFamily{
+	{"latency", "_ms", kindMs, betterLow, func(g *pipeline.GroupStats) *pipeline.Dist { return &g.LatencyMs }},
+	{"ttft", "_ms", kindMs, betterLow, func(g *pipeline.GroupStats) *pipeline.Dist { return &g.TTFTMs }},
+	{"ttfc", "_ms", kindMs, betterLow, func(g *pipeline.GroupStats) *pipeline.Dist { return &g.TTFCMs }},
+	{"tpot", "_ms", kindMs, betterLow, func(g *pipeline.GroupStats) *pipeline.Dist { return &g.TPOTMs }},
+	{"itl", "_ms", kindMs, betterLow, func(g *pipeline.GroupStats) *pipeline.Dist { return &g.ITLMs }},
+	{"queue", "_ms", kindMs, betterNone, func(g *pipeline.GroupStats) *pipeline.Dist { return &g.QueueMs }},
+	{"tokens_per_sec", "", kindNum, betterHigh, func(g *pipeline.GroupStats) *pipeline.Dist { return &g.TokensPerSec }},
+	{"em", "", kindPct, betterHigh, func(g *pipeline.GroupStats) *pipeline.Dist { return &g.EM }},
+	{"f1", "", kindPct, betterHigh, func(g *pipeline.GroupStats) *pipeline.Dist { return &g.F1 }},
+	{"raw_em", "", kindPct, betterHigh, func(g *pipeline.GroupStats) *pipeline.Dist { return &g.RawEM }},
+	{"raw_f1", "", kindPct, betterHigh, func(g *pipeline.GroupStats) *pipeline.Dist { return &g.RawF1 }},
+}
+
+// distStat is one field of a Dist; ranked says whether "best" applies to it.
+type distStat struct {
+	name   string
+	ranked bool
+	get    func(d *pipeline.Dist) float64
+}
+
+var distStats = []distStat{
+	{"n", false, func(d *pipeline.Dist) float64 { return float64(d.N) }},
+	{"mean", true, func(d *pipeline.Dist) float64 { return d.Mean }},
+	{"stddev", false, func(d *pipeline.Dist) float64 { return d.Stddev }},
+	{"cv", false, func(d *pipeline.Dist) float64 { return d.CV }},
+	{"min", true, func(d *pipeline.Dist) float64 { return d.Min }},
+	{"max", true, func(d *pipeline.Dist) float64 { return d.Max }},
+	{"p50", true, func(d *pipeline.Dist) float64 { return d.P50 }},
+	{"p90", true, func(d *pipeline.Dist) float64 { return d.P90 }},
+	{"p95", true, func(d *pipeline.Dist) float64 { return d.P95 }},
+	{"p99", true, func(d *pipeline.Dist) float64 { return d.P99 }},
+	{"ci_low", false, func(d *pipeline.Dist) float64 { return d.CILow }},
+	{"ci_high", false, func(d *pipeline.Dist) float64 { return d.CIHigh }},
+}
+
+// summaryColumns returns the summary columns for res in their documented
+// order (see SummaryHeader).
+func summaryColumns(res *pipeline.Results) []column {
+	cols := []column{
+		{"platform", kindText, betterNone, func(g *pipeline.GroupStats, _ *pipeline.Comparison) any { return g.Platform }},
+		{"model", kindText, betterNone, func(g *pipeline.GroupStats, _ *pipeline.Comparison) any { return g.Model }},
+		{"temperature", kindNum, betterNone, func(g *pipeline.GroupStats, _ *pipeline.Comparison) any { return g.Temperature }},
+		{"count", kindInt, betterNone, func(g *pipeline.GroupStats, _ *pipeline.Comparison) any { return g.Count }},
+		{"successes", kindInt, betterNone, func(g *pipeline.GroupStats, _ *pipeline.Comparison) any { return g.Successes }},
+		{"failures", kindInt, betterNone, func(g *pipeline.GroupStats, _ *pipeline.Comparison) any { return g.Failures }},
+		{"error_rate", kindShare, betterLow, func(g *pipeline.GroupStats, _ *pipeline.Comparison) any { return g.ErrorRate }},
+	}
+	for _, fam := range distFamilies {
+		for _, st := range distStats {
+			kind, best := fam.kind, betterNone
+			if st.ranked {
+				best = fam.best
+			}
+			switch st.name {
+			case "n":
+				kind = kindInt
+			case "cv":
+				kind = kindNum
+			}
+			get, stat := fam.get, st.get
+			v := func(g *pipeline.GroupStats, _ *pipeline.Comparison) any {
+				d := get(g)
+				if kind == kindInt {
+					return d.N
+				}
+				return stat(d)
+			}
+			cols = append(cols, column{fam.prefix + "_" + st.name + fam.unit, kind, best, v})
+		}
+	}
+	cols = append(cols,
+		column{"warmups", kindInt, betterNone, func(g *pipeline.GroupStats, _ *pipeline.Comparison) any { return g.Warmups }},
+		column{"truncated", kindInt, betterNone, func(g *pipeline.GroupStats, _ *pipeline.Comparison) any { return g.Truncated }},
+		column{"throughput", kindNum, betterHigh, func(g *pipeline.GroupStats, _ *pipeline.Comparison) any { return g.Throughput }},
+		column{"wall_seconds", kindNum, betterNone, func(g *pipeline.GroupStats, _ *pipeline.Comparison) any { return g.WallSeconds }},
+		column{"request_rate", kindNum, betterNone, func(g *pipeline.GroupStats, _ *pipeline.Comparison) any { return g.RequestRate }},
+		column{"target_rate", kindNum, betterNone, func(g *pipeline.GroupStats, _ *pipeline.Comparison) any { return g.TargetRate }},
+		column{"prompt_tokens", kindInt, betterNone, func(g *pipeline.GroupStats, _ *pipeline.Comparison) any { return g.PromptTokens }},
+		column{"output_tokens", kindInt, betterNone, func(g *pipeline.GroupStats, _ *pipeline.Comparison) any { return g.OutputTokens }},
+		column{"reasoning_tokens", kindInt, betterNone, func(g *pipeline.GroupStats, _ *pipeline.Comparison) any { return g.ReasoningTokens }},
+		column{"agreement", kindShare, betterNone, func(g *pipeline.GroupStats, _ *pipeline.Comparison) any { return g.Agreement }},
+		column{"goodput", kindShare, betterHigh, func(g *pipeline.GroupStats, _ *pipeline.Comparison) any { return g.Goodput }},
+		column{"goodput_rate", kindNum, betterHigh, func(g *pipeline.GroupStats, _ *pipeline.Comparison) any { return g.GoodputRate }},
+	)
+	for _, name := range metricNames(res.Groups) {
+		name := name
+		cols = append(cols, column{"metric_" + name, kindNum, betterNone, func(g *pipeline.GroupStats, _ *pipeline.Comparison) any {
+			if v, ok := metricValue(g, name); ok {
+				return v
+			}
+			return nil
+		}})
+	}
+	cmp := func(f func(c *pipeline.Comparison) any) func(*pipeline.GroupStats, *pipeline.Comparison) any {
+		return func(_ *pipeline.GroupStats, c *pipeline.Comparison) any {
+			if c == nil {
+				return nil
+			}
+			return f(c)
+		}
+	}
+	cols = append(cols,
+		column{"speedup_median", kindNum, betterHigh, cmp(func(c *pipeline.Comparison) any { return c.SpeedupMedian })},
+		column{"speedup_mean", kindNum, betterHigh, cmp(func(c *pipeline.Comparison) any { return c.SpeedupMean })},
+		column{"speedup_ci_low", kindNum, betterNone, cmp(func(c *pipeline.Comparison) any { return c.CILow })},
+		column{"speedup_ci_high", kindNum, betterNone, cmp(func(c *pipeline.Comparison) any { return c.CIHigh })},
+		column{"speedup_p_value", kindP, betterNone, cmp(func(c *pipeline.Comparison) any { return c.PValue })},
+		column{"speedup_significant", kindBool, betterNone, cmp(func(c *pipeline.Comparison) any { return c.Significant })},
+		column{"delta_f1", kindNum, betterNone, cmp(func(c *pipeline.Comparison) any { return c.DeltaF1 })},
+		column{"errors", kindText, betterNone, func(g *pipeline.GroupStats, _ *pipeline.Comparison) any {
+			return strings.Join(sortedErrors(g.Errors), ";")
+		}},
+	)
+	return cols
+}
+
+// SummaryHeader returns the header of summary.csv and of the workbook's
+// Summary sheet, which share one stable column order: platform, model,
+// temperature, count, successes, failures, error_rate; then for each of
+// latency, ttft, ttfc, tpot, itl, queue (suffix _ms), tokens_per_sec, em, f1,
+// raw_em, raw_f1 the fields n, mean, stddev, cv, min, max, p50, p90, p95,
+// p99, ci_low, ci_high (e.g. latency_mean_ms, latency_p50_ms, f1_ci_high);
+// then warmups, truncated, throughput, wall_seconds, request_rate,
+// target_rate, prompt_tokens, output_tokens, reasoning_tokens, agreement,
+// goodput, goodput_rate; then metric_<name> for every derived metric in
+// declaration order; then speedup_median, speedup_mean, speedup_ci_low,
+// speedup_ci_high, speedup_p_value, speedup_significant, delta_f1 (empty for
+// groups without a comparison, e.g. the baseline) and errors
+// ("class=n;..."). Shares (error_rate, agreement, goodput) are 0..1; EM and
+// F1 are percentages 0..100. res must not be nil.
+func SummaryHeader(res *pipeline.Results) []string {
+	cols := summaryColumns(res)
+	out := make([]string, len(cols))
+	for i, c := range cols {
+		out[i] = c.name
+	}
+	return out
+}

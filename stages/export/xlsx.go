@@ -1,0 +1,746 @@
+package export
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/xuri/excelize/v2"
+
+	"github.com/inferbench/inferbench/pipeline"
+)
+
+// Sheet names of results.xlsx, in workbook order. Summary is first and active.
+const (
+	SheetSummary    = "Summary"
+	SheetComparison = "Comparison"
+	SheetAccuracy   = "Accuracy"
+	SheetRequests   = "Requests"
+	SheetSamples    = "Samples"
+	SheetConfig     = "Config"
+	SheetCharts     = "Charts"
+)
+
+// SheetNames lists the workbook's sheets in order.
+var SheetNames = []string{SheetSummary, SheetComparison, SheetAccuracy, SheetRequests, SheetSamples, SheetConfig, SheetCharts}
+
+// maxColWidth caps auto-fitted column widths (characters).
+const maxColWidth = 60
+
+// book wraps an excelize file with the styles every sheet uses.
+type book struct {
+	f                                             *excelize.File
+	header, ms, num, share, pct, integer, p, best int
+	multiTemp                                     bool
+}
+
+func newBook() (*book, error) {
+	f := excelize.NewFile()
+	b := &book{f: f}
+	ms, num, p4 := "0.0", "0.00", "0.0000"
+	var err error
+	mk := func(s *excelize.Style) int {
+		if err != nil {
+			return 0
+		}
+		var id int
+		id, err = f.NewStyle(s)
+		return id
+	}
+	b.header = mk(&excelize.Style{Font: &excelize.Font{Bold: true},
+		Fill:   excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"DDE4EE"}},
+		Border: []excelize.Border{{Type: "bottom", Color: "7F8C9D", Style: 1}}})
+	b.ms = mk(&excelize.Style{CustomNumFmt: &ms})
+	b.num = mk(&excelize.Style{CustomNumFmt: &num})
+	b.pct = mk(&excelize.Style{CustomNumFmt: &num})
+	b.share = mk(&excelize.Style{NumFmt: 10})  // 0.00%
+	b.integer = mk(&excelize.Style{NumFmt: 1}) // 0
+	b.p = mk(&excelize.Style{CustomNumFmt: &p4})
+	if err != nil {
+		return nil, err
+	}
+	b.best, err = f.NewConditionalStyle(&excelize.Style{Font: &excelize.Font{Bold: true, Color: "006100"},
+		Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"C6EFCE"}}})
+	return b, err
+}
+
+// styleOf returns the number style of a value kind (0 for text and bools).
+func (b *book) styleOf(k valueKind) int {
+	switch k {
+	case kindMs:
+		return b.ms
+	case kindNum:
+		return b.num
+	case kindPct:
+		return b.pct
+	case kindShare:
+		return b.share
+	case kindInt:
+		return b.integer
+	case kindP:
+		return b.p
+	}
+	return 0
+}
+
+// cellName returns the A1 name of (col,row), both 1-based.
+func cellName(col, row int) string {
+	s, _ := excelize.CoordinatesToCellName(col, row)
+	return s
+}
+
+func colName(col int) string {
+	s, _ := excelize.ColumnNumberToName(col)
+	return s
+}
+
+// set writes one value: strings always as strings (never formulas), numbers
+// at full precision, NaN and infinities as empty cells.
+func (b *book) set(sheet string, col, row int, v any) error {
+	c := cellName(col, row)
+	switch v := v.(type) {
+	case nil:
+		return nil
+	case string:
+		return b.f.SetCellStr(sheet, c, v)
+	case int:
+		return b.f.SetCellInt(sheet, c, int64(v))
+	case float64:
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return nil
+		}
+		return b.f.SetCellFloat(sheet, c, v, -1, 64)
+	case bool:
+		return b.f.SetCellBool(sheet, c, v)
+	}
+	return fmt.Errorf("cell %s: unsupported value %T", c, v)
+}
+
+// table is a small sheet: a header and rows of values with per-column kinds.
+type table struct {
+	header []string
+	kinds  []valueKind
+	best   []better
+	rows   [][]any
+	// freezeCols is the number of leading columns kept visible when scrolling.
+	freezeCols int
+}
+
+// writeTable writes t at A1 with a styled, frozen header, autofilter,
+// number formats, fitted widths and best-value highlighting.
+func (b *book) writeTable(sheet string, t *table) error {
+	for i, h := range t.header {
+		if err := b.set(sheet, i+1, 1, h); err != nil {
+			return err
+		}
+	}
+	for r, row := range t.rows {
+		for c, v := range row {
+			if err := b.set(sheet, c+1, r+2, v); err != nil {
+				return err
+			}
+		}
+	}
+	last := colName(len(t.header))
+	if err := b.f.SetCellStyle(sheet, "A1", last+"1", b.header); err != nil {
+		return err
+	}
+	n := len(t.rows)
+	for c, k := range t.kinds {
+		if s := b.styleOf(k); s != 0 && n > 0 {
+			col := colName(c + 1)
+			if err := b.f.SetCellStyle(sheet, col+"2", col+strconv.Itoa(n+1), s); err != nil {
+				return err
+			}
+		}
+	}
+	for c, w := range fitWidths(t) {
+		if err := b.f.SetColWidth(sheet, colName(c+1), colName(c+1), w); err != nil {
+			return err
+		}
+	}
+	top := cellName(t.freezeCols+1, 2)
+	if err := b.f.SetPanes(sheet, &excelize.Panes{Freeze: true, XSplit: t.freezeCols, YSplit: 1,
+		TopLeftCell: top, ActivePane: activePane(t.freezeCols)}); err != nil {
+		return err
+	}
+	if n > 0 {
+		if err := b.f.AutoFilter(sheet, "A1:"+last+strconv.Itoa(n+1), nil); err != nil {
+			return err
+		}
+	}
+	if n > 1 {
+		for c, bt := range t.best {
+			if bt == betterNone {
+				continue
+			}
+			typ := "bottom"
+			if bt == betterHigh {
+				typ = "top"
+			}
+			col := colName(c + 1)
+			style := b.best
+			if err := b.f.SetConditionalFormat(sheet, col+"2:"+col+strconv.Itoa(n+1), []excelize.ConditionalFormatOptions{
+				{Type: typ, Criteria: "=", Value: "1", Format: &style},
+			}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func activePane(freezeCols int) string {
+	if freezeCols > 0 {
+		return "bottomRight"
+	}
+	return "bottomLeft"
+}
+
+// fitWidths sizes each column to its longest rendered value.
+func fitWidths(t *table) []float64 {
+	w := make([]float64, len(t.header))
+	for i, h := range t.header {
+		w[i] = float64(utf8.RuneCountInString(h)) + 2
+	}
+	for _, row := range t.rows {
+		for i, v := range row {
+			var n int
+			switch v := v.(type) {
+			case string:
+				n = utf8.RuneCountInString(v)
+				if j := strings.IndexByte(v, '\n'); j >= 0 {
+					n = utf8.RuneCountInString(v[:j])
+				}
+			case nil:
+			default:
+				n = 10
+			}
+			if float64(n)+2 > w[i] {
+				w[i] = float64(n) + 2
+			}
+		}
+	}
+	for i := range w {
+		w[i] = math.Min(w[i], maxColWidth)
+	}
+	return w
+}
+
+// XLSX is the pipeline.Exporter of format "xlsx": it writes results.xlsx
+// with the sheets of SheetNames. Summary holds plain numbers (no formulas),
+// one header row (SummaryHeader) and one row per group; Requests is written
+// with a stream writer; cells holding user data or model output are always
+// strings. It fails when run has no Results.
+func XLSX(ctx context.Context, run *pipeline.Run) error {
+	if err := checkRun(run); err != nil {
+		return err
+	}
+	b, err := newBook()
+	if err != nil {
+		return fmt.Errorf("xlsx styles: %w", err)
+	}
+	defer b.f.Close()
+	b.multiTemp = multiTemperature(run.Results.Groups)
+	if err := b.f.SetSheetName("Sheet1", SheetSummary); err != nil {
+		return err
+	}
+	for _, s := range SheetNames[1:] {
+		if _, err := b.f.NewSheet(s); err != nil {
+			return err
+		}
+	}
+	steps := []struct {
+		sheet string
+		write func() error
+	}{
+		{SheetSummary, func() error { return b.writeTable(SheetSummary, summaryTable(run.Results)) }},
+		{SheetComparison, func() error { return b.writeTable(SheetComparison, comparisonTable(run.Results)) }},
+		{SheetAccuracy, func() error { return b.writeTable(SheetAccuracy, accuracyTable(run.Results)) }},
+		{SheetRequests, func() error { return b.writeRequests(ctx, run.Records) }},
+		{SheetSamples, func() error { return b.writeTable(SheetSamples, samplesTable(run)) }},
+		{SheetConfig, func() error { return b.writeTable(SheetConfig, configTable(run)) }},
+		{SheetCharts, func() error { return b.writeCharts(run.Results) }},
+	}
+	for _, s := range steps {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := s.write(); err != nil {
+			return fmt.Errorf("xlsx sheet %s: %w", s.sheet, err)
+		}
+	}
+	b.f.SetActiveSheet(0)
+	return writeFileAtomic(filepath.Join(run.Dir, XLSXFile), func(w io.Writer) error {
+		return b.f.Write(w)
+	})
+}
+
+func summaryTable(res *pipeline.Results) *table {
+	cols := summaryColumns(res)
+	t := &table{freezeCols: 3}
+	for _, c := range cols {
+		t.header = append(t.header, c.name)
+		t.kinds = append(t.kinds, c.kind)
+		t.best = append(t.best, c.best)
+	}
+	for i := range res.Groups {
+		g := &res.Groups[i]
+		cmp := comparisonFor(res, g.GroupKey)
+		row := make([]any, len(cols))
+		for j, c := range cols {
+			row[j] = c.value(g, cmp)
+		}
+		t.rows = append(t.rows, row)
+	}
+	return t
+}
+
+// comparisonHeader is the Comparison sheet's header.
+var comparisonHeader = []string{"platform", "model", "temperature", "baseline_platform", "baseline_model",
+	"speedup_median", "ci_low", "ci_high", "speedup_mean", "p_value", "significant", "delta_f1", "verdict"}
+
+func comparisonTable(res *pipeline.Results) *table {
+	t := &table{header: comparisonHeader, freezeCols: 1,
+		kinds: []valueKind{kindText, kindText, kindNum, kindText, kindText, kindNum, kindNum, kindNum, kindNum, kindP, kindBool, kindNum, kindText}}
+	for _, c := range res.Comparisons {
+		t.rows = append(t.rows, []any{c.Platform, c.Model, c.Temperature, c.Baseline.Platform, c.Baseline.Model,
+			c.SpeedupMedian, c.CILow, c.CIHigh, c.SpeedupMean, c.PValue, c.Significant, c.DeltaF1, verdictText(&c)})
+	}
+	return t
+}
+
+func accuracyTable(res *pipeline.Results) *table {
+	t := &table{freezeCols: 3}
+	add := func(name string, k valueKind, bt better) {
+		t.header = append(t.header, name)
+		t.kinds = append(t.kinds, k)
+		t.best = append(t.best, bt)
+	}
+	add("platform", kindText, betterNone)
+	add("model", kindText, betterNone)
+	add("temperature", kindNum, betterNone)
+	for _, n := range []string{"em", "f1"} {
+		add(n+"_mean", kindPct, betterHigh)
+		add(n+"_ci_low", kindPct, betterNone)
+		add(n+"_ci_high", kindPct, betterNone)
+	}
+	add("raw_em_mean", kindPct, betterHigh)
+	add("raw_f1_mean", kindPct, betterHigh)
+	add("extraction_gain_em", kindPct, betterNone)
+	add("extraction_gain_f1", kindPct, betterNone)
+	add("truncated", kindInt, betterNone)
+	add("agreement", kindShare, betterNone)
+	add("repeat_em_mean", kindPct, betterNone)
+	add("repeat_em_stddev", kindPct, betterNone)
+	add("repeat_f1_mean", kindPct, betterNone)
+	add("repeat_f1_stddev", kindPct, betterNone)
+	maxRep := 0
+	for _, g := range res.Groups {
+		maxRep = max(maxRep, len(g.RepeatEM), len(g.RepeatF1))
+	}
+	for r := 0; r < maxRep; r++ {
+		add(fmt.Sprintf("repeat_%d_em", r), kindPct, betterNone)
+		add(fmt.Sprintf("repeat_%d_f1", r), kindPct, betterNone)
+	}
+	for _, g := range res.Groups {
+		emM, emS := meanStd(g.RepeatEM)
+		f1M, f1S := meanStd(g.RepeatF1)
+		row := []any{g.Platform, g.Model, g.Temperature,
+			g.EM.Mean, g.EM.CILow, g.EM.CIHigh, g.F1.Mean, g.F1.CILow, g.F1.CIHigh,
+			g.RawEM.Mean, g.RawF1.Mean, g.EM.Mean - g.RawEM.Mean, g.F1.Mean - g.RawF1.Mean,
+			g.Truncated, g.Agreement, emM, emS, f1M, f1S}
+		for r := 0; r < maxRep; r++ {
+			row = append(row, at(g.RepeatEM, r), at(g.RepeatF1, r))
+		}
+		t.rows = append(t.rows, row)
+	}
+	return t
+}
+
+// at returns xs[i] or nil when out of range.
+func at(xs []float64, i int) any {
+	if i < len(xs) {
+		return xs[i]
+	}
+	return nil
+}
+
+// meanStd returns the mean and sample standard deviation of xs (nil, nil when empty).
+func meanStd(xs []float64) (any, any) {
+	if len(xs) == 0 {
+		return nil, nil
+	}
+	var s float64
+	for _, x := range xs {
+		s += x
+	}
+	m := s / float64(len(xs))
+	if len(xs) < 2 {
+		return m, 0.0
+	}
+	var ss float64
+	for _, x := range xs {
+		ss += (x - m) * (x - m)
+	}
+	return m, math.Sqrt(ss / float64(len(xs)-1))
+}
+
+// writeRequests streams every record into the Requests sheet.
+func (b *book) writeRequests(ctx context.Context, records []pipeline.Record) error {
+	sw, err := b.f.NewStreamWriter(SheetRequests)
+	if err != nil {
+		return err
+	}
+	header := RequestsHeader(records)
+	server := serverFields(records)
+	if err := sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
+		return err
+	}
+	for i, h := range header {
+		w := float64(len(h)) + 4
+		kind := kindNum
+		if i < len(requestColumns) {
+			kind = requestColumns[i].kind
+			switch requestColumns[i].name {
+			case "answer", "error_detail":
+				w = 30
+			case "content", "reasoning":
+				w = 50
+			case "started_at":
+				w = 28
+			}
+		}
+		if err := sw.SetColWidth(i+1, i+1, w); err != nil {
+			return err
+		}
+		if s := b.styleOf(kind); s != 0 {
+			if err := sw.SetColStyle(i+1, i+1, s); err != nil {
+				return err
+			}
+		}
+	}
+	hdr := make([]any, len(header))
+	for i, h := range header {
+		hdr[i] = h
+	}
+	if err := sw.SetRow("A1", hdr, excelize.RowOpts{StyleID: b.header}); err != nil {
+		return err
+	}
+	row := make([]any, len(header))
+	for i := range records {
+		if i%4096 == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		r := &records[i]
+		for j, c := range requestColumns {
+			row[j] = clean(c.value(r))
+		}
+		for j, s := range server {
+			row[len(requestColumns)+j] = nil
+			if v, ok := r.Server[s]; ok {
+				row[len(requestColumns)+j] = clean(v)
+			}
+		}
+		if err := sw.SetRow("A"+strconv.Itoa(i+2), row); err != nil {
+			return err
+		}
+	}
+	if len(records) > 0 {
+		if err := sw.AddTable(&excelize.Table{Range: "A1:" + cellName(len(header), len(records)+1),
+			Name: "RequestsTable", StyleName: "TableStyleLight1"}); err != nil {
+			return err
+		}
+	}
+	return sw.Flush()
+}
+
+// clean turns NaN and infinities into empty cells.
+func clean(v any) any {
+	if f, ok := v.(float64); ok && (math.IsNaN(f) || math.IsInf(f, 0)) {
+		return nil
+	}
+	return v
+}
+
+// sampleOrder returns the sample ids in manifest order, else sorted.
+func sampleOrder(run *pipeline.Run) []string {
+	if run.Manifest != nil && len(run.Manifest.Dataset.IDs) > 0 {
+		return run.Manifest.Dataset.IDs
+	}
+	ids := make([]string, 0, len(run.Samples))
+	for id := range run.Samples {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	return ids
+}
+
+// sampleCell is one group's outcome on one question.
+type sampleCell struct {
+	answer string
+	f1Sum  float64
+	n      int
+	found  bool
+}
+
+// perSample collects, per group and sample, the first repeat's answer and
+// the mean F1 (0..1) over non-warmup records.
+func perSample(run *pipeline.Run) map[pipeline.GroupKey]map[string]*sampleCell {
+	out := map[pipeline.GroupKey]map[string]*sampleCell{}
+	for i := range run.Records {
+		r := &run.Records[i]
+		if r.Warmup {
+			continue
+		}
+		k := pipeline.GroupKey{Platform: r.Platform, Model: r.Model, Temperature: r.Temperature}
+		m := out[k]
+		if m == nil {
+			m = map[string]*sampleCell{}
+			out[k] = m
+		}
+		c := m[r.SampleID]
+		if c == nil {
+			c = &sampleCell{}
+			m[r.SampleID] = c
+		}
+		if !c.found {
+			c.answer, c.found = r.Answer, true
+		}
+		c.f1Sum += r.F1
+		c.n++
+	}
+	return out
+}
+
+func samplesTable(run *pipeline.Run) *table {
+	t := &table{header: []string{"sample_id", "title", "question", "gold_answers"},
+		kinds: []valueKind{kindText, kindText, kindText, kindText}, freezeCols: 1}
+	groups := run.Results.Groups
+	names := labels(groups)
+	for _, n := range names {
+		t.header = append(t.header, n+" answer", n+" F1 %")
+		t.kinds = append(t.kinds, kindText, kindPct)
+	}
+	per := perSample(run)
+	for _, id := range sampleOrder(run) {
+		row := []any{id, "", "", ""}
+		if s := run.Samples[id]; s != nil {
+			row = []any{id, s.Title, s.Question, strings.Join(s.Answers, " | ")}
+		}
+		for _, g := range groups {
+			c := per[g.GroupKey][id]
+			if c == nil || c.n == 0 {
+				row = append(row, nil, nil)
+				continue
+			}
+			row = append(row, c.answer, 100*c.f1Sum/float64(c.n))
+		}
+		t.rows = append(t.rows, row)
+	}
+	return t
+}
+
+func configTable(run *pipeline.Run) *table {
+	t := &table{header: []string{"key", "value"}, kinds: []valueKind{kindText, kindText}, freezeCols: 1}
+	add := func(k string, v any) {
+		if s, ok := v.(string); ok && s == "" {
+			return
+		}
+		t.rows = append(t.rows, []any{k, v})
+	}
+	res := run.Results
+	add("run_id", res.RunID)
+	add("stop_reason", res.StopReason)
+	add("started_at", formatTime(res.StartedAt))
+	add("finished_at", formatTime(res.FinishedAt))
+	add("percentile_method", res.PercentileMethod)
+	exp := run.Experiment
+	if m := run.Manifest; m != nil {
+		add("tool", m.Tool)
+		add("version", m.Version)
+		add("go_version", m.GoVersion)
+		add("experiment_file", m.ExperimentFile)
+		add("overrides", strings.Join(m.Overrides, "; "))
+		add("dataset.source", m.Dataset.Source)
+		add("dataset.location", m.Dataset.Location)
+		add("dataset.sha256", m.Dataset.SHA256)
+		add("dataset.revision", m.Dataset.Revision)
+		add("dataset.version", m.Dataset.Version)
+		add("dataset.total", m.Dataset.Total)
+		add("dataset.ids_count", len(m.Dataset.IDs))
+		add("cell_total", m.CellTotal)
+		for _, p := range sortedKeysOf(m.Cells) {
+			add("cells."+p, m.Cells[p])
+		}
+		for i, n := range m.Notes {
+			add(fmt.Sprintf("notes[%d]", i), n)
+		}
+		exp = &m.Experiment
+	}
+	if exp != nil {
+		// Through JSON so that pipeline.Secret redacts every credential.
+		if b, err := json.Marshal(exp); err == nil {
+			var v any
+			if json.Unmarshal(b, &v) == nil {
+				flatten("experiment", v, add)
+			}
+		}
+	}
+	return t
+}
+
+func sortedKeysOf(m map[string]int) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// flatten emits every leaf of a decoded JSON value as a dotted path.
+func flatten(prefix string, v any, add func(string, any)) {
+	switch v := v.(type) {
+	case map[string]any:
+		keys := make([]string, 0, len(v))
+		for k := range v {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			flatten(prefix+"."+k, v[k], add)
+		}
+	case []any:
+		for i, e := range v {
+			flatten(fmt.Sprintf("%s[%d]", prefix, i), e, add)
+		}
+	case string:
+		add(prefix, v)
+	case float64:
+		add(prefix, v)
+	case bool:
+		add(prefix, strconv.FormatBool(v))
+	case nil:
+	}
+}
+
+// chartColumns are the data columns of the Charts sheet, after the group label.
+var chartColumns = []struct {
+	name string
+	kind valueKind
+	get  func(g *pipeline.GroupStats) float64
+}{
+	{"latency_p50_ms", kindMs, func(g *pipeline.GroupStats) float64 { return g.LatencyMs.P50 }},
+	{"latency_p95_ms", kindMs, func(g *pipeline.GroupStats) float64 { return g.LatencyMs.P95 }},
+	{"ttft_p50_ms", kindMs, func(g *pipeline.GroupStats) float64 { return g.TTFTMs.P50 }},
+	{"ttft_p95_ms", kindMs, func(g *pipeline.GroupStats) float64 { return g.TTFTMs.P95 }},
+	{"tokens_per_sec_mean", kindNum, func(g *pipeline.GroupStats) float64 { return g.TokensPerSec.Mean }},
+	{"f1_mean", kindPct, func(g *pipeline.GroupStats) float64 { return g.F1.Mean }},
+	{"latency_mean_ms", kindMs, func(g *pipeline.GroupStats) float64 { return g.LatencyMs.Mean }},
+}
+
+// writeCharts writes the chart data table and five native charts.
+func (b *book) writeCharts(res *pipeline.Results) error {
+	t := &table{header: []string{"group"}, kinds: []valueKind{kindText}, freezeCols: 1}
+	for _, c := range chartColumns {
+		t.header = append(t.header, c.name)
+		t.kinds = append(t.kinds, c.kind)
+	}
+	names := labels(res.Groups)
+	for i := range res.Groups {
+		row := []any{names[i]}
+		for _, c := range chartColumns {
+			row = append(row, c.get(&res.Groups[i]))
+		}
+		t.rows = append(t.rows, row)
+	}
+	if err := b.writeTable(SheetCharts, t); err != nil {
+		return err
+	}
+	n := len(res.Groups)
+	if n == 0 {
+		return nil
+	}
+	last := strconv.Itoa(n + 1)
+	ref := func(col int) string { // absolute range of a data column
+		c := colName(col)
+		return SheetCharts + "!$" + c + "$2:$" + c + "$" + last
+	}
+	cats := ref(1)
+	series := func(cols ...int) []excelize.ChartSeries {
+		var s []excelize.ChartSeries
+		for _, c := range cols {
+			s = append(s, excelize.ChartSeries{Name: SheetCharts + "!$" + colName(c) + "$1", Categories: cats, Values: ref(c)})
+		}
+		return s
+	}
+	title := func(s string) excelize.ChartTitle {
+		return excelize.ChartTitle{Paragraph: []excelize.RichTextRun{{Text: s}}}
+	}
+	dim := excelize.ChartDimension{Width: 560, Height: 300}
+	legend := excelize.ChartLegend{Position: "bottom"}
+	charts := []struct {
+		at    string
+		chart *excelize.Chart
+	}{
+		{"J2", &excelize.Chart{Type: excelize.Col, Series: series(2, 3), Title: title("Latency p50 / p95 by group (ms)"), Dimension: dim, Legend: legend}},
+		{"S2", &excelize.Chart{Type: excelize.Col, Series: series(4, 5), Title: title("TTFT p50 / p95 by group (ms)"), Dimension: dim, Legend: legend}},
+		{"J18", &excelize.Chart{Type: excelize.Col, Series: series(6), Title: title("Output tokens/s by group (mean)"), Dimension: dim, Legend: legend}},
+		{"S18", &excelize.Chart{Type: excelize.Col, Series: series(7), Title: title("F1 by group (%)"), Dimension: dim, Legend: legend}},
+	}
+	var scatter []excelize.ChartSeries
+	for i := 0; i < n; i++ {
+		r := strconv.Itoa(i + 2)
+		scatter = append(scatter, excelize.ChartSeries{
+			Name:       SheetCharts + "!$A$" + r,
+			Categories: SheetCharts + "!$H$" + r,
+			Values:     SheetCharts + "!$G$" + r,
+			Marker:     excelize.ChartMarker{Symbol: "circle", Size: 8},
+		})
+	}
+	charts = append(charts, struct {
+		at    string
+		chart *excelize.Chart
+	}{"J34", &excelize.Chart{Type: excelize.Scatter, Series: scatter, Title: title("Mean latency (ms, x) vs F1 (%, y)"), Dimension: dim, Legend: legend}})
+	for _, c := range charts {
+		if err := b.f.AddChart(SheetCharts, c.at, c.chart); err != nil {
+			return fmt.Errorf("chart at %s: %w", c.at, err)
+		}
+	}
+	return nil
+}
+
+// verdictText returns the comparison's verdict, or a wording built from its
+// figures when aggregate left it empty: "faster"/"slower" only when the CI
+// excludes 1.
+func verdictText(c *pipeline.Comparison) string {
+	if c.Verdict != "" {
+		return c.Verdict
+	}
+	ci := fmt.Sprintf("CI %.2f-%.2f, p=%s", c.CILow, c.CIHigh, formatP(c.PValue))
+	switch {
+	case c.Significant && c.SpeedupMedian >= 1:
+		return fmt.Sprintf("%s is %.2fx faster than %s (%s)", c.Platform, c.SpeedupMedian, c.Baseline.Platform, ci)
+	case c.Significant:
+		return fmt.Sprintf("%s is %.2fx slower than %s (%s)", c.Platform, 1/c.SpeedupMedian, c.Baseline.Platform, ci)
+	}
+	return fmt.Sprintf("no significant latency difference between %s and %s (speedup %.2fx, %s includes 1)", c.Platform, c.Baseline.Platform, c.SpeedupMedian, ci)
+}
+
+// formatP renders a p-value for humans.
+func formatP(p float64) string {
+	if p < 0.001 {
+		return "<0.001"
+	}
+	return strconv.FormatFloat(p, 'f', 3, 64)
+}
