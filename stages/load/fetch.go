@@ -1,0 +1,229 @@
+package load
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+
+	"github.com/inferbench/inferbench/pipeline"
+)
+
+// fetched is the content of one dataset file and where it came from.
+type fetched struct {
+	data     []byte
+	location string // resolved path or URL, for the Dataset and error messages
+	sha256   string // hex
+}
+
+// readSource reads spec.Path: a local file (relative to env.BaseDir) or an
+// http(s) URL downloaded once into the cache. spec.SHA256, when set, must
+// match the content.
+func readSource(ctx context.Context, spec pipeline.DatasetSpec, env pipeline.LoadEnv) (fetched, error) {
+	if strings.TrimSpace(spec.Path) == "" {
+		return fetched{}, fmt.Errorf("dataset.path: required for source %q", spec.Source)
+	}
+	if isURL(spec.Path) {
+		return download(ctx, spec.Path, spec.SHA256, env)
+	}
+	p := spec.Path
+	if !filepath.IsAbs(p) && env.BaseDir != "" {
+		p = filepath.Join(env.BaseDir, p)
+	}
+	data, err := os.ReadFile(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return fetched{}, fmt.Errorf("dataset file not found: %s: %w", p, fs.ErrNotExist)
+	}
+	if err != nil {
+		return fetched{}, fmt.Errorf("read dataset file: %w", err)
+	}
+	f := fetched{data: data, location: p, sha256: hexSum(data)}
+	if err := verifySum(f.location, f.sha256, spec.SHA256); err != nil {
+		return fetched{}, err
+	}
+	return f, nil
+}
+
+// isURL reports whether p is an http or https URL.
+func isURL(p string) bool {
+	u, err := url.Parse(p)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
+}
+
+// download returns the content of rawURL, from the cache when a copy is
+// there (and matches want, if set), else over HTTP. A fresh download is
+// verified against want before it is written to the cache (temp file, then
+// rename), so the cache never holds a file that failed its checksum.
+func download(ctx context.Context, rawURL, want string, env pipeline.LoadEnv) (fetched, error) {
+	dir, err := cacheDir(env)
+	if err != nil {
+		return fetched{}, err
+	}
+	dir = filepath.Join(dir, "downloads")
+	name := filepath.Join(dir, hexSum([]byte(rawURL))[:32]+urlExt(rawURL))
+	if data, err := os.ReadFile(name); err == nil {
+		sum := hexSum(data)
+		if want == "" || strings.EqualFold(sum, want) {
+			logger(env).Debug("dataset from cache", "url", rawURL, "file", name)
+			return fetched{data: data, location: rawURL, sha256: sum}, nil
+		}
+		logger(env).Info("cached download does not match dataset.sha256; downloading again", "url", rawURL)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
+	if err != nil {
+		return fetched{}, fmt.Errorf("download %s: %w", rawURL, err)
+	}
+	logger(env).Info("downloading dataset", "url", rawURL)
+	resp, err := httpClient(env).Do(req)
+	if err != nil {
+		return fetched{}, fmt.Errorf("download %s: %w", rawURL, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fetched{}, fmt.Errorf("download %s: http status %s%s", rawURL, resp.Status, bodySnippet(resp.Body))
+	}
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return fetched{}, fmt.Errorf("download %s: %w", rawURL, err)
+	}
+	f := fetched{data: data, location: rawURL, sha256: hexSum(data)}
+	if err := verifySum(rawURL, f.sha256, want); err != nil {
+		return fetched{}, err
+	}
+	if err := writeAtomic(name, data); err != nil {
+		return fetched{}, fmt.Errorf("cache download of %s: %w", rawURL, err)
+	}
+	return f, nil
+}
+
+// urlExt keeps a recognisable extension on cached downloads.
+func urlExt(rawURL string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return ""
+	}
+	switch e := strings.ToLower(path.Ext(u.Path)); e {
+	case ".json", ".jsonl", ".csv":
+		return e
+	}
+	return ""
+}
+
+// verifySum fails when want is set and differs from got.
+func verifySum(what, got, want string) error {
+	if want == "" || strings.EqualFold(got, want) {
+		return nil
+	}
+	return fmt.Errorf("sha256 mismatch for %s: the content has %s but dataset.sha256 is %s", what, got, strings.ToLower(want))
+}
+
+// writeAtomic writes data to name through a temp file in the same folder
+// and a rename, so readers never see a partial file.
+func writeAtomic(name string, data []byte) error {
+	dir := filepath.Dir(name)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(dir, ".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name()) // no-op after a successful rename
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), name)
+}
+
+// cacheDir is env.CacheDir, or DefaultCacheDir when the engine left it empty.
+func cacheDir(env pipeline.LoadEnv) (string, error) {
+	if env.CacheDir != "" {
+		return env.CacheDir, nil
+	}
+	return DefaultCacheDir()
+}
+
+func httpClient(env pipeline.LoadEnv) *http.Client {
+	if env.HTTP != nil {
+		return env.HTTP
+	}
+	return http.DefaultClient
+}
+
+func logger(env pipeline.LoadEnv) *slog.Logger {
+	if env.Log != nil {
+		return env.Log
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+func hexSum(b []byte) string {
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
+}
+
+// bodySnippet returns ": <first line of the body>" for error messages, or "".
+func bodySnippet(r io.Reader) string {
+	b, _ := io.ReadAll(io.LimitReader(r, 300))
+	s := strings.TrimSpace(string(b))
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i]
+	}
+	if s == "" {
+		return ""
+	}
+	return ": " + s
+}
+
+// selectAll applies the slice to every sample of a source, checks that ids
+// are unique over the whole source and fills the common Dataset fields
+// (Source is the loader's own name).
+func selectAll(source string, sl pipeline.Slice, all []pipeline.Sample, version string) (*pipeline.Dataset, error) {
+	seen := make(map[string]int, len(all))
+	for i := range all {
+		if j, dup := seen[all[i].ID]; dup {
+			return nil, fmt.Errorf("duplicate question id %q (questions %d and %d)", all[i].ID, j, i)
+		}
+		seen[all[i].ID] = i
+	}
+	return &pipeline.Dataset{
+		Samples: sl.Apply(all),
+		Source:  source,
+		Version: version,
+		Total:   len(all),
+	}, nil
+}
+
+// datasetVersion is v2.0 when the spec asks for it or any sample is
+// unanswerable, else v1.1.
+func datasetVersion(specVersion string, samples []pipeline.Sample) string {
+	if specVersion == VersionV2 {
+		return VersionV2
+	}
+	for i := range samples {
+		if samples[i].IsImpossible {
+			return VersionV2
+		}
+	}
+	return VersionV1
+}
+
+// SQuAD versions as Dataset.Version reports them.
+const (
+	VersionV1 = "v1.1"
+	VersionV2 = "v2.0"
+)

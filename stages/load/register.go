@@ -1,0 +1,50 @@
+// Package load holds the dataset loaders, one file per dataset source type:
+// squad (official SQuAD JSON from a path or URL), demo (a built-in dataset),
+// hf (the HuggingFace dataset viewer rows API), jsonl and csv (own files with
+// a column mapping). Every loader returns the samples selected by the
+// experiment's slice, in source order; the engine filters and samples after.
+package load
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/inferbench/inferbench/pipeline"
+)
+
+// Source names, as written in dataset.source.
+const (
+	SourceSquad = "squad"
+	SourceDemo  = "demo"
+	SourceHF    = "hf"
+	SourceJSONL = "jsonl"
+	SourceCSV   = "csv"
+)
+
+// CacheDirEnv names the environment variable that overrides DefaultCacheDir.
+const CacheDirEnv = "INFERBENCH_CACHE_DIR"
+
+// Register adds every loader of this package to reg under its source name.
+// It panics if one of the names is already registered (a programming error).
+func Register(reg *pipeline.Registry) {
+	reg.AddLoader(SourceSquad, Squad{})
+	reg.AddLoader(SourceDemo, Demo{})
+	reg.AddLoader(SourceHF, &HF{})
+	reg.AddLoader(SourceJSONL, JSONL{})
+	reg.AddLoader(SourceCSV, CSV{})
+}
+
+// DefaultCacheDir returns the folder where downloads and HF pages are kept:
+// the value of INFERBENCH_CACHE_DIR when set, else os.UserCacheDir()/inferbench.
+// It does not create the folder. The error says when neither is available.
+func DefaultCacheDir() (string, error) {
+	if d := os.Getenv(CacheDirEnv); d != "" {
+		return d, nil
+	}
+	d, err := os.UserCacheDir()
+	if err != nil {
+		return "", fmt.Errorf("no user cache folder (set %s): %w", CacheDirEnv, err)
+	}
+	return filepath.Join(d, "inferbench"), nil
+}
