@@ -1,0 +1,601 @@
+package query
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"strconv"
+	"unicode/utf16"
+	"unicode/utf8"
+
+	"github.com/inferbench/inferbench/pipeline"
+)
+
+// message is what the stage reads of a streamed delta or of a whole
+// message. The byte slices alias the decoded event or the decoder's scratch
+// space and are valid until the next decode.
+type message struct {
+	content, reasoning, reasoningContent []byte
+	// has* record that the key was present with a string value.
+	hasContent, hasReasoning, hasReasoningContent bool
+	// toolCalls is true for a non-empty tool_calls array.
+	toolCalls bool
+}
+
+// reasoningText returns whichever reasoning field the server used
+// (reasoning, vLLM; reasoning_content, SambaNova and older vLLM).
+func (m *message) reasoningText() []byte {
+	if len(m.reasoning) > 0 {
+		return m.reasoning
+	}
+	return m.reasoningContent
+}
+
+// tokenBearing reports whether the message carries content, reasoning or
+// tool calls.
+func (m *message) tokenBearing() bool {
+	return len(m.content) > 0 || len(m.reasoning) > 0 || len(m.reasoningContent) > 0 || m.toolCalls
+}
+
+// chunk is the part of a chat.completion.chunk (or a whole chat.completion)
+// that the stage reads: the first choice, usage and error.
+type chunk struct {
+	choices      int // number of elements in choices
+	delta, msg   message
+	finishReason []byte
+	usage        []byte // raw JSON, nil when absent or null
+	errorVal     []byte // raw JSON, nil when absent or null
+	scratch      []byte // unescaped strings
+}
+
+func (c *chunk) hasError() bool { return c.errorVal != nil }
+func (c *chunk) hasUsage() bool { return c.usage != nil }
+
+// decodeChunk decodes one event's data (or a whole response body) into c,
+// which is reset first. It is a hand-written scanner for the few fields the
+// stage needs: it validates the whole document's syntax, requires the
+// fields it reads to have the OpenAI types (strings or null; choices an
+// array of objects) and allocates nothing once c's scratch space has grown.
+// Keys match exactly (encoding/json would also accept "Content").
+func decodeChunk(data []byte, c *chunk) error {
+	*c = chunk{scratch: c.scratch[:0]}
+	d := decoder{b: data, c: c}
+	d.ws()
+	if err := d.object(objTop); err != nil {
+		return err
+	}
+	d.ws()
+	if d.i != len(d.b) {
+		return d.fail("trailing data")
+	}
+	return nil
+}
+
+type objKind int
+
+const (
+	objTop objKind = iota
+	objChoice
+	objDelta
+	objMessage
+)
+
+// decoder scans one JSON document.
+type decoder struct {
+	b []byte
+	i int
+	c *chunk
+}
+
+func (d *decoder) fail(what string) error {
+	return errors.New("invalid JSON at offset " + strconv.Itoa(d.i) + ": " + what)
+}
+
+func (d *decoder) ws() {
+	for d.i < len(d.b) {
+		switch d.b[d.i] {
+		case ' ', '\t', '\n', '\r':
+			d.i++
+		default:
+			return
+		}
+	}
+}
+
+// object scans an object whose fields matter according to kind.
+func (d *decoder) object(kind objKind) error {
+	if d.i >= len(d.b) || d.b[d.i] != '{' {
+		return d.fail("want object")
+	}
+	d.i++
+	d.ws()
+	if d.i < len(d.b) && d.b[d.i] == '}' {
+		d.i++
+		return nil
+	}
+	for {
+		d.ws()
+		key, err := d.rawString()
+		if err != nil {
+			return err
+		}
+		if bytes.IndexByte(key, '\\') >= 0 {
+			key, _ = d.unescape(key) // "cont\u0065nt" is "content"
+		}
+		d.ws()
+		if d.i >= len(d.b) || d.b[d.i] != ':' {
+			return d.fail("want ':'")
+		}
+		d.i++
+		d.ws()
+		if err := d.field(kind, key); err != nil {
+			return err
+		}
+		d.ws()
+		if d.i >= len(d.b) {
+			return d.fail("unterminated object")
+		}
+		switch d.b[d.i] {
+		case ',':
+			d.i++
+		case '}':
+			d.i++
+			return nil
+		default:
+			return d.fail("want ',' or '}'")
+		}
+	}
+}
+
+// field scans the value of key inside an object of the given kind.
+func (d *decoder) field(kind objKind, key []byte) error {
+	c := d.c
+	switch kind {
+	case objTop:
+		switch string(key) {
+		case "choices":
+			c.choices, c.delta, c.msg, c.finishReason = 0, message{}, message{}, nil
+			return d.choices()
+		case "usage", "error":
+			start := d.i
+			if err := d.skip(); err != nil {
+				return err
+			}
+			v := d.b[start:d.i]
+			if string(v) == "null" {
+				v = nil
+			}
+			if key[0] == 'u' {
+				c.usage = v
+			} else {
+				c.errorVal = v
+			}
+			return nil
+		}
+	case objChoice:
+		switch string(key) {
+		case "delta":
+			c.delta = message{}
+			return d.nullOr(objDelta)
+		case "message":
+			c.msg = message{}
+			return d.nullOr(objMessage)
+		case "finish_reason":
+			s, _, err := d.stringOrNull()
+			c.finishReason = s
+			return err
+		}
+	case objDelta, objMessage:
+		m := &c.delta
+		if kind == objMessage {
+			m = &c.msg
+		}
+		switch string(key) {
+		case "content":
+			s, ok, err := d.stringOrNull()
+			m.content, m.hasContent = s, ok
+			return err
+		case "reasoning":
+			s, ok, err := d.stringOrNull()
+			m.reasoning, m.hasReasoning = s, ok
+			return err
+		case "reasoning_content":
+			s, ok, err := d.stringOrNull()
+			m.reasoningContent, m.hasReasoningContent = s, ok
+			return err
+		case "tool_calls":
+			start := d.i
+			if err := d.skip(); err != nil {
+				return err
+			}
+			m.toolCalls = d.b[start] == '[' && !isEmptyArray(d.b[start:d.i])
+			return nil
+		}
+	}
+	return d.skip()
+}
+
+// isEmptyArray reports whether v (a valid JSON array) is [].
+func isEmptyArray(v []byte) bool {
+	return len(bytes.TrimSpace(v[1:len(v)-1])) == 0
+}
+
+// nullOr scans null or an object of kind.
+func (d *decoder) nullOr(kind objKind) error {
+	if d.literal("null") {
+		return nil
+	}
+	return d.object(kind)
+}
+
+// choices scans the choices array: the first element is read, the others
+// only validated.
+func (d *decoder) choices() error {
+	if d.literal("null") {
+		return nil
+	}
+	if d.i >= len(d.b) || d.b[d.i] != '[' {
+		return d.fail("choices: want array")
+	}
+	d.i++
+	d.ws()
+	if d.i < len(d.b) && d.b[d.i] == ']' {
+		d.i++
+		return nil
+	}
+	for {
+		d.ws()
+		var err error
+		if d.c.choices == 0 {
+			err = d.object(objChoice)
+		} else {
+			err = d.skip()
+		}
+		if err != nil {
+			return err
+		}
+		d.c.choices++
+		d.ws()
+		if d.i >= len(d.b) {
+			return d.fail("unterminated array")
+		}
+		switch d.b[d.i] {
+		case ',':
+			d.i++
+		case ']':
+			d.i++
+			return nil
+		default:
+			return d.fail("want ',' or ']'")
+		}
+	}
+}
+
+// literal consumes lit if it is next.
+func (d *decoder) literal(lit string) bool {
+	if len(d.b)-d.i >= len(lit) && string(d.b[d.i:d.i+len(lit)]) == lit {
+		d.i += len(lit)
+		return true
+	}
+	return false
+}
+
+// stringOrNull scans a string (returned unescaped, ok true) or null.
+func (d *decoder) stringOrNull() (s []byte, ok bool, err error) {
+	if d.literal("null") {
+		return nil, false, nil
+	}
+	raw, err := d.rawString()
+	if err != nil {
+		return nil, false, err
+	}
+	s, err = d.unescape(raw)
+	return s, err == nil, err
+}
+
+// rawString scans a string and returns the bytes between its quotes,
+// escapes still in place. It checks the escapes' syntax and rejects
+// control characters.
+func (d *decoder) rawString() ([]byte, error) {
+	if d.i >= len(d.b) || d.b[d.i] != '"' {
+		return nil, d.fail("want string")
+	}
+	d.i++
+	start := d.i
+	for d.i < len(d.b) {
+		ch := d.b[d.i]
+		if plainStringByte[ch] {
+			d.i++
+			continue
+		}
+		switch {
+		case ch == '"':
+			s := d.b[start:d.i]
+			d.i++
+			return s, nil
+		case ch == '\\':
+			if d.i+1 >= len(d.b) {
+				return nil, d.fail("unterminated string")
+			}
+			switch d.b[d.i+1] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				d.i += 2
+			case 'u':
+				if d.i+6 > len(d.b) || !isHex4(d.b[d.i+2:d.i+6]) {
+					return nil, d.fail("bad \\u escape")
+				}
+				d.i += 6
+			default:
+				return nil, d.fail("bad escape")
+			}
+		case ch < 0x20:
+			return nil, d.fail("control character in string")
+		default:
+			d.i++
+		}
+	}
+	return nil, d.fail("unterminated string")
+}
+
+// plainStringByte marks the bytes that stand for themselves inside a JSON
+// string (not '"', '\\' or a control character).
+var plainStringByte = func() (t [256]bool) {
+	for i := range t {
+		t[i] = i >= 0x20 && i != '"' && i != '\\'
+	}
+	return t
+}()
+
+func isHex4(b []byte) bool {
+	for _, c := range b {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+			return false
+		}
+	}
+	return true
+}
+
+// unescape returns the string value of raw (validated by rawString),
+// as encoding/json decodes it: invalid UTF-8 and lone surrogates become
+// U+FFFD. Without escapes and with valid UTF-8 it returns raw itself.
+func (d *decoder) unescape(raw []byte) ([]byte, error) {
+	if bytes.IndexByte(raw, '\\') < 0 && utf8.Valid(raw) {
+		return raw, nil
+	}
+	sc := &d.c.scratch
+	start := len(*sc)
+	for i := 0; i < len(raw); {
+		ch := raw[i]
+		if ch == '\\' {
+			switch raw[i+1] {
+			case 'b':
+				*sc = append(*sc, '\b')
+			case 'f':
+				*sc = append(*sc, '\f')
+			case 'n':
+				*sc = append(*sc, '\n')
+			case 'r':
+				*sc = append(*sc, '\r')
+			case 't':
+				*sc = append(*sc, '\t')
+			case 'u':
+				r := hex4(raw[i+2 : i+6])
+				i += 6
+				if utf16.IsSurrogate(r) {
+					r2 := rune(-1)
+					if i+6 <= len(raw) && raw[i] == '\\' && raw[i+1] == 'u' {
+						r2 = hex4(raw[i+2 : i+6])
+					}
+					if dec := utf16.DecodeRune(r, r2); dec != utf8.RuneError {
+						i += 6
+						r = dec
+					} else {
+						r = utf8.RuneError
+					}
+				}
+				*sc = utf8.AppendRune(*sc, r)
+				continue
+			default: // '"', '\\', '/'
+				*sc = append(*sc, raw[i+1])
+			}
+			i += 2
+			continue
+		}
+		if ch < utf8.RuneSelf {
+			*sc = append(*sc, ch)
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRune(raw[i:])
+		if r == utf8.RuneError && size == 1 {
+			*sc = utf8.AppendRune(*sc, utf8.RuneError)
+		} else {
+			*sc = append(*sc, raw[i:i+size]...)
+		}
+		i += size
+	}
+	return (*sc)[start:len(*sc):len(*sc)], nil
+}
+
+func hex4(b []byte) rune {
+	var r rune
+	for _, c := range b {
+		switch {
+		case c >= '0' && c <= '9':
+			c -= '0'
+		case c >= 'a' && c <= 'f':
+			c -= 'a' - 10
+		default:
+			c -= 'A' - 10
+		}
+		r = r<<4 | rune(c)
+	}
+	return r
+}
+
+// skip scans and validates any JSON value.
+func (d *decoder) skip() error {
+	if d.i >= len(d.b) {
+		return d.fail("want value")
+	}
+	switch ch := d.b[d.i]; {
+	case ch == '{':
+		d.i++
+		d.ws()
+		if d.i < len(d.b) && d.b[d.i] == '}' {
+			d.i++
+			return nil
+		}
+		for {
+			d.ws()
+			if _, err := d.rawString(); err != nil {
+				return err
+			}
+			d.ws()
+			if d.i >= len(d.b) || d.b[d.i] != ':' {
+				return d.fail("want ':'")
+			}
+			d.i++
+			d.ws()
+			if err := d.skip(); err != nil {
+				return err
+			}
+			d.ws()
+			if d.i >= len(d.b) {
+				return d.fail("unterminated object")
+			}
+			if d.b[d.i] == '}' {
+				d.i++
+				return nil
+			}
+			if d.b[d.i] != ',' {
+				return d.fail("want ',' or '}'")
+			}
+			d.i++
+		}
+	case ch == '[':
+		d.i++
+		d.ws()
+		if d.i < len(d.b) && d.b[d.i] == ']' {
+			d.i++
+			return nil
+		}
+		for {
+			d.ws()
+			if err := d.skip(); err != nil {
+				return err
+			}
+			d.ws()
+			if d.i >= len(d.b) {
+				return d.fail("unterminated array")
+			}
+			if d.b[d.i] == ']' {
+				d.i++
+				return nil
+			}
+			if d.b[d.i] != ',' {
+				return d.fail("want ',' or ']'")
+			}
+			d.i++
+		}
+	case ch == '"':
+		_, err := d.rawString()
+		return err
+	case ch == 't':
+		if d.literal("true") {
+			return nil
+		}
+	case ch == 'f':
+		if d.literal("false") {
+			return nil
+		}
+	case ch == 'n':
+		if d.literal("null") {
+			return nil
+		}
+	case ch == '-' || ch >= '0' && ch <= '9':
+		return d.number()
+	}
+	return d.fail("want value")
+}
+
+// number scans -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+func (d *decoder) number() error {
+	if d.b[d.i] == '-' {
+		d.i++
+	}
+	digits := func() int {
+		n := 0
+		for d.i < len(d.b) && d.b[d.i] >= '0' && d.b[d.i] <= '9' {
+			d.i++
+			n++
+		}
+		return n
+	}
+	if d.i < len(d.b) && d.b[d.i] == '0' {
+		d.i++
+	} else if digits() == 0 {
+		return d.fail("bad number")
+	}
+	if d.i < len(d.b) && d.b[d.i] == '.' {
+		d.i++
+		if digits() == 0 {
+			return d.fail("bad number")
+		}
+	}
+	if d.i < len(d.b) && (d.b[d.i] == 'e' || d.b[d.i] == 'E') {
+		d.i++
+		if d.i < len(d.b) && (d.b[d.i] == '+' || d.b[d.i] == '-') {
+			d.i++
+		}
+		if digits() == 0 {
+			return d.fail("bad number")
+		}
+	}
+	return nil
+}
+
+// standardUsage are the usage keys that are token counts, not vendor timings.
+var standardUsage = map[string]bool{
+	"prompt_tokens": true, "completion_tokens": true, "total_tokens": true,
+}
+
+// applyUsage copies a usage object into r: the token counts, and every other
+// numeric top-level field into r.Server under its own name. It runs once
+// per request, so it uses encoding/json.
+func applyUsage(r *pipeline.Record, raw []byte) error {
+	var u map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &u); err != nil {
+		return err
+	}
+	num := func(k string) int {
+		v, _ := strconv.ParseFloat(string(u[k]), 64)
+		return int(v)
+	}
+	r.PromptTokens = num("prompt_tokens")
+	r.OutputTokens = num("completion_tokens")
+	r.ReasoningTokens = 0
+	if d, ok := u["completion_tokens_details"]; ok {
+		var det struct {
+			ReasoningTokens int `json:"reasoning_tokens"`
+		}
+		if json.Unmarshal(d, &det) == nil {
+			r.ReasoningTokens = det.ReasoningTokens
+		}
+	}
+	for k, v := range u {
+		if standardUsage[k] {
+			continue
+		}
+		f, err := strconv.ParseFloat(string(bytes.TrimSpace(v)), 64)
+		if err != nil {
+			continue // objects, strings, booleans: not a timing
+		}
+		if r.Server == nil {
+			r.Server = map[string]float64{}
+		}
+		r.Server[k] = f
+	}
+	r.TokensEstimated = false
+	return nil
+}

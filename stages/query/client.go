@@ -1,0 +1,473 @@
+package query
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/http/httptrace"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/inferbench/inferbench/pipeline"
+)
+
+// bodyBuilder renders request bodies. The parts that are the same for every
+// request of a job are encoded once.
+type bodyBuilder struct {
+	// tail and tailNoOpts close the object after temperature, with and
+	// without stream_options.
+	tail, tailNoOpts []byte
+	// temperature is false when params.extra sets it.
+	temperature bool
+}
+
+// overridable are the standard body keys that params.extra may replace.
+var overridable = []string{"temperature", "max_tokens", "top_p", "stream_options"}
+
+// reservedKeys are body keys params.extra may not set: the stage needs them
+// to address the model and to parse the answer.
+var reservedKeys = []string{"model", "messages", "stream"}
+
+func newBodyBuilder(p pipeline.Params) (*bodyBuilder, error) {
+	maxTokens := p.MaxTokens
+	if maxTokens == 0 {
+		maxTokens = pipeline.DefaultMaxTokens
+	}
+	has := func(k string) bool { _, ok := p.Extra[k]; return ok }
+	var common []byte
+	if !has("max_tokens") {
+		common = append(common, `,"max_tokens":`...)
+		common = strconv.AppendInt(common, int64(maxTokens), 10)
+	}
+	if p.TopP > 0 && !has("top_p") {
+		common = append(common, `,"top_p":`...)
+		common = strconv.AppendFloat(common, p.TopP, 'g', -1, 64)
+	}
+	common = append(common, `,"stream":`...)
+	common = strconv.AppendBool(common, p.Stream)
+	var extra []byte
+	keys := make([]string, 0, len(p.Extra))
+	for k := range p.Extra {
+		if !slices.Contains(reservedKeys, k) {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		kb, _ := json.Marshal(k)
+		vb, err := json.Marshal(p.Extra[k])
+		if err != nil {
+			return nil, fmt.Errorf("params.extra.%s: %w", k, err)
+		}
+		extra = append(append(append(append(extra, ','), kb...), ':'), vb...)
+	}
+	b := &bodyBuilder{temperature: !has("temperature")}
+	b.tailNoOpts = append(append(slices.Clone(common), extra...), '}')
+	if p.Stream && !has("stream_options") {
+		b.tail = append(append(append(slices.Clone(common), `,"stream_options":{"include_usage":true}`...), extra...), '}')
+	} else {
+		b.tail = b.tailNoOpts
+	}
+	return b, nil
+}
+
+// build appends the body of one request to dst.
+func (b *bodyBuilder) build(dst []byte, model string, temp float64, msgs []pipeline.Message, streamOptions bool) ([]byte, error) {
+	mb, err := json.Marshal(model)
+	if err != nil {
+		return nil, err
+	}
+	msgb, err := json.Marshal(msgs)
+	if err != nil {
+		return nil, err
+	}
+	dst = append(dst, `{"model":`...)
+	dst = append(dst, mb...)
+	dst = append(dst, `,"messages":`...)
+	dst = append(dst, msgb...)
+	if b.temperature {
+		dst = append(dst, `,"temperature":`...)
+		dst = strconv.AppendFloat(dst, temp, 'g', -1, 64)
+	}
+	if streamOptions {
+		return append(dst, b.tail...), nil
+	}
+	return append(dst, b.tailNoOpts...), nil
+}
+
+// hasStreamOptions reports whether requests carry stream_options at all.
+func (b *bodyBuilder) hasStreamOptions() bool { return !bytes.Equal(b.tail, b.tailNoOpts) }
+
+// next says what to do after an attempt.
+type next int
+
+const (
+	done         next = iota // the record is final
+	retryBackoff             // retryable failure before the first body byte
+	retryToken               // 401: refresh the token and retry at once
+	retryNoOpts              // 400 naming stream_options: resend without it
+)
+
+// outcome is what an attempt tells the retry loop.
+type outcome struct {
+	next       next
+	retryAfter time.Duration // from a Retry-After header, 0 if none
+}
+
+var (
+	hdrJSON   = []string{"application/json"}
+	hdrStream = []string{"text/event-stream"}
+)
+
+// attempt sends one request and reads its answer into a fresh record.
+func (r *run) attempt(ctx context.Context, c *pipeline.Cell, body []byte, token string) (rec pipeline.Record, o outcome) {
+	rec = pipeline.Record{CellKey: c.CellKey, Seq: c.Seq}
+	actx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+
+	var t0, firstByte time.Time
+	trace := &httptrace.ClientTrace{GotFirstResponseByte: func() { firstByte = time.Now() }}
+	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(actx, trace), http.MethodPost, r.url, bytes.NewReader(body))
+	if err != nil {
+		rec.Error, rec.ErrorDetail = pipeline.ErrTransport, truncate(err.Error(), maxDetail)
+		return rec, o
+	}
+	h := req.Header
+	h["Content-Type"] = hdrJSON
+	if r.job.Params.Stream {
+		h["Accept"] = hdrStream
+	}
+	h["X-Request-Id"] = []string{c.CellKey.String()}
+	if token != "" {
+		h["Authorization"] = []string{"Bearer " + token}
+	}
+	for _, ph := range r.job.Platform.Headers {
+		h.Set(ph.Name, ph.Value.Reveal())
+	}
+
+	total := time.AfterFunc(r.total, func() { cancel(errTotalTimeout) })
+	defer total.Stop()
+	var first *time.Timer
+	if r.firstToken > 0 {
+		first = time.AfterFunc(r.firstToken, func() { cancel(errFirstTokenTimeout) })
+		defer first.Stop()
+	}
+
+	rec.StartedAt = time.Now()
+	t0 = rec.StartedAt
+	resp, err := r.client.Do(req)
+	if err != nil {
+		rec.Error, rec.ErrorDetail = classify(ctx, actx, err)
+		if rec.Error == pipeline.ErrTransport || rec.Error == pipeline.ErrTimeoutConnect {
+			o.next = retryBackoff
+		}
+		return rec, o
+	}
+	defer resp.Body.Close()
+	if firstByte.IsZero() {
+		firstByte = time.Now()
+	}
+	rec.TTFBMs = ms(firstByte.Sub(t0))
+	rec.HTTPStatus = resp.StatusCode
+
+	if resp.StatusCode != http.StatusOK {
+		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+		rec.Error = pipeline.HTTPError(resp.StatusCode)
+		rec.ErrorDetail = truncate(strings.TrimSpace(string(msg)), maxDetail)
+		if ctx.Err() != nil {
+			rec.Error, rec.ErrorDetail = pipeline.ErrCanceled, "canceled while in flight"
+			return rec, o
+		}
+		switch {
+		case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
+			o.next, o.retryAfter = retryBackoff, retryDelay(resp.Header, time.Now())
+		case resp.StatusCode == http.StatusUnauthorized:
+			o.next = retryToken
+		case resp.StatusCode == http.StatusBadRequest && bytes.Contains(msg, []byte("stream_options")):
+			o.next = retryNoOpts
+		}
+		return rec, o
+	}
+
+	ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+	if ct == "text/event-stream" || r.job.Params.Stream && ct != "application/json" {
+		r.readStream(ctx, actx, cancel, first, resp.Body, t0, &rec)
+	} else {
+		r.readWhole(ctx, actx, resp.Body, t0, &rec)
+	}
+	return rec, o
+}
+
+// After [DONE], the rest of a body is read for at most drainTimeout and
+// maxDrain bytes.
+const (
+	drainTimeout = time.Second
+	maxDrain     = 64 << 10
+)
+
+// retryDelay is the wait a 429 or 5xx asks for: Retry-After-Ms (sent by
+// OpenAI and Azure, in milliseconds) when present, else Retry-After.
+func retryDelay(h http.Header, now time.Time) time.Duration {
+	if v := strings.TrimSpace(h.Get("Retry-After-Ms")); v != "" {
+		if n, err := strconv.ParseFloat(v, 64); err == nil && n > 0 {
+			return time.Duration(n * float64(time.Millisecond))
+		}
+	}
+	return retryAfter(h.Get("Retry-After"), now)
+}
+
+// retryAfter parses a Retry-After header: delay seconds or an HTTP date.
+// It returns 0 when the header is absent or unparseable.
+func retryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	if s, err := strconv.ParseFloat(v, 64); err == nil {
+		if s <= 0 {
+			return 0
+		}
+		return time.Duration(s * float64(time.Second))
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return max(t.Sub(now), 0)
+	}
+	return 0
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// tokenTimes accumulates the timing of token-bearing events.
+type tokenTimes struct {
+	t0, first, firstContent, last time.Time
+	events, reasoningEvents       int
+	itl                           []float64
+}
+
+func (tt *tokenTimes) add(at time.Time, content, reasoning bool) {
+	if tt.events == 0 {
+		tt.first = at
+	} else {
+		if tt.itl == nil {
+			tt.itl = make([]float64, 0, 64)
+		}
+		tt.itl = append(tt.itl, ms(at.Sub(tt.last)))
+	}
+	if content && tt.firstContent.IsZero() {
+		tt.firstContent = at
+	}
+	if reasoning {
+		tt.reasoningEvents++
+	}
+	tt.last = at
+	tt.events++
+}
+
+// readStream reads an SSE answer into rec.
+func (r *run) readStream(ctx, actx context.Context, cancel context.CancelCauseFunc, first *time.Timer, body io.Reader, t0 time.Time, rec *pipeline.Record) {
+	sr := r.sse.Get().(*sseReader)
+	sr.r.Reset(body)
+	sr.data, sr.typ, sr.hasData, sr.started, sr.reset = sr.data[:0], sr.typ[:0], false, false, false
+	defer r.sse.Put(sr)
+
+	var (
+		ev        sseEvent
+		c         chunk
+		content   strings.Builder
+		reasoning strings.Builder
+		tt        = tokenTimes{t0: t0}
+		sawDone   bool
+		usage     []byte
+		idle      *time.Timer
+		streamErr error
+	)
+	defer func() {
+		if idle != nil {
+			idle.Stop()
+		}
+	}()
+	for {
+		if err := sr.next(&ev); err != nil {
+			if err != io.EOF {
+				streamErr = err
+			}
+			break
+		}
+		if r.idle > 0 {
+			if idle == nil {
+				idle = time.AfterFunc(r.idle, func() { cancel(errIdleTimeout) })
+			} else {
+				idle.Reset(r.idle)
+			}
+		}
+		if ev.Comment {
+			continue
+		}
+		if string(ev.Type) == "error" {
+			rec.Error, rec.ErrorDetail = pipeline.ErrSSEErrorEvent, truncate(string(ev.Data), maxDetail)
+			break
+		}
+		if string(ev.Data) == "[DONE]" {
+			sawDone = true
+			break
+		}
+		if err := decodeChunk(ev.Data, &c); err != nil {
+			rec.Error, rec.ErrorDetail = pipeline.ErrBadJSON, truncate(err.Error()+": "+string(ev.Data), maxDetail)
+			break
+		}
+		if c.hasError() {
+			rec.Error, rec.ErrorDetail = pipeline.ErrSSEErrorEvent, truncate(string(c.errorVal), maxDetail)
+			break
+		}
+		if c.hasUsage() {
+			usage = append(usage[:0], c.usage...)
+		}
+		if c.choices == 0 {
+			continue
+		}
+		d := &c.delta
+		if d.tokenBearing() {
+			if tt.events == 0 && first != nil {
+				first.Stop()
+			}
+			rs := d.reasoningText()
+			tt.add(ev.At, len(d.content) > 0, len(rs) > 0)
+			if len(d.content) > 0 {
+				if content.Cap() == 0 {
+					content.Grow(256)
+				}
+				content.Write(d.content)
+			}
+			if len(rs) > 0 {
+				if reasoning.Cap() == 0 {
+					reasoning.Grow(1024)
+				}
+				reasoning.Write(rs)
+			}
+		}
+		if len(c.finishReason) > 0 {
+			rec.FinishReason = string(c.finishReason)
+		}
+	}
+	if sawDone {
+		// Read on to the end of the body so that the connection can be
+		// reused; a server that keeps the stream open after [DONE] gets
+		// drainTimeout, then the connection is dropped (the record stands).
+		drain := time.AfterFunc(drainTimeout, func() { cancel(errDrained) })
+		_, _ = io.Copy(io.Discard, io.LimitReader(sr.r, maxDrain))
+		drain.Stop()
+	}
+	rec.CloseMs = ms(time.Since(t0))
+	rec.Content, rec.Reasoning = content.String(), reasoning.String()
+	r.fillTimes(rec, &tt)
+	if usage != nil {
+		if err := applyUsage(rec, usage); err != nil && rec.Error == "" {
+			rec.Error, rec.ErrorDetail = pipeline.ErrBadJSON, truncate("usage: "+err.Error(), maxDetail)
+		}
+	} else {
+		rec.OutputTokens, rec.ReasoningTokens, rec.TokensEstimated = tt.events, tt.reasoningEvents, true
+	}
+	r.fillRates(rec)
+	if rec.Error != "" {
+		return
+	}
+	switch {
+	case sawDone:
+		r.checkLength(rec)
+	case streamErr != nil && (ctx.Err() != nil || context.Cause(actx) != nil):
+		rec.Error, rec.ErrorDetail = classify(ctx, actx, streamErr)
+	case !sawDone && rec.FinishReason == "":
+		rec.Error = pipeline.ErrStreamTruncated
+		rec.ErrorDetail = "stream ended without finish_reason or [DONE]"
+		if streamErr != nil {
+			rec.ErrorDetail = truncate(rec.ErrorDetail+": "+streamErr.Error(), maxDetail)
+		}
+	default:
+		r.checkLength(rec)
+	}
+}
+
+// readWhole reads a non-streamed chat.completion into rec.
+func (r *run) readWhole(ctx, actx context.Context, body io.Reader, t0 time.Time, rec *pipeline.Record) {
+	b, err := io.ReadAll(body)
+	at := time.Now()
+	if err != nil {
+		rec.Error, rec.ErrorDetail = classify(ctx, actx, err)
+		return
+	}
+	rec.CloseMs = ms(at.Sub(t0))
+	var c chunk
+	if err := decodeChunk(b, &c); err != nil {
+		rec.Error, rec.ErrorDetail = pipeline.ErrBadJSON, truncate(err.Error()+": "+string(b), maxDetail)
+		return
+	}
+	if c.hasError() {
+		rec.Error, rec.ErrorDetail = pipeline.ErrSSEErrorEvent, truncate(string(c.errorVal), maxDetail)
+		return
+	}
+	if c.choices == 0 {
+		rec.Error, rec.ErrorDetail = pipeline.ErrBadJSON, truncate("no choices: "+string(b), maxDetail)
+		return
+	}
+	m := &c.msg
+	if !m.hasContent && !m.hasReasoning && !m.hasReasoningContent && !m.toolCalls {
+		m = &c.delta // a chunk-shaped body
+	}
+	rec.Content, rec.Reasoning = string(m.content), string(m.reasoningText())
+	rec.FinishReason = string(c.finishReason)
+	tt := tokenTimes{t0: t0}
+	if m.tokenBearing() {
+		tt.add(at, rec.Content != "", rec.Reasoning != "")
+	}
+	r.fillTimes(rec, &tt)
+	if c.hasUsage() {
+		if err := applyUsage(rec, c.usage); err != nil {
+			rec.Error, rec.ErrorDetail = pipeline.ErrBadJSON, truncate("usage: "+err.Error(), maxDetail)
+			return
+		}
+	} else {
+		rec.OutputTokens = (len(rec.Content) + len(rec.Reasoning) + 3) / 4
+		rec.ReasoningTokens = (len(rec.Reasoning) + 3) / 4
+		rec.TokensEstimated = true
+	}
+	r.fillRates(rec)
+	r.checkLength(rec)
+}
+
+// fillTimes sets TTFT, TTFC, E2E and ITL from the token-bearing events.
+func (r *run) fillTimes(rec *pipeline.Record, tt *tokenTimes) {
+	if tt.events == 0 {
+		return
+	}
+	rec.TTFTMs = ms(tt.first.Sub(tt.t0))
+	if !tt.firstContent.IsZero() {
+		rec.TTFCMs = ms(tt.firstContent.Sub(tt.t0))
+	}
+	rec.LatencyMs = ms(tt.last.Sub(tt.t0))
+	rec.ITLMs = tt.itl
+}
+
+// fillRates sets TPOT and tokens/s from the token counts and timings.
+func (r *run) fillRates(rec *pipeline.Record) {
+	if rec.OutputTokens >= 2 && rec.LatencyMs > rec.TTFTMs {
+		rec.TPOTMs = (rec.LatencyMs - rec.TTFTMs) / float64(rec.OutputTokens-1)
+	}
+	if rec.LatencyMs > 0 {
+		rec.TokensPerSec = float64(rec.OutputTokens) / (rec.LatencyMs / 1000)
+	}
+}
+
+// checkLength marks a successful answer that hit max_tokens before any content.
+func (r *run) checkLength(rec *pipeline.Record) {
+	if rec.FinishReason == "length" && strings.TrimSpace(rec.Content) == "" {
+		rec.Error = pipeline.ErrEmptyContentLength
+		rec.ErrorDetail = "finish_reason length with empty content: reasoning used the whole max_tokens budget"
+		rec.Truncated = true
+	}
+}

@@ -1,0 +1,34 @@
+package query
+
+import (
+	"context"
+
+	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/stages/query/emulator"
+)
+
+// startEmulator serves the job's emulated platform on 127.0.0.1 (a free
+// port) and returns its base URL and shutdown function. The emulator learns
+// which sample a request asks about from the job's cells: the last user
+// message of a cell maps to its sample.
+func startEmulator(_ context.Context, job pipeline.QueryJob) (string, func(context.Context) error, error) {
+	samples := make(map[string]*pipeline.Sample, len(job.Cells))
+	for i := range job.Cells {
+		c := &job.Cells[i]
+		if m := lastUser(c.Messages); m != "" && c.Sample != nil {
+			samples[m] = c.Sample
+		}
+	}
+	lookup := func(msgs []pipeline.Message) *pipeline.Sample { return samples[lastUser(msgs)] }
+	return emulator.Start("127.0.0.1:0", emulator.New(*job.Platform.Emulate, job.Seed, lookup))
+}
+
+// lastUser returns the content of the last user message, "" if none.
+func lastUser(msgs []pipeline.Message) string {
+	for i := len(msgs) - 1; i >= 0; i-- {
+		if msgs[i].Role == "user" {
+			return msgs[i].Content
+		}
+	}
+	return ""
+}

@@ -1,0 +1,449 @@
+package query
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/inferbench/inferbench/pipeline"
+)
+
+// Default retry backoff: attempt n waits a uniformly random time in
+// [0, min(DefaultBackoffMax, DefaultBackoffBase * 2^(n-1))] ("full jitter"),
+// unless the server sent Retry-After, which is honoured instead.
+const (
+	DefaultBackoffBase = 500 * time.Millisecond
+	DefaultBackoffMax  = 30 * time.Second
+)
+
+// Querier is the query stage (pipeline.Querier). One Querier may run the
+// jobs of several platforms at the same time; each job gets its own HTTP
+// transport, token and schedule. It is safe for concurrent use.
+type Querier struct {
+	backoffBase, backoffMax time.Duration
+	// dial, when set, replaces the network dialer (tests).
+	dial func(ctx context.Context, network, addr string) (net.Conn, error)
+}
+
+// Option configures a Querier.
+type Option func(*Querier)
+
+// WithBackoff sets the retry backoff base and cap (zero keeps the default).
+func WithBackoff(base, maxWait time.Duration) Option {
+	return func(q *Querier) {
+		if base > 0 {
+			q.backoffBase = base
+		}
+		if maxWait > 0 {
+			q.backoffMax = maxWait
+		}
+	}
+}
+
+// WithDialer replaces the dialer that opens connections to endpoints; the
+// platform's connect timeout still applies to it through its context. For
+// tests and for unusual networks; nil keeps net.Dialer.
+func WithDialer(dial func(ctx context.Context, network, addr string) (net.Conn, error)) Option {
+	return func(q *Querier) { q.dial = dial }
+}
+
+// New returns a Querier with the default backoff.
+func New(opts ...Option) *Querier {
+	q := &Querier{backoffBase: DefaultBackoffBase, backoffMax: DefaultBackoffMax}
+	for _, o := range opts {
+		o(q)
+	}
+	return q
+}
+
+// Register sets reg.Querier to a default Querier.
+func Register(reg *pipeline.Registry) { reg.Querier = New() }
+
+// run is one platform job in progress.
+type run struct {
+	q       *Querier
+	job     pipeline.QueryJob
+	emit    func(pipeline.Record)
+	url     string
+	client  *http.Client
+	tr      *http.Transport
+	tokens  *tokenSource
+	body    *bodyBuilder
+	sse     sync.Pool
+	noOpts  atomic.Bool
+	optNote sync.Once
+
+	total, firstToken, idle time.Duration
+
+	start    time.Time
+	mu       sync.Mutex
+	notes    []string
+	reason   string
+	last     time.Time
+	done     int
+	failed   int
+	canceled int
+	stopped  chan struct{}
+	stop1    sync.Once
+}
+
+// Query runs one platform's job: closed loop with Concurrency workers, or an
+// open-loop schedule when Rate > 0. It emits one record per attempted cell
+// and returns when all of them are emitted. The error is a fatal setup
+// problem (no token, an emulator that cannot start, a bad params.extra);
+// it never contains a token.
+func (q *Querier) Query(ctx context.Context, job pipeline.QueryJob, emit func(pipeline.Record)) (pipeline.QueryReport, error) {
+	r, shutdown, err := q.newRun(ctx, job, emit)
+	if err != nil {
+		return pipeline.QueryReport{}, fmt.Errorf("query %s: %w", job.Platform.Name, err)
+	}
+	defer shutdown()
+	r.start = time.Now()
+	r.last = r.start
+	if d := job.Platform.MaxDuration.D(); d > 0 {
+		t := time.AfterFunc(d, func() { r.halt("max_duration") })
+		defer t.Stop()
+	}
+	attempted := 0
+	if job.Platform.Rate > 0 {
+		attempted = r.openLoop(ctx)
+	} else {
+		attempted = r.closedLoop(ctx)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	rep := pipeline.QueryReport{StopReason: r.reason, Notes: r.notes, Wall: r.last.Sub(r.start)}
+	if ctx.Err() != nil && rep.StopReason == "" && (attempted < len(job.Cells) || r.canceled > 0) {
+		rep.StopReason = "interrupted"
+	}
+	return rep, nil
+}
+
+func (q *Querier) newRun(ctx context.Context, job pipeline.QueryJob, emit func(pipeline.Record)) (*run, func(), error) {
+	p := job.Platform
+	r := &run{q: q, job: job, emit: emit, stopped: make(chan struct{})}
+	r.sse.New = func() any { return newSSEReader(nil) }
+	var err error
+	if r.body, err = newBodyBuilder(job.Params); err != nil {
+		return nil, nil, err
+	}
+	if r.tokens, err = newTokenSource(ctx, p); err != nil {
+		return nil, nil, err
+	}
+	r.total = p.Timeout.D()
+	if r.total <= 0 {
+		r.total = pipeline.DefaultTimeout.D()
+	}
+	r.firstToken, r.idle = p.FirstTokenTimeout.D(), p.IdleTimeout.D()
+	connect := p.ConnectTimeout.D()
+	if connect <= 0 {
+		connect = pipeline.DefaultConnectTimeout.D()
+	}
+	dial := q.dial
+	if dial == nil {
+		dial = (&net.Dialer{KeepAlive: 30 * time.Second}).DialContext
+	}
+	conns := p.Concurrency
+	if conns <= 0 {
+		conns = pipeline.DefaultConcurrency
+		if p.Rate > 0 {
+			conns = 512
+		}
+	}
+	r.tr = &http.Transport{
+		Proxy: http.ProxyFromEnvironment,
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			dctx, cancel := context.WithTimeout(ctx, connect)
+			defer cancel()
+			c, err := dial(dctx, network, addr)
+			if err != nil && ctx.Err() == nil && dctx.Err() != nil {
+				return nil, &connectTimeoutError{err}
+			}
+			return c, err
+		},
+		ForceAttemptHTTP2:   true,
+		MaxIdleConns:        conns,
+		MaxIdleConnsPerHost: conns,
+		IdleConnTimeout:     90 * time.Second,
+		TLSHandshakeTimeout: connect,
+		DisableCompression:  true, // gzip would buffer the stream
+	}
+	r.client = &http.Client{Transport: r.tr}
+	shutdown := func() { r.tr.CloseIdleConnections() }
+	base := p.BaseURL
+	if p.Emulate != nil {
+		url, stop, err := startEmulator(ctx, job)
+		if err != nil {
+			return nil, nil, fmt.Errorf("emulator: %w", err)
+		}
+		base = url
+		shutdown = func() {
+			r.tr.CloseIdleConnections()
+			sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			_ = stop(sctx)
+		}
+	}
+	r.url = strings.TrimRight(base, "/") + "/chat/completions"
+	return r, shutdown, nil
+}
+
+// halt stops scheduling new cells, keeping the first reason given.
+func (r *run) halt(reason string) {
+	r.stop1.Do(func() {
+		r.mu.Lock()
+		r.reason = reason
+		r.mu.Unlock()
+		close(r.stopped)
+	})
+}
+
+func (r *run) isStopped() bool {
+	select {
+	case <-r.stopped:
+		return true
+	default:
+		return false
+	}
+}
+
+// finish emits a record and judges the error budget.
+func (r *run) finish(rec pipeline.Record) {
+	if r.job.Progress != nil {
+		r.job.Progress(rec)
+	}
+	r.emit(rec)
+	p := r.job.Platform
+	r.mu.Lock()
+	r.last = time.Now()
+	r.done++
+	switch rec.Error {
+	case "":
+	case pipeline.ErrCanceled:
+		r.canceled++
+	default:
+		r.failed++
+	}
+	done, failed := r.done, r.failed
+	r.mu.Unlock()
+	switch {
+	case p.MaxErrors > 0 && failed >= p.MaxErrors:
+		r.halt(fmt.Sprintf("max_errors: %d failed requests", failed))
+	case p.MaxErrorRate > 0 && done >= pipeline.MinRequestsForErrorRate &&
+		float64(failed)/float64(done) > p.MaxErrorRate:
+		r.halt(fmt.Sprintf("max_error_rate: %.2f > %g after %d requests", float64(failed)/float64(done), p.MaxErrorRate, done))
+	}
+}
+
+// closedLoop runs the cells with Concurrency workers, warmup cells first
+// (all of them finished before the measured cells start). It returns the
+// number of cells attempted.
+func (r *run) closedLoop(ctx context.Context) int {
+	cells := r.job.Cells
+	warm := 0
+	for warm < len(cells) && cells[warm].Warmup {
+		warm++
+	}
+	n := r.phase(ctx, cells[:warm])
+	if n < warm {
+		return n
+	}
+	return n + r.phase(ctx, cells[warm:])
+}
+
+func (r *run) phase(ctx context.Context, cells []pipeline.Cell) int {
+	workers := r.job.Platform.Concurrency
+	if workers <= 0 {
+		workers = pipeline.DefaultConcurrency
+	}
+	workers = min(workers, len(cells))
+	work := make(chan *pipeline.Cell)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for c := range work {
+				r.finish(r.do(ctx, c, time.Time{}))
+			}
+		})
+	}
+	sent := 0
+loop:
+	for i := range cells {
+		if r.isStopped() || ctx.Err() != nil {
+			break
+		}
+		select {
+		case work <- &cells[i]:
+			sent++
+		case <-r.stopped:
+			break loop
+		case <-ctx.Done():
+			break loop
+		}
+	}
+	close(work)
+	wg.Wait()
+	return sent
+}
+
+// preciseWindow is the last stretch of an open-loop wait that is slept
+// with sleepPrecise instead of a Go timer.
+const preciseWindow = 2 * time.Millisecond
+
+// openLoop sends cells on the platform's arrival schedule, at most
+// Concurrency in flight when Concurrency > 0. It returns the number of
+// cells attempted.
+func (r *run) openLoop(ctx context.Context) int {
+	p := r.job.Platform
+	pacer := newPacer(p.Rate, p.Arrival, p.Burstiness, r.job.Seed)
+	var sem chan struct{}
+	if p.Concurrency > 0 {
+		sem = make(chan struct{}, p.Concurrency)
+	}
+	var wg sync.WaitGroup
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	sent := 0
+loop:
+	for i := range r.job.Cells {
+		if r.isStopped() || ctx.Err() != nil {
+			break
+		}
+		wait, stop := pacer.Pace(time.Since(r.start), uint64(i))
+		if stop {
+			break
+		}
+		due := r.start.Add(pacer.Due(uint64(i)))
+		if wait > preciseWindow {
+			timer.Reset(wait - preciseWindow)
+			select {
+			case <-timer.C:
+			case <-r.stopped:
+				timer.Stop()
+				break loop
+			case <-ctx.Done():
+				timer.Stop()
+				break loop
+			}
+		}
+		if rest := time.Until(due); rest > 0 {
+			sleepPrecise(rest)
+		}
+		if sem != nil {
+			select {
+			case sem <- struct{}{}:
+			case <-r.stopped:
+				break loop
+			case <-ctx.Done():
+				break loop
+			}
+		}
+		c := &r.job.Cells[i]
+		sent++
+		wg.Go(func() {
+			rec := r.do(ctx, c, due)
+			if sem != nil {
+				<-sem
+			}
+			r.finish(rec)
+		})
+		// Let the request start now: the next wait may block this thread
+		// (sleepPrecise) with the new goroutine queued behind it.
+		runtime.Gosched()
+	}
+	wg.Wait()
+	return sent
+}
+
+// do makes one cell's request with its retries and returns its record.
+// due is the scheduled send time (zero in closed loop).
+func (r *run) do(ctx context.Context, c *pipeline.Cell, due time.Time) pipeline.Record {
+	var (
+		body      []byte
+		bodyOpts  bool
+		rng       *rand.Rand
+		waited    time.Duration
+		queue     float64
+		refreshed bool
+		retries   = r.job.Platform.Retries
+	)
+	token, gen := r.tokens.get()
+	for attempt := 1; ; attempt++ {
+		// A body is never rewritten once sent: the transport may still be
+		// reading it when an early answer (a 429, say) arrives.
+		opts := r.body.hasStreamOptions() && !r.noOpts.Load()
+		if body == nil || opts != bodyOpts {
+			var err error
+			if body, err = r.body.build(nil, c.Model, c.Temperature, c.Messages, opts); err != nil {
+				return pipeline.Record{CellKey: c.CellKey, Seq: c.Seq, Attempts: attempt,
+					Error: pipeline.ErrSetup, ErrorDetail: truncate("request body: "+err.Error(), maxDetail)}
+			}
+			bodyOpts = opts
+		}
+		if attempt == 1 && !due.IsZero() {
+			queue = ms(time.Since(due))
+		}
+		rec, o := r.attempt(ctx, c, body, token)
+		rec.Attempts, rec.QueueMs, rec.RetryWaitMs = attempt, queue, ms(waited)
+		switch o.next {
+		case retryNoOpts:
+			if opts {
+				r.noOpts.Store(true)
+				r.optNote.Do(func() {
+					note := fmt.Sprintf("platform %s rejected stream_options (HTTP 400); requests were resent without it", r.job.Platform.Name)
+					r.mu.Lock()
+					r.notes = append(r.notes, note)
+					r.mu.Unlock()
+					if r.job.Log != nil {
+						r.job.Log.Warn(note)
+					}
+				})
+				continue
+			}
+		case retryToken:
+			if r.tokens.refreshable() && !refreshed {
+				refreshed = true
+				t, g, err := r.tokens.refresh(ctx, gen)
+				if err != nil {
+					rec.ErrorDetail = truncate("token refresh after 401: "+err.Error(), maxDetail)
+					return rec
+				}
+				token, gen = t, g
+				continue
+			}
+		case retryBackoff:
+			if retries > 0 {
+				retries--
+				wait := o.retryAfter
+				if wait <= 0 {
+					if rng == nil {
+						rng = rand.New(rand.NewPCG(uint64(r.job.Seed), uint64(c.Seq)))
+					}
+					ceil := min(r.q.backoffMax, r.q.backoffBase<<min(attempt-1, 30))
+					wait = time.Duration(rng.Int64N(int64(ceil) + 1))
+				}
+				t := time.NewTimer(wait)
+				ws := time.Now()
+				select {
+				case <-t.C:
+				case <-ctx.Done():
+					t.Stop()
+					waited += time.Since(ws)
+					rec.RetryWaitMs = ms(waited)
+					rec.Error, rec.ErrorDetail = pipeline.ErrCanceled, "canceled while waiting to retry"
+					return rec
+				}
+				waited += time.Since(ws)
+				continue
+			}
+		}
+		return rec
+	}
+}

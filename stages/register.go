@@ -1,0 +1,30 @@
+// Package stages is the one list of built-in stage implementations.
+package stages
+
+import (
+	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/stages/aggregate"
+	"github.com/inferbench/inferbench/stages/export"
+	"github.com/inferbench/inferbench/stages/load"
+	"github.com/inferbench/inferbench/stages/query"
+	"github.com/inferbench/inferbench/stages/score"
+)
+
+// RegisterAll adds every built-in loader, the querier, the scorer, the
+// aggregator and every exporter to reg. It is called explicitly by
+// cmd/inferbench: no init() side effects, no blank imports.
+func RegisterAll(reg *pipeline.Registry) {
+	load.Register(reg)
+	query.Register(reg)
+	reg.Scorer = score.New
+	reg.ExtractSteps = score.StepNames()
+	aggregate.Register(reg)
+	export.Register(reg)
+}
+
+// NewRegistry returns a registry holding every built-in stage.
+func NewRegistry() *pipeline.Registry {
+	reg := pipeline.NewRegistry()
+	RegisterAll(reg)
+	return reg
+}
