@@ -1,0 +1,70 @@
+// Command inferbench benchmarks OpenAI-compatible LLM inference platforms
+// from a declarative YAML experiment file. See README.md.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// Exit codes.
+const (
+	exitOK          = 0
+	exitError       = 1 // bad input, failed run
+	exitUsage       = 2 // wrong command line
+	exitChecksFaild = 3 // the run finished but a `checks:` assertion failed
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := execute(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// exitError carries an exit code through cobra.
+type codeError struct {
+	code int
+	err  error
+}
+
+func (e *codeError) Error() string { return e.err.Error() }
+func (e *codeError) Unwrap() error { return e.err }
+
+func withCode(code int, err error) error {
+	if err == nil {
+		return nil
+	}
+	return &codeError{code: code, err: err}
+}
+
+// execute runs the command line args and returns the process exit code.
+// Everything main does goes through here so that tests reach it.
+func execute(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	root := newRoot(stdout, stderr)
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return exitOK
+	}
+	var ce *codeError
+	if errors.As(err, &ce) {
+		if ce.err != errSilent {
+			fmt.Fprintln(stderr, "inferbench:", ce.err)
+		}
+		return ce.code
+	}
+	fmt.Fprintln(stderr, "inferbench:", err)
+	return exitUsage
+}
+
+// errSilent marks an exit whose explanation was already printed.
+var errSilent = errors.New("silent")

@@ -1,0 +1,379 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/xuri/excelize/v2"
+
+	"github.com/inferbench/inferbench/pipeline"
+)
+
+// inferbench runs the command line in-process and returns exit code,
+// stdout and stderr.
+func inferbench(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := execute(context.Background(), args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func runDir(t *testing.T, parent string) string {
+	t.Helper()
+	dirs, _ := filepath.Glob(filepath.Join(parent, "*-*T*Z*"))
+	if len(dirs) != 1 {
+		t.Fatalf("want one run folder in %s, got %v", parent, dirs)
+	}
+	return dirs[0]
+}
+
+func writeFile(t *testing.T, dir, name, body string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// fastExperiment is a small, quick emulated experiment for command tests.
+const fastExperiment = `name: fast
+seed: 3
+dataset: {source: demo, slice: "[:8]"}
+platforms:
+  - name: fast
+    emulate: {ttft: 2ms, tokens_per_second: 4000, accuracy: 0.9, style: chatty, reasoning_tokens: 5}
+    models: [m]
+    concurrency: 4
+  - name: slow
+    emulate: {ttft: 20ms, tokens_per_second: 1000, accuracy: 0.7, reasoning_tokens: 5}
+    models: [m]
+    concurrency: 4
+baseline: slow
+repeats: 2
+export: {formats: [json, csv, xlsx, markdown, html]}
+`
+
+func TestQuickstartRunsOfflineAndWritesEveryFile(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the quickstart (a few seconds)")
+	}
+	out := t.TempDir()
+	code, stdout, stderr := inferbench(t, "run", "../../experiments/quickstart.yaml", "--out", out, "--no-progress")
+	if code != exitOK {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	dir := runDir(t, out)
+	for _, f := range []string{"records.jsonl", "manifest.json", "results.json", "requests.csv", "summary.csv", "results.xlsx", "report.md", "report.html", "samples.json"} {
+		if st, err := os.Stat(filepath.Join(dir, f)); err != nil || st.Size() == 0 {
+			t.Errorf("%s missing or empty (%v)", f, err)
+		}
+	}
+	for _, want := range []string{"LATENCY", "THROUGHPUT", "SUCCESS", "metis-sim", "sophia-sim", "faster"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("table lacks %q:\n%s", want, stdout)
+		}
+	}
+	wb, err := excelize.OpenFile(filepath.Join(dir, "results.xlsx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer wb.Close()
+	sheets := strings.Join(wb.GetSheetList(), ",")
+	for _, s := range []string{"Summary", "Comparison", "Requests", "Config"} {
+		if !strings.Contains(sheets, s) {
+			t.Errorf("workbook sheets %s lack %s", sheets, s)
+		}
+	}
+	recs, torn, err := pipeline.ReadJournal(filepath.Join(dir, pipeline.JournalFile))
+	if err != nil || torn {
+		t.Fatal(err, torn)
+	}
+	if len(recs) != 2*48*2 {
+		t.Fatalf("%d records, want 192", len(recs))
+	}
+}
+
+func TestRunRescoreReportAndCompareWorkFromTheJournal(t *testing.T) {
+	dir := t.TempDir()
+	exp := writeFile(t, dir, "fast.yaml", fastExperiment)
+	out := filepath.Join(dir, "results")
+	code, stdout, stderr := inferbench(t, "run", exp, "--out", out, "--no-progress")
+	if code != exitOK {
+		t.Fatalf("run: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	run := runDir(t, out)
+	before, _, _ := pipeline.ReadJournal(filepath.Join(run, pipeline.JournalFile))
+	if len(before) != 2*8*2 {
+		t.Fatalf("%d records", len(before))
+	}
+	chatty := 0
+	for _, r := range before {
+		if r.Platform == "fast" && strings.Contains(r.Content, "**") && !strings.Contains(r.Answer, "**") {
+			chatty++
+		}
+	}
+	if chatty == 0 {
+		t.Fatal("the default extraction did not take the bold span of any chatty answer")
+	}
+
+	// Rescore with raw content as the answer: every chatty answer's EM drops.
+	code, stdout, stderr = inferbench(t, "rescore", run, "--set", "score.extract={regex: '(?s)(.*)'}")
+	if code != exitOK {
+		t.Fatalf("rescore: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	after, _, _ := pipeline.ReadJournal(filepath.Join(run, pipeline.JournalFile))
+	if len(after) != len(before) {
+		t.Fatalf("rescore changed the record count: %d -> %d", len(before), len(after))
+	}
+	changed := 0
+	for i := range after {
+		if after[i].Answer != before[i].Answer {
+			changed++
+		}
+		if after[i].LatencyMs != before[i].LatencyMs {
+			t.Fatalf("rescore touched timings of %s", after[i].CellKey)
+		}
+	}
+	if changed == 0 {
+		t.Fatal("rescore with another extraction changed no answer")
+	}
+	m, err := pipeline.ReadManifest(run)
+	if err != nil || m.Experiment.Score.Extract.Regex == "" {
+		t.Fatalf("manifest does not record the new extraction: %+v %v", m.Experiment.Score, err)
+	}
+
+	// report re-exports without scoring; remove a file and see it return.
+	os.Remove(filepath.Join(run, "summary.csv"))
+	if code, _, stderr = inferbench(t, "report", run); code != exitOK {
+		t.Fatalf("report: exit %d: %s", code, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(run, "summary.csv")); err != nil {
+		t.Fatal("report did not rewrite summary.csv")
+	}
+
+	// compare the run with itself: nothing is significant.
+	cmpDir := filepath.Join(dir, "cmp")
+	code, stdout, stderr = inferbench(t, "compare", run, run, "--out", cmpDir)
+	if code != exitOK {
+		t.Fatalf("compare: exit %d\n%s", code, stderr)
+	}
+	if strings.Contains(stdout, "significant") || !strings.Contains(stdout, "latency_p50") {
+		t.Fatalf("a run compared with itself:\n%s", stdout)
+	}
+	for _, f := range []string{"compare.csv", "compare.xlsx"} {
+		if _, err := os.Stat(filepath.Join(cmpDir, f)); err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+func TestFailingChecksExitWithCodeThreeAndListTheExpressions(t *testing.T) {
+	dir := t.TempDir()
+	exp := writeFile(t, dir, "fast.yaml", fastExperiment+"checks:\n  - 'group(\"fast\").f1 > 100'\n  - 'all(groups, .error_rate == 0)'\n")
+	code, _, stderr := inferbench(t, "run", exp, "--out", filepath.Join(dir, "r"), "--no-progress", "--set", "export.formats=[json]")
+	if code != exitChecksFaild {
+		t.Fatalf("exit %d, want 3\n%s", code, stderr)
+	}
+	if !strings.Contains(stderr, `FAIL group("fast").f1 > 100`) || strings.Contains(stderr, "FAIL all(groups") {
+		t.Fatalf("stderr does not list exactly the failing check:\n%s", stderr)
+	}
+}
+
+func TestBadExperimentsFailWithLocatedErrors(t *testing.T) {
+	dir := t.TempDir()
+	cases := []struct {
+		name string
+		body string
+		want []string
+	}{
+		{"an unknown key with a did-you-mean", "name: x\ndataset: {source: demo}\nplatforms:\n  - name: a\n    base_url: http://127.0.0.1:1/v1\n    models: [m]\n    concurency: 2\n",
+			[]string{":7:5:", "concurency", `did you mean "concurrency"`}},
+		{"a platform with both base_url and emulate", "name: x\ndataset: {source: demo}\nplatforms:\n  - name: a\n    base_url: http://127.0.0.1:1/v1\n    emulate: {ttft: 1ms}\n    models: [m]\n",
+			[]string{":6:5:", "platforms[0].emulate", "base_url", "not both"}},
+		{"missing platforms", "name: x\ndataset: {source: demo}\n", []string{"platforms", "required"}},
+		{"a baseline that names no platform", "name: x\ndataset: {source: demo}\nplatforms:\n  - {name: a, emulate: {}, models: [m]}\nbaseline: b\n",
+			[]string{":5:", "baseline"}},
+		{"an expression that does not compile", "name: x\ndataset: {source: demo, filter: 'len(context) <'}\nplatforms:\n  - {name: a, emulate: {}, models: [m]}\n",
+			[]string{":2:", "dataset.filter"}},
+		{"a dataset path that does not exist", "name: x\ndataset: {source: squad, path: nope.json}\nplatforms:\n  - {name: a, emulate: {}, models: [m]}\n",
+			[]string{":2:", "dataset.path", "file not found"}},
+		{"a wrong type", "name: x\ndataset: {source: demo}\nrepeats: many\nplatforms:\n  - {name: a, emulate: {}, models: [m]}\n",
+			[]string{":3:", "repeats"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			f := writeFile(t, dir, strings.ReplaceAll(c.name, " ", "_")+".yaml", c.body)
+			for _, cmd := range []string{"validate", "run"} {
+				code, _, stderr := inferbench(t, cmd, f, "--out", filepath.Join(dir, "never"))
+				if cmd == "validate" {
+					code, _, stderr = inferbench(t, cmd, f)
+				}
+				if code != exitError {
+					t.Fatalf("%s: exit %d, want 1\n%s", cmd, code, stderr)
+				}
+				for _, w := range c.want {
+					if !strings.Contains(stderr, w) {
+						t.Errorf("%s: stderr lacks %q:\n%s", cmd, w, stderr)
+					}
+				}
+				if !strings.Contains(stderr, f) {
+					t.Errorf("%s: stderr does not name the file:\n%s", cmd, stderr)
+				}
+			}
+			if _, err := os.Stat(filepath.Join(dir, "never")); err == nil {
+				t.Fatal("an invalid experiment created a run folder")
+			}
+		})
+	}
+}
+
+func TestEveryShippedExperimentValidates(t *testing.T) {
+	files, _ := filepath.Glob("../../experiments/*.yaml")
+	if len(files) < 2 {
+		t.Fatalf("found %d experiments", len(files))
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			if code, _, stderr := inferbench(t, "validate", f); code != exitOK {
+				t.Fatalf("exit %d:\n%s", code, stderr)
+			}
+		})
+	}
+}
+
+func TestPlanPrintsTheMatrixWithoutCallingAnyEndpoint(t *testing.T) {
+	code, stdout, stderr := inferbench(t, "plan", "../../experiments/quickstart.yaml")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, w := range []string{"metis-sim", "sophia-sim", "emulated", "total requests: 192"} {
+		if !strings.Contains(stdout, w) {
+			t.Errorf("plan lacks %q:\n%s", w, stdout)
+		}
+	}
+}
+
+func TestScoreCommandPrintsTheOfficialScriptOutput(t *testing.T) {
+	dev := os.Getenv("INFERBENCH_SQUAD_DEV")
+	if dev == "" {
+		t.Skip("INFERBENCH_SQUAD_DEV not set")
+	}
+	ref := filepath.Join(filepath.Dir(dev), "reference")
+	want := map[string]string{
+		"pred-dev-v1.1-bert-ensemble-google.json":             `{"exact_match": 86.20624408703878, "f1": 92.19557978351145}`,
+		"pred-dev-v1.1-logreg-baseline-stanford.json":         `{"exact_match": 40.14191106906339, "f1": 50.98153647324461}`,
+		"pred-dev-v1.1-match-lstm-boundary-ensemble-smu.json": `{"exact_match": 67.63481551561021, "f1": 76.75556184979695}`,
+		"pred-dev-v1.1-slqa-plus-ensemble-alibaba.json":       `{"exact_match": 81.94891201513718, "f1": 88.38386312172166}`,
+		"pred-dev-v1.1-r-net-plus-ensemble-msra.json":         `{"exact_match": 82.46925260170293, "f1": 88.47785965423249}`,
+	}
+	for f, w := range want {
+		t.Run(f, func(t *testing.T) {
+			code, stdout, stderr := inferbench(t, "score", "--dataset", dev, "--predictions", filepath.Join(ref, f))
+			if code != exitOK {
+				t.Fatalf("exit %d: %s", code, stderr)
+			}
+			if strings.TrimSpace(stdout) != w {
+				t.Fatalf("got  %s\nwant %s", strings.TrimSpace(stdout), w)
+			}
+		})
+	}
+}
+
+// TestResumeAfterSIGKILLEndsWithOneRecordPerCell kills a real inferbench
+// process mid-run and resumes it.
+func TestResumeAfterSIGKILLEndsWithOneRecordPerCell(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and kills a real process")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "inferbench")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	exp := writeFile(t, dir, "slow.yaml", `name: slow
+dataset: {source: demo}
+platforms:
+  - name: a
+    emulate: {ttft: 40ms, tokens_per_second: 200, accuracy: 0.8, faults: {rate_500: 0.1}}
+    models: [m]
+    concurrency: 2
+    retries: 0
+  - name: b
+    emulate: {ttft: 30ms, tokens_per_second: 300, accuracy: 0.8}
+    models: [m]
+    concurrency: 2
+repeats: 2
+export: {formats: [json, csv]}
+`)
+	out := filepath.Join(dir, "out")
+	cmd := exec.Command(bin, "run", exp, "--out", out, "--no-progress")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var journal string
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		dirs, _ := filepath.Glob(filepath.Join(out, "slow-*"))
+		if len(dirs) == 1 {
+			journal = filepath.Join(dirs[0], pipeline.JournalFile)
+			if b, err := os.ReadFile(journal); err == nil && bytes.Count(b, []byte("\n")) >= 20 {
+				break
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	cmd.Wait()
+	recs, _, err := pipeline.ReadJournal(journal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const total = 2 * 48 * 2
+	if len(recs) == 0 || len(recs) >= total {
+		t.Fatalf("the kill came at the wrong time: %d of %d records", len(recs), total)
+	}
+	// Simulate a write torn by the kill.
+	f, _ := os.OpenFile(journal, os.O_APPEND|os.O_WRONLY, 0)
+	f.WriteString(`{"platform":"a","model":"m","temp`)
+	f.Close()
+
+	run := filepath.Dir(journal)
+	res, err := exec.Command(bin, "run", exp, "--resume", run, "--no-progress").CombinedOutput()
+	if err != nil {
+		t.Fatalf("resume: %v\n%s", err, res)
+	}
+	final, torn, err := pipeline.ReadJournal(journal)
+	if err != nil || torn {
+		t.Fatalf("after resume: %v torn=%v", err, torn)
+	}
+	seen := map[pipeline.CellKey]int{}
+	for _, r := range final {
+		seen[r.CellKey]++
+	}
+	if len(final) != total || len(seen) != total {
+		t.Fatalf("%d records for %d distinct cells, want %d each", len(final), len(seen), total)
+	}
+	var m pipeline.Manifest
+	b, _ := os.ReadFile(filepath.Join(run, pipeline.ManifestFile))
+	json.Unmarshal(b, &m)
+	if len(m.Resumes) != 1 {
+		t.Fatalf("manifest records %d resumes", len(m.Resumes))
+	}
+
+	// A changed matrix is refused, saying what changed.
+	res, err = exec.Command(bin, "run", exp, "--resume", run, "--set", "repeats=3").CombinedOutput()
+	if err == nil || !strings.Contains(string(res), "repeats: 2 -> 3") {
+		t.Fatalf("resume with another matrix: err=%v\n%s", err, res)
+	}
+}
