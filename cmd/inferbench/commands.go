@@ -91,6 +91,10 @@ func finishRun(run *pipeline.Run, reg *pipeline.Registry, stdout, stderr io.Writ
 	if runErr != nil {
 		return withCode(exitError, runErr)
 	}
+	if run != nil && run.Manifest != nil && run.Manifest.StopReason == pipeline.StopInterrupted {
+		fmt.Fprintf(stderr, "inferbench: interrupted; finished requests are in %s (continue with --resume %s)\n", run.Dir, run.Dir)
+		return withCode(exitInterrupted, errSilent)
+	}
 	if run != nil && run.Results != nil && !run.Results.ChecksPassed() {
 		fmt.Fprintln(stderr, "inferbench: checks failed:")
 		for _, c := range run.Results.Checks {
@@ -121,7 +125,7 @@ func newRunCmd(stdout, stderr io.Writer, logger func() *slog.Logger) *cobra.Comm
 aggregates and exports into a new run folder DIR/<name>-<UTC timestamp>/ (DIR = export.dir or --out).
 With --resume RUN_DIR it reruns only the matrix cells without a successful record in that folder.
 Ctrl-C stops scheduling, lets in-flight requests finish (10s grace) and still exports what finished.
-Exit codes: 0 ok, 1 error, 2 usage, 3 a checks: assertion failed.`,
+Exit codes: 0 ok, 1 error, 2 usage, 3 a checks: assertion failed, 130 interrupted.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			reg := stages.NewRegistry()

@@ -18,6 +18,9 @@ const (
 	exitError       = 1 // bad input, failed run
 	exitUsage       = 2 // wrong command line
 	exitChecksFaild = 3 // the run finished but a `checks:` assertion failed
+	// exitInterrupted: Ctrl-C or SIGTERM stopped the run; what finished was
+	// still aggregated and exported (128 + SIGINT, the shell convention).
+	exitInterrupted = 130
 )
 
 // version is set at build time with -ldflags "-X main.version=...".

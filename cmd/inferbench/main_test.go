@@ -377,3 +377,73 @@ export: {formats: [json, csv]}
 		t.Fatalf("resume with another matrix: err=%v\n%s", err, res)
 	}
 }
+
+// TestCtrlCLetsInFlightRequestsFinishAndStillExports interrupts a real
+// process with SIGINT.
+func TestCtrlCLetsInFlightRequestsFinishAndStillExports(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and interrupts a real process")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "inferbench")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	exp := writeFile(t, dir, "slow.yaml", `name: slow
+dataset: {source: demo}
+platforms:
+  - name: a
+    emulate: {ttft: 150ms, tokens_per_second: 100, accuracy: 0.8}
+    models: [m]
+    concurrency: 4
+export: {formats: [json, csv]}
+`)
+	out := filepath.Join(dir, "out")
+	cmd := exec.Command(bin, "run", exp, "--out", out, "--no-progress")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		if b, err := os.ReadFile(filepath.Join(glob1(out, "slow-*"), pipeline.JournalFile)); err == nil && bytes.Count(b, []byte("\n")) >= 4 {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cmd.Process.Signal(os.Interrupt)
+	err := cmd.Wait()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != exitInterrupted {
+		t.Fatalf("exit: %v, want %d\n%s", err, exitInterrupted, stderr.String())
+	}
+	run := glob1(out, "slow-*")
+	recs, _, err := pipeline.ReadJournal(filepath.Join(run, pipeline.JournalFile))
+	if err != nil || len(recs) == 0 || len(recs) >= 48 {
+		t.Fatalf("%d records (%v); want some but not all of 48", len(recs), err)
+	}
+	for _, r := range recs {
+		if !r.OK() {
+			t.Errorf("%s: %s: an in-flight request was not allowed to finish", r.CellKey, r.Error)
+		}
+	}
+	var res struct {
+		Results pipeline.Results `json:"results"`
+	}
+	b, err := os.ReadFile(filepath.Join(run, "results.json"))
+	if err != nil {
+		t.Fatal("no results.json after Ctrl-C:", err)
+	}
+	json.Unmarshal(b, &res)
+	if res.Results.StopReason != pipeline.StopInterrupted || res.Results.Groups[0].Count != len(recs) {
+		t.Fatalf("results: stop %q, count %d, want interrupted and %d", res.Results.StopReason, res.Results.Groups[0].Count, len(recs))
+	}
+}
+
+func glob1(dir, pattern string) string {
+	m, _ := filepath.Glob(filepath.Join(dir, pattern))
+	if len(m) != 1 {
+		return filepath.Join(dir, "missing")
+	}
+	return m[0]
+}

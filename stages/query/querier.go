@@ -111,6 +111,18 @@ func (q *Querier) Query(ctx context.Context, job pipeline.QueryJob, emit func(pi
 		t := time.AfterFunc(d, func() { r.halt("max_duration") })
 		defer t.Stop()
 	}
+	if job.Stop != nil {
+		// Stop means "no new cells"; in-flight ones finish unless ctx ends.
+		finished := make(chan struct{})
+		defer close(finished)
+		go func() {
+			select {
+			case <-job.Stop:
+				r.halt(pipeline.StopInterrupted)
+			case <-finished:
+			}
+		}()
+	}
 	attempted := 0
 	if job.Platform.Rate > 0 {
 		attempted = r.openLoop(ctx)

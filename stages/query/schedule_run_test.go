@@ -233,4 +233,37 @@ func TestStops(t *testing.T) {
 			t.Errorf("%d records, %d progress calls, stop %q", len(recs), seen.Load(), rep.StopReason)
 		}
 	})
+	t.Run("a closed Stop channel schedules nothing new but lets in-flight requests finish", func(t *testing.T) {
+		arrived := make(chan struct{}, 100)
+		release := make(chan struct{})
+		f := newFake(t, func(w http.ResponseWriter, r *http.Request) {
+			arrived <- struct{}{}
+			<-release
+			streamAnswer(w, "finished")
+		})
+		job := newJob(f.URL+"/v1", ids("bad", 10)...)
+		job.Platform.Concurrency = 3
+		stop := make(chan struct{})
+		job.Stop = stop
+		go func() {
+			for range 3 {
+				<-arrived
+			}
+			close(stop)
+			time.Sleep(20 * time.Millisecond) // let the scheduler see Stop first
+			close(release)
+		}()
+		recs, rep, err := collect(t, context.Background(), New(), job)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(recs) != 3 || rep.StopReason != pipeline.StopInterrupted {
+			t.Errorf("%d records, stop %q; want the 3 in flight and %q", len(recs), rep.StopReason, pipeline.StopInterrupted)
+		}
+		for id, r := range recs {
+			if !r.OK() || r.Content != "finished" {
+				t.Errorf("%s was cut short: %q %q", id, r.Error, r.Content)
+			}
+		}
+	})
 }
