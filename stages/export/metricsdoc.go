@@ -1,0 +1,57 @@
+package export
+
+import (
+	"fmt"
+	"io"
+	"strings"
+)
+
+// WriteMetricsDoc writes docs/metrics.md: every metric definition and its
+// peer-tool names as one Markdown document. The committed file is checked
+// against this output by a test, so the documentation cannot drift from
+// the definitions the reports print.
+func WriteMetricsDoc(w io.Writer) error {
+	ew := &errWriter{w: w}
+	fmt.Fprint(ew, `# Metric definitions
+
+This file is generated from stages/export/definitions.go. Regenerate it with
+`+"`go test ./stages/export -run TestMetricsDocIsCurrent -update`"+`. Every report
+(report.md, report.html, results.json) prints the same definitions.
+
+Every duration is measured on the monotonic clock and starts when the request is written to the
+connection: after any client queueing (open-loop schedules) and after retry waits. Timestamps are
+taken when an event's bytes arrive, before its JSON is decoded.
+
+| metric | definition | vLLM bench serve | GuideLLM | AIPerf |
+| --- | --- | --- | --- | --- |
+`)
+	cell := func(s string) string {
+		if s == "" {
+			return "-"
+		}
+		return strings.ReplaceAll(s, "|", `\|`)
+	}
+	for _, d := range MetricDefinitions {
+		fmt.Fprintf(ew, "| **%s** (`%s`) | %s | %s | %s | %s |\n", cell(d.Name), d.Key, cell(d.Formula), cell(d.VLLM), cell(d.GuideLLM), cell(d.AIPerf))
+	}
+	fmt.Fprint(ew, `
+## Notes on the peer tools
+
+- **Role-only first chunk.** vLLM and SambaNova first send a chunk that holds only `+"`role: assistant`"+`
+  and an empty content. Counting it as the first token makes TTFT look like TTFB. inferbench
+  does not count it, and reports TTFB separately.
+- **Reasoning models.** TTFT counts reasoning deltas (`+"`reasoning`"+` or `+"`reasoning_content`"+`) as tokens,
+  because the server has started generating. TTFC is when the user would see the first answer
+  text.
+- **Token counts.** inferbench reads `+"`usage`"+` (`+"`completion_tokens`"+`, and
+  `+"`completion_tokens_details.reasoning_tokens`"+`) rather than re-tokenizing. Without usage, it counts
+  token-bearing events and flags the record `+"`tokens_estimated`"+`.
+- **Client queueing.** In an open-loop schedule, the time between the scheduled and the actual
+  send is queue time. It is reported on its own and never included in TTFT or latency, where some
+  Python clients hide it.
+- **Vendor timings.** Numeric fields that a server adds to `+"`usage`"+` (SambaNova's
+  `+"`time_to_first_token`"+`, `+"`total_latency`"+`, ...) are kept by their own names as `+"`server_*`"+`
+  columns next to the client's figures.
+`)
+	return ew.err
+}
