@@ -98,4 +98,3 @@ func TestQuestionLookupFindsTheSampleByItsQuestion(t *testing.T) {
 		t.Fatalf("matched %v", s)
 	}
 }
-
