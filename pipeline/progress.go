@@ -122,6 +122,9 @@ func (p *Progress) draw(final bool) {
 
 func (p *Progress) line(name string, s *platformProgress, el time.Duration) string {
 	newDone := s.done - s.prior
+	if s.done >= s.total && !s.last.IsZero() {
+		el = s.last.Sub(p.start) // a finished platform's rate stops at its end
+	}
 	tps := 0.0
 	if el > 0 {
 		tps = float64(s.tokens) / el.Seconds()
