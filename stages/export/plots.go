@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"image/color"
 	"sort"
+	"strconv"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -59,7 +60,7 @@ func renderPlots(run *pipeline.Run) ([]reportImage, error) {
 	if len(groups) == 0 {
 		return nil, nil
 	}
-	names := labels(groups)
+	names := plotLabels(groups)
 	series := seriesByGroup(run.Records)
 	var out []reportImage
 	add := func(file, alt string, p *plot.Plot, err error) error {
@@ -97,6 +98,32 @@ func renderPlots(run *pipeline.Run) ([]reportImage, error) {
 	return out, nil
 }
 
+// plotLabels names groups as briefly as stays unambiguous, since tick
+// labels and legends have little room: the platform alone, plus the model
+// when a platform has several, plus the temperature when there are several.
+func plotLabels(groups []pipeline.GroupStats) []string {
+	models := map[string]map[string]bool{}
+	for _, g := range groups {
+		if models[g.Platform] == nil {
+			models[g.Platform] = map[string]bool{}
+		}
+		models[g.Platform][g.Model] = true
+	}
+	multi := multiTemperature(groups)
+	out := make([]string, len(groups))
+	for i, g := range groups {
+		s := g.Platform
+		if len(models[g.Platform]) > 1 {
+			s += "/" + g.Model
+		}
+		if multi {
+			s += " t=" + strconv.FormatFloat(g.Temperature, 'g', -1, 64)
+		}
+		out[i] = s
+	}
+	return out
+}
+
 func toSVG(p *plot.Plot) ([]byte, error) {
 	c := vgsvg.New(plotW, plotH)
 	p.Draw(draw.New(c))
@@ -109,6 +136,8 @@ func toSVG(p *plot.Plot) ([]byte, error) {
 
 func styleNominal(p *plot.Plot, names []string) {
 	p.NominalX(names...)
+	// Half a slot of room on each side, so end labels are not clipped.
+	p.X.Min, p.X.Max = -0.5, float64(len(names))-0.5
 	if len(names) > 3 {
 		p.X.Tick.Label.Rotation = 0.35
 		p.X.Tick.Label.XAlign = draw.XRight
@@ -145,9 +174,13 @@ func ttftCDF(groups []pipeline.GroupStats, names []string, series map[pipeline.G
 	p.Title.Text = "TTFT cumulative distribution"
 	p.X.Label.Text = "TTFT (ms)"
 	p.Y.Label.Text = "share of requests"
-	p.Y.Min, p.Y.Max = 0, 1
-	p.Legend.Top = false
-	p.Legend.Left = false
+	// Headroom above 1 keeps the legend (top left) clear of the curves.
+	p.Y.Min, p.Y.Max = 0, 1.08+0.07*float64(len(groups))
+	p.Legend.Top = true
+	p.Legend.Left = true
+	p.Legend.XOffs = vg.Points(6)
+	p.Y.Tick.Marker = plot.ConstantTicks([]plot.Tick{{Value: 0, Label: "0"}, {Value: 0.25, Label: "0.25"},
+		{Value: 0.5, Label: "0.5"}, {Value: 0.75, Label: "0.75"}, {Value: 1, Label: "1"}})
 	drawn := false
 	for i, g := range groups {
 		s := series[g.GroupKey]
