@@ -6,6 +6,8 @@ import (
 	"math/rand/v2"
 	"slices"
 
+	"gonum.org/v1/gonum/stat/distuv"
+
 	"github.com/inferbench/inferbench/pipeline"
 )
 
@@ -29,8 +31,8 @@ const BootstrapMaxN = 10000
 // smallest of n indexes drawn uniformly from [0,n) is floor(n·U(k)) where
 // U(k) ~ Beta(k, n-k+1) is the k-th order statistic of n uniforms, and the
 // (k+1)-th is U(k) + (1-U(k))·Beta(1, n-k). A resampled median therefore
-// costs O(1) after one sort, with the same distribution as drawing n values
-// with replacement.
+// costs O(1) after one sort (two draws from gonum's distuv.Beta), with the
+// same distribution as drawing n values with replacement.
 type Bootstrap struct {
 	// Seed is the experiment's seed.
 	Seed int64
@@ -53,12 +55,15 @@ func NewBootstrap(exp *pipeline.Experiment) Bootstrap {
 	return b
 }
 
-// rng returns the random stream of label.
-func (b Bootstrap) rng(label string) *rand.Rand {
+// source returns the random stream of label.
+func (b Bootstrap) source(label string) *rand.PCG {
 	h := fnv.New64a()
 	h.Write([]byte(label))
-	return rand.New(rand.NewPCG(uint64(b.Seed), h.Sum64()))
+	return rand.NewPCG(uint64(b.Seed), h.Sum64())
 }
+
+// rng returns the random stream of label as a *rand.Rand.
+func (b Bootstrap) rng(label string) *rand.Rand { return rand.New(b.source(label)) }
 
 // interval returns the percentile interval of the resampled statistics
 // (sorted in place), by Quantile.
@@ -68,8 +73,8 @@ func (b Bootstrap) interval(stats []float64) (lo, hi float64) {
 	return finite(Quantile(stats, a)), finite(Quantile(stats, 1-a))
 }
 
-// z is the two-sided standard normal quantile of the level.
-func (b Bootstrap) z() float64 { return math.Sqrt2 * math.Erfinv(b.Level) }
+// z is the two-sided standard normal quantile of the level: Φ⁻¹((1+Level)/2).
+func (b Bootstrap) z() float64 { return distuv.UnitNormal.Quantile((1 + b.Level) / 2) }
 
 // MeanCI returns the confidence interval of the mean of xs. It is (0, 0)
 // when len(xs) < 2; above BootstrapMaxN values it is the normal interval.
@@ -139,7 +144,7 @@ func (b Bootstrap) medianPair(label string, p, q []float64, f func(mp, mq float6
 	sp, sq := slices.Clone(p), slices.Clone(q)
 	slices.Sort(sp)
 	slices.Sort(sq)
-	r := b.rng(label)
+	r := b.source(label)
 	stats := make([]float64, b.Resamples)
 	for i := range stats {
 		stats[i] = f(resampleMedian(r, sp), resampleMedian(r, sq))
@@ -159,56 +164,24 @@ func resampleMean(r *rand.Rand, xs []float64) float64 {
 
 // resampleMedian is the type-7 median of len(sorted) values drawn from
 // sorted (ascending) with replacement, drawn through the order statistics
-// of uniforms (see Bootstrap).
-func resampleMedian(r *rand.Rand, sorted []float64) float64 {
+// of uniforms (see Bootstrap); r is the random source.
+func resampleMedian(r rand.Source, sorted []float64) float64 {
 	n := len(sorted)
 	if n == 1 {
 		return sorted[0]
 	}
 	k := (n + 1) / 2 // 1-based rank of the (lower) middle value
-	u := betaSample(r, float64(k), float64(n-k+1))
+	u := distuv.Beta{Alpha: float64(k), Beta: float64(n - k + 1), Src: r}.Rand()
 	i := orderIndex(u, n)
 	if n%2 == 1 {
 		return sorted[i]
 	}
 	// The next order statistic: the least of the n-k uniforms above u.
-	w := 1 - math.Pow(r.Float64(), 1/float64(n-k)) // Beta(1, n-k)
+	w := distuv.Beta{Alpha: 1, Beta: float64(n - k), Src: r}.Rand()
 	j := orderIndex(u+(1-u)*w, n)
 	return (sorted[i] + sorted[j]) / 2
 }
 
 func orderIndex(u float64, n int) int {
 	return min(max(int(u*float64(n)), 0), n-1)
-}
-
-// betaSample draws from Beta(a, b) as X/(X+Y) with X ~ Gamma(a), Y ~ Gamma(b).
-func betaSample(r *rand.Rand, a, b float64) float64 {
-	x := gammaSample(r, a)
-	y := gammaSample(r, b)
-	return x / (x + y)
-}
-
-// gammaSample draws from Gamma(a, 1) by Marsaglia and Tsang's method (2000),
-// with the U^(1/a) boost for a < 1.
-func gammaSample(r *rand.Rand, a float64) float64 {
-	if a < 1 {
-		return gammaSample(r, a+1) * math.Pow(r.Float64(), 1/a)
-	}
-	d := a - 1.0/3
-	c := 1 / math.Sqrt(9*d)
-	for {
-		x := r.NormFloat64()
-		v := 1 + c*x
-		if v <= 0 {
-			continue
-		}
-		v = v * v * v
-		u := r.Float64()
-		if u < 1-0.0331*x*x*x*x {
-			return d * v
-		}
-		if math.Log(u) < 0.5*x*x+d*(1-v+math.Log(v)) {
-			return d * v
-		}
-	}
 }

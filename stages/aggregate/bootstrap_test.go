@@ -141,3 +141,22 @@ func TestNewBootstrapDefaultsZeroSettings(t *testing.T) {
 		t.Errorf("got %+v", b)
 	}
 }
+
+// BenchmarkBootstrap is the cost of one interval of each kind over 1,000
+// values with 2,000 resamples.
+func BenchmarkBootstrap(b *testing.B) {
+	x, y := sample(1, 1000, 1000), sample(2, 1000, 1500)
+	bs := Bootstrap{Seed: 1, Resamples: 2000, Level: 0.95}
+	b.Run("mean", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			bs.MeanCI("m", x)
+		}
+	})
+	b.Run("median ratio", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			bs.MedianRatioCI("r", x, y)
+		}
+	})
+}

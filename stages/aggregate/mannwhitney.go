@@ -3,6 +3,8 @@ package aggregate
 import (
 	"math"
 	"slices"
+
+	"gonum.org/v1/gonum/stat/distuv"
 )
 
 // MannWhitneyExactMaxN is the largest n1+n2 for which the p-value comes from
@@ -88,7 +90,9 @@ func MannWhitney(x, y []float64) MannWhitneyResult {
 		return res
 	}
 	z := (math.Abs(u-mu) - 0.5) / math.Sqrt(v)
-	res.P = min(1, math.Erfc(z/math.Sqrt2))
+	// Φ(-z) rather than distuv's Survival(z), which is 1 - erf and rounds
+	// p-values below about 1e-16 to 0.
+	res.P = min(1, 2*distuv.UnitNormal.CDF(-z))
 	return res
 }
 

@@ -21,6 +21,9 @@ import (
 //	x=1..10 y=11..21: n=21 > 20, normal: U=0, mu=55,
 //	  sigma^2 = 10*11*22/12 = 201.667, z = 54.5/14.2009 = 3.83777,
 //	  p = erfc(z/sqrt 2) = 1.24154e-4.
+//	x=1..200 y=201..400: U=0, mu=20000, sigma^2 = 200*200*401/12,
+//	  z = 19999.5/1156.14 = 17.2985, p = erfc(z/sqrt 2) = 4.83086e-67
+//	  (1 - erf would round it to 0).
 func TestMannWhitneyMatchesHandComputedUAndP(t *testing.T) {
 	seq := func(a, b int) []float64 {
 		var out []float64
@@ -40,6 +43,7 @@ func TestMannWhitneyMatchesHandComputedUAndP(t *testing.T) {
 		{"interleaved triples give U 3 and exact p 0.7", []float64{1, 3, 5}, []float64{2, 4, 6}, 3, 0.7, true, 1e-12},
 		{"tied small samples use the tie-corrected normal approximation", []float64{1, 2, 2}, []float64{2, 3, 3}, 1, math.Erfc(1), false, 1e-12},
 		{"samples over 20 in all use the normal approximation", seq(1, 10), seq(11, 21), 0, 1.2415446060163378e-4, false, 1e-15},
+		{"far apart samples keep a p-value far below 1e-16", seq(1, 200), seq(201, 400), 0, 4.830856390397669e-67, false, 1e-78},
 		{"an empty sample has p 1", nil, []float64{1}, 0, 1, false, 0},
 		{"all values tied have p 1", []float64{5, 5}, []float64{5, 5, 5}, 3, 1, false, 0},
 	} {
@@ -107,4 +111,14 @@ func pyList(xs []float64) string {
 		s[i] = strconv.FormatFloat(x, 'g', -1, 64)
 	}
 	return "[" + strings.Join(s, ",") + "]"
+}
+
+// BenchmarkMannWhitney is the cost of one normal-approximation test of two
+// samples of 2,000 values.
+func BenchmarkMannWhitney(b *testing.B) {
+	x, y := sample(1, 2000, 1000), sample(2, 2000, 1100)
+	b.ReportAllocs()
+	for b.Loop() {
+		MannWhitney(x, y)
+	}
 }

@@ -4,35 +4,40 @@ import (
 	"math"
 	"slices"
 
+	"gonum.org/v1/gonum/stat"
+
 	"github.com/inferbench/inferbench/pipeline"
 )
 
-// Mean returns the arithmetic mean of xs, or 0 for an empty slice.
+// Mean returns the arithmetic mean of xs (gonum's stat.Mean), or 0 for an
+// empty slice.
 func Mean(xs []float64) float64 {
 	if len(xs) == 0 {
 		return 0
 	}
-	var s float64
-	for _, x := range xs {
-		s += x
-	}
-	return s / float64(len(xs))
+	return stat.Mean(xs, nil)
 }
 
 // Stddev returns the sample standard deviation of xs: the square root of
 // sum((x-mean)^2) / (n-1) (Bessel's correction, like numpy's ddof=1 and
-// Excel's STDEV.S). It is 0 when len(xs) < 2.
+// Excel's STDEV.S; gonum's stat.StdDev, whose two-pass sum is corrected for
+// rounding). It is 0 when len(xs) < 2.
 func Stddev(xs []float64) float64 {
 	if len(xs) < 2 {
 		return 0
 	}
-	m := Mean(xs)
-	var ss float64
-	for _, x := range xs {
-		d := x - m
-		ss += d * d
+	return stat.StdDev(xs, nil)
+}
+
+// meanStddev returns Mean(xs) and Stddev(xs) in two passes over xs.
+func meanStddev(xs []float64) (mean, sd float64) {
+	switch len(xs) {
+	case 0:
+		return 0, 0
+	case 1:
+		return xs[0], 0
 	}
-	return math.Sqrt(ss / float64(len(xs)-1))
+	return stat.MeanStdDev(xs, nil)
 }
 
 // Quantile returns the q-quantile (0 <= q <= 1) of sorted, which must be in
@@ -40,6 +45,8 @@ func Stddev(xs []float64) float64 {
 // method, R's default, Excel's PERCENTILE.INC): with h = (n-1)q,
 // Q = x[floor(h)] + (h - floor(h)) * (x[floor(h)+1] - x[floor(h)]),
 // indexes 0-based. It is 0 for an empty slice; q outside [0,1] is clamped.
+// It is hand-written because gonum's stat.Quantile has no type 7 (its
+// LinInterp is Hyndman-Fan type 4).
 func Quantile(sorted []float64, q float64) float64 {
 	n := len(sorted)
 	if n == 0 {
@@ -62,10 +69,11 @@ func describe(xs []float64) pipeline.Dist {
 		return pipeline.Dist{}
 	}
 	slices.Sort(xs)
+	mean, sd := meanStddev(xs)
 	d := pipeline.Dist{
 		N:      n,
-		Mean:   Mean(xs),
-		Stddev: Stddev(xs),
+		Mean:   mean,
+		Stddev: sd,
 		Min:    xs[0],
 		Max:    xs[n-1],
 		P50:    Quantile(xs, 0.50),

@@ -107,44 +107,69 @@ func (d *decoder) object(kind objKind) error {
 	if d.i >= len(d.b) || d.b[d.i] != '{' {
 		return d.fail("want object")
 	}
-	d.i++
-	d.ws()
-	if d.i < len(d.b) && d.b[d.i] == '}' {
-		d.i++
-		return nil
-	}
-	for {
-		d.ws()
-		key, err := d.rawString()
+	return d.list('}', func() error {
+		key, err := d.key()
 		if err != nil {
 			return err
 		}
 		if bytes.IndexByte(key, '\\') >= 0 {
 			key, _ = d.unescape(key) // "cont\u0065nt" is "content"
 		}
-		d.ws()
-		if d.i >= len(d.b) || d.b[d.i] != ':' {
-			return d.fail("want ':'")
-		}
+		return d.field(kind, key)
+	})
+}
+
+// list scans the rest of an object or an array whose opening bracket is at
+// d.i, through its closing bracket close ('}' or ']'). item scans one
+// member or element, the white space before it already skipped.
+func (d *decoder) list(close byte, item func() error) error {
+	d.i++
+	d.ws()
+	if d.i < len(d.b) && d.b[d.i] == close {
 		d.i++
+		return nil
+	}
+	for {
 		d.ws()
-		if err := d.field(kind, key); err != nil {
+		if err := item(); err != nil {
 			return err
 		}
 		d.ws()
 		if d.i >= len(d.b) {
-			return d.fail("unterminated object")
+			if close == '}' {
+				return d.fail("unterminated object")
+			}
+			return d.fail("unterminated array")
 		}
 		switch d.b[d.i] {
 		case ',':
 			d.i++
-		case '}':
+		case close:
 			d.i++
 			return nil
 		default:
-			return d.fail("want ',' or '}'")
+			if close == '}' {
+				return d.fail("want ',' or '}'")
+			}
+			return d.fail("want ',' or ']'")
 		}
 	}
+}
+
+// key scans an object member's key and colon and returns the key, escapes
+// still in place, leaving d at the member's value.
+func (d *decoder) key() ([]byte, error) {
+	key, err := d.rawString()
+	if err != nil {
+		return nil, err
+	}
+	d.ws()
+	if d.i >= len(d.b) || d.b[d.i] != ':' {
+		return nil, d.fail("want ':'")
+	}
+	d.i++
+	d.ws()
+	return key, nil
 }
 
 // field scans the value of key inside an object of the given kind.
@@ -237,38 +262,18 @@ func (d *decoder) choices() error {
 	if d.i >= len(d.b) || d.b[d.i] != '[' {
 		return d.fail("choices: want array")
 	}
-	d.i++
-	d.ws()
-	if d.i < len(d.b) && d.b[d.i] == ']' {
-		d.i++
-		return nil
-	}
-	for {
-		d.ws()
+	return d.list(']', func() error {
 		var err error
 		if d.c.choices == 0 {
 			err = d.object(objChoice)
 		} else {
 			err = d.skip()
 		}
-		if err != nil {
-			return err
+		if err == nil {
+			d.c.choices++
 		}
-		d.c.choices++
-		d.ws()
-		if d.i >= len(d.b) {
-			return d.fail("unterminated array")
-		}
-		switch d.b[d.i] {
-		case ',':
-			d.i++
-		case ']':
-			d.i++
-			return nil
-		default:
-			return d.fail("want ',' or ']'")
-		}
-	}
+		return err
+	})
 }
 
 // literal consumes lit if it is next.
@@ -440,64 +445,9 @@ func (d *decoder) skip() error {
 	}
 	switch ch := d.b[d.i]; {
 	case ch == '{':
-		d.i++
-		d.ws()
-		if d.i < len(d.b) && d.b[d.i] == '}' {
-			d.i++
-			return nil
-		}
-		for {
-			d.ws()
-			if _, err := d.rawString(); err != nil {
-				return err
-			}
-			d.ws()
-			if d.i >= len(d.b) || d.b[d.i] != ':' {
-				return d.fail("want ':'")
-			}
-			d.i++
-			d.ws()
-			if err := d.skip(); err != nil {
-				return err
-			}
-			d.ws()
-			if d.i >= len(d.b) {
-				return d.fail("unterminated object")
-			}
-			if d.b[d.i] == '}' {
-				d.i++
-				return nil
-			}
-			if d.b[d.i] != ',' {
-				return d.fail("want ',' or '}'")
-			}
-			d.i++
-		}
+		return d.list('}', d.skipMember)
 	case ch == '[':
-		d.i++
-		d.ws()
-		if d.i < len(d.b) && d.b[d.i] == ']' {
-			d.i++
-			return nil
-		}
-		for {
-			d.ws()
-			if err := d.skip(); err != nil {
-				return err
-			}
-			d.ws()
-			if d.i >= len(d.b) {
-				return d.fail("unterminated array")
-			}
-			if d.b[d.i] == ']' {
-				d.i++
-				return nil
-			}
-			if d.b[d.i] != ',' {
-				return d.fail("want ',' or ']'")
-			}
-			d.i++
-		}
+		return d.list(']', d.skip)
 	case ch == '"':
 		_, err := d.rawString()
 		return err
@@ -517,6 +467,14 @@ func (d *decoder) skip() error {
 		return d.number()
 	}
 	return d.fail("want value")
+}
+
+// skipMember scans and validates one object member, key and value.
+func (d *decoder) skipMember() error {
+	if _, err := d.key(); err != nil {
+		return err
+	}
+	return d.skip()
 }
 
 // number scans -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?

@@ -4,6 +4,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"time"
+
+	"gonum.org/v1/gonum/stat/distuv"
 )
 
 // Pacer decides when the next request is due; it is vegeta's contract.
@@ -48,9 +50,9 @@ func (p ConstantPacer) Pace(elapsed time.Duration, hits uint64) (time.Duration, 
 // --burstiness). The first request is due at once. The same seed gives the
 // same schedule. It is not safe for concurrent use.
 type ArrivalPacer struct {
-	rate, shape float64
-	rng         *rand.Rand
-	due         []float64 // seconds; due[i] is when hit i is scheduled
+	rate float64
+	gaps distuv.Gamma // inter-arrival times in seconds
+	due  []float64    // seconds; due[i] is when hit i is scheduled
 }
 
 // NewPoissonPacer returns an ArrivalPacer with exponential gaps.
@@ -64,9 +66,17 @@ func NewGammaPacer(rate, shape float64, seed int64) *ArrivalPacer {
 	if shape <= 0 {
 		shape = 1
 	}
+	// Gamma(Alpha: shape, Beta: rate parameter) has mean shape/Beta, so
+	// Beta = shape*rate gives a mean gap of 1/rate. gonum draws shape 1 as
+	// an exponential (Poisson arrivals) and shape < 1 by Marsaglia-Tsang
+	// with the U^(1/shape) boost, or Liu-Martin-Syring below 0.2.
 	return &ArrivalPacer{
-		rate: rate, shape: shape,
-		rng: rand.New(rand.NewPCG(uint64(seed), 0x9e3779b97f4a7c15)),
+		rate: rate,
+		gaps: distuv.Gamma{
+			Alpha: shape,
+			Beta:  shape * rate,
+			Src:   rand.NewPCG(uint64(seed), 0x9e3779b97f4a7c15),
+		},
 		due: []float64{0},
 	}
 }
@@ -87,35 +97,13 @@ func (p *ArrivalPacer) Pace(elapsed time.Duration, hits uint64) (time.Duration, 
 	return max(p.Due(hits)-elapsed, 0), false
 }
 
-// gap draws one inter-arrival time in seconds.
+// gap draws one inter-arrival time in seconds; +Inf when the rate is not
+// positive (nothing is ever due).
 func (p *ArrivalPacer) gap() float64 {
-	if p.shape == 1 {
-		return p.rng.ExpFloat64() / p.rate
+	if p.rate <= 0 {
+		return math.Inf(1)
 	}
-	// Gamma(shape, theta) has mean shape*theta = 1/rate.
-	return gammaRand(p.rng, p.shape) / (p.shape * p.rate)
-}
-
-// gammaRand draws from Gamma(shape, 1) by Marsaglia and Tsang's method
-// (boosted by U^(1/shape) for shape < 1).
-func gammaRand(r *rand.Rand, shape float64) float64 {
-	if shape < 1 {
-		return gammaRand(r, shape+1) * math.Pow(r.Float64(), 1/shape)
-	}
-	d := shape - 1.0/3
-	c := 1 / math.Sqrt(9*d)
-	for {
-		x := r.NormFloat64()
-		v := 1 + c*x
-		if v <= 0 {
-			continue
-		}
-		v = v * v * v
-		u := r.Float64()
-		if u < 1-0.0331*x*x*x*x || math.Log(u) < 0.5*x*x+d*(1-v+math.Log(v)) {
-			return d * v
-		}
-	}
+	return p.gaps.Rand()
 }
 
 // newPacer builds the open-loop schedule of a platform: arrival constant,

@@ -2,6 +2,7 @@ package query
 
 import (
 	"math"
+	"math/rand/v2"
 	"testing"
 	"time"
 )
@@ -22,6 +23,25 @@ func TestPacers(t *testing.T) {
 			t.Errorf("a different seed shares %d offsets", same)
 		}
 	})
+	t.Run("poisson gaps are the seeded source's exponential draws over the rate", func(t *testing.T) {
+		const rate = 250.0
+		p := NewPoissonPacer(rate, 42)
+		r := rand.New(rand.NewPCG(42, 0x9e3779b97f4a7c15))
+		var due float64
+		for i := uint64(1); i <= 1000; i++ {
+			due += r.ExpFloat64() / rate
+			if got, want := p.Due(i), time.Duration(due*float64(time.Second)); got != want {
+				t.Fatalf("hit %d due at %v, want %v", i, got, want)
+			}
+		}
+	})
+	t.Run("a non-positive rate stops at once", func(t *testing.T) {
+		for _, p := range []Pacer{NewPoissonPacer(0, 1), NewGammaPacer(-1, 2, 1)} {
+			if _, stop := p.Pace(0, 0); !stop {
+				t.Errorf("%T does not stop", p)
+			}
+		}
+	})
 	t.Run("the first hit is due at once and offsets increase", func(t *testing.T) {
 		for _, p := range []Scheduler{ConstantPacer{Rate: 10}, NewPoissonPacer(10, 1), NewGammaPacer(10, 0.5, 1), NewGammaPacer(10, 4, 1)} {
 			if p.Due(0) != 0 {
@@ -40,11 +60,15 @@ func TestPacers(t *testing.T) {
 			name string
 			p    Scheduler
 			cv   float64 // coefficient of variation of the gaps: 1/sqrt(shape)
+			// meanTol and cvTol are about four standard errors of the
+			// estimates over n gaps (heavier tails for smaller shapes).
+			meanTol, cvTol float64
 		}{
-			{"constant", ConstantPacer{Rate: rate}, 0},
-			{"poisson", NewPoissonPacer(rate, 9), 1},
-			{"gamma shape 0.25", NewGammaPacer(rate, 0.25, 9), 2},
-			{"gamma shape 4", NewGammaPacer(rate, 4, 9), 0.5},
+			{"constant", ConstantPacer{Rate: rate}, 0, 0.01, 0.03},
+			{"poisson", NewPoissonPacer(rate, 9), 1, 0.01, 0.03},
+			{"gamma shape 0.25", NewGammaPacer(rate, 0.25, 9), 2, 0.02, 0.06},
+			{"gamma shape 0.1, below gonum's small-shape threshold", NewGammaPacer(rate, 0.1, 9), math.Sqrt(10), 0.03, 0.12},
+			{"gamma shape 4", NewGammaPacer(rate, 4, 9), 0.5, 0.01, 0.03},
 		} {
 			var sum, sq float64
 			prev := c.p.Due(0)
@@ -55,10 +79,10 @@ func TestPacers(t *testing.T) {
 			}
 			mean := sum / n
 			sd := math.Sqrt(sq/n - mean*mean)
-			if math.Abs(mean*rate-1) > 0.01 {
+			if math.Abs(mean*rate-1) > c.meanTol {
 				t.Errorf("%s: mean gap %.6fs, want %.6fs", c.name, mean, 1/rate)
 			}
-			if math.Abs(sd/mean-c.cv) > 0.03 {
+			if math.Abs(sd/mean-c.cv) > c.cvTol {
 				t.Errorf("%s: gap CV %.3f, want %.3f", c.name, sd/mean, c.cv)
 			}
 		}
@@ -75,4 +99,23 @@ func TestPacers(t *testing.T) {
 			t.Error("a zero rate does not stop")
 		}
 	})
+}
+
+// BenchmarkArrivalPacerDue is the cost of scheduling one hit: one
+// inter-arrival draw and one append, for each arrival law.
+func BenchmarkArrivalPacerDue(b *testing.B) {
+	for _, c := range []struct {
+		name  string
+		shape float64
+	}{{"poisson", 1}, {"gamma shape 0.25", 0.25}, {"gamma shape 4", 4}} {
+		b.Run(c.name, func(b *testing.B) {
+			p := NewGammaPacer(500, c.shape, 1)
+			b.ReportAllocs()
+			var i uint64
+			for b.Loop() {
+				p.Due(i)
+				i++
+			}
+		})
+	}
 }
