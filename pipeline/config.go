@@ -89,11 +89,35 @@ func LoadExperiment(path string, opts LoadOptions) (*Experiment, Diagnostics) {
 // LoadExperiment, without the dataset file check.
 func ReloadExperiment(name string, base *Experiment, opts LoadOptions) (*Experiment, Diagnostics) {
 	data, err := json.Marshal(base) // JSON is YAML; secrets are already redacted
+	if err == nil {
+		data, err = fileShaped(data)
+	}
 	if err != nil {
 		return nil, Diagnostics{{File: name, Message: fmt.Sprintf("re-encode experiment: %v", err)}}
 	}
 	opts.SkipFileChecks = true
 	return loadExperiment(name, data, opts)
+}
+
+// fileShaped rewrites the JSON encoding of an experiment into the shapes an
+// experiment file uses where the two differ: score.extract
+// {"steps": [...]} becomes the list of steps itself, as it is written in
+// YAML. Numbers keep their exact text.
+func fileShaped(data []byte) ([]byte, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var m map[string]any
+	if err := dec.Decode(&m); err != nil {
+		return nil, err
+	}
+	if sc, ok := m["score"].(map[string]any); ok {
+		if ex, ok := sc["extract"].(map[string]any); ok {
+			if steps, ok := ex["steps"]; ok && len(ex) == 1 {
+				sc["extract"] = steps
+			}
+		}
+	}
+	return json.Marshal(m)
 }
 
 var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)

@@ -488,3 +488,49 @@ func BenchmarkLoadExperiment(b *testing.B) {
 		}
 	}
 }
+
+func TestReloadExperimentAcceptsTheManifestEncodingOfEveryExtractShape(t *testing.T) {
+	tests := []struct {
+		name, file string
+		sets       []string
+		check      func(t *testing.T, e *Experiment)
+	}{
+		{"a list of steps survives an unrelated override", "minimal.good.yaml", []string{"slo.ttft=300ms"}, func(t *testing.T, e *Experiment) {
+			if e.SLO.TTFT != Duration(300*time.Millisecond) {
+				t.Errorf("slo.ttft = %v, want 300ms", e.SLO.TTFT)
+			}
+			if !reflect.DeepEqual(e.Score.Extract.Steps, DefaultExtractSteps) {
+				t.Errorf("extract steps = %v, want %v", e.Score.Extract.Steps, DefaultExtractSteps)
+			}
+		}},
+		{"an expr extraction survives an unrelated override", "exprextract.good.yaml", []string{"repeats=2"}, func(t *testing.T, e *Experiment) {
+			if e.Repeats != 2 || e.Score.Extract.Expr == "" || len(e.Score.Extract.Steps) != 0 {
+				t.Errorf("repeats %d extract %+v", e.Repeats, e.Score.Extract)
+			}
+		}},
+		{"a list of steps can be replaced by a regex", "minimal.good.yaml", []string{`score.extract={regex: '\*\*(.+)\*\*'}`}, func(t *testing.T, e *Experiment) {
+			if e.Score.Extract.Regex != `\*\*(.+)\*\*` || len(e.Score.Extract.Steps) != 0 {
+				t.Errorf("extract = %+v", e.Score.Extract)
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			orig := mustLoad(t, filepath.Join("testdata", tt.file), LoadOptions{})
+			// What Reopen sees: the experiment as manifest.json holds it.
+			b, err := json.Marshal(orig)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var saved Experiment
+			if err := json.Unmarshal(b, &saved); err != nil {
+				t.Fatal(err)
+			}
+			e, diags := ReloadExperiment("run/manifest.json", &saved, LoadOptions{Sets: tt.sets, Registry: testRegistry()})
+			if len(diags) > 0 {
+				t.Fatalf("unexpected diagnostics:\n%v", diags)
+			}
+			tt.check(t, e)
+		})
+	}
+}

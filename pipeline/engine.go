@@ -88,14 +88,16 @@ func (e *Engine) now() time.Time {
 }
 
 // stage times fn and records it in m under name; errors get the stage's
-// name as prefix.
+// name as prefix. A failure is logged at Info level only, beside the
+// other stage lines: the caller reports the returned error, so that the
+// user reads it once.
 func stage(m *Manifest, log *slog.Logger, name string, in int, fn func() (int, error)) error {
 	start := time.Now()
 	out, err := fn()
 	d := time.Since(start)
 	m.Stages = append(m.Stages, StageStat{Stage: name, In: in, Out: out, Duration: Duration(d)})
 	if err != nil {
-		log.Error("stage failed", "stage", name, "err", err)
+		log.Info("stage failed", "stage", name, "err", err)
 		return fmt.Errorf("%s: %w", name, err)
 	}
 	log.Info("stage done", "stage", name, "in", in, "out", out, "took", d.Round(time.Millisecond))

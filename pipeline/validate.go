@@ -3,6 +3,7 @@ package pipeline
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -115,6 +116,7 @@ func validateExperiment(e *Experiment, loc *locator, bad []yamlPath, reg *Regist
 
 	v.platforms(e)
 	v.dataset(e, reg, baseDir)
+	v.prompt(e.Prompt)
 
 	if len(e.Platforms) > 0 && e.Baseline != "" {
 		names := make([]string, len(e.Platforms))
@@ -205,6 +207,9 @@ func (v *validation) platforms(e *Experiment) {
 		case p.BaseURL == "" && p.Emulate == nil:
 			v.add(at, []yamlPath{base, emu}, "needs base_url (a real endpoint) or emulate (the built-in emulator)")
 		}
+		if u, err := url.Parse(p.BaseURL); err == nil && u.Scheme != "" && u.Scheme != "http" && u.Scheme != "https" {
+			v.add(base, nil, "must be an http:// or https:// URL, got %q", p.BaseURL)
+		}
 		auth := 0
 		var last string
 		for _, a := range []struct{ key, val string }{{"api_key", string(p.APIKey)}, {"api_key_env", p.APIKeyEnv}, {"api_key_command", p.APIKeyCommand}} {
@@ -231,6 +236,50 @@ func (v *validation) platforms(e *Experiment) {
 			seen[p.Name] = i
 		}
 	}
+}
+
+// promptProbe is the sample the prompt templates are tried on when an
+// experiment is validated, so that a misspelt field fails before any
+// request is sent.
+var promptProbe = Sample{ID: "probe", Title: "Title", Context: "Context.", Question: "Question?"}
+
+// prompt checks that the prompt templates parse and render a sample.
+func (v *validation) prompt(p PromptSpec) {
+	for _, t := range []struct{ key, src string }{{"system", p.System}, {"user", p.User}} {
+		if t.src == "" {
+			continue
+		}
+		spec := PromptSpec{User: t.src}
+		r, err := NewPromptRenderer(spec)
+		if err == nil {
+			_, err = r.Render(&promptProbe)
+		}
+		if err != nil {
+			v.add(pathOf("prompt").child(t.key), nil, "%s (fields: .ID .Title .Context .Question)", templateMessage(err))
+		}
+	}
+}
+
+// templateErrRE takes apart a text/template error: the template's line,
+// an optional column, and what went wrong.
+var templateErrRE = regexp.MustCompile(`template: prompt\.\w+:(\d+)(?::\d+)?: (.*)$`)
+
+// unknownFieldRE matches the execution error of a misspelt field.
+var unknownFieldRE = regexp.MustCompile(`at <(\.[^>]*)>: can't evaluate field`)
+
+// templateMessage words a text/template error for the user: the line in
+// the template and what is wrong, an unknown field named as such.
+func templateMessage(err error) string {
+	msg := err.Error()
+	m := templateErrRE.FindStringSubmatch(msg)
+	if m == nil {
+		return "invalid template: " + msg
+	}
+	what := m[2]
+	if f := unknownFieldRE.FindStringSubmatch(what); f != nil {
+		what = "unknown field " + f[1]
+	}
+	return fmt.Sprintf("invalid template (its line %s): %s", m[1], what)
 }
 
 // dataset checks the source, its location and the slice.

@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
+	"sort"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -61,7 +63,31 @@ func loadExperiment(path string, sets []string, reg *pipeline.Registry, stderr i
 		fmt.Fprintf(stderr, "%s: %d problem(s)\n", path, len(diags))
 		return nil, withCode(exitError, errSilent)
 	}
+	warnUnusedEnv(stderr, os.Environ(), exp.Overrides())
 	return exp, nil
+}
+
+// notExperimentEnv are INFERBENCH_ variables with another purpose (the
+// tests' path to the real SQuAD file), never experiment overrides.
+var notExperimentEnv = []string{"INFERBENCH_SQUAD_DEV"}
+
+// warnUnusedEnv names the INFERBENCH_ variables in environ that override
+// nothing, so that a misspelt one (INFERBENCH_REPEAT) does not go unnoticed
+// the way an unknown key in the file never does. applied are the
+// experiment's overrides, "NAME=value".
+func warnUnusedEnv(w io.Writer, environ, applied []string) {
+	used := map[string]bool{}
+	for _, o := range applied {
+		name, _, _ := strings.Cut(o, "=")
+		used[name] = true
+	}
+	for _, kv := range environ {
+		name, _, _ := strings.Cut(kv, "=")
+		if strings.HasPrefix(name, pipeline.EnvPrefix) && !used[name] && !slices.Contains(notExperimentEnv, name) {
+			fmt.Fprintf(w, "inferbench: warning: $%s names no experiment value and is ignored (names are %s + the upper-cased key path with _ for ., e.g. %sPARAMS_MAX_TOKENS)\n",
+				name, pipeline.EnvPrefix, pipeline.EnvPrefix)
+		}
+	}
 }
 
 func newEngine(reg *pipeline.Registry, log *slog.Logger) (*pipeline.Engine, error) {
@@ -87,6 +113,7 @@ func finishRun(run *pipeline.Run, reg *pipeline.Registry, stdout, stderr io.Writ
 	}
 	if run != nil {
 		fmt.Fprintf(stdout, "\nrun folder: %s\n", run.Dir)
+		printStops(stderr, run.Manifest)
 	}
 	if runErr != nil {
 		return withCode(exitError, runErr)
@@ -109,6 +136,26 @@ func finishRun(run *pipeline.Run, reg *pipeline.Registry, stdout, stderr io.Writ
 		return withCode(exitChecksFaild, errSilent)
 	}
 	return nil
+}
+
+// printStops tells the user why a platform stopped before its last cell
+// (max_errors, max_error_rate, max_duration), which the table only sums up
+// as "stopped: partial", and what the run learned about the endpoints.
+func printStops(w io.Writer, m *pipeline.Manifest) {
+	if m == nil {
+		return
+	}
+	names := make([]string, 0, len(m.PlatformStops))
+	for n := range m.PlatformStops {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(w, "inferbench: platform %s stopped early: %s\n", n, m.PlatformStops[n])
+	}
+	for _, note := range m.Notes {
+		fmt.Fprintf(w, "inferbench: note: %s\n", note)
+	}
 }
 
 func newRunCmd(stdout, stderr io.Writer, logger func() *slog.Logger) *cobra.Command {
@@ -141,7 +188,7 @@ Exit codes: 0 ok, 1 error, 2 usage, 3 a checks: assertion failed, 130 interrupte
 				eng.Progress = pipeline.NewProgress(stderr, isTerminal(stderr))
 			}
 			run, err := eng.Run(cmd.Context(), exp, pipeline.RunOptions{
-				ExperimentFile: args[0], OutDir: out, ResumeDir: resume, Overrides: redactSets(sets),
+				ExperimentFile: args[0], OutDir: out, ResumeDir: resume, Overrides: exp.Overrides(),
 			})
 			return finishRun(run, reg, stdout, stderr, err)
 		},
@@ -151,21 +198,6 @@ Exit codes: 0 ok, 1 error, 2 usage, 3 a checks: assertion failed, 130 interrupte
 	c.Flags().StringVar(&resume, "resume", "", "continue the run in this run folder")
 	c.Flags().BoolVar(&noProg, "no-progress", false, "do not show progress on stderr")
 	return c
-}
-
-// redactSets hides values of overrides that name a secret.
-func redactSets(sets []string) []string {
-	out := make([]string, len(sets))
-	for i, s := range sets {
-		k, _, _ := strings.Cut(s, "=")
-		lk := strings.ToLower(k)
-		if strings.Contains(lk, "api_key") && !strings.HasSuffix(lk, "api_key_env") && !strings.HasSuffix(lk, "api_key_command") || strings.Contains(lk, "headers") {
-			out[i] = k + "=" + pipeline.Redacted
-			continue
-		}
-		out[i] = s
-	}
-	return out
 }
 
 func newValidateCmd(stdout, stderr io.Writer) *cobra.Command {
@@ -236,6 +268,12 @@ func printPlan(w io.Writer, exp *pipeline.Experiment, ds *pipeline.Dataset, plan
 		load := fmt.Sprintf("concurrency %d", p.Concurrency)
 		if p.Rate > 0 {
 			load = fmt.Sprintf("%s %.3g req/s", p.Arrival, p.Rate)
+			if p.Concurrency > 0 {
+				load += fmt.Sprintf(", at most %d in flight", p.Concurrency)
+			}
+		}
+		if p.MaxDuration > 0 {
+			load += fmt.Sprintf(", for at most %s", p.MaxDuration)
 		}
 		fmt.Fprintf(w, "%-16s %-36s %-24s %8d %8d   %s\n", p.Name, ep, strings.Join(p.Models, ","), p.Warmup, len(j.Cells), load)
 	}
@@ -289,7 +327,7 @@ func reopenAndFinish(ctx context.Context, dir string, sets []string, rescore boo
 		}
 		run.Experiment = exp
 		run.Manifest.Experiment = *exp
-		run.Manifest.Overrides = append(run.Manifest.Overrides, redactSets(sets)...)
+		run.Manifest.Overrides = append(run.Manifest.Overrides, exp.Overrides()...)
 	}
 	eng, err := newEngine(reg, log)
 	if err != nil {

@@ -27,7 +27,9 @@ func newScoreCmd(stdout, stderr io.Writer) *cobra.Command {
 		Short: "Score a SQuAD prediction file exactly like the official evaluation script",
 		Long: `Score prints what the official SQuAD evaluation script prints for the same files:
 {"exact_match": X, "f1": Y} for v1.1 (evaluate-v1.1.py), or the v2.0 script's keys with --v2.
-Missing predictions score 0 (and are named on stderr, as the script does); extra ids are ignored.`,
+For v1.1 a missing prediction scores 0 and is named on stderr, as the script does; with --v2 a
+missing prediction is an error (exit 1), where evaluate-v2.0.py stops with a KeyError. Extra ids
+are ignored.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if dataset == "" || preds == "" {

@@ -1,0 +1,195 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/inferbench/inferbench/pipeline"
+)
+
+func TestReportAndRescoreAcceptOverridesOfARunWithExtractionSteps(t *testing.T) {
+	dir := t.TempDir()
+	exp := writeFile(t, dir, "fast.yaml", fastExperiment) // default extraction: a list of steps
+	out := filepath.Join(dir, "results")
+	if code, stdout, stderr := inferbench(t, "run", exp, "--out", out, "--no-progress"); code != exitOK {
+		t.Fatalf("run: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	run := runDir(t, out)
+	goodput := func() []float64 {
+		t.Helper()
+		b, err := os.ReadFile(filepath.Join(run, "results.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var doc struct {
+			Results pipeline.Results `json:"results"`
+		}
+		if err := json.Unmarshal(b, &doc); err != nil {
+			t.Fatal(err)
+		}
+		var g []float64
+		for _, gs := range doc.Results.Groups {
+			g = append(g, gs.Goodput)
+		}
+		return g
+	}
+	if g := goodput(); slices.ContainsFunc(g, func(v float64) bool { return v != 1 }) {
+		t.Fatalf("without an SLO every successful request is good: goodput %v", g)
+	}
+
+	t.Run("report with an SLO no request can meet sets goodput to zero", func(t *testing.T) {
+		code, stdout, stderr := inferbench(t, "report", run, "--set", "slo.ttft=1us")
+		if code != exitOK {
+			t.Fatalf("report --set slo.ttft: exit %d\n%s\n%s", code, stdout, stderr)
+		}
+		if g := goodput(); slices.ContainsFunc(g, func(v float64) bool { return v != 0 }) {
+			t.Errorf("goodput %v with a 1us TTFT SLO, want 0 everywhere", g)
+		}
+		m, err := pipeline.ReadManifest(run)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(m.Experiment.Score.Extract.Steps, pipeline.DefaultExtractSteps) {
+			t.Errorf("report changed the extraction steps to %+v", m.Experiment.Score.Extract)
+		}
+		if !slices.Contains(m.Overrides, "slo.ttft=1us") {
+			t.Errorf("manifest overrides %v lack slo.ttft=1us", m.Overrides)
+		}
+	})
+	t.Run("rescore with an unrelated override keeps the extraction steps", func(t *testing.T) {
+		code, stdout, stderr := inferbench(t, "rescore", run, "--set", "score.report_raw=false")
+		if code != exitOK {
+			t.Fatalf("rescore --set score.report_raw: exit %d\n%s\n%s", code, stdout, stderr)
+		}
+		m, err := pipeline.ReadManifest(run)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.Experiment.Score.ReportRaw || !slices.Equal(m.Experiment.Score.Extract.Steps, pipeline.DefaultExtractSteps) {
+			t.Errorf("score after rescore = %+v", m.Experiment.Score)
+		}
+	})
+}
+
+func TestSecretsFromTheEnvironmentAndSetReachNoOutputAndAreRecordedRedacted(t *testing.T) {
+	const envSecret, setSecret = "ENV-SECRET-1f3a", "SET-SECRET-9c2b"
+	t.Setenv("INFERBENCH_PLATFORMS_0_API_KEY", envSecret)
+	t.Setenv("INFERBENCH_REPEATS", "1")
+	dir := t.TempDir()
+	exp := writeFile(t, dir, "fast.yaml", fastExperiment)
+	out := filepath.Join(dir, "results")
+	code, stdout, stderr := inferbench(t, "run", exp, "--out", out, "--no-progress", "-v",
+		"--set", "platforms.slow.headers=[{name: X-Team, value: "+setSecret+"}]")
+	if code != exitOK {
+		t.Fatalf("run: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	run := runDir(t, out)
+	for name, text := range map[string]string{"stdout": stdout, "stderr": stderr} {
+		if strings.Contains(text, envSecret) || strings.Contains(text, setSecret) {
+			t.Errorf("%s shows a secret", name)
+		}
+	}
+	files, _ := filepath.Glob(filepath.Join(run, "*"))
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(b), envSecret) || strings.Contains(string(b), setSecret) {
+			t.Errorf("%s holds a secret", filepath.Base(f))
+		}
+	}
+	m, err := pipeline.ReadManifest(run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"INFERBENCH_PLATFORMS_0_API_KEY=" + pipeline.Redacted, "INFERBENCH_REPEATS=1", "platforms.slow.headers=" + pipeline.Redacted}
+	if !slices.Equal(m.Overrides, want) {
+		t.Errorf("manifest overrides = %q, want %q", m.Overrides, want)
+	}
+	if m.Experiment.Repeats != 1 {
+		t.Errorf("the environment override of repeats was not applied: %d", m.Experiment.Repeats)
+	}
+}
+
+func TestRunNamesEveryPlatformThatStoppedEarlyAndWhy(t *testing.T) {
+	dir := t.TempDir()
+	exp := writeFile(t, dir, "stops.yaml", `name: stops
+dataset: {source: demo, slice: "[:12]"}
+platforms:
+  - name: flaky
+    emulate: {ttft: 1ms, tokens_per_second: 0, accuracy: 1, faults: {rate_500: 1}}
+    models: [m]
+    retries: 0
+    max_errors: 3
+  - name: fine
+    emulate: {ttft: 1ms, tokens_per_second: 0, accuracy: 1}
+    models: [m]
+export: {formats: [json]}
+`)
+	code, stdout, stderr := inferbench(t, "run", exp, "--out", filepath.Join(dir, "results"), "--no-progress")
+	if code != exitOK {
+		t.Fatalf("run: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if !strings.Contains(stderr, "platform flaky stopped early: max_errors") {
+		t.Errorf("stderr does not say why flaky stopped:\n%s", stderr)
+	}
+	if strings.Contains(stderr, "platform fine stopped") {
+		t.Errorf("stderr says a platform that finished stopped early:\n%s", stderr)
+	}
+}
+
+func TestPlanShowsTheOpenLoopConcurrencyCapAndDurationLimit(t *testing.T) {
+	dir := t.TempDir()
+	exp := writeFile(t, dir, "open.yaml", `name: open
+dataset: {source: demo, slice: "[:3]"}
+platforms:
+  - name: capped
+    emulate: {accuracy: 1}
+    models: [m]
+    rate: 10
+    arrival: gamma
+    burstiness: 0.5
+    concurrency: 4
+    max_duration: 30s
+  - name: closed
+    emulate: {accuracy: 1}
+    models: [m]
+    concurrency: 2
+`)
+	code, stdout, stderr := inferbench(t, "plan", exp)
+	if code != exitOK {
+		t.Fatalf("plan: exit %d\n%s", code, stderr)
+	}
+	for _, want := range []string{"gamma 10 req/s, at most 4 in flight, for at most 30s", "concurrency 2"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("plan lacks %q:\n%s", want, stdout)
+		}
+	}
+}
+
+func TestAMisspeltEnvironmentOverrideIsNamedInAWarning(t *testing.T) {
+	dir := t.TempDir()
+	exp := writeFile(t, dir, "fast.yaml", fastExperiment)
+	t.Setenv("INFERBENCH_REPAETS", "3")
+	t.Setenv("INFERBENCH_REPEATS", "1")
+	if os.Getenv("INFERBENCH_SQUAD_DEV") == "" {
+		t.Setenv("INFERBENCH_SQUAD_DEV", "/nonexistent/dev-v1.1.json")
+	}
+	code, stdout, stderr := inferbench(t, "validate", exp)
+	if code != exitOK {
+		t.Fatalf("validate: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if !strings.Contains(stderr, "$INFERBENCH_REPAETS names no experiment value") {
+		t.Errorf("no warning about the misspelt variable:\n%s", stderr)
+	}
+	for _, quiet := range []string{"INFERBENCH_REPEATS", "INFERBENCH_SQUAD_DEV"} {
+		if strings.Contains(stderr, "$"+quiet+" ") {
+			t.Errorf("warning about %s, which is in use:\n%s", quiet, stderr)
+		}
+	}
+}
