@@ -163,6 +163,9 @@ func (e *Engine) Run(ctx context.Context, exp *Experiment, opts RunOptions) (*Ru
 		return nil, err
 	}
 	m.Overrides = opts.Overrides
+	if err := preflight(exp); err != nil {
+		return nil, err
+	}
 	scorer, err := e.Registry.Scorer(exp.Score, ds.Version)
 	if err != nil {
 		return nil, fmt.Errorf("score: %w", err)
@@ -404,6 +407,22 @@ func (e *Engine) Finish(ctx context.Context, run *Run, formats []string) error {
 		return fmt.Errorf("export: %w", errors.Join(errs...))
 	}
 	return nil
+}
+
+// preflight checks what can only be checked at run time but must not
+// cost a run folder: every api_key_env names a variable that is set.
+// (validate does not check it, so that CI can validate experiments
+// without their secrets.)
+func preflight(exp *Experiment) error {
+	var errs []error
+	for i, p := range exp.Platforms {
+		if p.APIKeyEnv != "" {
+			if v, ok := os.LookupEnv(p.APIKeyEnv); !ok || v == "" {
+				errs = append(errs, fmt.Errorf("platforms[%d].api_key_env: environment variable %s is not set (platform %s)", i, p.APIKeyEnv, p.Name))
+			}
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // newRunDir creates base/<name>-<UTC timestamp>, adding -2, -3... if a run

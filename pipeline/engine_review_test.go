@@ -36,3 +36,19 @@ func TestAFailedStageIsReturnedWithItsNameAndLoggedOnlyInVerboseMode(t *testing.
 		})
 	}
 }
+
+func TestPreflightNamesAnUnsetAPIKeyVariableBeforeAnyRunFolderExists(t *testing.T) {
+	t.Setenv("INFERBENCH_TEST_KEY_SET", "x")
+	exp := &Experiment{Platforms: []Platform{
+		{Name: "ok", APIKeyEnv: "INFERBENCH_TEST_KEY_SET"},
+		{Name: "missing", APIKeyEnv: "INFERBENCH_TEST_KEY_UNSET_42"},
+		{Name: "none"},
+	}}
+	err := preflight(exp)
+	if err == nil || !strings.Contains(err.Error(), "platforms[1].api_key_env: environment variable INFERBENCH_TEST_KEY_UNSET_42 is not set") {
+		t.Fatalf("err = %v", err)
+	}
+	if strings.Contains(err.Error(), "platforms[0]") {
+		t.Fatalf("a set variable was reported: %v", err)
+	}
+}
