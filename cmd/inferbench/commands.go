@@ -10,6 +10,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -231,6 +232,9 @@ func newPlanCmd(stdout, stderr io.Writer, logger func() *slog.Logger) *cobra.Com
 	c := &cobra.Command{
 		Use:   "plan FILE.yaml",
 		Short: "Show the expanded matrix and request count without calling any endpoint",
+		Long: `Plan loads and selects the dataset (a URL is downloaded once into the cache), expands
+platforms x models x temperatures x repeats x questions and prints the requests each platform
+would get. No endpoint is called and no run folder is made.`,
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			reg := stages.NewRegistry()
@@ -258,7 +262,8 @@ func printPlan(w io.Writer, exp *pipeline.Experiment, ds *pipeline.Dataset, plan
 	fmt.Fprintf(w, "dataset     %s %s: %d of %d questions (slice %q, filter %q, sample %d, seed %d)\n",
 		ds.Source, ds.Location, len(ds.Samples), ds.Total, exp.Dataset.Slice, exp.Dataset.Filter, exp.Dataset.Sample, exp.Seed)
 	fmt.Fprintf(w, "matrix      platforms x models x temperatures %v x repeats %d x samples %d\n\n", exp.Params.Temperature, exp.Repeats, len(ds.Samples))
-	fmt.Fprintf(w, "%-16s %-36s %-24s %8s %8s\n", "PLATFORM", "ENDPOINT", "MODELS", "WARMUP", "REQUESTS")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "PLATFORM\tENDPOINT\tMODELS\tWARMUP\tREQUESTS\tLOAD")
 	for _, j := range plan.Jobs {
 		p := j.Platform
 		ep := p.BaseURL
@@ -275,7 +280,10 @@ func printPlan(w io.Writer, exp *pipeline.Experiment, ds *pipeline.Dataset, plan
 		if p.MaxDuration > 0 {
 			load += fmt.Sprintf(", for at most %s", p.MaxDuration)
 		}
-		fmt.Fprintf(w, "%-16s %-36s %-24s %8d %8d   %s\n", p.Name, ep, strings.Join(p.Models, ","), p.Warmup, len(j.Cells), load)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%s\n", p.Name, ep, strings.Join(p.Models, ","), p.Warmup, len(j.Cells), load)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
 	}
 	fmt.Fprintf(w, "\ntotal requests: %d (before retries)\n", plan.Total())
 	return nil
