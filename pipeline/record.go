@@ -128,6 +128,10 @@ type Record struct {
 	// reasoning used the whole max_tokens budget.
 	Truncated bool `json:"truncated,omitempty"`
 	Scored    bool `json:"scored"`
+	// Impossible marks a SQuAD v2 question with no answer (copied by the
+	// scorer from Sample.IsImpossible); aggregate splits accuracy into
+	// HasAns and NoAns when any record of a group has it.
+	Impossible bool `json:"impossible,omitempty"`
 
 	// sample is the engine's link from a record to its question while the
 	// record travels from query to score; never serialised.

@@ -53,10 +53,17 @@ type GroupStats struct {
 	QueueMs      Dist `json:"queue_ms"`
 	TokensPerSec Dist `json:"tokens_per_sec"`
 
-	// Throughput is the sum of output tokens / wall time of the group's requests (s).
-	Throughput  float64 `json:"throughput"`
+	// Throughput is the sum of successful output tokens / WallSeconds.
+	Throughput float64 `json:"throughput"`
+	// WallSeconds is the time the group spent sending requests: the sum,
+	// over the group's sessions, of first send (minus any retry wait) ->
+	// last stream close. A session is a run of records without an idle gap
+	// (nothing in flight) longer than the aggregate stage's session gap, so
+	// the downtime between a crash and --resume is not counted. Records
+	// never sent (zero StartedAt) are left out.
 	WallSeconds float64 `json:"wall_seconds"`
-	// RequestRate is the achieved request rate (requests / wall seconds);
+	// RequestRate is the achieved request rate: requests sent (non-warmup
+	// records with a send time, failed ones included) / WallSeconds;
 	// TargetRate the configured one (0 for closed loop).
 	RequestRate float64 `json:"request_rate"`
 	TargetRate  float64 `json:"target_rate,omitempty"`
@@ -75,8 +82,16 @@ type GroupStats struct {
 	RepeatEM []float64 `json:"repeat_em,omitempty"`
 	RepeatF1 []float64 `json:"repeat_f1,omitempty"`
 	// Agreement is the share of questions whose extracted answer is the same
-	// in every repeat (1 when Repeats == 1).
+	// in every repeat. It is 1 when no question has two records (one
+	// repeat), which means nothing: exports show "-" for it when
+	// len(RepeatEM) < 2 (summary.csv and the Summary sheet keep the number).
 	Agreement float64 `json:"agreement"`
+	// HasAns and NoAns split EM and F1 into answerable and unanswerable
+	// (SQuAD v2 Record.Impossible) questions, like the official v2.0
+	// script's HasAns_* and NoAns_*; both nil when the group has no
+	// unanswerable question.
+	HasAns *AnswerBreakdown `json:"has_ans,omitempty"`
+	NoAns  *AnswerBreakdown `json:"no_ans,omitempty"`
 
 	// Goodput is the share of requests meeting every SLO (failures count
 	// against it); GoodputRate the same per second of wall time.
@@ -87,6 +102,16 @@ type GroupStats struct {
 	Metrics []NamedValue `json:"metrics,omitempty"`
 	// Warnings about this group (e.g. too few samples for p99).
 	Warnings []string `json:"warnings,omitempty"`
+}
+
+// AnswerBreakdown is the accuracy of one kind of question (answerable or
+// not) in a group: Count non-warmup records, EM and F1 their means in
+// percent (0..100), failed and truncated records scoring 0 as in
+// GroupStats.EM.
+type AnswerBreakdown struct {
+	Count int     `json:"count"`
+	EM    float64 `json:"em"`
+	F1    float64 `json:"f1"`
 }
 
 // NamedValue is one derived metric value.

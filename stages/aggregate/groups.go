@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/inferbench/inferbench/pipeline"
 )
@@ -92,8 +91,10 @@ func platformIndex(exp *pipeline.Experiment, name string) int {
 
 // compute fills g.stats from g.recs. Timing distributions cover the
 // successful records; accuracy covers every record, failed and truncated
-// ones scoring 0. WallSeconds runs from the earliest StartedAt to the
-// latest StartedAt+CloseMs (LatencyMs when CloseMs is 0): StartedAt is
+// ones scoring 0. WallSeconds is activeWall's: per session, the earliest
+// send (StartedAt - RetryWaitMs) to the latest StartedAt+CloseMs
+// (LatencyMs when CloseMs is 0), summed over the sessions, so that the
+// time between a crash and its resume is not counted. StartedAt is
 // wall-clock, but it is the only absolute time a saved journal keeps, and
 // every duration inside it is monotonic.
 func (g *group) compute(exp *pipeline.Experiment, bs Bootstrap) {
@@ -103,10 +104,11 @@ func (g *group) compute(exp *pipeline.Experiment, bs Bootstrap) {
 	s.Count = n
 	var lat, ttft, ttfc, tpot, itl, queue, tps []float64
 	em, f1, rawEM, rawF1 := make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)
-	var start, end time.Time
 	var okTokens int
 	maxRepeat := -1
+	v2 := false
 	for i, r := range g.recs {
+		v2 = v2 || r.Impossible
 		s.PromptTokens += r.PromptTokens
 		s.OutputTokens += r.OutputTokens
 		s.ReasoningTokens += r.ReasoningTokens
@@ -115,17 +117,6 @@ func (g *group) compute(exp *pipeline.Experiment, bs Bootstrap) {
 		}
 		if r.Repeat > maxRepeat {
 			maxRepeat = r.Repeat
-		}
-		closeMs := r.CloseMs
-		if closeMs <= 0 {
-			closeMs = r.LatencyMs
-		}
-		e := r.StartedAt.Add(time.Duration(closeMs * float64(time.Millisecond)))
-		if i == 0 || r.StartedAt.Before(start) {
-			start = r.StartedAt
-		}
-		if i == 0 || e.After(end) {
-			end = e
 		}
 		if !r.OK() {
 			s.Failures++
@@ -155,11 +146,15 @@ func (g *group) compute(exp *pipeline.Experiment, bs Bootstrap) {
 	}
 	if n > 0 {
 		s.ErrorRate = float64(s.Failures) / float64(n)
-		s.WallSeconds = end.Sub(start).Seconds()
 	}
+	wall, sessions, sent, idle := activeWall(g.recs)
+	s.WallSeconds = wall.Seconds()
 	if s.WallSeconds > 0 {
 		s.Throughput = float64(okTokens) / s.WallSeconds
-		s.RequestRate = float64(n) / s.WallSeconds
+		s.RequestRate = float64(sent) / s.WallSeconds
+	}
+	if sessions > 1 {
+		s.Warnings = append(s.Warnings, fmt.Sprintf("records come from %d sessions (a resumed run): rates use the %.1f s spent sending, not the %.1f s between them", sessions, s.WallSeconds, idle.Seconds()))
 	}
 	if g.platform >= 0 {
 		s.TargetRate = exp.Platforms[g.platform].Rate
@@ -182,6 +177,9 @@ func (g *group) compute(exp *pipeline.Experiment, bs Bootstrap) {
 		s.RepeatEM, s.RepeatF1 = repeatMeans(g.recs, em, f1, maxRepeat+1)
 	}
 	s.Agreement = agreement(g.recs)
+	if v2 { // before dist, which sorts em and f1
+		s.HasAns, s.NoAns = answerBreakdown(g.recs, em, f1)
+	}
 	s.EM = dist("em", em)
 	s.F1 = dist("f1", f1)
 	s.RawEM = dist("raw_em", rawEM)
@@ -219,6 +217,32 @@ func repeatMeans(recs []*pipeline.Record, em, f1 []float64, size int) (rem, rf1 
 		}
 	}
 	return rem, rf1
+}
+
+// answerBreakdown splits the per-record EM and F1 (percent, aligned with
+// recs) into answerable and unanswerable questions (Record.Impossible),
+// as the official SQuAD v2.0 script's HasAns_* and NoAns_*. A kind with no
+// record is nil.
+func answerBreakdown(recs []*pipeline.Record, em, f1 []float64) (hasAns, noAns *pipeline.AnswerBreakdown) {
+	var b [2]pipeline.AnswerBreakdown
+	for i, r := range recs {
+		k := 0
+		if r.Impossible {
+			k = 1
+		}
+		b[k].Count++
+		b[k].EM += em[i]
+		b[k].F1 += f1[i]
+	}
+	out := [2]*pipeline.AnswerBreakdown{}
+	for k := range b {
+		if b[k].Count > 0 {
+			b[k].EM /= float64(b[k].Count)
+			b[k].F1 /= float64(b[k].Count)
+			out[k] = &b[k]
+		}
+	}
+	return out[0], out[1]
 }
 
 // agreement is the share of sample ids with at least two records whose

@@ -67,23 +67,37 @@ func Console(w io.Writer, run *pipeline.Run) error {
 	stats := []string{"mean", "min", "max", "median", "p95"}
 	section("LATENCY (ms)", stats, func(_ int, g *pipeline.GroupStats) []string { return distRow(g.LatencyMs) })
 	section("TIME TO FIRST TOKEN (ms)", stats, func(_ int, g *pipeline.GroupStats) []string { return distRow(g.TTFTMs) })
-	section("THROUGHPUT", []string{"tokens/s mean", "tokens/s p50", "aggregate tok/s", "req/s"}, func(_ int, g *pipeline.GroupStats) []string {
-		return []string{fnum(g.TokensPerSec.Mean, 1), fnum(g.TokensPerSec.P50, 1), fnum(g.Throughput, 1), fnum(g.RequestRate, 2)}
+	rateHeader := "req/s"
+	if anyOpenLoop(res.Groups) {
+		rateHeader = "req/s achieved / target"
+	}
+	section("THROUGHPUT", []string{"tokens/s mean", "tokens/s p50", "aggregate tok/s", rateHeader}, func(_ int, g *pipeline.GroupStats) []string {
+		return []string{fnum(g.TokensPerSec.Mean, 1), fnum(g.TokensPerSec.P50, 1), fnum(g.Throughput, 1), rateText(g)}
 	})
-	section("SUCCESS RATE", []string{"ok/count", "success", "failures by class"}, func(_ int, g *pipeline.GroupStats) []string {
+	section("SUCCESS RATE", []string{"ok/count", "success", "failures"}, func(_ int, g *pipeline.GroupStats) []string {
 		rate := 0.0
 		if g.Count > 0 {
 			rate = float64(g.Successes) / float64(g.Count)
 		}
-		byClass := strings.Join(sortedErrors(g.Errors), " ")
-		if byClass == "" {
-			byClass = "-"
+		return []string{strconv.Itoa(g.Successes) + "/" + strconv.Itoa(g.Count), fshare(rate), strconv.Itoa(g.Failures)}
+	})
+	// Failures by class are a list under the table, wrapped, never clipped.
+	for i := range res.Groups {
+		if len(res.Groups[i].Errors) == 0 {
+			continue
 		}
-		return []string{strconv.Itoa(g.Successes) + "/" + strconv.Itoa(g.Count), fshare(rate), clip(byClass, 40)}
-	})
+		for _, line := range wrapWords("  "+names[i]+" failures:", sortedErrors(res.Groups[i].Errors), "    ", consoleWidth) {
+			fmt.Fprintln(cw, line)
+		}
+	}
 	section("ACCURACY (%)", []string{"EM", "F1", "raw EM", "raw F1", "truncated", "agreement"}, func(_ int, g *pipeline.GroupStats) []string {
-		return []string{fnum(g.EM.Mean, 1), fnum(g.F1.Mean, 1), fnum(g.RawEM.Mean, 1), fnum(g.RawF1.Mean, 1), strconv.Itoa(g.Truncated), fshare(g.Agreement)}
+		return []string{fnum(g.EM.Mean, 1), fnum(g.F1.Mean, 1), fnum(g.RawEM.Mean, 1), fnum(g.RawF1.Mean, 1), strconv.Itoa(g.Truncated), agreementText(g)}
 	})
+	if anyAnswerBreakdown(res.Groups) {
+		section("ACCURACY BY ANSWERABILITY (%, SQuAD v2)", []string{"HasAns n", "HasAns EM", "HasAns F1", "NoAns n", "NoAns EM", "NoAns F1"}, func(_ int, g *pipeline.GroupStats) []string {
+			return append(breakdownCells(g.HasAns), breakdownCells(g.NoAns)...)
+		})
+	}
 
 	if len(res.Comparisons) > 0 {
 		title := "SPEEDUP vs " + res.Baseline
@@ -142,4 +156,24 @@ func clip(s string, n int) string {
 	}
 	r := []rune(s)
 	return string(r[:n-1]) + "…"
+}
+
+// wrapWords lays head followed by words out in lines of at most width
+// runes, continuation lines starting with indent. A word longer than a line
+// gets a line of its own rather than being cut.
+func wrapWords(head string, words []string, indent string, width int) []string {
+	var lines []string
+	line := head
+	for _, w := range words {
+		if utf8.RuneCountInString(line)+1+utf8.RuneCountInString(w) > width && line != head && line != indent {
+			lines = append(lines, line)
+			line = indent
+		}
+		if line == indent {
+			line += w
+		} else {
+			line += " " + w
+		}
+	}
+	return append(lines, line)
 }

@@ -53,6 +53,55 @@ func fms(v float64) string { return fnum(v, 1) }
 
 func fshare(v float64) string { return fnum(100*v, 1) + "%" }
 
+// agreementText renders a group's answer agreement, or "-" when the group
+// has fewer than two repeats: with one repeat every answer agrees with
+// itself and the 100% means nothing.
+func agreementText(g *pipeline.GroupStats) string {
+	if len(g.RepeatEM) < 2 {
+		return "-"
+	}
+	return fshare(g.Agreement)
+}
+
+// rateText renders the achieved request rate, followed by the configured
+// one for an open-loop group ("7.98 / 8").
+func rateText(g *pipeline.GroupStats) string {
+	if g.TargetRate > 0 {
+		return fnum(g.RequestRate, 2) + " / " + strconv.FormatFloat(g.TargetRate, 'g', -1, 64)
+	}
+	return fnum(g.RequestRate, 2)
+}
+
+// anyOpenLoop reports whether any group ran on an open-loop schedule.
+func anyOpenLoop(groups []pipeline.GroupStats) bool {
+	for i := range groups {
+		if groups[i].TargetRate > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// anyAnswerBreakdown reports whether any group has SQuAD v2's
+// HasAns/NoAns split.
+func anyAnswerBreakdown(groups []pipeline.GroupStats) bool {
+	for i := range groups {
+		if groups[i].HasAns != nil || groups[i].NoAns != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// breakdownCells renders one kind of question as count, EM and F1 ("-"
+// cells when the group has none of that kind).
+func breakdownCells(b *pipeline.AnswerBreakdown) []string {
+	if b == nil {
+		return []string{"-", "-", "-"}
+	}
+	return []string{strconv.Itoa(b.Count), fnum(b.EM, 1), fnum(b.F1, 1)}
+}
+
 // withCI renders "mean [low, high]" when the CI is known.
 func withCI(d pipeline.Dist, dec int) string {
 	if d.CILow == 0 && d.CIHigh == 0 {
@@ -223,14 +272,35 @@ func resultsSection(res *pipeline.Results) reportSection {
 		Header: []string{"Group", "OK / n", "Errors", "Latency mean", "p50", "p95", "TTFT mean", "TTFT p50", "Tokens/s", "Throughput tok/s", "Goodput", "EM %", "F1 %"},
 		Right:  []bool{false, true, true, true, true, true, true, true, true, true, true, true, true},
 	}
+	rateHeader := "Req/s"
+	if anyOpenLoop(res.Groups) {
+		rateHeader = "Req/s achieved / target"
+	}
+	t.Header = append(t.Header, rateHeader)
+	t.Right = append(t.Right, true)
 	for i, g := range res.Groups {
 		t.Rows = append(t.Rows, []string{labels(res.Groups)[i],
 			fmt.Sprintf("%d / %d", g.Successes, g.Count), fshare(g.ErrorRate),
 			withCI(g.LatencyMs, 1), fms(g.LatencyMs.P50), fms(g.LatencyMs.P95),
 			withCI(g.TTFTMs, 1), fms(g.TTFTMs.P50), withCI(g.TokensPerSec, 1), fnum(g.Throughput, 1),
-			fshare(g.Goodput), withCI(g.EM, 1), withCI(g.F1, 1)})
+			fshare(g.Goodput), withCI(g.EM, 1), withCI(g.F1, 1), rateText(&g)})
 	}
 	s.Tables = append(s.Tables, t)
+	if anyOpenLoop(res.Groups) {
+		s.Paragraphs = append(s.Paragraphs, "Open-loop groups: the achieved request rate (requests sent / time spent sending them) against the configured one, and the client queue time (actual send - scheduled send, ms), which is never part of TTFT or latency.")
+		q := reportTable{
+			Header: []string{"Group", "Target req/s", "Achieved req/s", "Queue p50 (ms)", "Queue p99 (ms)", "Queue max (ms)"},
+			Right:  []bool{false, true, true, true, true, true},
+		}
+		for i, g := range res.Groups {
+			if g.TargetRate <= 0 {
+				continue
+			}
+			q.Rows = append(q.Rows, []string{labels(res.Groups)[i], strconv.FormatFloat(g.TargetRate, 'g', -1, 64),
+				fnum(g.RequestRate, 2), fnum(g.QueueMs.P50, 2), fnum(g.QueueMs.P99, 2), fnum(g.QueueMs.Max, 2)})
+		}
+		s.Tables = append(s.Tables, q)
+	}
 	return s
 }
 
@@ -267,10 +337,23 @@ func accuracySection(run *pipeline.Run) reportSection {
 	for i, g := range res.Groups {
 		truncated += g.Truncated
 		t.Rows = append(t.Rows, []string{labels(res.Groups)[i], withCI(g.EM, 1), withCI(g.F1, 1),
-			fnum(g.RawEM.Mean, 1), fnum(g.RawF1.Mean, 1), strconv.Itoa(g.Truncated), fshare(g.Agreement),
+			fnum(g.RawEM.Mean, 1), fnum(g.RawF1.Mean, 1), strconv.Itoa(g.Truncated), agreementText(&g),
 			meanStdText(g.RepeatEM), meanStdText(g.RepeatF1)})
 	}
 	s.Tables = append(s.Tables, t)
+	s.Paragraphs = append(s.Paragraphs, "Agreement is the share of questions answered alike in every repeat; \"-\" means the group has fewer than two repeats, where agreement means nothing.")
+	if anyAnswerBreakdown(res.Groups) {
+		s.Paragraphs = append(s.Paragraphs, "SQuAD v2: answerable (HasAns) and unanswerable (NoAns) questions scored apart, as the official v2.0 script's HasAns_* and NoAns_* (EM and F1 in percent of the extracted answers; for an unanswerable question the empty answer is right).")
+		b := reportTable{
+			Header: []string{"Group", "HasAns n", "HasAns EM %", "HasAns F1 %", "NoAns n", "NoAns EM %", "NoAns F1 %"},
+			Right:  []bool{false, true, true, true, true, true, true},
+		}
+		for i := range res.Groups {
+			g := &res.Groups[i]
+			b.Rows = append(b.Rows, append([]string{labels(res.Groups)[i]}, append(breakdownCells(g.HasAns), breakdownCells(g.NoAns)...)...))
+		}
+		s.Tables = append(s.Tables, b)
+	}
 	if truncated > 0 {
 		mt := 0
 		if run.Experiment != nil {

@@ -350,19 +350,45 @@ func accuracyTable(res *pipeline.Results) *table {
 		add(fmt.Sprintf("repeat_%d_em", r), kindPct, betterNone)
 		add(fmt.Sprintf("repeat_%d_f1", r), kindPct, betterNone)
 	}
-	for _, g := range res.Groups {
+	v2 := anyAnswerBreakdown(res.Groups)
+	if v2 {
+		for _, k := range []string{"has_ans", "no_ans"} {
+			add(k+"_count", kindInt, betterNone)
+			add(k+"_em", kindPct, betterHigh)
+			add(k+"_f1", kindPct, betterHigh)
+		}
+	}
+	for i := range res.Groups {
+		g := &res.Groups[i]
 		emM, emS := meanStd(g.RepeatEM)
 		f1M, f1S := meanStd(g.RepeatF1)
+		var agree any = g.Agreement
+		if len(g.RepeatEM) < 2 {
+			agree = "-" // one repeat agrees with itself: n/a
+		}
 		row := []any{g.Platform, g.Model, g.Temperature,
 			g.EM.Mean, g.EM.CILow, g.EM.CIHigh, g.F1.Mean, g.F1.CILow, g.F1.CIHigh,
 			g.RawEM.Mean, g.RawF1.Mean, g.EM.Mean - g.RawEM.Mean, g.F1.Mean - g.RawF1.Mean,
-			g.Truncated, g.Agreement, emM, emS, f1M, f1S}
+			g.Truncated, agree, emM, emS, f1M, f1S}
 		for r := 0; r < maxRep; r++ {
 			row = append(row, at(g.RepeatEM, r), at(g.RepeatF1, r))
+		}
+		if v2 {
+			row = append(row, breakdownValues(g.HasAns)...)
+			row = append(row, breakdownValues(g.NoAns)...)
 		}
 		t.rows = append(t.rows, row)
 	}
 	return t
+}
+
+// breakdownValues are the Accuracy sheet cells of one kind of question:
+// count, EM and F1, or empty cells when the group has none of that kind.
+func breakdownValues(b *pipeline.AnswerBreakdown) []any {
+	if b == nil {
+		return []any{nil, nil, nil}
+	}
+	return []any{b.Count, b.EM, b.F1}
 }
 
 // at returns xs[i] or nil when out of range.

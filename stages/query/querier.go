@@ -102,7 +102,7 @@ type run struct {
 func (q *Querier) Query(ctx context.Context, job pipeline.QueryJob, emit func(pipeline.Record)) (pipeline.QueryReport, error) {
 	r, shutdown, err := q.newRun(ctx, job, emit)
 	if err != nil {
-		return pipeline.QueryReport{}, fmt.Errorf("query %s: %w", job.Platform.Name, err)
+		return pipeline.QueryReport{}, err // the engine prefixes "platform <name>: "
 	}
 	defer shutdown()
 	r.start = time.Now()

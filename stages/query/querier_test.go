@@ -400,11 +400,16 @@ func TestTokenCommand(t *testing.T) {
 			t.Errorf("err = %v", err)
 		}
 	})
-	t.Run("an unset api_key_env is a fatal error", func(t *testing.T) {
+	t.Run("an unset api_key_env is a fatal error that leaves naming the platform to the engine", func(t *testing.T) {
 		job := newJob("http://127.0.0.1:1/v1", "a")
 		job.Platform.APIKeyEnv = "INFERBENCH_TEST_SURELY_UNSET"
-		if _, _, err := collect(t, context.Background(), New(), job); err == nil {
-			t.Error("no error")
+		_, _, err := collect(t, context.Background(), New(), job)
+		if err == nil {
+			t.Fatal("no error")
+		}
+		// The engine wraps it as "platform fake: ..."; a second name reads "platform fake: query fake: ...".
+		if want := "api_key_env: environment variable INFERBENCH_TEST_SURELY_UNSET is unset or empty"; err.Error() != want {
+			t.Errorf("err = %q, want %q", err, want)
 		}
 	})
 	t.Run("api_key_env is sent as the bearer token", func(t *testing.T) {

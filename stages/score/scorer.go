@@ -54,6 +54,9 @@ func New(spec pipeline.ScoreSpec, version string) (pipeline.Scorer, error) {
 //     "length" (the reasoning used the whole max_tokens budget), also on a
 //     record that query already classified as
 //     pipeline.ErrEmptyContentLength.
+//   - Impossible is copied from s.IsImpossible (false when s is nil), on
+//     failed records too, so aggregate can split accuracy into SQuAD v2's
+//     HasAns and NoAns.
 //   - When an expr extraction fails at run time the answer is "" (scored
 //     as such) and r.ErrorDetail says "extract: ..."; r.Error stays empty,
 //     because the request itself succeeded.
@@ -61,6 +64,7 @@ func (sc *Scorer) Score(r *pipeline.Record, s *pipeline.Sample) {
 	r.Answer, r.EM, r.F1, r.RawEM, r.RawF1 = "", 0, 0, 0, 0
 	r.Truncated = IsTruncated(r)
 	r.Scored = false
+	r.Impossible = s != nil && s.IsImpossible
 	if !r.OK() || s == nil {
 		return
 	}

@@ -44,10 +44,13 @@ func TestScorerScoresRecords(t *testing.T) {
 		{"v2.0: the empty answer is right for an unanswerable question", "v2.0",
 			pipeline.Record{Content: "<think>no answer in the passage</think>", FinishReason: "stop"}, impossible,
 			// raw content normalizes to tokens: think no answer in passage/think
-			pipeline.Record{Answer: "", EM: 1, F1: 1, RawEM: 0, RawF1: 0, Scored: true}},
+			pipeline.Record{Answer: "", EM: 1, F1: 1, RawEM: 0, RawF1: 0, Scored: true, Impossible: true}},
 		{"v2.0: a made-up answer to an unanswerable question scores 0", "v2.0",
 			pipeline.Record{Content: "Carolina", FinishReason: "stop"}, impossible,
-			pipeline.Record{Answer: "Carolina", Scored: true}},
+			pipeline.Record{Answer: "Carolina", Scored: true, Impossible: true}},
+		{"v2.0: a failed request on an unanswerable question is still marked impossible", "v2.0",
+			pipeline.Record{Error: "http_500"}, impossible,
+			pipeline.Record{Impossible: true}},
 		{"v2.0: an empty answer to an answerable question scores 0", "v2.0",
 			pipeline.Record{Content: "", FinishReason: "stop"}, sample,
 			pipeline.Record{Scored: true}},
@@ -64,9 +67,10 @@ func TestScorerScoresRecords(t *testing.T) {
 				Answer               string
 				EM, F1, RawEM, RawF1 float64
 				Truncated, Scored    bool
+				Impossible           bool
 			}
-			got := view{r.Answer, r.EM, r.F1, r.RawEM, r.RawF1, r.Truncated, r.Scored}
-			want := view{c.want.Answer, c.want.EM, c.want.F1, c.want.RawEM, c.want.RawF1, c.want.Truncated, c.want.Scored}
+			got := view{r.Answer, r.EM, r.F1, r.RawEM, r.RawF1, r.Truncated, r.Scored, r.Impossible}
+			want := view{c.want.Answer, c.want.EM, c.want.F1, c.want.RawEM, c.want.RawF1, c.want.Truncated, c.want.Scored, c.want.Impossible}
 			if got != want {
 				t.Errorf("got  %+v\nwant %+v", got, want)
 			}

@@ -254,8 +254,12 @@ type MissingError struct {
 
 // Error names the first missing id like the script's KeyError.
 func (e *MissingError) Error() string {
-	return fmt.Sprintf("%d questions have no prediction (the official v2.0 script fails with KeyError: %s)",
-		len(e.IDs), pyRepr(e.IDs[0]))
+	what := "questions have"
+	if len(e.IDs) == 1 {
+		what = "question has"
+	}
+	return fmt.Sprintf("%d %s no prediction (the official v2.0 script fails with KeyError: %s)",
+		len(e.IDs), what, pyRepr(e.IDs[0]))
 }
 
 // EvaluateV2 is evaluate-v2.0.py without a no-answer probability file

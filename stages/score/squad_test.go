@@ -222,6 +222,22 @@ func TestEvaluateV2FailsLikeTheScriptOnMissingPredictions(t *testing.T) {
 	}
 }
 
+func TestMissingErrorCountsQuestionsInEnglish(t *testing.T) {
+	for _, c := range []struct {
+		ids  []string
+		want string
+	}{
+		{[]string{"b"}, "1 question has no prediction (the official v2.0 script fails with KeyError: 'b')"},
+		{[]string{"b", "c"}, "2 questions have no prediction (the official v2.0 script fails with KeyError: 'b')"},
+	} {
+		t.Run(c.want, func(t *testing.T) {
+			if got := (&MissingError{IDs: c.ids}).Error(); got != c.want {
+				t.Errorf("got %q", got)
+			}
+		})
+	}
+}
+
 func TestParsersRejectMalformedJSON(t *testing.T) {
 	bad := map[string]string{
 		"a truncated dataset is an error":        `{"data": [{"paragraphs": [`,

@@ -35,7 +35,9 @@
 // that do not normalize to a gold answer. For an unknown sample the answer is
 // a span of the prompt's "Context:" section, or FixedAnswer without one.
 // Style chatty wraps a non-empty answer in a sentence with the answer in
-// bold, e.g. "The answer is **X**." (template chosen per request).
+// bold, e.g. "The answer is **X**." (template chosen per request). At
+// temperature 0 every content choice is keyed on the messages, model and
+// temperature, not the request id, so repeats of a prompt answer alike.
 //
 // Timing: the first token-bearing event is due TTFT after the request
 // arrived, each further one 1/tokens_per_second later, each interval scaled
@@ -125,7 +127,11 @@ type Server struct {
 // style, reasoning text, timing jitter) is a pure function of seed and the
 // request (its X-Request-Id header if present, else a hash of its messages,
 // plus model and temperature); fault decisions also depend on the attempt,
-// counted per request so that a retried request can succeed.
+// counted per request so that a retried request can succeed. At temperature
+// 0 the content (answer, right or wrong span, style, reasoning text) ignores
+// the request id and depends on seed, messages, model and temperature only,
+// as a greedy model answers the same prompt the same way on every repeat;
+// timing jitter and faults stay per request id and attempt.
 func New(profile pipeline.EmulateProfile, seed int64, lookup Lookup) *Server {
 	s := &Server{
 		profile:        profile,
@@ -354,7 +360,14 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 	if req.Temperature != nil {
 		temperature = *req.Temperature
 	}
-	key := mix(s.seed ^ requestKey(r.Header.Get("X-Request-Id"), req.Messages, model, temperature))
+	requestID := r.Header.Get("X-Request-Id")
+	// key decides timing jitter and faults (per request id and attempt);
+	// ckey decides the content, which at temperature 0 ignores the id.
+	key := mix(s.seed ^ requestKey(requestID, req.Messages, model, temperature))
+	ckey := key
+	if temperature == 0 {
+		ckey = mix(s.seed ^ contentKey(requestID, req.Messages, model, temperature))
+	}
 
 	var flt fault
 	if s.faulty {
@@ -380,12 +393,12 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 	p := plan{
 		key:     key,
 		model:   model,
-		content: styleAnswer(key, s.profile.Style, answerFor(key, s.profile.Accuracy, sample, req.Messages)),
+		content: styleAnswer(ckey, s.profile.Style, answerFor(ckey, s.profile.Accuracy, sample, req.Messages)),
 		prompt:  PromptTokens(req.Messages),
 		fault:   flt,
 		start:   start,
 	}
-	p.reasoningOff = s.fillerStarts[mix(key^saltReasoning)%uint64(len(s.fillerStarts))]
+	p.reasoningOff = s.fillerStarts[mix(ckey^saltReasoning)%uint64(len(s.fillerStarts))]
 	p.reasoningN = s.profile.ReasoningTokens
 	contentTotal := countPieces(p.content)
 	p.finish = "stop"

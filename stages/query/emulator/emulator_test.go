@@ -487,3 +487,64 @@ func TestModelsListsModelsSeen(t *testing.T) {
 		t.Errorf("after requests: %s", got)
 	}
 }
+
+// contentAt streams one request at a temperature and returns its content and reasoning.
+func contentAt(t *testing.T, base string, msgs []pipeline.Message, id string, temperature float64) string {
+	t.Helper()
+	body := streamBody(msgs)
+	body.Temperature = &temperature
+	resp := post(t, context.Background(), base, "/chat/completions", body, id)
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("status %d", resp.StatusCode)
+	}
+	events, err := readSSE(resp.Body)
+	st := decodeStream(t, events, err, "reasoning")
+	if st.err != nil || !st.done {
+		t.Fatalf("stream err %v done %v", st.err, st.done)
+	}
+	return st.content + "\x00" + st.reasoning
+}
+
+func TestTemperatureZeroIsRepeatable(t *testing.T) {
+	prof := pipeline.EmulateProfile{ReasoningTokens: 4, Accuracy: 0.5, Style: "chatty"}
+	base := startServer(t, prof, 42, fixtureLookup)
+	t.Run("at temperature 0 the same prompt under different request ids gets the same content", func(t *testing.T) {
+		for i := range fixture {
+			msgs := promptFor(&fixture[i])
+			want := contentAt(t, base, msgs, "p/m/t=0/r=0/"+fixture[i].ID, 0)
+			for r := 1; r < 4; r++ {
+				if got := contentAt(t, base, msgs, "p/m/t=0/r="+strconv.Itoa(r)+"/"+fixture[i].ID, 0); got != want {
+					t.Errorf("%s repeat %d: %q, repeat 0: %q", fixture[i].ID, r, got, want)
+				}
+			}
+		}
+	})
+	t.Run("at temperature 0.7 repeats of a prompt do not all agree", func(t *testing.T) {
+		differs := 0
+		for i := range fixture {
+			msgs := promptFor(&fixture[i])
+			a := contentAt(t, base, msgs, "p/m/t=0.7/r=0/"+fixture[i].ID, 0.7)
+			b := contentAt(t, base, msgs, "p/m/t=0.7/r=1/"+fixture[i].ID, 0.7)
+			if a != b {
+				differs++
+			}
+		}
+		if differs == 0 {
+			t.Errorf("all %d prompts answered identically under two request ids at temperature 0.7", len(fixture))
+		}
+	})
+	t.Run("at temperature 0 a different seed still changes the content", func(t *testing.T) {
+		other := startServer(t, prof, 43, fixtureLookup)
+		differs := 0
+		for i := range fixture {
+			msgs := promptFor(&fixture[i])
+			if contentAt(t, base, msgs, "x", 0) != contentAt(t, other, msgs, "x", 0) {
+				differs++
+			}
+		}
+		if differs == 0 {
+			t.Error("seeds 42 and 43 agree on every prompt at temperature 0")
+		}
+	})
+}

@@ -93,6 +93,18 @@ func requestKey(requestID string, msgs []pipeline.Message, model string, tempera
 	return h
 }
 
+// contentKey is the identity that decides a response's content (answer,
+// right or wrong span, style, reasoning text), without the seed. At
+// temperature 0 a model is greedy, so the same prompt gets the same answer
+// whatever the request id (which names the repeat): the key is the messages,
+// model and temperature only. Above 0 it is requestKey, so repeats differ.
+func contentKey(requestID string, msgs []pipeline.Message, model string, temperature float64) uint64 {
+	if temperature == 0 {
+		return requestKey("", msgs, model, 0) // 0, not -0: one key for both
+	}
+	return requestKey(requestID, msgs, model, temperature)
+}
+
 // nextPiece returns the end of the token that starts at i in s. A token is a
 // word piece: optional leading whitespace, then either a run of letters and
 // digits or one other character. Concatenating the tokens gives s back.

@@ -1,0 +1,277 @@
+package export
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/xuri/excelize/v2"
+
+	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/stages/aggregate"
+	"github.com/inferbench/inferbench/stages/score"
+)
+
+// outputs renders run through the console, the Markdown report and the
+// workbook, and returns the console text, the report text and the open workbook.
+func outputs(t *testing.T, run *pipeline.Run) (string, string, *excelize.File) {
+	t.Helper()
+	var con bytes.Buffer
+	if err := Console(&con, run); err != nil {
+		t.Fatal(err)
+	}
+	if err := Markdown(context.Background(), run); err != nil {
+		t.Fatal(err)
+	}
+	md, err := os.ReadFile(filepath.Join(run.Dir, MarkdownFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := XLSX(context.Background(), run); err != nil {
+		t.Fatal(err)
+	}
+	f, err := excelize.OpenFile(filepath.Join(run.Dir, XLSXFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	return con.String(), string(md), f
+}
+
+// lineWith returns the first line of s that contains sub ("" if none).
+func lineWith(s, sub string) string {
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			return l
+		}
+	}
+	return ""
+}
+
+// sheetColumn returns the values of the column named name in sheet, one per data row.
+func sheetColumn(t *testing.T, f *excelize.File, sheet, name string) []string {
+	t.Helper()
+	rows, err := f.GetRows(sheet, excelize.Options{RawCellValue: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for c, h := range rows[0] {
+		if h != name {
+			continue
+		}
+		var out []string
+		for _, r := range rows[1:] {
+			v := ""
+			if c < len(r) {
+				v = r[c]
+			}
+			out = append(out, v)
+		}
+		return out
+	}
+	t.Fatalf("sheet %s has no column %s: %v", sheet, name, rows[0])
+	return nil
+}
+
+func TestAgreementIsNotApplicableWithOneRepeat(t *testing.T) {
+	run := fixtureRun(t, t.TempDir())
+	// metis ran one repeat (agreement 1 means nothing), sophia-sim two.
+	run.Results.Groups[0].RepeatEM, run.Results.Groups[0].RepeatF1 = []float64{40}, []float64{55}
+	run.Results.Groups[0].Agreement = 1
+	con, md, f := outputs(t, run)
+	acc := con[strings.Index(con, "ACCURACY (%)"):]
+	t.Run("the console shows - for the one-repeat group and the share for the other", func(t *testing.T) {
+		if l := lineWith(acc, "metis/"); !strings.HasSuffix(strings.TrimSpace(l), " -") || strings.Contains(l, "100.0%") {
+			t.Errorf("metis accuracy row %q", l)
+		}
+		if l := lineWith(acc, "sophia-sim/"); !strings.HasSuffix(strings.TrimSpace(l), "50.0%") {
+			t.Errorf("sophia-sim accuracy row %q", l)
+		}
+	})
+	t.Run("the report's accuracy table shows - for the one-repeat group", func(t *testing.T) {
+		sec := md[strings.Index(md, "## Accuracy"):]
+		if l := lineWith(sec, "| metis/"); !strings.Contains(l, "| - |") || strings.Contains(l, "100.0%") {
+			t.Errorf("metis accuracy row %q", l)
+		}
+		if l := lineWith(sec, "| sophia-sim/"); !strings.Contains(l, "| 50.0% |") {
+			t.Errorf("sophia-sim accuracy row %q", l)
+		}
+	})
+	t.Run("the Accuracy sheet holds - for the one-repeat group and the number for the other", func(t *testing.T) {
+		if got := sheetColumn(t, f, SheetAccuracy, "agreement"); len(got) != 2 || got[0] != "-" || got[1] != "0.5" {
+			t.Errorf("agreement column %q", got)
+		}
+	})
+	t.Run("the Summary sheet keeps the number", func(t *testing.T) {
+		if got := sheetColumn(t, f, SheetSummary, "agreement"); len(got) != 2 || got[0] != "1" {
+			t.Errorf("agreement column %q", got)
+		}
+	})
+}
+
+func TestRatesShowAchievedAgainstTarget(t *testing.T) {
+	run := fixtureRun(t, t.TempDir())
+	open := &run.Results.Groups[0] // metis: open loop at 8 req/s
+	open.TargetRate, open.RequestRate = 8, 7.95
+	open.QueueMs = pipeline.Dist{N: 4, Mean: 0.4, P50: 0.31, P99: 1.73, Max: 1.9}
+	run.Results.Groups[1].TargetRate, run.Results.Groups[1].RequestRate = 0, 1.5 // closed loop
+	con, md, _ := outputs(t, run)
+	thr := con[strings.Index(con, "THROUGHPUT"):strings.Index(con, "SUCCESS RATE")]
+	t.Run("the console's THROUGHPUT shows achieved / target for the open-loop group", func(t *testing.T) {
+		if !strings.Contains(thr, "req/s achieved / target") || !strings.HasSuffix(strings.TrimSpace(lineWith(thr, "metis/")), "7.95 / 8") {
+			t.Errorf("throughput section:\n%s", thr)
+		}
+	})
+	t.Run("the console shows achieved only for the closed-loop group", func(t *testing.T) {
+		if l := strings.TrimSpace(lineWith(thr, "sophia-sim/")); !strings.HasSuffix(l, " 1.50") {
+			t.Errorf("sophia-sim row %q", l)
+		}
+	})
+	res := md[strings.Index(md, "## Results"):strings.Index(md, "## Speedup")]
+	t.Run("the report's results table has the rate column", func(t *testing.T) {
+		if !strings.Contains(res, "Req/s achieved / target |") || !strings.Contains(lineWith(res, "| metis/"), "| 7.95 / 8 |") ||
+			!strings.Contains(lineWith(res, "| sophia-sim/"), "| 1.50 |") {
+			t.Errorf("results section:\n%s", res)
+		}
+	})
+	t.Run("the report shows the open-loop queue time", func(t *testing.T) {
+		if !regexp.MustCompile(`\| metis/gpt-oss-120b \| 8 \| 7\.95 \| 0\.31 \| 1\.73 \| 1\.90 \|`).MatchString(res) {
+			t.Errorf("no queue row for metis in:\n%s", res)
+		}
+		if strings.Count(res, "| sophia-sim/") != 1 {
+			t.Errorf("the closed-loop group is in the queue table:\n%s", res)
+		}
+	})
+	t.Run("a run with only closed-loop groups has neither targets nor a queue table", func(t *testing.T) {
+		run := fixtureRun(t, t.TempDir())
+		con, md, _ := outputs(t, run)
+		if strings.Contains(con, "target") || strings.Contains(md, "Queue p50") || strings.Contains(md, "achieved / target") {
+			t.Error("closed-loop run shows open-loop figures")
+		}
+	})
+}
+
+func TestFailureClassesAreNeverCut(t *testing.T) {
+	run := fixtureRun(t, t.TempDir())
+	errs := map[string]int{"stream_truncated": 3, "timeout_first_token": 2, "empty_content_length": 1, "http_429": 4,
+		"sse_error_event": 1, "timeout_idle": 7, "bad_json": 2, "transport": 1, "http_503": 12}
+	run.Results.Groups[0].Errors = errs
+	con, _, _ := outputs(t, run)
+	for _, c := range sortedErrors(errs) {
+		t.Run("the console shows "+c+" whole", func(t *testing.T) {
+			if !regexp.MustCompile(`(^|\s)` + regexp.QuoteMeta(c) + `(\s|$)`).MatchString(con) {
+				t.Errorf("missing %q in\n%s", c, con)
+			}
+		})
+	}
+	t.Run("nothing is clipped with an ellipsis and every line fits in 100 columns", func(t *testing.T) {
+		if strings.Contains(con, "…") {
+			t.Errorf("clipped text in\n%s", con)
+		}
+		for _, l := range strings.Split(con, "\n") {
+			if n := len([]rune(l)); n > consoleWidth {
+				t.Errorf("%d columns: %q", n, l)
+			}
+		}
+	})
+}
+
+func TestWrapWords(t *testing.T) {
+	got := wrapWords("  head:", []string{"aaaa", "bbbb", "cccccccccccc", "d"}, "    ", 16)
+	want := []string{"  head: aaaa", "    bbbb", "    cccccccccccc", "    d"}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
+// v2Run scores a small SQuAD v2 set (our own text) with the real scorer,
+// aggregates it and returns the run: 4 answerable questions (EM 1, 1, 0, 0;
+// F1 1, 1, 0.5, 0) and 2 unanswerable ones (the empty answer right once).
+func v2Run(t *testing.T, dir string) *pipeline.Run {
+	t.Helper()
+	samples := []*pipeline.Sample{
+		{ID: "a1", Context: "The lighthouse was built in 1874.", Question: "When was it built?", Answers: []string{"1874"}},
+		{ID: "a2", Context: "Marta Kovac founded the club.", Question: "Who founded the club?", Answers: []string{"Marta Kovac"}},
+		{ID: "a3", Context: "The glacier retreats forty metres.", Question: "How far?", Answers: []string{"forty metres"}},
+		{ID: "a4", Context: "A ferrite bead stops noise.", Question: "What stops noise?", Answers: []string{"ferrite bead"}},
+		{ID: "n1", Context: "Nobody knows who painted it.", Question: "Who painted it?", IsImpossible: true},
+		{ID: "n2", Context: "The mural shows a heron.", Question: "When was it painted?", IsImpossible: true},
+	}
+	contents := []string{"1874", "**Marta Kovac**", "about forty", "", "", "Nobody"}
+	exp := &pipeline.Experiment{
+		Name: "v2", Seed: 1, Repeats: 1,
+		Platforms: []pipeline.Platform{{Name: "p", Models: []string{"m"}, Concurrency: 1}},
+		Params:    pipeline.Params{Temperature: []float64{0}, MaxTokens: 64},
+		Score:     pipeline.ScoreSpec{Extract: pipeline.ExtractSpec{Steps: pipeline.DefaultExtractSteps}},
+		Stats:     pipeline.StatsSpec{Confidence: 0.95, Bootstrap: 200},
+	}
+	sc, err := score.New(exp.Score, "v2.0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+	var recs []pipeline.Record
+	for i, s := range samples {
+		r := pipeline.Record{CellKey: pipeline.CellKey{Platform: "p", Model: "m", SampleID: s.ID}, Seq: i,
+			StartedAt: start.Add(time.Duration(i) * time.Second), TTFTMs: 100, LatencyMs: 200, CloseMs: 201,
+			OutputTokens: 3, FinishReason: "stop", Content: contents[i], Attempts: 1}
+		sc.Score(&r, s)
+		recs = append(recs, r)
+	}
+	res, err := aggregate.Aggregate(context.Background(), exp, recs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byID := map[string]*pipeline.Sample{}
+	for _, s := range samples {
+		byID[s.ID] = s
+	}
+	return &pipeline.Run{Dir: dir, Experiment: exp, Records: recs, Results: res, Samples: byID,
+		Manifest: &pipeline.Manifest{Experiment: *exp, Dataset: pipeline.DatasetInfo{Source: "squad", Version: "v2.0", Total: 6}}}
+}
+
+func TestSquadV2AnswerBreakdown(t *testing.T) {
+	run := v2Run(t, t.TempDir())
+	g := run.Results.Groups[0]
+	t.Run("aggregate splits the v2 set like the official script", func(t *testing.T) {
+		if g.HasAns == nil || g.NoAns == nil || *g.HasAns != (pipeline.AnswerBreakdown{Count: 4, EM: 50, F1: 62.5}) ||
+			*g.NoAns != (pipeline.AnswerBreakdown{Count: 2, EM: 50, F1: 50}) {
+			t.Fatalf("has_ans %+v no_ans %+v", g.HasAns, g.NoAns)
+		}
+	})
+	con, md, f := outputs(t, run)
+	t.Run("the console has an answerability section", func(t *testing.T) {
+		if !regexp.MustCompile(`ACCURACY BY ANSWERABILITY[^\n]*\n-+\n[^\n]*HasAns n\s+HasAns EM\s+HasAns F1\s+NoAns n\s+NoAns EM\s+NoAns F1\s*\n\s*p/m\s+4\s+50\.0\s+62\.5\s+2\s+50\.0\s+50\.0`).MatchString(con) {
+			t.Errorf("no breakdown in\n%s", con)
+		}
+	})
+	t.Run("the report's accuracy section has the HasAns/NoAns table", func(t *testing.T) {
+		sec := md[strings.Index(md, "## Accuracy"):]
+		if !strings.Contains(sec, "| p/m | 4 | 50.0 | 62.5 | 2 | 50.0 | 50.0 |") {
+			t.Errorf("no breakdown row in\n%s", sec)
+		}
+	})
+	t.Run("the Accuracy sheet has the breakdown columns", func(t *testing.T) {
+		for col, want := range map[string]string{"has_ans_count": "4", "has_ans_em": "50", "has_ans_f1": "62.5",
+			"no_ans_count": "2", "no_ans_em": "50", "no_ans_f1": "50"} {
+			if got := sheetColumn(t, f, SheetAccuracy, col); len(got) != 1 || got[0] != want {
+				t.Errorf("%s = %q, want %s", col, got, want)
+			}
+		}
+	})
+	t.Run("a v1.1 run has no breakdown anywhere", func(t *testing.T) {
+		run := fixtureRun(t, t.TempDir())
+		con, md, f := outputs(t, run)
+		rows, _ := f.GetRows(SheetAccuracy)
+		acc := md[strings.Index(md, "## Accuracy"):]
+		acc = acc[:strings.Index(acc[3:], "\n## ")+3] // up to the next section (the definitions name HasAns)
+		if strings.Contains(con, "ANSWERABILITY") || strings.Contains(acc, "HasAns") || strings.Contains(strings.Join(rows[0], ","), "has_ans") {
+			t.Error("v1.1 run shows a HasAns/NoAns breakdown")
+		}
+	})
+}
