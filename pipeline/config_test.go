@@ -376,16 +376,17 @@ func TestPresenceSensitiveDefaultsKeepExplicitZeros(t *testing.T) {
 		sets    []string
 		stream  bool
 		retries int
+		raw     bool
 	}{
-		{"a missing stream is true and missing retries the default", nil, true, DefaultRetries},
-		{"stream false and retries 0 are kept", []string{"params.stream=false", "platforms.0.retries=0"}, false, 0},
-		{"stream null counts as missing", []string{"params.stream=null"}, true, DefaultRetries},
+		{"a missing stream is true and missing retries the default", nil, true, DefaultRetries, true},
+		{"stream false, retries 0 and report_raw false are kept", []string{"params.stream=false", "platforms.0.retries=0", "score.report_raw=false"}, false, 0, false},
+		{"stream null counts as missing", []string{"params.stream=null"}, true, DefaultRetries, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := mustLoad(t, "testdata/minimal.good.yaml", LoadOptions{Sets: tt.sets})
-			if e.Params.Stream != tt.stream || e.Platforms[0].Retries != tt.retries {
-				t.Errorf("stream %v retries %d, want %v %d", e.Params.Stream, e.Platforms[0].Retries, tt.stream, tt.retries)
+			if e.Params.Stream != tt.stream || e.Platforms[0].Retries != tt.retries || e.Score.ReportRaw != tt.raw {
+				t.Errorf("stream %v retries %d report_raw %v, want %v %d %v", e.Params.Stream, e.Platforms[0].Retries, e.Score.ReportRaw, tt.stream, tt.retries, tt.raw)
 			}
 		})
 	}

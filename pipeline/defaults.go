@@ -6,7 +6,8 @@ package pipeline
 //
 // Two defaults depend on whether a key was given rather than on the zero
 // value, because the zero value is a valid choice: params.stream defaults to
-// true (stream: false is kept) and platforms[].retries defaults to
+// true (stream: false is kept), score.report_raw defaults to true
+// (report_raw: false is kept) and platforms[].retries defaults to
 // DefaultRetries (retries: 0 is kept). For an experiment from
 // LoadExperiment the file and overrides decide; for one built in code the
 // first ApplyDefaults call treats both as absent, and later calls keep
@@ -39,6 +40,9 @@ func (e *Experiment) ApplyDefaults() {
 	}
 	if !e.Params.Stream && !explicit("params.stream") {
 		e.Params.Stream = true
+	}
+	if !e.Score.ReportRaw && !explicit("score.report_raw") {
+		e.Score.ReportRaw = true
 	}
 	if e.Prompt.User == "" {
 		e.Prompt.User = DefaultUserPrompt

@@ -216,7 +216,9 @@ type ScoreSpec struct {
 	// Extract is the answer extraction: a list of built-in steps, or a
 	// regex, or an expr (see ExtractSpec).
 	Extract ExtractSpec `yaml:"extract" json:"extract"`
-	// ReportRaw shows raw-content EM/F1 beside extracted ones in reports.
+	// ReportRaw shows raw-content EM/F1 beside extracted ones in the console
+	// and the report (default true). Raw scores are always computed and
+	// kept in records, CSVs and the workbook.
 	ReportRaw bool `yaml:"report_raw" json:"report_raw"`
 }
 

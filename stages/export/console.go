@@ -90,8 +90,18 @@ func Console(w io.Writer, run *pipeline.Run) error {
 			fmt.Fprintln(cw, line)
 		}
 	}
-	section("ACCURACY (%)", []string{"EM", "F1", "raw EM", "raw F1", "truncated", "agreement"}, func(_ int, g *pipeline.GroupStats) []string {
-		return []string{fnum(g.EM.Mean, 1), fnum(g.F1.Mean, 1), fnum(g.RawEM.Mean, 1), fnum(g.RawF1.Mean, 1), strconv.Itoa(g.Truncated), agreementText(g)}
+	// score.report_raw decides whether raw-content scores stand beside the
+	// extracted ones.
+	raw := run.Experiment == nil || run.Experiment.Score.ReportRaw
+	accHeader := []string{"EM", "F1", "truncated", "agreement"}
+	if raw {
+		accHeader = []string{"EM", "F1", "raw EM", "raw F1", "truncated", "agreement"}
+	}
+	section("ACCURACY (%)", accHeader, func(_ int, g *pipeline.GroupStats) []string {
+		if raw {
+			return []string{fnum(g.EM.Mean, 1), fnum(g.F1.Mean, 1), fnum(g.RawEM.Mean, 1), fnum(g.RawF1.Mean, 1), strconv.Itoa(g.Truncated), agreementText(g)}
+		}
+		return []string{fnum(g.EM.Mean, 1), fnum(g.F1.Mean, 1), strconv.Itoa(g.Truncated), agreementText(g)}
 	})
 	if anyAnswerBreakdown(res.Groups) {
 		section("ACCURACY BY ANSWERABILITY (%, SQuAD v2)", []string{"HasAns n", "HasAns EM", "HasAns F1", "NoAns n", "NoAns EM", "NoAns F1"}, func(_ int, g *pipeline.GroupStats) []string {

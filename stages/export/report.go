@@ -325,6 +325,33 @@ func speedupSection(res *pipeline.Results) reportSection {
 	return s
 }
 
+// without returns t minus the columns at the given indices.
+func (t reportTable) without(cols ...int) reportTable {
+	drop := map[int]bool{}
+	for _, c := range cols {
+		drop[c] = true
+	}
+	keep := func(in []string) []string {
+		var out []string
+		for i, v := range in {
+			if !drop[i] {
+				out = append(out, v)
+			}
+		}
+		return out
+	}
+	out := reportTable{Header: keep(t.Header)}
+	for i, r := range t.Right {
+		if !drop[i] {
+			out.Right = append(out.Right, r)
+		}
+	}
+	for _, r := range t.Rows {
+		out.Rows = append(out.Rows, keep(r))
+	}
+	return out
+}
+
 func accuracySection(run *pipeline.Run) reportSection {
 	res := run.Results
 	s := reportSection{Title: "Accuracy"}
@@ -339,6 +366,10 @@ func accuracySection(run *pipeline.Run) reportSection {
 		t.Rows = append(t.Rows, []string{labels(res.Groups)[i], withCI(g.EM, 1), withCI(g.F1, 1),
 			fnum(g.RawEM.Mean, 1), fnum(g.RawF1.Mean, 1), strconv.Itoa(g.Truncated), agreementText(&g),
 			meanStdText(g.RepeatEM), meanStdText(g.RepeatF1)})
+	}
+	if run.Experiment != nil && !run.Experiment.Score.ReportRaw {
+		t = t.without(3, 4) // score.report_raw: false hides the raw-content columns
+		s.Paragraphs[0] = "SQuAD exact match and F1 in percent of the extracted answers, over every non-warmup request (failed and truncated requests score 0)."
 	}
 	s.Tables = append(s.Tables, t)
 	s.Paragraphs = append(s.Paragraphs, "Agreement is the share of questions answered alike in every repeat; \"-\" means the group has fewer than two repeats, where agreement means nothing.")

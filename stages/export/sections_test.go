@@ -275,3 +275,24 @@ func TestSquadV2AnswerBreakdown(t *testing.T) {
 		}
 	})
 }
+
+func TestReportRawFalseHidesRawScoresFromConsoleAndReport(t *testing.T) {
+	for _, raw := range []bool{true, false} {
+		run := fixtureRun(t, t.TempDir())
+		run.Experiment.Score.ReportRaw = raw
+		var b strings.Builder
+		if err := Console(&b, run); err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Contains(b.String(), "raw EM"); got != raw {
+			t.Errorf("report_raw %v: console shows raw EM = %v", raw, got)
+		}
+		if err := Markdown(context.Background(), run); err != nil {
+			t.Fatal(err)
+		}
+		md, _ := os.ReadFile(filepath.Join(run.Dir, MarkdownFile))
+		if got := strings.Contains(string(md), "EM % (raw)"); got != raw {
+			t.Errorf("report_raw %v: report shows raw EM = %v", raw, got)
+		}
+	}
+}
