@@ -243,8 +243,17 @@ func setupSection(run *pipeline.Run) reportSection {
 		case len(ex.Steps) > 0:
 			b = append(b, "Answer extraction: "+strings.Join(ex.Steps, " → "))
 		}
-		if exp.SLO.TTFT > 0 || exp.SLO.E2E > 0 || exp.SLO.TPOT > 0 {
-			b = append(b, fmt.Sprintf("SLO for goodput: ttft %s, e2e %s, tpot %s", exp.SLO.TTFT, exp.SLO.E2E, exp.SLO.TPOT))
+		var slo []string
+		for _, o := range []struct {
+			name string
+			d    pipeline.Duration
+		}{{"ttft", exp.SLO.TTFT}, {"e2e", exp.SLO.E2E}, {"tpot", exp.SLO.TPOT}} {
+			if o.d > 0 {
+				slo = append(slo, o.name+" ≤ "+o.d.String())
+			}
+		}
+		if len(slo) > 0 {
+			b = append(b, "SLO for goodput: "+strings.Join(slo, ", "))
 		}
 	}
 	b = append(b, "Date: "+res.StartedAt.UTC().Format(time.RFC3339)+" to "+res.FinishedAt.UTC().Format(time.RFC3339))
