@@ -25,24 +25,10 @@ type CSV struct{}
 
 // Load implements pipeline.Loader.
 func (CSV) Load(ctx context.Context, spec pipeline.DatasetSpec, env pipeline.LoadEnv) (*pipeline.Dataset, error) {
-	sl, err := pipeline.ParseSlice(spec.Slice)
-	if err != nil {
-		return nil, fmt.Errorf("dataset.slice: %w", err)
-	}
-	f, err := readSource(ctx, spec, env)
-	if err != nil {
-		return nil, err
-	}
-	all, err := decodeCSV(ctx, f.data, f.location, resolveColumns(spec.Fields))
-	if err != nil {
-		return nil, err
-	}
-	ds, err := selectAll(SourceCSV, sl, all, datasetVersion(spec.Version, all))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", f.location, err)
-	}
-	ds.Location, ds.SHA256 = f.location, f.sha256
-	return ds, nil
+	return loadFile(ctx, spec, env, SourceCSV, func(f fetched) ([]pipeline.Sample, string, error) {
+		all, err := decodeCSV(ctx, f.data, f.location, resolveColumns(spec.Fields))
+		return all, datasetVersion(spec.Version, all), err
+	})
 }
 
 func decodeCSV(ctx context.Context, data []byte, name string, cols columns) ([]pipeline.Sample, error) {

@@ -192,6 +192,32 @@ func bodySnippet(r io.Reader) string {
 // selectAll applies the slice to every sample of a source, checks that ids
 // are unique over the whole source and fills the common Dataset fields
 // (Source is the loader's own name).
+// loadFile is the Load of every file-based source: parse the slice, read
+// the path or URL (cached, checksummed), decode it with decode (which
+// returns the samples in file order and their SQuAD version), and select
+// the slice.
+func loadFile(ctx context.Context, spec pipeline.DatasetSpec, env pipeline.LoadEnv, source string,
+	decode func(fetched) ([]pipeline.Sample, string, error)) (*pipeline.Dataset, error) {
+	sl, err := pipeline.ParseSlice(spec.Slice)
+	if err != nil {
+		return nil, fmt.Errorf("dataset.slice: %w", err)
+	}
+	f, err := readSource(ctx, spec, env)
+	if err != nil {
+		return nil, err
+	}
+	all, version, err := decode(f)
+	if err != nil {
+		return nil, err
+	}
+	ds, err := selectAll(source, sl, all, version)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", f.location, err)
+	}
+	ds.Location, ds.SHA256 = f.location, f.sha256
+	return ds, nil
+}
+
 func selectAll(source string, sl pipeline.Slice, all []pipeline.Sample, version string) (*pipeline.Dataset, error) {
 	seen := make(map[string]int, len(all))
 	for i := range all {

@@ -20,24 +20,10 @@ type JSONL struct{}
 
 // Load implements pipeline.Loader.
 func (JSONL) Load(ctx context.Context, spec pipeline.DatasetSpec, env pipeline.LoadEnv) (*pipeline.Dataset, error) {
-	sl, err := pipeline.ParseSlice(spec.Slice)
-	if err != nil {
-		return nil, fmt.Errorf("dataset.slice: %w", err)
-	}
-	f, err := readSource(ctx, spec, env)
-	if err != nil {
-		return nil, err
-	}
-	all, err := decodeJSONL(ctx, f.data, f.location, resolveColumns(spec.Fields))
-	if err != nil {
-		return nil, err
-	}
-	ds, err := selectAll(SourceJSONL, sl, all, datasetVersion(spec.Version, all))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", f.location, err)
-	}
-	ds.Location, ds.SHA256 = f.location, f.sha256
-	return ds, nil
+	return loadFile(ctx, spec, env, SourceJSONL, func(f fetched) ([]pipeline.Sample, string, error) {
+		all, err := decodeJSONL(ctx, f.data, f.location, resolveColumns(spec.Fields))
+		return all, datasetVersion(spec.Version, all), err
+	})
 }
 
 func decodeJSONL(ctx context.Context, data []byte, name string, cols columns) ([]pipeline.Sample, error) {

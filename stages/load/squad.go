@@ -21,24 +21,13 @@ type Squad struct{}
 // Load implements pipeline.Loader. Questions are in file order (articles,
 // then paragraphs, then qas); Dataset.Total counts all of them.
 func (Squad) Load(ctx context.Context, spec pipeline.DatasetSpec, env pipeline.LoadEnv) (*pipeline.Dataset, error) {
-	sl, err := pipeline.ParseSlice(spec.Slice)
-	if err != nil {
-		return nil, fmt.Errorf("dataset.slice: %w", err)
-	}
-	f, err := readSource(ctx, spec, env)
-	if err != nil {
-		return nil, err
-	}
-	all, version, err := DecodeSquad(f.data, spec.Version)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", f.location, err)
-	}
-	ds, err := selectAll(SourceSquad, sl, all, version)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", f.location, err)
-	}
-	ds.Location, ds.SHA256 = f.location, f.sha256
-	return ds, nil
+	return loadFile(ctx, spec, env, SourceSquad, func(f fetched) ([]pipeline.Sample, string, error) {
+		all, version, err := DecodeSquad(f.data, spec.Version)
+		if err != nil {
+			return nil, "", fmt.Errorf("%s: %w", f.location, err)
+		}
+		return all, version, nil
+	})
 }
 
 // squadShape is what the error for a file that is not SQuAD JSON says was expected.
