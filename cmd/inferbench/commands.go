@@ -91,6 +91,21 @@ func warnUnusedEnv(w io.Writer, environ, applied []string) {
 	}
 }
 
+// setup is what run and plan share: the registry, the validated
+// experiment and an engine.
+func setup(path string, sets []string, stderr io.Writer, log *slog.Logger) (*pipeline.Registry, *pipeline.Experiment, *pipeline.Engine, error) {
+	reg := stages.NewRegistry()
+	exp, err := loadExperiment(path, sets, reg, stderr)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	eng, err := newEngine(reg, log)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return reg, exp, eng, nil
+}
+
 func newEngine(reg *pipeline.Registry, log *slog.Logger) (*pipeline.Engine, error) {
 	cache, err := load.DefaultCacheDir()
 	if err != nil {
@@ -176,12 +191,7 @@ Ctrl-C stops scheduling, lets in-flight requests finish (10s grace) and still ex
 Exit codes: 0 ok, 1 error, 2 usage, 3 a checks: assertion failed, 130 interrupted.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			reg := stages.NewRegistry()
-			exp, err := loadExperiment(args[0], sets, reg, stderr)
-			if err != nil {
-				return err
-			}
-			eng, err := newEngine(reg, logger())
+			reg, exp, eng, err := setup(args[0], sets, stderr, logger())
 			if err != nil {
 				return err
 			}
@@ -237,12 +247,7 @@ platforms x models x temperatures x repeats x questions and prints the requests 
 would get. No endpoint is called and no run folder is made.`,
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			reg := stages.NewRegistry()
-			exp, err := loadExperiment(args[0], sets, reg, stderr)
-			if err != nil {
-				return err
-			}
-			eng, err := newEngine(reg, logger())
+			_, exp, eng, err := setup(args[0], sets, stderr, logger())
 			if err != nil {
 				return err
 			}

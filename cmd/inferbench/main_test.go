@@ -295,10 +295,7 @@ func TestResumeAfterSIGKILLEndsWithOneRecordPerCell(t *testing.T) {
 		t.Skip("builds and kills a real process")
 	}
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "inferbench")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := buildBinary(t, dir)
 	exp := writeFile(t, dir, "slow.yaml", `name: slow
 dataset: {source: demo}
 platforms:
@@ -385,10 +382,7 @@ func TestCtrlCLetsInFlightRequestsFinishAndStillExports(t *testing.T) {
 		t.Skip("builds and interrupts a real process")
 	}
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "inferbench")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := buildBinary(t, dir)
 	exp := writeFile(t, dir, "slow.yaml", `name: slow
 dataset: {source: demo}
 platforms:
@@ -446,4 +440,14 @@ func glob1(dir, pattern string) string {
 		return filepath.Join(dir, "missing")
 	}
 	return m[0]
+}
+
+// buildBinary builds inferbench into dir for tests that need a real process.
+func buildBinary(t *testing.T, dir string) string {
+	t.Helper()
+	bin := filepath.Join(dir, "inferbench")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	return bin
 }
