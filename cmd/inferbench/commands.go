@@ -245,7 +245,7 @@ func newPlanCmd(stdout, stderr io.Writer, logger func() *slog.Logger) *cobra.Com
 		Long: `Plan loads and selects the dataset (a URL is downloaded once into the cache), expands
 platforms x models x temperatures x repeats x questions and prints the requests each platform
 would get. No endpoint is called and no run folder is made.`,
-		Args:  cobra.ExactArgs(1),
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			_, exp, eng, err := setup(args[0], sets, stderr, logger())
 			if err != nil {
