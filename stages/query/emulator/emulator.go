@@ -24,8 +24,10 @@
 //     {prompt_tokens, total_tokens, completion_tokens,
 //     completion_tokens_details.reasoning_tokens}, then data: [DONE].
 //   - Usage sambanova adds SambaNova's server timings to usage:
-//     time_to_first_token and total_latency (seconds since the request
-//     arrived), completion_tokens_per_sec, completion_tokens_after_first_per_sec,
+//     time_to_first_token and total_latency (seconds from the request's
+//     arrival until the first and the last token-bearing event were
+//     written to the connection: each is written on its own and the clock
+//     is read when the write returns), completion_tokens_per_sec, completion_tokens_after_first_per_sec,
 //     total_tokens_per_sec, start_time and end_time (Unix seconds),
 //     is_last_response and stop_reason.
 //
@@ -43,7 +45,10 @@
 // arrived, each further one 1/tokens_per_second later, each interval scaled
 // by a factor in [1-jitter, 1+jitter]. Every event is scheduled against an
 // absolute deadline from the request's arrival (no drift from late wakeups)
-// and flushed before the next wait. Zero TTFT and zero tokens_per_second mean
+// and flushed before the next wait; the last stretch of a wait
+// (preciseWindow) is slept with nanosleep(2) by one goroutine at a time, so
+// that the emulator itself is punctual to about 0.1 ms where a Go timer
+// alone wakes up 0 to 1 ms late. Zero TTFT and zero tokens_per_second mean
 // "as fast as possible" and read no clock per event.
 //
 // Faults (profile.Faults): one uniform draw per attempt is cut into the
@@ -156,7 +161,13 @@ func New(profile pipeline.EmulateProfile, seed int64, lookup Lookup) *Server {
 	}
 	f := profile.Faults
 	s.faulty = f.Rate429 > 0 || f.Rate500 > 0 || f.Disconnect > 0 || f.Stall > 0 || f.Malformed > 0 || f.ErrorEvent > 0
-	s.filler = pieces(reasoningFiller)
+	// The filler is cut with the space between sentences leading each
+	// piece, the wrap-around of the cycle included, so that no piece is
+	// white space alone: cut as written, its trailing space was a piece of
+	// its own and a sentence start, and a response starting there sent an
+	// empty first reasoning delta (trimmed to "") that usage and
+	// time_to_first_token counted as a token but no client can see as one.
+	s.filler = pieces(" " + strings.TrimSpace(reasoningFiller))
 	for i, p := range s.filler {
 		if i == 0 || strings.HasSuffix(s.filler[i-1], ".") && p[0] == ' ' {
 			s.fillerStarts = append(s.fillerStarts, i)
@@ -495,12 +506,50 @@ func (sc *schedule) next() time.Duration {
 	return sc.off
 }
 
+// preciseWindow is the last stretch of a wait that one goroutine at a time
+// may sleep with sleepPrecise instead of a Go timer, and maxPrecise is how
+// many may do so at once. A Go timer wakes up 0 to about 1 ms late, which
+// would be the emulator's own error in every injected TTFT and token gap;
+// nanosleep blocks a thread (and, until the scheduler takes it back, its
+// P), so the number of such sleeps is capped below GOMAXPROCS on this
+// 2-core target, and the others wait with the timer alone.
+const (
+	preciseWindow = 1500 * time.Microsecond
+	maxPrecise    = 1
+)
+
+// precise counts the goroutines in a precise sleep (see maxPrecise).
+var precise atomic.Int32
+
 // wait blocks until deadline or ctx is done; it reports false on ctx done.
+// A Go timer covers the wait up to preciseWindow before the deadline; the
+// rest is slept precisely when a slot is free (see maxPrecise), else with
+// the timer. ctx is not watched during a precise sleep (at most
+// preciseWindow).
 func (sc *scratch) wait(ctx context.Context, deadline time.Time) bool {
 	d := time.Until(deadline)
 	if d <= 0 {
 		return ctx.Err() == nil
 	}
+	if d > preciseWindow {
+		if !sc.sleep(ctx, d-preciseWindow) {
+			return false
+		}
+		if d = time.Until(deadline); d <= 0 {
+			return true
+		}
+	}
+	if precise.Add(1) <= maxPrecise {
+		sleepPrecise(d)
+		precise.Add(-1)
+		return ctx.Err() == nil
+	}
+	precise.Add(-1)
+	return sc.sleep(ctx, d)
+}
+
+// sleep waits d on the reused timer; it reports false when ctx is done first.
+func (sc *scratch) sleep(ctx context.Context, d time.Duration) bool {
 	if sc.timer == nil {
 		sc.timer = time.NewTimer(d)
 	} else {
@@ -566,7 +615,7 @@ func (s *Server) stream(w http.ResponseWriter, ctx context.Context, sc *scratch,
 
 	sched := newSchedule(p.key, &s.profile)
 	var shift time.Duration
-	var firstTok time.Time
+	var firstTok, lastTok time.Time
 	total := p.reasoningN + p.contentN
 	contentAt := 0
 	for i := 0; i <= total; i++ {
@@ -607,9 +656,6 @@ func (s *Server) stream(w http.ResponseWriter, ctx context.Context, sc *scratch,
 		if i == total {
 			break
 		}
-		if i == 0 && s.sambanova {
-			firstTok = time.Now()
-		}
 		field, tok := s.token(p, i, &contentAt)
 		out = append(out, sc.prefix...)
 		out = append(out, deltaOpen...)
@@ -618,6 +664,16 @@ func (s *Server) stream(w http.ResponseWriter, ctx context.Context, sc *scratch,
 		out = appendJSONString(out, tok)
 		out = append(out, deltaClose...)
 		out = append(out, sseEnd...)
+		if s.sambanova && (i == 0 || i == total-1) {
+			// The server timings are when the first and the last token
+			// were handed to the kernel: write them at once and read the
+			// clock when the write returns, not before it.
+			flush()
+			lastTok = time.Now()
+			if i == 0 {
+				firstTok = lastTok
+			}
+		}
 	}
 	out = append(out, sc.prefix...)
 	out = append(out, finishOpen...)
@@ -625,7 +681,7 @@ func (s *Server) stream(w http.ResponseWriter, ctx context.Context, sc *scratch,
 	out = append(out, finishClose...)
 	out = append(out, sseEnd...)
 	if includeUsage {
-		u := s.usage(p, firstTok)
+		u := s.usage(p, firstTok, lastTok)
 		out = append(out, sc.prefix...)
 		out = append(out, usageOpen...)
 		out = appendUsage(out, &u, s.sambanova)
@@ -636,9 +692,10 @@ func (s *Server) stream(w http.ResponseWriter, ctx context.Context, sc *scratch,
 	flush()
 }
 
-// usage gathers the usage figures of a finished response. firstTok is when
-// the first token was sent (zero if none).
-func (s *Server) usage(p *plan, firstTok time.Time) usageFigures {
+// usage gathers the usage figures of a finished response. firstTok and
+// lastTok are when the first and the last token were sent (zero if none;
+// a zero lastTok means now).
+func (s *Server) usage(p *plan, firstTok, lastTok time.Time) usageFigures {
 	u := usageFigures{
 		prompt:     p.prompt,
 		completion: p.reasoningN + p.contentN,
@@ -646,8 +703,10 @@ func (s *Server) usage(p *plan, firstTok time.Time) usageFigures {
 		finish:     p.finish,
 	}
 	if s.sambanova {
-		now := time.Now()
-		u.total = now.Sub(p.start).Seconds()
+		if lastTok.IsZero() {
+			lastTok = time.Now()
+		}
+		u.total = lastTok.Sub(p.start).Seconds()
 		u.ttft = u.total
 		if !firstTok.IsZero() {
 			u.ttft = firstTok.Sub(p.start).Seconds()
@@ -722,7 +781,7 @@ func (s *Server) complete(w http.ResponseWriter, ctx context.Context, sc *scratc
 		if total == 0 {
 			firstTok = time.Time{}
 		}
-		u := s.usage(p, firstTok)
+		u := s.usage(p, firstTok, time.Time{})
 		b = append(b, `,"usage":`...)
 		b = appendUsage(b, &u, s.sambanova)
 	}

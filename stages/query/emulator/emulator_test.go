@@ -548,3 +548,59 @@ func TestTemperatureZeroIsRepeatable(t *testing.T) {
 		}
 	})
 }
+
+// TestEveryTokenEventCarriesAToken guards the timing truth: the server counts
+// each token-bearing event as one token (usage) and times the first one
+// (time_to_first_token), so none may be empty or white space alone, which a
+// client rightly does not count as a token. Across many request ids the
+// reasoning starts at every sentence of the filler, and 60 reasoning tokens
+// wrap around the filler's end.
+func TestEveryTokenEventCarriesAToken(t *testing.T) {
+	for _, usage := range []string{"vllm", "sambanova"} {
+		t.Run("usage "+usage+" sends one visible token per event for every reasoning start", func(t *testing.T) {
+			field := "reasoning"
+			if usage == "sambanova" {
+				field = "reasoning_content"
+			}
+			prof := pipeline.EmulateProfile{ReasoningTokens: 60, Accuracy: 1, Usage: usage}
+			base := startServer(t, prof, 3, fixtureLookup)
+			starts := map[string]bool{}
+			for i := range 40 {
+				s := &fixture[i%len(fixture)]
+				id := "tok-" + strconv.Itoa(i)
+				resp := post(t, context.Background(), base, "/chat/completions", streamBody(promptFor(s)), id)
+				events, err := readSSE(resp.Body)
+				resp.Body.Close()
+				st := decodeStream(t, events, err, field)
+				if st.err != nil || !st.done {
+					t.Fatalf("%s: stream ended with %v, [DONE] %v", id, st.err, st.done)
+				}
+				tokens := 0
+				for j, c := range st.chunks {
+					for _, ch := range c.Choices {
+						for _, k := range []string{"content", field} {
+							v := ch.Delta[k]
+							if v == nil || j == 0 && k == "content" {
+								continue // the role-only chunk's "content":"" is not a token
+							}
+							if strings.TrimSpace(*v) == "" {
+								t.Errorf("%s: event %d has %s %q: empty or white space alone, not a word piece", id, j, k, *v)
+								continue
+							}
+							if tokens == 0 {
+								starts[*v] = true
+							}
+							tokens++
+						}
+					}
+				}
+				if got, want := st.usage["completion_tokens"], float64(tokens); got != want {
+					t.Errorf("%s: usage completion_tokens %v, but %v token events", id, got, want)
+				}
+			}
+			if len(starts) < 3 {
+				t.Errorf("reasoning started with only %v over 40 requests: the test does not reach the filler's sentences", starts)
+			}
+		})
+	}
+}
