@@ -351,16 +351,16 @@ time_to_first_token and total_latency. Its TTFT and token gaps are jittered by
 burst, and the per-stream token rate falls as streams grow (500, 100, 25
 tokens/s at 1, 64, 512 streams) so that the machine is not simply saturated.
 The *injected truth* of a request is the emulator's plan: its TTFT and
-last-token deadlines from the request's arrival, which the benchmark
-recomputes from the seed and checks against every response (the server can
-never send before its deadline).
+last-token deadlines from the request's arrival (`emulator.Plan`), which the
+benchmark checks against every response (the server can never send before its
+deadline).
 
 Two differences are reported:
 
 - **reported vs injected** (`|Δp50|`, `|Δp99|` of the distributions): what the
-  issue asks for. It includes the emulator's own lateness (a Go server's timers
-  wake up to about a millisecond late, more when the 2 cores are busy) and the
-  client's measurement error.
+  issue asks for. It includes the emulator's own lateness (it sleeps the last
+  1.5 ms of each wait with nanosleep; about 0.2 ms late at the median, more
+  when the 2 cores are busy) and the client's measurement error.
 - **client measurement error** (reported minus the server's actual send time,
   per request): what the client itself adds: request and response transit on
   loopback and the client's own scheduling and parsing delay. At 512 streams

@@ -296,64 +296,13 @@ func serveEmulator() {
 	select {}
 }
 
-// The emulator's schedule, replicated from stages/query/emulator (mix,
-// unit, requestKey, newSchedule, schedule.next) so that the benchmark knows
-// the injected truth of every request without asking the server. The
-// benchmark checks the replica on every request: the server can never send
-// a token before its planned deadline, so a server-reported time earlier
-// than the replica's plan means the replica is out of date, and the
-// benchmark fails rather than report figures against a wrong truth.
-const (
-	emuFNVOffset uint64 = 0xcbf29ce484222325
-	emuSaltTTFT  uint64 = 0xf1bbcdc8fa53e0ad
-	emuSaltGap   uint64 = 0x8ff34781f99ddcc3
-)
-
-func emuMix(x uint64) uint64 {
-	x ^= x >> 30
-	x *= 0xbf58476d1ce4e5b9
-	x ^= x >> 27
-	x *= 0x94d049bb133111eb
-	x ^= x >> 31
-	return x
-}
-
-func emuUnit(key, salt uint64) float64 {
-	return float64(emuMix(key^salt)>>11) * (1.0 / (1 << 53))
-}
-
-func emuFNV(h uint64, s string) uint64 {
-	for i := 0; i < len(s); i++ {
-		h ^= uint64(s[i])
-		h *= 0x100000001b3
-	}
-	return h
-}
-
-// plan returns the injected truth of one request: the planned offsets from
-// the request's arrival at the emulator of its first token-bearing event
-// (TTFT) and of its last one (E2E), for a response of tokens events and the
-// X-Request-Id, model and temperature the client sent.
+// plan returns the injected truth of one request (see emulator.Plan). The
+// benchmark checks it on every request: the server can never send a token
+// before its planned deadline, so a server-reported time earlier than the
+// plan means the plan and the server disagree, and the benchmark fails
+// rather than report figures against a wrong truth.
 func (f fidelityServer) plan(requestID, model string, temperature float64, tokens int) (ttft, e2e time.Duration) {
-	h := emuMix(emuFNV(emuFNVOffset, "id\x00"+requestID))
-	h = emuMix(h ^ emuFNV(emuFNVOffset, model))
-	h = emuMix(h ^ math.Float64bits(temperature))
-	key := emuMix(emuMix(uint64(f.Seed)) ^ h)
-	factor := func(i int, salt uint64) float64 {
-		if f.Jitter == 0 {
-			return 1
-		}
-		return 1 + f.Jitter*(2*emuUnit(key^emuMix(uint64(i)+1), salt)-1)
-	}
-	ttft = time.Duration(float64(f.TTFT) * factor(0, emuSaltTTFT))
-	e2e = ttft
-	if f.TokensPerSecond > 0 {
-		gap := 1e9 / f.TokensPerSecond
-		for i := 1; i < tokens; i++ {
-			e2e += time.Duration(gap * factor(i, emuSaltGap))
-		}
-	}
-	return ttft, e2e
+	return emulator.Plan(f.profile(), f.Seed, requestID, model, temperature, tokens)
 }
 
 // fidelityCases are the stream counts of BenchmarkTimingFidelity and the

@@ -495,6 +495,23 @@ func (sc *schedule) factor(salt uint64) float64 {
 	return 1 + sc.jitter*(2*unit(sc.key^mix(uint64(sc.i)+1), salt)-1)
 }
 
+// Plan returns the injected truth of one request: the offsets from the
+// request's arrival at which a Server made by New(profile, seed, ...) plans
+// to send its first and its last token-bearing event, for a response of
+// tokens such events and the X-Request-Id, model and temperature the
+// request carried. The server never sends earlier than its plan; it may
+// send later (its own lateness), which is what timing benchmarks measure a
+// client's reported TTFT and E2E against. Plan is a pure function.
+func Plan(profile pipeline.EmulateProfile, seed int64, requestID, model string, temperature float64, tokens int) (ttft, e2e time.Duration) {
+	sc := newSchedule(mix(mix(uint64(seed))^requestKey(requestID, nil, model, temperature)), &profile)
+	ttft = sc.next()
+	e2e = ttft
+	for i := 1; i < tokens; i++ {
+		e2e = sc.next()
+	}
+	return ttft, e2e
+}
+
 // next returns the offset of the next token event from the request's arrival.
 func (sc *schedule) next() time.Duration {
 	if sc.i == 0 {
