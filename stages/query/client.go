@@ -27,9 +27,6 @@ type bodyBuilder struct {
 	temperature bool
 }
 
-// overridable are the standard body keys that params.extra may replace.
-var overridable = []string{"temperature", "max_tokens", "top_p", "stream_options"}
-
 // reservedKeys are body keys params.extra may not set: the stage needs them
 // to address the model and to parse the answer.
 var reservedKeys = []string{"model", "messages", "stream"}

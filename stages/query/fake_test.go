@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -205,14 +204,6 @@ func assertGood(t *testing.T, recs map[string]pipeline.Record, ids ...string) {
 	}
 }
 
-func sortedIDs(recs map[string]pipeline.Record) []string {
-	var ids []string
-	for id := range recs {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	return ids
-}
 
 var _ = fmt.Sprint
 
