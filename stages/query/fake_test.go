@@ -204,7 +204,6 @@ func assertGood(t *testing.T, recs map[string]pipeline.Record, ids ...string) {
 	}
 }
 
-
 var _ = fmt.Sprint
 
 // readAllRestore reads r's body and puts it back for the next handler.
