@@ -3,7 +3,6 @@ package query
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -203,8 +202,6 @@ func assertGood(t *testing.T, recs map[string]pipeline.Record, ids ...string) {
 		}
 	}
 }
-
-var _ = fmt.Sprint
 
 // readAllRestore reads r's body and puts it back for the next handler.
 func readAllRestore(r *http.Request) (string, error) {
