@@ -54,7 +54,7 @@ func withCode(code int, err error) error {
 func execute(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	root := newRoot(stdout, stderr)
 	root.SetArgs(args)
-	err := root.ExecuteContext(ctx)
+	cmd, err := root.ExecuteContextC(ctx)
 	if err == nil {
 		return exitOK
 	}
@@ -63,9 +63,13 @@ func execute(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if ce.err != errSilent {
 			fmt.Fprintln(stderr, "inferbench:", ce.err)
 		}
+		if ce.code == exitUsage {
+			fmt.Fprintf(stderr, "Run '%s --help' for usage.\n", cmd.CommandPath())
+		}
 		return ce.code
 	}
 	fmt.Fprintln(stderr, "inferbench:", err)
+	fmt.Fprintf(stderr, "Run '%s --help' for usage.\n", cmd.CommandPath())
 	return exitUsage
 }
 

@@ -451,3 +451,12 @@ func buildBinary(t *testing.T, dir string) string {
 	}
 	return bin
 }
+
+func TestUsageErrorsExitTwoAndPointAtHelp(t *testing.T) {
+	for _, args := range [][]string{{"run"}, {"nosuch"}, {"run", "--bogus", "x.yaml"}, {"score", "--dataset", "x"}} {
+		code, _, stderr := inferbench(t, args...)
+		if code != exitUsage || !strings.Contains(stderr, "--help' for usage") {
+			t.Errorf("%v: exit %d, stderr %q", args, code, stderr)
+		}
+	}
+}
