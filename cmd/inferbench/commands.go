@@ -243,8 +243,8 @@ func newPlanCmd(stdout, stderr io.Writer, logger func() *slog.Logger) *cobra.Com
 		Use:   "plan FILE.yaml",
 		Short: "Show the expanded matrix and request count without calling any endpoint",
 		Long: `Plan loads and selects the dataset (a URL is downloaded once into the cache), expands
-platforms x models x temperatures x repeats x questions and prints the requests each platform
-would get. No endpoint is called and no run folder is made.`,
+platforms x models x temperatures x repeats x questions (plus each platform's warmup requests)
+and prints the requests each platform would get. No endpoint is called and no run folder is made.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			_, exp, eng, err := setup(args[0], sets, stderr, logger())
