@@ -535,3 +535,22 @@ func TestReloadExperimentAcceptsTheManifestEncodingOfEveryExtractShape(t *testin
 		})
 	}
 }
+
+func TestEmulatedAccuracyDefaultsToOneButAnExplicitZeroIsKept(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		set  string
+		want float64
+	}{
+		{"an absent accuracy answers every question right", "platforms.0.emulate={ttft: 1ms}", DefaultEmulateAccuracy},
+		{"accuracy 0 is kept", "platforms.0.emulate={ttft: 1ms, accuracy: 0}", 0},
+		{"a given accuracy is kept", "platforms.0.emulate={accuracy: 0.3}", 0.3},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := mustLoad(t, "testdata/minimal.good.yaml", LoadOptions{Sets: []string{tc.set}})
+			if got := e.Platforms[0].Emulate.Accuracy; got != tc.want {
+				t.Fatalf("accuracy %v, want %v", got, tc.want)
+			}
+		})
+	}
+}

@@ -7,7 +7,8 @@ package pipeline
 // Two defaults depend on whether a key was given rather than on the zero
 // value, because the zero value is a valid choice: params.stream defaults to
 // true (stream: false is kept), score.report_raw defaults to true
-// (report_raw: false is kept) and platforms[].retries defaults to
+// (report_raw: false is kept), platforms[].emulate.accuracy defaults to
+// DefaultEmulateAccuracy (accuracy: 0 is kept) and platforms[].retries defaults to
 // DefaultRetries (retries: 0 is kept). For an experiment from
 // LoadExperiment the file and overrides decide; for one built in code the
 // first ApplyDefaults call treats both as absent, and later calls keep
@@ -78,6 +79,12 @@ func (e *Experiment) ApplyDefaults() {
 		}
 		if p.Retries == 0 && !explicit(yamlPath{{key: "platforms"}, {idx: i}, {key: "retries"}}.String()) {
 			p.Retries = DefaultRetries
+		}
+		// An emulated platform answers correctly unless told otherwise
+		// (accuracy: 0 is kept: every answer wrong).
+		if p.Emulate != nil && p.Emulate.Accuracy == 0 &&
+			!explicit(yamlPath{{key: "platforms"}, {idx: i}, {key: "emulate"}, {key: "accuracy"}}.String()) {
+			p.Emulate.Accuracy = DefaultEmulateAccuracy
 		}
 		if p.Arrival == "" && p.Rate > 0 {
 			p.Arrival = "poisson"

@@ -168,7 +168,8 @@ type EmulateProfile struct {
 	Jitter float64 `yaml:"jitter" json:"jitter,omitempty" validate:"gte=0,lte=1"`
 	// ReasoningTokens are streamed as reasoning deltas before the answer.
 	ReasoningTokens int `yaml:"reasoning_tokens" json:"reasoning_tokens,omitempty" validate:"gte=0"`
-	// Accuracy is the share of questions answered with a gold answer.
+	// Accuracy is the share of questions answered with a gold answer;
+	// absent means DefaultEmulateAccuracy.
 	Accuracy float64 `yaml:"accuracy" json:"accuracy" validate:"gte=0,lte=1"`
 	// Style is how answers are phrased: plain (default) or chatty
 	// (a sentence with the answer in bold, like reasoning models do).
@@ -180,6 +181,10 @@ type EmulateProfile struct {
 	RejectStreamOptions bool       `yaml:"reject_stream_options" json:"reject_stream_options,omitempty"`
 	Faults              FaultsSpec `yaml:"faults" json:"faults,omitempty"`
 }
+
+// DefaultEmulateAccuracy is the emulator's accuracy when the profile does
+// not set one: every answer is a gold answer.
+const DefaultEmulateAccuracy = 1.0
 
 // FaultsSpec injects failures into the emulator; each rate is the share of
 // requests (0..1) that get that fault.

@@ -69,8 +69,9 @@ func loadExperiment(path string, sets []string, reg *pipeline.Registry, stderr i
 }
 
 // notExperimentEnv are INFERBENCH_ variables with another purpose (the
-// tests' path to the real SQuAD file), never experiment overrides.
-var notExperimentEnv = []string{"INFERBENCH_SQUAD_DEV"}
+// dataset cache folder; the tests' path to the real SQuAD file and their
+// LibreOffice switch), never experiment overrides.
+var notExperimentEnv = []string{load.CacheDirEnv, "INFERBENCH_SQUAD_DEV", "INFERBENCH_REQUIRE_SOFFICE"}
 
 // warnUnusedEnv names the INFERBENCH_ variables in environ that override
 // nothing, so that a misspelt one (INFERBENCH_REPEAT) does not go unnoticed

@@ -90,7 +90,7 @@ func renderPlots(run *pipeline.Run) ([]reportImage, error) {
 	if err := add(PlotTokensPerSec, "Output tokens/s per group", p, err); err != nil {
 		return nil, err
 	}
-	p, err = barPlot("F1 per group (mean, 95% CI)", "F1 %", names, groups,
+	p, err = barPlot("F1 per group (mean, "+ciLevel(run.Experiment)+" CI)", "F1 %", names, groups,
 		func(g *pipeline.GroupStats) pipeline.Dist { return g.F1 }, true)
 	if err := add(PlotF1, "F1 per group with confidence interval", p, err); err != nil {
 		return nil, err

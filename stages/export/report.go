@@ -129,9 +129,9 @@ func buildReport(run *pipeline.Run, images []reportImage) *reportModel {
 	}
 	m.Subtitle = "Run " + res.RunID + ", " + date.UTC().Format("2006-01-02 15:04 UTC")
 	m.Sections = append(m.Sections, setupSection(run))
-	m.Sections = append(m.Sections, resultsSection(res))
+	m.Sections = append(m.Sections, resultsSection(res, ciLevel(run.Experiment)))
 	if len(res.Comparisons) > 0 {
-		m.Sections = append(m.Sections, speedupSection(res))
+		m.Sections = append(m.Sections, speedupSection(res, ciLevel(run.Experiment)))
 	}
 	m.Sections = append(m.Sections, accuracySection(run))
 	if s, ok := metricsSection(res); ok {
@@ -274,9 +274,19 @@ func sortedAnyKeys(m map[string]any) []string {
 	return out
 }
 
-func resultsSection(res *pipeline.Results) reportSection {
+// ciLevel is the confidence level of every interval, e.g. "95%"
+// (stats.confidence; the default when exp is nil or leaves it zero).
+func ciLevel(exp *pipeline.Experiment) string {
+	c := pipeline.DefaultConfidence
+	if exp != nil && exp.Stats.Confidence > 0 {
+		c = exp.Stats.Confidence
+	}
+	return strconv.FormatFloat(100*c, 'g', 4, 64) + "%"
+}
+
+func resultsSection(res *pipeline.Results, level string) reportSection {
 	s := reportSection{Title: "Results"}
-	s.Paragraphs = []string{"Times in ms; mean with its 95% confidence interval in brackets; percentiles by " + res.PercentileMethod + "."}
+	s.Paragraphs = []string{"Times in ms; mean with its " + level + " confidence interval in brackets; percentiles by " + res.PercentileMethod + "."}
 	t := reportTable{
 		Header: []string{"Group", "OK / n", "Errors", "Latency mean", "p50", "p95", "TTFT mean", "TTFT p50", "Tokens/s", "Throughput tok/s", "Goodput", "EM %", "F1 %"},
 		Right:  []bool{false, true, true, true, true, true, true, true, true, true, true, true, true},
@@ -313,11 +323,11 @@ func resultsSection(res *pipeline.Results) reportSection {
 	return s
 }
 
-func speedupSection(res *pipeline.Results) reportSection {
+func speedupSection(res *pipeline.Results, level string) reportSection {
 	s := reportSection{Title: "Speedup against the baseline (" + res.Baseline + ")"}
 	s.Paragraphs = []string{"Speedup = baseline median latency / group median latency; > 1 means faster. A platform is called faster or slower only when the confidence interval excludes 1; the p-value is a two-sided Mann-Whitney U test on latency."}
 	t := reportTable{
-		Header: []string{"Group", "Baseline", "Speedup (median)", "95% CI", "Speedup (mean)", "p-value", "Significant", "ΔF1 (points)"},
+		Header: []string{"Group", "Baseline", "Speedup (median)", level + " CI", "Speedup (mean)", "p-value", "Significant", "ΔF1 (points)"},
 		Right:  []bool{false, false, true, true, true, true, false, true},
 	}
 	for _, c := range res.Comparisons {

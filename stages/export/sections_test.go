@@ -296,3 +296,20 @@ func TestReportRawFalseHidesRawScoresFromConsoleAndReport(t *testing.T) {
 		}
 	}
 }
+
+func TestReportStatesTheConfiguredConfidenceLevel(t *testing.T) {
+	run := fixtureRun(t, t.TempDir())
+	run.Experiment.Stats.Confidence = 0.9
+	if err := Markdown(context.Background(), run); err != nil {
+		t.Fatal(err)
+	}
+	md, _ := os.ReadFile(filepath.Join(run.Dir, MarkdownFile))
+	f1, _ := os.ReadFile(filepath.Join(run.Dir, PlotF1))
+	// (The fixture's verdicts, written by aggregate, carry their own level.)
+	if !strings.Contains(string(md), "90% confidence interval") || !strings.Contains(string(md), "| 90% CI |") {
+		t.Errorf("report does not state the 90%% level in its results and speedup tables")
+	}
+	if !strings.Contains(string(f1), "90% CI") {
+		t.Errorf("F1 plot title does not state 90%%")
+	}
+}
