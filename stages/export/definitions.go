@@ -82,7 +82,7 @@ var MetricDefinitions = []MetricDefinition{
 		Formula: "baseline median latency / group median latency (> 1 = faster than the baseline), with a seeded bootstrap CI; also the ratio of means; 'faster' is claimed only when the CI excludes 1; p-value from a two-sided Mann-Whitney U test on latency",
 		VLLM:    "", GuideLLM: "", AIPerf: ""},
 	{Key: "ci", Name: "Confidence interval",
-		Formula: "percentile bootstrap of the mean (stats.bootstrap resamples, stats.confidence level, seeded by the experiment seed)",
+		Formula: "percentile bootstrap of the mean (stats.bootstrap resamples, stats.confidence level, seeded by the experiment seed); above 10,000 values the normal interval mean ± z·s/√n, which the bootstrap equals at that size",
 		VLLM:    "", GuideLLM: "", AIPerf: ""},
 	{Key: "percentile", Name: "Percentile method",
 		Formula: pipeline.PercentileMethod + "; p99 needs hundreds of samples to mean much, groups that are too small get a warning",
