@@ -67,6 +67,13 @@ type GroupStats struct {
 	// TargetRate the configured one (0 for closed loop).
 	RequestRate float64 `json:"request_rate"`
 	TargetRate  float64 `json:"target_rate,omitempty"`
+	// SendRate is the achieved send rate: per session, the gaps between
+	// consecutive sends (sends - 1) over first send -> last send (first
+	// attempts, retry waits included), pooled over sessions; 0 when no
+	// session has two sends. Unlike RequestRate it leaves out the wait for
+	// the last responses, so it is the figure to hold against TargetRate:
+	// a schedule kept exactly at R requests/s gives R at any latency.
+	SendRate float64 `json:"send_rate,omitempty"`
 
 	PromptTokens    int `json:"prompt_tokens"`
 	OutputTokens    int `json:"output_tokens"`
@@ -82,9 +89,12 @@ type GroupStats struct {
 	RepeatEM []float64 `json:"repeat_em,omitempty"`
 	RepeatF1 []float64 `json:"repeat_f1,omitempty"`
 	// Agreement is the share of questions whose extracted answer is the same
-	// in every repeat. It is 1 when no question has two records (one
-	// repeat), which means nothing: exports show "-" for it when
-	// len(RepeatEM) < 2 (summary.csv and the Summary sheet keep the number).
+	// in every repeat, answers compared after the official SQuAD
+	// normalization; a failed or truncated request has no answer and never
+	// agrees (a group failing every request has agreement 0). It is 1 when
+	// no question has two records (one repeat), which means nothing: exports
+	// show "-" for it when len(RepeatEM) < 2 (summary.csv and the Summary
+	// sheet keep the number).
 	Agreement float64 `json:"agreement"`
 	// HasAns and NoAns split EM and F1 into answerable and unanswerable
 	// (SQuAD v2 Record.Impossible) questions, like the official v2.0

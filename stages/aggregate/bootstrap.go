@@ -78,11 +78,14 @@ func (b Bootstrap) z() float64 { return distuv.UnitNormal.Quantile((1 + b.Level)
 
 // MeanCI returns the confidence interval of the mean of xs. It is (0, 0)
 // when len(xs) < 2; above BootstrapMaxN values it is the normal interval.
+// It depends on xs as a multiset, not on the order of its values (it
+// resamples a sorted copy when xs is not sorted), and does not modify xs.
 func (b Bootstrap) MeanCI(label string, xs []float64) (lo, hi float64) {
 	n := len(xs)
 	if n < 2 {
 		return 0, 0
 	}
+	xs = ascending(xs)
 	if n > BootstrapMaxN {
 		m, se := Mean(xs), Stddev(xs)/math.Sqrt(float64(n))
 		return m - b.z()*se, m + b.z()*se
@@ -98,11 +101,13 @@ func (b Bootstrap) MeanCI(label string, xs []float64) (lo, hi float64) {
 // MeanDiffCI returns the confidence interval of mean(y) - mean(x), the two
 // samples resampled independently. It is (0, 0) when either has fewer than
 // 2 values; when either exceeds BootstrapMaxN it is the normal (Welch)
-// interval.
+// interval. Like MeanCI it depends on neither sample's order and modifies
+// neither.
 func (b Bootstrap) MeanDiffCI(label string, x, y []float64) (lo, hi float64) {
 	if len(x) < 2 || len(y) < 2 {
 		return 0, 0
 	}
+	x, y = ascending(x), ascending(y)
 	if len(x) > BootstrapMaxN || len(y) > BootstrapMaxN {
 		sx, sy := Stddev(x), Stddev(y)
 		se := math.Sqrt(sx*sx/float64(len(x)) + sy*sy/float64(len(y)))
@@ -150,6 +155,19 @@ func (b Bootstrap) medianPair(label string, p, q []float64, f func(mp, mq float6
 		stats[i] = f(resampleMedian(r, sp), resampleMedian(r, sq))
 	}
 	return b.interval(stats)
+}
+
+// ascending returns xs when it is sorted, else a sorted copy: resampling a
+// canonical order makes an interval independent of the order in which the
+// caller collected its values (with a fixed seed, the i-th draw picks the
+// value at the same rank whatever that order was).
+func ascending(xs []float64) []float64 {
+	if slices.IsSorted(xs) {
+		return xs
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	return s
 }
 
 // resampleMean is the mean of len(xs) values drawn from xs with replacement.

@@ -1,17 +1,20 @@
 package aggregate
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/stages/score"
 )
 
 // group is one platform x model x temperature group while it is computed.
 type group struct {
 	stats pipeline.GroupStats
-	// recs are the group's non-warmup records, in input order.
+	// recs are the group's non-warmup records, in canonicalOrder.
 	recs []*pipeline.Record
 	// platform and model index the experiment's platforms and that
 	// platform's models; -1 when the records name something the experiment
@@ -28,9 +31,12 @@ func keyLabel(k pipeline.GroupKey) string {
 
 // partition splits records into groups: first every group the experiment
 // declares, in the order its platforms, their models and its temperatures
-// appear (when params.temperature is empty, the temperatures in the order
-// records first show them), then groups found only in the records, in the
-// order they first appear, each with a warning.
+// appear (when params.temperature is empty, the temperatures the records
+// show, ascending), then groups found only in the records, ordered by
+// platform, model and temperature, each with a warning. Each group's
+// records are put in canonical order (see canonicalOrder), so that the
+// results do not depend on the order of records, not even in the last bit
+// of a floating-point sum.
 func partition(exp *pipeline.Experiment, records []pipeline.Record) ([]*group, []string) {
 	temps := exp.Params.Temperature
 	if len(temps) == 0 {
@@ -41,6 +47,7 @@ func partition(exp *pipeline.Experiment, records []pipeline.Record) ([]*group, [
 				temps = append(temps, t)
 			}
 		}
+		slices.Sort(temps)
 	}
 	var groups []*group
 	index := map[pipeline.GroupKey]int{}
@@ -60,13 +67,12 @@ func partition(exp *pipeline.Experiment, records []pipeline.Record) ([]*group, [
 			}
 		}
 	}
-	var warnings []string
+	declared := len(groups)
 	for i := range records {
 		r := &records[i]
 		k := pipeline.GroupKey{Platform: r.Platform, Model: r.Model, Temperature: r.Temperature}
 		gi, ok := index[k]
 		if !ok {
-			warnings = append(warnings, fmt.Sprintf("records for %s, which the experiment does not declare; reported as an extra group without comparison", keyLabel(k)))
 			add(k, platformIndex(exp, r.Platform), -1)
 			gi = len(groups) - 1
 		}
@@ -77,7 +83,39 @@ func partition(exp *pipeline.Experiment, records []pipeline.Record) ([]*group, [
 		}
 		g.recs = append(g.recs, r)
 	}
+	extra := groups[declared:]
+	slices.SortFunc(extra, func(a, b *group) int { return compareKeys(a.stats.GroupKey, b.stats.GroupKey) })
+	var warnings []string
+	for _, g := range extra {
+		warnings = append(warnings, fmt.Sprintf("records for %s, which the experiment does not declare; reported as an extra group without comparison", keyLabel(g.stats.GroupKey)))
+	}
+	for _, g := range groups {
+		slices.SortFunc(g.recs, canonicalOrder)
+	}
 	return groups, warnings
+}
+
+// compareKeys orders group keys by platform, model and temperature.
+func compareKeys(a, b pipeline.GroupKey) int {
+	return cmp.Or(strings.Compare(a.Platform, b.Platform), strings.Compare(a.Model, b.Model), cmp.Compare(a.Temperature, b.Temperature))
+}
+
+// canonicalOrder orders a group's records by schedule position (Seq, which
+// a plan fixes and a resume keeps), then repeat, sample id and send time.
+// Seq first makes the sort nearly free for a journal, which is written
+// roughly in schedule order, and leaves the records in send order for
+// activeWall's sort.
+func canonicalOrder(a, b *pipeline.Record) int {
+	if a.Seq != b.Seq {
+		return cmp.Compare(a.Seq, b.Seq)
+	}
+	if a.Repeat != b.Repeat {
+		return cmp.Compare(a.Repeat, b.Repeat)
+	}
+	if a.SampleID != b.SampleID {
+		return strings.Compare(a.SampleID, b.SampleID)
+	}
+	return a.StartedAt.Compare(b.StartedAt)
 }
 
 func platformIndex(exp *pipeline.Experiment, name string) int {
@@ -96,7 +134,9 @@ func platformIndex(exp *pipeline.Experiment, name string) int {
 // (LatencyMs when CloseMs is 0), summed over the sessions, so that the
 // time between a crash and its resume is not counted. StartedAt is
 // wall-clock, but it is the only absolute time a saved journal keeps, and
-// every duration inside it is monotonic.
+// every duration inside it is monotonic. SendRate is activeWall's sendRate:
+// the sends per second of the schedule itself, without the tail of waiting
+// for the last responses that RequestRate includes.
 func (g *group) compute(exp *pipeline.Experiment, bs Bootstrap) {
 	s := &g.stats
 	label := keyLabel(s.GroupKey)
@@ -147,14 +187,15 @@ func (g *group) compute(exp *pipeline.Experiment, bs Bootstrap) {
 	if n > 0 {
 		s.ErrorRate = float64(s.Failures) / float64(n)
 	}
-	wall, sessions, sent, idle := activeWall(g.recs)
-	s.WallSeconds = wall.Seconds()
+	w := activeWall(g.recs)
+	s.WallSeconds = w.wall.Seconds()
 	if s.WallSeconds > 0 {
 		s.Throughput = float64(okTokens) / s.WallSeconds
-		s.RequestRate = float64(sent) / s.WallSeconds
+		s.RequestRate = float64(w.sent) / s.WallSeconds
 	}
-	if sessions > 1 {
-		s.Warnings = append(s.Warnings, fmt.Sprintf("records come from %d sessions (a resumed run): rates use the %.1f s spent sending, not the %.1f s between them", sessions, s.WallSeconds, idle.Seconds()))
+	s.SendRate = w.sendRate()
+	if w.sessions > 1 {
+		s.Warnings = append(s.Warnings, fmt.Sprintf("records come from %d sessions (a resumed run): rates use the %.1f s spent sending, not the %.1f s between them", w.sessions, s.WallSeconds, w.idle.Seconds()))
 	}
 	if g.platform >= 0 {
 		s.TargetRate = exp.Platforms[g.platform].Rate
@@ -246,26 +287,43 @@ func answerBreakdown(recs []*pipeline.Record, em, f1 []float64) (hasAns, noAns *
 }
 
 // agreement is the share of sample ids with at least two records whose
-// extracted answers (trimmed, lower-cased; a failed request's answer is
-// empty) are all identical; 1 when no sample has two records (one repeat).
+// extracted answers are all the same after the official SQuAD
+// normalization (score.Normalize: lower case, no punctuation, articles or
+// extra whitespace), so that two answers agree exactly when EM cannot tell
+// them apart. A failed or truncated record has no answer and agrees with
+// nothing, not even another failure: a question that failed in any repeat
+// does not agree (a platform that fails every request has agreement 0, not
+// 1). It is 1 when no sample has two records (one repeat).
 func agreement(recs []*pipeline.Record) float64 {
 	type state struct {
-		answer string
+		answer string // the first record's normalized answer
 		n      int
 		same   bool
 	}
 	byID := make(map[string]*state, len(recs))
+	var tok score.Tokens // reused: only a sample's first answer is kept as a string
 	for _, r := range recs {
-		a := strings.ToLower(strings.TrimSpace(r.Answer))
+		answered := r.OK() && !r.Truncated
 		st, ok := byID[r.SampleID]
 		if !ok {
-			byID[r.SampleID] = &state{answer: a, n: 1, same: true}
+			st = &state{n: 1, same: answered}
+			if answered {
+				tok.Normalize(r.Answer)
+				st.answer = tok.String()
+			}
+			byID[r.SampleID] = st
 			continue
 		}
 		st.n++
-		if a != st.answer {
-			st.same = false
+		if !st.same {
+			continue
 		}
+		if !answered {
+			st.same = false
+			continue
+		}
+		tok.Normalize(r.Answer)
+		st.same = joinedEquals(&tok, st.answer)
 	}
 	var multi, agree int
 	for _, st := range byID {
@@ -281,6 +339,26 @@ func agreement(recs []*pipeline.Record) float64 {
 		return 1
 	}
 	return float64(agree) / float64(multi)
+}
+
+// joinedEquals reports whether t's tokens joined by single spaces (what
+// t.String() returns) equal s, without building that string.
+func joinedEquals(t *score.Tokens, s string) bool {
+	pos := 0
+	for i := range t.Len() {
+		if i > 0 {
+			if pos >= len(s) || s[pos] != ' ' {
+				return false
+			}
+			pos++
+		}
+		tk := t.Token(i)
+		if len(s)-pos < len(tk) || s[pos:pos+len(tk)] != string(tk) {
+			return false
+		}
+		pos += len(tk)
+	}
+	return pos == len(s)
 }
 
 // smallSampleWarning names the percentiles that successes samples cannot

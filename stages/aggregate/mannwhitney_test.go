@@ -122,3 +122,156 @@ func BenchmarkMannWhitney(b *testing.B) {
 		MannWhitney(x, y)
 	}
 }
+
+// bruteForceUCounts enumerates every way of choosing which m of the m+n
+// pooled ranks belong to the first sample and counts the resulting U.
+func bruteForceUCounts(m, n int) []float64 {
+	counts := make([]float64, m*n+1)
+	for mask := 0; mask < 1<<(m+n); mask++ {
+		if bitsSet(mask) != m {
+			continue
+		}
+		// U = pairs (first-sample rank > second-sample rank)
+		u, seconds := 0, 0
+		for r := 0; r < m+n; r++ {
+			if mask&(1<<r) != 0 {
+				u += seconds
+			} else {
+				seconds++
+			}
+		}
+		counts[u]++
+	}
+	return counts
+}
+
+func bitsSet(v int) int {
+	c := 0
+	for ; v > 0; v &= v - 1 {
+		c++
+	}
+	return c
+}
+
+// Hand enumeration for n1=3, n2=4: C(7,3) = 35 arrangements, counts of
+// U = 0..12:
+//
+//	1 1 2 3 4 4 5 4 4 3 2 1 1
+//
+// so two-sided p = 2*P(U<=u) below the centre 6: U=0 -> 2/35, U=1 -> 4/35,
+// U=2 -> 8/35, U=3 -> 14/35; U=6 gives 2*20/35 > 1, capped at 1.
+func TestExactMannWhitneyForThreeAgainstFour(t *testing.T) {
+	want := []float64{1, 1, 2, 3, 4, 4, 5, 4, 4, 3, 2, 1, 1}
+	t.Run("the brute-force enumeration gives the hand-counted table", func(t *testing.T) {
+		if got := bruteForceUCounts(3, 4); !slicesEqual(got, want) {
+			t.Errorf("counts %v, want %v", got, want)
+		}
+	})
+	for _, tc := range []struct {
+		name string
+		x, y []float64
+		u, p float64
+	}{
+		{"the first sample entirely below the second gives U 0 and p 2/35", []float64{1, 2, 3}, []float64{4, 5, 6, 7}, 0, 2.0 / 35},
+		{"one inversion gives U 1 and p 4/35", []float64{1, 2, 4}, []float64{3, 5, 6, 7}, 1, 4.0 / 35},
+		{"U 3 gives p 14/35", []float64{1, 2, 6}, []float64{3, 4, 5, 7}, 3, 14.0 / 35},
+		{"the first sample entirely above gives U 12 and p 2/35", []float64{5, 6, 7}, []float64{1, 2, 3, 4}, 12, 2.0 / 35},
+		{"U at the centre of the distribution has p capped at 1", []float64{1, 4, 7}, []float64{2, 3, 5, 6}, 6, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := MannWhitney(tc.x, tc.y)
+			if !got.Exact || got.U != tc.u || !near(got.P, tc.p, 1e-12) {
+				t.Errorf("got %+v, want exact U=%v p=%v", got, tc.u, tc.p)
+			}
+		})
+	}
+}
+
+func slicesEqual(a, b []float64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// Critical values of U for a two-sided test at alpha = 0.05 from the
+// textbook table (e.g. Zar, Biostatistical Analysis, table B.11; the same
+// in every statistics text): U <= crit rejects, U = crit+1 does not. For
+// 3 and 4 there is no critical value (the smallest p is 2/35 = 0.057).
+func TestExactMannWhitneyReproducesTheTextbookCriticalValues(t *testing.T) {
+	for _, tc := range []struct{ n1, n2, crit int }{
+		{3, 5, 0}, {3, 6, 1}, {3, 7, 1}, {3, 8, 2},
+		{4, 4, 0}, {4, 5, 1}, {4, 6, 2}, {4, 7, 3}, {4, 8, 4},
+		{5, 5, 2}, {5, 6, 3}, {5, 7, 5}, {5, 8, 6},
+		{6, 6, 5}, {6, 7, 6}, {6, 8, 8},
+		{7, 7, 8}, {7, 8, 10}, {8, 8, 13}, {3, 4, -1},
+	} {
+		t.Run("n1="+strconv.Itoa(tc.n1)+" n2="+strconv.Itoa(tc.n2)+" rejects at U<="+strconv.Itoa(tc.crit), func(t *testing.T) {
+			if tc.crit >= 0 {
+				if p := exactMWP(tc.n1, tc.n2, tc.crit); p > 0.05 {
+					t.Errorf("p(U=%d) = %v, want <= 0.05", tc.crit, p)
+				}
+			}
+			if p := exactMWP(tc.n1, tc.n2, tc.crit+1); p <= 0.05 {
+				t.Errorf("p(U=%d) = %v, want > 0.05", tc.crit+1, p)
+			}
+		})
+	}
+	t.Run("the recurrence agrees with brute-force enumeration for every U", func(t *testing.T) {
+		for _, mn := range [][2]int{{1, 1}, {1, 5}, {2, 3}, {3, 4}, {4, 4}, {5, 6}, {6, 7}} {
+			counts := bruteForceUCounts(mn[0], mn[1])
+			var total float64
+			for _, c := range counts {
+				total += c
+			}
+			for u := range counts {
+				var le, ge float64
+				for k, c := range counts {
+					if k <= u {
+						le += c
+					}
+					if k >= u {
+						ge += c
+					}
+				}
+				want := math.Min(1, 2*math.Min(le, ge)/total)
+				if got := exactMWP(mn[0], mn[1], u); !near(got, want, 1e-12) {
+					t.Errorf("m=%d n=%d U=%d: p = %v, want %v", mn[0], mn[1], u, got, want)
+				}
+			}
+		}
+	})
+}
+
+// Normal approximation with ties where U equals its mean:
+//
+//	x=[1,1,2] y=[1,1,2]: pooled 1 1 1 1 2 2, mid-ranks 2.5 x4, 5.5 x2;
+//	R1 = 2.5+2.5+5.5 = 10.5, U = 10.5-6 = 4.5 = mu. With the continuity
+//	correction z = (0 - 0.5)/sigma < 0, 2*Phi(-z) > 1: p is capped at 1.
+//
+// A tie between the samples forces the approximation at any size:
+//
+//	x=[1,2,3] y=[3,4,5]: pooled 1 2 3 3 4 5, ranks 1 2 3.5 3.5 5 6;
+//	R1 = 6.5, U = 0.5, mu = 4.5, ties (2^3-2) = 6, n = 6:
+//	sigma^2 = 9/12*(7 - 6/30) = 5.1, z = (4 - 0.5)/sqrt(5.1) = 1.549826,
+//	p = erfc(z/sqrt 2) = 0.121186.
+func TestMannWhitneyNormalApproximationEdges(t *testing.T) {
+	t.Run("U at its mean gives p exactly 1, not more", func(t *testing.T) {
+		got := MannWhitney([]float64{1, 1, 2}, []float64{1, 1, 2})
+		if got.Exact || got.U != 4.5 || got.P != 1 {
+			t.Errorf("got %+v", got)
+		}
+	})
+	t.Run("a tie across the samples uses the continuity- and tie-corrected normal p", func(t *testing.T) {
+		got := MannWhitney([]float64{1, 2, 3}, []float64{3, 4, 5})
+		z := 3.5 / math.Sqrt(5.1)
+		if got.Exact || got.U != 0.5 || !near(got.P, math.Erfc(z/math.Sqrt2), 1e-12) {
+			t.Errorf("got %+v, want U 0.5, p %v", got, math.Erfc(z/math.Sqrt2))
+		}
+	})
+}

@@ -107,3 +107,60 @@ func TestDescribeFillsEveryFieldOfADist(t *testing.T) {
 		}
 	})
 }
+
+// Hand computations at the edges of type 7:
+//
+//	[2,2,2,5] q=.50: h=1.5 -> 2 + .5*(2-2) = 2   (inside a run of duplicates)
+//	          q=.90: h=2.7 -> 2 + .7*(5-2) = 4.1 (leaving the run)
+//	          q=0:   h=0   -> 2;  q=1: h=3 -> 5
+//	[3,3]     any q: 3
+//	[9]       q=0 and q=1: 9 (h = 0 for n = 1)
+//	[1,2,3]   q=-.5 clamps to q=0 -> 1
+func TestQuantileAtTheEdges(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		xs   []float64
+		q    float64
+		want float64
+	}{
+		{"the median inside a run of duplicates is the duplicated value", []float64{2, 2, 2, 5}, 0.5, 2},
+		{"p90 interpolates from the last duplicate to the next value", []float64{2, 2, 2, 5}, 0.9, 4.1},
+		{"q=0 with duplicates is the minimum", []float64{2, 2, 2, 5}, 0, 2},
+		{"q=1 with duplicates is the maximum", []float64{2, 2, 2, 5}, 1, 5},
+		{"every quantile of identical values is that value", []float64{3, 3}, 0.37, 3},
+		{"q=0 of one value is that value", []float64{9}, 0, 9},
+		{"q=1 of one value is that value", []float64{9}, 1, 9},
+		{"q below 0 is clamped to the minimum", []float64{1, 2, 3}, -0.5, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := Quantile(tc.xs, tc.q); !near(got, tc.want, 1e-12) {
+				t.Errorf("Quantile(%v, %v) = %v, want %v", tc.xs, tc.q, got, tc.want)
+			}
+		})
+	}
+}
+
+// Hand computations of the coefficient of variation, Stddev / Mean:
+//
+//	[10,20,30]: mean 20, sd sqrt((100+0+100)/2) = 10, CV 0.5
+//	[4]:        sd 0 (n = 1), CV 0
+//	[5,5,5]:    sd 0, CV 0
+//	[-3,-1]:    mean -2, sd sqrt(2), CV -sqrt(2)/2 (the contract's sign: Stddev / Mean)
+func TestCoefficientOfVariation(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		xs   []float64
+		want float64
+	}{
+		{"10, 20 and 30 vary by half their mean", []float64{10, 20, 30}, 0.5},
+		{"one value has CV 0", []float64{4}, 0},
+		{"identical values have CV 0", []float64{5, 5, 5}, 0},
+		{"a negative mean gives a negative CV, as Stddev / Mean says", []float64{-3, -1}, -math.Sqrt2 / 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := describe(append([]float64(nil), tc.xs...)).CV; !near(got, tc.want, 1e-12) {
+				t.Errorf("CV = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}

@@ -23,12 +23,35 @@ const (
 // minus the retry waits, which are part of sending it) to its stream close.
 type span struct{ from, to time.Time }
 
-// activeWall returns the time the records spent being sent: the sum over
+// wallStats is what activeWall measures of a group's records.
+type wallStats struct {
+	// wall is the time spent sending: per session, first begin -> last end,
+	// summed over sessions; idle the downtime left out between sessions.
+	wall, idle time.Duration
+	// sessions is the number of sessions; sent the records with a send time.
+	sessions, sent int
+	// sendGaps and sendSpan give the achieved send rate: per session, the
+	// number of gaps between consecutive sends (sends - 1) and first send ->
+	// last send, summed over sessions.
+	sendGaps int
+	sendSpan time.Duration
+}
+
+// sendRate is sendGaps / sendSpan in requests per second, or 0 when no
+// session has two sends at different times.
+func (w wallStats) sendRate() float64 {
+	if w.sendSpan <= 0 {
+		return 0
+	}
+	return float64(w.sendGaps) / w.sendSpan.Seconds()
+}
+
+// activeWall measures the time the records spent being sent: the sum over
 // sessions (see SessionGapMin) of first begin -> last end, the number of
-// sessions, and the downtime left out between them. Records with a zero
-// StartedAt (never sent, e.g. a setup error) are ignored; sent is how many
-// were not.
-func activeWall(recs []*pipeline.Record) (wall time.Duration, sessions, sent int, idle time.Duration) {
+// sessions, the downtime left out between them, and the send span of each
+// session. Records with a zero StartedAt (never sent, e.g. a setup error)
+// are ignored; sent is how many were not.
+func activeWall(recs []*pipeline.Record) wallStats {
 	spans := make([]span, 0, len(recs))
 	for _, r := range recs {
 		if r.StartedAt.IsZero() {
@@ -44,7 +67,7 @@ func activeWall(recs []*pipeline.Record) (wall time.Duration, sessions, sent int
 		})
 	}
 	if len(spans) == 0 {
-		return 0, 0, 0, 0
+		return wallStats{}
 	}
 	slices.SortFunc(spans, func(a, b span) int { return a.from.Compare(b.from) })
 	gaps := make([]time.Duration, 0, len(spans)-1)
@@ -56,22 +79,29 @@ func activeWall(recs []*pipeline.Record) (wall time.Duration, sessions, sent int
 		slices.Sort(gaps)
 		threshold = max(threshold, SessionGapFactor*gaps[len(gaps)/2])
 	}
-	from, to := spans[0].from, spans[0].to
-	sessions = 1
+	w := wallStats{sessions: 1, sent: len(spans)}
+	from, to, last, sends := spans[0].from, spans[0].to, spans[0].from, 1
+	endSession := func() {
+		w.wall += to.Sub(from)
+		w.sendGaps += sends - 1
+		w.sendSpan += last.Sub(from)
+	}
 	for _, s := range spans[1:] {
 		if d := s.from.Sub(to); d > threshold {
-			wall += to.Sub(from)
-			idle += d
-			sessions++
-			from, to = s.from, s.to
+			endSession()
+			w.idle += d
+			w.sessions++
+			from, to, last, sends = s.from, s.to, s.from, 1
 			continue
 		}
 		if s.to.After(to) {
 			to = s.to
 		}
+		last = s.from
+		sends++
 	}
-	wall += to.Sub(from)
-	return wall, sessions, len(spans), idle
+	endSession()
+	return w
 }
 
 func msDuration(ms float64) time.Duration { return time.Duration(ms * float64(time.Millisecond)) }
