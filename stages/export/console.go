@@ -130,6 +130,22 @@ func Console(w io.Writer, run *pipeline.Run) error {
 			fmt.Fprintln(cw, line)
 		}
 	}
+	var warnings []string
+	for i := range res.Groups {
+		for _, w := range res.Groups[i].Warnings {
+			warnings = append(warnings, names[i]+": "+w)
+		}
+	}
+	warnings = append(warnings, res.Warnings...)
+	if len(warnings) > 0 {
+		fmt.Fprintf(cw, "\nWARNINGS\n--------\n")
+		for _, w := range warnings {
+			f := strings.Fields(w)
+			for _, line := range wrapWords("  "+f[0], f[1:], "    ", consoleWidth) {
+				fmt.Fprintln(cw, line)
+			}
+		}
+	}
 	fmt.Fprintln(cw, rule)
 	return cw.err
 }

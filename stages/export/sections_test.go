@@ -116,8 +116,8 @@ func TestAgreementIsNotApplicableWithOneRepeat(t *testing.T) {
 
 func TestRatesShowAchievedAgainstTarget(t *testing.T) {
 	run := fixtureRun(t, t.TempDir())
-	open := &run.Results.Groups[0] // metis: open loop at 8 req/s
-	open.TargetRate, open.RequestRate = 8, 7.95
+	open := &run.Results.Groups[0]                                  // metis: open loop at 8 req/s
+	open.TargetRate, open.RequestRate, open.SendRate = 8, 7.1, 7.95 // send rate, not request rate, is held against the target
 	open.QueueMs = pipeline.Dist{N: 4, Mean: 0.4, P50: 0.31, P99: 1.73, Max: 1.9}
 	run.Results.Groups[1].TargetRate, run.Results.Groups[1].RequestRate = 0, 1.5 // closed loop
 	con, md, _ := outputs(t, run)
@@ -311,5 +311,17 @@ func TestReportStatesTheConfiguredConfidenceLevel(t *testing.T) {
 	}
 	if !strings.Contains(string(f1), "90% CI") {
 		t.Errorf("F1 plot title does not state 90%%")
+	}
+}
+
+func TestConsoleListsSmallSampleWarnings(t *testing.T) {
+	run := fixtureRun(t, t.TempDir())
+	run.Results.Groups[0].Warnings = []string{"only 12 successful requests, too few for reliable percentiles: p99 needs >= 100"}
+	var b strings.Builder
+	if err := Console(&b, run); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "WARNINGS") || !strings.Contains(b.String(), "only 12 successful requests") {
+		t.Fatalf("console lacks the warning:\n%s", b.String())
 	}
 }

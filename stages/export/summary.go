@@ -125,6 +125,7 @@ func summaryColumns(res *pipeline.Results) []column {
 		column{"wall_seconds", kindNum, betterNone, func(g *pipeline.GroupStats, _ *pipeline.Comparison) any { return g.WallSeconds }},
 		column{"request_rate", kindNum, betterNone, func(g *pipeline.GroupStats, _ *pipeline.Comparison) any { return g.RequestRate }},
 		column{"target_rate", kindNum, betterNone, func(g *pipeline.GroupStats, _ *pipeline.Comparison) any { return g.TargetRate }},
+		column{"send_rate", kindNum, betterNone, func(g *pipeline.GroupStats, _ *pipeline.Comparison) any { return g.SendRate }},
 		column{"prompt_tokens", kindInt, betterNone, func(g *pipeline.GroupStats, _ *pipeline.Comparison) any { return g.PromptTokens }},
 		column{"output_tokens", kindInt, betterNone, func(g *pipeline.GroupStats, _ *pipeline.Comparison) any { return g.OutputTokens }},
 		column{"reasoning_tokens", kindInt, betterNone, func(g *pipeline.GroupStats, _ *pipeline.Comparison) any { return g.ReasoningTokens }},
@@ -171,7 +172,7 @@ func summaryColumns(res *pipeline.Results) []column {
 // raw_em, raw_f1 the fields n, mean, stddev, cv, min, max, p50, p90, p95,
 // p99, ci_low, ci_high (e.g. latency_mean_ms, latency_p50_ms, f1_ci_high);
 // then warmups, truncated, throughput, wall_seconds, request_rate,
-// target_rate, prompt_tokens, output_tokens, reasoning_tokens, agreement,
+// target_rate, send_rate, prompt_tokens, output_tokens, reasoning_tokens, agreement,
 // goodput, goodput_rate; then metric_<name> for every derived metric in
 // declaration order; then speedup_median, speedup_mean, speedup_ci_low,
 // speedup_ci_high, speedup_p_value, speedup_significant, delta_f1 (empty for

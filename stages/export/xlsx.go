@@ -753,7 +753,11 @@ func verdictText(c *pipeline.Comparison) string {
 	if c.Verdict != "" {
 		return c.Verdict
 	}
-	ci := fmt.Sprintf("CI %.2f-%.2f, p=%s", c.CILow, c.CIHigh, formatP(c.PValue))
+	p := "p=" + formatP(c.PValue)
+	if c.PValue < 0.001 {
+		p = "p<0.001"
+	}
+	ci := fmt.Sprintf("CI %.2f-%.2f, %s", c.CILow, c.CIHigh, p)
 	switch {
 	case c.Significant && c.SpeedupMedian >= 1:
 		return fmt.Sprintf("%s is %.2fx faster than %s (%s)", c.Platform, c.SpeedupMedian, c.Baseline.Platform, ci)
