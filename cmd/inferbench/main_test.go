@@ -460,3 +460,33 @@ func TestUsageErrorsExitTwoAndPointAtHelp(t *testing.T) {
 		}
 	}
 }
+
+func TestARejectedStreamOptionsIsNotedInTheManifest(t *testing.T) {
+	dir := t.TempDir()
+	exp := writeFile(t, dir, "reject.yaml", `name: reject
+dataset: {source: demo, slice: "[:4]"}
+platforms:
+  - name: old-server
+    emulate: {reject_stream_options: true, usage: none}
+    models: [m]
+export: {formats: [json]}
+`)
+	out := filepath.Join(dir, "r")
+	if code, _, stderr := inferbench(t, "run", exp, "--out", out, "--no-progress"); code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	run := runDir(t, out)
+	m, err := pipeline.ReadManifest(run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(strings.Join(m.Notes, "\n"), "rejected stream_options") {
+		t.Fatalf("manifest notes %q do not mention the rejected stream_options", m.Notes)
+	}
+	recs, _, _ := pipeline.ReadJournal(filepath.Join(run, pipeline.JournalFile))
+	for _, r := range recs {
+		if !r.OK() || !r.TokensEstimated {
+			t.Errorf("%s: error %q, tokens_estimated %v (the server sends no usage)", r.CellKey, r.Error, r.TokensEstimated)
+		}
+	}
+}
