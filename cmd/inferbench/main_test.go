@@ -480,7 +480,7 @@ export: {formats: [json]}
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(strings.Join(m.Notes, "\n"), "rejected stream_options") {
+	if !strings.Contains(strings.Join(m.Notes, "\n"), "the server rejected stream_options") {
 		t.Fatalf("manifest notes %q do not mention the rejected stream_options", m.Notes)
 	}
 	recs, _, _ := pipeline.ReadJournal(filepath.Join(run, pipeline.JournalFile))

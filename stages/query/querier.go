@@ -409,7 +409,8 @@ func (r *run) do(ctx context.Context, c *pipeline.Cell, due time.Time) pipeline.
 			if opts {
 				r.noOpts.Store(true)
 				r.optNote.Do(func() {
-					note := fmt.Sprintf("platform %s rejected stream_options (HTTP 400); requests were resent without it", r.job.Platform.Name)
+					// The engine prefixes notes with the platform's name.
+					const note = "the server rejected stream_options (HTTP 400); requests were resent without it, so usage may be missing"
 					r.mu.Lock()
 					r.notes = append(r.notes, note)
 					r.mu.Unlock()
