@@ -3,6 +3,7 @@ package export
 import (
 	"archive/zip"
 	"context"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -210,13 +211,32 @@ func TestXLSXWorkbook(t *testing.T) {
 		}
 		defer zr.Close()
 		var charts []string
+		bars, scatters := 0, 0
 		for _, zf := range zr.File {
 			if strings.HasPrefix(zf.Name, "xl/charts/chart") && strings.HasSuffix(zf.Name, ".xml") {
 				charts = append(charts, zf.Name)
+				rc, _ := zf.Open()
+				b, _ := io.ReadAll(rc)
+				rc.Close()
+				x := string(b)
+				switch {
+				case strings.Contains(x, "<barChart>"):
+					bars++
+					// bars start at zero, or small differences look large
+					if !strings.Contains(x, `<min val="0"`) {
+						t.Errorf("%s: value axis does not start at 0", zf.Name)
+					}
+				case strings.Contains(x, "<scatterChart>"):
+					scatters++
+					// markers need a fill, or LibreOffice draws nothing
+					if strings.Count(x, "<marker>") == 0 || strings.Contains(x, "<spPr></spPr></marker>") {
+						t.Errorf("%s: scatter markers without a fill", zf.Name)
+					}
+				}
 			}
 		}
-		if len(charts) != 5 {
-			t.Fatalf("charts %v", charts)
+		if len(charts) != 5 || bars != 4 || scatters != 1 {
+			t.Fatalf("charts %v: %d bar, %d scatter", charts, bars, scatters)
 		}
 	})
 }
