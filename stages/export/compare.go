@@ -97,7 +97,9 @@ func WriteRunDeltas(dir string, deltas []aggregate.RunDelta) error {
 	}
 	for i, h := range compareHeader {
 		cell, _ := excelize.CoordinatesToCellName(i+1, 1)
-		f.SetCellStr(sheet, cell, h)
+		if err := f.SetCellStr(sheet, cell, h); err != nil {
+			return fmt.Errorf("compare.xlsx: %w", err)
+		}
 	}
 	for r, d := range deltas {
 		for c, v := range deltaRow(d) {
@@ -113,9 +115,13 @@ func WriteRunDeltas(dir string, deltas []aggregate.RunDelta) error {
 			}
 		}
 	}
-	f.SetPanes(sheet, &excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"})
+	if err := f.SetPanes(sheet, &excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
+		return fmt.Errorf("compare.xlsx: %w", err)
+	}
 	last, _ := excelize.CoordinatesToCellName(len(compareHeader), len(deltas)+1)
-	f.AutoFilter(sheet, "A1:"+last, nil)
+	if err := f.AutoFilter(sheet, "A1:"+last, nil); err != nil {
+		return fmt.Errorf("compare.xlsx: %w", err)
+	}
 	if err := f.SaveAs(filepath.Join(dir, "compare.xlsx")); err != nil {
 		return fmt.Errorf("compare.xlsx: %w", err)
 	}

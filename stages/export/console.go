@@ -36,7 +36,7 @@ func Console(w io.Writer, run *pipeline.Run) error {
 	if res.Baseline != "" {
 		sub += ", baseline " + res.Baseline
 	}
-	if res.StopReason != "" && res.StopReason != "completed" {
+	if res.StopReason != "" && res.StopReason != pipeline.StopCompleted {
 		sub += ", stopped: " + res.StopReason
 	}
 	fmt.Fprintf(cw, "%s\n", centre(sub, consoleWidth))

@@ -65,7 +65,12 @@ var requestColumns = []requestColumn{
 // answer, content, reasoning, then server_<name> for every vendor field seen
 // in any record, sorted by name. Per-record em is 0/1 and f1 0..1.
 func RequestsHeader(records []pipeline.Record) []string {
-	server := serverFields(records)
+	return requestsHeader(serverFields(records))
+}
+
+// requestsHeader is RequestsHeader for the vendor fields server (as
+// serverFields returns them), for writers that need those names too.
+func requestsHeader(server []string) []string {
 	out := make([]string, 0, len(requestColumns)+len(server))
 	for _, c := range requestColumns {
 		out = append(out, c.name)
@@ -145,7 +150,7 @@ func CSV(ctx context.Context, run *pipeline.Run) error {
 func writeRequestsCSV(ctx context.Context, w io.Writer, records []pipeline.Record) error {
 	cw := csv.NewWriter(w)
 	server := serverFields(records)
-	if err := cw.Write(RequestsHeader(records)); err != nil {
+	if err := cw.Write(requestsHeader(server)); err != nil {
 		return err
 	}
 	row := make([]string, len(requestColumns)+len(server))

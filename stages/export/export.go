@@ -10,9 +10,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strconv"
 
 	"github.com/inferbench/inferbench/pipeline"
@@ -125,12 +126,7 @@ func serverFields(records []pipeline.Record) []string {
 			seen[k] = struct{}{}
 		}
 	}
-	out := make([]string, 0, len(seen))
-	for k := range seen {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
+	return sortedKeys(seen)
 }
 
 // metricNames returns the derived metric names of the groups, in
@@ -161,14 +157,15 @@ func metricValue(g *pipeline.GroupStats, name string) (float64, bool) {
 
 // sortedErrors returns an error-class map as "class=n" pairs sorted by class.
 func sortedErrors(m map[string]int) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	keys := sortedKeys(m)
 	out := make([]string, len(keys))
 	for i, k := range keys {
 		out[i] = k + "=" + strconv.Itoa(m[k])
 	}
 	return out
+}
+
+// sortedKeys returns the keys of m in increasing order.
+func sortedKeys[V any](m map[string]V) []string {
+	return slices.Sorted(maps.Keys(m))
 }

@@ -3,6 +3,7 @@ package export
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"html"
 	"html/template"
 	"io"
@@ -29,7 +30,7 @@ func HTML(ctx context.Context, run *pipeline.Run) error {
 	m := buildReport(run, images)
 	var buf bytes.Buffer
 	if err := htmlTemplate.Execute(&buf, m); err != nil {
-		return err
+		return fmt.Errorf("render %s: %w", HTMLFile, err)
 	}
 	return writeFileAtomic(filepath.Join(run.Dir, HTMLFile), func(w io.Writer) error {
 		_, err := w.Write(buf.Bytes())

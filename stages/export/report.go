@@ -230,7 +230,7 @@ func setupSection(run *pipeline.Run) reportSection {
 		if exp.Params.TopP > 0 {
 			ps += fmt.Sprintf(", top_p %g", exp.Params.TopP)
 		}
-		for _, k := range sortedAnyKeys(exp.Params.Extra) {
+		for _, k := range sortedKeys(exp.Params.Extra) {
 			ps += fmt.Sprintf(", %s %v", k, exp.Params.Extra[k])
 		}
 		b = append(b, ps)
@@ -266,15 +266,6 @@ func setupSection(run *pipeline.Run) reportSection {
 	return s
 }
 
-func sortedAnyKeys(m map[string]any) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
-
 // ciLevel is the confidence level of every interval, e.g. "95%"
 // (stats.confidence; the default when exp is nil or leaves it zero).
 func ciLevel(exp *pipeline.Experiment) string {
@@ -298,8 +289,9 @@ func resultsSection(res *pipeline.Results, level string) reportSection {
 	}
 	t.Header = append(t.Header, rateHeader)
 	t.Right = append(t.Right, true)
+	names := labels(res.Groups)
 	for i, g := range res.Groups {
-		t.Rows = append(t.Rows, []string{labels(res.Groups)[i],
+		t.Rows = append(t.Rows, []string{names[i],
 			fmt.Sprintf("%d / %d", g.Successes, g.Count), fshare(g.ErrorRate),
 			withCI(g.LatencyMs, 1), fms(g.LatencyMs.P50), fms(g.LatencyMs.P95),
 			withCI(g.TTFTMs, 1), fms(g.TTFTMs.P50), withCI(g.TokensPerSec, 1), fnum(g.Throughput, 1),
@@ -316,7 +308,7 @@ func resultsSection(res *pipeline.Results, level string) reportSection {
 			if g.TargetRate <= 0 {
 				continue
 			}
-			q.Rows = append(q.Rows, []string{labels(res.Groups)[i], strconv.FormatFloat(g.TargetRate, 'g', -1, 64),
+			q.Rows = append(q.Rows, []string{names[i], strconv.FormatFloat(g.TargetRate, 'g', -1, 64),
 				fnum(g.SendRate, 2), fnum(g.QueueMs.P50, 2), fnum(g.QueueMs.P99, 2), fnum(g.QueueMs.Max, 2)})
 		}
 		s.Tables = append(s.Tables, q)
@@ -382,9 +374,10 @@ func accuracySection(run *pipeline.Run) reportSection {
 		Right:  []bool{false, true, true, true, true, true, true, true, true},
 	}
 	truncated := 0
+	names := labels(res.Groups)
 	for i, g := range res.Groups {
 		truncated += g.Truncated
-		t.Rows = append(t.Rows, []string{labels(res.Groups)[i], withCI(g.EM, 1), withCI(g.F1, 1),
+		t.Rows = append(t.Rows, []string{names[i], withCI(g.EM, 1), withCI(g.F1, 1),
 			fnum(g.RawEM.Mean, 1), fnum(g.RawF1.Mean, 1), strconv.Itoa(g.Truncated), agreementText(&g),
 			meanStdText(g.RepeatEM), meanStdText(g.RepeatF1)})
 	}
@@ -402,7 +395,7 @@ func accuracySection(run *pipeline.Run) reportSection {
 		}
 		for i := range res.Groups {
 			g := &res.Groups[i]
-			b.Rows = append(b.Rows, append([]string{labels(res.Groups)[i]}, append(breakdownCells(g.HasAns), breakdownCells(g.NoAns)...)...))
+			b.Rows = append(b.Rows, append([]string{names[i]}, append(breakdownCells(g.HasAns), breakdownCells(g.NoAns)...)...))
 		}
 		s.Tables = append(s.Tables, b)
 	}
@@ -434,8 +427,9 @@ func metricsSection(res *pipeline.Results) (reportSection, bool) {
 	for i := 1; i < len(t.Right); i++ {
 		t.Right[i] = true
 	}
+	groupNames := labels(res.Groups)
 	for i := range res.Groups {
-		row := []string{labels(res.Groups)[i]}
+		row := []string{groupNames[i]}
 		for _, n := range names {
 			v, ok := metricValue(&res.Groups[i], n)
 			if ok {
@@ -524,27 +518,19 @@ func failuresSection(run *pipeline.Run) reportSection {
 		t.Rows = append(t.Rows, []string{fc.class, strconv.Itoa(fc.count), strings.Join(sortedErrors(fc.groups), ", "), fc.example})
 	}
 	s.Tables = append(s.Tables, t)
-	for _, p := range sortedKeysOfString(run.Results.PlatformStops) {
+	for _, p := range sortedKeys(run.Results.PlatformStops) {
 		s.Bullets = append(s.Bullets, "Platform "+p+" stopped early: "+run.Results.PlatformStops[p])
 	}
 	return s
 }
 
-func sortedKeysOfString(m map[string]string) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
-
 func warningsSection(res *pipeline.Results) (reportSection, bool) {
 	s := reportSection{Title: "Warnings"}
 	s.Bullets = append(s.Bullets, res.Warnings...)
+	names := labels(res.Groups)
 	for i, g := range res.Groups {
 		for _, w := range g.Warnings {
-			s.Bullets = append(s.Bullets, labels(res.Groups)[i]+": "+w)
+			s.Bullets = append(s.Bullets, names[i]+": "+w)
 		}
 	}
 	return s, len(s.Bullets) > 0

@@ -134,7 +134,6 @@ func summaryColumns(res *pipeline.Results) []column {
 		column{"goodput_rate", kindNum, betterHigh, func(g *pipeline.GroupStats, _ *pipeline.Comparison) any { return g.GoodputRate }},
 	)
 	for _, name := range metricNames(res.Groups) {
-		name := name
 		cols = append(cols, column{"metric_" + name, kindNum, betterNone, func(g *pipeline.GroupStats, _ *pipeline.Comparison) any {
 			if v, ok := metricValue(g, name); ok {
 				return v

@@ -425,8 +425,8 @@ func (b *book) writeRequests(ctx context.Context, records []pipeline.Record) err
 	if err != nil {
 		return err
 	}
-	header := RequestsHeader(records)
 	server := serverFields(records)
+	header := requestsHeader(server)
 	if err := sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
 		return err
 	}
@@ -605,7 +605,7 @@ func configTable(run *pipeline.Run) *table {
 		add("dataset.total", m.Dataset.Total)
 		add("dataset.ids_count", len(m.Dataset.IDs))
 		add("cell_total", m.CellTotal)
-		for _, p := range sortedKeysOf(m.Cells) {
+		for _, p := range sortedKeys(m.Cells) {
 			add("cells."+p, m.Cells[p])
 		}
 		for i, n := range m.Notes {
@@ -625,25 +625,11 @@ func configTable(run *pipeline.Run) *table {
 	return t
 }
 
-func sortedKeysOf(m map[string]int) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
-
 // flatten emits every leaf of a decoded JSON value as a dotted path.
 func flatten(prefix string, v any, add func(string, any)) {
 	switch v := v.(type) {
 	case map[string]any:
-		keys := make([]string, 0, len(v))
-		for k := range v {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
+		for _, k := range sortedKeys(v) {
 			flatten(prefix+"."+k, v[k], add)
 		}
 	case []any:
@@ -673,6 +659,17 @@ var chartColumns = []struct {
 	{"tokens_per_sec_mean", kindNum, func(g *pipeline.GroupStats) float64 { return g.TokensPerSec.Mean }},
 	{"f1_mean", kindPct, func(g *pipeline.GroupStats) float64 { return g.F1.Mean }},
 	{"latency_mean_ms", kindMs, func(g *pipeline.GroupStats) float64 { return g.LatencyMs.Mean }},
+}
+
+// chartCol returns the 1-based Charts sheet column of the chartColumns
+// entry name (the group label is column 1).
+func chartCol(name string) int {
+	for i, c := range chartColumns {
+		if c.name == name {
+			return i + 2
+		}
+	}
+	panic("export: no chart column " + name)
 }
 
 // writeCharts writes the chart data table and five native charts.
@@ -723,18 +720,19 @@ func (b *book) writeCharts(res *pipeline.Results) error {
 		at    string
 		chart *excelize.Chart
 	}{
-		{"J2", &excelize.Chart{Type: excelize.Col, Series: series(2, 3), Title: title("Latency p50 / p95 by group (ms)"), Dimension: dim, Legend: legend, YAxis: fromZero}},
-		{"S2", &excelize.Chart{Type: excelize.Col, Series: series(4, 5), Title: title("TTFT p50 / p95 by group (ms)"), Dimension: dim, Legend: legend, YAxis: fromZero}},
-		{"J18", &excelize.Chart{Type: excelize.Col, Series: series(6), Title: title("Output tokens/s by group (mean)"), Dimension: dim, Legend: legend, YAxis: fromZero}},
-		{"S18", &excelize.Chart{Type: excelize.Col, Series: series(7), Title: title("F1 by group (%)"), Dimension: dim, Legend: legend, YAxis: fromZero}},
+		{"J2", &excelize.Chart{Type: excelize.Col, Series: series(chartCol("latency_p50_ms"), chartCol("latency_p95_ms")), Title: title("Latency p50 / p95 by group (ms)"), Dimension: dim, Legend: legend, YAxis: fromZero}},
+		{"S2", &excelize.Chart{Type: excelize.Col, Series: series(chartCol("ttft_p50_ms"), chartCol("ttft_p95_ms")), Title: title("TTFT p50 / p95 by group (ms)"), Dimension: dim, Legend: legend, YAxis: fromZero}},
+		{"J18", &excelize.Chart{Type: excelize.Col, Series: series(chartCol("tokens_per_sec_mean")), Title: title("Output tokens/s by group (mean)"), Dimension: dim, Legend: legend, YAxis: fromZero}},
+		{"S18", &excelize.Chart{Type: excelize.Col, Series: series(chartCol("f1_mean")), Title: title("F1 by group (%)"), Dimension: dim, Legend: legend, YAxis: fromZero}},
 	}
 	var scatter []excelize.ChartSeries
+	xCol, yCol := colName(chartCol("latency_mean_ms")), colName(chartCol("f1_mean"))
 	for i := 0; i < n; i++ {
 		r := strconv.Itoa(i + 2)
 		scatter = append(scatter, excelize.ChartSeries{
 			Name:       SheetCharts + "!$A$" + r,
-			Categories: SheetCharts + "!$H$" + r,
-			Values:     SheetCharts + "!$G$" + r,
+			Categories: SheetCharts + "!$" + xCol + "$" + r,
+			Values:     SheetCharts + "!$" + yCol + "$" + r,
 			// An explicit fill: without one excelize writes an empty
 			// marker shape, which LibreOffice draws as nothing.
 			Marker: excelize.ChartMarker{Symbol: "circle", Size: 8,

@@ -58,10 +58,8 @@ func runTokenCommand(ctx context.Context, cmd string) (string, error) {
 	c.Stdout = &out
 	c.Stderr = nil
 	if err := c.Run(); err != nil {
-		var ee *exec.ExitError
-		if errors.As(err, &ee) {
-			return "", fmt.Errorf("api_key_command failed: %s", ee.ProcessState.String())
-		}
+		// An *exec.ExitError says only how the process ended ("exit
+		// status 1"); its captured stderr is not part of its message.
 		return "", fmt.Errorf("api_key_command failed: %w", err)
 	}
 	line, _, _ := bufio.NewReader(&out).ReadLine()

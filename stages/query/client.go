@@ -269,8 +269,7 @@ func (tt *tokenTimes) add(at time.Time, content, reasoning bool) {
 // readStream reads an SSE answer into rec.
 func (r *run) readStream(ctx, actx context.Context, cancel context.CancelCauseFunc, first *time.Timer, body io.Reader, t0 time.Time, rec *pipeline.Record) {
 	sr := r.sse.Get().(*sseReader)
-	sr.r.Reset(body)
-	sr.data, sr.typ, sr.hasData, sr.started, sr.reset = sr.data[:0], sr.typ[:0], false, false, false
+	sr.reset(body)
 	defer r.sse.Put(sr)
 
 	var (

@@ -109,7 +109,7 @@ func TestEmulatorFaultsBecomeErrorClasses(t *testing.T) {
 			t.Error("no request was retried at a 429 share of 0.5")
 		}
 	})
-	t.Run("a server rejecting stream_options is noted and usage still read", func(t *testing.T) {
+	t.Run("a server rejecting stream_options is noted and the requests are resent without it", func(t *testing.T) {
 		prof := pipeline.EmulateProfile{TokensPerSecond: 5000, Accuracy: 1, RejectStreamOptions: true}
 		recs, rep, err := collect(t, context.Background(), New(), emulatedJob(prof, 4))
 		if err != nil {
@@ -118,6 +118,11 @@ func TestEmulatorFaultsBecomeErrorClasses(t *testing.T) {
 		for id, r := range recs {
 			if !r.OK() {
 				t.Errorf("%s: %s %s", id, r.Error, r.ErrorDetail)
+			}
+			// Without stream_options the emulator sends no usage chunk, so
+			// the token counts are the stream's own estimate.
+			if !r.TokensEstimated || r.OutputTokens == 0 {
+				t.Errorf("%s: tokens_estimated %v, output_tokens %d", id, r.TokensEstimated, r.OutputTokens)
 			}
 		}
 		if len(rep.Notes) != 1 {

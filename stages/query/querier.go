@@ -23,6 +23,11 @@ const (
 	DefaultBackoffMax  = 30 * time.Second
 )
 
+// openLoopIdleConns is how many idle connections an open-loop platform
+// without a concurrency cap keeps for reuse: its requests in flight are
+// bounded by the rate, not by a worker count.
+const openLoopIdleConns = 512
+
 // Querier is the query stage (pipeline.Querier). One Querier may run the
 // jobs of several platforms at the same time; each job gets its own HTTP
 // transport, token and schedule. It is safe for concurrent use.
@@ -133,7 +138,7 @@ func (q *Querier) Query(ctx context.Context, job pipeline.QueryJob, emit func(pi
 	defer r.mu.Unlock()
 	rep := pipeline.QueryReport{StopReason: r.reason, Notes: r.notes, Wall: r.last.Sub(r.start)}
 	if ctx.Err() != nil && rep.StopReason == "" && (attempted < len(job.Cells) || r.canceled > 0) {
-		rep.StopReason = "interrupted"
+		rep.StopReason = pipeline.StopInterrupted
 	}
 	return rep, nil
 }
@@ -166,7 +171,7 @@ func (q *Querier) newRun(ctx context.Context, job pipeline.QueryJob, emit func(p
 	if conns <= 0 {
 		conns = pipeline.DefaultConcurrency
 		if p.Rate > 0 {
-			conns = 512
+			conns = openLoopIdleConns
 		}
 	}
 	r.tr = &http.Transport{

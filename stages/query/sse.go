@@ -31,13 +31,26 @@ type sseReader struct {
 	long    []byte // assembles lines longer than the bufio buffer
 	hasData bool
 	started bool
-	reset   bool
-	at      time.Time
-	now     func() time.Time
+	// dispatched is set when the last event was returned; its buffers are
+	// cleared on the next call to next, not before (ev aliases them).
+	dispatched bool
+	at         time.Time
+	now        func() time.Time
 }
 
 func newSSEReader(r io.Reader) *sseReader {
 	return &sseReader{r: bufio.NewReaderSize(r, 4096), now: time.Now}
+}
+
+// reset makes s read a new stream from r, keeping its buffers.
+func (s *sseReader) reset(r io.Reader) {
+	s.r.Reset(r)
+	s.clearEvent()
+}
+
+// clearEvent forgets the event being assembled.
+func (s *sseReader) clearEvent() {
+	s.data, s.typ, s.hasData, s.started, s.dispatched = s.data[:0], s.typ[:0], false, false, false
 }
 
 // line returns the next line without its terminator ("\n" or "\r\n"). A last
@@ -69,8 +82,8 @@ func (s *sseReader) line() ([]byte, error) {
 // discarded, as the SSE specification says. Other read errors are returned
 // as they are.
 func (s *sseReader) next(ev *sseEvent) error {
-	if s.reset {
-		s.data, s.typ, s.hasData, s.started, s.reset = s.data[:0], s.typ[:0], false, false, false
+	if s.dispatched {
+		s.clearEvent()
 	}
 	for {
 		l, err := s.line()
@@ -80,7 +93,7 @@ func (s *sseReader) next(ev *sseEvent) error {
 		if len(l) == 0 { // blank line: dispatch
 			if s.hasData {
 				*ev = sseEvent{Type: s.typ, Data: s.data, At: s.at}
-				s.reset = true
+				s.dispatched = true
 				return nil
 			}
 			s.typ, s.started = s.typ[:0], false

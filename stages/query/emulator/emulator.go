@@ -79,6 +79,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -252,7 +253,7 @@ func (s *Server) listModels(w http.ResponseWriter) {
 	if len(names) == 0 {
 		names = []string{DefaultModel}
 	}
-	sortStrings(names)
+	slices.Sort(names)
 	b := []byte(`{"object":"list","data":[`)
 	for i, n := range names {
 		if i > 0 {
@@ -267,14 +268,6 @@ func (s *Server) listModels(w http.ResponseWriter) {
 	b = append(b, "]}"...)
 	w.Header()["Content-Type"] = hdrJSON
 	_, _ = w.Write(b)
-}
-
-func sortStrings(a []string) {
-	for i := 1; i < len(a); i++ {
-		for j := i; j > 0 && a[j] < a[j-1]; j-- {
-			a[j], a[j-1] = a[j-1], a[j]
-		}
-	}
 }
 
 // fault is the failure injected into one attempt.
