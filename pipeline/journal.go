@@ -74,7 +74,8 @@ func (j *Journal) Close() error {
 
 // ReadJournal reads every record of a journal file. A torn last line (a
 // crash in the middle of a write) is skipped and reported through torn;
-// a malformed line anywhere else is an error naming its line number.
+// a malformed line anywhere else is an error naming its line number. A
+// missing file is an error that wraps fs.ErrNotExist.
 func ReadJournal(path string) (recs []Record, torn bool, err error) {
 	f, err := os.Open(path)
 	if err != nil {

@@ -1,6 +1,8 @@
 package pipeline
 
 import (
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -113,5 +115,12 @@ func TestWriteJournalReplacesTheFileAtomically(t *testing.T) {
 	left, _ := filepath.Glob(filepath.Join(filepath.Dir(p), ".records-*"))
 	if len(left) != 0 {
 		t.Fatalf("temporary files left: %v", left)
+	}
+}
+
+func TestReadJournalOfAMissingFileWrapsErrNotExist(t *testing.T) {
+	_, _, err := ReadJournal(filepath.Join(t.TempDir(), JournalFile))
+	if !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("err = %v, want one that wraps fs.ErrNotExist (resume relies on it)", err)
 	}
 }

@@ -2,7 +2,9 @@ package pipeline
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -89,7 +91,9 @@ func (e *Engine) resume(dir string, fresh *Manifest, plan *Plan) ([]Record, *Man
 	}
 	path := filepath.Join(dir, JournalFile)
 	recs, torn, err := ReadJournal(path)
-	if err != nil && !os.IsNotExist(err) {
+	// ReadJournal wraps the open error, which os.IsNotExist would not see
+	// through: a folder whose journal was never written resumes from zero.
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, nil, fmt.Errorf("resume: %w", err)
 	}
 	if torn {

@@ -194,3 +194,33 @@ func TestAMisspeltEnvironmentOverrideIsNamedInAWarning(t *testing.T) {
 		}
 	}
 }
+
+func TestResumeOfARunFolderWithoutAJournalRunsEveryCell(t *testing.T) {
+	dir := t.TempDir()
+	exp := writeFile(t, dir, "fast.yaml", fastExperiment)
+	out := filepath.Join(dir, "results")
+	if code, stdout, stderr := inferbench(t, "run", exp, "--out", out, "--no-progress"); code != exitOK {
+		t.Fatalf("run: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	run := runDir(t, out)
+	journal := filepath.Join(run, pipeline.JournalFile)
+	first, _, err := pipeline.ReadJournal(journal)
+	if err != nil || len(first) == 0 {
+		t.Fatalf("first run journal: %d records, %v", len(first), err)
+	}
+	// A crash between writing the manifest and the first record leaves a
+	// folder without records.jsonl.
+	if err := os.Remove(journal); err != nil {
+		t.Fatal(err)
+	}
+	if code, stdout, stderr := inferbench(t, "run", exp, "--resume", run, "--no-progress"); code != exitOK {
+		t.Fatalf("resume: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	again, _, err := pipeline.ReadJournal(journal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(again) != len(first) {
+		t.Errorf("resume wrote %d records, want every one of the %d cells", len(again), len(first))
+	}
+}
