@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"os"
@@ -75,7 +74,7 @@ type RunOptions struct {
 
 func (e *Engine) log() *slog.Logger {
 	if e.Log == nil {
-		return slog.New(slog.NewTextHandler(io.Discard, nil))
+		return slog.New(slog.DiscardHandler)
 	}
 	return e.Log
 }
@@ -267,7 +266,6 @@ func (e *Engine) query(ctx context.Context, exp *Experiment, plan *Plan, done ma
 		notes    []string
 		errs     []error
 		wg       sync.WaitGroup
-		scoreIn  int
 		writeErr error
 	)
 	totals := map[string]int{}
@@ -287,7 +285,6 @@ func (e *Engine) query(ctx context.Context, exp *Experiment, plan *Plan, done ma
 		r.sample = nil
 		err := journal.Append(&r)
 		mu.Lock()
-		scoreIn++
 		recs = append(recs, r)
 		if err != nil && writeErr == nil {
 			writeErr = err
@@ -456,7 +453,10 @@ func writeJSON(path string, v any) error {
 	if err := os.WriteFile(tmp, append(b, '\n'), 0o644); err != nil {
 		return fmt.Errorf("write %s: %w", filepath.Base(path), err)
 	}
-	return os.Rename(tmp, path)
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("write %s: %w", filepath.Base(path), err)
+	}
+	return nil
 }
 
 func sampleIndex(s []Sample) map[string]*Sample {

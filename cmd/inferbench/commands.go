@@ -150,7 +150,7 @@ func finishRun(run *pipeline.Run, reg *pipeline.Registry, stdout, stderr io.Writ
 				fmt.Fprintln(stderr, "  FAIL", msg)
 			}
 		}
-		return withCode(exitChecksFaild, errSilent)
+		return withCode(exitChecksFailed, errSilent)
 	}
 	return nil
 }

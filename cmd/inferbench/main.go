@@ -14,10 +14,10 @@ import (
 
 // Exit codes.
 const (
-	exitOK          = 0
-	exitError       = 1 // bad input, failed run
-	exitUsage       = 2 // wrong command line
-	exitChecksFaild = 3 // the run finished but a `checks:` assertion failed
+	exitOK           = 0
+	exitError        = 1 // bad input, failed run
+	exitUsage        = 2 // wrong command line
+	exitChecksFailed = 3 // the run finished but a `checks:` assertion failed
 	// exitInterrupted: Ctrl-C or SIGTERM stopped the run; what finished was
 	// still aggregated and exported (128 + SIGINT, the shell convention).
 	exitInterrupted = 130
@@ -33,7 +33,7 @@ func main() {
 	os.Exit(code)
 }
 
-// exitError carries an exit code through cobra.
+// codeError carries an exit code through cobra to execute.
 type codeError struct {
 	code int
 	err  error

@@ -180,7 +180,7 @@ func TestFailingChecksExitWithCodeThreeAndListTheExpressions(t *testing.T) {
 	dir := t.TempDir()
 	exp := writeFile(t, dir, "fast.yaml", fastExperiment+"checks:\n  - 'group(\"fast\").f1 > 100'\n  - 'all(groups, .error_rate == 0)'\n")
 	code, _, stderr := inferbench(t, "run", exp, "--out", filepath.Join(dir, "r"), "--no-progress", "--set", "export.formats=[json]")
-	if code != exitChecksFaild {
+	if code != exitChecksFailed {
 		t.Fatalf("exit %d, want 3\n%s", code, stderr)
 	}
 	if !strings.Contains(stderr, `FAIL group("fast").f1 > 100`) || strings.Contains(stderr, "FAIL all(groups") {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -33,7 +34,7 @@ are ignored.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if dataset == "" || preds == "" {
-				return withCode(exitUsage, fmt.Errorf("score needs --dataset and --predictions"))
+				return withCode(exitUsage, errors.New("score needs --dataset and --predictions"))
 			}
 			return withCode(exitError, score.ScoreFiles(stdout, stderr, dataset, preds, v2))
 		},
@@ -68,7 +69,7 @@ func newCompareCmd(stdout, stderr io.Writer) *cobra.Command {
 			}
 			deltas := aggregate.CompareRuns(runs[0].Results, runs[1].Results, runs[0].Records, runs[1].Records, seed)
 			if len(deltas) == 0 {
-				return withCode(exitError, fmt.Errorf("the two runs have no group (platform, model, temperature) in common"))
+				return withCode(exitError, errors.New("the two runs have no group (platform, model, temperature) in common"))
 			}
 			if err := export.PrintRunDeltas(stdout, args[0], args[1], deltas); err != nil {
 				return withCode(exitError, err)
@@ -203,8 +204,9 @@ func overlayProfileFlag(dst, src *pipeline.EmulateProfile, name string) {
 }
 
 // questionLookup maps a request to a sample by the question text that
-// follows "Question:" in its last user message (the default prompt's
-// shape), falling back to any question the message ends with.
+// follows the last "Question:" in its last user message (the default
+// prompt's shape), up to the end of that line. It returns nil when that
+// message has no "Question:" or the question is not one of samples.
 func questionLookup(samples []pipeline.Sample) emulator.Lookup {
 	byQ := make(map[string]*pipeline.Sample, len(samples))
 	for i := range samples {

@@ -25,10 +25,7 @@ type CSV struct{}
 
 // Load implements pipeline.Loader.
 func (CSV) Load(ctx context.Context, spec pipeline.DatasetSpec, env pipeline.LoadEnv) (*pipeline.Dataset, error) {
-	return loadFile(ctx, spec, env, SourceCSV, func(f fetched) ([]pipeline.Sample, string, error) {
-		all, err := decodeCSV(ctx, f.data, f.location, resolveColumns(spec.Fields))
-		return all, datasetVersion(spec.Version, all), err
-	})
+	return loadTable(ctx, spec, env, SourceCSV, decodeCSV)
 }
 
 func decodeCSV(ctx context.Context, data []byte, name string, cols columns) ([]pipeline.Sample, error) {

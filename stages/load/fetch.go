@@ -189,9 +189,6 @@ func bodySnippet(r io.Reader) string {
 	return ": " + s
 }
 
-// selectAll applies the slice to every sample of a source, checks that ids
-// are unique over the whole source and fills the common Dataset fields
-// (Source is the loader's own name).
 // loadFile is the Load of every file-based source: parse the slice, read
 // the path or URL (cached, checksummed), decode it with decode (which
 // returns the samples in file order and their SQuAD version), and select
@@ -218,6 +215,21 @@ func loadFile(ctx context.Context, spec pipeline.DatasetSpec, env pipeline.LoadE
 	return ds, nil
 }
 
+// loadTable is loadFile for the sources whose rows map onto samples through
+// DatasetSpec.Fields (jsonl, csv): decode reads the rows of the file named
+// name, and the version is datasetVersion's.
+func loadTable(ctx context.Context, spec pipeline.DatasetSpec, env pipeline.LoadEnv, source string,
+	decode func(ctx context.Context, data []byte, name string, cols columns) ([]pipeline.Sample, error)) (*pipeline.Dataset, error) {
+	cols := resolveColumns(spec.Fields)
+	return loadFile(ctx, spec, env, source, func(f fetched) ([]pipeline.Sample, string, error) {
+		all, err := decode(ctx, f.data, f.location, cols)
+		return all, datasetVersion(spec.Version, all), err
+	})
+}
+
+// selectAll applies the slice to every sample of a source, checks that ids
+// are unique over the whole source and fills the common Dataset fields
+// (Source is the loader's own name).
 func selectAll(source string, sl pipeline.Slice, all []pipeline.Sample, version string) (*pipeline.Dataset, error) {
 	seen := make(map[string]int, len(all))
 	for i := range all {

@@ -196,25 +196,25 @@ func (f *hfFetcher) page(ctx context.Context, offset int) (*hfPage, error) {
 	key := hexSum([]byte(strings.Join([]string{f.endpoint, f.spec.Dataset, f.spec.Config, f.spec.Split,
 		f.spec.Revision, strconv.Itoa(offset), strconv.Itoa(HFPageSize)}, "\x00")))
 	name := filepath.Join(f.dir, key[:40]+".json")
-	body, err := os.ReadFile(name)
-	cached := err == nil
-	if !cached {
-		if body, err = f.fetch(ctx, offset); err != nil {
-			return nil, err
+	if body, err := os.ReadFile(name); err == nil {
+		if p, err := decodeHFPage(body); err == nil {
+			f.pages[offset] = p
+			return p, nil
 		}
+		// A damaged cache entry: drop it and fetch again. (No retry through
+		// the cache, so an entry that cannot be removed cannot loop.)
+		os.Remove(name)
+	}
+	body, err := f.fetch(ctx, offset)
+	if err != nil {
+		return nil, err
 	}
 	p, err := decodeHFPage(body)
 	if err != nil {
-		if cached { // a damaged cache entry: drop it and fetch again
-			os.Remove(name)
-			return f.page(ctx, offset)
-		}
 		return nil, fmt.Errorf("hf %s: page at offset %d: %w", f.where(), offset, err)
 	}
-	if !cached {
-		if err := writeAtomic(name, body); err != nil {
-			return nil, fmt.Errorf("hf: cache page: %w", err)
-		}
+	if err := writeAtomic(name, body); err != nil {
+		return nil, fmt.Errorf("hf: cache page: %w", err)
 	}
 	f.pages[offset] = p
 	return p, nil

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strconv"
 	"strings"
@@ -225,6 +227,34 @@ func TestHFCache(t *testing.T) {
 		}
 		if got := len(fake.requested()); got != n+1 {
 			t.Errorf("requests = %d, want %d", got, n+1)
+		}
+	})
+	t.Run("a damaged cache page is fetched again and rewritten", func(t *testing.T) {
+		pages, err := filepath.Glob(filepath.Join(env.CacheDir, "hf", "*.json"))
+		if err != nil || len(pages) == 0 {
+			t.Fatalf("no cached pages (%v)", err)
+		}
+		for _, p := range pages {
+			if err := os.WriteFile(p, []byte(`{"rows": [`), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		before := len(fake.requested())
+		again, err := (&HF{}).Load(context.Background(), hfSpec(srv.URL, "[95:230]"), env)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if again.SHA256 != first.SHA256 {
+			t.Error("the reload over a damaged cache differs from the first load")
+		}
+		if got := len(fake.requested()); got != before+3 {
+			t.Errorf("requests = %d, want %d (the three pages of [95:230] again)", got, before+3)
+		}
+		if _, err := (&HF{}).Load(context.Background(), hfSpec(srv.URL, "[95:230]"), env); err != nil {
+			t.Fatal(err)
+		}
+		if got := len(fake.requested()); got != before+3 {
+			t.Errorf("requests = %d after a third load, want %d (the cache was rewritten)", got, before+3)
 		}
 	})
 }

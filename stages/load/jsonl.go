@@ -20,10 +20,7 @@ type JSONL struct{}
 
 // Load implements pipeline.Loader.
 func (JSONL) Load(ctx context.Context, spec pipeline.DatasetSpec, env pipeline.LoadEnv) (*pipeline.Dataset, error) {
-	return loadFile(ctx, spec, env, SourceJSONL, func(f fetched) ([]pipeline.Sample, string, error) {
-		all, err := decodeJSONL(ctx, f.data, f.location, resolveColumns(spec.Fields))
-		return all, datasetVersion(spec.Version, all), err
-	})
+	return loadTable(ctx, spec, env, SourceJSONL, decodeJSONL)
 }
 
 func decodeJSONL(ctx context.Context, data []byte, name string, cols columns) ([]pipeline.Sample, error) {

@@ -110,10 +110,7 @@ func ParseDataset(data []byte) (*Dataset, error) {
 		}
 	})
 	if err == nil {
-		p.ws()
-		if p.pos != len(p.data) {
-			err = p.errorf("extra data after the top-level value")
-		}
+		err = p.end()
 	}
 	if err != nil {
 		return nil, err
@@ -139,10 +136,24 @@ type strRef struct{ a, b int }
 // arenaStr reads a string value into the arena.
 func (p *parser) arenaStr() (strRef, error) {
 	b, err := p.rawStr()
+	return p.keep(b), err
+}
+
+// keep appends b to the arena and returns its position there.
+func (p *parser) keep(b []byte) strRef {
 	r := strRef{a: len(p.arena)}
 	p.arena = append(p.arena, b...)
 	r.b = len(p.arena)
-	return r, err
+	return r
+}
+
+// end checks that only white space follows the top-level value.
+func (p *parser) end() error {
+	p.ws()
+	if p.pos != len(p.data) {
+		return p.errorf("extra data after the top-level value")
+	}
+	return nil
 }
 
 // ParsePredictions reads a predictions file: one JSON object mapping
@@ -156,18 +167,13 @@ func ParsePredictions(data []byte) (map[string]string, error) {
 			return p.errorf("prediction for %q is not a string", key)
 		}
 		// key may alias scratch memory that the next string reuses.
-		k := strRef{a: len(p.arena)}
-		p.arena = append(p.arena, key...)
-		k.b = len(p.arena)
+		k := p.keep(key)
 		v, err := p.arenaStr()
 		refs = append(refs, k, v)
 		return err
 	})
 	if err == nil {
-		p.ws()
-		if p.pos != len(p.data) {
-			err = p.errorf("extra data after the top-level value")
-		}
+		err = p.end()
 	}
 	if err != nil {
 		return nil, err

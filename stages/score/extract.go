@@ -204,13 +204,7 @@ func dropHarmonyMessages(s string) string {
 				break
 			}
 			rest := s[m+len(hMessage):]
-			end := len(rest)
-			for _, e := range harmonyEnds {
-				if j := strings.Index(rest, e); j >= 0 && j < end {
-					end = j
-				}
-			}
-			s = rest[end:]
+			s = rest[len(cutAtAny(rest, harmonyEnds)):]
 			continue
 		}
 		// Another special token (<|start|>assistant, <|end|>, ...): drop

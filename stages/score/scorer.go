@@ -21,7 +21,7 @@ type Scorer struct {
 // New builds the scorer of spec for a dataset of the given SQuAD version
 // ("v1.1", "v2.0"; "" means v1.1). It is the pipeline.ScorerFactory of the
 // score stage. Errors are configuration errors (see NewExtractor, or an
-// unknown version).
+// unknown version); they carry no "score:" prefix, which the engine adds.
 func New(spec pipeline.ScoreSpec, version string) (pipeline.Scorer, error) {
 	var v2 bool
 	switch version {
@@ -29,11 +29,11 @@ func New(spec pipeline.ScoreSpec, version string) (pipeline.Scorer, error) {
 	case "v2.0", "2.0":
 		v2 = true
 	default:
-		return nil, fmt.Errorf("score: unknown SQuAD version %q (want v1.1 or v2.0)", version)
+		return nil, fmt.Errorf("unknown SQuAD version %q (want v1.1 or v2.0)", version)
 	}
 	ex, err := NewExtractor(spec.Extract)
 	if err != nil {
-		return nil, fmt.Errorf("score: %w", err)
+		return nil, err
 	}
 	sc := &Scorer{extract: ex, v2: v2}
 	sc.pool.New = func() any { return new(Matcher) }
