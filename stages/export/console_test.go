@@ -1,6 +1,9 @@
 package export
 
 import (
+	"context"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -192,6 +195,36 @@ func TestConsoleServingBlock(t *testing.T) {
 		}
 		if got := strings.Count(block, "Mean TTFT (ms)"); got < 2 {
 			t.Errorf("%d blocks for 8 groups", got)
+		}
+	})
+}
+
+func TestReportShowsRetriesAnd429s(t *testing.T) {
+	run := servingRun(t)
+	if err := Markdown(context.Background(), run); err != nil {
+		t.Fatal(err)
+	}
+	if err := HTML(context.Background(), run); err != nil {
+		t.Fatal(err)
+	}
+	md, _ := os.ReadFile(filepath.Join(run.Dir, MarkdownFile))
+	html, _ := os.ReadFile(filepath.Join(run.Dir, HTMLFile))
+	t.Run("report.md has a row per group with retries and 429 answers", func(t *testing.T) {
+		i := strings.Index(string(md), "## Retries")
+		if i < 0 {
+			t.Fatalf("no Retries section in\n%s", md)
+		}
+		sec := string(md)[i:]
+		for _, want := range []string{"| metis/gpt-oss-120b | 6 | 3 | 2 |", "| sophia-sim/gpt-oss-120b | 6 | 2 | 1 |"} {
+			if !strings.Contains(sec, want) {
+				t.Errorf("no %q in\n%s", want, sec)
+			}
+		}
+	})
+	t.Run("report.html has the same rows", func(t *testing.T) {
+		want := `<tr><td>metis/gpt-oss-120b</td><td class="r">6</td><td class="r">3</td><td class="r">2</td>`
+		if !strings.Contains(string(html), want) {
+			t.Errorf("no %q in report.html", want)
 		}
 	})
 }

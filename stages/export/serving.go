@@ -246,3 +246,21 @@ func ruleLine(title string, width int) string {
 	n := max(width-utf8.RuneCountInString(t), 4)
 	return strings.Repeat("-", n/2) + t + strings.Repeat("-", n-n/2)
 }
+
+// retriesSection is the report's table of retries and HTTP 429 answers
+// per group (non-warmup records).
+func retriesSection(run *pipeline.Run) reportSection {
+	s := reportSection{Title: "Retries and rate limiting",
+		Paragraphs: []string{"Retries are the attempts after the first (the sum of attempts - 1); HTTP 429 counts every attempt answered 429, including those retried away. Retry waits are never part of latency."}}
+	t := reportTable{Header: []string{"Group", "Requests", "Retries", "HTTP 429 answers", "Retry wait (s)"},
+		Right: []bool{false, true, true, true, true}}
+	counts := retryCounts(run.Records)
+	names := labels(run.Results.Groups)
+	for i := range run.Results.Groups {
+		g := &run.Results.Groups[i]
+		c := counts[g.GroupKey]
+		t.Rows = append(t.Rows, []string{names[i], strconv.Itoa(g.Count), strconv.Itoa(c.Retries), strconv.Itoa(c.HTTP429), fnum(c.RetryWaitMs/1000, 1)})
+	}
+	s.Tables = append(s.Tables, t)
+	return s
+}
