@@ -34,6 +34,16 @@ var SheetNames = []string{SheetSummary, SheetComparison, SheetAccuracy, SheetReq
 // maxColWidth caps auto-fitted column widths (characters).
 const maxColWidth = 60
 
+// pValueFormat is the number format of every p-value cell: scientific, so
+// that 0.0004 and 0.00000003 do not both read 0.0000.
+const pValueFormat = "0.00E+00"
+
+// headerFont is the font of every header row, named explicitly so that a
+// viewer without the workbook's theme still shows the same font.
+func headerFont() *excelize.Font {
+	return &excelize.Font{Bold: true, Family: "Calibri", Size: 11, Color: "000000"}
+}
+
 // book wraps an excelize file with the styles every sheet uses.
 type book struct {
 	f                                             *excelize.File
@@ -44,7 +54,7 @@ type book struct {
 func newBook() (*book, error) {
 	f := excelize.NewFile()
 	b := &book{f: f}
-	ms, num, p4 := "0.0", "0.00", "0.0000"
+	ms, num, sci := "0.0", "0.00", pValueFormat
 	var err error
 	mk := func(s *excelize.Style) int {
 		if err != nil {
@@ -54,7 +64,7 @@ func newBook() (*book, error) {
 		id, err = f.NewStyle(s)
 		return id
 	}
-	b.header = mk(&excelize.Style{Font: &excelize.Font{Bold: true},
+	b.header = mk(&excelize.Style{Font: headerFont(),
 		Fill:   excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"DDE4EE"}},
 		Border: []excelize.Border{{Type: "bottom", Color: "7F8C9D", Style: 1}}})
 	b.ms = mk(&excelize.Style{CustomNumFmt: &ms})
@@ -62,7 +72,7 @@ func newBook() (*book, error) {
 	b.pct = mk(&excelize.Style{CustomNumFmt: &num})
 	b.share = mk(&excelize.Style{NumFmt: 10})  // 0.00%
 	b.integer = mk(&excelize.Style{NumFmt: 1}) // 0
-	b.p = mk(&excelize.Style{CustomNumFmt: &p4})
+	b.p = mk(&excelize.Style{CustomNumFmt: &sci})
 	if err != nil {
 		return nil, err
 	}

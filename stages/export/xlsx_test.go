@@ -111,9 +111,9 @@ func TestXLSXWorkbook(t *testing.T) {
 		if !ok || len(opts) == 0 || opts[0].Type != "bottom" {
 			t.Fatalf("latency_mean_ms rule %+v (all: %d ranges)", opts, len(cf))
 		}
-		col = colName(colIndex(t, rows[0], "f1_mean") + 1)
+		col = colName(colIndex(t, rows[0], "f1_mean_pct") + 1)
 		if opts := cf[col+"2:"+col+"3"]; len(opts) == 0 || opts[0].Type != "top" {
-			t.Fatalf("f1_mean rule %+v", opts)
+			t.Fatalf("f1_mean_pct rule %+v", opts)
 		}
 	})
 
