@@ -521,18 +521,18 @@ func sampleOrder(run *pipeline.Run) []string {
 	return ids
 }
 
-// sampleCell is one group's outcome on one question.
-type sampleCell struct {
-	answer string
-	f1Sum  float64
-	n      int
-	found  bool
+// sampleRepeat is one question in one repeat.
+type sampleRepeat struct {
+	id     string
+	repeat int
 }
 
-// perSample collects, per group and sample, the first repeat's answer and
-// the mean F1 (0..1) over non-warmup records.
-func perSample(run *pipeline.Run) map[pipeline.GroupKey]map[string]*sampleCell {
-	out := map[pipeline.GroupKey]map[string]*sampleCell{}
+// perSampleRepeat collects the non-warmup records by group, question and
+// repeat, and the repeats seen for each question (sorted).
+func perSampleRepeat(run *pipeline.Run) (map[pipeline.GroupKey]map[sampleRepeat]*pipeline.Record, map[string][]int) {
+	out := map[pipeline.GroupKey]map[sampleRepeat]*pipeline.Record{}
+	seen := map[sampleRepeat]bool{}
+	repeats := map[string][]int{}
 	for i := range run.Records {
 		r := &run.Records[i]
 		if r.Warmup {
@@ -541,47 +541,62 @@ func perSample(run *pipeline.Run) map[pipeline.GroupKey]map[string]*sampleCell {
 		k := pipeline.GroupKey{Platform: r.Platform, Model: r.Model, Temperature: r.Temperature}
 		m := out[k]
 		if m == nil {
-			m = map[string]*sampleCell{}
+			m = map[sampleRepeat]*pipeline.Record{}
 			out[k] = m
 		}
-		c := m[r.SampleID]
-		if c == nil {
-			c = &sampleCell{}
-			m[r.SampleID] = c
+		sr := sampleRepeat{r.SampleID, r.Repeat}
+		if m[sr] == nil {
+			m[sr] = r
 		}
-		if !c.found {
-			c.answer, c.found = r.Answer, true
+		if !seen[sr] {
+			seen[sr] = true
+			repeats[r.SampleID] = append(repeats[r.SampleID], r.Repeat)
 		}
-		c.f1Sum += r.F1
-		c.n++
 	}
-	return out
+	for _, rs := range repeats {
+		sort.Ints(rs)
+	}
+	return out, repeats
 }
 
+// samplesTable is the Samples sheet: one row per question and repeat (in
+// manifest order, repeats ascending; a question no record reached gets one
+// row with an empty repeat), with each group's answer and F1 (%) in that
+// repeat side by side; empty cells where a group has no record.
 func samplesTable(run *pipeline.Run) *table {
-	t := &table{header: []string{"sample_id", "title", "question", "gold_answers"},
-		kinds: []valueKind{kindText, kindText, kindText, kindText}, freezeCols: 1}
+	t := &table{header: []string{"sample_id", "repeat", "title", "question", "gold_answers"},
+		kinds: []valueKind{kindText, kindInt, kindText, kindText, kindText}, freezeCols: 2}
 	groups := run.Results.Groups
 	names := labels(groups)
 	for _, n := range names {
 		t.header = append(t.header, n+" answer", n+" F1 %")
 		t.kinds = append(t.kinds, kindText, kindPct)
 	}
-	per := perSample(run)
+	per, repeats := perSampleRepeat(run)
 	for _, id := range sampleOrder(run) {
-		row := []any{id, "", "", ""}
-		if s := run.Samples[id]; s != nil {
-			row = []any{id, s.Title, s.Question, strings.Join(s.Answers, " | ")}
+		reps := repeats[id]
+		if len(reps) == 0 {
+			reps = []int{-1}
 		}
-		for _, g := range groups {
-			c := per[g.GroupKey][id]
-			if c == nil || c.n == 0 {
-				row = append(row, nil, nil)
-				continue
+		for _, rep := range reps {
+			var repCell any = rep
+			if rep < 0 {
+				repCell = nil
 			}
-			row = append(row, c.answer, 100*c.f1Sum/float64(c.n))
+			row := []any{id, repCell, "", "", ""}
+			if s := run.Samples[id]; s != nil {
+				row = []any{id, repCell, s.Title, s.Question, strings.Join(s.Answers, " | ")}
+			}
+			for _, g := range groups {
+				r := per[g.GroupKey][sampleRepeat{id, rep}]
+				if r == nil {
+					row = append(row, nil, nil)
+					continue
+				}
+				row = append(row, r.Answer, 100*r.F1)
+			}
+			t.rows = append(t.rows, row)
 		}
-		t.rows = append(t.rows, row)
 	}
 	return t
 }
