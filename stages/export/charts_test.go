@@ -25,14 +25,20 @@ type (
 		Label xmlColor  `xml:"txPr>p>pPr>defRPr>solidFill>srgbClr"`
 	}
 	xmlSeries struct {
-		Name   string   `xml:"tx>strRef>f"`
+		Name   xmlRef   `xml:"tx>strRef"`
 		Fill   xmlColor `xml:"spPr>solidFill>srgbClr"`
 		Marker xmlColor `xml:"marker>spPr>solidFill>srgbClr"`
-		Refs   []string `xml:"cat>strRef>f"`
-		Vals   []string `xml:"val>numRef>f"`
-		XVals  []string `xml:"xVal>strRef>f"`
-		XNums  []string `xml:"xVal>numRef>f"`
-		YVals  []string `xml:"yVal>numRef>f"`
+		Cat    xmlRef   `xml:"cat>strRef"`
+		Val    xmlRef   `xml:"val>numRef"`
+		XStr   *xmlRef  `xml:"xVal>strRef"`
+		XNum   xmlRef   `xml:"xVal>numRef"`
+		YVal   xmlRef   `xml:"yVal>numRef"`
+		Order  xmlColor `xml:"order"`
+	}
+	xmlRef struct {
+		F    string   `xml:"f"`
+		Nums []string `xml:"numCache>pt>v"`
+		Strs []string `xml:"strCache>pt>v"`
 	}
 	xmlChart struct {
 		Title     []string    `xml:"chart>title>tx>rich>p>r>t"`
@@ -175,13 +181,13 @@ func TestWorkbookChartsAreLegibleAndHonest(t *testing.T) {
 					col = s.Marker.Val
 				}
 				if col == "" {
-					t.Errorf("%s: series %s has no explicit colour", c.name, s.Name)
+					t.Errorf("%s: series %s has no explicit colour", c.name, s.Name.F)
 					continue
 				}
-				if prev, ok := colour[s.Name]; ok && prev != col {
-					t.Errorf("%s: series %s is %s here and %s elsewhere", c.name, s.Name, col, prev)
+				if prev, ok := colour[s.Name.F]; ok && prev != col {
+					t.Errorf("%s: series %s is %s here and %s elsewhere", c.name, s.Name.F, col, prev)
 				}
-				colour[s.Name] = col
+				colour[s.Name.F] = col
 			}
 		}
 		seen := map[string]string{}
@@ -205,12 +211,14 @@ func TestWorkbookChartsAreLegibleAndHonest(t *testing.T) {
 		checked := 0
 		for _, c := range charts {
 			for _, s := range append(append([]xmlSeries{}, c.Bars...), c.Scatters...) {
-				var refs []string
-				refs = append(refs, s.Vals...)
-				refs = append(refs, s.XVals...)
-				refs = append(refs, s.XNums...)
-				refs = append(refs, s.YVals...)
+				refs := []string{s.Val.F, s.XNum.F, s.YVal.F}
+				if s.XStr != nil {
+					refs = append(refs, s.XStr.F)
+				}
 				for _, ref := range refs {
+					if ref == "" {
+						continue
+					}
 					for _, cell := range cellsOf(t, ref) {
 						if fm, _ := f.GetCellFormula(SheetCharts, cell); fm != "" {
 							t.Errorf("%s: %s holds formula %q", c.name, cell, fm)
@@ -249,4 +257,77 @@ func cellsOf(t *testing.T, ref string) []string {
 		out = append(out, cellName(c, r1))
 	}
 	return out
+}
+
+func TestWorkbookChartsCacheTheirValues(t *testing.T) {
+	run := fixtureRun(t, t.TempDir())
+	if err := XLSX(context.Background(), run); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(run.Dir, XLSXFile)
+	charts := readCharts(t, path)
+	f, err := excelize.OpenFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	// cells returns the raw values of a reference's cells.
+	cells := func(ref string) []string {
+		var out []string
+		for _, c := range cellsOf(t, ref) {
+			v, _ := f.GetCellValue(SheetCharts, c, excelize.Options{RawCellValue: true})
+			out = append(out, v)
+		}
+		return out
+	}
+	// same compares a cache with the cells: text exactly, numbers by value.
+	same := func(cache, want []string, numeric bool) bool {
+		if len(cache) != len(want) {
+			return false
+		}
+		for i := range want {
+			if !numeric {
+				if cache[i] != want[i] {
+					return false
+				}
+				continue
+			}
+			a, err1 := strconv.ParseFloat(cache[i], 64)
+			b, err2 := strconv.ParseFloat(want[i], 64)
+			if err1 != nil || err2 != nil || a != b {
+				return false
+			}
+		}
+		return true
+	}
+	n := 0
+	for _, c := range charts {
+		for _, s := range append(append([]xmlSeries{}, c.Bars...), c.Scatters...) {
+			n++
+			check := func(what string, r xmlRef, numeric bool) {
+				t.Helper()
+				got := r.Strs
+				if numeric {
+					got = r.Nums
+				}
+				if r.F == "" || !same(got, cells(r.F), numeric) {
+					t.Errorf("%s series %s %s %q caches %q, cells hold %q", c.name, s.Order.Val, what, r.F, got, cells(r.F))
+				}
+			}
+			check("name", s.Name, false)
+			if len(c.Bars) > 0 {
+				check("categories", s.Cat, false)
+				check("values", s.Val, true)
+				continue
+			}
+			if s.XStr != nil {
+				t.Errorf("%s series %s: x values are a text reference, so viewers plot them as 1, 2, 3", c.name, s.Order.Val)
+			}
+			check("x values", s.XNum, true)
+			check("y values", s.YVal, true)
+		}
+	}
+	if n != 5*len(run.Results.Groups) {
+		t.Errorf("%d series checked", n)
+	}
 }

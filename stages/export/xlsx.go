@@ -1,6 +1,7 @@
 package export
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -49,6 +50,8 @@ type book struct {
 	f                                             *excelize.File
 	header, ms, num, share, pct, integer, p, best int
 	multiTemp                                     bool
+	// charts are the Charts sheet's values, cached into the chart parts.
+	charts chartCells
 }
 
 func newBook() (*book, error) {
@@ -288,8 +291,12 @@ func XLSX(ctx context.Context, run *pipeline.Run) error {
 		}
 	}
 	b.f.SetActiveSheet(0)
+	var pkg bytes.Buffer
+	if err := b.f.Write(&pkg); err != nil {
+		return err
+	}
 	return writeFileAtomic(filepath.Join(run.Dir, XLSXFile), func(w io.Writer) error {
-		return b.f.Write(w)
+		return cacheChartValues(w, pkg.Bytes(), b.charts)
 	})
 }
 
@@ -741,6 +748,16 @@ func (b *book) writeCharts(res *pipeline.Results) error {
 	}
 	if err := b.writeTable(SheetCharts, t); err != nil {
 		return err
+	}
+	b.charts = chartCells{}
+	for c := range t.header {
+		for r := 1; r <= len(t.rows)+1; r++ {
+			v, err := b.f.GetCellValue(SheetCharts, cellName(c+1, r), excelize.Options{RawCellValue: true})
+			if err != nil {
+				return err
+			}
+			b.charts[SheetCharts+"!$"+colName(c+1)+"$"+strconv.Itoa(r)] = v
+		}
 	}
 	n := len(res.Groups)
 	if n == 0 {
