@@ -100,6 +100,9 @@ type Record struct {
 	Attempts     int     `json:"attempts"`
 	// RetryWaitMs is the total time spent waiting between attempts (never in latency).
 	RetryWaitMs float64 `json:"retry_wait_ms,omitempty"`
+	// HTTP429 is how many of the Attempts were answered HTTP 429, retried
+	// ones included (HTTPStatus keeps only the last answer).
+	HTTP429 int `json:"http_429,omitempty"`
 
 	PromptTokens    int  `json:"prompt_tokens"`
 	OutputTokens    int  `json:"output_tokens"`

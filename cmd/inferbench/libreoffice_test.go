@@ -91,7 +91,7 @@ func TestWorkbookOpensInLibreOfficeWithTheSummaryOfResultsJSON(t *testing.T) {
 }
 
 // lookupSummaryValue maps a Summary column name to its value in a
-// results.json group: "<dist>_<stat>[_ms]" reads groups[i].<dist>[_ms].<stat>,
+// results.json group: "<dist>_<stat>[_ms|_pct]" reads groups[i].<dist>[_ms].<stat>,
 // other names the group's own field.
 func lookupSummaryValue(g map[string]any, col string) (float64, bool) {
 	num := func(v any) (float64, bool) { f, ok := v.(float64); return f, ok }
@@ -103,6 +103,10 @@ func lookupSummaryValue(g map[string]any, col string) (float64, bool) {
 		key := fam
 		if stat, isMs := strings.CutSuffix(rest, "_ms"); isMs {
 			key, rest = fam+"_ms", stat
+		} else if stat, isPct := strings.CutSuffix(rest, "_pct"); isPct {
+			rest = stat
+		} else if _, ok := g[fam+"_ms"]; ok { // a count or ratio of a time: latency_n, latency_cv
+			key = fam + "_ms"
 		}
 		d, ok := g[key].(map[string]any)
 		if !ok {

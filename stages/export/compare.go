@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"text/tabwriter"
 
@@ -115,6 +116,9 @@ func WriteRunDeltas(dir string, deltas []aggregate.RunDelta) error {
 			}
 		}
 	}
+	if err := styleCompareSheet(f, sheet, len(deltas)); err != nil {
+		return fmt.Errorf("compare.xlsx: %w", err)
+	}
 	if err := f.SetPanes(sheet, &excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
 		return fmt.Errorf("compare.xlsx: %w", err)
 	}
@@ -126,4 +130,29 @@ func WriteRunDeltas(dir string, deltas []aggregate.RunDelta) error {
 		return fmt.Errorf("compare.xlsx: %w", err)
 	}
 	return nil
+}
+
+// styleCompareSheet gives the Compare sheet's header the workbook's header
+// font and its p_value column the scientific format of every p-value.
+func styleCompareSheet(f *excelize.File, sheet string, rows int) error {
+	hdr, err := f.NewStyle(&excelize.Style{Font: headerFont()})
+	if err != nil {
+		return err
+	}
+	last, _ := excelize.CoordinatesToCellName(len(compareHeader), 1)
+	if err := f.SetCellStyle(sheet, "A1", last, hdr); err != nil {
+		return err
+	}
+	if rows == 0 {
+		return nil
+	}
+	sci := pValueFormat
+	p, err := f.NewStyle(&excelize.Style{CustomNumFmt: &sci})
+	if err != nil {
+		return err
+	}
+	col := slices.Index(compareHeader, "p_value") + 1
+	top, _ := excelize.CoordinatesToCellName(col, 2)
+	bottom, _ := excelize.CoordinatesToCellName(col, rows+1)
+	return f.SetCellStyle(sheet, top, bottom, p)
 }

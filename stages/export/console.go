@@ -14,7 +14,8 @@ import (
 // consoleWidth is the width the console table is laid out for.
 const consoleWidth = 100
 
-// maxConsoleLabel caps a group label in the console table (runes).
+// maxConsoleLabel is the longest group label the console tables show
+// whole (runes); longer ones make every group a letter (consoleLabels).
 const maxConsoleLabel = 34
 
 // Console is the pipeline.Console of the built-in stages: it prints the
@@ -42,9 +43,9 @@ func Console(w io.Writer, run *pipeline.Run) error {
 	fmt.Fprintf(cw, "%s\n", centre(sub, consoleWidth))
 	fmt.Fprintln(cw, rule)
 
-	names := labels(res.Groups)
-	for i := range names {
-		names[i] = clip(names[i], maxConsoleLabel)
+	names, legend := consoleLabels(res.Groups)
+	if legend {
+		writeLegend(cw, res.Groups, names)
 	}
 	width := len("group")
 	for _, n := range names {
@@ -64,6 +65,7 @@ func Console(w io.Writer, run *pipeline.Run) error {
 	distRow := func(d pipeline.Dist) []string {
 		return []string{fms(d.Mean), fms(d.Min), fms(d.Max), fms(d.P50), fms(d.P95)}
 	}
+	writeServing(cw, run, names)
 	stats := []string{"mean", "min", "max", "median", "p95"}
 	section("LATENCY (ms)", stats, func(_ int, g *pipeline.GroupStats) []string { return distRow(g.LatencyMs) })
 	section("TIME TO FIRST TOKEN (ms)", stats, func(_ int, g *pipeline.GroupStats) []string { return distRow(g.TTFTMs) })
@@ -173,15 +175,6 @@ func centre(s string, width int) string {
 		return s
 	}
 	return strings.Repeat(" ", (width-n)/2) + s
-}
-
-// clip shortens s to n runes with an ellipsis.
-func clip(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	r := []rune(s)
-	return string(r[:n-1]) + "…"
 }
 
 // wrapWords lays head followed by words out in lines of at most width

@@ -202,7 +202,7 @@ func TestCSVSummary(t *testing.T) {
 		if !reflect.DeepEqual(header, SummaryHeader(run.Results)) {
 			t.Fatal("header differs from SummaryHeader")
 		}
-		want := []string{"platform", "model", "temperature", "count", "successes", "failures", "error_rate", "latency_n_ms", "latency_mean_ms"}
+		want := []string{"platform", "model", "temperature", "count", "successes", "failures", "error_rate", "latency_n", "latency_mean_ms"}
 		if !reflect.DeepEqual(header[:len(want)], want) {
 			t.Fatalf("got %v", header[:len(want)])
 		}
@@ -218,7 +218,7 @@ func TestCSVSummary(t *testing.T) {
 		{"platform", 0, "metis"},
 		{"latency_mean_ms", 0, "900"},
 		{"latency_p95_ms", 1, formatNumber(run.Results.Groups[1].LatencyMs.P95)},
-		{"f1_ci_high", 0, formatNumber(run.Results.Groups[0].F1.CIHigh)},
+		{"f1_ci_high_pct", 0, formatNumber(run.Results.Groups[0].F1.CIHigh)},
 		{"error_rate", 1, formatNumber(2.0 / 6)},
 		{"metric_cost_per_1k", 0, "0.06"},
 		{"metric_cost_per_1k", 1, "-1.5"},

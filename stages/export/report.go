@@ -142,6 +142,7 @@ func buildReport(run *pipeline.Run, images []reportImage) *reportModel {
 		m.Sections = append(m.Sections, checksSection(res))
 	}
 	m.Sections = append(m.Sections, failuresSection(run))
+	m.Sections = append(m.Sections, retriesSection(run))
 	if s, ok := warningsSection(res); ok {
 		m.Sections = append(m.Sections, s)
 	}

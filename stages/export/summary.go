@@ -17,7 +17,7 @@ const (
 	kindPct                    // a percentage already scaled 0..100 (EM, F1), 2 decimals
 	kindShare                  // a share 0..1 shown as a percentage
 	kindBool                   // true/false
-	kindP                      // a p-value, 4 decimals
+	kindP                      // a p-value, scientific (pValueFormat)
 )
 
 // better says which direction of a column is best (for highlighting).
@@ -39,48 +39,55 @@ type column struct {
 	value func(g *pipeline.GroupStats, c *pipeline.Comparison) any
 }
 
-// distFamily is one Dist field of GroupStats flattened into columns.
+// distFamily is one Dist field of GroupStats flattened into columns. unit
+// is the suffix of the columns that carry the family's unit (not n, cv).
+// score marks the per-request scores (EM is 0 or 1 per request, F1 mostly
+// so): their percentiles, min and max say nothing, so only n, mean, stddev
+// and the CI are shown.
 type distFamily struct {
 	prefix, unit string
 	kind         valueKind
 	best         better
 	get          func(g *pipeline.GroupStats) *pipeline.Dist
+	score        bool
 }
 
 var distFamilies = []distFamily{
-	{"latency", "_ms", kindMs, betterLow, func(g *pipeline.GroupStats) *pipeline.Dist { return &g.LatencyMs }},
-	{"ttft", "_ms", kindMs, betterLow, func(g *pipeline.GroupStats) *pipeline.Dist { return &g.TTFTMs }},
-	{"ttfc", "_ms", kindMs, betterLow, func(g *pipeline.GroupStats) *pipeline.Dist { return &g.TTFCMs }},
-	{"tpot", "_ms", kindMs, betterLow, func(g *pipeline.GroupStats) *pipeline.Dist { return &g.TPOTMs }},
-	{"itl", "_ms", kindMs, betterLow, func(g *pipeline.GroupStats) *pipeline.Dist { return &g.ITLMs }},
-	{"queue", "_ms", kindMs, betterNone, func(g *pipeline.GroupStats) *pipeline.Dist { return &g.QueueMs }},
-	{"tokens_per_sec", "", kindNum, betterHigh, func(g *pipeline.GroupStats) *pipeline.Dist { return &g.TokensPerSec }},
-	{"em", "", kindPct, betterHigh, func(g *pipeline.GroupStats) *pipeline.Dist { return &g.EM }},
-	{"f1", "", kindPct, betterHigh, func(g *pipeline.GroupStats) *pipeline.Dist { return &g.F1 }},
-	{"raw_em", "", kindPct, betterHigh, func(g *pipeline.GroupStats) *pipeline.Dist { return &g.RawEM }},
-	{"raw_f1", "", kindPct, betterHigh, func(g *pipeline.GroupStats) *pipeline.Dist { return &g.RawF1 }},
+	{"latency", "_ms", kindMs, betterLow, func(g *pipeline.GroupStats) *pipeline.Dist { return &g.LatencyMs }, false},
+	{"ttft", "_ms", kindMs, betterLow, func(g *pipeline.GroupStats) *pipeline.Dist { return &g.TTFTMs }, false},
+	{"ttfc", "_ms", kindMs, betterLow, func(g *pipeline.GroupStats) *pipeline.Dist { return &g.TTFCMs }, false},
+	{"tpot", "_ms", kindMs, betterLow, func(g *pipeline.GroupStats) *pipeline.Dist { return &g.TPOTMs }, false},
+	{"itl", "_ms", kindMs, betterLow, func(g *pipeline.GroupStats) *pipeline.Dist { return &g.ITLMs }, false},
+	{"queue", "_ms", kindMs, betterNone, func(g *pipeline.GroupStats) *pipeline.Dist { return &g.QueueMs }, false},
+	{"tokens_per_sec", "", kindNum, betterHigh, func(g *pipeline.GroupStats) *pipeline.Dist { return &g.TokensPerSec }, false},
+	{"em", "_pct", kindPct, betterHigh, func(g *pipeline.GroupStats) *pipeline.Dist { return &g.EM }, true},
+	{"f1", "_pct", kindPct, betterHigh, func(g *pipeline.GroupStats) *pipeline.Dist { return &g.F1 }, true},
+	{"raw_em", "_pct", kindPct, betterHigh, func(g *pipeline.GroupStats) *pipeline.Dist { return &g.RawEM }, true},
+	{"raw_f1", "_pct", kindPct, betterHigh, func(g *pipeline.GroupStats) *pipeline.Dist { return &g.RawF1 }, true},
 }
 
-// distStat is one field of a Dist; ranked says whether "best" applies to it.
+// distStat is one field of a Dist; ranked says whether "best" applies to
+// it, unitless that it has no unit (a count or a ratio), score that it is
+// shown for score families too.
 type distStat struct {
-	name   string
-	ranked bool
-	get    func(d *pipeline.Dist) float64
+	name                    string
+	ranked, unitless, score bool
+	get                     func(d *pipeline.Dist) float64
 }
 
 var distStats = []distStat{
-	{"n", false, func(d *pipeline.Dist) float64 { return float64(d.N) }},
-	{"mean", true, func(d *pipeline.Dist) float64 { return d.Mean }},
-	{"stddev", false, func(d *pipeline.Dist) float64 { return d.Stddev }},
-	{"cv", false, func(d *pipeline.Dist) float64 { return d.CV }},
-	{"min", true, func(d *pipeline.Dist) float64 { return d.Min }},
-	{"max", true, func(d *pipeline.Dist) float64 { return d.Max }},
-	{"p50", true, func(d *pipeline.Dist) float64 { return d.P50 }},
-	{"p90", true, func(d *pipeline.Dist) float64 { return d.P90 }},
-	{"p95", true, func(d *pipeline.Dist) float64 { return d.P95 }},
-	{"p99", true, func(d *pipeline.Dist) float64 { return d.P99 }},
-	{"ci_low", false, func(d *pipeline.Dist) float64 { return d.CILow }},
-	{"ci_high", false, func(d *pipeline.Dist) float64 { return d.CIHigh }},
+	{"n", false, true, true, func(d *pipeline.Dist) float64 { return float64(d.N) }},
+	{"mean", true, false, true, func(d *pipeline.Dist) float64 { return d.Mean }},
+	{"stddev", false, false, true, func(d *pipeline.Dist) float64 { return d.Stddev }},
+	{"cv", false, true, false, func(d *pipeline.Dist) float64 { return d.CV }},
+	{"min", true, false, false, func(d *pipeline.Dist) float64 { return d.Min }},
+	{"max", true, false, false, func(d *pipeline.Dist) float64 { return d.Max }},
+	{"p50", true, false, false, func(d *pipeline.Dist) float64 { return d.P50 }},
+	{"p90", true, false, false, func(d *pipeline.Dist) float64 { return d.P90 }},
+	{"p95", true, false, false, func(d *pipeline.Dist) float64 { return d.P95 }},
+	{"p99", true, false, false, func(d *pipeline.Dist) float64 { return d.P99 }},
+	{"ci_low", false, false, true, func(d *pipeline.Dist) float64 { return d.CILow }},
+	{"ci_high", false, false, true, func(d *pipeline.Dist) float64 { return d.CIHigh }},
 }
 
 // summaryColumns returns the summary columns for res in their documented
@@ -97,6 +104,13 @@ func summaryColumns(res *pipeline.Results) []column {
 	}
 	for _, fam := range distFamilies {
 		for _, st := range distStats {
+			if fam.score && !st.score {
+				continue
+			}
+			unit := fam.unit
+			if st.unitless {
+				unit = ""
+			}
 			kind, best := fam.kind, betterNone
 			if st.ranked {
 				best = fam.best
@@ -115,7 +129,7 @@ func summaryColumns(res *pipeline.Results) []column {
 				}
 				return stat(d)
 			}
-			cols = append(cols, column{fam.prefix + "_" + st.name + fam.unit, kind, best, v})
+			cols = append(cols, column{fam.prefix + "_" + st.name + unit, kind, best, v})
 		}
 	}
 	cols = append(cols,
@@ -167,9 +181,11 @@ func summaryColumns(res *pipeline.Results) []column {
 // SummaryHeader returns the header of summary.csv and of the workbook's
 // Summary sheet, which share one stable column order: platform, model,
 // temperature, count, successes, failures, error_rate; then for each of
-// latency, ttft, ttfc, tpot, itl, queue (suffix _ms), tokens_per_sec, em, f1,
-// raw_em, raw_f1 the fields n, mean, stddev, cv, min, max, p50, p90, p95,
-// p99, ci_low, ci_high (e.g. latency_mean_ms, latency_p50_ms, f1_ci_high);
+// latency, ttft, ttfc, tpot, itl, queue (suffix _ms) and tokens_per_sec the
+// fields n, mean, stddev, cv, min, max, p50, p90, p95, p99, ci_low, ci_high,
+// and for each of em, f1, raw_em, raw_f1 (suffix _pct; per-request scores
+// are 0 or 1, so they have no percentiles) n, mean, stddev, ci_low, ci_high
+// (e.g. latency_n, latency_mean_ms, latency_cv, f1_ci_high_pct);
 // then warmups, truncated, throughput, wall_seconds, request_rate,
 // target_rate, send_rate, prompt_tokens, output_tokens, reasoning_tokens, agreement,
 // goodput, goodput_rate; then metric_<name> for every derived metric in

@@ -1,6 +1,7 @@
 package export
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -34,17 +35,29 @@ var SheetNames = []string{SheetSummary, SheetComparison, SheetAccuracy, SheetReq
 // maxColWidth caps auto-fitted column widths (characters).
 const maxColWidth = 60
 
+// pValueFormat is the number format of every p-value cell: scientific, so
+// that 0.0004 and 0.00000003 do not both read 0.0000.
+const pValueFormat = "0.00E+00"
+
+// headerFont is the font of every header row, named explicitly so that a
+// viewer without the workbook's theme still shows the same font.
+func headerFont() *excelize.Font {
+	return &excelize.Font{Bold: true, Family: "Calibri", Size: 11, Color: "000000"}
+}
+
 // book wraps an excelize file with the styles every sheet uses.
 type book struct {
 	f                                             *excelize.File
 	header, ms, num, share, pct, integer, p, best int
 	multiTemp                                     bool
+	// charts are the Charts sheet's values, cached into the chart parts.
+	charts chartCells
 }
 
 func newBook() (*book, error) {
 	f := excelize.NewFile()
 	b := &book{f: f}
-	ms, num, p4 := "0.0", "0.00", "0.0000"
+	ms, num, sci := "0.0", "0.00", pValueFormat
 	var err error
 	mk := func(s *excelize.Style) int {
 		if err != nil {
@@ -54,7 +67,7 @@ func newBook() (*book, error) {
 		id, err = f.NewStyle(s)
 		return id
 	}
-	b.header = mk(&excelize.Style{Font: &excelize.Font{Bold: true},
+	b.header = mk(&excelize.Style{Font: headerFont(),
 		Fill:   excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"DDE4EE"}},
 		Border: []excelize.Border{{Type: "bottom", Color: "7F8C9D", Style: 1}}})
 	b.ms = mk(&excelize.Style{CustomNumFmt: &ms})
@@ -62,7 +75,7 @@ func newBook() (*book, error) {
 	b.pct = mk(&excelize.Style{CustomNumFmt: &num})
 	b.share = mk(&excelize.Style{NumFmt: 10})  // 0.00%
 	b.integer = mk(&excelize.Style{NumFmt: 1}) // 0
-	b.p = mk(&excelize.Style{CustomNumFmt: &p4})
+	b.p = mk(&excelize.Style{CustomNumFmt: &sci})
 	if err != nil {
 		return nil, err
 	}
@@ -278,8 +291,12 @@ func XLSX(ctx context.Context, run *pipeline.Run) error {
 		}
 	}
 	b.f.SetActiveSheet(0)
+	var pkg bytes.Buffer
+	if err := b.f.Write(&pkg); err != nil {
+		return err
+	}
 	return writeFileAtomic(filepath.Join(run.Dir, XLSXFile), func(w io.Writer) error {
-		return b.f.Write(w)
+		return cacheChartValues(w, pkg.Bytes(), b.charts)
 	})
 }
 
@@ -511,18 +528,18 @@ func sampleOrder(run *pipeline.Run) []string {
 	return ids
 }
 
-// sampleCell is one group's outcome on one question.
-type sampleCell struct {
-	answer string
-	f1Sum  float64
-	n      int
-	found  bool
+// sampleRepeat is one question in one repeat.
+type sampleRepeat struct {
+	id     string
+	repeat int
 }
 
-// perSample collects, per group and sample, the first repeat's answer and
-// the mean F1 (0..1) over non-warmup records.
-func perSample(run *pipeline.Run) map[pipeline.GroupKey]map[string]*sampleCell {
-	out := map[pipeline.GroupKey]map[string]*sampleCell{}
+// perSampleRepeat collects the non-warmup records by group, question and
+// repeat, and the repeats seen for each question (sorted).
+func perSampleRepeat(run *pipeline.Run) (map[pipeline.GroupKey]map[sampleRepeat]*pipeline.Record, map[string][]int) {
+	out := map[pipeline.GroupKey]map[sampleRepeat]*pipeline.Record{}
+	seen := map[sampleRepeat]bool{}
+	repeats := map[string][]int{}
 	for i := range run.Records {
 		r := &run.Records[i]
 		if r.Warmup {
@@ -531,47 +548,62 @@ func perSample(run *pipeline.Run) map[pipeline.GroupKey]map[string]*sampleCell {
 		k := pipeline.GroupKey{Platform: r.Platform, Model: r.Model, Temperature: r.Temperature}
 		m := out[k]
 		if m == nil {
-			m = map[string]*sampleCell{}
+			m = map[sampleRepeat]*pipeline.Record{}
 			out[k] = m
 		}
-		c := m[r.SampleID]
-		if c == nil {
-			c = &sampleCell{}
-			m[r.SampleID] = c
+		sr := sampleRepeat{r.SampleID, r.Repeat}
+		if m[sr] == nil {
+			m[sr] = r
 		}
-		if !c.found {
-			c.answer, c.found = r.Answer, true
+		if !seen[sr] {
+			seen[sr] = true
+			repeats[r.SampleID] = append(repeats[r.SampleID], r.Repeat)
 		}
-		c.f1Sum += r.F1
-		c.n++
 	}
-	return out
+	for _, rs := range repeats {
+		sort.Ints(rs)
+	}
+	return out, repeats
 }
 
+// samplesTable is the Samples sheet: one row per question and repeat (in
+// manifest order, repeats ascending; a question no record reached gets one
+// row with an empty repeat), with each group's answer and F1 (%) in that
+// repeat side by side; empty cells where a group has no record.
 func samplesTable(run *pipeline.Run) *table {
-	t := &table{header: []string{"sample_id", "title", "question", "gold_answers"},
-		kinds: []valueKind{kindText, kindText, kindText, kindText}, freezeCols: 1}
+	t := &table{header: []string{"sample_id", "repeat", "title", "question", "gold_answers"},
+		kinds: []valueKind{kindText, kindInt, kindText, kindText, kindText}, freezeCols: 2}
 	groups := run.Results.Groups
 	names := labels(groups)
 	for _, n := range names {
 		t.header = append(t.header, n+" answer", n+" F1 %")
 		t.kinds = append(t.kinds, kindText, kindPct)
 	}
-	per := perSample(run)
+	per, repeats := perSampleRepeat(run)
 	for _, id := range sampleOrder(run) {
-		row := []any{id, "", "", ""}
-		if s := run.Samples[id]; s != nil {
-			row = []any{id, s.Title, s.Question, strings.Join(s.Answers, " | ")}
+		reps := repeats[id]
+		if len(reps) == 0 {
+			reps = []int{-1}
 		}
-		for _, g := range groups {
-			c := per[g.GroupKey][id]
-			if c == nil || c.n == 0 {
-				row = append(row, nil, nil)
-				continue
+		for _, rep := range reps {
+			var repCell any = rep
+			if rep < 0 {
+				repCell = nil
 			}
-			row = append(row, c.answer, 100*c.f1Sum/float64(c.n))
+			row := []any{id, repCell, "", "", ""}
+			if s := run.Samples[id]; s != nil {
+				row = []any{id, repCell, s.Title, s.Question, strings.Join(s.Answers, " | ")}
+			}
+			for _, g := range groups {
+				r := per[g.GroupKey][sampleRepeat{id, rep}]
+				if r == nil {
+					row = append(row, nil, nil)
+					continue
+				}
+				row = append(row, r.Answer, 100*r.F1)
+			}
+			t.rows = append(t.rows, row)
 		}
-		t.rows = append(t.rows, row)
 	}
 	return t
 }
@@ -646,19 +678,20 @@ func flatten(prefix string, v any, add func(string, any)) {
 	}
 }
 
-// chartColumns are the data columns of the Charts sheet, after the group label.
+// chartColumns are the data columns of the Charts sheet, after the group
+// label. Their headers are the category labels of the bar charts.
 var chartColumns = []struct {
 	name string
 	kind valueKind
 	get  func(g *pipeline.GroupStats) float64
 }{
-	{"latency_p50_ms", kindMs, func(g *pipeline.GroupStats) float64 { return g.LatencyMs.P50 }},
-	{"latency_p95_ms", kindMs, func(g *pipeline.GroupStats) float64 { return g.LatencyMs.P95 }},
-	{"ttft_p50_ms", kindMs, func(g *pipeline.GroupStats) float64 { return g.TTFTMs.P50 }},
-	{"ttft_p95_ms", kindMs, func(g *pipeline.GroupStats) float64 { return g.TTFTMs.P95 }},
-	{"tokens_per_sec_mean", kindNum, func(g *pipeline.GroupStats) float64 { return g.TokensPerSec.Mean }},
-	{"f1_mean", kindPct, func(g *pipeline.GroupStats) float64 { return g.F1.Mean }},
-	{"latency_mean_ms", kindMs, func(g *pipeline.GroupStats) float64 { return g.LatencyMs.Mean }},
+	{"Latency p50 (ms)", kindMs, func(g *pipeline.GroupStats) float64 { return g.LatencyMs.P50 }},
+	{"Latency p95 (ms)", kindMs, func(g *pipeline.GroupStats) float64 { return g.LatencyMs.P95 }},
+	{"TTFT p50 (ms)", kindMs, func(g *pipeline.GroupStats) float64 { return g.TTFTMs.P50 }},
+	{"TTFT p95 (ms)", kindMs, func(g *pipeline.GroupStats) float64 { return g.TTFTMs.P95 }},
+	{"Output tokens/s (mean per request)", kindNum, func(g *pipeline.GroupStats) float64 { return g.TokensPerSec.Mean }},
+	{"F1 (%)", kindPct, func(g *pipeline.GroupStats) float64 { return g.F1.Mean }},
+	{"Mean latency (ms)", kindMs, func(g *pipeline.GroupStats) float64 { return g.LatencyMs.Mean }},
 }
 
 // chartCol returns the 1-based Charts sheet column of the chartColumns
@@ -672,7 +705,33 @@ func chartCol(name string) int {
 	panic("export: no chart column " + name)
 }
 
-// writeCharts writes the chart data table and five native charts.
+// groupColors is the palette of the charts (Tableau 10): group i is drawn
+// in groupColors[i % len] in every chart, so a group keeps its colour from
+// one chart to the next.
+var groupColors = []string{"4E79A7", "F28E2B", "E15759", "76B7B2", "59A14F", "EDC948", "B07AA1", "FF9DA7", "9C755F", "BAB0AC"}
+
+// chartTextColor is the colour of every chart text (titles, axis labels,
+// legend): Excel's default axis text is a light grey that is hard to read.
+const chartTextColor = "262626"
+
+// chartFont is the font of chart texts; bold for titles.
+func chartFont(bold bool, size float64) excelize.Font {
+	return excelize.Font{Color: chartTextColor, Bold: bold, Size: size, Family: "Calibri"}
+}
+
+// chartText is a title run in the chart text font.
+func chartText(s string, bold bool, size float64) excelize.ChartTitle {
+	f := chartFont(bold, size)
+	return excelize.ChartTitle{Paragraph: []excelize.RichTextRun{{Text: s, Font: &f}}}
+}
+
+// writeCharts writes the chart data table (literal values, never
+// formulas, so that a viewer that does not recalculate draws the same
+// bars) and five native charts. In the four bar charts every group is a
+// series of its own colour (groupColors) over the statistics shown, the
+// value axis starts at 0 and is titled with its unit; the scatter plots
+// mean latency against F1, each group a marker of its colour, both axes
+// from 0 (F1 up to 100).
 func (b *book) writeCharts(res *pipeline.Results) error {
 	t := &table{header: []string{"group"}, kinds: []valueKind{kindText}, freezeCols: 1}
 	for _, c := range chartColumns {
@@ -690,59 +749,80 @@ func (b *book) writeCharts(res *pipeline.Results) error {
 	if err := b.writeTable(SheetCharts, t); err != nil {
 		return err
 	}
+	b.charts = chartCells{}
+	for c := range t.header {
+		for r := 1; r <= len(t.rows)+1; r++ {
+			v, err := b.f.GetCellValue(SheetCharts, cellName(c+1, r), excelize.Options{RawCellValue: true})
+			if err != nil {
+				return err
+			}
+			b.charts[SheetCharts+"!$"+colName(c+1)+"$"+strconv.Itoa(r)] = v
+		}
+	}
 	n := len(res.Groups)
 	if n == 0 {
 		return nil
 	}
-	last := strconv.Itoa(n + 1)
-	ref := func(col int) string { // absolute range of a data column
-		c := colName(col)
-		return SheetCharts + "!$" + c + "$2:$" + c + "$" + last
+	abs := func(col, row int) string { return "$" + colName(col) + "$" + strconv.Itoa(row) }
+	fill := func(i int) excelize.Fill {
+		return excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{groupColors[i%len(groupColors)]}}
 	}
-	cats := ref(1)
-	series := func(cols ...int) []excelize.ChartSeries {
-		var s []excelize.ChartSeries
-		for _, c := range cols {
-			s = append(s, excelize.ChartSeries{Name: SheetCharts + "!$" + colName(c) + "$1", Categories: cats, Values: ref(c)})
+	// bars: one series per group over the columns from..to of its row.
+	bars := func(from, to int) []excelize.ChartSeries {
+		s := make([]excelize.ChartSeries, n)
+		for i := range s {
+			r := i + 2
+			s[i] = excelize.ChartSeries{Name: SheetCharts + "!" + abs(1, r),
+				Categories: SheetCharts + "!" + abs(from, 1) + ":" + abs(to, 1),
+				Values:     SheetCharts + "!" + abs(from, r) + ":" + abs(to, r),
+				Fill:       fill(i)}
 		}
 		return s
 	}
-	title := func(s string) excelize.ChartTitle {
-		return excelize.ChartTitle{Paragraph: []excelize.RichTextRun{{Text: s}}}
-	}
-	dim := excelize.ChartDimension{Width: 560, Height: 300}
+	dim := excelize.ChartDimension{Width: 640, Height: 380}
+	legend := excelize.ChartLegend{Position: "bottom", Font: &excelize.Font{Color: chartTextColor, Size: 9}}
 	// Bars start at zero: an axis fitted to 92.1 vs 92.3 makes a 0.2-point
 	// F1 difference look like a factor of three.
-	zero := 0.0
-	fromZero := excelize.ChartAxis{Minimum: &zero}
-	legend := excelize.ChartLegend{Position: "bottom"}
+	zero, hundred := 0.0, 100.0
+	valueAxis := func(title string, max *float64) excelize.ChartAxis {
+		return excelize.ChartAxis{Minimum: &zero, Maximum: max, MajorGridLines: true,
+			Font: chartFont(false, 9), Title: chartText(title, false, 10)}
+	}
+	catAxis := excelize.ChartAxis{Font: chartFont(false, 9)}
+	vary := false // colours come from the series, never from the data point
+	barChart := func(title, yTitle string, from, to int, max *float64) *excelize.Chart {
+		return &excelize.Chart{Type: excelize.Col, Series: bars(from, to), Title: chartText(title, true, 12),
+			Dimension: dim, Legend: legend, XAxis: catAxis, YAxis: valueAxis(yTitle, max), VaryColors: &vary}
+	}
 	charts := []struct {
 		at    string
 		chart *excelize.Chart
 	}{
-		{"J2", &excelize.Chart{Type: excelize.Col, Series: series(chartCol("latency_p50_ms"), chartCol("latency_p95_ms")), Title: title("Latency p50 / p95 by group (ms)"), Dimension: dim, Legend: legend, YAxis: fromZero}},
-		{"S2", &excelize.Chart{Type: excelize.Col, Series: series(chartCol("ttft_p50_ms"), chartCol("ttft_p95_ms")), Title: title("TTFT p50 / p95 by group (ms)"), Dimension: dim, Legend: legend, YAxis: fromZero}},
-		{"J18", &excelize.Chart{Type: excelize.Col, Series: series(chartCol("tokens_per_sec_mean")), Title: title("Output tokens/s by group (mean)"), Dimension: dim, Legend: legend, YAxis: fromZero}},
-		{"S18", &excelize.Chart{Type: excelize.Col, Series: series(chartCol("f1_mean")), Title: title("F1 by group (%)"), Dimension: dim, Legend: legend, YAxis: fromZero}},
+		{"J2", barChart("Latency p50 / p95 by group", "Latency (ms)", chartCol("Latency p50 (ms)"), chartCol("Latency p95 (ms)"), nil)},
+		{"V2", barChart("TTFT p50 / p95 by group", "TTFT (ms)", chartCol("TTFT p50 (ms)"), chartCol("TTFT p95 (ms)"), nil)},
+		{"J23", barChart("Output tokens/s by group (mean per request)", "Tokens/s", chartCol("Output tokens/s (mean per request)"), chartCol("Output tokens/s (mean per request)"), nil)},
+		{"V23", barChart("F1 by group", "F1 (%)", chartCol("F1 (%)"), chartCol("F1 (%)"), &hundred)},
 	}
 	var scatter []excelize.ChartSeries
-	xCol, yCol := colName(chartCol("latency_mean_ms")), colName(chartCol("f1_mean"))
+	xCol, yCol := chartCol("Mean latency (ms)"), chartCol("F1 (%)")
 	for i := 0; i < n; i++ {
-		r := strconv.Itoa(i + 2)
+		r := i + 2
 		scatter = append(scatter, excelize.ChartSeries{
-			Name:       SheetCharts + "!$A$" + r,
-			Categories: SheetCharts + "!$" + xCol + "$" + r,
-			Values:     SheetCharts + "!$" + yCol + "$" + r,
+			Name:       SheetCharts + "!" + abs(1, r),
+			Categories: SheetCharts + "!" + abs(xCol, r),
+			Values:     SheetCharts + "!" + abs(yCol, r),
 			// An explicit fill: without one excelize writes an empty
 			// marker shape, which LibreOffice draws as nothing.
-			Marker: excelize.ChartMarker{Symbol: "circle", Size: 8,
-				Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{seriesColors[i%len(seriesColors)]}}},
+			Marker: excelize.ChartMarker{Symbol: "circle", Size: 9, Fill: fill(i)},
 		})
 	}
 	charts = append(charts, struct {
 		at    string
 		chart *excelize.Chart
-	}{"J34", &excelize.Chart{Type: excelize.Scatter, Series: scatter, Title: title("Mean latency (ms, x) vs F1 (%, y)"), Dimension: dim, Legend: legend}})
+	}{"J44", &excelize.Chart{Type: excelize.Scatter, Series: scatter, Title: chartText("Mean latency vs F1 by group", true, 12),
+		Dimension: dim, Legend: legend,
+		XAxis: excelize.ChartAxis{Minimum: &zero, MajorGridLines: true, Font: chartFont(false, 9), Title: chartText("Mean latency (ms)", false, 10)},
+		YAxis: valueAxis("F1 (%)", &hundred)}})
 	for _, c := range charts {
 		if err := b.f.AddChart(SheetCharts, c.at, c.chart); err != nil {
 			return fmt.Errorf("chart at %s: %w", c.at, err)
@@ -750,9 +830,6 @@ func (b *book) writeCharts(res *pipeline.Results) error {
 	}
 	return nil
 }
-
-// seriesColors are the marker colours of the scatter chart's groups.
-var seriesColors = []string{"4472C4", "ED7D31", "70AD47", "FFC000", "5B9BD5", "A5A5A5", "7030A0", "C00000"}
 
 // verdictText returns the comparison's verdict, or a wording built from its
 // figures when aggregate left it empty: "faster"/"slower" only when the CI

@@ -111,9 +111,9 @@ func TestXLSXWorkbook(t *testing.T) {
 		if !ok || len(opts) == 0 || opts[0].Type != "bottom" {
 			t.Fatalf("latency_mean_ms rule %+v (all: %d ranges)", opts, len(cf))
 		}
-		col = colName(colIndex(t, rows[0], "f1_mean") + 1)
+		col = colName(colIndex(t, rows[0], "f1_mean_pct") + 1)
 		if opts := cf[col+"2:"+col+"3"]; len(opts) == 0 || opts[0].Type != "top" {
-			t.Fatalf("f1_mean rule %+v", opts)
+			t.Fatalf("f1_mean_pct rule %+v", opts)
 		}
 	})
 
@@ -154,17 +154,17 @@ func TestXLSXWorkbook(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(s) != 1+len(run.Manifest.Dataset.IDs) {
+		if len(s) != 1+7 { // q1, q2 and q3 in repeats 0 and 1, q2b in repeat 1
 			t.Fatalf("%d rows", len(s))
 		}
-		if s[1][0] != "q1" || s[1][3] != "Paris" || s[2][3] != "forty-two | 42" {
-			t.Fatalf("rows %q / %q", s[1], s[2])
+		if s[1][0] != "q1" || s[1][4] != "Paris" || s[3][4] != "forty-two | 42" {
+			t.Fatalf("rows %q / %q", s[1], s[3])
 		}
 		ans := colIndex(t, s[0], "metis/gpt-oss-120b answer")
-		if s[2][ans] != formulaAnswer {
-			t.Fatalf("metis answer to q2 %q", s[2][ans])
+		if s[3][ans] != formulaAnswer {
+			t.Fatalf("metis answer to q2 %q", s[3][ans])
 		}
-		if formula, _ := f.GetCellFormula(SheetSamples, cellName(ans+1, 3)); formula != "" {
+		if formula, _ := f.GetCellFormula(SheetSamples, cellName(ans+1, 4)); formula != "" {
 			t.Fatalf("formula %q", formula)
 		}
 	})

@@ -389,6 +389,7 @@ func (r *run) do(ctx context.Context, c *pipeline.Cell, due time.Time) pipeline.
 		waited    time.Duration
 		queue     float64
 		refreshed bool
+		n429      int // attempts answered HTTP 429
 		retries   = r.job.Platform.Retries
 	)
 	token, gen := r.tokens.get()
@@ -408,7 +409,10 @@ func (r *run) do(ctx context.Context, c *pipeline.Cell, due time.Time) pipeline.
 			queue = ms(time.Since(due))
 		}
 		rec, o := r.attempt(ctx, c, body, token)
-		rec.Attempts, rec.QueueMs, rec.RetryWaitMs = attempt, queue, ms(waited)
+		if rec.HTTPStatus == http.StatusTooManyRequests {
+			n429++
+		}
+		rec.Attempts, rec.QueueMs, rec.RetryWaitMs, rec.HTTP429 = attempt, queue, ms(waited), n429
 		switch o.next {
 		case retryNoOpts:
 			if opts {

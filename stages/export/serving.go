@@ -1,0 +1,266 @@
+package export
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/inferbench/inferbench/pipeline"
+)
+
+// retryCount is what a group's non-warmup records say about retries.
+type retryCount struct {
+	// Retries is the sum over records of Attempts - 1.
+	Retries int
+	// HTTP429 is how many attempts were answered HTTP 429 (Record.HTTP429;
+	// a record from a journal written before that field counts 1 when its
+	// last answer was a 429).
+	HTTP429 int
+	// RetryWaitMs is the total time spent waiting between attempts.
+	RetryWaitMs float64
+}
+
+// retryCounts sums retries and 429 answers per group over the non-warmup
+// records (warmups are left out like in every statistic).
+func retryCounts(records []pipeline.Record) map[pipeline.GroupKey]retryCount {
+	out := map[pipeline.GroupKey]retryCount{}
+	for i := range records {
+		r := &records[i]
+		if r.Warmup {
+			continue
+		}
+		k := pipeline.GroupKey{Platform: r.Platform, Model: r.Model, Temperature: r.Temperature}
+		c := out[k]
+		c.Retries += max(r.Attempts-1, 0)
+		n := r.HTTP429
+		if n == 0 && r.HTTPStatus == 429 {
+			n = 1
+		}
+		c.HTTP429 += n
+		c.RetryWaitMs += r.RetryWaitMs
+		out[k] = c
+	}
+	return out
+}
+
+// consoleLabels returns the row label of every group in the console's
+// tables and whether they are short letters that need a legend. The full
+// labels (platform/model, plus the temperature when the run has several)
+// are used when every one fits in maxConsoleLabel runes; otherwise every
+// group gets a letter (A, B, ..., Z, AA, AB, ...), so that two long names
+// that differ only at their end never look like the same row.
+func consoleLabels(groups []pipeline.GroupStats) ([]string, bool) {
+	names := labels(groups)
+	for _, n := range names {
+		if utf8.RuneCountInString(n) > maxConsoleLabel {
+			for i := range names {
+				names[i] = letterLabel(i)
+			}
+			return names, true
+		}
+	}
+	return names, false
+}
+
+// letterLabel returns the i-th (0-based) spreadsheet-style letter label: A,
+// B, ..., Z, AA, AB, ...
+func letterLabel(i int) string {
+	s := ""
+	for i++; i > 0; i = (i - 1) / 26 {
+		s = string(rune('A'+(i-1)%26)) + s
+	}
+	return s
+}
+
+// writeLegend prints the GROUPS section that maps each letter label to its
+// group's platform, model and temperature, wrapped, never clipped.
+func writeLegend(w io.Writer, groups []pipeline.GroupStats, names []string) {
+	fmt.Fprintf(w, "\nGROUPS\n------\n")
+	width := 0
+	for _, n := range names {
+		width = max(width, utf8.RuneCountInString(n))
+	}
+	for i := range groups {
+		g := &groups[i]
+		head := "  " + names[i] + strings.Repeat(" ", width-utf8.RuneCountInString(names[i])) + "  "
+		words := []string{"platform " + g.Platform + ",", "model " + g.Model + ",", "temperature " + strconv.FormatFloat(g.Temperature, 'g', -1, 64)}
+		for _, line := range wrapWords(head[:len(head)-1], words, strings.Repeat(" ", len(head)), consoleWidth) {
+			fmt.Fprintln(w, line)
+		}
+	}
+}
+
+// servingRow is one line of the serving block: a label and a cell per group.
+type servingRow struct {
+	label string
+	cells []string
+	// rule marks a sub-heading line such as "Time to First Token".
+	rule bool
+}
+
+// servingRows lays out the figures of `vllm bench serve`'s result block,
+// one column per group: duration, token totals, request and token
+// throughput, TTFT/TPOT/ITL/E2E mean, median and p99, goodput when an SLO
+// is set, retries and 429 answers. A time with no successful request is
+// "-".
+func servingRows(run *pipeline.Run) []servingRow {
+	groups := run.Results.Groups
+	retries := retryCounts(run.Records)
+	var rows []servingRow
+	add := func(label string, cell func(g *pipeline.GroupStats) string) {
+		r := servingRow{label: label}
+		for i := range groups {
+			r.cells = append(r.cells, cell(&groups[i]))
+		}
+		rows = append(rows, r)
+	}
+	rate := func(v float64, g *pipeline.GroupStats) string {
+		if g.WallSeconds <= 0 {
+			return "-"
+		}
+		return fnum(v, 2)
+	}
+	add("Successful requests", func(g *pipeline.GroupStats) string {
+		return strconv.Itoa(g.Successes) + "/" + strconv.Itoa(g.Count)
+	})
+	add("Benchmark duration (s)", func(g *pipeline.GroupStats) string { return rate(g.WallSeconds, g) })
+	add("Total input tokens", func(g *pipeline.GroupStats) string { return strconv.Itoa(g.PromptTokens) })
+	add("Total output tokens", func(g *pipeline.GroupStats) string { return strconv.Itoa(g.OutputTokens) })
+	add("Request throughput (req/s)", func(g *pipeline.GroupStats) string { return rate(g.RequestRate, g) })
+	add("Output token throughput (tok/s)", func(g *pipeline.GroupStats) string { return rate(g.Throughput, g) })
+	add("Total token throughput (tok/s)", func(g *pipeline.GroupStats) string {
+		if g.WallSeconds <= 0 {
+			return "-"
+		}
+		return fnum(float64(g.PromptTokens+g.OutputTokens)/g.WallSeconds, 2)
+	})
+	timing := func(title, short string, get func(g *pipeline.GroupStats) pipeline.Dist) {
+		rows = append(rows, servingRow{label: title, rule: true})
+		for _, st := range []struct {
+			name string
+			get  func(d pipeline.Dist) float64
+		}{{"Mean", func(d pipeline.Dist) float64 { return d.Mean }},
+			{"Median", func(d pipeline.Dist) float64 { return d.P50 }},
+			{"P99", func(d pipeline.Dist) float64 { return d.P99 }}} {
+			add(st.name+" "+short+" (ms)", func(g *pipeline.GroupStats) string {
+				d := get(g)
+				if d.N == 0 {
+					return "-"
+				}
+				return fnum(st.get(d), 2)
+			})
+		}
+	}
+	timing("Time to First Token", "TTFT", func(g *pipeline.GroupStats) pipeline.Dist { return g.TTFTMs })
+	timing("Time per Output Token (excl. 1st token)", "TPOT", func(g *pipeline.GroupStats) pipeline.Dist { return g.TPOTMs })
+	timing("Inter-token Latency", "ITL", func(g *pipeline.GroupStats) pipeline.Dist { return g.ITLMs })
+	timing("End-to-end Latency", "E2E", func(g *pipeline.GroupStats) pipeline.Dist { return g.LatencyMs })
+	if exp := run.Experiment; exp != nil && (exp.SLO.TTFT > 0 || exp.SLO.E2E > 0 || exp.SLO.TPOT > 0) {
+		rows = append(rows, servingRow{label: "Goodput (" + sloText(exp.SLO) + ")", rule: true})
+		add("Requests meeting the SLO (%)", func(g *pipeline.GroupStats) string { return fnum(100*g.Goodput, 1) })
+		add("Request goodput (req/s)", func(g *pipeline.GroupStats) string { return rate(g.GoodputRate, g) })
+	}
+	rows = append(rows, servingRow{label: "Retries", rule: true})
+	add("Retries (attempts - 1)", func(g *pipeline.GroupStats) string { return strconv.Itoa(retries[g.GroupKey].Retries) })
+	add("Attempts answered HTTP 429", func(g *pipeline.GroupStats) string { return strconv.Itoa(retries[g.GroupKey].HTTP429) })
+	return rows
+}
+
+// sloText renders the SLOs that are set, e.g. "ttft <= 500ms, e2e <= 5s".
+func sloText(s pipeline.SLOSpec) string {
+	var parts []string
+	for _, o := range []struct {
+		name string
+		d    pipeline.Duration
+	}{{"ttft", s.TTFT}, {"e2e", s.E2E}, {"tpot", s.TPOT}} {
+		if o.d > 0 {
+			parts = append(parts, o.name+" <= "+o.d.String())
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+// writeServing prints the SERVING BENCHMARK RESULT section: servingRows
+// with one right-aligned column per group (headed by its console label),
+// split into several column blocks when the groups do not fit in
+// consoleWidth.
+func writeServing(w io.Writer, run *pipeline.Run, names []string) {
+	title := "SERVING BENCHMARK RESULT (per group, as vllm bench serve)"
+	fmt.Fprintf(w, "\n%s\n%s\n", title, strings.Repeat("-", len(title)))
+	rows := servingRows(run)
+	labelW := 0
+	for _, r := range rows {
+		if !r.rule {
+			labelW = max(labelW, utf8.RuneCountInString(r.label))
+		}
+	}
+	colW := make([]int, len(names))
+	for i, n := range names {
+		colW[i] = utf8.RuneCountInString(n)
+		for _, r := range rows {
+			if !r.rule {
+				colW[i] = max(colW[i], utf8.RuneCountInString(r.cells[i]))
+			}
+		}
+	}
+	for start := 0; start < len(names); {
+		end, width := start, labelW
+		for end < len(names) && (end == start || width+2+colW[end] <= consoleWidth) {
+			width += 2 + colW[end]
+			end++
+		}
+		if start > 0 {
+			fmt.Fprintln(w)
+		}
+		line := strings.Repeat(" ", labelW)
+		for i := start; i < end; i++ {
+			line += "  " + padLeft(names[i], colW[i])
+		}
+		fmt.Fprintln(w, line)
+		for _, r := range rows {
+			if r.rule {
+				fmt.Fprintln(w, ruleLine(r.label, width))
+				continue
+			}
+			line := r.label + strings.Repeat(" ", labelW-utf8.RuneCountInString(r.label))
+			for i := start; i < end; i++ {
+				line += "  " + padLeft(r.cells[i], colW[i])
+			}
+			fmt.Fprintln(w, line)
+		}
+		start = end
+	}
+}
+
+// padLeft right-aligns s in n runes.
+func padLeft(s string, n int) string {
+	return strings.Repeat(" ", max(n-utf8.RuneCountInString(s), 0)) + s
+}
+
+// ruleLine centres " title " in a line of dashes width runes wide, like the
+// sub-headings of vLLM's block.
+func ruleLine(title string, width int) string {
+	t := " " + title + " "
+	n := max(width-utf8.RuneCountInString(t), 4)
+	return strings.Repeat("-", n/2) + t + strings.Repeat("-", n-n/2)
+}
+
+// retriesSection is the report's table of retries and HTTP 429 answers
+// per group (non-warmup records).
+func retriesSection(run *pipeline.Run) reportSection {
+	s := reportSection{Title: "Retries and rate limiting",
+		Paragraphs: []string{"Retries are the attempts after the first (the sum of attempts - 1); HTTP 429 counts every attempt answered 429, including those retried away. Retry waits are never part of latency."}}
+	t := reportTable{Header: []string{"Group", "Requests", "Retries", "HTTP 429 answers", "Retry wait (s)"},
+		Right: []bool{false, true, true, true, true}}
+	counts := retryCounts(run.Records)
+	names := labels(run.Results.Groups)
+	for i := range run.Results.Groups {
+		g := &run.Results.Groups[i]
+		c := counts[g.GroupKey]
+		t.Rows = append(t.Rows, []string{names[i], strconv.Itoa(g.Count), strconv.Itoa(c.Retries), strconv.Itoa(c.HTTP429), fnum(c.RetryWaitMs/1000, 1)})
+	}
+	s.Tables = append(s.Tables, t)
+	return s
+}
