@@ -102,13 +102,22 @@ func ReloadExperiment(name string, base *Experiment, opts LoadOptions) (*Experim
 // fileShaped rewrites the JSON encoding of an experiment into the shapes an
 // experiment file uses where the two differ: score.extract
 // {"steps": [...]} becomes the list of steps itself, as it is written in
-// YAML. Numbers keep their exact text.
+// YAML, and a platform's "concurrency": 0 (an uncapped open loop, which a
+// file writes by leaving the key out) is left out. Numbers keep their
+// exact text.
 func fileShaped(data []byte) ([]byte, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	var m map[string]any
 	if err := dec.Decode(&m); err != nil {
 		return nil, err
+	}
+	if ps, ok := m["platforms"].([]any); ok {
+		for _, p := range ps {
+			if pm, ok := p.(map[string]any); ok && pm["concurrency"] == json.Number("0") {
+				delete(pm, "concurrency")
+			}
+		}
 	}
 	if sc, ok := m["score"].(map[string]any); ok {
 		if ex, ok := sc["extract"].(map[string]any); ok {

@@ -286,7 +286,10 @@ func TestBadOverridesAreNamedInTheirDiagnostics(t *testing.T) {
 		{"a key below a scalar", LoadOptions{Sets: []string{"seed.x=1"}}, "--set seed.x: seed is a single value, not a map"},
 		{"no equals sign", LoadOptions{Sets: []string{"seed"}}, "--set seed: want key=value"},
 		{"a value of the wrong kind", LoadOptions{Sets: []string{"params.max_tokens=lots"}}, `--set params.max_tokens: params.max_tokens: must be an integer, got the string "lots"`},
-		{"a value that fails validation", LoadOptions{Sets: []string{"platforms.metis.concurrency=-2"}}, "--set platforms.metis.concurrency: platforms[0].concurrency: must be >= 0, got -2"},
+		{"a value that fails validation", LoadOptions{Sets: []string{"platforms.metis.concurrency=-2"}}, "--set platforms.metis.concurrency: platforms[0].concurrency: must be >= 1, got -2"},
+		{"an explicit zero concurrency", LoadOptions{Sets: []string{"platforms.metis.concurrency=0"}}, "--set platforms.metis.concurrency: platforms[0].concurrency: must be >= 1, got 0; leave it out for the default 1"},
+		{"an environment zero max_tokens", LoadOptions{Environ: []string{"INFERBENCH_PARAMS_MAX_TOKENS=0"}}, "$INFERBENCH_PARAMS_MAX_TOKENS: params.max_tokens: must be >= 1, got 0; leave it out for the default 512"},
+		{"an extra key that shadows max_tokens", LoadOptions{Sets: []string{"params.extra.max_tokens=5"}}, "--set params.extra.max_tokens: params.extra.max_tokens: set params.max_tokens instead"},
 		{"an environment integer that is not one", LoadOptions{Environ: []string{"INFERBENCH_PARAMS_MAX_TOKENS=abc"}}, `$INFERBENCH_PARAMS_MAX_TOKENS: params.max_tokens: must be an integer, got "abc"`},
 		{"an environment duration without a unit", LoadOptions{Environ: []string{"INFERBENCH_PLATFORMS_0_TIMEOUT=30"}}, `$INFERBENCH_PLATFORMS_0_TIMEOUT: platforms[0].timeout: must be a duration`},
 		{"an environment filter that does not compile", LoadOptions{Environ: []string{"INFERBENCH_DATASET_FILTER=nope("}}, `$INFERBENCH_DATASET_FILTER: dataset.filter: expression "nope("`},
@@ -507,6 +510,11 @@ func TestReloadExperimentAcceptsTheManifestEncodingOfEveryExtractShape(t *testin
 		{"an expr extraction survives an unrelated override", "exprextract.good.yaml", []string{"repeats=2"}, func(t *testing.T, e *Experiment) {
 			if e.Repeats != 2 || e.Score.Extract.Expr == "" || len(e.Score.Extract.Steps) != 0 {
 				t.Errorf("repeats %d extract %+v", e.Repeats, e.Score.Extract)
+			}
+		}},
+		{"an uncapped open-loop platform stays uncapped", "openloop.good.yaml", []string{"repeats=2"}, func(t *testing.T, e *Experiment) {
+			if e.Platforms[1].Rate != 5.5 || e.Platforms[1].Concurrency != 0 || e.Platforms[0].Concurrency != 8 {
+				t.Errorf("rate %v concurrency %d (want uncapped 0), paced concurrency %d", e.Platforms[1].Rate, e.Platforms[1].Concurrency, e.Platforms[0].Concurrency)
 			}
 		}},
 		{"a list of steps can be replaced by a regex", "minimal.good.yaml", []string{`score.extract={regex: '\*\*(.+)\*\*'}`}, func(t *testing.T, e *Experiment) {
