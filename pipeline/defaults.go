@@ -18,7 +18,8 @@ package pipeline
 // platforms[].burstiness: 0 stays 0 (see the explicit-zero rule on
 // Platform.Concurrency).
 //
-// Other defaults: repeats 1; params.temperature [DefaultTemperature] when
+// Other defaults: repeats 1; max_cells DefaultMaxCells (an explicit 0 is
+// rejected too); params.temperature [DefaultTemperature] when
 // absent (an explicit empty list is left for validation to reject);
 // max_tokens DefaultMaxTokens; prompt.user DefaultUserPrompt; export.dir
 // and export.formats; stats.confidence and stats.bootstrap;
@@ -36,6 +37,9 @@ func (e *Experiment) ApplyDefaults() {
 	}
 	if e.Repeats == 0 {
 		e.Repeats = 1
+	}
+	if e.MaxCells == 0 && !explicit("max_cells") {
+		e.MaxCells = DefaultMaxCells
 	}
 	if e.Params.Temperature == nil {
 		e.Params.Temperature = []float64{DefaultTemperature}

@@ -21,9 +21,15 @@ type Experiment struct {
 	Platforms []Platform  `yaml:"platforms" json:"platforms" validate:"required,min=1,unique=Name,dive"`
 	// Baseline names the platform that speedups are reported against;
 	// empty means the first platform.
-	Baseline string       `yaml:"baseline" json:"baseline,omitempty"`
-	Params   Params       `yaml:"params" json:"params"`
-	Repeats  int          `yaml:"repeats" json:"repeats" validate:"gte=1"`
+	Baseline string `yaml:"baseline" json:"baseline,omitempty"`
+	Params   Params `yaml:"params" json:"params"`
+	Repeats  int    `yaml:"repeats" json:"repeats" validate:"gte=1"`
+	// MaxCells bounds the matrix (platform-model pairs x temperatures x
+	// repeats x questions + warmups); left out it is DefaultMaxCells, and
+	// an explicit value must be >= 1. Validation checks it against a
+	// bound from the slice and sample (or one question when they set
+	// none), BuildPlan against the loaded questions.
+	MaxCells int          `yaml:"max_cells" json:"max_cells,omitempty"`
 	Score    ScoreSpec    `yaml:"score" json:"score"`
 	SLO      SLOSpec      `yaml:"slo" json:"slo"`
 	Stats    StatsSpec    `yaml:"stats" json:"stats"`

@@ -122,6 +122,7 @@ func validateExperiment(e *Experiment, loc *locator, bad []yamlPath, reg *Regist
 	v.extra(e.Params.Extra)
 	v.dataset(e, reg, baseDir)
 	v.prompt(e.Prompt)
+	v.matrix(e)
 
 	if len(e.Platforms) > 0 && e.Baseline != "" {
 		names := make([]string, len(e.Platforms))
@@ -288,6 +289,9 @@ func (v *validation) zeros(e *Experiment) {
 	} else if mt == 0 {
 		v.add(pathOf("params.max_tokens"), nil, "must be >= 1, got 0")
 	}
+	if mc := e.MaxCells; mc < 0 || (mc == 0 && explicit(pathOf("max_cells"))) {
+		v.add(pathOf("max_cells"), nil, "must be >= 1, got %d; leave it out for the default %d", mc, DefaultMaxCells)
+	}
 	for i, p := range e.Platforms {
 		at := pathOf("platforms").index(i)
 		c := at.child("concurrency")
@@ -328,6 +332,32 @@ func (v *validation) extra(extra map[string]any) {
 			v.add(pathOf("params").child("extra").child(k), nil, "%s", msg)
 		}
 	}
+}
+
+// matrix refuses an experiment whose matrix exceeds max_cells for the
+// most questions its slice and sample allow, or, when only the dataset
+// can tell, for a single question. The problem is located at repeats (the
+// usual culprit), else at max_cells, else at the file.
+func (v *validation) matrix(e *Experiment) {
+	if e.MaxCells < 0 {
+		return // reported by zeros
+	}
+	q, upTo := questionBound(e.Dataset)
+	if upTo && q == 0 {
+		return // nothing selected: the loader says so with the dataset at hand
+	}
+	err := e.checkMatrix(q, upTo)
+	if err == nil {
+		return
+	}
+	var at yamlPath
+	for _, key := range []string{"repeats", "max_cells"} {
+		if e.meta.present[key] {
+			at = pathOf(key)
+			break
+		}
+	}
+	v.add(at, nil, "%v", err)
 }
 
 // promptProbe is the sample the prompt templates are tried on when an
