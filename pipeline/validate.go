@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/expr-lang/expr/ast"
 	"github.com/go-playground/validator/v10"
 )
 
@@ -123,6 +124,9 @@ func validateExperiment(e *Experiment, loc *locator, bad []yamlPath, reg *Regist
 	v.dataset(e, reg, baseDir)
 	v.prompt(e.Prompt)
 	v.matrix(e)
+	for i, c := range e.Checks {
+		v.checkNames(pathOf("checks").index(i), c, e)
+	}
 
 	if len(e.Platforms) > 0 && e.Baseline != "" {
 		names := make([]string, len(e.Platforms))
@@ -358,6 +362,71 @@ func (v *validation) matrix(e *Experiment) {
 		}
 	}
 	v.add(at, nil, "%v", err)
+}
+
+// groupCalls collects the group(...) and speedup(...) calls of a check
+// whose argument is a constant string.
+type groupCalls []struct{ fn, name string }
+
+// Visit implements ast.Visitor.
+func (gc *groupCalls) Visit(n *ast.Node) {
+	call, ok := (*n).(*ast.CallNode)
+	if !ok || len(call.Arguments) != 1 {
+		return
+	}
+	id, ok := call.Callee.(*ast.IdentifierNode)
+	if !ok || (id.Value != "group" && id.Value != "speedup") {
+		return
+	}
+	if s, ok := call.Arguments[0].(*ast.StringNode); ok {
+		*gc = append(*gc, struct{ fn, name string }{id.Value, s.Value})
+	}
+}
+
+// checkNames resolves the constant names a check passes to group and
+// speedup the way CheckEnv does (a platform, or "platform/model"), so that
+// a misspelt name fails validation instead of the check after the run.
+// Checks that do not compile are reported elsewhere.
+func (v *validation) checkNames(at yamlPath, src string, e *Experiment) {
+	prog, err := CompileCheck(src)
+	if err != nil || len(e.Platforms) == 0 {
+		return
+	}
+	var calls groupCalls
+	node := prog.Node()
+	ast.Walk(&node, &calls)
+	names := make([]string, len(e.Platforms))
+	for i, p := range e.Platforms {
+		names[i] = p.Name
+	}
+	for _, c := range calls {
+		call := fmt.Sprintf("%s(%q)", c.fn, c.name)
+		platform := -1
+		for i, p := range e.Platforms {
+			if p.Name == c.name || (strings.HasPrefix(c.name, p.Name+"/") && slices.Contains(p.Models, c.name[len(p.Name)+1:])) {
+				platform = i
+				break
+			}
+		}
+		if platform >= 0 {
+			if p := e.Platforms[platform]; c.fn == "speedup" && p.Name == e.Baseline {
+				v.add(at, nil, "%s: %s is the baseline; speedups are measured against it", call, p.Name)
+			}
+			continue
+		}
+		known := false
+		for _, p := range e.Platforms {
+			if model, ok := strings.CutPrefix(c.name, p.Name+"/"); ok {
+				v.add(at, nil, "%s: platform %q has no model %q%s", call, p.Name, model, orKnown(model, "models", p.Models))
+				known = true
+				break
+			}
+		}
+		if !known {
+			name, _, _ := strings.Cut(c.name, "/")
+			v.add(at, nil, "%s names no platform or platform/model%s", call, orKnown(name, "platforms", names))
+		}
+	}
 }
 
 // promptProbe is the sample the prompt templates are tried on when an
