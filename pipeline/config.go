@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -129,18 +128,10 @@ func fileShaped(data []byte) ([]byte, error) {
 	return json.Marshal(m)
 }
 
-var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
-
 func loadExperiment(path string, data []byte, opts LoadOptions) (*Experiment, Diagnostics) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		d := Diagnostic{File: path, Message: err.Error()}
-		if m := yamlLineRE.FindStringSubmatch(err.Error()); m != nil {
-			d.Line, _ = strconv.Atoi(m[1])
-			d.Col = 1
-			d.Message = "invalid YAML: " + m[2]
-		}
-		return nil, Diagnostics{d}
+		return nil, Diagnostics{yamlSyntaxDiagnostic(path, data, err)}
 	}
 	root := resolveNode(&doc)
 	if root == nil || root.Kind == 0 {
