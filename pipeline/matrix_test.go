@@ -119,3 +119,50 @@ func BenchmarkRefusingABillionRepeats(b *testing.B) {
 		}
 	}
 }
+
+func TestASliceBoundsTheQuestionCountOnlyWhenItCan(t *testing.T) {
+	tests := []struct {
+		slice  string
+		sample int
+		want   uint64
+		known  bool
+	}{
+		{"", 0, 0, false},
+		{"[:10]", 0, 10, true},
+		{"[5:20]", 0, 15, true},
+		{"[5:20:2]", 0, 8, true},
+		{"[20:5]", 0, 0, true},
+		{"[5:]", 0, 0, false},
+		{"[-100:]", 0, 100, true},
+		{"[-100:-40]", 0, 60, true},
+		{"[-3:50]", 0, 3, true},
+		{"[5:-1]", 0, 0, false},
+		{"[7]", 0, 1, true},
+		{"[-1]", 0, 1, true},
+		{"[:1000]", 100, 100, true},
+		{"[:10]", 100, 10, true},
+		{"", 25, 25, true},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("slice %q with sample %d selects at most %d", tt.slice, tt.sample, tt.want), func(t *testing.T) {
+			got, known := questionBound(DatasetSpec{Slice: tt.slice, Sample: tt.sample})
+			if got != tt.want || known != tt.known {
+				t.Errorf("got %d (known %v), want %d (known %v)", got, known, tt.want, tt.known)
+			}
+			if !known {
+				return
+			}
+			// The bound holds for every dataset size.
+			sl, _ := ParseSlice(tt.slice)
+			for n := 0; n < 300; n++ {
+				sel := len(sl.Indices(n))
+				if tt.sample > 0 {
+					sel = min(sel, tt.sample)
+				}
+				if uint64(sel) > got {
+					t.Fatalf("over %d questions it selects %d", n, sel)
+				}
+			}
+		})
+	}
+}
