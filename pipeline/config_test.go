@@ -455,6 +455,7 @@ func TestFileLevelProblemsAreLocated(t *testing.T) {
 		{"an unclosed flow list is located at its bracket", write("flowlist.yaml", "name: x\nplatforms:\n  - name: a\n    models: [m\n    concurrency: 2\n"), "flowlist.yaml:4:13: invalid YAML: did not find expected ',' or ']': the \"[\" here is never closed"},
 		{"an unclosed flow map on the first line is located there", write("first.yaml", "dataset: {source: demo\nname: x\n"), "first.yaml:1:10: invalid YAML"},
 		{"a bad indentation after a good multi-line flow map is located at the bad line", write("indent.yaml", "name: x\ndataset: {source: demo,\n  slice: \"[:2]\"}\nplatforms:\n  - name: a\n   bad: 1\n"), "indent.yaml:6:4: invalid YAML"},
+		{"a column counts characters, not bytes", write("runes.yaml", "name: x\ndescription: {é: ü, b: [1\n"), "runes.yaml:2:24: invalid YAML"},
 		{"an unclosed quote is located at its line", write("quote.yaml", "name: 'x\nrepeats: 1\n"), "quote.yaml:1:7: invalid YAML: found unexpected end of stream: the ' here is never closed"},
 		{"a list at the top is not an experiment", write("list.yaml", "- a\n"), "list.yaml:1:1: an experiment must be a map"},
 		{"an empty file lacks every required key", write("empty.yaml", ""), "empty.yaml:1:1: dataset.source: is required"},

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -44,22 +45,24 @@ func yamlSyntaxDiagnostic(path string, data []byte, err error) Diagnostic {
 		return d
 	}
 	text := strings.TrimRight(string(lines[line-1]), "\r\n")
-	d.Line, d.Col = line, len(text)-len(strings.TrimLeft(text, " \t"))+1
+	// Columns count characters, like yaml.Node.Column.
+	col := func(off int) int { return utf8.RuneCountInString(text[:off]) + 1 }
+	d.Line, d.Col = line, col(len(text)-len(strings.TrimLeft(text, " \t")))
 	open, quote := unclosed(text)
 	switch {
 	case sliceRE.MatchString(text):
 		sm := sliceRE.FindStringSubmatchIndex(text)
 		key, val := text[sm[2]:sm[3]], text[sm[4]:sm[5]]
-		d.Col = sm[4] + 1
+		d.Col = col(sm[4])
 		d.Message += fmt.Sprintf("; quote it: %s: %q", key, val)
 	case strings.Contains(msg, "expected ',' or '}'") && lastOpen(text, open, '{') >= 0:
-		d.Col = lastOpen(text, open, '{') + 1
+		d.Col = col(lastOpen(text, open, '{'))
 		d.Message += `: the "{" here is never closed`
 	case strings.Contains(msg, "expected ',' or ']'") && lastOpen(text, open, '[') >= 0:
-		d.Col = lastOpen(text, open, '[') + 1
+		d.Col = col(lastOpen(text, open, '['))
 		d.Message += `: the "[" here is never closed`
 	case quote >= 0:
-		d.Col = quote + 1
+		d.Col = col(quote)
 		d.Message += fmt.Sprintf(": the %c here is never closed", text[quote])
 	}
 	return d
