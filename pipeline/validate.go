@@ -303,7 +303,7 @@ func (v *validation) zeros(e *Experiment) {
 		case p.Concurrency < 0:
 			v.add(c, nil, "must be >= 1, got %d", p.Concurrency)
 		case p.Concurrency == 0 && explicit(c) && p.Rate > 0:
-			v.add(c, nil, "must be >= 1, got 0; leave it out for the default 1 (with rate > 0: no cap on requests in flight)")
+			v.add(c, nil, "must be >= 1, got 0; with rate > 0, leave it out for no cap on requests in flight")
 		case p.Concurrency == 0 && explicit(c):
 			v.add(c, nil, "must be >= 1, got 0; leave it out for the default %d", DefaultConcurrency)
 		}
