@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -102,13 +101,22 @@ func ReloadExperiment(name string, base *Experiment, opts LoadOptions) (*Experim
 // fileShaped rewrites the JSON encoding of an experiment into the shapes an
 // experiment file uses where the two differ: score.extract
 // {"steps": [...]} becomes the list of steps itself, as it is written in
-// YAML. Numbers keep their exact text.
+// YAML, and a platform's "concurrency": 0 (an uncapped open loop, which a
+// file writes by leaving the key out) is left out. Numbers keep their
+// exact text.
 func fileShaped(data []byte) ([]byte, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	var m map[string]any
 	if err := dec.Decode(&m); err != nil {
 		return nil, err
+	}
+	if ps, ok := m["platforms"].([]any); ok {
+		for _, p := range ps {
+			if pm, ok := p.(map[string]any); ok && pm["concurrency"] == json.Number("0") {
+				delete(pm, "concurrency")
+			}
+		}
 	}
 	if sc, ok := m["score"].(map[string]any); ok {
 		if ex, ok := sc["extract"].(map[string]any); ok {
@@ -120,18 +128,10 @@ func fileShaped(data []byte) ([]byte, error) {
 	return json.Marshal(m)
 }
 
-var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
-
 func loadExperiment(path string, data []byte, opts LoadOptions) (*Experiment, Diagnostics) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		d := Diagnostic{File: path, Message: err.Error()}
-		if m := yamlLineRE.FindStringSubmatch(err.Error()); m != nil {
-			d.Line, _ = strconv.Atoi(m[1])
-			d.Col = 1
-			d.Message = "invalid YAML: " + m[2]
-		}
-		return nil, Diagnostics{d}
+		return nil, Diagnostics{yamlSyntaxDiagnostic(path, data, err)}
 	}
 	root := resolveNode(&doc)
 	if root == nil || root.Kind == 0 {

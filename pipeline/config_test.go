@@ -286,7 +286,10 @@ func TestBadOverridesAreNamedInTheirDiagnostics(t *testing.T) {
 		{"a key below a scalar", LoadOptions{Sets: []string{"seed.x=1"}}, "--set seed.x: seed is a single value, not a map"},
 		{"no equals sign", LoadOptions{Sets: []string{"seed"}}, "--set seed: want key=value"},
 		{"a value of the wrong kind", LoadOptions{Sets: []string{"params.max_tokens=lots"}}, `--set params.max_tokens: params.max_tokens: must be an integer, got the string "lots"`},
-		{"a value that fails validation", LoadOptions{Sets: []string{"platforms.metis.concurrency=-2"}}, "--set platforms.metis.concurrency: platforms[0].concurrency: must be >= 0, got -2"},
+		{"a value that fails validation", LoadOptions{Sets: []string{"platforms.metis.concurrency=-2"}}, "--set platforms.metis.concurrency: platforms[0].concurrency: must be >= 1, got -2"},
+		{"an explicit zero concurrency", LoadOptions{Sets: []string{"platforms.metis.concurrency=0"}}, "--set platforms.metis.concurrency: platforms[0].concurrency: must be >= 1, got 0; leave it out for the default 1"},
+		{"an environment zero max_tokens", LoadOptions{Environ: []string{"INFERBENCH_PARAMS_MAX_TOKENS=0"}}, "$INFERBENCH_PARAMS_MAX_TOKENS: params.max_tokens: must be >= 1, got 0; leave it out for the default 512"},
+		{"an extra key that shadows max_tokens", LoadOptions{Sets: []string{"params.extra.max_tokens=5"}}, "--set params.extra.max_tokens: params.extra.max_tokens: set params.max_tokens instead"},
 		{"an environment integer that is not one", LoadOptions{Environ: []string{"INFERBENCH_PARAMS_MAX_TOKENS=abc"}}, `$INFERBENCH_PARAMS_MAX_TOKENS: params.max_tokens: must be an integer, got "abc"`},
 		{"an environment duration without a unit", LoadOptions{Environ: []string{"INFERBENCH_PLATFORMS_0_TIMEOUT=30"}}, `$INFERBENCH_PLATFORMS_0_TIMEOUT: platforms[0].timeout: must be a duration`},
 		{"an environment filter that does not compile", LoadOptions{Environ: []string{"INFERBENCH_DATASET_FILTER=nope("}}, `$INFERBENCH_DATASET_FILTER: dataset.filter: expression "nope("`},
@@ -448,7 +451,12 @@ func TestFileLevelProblemsAreLocated(t *testing.T) {
 		name, path, want string
 	}{
 		{"a missing file names the file", filepath.Join(dir, "none.yaml"), "none.yaml: read experiment: open"},
-		{"invalid YAML gives its line", write("syntax.yaml", "name: x\nplatforms:\n  - a\n b: c\n"), "syntax.yaml:3:1: invalid YAML"},
+		{"invalid YAML gives its line", write("syntax.yaml", "name: x\nplatforms:\n  - a\n b: c\n"), "syntax.yaml:4:2: invalid YAML: did not find expected key"},
+		{"an unclosed flow list is located at its bracket", write("flowlist.yaml", "name: x\nplatforms:\n  - name: a\n    models: [m\n    concurrency: 2\n"), "flowlist.yaml:4:13: invalid YAML: did not find expected ',' or ']': the \"[\" here is never closed"},
+		{"an unclosed flow map on the first line is located there", write("first.yaml", "dataset: {source: demo\nname: x\n"), "first.yaml:1:10: invalid YAML"},
+		{"a bad indentation after a good multi-line flow map is located at the bad line", write("indent.yaml", "name: x\ndataset: {source: demo,\n  slice: \"[:2]\"}\nplatforms:\n  - name: a\n   bad: 1\n"), "indent.yaml:6:4: invalid YAML"},
+		{"a column counts characters, not bytes", write("runes.yaml", "name: x\ndescription: {é: ü, b: [1\n"), "runes.yaml:2:24: invalid YAML"},
+		{"an unclosed quote is located at its line", write("quote.yaml", "name: 'x\nrepeats: 1\n"), "quote.yaml:1:7: invalid YAML: found unexpected end of stream: the ' here is never closed"},
 		{"a list at the top is not an experiment", write("list.yaml", "- a\n"), "list.yaml:1:1: an experiment must be a map"},
 		{"an empty file lacks every required key", write("empty.yaml", ""), "empty.yaml:1:1: dataset.source: is required"},
 	}
@@ -507,6 +515,11 @@ func TestReloadExperimentAcceptsTheManifestEncodingOfEveryExtractShape(t *testin
 		{"an expr extraction survives an unrelated override", "exprextract.good.yaml", []string{"repeats=2"}, func(t *testing.T, e *Experiment) {
 			if e.Repeats != 2 || e.Score.Extract.Expr == "" || len(e.Score.Extract.Steps) != 0 {
 				t.Errorf("repeats %d extract %+v", e.Repeats, e.Score.Extract)
+			}
+		}},
+		{"an uncapped open-loop platform stays uncapped", "openloop.good.yaml", []string{"repeats=2"}, func(t *testing.T, e *Experiment) {
+			if e.Platforms[1].Rate != 5.5 || e.Platforms[1].Concurrency != 0 || e.Platforms[0].Concurrency != 8 {
+				t.Errorf("rate %v concurrency %d (want uncapped 0), paced concurrency %d", e.Platforms[1].Rate, e.Platforms[1].Concurrency, e.Platforms[0].Concurrency)
 			}
 		}},
 		{"a list of steps can be replaced by a regex", "minimal.good.yaml", []string{`score.extract={regex: '\*\*(.+)\*\*'}`}, func(t *testing.T, e *Experiment) {

@@ -4,17 +4,22 @@ package pipeline
 // values (see experiment.go). It is idempotent, and it is called by
 // LoadExperiment before validation.
 //
-// Two defaults depend on whether a key was given rather than on the zero
-// value, because the zero value is a valid choice: params.stream defaults to
+// Some defaults depend on whether a key was given rather than on the zero
+// value. Where the zero value is a valid choice it is kept: params.stream defaults to
 // true (stream: false is kept), score.report_raw defaults to true
 // (report_raw: false is kept), platforms[].emulate.accuracy defaults to
 // DefaultEmulateAccuracy (accuracy: 0 is kept) and platforms[].retries defaults to
 // DefaultRetries (retries: 0 is kept). For an experiment from
 // LoadExperiment the file and overrides decide; for one built in code the
 // first ApplyDefaults call treats both as absent, and later calls keep
-// whatever the caller set in between.
+// whatever the caller set in between. Where zero is meaningless it is not
+// defaulted either, so that validation rejects it: an explicit
+// params.max_tokens: 0, platforms[].concurrency: 0 or
+// platforms[].burstiness: 0 stays 0 (see the explicit-zero rule on
+// Platform.Concurrency).
 //
-// Other defaults: repeats 1; params.temperature [DefaultTemperature] when
+// Other defaults: repeats 1; max_cells DefaultMaxCells (an explicit 0 is
+// rejected too); params.temperature [DefaultTemperature] when
 // absent (an explicit empty list is left for validation to reject);
 // max_tokens DefaultMaxTokens; prompt.user DefaultUserPrompt; export.dir
 // and export.formats; stats.confidence and stats.bootstrap;
@@ -33,10 +38,13 @@ func (e *Experiment) ApplyDefaults() {
 	if e.Repeats == 0 {
 		e.Repeats = 1
 	}
+	if e.MaxCells == 0 && !explicit("max_cells") {
+		e.MaxCells = DefaultMaxCells
+	}
 	if e.Params.Temperature == nil {
 		e.Params.Temperature = []float64{DefaultTemperature}
 	}
-	if e.Params.MaxTokens == 0 {
+	if e.Params.MaxTokens == 0 && !explicit("params.max_tokens") {
 		e.Params.MaxTokens = DefaultMaxTokens
 	}
 	if !e.Params.Stream && !explicit("params.stream") {
@@ -68,7 +76,8 @@ func (e *Experiment) ApplyDefaults() {
 	}
 	for i := range e.Platforms {
 		p := &e.Platforms[i]
-		if p.Concurrency == 0 && p.Rate == 0 {
+		at := yamlPath{{key: "platforms"}, {idx: i}}
+		if p.Concurrency == 0 && p.Rate == 0 && !explicit(at.child("concurrency").String()) {
 			p.Concurrency = DefaultConcurrency
 		}
 		if p.Timeout == 0 {
@@ -77,19 +86,19 @@ func (e *Experiment) ApplyDefaults() {
 		if p.ConnectTimeout == 0 {
 			p.ConnectTimeout = DefaultConnectTimeout
 		}
-		if p.Retries == 0 && !explicit(yamlPath{{key: "platforms"}, {idx: i}, {key: "retries"}}.String()) {
+		if p.Retries == 0 && !explicit(at.child("retries").String()) {
 			p.Retries = DefaultRetries
 		}
 		// An emulated platform answers correctly unless told otherwise
 		// (accuracy: 0 is kept: every answer wrong).
 		if p.Emulate != nil && p.Emulate.Accuracy == 0 &&
-			!explicit(yamlPath{{key: "platforms"}, {idx: i}, {key: "emulate"}, {key: "accuracy"}}.String()) {
+			!explicit(at.child("emulate").child("accuracy").String()) {
 			p.Emulate.Accuracy = DefaultEmulateAccuracy
 		}
 		if p.Arrival == "" && p.Rate > 0 {
 			p.Arrival = "poisson"
 		}
-		if p.Burstiness == 0 && p.Arrival == "gamma" {
+		if p.Burstiness == 0 && p.Arrival == "gamma" && !explicit(at.child("burstiness").String()) {
 			p.Burstiness = 1
 		}
 	}

@@ -21,9 +21,15 @@ type Experiment struct {
 	Platforms []Platform  `yaml:"platforms" json:"platforms" validate:"required,min=1,unique=Name,dive"`
 	// Baseline names the platform that speedups are reported against;
 	// empty means the first platform.
-	Baseline string       `yaml:"baseline" json:"baseline,omitempty"`
-	Params   Params       `yaml:"params" json:"params"`
-	Repeats  int          `yaml:"repeats" json:"repeats" validate:"gte=1"`
+	Baseline string `yaml:"baseline" json:"baseline,omitempty"`
+	Params   Params `yaml:"params" json:"params"`
+	Repeats  int    `yaml:"repeats" json:"repeats" validate:"gte=1"`
+	// MaxCells bounds the matrix (platform-model pairs x temperatures x
+	// repeats x questions + warmups); left out it is DefaultMaxCells, and
+	// an explicit value must be >= 1. Validation checks it against a
+	// bound from the slice and sample (or one question when they set
+	// none), BuildPlan against the loaded questions.
+	MaxCells int          `yaml:"max_cells" json:"max_cells,omitempty"`
 	Score    ScoreSpec    `yaml:"score" json:"score"`
 	SLO      SLOSpec      `yaml:"slo" json:"slo"`
 	Stats    StatsSpec    `yaml:"stats" json:"stats"`
@@ -117,13 +123,17 @@ type Platform struct {
 	Models  []string `yaml:"models" json:"models" validate:"required,min=1,dive,required"`
 
 	// Concurrency is the closed-loop worker count, or the cap on in-flight
-	// requests when Rate > 0 (0 = uncapped). Zero without Rate means DefaultConcurrency.
+	// requests when Rate > 0. Left out, it is DefaultConcurrency without
+	// Rate and uncapped (0) with Rate > 0. Written in the file (or set by
+	// an override), it must be >= 1: an explicit 0 is an error in both
+	// cases, never silently defaulted.
 	Concurrency int `yaml:"concurrency" json:"concurrency" validate:"gte=0"`
 	// Rate > 0 selects an open-loop schedule of Rate requests per second.
 	Rate float64 `yaml:"rate" json:"rate,omitempty" validate:"gte=0"`
 	// Arrival is the open-loop inter-arrival law: constant, poisson or gamma.
 	Arrival string `yaml:"arrival" json:"arrival,omitempty" validate:"omitempty,oneof=constant poisson gamma"`
-	// Burstiness is the gamma shape (1 = poisson, <1 burstier, >1 smoother).
+	// Burstiness is the gamma shape (1 = poisson, <1 burstier, >1 smoother);
+	// left out it is 1, and an explicit 0 is an error.
 	Burstiness float64 `yaml:"burstiness" json:"burstiness,omitempty" validate:"gte=0"`
 	// Warmup requests per platform are sent first and excluded from statistics.
 	Warmup int `yaml:"warmup" json:"warmup,omitempty" validate:"gte=0"`
@@ -202,11 +212,15 @@ type FaultsSpec struct {
 // Params are the request parameters; Temperature lists expand the matrix.
 type Params struct {
 	Temperature []float64 `yaml:"temperature" json:"temperature" validate:"min=1,dive,gte=0,lte=2"`
-	MaxTokens   int       `yaml:"max_tokens" json:"max_tokens" validate:"gte=1"`
-	TopP        float64   `yaml:"top_p" json:"top_p,omitempty" validate:"gte=0,lte=1"`
-	Stream      bool      `yaml:"stream" json:"stream"`
+	// MaxTokens left out is DefaultMaxTokens; an explicit 0 is an error.
+	MaxTokens int     `yaml:"max_tokens" json:"max_tokens" validate:"gte=1"`
+	TopP      float64 `yaml:"top_p" json:"top_p,omitempty" validate:"gte=0,lte=1"`
+	Stream    bool    `yaml:"stream" json:"stream"`
 	// Extra body fields passed verbatim (e.g. reasoning_effort: low). Keys
 	// keep their case (read from the YAML node tree, not through viper).
+	// Keys that shadow a field inferbench sets itself (model, messages,
+	// max_tokens, temperature, top_p, stream, stream_options, n) are refused
+	// by validation, so that the recorded settings are the ones sent.
 	Extra map[string]any `yaml:"extra" json:"extra,omitempty"`
 }
 

@@ -458,8 +458,13 @@ func (l *linter) walk(n, pos *yaml.Node, s *schema, p yamlPath) bool {
 	// Scalars.
 	if n.Kind != yaml.ScalarNode {
 		hint := ""
-		if s.kind == kindString && n.Kind == yaml.SequenceNode && n.Style&yaml.FlowStyle != 0 {
-			hint = ` (quote values that start with "[", e.g. "[:10]")`
+		if s.kind == kindString && n.Kind == yaml.SequenceNode && n.Style&yaml.FlowStyle != 0 && len(p) > 0 {
+			// An unquoted "[1:4]" reads as a list holding "1:4".
+			items := make([]string, len(n.Content))
+			for i, c := range n.Content {
+				items[i] = c.Value
+			}
+			hint = fmt.Sprintf("; quote it: %s: %q", p[len(p)-1].key, "["+strings.Join(items, ", ")+"]")
 		}
 		return l.reject(p, pos, "must be %s, got %s%s", kindNoun(s.kind), describeNode(n), hint)
 	}

@@ -118,8 +118,13 @@ func (p *Plan) Total() int {
 // BuildPlan expands platforms x models x temperatures x repeats x samples.
 // Each platform's warmup cells come first (the first Warmup samples,
 // cycling, with the platform's first model and temperature); then the
-// measured cells in model, temperature, repeat, sample order.
+// measured cells in model, temperature, repeat, sample order. A matrix of
+// more than exp.MaxCells cells (DefaultMaxCells when unset) is an error,
+// found by arithmetic before anything is allocated.
 func BuildPlan(ctx context.Context, exp *Experiment, samples []Sample) (*Plan, error) {
+	if err := exp.checkMatrix(uint64(len(samples)), false); len(samples) > 0 && err != nil {
+		return nil, err
+	}
 	render, err := NewPromptRenderer(exp.Prompt)
 	if err != nil {
 		return nil, err

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/expr-lang/expr/ast"
 	"github.com/go-playground/validator/v10"
 )
 
@@ -108,6 +109,9 @@ func validateExperiment(e *Experiment, loc *locator, bad []yamlPath, reg *Regist
 			if regFormats && fe.Tag() == "oneof" && p.hasPrefix(pathOf("export.formats")) {
 				continue // the registry decides, below
 			}
+			if zeroRuled(p) {
+				continue // v.zeros words these, below
+			}
 			v.add(p, nil, "%s", fieldMessage(fe))
 		}
 	} else if err != nil {
@@ -115,8 +119,14 @@ func validateExperiment(e *Experiment, loc *locator, bad []yamlPath, reg *Regist
 	}
 
 	v.platforms(e)
+	v.zeros(e)
+	v.extra(e.Params.Extra)
 	v.dataset(e, reg, baseDir)
 	v.prompt(e.Prompt)
+	v.matrix(e)
+	for i, c := range e.Checks {
+		v.checkNames(pathOf("checks").index(i), c, e)
+	}
 
 	if len(e.Platforms) > 0 && e.Baseline != "" {
 		names := make([]string, len(e.Platforms))
@@ -209,6 +219,8 @@ func (v *validation) platforms(e *Experiment) {
 		}
 		if u, err := url.Parse(p.BaseURL); err == nil && u.Scheme != "" && u.Scheme != "http" && u.Scheme != "https" {
 			v.add(base, nil, "must be an http:// or https:// URL, got %q", p.BaseURL)
+		} else if err == nil {
+			v.endpointPath(base, u)
 		}
 		auth := 0
 		var last string
@@ -221,7 +233,7 @@ func (v *validation) platforms(e *Experiment) {
 		if auth > 1 {
 			v.add(at.child(last), nil, "set only one of api_key, api_key_env and api_key_command")
 		}
-		if p.Concurrency == 0 && p.Rate == 0 {
+		if p.Concurrency == 0 && p.Rate == 0 && !e.meta.present[at.child("concurrency").String()] {
 			v.add(at, []yamlPath{at.child("concurrency"), at.child("rate")}, "needs concurrency > 0 or rate > 0")
 		}
 		if p.Burstiness != 0 && p.Arrival != "gamma" {
@@ -234,6 +246,185 @@ func (v *validation) platforms(e *Experiment) {
 			v.add(at.child("name"), nil, "duplicate platform name %q (also platforms[%d])", p.Name, j)
 		} else {
 			seen[p.Name] = i
+		}
+	}
+}
+
+// endpointPath rejects a base_url that already ends in the path the query
+// stage appends ("/chat/completions"), or in the legacy "/completions":
+// the request would go to .../chat/completions/chat/completions.
+func (v *validation) endpointPath(at yamlPath, u *url.URL) {
+	path := strings.TrimRight(u.Path, "/")
+	for _, suffix := range []string{"/chat/completions", "/completions"} {
+		if !strings.HasSuffix(path, suffix) {
+			continue
+		}
+		fixed := *u
+		fixed.Path = strings.TrimSuffix(path, suffix)
+		fixed.RawPath = ""
+		appends := "it"
+		if suffix != "/chat/completions" {
+			appends = "/chat/completions"
+		}
+		v.add(at, nil, "should end before %s: inferbench appends %s; use %s", suffix, appends, fixed.String())
+		return
+	}
+}
+
+// zeroRuled reports whether p is a value whose bounds v.zeros checks
+// (with the explicit-zero rule) instead of the struct tags.
+func zeroRuled(p yamlPath) bool {
+	if p.String() == "params.max_tokens" {
+		return true
+	}
+	return len(p) == 3 && p[0].key == "platforms" && p[1].key == "" && (p[2].key == "concurrency" || p[2].key == "burstiness")
+}
+
+// zeros applies the explicit-zero rule: params.max_tokens,
+// platforms[].concurrency and platforms[].burstiness left out get their
+// default, but written as 0 (in the file or by an override) they are an
+// error, because 0 tokens, 0 workers and a gamma shape of 0 are
+// meaningless and a silent default would record a number the user did
+// not ask for.
+func (v *validation) zeros(e *Experiment) {
+	explicit := func(p yamlPath) bool { return e.meta.present[p.String()] }
+	if mt := e.Params.MaxTokens; mt < 0 || (mt == 0 && explicit(pathOf("params.max_tokens"))) {
+		v.add(pathOf("params.max_tokens"), nil, "must be >= 1, got %d; leave it out for the default %d", mt, DefaultMaxTokens)
+	} else if mt == 0 {
+		v.add(pathOf("params.max_tokens"), nil, "must be >= 1, got 0")
+	}
+	if mc := e.MaxCells; mc < 0 || (mc == 0 && explicit(pathOf("max_cells"))) {
+		v.add(pathOf("max_cells"), nil, "must be >= 1, got %d; leave it out for the default %d", mc, DefaultMaxCells)
+	}
+	for i, p := range e.Platforms {
+		at := pathOf("platforms").index(i)
+		c := at.child("concurrency")
+		switch {
+		case p.Concurrency < 0:
+			v.add(c, nil, "must be >= 1, got %d", p.Concurrency)
+		case p.Concurrency == 0 && explicit(c) && p.Rate > 0:
+			v.add(c, nil, "must be >= 1, got 0; with rate > 0, leave it out for no cap on requests in flight")
+		case p.Concurrency == 0 && explicit(c):
+			v.add(c, nil, "must be >= 1, got 0; leave it out for the default %d", DefaultConcurrency)
+		}
+		b := at.child("burstiness")
+		if p.Burstiness < 0 || (p.Burstiness == 0 && explicit(b)) {
+			v.add(b, nil, "must be > 0, got %v (a gamma shape of 0 is meaningless); leave it out for the default 1", p.Burstiness)
+		}
+	}
+}
+
+// shadowedExtra are the request body keys that params.extra may not set,
+// each with the setting that owns it: inferbench writes these itself, and
+// an extra value would either be dropped or silently replace the value the
+// manifest records.
+var shadowedExtra = map[string]string{
+	"model":          "set platforms[].models instead",
+	"messages":       "set prompt.system and prompt.user instead",
+	"max_tokens":     "set params.max_tokens instead",
+	"temperature":    "set params.temperature instead",
+	"top_p":          "set params.top_p instead",
+	"stream":         "set params.stream instead",
+	"stream_options": "inferbench sends stream_options {include_usage: true} itself when params.stream is true",
+	"n":              "inferbench scores one choice per request; set repeats instead",
+}
+
+// extra refuses params.extra keys that shadow a request field.
+func (v *validation) extra(extra map[string]any) {
+	for k := range extra {
+		if msg, ok := shadowedExtra[k]; ok {
+			v.add(pathOf("params").child("extra").child(k), nil, "%s", msg)
+		}
+	}
+}
+
+// matrix refuses an experiment whose matrix exceeds max_cells for the
+// most questions its slice and sample allow, or, when only the dataset
+// can tell, for a single question. The problem is located at repeats (the
+// usual culprit), else at max_cells, else at the file.
+func (v *validation) matrix(e *Experiment) {
+	if e.MaxCells < 0 {
+		return // reported by zeros
+	}
+	q, upTo := questionBound(e.Dataset)
+	if upTo && q == 0 {
+		return // nothing selected: the loader says so with the dataset at hand
+	}
+	err := e.checkMatrix(q, upTo)
+	if err == nil {
+		return
+	}
+	var at yamlPath
+	for _, key := range []string{"repeats", "max_cells"} {
+		if e.meta.present[key] {
+			at = pathOf(key)
+			break
+		}
+	}
+	v.add(at, nil, "%v", err)
+}
+
+// groupCalls collects the group(...) and speedup(...) calls of a check
+// whose argument is a constant string.
+type groupCalls []struct{ fn, name string }
+
+// Visit implements ast.Visitor.
+func (gc *groupCalls) Visit(n *ast.Node) {
+	call, ok := (*n).(*ast.CallNode)
+	if !ok || len(call.Arguments) != 1 {
+		return
+	}
+	id, ok := call.Callee.(*ast.IdentifierNode)
+	if !ok || (id.Value != "group" && id.Value != "speedup") {
+		return
+	}
+	if s, ok := call.Arguments[0].(*ast.StringNode); ok {
+		*gc = append(*gc, struct{ fn, name string }{id.Value, s.Value})
+	}
+}
+
+// checkNames resolves the constant names a check passes to group and
+// speedup the way CheckEnv does (a platform, or "platform/model"), so that
+// a misspelt name fails validation instead of the check after the run.
+// Checks that do not compile are reported elsewhere.
+func (v *validation) checkNames(at yamlPath, src string, e *Experiment) {
+	prog, err := CompileCheck(src)
+	if err != nil || len(e.Platforms) == 0 {
+		return
+	}
+	var calls groupCalls
+	node := prog.Node()
+	ast.Walk(&node, &calls)
+	names := make([]string, len(e.Platforms))
+	for i, p := range e.Platforms {
+		names[i] = p.Name
+	}
+	for _, c := range calls {
+		call := fmt.Sprintf("%s(%q)", c.fn, c.name)
+		platform := -1
+		for i, p := range e.Platforms {
+			if p.Name == c.name || (strings.HasPrefix(c.name, p.Name+"/") && slices.Contains(p.Models, c.name[len(p.Name)+1:])) {
+				platform = i
+				break
+			}
+		}
+		if platform >= 0 {
+			if p := e.Platforms[platform]; c.fn == "speedup" && p.Name == e.Baseline {
+				v.add(at, nil, "%s: %s is the baseline; speedups are measured against it", call, p.Name)
+			}
+			continue
+		}
+		known := false
+		for _, p := range e.Platforms {
+			if model, ok := strings.CutPrefix(c.name, p.Name+"/"); ok {
+				v.add(at, nil, "%s: platform %q has no model %q%s", call, p.Name, model, orKnown(model, "models", p.Models))
+				known = true
+				break
+			}
+		}
+		if !known {
+			name, _, _ := strings.Cut(c.name, "/")
+			v.add(at, nil, "%s names no platform or platform/model%s", call, orKnown(name, "platforms", names))
 		}
 	}
 }

@@ -24,6 +24,9 @@ func TestValidateChecksExperimentsBuiltInCode(t *testing.T) {
 		{"a duplicate platform still has its fields validated", func(e *Experiment) {
 			e.Platforms = append(e.Platforms, Platform{Name: "a", Emulate: &EmulateProfile{Accuracy: 2}, Models: []string{"m"}, Concurrency: 1})
 		}, "platforms[1].emulate.accuracy: must be <= 1, got 2\nplatforms[1].name: duplicate platform name \"a\" (also platforms[0])"},
+		{"a check naming an unknown platform is reported", func(e *Experiment) { e.Checks = []string{`group("b").f1 > 0`} }, `checks[0]: group("b") names no platform or platform/model`},
+		{"a negative concurrency is rejected", func(e *Experiment) { e.Platforms[0].Concurrency = -1 }, "platforms[0].concurrency: must be >= 1, got -1"},
+		{"an open loop without concurrency is uncapped and valid", func(e *Experiment) { e.Platforms[0].Rate, e.Platforms[0].Concurrency = 2, 0 }, ""},
 		{"a zero repeat count is rejected", func(e *Experiment) { e.Repeats = 0 }, "repeats: must be >= 1, got 0"},
 		{"an arrival law must be known", func(e *Experiment) { e.Platforms[0].Rate, e.Platforms[0].Arrival = 1, "bursty" }, "platforms[0].arrival: must be one of: constant poisson gamma"},
 	}
