@@ -82,7 +82,7 @@ var MetricDefinitions = []MetricDefinition{
 		Formula: "baseline median latency / group median latency (> 1 = faster than the baseline), with a seeded bootstrap CI; also the ratio of means; 'faster' is claimed only when the CI excludes 1; p-value from a two-sided Mann-Whitney U test on latency",
 		VLLM:    "", GuideLLM: "", AIPerf: ""},
 	{Key: "ci", Name: "Confidence interval",
-		Formula: "percentile bootstrap of the mean (stats.bootstrap resamples, stats.confidence level, seeded by the experiment seed); above 10,000 values the normal interval mean ± z·s/√n, which the bootstrap equals at that size",
+		Formula: "percentile bootstrap of the mean (stats.bootstrap resamples, stats.confidence level, seeded by the experiment seed); above 10,000 values the normal interval mean ± z·s/√n, which the bootstrap equals at that size. EM and F1 (and raw EM/F1) use a cluster bootstrap: each resample draws questions (sample ids) with replacement and takes every repeat of each question drawn, since repeats of one question are not independent (resampling requests would make the interval about 1/√repeats too narrow); above 10,000 questions the normal interval with the cluster-robust standard error",
 		VLLM:    "", GuideLLM: "", AIPerf: ""},
 	{Key: "percentile", Name: "Percentile method",
 		Formula: pipeline.PercentileMethod + "; p99 needs hundreds of samples to mean much, groups that are too small get a warning",
