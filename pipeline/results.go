@@ -148,8 +148,28 @@ type Comparison struct {
 	Significant bool `json:"significant"`
 	// Verdict is the one-line wording, e.g. "metis is 1.59x faster than sophia (95% CI 1.41-1.80, p<0.001)".
 	Verdict string `json:"verdict"`
-	// DeltaF1 = this F1 mean - baseline F1 mean (points).
-	DeltaF1 float64 `json:"delta_f1"`
+	// DeltaF1 and DeltaEM are paired accuracy differences in points, over
+	// the NPaired questions (sample ids) both groups asked: the mean over
+	// those questions of this group's mean over the question's repeats
+	// minus the baseline's. With the same questions and repeats in both
+	// groups they equal the difference of the groups' F1 (EM) means. Each
+	// has a paired cluster bootstrap CI (questions resampled; 0, 0 with
+	// fewer than 2 pairs), the two-sided p-value of a paired sign-flip
+	// permutation test on the per-question differences (1 without pairs),
+	// and Significant when the CI excludes 0 and p < 1 - confidence.
+	DeltaF1            float64 `json:"delta_f1"`
+	DeltaF1CILow       float64 `json:"delta_f1_ci_low"`
+	DeltaF1CIHigh      float64 `json:"delta_f1_ci_high"`
+	DeltaF1PValue      float64 `json:"delta_f1_p_value"`
+	DeltaF1Significant bool    `json:"delta_f1_significant"`
+	DeltaEM            float64 `json:"delta_em"`
+	DeltaEMCILow       float64 `json:"delta_em_ci_low"`
+	DeltaEMCIHigh      float64 `json:"delta_em_ci_high"`
+	DeltaEMPValue      float64 `json:"delta_em_p_value"`
+	DeltaEMSignificant bool    `json:"delta_em_significant"`
+	// NPaired is the number of questions both groups asked (at least one
+	// non-warmup record each); accuracy is compared on them only.
+	NPaired int `json:"n_paired"`
 }
 
 // CheckResult is the outcome of one `checks:` expression.

@@ -1,9 +1,12 @@
 package aggregate
 
 import (
+	"math"
 	"math/rand/v2"
 	"strconv"
 	"testing"
+
+	"gonum.org/v1/gonum/stat/distuv"
 
 	"github.com/inferbench/inferbench/pipeline"
 )
@@ -115,6 +118,132 @@ func TestAccuracyIntervalsResampleQuestionsNotRequests(t *testing.T) {
 		wlo, whi := b.MeanCI("big", means) // the normal interval at this size
 		if !near(lo, wlo, 1e-9) || !near(hi, whi, 1e-9) {
 			t.Errorf("got %v-%v, want %v-%v", lo, hi, wlo, whi)
+		}
+	})
+}
+
+func TestAccuracyDifferencesArePairedByQuestion(t *testing.T) {
+	exp := twoPlatforms()
+	exp.Stats.Bootstrap = 2000
+	spread := func(i int) float64 { return 0.1 + 0.9*float64(i%10)/9 } // 0.1..1: large between-question spread
+	t.Run("a small loss on every question is significant because the questions are shared", func(t *testing.T) {
+		// metis loses 5 F1 points on every question; the questions' own
+		// spread (0.1..1) dwarfs that, so unpaired intervals would cover 0.
+		recs := append(scoredRun("metis", "m-a", 40, 2, func(i int) float64 { return spread(i) - 0.05 }),
+			scoredRun("sophia", "m-b", 40, 2, spread)...)
+		res := mustAggregate(t, exp, recs)
+		c := res.Comparisons[0]
+		if c.NPaired != 40 || !near(c.DeltaF1, -5, 1e-9) {
+			t.Fatalf("n_paired %d, ΔF1 %v; want 40 and -5", c.NPaired, c.DeltaF1)
+		}
+		if !(c.DeltaF1CILow <= -5+1e-9 && -5-1e-9 <= c.DeltaF1CIHigh && c.DeltaF1CIHigh < 0) {
+			t.Errorf("ΔF1 CI %v to %v, want around -5 and below 0", c.DeltaF1CILow, c.DeltaF1CIHigh)
+		}
+		if !c.DeltaF1Significant || c.DeltaF1PValue >= 0.001 {
+			t.Errorf("ΔF1 significant %v, p %v", c.DeltaF1Significant, c.DeltaF1PValue)
+		}
+		var a, b []float64
+		for _, r := range recs {
+			if r.Platform == "metis" {
+				a = append(a, 100*r.F1)
+			} else {
+				b = append(b, 100*r.F1)
+			}
+		}
+		ulo, uhi := NewBootstrap(exp).MeanDiffCI("unpaired", b, a)
+		if !(ulo < 0 && 0 < uhi) {
+			t.Fatalf("the unpaired interval %v to %v excludes 0: the test shows nothing", ulo, uhi)
+		}
+	})
+	t.Run("only questions both groups asked are paired, each by its mean over repeats", func(t *testing.T) {
+		// metis asks q0..q99 three times, sophia q0..q139 once; metis
+		// gets right only the even ones in repeat 0 (mean 1/3), sophia all
+		var recs []pipeline.Record
+		for rep := range 3 {
+			for i := range 100 {
+				r := okRec("metis", "m-a", rep*100+i, 500)
+				r.Repeat, r.SampleID = rep, "q"+strconv.Itoa(i)
+				r.F1, r.EM = 0, 0
+				if rep == 0 && i%2 == 0 {
+					r.F1, r.EM = 1, 1
+				}
+				recs = append(recs, r)
+			}
+		}
+		recs = append(recs, scoredRun("sophia", "m-b", 140, 1, func(int) float64 { return 1 })...)
+		c := mustAggregate(t, exp, recs).Comparisons[0]
+		// per question: even -> 1/3 - 1, odd -> 0 - 1; mean over 100 = -5/6
+		want := 100 * (50*(1.0/3-1) + 50*(-1.0)) / 100
+		if c.NPaired != 100 || !near(c.DeltaF1, want, 1e-9) || !near(c.DeltaEM, want, 1e-9) {
+			t.Errorf("n_paired %d, ΔF1 %v, ΔEM %v; want 100 and %v", c.NPaired, c.DeltaF1, c.DeltaEM, want)
+		}
+	})
+	t.Run("identical answers give no difference and p = 1", func(t *testing.T) {
+		recs := append(scoredRun("metis", "m-a", 50, 2, spread), scoredRun("sophia", "m-b", 50, 2, spread)...)
+		c := mustAggregate(t, exp, recs).Comparisons[0]
+		if c.DeltaF1 != 0 || c.DeltaF1CILow != 0 || c.DeltaF1CIHigh != 0 || c.DeltaF1PValue != 1 || c.DeltaF1Significant || c.DeltaEMSignificant {
+			t.Errorf("%+v", c)
+		}
+	})
+	t.Run("groups without a question in common are not compared on accuracy", func(t *testing.T) {
+		recs := append(scoredRun("metis", "m-a", 10, 1, spread), scoredRun("sophia", "m-b", 10, 1, spread)...)
+		for i := range recs {
+			if recs[i].Platform == "metis" {
+				recs[i].SampleID = "other-" + recs[i].SampleID
+			}
+		}
+		c := mustAggregate(t, exp, recs).Comparisons[0]
+		if c.NPaired != 0 || c.DeltaF1 != 0 || c.DeltaF1PValue != 1 || c.DeltaF1Significant {
+			t.Errorf("%+v", c)
+		}
+	})
+}
+
+func TestSignFlipPValue(t *testing.T) {
+	b := Bootstrap{Seed: 1, Resamples: 4000, Level: 0.95}
+	for _, tc := range []struct {
+		name string
+		d    []float64
+		want float64
+	}{
+		// S = 6; of the 8 sign patterns only +++ and --- reach |S| >= 6
+		{"three positive differences are as extreme as 2 of 8 sign patterns", []float64{1, 2, 3}, 2.0 / 8},
+		{"zero differences change nothing", []float64{0, 1, 0, 2, 3}, 2.0 / 8},
+		{"one difference cannot be significant", []float64{0, 0, 4}, 1},
+		{"no difference at all gives p = 1", []float64{0, 0, 0}, 1},
+		{"no pairs give p = 1", nil, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := b.SignFlipP("x", tc.d); !near(got, tc.want, 1e-12) {
+				t.Errorf("p %v, want %v", got, tc.want)
+			}
+		})
+	}
+	t.Run("the exact p of mixed signs is the share of patterns at least as extreme", func(t *testing.T) {
+		// d = -1, 2, 3: S = 4; the sums ±1±2±3 over all 8 sign choices are
+		// 6, 4, 2, 0, 0, -2, -4, -6, and 4 of them have |sum| >= 4
+		if got := b.SignFlipP("x", []float64{-1, 2, 3}); !near(got, 4.0/8, 1e-12) {
+			t.Errorf("p %v, want 0.5", got)
+		}
+	})
+	t.Run("many pairs are tested by seeded random sign flips", func(t *testing.T) {
+		d := make([]float64, 40)
+		for i := range d {
+			d[i] = float64(i%5) - 1.6 // mean 0.4, sd about 1.4
+		}
+		p1, p2 := b.SignFlipP("x", d), b.SignFlipP("x", d)
+		if p1 != p2 || p1 <= 0 || p1 > 1 {
+			t.Fatalf("p %v then %v", p1, p2)
+		}
+		// normal approximation: z = S / sqrt(sum d^2)
+		var s, ss float64
+		for _, x := range d {
+			s += x
+			ss += x * x
+		}
+		want := 2 * (1 - distuv.UnitNormal.CDF(math.Abs(s)/math.Sqrt(ss)))
+		if math.Abs(p1-want) > 0.03 {
+			t.Errorf("p %v, normal approximation %v", p1, want)
 		}
 	})
 }

@@ -44,9 +44,9 @@ func compareOne(exp *pipeline.Experiment, g, base *group, bs Bootstrap) pipeline
 	c := pipeline.Comparison{
 		GroupKey: g.stats.GroupKey,
 		Baseline: base.stats.GroupKey,
-		DeltaF1:  g.stats.F1.Mean - base.stats.F1.Mean,
 		PValue:   1,
 	}
+	compareAccuracy(&c, g, base, bs)
 	gl, bl := g.stats.LatencyMs, base.stats.LatencyMs
 	if gl.N > 0 && bl.N > 0 {
 		if gl.P50 > 0 {
