@@ -84,7 +84,6 @@ func (b Bootstrap) SignFlipP(label string, d []float64) float64 {
 	return float64(1+extreme) / float64(1+b.Resamples)
 }
 
-
 // pairQuestions returns, for the questions both g and base asked (sample
 // ids in ascending order), the per-question differences g - base of the
 // question means of EM and F1 (points).
