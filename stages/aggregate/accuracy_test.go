@@ -1,6 +1,7 @@
 package aggregate
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"strconv"
@@ -244,6 +245,90 @@ func TestSignFlipPValue(t *testing.T) {
 		want := 2 * (1 - distuv.UnitNormal.CDF(math.Abs(s)/math.Sqrt(ss)))
 		if math.Abs(p1-want) > 0.03 {
 			t.Errorf("p %v, normal approximation %v", p1, want)
+		}
+	})
+}
+
+// timedScores returns n records of platform on questions q0..q<n-1> with
+// latencies base + 10i ms and F1 f1(i) (EM 1 when F1 is 1).
+func timedScores(platform, model string, n int, base float64, f1 func(i int) float64) []pipeline.Record {
+	out := latencies(platform, model, n, base)
+	for i := range out {
+		out[i].F1 = f1(i)
+		out[i].EM = 0
+		if out[i].F1 == 1 {
+			out[i].EM = 1
+		}
+	}
+	return out
+}
+
+func TestVerdictStatesAccuracyBesideLatency(t *testing.T) {
+	all := func(int) float64 { return 1 }
+	half := func(i int) float64 { return float64(i % 2) } // every other question wrong
+	latency := func(c pipeline.Comparison, faster bool) string {
+		if faster {
+			return fmt.Sprintf("metis is %.2fx faster than sophia (median latency, 95%% CI %.2f-%.2f, p<0.001)", c.SpeedupMedian, c.CILow, c.CIHigh)
+		}
+		return fmt.Sprintf("metis is %.2fx slower than sophia (median latency, 95%% CI %.2f-%.2f, p<0.001)", 1/c.SpeedupMedian, 1/c.CIHigh, 1/c.CILow)
+	}
+	f1 := func(c pipeline.Comparison) string {
+		return fmt.Sprintf("F1 %+.1f points (95%% CI %.1f to %.1f, %s, 40 paired questions)", c.DeltaF1, c.DeltaF1CILow, c.DeltaF1CIHigh, formatP(c.DeltaF1PValue))
+	}
+	for _, tc := range []struct {
+		name        string
+		metis, base []pipeline.Record
+		want        func(c pipeline.Comparison) string
+	}{
+		{"faster with no accuracy difference says both",
+			timedScores("metis", "m-a", 40, 600, all), timedScores("sophia", "m-b", 40, 1000, all),
+			func(c pipeline.Comparison) string {
+				return latency(c, true) + ", no significant accuracy difference: F1 +0.0 points (95% CI 0.0 to 0.0, p=1.00, 40 paired questions)"
+			}},
+		{"faster but significantly less accurate says so in the same line",
+			timedScores("metis", "m-a", 40, 600, half), timedScores("sophia", "m-b", 40, 1000, all),
+			func(c pipeline.Comparison) string {
+				return latency(c, true) + " but significantly less accurate: " + f1(c)
+			}},
+		{"slower but significantly more accurate says so in the same line",
+			timedScores("metis", "m-a", 40, 1000, all), timedScores("sophia", "m-b", 40, 600, half),
+			func(c pipeline.Comparison) string {
+				return latency(c, false) + " but significantly more accurate: " + f1(c)
+			}},
+		{"slower and significantly less accurate joins the two with and",
+			timedScores("metis", "m-a", 40, 1000, half), timedScores("sophia", "m-b", 40, 600, all),
+			func(c pipeline.Comparison) string {
+				return latency(c, false) + " and significantly less accurate: " + f1(c)
+			}},
+		{"no significant latency difference still states a significant accuracy loss",
+			timedScores("metis", "m-a", 40, 1000, half), timedScores("sophia", "m-b", 40, 1000, all),
+			func(c pipeline.Comparison) string {
+				return fmt.Sprintf("no significant latency difference between metis and sophia (speedup 1.00x, 95%% CI %.2f-%.2f, p=1.00); significantly less accurate: ", c.CILow, c.CIHigh) + f1(c)
+			}},
+		{"no significant difference at all says so for both",
+			timedScores("metis", "m-a", 40, 1000, all), timedScores("sophia", "m-b", 40, 1000, all),
+			func(c pipeline.Comparison) string {
+				return fmt.Sprintf("no significant latency difference between metis and sophia (speedup 1.00x, 95%% CI %.2f-%.2f, p=1.00); no significant accuracy difference: ", c.CILow, c.CIHigh) + f1(c)
+			}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := mustAggregate(t, twoPlatforms(), append(tc.metis, tc.base...)).Comparisons[0]
+			if want := tc.want(c); c.Verdict != want {
+				t.Errorf("verdict %q\nwant    %q", c.Verdict, want)
+			}
+		})
+	}
+	t.Run("a platform without a successful request gets no latency claim", func(t *testing.T) {
+		recs := append(timedScores("metis", "m-a", 40, 600, all), timedScores("sophia", "m-b", 40, 1000, all)...)
+		for i := range recs {
+			if recs[i].Platform == "metis" {
+				recs[i].Error = "http_500"
+			}
+		}
+		c := mustAggregate(t, twoPlatforms(), recs).Comparisons[0]
+		want := "no successful requests on metis: no latency comparison with sophia; significantly less accurate: " + f1(c)
+		if c.Verdict != want || c.SpeedupMedian != 0 || c.Significant || c.DeltaF1 != -100 {
+			t.Errorf("verdict %q\nwant    %q\n%+v", c.Verdict, want, c)
 		}
 	})
 }
