@@ -200,6 +200,28 @@ type Results struct {
 	PercentileMethod string `json:"percentile_method"`
 }
 
+// FailedPlatforms returns the platforms, in group order, none of whose
+// non-warmup requests succeeded: every one failed, or none was sent (its
+// groups have no successful record). It is empty when every platform has
+// a success.
+func (r *Results) FailedPlatforms() []string {
+	ok := map[string]bool{}
+	var order []string
+	for _, g := range r.Groups {
+		if _, seen := ok[g.Platform]; !seen {
+			order = append(order, g.Platform)
+		}
+		ok[g.Platform] = ok[g.Platform] || g.Successes > 0
+	}
+	var out []string
+	for _, p := range order {
+		if !ok[p] {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
 // ChecksPassed reports whether every check passed (true when there are none).
 func (r *Results) ChecksPassed() bool {
 	for _, c := range r.Checks {

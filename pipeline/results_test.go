@@ -58,3 +58,27 @@ func TestMissingFiguresEncodeAsNull(t *testing.T) {
 		}
 	})
 }
+
+func TestFailedPlatformsAreThoseWithoutASuccess(t *testing.T) {
+	g := func(platform string, temp float64, count, successes int) GroupStats {
+		return GroupStats{GroupKey: GroupKey{Platform: platform, Temperature: temp}, Count: count, Successes: successes, Failures: count - successes}
+	}
+	for _, tc := range []struct {
+		name   string
+		groups []GroupStats
+		want   string
+	}{
+		{"every platform with a success passes", []GroupStats{g("a", 0, 5, 1), g("b", 0, 5, 5)}, ""},
+		{"a platform whose every request failed is named", []GroupStats{g("a", 0, 5, 0), g("b", 0, 5, 5)}, "a"},
+		{"a platform with no request at all is named", []GroupStats{g("a", 0, 5, 5), g("b", 0, 0, 0)}, "b"},
+		{"one successful temperature is enough for the platform", []GroupStats{g("a", 0, 5, 0), g("a", 1, 5, 2)}, ""},
+		{"several are named in group order", []GroupStats{g("z", 0, 5, 0), g("a", 0, 5, 0), g("z", 1, 5, 0)}, "z,a"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := Results{Groups: tc.groups}
+			if got := strings.Join(r.FailedPlatforms(), ","); got != tc.want {
+				t.Errorf("got %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
