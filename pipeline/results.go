@@ -12,7 +12,8 @@ type GroupKey struct {
 // Dist summarises one metric over a group's successful, non-warmup records.
 // Percentiles use one documented method (see PercentileMethod). CILow and
 // CIHigh bound the mean at StatsSpec.Confidence (seeded bootstrap); they are
-// zero when N < 2.
+// zero when N < 2. With N == 0 every figure is 0 in Go and null in JSON
+// (see MarshalJSON).
 type Dist struct {
 	N      int     `json:"n"`
 	Mean   float64 `json:"mean"`
@@ -136,7 +137,8 @@ type Comparison struct {
 	GroupKey
 	Baseline GroupKey `json:"baseline"`
 	// SpeedupMedian = baseline median latency / this median latency;
-	// > 1 means this group is faster.
+	// > 1 means this group is faster. 0 when either group has no
+	// successful request (see HasSpeedup; null in JSON).
 	SpeedupMedian float64 `json:"speedup_median"`
 	SpeedupMean   float64 `json:"speedup_mean"`
 	// CILow/CIHigh bound SpeedupMedian (bootstrap).

@@ -313,7 +313,7 @@ func resultsSection(res *pipeline.Results, level string) reportSection {
 				continue
 			}
 			q.Rows = append(q.Rows, []string{names[i], strconv.FormatFloat(g.TargetRate, 'g', -1, 64),
-				fnum(g.SendRate, 2), fnum(g.QueueMs.P50, 2), fnum(g.QueueMs.P99, 2), fnum(g.QueueMs.Max, 2)})
+				fnum(g.SendRate, 2), distText(g.QueueMs, g.QueueMs.P50, 2), distText(g.QueueMs, g.QueueMs.P99, 2), distText(g.QueueMs, g.QueueMs.Max, 2)})
 		}
 		s.Tables = append(s.Tables, q)
 	}

@@ -167,6 +167,17 @@ func TestAGroupWithoutSuccessesShowsNoLatency(t *testing.T) {
 			t.Errorf("speedup row %q", l)
 		}
 	})
+	t.Run("the report's queue table shows - for an open-loop group without successes", func(t *testing.T) {
+		open := aggregatedRun(t, t.TempDir(), false, true)
+		open.Results.Groups[0].TargetRate = 5
+		if err := Markdown(context.Background(), open); err != nil {
+			t.Fatal(err)
+		}
+		b, _ := os.ReadFile(filepath.Join(open.Dir, MarkdownFile))
+		if !strings.Contains(string(b), "| metis/m | 5 | "+fnum(open.Results.Groups[0].SendRate, 2)+" | - | - | - |") {
+			t.Errorf("queue row %q", lineWith(string(b)[strings.Index(string(b), "Queue p50"):], "| metis/"))
+		}
+	})
 	t.Run("summary.csv shows - for its timing figures and speedup", func(t *testing.T) {
 		row := summaryRows(t, run)[0]
 		for _, col := range []string{"latency_mean_ms", "latency_p50_ms", "ttft_p99_ms", "tokens_per_sec_mean", "latency_ci_low_ms", "speedup_median", "speedup_ci_low", "speedup_p_value"} {
