@@ -106,6 +106,34 @@ func TestAccuracyIntervalsResampleQuestionsNotRequests(t *testing.T) {
 			t.Errorf("got %v-%v", lo, hi)
 		}
 	})
+	t.Run("more values than BootstrapMaxN over enough questions use the normal interval of the question means", func(t *testing.T) {
+		b := Bootstrap{Seed: 7, Resamples: 500, Level: 0.95}
+		var cl [][]float64
+		var means []float64
+		for i := range MinClustersNormal {
+			v := 100 * scores(i)
+			c := make([]float64, BootstrapMaxN/MinClustersNormal+1)
+			for j := range c {
+				c[j] = v
+			}
+			cl = append(cl, c)
+			means = append(means, v)
+		}
+		lo, hi := b.ClusterMeanCI("big", cl)
+		m, se := Mean(means), Stddev(means)/math.Sqrt(float64(len(means)))
+		if !near(lo, m-b.z()*se, 1e-9) || !near(hi, m+b.z()*se, 1e-9) {
+			t.Errorf("got %v-%v, want %v ± %v", lo, hi, m, b.z()*se)
+		}
+	})
+	t.Run("more values than BootstrapMaxN over few questions are still bootstrapped", func(t *testing.T) {
+		b := Bootstrap{Seed: 7, Resamples: 500, Level: 0.95}
+		cl := [][]float64{make([]float64, BootstrapMaxN), make([]float64, 10)}
+		cl[1][0] = 100
+		// the bootstrap of two questions never leaves [0, 10]; the normal interval would
+		if lo, hi := b.ClusterMeanCI("few", cl); lo < 0 || hi > 10 {
+			t.Errorf("got %v-%v", lo, hi)
+		}
+	})
 	t.Run("more questions than BootstrapMaxN use the normal interval of the question means", func(t *testing.T) {
 		b := Bootstrap{Seed: 7, Resamples: 500, Level: 0.95}
 		var cl [][]float64

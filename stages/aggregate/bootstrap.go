@@ -19,6 +19,13 @@ import (
 // (see Bootstrap), at any n.
 const BootstrapMaxN = 10000
 
+// MinClustersNormal is the least number of clusters (questions) over which
+// a cluster mean of more than BootstrapMaxN values takes the normal
+// interval (see ClusterMeanCI): the mean of that many bounded cluster
+// means is normal to well within the Monte-Carlo error, and the cost of a
+// cluster bootstrap stays below that of resampling BootstrapMaxN values.
+const MinClustersNormal = 1000
+
 // Bootstrap computes seeded percentile-bootstrap confidence intervals.
 //
 // Every interval draws from its own random stream, seeded by Seed and a
@@ -106,8 +113,9 @@ func (b Bootstrap) MeanCI(label string, xs []float64) (lo, hi float64) {
 // the repeats of one question: resampling the values one by one would treat
 // r identical repeats as r independent answers and give an interval about
 // 1/√r too narrow. Empty clusters are left out; it is (0, 0) when fewer than
-// 2 clusters are left. Above BootstrapMaxN clusters it is the normal
-// interval with the cluster-robust (linearized ratio) standard error
+// 2 clusters are left. Above BootstrapMaxN clusters, or above
+// BootstrapMaxN values in at least MinClustersNormal clusters, it is the
+// normal interval with the cluster-robust (linearized ratio) standard error
 // √(Σ(Sᵢ - m·nᵢ)² / (k(k-1))) / n̄, where Sᵢ and nᵢ are the sum and size of
 // cluster i, m the overall mean, k the number of clusters and n̄ their mean
 // size. The draws follow the order of clusters, so callers pass them in a
@@ -134,7 +142,7 @@ func (b Bootstrap) ClusterMeanCI(label string, clusters [][]float64) (lo, hi flo
 	if k < 2 {
 		return 0, 0
 	}
-	if k > BootstrapMaxN {
+	if k > BootstrapMaxN || (count > BootstrapMaxN && k >= MinClustersNormal) {
 		m := total / count
 		var ss float64
 		for i := range sums {
