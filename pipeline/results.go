@@ -12,7 +12,8 @@ type GroupKey struct {
 // Dist summarises one metric over a group's successful, non-warmup records.
 // Percentiles use one documented method (see PercentileMethod). CILow and
 // CIHigh bound the mean at StatsSpec.Confidence (seeded bootstrap); they are
-// zero when N < 2.
+// zero when N < 2. With N == 0 every figure is 0 in Go and null in JSON
+// (see MarshalJSON).
 type Dist struct {
 	N      int     `json:"n"`
 	Mean   float64 `json:"mean"`
@@ -136,7 +137,8 @@ type Comparison struct {
 	GroupKey
 	Baseline GroupKey `json:"baseline"`
 	// SpeedupMedian = baseline median latency / this median latency;
-	// > 1 means this group is faster.
+	// > 1 means this group is faster. 0 when either group has no
+	// successful request (see HasSpeedup; null in JSON).
 	SpeedupMedian float64 `json:"speedup_median"`
 	SpeedupMean   float64 `json:"speedup_mean"`
 	// CILow/CIHigh bound SpeedupMedian (bootstrap).
@@ -148,8 +150,28 @@ type Comparison struct {
 	Significant bool `json:"significant"`
 	// Verdict is the one-line wording, e.g. "metis is 1.59x faster than sophia (95% CI 1.41-1.80, p<0.001)".
 	Verdict string `json:"verdict"`
-	// DeltaF1 = this F1 mean - baseline F1 mean (points).
-	DeltaF1 float64 `json:"delta_f1"`
+	// DeltaF1 and DeltaEM are paired accuracy differences in points, over
+	// the NPaired questions (sample ids) both groups asked: the mean over
+	// those questions of this group's mean over the question's repeats
+	// minus the baseline's. With the same questions and repeats in both
+	// groups they equal the difference of the groups' F1 (EM) means. Each
+	// has a paired cluster bootstrap CI (questions resampled; 0, 0 with
+	// fewer than 2 pairs), the two-sided p-value of a paired sign-flip
+	// permutation test on the per-question differences (1 without pairs),
+	// and Significant when the CI excludes 0 and p < 1 - confidence.
+	DeltaF1            float64 `json:"delta_f1"`
+	DeltaF1CILow       float64 `json:"delta_f1_ci_low"`
+	DeltaF1CIHigh      float64 `json:"delta_f1_ci_high"`
+	DeltaF1PValue      float64 `json:"delta_f1_p_value"`
+	DeltaF1Significant bool    `json:"delta_f1_significant"`
+	DeltaEM            float64 `json:"delta_em"`
+	DeltaEMCILow       float64 `json:"delta_em_ci_low"`
+	DeltaEMCIHigh      float64 `json:"delta_em_ci_high"`
+	DeltaEMPValue      float64 `json:"delta_em_p_value"`
+	DeltaEMSignificant bool    `json:"delta_em_significant"`
+	// NPaired is the number of questions both groups asked (at least one
+	// non-warmup record each); accuracy is compared on them only.
+	NPaired int `json:"n_paired"`
 }
 
 // CheckResult is the outcome of one `checks:` expression.
@@ -178,6 +200,28 @@ type Results struct {
 	Warnings      []string          `json:"warnings,omitempty"`
 	// PercentileMethod documents how percentiles were computed.
 	PercentileMethod string `json:"percentile_method"`
+}
+
+// FailedPlatforms returns the platforms, in group order, none of whose
+// non-warmup requests succeeded: every one failed, or none was sent (its
+// groups have no successful record). It is empty when every platform has
+// a success.
+func (r *Results) FailedPlatforms() []string {
+	ok := map[string]bool{}
+	var order []string
+	for _, g := range r.Groups {
+		if _, seen := ok[g.Platform]; !seen {
+			order = append(order, g.Platform)
+		}
+		ok[g.Platform] = ok[g.Platform] || g.Successes > 0
+	}
+	var out []string
+	for _, p := range order {
+		if !ok[p] {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // ChecksPassed reports whether every check passed (true when there are none).

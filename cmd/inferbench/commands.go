@@ -120,8 +120,9 @@ func isTerminal(w io.Writer) bool {
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 
-// finishRun prints the table and where the files are, and turns failed
-// checks into exit code 3.
+// finishRun prints the table and where the files are, and turns a
+// platform without a successful request into exit code 4 and failed checks
+// into exit code 3 (see the exit code constants for the precedence).
 func finishRun(run *pipeline.Run, reg *pipeline.Registry, stdout, stderr io.Writer, runErr error) error {
 	if run != nil && run.Results != nil && reg.Console != nil {
 		if err := reg.Console(stdout, run); err != nil {
@@ -139,6 +140,7 @@ func finishRun(run *pipeline.Run, reg *pipeline.Registry, stdout, stderr io.Writ
 		fmt.Fprintf(stderr, "inferbench: interrupted; finished requests are in %s (continue with --resume %s)\n", run.Dir, run.Dir)
 		return withCode(exitInterrupted, errSilent)
 	}
+	code := exitOK
 	if run != nil && run.Results != nil && !run.Results.ChecksPassed() {
 		fmt.Fprintln(stderr, "inferbench: checks failed:")
 		for _, c := range run.Results.Checks {
@@ -150,9 +152,43 @@ func finishRun(run *pipeline.Run, reg *pipeline.Registry, stdout, stderr io.Writ
 				fmt.Fprintln(stderr, "  FAIL", msg)
 			}
 		}
-		return withCode(exitChecksFailed, errSilent)
+		code = exitChecksFailed
+	}
+	if run != nil && run.Results != nil {
+		for _, p := range run.Results.FailedPlatforms() {
+			fmt.Fprintf(stderr, "inferbench: no request to platform %s succeeded (%s)\n", p, platformErrors(run.Results, p))
+			code = exitTotalFailure
+		}
+	}
+	if code != exitOK {
+		return withCode(code, errSilent)
 	}
 	return nil
+}
+
+// platformErrors sums the error classes of platform's groups in res as
+// "class=n, ..." (sorted by class), or "no request was sent".
+func platformErrors(res *pipeline.Results, platform string) string {
+	counts := map[string]int{}
+	for _, g := range res.Groups {
+		if g.Platform == platform {
+			for class, n := range g.Errors {
+				counts[class] += n
+			}
+		}
+	}
+	if len(counts) == 0 {
+		return "no request was sent"
+	}
+	classes := make([]string, 0, len(counts))
+	for c := range counts {
+		classes = append(classes, c)
+	}
+	sort.Strings(classes)
+	for i, c := range classes {
+		classes[i] = fmt.Sprintf("%s=%d", c, counts[c])
+	}
+	return strings.Join(classes, ", ")
 }
 
 // printStops tells the user why a platform stopped before its last cell
@@ -189,7 +225,8 @@ func newRunCmd(stdout, stderr io.Writer, logger func() *slog.Logger) *cobra.Comm
 aggregates and exports into a new run folder DIR/<name>-<UTC timestamp>/ (DIR = export.dir or --out).
 With --resume RUN_DIR it reruns only the matrix cells without a successful record in that folder.
 Ctrl-C stops scheduling, lets in-flight requests finish (10s grace) and still exports what finished.
-Exit codes: 0 ok, 1 error, 2 usage, 3 a checks: assertion failed, 130 interrupted.`,
+Exit codes: 0 ok, 1 error, 2 usage, 3 a checks: assertion failed, 4 a platform had no successful
+request, 130 interrupted (130 before 4 before 3).`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			reg, exp, eng, err := setup(args[0], sets, stderr, logger())

@@ -18,9 +18,16 @@ const (
 	exitError        = 1 // bad input, failed run
 	exitUsage        = 2 // wrong command line
 	exitChecksFailed = 3 // the run finished but a `checks:` assertion failed
+	// exitTotalFailure: some platform had no successful request (every
+	// non-warmup request failed, or none was sent); the results were still
+	// aggregated and exported.
+	exitTotalFailure = 4
 	// exitInterrupted: Ctrl-C or SIGTERM stopped the run; what finished was
 	// still aggregated and exported (128 + SIGINT, the shell convention).
 	exitInterrupted = 130
+	// When several apply, the first of exitInterrupted, exitTotalFailure
+	// and exitChecksFailed wins: a run that was cut short or that could not
+	// reach a platform says so before what its checks concluded.
 )
 
 // version is set at build time with -ldflags "-X main.version=...".

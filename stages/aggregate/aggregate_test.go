@@ -96,7 +96,7 @@ func TestSpeedupAgainstTheBaseline(t *testing.T) {
 		if c.PValue >= 0.001 {
 			t.Errorf("p = %v", c.PValue)
 		}
-		if !strings.HasPrefix(c.Verdict, "metis is 1.50x faster than sophia (median latency, 95% CI ") || !strings.HasSuffix(c.Verdict, ", p<0.001)") {
+		if !strings.HasPrefix(c.Verdict, "metis is 1.50x faster than sophia (median latency, 95% CI ") || !strings.Contains(c.Verdict, ", p<0.001), ") {
 			t.Errorf("verdict %q", c.Verdict)
 		}
 	})
@@ -116,7 +116,7 @@ func TestSpeedupAgainstTheBaseline(t *testing.T) {
 			t.Errorf("%+v", c)
 		}
 		if !strings.HasPrefix(c.Verdict, "no significant latency difference between metis and sophia (speedup 1.00x, 95% CI ") ||
-			!strings.HasSuffix(c.Verdict, "p=1.00)") {
+			!strings.Contains(c.Verdict, "p=1.00); ") {
 			t.Errorf("verdict %q", c.Verdict)
 		}
 	})
@@ -443,7 +443,7 @@ func TestUndeclaredRecordsAndEmptyInput(t *testing.T) {
 		if len(res.Groups) != 2 || res.Groups[0].Count != 0 || res.Groups[0].Warnings[0] != "no requests" {
 			t.Errorf("%+v", res.Groups)
 		}
-		if !strings.Contains(res.Comparisons[0].Verdict, "too few samples") {
+		if !strings.HasPrefix(res.Comparisons[0].Verdict, "no successful requests on metis or sophia: no latency comparison") {
 			t.Errorf("verdict %q", res.Comparisons[0].Verdict)
 		}
 	})

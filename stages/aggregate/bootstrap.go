@@ -19,6 +19,13 @@ import (
 // (see Bootstrap), at any n.
 const BootstrapMaxN = 10000
 
+// MinClustersNormal is the least number of clusters (questions) over which
+// a cluster mean of more than BootstrapMaxN values takes the normal
+// interval (see ClusterMeanCI): the mean of that many bounded cluster
+// means is normal to well within the Monte-Carlo error, and the cost of a
+// cluster bootstrap stays below that of resampling BootstrapMaxN values.
+const MinClustersNormal = 1000
+
 // Bootstrap computes seeded percentile-bootstrap confidence intervals.
 //
 // Every interval draws from its own random stream, seeded by Seed and a
@@ -94,6 +101,67 @@ func (b Bootstrap) MeanCI(label string, xs []float64) (lo, hi float64) {
 	stats := make([]float64, b.Resamples)
 	for i := range stats {
 		stats[i] = resampleMean(r, xs)
+	}
+	return b.interval(stats)
+}
+
+// ClusterMeanCI returns the confidence interval of the mean of every value
+// in clusters by a cluster bootstrap: each resample draws len(clusters)
+// clusters with replacement and takes the mean of all the values of the
+// clusters drawn (the sum of their sums over the sum of their sizes). It is
+// the interval for values that are not independent within a cluster, e.g.
+// the repeats of one question: resampling the values one by one would treat
+// r identical repeats as r independent answers and give an interval about
+// 1/√r too narrow. Empty clusters are left out; it is (0, 0) when fewer than
+// 2 clusters are left. Above BootstrapMaxN clusters, or above
+// BootstrapMaxN values in at least MinClustersNormal clusters, it is the
+// normal interval with the cluster-robust (linearized ratio) standard error
+// √(Σ(Sᵢ - m·nᵢ)² / (k(k-1))) / n̄, where Sᵢ and nᵢ are the sum and size of
+// cluster i, m the overall mean, k the number of clusters and n̄ their mean
+// size. The draws follow the order of clusters, so callers pass them in a
+// canonical order (aggregate orders questions by sample id); neither
+// clusters nor their values are modified.
+func (b Bootstrap) ClusterMeanCI(label string, clusters [][]float64) (lo, hi float64) {
+	sums := make([]float64, 0, len(clusters))
+	sizes := make([]float64, 0, len(clusters))
+	var total, count float64
+	for _, c := range clusters {
+		if len(c) == 0 {
+			continue
+		}
+		var s float64
+		for _, x := range c {
+			s += x
+		}
+		sums = append(sums, s)
+		sizes = append(sizes, float64(len(c)))
+		total += s
+		count += float64(len(c))
+	}
+	k := len(sums)
+	if k < 2 {
+		return 0, 0
+	}
+	if k > BootstrapMaxN || (count > BootstrapMaxN && k >= MinClustersNormal) {
+		m := total / count
+		var ss float64
+		for i := range sums {
+			d := sums[i] - m*sizes[i]
+			ss += d * d
+		}
+		se := math.Sqrt(ss/float64(k*(k-1))) / (count / float64(k))
+		return m - b.z()*se, m + b.z()*se
+	}
+	r := b.rng(label)
+	stats := make([]float64, b.Resamples)
+	for i := range stats {
+		var s, n float64
+		for range k {
+			j := r.IntN(k)
+			s += sums[j]
+			n += sizes[j]
+		}
+		stats[i] = s / n
 	}
 	return b.interval(stats)
 }

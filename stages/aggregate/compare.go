@@ -44,9 +44,9 @@ func compareOne(exp *pipeline.Experiment, g, base *group, bs Bootstrap) pipeline
 	c := pipeline.Comparison{
 		GroupKey: g.stats.GroupKey,
 		Baseline: base.stats.GroupKey,
-		DeltaF1:  g.stats.F1.Mean - base.stats.F1.Mean,
 		PValue:   1,
 	}
+	compareAccuracy(&c, g, base, bs)
 	gl, bl := g.stats.LatencyMs, base.stats.LatencyMs
 	if gl.N > 0 && bl.N > 0 {
 		if gl.P50 > 0 {
@@ -61,36 +61,95 @@ func compareOne(exp *pipeline.Experiment, g, base *group, bs Bootstrap) pipeline
 	if len(exp.Params.Temperature) > 1 {
 		baseName += " at temperature " + strconv.FormatFloat(g.stats.Temperature, 'g', -1, 64)
 	}
-	if gl.N < 2 || bl.N < 2 {
-		c.Verdict = fmt.Sprintf("too few samples to compare %s with %s (%d and %d successful requests; at least 2 each are needed)",
-			name, baseName, gl.N, bl.N)
-		return c
+	if gl.N >= 2 && bl.N >= 2 {
+		c.CILow, c.CIHigh = bs.MedianRatioCI("speedup/"+keyLabel(g.stats.GroupKey)+"/vs/"+keyLabel(base.stats.GroupKey), base.lat, g.lat)
+		c.Significant = c.CILow > 1 || c.CIHigh < 1
 	}
-	c.CILow, c.CIHigh = bs.MedianRatioCI("speedup/"+keyLabel(g.stats.GroupKey)+"/vs/"+keyLabel(base.stats.GroupKey), base.lat, g.lat)
-	c.Significant = c.CILow > 1 || c.CIHigh < 1
-	c.Verdict = verdict(name, baseName, c, bs.Level)
+	c.Verdict = verdict(name, baseName, c, bs.Level, gl.N, bl.N)
 	return c
 }
 
-// verdict words a comparison. "Faster" or "slower" is only said when the
-// CI of the median speedup excludes 1; a slowdown is given as its inverse
-// factor (baseline is Nx faster = this is Nx slower), with the CI inverted.
-func verdict(name, baseName string, c pipeline.Comparison, level float64) string {
+// Verdict words comparison c of the group called name with the baseline
+// called baseName at confidence level (e.g. 0.95), from c's fields and the
+// two groups' successful requests n and baseN (which decide whether there
+// is a latency claim): the latency claim (see latencyVerdict) followed by the
+// accuracy claim (see accuracyVerdict) in the same sentence, so that a
+// platform is never called faster without saying, beside it, that it is
+// significantly less accurate. Aggregate fills Comparison.Verdict with it;
+// exporters call it for results that have none.
+func Verdict(name, baseName string, c pipeline.Comparison, level float64, n, baseN int) string {
+	return verdict(name, baseName, c, level, n, baseN)
+}
+
+func verdict(name, baseName string, c pipeline.Comparison, level float64, n, baseN int) string {
+	lat, direction := latencyVerdict(name, baseName, c, level, n, baseN)
+	return lat + accuracyVerdict(c, level, direction)
+}
+
+// latencyVerdict words the latency half of a verdict. "Faster" or "slower"
+// is only said when the CI of the median speedup excludes 1; a slowdown is
+// given as its inverse factor (baseline is Nx faster = this is Nx slower),
+// with the CI inverted. A group without successful requests gets no latency
+// claim at all. direction is +1 for faster, -1 for slower, else 0.
+func latencyVerdict(name, baseName string, c pipeline.Comparison, level float64, n, baseN int) (text string, direction int) {
 	lvl := fmt.Sprintf("%.4g%% CI", level*100)
 	p := formatP(c.PValue)
 	switch {
+	case n == 0 && baseN == 0:
+		return fmt.Sprintf("no successful requests on %s or %s: no latency comparison", name, baseName), 0
+	case n == 0:
+		return fmt.Sprintf("no successful requests on %s: no latency comparison with %s", name, baseName), 0
+	case baseN == 0:
+		return fmt.Sprintf("no successful requests on %s: no latency comparison with %s", baseName, name), 0
+	case n < 2 || baseN < 2:
+		return fmt.Sprintf("too few samples to compare %s with %s (%d and %d successful requests; at least 2 each are needed)",
+			name, baseName, n, baseN), 0
 	case c.CILow > 1:
 		return fmt.Sprintf("%s is %.2fx faster than %s (median latency, %s %.2f-%.2f, %s)",
-			name, c.SpeedupMedian, baseName, lvl, c.CILow, c.CIHigh, p)
+			name, c.SpeedupMedian, baseName, lvl, c.CILow, c.CIHigh, p), 1
 	case c.CIHigh < 1 && c.CILow > 0 && c.SpeedupMedian > 0:
 		return fmt.Sprintf("%s is %.2fx slower than %s (median latency, %s %.2f-%.2f, %s)",
-			name, 1/c.SpeedupMedian, baseName, lvl, 1/c.CIHigh, 1/c.CILow, p)
+			name, 1/c.SpeedupMedian, baseName, lvl, 1/c.CIHigh, 1/c.CILow, p), -1
 	case c.CIHigh < 1:
 		return fmt.Sprintf("%s is slower than %s (median speedup %.2fx, %s %.2f-%.2f, %s)",
-			name, baseName, c.SpeedupMedian, lvl, c.CILow, c.CIHigh, p)
+			name, baseName, c.SpeedupMedian, lvl, c.CILow, c.CIHigh, p), -1
 	}
 	return fmt.Sprintf("no significant latency difference between %s and %s (speedup %.2fx, %s %.2f-%.2f, %s)",
-		name, baseName, c.SpeedupMedian, lvl, c.CILow, c.CIHigh, p)
+		name, baseName, c.SpeedupMedian, lvl, c.CILow, c.CIHigh, p), 0
+}
+
+// accuracyVerdict words the accuracy half of a verdict, to be appended to
+// the latency half, whose direction (+1 faster, -1 slower, 0 neither) picks
+// the conjunction: "but" when accuracy goes against speed ("faster but
+// significantly less accurate"), "and" when with it. It states the paired
+// F1 difference with its CI, p-value and number of paired questions.
+func accuracyVerdict(c pipeline.Comparison, level float64, direction int) string {
+	if c.NPaired == 0 {
+		return "; no question in common: no accuracy comparison"
+	}
+	if c.NPaired < 2 {
+		return fmt.Sprintf("; F1 %+.1f points on 1 paired question: too few to compare accuracy", c.DeltaF1)
+	}
+	fig := fmt.Sprintf("F1 %+.1f points (%.4g%% CI %.1f to %.1f, %s, %d paired questions)",
+		c.DeltaF1, level*100, c.DeltaF1CILow, c.DeltaF1CIHigh, formatP(c.DeltaF1PValue), c.NPaired)
+	if !c.DeltaF1Significant {
+		sep := ", "
+		if direction == 0 {
+			sep = "; "
+		}
+		return sep + "no significant accuracy difference: " + fig
+	}
+	claim, with := "significantly less accurate", direction < 0
+	if c.DeltaF1 > 0 {
+		claim, with = "significantly more accurate", direction > 0
+	}
+	switch {
+	case direction == 0:
+		return "; " + claim + ": " + fig
+	case with:
+		return " and " + claim + ": " + fig
+	}
+	return " but " + claim + ": " + fig
 }
 
 // formatP writes a p-value as "p<0.001", "p=0.004" or "p=0.41".

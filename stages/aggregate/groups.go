@@ -22,6 +22,73 @@ type group struct {
 	platform, model int
 	// lat are the successful latencies (ms), ascending, once computed.
 	lat []float64
+	// questions are the sample ids of recs, ascending, once computed; qEM
+	// and qF1 the mean EM and F1 (percent) of each over its repeats.
+	questions []string
+	qEM, qF1  []float64
+}
+
+// questionIndex maps a group's records to its questions (sample ids).
+type questionIndex struct {
+	// ids are the distinct sample ids, ascending.
+	ids []string
+	// members[i] are the indexes (into the group's records) of ids[i].
+	members [][]int
+}
+
+// questionsOf indexes recs by sample id, ids ascending and each question's
+// records in the order of recs.
+func questionsOf(recs []*pipeline.Record) questionIndex {
+	at := make(map[string]int, len(recs))
+	var q questionIndex
+	for i, r := range recs {
+		j, ok := at[r.SampleID]
+		if !ok {
+			j = len(q.ids)
+			at[r.SampleID] = j
+			q.ids = append(q.ids, r.SampleID)
+			q.members = append(q.members, nil)
+		}
+		q.members[j] = append(q.members[j], i)
+	}
+	order := make([]int, len(q.ids))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int { return strings.Compare(q.ids[a], q.ids[b]) })
+	sorted := questionIndex{ids: make([]string, len(order)), members: make([][]int, len(order))}
+	for i, j := range order {
+		sorted.ids[i], sorted.members[i] = q.ids[j], q.members[j]
+	}
+	return sorted
+}
+
+// clusters returns the values of xs (aligned with the records) of each
+// question, in question order.
+func (q questionIndex) clusters(xs []float64) [][]float64 {
+	out := make([][]float64, len(q.members))
+	for i, m := range q.members {
+		c := make([]float64, len(m))
+		for k, j := range m {
+			c[k] = xs[j]
+		}
+		out[i] = c
+	}
+	return out
+}
+
+// means returns the mean of xs (aligned with the records) over each
+// question's records, in question order.
+func (q questionIndex) means(xs []float64) []float64 {
+	out := make([]float64, len(q.members))
+	for i, m := range q.members {
+		var s float64
+		for _, j := range m {
+			s += xs[j]
+		}
+		out[i] = s / float64(len(m))
+	}
+	return out
 }
 
 // keyLabel names a group in seeds and warnings.
@@ -221,10 +288,21 @@ func (g *group) compute(exp *pipeline.Experiment, bs Bootstrap) {
 	if v2 { // before dist, which sorts em and f1
 		s.HasAns, s.NoAns = answerBreakdown(g.recs, em, f1)
 	}
-	s.EM = dist("em", em)
-	s.F1 = dist("f1", f1)
-	s.RawEM = dist("raw_em", rawEM)
-	s.RawF1 = dist("raw_f1", rawF1)
+	// Accuracy intervals resample questions, not requests (see
+	// Bootstrap.ClusterMeanCI): repeats of one question are not independent.
+	qs := questionsOf(g.recs)
+	g.questions = qs.ids
+	g.qEM, g.qF1 = qs.means(em), qs.means(f1)
+	accuracy := func(name string, xs []float64) pipeline.Dist {
+		cl := qs.clusters(xs)
+		d := describe(xs) // sorts xs: after clusters
+		d.CILow, d.CIHigh = bs.ClusterMeanCI(label+"/"+name, cl)
+		return d
+	}
+	s.EM = accuracy("em", em)
+	s.F1 = accuracy("f1", f1)
+	s.RawEM = accuracy("raw_em", rawEM)
+	s.RawF1 = accuracy("raw_f1", rawF1)
 
 	good := goodCount(exp.SLO, g.recs)
 	if n > 0 {

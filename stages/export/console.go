@@ -63,7 +63,7 @@ func Console(w io.Writer, run *pipeline.Run) error {
 		tw.Flush()
 	}
 	distRow := func(d pipeline.Dist) []string {
-		return []string{fms(d.Mean), fms(d.Min), fms(d.Max), fms(d.P50), fms(d.P95)}
+		return []string{distText(d, d.Mean, 1), distText(d, d.Min, 1), distText(d, d.Max, 1), distText(d, d.P50, 1), distText(d, d.P95, 1)}
 	}
 	writeServing(cw, run, names)
 	stats := []string{"mean", "min", "max", "median", "p95"}
@@ -74,7 +74,7 @@ func Console(w io.Writer, run *pipeline.Run) error {
 		rateHeader = "req/s achieved / target"
 	}
 	section("THROUGHPUT", []string{"tokens/s mean", "tokens/s p50", "aggregate tok/s", rateHeader}, func(_ int, g *pipeline.GroupStats) []string {
-		return []string{fnum(g.TokensPerSec.Mean, 1), fnum(g.TokensPerSec.P50, 1), fnum(g.Throughput, 1), rateText(g)}
+		return []string{distText(g.TokensPerSec, g.TokensPerSec.Mean, 1), distText(g.TokensPerSec, g.TokensPerSec.P50, 1), fnum(g.Throughput, 1), rateText(g)}
 	})
 	section("SUCCESS RATE", []string{"ok/count", "success", "failures"}, func(_ int, g *pipeline.GroupStats) []string {
 		rate := 0.0

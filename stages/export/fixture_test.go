@@ -124,6 +124,7 @@ func fixtureRun(t testing.TB, dir string) *pipeline.Run {
 			Baseline:      pipeline.GroupKey{Platform: "sophia-sim", Model: "gpt-oss-120b", Temperature: 0.7},
 			SpeedupMedian: 2.0, SpeedupMean: 1.98, CILow: 1.8, CIHigh: 2.2, PValue: 0.0004, Significant: true,
 			Verdict: "metis is 2.00x faster than sophia-sim (95% CI 1.80-2.20, p<0.001)", DeltaF1: 5.25,
+			DeltaF1CILow: -2, DeltaF1CIHigh: 12.5, DeltaF1PValue: 0.25, DeltaEM: 5.25, DeltaEMCILow: -4, DeltaEMCIHigh: 14.5, DeltaEMPValue: 0.5, NPaired: 3,
 		}},
 		Checks: []pipeline.CheckResult{
 			{Expr: `group("metis").f1 >= group("sophia-sim").f1 - 2`, Passed: true},

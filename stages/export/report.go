@@ -103,8 +103,12 @@ func breakdownCells(b *pipeline.AnswerBreakdown) []string {
 	return []string{strconv.Itoa(b.Count), fnum(b.EM, 1), fnum(b.F1, 1)}
 }
 
-// withCI renders "mean [low, high]" when the CI is known.
+// withCI renders "mean [low, high]" when the CI is known, missing when d
+// has no values.
 func withCI(d pipeline.Dist, dec int) string {
+	if d.N == 0 {
+		return missing
+	}
 	if d.CILow == 0 && d.CIHigh == 0 {
 		return fnum(d.Mean, dec)
 	}
@@ -294,8 +298,8 @@ func resultsSection(res *pipeline.Results, level string) reportSection {
 	for i, g := range res.Groups {
 		t.Rows = append(t.Rows, []string{names[i],
 			fmt.Sprintf("%d / %d", g.Successes, g.Count), fshare(g.ErrorRate),
-			withCI(g.LatencyMs, 1), fms(g.LatencyMs.P50), fms(g.LatencyMs.P95),
-			withCI(g.TTFTMs, 1), fms(g.TTFTMs.P50), withCI(g.TokensPerSec, 1), fnum(g.Throughput, 1),
+			withCI(g.LatencyMs, 1), distText(g.LatencyMs, g.LatencyMs.P50, 1), distText(g.LatencyMs, g.LatencyMs.P95, 1),
+			withCI(g.TTFTMs, 1), distText(g.TTFTMs, g.TTFTMs.P50, 1), withCI(g.TokensPerSec, 1), fnum(g.Throughput, 1),
 			fshare(g.Goodput), withCI(g.EM, 1), withCI(g.F1, 1), rateText(&g)})
 	}
 	s.Tables = append(s.Tables, t)
@@ -310,7 +314,7 @@ func resultsSection(res *pipeline.Results, level string) reportSection {
 				continue
 			}
 			q.Rows = append(q.Rows, []string{names[i], strconv.FormatFloat(g.TargetRate, 'g', -1, 64),
-				fnum(g.SendRate, 2), fnum(g.QueueMs.P50, 2), fnum(g.QueueMs.P99, 2), fnum(g.QueueMs.Max, 2)})
+				fnum(g.SendRate, 2), distText(g.QueueMs, g.QueueMs.P50, 2), distText(g.QueueMs, g.QueueMs.P99, 2), distText(g.QueueMs, g.QueueMs.Max, 2)})
 		}
 		s.Tables = append(s.Tables, q)
 	}
@@ -320,19 +324,28 @@ func resultsSection(res *pipeline.Results, level string) reportSection {
 func speedupSection(res *pipeline.Results, level string) reportSection {
 	s := reportSection{Title: "Speedup against the baseline (" + res.Baseline + ")"}
 	multi := multiTemperature(res.Groups)
-	s.Paragraphs = []string{"Speedup = baseline median latency / group median latency; > 1 means faster. A platform is called faster or slower only when the confidence interval excludes 1; the p-value is a two-sided Mann-Whitney U test on latency."}
+	s.Paragraphs = []string{"Speedup = baseline median latency / group median latency; > 1 means faster. A platform is called faster or slower only when the confidence interval excludes 1; the p-value is a two-sided Mann-Whitney U test on latency. \"-\": a group without a successful request has no latency to compare.",
+		"ΔF1 and ΔEM are paired over the questions both groups asked: per question the mean over its repeats in each group, then the mean difference (points), with a bootstrap CI over resampled questions [in brackets] and the p-value of a paired sign-flip permutation test on the per-question differences. The verdict calls a platform more or less accurate only when the CI excludes 0 and p < 1 - confidence."}
 	t := reportTable{
-		Header: []string{"Group", "Baseline", "Speedup (median)", level + " CI", "Speedup (mean)", "p-value", "Significant", "ΔF1 (points)"},
-		Right:  []bool{false, false, true, true, true, true, false, true},
+		Header: []string{"Group", "Baseline", "Speedup (median)", level + " CI", "Speedup (mean)", "p-value", "Significant", "ΔF1 (points)", "ΔF1 p-value", "ΔEM (points)", "Paired questions"},
+		Right:  []bool{false, false, true, true, true, true, false, true, true, true, true},
 	}
 	for _, c := range res.Comparisons {
 		sig := "no"
 		if c.Significant {
 			sig = "yes"
 		}
-		t.Rows = append(t.Rows, []string{groupLabel(c.GroupKey, multi), groupLabel(c.Baseline, multi),
-			fnum(c.SpeedupMedian, 2) + "x", fnum(c.CILow, 2) + "–" + fnum(c.CIHigh, 2), fnum(c.SpeedupMean, 2) + "x",
-			formatP(c.PValue), sig, fmt.Sprintf("%+.1f", c.DeltaF1)})
+		speedup := []string{fnum(c.SpeedupMedian, 2) + "x", fnum(c.CILow, 2) + "–" + fnum(c.CIHigh, 2), fnum(c.SpeedupMean, 2) + "x", formatP(c.PValue)}
+		if !c.HasSpeedup() {
+			speedup = []string{missing, missing, missing, missing}
+		}
+		accP := missing
+		if c.NPaired > 0 {
+			accP = formatP(c.DeltaF1PValue)
+		}
+		t.Rows = append(t.Rows, append(append([]string{groupLabel(c.GroupKey, multi), groupLabel(c.Baseline, multi)}, speedup...),
+			sig, deltaText(&c, c.DeltaF1, c.DeltaF1CILow, c.DeltaF1CIHigh), accP,
+			deltaText(&c, c.DeltaEM, c.DeltaEMCILow, c.DeltaEMCIHigh), strconv.Itoa(c.NPaired)))
 		s.Bullets = append(s.Bullets, "**"+verdictText(&c)+"**")
 	}
 	s.Tables = append(s.Tables, t)

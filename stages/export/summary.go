@@ -127,6 +127,9 @@ func summaryColumns(res *pipeline.Results) []column {
 				if kind == kindInt {
 					return d.N
 				}
+				if d.N == 0 {
+					return missing // no values: no mean, not a mean of 0
+				}
 				return stat(d)
 			}
 			cols = append(cols, column{fam.prefix + "_" + st.name + unit, kind, best, v})
@@ -164,13 +167,17 @@ func summaryColumns(res *pipeline.Results) []column {
 		}
 	}
 	cols = append(cols,
-		column{"speedup_median", kindNum, betterHigh, cmp(func(c *pipeline.Comparison) any { return c.SpeedupMedian })},
-		column{"speedup_mean", kindNum, betterHigh, cmp(func(c *pipeline.Comparison) any { return c.SpeedupMean })},
-		column{"speedup_ci_low", kindNum, betterNone, cmp(func(c *pipeline.Comparison) any { return c.CILow })},
-		column{"speedup_ci_high", kindNum, betterNone, cmp(func(c *pipeline.Comparison) any { return c.CIHigh })},
-		column{"speedup_p_value", kindP, betterNone, cmp(func(c *pipeline.Comparison) any { return c.PValue })},
+		column{"speedup_median", kindNum, betterHigh, cmp(func(c *pipeline.Comparison) any { return speedupValue(c, c.SpeedupMedian) })},
+		column{"speedup_mean", kindNum, betterHigh, cmp(func(c *pipeline.Comparison) any { return speedupValue(c, c.SpeedupMean) })},
+		column{"speedup_ci_low", kindNum, betterNone, cmp(func(c *pipeline.Comparison) any { return speedupValue(c, c.CILow) })},
+		column{"speedup_ci_high", kindNum, betterNone, cmp(func(c *pipeline.Comparison) any { return speedupValue(c, c.CIHigh) })},
+		column{"speedup_p_value", kindP, betterNone, cmp(func(c *pipeline.Comparison) any { return speedupValue(c, c.PValue) })},
 		column{"speedup_significant", kindBool, betterNone, cmp(func(c *pipeline.Comparison) any { return c.Significant })},
-		column{"delta_f1", kindNum, betterNone, cmp(func(c *pipeline.Comparison) any { return c.DeltaF1 })},
+	)
+	for _, a := range comparisonAccuracyColumns {
+		cols = append(cols, column{a.name, a.kind, betterNone, cmp(a.value)})
+	}
+	cols = append(cols,
 		column{"errors", kindText, betterNone, func(g *pipeline.GroupStats, _ *pipeline.Comparison) any {
 			return strings.Join(sortedErrors(g.Errors), ";")
 		}},
@@ -190,10 +197,16 @@ func summaryColumns(res *pipeline.Results) []column {
 // target_rate, send_rate, prompt_tokens, output_tokens, reasoning_tokens, agreement,
 // goodput, goodput_rate; then metric_<name> for every derived metric in
 // declaration order; then speedup_median, speedup_mean, speedup_ci_low,
-// speedup_ci_high, speedup_p_value, speedup_significant, delta_f1 (empty for
+// speedup_ci_high, speedup_p_value, speedup_significant, delta_f1,
+// delta_f1_ci_low, delta_f1_ci_high, delta_f1_p_value,
+// delta_f1_significant, the same five for delta_em, n_paired (empty for
 // groups without a comparison, e.g. the baseline) and errors
 // ("class=n;..."). Shares (error_rate, agreement, goodput) are 0..1; EM and
-// F1 are percentages 0..100. res must not be nil.
+// F1 are percentages 0..100. A figure that does not exist is "-": the
+// statistics of a distribution with n 0 (e.g. latency without a successful
+// request), the speedup figures of a comparison involving such a group,
+// and the accuracy differences without paired questions. res must not be
+// nil.
 func SummaryHeader(res *pipeline.Results) []string {
 	cols := summaryColumns(res)
 	out := make([]string, len(cols))

@@ -320,16 +320,27 @@ func summaryTable(res *pipeline.Results) *table {
 	return t
 }
 
-// comparisonHeader is the Comparison sheet's header.
-var comparisonHeader = []string{"platform", "model", "temperature", "baseline_platform", "baseline_model",
-	"speedup_median", "ci_low", "ci_high", "speedup_mean", "p_value", "significant", "delta_f1", "verdict"}
+// comparisonHeader is the Comparison sheet's header: the speedup columns,
+// then the paired accuracy columns (comparisonAccuracyColumns), then the
+// verdict.
+var comparisonHeader = append(append([]string{"platform", "model", "temperature", "baseline_platform", "baseline_model",
+	"speedup_median", "ci_low", "ci_high", "speedup_mean", "p_value", "significant"}, accuracyColumnNames()...), "verdict")
 
 func comparisonTable(res *pipeline.Results) *table {
 	t := &table{header: comparisonHeader, freezeCols: 1,
-		kinds: []valueKind{kindText, kindText, kindNum, kindText, kindText, kindNum, kindNum, kindNum, kindNum, kindP, kindBool, kindNum, kindText}}
+		kinds: []valueKind{kindText, kindText, kindNum, kindText, kindText, kindNum, kindNum, kindNum, kindNum, kindP, kindBool}}
+	for _, a := range comparisonAccuracyColumns {
+		t.kinds = append(t.kinds, a.kind)
+	}
+	t.kinds = append(t.kinds, kindText)
 	for _, c := range res.Comparisons {
-		t.rows = append(t.rows, []any{c.Platform, c.Model, c.Temperature, c.Baseline.Platform, c.Baseline.Model,
-			c.SpeedupMedian, c.CILow, c.CIHigh, c.SpeedupMean, c.PValue, c.Significant, c.DeltaF1, verdictText(&c)})
+		row := []any{c.Platform, c.Model, c.Temperature, c.Baseline.Platform, c.Baseline.Model,
+			speedupValue(&c, c.SpeedupMedian), speedupValue(&c, c.CILow), speedupValue(&c, c.CIHigh), speedupValue(&c, c.SpeedupMean),
+			speedupValue(&c, c.PValue), c.Significant}
+		for _, a := range comparisonAccuracyColumns {
+			row = append(row, a.value(&c))
+		}
+		t.rows = append(t.rows, append(row, verdictText(&c)))
 	}
 	return t
 }
@@ -831,26 +842,6 @@ func (b *book) writeCharts(res *pipeline.Results) error {
 	return nil
 }
 
-// verdictText returns the comparison's verdict, or a wording built from its
-// figures when aggregate left it empty: "faster"/"slower" only when the CI
-// excludes 1.
-func verdictText(c *pipeline.Comparison) string {
-	if c.Verdict != "" {
-		return c.Verdict
-	}
-	p := "p=" + formatP(c.PValue)
-	if c.PValue < 0.001 {
-		p = "p<0.001"
-	}
-	ci := fmt.Sprintf("CI %.2f-%.2f, %s", c.CILow, c.CIHigh, p)
-	switch {
-	case c.Significant && c.SpeedupMedian >= 1:
-		return fmt.Sprintf("%s is %.2fx faster than %s (%s)", c.Platform, c.SpeedupMedian, c.Baseline.Platform, ci)
-	case c.Significant:
-		return fmt.Sprintf("%s is %.2fx slower than %s (%s)", c.Platform, 1/c.SpeedupMedian, c.Baseline.Platform, ci)
-	}
-	return fmt.Sprintf("no significant latency difference between %s and %s (speedup %.2fx, %s includes 1)", c.Platform, c.Baseline.Platform, c.SpeedupMedian, ci)
-}
 
 // formatP renders a p-value for humans.
 func formatP(p float64) string {
