@@ -185,8 +185,8 @@ func TestAGroupWithoutSuccessesShowsNoLatency(t *testing.T) {
 				t.Errorf("%s = %q, want -", col, row[col])
 			}
 		}
-		if row["latency_n_ms"] != "0" || row["f1_mean"] != "0" {
-			t.Errorf("latency_n_ms %q f1_mean %q, want 0 and 0", row["latency_n_ms"], row["f1_mean"])
+		if row["latency_n"] != "0" || row["f1_mean_pct"] != "0" {
+			t.Errorf("latency_n %q f1_mean_pct %q, want 0 and 0", row["latency_n"], row["f1_mean_pct"])
 		}
 	})
 	t.Run("the workbook shows - for its timing figures and speedup", func(t *testing.T) {
