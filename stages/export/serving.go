@@ -128,7 +128,14 @@ func servingRows(run *pipeline.Run) []servingRow {
 	add("Benchmark duration (s)", func(g *pipeline.GroupStats) string { return rate(g.WallSeconds, g) })
 	add("Total input tokens", func(g *pipeline.GroupStats) string { return strconv.Itoa(g.PromptTokens) })
 	add("Total output tokens", func(g *pipeline.GroupStats) string { return strconv.Itoa(g.OutputTokens) })
-	add("Request throughput (req/s)", func(g *pipeline.GroupStats) string { return rate(g.RequestRate, g) })
+	// Completed requests per second, as vLLM counts them: a group whose
+	// requests all fail fast must not show a high request throughput.
+	add("Request throughput (req/s)", func(g *pipeline.GroupStats) string {
+		if g.WallSeconds <= 0 {
+			return "-"
+		}
+		return fnum(float64(g.Successes)/g.WallSeconds, 2)
+	})
 	add("Output token throughput (tok/s)", func(g *pipeline.GroupStats) string { return rate(g.Throughput, g) })
 	add("Total token throughput (tok/s)", func(g *pipeline.GroupStats) string {
 		if g.WallSeconds <= 0 {
