@@ -20,6 +20,7 @@ import (
 // for concurrent use. Its errors never contain the token.
 type tokenSource struct {
 	command string // empty: the token is static
+	sec     *secrets
 	mu      sync.Mutex
 	token   string
 	gen     int
@@ -28,24 +29,29 @@ type tokenSource struct {
 // newTokenSource resolves a platform's token: api_key_env, then
 // api_key_command, then the literal api_key; no token at all is allowed
 // (local servers). A missing variable or a failing command is an error.
-func newTokenSource(ctx context.Context, p pipeline.Platform) (*tokenSource, error) {
+// Every token it hands out, refreshed ones included, is added to sec
+// before it is used.
+func newTokenSource(ctx context.Context, p pipeline.Platform, sec *secrets) (*tokenSource, error) {
 	switch {
 	case p.APIKeyEnv != "":
 		v := strings.TrimSpace(os.Getenv(p.APIKeyEnv))
 		if v == "" {
 			return nil, fmt.Errorf("api_key_env: environment variable %s is unset or empty", p.APIKeyEnv)
 		}
-		return &tokenSource{token: v}, nil
+		sec.add(v)
+		return &tokenSource{token: v, sec: sec}, nil
 	case p.APIKeyCommand != "":
-		t := &tokenSource{command: p.APIKeyCommand}
+		t := &tokenSource{command: p.APIKeyCommand, sec: sec}
 		tok, err := runTokenCommand(ctx, p.APIKeyCommand)
 		if err != nil {
 			return nil, err
 		}
+		sec.add(tok)
 		t.token = tok
 		return t, nil
 	default:
-		return &tokenSource{token: p.APIKey.Reveal()}, nil
+		sec.add(p.APIKey.Reveal())
+		return &tokenSource{token: p.APIKey.Reveal(), sec: sec}, nil
 	}
 }
 
@@ -92,6 +98,7 @@ func (t *tokenSource) refresh(ctx context.Context, seen int) (string, int, error
 	if err != nil {
 		return "", t.gen, err
 	}
+	t.sec.add(tok)
 	t.token = tok
 	t.gen++
 	return t.token, t.gen, nil

@@ -132,7 +132,7 @@ func (r *run) attempt(ctx context.Context, c *pipeline.Cell, body []byte, token 
 	trace := &httptrace.ClientTrace{GotFirstResponseByte: func() { firstByte = time.Now() }}
 	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(actx, trace), http.MethodPost, r.url, bytes.NewReader(body))
 	if err != nil {
-		rec.Error, rec.ErrorDetail = pipeline.ErrTransport, truncate(err.Error(), maxDetail)
+		rec.Error, rec.ErrorDetail = pipeline.ErrTransport, r.detail(err.Error())
 		return rec, o
 	}
 	h := req.Header
@@ -160,7 +160,7 @@ func (r *run) attempt(ctx context.Context, c *pipeline.Cell, body []byte, token 
 	t0 = rec.StartedAt
 	resp, err := r.client.Do(req)
 	if err != nil {
-		rec.Error, rec.ErrorDetail = classify(ctx, actx, err)
+		rec.Error, rec.ErrorDetail = r.classify(ctx, actx, err)
 		if rec.Error == pipeline.ErrTransport || rec.Error == pipeline.ErrTimeoutConnect {
 			o.next = retryBackoff
 		}
@@ -176,7 +176,7 @@ func (r *run) attempt(ctx context.Context, c *pipeline.Cell, body []byte, token 
 	if resp.StatusCode != http.StatusOK {
 		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
 		rec.Error = pipeline.HTTPError(resp.StatusCode)
-		rec.ErrorDetail = truncate(strings.TrimSpace(string(msg)), maxDetail)
+		rec.ErrorDetail = r.detail(strings.TrimSpace(string(msg)))
 		if ctx.Err() != nil {
 			rec.Error, rec.ErrorDetail = pipeline.ErrCanceled, "canceled while in flight"
 			return rec, o
@@ -306,7 +306,7 @@ func (r *run) readStream(ctx, actx context.Context, cancel context.CancelCauseFu
 			continue
 		}
 		if string(ev.Type) == "error" {
-			rec.Error, rec.ErrorDetail = pipeline.ErrSSEErrorEvent, truncate(string(ev.Data), maxDetail)
+			rec.Error, rec.ErrorDetail = pipeline.ErrSSEErrorEvent, r.detail(string(ev.Data))
 			break
 		}
 		if string(ev.Data) == "[DONE]" {
@@ -314,11 +314,11 @@ func (r *run) readStream(ctx, actx context.Context, cancel context.CancelCauseFu
 			break
 		}
 		if err := decodeChunk(ev.Data, &c); err != nil {
-			rec.Error, rec.ErrorDetail = pipeline.ErrBadJSON, truncate(err.Error()+": "+string(ev.Data), maxDetail)
+			rec.Error, rec.ErrorDetail = pipeline.ErrBadJSON, r.detail(err.Error()+": "+string(ev.Data))
 			break
 		}
 		if c.hasError() {
-			rec.Error, rec.ErrorDetail = pipeline.ErrSSEErrorEvent, truncate(string(c.errorVal), maxDetail)
+			rec.Error, rec.ErrorDetail = pipeline.ErrSSEErrorEvent, r.detail(string(c.errorVal))
 			break
 		}
 		if c.hasUsage() {
@@ -364,7 +364,7 @@ func (r *run) readStream(ctx, actx context.Context, cancel context.CancelCauseFu
 	r.fillTimes(rec, &tt)
 	if usage != nil {
 		if err := applyUsage(rec, usage); err != nil && rec.Error == "" {
-			rec.Error, rec.ErrorDetail = pipeline.ErrBadJSON, truncate("usage: "+err.Error(), maxDetail)
+			rec.Error, rec.ErrorDetail = pipeline.ErrBadJSON, r.detail("usage: "+err.Error())
 		}
 	} else {
 		rec.OutputTokens, rec.ReasoningTokens, rec.TokensEstimated = tt.events, tt.reasoningEvents, true
@@ -377,12 +377,12 @@ func (r *run) readStream(ctx, actx context.Context, cancel context.CancelCauseFu
 	case sawDone:
 		r.checkLength(rec)
 	case streamErr != nil && (ctx.Err() != nil || context.Cause(actx) != nil):
-		rec.Error, rec.ErrorDetail = classify(ctx, actx, streamErr)
+		rec.Error, rec.ErrorDetail = r.classify(ctx, actx, streamErr)
 	case !sawDone && rec.FinishReason == "":
 		rec.Error = pipeline.ErrStreamTruncated
 		rec.ErrorDetail = "stream ended without finish_reason or [DONE]"
 		if streamErr != nil {
-			rec.ErrorDetail = truncate(rec.ErrorDetail+": "+streamErr.Error(), maxDetail)
+			rec.ErrorDetail = r.detail(rec.ErrorDetail + ": " + streamErr.Error())
 		}
 	default:
 		r.checkLength(rec)
@@ -394,21 +394,21 @@ func (r *run) readWhole(ctx, actx context.Context, body io.Reader, t0 time.Time,
 	b, err := io.ReadAll(body)
 	at := time.Now()
 	if err != nil {
-		rec.Error, rec.ErrorDetail = classify(ctx, actx, err)
+		rec.Error, rec.ErrorDetail = r.classify(ctx, actx, err)
 		return
 	}
 	rec.CloseMs = ms(at.Sub(t0))
 	var c chunk
 	if err := decodeChunk(b, &c); err != nil {
-		rec.Error, rec.ErrorDetail = pipeline.ErrBadJSON, truncate(err.Error()+": "+string(b), maxDetail)
+		rec.Error, rec.ErrorDetail = pipeline.ErrBadJSON, r.detail(err.Error()+": "+string(b))
 		return
 	}
 	if c.hasError() {
-		rec.Error, rec.ErrorDetail = pipeline.ErrSSEErrorEvent, truncate(string(c.errorVal), maxDetail)
+		rec.Error, rec.ErrorDetail = pipeline.ErrSSEErrorEvent, r.detail(string(c.errorVal))
 		return
 	}
 	if c.choices == 0 {
-		rec.Error, rec.ErrorDetail = pipeline.ErrBadJSON, truncate("no choices: "+string(b), maxDetail)
+		rec.Error, rec.ErrorDetail = pipeline.ErrBadJSON, r.detail("no choices: "+string(b))
 		return
 	}
 	m := &c.msg
@@ -424,7 +424,7 @@ func (r *run) readWhole(ctx, actx context.Context, body io.Reader, t0 time.Time,
 	r.fillTimes(rec, &tt)
 	if c.hasUsage() {
 		if err := applyUsage(rec, c.usage); err != nil {
-			rec.Error, rec.ErrorDetail = pipeline.ErrBadJSON, truncate("usage: "+err.Error(), maxDetail)
+			rec.Error, rec.ErrorDetail = pipeline.ErrBadJSON, r.detail("usage: "+err.Error())
 			return
 		}
 	} else {

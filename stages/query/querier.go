@@ -73,13 +73,16 @@ func Register(reg *pipeline.Registry) { reg.Querier = New() }
 
 // run is one platform job in progress.
 type run struct {
-	q       *Querier
-	job     pipeline.QueryJob
-	emit    func(pipeline.Record)
-	url     string
-	client  *http.Client
-	tr      *http.Transport
-	tokens  *tokenSource
+	q      *Querier
+	job    pipeline.QueryJob
+	emit   func(pipeline.Record)
+	url    string
+	client *http.Client
+	tr     *http.Transport
+	tokens *tokenSource
+	// sec holds every token and header value of the platform; finish
+	// redacts them from each record.
+	sec     *secrets
 	body    *bodyBuilder
 	sse     sync.Pool
 	noOpts  atomic.Bool
@@ -151,7 +154,11 @@ func (q *Querier) newRun(ctx context.Context, job pipeline.QueryJob, emit func(p
 	if r.body, err = newBodyBuilder(job.Params); err != nil {
 		return nil, nil, err
 	}
-	if r.tokens, err = newTokenSource(ctx, p); err != nil {
+	r.sec = &secrets{}
+	for _, h := range p.Headers {
+		r.sec.add(h.Value.Reveal())
+	}
+	if r.tokens, err = newTokenSource(ctx, p, r.sec); err != nil {
 		return nil, nil, err
 	}
 	r.total = p.Timeout.D()
@@ -231,8 +238,10 @@ func (r *run) isStopped() bool {
 	}
 }
 
-// finish emits a record and judges the error budget.
+// finish redacts every secret from a record, emits it and judges the
+// error budget.
 func (r *run) finish(rec pipeline.Record) {
+	r.sec.record(&rec)
 	if r.job.Progress != nil {
 		r.job.Progress(rec)
 	}
@@ -400,7 +409,7 @@ func (r *run) do(ctx context.Context, c *pipeline.Cell, due time.Time) pipeline.
 			var err error
 			if body, err = r.body.build(nil, c.Model, c.Temperature, c.Messages, opts); err != nil {
 				return pipeline.Record{CellKey: c.CellKey, Seq: c.Seq, Attempts: attempt,
-					Error: pipeline.ErrSetup, ErrorDetail: truncate("request body: "+err.Error(), maxDetail)}
+					Error: pipeline.ErrSetup, ErrorDetail: r.detail("request body: " + err.Error())}
 			}
 			bodyOpts = opts
 		}
@@ -430,7 +439,7 @@ func (r *run) do(ctx context.Context, c *pipeline.Cell, due time.Time) pipeline.
 				refreshed = true
 				t, g, err := r.tokens.refresh(ctx, gen)
 				if err != nil {
-					rec.ErrorDetail = truncate("token refresh after 401: "+err.Error(), maxDetail)
+					rec.ErrorDetail = r.detail("token refresh after 401: " + err.Error())
 					return rec
 				}
 				token, gen = t, g
