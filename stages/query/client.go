@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/inferbench/inferbench/pipeline"
 )
@@ -192,13 +193,116 @@ func (r *run) attempt(ctx context.Context, c *pipeline.Cell, body []byte, token 
 		return rec, o
 	}
 
-	ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
-	if ct == "text/event-stream" || r.job.Params.Stream && ct != "application/json" {
-		r.readStream(ctx, actx, cancel, first, resp.Body, t0, &rec)
-	} else {
-		r.readWhole(ctx, actx, resp.Body, t0, &rec)
+	rawCT := resp.Header.Get("Content-Type")
+	ct, _, _ := mime.ParseMediaType(rawCT)
+	answer := io.Reader(resp.Body)
+	var head []byte
+	if !isJSONType(ct) {
+		// Look at the first bytes before choosing a reader: a login page or
+		// a proxy's error served with 200 is not an answer to parse.
+		head, answer = peekBody(resp.Body)
+	}
+	switch sniff(ct, head) {
+	case formatStream:
+		r.readStream(ctx, actx, cancel, first, answer, t0, &rec)
+	case formatJSON:
+		r.readWhole(ctx, actx, answer, t0, &rec)
+	default:
+		want := "JSON"
+		if r.job.Params.Stream {
+			want = "an event stream"
+		}
+		if rawCT == "" {
+			rawCT = "none"
+		}
+		rest, _ := io.ReadAll(io.LimitReader(answer, maxDetail))
+		rec.CloseMs = ms(time.Since(t0))
+		rec.Error = pipeline.ErrUnexpectedContentType
+		rec.ErrorDetail = r.detail("content type " + rawCT + ", not " + want + ": " + printable(rest))
 	}
 	return rec, o
+}
+
+// Formats an answer body can have.
+const (
+	formatOther  = iota // neither: unexpected_content_type
+	formatStream        // server-sent events
+	formatJSON          // one JSON document
+)
+
+// isJSONType reports whether a media type is JSON (application/json or a
+// +json type).
+func isJSONType(ct string) bool { return ct == "application/json" || strings.HasSuffix(ct, "+json") }
+
+// sniff decides how to read a 200 answer from its media type and its first
+// bytes (nil when none arrived before an error or the end): JSON types are
+// read whole; text/event-stream, a missing type and text/plain (servers
+// that forget the header) are read as a stream when the body starts like
+// SSE, a text/plain or untyped body that starts with '{' is read whole;
+// anything else (text/html, say) is neither.
+func sniff(ct string, head []byte) int {
+	switch {
+	case isJSONType(ct):
+		return formatJSON
+	case ct != "text/event-stream" && ct != "" && ct != "text/plain":
+		return formatOther
+	case len(head) == 0 || looksLikeSSE(head):
+		return formatStream // an empty or failed body is judged by the stream reader
+	case ct != "text/event-stream" && head[0] == '{':
+		return formatJSON
+	}
+	return formatOther
+}
+
+// sseStarts are the ways the first line of an event stream can begin.
+var sseStarts = []string{"data:", "event:", "id:", "retry:", ":", "\n", "\r"}
+
+// looksLikeSSE reports whether b can be the start of an event stream: its
+// first line is a comment, a blank line or one of the SSE fields (b may end
+// before the field name does).
+func looksLikeSSE(b []byte) bool {
+	b = bytes.TrimPrefix(b, []byte("\xef\xbb\xbf")) // a UTF-8 byte order mark
+	for _, p := range sseStarts {
+		n := min(len(p), len(b))
+		if n > 0 && string(b[:n]) == p[:n] {
+			return true
+		}
+	}
+	return false
+}
+
+// peekBody reads the first bytes of body that arrive (one read that
+// returns data, at most 512 bytes) and returns them with a reader that
+// yields the whole body again. On an error or at the end head is what was
+// read, possibly nothing; the reader then returns that error after head.
+func peekBody(body io.Reader) (head []byte, all io.Reader) {
+	buf := make([]byte, 512)
+	var n int
+	var err error
+	for n == 0 && err == nil {
+		n, err = body.Read(buf)
+	}
+	head = buf[:n]
+	return head, io.MultiReader(bytes.NewReader(head), body)
+}
+
+// printable turns the first bytes of a body into one line for a detail:
+// control characters and invalid UTF-8 become spaces, runs of spaces one.
+func printable(b []byte) string {
+	var sb strings.Builder
+	space := false
+	for _, c := range strings.ToValidUTF8(string(b), " ") {
+		if c < 0x20 || c == 0x7f || c == ' ' || !unicode.IsPrint(c) {
+			if !space && sb.Len() > 0 {
+				sb.WriteByte(' ')
+			}
+			space = true
+			continue
+		}
+		space = false
+		sb.WriteRune(c)
+	}
+	return strings.TrimSpace(sb.String())
 }
 
 // After [DONE], the rest of a body is read for at most drainTimeout and

@@ -81,7 +81,9 @@
 // stream_truncated (the stream ended without finish_reason and without
 // [DONE]), sse_error_event (a data object with an "error" key, or
 // "event: error"), bad_json (an event or body that is not the expected
-// JSON), empty_content_length (finish_reason "length" with empty content;
+// JSON), unexpected_content_type (a 200 answer that is not an event stream
+// for a streamed request, or not JSON for a non-streamed one, such as a
+// login page; error_detail quotes its first bytes), empty_content_length (finish_reason "length" with empty content;
 // content, reasoning and usage are kept), transport (any other connection
 // failure) and canceled (the run's context was canceled while in flight).
 package query
