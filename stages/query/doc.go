@@ -66,7 +66,10 @@
 // answers, all of which happen before the first byte of a body, are retried
 // up to platform.retries times. The wait is Retry-After-Ms or Retry-After
 // (seconds or an HTTP date) when the server sends one, else a seeded "full
-// jitter" exponential backoff (see DefaultBackoffBase). Each attempt has its
+// jitter" exponential backoff (see DefaultBackoffBase); either is capped by
+// max_retry_wait (pipeline.DefaultMaxRetryWait) and by the platform
+// timeout, and a capped Retry-After is noted in the report and in the
+// error_detail of a request that fails in the end. Each attempt has its
 // own total timeout. A 401 re-runs api_key_command once and retries at
 // once; a 400 whose body names stream_options makes the platform stop
 // sending stream_options for the rest of its run (noted in the report).

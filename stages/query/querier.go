@@ -87,8 +87,10 @@ type run struct {
 	sse     sync.Pool
 	noOpts  atomic.Bool
 	optNote sync.Once
+	capNote sync.Once
 
 	total, firstToken, idle time.Duration
+	maxRetryWait            time.Duration
 
 	start    time.Time
 	mu       sync.Mutex
@@ -166,6 +168,10 @@ func (q *Querier) newRun(ctx context.Context, job pipeline.QueryJob, emit func(p
 		r.total = pipeline.DefaultTimeout.D()
 	}
 	r.firstToken, r.idle = p.FirstTokenTimeout.D(), p.IdleTimeout.D()
+	r.maxRetryWait = p.MaxRetryWait.D()
+	if r.maxRetryWait <= 0 {
+		r.maxRetryWait = pipeline.DefaultMaxRetryWait.D()
+	}
 	connect := p.ConnectTimeout.D()
 	if connect <= 0 {
 		connect = pipeline.DefaultConnectTimeout.D()
@@ -398,6 +404,7 @@ func (r *run) do(ctx context.Context, c *pipeline.Cell, due time.Time) pipeline.
 		waited    time.Duration
 		queue     float64
 		refreshed bool
+		capped    string
 		retries   = r.job.Platform.Retries
 	)
 	token, gen := r.tokens.get()
@@ -456,6 +463,11 @@ func (r *run) do(ctx context.Context, c *pipeline.Cell, due time.Time) pipeline.
 					ceil := min(r.q.backoffMax, r.q.backoffBase<<min(attempt-1, 30))
 					wait = time.Duration(rng.Int64N(int64(ceil) + 1))
 				}
+				wait, capped = r.capWait(wait, o.retryAfter, capped)
+				var waitDone func()
+				if r.job.RetryWait != nil {
+					waitDone = r.job.RetryWait(wait)
+				}
 				t := time.NewTimer(wait)
 				ws := time.Now()
 				select {
@@ -465,12 +477,54 @@ func (r *run) do(ctx context.Context, c *pipeline.Cell, due time.Time) pipeline.
 					waited += time.Since(ws)
 					rec.RetryWaitMs = ms(waited)
 					rec.Error, rec.ErrorDetail = pipeline.ErrCanceled, "canceled while waiting to retry"
-					return rec
+				}
+				if waitDone != nil {
+					waitDone()
+				}
+				if rec.Error == pipeline.ErrCanceled {
+					return withCap(rec, capped)
 				}
 				waited += time.Since(ws)
 				continue
 			}
 		}
-		return rec
+		return withCap(rec, capped)
 	}
+}
+
+// capWait bounds the wait before a retry by max_retry_wait and by the
+// platform timeout. When it shortens what the server asked for
+// (retryAfter), it notes that once per platform and returns a phrase for
+// the request's error_detail (or capped, the phrase of an earlier wait).
+func (r *run) capWait(wait, retryAfter time.Duration, capped string) (time.Duration, string) {
+	limit, by := r.maxRetryWait, "max_retry_wait"
+	if r.total < limit {
+		limit, by = r.total, "timeout"
+	}
+	if wait <= limit {
+		return wait, capped
+	}
+	if retryAfter > limit {
+		capped = fmt.Sprintf("Retry-After %v capped to %v by %s", retryAfter, limit, by)
+		r.capNote.Do(func() {
+			// The engine prefixes notes with the platform's name.
+			note := fmt.Sprintf("the server asked to wait %v before a retry (Retry-After); waits were capped by %s %v", retryAfter, by, limit)
+			r.mu.Lock()
+			r.notes = append(r.notes, note)
+			r.mu.Unlock()
+			if r.job.Log != nil {
+				r.job.Log.Warn(note)
+			}
+		})
+	}
+	return limit, capped
+}
+
+// withCap puts the phrase of a capped retry wait in front of a failed
+// record's error_detail.
+func withCap(rec pipeline.Record, capped string) pipeline.Record {
+	if capped != "" && rec.Error != "" {
+		rec.ErrorDetail = truncate(capped+"; "+rec.ErrorDetail, maxDetail)
+	}
+	return rec
 }
