@@ -73,7 +73,12 @@
 // own total timeout. A 401 re-runs api_key_command once and retries at
 // once; a 400 whose body names stream_options makes the platform stop
 // sending stream_options for the rest of its run (noted in the report).
-// Tokens never appear in errors, details or logs.
+// api_key_command runs in its own process group, bounded by
+// api_key_command_timeout and by Ctrl-C (the job's Stop), which kill the
+// group. Tokens never appear in errors, details or logs: every token the
+// platform used and every header value is redacted from each record
+// (content, reasoning, error_detail, vendor usage names) before it is
+// emitted, so a server that echoes them back leaks nothing.
 //
 // # Error classes
 //

@@ -110,7 +110,22 @@ type run struct {
 // problem (no token, an emulator that cannot start, a bad params.extra);
 // it never contains a token.
 func (q *Querier) Query(ctx context.Context, job pipeline.QueryJob, emit func(pipeline.Record)) (pipeline.QueryReport, error) {
-	r, shutdown, err := q.newRun(ctx, job, emit)
+	// Setup (api_key_command above all) ends when Stop closes too: Ctrl-C
+	// must not wait for the grace period to stop a token command.
+	sctx, scancel := context.WithCancel(ctx)
+	setupDone := make(chan struct{})
+	if job.Stop != nil {
+		go func() {
+			select {
+			case <-job.Stop:
+				scancel()
+			case <-setupDone:
+			}
+		}()
+	}
+	r, shutdown, err := q.newRun(ctx, sctx, job, emit)
+	close(setupDone)
+	scancel()
 	if err != nil {
 		return pipeline.QueryReport{}, err // the engine prefixes "platform <name>: "
 	}
@@ -148,7 +163,9 @@ func (q *Querier) Query(ctx context.Context, job pipeline.QueryJob, emit func(pi
 	return rep, nil
 }
 
-func (q *Querier) newRun(ctx context.Context, job pipeline.QueryJob, emit func(pipeline.Record)) (*run, func(), error) {
+// newRun prepares a platform's run. setup bounds the token command; ctx,
+// which outlives it, the emulator.
+func (q *Querier) newRun(ctx, setup context.Context, job pipeline.QueryJob, emit func(pipeline.Record)) (*run, func(), error) {
 	p := job.Platform
 	r := &run{q: q, job: job, emit: emit, stopped: make(chan struct{})}
 	r.sse.New = func() any { return newSSEReader(nil) }
@@ -160,7 +177,7 @@ func (q *Querier) newRun(ctx context.Context, job pipeline.QueryJob, emit func(p
 	for _, h := range p.Headers {
 		r.sec.add(h.Value.Reveal())
 	}
-	if r.tokens, err = newTokenSource(ctx, p, r.sec); err != nil {
+	if r.tokens, err = newTokenSource(setup, p, r.sec); err != nil {
 		return nil, nil, err
 	}
 	r.total = p.Timeout.D()

@@ -78,8 +78,11 @@ func secretForms(v string) []string {
 }
 
 // redact returns x with every secret replaced by pipeline.Redacted. It
-// allocates only when x holds a secret.
+// allocates only when x holds a secret. A nil set redacts nothing.
 func (s *secrets) redact(x string) string {
+	if s == nil {
+		return x
+	}
 	p := s.vals.Load()
 	if p == nil || x == "" {
 		return x
