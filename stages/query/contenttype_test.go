@@ -85,3 +85,30 @@ func TestA200ThatIsNotTheExpectedFormatIsUnexpectedContentType(t *testing.T) {
 		})
 	}
 }
+
+func TestSniffChoosesHowToReadA200(t *testing.T) {
+	cases := []struct {
+		name, ct, head string
+		want           int
+	}{
+		{"an event stream that starts with data is a stream", "text/event-stream", "data: {}", formatStream},
+		{"an event stream that starts with a comment is a stream", "text/event-stream", ": ok\n\n", formatStream},
+		{"an event stream whose first read ends inside a field name is a stream", "text/event-stream", "da", formatStream},
+		{"an event stream after a byte order mark is a stream", "text/event-stream", "\xef\xbb\xbfevent: x", formatStream},
+		{"an event stream with no bytes is left to the stream reader", "text/event-stream", "", formatStream},
+		{"JSON is read whole whatever it starts with", "application/json", "<html>", formatJSON},
+		{"a +json type is read whole", "application/vnd.api+json", "{}", formatJSON},
+		{"untyped SSE is a stream", "", "data: {}", formatStream},
+		{"plain text that starts with a brace is read whole", "text/plain", `{"choices":[]}`, formatJSON},
+		{"an event stream that starts with a brace is not an answer", "text/event-stream", `{"a":1}`, formatOther},
+		{"HTML is not an answer whatever it starts with", "text/html", "data: {}", formatOther},
+		{"plain text prose is not an answer", "text/plain", "upstream error", formatOther},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if got := sniff(c.ct, []byte(c.head)); got != c.want {
+				t.Errorf("sniff(%q, %q) = %d, want %d", c.ct, c.head, got, c.want)
+			}
+		})
+	}
+}
