@@ -272,18 +272,39 @@ func looksLikeSSE(b []byte) bool {
 }
 
 // peekBody reads the first bytes of body that arrive (one read that
-// returns data, at most 512 bytes) and returns them with a reader that
-// yields the whole body again. On an error or at the end head is what was
-// read, possibly nothing; the reader then returns that error after head.
+// returns data, at most sniffLen bytes: enough to sniff, and a copy from
+// the transport's buffer, not a syscall of its own) and returns them with
+// a reader that yields the whole body again. On an error or at the end
+// head is what was read, possibly nothing; the reader then returns that
+// error after head. It allocates once.
 func peekBody(body io.Reader) (head []byte, all io.Reader) {
-	buf := make([]byte, 512)
+	p := &prefixReader{r: body}
 	var n int
 	var err error
 	for n == 0 && err == nil {
-		n, err = body.Read(buf)
+		n, err = body.Read(p.buf[:])
 	}
-	head = buf[:n]
-	return head, io.MultiReader(bytes.NewReader(head), body)
+	p.head = p.buf[:n]
+	return p.head, p
+}
+
+// sniffLen is how many bytes peekBody reads: "retry:" after a byte order mark.
+const sniffLen = 16
+
+// prefixReader reads head, then r.
+type prefixReader struct {
+	buf  [sniffLen]byte
+	head []byte
+	r    io.Reader
+}
+
+func (p *prefixReader) Read(b []byte) (int, error) {
+	if len(p.head) > 0 {
+		n := copy(b, p.head)
+		p.head = p.head[n:]
+		return n, nil
+	}
+	return p.r.Read(b)
 }
 
 // printable turns the first bytes of a body into one line for a detail:
