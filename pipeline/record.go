@@ -143,21 +143,21 @@ func (r *Record) OK() bool { return r.Error == "" }
 
 // Error classes for Record.Error.
 const (
-	ErrTimeoutConnect    = "timeout_connect"
-	ErrTimeoutFirstToken = "timeout_first_token"
-	ErrTimeoutIdle       = "timeout_idle"
-	ErrTimeoutTotal      = "timeout_total"
-	ErrStreamTruncated   = "stream_truncated"
-	ErrSSEErrorEvent     = "sse_error_event"
-	ErrBadJSON           = "bad_json"
+	ErrTimeoutConnect     = "timeout_connect"
+	ErrTimeoutFirstToken  = "timeout_first_token"
+	ErrTimeoutIdle        = "timeout_idle"
+	ErrTimeoutTotal       = "timeout_total"
+	ErrStreamTruncated    = "stream_truncated"
+	ErrSSEErrorEvent      = "sse_error_event"
+	ErrBadJSON            = "bad_json"
+	ErrEmptyContentLength = "empty_content_length"
+	ErrTransport          = "transport"
+	ErrCanceled           = "canceled"
+	ErrSetup              = "setup"
 	// ErrUnexpectedContentType is a 200 answer in another format than the
 	// one asked for: not an event stream for a streamed request, not JSON
 	// for a non-streamed one (an HTML login page, a proxy's text error).
 	ErrUnexpectedContentType = "unexpected_content_type"
-	ErrEmptyContentLength    = "empty_content_length"
-	ErrTransport             = "transport"
-	ErrCanceled              = "canceled"
-	ErrSetup                 = "setup"
 	// HTTP errors are "http_<status>", see HTTPError.
 )
 

@@ -73,16 +73,14 @@ func Register(reg *pipeline.Registry) { reg.Querier = New() }
 
 // run is one platform job in progress.
 type run struct {
-	q      *Querier
-	job    pipeline.QueryJob
-	emit   func(pipeline.Record)
-	url    string
-	client *http.Client
-	tr     *http.Transport
-	tokens *tokenSource
-	// sec holds every token and header value of the platform; finish
-	// redacts them from each record.
-	sec     *secrets
+	q       *Querier
+	job     pipeline.QueryJob
+	emit    func(pipeline.Record)
+	url     string
+	client  *http.Client
+	tr      *http.Transport
+	tokens  *tokenSource
+	sec     *secrets // every token and header value; finish redacts them
 	body    *bodyBuilder
 	sse     sync.Pool
 	noOpts  atomic.Bool
