@@ -27,7 +27,9 @@ package pipeline
 // given (an explicit empty list means no extraction); baseline the first
 // platform's name. Per platform: concurrency DefaultConcurrency when
 // neither concurrency nor rate is set; timeout DefaultTimeout;
-// connect_timeout DefaultConnectTimeout; arrival "poisson" when rate > 0;
+// connect_timeout DefaultConnectTimeout; max_retry_wait DefaultMaxRetryWait;
+// api_key_command_timeout DefaultAPIKeyCommandTimeout when api_key_command
+// is set; arrival "poisson" when rate > 0;
 // burstiness 1 for gamma arrivals. dataset.version stays "" (the loader
 // detects the SQuAD version from the file) and emulate profiles stay as
 // given.
@@ -85,6 +87,12 @@ func (e *Experiment) ApplyDefaults() {
 		}
 		if p.ConnectTimeout == 0 {
 			p.ConnectTimeout = DefaultConnectTimeout
+		}
+		if p.MaxRetryWait == 0 {
+			p.MaxRetryWait = DefaultMaxRetryWait
+		}
+		if p.APIKeyCommandTimeout == 0 && p.APIKeyCommand != "" {
+			p.APIKeyCommandTimeout = DefaultAPIKeyCommandTimeout
 		}
 		if p.Retries == 0 && !explicit(at.child("retries").String()) {
 			p.Retries = DefaultRetries

@@ -310,6 +310,10 @@ func (e *Engine) query(ctx context.Context, exp *Experiment, plan *Plan, done ma
 		}
 		job := QueryJob{Platform: j.Platform, Params: exp.Params, Cells: cells, Seed: exp.Seed + int64(pi)*7919,
 			Log: e.log().With("platform", j.Platform.Name), Stop: stop}
+		if ws, ok := e.Progress.(RetryWaitSink); ok {
+			name := j.Platform.Name
+			job.RetryWait = func(d time.Duration) func() { return ws.RetryWait(name, d) }
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

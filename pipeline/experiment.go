@@ -117,6 +117,9 @@ type Platform struct {
 	APIKeyEnv string `yaml:"api_key_env" json:"api_key_env,omitempty"`
 	// APIKeyCommand is run through the shell; the first line it prints is the token.
 	APIKeyCommand string `yaml:"api_key_command" json:"api_key_command,omitempty"`
+	// APIKeyCommandTimeout bounds each run of APIKeyCommand; zero means
+	// DefaultAPIKeyCommandTimeout.
+	APIKeyCommandTimeout Duration `yaml:"api_key_command_timeout" json:"api_key_command_timeout,omitempty" validate:"gte=0"`
 	// APIKey is a literal token (prefer api_key_env); always redacted.
 	APIKey  Secret   `yaml:"api_key" json:"api_key,omitempty"`
 	Headers []Header `yaml:"headers" json:"headers,omitempty" validate:"dive"`
@@ -142,6 +145,9 @@ type Platform struct {
 	// Retries is how many times a request that failed before its first byte
 	// (connection error, 429, 5xx) is tried again.
 	Retries int `yaml:"retries" json:"retries" validate:"gte=0"`
+	// MaxRetryWait caps the wait before a retry, whatever Retry-After asks
+	// (the wait is also capped by Timeout); zero means DefaultMaxRetryWait.
+	MaxRetryWait Duration `yaml:"max_retry_wait" json:"max_retry_wait" validate:"gte=0"`
 	// Timeout bounds a whole request; zero means DefaultTimeout.
 	Timeout           Duration `yaml:"timeout" json:"timeout" validate:"gte=0"`
 	ConnectTimeout    Duration `yaml:"connect_timeout" json:"connect_timeout,omitempty" validate:"gte=0"`
@@ -161,6 +167,14 @@ const (
 	DefaultConnectTimeout   = Duration(10 * time.Second)
 	DefaultRetries          = 2
 	MinRequestsForErrorRate = 10
+)
+
+// More platform defaults. DefaultMaxRetryWait caps a server's Retry-After,
+// so that a day-long answer cannot stall a run; DefaultAPIKeyCommandTimeout
+// bounds one run of api_key_command.
+const (
+	DefaultMaxRetryWait         = Duration(60 * time.Second)
+	DefaultAPIKeyCommandTimeout = Duration(30 * time.Second)
 )
 
 // Header is one extra HTTP header; its value is redacted in every echo.

@@ -32,6 +32,78 @@ type platformProgress struct {
 	total, done, prior, errors int
 	tokens                     int
 	last                       time.Time
+	// waits holds the end of every retry wait in progress, by an id.
+	waits  map[int]time.Time
+	nextID int
+}
+
+// RetryWaitSink is a ProgressSink that also shows retry waits; the engine
+// tells it about each wait before a retry when it implements this.
+type RetryWaitSink interface {
+	// RetryWait is called when a request of platform starts to wait d
+	// before a retry; the returned function is called when the wait ends.
+	RetryWait(platform string, d time.Duration) (done func())
+}
+
+// plainWaitMin is the shortest retry wait that the plain (non-terminal)
+// view announces with a line of its own.
+const plainWaitMin = time.Second
+
+// RetryWait shows that a request of platform waits d before a retry: the
+// terminal line shows "retry wait 12s" until the wait ends, and the plain
+// view prints a line when a wait of over a second starts that ends later
+// than the platform's other waits. Call done when the wait ends.
+func (p *Progress) RetryWait(platform string, d time.Duration) (done func()) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	s := p.stat[platform]
+	if s == nil {
+		return func() {}
+	}
+	end := time.Now().Add(d)
+	if !p.tty && d > plainWaitMin && end.Sub(s.waitEnd()) > plainWaitMin {
+		fmt.Fprintf(p.w, "%-16s retry wait %s\n", platform, d.Round(time.Second))
+	}
+	if s.waits == nil {
+		s.waits = map[int]time.Time{}
+	}
+	id := s.nextID
+	s.nextID++
+	s.waits[id] = end
+	return func() {
+		p.mu.Lock()
+		delete(s.waits, id)
+		p.mu.Unlock()
+	}
+}
+
+// waitEnd is the end of the platform's longest retry wait in progress
+// (zero when none is).
+func (s *platformProgress) waitEnd() time.Time {
+	var last time.Time
+	for _, e := range s.waits {
+		if e.After(last) {
+			last = e
+		}
+	}
+	return last
+}
+
+// waitText is " retry wait 12s" (with the count when several requests
+// wait) while the platform waits on retries, else "".
+func (s *platformProgress) waitText() string {
+	if len(s.waits) == 0 {
+		return ""
+	}
+	left := time.Until(s.waitEnd())
+	text := "<1s"
+	if left >= time.Second {
+		text = ((left + time.Second - 1) / time.Second * time.Second).String() // rounded up
+	}
+	if len(s.waits) > 1 {
+		return fmt.Sprintf("  retry wait %s (%d requests)", text, len(s.waits))
+	}
+	return "  retry wait " + text
 }
 
 // NewProgress writes progress to w; tty selects the redrawing view.
@@ -140,5 +212,5 @@ func (p *Progress) line(name string, s *platformProgress, el time.Duration) stri
 	if s.total > 0 {
 		pct = 100 * float64(s.done) / float64(s.total)
 	}
-	return fmt.Sprintf("%-16s %6d/%-6d %5.1f%%  errors %-4d %8.1f tok/s  ETA %s", name, s.done, s.total, pct, s.errors, tps, eta)
+	return fmt.Sprintf("%-16s %6d/%-6d %5.1f%%  errors %-4d %8.1f tok/s  ETA %s", name, s.done, s.total, pct, s.errors, tps, eta) + s.waitText()
 }

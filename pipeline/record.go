@@ -157,6 +157,10 @@ const (
 	ErrTransport          = "transport"
 	ErrCanceled           = "canceled"
 	ErrSetup              = "setup"
+	// ErrUnexpectedContentType is a 200 answer in another format than the
+	// one asked for: not an event stream for a streamed request, not JSON
+	// for a non-streamed one (an HTML login page, a proxy's text error).
+	ErrUnexpectedContentType = "unexpected_content_type"
 	// HTTP errors are "http_<status>", see HTTPError.
 )
 

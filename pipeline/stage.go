@@ -52,6 +52,10 @@ type QueryJob struct {
 	Stop <-chan struct{}
 	// Progress, if non-nil, is told about every finished record.
 	Progress func(Record)
+	// RetryWait, if non-nil, is told when a request starts to wait d before
+	// a retry; it returns the function to call when that wait ends. It is
+	// called from many goroutines.
+	RetryWait func(d time.Duration) (done func())
 }
 
 // QueryReport says how a platform's query stage ended.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -122,9 +123,12 @@ func isTerminal(w io.Writer) bool {
 
 // finishRun prints the table and where the files are, and turns a
 // platform without a successful request into exit code 4 and failed checks
-// into exit code 3 (see the exit code constants for the precedence).
+// into exit code 3 (see the exit code constants for the precedence). A run
+// without a single record (every platform failed its setup, say, with a
+// failing api_key_command) prints no table: it would be empty. A run whose
+// setup Ctrl-C cut short exits as interrupted.
 func finishRun(run *pipeline.Run, reg *pipeline.Registry, stdout, stderr io.Writer, runErr error) error {
-	if run != nil && run.Results != nil && reg.Console != nil {
+	if run != nil && run.Results != nil && reg.Console != nil && len(run.Records) > 0 {
 		if err := reg.Console(stdout, run); err != nil {
 			fmt.Fprintln(stderr, "inferbench: console:", err)
 		}
@@ -133,10 +137,15 @@ func finishRun(run *pipeline.Run, reg *pipeline.Registry, stdout, stderr io.Writ
 		fmt.Fprintf(stdout, "\nrun folder: %s\n", run.Dir)
 		printStops(stderr, run.Manifest)
 	}
+	interrupted := run != nil && run.Manifest != nil && run.Manifest.StopReason == pipeline.StopInterrupted
+	if runErr != nil && interrupted && errors.Is(runErr, context.Canceled) {
+		fmt.Fprintln(stderr, "inferbench:", runErr)
+		return withCode(exitInterrupted, errSilent)
+	}
 	if runErr != nil {
 		return withCode(exitError, runErr)
 	}
-	if run != nil && run.Manifest != nil && run.Manifest.StopReason == pipeline.StopInterrupted {
+	if interrupted {
 		fmt.Fprintf(stderr, "inferbench: interrupted; finished requests are in %s (continue with --resume %s)\n", run.Dir, run.Dir)
 		return withCode(exitInterrupted, errSilent)
 	}
@@ -204,6 +213,9 @@ func printStops(w io.Writer, m *pipeline.Manifest) {
 	}
 	sort.Strings(names)
 	for _, n := range names {
+		if strings.HasPrefix(m.PlatformStops[n], "setup failed: ") {
+			continue // the run's error says it, located
+		}
 		fmt.Fprintf(w, "inferbench: platform %s stopped early: %s\n", n, m.PlatformStops[n])
 	}
 	for _, note := range m.Notes {

@@ -842,7 +842,6 @@ func (b *book) writeCharts(res *pipeline.Results) error {
 	return nil
 }
 
-
 // formatP renders a p-value for humans.
 func formatP(p float64) string {
 	if p < 0.001 {

@@ -1,6 +1,7 @@
 package load
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -24,11 +25,62 @@ type fetched struct {
 	data     []byte
 	location string // resolved path or URL, for the Dataset and error messages
 	sha256   string // hex
+	// cacheFile is the cache file the data was read from ("" for a local
+	// file or a fresh download).
+	cacheFile string
+	// pending is the temp file holding a fresh download until the caller's
+	// parser accepted it; cacheName is where keep renames it to.
+	pending, cacheName string
+	// contentType is a fresh download's Content-Type header.
+	contentType string
+}
+
+// keep moves a fresh download into the cache; call it once the data has
+// parsed as the expected format. It does nothing for other sources.
+func (f *fetched) keep() error {
+	if f.pending == "" {
+		return nil
+	}
+	err := os.Rename(f.pending, f.cacheName)
+	if err != nil {
+		os.Remove(f.pending)
+	} else {
+		f.cacheFile = f.cacheName
+	}
+	f.pending = ""
+	return err
+}
+
+// discard drops a fresh download that was not kept; it is safe to call
+// after keep.
+func (f *fetched) discard() {
+	if f.pending != "" {
+		os.Remove(f.pending)
+		f.pending = ""
+	}
+}
+
+// parseError explains why data that did not parse came from where it did:
+// a cached copy names its cache file and how to clear it, a fresh download
+// that came as HTML hints at a login page or captive portal.
+func (f *fetched) parseError(err error) error {
+	switch {
+	case f.cacheFile != "":
+		return fmt.Errorf("cached download %s does not parse (delete %s, or set %s to another folder): %w",
+			f.cacheFile, f.cacheFile, CacheDirEnv, err)
+	case f.pending != "" && strings.HasPrefix(strings.ToLower(strings.TrimSpace(f.contentType)), "text/html"):
+		return fmt.Errorf("download %s: the server sent an HTML page (%s; a login page or captive portal?), not the dataset; nothing was cached: %w",
+			f.location, f.contentType, err)
+	case f.pending != "":
+		return fmt.Errorf("download %s: nothing was cached: %w", f.location, err)
+	}
+	return err
 }
 
 // readSource reads spec.Path: a local file (relative to env.BaseDir) or an
 // http(s) URL downloaded once into the cache. spec.SHA256, when set, must
-// match the content.
+// match the content. The caller must call keep (once the data parsed) or
+// discard on the result.
 func readSource(ctx context.Context, spec pipeline.DatasetSpec, env pipeline.LoadEnv) (fetched, error) {
 	if strings.TrimSpace(spec.Path) == "" {
 		return fetched{}, fmt.Errorf("dataset.path: required for source %q", spec.Source)
@@ -62,8 +114,12 @@ func isURL(p string) bool {
 
 // download returns the content of rawURL, from the cache when a copy is
 // there (and matches want, if set), else over HTTP. A fresh download is
-// verified against want before it is written to the cache (temp file, then
-// rename), so the cache never holds a file that failed its checksum.
+// written to a temp file in the cache folder as it arrives and verified
+// against want; it enters the cache (a rename) only when the caller calls
+// keep after its parser accepted the data, so the cache never holds a
+// partial file, a file that failed its checksum or one that does not parse
+// (an HTML page from a captive portal, say). The caller must call keep or
+// discard on the result.
 func download(ctx context.Context, rawURL, want string, env pipeline.LoadEnv) (fetched, error) {
 	dir, err := cacheDir(env)
 	if err != nil {
@@ -75,7 +131,7 @@ func download(ctx context.Context, rawURL, want string, env pipeline.LoadEnv) (f
 		sum := hexSum(data)
 		if want == "" || strings.EqualFold(sum, want) {
 			logger(env).Debug("dataset from cache", "url", rawURL, "file", name)
-			return fetched{data: data, location: rawURL, sha256: sum}, nil
+			return fetched{data: data, location: rawURL, sha256: sum, cacheFile: name}, nil
 		}
 		logger(env).Info("cached download does not match dataset.sha256; downloading again", "url", rawURL)
 	}
@@ -92,16 +148,27 @@ func download(ctx context.Context, rawURL, want string, env pipeline.LoadEnv) (f
 	if resp.StatusCode != http.StatusOK {
 		return fetched{}, fmt.Errorf("download %s: http status %s%s", rawURL, resp.Status, bodySnippet(resp.Body))
 	}
-	data, err := io.ReadAll(resp.Body)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fetched{}, fmt.Errorf("cache download of %s: %w", rawURL, err)
+	}
+	tmp, err := os.CreateTemp(dir, ".tmp-*")
 	if err != nil {
+		return fetched{}, fmt.Errorf("cache download of %s: %w", rawURL, err)
+	}
+	var buf bytes.Buffer
+	_, err = io.Copy(io.MultiWriter(&buf, tmp), resp.Body)
+	if cerr := tmp.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("cache download: %w", cerr)
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
 		return fetched{}, fmt.Errorf("download %s: %w", rawURL, err)
 	}
-	f := fetched{data: data, location: rawURL, sha256: hexSum(data)}
+	f := fetched{data: buf.Bytes(), location: rawURL, sha256: hexSum(buf.Bytes()),
+		pending: tmp.Name(), cacheName: name, contentType: resp.Header.Get("Content-Type")}
 	if err := verifySum(rawURL, f.sha256, want); err != nil {
+		f.discard()
 		return fetched{}, err
-	}
-	if err := writeAtomic(name, data); err != nil {
-		return fetched{}, fmt.Errorf("cache download of %s: %w", rawURL, err)
 	}
 	return f, nil
 }
@@ -203,9 +270,13 @@ func loadFile(ctx context.Context, spec pipeline.DatasetSpec, env pipeline.LoadE
 	if err != nil {
 		return nil, err
 	}
+	defer f.discard()
 	all, version, err := decode(f)
 	if err != nil {
-		return nil, err
+		return nil, f.parseError(err)
+	}
+	if err := f.keep(); err != nil {
+		return nil, fmt.Errorf("cache download of %s: %w", f.location, err)
 	}
 	ds, err := selectAll(source, sl, all, version)
 	if err != nil {

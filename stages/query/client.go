@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/inferbench/inferbench/pipeline"
 )
@@ -132,7 +133,7 @@ func (r *run) attempt(ctx context.Context, c *pipeline.Cell, body []byte, token 
 	trace := &httptrace.ClientTrace{GotFirstResponseByte: func() { firstByte = time.Now() }}
 	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(actx, trace), http.MethodPost, r.url, bytes.NewReader(body))
 	if err != nil {
-		rec.Error, rec.ErrorDetail = pipeline.ErrTransport, truncate(err.Error(), maxDetail)
+		rec.Error, rec.ErrorDetail = pipeline.ErrTransport, r.detail(err.Error())
 		return rec, o
 	}
 	h := req.Header
@@ -160,7 +161,7 @@ func (r *run) attempt(ctx context.Context, c *pipeline.Cell, body []byte, token 
 	t0 = rec.StartedAt
 	resp, err := r.client.Do(req)
 	if err != nil {
-		rec.Error, rec.ErrorDetail = classify(ctx, actx, err)
+		rec.Error, rec.ErrorDetail = r.classify(ctx, actx, err)
 		if rec.Error == pipeline.ErrTransport || rec.Error == pipeline.ErrTimeoutConnect {
 			o.next = retryBackoff
 		}
@@ -176,7 +177,7 @@ func (r *run) attempt(ctx context.Context, c *pipeline.Cell, body []byte, token 
 	if resp.StatusCode != http.StatusOK {
 		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
 		rec.Error = pipeline.HTTPError(resp.StatusCode)
-		rec.ErrorDetail = truncate(strings.TrimSpace(string(msg)), maxDetail)
+		rec.ErrorDetail = r.detail(strings.TrimSpace(string(msg)))
 		if ctx.Err() != nil {
 			rec.Error, rec.ErrorDetail = pipeline.ErrCanceled, "canceled while in flight"
 			return rec, o
@@ -192,13 +193,137 @@ func (r *run) attempt(ctx context.Context, c *pipeline.Cell, body []byte, token 
 		return rec, o
 	}
 
-	ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
-	if ct == "text/event-stream" || r.job.Params.Stream && ct != "application/json" {
-		r.readStream(ctx, actx, cancel, first, resp.Body, t0, &rec)
-	} else {
-		r.readWhole(ctx, actx, resp.Body, t0, &rec)
+	rawCT := resp.Header.Get("Content-Type")
+	ct, _, _ := mime.ParseMediaType(rawCT)
+	answer := io.Reader(resp.Body)
+	var head []byte
+	if !isJSONType(ct) {
+		// Look at the first bytes before choosing a reader: a login page or
+		// a proxy's error served with 200 is not an answer to parse.
+		head, answer = peekBody(resp.Body)
+	}
+	switch sniff(ct, head) {
+	case formatStream:
+		r.readStream(ctx, actx, cancel, first, answer, t0, &rec)
+	case formatJSON:
+		r.readWhole(ctx, actx, answer, t0, &rec)
+	default:
+		want := "JSON"
+		if r.job.Params.Stream {
+			want = "an event stream"
+		}
+		if rawCT == "" {
+			rawCT = "none"
+		}
+		rest, _ := io.ReadAll(io.LimitReader(answer, maxDetail))
+		rec.CloseMs = ms(time.Since(t0))
+		rec.Error = pipeline.ErrUnexpectedContentType
+		rec.ErrorDetail = r.detail("content type " + rawCT + ", not " + want + ": " + printable(rest))
 	}
 	return rec, o
+}
+
+// Formats an answer body can have.
+const (
+	formatOther  = iota // neither: unexpected_content_type
+	formatStream        // server-sent events
+	formatJSON          // one JSON document
+)
+
+// isJSONType reports whether a media type is JSON (application/json or a
+// +json type).
+func isJSONType(ct string) bool { return ct == "application/json" || strings.HasSuffix(ct, "+json") }
+
+// sniff decides how to read a 200 answer from its media type and its first
+// bytes (nil when none arrived before an error or the end): JSON types are
+// read whole; text/event-stream, a missing type and text/plain (servers
+// that forget the header) are read as a stream when the body starts like
+// SSE, a text/plain or untyped body that starts with '{' is read whole;
+// anything else (text/html, say) is neither.
+func sniff(ct string, head []byte) int {
+	switch {
+	case isJSONType(ct):
+		return formatJSON
+	case ct != "text/event-stream" && ct != "" && ct != "text/plain":
+		return formatOther
+	case len(head) == 0 || looksLikeSSE(head):
+		return formatStream // an empty or failed body is judged by the stream reader
+	case ct != "text/event-stream" && head[0] == '{':
+		return formatJSON
+	}
+	return formatOther
+}
+
+// sseStarts are the ways the first line of an event stream can begin.
+var sseStarts = []string{"data:", "event:", "id:", "retry:", ":", "\n", "\r"}
+
+// looksLikeSSE reports whether b can be the start of an event stream: its
+// first line is a comment, a blank line or one of the SSE fields (b may end
+// before the field name does).
+func looksLikeSSE(b []byte) bool {
+	b = bytes.TrimPrefix(b, []byte("\xef\xbb\xbf")) // a UTF-8 byte order mark
+	for _, p := range sseStarts {
+		n := min(len(p), len(b))
+		if n > 0 && string(b[:n]) == p[:n] {
+			return true
+		}
+	}
+	return false
+}
+
+// peekBody reads the first bytes of body that arrive (one read that
+// returns data, at most sniffLen bytes: enough to sniff, and a copy from
+// the transport's buffer, not a syscall of its own) and returns them with
+// a reader that yields the whole body again. On an error or at the end
+// head is what was read, possibly nothing; the reader then returns that
+// error after head. It allocates once.
+func peekBody(body io.Reader) (head []byte, all io.Reader) {
+	p := &prefixReader{r: body}
+	var n int
+	var err error
+	for n == 0 && err == nil {
+		n, err = body.Read(p.buf[:])
+	}
+	p.head = p.buf[:n]
+	return p.head, p
+}
+
+// sniffLen is how many bytes peekBody reads: "retry:" after a byte order mark.
+const sniffLen = 16
+
+// prefixReader reads head, then r.
+type prefixReader struct {
+	buf  [sniffLen]byte
+	head []byte
+	r    io.Reader
+}
+
+func (p *prefixReader) Read(b []byte) (int, error) {
+	if len(p.head) > 0 {
+		n := copy(b, p.head)
+		p.head = p.head[n:]
+		return n, nil
+	}
+	return p.r.Read(b)
+}
+
+// printable turns the first bytes of a body into one line for a detail:
+// control characters and invalid UTF-8 become spaces, runs of spaces one.
+func printable(b []byte) string {
+	var sb strings.Builder
+	space := false
+	for _, c := range strings.ToValidUTF8(string(b), " ") {
+		if c < 0x20 || c == 0x7f || c == ' ' || !unicode.IsPrint(c) {
+			if !space && sb.Len() > 0 {
+				sb.WriteByte(' ')
+			}
+			space = true
+			continue
+		}
+		space = false
+		sb.WriteRune(c)
+	}
+	return strings.TrimSpace(sb.String())
 }
 
 // After [DONE], the rest of a body is read for at most drainTimeout and
@@ -306,7 +431,7 @@ func (r *run) readStream(ctx, actx context.Context, cancel context.CancelCauseFu
 			continue
 		}
 		if string(ev.Type) == "error" {
-			rec.Error, rec.ErrorDetail = pipeline.ErrSSEErrorEvent, truncate(string(ev.Data), maxDetail)
+			rec.Error, rec.ErrorDetail = pipeline.ErrSSEErrorEvent, r.detail(string(ev.Data))
 			break
 		}
 		if string(ev.Data) == "[DONE]" {
@@ -314,11 +439,11 @@ func (r *run) readStream(ctx, actx context.Context, cancel context.CancelCauseFu
 			break
 		}
 		if err := decodeChunk(ev.Data, &c); err != nil {
-			rec.Error, rec.ErrorDetail = pipeline.ErrBadJSON, truncate(err.Error()+": "+string(ev.Data), maxDetail)
+			rec.Error, rec.ErrorDetail = pipeline.ErrBadJSON, r.detail(err.Error()+": "+string(ev.Data))
 			break
 		}
 		if c.hasError() {
-			rec.Error, rec.ErrorDetail = pipeline.ErrSSEErrorEvent, truncate(string(c.errorVal), maxDetail)
+			rec.Error, rec.ErrorDetail = pipeline.ErrSSEErrorEvent, r.detail(string(c.errorVal))
 			break
 		}
 		if c.hasUsage() {
@@ -364,7 +489,7 @@ func (r *run) readStream(ctx, actx context.Context, cancel context.CancelCauseFu
 	r.fillTimes(rec, &tt)
 	if usage != nil {
 		if err := applyUsage(rec, usage); err != nil && rec.Error == "" {
-			rec.Error, rec.ErrorDetail = pipeline.ErrBadJSON, truncate("usage: "+err.Error(), maxDetail)
+			rec.Error, rec.ErrorDetail = pipeline.ErrBadJSON, r.detail("usage: "+err.Error())
 		}
 	} else {
 		rec.OutputTokens, rec.ReasoningTokens, rec.TokensEstimated = tt.events, tt.reasoningEvents, true
@@ -377,12 +502,12 @@ func (r *run) readStream(ctx, actx context.Context, cancel context.CancelCauseFu
 	case sawDone:
 		r.checkLength(rec)
 	case streamErr != nil && (ctx.Err() != nil || context.Cause(actx) != nil):
-		rec.Error, rec.ErrorDetail = classify(ctx, actx, streamErr)
+		rec.Error, rec.ErrorDetail = r.classify(ctx, actx, streamErr)
 	case !sawDone && rec.FinishReason == "":
 		rec.Error = pipeline.ErrStreamTruncated
 		rec.ErrorDetail = "stream ended without finish_reason or [DONE]"
 		if streamErr != nil {
-			rec.ErrorDetail = truncate(rec.ErrorDetail+": "+streamErr.Error(), maxDetail)
+			rec.ErrorDetail = r.detail(rec.ErrorDetail + ": " + streamErr.Error())
 		}
 	default:
 		r.checkLength(rec)
@@ -394,21 +519,21 @@ func (r *run) readWhole(ctx, actx context.Context, body io.Reader, t0 time.Time,
 	b, err := io.ReadAll(body)
 	at := time.Now()
 	if err != nil {
-		rec.Error, rec.ErrorDetail = classify(ctx, actx, err)
+		rec.Error, rec.ErrorDetail = r.classify(ctx, actx, err)
 		return
 	}
 	rec.CloseMs = ms(at.Sub(t0))
 	var c chunk
 	if err := decodeChunk(b, &c); err != nil {
-		rec.Error, rec.ErrorDetail = pipeline.ErrBadJSON, truncate(err.Error()+": "+string(b), maxDetail)
+		rec.Error, rec.ErrorDetail = pipeline.ErrBadJSON, r.detail(err.Error()+": "+string(b))
 		return
 	}
 	if c.hasError() {
-		rec.Error, rec.ErrorDetail = pipeline.ErrSSEErrorEvent, truncate(string(c.errorVal), maxDetail)
+		rec.Error, rec.ErrorDetail = pipeline.ErrSSEErrorEvent, r.detail(string(c.errorVal))
 		return
 	}
 	if c.choices == 0 {
-		rec.Error, rec.ErrorDetail = pipeline.ErrBadJSON, truncate("no choices: "+string(b), maxDetail)
+		rec.Error, rec.ErrorDetail = pipeline.ErrBadJSON, r.detail("no choices: "+string(b))
 		return
 	}
 	m := &c.msg
@@ -424,7 +549,7 @@ func (r *run) readWhole(ctx, actx context.Context, body io.Reader, t0 time.Time,
 	r.fillTimes(rec, &tt)
 	if c.hasUsage() {
 		if err := applyUsage(rec, c.usage); err != nil {
-			rec.Error, rec.ErrorDetail = pipeline.ErrBadJSON, truncate("usage: "+err.Error(), maxDetail)
+			rec.Error, rec.ErrorDetail = pipeline.ErrBadJSON, r.detail("usage: "+err.Error())
 			return
 		}
 	} else {

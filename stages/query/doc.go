@@ -66,11 +66,19 @@
 // answers, all of which happen before the first byte of a body, are retried
 // up to platform.retries times. The wait is Retry-After-Ms or Retry-After
 // (seconds or an HTTP date) when the server sends one, else a seeded "full
-// jitter" exponential backoff (see DefaultBackoffBase). Each attempt has its
+// jitter" exponential backoff (see DefaultBackoffBase); either is capped by
+// max_retry_wait (pipeline.DefaultMaxRetryWait) and by the platform
+// timeout, and a capped Retry-After is noted in the report and in the
+// error_detail of a request that fails in the end. Each attempt has its
 // own total timeout. A 401 re-runs api_key_command once and retries at
 // once; a 400 whose body names stream_options makes the platform stop
 // sending stream_options for the rest of its run (noted in the report).
-// Tokens never appear in errors, details or logs.
+// api_key_command runs in its own process group, bounded by
+// api_key_command_timeout and by Ctrl-C (the job's Stop), which kill the
+// group. Tokens never appear in errors, details or logs: every token the
+// platform used and every header value is redacted from each record
+// (content, reasoning, error_detail, vendor usage names) before it is
+// emitted, so a server that echoes them back leaks nothing.
 //
 // # Error classes
 //
@@ -81,7 +89,9 @@
 // stream_truncated (the stream ended without finish_reason and without
 // [DONE]), sse_error_event (a data object with an "error" key, or
 // "event: error"), bad_json (an event or body that is not the expected
-// JSON), empty_content_length (finish_reason "length" with empty content;
+// JSON), unexpected_content_type (a 200 answer that is not an event stream
+// for a streamed request, or not JSON for a non-streamed one, such as a
+// login page; error_detail quotes its first bytes), empty_content_length (finish_reason "length" with empty content;
 // content, reasoning and usage are kept), transport (any other connection
 // failure) and canceled (the run's context was canceled while in flight).
 package query

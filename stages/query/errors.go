@@ -26,6 +26,11 @@ func (e *connectTimeoutError) Unwrap() error { return e.err }
 // maxDetail bounds ErrorDetail and quoted response bodies.
 const maxDetail = 200
 
+// detail makes an error_detail of s, which may quote the server: every
+// secret is redacted first, then it is cut to maxDetail bytes, so that no
+// cut leaves part of a secret behind.
+func (r *run) detail(s string) string { return truncate(r.sec.redact(s), maxDetail) }
+
 // truncate shortens s to at most n bytes without splitting a UTF-8 rune.
 func truncate(s string, n int) string {
 	if len(s) <= n {
@@ -37,8 +42,16 @@ func truncate(s string, n int) string {
 	return s[:n] + "..."
 }
 
-// classify maps the error of an attempt to an error class. parent is the
-// run's context, actx the attempt's (whose cause names a fired timeout).
+// classify maps the error of an attempt to an error class and a detail
+// (redacted and shortened). parent is the run's context, actx the
+// attempt's (whose cause names a fired timeout).
+func (r *run) classify(parent, actx context.Context, err error) (class, detail string) {
+	class, detail = classify(parent, actx, err)
+	return class, r.detail(detail)
+}
+
+// classify maps the error of an attempt to an error class and a detail,
+// which may quote the server and is neither redacted nor shortened.
 func classify(parent, actx context.Context, err error) (class, detail string) {
 	if parent.Err() != nil {
 		return pipeline.ErrCanceled, "canceled while in flight"
@@ -53,7 +66,7 @@ func classify(parent, actx context.Context, err error) (class, detail string) {
 	}
 	var ct *connectTimeoutError
 	if errors.As(err, &ct) {
-		return pipeline.ErrTimeoutConnect, truncate(ct.Error(), maxDetail)
+		return pipeline.ErrTimeoutConnect, ct.Error()
 	}
-	return pipeline.ErrTransport, truncate(fmt.Sprint(err), maxDetail)
+	return pipeline.ErrTransport, fmt.Sprint(err)
 }

@@ -80,12 +80,15 @@ type run struct {
 	client  *http.Client
 	tr      *http.Transport
 	tokens  *tokenSource
+	sec     *secrets // every token and header value; finish redacts them
 	body    *bodyBuilder
 	sse     sync.Pool
 	noOpts  atomic.Bool
 	optNote sync.Once
+	capNote sync.Once
 
 	total, firstToken, idle time.Duration
+	maxRetryWait            time.Duration
 
 	start    time.Time
 	mu       sync.Mutex
@@ -105,7 +108,22 @@ type run struct {
 // problem (no token, an emulator that cannot start, a bad params.extra);
 // it never contains a token.
 func (q *Querier) Query(ctx context.Context, job pipeline.QueryJob, emit func(pipeline.Record)) (pipeline.QueryReport, error) {
-	r, shutdown, err := q.newRun(ctx, job, emit)
+	// Setup (api_key_command above all) ends when Stop closes too: Ctrl-C
+	// must not wait for the grace period to stop a token command.
+	sctx, scancel := context.WithCancel(ctx)
+	setupDone := make(chan struct{})
+	if job.Stop != nil {
+		go func() {
+			select {
+			case <-job.Stop:
+				scancel()
+			case <-setupDone:
+			}
+		}()
+	}
+	r, shutdown, err := q.newRun(ctx, sctx, job, emit)
+	close(setupDone)
+	scancel()
 	if err != nil {
 		return pipeline.QueryReport{}, err // the engine prefixes "platform <name>: "
 	}
@@ -143,7 +161,9 @@ func (q *Querier) Query(ctx context.Context, job pipeline.QueryJob, emit func(pi
 	return rep, nil
 }
 
-func (q *Querier) newRun(ctx context.Context, job pipeline.QueryJob, emit func(pipeline.Record)) (*run, func(), error) {
+// newRun prepares a platform's run. setup bounds the token command; ctx,
+// which outlives it, the emulator.
+func (q *Querier) newRun(ctx, setup context.Context, job pipeline.QueryJob, emit func(pipeline.Record)) (*run, func(), error) {
 	p := job.Platform
 	r := &run{q: q, job: job, emit: emit, stopped: make(chan struct{})}
 	r.sse.New = func() any { return newSSEReader(nil) }
@@ -151,7 +171,11 @@ func (q *Querier) newRun(ctx context.Context, job pipeline.QueryJob, emit func(p
 	if r.body, err = newBodyBuilder(job.Params); err != nil {
 		return nil, nil, err
 	}
-	if r.tokens, err = newTokenSource(ctx, p); err != nil {
+	r.sec = &secrets{}
+	for _, h := range p.Headers {
+		r.sec.add(h.Value.Reveal())
+	}
+	if r.tokens, err = newTokenSource(setup, p, r.sec); err != nil {
 		return nil, nil, err
 	}
 	r.total = p.Timeout.D()
@@ -159,6 +183,10 @@ func (q *Querier) newRun(ctx context.Context, job pipeline.QueryJob, emit func(p
 		r.total = pipeline.DefaultTimeout.D()
 	}
 	r.firstToken, r.idle = p.FirstTokenTimeout.D(), p.IdleTimeout.D()
+	r.maxRetryWait = p.MaxRetryWait.D()
+	if r.maxRetryWait <= 0 {
+		r.maxRetryWait = pipeline.DefaultMaxRetryWait.D()
+	}
 	connect := p.ConnectTimeout.D()
 	if connect <= 0 {
 		connect = pipeline.DefaultConnectTimeout.D()
@@ -231,8 +259,10 @@ func (r *run) isStopped() bool {
 	}
 }
 
-// finish emits a record and judges the error budget.
+// finish redacts every secret from a record, emits it and judges the
+// error budget.
 func (r *run) finish(rec pipeline.Record) {
+	r.sec.record(&rec)
 	if r.job.Progress != nil {
 		r.job.Progress(rec)
 	}
@@ -390,6 +420,7 @@ func (r *run) do(ctx context.Context, c *pipeline.Cell, due time.Time) pipeline.
 		queue     float64
 		refreshed bool
 		n429      int // attempts answered HTTP 429
+		capped    string
 		retries   = r.job.Platform.Retries
 	)
 	token, gen := r.tokens.get()
@@ -401,7 +432,7 @@ func (r *run) do(ctx context.Context, c *pipeline.Cell, due time.Time) pipeline.
 			var err error
 			if body, err = r.body.build(nil, c.Model, c.Temperature, c.Messages, opts); err != nil {
 				return pipeline.Record{CellKey: c.CellKey, Seq: c.Seq, Attempts: attempt,
-					Error: pipeline.ErrSetup, ErrorDetail: truncate("request body: "+err.Error(), maxDetail)}
+					Error: pipeline.ErrSetup, ErrorDetail: r.detail("request body: " + err.Error())}
 			}
 			bodyOpts = opts
 		}
@@ -434,7 +465,7 @@ func (r *run) do(ctx context.Context, c *pipeline.Cell, due time.Time) pipeline.
 				refreshed = true
 				t, g, err := r.tokens.refresh(ctx, gen)
 				if err != nil {
-					rec.ErrorDetail = truncate("token refresh after 401: "+err.Error(), maxDetail)
+					rec.ErrorDetail = r.detail("token refresh after 401: " + err.Error())
 					return rec
 				}
 				token, gen = t, g
@@ -451,6 +482,11 @@ func (r *run) do(ctx context.Context, c *pipeline.Cell, due time.Time) pipeline.
 					ceil := min(r.q.backoffMax, r.q.backoffBase<<min(attempt-1, 30))
 					wait = time.Duration(rng.Int64N(int64(ceil) + 1))
 				}
+				wait, capped = r.capWait(wait, o.retryAfter, capped)
+				var waitDone func()
+				if r.job.RetryWait != nil {
+					waitDone = r.job.RetryWait(wait)
+				}
 				t := time.NewTimer(wait)
 				ws := time.Now()
 				select {
@@ -460,12 +496,54 @@ func (r *run) do(ctx context.Context, c *pipeline.Cell, due time.Time) pipeline.
 					waited += time.Since(ws)
 					rec.RetryWaitMs = ms(waited)
 					rec.Error, rec.ErrorDetail = pipeline.ErrCanceled, "canceled while waiting to retry"
-					return rec
+				}
+				if waitDone != nil {
+					waitDone()
+				}
+				if rec.Error == pipeline.ErrCanceled {
+					return withCap(rec, capped)
 				}
 				waited += time.Since(ws)
 				continue
 			}
 		}
-		return rec
+		return withCap(rec, capped)
 	}
+}
+
+// capWait bounds the wait before a retry by max_retry_wait and by the
+// platform timeout. When it shortens what the server asked for
+// (retryAfter), it notes that once per platform and returns a phrase for
+// the request's error_detail (or capped, the phrase of an earlier wait).
+func (r *run) capWait(wait, retryAfter time.Duration, capped string) (time.Duration, string) {
+	limit, by := r.maxRetryWait, "max_retry_wait"
+	if r.total < limit {
+		limit, by = r.total, "timeout"
+	}
+	if wait <= limit {
+		return wait, capped
+	}
+	if retryAfter > limit {
+		capped = fmt.Sprintf("Retry-After %v capped to %v by %s", retryAfter, limit, by)
+		r.capNote.Do(func() {
+			// The engine prefixes notes with the platform's name.
+			note := fmt.Sprintf("the server asked to wait %v before a retry (Retry-After); waits were capped by %s %v", retryAfter, by, limit)
+			r.mu.Lock()
+			r.notes = append(r.notes, note)
+			r.mu.Unlock()
+			if r.job.Log != nil {
+				r.job.Log.Warn(note)
+			}
+		})
+	}
+	return limit, capped
+}
+
+// withCap puts the phrase of a capped retry wait in front of a failed
+// record's error_detail.
+func withCap(rec pipeline.Record, capped string) pipeline.Record {
+	if capped != "" && rec.Error != "" {
+		rec.ErrorDetail = truncate(capped+"; "+rec.ErrorDetail, maxDetail)
+	}
+	return rec
 }
