@@ -278,7 +278,9 @@ func (e *Engine) query(ctx context.Context, exp *Experiment, plan *Plan, done ma
 		e.Progress.Begin(totals, already, order)
 	}
 	start := time.Now()
+	hashes := requestHashes(exp)
 	emit := func(r Record) {
+		r.RequestHash = hashes[GroupKey{Platform: r.Platform, Model: r.Model, Temperature: r.Temperature}]
 		if r.sample != nil {
 			scorer.Score(&r, r.sample)
 		}
