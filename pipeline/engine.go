@@ -152,7 +152,9 @@ func (e *Engine) Prepare(ctx context.Context, exp *Experiment, experimentFile st
 // cancellation of ctx stops scheduling, lets in-flight requests finish
 // within the grace period, and still aggregates and exports what finished.
 // The error is for fatal problems; the returned Run is non-nil whenever a
-// run folder was created, even with an error.
+// run folder was created, even with an error. The run folder is locked
+// (LockRunDir) while Run writes it; a locked folder is an error wrapping
+// ErrRunDirInUse, and nothing is written.
 func (e *Engine) Run(ctx context.Context, exp *Experiment, opts RunOptions) (*Run, error) {
 	if err := e.Registry.complete(); err != nil {
 		return nil, err
@@ -177,6 +179,13 @@ func (e *Engine) Run(ctx context.Context, exp *Experiment, opts RunOptions) (*Ru
 	)
 	if opts.ResumeDir != "" {
 		dir = opts.ResumeDir
+		// Lock before resume reads or rewrites anything: a second process
+		// on this folder must leave it untouched.
+		lock, err := LockRunDir(dir, true)
+		if err != nil {
+			return nil, fmt.Errorf("resume: %w", err)
+		}
+		defer lock.Unlock()
 		prior, m, err = e.resume(dir, m, plan)
 		if err != nil {
 			return nil, err
@@ -192,6 +201,11 @@ func (e *Engine) Run(ctx context.Context, exp *Experiment, opts RunOptions) (*Ru
 		if dir, err = newRunDir(base, exp.Name, e.now()); err != nil {
 			return nil, err
 		}
+		lock, err := LockRunDir(dir, false)
+		if err != nil {
+			return nil, err
+		}
+		defer lock.Unlock()
 		m.RunID = filepath.Base(dir)
 		m.StartedAt = e.now().UTC()
 		if err := writeJSON(filepath.Join(dir, SamplesFile), ds.Samples); err != nil {

@@ -328,6 +328,13 @@ func newReportCmd(stdout, stderr io.Writer, logger func() *slog.Logger) *cobra.C
 
 func reopenAndFinish(ctx context.Context, dir string, sets []string, rescore bool, stdout, stderr io.Writer, log *slog.Logger) error {
 	reg := stages.NewRegistry()
+	// Both rewrite files of the folder (rescore the journal too): never
+	// beside a run, resume, rescore or report of the same folder.
+	lock, err := pipeline.LockRunDir(dir, true)
+	if err != nil {
+		return withCode(exitError, err)
+	}
+	defer lock.Unlock()
 	run, err := pipeline.Reopen(dir)
 	if err != nil {
 		return withCode(exitError, err)

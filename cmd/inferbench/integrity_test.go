@@ -179,3 +179,68 @@ func TestResumeKeepsRecordsWrittenBeforeRequestHashesExisted(t *testing.T) {
 		t.Errorf("want only the new record to carry a hash:\n%s", b)
 	}
 }
+
+// folderState is every file of dir with its content, for "nothing was
+// written" checks.
+func folderState(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	st := map[string]string{}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		st[e.Name()] = string(b)
+	}
+	return st
+}
+
+func TestAProcessThatFindsTheRunFolderLockedWritesNothing(t *testing.T) {
+	dir := t.TempDir()
+	exp := writeFile(t, dir, "fast.yaml", fastExperiment)
+	out := filepath.Join(dir, "results")
+	if code, stdout, stderr := inferbench(t, "run", exp, "--out", out, "--no-progress", "--set", "export.formats=[json]"); code != exitOK {
+		t.Fatalf("run: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	run := runDir(t, out)
+	// Leave cells to run so that an unlocked resume would write.
+	recs, _, _ := pipeline.ReadJournal(filepath.Join(run, pipeline.JournalFile))
+	if err := pipeline.WriteJournal(filepath.Join(run, pipeline.JournalFile), recs[:len(recs)/2]); err != nil {
+		t.Fatal(err)
+	}
+	lock, err := pipeline.LockRunDir(run, true) // stands for another process's run
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := folderState(t, run)
+	want := fmt.Sprintf("run folder %s is in use by another inferbench process (pid %d ", run, os.Getpid())
+	for _, args := range [][]string{
+		{"run", exp, "--resume", run, "--no-progress"},
+		{"rescore", run},
+		{"report", run, "--set", "export.formats=[json,csv]"},
+	} {
+		t.Run(args[0]+" is refused", func(t *testing.T) {
+			code, stdout, stderr := inferbench(t, args...)
+			if code != exitError || !strings.Contains(stderr, want) {
+				t.Fatalf("exit %d, want %d and %q\n%s\n%s", code, exitError, want, stdout, stderr)
+			}
+			after := folderState(t, run)
+			if len(after) != len(before) {
+				t.Errorf("files %d -> %d", len(before), len(after))
+			}
+			for name, body := range before {
+				if after[name] != body {
+					t.Errorf("%s changed", name)
+				}
+			}
+		})
+	}
+	lock.Unlock()
+	if code, stdout, stderr := inferbench(t, "run", exp, "--resume", run, "--no-progress", "--set", "export.formats=[json]"); code != exitOK {
+		t.Fatalf("resume after the lock was released: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+}
