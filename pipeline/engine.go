@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"os"
@@ -369,8 +370,9 @@ func (e *Engine) query(ctx context.Context, exp *Experiment, plan *Plan, done ma
 }
 
 // Finish aggregates run.Records and writes the export formats (nil means
-// the experiment's export.formats) into run.Dir, then rewrites the
-// manifest with the stage bookkeeping. It is the back half of the chain
+// the experiment's export.formats) into run.Dir, removes the outputs of
+// every other registered format (see Registry.AddExporter), then rewrites
+// the manifest with the stage bookkeeping and the formats written. It is the back half of the chain
 // that rescore, report and resume share.
 func (e *Engine) Finish(ctx context.Context, run *Run, formats []string) error {
 	m := run.Manifest
@@ -397,6 +399,7 @@ func (e *Engine) Finish(ctx context.Context, run *Run, formats []string) error {
 		formats = run.Experiment.Export.Formats
 	}
 	var errs []error
+	m.Formats = nil
 	_ = stage(m, e.log(), "export", len(formats), func() (int, error) {
 		n := 0
 		for _, f := range formats {
@@ -405,11 +408,27 @@ func (e *Engine) Finish(ctx context.Context, run *Run, formats []string) error {
 				errs = append(errs, fmt.Errorf("unknown format %q (have %v)", f, e.Registry.ExporterNames()))
 				continue
 			}
+			if slices.Contains(m.Formats, f) {
+				continue
+			}
 			if err := ex(ctx, run); err != nil {
 				errs = append(errs, fmt.Errorf("%s: %w", f, err))
 				continue
 			}
+			m.Formats = append(m.Formats, f)
 			n++
+		}
+		// The files of a format not written now (not asked for, or
+		// failed) would show other numbers than the ones just written.
+		for _, f := range e.Registry.ExporterNames() {
+			if slices.Contains(m.Formats, f) {
+				continue
+			}
+			for _, o := range e.Registry.Outputs[f] {
+				if err := os.Remove(filepath.Join(run.Dir, o)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+					errs = append(errs, fmt.Errorf("%s: remove the outdated %s: %w", f, o, err))
+				}
+			}
 		}
 		return n, errors.Join(errs...)
 	})
