@@ -298,3 +298,80 @@ func TestReportWithFewerFormatsRemovesTheOutputsOfTheOthers(t *testing.T) {
 		t.Errorf("manifest formats %v, want [csv]", m.Formats)
 	}
 }
+
+func TestReportAndRescoreRefuseOverridesOfWhatDefinedTheQueries(t *testing.T) {
+	dir := t.TempDir()
+	exp := writeFile(t, dir, "fast.yaml", fastExperiment)
+	out := filepath.Join(dir, "results")
+	if code, stdout, stderr := inferbench(t, "run", exp, "--out", out, "--no-progress", "--set", "export.formats=[json]"); code != exitOK {
+		t.Fatalf("run: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	run := runDir(t, out)
+	const allowed = "baseline, checks, export, metrics, score, slo, stats"
+	refused := []struct {
+		name, set, want string
+	}{
+		{"a platform's concurrency", "platforms.0.concurrency=8", "platforms"},
+		{"a platform by name", "platforms.fast.base_url=http://x/v1", "platforms"},
+		{"the dataset slice", "dataset.slice=[:2]", "dataset"},
+		{"a request parameter", "params.top_p=0.5", "params"},
+		{"the repeats", "repeats=3", "repeats"},
+		{"the prompt", "prompt.user={{.Question}}", "prompt"},
+		{"the seed", "seed=9", "seed"},
+		{"the name", "name=other", "name"},
+	}
+	before := folderState(t, run)
+	for _, cmd := range []string{"report", "rescore"} {
+		for _, tt := range refused {
+			t.Run(cmd+" refuses "+tt.name, func(t *testing.T) {
+				code, stdout, stderr := inferbench(t, cmd, run, "--set", tt.set)
+				if code != exitError {
+					t.Fatalf("exit %d, want %d\n%s\n%s", code, exitError, stdout, stderr)
+				}
+				key, _, _ := strings.Cut(tt.set, "=")
+				for _, want := range []string{"--set " + key + ": " + cmd + " cannot change " + tt.want, allowed} {
+					if !strings.Contains(stderr, want) {
+						t.Errorf("stderr lacks %q:\n%s", want, stderr)
+					}
+				}
+				after := folderState(t, run)
+				for name, body := range before {
+					if after[name] != body {
+						t.Errorf("%s changed", name)
+					}
+				}
+			})
+		}
+	}
+	t.Run("report refuses a new extraction and points at rescore", func(t *testing.T) {
+		code, _, stderr := inferbench(t, "report", run, "--set", "score.extract=[first_line]")
+		if code != exitError || !strings.Contains(stderr, "--set score.extract: report cannot change the extraction") || !strings.Contains(stderr, "rescore") {
+			t.Fatalf("exit %d\n%s", code, stderr)
+		}
+	})
+	accepted := []struct {
+		cmd string
+		set []string
+	}{
+		{"report", []string{"slo.ttft=1s", "stats.bootstrap=200", "checks=['true']", "metrics=[{name: x, expr: 'count * 2'}]", "export.formats=[json]", "baseline=fast", "score.report_raw=false"}},
+		{"rescore", []string{"score.extract=[first_line]", "slo.e2e=5s", "baseline=slow"}},
+	}
+	for _, tt := range accepted {
+		t.Run(tt.cmd+" accepts "+strings.Join(tt.set, " "), func(t *testing.T) {
+			args := []string{tt.cmd, run}
+			for _, s := range tt.set {
+				args = append(args, "--set", s)
+			}
+			if code, stdout, stderr := inferbench(t, args...); code != exitOK {
+				t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+			}
+		})
+	}
+	m, err := pipeline.ReadManifest(run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Experiment.Baseline != "slow" || m.Experiment.Score.Extract.Steps[0] != "first_line" {
+		t.Errorf("manifest baseline %q, extraction %+v", m.Experiment.Baseline, m.Experiment.Score.Extract)
+	}
+}
