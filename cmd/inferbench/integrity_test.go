@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -8,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -374,4 +376,105 @@ func TestReportAndRescoreRefuseOverridesOfWhatDefinedTheQueries(t *testing.T) {
 	if m.Experiment.Baseline != "slow" || m.Experiment.Score.Extract.Steps[0] != "first_line" {
 		t.Errorf("manifest baseline %q, extraction %+v", m.Experiment.Baseline, m.Experiment.Score.Extract)
 	}
+}
+
+// subsetRun copies run folder src into dst keeping only the questions ids.
+func subsetRun(t *testing.T, src, dst string, ids []string) {
+	t.Helper()
+	if err := os.MkdirAll(dst, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	m, err := pipeline.ReadManifest(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Dataset.IDs = ids
+	samples, err := pipeline.ReadSamples(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keep []pipeline.Sample
+	for _, s := range samples {
+		if slices.Contains(ids, s.ID) {
+			keep = append(keep, s)
+		}
+	}
+	recs, _, _ := pipeline.ReadJournal(filepath.Join(src, pipeline.JournalFile))
+	var kept []pipeline.Record
+	for _, r := range recs {
+		if slices.Contains(ids, r.SampleID) {
+			kept = append(kept, r)
+		}
+	}
+	for name, v := range map[string]any{pipeline.ManifestFile: m, pipeline.SamplesFile: keep} {
+		b, _ := json.Marshal(v)
+		writeFile(t, dst, name, string(b))
+	}
+	if err := pipeline.WriteJournal(filepath.Join(dst, pipeline.JournalFile), kept); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestCompareRefusesRunsOfOtherQuestionsUnlessToldToUseTheSharedOnes(t *testing.T) {
+	dir := t.TempDir()
+	exp := writeFile(t, dir, "fast.yaml", fastExperiment)
+	out := filepath.Join(dir, "results")
+	if code, stdout, stderr := inferbench(t, "run", exp, "--out", out, "--no-progress", "--set", "export.formats=[json]"); code != exitOK {
+		t.Fatalf("run: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	runA := runDir(t, out)
+	m, _ := pipeline.ReadManifest(runA)
+	if len(m.Dataset.IDs) != 8 {
+		t.Fatalf("%d questions", len(m.Dataset.IDs))
+	}
+	// B is A restricted to 3 of its questions: on those, the two runs
+	// hold the very same records.
+	runB := filepath.Join(dir, "b")
+	subsetRun(t, runA, runB, m.Dataset.IDs[2:5])
+
+	code, stdout, stderr := inferbench(t, "compare", runA, runB)
+	if code != exitError {
+		t.Fatalf("compare of different selections: exit %d, want %d\n%s\n%s", code, exitError, stdout, stderr)
+	}
+	for _, want := range []string{"selected questions differ: 8 in A, 3 in B, 3 shared (5 only in A, 0 only in B)", "--shared-only"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr)
+		}
+	}
+	if strings.Contains(stdout, "latency_p50") {
+		t.Errorf("a refused compare printed a comparison:\n%s", stdout)
+	}
+
+	cmp := filepath.Join(dir, "cmp")
+	code, stdout, stderr = inferbench(t, "compare", runA, runB, "--shared-only", "--out", cmp)
+	if code != exitOK {
+		t.Fatalf("compare --shared-only: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if !strings.Contains(stderr, "WARNING") || !strings.Contains(stderr, "only the 3 questions both runs share (A has 8, B has 3)") {
+		t.Errorf("no loud warning with the counts:\n%s", stderr)
+	}
+	rows := readCSVRows(t, filepath.Join(cmp, "compare.csv"))
+	if len(rows) < 2 {
+		t.Fatalf("compare.csv has %d rows", len(rows))
+	}
+	ia, ib := slices.Index(rows[0], "a"), slices.Index(rows[0], "b")
+	for _, r := range rows[1:] {
+		if r[ia] != r[ib] {
+			t.Errorf("%v: A %s and B %s differ although both sides are the same records of the shared questions", r[:4], r[ia], r[ib])
+		}
+	}
+}
+
+func readCSVRows(t *testing.T, path string) [][]string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rows
 }
