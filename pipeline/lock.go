@@ -21,7 +21,7 @@ var ErrRunDirInUse = errors.New("run folder in use")
 // RunLock is an exclusive hold on a run folder: run, run --resume,
 // rescore and report take it before they read or write the folder, so
 // that two processes never write one journal. It is released by Unlock or
-// by the process's death, even by SIGKILL (flock(2) on unix), so a killed
+// by the process's death, even by SIGKILL (flock(2); where syscall lacks it, as on windows, nothing is locked), so a killed
 // run never leaves a stale lock.
 type RunLock struct {
 	f *os.File

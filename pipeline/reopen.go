@@ -31,7 +31,8 @@ func Reopen(dir string) (*Run, error) {
 }
 
 // Rescore recomputes every record's score with spec (the run's own spec
-// when nil), rewrites the journal, and re-runs aggregate and export.
+// when nil), rewrites the journal, and re-runs aggregate and export. The
+// caller should hold the folder's lock (LockRunDir) from before Reopen.
 func (e *Engine) Rescore(ctx context.Context, run *Run, spec *ScoreSpec) error {
 	if spec != nil {
 		run.Experiment.Score = *spec
