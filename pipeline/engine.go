@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"os"
@@ -152,7 +153,9 @@ func (e *Engine) Prepare(ctx context.Context, exp *Experiment, experimentFile st
 // cancellation of ctx stops scheduling, lets in-flight requests finish
 // within the grace period, and still aggregates and exports what finished.
 // The error is for fatal problems; the returned Run is non-nil whenever a
-// run folder was created, even with an error.
+// run folder was created, even with an error. The run folder is locked
+// (LockRunDir) while Run writes it; a locked folder is an error wrapping
+// ErrRunDirInUse, and nothing is written.
 func (e *Engine) Run(ctx context.Context, exp *Experiment, opts RunOptions) (*Run, error) {
 	if err := e.Registry.complete(); err != nil {
 		return nil, err
@@ -177,6 +180,13 @@ func (e *Engine) Run(ctx context.Context, exp *Experiment, opts RunOptions) (*Ru
 	)
 	if opts.ResumeDir != "" {
 		dir = opts.ResumeDir
+		// Lock before resume reads or rewrites anything: a second process
+		// on this folder must leave it untouched.
+		lock, err := LockRunDir(dir, true)
+		if err != nil {
+			return nil, fmt.Errorf("resume: %w", err)
+		}
+		defer lock.Unlock()
 		prior, m, err = e.resume(dir, m, plan)
 		if err != nil {
 			return nil, err
@@ -192,6 +202,11 @@ func (e *Engine) Run(ctx context.Context, exp *Experiment, opts RunOptions) (*Ru
 		if dir, err = newRunDir(base, exp.Name, e.now()); err != nil {
 			return nil, err
 		}
+		lock, err := LockRunDir(dir, false)
+		if err != nil {
+			return nil, err
+		}
+		defer lock.Unlock()
 		m.RunID = filepath.Base(dir)
 		m.StartedAt = e.now().UTC()
 		if err := writeJSON(filepath.Join(dir, SamplesFile), ds.Samples); err != nil {
@@ -278,7 +293,9 @@ func (e *Engine) query(ctx context.Context, exp *Experiment, plan *Plan, done ma
 		e.Progress.Begin(totals, already, order)
 	}
 	start := time.Now()
+	hashes := requestHashes(exp)
 	emit := func(r Record) {
+		r.RequestHash = hashes[GroupKey{Platform: r.Platform, Model: r.Model, Temperature: r.Temperature}]
 		if r.sample != nil {
 			scorer.Score(&r, r.sample)
 		}
@@ -357,8 +374,9 @@ func (e *Engine) query(ctx context.Context, exp *Experiment, plan *Plan, done ma
 }
 
 // Finish aggregates run.Records and writes the export formats (nil means
-// the experiment's export.formats) into run.Dir, then rewrites the
-// manifest with the stage bookkeeping. It is the back half of the chain
+// the experiment's export.formats) into run.Dir, removes the outputs of
+// every other registered format (see Registry.AddExporter), then rewrites
+// the manifest with the stage bookkeeping and the formats written. It is the back half of the chain
 // that rescore, report and resume share.
 func (e *Engine) Finish(ctx context.Context, run *Run, formats []string) error {
 	m := run.Manifest
@@ -385,6 +403,7 @@ func (e *Engine) Finish(ctx context.Context, run *Run, formats []string) error {
 		formats = run.Experiment.Export.Formats
 	}
 	var errs []error
+	m.Formats = nil
 	_ = stage(m, e.log(), "export", len(formats), func() (int, error) {
 		n := 0
 		for _, f := range formats {
@@ -393,11 +412,27 @@ func (e *Engine) Finish(ctx context.Context, run *Run, formats []string) error {
 				errs = append(errs, fmt.Errorf("unknown format %q (have %v)", f, e.Registry.ExporterNames()))
 				continue
 			}
+			if slices.Contains(m.Formats, f) {
+				continue
+			}
 			if err := ex(ctx, run); err != nil {
 				errs = append(errs, fmt.Errorf("%s: %w", f, err))
 				continue
 			}
+			m.Formats = append(m.Formats, f)
 			n++
+		}
+		// The files of a format not written now (not asked for, or
+		// failed) would show other numbers than the ones just written.
+		for _, f := range e.Registry.ExporterNames() {
+			if slices.Contains(m.Formats, f) {
+				continue
+			}
+			for _, o := range e.Registry.Outputs[f] {
+				if err := os.Remove(filepath.Join(run.Dir, o)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+					errs = append(errs, fmt.Errorf("%s: remove the outdated %s: %w", f, o, err))
+				}
+			}
 		}
 		return n, errors.Join(errs...)
 	})

@@ -29,6 +29,10 @@ type Manifest struct {
 	FinishedAt    time.Time         `json:"finished_at,omitempty"`
 	StopReason    string            `json:"stop_reason,omitempty"`
 	PlatformStops map[string]string `json:"platform_stops,omitempty"`
+	// Formats are the export formats whose files the last export wrote;
+	// the outputs of every other format were removed then, so that no
+	// file in the folder disagrees with the others.
+	Formats []string `json:"formats,omitempty"`
 	// Stages times each stage and counts what went in and out of it.
 	Stages []StageStat `json:"stages,omitempty"`
 }

@@ -76,6 +76,10 @@ type Cell struct {
 type Record struct {
 	CellKey
 	Seq int `json:"seq"`
+	// RequestHash identifies what defined the request (see RequestHash);
+	// resume refuses to keep a record whose hash differs from the
+	// experiment's. Empty in journals written before it existed.
+	RequestHash string `json:"request_hash,omitempty"`
 
 	// StartedAt is the wall-clock send time (for humans; never used in arithmetic).
 	StartedAt time.Time `json:"started_at"`

@@ -2,8 +2,11 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
+	"strings"
 )
 
 // Reopen reads a finished (or interrupted) run folder back into a Run:
@@ -28,7 +31,8 @@ func Reopen(dir string) (*Run, error) {
 }
 
 // Rescore recomputes every record's score with spec (the run's own spec
-// when nil), rewrites the journal, and re-runs aggregate and export.
+// when nil), rewrites the journal, and re-runs aggregate and export. The
+// caller should hold the folder's lock (LockRunDir) from before Reopen.
 func (e *Engine) Rescore(ctx context.Context, run *Run, spec *ScoreSpec) error {
 	if spec != nil {
 		run.Experiment.Score = *spec
@@ -56,4 +60,38 @@ func (e *Engine) Rescore(ctx context.Context, run *Run, spec *ScoreSpec) error {
 		return err
 	}
 	return e.Finish(ctx, run, nil)
+}
+
+// PostQueryKeys are the top-level experiment keys that `report` and
+// `rescore` may override: what is computed after querying. baseline is
+// one of them since it only changes the comparisons. Every other key
+// (platforms, dataset, params, prompt, repeats, seed, name, ...) defined
+// the requests already sent, and a changed value would make the run folder
+// describe requests that were never made.
+var PostQueryKeys = []string{"baseline", "checks", "export", "metrics", "score", "slo", "stats"}
+
+// CheckPostQuerySets returns an error naming every --set override in sets
+// that `report` (rescore false) or `rescore` may not apply: a top-level key
+// outside PostQueryKeys, and for report also score.extract, which changes
+// the records' scores and so needs rescore. A set without '=' is left to
+// the loader's diagnostics. cmd is the command's name, for the message.
+func CheckPostQuerySets(cmd string, sets []string, rescore bool) error {
+	var errs []error
+	for _, s := range sets {
+		key, _, ok := strings.Cut(s, "=")
+		segs := splitSetKey(strings.ToLower(key))
+		if !ok || len(segs) == 0 {
+			continue
+		}
+		key = strings.TrimSpace(key)
+		switch {
+		case !slices.Contains(PostQueryKeys, segs[0]):
+			errs = append(errs, fmt.Errorf("--set %s: %s cannot change %s, which defined the requests already sent (run a new experiment instead); %s accepts only %s",
+				key, cmd, segs[0], cmd, strings.Join(PostQueryKeys, ", ")))
+		case !rescore && segs[0] == "score" && (len(segs) == 1 || segs[1] == "extract"):
+			errs = append(errs, fmt.Errorf("--set %s: %s cannot change the extraction, which is stored in each record's answer and scores; use rescore (report accepts score.report_raw)",
+				key, cmd))
+		}
+	}
+	return errors.Join(errs...)
 }

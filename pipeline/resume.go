@@ -39,8 +39,11 @@ func ReadSamples(dir string) ([]Sample, error) {
 
 // MatrixChanges lists, in words, how two experiments differ in ways that
 // change the set of matrix cells or what a cell means: platforms, models,
-// temperatures, repeats, warmups, the selected question ids, and the
-// request parameters and prompt. Empty means resuming is safe.
+// temperatures, repeats, warmups, the selected question ids, each
+// platform's endpoint (base_url or emulate profile) and header names, and
+// the request parameters and prompt. Header values are redacted in the
+// manifest, so a changed value is found by the records' RequestHash
+// instead (see resume). Empty means resuming is safe.
 func MatrixChanges(old *Manifest, exp *Experiment, ids []string) []string {
 	var out []string
 	o := &old.Experiment
@@ -63,16 +66,68 @@ func MatrixChanges(old *Manifest, exp *Experiment, ids []string) []string {
 		for i := range exp.Platforms {
 			diff(fmt.Sprintf("platforms[%d].models", i), o.Platforms[i].Models, exp.Platforms[i].Models)
 			diff(fmt.Sprintf("platforms[%d].warmup", i), o.Platforms[i].Warmup, exp.Platforms[i].Warmup)
+			if a, b := o.Platforms[i].BaseURL, exp.Platforms[i].BaseURL; a != b {
+				out = append(out, fmt.Sprintf("platforms[%d].base_url: %s -> %s", i, orNone(a), orNone(b)))
+			}
+			diff(fmt.Sprintf("platforms[%d].emulate", i), o.Platforms[i].Emulate, exp.Platforms[i].Emulate)
+			// Names only: the values are secrets (and redacted in old).
+			diff(fmt.Sprintf("platforms[%d].headers names", i), headerNames(o.Platforms[i].Headers), headerNames(exp.Platforms[i].Headers))
 		}
 	}
 	diff("params.temperature", o.Params.Temperature, exp.Params.Temperature)
 	diff("params.max_tokens", o.Params.MaxTokens, exp.Params.MaxTokens)
+	diff("params.top_p", o.Params.TopP, exp.Params.TopP)
 	diff("params.stream", o.Params.Stream, exp.Params.Stream)
 	diff("params.extra", o.Params.Extra, exp.Params.Extra)
 	diff("prompt", o.Prompt, exp.Prompt)
 	diff("repeats", o.Repeats, exp.Repeats)
 	if !slices.Equal(old.Dataset.IDs, ids) {
 		out = append(out, fmt.Sprintf("dataset: selected questions differ (%d before, %d now; check dataset.slice, filter, sample and seed)", len(old.Dataset.IDs), len(ids)))
+	}
+	return out
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "(none)"
+	}
+	return s
+}
+
+func headerNames(hs []Header) []string {
+	n := make([]string, 0, len(hs))
+	for _, h := range hs {
+		n = append(n, h.Name)
+	}
+	return n
+}
+
+// requestChanges lists, in words, the platforms whose records in recs were
+// sent with another request than exp would send now (their RequestHash
+// differs). A record with an empty hash was written before hashes existed:
+// its request is unknown, and it is kept as before (only MatrixChanges
+// guards it). Words name the headers when the platform has any, since a
+// header value is the one part of a request that MatrixChanges cannot see.
+func requestChanges(exp *Experiment, recs []Record) []string {
+	want := requestHashes(exp)
+	bad := map[string]int{}
+	for _, r := range recs {
+		h, ok := want[GroupKey{Platform: r.Platform, Model: r.Model, Temperature: r.Temperature}]
+		if ok && r.RequestHash != "" && r.RequestHash != h {
+			bad[r.Platform]++
+		}
+	}
+	var out []string
+	for i, p := range exp.Platforms {
+		n := bad[p.Name]
+		if n == 0 {
+			continue
+		}
+		if len(p.Headers) > 0 {
+			out = append(out, fmt.Sprintf("platforms[%d].headers changed (values not shown; %d earlier records of %s were sent with other headers or another request)", i, n, p.Name))
+		} else {
+			out = append(out, fmt.Sprintf("platforms[%d]: %d earlier records of %s were sent with another request (request_hash differs)", i, n, p.Name))
+		}
 	}
 	return out
 }
@@ -98,6 +153,9 @@ func (e *Engine) resume(dir string, fresh *Manifest, plan *Plan) ([]Record, *Man
 	}
 	if torn {
 		e.log().Warn("resume: skipped a torn last line in the journal", "file", path)
+	}
+	if ch := requestChanges(&fresh.Experiment, recs); len(ch) > 0 {
+		return nil, nil, fmt.Errorf("resume: the requests changed since %s was started, refusing to mix results:\n  %s", dir, strings.Join(ch, "\n  "))
 	}
 	inPlan := make(map[CellKey]bool, plan.Total())
 	for _, j := range plan.Jobs {

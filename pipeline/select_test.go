@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 func samplesN(n int) []Sample {
@@ -164,5 +165,21 @@ func TestMatrixChangesNamesWhatChanged(t *testing.T) {
 		if !strings.Contains(joined, want) {
 			t.Errorf("missing %q in %q", want, joined)
 		}
+	}
+
+	endpoint := exp
+	endpoint.Platforms = []Platform{{Name: "a", Models: []string{"m"}, BaseURL: "http://b/v1", Emulate: &EmulateProfile{TTFT: Duration(time.Millisecond)},
+		Headers: []Header{{Name: "X-Team", Value: "s3cret"}}}}
+	endpoint.Params.TopP = 0.9
+	ch = MatrixChanges(old, &endpoint, []string{"1", "2"})
+	joined = strings.Join(ch, "; ")
+	for _, want := range []string{"platforms[0].base_url: (none) -> http://b/v1", `platforms[0].emulate: null -> {"ttft":"1ms"`,
+		`platforms[0].headers names: [] -> ["X-Team"]`, "params.top_p: 0 -> 0.9"} {
+		if !strings.Contains(joined, want) {
+			t.Errorf("missing %q in %q", want, joined)
+		}
+	}
+	if strings.Contains(joined, "s3cret") {
+		t.Errorf("a header value is shown: %q", joined)
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"path/filepath"
+	"slices"
 	"sort"
 	"time"
 )
@@ -118,7 +120,10 @@ type Registry struct {
 	Scorer    ScorerFactory
 	Aggregate Aggregator
 	Exporters map[string]Exporter
-	Console   Console
+	// Outputs are the file names each export format writes into a run
+	// folder, by format; see AddExporter.
+	Outputs map[string][]string
+	Console Console
 	// ExtractSteps are the built-in answer extraction step names, for
 	// validating score.extract.
 	ExtractSteps []string
@@ -126,7 +131,7 @@ type Registry struct {
 
 // NewRegistry returns an empty registry.
 func NewRegistry() *Registry {
-	return &Registry{Loaders: map[string]Loader{}, Exporters: map[string]Exporter{}}
+	return &Registry{Loaders: map[string]Loader{}, Exporters: map[string]Exporter{}, Outputs: map[string][]string{}}
 }
 
 // AddLoader registers a dataset source type; a duplicate name panics (a programming error).
@@ -137,13 +142,31 @@ func (r *Registry) AddLoader(name string, l Loader) {
 	r.Loaders[name] = l
 }
 
-// AddExporter registers an export format; a duplicate name panics.
-func (r *Registry) AddExporter(name string, e Exporter) {
+// AddExporter registers an export format and the names of the files it
+// writes into a run folder (plain file names, every file it may write).
+// When an export does not write a format, or the format fails, the engine
+// removes that format's outputs, so that no file left in the folder
+// disagrees with the others. A duplicate name, or an output that is a
+// path or one of the engine's own files, panics (a programming error).
+func (r *Registry) AddExporter(name string, e Exporter, outputs ...string) {
 	if _, dup := r.Exporters[name]; dup {
 		panic("pipeline: exporter registered twice: " + name)
 	}
+	for _, o := range outputs {
+		if o == "" || o != filepath.Base(o) || o == "." || o == ".." || slices.Contains(engineFiles, o) {
+			panic(fmt.Sprintf("pipeline: exporter %s: output %q is not a file name an exporter may own", name, o))
+		}
+	}
 	r.Exporters[name] = e
+	if r.Outputs == nil {
+		r.Outputs = map[string][]string{}
+	}
+	r.Outputs[name] = outputs
 }
+
+// engineFiles are the run-folder files the engine owns; no exporter may
+// claim (and so have removed) one of them.
+var engineFiles = []string{ManifestFile, SamplesFile, JournalFile, LockFile}
 
 // LoaderNames lists registered sources, sorted.
 func (r *Registry) LoaderNames() []string { return sortedKeys(r.Loaders) }

@@ -351,7 +351,8 @@ func newRescoreCmd(stdout, stderr io.Writer, logger func() *slog.Logger) *cobra.
 		Short: "Recompute scores, statistics and every export from records.jsonl (no endpoint is called)",
 		Long: `Rescore re-reads a run folder, applies --set overrides to the experiment recorded in its
 manifest (e.g. --set 'score.extract=[strip_reasoning,first_line]'), re-scores every record,
-rewrites records.jsonl and re-runs aggregate and export.`,
+rewrites records.jsonl and re-runs aggregate and export. --set may change only what is computed
+after querying: score, slo, stats, metrics, checks, export and baseline (anything else exits 1).`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return reopenAndFinish(cmd.Context(), args[0], sets, true, stdout, stderr, logger())
@@ -366,7 +367,10 @@ func newReportCmd(stdout, stderr io.Writer, logger func() *slog.Logger) *cobra.C
 	c := &cobra.Command{
 		Use:   "report RUN_DIR",
 		Short: "Recompute statistics and every export from records.jsonl (no endpoint is called)",
-		Args:  cobra.ExactArgs(1),
+		Long: `Report re-reads a run folder and recomputes statistics and exports. --set may change only
+slo, stats, metrics, checks, export, baseline and score.report_raw (anything else exits 1; a new
+score.extract needs rescore). Outputs of formats not written this time are removed.`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return reopenAndFinish(cmd.Context(), args[0], sets, false, stdout, stderr, logger())
 		},
@@ -376,7 +380,21 @@ func newReportCmd(stdout, stderr io.Writer, logger func() *slog.Logger) *cobra.C
 }
 
 func reopenAndFinish(ctx context.Context, dir string, sets []string, rescore bool, stdout, stderr io.Writer, log *slog.Logger) error {
+	name := "report"
+	if rescore {
+		name = "rescore"
+	}
+	if err := pipeline.CheckPostQuerySets(name, sets, rescore); err != nil {
+		return withCode(exitError, err)
+	}
 	reg := stages.NewRegistry()
+	// Both rewrite files of the folder (rescore the journal too): never
+	// beside a run, resume, rescore or report of the same folder.
+	lock, err := pipeline.LockRunDir(dir, true)
+	if err != nil {
+		return withCode(exitError, err)
+	}
+	defer lock.Unlock()
 	run, err := pipeline.Reopen(dir)
 	if err != nil {
 		return withCode(exitError, err)

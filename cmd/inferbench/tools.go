@@ -48,10 +48,15 @@ are ignored.`,
 func newCompareCmd(stdout, stderr io.Writer) *cobra.Command {
 	var out string
 	var seed int64
+	var sharedOnly bool
 	c := &cobra.Command{
 		Use:   "compare RUN_A RUN_B",
 		Short: "Compare two run folders group by group: change, CI and significance",
-		Args:  cobra.ExactArgs(2),
+		Long: `Compare shows, for each group present in both runs, the change of each headline figure with
+a bootstrap CI and a p-value. Two runs that asked different questions (another dataset file or
+selection, or a question changed under the same id) are refused, naming what differs; with
+--shared-only only the questions both runs asked are compared, with a warning.`,
+		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			reg := stages.NewRegistry()
 			var runs [2]*pipeline.Run
@@ -60,12 +65,29 @@ func newCompareCmd(stdout, stderr io.Writer) *cobra.Command {
 				if err != nil {
 					return withCode(exitError, err)
 				}
+				runs[i] = r
+			}
+			if diff := aggregate.CompareDatasets(runs[0], runs[1]); len(diff.Differences) > 0 {
+				if !sharedOnly {
+					return withCode(exitError, fmt.Errorf("the two runs did not ask the same questions, refusing to compare them:\n  %s\n"+
+						"(--shared-only compares only the %d questions both runs share)", strings.Join(diff.Differences, "\n  "), len(diff.Shared)))
+				}
+				if len(diff.Shared) == 0 {
+					return withCode(exitError, fmt.Errorf("the two runs share no question:\n  %s", strings.Join(diff.Differences, "\n  ")))
+				}
+				fmt.Fprintf(stderr, "inferbench: WARNING: the runs asked different questions; comparing only the %d questions both runs share (A has %d, B has %d):\n  %s\n",
+					len(diff.Shared), diff.InA, diff.InB, strings.Join(diff.Differences, "\n  "))
+				for _, r := range runs {
+					r.Records = aggregate.OnlySamples(r.Records, diff.Shared)
+				}
+			}
+			for i, r := range runs {
+				d := args[i]
 				res, err := reg.Aggregate(cmd.Context(), r.Experiment, r.Records)
 				if err != nil {
 					return withCode(exitError, fmt.Errorf("%s: aggregate: %w", d, err))
 				}
 				r.Results = res
-				runs[i] = r
 			}
 			deltas := aggregate.CompareRuns(runs[0].Results, runs[1].Results, runs[0].Records, runs[1].Records, seed)
 			if len(deltas) == 0 {
@@ -85,6 +107,7 @@ func newCompareCmd(stdout, stderr io.Writer) *cobra.Command {
 	}
 	c.Flags().StringVar(&out, "out", "", "also write the comparison to this folder (compare.csv, compare.xlsx)")
 	c.Flags().Int64Var(&seed, "seed", 42, "bootstrap seed")
+	c.Flags().BoolVar(&sharedOnly, "shared-only", false, "compare only the questions both runs asked, when they differ (with a warning)")
 	return c
 }
 

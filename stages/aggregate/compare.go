@@ -2,6 +2,7 @@ package aggregate
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 
 	"github.com/inferbench/inferbench/pipeline"
@@ -308,6 +309,83 @@ func pick(recs []*pipeline.Record, f func(*pipeline.Record) (float64, bool)) []f
 	for _, r := range recs {
 		if v, ok := f(r); ok {
 			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// DatasetDiff says whether two runs asked the same questions.
+type DatasetDiff struct {
+	// Differences are, in words, how the runs' datasets differ (source,
+	// location, checksum, selected ids, changed questions); empty means
+	// the runs asked the same questions and a comparison is fair.
+	Differences []string
+	// Shared are the ids both runs selected with the same sample
+	// (question, context, answers), in run A's order.
+	Shared []string
+	// InA and InB count each run's selected questions.
+	InA, InB int
+}
+
+// CompareDatasets compares the datasets of runs a and b from their
+// manifests and saved samples. An id counts as shared only when both runs
+// saved the same question, context and answers for it; a location is only
+// a difference when the checksums cannot tell (one is missing).
+func CompareDatasets(a, b *pipeline.Run) DatasetDiff {
+	da, db := a.Manifest.Dataset, b.Manifest.Dataset
+	d := DatasetDiff{InA: len(da.IDs), InB: len(db.IDs)}
+	if da.Source != db.Source {
+		d.Differences = append(d.Differences, fmt.Sprintf("dataset source: %s -> %s", da.Source, db.Source))
+	}
+	switch {
+	case da.SHA256 != "" && db.SHA256 != "":
+		if da.SHA256 != db.SHA256 {
+			d.Differences = append(d.Differences, fmt.Sprintf("dataset sha256: %s -> %s", da.SHA256, db.SHA256))
+		}
+	case da.Location != db.Location:
+		d.Differences = append(d.Differences, fmt.Sprintf("dataset location: %s -> %s", da.Location, db.Location))
+	}
+	inB := make(map[string]bool, len(db.IDs))
+	for _, id := range db.IDs {
+		inB[id] = true
+	}
+	both, changed := 0, 0
+	for _, id := range da.IDs {
+		if !inB[id] {
+			continue
+		}
+		both++
+		if sa, sb := a.Samples[id], b.Samples[id]; sa == nil || sb == nil || !sameSample(sa, sb) {
+			changed++
+			continue
+		}
+		d.Shared = append(d.Shared, id)
+	}
+	if both != len(da.IDs) || both != len(db.IDs) {
+		d.Differences = append(d.Differences, fmt.Sprintf("selected questions differ: %d in A, %d in B, %d shared (%d only in A, %d only in B)",
+			len(da.IDs), len(db.IDs), both, len(da.IDs)-both, len(db.IDs)-both))
+	}
+	if changed > 0 {
+		d.Differences = append(d.Differences, fmt.Sprintf("%d question with the same id differs in its question, context or answers (or is missing from samples.json)", changed))
+	}
+	return d
+}
+
+func sameSample(a, b *pipeline.Sample) bool {
+	return a.Question == b.Question && a.Context == b.Context && a.IsImpossible == b.IsImpossible && slices.Equal(a.Answers, b.Answers)
+}
+
+// OnlySamples returns the records of recs whose question is in ids, in
+// order (warmups included; aggregate leaves them out anyway).
+func OnlySamples(recs []pipeline.Record, ids []string) []pipeline.Record {
+	keep := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		keep[id] = true
+	}
+	out := make([]pipeline.Record, 0, len(recs))
+	for _, r := range recs {
+		if keep[r.SampleID] {
+			out = append(out, r)
 		}
 	}
 	return out

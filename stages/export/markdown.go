@@ -2,8 +2,12 @@ package export
 
 import (
 	"context"
+	"errors"
 	"io"
+	"io/fs"
+	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/inferbench/inferbench/pipeline"
@@ -13,7 +17,8 @@ import (
 // report.md, a report that stands on its own (setup, results, speedups with
 // verdicts, accuracy, checks, failures, warnings, plots, metric
 // definitions), and the SVG plots latency.svg, ttft_cdf.svg,
-// tokens_per_sec.svg and f1.svg next to it, linked relatively. Text from
+// tokens_per_sec.svg and f1.svg next to it, linked relatively (a plot
+// without data is not drawn, and its file from an earlier export removed). Text from
 // users and models is escaped so it cannot break the Markdown structure or
 // inject HTML. It fails when run has no Results.
 func Markdown(ctx context.Context, run *pipeline.Run) error {
@@ -33,6 +38,16 @@ func Markdown(ctx context.Context, run *pipeline.Run) error {
 			_, err := w.Write(data)
 			return err
 		}); err != nil {
+			return err
+		}
+	}
+	// A plot drawn by an earlier export but without data now would sit
+	// beside a report that no longer shows it.
+	for _, f := range plotFiles {
+		if slices.ContainsFunc(images, func(im reportImage) bool { return im.File == f }) {
+			continue
+		}
+		if err := os.Remove(filepath.Join(run.Dir, f)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return err
 		}
 	}

@@ -25,6 +25,9 @@ const (
 	PlotF1           = "f1.svg"
 )
 
+// plotFiles are every plot file the markdown format may write.
+var plotFiles = []string{PlotLatency, PlotTTFTCDF, PlotTokensPerSec, PlotF1}
+
 // plot size in points.
 const plotW, plotH = 6 * vg.Inch, 3.6 * vg.Inch
 

@@ -1,0 +1,54 @@
+package pipeline
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestRequestHashChangesWithEveryPartOfTheRequestAndOnlyThen(t *testing.T) {
+	base := func() (Platform, Params, PromptSpec) {
+		return Platform{Name: "a", BaseURL: "http://a/v1", Headers: []Header{{Name: "X-Team", Value: "s3cret"}}, Models: []string{"m"}},
+			Params{Temperature: []float64{0}, MaxTokens: 10, Stream: true, Extra: map[string]any{"x": 1, "y": "z"}},
+			PromptSpec{User: DefaultUserPrompt}
+	}
+	p, par, pr := base()
+	ref := RequestHash(&p, "m", 0, &par, pr)
+	if len(ref) != 16 || strings.Contains(ref, "s3cret") {
+		t.Fatalf("hash %q", ref)
+	}
+	tests := []struct {
+		name   string
+		change func(p *Platform, par *Params, pr *PromptSpec)
+		same   bool
+	}{
+		{"an extra map built in another order hashes the same", func(p *Platform, par *Params, pr *PromptSpec) {
+			par.Extra = map[string]any{"y": "z", "x": 1}
+		}, true},
+		{"a new concurrency hashes the same (not part of the request)", func(p *Platform, par *Params, pr *PromptSpec) { p.Concurrency = 9 }, true},
+		{"a new API key hashes the same (tokens rotate)", func(p *Platform, par *Params, pr *PromptSpec) { p.APIKey = "other" }, true},
+		{"a new base_url changes it", func(p *Platform, par *Params, pr *PromptSpec) { p.BaseURL = "http://b/v1" }, false},
+		{"an emulate profile changes it", func(p *Platform, par *Params, pr *PromptSpec) {
+			p.BaseURL, p.Emulate = "", &EmulateProfile{}
+		}, false},
+		{"a new header value changes it", func(p *Platform, par *Params, pr *PromptSpec) { p.Headers[0].Value = "other" }, false},
+		{"a new header name changes it", func(p *Platform, par *Params, pr *PromptSpec) { p.Headers[0].Name = "X-Other" }, false},
+		{"a new top_p changes it", func(p *Platform, par *Params, pr *PromptSpec) { par.TopP = 0.9 }, false},
+		{"a new max_tokens changes it", func(p *Platform, par *Params, pr *PromptSpec) { par.MaxTokens = 11 }, false},
+		{"stream off changes it", func(p *Platform, par *Params, pr *PromptSpec) { par.Stream = false }, false},
+		{"a new extra value changes it", func(p *Platform, par *Params, pr *PromptSpec) { par.Extra["x"] = 2 }, false},
+		{"a system prompt changes it", func(p *Platform, par *Params, pr *PromptSpec) { pr.System = "be brief" }, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, par, pr := base()
+			tt.change(&p, &par, &pr)
+			got := RequestHash(&p, "m", 0, &par, pr)
+			if (got == ref) != tt.same {
+				t.Errorf("hash %s, reference %s, want same=%v", got, ref, tt.same)
+			}
+		})
+	}
+	if RequestHash(&p, "n", 0, &par, pr) == ref || RequestHash(&p, "m", 0.7, &par, pr) == ref {
+		t.Error("another model or temperature hashes the same")
+	}
+}
