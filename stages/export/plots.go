@@ -6,6 +6,7 @@ import (
 	"image/color"
 	"sort"
 	"strconv"
+	"strings"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -80,15 +81,19 @@ func renderPlots(run *pipeline.Run) ([]reportImage, error) {
 		out = append(out, reportImage{File: file, Alt: alt, SVG: svg})
 		return nil
 	}
-	p, err := latencyBoxPlot(groups, names, series)
+	// The timing plots name a group without a successful request as such:
+	// an empty slot or a bar of height 0 would read as "no latency" or
+	// "0 tokens/s".
+	timing := noSuccessLabels(groups, names)
+	p, err := latencyBoxPlot(groups, timing, series)
 	if err := add(PlotLatency, "Latency distribution per group (box plot)", p, err); err != nil {
 		return nil, err
 	}
-	p, err = ttftCDF(groups, names, series)
+	p, err = ttftCDF(groups, timing, series)
 	if err := add(PlotTTFTCDF, "TTFT CDF per group", p, err); err != nil {
 		return nil, err
 	}
-	p, err = barPlot("Output tokens/s per group (mean)", "tokens/s", names, groups,
+	p, err = barPlot("Output tokens/s per group (mean)", "tokens/s", timing, groups,
 		func(g *pipeline.GroupStats) pipeline.Dist { return g.TokensPerSec }, false)
 	if err := add(PlotTokensPerSec, "Output tokens/s per group", p, err); err != nil {
 		return nil, err
@@ -123,6 +128,22 @@ func plotLabels(groups []pipeline.GroupStats) []string {
 			s += " t=" + strconv.FormatFloat(g.Temperature, 'g', -1, 64)
 		}
 		out[i] = s
+	}
+	return out
+}
+
+// noSuccess is added to the plot label of a group without a successful
+// request.
+const noSuccess = "no successful request"
+
+// noSuccessLabels returns names with noSuccess added, on a line of its
+// own, to the groups that have no successful request.
+func noSuccessLabels(groups []pipeline.GroupStats, names []string) []string {
+	out := append([]string(nil), names...)
+	for i := range groups {
+		if groups[i].Successes == 0 {
+			out[i] += "\n(" + noSuccess + ")"
+		}
 	}
 	return out
 }
@@ -188,6 +209,9 @@ func ttftCDF(groups []pipeline.GroupStats, names []string, series map[pipeline.G
 	for i, g := range groups {
 		s := series[g.GroupKey]
 		if s == nil || len(s.ttft) == 0 {
+			if g.Successes == 0 {
+				p.Legend.Add(strings.ReplaceAll(names[i], "\n", " "))
+			}
 			continue
 		}
 		xs := append([]float64(nil), s.ttft...)

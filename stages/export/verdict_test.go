@@ -197,6 +197,25 @@ func TestAGroupWithoutSuccessesShowsNoLatency(t *testing.T) {
 			t.Errorf("speedup_median %q", got)
 		}
 	})
+	t.Run("the timing plots say the group had no successful request instead of drawing nothing or a zero bar", func(t *testing.T) {
+		imgs, err := renderPlots(run)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen := map[string]bool{}
+		for _, im := range imgs {
+			seen[im.File] = true
+			has := strings.Contains(string(im.SVG), "no successful request")
+			if timing := im.File != PlotF1; timing != has {
+				t.Errorf("%s: mentions no successful request = %v, want %v", im.File, has, timing)
+			}
+		}
+		for _, f := range []string{PlotLatency, PlotTTFTCDF, PlotTokensPerSec, PlotF1} {
+			if !seen[f] {
+				t.Errorf("%s not drawn", f)
+			}
+		}
+	})
 	t.Run("results.json writes null for its latency and speedup", func(t *testing.T) {
 		if err := JSON(context.Background(), run); err != nil {
 			t.Fatal(err)
