@@ -112,7 +112,7 @@ func Console(w io.Writer, run *pipeline.Run) error {
 	}
 
 	if len(res.Comparisons) > 0 {
-		title := "SPEEDUP vs " + res.Baseline
+		title := "SPEEDUP AND ACCURACY vs " + res.Baseline
 		fmt.Fprintf(cw, "\n%s\n%s\n", title, strings.Repeat("-", len(title)))
 		for i := range res.Comparisons {
 			fmt.Fprintln(cw, "  "+verdictText(&res.Comparisons[i]))

@@ -163,7 +163,7 @@ func TestConsole(t *testing.T) {
 	for _, want := range []string{
 		"INFERBENCH COMPARISON: metis-vs-sophia",
 		"LATENCY (ms)", "TIME TO FIRST TOKEN (ms)", "THROUGHPUT", "SUCCESS RATE", "ACCURACY (%)",
-		"SPEEDUP vs sophia-sim", "metis is 2.00x faster than sophia-sim",
+		"SPEEDUP AND ACCURACY vs sophia-sim", "metis is 2.00x faster than sophia-sim",
 		"CHECKS", "FAIL  all(groups, .error_rate < 0.01)", "PASS  group(",
 		"empty_content_length=1 http_429=1", "4/6", "66.7%",
 	} {
