@@ -49,8 +49,6 @@ const maxExampleDetail = 200
 
 func fnum(v float64, dec int) string { return strconv.FormatFloat(v, 'f', dec, 64) }
 
-func fms(v float64) string { return fnum(v, 1) }
-
 func fshare(v float64) string { return fnum(100*v, 1) + "%" }
 
 // agreementText renders a group's answer agreement, or "-" when the group
