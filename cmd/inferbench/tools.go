@@ -67,7 +67,8 @@ selection, or a question changed under the same id) are refused, naming what dif
 				}
 				runs[i] = r
 			}
-			if diff := aggregate.CompareDatasets(runs[0], runs[1]); len(diff.Differences) > 0 {
+			diff := aggregate.CompareDatasets(runs[0], runs[1])
+			if len(diff.Differences) > 0 {
 				if !sharedOnly {
 					return withCode(exitError, fmt.Errorf("the two runs did not ask the same questions, refusing to compare them:\n  %s\n"+
 						"(--shared-only compares only the %d questions both runs share)", strings.Join(diff.Differences, "\n  "), len(diff.Shared)))
@@ -93,11 +94,11 @@ selection, or a question changed under the same id) are refused, naming what dif
 			if len(deltas) == 0 {
 				return withCode(exitError, errors.New("the two runs have no group (platform, model, temperature) in common"))
 			}
-			if err := export.PrintRunDeltas(stdout, args[0], args[1], deltas); err != nil {
+			if err := export.PrintRunDeltas(stdout, args[0], args[1], diff.Scope(), deltas); err != nil {
 				return withCode(exitError, err)
 			}
 			if out != "" {
-				if err := export.WriteRunDeltas(out, deltas); err != nil {
+				if err := export.WriteRunDeltas(out, diff.Scope(), deltas); err != nil {
 					return withCode(exitError, err)
 				}
 				fmt.Fprintf(stdout, "\nwrote %s\n", out)
