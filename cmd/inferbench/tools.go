@@ -53,9 +53,11 @@ func newCompareCmd(stdout, stderr io.Writer) *cobra.Command {
 		Use:   "compare RUN_A RUN_B",
 		Short: "Compare two run folders group by group: change, CI and significance",
 		Long: `Compare shows, for each group present in both runs, the change of each headline figure with
-a bootstrap CI and a p-value. Two runs that asked different questions (another dataset file or
-selection, or a question changed under the same id) are refused, naming what differs; with
---shared-only only the questions both runs asked are compared, with a warning.`,
+a bootstrap CI and a p-value; EM and F1 are paired by question (the mean over each question's
+repeats). A figure a run does not have shows "-", with no change. Two runs that asked different
+questions (another dataset file or selection, or a question changed under the same id) are
+refused, naming what differs; with --shared-only only the questions both runs asked are compared,
+with a warning, and the questions column of compare.csv and compare.xlsx says so.`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			reg := stages.NewRegistry()
