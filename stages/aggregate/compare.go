@@ -263,13 +263,6 @@ func CompareRuns(a, b *pipeline.Results, recsA, recsB []pipeline.Record, seed in
 		// the accuracy pairs, by compareAccuracy as for platforms: B vs A
 		var acc pipeline.Comparison
 		compareAccuracy(&acc, accuracyGroup(ga.GroupKey, vb), accuracyGroup(ga.GroupKey, va), bs)
-		// value is a run's figure, or nil when the run has none
-		value := func(v float64, has bool) *float64 {
-			if !has {
-				return nil
-			}
-			return &v
-		}
 		errRate := func(g *pipeline.GroupStats) *float64 { return value(g.ErrorRate, g.Count > 0) }
 		type fig struct {
 			name, unit string
@@ -319,6 +312,14 @@ func CompareRuns(a, b *pipeline.Results, recsA, recsB []pipeline.Record, seed in
 		}
 	}
 	return out
+}
+
+// value is a pointer to v when has, else nil (a figure a run does not have).
+func value(v float64, has bool) *float64 {
+	if !has {
+		return nil
+	}
+	return &v
 }
 
 // pairedDelta fills d's interval, p-value, paired count and significance

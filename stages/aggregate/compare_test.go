@@ -237,6 +237,19 @@ func TestCompareRunsPairsAccuracyByQuestion(t *testing.T) {
 			if w1, w3 := width(m1), width(m3); w1 <= 0 || w3 != w1 {
 				t.Errorf("CI width %v with 3 identical repeats, %v with 1", w3, w1)
 			}
+			// resampling the 30 records of each run as independent answers
+			// would give an interval about sqrt(3) narrower
+			a, b := make([]float64, 30), make([]float64, 30)
+			for i := range 30 {
+				if i%10 >= 6 {
+					a[i] = 100
+				}
+				b[i] = 100
+			}
+			lo, hi := Bootstrap{Seed: 42, Resamples: pipeline.DefaultBootstrap, Level: pipeline.DefaultConfidence}.MeanDiffCI("x", a, b)
+			if !(width(m3) > 1.5*(hi-lo)) {
+				t.Errorf("CI width %v is not wider than the independent one, %v", width(m3), hi-lo)
+			}
 		})
 		t.Run(f+": the change is B - A over the paired questions, 60 points on 10 of them", func(t *testing.T) {
 			if m3["change"] != 60.0 || m3["n_paired"] != 10.0 {
