@@ -53,9 +53,11 @@ func newCompareCmd(stdout, stderr io.Writer) *cobra.Command {
 		Use:   "compare RUN_A RUN_B",
 		Short: "Compare two run folders group by group: change, CI and significance",
 		Long: `Compare shows, for each group present in both runs, the change of each headline figure with
-a bootstrap CI and a p-value. Two runs that asked different questions (another dataset file or
-selection, or a question changed under the same id) are refused, naming what differs; with
---shared-only only the questions both runs asked are compared, with a warning.`,
+a bootstrap CI and a p-value; EM and F1 are paired by question (the mean over each question's
+repeats). A figure a run does not have shows "-", with no change. Two runs that asked different
+questions (another dataset file or selection, or a question changed under the same id) are
+refused, naming what differs; with --shared-only only the questions both runs asked are compared,
+with a warning, and the questions column of compare.csv and compare.xlsx says so.`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			reg := stages.NewRegistry()
@@ -67,7 +69,8 @@ selection, or a question changed under the same id) are refused, naming what dif
 				}
 				runs[i] = r
 			}
-			if diff := aggregate.CompareDatasets(runs[0], runs[1]); len(diff.Differences) > 0 {
+			diff := aggregate.CompareDatasets(runs[0], runs[1])
+			if len(diff.Differences) > 0 {
 				if !sharedOnly {
 					return withCode(exitError, fmt.Errorf("the two runs did not ask the same questions, refusing to compare them:\n  %s\n"+
 						"(--shared-only compares only the %d questions both runs share)", strings.Join(diff.Differences, "\n  "), len(diff.Shared)))
@@ -93,11 +96,11 @@ selection, or a question changed under the same id) are refused, naming what dif
 			if len(deltas) == 0 {
 				return withCode(exitError, errors.New("the two runs have no group (platform, model, temperature) in common"))
 			}
-			if err := export.PrintRunDeltas(stdout, args[0], args[1], deltas); err != nil {
+			if err := export.PrintRunDeltas(stdout, args[0], args[1], diff.Scope(), deltas); err != nil {
 				return withCode(exitError, err)
 			}
 			if out != "" {
-				if err := export.WriteRunDeltas(out, deltas); err != nil {
+				if err := export.WriteRunDeltas(out, diff.Scope(), deltas); err != nil {
 					return withCode(exitError, err)
 				}
 				fmt.Fprintf(stdout, "\nwrote %s\n", out)

@@ -174,7 +174,9 @@ func displayName(exp *pipeline.Experiment, g *group) string {
 }
 
 // RunDelta is the change of one headline figure of one group between two
-// runs A and B (`inferbench compare RUN_A RUN_B`).
+// runs A and B (`inferbench compare RUN_A RUN_B`). A figure a run does not
+// have is nil (JSON null), never 0, and nothing is computed from it: every
+// field below that would need it is nil too, and Significant is false.
 type RunDelta struct {
 	pipeline.GroupKey
 	// Figure is one of the RunDeltaFigures names.
@@ -182,22 +184,38 @@ type RunDelta struct {
 	// Unit is "ms", "tokens/s", "%" (EM, F1: percentage points) or "share"
 	// (error rate, 0..1).
 	Unit string `json:"unit"`
-	// A and B are the figure in each run, as their results report it.
-	A float64 `json:"a"`
-	B float64 `json:"b"`
-	// Change is B - A.
-	Change float64 `json:"change"`
-	// Ratio is B / A; 0 when A is 0.
-	Ratio float64 `json:"ratio"`
-	// CILow and CIHigh bound Change by a seeded bootstrap of the two runs'
-	// records, resampled independently (of the median for p50 figures, of
-	// the mean otherwise); both 0 when either run has fewer than 2 values.
-	CILow  float64 `json:"ci_low"`
-	CIHigh float64 `json:"ci_high"`
-	// PValue is the two-sided Mann-Whitney p-value of the underlying
-	// per-request values (latency or TTFT); nil for other figures.
-	PValue *float64 `json:"p_value,omitempty"`
-	// Significant is true when the CI of Change excludes 0.
+	// A and B are the figure in each run, as their results report it; nil
+	// when the run has no value for it: a timing figure (latency, TTFT,
+	// tokens per second) of a group without a successful request, or any
+	// figure of a group without records.
+	A *float64 `json:"a"`
+	B *float64 `json:"b"`
+	// Change is B - A; nil unless both are known.
+	Change *float64 `json:"change"`
+	// Ratio is B / A; nil unless both are known and A is not 0.
+	Ratio *float64 `json:"ratio"`
+	// CILow and CIHigh bound the change by a seeded bootstrap; nil when
+	// there is no interval. Timing figures and the error rate resample the
+	// two runs' records independently (the median for p50 figures, the
+	// mean otherwise) and need at least 2 values in each run. EM and F1 are
+	// paired by question: per question the mean over its repeats in each
+	// run, the difference B - A, and a bootstrap over questions (drawing a
+	// question draws its pair), which needs at least 2 paired questions.
+	// The mean of those differences equals Change when each run asked
+	// every question equally often.
+	CILow  *float64 `json:"ci_low"`
+	CIHigh *float64 `json:"ci_high"`
+	// PValue is, for latency and TTFT figures, the two-sided Mann-Whitney
+	// p-value of the per-request values; for EM and F1 the paired
+	// sign-flip p-value of the per-question differences (as platform
+	// comparisons report it); nil for other figures and when a run has no
+	// value.
+	PValue *float64 `json:"p_value"`
+	// NPaired is, for EM and F1, the number of questions both runs asked;
+	// 0 (left out of JSON) for other figures.
+	NPaired int `json:"n_paired,omitempty"`
+	// Significant is true when the CI of the change excludes 0 and, for
+	// EM and F1, the p-value is also below 1 - confidence.
 	Significant bool `json:"significant"`
 }
 
@@ -210,8 +228,9 @@ var RunDeltaFigures = []string{"latency_p50", "latency_mean", "ttft_p50", "token
 // and p-values from the records (recsA, recsB: the runs' journals, warmups
 // included or not; they are skipped), with pipeline.DefaultBootstrap
 // resamples at pipeline.DefaultConfidence, seeded by seed so the same runs
-// and seed give the same output. Timing figures use successful records,
-// EM/F1 (percent) and error rate every non-warmup record.
+// and seed give the same output whatever the order of the records. Timing
+// figures use successful records, EM/F1 (percent, paired by question) and
+// error rate every non-warmup record.
 func CompareRuns(a, b *pipeline.Results, recsA, recsB []pipeline.Record, seed int64) []RunDelta {
 	if a == nil || b == nil {
 		return nil
@@ -221,6 +240,15 @@ func CompareRuns(a, b *pipeline.Results, recsA, recsB []pipeline.Record, seed in
 	bIndex := make(map[pipeline.GroupKey]int, len(b.Groups))
 	for i := range b.Groups {
 		bIndex[b.Groups[i].GroupKey] = i
+	}
+	lat := func(r *pipeline.Record) (float64, bool) { return r.LatencyMs, r.OK() }
+	ttft := func(r *pipeline.Record) (float64, bool) { return r.TTFTMs, r.OK() }
+	tps := func(r *pipeline.Record) (float64, bool) { return r.TokensPerSec, r.OK() }
+	failed := func(r *pipeline.Record) (float64, bool) {
+		if r.OK() {
+			return 0, true
+		}
+		return 1, true
 	}
 	var out []RunDelta
 	for i := range a.Groups {
@@ -232,53 +260,96 @@ func CompareRuns(a, b *pipeline.Results, recsA, recsB []pipeline.Record, seed in
 		gb := &b.Groups[j]
 		va, vb := ra[ga.GroupKey], rb[ga.GroupKey]
 		label := "runs/" + keyLabel(ga.GroupKey) + "/"
-		lat := func(r *pipeline.Record) (float64, bool) { return r.LatencyMs, r.OK() }
-		ttft := func(r *pipeline.Record) (float64, bool) { return r.TTFTMs, r.OK() }
-		tps := func(r *pipeline.Record) (float64, bool) { return r.TokensPerSec, r.OK() }
-		em := func(r *pipeline.Record) (float64, bool) { return scoreOf(r, r.EM), true }
-		f1 := func(r *pipeline.Record) (float64, bool) { return scoreOf(r, r.F1), true }
-		failed := func(r *pipeline.Record) (float64, bool) {
-			if r.OK() {
-				return 0, true
-			}
-			return 1, true
-		}
+		// the accuracy pairs, by compareAccuracy as for platforms: B vs A
+		var acc pipeline.Comparison
+		compareAccuracy(&acc, accuracyGroup(ga.GroupKey, vb), accuracyGroup(ga.GroupKey, va), bs)
+		errRate := func(g *pipeline.GroupStats) *float64 { return value(g.ErrorRate, g.Count > 0) }
 		type fig struct {
 			name, unit string
-			a, b       float64
+			a, b       *float64
 			values     func(*pipeline.Record) (float64, bool)
 			median, mw bool
 		}
 		for _, f := range []fig{
-			{"latency_p50", "ms", ga.LatencyMs.P50, gb.LatencyMs.P50, lat, true, true},
-			{"latency_mean", "ms", ga.LatencyMs.Mean, gb.LatencyMs.Mean, lat, false, true},
-			{"ttft_p50", "ms", ga.TTFTMs.P50, gb.TTFTMs.P50, ttft, true, true},
-			{"tokens_per_sec_mean", "tokens/s", ga.TokensPerSec.Mean, gb.TokensPerSec.Mean, tps, false, false},
-			{"em", "%", ga.EM.Mean, gb.EM.Mean, em, false, false},
-			{"f1", "%", ga.F1.Mean, gb.F1.Mean, f1, false, false},
-			{"error_rate", "share", ga.ErrorRate, gb.ErrorRate, failed, false, false},
+			{"latency_p50", "ms", value(ga.LatencyMs.P50, ga.LatencyMs.N > 0), value(gb.LatencyMs.P50, gb.LatencyMs.N > 0), lat, true, true},
+			{"latency_mean", "ms", value(ga.LatencyMs.Mean, ga.LatencyMs.N > 0), value(gb.LatencyMs.Mean, gb.LatencyMs.N > 0), lat, false, true},
+			{"ttft_p50", "ms", value(ga.TTFTMs.P50, ga.TTFTMs.N > 0), value(gb.TTFTMs.P50, gb.TTFTMs.N > 0), ttft, true, true},
+			{"tokens_per_sec_mean", "tokens/s", value(ga.TokensPerSec.Mean, ga.TokensPerSec.N > 0), value(gb.TokensPerSec.Mean, gb.TokensPerSec.N > 0), tps, false, false},
+			{"em", "%", value(ga.EM.Mean, ga.EM.N > 0), value(gb.EM.Mean, gb.EM.N > 0), nil, false, false},
+			{"f1", "%", value(ga.F1.Mean, ga.F1.N > 0), value(gb.F1.Mean, gb.F1.N > 0), nil, false, false},
+			{"error_rate", "share", errRate(ga), errRate(gb), failed, false, false},
 		} {
-			d := RunDelta{GroupKey: ga.GroupKey, Figure: f.name, Unit: f.unit, A: f.a, B: f.b, Change: f.b - f.a}
-			if f.a != 0 {
-				d.Ratio = finite(f.b / f.a)
+			d := RunDelta{GroupKey: ga.GroupKey, Figure: f.name, Unit: f.unit, A: f.a, B: f.b}
+			if f.a == nil || f.b == nil {
+				out = append(out, d)
+				continue
+			}
+			d.Change = value(*f.b-*f.a, true)
+			if *f.a != 0 {
+				d.Ratio = value(finite(*f.b / *f.a), true)
+			}
+			switch f.name {
+			case "em", "f1":
+				pairedDelta(&d, acc, f.name == "em")
+				out = append(out, d)
+				continue
 			}
 			xa, xb := pick(va, f.values), pick(vb, f.values)
-			if f.median {
-				d.CILow, d.CIHigh = bs.MedianDiffCI(label+f.name, xa, xb)
-			} else {
-				d.CILow, d.CIHigh = bs.MeanDiffCI(label+f.name, xa, xb)
-			}
 			if len(xa) >= 2 && len(xb) >= 2 {
-				d.Significant = d.CILow > 0 || d.CIHigh < 0
+				var lo, hi float64
+				if f.median {
+					lo, hi = bs.MedianDiffCI(label+f.name, xa, xb)
+				} else {
+					lo, hi = bs.MeanDiffCI(label+f.name, xa, xb)
+				}
+				d.CILow, d.CIHigh = &lo, &hi
+				d.Significant = lo > 0 || hi < 0
 			}
-			if f.mw {
-				p := MannWhitney(xa, xb).P
-				d.PValue = &p
+			if f.mw && len(xa) > 0 && len(xb) > 0 {
+				d.PValue = value(MannWhitney(xa, xb).P, true)
 			}
 			out = append(out, d)
 		}
 	}
 	return out
+}
+
+// value is a pointer to v when has, else nil (a figure a run does not have).
+func value(v float64, has bool) *float64 {
+	if !has {
+		return nil
+	}
+	return &v
+}
+
+// pairedDelta fills d's interval, p-value, paired count and significance
+// from the paired accuracy comparison c of run B with run A (its EM
+// fields when em, else its F1 fields).
+func pairedDelta(d *RunDelta, c pipeline.Comparison, em bool) {
+	d.NPaired = c.NPaired
+	if c.NPaired == 0 {
+		return
+	}
+	lo, hi, p, sig := c.DeltaF1CILow, c.DeltaF1CIHigh, c.DeltaF1PValue, c.DeltaF1Significant
+	if em {
+		lo, hi, p, sig = c.DeltaEMCILow, c.DeltaEMCIHigh, c.DeltaEMPValue, c.DeltaEMSignificant
+	}
+	d.PValue = &p
+	if c.NPaired >= 2 {
+		d.CILow, d.CIHigh, d.Significant = &lo, &hi, sig
+	}
+}
+
+// accuracyGroup is a group holding only what compareAccuracy reads: the
+// key and, per question of recs (ascending sample ids), the mean EM and F1
+// (percent) over its records, computed as aggregate computes them.
+func accuracyGroup(k pipeline.GroupKey, recs []*pipeline.Record) *group {
+	em, f1 := make([]float64, len(recs)), make([]float64, len(recs))
+	for i, r := range recs {
+		em[i], f1[i] = scoreOf(r, r.EM), scoreOf(r, r.F1)
+	}
+	qs := questionsOf(recs)
+	return &group{stats: pipeline.GroupStats{GroupKey: k}, questions: qs.ids, qEM: qs.means(em), qF1: qs.means(f1)}
 }
 
 // scoreOf is a record's score in percent: 0 for failed and truncated records.
@@ -289,7 +360,8 @@ func scoreOf(r *pipeline.Record, v float64) float64 {
 	return 100 * v
 }
 
-// byKey groups the non-warmup records by group key.
+// byKey groups the non-warmup records by group key, each group's records
+// in canonicalOrder.
 func byKey(recs []pipeline.Record) map[pipeline.GroupKey][]*pipeline.Record {
 	m := map[pipeline.GroupKey][]*pipeline.Record{}
 	for i := range recs {
@@ -299,6 +371,9 @@ func byKey(recs []pipeline.Record) map[pipeline.GroupKey][]*pipeline.Record {
 		}
 		k := pipeline.GroupKey{Platform: r.Platform, Model: r.Model, Temperature: r.Temperature}
 		m[k] = append(m[k], r)
+	}
+	for _, rs := range m {
+		slices.SortFunc(rs, canonicalOrder)
 	}
 	return m
 }
@@ -325,6 +400,16 @@ type DatasetDiff struct {
 	Shared []string
 	// InA and InB count each run's selected questions.
 	InA, InB int
+}
+
+// Scope says in words which questions a comparison of the two runs
+// covers: "all N" when they asked the same N questions, else "shared K
+// (A asked X, B asked Y)", the K questions `compare --shared-only` keeps.
+func (d DatasetDiff) Scope() string {
+	if len(d.Differences) == 0 {
+		return fmt.Sprintf("all %d", d.InA)
+	}
+	return fmt.Sprintf("shared %d (A asked %d, B asked %d)", len(d.Shared), d.InA, d.InB)
 }
 
 // CompareDatasets compares the datasets of runs a and b from their

@@ -3,7 +3,9 @@ package aggregate
 import (
 	"context"
 	"encoding/json"
+	"math"
 	"math/rand/v2"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -35,24 +37,30 @@ func TestCompareRuns(t *testing.T) {
 	t.Run("a slowed platform shows a significant latency change with its p-value", func(t *testing.T) {
 		d := find("metis", "latency_p50")
 		// medians 795 -> 1395
-		if d.A != 795 || d.B != 1395 || d.Change != 600 || !near(d.Ratio, 1395.0/795, 1e-12) {
+		if val(d.A) != 795 || val(d.B) != 1395 || val(d.Change) != 600 || !near(val(d.Ratio), 1395.0/795, 1e-12) {
 			t.Errorf("%+v", d)
 		}
-		if !d.Significant || !(d.CILow > 0 && d.CILow <= 600 && 600 <= d.CIHigh) || d.PValue == nil || *d.PValue >= 0.001 || d.Unit != "ms" {
+		if !d.Significant || !(val(d.CILow) > 0 && val(d.CILow) <= 600 && 600 <= val(d.CIHigh)) || d.PValue == nil || *d.PValue >= 0.001 || d.Unit != "ms" {
 			t.Errorf("%+v", d)
 		}
 	})
 	t.Run("an unchanged platform shows no significant change", func(t *testing.T) {
 		for _, f := range []string{"latency_p50", "latency_mean", "ttft_p50", "tokens_per_sec_mean"} {
 			d := find("sophia", f)
-			if d.Change != 0 || d.Significant || d.Ratio != 1 || !(d.CILow <= 0 && 0 <= d.CIHigh) {
+			if val(d.Change) != 0 || d.Significant || val(d.Ratio) != 1 || !(val(d.CILow) <= 0 && 0 <= val(d.CIHigh)) {
 				t.Errorf("%s: %+v", f, d)
 			}
 		}
 	})
-	t.Run("accuracy and error rate deltas carry no p-value", func(t *testing.T) {
-		for _, f := range []string{"em", "f1", "error_rate"} {
-			if d := find("metis", f); d.PValue != nil || d.Significant {
+	t.Run("throughput and error rate deltas carry no p-value; accuracy deltas carry the paired one", func(t *testing.T) {
+		for _, f := range []string{"tokens_per_sec_mean", "error_rate"} {
+			if d := find("metis", f); d.PValue != nil {
+				t.Errorf("%s: %+v", f, d)
+			}
+		}
+		for _, f := range []string{"em", "f1"} {
+			// every answer right in both runs: no difference at all
+			if d := find("metis", f); d.PValue == nil || *d.PValue != 1 || d.NPaired != 40 || d.Significant {
 				t.Errorf("%s: %+v", f, d)
 			}
 		}
@@ -112,5 +120,151 @@ func BenchmarkAggregate(b *testing.B) {
 		if _, err := Aggregate(context.Background(), exp, recs); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// val is *p, NaN when p is nil (so that a missing figure equals nothing).
+func val(p *float64) float64 {
+	if p == nil {
+		return math.NaN()
+	}
+	return *p
+}
+
+// deltaJSON is the JSON object of the delta of figure for platform, as
+// compare would write it: the contract readers of the JSON see.
+func deltaJSON(t *testing.T, deltas []RunDelta, platform, figure string) map[string]any {
+	t.Helper()
+	for _, d := range deltas {
+		if d.Platform == platform && d.Figure == figure {
+			b, err := json.Marshal(d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var m map[string]any
+			if err := json.Unmarshal(b, &m); err != nil {
+				t.Fatal(err)
+			}
+			return m
+		}
+	}
+	t.Fatalf("no %s %s", platform, figure)
+	return nil
+}
+
+func TestCompareRunsGivesNoFigureWhereARunHasNoValues(t *testing.T) {
+	exp := twoPlatforms()
+	failed := func(recs []pipeline.Record) []pipeline.Record {
+		for i := range recs {
+			recs[i].Error = "http_500"
+		}
+		return recs
+	}
+	// metis failed every request in both runs; sophia only in run B
+	runA := append(failed(latencies("metis", "m-a", 6, 600)), latencies("sophia", "m-b", 6, 900)...)
+	runB := append(failed(latencies("metis", "m-a", 6, 600)), failed(latencies("sophia", "m-b", 6, 900))...)
+	deltas := CompareRuns(mustAggregate(t, exp, runA), mustAggregate(t, exp, runB), runA, runB, 42)
+	timing := []string{"latency_p50", "latency_mean", "ttft_p50", "tokens_per_sec_mean"}
+	for _, f := range timing {
+		t.Run(f+" of a group without a successful request in either run is null with no change, interval or claim", func(t *testing.T) {
+			m := deltaJSON(t, deltas, "metis", f)
+			for _, k := range []string{"a", "b", "change", "ratio", "ci_low", "ci_high", "p_value"} {
+				if v, ok := m[k]; !ok || v != nil {
+					t.Errorf("%s = %v (present %v), want null", k, v, ok)
+				}
+			}
+			if m["significant"] != false {
+				t.Errorf("significant = %v", m["significant"])
+			}
+		})
+		t.Run(f+" of a group that succeeded only in run A keeps A and has no change", func(t *testing.T) {
+			m := deltaJSON(t, deltas, "sophia", f)
+			if a, ok := m["a"].(float64); !ok || a <= 0 {
+				t.Errorf("a = %v, want run A's figure", m["a"])
+			}
+			for _, k := range []string{"b", "change", "ratio", "ci_low", "ci_high", "p_value"} {
+				if v, ok := m[k]; !ok || v != nil {
+					t.Errorf("%s = %v (present %v), want null", k, v, ok)
+				}
+			}
+			if m["significant"] != false {
+				t.Errorf("significant = %v", m["significant"])
+			}
+		})
+	}
+	t.Run("accuracy and error rate of failed requests are figures (0 and 1), not missing", func(t *testing.T) {
+		for f, want := range map[string]float64{"em": 0, "f1": 0, "error_rate": 1} {
+			m := deltaJSON(t, deltas, "metis", f)
+			if m["a"] != want || m["b"] != want || m["change"] != 0.0 {
+				t.Errorf("%s: %v", f, m)
+			}
+		}
+	})
+}
+
+func TestCompareRunsPairsAccuracyByQuestion(t *testing.T) {
+	exp := twoPlatforms()
+	// 10 questions; run A answers q6..q9 right, run B every question: B
+	// gains 100 points on q0..q5 and none on the others, in every repeat.
+	run := func(repeats int, right func(q int) bool) []pipeline.Record {
+		var recs []pipeline.Record
+		for rep := range repeats {
+			for q := range 10 {
+				r := okRec("metis", "m-a", rep*10+q, 500+float64(q))
+				r.Repeat, r.SampleID = rep, "q"+strconv.Itoa(q)
+				if !right(q) {
+					r.EM, r.F1, r.Answer = 0, 0, "London"
+				}
+				recs = append(recs, r)
+			}
+		}
+		return recs
+	}
+	compare := func(repeats int) []RunDelta {
+		a := run(repeats, func(q int) bool { return q >= 6 })
+		b := run(repeats, func(int) bool { return true })
+		return CompareRuns(mustAggregate(t, exp, a), mustAggregate(t, exp, b), a, b, 42)
+	}
+	one, three := compare(1), compare(3)
+	width := func(m map[string]any) float64 {
+		lo, _ := m["ci_low"].(float64)
+		hi, _ := m["ci_high"].(float64)
+		return hi - lo
+	}
+	for _, f := range []string{"em", "f1"} {
+		m1, m3 := deltaJSON(t, one, "metis", f), deltaJSON(t, three, "metis", f)
+		t.Run(f+": identical repeats give the interval of a single repeat, not one sqrt(3) narrower", func(t *testing.T) {
+			if w1, w3 := width(m1), width(m3); w1 <= 0 || w3 != w1 {
+				t.Errorf("CI width %v with 3 identical repeats, %v with 1", w3, w1)
+			}
+			// resampling the 30 records of each run as independent answers
+			// would give an interval about sqrt(3) narrower
+			a, b := make([]float64, 30), make([]float64, 30)
+			for i := range 30 {
+				if i%10 >= 6 {
+					a[i] = 100
+				}
+				b[i] = 100
+			}
+			lo, hi := Bootstrap{Seed: 42, Resamples: pipeline.DefaultBootstrap, Level: pipeline.DefaultConfidence}.MeanDiffCI("x", a, b)
+			if !(width(m3) > 1.5*(hi-lo)) {
+				t.Errorf("CI width %v is not wider than the independent one, %v", width(m3), hi-lo)
+			}
+		})
+		t.Run(f+": the change is B - A over the paired questions, 60 points on 10 of them", func(t *testing.T) {
+			if m3["change"] != 60.0 || m3["n_paired"] != 10.0 {
+				t.Errorf("%v", m3)
+			}
+		})
+		t.Run(f+": the p-value is the exact paired sign-flip one: 2 of 2^6 sign patterns are as extreme", func(t *testing.T) {
+			for _, m := range []map[string]any{m1, m3} {
+				if p, ok := m["p_value"].(float64); !ok || p != 2.0/64 {
+					t.Errorf("p_value = %v, want %v", m["p_value"], 2.0/64)
+				}
+			}
+			if m3["significant"] != true {
+				t.Errorf("a gain on 6 of 10 questions and none lost is not significant: %v", m3)
+			}
+		})
 	}
 }

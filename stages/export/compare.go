@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/xuri/excelize/v2"
@@ -16,22 +17,45 @@ import (
 )
 
 // compareHeader is the column order of compare.csv and compare.xlsx.
-var compareHeader = []string{"platform", "model", "temperature", "figure", "unit", "a", "b", "change", "ratio", "ci_low", "ci_high", "p_value", "significant"}
+var compareHeader = []string{"platform", "model", "temperature", "figure", "unit", "a", "b", "change", "ratio", "ci_low", "ci_high", "p_value", "n_paired", "significant", "questions"}
 
-func deltaRow(d aggregate.RunDelta) []any {
-	var p any = ""
-	if d.PValue != nil {
-		p = *d.PValue
+// absent is a compare cell without a value, written as missing ("-").
+type absent struct{}
+
+// deltaRow is d's row under compareHeader: a figure d does not have is
+// absent (the p-value too), n_paired is empty for figures that are not
+// paired by question, and questions is the scope of the comparison.
+func deltaRow(d aggregate.RunDelta, questions string) []any {
+	num := func(p *float64) any {
+		if p == nil {
+			return absent{}
+		}
+		return *p
 	}
-	return []any{d.Platform, d.Model, d.Temperature, d.Figure, d.Unit, d.A, d.B, d.Change, d.Ratio, d.CILow, d.CIHigh, p, d.Significant}
+	var paired any = ""
+	if d.Figure == "em" || d.Figure == "f1" {
+		paired = d.NPaired
+	}
+	return []any{d.Platform, d.Model, d.Temperature, d.Figure, d.Unit, num(d.A), num(d.B), num(d.Change), num(d.Ratio),
+		num(d.CILow), num(d.CIHigh), num(d.PValue), paired, d.Significant, questions}
 }
 
 // PrintRunDeltas prints the comparison of run A and run B for a terminal:
-// one block per group, one line per figure, significant changes marked.
-func PrintRunDeltas(w io.Writer, nameA, nameB string, deltas []aggregate.RunDelta) error {
+// which questions were compared (questions, e.g. DatasetDiff.Scope), then
+// one block per group, one line per figure, significant changes marked
+// and accuracy lines followed by their number of paired questions. A
+// figure a run does not have, and everything computed from it, is shown
+// as missing ("-").
+func PrintRunDeltas(w io.Writer, nameA, nameB, questions string, deltas []aggregate.RunDelta) error {
 	ew := &errWriter{w: w}
-	fmt.Fprintf(ew, "A = %s\nB = %s\n", nameA, nameB)
+	fmt.Fprintf(ew, "A = %s\nB = %s\nquestions: %s\n", nameA, nameB, questions)
 	tw := tabwriter.NewWriter(ew, 0, 0, 2, ' ', 0)
+	num := func(p *float64, format string) string {
+		if p == nil {
+			return missing
+		}
+		return fmt.Sprintf(format, *p)
+	}
 	last := ""
 	for _, d := range deltas {
 		key := fmt.Sprintf("%s / %s / t=%s", d.Platform, d.Model, strconv.FormatFloat(d.Temperature, 'g', -1, 64))
@@ -40,25 +64,36 @@ func PrintRunDeltas(w io.Writer, nameA, nameB string, deltas []aggregate.RunDelt
 			fmt.Fprintln(tw, "  FIGURE\tA\tB\tCHANGE\t95% CI\tP\t")
 			last = key
 		}
-		p := "-"
+		p := missing
 		if d.PValue != nil {
 			p = formatP(*d.PValue)
 		}
-		mark := ""
-		if d.Significant {
-			mark = "significant"
+		ci := missing
+		if d.CILow != nil && d.CIHigh != nil {
+			ci = fmt.Sprintf("[%.2f, %.2f]", *d.CILow, *d.CIHigh)
 		}
-		fmt.Fprintf(tw, "  %s (%s)\t%s\t%s\t%+.2f\t[%.2f, %.2f]\t%s\t%s\n", d.Figure, d.Unit,
-			fnum(d.A, 2), fnum(d.B, 2), d.Change, d.CILow, d.CIHigh, p, mark)
+		var notes []string
+		if d.Significant {
+			notes = append(notes, "significant")
+		}
+		if d.Figure == "em" || d.Figure == "f1" {
+			notes = append(notes, fmt.Sprintf("%d paired questions", d.NPaired))
+		}
+		fmt.Fprintf(tw, "  %s (%s)\t%s\t%s\t%s\t%s\t%s\t%s\n", d.Figure, d.Unit,
+			num(d.A, "%.2f"), num(d.B, "%.2f"), num(d.Change, "%+.2f"), ci, p, strings.Join(notes, ", "))
 	}
 	tw.Flush()
 	return ew.err
 }
 
 // WriteRunDeltas writes compare.csv and compare.xlsx into dir (created if
-// needed). Text cells are neutralized against formula injection like
+// needed), one row per delta under compareHeader. A figure a run does not
+// have is written as missing ("-"), as summary.csv does, never as 0. Every
+// row's questions column holds questions (e.g. DatasetDiff.Scope), so
+// that a row read alone still says when only the shared questions were
+// compared. Text cells are neutralized against formula injection like
 // every other export.
-func WriteRunDeltas(dir string, deltas []aggregate.RunDelta) error {
+func WriteRunDeltas(dir, questions string, deltas []aggregate.RunDelta) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("compare: %w", err)
 	}
@@ -68,14 +103,18 @@ func WriteRunDeltas(dir string, deltas []aggregate.RunDelta) error {
 			return err
 		}
 		for _, d := range deltas {
-			row := deltaRow(d)
+			row := deltaRow(d, questions)
 			rec := make([]string, len(row))
 			for i, v := range row {
 				switch x := v.(type) {
 				case string:
 					rec[i] = NeutralizeCell(x)
+				case absent:
+					rec[i] = missing
 				case float64:
 					rec[i] = formatNumber(x)
+				case int:
+					rec[i] = strconv.Itoa(x)
 				case bool:
 					rec[i] = strconv.FormatBool(x)
 				}
@@ -103,12 +142,15 @@ func WriteRunDeltas(dir string, deltas []aggregate.RunDelta) error {
 		}
 	}
 	for r, d := range deltas {
-		for c, v := range deltaRow(d) {
+		for c, v := range deltaRow(d, questions) {
 			cell, _ := excelize.CoordinatesToCellName(c+1, r+2)
 			var err error
-			if s, ok := v.(string); ok {
-				err = f.SetCellStr(sheet, cell, s)
-			} else {
+			switch x := v.(type) {
+			case string:
+				err = f.SetCellStr(sheet, cell, x)
+			case absent:
+				err = f.SetCellStr(sheet, cell, missing)
+			default:
 				err = f.SetCellValue(sheet, cell, v)
 			}
 			if err != nil {

@@ -118,8 +118,9 @@ func TestWorkbookHeadersAndPValues(t *testing.T) {
 	t.Run("p-values in compare.xlsx are in scientific format", func(t *testing.T) {
 		dir := t.TempDir()
 		p := 0.00004
-		deltas := []aggregate.RunDelta{{GroupKey: pipeline.GroupKey{Platform: "a", Model: "m"}, Figure: "latency_p50", Unit: "ms", A: 1, B: 2, PValue: &p}}
-		if err := WriteRunDeltas(dir, deltas); err != nil {
+		a, b := 1.0, 2.0
+		deltas := []aggregate.RunDelta{{GroupKey: pipeline.GroupKey{Platform: "a", Model: "m"}, Figure: "latency_p50", Unit: "ms", A: &a, B: &b, PValue: &p}}
+		if err := WriteRunDeltas(dir, "all 1", deltas); err != nil {
 			t.Fatal(err)
 		}
 		f, err := excelize.OpenFile(filepath.Join(dir, "compare.xlsx"))
