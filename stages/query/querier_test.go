@@ -64,11 +64,15 @@ func TestStreamedRequestIsMeasuredAndSentLikeOpenAI(t *testing.T) {
 			t.Errorf("TTFB %.2f > TTFT %.2f", r.TTFBMs, r.TTFTMs)
 		}
 	})
+	// Both ends of these gaps are client-side arrival times, so either can
+	// be late by the scheduler's whim on a loaded machine: the gaps are
+	// checked against half the server's pause, which a TTFC taken at the
+	// reasoning event (a gap near 0) still fails.
 	t.Run("TTFC waits for content after reasoning", func(t *testing.T) {
-		if r.TTFCMs-r.TTFTMs < ms(reasonDelay) {
-			t.Errorf("TTFC %.2f - TTFT %.2f < %v", r.TTFCMs, r.TTFTMs, reasonDelay)
+		if r.TTFCMs-r.TTFTMs < ms(reasonDelay)/2 {
+			t.Errorf("TTFC %.2f - TTFT %.2f < half of %v", r.TTFCMs, r.TTFTMs, reasonDelay)
 		}
-		if r.LatencyMs-r.TTFCMs < ms(contentDelay) || r.CloseMs < r.LatencyMs {
+		if r.LatencyMs-r.TTFCMs < ms(contentDelay)/2 || r.CloseMs < r.LatencyMs {
 			t.Errorf("E2E %.2f TTFC %.2f close %.2f", r.LatencyMs, r.TTFCMs, r.CloseMs)
 		}
 	})
