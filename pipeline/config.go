@@ -190,6 +190,7 @@ func loadExperiment(path string, data []byte, opts LoadOptions) (*Experiment, Di
 		meta.overrides = append(meta.overrides, key+"="+redactOverride(val, leaf))
 	}
 
+	expandLoadShorthand(root)
 	lint := &linter{loc: loc}
 	lint.lintRoot(root)
 	diags = append(diags, lint.diags...)

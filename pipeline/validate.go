@@ -119,6 +119,7 @@ func validateExperiment(e *Experiment, loc *locator, bad []yamlPath, reg *Regist
 	}
 
 	v.platforms(e)
+	v.loads(e)
 	v.zeros(e)
 	v.extra(e.Params.Extra)
 	v.dataset(e, reg, baseDir)

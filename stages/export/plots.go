@@ -44,7 +44,7 @@ func seriesByGroup(records []pipeline.Record) map[pipeline.GroupKey]*groupSeries
 		if !r.OK() || r.Warmup {
 			continue
 		}
-		k := pipeline.GroupKey{Platform: r.Platform, Model: r.Model, Temperature: r.Temperature}
+		k := r.Group()
 		s := out[k]
 		if s == nil {
 			s = &groupSeries{}

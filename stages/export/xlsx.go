@@ -556,7 +556,7 @@ func perSampleRepeat(run *pipeline.Run) (map[pipeline.GroupKey]map[sampleRepeat]
 		if r.Warmup {
 			continue
 		}
-		k := pipeline.GroupKey{Platform: r.Platform, Model: r.Model, Temperature: r.Temperature}
+		k := r.Group()
 		m := out[k]
 		if m == nil {
 			m = map[sampleRepeat]*pipeline.Record{}

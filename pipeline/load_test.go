@@ -1,0 +1,200 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+func TestBuildPlanRunsEveryLoadLevelAsItsOwnCells(t *testing.T) {
+	exp := &Experiment{Name: "x", Repeats: 1, Params: Params{Temperature: []float64{0}},
+		Platforms: []Platform{
+			{Name: "a", Models: []string{"m"}, Warmup: 1, Load: &LoadSpec{Type: LoadConcurrency, Levels: []float64{1, 4}}},
+			{Name: "b", Models: []string{"m"}, Concurrency: 2},
+		}}
+	samples := []Sample{{ID: "q1", Question: "?"}, {ID: "q2", Question: "?"}}
+	plan, err := BuildPlan(context.Background(), exp, samples)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, j := range plan.Jobs {
+		for _, c := range j.Cells {
+			got = append(got, c.String())
+		}
+	}
+	want := []string{
+		"a/m/t=0/c=1/r=0/q1/warmup",
+		"a/m/t=0/c=1/r=0/q1", "a/m/t=0/c=1/r=0/q2",
+		"a/m/t=0/c=4/r=0/q1", "a/m/t=0/c=4/r=0/q2",
+		"b/m/t=0/r=0/q1", "b/m/t=0/r=0/q2",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("cells =\n%q\nwant\n%q", got, want)
+	}
+	if n, _ := exp.MatrixCells(2); int(n) != plan.Total() {
+		t.Errorf("MatrixCells = %d, plan has %d", n, plan.Total())
+	}
+}
+
+// levelQuerier answers every cell at once, succeeding unless fail says
+// otherwise, and remembers how each job was set up.
+type levelQuerier struct {
+	mu   sync.Mutex
+	jobs []string
+	fail func(Platform) bool
+	// slow makes each request take this long, after checking Stop.
+	slow time.Duration
+}
+
+func (q *levelQuerier) Query(ctx context.Context, job QueryJob, emit func(Record)) (QueryReport, error) {
+	q.mu.Lock()
+	q.jobs = append(q.jobs, fmt.Sprintf("%s c%d r%g n%d", job.Cells[0].Load, job.Platform.Concurrency, job.Platform.Rate, len(job.Cells)))
+	q.mu.Unlock()
+	for _, c := range job.Cells {
+		if stopped(job.Stop) {
+			return QueryReport{StopReason: StopInterrupted}, nil
+		}
+		time.Sleep(q.slow)
+		r := Record{CellKey: c.CellKey, StartedAt: time.Now()}
+		if q.fail != nil && q.fail(job.Platform) {
+			r.Error = HTTPError(503)
+		}
+		emit(r)
+	}
+	return QueryReport{}, nil
+}
+
+func TestLevelRunnerRunsLevelsInOrderAndStopsASaturatedOne(t *testing.T) {
+	tests := []struct {
+		name      string
+		load      *LoadSpec
+		fail      func(Platform) bool
+		wantJobs  []string
+		wantStops []string
+		wantRates int
+	}{
+		{
+			name:     "concurrency levels run one after the other with their own worker count",
+			load:     &LoadSpec{Type: LoadConcurrency, Levels: []float64{1, 8}},
+			wantJobs: []string{"c=1 c1 r0 n20", "c=8 c8 r0 n20"},
+		},
+		{
+			name:      "a level whose error rate passes its bound stops early and the next level still runs",
+			load:      &LoadSpec{Type: LoadRate, Levels: []float64{5, 50}, MaxErrorRate: 0.5},
+			fail:      func(p Platform) bool { return p.Rate == 50 },
+			wantJobs:  []string{"r=5 c0 r5 n20", "r=50 c0 r50 n20"},
+			wantStops: []string{"r=50: saturated: error rate 100% above 50% after 10 requests"},
+		},
+		{
+			name:      "a sweep measures synchronous and throughput levels, then runs the rates it chose between them",
+			load:      &LoadSpec{Type: LoadSweep, Rates: 2, MaxConcurrency: 4},
+			wantJobs:  []string{"sync c1 r0 n20", "throughput c4 r0 n20", "sweep-1 c4 r", "sweep-2 c4 r"},
+			wantRates: 2,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := Platform{Name: "p", Models: []string{"m"}, Load: tt.load}
+			exp := &Experiment{Name: "x", Repeats: 1, Params: Params{Temperature: []float64{0}}, Platforms: []Platform{p}}
+			samples := make([]Sample, 20)
+			for i := range samples {
+				samples[i] = Sample{ID: fmt.Sprint("q", i), Question: "?"}
+			}
+			plan, err := BuildPlan(context.Background(), exp, samples)
+			if err != nil {
+				t.Fatal(err)
+			}
+			q := &levelQuerier{fail: tt.fail, slow: time.Millisecond}
+			var rates []float64
+			lr := &levelRunner{querier: q, job: QueryJob{Platform: p, Cells: plan.Jobs[0].Cells}, setRates: func(r []float64) { rates = r }}
+			var n int
+			_, stops, err := lr.run(context.Background(), func(Record) { n++ })
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(q.jobs) != len(tt.wantJobs) {
+				t.Fatalf("jobs = %q, want %q", q.jobs, tt.wantJobs)
+			}
+			for i, w := range tt.wantJobs {
+				if !strings.HasPrefix(q.jobs[i], w) {
+					t.Errorf("job %d = %q, want %q...", i, q.jobs[i], w)
+				}
+			}
+			var gotStops []string
+			for _, s := range stops {
+				gotStops = append(gotStops, s.Load+": "+s.Reason)
+			}
+			if !reflect.DeepEqual(gotStops, tt.wantStops) {
+				t.Errorf("stops = %q, want %q", gotStops, tt.wantStops)
+			}
+			if len(rates) != tt.wantRates {
+				t.Errorf("rates = %v, want %d of them", rates, tt.wantRates)
+			}
+			for i := 1; i < len(rates); i++ {
+				if !(rates[i] > rates[i-1]) {
+					t.Errorf("sweep rates %v do not rise", rates)
+				}
+			}
+		})
+	}
+}
+
+func TestLevelWatchFindsSaturation(t *testing.T) {
+	rec := func(queueMs float64, failed bool) *Record {
+		r := &Record{QueueMs: queueMs}
+		if failed {
+			r.Error = ErrTimeoutTotal
+		}
+		return r
+	}
+	tests := []struct {
+		name  string
+		watch LevelWatch
+		recs  []*Record
+		want  string
+	}{
+		{"a healthy level is never stopped", LevelWatch{MaxErrorRate: 0.1, MaxQueue: Duration(time.Second)},
+			repeat(rec(5, false), 40), ""},
+		{"an error rate above the bound stops the level once enough requests finished", LevelWatch{MaxErrorRate: 0.2},
+			append(repeat(rec(0, false), 7), repeat(rec(0, true), 3)...), "error rate 30% above 20% after 10 requests"},
+		{"too few requests are not judged", LevelWatch{MaxErrorRate: 0.2}, repeat(rec(0, true), 9), ""},
+		{"a client queue above the bound and rising stops the level", LevelWatch{MaxQueue: Duration(time.Second)},
+			rising(16, 200), "client queue growing"},
+		{"a queue above the bound that has stopped rising is not saturation", LevelWatch{MaxQueue: Duration(time.Second)},
+			append(repeat(rec(1500, false), 8), repeat(rec(1500, false), 8)...), ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := tt.watch
+			var got string
+			for _, r := range tt.recs {
+				got = w.Observe(r)
+			}
+			if tt.want == "" && got != "" || !strings.Contains(got, tt.want) {
+				t.Errorf("reason = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func repeat(r *Record, n int) []*Record {
+	out := make([]*Record, n)
+	for i := range out {
+		out[i] = r
+	}
+	return out
+}
+
+// rising returns n records whose queue time grows by step ms each.
+func rising(n int, step float64) []*Record {
+	out := make([]*Record, n)
+	for i := range out {
+		out[i] = &Record{QueueMs: float64(i) * step}
+	}
+	return out
+}
