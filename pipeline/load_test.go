@@ -198,3 +198,34 @@ func rising(n int, step float64) []*Record {
 	}
 	return out
 }
+
+func TestApplyLevelsMarksSaturatedLevelsAndFillsSweepRates(t *testing.T) {
+	res := &Results{Sweep: &SweepResults{Curves: []SweepCurve{{
+		GroupKey: GroupKey{Platform: "p", Model: "m"},
+		Points: []SweepPoint{
+			{Load: LevelSync, RequestRate: 5, E2EP99: 100},
+			{Load: LevelThroughput, RequestRate: 50, E2EP99: 150},
+			{Load: "sweep-1", RequestRate: 20, E2EP99: 120},
+			{Load: "sweep-2", RequestRate: 35, E2EP99: 130},
+		},
+	}}}}
+	m := &Manifest{
+		SweepRates: map[string][]float64{"p": {20, 35}},
+		LevelStops: []LevelStop{{Platform: "p", Load: LevelThroughput, Reason: "saturated: error rate 40% above 20% after 10 requests"},
+			{Platform: "p", Load: "sweep-2", Reason: "max_duration"}},
+	}
+	res.ApplyLevels(m, SLOSpec{E2E: Duration(200 * time.Millisecond)})
+	pts := res.Sweep.Curves[0].Points
+	if !pts[1].Saturated || !strings.Contains(pts[1].SaturatedReason, "error rate") {
+		t.Errorf("throughput level = %+v, want saturated with its reason", pts[1])
+	}
+	if pts[3].Saturated || pts[3].SaturatedReason != "max_duration" {
+		t.Errorf("a level stopped by max_duration is not saturated but keeps its reason: %+v", pts[3])
+	}
+	if pts[2].TargetRate != 20 || pts[3].TargetRate != 35 || pts[0].TargetRate != 0 {
+		t.Errorf("target rates = %v %v %v", pts[0].TargetRate, pts[2].TargetRate, pts[3].TargetRate)
+	}
+	if best := res.Sweep.Curves[0].Best; best != "sweep-2" {
+		t.Errorf("best = %q, want sweep-2: the saturated throughput level is out", best)
+	}
+}

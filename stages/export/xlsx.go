@@ -282,6 +282,15 @@ func XLSX(ctx context.Context, run *pipeline.Run) error {
 		{SheetConfig, func() error { return b.writeTable(SheetConfig, configTable(run)) }},
 		{SheetCharts, func() error { return b.writeCharts(run.Results) }},
 	}
+	if sw := run.Results.Sweep; sw != nil {
+		if _, err := b.f.NewSheet(SheetSweep); err != nil {
+			return err
+		}
+		steps = append(steps, struct {
+			sheet string
+			write func() error
+		}{SheetSweep, func() error { return b.writeSweep(sw) }})
+	}
 	for _, s := range steps {
 		if err := ctx.Err(); err != nil {
 			return err
