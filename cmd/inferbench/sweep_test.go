@@ -82,6 +82,10 @@ func TestSweepExperimentFindsTheCrossoverOffline(t *testing.T) {
 			t.Errorf("%s: want one curve per platform in the legend (%v)", f, err)
 		}
 	}
+	summary, err := os.ReadFile(filepath.Join(dir, "summary.csv"))
+	if err != nil || !strings.HasPrefix(string(summary), "platform,model,temperature,load,") || !strings.Contains(string(summary), "sophia-sim,gpt-oss-120b,0,c=24,") {
+		t.Errorf("summary.csv needs a load column (%v):\n%.300s", err, summary)
+	}
 	wb, err := excelize.OpenFile(filepath.Join(dir, "results.xlsx"))
 	if err != nil {
 		t.Fatal(err)
