@@ -137,3 +137,28 @@ func countSweepCharts(t *testing.T, path string) int {
 	}
 	return n
 }
+
+func TestPlanListsEachPlatformsLoadLevels(t *testing.T) {
+	dir := t.TempDir()
+	path := writeFile(t, dir, "s.yaml", `name: s
+dataset: {source: demo, sample: 4}
+platforms:
+  - {name: a, emulate: {accuracy: 1}, models: [m], concurrency: [1, 8]}
+  - {name: b, emulate: {accuracy: 1}, models: [m], load: {type: sweep, rates: 2, max_concurrency: 16}}
+  - {name: c, emulate: {accuracy: 1}, models: [m], concurrency: 4}
+`)
+	code, stdout, stderr := inferbench(t, "plan", path)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{
+		"concurrency levels c=1, c=8, one after the other",
+		"sweep levels sync, throughput (c=16), sweep-1..sweep-2 (rates chosen at run time)",
+		"concurrency 4",
+		"total requests: 28", // 4 questions x (2 + 4 + 1) levels
+	} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("plan lacks %q:\n%s", want, stdout)
+		}
+	}
+}
