@@ -226,7 +226,7 @@ func (e *Engine) Run(ctx context.Context, exp *Experiment, opts RunOptions) (*Ru
 	for _, r := range prior {
 		done[r.CellKey] = true
 	}
-	recs, stops, notes, qerr := e.query(ctx, exp, plan, done, prior, scorer, journal, already, m)
+	recs, stops, notes, qerr := e.query(ctx, exp, plan, done, prior, scorer, journal, already, m, dir)
 	if cerr := journal.Close(); cerr != nil && qerr == nil {
 		qerr = cerr
 	}
@@ -250,7 +250,7 @@ func (e *Engine) Run(ctx context.Context, exp *Experiment, opts RunOptions) (*Ru
 
 // query runs every platform side by side and returns the new final records.
 func (e *Engine) query(ctx context.Context, exp *Experiment, plan *Plan, done map[CellKey]bool, prior []Record, scorer Scorer,
-	journal *Journal, already map[string]int, m *Manifest) ([]Record, map[string]string, []string, error) {
+	journal *Journal, already map[string]int, m *Manifest, dir string) ([]Record, map[string]string, []string, error) {
 	stop := make(chan struct{})
 	qctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancel()
@@ -345,6 +345,10 @@ func (e *Engine) query(ctx context.Context, exp *Experiment, plan *Plan, done ma
 					m.SweepRates = map[string][]float64{}
 				}
 				m.SweepRates[name] = r
+				// At once, so that a resume after a crash reruns these rates.
+				if err := writeJSON(filepath.Join(dir, ManifestFile), m); err != nil {
+					e.log().Warn("could not record the sweep rates in the manifest", "platform", name, "err", err)
+				}
 			}}
 			rep, lstops, err := lr.run(qctx, func(r Record) {
 				r.sample = bySeq[r.CellKey]

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"sync"
@@ -227,5 +228,110 @@ func TestApplyLevelsMarksSaturatedLevelsAndFillsSweepRates(t *testing.T) {
 	}
 	if best := res.Sweep.Curves[0].Best; best != "sweep-2" {
 		t.Errorf("best = %q, want sweep-2: the saturated throughput level is out", best)
+	}
+}
+
+func TestResumedSweepRunsTheRatesItChoseBefore(t *testing.T) {
+	p := Platform{Name: "p", Models: []string{"m"}, Load: &LoadSpec{Type: LoadSweep, Rates: 2, MaxConcurrency: 4}}
+	exp := &Experiment{Name: "x", Repeats: 1, Params: Params{Temperature: []float64{0}}, Platforms: []Platform{p}}
+	samples := []Sample{{ID: "q1", Question: "?"}, {ID: "q2", Question: "?"}, {ID: "q3", Question: "?"}}
+	plan, err := BuildPlan(context.Background(), exp, samples)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// sync and throughput finished before the crash: only the rate levels remain.
+	var rest []Cell
+	var prior []Record
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i, c := range plan.Jobs[0].Cells {
+		if c.Load == LevelSync || c.Load == LevelThroughput {
+			// sync: one request per second; throughput: ten per second.
+			step := time.Second
+			if c.Load == LevelThroughput {
+				step = 100 * time.Millisecond
+			}
+			prior = append(prior, Record{CellKey: c.CellKey, StartedAt: t0.Add(time.Duration(i) * step), CloseMs: float64(step.Milliseconds())})
+			continue
+		}
+		rest = append(rest, c)
+	}
+	tests := []struct {
+		name     string
+		rates    []float64
+		wantJobs []string
+		wantSet  bool
+	}{
+		{"the manifest's rates are used again", []float64{3, 7}, []string{"sweep-1 c4 r3 n3", "sweep-2 c4 r7 n3"}, false},
+		{"without manifest rates they come from the kept records", nil, []string{"sweep-1 c4 r4 n3", "sweep-2 c4 r7 n3"}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			q := &levelQuerier{}
+			set := false
+			lr := &levelRunner{querier: q, job: QueryJob{Platform: p, Cells: rest}, prior: prior, rates: tt.rates,
+				setRates: func([]float64) { set = true }}
+			if _, _, err := lr.run(context.Background(), func(Record) {}); err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(q.jobs, tt.wantJobs) {
+				t.Errorf("jobs = %q, want %q", q.jobs, tt.wantJobs)
+			}
+			if set != tt.wantSet {
+				t.Errorf("rates recorded = %v, want %v", set, tt.wantSet)
+			}
+		})
+	}
+}
+
+// manifestPeeker is a levelQuerier that, when a sweep rate level starts,
+// reads the run's manifest from disk.
+type manifestPeeker struct {
+	levelQuerier
+	dir   func() string
+	rates map[string][]float64
+}
+
+func (q *manifestPeeker) Query(ctx context.Context, job QueryJob, emit func(Record)) (QueryReport, error) {
+	if job.Cells[0].Load == "sweep-1" && q.rates == nil {
+		m, err := ReadManifest(q.dir())
+		if err == nil {
+			q.rates = m.SweepRates
+		}
+	}
+	return q.levelQuerier.Query(ctx, job, emit)
+}
+
+type noScore struct{}
+
+func (noScore) Score(*Record, *Sample) {}
+
+func TestASweepRecordsItsRatesInTheManifestBeforeRunningThem(t *testing.T) {
+	base := t.TempDir()
+	q := &manifestPeeker{levelQuerier: levelQuerier{slow: time.Millisecond}, dir: func() string {
+		dirs, _ := filepath.Glob(filepath.Join(base, "s-*"))
+		if len(dirs) != 1 {
+			return ""
+		}
+		return dirs[0]
+	}}
+	reg := NewRegistry()
+	reg.AddLoader("mem", LoaderFunc(func(context.Context, DatasetSpec, LoadEnv) (*Dataset, error) {
+		return &Dataset{Samples: []Sample{{ID: "q1", Question: "?"}, {ID: "q2", Question: "?"}, {ID: "q3", Question: "?"}}, Total: 3}, nil
+	}))
+	reg.Querier = q
+	reg.Scorer = func(ScoreSpec, string) (Scorer, error) { return noScore{}, nil }
+	reg.Aggregate = func(context.Context, *Experiment, []Record) (*Results, error) { return &Results{}, nil }
+	exp := &Experiment{Name: "s", Repeats: 1, Dataset: DatasetSpec{Source: "mem"}, Params: Params{Temperature: []float64{0}},
+		Export:    ExportSpec{Dir: base, Formats: []string{}},
+		Platforms: []Platform{{Name: "p", Models: []string{"m"}, Load: &LoadSpec{Type: LoadSweep, Rates: 2, MaxConcurrency: 2}}}}
+	run, err := (&Engine{Registry: reg}).Run(context.Background(), exp, RunOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := q.rates["p"]; len(got) != 2 || !(got[0] > 0 && got[1] > got[0]) {
+		t.Fatalf("manifest on disk when sweep-1 started had sweep_rates %v, want the two chosen rates", q.rates)
+	}
+	if !reflect.DeepEqual(run.Manifest.SweepRates["p"], q.rates["p"]) {
+		t.Errorf("final manifest rates %v differ from the ones recorded before running them %v", run.Manifest.SweepRates, q.rates)
 	}
 }
