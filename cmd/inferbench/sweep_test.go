@@ -162,3 +162,55 @@ platforms:
 		}
 	}
 }
+
+func TestAnOverloadedRateLevelStopsEarlyAsSaturated(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs an emulated platform past its capacity (about 2 seconds)")
+	}
+	dir := t.TempDir()
+	// One request decoded at a time, about 15 ms each: some 60 requests/s
+	// at most. 20/s is easy; at 400/s the client queue grows.
+	path := writeFile(t, dir, "sat.yaml", `name: sat
+seed: 5
+dataset: {source: demo, sample: 40}
+platforms:
+  - name: tiny
+    emulate: {ttft: 5ms, tokens_per_second: 1000, accuracy: 1, style: plain, max_batch: 1}
+    models: [m]
+    concurrency: 2
+    load: {type: rate, levels: [20, 400], max_queue: 100ms}
+params: {temperature: 0, max_tokens: 16}
+export: {formats: [json, markdown]}
+`)
+	out := filepath.Join(dir, "out")
+	code, stdout, stderr := inferbench(t, "run", path, "--out", out, "--no-progress")
+	if code != exitOK {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	run := runDir(t, out)
+	data, err := os.ReadFile(filepath.Join(run, "results.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct{ Results pipeline.Results }
+	if err := json.Unmarshal(data, &doc); err != nil {
+		t.Fatal(err)
+	}
+	if doc.Results.Sweep == nil || len(doc.Results.Sweep.Curves) != 1 || len(doc.Results.Sweep.Curves[0].Points) != 2 {
+		t.Fatalf("sweep = %+v", doc.Results.Sweep)
+	}
+	easy, hard := doc.Results.Sweep.Curves[0].Points[0], doc.Results.Sweep.Curves[0].Points[1]
+	if easy.Saturated || easy.Requests != 40 {
+		t.Errorf("r=20 = %+v, want all 40 requests and no saturation", easy)
+	}
+	if !hard.Saturated || !strings.Contains(hard.SaturatedReason, "client queue growing") || hard.Requests >= 40 {
+		t.Errorf("r=400 = saturated %v (%q) after %d requests, want stopped early by the growing queue", hard.Saturated, hard.SaturatedReason, hard.Requests)
+	}
+	if !strings.Contains(stdout, "tiny r=400 stopped early: saturated: client queue growing") {
+		t.Errorf("console does not say so:\n%s", stdout)
+	}
+	report, _ := os.ReadFile(filepath.Join(run, "report.md"))
+	if !strings.Contains(string(report), "| saturated: client queue growing") {
+		t.Error("report.md does not mark the saturated level")
+	}
+}
