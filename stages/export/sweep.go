@@ -196,6 +196,8 @@ func curvePlot(sw *pipeline.SweepResults, title, xl, yl string, x, y func(pipeli
 		return nil, nil
 	}
 	p.Y.Min = 0
+	// Headroom above the highest point keeps the legend (top left) clear.
+	p.Y.Max *= 1 + 0.1*float64(len(sw.Curves)+1)
 	p.Add(plotter.NewGrid())
 	return p, nil
 }
