@@ -3,7 +3,6 @@ package pipeline
 import (
 	"bufio"
 	"encoding/json"
-	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -121,42 +120,6 @@ func TestGoodExperimentsLoadWithoutDiagnosticsAndDecodeToTheirValues(t *testing.
 			}
 			if e.SLO.TTFT != Duration(500*time.Millisecond) || e.SLO.E2E != Duration(5*time.Second) || e.Stats.Confidence != 0.9 || e.Stats.Bootstrap != 500 {
 				t.Errorf("slo %+v stats %+v", e.SLO, e.Stats)
-			}
-		}},
-		{"loadlevels.good.yaml", func(t *testing.T, e *Experiment) {
-			labels := func(p Platform) []string {
-				var out []string
-				for _, lv := range p.LoadLevels(nil) {
-					out = append(out, fmt.Sprintf("%s c%d r%g", lv.Label, lv.Concurrency, lv.Rate))
-				}
-				return out
-			}
-			want := [][]string{
-				{"c=1 c1 r0", "c=4 c4 r0", "c=16 c16 r0"},
-				{"r=2 c32 r2", "r=8.5 c32 r8.5"},
-				{"c=2 c2 r0", "c=8 c8 r0"},
-				{"sync c1 r0", "throughput c16 r0", "sweep-1 c16 r0", "sweep-2 c16 r0", "sweep-3 c16 r0"},
-				{" c4 r0"},
-			}
-			for i, w := range want {
-				if got := labels(e.Platforms[i]); !reflect.DeepEqual(got, w) {
-					t.Errorf("%s levels = %q, want %q", e.Platforms[i].Name, got, w)
-				}
-			}
-			if l := e.Platforms[0].Load; l == nil || l.Type != LoadConcurrency || e.Platforms[0].Concurrency != 1 {
-				t.Errorf("concurrency list = %+v, concurrency %d", l, e.Platforms[0].Concurrency)
-			}
-			if p := e.Platforms[1]; p.Rate != 2 || p.Arrival != "poisson" {
-				t.Errorf("rate list: rate %v arrival %q", p.Rate, p.Arrival)
-			}
-			if at := e.Platforms[2].AtLevel(e.Platforms[2].LoadLevels(nil)[1]); at.Concurrency != 8 || at.MaxDuration != Duration(30*time.Second) {
-				t.Errorf("block level 2 runs at %d for %v", at.Concurrency, at.MaxDuration)
-			}
-			if l := e.Platforms[3].Load; l.MaxErrorRate != 0.2 || l.MaxQueue != DefaultMaxQueue {
-				t.Errorf("sweep = %+v", l)
-			}
-			if n, _ := e.MatrixCells(10); n != 10*(3+2+2+5+1) {
-				t.Errorf("matrix = %d cells, want one per level and question", n)
 			}
 		}},
 		{"exprextract.good.yaml", func(t *testing.T, e *Experiment) {

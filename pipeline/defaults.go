@@ -29,8 +29,10 @@ package pipeline
 // neither concurrency nor rate is set; timeout DefaultTimeout;
 // connect_timeout DefaultConnectTimeout; max_retry_wait DefaultMaxRetryWait;
 // api_key_command_timeout DefaultAPIKeyCommandTimeout when api_key_command
-// is set; arrival "poisson" when rate > 0; with a load block,
-// concurrency (or rate) its first level and load.max_queue DefaultMaxQueue;
+// is set; arrival "poisson" when rate > 0; with a resolved load block,
+// rate its first level's rate, or else concurrency its first level's
+// (when rate is not set), and
+// load.max_queue DefaultMaxQueue;
 // burstiness 1 for gamma arrivals. dataset.version stays "" (the loader
 // detects the SQuAD version from the file) and emulate profiles stay as
 // given.
@@ -81,13 +83,13 @@ func (e *Experiment) ApplyDefaults() {
 		p := &e.Platforms[i]
 		at := yamlPath{{key: "platforms"}, {idx: i}}
 		if l := p.Load; l != nil {
-			switch {
-			case l.Type == LoadConcurrency && len(l.Levels) > 0:
-				p.Concurrency = int(l.Levels[0])
-			case l.Type == LoadRate && len(l.Levels) > 0:
-				p.Rate = l.Levels[0]
-			case l.Type == LoadSweep && p.Concurrency == 0 && p.Rate == 0:
-				p.Concurrency = 1
+			if lv := p.LoadLevels(nil); len(l.Resolved) > 0 {
+				switch {
+				case lv[0].Rate > 0:
+					p.Rate = lv[0].Rate
+				case p.Rate == 0:
+					p.Concurrency = lv[0].Concurrency
+				}
 			}
 			if l.MaxQueue == 0 {
 				l.MaxQueue = DefaultMaxQueue

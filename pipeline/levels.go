@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"fmt"
+	"maps"
 	"sync"
 	"time"
 )
@@ -43,21 +44,25 @@ func (lr *levelRunner) run(ctx context.Context, emit func(Record)) (QueryReport,
 	var stops []LevelStop
 	for li := 0; li < len(levels); li++ {
 		lv := levels[li]
-		if lv.SweepIndex > 0 && lv.Rate == 0 {
-			lo, hi := achieved[LevelSync], achieved[LevelThroughput]
-			if lo == 0 {
-				lo = priorRate(lr.prior, p.Name, LevelSync)
+		if lv.RateIndex > 0 && lv.Rate == 0 {
+			chooser, ok := p.Load.Model.(RateChooser)
+			if !ok {
+				return rep, stops, fmt.Errorf("load %s: type %s decides rates at run time but was not resolved", lv.Label, p.Load.Type)
 			}
-			if hi == 0 {
-				hi = priorRate(lr.prior, p.Name, LevelThroughput)
+			seen := maps.Clone(achieved)
+			for label, r := range priorRates(lr.prior, p.Name) {
+				if _, ran := seen[label]; !ran {
+					seen[label] = r
+				}
 			}
-			if lo == 0 {
-				stops = append(stops, LevelStop{Platform: p.Name, Load: lv.Label, Reason: "not run: the synchronous level completed no request, so no rate could be chosen"})
+			rates, err := chooser.ChooseRates(seen)
+			if err != nil {
+				stops = append(stops, LevelStop{Platform: p.Name, Load: lv.Label, Reason: "not run: " + err.Error()})
 				continue
 			}
-			lr.rates = SweepRates(lo, hi, p.Load.rates())
-			lr.setRates(lr.rates)
-			levels = p.LoadLevels(lr.rates)
+			lr.rates = rates
+			lr.setRates(rates)
+			levels = p.LoadLevels(rates)
 			lv = levels[li]
 		}
 		cells := byLevel[lv.Label]
@@ -151,29 +156,41 @@ func stopped(ch <-chan struct{}) bool {
 	}
 }
 
-// priorRate is the completed request rate of platform's level in records
-// kept from an earlier attempt: successes over the span from the first
-// send to the last close. Wall-clock times are the only ones a journal
-// keeps; 0 when there are fewer than two successes.
-func priorRate(recs []Record, platform, level string) float64 {
-	var first, last time.Time
-	n := 0
+// priorRates are the completed request rates, by load level, of
+// platform's records kept from an earlier attempt: per level, successes
+// over the span from the first send to the last close. Wall-clock times
+// are the only ones a journal keeps; a level with fewer than two
+// successes is left out.
+func priorRates(recs []Record, platform string) map[string]float64 {
+	type span struct {
+		first, last time.Time
+		n           int
+	}
+	spans := map[string]*span{}
 	for i := range recs {
 		r := &recs[i]
-		if r.Platform != platform || r.Load != level || r.Warmup || !r.OK() || r.StartedAt.IsZero() {
+		if r.Platform != platform || r.Warmup || !r.OK() || r.StartedAt.IsZero() {
 			continue
 		}
-		n++
+		s := spans[r.Load]
+		if s == nil {
+			s = &span{}
+			spans[r.Load] = s
+		}
+		s.n++
 		end := r.StartedAt.Add(time.Duration(r.CloseMs * float64(time.Millisecond)))
-		if first.IsZero() || r.StartedAt.Before(first) {
-			first = r.StartedAt
+		if s.first.IsZero() || r.StartedAt.Before(s.first) {
+			s.first = r.StartedAt
 		}
-		if end.After(last) {
-			last = end
+		if end.After(s.last) {
+			s.last = end
 		}
 	}
-	if n < 2 || !last.After(first) {
-		return 0
+	out := map[string]float64{}
+	for label, s := range spans {
+		if s.n >= 2 && s.last.After(s.first) {
+			out[label] = float64(s.n) / s.last.Sub(s.first).Seconds()
+		}
 	}
-	return float64(n) / last.Sub(first).Seconds()
+	return out
 }

@@ -1,69 +1,70 @@
 package pipeline
 
 import (
+	"encoding/json"
+	"errors"
 	"fmt"
-	"math"
+	"reflect"
 	"slices"
-	"strconv"
+	"strings"
+
+	"github.com/go-playground/validator/v10"
+	"github.com/go-viper/mapstructure/v2"
 
 	"go.yaml.in/yaml/v3"
 )
 
-// Load model types for LoadSpec.Type.
-const (
-	// LoadConcurrency runs closed-loop levels: Levels are worker counts.
-	LoadConcurrency = "concurrency"
-	// LoadRate runs open-loop levels: Levels are requests per second, with
-	// the platform's arrival, burstiness and concurrency (as a cap).
-	LoadRate = "rate"
-	// LoadSweep is GuideLLM's sweep profile: a synchronous level
-	// (concurrency 1), a throughput level (MaxConcurrency) and then Rates
-	// open-loop rates evenly spaced strictly between the request rates the
-	// first two levels achieved, decided at run time.
-	LoadSweep = "sweep"
-)
+// DefaultMaxQueue is how long the client queue of an open-loop level may
+// grow (median QueueMs of recent requests, and rising) before the level is
+// stopped as saturated, when load.max_queue is not set.
+const DefaultMaxQueue = Duration(2_000_000_000)
 
-// Defaults of a load block.
-const (
-	// DefaultSweepRates is the number of rates a sweep runs between its
-	// synchronous and its throughput level.
-	DefaultSweepRates = 4
-	// DefaultSweepMaxConcurrency is a sweep's throughput-level concurrency
-	// and its rate levels' cap on requests in flight.
-	DefaultSweepMaxConcurrency = 64
-	// DefaultMaxQueue is how long the client queue of an open-loop level may
-	// grow (median QueueMs of recent requests, and rising) before the level
-	// is stopped as saturated.
-	DefaultMaxQueue = Duration(2_000_000_000)
-)
+// LoadModel is a load model component: the decoded config of one `load:`
+// block type, registered by the query stage (Registry.AddLoadModel), each
+// type with its own config struct. The block's keys other than the common
+// ones of LoadSpec are decoded into it by its yaml tags and checked by its
+// validate tags, like vegeta's pacers or benthos's components.
+type LoadModel interface {
+	// Expand returns the platform's load levels in the order they run.
+	// Levels whose rate is decided at run time have RateIndex k > 0 and
+	// Rate 0 (see RateChooser). p is the platform the block belongs to,
+	// with its scalar concurrency, rate and arrival.
+	Expand(p *Platform) []LoadLevel
+}
 
-// Sweep level labels: the first two levels of a sweep; its rate levels are
-// "sweep-1" ... "sweep-N".
-const (
-	LevelSync       = "sync"
-	LevelThroughput = "throughput"
-)
+// LoadChecker is implemented by a LoadModel with rules beyond its struct
+// tags. Check returns each problem with its path under the load block
+// ("levels[1]", or "" for the block itself).
+type LoadChecker interface {
+	Check(p *Platform) []LoadProblem
+}
 
-// LoadSpec is a platform's load model: which load levels it is measured
-// at, one level after the other. Every level is a matrix dimension like
-// temperature: each its own group with its own statistics. The flat
-// shorthand `concurrency: [1, 4, 16]` (or `rate: [2, 8]`) is the same as
-// `load: {type: concurrency, levels: [1, 4, 16]}`; a scalar concurrency or
-// rate is one level and needs no load block.
+// LoadProblem is one problem of a load block found by LoadChecker.
+type LoadProblem struct {
+	Path    string
+	Message string
+}
+
+// RateChooser is implemented by a LoadModel whose later levels run at
+// rates decided from the levels before them (GuideLLM's sweep).
+// ChooseRates receives the completed request rate (successes per second)
+// of every level run so far, by label, and returns the rates of the
+// levels with RateIndex 1..n, or an error saying why it cannot.
+type RateChooser interface {
+	ChooseRates(achieved map[string]float64) ([]float64, error)
+}
+
+// LoadSpec is a platform's `load:` block: its model type, the settings
+// every model shares (the engine applies them to each level), and the
+// model's own config. The flat shorthand `concurrency: [1, 4, 16]` (or
+// `rate: [2, 8]`) is the same as `load: {type: concurrency, levels: [1, 4,
+// 16]}`; a scalar concurrency or rate is one level and needs no block.
 type LoadSpec struct {
-	// Type is LoadConcurrency, LoadRate or LoadSweep.
-	Type string `yaml:"type" json:"type" validate:"required,oneof=concurrency rate sweep"`
-	// Levels are worker counts (concurrency, whole numbers) or requests per
-	// second (rate), in the order they run; none for a sweep.
-	Levels []float64 `yaml:"levels" json:"levels,omitempty" validate:"dive,gt=0"`
+	// Type names a registered load model (Registry.LoadModels).
+	Type string `yaml:"type" json:"type" validate:"required"`
 	// MaxDuration bounds each level (0: no bound); a level that reaches it
 	// stops sending and the next one starts.
 	MaxDuration Duration `yaml:"max_duration" json:"max_duration,omitempty" validate:"gte=0"`
-	// Rates is the number of rate levels of a sweep (DefaultSweepRates when 0).
-	Rates int `yaml:"rates" json:"rates,omitempty" validate:"gte=0"`
-	// MaxConcurrency is a sweep's throughput level and its rate levels' cap
-	// (DefaultSweepMaxConcurrency when 0).
-	MaxConcurrency int `yaml:"max_concurrency" json:"max_concurrency,omitempty" validate:"gte=0"`
 	// MaxErrorRate stops a level as saturated once at least
 	// MinRequestsForErrorRate of its requests finished and more than this
 	// share failed (0: never).
@@ -72,51 +73,45 @@ type LoadSpec struct {
 	// queue time (QueueMs) of its last requests exceeds it and is still
 	// rising (DefaultMaxQueue when 0).
 	MaxQueue Duration `yaml:"max_queue" json:"max_queue,omitempty" validate:"gte=0"`
+	// Settings are the block's other keys as written: the model's config.
+	Settings map[string]any `yaml:",remain" json:"-"`
+	// Model is Settings decoded into the type's config (see
+	// Registry.ResolveLoads); nil until resolved.
+	Model LoadModel `yaml:"-" json:"-"`
+	// Resolved are the levels Model expands to, kept with the experiment
+	// (the manifest carries them) so that a run reopened without the
+	// registry knows its levels.
+	Resolved []LoadLevel `yaml:"-" json:"resolved,omitempty"`
 }
 
 // LoadLevel is one load level of a platform.
 type LoadLevel struct {
-	// Label names the level in cell and group keys: "c=16", "r=8",
-	// "sync", "throughput", "sweep-2"; "" when the platform has one level.
-	Label string
+	// Label names the level in cell and group keys ("c=16", "r=8",
+	// "sync", "sweep-2"); "" when the platform has one level.
+	Label string `json:"label"`
 	// Concurrency is the closed-loop worker count, or the open-loop cap (0:
-	// none); Rate the open-loop requests per second (0: closed loop, and
-	// for a sweep's rate levels until the rate is decided).
-	Concurrency int
-	Rate        float64
-	// SweepIndex is k for the level "sweep-k" (1-based), else 0.
-	SweepIndex int
+	// none); Rate the open-loop requests per second (0: closed loop, or not
+	// yet decided when RateIndex > 0).
+	Concurrency int     `json:"concurrency,omitempty"`
+	Rate        float64 `json:"rate,omitempty"`
+	// RateIndex is k > 0 for the level that runs at the k-th rate a
+	// RateChooser decides at run time.
+	RateIndex int `json:"rate_index,omitempty"`
 }
 
 // LoadLevels returns p's levels in the order they run. Without a load
 // block it is one level with an empty label and p's concurrency and rate;
 // a one-level list has an empty label too, so that such experiments keep
-// the keys they had before load levels existed. rates are a sweep's
-// decided rates (nil: not yet decided; LoadLevel.Rate stays 0).
+// the keys they had before load levels existed. rates are the rates a
+// RateChooser decided (nil: not yet; those levels keep Rate 0).
 func (p *Platform) LoadLevels(rates []float64) []LoadLevel {
-	l := p.Load
-	if l == nil {
+	if p.Load == nil || len(p.Load.Resolved) == 0 {
 		return []LoadLevel{{Concurrency: p.Concurrency, Rate: p.Rate}}
 	}
-	var out []LoadLevel
-	switch l.Type {
-	case LoadConcurrency:
-		for _, v := range l.Levels {
-			out = append(out, LoadLevel{Label: "c=" + strconv.Itoa(int(v)), Concurrency: int(v)})
-		}
-	case LoadRate:
-		for _, v := range l.Levels {
-			out = append(out, LoadLevel{Label: "r=" + strconv.FormatFloat(v, 'g', -1, 64), Concurrency: p.Concurrency, Rate: v})
-		}
-	case LoadSweep:
-		mc := l.maxConcurrency()
-		out = append(out, LoadLevel{Label: LevelSync, Concurrency: 1}, LoadLevel{Label: LevelThroughput, Concurrency: mc})
-		for k := 1; k <= l.rates(); k++ {
-			lv := LoadLevel{Label: "sweep-" + strconv.Itoa(k), Concurrency: mc, SweepIndex: k}
-			if k-1 < len(rates) {
-				lv.Rate = rates[k-1]
-			}
-			out = append(out, lv)
+	out := slices.Clone(p.Load.Resolved)
+	for i := range out {
+		if k := out[i].RateIndex; k > 0 && k <= len(rates) {
+			out[i].Rate = rates[k-1]
 		}
 	}
 	if len(out) == 1 {
@@ -125,23 +120,9 @@ func (p *Platform) LoadLevels(rates []float64) []LoadLevel {
 	return out
 }
 
-func (l *LoadSpec) rates() int {
-	if l.Rates > 0 {
-		return l.Rates
-	}
-	return DefaultSweepRates
-}
-
-func (l *LoadSpec) maxConcurrency() int {
-	if l.MaxConcurrency > 0 {
-		return l.MaxConcurrency
-	}
-	return DefaultSweepMaxConcurrency
-}
-
 // AtLevel returns a copy of p set up to run level lv: its concurrency and
 // rate, the load block's max_duration when set, and poisson arrivals for
-// a sweep's rate levels when p sets no arrival.
+// an open-loop level when p sets no arrival.
 func (p Platform) AtLevel(lv LoadLevel) Platform {
 	p.Concurrency, p.Rate = lv.Concurrency, lv.Rate
 	if p.Load != nil && p.Load.MaxDuration > 0 {
@@ -156,21 +137,147 @@ func (p Platform) AtLevel(lv LoadLevel) Platform {
 	return p
 }
 
-// SweepRates returns n rates evenly spaced strictly between lo and hi
-// (GuideLLM's sweep): lo + k (hi - lo) / (n + 1) for k = 1..n. When hi is
-// not above lo (the platform does not scale with concurrency) the rates
-// are spaced between lo/2 and lo instead, so that the levels still differ.
-func SweepRates(lo, hi float64, n int) []float64 {
-	if !(hi > lo) {
-		lo, hi = lo/2, lo
+// MarshalJSON writes the block as it reads in a file (type, the shared
+// settings, the model's config) plus the resolved levels.
+func (l LoadSpec) MarshalJSON() ([]byte, error) {
+	type plain LoadSpec
+	base, err := json.Marshal(plain(l))
+	if err != nil {
+		return nil, err
 	}
-	out := make([]float64, n)
-	for k := range out {
-		r := lo + float64(k+1)*(hi-lo)/float64(n+1)
-		out[k] = math.Round(r*1000) / 1000
+	var cfg any = l.Settings
+	if l.Model != nil {
+		cfg = l.Model
+	}
+	extra, err := json.Marshal(cfg)
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(extra, &m); err != nil || len(m) == 0 {
+		return base, nil
+	}
+	var b map[string]json.RawMessage
+	if err := json.Unmarshal(base, &b); err != nil {
+		return nil, err
+	}
+	for k, v := range m {
+		if _, taken := b[k]; !taken {
+			b[k] = v
+		}
+	}
+	return json.Marshal(b)
+}
+
+// UnmarshalJSON reads what MarshalJSON writes: the model's keys go to
+// Settings (Model stays nil until resolved).
+func (l *LoadSpec) UnmarshalJSON(data []byte) error {
+	type plain LoadSpec
+	var p plain
+	if err := json.Unmarshal(data, &p); err != nil {
+		return err
+	}
+	var all map[string]any
+	if err := json.Unmarshal(data, &all); err != nil {
+		return err
+	}
+	for _, k := range []string{"type", "max_duration", "max_error_rate", "max_queue", "resolved"} {
+		delete(all, k)
+	}
+	p.Settings = nil
+	if len(all) > 0 {
+		p.Settings = all
+	}
+	*l = LoadSpec(p)
+	return nil
+}
+
+// ResolveLoads decodes every platform's load block into its registered
+// model (Settings into the model's config struct, strictly: unknown keys
+// and wrong kinds are problems), checks it (validate tags, then
+// LoadChecker) and fills LoadSpec.Resolved. It returns the problems by
+// path ("platforms[1].load.levels[0]"). A block already resolved is left
+// as it is.
+func (r *Registry) ResolveLoads(e *Experiment) []LoadProblem {
+	var out []LoadProblem
+	for i := range e.Platforms {
+		p := &e.Platforms[i]
+		l := p.Load
+		if l == nil || l.Model != nil {
+			continue
+		}
+		at := pathOf("platforms").index(i).child("load")
+		newModel := r.LoadModels[l.Type]
+		if newModel == nil {
+			if l.Type != "" {
+				out = append(out, LoadProblem{at.child("type").String(), fmt.Sprintf("unknown load type %q%s", l.Type, orKnown(l.Type, "types", r.LoadModelNames()))})
+			}
+			continue
+		}
+		m := newModel()
+		var md mapstructure.Metadata
+		dc := &mapstructure.DecoderConfig{Result: m, Metadata: &md}
+		decoderConfig(dc)
+		dec, err := mapstructure.NewDecoder(dc)
+		if err == nil {
+			err = dec.Decode(l.Settings)
+		}
+		if err != nil {
+			out = append(out, LoadProblem{at.String(), fmt.Sprintf("type %s: %v", l.Type, err)})
+			continue
+		}
+		bad := false
+		for _, k := range md.Unused {
+			bad = true
+			out = append(out, LoadProblem{at.child(k).String(), fmt.Sprintf("unknown key for load type %s%s", l.Type, orKnown(k, "keys", modelKeys(m)))})
+		}
+		var fes validator.ValidationErrors
+		if errors.As(experimentValidator().Struct(m), &fes) {
+			for _, fe := range fes {
+				_, ns, _ := strings.Cut(fe.Namespace(), ".")
+				bad = true
+				out = append(out, LoadProblem{append(at, parsePath(ns)...).String(), fieldMessage(fe)})
+			}
+		}
+		if c, ok := m.(LoadChecker); ok && len(md.Unused) == 0 {
+			for _, pr := range c.Check(p) {
+				path := at.String()
+				if pr.Path != "" {
+					path += "." + pr.Path
+				}
+				bad = true
+				out = append(out, LoadProblem{path, pr.Message})
+			}
+		}
+		if bad {
+			continue
+		}
+		l.Model = m
+		l.Resolved = m.Expand(p)
 	}
 	return out
 }
+
+// resolveLoads resolves e's load blocks with reg (see
+// Registry.ResolveLoads) and locates the problems.
+func resolveLoads(e *Experiment, loc *locator, reg *Registry) Diagnostics {
+	if reg == nil {
+		reg = &Registry{}
+	}
+	var out Diagnostics
+	for _, pr := range reg.ResolveLoads(e) {
+		out = append(out, loc.at(parsePath(pr.Path), nil, "%s", pr.Message))
+	}
+	return out
+}
+
+// modelKeys lists the yaml keys of a model's config struct.
+func modelKeys(m LoadModel) []string {
+	return append([]string{"type", "max_duration", "max_error_rate", "max_queue"}, schemaOf(reflect.TypeOf(m)).keys()...)
+}
+
+// LoadModelNames lists the registered load model types, sorted.
+func (r *Registry) LoadModelNames() []string { return sortedKeys(r.LoadModels) }
 
 // expandLoadShorthand rewrites, in every platform of the experiment tree
 // root, a list under concurrency or rate into the load block it stands for
@@ -212,41 +319,17 @@ func expandLoadShorthand(root *yaml.Node) {
 	}
 }
 
-// loads checks every platform's load block beyond its struct tags.
+// loads checks the load blocks' shared settings against the platform.
 func (v *validation) loads(e *Experiment) {
 	for i, p := range e.Platforms {
-		l := p.Load
-		if l == nil {
+		if p.Load == nil || p.Load.Model == nil {
 			continue
 		}
 		at := pathOf("platforms").index(i).child("load")
-		switch l.Type {
-		case LoadConcurrency, LoadRate:
-			if len(l.Levels) == 0 {
-				v.add(at.child("levels"), nil, "needs at least one level for type %s", l.Type)
+		for _, lv := range p.Load.Resolved {
+			if lv.Rate == 0 && lv.RateIndex == 0 && lv.Concurrency <= 0 {
+				v.add(at, nil, "level %s has neither concurrency nor rate", lv.Label)
 			}
-			for j, x := range l.Levels {
-				if l.Type == LoadConcurrency && x != math.Trunc(x) {
-					v.add(at.child("levels").index(j), nil, "must be a whole number of requests in flight, got %v", x)
-				}
-			}
-			seen := map[float64]bool{}
-			for j, x := range l.Levels {
-				if seen[x] {
-					v.add(at.child("levels").index(j), nil, "duplicate level %v", x)
-				}
-				seen[x] = true
-			}
-			if l.Rates != 0 || l.MaxConcurrency != 0 {
-				v.add(at, nil, "rates and max_concurrency apply only to type sweep")
-			}
-		case LoadSweep:
-			if len(l.Levels) > 0 {
-				v.add(at.child("levels"), nil, "a sweep decides its levels at run time; set rates (how many) instead")
-			}
-		}
-		if l.Type == LoadConcurrency && p.Rate > 0 {
-			v.add(at.child("type"), []yamlPath{pathOf("platforms").index(i).child("rate")}, "concurrency levels run closed loop; remove rate or use type rate")
 		}
 	}
 }

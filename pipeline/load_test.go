@@ -11,10 +11,56 @@ import (
 	"time"
 )
 
+// testLoad is a load model for the engine's tests: closed-loop levels
+// (conc), open-loop levels (rates), or, with sweep > 0, "sync",
+// "throughput" (at most in flight) and sweep rate levels chosen evenly
+// between those two levels' achieved rates.
+type testLoad struct {
+	conc        []int
+	rates       []float64
+	sweep, most int
+}
+
+func (m *testLoad) Expand(p *Platform) []LoadLevel {
+	var out []LoadLevel
+	for _, c := range m.conc {
+		out = append(out, LoadLevel{Label: fmt.Sprint("c=", c), Concurrency: c})
+	}
+	for _, r := range m.rates {
+		out = append(out, LoadLevel{Label: fmt.Sprint("r=", r), Concurrency: p.Concurrency, Rate: r})
+	}
+	if m.sweep > 0 {
+		out = append(out, LoadLevel{Label: "sync", Concurrency: 1}, LoadLevel{Label: "throughput", Concurrency: m.most})
+		for k := 1; k <= m.sweep; k++ {
+			out = append(out, LoadLevel{Label: fmt.Sprint("sweep-", k), Concurrency: m.most, RateIndex: k})
+		}
+	}
+	return out
+}
+
+func (m *testLoad) ChooseRates(achieved map[string]float64) ([]float64, error) {
+	lo, hi := achieved["sync"], achieved["throughput"]
+	out := make([]float64, m.sweep)
+	for k := range out {
+		out[k] = lo + float64(k+1)*(hi-lo)/float64(m.sweep+1)
+	}
+	return out, nil
+}
+
+// withLoad returns p with a resolved load block of model m and the shared
+// settings of spec.
+func withLoad(p Platform, m *testLoad, spec LoadSpec) Platform {
+	l := spec
+	l.Type, l.Model = "test", m
+	p.Load = &l
+	l.Resolved = m.Expand(&p)
+	return p
+}
+
 func TestBuildPlanRunsEveryLoadLevelAsItsOwnCells(t *testing.T) {
 	exp := &Experiment{Name: "x", Repeats: 1, Params: Params{Temperature: []float64{0}},
 		Platforms: []Platform{
-			{Name: "a", Models: []string{"m"}, Warmup: 1, Load: &LoadSpec{Type: LoadConcurrency, Levels: []float64{1, 4}}},
+			withLoad(Platform{Name: "a", Models: []string{"m"}, Warmup: 1}, &testLoad{conc: []int{1, 4}}, LoadSpec{}),
 			{Name: "b", Models: []string{"m"}, Concurrency: 2},
 		}}
 	samples := []Sample{{ID: "q1", Question: "?"}, {ID: "q2", Question: "?"}}
@@ -73,7 +119,8 @@ func (q *levelQuerier) Query(ctx context.Context, job QueryJob, emit func(Record
 func TestLevelRunnerRunsLevelsInOrderAndStopsASaturatedOne(t *testing.T) {
 	tests := []struct {
 		name      string
-		load      *LoadSpec
+		load      *testLoad
+		spec      LoadSpec
 		fail      func(Platform) bool
 		wantJobs  []string
 		wantStops []string
@@ -81,26 +128,27 @@ func TestLevelRunnerRunsLevelsInOrderAndStopsASaturatedOne(t *testing.T) {
 	}{
 		{
 			name:     "concurrency levels run one after the other with their own worker count",
-			load:     &LoadSpec{Type: LoadConcurrency, Levels: []float64{1, 8}},
+			load:     &testLoad{conc: []int{1, 8}},
 			wantJobs: []string{"c=1 c1 r0 n20", "c=8 c8 r0 n20"},
 		},
 		{
 			name:      "a level whose error rate passes its bound stops early and the next level still runs",
-			load:      &LoadSpec{Type: LoadRate, Levels: []float64{5, 50}, MaxErrorRate: 0.5},
+			load:      &testLoad{rates: []float64{5, 50}},
+			spec:      LoadSpec{MaxErrorRate: 0.5},
 			fail:      func(p Platform) bool { return p.Rate == 50 },
 			wantJobs:  []string{"r=5 c0 r5 n20", "r=50 c0 r50 n20"},
 			wantStops: []string{"r=50: saturated: error rate 100% above 50% after 10 requests"},
 		},
 		{
 			name:      "a sweep measures synchronous and throughput levels, then runs the rates it chose between them",
-			load:      &LoadSpec{Type: LoadSweep, Rates: 2, MaxConcurrency: 4},
+			load:      &testLoad{sweep: 2, most: 4},
 			wantJobs:  []string{"sync c1 r0 n20", "throughput c4 r0 n20", "sweep-1 c4 r", "sweep-2 c4 r"},
 			wantRates: 2,
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p := Platform{Name: "p", Models: []string{"m"}, Load: tt.load}
+			p := withLoad(Platform{Name: "p", Models: []string{"m"}}, tt.load, tt.spec)
 			exp := &Experiment{Name: "x", Repeats: 1, Params: Params{Temperature: []float64{0}}, Platforms: []Platform{p}}
 			samples := make([]Sample, 20)
 			for i := range samples {
@@ -136,9 +184,9 @@ func TestLevelRunnerRunsLevelsInOrderAndStopsASaturatedOne(t *testing.T) {
 			if len(rates) != tt.wantRates {
 				t.Errorf("rates = %v, want %d of them", rates, tt.wantRates)
 			}
-			for i := 1; i < len(rates); i++ {
-				if !(rates[i] > rates[i-1]) {
-					t.Errorf("sweep rates %v do not rise", rates)
+			for _, r := range rates {
+				if !(r > 0) {
+					t.Errorf("sweep rates %v: each must come from the measured levels", rates)
 				}
 			}
 		})
@@ -204,15 +252,16 @@ func TestApplyLevelsMarksSaturatedLevelsAndFillsSweepRates(t *testing.T) {
 	res := &Results{Sweep: &SweepResults{Curves: []SweepCurve{{
 		GroupKey: GroupKey{Platform: "p", Model: "m"},
 		Points: []SweepPoint{
-			{Load: LevelSync, RequestRate: 5, E2EP99: 100},
-			{Load: LevelThroughput, RequestRate: 50, E2EP99: 150},
+			{Load: "sync", RequestRate: 5, E2EP99: 100},
+			{Load: "throughput", RequestRate: 50, E2EP99: 150},
 			{Load: "sweep-1", RequestRate: 20, E2EP99: 120},
 			{Load: "sweep-2", RequestRate: 35, E2EP99: 130},
 		},
 	}}}}
 	m := &Manifest{
+		Experiment: Experiment{Platforms: []Platform{withLoad(Platform{Name: "p"}, &testLoad{sweep: 2, most: 8}, LoadSpec{})}},
 		SweepRates: map[string][]float64{"p": {20, 35}},
-		LevelStops: []LevelStop{{Platform: "p", Load: LevelThroughput, Reason: "saturated: error rate 40% above 20% after 10 requests"},
+		LevelStops: []LevelStop{{Platform: "p", Load: "throughput", Reason: "saturated: error rate 40% above 20% after 10 requests"},
 			{Platform: "p", Load: "sweep-2", Reason: "max_duration"}},
 	}
 	res.ApplyLevels(m, SLOSpec{E2E: Duration(200 * time.Millisecond)})
@@ -232,7 +281,7 @@ func TestApplyLevelsMarksSaturatedLevelsAndFillsSweepRates(t *testing.T) {
 }
 
 func TestResumedSweepRunsTheRatesItChoseBefore(t *testing.T) {
-	p := Platform{Name: "p", Models: []string{"m"}, Load: &LoadSpec{Type: LoadSweep, Rates: 2, MaxConcurrency: 4}}
+	p := withLoad(Platform{Name: "p", Models: []string{"m"}}, &testLoad{sweep: 2, most: 4}, LoadSpec{})
 	exp := &Experiment{Name: "x", Repeats: 1, Params: Params{Temperature: []float64{0}}, Platforms: []Platform{p}}
 	samples := []Sample{{ID: "q1", Question: "?"}, {ID: "q2", Question: "?"}, {ID: "q3", Question: "?"}}
 	plan, err := BuildPlan(context.Background(), exp, samples)
@@ -244,10 +293,10 @@ func TestResumedSweepRunsTheRatesItChoseBefore(t *testing.T) {
 	var prior []Record
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	for i, c := range plan.Jobs[0].Cells {
-		if c.Load == LevelSync || c.Load == LevelThroughput {
+		if c.Load == "sync" || c.Load == "throughput" {
 			// sync: one request per second; throughput: ten per second.
 			step := time.Second
-			if c.Load == LevelThroughput {
+			if c.Load == "throughput" {
 				step = 100 * time.Millisecond
 			}
 			prior = append(prior, Record{CellKey: c.CellKey, StartedAt: t0.Add(time.Duration(i) * step), CloseMs: float64(step.Milliseconds())})
@@ -323,12 +372,12 @@ func TestASweepRecordsItsRatesInTheManifestBeforeRunningThem(t *testing.T) {
 	reg.Aggregate = func(context.Context, *Experiment, []Record) (*Results, error) { return &Results{}, nil }
 	exp := &Experiment{Name: "s", Repeats: 1, Dataset: DatasetSpec{Source: "mem"}, Params: Params{Temperature: []float64{0}},
 		Export:    ExportSpec{Dir: base, Formats: []string{}},
-		Platforms: []Platform{{Name: "p", Models: []string{"m"}, Load: &LoadSpec{Type: LoadSweep, Rates: 2, MaxConcurrency: 2}}}}
+		Platforms: []Platform{withLoad(Platform{Name: "p", Models: []string{"m"}}, &testLoad{sweep: 2, most: 2}, LoadSpec{})}}
 	run, err := (&Engine{Registry: reg}).Run(context.Background(), exp, RunOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := q.rates["p"]; len(got) != 2 || !(got[0] > 0 && got[1] > got[0]) {
+	if got := q.rates["p"]; len(got) != 2 || !(got[0] > 0 && got[1] > 0) {
 		t.Fatalf("manifest on disk when sweep-1 started had sweep_rates %v, want the two chosen rates", q.rates)
 	}
 	if !reflect.DeepEqual(run.Manifest.SweepRates["p"], q.rates["p"]) {

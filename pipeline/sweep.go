@@ -1,9 +1,6 @@
 package pipeline
 
-import (
-	"fmt"
-	"strings"
-)
+import "strings"
 
 // SweepResults are the load curves of an experiment whose platforms run
 // more than one load level: one curve per platform x model x temperature,
@@ -96,10 +93,16 @@ func (r *Results) ApplyLevels(m *Manifest, slo SLOSpec) {
 					p.Saturated = strings.HasPrefix(s.Reason, "saturated")
 				}
 			}
-			if rates := m.SweepRates[c.Platform]; p.TargetRate == 0 {
-				var k int
-				if _, err := fmt.Sscanf(p.Load, "sweep-%d", &k); err == nil && k >= 1 && k <= len(rates) {
-					p.TargetRate = rates[k-1]
+			if p.TargetRate == 0 {
+				for _, pl := range m.Experiment.Platforms {
+					if pl.Name != c.Platform {
+						continue
+					}
+					for _, lv := range pl.LoadLevels(m.SweepRates[c.Platform]) {
+						if lv.Label == p.Load {
+							p.TargetRate = lv.Rate
+						}
+					}
 				}
 			}
 		}

@@ -426,22 +426,19 @@ func reopenAndFinish(ctx context.Context, dir string, sets []string, rescore boo
 }
 
 // levelLabels lists a platform's load levels for the plan ("c=1, c=8";
-// a sweep's rate levels as "sweep-1..sweep-4 (rates chosen at run time)").
+// levels whose rates are chosen at run time as "sweep-1..sweep-4 (rates
+// chosen at run time)").
 func levelLabels(p *pipeline.Platform) string {
-	var out []string
-	sweep := 0
+	var out, later []string
 	for _, lv := range p.LoadLevels(nil) {
-		switch {
-		case lv.SweepIndex > 0:
-			sweep++
-		case lv.Label == pipeline.LevelThroughput:
-			out = append(out, fmt.Sprintf("%s (c=%d)", lv.Label, lv.Concurrency))
-		default:
-			out = append(out, lv.Label)
+		if lv.RateIndex > 0 {
+			later = append(later, lv.Label)
+			continue
 		}
+		out = append(out, lv.Label)
 	}
-	if sweep > 0 {
-		out = append(out, fmt.Sprintf("sweep-1..sweep-%d (rates chosen at run time)", sweep))
+	if len(later) > 0 {
+		out = append(out, later[0]+".."+later[len(later)-1]+" (rates chosen at run time)")
 	}
 	return strings.Join(out, ", ")
 }

@@ -153,7 +153,7 @@ platforms:
 	}
 	for _, want := range []string{
 		"concurrency levels c=1, c=8, one after the other",
-		"sweep levels sync, throughput (c=16), sweep-1..sweep-2 (rates chosen at run time)",
+		"sweep levels sync, throughput, sweep-1..sweep-2 (rates chosen at run time)",
 		"concurrency 4",
 		"total requests: 28", // 4 questions x (2 + 4 + 1) levels
 	} {

@@ -78,11 +78,21 @@ func TestBestLevelIsTheHighestThroughputWithinEverySLO(t *testing.T) {
 	}
 }
 
+// levels is a resolved load block of closed-loop levels given as label,
+// concurrency pairs (aggregate reads only the resolved levels).
+func levels(pairs ...any) *pipeline.LoadSpec {
+	l := &pipeline.LoadSpec{Type: "concurrency"}
+	for i := 0; i+1 < len(pairs); i += 2 {
+		l.Resolved = append(l.Resolved, pipeline.LoadLevel{Label: pairs[i].(string), Concurrency: pairs[i+1].(int)})
+	}
+	return l
+}
+
 func TestSweepBuildsOneCurvePerPlatformAndComparesItWithTheBaseline(t *testing.T) {
 	exp := &pipeline.Experiment{Baseline: "metis", Params: pipeline.Params{Temperature: []float64{0}},
 		Platforms: []pipeline.Platform{
-			{Name: "metis", Models: []string{"a"}, Load: &pipeline.LoadSpec{Type: pipeline.LoadConcurrency, Levels: []float64{1, 8}}},
-			{Name: "sophia", Models: []string{"b"}, Load: &pipeline.LoadSpec{Type: pipeline.LoadConcurrency, Levels: []float64{1, 8}}},
+			{Name: "metis", Models: []string{"a"}, Load: levels("c=1", 1, "c=8", 8)},
+			{Name: "sophia", Models: []string{"b"}, Load: levels("c=1", 1, "c=8", 8)},
 		}}
 	g := func(p, m, load string, e2e float64) pipeline.GroupStats {
 		return pipeline.GroupStats{GroupKey: pipeline.GroupKey{Platform: p, Model: m, Load: load}, Count: 4, Successes: 4, WallSeconds: 2,
