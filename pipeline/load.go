@@ -120,6 +120,16 @@ func (p *Platform) LoadLevels(rates []float64) []LoadLevel {
 	return out
 }
 
+// openLoopLevels reports whether any of p's load levels runs open loop.
+func (p *Platform) openLoopLevels() bool {
+	for _, lv := range p.LoadLevels(nil) {
+		if lv.Rate > 0 || lv.RateIndex > 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // AtLevel returns a copy of p set up to run level lv: its concurrency and
 // rate, the load block's max_duration when set, and poisson arrivals for
 // an open-loop level when p sets no arrival.

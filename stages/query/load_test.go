@@ -64,6 +64,12 @@ func TestLoadModelsExpandTheirBlocks(t *testing.T) {
 	if l := e.Platforms[3].Load; l.MaxErrorRate != 0.2 || l.MaxQueue != pipeline.DefaultMaxQueue {
 		t.Errorf("sweep = %+v", l)
 	}
+	if at := e.Platforms[3].AtLevel(e.Platforms[3].LoadLevels([]float64{5, 6, 7})[2]); at.Rate != 5 || at.Arrival != "constant" || at.Concurrency != 16 {
+		t.Errorf("sweep-1 runs at rate %v, arrival %q, cap %d; want 5, constant, 16", at.Rate, at.Arrival, at.Concurrency)
+	}
+	if at := e.Platforms[3].AtLevel(e.Platforms[3].LoadLevels(nil)[0]); at.Rate != 0 || at.Arrival != "" {
+		t.Errorf("the synchronous level runs closed loop, got rate %v arrival %q", at.Rate, at.Arrival)
+	}
 	if n, _ := e.MatrixCells(10); n != 10*(3+2+2+5+1) {
 		t.Errorf("matrix = %d cells, want one per level and question", n)
 	}
