@@ -51,6 +51,15 @@
 // alone wakes up 0 to 1 ms late. Zero TTFT and zero tokens_per_second mean
 // "as fast as possible" and read no clock per event.
 //
+// Capacity (profile.max_batch, profile.batch_slowdown): with max_batch set,
+// at most that many requests are decoded at once; a later request waits in
+// the server's queue for a free slot, and its schedule starts when it gets
+// one, so the wait shows in its TTFT. With batch_slowdown set, the TTFT and
+// every token gap are stretched by BatchFactor of the number of requests
+// being decoded when the event is planned, so latency grows with load. The
+// jittered plan stays a pure function of seed and request; how much the
+// batch stretches it depends on what else is in flight.
+//
 // Faults (profile.Faults): one uniform draw per attempt is cut into the
 // shares rate_429, rate_500, disconnect, stall, malformed, error_event, in
 // that order. Attempts are counted per request key in memory (one small
