@@ -384,3 +384,18 @@ func TestASweepRecordsItsRatesInTheManifestBeforeRunningThem(t *testing.T) {
 		t.Errorf("final manifest rates %v differ from the ones recorded before running them %v", run.Manifest.SweepRates, q.rates)
 	}
 }
+
+func TestChecksSeeEachGroupsLoadLevel(t *testing.T) {
+	prog, err := CompileCheck(`all(filter(groups, .load == "c=16"), .latency_p50 < 100)`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := &Results{Groups: []GroupStats{
+		{GroupKey: GroupKey{Platform: "a", Load: "c=1"}, LatencyMs: Dist{N: 1, P50: 500}},
+		{GroupKey: GroupKey{Platform: "a", Load: "c=16"}, LatencyMs: Dist{N: 1, P50: 50}},
+	}}
+	ok, err := RunExpr(prog, NewCheckEnv(res))
+	if err != nil || ok != true {
+		t.Errorf("check over the c=16 groups = %v, %v; want true (only c=1 is slow)", ok, err)
+	}
+}
