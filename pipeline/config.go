@@ -101,8 +101,9 @@ func ReloadExperiment(name string, base *Experiment, opts LoadOptions) (*Experim
 // fileShaped rewrites the JSON encoding of an experiment into the shapes an
 // experiment file uses where the two differ: score.extract
 // {"steps": [...]} becomes the list of steps itself, as it is written in
-// YAML, and a platform's "concurrency": 0 (an uncapped open loop, which a
-// file writes by leaving the key out) is left out. Numbers keep their
+// YAML, a platform's "concurrency": 0 (an uncapped open loop, which a
+// file writes by leaving the key out) is left out, and so are a load
+// block's resolved levels. Numbers keep their
 // exact text.
 func fileShaped(data []byte) ([]byte, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
@@ -115,6 +116,11 @@ func fileShaped(data []byte) ([]byte, error) {
 		for _, p := range ps {
 			if pm, ok := p.(map[string]any); ok && pm["concurrency"] == json.Number("0") {
 				delete(pm, "concurrency")
+			}
+			if pm, ok := p.(map[string]any); ok {
+				if lm, ok := pm["load"].(map[string]any); ok {
+					delete(lm, "resolved") // the registry expands the block again
+				}
 			}
 		}
 	}
@@ -190,7 +196,8 @@ func loadExperiment(path string, data []byte, opts LoadOptions) (*Experiment, Di
 		meta.overrides = append(meta.overrides, key+"="+redactOverride(val, leaf))
 	}
 
-	lint := &linter{loc: loc}
+	expandLoadShorthand(root)
+	lint := &linter{loc: loc, reg: opts.Registry}
 	lint.lintRoot(root)
 	diags = append(diags, lint.diags...)
 	collectPresent(root, nil, meta.present)
@@ -230,6 +237,7 @@ envLoop:
 		}
 	}
 	e.meta = meta
+	diags = append(diags, resolveLoads(&e, loc, opts.Registry)...)
 	e.ApplyDefaults()
 
 	baseDir := filepath.Dir(path)
@@ -527,6 +535,11 @@ func setPath(root *yaml.Node, segs []string, value *yaml.Node) (yamlPath, *schem
 			next := s
 			if s.kind == kindStruct {
 				next = s.field(seg)
+				if next == nil && s.load {
+					// A key of the block's load model: lint checks it
+					// against the model once the tree is complete.
+					next = &schema{kind: kindFloat}
+				}
 				if next == nil {
 					where := "at the top level"
 					if len(p) > 0 {

@@ -29,7 +29,10 @@ package pipeline
 // neither concurrency nor rate is set; timeout DefaultTimeout;
 // connect_timeout DefaultConnectTimeout; max_retry_wait DefaultMaxRetryWait;
 // api_key_command_timeout DefaultAPIKeyCommandTimeout when api_key_command
-// is set; arrival "poisson" when rate > 0;
+// is set; arrival "poisson" when rate > 0; with a resolved load block,
+// rate its first level's rate, or else concurrency its first level's
+// (when rate is not set), and
+// load.max_queue DefaultMaxQueue;
 // burstiness 1 for gamma arrivals. dataset.version stays "" (the loader
 // detects the SQuAD version from the file) and emulate profiles stay as
 // given.
@@ -79,6 +82,19 @@ func (e *Experiment) ApplyDefaults() {
 	for i := range e.Platforms {
 		p := &e.Platforms[i]
 		at := yamlPath{{key: "platforms"}, {idx: i}}
+		if l := p.Load; l != nil {
+			if lv := p.LoadLevels(nil); len(l.Resolved) > 0 {
+				switch {
+				case lv[0].Rate > 0:
+					p.Rate = lv[0].Rate
+				case p.Rate == 0:
+					p.Concurrency = lv[0].Concurrency
+				}
+			}
+			if l.MaxQueue == 0 {
+				l.MaxQueue = DefaultMaxQueue
+			}
+		}
 		if p.Concurrency == 0 && p.Rate == 0 && !explicit(at.child("concurrency").String()) {
 			p.Concurrency = DefaultConcurrency
 		}

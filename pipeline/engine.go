@@ -226,7 +226,7 @@ func (e *Engine) Run(ctx context.Context, exp *Experiment, opts RunOptions) (*Ru
 	for _, r := range prior {
 		done[r.CellKey] = true
 	}
-	recs, stops, notes, qerr := e.query(ctx, exp, plan, done, scorer, journal, already, m)
+	recs, stops, notes, qerr := e.query(ctx, exp, plan, done, prior, scorer, journal, already, m, dir)
 	if cerr := journal.Close(); cerr != nil && qerr == nil {
 		qerr = cerr
 	}
@@ -249,8 +249,8 @@ func (e *Engine) Run(ctx context.Context, exp *Experiment, opts RunOptions) (*Ru
 }
 
 // query runs every platform side by side and returns the new final records.
-func (e *Engine) query(ctx context.Context, exp *Experiment, plan *Plan, done map[CellKey]bool, scorer Scorer,
-	journal *Journal, already map[string]int, m *Manifest) ([]Record, map[string]string, []string, error) {
+func (e *Engine) query(ctx context.Context, exp *Experiment, plan *Plan, done map[CellKey]bool, prior []Record, scorer Scorer,
+	journal *Journal, already map[string]int, m *Manifest, dir string) ([]Record, map[string]string, []string, error) {
 	stop := make(chan struct{})
 	qctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancel()
@@ -334,12 +334,29 @@ func (e *Engine) query(ctx context.Context, exp *Experiment, plan *Plan, done ma
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			rep, err := e.Registry.Querier.Query(qctx, job, func(r Record) {
+			name := j.Platform.Name
+			mu.Lock()
+			rates := m.SweepRates[name]
+			mu.Unlock()
+			lr := &levelRunner{querier: e.Registry.Querier, job: job, prior: prior, rates: rates, setRates: func(r []float64) {
+				mu.Lock()
+				defer mu.Unlock()
+				if m.SweepRates == nil {
+					m.SweepRates = map[string][]float64{}
+				}
+				m.SweepRates[name] = r
+				// At once, so that a resume after a crash reruns these rates.
+				if err := writeJSON(filepath.Join(dir, ManifestFile), m); err != nil {
+					e.log().Warn("could not record the sweep rates in the manifest", "platform", name, "err", err)
+				}
+			}}
+			rep, lstops, err := lr.run(qctx, func(r Record) {
 				r.sample = bySeq[r.CellKey]
 				emit(r)
 			})
 			mu.Lock()
 			defer mu.Unlock()
+			m.LevelStops = append(m.LevelStops, lstops...)
 			if err != nil {
 				errs = append(errs, fmt.Errorf("platform %s: %w", j.Platform.Name, err))
 				stops[j.Platform.Name] = "setup failed: " + err.Error()
@@ -398,6 +415,7 @@ func (e *Engine) Finish(ctx context.Context, run *Run, formats []string) error {
 	res.FinishedAt = m.FinishedAt
 	res.StopReason = m.StopReason
 	res.PlatformStops = m.PlatformStops
+	res.ApplyLevels(m, run.Experiment.SLO)
 	run.Results = res
 	if formats == nil {
 		formats = run.Experiment.Export.Formats

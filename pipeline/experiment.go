@@ -158,6 +158,9 @@ type Platform struct {
 	// MaxErrorRate in (0,1] stops the platform once the failed share exceeds it
 	// (judged after at least MinRequestsForErrorRate requests).
 	MaxErrorRate float64 `yaml:"max_error_rate" json:"max_error_rate,omitempty" validate:"gte=0,lte=1"`
+	// Load lists the load levels the platform runs one after the other (see
+	// LoadSpec); nil is one level of Concurrency and Rate.
+	Load *LoadSpec `yaml:"load" json:"load,omitempty"`
 }
 
 // Defaults applied to platforms that leave the field zero.
@@ -202,6 +205,15 @@ type EmulateProfile struct {
 	// server timing fields) or none.
 	Usage string `yaml:"usage" json:"usage,omitempty" validate:"omitempty,oneof=vllm sambanova none"`
 	// RejectStreamOptions answers 400 to requests carrying stream_options.
+	// MaxBatch is the emulated server's capacity: at most this many
+	// requests are decoded at once, later ones wait in its queue for a
+	// free slot (their TTFT grows with load). 0: no limit.
+	MaxBatch int `yaml:"max_batch" json:"max_batch,omitempty" validate:"gte=0"`
+	// BatchSlowdown is how much each other request in the batch slows a
+	// request's first token and every token gap: time x (1 +
+	// batch_slowdown x (batch - 1)), batch read when the token is due.
+	// 0: batching costs nothing.
+	BatchSlowdown       float64    `yaml:"batch_slowdown" json:"batch_slowdown,omitempty" validate:"gte=0"`
 	RejectStreamOptions bool       `yaml:"reject_stream_options" json:"reject_stream_options,omitempty"`
 	Faults              FaultsSpec `yaml:"faults" json:"faults,omitempty"`
 }

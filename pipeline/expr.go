@@ -42,6 +42,7 @@ type GroupEnv struct {
 	Platform        string  `expr:"platform"`
 	Model           string  `expr:"model"`
 	Temperature     float64 `expr:"temperature"`
+	Load            string  `expr:"load"`
 	Count           int     `expr:"count"`
 	Successes       int     `expr:"successes"`
 	Failures        int     `expr:"failures"`
@@ -79,7 +80,7 @@ func NewGroupEnv(g *GroupStats) GroupEnv {
 		m[nv.Name] = nv.Value
 	}
 	return GroupEnv{
-		Platform: g.Platform, Model: g.Model, Temperature: g.Temperature,
+		Platform: g.Platform, Model: g.Model, Temperature: g.Temperature, Load: g.Load,
 		Count: g.Count, Successes: g.Successes, Failures: g.Failures, Truncated: g.Truncated,
 		ErrorRate:   g.ErrorRate,
 		LatencyMean: g.LatencyMs.Mean, LatencyP50: g.LatencyMs.P50, LatencyP90: g.LatencyMs.P90,

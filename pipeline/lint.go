@@ -44,6 +44,9 @@ type schema struct {
 	secret bool          // kindString holding a Secret
 	// compile, when set, compiles a non-empty string expression.
 	compile func(string) error
+	// load marks a platform's load block, whose keys beyond the shared
+	// ones depend on its type (see linter.loadSchema).
+	load bool
 }
 
 type schemaField struct {
@@ -158,6 +161,7 @@ var experimentSchema = sync.OnceValue(func() *schema {
 	s.field("dataset").field("filter").compile = func(src string) error { _, err := CompileFilter(src); return err }
 	s.field("metrics").elem.field("expr").compile = func(src string) error { _, err := CompileMetric(src); return err }
 	s.field("checks").elem.compile = func(src string) error { _, err := CompileCheck(src); return err }
+	s.field("platforms").elem.field("load").load = true
 	return s
 })
 
@@ -385,6 +389,8 @@ type linter struct {
 	// bad holds the canonical paths of pruned values; validation problems
 	// at or below them are not reported twice.
 	bad []yamlPath
+	// reg, when set, gives each load block type's keys (see loadSchema).
+	reg *Registry
 }
 
 func (l *linter) report(p yamlPath, pos *yaml.Node, format string, args ...any) {
@@ -415,6 +421,12 @@ func (l *linter) walk(n, pos *yaml.Node, s *schema, p yamlPath) bool {
 	case kindStruct:
 		if n.Kind != yaml.MappingNode {
 			return l.reject(p, pos, "must be a map, got %s", describeNode(n))
+		}
+		if s.load {
+			var known bool
+			if s, known = l.loadSchema(n, s); !known {
+				return true // resolving the block reports its type
+			}
 		}
 		l.walkMap(n, s, p)
 		return true
@@ -512,6 +524,20 @@ func kindNoun(k schemaKind) string {
 		return "a duration"
 	}
 	return "a value"
+}
+
+// loadSchema returns the schema of load block n: the shared keys of s plus
+// the keys of the config of the model its type names; false for an
+// unknown type (or no registry), which resolving the block reports.
+func (l *linter) loadSchema(n *yaml.Node, s *schema) (*schema, bool) {
+	_, t := mapEntry(n, "type")
+	if l.reg == nil || t == nil || l.reg.LoadModels[t.Value] == nil {
+		return s, false
+	}
+	merged := *s
+	merged.load = false
+	merged.fields = append(append([]schemaField(nil), s.fields...), schemaOf(reflect.TypeOf(l.reg.LoadModels[t.Value]())).fields...)
+	return &merged, true
 }
 
 // walkMap lints the entries of mapping n against struct schema s, pruning

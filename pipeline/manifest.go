@@ -29,6 +29,12 @@ type Manifest struct {
 	FinishedAt    time.Time         `json:"finished_at,omitempty"`
 	StopReason    string            `json:"stop_reason,omitempty"`
 	PlatformStops map[string]string `json:"platform_stops,omitempty"`
+	// SweepRates are the rates each sweep platform chose for its rate
+	// levels at run time (resume reruns the same), by platform name.
+	SweepRates map[string][]float64 `json:"sweep_rates,omitempty"`
+	// LevelStops are the load levels stopped early, saturated ones with
+	// their reason.
+	LevelStops []LevelStop `json:"level_stops,omitempty"`
 	// Formats are the export formats whose files the last export wrote;
 	// the outputs of every other format were removed then, so that no
 	// file in the folder disagrees with the others.

@@ -16,7 +16,7 @@ const DefaultMaxCells = 10_000_000
 // matrixSize holds the factors of an experiment's matrix; questions is the
 // one factor only the loaded dataset knows.
 type matrixSize struct {
-	pairs   uint64 // platform-model pairs: the sum of every platform's model count
+	pairs   uint64 // platform-model-level triples: the sum of every platform's models x load levels
 	temps   uint64
 	repeats uint64
 	warmups uint64 // the sum of every platform's warmup requests
@@ -28,7 +28,7 @@ type matrixSize struct {
 func (e *Experiment) matrixSizeOf() matrixSize {
 	m := matrixSize{temps: uint64(max(len(e.Params.Temperature), 1)), repeats: uint64(max(e.Repeats, 1))}
 	for _, p := range e.Platforms {
-		m.pairs += uint64(len(p.Models))
+		m.pairs += uint64(len(p.Models)) * uint64(len(p.LoadLevels(nil)))
 		if len(p.Models) > 0 {
 			m.warmups += uint64(max(p.Warmup, 0))
 		}

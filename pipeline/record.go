@@ -45,15 +45,26 @@ type CellKey struct {
 	Platform    string  `json:"platform"`
 	Model       string  `json:"model"`
 	Temperature float64 `json:"temperature"`
-	Repeat      int     `json:"repeat"`
-	SampleID    string  `json:"sample_id"`
-	Warmup      bool    `json:"warmup,omitempty"`
+	// Load is the load level's label (LoadLevel.Label); "" when the
+	// platform has one level.
+	Load     string `json:"load,omitempty"`
+	Repeat   int    `json:"repeat"`
+	SampleID string `json:"sample_id"`
+	Warmup   bool   `json:"warmup,omitempty"`
+}
+
+// Group returns the key of the aggregation group the cell belongs to.
+func (k CellKey) Group() GroupKey {
+	return GroupKey{Platform: k.Platform, Model: k.Model, Temperature: k.Temperature, Load: k.Load}
 }
 
 // String renders the key for logs and error messages.
 func (k CellKey) String() string {
-	s := k.Platform + "/" + k.Model + "/t=" + strconv.FormatFloat(k.Temperature, 'g', -1, 64) +
-		"/r=" + strconv.Itoa(k.Repeat) + "/" + k.SampleID
+	s := k.Platform + "/" + k.Model + "/t=" + strconv.FormatFloat(k.Temperature, 'g', -1, 64)
+	if k.Load != "" {
+		s += "/" + k.Load
+	}
+	s += "/r=" + strconv.Itoa(k.Repeat) + "/" + k.SampleID
 	if k.Warmup {
 		s += "/warmup"
 	}

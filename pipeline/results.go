@@ -2,11 +2,14 @@ package pipeline
 
 import "time"
 
-// GroupKey identifies an aggregation group: platform x model x temperature.
+// GroupKey identifies an aggregation group: platform x model x
+// temperature x load level.
 type GroupKey struct {
 	Platform    string  `json:"platform"`
 	Model       string  `json:"model"`
 	Temperature float64 `json:"temperature"`
+	// Load is the load level's label, "" when the platform has one level.
+	Load string `json:"load,omitempty"`
 }
 
 // Dist summarises one metric over a group's successful, non-warmup records.
@@ -197,7 +200,10 @@ type Results struct {
 	Groups        []GroupStats      `json:"groups"`
 	Comparisons   []Comparison      `json:"comparisons"`
 	Checks        []CheckResult     `json:"checks,omitempty"`
-	Warnings      []string          `json:"warnings,omitempty"`
+	// Sweep holds the load curves and crossovers when a platform runs
+	// more than one load level (see SweepResults); nil otherwise.
+	Sweep    *SweepResults `json:"sweep,omitempty"`
+	Warnings []string      `json:"warnings,omitempty"`
 	// PercentileMethod documents how percentiles were computed.
 	PercentileMethod string `json:"percentile_method"`
 }

@@ -177,6 +177,7 @@ func (e *Engine) resume(dir string, fresh *Manifest, plan *Plan) ([]Record, *Man
 	m.StartedAt = old.StartedAt
 	m.Resumes = append(old.Resumes, e.now().UTC())
 	m.Notes = old.Notes
+	m.SweepRates = old.SweepRates
 	e.log().Info("resume", "run", dir, "kept", len(kept), "to_run", plan.Total()-len(kept))
 	return kept, m, nil
 }

@@ -115,10 +115,12 @@ func (p *Plan) Total() int {
 	return n
 }
 
-// BuildPlan expands platforms x models x temperatures x repeats x samples.
-// Each platform's warmup cells come first (the first Warmup samples,
-// cycling, with the platform's first model and temperature); then the
-// measured cells in model, temperature, repeat, sample order. A matrix of
+// BuildPlan expands platforms x load levels x models x temperatures x
+// repeats x samples. Each platform's warmup cells come first (the first
+// Warmup samples, cycling, with the platform's first level, model and
+// temperature); then the measured cells in level, model, temperature,
+// repeat, sample order (the engine runs a platform's levels one after the
+// other). A matrix of
 // more than exp.MaxCells cells (DefaultMaxCells when unset) is an error,
 // found by arithmetic before anything is allocated.
 func BuildPlan(ctx context.Context, exp *Experiment, samples []Sample) (*Plan, error) {
@@ -149,17 +151,20 @@ func BuildPlan(ctx context.Context, exp *Experiment, samples []Sample) (*Plan, e
 		add := func(k CellKey, i int) {
 			job.Cells = append(job.Cells, Cell{CellKey: k, Seq: len(job.Cells), Sample: &samples[i], Messages: msgs[i]})
 		}
+		levels := p.LoadLevels(nil)
 		if len(samples) > 0 && len(p.Models) > 0 {
 			for w := 0; w < p.Warmup; w++ {
 				i := w % len(samples)
-				add(CellKey{Platform: p.Name, Model: p.Models[0], Temperature: temps[0], Repeat: w / len(samples), SampleID: samples[i].ID, Warmup: true}, i)
+				add(CellKey{Platform: p.Name, Model: p.Models[0], Temperature: temps[0], Load: levels[0].Label, Repeat: w / len(samples), SampleID: samples[i].ID, Warmup: true}, i)
 			}
 		}
-		for _, m := range p.Models {
-			for _, t := range temps {
-				for r := 0; r < repeats; r++ {
-					for i := range samples {
-						add(CellKey{Platform: p.Name, Model: m, Temperature: t, Repeat: r, SampleID: samples[i].ID}, i)
+		for _, lv := range levels {
+			for _, m := range p.Models {
+				for _, t := range temps {
+					for r := 0; r < repeats; r++ {
+						for i := range samples {
+							add(CellKey{Platform: p.Name, Model: m, Temperature: t, Load: lv.Label, Repeat: r, SampleID: samples[i].ID}, i)
+						}
 					}
 				}
 			}

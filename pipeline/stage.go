@@ -124,6 +124,9 @@ type Registry struct {
 	// folder, by format; see AddExporter.
 	Outputs map[string][]string
 	Console Console
+	// LoadModels make the config of each `load:` block type (see
+	// LoadModel), registered by the query stage.
+	LoadModels map[string]func() LoadModel
 	// ExtractSteps are the built-in answer extraction step names, for
 	// validating score.extract.
 	ExtractSteps []string
@@ -148,6 +151,20 @@ func (r *Registry) AddLoader(name string, l Loader) {
 // removes that format's outputs, so that no file left in the folder
 // disagrees with the others. A duplicate name, or an output that is a
 // path or one of the engine's own files, panics (a programming error).
+// AddLoadModel registers the load model type name: newModel returns a
+// fresh config (a pointer to a struct with yaml and validate tags) that a
+// `load: {type: name, ...}` block is decoded into. It panics when name is
+// registered twice.
+func (r *Registry) AddLoadModel(name string, newModel func() LoadModel) {
+	if r.LoadModels == nil {
+		r.LoadModels = map[string]func() LoadModel{}
+	}
+	if _, dup := r.LoadModels[name]; dup {
+		panic("pipeline: load model registered twice: " + name)
+	}
+	r.LoadModels[name] = newModel
+}
+
 func (r *Registry) AddExporter(name string, e Exporter, outputs ...string) {
 	if _, dup := r.Exporters[name]; dup {
 		panic("pipeline: exporter registered twice: " + name)

@@ -119,6 +119,7 @@ func validateExperiment(e *Experiment, loc *locator, bad []yamlPath, reg *Regist
 	}
 
 	v.platforms(e)
+	v.loads(e)
 	v.zeros(e)
 	v.extra(e.Params.Extra)
 	v.dataset(e, reg, baseDir)
@@ -239,7 +240,7 @@ func (v *validation) platforms(e *Experiment) {
 		if p.Burstiness != 0 && p.Arrival != "gamma" {
 			v.add(at.child("burstiness"), nil, "applies only to arrival: gamma")
 		}
-		if p.Arrival != "" && p.Rate <= 0 {
+		if p.Arrival != "" && p.Rate <= 0 && !p.openLoopLevels() {
 			v.add(at.child("arrival"), nil, "applies only with rate > 0 (an open-loop schedule)")
 		}
 		if j, dup := seen[p.Name]; dup && p.Name != "" {

@@ -335,6 +335,9 @@ func printPlan(w io.Writer, exp *pipeline.Experiment, ds *pipeline.Dataset, plan
 		if p.MaxDuration > 0 {
 			load += fmt.Sprintf(", for at most %s", p.MaxDuration)
 		}
+		if p.Load != nil {
+			load = p.Load.Type + " levels " + levelLabels(&p) + ", one after the other"
+		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%s\n", p.Name, ep, strings.Join(p.Models, ","), p.Warmup, len(j.Cells), load)
 	}
 	if err := tw.Flush(); err != nil {
@@ -420,4 +423,22 @@ func reopenAndFinish(ctx context.Context, dir string, sets []string, rescore boo
 		err = eng.Finish(ctx, run, nil)
 	}
 	return finishRun(run, reg, stdout, stderr, err)
+}
+
+// levelLabels lists a platform's load levels for the plan ("c=1, c=8";
+// levels whose rates are chosen at run time as "sweep-1..sweep-4 (rates
+// chosen at run time)").
+func levelLabels(p *pipeline.Platform) string {
+	var out, later []string
+	for _, lv := range p.LoadLevels(nil) {
+		if lv.RateIndex > 0 {
+			later = append(later, lv.Label)
+			continue
+		}
+		out = append(out, lv.Label)
+	}
+	if len(later) > 0 {
+		out = append(out, later[0]+".."+later[len(later)-1]+" (rates chosen at run time)")
+	}
+	return strings.Join(out, ", ")
 }

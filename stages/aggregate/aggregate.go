@@ -67,6 +67,7 @@ func Aggregate(ctx context.Context, exp *pipeline.Experiment, records []pipeline
 	if err := applyMetrics(exp.Metrics, res.Groups); err != nil {
 		return nil, fmt.Errorf("aggregate: %w", err)
 	}
+	res.Sweep = Sweep(exp, res.Groups, res.Baseline)
 	res.Checks = runChecks(exp.Checks, res)
 	return res, nil
 }

@@ -25,7 +25,7 @@ func compareGroups(exp *pipeline.Experiment, groups []*group, baseline string, b
 		}
 		var base *group
 		for _, b := range groups {
-			if b.platform == bi && b.model == g.model && b.stats.Temperature == g.stats.Temperature {
+			if b.platform == bi && b.model == g.model && b.stats.Temperature == g.stats.Temperature && b.stats.Load == g.stats.Load {
 				base = b
 				break
 			}
@@ -61,6 +61,9 @@ func compareOne(exp *pipeline.Experiment, g, base *group, bs Bootstrap) pipeline
 	name, baseName := displayName(exp, g), displayName(exp, base)
 	if len(exp.Params.Temperature) > 1 {
 		baseName += " at temperature " + strconv.FormatFloat(g.stats.Temperature, 'g', -1, 64)
+	}
+	if g.stats.Load != "" {
+		baseName += " at load " + g.stats.Load
 	}
 	if gl.N >= 2 && bl.N >= 2 {
 		c.CILow, c.CIHigh = bs.MedianRatioCI("speedup/"+keyLabel(g.stats.GroupKey)+"/vs/"+keyLabel(base.stats.GroupKey), base.lat, g.lat)
@@ -369,7 +372,7 @@ func byKey(recs []pipeline.Record) map[pipeline.GroupKey][]*pipeline.Record {
 		if r.Warmup {
 			continue
 		}
-		k := pipeline.GroupKey{Platform: r.Platform, Model: r.Model, Temperature: r.Temperature}
+		k := r.Group()
 		m[k] = append(m[k], r)
 	}
 	for _, rs := range m {

@@ -93,7 +93,11 @@ func (q questionIndex) means(xs []float64) []float64 {
 
 // keyLabel names a group in seeds and warnings.
 func keyLabel(k pipeline.GroupKey) string {
-	return k.Platform + "/" + k.Model + "/t=" + strconv.FormatFloat(k.Temperature, 'g', -1, 64)
+	s := k.Platform + "/" + k.Model + "/t=" + strconv.FormatFloat(k.Temperature, 'g', -1, 64)
+	if k.Load != "" {
+		s += "/" + k.Load
+	}
+	return s
 }
 
 // partition splits records into groups: first every group the experiment
@@ -125,11 +129,13 @@ func partition(exp *pipeline.Experiment, records []pipeline.Record) ([]*group, [
 		return g
 	}
 	for pi, p := range exp.Platforms {
-		for mi, m := range p.Models {
-			for _, t := range temps {
-				k := pipeline.GroupKey{Platform: p.Name, Model: m, Temperature: t}
-				if _, dup := index[k]; !dup {
-					add(k, pi, mi)
+		for _, lv := range p.LoadLevels(nil) {
+			for mi, m := range p.Models {
+				for _, t := range temps {
+					k := pipeline.GroupKey{Platform: p.Name, Model: m, Temperature: t, Load: lv.Label}
+					if _, dup := index[k]; !dup {
+						add(k, pi, mi)
+					}
 				}
 			}
 		}
@@ -137,7 +143,7 @@ func partition(exp *pipeline.Experiment, records []pipeline.Record) ([]*group, [
 	declared := len(groups)
 	for i := range records {
 		r := &records[i]
-		k := pipeline.GroupKey{Platform: r.Platform, Model: r.Model, Temperature: r.Temperature}
+		k := r.Group()
 		gi, ok := index[k]
 		if !ok {
 			add(k, platformIndex(exp, r.Platform), -1)
@@ -164,7 +170,7 @@ func partition(exp *pipeline.Experiment, records []pipeline.Record) ([]*group, [
 
 // compareKeys orders group keys by platform, model and temperature.
 func compareKeys(a, b pipeline.GroupKey) int {
-	return cmp.Or(strings.Compare(a.Platform, b.Platform), strings.Compare(a.Model, b.Model), cmp.Compare(a.Temperature, b.Temperature))
+	return cmp.Or(strings.Compare(a.Platform, b.Platform), strings.Compare(a.Model, b.Model), cmp.Compare(a.Temperature, b.Temperature), strings.Compare(a.Load, b.Load))
 }
 
 // canonicalOrder orders a group's records by schedule position (Seq, which
@@ -266,6 +272,11 @@ func (g *group) compute(exp *pipeline.Experiment, bs Bootstrap) {
 	}
 	if g.platform >= 0 {
 		s.TargetRate = exp.Platforms[g.platform].Rate
+		for _, lv := range exp.Platforms[g.platform].LoadLevels(nil) {
+			if lv.Label == s.Load && s.Load != "" {
+				s.TargetRate = lv.Rate
+			}
+		}
 	}
 	dist := func(name string, xs []float64) pipeline.Dist {
 		d := describe(xs) // sorts xs, so the CI is independent of record order

@@ -118,6 +118,7 @@ func Console(w io.Writer, run *pipeline.Run) error {
 			fmt.Fprintln(cw, "  "+verdictText(&res.Comparisons[i]))
 		}
 	}
+	writeSweepConsole(cw, res.Sweep, run.Experiment)
 	if len(res.Checks) > 0 {
 		fmt.Fprintf(cw, "\nCHECKS\n------\n")
 		for _, c := range res.Checks {

@@ -79,11 +79,15 @@ func writeFileAtomic(path string, write func(w io.Writer) error) (err error) {
 }
 
 // groupLabel names a group for humans: "platform/model" plus the temperature
-// when the run has several.
+// when the run has several and the load level when the platform has several
+// ("metis/m c=16").
 func groupLabel(k pipeline.GroupKey, multiTemp bool) string {
 	s := k.Platform + "/" + k.Model
 	if multiTemp {
 		s += " t=" + strconv.FormatFloat(k.Temperature, 'g', -1, 64)
+	}
+	if k.Load != "" {
+		s += " " + k.Load
 	}
 	return s
 }

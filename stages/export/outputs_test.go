@@ -17,6 +17,7 @@ func TestEveryFormatDeclaresEachFileItWrites(t *testing.T) {
 	for _, name := range reg.ExporterNames() {
 		t.Run(name+" writes only declared files", func(t *testing.T) {
 			run := fixtureRun(t, t.TempDir())
+			run.Results.Sweep = handSweep()
 			before, _ := os.ReadDir(run.Dir)
 			if err := reg.Exporters[name](context.Background(), run); err != nil {
 				t.Fatal(err)
@@ -39,6 +40,7 @@ func TestEveryFormatDeclaresEachFileItWrites(t *testing.T) {
 
 func TestMarkdownRemovesAPlotItNoLongerDraws(t *testing.T) {
 	run := fixtureRun(t, t.TempDir())
+	run.Results.Sweep = handSweep()
 	if err := Markdown(context.Background(), run); err != nil {
 		t.Fatal(err)
 	}

@@ -27,7 +27,8 @@ const (
 )
 
 // plotFiles are every plot file the markdown format may write.
-var plotFiles = []string{PlotLatency, PlotTTFTCDF, PlotTokensPerSec, PlotF1}
+var plotFiles = []string{PlotLatency, PlotTTFTCDF, PlotTokensPerSec, PlotF1,
+	PlotSweepLatency, PlotSweepTTFT, PlotSweepTPOT, PlotSweepErrorRate}
 
 // plot size in points.
 const plotW, plotH = 6 * vg.Inch, 3.6 * vg.Inch
@@ -45,7 +46,7 @@ func seriesByGroup(records []pipeline.Record) map[pipeline.GroupKey]*groupSeries
 		if !r.OK() || r.Warmup {
 			continue
 		}
-		k := pipeline.GroupKey{Platform: r.Platform, Model: r.Model, Temperature: r.Temperature}
+		k := r.Group()
 		s := out[k]
 		if s == nil {
 			s = &groupSeries{}
@@ -103,12 +104,17 @@ func renderPlots(run *pipeline.Run) ([]reportImage, error) {
 	if err := add(PlotF1, "F1 per group with confidence interval", p, err); err != nil {
 		return nil, err
 	}
-	return out, nil
+	sweep, err := sweepPlots(run.Results.Sweep)
+	if err != nil {
+		return nil, err
+	}
+	return append(out, sweep...), nil
 }
 
 // plotLabels names groups as briefly as stays unambiguous, since tick
 // labels and legends have little room: the platform alone, plus the model
-// when a platform has several, plus the temperature when there are several.
+// when a platform has several, plus the temperature when there are several,
+// plus the load level when the platform has several.
 func plotLabels(groups []pipeline.GroupStats) []string {
 	models := map[string]map[string]bool{}
 	for _, g := range groups {
@@ -126,6 +132,9 @@ func plotLabels(groups []pipeline.GroupStats) []string {
 		}
 		if multi {
 			s += " t=" + strconv.FormatFloat(g.Temperature, 'g', -1, 64)
+		}
+		if g.Load != "" {
+			s += " " + g.Load
 		}
 		out[i] = s
 	}

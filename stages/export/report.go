@@ -136,6 +136,9 @@ func buildReport(run *pipeline.Run, images []reportImage) *reportModel {
 	if len(res.Comparisons) > 0 {
 		m.Sections = append(m.Sections, speedupSection(res, ciLevel(run.Experiment)))
 	}
+	if res.Sweep != nil {
+		m.Sections = append(m.Sections, sweepSection(res.Sweep, run.Experiment.SLO))
+	}
 	m.Sections = append(m.Sections, accuracySection(run))
 	if s, ok := metricsSection(res); ok {
 		m.Sections = append(m.Sections, s)

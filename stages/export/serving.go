@@ -31,7 +31,7 @@ func retryCounts(records []pipeline.Record) map[pipeline.GroupKey]retryCount {
 		if r.Warmup {
 			continue
 		}
-		k := pipeline.GroupKey{Platform: r.Platform, Model: r.Model, Temperature: r.Temperature}
+		k := r.Group()
 		c := out[k]
 		c.Retries += max(r.Attempts-1, 0)
 		n := r.HTTP429

@@ -102,6 +102,10 @@ func summaryColumns(res *pipeline.Results) []column {
 		{"failures", kindInt, betterNone, func(g *pipeline.GroupStats, _ *pipeline.Comparison) any { return g.Failures }},
 		{"error_rate", kindShare, betterLow, func(g *pipeline.GroupStats, _ *pipeline.Comparison) any { return g.ErrorRate }},
 	}
+	if res.Sweep != nil {
+		load := column{"load", kindText, betterNone, func(g *pipeline.GroupStats, _ *pipeline.Comparison) any { return g.Load }}
+		cols = append(cols[:3], append([]column{load}, cols[3:]...)...)
+	}
 	for _, fam := range distFamilies {
 		for _, st := range distStats {
 			if fam.score && !st.score {
@@ -187,7 +191,7 @@ func summaryColumns(res *pipeline.Results) []column {
 
 // SummaryHeader returns the header of summary.csv and of the workbook's
 // Summary sheet, which share one stable column order: platform, model,
-// temperature, count, successes, failures, error_rate; then for each of
+// temperature, (load, only when a platform runs several load levels), count, successes, failures, error_rate; then for each of
 // latency, ttft, ttfc, tpot, itl, queue (suffix _ms) and tokens_per_sec the
 // fields n, mean, stddev, cv, min, max, p50, p90, p95, p99, ci_low, ci_high,
 // and for each of em, f1, raw_em, raw_f1 (suffix _pct; per-request scores

@@ -282,6 +282,15 @@ func XLSX(ctx context.Context, run *pipeline.Run) error {
 		{SheetConfig, func() error { return b.writeTable(SheetConfig, configTable(run)) }},
 		{SheetCharts, func() error { return b.writeCharts(run.Results) }},
 	}
+	if sw := run.Results.Sweep; sw != nil {
+		if _, err := b.f.NewSheet(SheetSweep); err != nil {
+			return err
+		}
+		steps = append(steps, struct {
+			sheet string
+			write func() error
+		}{SheetSweep, func() error { return b.writeSweep(sw) }})
+	}
 	for _, s := range steps {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -556,7 +565,7 @@ func perSampleRepeat(run *pipeline.Run) (map[pipeline.GroupKey]map[sampleRepeat]
 		if r.Warmup {
 			continue
 		}
-		k := pipeline.GroupKey{Platform: r.Platform, Model: r.Model, Temperature: r.Temperature}
+		k := r.Group()
 		m := out[k]
 		if m == nil {
 			m = map[sampleRepeat]*pipeline.Record{}

@@ -69,7 +69,10 @@ func New(opts ...Option) *Querier {
 }
 
 // Register sets reg.Querier to a default Querier.
-func Register(reg *pipeline.Registry) { reg.Querier = New() }
+func Register(reg *pipeline.Registry) {
+	reg.Querier = New()
+	RegisterLoadModels(reg)
+}
 
 // run is one platform job in progress.
 type run struct {

@@ -51,6 +51,15 @@
 // alone wakes up 0 to 1 ms late. Zero TTFT and zero tokens_per_second mean
 // "as fast as possible" and read no clock per event.
 //
+// Capacity (profile.max_batch, profile.batch_slowdown): with max_batch set,
+// at most that many requests are decoded at once; a later request waits in
+// the server's queue for a free slot, and its schedule starts when it gets
+// one, so the wait shows in its TTFT. With batch_slowdown set, the TTFT and
+// every token gap are stretched by BatchFactor of the number of requests
+// being decoded when the event is planned, so latency grows with load. The
+// jittered plan stays a pure function of seed and request; how much the
+// batch stretches it depends on what else is in flight.
+//
 // Faults (profile.Faults): one uniform draw per attempt is cut into the
 // shares rate_429, rate_500, disconnect, stall, malformed, error_event, in
 // that order. Attempts are counted per request key in memory (one small
@@ -125,6 +134,10 @@ type Server struct {
 	attempts       sync.Map // request key -> *atomic.Uint32
 	models         sync.Map // model name -> struct{}
 	pool           sync.Pool
+	// slots holds one token per request being decoded when the profile
+	// sets max_batch (nil: no limit); active counts those requests.
+	slots  chan struct{}
+	active atomic.Int64
 }
 
 // New returns the emulator for a profile; seed makes every choice deterministic.
@@ -175,7 +188,53 @@ func New(profile pipeline.EmulateProfile, seed int64, lookup Lookup) *Server {
 		}
 	}
 	s.pool.New = func() any { return new(scratch) }
+	if profile.MaxBatch > 0 {
+		s.slots = make(chan struct{}, profile.MaxBatch)
+	}
 	return s
+}
+
+// admit waits for a decoding slot (at once without max_batch) and counts
+// the request as active until release is called; ok is false when ctx
+// ended while the request was queued.
+func (s *Server) admit(ctx context.Context) (release func(), ok bool) {
+	if s.slots != nil {
+		select {
+		case s.slots <- struct{}{}:
+		case <-ctx.Done():
+			return nil, false
+		}
+	}
+	s.active.Add(1)
+	return func() {
+		s.active.Add(-1)
+		if s.slots != nil {
+			<-s.slots
+		}
+	}, true
+}
+
+// Active returns the number of requests being decoded now.
+func (s *Server) Active() int { return int(s.active.Load()) }
+
+// slowdown is the capacity model's factor for the current batch: 1 +
+// batch_slowdown x (active - 1).
+func (s *Server) slowdown() float64 {
+	return BatchFactor(s.profile, int(s.active.Load()))
+}
+
+// BatchFactor is how much a batch of batch requests stretches the TTFT and
+// every token gap of the profile's requests: 1 + batch_slowdown x (batch -
+// 1), and 1 for a batch of at most one. With max_batch set, a batch never
+// exceeds max_batch: later requests queue instead.
+func BatchFactor(profile pipeline.EmulateProfile, batch int) float64 {
+	if profile.MaxBatch > 0 && batch > profile.MaxBatch {
+		batch = profile.MaxBatch
+	}
+	if batch <= 1 {
+		return 1
+	}
+	return 1 + profile.BatchSlowdown*float64(batch-1)
 }
 
 // scratch is the per-request memory, reused through a sync.Pool.
@@ -436,6 +495,14 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 	if id := r.Header["X-Request-Id"]; len(id) > 0 {
 		w.Header()["X-Request-Id"] = id // echoed like vLLM, without a copy
 	}
+	release, ok := s.admit(r.Context())
+	if !ok {
+		return
+	}
+	defer release()
+	if s.slots != nil {
+		p.start = time.Now() // the queue wait comes before the first token
+	}
 	if req.Stream {
 		includeUsage := req.StreamOptions != nil && req.StreamOptions.IncludeUsage && !s.noUsage
 		s.stream(w, r.Context(), sc, &p, includeUsage)
@@ -464,6 +531,9 @@ type plan struct {
 // by ±jitter with a factor drawn from (key, index). Deadlines are offsets
 // from the request's arrival, so sleeping late never accumulates drift.
 type schedule struct {
+	// slow, when set, stretches the TTFT and each gap by the server's
+	// current batch factor, read as the event is planned.
+	slow   func() float64
 	key    uint64
 	ttft   time.Duration
 	gap    float64 // nanoseconds per token; 0 = as fast as possible
@@ -507,10 +577,14 @@ func Plan(profile pipeline.EmulateProfile, seed int64, requestID, model string, 
 
 // next returns the offset of the next token event from the request's arrival.
 func (sc *schedule) next() time.Duration {
+	f := 1.0
+	if sc.slow != nil {
+		f = sc.slow()
+	}
 	if sc.i == 0 {
-		sc.off = sc.ttft
+		sc.off = time.Duration(float64(sc.ttft) * f)
 	} else if sc.gap > 0 {
-		sc.off += time.Duration(sc.gap * sc.factor(saltGap))
+		sc.off += time.Duration(sc.gap * sc.factor(saltGap) * f)
 	}
 	sc.i++
 	return sc.off
@@ -624,6 +698,9 @@ func (s *Server) stream(w http.ResponseWriter, ctx context.Context, sc *scratch,
 	// write.
 
 	sched := newSchedule(p.key, &s.profile)
+	if s.profile.BatchSlowdown > 0 {
+		sched.slow = s.slowdown
+	}
 	var shift time.Duration
 	var firstTok, lastTok time.Time
 	total := p.reasoningN + p.contentN
@@ -732,6 +809,9 @@ func (s *Server) usage(p *plan, firstTok, lastTok time.Time) usageFigures {
 // cut short, error_event answers 500 with an error body.
 func (s *Server) complete(w http.ResponseWriter, ctx context.Context, sc *scratch, p *plan) {
 	sched := newSchedule(p.key, &s.profile)
+	if s.profile.BatchSlowdown > 0 {
+		sched.slow = s.slowdown
+	}
 	total := p.reasoningN + p.contentN
 	var off, first time.Duration
 	for i := 0; i < total || i == 0; i++ {

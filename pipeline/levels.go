@@ -1,0 +1,196 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"sync"
+	"time"
+)
+
+// levelRunner runs one platform's load levels one after the other, each
+// as its own QueryJob (its own pacer, its own emulator), stopping a level
+// early when its LevelWatch reports saturation.
+type levelRunner struct {
+	querier Querier
+	job     QueryJob // every remaining cell of the platform, all levels
+	// prior are the records an earlier attempt kept (resume): a sweep
+	// whose synchronous and throughput levels are done reads its rates
+	// from them when the manifest has none.
+	prior []Record
+	// rates are the sweep rates the manifest already holds (nil: none);
+	// setRates records newly decided ones.
+	rates    []float64
+	setRates func([]float64)
+}
+
+// run queries every level in order. The report's StopReason is the first
+// platform-wide stop (interruption, error budget); levels stopped by
+// saturation or their max_duration are returned as LevelStops and the
+// next level runs.
+func (lr *levelRunner) run(ctx context.Context, emit func(Record)) (QueryReport, []LevelStop, error) {
+	p := lr.job.Platform
+	levels := p.LoadLevels(lr.rates)
+	if len(levels) == 1 && p.Load == nil {
+		rep, err := lr.querier.Query(ctx, lr.job, emit)
+		return rep, nil, err
+	}
+	byLevel := map[string][]Cell{}
+	for _, c := range lr.job.Cells {
+		byLevel[c.Load] = append(byLevel[c.Load], c)
+	}
+	achieved := map[string]float64{} // completed requests per second by level
+	var rep QueryReport
+	var stops []LevelStop
+	for li := 0; li < len(levels); li++ {
+		lv := levels[li]
+		if lv.RateIndex > 0 && lv.Rate == 0 {
+			chooser, ok := p.Load.Model.(RateChooser)
+			if !ok {
+				return rep, stops, fmt.Errorf("load %s: type %s decides rates at run time but was not resolved", lv.Label, p.Load.Type)
+			}
+			seen := maps.Clone(achieved)
+			for label, r := range priorRates(lr.prior, p.Name) {
+				if _, ran := seen[label]; !ran {
+					seen[label] = r
+				}
+			}
+			rates, err := chooser.ChooseRates(seen)
+			if err != nil {
+				stops = append(stops, LevelStop{Platform: p.Name, Load: lv.Label, Reason: "not run: " + err.Error()})
+				continue
+			}
+			lr.rates = rates
+			lr.setRates(rates)
+			levels = p.LoadLevels(rates)
+			lv = levels[li]
+		}
+		cells := byLevel[lv.Label]
+		if len(cells) == 0 {
+			continue
+		}
+		if stopped(lr.job.Stop) {
+			rep.StopReason = StopInterrupted
+			break
+		}
+		sub := lr.job
+		sub.Platform = p.AtLevel(lv)
+		sub.Cells = cells
+		levelStop := make(chan struct{})
+		var once sync.Once
+		halt := func() { once.Do(func() { close(levelStop) }) }
+		sub.Stop = levelStop
+		done := make(chan struct{})
+		if lr.job.Stop != nil {
+			go func() {
+				select {
+				case <-lr.job.Stop:
+					halt()
+				case <-done:
+				}
+			}()
+		}
+		watch := &LevelWatch{}
+		if l := p.Load; l != nil {
+			watch.MaxErrorRate = l.MaxErrorRate
+			if lv.Rate > 0 {
+				watch.MaxQueue = l.MaxQueue
+			}
+		}
+		var (
+			mu     sync.Mutex
+			reason string
+			ok     int
+		)
+		start := time.Now()
+		r, err := lr.querier.Query(ctx, sub, func(rec Record) {
+			mu.Lock()
+			if rec.OK() && !rec.Warmup {
+				ok++
+			}
+			if why := watch.Observe(&rec); why != "" && reason == "" {
+				reason = why
+				halt()
+			}
+			mu.Unlock()
+			emit(rec)
+		})
+		elapsed := time.Since(start)
+		close(done)
+		rep.Notes = append(rep.Notes, r.Notes...)
+		if err != nil {
+			return rep, stops, fmt.Errorf("load %s: %w", lv.Label, err)
+		}
+		mu.Lock()
+		if elapsed > 0 {
+			achieved[lv.Label] = float64(ok) / elapsed.Seconds()
+		}
+		why := reason
+		mu.Unlock()
+		switch {
+		case stopped(lr.job.Stop):
+			rep.StopReason = StopInterrupted
+			return rep, stops, nil
+		case why != "":
+			stops = append(stops, LevelStop{Platform: p.Name, Load: lv.Label, Reason: "saturated: " + why})
+		case r.StopReason == "max_duration":
+			stops = append(stops, LevelStop{Platform: p.Name, Load: lv.Label, Reason: "max_duration"})
+		case r.StopReason != "":
+			rep.StopReason = r.StopReason
+			return rep, stops, nil
+		}
+	}
+	return rep, stops, nil
+}
+
+// stopped reports whether ch is closed (false for nil).
+func stopped(ch <-chan struct{}) bool {
+	if ch == nil {
+		return false
+	}
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
+}
+
+// priorRates are the completed request rates, by load level, of
+// platform's records kept from an earlier attempt: per level, successes
+// over the span from the first send to the last close. Wall-clock times
+// are the only ones a journal keeps; a level with fewer than two
+// successes is left out.
+func priorRates(recs []Record, platform string) map[string]float64 {
+	type span struct {
+		first, last time.Time
+		n           int
+	}
+	spans := map[string]*span{}
+	for i := range recs {
+		r := &recs[i]
+		if r.Platform != platform || r.Warmup || !r.OK() || r.StartedAt.IsZero() {
+			continue
+		}
+		s := spans[r.Load]
+		if s == nil {
+			s = &span{}
+			spans[r.Load] = s
+		}
+		s.n++
+		end := r.StartedAt.Add(time.Duration(r.CloseMs * float64(time.Millisecond)))
+		if s.first.IsZero() || r.StartedAt.Before(s.first) {
+			s.first = r.StartedAt
+		}
+		if end.After(s.last) {
+			s.last = end
+		}
+	}
+	out := map[string]float64{}
+	for label, s := range spans {
+		if s.n >= 2 && s.last.After(s.first) {
+			out[label] = float64(s.n) / s.last.Sub(s.first).Seconds()
+		}
+	}
+	return out
+}

@@ -1,0 +1,402 @@
+package pipeline
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"slices"
+	"strings"
+
+	"github.com/go-playground/validator/v10"
+	"github.com/go-viper/mapstructure/v2"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// DefaultMaxQueue is how long the client queue of an open-loop level may
+// grow (median QueueMs of recent requests, and rising) before the level is
+// stopped as saturated, when load.max_queue is not set.
+const DefaultMaxQueue = Duration(2_000_000_000)
+
+// LoadModel is a load model component: the decoded config of one `load:`
+// block type, registered by the query stage (Registry.AddLoadModel), each
+// type with its own config struct. The block's keys other than the common
+// ones of LoadSpec are decoded into it by its yaml tags and checked by its
+// validate tags, like vegeta's pacers or benthos's components.
+type LoadModel interface {
+	// Expand returns the platform's load levels in the order they run.
+	// Levels whose rate is decided at run time have RateIndex k > 0 and
+	// Rate 0 (see RateChooser). p is the platform the block belongs to,
+	// with its scalar concurrency, rate and arrival.
+	Expand(p *Platform) []LoadLevel
+}
+
+// LoadChecker is implemented by a LoadModel with rules beyond its struct
+// tags. Check returns each problem with its path under the load block
+// ("levels[1]", or "" for the block itself).
+type LoadChecker interface {
+	Check(p *Platform) []LoadProblem
+}
+
+// LoadProblem is one problem of a load block found by LoadChecker.
+type LoadProblem struct {
+	Path    string
+	Message string
+}
+
+// RateChooser is implemented by a LoadModel whose later levels run at
+// rates decided from the levels before them (GuideLLM's sweep).
+// ChooseRates receives the completed request rate (successes per second)
+// of every level run so far, by label, and returns the rates of the
+// levels with RateIndex 1..n, or an error saying why it cannot.
+type RateChooser interface {
+	ChooseRates(achieved map[string]float64) ([]float64, error)
+}
+
+// LoadSpec is a platform's `load:` block: its model type, the settings
+// every model shares (the engine applies them to each level), and the
+// model's own config. The flat shorthand `concurrency: [1, 4, 16]` (or
+// `rate: [2, 8]`) is the same as `load: {type: concurrency, levels: [1, 4,
+// 16]}`; a scalar concurrency or rate is one level and needs no block.
+type LoadSpec struct {
+	// Type names a registered load model (Registry.LoadModels).
+	Type string `yaml:"type" json:"type" validate:"required"`
+	// MaxDuration bounds each level (0: no bound); a level that reaches it
+	// stops sending and the next one starts.
+	MaxDuration Duration `yaml:"max_duration" json:"max_duration,omitempty" validate:"gte=0"`
+	// MaxErrorRate stops a level as saturated once at least
+	// MinRequestsForErrorRate of its requests finished and more than this
+	// share failed (0: never).
+	MaxErrorRate float64 `yaml:"max_error_rate" json:"max_error_rate,omitempty" validate:"gte=0,lte=1"`
+	// MaxQueue stops an open-loop level as saturated when the median client
+	// queue time (QueueMs) of its last requests exceeds it and is still
+	// rising (DefaultMaxQueue when 0).
+	MaxQueue Duration `yaml:"max_queue" json:"max_queue,omitempty" validate:"gte=0"`
+	// Settings are the block's other keys as written: the model's config.
+	Settings map[string]any `yaml:",remain" json:"-"`
+	// Model is Settings decoded into the type's config (see
+	// Registry.ResolveLoads); nil until resolved.
+	Model LoadModel `yaml:"-" json:"-"`
+	// Resolved are the levels Model expands to, kept with the experiment
+	// (the manifest carries them) so that a run reopened without the
+	// registry knows its levels.
+	Resolved []LoadLevel `yaml:"-" json:"resolved,omitempty"`
+}
+
+// LoadLevel is one load level of a platform.
+type LoadLevel struct {
+	// Label names the level in cell and group keys ("c=16", "r=8",
+	// "sync", "sweep-2"); "" when the platform has one level.
+	Label string `json:"label"`
+	// Concurrency is the closed-loop worker count, or the open-loop cap (0:
+	// none); Rate the open-loop requests per second (0: closed loop, or not
+	// yet decided when RateIndex > 0).
+	Concurrency int     `json:"concurrency,omitempty"`
+	Rate        float64 `json:"rate,omitempty"`
+	// RateIndex is k > 0 for the level that runs at the k-th rate a
+	// RateChooser decides at run time.
+	RateIndex int `json:"rate_index,omitempty"`
+}
+
+// LoadLevels returns p's levels in the order they run. Without a load
+// block it is one level with an empty label and p's concurrency and rate;
+// a one-level list has an empty label too, so that such experiments keep
+// the keys they had before load levels existed. rates are the rates a
+// RateChooser decided (nil: not yet; those levels keep Rate 0).
+func (p *Platform) LoadLevels(rates []float64) []LoadLevel {
+	if p.Load == nil || len(p.Load.Resolved) == 0 {
+		return []LoadLevel{{Concurrency: p.Concurrency, Rate: p.Rate}}
+	}
+	out := slices.Clone(p.Load.Resolved)
+	for i := range out {
+		if k := out[i].RateIndex; k > 0 && k <= len(rates) {
+			out[i].Rate = rates[k-1]
+		}
+	}
+	if len(out) == 1 {
+		out[0].Label = ""
+	}
+	return out
+}
+
+// openLoopLevels reports whether any of p's load levels runs open loop.
+func (p *Platform) openLoopLevels() bool {
+	for _, lv := range p.LoadLevels(nil) {
+		if lv.Rate > 0 || lv.RateIndex > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// AtLevel returns a copy of p set up to run level lv: its concurrency and
+// rate, the load block's max_duration when set, and poisson arrivals for
+// an open-loop level when p sets no arrival.
+func (p Platform) AtLevel(lv LoadLevel) Platform {
+	p.Concurrency, p.Rate = lv.Concurrency, lv.Rate
+	if p.Load != nil && p.Load.MaxDuration > 0 {
+		p.MaxDuration = p.Load.MaxDuration
+	}
+	if p.Rate > 0 && p.Arrival == "" {
+		p.Arrival = "poisson"
+	}
+	if p.Rate == 0 {
+		p.Arrival, p.Burstiness = "", 0
+	}
+	return p
+}
+
+// MarshalJSON writes the block as it reads in a file (type, the shared
+// settings, the model's config) plus the resolved levels.
+func (l LoadSpec) MarshalJSON() ([]byte, error) {
+	type plain LoadSpec
+	base, err := json.Marshal(plain(l))
+	if err != nil {
+		return nil, err
+	}
+	var cfg any = l.Settings
+	if l.Model != nil {
+		cfg = l.Model
+	}
+	extra, err := json.Marshal(cfg)
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(extra, &m); err != nil || len(m) == 0 {
+		return base, nil
+	}
+	var b map[string]json.RawMessage
+	if err := json.Unmarshal(base, &b); err != nil {
+		return nil, err
+	}
+	for k, v := range m {
+		if _, taken := b[k]; !taken {
+			b[k] = v
+		}
+	}
+	return json.Marshal(b)
+}
+
+// UnmarshalJSON reads what MarshalJSON writes: the model's keys go to
+// Settings (Model stays nil until resolved).
+func (l *LoadSpec) UnmarshalJSON(data []byte) error {
+	type plain LoadSpec
+	var p plain
+	if err := json.Unmarshal(data, &p); err != nil {
+		return err
+	}
+	var all map[string]any
+	if err := json.Unmarshal(data, &all); err != nil {
+		return err
+	}
+	for _, k := range []string{"type", "max_duration", "max_error_rate", "max_queue", "resolved"} {
+		delete(all, k)
+	}
+	p.Settings = nil
+	if len(all) > 0 {
+		p.Settings = all
+	}
+	*l = LoadSpec(p)
+	return nil
+}
+
+// ResolveLoads decodes every platform's load block into its registered
+// model (Settings into the model's config struct, strictly: unknown keys
+// and wrong kinds are problems), checks it (validate tags, then
+// LoadChecker) and fills LoadSpec.Resolved. It returns the problems by
+// path ("platforms[1].load.levels[0]"). A block already resolved is left
+// as it is.
+func (r *Registry) ResolveLoads(e *Experiment) []LoadProblem {
+	var out []LoadProblem
+	for i := range e.Platforms {
+		p := &e.Platforms[i]
+		l := p.Load
+		if l == nil || l.Model != nil {
+			continue
+		}
+		at := pathOf("platforms").index(i).child("load")
+		newModel := r.LoadModels[l.Type]
+		if newModel == nil {
+			if l.Type != "" {
+				out = append(out, LoadProblem{at.child("type").String(), fmt.Sprintf("unknown load type %q%s", l.Type, orKnown(l.Type, "types", r.LoadModelNames()))})
+			}
+			continue
+		}
+		m := newModel()
+		var md mapstructure.Metadata
+		dc := &mapstructure.DecoderConfig{Result: m, Metadata: &md}
+		decoderConfig(dc)
+		dec, err := mapstructure.NewDecoder(dc)
+		if err == nil {
+			err = dec.Decode(l.Settings)
+		}
+		if err != nil {
+			out = append(out, LoadProblem{at.String(), fmt.Sprintf("type %s: %v", l.Type, err)})
+			continue
+		}
+		bad := false
+		for _, k := range md.Unused {
+			bad = true
+			out = append(out, LoadProblem{at.child(k).String(), fmt.Sprintf("unknown key for load type %s%s", l.Type, orKnown(k, "keys", modelKeys(m)))})
+		}
+		var fes validator.ValidationErrors
+		if errors.As(experimentValidator().Struct(m), &fes) {
+			for _, fe := range fes {
+				_, ns, _ := strings.Cut(fe.Namespace(), ".")
+				bad = true
+				out = append(out, LoadProblem{append(at, parsePath(ns)...).String(), fieldMessage(fe)})
+			}
+		}
+		if c, ok := m.(LoadChecker); ok && len(md.Unused) == 0 {
+			for _, pr := range c.Check(p) {
+				path := at.String()
+				if pr.Path != "" {
+					path += "." + pr.Path
+				}
+				bad = true
+				out = append(out, LoadProblem{path, pr.Message})
+			}
+		}
+		if bad {
+			continue
+		}
+		l.Model = m
+		l.Resolved = m.Expand(p)
+	}
+	return out
+}
+
+// resolveLoads resolves e's load blocks with reg (see
+// Registry.ResolveLoads) and locates the problems.
+func resolveLoads(e *Experiment, loc *locator, reg *Registry) Diagnostics {
+	if reg == nil {
+		reg = &Registry{}
+	}
+	var out Diagnostics
+	for _, pr := range reg.ResolveLoads(e) {
+		out = append(out, loc.at(parsePath(pr.Path), nil, "%s", pr.Message))
+	}
+	return out
+}
+
+// modelKeys lists the yaml keys of a model's config struct.
+func modelKeys(m LoadModel) []string {
+	return append([]string{"type", "max_duration", "max_error_rate", "max_queue"}, schemaOf(reflect.TypeOf(m)).keys()...)
+}
+
+// LoadModelNames lists the registered load model types, sorted.
+func (r *Registry) LoadModelNames() []string { return sortedKeys(r.LoadModels) }
+
+// expandLoadShorthand rewrites, in every platform of the experiment tree
+// root, a list under concurrency or rate into the load block it stands for
+// (`concurrency: [1, 4]` -> `load: {type: concurrency, levels: [1, 4]}`),
+// keeping the nodes' lines for located errors. A platform that also has a
+// load block, or lists under both keys, is left for lint to reject.
+func expandLoadShorthand(root *yaml.Node) {
+	ps := resolveNode(mapValue(root, "platforms"))
+	if ps == nil || ps.Kind != yaml.SequenceNode {
+		return
+	}
+	for _, p := range ps.Content {
+		p = resolveNode(p)
+		if p == nil || p.Kind != yaml.MappingNode {
+			continue
+		}
+		if _, l := mapEntry(p, "load"); l != nil {
+			continue
+		}
+		var lists []int
+		for i := 0; i+1 < len(p.Content); i += 2 {
+			k, v := p.Content[i], resolveNode(p.Content[i+1])
+			if (k.Value == "concurrency" || k.Value == "rate") && v != nil && v.Kind == yaml.SequenceNode {
+				lists = append(lists, i)
+			}
+		}
+		if len(lists) != 1 {
+			continue
+		}
+		i := lists[0]
+		k, v := p.Content[i], p.Content[i+1]
+		typ := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: k.Value, Line: k.Line, Column: k.Column}
+		block := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: v.Line, Column: v.Column, Content: []*yaml.Node{
+			{Kind: yaml.ScalarNode, Tag: "!!str", Value: "type", Line: k.Line, Column: k.Column}, typ,
+			{Kind: yaml.ScalarNode, Tag: "!!str", Value: "levels", Line: k.Line, Column: k.Column}, v,
+		}}
+		p.Content[i] = &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: "load", Line: k.Line, Column: k.Column}
+		p.Content[i+1] = block
+	}
+}
+
+// loads checks the load blocks' shared settings against the platform.
+func (v *validation) loads(e *Experiment) {
+	for i, p := range e.Platforms {
+		if p.Load == nil || p.Load.Model == nil {
+			continue
+		}
+		at := pathOf("platforms").index(i).child("load")
+		for _, lv := range p.Load.Resolved {
+			if lv.Rate == 0 && lv.RateIndex == 0 && lv.Concurrency <= 0 {
+				v.add(at, nil, "level %s has neither concurrency nor rate", lv.Label)
+			}
+		}
+	}
+}
+
+// LevelWatch decides when a running load level is saturated: fed every
+// finished non-warmup record of one level, Observe returns a non-empty
+// reason once the level should stop. It is not safe for concurrent use.
+type LevelWatch struct {
+	// MaxErrorRate: see LoadSpec.MaxErrorRate (0: never).
+	MaxErrorRate float64
+	// MaxQueue: see LoadSpec.MaxQueue (0: never). Only open-loop records
+	// carry a queue time.
+	MaxQueue Duration
+
+	n, failed int
+	queue     []float64
+	reason    string
+}
+
+// queueWindow is how many recent requests the queue-growth rule looks at:
+// the median of the last queueWindow must exceed MaxQueue and the median
+// of the queueWindow before them.
+const queueWindow = 8
+
+// Observe adds r and returns the saturation reason ("" while the level
+// may go on); once a reason is given it is returned for every later call.
+func (w *LevelWatch) Observe(r *Record) string {
+	if w.reason != "" || r.Warmup {
+		return w.reason
+	}
+	w.n++
+	if !r.OK() {
+		w.failed++
+	}
+	if w.MaxErrorRate > 0 && w.n >= MinRequestsForErrorRate {
+		if rate := float64(w.failed) / float64(w.n); rate > w.MaxErrorRate {
+			w.reason = fmt.Sprintf("error rate %.0f%% above %.0f%% after %d requests", 100*rate, 100*w.MaxErrorRate, w.n)
+			return w.reason
+		}
+	}
+	w.queue = append(w.queue, r.QueueMs)
+	if w.MaxQueue > 0 && len(w.queue) >= 2*queueWindow {
+		last := median(w.queue[len(w.queue)-queueWindow:])
+		prev := median(w.queue[len(w.queue)-2*queueWindow : len(w.queue)-queueWindow])
+		if limit := float64(w.MaxQueue.D().Milliseconds()); last > limit && last > prev {
+			w.reason = fmt.Sprintf("client queue growing: median queue time %.0f ms over the last %d requests (was %.0f ms), above %s", last, queueWindow, prev, w.MaxQueue)
+		}
+	}
+	return w.reason
+}
+
+func median(xs []float64) float64 {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	n := len(s)
+	if n%2 == 1 {
+		return s[n/2]
+	}
+	return (s[n/2-1] + s[n/2]) / 2
+}

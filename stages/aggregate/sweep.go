@@ -1,0 +1,151 @@
+package aggregate
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/inferbench/inferbench/pipeline"
+)
+
+// Sweep builds the load curves of groups (in their order) when some
+// platform of exp runs more than one load level, and nil otherwise. Each
+// curve is one platform x model x temperature over its levels, in the
+// order the platform runs them; each non-baseline curve is compared with
+// the baseline platform's curve of the same model position and
+// temperature (see pipeline.Crossover). Saturation and a sweep's decided
+// rates are not known here: the engine adds them from its manifest (see
+// Results.ApplyLevels, which also recomputes each curve's best level).
+func Sweep(exp *pipeline.Experiment, groups []pipeline.GroupStats, baseline string) *pipeline.SweepResults {
+	multi := false
+	for i := range exp.Platforms {
+		multi = multi || len(exp.Platforms[i].LoadLevels(nil)) > 1
+	}
+	if !multi {
+		return nil
+	}
+	type curveKey struct {
+		platform, model string
+		temperature     float64
+	}
+	out := &pipeline.SweepResults{}
+	index := map[curveKey]int{}
+	for i := range groups {
+		g := &groups[i]
+		k := curveKey{g.Platform, g.Model, g.Temperature}
+		ci, ok := index[k]
+		if !ok {
+			ci = len(out.Curves)
+			index[k] = ci
+			out.Curves = append(out.Curves, pipeline.SweepCurve{GroupKey: pipeline.GroupKey{Platform: g.Platform, Model: g.Model, Temperature: g.Temperature}})
+		}
+		c := &out.Curves[ci]
+		c.Points = append(c.Points, pointOf(exp, g))
+	}
+	for i := range out.Curves {
+		out.Curves[i].Best = pipeline.BestLevel(out.Curves[i].Points, exp.SLO)
+	}
+	bi := platformIndex(exp, baseline)
+	if bi < 0 {
+		return out
+	}
+	base := exp.Platforms[bi]
+	for _, c := range out.Curves {
+		pi := platformIndex(exp, c.Platform)
+		if pi < 0 || pi == bi {
+			continue
+		}
+		mi := modelIndex(exp.Platforms[pi].Models, c.Model)
+		if mi < 0 || mi >= len(base.Models) {
+			continue
+		}
+		bk := curveKey{base.Name, base.Models[mi], c.Temperature}
+		bc, ok := index[bk]
+		if !ok {
+			continue
+		}
+		out.Crossovers = append(out.Crossovers, FindCrossover(c, out.Curves[bc]))
+	}
+	return out
+}
+
+func modelIndex(models []string, m string) int {
+	for i, x := range models {
+		if x == m {
+			return i
+		}
+	}
+	return -1
+}
+
+// pointOf reads a sweep point from a group's statistics.
+func pointOf(exp *pipeline.Experiment, g *pipeline.GroupStats) pipeline.SweepPoint {
+	p := pipeline.SweepPoint{
+		Load: g.Load, TargetRate: g.TargetRate, TokenRate: g.Throughput, Requests: g.Count, ErrorRate: g.ErrorRate,
+		TTFTP50: g.TTFTMs.P50, TTFTP99: g.TTFTMs.P99, TPOTP50: g.TPOTMs.P50, TPOTP99: g.TPOTMs.P99,
+		E2EP50: g.LatencyMs.P50, E2EP99: g.LatencyMs.P99, Goodput: g.Goodput, GoodputRate: g.GoodputRate,
+	}
+	if g.WallSeconds > 0 {
+		p.RequestRate = float64(g.Successes) / g.WallSeconds
+	}
+	if pi := platformIndex(exp, g.Platform); pi >= 0 {
+		for _, lv := range exp.Platforms[pi].LoadLevels(nil) {
+			if lv.Label == g.Load {
+				p.Concurrency = lv.Concurrency
+			}
+		}
+	}
+	return p
+}
+
+// FindCrossover compares curve c with the baseline curve base by median
+// E2E latency at the levels both ran (same label, a successful request in
+// each), in c's level order. See pipeline.Crossover for the cases.
+func FindCrossover(c, base pipeline.SweepCurve) pipeline.Crossover {
+	out := pipeline.Crossover{GroupKey: c.GroupKey, Baseline: base.GroupKey}
+	bp := map[string]pipeline.SweepPoint{}
+	for _, p := range base.Points {
+		bp[p.Load] = p
+	}
+	var labels []string
+	var faster []bool
+	for _, p := range c.Points {
+		b, ok := bp[p.Load]
+		if !ok || p.E2EP50 <= 0 || b.E2EP50 <= 0 {
+			continue
+		}
+		labels = append(labels, p.Load)
+		faster = append(faster, p.E2EP50 < b.E2EP50)
+	}
+	name, bname := c.Platform, base.Platform
+	if len(labels) == 0 {
+		out.Statement = fmt.Sprintf("%s and %s share no load level with successful requests; no crossover", name, bname)
+		return out
+	}
+	var changes []int
+	for i := 1; i < len(faster); i++ {
+		if faster[i] != faster[i-1] {
+			changes = append(changes, i)
+		}
+	}
+	switch {
+	case len(changes) == 0 && faster[0]:
+		out.Statement = fmt.Sprintf("%s is faster than %s at every load level (median E2E); no crossover", name, bname)
+	case len(changes) == 0:
+		out.Statement = fmt.Sprintf("%s is faster than %s at every load level (median E2E); no crossover", bname, name)
+	case len(changes) == 1 && faster[changes[0]]:
+		out.From = labels[changes[0]]
+		out.Statement = fmt.Sprintf("%s is faster than %s from %s up (median E2E); %s is faster below", name, bname, out.From, bname)
+	case len(changes) == 1:
+		out.Until = labels[changes[0]-1]
+		out.Statement = fmt.Sprintf("%s is faster than %s from %s up (median E2E); %s is faster up to %s", bname, name, labels[changes[0]], name, out.Until)
+	default:
+		var at []string
+		for i, f := range faster {
+			if f {
+				at = append(at, labels[i])
+			}
+		}
+		out.Statement = fmt.Sprintf("the order changes %d times: %s is faster than %s at %s only (median E2E)", len(changes), name, bname, strings.Join(at, ", "))
+	}
+	return out
+}

@@ -1,0 +1,116 @@
+package aggregate
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/inferbench/inferbench/pipeline"
+)
+
+// curve builds a curve of platform over levels c=1, c=8, c=24 with the
+// given median E2E latencies (ms).
+func curve(platform string, e2e ...float64) pipeline.SweepCurve {
+	c := pipeline.SweepCurve{GroupKey: pipeline.GroupKey{Platform: platform, Model: "m"}}
+	for i, l := range []string{"c=1", "c=8", "c=24"}[:len(e2e)] {
+		c.Points = append(c.Points, pipeline.SweepPoint{Load: l, E2EP50: e2e[i]})
+	}
+	return c
+}
+
+func TestFindCrossoverSaysFromWhichLevelAPlatformWins(t *testing.T) {
+	base := curve("metis", 50, 300, 900)
+	tests := []struct {
+		name        string
+		c           pipeline.SweepCurve
+		from, until string
+		statement   string
+	}{
+		{"a platform slower alone and faster under load wins from the first level it is faster at",
+			curve("sophia", 120, 130, 160), "c=8", "", "sophia is faster than metis from c=8 up"},
+		{"a platform faster alone and slower under load wins up to its last faster level",
+			curve("sophia", 40, 400, 1000), "", "c=1", "metis is faster than sophia from c=8 up (median E2E); sophia is faster up to c=1"},
+		{"a platform faster at every level has no crossover",
+			curve("sophia", 40, 200, 800), "", "", "sophia is faster than metis at every load level"},
+		{"a platform slower at every level has no crossover either",
+			curve("sophia", 60, 310, 901), "", "", "metis is faster than sophia at every load level"},
+		{"an order that changes twice names the levels where the platform is faster",
+			curve("sophia", 60, 200, 950), "", "", "the order changes 2 times: sophia is faster than metis at c=8 only"},
+		{"levels without a successful request are left out",
+			pipeline.SweepCurve{GroupKey: pipeline.GroupKey{Platform: "sophia"}, Points: []pipeline.SweepPoint{{Load: "c=1"}, {Load: "c=8", E2EP50: 100}, {Load: "c=24", E2EP50: 100}}},
+			"", "", "sophia is faster than metis at every load level"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			x := FindCrossover(tt.c, base)
+			if x.From != tt.from || x.Until != tt.until || !strings.Contains(x.Statement, tt.statement) {
+				t.Errorf("crossover = from %q until %q %q, want from %q until %q %q", x.From, x.Until, x.Statement, tt.from, tt.until, tt.statement)
+			}
+		})
+	}
+}
+
+func TestBestLevelIsTheHighestThroughputWithinEverySLO(t *testing.T) {
+	points := []pipeline.SweepPoint{
+		{Load: "c=1", RequestRate: 5, TTFTP99: 100, E2EP99: 400},
+		{Load: "c=8", RequestRate: 30, TTFTP99: 300, E2EP99: 900},
+		{Load: "c=24", RequestRate: 60, TTFTP99: 900, E2EP99: 2500},
+		{Load: "c=64", RequestRate: 80, TTFTP99: 100, E2EP99: 100, Saturated: true},
+	}
+	ms := func(n int) pipeline.Duration { return pipeline.Duration(time.Duration(n) * time.Millisecond) }
+	tests := []struct {
+		name string
+		slo  pipeline.SLOSpec
+		want string
+	}{
+		{"no SLO means no best level", pipeline.SLOSpec{}, ""},
+		{"an E2E SLO keeps the levels whose p99 meets it", pipeline.SLOSpec{E2E: ms(1000)}, "c=8"},
+		{"every SLO set must hold", pipeline.SLOSpec{E2E: ms(3000), TTFT: ms(500)}, "c=8"},
+		{"a loose SLO picks the highest throughput, never a saturated level", pipeline.SLOSpec{E2E: ms(3000)}, "c=24"},
+		{"an SLO no level meets gives none", pipeline.SLOSpec{TTFT: ms(50)}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := pipeline.BestLevel(points, tt.slo); got != tt.want {
+				t.Errorf("best = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// levels is a resolved load block of closed-loop levels given as label,
+// concurrency pairs (aggregate reads only the resolved levels).
+func levels(pairs ...any) *pipeline.LoadSpec {
+	l := &pipeline.LoadSpec{Type: "concurrency"}
+	for i := 0; i+1 < len(pairs); i += 2 {
+		l.Resolved = append(l.Resolved, pipeline.LoadLevel{Label: pairs[i].(string), Concurrency: pairs[i+1].(int)})
+	}
+	return l
+}
+
+func TestSweepBuildsOneCurvePerPlatformAndComparesItWithTheBaseline(t *testing.T) {
+	exp := &pipeline.Experiment{Baseline: "metis", Params: pipeline.Params{Temperature: []float64{0}},
+		Platforms: []pipeline.Platform{
+			{Name: "metis", Models: []string{"a"}, Load: levels("c=1", 1, "c=8", 8)},
+			{Name: "sophia", Models: []string{"b"}, Load: levels("c=1", 1, "c=8", 8)},
+		}}
+	g := func(p, m, load string, e2e float64) pipeline.GroupStats {
+		return pipeline.GroupStats{GroupKey: pipeline.GroupKey{Platform: p, Model: m, Load: load}, Count: 4, Successes: 4, WallSeconds: 2,
+			LatencyMs: pipeline.Dist{N: 4, P50: e2e}}
+	}
+	groups := []pipeline.GroupStats{g("metis", "a", "c=1", 50), g("metis", "a", "c=8", 400), g("sophia", "b", "c=1", 100), g("sophia", "b", "c=8", 150)}
+	sw := Sweep(exp, groups, "metis")
+	if sw == nil || len(sw.Curves) != 2 {
+		t.Fatalf("sweep = %+v", sw)
+	}
+	if p := sw.Curves[1].Points[1]; p.Load != "c=8" || p.Concurrency != 8 || p.RequestRate != 2 {
+		t.Errorf("sophia c=8 point = %+v", p)
+	}
+	if len(sw.Crossovers) != 1 || sw.Crossovers[0].From != "c=8" || sw.Crossovers[0].Baseline.Model != "a" {
+		t.Errorf("crossovers = %+v, want sophia faster from c=8 against metis's model at the same position", sw.Crossovers)
+	}
+	exp.Platforms[0].Load, exp.Platforms[1].Load = nil, nil
+	if Sweep(exp, groups, "metis") != nil {
+		t.Error("an experiment with one level per platform has no sweep")
+	}
+}

@@ -1,0 +1,368 @@
+package export
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/plotutil"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+
+	"github.com/xuri/excelize/v2"
+
+	"github.com/inferbench/inferbench/pipeline"
+)
+
+// Sweep plot file names, written next to report.md when a platform runs
+// several load levels.
+const (
+	PlotSweepLatency   = "sweep_latency_throughput.svg"
+	PlotSweepTTFT      = "sweep_ttft.svg"
+	PlotSweepTPOT      = "sweep_tpot.svg"
+	PlotSweepErrorRate = "sweep_error_rate.svg"
+)
+
+// curveLabel names a sweep curve: the platform, plus the model when the
+// platform has several and the temperature when the run has several.
+func curveLabel(sw *pipeline.SweepResults, c pipeline.SweepCurve) string {
+	models := map[string]map[string]bool{}
+	temps := map[float64]bool{}
+	for _, x := range sw.Curves {
+		if models[x.Platform] == nil {
+			models[x.Platform] = map[string]bool{}
+		}
+		models[x.Platform][x.Model] = true
+		temps[x.Temperature] = true
+	}
+	s := c.Platform
+	if len(models[c.Platform]) > 1 {
+		s += "/" + c.Model
+	}
+	if len(temps) > 1 {
+		s += " t=" + strconv.FormatFloat(c.Temperature, 'g', -1, 64)
+	}
+	return s
+}
+
+// closedLoopOnly reports whether every point of every curve ran closed
+// loop, so that concurrency is the load axis; otherwise the achieved
+// request rate is.
+func closedLoopOnly(sw *pipeline.SweepResults) bool {
+	for _, c := range sw.Curves {
+		for _, p := range c.Points {
+			if p.TargetRate > 0 || p.Concurrency <= 0 {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// loadAxis returns the load axis title and a point's value on it.
+func loadAxis(sw *pipeline.SweepResults) (string, func(p pipeline.SweepPoint) float64) {
+	if closedLoopOnly(sw) {
+		return "concurrency (requests in flight)", func(p pipeline.SweepPoint) float64 { return float64(p.Concurrency) }
+	}
+	return "achieved request rate (req/s)", func(p pipeline.SweepPoint) float64 { return p.RequestRate }
+}
+
+// sweepSection is the report's load-curve part: crossovers and best
+// levels in words, then one row per curve and level.
+func sweepSection(sw *pipeline.SweepResults, slo pipeline.SLOSpec) reportSection {
+	s := reportSection{Title: "Load sweep"}
+	s.Paragraphs = []string{"Each platform ran its load levels one after the other; every level is its own group. Request throughput counts completed requests per second of sending time; latencies in ms at p50 and p99. The crossover compares median E2E latency with the baseline at the levels both ran."}
+	for _, x := range sw.Crossovers {
+		s.Bullets = append(s.Bullets, "**"+mdText(x.Statement)+"**")
+	}
+	sloSet := slo.TTFT > 0 || slo.TPOT > 0 || slo.E2E > 0
+	for _, c := range sw.Curves {
+		name := curveLabel(sw, c)
+		switch {
+		case !sloSet:
+		case c.Best != "":
+			s.Bullets = append(s.Bullets, fmt.Sprintf("%s: best level within the SLO is %s (highest request throughput with p99 within every SLO)", name, c.Best))
+		default:
+			s.Bullets = append(s.Bullets, name+": no level meets the SLO at p99")
+		}
+	}
+	t := reportTable{
+		Header: []string{"Curve", "Level", "Concurrency", "Target req/s", "Req/s", "Tok/s", "TTFT p50", "TTFT p99", "TPOT p50", "TPOT p99", "E2E p50", "E2E p99", "Goodput", "Errors", "Saturated"},
+		Right:  []bool{false, false, true, true, true, true, true, true, true, true, true, true, true, true, false},
+	}
+	for _, c := range sw.Curves {
+		name := curveLabel(sw, c)
+		for _, p := range c.Points {
+			conc, target := missing, missing
+			if p.Concurrency > 0 {
+				conc = strconv.Itoa(p.Concurrency)
+			}
+			if p.TargetRate > 0 {
+				target = strconv.FormatFloat(p.TargetRate, 'g', -1, 64)
+			}
+			sat := "no"
+			if p.SaturatedReason != "" {
+				sat = p.SaturatedReason
+			}
+			level := p.Load
+			if level == c.Best {
+				level += " (best)"
+			}
+			t.Rows = append(t.Rows, []string{name, level, conc, target, fnum(p.RequestRate, 2), fnum(p.TokenRate, 1),
+				fms(p.TTFTP50), fms(p.TTFTP99), fms(p.TPOTP50), fms(p.TPOTP99), fms(p.E2EP50), fms(p.E2EP99),
+				fshare(p.Goodput), fshare(p.ErrorRate), sat})
+		}
+	}
+	s.Tables = append(s.Tables, t)
+	return s
+}
+
+// sweepPlots draws the load curves: latency against throughput, TTFT and
+// TPOT against load, error rate against load; one line per curve.
+func sweepPlots(sw *pipeline.SweepResults) ([]reportImage, error) {
+	if sw == nil || len(sw.Curves) == 0 {
+		return nil, nil
+	}
+	axis, x := loadAxis(sw)
+	specs := []struct {
+		file, alt, title, xl, yl string
+		x, y                     func(p pipeline.SweepPoint) float64
+	}{
+		{PlotSweepLatency, "Median E2E latency against request throughput, one curve per platform", "Latency vs throughput",
+			"request throughput (completed req/s)", "E2E latency p50 (ms)",
+			func(p pipeline.SweepPoint) float64 { return p.RequestRate }, func(p pipeline.SweepPoint) float64 { return p.E2EP50 }},
+		{PlotSweepTTFT, "Median TTFT against load", "TTFT vs load", axis, "TTFT p50 (ms)", x,
+			func(p pipeline.SweepPoint) float64 { return p.TTFTP50 }},
+		{PlotSweepTPOT, "Median TPOT against load", "TPOT vs load", axis, "TPOT p50 (ms)", x,
+			func(p pipeline.SweepPoint) float64 { return p.TPOTP50 }},
+		{PlotSweepErrorRate, "Error rate against load", "Error rate vs load", axis, "error rate (%)", x,
+			func(p pipeline.SweepPoint) float64 { return 100 * p.ErrorRate }},
+	}
+	var out []reportImage
+	for _, sp := range specs {
+		p, err := curvePlot(sw, sp.title, sp.xl, sp.yl, sp.x, sp.y)
+		if err != nil {
+			return nil, fmt.Errorf("plot %s: %w", sp.file, err)
+		}
+		if p == nil {
+			continue
+		}
+		svg, err := toSVG(p)
+		if err != nil {
+			return nil, fmt.Errorf("plot %s: %w", sp.file, err)
+		}
+		out = append(out, reportImage{File: sp.file, Alt: sp.alt, SVG: svg})
+	}
+	return out, nil
+}
+
+// curvePlot draws one line with points per curve, over the points that
+// had a successful request (or, for the error rate, any request).
+func curvePlot(sw *pipeline.SweepResults, title, xl, yl string, x, y func(pipeline.SweepPoint) float64) (*plot.Plot, error) {
+	p := plot.New()
+	p.Title.Text = title
+	p.X.Label.Text = xl
+	p.Y.Label.Text = yl
+	p.Legend.Top = true
+	p.Legend.Left = true
+	p.Legend.XOffs = vg.Points(6)
+	drawn := false
+	for i, c := range sw.Curves {
+		var pts plotter.XYs
+		for _, pt := range c.Points {
+			if pt.Requests == 0 || (pt.RequestRate == 0 && pt.ErrorRate < 1) {
+				continue
+			}
+			pts = append(pts, plotter.XY{X: x(pt), Y: y(pt)})
+		}
+		if len(pts) == 0 {
+			continue
+		}
+		l, s, err := plotter.NewLinePoints(pts)
+		if err != nil {
+			return nil, err
+		}
+		l.Color = plotutil.Color(i)
+		l.Width = vg.Points(1.5)
+		s.Color = plotutil.Color(i)
+		s.Shape = draw.CircleGlyph{}
+		p.Add(l, s)
+		p.Legend.Add(curveLabel(sw, c), l, s)
+		drawn = true
+	}
+	if !drawn {
+		return nil, nil
+	}
+	p.Y.Min = 0
+	// Headroom above the highest point keeps the legend (top left) clear.
+	p.Y.Max *= 1 + 0.1*float64(len(sw.Curves)+1)
+	p.Add(plotter.NewGrid())
+	return p, nil
+}
+
+// writeSweepConsole prints the crossovers and each curve's best level
+// under the SLO; nothing without a sweep.
+func writeSweepConsole(w io.Writer, sw *pipeline.SweepResults, exp *pipeline.Experiment) {
+	if sw == nil {
+		return
+	}
+	fmt.Fprintf(w, "\nLOAD SWEEP\n----------\n")
+	for _, x := range sw.Crossovers {
+		fmt.Fprintln(w, "  "+x.Statement)
+	}
+	sloSet := exp != nil && (exp.SLO.TTFT > 0 || exp.SLO.TPOT > 0 || exp.SLO.E2E > 0)
+	for _, c := range sw.Curves {
+		switch {
+		case !sloSet:
+		case c.Best != "":
+			fmt.Fprintf(w, "  %s: best level within the SLO: %s\n", curveLabel(sw, c), c.Best)
+		default:
+			fmt.Fprintf(w, "  %s: no level meets the SLO\n", curveLabel(sw, c))
+		}
+		for _, p := range c.Points {
+			if p.SaturatedReason != "" {
+				fmt.Fprintf(w, "  %s %s stopped early: %s\n", curveLabel(sw, c), p.Load, p.SaturatedReason)
+			}
+		}
+	}
+}
+
+// SheetSweep is the workbook sheet of the load curves, written after
+// Charts only when a platform runs several load levels.
+const SheetSweep = "Sweep"
+
+// sweepColumns are the Sweep sheet's numeric columns after curve and
+// level; "load" is the load axis of the charts (concurrency when every
+// level ran closed loop, else the achieved request rate).
+var sweepColumns = []struct {
+	name string
+	kind valueKind
+	get  func(p pipeline.SweepPoint) any
+}{
+	{"Concurrency", kindInt, func(p pipeline.SweepPoint) any { return nonZero(float64(p.Concurrency)) }},
+	{"Target req/s", kindNum, func(p pipeline.SweepPoint) any { return nonZero(p.TargetRate) }},
+	{"Req/s (completed)", kindNum, func(p pipeline.SweepPoint) any { return p.RequestRate }},
+	{"Output tok/s", kindNum, func(p pipeline.SweepPoint) any { return p.TokenRate }},
+	{"TTFT p50 (ms)", kindMs, func(p pipeline.SweepPoint) any { return p.TTFTP50 }},
+	{"TTFT p99 (ms)", kindMs, func(p pipeline.SweepPoint) any { return p.TTFTP99 }},
+	{"TPOT p50 (ms)", kindMs, func(p pipeline.SweepPoint) any { return p.TPOTP50 }},
+	{"TPOT p99 (ms)", kindMs, func(p pipeline.SweepPoint) any { return p.TPOTP99 }},
+	{"E2E p50 (ms)", kindMs, func(p pipeline.SweepPoint) any { return p.E2EP50 }},
+	{"E2E p99 (ms)", kindMs, func(p pipeline.SweepPoint) any { return p.E2EP99 }},
+	{"Goodput", kindShare, func(p pipeline.SweepPoint) any { return p.Goodput }},
+	{"Error rate (%)", kindNum, func(p pipeline.SweepPoint) any { return 100 * p.ErrorRate }},
+}
+
+func nonZero(v float64) any {
+	if v == 0 {
+		return nil
+	}
+	return v
+}
+
+// sweepCol returns the 1-based Sweep sheet column of a sweepColumns
+// entry (curve, level and load come first).
+func sweepCol(name string) int {
+	for i, c := range sweepColumns {
+		if c.name == name {
+			return i + 4
+		}
+	}
+	panic("export: no sweep column " + name)
+}
+
+// writeSweep writes the Sweep sheet: one row per curve and level (a
+// curve's rows together, in the order its levels ran), then four native
+// scatter charts with lines, one series per curve in the palette's colour
+// of its index: latency against throughput, TTFT and TPOT against load,
+// error rate against load. The values are cached into the chart parts
+// like the Charts sheet's.
+func (b *book) writeSweep(sw *pipeline.SweepResults) error {
+	axis, loadX := loadAxis(sw)
+	t := &table{header: []string{"Curve", "Level", "Load (" + axis + ")"}, kinds: []valueKind{kindText, kindText, kindNum}, freezeCols: 2}
+	for _, c := range sweepColumns {
+		t.header = append(t.header, c.name)
+		t.kinds = append(t.kinds, c.kind)
+	}
+	t.header = append(t.header, "Saturated")
+	t.kinds = append(t.kinds, kindText)
+	type span struct {
+		name     string
+		from, to int
+	} // sheet rows of a curve
+	var spans []span
+	for _, c := range sw.Curves {
+		name := curveLabel(sw, c)
+		from := len(t.rows) + 2
+		for _, p := range c.Points {
+			row := []any{name, p.Load, loadX(p)}
+			for _, col := range sweepColumns {
+				row = append(row, col.get(p))
+			}
+			t.rows = append(t.rows, append(row, p.SaturatedReason))
+		}
+		if len(c.Points) > 0 {
+			spans = append(spans, span{name, from, len(t.rows) + 1})
+		}
+	}
+	if err := b.writeTable(SheetSweep, t); err != nil {
+		return err
+	}
+	if b.charts == nil {
+		b.charts = chartCells{}
+	}
+	for c := range t.header {
+		for r := 1; r <= len(t.rows)+1; r++ {
+			v, err := b.f.GetCellValue(SheetSweep, cellName(c+1, r), excelize.Options{RawCellValue: true})
+			if err != nil {
+				return err
+			}
+			b.charts[SheetSweep+"!$"+colName(c+1)+"$"+strconv.Itoa(r)] = v
+		}
+	}
+	if len(spans) == 0 {
+		return nil
+	}
+	ref := func(col, from, to int) string {
+		return SheetSweep + "!$" + colName(col) + "$" + strconv.Itoa(from) + ":$" + colName(col) + "$" + strconv.Itoa(to)
+	}
+	zero := 0.0
+	dim := excelize.ChartDimension{Width: 640, Height: 380}
+	legend := excelize.ChartLegend{Position: "bottom", Font: &excelize.Font{Color: chartTextColor, Size: 9}}
+	curves := func(xCol, yCol int) []excelize.ChartSeries {
+		out := make([]excelize.ChartSeries, len(spans))
+		for i, s := range spans {
+			fill := excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{groupColors[i%len(groupColors)]}}
+			out[i] = excelize.ChartSeries{Name: SheetSweep + "!$A$" + strconv.Itoa(s.from),
+				Categories: ref(xCol, s.from, s.to), Values: ref(yCol, s.from, s.to),
+				Fill: fill, Line: excelize.LineOptions{Type: excelize.LineSolid, Width: 1.75},
+				Marker: excelize.ChartMarker{Symbol: "circle", Size: 7, Fill: fill}}
+		}
+		return out
+	}
+	chart := func(title, xTitle, yTitle string, xCol, yCol int) *excelize.Chart {
+		return &excelize.Chart{Type: excelize.Scatter, Series: curves(xCol, yCol), Title: chartText(title, true, 12),
+			Dimension: dim, Legend: legend,
+			XAxis: excelize.ChartAxis{Minimum: &zero, MajorGridLines: true, Font: chartFont(false, 9), Title: chartText(xTitle, false, 10)},
+			YAxis: excelize.ChartAxis{Minimum: &zero, MajorGridLines: true, Font: chartFont(false, 9), Title: chartText(yTitle, false, 10)}}
+	}
+	below := len(t.rows) + 4
+	at := func(col string, row int) string { return col + strconv.Itoa(row) }
+	charts := []struct {
+		at    string
+		chart *excelize.Chart
+	}{
+		{at("A", below), chart("Latency vs throughput", "Request throughput (completed req/s)", "E2E latency p50 (ms)", sweepCol("Req/s (completed)"), sweepCol("E2E p50 (ms)"))},
+		{at("J", below), chart("TTFT vs load", axis, "TTFT p50 (ms)", 3, sweepCol("TTFT p50 (ms)"))},
+		{at("A", below+21), chart("TPOT vs load", axis, "TPOT p50 (ms)", 3, sweepCol("TPOT p50 (ms)"))},
+		{at("J", below+21), chart("Error rate vs load", axis, "Error rate (%)", 3, sweepCol("Error rate (%)"))},
+	}
+	for _, c := range charts {
+		if err := b.f.AddChart(SheetSweep, c.at, c.chart); err != nil {
+			return fmt.Errorf("chart at %s: %w", c.at, err)
+		}
+	}
+	return nil
+}

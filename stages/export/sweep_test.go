@@ -1,0 +1,102 @@
+package export
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/xuri/excelize/v2"
+
+	"github.com/inferbench/inferbench/pipeline"
+)
+
+// handSweep is a two-platform sweep whose curves cross at c=8.
+func handSweep() *pipeline.SweepResults {
+	pt := func(load string, c int, rps, e2e float64) pipeline.SweepPoint {
+		return pipeline.SweepPoint{Load: load, Concurrency: c, RequestRate: rps, TokenRate: 10 * rps, Requests: 20,
+			TTFTP50: e2e / 2, TTFTP99: e2e, TPOTP50: e2e / 20, TPOTP99: e2e / 10, E2EP50: e2e, E2EP99: 2 * e2e, Goodput: 1}
+	}
+	return &pipeline.SweepResults{
+		Curves: []pipeline.SweepCurve{
+			{GroupKey: pipeline.GroupKey{Platform: "fast", Model: "m"}, Best: "c=1",
+				Points: []pipeline.SweepPoint{pt("c=1", 1, 20, 50), pt("c=8", 8, 25, 300), pt("c=24", 24, 26, 900)}},
+			{GroupKey: pipeline.GroupKey{Platform: "wide", Model: "m"}, Best: "c=24",
+				Points: []pipeline.SweepPoint{pt("c=1", 1, 8, 120), pt("c=8", 8, 60, 130), pt("c=24", 24, 150, 160)}},
+		},
+		Crossovers: []pipeline.Crossover{{GroupKey: pipeline.GroupKey{Platform: "wide", Model: "m"}, Baseline: pipeline.GroupKey{Platform: "fast", Model: "m"},
+			From: "c=8", Statement: "wide is faster than fast from c=8 up (median E2E); fast is faster below"}},
+	}
+}
+
+func TestSweepSheetHasOneRowPerLevelAndACachedChartPerFigure(t *testing.T) {
+	run := fixtureRun(t, t.TempDir())
+	run.Results.Sweep = handSweep()
+	if err := XLSX(context.Background(), run); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(run.Dir, XLSXFile)
+	wb, err := excelize.OpenFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer wb.Close()
+	if list := wb.GetSheetList(); list[len(list)-1] != SheetSweep {
+		t.Errorf("sheets = %v, want Sweep last", list)
+	}
+	rows, err := wb.GetRows(SheetSweep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 7 {
+		t.Fatalf("Sweep sheet has %d rows, want a header and 6 levels: %q", len(rows), rows)
+	}
+	if got := strings.Join(rows[0][:3], "|"); got != "Curve|Level|Load (concurrency (requests in flight))" {
+		t.Errorf("header = %q", got)
+	}
+	if rows[4][0] != "wide" || rows[4][1] != "c=1" || rows[4][2] != "1.00" {
+		t.Errorf("row 5 = %q, want wide's first level", rows[4])
+	}
+	var sweepCharts []xmlChart
+	for _, c := range readCharts(t, path) {
+		if len(c.Scatters) > 0 && strings.HasPrefix(c.Scatters[0].YVal.F, SheetSweep+"!") {
+			sweepCharts = append(sweepCharts, c)
+		}
+	}
+	if len(sweepCharts) != 4 {
+		t.Fatalf("%d Sweep charts, want 4", len(sweepCharts))
+	}
+	for _, c := range sweepCharts {
+		if len(c.Scatters) != 2 {
+			t.Errorf("%s: %d series, want one per curve", c.name, len(c.Scatters))
+			continue
+		}
+		for i, s := range c.Scatters {
+			if len(s.YVal.Nums) != 3 || len(s.XNum.Nums) != 3 {
+				t.Errorf("%s series %d: cached x %v y %v, want 3 points each", c.name, i, s.XNum.Nums, s.YVal.Nums)
+			}
+			if s.Marker.Val != groupColors[i] {
+				t.Errorf("%s series %d colour %s, want %s", c.name, i, s.Marker.Val, groupColors[i])
+			}
+		}
+		if len(c.ValAxes) != 2 || len(c.ValAxes[0].Title) == 0 || len(c.ValAxes[1].Title) == 0 {
+			t.Errorf("%s: both axes need a title with the unit", c.name)
+		}
+	}
+}
+
+func TestSweepSectionStatesTheCrossoverAndTheBestLevels(t *testing.T) {
+	s := sweepSection(handSweep(), pipeline.SLOSpec{E2E: pipeline.Duration(400e6)})
+	text := strings.Join(s.Bullets, "\n")
+	for _, want := range []string{"wide is faster than fast from c=8 up", "fast: best level within the SLO is c=1", "wide: best level within the SLO is c=24"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("bullets lack %q:\n%s", want, text)
+		}
+	}
+	if n := len(s.Tables[0].Rows); n != 6 {
+		t.Errorf("%d table rows, want 6", n)
+	}
+	if s := sweepSection(handSweep(), pipeline.SLOSpec{}); strings.Contains(strings.Join(s.Bullets, "\n"), "best level") {
+		t.Error("without an SLO there is no best level to state")
+	}
+}
