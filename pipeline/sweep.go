@@ -34,6 +34,9 @@ type SweepPoint struct {
 	RequestRate float64 `json:"request_rate"`
 	TokenRate   float64 `json:"token_rate"`
 	Requests    int     `json:"requests"`
+	// Successes is how many of Requests succeeded; the timing figures
+	// (TTFT, TPOT, E2E) exist only when it is > 0.
+	Successes   int     `json:"successes"`
 	ErrorRate   float64 `json:"error_rate"`
 	TTFTP50     float64 `json:"ttft_p50_ms"`
 	TTFTP99     float64 `json:"ttft_p99_ms"`

@@ -80,7 +80,7 @@ func modelIndex(models []string, m string) int {
 // pointOf reads a sweep point from a group's statistics.
 func pointOf(exp *pipeline.Experiment, g *pipeline.GroupStats) pipeline.SweepPoint {
 	p := pipeline.SweepPoint{
-		Load: g.Load, TargetRate: g.TargetRate, TokenRate: g.Throughput, Requests: g.Count, ErrorRate: g.ErrorRate,
+		Load: g.Load, TargetRate: g.TargetRate, TokenRate: g.Throughput, Requests: g.Count, Successes: g.Successes, ErrorRate: g.ErrorRate,
 		TTFTP50: g.TTFTMs.P50, TTFTP99: g.TTFTMs.P99, TPOTP50: g.TPOTMs.P50, TPOTP99: g.TPOTMs.P99,
 		E2EP50: g.LatencyMs.P50, E2EP99: g.LatencyMs.P99, Goodput: g.Goodput, GoodputRate: g.GoodputRate,
 	}

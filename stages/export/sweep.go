@@ -111,7 +111,7 @@ func sweepSection(sw *pipeline.SweepResults, slo pipeline.SLOSpec) reportSection
 				level += " (best)"
 			}
 			t.Rows = append(t.Rows, []string{name, level, conc, target, fnum(p.RequestRate, 2), fnum(p.TokenRate, 1),
-				fms(p.TTFTP50), fms(p.TTFTP99), fms(p.TPOTP50), fms(p.TPOTP99), fms(p.E2EP50), fms(p.E2EP99),
+				fnum(p.TTFTP50, 1), fnum(p.TTFTP99, 1), fnum(p.TPOTP50, 1), fnum(p.TPOTP99, 1), fnum(p.E2EP50, 1), fnum(p.E2EP99, 1),
 				fshare(p.Goodput), fshare(p.ErrorRate), sat})
 		}
 	}
