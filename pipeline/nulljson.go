@@ -43,6 +43,20 @@ func (c Comparison) MarshalJSON() ([]byte, error) {
 	})
 }
 
+// MarshalJSON writes p as its fields, except that a level without a
+// successful request writes its timing figures (ttft_*, tpot_*, e2e_*) as
+// null: it has no latency, not a latency of 0.
+func (p SweepPoint) MarshalJSON() ([]byte, error) {
+	type plain SweepPoint
+	b, err := json.Marshal(plain(p))
+	if err != nil || p.Successes > 0 {
+		return b, err
+	}
+	return nullKeys(b, func(k string) bool {
+		return strings.HasPrefix(k, "ttft_") || strings.HasPrefix(k, "tpot_") || strings.HasPrefix(k, "e2e_")
+	})
+}
+
 // nullKeys rewrites the JSON object b with the values of the top-level
 // keys that null selects replaced by null, keeping the keys' order.
 func nullKeys(b []byte, null func(key string) bool) ([]byte, error) {

@@ -72,6 +72,9 @@ func (c chartCells) cache(ref string, numeric bool) (string, bool) {
 	}
 	fmt.Fprintf(&b, `<ptCount val="%d"/>`, len(vals))
 	for i, v := range vals {
+		if numeric && v == "" {
+			continue // an empty cell is a gap: no point, as Excel caches it
+		}
 		if numeric {
 			if _, err := strconv.ParseFloat(v, 64); err != nil {
 				return "", false

@@ -111,12 +111,21 @@ func sweepSection(sw *pipeline.SweepResults, slo pipeline.SLOSpec) reportSection
 				level += " (best)"
 			}
 			t.Rows = append(t.Rows, []string{name, level, conc, target, fnum(p.RequestRate, 2), fnum(p.TokenRate, 1),
-				fnum(p.TTFTP50, 1), fnum(p.TTFTP99, 1), fnum(p.TPOTP50, 1), fnum(p.TPOTP99, 1), fnum(p.E2EP50, 1), fnum(p.E2EP99, 1),
+				pointMs(p, p.TTFTP50), pointMs(p, p.TTFTP99), pointMs(p, p.TPOTP50), pointMs(p, p.TPOTP99), pointMs(p, p.E2EP50), pointMs(p, p.E2EP99),
 				fshare(p.Goodput), fshare(p.ErrorRate), sat})
 		}
 	}
 	s.Tables = append(s.Tables, t)
 	return s
+}
+
+// pointMs renders a timing figure of p in ms, or missing when p had no
+// successful request.
+func pointMs(p pipeline.SweepPoint, v float64) string {
+	if p.Successes == 0 {
+		return missing
+	}
+	return fnum(v, 1)
 }
 
 // sweepPlots draws the load curves: latency against throughput, TTFT and
@@ -129,20 +138,22 @@ func sweepPlots(sw *pipeline.SweepResults) ([]reportImage, error) {
 	specs := []struct {
 		file, alt, title, xl, yl string
 		x, y                     func(p pipeline.SweepPoint) float64
+		// timing plots leave out levels without a successful request.
+		timing bool
 	}{
 		{PlotSweepLatency, "Median E2E latency against request throughput, one curve per platform", "Latency vs throughput",
 			"request throughput (completed req/s)", "E2E latency p50 (ms)",
-			func(p pipeline.SweepPoint) float64 { return p.RequestRate }, func(p pipeline.SweepPoint) float64 { return p.E2EP50 }},
+			func(p pipeline.SweepPoint) float64 { return p.RequestRate }, func(p pipeline.SweepPoint) float64 { return p.E2EP50 }, true},
 		{PlotSweepTTFT, "Median TTFT against load", "TTFT vs load", axis, "TTFT p50 (ms)", x,
-			func(p pipeline.SweepPoint) float64 { return p.TTFTP50 }},
+			func(p pipeline.SweepPoint) float64 { return p.TTFTP50 }, true},
 		{PlotSweepTPOT, "Median TPOT against load", "TPOT vs load", axis, "TPOT p50 (ms)", x,
-			func(p pipeline.SweepPoint) float64 { return p.TPOTP50 }},
+			func(p pipeline.SweepPoint) float64 { return p.TPOTP50 }, true},
 		{PlotSweepErrorRate, "Error rate against load", "Error rate vs load", axis, "error rate (%)", x,
-			func(p pipeline.SweepPoint) float64 { return 100 * p.ErrorRate }},
+			func(p pipeline.SweepPoint) float64 { return 100 * p.ErrorRate }, false},
 	}
 	var out []reportImage
 	for _, sp := range specs {
-		p, err := curvePlot(sw, sp.title, sp.xl, sp.yl, sp.x, sp.y)
+		p, err := curvePlot(sw, sp.title, sp.xl, sp.yl, sp.x, sp.y, sp.timing)
 		if err != nil {
 			return nil, fmt.Errorf("plot %s: %w", sp.file, err)
 		}
@@ -159,8 +170,8 @@ func sweepPlots(sw *pipeline.SweepResults) ([]reportImage, error) {
 }
 
 // curvePlot draws one line with points per curve, over the points that
-// had a successful request (or, for the error rate, any request).
-func curvePlot(sw *pipeline.SweepResults, title, xl, yl string, x, y func(pipeline.SweepPoint) float64) (*plot.Plot, error) {
+// sent a request; a timing plot only over those that had a successful one.
+func curvePlot(sw *pipeline.SweepResults, title, xl, yl string, x, y func(pipeline.SweepPoint) float64, timing bool) (*plot.Plot, error) {
 	p := plot.New()
 	p.Title.Text = title
 	p.X.Label.Text = xl
@@ -172,7 +183,7 @@ func curvePlot(sw *pipeline.SweepResults, title, xl, yl string, x, y func(pipeli
 	for i, c := range sw.Curves {
 		var pts plotter.XYs
 		for _, pt := range c.Points {
-			if pt.Requests == 0 || (pt.RequestRate == 0 && pt.ErrorRate < 1) {
+			if pt.Requests == 0 || (timing && pt.Successes == 0) {
 				continue
 			}
 			pts = append(pts, plotter.XY{X: x(pt), Y: y(pt)})
@@ -245,14 +256,23 @@ var sweepColumns = []struct {
 	{"Target req/s", kindNum, func(p pipeline.SweepPoint) any { return nonZero(p.TargetRate) }},
 	{"Req/s (completed)", kindNum, func(p pipeline.SweepPoint) any { return p.RequestRate }},
 	{"Output tok/s", kindNum, func(p pipeline.SweepPoint) any { return p.TokenRate }},
-	{"TTFT p50 (ms)", kindMs, func(p pipeline.SweepPoint) any { return p.TTFTP50 }},
-	{"TTFT p99 (ms)", kindMs, func(p pipeline.SweepPoint) any { return p.TTFTP99 }},
-	{"TPOT p50 (ms)", kindMs, func(p pipeline.SweepPoint) any { return p.TPOTP50 }},
-	{"TPOT p99 (ms)", kindMs, func(p pipeline.SweepPoint) any { return p.TPOTP99 }},
-	{"E2E p50 (ms)", kindMs, func(p pipeline.SweepPoint) any { return p.E2EP50 }},
-	{"E2E p99 (ms)", kindMs, func(p pipeline.SweepPoint) any { return p.E2EP99 }},
+	{"TTFT p50 (ms)", kindMs, func(p pipeline.SweepPoint) any { return timingCell(p, p.TTFTP50) }},
+	{"TTFT p99 (ms)", kindMs, func(p pipeline.SweepPoint) any { return timingCell(p, p.TTFTP99) }},
+	{"TPOT p50 (ms)", kindMs, func(p pipeline.SweepPoint) any { return timingCell(p, p.TPOTP50) }},
+	{"TPOT p99 (ms)", kindMs, func(p pipeline.SweepPoint) any { return timingCell(p, p.TPOTP99) }},
+	{"E2E p50 (ms)", kindMs, func(p pipeline.SweepPoint) any { return timingCell(p, p.E2EP50) }},
+	{"E2E p99 (ms)", kindMs, func(p pipeline.SweepPoint) any { return timingCell(p, p.E2EP99) }},
 	{"Goodput", kindShare, func(p pipeline.SweepPoint) any { return p.Goodput }},
 	{"Error rate (%)", kindNum, func(p pipeline.SweepPoint) any { return 100 * p.ErrorRate }},
+}
+
+// timingCell is a Sweep sheet timing cell: empty (a gap in the charts)
+// for a level without a successful request.
+func timingCell(p pipeline.SweepPoint, v float64) any {
+	if p.Successes == 0 {
+		return nil
+	}
+	return v
 }
 
 func nonZero(v float64) any {

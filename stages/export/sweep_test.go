@@ -2,6 +2,7 @@ package export
 
 import (
 	"context"
+	"encoding/json"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -14,7 +15,7 @@ import (
 // handSweep is a two-platform sweep whose curves cross at c=8.
 func handSweep() *pipeline.SweepResults {
 	pt := func(load string, c int, rps, e2e float64) pipeline.SweepPoint {
-		return pipeline.SweepPoint{Load: load, Concurrency: c, RequestRate: rps, TokenRate: 10 * rps, Requests: 20,
+		return pipeline.SweepPoint{Load: load, Concurrency: c, RequestRate: rps, TokenRate: 10 * rps, Requests: 20, Successes: 20,
 			TTFTP50: e2e / 2, TTFTP99: e2e, TPOTP50: e2e / 20, TPOTP99: e2e / 10, E2EP50: e2e, E2EP99: 2 * e2e, Goodput: 1}
 	}
 	return &pipeline.SweepResults{
@@ -99,4 +100,90 @@ func TestSweepSectionStatesTheCrossoverAndTheBestLevels(t *testing.T) {
 	if s := sweepSection(handSweep(), pipeline.SLOSpec{}); strings.Contains(strings.Join(s.Bullets, "\n"), "best level") {
 		t.Error("without an SLO there is no best level to state")
 	}
+}
+
+// failedLevel adds to handSweep's first curve a level c=64 whose every
+// request failed.
+func failedLevel() *pipeline.SweepResults {
+	sw := handSweep()
+	sw.Curves[0].Points = append(sw.Curves[0].Points, pipeline.SweepPoint{Load: "c=64", Concurrency: 64, Requests: 20, ErrorRate: 1})
+	return sw
+}
+
+func TestASweepLevelWithoutASuccessfulRequestHasNoTimingFigures(t *testing.T) {
+	t.Run("results.json writes null for its TTFT, TPOT and E2E", func(t *testing.T) {
+		b, err := json.Marshal(failedLevel().Curves[0].Points[3])
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range []string{"ttft_p50_ms", "ttft_p99_ms", "tpot_p50_ms", "tpot_p99_ms", "e2e_p50_ms", "e2e_p99_ms"} {
+			if !strings.Contains(string(b), `"`+k+`":null`) {
+				t.Errorf("%s is not null in %s", k, b)
+			}
+		}
+		if !strings.Contains(string(b), `"error_rate":1`) {
+			t.Errorf("the error rate is lost: %s", b)
+		}
+		ok, _ := json.Marshal(handSweep().Curves[0].Points[0])
+		if strings.Contains(string(ok), "null") {
+			t.Errorf("a level with successes has nulls: %s", ok)
+		}
+	})
+	t.Run("the report's table shows - for them", func(t *testing.T) {
+		s := sweepSection(failedLevel(), pipeline.SLOSpec{})
+		row := s.Tables[0].Rows[3]
+		if row[1] != "c=64" || strings.Join(row[6:12], " ") != "- - - - - -" {
+			t.Errorf("row %q", row)
+		}
+	})
+	t.Run("the Sweep sheet leaves its timing cells empty and the charts still cache the other levels", func(t *testing.T) {
+		run := fixtureRun(t, t.TempDir())
+		run.Results.Sweep = failedLevel()
+		if err := XLSX(context.Background(), run); err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(run.Dir, XLSXFile)
+		wb, err := excelize.OpenFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer wb.Close()
+		rows, err := wb.GetRows(SheetSweep)
+		if err != nil {
+			t.Fatal(err)
+		}
+		row := rows[4]
+		if row[1] != "c=64" {
+			t.Fatalf("row 5 = %q, want fast's failed level", row)
+		}
+		for _, col := range []string{"TTFT p50 (ms)", "E2E p99 (ms)"} {
+			if c := sweepCol(col) - 1; c < len(row) && row[c] != "" {
+				t.Errorf("%s = %q, want an empty cell", col, row[c])
+			}
+		}
+		for _, c := range readCharts(t, path) {
+			if len(c.Scatters) == 0 || !strings.HasPrefix(c.Scatters[0].YVal.F, SheetSweep+"!") {
+				continue
+			}
+			if n := len(c.Scatters[0].YVal.Nums); n == 0 {
+				t.Errorf("%s: the curve with a failed level has no cached values", c.name)
+			}
+		}
+	})
+	t.Run("the timing plots leave the level out and the error plot keeps it", func(t *testing.T) {
+		imgs, err := sweepPlots(failedLevel())
+		if err != nil {
+			t.Fatal(err)
+		}
+		// gonum draws a circle glyph as a path of two arcs; each curve's
+		// legend entry has one glyph too.
+		points := func(svg []byte) int { return strings.Count(string(svg), "A2.5,2.5 0 1 1")/2 - 2 }
+		byFile := map[string]int{}
+		for _, im := range imgs {
+			byFile[im.File] = points(im.SVG)
+		}
+		if byFile[PlotSweepErrorRate] != 7 || byFile[PlotSweepTTFT] != 6 || byFile[PlotSweepTPOT] != 6 || byFile[PlotSweepLatency] != 6 {
+			t.Errorf("points drawn per plot %v, want 7 in the error plot and 6 in the others", byFile)
+		}
+	})
 }

@@ -216,6 +216,23 @@ func TestAGroupWithoutSuccessesShowsNoLatency(t *testing.T) {
 			}
 		}
 	})
+	t.Run("the Charts sheet leaves its timing cells empty, so no chart draws a bar of 0 ms", func(t *testing.T) {
+		for _, col := range []string{"Latency p50 (ms)", "TTFT p95 (ms)", "Output tokens/s (mean per request)", "Mean latency (ms)"} {
+			if got := sheetColumn(t, f, SheetCharts, col); got[0] != "" || got[1] == "" {
+				t.Errorf("%s = %q, want empty for metis and a value for sophia", col, got)
+			}
+		}
+		if got := sheetColumn(t, f, SheetCharts, "F1 (%)"); got[0] != "0" {
+			t.Errorf("F1 = %q: a group whose every request failed scores 0", got)
+		}
+		for _, c := range readCharts(t, filepath.Join(run.Dir, XLSXFile)) {
+			for _, sc := range c.Scatters {
+				if strings.HasSuffix(sc.YVal.F, "$2") {
+					t.Errorf("%s: the latency-vs-F1 scatter has a point for metis, which has no latency", c.name)
+				}
+			}
+		}
+	})
 	t.Run("results.json writes null for its latency and speedup", func(t *testing.T) {
 		if err := JSON(context.Background(), run); err != nil {
 			t.Fatal(err)

@@ -703,15 +703,26 @@ func flatten(prefix string, v any, add func(string, any)) {
 var chartColumns = []struct {
 	name string
 	kind valueKind
-	get  func(g *pipeline.GroupStats) float64
+	// get returns nil (an empty cell: no bar, no point) for a figure of
+	// no values, such as the latency of a group without a successful
+	// request.
+	get func(g *pipeline.GroupStats) any
 }{
-	{"Latency p50 (ms)", kindMs, func(g *pipeline.GroupStats) float64 { return g.LatencyMs.P50 }},
-	{"Latency p95 (ms)", kindMs, func(g *pipeline.GroupStats) float64 { return g.LatencyMs.P95 }},
-	{"TTFT p50 (ms)", kindMs, func(g *pipeline.GroupStats) float64 { return g.TTFTMs.P50 }},
-	{"TTFT p95 (ms)", kindMs, func(g *pipeline.GroupStats) float64 { return g.TTFTMs.P95 }},
-	{"Output tokens/s (mean per request)", kindNum, func(g *pipeline.GroupStats) float64 { return g.TokensPerSec.Mean }},
-	{"F1 (%)", kindPct, func(g *pipeline.GroupStats) float64 { return g.F1.Mean }},
-	{"Mean latency (ms)", kindMs, func(g *pipeline.GroupStats) float64 { return g.LatencyMs.Mean }},
+	{"Latency p50 (ms)", kindMs, func(g *pipeline.GroupStats) any { return chartValue(g.LatencyMs, g.LatencyMs.P50) }},
+	{"Latency p95 (ms)", kindMs, func(g *pipeline.GroupStats) any { return chartValue(g.LatencyMs, g.LatencyMs.P95) }},
+	{"TTFT p50 (ms)", kindMs, func(g *pipeline.GroupStats) any { return chartValue(g.TTFTMs, g.TTFTMs.P50) }},
+	{"TTFT p95 (ms)", kindMs, func(g *pipeline.GroupStats) any { return chartValue(g.TTFTMs, g.TTFTMs.P95) }},
+	{"Output tokens/s (mean per request)", kindNum, func(g *pipeline.GroupStats) any { return chartValue(g.TokensPerSec, g.TokensPerSec.Mean) }},
+	{"F1 (%)", kindPct, func(g *pipeline.GroupStats) any { return chartValue(g.F1, g.F1.Mean) }},
+	{"Mean latency (ms)", kindMs, func(g *pipeline.GroupStats) any { return chartValue(g.LatencyMs, g.LatencyMs.Mean) }},
+}
+
+// chartValue is v, a statistic of d, or nil when d has no values.
+func chartValue(d pipeline.Dist, v float64) any {
+	if d.N == 0 {
+		return nil
+	}
+	return v
 }
 
 // chartCol returns the 1-based Charts sheet column of the chartColumns
@@ -826,6 +837,9 @@ func (b *book) writeCharts(res *pipeline.Results) error {
 	var scatter []excelize.ChartSeries
 	xCol, yCol := chartCol("Mean latency (ms)"), chartCol("F1 (%)")
 	for i := 0; i < n; i++ {
+		if res.Groups[i].LatencyMs.N == 0 {
+			continue // no latency: no point, rather than one at 0 ms
+		}
 		r := i + 2
 		scatter = append(scatter, excelize.ChartSeries{
 			Name:       SheetCharts + "!" + abs(1, r),
@@ -836,13 +850,15 @@ func (b *book) writeCharts(res *pipeline.Results) error {
 			Marker: excelize.ChartMarker{Symbol: "circle", Size: 9, Fill: fill(i)},
 		})
 	}
-	charts = append(charts, struct {
-		at    string
-		chart *excelize.Chart
-	}{"J44", &excelize.Chart{Type: excelize.Scatter, Series: scatter, Title: chartText("Mean latency vs F1 by group", true, 12),
-		Dimension: dim, Legend: legend,
-		XAxis: excelize.ChartAxis{Minimum: &zero, MajorGridLines: true, Font: chartFont(false, 9), Title: chartText("Mean latency (ms)", false, 10)},
-		YAxis: valueAxis("F1 (%)", &hundred)}})
+	if len(scatter) > 0 {
+		charts = append(charts, struct {
+			at    string
+			chart *excelize.Chart
+		}{"J44", &excelize.Chart{Type: excelize.Scatter, Series: scatter, Title: chartText("Mean latency vs F1 by group", true, 12),
+			Dimension: dim, Legend: legend,
+			XAxis: excelize.ChartAxis{Minimum: &zero, MajorGridLines: true, Font: chartFont(false, 9), Title: chartText("Mean latency (ms)", false, 10)},
+			YAxis: valueAxis("F1 (%)", &hundred)}})
+	}
 	for _, c := range charts {
 		if err := b.f.AddChart(SheetCharts, c.at, c.chart); err != nil {
 			return fmt.Errorf("chart at %s: %w", c.at, err)
