@@ -128,7 +128,7 @@ func isTerminal(w io.Writer) bool {
 // failing api_key_command) prints no table: it would be empty. A run whose
 // setup Ctrl-C cut short exits as interrupted.
 func finishRun(run *pipeline.Run, reg *pipeline.Registry, stdout, stderr io.Writer, runErr error) error {
-	if run != nil && run.Results != nil && reg.Console != nil && len(run.Records) > 0 {
+	if run != nil && run.Results != nil && reg.Console != nil && run.Count > 0 {
 		if err := reg.Console(stdout, run); err != nil {
 			fmt.Fprintln(stderr, "inferbench: console:", err)
 		}

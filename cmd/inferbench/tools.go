@@ -62,6 +62,9 @@ selection, or a question changed under the same id) are refused, naming what dif
 			var runs [2]*pipeline.Run
 			for i, d := range args {
 				r, err := pipeline.Reopen(d)
+				if err == nil {
+					err = r.LoadRecords() // compare pairs records: it holds both runs
+				}
 				if err != nil {
 					return withCode(exitError, err)
 				}
@@ -83,7 +86,7 @@ selection, or a question changed under the same id) are refused, naming what dif
 			}
 			for i, r := range runs {
 				d := args[i]
-				res, err := reg.Aggregate(cmd.Context(), r.Experiment, r.Records)
+				res, err := pipeline.AggregateRecords(cmd.Context(), reg.Aggregate, r.Experiment, r.Records)
 				if err != nil {
 					return withCode(exitError, fmt.Errorf("%s: aggregate: %w", d, err))
 				}

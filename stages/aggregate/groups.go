@@ -3,6 +3,7 @@ package aggregate
 import (
 	"cmp"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -14,8 +15,12 @@ import (
 // group is one platform x model x temperature group while it is computed.
 type group struct {
 	stats pipeline.GroupStats
-	// recs are the group's non-warmup records, in canonicalOrder.
-	recs []*pipeline.Record
+	// rows are the group's non-warmup records (what the statistics need of
+	// them), in canonicalOrder once Close sorts them.
+	rows []row
+	// agree is each question's answer agreement; itl the sampled gaps.
+	agree map[int32]*agreeState
+	itl   itlSample
 	// platform and model index the experiment's platforms and that
 	// platform's models; -1 when the records name something the experiment
 	// does not declare.
@@ -36,17 +41,18 @@ type questionIndex struct {
 	members [][]int
 }
 
-// questionsOf indexes recs by sample id, ids ascending and each question's
-// records in the order of recs.
-func questionsOf(recs []*pipeline.Record) questionIndex {
-	at := make(map[string]int, len(recs))
+// questionsOf indexes rows by sample id (ids names them), ids ascending
+// and each question's records in the order of rows.
+func questionsOf(rows []row, ids []string) questionIndex {
+	at := make(map[int32]int)
 	var q questionIndex
-	for i, r := range recs {
-		j, ok := at[r.SampleID]
+	for i := range rows {
+		r := &rows[i]
+		j, ok := at[r.sample]
 		if !ok {
 			j = len(q.ids)
-			at[r.SampleID] = j
-			q.ids = append(q.ids, r.SampleID)
+			at[r.sample] = j
+			q.ids = append(q.ids, ids[r.sample])
 			q.members = append(q.members, nil)
 		}
 		q.members[j] = append(q.members[j], i)
@@ -96,68 +102,53 @@ func keyLabel(k pipeline.GroupKey) string {
 	return k.Platform + "/" + k.Model + "/t=" + strconv.FormatFloat(k.Temperature, 'g', -1, 64)
 }
 
-// partition splits records into groups: first every group the experiment
+// partition orders the groups: first every group the experiment
 // declares, in the order its platforms, their models and its temperatures
 // appear (when params.temperature is empty, the temperatures the records
 // show, ascending), then groups found only in the records, ordered by
-// platform, model and temperature, each with a warning. Each group's
-// records are put in canonical order (see canonicalOrder), so that the
-// results do not depend on the order of records, not even in the last bit
-// of a floating-point sum.
-func partition(exp *pipeline.Experiment, records []pipeline.Record) ([]*group, []string) {
+// platform, model and temperature, each with a warning. Each group's rows
+// are put in canonical order (see canonicalOrder), so that the results do
+// not depend on the order of records, not even in the last bit of a
+// floating-point sum.
+func (a *accumulator) partition() ([]*group, []string) {
+	exp := a.exp
 	temps := exp.Params.Temperature
 	if len(temps) == 0 {
-		seen := map[float64]bool{}
-		for i := range records {
-			if t := records[i].Temperature; !seen[t] {
-				seen[t] = true
-				temps = append(temps, t)
-			}
+		for t := range a.temps {
+			temps = append(temps, t)
 		}
 		slices.Sort(temps)
 	}
 	var groups []*group
-	index := map[pipeline.GroupKey]int{}
-	add := func(k pipeline.GroupKey, pi, mi int) *group {
-		g := &group{stats: pipeline.GroupStats{GroupKey: k}, platform: pi, model: mi}
-		index[k] = len(groups)
-		groups = append(groups, g)
-		return g
-	}
+	placed := map[*group]bool{}
 	for pi, p := range exp.Platforms {
 		for mi, m := range p.Models {
 			for _, t := range temps {
-				k := pipeline.GroupKey{Platform: p.Name, Model: m, Temperature: t}
-				if _, dup := index[k]; !dup {
-					add(k, pi, mi)
+				g := a.group(pipeline.GroupKey{Platform: p.Name, Model: m, Temperature: t})
+				if placed[g] {
+					continue
 				}
+				placed[g] = true
+				g.platform, g.model = pi, mi
+				groups = append(groups, g)
 			}
 		}
 	}
-	declared := len(groups)
-	for i := range records {
-		r := &records[i]
-		k := pipeline.GroupKey{Platform: r.Platform, Model: r.Model, Temperature: r.Temperature}
-		gi, ok := index[k]
-		if !ok {
-			add(k, platformIndex(exp, r.Platform), -1)
-			gi = len(groups) - 1
+	var extra []*group
+	for _, g := range a.groups {
+		if !placed[g] {
+			g.platform = platformIndex(exp, g.stats.Platform)
+			extra = append(extra, g)
 		}
-		g := groups[gi]
-		if r.Warmup {
-			g.stats.Warmups++
-			continue
-		}
-		g.recs = append(g.recs, r)
 	}
-	extra := groups[declared:]
 	slices.SortFunc(extra, func(a, b *group) int { return compareKeys(a.stats.GroupKey, b.stats.GroupKey) })
 	var warnings []string
 	for _, g := range extra {
 		warnings = append(warnings, fmt.Sprintf("records for %s, which the experiment does not declare; reported as an extra group without comparison", keyLabel(g.stats.GroupKey)))
 	}
+	groups = append(groups, extra...)
 	for _, g := range groups {
-		slices.SortFunc(g.recs, canonicalOrder)
+		a.sortRows(g.rows)
 	}
 	return groups, warnings
 }
@@ -172,17 +163,26 @@ func compareKeys(a, b pipeline.GroupKey) int {
 // Seq first makes the sort nearly free for a journal, which is written
 // roughly in schedule order, and leaves the records in send order for
 // activeWall's sort.
-func canonicalOrder(a, b *pipeline.Record) int {
-	if a.Seq != b.Seq {
-		return cmp.Compare(a.Seq, b.Seq)
+func (acc *accumulator) canonicalOrder(a, b *row) int {
+	if a.seq != b.seq {
+		return cmp.Compare(a.seq, b.seq)
 	}
-	if a.Repeat != b.Repeat {
-		return cmp.Compare(a.Repeat, b.Repeat)
+	if a.repeat != b.repeat {
+		return cmp.Compare(a.repeat, b.repeat)
 	}
-	if a.SampleID != b.SampleID {
-		return strings.Compare(a.SampleID, b.SampleID)
+	if a.sample != b.sample {
+		return strings.Compare(acc.ids[a.sample], acc.ids[b.sample])
 	}
-	return a.StartedAt.Compare(b.StartedAt)
+	return cmp.Compare(a.startedAt(), b.startedAt())
+}
+
+// startedAt orders rows like time.Time.Compare orders StartedAt: a zero
+// StartedAt first.
+func (r *row) startedAt() int64 {
+	if !r.hasStart() {
+		return math.MinInt64
+	}
+	return r.started
 }
 
 func platformIndex(exp *pipeline.Experiment, name string) int {
@@ -204,57 +204,57 @@ func platformIndex(exp *pipeline.Experiment, name string) int {
 // every duration inside it is monotonic. SendRate is activeWall's sendRate:
 // the sends per second of the schedule itself, without the tail of waiting
 // for the last responses that RequestRate includes.
-func (g *group) compute(exp *pipeline.Experiment, bs Bootstrap) {
+func (g *group) compute(exp *pipeline.Experiment, bs Bootstrap, acc *accumulator) {
 	s := &g.stats
 	label := keyLabel(s.GroupKey)
-	n := len(g.recs)
+	n := len(g.rows)
 	s.Count = n
-	var lat, ttft, ttfc, tpot, itl, queue, tps []float64
+	var lat, ttft, ttfc, tpot, queue, tps []float64
 	em, f1, rawEM, rawF1 := make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)
 	var okTokens int
 	maxRepeat := -1
 	v2 := false
-	for i, r := range g.recs {
-		v2 = v2 || r.Impossible
-		s.PromptTokens += r.PromptTokens
-		s.OutputTokens += r.OutputTokens
-		s.ReasoningTokens += r.ReasoningTokens
-		if r.Truncated {
+	for i := range g.rows {
+		r := &g.rows[i]
+		v2 = v2 || r.impossible()
+		s.PromptTokens += int(r.promptTok)
+		s.OutputTokens += int(r.outputTok)
+		s.ReasoningTokens += int(r.reasoningTok)
+		if r.truncated() {
 			s.Truncated++
 		}
-		if r.Repeat > maxRepeat {
-			maxRepeat = r.Repeat
+		if int(r.repeat) > maxRepeat {
+			maxRepeat = int(r.repeat)
 		}
-		if !r.OK() {
+		if !r.ok() {
 			s.Failures++
 			if s.Errors == nil {
 				s.Errors = map[string]int{}
 			}
-			s.Errors[r.Error]++
+			s.Errors[acc.errs[r.err-1]]++
 			continue
 		}
 		s.Successes++
-		okTokens += r.OutputTokens
-		lat = append(lat, r.LatencyMs)
-		ttft = append(ttft, r.TTFTMs)
-		if r.TTFCMs > 0 {
-			ttfc = append(ttfc, r.TTFCMs)
+		okTokens += int(r.outputTok)
+		lat = append(lat, r.latency)
+		ttft = append(ttft, r.ttft)
+		if r.ttfc > 0 {
+			ttfc = append(ttfc, r.ttfc)
 		}
-		if r.OutputTokens >= 2 {
-			tpot = append(tpot, r.TPOTMs)
+		if r.outputTok >= 2 {
+			tpot = append(tpot, r.tpot)
 		}
-		itl = append(itl, r.ITLMs...)
-		queue = append(queue, r.QueueMs)
-		tps = append(tps, r.TokensPerSec)
-		if !r.Truncated {
-			em[i], f1[i] = 100*r.EM, 100*r.F1
-			rawEM[i], rawF1[i] = 100*r.RawEM, 100*r.RawF1
+		queue = append(queue, r.queue)
+		tps = append(tps, r.tps)
+		if !r.truncated() {
+			em[i], f1[i] = 100*r.em, 100*r.f1
+			rawEM[i], rawF1[i] = 100*r.rawEM, 100*r.rawF1
 		}
 	}
 	if n > 0 {
 		s.ErrorRate = float64(s.Failures) / float64(n)
 	}
-	w := activeWall(g.recs)
+	w := activeWall(g.rows)
 	s.WallSeconds = w.wall.Seconds()
 	if s.WallSeconds > 0 {
 		s.Throughput = float64(okTokens) / s.WallSeconds
@@ -277,20 +277,23 @@ func (g *group) compute(exp *pipeline.Experiment, bs Bootstrap) {
 	s.TTFTMs = dist("ttft_ms", ttft)
 	s.TTFCMs = dist("ttfc_ms", ttfc)
 	s.TPOTMs = dist("tpot_ms", tpot)
-	s.ITLMs = dist("itl_ms", itl)
+	s.ITLMs = dist("itl_ms", g.itl.values())
+	if g.itl.total > len(g.itl.h) {
+		s.Warnings = append(s.Warnings, fmt.Sprintf("itl_ms describes a uniform sample of %d of the %d token gaps (see ITLSampleSize)", len(g.itl.h), g.itl.total))
+	}
 	s.QueueMs = dist("queue_ms", queue)
 	s.TokensPerSec = dist("tokens_per_sec", tps)
 
 	if maxRepeat >= 0 {
-		s.RepeatEM, s.RepeatF1 = repeatMeans(g.recs, em, f1, maxRepeat+1)
+		s.RepeatEM, s.RepeatF1 = repeatMeans(g.rows, em, f1, maxRepeat+1)
 	}
-	s.Agreement = agreement(g.recs)
+	s.Agreement = g.agreement()
 	if v2 { // before dist, which sorts em and f1
-		s.HasAns, s.NoAns = answerBreakdown(g.recs, em, f1)
+		s.HasAns, s.NoAns = answerBreakdown(g.rows, em, f1)
 	}
 	// Accuracy intervals resample questions, not requests (see
 	// Bootstrap.ClusterMeanCI): repeats of one question are not independent.
-	qs := questionsOf(g.recs)
+	qs := questionsOf(g.rows, acc.ids)
 	g.questions = qs.ids
 	g.qEM, g.qF1 = qs.means(em), qs.means(f1)
 	accuracy := func(name string, xs []float64) pipeline.Dist {
@@ -304,7 +307,7 @@ func (g *group) compute(exp *pipeline.Experiment, bs Bootstrap) {
 	s.RawEM = accuracy("raw_em", rawEM)
 	s.RawF1 = accuracy("raw_f1", rawF1)
 
-	good := goodCount(exp.SLO, g.recs)
+	good := goodCount(exp.SLO, g.rows)
 	if n > 0 {
 		s.Goodput = float64(good) / float64(n)
 	}
@@ -318,16 +321,17 @@ func (g *group) compute(exp *pipeline.Experiment, bs Bootstrap) {
 
 // repeatMeans returns the mean EM and F1 (percent) of each repeat index
 // 0..size-1; a repeat without records has mean 0.
-func repeatMeans(recs []*pipeline.Record, em, f1 []float64, size int) (rem, rf1 []float64) {
+func repeatMeans(rows []row, em, f1 []float64, size int) (rem, rf1 []float64) {
 	rem, rf1 = make([]float64, size), make([]float64, size)
 	cnt := make([]int, size)
-	for i, r := range recs {
-		if r.Repeat < 0 {
+	for i := range rows {
+		rp := rows[i].repeat
+		if rp < 0 {
 			continue
 		}
-		rem[r.Repeat] += em[i]
-		rf1[r.Repeat] += f1[i]
-		cnt[r.Repeat]++
+		rem[rp] += em[i]
+		rf1[rp] += f1[i]
+		cnt[rp]++
 	}
 	for i, c := range cnt {
 		if c > 0 {
@@ -342,11 +346,11 @@ func repeatMeans(recs []*pipeline.Record, em, f1 []float64, size int) (rem, rf1 
 // recs) into answerable and unanswerable questions (Record.Impossible),
 // as the official SQuAD v2.0 script's HasAns_* and NoAns_*. A kind with no
 // record is nil.
-func answerBreakdown(recs []*pipeline.Record, em, f1 []float64) (hasAns, noAns *pipeline.AnswerBreakdown) {
+func answerBreakdown(rows []row, em, f1 []float64) (hasAns, noAns *pipeline.AnswerBreakdown) {
 	var b [2]pipeline.AnswerBreakdown
-	for i, r := range recs {
+	for i := range rows {
 		k := 0
-		if r.Impossible {
+		if rows[i].impossible() {
 			k = 1
 		}
 		b[k].Count++
@@ -362,61 +366,6 @@ func answerBreakdown(recs []*pipeline.Record, em, f1 []float64) (hasAns, noAns *
 		}
 	}
 	return out[0], out[1]
-}
-
-// agreement is the share of sample ids with at least two records whose
-// extracted answers are all the same after the official SQuAD
-// normalization (score.Normalize: lower case, no punctuation, articles or
-// extra whitespace), so that two answers agree exactly when EM cannot tell
-// them apart. A failed or truncated record has no answer and agrees with
-// nothing, not even another failure: a question that failed in any repeat
-// does not agree (a platform that fails every request has agreement 0, not
-// 1). It is 1 when no sample has two records (one repeat).
-func agreement(recs []*pipeline.Record) float64 {
-	type state struct {
-		answer string // the first record's normalized answer
-		n      int
-		same   bool
-	}
-	byID := make(map[string]*state, len(recs))
-	var tok score.Tokens // reused: only a sample's first answer is kept as a string
-	for _, r := range recs {
-		answered := r.OK() && !r.Truncated
-		st, ok := byID[r.SampleID]
-		if !ok {
-			st = &state{n: 1, same: answered}
-			if answered {
-				tok.Normalize(r.Answer)
-				st.answer = tok.String()
-			}
-			byID[r.SampleID] = st
-			continue
-		}
-		st.n++
-		if !st.same {
-			continue
-		}
-		if !answered {
-			st.same = false
-			continue
-		}
-		tok.Normalize(r.Answer)
-		st.same = joinedEquals(&tok, st.answer)
-	}
-	var multi, agree int
-	for _, st := range byID {
-		if st.n < 2 {
-			continue
-		}
-		multi++
-		if st.same {
-			agree++
-		}
-	}
-	if multi == 0 {
-		return 1
-	}
-	return float64(agree) / float64(multi)
 }
 
 // joinedEquals reports whether t's tokens joined by single spaces (what

@@ -37,25 +37,6 @@ type groupSeries struct {
 	latency, ttft []float64
 }
 
-func seriesByGroup(records []pipeline.Record) map[pipeline.GroupKey]*groupSeries {
-	out := map[pipeline.GroupKey]*groupSeries{}
-	for i := range records {
-		r := &records[i]
-		if !r.OK() || r.Warmup {
-			continue
-		}
-		k := pipeline.GroupKey{Platform: r.Platform, Model: r.Model, Temperature: r.Temperature}
-		s := out[k]
-		if s == nil {
-			s = &groupSeries{}
-			out[k] = s
-		}
-		s.latency = append(s.latency, r.LatencyMs)
-		s.ttft = append(s.ttft, r.TTFTMs)
-	}
-	return out
-}
-
 // renderPlots draws the report's plots as SVG. A plot without any data is
 // left out.
 func renderPlots(run *pipeline.Run) ([]reportImage, error) {
@@ -64,7 +45,7 @@ func renderPlots(run *pipeline.Run) ([]reportImage, error) {
 		return nil, nil
 	}
 	names := plotLabels(groups)
-	series := seriesByGroup(run.Records)
+	series := digestOf(run).series
 	var out []reportImage
 	add := func(file, alt string, p *plot.Plot, err error) error {
 		if err != nil {

@@ -2,7 +2,6 @@ package export
 
 import (
 	"fmt"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -487,42 +486,9 @@ type failureClass struct {
 	example string
 }
 
-// failureClasses groups the failed non-warmup records by error class,
-// most frequent first.
-func failureClasses(records []pipeline.Record) []*failureClass {
-	by := map[string]*failureClass{}
-	for i := range records {
-		r := &records[i]
-		if r.OK() || r.Warmup {
-			continue
-		}
-		fc := by[r.Error]
-		if fc == nil {
-			fc = &failureClass{class: r.Error, groups: map[string]int{}}
-			by[r.Error] = fc
-		}
-		fc.count++
-		fc.groups[r.Platform+"/"+r.Model]++
-		if fc.example == "" && r.ErrorDetail != "" {
-			fc.example = truncateText(r.ErrorDetail, maxExampleDetail)
-		}
-	}
-	out := make([]*failureClass, 0, len(by))
-	for _, fc := range by {
-		out = append(out, fc)
-	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].count != out[j].count {
-			return out[i].count > out[j].count
-		}
-		return out[i].class < out[j].class
-	})
-	return out
-}
-
 func failuresSection(run *pipeline.Run) reportSection {
 	s := reportSection{Title: "Notable failures"}
-	classes := failureClasses(run.Records)
+	classes := digestOf(run).failures
 	if len(classes) == 0 {
 		s.Paragraphs = []string{"No request failed."}
 		return s

@@ -1,0 +1,337 @@
+package aggregate
+
+import (
+	"container/heap"
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"math"
+	"slices"
+	"strconv"
+
+	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/stages/score"
+)
+
+// ITLSampleSize bounds the inter-token gaps a group keeps for itl_ms: a
+// request has one gap per token, so a million requests have tens of
+// millions. When a group has more gaps than this, itl_ms describes a
+// uniform sample of exactly ITLSampleSize of them: the gaps with the
+// smallest hash of (cell, gap index), a bottom-k sample that depends on
+// the set of records only, never on their order or on the process, so
+// that a merged run equals one process to the last digit. The group then
+// carries a warning. The error bound is in docs/metrics.md.
+const ITLSampleSize = 100_000
+
+// row is what the statistics need of one non-warmup record: about 130
+// bytes instead of a record's kilobytes of content, reasoning and gaps.
+type row struct {
+	seq     int64
+	started int64 // StartedAt in Unix nanoseconds; see flagStarted
+	// milliseconds, as in pipeline.Record
+	retryWait, close, latency, ttft, ttfc, tpot, queue, tps float64
+	// scores in [0, 1], as in pipeline.Record
+	em, f1, rawEM, rawF1                 float64
+	repeat, sample                       int32 // sample indexes accumulator.ids
+	promptTok, outputTok, reasoningTok int32
+	err                                  int16 // 0 when OK, else 1 + index into accumulator.errs
+	flags                                uint8
+}
+
+const (
+	flagStarted uint8 = 1 << iota
+	flagTruncated
+	flagImpossible
+)
+
+func (r *row) ok() bool         { return r.err == 0 }
+func (r *row) truncated() bool  { return r.flags&flagTruncated != 0 }
+func (r *row) impossible() bool { return r.flags&flagImpossible != 0 }
+func (r *row) hasStart() bool   { return r.flags&flagStarted != 0 }
+
+// accumulator is the streaming aggregate: pipeline.Accumulator. Add keeps
+// a row per record in its group, the per-question answer agreement and a
+// bounded sample of inter-token gaps; Close computes everything else.
+type accumulator struct {
+	exp *pipeline.Experiment
+	// groups by key, in order of first appearance (Close reorders them).
+	index  map[pipeline.GroupKey]*group
+	groups []*group
+	// temps seen, for experiments that declare none.
+	temps map[float64]bool
+	// ids are the sample ids seen, interned; errs the error classes.
+	ids    []string
+	idAt   map[string]int32
+	errs   []string
+	errAt  map[string]int16
+	tok    score.Tokens
+	closed bool
+}
+
+// NewAccumulator starts the streaming aggregation of a run under exp. It
+// implements pipeline.Aggregator. A nil experiment is an error.
+func NewAccumulator(_ context.Context, exp *pipeline.Experiment) (pipeline.Accumulator, error) {
+	if exp == nil {
+		return nil, errors.New("aggregate: no experiment")
+	}
+	return &accumulator{exp: exp, index: map[pipeline.GroupKey]*group{}, temps: map[float64]bool{},
+		idAt: map[string]int32{}, errAt: map[string]int16{}}, nil
+}
+
+var _ pipeline.Aggregator = NewAccumulator
+
+func (a *accumulator) group(k pipeline.GroupKey) *group {
+	g := a.index[k]
+	if g == nil {
+		g = &group{stats: pipeline.GroupStats{GroupKey: k}, platform: -1, model: -1, agree: map[int32]*agreeState{}}
+		a.index[k] = g
+		a.groups = append(a.groups, g)
+	}
+	return g
+}
+
+// Add keeps what the statistics need of r.
+func (a *accumulator) Add(r *pipeline.Record) error {
+	if a.closed {
+		return errors.New("aggregate: Add after Close")
+	}
+	a.temps[r.Temperature] = true
+	g := a.group(pipeline.GroupKey{Platform: r.Platform, Model: r.Model, Temperature: r.Temperature})
+	if r.Warmup {
+		g.stats.Warmups++
+		return nil
+	}
+	id, ok := a.idAt[r.SampleID]
+	if !ok {
+		if len(a.ids) == math.MaxInt32 {
+			return errors.New("aggregate: too many questions")
+		}
+		id = int32(len(a.ids))
+		a.ids = append(a.ids, r.SampleID)
+		a.idAt[r.SampleID] = id
+	}
+	w := row{
+		seq: int64(r.Seq), retryWait: r.RetryWaitMs, close: r.CloseMs, latency: r.LatencyMs, ttft: r.TTFTMs,
+		ttfc: r.TTFCMs, tpot: r.TPOTMs, queue: r.QueueMs, tps: r.TokensPerSec,
+		em: r.EM, f1: r.F1, rawEM: r.RawEM, rawF1: r.RawF1,
+		repeat: clamp32(r.Repeat), sample: id,
+		promptTok: clamp32(r.PromptTokens), outputTok: clamp32(r.OutputTokens), reasoningTok: clamp32(r.ReasoningTokens),
+	}
+	if !r.StartedAt.IsZero() {
+		w.started = r.StartedAt.UnixNano()
+		w.flags |= flagStarted
+	}
+	if r.Truncated {
+		w.flags |= flagTruncated
+	}
+	if r.Impossible {
+		w.flags |= flagImpossible
+	}
+	if !r.OK() {
+		e, ok := a.errAt[r.Error]
+		if !ok {
+			if len(a.errs) >= math.MaxInt16-1 {
+				return errors.New("aggregate: too many error classes")
+			}
+			a.errs = append(a.errs, r.Error)
+			e = int16(len(a.errs))
+			a.errAt[r.Error] = e
+		}
+		w.err = e
+	} else if len(r.ITLMs) > 0 {
+		g.itl.add(r, r.ITLMs)
+	}
+	g.rows = append(g.rows, w)
+	g.observeAnswer(id, r, &a.tok)
+	return nil
+}
+
+func clamp32(n int) int32 {
+	return int32(max(min(n, math.MaxInt32), math.MinInt32))
+}
+
+// Close computes the results: see Aggregate.
+func (a *accumulator) Close(ctx context.Context) (*pipeline.Results, error) {
+	if a.closed {
+		return nil, errors.New("aggregate: Close called twice")
+	}
+	a.closed = true
+	exp := a.exp
+	bs := NewBootstrap(exp)
+	res := &pipeline.Results{
+		Experiment:       exp.Name,
+		PercentileMethod: pipeline.PercentileMethod,
+		Baseline:         exp.Baseline,
+	}
+	if res.Baseline == "" && len(exp.Platforms) > 0 {
+		res.Baseline = exp.Platforms[0].Name
+	}
+	groups, warnings := a.partition()
+	res.Warnings = append(res.Warnings, warnings...)
+	for _, g := range groups {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("aggregate: %w", err)
+		}
+		g.compute(exp, bs, a)
+		g.rows = nil // computed: let the collector have them
+	}
+	if res.Baseline != "" {
+		cmp, w := compareGroups(exp, groups, res.Baseline, bs)
+		res.Comparisons = cmp
+		res.Warnings = append(res.Warnings, w...)
+	}
+	if res.Comparisons == nil {
+		res.Comparisons = []pipeline.Comparison{}
+	}
+	res.Groups = make([]pipeline.GroupStats, len(groups))
+	for i, g := range groups {
+		res.Groups[i] = g.stats
+	}
+	if err := applyMetrics(exp.Metrics, res.Groups); err != nil {
+		return nil, fmt.Errorf("aggregate: %w", err)
+	}
+	res.Checks = runChecks(exp.Checks, res)
+	return res, nil
+}
+
+// agreeState is agreement's state of one question of a group.
+type agreeState struct {
+	answer string // the first record's normalized answer
+	n      int
+	same   bool
+}
+
+// observeAnswer updates the agreement of question id with r (see
+// agreement). Equality is transitive, so the result does not depend on
+// the order of records.
+func (g *group) observeAnswer(id int32, r *pipeline.Record, tok *score.Tokens) {
+	answered := r.OK() && !r.Truncated
+	st, ok := g.agree[id]
+	if !ok {
+		st = &agreeState{n: 1, same: answered}
+		if answered {
+			tok.Normalize(r.Answer)
+			st.answer = tok.String()
+		}
+		g.agree[id] = st
+		return
+	}
+	st.n++
+	if !st.same {
+		return
+	}
+	if !answered {
+		st.same = false
+		return
+	}
+	tok.Normalize(r.Answer)
+	st.same = joinedEquals(tok, st.answer)
+}
+
+// agreement is the share of sample ids with at least two records whose
+// extracted answers are all the same after the official SQuAD
+// normalization (score.Normalize: lower case, no punctuation, articles or
+// extra whitespace), so that two answers agree exactly when EM cannot tell
+// them apart. A failed or truncated record has no answer and agrees with
+// nothing, not even another failure: a question that failed in any repeat
+// does not agree (a platform that fails every request has agreement 0, not
+// 1). It is 1 when no sample has two records (one repeat).
+func (g *group) agreement() float64 {
+	var multi, agree int
+	for _, st := range g.agree {
+		if st.n < 2 {
+			continue
+		}
+		multi++
+		if st.same {
+			agree++
+		}
+	}
+	if multi == 0 {
+		return 1
+	}
+	return float64(agree) / float64(multi)
+}
+
+// itlSample is a bottom-k sample of a group's inter-token gaps: the
+// ITLSampleSize gaps with the smallest keys, a hash of the gap's cell and
+// index (ties broken by value), and the number of gaps seen.
+type itlSample struct {
+	h     itlHeap
+	total int
+}
+
+type itlGap struct {
+	key uint64
+	v   float64
+}
+
+// itlHeap is a max-heap on (key, v): its root is the gap to drop first.
+type itlHeap []itlGap
+
+func (h itlHeap) Len() int { return len(h) }
+func (h itlHeap) Less(i, j int) bool {
+	if h[i].key != h[j].key {
+		return h[i].key > h[j].key
+	}
+	return h[i].v > h[j].v
+}
+func (h itlHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *itlHeap) Push(x any)   { *h = append(*h, x.(itlGap)) }
+func (h *itlHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}
+
+// add offers r's gaps to the sample.
+func (s *itlSample) add(r *pipeline.Record, gaps []float64) {
+	f := fnv.New64a()
+	f.Write([]byte(r.Platform))
+	f.Write([]byte{0})
+	f.Write([]byte(r.Model))
+	f.Write([]byte{0})
+	f.Write(strconv.AppendFloat(nil, r.Temperature, 'g', -1, 64))
+	f.Write([]byte{0})
+	f.Write(strconv.AppendInt(nil, int64(r.Repeat), 10))
+	f.Write([]byte{0})
+	f.Write([]byte(r.SampleID))
+	base := f.Sum64()
+	for i, v := range gaps {
+		s.total++
+		g := itlGap{key: splitmix64(base + uint64(i)*0x9e3779b97f4a7c15), v: v}
+		if len(s.h) < ITLSampleSize {
+			heap.Push(&s.h, g)
+			continue
+		}
+		if top := s.h[0]; g.key < top.key || (g.key == top.key && g.v < top.v) {
+			s.h[0] = g
+			heap.Fix(&s.h, 0)
+		}
+	}
+}
+
+// values returns the sampled gaps (in no particular order; describe sorts).
+func (s *itlSample) values() []float64 {
+	out := make([]float64, len(s.h))
+	for i, g := range s.h {
+		out[i] = g.v
+	}
+	return out
+}
+
+// splitmix64 is a bijective 64-bit mixer (Steele, Lea and Flood's
+// SplitMix64 finalizer): a fixed hash, the same in every process.
+func splitmix64(x uint64) uint64 {
+	x += 0x9e3779b97f4a7c15
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
+	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
+	return x ^ (x >> 31)
+}
+
+// sortRows puts rows in canonical order (see canonicalOrder).
+func (a *accumulator) sortRows(rows []row) {
+	slices.SortFunc(rows, func(x, y row) int { return a.canonicalOrder(&x, &y) })
+}
