@@ -179,7 +179,8 @@ func finalSkips(path string) (map[int]bool, error) {
 // at a time: run.Records when it is not nil (a Run built in memory), else
 // the records read back from run.Dir's journal as a stream, with
 // FinalRecords' choice when a cell has several (the first success, else
-// the last failure), in journal order. fn must not keep the pointer, and
+// the last failure), each where the kept record stands in the journal.
+// fn must not keep the pointer, and
 // must not modify the record when run.Records is set. A missing journal is
 // no records. EachRecord is safe for concurrent use.
 func (r *Run) EachRecord(fn func(*Record) error) error {

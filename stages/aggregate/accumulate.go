@@ -32,11 +32,11 @@ type row struct {
 	// milliseconds, as in pipeline.Record
 	retryWait, close, latency, ttft, ttfc, tpot, queue, tps float64
 	// scores in [0, 1], as in pipeline.Record
-	em, f1, rawEM, rawF1                 float64
-	repeat, sample                       int32 // sample indexes accumulator.ids
+	em, f1, rawEM, rawF1               float64
+	repeat, sample                     int32 // sample indexes accumulator.ids
 	promptTok, outputTok, reasoningTok int32
-	err                                  int16 // 0 when OK, else 1 + index into accumulator.errs
-	flags                                uint8
+	err                                int16 // 0 when OK, else 1 + index into accumulator.errs
+	flags                              uint8
 }
 
 const (
