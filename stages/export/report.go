@@ -156,6 +156,29 @@ func buildReport(run *pipeline.Run, images []reportImage) *reportModel {
 	return m
 }
 
+// shardLines describes how a run was sharded: the shard of a sharded
+// run, or the shards (and hosts) a merged run joined, with the manifest's
+// note when they ran on different hosts.
+func shardLines(m *pipeline.Manifest) []string {
+	var out []string
+	if m.Shard != nil {
+		out = append(out, fmt.Sprintf("Shard %s of a sharded run (host %s): merge every shard with inferbench merge", m.Shard.Shard, m.Shard.Host))
+	}
+	if len(m.Shards) > 0 {
+		var parts []string
+		for _, s := range m.Shards {
+			parts = append(parts, fmt.Sprintf("%s on %s", s.Shard, s.Host))
+		}
+		out = append(out, fmt.Sprintf("Merged from %d shards: %s", len(m.Shards), strings.Join(parts, ", ")))
+	}
+	for _, n := range m.Notes {
+		if strings.HasPrefix(n, pipeline.HostsNote) {
+			out = append(out, "Note: "+n)
+		}
+	}
+	return out
+}
+
 func setupSection(run *pipeline.Run) reportSection {
 	s := reportSection{Title: "Setup"}
 	exp := run.Experiment
@@ -224,6 +247,7 @@ func setupSection(run *pipeline.Run) reportSection {
 			ds += ", revision " + d.Revision
 		}
 		b = append(b, ds)
+		b = append(b, shardLines(run.Manifest)...)
 	}
 	if exp != nil {
 		temps := make([]string, len(exp.Params.Temperature))

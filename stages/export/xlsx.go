@@ -547,7 +547,7 @@ var MaxSheetRows = 1_048_576
 // questions x k within it (at least one repeat), and says how many
 // repeats it leaves out, so that the workbook of a million requests is
 // written in bounded memory. requests.csv has every answer.
-var MaxSampleRows = 100_000
+var MaxSampleRows = 10_000
 
 // clean turns NaN and infinities into empty cells.
 func clean(v any) any {
