@@ -1,12 +1,14 @@
 package export
 
 import (
-	"bytes"
+	"archive/zip"
+	"compress/flate"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -294,12 +296,31 @@ func XLSX(ctx context.Context, run *pipeline.Run) error {
 		}
 	}
 	b.f.SetActiveSheet(0)
-	var pkg bytes.Buffer
-	if err := b.f.Write(&pkg); err != nil {
+	// excelize builds the whole package in memory unless given a zip
+	// writer: write it to a temporary file instead (a million request rows
+	// make a package of hundreds of MB), compressed at flate's best speed.
+	pkg, err := os.CreateTemp(run.Dir, ".results-*.xlsx.tmp")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(pkg.Name())
+	defer pkg.Close()
+	b.f.SetZipWriter(func(io.Writer) excelize.ZipWriter {
+		zw := zip.NewWriter(pkg)
+		zw.RegisterCompressor(zip.Deflate, func(w io.Writer) (io.WriteCloser, error) {
+			return flate.NewWriter(w, flate.BestSpeed)
+		})
+		return zw
+	})
+	if err := b.f.Write(io.Discard); err != nil {
+		return err
+	}
+	size, err := pkg.Seek(0, io.SeekEnd)
+	if err != nil {
 		return err
 	}
 	return writeFileAtomic(filepath.Join(run.Dir, XLSXFile), func(w io.Writer) error {
-		return cacheChartValues(w, pkg.Bytes(), b.charts)
+		return cacheChartValues(w, pkg, size, b.charts)
 	})
 }
 
