@@ -27,7 +27,7 @@ func ScanJournal(path string, fn func(line int, r *Record) error) (torn bool, er
 	defer f.Close()
 	return scanLines(f, path, func(line int, b []byte, complete bool) (bool, error) {
 		var rec Record
-		if uerr := json.Unmarshal(b, &rec); uerr != nil {
+		if uerr := decodeRecord(b, &rec); uerr != nil {
 			if !complete {
 				return true, nil
 			}
