@@ -369,6 +369,12 @@ func comparisonTable(res *pipeline.Results) *table {
 	return t
 }
 
+// MaxRepeatColumns bounds the Accuracy sheet's per-repeat columns
+// (repeat_<i>_em, repeat_<i>_f1) to the first repeats: a sheet has at
+// most 16,384 columns. The repeat mean and standard deviation columns
+// cover every repeat; results.json lists them all.
+const MaxRepeatColumns = 100
+
 func accuracyTable(res *pipeline.Results) *table {
 	t := &table{freezeCols: 3}
 	add := func(name string, k valueKind, bt better) {
@@ -398,6 +404,7 @@ func accuracyTable(res *pipeline.Results) *table {
 	for _, g := range res.Groups {
 		maxRep = max(maxRep, len(g.RepeatEM), len(g.RepeatF1))
 	}
+	maxRep = min(maxRep, MaxRepeatColumns)
 	for r := 0; r < maxRep; r++ {
 		add(fmt.Sprintf("repeat_%d_em", r), kindPct, betterNone)
 		add(fmt.Sprintf("repeat_%d_f1", r), kindPct, betterNone)

@@ -304,3 +304,26 @@ func TestTheWorkbookRespectsExcelsRowLimit(t *testing.T) {
 		}
 	})
 }
+
+func TestTheAccuracySheetOfTenThousandRepeatsFitsInExcelsColumns(t *testing.T) {
+	run := fixtureRun(t, t.TempDir())
+	for i := range run.Results.Groups {
+		g := &run.Results.Groups[i]
+		g.RepeatEM, g.RepeatF1 = make([]float64, 10_417), make([]float64, 10_417)
+	}
+	if err := XLSX(context.Background(), run); err != nil {
+		t.Fatal(err)
+	}
+	f, err := excelize.OpenFile(filepath.Join(run.Dir, XLSXFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := f.GetRows(SheetAccuracy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := rows[0][len(rows[0])-1]; got != "repeat_"+strconv.Itoa(MaxRepeatColumns-1)+"_f1" && !strings.HasPrefix(got, "has_ans") {
+		t.Errorf("last column %q, want the per-repeat columns to stop at repeat %d", got, MaxRepeatColumns-1)
+	}
+}
