@@ -24,31 +24,34 @@ import (
 // carries a warning. The error bound is in docs/metrics.md.
 const ITLSampleSize = 100_000
 
-// row is what the statistics need of one non-warmup record: about 130
-// bytes instead of a record's kilobytes of content, reasoning and gaps.
+// row is what the statistics need of one non-warmup record: 120 bytes
+// instead of a record's kilobytes of content, reasoning and gaps. Token
+// counts are summed into the group as records arrive (integer sums do
+// not depend on the order); a row keeps only whether it has two or more
+// output tokens (the records TPOT and its SLO count).
 type row struct {
-	seq     int64
 	started int64 // StartedAt in Unix nanoseconds; see flagStarted
 	// milliseconds, as in pipeline.Record
 	retryWait, close, latency, ttft, ttfc, tpot, queue, tps float64
 	// scores in [0, 1], as in pipeline.Record
-	em, f1, rawEM, rawF1               float64
-	repeat, sample                     int32 // sample indexes accumulator.ids
-	promptTok, outputTok, reasoningTok int32
-	err                                int16 // 0 when OK, else 1 + index into accumulator.errs
-	flags                              uint8
+	em, f1, rawEM, rawF1  float64
+	seq32, repeat, sample int32 // Seq, Repeat; sample indexes accumulator.ids
+	err                   int16 // 0 when OK, else 1 + index into accumulator.errs
+	flags                 uint8
 }
 
 const (
 	flagStarted uint8 = 1 << iota
 	flagTruncated
 	flagImpossible
+	flagTwoTokens // at least two output tokens
 )
 
 func (r *row) ok() bool         { return r.err == 0 }
 func (r *row) truncated() bool  { return r.flags&flagTruncated != 0 }
 func (r *row) impossible() bool { return r.flags&flagImpossible != 0 }
 func (r *row) hasStart() bool   { return r.flags&flagStarted != 0 }
+func (r *row) twoTokens() bool  { return r.flags&flagTwoTokens != 0 }
 
 // accumulator is the streaming aggregate: pipeline.Accumulator. Add keeps
 // a row per record in its group, the per-question answer agreement and a
@@ -112,11 +115,16 @@ func (a *accumulator) Add(r *pipeline.Record) error {
 		a.idAt[r.SampleID] = id
 	}
 	w := row{
-		seq: int64(r.Seq), retryWait: r.RetryWaitMs, close: r.CloseMs, latency: r.LatencyMs, ttft: r.TTFTMs,
+		seq32: clamp32(r.Seq), retryWait: r.RetryWaitMs, close: r.CloseMs, latency: r.LatencyMs, ttft: r.TTFTMs,
 		ttfc: r.TTFCMs, tpot: r.TPOTMs, queue: r.QueueMs, tps: r.TokensPerSec,
 		em: r.EM, f1: r.F1, rawEM: r.RawEM, rawF1: r.RawF1,
 		repeat: clamp32(r.Repeat), sample: id,
-		promptTok: clamp32(r.PromptTokens), outputTok: clamp32(r.OutputTokens), reasoningTok: clamp32(r.ReasoningTokens),
+	}
+	g.stats.PromptTokens += r.PromptTokens
+	g.stats.OutputTokens += r.OutputTokens
+	g.stats.ReasoningTokens += r.ReasoningTokens
+	if r.OutputTokens >= 2 {
+		w.flags |= flagTwoTokens
 	}
 	if !r.StartedAt.IsZero() {
 		w.started = r.StartedAt.UnixNano()
@@ -139,10 +147,13 @@ func (a *accumulator) Add(r *pipeline.Record) error {
 			a.errAt[r.Error] = e
 		}
 		w.err = e
-	} else if len(r.ITLMs) > 0 {
-		g.itl.add(r, r.ITLMs)
+	} else {
+		g.okTokens += r.OutputTokens
+		if len(r.ITLMs) > 0 {
+			g.itl.add(r, r.ITLMs)
+		}
 	}
-	g.rows = append(g.rows, w)
+	g.rows.add(w)
 	g.observeAnswer(id, r, &a.tok)
 	return nil
 }
@@ -174,7 +185,7 @@ func (a *accumulator) Close(ctx context.Context) (*pipeline.Results, error) {
 			return nil, fmt.Errorf("aggregate: %w", err)
 		}
 		g.compute(exp, bs, a)
-		g.rows = nil // computed: let the collector have them
+		g.rows = rowStore{} // computed: let the collector have them
 	}
 	if res.Baseline != "" {
 		cmp, w := compareGroups(exp, groups, res.Baseline, bs)
@@ -331,7 +342,42 @@ func splitmix64(x uint64) uint64 {
 	return x ^ (x >> 31)
 }
 
+// rowStore holds a group's rows in fixed-size chunks, so that growing it
+// never copies (or leaves behind as garbage) what it holds, and order,
+// once set by sortRows, lists them in canonical order.
+type rowStore struct {
+	chunks [][]row
+	n      int
+	order  []int32
+}
+
+// rowChunk is the number of rows per chunk (about 0.5 MB).
+const rowChunk = 4096
+
+func (s *rowStore) add(w row) {
+	if s.n%rowChunk == 0 {
+		s.chunks = append(s.chunks, make([]row, 0, rowChunk))
+	}
+	c := &s.chunks[len(s.chunks)-1]
+	*c = append(*c, w)
+	s.n++
+}
+
+// len is the number of rows.
+func (s *rowStore) len() int { return s.n }
+
+// at returns the i-th row in canonical order (after sortRows).
+func (s *rowStore) at(i int) *row {
+	j := int(s.order[i])
+	return &s.chunks[j/rowChunk][j%rowChunk]
+}
+
 // sortRows puts rows in canonical order (see canonicalOrder).
-func (a *accumulator) sortRows(rows []row) {
-	slices.SortFunc(rows, func(x, y row) int { return a.canonicalOrder(&x, &y) })
+func (a *accumulator) sortRows(s *rowStore) {
+	s.order = make([]int32, s.n)
+	for i := range s.order {
+		s.order[i] = int32(i)
+	}
+	raw := func(j int32) *row { return &s.chunks[j/rowChunk][j%rowChunk] }
+	slices.SortFunc(s.order, func(x, y int32) int { return a.canonicalOrder(raw(x), raw(y)) })
 }

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/inferbench/inferbench/pipeline"
 )
@@ -85,5 +86,13 @@ func TestTheAccumulatorRefusesToBeUsedAfterClose(t *testing.T) {
 	}
 	if _, err := acc.Close(context.Background()); err == nil {
 		t.Error("second Close: no error")
+	}
+}
+
+func TestARowIsAtMost120Bytes(t *testing.T) {
+	// A million records are a million rows: each byte here is a megabyte
+	// of the bounded-memory benchmark (bench/million.sh).
+	if n := unsafe.Sizeof(row{}); n > 120 {
+		t.Errorf("row is %d bytes, want at most 120", n)
 	}
 }

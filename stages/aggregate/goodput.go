@@ -10,11 +10,11 @@ import (
 // set (a zero SLO is not set): TTFT <= slo.TTFT, E2E latency <= slo.E2E and,
 // for records with at least two output tokens, TPOT <= slo.TPOT. With no SLO
 // set it is the number of successes. Failed records never count.
-func goodCount(slo pipeline.SLOSpec, rows []row) int {
+func goodCount(slo pipeline.SLOSpec, rows *rowStore) int {
 	ttft, e2e, tpot := ms(slo.TTFT), ms(slo.E2E), ms(slo.TPOT)
 	good := 0
-	for i := range rows {
-		r := &rows[i]
+	for i := range rows.len() {
+		r := rows.at(i)
 		if !r.ok() {
 			continue
 		}
@@ -24,7 +24,7 @@ func goodCount(slo pipeline.SLOSpec, rows []row) int {
 		if e2e > 0 && r.latency > e2e {
 			continue
 		}
-		if tpot > 0 && r.outputTok >= 2 && r.tpot > tpot {
+		if tpot > 0 && r.twoTokens() && r.tpot > tpot {
 			continue
 		}
 		good++

@@ -17,10 +17,12 @@ type group struct {
 	stats pipeline.GroupStats
 	// rows are the group's non-warmup records (what the statistics need of
 	// them), in canonicalOrder once Close sorts them.
-	rows []row
+	rows rowStore
 	// agree is each question's answer agreement; itl the sampled gaps.
 	agree map[int32]*agreeState
 	itl   itlSample
+	// okTokens are the output tokens of the successful rows.
+	okTokens int
 	// platform and model index the experiment's platforms and that
 	// platform's models; -1 when the records name something the experiment
 	// does not declare.
@@ -43,11 +45,11 @@ type questionIndex struct {
 
 // questionsOf indexes rows by sample id (ids names them), ids ascending
 // and each question's records in the order of rows.
-func questionsOf(rows []row, ids []string) questionIndex {
+func questionsOf(rows *rowStore, ids []string) questionIndex {
 	at := make(map[int32]int)
 	var q questionIndex
-	for i := range rows {
-		r := &rows[i]
+	for i := range rows.len() {
+		r := rows.at(i)
 		j, ok := at[r.sample]
 		if !ok {
 			j = len(q.ids)
@@ -148,7 +150,7 @@ func (a *accumulator) partition() ([]*group, []string) {
 	}
 	groups = append(groups, extra...)
 	for _, g := range groups {
-		a.sortRows(g.rows)
+		a.sortRows(&g.rows)
 	}
 	return groups, warnings
 }
@@ -164,8 +166,8 @@ func compareKeys(a, b pipeline.GroupKey) int {
 // roughly in schedule order, and leaves the records in send order for
 // activeWall's sort.
 func (acc *accumulator) canonicalOrder(a, b *row) int {
-	if a.seq != b.seq {
-		return cmp.Compare(a.seq, b.seq)
+	if a.seq32 != b.seq32 {
+		return cmp.Compare(a.seq32, b.seq32)
 	}
 	if a.repeat != b.repeat {
 		return cmp.Compare(a.repeat, b.repeat)
@@ -207,19 +209,13 @@ func platformIndex(exp *pipeline.Experiment, name string) int {
 func (g *group) compute(exp *pipeline.Experiment, bs Bootstrap, acc *accumulator) {
 	s := &g.stats
 	label := keyLabel(s.GroupKey)
-	n := len(g.rows)
+	n := g.rows.len()
 	s.Count = n
-	var lat, ttft, ttfc, tpot, queue, tps []float64
-	em, f1, rawEM, rawF1 := make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)
-	var okTokens int
 	maxRepeat := -1
 	v2 := false
-	for i := range g.rows {
-		r := &g.rows[i]
+	for i := range n {
+		r := g.rows.at(i)
 		v2 = v2 || r.impossible()
-		s.PromptTokens += int(r.promptTok)
-		s.OutputTokens += int(r.outputTok)
-		s.ReasoningTokens += int(r.reasoningTok)
 		if r.truncated() {
 			s.Truncated++
 		}
@@ -235,26 +231,36 @@ func (g *group) compute(exp *pipeline.Experiment, bs Bootstrap, acc *accumulator
 			continue
 		}
 		s.Successes++
-		okTokens += int(r.outputTok)
-		lat = append(lat, r.latency)
-		ttft = append(ttft, r.ttft)
-		if r.ttfc > 0 {
-			ttfc = append(ttfc, r.ttfc)
+	}
+	okTokens := g.okTokens
+	// One column at a time, each sized once, so that the memory besides
+	// the rows stays a few columns of one group.
+	column := func(pick func(r *row) (float64, bool)) []float64 {
+		xs := make([]float64, 0, s.Successes)
+		for i := range n {
+			if r := g.rows.at(i); r.ok() {
+				if v, ok := pick(r); ok {
+					xs = append(xs, v)
+				}
+			}
 		}
-		if r.outputTok >= 2 {
-			tpot = append(tpot, r.tpot)
+		return xs
+	}
+	// scores are a score in percent, aligned with the rows: 0 for a
+	// failed or truncated record.
+	scores := func(pick func(r *row) float64) []float64 {
+		xs := make([]float64, n)
+		for i := range n {
+			if r := g.rows.at(i); r.ok() && !r.truncated() {
+				xs[i] = 100 * pick(r)
+			}
 		}
-		queue = append(queue, r.queue)
-		tps = append(tps, r.tps)
-		if !r.truncated() {
-			em[i], f1[i] = 100*r.em, 100*r.f1
-			rawEM[i], rawF1[i] = 100*r.rawEM, 100*r.rawF1
-		}
+		return xs
 	}
 	if n > 0 {
 		s.ErrorRate = float64(s.Failures) / float64(n)
 	}
-	w := activeWall(g.rows)
+	w := activeWall(&g.rows)
 	s.WallSeconds = w.wall.Seconds()
 	if s.WallSeconds > 0 {
 		s.Throughput = float64(okTokens) / s.WallSeconds
@@ -272,28 +278,30 @@ func (g *group) compute(exp *pipeline.Experiment, bs Bootstrap, acc *accumulator
 		d.CILow, d.CIHigh = bs.MeanCI(label+"/"+name, xs)
 		return d
 	}
-	s.LatencyMs = dist("latency_ms", lat)
-	g.lat = lat
-	s.TTFTMs = dist("ttft_ms", ttft)
-	s.TTFCMs = dist("ttfc_ms", ttfc)
-	s.TPOTMs = dist("tpot_ms", tpot)
+	g.lat = column(func(r *row) (float64, bool) { return r.latency, true })
+	s.LatencyMs = dist("latency_ms", g.lat)
+	s.TTFTMs = dist("ttft_ms", column(func(r *row) (float64, bool) { return r.ttft, true }))
+	s.TTFCMs = dist("ttfc_ms", column(func(r *row) (float64, bool) { return r.ttfc, r.ttfc > 0 }))
+	s.TPOTMs = dist("tpot_ms", column(func(r *row) (float64, bool) { return r.tpot, r.twoTokens() }))
 	s.ITLMs = dist("itl_ms", g.itl.values())
 	if g.itl.total > len(g.itl.h) {
 		s.Warnings = append(s.Warnings, fmt.Sprintf("itl_ms describes a uniform sample of %d of the %d token gaps (see ITLSampleSize)", len(g.itl.h), g.itl.total))
 	}
-	s.QueueMs = dist("queue_ms", queue)
-	s.TokensPerSec = dist("tokens_per_sec", tps)
+	s.QueueMs = dist("queue_ms", column(func(r *row) (float64, bool) { return r.queue, true }))
+	s.TokensPerSec = dist("tokens_per_sec", column(func(r *row) (float64, bool) { return r.tps, true }))
 
+	em := scores(func(r *row) float64 { return r.em })
+	f1 := scores(func(r *row) float64 { return r.f1 })
 	if maxRepeat >= 0 {
-		s.RepeatEM, s.RepeatF1 = repeatMeans(g.rows, em, f1, maxRepeat+1)
+		s.RepeatEM, s.RepeatF1 = repeatMeans(&g.rows, em, f1, maxRepeat+1)
 	}
 	s.Agreement = g.agreement()
 	if v2 { // before dist, which sorts em and f1
-		s.HasAns, s.NoAns = answerBreakdown(g.rows, em, f1)
+		s.HasAns, s.NoAns = answerBreakdown(&g.rows, em, f1)
 	}
 	// Accuracy intervals resample questions, not requests (see
 	// Bootstrap.ClusterMeanCI): repeats of one question are not independent.
-	qs := questionsOf(g.rows, acc.ids)
+	qs := questionsOf(&g.rows, acc.ids)
 	g.questions = qs.ids
 	g.qEM, g.qF1 = qs.means(em), qs.means(f1)
 	accuracy := func(name string, xs []float64) pipeline.Dist {
@@ -304,10 +312,10 @@ func (g *group) compute(exp *pipeline.Experiment, bs Bootstrap, acc *accumulator
 	}
 	s.EM = accuracy("em", em)
 	s.F1 = accuracy("f1", f1)
-	s.RawEM = accuracy("raw_em", rawEM)
-	s.RawF1 = accuracy("raw_f1", rawF1)
+	s.RawEM = accuracy("raw_em", scores(func(r *row) float64 { return r.rawEM }))
+	s.RawF1 = accuracy("raw_f1", scores(func(r *row) float64 { return r.rawF1 }))
 
-	good := goodCount(exp.SLO, g.rows)
+	good := goodCount(exp.SLO, &g.rows)
 	if n > 0 {
 		s.Goodput = float64(good) / float64(n)
 	}
@@ -321,11 +329,11 @@ func (g *group) compute(exp *pipeline.Experiment, bs Bootstrap, acc *accumulator
 
 // repeatMeans returns the mean EM and F1 (percent) of each repeat index
 // 0..size-1; a repeat without records has mean 0.
-func repeatMeans(rows []row, em, f1 []float64, size int) (rem, rf1 []float64) {
+func repeatMeans(rows *rowStore, em, f1 []float64, size int) (rem, rf1 []float64) {
 	rem, rf1 = make([]float64, size), make([]float64, size)
 	cnt := make([]int, size)
-	for i := range rows {
-		rp := rows[i].repeat
+	for i := range rows.len() {
+		rp := rows.at(i).repeat
 		if rp < 0 {
 			continue
 		}
@@ -346,11 +354,11 @@ func repeatMeans(rows []row, em, f1 []float64, size int) (rem, rf1 []float64) {
 // recs) into answerable and unanswerable questions (Record.Impossible),
 // as the official SQuAD v2.0 script's HasAns_* and NoAns_*. A kind with no
 // record is nil.
-func answerBreakdown(rows []row, em, f1 []float64) (hasAns, noAns *pipeline.AnswerBreakdown) {
+func answerBreakdown(rows *rowStore, em, f1 []float64) (hasAns, noAns *pipeline.AnswerBreakdown) {
 	var b [2]pipeline.AnswerBreakdown
-	for i := range rows {
+	for i := range rows.len() {
 		k := 0
-		if rows[i].impossible() {
+		if rows.at(i).impossible() {
 			k = 1
 		}
 		b[k].Count++

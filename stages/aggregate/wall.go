@@ -51,10 +51,10 @@ func (w wallStats) sendRate() float64 {
 // sessions, the downtime left out between them, and the send span of each
 // session. Records with a zero StartedAt (never sent, e.g. a setup error)
 // are ignored; sent is how many were not.
-func activeWall(rows []row) wallStats {
-	spans := make([]span, 0, len(rows))
-	for i := range rows {
-		r := &rows[i]
+func activeWall(rows *rowStore) wallStats {
+	spans := make([]span, 0, rows.len())
+	for i := range rows.len() {
+		r := rows.at(i)
 		if !r.hasStart() {
 			continue
 		}
