@@ -432,18 +432,35 @@ func (e *Engine) Finish(ctx context.Context, run *Run, formats []string) error {
 	var errs []error
 	m.Formats = nil
 	_ = stage(m, e.log(), "export", len(formats), func() (int, error) {
-		n := 0
+		// Formats are independent files: write them side by side, as
+		// many at once as there are CPUs (the workbook of a million
+		// requests takes most of the time, the others fit beside it).
+		// Formats are listed and errors reported in the order asked.
+		var todo []string
 		for _, f := range formats {
-			ex, ok := e.Registry.Exporters[f]
-			if !ok {
+			if _, ok := e.Registry.Exporters[f]; !ok {
 				errs = append(errs, fmt.Errorf("unknown format %q (have %v)", f, e.Registry.ExporterNames()))
 				continue
 			}
-			if slices.Contains(m.Formats, f) {
-				continue
+			if !slices.Contains(todo, f) {
+				todo = append(todo, f)
 			}
-			if err := ex(ctx, run); err != nil {
-				errs = append(errs, fmt.Errorf("%s: %w", f, err))
+		}
+		ferrs := make([]error, len(todo))
+		sem := make(chan struct{}, max(runtime.GOMAXPROCS(0), 1))
+		var wg sync.WaitGroup
+		for i, f := range todo {
+			sem <- struct{}{} // start them in the order asked
+			wg.Go(func() {
+				defer func() { <-sem }()
+				ferrs[i] = e.Registry.Exporters[f](ctx, run)
+			})
+		}
+		wg.Wait()
+		n := 0
+		for i, f := range todo {
+			if ferrs[i] != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", f, ferrs[i]))
 				continue
 			}
 			m.Formats = append(m.Formats, f)
