@@ -148,7 +148,7 @@ func (e *Engine) resume(dir string, fresh *Manifest, plan *Plan, shard Shard) ([
 		return nil, nil, fmt.Errorf("resume: the experiment changed since %s was started, refusing to mix results:\n  %s", dir, strings.Join(ch, "\n  "))
 	}
 	if shard.Count > 1 && shard != old.shard() {
-		return nil, nil, fmt.Errorf("resume: %s is shard %s, not %s (leave --shard out to resume a run folder's own shard)", dir, shardName(old.shard()), shard)
+		return nil, nil, fmt.Errorf("resume: %s %s, not shard %s (leave --shard out to resume a run folder's own shard)", dir, shardName(old.shard()), shard)
 	}
 	shard = old.shard()
 	path := filepath.Join(dir, JournalFile)
@@ -227,10 +227,10 @@ func (e *Engine) resume(dir string, fresh *Manifest, plan *Plan, shard Shard) ([
 	return done, m, nil
 }
 
-// shardName writes a shard, or "the whole matrix".
+// shardName says what a run folder of shard s holds.
 func shardName(s Shard) string {
 	if s.Count <= 1 {
-		return "the whole matrix"
+		return "holds the whole matrix"
 	}
-	return s.String()
+	return "is shard " + s.String()
 }

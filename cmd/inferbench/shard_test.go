@@ -131,7 +131,7 @@ func TestFourShardProcessesMergeIntoTheResultsOfOneProcess(t *testing.T) {
 	})
 	t.Run("resuming a shard with another shard is refused", func(t *testing.T) {
 		res, err := exec.Command(bin, "run", exp, "--resume", shards[1], "--shard", "2/4", "--no-progress").CombinedOutput()
-		if err == nil || !strings.Contains(string(res), "is shard 1/4, not 2/4") {
+		if err == nil || !strings.Contains(string(res), "is shard 1/4, not shard 2/4") {
 			t.Fatalf("err %v, output:\n%s", err, res)
 		}
 	})
