@@ -1,11 +1,9 @@
 package aggregate
 
 import (
-	"container/heap"
 	"context"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"math"
 	"slices"
 	"strconv"
@@ -279,47 +277,71 @@ type itlGap struct {
 }
 
 // itlHeap is a max-heap on (key, v): its root is the gap to drop first.
+// (Hand-written rather than container/heap, whose Push boxes every gap.)
 type itlHeap []itlGap
 
-func (h itlHeap) Len() int { return len(h) }
-func (h itlHeap) Less(i, j int) bool {
-	if h[i].key != h[j].key {
-		return h[i].key > h[j].key
+// above reports whether a is dropped before b.
+func (a itlGap) above(b itlGap) bool {
+	if a.key != b.key {
+		return a.key > b.key
 	}
-	return h[i].v > h[j].v
+	return a.v > b.v
 }
-func (h itlHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
-func (h *itlHeap) Push(x any)   { *h = append(*h, x.(itlGap)) }
-func (h *itlHeap) Pop() any {
-	old := *h
-	x := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return x
+
+func (h *itlHeap) push(g itlGap) {
+	*h = append(*h, g)
+	x := *h
+	for i := len(x) - 1; i > 0; {
+		p := (i - 1) / 2
+		if !x[i].above(x[p]) {
+			break
+		}
+		x[i], x[p] = x[p], x[i]
+		i = p
+	}
+}
+
+// replaceTop puts g in place of the root and restores the heap.
+func (h itlHeap) replaceTop(g itlGap) {
+	h[0] = g
+	for i := 0; ; {
+		l, top := 2*i+1, i
+		if l < len(h) && h[l].above(h[top]) {
+			top = l
+		}
+		if r := l + 1; r < len(h) && h[r].above(h[top]) {
+			top = r
+		}
+		if top == i {
+			return
+		}
+		h[i], h[top] = h[top], h[i]
+		i = top
+	}
 }
 
 // add offers r's gaps to the sample.
 func (s *itlSample) add(r *pipeline.Record, gaps []float64) {
-	f := fnv.New64a()
-	f.Write([]byte(r.Platform))
-	f.Write([]byte{0})
-	f.Write([]byte(r.Model))
-	f.Write([]byte{0})
-	f.Write(strconv.AppendFloat(nil, r.Temperature, 'g', -1, 64))
-	f.Write([]byte{0})
-	f.Write(strconv.AppendInt(nil, int64(r.Repeat), 10))
-	f.Write([]byte{0})
-	f.Write([]byte(r.SampleID))
-	base := f.Sum64()
+	var buf [64]byte
+	b := append(buf[:0], r.Platform...)
+	b = append(b, 0)
+	b = append(b, r.Model...)
+	b = append(b, 0)
+	b = strconv.AppendFloat(b, r.Temperature, 'g', -1, 64)
+	b = append(b, 0)
+	b = strconv.AppendInt(b, int64(r.Repeat), 10)
+	b = append(b, 0)
+	b = append(b, r.SampleID...)
+	base := fnv64a(b)
 	for i, v := range gaps {
 		s.total++
 		g := itlGap{key: splitmix64(base + uint64(i)*0x9e3779b97f4a7c15), v: v}
 		if len(s.h) < ITLSampleSize {
-			heap.Push(&s.h, g)
+			s.h.push(g)
 			continue
 		}
-		if top := s.h[0]; g.key < top.key || (g.key == top.key && g.v < top.v) {
-			s.h[0] = g
-			heap.Fix(&s.h, 0)
+		if s.h[0].above(g) {
+			s.h.replaceTop(g)
 		}
 	}
 }
@@ -331,6 +353,17 @@ func (s *itlSample) values() []float64 {
 		out[i] = g.v
 	}
 	return out
+}
+
+// fnv64a is the 64-bit FNV-1a hash of b (hash/fnv's, without its
+// allocations).
+func fnv64a(b []byte) uint64 {
+	h := uint64(14695981039346656037)
+	for _, c := range b {
+		h ^= uint64(c)
+		h *= 1099511628211
+	}
+	return h
 }
 
 // splitmix64 is a bijective 64-bit mixer (Steele, Lea and Flood's

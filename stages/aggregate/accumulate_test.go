@@ -2,6 +2,7 @@ package aggregate
 
 import (
 	"context"
+	"hash/fnv"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -94,5 +95,15 @@ func TestARowIsAtMost120Bytes(t *testing.T) {
 	// of the bounded-memory benchmark (bench/million.sh).
 	if n := unsafe.Sizeof(row{}); n > 120 {
 		t.Errorf("row is %d bytes, want at most 120", n)
+	}
+}
+
+func TestFNV64aIsHashFNVs(t *testing.T) {
+	for _, s := range []string{"", "a", "metis\x00m-a\x000.7\x003\x00q1"} {
+		h := fnv.New64a()
+		h.Write([]byte(s))
+		if got, want := fnv64a([]byte(s)), h.Sum64(); got != want {
+			t.Errorf("%q: %x, want %x", s, got, want)
+		}
 	}
 }
