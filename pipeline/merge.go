@@ -38,7 +38,8 @@ type shardRun struct {
 // shards come from different experiments (ExperimentHash), split the
 // matrix differently, repeat or miss a shard, or when their records do not
 // cover every cell of the matrix exactly once (an interrupted shard: resume
-// it first). The merged journal holds the shards' final records in shard
+// it first), or when a shard's folder is in use (LockRunDir). The merged
+// journal holds the shards' final records in shard
 // order; the manifest lists every shard with its host, and notes when
 // they ran on different hosts. Nothing is left in Out when Merge refuses.
 func (e *Engine) Merge(ctx context.Context, opts MergeOptions) (*Run, error) {
@@ -51,6 +52,15 @@ func (e *Engine) Merge(ctx context.Context, opts MergeOptions) (*Run, error) {
 	shards, err := readShards(opts.Dirs)
 	if err != nil {
 		return nil, fmt.Errorf("merge: %w", err)
+	}
+	// A shard still being written (or resumed, rescored) is not merged:
+	// its journal is not final.
+	for _, sh := range shards {
+		l, err := LockRunDir(sh.dir, true)
+		if err != nil {
+			return nil, fmt.Errorf("merge: shard %s: %w", sh.m.Shard.Shard, err)
+		}
+		defer l.Unlock()
 	}
 	first := shards[0].m
 	exp := first.Experiment

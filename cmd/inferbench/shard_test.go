@@ -229,6 +229,17 @@ func TestMergeRefusesShardsThatDoNotMakeOneRun(t *testing.T) {
 		{"shards of another experiment are refused with both hashes", []string{shards[0], other[1], shards[2]}, "shards come from different experiments"},
 		{"a folder that is not a shard is refused", []string{shards[0], runDir(t, unsharded)}, "is not a shard"},
 	}
+	t.Run("a shard whose folder is in use is not merged", func(t *testing.T) {
+		lock, err := pipeline.LockRunDir(shards[1], true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer lock.Unlock()
+		code, _, stderr := inferbench(t, append(append([]string{"merge"}, shards...), "--out", filepath.Join(dir, "merged-busy"))...)
+		if code != exitError || !strings.Contains(stderr, "shard 1/3: ") || !strings.Contains(stderr, "in use") {
+			t.Errorf("exit %d, stderr %q", code, stderr)
+		}
+	})
 	for i, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			out := filepath.Join(dir, fmt.Sprintf("merged-%d", i))
