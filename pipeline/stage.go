@@ -178,7 +178,10 @@ func (r *Run) forget() {
 	r.memo, r.skip = nil, nil
 }
 
-// Exporter writes one output format into run.Dir.
+// Exporter writes one output format into run.Dir. Finish runs the
+// formats side by side, so an Exporter must not modify run (Memo is the
+// way to share work between formats) and must write only its own files.
+// It reads records through run.EachRecord.
 type Exporter func(ctx context.Context, run *Run) error
 
 // Console prints the comparison table for humans.
