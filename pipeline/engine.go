@@ -69,6 +69,10 @@ type RunOptions struct {
 	OutDir string
 	// ResumeDir, when set, continues that run folder instead of a new one.
 	ResumeDir string
+	// Shard, when Count > 1, sends only that shard's cells (see Shard); a
+	// resumed run keeps the shard its manifest records, and a different
+	// one is an error.
+	Shard Shard
 	// Overrides are recorded in the manifest (already redacted).
 	Overrides []string
 }
@@ -175,7 +179,8 @@ func (e *Engine) Run(ctx context.Context, exp *Experiment, opts RunOptions) (*Ru
 
 	var (
 		dir     string
-		prior   []Record // final records kept from an earlier attempt (resume)
+		done    [][]bool   // per plan job, by Seq: cells kept from an earlier attempt (resume)
+		prior   levelSpans // their completed rates by level (resume)
 		already = map[string]int{}
 	)
 	if opts.ResumeDir != "" {
@@ -187,19 +192,30 @@ func (e *Engine) Run(ctx context.Context, exp *Experiment, opts RunOptions) (*Ru
 			return nil, fmt.Errorf("resume: %w", err)
 		}
 		defer lock.Unlock()
-		prior, m, err = e.resume(dir, m, plan)
+		done, prior, m, err = e.resume(dir, m, plan, opts.Shard)
 		if err != nil {
 			return nil, err
 		}
-		for _, r := range prior {
-			already[r.Platform]++
+		for ji, j := range plan.Jobs {
+			for _, d := range done[ji] {
+				if d {
+					already[j.Platform.Name]++
+				}
+			}
 		}
 	} else {
+		if err := opts.Shard.Check(); err != nil {
+			return nil, err
+		}
 		base := exp.Export.Dir
 		if opts.OutDir != "" {
 			base = opts.OutDir
 		}
-		if dir, err = newRunDir(base, exp.Name, e.now()); err != nil {
+		name := exp.Name
+		if opts.Shard.Count > 1 {
+			name += "-" + opts.Shard.dirSuffix()
+		}
+		if dir, err = newRunDir(base, name, e.now()); err != nil {
 			return nil, err
 		}
 		lock, err := LockRunDir(dir, false)
@@ -209,6 +225,7 @@ func (e *Engine) Run(ctx context.Context, exp *Experiment, opts RunOptions) (*Ru
 		defer lock.Unlock()
 		m.RunID = filepath.Base(dir)
 		m.StartedAt = e.now().UTC()
+		m.setShard(opts.Shard, plan)
 		if err := writeJSON(filepath.Join(dir, SamplesFile), ds.Samples); err != nil {
 			return nil, err
 		}
@@ -222,15 +239,11 @@ func (e *Engine) Run(ctx context.Context, exp *Experiment, opts RunOptions) (*Ru
 	}
 	run := &Run{Dir: dir, Experiment: exp, Manifest: m, Samples: sampleIndex(ds.Samples)}
 
-	done := make(map[CellKey]bool, len(prior))
-	for _, r := range prior {
-		done[r.CellKey] = true
-	}
-	recs, stops, notes, qerr := e.query(ctx, exp, plan, done, prior, scorer, journal, already, m, dir)
+	_, stops, notes, qerr := e.query(ctx, exp, plan, done, prior, m.shard(), scorer, journal, already, m, dir)
 	if cerr := journal.Close(); cerr != nil && qerr == nil {
 		qerr = cerr
 	}
-	run.Records = append(prior, recs...)
+	plan = nil // the cells are not needed any more; let the collector have them
 	m.Notes = appendUnique(m.Notes, notes...)
 	m.PlatformStops = stops
 	switch {
@@ -248,9 +261,14 @@ func (e *Engine) Run(ctx context.Context, exp *Experiment, opts RunOptions) (*Ru
 	return run, errors.Join(qerr, ferr)
 }
 
-// query runs every platform side by side and returns the new final records.
-func (e *Engine) query(ctx context.Context, exp *Experiment, plan *Plan, done map[CellKey]bool, prior []Record, scorer Scorer,
-	journal *Journal, already map[string]int, m *Manifest, dir string) ([]Record, map[string]string, []string, error) {
+// query runs every platform side by side, appending every record to the
+// journal (and keeping none), and returns how many it wrote. done (nil
+// for none) marks the cells of each plan job, by Seq, that an earlier
+// attempt finished; prior are their completed rates by level (for a
+// sweep's rate levels); only the cells of shard are sent. dir is the run
+// folder, whose manifest gets a sweep's rates as soon as they are chosen.
+func (e *Engine) query(ctx context.Context, exp *Experiment, plan *Plan, done [][]bool, prior levelSpans, shard Shard, scorer Scorer,
+	journal *Journal, already map[string]int, m *Manifest, dir string) (int, map[string]string, []string, error) {
 	stop := make(chan struct{})
 	qctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancel()
@@ -276,7 +294,7 @@ func (e *Engine) query(ctx context.Context, exp *Experiment, plan *Plan, done ma
 
 	var (
 		mu       sync.Mutex
-		recs     []Record
+		nrecs    int
 		stops    = map[string]string{}
 		notes    []string
 		errs     []error
@@ -285,9 +303,11 @@ func (e *Engine) query(ctx context.Context, exp *Experiment, plan *Plan, done ma
 	)
 	totals := map[string]int{}
 	var order []string
+	want := 0
 	for _, j := range plan.Jobs {
-		totals[j.Platform.Name] = len(j.Cells)
+		totals[j.Platform.Name] = shard.cellsOf(len(j.Cells))
 		order = append(order, j.Platform.Name)
+		want += totals[j.Platform.Name] - already[j.Platform.Name]
 	}
 	if e.Progress != nil {
 		e.Progress.Begin(totals, already, order)
@@ -302,7 +322,7 @@ func (e *Engine) query(ctx context.Context, exp *Experiment, plan *Plan, done ma
 		r.sample = nil
 		err := journal.Append(&r)
 		mu.Lock()
-		recs = append(recs, r)
+		nrecs++
 		if err != nil && writeErr == nil {
 			writeErr = err
 		}
@@ -312,19 +332,23 @@ func (e *Engine) query(ctx context.Context, exp *Experiment, plan *Plan, done ma
 		}
 	}
 	for pi, j := range plan.Jobs {
-		cells := make([]Cell, 0, len(j.Cells))
-		for _, c := range j.Cells {
-			if !done[c.CellKey] {
-				cells = append(cells, c)
+		cells := j.Cells // no copy when every cell is to be sent
+		var jdone []bool
+		if done != nil {
+			jdone = done[pi]
+		}
+		if jdone != nil || shard.Count > 1 {
+			cells = make([]Cell, 0, shard.cellsOf(len(j.Cells)))
+			for _, c := range j.Cells {
+				if shard.Has(c.Seq) && (jdone == nil || !jdone[c.Seq]) {
+					cells = append(cells, c)
+				}
 			}
 		}
 		if len(cells) == 0 {
 			continue
 		}
-		bySeq := make(map[CellKey]*Sample, len(cells))
-		for i := range cells {
-			bySeq[cells[i].CellKey] = cells[i].Sample
-		}
+		all := j.Cells // by Seq: a record finds its sample without a map
 		job := QueryJob{Platform: j.Platform, Params: exp.Params, Cells: cells, Seed: exp.Seed + int64(pi)*7919,
 			Log: e.log().With("platform", j.Platform.Name), Stop: stop}
 		if ws, ok := e.Progress.(RetryWaitSink); ok {
@@ -338,7 +362,7 @@ func (e *Engine) query(ctx context.Context, exp *Experiment, plan *Plan, done ma
 			mu.Lock()
 			rates := m.SweepRates[name]
 			mu.Unlock()
-			lr := &levelRunner{querier: e.Registry.Querier, job: job, prior: prior, rates: rates, setRates: func(r []float64) {
+			lr := &levelRunner{querier: e.Registry.Querier, job: job, prior: prior.rates(name), rates: rates, setRates: func(r []float64) {
 				mu.Lock()
 				defer mu.Unlock()
 				if m.SweepRates == nil {
@@ -351,7 +375,9 @@ func (e *Engine) query(ctx context.Context, exp *Experiment, plan *Plan, done ma
 				}
 			}}
 			rep, lstops, err := lr.run(qctx, func(r Record) {
-				r.sample = bySeq[r.CellKey]
+				if r.Seq >= 0 && r.Seq < len(all) && all[r.Seq].CellKey == r.CellKey {
+					r.sample = all[r.Seq].Sample
+				}
 				emit(r)
 			})
 			mu.Lock()
@@ -373,9 +399,8 @@ func (e *Engine) query(ctx context.Context, exp *Experiment, plan *Plan, done ma
 	if e.Progress != nil {
 		e.Progress.End()
 	}
-	want := plan.Total() - len(done)
-	m.Stages = append(m.Stages, StageStat{Stage: "query+score", In: want, Out: len(recs), Duration: Duration(time.Since(start))})
-	e.log().Info("stage done", "stage", "query+score", "in", want, "out", len(recs), "took", time.Since(start).Round(time.Millisecond))
+	m.Stages = append(m.Stages, StageStat{Stage: "query+score", In: want, Out: nrecs, Duration: Duration(time.Since(start))})
+	e.log().Info("stage done", "stage", "query+score", "in", want, "out", nrecs, "took", time.Since(start).Round(time.Millisecond))
 	if writeErr != nil {
 		errs = append(errs, writeErr)
 	}
@@ -387,25 +412,30 @@ func (e *Engine) query(ctx context.Context, exp *Experiment, plan *Plan, done ma
 		stops = nil
 	}
 	slices.Sort(notes)
-	return recs, stops, notes, err
+	return nrecs, stops, notes, err
 }
 
-// Finish aggregates run.Records and writes the export formats (nil means
+// Finish aggregates the run's records (see Run.EachRecord: run.Records, or
+// else the journal read back as a stream) and writes the export formats (nil means
 // the experiment's export.formats) into run.Dir, removes the outputs of
 // every other registered format (see Registry.AddExporter), then rewrites
 // the manifest with the stage bookkeeping and the formats written. It is the back half of the chain
 // that rescore, report and resume share.
 func (e *Engine) Finish(ctx context.Context, run *Run, formats []string) error {
 	m := run.Manifest
+	run.forget()
 	var res *Results
-	err := stage(m, e.log(), "aggregate", len(run.Records), func() (int, error) {
+	n := 0
+	err := stage(m, e.log(), "aggregate", 0, func() (int, error) {
 		var err error
-		res, err = e.Registry.Aggregate(ctx, run.Experiment, run.Records)
+		res, n, err = AggregateRun(ctx, e.Registry.Aggregate, run)
 		if err != nil {
 			return 0, err
 		}
 		return len(res.Groups), nil
 	})
+	m.Stages[len(m.Stages)-1].In = n
+	run.Count = n
 	if err != nil {
 		return err
 	}
@@ -423,18 +453,35 @@ func (e *Engine) Finish(ctx context.Context, run *Run, formats []string) error {
 	var errs []error
 	m.Formats = nil
 	_ = stage(m, e.log(), "export", len(formats), func() (int, error) {
-		n := 0
+		// Formats are independent files: write them side by side, as
+		// many at once as there are CPUs (the workbook of a million
+		// requests takes most of the time, the others fit beside it).
+		// Formats are listed and errors reported in the order asked.
+		var todo []string
 		for _, f := range formats {
-			ex, ok := e.Registry.Exporters[f]
-			if !ok {
+			if _, ok := e.Registry.Exporters[f]; !ok {
 				errs = append(errs, fmt.Errorf("unknown format %q (have %v)", f, e.Registry.ExporterNames()))
 				continue
 			}
-			if slices.Contains(m.Formats, f) {
-				continue
+			if !slices.Contains(todo, f) {
+				todo = append(todo, f)
 			}
-			if err := ex(ctx, run); err != nil {
-				errs = append(errs, fmt.Errorf("%s: %w", f, err))
+		}
+		ferrs := make([]error, len(todo))
+		sem := make(chan struct{}, max(runtime.GOMAXPROCS(0), 1))
+		var wg sync.WaitGroup
+		for i, f := range todo {
+			sem <- struct{}{} // start them in the order asked
+			wg.Go(func() {
+				defer func() { <-sem }()
+				ferrs[i] = e.Registry.Exporters[f](ctx, run)
+			})
+		}
+		wg.Wait()
+		n := 0
+		for i, f := range todo {
+			if ferrs[i] != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", f, ferrs[i]))
 				continue
 			}
 			m.Formats = append(m.Formats, f)

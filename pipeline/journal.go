@@ -123,6 +123,20 @@ func readJournal(r io.Reader, name string) ([]Record, bool, error) {
 // WriteJournal replaces path with recs atomically (write a temporary file,
 // sync, rename).
 func WriteJournal(path string, recs []Record) error {
+	return rewriteJournal(path, func(write func(*Record) error) error {
+		for i := range recs {
+			if err := write(&recs[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// rewriteJournal replaces path atomically with the records fill writes
+// (write a temporary file, sync, rename); fill may read path while it
+// writes. An error leaves path as it was.
+func rewriteJournal(path string, fill func(write func(*Record) error) error) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), ".records-*.jsonl")
 	if err != nil {
 		return fmt.Errorf("journal: %w", err)
@@ -131,11 +145,14 @@ func WriteJournal(path string, recs []Record) error {
 	w := bufio.NewWriter(tmp)
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
-	for i := range recs {
-		if err := enc.Encode(&recs[i]); err != nil {
-			tmp.Close()
+	if err := fill(func(r *Record) error {
+		if err := enc.Encode(r); err != nil {
 			return fmt.Errorf("journal: encode: %w", err)
 		}
+		return nil
+	}); err != nil {
+		tmp.Close()
+		return err
 	}
 	if err := w.Flush(); err != nil {
 		tmp.Close()

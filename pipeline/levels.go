@@ -14,10 +14,11 @@ import (
 type levelRunner struct {
 	querier Querier
 	job     QueryJob // every remaining cell of the platform, all levels
-	// prior are the records an earlier attempt kept (resume): a sweep
-	// whose synchronous and throughput levels are done reads its rates
-	// from them when the manifest has none.
-	prior []Record
+	// prior are the completed request rates, by level, of this
+	// platform's records an earlier attempt kept (resume; see levelSpans):
+	// a sweep whose synchronous and throughput levels are done reads its
+	// rates from them when the manifest has none. Nil: none.
+	prior map[string]float64
 	// rates are the sweep rates the manifest already holds (nil: none);
 	// setRates records newly decided ones.
 	rates    []float64
@@ -50,7 +51,7 @@ func (lr *levelRunner) run(ctx context.Context, emit func(Record)) (QueryReport,
 				return rep, stops, fmt.Errorf("load %s: type %s decides rates at run time but was not resolved", lv.Label, p.Load.Type)
 			}
 			seen := maps.Clone(achieved)
-			for label, r := range priorRates(lr.prior, p.Name) {
+			for label, r := range lr.prior {
 				if _, ran := seen[label]; !ran {
 					seen[label] = r
 				}
@@ -156,38 +157,46 @@ func stopped(ch <-chan struct{}) bool {
 	}
 }
 
-// priorRates are the completed request rates, by load level, of
-// platform's records kept from an earlier attempt: per level, successes
-// over the span from the first send to the last close. Wall-clock times
-// are the only ones a journal keeps; a level with fewer than two
-// successes is left out.
-func priorRates(recs []Record, platform string) map[string]float64 {
-	type span struct {
-		first, last time.Time
-		n           int
+// levelSpans gathers, record by record, the completed request rates by
+// platform and load level of the records an earlier attempt kept: per
+// level, successes over the span from the first send to the last close.
+// Wall-clock times are the only ones a journal keeps; a level with fewer
+// than two successes is left out. It holds one small entry per level, so
+// resume can fill it while it streams the journal.
+type levelSpans map[string]map[string]*levelSpan
+
+type levelSpan struct {
+	first, last time.Time
+	n           int
+}
+
+// add counts r if it is a successful, sent, non-warmup record.
+func (ls levelSpans) add(r *Record) {
+	if r.Warmup || !r.OK() || r.StartedAt.IsZero() {
+		return
 	}
-	spans := map[string]*span{}
-	for i := range recs {
-		r := &recs[i]
-		if r.Platform != platform || r.Warmup || !r.OK() || r.StartedAt.IsZero() {
-			continue
-		}
-		s := spans[r.Load]
-		if s == nil {
-			s = &span{}
-			spans[r.Load] = s
-		}
-		s.n++
-		end := r.StartedAt.Add(time.Duration(r.CloseMs * float64(time.Millisecond)))
-		if s.first.IsZero() || r.StartedAt.Before(s.first) {
-			s.first = r.StartedAt
-		}
-		if end.After(s.last) {
-			s.last = end
-		}
+	if ls[r.Platform] == nil {
+		ls[r.Platform] = map[string]*levelSpan{}
 	}
+	s := ls[r.Platform][r.Load]
+	if s == nil {
+		s = &levelSpan{}
+		ls[r.Platform][r.Load] = s
+	}
+	s.n++
+	end := r.StartedAt.Add(time.Duration(r.CloseMs * float64(time.Millisecond)))
+	if s.first.IsZero() || r.StartedAt.Before(s.first) {
+		s.first = r.StartedAt
+	}
+	if end.After(s.last) {
+		s.last = end
+	}
+}
+
+// rates returns platform's completed request rates by level.
+func (ls levelSpans) rates(platform string) map[string]float64 {
 	out := map[string]float64{}
-	for label, s := range spans {
+	for label, s := range ls[platform] {
 		if s.n >= 2 && s.last.After(s.first) {
 			out[label] = float64(s.n) / s.last.Sub(s.first).Seconds()
 		}

@@ -290,7 +290,7 @@ func TestResumedSweepRunsTheRatesItChoseBefore(t *testing.T) {
 	}
 	// sync and throughput finished before the crash: only the rate levels remain.
 	var rest []Cell
-	var prior []Record
+	prior := levelSpans{}
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	for i, c := range plan.Jobs[0].Cells {
 		if c.Load == "sync" || c.Load == "throughput" {
@@ -299,7 +299,7 @@ func TestResumedSweepRunsTheRatesItChoseBefore(t *testing.T) {
 			if c.Load == "throughput" {
 				step = 100 * time.Millisecond
 			}
-			prior = append(prior, Record{CellKey: c.CellKey, StartedAt: t0.Add(time.Duration(i) * step), CloseMs: float64(step.Milliseconds())})
+			prior.add(&Record{CellKey: c.CellKey, StartedAt: t0.Add(time.Duration(i) * step), CloseMs: float64(step.Milliseconds())})
 			continue
 		}
 		rest = append(rest, c)
@@ -317,7 +317,7 @@ func TestResumedSweepRunsTheRatesItChoseBefore(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			q := &levelQuerier{}
 			set := false
-			lr := &levelRunner{querier: q, job: QueryJob{Platform: p, Cells: rest}, prior: prior, rates: tt.rates,
+			lr := &levelRunner{querier: q, job: QueryJob{Platform: p, Cells: rest}, prior: prior.rates(p.Name), rates: tt.rates,
 				setRates: func([]float64) { set = true }}
 			if _, _, err := lr.run(context.Background(), func(Record) {}); err != nil {
 				t.Fatal(err)
@@ -369,7 +369,7 @@ func TestASweepRecordsItsRatesInTheManifestBeforeRunningThem(t *testing.T) {
 	}))
 	reg.Querier = q
 	reg.Scorer = func(ScoreSpec, string) (Scorer, error) { return noScore{}, nil }
-	reg.Aggregate = func(context.Context, *Experiment, []Record) (*Results, error) { return &Results{}, nil }
+	reg.Aggregate = SliceAggregator(func(context.Context, *Experiment, []Record) (*Results, error) { return &Results{}, nil })
 	exp := &Experiment{Name: "s", Repeats: 1, Dataset: DatasetSpec{Source: "mem"}, Params: Params{Temperature: []float64{0}},
 		Export:    ExportSpec{Dir: base, Formats: []string{}},
 		Platforms: []Platform{withLoad(Platform{Name: "p", Models: []string{"m"}}, &testLoad{sweep: 2, most: 2}, LoadSpec{})}}

@@ -18,7 +18,15 @@ type Manifest struct {
 	// Experiment is the fully defaulted experiment, secrets redacted.
 	Experiment Experiment  `json:"experiment"`
 	Dataset    DatasetInfo `json:"dataset"`
-	// Matrix is the number of cells per platform and in total.
+	// ExperimentHash identifies the experiment and questions (see
+	// ExperimentHash); merge requires it equal across shards.
+	ExperimentHash string `json:"experiment_hash,omitempty"`
+	// Shard is set in a sharded run's manifest (run --shard i/n); Shards
+	// in a merged run's manifest, one per shard merged, in shard order.
+	Shard  *ShardInfo  `json:"shard,omitempty"`
+	Shards []ShardInfo `json:"shards,omitempty"`
+	// Matrix is the number of cells per platform and in total (of the
+	// shard only, in a sharded run).
 	Cells     map[string]int `json:"cells"`
 	CellTotal int            `json:"cell_total"`
 	// Notes are facts learned while running (e.g. a server rejected stream_options).

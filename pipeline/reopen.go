@@ -4,13 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 )
 
 // Reopen reads a finished (or interrupted) run folder back into a Run:
-// manifest, saved samples and the final record of every cell. No endpoint
+// manifest and saved samples. Records stay in the journal, which
+// Run.EachRecord streams (the final record of every cell), so that a run
+// of millions of requests reopens in bounded memory. No endpoint
 // and no dataset source is touched, which is what makes rescore, report
 // and compare cheap ("attack once, report many times").
 func Reopen(dir string) (*Run, error) {
@@ -22,12 +25,30 @@ func Reopen(dir string) (*Run, error) {
 	if err != nil {
 		return nil, err
 	}
-	recs, _, err := ReadJournal(filepath.Join(dir, JournalFile))
-	if err != nil {
-		return nil, err
+	if _, err := os.Stat(filepath.Join(dir, JournalFile)); err != nil {
+		return nil, fmt.Errorf("journal: %w", err)
 	}
 	exp := m.Experiment
-	return &Run{Dir: dir, Experiment: &exp, Manifest: m, Records: FinalRecords(recs), Samples: sampleIndex(samples)}, nil
+	return &Run{Dir: dir, Experiment: &exp, Manifest: m, Samples: sampleIndex(samples)}, nil
+}
+
+// LoadRecords reads run's final records into run.Records (see EachRecord),
+// for tools that need them all at once (compare). It holds every record
+// in memory.
+func (run *Run) LoadRecords() error {
+	if run.Records != nil {
+		return nil
+	}
+	recs := []Record{}
+	err := run.EachRecord(func(r *Record) error {
+		recs = append(recs, *r)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	run.Records = recs
+	return nil
 }
 
 // Rescore recomputes every record's score with spec (the run's own spec
@@ -42,20 +63,39 @@ func (e *Engine) Rescore(ctx context.Context, run *Run, spec *ScoreSpec) error {
 	if err != nil {
 		return fmt.Errorf("score: %w", err)
 	}
-	err = stage(run.Manifest, e.log(), "score", len(run.Records), func() (int, error) {
-		n := 0
-		for i := range run.Records {
-			r := &run.Records[i]
-			s := run.Samples[r.SampleID]
-			if s == nil {
-				return n, fmt.Errorf("record %s: sample %q is not in %s", r.CellKey, r.SampleID, SamplesFile)
-			}
-			r.Answer, r.EM, r.F1, r.RawEM, r.RawF1, r.Truncated, r.Scored = "", 0, 0, 0, 0, false, false
-			scorer.Score(r, s)
-			n++
+	n := 0
+	rescore := func(r *Record) error {
+		s := run.Samples[r.SampleID]
+		if s == nil {
+			return fmt.Errorf("record %s: sample %q is not in %s", r.CellKey, r.SampleID, SamplesFile)
 		}
-		return n, WriteJournal(filepath.Join(run.Dir, JournalFile), run.Records)
+		r.Answer, r.EM, r.F1, r.RawEM, r.RawF1, r.Truncated, r.Scored = "", 0, 0, 0, 0, false, false
+		scorer.Score(r, s)
+		n++
+		return nil
+	}
+	err = stage(run.Manifest, e.log(), "score", 0, func() (int, error) {
+		path := filepath.Join(run.Dir, JournalFile)
+		if run.Records != nil {
+			for i := range run.Records {
+				if err := rescore(&run.Records[i]); err != nil {
+					return n, err
+				}
+			}
+			return n, WriteJournal(path, run.Records)
+		}
+		// Stream: read the final records, rescore each, write a new journal.
+		defer run.forget()
+		return n, rewriteJournal(path, func(write func(*Record) error) error {
+			return run.EachRecord(func(r *Record) error {
+				if err := rescore(r); err != nil {
+					return err
+				}
+				return write(r)
+			})
+		})
 	})
+	run.Manifest.Stages[len(run.Manifest.Stages)-1].In = n
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"bufio"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -102,21 +103,12 @@ func headerNames(hs []Header) []string {
 	return n
 }
 
-// requestChanges lists, in words, the platforms whose records in recs were
-// sent with another request than exp would send now (their RequestHash
-// differs). A record with an empty hash was written before hashes existed:
-// its request is unknown, and it is kept as before (only MatrixChanges
-// guards it). Words name the headers when the platform has any, since a
-// header value is the one part of a request that MatrixChanges cannot see.
-func requestChanges(exp *Experiment, recs []Record) []string {
-	want := requestHashes(exp)
-	bad := map[string]int{}
-	for _, r := range recs {
-		h, ok := want[GroupKey{Platform: r.Platform, Model: r.Model, Temperature: r.Temperature}]
-		if ok && r.RequestHash != "" && r.RequestHash != h {
-			bad[r.Platform]++
-		}
-	}
+// requestChanges lists, in words, the platforms of exp whose records were
+// sent with another request than exp would send now: bad counts them by
+// platform (see requestMismatch). Words name the headers when the
+// platform has any, since a header value is the one part of a request
+// that MatrixChanges cannot see.
+func requestChanges(exp *Experiment, bad map[string]int) []string {
 	var out []string
 	for i, p := range exp.Platforms {
 		n := bad[p.Name]
@@ -132,45 +124,94 @@ func requestChanges(exp *Experiment, recs []Record) []string {
 	return out
 }
 
-// resume prepares dir for continuing: it checks the matrix is unchanged,
-// reads the journal (tolerating a torn last line), keeps the first
-// successful record of every cell and rewrites the journal with only
-// those, so that the resumed run ends with exactly one record per cell.
-func (e *Engine) resume(dir string, fresh *Manifest, plan *Plan) ([]Record, *Manifest, error) {
+// requestMismatch reports whether r was sent with another request than
+// want (the experiment's RequestHash by group) says. A record with an
+// empty hash was written before hashes existed: its request is unknown,
+// and it is kept as before (only MatrixChanges guards it).
+func requestMismatch(want map[GroupKey]string, r *Record) bool {
+	h, ok := want[GroupKey{Platform: r.Platform, Model: r.Model, Temperature: r.Temperature}]
+	return ok && r.RequestHash != "" && r.RequestHash != h
+}
+
+// resume prepares dir for continuing: it checks the matrix (and shard) is
+// unchanged, reads the journal as a stream (tolerating a torn last line),
+// keeps the first successful record of every cell of the plan (and of the
+// run's shard) and rewrites the journal with only those, so that the
+// resumed run ends with exactly one record per cell. It returns, per plan
+// job and by Seq, the cells kept. Nothing is rewritten when it refuses.
+func (e *Engine) resume(dir string, fresh *Manifest, plan *Plan, shard Shard) ([][]bool, levelSpans, *Manifest, error) {
 	old, err := ReadManifest(dir)
 	if err != nil {
-		return nil, nil, fmt.Errorf("resume: %w", err)
+		return nil, nil, nil, fmt.Errorf("resume: %w", err)
 	}
 	if ch := MatrixChanges(old, &fresh.Experiment, fresh.Dataset.IDs); len(ch) > 0 {
-		return nil, nil, fmt.Errorf("resume: the experiment changed since %s was started, refusing to mix results:\n  %s", dir, strings.Join(ch, "\n  "))
+		return nil, nil, nil, fmt.Errorf("resume: the experiment changed since %s was started, refusing to mix results:\n  %s", dir, strings.Join(ch, "\n  "))
 	}
+	if shard.Count > 1 && shard != old.shard() {
+		return nil, nil, nil, fmt.Errorf("resume: %s %s, not shard %s (leave --shard out to resume a run folder's own shard)", dir, shardName(old.shard()), shard)
+	}
+	shard = old.shard()
 	path := filepath.Join(dir, JournalFile)
-	recs, torn, err := ReadJournal(path)
-	// ReadJournal wraps the open error, which os.IsNotExist would not see
+	jobs := map[string]int{}
+	done := make([][]bool, len(plan.Jobs))
+	for i, j := range plan.Jobs {
+		jobs[j.Platform.Name] = i
+		done[i] = make([]bool, len(j.Cells))
+	}
+	tmp, err := os.CreateTemp(dir, ".records-*.jsonl")
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("resume: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	defer tmp.Close()
+	w := bufio.NewWriterSize(tmp, 1<<16)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	want := requestHashes(&fresh.Experiment)
+	bad := map[string]int{}
+	spans := levelSpans{}
+	kept := 0
+	torn, err := ScanJournal(path, func(_ int, r *Record) error {
+		if requestMismatch(want, r) {
+			bad[r.Platform]++
+		}
+		ji, ok := jobs[r.Platform]
+		if !ok || !r.OK() || r.Seq < 0 || r.Seq >= len(done[ji]) || !shard.Has(r.Seq) {
+			return nil
+		}
+		if plan.Jobs[ji].Cells[r.Seq].CellKey != r.CellKey || done[ji][r.Seq] {
+			return nil // not a cell of the plan, or not its first success
+		}
+		done[ji][r.Seq] = true
+		spans.add(r)
+		kept++
+		if err := enc.Encode(r); err != nil {
+			return fmt.Errorf("journal: encode %s: %w", r.CellKey, err)
+		}
+		return nil
+	})
+	// ScanJournal wraps the open error, which os.IsNotExist would not see
 	// through: a folder whose journal was never written resumes from zero.
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return nil, nil, fmt.Errorf("resume: %w", err)
+		return nil, nil, nil, fmt.Errorf("resume: %w", err)
 	}
 	if torn {
 		e.log().Warn("resume: skipped a torn last line in the journal", "file", path)
 	}
-	if ch := requestChanges(&fresh.Experiment, recs); len(ch) > 0 {
-		return nil, nil, fmt.Errorf("resume: the requests changed since %s was started, refusing to mix results:\n  %s", dir, strings.Join(ch, "\n  "))
+	if ch := requestChanges(&fresh.Experiment, bad); len(ch) > 0 {
+		return nil, nil, nil, fmt.Errorf("resume: the requests changed since %s was started, refusing to mix results:\n  %s", dir, strings.Join(ch, "\n  "))
 	}
-	inPlan := make(map[CellKey]bool, plan.Total())
-	for _, j := range plan.Jobs {
-		for _, c := range j.Cells {
-			inPlan[c.CellKey] = true
-		}
+	if err := w.Flush(); err != nil {
+		return nil, nil, nil, fmt.Errorf("resume: journal: %w", err)
 	}
-	var kept []Record
-	for _, r := range FinalRecords(recs) {
-		if r.OK() && inPlan[r.CellKey] {
-			kept = append(kept, r)
-		}
+	if err := tmp.Sync(); err != nil {
+		return nil, nil, nil, fmt.Errorf("resume: journal: %w", err)
 	}
-	if err := WriteJournal(path, kept); err != nil {
-		return nil, nil, fmt.Errorf("resume: %w", err)
+	if err := tmp.Close(); err != nil {
+		return nil, nil, nil, fmt.Errorf("resume: journal: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return nil, nil, nil, fmt.Errorf("resume: journal: %w", err)
 	}
 	m := fresh
 	m.RunID = old.RunID
@@ -178,6 +219,21 @@ func (e *Engine) resume(dir string, fresh *Manifest, plan *Plan) ([]Record, *Man
 	m.Resumes = append(old.Resumes, e.now().UTC())
 	m.Notes = old.Notes
 	m.SweepRates = old.SweepRates
-	e.log().Info("resume", "run", dir, "kept", len(kept), "to_run", plan.Total()-len(kept))
-	return kept, m, nil
+	m.setShard(shard, plan)
+	if old.Shard != nil {
+		m.Shard.Host = old.Shard.Host // the host it started on; see Notes for others
+		if host, _ := os.Hostname(); host != old.Shard.Host {
+			m.Notes = appendUnique(m.Notes, fmt.Sprintf("resumed on host %s (started on %s)", host, old.Shard.Host))
+		}
+	}
+	e.log().Info("resume", "run", dir, "kept", kept, "to_run", m.CellTotal-kept)
+	return done, spans, m, nil
+}
+
+// shardName says what a run folder of shard s holds.
+func shardName(s Shard) string {
+	if s.Count <= 1 {
+		return "holds the whole matrix"
+	}
+	return "is shard " + s.String()
 }

@@ -148,6 +148,9 @@ func BuildPlan(ctx context.Context, exp *Experiment, samples []Sample) (*Plan, e
 			return nil, err
 		}
 		job := PlanJob{Platform: p}
+		if len(samples) > 0 && len(p.Models) > 0 { // sized once: growing a million cells leaves their size in garbage
+			job.Cells = make([]Cell, 0, max(p.Warmup, 0)+len(p.Models)*len(temps)*repeats*len(samples))
+		}
 		add := func(k CellKey, i int) {
 			job.Cells = append(job.Cells, Cell{CellKey: k, Seq: len(job.Cells), Sample: &samples[i], Messages: msgs[i]})
 		}

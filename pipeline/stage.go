@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"sync"
 	"time"
 )
 
@@ -90,8 +91,23 @@ type Scorer interface {
 // version ("v1.1" or "v2.0"). Errors are configuration errors.
 type ScorerFactory func(spec ScoreSpec, version string) (Scorer, error)
 
-// Aggregator turns records into results. records include warmups and failures.
-type Aggregator func(ctx context.Context, exp *Experiment, records []Record) (*Results, error)
+// Accumulator turns a run's records into results one record at a time
+// (vegeta's Metrics: Add, then Close), so that a run of millions of
+// requests is aggregated in bounded memory: it keeps only what the
+// statistics need, never the records. Records include warmups and
+// failures, one final record per matrix cell, in any order: the results
+// must not depend on the order (not even in the last digit). Add copies
+// what it needs from r and must not keep r; an error from Add is fatal.
+// Close computes the results; ctx cancels it. Neither is safe for
+// concurrent use, and an Accumulator is not reused after Close.
+type Accumulator interface {
+	Add(r *Record) error
+	Close(ctx context.Context) (*Results, error)
+}
+
+// Aggregator starts an Accumulator for exp. Errors are configuration
+// errors (e.g. a metric that does not compile).
+type Aggregator func(ctx context.Context, exp *Experiment) (Accumulator, error)
 
 // Run is a finished (or re-read) run: everything an exporter may need.
 type Run struct {
@@ -99,13 +115,73 @@ type Run struct {
 	Dir        string
 	Experiment *Experiment
 	Manifest   *Manifest
-	Records    []Record
-	Results    *Results
+	// Records, when not nil, are the run's final records in memory (a Run
+	// built by a test or a tool from a slice). The engine leaves it nil and
+	// exporters read records through EachRecord, which then streams the
+	// journal in Dir, so that no stage holds every record at once.
+	Records []Record
+	// Count is the number of final records the last Finish aggregated.
+	Count   int
+	Results *Results
 	// Samples by id, for per-question sheets.
 	Samples map[string]*Sample
+
+	memo *runMemo // see Memo
+	skip *runMemo // finalSkips of the journal, see EachRecord
 }
 
-// Exporter writes one output format into run.Dir.
+// runMemo holds values computed once per Run.
+type runMemo struct {
+	mu sync.Mutex
+	m  map[string]any
+}
+
+// Memo returns the value f computes for key, calling f only the first
+// time for a run (until Finish starts again, which forgets every value,
+// since the records may have changed), so that exporters can share one
+// pass over the records. An error is returned and not kept. Memo is safe
+// for concurrent use; f must not call Memo.
+func (r *Run) Memo(key string, f func() (any, error)) (any, error) {
+	return r.memoOf(&r.memo).get(key, f)
+}
+
+func (r *Run) memoOf(p **runMemo) *runMemo {
+	runMemoInit.Lock()
+	defer runMemoInit.Unlock()
+	if *p == nil {
+		*p = &runMemo{m: map[string]any{}}
+	}
+	return *p
+}
+
+// runMemoInit guards the lazy creation of every Run's memos.
+var runMemoInit sync.Mutex
+
+func (m *runMemo) get(key string, f func() (any, error)) (any, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if v, ok := m.m[key]; ok {
+		return v, nil
+	}
+	v, err := f()
+	if err != nil {
+		return nil, err
+	}
+	m.m[key] = v
+	return v, nil
+}
+
+// forget drops every memoized value (the records changed).
+func (r *Run) forget() {
+	runMemoInit.Lock()
+	defer runMemoInit.Unlock()
+	r.memo, r.skip = nil, nil
+}
+
+// Exporter writes one output format into run.Dir. Finish runs the
+// formats side by side, so an Exporter must not modify run (Memo is the
+// way to share work between formats) and must write only its own files.
+// It reads records through run.EachRecord.
 type Exporter func(ctx context.Context, run *Run) error
 
 // Console prints the comparison table for humans.

@@ -52,6 +52,7 @@ SQuAD scorer, and writes JSON, CSV, an Excel workbook and a report into a run fo
 		newReportCmd(stdout, stderr, logger),
 		newCompareCmd(stdout, stderr),
 		newEmulateCmd(stdout, stderr),
+		newMergeCmd(stdout, stderr, logger),
 	)
 	return root
 }
@@ -128,7 +129,7 @@ func isTerminal(w io.Writer) bool {
 // failing api_key_command) prints no table: it would be empty. A run whose
 // setup Ctrl-C cut short exits as interrupted.
 func finishRun(run *pipeline.Run, reg *pipeline.Registry, stdout, stderr io.Writer, runErr error) error {
-	if run != nil && run.Results != nil && reg.Console != nil && len(run.Records) > 0 {
+	if run != nil && run.Results != nil && reg.Console != nil && run.Count > 0 {
 		if err := reg.Console(stdout, run); err != nil {
 			fmt.Fprintln(stderr, "inferbench: console:", err)
 		}
@@ -228,6 +229,7 @@ func newRunCmd(stdout, stderr io.Writer, logger func() *slog.Logger) *cobra.Comm
 		sets   []string
 		out    string
 		resume string
+		shard  string
 		noProg bool
 	)
 	c := &cobra.Command{
@@ -236,6 +238,8 @@ func newRunCmd(stdout, stderr io.Writer, logger func() *slog.Logger) *cobra.Comm
 		Long: `Run loads the dataset, queries every platform (side by side), scores every answer,
 aggregates and exports into a new run folder DIR/<name>-<UTC timestamp>/ (DIR = export.dir or --out).
 With --resume RUN_DIR it reruns only the matrix cells without a successful record in that folder.
+With --shard i/n (0 <= i < n) it sends only shard i of n of the matrix into <name>-<stamp>-shard-i-of-n/;
+inferbench merge joins the n folders (see docs/cluster.md).
 Ctrl-C stops scheduling, lets in-flight requests finish (10s grace) and still exports what finished.
 Exit codes: 0 ok, 1 error, 2 usage, 3 a checks: assertion failed, 4 a platform had no successful
 request, 130 interrupted (130 before 4 before 3).`,
@@ -245,11 +249,15 @@ request, 130 interrupted (130 before 4 before 3).`,
 			if err != nil {
 				return err
 			}
+			sh, err := pipeline.ParseShard(shard)
+			if err != nil {
+				return withCode(exitUsage, err)
+			}
 			if !noProg {
 				eng.Progress = pipeline.NewProgress(stderr, isTerminal(stderr))
 			}
 			run, err := eng.Run(cmd.Context(), exp, pipeline.RunOptions{
-				ExperimentFile: args[0], OutDir: out, ResumeDir: resume, Overrides: exp.Overrides(),
+				ExperimentFile: args[0], OutDir: out, ResumeDir: resume, Overrides: exp.Overrides(), Shard: sh,
 			})
 			return finishRun(run, reg, stdout, stderr, err)
 		},
@@ -257,6 +265,7 @@ request, 130 interrupted (130 before 4 before 3).`,
 	c.Flags().StringArrayVar(&sets, "set", nil, "override an experiment value, e.g. --set params.max_tokens=256 (repeatable)")
 	c.Flags().StringVar(&out, "out", "", "parent folder of the run folder (default: export.dir)")
 	c.Flags().StringVar(&resume, "resume", "", "continue the run in this run folder")
+	c.Flags().StringVar(&shard, "shard", "", "send only shard i of n of the matrix, e.g. 0/4 (i from 0; see inferbench merge)")
 	c.Flags().BoolVar(&noProg, "no-progress", false, "do not show progress on stderr")
 	return c
 }

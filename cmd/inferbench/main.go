@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 )
 
@@ -33,7 +34,18 @@ const (
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "dev"
 
+// DefaultGCPercent is the garbage collector's target (GOGC) when the
+// environment sets none: a run of a million requests keeps about 140
+// bytes per request live in its aggregate, and Go's default of 100 lets
+// the heap grow to twice what is live before collecting; 50 bounds it at
+// 1.5 times, for some more collector CPU. GOGC (or GOMEMLIMIT) in the
+// environment wins.
+const DefaultGCPercent = 50
+
 func main() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(DefaultGCPercent)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := execute(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()

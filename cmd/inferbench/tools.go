@@ -64,6 +64,9 @@ with a warning, and the questions column of compare.csv and compare.xlsx says so
 			var runs [2]*pipeline.Run
 			for i, d := range args {
 				r, err := pipeline.Reopen(d)
+				if err == nil {
+					err = r.LoadRecords() // compare pairs records: it holds both runs
+				}
 				if err != nil {
 					return withCode(exitError, err)
 				}
@@ -86,7 +89,7 @@ with a warning, and the questions column of compare.csv and compare.xlsx says so
 			}
 			for i, r := range runs {
 				d := args[i]
-				res, err := reg.Aggregate(cmd.Context(), r.Experiment, r.Records)
+				res, err := pipeline.AggregateRecords(cmd.Context(), reg.Aggregate, r.Experiment, r.Records)
 				if err != nil {
 					return withCode(exitError, fmt.Errorf("%s: aggregate: %w", d, err))
 				}

@@ -10,8 +10,6 @@ package aggregate
 
 import (
 	"context"
-	"errors"
-	"fmt"
 
 	"github.com/inferbench/inferbench/pipeline"
 )
@@ -30,51 +28,13 @@ import (
 // engine should pass a context that is not cancelled, e.g.
 // context.WithoutCancel) are returned; everything else (failed checks,
 // odd records) is reported in the results. Aggregate is safe for concurrent
-// use; it does not modify records.
+// use; it does not modify records. It feeds the records to NewAccumulator,
+// the streaming form the engine uses.
 func Aggregate(ctx context.Context, exp *pipeline.Experiment, records []pipeline.Record) (*pipeline.Results, error) {
-	if exp == nil {
-		return nil, errors.New("aggregate: no experiment")
-	}
-	bs := NewBootstrap(exp)
-	res := &pipeline.Results{
-		Experiment:       exp.Name,
-		PercentileMethod: pipeline.PercentileMethod,
-		Baseline:         exp.Baseline,
-	}
-	if res.Baseline == "" && len(exp.Platforms) > 0 {
-		res.Baseline = exp.Platforms[0].Name
-	}
-	groups, warnings := partition(exp, records)
-	res.Warnings = append(res.Warnings, warnings...)
-	for _, g := range groups {
-		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("aggregate: %w", err)
-		}
-		g.compute(exp, bs)
-	}
-	if res.Baseline != "" {
-		cmp, w := compareGroups(exp, groups, res.Baseline, bs)
-		res.Comparisons = cmp
-		res.Warnings = append(res.Warnings, w...)
-	}
-	if res.Comparisons == nil {
-		res.Comparisons = []pipeline.Comparison{}
-	}
-	res.Groups = make([]pipeline.GroupStats, len(groups))
-	for i, g := range groups {
-		res.Groups[i] = g.stats
-	}
-	if err := applyMetrics(exp.Metrics, res.Groups); err != nil {
-		return nil, fmt.Errorf("aggregate: %w", err)
-	}
-	res.Sweep = Sweep(exp, res.Groups, res.Baseline)
-	res.Checks = runChecks(exp.Checks, res)
-	return res, nil
+	return pipeline.AggregateRecords(ctx, NewAccumulator, exp, records)
 }
 
 // Register installs Aggregate as reg's aggregator, replacing any other.
 func Register(reg *pipeline.Registry) {
-	reg.Aggregate = Aggregate
+	reg.Aggregate = NewAccumulator
 }
-
-var _ pipeline.Aggregator = Aggregate

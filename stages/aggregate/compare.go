@@ -1,9 +1,11 @@
 package aggregate
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/inferbench/inferbench/pipeline"
 )
@@ -351,7 +353,7 @@ func accuracyGroup(k pipeline.GroupKey, recs []*pipeline.Record) *group {
 	for i, r := range recs {
 		em[i], f1[i] = scoreOf(r, r.EM), scoreOf(r, r.F1)
 	}
-	qs := questionsOf(recs)
+	qs := indexQuestions(len(recs), func(i int) string { return recs[i].SampleID })
 	return &group{stats: pipeline.GroupStats{GroupKey: k}, questions: qs.ids, qEM: qs.means(em), qF1: qs.means(f1)}
 }
 
@@ -376,9 +378,24 @@ func byKey(recs []pipeline.Record) map[pipeline.GroupKey][]*pipeline.Record {
 		m[k] = append(m[k], r)
 	}
 	for _, rs := range m {
-		slices.SortFunc(rs, canonicalOrder)
+		slices.SortFunc(rs, recordOrder)
 	}
 	return m
+}
+
+// recordOrder orders records like accumulator.canonicalOrder orders rows:
+// by schedule position, repeat, sample id and send time.
+func recordOrder(a, b *pipeline.Record) int {
+	if a.Seq != b.Seq {
+		return cmp.Compare(a.Seq, b.Seq)
+	}
+	if a.Repeat != b.Repeat {
+		return cmp.Compare(a.Repeat, b.Repeat)
+	}
+	if a.SampleID != b.SampleID {
+		return strings.Compare(a.SampleID, b.SampleID)
+	}
+	return a.StartedAt.Compare(b.StartedAt)
 }
 
 // pick extracts the values f accepts, in record order.

@@ -10,20 +10,21 @@ import (
 // set (a zero SLO is not set): TTFT <= slo.TTFT, E2E latency <= slo.E2E and,
 // for records with at least two output tokens, TPOT <= slo.TPOT. With no SLO
 // set it is the number of successes. Failed records never count.
-func goodCount(slo pipeline.SLOSpec, recs []*pipeline.Record) int {
+func goodCount(slo pipeline.SLOSpec, rows *rowStore) int {
 	ttft, e2e, tpot := ms(slo.TTFT), ms(slo.E2E), ms(slo.TPOT)
 	good := 0
-	for _, r := range recs {
-		if !r.OK() {
+	for i := range rows.len() {
+		r := rows.at(i)
+		if !r.ok() {
 			continue
 		}
-		if ttft > 0 && r.TTFTMs > ttft {
+		if ttft > 0 && r.ttft > ttft {
 			continue
 		}
-		if e2e > 0 && r.LatencyMs > e2e {
+		if e2e > 0 && r.latency > e2e {
 			continue
 		}
-		if tpot > 0 && r.OutputTokens >= 2 && r.TPOTMs > tpot {
+		if tpot > 0 && r.twoTokens() && r.tpot > tpot {
 			continue
 		}
 		good++

@@ -3,6 +3,7 @@ package aggregate
 import (
 	"cmp"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -14,8 +15,14 @@ import (
 // group is one platform x model x temperature group while it is computed.
 type group struct {
 	stats pipeline.GroupStats
-	// recs are the group's non-warmup records, in canonicalOrder.
-	recs []*pipeline.Record
+	// rows are the group's non-warmup records (what the statistics need of
+	// them), in canonicalOrder once Close sorts them.
+	rows rowStore
+	// agree is each question's answer agreement; itl the sampled gaps.
+	agree map[int32]*agreeState
+	itl   itlSample
+	// okTokens are the output tokens of the successful rows.
+	okTokens int
 	// platform and model index the experiment's platforms and that
 	// platform's models; -1 when the records name something the experiment
 	// does not declare.
@@ -36,17 +43,24 @@ type questionIndex struct {
 	members [][]int
 }
 
-// questionsOf indexes recs by sample id, ids ascending and each question's
-// records in the order of recs.
-func questionsOf(recs []*pipeline.Record) questionIndex {
-	at := make(map[string]int, len(recs))
+// questionsOf indexes rows by sample id (ids names them), ids ascending
+// and each question's records in the order of rows.
+func questionsOf(rows *rowStore, ids []string) questionIndex {
+	return indexQuestions(rows.len(), func(i int) string { return ids[rows.at(i).sample] })
+}
+
+// indexQuestions indexes n records by the sample id that id(i) gives
+// record i: ids ascending, each question's records in record order.
+func indexQuestions(n int, id func(i int) string) questionIndex {
+	at := make(map[string]int)
 	var q questionIndex
-	for i, r := range recs {
-		j, ok := at[r.SampleID]
+	for i := range n {
+		sid := id(i)
+		j, ok := at[sid]
 		if !ok {
 			j = len(q.ids)
-			at[r.SampleID] = j
-			q.ids = append(q.ids, r.SampleID)
+			at[sid] = j
+			q.ids = append(q.ids, sid)
 			q.members = append(q.members, nil)
 		}
 		q.members[j] = append(q.members[j], i)
@@ -100,70 +114,55 @@ func keyLabel(k pipeline.GroupKey) string {
 	return s
 }
 
-// partition splits records into groups: first every group the experiment
+// partition orders the groups: first every group the experiment
 // declares, in the order its platforms, their models and its temperatures
 // appear (when params.temperature is empty, the temperatures the records
 // show, ascending), then groups found only in the records, ordered by
-// platform, model and temperature, each with a warning. Each group's
-// records are put in canonical order (see canonicalOrder), so that the
-// results do not depend on the order of records, not even in the last bit
-// of a floating-point sum.
-func partition(exp *pipeline.Experiment, records []pipeline.Record) ([]*group, []string) {
+// platform, model and temperature, each with a warning. Each group's rows
+// are put in canonical order (see canonicalOrder), so that the results do
+// not depend on the order of records, not even in the last bit of a
+// floating-point sum.
+func (a *accumulator) partition() ([]*group, []string) {
+	exp := a.exp
 	temps := exp.Params.Temperature
 	if len(temps) == 0 {
-		seen := map[float64]bool{}
-		for i := range records {
-			if t := records[i].Temperature; !seen[t] {
-				seen[t] = true
-				temps = append(temps, t)
-			}
+		for t := range a.temps {
+			temps = append(temps, t)
 		}
 		slices.Sort(temps)
 	}
 	var groups []*group
-	index := map[pipeline.GroupKey]int{}
-	add := func(k pipeline.GroupKey, pi, mi int) *group {
-		g := &group{stats: pipeline.GroupStats{GroupKey: k}, platform: pi, model: mi}
-		index[k] = len(groups)
-		groups = append(groups, g)
-		return g
-	}
+	placed := map[*group]bool{}
 	for pi, p := range exp.Platforms {
 		for _, lv := range p.LoadLevels(nil) {
 			for mi, m := range p.Models {
 				for _, t := range temps {
-					k := pipeline.GroupKey{Platform: p.Name, Model: m, Temperature: t, Load: lv.Label}
-					if _, dup := index[k]; !dup {
-						add(k, pi, mi)
+					g := a.group(pipeline.GroupKey{Platform: p.Name, Model: m, Temperature: t, Load: lv.Label})
+					if placed[g] {
+						continue
 					}
+					placed[g] = true
+					g.platform, g.model = pi, mi
+					groups = append(groups, g)
 				}
 			}
 		}
 	}
-	declared := len(groups)
-	for i := range records {
-		r := &records[i]
-		k := r.Group()
-		gi, ok := index[k]
-		if !ok {
-			add(k, platformIndex(exp, r.Platform), -1)
-			gi = len(groups) - 1
+	var extra []*group
+	for _, g := range a.groups {
+		if !placed[g] {
+			g.platform = platformIndex(exp, g.stats.Platform)
+			extra = append(extra, g)
 		}
-		g := groups[gi]
-		if r.Warmup {
-			g.stats.Warmups++
-			continue
-		}
-		g.recs = append(g.recs, r)
 	}
-	extra := groups[declared:]
 	slices.SortFunc(extra, func(a, b *group) int { return compareKeys(a.stats.GroupKey, b.stats.GroupKey) })
 	var warnings []string
 	for _, g := range extra {
 		warnings = append(warnings, fmt.Sprintf("records for %s, which the experiment does not declare; reported as an extra group without comparison", keyLabel(g.stats.GroupKey)))
 	}
+	groups = append(groups, extra...)
 	for _, g := range groups {
-		slices.SortFunc(g.recs, canonicalOrder)
+		a.sortRows(&g.rows)
 	}
 	return groups, warnings
 }
@@ -178,17 +177,26 @@ func compareKeys(a, b pipeline.GroupKey) int {
 // Seq first makes the sort nearly free for a journal, which is written
 // roughly in schedule order, and leaves the records in send order for
 // activeWall's sort.
-func canonicalOrder(a, b *pipeline.Record) int {
-	if a.Seq != b.Seq {
-		return cmp.Compare(a.Seq, b.Seq)
+func (acc *accumulator) canonicalOrder(a, b *row) int {
+	if a.seq32 != b.seq32 {
+		return cmp.Compare(a.seq32, b.seq32)
 	}
-	if a.Repeat != b.Repeat {
-		return cmp.Compare(a.Repeat, b.Repeat)
+	if a.repeat != b.repeat {
+		return cmp.Compare(a.repeat, b.repeat)
 	}
-	if a.SampleID != b.SampleID {
-		return strings.Compare(a.SampleID, b.SampleID)
+	if a.sample != b.sample {
+		return strings.Compare(acc.ids[a.sample], acc.ids[b.sample])
 	}
-	return a.StartedAt.Compare(b.StartedAt)
+	return cmp.Compare(a.startedAt(), b.startedAt())
+}
+
+// startedAt orders rows like time.Time.Compare orders StartedAt: a zero
+// StartedAt first.
+func (r *row) startedAt() int64 {
+	if !r.hasStart() {
+		return math.MinInt64
+	}
+	return r.started
 }
 
 func platformIndex(exp *pipeline.Experiment, name string) int {
@@ -210,57 +218,61 @@ func platformIndex(exp *pipeline.Experiment, name string) int {
 // every duration inside it is monotonic. SendRate is activeWall's sendRate:
 // the sends per second of the schedule itself, without the tail of waiting
 // for the last responses that RequestRate includes.
-func (g *group) compute(exp *pipeline.Experiment, bs Bootstrap) {
+func (g *group) compute(exp *pipeline.Experiment, bs Bootstrap, acc *accumulator) {
 	s := &g.stats
 	label := keyLabel(s.GroupKey)
-	n := len(g.recs)
+	n := g.rows.len()
 	s.Count = n
-	var lat, ttft, ttfc, tpot, itl, queue, tps []float64
-	em, f1, rawEM, rawF1 := make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)
-	var okTokens int
 	maxRepeat := -1
 	v2 := false
-	for i, r := range g.recs {
-		v2 = v2 || r.Impossible
-		s.PromptTokens += r.PromptTokens
-		s.OutputTokens += r.OutputTokens
-		s.ReasoningTokens += r.ReasoningTokens
-		if r.Truncated {
+	for i := range n {
+		r := g.rows.at(i)
+		v2 = v2 || r.impossible()
+		if r.truncated() {
 			s.Truncated++
 		}
-		if r.Repeat > maxRepeat {
-			maxRepeat = r.Repeat
+		if int(r.repeat) > maxRepeat {
+			maxRepeat = int(r.repeat)
 		}
-		if !r.OK() {
+		if !r.ok() {
 			s.Failures++
 			if s.Errors == nil {
 				s.Errors = map[string]int{}
 			}
-			s.Errors[r.Error]++
+			s.Errors[acc.errs[r.err-1]]++
 			continue
 		}
 		s.Successes++
-		okTokens += r.OutputTokens
-		lat = append(lat, r.LatencyMs)
-		ttft = append(ttft, r.TTFTMs)
-		if r.TTFCMs > 0 {
-			ttfc = append(ttfc, r.TTFCMs)
+	}
+	okTokens := g.okTokens
+	// One column at a time, each sized once, so that the memory besides
+	// the rows stays a few columns of one group.
+	column := func(pick func(r *row) (float64, bool)) []float64 {
+		xs := make([]float64, 0, s.Successes)
+		for i := range n {
+			if r := g.rows.at(i); r.ok() {
+				if v, ok := pick(r); ok {
+					xs = append(xs, v)
+				}
+			}
 		}
-		if r.OutputTokens >= 2 {
-			tpot = append(tpot, r.TPOTMs)
+		return xs
+	}
+	// scores are a score in percent, aligned with the rows: 0 for a
+	// failed or truncated record.
+	scores := func(pick func(r *row) float64) []float64 {
+		xs := make([]float64, n)
+		for i := range n {
+			if r := g.rows.at(i); r.ok() && !r.truncated() {
+				xs[i] = 100 * pick(r)
+			}
 		}
-		itl = append(itl, r.ITLMs...)
-		queue = append(queue, r.QueueMs)
-		tps = append(tps, r.TokensPerSec)
-		if !r.Truncated {
-			em[i], f1[i] = 100*r.EM, 100*r.F1
-			rawEM[i], rawF1[i] = 100*r.RawEM, 100*r.RawF1
-		}
+		return xs
 	}
 	if n > 0 {
 		s.ErrorRate = float64(s.Failures) / float64(n)
 	}
-	w := activeWall(g.recs)
+	w := activeWall(&g.rows)
 	s.WallSeconds = w.wall.Seconds()
 	if s.WallSeconds > 0 {
 		s.Throughput = float64(okTokens) / s.WallSeconds
@@ -283,25 +295,30 @@ func (g *group) compute(exp *pipeline.Experiment, bs Bootstrap) {
 		d.CILow, d.CIHigh = bs.MeanCI(label+"/"+name, xs)
 		return d
 	}
-	s.LatencyMs = dist("latency_ms", lat)
-	g.lat = lat
-	s.TTFTMs = dist("ttft_ms", ttft)
-	s.TTFCMs = dist("ttfc_ms", ttfc)
-	s.TPOTMs = dist("tpot_ms", tpot)
-	s.ITLMs = dist("itl_ms", itl)
-	s.QueueMs = dist("queue_ms", queue)
-	s.TokensPerSec = dist("tokens_per_sec", tps)
-
-	if maxRepeat >= 0 {
-		s.RepeatEM, s.RepeatF1 = repeatMeans(g.recs, em, f1, maxRepeat+1)
+	g.lat = column(func(r *row) (float64, bool) { return r.latency, true })
+	s.LatencyMs = dist("latency_ms", g.lat)
+	s.TTFTMs = dist("ttft_ms", column(func(r *row) (float64, bool) { return r.ttft, true }))
+	s.TTFCMs = dist("ttfc_ms", column(func(r *row) (float64, bool) { return r.ttfc, r.ttfc > 0 }))
+	s.TPOTMs = dist("tpot_ms", column(func(r *row) (float64, bool) { return r.tpot, r.twoTokens() }))
+	s.ITLMs = dist("itl_ms", g.itl.values())
+	if g.itl.total > len(g.itl.h) {
+		s.Warnings = append(s.Warnings, fmt.Sprintf("itl_ms describes a uniform sample of %d of the %d token gaps (see ITLSampleSize)", len(g.itl.h), g.itl.total))
 	}
-	s.Agreement = agreement(g.recs)
+	s.QueueMs = dist("queue_ms", column(func(r *row) (float64, bool) { return r.queue, true }))
+	s.TokensPerSec = dist("tokens_per_sec", column(func(r *row) (float64, bool) { return r.tps, true }))
+
+	em := scores(func(r *row) float64 { return r.em })
+	f1 := scores(func(r *row) float64 { return r.f1 })
+	if maxRepeat >= 0 {
+		s.RepeatEM, s.RepeatF1 = repeatMeans(&g.rows, em, f1, maxRepeat+1)
+	}
+	s.Agreement = g.agreement()
 	if v2 { // before dist, which sorts em and f1
-		s.HasAns, s.NoAns = answerBreakdown(g.recs, em, f1)
+		s.HasAns, s.NoAns = answerBreakdown(&g.rows, em, f1)
 	}
 	// Accuracy intervals resample questions, not requests (see
 	// Bootstrap.ClusterMeanCI): repeats of one question are not independent.
-	qs := questionsOf(g.recs)
+	qs := questionsOf(&g.rows, acc.ids)
 	g.questions = qs.ids
 	g.qEM, g.qF1 = qs.means(em), qs.means(f1)
 	accuracy := func(name string, xs []float64) pipeline.Dist {
@@ -312,10 +329,10 @@ func (g *group) compute(exp *pipeline.Experiment, bs Bootstrap) {
 	}
 	s.EM = accuracy("em", em)
 	s.F1 = accuracy("f1", f1)
-	s.RawEM = accuracy("raw_em", rawEM)
-	s.RawF1 = accuracy("raw_f1", rawF1)
+	s.RawEM = accuracy("raw_em", scores(func(r *row) float64 { return r.rawEM }))
+	s.RawF1 = accuracy("raw_f1", scores(func(r *row) float64 { return r.rawF1 }))
 
-	good := goodCount(exp.SLO, g.recs)
+	good := goodCount(exp.SLO, &g.rows)
 	if n > 0 {
 		s.Goodput = float64(good) / float64(n)
 	}
@@ -329,16 +346,17 @@ func (g *group) compute(exp *pipeline.Experiment, bs Bootstrap) {
 
 // repeatMeans returns the mean EM and F1 (percent) of each repeat index
 // 0..size-1; a repeat without records has mean 0.
-func repeatMeans(recs []*pipeline.Record, em, f1 []float64, size int) (rem, rf1 []float64) {
+func repeatMeans(rows *rowStore, em, f1 []float64, size int) (rem, rf1 []float64) {
 	rem, rf1 = make([]float64, size), make([]float64, size)
 	cnt := make([]int, size)
-	for i, r := range recs {
-		if r.Repeat < 0 {
+	for i := range rows.len() {
+		rp := rows.at(i).repeat
+		if rp < 0 {
 			continue
 		}
-		rem[r.Repeat] += em[i]
-		rf1[r.Repeat] += f1[i]
-		cnt[r.Repeat]++
+		rem[rp] += em[i]
+		rf1[rp] += f1[i]
+		cnt[rp]++
 	}
 	for i, c := range cnt {
 		if c > 0 {
@@ -353,11 +371,11 @@ func repeatMeans(recs []*pipeline.Record, em, f1 []float64, size int) (rem, rf1 
 // recs) into answerable and unanswerable questions (Record.Impossible),
 // as the official SQuAD v2.0 script's HasAns_* and NoAns_*. A kind with no
 // record is nil.
-func answerBreakdown(recs []*pipeline.Record, em, f1 []float64) (hasAns, noAns *pipeline.AnswerBreakdown) {
+func answerBreakdown(rows *rowStore, em, f1 []float64) (hasAns, noAns *pipeline.AnswerBreakdown) {
 	var b [2]pipeline.AnswerBreakdown
-	for i, r := range recs {
+	for i := range rows.len() {
 		k := 0
-		if r.Impossible {
+		if rows.at(i).impossible() {
 			k = 1
 		}
 		b[k].Count++
@@ -373,61 +391,6 @@ func answerBreakdown(recs []*pipeline.Record, em, f1 []float64) (hasAns, noAns *
 		}
 	}
 	return out[0], out[1]
-}
-
-// agreement is the share of sample ids with at least two records whose
-// extracted answers are all the same after the official SQuAD
-// normalization (score.Normalize: lower case, no punctuation, articles or
-// extra whitespace), so that two answers agree exactly when EM cannot tell
-// them apart. A failed or truncated record has no answer and agrees with
-// nothing, not even another failure: a question that failed in any repeat
-// does not agree (a platform that fails every request has agreement 0, not
-// 1). It is 1 when no sample has two records (one repeat).
-func agreement(recs []*pipeline.Record) float64 {
-	type state struct {
-		answer string // the first record's normalized answer
-		n      int
-		same   bool
-	}
-	byID := make(map[string]*state, len(recs))
-	var tok score.Tokens // reused: only a sample's first answer is kept as a string
-	for _, r := range recs {
-		answered := r.OK() && !r.Truncated
-		st, ok := byID[r.SampleID]
-		if !ok {
-			st = &state{n: 1, same: answered}
-			if answered {
-				tok.Normalize(r.Answer)
-				st.answer = tok.String()
-			}
-			byID[r.SampleID] = st
-			continue
-		}
-		st.n++
-		if !st.same {
-			continue
-		}
-		if !answered {
-			st.same = false
-			continue
-		}
-		tok.Normalize(r.Answer)
-		st.same = joinedEquals(&tok, st.answer)
-	}
-	var multi, agree int
-	for _, st := range byID {
-		if st.n < 2 {
-			continue
-		}
-		multi++
-		if st.same {
-			agree++
-		}
-	}
-	if multi == 0 {
-		return 1
-	}
-	return float64(agree) / float64(multi)
 }
 
 // joinedEquals reports whether t's tokens joined by single spaces (what

@@ -1,10 +1,9 @@
 package aggregate
 
 import (
+	"cmp"
 	"slices"
 	"time"
-
-	"github.com/inferbench/inferbench/pipeline"
 )
 
 // SessionGapMin and SessionGapFactor decide where a group's records split
@@ -19,9 +18,10 @@ const (
 	SessionGapFactor = 20
 )
 
-// span is one record's busy interval: from its first attempt (StartedAt
-// minus the retry waits, which are part of sending it) to its stream close.
-type span struct{ from, to time.Time }
+// span is one record's busy interval in Unix nanoseconds: from its first
+// attempt (StartedAt minus the retry waits, which are part of sending it)
+// to its stream close.
+type span struct{ from, to int64 }
 
 // wallStats is what activeWall measures of a group's records.
 type wallStats struct {
@@ -51,28 +51,29 @@ func (w wallStats) sendRate() float64 {
 // sessions, the downtime left out between them, and the send span of each
 // session. Records with a zero StartedAt (never sent, e.g. a setup error)
 // are ignored; sent is how many were not.
-func activeWall(recs []*pipeline.Record) wallStats {
-	spans := make([]span, 0, len(recs))
-	for _, r := range recs {
-		if r.StartedAt.IsZero() {
+func activeWall(rows *rowStore) wallStats {
+	spans := make([]span, 0, rows.len())
+	for i := range rows.len() {
+		r := rows.at(i)
+		if !r.hasStart() {
 			continue
 		}
-		closeMs := r.CloseMs
+		closeMs := r.close
 		if closeMs <= 0 {
-			closeMs = r.LatencyMs
+			closeMs = r.latency
 		}
 		spans = append(spans, span{
-			from: r.StartedAt.Add(-msDuration(r.RetryWaitMs)),
-			to:   r.StartedAt.Add(msDuration(closeMs)),
+			from: r.started - int64(msDuration(r.retryWait)),
+			to:   r.started + int64(msDuration(closeMs)),
 		})
 	}
 	if len(spans) == 0 {
 		return wallStats{}
 	}
-	slices.SortFunc(spans, func(a, b span) int { return a.from.Compare(b.from) })
+	slices.SortStableFunc(spans, func(a, b span) int { return cmp.Compare(a.from, b.from) })
 	gaps := make([]time.Duration, 0, len(spans)-1)
 	for i := 1; i < len(spans); i++ {
-		gaps = append(gaps, spans[i].from.Sub(spans[i-1].from))
+		gaps = append(gaps, time.Duration(spans[i].from-spans[i-1].from))
 	}
 	threshold := SessionGapMin
 	if len(gaps) > 0 {
@@ -82,19 +83,19 @@ func activeWall(recs []*pipeline.Record) wallStats {
 	w := wallStats{sessions: 1, sent: len(spans)}
 	from, to, last, sends := spans[0].from, spans[0].to, spans[0].from, 1
 	endSession := func() {
-		w.wall += to.Sub(from)
+		w.wall += time.Duration(to - from)
 		w.sendGaps += sends - 1
-		w.sendSpan += last.Sub(from)
+		w.sendSpan += time.Duration(last - from)
 	}
 	for _, s := range spans[1:] {
-		if d := s.from.Sub(to); d > threshold {
+		if d := time.Duration(s.from - to); d > threshold {
 			endSession()
 			w.idle += d
 			w.sessions++
 			from, to, last, sends = s.from, s.to, s.from, 1
 			continue
 		}
-		if s.to.After(to) {
+		if s.to > to {
 			to = s.to
 		}
 		last = s.from

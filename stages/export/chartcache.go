@@ -2,7 +2,6 @@ package export
 
 import (
 	"archive/zip"
-	"bytes"
 	"fmt"
 	"html"
 	"io"
@@ -121,8 +120,8 @@ func (c chartCells) fill(x []byte) []byte {
 // cacheChartValues copies the workbook package src to w with the series
 // caches of every chart part (xl/charts/chartN.xml) filled from cells;
 // every other part is copied as it is, without recompressing.
-func cacheChartValues(w io.Writer, src []byte, cells chartCells) error {
-	zr, err := zip.NewReader(bytes.NewReader(src), int64(len(src)))
+func cacheChartValues(w io.Writer, src io.ReaderAt, size int64, cells chartCells) error {
+	zr, err := zip.NewReader(src, size)
 	if err != nil {
 		return fmt.Errorf("read workbook package: %w", err)
 	}

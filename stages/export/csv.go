@@ -65,7 +65,13 @@ var requestColumns = []requestColumn{
 // answer, content, reasoning, then server_<name> for every vendor field seen
 // in any record, sorted by name. Per-record em is 0/1 and f1 0..1.
 func RequestsHeader(records []pipeline.Record) []string {
-	return requestsHeader(serverFields(records))
+	seen := map[string]struct{}{}
+	for i := range records {
+		for k := range records[i].Server {
+			seen[k] = struct{}{}
+		}
+	}
+	return requestsHeader(sortedKeys(seen))
 }
 
 // requestsHeader is RequestsHeader for the vendor fields server (as
@@ -138,7 +144,7 @@ func CSV(ctx context.Context, run *pipeline.Run) error {
 		return err
 	}
 	if err := writeFileAtomic(filepath.Join(run.Dir, RequestsCSVFile), func(w io.Writer) error {
-		return writeRequestsCSV(ctx, w, run.Records)
+		return writeRequestsCSV(ctx, w, run)
 	}); err != nil {
 		return err
 	}
@@ -147,20 +153,21 @@ func CSV(ctx context.Context, run *pipeline.Run) error {
 	})
 }
 
-func writeRequestsCSV(ctx context.Context, w io.Writer, records []pipeline.Record) error {
+func writeRequestsCSV(ctx context.Context, w io.Writer, run *pipeline.Run) error {
 	cw := csv.NewWriter(w)
-	server := serverFields(records)
+	server := digestOf(run).server
 	if err := cw.Write(requestsHeader(server)); err != nil {
 		return err
 	}
 	row := make([]string, len(requestColumns)+len(server))
-	for i := range records {
+	i := 0
+	err := run.EachRecord(func(r *pipeline.Record) error {
 		if i%4096 == 0 {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
 		}
-		r := &records[i]
+		i++
 		for j, c := range requestColumns {
 			row[j] = csvValue(c.value(r), c.kind)
 		}
@@ -171,9 +178,10 @@ func writeRequestsCSV(ctx context.Context, w io.Writer, records []pipeline.Recor
 				row[len(requestColumns)+j] = formatNumber(v)
 			}
 		}
-		if err := cw.Write(row); err != nil {
-			return err
-		}
+		return cw.Write(row)
+	})
+	if err != nil {
+		return err
 	}
 	cw.Flush()
 	return cw.Error()

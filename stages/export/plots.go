@@ -30,6 +30,9 @@ const (
 var plotFiles = []string{PlotLatency, PlotTTFTCDF, PlotTokensPerSec, PlotF1,
 	PlotSweepLatency, PlotSweepTTFT, PlotSweepTPOT, PlotSweepErrorRate}
 
+// maxCDFSteps bounds the steps drawn per curve of the TTFT CDF.
+const maxCDFSteps = 2000
+
 // plot size in points.
 const plotW, plotH = 6 * vg.Inch, 3.6 * vg.Inch
 
@@ -37,25 +40,6 @@ const plotW, plotH = 6 * vg.Inch, 3.6 * vg.Inch
 // (successful, non-warmup records only).
 type groupSeries struct {
 	latency, ttft []float64
-}
-
-func seriesByGroup(records []pipeline.Record) map[pipeline.GroupKey]*groupSeries {
-	out := map[pipeline.GroupKey]*groupSeries{}
-	for i := range records {
-		r := &records[i]
-		if !r.OK() || r.Warmup {
-			continue
-		}
-		k := r.Group()
-		s := out[k]
-		if s == nil {
-			s = &groupSeries{}
-			out[k] = s
-		}
-		s.latency = append(s.latency, r.LatencyMs)
-		s.ttft = append(s.ttft, r.TTFTMs)
-	}
-	return out
 }
 
 // renderPlots draws the report's plots as SVG. A plot without any data is
@@ -66,7 +50,7 @@ func renderPlots(run *pipeline.Run) ([]reportImage, error) {
 		return nil, nil
 	}
 	names := plotLabels(groups)
-	series := seriesByGroup(run.Records)
+	series := digestOf(run).series
 	var out []reportImage
 	add := func(file, alt string, p *plot.Plot, err error) error {
 		if err != nil {
@@ -225,11 +209,16 @@ func ttftCDF(groups []pipeline.GroupStats, names []string, series map[pipeline.G
 		}
 		xs := append([]float64(nil), s.ttft...)
 		sort.Float64s(xs)
-		pts := make(plotter.XYs, 0, 2*len(xs))
-		for j, x := range xs {
-			// step function: the CDF jumps at each observation
-			pts = append(pts, plotter.XY{X: x, Y: float64(j) / float64(len(xs))},
-				plotter.XY{X: x, Y: float64(j+1) / float64(len(xs))})
+		// A step function: the CDF jumps at each observation. Past
+		// maxCDFSteps observations it jumps at every k-th one by k/n (off
+		// by less than 1/maxCDFSteps in height), which looks the same and
+		// keeps the SVG of a million requests small.
+		n := len(xs)
+		k := max(1, (n+maxCDFSteps-1)/maxCDFSteps)
+		pts := make(plotter.XYs, 0, 2*(n/k+1))
+		for j := 0; j < n; j += k {
+			pts = append(pts, plotter.XY{X: xs[j], Y: float64(j) / float64(n)},
+				plotter.XY{X: xs[j], Y: float64(min(j+k, n)) / float64(n)})
 		}
 		l, err := plotter.NewLine(pts)
 		if err != nil {

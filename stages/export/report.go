@@ -2,7 +2,6 @@ package export
 
 import (
 	"fmt"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -158,6 +157,29 @@ func buildReport(run *pipeline.Run, images []reportImage) *reportModel {
 	return m
 }
 
+// shardLines describes how a run was sharded: the shard of a sharded
+// run, or the shards (and hosts) a merged run joined, with the manifest's
+// note when they ran on different hosts.
+func shardLines(m *pipeline.Manifest) []string {
+	var out []string
+	if m.Shard != nil {
+		out = append(out, fmt.Sprintf("Shard %s of a sharded run (host %s): merge every shard with inferbench merge", m.Shard.Shard, m.Shard.Host))
+	}
+	if len(m.Shards) > 0 {
+		var parts []string
+		for _, s := range m.Shards {
+			parts = append(parts, fmt.Sprintf("%s on %s", s.Shard, s.Host))
+		}
+		out = append(out, fmt.Sprintf("Merged from %d shards: %s", len(m.Shards), strings.Join(parts, ", ")))
+	}
+	for _, n := range m.Notes {
+		if strings.HasPrefix(n, pipeline.HostsNote) {
+			out = append(out, "Note: "+n)
+		}
+	}
+	return out
+}
+
 func setupSection(run *pipeline.Run) reportSection {
 	s := reportSection{Title: "Setup"}
 	exp := run.Experiment
@@ -226,6 +248,7 @@ func setupSection(run *pipeline.Run) reportSection {
 			ds += ", revision " + d.Revision
 		}
 		b = append(b, ds)
+		b = append(b, shardLines(run.Manifest)...)
 	}
 	if exp != nil {
 		temps := make([]string, len(exp.Params.Temperature))
@@ -488,42 +511,9 @@ type failureClass struct {
 	example string
 }
 
-// failureClasses groups the failed non-warmup records by error class,
-// most frequent first.
-func failureClasses(records []pipeline.Record) []*failureClass {
-	by := map[string]*failureClass{}
-	for i := range records {
-		r := &records[i]
-		if r.OK() || r.Warmup {
-			continue
-		}
-		fc := by[r.Error]
-		if fc == nil {
-			fc = &failureClass{class: r.Error, groups: map[string]int{}}
-			by[r.Error] = fc
-		}
-		fc.count++
-		fc.groups[r.Platform+"/"+r.Model]++
-		if fc.example == "" && r.ErrorDetail != "" {
-			fc.example = truncateText(r.ErrorDetail, maxExampleDetail)
-		}
-	}
-	out := make([]*failureClass, 0, len(by))
-	for _, fc := range by {
-		out = append(out, fc)
-	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].count != out[j].count {
-			return out[i].count > out[j].count
-		}
-		return out[i].class < out[j].class
-	})
-	return out
-}
-
 func failuresSection(run *pipeline.Run) reportSection {
 	s := reportSection{Title: "Notable failures"}
-	classes := failureClasses(run.Records)
+	classes := digestOf(run).failures
 	if len(classes) == 0 {
 		s.Paragraphs = []string{"No request failed."}
 		return s

@@ -218,3 +218,21 @@ func TestRegisterAddsEveryFormatAndTheConsole(t *testing.T) {
 		}
 	})
 }
+
+func TestTheReportSaysWhichShardsAndHostsAMergedRunJoined(t *testing.T) {
+	run := fixtureRun(t, t.TempDir())
+	run.Manifest.Shards = []pipeline.ShardInfo{{Shard: pipeline.Shard{Index: 0, Count: 2}, Host: "node-a"}, {Shard: pipeline.Shard{Index: 1, Count: 2}, Host: "node-b"}}
+	run.Manifest.Notes = append(run.Manifest.Notes, pipeline.HostsNote+"node-a (0/2); node-b (1/2)")
+	if err := Markdown(context.Background(), run); err != nil {
+		t.Fatal(err)
+	}
+	md, err := os.ReadFile(filepath.Join(run.Dir, MarkdownFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Merged from 2 shards: 0/2 on node-a, 1/2 on node-b", "shards ran on different hosts"} {
+		if !strings.Contains(string(md), want) {
+			t.Errorf("report.md lacks %q", want)
+		}
+	}
+}

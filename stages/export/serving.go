@@ -22,27 +22,17 @@ type retryCount struct {
 	RetryWaitMs float64
 }
 
-// retryCounts sums retries and 429 answers per group over the non-warmup
-// records (warmups are left out like in every statistic).
-func retryCounts(records []pipeline.Record) map[pipeline.GroupKey]retryCount {
-	out := map[pipeline.GroupKey]retryCount{}
-	for i := range records {
-		r := &records[i]
-		if r.Warmup {
-			continue
-		}
-		k := r.Group()
-		c := out[k]
-		c.Retries += max(r.Attempts-1, 0)
-		n := r.HTTP429
-		if n == 0 && r.HTTPStatus == 429 {
-			n = 1
-		}
-		c.HTTP429 += n
-		c.RetryWaitMs += r.RetryWaitMs
-		out[k] = c
+// addRetries adds what non-warmup record r says about retries to c
+// (warmups are left out like in every statistic; see digest.retries).
+func addRetries(c retryCount, r *pipeline.Record) retryCount {
+	c.Retries += max(r.Attempts-1, 0)
+	n := r.HTTP429
+	if n == 0 && r.HTTPStatus == 429 {
+		n = 1
 	}
-	return out
+	c.HTTP429 += n
+	c.RetryWaitMs += r.RetryWaitMs
+	return c
 }
 
 // consoleLabels returns the row label of every group in the console's
@@ -107,7 +97,7 @@ type servingRow struct {
 // "-".
 func servingRows(run *pipeline.Run) []servingRow {
 	groups := run.Results.Groups
-	retries := retryCounts(run.Records)
+	retries := digestOf(run).retries
 	var rows []servingRow
 	add := func(label string, cell func(g *pipeline.GroupStats) string) {
 		r := servingRow{label: label}
@@ -261,7 +251,7 @@ func retriesSection(run *pipeline.Run) reportSection {
 		Paragraphs: []string{"Retries are the attempts after the first (the sum of attempts - 1); HTTP 429 counts every attempt answered 429, including those retried away. Retry waits are never part of latency."}}
 	t := reportTable{Header: []string{"Group", "Requests", "Retries", "HTTP 429 answers", "Retry wait (s)"},
 		Right: []bool{false, true, true, true, true}}
-	counts := retryCounts(run.Records)
+	counts := digestOf(run).retries
 	names := labels(run.Results.Groups)
 	for i := range run.Results.Groups {
 		g := &run.Results.Groups[i]

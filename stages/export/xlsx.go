@@ -1,12 +1,14 @@
 package export
 
 import (
-	"bytes"
+	"archive/zip"
+	"compress/flate"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -50,6 +52,9 @@ type book struct {
 	f                                             *excelize.File
 	header, ms, num, share, pct, integer, p, best int
 	multiTemp                                     bool
+	// answers are the Samples sheet's cells, gathered while the Requests
+	// sheet is written (one pass over the records for both).
+	answers *sampleAnswers
 	// charts are the Charts sheet's values, cached into the chart parts.
 	charts chartCells
 }
@@ -277,8 +282,8 @@ func XLSX(ctx context.Context, run *pipeline.Run) error {
 		{SheetSummary, func() error { return b.writeTable(SheetSummary, summaryTable(run.Results)) }},
 		{SheetComparison, func() error { return b.writeTable(SheetComparison, comparisonTable(run.Results)) }},
 		{SheetAccuracy, func() error { return b.writeTable(SheetAccuracy, accuracyTable(run.Results)) }},
-		{SheetRequests, func() error { return b.writeRequests(ctx, run.Records) }},
-		{SheetSamples, func() error { return b.writeTable(SheetSamples, samplesTable(run)) }},
+		{SheetRequests, func() error { return b.writeRequests(ctx, run) }},
+		{SheetSamples, func() error { return b.writeTable(SheetSamples, samplesTable(run, b.answers)) }},
 		{SheetConfig, func() error { return b.writeTable(SheetConfig, configTable(run)) }},
 		{SheetCharts, func() error { return b.writeCharts(run.Results) }},
 	}
@@ -300,12 +305,31 @@ func XLSX(ctx context.Context, run *pipeline.Run) error {
 		}
 	}
 	b.f.SetActiveSheet(0)
-	var pkg bytes.Buffer
-	if err := b.f.Write(&pkg); err != nil {
+	// excelize builds the whole package in memory unless given a zip
+	// writer: write it to a temporary file instead (a million request rows
+	// make a package of hundreds of MB), compressed at flate's best speed.
+	pkg, err := os.CreateTemp(run.Dir, ".results-*.xlsx.tmp")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(pkg.Name())
+	defer pkg.Close()
+	b.f.SetZipWriter(func(io.Writer) excelize.ZipWriter {
+		zw := zip.NewWriter(pkg)
+		zw.RegisterCompressor(zip.Deflate, func(w io.Writer) (io.WriteCloser, error) {
+			return flate.NewWriter(w, flate.BestSpeed)
+		})
+		return zw
+	})
+	if err := b.f.Write(io.Discard); err != nil {
+		return err
+	}
+	size, err := pkg.Seek(0, io.SeekEnd)
+	if err != nil {
 		return err
 	}
 	return writeFileAtomic(filepath.Join(run.Dir, XLSXFile), func(w io.Writer) error {
-		return cacheChartValues(w, pkg.Bytes(), b.charts)
+		return cacheChartValues(w, pkg, size, b.charts)
 	})
 }
 
@@ -354,6 +378,12 @@ func comparisonTable(res *pipeline.Results) *table {
 	return t
 }
 
+// MaxRepeatColumns bounds the Accuracy sheet's per-repeat columns
+// (repeat_<i>_em, repeat_<i>_f1) to the first repeats: a sheet has at
+// most 16,384 columns. The repeat mean and standard deviation columns
+// cover every repeat; results.json lists them all.
+const MaxRepeatColumns = 100
+
 func accuracyTable(res *pipeline.Results) *table {
 	t := &table{freezeCols: 3}
 	add := func(name string, k valueKind, bt better) {
@@ -383,6 +413,7 @@ func accuracyTable(res *pipeline.Results) *table {
 	for _, g := range res.Groups {
 		maxRep = max(maxRep, len(g.RepeatEM), len(g.RepeatF1))
 	}
+	maxRep = min(maxRep, MaxRepeatColumns)
 	for r := 0; r < maxRep; r++ {
 		add(fmt.Sprintf("repeat_%d_em", r), kindPct, betterNone)
 		add(fmt.Sprintf("repeat_%d_f1", r), kindPct, betterNone)
@@ -457,12 +488,13 @@ func meanStd(xs []float64) (any, any) {
 }
 
 // writeRequests streams every record into the Requests sheet.
-func (b *book) writeRequests(ctx context.Context, records []pipeline.Record) error {
+func (b *book) writeRequests(ctx context.Context, run *pipeline.Run) error {
 	sw, err := b.f.NewStreamWriter(SheetRequests)
 	if err != nil {
 		return err
 	}
-	server := serverFields(records)
+	b.answers = newSampleAnswers(run)
+	server := digestOf(run).server
 	header := requestsHeader(server)
 	if err := sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
 		return err
@@ -498,13 +530,18 @@ func (b *book) writeRequests(ctx context.Context, records []pipeline.Record) err
 		return err
 	}
 	row := make([]any, len(header))
-	for i := range records {
-		if i%4096 == 0 {
+	n, left := 0, 0 // rows written, records left out
+	err = run.EachRecord(func(r *pipeline.Record) error {
+		b.answers.add(r)
+		if n >= MaxSheetRows-3 { // keep a blank row and the note
+			left++
+			return nil
+		}
+		if n%4096 == 0 {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
 		}
-		r := &records[i]
 		for j, c := range requestColumns {
 			row[j] = clean(c.value(r))
 		}
@@ -514,18 +551,40 @@ func (b *book) writeRequests(ctx context.Context, records []pipeline.Record) err
 				row[len(requestColumns)+j] = clean(v)
 			}
 		}
-		if err := sw.SetRow("A"+strconv.Itoa(i+2), row); err != nil {
+		n++
+		return sw.SetRow("A"+strconv.Itoa(n+1), row)
+	})
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		if err := sw.AddTable(&excelize.Table{Range: "A1:" + cellName(len(header), n+1),
+			Name: "RequestsTable", StyleName: "TableStyleLight1"}); err != nil {
 			return err
 		}
 	}
-	if len(records) > 0 {
-		if err := sw.AddTable(&excelize.Table{Range: "A1:" + cellName(len(header), len(records)+1),
-			Name: "RequestsTable", StyleName: "TableStyleLight1"}); err != nil {
+	if left > 0 {
+		note := []any{fmt.Sprintf("%d more requests are not shown: a sheet holds at most %d rows (Excel's limit); %s and %s have every request", left, MaxSheetRows, RequestsCSVFile, pipeline.JournalFile)}
+		if err := sw.SetRow("A"+strconv.Itoa(n+3), note); err != nil {
 			return err
 		}
 	}
 	return sw.Flush()
 }
+
+// MaxSheetRows is the most rows a worksheet holds (Excel's limit,
+// 1,048,576, the header included). The Requests sheet shows the first
+// MaxSheetRows - 3 records of the journal, then a blank row and a note
+// saying how many are left out; requests.csv has them all. It is a
+// variable for tests only.
+var MaxSheetRows = 1_048_576
+
+// MaxSampleRows bounds the Samples sheet (one row per question and
+// repeat): it shows the repeats 0..k-1 for the largest k that keeps
+// questions x k within it (at least one repeat), and says how many
+// repeats it leaves out, so that the workbook of a million requests is
+// written in bounded memory. requests.csv has every answer.
+var MaxSampleRows = 10_000
 
 // clean turns NaN and infinities into empty cells.
 func clean(v any) any {
@@ -554,43 +613,65 @@ type sampleRepeat struct {
 	repeat int
 }
 
-// perSampleRepeat collects the non-warmup records by group, question and
-// repeat, and the repeats seen for each question (sorted).
-func perSampleRepeat(run *pipeline.Run) (map[pipeline.GroupKey]map[sampleRepeat]*pipeline.Record, map[string][]int) {
-	out := map[pipeline.GroupKey]map[sampleRepeat]*pipeline.Record{}
-	seen := map[sampleRepeat]bool{}
-	repeats := map[string][]int{}
-	for i := range run.Records {
-		r := &run.Records[i]
-		if r.Warmup {
-			continue
-		}
-		k := r.Group()
-		m := out[k]
-		if m == nil {
-			m = map[sampleRepeat]*pipeline.Record{}
-			out[k] = m
-		}
-		sr := sampleRepeat{r.SampleID, r.Repeat}
-		if m[sr] == nil {
-			m[sr] = r
-		}
-		if !seen[sr] {
-			seen[sr] = true
-			repeats[r.SampleID] = append(repeats[r.SampleID], r.Repeat)
-		}
+// sampleAnswer is one group's answer to one question in one repeat.
+type sampleAnswer struct {
+	answer string
+	f1     float64
+}
+
+// sampleAnswers gathers the Samples sheet's cells: the first non-warmup
+// record's answer and F1 by group, question and repeat, for the repeats
+// below limit (see MaxSampleRows), and the repeats seen of each question.
+type sampleAnswers struct {
+	limit   int
+	per     map[pipeline.GroupKey]map[sampleRepeat]sampleAnswer
+	seen    map[sampleRepeat]bool
+	repeats map[string][]int
+	// maxRepeat is the largest repeat seen, kept or not.
+	maxRepeat int
+}
+
+func newSampleAnswers(run *pipeline.Run) *sampleAnswers {
+	q := max(len(sampleOrder(run)), 1)
+	return &sampleAnswers{limit: max(MaxSampleRows/q, 1), per: map[pipeline.GroupKey]map[sampleRepeat]sampleAnswer{},
+		seen: map[sampleRepeat]bool{}, repeats: map[string][]int{}, maxRepeat: -1}
+}
+
+func (a *sampleAnswers) add(r *pipeline.Record) {
+	if r.Warmup {
+		return
 	}
-	for _, rs := range repeats {
-		sort.Ints(rs)
+	a.maxRepeat = max(a.maxRepeat, r.Repeat)
+	if r.Repeat >= a.limit {
+		return
 	}
-	return out, repeats
+	k := r.Group()
+	m := a.per[k]
+	if m == nil {
+		m = map[sampleRepeat]sampleAnswer{}
+		a.per[k] = m
+	}
+	sr := sampleRepeat{r.SampleID, r.Repeat}
+	if _, ok := m[sr]; !ok {
+		m[sr] = sampleAnswer{r.Answer, r.F1}
+	}
+	if !a.seen[sr] {
+		a.seen[sr] = true
+		a.repeats[r.SampleID] = append(a.repeats[r.SampleID], r.Repeat)
+	}
 }
 
 // samplesTable is the Samples sheet: one row per question and repeat (in
 // manifest order, repeats ascending; a question no record reached gets one
 // row with an empty repeat), with each group's answer and F1 (%) in that
-// repeat side by side; empty cells where a group has no record.
-func samplesTable(run *pipeline.Run) *table {
+// repeat side by side; empty cells where a group has no record. answers
+// are the records' (nil reads them now); a last row says how many
+// repeats MaxSampleRows left out.
+func samplesTable(run *pipeline.Run, answers *sampleAnswers) *table {
+	if answers == nil {
+		answers = newSampleAnswers(run)
+		_ = run.EachRecord(func(r *pipeline.Record) error { answers.add(r); return nil })
+	}
 	t := &table{header: []string{"sample_id", "repeat", "title", "question", "gold_answers"},
 		kinds: []valueKind{kindText, kindInt, kindText, kindText, kindText}, freezeCols: 2}
 	groups := run.Results.Groups
@@ -599,9 +680,11 @@ func samplesTable(run *pipeline.Run) *table {
 		t.header = append(t.header, n+" answer", n+" F1 %")
 		t.kinds = append(t.kinds, kindText, kindPct)
 	}
-	per, repeats := perSampleRepeat(run)
+	for _, rs := range answers.repeats {
+		sort.Ints(rs)
+	}
 	for _, id := range sampleOrder(run) {
-		reps := repeats[id]
+		reps := answers.repeats[id]
 		if len(reps) == 0 {
 			reps = []int{-1}
 		}
@@ -615,15 +698,19 @@ func samplesTable(run *pipeline.Run) *table {
 				row = []any{id, repCell, s.Title, s.Question, strings.Join(s.Answers, " | ")}
 			}
 			for _, g := range groups {
-				r := per[g.GroupKey][sampleRepeat{id, rep}]
-				if r == nil {
+				a, ok := answers.per[g.GroupKey][sampleRepeat{id, rep}]
+				if !ok {
 					row = append(row, nil, nil)
 					continue
 				}
-				row = append(row, r.Answer, 100*r.F1)
+				row = append(row, a.answer, 100*a.f1)
 			}
 			t.rows = append(t.rows, row)
 		}
+	}
+	if answers.maxRepeat >= answers.limit {
+		t.rows = append(t.rows, []any{fmt.Sprintf("repeats %d to %d are not shown (at most %d question-repeat rows); %s has every answer",
+			answers.limit, answers.maxRepeat, MaxSampleRows, RequestsCSVFile)})
 	}
 	return t
 }

@@ -259,3 +259,71 @@ func BenchmarkXLSXRequests100k(b *testing.B) {
 	}
 	b.ReportMetric(float64(st.Size())/1e6, "MB")
 }
+
+func TestTheWorkbookRespectsExcelsRowLimit(t *testing.T) {
+	run := fixtureRun(t, t.TempDir())
+	n := len(run.Records)
+	rows, samples := MaxSheetRows, MaxSampleRows
+	MaxSheetRows, MaxSampleRows = 8, 3 // 5 request rows, then a blank row and the note; one repeat of each question
+	defer func() { MaxSheetRows, MaxSampleRows = rows, samples }()
+	if err := XLSX(context.Background(), run); err != nil {
+		t.Fatal(err)
+	}
+	f, err := excelize.OpenFile(filepath.Join(run.Dir, XLSXFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	t.Run("the Requests sheet stops at the limit and says how many requests it leaves out", func(t *testing.T) {
+		got, err := f.GetRows(SheetRequests)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) > MaxSheetRows {
+			t.Fatalf("%d rows, more than the limit %d", len(got), MaxSheetRows)
+		}
+		last := got[len(got)-1]
+		if want := strconv.Itoa(n-5) + " more requests are not shown"; len(last) == 0 || !strings.HasPrefix(last[0], want) {
+			t.Errorf("last row %q, want it to start with %q", last, want)
+		}
+		if len(got) != 8 {
+			t.Errorf("%d rows, want header + 5 records + blank + note = 8", len(got))
+		}
+	})
+	t.Run("the Samples sheet shows the repeats that fit and says which it leaves out", func(t *testing.T) {
+		got, err := f.GetRows(SheetSamples)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// q2b's one record is in repeat 1, so it gets a row without a repeat.
+		if len(got) != 1+4+1 {
+			t.Fatalf("%d rows, want header + 4 questions x 1 repeat + note: %q", len(got), got)
+		}
+		if last := got[len(got)-1]; !strings.HasPrefix(last[0], "repeats 1 to 1 are not shown") {
+			t.Errorf("last row %q", last)
+		}
+	})
+}
+
+func TestTheAccuracySheetOfTenThousandRepeatsFitsInExcelsColumns(t *testing.T) {
+	run := fixtureRun(t, t.TempDir())
+	for i := range run.Results.Groups {
+		g := &run.Results.Groups[i]
+		g.RepeatEM, g.RepeatF1 = make([]float64, 10_417), make([]float64, 10_417)
+	}
+	if err := XLSX(context.Background(), run); err != nil {
+		t.Fatal(err)
+	}
+	f, err := excelize.OpenFile(filepath.Join(run.Dir, XLSXFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := f.GetRows(SheetAccuracy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := rows[0][len(rows[0])-1]; got != "repeat_"+strconv.Itoa(MaxRepeatColumns-1)+"_f1" && !strings.HasPrefix(got, "has_ans") {
+		t.Errorf("last column %q, want the per-repeat columns to stop at repeat %d", got, MaxRepeatColumns-1)
+	}
+}

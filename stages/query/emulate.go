@@ -12,7 +12,7 @@ import (
 // which sample a request asks about from the job's cells: the last user
 // message of a cell maps to its sample.
 func startEmulator(_ context.Context, job pipeline.QueryJob) (string, func(context.Context) error, error) {
-	samples := make(map[string]*pipeline.Sample, len(job.Cells))
+	samples := map[string]*pipeline.Sample{} // one entry per question, not per cell
 	for i := range job.Cells {
 		c := &job.Cells[i]
 		if m := lastUser(c.Messages); m != "" && c.Sample != nil {
