@@ -25,6 +25,7 @@ var requestColumns = []requestColumn{
 	{"platform", kindText, func(r *pipeline.Record) any { return r.Platform }},
 	{"model", kindText, func(r *pipeline.Record) any { return r.Model }},
 	{"temperature", kindNum, func(r *pipeline.Record) any { return r.Temperature }},
+	{"load", kindText, func(r *pipeline.Record) any { return r.Load }},
 	{"repeat", kindInt, func(r *pipeline.Record) any { return r.Repeat }},
 	{"sample_id", kindText, func(r *pipeline.Record) any { return r.SampleID }},
 	{"warmup", kindBool, func(r *pipeline.Record) any { return r.Warmup }},
@@ -39,6 +40,9 @@ var requestColumns = []requestColumn{
 	{"tpot_ms", kindMs, func(r *pipeline.Record) any { return r.TPOTMs }},
 	{"tokens_per_sec", kindNum, func(r *pipeline.Record) any { return r.TokensPerSec }},
 	{"attempts", kindInt, func(r *pipeline.Record) any { return r.Attempts }},
+	{"retry_wait_ms", kindMs, func(r *pipeline.Record) any { return r.RetryWaitMs }},
+	{"http_429", kindInt, func(r *pipeline.Record) any { return r.HTTP429 }},
+	{"http_status", kindInt, func(r *pipeline.Record) any { return r.HTTPStatus }},
 	{"prompt_tokens", kindInt, func(r *pipeline.Record) any { return r.PromptTokens }},
 	{"output_tokens", kindInt, func(r *pipeline.Record) any { return r.OutputTokens }},
 	{"reasoning_tokens", kindInt, func(r *pipeline.Record) any { return r.ReasoningTokens }},
@@ -58,9 +62,9 @@ var requestColumns = []requestColumn{
 
 // RequestsHeader returns the header of requests.csv (and of the Requests
 // sheet) for records: the fixed columns platform, model, temperature,
-// repeat, sample_id, warmup, seq, started_at, queue_ms, ttfb_ms, ttft_ms,
+// load, repeat, sample_id, warmup, seq, started_at, queue_ms, ttfb_ms, ttft_ms,
 // ttfc_ms, latency_ms, close_ms, tpot_ms, tokens_per_sec, attempts,
-// prompt_tokens, output_tokens, reasoning_tokens, tokens_estimated,
+// retry_wait_ms, http_429, http_status, prompt_tokens, output_tokens, reasoning_tokens, tokens_estimated,
 // finish_reason, error, error_detail, em, f1, raw_em, raw_f1, truncated,
 // answer, content, reasoning, then server_<name> for every vendor field seen
 // in any record, sorted by name. Per-record em is 0/1 and f1 0..1.
