@@ -164,6 +164,9 @@ func (e *Engine) Run(ctx context.Context, exp *Experiment, opts RunOptions) (*Ru
 	if err := e.Registry.complete(); err != nil {
 		return nil, err
 	}
+	if err := shardableLoads(exp, opts.Shard); err != nil {
+		return nil, err
+	}
 	ds, plan, m, err := e.Prepare(ctx, exp, opts.ExperimentFile)
 	if err != nil {
 		return nil, err
@@ -508,6 +511,26 @@ func (e *Engine) Finish(ctx context.Context, run *Run, formats []string) error {
 		return fmt.Errorf("export: %w", errors.Join(errs...))
 	}
 	return nil
+}
+
+// shardableLoads refuses a sharded run (shard.Count > 1) of a platform
+// whose load model decides its rates at run time (a sweep, RateChooser):
+// every shard would measure its own share and choose its own rates, and
+// the merged levels would mix requests sent at different rates.
+func shardableLoads(exp *Experiment, shard Shard) error {
+	if shard.Count <= 1 {
+		return nil
+	}
+	var errs []error
+	for i, p := range exp.Platforms {
+		if p.Load == nil {
+			continue
+		}
+		if _, decides := p.Load.Model.(RateChooser); decides {
+			errs = append(errs, fmt.Errorf("platforms[%d].load: --shard %s cannot split a %s load (platform %s): each shard would choose its own rates at run time; run the sweep in one process, or give the rates as a rate list", i, shard, p.Load.Type, p.Name))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // preflight checks what can only be checked at run time but must not

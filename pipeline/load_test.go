@@ -399,3 +399,28 @@ func TestChecksSeeEachGroupsLoadLevel(t *testing.T) {
 		t.Errorf("check over the c=16 groups = %v, %v; want true (only c=1 is slow)", ok, err)
 	}
 }
+
+func TestAShardedRunRefusesASweepWhoseRatesEachShardWouldChooseAlone(t *testing.T) {
+	base := t.TempDir()
+	q := &levelQuerier{}
+	reg := NewRegistry()
+	reg.AddLoader("mem", LoaderFunc(func(context.Context, DatasetSpec, LoadEnv) (*Dataset, error) {
+		return &Dataset{Samples: []Sample{{ID: "q1", Question: "?"}, {ID: "q2", Question: "?"}}, Total: 2}, nil
+	}))
+	reg.Querier = q
+	reg.Scorer = func(ScoreSpec, string) (Scorer, error) { return noScore{}, nil }
+	reg.Aggregate = SliceAggregator(func(context.Context, *Experiment, []Record) (*Results, error) { return &Results{}, nil })
+	exp := &Experiment{Name: "s", Repeats: 1, Dataset: DatasetSpec{Source: "mem"}, Params: Params{Temperature: []float64{0}},
+		Export:    ExportSpec{Dir: base, Formats: []string{}},
+		Platforms: []Platform{withLoad(Platform{Name: "p", Models: []string{"m"}}, &testLoad{sweep: 2, most: 2}, LoadSpec{})}}
+	_, err := (&Engine{Registry: reg}).Run(context.Background(), exp, RunOptions{Shard: Shard{Index: 0, Count: 2}})
+	if err == nil || !strings.Contains(err.Error(), "platforms[0]") || !strings.Contains(err.Error(), "--shard") {
+		t.Fatalf("err = %v, want a refusal naming the sweep platform and --shard", err)
+	}
+	if len(q.jobs) != 0 {
+		t.Errorf("requests were sent: %q", q.jobs)
+	}
+	if dirs, _ := filepath.Glob(filepath.Join(base, "*")); len(dirs) != 0 {
+		t.Errorf("a run folder was made: %v", dirs)
+	}
+}
