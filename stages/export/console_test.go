@@ -228,3 +228,19 @@ func TestReportShowsRetriesAnd429s(t *testing.T) {
 		}
 	})
 }
+
+func TestTheLegendTellsLoadLevelsApart(t *testing.T) {
+	run := fixtureRun(t, t.TempDir())
+	for i := range run.Results.Groups {
+		g := &run.Results.Groups[i]
+		g.Platform, g.Model = "alcf-sophia-vllm-a100", "openai/gpt-oss-120b-131072"
+		g.Load = []string{"c=1", "c=16", "c=64", "c=128"}[i%4]
+	}
+	legend := sectionOf(t, consoleText(t, run), "GROUPS")
+	for i, g := range run.Results.Groups {
+		want := regexp.MustCompile(`(?m)^  ` + letterLabel(i) + `\s+platform .*, temperature 0\.7, load ` + regexp.QuoteMeta(g.Load) + `$`)
+		if !want.MatchString(legend) {
+			t.Errorf("no legend line for %s at load %s in\n%s", letterLabel(i), g.Load, legend)
+		}
+	}
+}

@@ -65,7 +65,8 @@ func letterLabel(i int) string {
 }
 
 // writeLegend prints the GROUPS section that maps each letter label to its
-// group's platform, model and temperature, wrapped, never clipped.
+// group's platform, model, temperature and load level (when it has one),
+// wrapped, never clipped.
 func writeLegend(w io.Writer, groups []pipeline.GroupStats, names []string) {
 	fmt.Fprintf(w, "\nGROUPS\n------\n")
 	width := 0
@@ -76,6 +77,10 @@ func writeLegend(w io.Writer, groups []pipeline.GroupStats, names []string) {
 		g := &groups[i]
 		head := "  " + names[i] + strings.Repeat(" ", width-utf8.RuneCountInString(names[i])) + "  "
 		words := []string{"platform " + g.Platform + ",", "model " + g.Model + ",", "temperature " + strconv.FormatFloat(g.Temperature, 'g', -1, 64)}
+		if g.Load != "" {
+			words[len(words)-1] += ","
+			words = append(words, "load "+g.Load)
+		}
 		for _, line := range wrapWords(head[:len(head)-1], words, strings.Repeat(" ", len(head)), consoleWidth) {
 			fmt.Fprintln(w, line)
 		}
