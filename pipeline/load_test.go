@@ -258,6 +258,8 @@ func TestApplyLevelsMarksSaturatedLevelsAndFillsSweepRates(t *testing.T) {
 			{Load: "sweep-2", RequestRate: 35, E2EP99: 130},
 		},
 	}}}}
+	res.Groups = []GroupStats{{GroupKey: GroupKey{Platform: "p", Model: "m", Load: "sync"}},
+		{GroupKey: GroupKey{Platform: "p", Model: "m", Load: "sweep-1"}}, {GroupKey: GroupKey{Platform: "p", Model: "m", Load: "sweep-2"}}}
 	m := &Manifest{
 		Experiment: Experiment{Platforms: []Platform{withLoad(Platform{Name: "p"}, &testLoad{sweep: 2, most: 8}, LoadSpec{})}},
 		SweepRates: map[string][]float64{"p": {20, 35}},
@@ -274,6 +276,10 @@ func TestApplyLevelsMarksSaturatedLevelsAndFillsSweepRates(t *testing.T) {
 	}
 	if pts[2].TargetRate != 20 || pts[3].TargetRate != 35 || pts[0].TargetRate != 0 {
 		t.Errorf("target rates = %v %v %v", pts[0].TargetRate, pts[2].TargetRate, pts[3].TargetRate)
+	}
+	if g := res.Groups; g[0].TargetRate != 0 || g[1].TargetRate != 20 || g[2].TargetRate != 35 {
+		t.Errorf("group target rates = %v %v %v, want 0 20 35: a group of a rate level chosen at run time is open loop at that rate",
+			g[0].TargetRate, g[1].TargetRate, g[2].TargetRate)
 	}
 	if best := res.Sweep.Curves[0].Best; best != "sweep-2" {
 		t.Errorf("best = %q, want sweep-2: the saturated throughput level is out", best)
