@@ -176,7 +176,7 @@ func (q *Querier) newRun(ctx, setup context.Context, job pipeline.QueryJob, emit
 	}
 	r.sec = &secrets{}
 	for _, h := range p.Headers {
-		r.sec.add(h.Value.Reveal())
+		r.sec.addHeader(h.Name, h.Value.Reveal())
 	}
 	if r.tokens, err = newTokenSource(setup, p, r.sec); err != nil {
 		return nil, nil, err

@@ -160,3 +160,30 @@ func TestSecretsAreRedactedInEveryForm(t *testing.T) {
 		}
 	})
 }
+
+// TestOrdinaryHeaderValuesDoNotRewriteAnswers: a header such as
+// X-Region: east is configuration, not a credential; replacing "east"
+// inside answers ("the least") would change EM and F1. Model text loses
+// only tokens, credential headers and values long enough to be secrets;
+// error details still lose every header value.
+func TestOrdinaryHeaderValuesDoNotRewriteAnswers(t *testing.T) {
+	f := newFake(t, func(w http.ResponseWriter, r *http.Request) {
+		streamAnswer(w, "the least abcd1234 northeast")
+	})
+	job := newJob(f.URL+"/v1", "bad-ok")
+	job.Platform.Retries = 0
+	job.Platform.Headers = []pipeline.Header{{Name: "X-Region", Value: "east"}, {Name: "X-Api-Key", Value: "abcd1234"}}
+	recs, _, err := collect(t, context.Background(), New(), job)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := recs["bad-ok"]
+	if want := "the least " + pipeline.Redacted + " northeast"; r.Content != want {
+		t.Errorf("content = %q, want %q: only the credential header is redacted from model text", r.Content, want)
+	}
+	s := &secrets{}
+	s.addHeader("X-Region", "east")
+	if got := s.redact("region east"); got != "region "+pipeline.Redacted {
+		t.Errorf("error text %q: every header value is redacted from error details", got)
+	}
+}
