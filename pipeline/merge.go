@@ -76,7 +76,10 @@ func (e *Engine) Merge(ctx context.Context, opts MergeOptions) (*Run, error) {
 		if !errors.Is(err, os.ErrExist) {
 			return nil, fmt.Errorf("merge: %w", err)
 		}
-		if ents, rerr := os.ReadDir(opts.Out); rerr != nil || len(ents) > 0 {
+		// A folder holding only a lock file is empty: a refused merge
+		// leaves its lock behind (see LockFile), and must be retryable.
+		ents, rerr := os.ReadDir(opts.Out)
+		if rerr != nil || slices.ContainsFunc(ents, func(e os.DirEntry) bool { return e.Name() != LockFile }) {
 			return nil, fmt.Errorf("merge: %s exists and is not empty", opts.Out)
 		}
 	}

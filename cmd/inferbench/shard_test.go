@@ -240,6 +240,28 @@ func TestMergeRefusesShardsThatDoNotMakeOneRun(t *testing.T) {
 			t.Errorf("exit %d, stderr %q", code, stderr)
 		}
 	})
+	t.Run("a merge refused after making its folder can be run again into it", func(t *testing.T) {
+		out := filepath.Join(dir, "merged-again")
+		cut := t.TempDir()
+		if err := os.CopyFS(cut, os.DirFS(shards[2])); err != nil {
+			t.Fatal(err)
+		}
+		journal := filepath.Join(cut, pipeline.JournalFile)
+		b, err := os.ReadFile(journal)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.SplitAfter(strings.TrimSpace(string(b)), "\n")
+		if err := os.WriteFile(journal, []byte(strings.Join(lines[:len(lines)-1], "")), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if code, _, stderr := inferbench(t, "merge", shards[0], shards[1], cut, "--out", out); code != exitError || !strings.Contains(stderr, "missing") {
+			t.Fatalf("merge with a cell missing: exit %d, stderr %q", code, stderr)
+		}
+		if code, _, stderr := inferbench(t, "merge", shards[0], shards[1], shards[2], "--out", out); code != exitOK && code != exitChecksFailed {
+			t.Errorf("merge again into %s: exit %d, stderr %q", out, code, stderr)
+		}
+	})
 	for i, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			out := filepath.Join(dir, fmt.Sprintf("merged-%d", i))
