@@ -127,9 +127,12 @@ func readShards(dirs []string) ([]shardRun, error) {
 		if m.Shard == nil {
 			return nil, fmt.Errorf("%s is not a shard (it was not run with --shard i/n)", d)
 		}
-		if m.ExperimentHash == "" {
-			m.ExperimentHash = ExperimentHash(&m.Experiment, m.Dataset.IDs)
+		if err := m.Shard.Check(); err != nil {
+			return nil, fmt.Errorf("%s: %w", d, err)
 		}
+		// Recomputed, not read: a folder written before the hash left out
+		// the settings computed after querying still merges.
+		m.ExperimentHash = ExperimentHash(&m.Experiment, m.Dataset.IDs)
 		shards = append(shards, shardRun{dir: d, m: m})
 	}
 	a := shards[0]

@@ -40,3 +40,41 @@ func TestTheMergedManifestNotesShardsOnDifferentHosts(t *testing.T) {
 		})
 	}
 }
+
+func TestTheExperimentHashIgnoresWhatIsComputedAfterQuerying(t *testing.T) {
+	base := func() *Experiment {
+		return &Experiment{Name: "x", Repeats: 1, Params: Params{Temperature: []float64{0}, MaxTokens: 64},
+			Platforms: []Platform{{Name: "p", Models: []string{"m"}}}, Export: ExportSpec{Dir: "results"}}
+	}
+	ids := []string{"q1", "q2"}
+	h := ExperimentHash(base(), ids)
+	for name, change := range map[string]func(e *Experiment){
+		"export.dir":  func(e *Experiment) { e.Export.Dir = "/scratch/node7" },
+		"checks":      func(e *Experiment) { e.Checks = []string{"true"} },
+		"slo":         func(e *Experiment) { e.SLO.E2E = Duration(time.Second) },
+		"stats":       func(e *Experiment) { e.Stats.Bootstrap = 500 },
+		"metrics":     func(e *Experiment) { e.Metrics = []MetricSpec{{Name: "a", Expr: "1"}} },
+		"baseline":    func(e *Experiment) { e.Baseline = "p" },
+		"description": func(e *Experiment) { e.Description = "node 7" },
+	} {
+		e := base()
+		change(e)
+		if got := ExperimentHash(e, ids); got != h {
+			t.Errorf("changing %s changed the hash: shards that differ only there could not be merged", name)
+		}
+	}
+	for name, change := range map[string]func(e *Experiment){
+		"params.max_tokens": func(e *Experiment) { e.Params.MaxTokens = 128 },
+		"repeats":           func(e *Experiment) { e.Repeats = 2 },
+		"score":             func(e *Experiment) { e.Score.Extract.Regex = "x" },
+	} {
+		e := base()
+		change(e)
+		if got := ExperimentHash(e, ids); got == h {
+			t.Errorf("changing %s left the hash alone", name)
+		}
+	}
+	if ExperimentHash(base(), ids[:1]) == h {
+		t.Error("other questions left the hash alone")
+	}
+}

@@ -85,12 +85,19 @@ type ShardInfo struct {
 
 // ExperimentHash is the hex SHA-256 of the defaulted experiment (as the
 // manifest stores it, secrets redacted) and the selected question ids:
-// two shards can be merged only when their hashes are equal.
+// two shards can be merged only when their hashes are equal. What is
+// computed after querying (PostQueryKeys but score, which each record
+// carries, and the description) is left out, so shards that wrote into
+// other export folders, say, still merge; merge applies the first
+// shard's settings.
 func ExperimentHash(exp *Experiment, ids []string) string {
+	e := *exp
+	e.Baseline, e.Checks, e.Export, e.Metrics = "", nil, ExportSpec{}, nil
+	e.SLO, e.Stats, e.Description = SLOSpec{}, StatsSpec{}, ""
 	b, _ := json.Marshal(struct {
 		Experiment *Experiment `json:"experiment"`
 		IDs        []string    `json:"ids"`
-	}{exp, ids})
+	}{&e, ids})
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
 }
