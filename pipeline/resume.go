@@ -172,15 +172,18 @@ func (e *Engine) resume(dir string, fresh *Manifest, plan *Plan, shard Shard) ([
 	spans := levelSpans{}
 	kept := 0
 	torn, err := ScanJournal(path, func(_ int, r *Record) error {
-		if requestMismatch(want, r) {
-			bad[r.Platform]++
-		}
 		ji, ok := jobs[r.Platform]
 		if !ok || !r.OK() || r.Seq < 0 || r.Seq >= len(done[ji]) || !shard.Has(r.Seq) {
 			return nil
 		}
 		if plan.Jobs[ji].Cells[r.Seq].CellKey != r.CellKey || done[ji][r.Seq] {
 			return nil // not a cell of the plan, or not its first success
+		}
+		// Only a record resume would keep can mix two requests in one
+		// group: failed records are sent again under the new definition.
+		if requestMismatch(want, r) {
+			bad[r.Platform]++
+			return nil
 		}
 		done[ji][r.Seq] = true
 		spans.add(r)

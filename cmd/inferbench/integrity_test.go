@@ -531,3 +531,37 @@ export: {formats: [json]}
 		t.Errorf("report after the run ended: exit %d\n%s", code, stderr)
 	}
 }
+
+// TestResumeAfterFixingAHeaderThatFailedEveryRequest: a wrong header made
+// every request of a platform fail; after fixing it, resume drops those
+// failed records and sends them again, so nothing is mixed and resume
+// must not refuse.
+func TestResumeAfterFixingAHeaderThatFailedEveryRequest(t *testing.T) {
+	ok, _ := sseServer(t)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("X-Team") != "secret-two-91ab" {
+			io.Copy(io.Discard, r.Body)
+			http.Error(w, `{"error":{"message":"unknown team"}}`, http.StatusUnauthorized)
+			return
+		}
+		ok.Config.Handler.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	dir := t.TempDir()
+	exp := writeFile(t, dir, "ep.yaml", endpointExperiment(srv.URL))
+	out := filepath.Join(dir, "r")
+	if code, stdout, stderr := inferbench(t, "run", exp, "--out", out, "--no-progress"); code != exitTotalFailure {
+		t.Fatalf("run with the wrong header: exit %d, want %d\n%s\n%s", code, exitTotalFailure, stdout, stderr)
+	}
+	run := runDir(t, out)
+	code, stdout, stderr := inferbench(t, "run", exp, "--resume", run, "--no-progress", "--set", "platforms.real.headers=[{name: X-Team, value: secret-two-91ab}]")
+	if code != exitOK {
+		t.Fatalf("resume with the fixed header: exit %d, want 0\n%s\n%s", code, stdout, stderr)
+	}
+	recs, _, _ := pipeline.ReadJournal(filepath.Join(run, pipeline.JournalFile))
+	for _, r := range recs {
+		if !r.OK() {
+			t.Errorf("%s still failed: %s", r.CellKey, r.Error)
+		}
+	}
+}
