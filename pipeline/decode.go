@@ -439,6 +439,8 @@ func decodeField(s *jsonScan, key string, r *Record) bool {
 		r.SampleID = s.str()
 	case "warmup":
 		r.Warmup = s.bool()
+	case "load":
+		r.Load = s.str()
 	case "seq":
 		r.Seq = s.int()
 	case "request_hash":
