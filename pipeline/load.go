@@ -380,8 +380,17 @@ func (w *LevelWatch) Observe(r *Record) string {
 			return w.reason
 		}
 	}
+	if w.MaxQueue <= 0 {
+		return w.reason
+	}
+	// Only the last 2*queueWindow queue times are read: keep no more, so
+	// a long level holds a fixed few values (shifted down, not regrown).
+	if len(w.queue) == 2*queueWindow {
+		copy(w.queue, w.queue[1:])
+		w.queue = w.queue[:2*queueWindow-1]
+	}
 	w.queue = append(w.queue, r.QueueMs)
-	if w.MaxQueue > 0 && len(w.queue) >= 2*queueWindow {
+	if len(w.queue) == 2*queueWindow {
 		last := median(w.queue[len(w.queue)-queueWindow:])
 		prev := median(w.queue[len(w.queue)-2*queueWindow : len(w.queue)-queueWindow])
 		if limit := float64(w.MaxQueue.D().Milliseconds()); last > limit && last > prev {

@@ -430,3 +430,15 @@ func TestAShardedRunRefusesASweepWhoseRatesEachShardWouldChooseAlone(t *testing.
 		t.Errorf("a run folder was made: %v", dirs)
 	}
 }
+
+func TestLevelWatchHoldsAFixedFewQueueTimes(t *testing.T) {
+	for _, maxQueue := range []Duration{0, Duration(time.Hour)} {
+		w := &LevelWatch{MaxQueue: maxQueue}
+		for i := range 10_000 {
+			w.Observe(&Record{QueueMs: float64(i % 7)})
+		}
+		if len(w.queue) > 2*queueWindow {
+			t.Errorf("max_queue %v: %d queue times held after 10,000 requests, want at most %d", maxQueue, len(w.queue), 2*queueWindow)
+		}
+	}
+}
