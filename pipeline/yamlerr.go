@@ -10,9 +10,11 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-// maxSyntaxSearchLines bounds the prefix search of yamlSyntaxDiagnostic;
-// past it the line go.yaml.in/yaml/v3 reports is used as it is.
-const maxSyntaxSearchLines = 5000
+// maxSyntaxSearchLines bounds the prefix search of yamlSyntaxDiagnostic,
+// which parses up to one prefix per line (quadratic: about half a second
+// at this size); past it the line go.yaml.in/yaml/v3 reports is used as it
+// is. Experiment files are far shorter.
+const maxSyntaxSearchLines = 500
 
 // yamlErrRE takes apart a go.yaml.in/yaml/v3 syntax error.
 var yamlErrRE = regexp.MustCompile(`^yaml: (?:line (\d+): )?(.*)$`)
@@ -72,9 +74,16 @@ func yamlSyntaxDiagnostic(path string, data []byte, err error) Diagnostic {
 // that parses, when every longer prefix fails; 0 when the whole input
 // parses.
 func breakingLine(lines [][]byte) int {
+	// ends[k] is the byte length of the first k lines: a prefix is a
+	// slice of the file, not a copy.
+	data := bytes.Join(lines, nil)
+	ends := make([]int, len(lines)+1)
+	for i, l := range lines {
+		ends[i+1] = ends[i] + len(l)
+	}
 	ok := func(k int) bool {
 		var n yaml.Node
-		return yaml.Unmarshal(bytes.Join(lines[:k], nil), &n) == nil
+		return yaml.Unmarshal(data[:ends[k]], &n) == nil
 	}
 	for k := len(lines); k > 0; k-- {
 		if ok(k - 1) {
