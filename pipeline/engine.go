@@ -199,6 +199,11 @@ func (e *Engine) Run(ctx context.Context, exp *Experiment, opts RunOptions) (*Ru
 		if err != nil {
 			return nil, err
 		}
+		// The folder's own shard, which resume takes when --shard is not
+		// given (and the load may have changed to a sweep since).
+		if err := shardableLoads(exp, m.shard()); err != nil {
+			return nil, err
+		}
 		for ji, j := range plan.Jobs {
 			for _, d := range done[ji] {
 				if d {

@@ -442,3 +442,28 @@ func TestLevelWatchHoldsAFixedFewQueueTimes(t *testing.T) {
 		}
 	}
 }
+
+func TestResumingAShardFolderWithASweepIsRefusedToo(t *testing.T) {
+	base := t.TempDir()
+	reg := NewRegistry()
+	reg.AddLoader("mem", LoaderFunc(func(context.Context, DatasetSpec, LoadEnv) (*Dataset, error) {
+		return &Dataset{Samples: []Sample{{ID: "q1", Question: "?"}, {ID: "q2", Question: "?"}}, Total: 2}, nil
+	}))
+	reg.Querier = &levelQuerier{}
+	reg.Scorer = func(ScoreSpec, string) (Scorer, error) { return noScore{}, nil }
+	reg.Aggregate = SliceAggregator(func(context.Context, *Experiment, []Record) (*Results, error) { return &Results{}, nil })
+	exp := func(p Platform) *Experiment {
+		return &Experiment{Name: "s", Repeats: 1, Dataset: DatasetSpec{Source: "mem"}, Params: Params{Temperature: []float64{0}},
+			Export: ExportSpec{Dir: base, Formats: []string{}}, Platforms: []Platform{p}}
+	}
+	run, err := (&Engine{Registry: reg}).Run(context.Background(), exp(Platform{Name: "p", Models: []string{"m"}, Concurrency: 1}),
+		RunOptions{Shard: Shard{Index: 0, Count: 2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sweep := exp(withLoad(Platform{Name: "p", Models: []string{"m"}}, &testLoad{sweep: 2, most: 2}, LoadSpec{}))
+	_, err = (&Engine{Registry: reg}).Run(context.Background(), sweep, RunOptions{ResumeDir: run.Dir})
+	if err == nil || !strings.Contains(err.Error(), "--shard 0/2") {
+		t.Fatalf("err = %v, want the folder's shard to refuse the sweep", err)
+	}
+}
