@@ -120,7 +120,7 @@ func compareAccuracy(c *pipeline.Comparison, g, base *group, bs Bootstrap) {
 	one := func(name string, d []float64) (delta, lo, hi, p float64, sig bool) {
 		delta = Mean(d)
 		lo, hi = bs.MeanCI(label+name, d)
-		p = bs.SignFlipP(label+name, d)
+		p = bs.SignFlipP(label+name+"/signflip", d) // its own random stream, as every figure has
 		sig = len(d) >= 2 && (lo > 0 || hi < 0) && p < 1-bs.Level
 		return
 	}
