@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -186,4 +187,25 @@ func TestASweepLevelWithoutASuccessfulRequestHasNoTimingFigures(t *testing.T) {
 			t.Errorf("points drawn per plot %v, want 7 in the error plot and 6 in the others", byFile)
 		}
 	})
+}
+
+func TestTheComparisonSheetNamesEachComparisonsLoadLevel(t *testing.T) {
+	res := &pipeline.Results{Sweep: handSweep()}
+	for _, l := range []string{"c=1", "c=8"} {
+		res.Comparisons = append(res.Comparisons, pipeline.Comparison{GroupKey: pipeline.GroupKey{Platform: "wide", Model: "m", Load: l}})
+	}
+	tab := comparisonTable(res)
+	if len(tab.header) != len(tab.kinds) {
+		t.Fatalf("%d header names but %d kinds", len(tab.header), len(tab.kinds))
+	}
+	col := slices.Index(tab.header, "load")
+	if col < 0 {
+		t.Fatalf("no load column in %q", tab.header)
+	}
+	if tab.rows[0][col] != "c=1" || tab.rows[1][col] != "c=8" {
+		t.Errorf("load cells %v %v", tab.rows[0][col], tab.rows[1][col])
+	}
+	if slices.Contains(comparisonTable(&pipeline.Results{}).header, "load") {
+		t.Error("a run without load levels has a load column")
+	}
 }

@@ -10,6 +10,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -366,10 +367,20 @@ func comparisonTable(res *pipeline.Results) *table {
 		t.kinds = append(t.kinds, a.kind)
 	}
 	t.kinds = append(t.kinds, kindText)
+	// With load levels there is a comparison per level: a load column
+	// after temperature tells them apart (as in summary.csv).
+	levels := res.Sweep != nil
+	if levels {
+		t.header = slices.Insert(slices.Clone(t.header), 3, "load")
+		t.kinds = slices.Insert(t.kinds, 3, kindText)
+	}
 	for _, c := range res.Comparisons {
 		row := []any{c.Platform, c.Model, c.Temperature, c.Baseline.Platform, c.Baseline.Model,
 			speedupValue(&c, c.SpeedupMedian), speedupValue(&c, c.CILow), speedupValue(&c, c.CIHigh), speedupValue(&c, c.SpeedupMean),
 			speedupValue(&c, c.PValue), c.Significant}
+		if levels {
+			row = slices.Insert(row, 3, any(c.Load))
+		}
 		for _, a := range comparisonAccuracyColumns {
 			row = append(row, a.value(&c))
 		}
