@@ -286,6 +286,9 @@ type SLOSpec struct {
 	TPOT Duration `yaml:"tpot" json:"tpot,omitempty" validate:"gte=0"`
 }
 
+// Set reports whether any SLO is set.
+func (s SLOSpec) Set() bool { return s.TTFT > 0 || s.E2E > 0 || s.TPOT > 0 }
+
 // StatsSpec configures the statistics.
 type StatsSpec struct {
 	// Confidence is the confidence level of every interval; default 0.95.

@@ -124,7 +124,7 @@ func (r *Results) ApplyLevels(m *Manifest, slo SLOSpec) {
 // TPOT, E2E), had a successful request and were not saturated; "" when
 // slo sets nothing or no point meets it.
 func BestLevel(points []SweepPoint, slo SLOSpec) string {
-	if slo.TTFT == 0 && slo.TPOT == 0 && slo.E2E == 0 {
+	if !slo.Set() {
 		return ""
 	}
 	within := func(v float64, limit Duration) bool {

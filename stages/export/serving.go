@@ -159,7 +159,7 @@ func servingRows(run *pipeline.Run) []servingRow {
 	timing("Time per Output Token (excl. 1st token)", "TPOT", func(g *pipeline.GroupStats) pipeline.Dist { return g.TPOTMs })
 	timing("Inter-token Latency", "ITL", func(g *pipeline.GroupStats) pipeline.Dist { return g.ITLMs })
 	timing("End-to-end Latency", "E2E", func(g *pipeline.GroupStats) pipeline.Dist { return g.LatencyMs })
-	if exp := run.Experiment; exp != nil && (exp.SLO.TTFT > 0 || exp.SLO.E2E > 0 || exp.SLO.TPOT > 0) {
+	if exp := run.Experiment; exp != nil && exp.SLO.Set() {
 		rows = append(rows, servingRow{label: "Goodput (" + sloText(exp.SLO) + ")", rule: true})
 		add("Requests meeting the SLO (%)", func(g *pipeline.GroupStats) string { return fnum(100*g.Goodput, 1) })
 		add("Request goodput (req/s)", func(g *pipeline.GroupStats) string { return rate(g.GoodputRate, g) })

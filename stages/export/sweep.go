@@ -77,7 +77,7 @@ func sweepSection(sw *pipeline.SweepResults, slo pipeline.SLOSpec) reportSection
 	for _, x := range sw.Crossovers {
 		s.Bullets = append(s.Bullets, "**"+mdText(x.Statement)+"**")
 	}
-	sloSet := slo.TTFT > 0 || slo.TPOT > 0 || slo.E2E > 0
+	sloSet := slo.Set()
 	for _, c := range sw.Curves {
 		name := curveLabel(sw, c)
 		switch {
@@ -223,7 +223,7 @@ func writeSweepConsole(w io.Writer, sw *pipeline.SweepResults, exp *pipeline.Exp
 	for _, x := range sw.Crossovers {
 		fmt.Fprintln(w, "  "+x.Statement)
 	}
-	sloSet := exp != nil && (exp.SLO.TTFT > 0 || exp.SLO.TPOT > 0 || exp.SLO.E2E > 0)
+	sloSet := exp != nil && exp.SLO.Set()
 	for _, c := range sw.Curves {
 		switch {
 		case !sloSet:
@@ -330,17 +330,8 @@ func (b *book) writeSweep(sw *pipeline.SweepResults) error {
 	if err := b.writeTable(SheetSweep, t); err != nil {
 		return err
 	}
-	if b.charts == nil {
-		b.charts = chartCells{}
-	}
-	for c := range t.header {
-		for r := 1; r <= len(t.rows)+1; r++ {
-			v, err := b.f.GetCellValue(SheetSweep, cellName(c+1, r), excelize.Options{RawCellValue: true})
-			if err != nil {
-				return err
-			}
-			b.charts[SheetSweep+"!$"+colName(c+1)+"$"+strconv.Itoa(r)] = v
-		}
+	if err := b.rememberChartCells(SheetSweep, t); err != nil {
+		return err
 	}
 	if len(spans) == 0 {
 		return nil

@@ -878,15 +878,8 @@ func (b *book) writeCharts(res *pipeline.Results) error {
 	if err := b.writeTable(SheetCharts, t); err != nil {
 		return err
 	}
-	b.charts = chartCells{}
-	for c := range t.header {
-		for r := 1; r <= len(t.rows)+1; r++ {
-			v, err := b.f.GetCellValue(SheetCharts, cellName(c+1, r), excelize.Options{RawCellValue: true})
-			if err != nil {
-				return err
-			}
-			b.charts[SheetCharts+"!$"+colName(c+1)+"$"+strconv.Itoa(r)] = v
-		}
+	if err := b.rememberChartCells(SheetCharts, t); err != nil {
+		return err
 	}
 	n := len(res.Groups)
 	if n == 0 {
@@ -960,6 +953,25 @@ func (b *book) writeCharts(res *pipeline.Results) error {
 	for _, c := range charts {
 		if err := b.f.AddChart(SheetCharts, c.at, c.chart); err != nil {
 			return fmt.Errorf("chart at %s: %w", c.at, err)
+		}
+	}
+	return nil
+}
+
+// rememberChartCells records the cells of table t, as written on sheet,
+// for the chart caches (see cacheChartValues): each cell's own text, so
+// that cache and cell agree to the last digit. Sheets add to one map.
+func (b *book) rememberChartCells(sheet string, t *table) error {
+	if b.charts == nil {
+		b.charts = chartCells{}
+	}
+	for c := range t.header {
+		for r := 1; r <= len(t.rows)+1; r++ {
+			v, err := b.f.GetCellValue(sheet, cellName(c+1, r), excelize.Options{RawCellValue: true})
+			if err != nil {
+				return err
+			}
+			b.charts[sheet+"!$"+colName(c+1)+"$"+strconv.Itoa(r)] = v
 		}
 	}
 	return nil
