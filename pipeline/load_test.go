@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -465,5 +466,38 @@ func TestResumingAShardFolderWithASweepIsRefusedToo(t *testing.T) {
 	_, err = (&Engine{Registry: reg}).Run(context.Background(), sweep, RunOptions{ResumeDir: run.Dir})
 	if err == nil || !strings.Contains(err.Error(), "--shard 0/2") {
 		t.Fatalf("err = %v, want the folder's shard to refuse the sweep", err)
+	}
+}
+
+func TestResumeKeepsTheLevelsAnEarlierAttemptStopped(t *testing.T) {
+	base := t.TempDir()
+	reg := NewRegistry()
+	reg.AddLoader("mem", LoaderFunc(func(context.Context, DatasetSpec, LoadEnv) (*Dataset, error) {
+		return &Dataset{Samples: []Sample{{ID: "q1", Question: "?"}}, Total: 1}, nil
+	}))
+	reg.Querier = &levelQuerier{}
+	reg.Scorer = func(ScoreSpec, string) (Scorer, error) { return noScore{}, nil }
+	reg.Aggregate = SliceAggregator(func(context.Context, *Experiment, []Record) (*Results, error) { return &Results{}, nil })
+	exp := &Experiment{Name: "s", Repeats: 1, Dataset: DatasetSpec{Source: "mem"}, Params: Params{Temperature: []float64{0}},
+		Export: ExportSpec{Dir: base, Formats: []string{}}, Platforms: []Platform{{Name: "p", Models: []string{"m"}, Concurrency: 1}}}
+	run, err := (&Engine{Registry: reg}).Run(context.Background(), exp, RunOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := ReadManifest(run.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sat := LevelStop{Platform: "p", Load: "c=64", Reason: "saturated: client queue growing"}
+	m.LevelStops = []LevelStop{sat}
+	if err := writeJSON(filepath.Join(run.Dir, ManifestFile), m); err != nil {
+		t.Fatal(err)
+	}
+	again, err := (&Engine{Registry: reg}).Run(context.Background(), exp, RunOptions{ResumeDir: run.Dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(again.Manifest.LevelStops, sat) {
+		t.Errorf("level stops after resume %v: the saturated level lost its mark", again.Manifest.LevelStops)
 	}
 }

@@ -256,6 +256,7 @@ func mergedManifest(shards []shardRun, plan *Plan, runID string) *Manifest {
 	m.Notes = nil
 	m.Resumes = nil
 	m.PlatformStops = nil
+	m.LevelStops = nil
 	m.Formats = nil
 	m.Cells = map[string]int{}
 	for _, j := range plan.Jobs {
@@ -284,6 +285,13 @@ func mergedManifest(shards []shardRun, plan *Plan, runID string) *Manifest {
 			m.Notes = appendUnique(m.Notes, "shard "+info.Shard.String()+": "+n)
 		}
 		m.Resumes = append(m.Resumes, sm.Resumes...)
+		// Every shard's stopped levels: one shard's saturated level is the
+		// merged level's too.
+		for _, ls := range sm.LevelStops {
+			if !slices.Contains(m.LevelStops, ls) {
+				m.LevelStops = append(m.LevelStops, ls)
+			}
+		}
 		for p, why := range sm.PlatformStops {
 			if m.PlatformStops == nil {
 				m.PlatformStops = map[string]string{}

@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -76,5 +77,17 @@ func TestTheExperimentHashIgnoresWhatIsComputedAfterQuerying(t *testing.T) {
 	}
 	if ExperimentHash(base(), ids[:1]) == h {
 		t.Error("other questions left the hash alone")
+	}
+}
+
+func TestTheMergedManifestKeepsEveryShardsStoppedLevels(t *testing.T) {
+	stop := func(i int, ls ...LevelStop) shardRun {
+		return shardRun{dir: "d", m: &Manifest{Shard: &ShardInfo{Shard: Shard{Index: i, Count: 2}, Host: "h"}, LevelStops: ls}}
+	}
+	sat := LevelStop{Platform: "p", Load: "c=64", Reason: "saturated: error rate 40% above 20% after 10 requests"}
+	dur := LevelStop{Platform: "p", Load: "c=8", Reason: "max_duration"}
+	m := mergedManifest([]shardRun{stop(0, dur), stop(1, sat, dur)}, &Plan{}, "merged")
+	if len(m.LevelStops) != 2 || !slices.Contains(m.LevelStops, sat) || !slices.Contains(m.LevelStops, dur) {
+		t.Errorf("level stops %v, want shard 1's saturated level and the shared max_duration stop once", m.LevelStops)
 	}
 }

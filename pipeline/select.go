@@ -148,13 +148,13 @@ func BuildPlan(ctx context.Context, exp *Experiment, samples []Sample) (*Plan, e
 			return nil, err
 		}
 		job := PlanJob{Platform: p}
+		levels := p.LoadLevels(nil)
 		if len(samples) > 0 && len(p.Models) > 0 { // sized once: growing a million cells leaves their size in garbage
-			job.Cells = make([]Cell, 0, max(p.Warmup, 0)+len(p.Models)*len(temps)*repeats*len(samples))
+			job.Cells = make([]Cell, 0, max(p.Warmup, 0)+len(levels)*len(p.Models)*len(temps)*repeats*len(samples))
 		}
 		add := func(k CellKey, i int) {
 			job.Cells = append(job.Cells, Cell{CellKey: k, Seq: len(job.Cells), Sample: &samples[i], Messages: msgs[i]})
 		}
-		levels := p.LoadLevels(nil)
 		if len(samples) > 0 && len(p.Models) > 0 {
 			for w := 0; w < p.Warmup; w++ {
 				i := w % len(samples)
