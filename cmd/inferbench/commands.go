@@ -341,11 +341,13 @@ func printPlan(w io.Writer, exp *pipeline.Experiment, ds *pipeline.Dataset, plan
 				load += fmt.Sprintf(", at most %d in flight", p.Concurrency)
 			}
 		}
-		if p.MaxDuration > 0 {
-			load += fmt.Sprintf(", for at most %s", p.MaxDuration)
-		}
 		if p.Load != nil {
 			load = p.Load.Type + " levels " + levelLabels(&p) + ", one after the other"
+			if d := p.AtLevel(pipeline.LoadLevel{}).MaxDuration; d > 0 {
+				load += fmt.Sprintf(", each for at most %s", d)
+			}
+		} else if p.MaxDuration > 0 {
+			load += fmt.Sprintf(", for at most %s", p.MaxDuration)
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%s\n", p.Name, ep, strings.Join(p.Models, ","), p.Warmup, len(j.Cells), load)
 	}

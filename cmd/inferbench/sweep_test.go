@@ -143,7 +143,7 @@ func TestPlanListsEachPlatformsLoadLevels(t *testing.T) {
 	path := writeFile(t, dir, "s.yaml", `name: s
 dataset: {source: demo, sample: 4}
 platforms:
-  - {name: a, emulate: {accuracy: 1}, models: [m], concurrency: [1, 8]}
+  - {name: a, emulate: {accuracy: 1}, models: [m], concurrency: [1, 8], max_duration: 30s}
   - {name: b, emulate: {accuracy: 1}, models: [m], load: {type: sweep, rates: 2, max_concurrency: 16}}
   - {name: c, emulate: {accuracy: 1}, models: [m], concurrency: 4}
 `)
@@ -152,7 +152,7 @@ platforms:
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
 	for _, want := range []string{
-		"concurrency levels c=1, c=8, one after the other",
+		"concurrency levels c=1, c=8, one after the other, each for at most 30s",
 		"sweep levels sync, throughput, sweep-1..sweep-2 (rates chosen at run time)",
 		"concurrency 4",
 		"total requests: 28", // 4 questions x (2 + 4 + 1) levels
