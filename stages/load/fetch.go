@@ -28,36 +28,25 @@ type fetched struct {
 	// cacheFile is the cache file the data was read from ("" for a local
 	// file or a fresh download).
 	cacheFile string
-	// pending is the temp file holding a fresh download until the caller's
-	// parser accepted it; cacheName is where keep renames it to.
-	pending, cacheName string
+	// cacheName is where keep writes a fresh download ("" for any other
+	// source) once the caller's parser accepted it.
+	cacheName string
 	// contentType is a fresh download's Content-Type header.
 	contentType string
 }
 
-// keep moves a fresh download into the cache; call it once the data has
-// parsed as the expected format. It does nothing for other sources.
+// keep writes a fresh download into the cache (atomically); call it once
+// the data has parsed as the expected format. It does nothing for other
+// sources, and nothing is cached for a download that is not kept.
 func (f *fetched) keep() error {
-	if f.pending == "" {
+	if f.cacheName == "" {
 		return nil
 	}
-	err := os.Rename(f.pending, f.cacheName)
-	if err != nil {
-		os.Remove(f.pending)
-	} else {
-		f.cacheFile = f.cacheName
+	if err := writeAtomic(f.cacheName, f.data); err != nil {
+		return err
 	}
-	f.pending = ""
-	return err
-}
-
-// discard drops a fresh download that was not kept; it is safe to call
-// after keep.
-func (f *fetched) discard() {
-	if f.pending != "" {
-		os.Remove(f.pending)
-		f.pending = ""
-	}
+	f.cacheFile, f.cacheName = f.cacheName, ""
+	return nil
 }
 
 // parseError explains why data that did not parse came from where it did:
@@ -68,10 +57,10 @@ func (f *fetched) parseError(err error) error {
 	case f.cacheFile != "":
 		return fmt.Errorf("cached download %s does not parse (delete %s, or set %s to another folder): %w",
 			f.cacheFile, f.cacheFile, CacheDirEnv, err)
-	case f.pending != "" && strings.HasPrefix(strings.ToLower(strings.TrimSpace(f.contentType)), "text/html"):
+	case f.cacheName != "" && strings.HasPrefix(strings.ToLower(strings.TrimSpace(f.contentType)), "text/html"):
 		return fmt.Errorf("download %s: the server sent an HTML page (%s; a login page or captive portal?), not the dataset; nothing was cached: %w",
 			f.location, f.contentType, err)
-	case f.pending != "":
+	case f.cacheName != "":
 		return fmt.Errorf("download %s: nothing was cached: %w", f.location, err)
 	}
 	return err
@@ -148,26 +137,13 @@ func download(ctx context.Context, rawURL, want string, env pipeline.LoadEnv) (f
 	if resp.StatusCode != http.StatusOK {
 		return fetched{}, fmt.Errorf("download %s: http status %s%s", rawURL, resp.Status, bodySnippet(resp.Body))
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fetched{}, fmt.Errorf("cache download of %s: %w", rawURL, err)
-	}
-	tmp, err := os.CreateTemp(dir, ".tmp-*")
-	if err != nil {
-		return fetched{}, fmt.Errorf("cache download of %s: %w", rawURL, err)
-	}
 	var buf bytes.Buffer
-	_, err = io.Copy(io.MultiWriter(&buf, tmp), resp.Body)
-	if cerr := tmp.Close(); err == nil && cerr != nil {
-		err = fmt.Errorf("cache download: %w", cerr)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
+	if _, err := io.Copy(&buf, resp.Body); err != nil {
 		return fetched{}, fmt.Errorf("download %s: %w", rawURL, err)
 	}
 	f := fetched{data: buf.Bytes(), location: rawURL, sha256: hexSum(buf.Bytes()),
-		pending: tmp.Name(), cacheName: name, contentType: resp.Header.Get("Content-Type")}
+		cacheName: name, contentType: resp.Header.Get("Content-Type")}
 	if err := verifySum(rawURL, f.sha256, want); err != nil {
-		f.discard()
 		return fetched{}, err
 	}
 	return f, nil
@@ -270,7 +246,6 @@ func loadFile(ctx context.Context, spec pipeline.DatasetSpec, env pipeline.LoadE
 	if err != nil {
 		return nil, err
 	}
-	defer f.discard()
 	all, version, err := decode(f)
 	if err != nil {
 		return nil, f.parseError(err)
