@@ -142,7 +142,7 @@ func rewriteJournal(path string, fill func(write func(*Record) error) error) err
 		return fmt.Errorf("journal: %w", err)
 	}
 	defer os.Remove(tmp.Name())
-	w := bufio.NewWriter(tmp)
+	w := bufio.NewWriterSize(tmp, 1<<16)
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	if err := fill(func(r *Record) error {

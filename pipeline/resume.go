@@ -1,7 +1,6 @@
 package pipeline
 
 import (
-	"bufio"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -158,63 +157,50 @@ func (e *Engine) resume(dir string, fresh *Manifest, plan *Plan, shard Shard) ([
 		jobs[j.Platform.Name] = i
 		done[i] = make([]bool, len(j.Cells))
 	}
-	tmp, err := os.CreateTemp(dir, ".records-*.jsonl")
-	if err != nil {
-		return nil, nil, nil, fmt.Errorf("resume: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	defer tmp.Close()
-	w := bufio.NewWriterSize(tmp, 1<<16)
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
 	want := requestHashes(&fresh.Experiment)
 	bad := map[string]int{}
 	spans := levelSpans{}
 	kept := 0
-	torn, err := ScanJournal(path, func(_ int, r *Record) error {
-		ji, ok := jobs[r.Platform]
-		if !ok || !r.OK() || r.Seq < 0 || r.Seq >= len(done[ji]) || !shard.Has(r.Seq) {
-			return nil
+	torn := false
+	// The kept records replace the journal only when nothing is refused:
+	// an error from fill leaves it as it was.
+	err = rewriteJournal(path, func(write func(*Record) error) error {
+		var err error
+		torn, err = ScanJournal(path, func(_ int, r *Record) error {
+			ji, ok := jobs[r.Platform]
+			if !ok || !r.OK() || r.Seq < 0 || r.Seq >= len(done[ji]) || !shard.Has(r.Seq) {
+				return nil
+			}
+			if plan.Jobs[ji].Cells[r.Seq].CellKey != r.CellKey || done[ji][r.Seq] {
+				return nil // not a cell of the plan, or not its first success
+			}
+			// Only a record resume would keep can mix two requests in one
+			// group: failed records are sent again under the new definition.
+			if requestMismatch(want, r) {
+				bad[r.Platform]++
+				return nil
+			}
+			done[ji][r.Seq] = true
+			spans.add(r)
+			kept++
+			return write(r)
+		})
+		// ScanJournal wraps the open error, which os.IsNotExist would not
+		// see through: a folder whose journal was never written resumes
+		// from zero.
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
 		}
-		if plan.Jobs[ji].Cells[r.Seq].CellKey != r.CellKey || done[ji][r.Seq] {
-			return nil // not a cell of the plan, or not its first success
-		}
-		// Only a record resume would keep can mix two requests in one
-		// group: failed records are sent again under the new definition.
-		if requestMismatch(want, r) {
-			bad[r.Platform]++
-			return nil
-		}
-		done[ji][r.Seq] = true
-		spans.add(r)
-		kept++
-		if err := enc.Encode(r); err != nil {
-			return fmt.Errorf("journal: encode %s: %w", r.CellKey, err)
+		if ch := requestChanges(&fresh.Experiment, bad); len(ch) > 0 {
+			return fmt.Errorf("the requests changed since %s was started, refusing to mix results:\n  %s", dir, strings.Join(ch, "\n  "))
 		}
 		return nil
 	})
-	// ScanJournal wraps the open error, which os.IsNotExist would not see
-	// through: a folder whose journal was never written resumes from zero.
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if err != nil {
 		return nil, nil, nil, fmt.Errorf("resume: %w", err)
 	}
 	if torn {
 		e.log().Warn("resume: skipped a torn last line in the journal", "file", path)
-	}
-	if ch := requestChanges(&fresh.Experiment, bad); len(ch) > 0 {
-		return nil, nil, nil, fmt.Errorf("resume: the requests changed since %s was started, refusing to mix results:\n  %s", dir, strings.Join(ch, "\n  "))
-	}
-	if err := w.Flush(); err != nil {
-		return nil, nil, nil, fmt.Errorf("resume: journal: %w", err)
-	}
-	if err := tmp.Sync(); err != nil {
-		return nil, nil, nil, fmt.Errorf("resume: journal: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return nil, nil, nil, fmt.Errorf("resume: journal: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return nil, nil, nil, fmt.Errorf("resume: journal: %w", err)
 	}
 	m := fresh
 	m.RunID = old.RunID
