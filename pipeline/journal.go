@@ -4,9 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"sync"
@@ -77,47 +75,14 @@ func (j *Journal) Close() error {
 // a malformed line anywhere else is an error naming its line number. A
 // missing file is an error that wraps fs.ErrNotExist.
 func ReadJournal(path string) (recs []Record, torn bool, err error) {
-	f, err := os.Open(path)
+	torn, err = ScanJournal(path, func(_ int, r *Record) error {
+		recs = append(recs, *r)
+		return nil
+	})
 	if err != nil {
-		return nil, false, fmt.Errorf("journal: %w", err)
+		return nil, false, err
 	}
-	defer f.Close()
-	return readJournal(f, path)
-}
-
-func readJournal(r io.Reader, name string) ([]Record, bool, error) {
-	br := bufio.NewReaderSize(r, 1<<16)
-	var recs []Record
-	line := 0
-	for {
-		b, err := br.ReadBytes('\n')
-		if len(b) > 0 {
-			line++
-			complete := b[len(b)-1] == '\n'
-			if len(bytes.TrimSpace(b)) > 0 {
-				var rec Record
-				if uerr := json.Unmarshal(b, &rec); uerr != nil {
-					if !complete {
-						return recs, true, nil // torn final write
-					}
-					return nil, false, fmt.Errorf("%s:%d: bad record: %w", name, line, uerr)
-				}
-				if !complete {
-					// A complete JSON object without its newline: the
-					// write finished but for the newline; keep it.
-					recs = append(recs, rec)
-					return recs, true, nil
-				}
-				recs = append(recs, rec)
-			}
-		}
-		if errors.Is(err, io.EOF) {
-			return recs, false, nil
-		}
-		if err != nil {
-			return nil, false, fmt.Errorf("%s: %w", name, err)
-		}
-	}
+	return recs, torn, nil
 }
 
 // WriteJournal replaces path with recs atomically (write a temporary file,
