@@ -3,6 +3,7 @@ package pipeline
 import (
 	"fmt"
 	"reflect"
+	"regexp"
 	"strings"
 
 	"github.com/expr-lang/expr"
@@ -39,36 +40,39 @@ type ExtractEnv struct {
 // GroupEnv exposes one group's figures to metrics and checks. Times are
 // milliseconds, EM/F1 percentages, rates per second, shares 0..1.
 type GroupEnv struct {
-	Platform        string  `expr:"platform"`
-	Model           string  `expr:"model"`
-	Temperature     float64 `expr:"temperature"`
-	Load            string  `expr:"load"`
-	Count           int     `expr:"count"`
-	Successes       int     `expr:"successes"`
-	Failures        int     `expr:"failures"`
-	Truncated       int     `expr:"truncated"`
-	ErrorRate       float64 `expr:"error_rate"`
-	LatencyMean     float64 `expr:"latency_mean"`
-	LatencyP50      float64 `expr:"latency_p50"`
-	LatencyP90      float64 `expr:"latency_p90"`
-	LatencyP95      float64 `expr:"latency_p95"`
-	LatencyP99      float64 `expr:"latency_p99"`
-	TTFTMean        float64 `expr:"ttft_mean"`
-	TTFTP50         float64 `expr:"ttft_p50"`
-	TTFTP95         float64 `expr:"ttft_p95"`
-	TPOTMean        float64 `expr:"tpot_mean"`
-	TokensPerSec    float64 `expr:"tokens_per_sec"`
-	Throughput      float64 `expr:"throughput"`
-	RequestRate     float64 `expr:"request_rate"`
-	PromptTokens    int     `expr:"prompt_tokens"`
-	OutputTokens    int     `expr:"output_tokens"`
-	ReasoningTokens int     `expr:"reasoning_tokens"`
-	EM              float64 `expr:"em"`
-	F1              float64 `expr:"f1"`
-	RawEM           float64 `expr:"raw_em"`
-	RawF1           float64 `expr:"raw_f1"`
-	Agreement       float64 `expr:"agreement"`
-	Goodput         float64 `expr:"goodput"`
+	Platform     string  `expr:"platform"`
+	Model        string  `expr:"model"`
+	Temperature  float64 `expr:"temperature"`
+	Load         string  `expr:"load"`
+	Count        int     `expr:"count"`
+	Successes    int     `expr:"successes"`
+	Failures     int     `expr:"failures"`
+	Truncated    int     `expr:"truncated"`
+	ErrorRate    float64 `expr:"error_rate"`
+	LatencyMean  float64 `expr:"latency_mean"`
+	LatencyP50   float64 `expr:"latency_p50"`
+	LatencyP90   float64 `expr:"latency_p90"`
+	LatencyP95   float64 `expr:"latency_p95"`
+	LatencyP99   float64 `expr:"latency_p99"`
+	TTFTMean     float64 `expr:"ttft_mean"`
+	TTFTP50      float64 `expr:"ttft_p50"`
+	TTFTP95      float64 `expr:"ttft_p95"`
+	TPOTMean     float64 `expr:"tpot_mean"`
+	TokensPerSec float64 `expr:"tokens_per_sec"`
+	Throughput   float64 `expr:"throughput"`
+	// RequestThroughput is completed requests/s, SendRate requests sent/s
+	// (see GroupStats); request_rate, their old ambiguous name, is gone.
+	RequestThroughput float64 `expr:"request_throughput"`
+	SendRate          float64 `expr:"send_rate"`
+	PromptTokens      int     `expr:"prompt_tokens"`
+	OutputTokens      int     `expr:"output_tokens"`
+	ReasoningTokens   int     `expr:"reasoning_tokens"`
+	EM                float64 `expr:"em"`
+	F1                float64 `expr:"f1"`
+	RawEM             float64 `expr:"raw_em"`
+	RawF1             float64 `expr:"raw_f1"`
+	Agreement         float64 `expr:"agreement"`
+	Goodput           float64 `expr:"goodput"`
 	// Metrics are the derived metrics computed so far, by name.
 	Metrics map[string]float64 `expr:"metrics"`
 }
@@ -87,7 +91,7 @@ func NewGroupEnv(g *GroupStats) GroupEnv {
 		LatencyP95: g.LatencyMs.P95, LatencyP99: g.LatencyMs.P99,
 		TTFTMean: g.TTFTMs.Mean, TTFTP50: g.TTFTMs.P50, TTFTP95: g.TTFTMs.P95,
 		TPOTMean: g.TPOTMs.Mean, TokensPerSec: g.TokensPerSec.Mean, Throughput: g.Throughput,
-		RequestRate: g.RequestRate, PromptTokens: g.PromptTokens, OutputTokens: g.OutputTokens,
+		RequestThroughput: g.RequestThroughput, SendRate: g.SendRate, PromptTokens: g.PromptTokens, OutputTokens: g.OutputTokens,
 		ReasoningTokens: g.ReasoningTokens, EM: g.EM.Mean, F1: g.F1.Mean, RawEM: g.RawEM.Mean,
 		RawF1: g.RawF1.Mean, Agreement: g.Agreement, Goodput: g.Goodput, Metrics: m,
 	}
@@ -156,9 +160,21 @@ func compile(src string, env any, want expr.Option) (*vm.Program, error) {
 		if i := strings.IndexByte(msg, '\n'); i >= 0 {
 			msg = msg[:i]
 		}
-		return nil, fmt.Errorf("expression %q: %s", src, msg)
+		return nil, fmt.Errorf("expression %q: %s%s", src, msg, renamedHint(src))
 	}
 	return p, nil
+}
+
+// oldRequestRate finds the name request_rate, which meant "requests sent
+// per second" in a group and "completed per second" in a sweep point.
+var oldRequestRate = regexp.MustCompile(`\brequest_rate\b`)
+
+// renamedHint tells how a renamed variable is now called, or returns "".
+func renamedHint(src string) string {
+	if oldRequestRate.MatchString(src) {
+		return " (request_rate was renamed: use request_throughput for completed requests/s or send_rate for requests sent/s)"
+	}
+	return ""
 }
 
 // RunExpr runs a compiled program against env.

@@ -66,18 +66,18 @@ type GroupStats struct {
 	// the downtime between a crash and --resume is not counted. Records
 	// never sent (zero StartedAt) are left out.
 	WallSeconds float64 `json:"wall_seconds"`
-	// RequestRate is the achieved request rate: requests sent (non-warmup
-	// records with a send time, failed ones included) / WallSeconds;
-	// TargetRate the configured one (0 for closed loop).
-	RequestRate float64 `json:"request_rate"`
-	TargetRate  float64 `json:"target_rate,omitempty"`
-	// SendRate is the achieved send rate: per session, the gaps between
-	// consecutive sends (sends - 1) over first send -> last send (first
-	// attempts, retry waits included), pooled over sessions; 0 when no
-	// session has two sends. Unlike RequestRate it leaves out the wait for
-	// the last responses, so it is the figure to hold against TargetRate:
-	// a schedule kept exactly at R requests/s gives R at any latency.
-	SendRate float64 `json:"send_rate,omitempty"`
+	// RequestThroughput is the completed request rate, vLLM's
+	// request_throughput: successful non-warmup requests / WallSeconds; 0
+	// when none succeeded or nothing was sent. TargetRate is the configured
+	// rate (0 for closed loop).
+	RequestThroughput float64 `json:"request_throughput"`
+	TargetRate        float64 `json:"target_rate,omitempty"`
+	// SendRate is the rate requests were sent at: non-warmup records with
+	// a send time (failed ones included) / WallSeconds. It is the figure
+	// to hold against TargetRate, and never a throughput: a platform that
+	// refuses every connection fast has a high send rate and a request
+	// throughput of 0.
+	SendRate float64 `json:"send_rate"`
 
 	PromptTokens    int `json:"prompt_tokens"`
 	OutputTokens    int `json:"output_tokens"`

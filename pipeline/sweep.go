@@ -29,11 +29,13 @@ type SweepPoint struct {
 	// sweep's rate levels get their rate when it is decided).
 	Concurrency int     `json:"concurrency,omitempty"`
 	TargetRate  float64 `json:"target_rate,omitempty"`
-	// RequestRate is completed requests per second (successes /
-	// WallSeconds), TokenRate output tokens per second.
-	RequestRate float64 `json:"request_rate"`
-	TokenRate   float64 `json:"token_rate"`
-	Requests    int     `json:"requests"`
+	// RequestThroughput is completed requests per second and SendRate
+	// requests sent per second, as in the level's group (see GroupStats);
+	// TokenRate is output tokens per second.
+	RequestThroughput float64 `json:"request_throughput"`
+	SendRate          float64 `json:"send_rate"`
+	TokenRate         float64 `json:"token_rate"`
+	Requests          int     `json:"requests"`
 	// Successes is how many of Requests succeeded; the timing figures
 	// (TTFT, TPOT, E2E) exist only when it is > 0.
 	Successes   int     `json:"successes"`
@@ -132,11 +134,11 @@ func BestLevel(points []SweepPoint, slo SLOSpec) string {
 	}
 	best, bestRate := "", -1.0
 	for _, p := range points {
-		if p.RequestRate <= 0 || p.Saturated {
+		if p.RequestThroughput <= 0 || p.Saturated {
 			continue
 		}
-		if within(p.TTFTP99, slo.TTFT) && within(p.TPOTP99, slo.TPOT) && within(p.E2EP99, slo.E2E) && p.RequestRate > bestRate {
-			best, bestRate = p.Load, p.RequestRate
+		if within(p.TTFTP99, slo.TTFT) && within(p.TPOTP99, slo.TPOT) && within(p.E2EP99, slo.E2E) && p.RequestThroughput > bestRate {
+			best, bestRate = p.Load, p.RequestThroughput
 		}
 	}
 	return best

@@ -276,9 +276,9 @@ func (g *group) compute(exp *pipeline.Experiment, bs Bootstrap, acc *accumulator
 	s.WallSeconds = w.wall.Seconds()
 	if s.WallSeconds > 0 {
 		s.Throughput = float64(okTokens) / s.WallSeconds
-		s.RequestRate = float64(w.sent) / s.WallSeconds
+		s.RequestThroughput = float64(s.Successes) / s.WallSeconds
+		s.SendRate = float64(w.sent) / s.WallSeconds
 	}
-	s.SendRate = w.sendRate()
 	if w.sessions > 1 {
 		s.Warnings = append(s.Warnings, fmt.Sprintf("records come from %d sessions (a resumed run): rates use the %.1f s spent sending, not the %.1f s between them", w.sessions, s.WallSeconds, w.idle.Seconds()))
 	}

@@ -1,0 +1,72 @@
+package export
+
+import (
+	"context"
+	"encoding/json"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/stages/aggregate"
+)
+
+// refusedRun aggregates 40 good requests of sophia (one a second) beside
+// metis, whose 400 requests were each refused within a millisecond: metis
+// sent a lot and completed nothing.
+func refusedRun(t *testing.T) *pipeline.Run {
+	t.Helper()
+	exp := &pipeline.Experiment{
+		Name: "refused", Seed: 42, Baseline: "sophia", Repeats: 1,
+		Platforms: []pipeline.Platform{{Name: "metis", Models: []string{"m"}}, {Name: "sophia", Models: []string{"m"}}},
+		Params:    pipeline.Params{Temperature: []float64{0}},
+		Stats:     pipeline.StatsSpec{Bootstrap: 200, Confidence: 0.95},
+	}
+	t0 := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+	var recs []pipeline.Record
+	for i := range 400 {
+		recs = append(recs, pipeline.Record{CellKey: pipeline.CellKey{Platform: "metis", Model: "m", SampleID: "q" + strconv.Itoa(i)},
+			Seq: i, StartedAt: t0.Add(time.Duration(i) * 250 * time.Microsecond), Attempts: 1, LatencyMs: 0.2,
+			Error: pipeline.ErrTransport, ErrorDetail: "connect: connection refused", Scored: true})
+	}
+	for i := range 40 {
+		recs = append(recs, pipeline.Record{CellKey: pipeline.CellKey{Platform: "sophia", Model: "m", SampleID: "q" + strconv.Itoa(i)},
+			Seq: i, StartedAt: t0.Add(time.Duration(i) * time.Second), Attempts: 1, TTFTMs: 100, LatencyMs: 500, CloseMs: 500,
+			OutputTokens: 10, TokensPerSec: 20, FinishReason: "stop", Answer: "a", EM: 1, F1: 1, RawEM: 1, RawF1: 1, Scored: true})
+	}
+	res, err := aggregate.Aggregate(context.Background(), exp, recs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &pipeline.Run{Dir: t.TempDir(), Experiment: exp, Records: recs, Results: res}
+}
+
+// A platform that refused every connection completed nothing: its request
+// throughput is 0 everywhere it is read, and the requests it sent per
+// second are a send rate, never called throughput.
+func TestAGroupWithoutSuccessHasNoRequestThroughput(t *testing.T) {
+	run := refusedRun(t)
+	b, err := json.Marshal(run.Results.Groups[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var g map[string]any
+	if err := json.Unmarshal(b, &g); err != nil {
+		t.Fatal(err)
+	}
+	if g["platform"] != "metis" || g["request_throughput"] != 0.0 {
+		t.Errorf("results.json group %v: want metis with request_throughput 0", g)
+	}
+	if sr, _ := g["send_rate"].(float64); sr < 1000 {
+		t.Errorf("send_rate %v, want the thousands of requests sent per second", g["send_rate"])
+	}
+	sec := sectionOf(t, consoleText(t, run), "THROUGHPUT")
+	row := strings.Fields(lineWith(sec, "metis"))
+	if len(row) == 0 || row[len(row)-1] != "0.00" {
+		t.Errorf("console THROUGHPUT row of metis %q: want 0.00 completed req/s last\n%s", row, sec)
+	}
+	if !strings.Contains(sec, "completed req/s") || strings.Contains(strings.ToLower(sec), "throughput req/s") {
+		t.Errorf("THROUGHPUT header does not say completed req/s:\n%s", sec)
+	}
+}
