@@ -23,6 +23,17 @@ type levelRunner struct {
 	// setRates records newly decided ones.
 	rates    []float64
 	setRates func([]float64)
+	// mark, when not nil, records that this process starts sending a
+	// level (its label) and returns the function that records the stop.
+	mark func(load string) (stop func())
+}
+
+// begin marks the start of sending level load and returns the stop mark.
+func (lr *levelRunner) begin(load string) (stop func()) {
+	if lr.mark == nil {
+		return func() {}
+	}
+	return lr.mark(load)
 }
 
 // run queries every level in order. The report's StopReason is the first
@@ -33,7 +44,9 @@ func (lr *levelRunner) run(ctx context.Context, emit func(Record)) (QueryReport,
 	p := lr.job.Platform
 	levels := p.LoadLevels(lr.rates)
 	if len(levels) == 1 && p.Load == nil {
+		stop := lr.begin(levels[0].Label)
 		rep, err := lr.querier.Query(ctx, lr.job, emit)
+		stop()
 		return rep, nil, err
 	}
 	byLevel := map[string][]Cell{}
@@ -103,6 +116,7 @@ func (lr *levelRunner) run(ctx context.Context, emit func(Record)) (QueryReport,
 			reason string
 			ok     int
 		)
+		stopMark := lr.begin(lv.Label)
 		start := time.Now()
 		r, err := lr.querier.Query(ctx, sub, func(rec Record) {
 			mu.Lock()
@@ -117,6 +131,7 @@ func (lr *levelRunner) run(ctx context.Context, emit func(Record)) (QueryReport,
 			emit(rec)
 		})
 		elapsed := time.Since(start)
+		stopMark()
 		close(done)
 		rep.Notes = append(rep.Notes, r.Notes...)
 		if err != nil {

@@ -36,6 +36,11 @@ type Dist struct {
 // PercentileMethod names the percentile definition used everywhere.
 const PercentileMethod = "linear interpolation between closest ranks (Hyndman-Fan type 7, numpy's default)"
 
+// MinShardOverlap is the share of a merged level's sending time during
+// which all of its shards must have been sending at once for the level to
+// stand for its configured load (see GroupStats.ShardOverlap).
+const MinShardOverlap = 0.8
+
 // GroupStats are the statistics of one group.
 type GroupStats struct {
 	GroupKey
@@ -59,12 +64,15 @@ type GroupStats struct {
 
 	// Throughput is the sum of successful output tokens / WallSeconds.
 	Throughput float64 `json:"throughput"`
-	// WallSeconds is the time the group spent sending requests: the sum,
-	// over the group's sessions, of first send (minus any retry wait) ->
-	// last stream close. A session is a run of records without an idle gap
-	// (nothing in flight) longer than the aggregate stage's session gap, so
-	// the downtime between a crash and --resume is not counted. Records
-	// never sent (zero StartedAt) are left out.
+	// WallSeconds is the group's sending time ("benchmark duration"), the
+	// one every rate divides by: measured from the sending marks of its
+	// platform and level (see SendSpan), the union of every process's
+	// marks (a run, its resumes, the shards of a merge), and in each
+	// interval of that union from the group's first send (minus any retry
+	// wait) to its last stream close. The downtime between a crash and
+	// --resume is outside every mark and never counted. A run folder
+	// without marks (written before they existed) falls back to sessions
+	// split at idle gaps longer than max(5 s, 20 x the median gap).
 	WallSeconds float64 `json:"wall_seconds"`
 	// RequestThroughput is the completed request rate, vLLM's
 	// request_throughput: successful non-warmup requests / WallSeconds; 0
@@ -78,6 +86,12 @@ type GroupStats struct {
 	// refuses every connection fast has a high send rate and a request
 	// throughput of 0.
 	SendRate float64 `json:"send_rate"`
+	// ShardOverlap is set for a level sent by two or more shards (a merged
+	// run): the time every shard was sending at once (the intersection of
+	// the shards' marks) over the time any was (their union), 0..1. Under
+	// MinShardOverlap the shards did not make the configured load
+	// together, and the group warns. Nil otherwise.
+	ShardOverlap *float64 `json:"shard_overlap,omitempty"`
 
 	PromptTokens    int `json:"prompt_tokens"`
 	OutputTokens    int `json:"output_tokens"`

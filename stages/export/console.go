@@ -84,6 +84,15 @@ func Console(w io.Writer, run *pipeline.Run) error {
 		}
 		return append(row, fnum(g.RequestThroughput, 2))
 	})
+	// A merged level whose shards did not send together is not the
+	// configured load: say so under the table, on that level.
+	for i := range res.Groups {
+		if note := shardNote(&res.Groups[i]); note != "" {
+			for _, line := range wrapWords("  "+names[i]+":", strings.Fields(note), "    ", consoleWidth) {
+				fmt.Fprintln(cw, line)
+			}
+		}
+	}
 	section("SUCCESS RATE", []string{"ok/count", "success", "failures"}, func(_ int, g *pipeline.GroupStats) []string {
 		rate := 0.0
 		if g.Count > 0 {

@@ -70,6 +70,24 @@ func sendText(g *pipeline.GroupStats) string {
 	return fnum(g.SendRate, 2)
 }
 
+// shardNote says that a merged level's shards did not send at the same
+// time (GroupStats.ShardOverlap under pipeline.MinShardOverlap), so that
+// its rates are not those of the configured load; "" otherwise.
+func shardNote(g *pipeline.GroupStats) string {
+	if g.ShardOverlap == nil || *g.ShardOverlap >= pipeline.MinShardOverlap {
+		return ""
+	}
+	return fmt.Sprintf("shards sent apart (%.0f%% overlap): not the configured load", 100**g.ShardOverlap)
+}
+
+// joinNote appends note to a cell in parentheses, or returns the cell.
+func joinNote(cell, note string) string {
+	if note == "" {
+		return cell
+	}
+	return cell + " (" + note + ")"
+}
+
 // anyOpenLoop reports whether any group ran on an open-loop schedule.
 func anyOpenLoop(groups []pipeline.GroupStats) bool {
 	for i := range groups {
@@ -320,7 +338,7 @@ func resultsSection(res *pipeline.Results, level string) reportSection {
 			fmt.Sprintf("%d / %d", g.Successes, g.Count), fshare(g.ErrorRate),
 			withCI(g.LatencyMs, 1), distText(g.LatencyMs, g.LatencyMs.P50, 1), distText(g.LatencyMs, g.LatencyMs.P95, 1),
 			withCI(g.TTFTMs, 1), distText(g.TTFTMs, g.TTFTMs.P50, 1), withCI(g.TokensPerSec, 1), fnum(g.Throughput, 1),
-			fshare(g.Goodput), withCI(g.EM, 1), withCI(g.F1, 1), fnum(g.RequestThroughput, 2)})
+			fshare(g.Goodput), withCI(g.EM, 1), withCI(g.F1, 1), joinNote(fnum(g.RequestThroughput, 2), shardNote(&g))})
 	}
 	s.Tables = append(s.Tables, t)
 	if anyOpenLoop(res.Groups) {

@@ -70,3 +70,24 @@ func TestAGroupWithoutSuccessHasNoRequestThroughput(t *testing.T) {
 		t.Errorf("THROUGHPUT header does not say completed req/s:\n%s", sec)
 	}
 }
+
+// A merged level whose shards sent one after the other is not the
+// configured load: the console and the report say so on that level.
+func TestAMergedLevelWhoseShardsSentApartSaysSo(t *testing.T) {
+	run := fixtureRun(t, t.TempDir())
+	apart, together := 0.35, 0.97
+	run.Results.Groups[0].ShardOverlap = &apart
+	run.Results.Groups[1].ShardOverlap = &together
+	con, md, _ := outputs(t, run)
+	thr := sectionOf(t, con, "THROUGHPUT")
+	if l := lineWith(thr, "shards sent apart"); !strings.Contains(l, "metis/") || !strings.Contains(l, "(35% overlap): not the configured load") {
+		t.Errorf("THROUGHPUT has no note on metis:\n%s", thr)
+	}
+	if strings.Count(thr, "shards sent apart") != 1 {
+		t.Errorf("the level whose shards sent together is noted too:\n%s", thr)
+	}
+	res := md[strings.Index(md, "## Results"):]
+	if !strings.Contains(lineWith(res, "| metis/"), "(shards sent apart (35% overlap): not the configured load)") {
+		t.Errorf("report results row %q", lineWith(res, "| metis/"))
+	}
+}
