@@ -1,6 +1,9 @@
 package pipeline
 
-import "time"
+import (
+	"encoding/json"
+	"time"
+)
 
 // GroupKey identifies an aggregation group: platform x model x
 // temperature x load level.
@@ -93,9 +96,15 @@ type GroupStats struct {
 	// together, and the group warns. Nil otherwise.
 	ShardOverlap *float64 `json:"shard_overlap,omitempty"`
 
-	PromptTokens    int `json:"prompt_tokens"`
-	OutputTokens    int `json:"output_tokens"`
-	ReasoningTokens int `json:"reasoning_tokens"`
+	// PromptTokens sums the input tokens servers reported (usage); 0 when
+	// none did, which results.json writes as null and tables as "-" (see
+	// MarshalJSON). OutputTokensEstimated is how many of the non-warmup
+	// records had no usage, so that their output tokens were counted from
+	// the stream (Record.TokensEstimated).
+	PromptTokens          int `json:"prompt_tokens"`
+	OutputTokens          int `json:"output_tokens"`
+	OutputTokensEstimated int `json:"output_tokens_estimated"`
+	ReasoningTokens       int `json:"reasoning_tokens"`
 
 	// EM and F1 are percentages (0..100) over every scored non-warmup record,
 	// failed and truncated ones counting as 0; RawEM/RawF1 score raw content.
@@ -130,6 +139,21 @@ type GroupStats struct {
 	Metrics []NamedValue `json:"metrics,omitempty"`
 	// Warnings about this group (e.g. too few samples for p99).
 	Warnings []string `json:"warnings,omitempty"`
+}
+
+// MarshalJSON writes g with prompt_tokens null when no server reported
+// input tokens (PromptTokens 0): a prompt always has some, so 0 means
+// unknown, not none. Reading it back gives 0.
+func (g GroupStats) MarshalJSON() ([]byte, error) {
+	type plain GroupStats
+	out := struct {
+		plain
+		PromptTokens *int `json:"prompt_tokens"`
+	}{plain: plain(g)}
+	if g.PromptTokens != 0 {
+		out.PromptTokens = &g.PromptTokens
+	}
+	return json.Marshal(out)
 }
 
 // AnswerBreakdown is the accuracy of one kind of question (answerable or

@@ -129,6 +129,9 @@ func (a *accumulator) Add(r *pipeline.Record) error {
 	}
 	g.stats.PromptTokens += r.PromptTokens
 	g.stats.OutputTokens += r.OutputTokens
+	if r.TokensEstimated {
+		g.stats.OutputTokensEstimated++
+	}
 	g.stats.ReasoningTokens += r.ReasoningTokens
 	if r.OutputTokens >= 2 {
 		w.flags |= flagTwoTokens

@@ -339,6 +339,7 @@ func resultsSection(res *pipeline.Results, level string) reportSection {
 			withCI(g.LatencyMs, 1), distText(g.LatencyMs, g.LatencyMs.P50, 1), distText(g.LatencyMs, g.LatencyMs.P95, 1),
 			withCI(g.TTFTMs, 1), distText(g.TTFTMs, g.TTFTMs.P50, 1), withCI(g.TokensPerSec, 1), fnum(g.Throughput, 1),
 			fshare(g.Goodput), withCI(g.EM, 1), withCI(g.F1, 1), joinNote(fnum(g.RequestThroughput, 2), shardNote(&g))})
+		s.Bullets = append(s.Bullets, tokenNotes(names[i], &g)...)
 	}
 	s.Tables = append(s.Tables, t)
 	if anyOpenLoop(res.Groups) {

@@ -91,3 +91,45 @@ func TestAMergedLevelWhoseShardsSentApartSaysSo(t *testing.T) {
 		t.Errorf("report results row %q", lineWith(res, "| metis/"))
 	}
 }
+
+// sophia (of refusedRun) reported no input tokens, and no usage at all for
+// 15 of its 40 requests, whose output tokens were counted from the stream:
+// every place the figures are read says so.
+func TestEstimatedTokensSayHowManyAndUnreportedInputIsMissing(t *testing.T) {
+	run := refusedRun(t)
+	for i := range run.Records {
+		if r := &run.Records[i]; r.Platform == "sophia" && i%40 < 15 {
+			r.TokensEstimated = true
+		}
+	}
+	res, err := aggregate.Aggregate(context.Background(), run.Experiment, run.Records)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run.Results = res
+	b, err := json.Marshal(res.Groups[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var g map[string]any
+	if err := json.Unmarshal(b, &g); err != nil {
+		t.Fatal(err)
+	}
+	if v, ok := g["prompt_tokens"]; g["platform"] != "sophia" || !ok || v != nil || g["output_tokens_estimated"] != 15.0 {
+		t.Errorf("results.json group %v: want sophia with prompt_tokens null and output_tokens_estimated 15", g)
+	}
+	con, md, _ := outputs(t, run)
+	serving := sectionOf(t, con, "SERVING BENCHMARK RESULT (per group, as vllm bench serve)")
+	if l := lineWith(serving, "Total input tokens"); !strings.HasSuffix(l, "  -") {
+		t.Errorf("input tokens line %q, want - for sophia", l)
+	}
+	if l := lineWith(serving, "Total output tokens"); !strings.HasSuffix(l, "400 (15 of 40 estimated)") {
+		t.Errorf("output tokens line %q, want sophia's 400 with 15 of 40 estimated", l)
+	}
+	if !strings.Contains(md, "sophia/m: output tokens estimated (no usage from the server) for 15 of 40 requests") {
+		t.Errorf("report says nothing of the estimate:\n%s", md[strings.Index(md, "## Results"):])
+	}
+	if !strings.Contains(md, "sophia/m: input tokens: no server reported them") {
+		t.Errorf("report says nothing of the unreported input tokens")
+	}
+}
