@@ -125,12 +125,7 @@ func servingRows(run *pipeline.Run) []servingRow {
 	add("Total output tokens", func(g *pipeline.GroupStats) string { return outputText(g) })
 	// Completed requests per second, as vLLM counts them: a group whose
 	// requests all fail fast must not show a high request throughput.
-	add("Request throughput (req/s)", func(g *pipeline.GroupStats) string {
-		if g.WallSeconds <= 0 {
-			return "-"
-		}
-		return fnum(float64(g.Successes)/g.WallSeconds, 2)
-	})
+	add("Request throughput (req/s)", func(g *pipeline.GroupStats) string { return rate(g.RequestThroughput, g) })
 	add("Output token throughput (tok/s)", func(g *pipeline.GroupStats) string { return rate(g.Throughput, g) })
 	add("Total token throughput (tok/s)", func(g *pipeline.GroupStats) string {
 		if g.WallSeconds <= 0 || g.PromptTokens == 0 { // input tokens unknown
