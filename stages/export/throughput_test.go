@@ -118,7 +118,13 @@ func TestEstimatedTokensSayHowManyAndUnreportedInputIsMissing(t *testing.T) {
 	if v, ok := g["prompt_tokens"]; g["platform"] != "sophia" || !ok || v != nil || g["output_tokens_estimated"] != 15.0 {
 		t.Errorf("results.json group %v: want sophia with prompt_tokens null and output_tokens_estimated 15", g)
 	}
-	con, md, _ := outputs(t, run)
+	con, md, f := outputs(t, run)
+	if got := sheetColumn(t, f, SheetSummary, "prompt_tokens"); len(got) != 2 || got[1] != "-" {
+		t.Errorf("Summary sheet prompt_tokens %q, want - for sophia", got)
+	}
+	if got := sheetColumn(t, f, SheetSummary, "output_tokens_estimated"); len(got) != 2 || got[0] != "0" || got[1] != "15" {
+		t.Errorf("Summary sheet output_tokens_estimated %q, want 0 and 15", got)
+	}
 	serving := sectionOf(t, con, "SERVING BENCHMARK RESULT (per group, as vllm bench serve)")
 	if l := lineWith(serving, "Total input tokens"); !strings.HasSuffix(l, "  -") {
 		t.Errorf("input tokens line %q, want - for sophia", l)
