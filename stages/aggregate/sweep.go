@@ -12,7 +12,8 @@ import (
 // curve is one platform x model x temperature over its levels, in the
 // order the platform runs them; each non-baseline curve is compared with
 // the baseline platform's curve of the same model position and
-// temperature (see pipeline.Crossover). Saturation and a sweep's decided
+// temperature (see pipeline.Crossover). Closed-loop levels past the knee
+// are marked saturated (pipeline.MarkKnees). Saturation while running and a sweep's decided
 // rates are not known here: the engine adds them from its manifest (see
 // Results.ApplyLevels, which also recomputes each curve's best level).
 func Sweep(exp *pipeline.Experiment, groups []pipeline.GroupStats, baseline string) *pipeline.SweepResults {
@@ -42,6 +43,9 @@ func Sweep(exp *pipeline.Experiment, groups []pipeline.GroupStats, baseline stri
 		c.Points = append(c.Points, pointOf(exp, g))
 	}
 	for i := range out.Curves {
+		if pi := platformIndex(exp, out.Curves[i].Platform); pi >= 0 {
+			pipeline.MarkKnees(&out.Curves[i], &exp.Platforms[pi])
+		}
 		out.Curves[i].Best = pipeline.BestLevel(out.Curves[i].Points, exp.SLO)
 	}
 	bi := platformIndex(exp, baseline)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -86,6 +87,11 @@ func sweepSection(sw *pipeline.SweepResults, slo pipeline.SLOSpec) reportSection
 			s.Bullets = append(s.Bullets, fmt.Sprintf("%s: best level within the SLO is %s (highest request throughput with p99 within every SLO)", name, c.Best))
 		default:
 			s.Bullets = append(s.Bullets, name+": no level meets the SLO at p99")
+		}
+	}
+	for _, c := range sw.Curves {
+		if k := kneeLevel(c); k != nil {
+			s.Bullets = append(s.Bullets, fmt.Sprintf("%s: knee at %s, %s", curveLabel(sw, c), k.Load, k.SaturatedReason))
 		}
 	}
 	t := reportTable{
@@ -233,11 +239,25 @@ func writeSweepConsole(w io.Writer, sw *pipeline.SweepResults, exp *pipeline.Exp
 			fmt.Fprintf(w, "  %s: no level meets the SLO\n", curveLabel(sw, c))
 		}
 		for _, p := range c.Points {
-			if p.SaturatedReason != "" {
+			switch {
+			case strings.HasPrefix(p.SaturatedReason, pipeline.KneeReason):
+				fmt.Fprintf(w, "  %s %s past the knee: %s\n", curveLabel(sw, c), p.Load, p.SaturatedReason)
+			case p.SaturatedReason != "":
 				fmt.Fprintf(w, "  %s %s stopped early: %s\n", curveLabel(sw, c), p.Load, p.SaturatedReason)
 			}
 		}
 	}
+}
+
+// kneeLevel returns c's first level past the knee of its curve (see
+// pipeline.MarkKnees), nil when none is.
+func kneeLevel(c pipeline.SweepCurve) *pipeline.SweepPoint {
+	for i := range c.Points {
+		if strings.HasPrefix(c.Points[i].SaturatedReason, pipeline.KneeReason) {
+			return &c.Points[i]
+		}
+	}
+	return nil
 }
 
 // SheetSweep is the workbook sheet of the load curves, written after
