@@ -59,7 +59,8 @@ type SweepPoint struct {
 }
 
 // Crossover compares one platform's curve with the baseline's at the
-// levels both ran (same label), by median E2E latency.
+// levels both ran with data (same label, a successful request in each),
+// by median E2E latency.
 type Crossover struct {
 	GroupKey
 	Baseline GroupKey `json:"baseline"`
@@ -70,9 +71,14 @@ type Crossover struct {
 	// order changes more than once.
 	From  string `json:"from,omitempty"`
 	Until string `json:"until,omitempty"`
+	// Levels are the levels compared: those both platforms ran with a
+	// successful request, in the platform's order. Every statement speaks
+	// of these only.
+	Levels []string `json:"levels"`
 	// Statement says it in words, e.g. "sophia-sim is faster than
-	// metis-sim from c=16 up (median E2E)"; "no crossover" cases say who
-	// is faster throughout.
+	// metis-sim from c=16 up (median E2E); metis-sim is faster below;
+	// compared at c=1, c=16"; "no crossover" cases say who is faster at
+	// every level both ran with data. The levels left out are named.
 	Statement string `json:"statement"`
 }
 

@@ -31,14 +31,16 @@ func TestFindCrossoverSaysFromWhichLevelAPlatformWins(t *testing.T) {
 		{"a platform faster alone and slower under load wins up to its last faster level",
 			curve("sophia", 40, 400, 1000), "", "c=1", "metis is faster than sophia from c=8 up (median E2E); sophia is faster up to c=1"},
 		{"a platform faster at every level has no crossover",
-			curve("sophia", 40, 200, 800), "", "", "sophia is faster than metis at every load level"},
+			curve("sophia", 40, 200, 800), "", "", "sophia is faster than metis at every load level both ran with data (median E2E); no crossover; compared at c=1, c=8, c=24"},
 		{"a platform slower at every level has no crossover either",
-			curve("sophia", 60, 310, 901), "", "", "metis is faster than sophia at every load level"},
+			curve("sophia", 60, 310, 901), "", "", "metis is faster than sophia at every load level both ran with data"},
 		{"an order that changes twice names the levels where the platform is faster",
 			curve("sophia", 60, 200, 950), "", "", "the order changes 2 times: sophia is faster than metis at c=8 only"},
 		{"levels without a successful request are left out",
 			pipeline.SweepCurve{GroupKey: pipeline.GroupKey{Platform: "sophia"}, Points: []pipeline.SweepPoint{{Load: "c=1"}, {Load: "c=8", E2EP50: 100}, {Load: "c=24", E2EP50: 100}}},
-			"", "", "sophia is faster than metis at every load level"},
+			"", "", "sophia is faster than metis at every load level both ran with data (median E2E); no crossover; compared at c=8, c=24; not compared (not run with a successful request by both): c=1"},
+		{"levels only one platform ran are named and left out",
+			curve("sophia", 40, 200), "", "", "sophia is faster than metis at every load level both ran with data (median E2E); no crossover; compared at c=1, c=8; not compared (not run with a successful request by both): c=24"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -74,7 +74,7 @@ func loadAxis(sw *pipeline.SweepResults) (string, func(p pipeline.SweepPoint) fl
 // levels in words, then one row per curve and level.
 func sweepSection(sw *pipeline.SweepResults, slo pipeline.SLOSpec) reportSection {
 	s := reportSection{Title: "Load sweep"}
-	s.Paragraphs = []string{"Each platform ran its load levels one after the other; every level is its own group. Request throughput counts completed requests per second of sending time; latencies in ms at p50 and p99. The crossover compares median E2E latency with the baseline at the levels both ran."}
+	s.Paragraphs = []string{"Each platform ran its load levels one after the other; every level is its own group. Request throughput counts completed requests per second of sending time; latencies in ms at p50 and p99. The crossover compares median E2E latency with the baseline at the levels both ran with a successful request, and names them. A closed-loop level is saturated past the knee when its request throughput grew little over the previous level's while its median E2E grew much (load.knee_throughput_gain, load.knee_latency_growth). The best level within the SLO also fails at most slo.max_error_rate of its requests."}
 	for _, x := range sw.Crossovers {
 		s.Bullets = append(s.Bullets, "**"+mdText(x.Statement)+"**")
 	}
