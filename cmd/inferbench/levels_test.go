@@ -67,3 +67,57 @@ func TestResumeRefusesAnotherLoadAndNamesTheChange(t *testing.T) {
 		t.Fatalf("resume with a new max_duration: exit %d\n%s\n%s", code, stdout, stderr)
 	}
 }
+
+// levelsExperiment runs one emulated platform at two concurrency levels.
+const levelsExperiment = `name: levels
+seed: 5
+dataset: {source: demo, slice: "[:4]"}
+platforms:
+  - name: emu
+    emulate: {ttft: 1ms, tokens_per_second: 5000, accuracy: 0.8}
+    models: [m]
+    concurrency: [1, 2]
+export: {formats: [json]}
+`
+
+func TestCompareOfRunsWithLoadLevelsNamesEachLevelAndWarnsOfOtherScoring(t *testing.T) {
+	dir := t.TempDir()
+	exp := writeFile(t, dir, "levels.yaml", levelsExperiment)
+	outA, outB := filepath.Join(dir, "a"), filepath.Join(dir, "b")
+	if code, stdout, stderr := inferbench(t, "run", exp, "--out", outA, "--no-progress"); code != exitOK {
+		t.Fatalf("run A: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if code, stdout, stderr := inferbench(t, "run", exp, "--out", outB, "--no-progress", "--set", "score.extract=[first_line]"); code != exitOK {
+		t.Fatalf("run B: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	runA, runB := runDir(t, outA), runDir(t, outB)
+	cmp := filepath.Join(dir, "cmp")
+	code, stdout, stderr := inferbench(t, "compare", runA, runB, "--out", cmp)
+	if code != exitOK {
+		t.Fatalf("compare: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	for _, want := range []string{"emu / m / t=0 / load c=1\n", "emu / m / t=0 / load c=2\n"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("console lacks the block %q:\n%s", want, stdout)
+		}
+	}
+	if !strings.Contains(stderr, "WARNING: the runs extract or score answers differently") || !strings.Contains(stderr, `score.extract: {"steps":["strip_reasoning"`) {
+		t.Errorf("stderr lacks the scoring warning:\n%s", stderr)
+	}
+	for name, rows := range map[string][][]string{
+		"compare.csv":  readCSVRows(t, filepath.Join(cmp, "compare.csv")),
+		"compare.xlsx": compareRows(t, filepath.Join(cmp, "compare.xlsx")),
+	} {
+		levels := map[string]int{}
+		for _, r := range rows[1:] {
+			levels[column(t, rows[0], r, "load")]++
+		}
+		if len(levels) != 2 || levels["c=1"] == 0 || levels["c=1"] != levels["c=2"] {
+			t.Errorf("%s rows by load = %v, want c=1 and c=2 alike", name, levels)
+		}
+	}
+	// The same scoring gives no warning.
+	if _, _, stderr := inferbench(t, "compare", runA, runA); strings.Contains(stderr, "score answers differently") {
+		t.Errorf("a run compared with itself warns:\n%s", stderr)
+	}
+}
