@@ -121,3 +121,48 @@ func TestCompareOfRunsWithLoadLevelsNamesEachLevelAndWarnsOfOtherScoring(t *test
 		t.Errorf("a run compared with itself warns:\n%s", stderr)
 	}
 }
+
+func TestPlanShowsEachLevelsExpectedSendingTime(t *testing.T) {
+	dir := t.TempDir()
+	exp := writeFile(t, dir, "plan.yaml", `name: plan
+dataset: {source: demo, slice: "[:8]"}
+platforms:
+  - name: open
+    emulate: {ttft: 1ms}
+    models: [m]
+    rate: [2, 8]
+  - name: bounded
+    emulate: {ttft: 1ms}
+    models: [m]
+    load: {type: rate, levels: [0.5, 4], max_duration: 10s}
+  - name: closed
+    emulate: {ttft: 1ms}
+    models: [m]
+    concurrency: [1, 4]
+export: {formats: [json]}
+`)
+	code, stdout, stderr := inferbench(t, "plan", exp)
+	if code != exitOK {
+		t.Fatalf("plan: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	line := func(platform, level string) string {
+		for _, l := range strings.Split(stdout, "\n") {
+			if f := strings.Fields(l); len(f) > 2 && f[0] == platform && f[1] == level {
+				return strings.Join(f[2:], " ")
+			}
+		}
+		t.Fatalf("no line for %s %s in:\n%s", platform, level, stdout)
+		return ""
+	}
+	for _, tc := range []struct{ platform, level, want string }{
+		{"open", "r=2", "8 ~4s (8 requests at 2 req/s)"},
+		{"open", "r=8", "8 ~1s (8 requests at 8 req/s)"},
+		{"bounded", "r=0.5", "8 ~10s (max_duration; 8 requests at 0.5 req/s would take 16s)"},
+		{"bounded", "r=4", "8 ~2s (8 requests at 4 req/s)"},
+		{"closed", "c=4", "8 unknown (closed loop: depends on the endpoint)"},
+	} {
+		if got := line(tc.platform, tc.level); got != tc.want {
+			t.Errorf("%s %s: %q, want %q", tc.platform, tc.level, got, tc.want)
+		}
+	}
+}
