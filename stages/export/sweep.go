@@ -84,7 +84,7 @@ func sweepSection(sw *pipeline.SweepResults, slo pipeline.SLOSpec) reportSection
 		switch {
 		case !sloSet:
 		case c.Best != "":
-			s.Bullets = append(s.Bullets, fmt.Sprintf("%s: best level within the SLO is %s (highest request throughput with p99 within every SLO)", name, c.Best))
+			s.Bullets = append(s.Bullets, fmt.Sprintf("%s: best level within the SLO is %s (highest request throughput with p99 within every SLO, at most %s of requests failed, not saturated)", name, c.Best, fshare(slo.MaxErrorRate)))
 		default:
 			s.Bullets = append(s.Bullets, name+": no level meets the SLO at p99")
 		}
