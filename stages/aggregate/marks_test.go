@@ -148,6 +148,15 @@ func TestSendingTimeComesFromTheMarks(t *testing.T) {
 			t.Errorf("sending time %v (warnings %q), want 70.001 s in one session", g.WallSeconds, g.Warnings)
 		}
 	})
+	t.Run("records a process without marks sent before the first mark keep their own span", func(t *testing.T) {
+		// A run folder from before marks existed (4 records), resumed by a
+		// process that writes them (6 records).
+		recs := append(oneStream(0, 0, 4), oneStream(7*time.Second, 4, 6)...)
+		g := marked(t, recs, mark(1, nil, 7*time.Second, 13001*time.Millisecond))
+		if !near(g.WallSeconds, 4.001+6.001, 1e-9) {
+			t.Errorf("sending time %v, want 10.002 s", g.WallSeconds)
+		}
+	})
 	zero, one := 0, 1
 	t.Run("shards sending side by side: the union, and no warning", func(t *testing.T) {
 		recs := append(oneStream(0, 0, 10), oneStream(0, 10, 10)...)

@@ -112,8 +112,11 @@ func busySpans(rows *rowStore) []span {
 //     row's send to its last row's end, clipped to the interval (a level
 //     with several models or temperatures sends them one after the other,
 //     and its warmups before them); a row belongs to the interval its
-//     send falls in, a row sent between two intervals to the earlier one
-//     and a row sent before the first to the first;
+//     send falls in, and a row sent between two intervals to the earlier
+//     one; rows sent before the first interval (by a process that wrote
+//     no marks: a folder started before marks existed, then resumed) are
+//     one more interval, from their first send to their last end or the
+//     first mark, whichever comes first;
 //   - the sending time is the sum over the intervals, sessions their
 //     number, idle the time between them.
 //
@@ -171,6 +174,20 @@ func markedWall(rows *rowStore, marks []pipeline.SendSpan) (w wallStats, ok bool
 		}
 	}
 	bi := 0
+	var lastTo int64 // end of the last interval counted
+	// Rows sent before the first mark were written by a process that
+	// wrote none (a folder started before marks existed, then resumed):
+	// their first send to their last end, up to the first mark, is one
+	// more interval.
+	if len(union) > 0 && len(busy) > 0 && busy[0].from < union[0].from {
+		from, to := busy[0].from, busy[0].to
+		for ; bi < len(busy) && busy[bi].from < union[0].from; bi++ {
+			to = max(to, busy[bi].to)
+		}
+		lastTo = min(to, union[0].from)
+		w.wall += time.Duration(lastTo - from)
+		w.sessions++
+	}
 	for ui, u := range union {
 		end := int64(math.MaxInt64)
 		if ui+1 < len(union) {
@@ -190,10 +207,11 @@ func markedWall(rows *rowStore, marks []pipeline.SendSpan) (w wallStats, ok bool
 		from, to = max(from, u.from), min(to, u.to)
 		if to > from {
 			if w.sessions > 0 {
-				w.idle += time.Duration(u.from - union[ui-1].to)
+				w.idle += time.Duration(from - lastTo)
 			}
 			w.wall += time.Duration(to - from)
 			w.sessions++
+			lastTo = to
 		}
 	}
 	return w, true
