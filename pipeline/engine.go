@@ -312,8 +312,30 @@ func (e *Engine) query(ctx context.Context, exp *Experiment, plan *Plan, done []
 	totals := map[string]int{}
 	var order []string
 	want := 0
-	for _, j := range plan.Jobs {
-		totals[j.Platform.Name] = shard.cellsOf(len(j.Cells))
+	// The cells each platform sends: its shard's (see Shard) that an
+	// earlier attempt did not finish. No copy when every cell is sent.
+	send := make([][]Cell, len(plan.Jobs))
+	for pi, j := range plan.Jobs {
+		var jdone []bool
+		if done != nil {
+			jdone = done[pi]
+		}
+		send[pi] = j.Cells
+		if jdone != nil || shard.Count > 1 {
+			send[pi] = nil
+			pk := shard.picker(&j.Platform)
+			for _, c := range j.Cells {
+				if !pk.take(&c.CellKey) {
+					continue
+				}
+				totals[j.Platform.Name]++
+				if jdone == nil || !jdone[c.Seq] {
+					send[pi] = append(send[pi], c)
+				}
+			}
+		} else {
+			totals[j.Platform.Name] = len(j.Cells)
+		}
 		order = append(order, j.Platform.Name)
 		want += totals[j.Platform.Name] - already[j.Platform.Name]
 	}
@@ -340,25 +362,20 @@ func (e *Engine) query(ctx context.Context, exp *Experiment, plan *Plan, done []
 		}
 	}
 	for pi, j := range plan.Jobs {
-		cells := j.Cells // no copy when every cell is to be sent
-		var jdone []bool
-		if done != nil {
-			jdone = done[pi]
-		}
-		if jdone != nil || shard.Count > 1 {
-			cells = make([]Cell, 0, shard.cellsOf(len(j.Cells)))
-			for _, c := range j.Cells {
-				if shard.Has(c.Seq) && (jdone == nil || !jdone[c.Seq]) {
-					cells = append(cells, c)
-				}
-			}
-		}
+		cells := send[pi]
+		send[pi] = nil
 		if len(cells) == 0 {
 			continue
 		}
 		all := j.Cells // by Seq: a record finds its sample without a map
-		job := QueryJob{Platform: j.Platform, Params: exp.Params, Cells: cells, Seed: exp.Seed + int64(pi)*7919,
+		// A shard sends its share of every level (the same seed as the
+		// other shards: they share one arrival schedule).
+		platform, shares := shard.sharedPlatform(j.Platform)
+		job := QueryJob{Platform: platform, Params: exp.Params, Cells: cells, Seed: exp.Seed + int64(pi)*7919,
 			Log: e.log().With("platform", j.Platform.Name), Stop: stop}
+		if ls := shares[""]; ls != nil && (platform.Load == nil || len(platform.Load.Resolved) == 0) {
+			job.Stripe = ls.stripe()
+		}
 		if ws, ok := e.Progress.(RetryWaitSink); ok {
 			name := j.Platform.Name
 			job.RetryWait = func(d time.Duration) func() { return ws.RetryWait(name, d) }
@@ -370,7 +387,7 @@ func (e *Engine) query(ctx context.Context, exp *Experiment, plan *Plan, done []
 			mu.Lock()
 			rates := m.SweepRates[name]
 			mu.Unlock()
-			lr := &levelRunner{querier: e.Registry.Querier, job: job, prior: prior.rates(name), rates: rates, setRates: func(r []float64) {
+			lr := &levelRunner{querier: e.Registry.Querier, job: job, prior: prior.rates(name), rates: rates, shares: shares, setRates: func(r []float64) {
 				mu.Lock()
 				defer mu.Unlock()
 				if m.SweepRates == nil {
