@@ -75,6 +75,20 @@ type RunOptions struct {
 	Shard Shard
 	// Overrides are recorded in the manifest (already redacted).
 	Overrides []string
+	// Note, if non-nil, is told what the run decided on its own (a shard
+	// resuming its earlier folder, say).
+	Note func(string)
+}
+
+// ErrShardFinished is returned (wrapped, with the folder) by a sharded
+// Run whose shard already has a finished folder of the same experiment
+// under the output folder: it is left alone and nothing is sent.
+var ErrShardFinished = errors.New("this shard already finished")
+
+func (o RunOptions) note(s string) {
+	if o.Note != nil {
+		o.Note(s)
+	}
 }
 
 func (e *Engine) log() *slog.Logger {
@@ -180,6 +194,29 @@ func (e *Engine) Run(ctx context.Context, exp *Experiment, opts RunOptions) (*Ru
 		return nil, fmt.Errorf("score: %w", err)
 	}
 
+	base := exp.Export.Dir
+	if opts.OutDir != "" {
+		base = opts.OutDir
+	}
+	if opts.ResumeDir == "" && opts.Shard.Count > 1 {
+		// A rerun of the same shard command (a requeued or resubmitted
+		// array task, a restarted pod) continues its unfinished folder.
+		if err := opts.Shard.Check(); err != nil {
+			return nil, err
+		}
+		hash := ExperimentHash(&m.Experiment, m.Dataset.IDs)
+		found, finished, others := findShardDir(base, exp.Name, opts.Shard, hash)
+		for _, o := range others {
+			opts.note(fmt.Sprintf("%s is shard %s of another experiment (hash %.12s, this one %.12s): left alone, a new folder is made", o.dir, opts.Shard, o.hash, hash))
+		}
+		switch {
+		case finished:
+			return nil, fmt.Errorf("%w: %s (experiment hash %.12s); nothing to do", ErrShardFinished, found, hash)
+		case found != "":
+			opts.note(fmt.Sprintf("resuming shard %s in its unfinished folder %s (same experiment, hash %.12s)", opts.Shard, found, hash))
+			opts.ResumeDir = found
+		}
+	}
 	var (
 		dir     string
 		done    [][]bool   // per plan job, by Seq: cells kept from an earlier attempt (resume)
@@ -214,10 +251,6 @@ func (e *Engine) Run(ctx context.Context, exp *Experiment, opts RunOptions) (*Ru
 	} else {
 		if err := opts.Shard.Check(); err != nil {
 			return nil, err
-		}
-		base := exp.Export.Dir
-		if opts.OutDir != "" {
-			base = opts.OutDir
 		}
 		name := exp.Name
 		if opts.Shard.Count > 1 {

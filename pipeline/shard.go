@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 )
@@ -132,4 +134,32 @@ func (m *Manifest) shard() Shard {
 		return Shard{}
 	}
 	return m.Shard.Shard
+}
+
+// shardDir is a run folder of some shard found under an output folder.
+type shardDir struct {
+	dir, hash string
+}
+
+// findShardDir looks in base for run folders of shard s of the
+// experiment named name. found is the latest whose experiment hash is
+// hash, finished whether it ended on its own (completed, or partial: a
+// platform stopped by its error budget) rather than being interrupted or
+// killed. others are the folders of the same shard of other experiments.
+func findShardDir(base, name string, s Shard, hash string) (found string, finished bool, others []shardDir) {
+	dirs, _ := filepath.Glob(filepath.Join(base, name+"-"+s.dirSuffix()+"-*"))
+	sort.Strings(dirs)
+	for _, d := range dirs {
+		m, err := ReadManifest(d)
+		if err != nil || m.Shard == nil || m.Shard.Shard != s {
+			continue
+		}
+		if m.ExperimentHash != hash {
+			others = append(others, shardDir{d, m.ExperimentHash})
+			continue
+		}
+		found = d
+		finished = m.StopReason == StopCompleted || m.StopReason == StopPartial
+	}
+	return found, finished, others
 }

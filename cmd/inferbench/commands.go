@@ -151,7 +151,17 @@ func finishRun(run *pipeline.Run, reg *pipeline.Registry, stdout, stderr io.Writ
 		return withCode(exitInterrupted, errSilent)
 	}
 	code := exitOK
-	if run != nil && run.Results != nil && !run.Results.ChecksPassed() {
+	var shard *pipeline.ShardInfo // a sharded run's shard, else nil
+	if run != nil && run.Manifest != nil {
+		shard = run.Manifest.Shard
+	}
+	if shard != nil && run.Manifest.CellTotal == 0 {
+		fmt.Fprintf(stderr, "inferbench: note: shard %s has nothing to send: its share of every load level rounds to 0 (merge it with the others as usual)\n", shard.Shard)
+		return nil
+	}
+	if shard != nil && run.Results != nil && !run.Results.ChecksPassed() {
+		fmt.Fprintf(stderr, "inferbench: note: checks fail over shard %s's records alone; checks belong to the merged run (inferbench merge evaluates them), so they do not set this shard's exit code\n", shard.Shard)
+	} else if run != nil && run.Results != nil && !run.Results.ChecksPassed() {
 		fmt.Fprintln(stderr, "inferbench: checks failed:")
 		for _, c := range run.Results.Checks {
 			if !c.Passed {
@@ -166,6 +176,9 @@ func finishRun(run *pipeline.Run, reg *pipeline.Registry, stdout, stderr io.Writ
 	}
 	if run != nil && run.Results != nil {
 		for _, p := range run.Results.FailedPlatforms() {
+			if shard != nil && run.Manifest.Cells[p] == 0 {
+				continue // none of this platform's cells are the shard's
+			}
 			fmt.Fprintf(stderr, "inferbench: no request to platform %s succeeded (%s)\n", p, platformErrors(run.Results, p))
 			code = exitTotalFailure
 		}
@@ -238,7 +251,10 @@ func newRunCmd(stdout, stderr io.Writer, logger func() *slog.Logger) *cobra.Comm
 		Long: `Run loads the dataset, queries every platform (side by side), scores every answer,
 aggregates and exports into a new run folder DIR/<name>-<UTC timestamp>/ (DIR = export.dir or --out).
 With --resume RUN_DIR it reruns only the matrix cells without a successful record in that folder.
-With --shard i/n (0 <= i < n) it sends only shard i of n of the matrix into <name>-<stamp>-shard-i-of-n/;
+With --shard i/n (0 <= i < n) it runs shard i's share of every load level (its part of the level's
+concurrency and rate, and of its cells) into DIR/<name>-shard-i-of-n-<stamp>/; run again, the same
+command resumes that folder if it is unfinished, or leaves it alone if it finished. A shard with
+nothing to send exits 0, and its checks: do not set the exit code (they belong to the merged run);
 inferbench merge joins the n folders (see docs/cluster.md).
 Ctrl-C stops scheduling, lets in-flight requests finish (10s grace) and still exports what finished.
 Exit codes: 0 ok, 1 error, 2 usage, 3 a checks: assertion failed, 4 a platform had no successful
@@ -258,7 +274,14 @@ request, 130 interrupted (130 before 4 before 3).`,
 			}
 			run, err := eng.Run(cmd.Context(), exp, pipeline.RunOptions{
 				ExperimentFile: args[0], OutDir: out, ResumeDir: resume, Overrides: exp.Overrides(), Shard: sh,
+				Note: func(s string) { fmt.Fprintln(stderr, "inferbench: note:", s) },
 			})
+			if errors.Is(err, pipeline.ErrShardFinished) {
+				// A rerun of a finished shard (a resubmitted array task)
+				// must not block the merge that waits for it.
+				fmt.Fprintln(stderr, "inferbench: note:", err)
+				return nil
+			}
 			return finishRun(run, reg, stdout, stderr, err)
 		},
 	}
