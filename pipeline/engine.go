@@ -75,6 +75,9 @@ type RunOptions struct {
 	Shard Shard
 	// Overrides are recorded in the manifest (already redacted).
 	Overrides []string
+	// StartAt, when set, is when sending begins (run --start-at): the run
+	// prepares everything, then waits for it (ctx ends the wait).
+	StartAt time.Time
 	// Note, if non-nil, is told what the run decided on its own (a shard
 	// resuming its earlier folder, say).
 	Note func(string)
@@ -280,7 +283,22 @@ func (e *Engine) Run(ctx context.Context, exp *Experiment, opts RunOptions) (*Ru
 	}
 	run := &Run{Dir: dir, Experiment: exp, Manifest: m, Samples: sampleIndex(ds.Samples)}
 
-	_, stops, notes, qerr := e.query(ctx, exp, plan, done, prior, m.shard(), scorer, journal, already, m, dir)
+	var (
+		stops map[string]string
+		notes []string
+		qerr  error
+	)
+	if !opts.StartAt.IsZero() {
+		at := opts.StartAt.UTC()
+		m.StartAt = &at
+		if err := writeJSON(filepath.Join(dir, ManifestFile), m); err != nil {
+			journal.Close()
+			return run, err
+		}
+	}
+	if opts.StartAt.IsZero() || e.waitStart(ctx, opts.StartAt, opts.note) {
+		_, stops, notes, qerr = e.query(ctx, exp, plan, done, prior, m.shard(), scorer, journal, already, m, dir)
+	}
 	if cerr := journal.Close(); cerr != nil && qerr == nil {
 		qerr = cerr
 	}

@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -242,8 +243,9 @@ func newRunCmd(stdout, stderr io.Writer, logger func() *slog.Logger) *cobra.Comm
 		sets   []string
 		out    string
 		resume string
-		shard  string
-		noProg bool
+		shard   string
+		startAt string
+		noProg  bool
 	)
 	c := &cobra.Command{
 		Use:   "run FILE.yaml",
@@ -269,11 +271,17 @@ request, 130 interrupted (130 before 4 before 3).`,
 			if err != nil {
 				return withCode(exitUsage, err)
 			}
+			var at time.Time
+			if startAt != "" {
+				if at, err = pipeline.ParseStartAt(startAt, time.Now()); err != nil {
+					return withCode(exitUsage, err)
+				}
+			}
 			if !noProg {
 				eng.Progress = pipeline.NewProgress(stderr, isTerminal(stderr))
 			}
 			run, err := eng.Run(cmd.Context(), exp, pipeline.RunOptions{
-				ExperimentFile: args[0], OutDir: out, ResumeDir: resume, Overrides: exp.Overrides(), Shard: sh,
+				ExperimentFile: args[0], OutDir: out, ResumeDir: resume, Overrides: exp.Overrides(), Shard: sh, StartAt: at,
 				Note: func(s string) { fmt.Fprintln(stderr, "inferbench: note:", s) },
 			})
 			if errors.Is(err, pipeline.ErrShardFinished) {
@@ -289,6 +297,7 @@ request, 130 interrupted (130 before 4 before 3).`,
 	c.Flags().StringVar(&out, "out", "", "parent folder of the run folder (default: export.dir)")
 	c.Flags().StringVar(&resume, "resume", "", "continue the run in this run folder")
 	c.Flags().StringVar(&shard, "shard", "", "send only shard i of n of the matrix, e.g. 0/4 (i from 0; see inferbench merge)")
+	c.Flags().StringVar(&startAt, "start-at", "", "prepare, then wait and begin sending at this time: RFC 3339 (2026-12-05T07:30:00Z) or +DURATION from now (+30s); give every shard the same time")
 	c.Flags().BoolVar(&noProg, "no-progress", false, "do not show progress on stderr")
 	return c
 }

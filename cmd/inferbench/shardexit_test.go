@@ -154,3 +154,19 @@ func toStrings(lines [][]byte) []string {
 	}
 	return out
 }
+
+func TestStartAtIsReadOrRefusedAsAUsageError(t *testing.T) {
+	dir := t.TempDir()
+	exp := writeFile(t, dir, "oneslot.yaml", strings.Replace(oneSlotExperiment, `checks: ["false"]`, "", 1))
+	if code, _, stderr := inferbench(t, "run", exp, "--start-at", "soon", "--out", filepath.Join(dir, "a"), "--no-progress"); code != exitUsage || !strings.Contains(stderr, "--start-at") {
+		t.Errorf("--start-at soon: exit %d, stderr %q", code, stderr)
+	}
+	code, _, stderr := inferbench(t, "run", exp, "--start-at", "+0s", "--out", filepath.Join(dir, "b"), "--no-progress")
+	if code != exitOK {
+		t.Fatalf("--start-at +0s: exit %d %s", code, stderr)
+	}
+	m, err := pipeline.ReadManifest(runDir(t, filepath.Join(dir, "b")))
+	if err != nil || m.StartAt == nil {
+		t.Errorf("manifest start_at %v, %v", m.StartAt, err)
+	}
+}
