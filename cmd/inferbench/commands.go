@@ -240,9 +240,9 @@ func printStops(w io.Writer, m *pipeline.Manifest) {
 
 func newRunCmd(stdout, stderr io.Writer, logger func() *slog.Logger) *cobra.Command {
 	var (
-		sets   []string
-		out    string
-		resume string
+		sets    []string
+		out     string
+		resume  string
 		shard   string
 		startAt string
 		noProg  bool
