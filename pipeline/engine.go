@@ -181,7 +181,7 @@ func (e *Engine) Run(ctx context.Context, exp *Experiment, opts RunOptions) (*Ru
 	if err := e.Registry.complete(); err != nil {
 		return nil, err
 	}
-	if err := shardableLoads(exp, opts.Shard); err != nil {
+	if err := ShardableLoads(exp, opts.Shard); err != nil {
 		return nil, err
 	}
 	ds, plan, m, err := e.Prepare(ctx, exp, opts.ExperimentFile)
@@ -241,7 +241,7 @@ func (e *Engine) Run(ctx context.Context, exp *Experiment, opts RunOptions) (*Ru
 		}
 		// The folder's own shard, which resume takes when --shard is not
 		// given (and the load may have changed to a sweep since).
-		if err := shardableLoads(exp, m.shard()); err != nil {
+		if err := ShardableLoads(exp, m.shard()); err != nil {
 			return nil, err
 		}
 		for ji, j := range plan.Jobs {
@@ -586,11 +586,11 @@ func (e *Engine) Finish(ctx context.Context, run *Run, formats []string) error {
 	return nil
 }
 
-// shardableLoads refuses a sharded run (shard.Count > 1) of a platform
+// ShardableLoads refuses a sharded run (shard.Count > 1) of a platform
 // whose load model decides its rates at run time (a sweep, RateChooser):
 // every shard would measure its own share and choose its own rates, and
 // the merged levels would mix requests sent at different rates.
-func shardableLoads(exp *Experiment, shard Shard) error {
+func ShardableLoads(exp *Experiment, shard Shard) error {
 	if shard.Count <= 1 {
 		return nil
 	}

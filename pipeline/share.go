@@ -308,3 +308,22 @@ func (ls *LevelShare) stripe() *Stripe {
 	}
 	return &Stripe{Rate: ls.whole, share: ls}
 }
+
+// Levels lists s's share of every platform's load levels in plan, with
+// the cells of each it sends (warmups included).
+func (s Shard) Levels(plan *Plan) []ShardLevel {
+	if s.Count <= 1 {
+		s = Shard{Index: 0, Count: 1}
+	}
+	members := s.members(plan)
+	if members == nil {
+		members = make([][]bool, len(plan.Jobs))
+		for ji, j := range plan.Jobs {
+			members[ji] = make([]bool, len(j.Cells))
+			for i := range members[ji] {
+				members[ji][i] = true
+			}
+		}
+	}
+	return s.shardLevels(plan, members)
+}

@@ -329,7 +329,10 @@ func newValidateCmd(stdout, stderr io.Writer) *cobra.Command {
 }
 
 func newPlanCmd(stdout, stderr io.Writer, logger func() *slog.Logger) *cobra.Command {
-	var sets []string
+	var (
+		sets  []string
+		shard string
+	)
 	c := &cobra.Command{
 		Use:   "plan FILE.yaml",
 		Short: "Show the expanded matrix and request count without calling any endpoint",
@@ -338,18 +341,29 @@ platforms x models x temperatures x repeats x questions (plus each platform's wa
 and prints the requests each platform would get. No endpoint is called and no run folder is made.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			sh, err := pipeline.ParseShard(shard)
+			if err != nil {
+				return withCode(exitUsage, err)
+			}
 			_, exp, eng, err := setup(args[0], sets, stderr, logger())
 			if err != nil {
 				return err
+			}
+			if err := pipeline.ShardableLoads(exp, sh); err != nil {
+				return withCode(exitError, err)
 			}
 			ds, plan, _, err := eng.Prepare(cmd.Context(), exp, args[0])
 			if err != nil {
 				return withCode(exitError, err)
 			}
-			return withCode(exitError, printPlan(stdout, exp, ds, plan))
+			if err := printPlan(stdout, exp, ds, plan); err != nil {
+				return withCode(exitError, err)
+			}
+			return withCode(exitError, printShardPlan(stdout, sh, plan))
 		},
 	}
 	c.Flags().StringArrayVar(&sets, "set", nil, "override an experiment value (repeatable)")
+	c.Flags().StringVar(&shard, "shard", "", "also show shard i of n's share of every level and its requests, e.g. 0/4 (see run --shard)")
 	return c
 }
 
@@ -387,6 +401,41 @@ func printPlan(w io.Writer, exp *pipeline.Experiment, ds *pipeline.Dataset, plan
 		return err
 	}
 	fmt.Fprintf(w, "\ntotal requests: %d (before retries)\n", plan.Total())
+	return nil
+}
+
+// printShardPlan shows shard sh's share of every platform's load levels
+// and the requests it sends (nothing for the whole matrix).
+func printShardPlan(w io.Writer, sh pipeline.Shard, plan *pipeline.Plan) error {
+	if sh.Count <= 1 {
+		return nil
+	}
+	fmt.Fprintf(w, "\nshard %s: its share of every load level (run --shard %s)\n", sh, sh)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "PLATFORM\tLEVEL\tSEGMENT\tSHARE\tREQUESTS")
+	total := 0
+	for _, l := range sh.Levels(plan) {
+		load := "-"
+		if l.Load != "" {
+			load = l.Load
+		}
+		var share []string
+		if l.Concurrency > 0 {
+			share = append(share, fmt.Sprintf("concurrency %d", l.Concurrency))
+		}
+		if l.Rate > 0 {
+			share = append(share, fmt.Sprintf("%.4g req/s", l.Rate))
+		}
+		if len(share) == 0 {
+			share = append(share, "none")
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\n", l.Platform, load, l.Segment, strings.Join(share, ", "), l.Cells)
+		total += l.Cells
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "\ntotal requests of shard %s: %d of %d (before retries)\n", sh, total, plan.Total())
 	return nil
 }
 

@@ -170,3 +170,20 @@ func TestStartAtIsReadOrRefusedAsAUsageError(t *testing.T) {
 		t.Errorf("manifest start_at %v, %v", m.StartAt, err)
 	}
 }
+
+func TestPlanShowsAShardsShareAndCells(t *testing.T) {
+	dir := t.TempDir()
+	exp := writeFile(t, dir, "c8.yaml", strings.NewReplacer("concurrency: 1", "concurrency: 8", `slice: "[:4]"`, `slice: "[:8]"`).Replace(oneSlotExperiment))
+	code, stdout, stderr := inferbench(t, "plan", exp, "--shard", "2/3")
+	if code != exitOK {
+		t.Fatalf("exit %d %s", code, stderr)
+	}
+	for _, want := range []string{"shard 2/3", "6/8:8/8", "concurrency 2", "total requests of shard 2/3: 2 of 8"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("plan --shard 2/3 does not say %q:\n%s", want, stdout)
+		}
+	}
+	if code, _, _ := inferbench(t, "plan", exp, "--shard", "3/3"); code != exitUsage {
+		t.Errorf("plan --shard 3/3: exit %d, want %d", code, exitUsage)
+	}
+}
