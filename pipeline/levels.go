@@ -23,6 +23,9 @@ type levelRunner struct {
 	// setRates records newly decided ones.
 	rates    []float64
 	setRates func([]float64)
+	// shares are a shard's shares of the levels, by label (nil: the
+	// whole load); job.Platform already runs them.
+	shares map[string]*LevelShare
 	// mark, when not nil, records that this process starts sending a
 	// level (its label) and returns the function that records the stop.
 	mark func(load string) (stop func())
@@ -90,6 +93,7 @@ func (lr *levelRunner) run(ctx context.Context, emit func(Record)) (QueryReport,
 		sub := lr.job
 		sub.Platform = p.AtLevel(lv)
 		sub.Cells = cells
+		sub.Stripe = lr.shares[lv.Label].Stripe()
 		levelStop := make(chan struct{})
 		var once sync.Once
 		halt := func() { once.Do(func() { close(levelStop) }) }

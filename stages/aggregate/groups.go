@@ -285,7 +285,7 @@ func (g *group) compute(exp *pipeline.Experiment, bs Bootstrap, acc *accumulator
 		s.SendRate = float64(w.sent) / s.WallSeconds
 	}
 	if w.sessions > 1 {
-		s.Warnings = append(s.Warnings, fmt.Sprintf("records come from %d sessions (a resumed run): rates use the %.1f s spent sending, not the %.1f s between them", w.sessions, s.WallSeconds, w.idle.Seconds()))
+		s.Warnings = append(s.Warnings, fmt.Sprintf("records come from %d sessions with nothing sent between them (a run resumed after a stop, or shards that did not send at the same time): rates use the %.1f s spent sending, not the %.1f s between them", w.sessions, s.WallSeconds, w.idle.Seconds()))
 	}
 	if w.shards > 1 {
 		s.ShardOverlap = &w.overlap
