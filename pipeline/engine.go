@@ -394,6 +394,31 @@ func (e *Engine) query(ctx context.Context, exp *Experiment, plan *Plan, done []
 		e.Progress.Begin(totals, already, order)
 	}
 	start := time.Now()
+	// Sending marks (see SendSpan), written to the manifest at once so
+	// that a process killed mid-level leaves its start.
+	process := m.nextProcess()
+	var shardIndex *int
+	if sh := m.shard(); sh.Count > 1 {
+		shardIndex = &sh.Index
+	}
+	writeMarks := func() {
+		if err := writeJSON(filepath.Join(dir, ManifestFile), m); err != nil {
+			e.log().Warn("could not record a sending mark in the manifest", "err", err)
+		}
+	}
+	mark := func(platform, load string) func() {
+		mu.Lock()
+		defer mu.Unlock()
+		i := len(m.SendSpans)
+		m.SendSpans = append(m.SendSpans, SendSpan{Platform: platform, Load: load, Process: process, Shard: shardIndex, Start: e.now().UTC()})
+		writeMarks()
+		return func() {
+			mu.Lock()
+			defer mu.Unlock()
+			m.SendSpans[i].Stop = e.now().UTC()
+			writeMarks()
+		}
+	}
 	hashes := requestHashes(exp)
 	emit := func(r Record) {
 		r.RequestHash = hashes[GroupKey{Platform: r.Platform, Model: r.Model, Temperature: r.Temperature}]
@@ -449,7 +474,7 @@ func (e *Engine) query(ctx context.Context, exp *Experiment, plan *Plan, done []
 				if err := writeJSON(filepath.Join(dir, ManifestFile), m); err != nil {
 					e.log().Warn("could not record the sweep rates in the manifest", "platform", name, "err", err)
 				}
-			}}
+			}, mark: func(load string) func() { return mark(name, load) }}
 			rep, lstops, err := lr.run(qctx, func(r Record) {
 				if r.Seq >= 0 && r.Seq < len(all) && all[r.Seq].CellKey == r.CellKey {
 					r.sample = all[r.Seq].Sample

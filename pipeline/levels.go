@@ -26,6 +26,17 @@ type levelRunner struct {
 	// shares are a shard's shares of the levels, by label (nil: the
 	// whole load); job.Platform already runs them.
 	shares map[string]*LevelShare
+	// mark, when not nil, records that this process starts sending a
+	// level (its label) and returns the function that records the stop.
+	mark func(load string) (stop func())
+}
+
+// begin marks the start of sending level load and returns the stop mark.
+func (lr *levelRunner) begin(load string) (stop func()) {
+	if lr.mark == nil {
+		return func() {}
+	}
+	return lr.mark(load)
 }
 
 // run queries every level in order. The report's StopReason is the first
@@ -36,7 +47,9 @@ func (lr *levelRunner) run(ctx context.Context, emit func(Record)) (QueryReport,
 	p := lr.job.Platform
 	levels := p.LoadLevels(lr.rates)
 	if len(levels) == 1 && p.Load == nil {
+		stop := lr.begin(levels[0].Label)
 		rep, err := lr.querier.Query(ctx, lr.job, emit)
+		stop()
 		return rep, nil, err
 	}
 	byLevel := map[string][]Cell{}
@@ -107,6 +120,7 @@ func (lr *levelRunner) run(ctx context.Context, emit func(Record)) (QueryReport,
 			reason string
 			ok     int
 		)
+		stopMark := lr.begin(lv.Label)
 		start := time.Now()
 		r, err := lr.querier.Query(ctx, sub, func(rec Record) {
 			mu.Lock()
@@ -121,6 +135,7 @@ func (lr *levelRunner) run(ctx context.Context, emit func(Record)) (QueryReport,
 			emit(rec)
 		})
 		elapsed := time.Since(start)
+		stopMark()
 		close(done)
 		rep.Notes = append(rep.Notes, r.Notes...)
 		if err != nil {

@@ -46,6 +46,10 @@ type Manifest struct {
 	// LevelStops are the load levels stopped early, saturated ones with
 	// their reason.
 	LevelStops []LevelStop `json:"level_stops,omitempty"`
+	// SendSpans are the sending marks of every process that sent (see
+	// SendSpan), in the order they started; a merged run holds every
+	// shard's.
+	SendSpans []SendSpan `json:"send_spans,omitempty"`
 	// Formats are the export formats whose files the last export wrote;
 	// the outputs of every other format were removed then, so that no
 	// file in the folder disagrees with the others.

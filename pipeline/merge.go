@@ -258,6 +258,7 @@ func mergedManifest(shards []shardRun, plan *Plan, runID string) *Manifest {
 	m.Resumes = nil
 	m.PlatformStops = nil
 	m.LevelStops = nil
+	m.SendSpans = nil
 	m.Formats = nil
 	m.Cells = map[string]int{}
 	for _, j := range plan.Jobs {
@@ -286,6 +287,15 @@ func mergedManifest(shards []shardRun, plan *Plan, runID string) *Manifest {
 			m.Notes = appendUnique(m.Notes, "shard "+info.Shard.String()+": "+n)
 		}
 		m.Resumes = append(m.Resumes, sm.Resumes...)
+		// Every shard's sending marks, each naming its shard: a level's
+		// sending time is the union of its shards' (see SendSpan).
+		for _, sp := range sm.SendSpans {
+			if sp.Shard == nil {
+				i := info.Shard.Index
+				sp.Shard = &i
+			}
+			m.SendSpans = append(m.SendSpans, sp)
+		}
 		// Every shard's stopped levels: one shard's saturated level is the
 		// merged level's too.
 		for _, ls := range sm.LevelStops {

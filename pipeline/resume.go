@@ -275,6 +275,7 @@ func (e *Engine) resume(dir string, fresh *Manifest, plan *Plan, shard Shard) ([
 	m.Notes = old.Notes
 	m.SweepRates = old.SweepRates
 	m.LevelStops = old.LevelStops // a level that saturated before stays marked
+	m.SendSpans = old.SendSpans   // this process appends its own marks
 	m.setShard(shard, plan)
 	if old.Shard != nil {
 		m.Shard.Host = old.Shard.Host // the host it started on; see Notes for others
