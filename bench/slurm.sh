@@ -39,8 +39,9 @@ done
 T=$(mktemp -d /tmp/inferbench-slurm.XXXXXX)
 chmod 755 "$T"
 mkdir -p "$T"/{etc,state,spool,log,run,bin,runs,submit}
-install -d -m 700 -o munge -g munge "$T/munge"
+install -d -m 755 -o munge -g munge "$T/munge"
 PIDS=()
+UP=0
 RESULTS=()  # "| campaign | check | ok/FAIL | detail |" rows
 FAILED=0
 T0=$(date +%s)
@@ -54,10 +55,10 @@ row() { # campaign, check, ok|FAIL, detail
 
 cleanup() {
 	local p
-	for j in $(squeue -h -o %A 2>/dev/null | sort -u); do scancel "$j" 2>/dev/null; done
+	[ "$UP" = 1 ] && for j in $(timeout 10 squeue -h -o %A 2>/dev/null | sort -u); do timeout 10 scancel "$j" 2>/dev/null; done
 	for ((k = ${#PIDS[@]} - 1; k >= 0; k--)); do
 		p=${PIDS[k]}
-		kill "$p" 2>/dev/null && for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+		kill "$p" 2>/dev/null && for _ in $(seq 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
 		kill -9 "$p" 2>/dev/null
 	done
 	PIDS=()
@@ -103,15 +104,21 @@ PartitionName=debug Nodes=localhost Default=YES MaxTime=INFINITE State=UP
 EOF
 export SLURM_CONF=$T/etc/slurm.conf
 for _ in $(seq 50); do [ -S "$T/munge/munge.socket" ] && break; sleep 0.1; done
+if [ ! -S "$T/munge/munge.socket" ]; then
+	echo "bench/slurm.sh: munged did not start:" >&2
+	cat "$T/log/munged.out" >&2
+	exit 1
+fi
 slurmctld -D -f "$SLURM_CONF" >"$T/log/slurmctld.out" 2>&1 &
 PIDS+=($!)
 slurmd -D -N localhost -f "$SLURM_CONF" >"$T/log/slurmd.out" 2>&1 &
 PIDS+=($!)
-for _ in $(seq 60); do
-	[ "$(sinfo -h -o %T 2>/dev/null)" = idle ] && break
+end=$(($(date +%s) + 30))
+while [ "$(date +%s)" -lt "$end" ]; do
+	[ "$(timeout 5 sinfo -h -o %T 2>/dev/null)" = idle ] && UP=1 && break
 	sleep 0.5
 done
-if [ "$(sinfo -h -o %T 2>/dev/null)" != idle ]; then
+if [ "$UP" != 1 ]; then
 	echo "bench/slurm.sh: the node did not come up idle; logs in $T/log" >&2
 	tail -n 20 "$T"/log/*.log "$T"/log/*.out >&2
 	exit 1
@@ -163,11 +170,13 @@ wait_for() {
 	return 1
 }
 # wait_ended JOBID... SECONDS: until no task of these jobs is pending or running
+# (a job pending with DependencyNeverSatisfied counts as ended: it never runs)
 wait_ended() {
 	local secs=${*: -1} end ids=("${@:1:$#-1}") left
 	end=$(($(date +%s) + secs))
 	while [ "$(date +%s)" -lt "$end" ]; do
 		left=$(for j in "${ids[@]}"; do scontrol -o show job "$j" 2>/dev/null; done |
+			grep -v 'Reason=DependencyNeverSatisfied' |
 			grep -cE 'JobState=(PENDING|RUNNING|REQUEUED|CONFIGURING|COMPLETING|REQUEUE_HOLD|SUSPENDED)')
 		[ "$left" = 0 ] && return 0
 		sleep 2
@@ -204,10 +213,11 @@ check_merged() {
 import json, sys
 r = json.load(open(sys.argv[1]))
 want, ngroups = int(sys.argv[2]), int(sys.argv[3])
-gs = r.get("groups") or []
+gs = (r.get("results") or {}).get("groups") or []
 counts = [g.get("count") for g in gs]
-ok = len(gs) == ngroups and all(c == want for c in counts)
-print(("ok " if ok else "FAIL ") + "groups %d, count per group %s (want %d x %d)" % (len(gs), counts, ngroups, want))
+succ = [g.get("successes") for g in gs]
+ok = len(gs) == ngroups and all(c == want for c in counts) and succ == counts
+print(("ok " if ok else "FAIL ") + "%d groups, requests per group %s, successes %s (want %d x %d)" % (len(gs), counts, succ, ngroups, want))
 PY
 )
 	row "$c" "merged results.json has every cell" "${got%% *}" "${got#* }"
@@ -273,11 +283,12 @@ scontrol requeue "$RJ"
 RQ_AT=$(date +%s)
 log "requeue: scontrol requeue $RJ"
 wait_for "$RJ" '^RUNNING' 300
-log "requeue: $RJ running again after $(($(date +%s) - RQ_AT)) s (Restarts=$(field "$RJ" Restarts))"
+RQ_DELAY=$(($(date +%s) - RQ_AT))
+log "requeue: $RJ running again after $RQ_DELAY s (Restarts=$(field "$RJ" Restarts))"
 wait_ended "$JOB" "$MERGE" 240
 TABLE+=("$(record requeue "$JOB" "$MERGE")")
 if [ "$(state "$MERGE")" = COMPLETED ]; then
-	row requeue "requeued task ran again, afterok merge ran" ok "$RJ restarts $(field "$RJ" Restarts), merge exit $(merge_exit)"
+	row requeue "requeued task ran again, afterok merge ran" ok "$RJ ran again $RQ_DELAY s after the requeue (restarts $(field "$RJ" Restarts)), merge exit $(merge_exit)"
 else
 	row requeue "requeued task ran again, afterok merge ran" FAIL "$RJ $(state "$RJ") exit $(field "$RJ" ExitCode); merge $(state "$MERGE")/$(field "$MERGE" Reason) exit $(merge_exit): $(tail -n 3 "$T/submit/inferbench-merge-$MERGE.out" 2>/dev/null | tr '\n' ' ')"
 fi
@@ -293,16 +304,20 @@ cp -r "$T/submit" "$T/log/submit-copy" 2>/dev/null
 {
 	echo "# bench/slurm.sh: docs/cluster.md's Slurm example on a single-node Slurm"
 	echo
-	echo "Written by \`sudo bash bench/slurm.sh\` on $(date -u '+%Y-%m-%d %H:%M UTC') in ${ELAPSED} s:"
+	echo "Written by \`bash bench/slurm.sh\` (as root) on $(date -u '+%Y-%m-%d %H:%M UTC') in ${ELAPSED} s:"
 	echo "$SLURM_VERSION (Debian slurm-wlm), one node of $CPUS CPU slots on a $(nproc)-core machine,"
-	echo "munged, slurmctld and slurmd started by hand in a temporary folder. Code: \`$CODE\`"
+	echo "munged, slurmctld and slurmd started by hand in a temporary folder (\$TMP below). Code: \`$CODE\`"
 	[ "$DIRTY" != 0 ] && echo "(with uncommitted changes outside bench/)."
 	echo
 	echo "The array script (\`# shards.sbatch\`), the campaign (\`# campaign:\`) and the recovery"
 	echo "(\`# recover:\`) are the blocks of docs/cluster.md, taken out of the doc by the script, with"
 	echo "three changes: the campaign root is the temporary folder, the experiment is"
-	echo "[\`bench/slurm.yaml\`](slurm.yaml) (2 emulated platforms x 96 cells, about 1.5 s a request;"
-	echo "its check holds only for the merged run), and \`--cpus-per-task=1\` so that 4 tasks fit the node."
+	if [ "$YAML" = "$REPO/bench/slurm.yaml" ]; then
+		echo "[\`bench/slurm.yaml\`](slurm.yaml) (2 emulated platforms x 96 cells, about 1.5 s a request;"
+		echo "its check holds only for the merged run), and \`--cpus-per-task=1\` so that 4 tasks fit the node."
+	else
+		echo "\`$YAML\` (SLURM_BENCH_YAML), and \`--cpus-per-task=1\` so that 4 tasks fit the node."
+	fi
 	echo
 	echo "| campaign | check | result | detail |"
 	echo "| --- | --- | --- | --- |"
@@ -314,16 +329,18 @@ cp -r "$T/submit" "$T/log/submit-copy" 2>/dev/null
 	echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
 	printf '%s\n' "${TABLE[@]}"
 	echo
-	echo "Last lines of each task's output file (\`--output=inferbench-%A_%a.out\`, \`--open-mode=append\`):"
+	echo "Lines of each job's output file (\`--output=inferbench-%A_%a.out\`, \`--open-mode=append\`):"
 	echo
 	echo '```'
 	for f in "$T"/submit/*.out; do
 		echo "== ${f##*/}"
-		grep -v '^\s*$' "$f" | grep -E 'inferbench:|shard|resum|interrupt|given twice|missing|merged|check|CANCELLED|error' | tail -n 4
+		grep -v '^\s*$' "$f" | grep -E 'inferbench:|resum|interrupt|given twice|missing|run folder|CANCELLED|error' | tail -n 5
 	done
 	echo '```'
 	echo
-	[ "$FAILED" = 0 ] && echo "Every check passed." || echo "Some checks FAILED (see above); logs were in $T."
-} >"$REPO/$REPORT"
-log "wrote $REPORT ($([ "$FAILED" = 0 ] && echo 'every check passed' || echo 'some checks FAILED'))"
+	[ "$FAILED" = 0 ] && echo "Every check passed." || echo "Some checks FAILED (see above)."
+} | sed "s#$T#\$TMP#g" >"$REPO/$REPORT"
+log "wrote $REPORT ($([ "$FAILED" = 0 ] && echo 'every check passed' || echo "some checks FAILED; logs, jobs' output and runs kept in $T"))"
+cleanup
+[ "$FAILED" = 0 ] && rm -rf "$T"
 exit "$FAILED"
