@@ -139,12 +139,13 @@ block() {
 			inb = 1; ind = index($0, "`") - 1; next }
 		inb { l = $0; if (substr(l, 1, ind) ~ /^ *$/) l = substr(l, ind + 1); buf = buf l "\n"; if (index(l, m)) hit = 1 }' "$REPO/$DOC"
 }
-# The only changes: this machine's campaign root, the bench experiment, and
-# --cpus-per-task=1 so that the 4 tasks fit the node.
+# The only changes: this machine's campaign root, the bench experiment,
+# --cpus-per-task=1 so that the 4 tasks fit the node, and a shorter START_AT.
 adapt() {
 	sed -e "s#/shared/inferbench-runs#$T/runs#g" -e "s#experiments/metis-vs-sophia.yaml#$YAML#g" \
-		-e 's#--cpus-per-task=4#--cpus-per-task=1#'
+		-e 's#--cpus-per-task=4#--cpus-per-task=1#' -e "s#'+10 min'#'+$LEAD sec'#"
 }
+LEAD=20 # START_AT: the doc's 10 minutes, cut to 20 s (the 4 tasks start within a few seconds here)
 block '# shards.sbatch' | adapt >"$T/submit/shards.sbatch"
 block '# campaign:' | adapt >"$T/submit/campaign.sh"
 block '# recover:' | adapt >"$T/submit/recover.sh"
@@ -225,14 +226,44 @@ PY
 # campaign NAME: run the doc's campaign block; sets RUNS, JOB, MERGE
 campaign() {
 	local out
-	out=$(bash -euo pipefail -c "$(cat campaign.sh); echo \"RUNS=\$RUNS JOB=\$JOB MERGE=\$MERGE\"" 2>&1)
+	unset START_AT
+	out=$(bash -euo pipefail -c "$(cat campaign.sh); echo \"RUNS=\$RUNS JOB=\$JOB MERGE=\$MERGE START_AT=\${START_AT:-}\"" 2>&1)
 	echo "$out" >"$T/log/campaign-$1.txt"
-	eval "$(grep -o 'RUNS=[^ ]* JOB=[0-9]* MERGE=[0-9]*' <<<"$out" | tail -n 1)"
-	export RUNS
-	log "$1: campaign $RUNS, array $JOB, merge $MERGE"
+	eval "$(grep -o 'RUNS=[^ ]* JOB=[0-9]* MERGE=[0-9]* START_AT=[^ ]*' <<<"$out" | tail -n 1)"
+	export RUNS START_AT
+	log "$1: campaign $RUNS, array $JOB, merge $MERGE, START_AT=$START_AT"
 	sleep 1 # the doc's folder name carries a stamp to the second
 }
 merge_exit() { field "$MERGE" ExitCode; }
+# sending JOB_IDX: wait until the task runs and has been sending for 5 s (after START_AT)
+sending() {
+	wait_for "$1" '^RUNNING' 120 || return 1
+	local at=0
+	[ -n "$START_AT" ] && at=$(date -d "$START_AT" +%s)
+	while [ "$(date +%s)" -lt $((at + 5)) ]; do sleep 1; done
+	sleep 5
+}
+# together campaign: the shards' first requests began within 1 s of each other, at START_AT
+together() {
+	local got
+	got=$(python3 - "$RUNS/shards" "$START_AT" <<'PY'
+import json, glob, sys, datetime
+def t(s):
+    return datetime.datetime.fromisoformat(s.replace("Z", "+00:00")).timestamp()
+firsts = []
+for d in sorted(glob.glob(sys.argv[1] + "/*-shard-*")):
+    starts = [t(json.loads(l)["started_at"]) for l in open(d + "/records.jsonl") if l.strip()]
+    if starts:
+        firsts.append(min(starts))
+at = t(sys.argv[2]) if sys.argv[2] else None
+spread = max(firsts) - min(firsts) if firsts else -1
+ok = len(firsts) == 4 and spread <= 1 and (at is None or min(firsts) >= at - 0.5)
+late = "%.2f s" % (min(firsts) - at) if at and firsts else "-"
+print(("ok " if ok else "FAIL ") + "%d shards, first requests %.2f s apart, first one %s after START_AT" % (len(firsts), spread, late))
+PY
+)
+	row "$1" "the shards began sending together (--start-at)" "${got%% *}" "${got#* }"
+}
 outfiles() { ls "$T"/submit/*.out 2>/dev/null | sed "s#$T/submit/##" | tr '\n' ' '; }
 
 # --- 1. normal ------------------------------------------------------------------
@@ -244,12 +275,13 @@ if [ "$(state "$MERGE")" = COMPLETED ]; then
 else
 	row normal "array COMPLETED, afterok merge ran" FAIL "merge $(state "$MERGE")/$(field "$MERGE" Reason), exit $(merge_exit); tasks: $(scontrol -o show job "$JOB" | grep -o 'JobState=[A-Z]* .*ExitCode=[0-9:]*' | sed 's/ .*ExitCode=/ exit /' | tr '\n' ';')"
 fi
+together normal
 check_merged normal
 
 # --- 2. cancel one running task, recover ----------------------------------------
 campaign cancel
 CJ=${JOB}_2
-wait_for "$CJ" '^RUNNING' 120 && sleep 5
+sending "$CJ"
 scancel "$CJ"
 log "cancel: scancel $CJ"
 wait_ended "$JOB" 240
@@ -278,7 +310,7 @@ check_merged cancel
 # --- 3. requeue one running task ------------------------------------------------
 campaign requeue
 RJ=${JOB}_1
-wait_for "$RJ" '^RUNNING' 120 && sleep 5
+sending "$RJ"
 scontrol requeue "$RJ"
 RQ_AT=$(date +%s)
 log "requeue: scontrol requeue $RJ"
@@ -311,7 +343,7 @@ cp -r "$T/submit" "$T/log/submit-copy" 2>/dev/null
 	echo
 	echo "The array script (\`# shards.sbatch\`), the campaign (\`# campaign:\`) and the recovery"
 	echo "(\`# recover:\`) are the blocks of docs/cluster.md, taken out of the doc by the script, with"
-	echo "three changes: the campaign root is the temporary folder, the experiment is"
+	echo "four changes: the campaign root is the temporary folder, START_AT is $LEAD s ahead instead of 10 minutes, the experiment is"
 	if [ "$YAML" = "$REPO/bench/slurm.yaml" ]; then
 		echo "[\`bench/slurm.yaml\`](slurm.yaml) (2 emulated platforms x 96 cells, about 1.5 s a request;"
 		echo "its check holds only for the merged run), and \`--cpus-per-task=1\` so that 4 tasks fit the node."
