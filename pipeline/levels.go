@@ -23,6 +23,9 @@ type levelRunner struct {
 	// setRates records newly decided ones.
 	rates    []float64
 	setRates func([]float64)
+	// shares are a shard's shares of the levels, by label (nil: the
+	// whole load); job.Platform already runs them.
+	shares map[string]*LevelShare
 }
 
 // run queries every level in order. The report's StopReason is the first
@@ -77,6 +80,7 @@ func (lr *levelRunner) run(ctx context.Context, emit func(Record)) (QueryReport,
 		sub := lr.job
 		sub.Platform = p.AtLevel(lv)
 		sub.Cells = cells
+		sub.Stripe = lr.shares[lv.Label].stripe()
 		levelStop := make(chan struct{})
 		var once sync.Once
 		halt := func() { once.Do(func() { close(levelStop) }) }

@@ -31,6 +31,9 @@ type Manifest struct {
 	CellTotal int            `json:"cell_total"`
 	// Notes are facts learned while running (e.g. a server rejected stream_options).
 	Notes []string `json:"notes,omitempty"`
+	// StartAt is when sending was to begin (run --start-at), the last
+	// attempt's when resumed; nil: at once.
+	StartAt *time.Time `json:"start_at,omitempty"`
 	// Resumes lists when the run was resumed.
 	Resumes []time.Time `json:"resumes,omitempty"`
 	// FinishedAt, StopReason and PlatformStops are set when the run ends.

@@ -195,6 +195,7 @@ func writeMergedJournal(ctx context.Context, path string, shards []shardRun, pla
 	n := 0
 	for _, s := range shards {
 		sh := s.m.Shard.Shard
+		in := sh.members(plan)
 		run := &Run{Dir: s.dir}
 		got := 0
 		err := run.EachRecord(func(r *Record) error {
@@ -207,7 +208,7 @@ func writeMergedJournal(ctx context.Context, path string, shards []shardRun, pla
 			if !ok || r.Seq < 0 || r.Seq >= len(seen[ji]) || plan.Jobs[ji].Cells[r.Seq].CellKey != r.CellKey {
 				return fmt.Errorf("shard %s (%s): record %s is not a cell of the experiment", sh, s.dir, r.CellKey)
 			}
-			if !sh.Has(r.Seq) {
+			if !in[ji][r.Seq] {
 				return fmt.Errorf("shard %s (%s): record %s belongs to another shard", sh, s.dir, r.CellKey)
 			}
 			if seen[ji][r.Seq] {
@@ -225,7 +226,7 @@ func writeMergedJournal(ctx context.Context, path string, shards []shardRun, pla
 		var example string
 		for ji, j := range plan.Jobs {
 			for seq := range j.Cells {
-				if sh.Has(seq) {
+				if in[ji][seq] {
 					want++
 					if !seen[ji][seq] && example == "" {
 						example = j.Cells[seq].CellKey.String()

@@ -150,6 +150,7 @@ func (e *Engine) resume(dir string, fresh *Manifest, plan *Plan, shard Shard) ([
 		return nil, nil, nil, fmt.Errorf("resume: %s %s, not shard %s (leave --shard out to resume a run folder's own shard)", dir, shardName(old.shard()), shard)
 	}
 	shard = old.shard()
+	in := shard.members(plan) // nil: every cell
 	path := filepath.Join(dir, JournalFile)
 	jobs := map[string]int{}
 	done := make([][]bool, len(plan.Jobs))
@@ -168,7 +169,7 @@ func (e *Engine) resume(dir string, fresh *Manifest, plan *Plan, shard Shard) ([
 		var err error
 		torn, err = ScanJournal(path, func(_ int, r *Record) error {
 			ji, ok := jobs[r.Platform]
-			if !ok || !r.OK() || r.Seq < 0 || r.Seq >= len(done[ji]) || !shard.Has(r.Seq) {
+			if !ok || !r.OK() || r.Seq < 0 || r.Seq >= len(done[ji]) || (in != nil && !in[ji][r.Seq]) {
 				return nil
 			}
 			if plan.Jobs[ji].Cells[r.Seq].CellKey != r.CellKey || done[ji][r.Seq] {

@@ -280,7 +280,7 @@ func (g *group) compute(exp *pipeline.Experiment, bs Bootstrap, acc *accumulator
 	}
 	s.SendRate = w.sendRate()
 	if w.sessions > 1 {
-		s.Warnings = append(s.Warnings, fmt.Sprintf("records come from %d sessions (a resumed run): rates use the %.1f s spent sending, not the %.1f s between them", w.sessions, s.WallSeconds, w.idle.Seconds()))
+		s.Warnings = append(s.Warnings, fmt.Sprintf("records come from %d sessions with nothing sent between them (a run resumed after a stop, or shards that did not send at the same time): rates use the %.1f s spent sending, not the %.1f s between them", w.sessions, s.WallSeconds, w.idle.Seconds()))
 	}
 	if g.platform >= 0 {
 		s.TargetRate = exp.Platforms[g.platform].Rate

@@ -352,7 +352,11 @@ const preciseWindow = 2 * time.Millisecond
 // cells attempted.
 func (r *run) openLoop(ctx context.Context) int {
 	p := r.job.Platform
-	pacer := newPacer(p.Rate, p.Arrival, p.Burstiness, r.job.Seed)
+	var pacer Scheduler = newPacer(p.Rate, p.Arrival, p.Burstiness, r.job.Seed)
+	if st := r.job.Stripe; st != nil {
+		// A shard's part of the level's one schedule.
+		pacer = stripedPacer{newPacer(st.Rate, p.Arrival, p.Burstiness, r.job.Seed), st}
+	}
 	var sem chan struct{}
 	if p.Concurrency > 0 {
 		sem = make(chan struct{}, p.Concurrency)

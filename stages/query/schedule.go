@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"gonum.org/v1/gonum/stat/distuv"
+
+	"github.com/inferbench/inferbench/pipeline"
 )
 
 // Pacer decides when the next request is due; it is vegeta's contract.
@@ -117,4 +119,19 @@ func newPacer(rate float64, arrival string, burstiness float64, seed int64) Sche
 	default:
 		return NewPoissonPacer(rate, seed)
 	}
+}
+
+// stripedPacer sends a job's part of a schedule (pipeline.Stripe): its
+// hit k is the schedule's hit stripe.Hit(k).
+type stripedPacer struct {
+	s      Scheduler
+	stripe *pipeline.Stripe
+}
+
+// Due implements Scheduler.
+func (p stripedPacer) Due(hits uint64) time.Duration { return p.s.Due(p.stripe.Hit(hits)) }
+
+// Pace implements Pacer.
+func (p stripedPacer) Pace(elapsed time.Duration, hits uint64) (time.Duration, bool) {
+	return p.s.Pace(elapsed, p.stripe.Hit(hits))
 }
