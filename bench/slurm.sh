@@ -200,7 +200,7 @@ record() { # campaign, JOBID...: one row per task
 			d=-
 			if [[ $s == 20* && $e == 20* ]]; then d=$(($(date -d "$e" +%s) - $(date -d "$s" +%s))); fi
 			echo "| $c | $id | $(get JobName) | $(get JobState) | $(get Reason) | $(get ExitCode) | $(get Restarts) | ${s#*T} | ${e#*T} | $d |"
-		done
+		done | sort -t'|' -k3,3V
 	done
 }
 # check_merged campaign: merged/results.json has every cell
@@ -217,8 +217,10 @@ want, ngroups = int(sys.argv[2]), int(sys.argv[3])
 gs = (r.get("results") or {}).get("groups") or []
 counts = [g.get("count") for g in gs]
 succ = [g.get("successes") for g in gs]
-ok = len(gs) == ngroups and all(c == want for c in counts) and succ == counts
-print(("ok " if ok else "FAIL ") + "%d groups, requests per group %s, successes %s (want %d x %d)" % (len(gs), counts, succ, ngroups, want))
+checks = (r.get("results") or {}).get("checks") or r.get("checks") or []
+passed = sum(1 for c in checks if c.get("passed"))
+ok = len(gs) == ngroups and all(c == want for c in counts) and succ == counts and passed == len(checks)
+print(("ok " if ok else "FAIL ") + "%d groups, requests per group %s, successes %s (want %d x %d); checks passed %d of %d" % (len(gs), counts, succ, ngroups, want, passed, len(checks)))
 PY
 )
 	row "$c" "merged results.json has every cell" "${got%% *}" "${got#* }"
@@ -332,6 +334,8 @@ check_merged requeue
 
 # --- report -----------------------------------------------------------------------
 ELAPSED=$(($(date +%s) - T0))
+# a hand-written "## Earlier runs" section at the end of the report is kept
+EARLIER=$(sed -n '/^## Earlier runs/,$p' "$REPO/$REPORT" 2>/dev/null)
 cp -r "$T/submit" "$T/log/submit-copy" 2>/dev/null
 {
 	echo "# bench/slurm.sh: docs/cluster.md's Slurm example on a single-node Slurm"
@@ -364,13 +368,15 @@ cp -r "$T/submit" "$T/log/submit-copy" 2>/dev/null
 	echo "Lines of each job's output file (\`--output=inferbench-%A_%a.out\`, \`--open-mode=append\`):"
 	echo
 	echo '```'
-	for f in "$T"/submit/*.out; do
+	for f in $(ls -v "$T"/submit/*.out); do
 		echo "== ${f##*/}"
-		grep -v '^\s*$' "$f" | grep -E 'inferbench:|resum|interrupt|given twice|missing|run folder|CANCELLED|error' | tail -n 5
+		grep -v '^\s*$' "$f" | grep -E 'inferbench:|interrupt|given twice|missing|run folder|CANCELLED|error' | tail -n 8
 	done
 	echo '```'
 	echo
 	[ "$FAILED" = 0 ] && echo "Every check passed." || echo "Some checks FAILED (see above)."
+	echo
+	echo "$EARLIER"
 } | sed "s#$T#\$TMP#g" >"$REPO/$REPORT"
 log "wrote $REPORT ($([ "$FAILED" = 0 ] && echo 'every check passed' || echo "some checks FAILED; logs, jobs' output and runs kept in $T"))"
 cleanup
