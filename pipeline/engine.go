@@ -425,7 +425,7 @@ func (e *Engine) query(ctx context.Context, exp *Experiment, plan *Plan, done []
 		job := QueryJob{Platform: platform, Params: exp.Params, Cells: cells, Seed: exp.Seed + int64(pi)*7919,
 			Log: e.log().With("platform", j.Platform.Name), Stop: stop}
 		if ls := shares[""]; ls != nil && (platform.Load == nil || len(platform.Load.Resolved) == 0) {
-			job.Stripe = ls.stripe()
+			job.Stripe = ls.Stripe()
 		}
 		if ws, ok := e.Progress.(RetryWaitSink); ok {
 			name := j.Platform.Name

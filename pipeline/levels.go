@@ -80,7 +80,7 @@ func (lr *levelRunner) run(ctx context.Context, emit func(Record)) (QueryReport,
 		sub := lr.job
 		sub.Platform = p.AtLevel(lv)
 		sub.Cells = cells
-		sub.Stripe = lr.shares[lv.Label].stripe()
+		sub.Stripe = lr.shares[lv.Label].Stripe()
 		levelStop := make(chan struct{})
 		var once sync.Once
 		halt := func() { once.Do(func() { close(levelStop) }) }

@@ -300,9 +300,9 @@ type Stripe struct {
 // Hit is the schedule's hit (0-based) at which the job's k-th cell is sent.
 func (s *Stripe) Hit(k uint64) uint64 { return uint64(s.share.Hit(int(k))) }
 
-// stripe is the shard's part of the level's arrival schedule; nil for a
+// Stripe is the shard's part of the level's arrival schedule; nil for a
 // closed-loop level or a shard that sends none of it.
-func (ls *LevelShare) stripe() *Stripe {
+func (ls *LevelShare) Stripe() *Stripe {
 	if ls == nil || ls.whole <= 0 || len(ls.mine) == 0 {
 		return nil
 	}

@@ -148,7 +148,11 @@ func finishRun(run *pipeline.Run, reg *pipeline.Registry, stdout, stderr io.Writ
 		return withCode(exitError, runErr)
 	}
 	if interrupted {
-		fmt.Fprintf(stderr, "inferbench: interrupted; finished requests are in %s (continue with --resume %s)\n", run.Dir, run.Dir)
+		how := "--resume " + run.Dir
+		if run.Manifest.Shard != nil {
+			how += ", or run the same --shard command again"
+		}
+		fmt.Fprintf(stderr, "inferbench: interrupted; finished requests are in %s (continue with %s)\n", run.Dir, how)
 		return withCode(exitInterrupted, errSilent)
 	}
 	code := exitOK

@@ -164,6 +164,27 @@ func shardLines(m *pipeline.Manifest) []string {
 	var out []string
 	if m.Shard != nil {
 		out = append(out, fmt.Sprintf("Shard %s of a sharded run (host %s): merge every shard with inferbench merge", m.Shard.Shard, m.Shard.Host))
+		if len(m.Shard.Levels) > 0 {
+			var parts []string
+			for _, l := range m.Shard.Levels {
+				name := l.Platform
+				if l.Load != "" {
+					name += " " + l.Load
+				}
+				var share []string
+				if l.Concurrency > 0 {
+					share = append(share, fmt.Sprintf("concurrency %d", l.Concurrency))
+				}
+				if l.Rate > 0 {
+					share = append(share, fmt.Sprintf("%.4g req/s", l.Rate))
+				}
+				if len(share) == 0 {
+					share = append(share, "nothing")
+				}
+				parts = append(parts, fmt.Sprintf("%s: %s (%s, %d requests)", name, strings.Join(share, ", "), l.Segment, l.Cells))
+			}
+			out = append(out, "This shard ran its share of each load level, not the level's whole load: "+strings.Join(parts, "; "))
+		}
 	}
 	if len(m.Shards) > 0 {
 		var parts []string
