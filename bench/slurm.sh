@@ -2,24 +2,31 @@
 # bench/slurm.sh: docs/cluster.md's Slurm example, run end to end on a
 # single-node Slurm set up by hand in a temporary folder (issue 13).
 #
-# Needs root and Debian's packages:  apt-get install slurmctld slurmd slurm-client munge
-# (Slurm 22.05). Starts munged, slurmctld and slurmd in a temporary folder,
-# builds inferbench onto the jobs' PATH, takes the array script and the
-# campaign commands out of docs/cluster.md (so the doc and this test cannot
-# drift apart) and runs them against bench/slurm.yaml (two emulated platforms,
-# offline), in three campaigns:
-#   1. normal:  the array and its afterok merge;
-#   2. cancel:  scancel one running index; the merge stays PENDING
-#               (DependencyNeverSatisfied); the doc's recovery resubmits that
-#               index (2) and moves the merge onto it (scontrol update ... afterok:NEW);
-#   3. requeue: scontrol requeue one running index; Slurm reruns the same
-#               command about 2 minutes later, which must resume its own folder.
-# Each campaign then checks that merged/results.json has every cell.
-# Writes bench/SLURM.md (job states, timings, exit codes) and exits 1 if a
-# check failed. Every wait is bounded (about 12 minutes in all); the daemons are
-# stopped by their PIDs at the end, also on failure or Ctrl-C.
+# Needs root, Go, python3 and Debian's packages:
+#   apt-get install slurmctld slurmd slurm-client munge        (Slurm 22.05)
+# Starts munged, slurmctld and slurmd in a temporary folder (one node of 4
+# CPU slots), builds inferbench onto the jobs' PATH, takes the array script,
+# the campaign commands and the recovery commands out of docs/cluster.md (so
+# the doc and this test cannot drift apart) and runs them against
+# bench/slurm.yaml (two emulated platforms, offline), in three campaigns:
+#   1. normal:  the array (its tasks begin together at START_AT) and its
+#               afterok merge;
+#   2. cancel:  scancel index 2 while it sends; the merge stays PENDING
+#               (DependencyNeverSatisfied); the doc's recovery resubmits
+#               index 2 and moves the merge onto it (scontrol update ...
+#               dependency=afterok:NEW); the new task must resume the folder;
+#   3. requeue: scontrol requeue index 1 while it sends; Slurm reruns the same
+#               command 2-3 minutes later, which must resume its own folder,
+#               and --open-mode=append must keep the first attempt's output.
+# Each campaign then checks that merged/results.json has every request of
+# both platforms and passes the experiment's check. Writes bench/SLURM.md
+# (checks, job states, exit codes, timings; a hand-written "## Earlier runs"
+# section at its end is kept) and exits 1 if a check failed. Takes about
+# 8 minutes; every wait is bounded. The daemons are stopped by their PIDs at
+# the end, also on failure or Ctrl-C; the temporary folder is removed when
+# every check passed, and kept (with the logs) otherwise.
 #
-# Usage: sudo bash bench/slurm.sh          (SLURM_BENCH_YAML=FILE for another experiment)
+# Usage: bash bench/slurm.sh            (as root; SLURM_BENCH_YAML=FILE for another experiment)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 REPO=$(pwd)
