@@ -138,7 +138,7 @@ func readShards(dirs []string) ([]shardRun, error) {
 	a := shards[0]
 	for _, b := range shards[1:] {
 		if b.m.ExperimentHash != a.m.ExperimentHash {
-			return nil, fmt.Errorf("shards come from different experiments: %s (%s, hash %.12s) vs %s (%s, hash %.12s)",
+			return nil, fmt.Errorf("shards come from different experiments: %s (%s, hash %.12s) vs %s (%s, hash %.12s); two campaigns in one folder are never merged: give merge the shard folders of one hash (see experiment_hash in each manifest.json)",
 				a.dir, a.m.ExperimentFile, a.m.ExperimentHash, b.dir, b.m.ExperimentFile, b.m.ExperimentHash)
 		}
 		if b.m.Shard.Count != a.m.Shard.Count {
