@@ -46,6 +46,11 @@ type GroupStats struct {
 	Warmups   int `json:"warmups"`
 	// Truncated counts empty answers cut by max_tokens (also in Failures).
 	Truncated int            `json:"truncated"`
+	// ClientErrors counts the non-warmup records that failed on this
+	// machine's resources (ErrClientResource): they are the client's, so
+	// they are in no other figure of the group (not in Count, Failures,
+	// ErrorRate, EM/F1, goodput or throughput).
+	ClientErrors int `json:"client_errors,omitempty"`
 	ErrorRate float64        `json:"error_rate"`
 	Errors    map[string]int `json:"errors,omitempty"`
 
@@ -202,7 +207,10 @@ type Results struct {
 	Checks        []CheckResult     `json:"checks,omitempty"`
 	// Sweep holds the load curves and crossovers when a platform runs
 	// more than one load level (see SweepResults); nil otherwise.
-	Sweep    *SweepResults `json:"sweep,omitempty"`
+	Sweep *SweepResults `json:"sweep,omitempty"`
+	// ClientResource sums up the requests that failed on this machine's
+	// resources (nil when none did); such a run exits 5.
+	ClientResource *ClientResourceSummary `json:"client_resource,omitempty"`
 	Warnings []string      `json:"warnings,omitempty"`
 	// PercentileMethod documents how percentiles were computed.
 	PercentileMethod string `json:"percentile_method"`

@@ -278,6 +278,8 @@ func (r *run) finish(rec pipeline.Record) {
 	case "":
 	case pipeline.ErrCanceled:
 		r.canceled++
+	case pipeline.ErrClientResource:
+		// The client's failure: not the platform's error budget.
 	default:
 		r.failed++
 	}
