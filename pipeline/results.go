@@ -45,14 +45,15 @@ type GroupStats struct {
 	Failures  int `json:"failures"`
 	Warmups   int `json:"warmups"`
 	// Truncated counts empty answers cut by max_tokens (also in Failures).
-	Truncated int `json:"truncated"`
+	Truncated int            `json:"truncated"`
+	ErrorRate float64        `json:"error_rate"`
+	Errors    map[string]int `json:"errors,omitempty"`
+
 	// ClientErrors counts the non-warmup records that failed on this
 	// machine's resources (ErrClientResource): they are the client's, so
 	// they are in no other figure of the group (not in Count, Failures,
 	// ErrorRate, EM/F1, goodput or throughput).
-	ClientErrors int            `json:"client_errors,omitempty"`
-	ErrorRate    float64        `json:"error_rate"`
-	Errors       map[string]int `json:"errors,omitempty"`
+	ClientErrors int `json:"client_errors,omitempty"`
 
 	LatencyMs    Dist `json:"latency_ms"`
 	TTFTMs       Dist `json:"ttft_ms"`
