@@ -208,13 +208,14 @@ type Results struct {
 	Checks        []CheckResult     `json:"checks,omitempty"`
 	// Sweep holds the load curves and crossovers when a platform runs
 	// more than one load level (see SweepResults); nil otherwise.
-	Sweep *SweepResults `json:"sweep,omitempty"`
+	Sweep    *SweepResults `json:"sweep,omitempty"`
+	Warnings []string      `json:"warnings,omitempty"`
+	// PercentileMethod documents how percentiles were computed.
+	PercentileMethod string `json:"percentile_method"`
+
 	// ClientResource sums up the requests that failed on this machine's
 	// resources (nil when none did); such a run exits 5.
 	ClientResource *ClientResourceSummary `json:"client_resource,omitempty"`
-	Warnings       []string               `json:"warnings,omitempty"`
-	// PercentileMethod documents how percentiles were computed.
-	PercentileMethod string `json:"percentile_method"`
 }
 
 // FailedPlatforms returns the platforms, in group order, none of whose
