@@ -175,6 +175,9 @@ func (e *Engine) Run(ctx context.Context, exp *Experiment, opts RunOptions) (*Ru
 	if err := preflight(exp); err != nil {
 		return nil, err
 	}
+	if err := e.fdPreflight(exp); err != nil {
+		return nil, err
+	}
 	scorer, err := e.Registry.Scorer(exp.Score, ds.Version)
 	if err != nil {
 		return nil, fmt.Errorf("score: %w", err)

@@ -143,6 +143,10 @@ func finishRun(run *pipeline.Run, reg *pipeline.Registry, stdout, stderr io.Writ
 		fmt.Fprintln(stderr, "inferbench:", runErr)
 		return withCode(exitInterrupted, errSilent)
 	}
+	var fdErr *pipeline.FDLimitError
+	if errors.As(runErr, &fdErr) {
+		return withCode(exitClientResource, runErr)
+	}
 	if runErr != nil {
 		return withCode(exitError, runErr)
 	}
