@@ -385,6 +385,7 @@ func (e *Engine) query(ctx context.Context, exp *Experiment, plan *Plan, done []
 					e.log().Warn("could not record the sweep rates in the manifest", "platform", name, "err", err)
 				}
 			}}
+			lr.health = func(h ClientHealth) { e.recordClientHealth(&mu, m, dir, exp.Client, h) }
 			rep, lstops, err := lr.run(qctx, func(r Record) {
 				if r.Seq >= 0 && r.Seq < len(all) && all[r.Seq].CellKey == r.CellKey {
 					r.sample = all[r.Seq].Sample
@@ -457,6 +458,7 @@ func (e *Engine) Finish(ctx context.Context, run *Run, formats []string) error {
 	res.StopReason = m.StopReason
 	res.PlatformStops = m.PlatformStops
 	res.ApplyLevels(m, run.Experiment.SLO)
+	res.ApplyClient(m, run.Experiment.Client)
 	run.Results = res
 	if formats == nil {
 		formats = run.Experiment.Export.Formats

@@ -23,6 +23,28 @@ type levelRunner struct {
 	// setRates records newly decided ones.
 	rates    []float64
 	setRates func([]float64)
+	// health, when set, gets the client's health over each level that
+	// ran (see ClientSampler), as soon as the level ends.
+	health func(ClientHealth)
+}
+
+// query runs one level's job, measuring the client's health meanwhile
+// when lr.health is set.
+func (lr *levelRunner) query(ctx context.Context, job QueryJob, label string, emit func(Record)) (QueryReport, error) {
+	if lr.health == nil {
+		return lr.querier.Query(ctx, job, emit)
+	}
+	s := StartClientSampler()
+	if job.Platform.Rate > 0 {
+		job.SendLag = s.SendLag
+	}
+	rep, err := lr.querier.Query(ctx, job, emit)
+	h := s.Stop()
+	h.Platform, h.Load = job.Platform.Name, label
+	if err == nil {
+		lr.health(h)
+	}
+	return rep, err
 }
 
 // run queries every level in order. The report's StopReason is the first
@@ -33,7 +55,7 @@ func (lr *levelRunner) run(ctx context.Context, emit func(Record)) (QueryReport,
 	p := lr.job.Platform
 	levels := p.LoadLevels(lr.rates)
 	if len(levels) == 1 && p.Load == nil {
-		rep, err := lr.querier.Query(ctx, lr.job, emit)
+		rep, err := lr.query(ctx, lr.job, "", emit)
 		return rep, nil, err
 	}
 	byLevel := map[string][]Cell{}
@@ -104,7 +126,7 @@ func (lr *levelRunner) run(ctx context.Context, emit func(Record)) (QueryReport,
 			ok     int
 		)
 		start := time.Now()
-		r, err := lr.querier.Query(ctx, sub, func(rec Record) {
+		r, err := lr.query(ctx, sub, lv.Label, func(rec Record) {
 			mu.Lock()
 			if rec.OK() && !rec.Warmup {
 				ok++

@@ -43,6 +43,10 @@ type Manifest struct {
 	// LevelStops are the load levels stopped early, saturated ones with
 	// their reason.
 	LevelStops []LevelStop `json:"level_stops,omitempty"`
+	// ClientHealth is what the client measured of itself while each
+	// platform x load level ran, appended when the level ends (a resumed
+	// level adds a second entry); report and rescore judge it again.
+	ClientHealth []ClientHealth `json:"client_health,omitempty"`
 	// Formats are the export formats whose files the last export wrote;
 	// the outputs of every other format were removed then, so that no
 	// file in the folder disagrees with the others.

@@ -122,6 +122,15 @@ type GroupStats struct {
 	Metrics []NamedValue `json:"metrics,omitempty"`
 	// Warnings about this group (e.g. too few samples for p99).
 	Warnings []string `json:"warnings,omitempty"`
+
+	// Client is what the client measured of itself while the group's
+	// level ran (nil when the run did not measure it, e.g. one made before
+	// inferbench did). ClientBound marks a level whose client delay could
+	// distort its timings (a ClientSpec threshold exceeded, named by
+	// ClientBoundReason): its latencies are upper bounds.
+	Client            *ClientHealth `json:"client,omitempty"`
+	ClientBound       bool          `json:"client_bound,omitempty"`
+	ClientBoundReason string        `json:"client_bound_reason,omitempty"`
 }
 
 // AnswerBreakdown is the accuracy of one kind of question (answerable or

@@ -20,6 +20,9 @@ type SweepCurve struct {
 	// among those meeting every SLO set (p99 TTFT, TPOT and E2E within the
 	// slo block, no saturation); "" when none does or no SLO is set.
 	Best string `json:"best,omitempty"`
+	// BestClientBound says that the Best level is client-bound: its p99s
+	// are upper bounds, so it may be better than measured.
+	BestClientBound bool `json:"best_client_bound,omitempty"`
 }
 
 // SweepPoint is one load level of a curve: the figures of its group.
@@ -49,6 +52,11 @@ type SweepPoint struct {
 	// Saturated marks a level stopped early; SaturatedReason says why.
 	Saturated       bool   `json:"saturated,omitempty"`
 	SaturatedReason string `json:"saturated_reason,omitempty"`
+
+	// ClientBound marks a level whose client delay could distort its
+	// timings (see GroupStats.ClientBound); its latencies are upper bounds.
+	ClientBound       bool   `json:"client_bound,omitempty"`
+	ClientBoundReason string `json:"client_bound_reason,omitempty"`
 }
 
 // Crossover compares one platform's curve with the baseline's at the

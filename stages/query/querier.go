@@ -388,18 +388,27 @@ loop:
 		if rest := time.Until(due); rest > 0 {
 			sleepPrecise(rest)
 		}
+		ready := due // when the request may go: its time, or when the cap lets it
 		if sem != nil {
 			select {
 			case sem <- struct{}{}:
-			case <-r.stopped:
-				break loop
-			case <-ctx.Done():
-				break loop
+			default:
+				select {
+				case sem <- struct{}{}:
+					ready = later(due, time.Now())
+				case <-r.stopped:
+					break loop
+				case <-ctx.Done():
+					break loop
+				}
 			}
 		}
 		c := &r.job.Cells[i]
 		sent++
 		wg.Go(func() {
+			if r.job.SendLag != nil {
+				r.job.SendLag(time.Since(ready))
+			}
 			rec := r.do(ctx, c, due)
 			if sem != nil {
 				<-sem
@@ -412,6 +421,14 @@ loop:
 	}
 	wg.Wait()
 	return sent
+}
+
+// later returns the later of a and b.
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }
 
 // do makes one cell's request with its retries and returns its record.
