@@ -257,6 +257,7 @@ func mergedManifest(shards []shardRun, plan *Plan, runID string) *Manifest {
 	m.Resumes = nil
 	m.PlatformStops = nil
 	m.LevelStops = nil
+	m.ClientHealth = nil
 	m.Formats = nil
 	m.Cells = map[string]int{}
 	for _, j := range plan.Jobs {
@@ -292,6 +293,9 @@ func mergedManifest(shards []shardRun, plan *Plan, runID string) *Manifest {
 				m.LevelStops = append(m.LevelStops, ls)
 			}
 		}
+		// Every shard's client health: ApplyClient judges a level by the
+		// worst shard, whose client distorted its share of the timings.
+		m.ClientHealth = append(m.ClientHealth, sm.ClientHealth...)
 		for p, why := range sm.PlatformStops {
 			if m.PlatformStops == nil {
 				m.PlatformStops = map[string]string{}

@@ -173,3 +173,25 @@ func TestEMFILEChild(t *testing.T) {
 	b, _ := json.Marshal(counts)
 	os.Stdout.Write(append(append([]byte("\n"), b...), '\n'))
 }
+
+func TestOpenLoopReportsEachRequestsSendLag(t *testing.T) {
+	f := newFake(t, nil)
+	for _, cap := range []int{0, 1} {
+		job := newJob(f.URL+"/v1", "a", "b", "c", "d", "e")
+		job.Platform.Rate, job.Platform.Arrival, job.Platform.Concurrency = 200, "constant", cap
+		var n atomic.Int32
+		var neg atomic.Bool
+		job.SendLag = func(d time.Duration) {
+			n.Add(1)
+			if d < 0 {
+				neg.Store(true)
+			}
+		}
+		if _, _, err := collect(t, context.Background(), New(), job); err != nil {
+			t.Fatal(err)
+		}
+		if n.Load() != 5 || neg.Load() {
+			t.Errorf("cap %d: %d send lags (negative: %v), want 5 non-negative", cap, n.Load(), neg.Load())
+		}
+	}
+}
