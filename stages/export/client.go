@@ -55,7 +55,7 @@ func clientBoundLines(res *pipeline.Results, names []string) []string {
 	var out []string
 	for i := range res.Groups {
 		if g := &res.Groups[i]; g.ClientBound {
-			out = append(out, fmt.Sprintf("%s is client-bound (%s): the client's own delay may be in its timings, which are upper bounds; lower the load or split it over machines with --shard", names[i], g.ClientBoundReason))
+			out = append(out, fmt.Sprintf("%s is client-bound (%s): the client's own delay may be in its timings, which are upper bounds; lower the load or split it over machines with --shard", strings.TrimSuffix(names[i], upperBoundMark), g.ClientBoundReason))
 		}
 	}
 	if sw := res.Sweep; sw != nil {
