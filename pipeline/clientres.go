@@ -76,3 +76,7 @@ func (s *ClientResourceSummary) Warning() string {
 	return fmt.Sprintf("%d requests failed on this machine's resources (error class %s), not the platforms': they are left out of every platform figure; %s",
 		s.Requests, ErrClientResource, strings.Join(s.Advice, "; "))
 }
+
+// ClientResourceAdvice returns the advice for one client_resource
+// error_detail.
+func ClientResourceAdvice(detail string) string { return clientAdvice[ClientResourceKind(detail)] }

@@ -89,6 +89,8 @@ type run struct {
 	noOpts  atomic.Bool
 	optNote sync.Once
 	capNote sync.Once
+	// clientNote warns once that requests fail on this machine's resources.
+	clientNote sync.Once
 
 	total, firstToken, idle time.Duration
 	maxRetryWait            time.Duration
@@ -280,6 +282,11 @@ func (r *run) finish(rec pipeline.Record) {
 		r.canceled++
 	case pipeline.ErrClientResource:
 		// The client's failure: not the platform's error budget.
+		if r.job.Log != nil {
+			r.clientNote.Do(func() {
+				r.job.Log.Warn("requests are failing on this machine's resources, not the platform's: "+pipeline.ClientResourceAdvice(rec.ErrorDetail), "detail", rec.ErrorDetail)
+			})
+		}
 	default:
 		r.failed++
 	}
