@@ -12,7 +12,7 @@ func raiseFDLimit(need uint64) (soft, hard uint64, ok bool) {
 	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
 		return 0, 0, false
 	}
-	if lim.Cur < need && lim.Cur < lim.Max {
+	if uint64(lim.Cur) < need && lim.Cur < lim.Max {
 		raised := lim
 		raised.Cur = lim.Max
 		if syscall.Setrlimit(syscall.RLIMIT_NOFILE, &raised) == nil {

@@ -1,3 +1,5 @@
+//go:build unix
+
 // Command overhead compares inferbench's client overhead with the least a
 // Go client can do, against a fixed-delay SSE server whose timings are
 // exact: the first token 200 ms after the request, then 19 more 10 ms
