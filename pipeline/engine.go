@@ -75,6 +75,23 @@ type RunOptions struct {
 	Shard Shard
 	// Overrides are recorded in the manifest (already redacted).
 	Overrides []string
+	// StartAt, when set, is when sending begins (run --start-at): the run
+	// prepares everything, then waits for it (ctx ends the wait).
+	StartAt time.Time
+	// Note, if non-nil, is told what the run decided on its own (a shard
+	// resuming its earlier folder, say).
+	Note func(string)
+}
+
+// ErrShardFinished is returned (wrapped, with the folder) by a sharded
+// Run whose shard already has a finished folder of the same experiment
+// under the output folder: it is left alone and nothing is sent.
+var ErrShardFinished = errors.New("this shard already finished")
+
+func (o RunOptions) note(s string) {
+	if o.Note != nil {
+		o.Note(s)
+	}
 }
 
 func (e *Engine) log() *slog.Logger {
@@ -164,7 +181,7 @@ func (e *Engine) Run(ctx context.Context, exp *Experiment, opts RunOptions) (*Ru
 	if err := e.Registry.complete(); err != nil {
 		return nil, err
 	}
-	if err := shardableLoads(exp, opts.Shard); err != nil {
+	if err := ShardableLoads(exp, opts.Shard); err != nil {
 		return nil, err
 	}
 	ds, plan, m, err := e.Prepare(ctx, exp, opts.ExperimentFile)
@@ -183,6 +200,29 @@ func (e *Engine) Run(ctx context.Context, exp *Experiment, opts RunOptions) (*Ru
 		return nil, fmt.Errorf("score: %w", err)
 	}
 
+	base := exp.Export.Dir
+	if opts.OutDir != "" {
+		base = opts.OutDir
+	}
+	if opts.ResumeDir == "" && opts.Shard.Count > 1 {
+		// A rerun of the same shard command (a requeued or resubmitted
+		// array task, a restarted pod) continues its unfinished folder.
+		if err := opts.Shard.Check(); err != nil {
+			return nil, err
+		}
+		hash := ExperimentHash(&m.Experiment, m.Dataset.IDs)
+		found, finished, others := findShardDir(base, exp.Name, opts.Shard, hash)
+		for _, o := range others {
+			opts.note(fmt.Sprintf("%s is shard %s of another experiment (hash %.12s, this one %.12s): left alone, a new folder is made", o.dir, opts.Shard, o.hash, hash))
+		}
+		switch {
+		case finished:
+			return nil, fmt.Errorf("%w: %s (experiment hash %.12s); nothing to do", ErrShardFinished, found, hash)
+		case found != "":
+			opts.note(fmt.Sprintf("resuming shard %s in its unfinished folder %s (same experiment, hash %.12s)", opts.Shard, found, hash))
+			opts.ResumeDir = found
+		}
+	}
 	var (
 		dir     string
 		done    [][]bool   // per plan job, by Seq: cells kept from an earlier attempt (resume)
@@ -204,7 +244,7 @@ func (e *Engine) Run(ctx context.Context, exp *Experiment, opts RunOptions) (*Ru
 		}
 		// The folder's own shard, which resume takes when --shard is not
 		// given (and the load may have changed to a sweep since).
-		if err := shardableLoads(exp, m.shard()); err != nil {
+		if err := ShardableLoads(exp, m.shard()); err != nil {
 			return nil, err
 		}
 		for ji, j := range plan.Jobs {
@@ -217,10 +257,6 @@ func (e *Engine) Run(ctx context.Context, exp *Experiment, opts RunOptions) (*Ru
 	} else {
 		if err := opts.Shard.Check(); err != nil {
 			return nil, err
-		}
-		base := exp.Export.Dir
-		if opts.OutDir != "" {
-			base = opts.OutDir
 		}
 		name := exp.Name
 		if opts.Shard.Count > 1 {
@@ -250,7 +286,22 @@ func (e *Engine) Run(ctx context.Context, exp *Experiment, opts RunOptions) (*Ru
 	}
 	run := &Run{Dir: dir, Experiment: exp, Manifest: m, Samples: sampleIndex(ds.Samples)}
 
-	_, stops, notes, qerr := e.query(ctx, exp, plan, done, prior, m.shard(), scorer, journal, already, m, dir)
+	var (
+		stops map[string]string
+		notes []string
+		qerr  error
+	)
+	if !opts.StartAt.IsZero() {
+		at := opts.StartAt.UTC()
+		m.StartAt = &at
+		if err := writeJSON(filepath.Join(dir, ManifestFile), m); err != nil {
+			journal.Close()
+			return run, err
+		}
+	}
+	if opts.StartAt.IsZero() || e.waitStart(ctx, opts.StartAt, opts.note) {
+		_, stops, notes, qerr = e.query(ctx, exp, plan, done, prior, m.shard(), scorer, journal, already, m, dir)
+	}
 	if cerr := journal.Close(); cerr != nil && qerr == nil {
 		qerr = cerr
 	}
@@ -315,8 +366,30 @@ func (e *Engine) query(ctx context.Context, exp *Experiment, plan *Plan, done []
 	totals := map[string]int{}
 	var order []string
 	want := 0
-	for _, j := range plan.Jobs {
-		totals[j.Platform.Name] = shard.cellsOf(len(j.Cells))
+	// The cells each platform sends: its shard's (see Shard) that an
+	// earlier attempt did not finish. No copy when every cell is sent.
+	send := make([][]Cell, len(plan.Jobs))
+	for pi, j := range plan.Jobs {
+		var jdone []bool
+		if done != nil {
+			jdone = done[pi]
+		}
+		send[pi] = j.Cells
+		if jdone != nil || shard.Count > 1 {
+			send[pi] = nil
+			pk := shard.picker(&j.Platform)
+			for _, c := range j.Cells {
+				if !pk.take(&c.CellKey) {
+					continue
+				}
+				totals[j.Platform.Name]++
+				if jdone == nil || !jdone[c.Seq] {
+					send[pi] = append(send[pi], c)
+				}
+			}
+		} else {
+			totals[j.Platform.Name] = len(j.Cells)
+		}
 		order = append(order, j.Platform.Name)
 		want += totals[j.Platform.Name] - already[j.Platform.Name]
 	}
@@ -324,6 +397,31 @@ func (e *Engine) query(ctx context.Context, exp *Experiment, plan *Plan, done []
 		e.Progress.Begin(totals, already, order)
 	}
 	start := time.Now()
+	// Sending marks (see SendSpan), written to the manifest at once so
+	// that a process killed mid-level leaves its start.
+	process := m.nextProcess()
+	var shardIndex *int
+	if sh := m.shard(); sh.Count > 1 {
+		shardIndex = &sh.Index
+	}
+	writeMarks := func() {
+		if err := writeJSON(filepath.Join(dir, ManifestFile), m); err != nil {
+			e.log().Warn("could not record a sending mark in the manifest", "err", err)
+		}
+	}
+	mark := func(platform, load string) func() {
+		mu.Lock()
+		defer mu.Unlock()
+		i := len(m.SendSpans)
+		m.SendSpans = append(m.SendSpans, SendSpan{Platform: platform, Load: load, Process: process, Shard: shardIndex, Start: e.now().UTC()})
+		writeMarks()
+		return func() {
+			mu.Lock()
+			defer mu.Unlock()
+			m.SendSpans[i].Stop = e.now().UTC()
+			writeMarks()
+		}
+	}
 	hashes := requestHashes(exp)
 	emit := func(r Record) {
 		r.RequestHash = hashes[GroupKey{Platform: r.Platform, Model: r.Model, Temperature: r.Temperature}]
@@ -343,25 +441,20 @@ func (e *Engine) query(ctx context.Context, exp *Experiment, plan *Plan, done []
 		}
 	}
 	for pi, j := range plan.Jobs {
-		cells := j.Cells // no copy when every cell is to be sent
-		var jdone []bool
-		if done != nil {
-			jdone = done[pi]
-		}
-		if jdone != nil || shard.Count > 1 {
-			cells = make([]Cell, 0, shard.cellsOf(len(j.Cells)))
-			for _, c := range j.Cells {
-				if shard.Has(c.Seq) && (jdone == nil || !jdone[c.Seq]) {
-					cells = append(cells, c)
-				}
-			}
-		}
+		cells := send[pi]
+		send[pi] = nil
 		if len(cells) == 0 {
 			continue
 		}
 		all := j.Cells // by Seq: a record finds its sample without a map
-		job := QueryJob{Platform: j.Platform, Params: exp.Params, Cells: cells, Seed: exp.Seed + int64(pi)*7919,
+		// A shard sends its share of every level (the same seed as the
+		// other shards: they share one arrival schedule).
+		platform, shares := shard.sharedPlatform(j.Platform)
+		job := QueryJob{Platform: platform, Params: exp.Params, Cells: cells, Seed: exp.Seed + int64(pi)*7919,
 			Log: e.log().With("platform", j.Platform.Name), Stop: stop}
+		if ls := shares[""]; ls != nil && (platform.Load == nil || len(platform.Load.Resolved) == 0) {
+			job.Stripe = ls.Stripe()
+		}
 		if ws, ok := e.Progress.(RetryWaitSink); ok {
 			name := j.Platform.Name
 			job.RetryWait = func(d time.Duration) func() { return ws.RetryWait(name, d) }
@@ -373,7 +466,7 @@ func (e *Engine) query(ctx context.Context, exp *Experiment, plan *Plan, done []
 			mu.Lock()
 			rates := m.SweepRates[name]
 			mu.Unlock()
-			lr := &levelRunner{querier: e.Registry.Querier, job: job, prior: prior.rates(name), rates: rates, setRates: func(r []float64) {
+			lr := &levelRunner{querier: e.Registry.Querier, job: job, prior: prior.rates(name), rates: rates, shares: shares, setRates: func(r []float64) {
 				mu.Lock()
 				defer mu.Unlock()
 				if m.SweepRates == nil {
@@ -384,7 +477,7 @@ func (e *Engine) query(ctx context.Context, exp *Experiment, plan *Plan, done []
 				if err := writeJSON(filepath.Join(dir, ManifestFile), m); err != nil {
 					e.log().Warn("could not record the sweep rates in the manifest", "platform", name, "err", err)
 				}
-			}}
+			}, mark: func(load string) func() { return mark(name, load) }}
 			lr.health = func(h ClientHealth) { e.recordClientHealth(&mu, m, dir, exp.Client, h) }
 			rep, lstops, err := lr.run(qctx, func(r Record) {
 				if r.Seq >= 0 && r.Seq < len(all) && all[r.Seq].CellKey == r.CellKey {
@@ -523,11 +616,11 @@ func (e *Engine) Finish(ctx context.Context, run *Run, formats []string) error {
 	return nil
 }
 
-// shardableLoads refuses a sharded run (shard.Count > 1) of a platform
+// ShardableLoads refuses a sharded run (shard.Count > 1) of a platform
 // whose load model decides its rates at run time (a sweep, RateChooser):
 // every shard would measure its own share and choose its own rates, and
 // the merged levels would mix requests sent at different rates.
-func shardableLoads(exp *Experiment, shard Shard) error {
+func ShardableLoads(exp *Experiment, shard Shard) error {
 	if shard.Count <= 1 {
 		return nil
 	}

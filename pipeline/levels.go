@@ -26,6 +26,12 @@ type levelRunner struct {
 	// health, when set, gets the client's health over each level that
 	// ran (see ClientSampler), as soon as the level ends.
 	health func(ClientHealth)
+	// shares are a shard's shares of the levels, by label (nil: the
+	// whole load); job.Platform already runs them.
+	shares map[string]*LevelShare
+	// mark, when not nil, records that this process starts sending a
+	// level (its label) and returns the function that records the stop.
+	mark func(load string) (stop func())
 }
 
 // query runs one level's job, measuring the client's health meanwhile
@@ -47,6 +53,14 @@ func (lr *levelRunner) query(ctx context.Context, job QueryJob, label string, em
 	return rep, err
 }
 
+// begin marks the start of sending level load and returns the stop mark.
+func (lr *levelRunner) begin(load string) (stop func()) {
+	if lr.mark == nil {
+		return func() {}
+	}
+	return lr.mark(load)
+}
+
 // run queries every level in order. The report's StopReason is the first
 // platform-wide stop (interruption, error budget); levels stopped by
 // saturation or their max_duration are returned as LevelStops and the
@@ -55,7 +69,9 @@ func (lr *levelRunner) run(ctx context.Context, emit func(Record)) (QueryReport,
 	p := lr.job.Platform
 	levels := p.LoadLevels(lr.rates)
 	if len(levels) == 1 && p.Load == nil {
-		rep, err := lr.query(ctx, lr.job, "", emit)
+		stop := lr.begin(levels[0].Label)
+		rep, err := lr.query(ctx, lr.job, levels[0].Label, emit)
+		stop()
 		return rep, nil, err
 	}
 	byLevel := map[string][]Cell{}
@@ -99,6 +115,7 @@ func (lr *levelRunner) run(ctx context.Context, emit func(Record)) (QueryReport,
 		sub := lr.job
 		sub.Platform = p.AtLevel(lv)
 		sub.Cells = cells
+		sub.Stripe = lr.shares[lv.Label].Stripe()
 		levelStop := make(chan struct{})
 		var once sync.Once
 		halt := func() { once.Do(func() { close(levelStop) }) }
@@ -125,6 +142,7 @@ func (lr *levelRunner) run(ctx context.Context, emit func(Record)) (QueryReport,
 			reason string
 			ok     int
 		)
+		stopMark := lr.begin(lv.Label)
 		start := time.Now()
 		r, err := lr.query(ctx, sub, lv.Label, func(rec Record) {
 			mu.Lock()
@@ -139,6 +157,7 @@ func (lr *levelRunner) run(ctx context.Context, emit func(Record)) (QueryReport,
 			emit(rec)
 		})
 		elapsed := time.Since(start)
+		stopMark()
 		close(done)
 		rep.Notes = append(rep.Notes, r.Notes...)
 		if err != nil {

@@ -71,7 +71,16 @@ type accumulator struct {
 	// clientDetails are the error details of the client_resource records
 	// (which feed no group figure), for Results.ClientResource.
 	clientDetails []string
+	// spans are the run's sending marks (nil: none; see SetSendSpans).
+	spans []pipeline.SendSpan
 }
+
+// SetSendSpans gives the run's sending marks: a group's sending time is
+// then measured from the spans of its platform and level (see markedWall);
+// a group whose platform and level have none falls back to activeWall.
+func (a *accumulator) SetSendSpans(spans []pipeline.SendSpan) { a.spans = spans }
+
+var _ pipeline.SendSpanSetter = (*accumulator)(nil)
 
 // NewAccumulator starts the streaming aggregation of a run under exp. It
 // implements pipeline.Aggregator. A nil experiment is an error.
@@ -129,6 +138,9 @@ func (a *accumulator) Add(r *pipeline.Record) error {
 	}
 	g.stats.PromptTokens += r.PromptTokens
 	g.stats.OutputTokens += r.OutputTokens
+	if r.TokensEstimated {
+		g.stats.OutputTokensEstimated++
+	}
 	g.stats.ReasoningTokens += r.ReasoningTokens
 	if r.OutputTokens >= 2 {
 		w.flags |= flagTwoTokens

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -66,14 +67,14 @@ func loadAxis(sw *pipeline.SweepResults) (string, func(p pipeline.SweepPoint) fl
 	if closedLoopOnly(sw) {
 		return "concurrency (requests in flight)", func(p pipeline.SweepPoint) float64 { return float64(p.Concurrency) }
 	}
-	return "achieved request rate (req/s)", func(p pipeline.SweepPoint) float64 { return p.RequestRate }
+	return "send rate (sent req/s)", func(p pipeline.SweepPoint) float64 { return p.SendRate }
 }
 
 // sweepSection is the report's load-curve part: crossovers and best
 // levels in words, then one row per curve and level.
 func sweepSection(sw *pipeline.SweepResults, slo pipeline.SLOSpec) reportSection {
 	s := reportSection{Title: "Load sweep"}
-	s.Paragraphs = []string{"Each platform ran its load levels one after the other; every level is its own group. Request throughput counts completed requests per second of sending time; latencies in ms at p50 and p99. The crossover compares median E2E latency with the baseline at the levels both ran."}
+	s.Paragraphs = []string{"Each platform ran its load levels one after the other; every level is its own group. Request throughput counts completed requests per second of sending time; latencies in ms at p50 and p99. The crossover compares median E2E latency with the baseline at the levels both ran with a successful request, and names them. A closed-loop level is saturated past the knee when its request throughput grew little over the previous level's while its median E2E grew much (load.knee_throughput_gain, load.knee_latency_growth). The best level within the SLO also fails at most slo.max_error_rate of its requests."}
 	for _, x := range sw.Crossovers {
 		s.Bullets = append(s.Bullets, "**"+mdText(x.Statement)+"**")
 	}
@@ -83,13 +84,18 @@ func sweepSection(sw *pipeline.SweepResults, slo pipeline.SLOSpec) reportSection
 		switch {
 		case !sloSet:
 		case c.Best != "":
-			s.Bullets = append(s.Bullets, fmt.Sprintf("%s: best level within the SLO is %s (highest request throughput with p99 within every SLO)", name, c.Best))
+			s.Bullets = append(s.Bullets, fmt.Sprintf("%s: best level within the SLO is %s (highest request throughput with p99 within every SLO, at most %s of requests failed, not saturated)", name, c.Best, fshare(slo.MaxErrorRate)))
 		default:
 			s.Bullets = append(s.Bullets, name+": no level meets the SLO at p99")
 		}
 	}
+	for _, c := range sw.Curves {
+		if k := kneeLevel(c); k != nil {
+			s.Bullets = append(s.Bullets, fmt.Sprintf("%s: knee at %s, %s", curveLabel(sw, c), k.Load, k.SaturatedReason))
+		}
+	}
 	t := reportTable{
-		Header: []string{"Curve", "Level", "Concurrency", "Target req/s", "Req/s", "Tok/s", "TTFT p50", "TTFT p99", "TPOT p50", "TPOT p99", "E2E p50", "E2E p99", "Goodput", "Errors", "Saturated"},
+		Header: []string{"Curve", "Level", "Concurrency", "Target req/s", "Completed req/s", "Tok/s", "TTFT p50", "TTFT p99", "TPOT p50", "TPOT p99", "E2E p50", "E2E p99", "Goodput", "Errors", "Saturated"},
 		Right:  []bool{false, false, true, true, true, true, true, true, true, true, true, true, true, true, false},
 	}
 	for _, c := range sw.Curves {
@@ -110,7 +116,7 @@ func sweepSection(sw *pipeline.SweepResults, slo pipeline.SLOSpec) reportSection
 			if level == c.Best {
 				level += " (best)"
 			}
-			t.Rows = append(t.Rows, []string{name, level, conc, target, fnum(p.RequestRate, 2), fnum(p.TokenRate, 1),
+			t.Rows = append(t.Rows, []string{name, level, conc, target, fnum(p.RequestThroughput, 2), fnum(p.TokenRate, 1),
 				pointMs(p, p.TTFTP50), pointMs(p, p.TTFTP99), pointMs(p, p.TPOTP50), pointMs(p, p.TPOTP99), pointMs(p, p.E2EP50), pointMs(p, p.E2EP99),
 				fshare(p.Goodput), fshare(p.ErrorRate), sat})
 		}
@@ -143,7 +149,7 @@ func sweepPlots(sw *pipeline.SweepResults) ([]reportImage, error) {
 	}{
 		{PlotSweepLatency, "Median E2E latency against request throughput, one curve per platform", "Latency vs throughput",
 			"request throughput (completed req/s)", "E2E latency p50 (ms)",
-			func(p pipeline.SweepPoint) float64 { return p.RequestRate }, func(p pipeline.SweepPoint) float64 { return p.E2EP50 }, true},
+			func(p pipeline.SweepPoint) float64 { return p.RequestThroughput }, func(p pipeline.SweepPoint) float64 { return p.E2EP50 }, true},
 		{PlotSweepTTFT, "Median TTFT against load", "TTFT vs load", axis, "TTFT p50 (ms)", x,
 			func(p pipeline.SweepPoint) float64 { return p.TTFTP50 }, true},
 		{PlotSweepTPOT, "Median TPOT against load", "TPOT vs load", axis, "TPOT p50 (ms)", x,
@@ -233,11 +239,25 @@ func writeSweepConsole(w io.Writer, sw *pipeline.SweepResults, exp *pipeline.Exp
 			fmt.Fprintf(w, "  %s: no level meets the SLO\n", curveLabel(sw, c))
 		}
 		for _, p := range c.Points {
-			if p.SaturatedReason != "" {
+			switch {
+			case strings.HasPrefix(p.SaturatedReason, pipeline.KneeReason):
+				fmt.Fprintf(w, "  %s %s past the knee: %s\n", curveLabel(sw, c), p.Load, p.SaturatedReason)
+			case p.SaturatedReason != "":
 				fmt.Fprintf(w, "  %s %s stopped early: %s\n", curveLabel(sw, c), p.Load, p.SaturatedReason)
 			}
 		}
 	}
+}
+
+// kneeLevel returns c's first level past the knee of its curve (see
+// pipeline.MarkKnees), nil when none is.
+func kneeLevel(c pipeline.SweepCurve) *pipeline.SweepPoint {
+	for i := range c.Points {
+		if strings.HasPrefix(c.Points[i].SaturatedReason, pipeline.KneeReason) {
+			return &c.Points[i]
+		}
+	}
+	return nil
 }
 
 // SheetSweep is the workbook sheet of the load curves, written after
@@ -254,7 +274,7 @@ var sweepColumns = []struct {
 }{
 	{"Concurrency", kindInt, func(p pipeline.SweepPoint) any { return nonZero(float64(p.Concurrency)) }},
 	{"Target req/s", kindNum, func(p pipeline.SweepPoint) any { return nonZero(p.TargetRate) }},
-	{"Req/s (completed)", kindNum, func(p pipeline.SweepPoint) any { return p.RequestRate }},
+	{"Completed req/s", kindNum, func(p pipeline.SweepPoint) any { return p.RequestThroughput }},
 	{"Output tok/s", kindNum, func(p pipeline.SweepPoint) any { return p.TokenRate }},
 	{"TTFT p50 (ms)", kindMs, func(p pipeline.SweepPoint) any { return timingCell(p, p.TTFTP50) }},
 	{"TTFT p99 (ms)", kindMs, func(p pipeline.SweepPoint) any { return timingCell(p, p.TTFTP99) }},
@@ -365,7 +385,7 @@ func (b *book) writeSweep(sw *pipeline.SweepResults) error {
 		at    string
 		chart *excelize.Chart
 	}{
-		{at("A", below), chart("Latency vs throughput", "Request throughput (completed req/s)", "E2E latency p50 (ms)", sweepCol("Req/s (completed)"), sweepCol("E2E p50 (ms)"))},
+		{at("A", below), chart("Latency vs throughput", "Request throughput (completed req/s)", "E2E latency p50 (ms)", sweepCol("Completed req/s"), sweepCol("E2E p50 (ms)"))},
 		{at("J", below), chart("TTFT vs load", axis, "TTFT p50 (ms)", 3, sweepCol("TTFT p50 (ms)"))},
 		{at("A", below+21), chart("TPOT vs load", axis, "TPOT p50 (ms)", 3, sweepCol("TPOT p50 (ms)"))},
 		{at("J", below+21), chart("Error rate vs load", axis, "Error rate (%)", 3, sweepCol("Error rate (%)"))},

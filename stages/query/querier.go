@@ -361,7 +361,7 @@ const preciseWindow = 2 * time.Millisecond
 // cells attempted.
 func (r *run) openLoop(ctx context.Context) int {
 	p := r.job.Platform
-	pacer := newPacer(p.Rate, p.Arrival, p.Burstiness, r.job.Seed)
+	pacer := levelPacer(r.job)
 	var sem chan struct{}
 	if p.Concurrency > 0 {
 		sem = make(chan struct{}, p.Concurrency)

@@ -1,11 +1,14 @@
 package query
 
 import (
+	"hash/fnv"
 	"math"
 	"math/rand/v2"
 	"time"
 
 	"gonum.org/v1/gonum/stat/distuv"
+
+	"github.com/inferbench/inferbench/pipeline"
 )
 
 // Pacer decides when the next request is due; it is vegeta's contract.
@@ -106,6 +109,38 @@ func (p *ArrivalPacer) gap() float64 {
 	return p.gaps.Rand()
 }
 
+// levelPacer builds the open-loop schedule of job, one load level of a
+// platform (every cell of a job has the level's label): each level draws
+// its own arrival sequence, seeded from the run seed and the level (see
+// arrivalSeed), so that the levels of a sweep are independent draws and
+// not one draw rescaled to each rate.
+func levelPacer(job pipeline.QueryJob) Scheduler {
+	p := &job.Platform
+	level := ""
+	if len(job.Cells) > 0 {
+		level = job.Cells[0].Load
+	}
+	seed := arrivalSeed(job.Seed, level)
+	if st := job.Stripe; st != nil {
+		// A shard's part of the level's one schedule.
+		return stripedPacer{newPacer(st.Rate, p.Arrival, p.Burstiness, seed), st}
+	}
+	return newPacer(p.Rate, p.Arrival, p.Burstiness, seed)
+}
+
+// arrivalSeed derives the arrival seed of a load level from the run's
+// seed: the seed itself for a platform's only level (label ""), so that
+// single-level runs keep their schedule; otherwise the seed mixed with
+// the FNV-1a hash of the level's label.
+func arrivalSeed(seed int64, level string) int64 {
+	if level == "" {
+		return seed
+	}
+	h := fnv.New64a()
+	h.Write([]byte(level))
+	return seed ^ int64(h.Sum64())
+}
+
 // newPacer builds the open-loop schedule of a platform: arrival constant,
 // poisson (the default) or gamma with burstiness as its shape.
 func newPacer(rate float64, arrival string, burstiness float64, seed int64) Scheduler {
@@ -117,4 +152,19 @@ func newPacer(rate float64, arrival string, burstiness float64, seed int64) Sche
 	default:
 		return NewPoissonPacer(rate, seed)
 	}
+}
+
+// stripedPacer sends a job's part of a schedule (pipeline.Stripe): its
+// hit k is the schedule's hit stripe.Hit(k).
+type stripedPacer struct {
+	s      Scheduler
+	stripe *pipeline.Stripe
+}
+
+// Due implements Scheduler.
+func (p stripedPacer) Due(hits uint64) time.Duration { return p.s.Due(p.stripe.Hit(hits)) }
+
+// Pace implements Pacer.
+func (p stripedPacer) Pace(elapsed time.Duration, hits uint64) (time.Duration, bool) {
+	return p.s.Pace(elapsed, p.stripe.Hit(hits))
 }
