@@ -192,7 +192,7 @@ func (e *Engine) Run(ctx context.Context, exp *Experiment, opts RunOptions) (*Ru
 	if err := preflight(exp); err != nil {
 		return nil, err
 	}
-	if err := e.fdPreflight(exp); err != nil {
+	if err := e.fdPreflight(exp, opts.Shard); err != nil {
 		return nil, err
 	}
 	scorer, err := e.Registry.Scorer(exp.Score, ds.Version)

@@ -67,6 +67,22 @@ func PlanFDs(exp *Experiment) FDPlan {
 	return fp
 }
 
+// shardExperiment returns exp with each platform's levels cut to shard's
+// share of their concurrency and rate (exp itself when shard is the whole
+// load or not a valid shard): a shard process opens only its share of the
+// connections.
+func shardExperiment(exp *Experiment, shard Shard) *Experiment {
+	if shard.Count <= 1 || shard.Check() != nil {
+		return exp
+	}
+	x := *exp
+	x.Platforms = make([]Platform, len(exp.Platforms))
+	for i, p := range exp.Platforms {
+		x.Platforms[i], _ = shard.sharedPlatform(p)
+	}
+	return &x
+}
+
 // FDLimitError is the preflight's refusal: the file-descriptor limit,
 // even raised to the hard limit, is below what the plan needs.
 type FDLimitError struct {
@@ -85,8 +101,8 @@ func (e *FDLimitError) Error() string {
 // returns an *FDLimitError when the limit is still too low, and warns
 // about open-loop platforms without a concurrency cap whose worst case
 // would not fit. Where limits cannot be read it checks nothing.
-func (e *Engine) fdPreflight(exp *Experiment) error {
-	fp := PlanFDs(exp)
+func (e *Engine) fdPreflight(exp *Experiment, shard Shard) error {
+	fp := PlanFDs(shardExperiment(exp, shard))
 	soft, hard, ok := raiseFDLimit(uint64(fp.Need))
 	if !ok {
 		return nil

@@ -23,3 +23,13 @@ func TestPlanFDsSumsPlatformsSideBySideAndTakesEachPlatformsLargestLevel(t *test
 		t.Errorf("uncapped %v worst %d, want [open] and 110 (5.5 req/s x 20 s)", fp.Uncapped, fp.UncappedWorst)
 	}
 }
+
+func TestPlanFDsOfAShardCountsItsShareOfTheConnections(t *testing.T) {
+	exp := &Experiment{Platforms: []Platform{{Name: "a", BaseURL: "http://a", Concurrency: 3000}}}
+	if got := PlanFDs(shardExperiment(exp, Shard{Index: 1, Count: 4})).Connections; got != 750 {
+		t.Errorf("shard 1/4 of concurrency 3000: %d connections, want 750", got)
+	}
+	if got := PlanFDs(shardExperiment(exp, Shard{})).Connections; got != 3000 {
+		t.Errorf("the whole load: %d connections, want 3000", got)
+	}
+}
