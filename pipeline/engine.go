@@ -192,6 +192,9 @@ func (e *Engine) Run(ctx context.Context, exp *Experiment, opts RunOptions) (*Ru
 	if err := preflight(exp); err != nil {
 		return nil, err
 	}
+	if err := e.fdPreflight(exp, opts.Shard); err != nil {
+		return nil, err
+	}
 	scorer, err := e.Registry.Scorer(exp.Score, ds.Version)
 	if err != nil {
 		return nil, fmt.Errorf("score: %w", err)
@@ -475,6 +478,7 @@ func (e *Engine) query(ctx context.Context, exp *Experiment, plan *Plan, done []
 					e.log().Warn("could not record the sweep rates in the manifest", "platform", name, "err", err)
 				}
 			}, mark: func(load string) func() { return mark(name, load) }}
+			lr.health = func(h ClientHealth) { e.recordClientHealth(&mu, m, dir, exp.Client, h) }
 			rep, lstops, err := lr.run(qctx, func(r Record) {
 				if r.Seq >= 0 && r.Seq < len(all) && all[r.Seq].CellKey == r.CellKey {
 					r.sample = all[r.Seq].Sample
@@ -547,6 +551,7 @@ func (e *Engine) Finish(ctx context.Context, run *Run, formats []string) error {
 	res.StopReason = m.StopReason
 	res.PlatformStops = m.PlatformStops
 	res.ApplyLevels(m, run.Experiment.SLO)
+	res.ApplyClient(m, run.Experiment.Client)
 	run.Results = res
 	if formats == nil {
 		formats = run.Experiment.Export.Formats

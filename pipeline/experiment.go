@@ -39,6 +39,10 @@ type Experiment struct {
 	Checks []string   `yaml:"checks" json:"checks,omitempty"`
 	Export ExportSpec `yaml:"export" json:"export"`
 
+	// Client holds the thresholds above which a load level is
+	// client-bound (see ClientSpec).
+	Client ClientSpec `yaml:"client" json:"client,omitempty"`
+
 	// meta is what LoadExperiment learned besides the values (which keys
 	// were present, the overrides applied); see config.go.
 	meta loadMeta

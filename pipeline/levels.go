@@ -23,12 +23,34 @@ type levelRunner struct {
 	// setRates records newly decided ones.
 	rates    []float64
 	setRates func([]float64)
+	// health, when set, gets the client's health over each level that
+	// ran (see ClientSampler), as soon as the level ends.
+	health func(ClientHealth)
 	// shares are a shard's shares of the levels, by label (nil: the
 	// whole load); job.Platform already runs them.
 	shares map[string]*LevelShare
 	// mark, when not nil, records that this process starts sending a
 	// level (its label) and returns the function that records the stop.
 	mark func(load string) (stop func())
+}
+
+// query runs one level's job, measuring the client's health meanwhile
+// when lr.health is set.
+func (lr *levelRunner) query(ctx context.Context, job QueryJob, label string, emit func(Record)) (QueryReport, error) {
+	if lr.health == nil {
+		return lr.querier.Query(ctx, job, emit)
+	}
+	s := StartClientSampler()
+	if job.Platform.Rate > 0 {
+		job.SendLag = s.SendLag
+	}
+	rep, err := lr.querier.Query(ctx, job, emit)
+	h := s.Stop()
+	h.Platform, h.Load = job.Platform.Name, label
+	if err == nil {
+		lr.health(h)
+	}
+	return rep, err
 }
 
 // begin marks the start of sending level load and returns the stop mark.
@@ -48,7 +70,7 @@ func (lr *levelRunner) run(ctx context.Context, emit func(Record)) (QueryReport,
 	levels := p.LoadLevels(lr.rates)
 	if len(levels) == 1 && p.Load == nil {
 		stop := lr.begin(levels[0].Label)
-		rep, err := lr.querier.Query(ctx, lr.job, emit)
+		rep, err := lr.query(ctx, lr.job, levels[0].Label, emit)
 		stop()
 		return rep, nil, err
 	}
@@ -122,7 +144,7 @@ func (lr *levelRunner) run(ctx context.Context, emit func(Record)) (QueryReport,
 		)
 		stopMark := lr.begin(lv.Label)
 		start := time.Now()
-		r, err := lr.querier.Query(ctx, sub, func(rec Record) {
+		r, err := lr.query(ctx, sub, lv.Label, func(rec Record) {
 			mu.Lock()
 			if rec.OK() && !rec.Warmup {
 				ok++

@@ -383,8 +383,8 @@ const queueWindow = 8
 // Observe adds r and returns the saturation reason ("" while the level
 // may go on); once a reason is given it is returned for every later call.
 func (w *LevelWatch) Observe(r *Record) string {
-	if w.reason != "" || r.Warmup {
-		return w.reason
+	if w.reason != "" || r.Warmup || r.Error == ErrClientResource {
+		return w.reason // a client failure says nothing of the platform's saturation
 	}
 	w.n++
 	if !r.OK() {

@@ -46,6 +46,10 @@ type Manifest struct {
 	// LevelStops are the load levels stopped early, saturated ones with
 	// their reason.
 	LevelStops []LevelStop `json:"level_stops,omitempty"`
+	// ClientHealth is what the client measured of itself while each
+	// platform x load level ran, appended when the level ends (a resumed
+	// level adds a second entry); report and rescore judge it again.
+	ClientHealth []ClientHealth `json:"client_health,omitempty"`
 	// SendSpans are the sending marks of every process that sent (see
 	// SendSpan), in the order they started; a merged run holds every
 	// shard's.

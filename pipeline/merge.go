@@ -258,6 +258,7 @@ func mergedManifest(shards []shardRun, plan *Plan, runID string) *Manifest {
 	m.Resumes = nil
 	m.PlatformStops = nil
 	m.LevelStops = nil
+	m.ClientHealth = nil
 	m.SendSpans = nil
 	m.Formats = nil
 	m.Cells = map[string]int{}
@@ -303,6 +304,9 @@ func mergedManifest(shards []shardRun, plan *Plan, runID string) *Manifest {
 				m.LevelStops = append(m.LevelStops, ls)
 			}
 		}
+		// Every shard's client health: ApplyClient judges a level by the
+		// worst shard, whose client distorted its share of the timings.
+		m.ClientHealth = append(m.ClientHealth, sm.ClientHealth...)
 		for p, why := range sm.PlatformStops {
 			if m.PlatformStops == nil {
 				m.PlatformStops = map[string]string{}

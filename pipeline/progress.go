@@ -150,7 +150,7 @@ func (p *Progress) Observe(r *Record) {
 		return
 	}
 	s.done++
-	if !r.OK() {
+	if !r.OK() && r.Error != ErrClientResource { // the client's failure, not the platform's
 		s.errors++
 	}
 	s.tokens += r.OutputTokens

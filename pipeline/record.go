@@ -172,6 +172,14 @@ const (
 	ErrTransport          = "transport"
 	ErrCanceled           = "canceled"
 	ErrSetup              = "setup"
+	// ErrClientResource is a failure of this machine, not of the
+	// platform: the client ran out of file descriptors (EMFILE, ENFILE),
+	// local addresses or ephemeral ports (EADDRNOTAVAIL), socket buffers
+	// (ENOBUFS) or memory (ENOMEM). Such records are retried like a
+	// transport error, but aggregate leaves them out of every figure of
+	// the platform (GroupStats.ClientErrors counts them) and the run
+	// exits 5 (see ClientResourceAdvice).
+	ErrClientResource = "client_resource"
 	// ErrUnexpectedContentType is a 200 answer in another format than the
 	// one asked for: not an event stream for a streamed request, not JSON
 	// for a non-streamed one (an HTML login page, a proxy's text error).

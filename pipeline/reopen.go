@@ -108,7 +108,7 @@ func (e *Engine) Rescore(ctx context.Context, run *Run, spec *ScoreSpec) error {
 // (platforms, dataset, params, prompt, repeats, seed, name, ...) defined
 // the requests already sent, and a changed value would make the run folder
 // describe requests that were never made.
-var PostQueryKeys = []string{"baseline", "checks", "export", "metrics", "score", "slo", "stats"}
+var PostQueryKeys = []string{"baseline", "checks", "client", "export", "metrics", "score", "slo", "stats"}
 
 // CheckPostQuerySets returns an error naming every --set override in sets
 // that `report` (rescore false) or `rescore` may not apply: a top-level key

@@ -57,6 +57,12 @@ type GroupStats struct {
 	ErrorRate float64        `json:"error_rate"`
 	Errors    map[string]int `json:"errors,omitempty"`
 
+	// ClientErrors counts the non-warmup records that failed on this
+	// machine's resources (ErrClientResource): they are the client's, so
+	// they are in no other figure of the group (not in Count, Failures,
+	// ErrorRate, EM/F1, goodput or throughput).
+	ClientErrors int `json:"client_errors,omitempty"`
+
 	LatencyMs    Dist `json:"latency_ms"`
 	TTFTMs       Dist `json:"ttft_ms"`
 	TTFCMs       Dist `json:"ttfc_ms"`
@@ -139,6 +145,15 @@ type GroupStats struct {
 	Metrics []NamedValue `json:"metrics,omitempty"`
 	// Warnings about this group (e.g. too few samples for p99).
 	Warnings []string `json:"warnings,omitempty"`
+
+	// Client is what the client measured of itself while the group's
+	// level ran (nil when the run did not measure it, e.g. one made before
+	// inferbench did). ClientBound marks a level whose client delay could
+	// distort its timings (a ClientSpec threshold exceeded, named by
+	// ClientBoundReason): its latencies are upper bounds.
+	Client            *ClientHealth `json:"client,omitempty"`
+	ClientBound       bool          `json:"client_bound,omitempty"`
+	ClientBoundReason string        `json:"client_bound_reason,omitempty"`
 }
 
 // MarshalJSON writes g with prompt_tokens null when no server reported
@@ -244,6 +259,10 @@ type Results struct {
 	Warnings []string      `json:"warnings,omitempty"`
 	// PercentileMethod documents how percentiles were computed.
 	PercentileMethod string `json:"percentile_method"`
+
+	// ClientResource sums up the requests that failed on this machine's
+	// resources (nil when none did); such a run exits 5.
+	ClientResource *ClientResourceSummary `json:"client_resource,omitempty"`
 }
 
 // FailedPlatforms returns the platforms, in group order, none of whose

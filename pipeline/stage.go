@@ -59,6 +59,10 @@ type QueryJob struct {
 	// a retry; it returns the function to call when that wait ends. It is
 	// called from many goroutines.
 	RetryWait func(d time.Duration) (done func())
+	// SendLag, if non-nil, is told for every open-loop request how late it
+	// started after it could first go (its scheduled time, or when the
+	// concurrency cap let it go, if later). Called from many goroutines.
+	SendLag func(lag time.Duration)
 	// Stripe, when set, is the job's part of an open-loop level's arrival
 	// schedule (a shard's share, see LevelShare): the schedule is drawn at
 	// Stripe.Rate, the level's whole rate, and the job's k-th cell is sent

@@ -24,6 +24,9 @@ type SweepCurve struct {
 	// slo block, an error rate of at most slo.max_error_rate, no
 	// saturation); "" when none does or no latency SLO is set.
 	Best string `json:"best,omitempty"`
+	// BestClientBound says that the Best level is client-bound: its p99s
+	// are upper bounds, so it may be better than measured.
+	BestClientBound bool `json:"best_client_bound,omitempty"`
 }
 
 // SweepPoint is one load level of a curve: the figures of its group.
@@ -58,6 +61,11 @@ type SweepPoint struct {
 	// stop, which is not saturation).
 	Saturated       bool   `json:"saturated,omitempty"`
 	SaturatedReason string `json:"saturated_reason,omitempty"`
+
+	// ClientBound marks a level whose client delay could distort its
+	// timings (see GroupStats.ClientBound); its latencies are upper bounds.
+	ClientBound       bool   `json:"client_bound,omitempty"`
+	ClientBoundReason string `json:"client_bound_reason,omitempty"`
 }
 
 // Crossover compares one platform's curve with the baseline's at the

@@ -144,6 +144,10 @@ func finishRun(run *pipeline.Run, reg *pipeline.Registry, stdout, stderr io.Writ
 		fmt.Fprintln(stderr, "inferbench:", runErr)
 		return withCode(exitInterrupted, errSilent)
 	}
+	var fdErr *pipeline.FDLimitError
+	if errors.As(runErr, &fdErr) {
+		return withCode(exitClientResource, runErr)
+	}
 	if runErr != nil {
 		return withCode(exitError, runErr)
 	}
@@ -186,6 +190,10 @@ func finishRun(run *pipeline.Run, reg *pipeline.Registry, stdout, stderr io.Writ
 			}
 			fmt.Fprintf(stderr, "inferbench: no request to platform %s succeeded (%s)\n", p, platformErrors(run.Results, p))
 			code = exitTotalFailure
+		}
+		if cr := run.Results.ClientResource; cr != nil {
+			fmt.Fprintf(stderr, "inferbench: WARNING: the client, not the platforms, failed: %s\n", cr.Warning())
+			code = exitClientResource
 		}
 	}
 	if code != exitOK {
@@ -264,7 +272,7 @@ nothing to send exits 0, and its checks: do not set the exit code (they belong t
 inferbench merge joins the n folders (see docs/cluster.md).
 Ctrl-C stops scheduling, lets in-flight requests finish (10s grace) and still exports what finished.
 Exit codes: 0 ok, 1 error, 2 usage, 3 a checks: assertion failed, 4 a platform had no successful
-request, 130 interrupted (130 before 4 before 3).`,
+request, 5 the client ran out of its own resources, 130 interrupted (130 before 5 before 4 before 3).`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			reg, exp, eng, err := setup(args[0], sets, stderr, logger())

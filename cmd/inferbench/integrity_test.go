@@ -311,7 +311,7 @@ func TestReportAndRescoreRefuseOverridesOfWhatDefinedTheQueries(t *testing.T) {
 		t.Fatalf("run: exit %d\n%s\n%s", code, stdout, stderr)
 	}
 	run := runDir(t, out)
-	const allowed = "baseline, checks, export, metrics, score, slo, stats"
+	const allowed = "baseline, checks, client, export, metrics, score, slo, stats"
 	refused := []struct {
 		name, set, want string
 	}{

@@ -23,12 +23,18 @@ const (
 	// non-warmup request failed, or none was sent); the results were still
 	// aggregated and exported.
 	exitTotalFailure = 4
+	// exitClientResource: the client itself was too small for the load:
+	// requests failed on this machine's resources (client_resource, left
+	// out of every platform figure), or the preflight found the
+	// file-descriptor limit below what the plan can open.
+	exitClientResource = 5
 	// exitInterrupted: Ctrl-C or SIGTERM stopped the run; what finished was
 	// still aggregated and exported (128 + SIGINT, the shell convention).
 	exitInterrupted = 130
-	// When several apply, the first of exitInterrupted, exitTotalFailure
-	// and exitChecksFailed wins: a run that was cut short or that could not
-	// reach a platform says so before what its checks concluded.
+	// When several apply, the first of exitInterrupted, exitClientResource,
+	// exitTotalFailure and exitChecksFailed wins: a run that was cut short,
+	// whose client failed, or that could not reach a platform says so
+	// before what its checks concluded.
 )
 
 // version is set at build time with -ldflags "-X main.version=...".

@@ -68,6 +68,9 @@ type accumulator struct {
 	errAt  map[string]int16
 	tok    score.Tokens
 	closed bool
+	// clientDetails are the error details of the client_resource records
+	// (which feed no group figure), for Results.ClientResource.
+	clientDetails []string
 	// spans are the run's sending marks (nil: none; see SetSendSpans).
 	spans []pipeline.SendSpan
 }
@@ -110,6 +113,12 @@ func (a *accumulator) Add(r *pipeline.Record) error {
 	g := a.group(r.Group())
 	if r.Warmup {
 		g.stats.Warmups++
+		return nil
+	}
+	if r.Error == pipeline.ErrClientResource {
+		// This machine's failure, not the platform's: out of every figure.
+		g.stats.ClientErrors++
+		a.clientDetails = append(a.clientDetails, r.ErrorDetail)
 		return nil
 	}
 	id, ok := a.idAt[r.SampleID]
@@ -212,6 +221,11 @@ func (a *accumulator) Close(ctx context.Context) (*pipeline.Results, error) {
 	if err := applyMetrics(exp.Metrics, res.Groups); err != nil {
 		return nil, fmt.Errorf("aggregate: %w", err)
 	}
+	res.ClientResource = pipeline.SummarizeClientResource(a.clientDetails)
+	if res.ClientResource != nil {
+		res.Warnings = append(res.Warnings, res.ClientResource.Warning())
+	}
+	a.clientDetails = nil
 	res.Sweep = Sweep(exp, res.Groups, res.Baseline)
 	res.Checks = runChecks(exp.Checks, res)
 	return res, nil

@@ -47,6 +47,7 @@ func Console(w io.Writer, run *pipeline.Run) error {
 	if legend {
 		writeLegend(cw, res.Groups, names)
 	}
+	names = markClientBound(res.Groups, names)
 	width := len("group")
 	for _, n := range names {
 		width = max(width, utf8.RuneCountInString(n))
@@ -136,6 +137,7 @@ func Console(w io.Writer, run *pipeline.Run) error {
 		}
 	}
 	writeSweepConsole(cw, res.Sweep, run.Experiment)
+	writeClientConsole(cw, res, names)
 	if len(res.Checks) > 0 {
 		fmt.Fprintf(cw, "\nCHECKS\n------\n")
 		for _, c := range res.Checks {

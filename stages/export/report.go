@@ -150,6 +150,9 @@ func buildReport(run *pipeline.Run, images []reportImage) *reportModel {
 	m.Subtitle = "Run " + res.RunID + ", " + date.UTC().Format("2006-01-02 15:04 UTC")
 	m.Sections = append(m.Sections, setupSection(run))
 	m.Sections = append(m.Sections, resultsSection(res, ciLevel(run.Experiment)))
+	if s, ok := clientSection(res); ok {
+		m.Sections = append(m.Sections, s)
+	}
 	if len(res.Comparisons) > 0 {
 		m.Sections = append(m.Sections, speedupSection(res, ciLevel(run.Experiment)))
 	}
@@ -389,7 +392,7 @@ func resultsSection(res *pipeline.Results, level string) reportSection {
 	}
 	t.Header = append(t.Header, "Completed req/s")
 	t.Right = append(t.Right, true)
-	names := labels(res.Groups)
+	names := markClientBound(res.Groups, labels(res.Groups))
 	for i, g := range res.Groups {
 		t.Rows = append(t.Rows, []string{names[i],
 			fmt.Sprintf("%d / %d", g.Successes, g.Count), fshare(g.ErrorRate),

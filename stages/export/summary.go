@@ -192,6 +192,7 @@ func summaryColumns(res *pipeline.Results) []column {
 			return strings.Join(sortedErrors(g.Errors), ";")
 		}},
 	)
+	cols = append(cols, clientColumns(res)...)
 	return cols
 }
 
@@ -212,7 +213,10 @@ func summaryColumns(res *pipeline.Results) []column {
 // delta_f1_ci_low, delta_f1_ci_high, delta_f1_p_value,
 // delta_f1_significant, the same five for delta_em, n_paired (empty for
 // groups without a comparison, e.g. the baseline) and errors
-// ("class=n;..."). Shares (error_rate, agreement, goodput) are 0..1; EM and
+// ("class=n;..."); then, when the client measured its health, client_bound,
+// client_bound_reason, client_sched_latency_p99_ms, client_cpu_pct,
+// client_cores, client_send_lag_p50_ms, client_send_lag_p99_ms and
+// client_errors. Shares (error_rate, agreement, goodput) are 0..1; EM and
 // F1 are percentages 0..100. A figure that does not exist is "-": the
 // statistics of a distribution with n 0 (e.g. latency without a successful
 // request), the speedup figures of a comparison involving such a group,

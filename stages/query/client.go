@@ -162,7 +162,8 @@ func (r *run) attempt(ctx context.Context, c *pipeline.Cell, body []byte, token 
 	resp, err := r.client.Do(req)
 	if err != nil {
 		rec.Error, rec.ErrorDetail = r.classify(ctx, actx, err)
-		if rec.Error == pipeline.ErrTransport || rec.Error == pipeline.ErrTimeoutConnect {
+		switch rec.Error {
+		case pipeline.ErrTransport, pipeline.ErrTimeoutConnect, pipeline.ErrClientResource:
 			o.next = retryBackoff
 		}
 		return rec, o

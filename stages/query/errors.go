@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"syscall"
 	"unicode/utf8"
 
 	"github.com/inferbench/inferbench/pipeline"
@@ -56,6 +57,9 @@ func classify(parent, actx context.Context, err error) (class, detail string) {
 	if parent.Err() != nil {
 		return pipeline.ErrCanceled, "canceled while in flight"
 	}
+	if clientResource(err) {
+		return pipeline.ErrClientResource, fmt.Sprint(err)
+	}
 	switch cause := context.Cause(actx); {
 	case errors.Is(cause, errTotalTimeout):
 		return pipeline.ErrTimeoutTotal, "request exceeded the total timeout"
@@ -69,4 +73,24 @@ func classify(parent, actx context.Context, err error) (class, detail string) {
 		return pipeline.ErrTimeoutConnect, ct.Error()
 	}
 	return pipeline.ErrTransport, fmt.Sprint(err)
+}
+
+// clientErrnos are the errors of this machine's own resources: file
+// descriptors (per process, system-wide), local addresses and ephemeral
+// ports, socket buffers, memory.
+var clientErrnos = []syscall.Errno{syscall.EMFILE, syscall.ENFILE, syscall.EADDRNOTAVAIL, syscall.ENOBUFS, syscall.ENOMEM}
+
+// clientResource reports whether err, through its wrapping chain
+// (url.Error, net.OpError, os.SyscallError), is one of clientErrnos: a
+// failure of the client, never of the platform (pipeline.ErrClientResource).
+func clientResource(err error) bool {
+	if err == nil {
+		return false
+	}
+	for _, e := range clientErrnos {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
 }

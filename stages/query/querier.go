@@ -89,6 +89,8 @@ type run struct {
 	noOpts  atomic.Bool
 	optNote sync.Once
 	capNote sync.Once
+	// clientNote warns once that requests fail on this machine's resources.
+	clientNote sync.Once
 
 	total, firstToken, idle time.Duration
 	maxRetryWait            time.Duration
@@ -278,6 +280,13 @@ func (r *run) finish(rec pipeline.Record) {
 	case "":
 	case pipeline.ErrCanceled:
 		r.canceled++
+	case pipeline.ErrClientResource:
+		// The client's failure: not the platform's error budget.
+		if r.job.Log != nil {
+			r.clientNote.Do(func() {
+				r.job.Log.Warn("requests are failing on this machine's resources, not the platform's: "+pipeline.ClientResourceAdvice(rec.ErrorDetail), "detail", rec.ErrorDetail)
+			})
+		}
 	default:
 		r.failed++
 	}
@@ -386,18 +395,27 @@ loop:
 		if rest := time.Until(due); rest > 0 {
 			sleepPrecise(rest)
 		}
+		ready := due // when the request may go: its time, or when the cap lets it
 		if sem != nil {
 			select {
 			case sem <- struct{}{}:
-			case <-r.stopped:
-				break loop
-			case <-ctx.Done():
-				break loop
+			default:
+				select {
+				case sem <- struct{}{}:
+					ready = later(due, time.Now())
+				case <-r.stopped:
+					break loop
+				case <-ctx.Done():
+					break loop
+				}
 			}
 		}
 		c := &r.job.Cells[i]
 		sent++
 		wg.Go(func() {
+			if r.job.SendLag != nil {
+				r.job.SendLag(time.Since(ready))
+			}
 			rec := r.do(ctx, c, due)
 			if sem != nil {
 				<-sem
@@ -410,6 +428,14 @@ loop:
 	}
 	wg.Wait()
 	return sent
+}
+
+// later returns the later of a and b.
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }
 
 // do makes one cell's request with its retries and returns its record.

@@ -1,0 +1,118 @@
+package pipeline
+
+import (
+	"fmt"
+	"math"
+	"strings"
+)
+
+// FDMargin is the number of file descriptors the preflight keeps aside
+// beside the connections: standard streams, the journal, the manifest and
+// the other files of the run folder, the Go runtime's poller, DNS lookups,
+// the listeners of emulated platforms and an api_key_command's pipes.
+const FDMargin = 64
+
+// FDPlan is the preflight's estimate of how many file descriptors a run
+// may hold at once.
+type FDPlan struct {
+	// Connections is the peak number of connections: per platform the
+	// largest concurrency of its levels (they run one after the other),
+	// summed over the platforms (they run side by side), twice for an
+	// emulated platform, whose server side is in this process too.
+	Connections int
+	// Need is Connections + FDMargin.
+	Need int
+	// Uncapped names the open-loop platforms without a concurrency cap,
+	// whose requests in flight only the rate and the latency bound; each
+	// is counted in Connections as rate x 1 s (at least 1) and described
+	// with its worst case, rate x timeout.
+	Uncapped []string
+	// UncappedWorst is the sum of rate x timeout of those platforms.
+	UncappedWorst int
+}
+
+// PlanFDs estimates the file descriptors exp needs (see FDPlan).
+func PlanFDs(exp *Experiment) FDPlan {
+	var fp FDPlan
+	for i := range exp.Platforms {
+		p := &exp.Platforms[i]
+		peak, worst := 0, 0
+		uncapped := false
+		for _, lv := range p.LoadLevels(nil) {
+			c := lv.Concurrency
+			if c <= 0 && (lv.Rate > 0 || lv.RateIndex > 0) {
+				uncapped = true
+				timeout := p.Timeout.D()
+				if timeout <= 0 {
+					timeout = DefaultTimeout.D()
+				}
+				c = max(int(math.Ceil(lv.Rate)), 1)
+				worst = max(worst, int(math.Ceil(lv.Rate*timeout.Seconds())))
+			}
+			if c <= 0 {
+				c = DefaultConcurrency
+			}
+			peak = max(peak, c)
+		}
+		if p.Emulate != nil {
+			peak, worst = 2*peak, 2*worst
+		}
+		fp.Connections += peak
+		if uncapped {
+			fp.Uncapped = append(fp.Uncapped, p.Name)
+			fp.UncappedWorst += worst
+		}
+	}
+	fp.Need = fp.Connections + FDMargin
+	return fp
+}
+
+// shardExperiment returns exp with each platform's levels cut to shard's
+// share of their concurrency and rate (exp itself when shard is the whole
+// load or not a valid shard): a shard process opens only its share of the
+// connections.
+func shardExperiment(exp *Experiment, shard Shard) *Experiment {
+	if shard.Count <= 1 || shard.Check() != nil {
+		return exp
+	}
+	x := *exp
+	x.Platforms = make([]Platform, len(exp.Platforms))
+	for i, p := range exp.Platforms {
+		x.Platforms[i], _ = shard.sharedPlatform(p)
+	}
+	return &x
+}
+
+// FDLimitError is the preflight's refusal: the file-descriptor limit,
+// even raised to the hard limit, is below what the plan needs.
+type FDLimitError struct {
+	Plan       FDPlan
+	Soft, Hard uint64
+}
+
+func (e *FDLimitError) Error() string {
+	return fmt.Sprintf("the file-descriptor limit (%d, hard limit %d) is below the %d this run may need (%d connections at once + %d kept aside): raise it (ulimit -n %d, or LimitNOFILE for a service), lower the concurrency, or split the load over machines with --shard",
+		e.Soft, e.Hard, e.Plan.Need, e.Plan.Connections, FDMargin, e.Plan.Need)
+}
+
+// fdPreflight compares the plan's need with the RLIMIT_NOFILE soft limit,
+// raising the soft limit to the hard one when it is lower (the Go runtime
+// already raises it to hard - 1 at start-up, see syscall/rlimit.go); it
+// returns an *FDLimitError when the limit is still too low, and warns
+// about open-loop platforms without a concurrency cap whose worst case
+// would not fit. Where limits cannot be read it checks nothing.
+func (e *Engine) fdPreflight(exp *Experiment, shard Shard) error {
+	fp := PlanFDs(shardExperiment(exp, shard))
+	soft, hard, ok := raiseFDLimit(uint64(fp.Need))
+	if !ok {
+		return nil
+	}
+	if soft < uint64(fp.Need) {
+		return &FDLimitError{Plan: fp, Soft: soft, Hard: hard}
+	}
+	if len(fp.Uncapped) > 0 && uint64(fp.Connections-len(fp.Uncapped)+fp.UncappedWorst+FDMargin) > soft {
+		e.log().Warn(fmt.Sprintf("open-loop platforms without a concurrency cap (%s) may hold up to rate x timeout = %d connections if the endpoint slows down, more than the file-descriptor limit %d allows; set concurrency on them to cap requests in flight",
+			strings.Join(fp.Uncapped, ", "), fp.UncappedWorst, soft))
+	}
+	return nil
+}

@@ -1,0 +1,35 @@
+package pipeline
+
+import (
+	"slices"
+	"testing"
+	"time"
+)
+
+func TestPlanFDsSumsPlatformsSideBySideAndTakesEachPlatformsLargestLevel(t *testing.T) {
+	exp := &Experiment{Platforms: []Platform{
+		{Name: "a", BaseURL: "http://a", Concurrency: 10,
+			Load: &LoadSpec{Resolved: []LoadLevel{{Label: "c=4", Concurrency: 4}, {Label: "c=32", Concurrency: 32}}}},
+		{Name: "emu", Emulate: &EmulateProfile{}, Concurrency: 8},
+		{Name: "open", BaseURL: "http://o", Rate: 5.5, Timeout: Duration(20 * time.Second)},
+		{Name: "capped", BaseURL: "http://c", Rate: 50, Concurrency: 3},
+	}}
+	fp := PlanFDs(exp)
+	// 32 (a's largest level) + 2x8 (emulated) + 6 (ceil 5.5 req/s x 1 s) + 3.
+	if fp.Connections != 57 || fp.Need != 57+FDMargin {
+		t.Errorf("connections %d need %d, want 57 and %d", fp.Connections, fp.Need, 57+FDMargin)
+	}
+	if !slices.Equal(fp.Uncapped, []string{"open"}) || fp.UncappedWorst != 110 {
+		t.Errorf("uncapped %v worst %d, want [open] and 110 (5.5 req/s x 20 s)", fp.Uncapped, fp.UncappedWorst)
+	}
+}
+
+func TestPlanFDsOfAShardCountsItsShareOfTheConnections(t *testing.T) {
+	exp := &Experiment{Platforms: []Platform{{Name: "a", BaseURL: "http://a", Concurrency: 3000}}}
+	if got := PlanFDs(shardExperiment(exp, Shard{Index: 1, Count: 4})).Connections; got != 750 {
+		t.Errorf("shard 1/4 of concurrency 3000: %d connections, want 750", got)
+	}
+	if got := PlanFDs(shardExperiment(exp, Shard{})).Connections; got != 3000 {
+		t.Errorf("the whole load: %d connections, want 3000", got)
+	}
+}
