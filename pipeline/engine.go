@@ -146,7 +146,7 @@ func (e *Engine) Prepare(ctx context.Context, exp *Experiment, experimentFile st
 	}
 	m.Cells = map[string]int{}
 	for _, j := range plan.Jobs {
-		m.Cells[j.Platform.Name] = len(j.Cells)
+		m.Cells[j.Platform.Name] = j.Cells.Len()
 	}
 	m.CellTotal = plan.Total()
 	return ds, plan, m, nil
@@ -182,7 +182,7 @@ func (e *Engine) Run(ctx context.Context, exp *Experiment, opts RunOptions) (*Ru
 
 	var (
 		dir     string
-		done    [][]bool   // per plan job, by Seq: cells kept from an earlier attempt (resume)
+		done    []*seqSet  // per plan job, by Seq: cells kept from an earlier attempt (resume)
 		prior   levelSpans // their completed rates by level (resume)
 		already = map[string]int{}
 	)
@@ -205,11 +205,7 @@ func (e *Engine) Run(ctx context.Context, exp *Experiment, opts RunOptions) (*Ru
 			return nil, err
 		}
 		for ji, j := range plan.Jobs {
-			for _, d := range done[ji] {
-				if d {
-					already[j.Platform.Name]++
-				}
-			}
+			already[j.Platform.Name] = done[ji].len()
 		}
 	} else {
 		if err := opts.Shard.Check(); err != nil {
@@ -275,7 +271,7 @@ func (e *Engine) Run(ctx context.Context, exp *Experiment, opts RunOptions) (*Ru
 // attempt finished; prior are their completed rates by level (for a
 // sweep's rate levels); only the cells of shard are sent. dir is the run
 // folder, whose manifest gets a sweep's rates as soon as they are chosen.
-func (e *Engine) query(ctx context.Context, exp *Experiment, plan *Plan, done [][]bool, prior levelSpans, shard Shard, scorer Scorer,
+func (e *Engine) query(ctx context.Context, exp *Experiment, plan *Plan, done []*seqSet, prior levelSpans, shard Shard, scorer Scorer,
 	journal *Journal, already map[string]int, m *Manifest, dir string) (int, map[string]string, []string, error) {
 	stop := make(chan struct{})
 	qctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
@@ -313,7 +309,7 @@ func (e *Engine) query(ctx context.Context, exp *Experiment, plan *Plan, done []
 	var order []string
 	want := 0
 	for _, j := range plan.Jobs {
-		totals[j.Platform.Name] = shard.cellsOf(len(j.Cells))
+		totals[j.Platform.Name] = shard.cellsOf(j.Cells.Len())
 		order = append(order, j.Platform.Name)
 		want += totals[j.Platform.Name] - already[j.Platform.Name]
 	}
@@ -340,24 +336,20 @@ func (e *Engine) query(ctx context.Context, exp *Experiment, plan *Plan, done []
 		}
 	}
 	for pi, j := range plan.Jobs {
-		cells := j.Cells // no copy when every cell is to be sent
-		var jdone []bool
+		var jdone *seqSet
 		if done != nil {
 			jdone = done[pi]
 		}
-		if jdone != nil || shard.Count > 1 {
-			cells = make([]Cell, 0, shard.cellsOf(len(j.Cells)))
-			for _, c := range j.Cells {
-				if shard.Has(c.Seq) && (jdone == nil || !jdone[c.Seq]) {
-					cells = append(cells, c)
-				}
-			}
+		var keep func(int) bool // nil: every cell is to be sent
+		if jdone.len() > 0 || shard.Count > 1 {
+			keep = func(seq int) bool { return shard.Has(seq) && !jdone.has(seq) }
 		}
-		if len(cells) == 0 {
+		if totals[j.Platform.Name]-already[j.Platform.Name] <= 0 {
 			continue
 		}
+		cells := j.Cells.Source(0, j.Cells.Len(), keep)
 		all := j.Cells // by Seq: a record finds its sample without a map
-		job := QueryJob{Platform: j.Platform, Params: exp.Params, Cells: cells, Seed: exp.Seed + int64(pi)*7919,
+		job := QueryJob{Platform: j.Platform, Params: exp.Params, Source: cells, Seed: exp.Seed + int64(pi)*7919,
 			Log: e.log().With("platform", j.Platform.Name), Stop: stop}
 		if ws, ok := e.Progress.(RetryWaitSink); ok {
 			name := j.Platform.Name
@@ -383,8 +375,8 @@ func (e *Engine) query(ctx context.Context, exp *Experiment, plan *Plan, done []
 				}
 			}}
 			rep, lstops, err := lr.run(qctx, func(r Record) {
-				if r.Seq >= 0 && r.Seq < len(all) && all[r.Seq].CellKey == r.CellKey {
-					r.sample = all[r.Seq].Sample
+				if all.Has(r.Seq, r.CellKey) {
+					r.sample = all.At(r.Seq).Sample
 				}
 				emit(r)
 			})

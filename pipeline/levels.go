@@ -36,9 +36,11 @@ func (lr *levelRunner) run(ctx context.Context, emit func(Record)) (QueryReport,
 		rep, err := lr.querier.Query(ctx, lr.job, emit)
 		return rep, nil, err
 	}
-	byLevel := map[string][]Cell{}
-	for _, c := range lr.job.Cells {
-		byLevel[c.Load] = append(byLevel[c.Load], c)
+	byLevel := map[string][]Cell{} // in-memory cells (Cells); a Source is cut by level range instead
+	if lr.job.Source == nil {
+		for _, c := range lr.job.Cells {
+			byLevel[c.Load] = append(byLevel[c.Load], c)
+		}
 	}
 	achieved := map[string]float64{} // completed requests per second by level
 	var rep QueryReport
@@ -67,7 +69,13 @@ func (lr *levelRunner) run(ctx context.Context, emit func(Record)) (QueryReport,
 			lv = levels[li]
 		}
 		cells := byLevel[lv.Label]
-		if len(cells) == 0 {
+		var src *CellSource
+		if s := lr.job.Source; s != nil {
+			src = s.Range(s.list.LevelRange(lv.Label))
+			if !src.Any() {
+				continue
+			}
+		} else if len(cells) == 0 {
 			continue
 		}
 		if stopped(lr.job.Stop) {
@@ -76,7 +84,7 @@ func (lr *levelRunner) run(ctx context.Context, emit func(Record)) (QueryReport,
 		}
 		sub := lr.job
 		sub.Platform = p.AtLevel(lv)
-		sub.Cells = cells
+		sub.Cells, sub.Source = cells, src
 		levelStop := make(chan struct{})
 		var once sync.Once
 		halt := func() { once.Do(func() { close(levelStop) }) }

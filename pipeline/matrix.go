@@ -9,9 +9,14 @@ import (
 
 // DefaultMaxCells is the largest matrix an experiment may expand to when it
 // does not set max_cells: ten million cells (requests before retries).
-// BuildPlan holds every cell in memory, so the limit is checked by
-// arithmetic before anything is allocated.
+// Cells are generated as they are sent (see CellList), so the limit
+// guards the run's length and its aggregation, not the plan's memory.
 const DefaultMaxCells = 10_000_000
+
+// MaxCellsCeiling is the largest max_cells allowed: 2^53, the last count
+// that every JSON reader holds exactly (a record's seq is a cell's
+// position).
+const MaxCellsCeiling = 1 << 53
 
 // matrixSize holds the factors of an experiment's matrix; questions is the
 // one factor only the loaded dataset knows.
@@ -71,7 +76,7 @@ func (e *Experiment) maxCells() uint64 {
 	if e.MaxCells <= 0 {
 		return DefaultMaxCells
 	}
-	return uint64(e.MaxCells)
+	return min(uint64(e.MaxCells), MaxCellsCeiling)
 }
 
 // checkMatrix returns an error when the matrix over questions (exact when

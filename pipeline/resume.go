@@ -137,8 +137,8 @@ func requestMismatch(want map[GroupKey]string, r *Record) bool {
 // keeps the first successful record of every cell of the plan (and of the
 // run's shard) and rewrites the journal with only those, so that the
 // resumed run ends with exactly one record per cell. It returns, per plan
-// job and by Seq, the cells kept. Nothing is rewritten when it refuses.
-func (e *Engine) resume(dir string, fresh *Manifest, plan *Plan, shard Shard) ([][]bool, levelSpans, *Manifest, error) {
+// job, the positions (Seq) of the cells kept. Nothing is rewritten when it refuses.
+func (e *Engine) resume(dir string, fresh *Manifest, plan *Plan, shard Shard) ([]*seqSet, levelSpans, *Manifest, error) {
 	old, err := ReadManifest(dir)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("resume: %w", err)
@@ -152,10 +152,10 @@ func (e *Engine) resume(dir string, fresh *Manifest, plan *Plan, shard Shard) ([
 	shard = old.shard()
 	path := filepath.Join(dir, JournalFile)
 	jobs := map[string]int{}
-	done := make([][]bool, len(plan.Jobs))
+	done := make([]*seqSet, len(plan.Jobs)) // one bit per kept cell
 	for i, j := range plan.Jobs {
 		jobs[j.Platform.Name] = i
-		done[i] = make([]bool, len(j.Cells))
+		done[i] = &seqSet{}
 	}
 	want := requestHashes(&fresh.Experiment)
 	bad := map[string]int{}
@@ -168,10 +168,10 @@ func (e *Engine) resume(dir string, fresh *Manifest, plan *Plan, shard Shard) ([
 		var err error
 		torn, err = ScanJournal(path, func(_ int, r *Record) error {
 			ji, ok := jobs[r.Platform]
-			if !ok || !r.OK() || r.Seq < 0 || r.Seq >= len(done[ji]) || !shard.Has(r.Seq) {
+			if !ok || !r.OK() || !shard.Has(r.Seq) {
 				return nil
 			}
-			if plan.Jobs[ji].Cells[r.Seq].CellKey != r.CellKey || done[ji][r.Seq] {
+			if !plan.Jobs[ji].Cells.Has(r.Seq, r.CellKey) || done[ji].has(r.Seq) {
 				return nil // not a cell of the plan, or not its first success
 			}
 			// Only a record resume would keep can mix two requests in one
@@ -180,7 +180,7 @@ func (e *Engine) resume(dir string, fresh *Manifest, plan *Plan, shard Shard) ([
 				bad[r.Platform]++
 				return nil
 			}
-			done[ji][r.Seq] = true
+			done[ji].add(r.Seq)
 			spans.add(r)
 			kept++
 			return write(r)

@@ -349,7 +349,7 @@ func printPlan(w io.Writer, exp *pipeline.Experiment, ds *pipeline.Dataset, plan
 		} else if p.MaxDuration > 0 {
 			load += fmt.Sprintf(", for at most %s", p.MaxDuration)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%s\n", p.Name, ep, strings.Join(p.Models, ","), p.Warmup, len(j.Cells), load)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%s\n", p.Name, ep, strings.Join(p.Models, ","), p.Warmup, j.Cells.Len(), load)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
