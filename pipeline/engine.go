@@ -422,6 +422,13 @@ func (e *Engine) query(ctx context.Context, exp *Experiment, plan *Plan, done []
 // the manifest with the stage bookkeeping and the formats written. It is the back half of the chain
 // that rescore, report and resume share.
 func (e *Engine) Finish(ctx context.Context, run *Run, formats []string) error {
+	_, err := e.finish(ctx, run, formats)
+	return err
+}
+
+// finish is Finish, also saying whether it rewrote the manifest (it does
+// unless the aggregation fails).
+func (e *Engine) finish(ctx context.Context, run *Run, formats []string) (bool, error) {
 	m := run.Manifest
 	run.forget()
 	var res *Results
@@ -437,7 +444,7 @@ func (e *Engine) Finish(ctx context.Context, run *Run, formats []string) error {
 	m.Stages[len(m.Stages)-1].In = n
 	run.Count = n
 	if err != nil {
-		return err
+		return false, err
 	}
 	res.Experiment = run.Experiment.Name
 	res.RunID = m.RunID
@@ -501,13 +508,15 @@ func (e *Engine) Finish(ctx context.Context, run *Run, formats []string) error {
 		}
 		return n, errors.Join(errs...)
 	})
+	wrote := true
 	if err := writeJSON(filepath.Join(run.Dir, ManifestFile), m); err != nil {
 		errs = append(errs, err)
+		wrote = false
 	}
 	if len(errs) > 0 {
-		return fmt.Errorf("export: %w", errors.Join(errs...))
+		return wrote, fmt.Errorf("export: %w", errors.Join(errs...))
 	}
-	return nil
+	return true, nil
 }
 
 // shardableLoads refuses a sharded run (shard.Count > 1) of a platform

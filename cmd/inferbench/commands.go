@@ -428,10 +428,11 @@ func reopenAndFinish(ctx context.Context, dir string, sets []string, rescore boo
 	if err != nil {
 		return err
 	}
+	// Both swap the folder's new state in at once (see pipeline.Staged).
 	if rescore {
 		err = eng.Rescore(ctx, run, nil)
 	} else {
-		err = eng.Finish(ctx, run, nil)
+		err = eng.Report(ctx, run, nil)
 	}
 	return finishRun(run, reg, stdout, stderr, err)
 }
