@@ -17,7 +17,11 @@ type CellList struct {
 	repeats  int
 	samples  []Sample
 	msgs     [][]Message // rendered messages by sample
-	perLevel int         // models x temps x repeats x samples
+	perGroup int         // cells per level, model and temperature: repeats x samples, or load.requests
+	perLevel int         // models x temps x perGroup
+	// levelWarmup is load.warmup: the first cells of each level, model
+	// and temperature that are warmups.
+	levelWarmup int
 }
 
 // Len is the number of cells.
@@ -32,7 +36,9 @@ func (l *CellList) Len() int {
 // first Warmup positions are the warmups (the first Warmup samples,
 // cycling, with the first level, model and temperature, repeats numbered
 // on), then the measured cells in level, model, temperature, repeat,
-// sample order.
+// sample order (each level, model and temperature has perGroup cells: the
+// questions cycled, repeats numbered on; the first levelWarmup of them
+// are the level's warmups).
 func (l *CellList) At(seq int) Cell {
 	nS := len(l.samples)
 	if seq < l.warmup {
@@ -44,11 +50,11 @@ func (l *CellList) At(seq int) Cell {
 	lv, j := j/l.perLevel, j%l.perLevel
 	perModel := l.perLevel / len(l.models)
 	m, j := j/perModel, j%perModel
-	perTemp := l.repeats * nS
-	t, j := j/perTemp, j%perTemp
-	r, i := j/nS, j%nS
+	t, k := j/l.perGroup, j%l.perGroup
+	r, i := k/nS, k%nS
+	warm := k < l.levelWarmup
 	return Cell{CellKey: CellKey{Platform: l.platform, Model: l.models[m], Temperature: l.temps[t], Load: l.levels[lv],
-		Repeat: r, SampleID: l.samples[i].ID}, Seq: seq, Sample: &l.samples[i], Messages: l.msgs[i]}
+		Repeat: r, SampleID: l.samples[i].ID, Warmup: warm}, Seq: seq, Sample: &l.samples[i], Messages: l.msgs[i], LevelWarmup: warm}
 }
 
 // Has reports whether k is the cell at seq.

@@ -73,6 +73,15 @@ type LoadSpec struct {
 	// queue time (QueueMs) of its last requests exceeds it and is still
 	// rising (DefaultMaxQueue when 0).
 	MaxQueue Duration `yaml:"max_queue" json:"max_queue,omitempty" validate:"gte=0"`
+	// Requests sizes each level by count, as GuideLLM's max-requests:
+	// each level sends Requests requests per model and temperature, the
+	// questions cycled and repeats numbered on (0: repeats x questions).
+	Requests int `yaml:"requests" json:"requests,omitempty" validate:"gte=0"`
+	// Warmup is how many of each level's first requests, per model and
+	// temperature, are warmups: sent at the level's load, kept in the
+	// journal with warmup true and left out of the statistics. They are
+	// part of the level's requests (or repeats x questions).
+	Warmup int `yaml:"warmup" json:"warmup,omitempty" validate:"gte=0"`
 	// Settings are the block's other keys as written: the model's config.
 	Settings map[string]any `yaml:",remain" json:"-"`
 	// Model is Settings decoded into the type's config (see
@@ -191,7 +200,7 @@ func (l *LoadSpec) UnmarshalJSON(data []byte) error {
 	if err := json.Unmarshal(data, &all); err != nil {
 		return err
 	}
-	for _, k := range []string{"type", "max_duration", "max_error_rate", "max_queue", "resolved"} {
+	for _, k := range []string{"type", "max_duration", "max_error_rate", "max_queue", "requests", "warmup", "resolved"} {
 		delete(all, k)
 	}
 	p.Settings = nil
@@ -259,6 +268,10 @@ func (r *Registry) ResolveLoads(e *Experiment) []LoadProblem {
 				out = append(out, LoadProblem{path, pr.Message})
 			}
 		}
+		if l.Requests > 0 && l.Warmup >= l.Requests {
+			bad = true
+			out = append(out, LoadProblem{at.child("warmup").String(), fmt.Sprintf("must be less than requests (%d), got %d: a level needs a measured request", l.Requests, l.Warmup)})
+		}
 		if bad {
 			continue
 		}
@@ -283,7 +296,7 @@ func resolveLoads(e *Experiment, loc *locator, reg *Registry) Diagnostics {
 
 // modelKeys lists the yaml keys of a model's config struct.
 func modelKeys(m LoadModel) []string {
-	return append([]string{"type", "max_duration", "max_error_rate", "max_queue"}, schemaOf(reflect.TypeOf(m)).keys()...)
+	return append([]string{"type", "max_duration", "max_error_rate", "max_queue", "requests", "warmup"}, schemaOf(reflect.TypeOf(m)).keys()...)
 }
 
 // LoadModelNames lists the registered load model types, sorted.

@@ -25,6 +25,10 @@ type matrixSize struct {
 	temps   uint64
 	repeats uint64
 	warmups uint64 // the sum of every platform's warmup requests
+	// sized are the cells of the platforms whose levels are sized by
+	// load.requests: models x levels x temperatures x requests each.
+	sized uint64
+	overflow bool // sized does not fit in 64 bits
 }
 
 // matrixSizeOf reads the factors the way BuildPlan expands them: no
@@ -33,7 +37,17 @@ type matrixSize struct {
 func (e *Experiment) matrixSizeOf() matrixSize {
 	m := matrixSize{temps: uint64(max(len(e.Params.Temperature), 1)), repeats: uint64(max(e.Repeats, 1))}
 	for _, p := range e.Platforms {
-		m.pairs += uint64(len(p.Models)) * uint64(len(p.LoadLevels(nil)))
+		if p.Load != nil && p.Load.Requests > 0 {
+			n, over := uint64(len(p.Models))*uint64(len(p.LoadLevels(nil))), false
+			for _, f := range []uint64{m.temps, uint64(p.Load.Requests)} {
+				hi, lo := bits.Mul64(n, f)
+				over, n = over || hi != 0, lo
+			}
+			sum, carry := bits.Add64(m.sized, n, 0)
+			m.sized, m.overflow = sum, m.overflow || over || carry != 0
+		} else {
+			m.pairs += uint64(len(p.Models)) * uint64(len(p.LoadLevels(nil)))
+		}
 		if len(p.Models) > 0 {
 			m.warmups += uint64(max(p.Warmup, 0))
 		}
@@ -41,9 +55,13 @@ func (e *Experiment) matrixSizeOf() matrixSize {
 	return m
 }
 
-// cells returns pairs x temps x repeats x questions + warmups (no warmups
-// for zero questions), or overflow when that does not fit in 64 bits.
+// cells returns pairs x temps x repeats x questions + sized + warmups (no
+// sized cells or warmups for zero questions), or overflow when that does
+// not fit in 64 bits.
 func (m matrixSize) cells(questions uint64) (n uint64, overflow bool) {
+	if m.overflow && questions > 0 {
+		return math.MaxUint64, true
+	}
 	n = m.pairs
 	for _, f := range []uint64{m.temps, m.repeats, questions} {
 		hi, lo := bits.Mul64(n, f)
@@ -56,7 +74,8 @@ func (m matrixSize) cells(questions uint64) (n uint64, overflow bool) {
 		return n, false
 	}
 	n, carry := bits.Add64(n, m.warmups, 0)
-	if carry != 0 {
+	n, carry2 := bits.Add64(n, m.sized, 0)
+	if carry != 0 || carry2 != 0 {
 		return math.MaxUint64, true
 	}
 	return n, false
@@ -110,6 +129,9 @@ func (e *Experiment) checkMatrix(questions uint64, upTo bool) error {
 	default:
 		what = "the matrix has " + count + " cells"
 		factors += " x " + countOf(questions, "question")
+	}
+	if m.sized > 0 {
+		factors += " + " + countOf(m.sized, "request") + " of levels sized by load.requests"
 	}
 	if m.warmups > 0 {
 		factors += " + " + countOf(m.warmups, "warmup")

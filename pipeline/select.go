@@ -154,7 +154,14 @@ func BuildPlan(ctx context.Context, exp *Experiment, samples []Sample) (*Plan, e
 			labels = append(labels, lv.Label)
 		}
 		l := &CellList{platform: p.Name, models: p.Models, temps: temps, levels: labels, warmup: max(p.Warmup, 0),
-			repeats: repeats, samples: samples, msgs: msgs, perLevel: len(p.Models) * len(temps) * repeats * len(samples)}
+			repeats: repeats, samples: samples, msgs: msgs, perGroup: repeats * len(samples)}
+		if p.Load != nil {
+			if p.Load.Requests > 0 {
+				l.perGroup = p.Load.Requests
+			}
+			l.levelWarmup = p.Load.Warmup
+		}
+		l.perLevel = len(p.Models) * len(temps) * l.perGroup
 		plan.Jobs = append(plan.Jobs, PlanJob{Platform: p, Cells: l})
 	}
 	return plan, nil

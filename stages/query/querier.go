@@ -293,8 +293,9 @@ func (r *run) finish(rec pipeline.Record) {
 	}
 }
 
-// closedLoop runs the cells with Concurrency workers, warmup cells first
-// (all of them finished before the measured cells start). Cells are drawn
+// closedLoop runs the cells with Concurrency workers, the platform's
+// warmup cells first (all of them finished before the measured cells
+// start; a level's warmups, LevelWarmup, run on with its measured cells). Cells are drawn
 // from the job one at a time as workers free up, so none is held before
 // it is sent. It reports whether every cell was attempted.
 func (r *run) closedLoop(ctx context.Context) bool {
@@ -303,7 +304,7 @@ func (r *run) closedLoop(ctx context.Context) bool {
 	var pending *pipeline.Cell // the first measured cell, drawn by the warmup phase
 	warm := func() *pipeline.Cell {
 		c, ok := next()
-		if !ok || !c.Warmup {
+		if !ok || !c.Warmup || c.LevelWarmup {
 			pending = c
 			return nil
 		}

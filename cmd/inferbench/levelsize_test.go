@@ -1,0 +1,103 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/inferbench/inferbench/pipeline"
+)
+
+const sizedLevels = `name: sized
+seed: 3
+dataset: {source: demo, slice: "[:4]"}
+platforms:
+  - name: fast
+    emulate: {ttft: 1ms, tokens_per_second: 4000}
+    models: [m]
+    load:
+      type: concurrency
+      levels: [2, 6]
+      requests: 10
+      warmup: 3
+export: {formats: [json]}
+`
+
+// load.requests sizes each level by count (the 4 questions cycled, repeats
+// numbered on) instead of one burst of repeats x questions, and
+// load.warmup makes each level's first requests warmups: in the journal
+// with warmup true, out of the statistics.
+func TestLevelsSizedByRequestsWithWarmups(t *testing.T) {
+	dir := t.TempDir()
+	exp := writeFile(t, dir, "sized.yaml", sizedLevels)
+	code, stdout, stderr := inferbench(t, "plan", exp)
+	if code != exitOK || !strings.Contains(stdout, "total requests: 20") {
+		t.Fatalf("plan: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	out := filepath.Join(dir, "results")
+	if code, stdout, stderr := inferbench(t, "run", exp, "--out", out, "--no-progress"); code != exitOK {
+		t.Fatalf("run: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	run := runDir(t, out)
+	recs, _, err := pipeline.ReadJournal(filepath.Join(run, pipeline.JournalFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	type tally struct{ n, warm, repeat2 int }
+	by := map[string]*tally{}
+	for _, r := range recs {
+		if by[r.Load] == nil {
+			by[r.Load] = &tally{}
+		}
+		tl := by[r.Load]
+		tl.n++
+		if r.Warmup {
+			tl.warm++
+			if r.Repeat != 0 {
+				t.Errorf("warmup %s is not among the level's first requests", r.CellKey)
+			}
+		}
+		if r.Repeat == 2 {
+			tl.repeat2++
+		}
+	}
+	for _, lv := range []string{"c=2", "c=6"} {
+		if tl := by[lv]; tl == nil || tl.n != 10 || tl.warm != 3 || tl.repeat2 != 2 {
+			t.Errorf("level %s: %+v, want 10 requests (questions cycled: 2 in a third repeat), 3 warmups", lv, tl)
+		}
+	}
+	m, err := pipeline.ReadManifest(run)
+	if err != nil || m.CellTotal != 20 {
+		t.Fatalf("manifest cell_total %v, %v", m, err)
+	}
+	b, err := os.ReadFile(filepath.Join(run, "results.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"count": 7`, `"warmups": 3`} {
+		if strings.Count(string(b), want) < 2 {
+			t.Errorf("results.json has not %s for both levels", want)
+		}
+	}
+}
+
+func TestALevelWarmupOfEveryRequestIsALocatedError(t *testing.T) {
+	dir := t.TempDir()
+	exp := writeFile(t, dir, "bad.yaml", strings.Replace(sizedLevels, "warmup: 3", "warmup: 10", 1))
+	code, _, stderr := inferbench(t, "validate", exp)
+	if code != exitError || !strings.Contains(stderr, "bad.yaml:12:") || !strings.Contains(stderr, "load.warmup: must be less than requests (10), got 10") {
+		t.Errorf("exit %d\n%s", code, stderr)
+	}
+}
+
+// max_cells counts the cells of levels sized by requests, not repeats x
+// questions.
+func TestMaxCellsCountsLevelsSizedByRequests(t *testing.T) {
+	dir := t.TempDir()
+	exp := writeFile(t, dir, "sized.yaml", sizedLevels+"max_cells: 19\n")
+	code, _, stderr := inferbench(t, "validate", exp)
+	if code != exitError || !strings.Contains(stderr, "the matrix has up to 20 cells") || !strings.Contains(stderr, "20 requests of levels sized by load.requests") {
+		t.Errorf("exit %d\n%s", code, stderr)
+	}
+}
