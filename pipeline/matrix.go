@@ -27,7 +27,7 @@ type matrixSize struct {
 	warmups uint64 // the sum of every platform's warmup requests
 	// sized are the cells of the platforms whose levels are sized by
 	// load.requests: models x levels x temperatures x requests each.
-	sized uint64
+	sized    uint64
 	overflow bool // sized does not fit in 64 bits
 }
 
