@@ -22,7 +22,16 @@ type CellList struct {
 	// levelWarmup is load.warmup: the first cells of each level, model
 	// and temperature that are warmups.
 	levelWarmup int
+	// timed levels (load.duration) send until their duration ends: their
+	// cells go round the models and temperatures (k-major) so that each
+	// gets its share of the time, and without load.requests a level has
+	// timedLevelCells positions, more than any duration sends.
+	timed, bounded bool
 }
+
+// timedLevelCells is the positions of a level sized by duration alone:
+// 2^36 (68 billion) requests, so that 2^17 levels still fit in 2^53.
+const timedLevelCells = 1 << 36
 
 // Len is the number of cells.
 func (l *CellList) Len() int {
@@ -38,7 +47,8 @@ func (l *CellList) Len() int {
 // on), then the measured cells in level, model, temperature, repeat,
 // sample order (each level, model and temperature has perGroup cells: the
 // questions cycled, repeats numbered on; the first levelWarmup of them
-// are the level's warmups).
+// are the level's warmups). A timed level's cells go k-major instead:
+// request k of every model and temperature, then request k+1.
 func (l *CellList) At(seq int) Cell {
 	nS := len(l.samples)
 	if seq < l.warmup {
@@ -48,13 +58,45 @@ func (l *CellList) At(seq int) Cell {
 	}
 	j := seq - l.warmup
 	lv, j := j/l.perLevel, j%l.perLevel
-	perModel := l.perLevel / len(l.models)
-	m, j := j/perModel, j%perModel
-	t, k := j/l.perGroup, j%l.perGroup
+	var m, t, k int
+	if l.timed {
+		g := len(l.models) * len(l.temps)
+		k, j = j/g, j%g
+		m, t = j/len(l.temps), j%len(l.temps)
+	} else {
+		perModel := l.perLevel / len(l.models)
+		m, j = j/perModel, j%perModel
+		t, k = j/l.perGroup, j%l.perGroup
+	}
 	r, i := k/nS, k%nS
 	warm := k < l.levelWarmup
 	return Cell{CellKey: CellKey{Platform: l.platform, Model: l.models[m], Temperature: l.temps[t], Load: l.levels[lv],
 		Repeat: r, SampleID: l.samples[i].ID, Warmup: warm}, Seq: seq, Sample: &l.samples[i], Messages: l.msgs[i], LevelWarmup: warm}
+}
+
+// Planned is the number of cells known before the run: every cell, but
+// those of levels sized by duration alone (see Timed), which send as many
+// as their time allows.
+func (l *CellList) Planned() int {
+	if l.timed && !l.bounded && l.Len() > 0 {
+		return l.warmup
+	}
+	return l.Len()
+}
+
+// Timed reports whether l's levels are sized by duration alone, so that
+// how many cells they send is known only after the run.
+func (l *CellList) Timed() bool { return l.timed && !l.bounded }
+
+// Fixed yields the positions of the cells Planned counts, in order.
+func (l *CellList) Fixed() iter.Seq[int] {
+	return func(yield func(int) bool) {
+		for seq := range l.Planned() {
+			if !yield(seq) {
+				return
+			}
+		}
+	}
 }
 
 // Has reports whether k is the cell at seq.

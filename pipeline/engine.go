@@ -146,7 +146,7 @@ func (e *Engine) Prepare(ctx context.Context, exp *Experiment, experimentFile st
 	}
 	m.Cells = map[string]int{}
 	for _, j := range plan.Jobs {
-		m.Cells[j.Platform.Name] = j.Cells.Len()
+		m.Cells[j.Platform.Name] = j.Cells.Planned()
 	}
 	m.CellTotal = plan.Total()
 	return ds, plan, m, nil
@@ -309,7 +309,7 @@ func (e *Engine) query(ctx context.Context, exp *Experiment, plan *Plan, done []
 	var order []string
 	want := 0
 	for _, j := range plan.Jobs {
-		totals[j.Platform.Name] = shard.cellsOf(j.Cells.Len())
+		totals[j.Platform.Name] = shard.cellsOf(j.Cells.Planned())
 		order = append(order, j.Platform.Name)
 		want += totals[j.Platform.Name] - already[j.Platform.Name]
 	}
@@ -344,7 +344,7 @@ func (e *Engine) query(ctx context.Context, exp *Experiment, plan *Plan, done []
 		if jdone.len() > 0 || shard.Count > 1 {
 			keep = func(seq int) bool { return shard.Has(seq) && !jdone.has(seq) }
 		}
-		if totals[j.Platform.Name]-already[j.Platform.Name] <= 0 {
+		if totals[j.Platform.Name]-already[j.Platform.Name] <= 0 && !j.Cells.Timed() {
 			continue
 		}
 		cells := j.Cells.Source(0, j.Cells.Len(), keep)
@@ -362,7 +362,7 @@ func (e *Engine) query(ctx context.Context, exp *Experiment, plan *Plan, done []
 			mu.Lock()
 			rates := m.SweepRates[name]
 			mu.Unlock()
-			lr := &levelRunner{querier: e.Registry.Querier, job: job, prior: prior.rates(name), rates: rates, setRates: func(r []float64) {
+			lr := &levelRunner{querier: e.Registry.Querier, job: job, prior: prior.rates(name), spent: prior.spent(name), rates: rates, setRates: func(r []float64) {
 				mu.Lock()
 				defer mu.Unlock()
 				if m.SweepRates == nil {

@@ -19,6 +19,10 @@ type levelRunner struct {
 	// a sweep whose synchronous and throughput levels are done reads its
 	// rates from them when the manifest has none. Nil: none.
 	prior map[string]float64
+	// spent is, by level, the time the kept records of an earlier attempt
+	// span (resume; see levelSpans): a level sized by duration runs for
+	// what is left of it. Nil: none.
+	spent map[string]time.Duration
 	// rates are the sweep rates the manifest already holds (nil: none);
 	// setRates records newly decided ones.
 	rates    []float64
@@ -85,6 +89,14 @@ func (lr *levelRunner) run(ctx context.Context, emit func(Record)) (QueryReport,
 		sub := lr.job
 		sub.Platform = p.AtLevel(lv)
 		sub.Cells, sub.Source = cells, src
+		timed := p.Load != nil && p.Load.Duration > 0 && sub.Platform.MaxDuration == p.Load.Duration
+		if timed && lr.spent[lv.Label] > 0 {
+			left := p.Load.Duration.D() - lr.spent[lv.Label]
+			if left <= 0 {
+				continue // its time was spent before the resume
+			}
+			sub.Platform.MaxDuration = Duration(left)
+		}
 		levelStop := make(chan struct{})
 		var once sync.Once
 		halt := func() { once.Do(func() { close(levelStop) }) }
@@ -142,6 +154,8 @@ func (lr *levelRunner) run(ctx context.Context, emit func(Record)) (QueryReport,
 			return rep, stops, nil
 		case why != "":
 			stops = append(stops, LevelStop{Platform: p.Name, Load: lv.Label, Reason: "saturated: " + why})
+		case r.StopReason == "max_duration" && timed:
+			// A level sized by duration ends when it is spent: no stop.
 		case r.StopReason == "max_duration":
 			stops = append(stops, LevelStop{Platform: p.Name, Load: lv.Label, Reason: "max_duration"})
 		case r.StopReason != "":
@@ -199,6 +213,17 @@ func (ls levelSpans) add(r *Record) {
 	if end.After(s.last) {
 		s.last = end
 	}
+}
+
+// spent returns, by level, the time platform's kept records span.
+func (ls levelSpans) spent(platform string) map[string]time.Duration {
+	out := map[string]time.Duration{}
+	for label, s := range ls[platform] {
+		if s.last.After(s.first) {
+			out[label] = s.last.Sub(s.first)
+		}
+	}
+	return out
 }
 
 // rates returns platform's completed request rates by level.

@@ -77,6 +77,11 @@ type LoadSpec struct {
 	// each level sends Requests requests per model and temperature, the
 	// questions cycled and repeats numbered on (0: repeats x questions).
 	Requests int `yaml:"requests" json:"requests,omitempty" validate:"gte=0"`
+	// Duration sizes each level by time, as GuideLLM's max-seconds: the
+	// level sends until Duration has passed since its first request,
+	// going round the models and temperatures, the questions cycled and
+	// repeats numbered on (with Requests too, whichever ends first).
+	Duration Duration `yaml:"duration" json:"duration,omitempty" validate:"gte=0"`
 	// Warmup is how many of each level's first requests, per model and
 	// temperature, are warmups: sent at the level's load, kept in the
 	// journal with warmup true and left out of the statistics. They are
@@ -140,12 +145,16 @@ func (p *Platform) openLoopLevels() bool {
 }
 
 // AtLevel returns a copy of p set up to run level lv: its concurrency and
-// rate, the load block's max_duration when set, and poisson arrivals for
-// an open-loop level when p sets no arrival.
+// rate, the load block's max_duration when set (its duration when that is
+// shorter), and poisson arrivals for an open-loop level when p sets no
+// arrival.
 func (p Platform) AtLevel(lv LoadLevel) Platform {
 	p.Concurrency, p.Rate = lv.Concurrency, lv.Rate
 	if p.Load != nil && p.Load.MaxDuration > 0 {
 		p.MaxDuration = p.Load.MaxDuration
+	}
+	if p.Load != nil && p.Load.Duration > 0 && (p.MaxDuration <= 0 || p.Load.Duration < p.MaxDuration) {
+		p.MaxDuration = p.Load.Duration // a timed level ends there (levelRunner: not a stop)
 	}
 	if p.Rate > 0 && p.Arrival == "" {
 		p.Arrival = "poisson"
@@ -200,7 +209,7 @@ func (l *LoadSpec) UnmarshalJSON(data []byte) error {
 	if err := json.Unmarshal(data, &all); err != nil {
 		return err
 	}
-	for _, k := range []string{"type", "max_duration", "max_error_rate", "max_queue", "requests", "warmup", "resolved"} {
+	for _, k := range []string{"type", "max_duration", "max_error_rate", "max_queue", "requests", "duration", "warmup", "resolved"} {
 		delete(all, k)
 	}
 	p.Settings = nil
@@ -296,7 +305,7 @@ func resolveLoads(e *Experiment, loc *locator, reg *Registry) Diagnostics {
 
 // modelKeys lists the yaml keys of a model's config struct.
 func modelKeys(m LoadModel) []string {
-	return append([]string{"type", "max_duration", "max_error_rate", "max_queue", "requests", "warmup"}, schemaOf(reflect.TypeOf(m)).keys()...)
+	return append([]string{"type", "max_duration", "max_error_rate", "max_queue", "requests", "duration", "warmup"}, schemaOf(reflect.TypeOf(m)).keys()...)
 }
 
 // LoadModelNames lists the registered load model types, sorted.

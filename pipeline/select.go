@@ -106,11 +106,12 @@ type PlanJob struct {
 	Cells    *CellList
 }
 
-// Total is the number of cells (requests, before retries) in the plan.
+// Total is the number of cells (requests, before retries) in the plan;
+// levels sized by duration alone count none (see CellList.Planned).
 func (p *Plan) Total() int {
 	n := 0
 	for _, j := range p.Jobs {
-		n += j.Cells.Len()
+		n += j.Cells.Planned()
 	}
 	return n
 }
@@ -160,8 +161,14 @@ func BuildPlan(ctx context.Context, exp *Experiment, samples []Sample) (*Plan, e
 				l.perGroup = p.Load.Requests
 			}
 			l.levelWarmup = p.Load.Warmup
+			l.timed, l.bounded = p.Load.Duration > 0, p.Load.Requests > 0
 		}
 		l.perLevel = len(p.Models) * len(temps) * l.perGroup
+		if l.Timed() && l.perLevel > 0 {
+			g := len(p.Models) * len(temps)
+			l.perGroup = timedLevelCells / g
+			l.perLevel = l.perGroup * g
+		}
 		plan.Jobs = append(plan.Jobs, PlanJob{Platform: p, Cells: l})
 	}
 	return plan, nil

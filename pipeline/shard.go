@@ -113,7 +113,7 @@ func (m *Manifest) setShard(s Shard, plan *Plan) {
 	m.Shard = &ShardInfo{Shard: s, Host: host}
 	m.CellTotal = 0
 	for _, j := range plan.Jobs {
-		n := s.cellsOf(j.Cells.Len())
+		n := s.cellsOf(j.Cells.Planned())
 		m.Cells[j.Platform.Name] = n
 		m.CellTotal += n
 	}

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 
@@ -328,6 +329,7 @@ func printPlan(w io.Writer, exp *pipeline.Experiment, ds *pipeline.Dataset, plan
 	fmt.Fprintf(w, "matrix      platforms x models x temperatures %v x repeats %d x samples %d\n\n", exp.Params.Temperature, exp.Repeats, len(ds.Samples))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "PLATFORM\tENDPOINT\tMODELS\tWARMUP\tREQUESTS\tLOAD")
+	timed := false
 	for _, j := range plan.Jobs {
 		p := j.Platform
 		ep := p.BaseURL
@@ -343,18 +345,34 @@ func printPlan(w io.Writer, exp *pipeline.Experiment, ds *pipeline.Dataset, plan
 		}
 		if p.Load != nil {
 			load = p.Load.Type + " levels " + levelLabels(&p) + ", one after the other"
-			if d := p.AtLevel(pipeline.LoadLevel{}).MaxDuration; d > 0 {
+			if n := p.Load.Requests; n > 0 {
+				load += fmt.Sprintf(", %d requests each per model and temperature", n)
+			}
+			if d := p.Load.Duration; d > 0 {
+				load += fmt.Sprintf(", each for %s", d)
+			} else if d := p.AtLevel(pipeline.LoadLevel{}).MaxDuration; d > 0 {
 				load += fmt.Sprintf(", each for at most %s", d)
+			}
+			if w := p.Load.Warmup; w > 0 {
+				load += fmt.Sprintf(", the first %d of each a warmup", w)
 			}
 		} else if p.MaxDuration > 0 {
 			load += fmt.Sprintf(", for at most %s", p.MaxDuration)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%s\n", p.Name, ep, strings.Join(p.Models, ","), p.Warmup, j.Cells.Len(), load)
+		requests := strconv.Itoa(j.Cells.Planned())
+		if j.Cells.Timed() {
+			requests += " + timed"
+			timed = true
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\n", p.Name, ep, strings.Join(p.Models, ","), p.Warmup, requests, load)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
 	fmt.Fprintf(w, "\ntotal requests: %d (before retries)\n", plan.Total())
+	if timed {
+		fmt.Fprintln(w, "plus what the levels sized by duration send in their time")
+	}
 	return nil
 }
 

@@ -101,3 +101,51 @@ func TestMaxCellsCountsLevelsSizedByRequests(t *testing.T) {
 		t.Errorf("exit %d\n%s", code, stderr)
 	}
 }
+
+// load.duration sizes each level by time: it sends, the questions cycled
+// and repeats numbered on, until its duration ends, which is not a stop.
+func TestLevelsSizedByDuration(t *testing.T) {
+	dir := t.TempDir()
+	body := strings.Replace(sizedLevels, "requests: 10", "duration: 300ms", 1)
+	body = strings.Replace(body, "warmup: 3", "warmup: 2", 1)
+	exp := writeFile(t, dir, "timed.yaml", body)
+	code, stdout, stderr := inferbench(t, "plan", exp)
+	if code != exitOK || !strings.Contains(stdout, "0 + timed") || !strings.Contains(stdout, "each for 300ms") {
+		t.Fatalf("plan: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	out := filepath.Join(dir, "results")
+	if code, stdout, stderr := inferbench(t, "run", exp, "--out", out, "--no-progress"); code != exitOK {
+		t.Fatalf("run: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	run := runDir(t, out)
+	recs, _, err := pipeline.ReadJournal(filepath.Join(run, pipeline.JournalFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	type tally struct{ n, warm, later int }
+	by := map[string]*tally{}
+	for _, r := range recs {
+		if by[r.Load] == nil {
+			by[r.Load] = &tally{}
+		}
+		by[r.Load].n++
+		if r.Warmup {
+			by[r.Load].warm++
+		}
+		if r.Repeat > 0 {
+			by[r.Load].later++
+		}
+	}
+	for _, lv := range []string{"c=2", "c=6"} {
+		if tl := by[lv]; tl == nil || tl.later == 0 || tl.warm != 2 {
+			t.Errorf("level %s: %+v, want the 4 questions cycled into later repeats and 2 warmups", lv, tl)
+		}
+	}
+	m, err := pipeline.ReadManifest(run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.LevelStops) > 0 || m.StopReason != pipeline.StopCompleted {
+		t.Errorf("a level that spent its duration is reported as stopped: %+v, %s", m.LevelStops, m.StopReason)
+	}
+}
