@@ -2,9 +2,12 @@ package pipeline
 
 import (
 	"context"
+	"fmt"
+	"reflect"
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 )
 
 // A plan of ten million cells holds the questions' prompts and nothing per
@@ -132,5 +135,61 @@ func TestTheEngineSendsGeneratedCells(t *testing.T) {
 	done.add(1)
 	if done.add(1) || done.len() != 3 || !done.has(7) || done.has(3) || done.has(1<<40) {
 		t.Errorf("seqSet %+v", done)
+	}
+}
+
+// timedQuerier sends three cells of each level and ends it as its
+// duration would, remembering the time each level was given.
+type timedQuerier struct{ got []string }
+
+func (q *timedQuerier) Query(_ context.Context, job QueryJob, emit func(Record)) (QueryReport, error) {
+	n := 0
+	var first Cell
+	for c := range job.EachCell() {
+		if n == 0 {
+			first = *c
+		}
+		emit(Record{CellKey: c.CellKey, Seq: c.Seq})
+		if n++; n == 3 {
+			break
+		}
+	}
+	q.got = append(q.got, fmt.Sprint(first.Load, " ", job.Platform.MaxDuration))
+	return QueryReport{StopReason: "max_duration"}, nil
+}
+
+// A level sized by duration goes round the models, ends without a stop
+// when its time is spent, and resumed it runs for what is left of its
+// duration (a level whose time was spent does not run again).
+func TestATimedLevelEndsWithoutAStopAndResumesForWhatIsLeft(t *testing.T) {
+	p := withLoad(Platform{Name: "p", Models: []string{"m1", "m2"}}, &testLoad{conc: []int{1, 2, 4}}, LoadSpec{Duration: Duration(10 * time.Second), Warmup: 2})
+	exp := &Experiment{Name: "x", Repeats: 1, Params: Params{Temperature: []float64{0}}, Platforms: []Platform{p}}
+	plan, err := BuildPlan(context.Background(), exp, manySamples(3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := plan.Jobs[0].Cells
+	if !l.Timed() || plan.Total() != 0 {
+		t.Fatalf("timed %v, total %d", l.Timed(), plan.Total())
+	}
+	lo, _ := l.LevelRange("c=2")
+	var keys []string
+	for seq := lo; seq < lo+7; seq++ {
+		keys = append(keys, l.At(seq).String())
+	}
+	want := []string{"p/m1/t=0/c=2/r=0/0/warmup", "p/m2/t=0/c=2/r=0/0/warmup", "p/m1/t=0/c=2/r=0/1/warmup", "p/m2/t=0/c=2/r=0/1/warmup",
+		"p/m1/t=0/c=2/r=0/2", "p/m2/t=0/c=2/r=0/2", "p/m1/t=0/c=2/r=1/0"}
+	if !reflect.DeepEqual(keys, want) {
+		t.Errorf("cells\n%q\nwant\n%q", keys, want)
+	}
+	q := &timedQuerier{}
+	lr := &levelRunner{querier: q, job: QueryJob{Platform: p, Source: l.Source(0, l.Len(), nil)},
+		spent: map[string]time.Duration{"c=1": 10 * time.Second, "c=2": 4 * time.Second}}
+	_, stops, err := lr.run(context.Background(), func(Record) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"c=2 6s", "c=4 10s"}; !reflect.DeepEqual(q.got, want) || len(stops) > 0 {
+		t.Errorf("levels ran %q with stops %v, want %q and none", q.got, stops, want)
 	}
 }
