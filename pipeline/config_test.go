@@ -567,3 +567,31 @@ func TestEmulatedAccuracyDefaultsToOneButAnExplicitZeroIsKept(t *testing.T) {
 		})
 	}
 }
+
+func TestSLOMaxErrorRateDefaultsToOnePercentAndKeepsAnExplicitZero(t *testing.T) {
+	dir := t.TempDir()
+	write := func(slo string) string {
+		p := filepath.Join(dir, "e.yaml")
+		body := "name: e\ndataset: {source: demo}\nplatforms: [{name: sim, emulate: {ttft: 1ms}, models: [m]}]\n" + slo
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	if e := mustLoad(t, write("slo: {e2e: 1s}\n"), LoadOptions{}); e.SLO.MaxErrorRate != DefaultSLOMaxErrorRate {
+		t.Errorf("default slo.max_error_rate = %v, want %v", e.SLO.MaxErrorRate, DefaultSLOMaxErrorRate)
+	}
+	e := mustLoad(t, write("slo: {e2e: 1s, max_error_rate: 0}\n"), LoadOptions{})
+	if e.SLO.MaxErrorRate != 0 {
+		t.Errorf("an explicit slo.max_error_rate 0 became %v", e.SLO.MaxErrorRate)
+	}
+	// The manifest's copy keeps the explicit 0 when reloaded.
+	again, diags := ReloadExperiment("manifest.json", e, LoadOptions{Registry: testRegistry()})
+	if len(diags) > 0 || again.SLO.MaxErrorRate != 0 {
+		t.Errorf("reloaded slo.max_error_rate = %v (%v), want 0", again.SLO.MaxErrorRate, diags)
+	}
+	_, diags = LoadExperiment(write("slo: {max_error_rate: 1.5}\n"), LoadOptions{Registry: testRegistry()})
+	if len(diags) != 1 || !strings.Contains(diags.Error(), "slo.max_error_rate") {
+		t.Errorf("slo.max_error_rate 1.5 gave %v, want one problem located at it", diags)
+	}
+}

@@ -32,7 +32,10 @@ package pipeline
 // is set; arrival "poisson" when rate > 0; with a resolved load block,
 // rate its first level's rate, or else concurrency its first level's
 // (when rate is not set), and
-// load.max_queue DefaultMaxQueue;
+// slo.max_error_rate DefaultSLOMaxErrorRate unless written;
+// load.max_queue DefaultMaxQueue; load.knee_throughput_gain and
+// load.knee_latency_growth DefaultKneeThroughputGain and
+// DefaultKneeLatencyGrowth;
 // burstiness 1 for gamma arrivals. dataset.version stays "" (the loader
 // detects the SQuAD version from the file) and emulate profiles stay as
 // given.
@@ -67,6 +70,9 @@ func (e *Experiment) ApplyDefaults() {
 	if e.Export.Formats == nil {
 		e.Export.Formats = append([]string(nil), DefaultExportFormats...)
 	}
+	if e.SLO.MaxErrorRate == 0 && !explicit("slo.max_error_rate") {
+		e.SLO.MaxErrorRate = DefaultSLOMaxErrorRate
+	}
 	if e.Stats.Confidence == 0 {
 		e.Stats.Confidence = DefaultConfidence
 	}
@@ -93,6 +99,12 @@ func (e *Experiment) ApplyDefaults() {
 			}
 			if l.MaxQueue == 0 {
 				l.MaxQueue = DefaultMaxQueue
+			}
+			if l.KneeThroughputGain == 0 {
+				l.KneeThroughputGain = DefaultKneeThroughputGain
+			}
+			if l.KneeLatencyGrowth == 0 {
+				l.KneeLatencyGrowth = DefaultKneeLatencyGrowth
 			}
 		}
 		if p.Concurrency == 0 && p.Rate == 0 && !explicit(at.child("concurrency").String()) {

@@ -284,9 +284,18 @@ type SLOSpec struct {
 	TTFT Duration `yaml:"ttft" json:"ttft,omitempty" validate:"gte=0"`
 	E2E  Duration `yaml:"e2e" json:"e2e,omitempty" validate:"gte=0"`
 	TPOT Duration `yaml:"tpot" json:"tpot,omitempty" validate:"gte=0"`
+	// MaxErrorRate is the largest share of failed requests (0..1) a load
+	// level may have to be the best level within the SLO (see BestLevel);
+	// DefaultSLOMaxErrorRate when left out, and 0 (no failure allowed) is
+	// kept when written. It does not enter goodput (a failed request is
+	// never good) nor Set.
+	MaxErrorRate float64 `yaml:"max_error_rate" json:"max_error_rate" validate:"gte=0,lte=1"`
 }
 
-// Set reports whether any SLO is set.
+// DefaultSLOMaxErrorRate is slo.max_error_rate when it is left out: 1%.
+const DefaultSLOMaxErrorRate = 0.01
+
+// Set reports whether any latency SLO is set.
 func (s SLOSpec) Set() bool { return s.TTFT > 0 || s.E2E > 0 || s.TPOT > 0 }
 
 // StatsSpec configures the statistics.

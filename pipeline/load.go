@@ -19,6 +19,14 @@ import (
 // stopped as saturated, when load.max_queue is not set.
 const DefaultMaxQueue = Duration(2_000_000_000)
 
+// Default knee thresholds of closed-loop saturation (see
+// LoadSpec.KneeThroughputGain): less than 10% more throughput for more
+// than 50% more median latency.
+const (
+	DefaultKneeThroughputGain = 0.10
+	DefaultKneeLatencyGrowth  = 0.50
+)
+
 // LoadModel is a load model component: the decoded config of one `load:`
 // block type, registered by the query stage (Registry.AddLoadModel), each
 // type with its own config struct. The block's keys other than the common
@@ -73,6 +81,14 @@ type LoadSpec struct {
 	// queue time (QueueMs) of its last requests exceeds it and is still
 	// rising (DefaultMaxQueue when 0).
 	MaxQueue Duration `yaml:"max_queue" json:"max_queue,omitempty" validate:"gte=0"`
+	// KneeThroughputGain and KneeLatencyGrowth mark a closed-loop level
+	// saturated after the fact (the knee of the curve) when its completed
+	// request throughput grew by less than KneeThroughputGain over the
+	// previous closed-loop level while its median E2E latency grew by more
+	// than KneeLatencyGrowth (shares: 0.10 is 10%; 0 means the defaults
+	// DefaultKneeThroughputGain and DefaultKneeLatencyGrowth). See MarkKnees.
+	KneeThroughputGain float64 `yaml:"knee_throughput_gain" json:"knee_throughput_gain,omitempty" validate:"gte=0"`
+	KneeLatencyGrowth  float64 `yaml:"knee_latency_growth" json:"knee_latency_growth,omitempty" validate:"gte=0"`
 	// Requests sizes each level by count, as GuideLLM's max-requests:
 	// each level sends Requests requests per model and temperature, the
 	// questions cycled and repeats numbered on (0: repeats x questions).
@@ -209,7 +225,7 @@ func (l *LoadSpec) UnmarshalJSON(data []byte) error {
 	if err := json.Unmarshal(data, &all); err != nil {
 		return err
 	}
-	for _, k := range []string{"type", "max_duration", "max_error_rate", "max_queue", "requests", "duration", "warmup", "resolved"} {
+	for _, k := range []string{"type", "max_duration", "max_error_rate", "max_queue", "knee_throughput_gain", "knee_latency_growth", "requests", "duration", "warmup", "resolved"} {
 		delete(all, k)
 	}
 	p.Settings = nil
@@ -305,7 +321,7 @@ func resolveLoads(e *Experiment, loc *locator, reg *Registry) Diagnostics {
 
 // modelKeys lists the yaml keys of a model's config struct.
 func modelKeys(m LoadModel) []string {
-	return append([]string{"type", "max_duration", "max_error_rate", "max_queue", "requests", "duration", "warmup"}, schemaOf(reflect.TypeOf(m)).keys()...)
+	return append([]string{"type", "max_duration", "max_error_rate", "max_queue", "knee_throughput_gain", "knee_latency_growth", "requests", "duration", "warmup"}, schemaOf(reflect.TypeOf(m)).keys()...)
 }
 
 // LoadModelNames lists the registered load model types, sorted.

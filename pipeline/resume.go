@@ -41,7 +41,9 @@ func ReadSamples(dir string) ([]Sample, error) {
 // change the set of matrix cells or what a cell means: platforms, models,
 // temperatures, repeats, warmups, the selected question ids, each
 // platform's endpoint (base_url or emulate profile) and header names, and
-// the request parameters and prompt. Header values are redacted in the
+// the request parameters and prompt, and each platform's load (its
+// levels' concurrency and rate, and the arrival law of open-loop ones; see
+// loadChanges). Header values are redacted in the
 // manifest, so a changed value is found by the records' RequestHash
 // instead (see resume). Empty means resuming is safe.
 func MatrixChanges(old *Manifest, exp *Experiment, ids []string) []string {
@@ -72,6 +74,7 @@ func MatrixChanges(old *Manifest, exp *Experiment, ids []string) []string {
 			diff(fmt.Sprintf("platforms[%d].emulate", i), o.Platforms[i].Emulate, exp.Platforms[i].Emulate)
 			// Names only: the values are secrets (and redacted in old).
 			diff(fmt.Sprintf("platforms[%d].headers names", i), headerNames(o.Platforms[i].Headers), headerNames(exp.Platforms[i].Headers))
+			out = append(out, loadChanges(i, &o.Platforms[i], &exp.Platforms[i])...)
 		}
 	}
 	diff("params.temperature", o.Params.Temperature, exp.Params.Temperature)
@@ -85,6 +88,68 @@ func MatrixChanges(old *Manifest, exp *Experiment, ids []string) []string {
 		out = append(out, fmt.Sprintf("dataset: selected questions differ (%d before, %d now; check dataset.slice, filter, sample and seed)", len(old.Dataset.IDs), len(ids)))
 	}
 	return out
+}
+
+// loadChanges lists, in words, how platform i's load differs between the
+// old experiment o and the new one n: its levels (labels, concurrency and
+// rate; a sweep's rate levels by their place, their rates being decided at
+// run time) and, when either runs a level open loop, its arrival law and
+// gamma burstiness. Records measured at one load must never be reported
+// under another. Stopping rules (max_duration, max_error_rate, max_queue)
+// are not load and may change.
+func loadChanges(i int, o, n *Platform) []string {
+	var out []string
+	ol, nl := o.LoadLevels(nil), n.LoadLevels(nil)
+	if len(ol) == 1 && len(nl) == 1 && ol[0].Label == "" && nl[0].Label == "" {
+		if a, b := ol[0].Concurrency, nl[0].Concurrency; a != b {
+			out = append(out, fmt.Sprintf("platforms[%d].concurrency: %d -> %d", i, a, b))
+		}
+		if a, b := ol[0].Rate, nl[0].Rate; a != b {
+			out = append(out, fmt.Sprintf("platforms[%d].rate: %g -> %g", i, a, b))
+		}
+	} else if a, b := describeLevels(ol), describeLevels(nl); a != b {
+		out = append(out, fmt.Sprintf("platforms[%d] load levels: %s -> %s", i, a, b))
+	}
+	if !o.openLoopLevels() && !n.openLoopLevels() {
+		return out
+	}
+	arrival := func(p *Platform) string {
+		if p.Arrival == "" {
+			return "poisson"
+		}
+		return p.Arrival
+	}
+	if a, b := arrival(o), arrival(n); a != b {
+		out = append(out, fmt.Sprintf("platforms[%d].arrival: %s -> %s", i, a, b))
+	} else if a == "gamma" && o.Burstiness != n.Burstiness {
+		out = append(out, fmt.Sprintf("platforms[%d].burstiness: %g -> %g", i, o.Burstiness, n.Burstiness))
+	}
+	return out
+}
+
+// describeLevels writes levels as "[c=1 (concurrency 1), r=8 (rate 8/s,
+// at most 64 in flight)]" for loadChanges.
+func describeLevels(levels []LoadLevel) string {
+	parts := make([]string, len(levels))
+	for k, lv := range levels {
+		var what string
+		switch {
+		case lv.RateIndex > 0:
+			what = fmt.Sprintf("rate decided at run time, #%d", lv.RateIndex)
+		case lv.Rate > 0:
+			what = fmt.Sprintf("rate %g/s", lv.Rate)
+		default:
+			what = fmt.Sprintf("concurrency %d", lv.Concurrency)
+		}
+		if (lv.Rate > 0 || lv.RateIndex > 0) && lv.Concurrency > 0 {
+			what += fmt.Sprintf(", at most %d in flight", lv.Concurrency)
+		}
+		if lv.Label != "" {
+			what = lv.Label + " (" + what + ")"
+		}
+		parts[k] = what
+	}
+	return "[" + strings.Join(parts, ", ") + "]"
 }
 
 func orNone(s string) string {

@@ -183,3 +183,27 @@ func TestMatrixChangesNamesWhatChanged(t *testing.T) {
 		t.Errorf("a header value is shown: %q", joined)
 	}
 }
+
+func TestMatrixChangesNamesAChangedLoad(t *testing.T) {
+	exp := Experiment{Platforms: []Platform{{Name: "a", Models: []string{"m"}, Concurrency: 4, Rate: 8, Arrival: "gamma", Burstiness: 1}}, Params: Params{Temperature: []float64{0}}, Repeats: 1}
+	old := &Manifest{Experiment: exp}
+	if ch := MatrixChanges(old, &exp, nil); len(ch) != 0 {
+		t.Fatalf("unchanged load reported %v", ch)
+	}
+	changed := exp
+	changed.Platforms = []Platform{{Name: "a", Models: []string{"m"}, Concurrency: 4, Rate: 8, Arrival: "gamma", Burstiness: 0.5}}
+	if got := strings.Join(MatrixChanges(old, &changed, nil), "; "); got != "platforms[0].burstiness: 1 -> 0.5" {
+		t.Errorf("burstiness change = %q", got)
+	}
+	changed.Platforms = []Platform{{Name: "a", Models: []string{"m"}, Concurrency: 4, Rate: 8, Arrival: "constant", MaxDuration: Duration(time.Minute)}}
+	if got := strings.Join(MatrixChanges(old, &changed, nil), "; "); got != "platforms[0].arrival: gamma -> constant" {
+		t.Errorf("arrival change = %q", got)
+	}
+	levels := func(lv ...LoadLevel) *LoadSpec { return &LoadSpec{Type: "rate", Resolved: lv} }
+	old.Experiment.Platforms = []Platform{{Name: "a", Models: []string{"m"}, Load: levels(LoadLevel{Label: "r=2", Rate: 2}, LoadLevel{Label: "r=8", Rate: 8})}}
+	changed.Platforms = []Platform{{Name: "a", Models: []string{"m"}, Load: levels(LoadLevel{Label: "r=2", Rate: 2}, LoadLevel{Label: "r=16", Rate: 16, Concurrency: 4})}}
+	want := "platforms[0] load levels: [r=2 (rate 2/s), r=8 (rate 8/s)] -> [r=2 (rate 2/s), r=16 (rate 16/s, at most 4 in flight)]"
+	if got := strings.Join(MatrixChanges(old, &changed, nil), "; "); got != want {
+		t.Errorf("levels change = %q, want %q", got, want)
+	}
+}

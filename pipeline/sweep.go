@@ -1,6 +1,9 @@
 package pipeline
 
-import "strings"
+import (
+	"fmt"
+	"strings"
+)
 
 // SweepResults are the load curves of an experiment whose platforms run
 // more than one load level: one curve per platform x model x temperature,
@@ -18,7 +21,8 @@ type SweepCurve struct {
 	Points []SweepPoint `json:"points"`
 	// Best is the label of the level with the highest request throughput
 	// among those meeting every SLO set (p99 TTFT, TPOT and E2E within the
-	// slo block, no saturation); "" when none does or no SLO is set.
+	// slo block, an error rate of at most slo.max_error_rate, no
+	// saturation); "" when none does or no latency SLO is set.
 	Best string `json:"best,omitempty"`
 }
 
@@ -46,13 +50,17 @@ type SweepPoint struct {
 	E2EP99      float64 `json:"e2e_p99_ms"`
 	Goodput     float64 `json:"goodput"`
 	GoodputRate float64 `json:"goodput_rate"`
-	// Saturated marks a level stopped early; SaturatedReason says why.
+	// Saturated marks a level stopped early by a saturation rule while it
+	// ran, or a closed-loop level past the knee of its curve (see
+	// MarkKnees); SaturatedReason says why (it also keeps a max_duration
+	// stop, which is not saturation).
 	Saturated       bool   `json:"saturated,omitempty"`
 	SaturatedReason string `json:"saturated_reason,omitempty"`
 }
 
 // Crossover compares one platform's curve with the baseline's at the
-// levels both ran (same label), by median E2E latency.
+// levels both ran with data (same label, a successful request in each),
+// by median E2E latency.
 type Crossover struct {
 	GroupKey
 	Baseline GroupKey `json:"baseline"`
@@ -63,9 +71,14 @@ type Crossover struct {
 	// order changes more than once.
 	From  string `json:"from,omitempty"`
 	Until string `json:"until,omitempty"`
+	// Levels are the levels compared: those both platforms ran with a
+	// successful request, in the platform's order. Every statement speaks
+	// of these only.
+	Levels []string `json:"levels"`
 	// Statement says it in words, e.g. "sophia-sim is faster than
-	// metis-sim from c=16 up (median E2E)"; "no crossover" cases say who
-	// is faster throughout.
+	// metis-sim from c=16 up (median E2E); metis-sim is faster below;
+	// compared at c=1, c=16"; "no crossover" cases say who is faster at
+	// every level both ran with data. The levels left out are named.
 	Statement string `json:"statement"`
 }
 
@@ -115,14 +128,72 @@ func (r *Results) ApplyLevels(m *Manifest, slo SLOSpec) {
 				p.TargetRate = rateOf(GroupKey{Platform: c.Platform, Load: p.Load})
 			}
 		}
+		for pi := range m.Experiment.Platforms {
+			if pl := &m.Experiment.Platforms[pi]; pl.Name == c.Platform {
+				MarkKnees(c, pl)
+			}
+		}
 		c.Best = BestLevel(c.Points, slo)
+	}
+}
+
+// KneeReason starts the SaturatedReason of a level MarkKnees marks.
+const KneeReason = "saturated (knee): "
+
+// MarkKnees marks, in curve c of platform pl, every closed-loop level
+// past the knee of the curve as saturated: one whose completed request
+// throughput (RequestRate) grew by less than pl's
+// load.knee_throughput_gain over the previous closed-loop level's while
+// its median E2E latency grew by more than load.knee_latency_growth (the
+// defaults when not set). More workers then only queue. Open-loop levels
+// have their own rules, applied while they run (LevelWatch). A level
+// already saturated is left as it is; a level stopped by its
+// max_duration keeps that reason after the knee's.
+func MarkKnees(c *SweepCurve, pl *Platform) {
+	if pl == nil || pl.Load == nil {
+		return
+	}
+	gain, growth := pl.Load.KneeThroughputGain, pl.Load.KneeLatencyGrowth
+	if gain <= 0 {
+		gain = DefaultKneeThroughputGain
+	}
+	if growth <= 0 {
+		growth = DefaultKneeLatencyGrowth
+	}
+	closed := map[string]bool{}
+	for _, lv := range pl.LoadLevels(nil) {
+		closed[lv.Label] = lv.Rate == 0 && lv.RateIndex == 0
+	}
+	var prev *SweepPoint
+	for i := range c.Points {
+		p := &c.Points[i]
+		if !closed[p.Load] {
+			continue
+		}
+		before := prev
+		prev = p
+		if before == nil || p.Saturated || before.RequestRate <= 0 || before.E2EP50 <= 0 || p.Successes == 0 {
+			continue
+		}
+		tg := p.RequestRate/before.RequestRate - 1
+		lg := p.E2EP50/before.E2EP50 - 1
+		if tg >= gain || lg <= growth {
+			continue
+		}
+		why := fmt.Sprintf("%srequest throughput %+.0f%% over %s (less than %+.0f%%) while median E2E %+.0f%% (more than %+.0f%%)",
+			KneeReason, 100*tg, before.Load, 100*gain, 100*lg, 100*growth)
+		if p.SaturatedReason != "" {
+			why += "; " + p.SaturatedReason
+		}
+		p.Saturated, p.SaturatedReason = true, why
 	}
 }
 
 // BestLevel returns the label of the point with the highest completed
 // request rate among those that meet every SLO set in slo at p99 (TTFT,
-// TPOT, E2E), had a successful request and were not saturated; "" when
-// slo sets nothing or no point meets it.
+// TPOT, E2E), failed no more than slo.MaxErrorRate of their requests, had
+// a successful request and were not saturated; "" when slo sets no
+// latency objective or no point meets it.
 func BestLevel(points []SweepPoint, slo SLOSpec) string {
 	if !slo.Set() {
 		return ""
@@ -132,7 +203,7 @@ func BestLevel(points []SweepPoint, slo SLOSpec) string {
 	}
 	best, bestRate := "", -1.0
 	for _, p := range points {
-		if p.RequestRate <= 0 || p.Saturated {
+		if p.RequestRate <= 0 || p.Saturated || p.ErrorRate > slo.MaxErrorRate {
 			continue
 		}
 		if within(p.TTFTP99, slo.TTFT) && within(p.TPOTP99, slo.TPOT) && within(p.E2EP99, slo.E2E) && p.RequestRate > bestRate {

@@ -304,7 +304,8 @@ func newPlanCmd(stdout, stderr io.Writer, logger func() *slog.Logger) *cobra.Com
 		Short: "Show the expanded matrix and request count without calling any endpoint",
 		Long: `Plan loads and selects the dataset (a URL is downloaded once into the cache), expands
 platforms x models x temperatures x repeats x questions (plus each platform's warmup requests)
-and prints the requests each platform would get. No endpoint is called and no run folder is made.`,
+and prints the requests each platform would get, and each load level's expected sending time
+where it can be known (requests / rate, a max_duration bound). No endpoint is called and no run folder is made.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			_, exp, eng, err := setup(args[0], sets, stderr, logger())
@@ -367,6 +368,9 @@ func printPlan(w io.Writer, exp *pipeline.Experiment, ds *pipeline.Dataset, plan
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\n", p.Name, ep, strings.Join(p.Models, ","), p.Warmup, requests, load)
 	}
 	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if err := printLevelEstimates(w, plan); err != nil {
 		return err
 	}
 	fmt.Fprintf(w, "\ntotal requests: %d (before retries)\n", plan.Total())

@@ -57,7 +57,10 @@ a bootstrap CI and a p-value; EM and F1 are paired by question (the mean over ea
 repeats). A figure a run does not have shows "-", with no change. Two runs that asked different
 questions (another dataset file or selection, or a question changed under the same id) are
 refused, naming what differs; with --shared-only only the questions both runs asked are compared,
-with a warning, and the questions column of compare.csv and compare.xlsx says so.`,
+with a warning, and the questions column of compare.csv and compare.xlsx says so. Groups of
+runs with load levels are compared level by level (the load column; the console labels each
+block with its level). Runs whose answer extraction or scoring settings differ (score.extract,
+dataset source or version) are compared with a warning on stderr.`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			reg := stages.NewRegistry()
@@ -86,6 +89,10 @@ with a warning, and the questions column of compare.csv and compare.xlsx says so
 				for _, r := range runs {
 					r.Records = aggregate.OnlySamples(r.Records, diff.Shared)
 				}
+			}
+			if sd := aggregate.ScoringDifferences(runs[0].Experiment, runs[1].Experiment); len(sd) > 0 {
+				fmt.Fprintf(stderr, "inferbench: WARNING: the runs extract or score answers differently, so their EM and F1 changes are partly the scoring's (rescore one with the other's settings to compare answers alone):\n  %s\n",
+					strings.Join(sd, "\n  "))
 			}
 			for i, r := range runs {
 				d := args[i]

@@ -2,6 +2,7 @@ package aggregate
 
 import (
 	"cmp"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strconv"
@@ -493,5 +494,28 @@ func OnlySamples(recs []pipeline.Record, ids []string) []pipeline.Record {
 			out = append(out, r)
 		}
 	}
+	return out
+}
+
+// ScoringDifferences lists, in words, how runs a and b extract and score
+// answers differently (score.extract, and the dataset source and version,
+// which choose the scorer and its SQuAD rules): their EM and F1 changes
+// then mix the platforms' answers with the scoring. Empty when they
+// score alike or either experiment is unknown.
+func ScoringDifferences(a, b *pipeline.Experiment) []string {
+	if a == nil || b == nil {
+		return nil
+	}
+	var out []string
+	diff := func(what string, x, y any) {
+		jx, _ := json.Marshal(x)
+		jy, _ := json.Marshal(y)
+		if string(jx) != string(jy) {
+			out = append(out, fmt.Sprintf("%s: %s -> %s", what, jx, jy))
+		}
+	}
+	diff("score.extract", a.Score.Extract, b.Score.Extract)
+	diff("dataset.source", a.Dataset.Source, b.Dataset.Source)
+	diff("dataset.version", a.Dataset.Version, b.Dataset.Version)
 	return out
 }

@@ -2,6 +2,7 @@ package aggregate
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/inferbench/inferbench/pipeline"
@@ -12,7 +13,8 @@ import (
 // curve is one platform x model x temperature over its levels, in the
 // order the platform runs them; each non-baseline curve is compared with
 // the baseline platform's curve of the same model position and
-// temperature (see pipeline.Crossover). Saturation and a sweep's decided
+// temperature (see pipeline.Crossover). Closed-loop levels past the knee
+// are marked saturated (pipeline.MarkKnees). Saturation while running and a sweep's decided
 // rates are not known here: the engine adds them from its manifest (see
 // Results.ApplyLevels, which also recomputes each curve's best level).
 func Sweep(exp *pipeline.Experiment, groups []pipeline.GroupStats, baseline string) *pipeline.SweepResults {
@@ -42,6 +44,9 @@ func Sweep(exp *pipeline.Experiment, groups []pipeline.GroupStats, baseline stri
 		c.Points = append(c.Points, pointOf(exp, g))
 	}
 	for i := range out.Curves {
+		if pi := platformIndex(exp, out.Curves[i].Platform); pi >= 0 {
+			pipeline.MarkKnees(&out.Curves[i], &exp.Platforms[pi])
+		}
 		out.Curves[i].Best = pipeline.BestLevel(out.Curves[i].Points, exp.SLO)
 	}
 	bi := platformIndex(exp, baseline)
@@ -98,24 +103,37 @@ func pointOf(exp *pipeline.Experiment, g *pipeline.GroupStats) pipeline.SweepPoi
 }
 
 // FindCrossover compares curve c with the baseline curve base by median
-// E2E latency at the levels both ran (same label, a successful request in
-// each), in c's level order. See pipeline.Crossover for the cases.
+// E2E latency at the levels both ran with data (same label, a successful
+// request in each), in c's level order. See pipeline.Crossover for the
+// cases. Its statement speaks only of those levels and names them, and
+// names the levels left out (run by one platform only, or without a
+// successful request in one of them).
 func FindCrossover(c, base pipeline.SweepCurve) pipeline.Crossover {
 	out := pipeline.Crossover{GroupKey: c.GroupKey, Baseline: base.GroupKey}
 	bp := map[string]pipeline.SweepPoint{}
 	for _, p := range base.Points {
 		bp[p.Load] = p
 	}
-	var labels []string
+	var labels, left []string
 	var faster []bool
+	compared := map[string]bool{}
 	for _, p := range c.Points {
 		b, ok := bp[p.Load]
 		if !ok || p.E2EP50 <= 0 || b.E2EP50 <= 0 {
 			continue
 		}
 		labels = append(labels, p.Load)
+		compared[p.Load] = true
 		faster = append(faster, p.E2EP50 < b.E2EP50)
 	}
+	for _, pts := range [][]pipeline.SweepPoint{c.Points, base.Points} {
+		for _, p := range pts {
+			if !compared[p.Load] && !slices.Contains(left, p.Load) {
+				left = append(left, p.Load)
+			}
+		}
+	}
+	out.Levels = labels
 	name, bname := c.Platform, base.Platform
 	if len(labels) == 0 {
 		out.Statement = fmt.Sprintf("%s and %s share no load level with successful requests; no crossover", name, bname)
@@ -127,11 +145,15 @@ func FindCrossover(c, base pipeline.SweepCurve) pipeline.Crossover {
 			changes = append(changes, i)
 		}
 	}
+	every := "at every load level both ran with data"
+	if len(labels) == 1 {
+		every = "at the only load level both ran with data"
+	}
 	switch {
 	case len(changes) == 0 && faster[0]:
-		out.Statement = fmt.Sprintf("%s is faster than %s at every load level (median E2E); no crossover", name, bname)
+		out.Statement = fmt.Sprintf("%s is faster than %s %s (median E2E); no crossover", name, bname, every)
 	case len(changes) == 0:
-		out.Statement = fmt.Sprintf("%s is faster than %s at every load level (median E2E); no crossover", bname, name)
+		out.Statement = fmt.Sprintf("%s is faster than %s %s (median E2E); no crossover", bname, name, every)
 	case len(changes) == 1 && faster[changes[0]]:
 		out.From = labels[changes[0]]
 		out.Statement = fmt.Sprintf("%s is faster than %s from %s up (median E2E); %s is faster below", name, bname, out.From, bname)
@@ -146,6 +168,10 @@ func FindCrossover(c, base pipeline.SweepCurve) pipeline.Crossover {
 			}
 		}
 		out.Statement = fmt.Sprintf("the order changes %d times: %s is faster than %s at %s only (median E2E)", len(changes), name, bname, strings.Join(at, ", "))
+	}
+	out.Statement += "; compared at " + strings.Join(labels, ", ")
+	if len(left) > 0 {
+		out.Statement += "; not compared (not run with a successful request by both): " + strings.Join(left, ", ")
 	}
 	return out
 }

@@ -31,14 +31,16 @@ func TestFindCrossoverSaysFromWhichLevelAPlatformWins(t *testing.T) {
 		{"a platform faster alone and slower under load wins up to its last faster level",
 			curve("sophia", 40, 400, 1000), "", "c=1", "metis is faster than sophia from c=8 up (median E2E); sophia is faster up to c=1"},
 		{"a platform faster at every level has no crossover",
-			curve("sophia", 40, 200, 800), "", "", "sophia is faster than metis at every load level"},
+			curve("sophia", 40, 200, 800), "", "", "sophia is faster than metis at every load level both ran with data (median E2E); no crossover; compared at c=1, c=8, c=24"},
 		{"a platform slower at every level has no crossover either",
-			curve("sophia", 60, 310, 901), "", "", "metis is faster than sophia at every load level"},
+			curve("sophia", 60, 310, 901), "", "", "metis is faster than sophia at every load level both ran with data"},
 		{"an order that changes twice names the levels where the platform is faster",
 			curve("sophia", 60, 200, 950), "", "", "the order changes 2 times: sophia is faster than metis at c=8 only"},
 		{"levels without a successful request are left out",
 			pipeline.SweepCurve{GroupKey: pipeline.GroupKey{Platform: "sophia"}, Points: []pipeline.SweepPoint{{Load: "c=1"}, {Load: "c=8", E2EP50: 100}, {Load: "c=24", E2EP50: 100}}},
-			"", "", "sophia is faster than metis at every load level"},
+			"", "", "sophia is faster than metis at every load level both ran with data (median E2E); no crossover; compared at c=8, c=24; not compared (not run with a successful request by both): c=1"},
+		{"levels only one platform ran are named and left out",
+			curve("sophia", 40, 200), "", "", "sophia is faster than metis at every load level both ran with data (median E2E); no crossover; compared at c=1, c=8; not compared (not run with a successful request by both): c=24"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -112,5 +114,63 @@ func TestSweepBuildsOneCurvePerPlatformAndComparesItWithTheBaseline(t *testing.T
 	exp.Platforms[0].Load, exp.Platforms[1].Load = nil, nil
 	if Sweep(exp, groups, "metis") != nil {
 		t.Error("an experiment with one level per platform has no sweep")
+	}
+}
+
+func TestSweepMarksTheKneeOfAClosedLoopCurveSaturated(t *testing.T) {
+	exp := &pipeline.Experiment{Baseline: "metis", Params: pipeline.Params{Temperature: []float64{0}},
+		SLO: pipeline.SLOSpec{E2E: pipeline.Duration(5 * time.Second), MaxErrorRate: 0.01},
+		Platforms: []pipeline.Platform{
+			{Name: "metis", Models: []string{"a"}, Load: levels("c=1", 1, "c=8", 8, "c=24", 24)},
+			{Name: "sophia", Models: []string{"b"}, Load: levels("c=1", 1, "c=8", 8, "c=24", 24)},
+		}}
+	// successes over 10 s of sending: the request throughput x 10.
+	g := func(p, m, load string, ok int, e2e float64) pipeline.GroupStats {
+		return pipeline.GroupStats{GroupKey: pipeline.GroupKey{Platform: p, Model: m, Load: load}, Count: ok, Successes: ok, WallSeconds: 10,
+			LatencyMs: pipeline.Dist{N: ok, P50: e2e}}
+	}
+	groups := []pipeline.GroupStats{
+		// metis plateaus at 10 req/s from c=8 while its latency grows 8x, then 3x.
+		g("metis", "a", "c=1", 100, 100), g("metis", "a", "c=8", 105, 800), g("metis", "a", "c=24", 106, 2400),
+		// sophia scales: more throughput for more latency is no knee.
+		g("sophia", "b", "c=1", 50, 200), g("sophia", "b", "c=8", 300, 260), g("sophia", "b", "c=24", 320, 290),
+	}
+	sw := Sweep(exp, groups, "metis")
+	metis, sophia := sw.Curves[0].Points, sw.Curves[1].Points
+	if metis[0].Saturated || !metis[1].Saturated || !metis[2].Saturated {
+		t.Errorf("metis saturated = %v %v %v, want c=8 and c=24 past the knee", metis[0].Saturated, metis[1].Saturated, metis[2].Saturated)
+	}
+	if want := "saturated (knee): request throughput +5% over c=1 (less than +10%) while median E2E +700% (more than +50%)"; metis[1].SaturatedReason != want {
+		t.Errorf("metis c=8 reason = %q, want %q", metis[1].SaturatedReason, want)
+	}
+	for _, p := range sophia {
+		if p.Saturated {
+			t.Errorf("sophia %s marked saturated: %s", p.Load, p.SaturatedReason)
+		}
+	}
+	if b := sw.Curves[0].Best; b != "c=1" {
+		t.Errorf("metis best = %q, want c=1: a level past the knee is never best", b)
+	}
+	// The thresholds are the load block's.
+	exp.Platforms[0].Load.KneeLatencyGrowth = 5
+	sw = Sweep(exp, groups, "metis")
+	if p := sw.Curves[0].Points; !p[1].Saturated || p[2].Saturated {
+		t.Errorf("with knee_latency_growth 5, saturated = %v %v, want c=8 (+700%%) and not c=24 (+200%%)", p[1].Saturated, p[2].Saturated)
+	}
+}
+
+func TestBestLevelNeedsAnErrorRateWithinTheSLO(t *testing.T) {
+	points := []pipeline.SweepPoint{
+		{Load: "c=1", RequestRate: 5, E2EP99: 400},
+		{Load: "c=8", RequestRate: 30, E2EP99: 600, ErrorRate: 0.01},
+		{Load: "c=24", RequestRate: 60, E2EP99: 900, ErrorRate: 0.208},
+	}
+	slo := pipeline.SLOSpec{E2E: pipeline.Duration(time.Second), MaxErrorRate: 0.01}
+	if got := pipeline.BestLevel(points, slo); got != "c=8" {
+		t.Errorf("best = %q, want c=8: c=24 failed 20.8%% of its requests", got)
+	}
+	slo.MaxErrorRate = 0
+	if got := pipeline.BestLevel(points, slo); got != "c=1" {
+		t.Errorf("best with max_error_rate 0 = %q, want c=1", got)
 	}
 }

@@ -17,7 +17,8 @@ import (
 )
 
 // compareHeader is the column order of compare.csv and compare.xlsx.
-var compareHeader = []string{"platform", "model", "temperature", "figure", "unit", "a", "b", "change", "ratio", "ci_low", "ci_high", "p_value", "n_paired", "significant", "questions"}
+// load is the group's load level ("" when the platform has one).
+var compareHeader = []string{"platform", "model", "temperature", "load", "figure", "unit", "a", "b", "change", "ratio", "ci_low", "ci_high", "p_value", "n_paired", "significant", "questions"}
 
 // absent is a compare cell without a value, written as missing ("-").
 type absent struct{}
@@ -36,13 +37,14 @@ func deltaRow(d aggregate.RunDelta, questions string) []any {
 	if d.Figure == "em" || d.Figure == "f1" {
 		paired = d.NPaired
 	}
-	return []any{d.Platform, d.Model, d.Temperature, d.Figure, d.Unit, num(d.A), num(d.B), num(d.Change), num(d.Ratio),
+	return []any{d.Platform, d.Model, d.Temperature, d.Load, d.Figure, d.Unit, num(d.A), num(d.B), num(d.Change), num(d.Ratio),
 		num(d.CILow), num(d.CIHigh), num(d.PValue), paired, d.Significant, questions}
 }
 
 // PrintRunDeltas prints the comparison of run A and run B for a terminal:
 // which questions were compared (questions, e.g. DatasetDiff.Scope), then
-// one block per group, one line per figure, significant changes marked
+// one block per group (labelled with its load level when it has one), one
+// line per figure, significant changes marked
 // and accuracy lines followed by their number of paired questions. A
 // figure a run does not have, and everything computed from it, is shown
 // as missing ("-").
@@ -59,6 +61,9 @@ func PrintRunDeltas(w io.Writer, nameA, nameB, questions string, deltas []aggreg
 	last := ""
 	for _, d := range deltas {
 		key := fmt.Sprintf("%s / %s / t=%s", d.Platform, d.Model, strconv.FormatFloat(d.Temperature, 'g', -1, 64))
+		if d.Load != "" {
+			key += " / load " + d.Load
+		}
 		if key != last {
 			fmt.Fprintf(tw, "\n%s\n", key)
 			fmt.Fprintln(tw, "  FIGURE\tA\tB\tCHANGE\t95% CI\tP\t")

@@ -70,8 +70,8 @@ func TestWriteRunDeltasWritesADashForWhatARunLacks(t *testing.T) {
 		want []string
 	}{
 		{"the header lists every column, questions last", compareHeader},
-		{"a latency only run A has is A and dashes, with no paired count", []string{"metis", "m", "0", "latency_p50", "ms", "812.5", "-", "-", "-", "-", "-", "-", "", "false", "all 12"}},
-		{"a paired F1 carries its p-value and paired questions", []string{"metis", "m", "0", "f1", "%", "80", "70", "-10", "0.875", "-18", "-2", "0.004", "12", "true", "all 12"}},
+		{"a latency only run A has is A and dashes, with no paired count", []string{"metis", "m", "0", "", "latency_p50", "ms", "812.5", "-", "-", "-", "-", "-", "-", "", "false", "all 12"}},
+		{"a paired F1 carries its p-value and paired questions", []string{"metis", "m", "0", "", "f1", "%", "80", "70", "-10", "0.875", "-18", "-2", "0.004", "12", "true", "all 12"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if i >= len(rows) || !slices.Equal(rows[i], tc.want) {

@@ -202,17 +202,14 @@ func setupSection(run *pipeline.Run) reportSection {
 				}
 				endpoint += ")"
 			}
-			load := fmt.Sprintf("closed loop, concurrency %d", max(p.Concurrency, 1))
-			if p.Rate > 0 {
-				arr := p.Arrival
-				if arr == "" {
-					arr = "constant"
-				}
-				load = fmt.Sprintf("open loop, %g req/s %s", p.Rate, arr)
-				if p.Concurrency > 0 {
-					load += fmt.Sprintf(", cap %d", p.Concurrency)
-				}
+			var rates []float64
+			if run.Manifest != nil {
+				rates = run.Manifest.SweepRates[p.Name]
 			}
+			if e := p.Emulate; e != nil && e.MaxBatch > 0 {
+				endpoint = strings.TrimSuffix(endpoint, ")") + fmt.Sprintf(", max_batch %d, batch_slowdown %g)", e.MaxBatch, e.BatchSlowdown)
+			}
+			load := loadText(&p, rates)
 			if p.Warmup > 0 {
 				load += fmt.Sprintf(", %d warmup", p.Warmup)
 			}
@@ -293,6 +290,45 @@ func setupSection(run *pipeline.Run) reportSection {
 	}
 	s.Bullets = b
 	return s
+}
+
+// loadText describes platform p's load for the setup table: its one level
+// ("closed loop, concurrency 4", "open loop, 8 req/s poisson, cap 16"), or
+// every level in the order they ran ("3 levels, one after the other: c=1
+// closed loop, concurrency 1; ..."), a sweep's rate levels at the rates
+// it chose (rates; "rate chosen at run time" when it did not), and the
+// load block's max_duration per level.
+func loadText(p *pipeline.Platform, rates []float64) string {
+	levels := p.LoadLevels(rates)
+	one := func(lv pipeline.LoadLevel) string {
+		if lv.Rate == 0 && lv.RateIndex == 0 {
+			return fmt.Sprintf("closed loop, concurrency %d", max(lv.Concurrency, 1))
+		}
+		at := p.AtLevel(lv)
+		t := fmt.Sprintf("open loop, %g req/s %s", lv.Rate, at.Arrival)
+		if lv.Rate == 0 {
+			t = "open loop, rate chosen at run time, " + at.Arrival
+		}
+		if at.Arrival == "gamma" && p.Burstiness > 0 {
+			t += fmt.Sprintf(" (burstiness %g)", p.Burstiness)
+		}
+		if lv.Concurrency > 0 {
+			t += fmt.Sprintf(", cap %d", lv.Concurrency)
+		}
+		return t
+	}
+	if len(levels) == 1 {
+		return one(levels[0])
+	}
+	parts := make([]string, len(levels))
+	for i, lv := range levels {
+		parts[i] = lv.Label + " " + one(lv)
+	}
+	text := fmt.Sprintf("%d levels, one after the other: %s", len(levels), strings.Join(parts, "; "))
+	if p.Load != nil && p.Load.MaxDuration > 0 {
+		text += fmt.Sprintf("; at most %s each", p.Load.MaxDuration)
+	}
+	return text
 }
 
 // ciLevel is the confidence level of every interval, e.g. "95%"

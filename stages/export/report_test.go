@@ -236,3 +236,29 @@ func TestTheReportSaysWhichShardsAndHostsAMergedRunJoined(t *testing.T) {
 		}
 	}
 }
+
+func TestTheSetupTableNamesEveryLevelAndTheEmulatedCapacity(t *testing.T) {
+	run := fixtureRun(t, t.TempDir())
+	exp := &run.Manifest.Experiment
+	p := &exp.Platforms[0]
+	p.Concurrency = 1
+	p.Emulate = &pipeline.EmulateProfile{TTFT: pipeline.Duration(30e6), TokensPerSecond: 400, Accuracy: 0.9, MaxBatch: 2, BatchSlowdown: 1}
+	p.Load = &pipeline.LoadSpec{Type: "concurrency", MaxDuration: pipeline.Duration(60e9), Resolved: []pipeline.LoadLevel{
+		{Label: "c=1", Concurrency: 1}, {Label: "c=8", Concurrency: 8}, {Label: "c=24", Concurrency: 24}}}
+	q := &exp.Platforms[1]
+	q.Arrival = "poisson"
+	q.Load = &pipeline.LoadSpec{Type: "sweep", Resolved: []pipeline.LoadLevel{
+		{Label: "sync", Concurrency: 1}, {Label: "throughput", Concurrency: 64}, {Label: "sweep-1", Concurrency: 64, RateIndex: 1}}}
+	run.Manifest.SweepRates = map[string][]float64{q.Name: {3.5}}
+	s := setupSection(run)
+	rows := s.Tables[0].Rows
+	if want := "3 levels, one after the other: c=1 closed loop, concurrency 1; c=8 closed loop, concurrency 8; c=24 closed loop, concurrency 24; at most 1m0s each"; rows[0][3] != want {
+		t.Errorf("load = %q\nwant %q", rows[0][3], want)
+	}
+	if !strings.Contains(rows[0][1], "max_batch 2, batch_slowdown 1)") {
+		t.Errorf("endpoint = %q, want the emulated capacity", rows[0][1])
+	}
+	if want := "sweep-1 open loop, 3.5 req/s poisson, cap 64"; !strings.Contains(rows[1][3], want) {
+		t.Errorf("load = %q, want %q", rows[1][3], want)
+	}
+}

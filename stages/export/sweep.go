@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -73,7 +74,7 @@ func loadAxis(sw *pipeline.SweepResults) (string, func(p pipeline.SweepPoint) fl
 // levels in words, then one row per curve and level.
 func sweepSection(sw *pipeline.SweepResults, slo pipeline.SLOSpec) reportSection {
 	s := reportSection{Title: "Load sweep"}
-	s.Paragraphs = []string{"Each platform ran its load levels one after the other; every level is its own group. Request throughput counts completed requests per second of sending time; latencies in ms at p50 and p99. The crossover compares median E2E latency with the baseline at the levels both ran."}
+	s.Paragraphs = []string{"Each platform ran its load levels one after the other; every level is its own group. Request throughput counts completed requests per second of sending time; latencies in ms at p50 and p99. The crossover compares median E2E latency with the baseline at the levels both ran with a successful request, and names them. A closed-loop level is saturated past the knee when its request throughput grew little over the previous level's while its median E2E grew much (load.knee_throughput_gain, load.knee_latency_growth). The best level within the SLO also fails at most slo.max_error_rate of its requests."}
 	for _, x := range sw.Crossovers {
 		s.Bullets = append(s.Bullets, "**"+mdText(x.Statement)+"**")
 	}
@@ -83,9 +84,14 @@ func sweepSection(sw *pipeline.SweepResults, slo pipeline.SLOSpec) reportSection
 		switch {
 		case !sloSet:
 		case c.Best != "":
-			s.Bullets = append(s.Bullets, fmt.Sprintf("%s: best level within the SLO is %s (highest request throughput with p99 within every SLO)", name, c.Best))
+			s.Bullets = append(s.Bullets, fmt.Sprintf("%s: best level within the SLO is %s (highest request throughput with p99 within every SLO, at most %s of requests failed, not saturated)", name, c.Best, fshare(slo.MaxErrorRate)))
 		default:
 			s.Bullets = append(s.Bullets, name+": no level meets the SLO at p99")
+		}
+	}
+	for _, c := range sw.Curves {
+		if k := kneeLevel(c); k != nil {
+			s.Bullets = append(s.Bullets, fmt.Sprintf("%s: knee at %s, %s", curveLabel(sw, c), k.Load, k.SaturatedReason))
 		}
 	}
 	t := reportTable{
@@ -233,11 +239,25 @@ func writeSweepConsole(w io.Writer, sw *pipeline.SweepResults, exp *pipeline.Exp
 			fmt.Fprintf(w, "  %s: no level meets the SLO\n", curveLabel(sw, c))
 		}
 		for _, p := range c.Points {
-			if p.SaturatedReason != "" {
+			switch {
+			case strings.HasPrefix(p.SaturatedReason, pipeline.KneeReason):
+				fmt.Fprintf(w, "  %s %s past the knee: %s\n", curveLabel(sw, c), p.Load, p.SaturatedReason)
+			case p.SaturatedReason != "":
 				fmt.Fprintf(w, "  %s %s stopped early: %s\n", curveLabel(sw, c), p.Load, p.SaturatedReason)
 			}
 		}
 	}
+}
+
+// kneeLevel returns c's first level past the knee of its curve (see
+// pipeline.MarkKnees), nil when none is.
+func kneeLevel(c pipeline.SweepCurve) *pipeline.SweepPoint {
+	for i := range c.Points {
+		if strings.HasPrefix(c.Points[i].SaturatedReason, pipeline.KneeReason) {
+			return &c.Points[i]
+		}
+	}
+	return nil
 }
 
 // SheetSweep is the workbook sheet of the load curves, written after

@@ -209,3 +209,22 @@ func TestTheComparisonSheetNamesEachComparisonsLoadLevel(t *testing.T) {
 		t.Error("a run without load levels has a load column")
 	}
 }
+
+func TestTheReportAndConsoleMarkTheKneeOfACurve(t *testing.T) {
+	sw := handSweep()
+	c := &sw.Curves[0]
+	c.Points[1].Saturated = true
+	c.Points[1].SaturatedReason = pipeline.KneeReason + "request throughput +5% over c=1 (less than +10%) while median E2E +700% (more than +50%)"
+	s := sweepSection(sw, pipeline.SLOSpec{})
+	if text := strings.Join(s.Bullets, "\n"); !strings.Contains(text, "fast: knee at c=8, saturated (knee): request throughput +5% over c=1") {
+		t.Errorf("bullets do not mark the knee:\n%s", text)
+	}
+	if row := s.Tables[0].Rows[1]; !strings.HasPrefix(row[len(row)-1], "saturated (knee)") {
+		t.Errorf("the c=8 row's Saturated cell = %q", row[len(row)-1])
+	}
+	var b strings.Builder
+	writeSweepConsole(&b, sw, nil)
+	if !strings.Contains(b.String(), "fast c=8 past the knee: saturated (knee)") || strings.Contains(b.String(), "stopped early") {
+		t.Errorf("console:\n%s", b.String())
+	}
+}

@@ -144,7 +144,7 @@ func TestALoadBlockSurvivesTheManifest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(data), `"load":{"levels":[1,4,16],"max_queue":"2s","resolved":[`) {
+	if !strings.Contains(string(data), `"load":{"knee_latency_growth":0.5,"knee_throughput_gain":0.1,"levels":[1,4,16],"max_queue":"2s","resolved":[`) {
 		t.Errorf("the manifest's load block lacks the model's config or the resolved levels:\n%s", data)
 	}
 	var back pipeline.Experiment

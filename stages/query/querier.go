@@ -377,7 +377,7 @@ const preciseWindow = 2 * time.Millisecond
 // job when it is due. It reports whether every cell was attempted.
 func (r *run) openLoop(ctx context.Context) bool {
 	p := r.job.Platform
-	pacer := newPacer(p.Rate, p.Arrival, p.Burstiness, r.job.Seed)
+	pacer := levelPacer(r.job)
 	var sem chan struct{}
 	if p.Concurrency > 0 {
 		sem = make(chan struct{}, p.Concurrency)

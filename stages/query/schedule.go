@@ -1,11 +1,14 @@
 package query
 
 import (
+	"hash/fnv"
 	"math"
 	"math/rand/v2"
 	"time"
 
 	"gonum.org/v1/gonum/stat/distuv"
+
+	"github.com/inferbench/inferbench/pipeline"
 )
 
 // Pacer decides when the next request is due; it is vegeta's contract.
@@ -114,6 +117,33 @@ func (p *ArrivalPacer) gap() float64 {
 		return math.Inf(1)
 	}
 	return p.gaps.Rand()
+}
+
+// levelPacer builds the open-loop schedule of job, one load level of a
+// platform (every cell of a job has the level's label): each level draws
+// its own arrival sequence, seeded from the run seed and the level (see
+// arrivalSeed), so that the levels of a sweep are independent draws and
+// not one draw rescaled to each rate.
+func levelPacer(job pipeline.QueryJob) Scheduler {
+	p := &job.Platform
+	level := ""
+	if len(job.Cells) > 0 {
+		level = job.Cells[0].Load
+	}
+	return newPacer(p.Rate, p.Arrival, p.Burstiness, arrivalSeed(job.Seed, level))
+}
+
+// arrivalSeed derives the arrival seed of a load level from the run's
+// seed: the seed itself for a platform's only level (label ""), so that
+// single-level runs keep their schedule; otherwise the seed mixed with
+// the FNV-1a hash of the level's label.
+func arrivalSeed(seed int64, level string) int64 {
+	if level == "" {
+		return seed
+	}
+	h := fnv.New64a()
+	h.Write([]byte(level))
+	return seed ^ int64(h.Sum64())
 }
 
 // newPacer builds the open-loop schedule of a platform: arrival constant,

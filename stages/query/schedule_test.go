@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"testing"
 	"time"
+
+	"github.com/inferbench/inferbench/pipeline"
 )
 
 func TestPacers(t *testing.T) {
@@ -117,5 +119,50 @@ func BenchmarkArrivalPacerDue(b *testing.B) {
 				i++
 			}
 		})
+	}
+}
+
+func TestEachLoadLevelDrawsItsOwnArrivals(t *testing.T) {
+	job := func(rate float64, label string) pipeline.QueryJob {
+		j := pipeline.QueryJob{Seed: 7, Platform: pipeline.Platform{Rate: rate, Arrival: "poisson"}}
+		for i := range 50 {
+			j.Cells = append(j.Cells, pipeline.Cell{Seq: i, CellKey: pipeline.CellKey{Load: label}})
+		}
+		return j
+	}
+	// Due(i) x rate is the schedule in units of the mean gap: one draw
+	// rescaled to every rate would make it the same at every level (and
+	// every level would reach the same fraction of its target).
+	normalised := func(s Scheduler, rate float64, n int) []float64 {
+		out := make([]float64, n)
+		for i := range out {
+			out[i] = s.Due(uint64(i)).Seconds() * rate
+		}
+		return out
+	}
+	r2 := normalised(levelPacer(job(2, "r=2")), 2, 50)
+	r8 := normalised(levelPacer(job(8, "r=8")), 8, 50)
+	same := 0
+	for i := 1; i < 50; i++ {
+		if math.Abs(r2[i]-r8[i]) < 1e-6 {
+			same++
+		}
+	}
+	if same > 0 {
+		t.Errorf("levels r=2 and r=8 share %d of 49 normalised send offsets: one draw reused", same)
+	}
+	again := normalised(levelPacer(job(8, "r=8")), 8, 50)
+	for i := range again {
+		if again[i] != r8[i] {
+			t.Fatalf("the same seed and level give another schedule at hit %d", i)
+		}
+	}
+	// A platform's only level (label "") keeps the run seed's schedule.
+	one := normalised(levelPacer(job(8, "")), 8, 50)
+	plain := normalised(NewPoissonPacer(8, 7), 8, 50)
+	for i := range one {
+		if one[i] != plain[i] {
+			t.Fatalf("a single-level schedule changed at hit %d", i)
+		}
 	}
 }
