@@ -22,6 +22,10 @@ type CellList struct {
 	// levelWarmup is load.warmup: the first cells of each level, model
 	// and temperature that are warmups.
 	levelWarmup int
+	// timedWarmup is a load.warmup given as a duration: the level runner
+	// flags the requests sent in it when they are sent, so that a
+	// record's warmup flag is not part of what Has compares.
+	timedWarmup bool
 	// timed levels (load.duration) send until their duration ends: their
 	// cells go round the models and temperatures (k-major) so that each
 	// gets its share of the time, and without load.requests a level has
@@ -101,7 +105,14 @@ func (l *CellList) Fixed() iter.Seq[int] {
 
 // Has reports whether k is the cell at seq.
 func (l *CellList) Has(seq int, k CellKey) bool {
-	return seq >= 0 && seq < l.Len() && l.At(seq).CellKey == k
+	if seq < 0 || seq >= l.Len() {
+		return false
+	}
+	c := l.At(seq).CellKey
+	if l.timedWarmup && seq >= l.warmup {
+		c.Warmup, k.Warmup = false, false
+	}
+	return c == k
 }
 
 // LevelRange returns the schedule positions [lo, hi) of the level

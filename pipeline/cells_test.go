@@ -162,7 +162,7 @@ func (q *timedQuerier) Query(_ context.Context, job QueryJob, emit func(Record))
 // when its time is spent, and resumed it runs for what is left of its
 // duration (a level whose time was spent does not run again).
 func TestATimedLevelEndsWithoutAStopAndResumesForWhatIsLeft(t *testing.T) {
-	p := withLoad(Platform{Name: "p", Models: []string{"m1", "m2"}}, &testLoad{conc: []int{1, 2, 4}}, LoadSpec{Duration: Duration(10 * time.Second), Warmup: 2})
+	p := withLoad(Platform{Name: "p", Models: []string{"m1", "m2"}}, &testLoad{conc: []int{1, 2, 4}}, LoadSpec{Duration: Duration(10 * time.Second), Warmup: LevelWarmup{Requests: 2}})
 	exp := &Experiment{Name: "x", Repeats: 1, Params: Params{Temperature: []float64{0}}, Platforms: []Platform{p}}
 	plan, err := BuildPlan(context.Background(), exp, manySamples(3))
 	if err != nil {

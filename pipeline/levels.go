@@ -124,7 +124,14 @@ func (lr *levelRunner) run(ctx context.Context, emit func(Record)) (QueryReport,
 			ok     int
 		)
 		start := time.Now()
+		var warmUntil time.Time // load.warmup as a duration: requests sent before it are warmups
+		if l := p.Load; l != nil && l.Warmup.Duration > 0 {
+			warmUntil = start.Add(l.Warmup.Duration.D())
+		}
 		r, err := lr.querier.Query(ctx, sub, func(rec Record) {
+			if !warmUntil.IsZero() && !rec.StartedAt.IsZero() && rec.StartedAt.Before(warmUntil) {
+				rec.Warmup = true
+			}
 			mu.Lock()
 			if rec.OK() && !rec.Warmup {
 				ok++

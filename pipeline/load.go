@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/go-playground/validator/v10"
 	"github.com/go-viper/mapstructure/v2"
@@ -98,11 +100,13 @@ type LoadSpec struct {
 	// going round the models and temperatures, the questions cycled and
 	// repeats numbered on (with Requests too, whichever ends first).
 	Duration Duration `yaml:"duration" json:"duration,omitempty" validate:"gte=0"`
-	// Warmup is how many of each level's first requests, per model and
-	// temperature, are warmups: sent at the level's load, kept in the
-	// journal with warmup true and left out of the statistics. They are
-	// part of the level's requests (or repeats x questions).
-	Warmup int `yaml:"warmup" json:"warmup,omitempty" validate:"gte=0"`
+	// Warmup makes each level's first requests warmups: sent at the
+	// level's load, kept in the journal with warmup true and left out of
+	// the statistics. A number is that many requests per model and
+	// temperature, part of the level's requests (or repeats x
+	// questions); a duration is the requests sent in the level's first
+	// that long.
+	Warmup LevelWarmup `yaml:"warmup" json:"warmup,omitzero"`
 	// Settings are the block's other keys as written: the model's config.
 	Settings map[string]any `yaml:",remain" json:"-"`
 	// Model is Settings decoded into the type's config (see
@@ -293,9 +297,16 @@ func (r *Registry) ResolveLoads(e *Experiment) []LoadProblem {
 				out = append(out, LoadProblem{path, pr.Message})
 			}
 		}
-		if l.Requests > 0 && l.Warmup >= l.Requests {
+		switch w := l.Warmup; {
+		case w.Requests < 0 || w.Duration < 0:
 			bad = true
-			out = append(out, LoadProblem{at.child("warmup").String(), fmt.Sprintf("must be less than requests (%d), got %d: a level needs a measured request", l.Requests, l.Warmup)})
+			out = append(out, LoadProblem{at.child("warmup").String(), fmt.Sprintf("must be a number of requests or a duration >= 0, got %s", w)})
+		case l.Requests > 0 && w.Requests >= l.Requests:
+			bad = true
+			out = append(out, LoadProblem{at.child("warmup").String(), fmt.Sprintf("must be less than requests (%d), got %d: a level needs a measured request", l.Requests, w.Requests)})
+		case l.Duration > 0 && w.Duration >= l.Duration:
+			bad = true
+			out = append(out, LoadProblem{at.child("warmup").String(), fmt.Sprintf("must be shorter than duration (%s), got %s: a level needs a measured request", l.Duration, w.Duration)})
 		}
 		if bad {
 			continue
@@ -446,4 +457,68 @@ func median(xs []float64) float64 {
 		return s[n/2]
 	}
 	return (s[n/2-1] + s[n/2]) / 2
+}
+
+// LevelWarmup is load.warmup: a number of requests (`warmup: 10`) or a
+// duration (`warmup: 5s`); the zero value is none.
+type LevelWarmup struct {
+	Requests int
+	Duration Duration
+}
+
+var levelWarmupType = reflect.TypeOf(LevelWarmup{})
+
+// String writes the value as it reads in a file.
+func (w LevelWarmup) String() string {
+	if w.Duration != 0 {
+		return w.Duration.String()
+	}
+	return strconv.Itoa(w.Requests)
+}
+
+// MarshalJSON writes a number of requests or a duration string.
+func (w LevelWarmup) MarshalJSON() ([]byte, error) {
+	if w.Duration != 0 {
+		return json.Marshal(w.Duration)
+	}
+	return json.Marshal(w.Requests)
+}
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (w *LevelWarmup) UnmarshalJSON(b []byte) error {
+	*w = LevelWarmup{}
+	if len(b) > 0 && b[0] == '"' {
+		return json.Unmarshal(b, &w.Duration)
+	}
+	return json.Unmarshal(b, &w.Requests)
+}
+
+// warmupHook decodes a whole number or a duration string into LevelWarmup.
+func warmupHook(from, to reflect.Type, data any) (any, error) {
+	if to != levelWarmupType {
+		return data, nil
+	}
+	switch x := data.(type) {
+	case string:
+		if n, err := strconv.Atoi(x); err == nil {
+			return LevelWarmup{Requests: n}, nil
+		}
+		d, err := time.ParseDuration(x)
+		if err != nil {
+			return nil, fmt.Errorf("%q is neither a number of requests nor a duration", x)
+		}
+		return LevelWarmup{Duration: Duration(d)}, nil
+	case int:
+		return LevelWarmup{Requests: x}, nil
+	case int64:
+		return LevelWarmup{Requests: int(x)}, nil
+	case uint64:
+		return LevelWarmup{Requests: int(x)}, nil
+	case float64:
+		if x == float64(int(x)) {
+			return LevelWarmup{Requests: int(x)}, nil
+		}
+		return nil, fmt.Errorf("warmup %v: want a whole number of requests or a duration like \"5s\"", x)
+	}
+	return data, nil
 }

@@ -160,7 +160,7 @@ func BuildPlan(ctx context.Context, exp *Experiment, samples []Sample) (*Plan, e
 			if p.Load.Requests > 0 {
 				l.perGroup = p.Load.Requests
 			}
-			l.levelWarmup = p.Load.Warmup
+			l.levelWarmup, l.timedWarmup = p.Load.Warmup.Requests, p.Load.Warmup.Duration > 0
 			l.timed, l.bounded = p.Load.Duration > 0, p.Load.Requests > 0
 		}
 		l.perLevel = len(p.Models) * len(temps) * l.perGroup

@@ -354,8 +354,10 @@ func printPlan(w io.Writer, exp *pipeline.Experiment, ds *pipeline.Dataset, plan
 			} else if d := p.AtLevel(pipeline.LoadLevel{}).MaxDuration; d > 0 {
 				load += fmt.Sprintf(", each for at most %s", d)
 			}
-			if w := p.Load.Warmup; w > 0 {
-				load += fmt.Sprintf(", the first %d of each a warmup", w)
+			if w := p.Load.Warmup; w.Requests > 0 {
+				load += fmt.Sprintf(", the first %d of each a warmup", w.Requests)
+			} else if w.Duration > 0 {
+				load += fmt.Sprintf(", the first %s of each a warmup", w.Duration)
 			}
 		} else if p.MaxDuration > 0 {
 			load += fmt.Sprintf(", for at most %s", p.MaxDuration)

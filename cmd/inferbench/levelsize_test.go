@@ -149,3 +149,56 @@ func TestLevelsSizedByDuration(t *testing.T) {
 		t.Errorf("a level that spent its duration is reported as stopped: %+v, %s", m.LevelStops, m.StopReason)
 	}
 }
+
+// warmup given as a duration makes the requests each level sends in its
+// first that long warmups; it must be shorter than the level's duration.
+func TestALevelWarmupByDuration(t *testing.T) {
+	dir := t.TempDir()
+	body := strings.Replace(sizedLevels, "requests: 10", "duration: 400ms", 1)
+	body = strings.Replace(body, "warmup: 3", "warmup: 100ms", 1)
+	exp := writeFile(t, dir, "timed.yaml", body)
+	out := filepath.Join(dir, "results")
+	if code, stdout, stderr := inferbench(t, "run", exp, "--out", out, "--no-progress"); code != exitOK {
+		t.Fatalf("run: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	run := runDir(t, out)
+	// The manifest keeps the warmup as written: report and rescore --set reload it.
+	if code, stdout, stderr := inferbench(t, "rescore", run, "--set", "score.report_raw=false"); code != exitOK {
+		t.Fatalf("rescore: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if m, err := pipeline.ReadManifest(run); err != nil || m.Experiment.Platforms[0].Load.Warmup.String() != "100ms" {
+		t.Fatalf("manifest warmup %v (%v)", m.Experiment.Platforms[0].Load.Warmup, err)
+	}
+	recs, _, err := pipeline.ReadJournal(filepath.Join(run, pipeline.JournalFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lastWarm, firstMeasured := map[string]pipeline.Record{}, map[string]pipeline.Record{}
+	for _, r := range recs {
+		if r.Warmup {
+			if w, ok := lastWarm[r.Load]; !ok || r.StartedAt.After(w.StartedAt) {
+				lastWarm[r.Load] = r
+			}
+		} else if m, ok := firstMeasured[r.Load]; !ok || r.StartedAt.Before(m.StartedAt) {
+			firstMeasured[r.Load] = r
+		}
+	}
+	for _, lv := range []string{"c=2", "c=6"} {
+		w, okW := lastWarm[lv]
+		m, okM := firstMeasured[lv]
+		if !okW || !okM || w.StartedAt.After(m.StartedAt) {
+			t.Errorf("level %s: warmups (last sent %v) must all be sent before the measured requests (first sent %v)", lv, w.StartedAt, m.StartedAt)
+		}
+	}
+
+	for _, tc := range []struct{ warmup, want string }{
+		{"warmup: 1s", "platforms[0].load.warmup: must be shorter than duration (400ms), got 1s"},
+		{"warmup: soon", "platforms[0].load.warmup: must be a number of requests or a duration like \"5s\", got"},
+	} {
+		bad := writeFile(t, dir, "bad.yaml", strings.Replace(body, "warmup: 100ms", tc.warmup, 1))
+		code, _, stderr := inferbench(t, "validate", bad)
+		if code != exitError || !strings.Contains(stderr, "bad.yaml:12:") || !strings.Contains(stderr, tc.want) {
+			t.Errorf("%s: exit %d\n%s", tc.warmup, code, stderr)
+		}
+	}
+}
