@@ -202,3 +202,39 @@ func TestALevelWarmupByDuration(t *testing.T) {
 		}
 	}
 }
+
+// Shards of levels sized by duration each send their share of the cells
+// for the whole duration, and merge takes every record: such a level has
+// no count of cells to check.
+func TestShardsOfTimedLevelsMerge(t *testing.T) {
+	dir := t.TempDir()
+	exp := writeFile(t, dir, "timed.yaml", strings.Replace(sizedLevels, "requests: 10", "duration: 200ms", 1))
+	var shards []string
+	total := 0
+	for i := range 2 {
+		out := filepath.Join(dir, "s"+string(rune('0'+i)))
+		if code, stdout, stderr := inferbench(t, "run", exp, "--out", out, "--shard", string(rune('0'+i))+"/2", "--no-progress"); code != exitOK {
+			t.Fatalf("shard %d: exit %d\n%s\n%s", i, code, stdout, stderr)
+		}
+		shard := runDir(t, out)
+		recs, _, err := pipeline.ReadJournal(filepath.Join(shard, pipeline.JournalFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range recs {
+			if r.Seq%2 != i {
+				t.Fatalf("shard %d sent cell %d", i, r.Seq)
+			}
+		}
+		total += len(recs)
+		shards = append(shards, shard)
+	}
+	merged := filepath.Join(dir, "merged")
+	if code, stdout, stderr := inferbench(t, append(append([]string{"merge"}, shards...), "--out", merged)...); code != exitOK {
+		t.Fatalf("merge: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	recs, _, err := pipeline.ReadJournal(filepath.Join(merged, pipeline.JournalFile))
+	if err != nil || len(recs) != total {
+		t.Errorf("merged %d records of %d (%v)", len(recs), total, err)
+	}
+}
