@@ -75,6 +75,10 @@ func MatrixChanges(old *Manifest, exp *Experiment, ids []string) []string {
 			// Names only: the values are secrets (and redacted in old).
 			diff(fmt.Sprintf("platforms[%d].headers names", i), headerNames(o.Platforms[i].Headers), headerNames(exp.Platforms[i].Headers))
 			out = append(out, loadChanges(i, &o.Platforms[i], &exp.Platforms[i])...)
+			// How each level is sized and which of its requests are warmups.
+			for _, k := range []string{"requests", "duration", "warmup"} {
+				diff(fmt.Sprintf("platforms[%d].load.%s", i, k), levelSizing(o.Platforms[i].Load, k), levelSizing(exp.Platforms[i].Load, k))
+			}
 		}
 	}
 	diff("params.temperature", o.Params.Temperature, exp.Params.Temperature)
@@ -291,4 +295,21 @@ func shardName(s Shard) string {
 		return "holds the whole matrix"
 	}
 	return "is shard " + s.String()
+}
+
+// levelSizing is load block l's requests, duration or warmup (key), nil
+// when unset, for MatrixChanges.
+func levelSizing(l *LoadSpec, key string) any {
+	if l == nil {
+		return nil
+	}
+	switch {
+	case key == "requests" && l.Requests > 0:
+		return l.Requests
+	case key == "duration" && l.Duration > 0:
+		return l.Duration
+	case key == "warmup" && l.Warmup != (LevelWarmup{}):
+		return l.Warmup
+	}
+	return nil
 }

@@ -238,3 +238,19 @@ func TestShardsOfTimedLevelsMerge(t *testing.T) {
 		t.Errorf("merged %d records of %d (%v)", len(recs), total, err)
 	}
 }
+
+// A resume that would size the levels otherwise, or count other warmups,
+// is refused and says what changed.
+func TestResumeRefusesAnotherLevelSizing(t *testing.T) {
+	dir := t.TempDir()
+	exp := writeFile(t, dir, "sized.yaml", sizedLevels)
+	out := filepath.Join(dir, "results")
+	if code, stdout, stderr := inferbench(t, "run", exp, "--out", out, "--no-progress"); code != exitOK {
+		t.Fatalf("run: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	run := runDir(t, out)
+	code, _, stderr := inferbench(t, "run", exp, "--resume", run, "--no-progress", "--set", "platforms.0.load.requests=12", "--set", "platforms.0.load.warmup=2s")
+	if code != exitError || !strings.Contains(stderr, "platforms[0].load.requests: 10 -> 12") || !strings.Contains(stderr, `platforms[0].load.warmup: 3 -> "2s"`) {
+		t.Errorf("exit %d\n%s", code, stderr)
+	}
+}
