@@ -173,10 +173,15 @@ func syncDir(dir string) error { return syncPath(dir) }
 // name stage with three renames, through dir+".inferbench-old": on
 // systems without RENAME_EXCHANGE a kill between the first two leaves the
 // old state under that name, to be renamed back by hand.
+//
+// Where a folder cannot be renamed at all (windows, with the lock file
+// open in it), the stage's files are moved over the folder's one by one
+// instead, and the files the new state does not have are removed: not
+// atomic, but the command still works.
 func renameSwap(stage, dir string) error {
 	old := dir + ".inferbench-old"
 	if err := os.Rename(dir, old); err != nil {
-		return err
+		return moveFiles(stage, dir)
 	}
 	if err := os.Rename(stage, dir); err != nil {
 		_ = os.Rename(old, dir)
@@ -190,4 +195,40 @@ func renameSwap(stage, dir string) error {
 // of a state. The lock file is.
 func tempName(name string) bool {
 	return name != LockFile && (strings.HasSuffix(name, ".tmp") || strings.HasPrefix(name, "."))
+}
+
+// moveFiles renames every file of stage but the lock over its place in
+// dir, then removes dir's files that stage did not have.
+func moveFiles(stage, dir string) error {
+	keep := map[string]bool{LockFile: true}
+	err := filepath.WalkDir(stage, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, err := filepath.Rel(stage, path)
+		if err != nil {
+			return err
+		}
+		keep[rel] = true
+		if rel == LockFile {
+			return nil
+		}
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, rel)), 0o755); err != nil {
+			return err
+		}
+		return os.Rename(path, filepath.Join(dir, rel))
+	})
+	if err != nil {
+		return err
+	}
+	return filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, err := filepath.Rel(dir, path)
+		if err != nil || keep[rel] || tempName(d.Name()) {
+			return err
+		}
+		return os.Remove(path)
+	})
 }

@@ -77,3 +77,34 @@ func TestAStagedCommitStoppedAtAnyStepLeavesOneState(t *testing.T) {
 		})
 	}
 }
+
+// Where a folder cannot be renamed, the stage's files replace the
+// folder's one by one and the files the new state lacks go.
+func TestMoveFilesReplacesTheFolderState(t *testing.T) {
+	base := t.TempDir()
+	dir, stage := filepath.Join(base, "run"), filepath.Join(base, "stage")
+	for _, d := range []string{dir, stage} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write := func(path, body string) {
+		if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(filepath.Join(dir, ManifestFile), "old")
+	write(filepath.Join(dir, "summary.csv"), "old")
+	write(filepath.Join(dir, LockFile), "pid")
+	write(filepath.Join(stage, ManifestFile), "new")
+	write(filepath.Join(stage, "results.json"), "new")
+	if err := moveFiles(stage, dir); err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]string{ManifestFile: "new", "results.json": "new", LockFile: "pid", "summary.csv": ""} {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if string(b) != want || (want == "") != (err != nil) {
+			t.Errorf("%s = %q (%v), want %q", name, b, err, want)
+		}
+	}
+}
