@@ -206,7 +206,9 @@ func (s *CellSource) Range(lo, hi int) *CellSource {
 	return &CellSource{list: s.list, lo: max(lo, s.lo), hi: min(hi, s.hi), keep: s.keep}
 }
 
-// CellCount is the number of cells of j (Source when set, else Cells).
+// CellCount is the number of cells of j (Source when set, else Cells),
+// counted in one pass: a level sized by duration alone has 2^36 positions,
+// so a querier should draw cells with EachCell rather than count them.
 func (j *QueryJob) CellCount() int {
 	if j.Source != nil {
 		return j.Source.Len()
