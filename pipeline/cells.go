@@ -284,3 +284,33 @@ func (l *CellList) Slice() []Cell {
 	}
 	return out
 }
+
+// pickIndex returns what a shard's share of a level is decided by (see
+// shardPicker): the cell's level, its warmup flag, and its index among the
+// cells of that level and flag in schedule order (the platform's warmups
+// count with the first level's warmups, before them). Computed from seq,
+// so that a shard's cells need no table.
+func (l *CellList) pickIndex(seq int) (load string, warmup bool, i int) {
+	if seq < l.warmup {
+		return l.levels[0], true, seq
+	}
+	j := seq - l.warmup
+	li, j := j/l.perLevel, j%l.perLevel
+	base := 0
+	if li == 0 {
+		base = l.warmup
+	}
+	lw := min(l.levelWarmup, l.perGroup)
+	if l.timed {
+		g := len(l.models) * len(l.temps)
+		if j/g < lw {
+			return l.levels[li], true, base + j
+		}
+		return l.levels[li], false, j - lw*g
+	}
+	g, k := j/l.perGroup, j%l.perGroup
+	if k < lw {
+		return l.levels[li], true, base + g*lw + k
+	}
+	return l.levels[li], false, g*(l.perGroup-lw) + k - lw
+}

@@ -116,8 +116,7 @@ func TestTheEngineSendsGeneratedCells(t *testing.T) {
 	done := &seqSet{}
 	done.add(2)
 	done.add(7)
-	sh := Shard{Index: 1, Count: 2}
-	src := l.Source(0, l.Len(), func(seq int) bool { return sh.Has(seq) && !done.has(seq) })
+	src := l.Source(0, l.Len(), func(seq int) bool { return seq%2 == 1 && !done.has(seq) })
 	job := QueryJob{Source: src}
 	var seqs []int
 	for c := range job.EachCell() {
@@ -191,5 +190,36 @@ func TestATimedLevelEndsWithoutAStopAndResumesForWhatIsLeft(t *testing.T) {
 	}
 	if want := []string{"c=2 6s", "c=4 10s"}; !reflect.DeepEqual(q.got, want) || len(stops) > 0 {
 		t.Errorf("levels ran %q with stops %v, want %q and none", q.got, stops, want)
+	}
+}
+
+// A shard's cells computed from their positions are the ones the
+// sequential picker chooses, warmups and level warmups included.
+func TestShardMembersFromPositionsMatchThePicker(t *testing.T) {
+	for _, spec := range []LoadSpec{{}, {Warmup: LevelWarmup{Requests: 2}}, {Requests: 7, Warmup: LevelWarmup{Requests: 3}},
+		{Duration: Duration(time.Second), Warmup: LevelWarmup{Requests: 2}}} {
+		p := withLoad(Platform{Name: "p", Models: []string{"m1", "m2"}, Warmup: 3}, &testLoad{conc: []int{1, 3, 8}}, spec)
+		exp := &Experiment{Name: "x", Repeats: 2, Params: Params{Temperature: []float64{0, 1}}, Platforms: []Platform{p}}
+		plan, err := BuildPlan(context.Background(), exp, manySamples(5))
+		if err != nil {
+			t.Fatal(err)
+		}
+		l := plan.Jobs[0].Cells
+		for _, sh := range []Shard{{0, 3}, {1, 3}, {2, 3}, {1, 4}} {
+			in := sh.members(plan)[0]
+			pk := sh.picker(&p)
+			for _, lv := range p.LoadLevels(nil) {
+				lo, hi := l.LevelRange(lv.Label)
+				if l.Timed() {
+					hi = lo + 200 // the picker goes in order: the first of the level's 2^36
+				}
+				for seq := lo; seq < hi; seq++ {
+					c := l.At(seq)
+					if got, want := in(seq), pk.take(&c.CellKey); got != want {
+						t.Fatalf("%+v shard %s: cell %d (%s) member %v, picker %v", spec, sh, seq, c.CellKey, got, want)
+					}
+				}
+			}
+		}
 	}
 }

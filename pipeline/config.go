@@ -303,10 +303,14 @@ func collectPresent(n *yaml.Node, p yamlPath, into map[string]bool) {
 	}
 }
 
-// redactOverride returns value, or Redacted when s holds a secret.
+// redactOverride returns value, or Redacted when s holds a secret (an
+// api_key_command with its secret-looking parts redacted).
 func redactOverride(value string, s *schema) string {
 	if s.hasSecret() && value != "" {
 		return Redacted
+	}
+	if s != nil && s.command {
+		return RedactCommand(value)
 	}
 	return value
 }

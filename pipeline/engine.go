@@ -75,6 +75,23 @@ type RunOptions struct {
 	Shard Shard
 	// Overrides are recorded in the manifest (already redacted).
 	Overrides []string
+	// StartAt, when set, is when sending begins (run --start-at): the run
+	// prepares everything, then waits for it (ctx ends the wait).
+	StartAt time.Time
+	// Note, if non-nil, is told what the run decided on its own (a shard
+	// resuming its earlier folder, say).
+	Note func(string)
+}
+
+// ErrShardFinished is returned (wrapped, with the folder) by a sharded
+// Run whose shard already has a finished folder of the same experiment
+// under the output folder: it is left alone and nothing is sent.
+var ErrShardFinished = errors.New("this shard already finished")
+
+func (o RunOptions) note(s string) {
+	if o.Note != nil {
+		o.Note(s)
+	}
 }
 
 func (e *Engine) log() *slog.Logger {
@@ -164,7 +181,7 @@ func (e *Engine) Run(ctx context.Context, exp *Experiment, opts RunOptions) (*Ru
 	if err := e.Registry.complete(); err != nil {
 		return nil, err
 	}
-	if err := shardableLoads(exp, opts.Shard); err != nil {
+	if err := ShardableLoads(exp, opts.Shard); err != nil {
 		return nil, err
 	}
 	ds, plan, m, err := e.Prepare(ctx, exp, opts.ExperimentFile)
@@ -180,6 +197,29 @@ func (e *Engine) Run(ctx context.Context, exp *Experiment, opts RunOptions) (*Ru
 		return nil, fmt.Errorf("score: %w", err)
 	}
 
+	base := exp.Export.Dir
+	if opts.OutDir != "" {
+		base = opts.OutDir
+	}
+	if opts.ResumeDir == "" && opts.Shard.Count > 1 {
+		// A rerun of the same shard command (a requeued or resubmitted
+		// array task, a restarted pod) continues its unfinished folder.
+		if err := opts.Shard.Check(); err != nil {
+			return nil, err
+		}
+		hash := ExperimentHash(&m.Experiment, m.Dataset.IDs)
+		found, finished, others := findShardDir(base, exp.Name, opts.Shard, hash)
+		for _, o := range others {
+			opts.note(fmt.Sprintf("%s is shard %s of another experiment (hash %.12s, this one %.12s): left alone, a new folder is made", o.dir, opts.Shard, o.hash, hash))
+		}
+		switch {
+		case finished:
+			return nil, fmt.Errorf("%w: %s (experiment hash %.12s); nothing to do", ErrShardFinished, found, hash)
+		case found != "":
+			opts.note(fmt.Sprintf("resuming shard %s in its unfinished folder %s (same experiment, hash %.12s)", opts.Shard, found, hash))
+			opts.ResumeDir = found
+		}
+	}
 	var (
 		dir     string
 		done    []*seqSet  // per plan job, by Seq: cells kept from an earlier attempt (resume)
@@ -201,7 +241,7 @@ func (e *Engine) Run(ctx context.Context, exp *Experiment, opts RunOptions) (*Ru
 		}
 		// The folder's own shard, which resume takes when --shard is not
 		// given (and the load may have changed to a sweep since).
-		if err := shardableLoads(exp, m.shard()); err != nil {
+		if err := ShardableLoads(exp, m.shard()); err != nil {
 			return nil, err
 		}
 		for ji, j := range plan.Jobs {
@@ -210,10 +250,6 @@ func (e *Engine) Run(ctx context.Context, exp *Experiment, opts RunOptions) (*Ru
 	} else {
 		if err := opts.Shard.Check(); err != nil {
 			return nil, err
-		}
-		base := exp.Export.Dir
-		if opts.OutDir != "" {
-			base = opts.OutDir
 		}
 		name := exp.Name
 		if opts.Shard.Count > 1 {
@@ -243,7 +279,22 @@ func (e *Engine) Run(ctx context.Context, exp *Experiment, opts RunOptions) (*Ru
 	}
 	run := &Run{Dir: dir, Experiment: exp, Manifest: m, Samples: sampleIndex(ds.Samples)}
 
-	_, stops, notes, qerr := e.query(ctx, exp, plan, done, prior, m.shard(), scorer, journal, already, m, dir)
+	var (
+		stops map[string]string
+		notes []string
+		qerr  error
+	)
+	if !opts.StartAt.IsZero() {
+		at := opts.StartAt.UTC()
+		m.StartAt = &at
+		if err := writeJSON(filepath.Join(dir, ManifestFile), m); err != nil {
+			journal.Close()
+			return run, err
+		}
+	}
+	if opts.StartAt.IsZero() || e.waitStart(ctx, opts.StartAt, opts.note) {
+		_, stops, notes, qerr = e.query(ctx, exp, plan, done, prior, m.shard(), scorer, journal, already, m, dir)
+	}
 	if cerr := journal.Close(); cerr != nil && qerr == nil {
 		qerr = cerr
 	}
@@ -308,8 +359,19 @@ func (e *Engine) query(ctx context.Context, exp *Experiment, plan *Plan, done []
 	totals := map[string]int{}
 	var order []string
 	want := 0
-	for _, j := range plan.Jobs {
-		totals[j.Platform.Name] = shard.cellsOf(j.Cells.Planned())
+	// The cells each platform sends: its shard's (see Shard) that an
+	// earlier attempt did not finish, generated as they are sent.
+	members := shard.members(plan) // nil: every cell
+	for pi, j := range plan.Jobs {
+		if members == nil {
+			totals[j.Platform.Name] = j.Cells.Planned()
+		} else {
+			for seq := range j.Cells.Fixed() {
+				if members[pi](seq) {
+					totals[j.Platform.Name]++
+				}
+			}
+		}
 		order = append(order, j.Platform.Name)
 		want += totals[j.Platform.Name] - already[j.Platform.Name]
 	}
@@ -317,6 +379,31 @@ func (e *Engine) query(ctx context.Context, exp *Experiment, plan *Plan, done []
 		e.Progress.Begin(totals, already, order)
 	}
 	start := time.Now()
+	// Sending marks (see SendSpan), written to the manifest at once so
+	// that a process killed mid-level leaves its start.
+	process := m.nextProcess()
+	var shardIndex *int
+	if sh := m.shard(); sh.Count > 1 {
+		shardIndex = &sh.Index
+	}
+	writeMarks := func() {
+		if err := writeJSON(filepath.Join(dir, ManifestFile), m); err != nil {
+			e.log().Warn("could not record a sending mark in the manifest", "err", err)
+		}
+	}
+	mark := func(platform, load string) func() {
+		mu.Lock()
+		defer mu.Unlock()
+		i := len(m.SendSpans)
+		m.SendSpans = append(m.SendSpans, SendSpan{Platform: platform, Load: load, Process: process, Shard: shardIndex, Start: e.now().UTC()})
+		writeMarks()
+		return func() {
+			mu.Lock()
+			defer mu.Unlock()
+			m.SendSpans[i].Stop = e.now().UTC()
+			writeMarks()
+		}
+	}
 	hashes := requestHashes(exp)
 	emit := func(r Record) {
 		r.RequestHash = hashes[GroupKey{Platform: r.Platform, Model: r.Model, Temperature: r.Temperature}]
@@ -340,17 +427,27 @@ func (e *Engine) query(ctx context.Context, exp *Experiment, plan *Plan, done []
 		if done != nil {
 			jdone = done[pi]
 		}
+		var in func(int) bool
+		if members != nil {
+			in = members[pi]
+		}
 		var keep func(int) bool // nil: every cell is to be sent
-		if jdone.len() > 0 || shard.Count > 1 {
-			keep = func(seq int) bool { return shard.Has(seq) && !jdone.has(seq) }
+		if jdone.len() > 0 || in != nil {
+			keep = func(seq int) bool { return (in == nil || in(seq)) && !jdone.has(seq) }
 		}
 		if totals[j.Platform.Name]-already[j.Platform.Name] <= 0 && !j.Cells.Timed() {
 			continue
 		}
 		cells := j.Cells.Source(0, j.Cells.Len(), keep)
 		all := j.Cells // by Seq: a record finds its sample without a map
-		job := QueryJob{Platform: j.Platform, Params: exp.Params, Source: cells, Seed: exp.Seed + int64(pi)*7919,
+		// A shard sends its share of every level (the same seed as the
+		// other shards: they share one arrival schedule).
+		platform, shares := shard.sharedPlatform(j.Platform)
+		job := QueryJob{Platform: platform, Params: exp.Params, Source: cells, Seed: exp.Seed + int64(pi)*7919,
 			Log: e.log().With("platform", j.Platform.Name), Stop: stop}
+		if ls := shares[""]; ls != nil && (platform.Load == nil || len(platform.Load.Resolved) == 0) {
+			job.Stripe = ls.Stripe()
+		}
 		if ws, ok := e.Progress.(RetryWaitSink); ok {
 			name := j.Platform.Name
 			job.RetryWait = func(d time.Duration) func() { return ws.RetryWait(name, d) }
@@ -362,7 +459,7 @@ func (e *Engine) query(ctx context.Context, exp *Experiment, plan *Plan, done []
 			mu.Lock()
 			rates := m.SweepRates[name]
 			mu.Unlock()
-			lr := &levelRunner{querier: e.Registry.Querier, job: job, prior: prior.rates(name), spent: prior.spent(name), rates: rates, setRates: func(r []float64) {
+			lr := &levelRunner{querier: e.Registry.Querier, job: job, prior: prior.rates(name), spent: prior.spent(name), rates: rates, shares: shares, setRates: func(r []float64) {
 				mu.Lock()
 				defer mu.Unlock()
 				if m.SweepRates == nil {
@@ -373,7 +470,7 @@ func (e *Engine) query(ctx context.Context, exp *Experiment, plan *Plan, done []
 				if err := writeJSON(filepath.Join(dir, ManifestFile), m); err != nil {
 					e.log().Warn("could not record the sweep rates in the manifest", "platform", name, "err", err)
 				}
-			}}
+			}, mark: func(load string) func() { return mark(name, load) }}
 			rep, lstops, err := lr.run(qctx, func(r Record) {
 				if all.Has(r.Seq, r.CellKey) {
 					r.sample = all.At(r.Seq).Sample
@@ -519,11 +616,11 @@ func (e *Engine) finish(ctx context.Context, run *Run, formats []string) (bool, 
 	return true, nil
 }
 
-// shardableLoads refuses a sharded run (shard.Count > 1) of a platform
+// ShardableLoads refuses a sharded run (shard.Count > 1) of a platform
 // whose load model decides its rates at run time (a sweep, RateChooser):
 // every shard would measure its own share and choose its own rates, and
 // the merged levels would mix requests sent at different rates.
-func shardableLoads(exp *Experiment, shard Shard) error {
+func ShardableLoads(exp *Experiment, shard Shard) error {
 	if shard.Count <= 1 {
 		return nil
 	}

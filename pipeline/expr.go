@@ -3,6 +3,7 @@ package pipeline
 import (
 	"fmt"
 	"reflect"
+	"regexp"
 	"strings"
 
 	"github.com/expr-lang/expr"
@@ -59,7 +60,6 @@ type GroupEnv struct {
 	TPOTMean        float64 `expr:"tpot_mean"`
 	TokensPerSec    float64 `expr:"tokens_per_sec"`
 	Throughput      float64 `expr:"throughput"`
-	RequestRate     float64 `expr:"request_rate"`
 	PromptTokens    int     `expr:"prompt_tokens"`
 	OutputTokens    int     `expr:"output_tokens"`
 	ReasoningTokens int     `expr:"reasoning_tokens"`
@@ -69,6 +69,12 @@ type GroupEnv struct {
 	RawF1           float64 `expr:"raw_f1"`
 	Agreement       float64 `expr:"agreement"`
 	Goodput         float64 `expr:"goodput"`
+
+	// RequestThroughput is completed requests/s, SendRate requests sent/s
+	// (see GroupStats); request_rate, their old ambiguous name, is gone.
+	RequestThroughput float64 `expr:"request_throughput"`
+	SendRate          float64 `expr:"send_rate"`
+
 	// Metrics are the derived metrics computed so far, by name.
 	Metrics map[string]float64 `expr:"metrics"`
 }
@@ -87,7 +93,7 @@ func NewGroupEnv(g *GroupStats) GroupEnv {
 		LatencyP95: g.LatencyMs.P95, LatencyP99: g.LatencyMs.P99,
 		TTFTMean: g.TTFTMs.Mean, TTFTP50: g.TTFTMs.P50, TTFTP95: g.TTFTMs.P95,
 		TPOTMean: g.TPOTMs.Mean, TokensPerSec: g.TokensPerSec.Mean, Throughput: g.Throughput,
-		RequestRate: g.RequestRate, PromptTokens: g.PromptTokens, OutputTokens: g.OutputTokens,
+		RequestThroughput: g.RequestThroughput, SendRate: g.SendRate, PromptTokens: g.PromptTokens, OutputTokens: g.OutputTokens,
 		ReasoningTokens: g.ReasoningTokens, EM: g.EM.Mean, F1: g.F1.Mean, RawEM: g.RawEM.Mean,
 		RawF1: g.RawF1.Mean, Agreement: g.Agreement, Goodput: g.Goodput, Metrics: m,
 	}
@@ -156,9 +162,21 @@ func compile(src string, env any, want expr.Option) (*vm.Program, error) {
 		if i := strings.IndexByte(msg, '\n'); i >= 0 {
 			msg = msg[:i]
 		}
-		return nil, fmt.Errorf("expression %q: %s", src, msg)
+		return nil, fmt.Errorf("expression %q: %s%s", src, msg, renamedHint(src))
 	}
 	return p, nil
+}
+
+// oldRequestRate finds the name request_rate, which meant "requests sent
+// per second" in a group and "completed per second" in a sweep point.
+var oldRequestRate = regexp.MustCompile(`\brequest_rate\b`)
+
+// renamedHint tells how a renamed variable is now called, or returns "".
+func renamedHint(src string) string {
+	if oldRequestRate.MatchString(src) {
+		return " (request_rate was renamed: use request_throughput for completed requests/s or send_rate for requests sent/s)"
+	}
+	return ""
 }
 
 // RunExpr runs a compiled program against env.

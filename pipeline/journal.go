@@ -127,6 +127,16 @@ func rewriteJournal(path string, fill func(write func(*Record) error) error) err
 		tmp.Close()
 		return fmt.Errorf("journal: %w", err)
 	}
+	// CreateTemp makes the file 0600: give it the journal's mode (0644,
+	// the mode OpenJournal asks for, when there is none yet).
+	mode := os.FileMode(0o644)
+	if fi, err := os.Stat(path); err == nil {
+		mode = fi.Mode().Perm()
+	}
+	if err := tmp.Chmod(mode); err != nil {
+		tmp.Close()
+		return fmt.Errorf("journal: %w", err)
+	}
 	if err := tmp.Close(); err != nil {
 		return fmt.Errorf("journal: %w", err)
 	}

@@ -27,6 +27,20 @@ type levelRunner struct {
 	// setRates records newly decided ones.
 	rates    []float64
 	setRates func([]float64)
+	// shares are a shard's shares of the levels, by label (nil: the
+	// whole load); job.Platform already runs them.
+	shares map[string]*LevelShare
+	// mark, when not nil, records that this process starts sending a
+	// level (its label) and returns the function that records the stop.
+	mark func(load string) (stop func())
+}
+
+// begin marks the start of sending level load and returns the stop mark.
+func (lr *levelRunner) begin(load string) (stop func()) {
+	if lr.mark == nil {
+		return func() {}
+	}
+	return lr.mark(load)
 }
 
 // run queries every level in order. The report's StopReason is the first
@@ -37,7 +51,9 @@ func (lr *levelRunner) run(ctx context.Context, emit func(Record)) (QueryReport,
 	p := lr.job.Platform
 	levels := p.LoadLevels(lr.rates)
 	if len(levels) == 1 && p.Load == nil {
+		stop := lr.begin(levels[0].Label)
 		rep, err := lr.querier.Query(ctx, lr.job, emit)
+		stop()
 		return rep, nil, err
 	}
 	byLevel := map[string][]Cell{} // in-memory cells (Cells); a Source is cut by level range instead
@@ -74,6 +90,9 @@ func (lr *levelRunner) run(ctx context.Context, emit func(Record)) (QueryReport,
 		}
 		cells := byLevel[lv.Label]
 		var src *CellSource
+		if ls := lr.shares[lv.Label]; ls != nil && len(ls.mine) == 0 {
+			continue // the shard's share of this level rounds to no cell
+		}
 		if s := lr.job.Source; s != nil {
 			src = s.Range(s.list.LevelRange(lv.Label))
 			if !src.Any() {
@@ -97,6 +116,7 @@ func (lr *levelRunner) run(ctx context.Context, emit func(Record)) (QueryReport,
 			}
 			sub.Platform.MaxDuration = Duration(left)
 		}
+		sub.Stripe = lr.shares[lv.Label].Stripe()
 		levelStop := make(chan struct{})
 		var once sync.Once
 		halt := func() { once.Do(func() { close(levelStop) }) }
@@ -123,6 +143,7 @@ func (lr *levelRunner) run(ctx context.Context, emit func(Record)) (QueryReport,
 			reason string
 			ok     int
 		)
+		stopMark := lr.begin(lv.Label)
 		start := time.Now()
 		var warmUntil time.Time // load.warmup as a duration: requests sent before it are warmups
 		if l := p.Load; l != nil && l.Warmup.Duration > 0 {
@@ -144,6 +165,7 @@ func (lr *levelRunner) run(ctx context.Context, emit func(Record)) (QueryReport,
 			emit(rec)
 		})
 		elapsed := time.Since(start)
+		stopMark()
 		close(done)
 		rep.Notes = append(rep.Notes, r.Notes...)
 		if err != nil {

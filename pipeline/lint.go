@@ -43,6 +43,9 @@ type schema struct {
 	fields []schemaField // kindStruct, in declaration order
 	elem   *schema       // kindList
 	secret bool          // kindString holding a Secret
+	// command marks api_key_command, whose echoes are redacted by
+	// RedactCommand.
+	command bool
 	// compile, when set, compiles a non-empty string expression.
 	compile func(string) error
 	// load marks a platform's load block, whose keys beyond the shared
@@ -165,6 +168,7 @@ var experimentSchema = sync.OnceValue(func() *schema {
 	s.field("metrics").elem.field("expr").compile = func(src string) error { _, err := CompileMetric(src); return err }
 	s.field("checks").elem.compile = func(src string) error { _, err := CompileCheck(src); return err }
 	s.field("platforms").elem.field("load").load = true
+	s.field("platforms").elem.field("api_key_command").command = true
 	return s
 })
 

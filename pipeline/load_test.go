@@ -258,10 +258,10 @@ func TestApplyLevelsMarksSaturatedLevelsAndFillsSweepRates(t *testing.T) {
 	res := &Results{Sweep: &SweepResults{Curves: []SweepCurve{{
 		GroupKey: GroupKey{Platform: "p", Model: "m"},
 		Points: []SweepPoint{
-			{Load: "sync", RequestRate: 5, E2EP99: 100},
-			{Load: "throughput", RequestRate: 50, E2EP99: 150},
-			{Load: "sweep-1", RequestRate: 20, E2EP99: 120},
-			{Load: "sweep-2", RequestRate: 35, E2EP99: 130},
+			{Load: "sync", RequestThroughput: 5, E2EP99: 100},
+			{Load: "throughput", RequestThroughput: 50, E2EP99: 150},
+			{Load: "sweep-1", RequestThroughput: 20, E2EP99: 120},
+			{Load: "sweep-2", RequestThroughput: 35, E2EP99: 130},
 		},
 	}}}}
 	res.Groups = []GroupStats{{GroupKey: GroupKey{Platform: "p", Model: "m", Load: "sync"}},

@@ -31,6 +31,9 @@ type Manifest struct {
 	CellTotal int            `json:"cell_total"`
 	// Notes are facts learned while running (e.g. a server rejected stream_options).
 	Notes []string `json:"notes,omitempty"`
+	// StartAt is when sending was to begin (run --start-at), the last
+	// attempt's when resumed; nil: at once.
+	StartAt *time.Time `json:"start_at,omitempty"`
 	// Resumes lists when the run was resumed.
 	Resumes []time.Time `json:"resumes,omitempty"`
 	// FinishedAt, StopReason and PlatformStops are set when the run ends.
@@ -43,6 +46,10 @@ type Manifest struct {
 	// LevelStops are the load levels stopped early, saturated ones with
 	// their reason.
 	LevelStops []LevelStop `json:"level_stops,omitempty"`
+	// SendSpans are the sending marks of every process that sent (see
+	// SendSpan), in the order they started; a merged run holds every
+	// shard's.
+	SendSpans []SendSpan `json:"send_spans,omitempty"`
 	// Formats are the export formats whose files the last export wrote;
 	// the outputs of every other format were removed then, so that no
 	// file in the folder disagrees with the others.

@@ -138,7 +138,7 @@ func readShards(dirs []string) ([]shardRun, error) {
 	a := shards[0]
 	for _, b := range shards[1:] {
 		if b.m.ExperimentHash != a.m.ExperimentHash {
-			return nil, fmt.Errorf("shards come from different experiments: %s (%s, hash %.12s) vs %s (%s, hash %.12s)",
+			return nil, fmt.Errorf("shards come from different experiments: %s (%s, hash %.12s) vs %s (%s, hash %.12s); two campaigns in one folder are never merged: give merge the shard folders of one hash (see experiment_hash in each manifest.json)",
 				a.dir, a.m.ExperimentFile, a.m.ExperimentHash, b.dir, b.m.ExperimentFile, b.m.ExperimentHash)
 		}
 		if b.m.Shard.Count != a.m.Shard.Count {
@@ -195,6 +195,7 @@ func writeMergedJournal(ctx context.Context, path string, shards []shardRun, pla
 	n := 0
 	for _, s := range shards {
 		sh := s.m.Shard.Shard
+		in := sh.members(plan)
 		run := &Run{Dir: s.dir}
 		got := 0
 		err := run.EachRecord(func(r *Record) error {
@@ -207,7 +208,7 @@ func writeMergedJournal(ctx context.Context, path string, shards []shardRun, pla
 			if !ok || !plan.Jobs[ji].Cells.Has(r.Seq, r.CellKey) {
 				return fmt.Errorf("shard %s (%s): record %s is not a cell of the experiment", sh, s.dir, r.CellKey)
 			}
-			if !sh.Has(r.Seq) {
+			if in != nil && !in[ji](r.Seq) {
 				return fmt.Errorf("shard %s (%s): record %s belongs to another shard", sh, s.dir, r.CellKey)
 			}
 			if !seen[ji].add(r.Seq) {
@@ -226,7 +227,7 @@ func writeMergedJournal(ctx context.Context, path string, shards []shardRun, pla
 		var example string
 		for ji, j := range plan.Jobs {
 			for seq := range j.Cells.Fixed() {
-				if sh.Has(seq) {
+				if in == nil || in[ji](seq) {
 					want++
 					if !seen[ji].has(seq) && example == "" {
 						example = j.Cells.At(seq).CellKey.String()
@@ -258,6 +259,7 @@ func mergedManifest(shards []shardRun, plan *Plan, runID string) *Manifest {
 	m.Resumes = nil
 	m.PlatformStops = nil
 	m.LevelStops = nil
+	m.SendSpans = nil
 	m.Formats = nil
 	m.Cells = map[string]int{}
 	for _, j := range plan.Jobs {
@@ -286,6 +288,15 @@ func mergedManifest(shards []shardRun, plan *Plan, runID string) *Manifest {
 			m.Notes = appendUnique(m.Notes, "shard "+info.Shard.String()+": "+n)
 		}
 		m.Resumes = append(m.Resumes, sm.Resumes...)
+		// Every shard's sending marks, each naming its shard: a level's
+		// sending time is the union of its shards' (see SendSpan).
+		for _, sp := range sm.SendSpans {
+			if sp.Shard == nil {
+				i := info.Shard.Index
+				sp.Shard = &i
+			}
+			m.SendSpans = append(m.SendSpans, sp)
+		}
 		// Every shard's stopped levels: one shard's saturated level is the
 		// merged level's too.
 		for _, ls := range sm.LevelStops {

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -94,5 +95,28 @@ func TestTheMergedManifestKeepsEveryShardsStoppedLevels(t *testing.T) {
 	m := mergedManifest([]shardRun{stop(0, dur), stop(1, sat, dur)}, &Plan{}, "merged")
 	if len(m.LevelStops) != 2 || !slices.Contains(m.LevelStops, sat) || !slices.Contains(m.LevelStops, dur) {
 		t.Errorf("level stops %v, want shard 1's saturated level and the shared max_duration stop once", m.LevelStops)
+	}
+}
+
+// A level's sending time in a merged run is the union of its shards'
+// marks, so the merged manifest keeps every shard's, each naming its shard.
+func TestTheMergedManifestKeepsEveryShardsSendingMarks(t *testing.T) {
+	t0 := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+	shard := func(i int, spans ...SendSpan) shardRun {
+		return shardRun{dir: "d", m: &Manifest{Shard: &ShardInfo{Shard: Shard{Index: i, Count: 2}, Host: "h"}, SendSpans: spans}}
+	}
+	a := SendSpan{Platform: "p", Process: 1, Start: t0, Stop: t0.Add(time.Minute)}
+	b := SendSpan{Platform: "p", Process: 1, Start: t0.Add(time.Hour)} // killed, never resumed
+	c := SendSpan{Platform: "p", Process: 2, Start: t0.Add(2 * time.Hour), Stop: t0.Add(3 * time.Hour)}
+	m := mergedManifest([]shardRun{shard(0, a), shard(1, b, c)}, &Plan{}, "merged")
+	var got []string
+	for _, s := range m.SendSpans {
+		if s.Shard == nil {
+			t.Fatalf("mark %+v names no shard", s)
+		}
+		got = append(got, fmt.Sprintf("%d/%d %s", *s.Shard, s.Process, s.Start.Sub(t0)))
+	}
+	if want := []string{"0/1 0s", "1/1 1h0m0s", "1/2 2h0m0s"}; !slices.Equal(got, want) {
+		t.Errorf("merged marks %q, want %q", got, want)
 	}
 }

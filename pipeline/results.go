@@ -1,6 +1,9 @@
 package pipeline
 
-import "time"
+import (
+	"encoding/json"
+	"time"
+)
 
 // GroupKey identifies an aggregation group: platform x model x
 // temperature x load level.
@@ -36,6 +39,11 @@ type Dist struct {
 // PercentileMethod names the percentile definition used everywhere.
 const PercentileMethod = "linear interpolation between closest ranks (Hyndman-Fan type 7, numpy's default)"
 
+// MinShardOverlap is the share of a merged level's sending time during
+// which all of its shards must have been sending at once for the level to
+// stand for its configured load (see GroupStats.ShardOverlap).
+const MinShardOverlap = 0.8
+
 // GroupStats are the statistics of one group.
 type GroupStats struct {
 	GroupKey
@@ -59,29 +67,44 @@ type GroupStats struct {
 
 	// Throughput is the sum of successful output tokens / WallSeconds.
 	Throughput float64 `json:"throughput"`
-	// WallSeconds is the time the group spent sending requests: the sum,
-	// over the group's sessions, of first send (minus any retry wait) ->
-	// last stream close. A session is a run of records without an idle gap
-	// (nothing in flight) longer than the aggregate stage's session gap, so
-	// the downtime between a crash and --resume is not counted. Records
-	// never sent (zero StartedAt) are left out.
+	// WallSeconds is the group's sending time ("benchmark duration"), the
+	// one every rate divides by: measured from the sending marks of its
+	// platform and level (see SendSpan), the union of every process's
+	// marks (a run, its resumes, the shards of a merge), and in each
+	// interval of that union from the group's first send (minus any retry
+	// wait) to its last stream close. The downtime between a crash and
+	// --resume is outside every mark and never counted. A run folder
+	// without marks (written before they existed) falls back to sessions
+	// split at idle gaps longer than max(5 s, 20 x the median gap).
 	WallSeconds float64 `json:"wall_seconds"`
-	// RequestRate is the achieved request rate: requests sent (non-warmup
-	// records with a send time, failed ones included) / WallSeconds;
-	// TargetRate the configured one (0 for closed loop).
-	RequestRate float64 `json:"request_rate"`
-	TargetRate  float64 `json:"target_rate,omitempty"`
-	// SendRate is the achieved send rate: per session, the gaps between
-	// consecutive sends (sends - 1) over first send -> last send (first
-	// attempts, retry waits included), pooled over sessions; 0 when no
-	// session has two sends. Unlike RequestRate it leaves out the wait for
-	// the last responses, so it is the figure to hold against TargetRate:
-	// a schedule kept exactly at R requests/s gives R at any latency.
-	SendRate float64 `json:"send_rate,omitempty"`
+	// RequestThroughput is the completed request rate, vLLM's
+	// request_throughput: successful non-warmup requests / WallSeconds; 0
+	// when none succeeded or nothing was sent. TargetRate is the configured
+	// rate (0 for closed loop).
+	RequestThroughput float64 `json:"request_throughput"`
+	TargetRate        float64 `json:"target_rate,omitempty"`
+	// SendRate is the rate requests were sent at: non-warmup records with
+	// a send time (failed ones included) / WallSeconds. It is the figure
+	// to hold against TargetRate, and never a throughput: a platform that
+	// refuses every connection fast has a high send rate and a request
+	// throughput of 0.
+	SendRate float64 `json:"send_rate"`
+	// ShardOverlap is set for a level sent by two or more shards (a merged
+	// run): the time every shard was sending at once (the intersection of
+	// the shards' marks) over the time any was (their union), 0..1. Under
+	// MinShardOverlap the shards did not make the configured load
+	// together, and the group warns. Nil otherwise.
+	ShardOverlap *float64 `json:"shard_overlap,omitempty"`
 
-	PromptTokens    int `json:"prompt_tokens"`
-	OutputTokens    int `json:"output_tokens"`
-	ReasoningTokens int `json:"reasoning_tokens"`
+	// PromptTokens sums the input tokens servers reported (usage); 0 when
+	// none did, which results.json writes as null and tables as "-" (see
+	// MarshalJSON). OutputTokensEstimated is how many of the non-warmup
+	// records had no usage, so that their output tokens were counted from
+	// the stream (Record.TokensEstimated).
+	PromptTokens          int `json:"prompt_tokens"`
+	OutputTokens          int `json:"output_tokens"`
+	OutputTokensEstimated int `json:"output_tokens_estimated"`
+	ReasoningTokens       int `json:"reasoning_tokens"`
 
 	// EM and F1 are percentages (0..100) over every scored non-warmup record,
 	// failed and truncated ones counting as 0; RawEM/RawF1 score raw content.
@@ -116,6 +139,21 @@ type GroupStats struct {
 	Metrics []NamedValue `json:"metrics,omitempty"`
 	// Warnings about this group (e.g. too few samples for p99).
 	Warnings []string `json:"warnings,omitempty"`
+}
+
+// MarshalJSON writes g with prompt_tokens null when no server reported
+// input tokens (PromptTokens 0): a prompt always has some, so 0 means
+// unknown, not none. Reading it back gives 0.
+func (g GroupStats) MarshalJSON() ([]byte, error) {
+	type plain GroupStats
+	out := struct {
+		plain
+		PromptTokens *int `json:"prompt_tokens"`
+	}{plain: plain(g)}
+	if g.PromptTokens != 0 {
+		out.PromptTokens = &g.PromptTokens
+	}
+	return json.Marshal(out)
 }
 
 // AnswerBreakdown is the accuracy of one kind of question (answerable or

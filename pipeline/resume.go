@@ -219,6 +219,7 @@ func (e *Engine) resume(dir string, fresh *Manifest, plan *Plan, shard Shard) ([
 		return nil, nil, nil, fmt.Errorf("resume: %s %s, not shard %s (leave --shard out to resume a run folder's own shard)", dir, shardName(old.shard()), shard)
 	}
 	shard = old.shard()
+	in := shard.members(plan) // nil: every cell
 	path := filepath.Join(dir, JournalFile)
 	jobs := map[string]int{}
 	done := make([]*seqSet, len(plan.Jobs)) // one bit per kept cell
@@ -237,7 +238,7 @@ func (e *Engine) resume(dir string, fresh *Manifest, plan *Plan, shard Shard) ([
 		var err error
 		torn, err = ScanJournal(path, func(_ int, r *Record) error {
 			ji, ok := jobs[r.Platform]
-			if !ok || !r.OK() || !shard.Has(r.Seq) {
+			if !ok || !r.OK() || (in != nil && !in[ji](r.Seq)) {
 				return nil
 			}
 			if !plan.Jobs[ji].Cells.Has(r.Seq, r.CellKey) || done[ji].has(r.Seq) {
@@ -278,6 +279,7 @@ func (e *Engine) resume(dir string, fresh *Manifest, plan *Plan, shard Shard) ([
 	m.Notes = old.Notes
 	m.SweepRates = old.SweepRates
 	m.LevelStops = old.LevelStops // a level that saturated before stays marked
+	m.SendSpans = old.SendSpans   // this process appends its own marks
 	m.setShard(shard, plan)
 	if old.Shard != nil {
 		m.Shard.Host = old.Shard.Host // the host it started on; see Notes for others

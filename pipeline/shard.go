@@ -6,18 +6,21 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 )
 
 // Shard is one part of a matrix split across processes (`run --shard
 // i/n`, e.g. one task of a Slurm, PBS or Kubernetes job array). Shard i
-// of n sends, of every platform's schedule, the cells whose position Seq
-// (fixed by the plan, see BuildPlan) is i modulo n: a deterministic
-// partition that needs no coordination, does not depend on the order in
-// which cells finish, and so stays the same under --resume. Index is
-// 0-based (0 <= Index < Count). The zero value, and Count 1, mean the
-// whole matrix.
+// of n runs its share of every load level, as k6's execution segments do
+// (see LevelShare): its part of the level's concurrency and rate, and the
+// level's cells in proportion to that part, so that the n shards started
+// together put the experiment's load on the endpoint, not n times it. The
+// partition is fixed by the plan, needs no coordination and stays the
+// same under --resume. Index is 0-based (0 <= Index < Count). The zero
+// value, and Count 1, mean the whole matrix.
 type Shard struct {
 	Index int `json:"index"`
 	Count int `json:"count"`
@@ -35,6 +38,9 @@ func ParseShard(s string) (Shard, error) {
 		return Shard{}, fmt.Errorf("--shard %q: want i/n, e.g. 0/4 (i counts from 0)", s)
 	}
 	sh := Shard{Index: i, Count: n}
+	if n < 1 {
+		return Shard{}, fmt.Errorf("--shard %s: n must be at least 1 (i/n with 0 <= i < n)", s)
+	}
 	if err := sh.Check(); err != nil {
 		return Shard{}, err
 	}
@@ -52,20 +58,6 @@ func (s Shard) Check() error {
 	return nil
 }
 
-// Has reports whether the cell at schedule position seq belongs to s.
-func (s Shard) Has(seq int) bool { return s.Count <= 1 || seq%s.Count == s.Index }
-
-// cellsOf is how many of the positions 0..n-1 belong to s.
-func (s Shard) cellsOf(n int) int {
-	if s.Count <= 1 {
-		return n
-	}
-	if n <= s.Index {
-		return 0
-	}
-	return (n-s.Index-1)/s.Count + 1
-}
-
 // String writes "i/n".
 func (s Shard) String() string { return strconv.Itoa(s.Index) + "/" + strconv.Itoa(s.Count) }
 
@@ -81,6 +73,10 @@ type ShardInfo struct {
 	Host string `json:"host"`
 	// RunID is the shard's own run folder name (in a merged manifest).
 	RunID string `json:"run_id,omitempty"`
+	// Segment is the shard's part of the experiment, "i/n:(i+1)/n";
+	// Levels its share of every platform's load levels.
+	Segment string       `json:"segment,omitempty"`
+	Levels  []ShardLevel `json:"levels,omitempty"`
 }
 
 // ExperimentHash is the hex SHA-256 of the defaulted experiment (as the
@@ -102,21 +98,34 @@ func ExperimentHash(exp *Experiment, ids []string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// setShard records shard s (when it splits anything) in m: the shard and
-// host, and the shard's own cell counts in Cells and CellTotal.
+// setShard records shard s (when it splits anything) in m: the shard, its
+// segment and host, its share of every level, and the shard's own cell
+// counts in Cells and CellTotal.
 func (m *Manifest) setShard(s Shard, plan *Plan) {
 	m.ExperimentHash = ExperimentHash(&m.Experiment, m.Dataset.IDs)
 	if s.Count <= 1 {
 		return
 	}
 	host, _ := os.Hostname()
-	m.Shard = &ShardInfo{Shard: s, Host: host}
+	members := s.members(plan)
+	m.Shard = &ShardInfo{Shard: s, Host: host, Segment: s.segment(), Levels: s.shardLevels(plan, members)}
 	m.CellTotal = 0
-	for _, j := range plan.Jobs {
-		n := s.cellsOf(j.Cells.Planned())
+	for ji, j := range plan.Jobs {
+		n := 0
+		for seq := range j.Cells.Fixed() {
+			if members[ji](seq) {
+				n++
+			}
+		}
 		m.Cells[j.Platform.Name] = n
 		m.CellTotal += n
 	}
+}
+
+// segment writes s as k6 writes an execution segment: "1/4:2/4".
+func (s Shard) segment() string {
+	n := strconv.Itoa(s.Count)
+	return strconv.Itoa(s.Index) + "/" + n + ":" + strconv.Itoa(s.Index+1) + "/" + n
 }
 
 // shard is the shard m records, or the whole matrix.
@@ -125,4 +134,32 @@ func (m *Manifest) shard() Shard {
 		return Shard{}
 	}
 	return m.Shard.Shard
+}
+
+// shardDir is a run folder of some shard found under an output folder.
+type shardDir struct {
+	dir, hash string
+}
+
+// findShardDir looks in base for run folders of shard s of the
+// experiment named name. found is the latest whose experiment hash is
+// hash, finished whether it ended on its own (completed, or partial: a
+// platform stopped by its error budget) rather than being interrupted or
+// killed. others are the folders of the same shard of other experiments.
+func findShardDir(base, name string, s Shard, hash string) (found string, finished bool, others []shardDir) {
+	dirs, _ := filepath.Glob(filepath.Join(base, name+"-"+s.dirSuffix()+"-*"))
+	sort.Strings(dirs)
+	for _, d := range dirs {
+		m, err := ReadManifest(d)
+		if err != nil || m.Shard == nil || m.Shard.Shard != s {
+			continue
+		}
+		if m.ExperimentHash != hash {
+			others = append(others, shardDir{d, m.ExperimentHash})
+			continue
+		}
+		found = d
+		finished = m.StopReason == StopCompleted || m.StopReason == StopPartial
+	}
+	return found, finished, others
 }

@@ -62,6 +62,13 @@ type QueryJob struct {
 	// a retry; it returns the function to call when that wait ends. It is
 	// called from many goroutines.
 	RetryWait func(d time.Duration) (done func())
+	// Stripe, when set, is the job's part of an open-loop level's arrival
+	// schedule (a shard's share, see LevelShare): the schedule is drawn at
+	// Stripe.Rate, the level's whole rate, and the job's k-th cell is sent
+	// at the schedule's hit Stripe.Hit(k), so that the shards' sends
+	// together are the level's one schedule. Nil: the k-th cell is sent at
+	// hit k of a schedule at Platform.Rate.
+	Stripe *Stripe
 }
 
 // QueryReport says how a platform's query stage ended.

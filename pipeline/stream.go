@@ -217,6 +217,9 @@ func AggregateRun(ctx context.Context, agg Aggregator, run *Run) (*Results, int,
 	if err != nil {
 		return nil, 0, err
 	}
+	if ss, ok := acc.(SendSpanSetter); ok && run.Manifest != nil {
+		ss.SetSendSpans(run.Manifest.SendSpans)
+	}
 	n := 0
 	if err := run.EachRecord(func(r *Record) error {
 		n++

@@ -69,7 +69,7 @@ func TestEachRecordStreamsTheFinalRecordOfEveryCellFromTheJournal(t *testing.T) 
 	})
 }
 
-func TestAShardTakesEveryNthCellOfEachSchedule(t *testing.T) {
+func TestAShardTakesEveryNthCellOfAnUncappedRateLevel(t *testing.T) {
 	cases := []struct {
 		in        string
 		want      Shard
@@ -83,6 +83,7 @@ func TestAShardTakesEveryNthCellOfEachSchedule(t *testing.T) {
 		{"4/4", Shard{}, true, 0},
 		{"-1/4", Shard{}, true, 0},
 		{"1/0", Shard{}, true, 0},
+		{"0/0", Shard{}, true, 0},
 		{"two/4", Shard{}, true, 0},
 	}
 	for _, tc := range cases {
@@ -97,14 +98,15 @@ func TestAShardTakesEveryNthCellOfEachSchedule(t *testing.T) {
 			if got != tc.want {
 				t.Errorf("got %+v, want %+v", got, tc.want)
 			}
+			ls := got.LevelShare(LoadLevel{Rate: 1})
 			n := 0
 			for seq := range 10 {
-				if got.Has(seq) {
+				if ls.Has(seq) {
 					n++
 				}
 			}
-			if n != tc.cellsOf10 || got.cellsOf(10) != n {
-				t.Errorf("has %d of 10 cells, cellsOf says %d, want %d", n, got.cellsOf(10), tc.cellsOf10)
+			if n != tc.cellsOf10 || ls.CellsOf(10) != n {
+				t.Errorf("has %d of 10 cells, CellsOf says %d, want %d", n, ls.CellsOf(10), tc.cellsOf10)
 			}
 		})
 	}

@@ -33,11 +33,13 @@ type SweepPoint struct {
 	// sweep's rate levels get their rate when it is decided).
 	Concurrency int     `json:"concurrency,omitempty"`
 	TargetRate  float64 `json:"target_rate,omitempty"`
-	// RequestRate is completed requests per second (successes /
-	// WallSeconds), TokenRate output tokens per second.
-	RequestRate float64 `json:"request_rate"`
-	TokenRate   float64 `json:"token_rate"`
-	Requests    int     `json:"requests"`
+	// RequestThroughput is completed requests per second and SendRate
+	// requests sent per second, as in the level's group (see GroupStats);
+	// TokenRate is output tokens per second.
+	RequestThroughput float64 `json:"request_throughput"`
+	SendRate          float64 `json:"send_rate"`
+	TokenRate         float64 `json:"token_rate"`
+	Requests          int     `json:"requests"`
 	// Successes is how many of Requests succeeded; the timing figures
 	// (TTFT, TPOT, E2E) exist only when it is > 0.
 	Successes   int     `json:"successes"`
@@ -142,7 +144,7 @@ const KneeReason = "saturated (knee): "
 
 // MarkKnees marks, in curve c of platform pl, every closed-loop level
 // past the knee of the curve as saturated: one whose completed request
-// throughput (RequestRate) grew by less than pl's
+// throughput (RequestThroughput) grew by less than pl's
 // load.knee_throughput_gain over the previous closed-loop level's while
 // its median E2E latency grew by more than load.knee_latency_growth (the
 // defaults when not set). More workers then only queue. Open-loop levels
@@ -172,10 +174,10 @@ func MarkKnees(c *SweepCurve, pl *Platform) {
 		}
 		before := prev
 		prev = p
-		if before == nil || p.Saturated || before.RequestRate <= 0 || before.E2EP50 <= 0 || p.Successes == 0 {
+		if before == nil || p.Saturated || before.RequestThroughput <= 0 || before.E2EP50 <= 0 || p.Successes == 0 {
 			continue
 		}
-		tg := p.RequestRate/before.RequestRate - 1
+		tg := p.RequestThroughput/before.RequestThroughput - 1
 		lg := p.E2EP50/before.E2EP50 - 1
 		if tg >= gain || lg <= growth {
 			continue
@@ -203,11 +205,11 @@ func BestLevel(points []SweepPoint, slo SLOSpec) string {
 	}
 	best, bestRate := "", -1.0
 	for _, p := range points {
-		if p.RequestRate <= 0 || p.Saturated || p.ErrorRate > slo.MaxErrorRate {
+		if p.RequestThroughput <= 0 || p.Saturated || p.ErrorRate > slo.MaxErrorRate {
 			continue
 		}
-		if within(p.TTFTP99, slo.TTFT) && within(p.TPOTP99, slo.TPOT) && within(p.E2EP99, slo.E2E) && p.RequestRate > bestRate {
-			best, bestRate = p.Load, p.RequestRate
+		if within(p.TTFTP99, slo.TTFT) && within(p.TPOTP99, slo.TPOT) && within(p.E2EP99, slo.E2E) && p.RequestThroughput > bestRate {
+			best, bestRate = p.Load, p.RequestThroughput
 		}
 	}
 	return best

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -148,11 +149,25 @@ func finishRun(run *pipeline.Run, reg *pipeline.Registry, stdout, stderr io.Writ
 		return withCode(exitError, runErr)
 	}
 	if interrupted {
-		fmt.Fprintf(stderr, "inferbench: interrupted; finished requests are in %s (continue with --resume %s)\n", run.Dir, run.Dir)
+		how := "--resume " + run.Dir
+		if run.Manifest.Shard != nil {
+			how += ", or run the same --shard command again"
+		}
+		fmt.Fprintf(stderr, "inferbench: interrupted; finished requests are in %s (continue with %s)\n", run.Dir, how)
 		return withCode(exitInterrupted, errSilent)
 	}
 	code := exitOK
-	if run != nil && run.Results != nil && !run.Results.ChecksPassed() {
+	var shard *pipeline.ShardInfo // a sharded run's shard, else nil
+	if run != nil && run.Manifest != nil {
+		shard = run.Manifest.Shard
+	}
+	if shard != nil && run.Manifest.CellTotal == 0 {
+		fmt.Fprintf(stderr, "inferbench: note: shard %s has nothing to send: its share of every load level rounds to 0 (merge it with the others as usual)\n", shard.Shard)
+		return nil
+	}
+	if shard != nil && run.Results != nil && !run.Results.ChecksPassed() {
+		fmt.Fprintf(stderr, "inferbench: note: checks fail over shard %s's records alone; checks belong to the merged run (inferbench merge evaluates them), so they do not set this shard's exit code\n", shard.Shard)
+	} else if run != nil && run.Results != nil && !run.Results.ChecksPassed() {
 		fmt.Fprintln(stderr, "inferbench: checks failed:")
 		for _, c := range run.Results.Checks {
 			if !c.Passed {
@@ -167,6 +182,9 @@ func finishRun(run *pipeline.Run, reg *pipeline.Registry, stdout, stderr io.Writ
 	}
 	if run != nil && run.Results != nil {
 		for _, p := range run.Results.FailedPlatforms() {
+			if shard != nil && run.Manifest.Cells[p] == 0 {
+				continue // none of this platform's cells are the shard's
+			}
 			fmt.Fprintf(stderr, "inferbench: no request to platform %s succeeded (%s)\n", p, platformErrors(run.Results, p))
 			code = exitTotalFailure
 		}
@@ -227,11 +245,12 @@ func printStops(w io.Writer, m *pipeline.Manifest) {
 
 func newRunCmd(stdout, stderr io.Writer, logger func() *slog.Logger) *cobra.Command {
 	var (
-		sets   []string
-		out    string
-		resume string
-		shard  string
-		noProg bool
+		sets    []string
+		out     string
+		resume  string
+		shard   string
+		startAt string
+		noProg  bool
 	)
 	c := &cobra.Command{
 		Use:   "run FILE.yaml",
@@ -239,7 +258,10 @@ func newRunCmd(stdout, stderr io.Writer, logger func() *slog.Logger) *cobra.Comm
 		Long: `Run loads the dataset, queries every platform (side by side), scores every answer,
 aggregates and exports into a new run folder DIR/<name>-<UTC timestamp>/ (DIR = export.dir or --out).
 With --resume RUN_DIR it reruns only the matrix cells without a successful record in that folder.
-With --shard i/n (0 <= i < n) it sends only shard i of n of the matrix into <name>-<stamp>-shard-i-of-n/;
+With --shard i/n (0 <= i < n) it runs shard i's share of every load level (its part of the level's
+concurrency and rate, and of its cells) into DIR/<name>-shard-i-of-n-<stamp>/; run again, the same
+command resumes that folder if it is unfinished, or leaves it alone if it finished. A shard with
+nothing to send exits 0, and its checks: do not set the exit code (they belong to the merged run);
 inferbench merge joins the n folders (see docs/cluster.md).
 Ctrl-C stops scheduling, lets in-flight requests finish (10s grace) and still exports what finished.
 Exit codes: 0 ok, 1 error, 2 usage, 3 a checks: assertion failed, 4 a platform had no successful
@@ -254,12 +276,25 @@ request, 130 interrupted (130 before 4 before 3).`,
 			if err != nil {
 				return withCode(exitUsage, err)
 			}
+			var at time.Time
+			if startAt != "" {
+				if at, err = pipeline.ParseStartAt(startAt, time.Now()); err != nil {
+					return withCode(exitUsage, err)
+				}
+			}
 			if !noProg {
 				eng.Progress = pipeline.NewProgress(stderr, isTerminal(stderr))
 			}
 			run, err := eng.Run(cmd.Context(), exp, pipeline.RunOptions{
-				ExperimentFile: args[0], OutDir: out, ResumeDir: resume, Overrides: exp.Overrides(), Shard: sh,
+				ExperimentFile: args[0], OutDir: out, ResumeDir: resume, Overrides: exp.Overrides(), Shard: sh, StartAt: at,
+				Note: func(s string) { fmt.Fprintln(stderr, "inferbench: note:", s) },
 			})
+			if errors.Is(err, pipeline.ErrShardFinished) {
+				// A rerun of a finished shard (a resubmitted array task)
+				// must not block the merge that waits for it.
+				fmt.Fprintln(stderr, "inferbench: note:", err)
+				return nil
+			}
 			return finishRun(run, reg, stdout, stderr, err)
 		},
 	}
@@ -267,6 +302,7 @@ request, 130 interrupted (130 before 4 before 3).`,
 	c.Flags().StringVar(&out, "out", "", "parent folder of the run folder (default: export.dir)")
 	c.Flags().StringVar(&resume, "resume", "", "continue the run in this run folder")
 	c.Flags().StringVar(&shard, "shard", "", "send only shard i of n of the matrix, e.g. 0/4 (i from 0; see inferbench merge)")
+	c.Flags().StringVar(&startAt, "start-at", "", "prepare, then wait and begin sending at this time: RFC 3339 (2026-12-05T07:30:00Z) or +DURATION from now (+30s); give every shard the same time")
 	c.Flags().BoolVar(&noProg, "no-progress", false, "do not show progress on stderr")
 	return c
 }
@@ -298,7 +334,10 @@ func newValidateCmd(stdout, stderr io.Writer) *cobra.Command {
 }
 
 func newPlanCmd(stdout, stderr io.Writer, logger func() *slog.Logger) *cobra.Command {
-	var sets []string
+	var (
+		sets  []string
+		shard string
+	)
 	c := &cobra.Command{
 		Use:   "plan FILE.yaml",
 		Short: "Show the expanded matrix and request count without calling any endpoint",
@@ -308,18 +347,29 @@ and prints the requests each platform would get, and each load level's expected 
 where it can be known (requests / rate, a max_duration bound). No endpoint is called and no run folder is made.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			sh, err := pipeline.ParseShard(shard)
+			if err != nil {
+				return withCode(exitUsage, err)
+			}
 			_, exp, eng, err := setup(args[0], sets, stderr, logger())
 			if err != nil {
 				return err
+			}
+			if err := pipeline.ShardableLoads(exp, sh); err != nil {
+				return withCode(exitError, err)
 			}
 			ds, plan, _, err := eng.Prepare(cmd.Context(), exp, args[0])
 			if err != nil {
 				return withCode(exitError, err)
 			}
-			return withCode(exitError, printPlan(stdout, exp, ds, plan))
+			if err := printPlan(stdout, exp, ds, plan); err != nil {
+				return withCode(exitError, err)
+			}
+			return withCode(exitError, printShardPlan(stdout, sh, plan))
 		},
 	}
 	c.Flags().StringArrayVar(&sets, "set", nil, "override an experiment value (repeatable)")
+	c.Flags().StringVar(&shard, "shard", "", "also show shard i of n's share of every level and its requests, e.g. 0/4 (see run --shard)")
 	return c
 }
 
@@ -379,6 +429,41 @@ func printPlan(w io.Writer, exp *pipeline.Experiment, ds *pipeline.Dataset, plan
 	if timed {
 		fmt.Fprintln(w, "plus what the levels sized by duration send in their time")
 	}
+	return nil
+}
+
+// printShardPlan shows shard sh's share of every platform's load levels
+// and the requests it sends (nothing for the whole matrix).
+func printShardPlan(w io.Writer, sh pipeline.Shard, plan *pipeline.Plan) error {
+	if sh.Count <= 1 {
+		return nil
+	}
+	fmt.Fprintf(w, "\nshard %s: its share of every load level (run --shard %s)\n", sh, sh)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "PLATFORM\tLEVEL\tSEGMENT\tSHARE\tREQUESTS")
+	total := 0
+	for _, l := range sh.Levels(plan) {
+		load := "-"
+		if l.Load != "" {
+			load = l.Load
+		}
+		var share []string
+		if l.Concurrency > 0 {
+			share = append(share, fmt.Sprintf("concurrency %d", l.Concurrency))
+		}
+		if l.Rate > 0 {
+			share = append(share, fmt.Sprintf("%.4g req/s", l.Rate))
+		}
+		if len(share) == 0 {
+			share = append(share, "none")
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\n", l.Platform, load, l.Segment, strings.Join(share, ", "), l.Cells)
+		total += l.Cells
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "\ntotal requests of shard %s: %d of %d (before retries)\n", sh, total, plan.Total())
 	return nil
 }
 

@@ -340,6 +340,14 @@ export: {formats: [json, csv]}
 	if len(recs) == 0 || len(recs) >= total {
 		t.Fatalf("the kill came at the wrong time: %d of %d records", len(recs), total)
 	}
+	// The killed process left its start marks, and never wrote their stops.
+	killed, err := pipeline.ReadManifest(filepath.Dir(journal))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(killed.SendSpans) != 2 || killed.SendSpans[0].Process != 1 || !killed.SendSpans[0].Stop.IsZero() || !killed.SendSpans[1].Stop.IsZero() {
+		t.Fatalf("marks after kill -9 %+v, want a start without stop for each platform", killed.SendSpans)
+	}
 	// Simulate a write torn by the kill.
 	f, _ := os.OpenFile(journal, os.O_APPEND|os.O_WRONLY, 0)
 	f.WriteString(`{"platform":"a","model":"m","temp`)
@@ -366,6 +374,9 @@ export: {formats: [json, csv]}
 	json.Unmarshal(b, &m)
 	if len(m.Resumes) != 1 {
 		t.Fatalf("manifest records %d resumes", len(m.Resumes))
+	}
+	if len(m.SendSpans) != 4 || m.SendSpans[2].Process != 2 || m.SendSpans[2].Stop.IsZero() || m.SendSpans[3].Stop.IsZero() {
+		t.Fatalf("marks after the resume %+v, want the killed process's two starts and the resume's two spans", m.SendSpans)
 	}
 
 	// A changed matrix is refused, saying what changed.

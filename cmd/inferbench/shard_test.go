@@ -84,7 +84,7 @@ func TestFourShardProcessesMergeIntoTheResultsOfOneProcess(t *testing.T) {
 	exp := writeFile(t, dir, "sharded.yaml", shardExperiment)
 	shards := runShards(t, bin, exp, filepath.Join(dir, "shards"), 4)
 
-	t.Run("each shard records its shard, host and the experiment's hash, and sends every 4th cell", func(t *testing.T) {
+	t.Run("each shard records its shard, share, host and the experiment's hash, and sends every 4th cell of each level", func(t *testing.T) {
 		total := 0
 		for i, d := range shards {
 			m, err := pipeline.ReadManifest(d)
@@ -94,12 +94,21 @@ func TestFourShardProcessesMergeIntoTheResultsOfOneProcess(t *testing.T) {
 			if m.Shard == nil || m.Shard.Index != i || m.Shard.Count != 4 || m.Shard.Host == "" || m.ExperimentHash == "" {
 				t.Fatalf("shard %d manifest: %+v hash %q", i, m.Shard, m.ExperimentHash)
 			}
+			// concurrency 4 over 4 shards: one worker each, every 4th cell.
+			if seg := fmt.Sprintf("%d/4:%d/4", i, i+1); m.Shard.Segment != seg || len(m.Shard.Levels) != 2 ||
+				m.Shard.Levels[0].Concurrency != 1 || m.Shard.Levels[0].Segment != seg {
+				t.Errorf("shard %d share: %+v", i, m.Shard)
+			}
 			recs, _, err := pipeline.ReadJournal(filepath.Join(d, pipeline.JournalFile))
 			if err != nil {
 				t.Fatal(err)
 			}
 			for _, r := range recs {
-				if r.Seq%4 != i {
+				pos := r.Seq // the cell's position in its level (warmups apart)
+				if r.Platform == "fast" && !r.Warmup {
+					pos -= 3
+				}
+				if pos%4 != i {
 					t.Errorf("shard %d sent %s at seq %d", i, r.CellKey, r.Seq)
 				}
 			}

@@ -68,7 +68,16 @@ type accumulator struct {
 	errAt  map[string]int16
 	tok    score.Tokens
 	closed bool
+	// spans are the run's sending marks (nil: none; see SetSendSpans).
+	spans []pipeline.SendSpan
 }
+
+// SetSendSpans gives the run's sending marks: a group's sending time is
+// then measured from the spans of its platform and level (see markedWall);
+// a group whose platform and level have none falls back to activeWall.
+func (a *accumulator) SetSendSpans(spans []pipeline.SendSpan) { a.spans = spans }
+
+var _ pipeline.SendSpanSetter = (*accumulator)(nil)
 
 // NewAccumulator starts the streaming aggregation of a run under exp. It
 // implements pipeline.Aggregator. A nil experiment is an error.
@@ -120,6 +129,9 @@ func (a *accumulator) Add(r *pipeline.Record) error {
 	}
 	g.stats.PromptTokens += r.PromptTokens
 	g.stats.OutputTokens += r.OutputTokens
+	if r.TokensEstimated {
+		g.stats.OutputTokensEstimated++
+	}
 	g.stats.ReasoningTokens += r.ReasoningTokens
 	if r.OutputTokens >= 2 {
 		w.flags |= flagTwoTokens

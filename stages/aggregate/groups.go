@@ -210,14 +210,10 @@ func platformIndex(exp *pipeline.Experiment, name string) int {
 
 // compute fills g.stats from g.recs. Timing distributions cover the
 // successful records; accuracy covers every record, failed and truncated
-// ones scoring 0. WallSeconds is activeWall's: per session, the earliest
-// send (StartedAt - RetryWaitMs) to the latest StartedAt+CloseMs
-// (LatencyMs when CloseMs is 0), summed over the sessions, so that the
-// time between a crash and its resume is not counted. StartedAt is
-// wall-clock, but it is the only absolute time a saved journal keeps, and
-// every duration inside it is monotonic. SendRate is activeWall's sendRate:
-// the sends per second of the schedule itself, without the tail of waiting
-// for the last responses that RequestRate includes.
+// ones scoring 0. WallSeconds, the sending time every rate divides by, is
+// markedWall's, from the run's sending marks of the group's platform and
+// level; a run folder without marks for them (written before marks
+// existed) falls back to activeWall's inference from idle gaps.
 func (g *group) compute(exp *pipeline.Experiment, bs Bootstrap, acc *accumulator) {
 	s := &g.stats
 	label := keyLabel(s.GroupKey)
@@ -272,15 +268,30 @@ func (g *group) compute(exp *pipeline.Experiment, bs Bootstrap, acc *accumulator
 	if n > 0 {
 		s.ErrorRate = float64(s.Failures) / float64(n)
 	}
-	w := activeWall(&g.rows)
+	var marks []pipeline.SendSpan
+	for _, m := range acc.spans {
+		if m.Platform == s.Platform && m.Load == s.Load {
+			marks = append(marks, m)
+		}
+	}
+	w, marked := markedWall(&g.rows, marks)
+	if !marked {
+		w = activeWall(&g.rows)
+	}
 	s.WallSeconds = w.wall.Seconds()
 	if s.WallSeconds > 0 {
 		s.Throughput = float64(okTokens) / s.WallSeconds
-		s.RequestRate = float64(w.sent) / s.WallSeconds
+		s.RequestThroughput = float64(s.Successes) / s.WallSeconds
+		s.SendRate = float64(w.sent) / s.WallSeconds
 	}
-	s.SendRate = w.sendRate()
 	if w.sessions > 1 {
-		s.Warnings = append(s.Warnings, fmt.Sprintf("records come from %d sessions (a resumed run): rates use the %.1f s spent sending, not the %.1f s between them", w.sessions, s.WallSeconds, w.idle.Seconds()))
+		s.Warnings = append(s.Warnings, fmt.Sprintf("records come from %d sessions with nothing sent between them (a run resumed after a stop, or shards that did not send at the same time): rates use the %.1f s spent sending, not the %.1f s between them", w.sessions, s.WallSeconds, w.idle.Seconds()))
+	}
+	if w.shards > 1 {
+		s.ShardOverlap = &w.overlap
+		if w.overlap < pipeline.MinShardOverlap {
+			s.Warnings = append(s.Warnings, fmt.Sprintf("its %d shards sent at the same time for only %.0f%% of the level's sending time (under %.0f%%): this is not the configured load, and its rates are of shards sent apart", w.shards, 100*w.overlap, 100*pipeline.MinShardOverlap))
+		}
 	}
 	if g.platform >= 0 {
 		s.TargetRate = exp.Platforms[g.platform].Rate

@@ -89,9 +89,7 @@ func pointOf(exp *pipeline.Experiment, g *pipeline.GroupStats) pipeline.SweepPoi
 		TTFTP50: g.TTFTMs.P50, TTFTP99: g.TTFTMs.P99, TPOTP50: g.TPOTMs.P50, TPOTP99: g.TPOTMs.P99,
 		E2EP50: g.LatencyMs.P50, E2EP99: g.LatencyMs.P99, Goodput: g.Goodput, GoodputRate: g.GoodputRate,
 	}
-	if g.WallSeconds > 0 {
-		p.RequestRate = float64(g.Successes) / g.WallSeconds
-	}
+	p.RequestThroughput, p.SendRate = g.RequestThroughput, g.SendRate
 	if pi := platformIndex(exp, g.Platform); pi >= 0 {
 		for _, lv := range exp.Platforms[pi].LoadLevels(nil) {
 			if lv.Label == g.Load {

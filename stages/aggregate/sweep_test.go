@@ -54,10 +54,10 @@ func TestFindCrossoverSaysFromWhichLevelAPlatformWins(t *testing.T) {
 
 func TestBestLevelIsTheHighestThroughputWithinEverySLO(t *testing.T) {
 	points := []pipeline.SweepPoint{
-		{Load: "c=1", RequestRate: 5, TTFTP99: 100, E2EP99: 400},
-		{Load: "c=8", RequestRate: 30, TTFTP99: 300, E2EP99: 900},
-		{Load: "c=24", RequestRate: 60, TTFTP99: 900, E2EP99: 2500},
-		{Load: "c=64", RequestRate: 80, TTFTP99: 100, E2EP99: 100, Saturated: true},
+		{Load: "c=1", RequestThroughput: 5, TTFTP99: 100, E2EP99: 400},
+		{Load: "c=8", RequestThroughput: 30, TTFTP99: 300, E2EP99: 900},
+		{Load: "c=24", RequestThroughput: 60, TTFTP99: 900, E2EP99: 2500},
+		{Load: "c=64", RequestThroughput: 80, TTFTP99: 100, E2EP99: 100, Saturated: true},
 	}
 	ms := func(n int) pipeline.Duration { return pipeline.Duration(time.Duration(n) * time.Millisecond) }
 	tests := []struct {
@@ -97,7 +97,7 @@ func TestSweepBuildsOneCurvePerPlatformAndComparesItWithTheBaseline(t *testing.T
 			{Name: "sophia", Models: []string{"b"}, Load: levels("c=1", 1, "c=8", 8)},
 		}}
 	g := func(p, m, load string, e2e float64) pipeline.GroupStats {
-		return pipeline.GroupStats{GroupKey: pipeline.GroupKey{Platform: p, Model: m, Load: load}, Count: 4, Successes: 4, WallSeconds: 2,
+		return pipeline.GroupStats{GroupKey: pipeline.GroupKey{Platform: p, Model: m, Load: load}, Count: 4, Successes: 4, WallSeconds: 2, RequestThroughput: 2,
 			LatencyMs: pipeline.Dist{N: 4, P50: e2e}}
 	}
 	groups := []pipeline.GroupStats{g("metis", "a", "c=1", 50), g("metis", "a", "c=8", 400), g("sophia", "b", "c=1", 100), g("sophia", "b", "c=8", 150)}
@@ -105,7 +105,7 @@ func TestSweepBuildsOneCurvePerPlatformAndComparesItWithTheBaseline(t *testing.T
 	if sw == nil || len(sw.Curves) != 2 {
 		t.Fatalf("sweep = %+v", sw)
 	}
-	if p := sw.Curves[1].Points[1]; p.Load != "c=8" || p.Concurrency != 8 || p.RequestRate != 2 {
+	if p := sw.Curves[1].Points[1]; p.Load != "c=8" || p.Concurrency != 8 || p.RequestThroughput != 2 {
 		t.Errorf("sophia c=8 point = %+v", p)
 	}
 	if len(sw.Crossovers) != 1 || sw.Crossovers[0].From != "c=8" || sw.Crossovers[0].Baseline.Model != "a" {
@@ -127,7 +127,7 @@ func TestSweepMarksTheKneeOfAClosedLoopCurveSaturated(t *testing.T) {
 	// successes over 10 s of sending: the request throughput x 10.
 	g := func(p, m, load string, ok int, e2e float64) pipeline.GroupStats {
 		return pipeline.GroupStats{GroupKey: pipeline.GroupKey{Platform: p, Model: m, Load: load}, Count: ok, Successes: ok, WallSeconds: 10,
-			LatencyMs: pipeline.Dist{N: ok, P50: e2e}}
+			RequestThroughput: float64(ok) / 10, LatencyMs: pipeline.Dist{N: ok, P50: e2e}}
 	}
 	groups := []pipeline.GroupStats{
 		// metis plateaus at 10 req/s from c=8 while its latency grows 8x, then 3x.
@@ -161,9 +161,9 @@ func TestSweepMarksTheKneeOfAClosedLoopCurveSaturated(t *testing.T) {
 
 func TestBestLevelNeedsAnErrorRateWithinTheSLO(t *testing.T) {
 	points := []pipeline.SweepPoint{
-		{Load: "c=1", RequestRate: 5, E2EP99: 400},
-		{Load: "c=8", RequestRate: 30, E2EP99: 600, ErrorRate: 0.01},
-		{Load: "c=24", RequestRate: 60, E2EP99: 900, ErrorRate: 0.208},
+		{Load: "c=1", RequestThroughput: 5, E2EP99: 400},
+		{Load: "c=8", RequestThroughput: 30, E2EP99: 600, ErrorRate: 0.01},
+		{Load: "c=24", RequestThroughput: 60, E2EP99: 900, ErrorRate: 0.208},
 	}
 	slo := pipeline.SLOSpec{E2E: pipeline.Duration(time.Second), MaxErrorRate: 0.01}
 	if got := pipeline.BestLevel(points, slo); got != "c=8" {

@@ -2,8 +2,11 @@ package aggregate
 
 import (
 	"cmp"
+	"math"
 	"slices"
 	"time"
+
+	"github.com/inferbench/inferbench/pipeline"
 )
 
 // SessionGapMin and SessionGapFactor decide where a group's records split
@@ -30,28 +33,52 @@ type wallStats struct {
 	wall, idle time.Duration
 	// sessions is the number of sessions; sent the records with a send time.
 	sessions, sent int
-	// sendGaps and sendSpan give the achieved send rate: per session, the
-	// number of gaps between consecutive sends (sends - 1) and first send ->
-	// last send, summed over sessions.
-	sendGaps int
-	sendSpan time.Duration
+	// overlap is, for a level sent by several shards (marks only), the
+	// time all of them were sending at once over the time any was (see
+	// shardOverlap), and shards how many sent; 0 and 0 otherwise.
+	overlap float64
+	shards  int
 }
 
-// sendRate is sendGaps / sendSpan in requests per second, or 0 when no
-// session has two sends at different times.
-func (w wallStats) sendRate() float64 {
-	if w.sendSpan <= 0 {
-		return 0
-	}
-	return float64(w.sendGaps) / w.sendSpan.Seconds()
-}
-
-// activeWall measures the time the records spent being sent: the sum over
-// sessions (see SessionGapMin) of first begin -> last end, the number of
-// sessions, the downtime left out between them, and the send span of each
-// session. Records with a zero StartedAt (never sent, e.g. a setup error)
-// are ignored; sent is how many were not.
+// activeWall infers the time the records spent being sent, for run
+// folders written before sending marks existed (see markedWall): the sum
+// over sessions (see SessionGapMin) of first begin -> last end, the number
+// of sessions and the downtime left out between them. Records with a zero
+// StartedAt (never sent, e.g. a setup error) are ignored; sent is how many
+// were not.
 func activeWall(rows *rowStore) wallStats {
+	spans := busySpans(rows)
+	if len(spans) == 0 {
+		return wallStats{}
+	}
+	gaps := make([]time.Duration, 0, len(spans)-1)
+	for i := 1; i < len(spans); i++ {
+		gaps = append(gaps, time.Duration(spans[i].from-spans[i-1].from))
+	}
+	threshold := SessionGapMin
+	if len(gaps) > 0 {
+		slices.Sort(gaps)
+		threshold = max(threshold, SessionGapFactor*gaps[len(gaps)/2])
+	}
+	w := wallStats{sessions: 1, sent: len(spans)}
+	from, to := spans[0].from, spans[0].to
+	for _, s := range spans[1:] {
+		if d := time.Duration(s.from - to); d > threshold {
+			w.wall += time.Duration(to - from)
+			w.idle += d
+			w.sessions++
+			from, to = s.from, s.to
+			continue
+		}
+		to = max(to, s.to)
+	}
+	w.wall += time.Duration(to - from)
+	return w
+}
+
+// busySpans are the rows' busy intervals (see span), sorted by start;
+// rows never sent are left out.
+func busySpans(rows *rowStore) []span {
 	spans := make([]span, 0, rows.len())
 	for i := range rows.len() {
 		r := rows.at(i)
@@ -67,42 +94,168 @@ func activeWall(rows *rowStore) wallStats {
 			to:   r.started + int64(msDuration(closeMs)),
 		})
 	}
-	if len(spans) == 0 {
-		return wallStats{}
-	}
 	slices.SortStableFunc(spans, func(a, b span) int { return cmp.Compare(a.from, b.from) })
-	gaps := make([]time.Duration, 0, len(spans)-1)
-	for i := 1; i < len(spans); i++ {
-		gaps = append(gaps, time.Duration(spans[i].from-spans[i-1].from))
+	return spans
+}
+
+// markedWall measures the time a group's rows spent being sent from the
+// sending marks of its platform and level (marks; see pipeline.SendSpan),
+// never from the gaps between rows:
+//
+//   - a mark whose stop was never written (a process killed mid-level) is
+//     closed at the last end of the group's rows sent at or after its
+//     start and before the next start of a mark of the same shard, or at
+//     its start when there is none;
+//   - the marks are joined into their union (shards sending side by side
+//     overlap);
+//   - in each interval of the union the group was sending from its first
+//     row's send to its last row's end, clipped to the interval (a level
+//     with several models or temperatures sends them one after the other,
+//     and its warmups before them); a row belongs to the interval its
+//     send falls in, and a row sent between two intervals to the earlier
+//     one; rows sent before the first interval (by a process that wrote
+//     no marks: a folder started before marks existed, then resumed) are
+//     one more interval, from their first send to their last end or the
+//     first mark, whichever comes first;
+//   - the sending time is the sum over the intervals, sessions their
+//     number, idle the time between them.
+//
+// It also measures, when marks of two or more shards exist, how much of
+// the union all shards were sending at once (see wallStats.overlap). ok is
+// false when marks is empty.
+func markedWall(rows *rowStore, marks []pipeline.SendSpan) (w wallStats, ok bool) {
+	if len(marks) == 0 {
+		return wallStats{}, false
 	}
-	threshold := SessionGapMin
-	if len(gaps) > 0 {
-		slices.Sort(gaps)
-		threshold = max(threshold, SessionGapFactor*gaps[len(gaps)/2])
+	busy := busySpans(rows)
+	w.sent = len(busy)
+	shardOf := func(m pipeline.SendSpan) int {
+		if m.Shard == nil {
+			return -1
+		}
+		return *m.Shard
 	}
-	w := wallStats{sessions: 1, sent: len(spans)}
-	from, to, last, sends := spans[0].from, spans[0].to, spans[0].from, 1
-	endSession := func() {
-		w.wall += time.Duration(to - from)
-		w.sendGaps += sends - 1
-		w.sendSpan += time.Duration(last - from)
+	closed := make([]span, len(marks))
+	byShard := map[int][]span{}
+	for i, m := range marks {
+		s := span{from: m.Start.UnixNano(), to: m.Stop.UnixNano()}
+		if m.Stop.IsZero() {
+			next := int64(math.MaxInt64)
+			for _, o := range marks {
+				if st := o.Start.UnixNano(); shardOf(o) == shardOf(m) && st > s.from && st < next {
+					next = st
+				}
+			}
+			s.to = s.from
+			for _, b := range busy {
+				if b.from >= s.from && b.from < next {
+					s.to = max(s.to, b.to)
+				}
+			}
+		}
+		s.to = max(s.to, s.from)
+		closed[i] = s
+		byShard[shardOf(m)] = append(byShard[shardOf(m)], s)
 	}
-	for _, s := range spans[1:] {
-		if d := time.Duration(s.from - to); d > threshold {
-			endSession()
-			w.idle += d
-			w.sessions++
-			from, to, last, sends = s.from, s.to, s.from, 1
+	union := unionOf(closed)
+	if len(byShard) > 1 {
+		w.shards = len(byShard)
+		var all []span
+		first := true
+		for _, ss := range byShard {
+			if first {
+				all, first = unionOf(ss), false
+				continue
+			}
+			all = intersect(all, unionOf(ss))
+		}
+		if total := length(union); total > 0 {
+			w.overlap = float64(length(all)) / float64(total)
+		}
+	}
+	bi := 0
+	var lastTo int64 // end of the last interval counted
+	// Rows sent before the first mark were written by a process that
+	// wrote none (a folder started before marks existed, then resumed):
+	// their first send to their last end, up to the first mark, is one
+	// more interval.
+	if len(union) > 0 && len(busy) > 0 && busy[0].from < union[0].from {
+		from, to := busy[0].from, busy[0].to
+		for ; bi < len(busy) && busy[bi].from < union[0].from; bi++ {
+			to = max(to, busy[bi].to)
+		}
+		lastTo = min(to, union[0].from)
+		w.wall += time.Duration(lastTo - from)
+		w.sessions++
+	}
+	for ui, u := range union {
+		end := int64(math.MaxInt64)
+		if ui+1 < len(union) {
+			end = union[ui+1].from
+		}
+		from, to, seen := int64(0), int64(0), false
+		for ; bi < len(busy) && busy[bi].from < end; bi++ {
+			b := busy[bi]
+			if !seen {
+				from, to, seen = b.from, b.to, true
+			}
+			to = max(to, b.to)
+		}
+		if !seen {
 			continue
 		}
-		if s.to > to {
-			to = s.to
+		from, to = max(from, u.from), min(to, u.to)
+		if to > from {
+			if w.sessions > 0 {
+				w.idle += time.Duration(from - lastTo)
+			}
+			w.wall += time.Duration(to - from)
+			w.sessions++
+			lastTo = to
 		}
-		last = s.from
-		sends++
 	}
-	endSession()
-	return w
+	return w, true
+}
+
+// unionOf returns the union of spans as disjoint spans in time order.
+func unionOf(spans []span) []span {
+	s := slices.Clone(spans)
+	slices.SortFunc(s, func(a, b span) int { return cmp.Compare(a.from, b.from) })
+	var out []span
+	for _, x := range s {
+		if n := len(out); n > 0 && x.from <= out[n-1].to {
+			out[n-1].to = max(out[n-1].to, x.to)
+			continue
+		}
+		out = append(out, x)
+	}
+	return out
+}
+
+// intersect returns the intersection of two unions of disjoint, sorted spans.
+func intersect(a, b []span) []span {
+	var out []span
+	for i, j := 0, 0; i < len(a) && j < len(b); {
+		from, to := max(a[i].from, b[j].from), min(a[i].to, b[j].to)
+		if to > from {
+			out = append(out, span{from, to})
+		}
+		if a[i].to < b[j].to {
+			i++
+		} else {
+			j++
+		}
+	}
+	return out
+}
+
+// length is the total length of disjoint spans in nanoseconds.
+func length(spans []span) int64 {
+	var n int64
+	for _, s := range spans {
+		n += s.to - s.from
+	}
+	return n
 }
 
 func msDuration(ms float64) time.Duration { return time.Duration(ms * float64(time.Millisecond)) }

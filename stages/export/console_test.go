@@ -94,12 +94,12 @@ func servingRun(t *testing.T) *pipeline.Run {
 		return pipeline.Dist{N: n, Mean: mean, P50: p50, P99: p99}
 	}
 	m := &run.Results.Groups[0]
-	m.Count, m.Successes, m.WallSeconds, m.RequestRate = 6, 4, 10, 0.6
+	m.Count, m.Successes, m.WallSeconds, m.RequestThroughput, m.SendRate = 6, 4, 10, 0.4, 0.6
 	m.PromptTokens, m.OutputTokens, m.Throughput = 400, 250, 25
 	m.TTFTMs, m.TPOTMs, m.ITLMs, m.LatencyMs = d(4, 101, 99, 150.5), d(4, 12.5, 12, 20), d(40, 11, 10.5, 30), d(4, 900, 880, 1234.56)
 	m.Goodput, m.GoodputRate = 0.5, 0.3
 	s := &run.Results.Groups[1]
-	s.Count, s.Successes, s.WallSeconds, s.RequestRate = 6, 0, 20, 0.3
+	s.Count, s.Successes, s.WallSeconds, s.RequestThroughput, s.SendRate = 6, 0, 20, 0, 0.3
 	s.PromptTokens, s.OutputTokens, s.Throughput = 240, 0, 0
 	s.TTFTMs, s.TPOTMs, s.ITLMs, s.LatencyMs = pipeline.Dist{}, pipeline.Dist{}, pipeline.Dist{}, pipeline.Dist{}
 	s.Goodput, s.GoodputRate = 0, 0

@@ -106,7 +106,7 @@ func fixtureRun(t testing.TB, dir string) *pipeline.Run {
 			Errors:    map[string]int{"http_429": 1, "empty_content_length": 1},
 			LatencyMs: dist(4, lat), TTFTMs: dist(4, lat/3), TTFCMs: dist(4, lat/3+5), TPOTMs: dist(4, 12.5),
 			ITLMs: dist(40, 12), QueueMs: dist(4, 0), TokensPerSec: dist(4, 30000/lat),
-			Throughput: 20000 / lat, WallSeconds: 6, RequestRate: 1, PromptTokens: 160, OutputTokens: 100,
+			Throughput: 20000 / lat, WallSeconds: 6, RequestThroughput: 1, SendRate: 1, PromptTokens: 160, OutputTokens: 100,
 			EM: dist(6, f1-10), F1: dist(6, f1), RawEM: dist(6, 5), RawF1: dist(6, 20),
 			RepeatEM: []float64{40, 45}, RepeatF1: []float64{f1 - 1, f1 + 1}, Agreement: 0.5,
 			Goodput: 0.5, GoodputRate: 0.5,

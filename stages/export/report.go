@@ -60,14 +60,32 @@ func agreementText(g *pipeline.GroupStats) string {
 	return fshare(g.Agreement)
 }
 
-// rateText renders the achieved request rate; for an open-loop group the
-// achieved send rate against the configured one ("7.98 / 8"), since the
-// request rate also counts the wait for the last responses.
-func rateText(g *pipeline.GroupStats) string {
+// sendText renders the rate requests were sent at against the configured
+// one ("7.98 / 8") for an open-loop group, the send rate alone otherwise.
+// It is a send rate, never a throughput: failed requests count.
+func sendText(g *pipeline.GroupStats) string {
 	if g.TargetRate > 0 {
 		return fnum(g.SendRate, 2) + " / " + strconv.FormatFloat(g.TargetRate, 'g', -1, 64)
 	}
-	return fnum(g.RequestRate, 2)
+	return fnum(g.SendRate, 2)
+}
+
+// shardNote says that a merged level's shards did not send at the same
+// time (GroupStats.ShardOverlap under pipeline.MinShardOverlap), so that
+// its rates are not those of the configured load; "" otherwise.
+func shardNote(g *pipeline.GroupStats) string {
+	if g.ShardOverlap == nil || *g.ShardOverlap >= pipeline.MinShardOverlap {
+		return ""
+	}
+	return fmt.Sprintf("shards sent apart (%.0f%% overlap): not the configured load", 100**g.ShardOverlap)
+}
+
+// joinNote appends note to a cell in parentheses, or returns the cell.
+func joinNote(cell, note string) string {
+	if note == "" {
+		return cell
+	}
+	return cell + " (" + note + ")"
 }
 
 // anyOpenLoop reports whether any group ran on an open-loop schedule.
@@ -164,6 +182,27 @@ func shardLines(m *pipeline.Manifest) []string {
 	var out []string
 	if m.Shard != nil {
 		out = append(out, fmt.Sprintf("Shard %s of a sharded run (host %s): merge every shard with inferbench merge", m.Shard.Shard, m.Shard.Host))
+		if len(m.Shard.Levels) > 0 {
+			var parts []string
+			for _, l := range m.Shard.Levels {
+				name := l.Platform
+				if l.Load != "" {
+					name += " " + l.Load
+				}
+				var share []string
+				if l.Concurrency > 0 {
+					share = append(share, fmt.Sprintf("concurrency %d", l.Concurrency))
+				}
+				if l.Rate > 0 {
+					share = append(share, fmt.Sprintf("%.4g req/s", l.Rate))
+				}
+				if len(share) == 0 {
+					share = append(share, "nothing")
+				}
+				parts = append(parts, fmt.Sprintf("%s: %s (%s, %d requests)", name, strings.Join(share, ", "), l.Segment, l.Cells))
+			}
+			out = append(out, "This shard ran its share of each load level, not the level's whole load: "+strings.Join(parts, "; "))
+		}
 	}
 	if len(m.Shards) > 0 {
 		var parts []string
@@ -348,11 +387,7 @@ func resultsSection(res *pipeline.Results, level string) reportSection {
 		Header: []string{"Group", "OK / n", "Errors", "Latency mean", "p50", "p95", "TTFT mean", "TTFT p50", "Tokens/s", "Throughput tok/s", "Goodput", "EM %", "F1 %"},
 		Right:  []bool{false, true, true, true, true, true, true, true, true, true, true, true, true},
 	}
-	rateHeader := "Req/s"
-	if anyOpenLoop(res.Groups) {
-		rateHeader = "Req/s achieved / target"
-	}
-	t.Header = append(t.Header, rateHeader)
+	t.Header = append(t.Header, "Completed req/s")
 	t.Right = append(t.Right, true)
 	names := labels(res.Groups)
 	for i, g := range res.Groups {
@@ -360,13 +395,14 @@ func resultsSection(res *pipeline.Results, level string) reportSection {
 			fmt.Sprintf("%d / %d", g.Successes, g.Count), fshare(g.ErrorRate),
 			withCI(g.LatencyMs, 1), distText(g.LatencyMs, g.LatencyMs.P50, 1), distText(g.LatencyMs, g.LatencyMs.P95, 1),
 			withCI(g.TTFTMs, 1), distText(g.TTFTMs, g.TTFTMs.P50, 1), withCI(g.TokensPerSec, 1), fnum(g.Throughput, 1),
-			fshare(g.Goodput), withCI(g.EM, 1), withCI(g.F1, 1), rateText(&g)})
+			fshare(g.Goodput), withCI(g.EM, 1), withCI(g.F1, 1), joinNote(fnum(g.RequestThroughput, 2), shardNote(&g))})
+		s.Bullets = append(s.Bullets, tokenNotes(names[i], &g)...)
 	}
 	s.Tables = append(s.Tables, t)
 	if anyOpenLoop(res.Groups) {
-		s.Paragraphs = append(s.Paragraphs, "Open-loop groups: the achieved request rate (requests sent / time spent sending them) against the configured one, and the client queue time (actual send - scheduled send, ms), which is never part of TTFT or latency.")
+		s.Paragraphs = append(s.Paragraphs, "Open-loop groups: the send rate (requests sent, failed ones included / sending time) against the configured rate, and the client queue time (actual send - scheduled send, ms), which is never part of TTFT or latency.")
 		q := reportTable{
-			Header: []string{"Group", "Target req/s", "Achieved req/s", "Queue p50 (ms)", "Queue p99 (ms)", "Queue max (ms)"},
+			Header: []string{"Group", "Target req/s", "Sent req/s", "Queue p50 (ms)", "Queue p99 (ms)", "Queue max (ms)"},
 			Right:  []bool{false, true, true, true, true, true},
 		}
 		for i, g := range res.Groups {

@@ -116,25 +116,25 @@ func TestAgreementIsNotApplicableWithOneRepeat(t *testing.T) {
 
 func TestRatesShowAchievedAgainstTarget(t *testing.T) {
 	run := fixtureRun(t, t.TempDir())
-	open := &run.Results.Groups[0]                                  // metis: open loop at 8 req/s
-	open.TargetRate, open.RequestRate, open.SendRate = 8, 7.1, 7.95 // send rate, not request rate, is held against the target
+	open := &run.Results.Groups[0]                                        // metis: open loop at 8 req/s
+	open.TargetRate, open.RequestThroughput, open.SendRate = 8, 7.1, 7.95 // the send rate, not the throughput, is held against the target
 	open.QueueMs = pipeline.Dist{N: 4, Mean: 0.4, P50: 0.31, P99: 1.73, Max: 1.9}
-	run.Results.Groups[1].TargetRate, run.Results.Groups[1].RequestRate = 0, 1.5 // closed loop
+	run.Results.Groups[1].TargetRate, run.Results.Groups[1].RequestThroughput = 0, 1.5 // closed loop
 	con, md, _ := outputs(t, run)
 	thr := con[strings.Index(con, "THROUGHPUT"):strings.Index(con, "SUCCESS RATE")]
-	t.Run("the console's THROUGHPUT shows achieved / target for the open-loop group", func(t *testing.T) {
-		if !strings.Contains(thr, "req/s achieved / target") || !strings.HasSuffix(strings.TrimSpace(lineWith(thr, "metis/")), "7.95 / 8") {
+	t.Run("the console's THROUGHPUT shows sent / target, then completed, for the open-loop group", func(t *testing.T) {
+		if !strings.Contains(thr, "sent req/s / target  completed req/s") || !strings.HasSuffix(strings.TrimSpace(lineWith(thr, "metis/")), "7.95 / 8             7.10") {
 			t.Errorf("throughput section:\n%s", thr)
 		}
 	})
-	t.Run("the console shows achieved only for the closed-loop group", func(t *testing.T) {
+	t.Run("the console shows the completed rate for the closed-loop group", func(t *testing.T) {
 		if l := strings.TrimSpace(lineWith(thr, "sophia-sim/")); !strings.HasSuffix(l, " 1.50") {
 			t.Errorf("sophia-sim row %q", l)
 		}
 	})
 	res := md[strings.Index(md, "## Results"):strings.Index(md, "## Speedup")]
-	t.Run("the report's results table has the rate column", func(t *testing.T) {
-		if !strings.Contains(res, "Req/s achieved / target |") || !strings.Contains(lineWith(res, "| metis/"), "| 7.95 / 8 |") ||
+	t.Run("the report's results table has the completed rate column", func(t *testing.T) {
+		if !strings.Contains(res, "Completed req/s |") || !strings.Contains(lineWith(res, "| metis/"), "| 7.10 |") ||
 			!strings.Contains(lineWith(res, "| sophia-sim/"), "| 1.50 |") {
 			t.Errorf("results section:\n%s", res)
 		}
@@ -150,7 +150,7 @@ func TestRatesShowAchievedAgainstTarget(t *testing.T) {
 	t.Run("a run with only closed-loop groups has neither targets nor a queue table", func(t *testing.T) {
 		run := fixtureRun(t, t.TempDir())
 		con, md, _ := outputs(t, run)
-		if strings.Contains(con, "target") || strings.Contains(md, "Queue p50") || strings.Contains(md, "achieved / target") {
+		if strings.Contains(con, "target") || strings.Contains(md, "Queue p50") || strings.Contains(md, "Sent req/s") {
 			t.Error("closed-loop run shows open-loop figures")
 		}
 	})

@@ -121,19 +121,14 @@ func servingRows(run *pipeline.Run) []servingRow {
 		return strconv.Itoa(g.Successes) + "/" + strconv.Itoa(g.Count)
 	})
 	add("Benchmark duration (s)", func(g *pipeline.GroupStats) string { return rate(g.WallSeconds, g) })
-	add("Total input tokens", func(g *pipeline.GroupStats) string { return strconv.Itoa(g.PromptTokens) })
-	add("Total output tokens", func(g *pipeline.GroupStats) string { return strconv.Itoa(g.OutputTokens) })
+	add("Total input tokens", func(g *pipeline.GroupStats) string { return promptText(g) })
+	add("Total output tokens", func(g *pipeline.GroupStats) string { return outputText(g) })
 	// Completed requests per second, as vLLM counts them: a group whose
 	// requests all fail fast must not show a high request throughput.
-	add("Request throughput (req/s)", func(g *pipeline.GroupStats) string {
-		if g.WallSeconds <= 0 {
-			return "-"
-		}
-		return fnum(float64(g.Successes)/g.WallSeconds, 2)
-	})
+	add("Request throughput (req/s)", func(g *pipeline.GroupStats) string { return rate(g.RequestThroughput, g) })
 	add("Output token throughput (tok/s)", func(g *pipeline.GroupStats) string { return rate(g.Throughput, g) })
 	add("Total token throughput (tok/s)", func(g *pipeline.GroupStats) string {
-		if g.WallSeconds <= 0 {
+		if g.WallSeconds <= 0 || g.PromptTokens == 0 { // input tokens unknown
 			return "-"
 		}
 		return fnum(float64(g.PromptTokens+g.OutputTokens)/g.WallSeconds, 2)
@@ -182,6 +177,38 @@ func sloText(s pipeline.SLOSpec) string {
 		}
 	}
 	return strings.Join(parts, ", ")
+}
+
+// promptText is a group's input tokens, "-" when no server reported them.
+func promptText(g *pipeline.GroupStats) string {
+	if g.PromptTokens == 0 {
+		return missing
+	}
+	return strconv.Itoa(g.PromptTokens)
+}
+
+// outputText is a group's output tokens, saying for how many of its
+// requests they were estimated (no usage from the server).
+func outputText(g *pipeline.GroupStats) string {
+	s := strconv.Itoa(g.OutputTokens)
+	if g.OutputTokensEstimated > 0 {
+		s += fmt.Sprintf(" (%d of %d estimated)", g.OutputTokensEstimated, g.Count)
+	}
+	return s
+}
+
+// tokenNotes are the report's sentences on the token figures a group
+// could not measure: output tokens estimated for some requests, input
+// tokens no server reported. label names the group.
+func tokenNotes(label string, g *pipeline.GroupStats) []string {
+	var out []string
+	if g.OutputTokensEstimated > 0 {
+		out = append(out, fmt.Sprintf("%s: output tokens estimated (no usage from the server) for %d of %d requests", label, g.OutputTokensEstimated, g.Count))
+	}
+	if g.PromptTokens == 0 && g.Count > 0 {
+		out = append(out, label+": input tokens: no server reported them (shown as -)")
+	}
+	return out
 }
 
 // writeServing prints the SERVING BENCHMARK RESULT section: servingRows

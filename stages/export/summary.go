@@ -144,11 +144,17 @@ func summaryColumns(res *pipeline.Results) []column {
 		column{"truncated", kindInt, betterNone, func(g *pipeline.GroupStats, _ *pipeline.Comparison) any { return g.Truncated }},
 		column{"throughput", kindNum, betterHigh, func(g *pipeline.GroupStats, _ *pipeline.Comparison) any { return g.Throughput }},
 		column{"wall_seconds", kindNum, betterNone, func(g *pipeline.GroupStats, _ *pipeline.Comparison) any { return g.WallSeconds }},
-		column{"request_rate", kindNum, betterNone, func(g *pipeline.GroupStats, _ *pipeline.Comparison) any { return g.RequestRate }},
+		column{"request_throughput", kindNum, betterHigh, func(g *pipeline.GroupStats, _ *pipeline.Comparison) any { return g.RequestThroughput }},
 		column{"target_rate", kindNum, betterNone, func(g *pipeline.GroupStats, _ *pipeline.Comparison) any { return g.TargetRate }},
 		column{"send_rate", kindNum, betterNone, func(g *pipeline.GroupStats, _ *pipeline.Comparison) any { return g.SendRate }},
-		column{"prompt_tokens", kindInt, betterNone, func(g *pipeline.GroupStats, _ *pipeline.Comparison) any { return g.PromptTokens }},
+		column{"prompt_tokens", kindInt, betterNone, func(g *pipeline.GroupStats, _ *pipeline.Comparison) any {
+			if g.PromptTokens == 0 {
+				return missing // no server reported input tokens
+			}
+			return g.PromptTokens
+		}},
 		column{"output_tokens", kindInt, betterNone, func(g *pipeline.GroupStats, _ *pipeline.Comparison) any { return g.OutputTokens }},
+		column{"output_tokens_estimated", kindInt, betterNone, func(g *pipeline.GroupStats, _ *pipeline.Comparison) any { return g.OutputTokensEstimated }},
 		column{"reasoning_tokens", kindInt, betterNone, func(g *pipeline.GroupStats, _ *pipeline.Comparison) any { return g.ReasoningTokens }},
 		column{"agreement", kindShare, betterNone, func(g *pipeline.GroupStats, _ *pipeline.Comparison) any { return g.Agreement }},
 		column{"goodput", kindShare, betterHigh, func(g *pipeline.GroupStats, _ *pipeline.Comparison) any { return g.Goodput }},
@@ -197,8 +203,9 @@ func summaryColumns(res *pipeline.Results) []column {
 // and for each of em, f1, raw_em, raw_f1 (suffix _pct; per-request scores
 // are 0 or 1, so they have no percentiles) n, mean, stddev, ci_low, ci_high
 // (e.g. latency_n, latency_mean_ms, latency_cv, f1_ci_high_pct);
-// then warmups, truncated, throughput, wall_seconds, request_rate,
-// target_rate, send_rate, prompt_tokens, output_tokens, reasoning_tokens, agreement,
+// then warmups, truncated, throughput, wall_seconds, request_throughput,
+// target_rate, send_rate, prompt_tokens ("-" when no server reported input
+// tokens), output_tokens, output_tokens_estimated, reasoning_tokens, agreement,
 // goodput, goodput_rate; then metric_<name> for every derived metric in
 // declaration order; then speedup_median, speedup_mean, speedup_ci_low,
 // speedup_ci_high, speedup_p_value, speedup_significant, delta_f1,

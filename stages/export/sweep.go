@@ -67,7 +67,7 @@ func loadAxis(sw *pipeline.SweepResults) (string, func(p pipeline.SweepPoint) fl
 	if closedLoopOnly(sw) {
 		return "concurrency (requests in flight)", func(p pipeline.SweepPoint) float64 { return float64(p.Concurrency) }
 	}
-	return "achieved request rate (req/s)", func(p pipeline.SweepPoint) float64 { return p.RequestRate }
+	return "send rate (sent req/s)", func(p pipeline.SweepPoint) float64 { return p.SendRate }
 }
 
 // sweepSection is the report's load-curve part: crossovers and best
@@ -95,7 +95,7 @@ func sweepSection(sw *pipeline.SweepResults, slo pipeline.SLOSpec) reportSection
 		}
 	}
 	t := reportTable{
-		Header: []string{"Curve", "Level", "Concurrency", "Target req/s", "Req/s", "Tok/s", "TTFT p50", "TTFT p99", "TPOT p50", "TPOT p99", "E2E p50", "E2E p99", "Goodput", "Errors", "Saturated"},
+		Header: []string{"Curve", "Level", "Concurrency", "Target req/s", "Completed req/s", "Tok/s", "TTFT p50", "TTFT p99", "TPOT p50", "TPOT p99", "E2E p50", "E2E p99", "Goodput", "Errors", "Saturated"},
 		Right:  []bool{false, false, true, true, true, true, true, true, true, true, true, true, true, true, false},
 	}
 	for _, c := range sw.Curves {
@@ -116,7 +116,7 @@ func sweepSection(sw *pipeline.SweepResults, slo pipeline.SLOSpec) reportSection
 			if level == c.Best {
 				level += " (best)"
 			}
-			t.Rows = append(t.Rows, []string{name, level, conc, target, fnum(p.RequestRate, 2), fnum(p.TokenRate, 1),
+			t.Rows = append(t.Rows, []string{name, level, conc, target, fnum(p.RequestThroughput, 2), fnum(p.TokenRate, 1),
 				pointMs(p, p.TTFTP50), pointMs(p, p.TTFTP99), pointMs(p, p.TPOTP50), pointMs(p, p.TPOTP99), pointMs(p, p.E2EP50), pointMs(p, p.E2EP99),
 				fshare(p.Goodput), fshare(p.ErrorRate), sat})
 		}
@@ -149,7 +149,7 @@ func sweepPlots(sw *pipeline.SweepResults) ([]reportImage, error) {
 	}{
 		{PlotSweepLatency, "Median E2E latency against request throughput, one curve per platform", "Latency vs throughput",
 			"request throughput (completed req/s)", "E2E latency p50 (ms)",
-			func(p pipeline.SweepPoint) float64 { return p.RequestRate }, func(p pipeline.SweepPoint) float64 { return p.E2EP50 }, true},
+			func(p pipeline.SweepPoint) float64 { return p.RequestThroughput }, func(p pipeline.SweepPoint) float64 { return p.E2EP50 }, true},
 		{PlotSweepTTFT, "Median TTFT against load", "TTFT vs load", axis, "TTFT p50 (ms)", x,
 			func(p pipeline.SweepPoint) float64 { return p.TTFTP50 }, true},
 		{PlotSweepTPOT, "Median TPOT against load", "TPOT vs load", axis, "TPOT p50 (ms)", x,
@@ -274,7 +274,7 @@ var sweepColumns = []struct {
 }{
 	{"Concurrency", kindInt, func(p pipeline.SweepPoint) any { return nonZero(float64(p.Concurrency)) }},
 	{"Target req/s", kindNum, func(p pipeline.SweepPoint) any { return nonZero(p.TargetRate) }},
-	{"Req/s (completed)", kindNum, func(p pipeline.SweepPoint) any { return p.RequestRate }},
+	{"Completed req/s", kindNum, func(p pipeline.SweepPoint) any { return p.RequestThroughput }},
 	{"Output tok/s", kindNum, func(p pipeline.SweepPoint) any { return p.TokenRate }},
 	{"TTFT p50 (ms)", kindMs, func(p pipeline.SweepPoint) any { return timingCell(p, p.TTFTP50) }},
 	{"TTFT p99 (ms)", kindMs, func(p pipeline.SweepPoint) any { return timingCell(p, p.TTFTP99) }},
@@ -385,7 +385,7 @@ func (b *book) writeSweep(sw *pipeline.SweepResults) error {
 		at    string
 		chart *excelize.Chart
 	}{
-		{at("A", below), chart("Latency vs throughput", "Request throughput (completed req/s)", "E2E latency p50 (ms)", sweepCol("Req/s (completed)"), sweepCol("E2E p50 (ms)"))},
+		{at("A", below), chart("Latency vs throughput", "Request throughput (completed req/s)", "E2E latency p50 (ms)", sweepCol("Completed req/s"), sweepCol("E2E p50 (ms)"))},
 		{at("J", below), chart("TTFT vs load", axis, "TTFT p50 (ms)", 3, sweepCol("TTFT p50 (ms)"))},
 		{at("A", below+21), chart("TPOT vs load", axis, "TPOT p50 (ms)", 3, sweepCol("TPOT p50 (ms)"))},
 		{at("J", below+21), chart("Error rate vs load", axis, "Error rate (%)", 3, sweepCol("Error rate (%)"))},

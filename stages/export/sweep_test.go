@@ -16,7 +16,7 @@ import (
 // handSweep is a two-platform sweep whose curves cross at c=8.
 func handSweep() *pipeline.SweepResults {
 	pt := func(load string, c int, rps, e2e float64) pipeline.SweepPoint {
-		return pipeline.SweepPoint{Load: load, Concurrency: c, RequestRate: rps, TokenRate: 10 * rps, Requests: 20, Successes: 20,
+		return pipeline.SweepPoint{Load: load, Concurrency: c, RequestThroughput: rps, SendRate: rps, TokenRate: 10 * rps, Requests: 20, Successes: 20,
 			TTFTP50: e2e / 2, TTFTP99: e2e, TPOTP50: e2e / 20, TPOTP99: e2e / 10, E2EP50: e2e, E2EP99: 2 * e2e, Goodput: 1}
 	}
 	return &pipeline.SweepResults{

@@ -130,7 +130,12 @@ func levelPacer(job pipeline.QueryJob) Scheduler {
 	if len(job.Cells) > 0 {
 		level = job.Cells[0].Load
 	}
-	return newPacer(p.Rate, p.Arrival, p.Burstiness, arrivalSeed(job.Seed, level))
+	seed := arrivalSeed(job.Seed, level)
+	if st := job.Stripe; st != nil {
+		// A shard's part of the level's one schedule.
+		return stripedPacer{newPacer(st.Rate, p.Arrival, p.Burstiness, seed), st}
+	}
+	return newPacer(p.Rate, p.Arrival, p.Burstiness, seed)
 }
 
 // arrivalSeed derives the arrival seed of a load level from the run's
@@ -157,4 +162,19 @@ func newPacer(rate float64, arrival string, burstiness float64, seed int64) Sche
 	default:
 		return NewPoissonPacer(rate, seed)
 	}
+}
+
+// stripedPacer sends a job's part of a schedule (pipeline.Stripe): its
+// hit k is the schedule's hit stripe.Hit(k).
+type stripedPacer struct {
+	s      Scheduler
+	stripe *pipeline.Stripe
+}
+
+// Due implements Scheduler.
+func (p stripedPacer) Due(hits uint64) time.Duration { return p.s.Due(p.stripe.Hit(hits)) }
+
+// Pace implements Pacer.
+func (p stripedPacer) Pace(elapsed time.Duration, hits uint64) (time.Duration, bool) {
+	return p.s.Pace(elapsed, p.stripe.Hit(hits))
 }

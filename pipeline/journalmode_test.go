@@ -1,0 +1,34 @@
+package pipeline
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+func TestResumeKeepsTheJournalsFileMode(t *testing.T) {
+	exp := &Experiment{Name: "s", Repeats: 1, Dataset: DatasetSpec{Source: "mem"}, Params: Params{Temperature: []float64{0}},
+		Export: ExportSpec{Dir: t.TempDir(), Formats: []string{}}, Platforms: []Platform{{Name: "p", Models: []string{"m"}, Concurrency: 1}}}
+	eng := &Engine{Registry: shareRegistry(&jobQuerier{jobs: map[string]QueryJob{}}, 3)}
+	run, err := eng.Run(context.Background(), exp, RunOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	journal := filepath.Join(run.Dir, JournalFile)
+	for _, mode := range []os.FileMode{0o644, 0o640} {
+		if err := os.Chmod(journal, mode); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := eng.Run(context.Background(), exp, RunOptions{ResumeDir: run.Dir}); err != nil {
+			t.Fatal(err)
+		}
+		fi, err := os.Stat(journal)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Mode().Perm() != mode {
+			t.Errorf("records.jsonl is %v after --resume, was %v", fi.Mode().Perm(), mode)
+		}
+	}
+}

@@ -1,0 +1,44 @@
+package export
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/inferbench/inferbench/pipeline"
+)
+
+func TestTheConfigSheetRedactsTheAPIKeyCommand(t *testing.T) {
+	exp := pipeline.Experiment{Name: "x", Platforms: []pipeline.Platform{{Name: "p", Models: []string{"m"},
+		APIKeyCommand: "TOKEN=s3cr3t-value get-token --token abc123 -H 'Authorization: Bearer zz99'"}}}
+	for _, run := range []*pipeline.Run{
+		{Experiment: &exp, Results: &pipeline.Results{}},
+		{Experiment: &exp, Manifest: &pipeline.Manifest{Experiment: exp}, Results: &pipeline.Results{}},
+	} {
+		var cmd string
+		for _, row := range configTable(run).rows {
+			if strings.HasSuffix(fmt.Sprint(row[0]), "api_key_command") {
+				cmd = fmt.Sprint(row[1])
+			}
+			for _, secret := range []string{"s3cr3t", "abc123", "zz99"} {
+				if strings.Contains(fmt.Sprint(row[1]), secret) {
+					t.Errorf("Config row %v shows %s", row, secret)
+				}
+			}
+		}
+		if !strings.Contains(cmd, "get-token --token "+pipeline.Redacted) {
+			t.Errorf("api_key_command row %q", cmd)
+		}
+	}
+}
+
+func TestAShardsReportSaysItRanItsShareOfEachLevel(t *testing.T) {
+	m := &pipeline.Manifest{Shard: &pipeline.ShardInfo{Shard: pipeline.Shard{Index: 2, Count: 3}, Host: "h", Segment: "2/3:3/3",
+		Levels: []pipeline.ShardLevel{{Platform: "p", Load: "c=8", Concurrency: 2, Segment: "6/8:8/8", Cells: 6}, {Platform: "q", Rate: 3, Segment: "2/3:3/3", Cells: 8}}}}
+	got := strings.Join(shardLines(m), "\n")
+	for _, want := range []string{"Shard 2/3", "p c=8: concurrency 2 (6/8:8/8, 6 requests)", "q: 3 req/s (2/3:3/3, 8 requests)"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("shard lines %q do not say %q", got, want)
+		}
+	}
+}
