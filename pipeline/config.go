@@ -321,7 +321,7 @@ func redactOverride(value string, s *schema) string {
 func decoderConfig(c *mapstructure.DecoderConfig) {
 	c.TagName = "yaml"
 	c.WeaklyTypedInput = false
-	c.DecodeHook = mapstructure.ComposeDecodeHookFunc(durationHook, temperatureHook, extractHook, envStringHook)
+	c.DecodeHook = mapstructure.ComposeDecodeHookFunc(durationHook, warmupHook, temperatureHook, extractHook, envStringHook)
 }
 
 var (
@@ -764,6 +764,15 @@ func envNode(s *schema, val string) (*yaml.Node, error) {
 			return nil, fmt.Errorf("must be a duration like \"600ms\" or \"2m\", got %q", val)
 		}
 		return scalar("!!str", strings.TrimSpace(val)), nil
+	case kindWarmup:
+		t := strings.TrimSpace(val)
+		if _, err := strconv.Atoi(t); err == nil {
+			return scalar("!!int", t), nil
+		}
+		if _, err := time.ParseDuration(t); err != nil {
+			return nil, fmt.Errorf("must be a number of requests or a duration like \"5s\", got %q", val)
+		}
+		return scalar("!!str", t), nil
 	case kindExtract:
 		if t := strings.TrimSpace(val); strings.HasPrefix(t, "{") {
 			return parseSetValue(t)

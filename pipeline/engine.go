@@ -163,7 +163,7 @@ func (e *Engine) Prepare(ctx context.Context, exp *Experiment, experimentFile st
 	}
 	m.Cells = map[string]int{}
 	for _, j := range plan.Jobs {
-		m.Cells[j.Platform.Name] = len(j.Cells)
+		m.Cells[j.Platform.Name] = j.Cells.Planned()
 	}
 	m.CellTotal = plan.Total()
 	return ds, plan, m, nil
@@ -225,7 +225,7 @@ func (e *Engine) Run(ctx context.Context, exp *Experiment, opts RunOptions) (*Ru
 	}
 	var (
 		dir     string
-		done    [][]bool   // per plan job, by Seq: cells kept from an earlier attempt (resume)
+		done    []*seqSet  // per plan job, by Seq: cells kept from an earlier attempt (resume)
 		prior   levelSpans // their completed rates by level (resume)
 		already = map[string]int{}
 	)
@@ -248,11 +248,7 @@ func (e *Engine) Run(ctx context.Context, exp *Experiment, opts RunOptions) (*Ru
 			return nil, err
 		}
 		for ji, j := range plan.Jobs {
-			for _, d := range done[ji] {
-				if d {
-					already[j.Platform.Name]++
-				}
-			}
+			already[j.Platform.Name] = done[ji].len()
 		}
 	} else {
 		if err := opts.Shard.Check(); err != nil {
@@ -329,7 +325,7 @@ func (e *Engine) Run(ctx context.Context, exp *Experiment, opts RunOptions) (*Ru
 // attempt finished; prior are their completed rates by level (for a
 // sweep's rate levels); only the cells of shard are sent. dir is the run
 // folder, whose manifest gets a sweep's rates as soon as they are chosen.
-func (e *Engine) query(ctx context.Context, exp *Experiment, plan *Plan, done [][]bool, prior levelSpans, shard Shard, scorer Scorer,
+func (e *Engine) query(ctx context.Context, exp *Experiment, plan *Plan, done []*seqSet, prior levelSpans, shard Shard, scorer Scorer,
 	journal *Journal, already map[string]int, m *Manifest, dir string) (int, map[string]string, []string, error) {
 	stop := make(chan struct{})
 	qctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
@@ -367,28 +363,17 @@ func (e *Engine) query(ctx context.Context, exp *Experiment, plan *Plan, done []
 	var order []string
 	want := 0
 	// The cells each platform sends: its shard's (see Shard) that an
-	// earlier attempt did not finish. No copy when every cell is sent.
-	send := make([][]Cell, len(plan.Jobs))
+	// earlier attempt did not finish, generated as they are sent.
+	members := shard.members(plan) // nil: every cell
 	for pi, j := range plan.Jobs {
-		var jdone []bool
-		if done != nil {
-			jdone = done[pi]
-		}
-		send[pi] = j.Cells
-		if jdone != nil || shard.Count > 1 {
-			send[pi] = nil
-			pk := shard.picker(&j.Platform)
-			for _, c := range j.Cells {
-				if !pk.take(&c.CellKey) {
-					continue
-				}
-				totals[j.Platform.Name]++
-				if jdone == nil || !jdone[c.Seq] {
-					send[pi] = append(send[pi], c)
+		if members == nil {
+			totals[j.Platform.Name] = j.Cells.Planned()
+		} else {
+			for seq := range j.Cells.Fixed() {
+				if members[pi](seq) {
+					totals[j.Platform.Name]++
 				}
 			}
-		} else {
-			totals[j.Platform.Name] = len(j.Cells)
 		}
 		order = append(order, j.Platform.Name)
 		want += totals[j.Platform.Name] - already[j.Platform.Name]
@@ -441,16 +426,27 @@ func (e *Engine) query(ctx context.Context, exp *Experiment, plan *Plan, done []
 		}
 	}
 	for pi, j := range plan.Jobs {
-		cells := send[pi]
-		send[pi] = nil
-		if len(cells) == 0 {
+		var jdone *seqSet
+		if done != nil {
+			jdone = done[pi]
+		}
+		var in func(int) bool
+		if members != nil {
+			in = members[pi]
+		}
+		var keep func(int) bool // nil: every cell is to be sent
+		if jdone.len() > 0 || in != nil {
+			keep = func(seq int) bool { return (in == nil || in(seq)) && !jdone.has(seq) }
+		}
+		if totals[j.Platform.Name]-already[j.Platform.Name] <= 0 && !j.Cells.Timed() {
 			continue
 		}
+		cells := j.Cells.Source(0, j.Cells.Len(), keep)
 		all := j.Cells // by Seq: a record finds its sample without a map
 		// A shard sends its share of every level (the same seed as the
 		// other shards: they share one arrival schedule).
 		platform, shares := shard.sharedPlatform(j.Platform)
-		job := QueryJob{Platform: platform, Params: exp.Params, Cells: cells, Seed: exp.Seed + int64(pi)*7919,
+		job := QueryJob{Platform: platform, Params: exp.Params, Source: cells, Seed: exp.Seed + int64(pi)*7919,
 			Log: e.log().With("platform", j.Platform.Name), Stop: stop}
 		if ls := shares[""]; ls != nil && (platform.Load == nil || len(platform.Load.Resolved) == 0) {
 			job.Stripe = ls.Stripe()
@@ -466,7 +462,7 @@ func (e *Engine) query(ctx context.Context, exp *Experiment, plan *Plan, done []
 			mu.Lock()
 			rates := m.SweepRates[name]
 			mu.Unlock()
-			lr := &levelRunner{querier: e.Registry.Querier, job: job, prior: prior.rates(name), rates: rates, shares: shares, setRates: func(r []float64) {
+			lr := &levelRunner{querier: e.Registry.Querier, job: job, prior: prior.rates(name), spent: prior.spent(name), rates: rates, shares: shares, setRates: func(r []float64) {
 				mu.Lock()
 				defer mu.Unlock()
 				if m.SweepRates == nil {
@@ -480,8 +476,8 @@ func (e *Engine) query(ctx context.Context, exp *Experiment, plan *Plan, done []
 			}, mark: func(load string) func() { return mark(name, load) }}
 			lr.health = func(h ClientHealth) { e.recordClientHealth(&mu, m, dir, exp.Client, h) }
 			rep, lstops, err := lr.run(qctx, func(r Record) {
-				if r.Seq >= 0 && r.Seq < len(all) && all[r.Seq].CellKey == r.CellKey {
-					r.sample = all[r.Seq].Sample
+				if all.Has(r.Seq, r.CellKey) {
+					r.sample = all.At(r.Seq).Sample
 				}
 				emit(r)
 			})
@@ -527,6 +523,13 @@ func (e *Engine) query(ctx context.Context, exp *Experiment, plan *Plan, done []
 // the manifest with the stage bookkeeping and the formats written. It is the back half of the chain
 // that rescore, report and resume share.
 func (e *Engine) Finish(ctx context.Context, run *Run, formats []string) error {
+	_, err := e.finish(ctx, run, formats)
+	return err
+}
+
+// finish is Finish, also saying whether it rewrote the manifest (it does
+// unless the aggregation fails).
+func (e *Engine) finish(ctx context.Context, run *Run, formats []string) (bool, error) {
 	m := run.Manifest
 	run.forget()
 	var res *Results
@@ -542,7 +545,7 @@ func (e *Engine) Finish(ctx context.Context, run *Run, formats []string) error {
 	m.Stages[len(m.Stages)-1].In = n
 	run.Count = n
 	if err != nil {
-		return err
+		return false, err
 	}
 	res.Experiment = run.Experiment.Name
 	res.RunID = m.RunID
@@ -607,13 +610,15 @@ func (e *Engine) Finish(ctx context.Context, run *Run, formats []string) error {
 		}
 		return n, errors.Join(errs...)
 	})
+	wrote := true
 	if err := writeJSON(filepath.Join(run.Dir, ManifestFile), m); err != nil {
 		errs = append(errs, err)
+		wrote = false
 	}
 	if len(errs) > 0 {
-		return fmt.Errorf("export: %w", errors.Join(errs...))
+		return wrote, fmt.Errorf("export: %w", errors.Join(errs...))
 	}
-	return nil
+	return true, nil
 }
 
 // ShardableLoads refuses a sharded run (shard.Count > 1) of a platform

@@ -19,6 +19,10 @@ type levelRunner struct {
 	// a sweep whose synchronous and throughput levels are done reads its
 	// rates from them when the manifest has none. Nil: none.
 	prior map[string]float64
+	// spent is, by level, the time the kept records of an earlier attempt
+	// span (resume; see levelSpans): a level sized by duration runs for
+	// what is left of it. Nil: none.
+	spent map[string]time.Duration
 	// rates are the sweep rates the manifest already holds (nil: none);
 	// setRates records newly decided ones.
 	rates    []float64
@@ -74,9 +78,11 @@ func (lr *levelRunner) run(ctx context.Context, emit func(Record)) (QueryReport,
 		stop()
 		return rep, nil, err
 	}
-	byLevel := map[string][]Cell{}
-	for _, c := range lr.job.Cells {
-		byLevel[c.Load] = append(byLevel[c.Load], c)
+	byLevel := map[string][]Cell{} // in-memory cells (Cells); a Source is cut by level range instead
+	if lr.job.Source == nil {
+		for _, c := range lr.job.Cells {
+			byLevel[c.Load] = append(byLevel[c.Load], c)
+		}
 	}
 	achieved := map[string]float64{} // completed requests per second by level
 	var rep QueryReport
@@ -105,7 +111,16 @@ func (lr *levelRunner) run(ctx context.Context, emit func(Record)) (QueryReport,
 			lv = levels[li]
 		}
 		cells := byLevel[lv.Label]
-		if len(cells) == 0 {
+		var src *CellSource
+		if ls := lr.shares[lv.Label]; ls != nil && len(ls.mine) == 0 {
+			continue // the shard's share of this level rounds to no cell
+		}
+		if s := lr.job.Source; s != nil {
+			src = s.Range(s.list.LevelRange(lv.Label))
+			if !src.Any() {
+				continue
+			}
+		} else if len(cells) == 0 {
 			continue
 		}
 		if stopped(lr.job.Stop) {
@@ -114,7 +129,15 @@ func (lr *levelRunner) run(ctx context.Context, emit func(Record)) (QueryReport,
 		}
 		sub := lr.job
 		sub.Platform = p.AtLevel(lv)
-		sub.Cells = cells
+		sub.Cells, sub.Source = cells, src
+		timed := p.Load != nil && p.Load.Duration > 0 && sub.Platform.MaxDuration == p.Load.Duration
+		if timed && lr.spent[lv.Label] > 0 {
+			left := p.Load.Duration.D() - lr.spent[lv.Label]
+			if left <= 0 {
+				continue // its time was spent before the resume
+			}
+			sub.Platform.MaxDuration = Duration(left)
+		}
 		sub.Stripe = lr.shares[lv.Label].Stripe()
 		levelStop := make(chan struct{})
 		var once sync.Once
@@ -144,7 +167,14 @@ func (lr *levelRunner) run(ctx context.Context, emit func(Record)) (QueryReport,
 		)
 		stopMark := lr.begin(lv.Label)
 		start := time.Now()
+		var warmUntil time.Time // load.warmup as a duration: requests sent before it are warmups
+		if l := p.Load; l != nil && l.Warmup.Duration > 0 {
+			warmUntil = start.Add(l.Warmup.Duration.D())
+		}
 		r, err := lr.query(ctx, sub, lv.Label, func(rec Record) {
+			if !warmUntil.IsZero() && !rec.StartedAt.IsZero() && rec.StartedAt.Before(warmUntil) {
+				rec.Warmup = true
+			}
 			mu.Lock()
 			if rec.OK() && !rec.Warmup {
 				ok++
@@ -175,6 +205,8 @@ func (lr *levelRunner) run(ctx context.Context, emit func(Record)) (QueryReport,
 			return rep, stops, nil
 		case why != "":
 			stops = append(stops, LevelStop{Platform: p.Name, Load: lv.Label, Reason: "saturated: " + why})
+		case r.StopReason == "max_duration" && timed:
+			// A level sized by duration ends when it is spent: no stop.
 		case r.StopReason == "max_duration":
 			stops = append(stops, LevelStop{Platform: p.Name, Load: lv.Label, Reason: "max_duration"})
 		case r.StopReason != "":
@@ -232,6 +264,17 @@ func (ls levelSpans) add(r *Record) {
 	if end.After(s.last) {
 		s.last = end
 	}
+}
+
+// spent returns, by level, the time platform's kept records span.
+func (ls levelSpans) spent(platform string) map[string]time.Duration {
+	out := map[string]time.Duration{}
+	for label, s := range ls[platform] {
+		if s.last.After(s.first) {
+			out[label] = s.last.Sub(s.first)
+		}
+	}
+	return out
 }
 
 // rates returns platform's completed request rates by level.

@@ -29,6 +29,7 @@ const (
 	kindFloat
 	kindBool
 	kindDuration
+	kindWarmup // a whole number of requests or a duration (LevelWarmup)
 	kindStruct
 	kindList
 	kindFreeMap      // user-keyed map (params.extra): keys keep their case
@@ -117,6 +118,8 @@ func schemaOf(t reflect.Type) *schema {
 	switch t {
 	case durationType:
 		return &schema{kind: kindDuration}
+	case levelWarmupType:
+		return &schema{kind: kindWarmup}
 	case secretType:
 		return &schema{kind: kindString, secret: true}
 	case extractType:
@@ -510,6 +513,10 @@ func (l *linter) walk(n, pos *yaml.Node, s *schema, p yamlPath) bool {
 		if _, err := time.ParseDuration(n.Value); err != nil {
 			return l.reject(p, pos, "must be a duration like \"600ms\" or \"2m\", got %s", describeNode(n))
 		}
+	case kindWarmup:
+		if _, err := time.ParseDuration(n.Value); err != nil && n.Tag != "!!int" {
+			return l.reject(p, pos, "must be a number of requests or a duration like \"5s\", got %s", describeNode(n))
+		}
 	}
 	return true
 }
@@ -526,6 +533,8 @@ func kindNoun(k schemaKind) string {
 		return "true or false"
 	case kindDuration:
 		return "a duration"
+	case kindWarmup:
+		return "a number of requests or a duration"
 	}
 	return "a value"
 }

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/go-playground/validator/v10"
 	"github.com/go-viper/mapstructure/v2"
@@ -89,6 +91,22 @@ type LoadSpec struct {
 	// DefaultKneeThroughputGain and DefaultKneeLatencyGrowth). See MarkKnees.
 	KneeThroughputGain float64 `yaml:"knee_throughput_gain" json:"knee_throughput_gain,omitempty" validate:"gte=0"`
 	KneeLatencyGrowth  float64 `yaml:"knee_latency_growth" json:"knee_latency_growth,omitempty" validate:"gte=0"`
+	// Requests sizes each level by count, as GuideLLM's max-requests:
+	// each level sends Requests requests per model and temperature, the
+	// questions cycled and repeats numbered on (0: repeats x questions).
+	Requests int `yaml:"requests" json:"requests,omitempty" validate:"gte=0"`
+	// Duration sizes each level by time, as GuideLLM's max-seconds: the
+	// level sends until Duration has passed since its first request,
+	// going round the models and temperatures, the questions cycled and
+	// repeats numbered on (with Requests too, whichever ends first).
+	Duration Duration `yaml:"duration" json:"duration,omitempty" validate:"gte=0"`
+	// Warmup makes each level's first requests warmups: sent at the
+	// level's load, kept in the journal with warmup true and left out of
+	// the statistics. A number is that many requests per model and
+	// temperature, part of the level's requests (or repeats x
+	// questions); a duration is the requests sent in the level's first
+	// that long.
+	Warmup LevelWarmup `yaml:"warmup" json:"warmup,omitzero"`
 	// Settings are the block's other keys as written: the model's config.
 	Settings map[string]any `yaml:",remain" json:"-"`
 	// Model is Settings decoded into the type's config (see
@@ -147,12 +165,16 @@ func (p *Platform) openLoopLevels() bool {
 }
 
 // AtLevel returns a copy of p set up to run level lv: its concurrency and
-// rate, the load block's max_duration when set, and poisson arrivals for
-// an open-loop level when p sets no arrival.
+// rate, the load block's max_duration when set (its duration when that is
+// shorter), and poisson arrivals for an open-loop level when p sets no
+// arrival.
 func (p Platform) AtLevel(lv LoadLevel) Platform {
 	p.Concurrency, p.Rate = lv.Concurrency, lv.Rate
 	if p.Load != nil && p.Load.MaxDuration > 0 {
 		p.MaxDuration = p.Load.MaxDuration
+	}
+	if p.Load != nil && p.Load.Duration > 0 && (p.MaxDuration <= 0 || p.Load.Duration < p.MaxDuration) {
+		p.MaxDuration = p.Load.Duration // a timed level ends there (levelRunner: not a stop)
 	}
 	if p.Rate > 0 && p.Arrival == "" {
 		p.Arrival = "poisson"
@@ -207,7 +229,7 @@ func (l *LoadSpec) UnmarshalJSON(data []byte) error {
 	if err := json.Unmarshal(data, &all); err != nil {
 		return err
 	}
-	for _, k := range []string{"type", "max_duration", "max_error_rate", "max_queue", "knee_throughput_gain", "knee_latency_growth", "resolved"} {
+	for _, k := range []string{"type", "max_duration", "max_error_rate", "max_queue", "knee_throughput_gain", "knee_latency_growth", "requests", "duration", "warmup", "resolved"} {
 		delete(all, k)
 	}
 	p.Settings = nil
@@ -275,6 +297,17 @@ func (r *Registry) ResolveLoads(e *Experiment) []LoadProblem {
 				out = append(out, LoadProblem{path, pr.Message})
 			}
 		}
+		switch w := l.Warmup; {
+		case w.Requests < 0 || w.Duration < 0:
+			bad = true
+			out = append(out, LoadProblem{at.child("warmup").String(), fmt.Sprintf("must be a number of requests or a duration >= 0, got %s", w)})
+		case l.Requests > 0 && w.Requests >= l.Requests:
+			bad = true
+			out = append(out, LoadProblem{at.child("warmup").String(), fmt.Sprintf("must be less than requests (%d), got %d: a level needs a measured request", l.Requests, w.Requests)})
+		case l.Duration > 0 && w.Duration >= l.Duration:
+			bad = true
+			out = append(out, LoadProblem{at.child("warmup").String(), fmt.Sprintf("must be shorter than duration (%s), got %s: a level needs a measured request", l.Duration, w.Duration)})
+		}
 		if bad {
 			continue
 		}
@@ -299,7 +332,7 @@ func resolveLoads(e *Experiment, loc *locator, reg *Registry) Diagnostics {
 
 // modelKeys lists the yaml keys of a model's config struct.
 func modelKeys(m LoadModel) []string {
-	return append([]string{"type", "max_duration", "max_error_rate", "max_queue", "knee_throughput_gain", "knee_latency_growth"}, schemaOf(reflect.TypeOf(m)).keys()...)
+	return append([]string{"type", "max_duration", "max_error_rate", "max_queue", "knee_throughput_gain", "knee_latency_growth", "requests", "duration", "warmup"}, schemaOf(reflect.TypeOf(m)).keys()...)
 }
 
 // LoadModelNames lists the registered load model types, sorted.
@@ -424,4 +457,68 @@ func median(xs []float64) float64 {
 		return s[n/2]
 	}
 	return (s[n/2-1] + s[n/2]) / 2
+}
+
+// LevelWarmup is load.warmup: a number of requests (`warmup: 10`) or a
+// duration (`warmup: 5s`); the zero value is none.
+type LevelWarmup struct {
+	Requests int
+	Duration Duration
+}
+
+var levelWarmupType = reflect.TypeOf(LevelWarmup{})
+
+// String writes the value as it reads in a file.
+func (w LevelWarmup) String() string {
+	if w.Duration != 0 {
+		return w.Duration.String()
+	}
+	return strconv.Itoa(w.Requests)
+}
+
+// MarshalJSON writes a number of requests or a duration string.
+func (w LevelWarmup) MarshalJSON() ([]byte, error) {
+	if w.Duration != 0 {
+		return json.Marshal(w.Duration)
+	}
+	return json.Marshal(w.Requests)
+}
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (w *LevelWarmup) UnmarshalJSON(b []byte) error {
+	*w = LevelWarmup{}
+	if len(b) > 0 && b[0] == '"' {
+		return json.Unmarshal(b, &w.Duration)
+	}
+	return json.Unmarshal(b, &w.Requests)
+}
+
+// warmupHook decodes a whole number or a duration string into LevelWarmup.
+func warmupHook(from, to reflect.Type, data any) (any, error) {
+	if to != levelWarmupType {
+		return data, nil
+	}
+	switch x := data.(type) {
+	case string:
+		if n, err := strconv.Atoi(x); err == nil {
+			return LevelWarmup{Requests: n}, nil
+		}
+		d, err := time.ParseDuration(x)
+		if err != nil {
+			return nil, fmt.Errorf("%q is neither a number of requests nor a duration", x)
+		}
+		return LevelWarmup{Duration: Duration(d)}, nil
+	case int:
+		return LevelWarmup{Requests: x}, nil
+	case int64:
+		return LevelWarmup{Requests: int(x)}, nil
+	case uint64:
+		return LevelWarmup{Requests: int(x)}, nil
+	case float64:
+		if x == float64(int(x)) {
+			return LevelWarmup{Requests: int(x)}, nil
+		}
+		return nil, fmt.Errorf("warmup %v: want a whole number of requests or a duration like \"5s\"", x)
+	}
+	return data, nil
 }

@@ -71,7 +71,7 @@ func TestBuildPlanRunsEveryLoadLevelAsItsOwnCells(t *testing.T) {
 	}
 	var got []string
 	for _, j := range plan.Jobs {
-		for _, c := range j.Cells {
+		for _, c := range j.Cells.Slice() {
 			got = append(got, c.String())
 		}
 	}
@@ -101,9 +101,14 @@ type levelQuerier struct {
 
 func (q *levelQuerier) Query(ctx context.Context, job QueryJob, emit func(Record)) (QueryReport, error) {
 	q.mu.Lock()
-	q.jobs = append(q.jobs, fmt.Sprintf("%s c%d r%g n%d", job.Cells[0].Load, job.Platform.Concurrency, job.Platform.Rate, len(job.Cells)))
+	var first Cell
+	for c := range job.EachCell() {
+		first = *c
+		break
+	}
+	q.jobs = append(q.jobs, fmt.Sprintf("%s c%d r%g n%d", first.Load, job.Platform.Concurrency, job.Platform.Rate, job.CellCount()))
 	q.mu.Unlock()
-	for _, c := range job.Cells {
+	for c := range job.EachCell() {
 		if stopped(job.Stop) {
 			return QueryReport{StopReason: StopInterrupted}, nil
 		}
@@ -161,7 +166,7 @@ func TestLevelRunnerRunsLevelsInOrderAndStopsASaturatedOne(t *testing.T) {
 			}
 			q := &levelQuerier{fail: tt.fail, slow: time.Millisecond}
 			var rates []float64
-			lr := &levelRunner{querier: q, job: QueryJob{Platform: p, Cells: plan.Jobs[0].Cells}, setRates: func(r []float64) { rates = r }}
+			lr := &levelRunner{querier: q, job: QueryJob{Platform: p, Cells: plan.Jobs[0].Cells.Slice()}, setRates: func(r []float64) { rates = r }}
 			var n int
 			_, stops, err := lr.run(context.Background(), func(Record) { n++ })
 			if err != nil {
@@ -299,7 +304,7 @@ func TestResumedSweepRunsTheRatesItChoseBefore(t *testing.T) {
 	var rest []Cell
 	prior := levelSpans{}
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	for i, c := range plan.Jobs[0].Cells {
+	for i, c := range plan.Jobs[0].Cells.Slice() {
 		if c.Load == "sync" || c.Load == "throughput" {
 			// sync: one request per second; throughput: ten per second.
 			step := time.Second
@@ -348,7 +353,12 @@ type manifestPeeker struct {
 }
 
 func (q *manifestPeeker) Query(ctx context.Context, job QueryJob, emit func(Record)) (QueryReport, error) {
-	if job.Cells[0].Load == "sweep-1" && q.rates == nil {
+	var first Cell
+	for c := range job.EachCell() {
+		first = *c
+		break
+	}
+	if first.Load == "sweep-1" && q.rates == nil {
 		m, err := ReadManifest(q.dir())
 		if err == nil {
 			q.rates = m.SweepRates

@@ -65,6 +65,9 @@ func LockRunDir(dir string, existing bool) (*RunLock, error) {
 		// Best effort: the lock holds without the description.
 		_, _ = f.WriteAt([]byte(info), 0)
 	}
+	// What a killed rescore or report left beside the folder (see Staged)
+	// is no state of it any more: the folder holds the old or the new one.
+	_ = CleanStage(dir)
 	return &RunLock{f: f}, nil
 }
 

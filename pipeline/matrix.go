@@ -9,9 +9,14 @@ import (
 
 // DefaultMaxCells is the largest matrix an experiment may expand to when it
 // does not set max_cells: ten million cells (requests before retries).
-// BuildPlan holds every cell in memory, so the limit is checked by
-// arithmetic before anything is allocated.
+// Cells are generated as they are sent (see CellList), so the limit
+// guards the run's length and its aggregation, not the plan's memory.
 const DefaultMaxCells = 10_000_000
+
+// MaxCellsCeiling is the largest max_cells allowed: 2^53, the last count
+// that every JSON reader holds exactly (a record's seq is a cell's
+// position).
+const MaxCellsCeiling = 1 << 53
 
 // matrixSize holds the factors of an experiment's matrix; questions is the
 // one factor only the loaded dataset knows.
@@ -20,6 +25,10 @@ type matrixSize struct {
 	temps   uint64
 	repeats uint64
 	warmups uint64 // the sum of every platform's warmup requests
+	// sized are the cells of the platforms whose levels are sized by
+	// load.requests: models x levels x temperatures x requests each.
+	sized    uint64
+	overflow bool // sized does not fit in 64 bits
 }
 
 // matrixSizeOf reads the factors the way BuildPlan expands them: no
@@ -28,7 +37,17 @@ type matrixSize struct {
 func (e *Experiment) matrixSizeOf() matrixSize {
 	m := matrixSize{temps: uint64(max(len(e.Params.Temperature), 1)), repeats: uint64(max(e.Repeats, 1))}
 	for _, p := range e.Platforms {
-		m.pairs += uint64(len(p.Models)) * uint64(len(p.LoadLevels(nil)))
+		if p.Load != nil && p.Load.Requests > 0 {
+			n, over := uint64(len(p.Models))*uint64(len(p.LoadLevels(nil))), false
+			for _, f := range []uint64{m.temps, uint64(p.Load.Requests)} {
+				hi, lo := bits.Mul64(n, f)
+				over, n = over || hi != 0, lo
+			}
+			sum, carry := bits.Add64(m.sized, n, 0)
+			m.sized, m.overflow = sum, m.overflow || over || carry != 0
+		} else {
+			m.pairs += uint64(len(p.Models)) * uint64(len(p.LoadLevels(nil)))
+		}
 		if len(p.Models) > 0 {
 			m.warmups += uint64(max(p.Warmup, 0))
 		}
@@ -36,9 +55,13 @@ func (e *Experiment) matrixSizeOf() matrixSize {
 	return m
 }
 
-// cells returns pairs x temps x repeats x questions + warmups (no warmups
-// for zero questions), or overflow when that does not fit in 64 bits.
+// cells returns pairs x temps x repeats x questions + sized + warmups (no
+// sized cells or warmups for zero questions), or overflow when that does
+// not fit in 64 bits.
 func (m matrixSize) cells(questions uint64) (n uint64, overflow bool) {
+	if m.overflow && questions > 0 {
+		return math.MaxUint64, true
+	}
 	n = m.pairs
 	for _, f := range []uint64{m.temps, m.repeats, questions} {
 		hi, lo := bits.Mul64(n, f)
@@ -51,7 +74,8 @@ func (m matrixSize) cells(questions uint64) (n uint64, overflow bool) {
 		return n, false
 	}
 	n, carry := bits.Add64(n, m.warmups, 0)
-	if carry != 0 {
+	n, carry2 := bits.Add64(n, m.sized, 0)
+	if carry != 0 || carry2 != 0 {
 		return math.MaxUint64, true
 	}
 	return n, false
@@ -71,7 +95,7 @@ func (e *Experiment) maxCells() uint64 {
 	if e.MaxCells <= 0 {
 		return DefaultMaxCells
 	}
-	return uint64(e.MaxCells)
+	return min(uint64(e.MaxCells), MaxCellsCeiling)
 }
 
 // checkMatrix returns an error when the matrix over questions (exact when
@@ -105,6 +129,9 @@ func (e *Experiment) checkMatrix(questions uint64, upTo bool) error {
 	default:
 		what = "the matrix has " + count + " cells"
 		factors += " x " + countOf(questions, "question")
+	}
+	if m.sized > 0 {
+		factors += " + " + countOf(m.sized, "request") + " of levels sized by load.requests"
 	}
 	if m.warmups > 0 {
 		factors += " + " + countOf(m.warmups, "warmup")

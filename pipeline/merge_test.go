@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -14,7 +15,11 @@ func TestTheMergedManifestNotesShardsOnDifferentHosts(t *testing.T) {
 		return shardRun{dir: "d", m: &Manifest{RunID: "r" + string(rune('0'+i)), StartedAt: t0.Add(start), FinishedAt: t0.Add(start + time.Hour),
 			Shard: &ShardInfo{Shard: Shard{Index: i, Count: 3}, Host: host}, Cells: map[string]int{"p": 1}, CellTotal: 1}}
 	}
-	plan := &Plan{Jobs: []PlanJob{{Platform: Platform{Name: "p"}, Cells: make([]Cell, 3)}}}
+	three := &Experiment{Platforms: []Platform{{Name: "p", Models: []string{"m"}}}}
+	plan, err := BuildPlan(context.Background(), three, manySamples(3))
+	if err != nil {
+		t.Fatal(err)
+	}
 	cases := []struct {
 		name     string
 		hosts    [3]string

@@ -75,9 +75,13 @@ func (k CellKey) String() string {
 type Cell struct {
 	CellKey
 	// Seq is the cell's position in its platform's schedule (0-based).
-	Seq      int
-	Sample   *Sample
-	Messages []Message
+	Seq int
+	// LevelWarmup marks a warmup of a load level (load.warmup): sent at
+	// its level's load without a pause before the measured cells, unlike
+	// the platform's warmups, which all finish first.
+	LevelWarmup bool
+	Sample      *Sample
+	Messages    []Message
 }
 
 // Record is everything learned about one cell. Query fills the request part,

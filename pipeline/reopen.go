@@ -53,7 +53,10 @@ func (run *Run) LoadRecords() error {
 
 // Rescore recomputes every record's score with spec (the run's own spec
 // when nil), rewrites the journal, and re-runs aggregate and export. The
-// caller should hold the folder's lock (LockRunDir) from before Reopen.
+// new records, results, exports and manifest replace the old ones in one
+// step (see Staged): killed at any moment, the folder holds the old state
+// or the new one. The caller should hold the folder's lock (LockRunDir)
+// from before Reopen.
 func (e *Engine) Rescore(ctx context.Context, run *Run, spec *ScoreSpec) error {
 	if spec != nil {
 		run.Experiment.Score = *spec
@@ -74,32 +77,69 @@ func (e *Engine) Rescore(ctx context.Context, run *Run, spec *ScoreSpec) error {
 		n++
 		return nil
 	}
-	err = stage(run.Manifest, e.log(), "score", 0, func() (int, error) {
-		path := filepath.Join(run.Dir, JournalFile)
-		if run.Records != nil {
-			for i := range run.Records {
-				if err := rescore(&run.Records[i]); err != nil {
-					return n, err
+	return e.staged(ctx, run, func(dir string) error {
+		err := stage(run.Manifest, e.log(), "score", 0, func() (int, error) {
+			path := filepath.Join(dir, JournalFile)
+			if run.Records != nil {
+				for i := range run.Records {
+					if err := rescore(&run.Records[i]); err != nil {
+						return n, err
+					}
 				}
+				return n, WriteJournal(path, run.Records)
 			}
-			return n, WriteJournal(path, run.Records)
-		}
-		// Stream: read the final records, rescore each, write a new journal.
-		defer run.forget()
-		return n, rewriteJournal(path, func(write func(*Record) error) error {
-			return run.EachRecord(func(r *Record) error {
-				if err := rescore(r); err != nil {
-					return err
-				}
-				return write(r)
+			// Stream: read the final records of the run folder, rescore
+			// each, write a new journal in the stage.
+			defer run.forget()
+			return n, rewriteJournal(path, func(write func(*Record) error) error {
+				return run.EachRecord(func(r *Record) error {
+					if err := rescore(r); err != nil {
+						return err
+					}
+					return write(r)
+				})
 			})
 		})
+		run.Manifest.Stages[len(run.Manifest.Stages)-1].In = n
+		return err
 	})
-	run.Manifest.Stages[len(run.Manifest.Stages)-1].In = n
+}
+
+// Report re-runs aggregate and export (see Finish) on a reopened run
+// and replaces its results, exports and manifest in one step (see
+// Staged). The caller should hold the folder's lock.
+func (e *Engine) Report(ctx context.Context, run *Run, formats []string) error {
+	return e.staged(ctx, run, nil, formats...)
+}
+
+// staged runs before (if any) and then Finish with the run's new state
+// written into a stage beside run.Dir, and swaps it in when Finish wrote
+// a manifest (an export that failed is reported, as Finish does, with
+// the formats that did not fail swapped in); when before or the
+// aggregation fails the run folder is left as it was.
+func (e *Engine) staged(ctx context.Context, run *Run, before func(stage string) error, formats ...string) error {
+	dir := run.Dir
+	var ferr error
+	err := Staged(dir, func(st string) error {
+		if before != nil {
+			if err := before(st); err != nil {
+				return err
+			}
+		}
+		run.Dir = st
+		defer func() { run.Dir = dir }()
+		var wrote bool
+		wrote, ferr = e.finish(ctx, run, formats)
+		if !wrote {
+			return ferr
+		}
+		return nil
+	})
+	run.forget() // its memo read the stage's files
 	if err != nil {
 		return err
 	}
-	return e.Finish(ctx, run, nil)
+	return ferr
 }
 
 // PostQueryKeys are the top-level experiment keys that `report` and

@@ -75,6 +75,10 @@ func MatrixChanges(old *Manifest, exp *Experiment, ids []string) []string {
 			// Names only: the values are secrets (and redacted in old).
 			diff(fmt.Sprintf("platforms[%d].headers names", i), headerNames(o.Platforms[i].Headers), headerNames(exp.Platforms[i].Headers))
 			out = append(out, loadChanges(i, &o.Platforms[i], &exp.Platforms[i])...)
+			// How each level is sized and which of its requests are warmups.
+			for _, k := range []string{"requests", "duration", "warmup"} {
+				diff(fmt.Sprintf("platforms[%d].load.%s", i, k), levelSizing(o.Platforms[i].Load, k), levelSizing(exp.Platforms[i].Load, k))
+			}
 		}
 	}
 	diff("params.temperature", o.Params.Temperature, exp.Params.Temperature)
@@ -202,8 +206,8 @@ func requestMismatch(want map[GroupKey]string, r *Record) bool {
 // keeps the first successful record of every cell of the plan (and of the
 // run's shard) and rewrites the journal with only those, so that the
 // resumed run ends with exactly one record per cell. It returns, per plan
-// job and by Seq, the cells kept. Nothing is rewritten when it refuses.
-func (e *Engine) resume(dir string, fresh *Manifest, plan *Plan, shard Shard) ([][]bool, levelSpans, *Manifest, error) {
+// job, the positions (Seq) of the cells kept. Nothing is rewritten when it refuses.
+func (e *Engine) resume(dir string, fresh *Manifest, plan *Plan, shard Shard) ([]*seqSet, levelSpans, *Manifest, error) {
 	old, err := ReadManifest(dir)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("resume: %w", err)
@@ -218,10 +222,10 @@ func (e *Engine) resume(dir string, fresh *Manifest, plan *Plan, shard Shard) ([
 	in := shard.members(plan) // nil: every cell
 	path := filepath.Join(dir, JournalFile)
 	jobs := map[string]int{}
-	done := make([][]bool, len(plan.Jobs))
+	done := make([]*seqSet, len(plan.Jobs)) // one bit per kept cell
 	for i, j := range plan.Jobs {
 		jobs[j.Platform.Name] = i
-		done[i] = make([]bool, len(j.Cells))
+		done[i] = &seqSet{}
 	}
 	want := requestHashes(&fresh.Experiment)
 	bad := map[string]int{}
@@ -234,10 +238,10 @@ func (e *Engine) resume(dir string, fresh *Manifest, plan *Plan, shard Shard) ([
 		var err error
 		torn, err = ScanJournal(path, func(_ int, r *Record) error {
 			ji, ok := jobs[r.Platform]
-			if !ok || !r.OK() || r.Seq < 0 || r.Seq >= len(done[ji]) || (in != nil && !in[ji][r.Seq]) {
+			if !ok || !r.OK() || (in != nil && !in[ji](r.Seq)) {
 				return nil
 			}
-			if plan.Jobs[ji].Cells[r.Seq].CellKey != r.CellKey || done[ji][r.Seq] {
+			if !plan.Jobs[ji].Cells.Has(r.Seq, r.CellKey) || done[ji].has(r.Seq) {
 				return nil // not a cell of the plan, or not its first success
 			}
 			// Only a record resume would keep can mix two requests in one
@@ -246,7 +250,7 @@ func (e *Engine) resume(dir string, fresh *Manifest, plan *Plan, shard Shard) ([
 				bad[r.Platform]++
 				return nil
 			}
-			done[ji][r.Seq] = true
+			done[ji].add(r.Seq)
 			spans.add(r)
 			kept++
 			return write(r)
@@ -293,4 +297,21 @@ func shardName(s Shard) string {
 		return "holds the whole matrix"
 	}
 	return "is shard " + s.String()
+}
+
+// levelSizing is load block l's requests, duration or warmup (key), nil
+// when unset, for MatrixChanges.
+func levelSizing(l *LoadSpec, key string) any {
+	if l == nil {
+		return nil
+	}
+	switch {
+	case key == "requests" && l.Requests > 0:
+		return l.Requests
+	case key == "duration" && l.Duration > 0:
+		return l.Duration
+	case key == "warmup" && l.Warmup != (LevelWarmup{}):
+		return l.Warmup
+	}
+	return nil
 }

@@ -103,26 +103,29 @@ type Plan struct {
 // PlanJob is one platform's cells.
 type PlanJob struct {
 	Platform Platform
-	Cells    []Cell
+	Cells    *CellList
 }
 
-// Total is the number of cells (requests, before retries) in the plan.
+// Total is the number of cells (requests, before retries) in the plan;
+// levels sized by duration alone count none (see CellList.Planned).
 func (p *Plan) Total() int {
 	n := 0
 	for _, j := range p.Jobs {
-		n += len(j.Cells)
+		n += j.Cells.Planned()
 	}
 	return n
 }
 
-// BuildPlan expands platforms x load levels x models x temperatures x
+// BuildPlan lays out platforms x load levels x models x temperatures x
 // repeats x samples. Each platform's warmup cells come first (the first
 // Warmup samples, cycling, with the platform's first level, model and
 // temperature); then the measured cells in level, model, temperature,
 // repeat, sample order (the engine runs a platform's levels one after the
-// other). A matrix of
-// more than exp.MaxCells cells (DefaultMaxCells when unset) is an error,
-// found by arithmetic before anything is allocated.
+// other). The cells are not built: each job's CellList computes a cell
+// from its position, so the plan holds the rendered prompts of the
+// questions and nothing per cell. A matrix of more than exp.MaxCells
+// cells (DefaultMaxCells when unset), or one whose positions do not fit
+// in an int, is an error.
 func BuildPlan(ctx context.Context, exp *Experiment, samples []Sample) (*Plan, error) {
 	if err := exp.checkMatrix(uint64(len(samples)), false); len(samples) > 0 && err != nil {
 		return nil, err
@@ -147,32 +150,26 @@ func BuildPlan(ctx context.Context, exp *Experiment, samples []Sample) (*Plan, e
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		job := PlanJob{Platform: p}
-		levels := p.LoadLevels(nil)
-		if len(samples) > 0 && len(p.Models) > 0 { // sized once: growing a million cells leaves their size in garbage
-			job.Cells = make([]Cell, 0, max(p.Warmup, 0)+len(levels)*len(p.Models)*len(temps)*repeats*len(samples))
+		var labels []string
+		for _, lv := range p.LoadLevels(nil) {
+			labels = append(labels, lv.Label)
 		}
-		add := func(k CellKey, i int) {
-			job.Cells = append(job.Cells, Cell{CellKey: k, Seq: len(job.Cells), Sample: &samples[i], Messages: msgs[i]})
-		}
-		if len(samples) > 0 && len(p.Models) > 0 {
-			for w := 0; w < p.Warmup; w++ {
-				i := w % len(samples)
-				add(CellKey{Platform: p.Name, Model: p.Models[0], Temperature: temps[0], Load: levels[0].Label, Repeat: w / len(samples), SampleID: samples[i].ID, Warmup: true}, i)
+		l := &CellList{platform: p.Name, models: p.Models, temps: temps, levels: labels, warmup: max(p.Warmup, 0),
+			repeats: repeats, samples: samples, msgs: msgs, perGroup: repeats * len(samples)}
+		if p.Load != nil {
+			if p.Load.Requests > 0 {
+				l.perGroup = p.Load.Requests
 			}
+			l.levelWarmup, l.timedWarmup = p.Load.Warmup.Requests, p.Load.Warmup.Duration > 0
+			l.timed, l.bounded = p.Load.Duration > 0, p.Load.Requests > 0
 		}
-		for _, lv := range levels {
-			for _, m := range p.Models {
-				for _, t := range temps {
-					for r := 0; r < repeats; r++ {
-						for i := range samples {
-							add(CellKey{Platform: p.Name, Model: m, Temperature: t, Load: lv.Label, Repeat: r, SampleID: samples[i].ID}, i)
-						}
-					}
-				}
-			}
+		l.perLevel = len(p.Models) * len(temps) * l.perGroup
+		if l.Timed() && l.perLevel > 0 {
+			g := len(p.Models) * len(temps)
+			l.perGroup = timedLevelCells / g
+			l.perLevel = l.perGroup * g
 		}
-		plan.Jobs = append(plan.Jobs, job)
+		plan.Jobs = append(plan.Jobs, PlanJob{Platform: p, Cells: l})
 	}
 	return plan, nil
 }

@@ -112,17 +112,17 @@ func TestBuildPlanExpandsTheMatrixWithWarmupsFirst(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := len(plan.Jobs[0].Cells); got != 3+2*2*3*4 {
+	if got := plan.Jobs[0].Cells.Len(); got != 3+2*2*3*4 {
 		t.Fatalf("platform a: %d cells", got)
 	}
-	if got := len(plan.Jobs[1].Cells); got != 2*3*4 {
+	if got := plan.Jobs[1].Cells.Len(); got != 2*3*4 {
 		t.Fatalf("platform b: %d cells", got)
 	}
 	if plan.Total() != 51+24 {
 		t.Fatalf("total %d", plan.Total())
 	}
 	seen := map[CellKey]bool{}
-	for i, c := range plan.Jobs[0].Cells {
+	for i, c := range plan.Jobs[0].Cells.Slice() {
 		if (i < 3) != c.Warmup {
 			t.Fatalf("cell %d warmup=%v", i, c.Warmup)
 		}
@@ -134,7 +134,7 @@ func TestBuildPlanExpandsTheMatrixWithWarmupsFirst(t *testing.T) {
 		}
 		seen[c.CellKey] = true
 	}
-	first := plan.Jobs[0].Cells[0]
+	first := plan.Jobs[0].Cells.At(0)
 	if first.Messages[0].Role != "system" || first.Messages[0].Content != "You answer from T0." || first.Messages[1].Content != "Q: question 0?" {
 		t.Fatalf("messages %+v", first.Messages)
 	}

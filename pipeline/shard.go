@@ -112,8 +112,8 @@ func (m *Manifest) setShard(s Shard, plan *Plan) {
 	m.CellTotal = 0
 	for ji, j := range plan.Jobs {
 		n := 0
-		for _, in := range members[ji] {
-			if in {
+		for seq := range j.Cells.Fixed() {
+			if members[ji](seq) {
 				n++
 			}
 		}

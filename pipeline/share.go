@@ -207,18 +207,28 @@ func (pk *shardPicker) take(k *CellKey) bool {
 	return ls != nil && ls.Has(i)
 }
 
-// members returns, per plan job and by Seq, the cells of shard s; nil
-// when s is the whole matrix.
-func (s Shard) members(plan *Plan) [][]bool {
+// members returns, per plan job, whether the cell at a position belongs
+// to shard s: what shardPicker decides in schedule order, computed from
+// the position (CellList.pickIndex), so that no table of the cells is
+// held. Nil when s is the whole matrix.
+func (s Shard) members(plan *Plan) []func(seq int) bool {
 	if s.Count <= 1 {
 		return nil
 	}
-	out := make([][]bool, len(plan.Jobs))
+	out := make([]func(int) bool, len(plan.Jobs))
 	for ji, j := range plan.Jobs {
-		pk := s.picker(&j.Platform)
-		out[ji] = make([]bool, len(j.Cells))
-		for seq := range j.Cells {
-			out[ji][seq] = pk.take(&j.Cells[seq].CellKey)
+		shares := map[string]*LevelShare{}
+		for _, lv := range j.Platform.LoadLevels(nil) {
+			shares[lv.Label] = s.LevelShare(lv)
+		}
+		l := j.Cells
+		out[ji] = func(seq int) bool {
+			if seq < 0 || seq >= l.Len() {
+				return false
+			}
+			load, _, i := l.pickIndex(seq)
+			ls := shares[load]
+			return ls != nil && ls.Has(i)
 		}
 	}
 	return out
@@ -270,14 +280,15 @@ type ShardLevel struct {
 }
 
 // shardLevels lists s's share of every level of plan, with its cells
-// (members, by job and Seq).
-func (s Shard) shardLevels(plan *Plan, members [][]bool) []ShardLevel {
+// (members, by job; nil: every cell).
+func (s Shard) shardLevels(plan *Plan, members []func(int) bool) []ShardLevel {
 	var out []ShardLevel
 	for ji, j := range plan.Jobs {
 		count := map[string]int{}
-		for seq, c := range j.Cells {
-			if members[ji][seq] {
-				count[c.Load]++
+		for seq := range j.Cells.Fixed() { // a level sized by duration counts none
+			if members == nil || members[ji](seq) {
+				load, _, _ := j.Cells.pickIndex(seq)
+				count[load]++
 			}
 		}
 		for _, lv := range j.Platform.LoadLevels(nil) {
@@ -315,15 +326,5 @@ func (s Shard) Levels(plan *Plan) []ShardLevel {
 	if s.Count <= 1 {
 		s = Shard{Index: 0, Count: 1}
 	}
-	members := s.members(plan)
-	if members == nil {
-		members = make([][]bool, len(plan.Jobs))
-		for ji, j := range plan.Jobs {
-			members[ji] = make([]bool, len(j.Cells))
-			for i := range members[ji] {
-				members[ji][i] = true
-			}
-		}
-	}
-	return s.shardLevels(plan, members)
+	return s.shardLevels(plan, s.members(plan))
 }

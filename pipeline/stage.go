@@ -44,8 +44,11 @@ func (f LoaderFunc) Load(ctx context.Context, spec DatasetSpec, env LoadEnv) (*D
 type QueryJob struct {
 	Platform Platform
 	Params   Params
-	// Cells in schedule order; warmup cells first.
-	Cells []Cell
+	// Cells in schedule order; warmup cells first. Source, when set,
+	// generates them instead as they are sent (the engine's jobs; see
+	// CellList) and Cells is ignored: read them with EachCell.
+	Cells  []Cell
+	Source *CellSource
 	// Seed for arrivals and jitter of this platform.
 	Seed int64
 	Log  *slog.Logger

@@ -296,6 +296,8 @@ func (v *validation) zeros(e *Experiment) {
 	}
 	if mc := e.MaxCells; mc < 0 || (mc == 0 && explicit(pathOf("max_cells"))) {
 		v.add(pathOf("max_cells"), nil, "must be >= 1, got %d; leave it out for the default %d", mc, DefaultMaxCells)
+	} else if uint64(mc) > MaxCellsCeiling {
+		v.add(pathOf("max_cells"), nil, "must be at most %s (2^53, the largest count a record's seq holds exactly in JSON), got %s", thousands(MaxCellsCeiling), thousands(uint64(mc)))
 	}
 	for i, p := range e.Platforms {
 		at := pathOf("platforms").index(i)

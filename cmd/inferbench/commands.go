@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -387,6 +388,7 @@ func printPlan(w io.Writer, exp *pipeline.Experiment, ds *pipeline.Dataset, plan
 	fmt.Fprintf(w, "matrix      platforms x models x temperatures %v x repeats %d x samples %d\n\n", exp.Params.Temperature, exp.Repeats, len(ds.Samples))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "PLATFORM\tENDPOINT\tMODELS\tWARMUP\tREQUESTS\tLOAD")
+	timed := false
 	for _, j := range plan.Jobs {
 		p := j.Platform
 		ep := p.BaseURL
@@ -402,13 +404,28 @@ func printPlan(w io.Writer, exp *pipeline.Experiment, ds *pipeline.Dataset, plan
 		}
 		if p.Load != nil {
 			load = p.Load.Type + " levels " + levelLabels(&p) + ", one after the other"
-			if d := p.AtLevel(pipeline.LoadLevel{}).MaxDuration; d > 0 {
+			if n := p.Load.Requests; n > 0 {
+				load += fmt.Sprintf(", %d requests each per model and temperature", n)
+			}
+			if d := p.Load.Duration; d > 0 {
+				load += fmt.Sprintf(", each for %s", d)
+			} else if d := p.AtLevel(pipeline.LoadLevel{}).MaxDuration; d > 0 {
 				load += fmt.Sprintf(", each for at most %s", d)
+			}
+			if w := p.Load.Warmup; w.Requests > 0 {
+				load += fmt.Sprintf(", the first %d of each a warmup", w.Requests)
+			} else if w.Duration > 0 {
+				load += fmt.Sprintf(", the first %s of each a warmup", w.Duration)
 			}
 		} else if p.MaxDuration > 0 {
 			load += fmt.Sprintf(", for at most %s", p.MaxDuration)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%s\n", p.Name, ep, strings.Join(p.Models, ","), p.Warmup, len(j.Cells), load)
+		requests := strconv.Itoa(j.Cells.Planned())
+		if j.Cells.Timed() {
+			requests += " + timed"
+			timed = true
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\n", p.Name, ep, strings.Join(p.Models, ","), p.Warmup, requests, load)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -417,6 +434,9 @@ func printPlan(w io.Writer, exp *pipeline.Experiment, ds *pipeline.Dataset, plan
 		return err
 	}
 	fmt.Fprintf(w, "\ntotal requests: %d (before retries)\n", plan.Total())
+	if timed {
+		fmt.Fprintln(w, "plus what the levels sized by duration send in their time")
+	}
 	return nil
 }
 
@@ -525,10 +545,11 @@ func reopenAndFinish(ctx context.Context, dir string, sets []string, rescore boo
 	if err != nil {
 		return err
 	}
+	// Both swap the folder's new state in at once (see pipeline.Staged).
 	if rescore {
 		err = eng.Rescore(ctx, run, nil)
 	} else {
-		err = eng.Finish(ctx, run, nil)
+		err = eng.Report(ctx, run, nil)
 	}
 	return finishRun(run, reg, stdout, stderr, err)
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -15,16 +16,21 @@ import (
 type levelEstimate struct {
 	label    string
 	requests int
+	timed    bool // sized by duration alone: requests are its warmups only
 	// text is the expected sending time in words: "~3s (24 requests at 8
 	// req/s)", "at most 1m0s (max_duration)", or why it cannot be known.
 	text string
 }
 
-// configuredDuration is a level's own sizing by time, when the load block
-// sets one: the hook for a per-level `duration:` (a level that runs for a
-// set time, questions cycled). It returns 0 (none) until such a setting
-// exists; a positive value is then the level's expected sending time.
-func configuredDuration(*pipeline.Platform, pipeline.LoadLevel) time.Duration { return 0 }
+// configuredDuration is a level's own sizing by time, the load block's
+// `duration:` (a level that sends for a set time, questions cycled), or 0.
+// A max_duration shorter than it ends the level first.
+func configuredDuration(p *pipeline.Platform, lv pipeline.LoadLevel) time.Duration {
+	if p.Load == nil || p.Load.Duration <= 0 {
+		return 0
+	}
+	return min(p.Load.Duration.D(), p.AtLevel(lv).MaxDuration.D())
+}
 
 // estimateLevels returns the expected sending time of each of job's load
 // levels, in the order they run: a configured duration (see
@@ -35,13 +41,16 @@ func configuredDuration(*pipeline.Platform, pipeline.LoadLevel) time.Duration { 
 // their rate at run time. Warmup requests count: they are sent too.
 func estimateLevels(job pipeline.PlanJob) []levelEstimate {
 	p := &job.Platform
-	n := map[string]int{}
-	for _, c := range job.Cells {
-		n[c.Load]++
-	}
 	var out []levelEstimate
-	for _, lv := range p.LoadLevels(nil) {
-		e := levelEstimate{label: lv.Label, requests: n[lv.Label]}
+	for li, lv := range p.LoadLevels(nil) {
+		lo, hi := job.Cells.LevelRange(lv.Label)
+		e := levelEstimate{label: lv.Label, requests: hi - lo, timed: job.Cells.Timed()}
+		if e.timed { // a level sized by time alone: only the platform's warmups are counted
+			e.requests = 0
+			if li == 0 {
+				e.requests = job.Cells.Planned()
+			}
+		}
 		at := p.AtLevel(lv)
 		bound := at.MaxDuration.D()
 		switch d := configuredDuration(p, lv); {
@@ -85,7 +94,11 @@ func printLevelEstimates(w io.Writer, plan *pipeline.Plan) error {
 			if label == "" {
 				label = "-"
 			}
-			fmt.Fprintf(tw, "  %s\t%s\t%d\t%s\n", j.Platform.Name, label, e.requests, strings.TrimSpace(e.text))
+			requests := strconv.Itoa(e.requests)
+			if e.timed {
+				requests += " + timed"
+			}
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", j.Platform.Name, label, requests, strings.TrimSpace(e.text))
 		}
 	}
 	return tw.Flush()

@@ -39,7 +39,7 @@ type streamQuerier struct {
 }
 
 func (q *streamQuerier) Query(ctx context.Context, job pipeline.QueryJob, emit func(pipeline.Record)) (pipeline.QueryReport, error) {
-	for _, c := range job.Cells {
+	for c := range job.EachCell() {
 		if q.stopAfter > 0 && q.sent == q.stopAfter {
 			q.cancel()
 			return pipeline.QueryReport{StopReason: pipeline.StopInterrupted}, nil

@@ -10,13 +10,22 @@ import (
 // startEmulator serves the job's emulated platform on 127.0.0.1 (a free
 // port) and returns its base URL and shutdown function. The emulator learns
 // which sample a request asks about from the job's cells: the last user
-// message of a cell maps to its sample.
+// message of a cell maps to its sample (the job's questions are rendered
+// with the run's prompt renderer when the job generates its cells).
 func startEmulator(_ context.Context, job pipeline.QueryJob) (string, func(context.Context) error, error) {
 	samples := map[string]*pipeline.Sample{} // one entry per question, not per cell
-	for i := range job.Cells {
-		c := &job.Cells[i]
-		if m := lastUser(c.Messages); m != "" && c.Sample != nil {
-			samples[m] = c.Sample
+	if job.Source == nil {
+		for i := range job.Cells {
+			c := &job.Cells[i]
+			if m := lastUser(c.Messages); m != "" && c.Sample != nil {
+				samples[m] = c.Sample
+			}
+		}
+	} else {
+		for s, msgs := range job.Source.Questions() {
+			if m := lastUser(msgs); m != "" {
+				samples[m] = s
+			}
 		}
 	}
 	lookup := func(msgs []pipeline.Message) *pipeline.Sample { return samples[lastUser(msgs)] }

@@ -3,6 +3,7 @@ package query
 import (
 	"context"
 	"fmt"
+	"iter"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -151,16 +152,16 @@ func (q *Querier) Query(ctx context.Context, job pipeline.QueryJob, emit func(pi
 			}
 		}()
 	}
-	attempted := 0
+	var all bool // every cell was attempted
 	if job.Platform.Rate > 0 {
-		attempted = r.openLoop(ctx)
+		all = r.openLoop(ctx)
 	} else {
-		attempted = r.closedLoop(ctx)
+		all = r.closedLoop(ctx)
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	rep := pipeline.QueryReport{StopReason: r.reason, Notes: r.notes, Wall: r.last.Sub(r.start)}
-	if ctx.Err() != nil && rep.StopReason == "" && (attempted < len(job.Cells) || r.canceled > 0) {
+	if ctx.Err() != nil && rep.StopReason == "" && (!all || r.canceled > 0) {
 		rep.StopReason = pipeline.StopInterrupted
 	}
 	return rep, nil
@@ -301,46 +302,70 @@ func (r *run) finish(rec pipeline.Record) {
 	}
 }
 
-// closedLoop runs the cells with Concurrency workers, warmup cells first
-// (all of them finished before the measured cells start). It returns the
-// number of cells attempted.
-func (r *run) closedLoop(ctx context.Context) int {
-	cells := r.job.Cells
-	warm := 0
-	for warm < len(cells) && cells[warm].Warmup {
-		warm++
+// closedLoop runs the cells with Concurrency workers, the platform's
+// warmup cells first (all of them finished before the measured cells
+// start; a level's warmups, LevelWarmup, run on with its measured cells). Cells are drawn
+// from the job one at a time as workers free up, so none is held before
+// it is sent. It reports whether every cell was attempted.
+func (r *run) closedLoop(ctx context.Context) bool {
+	next, stop := iter.Pull(r.job.EachCell())
+	defer stop()
+	var pending *pipeline.Cell // the first measured cell, drawn by the warmup phase
+	warm := func() *pipeline.Cell {
+		c, ok := next()
+		if !ok || !c.Warmup || c.LevelWarmup {
+			pending = c
+			return nil
+		}
+		return c
 	}
-	n := r.phase(ctx, cells[:warm])
-	if n < warm {
-		return n
+	if !r.phase(ctx, warm) {
+		return false
 	}
-	return n + r.phase(ctx, cells[warm:])
+	if pending == nil {
+		return true
+	}
+	return r.phase(ctx, func() *pipeline.Cell {
+		if c := pending; c != nil {
+			pending = nil
+			return c
+		}
+		c, _ := next()
+		return c
+	})
 }
 
-func (r *run) phase(ctx context.Context, cells []pipeline.Cell) int {
+// phase sends the cells next returns (nil: no more) to Concurrency
+// workers, started as cells come, and waits for them. It reports whether
+// next ran out (every cell was attempted).
+func (r *run) phase(ctx context.Context, next func() *pipeline.Cell) bool {
 	workers := r.job.Platform.Concurrency
 	if workers <= 0 {
 		workers = pipeline.DefaultConcurrency
 	}
-	workers = min(workers, len(cells))
 	work := make(chan *pipeline.Cell)
 	var wg sync.WaitGroup
-	for range workers {
-		wg.Go(func() {
-			for c := range work {
-				r.finish(r.do(ctx, c, time.Time{}))
-			}
-		})
-	}
-	sent := 0
+	started, all := 0, false
 loop:
-	for i := range cells {
+	for {
 		if r.isStopped() || ctx.Err() != nil {
 			break
 		}
+		c := next()
+		if c == nil {
+			all = true
+			break
+		}
+		if started < workers {
+			started++
+			wg.Go(func() {
+				for c := range work {
+					r.finish(r.do(ctx, c, time.Time{}))
+				}
+			})
+		}
 		select {
-		case work <- &cells[i]:
-			sent++
+		case work <- c:
 		case <-r.stopped:
 			break loop
 		case <-ctx.Done():
@@ -349,7 +374,7 @@ loop:
 	}
 	close(work)
 	wg.Wait()
-	return sent
+	return all
 }
 
 // preciseWindow is the last stretch of an open-loop wait that is slept
@@ -357,9 +382,9 @@ loop:
 const preciseWindow = 2 * time.Millisecond
 
 // openLoop sends cells on the platform's arrival schedule, at most
-// Concurrency in flight when Concurrency > 0. It returns the number of
-// cells attempted.
-func (r *run) openLoop(ctx context.Context) int {
+// Concurrency in flight when Concurrency > 0, drawing each cell from the
+// job when it is due. It reports whether every cell was attempted.
+func (r *run) openLoop(ctx context.Context) bool {
 	p := r.job.Platform
 	pacer := levelPacer(r.job)
 	var sem chan struct{}
@@ -369,14 +394,16 @@ func (r *run) openLoop(ctx context.Context) int {
 	var wg sync.WaitGroup
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
-	sent := 0
+	i, all := 0, true // all: the loop ran out of cells, it did not break
 loop:
-	for i := range r.job.Cells {
+	for c := range r.job.EachCell() {
 		if r.isStopped() || ctx.Err() != nil {
+			all = false
 			break
 		}
 		wait, stop := pacer.Pace(time.Since(r.start), uint64(i))
 		if stop {
+			all = false
 			break
 		}
 		due := r.start.Add(pacer.Due(uint64(i)))
@@ -386,9 +413,11 @@ loop:
 			case <-timer.C:
 			case <-r.stopped:
 				timer.Stop()
+				all = false
 				break loop
 			case <-ctx.Done():
 				timer.Stop()
+				all = false
 				break loop
 			}
 		}
@@ -404,14 +433,15 @@ loop:
 				case sem <- struct{}{}:
 					ready = later(due, time.Now())
 				case <-r.stopped:
+					all = false
 					break loop
 				case <-ctx.Done():
+					all = false
 					break loop
 				}
 			}
 		}
-		c := &r.job.Cells[i]
-		sent++
+		i++
 		wg.Go(func() {
 			if r.job.SendLag != nil {
 				r.job.SendLag(time.Since(ready))
@@ -427,7 +457,7 @@ loop:
 		runtime.Gosched()
 	}
 	wg.Wait()
-	return sent
+	return all
 }
 
 // later returns the later of a and b.

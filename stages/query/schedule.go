@@ -54,8 +54,13 @@ func (p ConstantPacer) Pace(elapsed time.Duration, hits uint64) (time.Duration, 
 // same schedule. It is not safe for concurrent use.
 type ArrivalPacer struct {
 	rate float64
+	seed int64
 	gaps distuv.Gamma // inter-arrival times in seconds
-	due  []float64    // seconds; due[i] is when hit i is scheduled
+	// hit is the last hit whose due time was drawn, due that time in
+	// seconds: a run asks for hits in order, so only the last is kept (an
+	// earlier hit is drawn again from the seed).
+	hit uint64
+	due float64
 }
 
 // NewPoissonPacer returns an ArrivalPacer with exponential gaps.
@@ -75,21 +80,26 @@ func NewGammaPacer(rate, shape float64, seed int64) *ArrivalPacer {
 	// with the U^(1/shape) boost, or Liu-Martin-Syring below 0.2.
 	return &ArrivalPacer{
 		rate: rate,
+		seed: seed,
 		gaps: distuv.Gamma{
 			Alpha: shape,
 			Beta:  shape * rate,
 			Src:   rand.NewPCG(uint64(seed), 0x9e3779b97f4a7c15),
 		},
-		due: []float64{0},
 	}
 }
 
 // Due returns the scheduled offset of hit number hits.
 func (p *ArrivalPacer) Due(hits uint64) time.Duration {
-	for uint64(len(p.due)) <= hits {
-		p.due = append(p.due, p.due[len(p.due)-1]+p.gap())
+	if hits < p.hit {
+		p.gaps.Src = rand.NewPCG(uint64(p.seed), 0x9e3779b97f4a7c15)
+		p.hit, p.due = 0, 0
 	}
-	return time.Duration(p.due[hits] * float64(time.Second))
+	for p.hit < hits {
+		p.due += p.gap()
+		p.hit++
+	}
+	return time.Duration(p.due * float64(time.Second))
 }
 
 // Pace implements Pacer.
