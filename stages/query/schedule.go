@@ -127,8 +127,9 @@ func (p *ArrivalPacer) gap() float64 {
 func levelPacer(job pipeline.QueryJob) Scheduler {
 	p := &job.Platform
 	level := ""
-	if len(job.Cells) > 0 {
-		level = job.Cells[0].Load
+	for c := range job.EachCell() { // listed or generated: every cell has the level's label
+		level = c.Load
+		break
 	}
 	seed := arrivalSeed(job.Seed, level)
 	if st := job.Stripe; st != nil {

@@ -1,6 +1,7 @@
 package query
 
 import (
+	"context"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -163,6 +164,36 @@ func TestEachLoadLevelDrawsItsOwnArrivals(t *testing.T) {
 	for i := range one {
 		if one[i] != plain[i] {
 			t.Fatalf("a single-level schedule changed at hit %d", i)
+		}
+	}
+}
+
+// The engine's jobs generate their cells (QueryJob.Source) instead of
+// listing them: a level's schedule must still be drawn for that level.
+func TestALevelOfGeneratedCellsDrawsItsOwnArrivals(t *testing.T) {
+	e, diags := pipeline.LoadExperiment("testdata/loadlevels.good.yaml", pipeline.LoadOptions{Registry: loadRegistry()})
+	if len(diags) > 0 {
+		t.Fatalf("diagnostics:\n%v", diags)
+	}
+	samples := []pipeline.Sample{{ID: "q1", Question: "?", Context: "c"}, {ID: "q2", Question: "?", Context: "c"}}
+	plan, err := pipeline.BuildPlan(context.Background(), e, samples)
+	if err != nil {
+		t.Fatal(err)
+	}
+	open := plan.Jobs[1] // rate: [2, 8.5]
+	for _, label := range []string{"r=2", "r=8.5"} {
+		lo, hi := open.Cells.LevelRange(label)
+		src := open.Cells.Source(lo, hi, nil)
+		generated := levelPacer(pipeline.QueryJob{Seed: 7, Platform: e.Platforms[1], Source: src})
+		listed := pipeline.QueryJob{Seed: 7, Platform: e.Platforms[1]}
+		for c := range src.All() {
+			listed.Cells = append(listed.Cells, *c)
+		}
+		want := levelPacer(listed)
+		for i := range uint64(20) {
+			if g, w := generated.Due(i), want.Due(i); g != w {
+				t.Fatalf("level %s, hit %d: generated cells are sent at %v, listed ones at %v (the level's own draw)", label, i, g, w)
+			}
 		}
 	}
 }
