@@ -1,8 +1,10 @@
 package pipeline
 
 import (
+	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 )
 
 // Shards split each load level the way k6's execution segments split a
@@ -277,6 +279,22 @@ type ShardLevel struct {
 	Segment     string  `json:"segment"`
 	// Cells is how many of the level's cells (warmups included) the shard sends.
 	Cells int `json:"cells"`
+}
+
+// Share describes the shard's share of the level in words, e.g.
+// "concurrency 3, 2.5 req/s"; none when it has neither.
+func (l ShardLevel) Share(none string) string {
+	var share []string
+	if l.Concurrency > 0 {
+		share = append(share, fmt.Sprintf("concurrency %d", l.Concurrency))
+	}
+	if l.Rate > 0 {
+		share = append(share, fmt.Sprintf("%.4g req/s", l.Rate))
+	}
+	if len(share) == 0 {
+		return none
+	}
+	return strings.Join(share, ", ")
 }
 
 // shardLevels lists s's share of every level of plan, with its cells

@@ -455,17 +455,7 @@ func printShardPlan(w io.Writer, sh pipeline.Shard, plan *pipeline.Plan) error {
 		if l.Load != "" {
 			load = l.Load
 		}
-		var share []string
-		if l.Concurrency > 0 {
-			share = append(share, fmt.Sprintf("concurrency %d", l.Concurrency))
-		}
-		if l.Rate > 0 {
-			share = append(share, fmt.Sprintf("%.4g req/s", l.Rate))
-		}
-		if len(share) == 0 {
-			share = append(share, "none")
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\n", l.Platform, load, l.Segment, strings.Join(share, ", "), l.Cells)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\n", l.Platform, load, l.Segment, l.Share("none"), l.Cells)
 		total += l.Cells
 	}
 	if err := tw.Flush(); err != nil {

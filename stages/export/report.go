@@ -192,17 +192,7 @@ func shardLines(m *pipeline.Manifest) []string {
 				if l.Load != "" {
 					name += " " + l.Load
 				}
-				var share []string
-				if l.Concurrency > 0 {
-					share = append(share, fmt.Sprintf("concurrency %d", l.Concurrency))
-				}
-				if l.Rate > 0 {
-					share = append(share, fmt.Sprintf("%.4g req/s", l.Rate))
-				}
-				if len(share) == 0 {
-					share = append(share, "nothing")
-				}
-				parts = append(parts, fmt.Sprintf("%s: %s (%s, %d requests)", name, strings.Join(share, ", "), l.Segment, l.Cells))
+				parts = append(parts, fmt.Sprintf("%s: %s (%s, %d requests)", name, l.Share("nothing"), l.Segment, l.Cells))
 			}
 			out = append(out, "This shard ran its share of each load level, not the level's whole load: "+strings.Join(parts, "; "))
 		}
