@@ -61,11 +61,12 @@ func TestAProcessThatFindsTheRunFolderLockedWritesNothing(t *testing.T) {
 // TestAFreshRunHoldsItsFolderAgainstAnotherProcess runs a real inferbench
 // process and tries report and resume on its folder while it writes.
 func TestAFreshRunHoldsItsFolderAgainstAnotherProcess(t *testing.T) {
+	t.Parallel() // mostly waits on other processes: these tests overlap
 	if testing.Short() {
 		t.Skip("builds and runs a real process")
 	}
 	dir := t.TempDir()
-	bin := buildBinary(t, dir)
+	bin := buildBinary(t)
 	exp := writeFile(t, dir, "slow.yaml", `name: slow
 dataset: {source: demo}
 platforms:
