@@ -141,7 +141,9 @@ func finishRun(run *pipeline.Run, reg *pipeline.Registry, stdout, stderr io.Writ
 		printStops(stderr, run.Manifest)
 	}
 	interrupted := run != nil && run.Manifest != nil && run.Manifest.StopReason == pipeline.StopInterrupted
-	if runErr != nil && interrupted && errors.Is(runErr, context.Canceled) {
+	// Interrupted while querying, or before a run folder existed (the
+	// dataset loading, the plan): only Ctrl-C cancels the run's context.
+	if runErr != nil && (interrupted || run == nil) && errors.Is(runErr, context.Canceled) {
 		fmt.Fprintln(stderr, "inferbench:", runErr)
 		return withCode(exitInterrupted, errSilent)
 	}
