@@ -39,6 +39,9 @@ type levelRunner struct {
 	// mark, when not nil, records that this process starts sending a
 	// level (its label) and returns the function that records the stop.
 	mark func(load string) (stop func())
+	// timedLevel, when not nil, is told as a level sized by duration
+	// starts, with the time it sends for (see TimedSink).
+	timedLevel func(load string, d time.Duration)
 }
 
 // query runs one level's job, measuring the client's health meanwhile
@@ -168,6 +171,9 @@ func (lr *levelRunner) run(ctx context.Context, emit func(Record)) (QueryReport,
 			reason string
 			ok     int
 		)
+		if timed && lr.timedLevel != nil {
+			lr.timedLevel(lv.Label, sub.Platform.MaxDuration.D())
+		}
 		stopMark := lr.begin(lv.Label)
 		start := time.Now()
 		var warmUntil time.Time // load.warmup as a duration: requests sent before it are warmups
