@@ -24,8 +24,9 @@ type Experiment struct {
 	Baseline string `yaml:"baseline" json:"baseline,omitempty"`
 	Params   Params `yaml:"params" json:"params"`
 	Repeats  int    `yaml:"repeats" json:"repeats" validate:"gte=1"`
-	// MaxCells bounds the matrix (platform-model pairs x temperatures x
-	// repeats x questions + warmups); left out it is DefaultMaxCells, and
+	// MaxCells bounds the matrix (each platform's models x its load levels
+	// x temperatures x repeats x questions, plus levels sized by
+	// load.requests and warmups; see MatrixCells); left out it is DefaultMaxCells, and
 	// an explicit value must be >= 1. Validation checks it against a
 	// bound from the slice and sample (or one question when they set
 	// none), BuildPlan against the loaded questions.
@@ -208,7 +209,6 @@ type EmulateProfile struct {
 	// Usage is how usage is reported: vllm (default), sambanova (adds
 	// server timing fields) or none.
 	Usage string `yaml:"usage" json:"usage,omitempty" validate:"omitempty,oneof=vllm sambanova none"`
-	// RejectStreamOptions answers 400 to requests carrying stream_options.
 	// MaxBatch is the emulated server's capacity: at most this many
 	// requests are decoded at once, later ones wait in its queue for a
 	// free slot (their TTFT grows with load). 0: no limit.
@@ -217,7 +217,8 @@ type EmulateProfile struct {
 	// request's first token and every token gap: time x (1 +
 	// batch_slowdown x (batch - 1)), batch read when the token is due.
 	// 0: batching costs nothing.
-	BatchSlowdown       float64    `yaml:"batch_slowdown" json:"batch_slowdown,omitempty" validate:"gte=0"`
+	BatchSlowdown float64 `yaml:"batch_slowdown" json:"batch_slowdown,omitempty" validate:"gte=0"`
+	// RejectStreamOptions answers 400 to requests carrying stream_options.
 	RejectStreamOptions bool       `yaml:"reject_stream_options" json:"reject_stream_options,omitempty"`
 	Faults              FaultsSpec `yaml:"faults" json:"faults,omitempty"`
 }

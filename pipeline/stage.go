@@ -235,12 +235,6 @@ func (r *Registry) AddLoader(name string, l Loader) {
 	r.Loaders[name] = l
 }
 
-// AddExporter registers an export format and the names of the files it
-// writes into a run folder (plain file names, every file it may write).
-// When an export does not write a format, or the format fails, the engine
-// removes that format's outputs, so that no file left in the folder
-// disagrees with the others. A duplicate name, or an output that is a
-// path or one of the engine's own files, panics (a programming error).
 // AddLoadModel registers the load model type name: newModel returns a
 // fresh config (a pointer to a struct with yaml and validate tags) that a
 // `load: {type: name, ...}` block is decoded into. It panics when name is
@@ -255,6 +249,12 @@ func (r *Registry) AddLoadModel(name string, newModel func() LoadModel) {
 	r.LoadModels[name] = newModel
 }
 
+// AddExporter registers an export format and the names of the files it
+// writes into a run folder (plain file names, every file it may write).
+// When an export does not write a format, or the format fails, the engine
+// removes that format's outputs, so that no file left in the folder
+// disagrees with the others. A duplicate name, or an output that is a
+// path or one of the engine's own files, panics (a programming error).
 func (r *Registry) AddExporter(name string, e Exporter, outputs ...string) {
 	if _, dup := r.Exporters[name]; dup {
 		panic("pipeline: exporter registered twice: " + name)
