@@ -22,7 +22,6 @@ type Journal struct {
 	f   *os.File
 	buf bytes.Buffer
 	enc *json.Encoder
-	n   int
 }
 
 // OpenJournal opens path for appending, creating it if needed.
@@ -48,15 +47,7 @@ func (j *Journal) Append(r *Record) error {
 	if _, err := j.f.Write(j.buf.Bytes()); err != nil {
 		return fmt.Errorf("journal: write: %w", err)
 	}
-	j.n++
 	return nil
-}
-
-// Len is the number of records appended through j.
-func (j *Journal) Len() int {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	return j.n
 }
 
 // Close syncs and closes the file.

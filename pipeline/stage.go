@@ -82,8 +82,6 @@ type QueryReport struct {
 	StopReason string
 	// Notes are facts for the manifest (e.g. "stream_options rejected; resent without").
 	Notes []string
-	// Wall is the time from the first send to the last record.
-	Wall time.Duration
 }
 
 // Querier runs one platform's job. It must call emit exactly once for every

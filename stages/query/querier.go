@@ -100,7 +100,6 @@ type run struct {
 	mu       sync.Mutex
 	notes    []string
 	reason   string
-	last     time.Time
 	done     int
 	failed   int
 	canceled int
@@ -135,7 +134,6 @@ func (q *Querier) Query(ctx context.Context, job pipeline.QueryJob, emit func(pi
 	}
 	defer shutdown()
 	r.start = time.Now()
-	r.last = r.start
 	if d := job.Platform.MaxDuration.D(); d > 0 {
 		t := time.AfterFunc(d, func() { r.halt("max_duration") })
 		defer t.Stop()
@@ -160,7 +158,7 @@ func (q *Querier) Query(ctx context.Context, job pipeline.QueryJob, emit func(pi
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	rep := pipeline.QueryReport{StopReason: r.reason, Notes: r.notes, Wall: r.last.Sub(r.start)}
+	rep := pipeline.QueryReport{StopReason: r.reason, Notes: r.notes}
 	if ctx.Err() != nil && rep.StopReason == "" && (!all || r.canceled > 0) {
 		rep.StopReason = pipeline.StopInterrupted
 	}
@@ -275,7 +273,6 @@ func (r *run) finish(rec pipeline.Record) {
 	r.emit(rec)
 	p := r.job.Platform
 	r.mu.Lock()
-	r.last = time.Now()
 	r.done++
 	switch rec.Error {
 	case "":
