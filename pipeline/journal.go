@@ -133,21 +133,3 @@ func rewriteJournal(path string, fill func(write func(*Record) error) error) err
 	}
 	return os.Rename(tmp.Name(), path)
 }
-
-// FinalRecords keeps one record per cell: the first successful one, or
-// else the last failed one. Order follows first appearance.
-func FinalRecords(recs []Record) []Record {
-	idx := make(map[CellKey]int, len(recs))
-	out := make([]Record, 0, len(recs))
-	for _, r := range recs {
-		i, seen := idx[r.CellKey]
-		switch {
-		case !seen:
-			idx[r.CellKey] = len(out)
-			out = append(out, r)
-		case !out[i].OK():
-			out[i] = r
-		}
-	}
-	return out
-}
