@@ -26,8 +26,6 @@ type Question struct {
 	// Answers are the gold answer texts in file order; empty for an
 	// unanswerable v2 question.
 	Answers []string
-	// IsImpossible is the v2 is_impossible flag.
-	IsImpossible bool
 }
 
 // ParseDataset reads an official SQuAD v1.1 or v2.0 JSON file
@@ -80,7 +78,7 @@ func ParseDataset(data []byte) (*Dataset, error) {
 									case "id":
 										id, err = p.arenaStr()
 									case "is_impossible":
-										q.IsImpossible, err = p.boolean()
+										_, err = p.boolean() // checked, unused: empty Answers say it
 									case "answers":
 										err = p.array(func() error {
 											return p.object(func(key []byte) error {
