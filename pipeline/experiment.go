@@ -56,7 +56,9 @@ type DatasetSpec struct {
 	Source string `yaml:"source" json:"source" validate:"required"`
 	// Path is a file path (relative to the experiment file) or an http(s) URL.
 	Path string `yaml:"path" json:"path,omitempty"`
-	// Version is the SQuAD version: v1.1 (default) or v2.0.
+	// Version is the SQuAD version: v2.0 forces it; left out (or v1.1) the
+	// loader detects it: v2.0 when the file's version says 2.x or a question
+	// is unanswerable, else v1.1 (see Dataset.Version).
 	Version string `yaml:"version" json:"version,omitempty" validate:"omitempty,oneof=v1.1 v2.0"`
 	// Slice is a Python-style slice over question order, e.g. "[:10]".
 	Slice string `yaml:"slice" json:"slice,omitempty"`
