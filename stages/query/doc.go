@@ -94,4 +94,10 @@
 // login page; error_detail quotes its first bytes), empty_content_length (finish_reason "length" with empty content;
 // content, reasoning and usage are kept), transport (any other connection
 // failure) and canceled (the run's context was canceled while in flight).
+//
+// # Imports
+//
+// query imports pipeline and stages/query/emulator (a platform with an
+// emulate: profile is served by an in-process emulator, over real HTTP);
+// it must not import another stage.
 package query
