@@ -13,8 +13,10 @@
 //   - the results schema every exporter reads, and the terminal progress
 //     display.
 //
-// Imports: pipeline imports no other package of this module. It must not
-// import a stage (stages/...) or cmd/inferbench: the stages reach it only
+// Imports: pipeline imports no other package of this module but its small
+// helper packages (pipeline/<name>), which import no other package of the
+// module except other helpers. It must not import a stage (stages/...) or
+// cmd/inferbench: the stages reach it only
 // through the Registry that cmd/inferbench fills with stages.NewRegistry,
 // so that a new stage never changes pipeline.
 package pipeline

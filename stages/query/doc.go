@@ -97,7 +97,7 @@
 //
 // # Imports
 //
-// query imports pipeline and stages/query/emulator (a platform with an
-// emulate: profile is served by an in-process emulator, over real HTTP);
-// it must not import another stage.
+// query imports pipeline, stages/query/emulator (a platform with an
+// emulate: profile is served by an in-process emulator, over real HTTP)
+// and helper packages; it must not import another stage.
 package query

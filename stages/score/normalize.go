@@ -9,8 +9,9 @@
 // EvaluateV1/V2 use a pooled Matcher, and the fuzz test and the comparisons
 // with the official scripts' results call these.
 //
-// score imports pipeline only (for Record, Sample and ScoreSpec); it must
-// not import another stage: aggregate imports score, not the reverse.
+// score imports pipeline (Record, Sample, ScoreSpec) and helper packages
+// only; it must not import another stage: aggregate imports score, not the
+// reverse.
 package score
 
 import (
