@@ -61,7 +61,9 @@ func (j *Journal) Close() error {
 	return j.f.Close()
 }
 
-// ReadJournal reads every record of a journal file. A torn last line (a
+// ReadJournal reads every record of a journal file, the counterpart of
+// WriteJournal for callers that hold a run in memory (the engine streams
+// with ScanJournal; the command tests read runs back with this). A torn last line (a
 // crash in the middle of a write) is skipped and reported through torn;
 // a malformed line anywhere else is an error naming its line number. A
 // missing file is an error that wraps fs.ErrNotExist.

@@ -32,7 +32,8 @@ type Loader interface {
 	Load(ctx context.Context, spec DatasetSpec, env LoadEnv) (*Dataset, error)
 }
 
-// LoaderFunc adapts a function to Loader.
+// LoaderFunc adapts a function to Loader. The built-in loaders are types;
+// it stays exported for in-memory datasets (the stages' tests use it).
 type LoaderFunc func(ctx context.Context, spec DatasetSpec, env LoadEnv) (*Dataset, error)
 
 // Load calls f.

@@ -568,7 +568,9 @@ func (sc *schedule) factor(salt uint64) float64 {
 // tokens such events and the X-Request-Id, model and temperature the
 // request carried. The server never sends earlier than its plan; it may
 // send later (its own lateness), which is what timing benchmarks measure a
-// client's reported TTFT and E2E against. Plan is a pure function.
+// client's reported TTFT and E2E against. Plan is a pure function, exported
+// for the query stage's timing-fidelity benchmark, which checks every
+// reported time against it.
 func Plan(profile pipeline.EmulateProfile, seed int64, requestID, model string, temperature float64, tokens int) (ttft, e2e time.Duration) {
 	sc := newSchedule(mix(mix(uint64(seed))^requestKey(requestID, nil, model, temperature)), &profile)
 	ttft = sc.next()
