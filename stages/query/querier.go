@@ -51,7 +51,8 @@ func New(opts ...Option) *Querier {
 	return q
 }
 
-// Register sets reg.Querier to a default Querier.
+// Register sets reg.Querier to a default Querier and adds the built-in
+// load models (RegisterLoadModels).
 func Register(reg *pipeline.Registry) {
 	reg.Querier = New()
 	RegisterLoadModels(reg)
