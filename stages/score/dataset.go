@@ -26,6 +26,10 @@ type Question struct {
 	// Answers are the gold answer texts in file order; empty for an
 	// unanswerable v2 question.
 	Answers []string
+	// IsImpossible is the v2 is_impossible flag. Scoring reads only
+	// Answers (empty for such a question); the flag is kept so that the
+	// reader can be checked field by field against encoding/json.
+	IsImpossible bool
 }
 
 // ParseDataset reads an official SQuAD v1.1 or v2.0 JSON file
@@ -78,7 +82,7 @@ func ParseDataset(data []byte) (*Dataset, error) {
 									case "id":
 										id, err = p.arenaStr()
 									case "is_impossible":
-										_, err = p.boolean() // checked, unused: empty Answers say it
+										q.IsImpossible, err = p.boolean()
 									case "answers":
 										err = p.array(func() error {
 											return p.object(func(key []byte) error {
