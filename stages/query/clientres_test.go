@@ -61,7 +61,7 @@ func TestAClientResourceFailureIsRetriedLikeATransportError(t *testing.T) {
 	}
 	job := newJob(f.URL+"/v1", "a")
 	job.Platform.Retries = 1
-	recs, _, err := collect(t, context.Background(), New(withDialer(dial), withBackoff(time.Millisecond, time.Millisecond)), job)
+	recs, _, err := collect(t, context.Background(), New(WithDialer(dial), WithBackoff(time.Millisecond, time.Millisecond)), job)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,7 +71,7 @@ func TestAClientResourceFailureIsRetriedLikeATransportError(t *testing.T) {
 
 	job.Platform.Retries = 0
 	dials.Store(0)
-	recs, _, err = collect(t, context.Background(), New(withDialer(dial)), job)
+	recs, _, err = collect(t, context.Background(), New(WithDialer(dial)), job)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -70,7 +70,7 @@ func TestEmulatorFaultsBecomeErrorClasses(t *testing.T) {
 			if c.setup != nil {
 				c.setup(&job)
 			}
-			recs, _, err := collect(t, context.Background(), New(withBackoff(time.Millisecond, time.Millisecond)), job)
+			recs, _, err := collect(t, context.Background(), New(WithBackoff(time.Millisecond, time.Millisecond)), job)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -209,23 +208,4 @@ func readAllRestore(r *http.Request) (string, error) {
 	b, err := io.ReadAll(r.Body)
 	r.Body = io.NopCloser(strings.NewReader(string(b)))
 	return string(b), err
-}
-
-// withBackoff sets the retry backoff base and cap (zero keeps the default).
-func withBackoff(base, maxWait time.Duration) Option {
-	return func(q *Querier) {
-		if base > 0 {
-			q.backoffBase = base
-		}
-		if maxWait > 0 {
-			q.backoffMax = maxWait
-		}
-	}
-}
-
-// withDialer replaces the dialer that opens connections to endpoints; the
-// platform's connect timeout still applies to it through its context; nil
-// keeps net.Dialer.
-func withDialer(dial func(ctx context.Context, network, addr string) (net.Conn, error)) Option {
-	return func(q *Querier) { q.dial = dial }
 }

@@ -36,7 +36,7 @@ func TestRecordCountsAttemptsAnswered429(t *testing.T) {
 			})
 			job := newJob(f.URL+"/v1", "bad", "good")
 			job.Platform.Retries = tc.retries
-			recs, _, err := collect(t, context.Background(), New(withBackoff(time.Millisecond, 2*time.Millisecond)), job)
+			recs, _, err := collect(t, context.Background(), New(WithBackoff(time.Millisecond, 2*time.Millisecond)), job)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -38,9 +38,27 @@ type Querier struct {
 	dial func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
-// Option configures a Querier. The options (backoff, dialer) are set by
-// this package's tests; the binary uses New's defaults.
+// Option configures a Querier.
 type Option func(*Querier)
+
+// WithBackoff sets the retry backoff base and cap (zero keeps the default).
+func WithBackoff(base, maxWait time.Duration) Option {
+	return func(q *Querier) {
+		if base > 0 {
+			q.backoffBase = base
+		}
+		if maxWait > 0 {
+			q.backoffMax = maxWait
+		}
+	}
+}
+
+// WithDialer replaces the dialer that opens connections to endpoints; the
+// platform's connect timeout still applies to it through its context. For
+// tests and for unusual networks; nil keeps net.Dialer.
+func WithDialer(dial func(ctx context.Context, network, addr string) (net.Conn, error)) Option {
+	return func(q *Querier) { q.dial = dial }
+}
 
 // New returns a Querier with the default backoff.
 func New(opts ...Option) *Querier {

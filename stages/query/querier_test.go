@@ -240,7 +240,7 @@ func TestEveryErrorClassIsARecordAndTheRunCompletes(t *testing.T) {
 			if tc.setup != nil {
 				tc.setup(&job)
 			}
-			recs, rep, err := collect(t, context.Background(), New(withBackoff(time.Millisecond, time.Millisecond)), job)
+			recs, rep, err := collect(t, context.Background(), New(WithBackoff(time.Millisecond, time.Millisecond)), job)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -273,7 +273,7 @@ func TestConnectTimeoutIsItsOwnClass(t *testing.T) {
 	job := newJob(f.URL+"/v1", "a", "b", "c")
 	job.Platform.Concurrency = 1
 	job.Platform.ConnectTimeout = pipeline.Duration(30 * time.Millisecond)
-	recs, _, err := collect(t, context.Background(), New(withDialer(dial)), job)
+	recs, _, err := collect(t, context.Background(), New(WithDialer(dial)), job)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -296,7 +296,7 @@ func TestRetries(t *testing.T) {
 		})
 		job := newJob(f.URL+"/v1", "bad", "good")
 		job.Platform.Retries = 2
-		recs, _, err := collect(t, context.Background(), New(withBackoff(time.Hour, time.Hour)), job)
+		recs, _, err := collect(t, context.Background(), New(WithBackoff(time.Hour, time.Hour)), job)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -320,7 +320,7 @@ func TestRetries(t *testing.T) {
 		})
 		job := newJob(f.URL+"/v1", "bad", "good")
 		job.Platform.Retries = 2
-		recs, _, err := collect(t, context.Background(), New(withBackoff(time.Millisecond, 4*time.Millisecond)), job)
+		recs, _, err := collect(t, context.Background(), New(WithBackoff(time.Millisecond, 4*time.Millisecond)), job)
 		if err != nil {
 			t.Fatal(err)
 		}

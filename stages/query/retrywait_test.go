@@ -58,7 +58,7 @@ func TestRetryAfterIsCapped(t *testing.T) {
 			// A generous bound that only stops a broken cap from hanging the test.
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
-			recs, rep, err := collect(t, ctx, New(withBackoff(time.Hour, time.Hour)), job)
+			recs, rep, err := collect(t, ctx, New(WithBackoff(time.Hour, time.Hour)), job)
 			if err != nil {
 				t.Fatal(err)
 			}
