@@ -42,6 +42,8 @@ type Querier struct {
 type Option func(*Querier)
 
 // WithBackoff sets the retry backoff base and cap (zero keeps the default).
+// The binary keeps the defaults; it is exported, like WithDialer, for
+// tests and for programs that embed the query stage.
 func WithBackoff(base, maxWait time.Duration) Option {
 	return func(q *Querier) {
 		if base > 0 {
