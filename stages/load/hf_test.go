@@ -432,27 +432,6 @@ func TestHFErrors(t *testing.T) {
 	}
 }
 
-func TestParseRetryAfter(t *testing.T) {
-	now := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
-	cases := []struct {
-		name, v string
-		want    time.Duration
-	}{
-		{"seconds are read as seconds", "7", 7 * time.Second},
-		{"an HTTP date is read relative to now", now.Add(90 * time.Second).Format(http.TimeFormat), 90 * time.Second},
-		{"a date in the past means no wait", now.Add(-time.Hour).Format(http.TimeFormat), 0},
-		{"an empty header means the default backoff", "", 0},
-		{"garbage means the default backoff", "soon", 0},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			if got := parseRetryAfter(c.v, now); got != c.want {
-				t.Errorf("parseRetryAfter(%q) = %v, want %v", c.v, got, c.want)
-			}
-		})
-	}
-}
-
 func TestHFCancellation(t *testing.T) {
 	t.Run("a canceled context stops the retry wait", func(t *testing.T) {
 		fake := &hfFake{n: 5, fault: func(w http.ResponseWriter, r *http.Request, _ int) bool {
@@ -474,4 +453,26 @@ func TestHFCancellation(t *testing.T) {
 			t.Errorf("calls = %d, want 1", fake.calls)
 		}
 	})
+}
+
+func TestHFRetryAfterReadsFractionalSeconds(t *testing.T) {
+	// The query stage reads "1.5" as 1.5 s; the hub client used to read it
+	// as no Retry-After at all and fall back to its own backoff.
+	fake := &hfFake{n: 5, fault: func(w http.ResponseWriter, r *http.Request, call int) bool {
+		if call == 1 {
+			w.Header().Set("Retry-After", "1.5")
+			w.WriteHeader(http.StatusTooManyRequests)
+			return true
+		}
+		return false
+	}}
+	srv := httptest.NewServer(fake)
+	defer srv.Close()
+	sl := &noSleep{}
+	if _, err := (&HF{Sleep: sl.Sleep}).Load(context.Background(), hfSpec(srv.URL, "[:5]"), testEnv(t)); err != nil {
+		t.Fatal(err)
+	}
+	if want := []time.Duration{1500 * time.Millisecond}; !reflect.DeepEqual(sl.waits, want) {
+		t.Errorf("waits = %v, want %v", sl.waits, want)
+	}
 }
