@@ -303,25 +303,34 @@ func TestHFRetries(t *testing.T) {
 			t.Errorf("waits = %v, want %v", sl.waits, want)
 		}
 	})
-	t.Run("a huge Retry-After is capped", func(t *testing.T) {
-		fake := &hfFake{n: 5, fault: func(w http.ResponseWriter, r *http.Request, call int) bool {
-			if call == 1 {
-				w.Header().Set("Retry-After", "86400")
-				w.WriteHeader(http.StatusTooManyRequests)
-				return true
+	for _, c := range []struct {
+		name, retryAfter string
+		want             time.Duration
+	}{
+		{"a huge Retry-After is capped", "86400", HFMaxWait},
+		// The hub client used to read "1.5" as no wait asked at all.
+		{"a fractional Retry-After is read as seconds", "1.5", 1500 * time.Millisecond},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			fake := &hfFake{n: 5, fault: func(w http.ResponseWriter, r *http.Request, call int) bool {
+				if call == 1 {
+					w.Header().Set("Retry-After", c.retryAfter)
+					w.WriteHeader(http.StatusTooManyRequests)
+					return true
+				}
+				return false
+			}}
+			srv := httptest.NewServer(fake)
+			defer srv.Close()
+			sl := &noSleep{}
+			if _, err := (&HF{Sleep: sl.Sleep}).Load(context.Background(), hfSpec(srv.URL, ""), testEnv(t)); err != nil {
+				t.Fatal(err)
 			}
-			return false
-		}}
-		srv := httptest.NewServer(fake)
-		defer srv.Close()
-		sl := &noSleep{}
-		if _, err := (&HF{Sleep: sl.Sleep}).Load(context.Background(), hfSpec(srv.URL, ""), testEnv(t)); err != nil {
-			t.Fatal(err)
-		}
-		if !reflect.DeepEqual(sl.waits, []time.Duration{HFMaxWait}) {
-			t.Errorf("waits = %v, want [%v]", sl.waits, HFMaxWait)
-		}
-	})
+			if !reflect.DeepEqual(sl.waits, []time.Duration{c.want}) {
+				t.Errorf("waits = %v, want [%v]", sl.waits, c.want)
+			}
+		})
+	}
 	t.Run("a 404 is final and not retried", func(t *testing.T) {
 		fake := &hfFake{n: 5}
 		srv := httptest.NewServer(fake)
@@ -453,26 +462,4 @@ func TestHFCancellation(t *testing.T) {
 			t.Errorf("calls = %d, want 1", fake.calls)
 		}
 	})
-}
-
-func TestHFRetryAfterReadsFractionalSeconds(t *testing.T) {
-	// The query stage reads "1.5" as 1.5 s; the hub client used to read it
-	// as no Retry-After at all and fall back to its own backoff.
-	fake := &hfFake{n: 5, fault: func(w http.ResponseWriter, r *http.Request, call int) bool {
-		if call == 1 {
-			w.Header().Set("Retry-After", "1.5")
-			w.WriteHeader(http.StatusTooManyRequests)
-			return true
-		}
-		return false
-	}}
-	srv := httptest.NewServer(fake)
-	defer srv.Close()
-	sl := &noSleep{}
-	if _, err := (&HF{Sleep: sl.Sleep}).Load(context.Background(), hfSpec(srv.URL, "[:5]"), testEnv(t)); err != nil {
-		t.Fatal(err)
-	}
-	if want := []time.Duration{1500 * time.Millisecond}; !reflect.DeepEqual(sl.waits, want) {
-		t.Errorf("waits = %v, want %v", sl.waits, want)
-	}
 }
