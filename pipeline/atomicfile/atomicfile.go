@@ -6,6 +6,7 @@ package atomicfile
 
 import (
 	"bufio"
+	"errors"
 	"io"
 	"io/fs"
 	"os"
@@ -71,13 +72,22 @@ func syncDir(dir string) error {
 	if runtime.GOOS == "windows" {
 		return nil
 	}
-	d, err := os.Open(dir)
+	return Sync(dir)
+}
+
+// Sync flushes the file or folder path to disk. A folder that the system
+// cannot sync (os.ErrInvalid) is not an error.
+func Sync(path string) error {
+	f, err := os.Open(path)
 	if err != nil {
 		return err
 	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
+	err = f.Sync()
+	if cerr := f.Close(); err == nil {
 		err = cerr
+	}
+	if errors.Is(err, os.ErrInvalid) {
+		return nil
 	}
 	return err
 }
