@@ -44,8 +44,8 @@ func commitStep(step string) error {
 //     exchange_other.go);
 //  4. the old state, now under the stage's name, is removed.
 //
-// Files whose names mark them temporary (".*.tmp", and the exporters'
-// ".name.*") are not staged. A stage left by a killed process is removed
+// Files whose names mark them temporary (atomicfile's ".name.*.tmp", and
+// "name.tmp" that older versions left) are not staged. A stage left by a killed process is removed
 // by the next Staged, and by LockRunDir (CleanStage). The caller holds
 // the folder's lock.
 func Staged(dir string, write func(stage string) error) error {
@@ -174,9 +174,9 @@ func renameSwap(stage, dir string) error {
 	return os.Rename(old, stage)
 }
 
-// tempName reports a temporary file of a run folder's writers (writeJSON's
-// "name.tmp", rewriteJournal's and the exporters' ".name.*"): never part
-// of a state. The lock file is.
+// tempName reports a temporary file of a run folder's writers
+// (atomicfile's ".name.*.tmp"; "name.tmp" and ".name.*" of older
+// versions): never part of a state. The lock file is.
 func tempName(name string) bool {
 	return name != LockFile && (strings.HasSuffix(name, ".tmp") || strings.HasPrefix(name, "."))
 }
