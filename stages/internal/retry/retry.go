@@ -22,13 +22,13 @@ func Delay(h http.Header, now time.Time) time.Duration {
 			return time.Duration(n * float64(time.Millisecond))
 		}
 	}
-	return After(h.Get("Retry-After"), now)
+	return after(h.Get("Retry-After"), now)
 }
 
-// After parses a Retry-After value: delay seconds ("2", "1.5") or an HTTP
+// after parses a Retry-After value: delay seconds ("2", "1.5") or an HTTP
 // date. It returns 0 when v is empty, unparseable, not positive or a date
 // that has passed.
-func After(v string, now time.Time) time.Duration {
+func after(v string, now time.Time) time.Duration {
 	v = strings.TrimSpace(v)
 	if v == "" {
 		return 0
@@ -46,24 +46,24 @@ func After(v string, now time.Time) time.Duration {
 }
 
 // Backoff is exponential backoff: retry n (0 for the first) may wait up
-// to Ceil(n) = min(Max, Base·2^n).
+// to ceil(n) = min(Max, Base·2^n).
 type Backoff struct {
 	Base, Max time.Duration
 }
 
-// Ceil is the longest wait before retry n (0-based).
-func (b Backoff) Ceil(n int) time.Duration {
+// ceil is the longest wait before retry n (0-based).
+func (b Backoff) ceil(n int) time.Duration {
 	return min(b.Max, b.Base<<min(max(n, 0), 30))
 }
 
 // Wait is the wait before retry n (0-based): asked, when the server asked
-// for a wait (asked > 0); else Ceil(n) drawn uniformly from [0, Ceil(n)]
-// with rng ("full jitter"), or Ceil(n) itself when rng is nil.
+// for a wait (asked > 0); else ceil(n) drawn uniformly from [0, ceil(n)]
+// with rng ("full jitter"), or ceil(n) itself when rng is nil.
 func (b Backoff) Wait(n int, asked time.Duration, rng *rand.Rand) time.Duration {
 	if asked > 0 {
 		return asked
 	}
-	ceil := b.Ceil(n)
+	ceil := b.ceil(n)
 	if rng == nil {
 		return ceil
 	}

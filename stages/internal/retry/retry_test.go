@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-func TestAfterReadsSecondsOrAnHTTPDate(t *testing.T) {
+func TestRetryAfterReadsSecondsOrAnHTTPDate(t *testing.T) {
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	for _, c := range []struct {
 		v    string
@@ -19,8 +19,8 @@ func TestAfterReadsSecondsOrAnHTTPDate(t *testing.T) {
 		{now.Add(90 * time.Second).Format(http.TimeFormat), 90 * time.Second},
 		{now.Add(-time.Minute).Format(http.TimeFormat), 0},
 	} {
-		if got := After(c.v, now); got != c.want {
-			t.Errorf("After(%q) = %v, want %v", c.v, got, c.want)
+		if got := after(c.v, now); got != c.want {
+			t.Errorf("after(%q) = %v, want %v", c.v, got, c.want)
 		}
 	}
 }
@@ -58,13 +58,13 @@ func TestBackoffDoublesUpToTheCapAndHonoursTheServer(t *testing.T) {
 	if w := b.Wait(0, time.Minute, nil); w != time.Minute {
 		t.Errorf("a server's wait is not taken as it is: %v", w)
 	}
-	if c := b.Ceil(1000); c != b.Max {
+	if c := b.ceil(1000); c != b.Max {
 		t.Errorf("a late retry's ceiling %v overflows the cap", c)
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
 	for n := range 40 {
-		if w := b.Wait(n, 0, rng); w < 0 || w > b.Ceil(n) {
-			t.Errorf("jittered wait %v outside [0, %v]", w, b.Ceil(n))
+		if w := b.Wait(n, 0, rng); w < 0 || w > b.ceil(n) {
+			t.Errorf("jittered wait %v outside [0, %v]", w, b.ceil(n))
 		}
 	}
 }
