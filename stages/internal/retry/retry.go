@@ -57,7 +57,7 @@ func (b Backoff) ceil(n int) time.Duration {
 }
 
 // Wait is the wait before retry n (0-based): asked, when the server asked
-// for a wait (asked > 0); else ceil(n) drawn uniformly from [0, ceil(n)]
+// for a wait (asked > 0); else a wait drawn uniformly from [0, ceil(n)]
 // with rng ("full jitter"), or ceil(n) itself when rng is nil.
 func (b Backoff) Wait(n int, asked time.Duration, rng *rand.Rand) time.Duration {
 	if asked > 0 {
