@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/stages/internal/retry"
 )
 
 // Default retry backoff: attempt n waits a uniformly random time in
@@ -533,14 +534,11 @@ func (r *run) do(ctx context.Context, c *pipeline.Cell, due time.Time) pipeline.
 		case retryBackoff:
 			if retries > 0 {
 				retries--
-				wait := o.retryAfter
-				if wait <= 0 {
-					if rng == nil {
-						rng = rand.New(rand.NewPCG(uint64(r.job.Seed), uint64(c.Seq)))
-					}
-					ceil := min(r.q.backoffMax, r.q.backoffBase<<min(attempt-1, 30))
-					wait = time.Duration(rng.Int64N(int64(ceil) + 1))
+				if rng == nil {
+					rng = rand.New(rand.NewPCG(uint64(r.job.Seed), uint64(c.Seq)))
 				}
+				backoff := retry.Backoff{Base: r.q.backoffBase, Max: r.q.backoffMax}
+				wait := backoff.Wait(attempt-1, o.retryAfter, rng)
 				wait, capped = r.capWait(wait, o.retryAfter, capped)
 				var waitDone func()
 				if r.job.RetryWait != nil {
