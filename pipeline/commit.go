@@ -1,13 +1,14 @@
 package pipeline
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/inferbench/inferbench/pipeline/atomicfile"
 )
 
 // stageDir is the sibling folder in which rescore and report prepare a
@@ -43,8 +44,8 @@ func commitStep(step string) error {
 //     exchange_other.go);
 //  4. the old state, now under the stage's name, is removed.
 //
-// Files whose names mark them temporary (".*.tmp", and the exporters'
-// ".name.*") are not staged. A stage left by a killed process is removed
+// Files whose names mark them temporary (atomicfile's ".name.*.tmp", and
+// "name.tmp" that older versions left) are not staged. A stage left by a killed process is removed
 // by the next Staged, and by LockRunDir (CleanStage). The caller holds
 // the folder's lock.
 func Staged(dir string, write func(stage string) error) error {
@@ -80,7 +81,7 @@ func Staged(dir string, write func(stage string) error) error {
 		return fmt.Errorf("stage: swap %s in: %w", stage, err)
 	}
 	ok = true // from here the stage's name holds the old state
-	_ = syncDir(filepath.Dir(filepath.Clean(dir)))
+	_ = atomicfile.Sync(filepath.Dir(filepath.Clean(dir)))
 	if err := commitStep("remove"); err != nil {
 		return err
 	}
@@ -148,26 +149,9 @@ func syncTree(dir string) error {
 		if !d.IsDir() && !d.Type().IsRegular() {
 			return nil
 		}
-		return syncPath(path)
+		return atomicfile.Sync(path)
 	})
 }
-
-func syncPath(path string) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	err = f.Sync()
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if errors.Is(err, os.ErrInvalid) {
-		return nil // a folder some systems do not sync
-	}
-	return err
-}
-
-func syncDir(dir string) error { return syncPath(dir) }
 
 // renameSwap gives stage's content the name dir and dir's content the
 // name stage with three renames, through dir+".inferbench-old": on
@@ -190,9 +174,9 @@ func renameSwap(stage, dir string) error {
 	return os.Rename(old, stage)
 }
 
-// tempName reports a temporary file of a run folder's writers (writeJSON's
-// "name.tmp", rewriteJournal's and the exporters' ".name.*"): never part
-// of a state. The lock file is.
+// tempName reports a temporary file of a run folder's writers
+// (atomicfile's ".name.*.tmp"; "name.tmp" and ".name.*" of older
+// versions): never part of a state. The lock file is.
 func tempName(name string) bool {
 	return name != LockFile && (strings.HasSuffix(name, ".tmp") || strings.HasPrefix(name, "."))
 }

@@ -6,9 +6,9 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
-	"unicode"
-	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/inferbench/inferbench/pipeline/jsonstr"
 )
 
 // decodeRecord decodes one journal line into r (which must be zero) as
@@ -35,16 +35,7 @@ type jsonScan struct {
 	bad bool
 }
 
-func (s *jsonScan) ws() {
-	for s.i < len(s.b) {
-		switch s.b[s.i] {
-		case ' ', '\t', '\n', '\r':
-			s.i++
-		default:
-			return
-		}
-	}
-}
+func (s *jsonScan) ws() { s.i = jsonstr.SkipSpace(s.b, s.i) }
 
 // byte consumes c (after whitespace) or fails.
 func (s *jsonScan) byte(c byte) bool {
@@ -83,20 +74,29 @@ func (s *jsonScan) rawString() []byte {
 	if !s.byte('"') {
 		return nil
 	}
-	start := s.i
+	start, escaped := s.i, false
 	for s.i < len(s.b) {
 		c := s.b[s.i]
 		switch {
 		case c == '"':
-			out := s.b[start:s.i]
+			raw := s.b[start:s.i]
 			s.i++
-			if !utf8.Valid(out) {
+			if !escaped {
+				if !utf8.Valid(raw) {
+					s.bad = true
+					return nil
+				}
+				return raw
+			}
+			out, err := jsonstr.Append(nil, raw, jsonstr.Strict)
+			if err != nil {
 				s.bad = true
 				return nil
 			}
 			return out
 		case c == '\\':
-			return s.escaped(start)
+			escaped = true
+			s.i++ // the escaped byte is not the end quote
 		case c < 0x20:
 			s.bad = true
 			return nil
@@ -105,103 +105,6 @@ func (s *jsonScan) rawString() []byte {
 	}
 	s.bad = true
 	return nil
-}
-
-// escaped decodes the rest of a string token that has an escape at s.i,
-// its plain prefix starting at start.
-func (s *jsonScan) escaped(start int) []byte {
-	out := append([]byte(nil), s.b[start:s.i]...)
-	plain := s.i // start of the current run of plain bytes
-	for s.i < len(s.b) {
-		c := s.b[s.i]
-		switch {
-		case c == '"':
-			out = append(out, s.b[plain:s.i]...)
-			s.i++
-			if !utf8.Valid(out) {
-				s.bad = true
-				return nil
-			}
-			return out
-		case c < 0x20:
-			s.bad = true
-			return nil
-		case c != '\\':
-			s.i++
-			continue
-		}
-		out = append(out, s.b[plain:s.i]...)
-		if s.i+1 >= len(s.b) {
-			break
-		}
-		switch e := s.b[s.i+1]; e {
-		case '"', '\\', '/':
-			out = append(out, e)
-		case 'b':
-			out = append(out, '\b')
-		case 'f':
-			out = append(out, '\f')
-		case 'n':
-			out = append(out, '\n')
-		case 'r':
-			out = append(out, '\r')
-		case 't':
-			out = append(out, '\t')
-		case 'u':
-			rr := hex4(s.b[s.i+2:])
-			if rr < 0 {
-				s.bad = true
-				return nil
-			}
-			n := 6
-			if utf16.IsSurrogate(rr) {
-				// As encoding/json: a valid pair is one rune, anything
-				// else is U+FFFD for the first half alone.
-				if len(s.b) >= s.i+12 && s.b[s.i+6] == '\\' && s.b[s.i+7] == 'u' {
-					if dec := utf16.DecodeRune(rr, hex4(s.b[s.i+8:])); dec != unicode.ReplacementChar {
-						rr, n = dec, 12
-					} else {
-						rr = unicode.ReplacementChar
-					}
-				} else {
-					rr = unicode.ReplacementChar
-				}
-			}
-			out = utf8.AppendRune(out, rr)
-			s.i += n
-			plain = s.i
-			continue
-		default:
-			s.bad = true
-			return nil
-		}
-		s.i += 2
-		plain = s.i
-	}
-	s.bad = true
-	return nil
-}
-
-// hex4 reads four hex digits, or returns -1.
-func hex4(b []byte) rune {
-	if len(b) < 4 {
-		return -1
-	}
-	var r rune
-	for _, c := range b[:4] {
-		switch {
-		case '0' <= c && c <= '9':
-			c -= '0'
-		case 'a' <= c && c <= 'f':
-			c = c - 'a' + 10
-		case 'A' <= c && c <= 'F':
-			c = c - 'A' + 10
-		default:
-			return -1
-		}
-		r = r*16 + rune(c)
-	}
-	return r
 }
 
 func (s *jsonScan) str() string {

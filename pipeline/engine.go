@@ -14,6 +14,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/inferbench/inferbench/pipeline/atomicfile"
 )
 
 // Run-folder file names written by the engine (exporters add their own).
@@ -378,6 +380,13 @@ func (e *Engine) query(ctx context.Context, exp *Experiment, plan *Plan, done []
 		order = append(order, j.Platform.Name)
 		want += totals[j.Platform.Name] - already[j.Platform.Name]
 	}
+	if ts, ok := e.Progress.(TimedSink); ok {
+		for _, j := range plan.Jobs {
+			if j.Cells.Timed() {
+				ts.Timed(j.Platform.Name)
+			}
+		}
+	}
 	if e.Progress != nil {
 		e.Progress.Begin(totals, already, order)
 	}
@@ -475,6 +484,9 @@ func (e *Engine) query(ctx context.Context, exp *Experiment, plan *Plan, done []
 				}
 			}, mark: func(load string) func() { return mark(name, load) }}
 			lr.health = func(h ClientHealth) { e.recordClientHealth(&mu, m, dir, exp.Client, h) }
+			if ts, ok := e.Progress.(TimedSink); ok {
+				lr.timedLevel = func(load string, d time.Duration) { ts.TimedLevel(name, load, d) }
+			}
 			rep, lstops, err := lr.run(qctx, func(r Record) {
 				if all.Has(r.Seq, r.CellKey) {
 					r.sample = all.At(r.Seq).Sample
@@ -684,11 +696,7 @@ func writeJSON(path string, v any) error {
 	if err != nil {
 		return fmt.Errorf("write %s: %w", filepath.Base(path), err)
 	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, append(b, '\n'), 0o644); err != nil {
-		return fmt.Errorf("write %s: %w", filepath.Base(path), err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
+	if err := atomicfile.WriteFile(path, append(b, '\n'), 0o644); err != nil {
 		return fmt.Errorf("write %s: %w", filepath.Base(path), err)
 	}
 	return nil

@@ -1,13 +1,14 @@
 package pipeline
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
-	"path/filepath"
 	"sync"
+
+	"github.com/inferbench/inferbench/pipeline/atomicfile"
 )
 
 // JournalFile is the name of the record journal inside a run folder.
@@ -22,7 +23,6 @@ type Journal struct {
 	f   *os.File
 	buf bytes.Buffer
 	enc *json.Encoder
-	n   int
 }
 
 // OpenJournal opens path for appending, creating it if needed.
@@ -48,15 +48,7 @@ func (j *Journal) Append(r *Record) error {
 	if _, err := j.f.Write(j.buf.Bytes()); err != nil {
 		return fmt.Errorf("journal: write: %w", err)
 	}
-	j.n++
 	return nil
-}
-
-// Len is the number of records appended through j.
-func (j *Journal) Len() int {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	return j.n
 }
 
 // Close syncs and closes the file.
@@ -70,7 +62,9 @@ func (j *Journal) Close() error {
 	return j.f.Close()
 }
 
-// ReadJournal reads every record of a journal file. A torn last line (a
+// ReadJournal reads every record of a journal file, the counterpart of
+// WriteJournal for callers that hold a run in memory (the engine streams
+// with ScanJournal; the command tests read runs back with this). A torn last line (a
 // crash in the middle of a write) is skipped and reported through torn;
 // a malformed line anywhere else is an error naming its line number. A
 // missing file is an error that wraps fs.ErrNotExist.
@@ -99,64 +93,32 @@ func WriteJournal(path string, recs []Record) error {
 }
 
 // rewriteJournal replaces path atomically with the records fill writes
-// (write a temporary file, sync, rename); fill may read path while it
-// writes. An error leaves path as it was.
+// (see atomicfile.Write); fill may read path while it writes. An error
+// leaves path as it was.
 func rewriteJournal(path string, fill func(write func(*Record) error) error) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".records-*.jsonl")
-	if err != nil {
-		return fmt.Errorf("journal: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	w := bufio.NewWriterSize(tmp, 1<<16)
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	if err := fill(func(r *Record) error {
-		if err := enc.Encode(r); err != nil {
-			return fmt.Errorf("journal: encode: %w", err)
-		}
-		return nil
-	}); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := w.Flush(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("journal: %w", err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("journal: %w", err)
-	}
-	// CreateTemp makes the file 0600: give it the journal's mode (0644,
-	// the mode OpenJournal asks for, when there is none yet).
+	// The new journal keeps the mode of the old one (0644, the mode
+	// OpenJournal asks for, when there is none yet).
 	mode := os.FileMode(0o644)
 	if fi, err := os.Stat(path); err == nil {
 		mode = fi.Mode().Perm()
 	}
-	if err := tmp.Chmod(mode); err != nil {
-		tmp.Close()
+	var fillErr error
+	err := atomicfile.Write(path, mode, func(w io.Writer) error {
+		enc := json.NewEncoder(w)
+		enc.SetEscapeHTML(false)
+		fillErr = fill(func(r *Record) error {
+			if err := enc.Encode(r); err != nil {
+				return fmt.Errorf("journal: encode: %w", err)
+			}
+			return nil
+		})
+		return fillErr
+	})
+	if fillErr != nil {
+		return fillErr
+	}
+	if err != nil {
 		return fmt.Errorf("journal: %w", err)
 	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("journal: %w", err)
-	}
-	return os.Rename(tmp.Name(), path)
-}
-
-// FinalRecords keeps one record per cell: the first successful one, or
-// else the last failed one. Order follows first appearance.
-func FinalRecords(recs []Record) []Record {
-	idx := make(map[CellKey]int, len(recs))
-	out := make([]Record, 0, len(recs))
-	for _, r := range recs {
-		i, seen := idx[r.CellKey]
-		switch {
-		case !seen:
-			idx[r.CellKey] = len(out)
-			out = append(out, r)
-		case !out[i].OK():
-			out[i] = r
-		}
-	}
-	return out
+	return nil
 }

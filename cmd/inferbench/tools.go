@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"reflect"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -96,7 +99,7 @@ dataset source or version) are compared with a warning on stderr.`,
 			}
 			for i, r := range runs {
 				d := args[i]
-				res, err := pipeline.AggregateRecords(cmd.Context(), reg.Aggregate, r.Experiment, r.Records)
+				res, err := compareAggregate(cmd.Context(), reg.Aggregate, r)
 				if err != nil {
 					return withCode(exitError, fmt.Errorf("%s: aggregate: %w", d, err))
 				}
@@ -124,12 +127,24 @@ dataset source or version) are compared with a warning on stderr.`,
 	return c
 }
 
+// compareAggregate aggregates a run's records (r.Records, which compare
+// may have cut to the shared questions) as report does: under its
+// manifest, so that every rate divides by the sending time of the run's
+// sending marks (see pipeline.SendSpan), never by the time inferred from
+// the gaps between records.
+func compareAggregate(ctx context.Context, agg pipeline.Aggregator, r *pipeline.Run) (*pipeline.Results, error) {
+	recs := r.Records
+	if recs == nil {
+		recs = []pipeline.Record{} // no record: none, not the journal
+	}
+	res, _, err := pipeline.AggregateRun(ctx, agg, &pipeline.Run{Dir: r.Dir, Experiment: r.Experiment, Manifest: r.Manifest, Records: recs})
+	return res, err
+}
+
 func newEmulateCmd(stdout, stderr io.Writer) *cobra.Command {
 	var (
-		listen, preset, dataset string
-		seed                    int64
-		fp                      pipeline.EmulateProfile // the flags' values
-		ttft, retryAfter, stall time.Duration
+		listen, dataset string
+		seed            int64
 	)
 	c := &cobra.Command{
 		Use:   "emulate --listen 127.0.0.1:8000 [profile flags]",
@@ -141,17 +156,9 @@ JSON) it knows the gold answers of the questions it is asked; without it, it ans
 of the prompt's context.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			fp.TTFT = pipeline.Duration(ttft)
-			fp.Faults.RetryAfter = pipeline.Duration(retryAfter)
-			fp.Faults.StallFor = pipeline.Duration(stall)
-			prof := fp
-			if preset != "" {
-				pp, ok := emulator.Profiles()[preset]
-				if !ok {
-					return withCode(exitUsage, fmt.Errorf("unknown --profile %q (have metis-like, sophia-like)", preset))
-				}
-				prof = pp
-				cmd.Flags().Visit(func(f *pflag.Flag) { overlayProfileFlag(&prof, &fp, f.Name) })
+			prof, err := emulateProfile(cmd)
+			if err != nil {
+				return withCode(exitUsage, err)
 			}
 			var lookup emulator.Lookup
 			if dataset != "" {
@@ -179,64 +186,150 @@ of the prompt's context.`,
 	}
 	f := c.Flags()
 	f.StringVar(&listen, "listen", "127.0.0.1:8000", "address to listen on")
-	f.StringVar(&preset, "profile", "", "start from a preset: metis-like or sophia-like")
+	f.String("profile", "", "start from a preset: metis-like or sophia-like")
 	f.StringVar(&dataset, "dataset", "", "official SQuAD JSON whose gold answers the emulator knows")
 	f.Int64Var(&seed, "seed", 42, "seed of every random choice")
-	f.DurationVar(&ttft, "ttft", 0, "time to first token")
-	f.Float64Var(&fp.TokensPerSecond, "tokens-per-second", 0, "token rate (0 = as fast as possible)")
-	f.Float64Var(&fp.Jitter, "jitter", 0, "relative jitter of TTFT and token gaps (0..1)")
-	f.IntVar(&fp.ReasoningTokens, "reasoning-tokens", 0, "reasoning tokens streamed before the answer")
-	f.Float64Var(&fp.Accuracy, "accuracy", 1, "share of questions answered with a gold answer")
-	f.StringVar(&fp.Style, "style", "plain", "answer style: plain or chatty")
-	f.StringVar(&fp.Usage, "usage", "vllm", "usage reporting: vllm, sambanova or none")
-	f.BoolVar(&fp.RejectStreamOptions, "reject-stream-options", false, "answer 400 to requests with stream_options")
-	f.Float64Var(&fp.Faults.Rate429, "rate-429", 0, "share of requests answered 429")
-	f.DurationVar(&retryAfter, "retry-after", time.Second, "Retry-After of 429 answers")
-	f.Float64Var(&fp.Faults.Rate500, "rate-500", 0, "share of requests answered 500")
-	f.Float64Var(&fp.Faults.Disconnect, "disconnect", 0, "share of streams cut mid-way")
-	f.Float64Var(&fp.Faults.Stall, "stall", 0, "share of streams that stall")
-	f.DurationVar(&stall, "stall-for", 30*time.Second, "how long a stall lasts")
-	f.Float64Var(&fp.Faults.Malformed, "malformed", 0, "share of streams with a malformed chunk")
-	f.Float64Var(&fp.Faults.ErrorEvent, "error-event", 0, "share of streams ending in an SSE error event")
+	addProfileFlags(f)
 	return c
 }
 
-// overlayProfileFlag copies the field behind flag name from src to dst.
-func overlayProfileFlag(dst, src *pipeline.EmulateProfile, name string) {
-	switch name {
-	case "ttft":
-		dst.TTFT = src.TTFT
-	case "tokens-per-second":
-		dst.TokensPerSecond = src.TokensPerSecond
-	case "jitter":
-		dst.Jitter = src.Jitter
-	case "reasoning-tokens":
-		dst.ReasoningTokens = src.ReasoningTokens
-	case "accuracy":
-		dst.Accuracy = src.Accuracy
-	case "style":
-		dst.Style = src.Style
-	case "usage":
-		dst.Usage = src.Usage
-	case "reject-stream-options":
-		dst.RejectStreamOptions = src.RejectStreamOptions
-	case "rate-429":
-		dst.Faults.Rate429 = src.Faults.Rate429
-	case "retry-after":
-		dst.Faults.RetryAfter = src.Faults.RetryAfter
-	case "rate-500":
-		dst.Faults.Rate500 = src.Faults.Rate500
-	case "disconnect":
-		dst.Faults.Disconnect = src.Faults.Disconnect
-	case "stall":
-		dst.Faults.Stall = src.Faults.Stall
-	case "stall-for":
-		dst.Faults.StallFor = src.Faults.StallFor
-	case "malformed":
-		dst.Faults.Malformed = src.Faults.Malformed
-	case "error-event":
-		dst.Faults.ErrorEvent = src.Faults.ErrorEvent
+// emulateProfile is the profile emulate serves: the flags' values, or
+// with --profile the preset with the flags given on top of it.
+func emulateProfile(cmd *cobra.Command) (pipeline.EmulateProfile, error) {
+	var prof pipeline.EmulateProfile
+	fs := cmd.Flags()
+	preset, _ := fs.GetString("profile")
+	if preset != "" {
+		pp, ok := emulator.Profiles()[preset]
+		if !ok {
+			return prof, fmt.Errorf("unknown --profile %q (have metis-like, sophia-like)", preset)
+		}
+		prof = pp
 	}
+	dst := reflect.ValueOf(&prof).Elem()
+	fs.VisitAll(func(f *pflag.Flag) {
+		if pf, ok := f.Value.(*profileField); ok && (preset == "" || f.Changed) {
+			dst.FieldByIndex(pf.index).Set(pf.v)
+		}
+	})
+	return prof, nil
+}
+
+// profileFlagHelp is the help and the default of the emulate flag of each
+// profile field, by the field's YAML path; a flag's name is the last key
+// with dashes ("faults.rate_429" is --rate-429). addProfileFlags panics on
+// a field missing here, and a test builds the command.
+var profileFlagHelp = map[string]struct{ usage, def string }{
+	"ttft":                  {"time to first token", ""},
+	"tokens_per_second":     {"token rate (0 = as fast as possible)", ""},
+	"jitter":                {"relative jitter of TTFT and token gaps (0..1)", ""},
+	"reasoning_tokens":      {"reasoning tokens streamed before the answer", ""},
+	"accuracy":              {"share of questions answered with a gold answer", "1"},
+	"style":                 {"answer style: plain or chatty", "plain"},
+	"usage":                 {"usage reporting: vllm, sambanova or none", "vllm"},
+	"max_batch":             {"requests decoded at once; later ones wait for a free slot (0 = no limit)", ""},
+	"batch_slowdown":        {"slowdown per other request in the batch: times x (1 + batch_slowdown x (batch - 1))", ""},
+	"reject_stream_options": {"answer 400 to requests with stream_options", ""},
+	"faults.rate_429":       {"share of requests answered 429", ""},
+	"faults.retry_after":    {"Retry-After of 429 answers", "1s"},
+	"faults.rate_500":       {"share of requests answered 500", ""},
+	"faults.disconnect":     {"share of streams cut mid-way", ""},
+	"faults.stall":          {"share of streams that stall", ""},
+	"faults.stall_for":      {"how long a stall lasts", "30s"},
+	"faults.malformed":      {"share of streams with a malformed chunk", ""},
+	"faults.error_event":    {"share of streams ending in an SSE error event", ""},
+}
+
+// addProfileFlags adds a flag for each field of pipeline.EmulateProfile
+// (its faults' fields too), generated from the type.
+func addProfileFlags(fs *pflag.FlagSet) {
+	var walk func(t reflect.Type, path string, index []int)
+	walk = func(t reflect.Type, path string, index []int) {
+		for i := range t.NumField() {
+			sf := t.Field(i)
+			key, _, _ := strings.Cut(sf.Tag.Get("yaml"), ",")
+			if key == "" || key == "-" {
+				continue
+			}
+			idx := append(slices.Clone(index), i)
+			if sf.Type.Kind() == reflect.Struct {
+				walk(sf.Type, path+key+".", idx)
+				continue
+			}
+			help, ok := profileFlagHelp[path+key]
+			if !ok {
+				panic("emulate: no flag help for profile field " + path + key)
+			}
+			pf := &profileField{v: reflect.New(sf.Type).Elem(), index: idx}
+			name := strings.ReplaceAll(key, "_", "-")
+			fl := fs.VarPF(pf, name, "", help.usage)
+			fl.DefValue = "" // --help shows no default for a zero one
+			if help.def != "" {
+				if err := pf.Set(help.def); err != nil {
+					panic("emulate: default of --" + name + ": " + err.Error())
+				}
+				fl.DefValue = pf.String()
+			}
+			if sf.Type.Kind() == reflect.Bool {
+				fl.NoOptDefVal = "true"
+			}
+		}
+	}
+	walk(reflect.TypeOf(pipeline.EmulateProfile{}), "", nil)
+}
+
+// profileField is the pflag.Value of one profile field's flag.
+type profileField struct {
+	v     reflect.Value // the value, of the field's type
+	index []int         // the field in pipeline.EmulateProfile
+}
+
+var durationType = reflect.TypeOf(pipeline.Duration(0))
+
+func (p *profileField) String() string {
+	if p.v.Type() == durationType {
+		return time.Duration(p.v.Int()).String()
+	}
+	switch p.v.Kind() {
+	case reflect.Float64:
+		return strconv.FormatFloat(p.v.Float(), 'g', -1, 64)
+	default:
+		return fmt.Sprint(p.v.Interface())
+	}
+}
+
+func (p *profileField) Set(s string) error {
+	if p.v.Type() == durationType {
+		d, err := time.ParseDuration(s)
+		p.v.SetInt(int64(d))
+		return err
+	}
+	switch p.v.Kind() {
+	case reflect.Float64:
+		f, err := strconv.ParseFloat(s, 64)
+		p.v.SetFloat(f)
+		return err
+	case reflect.Int:
+		n, err := strconv.ParseInt(s, 0, 0)
+		p.v.SetInt(n)
+		return err
+	case reflect.Bool:
+		b, err := strconv.ParseBool(s)
+		p.v.SetBool(b)
+		return err
+	case reflect.String:
+		p.v.SetString(s)
+		return nil
+	}
+	return fmt.Errorf("emulate: a flag for a %s field", p.v.Type())
+}
+
+// Type names the value in --help as pflag's own flags do.
+func (p *profileField) Type() string {
+	if p.v.Type() == durationType {
+		return "duration"
+	}
+	return map[reflect.Kind]string{reflect.Float64: "float64", reflect.Int: "int", reflect.Bool: "bool", reflect.String: "string"}[p.v.Kind()]
 }
 
 // questionLookup maps a request to a sample by the question text that

@@ -3,20 +3,23 @@
 // report.html, and prints the console comparison table. Every exporter is a
 // pipeline.Exporter reading only run (never an endpoint), so the same files
 // can be rebuilt from a saved journal.
+//
+// Imports: pipeline and stages/aggregate (Verdict for results saved
+// without one, RunDelta for the compare command's tables); export must not
+// import another stage, and no stage imports export.
 package export
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io"
 	"maps"
-	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 
 	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/atomicfile"
 )
 
 // File names written into the run folder.
@@ -48,34 +51,11 @@ func checkRun(run *pipeline.Run) error {
 	return err
 }
 
-// writeFileAtomic writes a file through a temporary file in the same folder
-// and renames it into place, so a reader never sees half a file.
-func writeFileAtomic(path string, write func(w io.Writer) error) (err error) {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return fmt.Errorf("create %s: %w", filepath.Base(path), err)
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	bw := bufio.NewWriterSize(tmp, 64<<10)
-	if err = write(bw); err != nil {
+// writeFileAtomic writes a file with atomicfile.Write (mode 0644), so a
+// reader never sees half a file.
+func writeFileAtomic(path string, write func(w io.Writer) error) error {
+	if err := atomicfile.Write(path, 0o644, write); err != nil {
 		return fmt.Errorf("write %s: %w", filepath.Base(path), err)
-	}
-	if err = bw.Flush(); err != nil {
-		return fmt.Errorf("write %s: %w", filepath.Base(path), err)
-	}
-	if err = tmp.Chmod(0o644); err != nil {
-		return fmt.Errorf("chmod %s: %w", filepath.Base(path), err)
-	}
-	if err = tmp.Close(); err != nil {
-		return fmt.Errorf("close %s: %w", filepath.Base(path), err)
-	}
-	if err = os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("rename %s: %w", filepath.Base(path), err)
 	}
 	return nil
 }

@@ -267,11 +267,7 @@ const SheetSweep = "Sweep"
 // sweepColumns are the Sweep sheet's numeric columns after curve and
 // level; "load" is the load axis of the charts (concurrency when every
 // level ran closed loop, else the achieved request rate).
-var sweepColumns = []struct {
-	name string
-	kind valueKind
-	get  func(p pipeline.SweepPoint) any
-}{
+var sweepColumns = []figureColumn[pipeline.SweepPoint]{
 	{"Concurrency", kindInt, func(p pipeline.SweepPoint) any { return nonZero(float64(p.Concurrency)) }},
 	{"Target req/s", kindNum, func(p pipeline.SweepPoint) any { return nonZero(p.TargetRate) }},
 	{"Completed req/s", kindNum, func(p pipeline.SweepPoint) any { return p.RequestThroughput }},
@@ -304,14 +300,7 @@ func nonZero(v float64) any {
 
 // sweepCol returns the 1-based Sweep sheet column of a sweepColumns
 // entry (curve, level and load come first).
-func sweepCol(name string) int {
-	for i, c := range sweepColumns {
-		if c.name == name {
-			return i + 4
-		}
-	}
-	panic("export: no sweep column " + name)
-}
+func sweepCol(name string) int { return columnNumber(sweepColumns, 4, name) }
 
 // writeSweep writes the Sweep sheet: one row per curve and level (a
 // curve's rows together, in the order its levels ran), then four native

@@ -52,7 +52,6 @@ func headerFont() *excelize.Font {
 type book struct {
 	f                                             *excelize.File
 	header, ms, num, share, pct, integer, p, best int
-	multiTemp                                     bool
 	// answers are the Samples sheet's cells, gathered while the Requests
 	// sheet is written (one pass over the records for both).
 	answers *sampleAnswers
@@ -267,7 +266,6 @@ func XLSX(ctx context.Context, run *pipeline.Run) error {
 		return fmt.Errorf("xlsx styles: %w", err)
 	}
 	defer b.f.Close()
-	b.multiTemp = multiTemperature(run.Results.Groups)
 	if err := b.f.SetSheetName("Sheet1", SheetSummary); err != nil {
 		return err
 	}
@@ -798,14 +796,7 @@ func flatten(prefix string, v any, add func(string, any)) {
 
 // chartColumns are the data columns of the Charts sheet, after the group
 // label. Their headers are the category labels of the bar charts.
-var chartColumns = []struct {
-	name string
-	kind valueKind
-	// get returns nil (an empty cell: no bar, no point) for a figure of
-	// no values, such as the latency of a group without a successful
-	// request.
-	get func(g *pipeline.GroupStats) any
-}{
+var chartColumns = []figureColumn[*pipeline.GroupStats]{
 	{"Latency p50 (ms)", kindMs, func(g *pipeline.GroupStats) any { return chartValue(g.LatencyMs, g.LatencyMs.P50) }},
 	{"Latency p95 (ms)", kindMs, func(g *pipeline.GroupStats) any { return chartValue(g.LatencyMs, g.LatencyMs.P95) }},
 	{"TTFT p50 (ms)", kindMs, func(g *pipeline.GroupStats) any { return chartValue(g.TTFTMs, g.TTFTMs.P50) }},
@@ -825,13 +816,28 @@ func chartValue(d pipeline.Dist, v float64) any {
 
 // chartCol returns the 1-based Charts sheet column of the chartColumns
 // entry name (the group label is column 1).
-func chartCol(name string) int {
-	for i, c := range chartColumns {
+func chartCol(name string) int { return columnNumber(chartColumns, 2, name) }
+
+// figureColumn is a numeric column of a sheet written from one value of S
+// a row (the Charts and Sweep sheets).
+type figureColumn[S any] struct {
+	name string
+	kind valueKind
+	// get returns nil (an empty cell: no bar, no point) for a figure of
+	// no values, such as the latency of a group without a successful
+	// request.
+	get func(S) any
+}
+
+// columnNumber returns the 1-based sheet column of the entry name of
+// cols, whose first entry is column first.
+func columnNumber[S any](cols []figureColumn[S], first int, name string) int {
+	for i, c := range cols {
 		if c.name == name {
-			return i + 2
+			return first + i
 		}
 	}
-	panic("export: no chart column " + name)
+	panic("export: no sheet column " + name)
 }
 
 // groupColors is the palette of the charts (Tableau 10): group i is drawn

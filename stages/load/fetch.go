@@ -18,6 +18,7 @@ import (
 	"strings"
 
 	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/atomicfile"
 )
 
 // fetched is the content of one dataset file and where it came from.
@@ -170,26 +171,14 @@ func verifySum(what, got, want string) error {
 	return fmt.Errorf("sha256 mismatch for %s: the content has %s but dataset.sha256 is %s", what, got, strings.ToLower(want))
 }
 
-// writeAtomic writes data to name through a temp file in the same folder
-// and a rename, so readers never see a partial file.
+// writeAtomic writes data to name with atomicfile.WriteFile, making its
+// folder first, so readers never see a partial file. Cache files are 0600,
+// as they were when the temporary file was renamed as it was made.
 func writeAtomic(name string, data []byte) error {
-	dir := filepath.Dir(name)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(dir, ".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name()) // no-op after a successful rename
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), name)
+	return atomicfile.WriteFile(name, data, 0o600)
 }
 
 // cacheDir is env.CacheDir, or DefaultCacheDir when the engine left it empty.

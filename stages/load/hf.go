@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/stages/internal/retry"
 )
 
 // HF paging and retry settings.
@@ -29,6 +30,9 @@ const (
 	// HFMaxWait caps any single wait, including a server's Retry-After.
 	HFMaxWait = time.Minute
 )
+
+// hfBackoff waits HFBackoff, then twice as long each retry, up to HFMaxWait.
+var hfBackoff = retry.Backoff{Base: HFBackoff, Max: HFMaxWait}
 
 // HF loads a dataset through the HuggingFace dataset viewer rows API,
 // GET {endpoint}/rows?dataset=&config=&split=&offset=&length=. It fetches
@@ -259,10 +263,7 @@ func (f *hfFetcher) fetch(ctx context.Context, offset int) ([]byte, error) {
 		if retryAfter < 0 || attempt >= retries {
 			break
 		}
-		wait := min(HFBackoff<<attempt, HFMaxWait)
-		if retryAfter > 0 {
-			wait = min(retryAfter, HFMaxWait)
-		}
+		wait := min(hfBackoff.Wait(attempt, retryAfter, nil), HFMaxWait)
 		logger(f.env).Info("hf: retrying page", "offset", offset, "after", wait, "error", err)
 		if err := f.sleep(ctx, wait); err != nil {
 			return nil, err
@@ -293,7 +294,7 @@ func (f *hfFetcher) get(ctx context.Context, u string) (body []byte, retryAfter 
 	if resp.StatusCode != http.StatusOK {
 		err := fmt.Errorf("http status %s%s", resp.Status, bodySnippet(resp.Body))
 		if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500 {
-			return nil, parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()), err
+			return nil, retry.Delay(resp.Header, time.Now()), err
 		}
 		return nil, -1, err
 	}
@@ -302,26 +303,6 @@ func (f *hfFetcher) get(ctx context.Context, u string) (body []byte, retryAfter 
 		return nil, 0, fmt.Errorf("read response: %w", err)
 	}
 	return body, 0, nil
-}
-
-// parseRetryAfter reads delay-seconds or an HTTP date; 0 when absent or unusable.
-func parseRetryAfter(v string, now time.Time) time.Duration {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0
-	}
-	if n, err := strconv.Atoi(v); err == nil {
-		if n <= 0 {
-			return 0
-		}
-		return time.Duration(n) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		if d := t.Sub(now); d > 0 {
-			return d
-		}
-	}
-	return 0
 }
 
 func (f *hfFetcher) sleep(ctx context.Context, d time.Duration) error {

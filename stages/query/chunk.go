@@ -5,10 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"strconv"
-	"unicode/utf16"
 	"unicode/utf8"
 
 	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/jsonstr"
 )
 
 // message is what the stage reads of a streamed delta or of a whole
@@ -91,16 +91,7 @@ func (d *decoder) fail(what string) error {
 	return errors.New("invalid JSON at offset " + strconv.Itoa(d.i) + ": " + what)
 }
 
-func (d *decoder) ws() {
-	for d.i < len(d.b) {
-		switch d.b[d.i] {
-		case ' ', '\t', '\n', '\r':
-			d.i++
-		default:
-			return
-		}
-	}
-}
+func (d *decoder) ws() { d.i = jsonstr.SkipSpace(d.b, d.i) }
 
 // object scans an object whose fields matter according to kind.
 func (d *decoder) object(kind objKind) error {
@@ -326,7 +317,7 @@ func (d *decoder) rawString() ([]byte, error) {
 			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
 				d.i += 2
 			case 'u':
-				if d.i+6 > len(d.b) || !isHex4(d.b[d.i+2:d.i+6]) {
+				if jsonstr.Hex4(d.b[d.i+2:]) < 0 {
 					return nil, d.fail("bad \\u escape")
 				}
 				d.i += 6
@@ -351,15 +342,6 @@ var plainStringByte = func() (t [256]bool) {
 	return t
 }()
 
-func isHex4(b []byte) bool {
-	for _, c := range b {
-		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
-			return false
-		}
-	}
-	return true
-}
-
 // unescape returns the string value of raw (validated by rawString),
 // as encoding/json decodes it: invalid UTF-8 and lone surrogates become
 // U+FFFD. Without escapes and with valid UTF-8 it returns raw itself.
@@ -369,73 +351,9 @@ func (d *decoder) unescape(raw []byte) ([]byte, error) {
 	}
 	sc := &d.c.scratch
 	start := len(*sc)
-	for i := 0; i < len(raw); {
-		ch := raw[i]
-		if ch == '\\' {
-			switch raw[i+1] {
-			case 'b':
-				*sc = append(*sc, '\b')
-			case 'f':
-				*sc = append(*sc, '\f')
-			case 'n':
-				*sc = append(*sc, '\n')
-			case 'r':
-				*sc = append(*sc, '\r')
-			case 't':
-				*sc = append(*sc, '\t')
-			case 'u':
-				r := hex4(raw[i+2 : i+6])
-				i += 6
-				if utf16.IsSurrogate(r) {
-					r2 := rune(-1)
-					if i+6 <= len(raw) && raw[i] == '\\' && raw[i+1] == 'u' {
-						r2 = hex4(raw[i+2 : i+6])
-					}
-					if dec := utf16.DecodeRune(r, r2); dec != utf8.RuneError {
-						i += 6
-						r = dec
-					} else {
-						r = utf8.RuneError
-					}
-				}
-				*sc = utf8.AppendRune(*sc, r)
-				continue
-			default: // '"', '\\', '/'
-				*sc = append(*sc, raw[i+1])
-			}
-			i += 2
-			continue
-		}
-		if ch < utf8.RuneSelf {
-			*sc = append(*sc, ch)
-			i++
-			continue
-		}
-		r, size := utf8.DecodeRune(raw[i:])
-		if r == utf8.RuneError && size == 1 {
-			*sc = utf8.AppendRune(*sc, utf8.RuneError)
-		} else {
-			*sc = append(*sc, raw[i:i+size]...)
-		}
-		i += size
-	}
-	return (*sc)[start:len(*sc):len(*sc)], nil
-}
-
-func hex4(b []byte) rune {
-	var r rune
-	for _, c := range b {
-		switch {
-		case c >= '0' && c <= '9':
-			c -= '0'
-		case c >= 'a' && c <= 'f':
-			c -= 'a' - 10
-		default:
-			c -= 'A' - 10
-		}
-		r = r<<4 | rune(c)
-	}
-	return r
+	var err error
+	*sc, err = jsonstr.Append(*sc, raw, jsonstr.Go)
+	return (*sc)[start:len(*sc):len(*sc)], err
 }
 
 // skip scans and validates any JSON value.

@@ -16,6 +16,7 @@ import (
 	"unicode"
 
 	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/stages/internal/retry"
 )
 
 // bodyBuilder renders request bodies. The parts that are the same for every
@@ -185,7 +186,7 @@ func (r *run) attempt(ctx context.Context, c *pipeline.Cell, body []byte, token 
 		}
 		switch {
 		case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
-			o.next, o.retryAfter = retryBackoff, retryDelay(resp.Header, time.Now())
+			o.next, o.retryAfter = retryBackoff, retry.Delay(resp.Header, time.Now())
 		case resp.StatusCode == http.StatusUnauthorized:
 			o.next = retryToken
 		case resp.StatusCode == http.StatusBadRequest && bytes.Contains(msg, []byte("stream_options")):
@@ -333,36 +334,6 @@ const (
 	drainTimeout = time.Second
 	maxDrain     = 64 << 10
 )
-
-// retryDelay is the wait a 429 or 5xx asks for: Retry-After-Ms (sent by
-// OpenAI and Azure, in milliseconds) when present, else Retry-After.
-func retryDelay(h http.Header, now time.Time) time.Duration {
-	if v := strings.TrimSpace(h.Get("Retry-After-Ms")); v != "" {
-		if n, err := strconv.ParseFloat(v, 64); err == nil && n > 0 {
-			return time.Duration(n * float64(time.Millisecond))
-		}
-	}
-	return retryAfter(h.Get("Retry-After"), now)
-}
-
-// retryAfter parses a Retry-After header: delay seconds or an HTTP date.
-// It returns 0 when the header is absent or unparseable.
-func retryAfter(v string, now time.Time) time.Duration {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0
-	}
-	if s, err := strconv.ParseFloat(v, 64); err == nil {
-		if s <= 0 {
-			return 0
-		}
-		return time.Duration(s * float64(time.Second))
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		return max(t.Sub(now), 0)
-	}
-	return 0
-}
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/stages/internal/retry"
 )
 
 // Default retry backoff: attempt n waits a uniformly random time in
@@ -42,6 +43,8 @@ type Querier struct {
 type Option func(*Querier)
 
 // WithBackoff sets the retry backoff base and cap (zero keeps the default).
+// The binary keeps the defaults; it is exported, like WithDialer, for
+// tests and for programs that embed the query stage.
 func WithBackoff(base, maxWait time.Duration) Option {
 	return func(q *Querier) {
 		if base > 0 {
@@ -69,7 +72,8 @@ func New(opts ...Option) *Querier {
 	return q
 }
 
-// Register sets reg.Querier to a default Querier.
+// Register sets reg.Querier to a default Querier and adds the built-in
+// load models (RegisterLoadModels).
 func Register(reg *pipeline.Registry) {
 	reg.Querier = New()
 	RegisterLoadModels(reg)
@@ -100,7 +104,6 @@ type run struct {
 	mu       sync.Mutex
 	notes    []string
 	reason   string
-	last     time.Time
 	done     int
 	failed   int
 	canceled int
@@ -135,7 +138,6 @@ func (q *Querier) Query(ctx context.Context, job pipeline.QueryJob, emit func(pi
 	}
 	defer shutdown()
 	r.start = time.Now()
-	r.last = r.start
 	if d := job.Platform.MaxDuration.D(); d > 0 {
 		t := time.AfterFunc(d, func() { r.halt("max_duration") })
 		defer t.Stop()
@@ -160,7 +162,7 @@ func (q *Querier) Query(ctx context.Context, job pipeline.QueryJob, emit func(pi
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	rep := pipeline.QueryReport{StopReason: r.reason, Notes: r.notes, Wall: r.last.Sub(r.start)}
+	rep := pipeline.QueryReport{StopReason: r.reason, Notes: r.notes}
 	if ctx.Err() != nil && rep.StopReason == "" && (!all || r.canceled > 0) {
 		rep.StopReason = pipeline.StopInterrupted
 	}
@@ -275,7 +277,6 @@ func (r *run) finish(rec pipeline.Record) {
 	r.emit(rec)
 	p := r.job.Platform
 	r.mu.Lock()
-	r.last = time.Now()
 	r.done++
 	switch rec.Error {
 	case "":
@@ -533,14 +534,11 @@ func (r *run) do(ctx context.Context, c *pipeline.Cell, due time.Time) pipeline.
 		case retryBackoff:
 			if retries > 0 {
 				retries--
-				wait := o.retryAfter
-				if wait <= 0 {
-					if rng == nil {
-						rng = rand.New(rand.NewPCG(uint64(r.job.Seed), uint64(c.Seq)))
-					}
-					ceil := min(r.q.backoffMax, r.q.backoffBase<<min(attempt-1, 30))
-					wait = time.Duration(rng.Int64N(int64(ceil) + 1))
+				if rng == nil {
+					rng = rand.New(rand.NewPCG(uint64(r.job.Seed), uint64(c.Seq)))
 				}
+				backoff := retry.Backoff{Base: r.q.backoffBase, Max: r.q.backoffMax}
+				wait := backoff.Wait(attempt-1, o.retryAfter, rng)
 				wait, capped = r.capWait(wait, o.retryAfter, capped)
 				var waitDone func()
 				if r.job.RetryWait != nil {

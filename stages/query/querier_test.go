@@ -330,25 +330,6 @@ func TestRetries(t *testing.T) {
 		}
 		assertGood(t, recs, "good")
 	})
-	t.Run("Retry-After is read as seconds or as an HTTP date", func(t *testing.T) {
-		now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-		for _, c := range []struct {
-			v    string
-			want time.Duration
-		}{
-			{"", 0}, {"2", 2 * time.Second}, {"0.5", 500 * time.Millisecond}, {"-1", 0}, {"soon", 0},
-			{now.Add(3 * time.Second).Format(http.TimeFormat), 3 * time.Second},
-			{now.Add(-time.Minute).Format(http.TimeFormat), 0},
-		} {
-			if got := retryAfter(c.v, now); got != c.want {
-				t.Errorf("retryAfter(%q) = %v, want %v", c.v, got, c.want)
-			}
-		}
-		h := http.Header{"Retry-After": {"3"}, "Retry-After-Ms": {"250"}}
-		if got := retryDelay(h, now); got != 250*time.Millisecond {
-			t.Errorf("Retry-After-Ms not preferred: %v", got)
-		}
-	})
 }
 
 func TestTokenCommand(t *testing.T) {

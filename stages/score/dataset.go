@@ -5,8 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"unicode/utf16"
-	"unicode/utf8"
+
+	"github.com/inferbench/inferbench/pipeline/jsonstr"
 )
 
 // Dataset is the part of an official SQuAD JSON file that scoring reads:
@@ -26,7 +26,9 @@ type Question struct {
 	// Answers are the gold answer texts in file order; empty for an
 	// unanswerable v2 question.
 	Answers []string
-	// IsImpossible is the v2 is_impossible flag.
+	// IsImpossible is the v2 is_impossible flag. Scoring reads only
+	// Answers (empty for such a question); the flag is kept so that the
+	// reader can be checked field by field against encoding/json.
 	IsImpossible bool
 }
 
@@ -200,16 +202,7 @@ func (p *parser) errorf(format string, args ...any) error {
 	return fmt.Errorf("json at byte %d: %s", p.pos, fmt.Sprintf(format, args...))
 }
 
-func (p *parser) ws() {
-	for p.pos < len(p.data) {
-		switch p.data[p.pos] {
-		case ' ', '\t', '\n', '\r':
-			p.pos++
-		default:
-			return
-		}
-	}
-}
+func (p *parser) ws() { p.pos = jsonstr.SkipSpace(p.data, p.pos) }
 
 // peek returns the next non-space byte, 0 at the end.
 func (p *parser) peek() byte {
@@ -321,73 +314,27 @@ func (p *parser) rawStr() ([]byte, error) {
 	return nil, errEOF
 }
 
-// unescape decodes a string with escapes that starts at start.
+// unescape decodes a string with escapes that starts at start, with the
+// Python rules of jsonstr (bytes that are not UTF-8 are kept).
 func (p *parser) unescape(start int) ([]byte, error) {
-	out := p.tmp[:0]
-	i := start
-	for i < len(p.data) {
-		c := p.data[i]
-		switch {
-		case c == '"':
-			p.pos = i + 1
-			p.tmp = out
-			return out, nil
-		case c != '\\':
-			out = append(out, c)
-			i++
-			continue
+	end := start
+	for end < len(p.data) && p.data[end] != '"' {
+		if p.data[end] == '\\' {
+			end++ // the escaped byte is not the end quote
 		}
-		if i+1 >= len(p.data) {
-			return nil, errEOF
-		}
-		i += 2
-		switch e := p.data[i-1]; e {
-		case '"', '\\', '/':
-			out = append(out, e)
-		case 'b':
-			out = append(out, '\b')
-		case 'f':
-			out = append(out, '\f')
-		case 'n':
-			out = append(out, '\n')
-		case 'r':
-			out = append(out, '\r')
-		case 't':
-			out = append(out, '\t')
-		case 'u':
-			r, ok := p.hex4(i)
-			if !ok {
-				p.pos = i
-				return nil, p.errorf("bad \\u escape")
-			}
-			i += 4
-			if utf16.IsSurrogate(r) {
-				r2, ok := rune(-1), false
-				if i+6 <= len(p.data) && p.data[i] == '\\' && p.data[i+1] == 'u' {
-					r2, ok = p.hex4(i + 2)
-				}
-				if d := utf16.DecodeRune(r, r2); ok && d != utf8.RuneError {
-					r = d
-					i += 6
-				} else {
-					r = utf8.RuneError
-				}
-			}
-			out = utf8.AppendRune(out, r)
-		default:
-			p.pos = i - 2
-			return nil, p.errorf("bad escape \\%c", e)
-		}
+		end++
 	}
-	return nil, errEOF
-}
-
-func (p *parser) hex4(i int) (rune, bool) {
-	if i+4 > len(p.data) {
-		return 0, false
+	if end >= len(p.data) {
+		return nil, errEOF
 	}
-	v, err := strconv.ParseUint(string(p.data[i:i+4]), 16, 32)
-	return rune(v), err == nil
+	out, err := jsonstr.Append(p.tmp[:0], p.data[start:end], jsonstr.Python)
+	if e, ok := err.(*jsonstr.Error); ok {
+		p.pos = start + e.Offset
+		return nil, p.errorf("%s", e.What)
+	}
+	p.pos = end + 1
+	p.tmp = out
+	return out, nil
 }
 
 // skipStr skips a string without decoding it.
