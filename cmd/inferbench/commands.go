@@ -351,8 +351,11 @@ func newPlanCmd(stdout, stderr io.Writer, logger func() *slog.Logger) *cobra.Com
 		Short: "Show the expanded matrix and request count without calling any endpoint",
 		Long: `Plan loads and selects the dataset (a URL is downloaded once into the cache), expands
 platforms x models x temperatures x repeats x questions (plus each platform's warmup requests)
-and prints the requests each platform would get, and each load level's expected sending time
-where it can be known (requests / rate, a max_duration bound). No endpoint is called and no run folder is made.`,
+and prints the requests each platform would get, each load level's expected sending time
+where it can be known (requests / rate, a max_duration bound), and the file descriptors the run
+may hold at once against this process's limit (the preflight of run, which raises the soft limit
+to the hard one when needed and refuses with exit 5 when the hard limit is too low).
+No endpoint is called and no run folder is made.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			sh, err := pipeline.ParseShard(shard)
@@ -373,7 +376,14 @@ where it can be known (requests / rate, a max_duration bound). No endpoint is ca
 			if err := printPlan(stdout, exp, ds, plan); err != nil {
 				return withCode(exitError, err)
 			}
-			return withCode(exitError, printShardPlan(stdout, sh, plan))
+			fmt.Fprintf(stdout, "file descriptors: %s\n", pipeline.CheckFDs(exp, pipeline.Shard{}))
+			if err := printShardPlan(stdout, sh, plan); err != nil {
+				return withCode(exitError, err)
+			}
+			if sh.Count > 1 {
+				fmt.Fprintf(stdout, "file descriptors of shard %s: %s\n", sh, pipeline.CheckFDs(exp, sh))
+			}
+			return nil
 		},
 	}
 	c.Flags().StringArrayVar(&sets, "set", nil, "override an experiment value (repeatable)")
