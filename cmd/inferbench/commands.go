@@ -273,7 +273,9 @@ nothing to send exits 0, and its checks: do not set the exit code (they belong t
 inferbench merge joins the n folders (see docs/cluster.md).
 Ctrl-C stops scheduling, lets in-flight requests finish (10s grace) and still exports what finished.
 Exit codes: 0 ok, 1 error, 2 usage, 3 a checks: assertion failed, 4 a platform had no successful
-request, 5 the client ran out of its own resources, 130 interrupted (130 before 5 before 4 before 3).`,
+request, 5 the client was too small for the load (requests failed on this machine's resources:
+error class client_resource; or, before sending, the file-descriptor limit is below what the
+plan needs, see inferbench plan), 130 interrupted (130 before 5 before 4 before 3).`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			reg, exp, eng, err := setup(args[0], sets, stderr, logger())
