@@ -286,7 +286,7 @@ func (l *CellList) Slice() []Cell {
 }
 
 // pickIndex returns what a shard's share of a level is decided by (see
-// shardPicker): the cell's level, its warmup flag, and its index among the
+// Shard.members): the cell's level, its warmup flag, and its index among the
 // cells of that level and flag in schedule order (the platform's warmups
 // count with the first level's warmups, before them). Computed from seq,
 // so that a shard's cells need no table.

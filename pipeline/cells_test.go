@@ -223,3 +223,44 @@ func TestShardMembersFromPositionsMatchThePicker(t *testing.T) {
 		}
 	}
 }
+
+// shardPicker decides, cell by cell in schedule (Seq) order, which cells
+// of one platform belong to a shard: a cell's position within its level
+// (warmup cells counted apart, with their level's share) is all it needs.
+// It is the model that Shard.members, computed from positions, is tested
+// against.
+type shardPicker struct {
+	shares map[string]*LevelShare // by level label
+	next   map[pickKey]int
+}
+
+type pickKey struct {
+	load   string
+	warmup bool
+}
+
+// picker returns s's picker for p's cells; nil (take every cell) for the
+// whole matrix.
+func (s Shard) picker(p *Platform) *shardPicker {
+	if s.Count <= 1 {
+		return nil
+	}
+	pk := &shardPicker{shares: map[string]*LevelShare{}, next: map[pickKey]int{}}
+	for _, lv := range p.LoadLevels(nil) {
+		pk.shares[lv.Label] = s.LevelShare(lv)
+	}
+	return pk
+}
+
+// take reports whether k, the platform's next cell in Seq order, belongs
+// to the shard. Call it once per cell, in order.
+func (pk *shardPicker) take(k *CellKey) bool {
+	if pk == nil {
+		return true
+	}
+	key := pickKey{k.Load, k.Warmup}
+	i := pk.next[key]
+	pk.next[key] = i + 1
+	ls := pk.shares[k.Load]
+	return ls != nil && ls.Has(i)
+}

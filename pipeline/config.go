@@ -39,8 +39,10 @@ type LoadOptions struct {
 	// "a,b". params.extra cannot be set from the environment (its keys keep
 	// their case); use --set. Nil means no environment overrides.
 	Environ []string
-	// Registry supplies the known dataset sources, export formats and
-	// extraction steps; nil skips those name checks.
+	// Registry supplies the known dataset sources, export formats,
+	// extraction steps and load models. Nil skips the source, format and
+	// step name checks, but knows no load model: every load block (and
+	// every concurrency or rate list, their shorthand) is then rejected.
 	Registry *Registry
 	// SkipFileChecks skips the dataset.path existence check, for an
 	// experiment re-read from a run folder whose questions are saved there.

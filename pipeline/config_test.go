@@ -595,3 +595,15 @@ func TestSLOMaxErrorRateDefaultsToOnePercentAndKeepsAnExplicitZero(t *testing.T)
 		t.Errorf("slo.max_error_rate 1.5 gave %v, want one problem located at it", diags)
 	}
 }
+
+func TestANilRegistrySkipsNameChecksButRejectsEveryLoadBlock(t *testing.T) {
+	if _, diags := LoadExperiment("testdata/minimal.good.yaml", LoadOptions{Sets: []string{"dataset.source=nosuch"}}); len(diags) != 0 {
+		t.Errorf("a nil registry checked the source name: %v", diags)
+	}
+	for _, set := range []string{"platforms.0.load={type: concurrency, levels: [1, 4]}", "platforms.0.concurrency=[1, 4]"} {
+		_, diags := LoadExperiment("testdata/minimal.good.yaml", LoadOptions{Sets: []string{set}})
+		if len(diags) != 1 || !strings.Contains(diags[0].Error(), `unknown load type "concurrency"`) {
+			t.Errorf("%s with a nil registry: got %v, want the load type refused", set, diags)
+		}
+	}
+}

@@ -1,7 +1,6 @@
 package pipeline
 
 import (
-	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -101,20 +100,6 @@ func (ds Diagnostics) Sort() Diagnostics {
 		out = append(out, d)
 	}
 	return out
-}
-
-// AsDiagnostics returns err as Diagnostics when it is one (or wraps one),
-// and otherwise a single unlocated Diagnostic holding err's text. A nil err
-// gives nil.
-func AsDiagnostics(err error) Diagnostics {
-	if err == nil {
-		return nil
-	}
-	var ds Diagnostics
-	if errors.As(err, &ds) {
-		return ds
-	}
-	return Diagnostics{{Message: err.Error()}}
 }
 
 // levenshtein is the edit distance between a and b, by runes.

@@ -378,6 +378,13 @@ func (e *Engine) query(ctx context.Context, exp *Experiment, plan *Plan, done []
 		order = append(order, j.Platform.Name)
 		want += totals[j.Platform.Name] - already[j.Platform.Name]
 	}
+	if ts, ok := e.Progress.(TimedSink); ok {
+		for _, j := range plan.Jobs {
+			if j.Cells.Timed() {
+				ts.Timed(j.Platform.Name)
+			}
+		}
+	}
 	if e.Progress != nil {
 		e.Progress.Begin(totals, already, order)
 	}
@@ -475,6 +482,9 @@ func (e *Engine) query(ctx context.Context, exp *Experiment, plan *Plan, done []
 				}
 			}, mark: func(load string) func() { return mark(name, load) }}
 			lr.health = func(h ClientHealth) { e.recordClientHealth(&mu, m, dir, exp.Client, h) }
+			if ts, ok := e.Progress.(TimedSink); ok {
+				lr.timedLevel = func(load string, d time.Duration) { ts.TimedLevel(name, load, d) }
+			}
 			rep, lstops, err := lr.run(qctx, func(r Record) {
 				if all.Has(r.Seq, r.CellKey) {
 					r.sample = all.At(r.Seq).Sample

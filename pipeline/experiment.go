@@ -24,8 +24,9 @@ type Experiment struct {
 	Baseline string `yaml:"baseline" json:"baseline,omitempty"`
 	Params   Params `yaml:"params" json:"params"`
 	Repeats  int    `yaml:"repeats" json:"repeats" validate:"gte=1"`
-	// MaxCells bounds the matrix (platform-model pairs x temperatures x
-	// repeats x questions + warmups); left out it is DefaultMaxCells, and
+	// MaxCells bounds the matrix (each platform's models x its load levels
+	// x temperatures x repeats x questions, plus levels sized by
+	// load.requests and warmups; see MatrixCells); left out it is DefaultMaxCells, and
 	// an explicit value must be >= 1. Validation checks it against a
 	// bound from the slice and sample (or one question when they set
 	// none), BuildPlan against the loaded questions.
@@ -55,7 +56,9 @@ type DatasetSpec struct {
 	Source string `yaml:"source" json:"source" validate:"required"`
 	// Path is a file path (relative to the experiment file) or an http(s) URL.
 	Path string `yaml:"path" json:"path,omitempty"`
-	// Version is the SQuAD version: v1.1 (default) or v2.0.
+	// Version is the SQuAD version: v2.0 forces it; left out (or v1.1) the
+	// loader detects it: v2.0 when the file's version says 2.x or a question
+	// is unanswerable, else v1.1 (see Dataset.Version).
 	Version string `yaml:"version" json:"version,omitempty" validate:"omitempty,oneof=v1.1 v2.0"`
 	// Slice is a Python-style slice over question order, e.g. "[:10]".
 	Slice string `yaml:"slice" json:"slice,omitempty"`
@@ -208,7 +211,6 @@ type EmulateProfile struct {
 	// Usage is how usage is reported: vllm (default), sambanova (adds
 	// server timing fields) or none.
 	Usage string `yaml:"usage" json:"usage,omitempty" validate:"omitempty,oneof=vllm sambanova none"`
-	// RejectStreamOptions answers 400 to requests carrying stream_options.
 	// MaxBatch is the emulated server's capacity: at most this many
 	// requests are decoded at once, later ones wait in its queue for a
 	// free slot (their TTFT grows with load). 0: no limit.
@@ -217,7 +219,8 @@ type EmulateProfile struct {
 	// request's first token and every token gap: time x (1 +
 	// batch_slowdown x (batch - 1)), batch read when the token is due.
 	// 0: batching costs nothing.
-	BatchSlowdown       float64    `yaml:"batch_slowdown" json:"batch_slowdown,omitempty" validate:"gte=0"`
+	BatchSlowdown float64 `yaml:"batch_slowdown" json:"batch_slowdown,omitempty" validate:"gte=0"`
+	// RejectStreamOptions answers 400 to requests carrying stream_options.
 	RejectStreamOptions bool       `yaml:"reject_stream_options" json:"reject_stream_options,omitempty"`
 	Faults              FaultsSpec `yaml:"faults" json:"faults,omitempty"`
 }

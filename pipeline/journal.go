@@ -22,7 +22,6 @@ type Journal struct {
 	f   *os.File
 	buf bytes.Buffer
 	enc *json.Encoder
-	n   int
 }
 
 // OpenJournal opens path for appending, creating it if needed.
@@ -48,15 +47,7 @@ func (j *Journal) Append(r *Record) error {
 	if _, err := j.f.Write(j.buf.Bytes()); err != nil {
 		return fmt.Errorf("journal: write: %w", err)
 	}
-	j.n++
 	return nil
-}
-
-// Len is the number of records appended through j.
-func (j *Journal) Len() int {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	return j.n
 }
 
 // Close syncs and closes the file.
@@ -70,7 +61,9 @@ func (j *Journal) Close() error {
 	return j.f.Close()
 }
 
-// ReadJournal reads every record of a journal file. A torn last line (a
+// ReadJournal reads every record of a journal file, the counterpart of
+// WriteJournal for callers that hold a run in memory (the engine streams
+// with ScanJournal; the command tests read runs back with this). A torn last line (a
 // crash in the middle of a write) is skipped and reported through torn;
 // a malformed line anywhere else is an error naming its line number. A
 // missing file is an error that wraps fs.ErrNotExist.
@@ -141,22 +134,4 @@ func rewriteJournal(path string, fill func(write func(*Record) error) error) err
 		return fmt.Errorf("journal: %w", err)
 	}
 	return os.Rename(tmp.Name(), path)
-}
-
-// FinalRecords keeps one record per cell: the first successful one, or
-// else the last failed one. Order follows first appearance.
-func FinalRecords(recs []Record) []Record {
-	idx := make(map[CellKey]int, len(recs))
-	out := make([]Record, 0, len(recs))
-	for _, r := range recs {
-		i, seen := idx[r.CellKey]
-		switch {
-		case !seen:
-			idx[r.CellKey] = len(out)
-			out = append(out, r)
-		case !out[i].OK():
-			out[i] = r
-		}
-	}
-	return out
 }

@@ -88,7 +88,7 @@ func TestFinalRecordsKeepsTheFirstSuccessElseTheLastFailure(t *testing.T) {
 		{CellKey: k2, Error: "timeout_total", Attempts: 3},
 		{CellKey: k1, Attempts: 3},
 	}
-	got := FinalRecords(recs)
+	got := finalRecords(recs)
 	if len(got) != 2 {
 		t.Fatalf("got %d, want 2", len(got))
 	}
@@ -123,4 +123,23 @@ func TestReadJournalOfAMissingFileWrapsErrNotExist(t *testing.T) {
 	if !errors.Is(err, fs.ErrNotExist) {
 		t.Fatalf("err = %v, want one that wraps fs.ErrNotExist (resume relies on it)", err)
 	}
+}
+
+// finalRecords keeps one record per cell, the choice EachRecord makes
+// while it streams (the model its test compares with): the first successful one, or
+// else the last failed one. Order follows first appearance.
+func finalRecords(recs []Record) []Record {
+	idx := make(map[CellKey]int, len(recs))
+	out := make([]Record, 0, len(recs))
+	for _, r := range recs {
+		i, seen := idx[r.CellKey]
+		switch {
+		case !seen:
+			idx[r.CellKey] = len(out)
+			out = append(out, r)
+		case !out[i].OK():
+			out[i] = r
+		}
+	}
+	return out
 }

@@ -1,9 +1,12 @@
 package pipeline
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"maps"
+	"math"
+	"slices"
 	"sync"
 	"time"
 )
@@ -19,9 +22,9 @@ type levelRunner struct {
 	// a sweep whose synchronous and throughput levels are done reads its
 	// rates from them when the manifest has none. Nil: none.
 	prior map[string]float64
-	// spent is, by level, the time the kept records of an earlier attempt
-	// span (resume; see levelSpans): a level sized by duration runs for
-	// what is left of it. Nil: none.
+	// spent is, by level, the sending time of the kept records of an
+	// earlier attempt under the manifest's marks (resume; see levelSpans):
+	// a level sized by duration runs for what is left of it. Nil: none.
 	spent map[string]time.Duration
 	// rates are the sweep rates the manifest already holds (nil: none);
 	// setRates records newly decided ones.
@@ -36,6 +39,9 @@ type levelRunner struct {
 	// mark, when not nil, records that this process starts sending a
 	// level (its label) and returns the function that records the stop.
 	mark func(load string) (stop func())
+	// timedLevel, when not nil, is told as a level sized by duration
+	// starts, with the time it sends for (see TimedSink).
+	timedLevel func(load string, d time.Duration)
 }
 
 // query runs one level's job, measuring the client's health meanwhile
@@ -165,6 +171,9 @@ func (lr *levelRunner) run(ctx context.Context, emit func(Record)) (QueryReport,
 			reason string
 			ok     int
 		)
+		if timed && lr.timedLevel != nil {
+			lr.timedLevel(lv.Label, sub.Platform.MaxDuration.D())
+		}
 		stopMark := lr.begin(lv.Label)
 		start := time.Now()
 		var warmUntil time.Time // load.warmup as a duration: requests sent before it are warmups
@@ -231,58 +240,184 @@ func stopped(ch <-chan struct{}) bool {
 }
 
 // levelSpans gathers, record by record, the completed request rates by
-// platform and load level of the records an earlier attempt kept: per
-// level, successes over the span from the first send to the last close.
-// Wall-clock times are the only ones a journal keeps; a level with fewer
-// than two successes is left out. It holds one small entry per level, so
-// resume can fill it while it streams the journal.
+// platform and load level of the records an earlier attempt kept, with
+// the sending time results.json gives their group: the sum over the
+// manifest's sending marks of the level (see SendSpan) of the time the
+// records were being sent in each, as aggregate's markedWall measures it.
+// Records sent before the level's first mark (a folder started before
+// marks existed) are one more span, from their first send to their last
+// close. It holds a few numbers per mark and level, never per record, so
+// resume can fill it while it streams the journal: a record only widens
+// the bucket between the two mark starts its send falls in.
 type levelSpans map[string]map[string]*levelSpan
 
 type levelSpan struct {
-	first, last time.Time
-	n           int
+	marks []SendSpan
+	// starts are the distinct mark starts (Unix ns), sorted; buckets[0]
+	// holds the records sent before starts[0], buckets[j] those sent in
+	// [starts[j-1], starts[j]).
+	starts  []int64
+	buckets []sendBucket
+	n       int // successes (non-warmup)
 }
 
-// add counts r if it is a successful, sent, non-warmup record.
+// sendBucket is the first send and last end of the records in a bucket.
+type sendBucket struct {
+	from, to int64
+	seen     bool
+}
+
+// newLevelSpans starts the spans of a run whose manifest holds marks.
+func newLevelSpans(marks []SendSpan) levelSpans {
+	ls := levelSpans{}
+	for _, m := range marks {
+		ls.level(m.Platform, m.Load).marks = append(ls.level(m.Platform, m.Load).marks, m)
+	}
+	for _, lv := range ls {
+		for _, s := range lv {
+			for _, m := range s.marks {
+				s.starts = append(s.starts, m.Start.UnixNano())
+			}
+			slices.Sort(s.starts)
+			s.starts = slices.Compact(s.starts)
+			s.buckets = make([]sendBucket, len(s.starts)+1)
+		}
+	}
+	return ls
+}
+
+func (ls levelSpans) level(platform, load string) *levelSpan {
+	if ls[platform] == nil {
+		ls[platform] = map[string]*levelSpan{}
+	}
+	s := ls[platform][load]
+	if s == nil {
+		s = &levelSpan{buckets: make([]sendBucket, 1)}
+		ls[platform][load] = s
+	}
+	return s
+}
+
+// add counts r if it is a sent record of a group (not a warmup, not the
+// client's own failure), as aggregate does.
 func (ls levelSpans) add(r *Record) {
-	if r.Warmup || !r.OK() || r.StartedAt.IsZero() {
+	if r.Warmup || r.Error == ErrClientResource || r.StartedAt.IsZero() {
 		return
 	}
-	if ls[r.Platform] == nil {
-		ls[r.Platform] = map[string]*levelSpan{}
+	s := ls.level(r.Platform, r.Load)
+	if r.OK() {
+		s.n++
 	}
-	s := ls[r.Platform][r.Load]
-	if s == nil {
-		s = &levelSpan{}
-		ls[r.Platform][r.Load] = s
+	closeMs := r.CloseMs
+	if closeMs <= 0 {
+		closeMs = r.LatencyMs
 	}
-	s.n++
-	end := r.StartedAt.Add(time.Duration(r.CloseMs * float64(time.Millisecond)))
-	if s.first.IsZero() || r.StartedAt.Before(s.first) {
-		s.first = r.StartedAt
+	from := r.StartedAt.UnixNano() - int64(r.RetryWaitMs*float64(time.Millisecond))
+	to := r.StartedAt.UnixNano() + int64(closeMs*float64(time.Millisecond))
+	j, _ := slices.BinarySearch(s.starts, from+1) // the number of starts <= from
+	b := &s.buckets[j]
+	if !b.seen {
+		b.from, b.to, b.seen = from, to, true
 	}
-	if end.After(s.last) {
-		s.last = end
-	}
+	b.from, b.to = min(b.from, from), max(b.to, to)
 }
 
-// spent returns, by level, the time platform's kept records span.
+// between joins the buckets of the records sent in [from, to).
+func (s *levelSpan) between(from, to int64) sendBucket {
+	var out sendBucket
+	for j, b := range s.buckets {
+		if !b.seen || (j > 0 && (s.starts[j-1] < from || s.starts[j-1] >= to)) || (j == 0 && from > math.MinInt64) {
+			continue
+		}
+		if !out.seen {
+			out = b
+			continue
+		}
+		out.from, out.to = min(out.from, b.from), max(out.to, b.to)
+	}
+	return out
+}
+
+// wall is the level's sending time, as aggregate's markedWall measures a
+// group's: each mark closed (at its stop, or, never written, at the last
+// end of the records sent from its start to the next start of its
+// shard), their union, and in each interval of the union the records'
+// first send to last end clipped to it.
+func (s *levelSpan) wall() time.Duration {
+	if len(s.marks) == 0 {
+		b := s.buckets[0]
+		return time.Duration(b.to - b.from)
+	}
+	shardOf := func(m SendSpan) int {
+		if m.Shard == nil {
+			return -1
+		}
+		return *m.Shard
+	}
+	closed := make([][2]int64, len(s.marks))
+	for i, m := range s.marks {
+		from, to := m.Start.UnixNano(), m.Stop.UnixNano()
+		if m.Stop.IsZero() {
+			next := int64(math.MaxInt64)
+			for _, o := range s.marks {
+				if st := o.Start.UnixNano(); shardOf(o) == shardOf(m) && st > from && st < next {
+					next = st
+				}
+			}
+			to = from
+			if b := s.between(from, next); b.seen {
+				to = max(to, b.to)
+			}
+		}
+		closed[i] = [2]int64{from, max(to, from)}
+	}
+	slices.SortFunc(closed, func(a, b [2]int64) int { return cmp.Compare(a[0], b[0]) })
+	var union [][2]int64
+	for _, x := range closed {
+		if n := len(union); n > 0 && x[0] <= union[n-1][1] {
+			union[n-1][1] = max(union[n-1][1], x[1])
+			continue
+		}
+		union = append(union, x)
+	}
+	var wall time.Duration
+	if b := s.buckets[0]; b.seen {
+		wall += time.Duration(min(b.to, union[0][0]) - b.from)
+	}
+	for ui, u := range union {
+		end := int64(math.MaxInt64)
+		if ui+1 < len(union) {
+			end = union[ui+1][0]
+		}
+		b := s.between(u[0], end)
+		if !b.seen {
+			continue
+		}
+		if from, to := max(b.from, u[0]), min(b.to, u[1]); to > from {
+			wall += time.Duration(to - from)
+		}
+	}
+	return wall
+}
+
+// spent returns, by level, the sending time of platform's kept records.
 func (ls levelSpans) spent(platform string) map[string]time.Duration {
 	out := map[string]time.Duration{}
 	for label, s := range ls[platform] {
-		if s.last.After(s.first) {
-			out[label] = s.last.Sub(s.first)
+		if w := s.wall(); w > 0 {
+			out[label] = w
 		}
 	}
 	return out
 }
 
-// rates returns platform's completed request rates by level.
+// rates returns platform's completed request rates by level: successes
+// over sending time, results.json's request_throughput of the level.
 func (ls levelSpans) rates(platform string) map[string]float64 {
 	out := map[string]float64{}
 	for label, s := range ls[platform] {
-		if s.n >= 2 && s.last.After(s.first) {
-			out[label] = float64(s.n) / s.last.Sub(s.first).Seconds()
+		if w := s.wall(); s.n > 0 && w > 0 {
+			out[label] = float64(s.n) / w.Seconds()
 		}
 	}
 	return out

@@ -386,7 +386,7 @@ func TestASweepRecordsItsRatesInTheManifestBeforeRunningThem(t *testing.T) {
 	}))
 	reg.Querier = q
 	reg.Scorer = func(ScoreSpec, string) (Scorer, error) { return noScore{}, nil }
-	reg.Aggregate = SliceAggregator(func(context.Context, *Experiment, []Record) (*Results, error) { return &Results{}, nil })
+	reg.Aggregate = sliceAggregator(func(context.Context, *Experiment, []Record) (*Results, error) { return &Results{}, nil })
 	exp := &Experiment{Name: "s", Repeats: 1, Dataset: DatasetSpec{Source: "mem"}, Params: Params{Temperature: []float64{0}},
 		Export:    ExportSpec{Dir: base, Formats: []string{}},
 		Platforms: []Platform{withLoad(Platform{Name: "p", Models: []string{"m"}}, &testLoad{sweep: 2, most: 2}, LoadSpec{})}}
@@ -426,7 +426,7 @@ func TestAShardedRunRefusesASweepWhoseRatesEachShardWouldChooseAlone(t *testing.
 	}))
 	reg.Querier = q
 	reg.Scorer = func(ScoreSpec, string) (Scorer, error) { return noScore{}, nil }
-	reg.Aggregate = SliceAggregator(func(context.Context, *Experiment, []Record) (*Results, error) { return &Results{}, nil })
+	reg.Aggregate = sliceAggregator(func(context.Context, *Experiment, []Record) (*Results, error) { return &Results{}, nil })
 	exp := &Experiment{Name: "s", Repeats: 1, Dataset: DatasetSpec{Source: "mem"}, Params: Params{Temperature: []float64{0}},
 		Export:    ExportSpec{Dir: base, Formats: []string{}},
 		Platforms: []Platform{withLoad(Platform{Name: "p", Models: []string{"m"}}, &testLoad{sweep: 2, most: 2}, LoadSpec{})}}
@@ -462,7 +462,7 @@ func TestResumingAShardFolderWithASweepIsRefusedToo(t *testing.T) {
 	}))
 	reg.Querier = &levelQuerier{}
 	reg.Scorer = func(ScoreSpec, string) (Scorer, error) { return noScore{}, nil }
-	reg.Aggregate = SliceAggregator(func(context.Context, *Experiment, []Record) (*Results, error) { return &Results{}, nil })
+	reg.Aggregate = sliceAggregator(func(context.Context, *Experiment, []Record) (*Results, error) { return &Results{}, nil })
 	exp := func(p Platform) *Experiment {
 		return &Experiment{Name: "s", Repeats: 1, Dataset: DatasetSpec{Source: "mem"}, Params: Params{Temperature: []float64{0}},
 			Export: ExportSpec{Dir: base, Formats: []string{}}, Platforms: []Platform{p}}
@@ -489,7 +489,7 @@ func TestResumeKeepsTheLevelsAnEarlierAttemptStopped(t *testing.T) {
 	}))
 	reg.Querier = &levelQuerier{}
 	reg.Scorer = func(ScoreSpec, string) (Scorer, error) { return noScore{}, nil }
-	reg.Aggregate = SliceAggregator(func(context.Context, *Experiment, []Record) (*Results, error) { return &Results{}, nil })
+	reg.Aggregate = sliceAggregator(func(context.Context, *Experiment, []Record) (*Results, error) { return &Results{}, nil })
 	exp := &Experiment{Name: "s", Repeats: 1, Dataset: DatasetSpec{Source: "mem"}, Params: Params{Temperature: []float64{0}},
 		Export: ExportSpec{Dir: base, Formats: []string{}}, Platforms: []Platform{{Name: "p", Models: []string{"m"}, Concurrency: 1}}}
 	run, err := (&Engine{Registry: reg}).Run(context.Background(), exp, RunOptions{})

@@ -25,8 +25,9 @@ type Manifest struct {
 	// in a merged run's manifest, one per shard merged, in shard order.
 	Shard  *ShardInfo  `json:"shard,omitempty"`
 	Shards []ShardInfo `json:"shards,omitempty"`
-	// Matrix is the number of cells per platform and in total (of the
-	// shard only, in a sharded run).
+	// Cells is the number of planned cells per platform and CellTotal in
+	// total (of the shard only, in a sharded run); levels sized by duration
+	// alone count none (see CellList.Planned).
 	Cells     map[string]int `json:"cells"`
 	CellTotal int            `json:"cell_total"`
 	// Notes are facts learned while running (e.g. a server rejected stream_options).

@@ -22,6 +22,7 @@ const MaxCellsCeiling = 1 << 53
 // one factor only the loaded dataset knows.
 type matrixSize struct {
 	pairs   uint64 // platform-model-level triples: the sum of every platform's models x load levels
+	levels  bool   // some platform counted in pairs runs several load levels
 	temps   uint64
 	repeats uint64
 	warmups uint64 // the sum of every platform's warmup requests
@@ -46,7 +47,9 @@ func (e *Experiment) matrixSizeOf() matrixSize {
 			sum, carry := bits.Add64(m.sized, n, 0)
 			m.sized, m.overflow = sum, m.overflow || over || carry != 0
 		} else {
-			m.pairs += uint64(len(p.Models)) * uint64(len(p.LoadLevels(nil)))
+			n := len(p.LoadLevels(nil))
+			m.pairs += uint64(len(p.Models)) * uint64(n)
+			m.levels = m.levels || (n > 1 && len(p.Models) > 0)
 		}
 		if len(p.Models) > 0 {
 			m.warmups += uint64(max(p.Warmup, 0))
@@ -82,9 +85,10 @@ func (m matrixSize) cells(questions uint64) (n uint64, overflow bool) {
 }
 
 // MatrixCells returns the number of cells BuildPlan makes for e over the
-// given number of questions: platform-model pairs x temperatures x repeats
-// x questions, plus every platform's warmup requests (none for zero
-// questions). It is computed without building anything. overflow reports a
+// given number of questions: platform-model-level triples (every
+// platform's models x its load levels) x temperatures x repeats x
+// questions, plus the cells of levels sized by load.requests and every
+// platform's warmup requests (neither for zero questions). It is computed without building anything. overflow reports a
 // count past 64 bits (n is then math.MaxUint64).
 func (e *Experiment) MatrixCells(questions int) (n uint64, overflow bool) {
 	return e.matrixSizeOf().cells(uint64(max(questions, 0)))
@@ -118,7 +122,11 @@ func (e *Experiment) checkMatrix(questions uint64, upTo bool) error {
 	if overflow {
 		count = "more than " + count
 	}
-	factors := fmt.Sprintf("%s x %s x %s", countOf(m.pairs, "platform-model"), countOf(m.temps, "temperature"), countOf(m.repeats, "repeat"))
+	pairs := "platform-model"
+	if m.levels {
+		pairs = "platform-model-level" // load levels multiply the models
+	}
+	factors := fmt.Sprintf("%s x %s x %s", countOf(m.pairs, pairs), countOf(m.temps, "temperature"), countOf(m.repeats, "repeat"))
 	var what string
 	switch {
 	case perQuestion:

@@ -18,7 +18,7 @@ func TestFinishRemovesTheOutputsOfEveryFormatItDidNotWrite(t *testing.T) {
 		}
 	}
 	reg := NewRegistry()
-	reg.Aggregate = SliceAggregator(func(ctx context.Context, exp *Experiment, records []Record) (*Results, error) { return &Results{}, nil })
+	reg.Aggregate = sliceAggregator(func(ctx context.Context, exp *Experiment, records []Record) (*Results, error) { return &Results{}, nil })
 	reg.AddExporter("a", write("a.txt"), "a.txt")
 	reg.AddExporter("b", write("b.txt"), "b.txt", "b.svg")
 	reg.AddExporter("broken", func(ctx context.Context, run *Run) error { return errors.New("disk full") }, "broken.txt")

@@ -22,6 +22,7 @@ type Progress struct {
 	mu     sync.Mutex
 	order  []string
 	stat   map[string]*platformProgress
+	timed  map[string]bool // platforms whose levels are sized by duration (see Timed)
 	start  time.Time
 	drawn  int
 	quit   chan struct{}
@@ -35,6 +36,49 @@ type platformProgress struct {
 	// waits holds the end of every retry wait in progress, by an id.
 	waits  map[int]time.Time
 	nextID int
+	// timed: the platform's levels are sized by duration, so total counts
+	// only its warmups; level is the level sending since levelStart, for
+	// levelFor (see TimedLevel).
+	timed      bool
+	level      string
+	levelStart time.Time
+	levelFor   time.Duration
+}
+
+// TimedSink is a ProgressSink that also shows levels sized by duration
+// (load.duration without load.requests), whose number of requests is
+// known only once they end: the engine calls Timed before Begin for each
+// such platform, and TimedLevel as each of its levels starts.
+type TimedSink interface {
+	// Timed tells that platform's levels are sized by duration.
+	Timed(platform string)
+	// TimedLevel tells that platform starts sending level load for d
+	// (its duration, or what an earlier attempt left of it).
+	TimedLevel(platform, load string, d time.Duration)
+}
+
+// Timed marks platform's levels as sized by duration: its line shows the
+// requests done and the current level's time instead of a done/total, a
+// percentage and an ETA that a count of unknown cells would make up.
+func (p *Progress) Timed(platform string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.timed == nil {
+		p.timed = map[string]bool{}
+	}
+	p.timed[platform] = true
+	if s := p.stat[platform]; s != nil {
+		s.timed = true
+	}
+}
+
+// TimedLevel shows that platform sends level load for d from now.
+func (p *Progress) TimedLevel(platform, load string, d time.Duration) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if s := p.stat[platform]; s != nil {
+		s.level, s.levelStart, s.levelFor = load, time.Now(), d
+	}
 }
 
 // RetryWaitSink is a ProgressSink that also shows retry waits; the engine
@@ -117,7 +161,7 @@ func (p *Progress) Begin(totals, done map[string]int, order []string) {
 	p.order = order
 	p.stat = map[string]*platformProgress{}
 	for _, n := range order {
-		p.stat[n] = &platformProgress{total: totals[n], done: done[n], prior: done[n]}
+		p.stat[n] = &platformProgress{total: totals[n], done: done[n], prior: done[n], timed: p.timed[n]}
 	}
 	p.start = time.Now()
 	p.quit, p.exited = make(chan struct{}), make(chan struct{})
@@ -193,6 +237,9 @@ func (p *Progress) draw(final bool) {
 }
 
 func (p *Progress) line(name string, s *platformProgress, el time.Duration) string {
+	if s.timed {
+		return p.timedLine(name, s, el)
+	}
 	newDone := s.done - s.prior
 	if s.done >= s.total && !s.last.IsZero() {
 		el = s.last.Sub(p.start) // a finished platform's rate stops at its end
@@ -213,4 +260,30 @@ func (p *Progress) line(name string, s *platformProgress, el time.Duration) stri
 		pct = 100 * float64(s.done) / float64(s.total)
 	}
 	return fmt.Sprintf("%-16s %6d/%-6d %5.1f%%  errors %-4d %8.1f tok/s  ETA %s", name, s.done, s.total, pct, s.errors, tps, eta) + s.waitText()
+}
+
+// timedLine is the line of a platform whose levels are sized by duration:
+// the requests done, and the current level's elapsed time over its
+// duration (the time the level sends for, not a count: no total,
+// percentage or ETA).
+func (p *Progress) timedLine(name string, s *platformProgress, el time.Duration) string {
+	tps := 0.0
+	if el > 0 {
+		tps = float64(s.tokens) / el.Seconds()
+	}
+	level := "  timed levels"
+	if s.level != "" {
+		in := min(time.Since(s.levelStart), s.levelFor)
+		level = fmt.Sprintf("  level %s %s/%s", s.level, roundProgress(in), roundProgress(s.levelFor))
+	}
+	return fmt.Sprintf("%-16s %6d done  errors %-4d %8.1f tok/s", name, s.done, s.errors, tps) + level + s.waitText()
+}
+
+// roundProgress rounds d for the progress line: to the second from 10 s,
+// to the tenth of a second below.
+func roundProgress(d time.Duration) time.Duration {
+	if d >= 10*time.Second {
+		return d.Round(time.Second)
+	}
+	return d.Round(100 * time.Millisecond)
 }

@@ -136,7 +136,8 @@ type Record struct {
 	Content      string `json:"content"`
 	Reasoning    string `json:"reasoning"`
 
-	// Error is the error class (see ErrorClass constants); empty on success.
+	// Error is the error class (the Err... constants, HTTPError(status)
+	// for an HTTP status); empty on success.
 	Error string `json:"error"`
 	// ErrorDetail is the human message for a failed request.
 	ErrorDetail string `json:"error_detail,omitempty"`

@@ -229,7 +229,7 @@ func (e *Engine) resume(dir string, fresh *Manifest, plan *Plan, shard Shard) ([
 	}
 	want := requestHashes(&fresh.Experiment)
 	bad := map[string]int{}
-	spans := levelSpans{}
+	spans := newLevelSpans(old.SendSpans)
 	kept := 0
 	torn := false
 	// The kept records replace the journal only when nothing is refused:

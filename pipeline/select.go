@@ -96,7 +96,7 @@ func (r *PromptRenderer) Render(s *Sample) ([]Message, error) {
 
 // Plan is the expanded matrix of an experiment over selected samples.
 type Plan struct {
-	// Cells per platform, in the experiment's platform order.
+	// Jobs are one per platform, in the experiment's platform order.
 	Jobs []PlanJob
 }
 
@@ -121,7 +121,10 @@ func (p *Plan) Total() int {
 // Warmup samples, cycling, with the platform's first level, model and
 // temperature); then the measured cells in level, model, temperature,
 // repeat, sample order (the engine runs a platform's levels one after the
-// other). The cells are not built: each job's CellList computes a cell
+// other). A level sized by load.requests has that many cells per model
+// and temperature in place of repeats x samples, and one sized by
+// load.duration alone has as many as it sends (see CellList.Timed). The
+// cells are not built: each job's CellList computes a cell
 // from its position, so the plan holds the rendered prompts of the
 // questions and nothing per cell. A matrix of more than exp.MaxCells
 // cells (DefaultMaxCells when unset), or one whose positions do not fit

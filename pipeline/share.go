@@ -170,48 +170,9 @@ func (ls *LevelShare) Hit(k int) int {
 	return k/w*len(ls.owner) + ls.mine[k%w]
 }
 
-// shardPicker decides, cell by cell in schedule (Seq) order, which cells
-// of one platform belong to a shard: a cell's position within its level
-// (warmup cells counted apart, with their level's share) is all it needs.
-type shardPicker struct {
-	shares map[string]*LevelShare // by level label
-	next   map[pickKey]int
-}
-
-type pickKey struct {
-	load   string
-	warmup bool
-}
-
-// picker returns s's picker for p's cells; nil (take every cell) for the
-// whole matrix.
-func (s Shard) picker(p *Platform) *shardPicker {
-	if s.Count <= 1 {
-		return nil
-	}
-	pk := &shardPicker{shares: map[string]*LevelShare{}, next: map[pickKey]int{}}
-	for _, lv := range p.LoadLevels(nil) {
-		pk.shares[lv.Label] = s.LevelShare(lv)
-	}
-	return pk
-}
-
-// take reports whether k, the platform's next cell in Seq order, belongs
-// to the shard. Call it once per cell, in order.
-func (pk *shardPicker) take(k *CellKey) bool {
-	if pk == nil {
-		return true
-	}
-	key := pickKey{k.Load, k.Warmup}
-	i := pk.next[key]
-	pk.next[key] = i + 1
-	ls := pk.shares[k.Load]
-	return ls != nil && ls.Has(i)
-}
-
 // members returns, per plan job, whether the cell at a position belongs
-// to shard s: what shardPicker decides in schedule order, computed from
-// the position (CellList.pickIndex), so that no table of the cells is
+// to shard s: a cell's index within its level (warmups counted apart,
+// with their level's share) decides it, computed from the position (CellList.pickIndex), so that no table of the cells is
 // held. Nil when s is the whole matrix.
 func (s Shard) members(plan *Plan) []func(seq int) bool {
 	if s.Count <= 1 {

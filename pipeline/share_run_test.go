@@ -39,7 +39,7 @@ func shareRegistry(q Querier, questions int) *Registry {
 	}))
 	reg.Querier = q
 	reg.Scorer = func(ScoreSpec, string) (Scorer, error) { return noScore{}, nil }
-	reg.Aggregate = SliceAggregator(func(context.Context, *Experiment, []Record) (*Results, error) { return &Results{}, nil })
+	reg.Aggregate = sliceAggregator(func(context.Context, *Experiment, []Record) (*Results, error) { return &Results{}, nil })
 	return reg
 }
 

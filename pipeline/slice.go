@@ -11,7 +11,6 @@ import (
 type Slice struct {
 	Start, Stop *int
 	Step        int
-	text        string
 }
 
 // ParseSlice parses "", "[:10]", "[5:20]", "[-100:]", "[::2]" or "[7]"
@@ -40,7 +39,7 @@ func ParseSlice(s string) (Slice, error) {
 		}
 		return &n, nil
 	}
-	out := Slice{Step: 1, text: t}
+	out := Slice{Step: 1}
 	var err error
 	if len(parts) == 1 {
 		i, err := num(parts[0])
@@ -76,9 +75,6 @@ func ParseSlice(s string) (Slice, error) {
 	}
 	return out, nil
 }
-
-// String returns the slice as written (normalised), "" for everything.
-func (s Slice) String() string { return s.text }
 
 // Bounds resolves the slice against n items the way Python does, returning
 // start and stop with 0 <= start <= stop <= n.

@@ -32,7 +32,8 @@ type Loader interface {
 	Load(ctx context.Context, spec DatasetSpec, env LoadEnv) (*Dataset, error)
 }
 
-// LoaderFunc adapts a function to Loader.
+// LoaderFunc adapts a function to Loader. The built-in loaders are types;
+// it stays exported for in-memory datasets (the stages' tests use it).
 type LoaderFunc func(ctx context.Context, spec DatasetSpec, env LoadEnv) (*Dataset, error)
 
 // Load calls f.
@@ -82,8 +83,6 @@ type QueryReport struct {
 	StopReason string
 	// Notes are facts for the manifest (e.g. "stream_options rejected; resent without").
 	Notes []string
-	// Wall is the time from the first send to the last record.
-	Wall time.Duration
 }
 
 // Querier runs one platform's job. It must call emit exactly once for every
@@ -235,12 +234,6 @@ func (r *Registry) AddLoader(name string, l Loader) {
 	r.Loaders[name] = l
 }
 
-// AddExporter registers an export format and the names of the files it
-// writes into a run folder (plain file names, every file it may write).
-// When an export does not write a format, or the format fails, the engine
-// removes that format's outputs, so that no file left in the folder
-// disagrees with the others. A duplicate name, or an output that is a
-// path or one of the engine's own files, panics (a programming error).
 // AddLoadModel registers the load model type name: newModel returns a
 // fresh config (a pointer to a struct with yaml and validate tags) that a
 // `load: {type: name, ...}` block is decoded into. It panics when name is
@@ -255,6 +248,12 @@ func (r *Registry) AddLoadModel(name string, newModel func() LoadModel) {
 	r.LoadModels[name] = newModel
 }
 
+// AddExporter registers an export format and the names of the files it
+// writes into a run folder (plain file names, every file it may write).
+// When an export does not write a format, or the format fails, the engine
+// removes that format's outputs, so that no file left in the folder
+// disagrees with the others. A duplicate name, or an output that is a
+// path or one of the engine's own files, panics (a programming error).
 func (r *Registry) AddExporter(name string, e Exporter, outputs ...string) {
 	if _, dup := r.Exporters[name]; dup {
 		panic("pipeline: exporter registered twice: " + name)

@@ -102,7 +102,7 @@ func lineKeyHash(b []byte) (uint64, bool) {
 }
 
 // finalSkips returns the line numbers of the journal at path that
-// FinalRecords would drop (a cell's failed attempts before its first
+// EachRecord drops (a cell's failed attempts before its first
 // success or last failure, and its records after the first success), in
 // two cheap passes: one hashing every line's key, and only when two lines
 // share a hash, one decoding those lines to compare the keys exactly. A
@@ -177,12 +177,11 @@ func finalSkips(path string) (map[int]bool, error) {
 
 // EachRecord calls fn with the final record of every cell of the run, one
 // at a time: run.Records when it is not nil (a Run built in memory), else
-// the records read back from run.Dir's journal as a stream, with
-// FinalRecords' choice when a cell has several (the first success, else
-// the last failure), each where the kept record stands in the journal.
-// fn must not keep the pointer, and
-// must not modify the record when run.Records is set. A missing journal is
-// no records. EachRecord is safe for concurrent use.
+// the records read back from run.Dir's journal as a stream, keeping one
+// when a cell has several (the first success, else the last failure),
+// each where the kept record stands in the journal. fn must not keep the
+// pointer, and must not modify the record when run.Records is set. A
+// missing journal is no records. EachRecord is safe for concurrent use.
 func (r *Run) EachRecord(fn func(*Record) error) error {
 	if r.Records != nil {
 		for i := range r.Records {
@@ -241,32 +240,4 @@ func AggregateRecords(ctx context.Context, agg Aggregator, exp *Experiment, recs
 	}
 	res, _, err := AggregateRun(ctx, agg, &Run{Experiment: exp, Records: recs})
 	return res, err
-}
-
-// SliceAggregator adapts a function over a slice of records to an
-// Aggregator: its accumulator keeps a copy of every record and calls f at
-// Close. It holds every record in memory, so it suits tests and small
-// tools, not the engine's million-request runs.
-func SliceAggregator(f func(ctx context.Context, exp *Experiment, records []Record) (*Results, error)) Aggregator {
-	return func(_ context.Context, exp *Experiment) (Accumulator, error) {
-		return &sliceAccumulator{exp: exp, f: f}, nil
-	}
-}
-
-type sliceAccumulator struct {
-	exp  *Experiment
-	recs []Record
-	f    func(ctx context.Context, exp *Experiment, records []Record) (*Results, error)
-}
-
-func (a *sliceAccumulator) Add(r *Record) error {
-	a.recs = append(a.recs, *r)
-	return nil
-}
-
-func (a *sliceAccumulator) Close(ctx context.Context) (*Results, error) {
-	if a.recs == nil {
-		a.recs = []Record{}
-	}
-	return a.f(ctx, a.exp, a.recs)
 }

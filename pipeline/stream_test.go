@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -35,9 +36,9 @@ func TestEachRecordStreamsTheFinalRecordOfEveryCellFromTheJournal(t *testing.T) 
 			if err := run.EachRecord(func(r *Record) error { got = append(got, *r); return nil }); err != nil {
 				t.Fatal(err)
 			}
-			// The same records as FinalRecords; each where the kept one
+			// The same records as finalRecords; each where the kept one
 			// stands in the journal.
-			want := FinalRecords(tc.recs)
+			want := finalRecords(tc.recs)
 			bySample := func(a, b Record) int { return strings.Compare(a.SampleID, b.SampleID) }
 			slices.SortFunc(got, bySample)
 			slices.SortFunc(want, bySample)
@@ -110,4 +111,31 @@ func TestAShardTakesEveryNthCellOfAnUncappedRateLevel(t *testing.T) {
 			}
 		})
 	}
+}
+
+// sliceAggregator adapts a function over a slice of records to an
+// Aggregator: its accumulator keeps a copy of every record and calls f at
+// Close (every record in memory: for tests only).
+func sliceAggregator(f func(ctx context.Context, exp *Experiment, records []Record) (*Results, error)) Aggregator {
+	return func(_ context.Context, exp *Experiment) (Accumulator, error) {
+		return &sliceAccumulator{exp: exp, f: f}, nil
+	}
+}
+
+type sliceAccumulator struct {
+	exp  *Experiment
+	recs []Record
+	f    func(ctx context.Context, exp *Experiment, records []Record) (*Results, error)
+}
+
+func (a *sliceAccumulator) Add(r *Record) error {
+	a.recs = append(a.recs, *r)
+	return nil
+}
+
+func (a *sliceAccumulator) Close(ctx context.Context) (*Results, error) {
+	if a.recs == nil {
+		a.recs = []Record{}
+	}
+	return a.f(ctx, a.exp, a.recs)
 }

@@ -1,4 +1,13 @@
-// Package stages is the one list of built-in stage implementations.
+// Package stages is the one list of built-in stage implementations: each
+// stage package below it implements pipeline's contracts and registers
+// itself into a pipeline.Registry through this package.
+//
+// It is the only package that imports every stage; cmd/inferbench calls
+// NewRegistry and passes the registry to pipeline. Besides what each
+// package comment allows, any stage may import the helper packages
+// (pipeline/<name>, stages/internal/...), which import no stage;
+// imports_test.go checks these rules. Adding a stage
+// implementation means registering it here (or in its package's Register).
 package stages
 
 import (

@@ -9,6 +9,9 @@
 //	overhead serve -listen 127.0.0.1:0            the fixed-delay server (prints its URL)
 //	overhead client -url URL -c 100 -n 2000       the minimal client (prints JSON figures)
 //	overhead compare -inferbench BIN -c 100,1000  runs both against one server, prints a table
+//
+// It imports nothing from this module: the minimal client must not share
+// inferbench's code, and inferbench is run as a separate binary.
 package main
 
 import (

@@ -100,9 +100,16 @@ func TestRescoreKilledAtAnyMomentLeavesOneState(t *testing.T) {
 // changes.
 func scores(t *testing.T, b []byte) []byte {
 	t.Helper()
-	var r map[string]json.RawMessage
+	var r struct {
+		Results struct {
+			Groups json.RawMessage `json:"groups"`
+		} `json:"results"`
+	}
 	if err := json.Unmarshal(b, &r); err != nil {
 		t.Fatal(err)
 	}
-	return r["groups"]
+	if len(r.Results.Groups) == 0 {
+		t.Fatal("results.json has no groups")
+	}
+	return r.Results.Groups
 }

@@ -141,7 +141,9 @@ func finishRun(run *pipeline.Run, reg *pipeline.Registry, stdout, stderr io.Writ
 		printStops(stderr, run.Manifest)
 	}
 	interrupted := run != nil && run.Manifest != nil && run.Manifest.StopReason == pipeline.StopInterrupted
-	if runErr != nil && interrupted && errors.Is(runErr, context.Canceled) {
+	// Interrupted while querying, or before a run folder existed (the
+	// dataset loading, the plan): only Ctrl-C cancels the run's context.
+	if runErr != nil && (interrupted || run == nil) && errors.Is(runErr, context.Canceled) {
 		fmt.Fprintln(stderr, "inferbench:", runErr)
 		return withCode(exitInterrupted, errSilent)
 	}
@@ -352,12 +354,12 @@ func newPlanCmd(stdout, stderr io.Writer, logger func() *slog.Logger) *cobra.Com
 		Use:   "plan FILE.yaml",
 		Short: "Show the expanded matrix and request count without calling any endpoint",
 		Long: `Plan loads and selects the dataset (a URL is downloaded once into the cache), expands
-platforms x models x temperatures x repeats x questions (plus each platform's warmup requests)
+platforms x load levels x models x temperatures x repeats x questions (plus each platform's warmup requests)
 and prints the requests each platform would get, each load level's expected sending time
-where it can be known (requests / rate, a max_duration bound), and the file descriptors the run
-may hold at once against this process's limit (the preflight of run, which raises the soft limit
-to the hard one when needed and refuses with exit 5 when the hard limit is too low).
-No endpoint is called and no run folder is made.`,
+where it can be known (requests / rate, a level's duration, a max_duration bound), and the file
+descriptors the run may hold at once against this process's limit (the preflight of run, which
+raises the soft limit to the hard one when needed and refuses with exit 5 when the hard limit is
+too low). No endpoint is called and no run folder is made.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			sh, err := pipeline.ParseShard(shard)
@@ -485,7 +487,7 @@ func newRescoreCmd(stdout, stderr io.Writer, logger func() *slog.Logger) *cobra.
 		Long: `Rescore re-reads a run folder, applies --set overrides to the experiment recorded in its
 manifest (e.g. --set 'score.extract=[strip_reasoning,first_line]'), re-scores every record,
 rewrites records.jsonl and re-runs aggregate and export. --set may change only what is computed
-after querying: score, slo, stats, metrics, checks, export and baseline (anything else exits 1).`,
+after querying: score, slo, stats, metrics, checks, export, client and baseline (anything else exits 1).`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return reopenAndFinish(cmd.Context(), args[0], sets, true, stdout, stderr, logger())
@@ -501,7 +503,7 @@ func newReportCmd(stdout, stderr io.Writer, logger func() *slog.Logger) *cobra.C
 		Use:   "report RUN_DIR",
 		Short: "Recompute statistics and every export from records.jsonl (no endpoint is called)",
 		Long: `Report re-reads a run folder and recomputes statistics and exports. --set may change only
-slo, stats, metrics, checks, export, baseline and score.report_raw (anything else exits 1; a new
+slo, stats, metrics, checks, export, client, baseline and score.report_raw (anything else exits 1; a new
 score.extract needs rescore). Outputs of formats not written this time are removed.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {

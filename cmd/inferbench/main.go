@@ -1,5 +1,11 @@
 // Command inferbench benchmarks OpenAI-compatible LLM inference platforms
 // from a declarative YAML experiment file. See README.md.
+//
+// It owns the command line (cobra commands, flags, exit codes, the emulate
+// and merge commands) and nothing a stage needs. Imports: pipeline, stages
+// (the registry) and the stage packages whose helpers a command calls
+// directly (aggregate, export, load, score, query/emulator); no package
+// imports it.
 package main
 
 import (

@@ -178,6 +178,23 @@ func TestAFailingTokenCommandFailsTheRunCleanly(t *testing.T) {
 	}
 }
 
+// A Ctrl-C that comes while the dataset loads or the plan is built, before
+// any run folder exists, is an interruption too (130), not an error (1).
+func TestCtrlCBeforeTheRunFolderExistsExitsAsInterrupted(t *testing.T) {
+	dir := t.TempDir()
+	exp := tokenExperiment(t, dir, "echo tok")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var out, errb bytes.Buffer
+	code := execute(ctx, []string{"run", exp, "--out", filepath.Join(dir, "r"), "--no-progress"}, &out, &errb)
+	if code != exitInterrupted {
+		t.Errorf("exit %d, want %d\n%s", code, exitInterrupted, errb.String())
+	}
+	if strings.Contains(out.String(), "INFERBENCH COMPARISON") {
+		t.Errorf("a comparison table was printed:\n%s", out.String())
+	}
+}
+
 func TestCtrlCDuringTheTokenCommandExitsAsInterrupted(t *testing.T) {
 	dir := t.TempDir()
 	exp := tokenExperiment(t, dir, "sleep 10")

@@ -96,7 +96,7 @@ dataset source or version) are compared with a warning on stderr.`,
 			}
 			for i, r := range runs {
 				d := args[i]
-				res, err := pipeline.AggregateRecords(cmd.Context(), reg.Aggregate, r.Experiment, r.Records)
+				res, err := compareAggregate(cmd.Context(), reg.Aggregate, r)
 				if err != nil {
 					return withCode(exitError, fmt.Errorf("%s: aggregate: %w", d, err))
 				}
@@ -122,6 +122,20 @@ dataset source or version) are compared with a warning on stderr.`,
 	c.Flags().Int64Var(&seed, "seed", 42, "bootstrap seed")
 	c.Flags().BoolVar(&sharedOnly, "shared-only", false, "compare only the questions both runs asked, when they differ (with a warning)")
 	return c
+}
+
+// compareAggregate aggregates a run's records (r.Records, which compare
+// may have cut to the shared questions) as report does: under its
+// manifest, so that every rate divides by the sending time of the run's
+// sending marks (see pipeline.SendSpan), never by the time inferred from
+// the gaps between records.
+func compareAggregate(ctx context.Context, agg pipeline.Aggregator, r *pipeline.Run) (*pipeline.Results, error) {
+	recs := r.Records
+	if recs == nil {
+		recs = []pipeline.Record{} // no record: none, not the journal
+	}
+	res, _, err := pipeline.AggregateRun(ctx, agg, &pipeline.Run{Dir: r.Dir, Experiment: r.Experiment, Manifest: r.Manifest, Records: recs})
+	return res, err
 }
 
 func newEmulateCmd(stdout, stderr io.Writer) *cobra.Command {

@@ -94,7 +94,21 @@ func (a *accumulator) SetClientHealth(health []pipeline.ClientHealth) { a.health
 var _ pipeline.ClientHealthSetter = (*accumulator)(nil)
 
 // NewAccumulator starts the streaming aggregation of a run under exp. It
-// implements pipeline.Aggregator. A nil experiment is an error.
+// implements pipeline.Aggregator (pipeline.AggregateRecords runs it over a
+// slice). The results of the records (warmups and failures included) fill
+// PercentileMethod, Experiment, Baseline, Groups, Comparisons, Checks and
+// Warnings; the engine fills RunID, timestamps and stop reasons afterwards.
+//
+// Groups are platform x model x temperature x load level in the
+// experiment's order (see partition); warmup records only count in
+// Warmups. Records are taken as given: the engine passes one final record
+// per matrix cell.
+//
+// Errors: a nil experiment, a metric that does not compile, and
+// cancellation of ctx (checked between groups; after an interrupted run the
+// engine should pass a context that is not cancelled, e.g.
+// context.WithoutCancel) are returned; everything else (failed checks,
+// odd records) is reported in the results. Records are not modified.
 func NewAccumulator(_ context.Context, exp *pipeline.Experiment) (pipeline.Accumulator, error) {
 	if exp == nil {
 		return nil, errors.New("aggregate: no experiment")
@@ -192,7 +206,7 @@ func clamp32(n int) int32 {
 	return int32(max(min(n, math.MaxInt32), math.MinInt32))
 }
 
-// Close computes the results: see Aggregate.
+// Close computes the results: see NewAccumulator.
 func (a *accumulator) Close(ctx context.Context) (*pipeline.Results, error) {
 	if a.closed {
 		return nil, errors.New("aggregate: Close called twice")

@@ -53,7 +53,7 @@ func latencies(platform, model string, n int, base float64) []pipeline.Record {
 
 func mustAggregate(t *testing.T, exp *pipeline.Experiment, recs []pipeline.Record) *pipeline.Results {
 	t.Helper()
-	res, err := Aggregate(context.Background(), exp, recs)
+	res, err := pipeline.AggregateRecords(context.Background(), NewAccumulator, exp, recs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -353,7 +353,7 @@ func TestDerivedMetrics(t *testing.T) {
 	t.Run("a metric that does not compile is an error", func(t *testing.T) {
 		exp := twoPlatforms()
 		exp.Metrics = []pipeline.MetricSpec{{Name: "bad", Expr: "no_such_field * 2"}}
-		_, err := Aggregate(context.Background(), exp, recs)
+		_, err := pipeline.AggregateRecords(context.Background(), NewAccumulator, exp, recs)
 		if err == nil || !strings.Contains(err.Error(), `metric "bad"`) {
 			t.Errorf("err = %v", err)
 		}
@@ -450,7 +450,7 @@ func TestUndeclaredRecordsAndEmptyInput(t *testing.T) {
 	t.Run("a cancelled context is an error", func(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()
-		if _, err := Aggregate(ctx, twoPlatforms(), nil); err == nil {
+		if _, err := pipeline.AggregateRecords(ctx, NewAccumulator, twoPlatforms(), nil); err == nil {
 			t.Error("no error")
 		}
 	})

@@ -72,7 +72,7 @@ func compareOne(exp *pipeline.Experiment, g, base *group, bs Bootstrap) pipeline
 		c.CILow, c.CIHigh = bs.MedianRatioCI("speedup/"+keyLabel(g.stats.GroupKey)+"/vs/"+keyLabel(base.stats.GroupKey), base.lat, g.lat)
 		c.Significant = c.CILow > 1 || c.CIHigh < 1
 	}
-	c.Verdict = verdict(name, baseName, c, bs.Level, gl.N, bl.N)
+	c.Verdict = Verdict(name, baseName, c, bs.Level, gl.N, bl.N)
 	return c
 }
 
@@ -82,13 +82,9 @@ func compareOne(exp *pipeline.Experiment, g, base *group, bs Bootstrap) pipeline
 // is a latency claim): the latency claim (see latencyVerdict) followed by the
 // accuracy claim (see accuracyVerdict) in the same sentence, so that a
 // platform is never called faster without saying, beside it, that it is
-// significantly less accurate. Aggregate fills Comparison.Verdict with it;
-// exporters call it for results that have none.
+// significantly less accurate. The aggregate stage fills
+// Comparison.Verdict with it; exporters call it for results that have none.
 func Verdict(name, baseName string, c pipeline.Comparison, level float64, n, baseN int) string {
-	return verdict(name, baseName, c, level, n, baseN)
-}
-
-func verdict(name, baseName string, c pipeline.Comparison, level float64, n, baseN int) string {
 	lat, direction := latencyVerdict(name, baseName, c, level, n, baseN)
 	return lat + accuracyVerdict(c, level, direction)
 }

@@ -19,8 +19,8 @@ func TestCompareRuns(t *testing.T) {
 	// run B: metis got twice as slow, sophia is unchanged; only B has "ghost"
 	runB := append(latencies("metis", "m-a", 40, 1200), latencies("sophia", "m-b", 40, 1000)...)
 	runB = append(runB, latencies("ghost", "m", 3, 100)...)
-	resA, _ := Aggregate(context.Background(), exp, runA)
-	resB, _ := Aggregate(context.Background(), exp, runB)
+	resA, _ := pipeline.AggregateRecords(context.Background(), NewAccumulator, exp, runA)
+	resB, _ := pipeline.AggregateRecords(context.Background(), NewAccumulator, exp, runB)
 	deltas := CompareRuns(resA, resB, runA, runB, 42)
 	if len(deltas) != 2*len(RunDeltaFigures) {
 		t.Fatalf("got %d deltas, want %d (groups in both runs only)", len(deltas), 2*len(RunDeltaFigures))
@@ -117,7 +117,7 @@ func BenchmarkAggregate(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
-		if _, err := Aggregate(context.Background(), exp, recs); err != nil {
+		if _, err := pipeline.AggregateRecords(context.Background(), NewAccumulator, exp, recs); err != nil {
 			b.Fatal(err)
 		}
 	}

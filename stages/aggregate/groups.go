@@ -12,7 +12,8 @@ import (
 	"github.com/inferbench/inferbench/stages/score"
 )
 
-// group is one platform x model x temperature group while it is computed.
+// group is one platform x model x temperature x load level group while it
+// is computed.
 type group struct {
 	stats pipeline.GroupStats
 	// rows are the group's non-warmup records (what the statistics need of
@@ -115,10 +116,11 @@ func keyLabel(k pipeline.GroupKey) string {
 }
 
 // partition orders the groups: first every group the experiment
-// declares, in the order its platforms, their models and its temperatures
-// appear (when params.temperature is empty, the temperatures the records
-// show, ascending), then groups found only in the records, ordered by
-// platform, model and temperature, each with a warning. Each group's rows
+// declares, in the order its platforms, their load levels, their models
+// and its temperatures appear (when params.temperature is empty, the
+// temperatures the records show, ascending), then groups found only in the
+// records, ordered by platform, model, temperature and level, each with a
+// warning. Each group's rows
 // are put in canonical order (see canonicalOrder), so that the results do
 // not depend on the order of records, not even in the last bit of a
 // floating-point sum.
@@ -167,7 +169,8 @@ func (a *accumulator) partition() ([]*group, []string) {
 	return groups, warnings
 }
 
-// compareKeys orders group keys by platform, model and temperature.
+// compareKeys orders group keys by platform, model, temperature and load
+// level.
 func compareKeys(a, b pipeline.GroupKey) int {
 	return cmp.Or(strings.Compare(a.Platform, b.Platform), strings.Compare(a.Model, b.Model), cmp.Compare(a.Temperature, b.Temperature), strings.Compare(a.Load, b.Load))
 }

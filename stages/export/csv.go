@@ -60,26 +60,15 @@ var requestColumns = []requestColumn{
 	{"reasoning", kindText, func(r *pipeline.Record) any { return r.Reasoning }},
 }
 
-// RequestsHeader returns the header of requests.csv (and of the Requests
-// sheet) for records: the fixed columns platform, model, temperature,
+// requestsHeader returns the header of requests.csv (and of the Requests
+// sheet): the fixed columns platform, model, temperature,
 // load, repeat, sample_id, warmup, seq, started_at, queue_ms, ttfb_ms, ttft_ms,
 // ttfc_ms, latency_ms, close_ms, tpot_ms, tokens_per_sec, attempts,
 // retry_wait_ms, http_429, http_status, prompt_tokens, output_tokens, reasoning_tokens, tokens_estimated,
 // finish_reason, error, error_detail, em, f1, raw_em, raw_f1, truncated,
-// answer, content, reasoning, then server_<name> for every vendor field seen
-// in any record, sorted by name. Per-record em is 0/1 and f1 0..1.
-func RequestsHeader(records []pipeline.Record) []string {
-	seen := map[string]struct{}{}
-	for i := range records {
-		for k := range records[i].Server {
-			seen[k] = struct{}{}
-		}
-	}
-	return requestsHeader(sortedKeys(seen))
-}
-
-// requestsHeader is RequestsHeader for the vendor fields server (as
-// serverFields returns them), for writers that need those names too.
+// answer, content, reasoning, then server_<name> for every vendor field
+// name in server (every one seen in any record, sorted, as the run's
+// digest lists them). Per-record em is 0/1 and f1 0..1.
 func requestsHeader(server []string) []string {
 	out := make([]string, 0, len(requestColumns)+len(server))
 	for _, c := range requestColumns {
@@ -139,7 +128,7 @@ func csvValue(v any, kind valueKind) string {
 }
 
 // CSV is the pipeline.Exporter of format "csv": it writes requests.csv (one
-// row per record, warmups and failures included, see RequestsHeader) and
+// row per record, warmups and failures included, see requestsHeader) and
 // summary.csv (one row per group, see SummaryHeader). Text cells from users
 // or models are neutralized (see NeutralizeCell); numeric cells are written
 // as plain numbers. It fails when run has no Results.

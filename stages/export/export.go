@@ -3,6 +3,10 @@
 // report.html, and prints the console comparison table. Every exporter is a
 // pipeline.Exporter reading only run (never an endpoint), so the same files
 // can be rebuilt from a saved journal.
+//
+// Imports: pipeline and stages/aggregate (Verdict for results saved
+// without one, RunDelta for the compare command's tables); export must not
+// import another stage, and no stage imports export.
 package export
 
 import (

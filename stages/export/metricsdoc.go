@@ -6,11 +6,11 @@ import (
 	"strings"
 )
 
-// WriteMetricsDoc writes docs/metrics.md: every metric definition and its
-// peer-tool names as one Markdown document. The committed file is checked
-// against this output by a test, so the documentation cannot drift from
-// the definitions the reports print.
-func WriteMetricsDoc(w io.Writer) error {
+// writeMetricsDoc writes docs/metrics.md: every metric definition and its
+// peer-tool names as one Markdown document. TestMetricsDocIsCurrent checks
+// the committed file against this output (and -update rewrites it), so the
+// documentation cannot drift from the definitions the reports print.
+func writeMetricsDoc(w io.Writer) error {
 	ew := &errWriter{w: w}
 	fmt.Fprint(ew, `# Metric definitions
 

@@ -11,7 +11,7 @@ var update = flag.Bool("update", false, "rewrite generated documentation")
 
 func TestMetricsDocIsCurrent(t *testing.T) {
 	var b bytes.Buffer
-	if err := WriteMetricsDoc(&b); err != nil {
+	if err := writeMetricsDoc(&b); err != nil {
 		t.Fatal(err)
 	}
 	const path = "../../docs/metrics.md"

@@ -223,7 +223,7 @@ func v2Run(t *testing.T, dir string) *pipeline.Run {
 		sc.Score(&r, s)
 		recs = append(recs, r)
 	}
-	res, err := aggregate.Aggregate(context.Background(), exp, recs)
+	res, err := pipeline.AggregateRecords(context.Background(), aggregate.NewAccumulator, exp, recs)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -35,7 +35,7 @@ func refusedRun(t *testing.T) *pipeline.Run {
 			Seq: i, StartedAt: t0.Add(time.Duration(i) * time.Second), Attempts: 1, TTFTMs: 100, LatencyMs: 500, CloseMs: 500,
 			OutputTokens: 10, TokensPerSec: 20, FinishReason: "stop", Answer: "a", EM: 1, F1: 1, RawEM: 1, RawF1: 1, Scored: true})
 	}
-	res, err := aggregate.Aggregate(context.Background(), exp, recs)
+	res, err := pipeline.AggregateRecords(context.Background(), aggregate.NewAccumulator, exp, recs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +102,7 @@ func TestEstimatedTokensSayHowManyAndUnreportedInputIsMissing(t *testing.T) {
 			r.TokensEstimated = true
 		}
 	}
-	res, err := aggregate.Aggregate(context.Background(), run.Experiment, run.Records)
+	res, err := pipeline.AggregateRecords(context.Background(), aggregate.NewAccumulator, run.Experiment, run.Records)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -52,7 +52,7 @@ func aggregatedRun(t *testing.T, dir string, lossy, allFail bool) *pipeline.Run 
 			recs = append(recs, r)
 		}
 	}
-	res, err := aggregate.Aggregate(context.Background(), exp, recs)
+	res, err := pipeline.AggregateRecords(context.Background(), aggregate.NewAccumulator, exp, recs)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -52,7 +52,6 @@ func headerFont() *excelize.Font {
 type book struct {
 	f                                             *excelize.File
 	header, ms, num, share, pct, integer, p, best int
-	multiTemp                                     bool
 	// answers are the Samples sheet's cells, gathered while the Requests
 	// sheet is written (one pass over the records for both).
 	answers *sampleAnswers
@@ -267,7 +266,6 @@ func XLSX(ctx context.Context, run *pipeline.Run) error {
 		return fmt.Errorf("xlsx styles: %w", err)
 	}
 	defer b.f.Close()
-	b.multiTemp = multiTemperature(run.Results.Groups)
 	if err := b.f.SetSheetName("Sheet1", SheetSummary); err != nil {
 		return err
 	}

@@ -3,6 +3,9 @@
 // hf (the HuggingFace dataset viewer rows API), jsonl and csv (own files with
 // a column mapping). Every loader returns the samples selected by the
 // experiment's slice, in source order; the engine filters and samples after.
+//
+// Imports: pipeline (and helper packages) only; load must not import
+// another stage.
 package load
 
 import (

@@ -48,8 +48,10 @@
 //
 // Without a rate, a platform runs closed loop: Concurrency workers (default
 // pipeline.DefaultConcurrency) each send the next cell as soon as their
-// previous one finished. Warmup cells (at the head of the job) run first and
-// all finish before the measured cells start. With rate > 0 the platform
+// previous one finished. The platform's warmup cells (at the head of the
+// job) run first and all finish before the measured cells start; a load
+// level's warmups (load.warmup, Cell.LevelWarmup) are sent at the level's
+// load with its measured cells, without that pause. With rate > 0 the platform
 // runs open loop: cells are sent on a seeded schedule (a Pacer, vegeta's
 // contract) whose gaps are constant, exponential (poisson, the default) or
 // gamma with shape burstiness; concurrency then caps requests in flight
@@ -94,4 +96,10 @@
 // login page; error_detail quotes its first bytes), empty_content_length (finish_reason "length" with empty content;
 // content, reasoning and usage are kept), transport (any other connection
 // failure) and canceled (the run's context was canceled while in flight).
+//
+// # Imports
+//
+// query imports pipeline, stages/query/emulator (a platform with an
+// emulate: profile is served by an in-process emulator, over real HTTP)
+// and helper packages; it must not import another stage.
 package query

@@ -42,6 +42,8 @@ type Querier struct {
 type Option func(*Querier)
 
 // WithBackoff sets the retry backoff base and cap (zero keeps the default).
+// The binary keeps the defaults; it is exported, like WithDialer, for
+// tests and for programs that embed the query stage.
 func WithBackoff(base, maxWait time.Duration) Option {
 	return func(q *Querier) {
 		if base > 0 {
@@ -69,7 +71,8 @@ func New(opts ...Option) *Querier {
 	return q
 }
 
-// Register sets reg.Querier to a default Querier.
+// Register sets reg.Querier to a default Querier and adds the built-in
+// load models (RegisterLoadModels).
 func Register(reg *pipeline.Registry) {
 	reg.Querier = New()
 	RegisterLoadModels(reg)
@@ -100,7 +103,6 @@ type run struct {
 	mu       sync.Mutex
 	notes    []string
 	reason   string
-	last     time.Time
 	done     int
 	failed   int
 	canceled int
@@ -135,7 +137,6 @@ func (q *Querier) Query(ctx context.Context, job pipeline.QueryJob, emit func(pi
 	}
 	defer shutdown()
 	r.start = time.Now()
-	r.last = r.start
 	if d := job.Platform.MaxDuration.D(); d > 0 {
 		t := time.AfterFunc(d, func() { r.halt("max_duration") })
 		defer t.Stop()
@@ -160,7 +161,7 @@ func (q *Querier) Query(ctx context.Context, job pipeline.QueryJob, emit func(pi
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	rep := pipeline.QueryReport{StopReason: r.reason, Notes: r.notes, Wall: r.last.Sub(r.start)}
+	rep := pipeline.QueryReport{StopReason: r.reason, Notes: r.notes}
 	if ctx.Err() != nil && rep.StopReason == "" && (!all || r.canceled > 0) {
 		rep.StopReason = pipeline.StopInterrupted
 	}
@@ -275,7 +276,6 @@ func (r *run) finish(rec pipeline.Record) {
 	r.emit(rec)
 	p := r.job.Platform
 	r.mu.Lock()
-	r.last = time.Now()
 	r.done++
 	switch rec.Error {
 	case "":

@@ -38,13 +38,16 @@ func TestOpenLoop(t *testing.T) {
 		return recs, rep
 	}
 	t.Run("no request is sent before it is due and queueing is reported", func(t *testing.T) {
-		recs, rep := run(t, 5)
+		recs, _ := run(t, 5)
 		pacer := NewPoissonPacer(400, 5)
 		first := recs["s0"].StartedAt
+		// s0 may itself go late (a busy machine): offsets from its send are
+		// short by its own lateness, which its queue time measures.
+		late0 := time.Duration(recs["s0"].QueueMs * float64(time.Millisecond))
 		for i := range 40 {
 			r := recs["s"+strconv.Itoa(i)]
 			offset := r.StartedAt.Sub(first) // monotonic: StartedAt keeps its reading in memory
-			if due := pacer.Due(uint64(i)); offset+time.Millisecond < due-pacer.Due(0) {
+			if due := pacer.Due(uint64(i)); offset+late0+time.Millisecond < due-pacer.Due(0) {
 				t.Errorf("s%d sent at %v, due at %v", i, offset, due)
 			}
 			if r.QueueMs < 0 {
@@ -53,7 +56,7 @@ func TestOpenLoop(t *testing.T) {
 		}
 		span := recs["s39"].StartedAt.Sub(first).Seconds()
 		achieved := 39 / span
-		t.Logf("target 400 req/s, achieved %.1f req/s over %.3fs (wall %v)", achieved, span, rep.Wall)
+		t.Logf("target 400 req/s, achieved %.1f req/s over %.3fs", achieved, span)
 		if want := 39 / pacer.Due(39).Seconds(); achieved > want*1.05 {
 			t.Errorf("achieved %.1f req/s above the schedule's %.1f", achieved, want)
 		}

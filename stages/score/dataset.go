@@ -26,7 +26,9 @@ type Question struct {
 	// Answers are the gold answer texts in file order; empty for an
 	// unanswerable v2 question.
 	Answers []string
-	// IsImpossible is the v2 is_impossible flag.
+	// IsImpossible is the v2 is_impossible flag. Scoring reads only
+	// Answers (empty for such a question); the flag is kept so that the
+	// reader can be checked field by field against encoding/json.
 	IsImpossible bool
 }
 

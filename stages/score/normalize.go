@@ -2,6 +2,16 @@
 // and F1 identical to the official evaluation scripts, dataset-level
 // evaluation with the scripts' exact output, and the answer extraction steps
 // that make chatty model output scorable.
+//
+// Normalize, ExactMatch, F1 and F1V2 are the official scripts'
+// normalize_answer, compute_exact, f1_score and compute_f1 for one answer
+// pair, kept exported as the package's scoring API: the scorer and
+// EvaluateV1/V2 use a pooled Matcher, and the fuzz test and the comparisons
+// with the official scripts' results call these.
+//
+// score imports pipeline (Record, Sample, ScoreSpec) and helper packages
+// only; it must not import another stage: aggregate imports score, not the
+// reverse.
 package score
 
 import (

@@ -80,6 +80,10 @@
 // JSON and invalid fields are 400 BadRequestError, unknown paths 404,
 // reject_stream_options turns any stream_options into a 400 naming it. Any
 // model name is accepted and GET /v1/models lists the names seen.
+//
+// Imports: pipeline (EmulateProfile, samples) and helper packages only;
+// emulator must not import a stage: stages/query imports it to serve
+// emulate: platforms, and cmd/inferbench to serve the emulate command.
 package emulator
 
 import (
@@ -564,7 +568,9 @@ func (sc *schedule) factor(salt uint64) float64 {
 // tokens such events and the X-Request-Id, model and temperature the
 // request carried. The server never sends earlier than its plan; it may
 // send later (its own lateness), which is what timing benchmarks measure a
-// client's reported TTFT and E2E against. Plan is a pure function.
+// client's reported TTFT and E2E against. Plan is a pure function, exported
+// for the query stage's timing-fidelity benchmark, which checks every
+// reported time against it.
 func Plan(profile pipeline.EmulateProfile, seed int64, requestID, model string, temperature float64, tokens int) (ttft, e2e time.Duration) {
 	sc := newSchedule(mix(mix(uint64(seed))^requestKey(requestID, nil, model, temperature)), &profile)
 	ttft = sc.next()

@@ -6,8 +6,8 @@ import (
 	"github.com/inferbench/inferbench/pipeline"
 )
 
-// Profiles returns the named emulator presets used by the quickstart and
-// the docs. They are illustrative shapes, not measurements of any system:
+// Profiles returns the named emulator presets that the emulate command's
+// --profile starts from (experiments set their emulate: profile in full). They are illustrative shapes, not measurements of any system:
 //   - "metis-like": SambaNova SN40L-ish, TTFT 250ms, 420 tokens/s, 40
 //     reasoning tokens, SambaNova-style usage, accuracy 0.86, chatty answers.
 //   - "sophia-like": A100 vLLM-ish, TTFT 600ms, 150 tokens/s, 40 reasoning

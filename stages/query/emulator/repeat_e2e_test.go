@@ -63,7 +63,7 @@ func TestRepeatsAgreeAtTemperatureZeroOnly(t *testing.T) {
 	}
 	exp := &pipeline.Experiment{Name: "agree", Seed: 42, Repeats: repeats, Platforms: []pipeline.Platform{job.Platform},
 		Params: job.Params, Stats: pipeline.StatsSpec{Confidence: 0.95, Bootstrap: 100}}
-	res, err := aggregate.Aggregate(context.Background(), exp, recs)
+	res, err := pipeline.AggregateRecords(context.Background(), aggregate.NewAccumulator, exp, recs)
 	if err != nil {
 		t.Fatal(err)
 	}
