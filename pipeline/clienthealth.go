@@ -267,19 +267,36 @@ func (e *Engine) recordClientHealth(mu *sync.Mutex, m *Manifest, dir string, spe
 // levels.
 const clientBoundNote = "client-bound: latencies are upper bounds"
 
-// ApplyClient puts the client's health of m (ClientHealth, by platform and
-// level; several entries of one level merged to the worst) into r's
-// groups and sweep points, marks those above spec's thresholds
-// client-bound, and says so in the comparisons' verdicts, the curves'
-// best levels and the crossovers that rest on such a level. A run
-// without measurements is left as it is.
+// ClientHealthSetter is an Accumulator that applies the client's health
+// itself (Results.ApplyClientHealth) before it evaluates `checks:`, so
+// that checks see client_bound and the client figures: AggregateRun gives
+// it the manifest's ClientHealth before the first Add.
+type ClientHealthSetter interface {
+	SetClientHealth(health []ClientHealth)
+}
+
+// ApplyClient is ApplyClientHealth with the client health of m (none
+// when m is nil).
 func (r *Results) ApplyClient(m *Manifest, spec ClientSpec) {
-	if m == nil || len(m.ClientHealth) == 0 {
+	if m == nil {
+		return
+	}
+	r.ApplyClientHealth(m.ClientHealth, spec)
+}
+
+// ApplyClientHealth puts the client's health (by platform and level;
+// several entries of one level merged to the worst) into r's groups and
+// sweep points, marks those above spec's thresholds client-bound, and
+// says so in the comparisons' verdicts, the curves' best levels and the
+// crossovers that rest on such a level. Applying it again gives the same
+// results. A run without measurements is left as it is.
+func (r *Results) ApplyClientHealth(hs []ClientHealth, spec ClientSpec) {
+	if len(hs) == 0 {
 		return
 	}
 	type lvl struct{ platform, load string }
 	health := map[lvl]ClientHealth{}
-	for _, h := range m.ClientHealth {
+	for _, h := range hs {
 		k := lvl{h.Platform, h.Load}
 		if old, ok := health[k]; ok {
 			h = old.worse(h)

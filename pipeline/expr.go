@@ -75,6 +75,15 @@ type GroupEnv struct {
 	RequestThroughput float64 `expr:"request_throughput"`
 	SendRate          float64 `expr:"send_rate"`
 
+	// The client's health while the group's level ran (GroupStats.Client,
+	// ClientBound; 0 and false where it was not measured): scheduler
+	// latency p99 and send lag in ms, CPU in percent of its cores.
+	ClientBound           bool    `expr:"client_bound"`
+	ClientSchedLatencyP99 float64 `expr:"client_sched_latency_p99"`
+	ClientCPU             float64 `expr:"client_cpu"`
+	ClientSendLagP50      float64 `expr:"client_send_lag_p50"`
+	ClientSendLagP99      float64 `expr:"client_send_lag_p99"`
+
 	// Metrics are the derived metrics computed so far, by name.
 	Metrics map[string]float64 `expr:"metrics"`
 }
@@ -85,7 +94,7 @@ func NewGroupEnv(g *GroupStats) GroupEnv {
 	for _, nv := range g.Metrics {
 		m[nv.Name] = nv.Value
 	}
-	return GroupEnv{
+	env := GroupEnv{
 		Platform: g.Platform, Model: g.Model, Temperature: g.Temperature, Load: g.Load,
 		Count: g.Count, Successes: g.Successes, Failures: g.Failures, Truncated: g.Truncated,
 		ErrorRate:   g.ErrorRate,
@@ -96,7 +105,13 @@ func NewGroupEnv(g *GroupStats) GroupEnv {
 		RequestThroughput: g.RequestThroughput, SendRate: g.SendRate, PromptTokens: g.PromptTokens, OutputTokens: g.OutputTokens,
 		ReasoningTokens: g.ReasoningTokens, EM: g.EM.Mean, F1: g.F1.Mean, RawEM: g.RawEM.Mean,
 		RawF1: g.RawF1.Mean, Agreement: g.Agreement, Goodput: g.Goodput, Metrics: m,
+		ClientBound: g.ClientBound,
 	}
+	if c := g.Client; c != nil {
+		env.ClientSchedLatencyP99, env.ClientCPU = c.SchedLatencyP99Ms, c.CPUPercent
+		env.ClientSendLagP50, env.ClientSendLagP99 = c.SendLagP50Ms, c.SendLagP99Ms
+	}
+	return env
 }
 
 // CheckEnv is the environment of checks (each must return bool).

@@ -95,6 +95,45 @@ func (e *FDLimitError) Error() string {
 		e.Soft, e.Hard, e.Plan.Need, e.Plan.Connections, FDMargin, e.Plan.Need)
 }
 
+// FDCheck is what the preflight would find: a plan's need against this
+// process's RLIMIT_NOFILE limits, read without changing them (plan shows
+// it; run raises the soft limit when it must).
+type FDCheck struct {
+	Plan       FDPlan
+	Soft, Hard uint64
+	// Known is false where the limits cannot be read: run checks nothing.
+	Known bool
+}
+
+// CheckFDs returns the file descriptors exp (shard's share of it) needs
+// against the current limits.
+func CheckFDs(exp *Experiment, shard Shard) FDCheck {
+	c := FDCheck{Plan: PlanFDs(shardExperiment(exp, shard))}
+	c.Soft, c.Hard, c.Known = readFDLimit()
+	return c
+}
+
+// String says the need, the limits and what run will do about them: go
+// on, raise the soft limit to the hard one, or refuse (exit 5).
+func (c FDCheck) String() string {
+	fp := c.Plan
+	s := fmt.Sprintf("need %d (%d connections at once + %d kept aside); ", fp.Need, fp.Connections, FDMargin)
+	switch need := uint64(fp.Need); {
+	case !c.Known:
+		s += "the limit cannot be read here, so run does not check it"
+	case need <= c.Soft:
+		s += fmt.Sprintf("limit %d (hard limit %d): enough", c.Soft, c.Hard)
+	case need <= c.Hard:
+		s += fmt.Sprintf("limit %d (hard limit %d): run raises the soft limit to %d", c.Soft, c.Hard, c.Hard)
+	default:
+		s += fmt.Sprintf("limit %d (hard limit %d): too low, run refuses and exits 5; raise it (ulimit -n %d), lower the concurrency, or split the load over machines with --shard", c.Soft, c.Hard, fp.Need)
+	}
+	if len(fp.Uncapped) > 0 {
+		s += fmt.Sprintf("; open-loop platforms without a concurrency cap (%s) count rate x 1 s, and may hold up to rate x timeout = %d if the endpoint slows down", strings.Join(fp.Uncapped, ", "), fp.UncappedWorst)
+	}
+	return s
+}
+
 // fdPreflight compares the plan's need with the RLIMIT_NOFILE soft limit,
 // raising the soft limit to the hard one when it is lower (the Go runtime
 // already raises it to hard - 1 at start-up, see syscall/rlimit.go); it

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -31,5 +32,24 @@ func TestPlanFDsOfAShardCountsItsShareOfTheConnections(t *testing.T) {
 	}
 	if got := PlanFDs(shardExperiment(exp, Shard{})).Connections; got != 3000 {
 		t.Errorf("the whole load: %d connections, want 3000", got)
+	}
+}
+
+func TestFDCheckSaysWhetherTheLimitFitsAndWhatRunDoesAboutIt(t *testing.T) {
+	fp := FDPlan{Connections: 300, Need: 300 + FDMargin}
+	for _, c := range []struct {
+		check FDCheck
+		want  string
+	}{
+		{FDCheck{Plan: fp, Soft: 1023, Hard: 1024, Known: true}, "need 364 (300 connections at once + 64 kept aside); limit 1023 (hard limit 1024): enough"},
+		{FDCheck{Plan: fp, Soft: 256, Hard: 4096, Known: true}, "limit 256 (hard limit 4096): run raises the soft limit to 4096"},
+		{FDCheck{Plan: fp, Soft: 128, Hard: 256, Known: true}, "limit 128 (hard limit 256): too low, run refuses and exits 5; raise it (ulimit -n 364), lower the concurrency, or split the load over machines with --shard"},
+		{FDCheck{Plan: fp}, "the limit cannot be read here, so run does not check it"},
+		{FDCheck{Plan: FDPlan{Connections: 6, Need: 70, Uncapped: []string{"open"}, UncappedWorst: 110}, Soft: 1023, Hard: 1024, Known: true},
+			"open-loop platforms without a concurrency cap (open) count rate x 1 s, and may hold up to rate x timeout = 110"},
+	} {
+		if got := c.check.String(); !strings.Contains(got, c.want) {
+			t.Errorf("%+v:\n got %q\nwant %q in it", c.check, got, c.want)
+		}
 	}
 }

@@ -219,6 +219,9 @@ func AggregateRun(ctx context.Context, agg Aggregator, run *Run) (*Results, int,
 	if ss, ok := acc.(SendSpanSetter); ok && run.Manifest != nil {
 		ss.SetSendSpans(run.Manifest.SendSpans)
 	}
+	if cs, ok := acc.(ClientHealthSetter); ok && run.Manifest != nil {
+		cs.SetClientHealth(run.Manifest.ClientHealth)
+	}
 	n := 0
 	if err := run.EachRecord(func(r *Record) error {
 		n++

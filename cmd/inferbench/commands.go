@@ -275,7 +275,9 @@ nothing to send exits 0, and its checks: do not set the exit code (they belong t
 inferbench merge joins the n folders (see docs/cluster.md).
 Ctrl-C stops scheduling, lets in-flight requests finish (10s grace) and still exports what finished.
 Exit codes: 0 ok, 1 error, 2 usage, 3 a checks: assertion failed, 4 a platform had no successful
-request, 5 the client ran out of its own resources, 130 interrupted (130 before 5 before 4 before 3).`,
+request, 5 the client was too small for the load (requests failed on this machine's resources:
+error class client_resource; or, before sending, the file-descriptor limit is below what the
+plan needs, see inferbench plan), 130 interrupted (130 before 5 before 4 before 3).`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			reg, exp, eng, err := setup(args[0], sets, stderr, logger())
@@ -353,8 +355,11 @@ func newPlanCmd(stdout, stderr io.Writer, logger func() *slog.Logger) *cobra.Com
 		Short: "Show the expanded matrix and request count without calling any endpoint",
 		Long: `Plan loads and selects the dataset (a URL is downloaded once into the cache), expands
 platforms x load levels x models x temperatures x repeats x questions (plus each platform's warmup requests)
-and prints the requests each platform would get, and each load level's expected sending time
-where it can be known (requests / rate, a level's duration, a max_duration bound). No endpoint is called and no run folder is made.`,
+and prints the requests each platform would get, each load level's expected sending time
+where it can be known (requests / rate, a level's duration, a max_duration bound), and the file
+descriptors the run may hold at once against this process's limit (the preflight of run, which
+raises the soft limit to the hard one when needed and refuses with exit 5 when the hard limit is
+too low). No endpoint is called and no run folder is made.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			sh, err := pipeline.ParseShard(shard)
@@ -375,7 +380,14 @@ where it can be known (requests / rate, a level's duration, a max_duration bound
 			if err := printPlan(stdout, exp, ds, plan); err != nil {
 				return withCode(exitError, err)
 			}
-			return withCode(exitError, printShardPlan(stdout, sh, plan))
+			fmt.Fprintf(stdout, "file descriptors: %s\n", pipeline.CheckFDs(exp, pipeline.Shard{}))
+			if err := printShardPlan(stdout, sh, plan); err != nil {
+				return withCode(exitError, err)
+			}
+			if sh.Count > 1 {
+				fmt.Fprintf(stdout, "file descriptors of shard %s: %s\n", sh, pipeline.CheckFDs(exp, sh))
+			}
+			return nil
 		},
 	}
 	c.Flags().StringArrayVar(&sets, "set", nil, "override an experiment value (repeatable)")

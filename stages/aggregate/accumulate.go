@@ -73,6 +73,9 @@ type accumulator struct {
 	clientDetails []string
 	// spans are the run's sending marks (nil: none; see SetSendSpans).
 	spans []pipeline.SendSpan
+	// health is the client's health of the run (nil: none; see
+	// SetClientHealth).
+	health []pipeline.ClientHealth
 }
 
 // SetSendSpans gives the run's sending marks: a group's sending time is
@@ -81,6 +84,14 @@ type accumulator struct {
 func (a *accumulator) SetSendSpans(spans []pipeline.SendSpan) { a.spans = spans }
 
 var _ pipeline.SendSpanSetter = (*accumulator)(nil)
+
+// SetClientHealth gives the client's health of the run: Close applies it
+// (Results.ApplyClientHealth under the experiment's `client:` thresholds)
+// before the derived metrics and the checks, which can then use
+// client_bound and the client figures.
+func (a *accumulator) SetClientHealth(health []pipeline.ClientHealth) { a.health = health }
+
+var _ pipeline.ClientHealthSetter = (*accumulator)(nil)
 
 // NewAccumulator starts the streaming aggregation of a run under exp. It
 // implements pipeline.Aggregator (pipeline.AggregateRecords runs it over a
@@ -232,6 +243,9 @@ func (a *accumulator) Close(ctx context.Context) (*pipeline.Results, error) {
 	for i, g := range groups {
 		res.Groups[i] = g.stats
 	}
+	// The groups' client figures first, for the metrics; the sweep points'
+	// once the sweep exists, before the checks.
+	res.ApplyClientHealth(a.health, exp.Client)
 	if err := applyMetrics(exp.Metrics, res.Groups); err != nil {
 		return nil, fmt.Errorf("aggregate: %w", err)
 	}
@@ -241,6 +255,9 @@ func (a *accumulator) Close(ctx context.Context) (*pipeline.Results, error) {
 	}
 	a.clientDetails = nil
 	res.Sweep = Sweep(exp, res.Groups, res.Baseline)
+	if res.Sweep != nil {
+		res.ApplyClientHealth(a.health, exp.Client)
+	}
 	res.Checks = runChecks(exp.Checks, res)
 	return res, nil
 }

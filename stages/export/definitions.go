@@ -85,7 +85,7 @@ var MetricDefinitions = []MetricDefinition{
 		Formula: "open-loop levels only: per request, actual start - the moment it could first go (its scheduled time, or when the concurrency cap released it, if later), ms; p50 and p99 by the percentile method; unlike the queue time it leaves out waits for the concurrency cap",
 		VLLM:    "", GuideLLM: "", AIPerf: ""},
 	{Key: "client_bound", Name: "Client-bound level",
-		Formula: "a level whose client figures exceed a client: threshold (defaults: scheduler latency p99 > 5 ms, CPU > 90% of the cores, send lag p99 > 10 ms): its latencies are upper bounds (marked ≤); verdicts, best levels and crossovers that rest on it say so",
+		Formula: "a level whose client figures exceed a client: threshold (defaults: scheduler latency p99 > 5 ms, CPU > 90% of the cores, send lag p99 > 10 ms): its latencies are upper bounds (marked ≤); verdicts, best levels and crossovers that rest on it say so; metrics and checks see it as client_bound, beside client_sched_latency_p99, client_cpu and client_send_lag_p50/p99",
 		VLLM:    "", GuideLLM: "", AIPerf: ""},
 	{Key: "em", Name: "EM (exact match)",
 		Formula: "per request 1 if the normalized extracted answer equals any normalized gold answer (official SQuAD normalization: lower case, strip punctuation, articles and extra whitespace) else 0; group value is the mean x 100, failed requests scoring 0",

@@ -74,7 +74,7 @@ func loadAxis(sw *pipeline.SweepResults) (string, func(p pipeline.SweepPoint) fl
 // levels in words, then one row per curve and level.
 func sweepSection(sw *pipeline.SweepResults, slo pipeline.SLOSpec) reportSection {
 	s := reportSection{Title: "Load sweep"}
-	s.Paragraphs = []string{"Each platform ran its load levels one after the other; every level is its own group. Request throughput counts completed requests per second of sending time; latencies in ms at p50 and p99. The crossover compares median E2E latency with the baseline at the levels both ran with a successful request, and names them. A closed-loop level is saturated past the knee when its request throughput grew little over the previous level's while its median E2E grew much (load.knee_throughput_gain, load.knee_latency_growth). The best level within the SLO also fails at most slo.max_error_rate of its requests."}
+	s.Paragraphs = []string{"Each platform ran its load levels one after the other; every level is its own group. Request throughput counts completed requests per second of sending time; latencies in ms at p50 and p99. The crossover compares median E2E latency with the baseline at the levels both ran with a successful request, and names them. A closed-loop level is saturated past the knee when its request throughput grew little over the previous level's while its median E2E grew much (load.knee_throughput_gain, load.knee_latency_growth). The best level within the SLO also fails at most slo.max_error_rate of its requests. A level marked (≤) was client-bound: its latencies are upper bounds."}
 	for _, x := range sw.Crossovers {
 		s.Bullets = append(s.Bullets, "**"+mdText(x.Statement)+"**")
 	}
@@ -115,6 +115,9 @@ func sweepSection(sw *pipeline.SweepResults, slo pipeline.SLOSpec) reportSection
 			level := p.Load
 			if level == c.Best {
 				level += " (best)"
+			}
+			if p.ClientBound {
+				level += upperBoundMark
 			}
 			t.Rows = append(t.Rows, []string{name, level, conc, target, fnum(p.RequestThroughput, 2), fnum(p.TokenRate, 1),
 				pointMs(p, p.TTFTP50), pointMs(p, p.TTFTP99), pointMs(p, p.TPOTP50), pointMs(p, p.TPOTP99), pointMs(p, p.E2EP50), pointMs(p, p.E2EP99),
@@ -307,8 +310,10 @@ func sweepCol(name string) int { return columnNumber(sweepColumns, 4, name) }
 // scatter charts with lines, one series per curve in the palette's colour
 // of its index: latency against throughput, TTFT and TPOT against load,
 // error rate against load. The values are cached into the chart parts
-// like the Charts sheet's.
-func (b *book) writeSweep(sw *pipeline.SweepResults) error {
+// like the Charts sheet's. With client figures (client, true when the
+// client measured its health) each row also says whether its level was
+// client-bound, and why, after Saturated.
+func (b *book) writeSweep(sw *pipeline.SweepResults, client bool) error {
 	axis, loadX := loadAxis(sw)
 	t := &table{header: []string{"Curve", "Level", "Load (" + axis + ")"}, kinds: []valueKind{kindText, kindText, kindNum}, freezeCols: 2}
 	for _, c := range sweepColumns {
@@ -317,6 +322,10 @@ func (b *book) writeSweep(sw *pipeline.SweepResults) error {
 	}
 	t.header = append(t.header, "Saturated")
 	t.kinds = append(t.kinds, kindText)
+	if client {
+		t.header = append(t.header, "Client-bound", "Client-bound reason")
+		t.kinds = append(t.kinds, kindBool, kindText)
+	}
 	type span struct {
 		name     string
 		from, to int
@@ -330,7 +339,11 @@ func (b *book) writeSweep(sw *pipeline.SweepResults) error {
 			for _, col := range sweepColumns {
 				row = append(row, col.get(p))
 			}
-			t.rows = append(t.rows, append(row, p.SaturatedReason))
+			row = append(row, p.SaturatedReason)
+			if client {
+				row = append(row, p.ClientBound, p.ClientBoundReason)
+			}
+			t.rows = append(t.rows, row)
 		}
 		if len(c.Points) > 0 {
 			spans = append(spans, span{name, from, len(t.rows) + 1})

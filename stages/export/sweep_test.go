@@ -228,3 +228,64 @@ func TestTheReportAndConsoleMarkTheKneeOfACurve(t *testing.T) {
 		t.Errorf("console:\n%s", b.String())
 	}
 }
+
+// TestSweepSheetAndReportTableMarkTheClientBoundLevels: a sweep point that
+// is client-bound says so in the workbook's Sweep sheet (read back) and in
+// the report's sweep table, like the Summary sheet and the group tables.
+func TestSweepSheetAndReportTableMarkTheClientBoundLevels(t *testing.T) {
+	run := fixtureRun(t, t.TempDir())
+	sw := handSweep()
+	why := "CPU 97% of 2 cores > 90%"
+	sw.Curves[1].Points[1].ClientBound, sw.Curves[1].Points[1].ClientBoundReason = true, why
+	run.Results.Sweep = sw
+	for i := range run.Results.Groups {
+		run.Results.Groups[i].Client = &pipeline.ClientHealth{Seconds: 1, CPUPercent: 97, Cores: 2}
+	}
+	if err := XLSX(context.Background(), run); err != nil {
+		t.Fatal(err)
+	}
+	wb, err := excelize.OpenFile(filepath.Join(run.Dir, XLSXFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer wb.Close()
+	rows, err := wb.GetRows(SheetSweep, excelize.Options{RawCellValue: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bound, reason := slices.Index(rows[0], "Client-bound"), slices.Index(rows[0], "Client-bound reason")
+	if bound < 0 || reason < 0 {
+		t.Fatalf("Sweep sheet header %q has no Client-bound columns", rows[0])
+	}
+	cell := func(r []string, i int) string {
+		if i < len(r) {
+			return r[i]
+		}
+		return ""
+	}
+	for _, r := range rows[1:] {
+		wantBound, wantWhy := "0", ""
+		if r[0] == "wide" && r[1] == "c=8" {
+			wantBound, wantWhy = "1", why
+		}
+		if got := cell(r, bound); got != wantBound {
+			t.Errorf("%s %s: Client-bound = %q, want %q", r[0], r[1], got, wantBound)
+		}
+		if got := cell(r, reason); got != wantWhy {
+			t.Errorf("%s %s: Client-bound reason = %q, want %q", r[0], r[1], got, wantWhy)
+		}
+	}
+	s := sweepSection(sw, pipeline.SLOSpec{})
+	var levels []string
+	for _, r := range s.Tables[0].Rows {
+		levels = append(levels, r[0]+" "+r[1])
+	}
+	if !slices.Contains(levels, "wide c=8"+upperBoundMark) {
+		t.Errorf("report sweep table levels = %q, want wide c=8 marked %q", levels, upperBoundMark)
+	}
+	for _, l := range levels {
+		if strings.Contains(l, upperBoundMark) && l != "wide c=8"+upperBoundMark {
+			t.Errorf("level %q marked client-bound", l)
+		}
+	}
+}

@@ -293,7 +293,7 @@ func XLSX(ctx context.Context, run *pipeline.Run) error {
 		steps = append(steps, struct {
 			sheet string
 			write func() error
-		}{SheetSweep, func() error { return b.writeSweep(sw) }})
+		}{SheetSweep, func() error { return b.writeSweep(sw, anyClient(run.Results.Groups)) }})
 	}
 	for _, s := range steps {
 		if err := ctx.Err(); err != nil {

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 
@@ -27,6 +28,9 @@ type bodyBuilder struct {
 	tail, tailNoOpts []byte
 	// temperature is false when params.extra sets it.
 	temperature bool
+	// models caches each model's name as JSON (string to []byte): a job
+	// has a few models and sends thousands of requests.
+	models sync.Map
 }
 
 // reservedKeys are body keys params.extra may not set: the stage needs them
@@ -76,16 +80,24 @@ func newBodyBuilder(p pipeline.Params) (*bodyBuilder, error) {
 	return b, nil
 }
 
-// build appends the body of one request to dst.
+// build appends the body of one request to dst, growing it once.
 func (b *bodyBuilder) build(dst []byte, model string, temp float64, msgs []pipeline.Message, streamOptions bool) ([]byte, error) {
-	mb, err := json.Marshal(model)
-	if err != nil {
-		return nil, err
+	var mb []byte
+	if v, ok := b.models.Load(model); ok {
+		mb = v.([]byte)
+	} else {
+		var err error
+		if mb, err = json.Marshal(model); err != nil {
+			return nil, err
+		}
+		b.models.Store(model, mb)
 	}
 	msgb, err := json.Marshal(msgs)
 	if err != nil {
 		return nil, err
 	}
+	// 26: the keys below and a float's longest 'g' form.
+	dst = slices.Grow(dst, len(`{"model":,"messages":,"temperature":`)+26+len(mb)+len(msgb)+max(len(b.tail), len(b.tailNoOpts)))
 	dst = append(dst, `{"model":`...)
 	dst = append(dst, mb...)
 	dst = append(dst, `,"messages":`...)
@@ -196,7 +208,11 @@ func (r *run) attempt(ctx context.Context, c *pipeline.Cell, body []byte, token 
 	}
 
 	rawCT := resp.Header.Get("Content-Type")
-	ct, _, _ := mime.ParseMediaType(rawCT)
+	// The usual values as they are: ParseMediaType allocates a map each.
+	ct := rawCT
+	if ct != "text/event-stream" && ct != "application/json" {
+		ct, _, _ = mime.ParseMediaType(rawCT)
+	}
 	answer := io.Reader(resp.Body)
 	var head []byte
 	if !isJSONType(ct) {

@@ -283,7 +283,9 @@ func (r *run) finish(rec pipeline.Record) {
 	case pipeline.ErrCanceled:
 		r.canceled++
 	case pipeline.ErrClientResource:
-		// The client's failure: not the platform's error budget.
+		// The client's failure: not the platform's error budget, neither
+		// a failure nor a request of its error rate.
+		r.done--
 		if r.job.Log != nil {
 			r.clientNote.Do(func() {
 				r.job.Log.Warn("requests are failing on this machine's resources, not the platform's: "+pipeline.ClientResourceAdvice(rec.ErrorDetail), "detail", rec.ErrorDetail)
