@@ -21,11 +21,12 @@ import (
 // left rescored records beside a manifest naming the old extraction).
 // What a kill leaves beside the folder goes with the next command's lock.
 func TestRescoreKilledAtAnyMomentLeavesOneState(t *testing.T) {
+	t.Parallel() // mostly waits on other processes: these tests overlap
 	if testing.Short() {
 		t.Skip("builds the binary and kills it a dozen times")
 	}
 	dir := t.TempDir()
-	bin := buildBinary(t, dir)
+	bin := buildBinary(t)
 	exp := writeFile(t, dir, "fast.yaml", strings.Replace(fastExperiment, "repeats: 2", "repeats: 40", 1))
 	out := filepath.Join(dir, "results")
 	if code, stdout, stderr := inferbench(t, "run", exp, "--out", out, "--no-progress"); code != exitOK {

@@ -74,8 +74,8 @@ func loadExperiment(path string, sets []string, reg *pipeline.Registry, stderr i
 
 // notExperimentEnv are INFERBENCH_ variables with another purpose (the
 // dataset cache folder; the tests' path to the real SQuAD file and their
-// LibreOffice switch), never experiment overrides.
-var notExperimentEnv = []string{load.CacheDirEnv, "INFERBENCH_SQUAD_DEV", "INFERBENCH_REQUIRE_SOFFICE"}
+// LibreOffice and scipy switches), never experiment overrides.
+var notExperimentEnv = []string{load.CacheDirEnv, "INFERBENCH_SQUAD_DEV", "INFERBENCH_REQUIRE_SOFFICE", "INFERBENCH_REQUIRE_SCIPY"}
 
 // warnUnusedEnv names the INFERBENCH_ variables in environ that override
 // nothing, so that a misspelt one (INFERBENCH_REPEAT) does not go unnoticed

@@ -157,3 +157,53 @@ func TestCompareSharedOnlyFilesSayOnlySharedQuestionsWereCompared(t *testing.T) 
 		}
 	})
 }
+
+func TestCompareRefusesRunsOfOtherQuestionsUnlessToldToUseTheSharedOnes(t *testing.T) {
+	dir := t.TempDir()
+	exp := writeFile(t, dir, "fast.yaml", fastExperiment)
+	out := filepath.Join(dir, "results")
+	if code, stdout, stderr := inferbench(t, "run", exp, "--out", out, "--no-progress", "--set", "export.formats=[json]"); code != exitOK {
+		t.Fatalf("run: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	runA := runDir(t, out)
+	m, _ := pipeline.ReadManifest(runA)
+	if len(m.Dataset.IDs) != 8 {
+		t.Fatalf("%d questions", len(m.Dataset.IDs))
+	}
+	// B is A restricted to 3 of its questions: on those, the two runs
+	// hold the very same records.
+	runB := filepath.Join(dir, "b")
+	subsetRun(t, runA, runB, m.Dataset.IDs[2:5])
+
+	code, stdout, stderr := inferbench(t, "compare", runA, runB)
+	if code != exitError {
+		t.Fatalf("compare of different selections: exit %d, want %d\n%s\n%s", code, exitError, stdout, stderr)
+	}
+	for _, want := range []string{"selected questions differ: 8 in A, 3 in B, 3 shared (5 only in A, 0 only in B)", "--shared-only"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr)
+		}
+	}
+	if strings.Contains(stdout, "latency_p50") {
+		t.Errorf("a refused compare printed a comparison:\n%s", stdout)
+	}
+
+	cmp := filepath.Join(dir, "cmp")
+	code, stdout, stderr = inferbench(t, "compare", runA, runB, "--shared-only", "--out", cmp)
+	if code != exitOK {
+		t.Fatalf("compare --shared-only: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if !strings.Contains(stderr, "WARNING") || !strings.Contains(stderr, "only the 3 questions both runs share (A has 8, B has 3)") {
+		t.Errorf("no loud warning with the counts:\n%s", stderr)
+	}
+	rows := readCSVRows(t, filepath.Join(cmp, "compare.csv"))
+	if len(rows) < 2 {
+		t.Fatalf("compare.csv has %d rows", len(rows))
+	}
+	ia, ib := slices.Index(rows[0], "a"), slices.Index(rows[0], "b")
+	for _, r := range rows[1:] {
+		if r[ia] != r[ib] {
+			t.Errorf("%v: A %s and B %s differ although both sides are the same records of the shared questions", r[:4], r[ia], r[ib])
+		}
+	}
+}

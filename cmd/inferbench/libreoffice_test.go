@@ -18,6 +18,7 @@ import (
 // skips when soffice is missing, unless INFERBENCH_REQUIRE_SOFFICE=1 (CI
 // installs LibreOffice and sets it, so there it cannot skip).
 func TestWorkbookOpensInLibreOfficeWithTheSummaryOfResultsJSON(t *testing.T) {
+	t.Parallel() // mostly waits on other processes: these tests overlap
 	soffice, err := exec.LookPath("soffice")
 	if err != nil {
 		if os.Getenv("INFERBENCH_REQUIRE_SOFFICE") == "1" {

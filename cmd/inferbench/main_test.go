@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -291,11 +293,12 @@ func TestScoreCommandPrintsTheOfficialScriptOutput(t *testing.T) {
 // TestResumeAfterSIGKILLEndsWithOneRecordPerCell kills a real inferbench
 // process mid-run and resumes it.
 func TestResumeAfterSIGKILLEndsWithOneRecordPerCell(t *testing.T) {
+	t.Parallel() // mostly waits on other processes: these tests overlap
 	if testing.Short() {
 		t.Skip("builds and kills a real process")
 	}
 	dir := t.TempDir()
-	bin := buildBinary(t, dir)
+	bin := buildBinary(t)
 	exp := writeFile(t, dir, "slow.yaml", `name: slow
 dataset: {source: demo}
 platforms:
@@ -389,11 +392,12 @@ export: {formats: [json, csv]}
 // TestCtrlCLetsInFlightRequestsFinishAndStillExports interrupts a real
 // process with SIGINT.
 func TestCtrlCLetsInFlightRequestsFinishAndStillExports(t *testing.T) {
+	t.Parallel() // mostly waits on other processes: these tests overlap
 	if testing.Short() {
 		t.Skip("builds and interrupts a real process")
 	}
 	dir := t.TempDir()
-	bin := buildBinary(t, dir)
+	bin := buildBinary(t)
 	exp := writeFile(t, dir, "slow.yaml", `name: slow
 dataset: {source: demo}
 platforms:
@@ -453,14 +457,48 @@ func glob1(dir, pattern string) string {
 	return m[0]
 }
 
-// buildBinary builds inferbench into dir for tests that need a real process.
-func buildBinary(t *testing.T, dir string) string {
-	t.Helper()
-	bin := filepath.Join(dir, "inferbench")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
+// binDir is where TestMain lets buildBinary put the one inferbench binary
+// of this test run; TestMain removes it when every test has run.
+var binDir string
+
+// TestMain owns the folder of the binary that tests needing a real process
+// share, so that `go build` runs once per `go test` of this package (and
+// not at all when no such test runs, as in the child processes some tests
+// start from the test binary itself).
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "inferbench-test-bin-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
 	}
-	return bin
+	binDir = dir
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+var built struct {
+	once sync.Once
+	bin  string
+	err  error
+}
+
+// buildBinary returns the inferbench binary for tests that need a real
+// process, building it on the first call of the test run.
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	built.once.Do(func() {
+		bin := filepath.Join(binDir, "inferbench")
+		if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+			built.err = fmt.Errorf("build: %v\n%s", err, out)
+			return
+		}
+		built.bin = bin
+	})
+	if built.err != nil {
+		t.Fatal(built.err)
+	}
+	return built.bin
 }
 
 func TestUsageErrorsExitTwoAndPointAtHelp(t *testing.T) {

@@ -20,11 +20,12 @@ import (
 // set of outputs (a format not asked is removed) are all of the report
 // before or all of the one asked, and no temporary file is left in it.
 func TestReportKilledAtAnyMomentLeavesOneState(t *testing.T) {
+	t.Parallel() // mostly waits on other processes: these tests overlap
 	if testing.Short() {
 		t.Skip("builds the binary and kills it a dozen times")
 	}
 	dir := t.TempDir()
-	bin := buildBinary(t, dir)
+	bin := buildBinary(t)
 	exp := writeFile(t, dir, "fast.yaml", strings.Replace(fastExperiment, "repeats: 2", "repeats: 40", 1))
 	out := filepath.Join(dir, "results")
 	if code, stdout, stderr := inferbench(t, "run", exp, "--out", out, "--no-progress"); code != exitOK {

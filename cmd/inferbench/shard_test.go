@@ -76,11 +76,12 @@ func readLines(t *testing.T, path string) [][]byte {
 }
 
 func TestFourShardProcessesMergeIntoTheResultsOfOneProcess(t *testing.T) {
+	t.Parallel() // mostly waits on other processes: these tests overlap
 	if testing.Short() {
 		t.Skip("builds the binary and runs four processes")
 	}
 	dir := t.TempDir()
-	bin := buildBinary(t, dir)
+	bin := buildBinary(t)
 	exp := writeFile(t, dir, "sharded.yaml", shardExperiment)
 	shards := runShards(t, bin, exp, filepath.Join(dir, "shards"), 4)
 
@@ -216,11 +217,12 @@ func TestFourShardProcessesMergeIntoTheResultsOfOneProcess(t *testing.T) {
 }
 
 func TestMergeRefusesShardsThatDoNotMakeOneRun(t *testing.T) {
+	t.Parallel() // mostly waits on other processes: these tests overlap
 	if testing.Short() {
 		t.Skip("builds the binary and runs shard processes")
 	}
 	dir := t.TempDir()
-	bin := buildBinary(t, dir)
+	bin := buildBinary(t)
 	exp := writeFile(t, dir, "sharded.yaml", shardExperiment)
 	shards := runShards(t, bin, exp, filepath.Join(dir, "a"), 3)
 	other := runShards(t, bin, exp, filepath.Join(dir, "b"), 3, "--set", "seed=4")

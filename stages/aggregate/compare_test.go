@@ -3,6 +3,7 @@ package aggregate
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"strconv"
@@ -267,4 +268,77 @@ func TestCompareRunsPairsAccuracyByQuestion(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestSpeedupVerdictWording(t *testing.T) {
+	t.Run("a slower platform's factor and CI are the inverses of the speedup's", func(t *testing.T) {
+		recs := append(latencies("metis", "m-a", 40, 1000), latencies("sophia", "m-b", 40, 600)...)
+		c := mustAggregate(t, twoPlatforms(), recs).Comparisons[0]
+		// medians 1195 (metis) and 795 (sophia): speedup 795/1195 < 1
+		if !near(c.SpeedupMedian, 795.0/1195, 1e-12) || c.CILow >= c.CIHigh || c.CIHigh >= 1 {
+			t.Fatalf("%+v", c)
+		}
+		want := fmt.Sprintf("metis is %.2fx slower than sophia (median latency, 95%% CI %.2f-%.2f, p<0.001), ", 1195.0/795, 1/c.CIHigh, 1/c.CILow)
+		if !strings.HasPrefix(c.Verdict, want) {
+			t.Errorf("verdict %q\nwant    %q", c.Verdict, want)
+		}
+	})
+	t.Run("equal medians with different spreads are not called faster or slower", func(t *testing.T) {
+		// both medians 1000; metis is tight, sophia spread out
+		var recs []pipeline.Record
+		for i, v := range []float64{990, 995, 1000, 1005, 1010} {
+			recs = append(recs, okRec("metis", "m-a", i, v))
+		}
+		for i, v := range []float64{500, 700, 1000, 1300, 1500} {
+			recs = append(recs, okRec("sophia", "m-b", i, v))
+		}
+		c := mustAggregate(t, twoPlatforms(), recs).Comparisons[0]
+		if c.SpeedupMedian != 1 || c.Significant || !strings.HasPrefix(c.Verdict, "no significant latency difference") {
+			t.Errorf("%+v", c)
+		}
+		if !near(c.SpeedupMean, 1, 1e-12) {
+			t.Errorf("mean speedup %v, want 1 (both means are 1000)", c.SpeedupMean)
+		}
+	})
+}
+
+func TestCompareRunsDirectionAndSignificance(t *testing.T) {
+	exp := twoPlatforms()
+	runA := latencies("metis", "m-a", 30, 1200)
+	runB := latencies("metis", "m-a", 30, 600)
+	for i := range runB {
+		if i%3 == 0 {
+			runB[i].Error = "http_500" // B: 10 of 30 failed
+		}
+	}
+	resA := mustAggregate(t, exp, runA)
+	resB := mustAggregate(t, exp, runB)
+	deltas := CompareRuns(resA, resB, runA, runB, 1)
+	get := func(figure string) RunDelta {
+		for _, d := range deltas {
+			if d.Platform == "metis" && d.Figure == figure {
+				return d
+			}
+		}
+		t.Fatalf("no %s", figure)
+		return RunDelta{}
+	}
+	t.Run("a faster run B has a negative latency change whose CI lies below 0", func(t *testing.T) {
+		d := get("latency_p50")
+		if val(d.Change) >= 0 || val(d.Change) != val(d.B)-val(d.A) || !d.Significant || val(d.CIHigh) >= 0 || !(val(d.CILow) <= val(d.Change) && val(d.Change) <= val(d.CIHigh)) {
+			t.Errorf("%+v", d)
+		}
+	})
+	t.Run("a rise in failures is a positive, significant error-rate change", func(t *testing.T) {
+		d := get("error_rate")
+		if !near(val(d.Change), 1.0/3, 1e-12) || !d.Significant || val(d.CILow) <= 0 {
+			t.Errorf("%+v", d)
+		}
+	})
+	t.Run("failures lower EM in B: its change is negative", func(t *testing.T) {
+		d := get("em")
+		if !near(val(d.A), 100, 1e-12) || !near(val(d.B), 200.0/3, 1e-9) || val(d.Change) >= 0 || !d.Significant || val(d.CIHigh) >= 0 {
+			t.Errorf("%+v", d)
+		}
+	})
 }

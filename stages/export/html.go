@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/inferbench/inferbench/pipeline"
 )
@@ -29,7 +30,7 @@ func HTML(ctx context.Context, run *pipeline.Run) error {
 	}
 	m := buildReport(run, images)
 	var buf bytes.Buffer
-	if err := htmlTemplate.Execute(&buf, m); err != nil {
+	if err := htmlTemplate().Execute(&buf, m); err != nil {
 		return fmt.Errorf("render %s: %w", HTMLFile, err)
 	}
 	return writeFileAtomic(filepath.Join(run.Dir, HTMLFile), func(w io.Writer) error {
@@ -60,11 +61,14 @@ func inlineSVG(b []byte) template.HTML {
 	return template.HTML(xmlDeclRe.ReplaceAllString(strings.TrimSpace(string(b)), ""))
 }
 
-var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
-	"inline": inline,
-	"svg":    inlineSVG,
-	"right":  func(t reportTable, i int) bool { return i < len(t.Right) && t.Right[i] },
-}).Parse(`<!DOCTYPE html>
+// htmlTemplate is parsed on first use: only the HTML report needs it, and
+// a package-level parse would cost every command its start-up time.
+var htmlTemplate = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("report").Funcs(template.FuncMap{
+		"inline": inline,
+		"svg":    inlineSVG,
+		"right":  func(t reportTable, i int) bool { return i < len(t.Right) && t.Right[i] },
+	}).Parse(`<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -105,3 +109,4 @@ figure svg{max-width:100%;height:auto}
 {{end}}</body>
 </html>
 `))
+})

@@ -2,8 +2,6 @@ package main
 
 import (
 	"archive/zip"
-	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -11,10 +9,12 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
+
+	"github.com/inferbench/inferbench/pipeline"
 )
 
 // echoServer is an OpenAI-compatible endpoint that repeats the request's
@@ -129,88 +129,43 @@ platforms:
 	}
 }
 
-func TestTheProgressOutputAnnouncesALongRetryWait(t *testing.T) {
+func TestSecretsFromTheEnvironmentAndSetReachNoOutputAndAreRecordedRedacted(t *testing.T) {
+	const envSecret, setSecret = "ENV-SECRET-1f3a", "SET-SECRET-9c2b"
+	t.Setenv("INFERBENCH_PLATFORMS_0_API_KEY", envSecret)
+	t.Setenv("INFERBENCH_REPEATS", "1")
 	dir := t.TempDir()
-	exp := writeFile(t, dir, "busy.yaml", `name: busy
-dataset: {source: demo, slice: "[:6]"}
-platforms:
-  - name: busy
-    emulate: {faults: {rate_429: 0.5, retry_after: 1500ms}}
-    models: [m]
-    concurrency: 6
-    retries: 1
-export: {formats: [json]}
-`)
-	code, stdout, stderr := inferbench(t, "run", exp, "--out", filepath.Join(dir, "r"))
+	exp := writeFile(t, dir, "fast.yaml", fastExperiment)
+	out := filepath.Join(dir, "results")
+	code, stdout, stderr := inferbench(t, "run", exp, "--out", out, "--no-progress", "-v",
+		"--set", "platforms.slow.headers=[{name: X-Team, value: "+setSecret+"}]")
 	if code != exitOK {
 		t.Fatalf("run: exit %d\n%s\n%s", code, stdout, stderr)
 	}
-	if !strings.Contains(stderr, "busy             retry wait 2s") {
-		t.Errorf("stderr does not announce the 1.5s retry wait:\n%s", stderr)
+	run := runDir(t, out)
+	for name, text := range map[string]string{"stdout": stdout, "stderr": stderr} {
+		if strings.Contains(text, envSecret) || strings.Contains(text, setSecret) {
+			t.Errorf("%s shows a secret", name)
+		}
 	}
-}
-
-// tokenExperiment is one real-endpoint platform whose token comes from command.
-func tokenExperiment(t *testing.T, dir, command string) string {
-	t.Helper()
-	return writeFile(t, dir, "token.yaml", `name: token
-dataset: {source: demo, slice: "[:2]"}
-platforms:
-  - name: guarded
-    base_url: http://127.0.0.1:1/v1
-    api_key_command: "`+command+`"
-    models: [m]
-`)
-}
-
-func TestAFailingTokenCommandFailsTheRunCleanly(t *testing.T) {
-	dir := t.TempDir()
-	exp := tokenExperiment(t, dir, "echo oops >&2; exit 3")
-	code, stdout, stderr := inferbench(t, "run", exp, "--out", filepath.Join(dir, "r"), "--no-progress")
-	if code != exitError {
-		t.Errorf("exit %d, want %d", code, exitError)
+	files, _ := filepath.Glob(filepath.Join(run, "*"))
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(b), envSecret) || strings.Contains(string(b), setSecret) {
+			t.Errorf("%s holds a secret", filepath.Base(f))
+		}
 	}
-	if want := "platform guarded: api_key_command failed: exit status 3; stderr: oops"; !strings.Contains(stderr, want) {
-		t.Errorf("stderr lacks %q:\n%s", want, stderr)
+	m, err := pipeline.ReadManifest(run)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if strings.Contains(stdout, "INFERBENCH COMPARISON") {
-		t.Errorf("an empty comparison table was printed:\n%s", stdout)
+	want := []string{"INFERBENCH_PLATFORMS_0_API_KEY=" + pipeline.Redacted, "INFERBENCH_REPEATS=1", "platforms.slow.headers=" + pipeline.Redacted}
+	if !slices.Equal(m.Overrides, want) {
+		t.Errorf("manifest overrides = %q, want %q", m.Overrides, want)
 	}
-}
-
-// A Ctrl-C that comes while the dataset loads or the plan is built, before
-// any run folder exists, is an interruption too (130), not an error (1).
-func TestCtrlCBeforeTheRunFolderExistsExitsAsInterrupted(t *testing.T) {
-	dir := t.TempDir()
-	exp := tokenExperiment(t, dir, "echo tok")
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	var out, errb bytes.Buffer
-	code := execute(ctx, []string{"run", exp, "--out", filepath.Join(dir, "r"), "--no-progress"}, &out, &errb)
-	if code != exitInterrupted {
-		t.Errorf("exit %d, want %d\n%s", code, exitInterrupted, errb.String())
-	}
-	if strings.Contains(out.String(), "INFERBENCH COMPARISON") {
-		t.Errorf("a comparison table was printed:\n%s", out.String())
-	}
-}
-
-func TestCtrlCDuringTheTokenCommandExitsAsInterrupted(t *testing.T) {
-	dir := t.TempDir()
-	exp := tokenExperiment(t, dir, "sleep 10")
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	time.AfterFunc(300*time.Millisecond, cancel)
-	var out, errb bytes.Buffer
-	start := time.Now()
-	code := execute(ctx, []string{"run", exp, "--out", filepath.Join(dir, "r"), "--no-progress"}, &out, &errb)
-	if took := time.Since(start); took > 5*time.Second {
-		t.Errorf("took %v; the token command was not stopped", took)
-	}
-	if code != exitInterrupted {
-		t.Errorf("exit %d, want %d\n%s", code, exitInterrupted, errb.String())
-	}
-	if strings.Contains(out.String(), "INFERBENCH COMPARISON") {
-		t.Errorf("an empty comparison table was printed:\n%s", out.String())
+	if m.Experiment.Repeats != 1 {
+		t.Errorf("the environment override of repeats was not applied: %d", m.Experiment.Repeats)
 	}
 }
