@@ -99,9 +99,10 @@ func TestCapacityModelMakesLatencyGrowWithLoad(t *testing.T) {
 		t.Errorf("the server decoded %d requests at once, more than max_batch %d", peak, capped.MaxBatch)
 	}
 
-	free, _ := meanE2E(t, base, 1)
-	freeLoaded, _ := meanE2E(t, base, 16)
-	if ratio := float64(freeLoaded) / float64(free); ratio > 2.5 {
-		t.Errorf("without a capacity model 16 in flight took %v against %v alone (ratio %.1f); load must not matter", freeLoaded, free, ratio)
+	// Without a capacity model nothing queues: all 16 decode at once. (A
+	// wall-clock ratio here measured the test machine, not the emulator:
+	// under -race on 2 busy cores 16 streams alone took 3x as long.)
+	if _, freePeak := meanE2E(t, base, 16); freePeak != 16 {
+		t.Errorf("without a capacity model the server decoded at most %d of 16 requests at once; none may wait", freePeak)
 	}
 }
