@@ -25,14 +25,7 @@ func TestRescoreKilledAtAnyMomentLeavesOneState(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary and kills it a dozen times")
 	}
-	dir := t.TempDir()
-	bin := buildBinary(t)
-	exp := writeFile(t, dir, "fast.yaml", strings.Replace(fastExperiment, "repeats: 2", "repeats: 40", 1))
-	out := filepath.Join(dir, "results")
-	if code, stdout, stderr := inferbench(t, "run", exp, "--out", out, "--no-progress"); code != exitOK {
-		t.Fatalf("run: exit %d\n%s\n%s", code, stdout, stderr)
-	}
-	run := runDir(t, out)
+	bin, out, run := killableRun(t)
 	extract := map[string]string{"regex": "score.extract={regex: '(?s)(.*)'}", "first_line": "score.extract=[bold_span]"}
 	kind := func() string {
 		m, err := pipeline.ReadManifest(run)
@@ -63,16 +56,9 @@ func TestRescoreKilledAtAnyMomentLeavesOneState(t *testing.T) {
 	if bytes.Equal(want["regex"].records, want["first_line"].records) {
 		t.Fatal("the two extractions give the same records")
 	}
-	rng := rand.New(rand.NewPCG(1, 2))
-	for i := range 12 {
-		k := []string{"regex", "first_line"}[i%2]
-		cmd := exec.Command(bin, "rescore", run, "--set", extract[k])
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		time.Sleep(time.Duration(rng.IntN(800)) * time.Millisecond)
-		_ = cmd.Process.Signal(syscall.SIGKILL)
-		_ = cmd.Wait()
+	killAtRandom(t, bin, out, run, 800*time.Millisecond, func(i int) []string {
+		return []string{"rescore", run, "--set", extract[[]string{"regex", "first_line"}[i%2]]}
+	}, func(i int) {
 		got := kind()
 		if !bytes.Equal(read(pipeline.JournalFile), want[got].records) {
 			t.Fatalf("kill %d: the manifest names the %s extraction, the records are of another state", i, got)
@@ -80,12 +66,45 @@ func TestRescoreKilledAtAnyMomentLeavesOneState(t *testing.T) {
 		if !bytes.Equal(scores(t, read("results.json")), want[got].results) {
 			t.Fatalf("kill %d: the manifest names the %s extraction, results.json is of another state", i, got)
 		}
+	})
+}
+
+// killableRun runs a quick experiment of 40 repeats and returns the built
+// binary, the results folder and the run folder, for the kill tests.
+func killableRun(t *testing.T) (bin, out, run string) {
+	t.Helper()
+	dir := t.TempDir()
+	bin = buildBinary(t)
+	exp := writeFile(t, dir, "fast.yaml", strings.Replace(fastExperiment, "repeats: 2", "repeats: 40", 1))
+	out = filepath.Join(dir, "results")
+	if code, stdout, stderr := inferbench(t, "run", exp, "--out", out, "--no-progress"); code != exitOK {
+		t.Fatalf("run: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	return bin, out, runDir(t, out)
+}
+
+// killAtRandom starts bin with args(i) a dozen times, kills it with
+// SIGKILL after a seeded random wait below maxWait, and checks after each
+// kill that no temporary file is left in run, that check(i) holds, and
+// that the next lock removes whatever the kill left beside the folder.
+func killAtRandom(t *testing.T, bin, out, run string, maxWait time.Duration, args func(i int) []string, check func(i int)) {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range 12 {
+		cmd := exec.Command(bin, args(i)...)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Duration(rng.Int64N(int64(maxWait))))
+		_ = cmd.Process.Signal(syscall.SIGKILL)
+		_ = cmd.Wait()
 		entries, _ := os.ReadDir(run)
 		for _, e := range entries {
 			if n := e.Name(); (strings.HasPrefix(n, ".") && n != pipeline.LockFile) || strings.HasSuffix(n, ".tmp") {
 				t.Fatalf("kill %d: temporary file %s left in the run folder", i, n)
 			}
 		}
+		check(i)
 		lock, err := pipeline.LockRunDir(run, true)
 		if err != nil {
 			t.Fatal(err)

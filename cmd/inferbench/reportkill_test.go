@@ -2,13 +2,9 @@ package main
 
 import (
 	"bytes"
-	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
-	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -24,14 +20,7 @@ func TestReportKilledAtAnyMomentLeavesOneState(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary and kills it a dozen times")
 	}
-	dir := t.TempDir()
-	bin := buildBinary(t)
-	exp := writeFile(t, dir, "fast.yaml", strings.Replace(fastExperiment, "repeats: 2", "repeats: 40", 1))
-	out := filepath.Join(dir, "results")
-	if code, stdout, stderr := inferbench(t, "run", exp, "--out", out, "--no-progress"); code != exitOK {
-		t.Fatalf("run: exit %d\n%s\n%s", code, stdout, stderr)
-	}
-	run := runDir(t, out)
+	bin, out, run := killableRun(t)
 	sets := map[string][]string{
 		"few":  {"--set", "export.formats=[json]", "--set", "slo.e2e=1ms"},
 		"many": {"--set", "export.formats=[json, csv, markdown, html]", "--set", "slo.e2e=10s"},
@@ -84,35 +73,15 @@ func TestReportKilledAtAnyMomentLeavesOneState(t *testing.T) {
 	if slices.Equal(want["few"].files, want["many"].files) || bytes.Equal(want["few"].results, want["many"].results) {
 		t.Fatalf("the two reports leave the same outputs or results: %v, %v", want["few"].files, want["many"].files)
 	}
-	rng := rand.New(rand.NewPCG(3, 4))
-	for i := range 12 {
-		k := []string{"few", "many"}[i%2]
-		cmd := exec.Command(bin, append([]string{"report", run}, sets[k]...)...)
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		time.Sleep(time.Duration(rng.IntN(500)) * time.Millisecond)
-		_ = cmd.Process.Signal(syscall.SIGKILL)
-		_ = cmd.Wait()
+	killAtRandom(t, bin, out, run, 500*time.Millisecond, func(i int) []string {
+		return append([]string{"report", run}, sets[[]string{"few", "many"}[i%2]]...)
+	}, func(i int) {
 		got := kind()
-		for _, n := range files() {
-			if strings.HasPrefix(n, ".") || strings.HasSuffix(n, ".tmp") {
-				t.Fatalf("kill %d: temporary file %s left in the run folder", i, n)
-			}
-		}
 		if f := files(); !slices.Equal(f, want[got].files) {
 			t.Fatalf("kill %d: the manifest names the %s report, the outputs are %v, want %v", i, got, f, want[got].files)
 		}
 		if !bytes.Equal(scores(t, read("results.json")), want[got].results) {
 			t.Fatalf("kill %d: the manifest names the %s report, results.json is of another state", i, got)
 		}
-		lock, err := pipeline.LockRunDir(run, true)
-		if err != nil {
-			t.Fatal(err)
-		}
-		lock.Unlock()
-		if left, _ := filepath.Glob(filepath.Join(out, ".*")); len(left) > 0 {
-			t.Fatalf("kill %d: %v left beside the run folder after the next lock", i, left)
-		}
-	}
+	})
 }
