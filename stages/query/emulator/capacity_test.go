@@ -101,8 +101,12 @@ func TestCapacityModelMakesLatencyGrowWithLoad(t *testing.T) {
 
 	// Without a capacity model nothing queues: all 16 decode at once. (A
 	// wall-clock ratio here measured the test machine, not the emulator:
-	// under -race on 2 busy cores 16 streams alone took 3x as long.)
-	if _, freePeak := meanE2E(t, base, 16); freePeak != 16 {
+	// under -race on 2 busy cores 16 streams alone took 3x as long.) A
+	// first token at 1 s keeps every request open while the client, slow
+	// under -race, is still sending the others.
+	free := base
+	free.TTFT = pipeline.Duration(time.Second)
+	if _, freePeak := meanE2E(t, free, 16); freePeak != 16 {
 		t.Errorf("without a capacity model the server decoded at most %d of 16 requests at once; none may wait", freePeak)
 	}
 }
