@@ -77,10 +77,7 @@ func killableRun(t *testing.T) (bin, out, run string) {
 	bin = buildBinary(t)
 	exp := writeFile(t, dir, "fast.yaml", strings.Replace(fastExperiment, "repeats: 2", "repeats: 40", 1))
 	out = filepath.Join(dir, "results")
-	if code, stdout, stderr := inferbench(t, "run", exp, "--out", out, "--no-progress"); code != exitOK {
-		t.Fatalf("run: exit %d\n%s\n%s", code, stdout, stderr)
-	}
-	return bin, out, runDir(t, out)
+	return bin, out, runOK(t, exp, out)
 }
 
 // killAtRandom starts bin with args(i) a dozen times, kills it with

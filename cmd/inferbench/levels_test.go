@@ -26,10 +26,7 @@ func TestResumeRefusesAnotherLoadAndNamesTheChange(t *testing.T) {
 	dir := t.TempDir()
 	exp := writeFile(t, dir, "load.yaml", twoStreamExperiment)
 	out := filepath.Join(dir, "r")
-	if code, stdout, stderr := inferbench(t, "run", exp, "--out", out, "--no-progress"); code != exitOK {
-		t.Fatalf("run: exit %d\n%s\n%s", code, stdout, stderr)
-	}
-	run := runDir(t, out)
+	run := runOK(t, exp, out)
 	journal := filepath.Join(run, pipeline.JournalFile)
 	before, err := os.ReadFile(journal)
 	if err != nil {

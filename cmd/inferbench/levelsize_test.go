@@ -36,10 +36,7 @@ func TestLevelsSizedByRequestsWithWarmups(t *testing.T) {
 		t.Fatalf("plan: exit %d\n%s\n%s", code, stdout, stderr)
 	}
 	out := filepath.Join(dir, "results")
-	if code, stdout, stderr := inferbench(t, "run", exp, "--out", out, "--no-progress"); code != exitOK {
-		t.Fatalf("run: exit %d\n%s\n%s", code, stdout, stderr)
-	}
-	run := runDir(t, out)
+	run := runOK(t, exp, out)
 	recs, _, err := pipeline.ReadJournal(filepath.Join(run, pipeline.JournalFile))
 	if err != nil {
 		t.Fatal(err)
@@ -114,10 +111,7 @@ func TestLevelsSizedByDuration(t *testing.T) {
 		t.Fatalf("plan: exit %d\n%s\n%s", code, stdout, stderr)
 	}
 	out := filepath.Join(dir, "results")
-	if code, stdout, stderr := inferbench(t, "run", exp, "--out", out, "--no-progress"); code != exitOK {
-		t.Fatalf("run: exit %d\n%s\n%s", code, stdout, stderr)
-	}
-	run := runDir(t, out)
+	run := runOK(t, exp, out)
 	recs, _, err := pipeline.ReadJournal(filepath.Join(run, pipeline.JournalFile))
 	if err != nil {
 		t.Fatal(err)
@@ -158,10 +152,7 @@ func TestALevelWarmupByDuration(t *testing.T) {
 	body = strings.Replace(body, "warmup: 3", "warmup: 100ms", 1)
 	exp := writeFile(t, dir, "timed.yaml", body)
 	out := filepath.Join(dir, "results")
-	if code, stdout, stderr := inferbench(t, "run", exp, "--out", out, "--no-progress"); code != exitOK {
-		t.Fatalf("run: exit %d\n%s\n%s", code, stdout, stderr)
-	}
-	run := runDir(t, out)
+	run := runOK(t, exp, out)
 	// The manifest keeps the warmup as written: report and rescore --set reload it.
 	if code, stdout, stderr := inferbench(t, "rescore", run, "--set", "score.report_raw=false"); code != exitOK {
 		t.Fatalf("rescore: exit %d\n%s\n%s", code, stdout, stderr)
@@ -247,10 +238,7 @@ func TestResumeRefusesAnotherLevelSizing(t *testing.T) {
 	dir := t.TempDir()
 	exp := writeFile(t, dir, "sized.yaml", sizedLevels)
 	out := filepath.Join(dir, "results")
-	if code, stdout, stderr := inferbench(t, "run", exp, "--out", out, "--no-progress"); code != exitOK {
-		t.Fatalf("run: exit %d\n%s\n%s", code, stdout, stderr)
-	}
-	run := runDir(t, out)
+	run := runOK(t, exp, out)
 	code, _, stderr := inferbench(t, "run", exp, "--resume", run, "--no-progress", "--set", "platforms.0.load.requests=12", "--set", "platforms.0.load.warmup=2s")
 	if code != exitError || !strings.Contains(stderr, "platforms[0].load.requests: 10 -> 12") || !strings.Contains(stderr, `platforms[0].load.warmup: 3 -> "2s"`) {
 		t.Errorf("exit %d\n%s", code, stderr)

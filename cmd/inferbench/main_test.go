@@ -28,6 +28,16 @@ func inferbench(t *testing.T, args ...string) (int, string, string) {
 	return code, out.String(), errb.String()
 }
 
+// runOK runs experiment exp into out, fails the test unless it exits 0,
+// and returns the run folder.
+func runOK(t *testing.T, exp, out string) string {
+	t.Helper()
+	if code, stdout, stderr := inferbench(t, "run", exp, "--out", out, "--no-progress"); code != exitOK {
+		t.Fatalf("run: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	return runDir(t, out)
+}
+
 func runDir(t *testing.T, parent string) string {
 	t.Helper()
 	dirs, _ := filepath.Glob(filepath.Join(parent, "*-*T*Z*"))
@@ -521,10 +531,7 @@ platforms:
 export: {formats: [json]}
 `)
 	out := filepath.Join(dir, "r")
-	if code, _, stderr := inferbench(t, "run", exp, "--out", out, "--no-progress"); code != exitOK {
-		t.Fatalf("exit %d: %s", code, stderr)
-	}
-	run := runDir(t, out)
+	run := runOK(t, exp, out)
 	m, err := pipeline.ReadManifest(run)
 	if err != nil {
 		t.Fatal(err)

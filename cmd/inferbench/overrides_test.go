@@ -15,10 +15,7 @@ func TestReportAndRescoreAcceptOverridesOfARunWithExtractionSteps(t *testing.T) 
 	dir := t.TempDir()
 	exp := writeFile(t, dir, "fast.yaml", fastExperiment) // default extraction: a list of steps
 	out := filepath.Join(dir, "results")
-	if code, stdout, stderr := inferbench(t, "run", exp, "--out", out, "--no-progress"); code != exitOK {
-		t.Fatalf("run: exit %d\n%s\n%s", code, stdout, stderr)
-	}
-	run := runDir(t, out)
+	run := runOK(t, exp, out)
 	goodput := func() []float64 {
 		t.Helper()
 		b, err := os.ReadFile(filepath.Join(run, "results.json"))

@@ -13,10 +13,7 @@ func TestReportWithFewerFormatsRemovesTheOutputsOfTheOthers(t *testing.T) {
 	dir := t.TempDir()
 	exp := writeFile(t, dir, "fast.yaml", fastExperiment) // every format
 	out := filepath.Join(dir, "results")
-	if code, stdout, stderr := inferbench(t, "run", exp, "--out", out, "--no-progress"); code != exitOK {
-		t.Fatalf("run: exit %d\n%s\n%s", code, stdout, stderr)
-	}
-	run := runDir(t, out)
+	run := runOK(t, exp, out)
 	stale := []string{"requests.csv", "summary.csv", "results.xlsx", "report.md", "report.html",
 		"latency.svg", "ttft_cdf.svg", "tokens_per_sec.svg", "f1.svg"}
 	for _, f := range stale {

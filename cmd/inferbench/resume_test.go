@@ -67,10 +67,7 @@ func TestResumeRefusesARequestThatChangedAndNamesTheChange(t *testing.T) {
 	dir := t.TempDir()
 	exp := writeFile(t, dir, "ep.yaml", endpointExperiment(srvA.URL))
 	out := filepath.Join(dir, "r")
-	if code, stdout, stderr := inferbench(t, "run", exp, "--out", out, "--no-progress"); code != exitOK {
-		t.Fatalf("run: exit %d\n%s\n%s", code, stdout, stderr)
-	}
-	run := runDir(t, out)
+	run := runOK(t, exp, out)
 	journal := filepath.Join(run, pipeline.JournalFile)
 	before, err := os.ReadFile(journal)
 	if err != nil {
@@ -119,10 +116,7 @@ func TestRecordsCarryARequestHashThatRevealsNoHeaderValue(t *testing.T) {
 	dir := t.TempDir()
 	exp := writeFile(t, dir, "ep.yaml", endpointExperiment(srv.URL))
 	out := filepath.Join(dir, "r")
-	if code, stdout, stderr := inferbench(t, "run", exp, "--out", out, "--no-progress"); code != exitOK {
-		t.Fatalf("run: exit %d\n%s\n%s", code, stdout, stderr)
-	}
-	run := runDir(t, out)
+	run := runOK(t, exp, out)
 	b, err := os.ReadFile(filepath.Join(run, pipeline.JournalFile))
 	if err != nil {
 		t.Fatal(err)
@@ -151,10 +145,7 @@ func TestResumeKeepsRecordsWrittenBeforeRequestHashesExisted(t *testing.T) {
 	dir := t.TempDir()
 	exp := writeFile(t, dir, "ep.yaml", endpointExperiment(srv.URL))
 	out := filepath.Join(dir, "r")
-	if code, stdout, stderr := inferbench(t, "run", exp, "--out", out, "--no-progress"); code != exitOK {
-		t.Fatalf("run: exit %d\n%s\n%s", code, stdout, stderr)
-	}
-	run := runDir(t, out)
+	run := runOK(t, exp, out)
 	journal := filepath.Join(run, pipeline.JournalFile)
 	recs, _, _ := pipeline.ReadJournal(journal)
 	for i := range recs {
@@ -290,10 +281,7 @@ func TestResumeOfARunFolderWithoutAJournalRunsEveryCell(t *testing.T) {
 	dir := t.TempDir()
 	exp := writeFile(t, dir, "fast.yaml", fastExperiment)
 	out := filepath.Join(dir, "results")
-	if code, stdout, stderr := inferbench(t, "run", exp, "--out", out, "--no-progress"); code != exitOK {
-		t.Fatalf("run: exit %d\n%s\n%s", code, stdout, stderr)
-	}
-	run := runDir(t, out)
+	run := runOK(t, exp, out)
 	journal := filepath.Join(run, pipeline.JournalFile)
 	first, _, err := pipeline.ReadJournal(journal)
 	if err != nil || len(first) == 0 {
