@@ -1,7 +1,6 @@
 package pipeline
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"maps"
@@ -348,54 +347,13 @@ func (s *levelSpan) wall() time.Duration {
 		b := s.buckets[0]
 		return time.Duration(b.to - b.from)
 	}
-	shardOf := func(m SendSpan) int {
-		if m.Shard == nil {
-			return -1
-		}
-		return *m.Shard
-	}
-	closed := make([][2]int64, len(s.marks))
-	for i, m := range s.marks {
-		from, to := m.Start.UnixNano(), m.Stop.UnixNano()
-		if m.Stop.IsZero() {
-			next := int64(math.MaxInt64)
-			for _, o := range s.marks {
-				if st := o.Start.UnixNano(); shardOf(o) == shardOf(m) && st > from && st < next {
-					next = st
-				}
-			}
-			to = from
-			if b := s.between(from, next); b.seen {
-				to = max(to, b.to)
-			}
-		}
-		closed[i] = [2]int64{from, max(to, from)}
-	}
-	slices.SortFunc(closed, func(a, b [2]int64) int { return cmp.Compare(a[0], b[0]) })
-	var union [][2]int64
-	for _, x := range closed {
-		if n := len(union); n > 0 && x[0] <= union[n-1][1] {
-			union[n-1][1] = max(union[n-1][1], x[1])
-			continue
-		}
-		union = append(union, x)
-	}
+	_, sending := MarkedSending(s.marks, func(from, to int64) (int64, int64, bool) {
+		b := s.between(from, to)
+		return b.from, b.to, b.seen
+	})
 	var wall time.Duration
-	if b := s.buckets[0]; b.seen {
-		wall += time.Duration(min(b.to, union[0][0]) - b.from)
-	}
-	for ui, u := range union {
-		end := int64(math.MaxInt64)
-		if ui+1 < len(union) {
-			end = union[ui+1][0]
-		}
-		b := s.between(u[0], end)
-		if !b.seen {
-			continue
-		}
-		if from, to := max(b.from, u[0]), min(b.to, u[1]); to > from {
-			wall += time.Duration(to - from)
-		}
+	for _, iv := range sending {
+		wall += time.Duration(iv.To - iv.From)
 	}
 	return wall
 }

@@ -2,7 +2,6 @@ package aggregate
 
 import (
 	"cmp"
-	"math"
 	"slices"
 	"time"
 
@@ -100,7 +99,8 @@ func busySpans(rows *rowStore) []span {
 
 // markedWall measures the time a group's rows spent being sent from the
 // sending marks of its platform and level (marks; see pipeline.SendSpan),
-// never from the gaps between rows:
+// never from the gaps between rows, by pipeline.MarkedSending (the one
+// definition, which a resumed sweep shares):
 //
 //   - a mark whose stop was never written (a process killed mid-level) is
 //     closed at the last end of the group's rows sent at or after its
@@ -129,105 +129,55 @@ func markedWall(rows *rowStore, marks []pipeline.SendSpan) (w wallStats, ok bool
 	}
 	busy := busySpans(rows)
 	w.sent = len(busy)
-	shardOf := func(m pipeline.SendSpan) int {
-		if m.Shard == nil {
-			return -1
+	sent := func(from, to int64) (first, last int64, ok bool) {
+		i, _ := slices.BinarySearchFunc(busy, from, func(b span, t int64) int { return cmp.Compare(b.from, t) })
+		for ; i < len(busy) && busy[i].from < to; i++ {
+			if !ok {
+				first, last, ok = busy[i].from, busy[i].to, true
+			}
+			last = max(last, busy[i].to)
 		}
-		return *m.Shard
+		return first, last, ok
 	}
-	closed := make([]span, len(marks))
-	byShard := map[int][]span{}
+	closed, sending := pipeline.MarkedSending(marks, sent)
+	byShard := map[int][]pipeline.Interval{}
 	for i, m := range marks {
-		s := span{from: m.Start.UnixNano(), to: m.Stop.UnixNano()}
-		if m.Stop.IsZero() {
-			next := int64(math.MaxInt64)
-			for _, o := range marks {
-				if st := o.Start.UnixNano(); shardOf(o) == shardOf(m) && st > s.from && st < next {
-					next = st
-				}
-			}
-			s.to = s.from
-			for _, b := range busy {
-				if b.from >= s.from && b.from < next {
-					s.to = max(s.to, b.to)
-				}
-			}
+		shard := -1
+		if m.Shard != nil {
+			shard = *m.Shard
 		}
-		s.to = max(s.to, s.from)
-		closed[i] = s
-		byShard[shardOf(m)] = append(byShard[shardOf(m)], s)
+		byShard[shard] = append(byShard[shard], closed[i])
 	}
-	union := unionOf(closed)
 	if len(byShard) > 1 {
 		w.shards = len(byShard)
 		var all []span
 		first := true
 		for _, ss := range byShard {
 			if first {
-				all, first = unionOf(ss), false
+				all, first = spansOf(pipeline.UnionOf(ss)), false
 				continue
 			}
-			all = intersect(all, unionOf(ss))
+			all = intersect(all, spansOf(pipeline.UnionOf(ss)))
 		}
-		if total := length(union); total > 0 {
+		if total := length(spansOf(pipeline.UnionOf(closed))); total > 0 {
 			w.overlap = float64(length(all)) / float64(total)
 		}
 	}
-	bi := 0
-	var lastTo int64 // end of the last interval counted
-	// Rows sent before the first mark were written by a process that
-	// wrote none (a folder started before marks existed, then resumed):
-	// their first send to their last end, up to the first mark, is one
-	// more interval.
-	if len(union) > 0 && len(busy) > 0 && busy[0].from < union[0].from {
-		from, to := busy[0].from, busy[0].to
-		for ; bi < len(busy) && busy[bi].from < union[0].from; bi++ {
-			to = max(to, busy[bi].to)
+	for k, iv := range sending {
+		if k > 0 {
+			w.idle += time.Duration(iv.From - sending[k-1].To)
 		}
-		lastTo = min(to, union[0].from)
-		w.wall += time.Duration(lastTo - from)
+		w.wall += time.Duration(iv.To - iv.From)
 		w.sessions++
-	}
-	for ui, u := range union {
-		end := int64(math.MaxInt64)
-		if ui+1 < len(union) {
-			end = union[ui+1].from
-		}
-		from, to, seen := int64(0), int64(0), false
-		for ; bi < len(busy) && busy[bi].from < end; bi++ {
-			b := busy[bi]
-			if !seen {
-				from, to, seen = b.from, b.to, true
-			}
-			to = max(to, b.to)
-		}
-		if !seen {
-			continue
-		}
-		from, to = max(from, u.from), min(to, u.to)
-		if to > from {
-			if w.sessions > 0 {
-				w.idle += time.Duration(from - lastTo)
-			}
-			w.wall += time.Duration(to - from)
-			w.sessions++
-			lastTo = to
-		}
 	}
 	return w, true
 }
 
-// unionOf returns the union of spans as disjoint spans in time order.
-func unionOf(spans []span) []span {
-	s := slices.Clone(spans)
-	slices.SortFunc(s, func(a, b span) int { return cmp.Compare(a.from, b.from) })
-	var out []span
-	for _, x := range s {
-		if n := len(out); n > 0 && x.from <= out[n-1].to {
-			out[n-1].to = max(out[n-1].to, x.to)
-			continue
-		}
-		out = append(out, x)
+// spansOf converts pipeline intervals to spans.
+func spansOf(ivs []pipeline.Interval) []span {
+	out := make([]span, len(ivs))
+	for i, iv := range ivs {
+		out[i] = span{iv.From, iv.To}
 	}
 	return out
 }
