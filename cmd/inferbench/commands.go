@@ -295,7 +295,7 @@ plan needs, see inferbench plan), 130 interrupted (130 before 5 before 4 before 
 				}
 			}
 			if !noProg {
-				eng.Progress = pipeline.NewProgress(stderr, isTerminal(stderr))
+				eng.Progress = NewProgress(stderr, isTerminal(stderr))
 			}
 			run, err := eng.Run(cmd.Context(), exp, pipeline.RunOptions{
 				ExperimentFile: args[0], OutDir: out, ResumeDir: resume, Overrides: exp.Overrides(), Shard: sh, StartAt: at,
