@@ -585,8 +585,8 @@ func (e *Engine) finish(ctx context.Context, run *Run, formats []string) (bool, 
 	res.FinishedAt = m.FinishedAt
 	res.StopReason = m.StopReason
 	res.PlatformStops = m.PlatformStops
-	res.ApplyLevels(m, run.Experiment.SLO)
-	res.ApplyClient(m, run.Experiment.Client)
+	ApplyLevels(res, m, run.Experiment.SLO)
+	ApplyClient(res, m, run.Experiment.Client)
 	run.Results = res
 	if formats == nil {
 		formats = run.Experiment.Export.Formats

@@ -301,3 +301,6 @@ func sortedKeys[V any](m map[string]V) []string {
 	sort.Strings(out)
 	return out
 }
+
+// LoadModelNames lists the registered load model types, sorted.
+func (r *Registry) LoadModelNames() []string { return sortedKeys(r.LoadModels) }
