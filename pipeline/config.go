@@ -43,7 +43,7 @@ type LoadOptions struct {
 	// extraction steps and load models. Nil skips the source, format and
 	// step name checks, but knows no load model: every load block (and
 	// every concurrency or rate list, their shorthand) is then rejected.
-	Registry *Registry
+	Registry Components
 	// SkipFileChecks skips the dataset.path existence check, for an
 	// experiment re-read from a run folder whose questions are saved there.
 	SkipFileChecks bool

@@ -397,7 +397,7 @@ type linter struct {
 	// at or below them are not reported twice.
 	bad []yamlPath
 	// reg, when set, gives each load block type's keys (see loadSchema).
-	reg *Registry
+	reg Components
 }
 
 func (l *linter) report(p yamlPath, pos *yaml.Node, format string, args ...any) {
@@ -544,12 +544,12 @@ func kindNoun(k schemaKind) string {
 // unknown type (or no registry), which resolving the block reports.
 func (l *linter) loadSchema(n *yaml.Node, s *schema) (*schema, bool) {
 	_, t := mapEntry(n, "type")
-	if l.reg == nil || t == nil || l.reg.LoadModels[t.Value] == nil {
+	if l.reg == nil || t == nil || l.reg.NewLoadModel(t.Value) == nil {
 		return s, false
 	}
 	merged := *s
 	merged.load = false
-	merged.fields = append(append([]schemaField(nil), s.fields...), schemaOf(reflect.TypeOf(l.reg.LoadModels[t.Value]())).fields...)
+	merged.fields = append(append([]schemaField(nil), s.fields...), schemaOf(reflect.TypeOf(l.reg.NewLoadModel(t.Value))).fields...)
 	return &merged, true
 }
 

@@ -110,7 +110,7 @@ type LoadSpec struct {
 	// Settings are the block's other keys as written: the model's config.
 	Settings map[string]any `yaml:",remain" json:"-"`
 	// Model is Settings decoded into the type's config (see
-	// Registry.ResolveLoads); nil until resolved.
+	// ResolveLoads); nil until resolved.
 	Model LoadModel `yaml:"-" json:"-"`
 	// Resolved are the levels Model expands to, kept with the experiment
 	// (the manifest carries them) so that a run reopened without the
@@ -246,7 +246,7 @@ func (l *LoadSpec) UnmarshalJSON(data []byte) error {
 // LoadChecker) and fills LoadSpec.Resolved. It returns the problems by
 // path ("platforms[1].load.levels[0]"). A block already resolved is left
 // as it is.
-func (r *Registry) ResolveLoads(e *Experiment) []LoadProblem {
+func ResolveLoads(r Components, e *Experiment) []LoadProblem {
 	var out []LoadProblem
 	for i := range e.Platforms {
 		p := &e.Platforms[i]
@@ -255,14 +255,20 @@ func (r *Registry) ResolveLoads(e *Experiment) []LoadProblem {
 			continue
 		}
 		at := pathOf("platforms").index(i).child("load")
-		newModel := r.LoadModels[l.Type]
-		if newModel == nil {
+		var m LoadModel
+		if r != nil {
+			m = r.NewLoadModel(l.Type)
+		}
+		if m == nil {
 			if l.Type != "" {
-				out = append(out, LoadProblem{at.child("type").String(), fmt.Sprintf("unknown load type %q%s", l.Type, orKnown(l.Type, "types", r.LoadModelNames()))})
+				var known []string
+				if r != nil {
+					known = r.LoadModelNames()
+				}
+				out = append(out, LoadProblem{at.child("type").String(), fmt.Sprintf("unknown load type %q%s", l.Type, orKnown(l.Type, "types", known))})
 			}
 			continue
 		}
-		m := newModel()
 		var md mapstructure.Metadata
 		dc := &mapstructure.DecoderConfig{Result: m, Metadata: &md}
 		decoderConfig(dc)
@@ -318,13 +324,10 @@ func (r *Registry) ResolveLoads(e *Experiment) []LoadProblem {
 }
 
 // resolveLoads resolves e's load blocks with reg (see
-// Registry.ResolveLoads) and locates the problems.
-func resolveLoads(e *Experiment, loc *locator, reg *Registry) Diagnostics {
-	if reg == nil {
-		reg = &Registry{}
-	}
+// ResolveLoads) and locates the problems.
+func resolveLoads(e *Experiment, loc *locator, reg Components) Diagnostics {
 	var out Diagnostics
-	for _, pr := range reg.ResolveLoads(e) {
+	for _, pr := range ResolveLoads(reg, e) {
 		out = append(out, loc.at(parsePath(pr.Path), nil, "%s", pr.Message))
 	}
 	return out

@@ -274,11 +274,21 @@ func (r *Registry) AddExporter(name string, e Exporter, outputs ...string) {
 // claim (and so have removed) one of them.
 var engineFiles = []string{ManifestFile, SamplesFile, JournalFile, LockFile}
 
-// LoaderNames lists registered sources, sorted.
-func (r *Registry) LoaderNames() []string { return sortedKeys(r.Loaders) }
+// LoaderNames (nil-safe, like the other name lists) lists registered sources, sorted.
+func (r *Registry) LoaderNames() []string {
+	if r == nil {
+		return nil
+	}
+	return sortedKeys(r.Loaders)
+}
 
 // ExporterNames lists registered formats, sorted.
-func (r *Registry) ExporterNames() []string { return sortedKeys(r.Exporters) }
+func (r *Registry) ExporterNames() []string {
+	if r == nil {
+		return nil
+	}
+	return sortedKeys(r.Exporters)
+}
 
 // complete reports the first missing piece of the registry.
 func (r *Registry) complete() error {
@@ -303,4 +313,29 @@ func sortedKeys[V any](m map[string]V) []string {
 }
 
 // LoadModelNames lists the registered load model types, sorted.
-func (r *Registry) LoadModelNames() []string { return sortedKeys(r.LoadModels) }
+func (r *Registry) LoadModelNames() []string {
+	if r == nil {
+		return nil
+	}
+	return sortedKeys(r.LoadModels)
+}
+
+// ExtractStepNames lists the built-in answer extraction steps, in order.
+func (r *Registry) ExtractStepNames() []string {
+	if r == nil {
+		return nil
+	}
+	return r.ExtractSteps
+}
+
+// NewLoadModel returns a new config of load model type typ, or nil when
+// typ is not registered.
+func (r *Registry) NewLoadModel(typ string) LoadModel {
+	if r == nil {
+		return nil
+	}
+	if newModel := r.LoadModels[typ]; newModel != nil {
+		return newModel()
+	}
+	return nil
+}

@@ -51,7 +51,7 @@ var experimentValidator = sync.OnceValue(func() *validator.Validate {
 // resolved against baseDir. A nil reg skips the name checks against the
 // registry. The diagnostics carry paths but no file positions; use
 // LoadExperiment for located ones.
-func (e *Experiment) Validate(reg *Registry, baseDir string) Diagnostics {
+func (e *Experiment) Validate(reg Components, baseDir string) Diagnostics {
 	return validateExperiment(e, &locator{origins: map[string]string{}}, nil, reg, baseDir).Sort()
 }
 
@@ -89,9 +89,9 @@ func pathOf(s string) yamlPath { return parsePath(s) }
 // skipFileChecks as baseDir turns the dataset file check off.
 const skipFileChecks = "\x00skip"
 
-func validateExperiment(e *Experiment, loc *locator, bad []yamlPath, reg *Registry, baseDir string) Diagnostics {
+func validateExperiment(e *Experiment, loc *locator, bad []yamlPath, reg Components, baseDir string) Diagnostics {
 	v := &validation{loc: loc, bad: bad}
-	regFormats := reg != nil && len(reg.Exporters) > 0
+	regFormats := reg != nil && len(reg.ExporterNames()) > 0
 
 	err := experimentValidator().Struct(e)
 	var fes validator.ValidationErrors
@@ -141,15 +141,15 @@ func validateExperiment(e *Experiment, loc *locator, bad []yamlPath, reg *Regist
 	if regFormats {
 		known := reg.ExporterNames()
 		for i, f := range e.Export.Formats {
-			if _, ok := reg.Exporters[f]; !ok {
+			if !slices.Contains(known, f) {
 				v.add(pathOf("export.formats").index(i), nil, "unknown format %q%s", f, orKnown(f, "formats", known))
 			}
 		}
 	}
-	if reg != nil && len(reg.ExtractSteps) > 0 {
+	if steps := extractSteps(reg); len(steps) > 0 {
 		for i, s := range e.Score.Extract.Steps {
-			if !slices.Contains(reg.ExtractSteps, s) {
-				v.add(pathOf("score.extract").index(i), nil, "unknown extraction step %q%s", s, orKnown(s, "steps", reg.ExtractSteps))
+			if !slices.Contains(steps, s) {
+				v.add(pathOf("score.extract").index(i), nil, "unknown extraction step %q%s", s, orKnown(s, "steps", steps))
 			}
 		}
 	}
@@ -477,11 +477,11 @@ func templateMessage(err error) string {
 }
 
 // dataset checks the source, its location and the slice.
-func (v *validation) dataset(e *Experiment, reg *Registry, baseDir string) {
+func (v *validation) dataset(e *Experiment, reg Components, baseDir string) {
 	d := e.Dataset
-	if reg != nil && len(reg.Loaders) > 0 && d.Source != "" {
-		if _, ok := reg.Loaders[d.Source]; !ok {
-			v.add(pathOf("dataset.source"), nil, "unknown source %q%s", d.Source, orKnown(d.Source, "sources", reg.LoaderNames()))
+	if sources := loaderNames(reg); len(sources) > 0 && d.Source != "" {
+		if !slices.Contains(sources, d.Source) {
+			v.add(pathOf("dataset.source"), nil, "unknown source %q%s", d.Source, orKnown(d.Source, "sources", sources))
 		}
 	}
 	if slices.Contains(fileSources, d.Source) && d.Path == "" {
@@ -560,4 +560,20 @@ func fieldMessage(fe validator.FieldError) string {
 		return fmt.Sprintf("must start with a letter or digit and hold only letters, digits, '.', '_' and '-', got %q", fmt.Sprint(fe.Value()))
 	}
 	return fmt.Sprintf("fails the %q rule", fe.Tag())
+}
+
+// extractSteps lists reg's extraction steps; none when reg is nil.
+func extractSteps(reg Components) []string {
+	if reg == nil {
+		return nil
+	}
+	return reg.ExtractStepNames()
+}
+
+// loaderNames lists reg's dataset sources; none when reg is nil.
+func loaderNames(reg Components) []string {
+	if reg == nil {
+		return nil
+	}
+	return reg.LoaderNames()
 }
