@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // ClientHealth is what the client measured of itself while one load level
@@ -39,15 +40,15 @@ type ClientHealth struct {
 // ClientBound returns whether h exceeds a threshold of spec (zero fields
 // take their defaults) and the reason, e.g. "CPU 97% of 2 cores > 90%".
 func (h ClientHealth) ClientBound(spec ClientSpec) (bool, string) {
-	spec = spec.withDefaults()
+	spec = spec.WithDefaults()
 	var why []string
-	if lim := clientMs(spec.MaxSchedLatency.D()); h.SchedLatencyP99Ms > lim {
+	if lim := float64(spec.MaxSchedLatency.D()) / float64(time.Millisecond); h.SchedLatencyP99Ms > lim {
 		why = append(why, fmt.Sprintf("scheduler latency p99 %.1f ms > %g ms", h.SchedLatencyP99Ms, lim))
 	}
 	if h.CPUPercent > 100*spec.MaxCPU {
 		why = append(why, fmt.Sprintf("CPU %.0f%% of %s cores > %g%%", h.CPUPercent, strconv.FormatFloat(h.Cores, 'g', 3, 64), 100*spec.MaxCPU))
 	}
-	if lim := clientMs(spec.MaxSendLag.D()); h.SendLagN > 0 && h.SendLagP99Ms > lim {
+	if lim := float64(spec.MaxSendLag.D()) / float64(time.Millisecond); h.SendLagN > 0 && h.SendLagP99Ms > lim {
 		why = append(why, fmt.Sprintf("send lag p99 %.1f ms > %g ms", h.SendLagP99Ms, lim))
 	}
 	return len(why) > 0, strings.Join(why, "; ")

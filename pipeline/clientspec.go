@@ -28,7 +28,8 @@ type ClientSpec struct {
 	MaxSendLag      Duration `yaml:"max_send_lag" json:"max_send_lag,omitempty" validate:"gte=0"`
 }
 
-func (s ClientSpec) withDefaults() ClientSpec {
+// WithDefaults returns s with every threshold left out set to its default.
+func (s ClientSpec) WithDefaults() ClientSpec {
 	if s.MaxSchedLatency == 0 {
 		s.MaxSchedLatency = DefaultMaxSchedLatency
 	}

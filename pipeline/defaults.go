@@ -79,7 +79,7 @@ func (e *Experiment) ApplyDefaults() {
 	if e.Stats.Bootstrap == 0 {
 		e.Stats.Bootstrap = DefaultBootstrap
 	}
-	e.Client = e.Client.withDefaults()
+	e.Client = e.Client.WithDefaults()
 	if x := &e.Score.Extract; x.Steps == nil && x.Regex == "" && x.Expr == "" {
 		x.Steps = append([]string(nil), DefaultExtractSteps...)
 	}

@@ -437,12 +437,13 @@ func (e *Engine) query(ctx context.Context, exp *Experiment, plan *Plan, done []
 		}
 	}
 	hashes := requestHashes(exp)
-	emit := func(r Record) {
+	// emit scores r against its question q (nil: not in this run's
+	// questions) and journals it.
+	emit := func(r Record, q *Sample) {
 		r.RequestHash = hashes[GroupKey{Platform: r.Platform, Model: r.Model, Temperature: r.Temperature}]
-		if r.sample != nil {
-			scorer.Score(&r, r.sample)
+		if q != nil {
+			scorer.Score(&r, q)
 		}
-		r.sample = nil
 		err := journal.Append(&r)
 		mu.Lock()
 		nrecs++
@@ -508,10 +509,11 @@ func (e *Engine) query(ctx context.Context, exp *Experiment, plan *Plan, done []
 				lr.timedLevel = func(load string, d time.Duration) { ts.TimedLevel(name, load, d) }
 			}
 			rep, lstops, err := lr.run(qctx, func(r Record) {
+				var q *Sample
 				if all.Has(r.Seq, r.CellKey) {
-					r.sample = all.At(r.Seq).Sample
+					q = all.At(r.Seq).Sample
 				}
-				emit(r)
+				emit(r, q)
 			})
 			mu.Lock()
 			defer mu.Unlock()

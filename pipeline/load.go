@@ -154,8 +154,8 @@ func (p *Platform) LoadLevels(rates []float64) []LoadLevel {
 	return out
 }
 
-// openLoopLevels reports whether any of p's load levels runs open loop.
-func (p *Platform) openLoopLevels() bool {
+// OpenLoopLevels reports whether any of p's load levels runs open loop.
+func (p *Platform) OpenLoopLevels() bool {
 	for _, lv := range p.LoadLevels(nil) {
 		if lv.Rate > 0 || lv.RateIndex > 0 {
 			return true

@@ -120,10 +120,6 @@ type Record struct {
 	// scorer from Sample.IsImpossible); aggregate splits accuracy into
 	// HasAns and NoAns when any record of a group has it.
 	Impossible bool `json:"impossible,omitempty"`
-
-	// sample is the engine's link from a record to its question while the
-	// record travels from query to score; never serialised.
-	sample *Sample
 }
 
 // OK reports whether the request succeeded.

@@ -114,7 +114,7 @@ func loadChanges(i int, o, n *Platform) []string {
 	} else if a, b := describeLevels(ol), describeLevels(nl); a != b {
 		out = append(out, fmt.Sprintf("platforms[%d] load levels: %s -> %s", i, a, b))
 	}
-	if !o.openLoopLevels() && !n.openLoopLevels() {
+	if !o.OpenLoopLevels() && !n.OpenLoopLevels() {
 		return out
 	}
 	arrival := func(p *Platform) string {

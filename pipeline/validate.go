@@ -240,7 +240,7 @@ func (v *validation) platforms(e *Experiment) {
 		if p.Burstiness != 0 && p.Arrival != "gamma" {
 			v.add(at.child("burstiness"), nil, "applies only to arrival: gamma")
 		}
-		if p.Arrival != "" && p.Rate <= 0 && !p.openLoopLevels() {
+		if p.Arrival != "" && p.Rate <= 0 && !p.OpenLoopLevels() {
 			v.add(at.child("arrival"), nil, "applies only with rate > 0 (an open-loop schedule)")
 		}
 		if j, dup := seen[p.Name]; dup && p.Name != "" {
