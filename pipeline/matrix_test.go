@@ -108,13 +108,13 @@ func TestTheMatrixLimitMessageCountsLoadLevelsAsTheyMultiply(t *testing.T) {
 	one := Platform{Name: "p", Models: []string{"m"}, Load: &LoadSpec{Type: "test", Resolved: levels}}
 	e := &Experiment{Repeats: 5_000_000, Platforms: []Platform{one}}
 	want := "one question alone makes 15,000,000 cells (3 platform-model-levels x 1 temperature x 5,000,000 repeats), more than max_cells 10,000,000; lower repeats or raise max_cells"
-	if err := e.checkMatrix(0, false); err == nil || err.Error() != want {
+	if err := e.CheckMatrix(0, false); err == nil || err.Error() != want {
 		t.Errorf("got  %v\nwant %s", err, want)
 	}
 	// Without levels the factor stays platform-models.
 	e.Platforms = []Platform{{Name: "p", Models: []string{"a", "b", "c"}}}
 	want = "one question alone makes 15,000,000 cells (3 platform-models x 1 temperature x 5,000,000 repeats)"
-	if err := e.checkMatrix(0, false); err == nil || !strings.Contains(err.Error(), want) {
+	if err := e.CheckMatrix(0, false); err == nil || !strings.Contains(err.Error(), want) {
 		t.Errorf("got  %v\nwant %s", err, want)
 	}
 }

@@ -80,7 +80,7 @@ func (p *Plan) Total() int {
 // cells (DefaultMaxCells when unset), or one whose positions do not fit
 // in an int, is an error.
 func BuildPlan(ctx context.Context, exp *Experiment, samples []Sample) (*Plan, error) {
-	if err := exp.checkMatrix(uint64(len(samples)), false); len(samples) > 0 && err != nil {
+	if err := exp.CheckMatrix(uint64(len(samples)), false); len(samples) > 0 && err != nil {
 		return nil, err
 	}
 	render, err := NewPromptRenderer(exp.Prompt)

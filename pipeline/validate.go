@@ -353,7 +353,7 @@ func (v *validation) matrix(e *Experiment) {
 	if upTo && q == 0 {
 		return // nothing selected: the loader says so with the dataset at hand
 	}
-	err := e.checkMatrix(q, upTo)
+	err := e.CheckMatrix(q, upTo)
 	if err == nil {
 		return
 	}
