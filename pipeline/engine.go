@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/inferbench/inferbench/pipeline/atomicfile"
+	"github.com/inferbench/inferbench/pipeline/config"
+	"github.com/inferbench/inferbench/pipeline/results"
 )
 
 // Run-folder file names written by the engine (exporters add their own).
@@ -59,7 +61,7 @@ type Engine struct {
 // methods are called from many goroutines.
 type ProgressSink interface {
 	Begin(totals map[string]int, done map[string]int, order []string)
-	Observe(r *Record)
+	Observe(r *results.Record)
 	End()
 }
 
@@ -138,7 +140,7 @@ func stage(m *Manifest, log *slog.Logger, name string, in int, fn func() (int, e
 	start := time.Now()
 	out, err := fn()
 	d := time.Since(start)
-	m.Stages = append(m.Stages, StageStat{Stage: name, In: in, Out: out, Duration: Duration(d)})
+	m.Stages = append(m.Stages, StageStat{Stage: name, In: in, Out: out, Duration: config.Duration(d)})
 	if err != nil {
 		log.Info("stage failed", "stage", name, "err", err)
 		return fmt.Errorf("%s: %w", name, err)
@@ -149,13 +151,13 @@ func stage(m *Manifest, log *slog.Logger, name string, in int, fn func() (int, e
 
 // Prepare loads and selects the dataset and expands the matrix: everything
 // before the first request. `plan` and `run` share it.
-func (e *Engine) Prepare(ctx context.Context, exp *Experiment, experimentFile string) (*Dataset, *Plan, *Manifest, error) {
+func (e *Engine) Prepare(ctx context.Context, exp *config.Experiment, experimentFile string) (*config.Dataset, *Plan, *Manifest, error) {
 	m := &Manifest{Tool: "inferbench", Version: e.Version, GoVersion: runtime.Version(), ExperimentFile: experimentFile, Experiment: *exp}
 	loader, ok := e.Registry.Loaders[exp.Dataset.Source]
 	if !ok {
 		return nil, nil, nil, fmt.Errorf("load: unknown dataset source %q (have %v)", exp.Dataset.Source, e.Registry.LoaderNames())
 	}
-	var ds *Dataset
+	var ds *config.Dataset
 	err := stage(m, e.log(), "load", 0, func() (int, error) {
 		var err error
 		ds, err = loader.Load(ctx, exp.Dataset, LoadEnv{BaseDir: filepath.Dir(experimentFile), CacheDir: e.CacheDir, HTTP: e.HTTP, Log: e.log()})
@@ -199,7 +201,7 @@ func (e *Engine) Prepare(ctx context.Context, exp *Experiment, experimentFile st
 // run folder was created, even with an error. The run folder is locked
 // (LockRunDir) while Run writes it; a locked folder is an error wrapping
 // ErrRunDirInUse, and nothing is written.
-func (e *Engine) Run(ctx context.Context, exp *Experiment, opts RunOptions) (*Run, error) {
+func (e *Engine) Run(ctx context.Context, exp *config.Experiment, opts RunOptions) (*Run, error) {
 	if err := e.Registry.complete(); err != nil {
 		return nil, err
 	}
@@ -347,7 +349,7 @@ func (e *Engine) Run(ctx context.Context, exp *Experiment, opts RunOptions) (*Ru
 // attempt finished; prior are their completed rates by level (for a
 // sweep's rate levels); only the cells of shard are sent. dir is the run
 // folder, whose manifest gets a sweep's rates as soon as they are chosen.
-func (e *Engine) query(ctx context.Context, exp *Experiment, plan *Plan, done []*seqSet, prior levelSpans, shard Shard, scorer Scorer,
+func (e *Engine) query(ctx context.Context, exp *config.Experiment, plan *Plan, done []*seqSet, prior levelSpans, shard Shard, scorer Scorer,
 	journal *Journal, already map[string]int, m *Manifest, dir string) (int, map[string]string, []string, error) {
 	stop := make(chan struct{})
 	qctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
@@ -439,8 +441,8 @@ func (e *Engine) query(ctx context.Context, exp *Experiment, plan *Plan, done []
 	hashes := requestHashes(exp)
 	// emit scores r against its question q (nil: not in this run's
 	// questions) and journals it.
-	emit := func(r Record, q *Sample) {
-		r.RequestHash = hashes[GroupKey{Platform: r.Platform, Model: r.Model, Temperature: r.Temperature}]
+	emit := func(r results.Record, q *config.Sample) {
+		r.RequestHash = hashes[results.GroupKey{Platform: r.Platform, Model: r.Model, Temperature: r.Temperature}]
 		if q != nil {
 			scorer.Score(&r, q)
 		}
@@ -504,12 +506,12 @@ func (e *Engine) query(ctx context.Context, exp *Experiment, plan *Plan, done []
 					e.log().Warn("could not record the sweep rates in the manifest", "platform", name, "err", err)
 				}
 			}, mark: func(load string) func() { return mark(name, load) }}
-			lr.health = func(h ClientHealth) { e.recordClientHealth(&mu, m, dir, exp.Client, h) }
+			lr.health = func(h results.ClientHealth) { e.recordClientHealth(&mu, m, dir, exp.Client, h) }
 			if ts, ok := e.Progress.(TimedSink); ok {
 				lr.timedLevel = func(load string, d time.Duration) { ts.TimedLevel(name, load, d) }
 			}
-			rep, lstops, err := lr.run(qctx, func(r Record) {
-				var q *Sample
+			rep, lstops, err := lr.run(qctx, func(r results.Record) {
+				var q *config.Sample
 				if all.Has(r.Seq, r.CellKey) {
 					q = all.At(r.Seq).Sample
 				}
@@ -534,7 +536,7 @@ func (e *Engine) query(ctx context.Context, exp *Experiment, plan *Plan, done []
 	if e.Progress != nil {
 		e.Progress.End()
 	}
-	m.Stages = append(m.Stages, StageStat{Stage: "query+score", In: want, Out: nrecs, Duration: Duration(time.Since(start))})
+	m.Stages = append(m.Stages, StageStat{Stage: "query+score", In: want, Out: nrecs, Duration: config.Duration(time.Since(start))})
 	e.log().Info("stage done", "stage", "query+score", "in", want, "out", nrecs, "took", time.Since(start).Round(time.Millisecond))
 	if writeErr != nil {
 		errs = append(errs, writeErr)
@@ -566,7 +568,7 @@ func (e *Engine) Finish(ctx context.Context, run *Run, formats []string) error {
 func (e *Engine) finish(ctx context.Context, run *Run, formats []string) (bool, error) {
 	m := run.Manifest
 	run.forget()
-	var res *Results
+	var res *results.Results
 	n := 0
 	err := stage(m, e.log(), "aggregate", 0, func() (int, error) {
 		var err error
@@ -659,7 +661,7 @@ func (e *Engine) finish(ctx context.Context, run *Run, formats []string) (bool, 
 // whose load model decides its rates at run time (a sweep, RateChooser):
 // every shard would measure its own share and choose its own rates, and
 // the merged levels would mix requests sent at different rates.
-func ShardableLoads(exp *Experiment, shard Shard) error {
+func ShardableLoads(exp *config.Experiment, shard Shard) error {
 	if shard.Count <= 1 {
 		return nil
 	}
@@ -668,7 +670,7 @@ func ShardableLoads(exp *Experiment, shard Shard) error {
 		if p.Load == nil {
 			continue
 		}
-		if _, decides := p.Load.Model.(RateChooser); decides {
+		if _, decides := p.Load.Model.(config.RateChooser); decides {
 			errs = append(errs, fmt.Errorf("platforms[%d].load: --shard %s cannot split a %s load (platform %s): each shard would choose its own rates at run time; run the sweep in one process, or give the rates as a rate list", i, shard, p.Load.Type, p.Name))
 		}
 	}
@@ -679,7 +681,7 @@ func ShardableLoads(exp *Experiment, shard Shard) error {
 // cost a run folder: every api_key_env names a variable that is set.
 // (validate does not check it, so that CI can validate experiments
 // without their secrets.)
-func preflight(exp *Experiment) error {
+func preflight(exp *config.Experiment) error {
 	var errs []error
 	for i, p := range exp.Platforms {
 		if p.APIKeyEnv != "" {
@@ -724,8 +726,8 @@ func writeJSON(path string, v any) error {
 	return nil
 }
 
-func sampleIndex(s []Sample) map[string]*Sample {
-	m := make(map[string]*Sample, len(s))
+func sampleIndex(s []config.Sample) map[string]*config.Sample {
+	m := make(map[string]*config.Sample, len(s))
 	for i := range s {
 		m[s[i].ID] = &s[i]
 	}

@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+
+	"github.com/inferbench/inferbench/pipeline/config"
 )
 
 func TestAFailedStageIsReturnedWithItsNameAndLoggedOnlyInVerboseMode(t *testing.T) {
@@ -39,7 +41,7 @@ func TestAFailedStageIsReturnedWithItsNameAndLoggedOnlyInVerboseMode(t *testing.
 
 func TestPreflightNamesAnUnsetAPIKeyVariableBeforeAnyRunFolderExists(t *testing.T) {
 	t.Setenv("INFERBENCH_TEST_KEY_SET", "x")
-	exp := &Experiment{Platforms: []Platform{
+	exp := &config.Experiment{Platforms: []config.Platform{
 		{Name: "ok", APIKeyEnv: "INFERBENCH_TEST_KEY_SET"},
 		{Name: "missing", APIKeyEnv: "INFERBENCH_TEST_KEY_UNSET_42"},
 		{Name: "none"},

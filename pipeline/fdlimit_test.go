@@ -5,14 +5,16 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/inferbench/inferbench/pipeline/config"
 )
 
 func TestPlanFDsSumsPlatformsSideBySideAndTakesEachPlatformsLargestLevel(t *testing.T) {
-	exp := &Experiment{Platforms: []Platform{
+	exp := &config.Experiment{Platforms: []config.Platform{
 		{Name: "a", BaseURL: "http://a", Concurrency: 10,
-			Load: &LoadSpec{Resolved: []LoadLevel{{Label: "c=4", Concurrency: 4}, {Label: "c=32", Concurrency: 32}}}},
-		{Name: "emu", Emulate: &EmulateProfile{}, Concurrency: 8},
-		{Name: "open", BaseURL: "http://o", Rate: 5.5, Timeout: Duration(20 * time.Second)},
+			Load: &config.LoadSpec{Resolved: []config.LoadLevel{{Label: "c=4", Concurrency: 4}, {Label: "c=32", Concurrency: 32}}}},
+		{Name: "emu", Emulate: &config.EmulateProfile{}, Concurrency: 8},
+		{Name: "open", BaseURL: "http://o", Rate: 5.5, Timeout: config.Duration(20 * time.Second)},
 		{Name: "capped", BaseURL: "http://c", Rate: 50, Concurrency: 3},
 	}}
 	fp := PlanFDs(exp)
@@ -26,7 +28,7 @@ func TestPlanFDsSumsPlatformsSideBySideAndTakesEachPlatformsLargestLevel(t *test
 }
 
 func TestPlanFDsOfAShardCountsItsShareOfTheConnections(t *testing.T) {
-	exp := &Experiment{Platforms: []Platform{{Name: "a", BaseURL: "http://a", Concurrency: 3000}}}
+	exp := &config.Experiment{Platforms: []config.Platform{{Name: "a", BaseURL: "http://a", Concurrency: 3000}}}
 	if got := PlanFDs(shardExperiment(exp, Shard{Index: 1, Count: 4})).Connections; got != 750 {
 		t.Errorf("shard 1/4 of concurrency 3000: %d connections, want 750", got)
 	}

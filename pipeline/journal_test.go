@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/inferbench/inferbench/pipeline/results"
 )
 
 func TestJournalAppendsOneLinePerRecordFromManyGoroutines(t *testing.T) {
@@ -22,7 +24,7 @@ func TestJournalAppendsOneLinePerRecordFromManyGoroutines(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := 0; i < 50; i++ {
-				r := Record{CellKey: CellKey{Platform: "p", Model: "m", Repeat: g, SampleID: string(rune('a' + i%26))}, Content: strings.Repeat("x", 100*g)}
+				r := results.Record{CellKey: results.CellKey{Platform: "p", Model: "m", Repeat: g, SampleID: string(rune('a' + i%26))}, Content: strings.Repeat("x", 100*g)}
 				if err := j.Append(&r); err != nil {
 					t.Error(err)
 				}
@@ -79,9 +81,9 @@ func TestReadJournalSkipsATornLastLineButRejectsAMalformedMiddleLine(t *testing.
 }
 
 func TestFinalRecordsKeepsTheFirstSuccessElseTheLastFailure(t *testing.T) {
-	k1 := CellKey{Platform: "a", SampleID: "1"}
-	k2 := CellKey{Platform: "a", SampleID: "2"}
-	recs := []Record{
+	k1 := results.CellKey{Platform: "a", SampleID: "1"}
+	k2 := results.CellKey{Platform: "a", SampleID: "2"}
+	recs := []results.Record{
 		{CellKey: k1, Error: "http_500", Attempts: 1},
 		{CellKey: k2, Error: "http_500", Attempts: 1},
 		{CellKey: k1, Attempts: 2},
@@ -105,7 +107,7 @@ func TestWriteJournalReplacesTheFileAtomically(t *testing.T) {
 	if err := os.WriteFile(p, []byte("old\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := WriteJournal(p, []Record{{CellKey: CellKey{SampleID: "x"}}}); err != nil {
+	if err := WriteJournal(p, []results.Record{{CellKey: results.CellKey{SampleID: "x"}}}); err != nil {
 		t.Fatal(err)
 	}
 	recs, _, err := ReadJournal(p)
@@ -128,9 +130,9 @@ func TestReadJournalOfAMissingFileWrapsErrNotExist(t *testing.T) {
 // finalRecords keeps one record per cell, the choice EachRecord makes
 // while it streams (the model its test compares with): the first successful one, or
 // else the last failed one. Order follows first appearance.
-func finalRecords(recs []Record) []Record {
-	idx := make(map[CellKey]int, len(recs))
-	out := make([]Record, 0, len(recs))
+func finalRecords(recs []results.Record) []results.Record {
+	idx := make(map[results.CellKey]int, len(recs))
+	out := make([]results.Record, 0, len(recs))
 	for _, r := range recs {
 		i, seen := idx[r.CellKey]
 		switch {

@@ -8,6 +8,9 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/inferbench/inferbench/pipeline/config"
+	"github.com/inferbench/inferbench/pipeline/results"
 )
 
 // levelRunner runs one platform's load levels one after the other, each
@@ -31,7 +34,7 @@ type levelRunner struct {
 	setRates func([]float64)
 	// health, when set, gets the client's health over each level that
 	// ran (see ClientSampler), as soon as the level ends.
-	health func(ClientHealth)
+	health func(results.ClientHealth)
 	// shares are a shard's shares of the levels, by label (nil: the
 	// whole load); job.Platform already runs them.
 	shares map[string]*LevelShare
@@ -45,7 +48,7 @@ type levelRunner struct {
 
 // query runs one level's job, measuring the client's health meanwhile
 // when lr.health is set.
-func (lr *levelRunner) query(ctx context.Context, job QueryJob, label string, emit func(Record)) (QueryReport, error) {
+func (lr *levelRunner) query(ctx context.Context, job QueryJob, label string, emit func(results.Record)) (QueryReport, error) {
 	if lr.health == nil {
 		return lr.querier.Query(ctx, job, emit)
 	}
@@ -74,7 +77,7 @@ func (lr *levelRunner) begin(load string) (stop func()) {
 // platform-wide stop (interruption, error budget); levels stopped by
 // saturation or their max_duration are returned as LevelStops and the
 // next level runs.
-func (lr *levelRunner) run(ctx context.Context, emit func(Record)) (QueryReport, []LevelStop, error) {
+func (lr *levelRunner) run(ctx context.Context, emit func(results.Record)) (QueryReport, []results.LevelStop, error) {
 	p := lr.job.Platform
 	levels := p.LoadLevels(lr.rates)
 	if len(levels) == 1 && p.Load == nil {
@@ -83,7 +86,7 @@ func (lr *levelRunner) run(ctx context.Context, emit func(Record)) (QueryReport,
 		stop()
 		return rep, nil, err
 	}
-	byLevel := map[string][]Cell{} // in-memory cells (Cells); a Source is cut by level range instead
+	byLevel := map[string][]results.Cell{} // in-memory cells (Cells); a Source is cut by level range instead
 	if lr.job.Source == nil {
 		for _, c := range lr.job.Cells {
 			byLevel[c.Load] = append(byLevel[c.Load], c)
@@ -91,11 +94,11 @@ func (lr *levelRunner) run(ctx context.Context, emit func(Record)) (QueryReport,
 	}
 	achieved := map[string]float64{} // completed requests per second by level
 	var rep QueryReport
-	var stops []LevelStop
+	var stops []results.LevelStop
 	for li := 0; li < len(levels); li++ {
 		lv := levels[li]
 		if lv.RateIndex > 0 && lv.Rate == 0 {
-			chooser, ok := p.Load.Model.(RateChooser)
+			chooser, ok := p.Load.Model.(config.RateChooser)
 			if !ok {
 				return rep, stops, fmt.Errorf("load %s: type %s decides rates at run time but was not resolved", lv.Label, p.Load.Type)
 			}
@@ -107,7 +110,7 @@ func (lr *levelRunner) run(ctx context.Context, emit func(Record)) (QueryReport,
 			}
 			rates, err := chooser.ChooseRates(seen)
 			if err != nil {
-				stops = append(stops, LevelStop{Platform: p.Name, Load: lv.Label, Reason: "not run: " + err.Error()})
+				stops = append(stops, results.LevelStop{Platform: p.Name, Load: lv.Label, Reason: "not run: " + err.Error()})
 				continue
 			}
 			lr.rates = rates
@@ -141,7 +144,7 @@ func (lr *levelRunner) run(ctx context.Context, emit func(Record)) (QueryReport,
 			if left <= 0 {
 				continue // its time was spent before the resume
 			}
-			sub.Platform.MaxDuration = Duration(left)
+			sub.Platform.MaxDuration = config.Duration(left)
 		}
 		sub.Stripe = lr.shares[lv.Label].Stripe()
 		levelStop := make(chan struct{})
@@ -179,7 +182,7 @@ func (lr *levelRunner) run(ctx context.Context, emit func(Record)) (QueryReport,
 		if l := p.Load; l != nil && l.Warmup.Duration > 0 {
 			warmUntil = start.Add(l.Warmup.Duration.D())
 		}
-		r, err := lr.query(ctx, sub, lv.Label, func(rec Record) {
+		r, err := lr.query(ctx, sub, lv.Label, func(rec results.Record) {
 			if !warmUntil.IsZero() && !rec.StartedAt.IsZero() && rec.StartedAt.Before(warmUntil) {
 				rec.Warmup = true
 			}
@@ -212,11 +215,11 @@ func (lr *levelRunner) run(ctx context.Context, emit func(Record)) (QueryReport,
 			rep.StopReason = StopInterrupted
 			return rep, stops, nil
 		case why != "":
-			stops = append(stops, LevelStop{Platform: p.Name, Load: lv.Label, Reason: "saturated: " + why})
+			stops = append(stops, results.LevelStop{Platform: p.Name, Load: lv.Label, Reason: "saturated: " + why})
 		case r.StopReason == "max_duration" && timed:
 			// A level sized by duration ends when it is spent: no stop.
 		case r.StopReason == "max_duration":
-			stops = append(stops, LevelStop{Platform: p.Name, Load: lv.Label, Reason: "max_duration"})
+			stops = append(stops, results.LevelStop{Platform: p.Name, Load: lv.Label, Reason: "max_duration"})
 		case r.StopReason != "":
 			rep.StopReason = r.StopReason
 			return rep, stops, nil
@@ -299,8 +302,8 @@ func (ls levelSpans) level(platform, load string) *levelSpan {
 
 // add counts r if it is a sent record of a group (not a warmup, not the
 // client's own failure), as aggregate does.
-func (ls levelSpans) add(r *Record) {
-	if r.Warmup || r.Error == ErrClientResource || r.StartedAt.IsZero() {
+func (ls levelSpans) add(r *results.Record) {
+	if r.Warmup || r.Error == results.ErrClientResource || r.StartedAt.IsZero() {
 		return
 	}
 	s := ls.level(r.Platform, r.Load)

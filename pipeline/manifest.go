@@ -1,6 +1,11 @@
 package pipeline
 
-import "time"
+import (
+	"time"
+
+	"github.com/inferbench/inferbench/pipeline/config"
+	"github.com/inferbench/inferbench/pipeline/results"
+)
 
 // Manifest is manifest.json: everything needed to reproduce, rescore,
 // resume or compare a run without the experiment file.
@@ -16,8 +21,8 @@ type Manifest struct {
 	// redacted where the key is a secret.
 	Overrides []string `json:"overrides,omitempty"`
 	// Experiment is the fully defaulted experiment, secrets redacted.
-	Experiment Experiment  `json:"experiment"`
-	Dataset    DatasetInfo `json:"dataset"`
+	Experiment config.Experiment `json:"experiment"`
+	Dataset    DatasetInfo       `json:"dataset"`
 	// ExperimentHash identifies the experiment and questions (see
 	// ExperimentHash); merge requires it equal across shards.
 	ExperimentHash string `json:"experiment_hash,omitempty"`
@@ -46,11 +51,11 @@ type Manifest struct {
 	SweepRates map[string][]float64 `json:"sweep_rates,omitempty"`
 	// LevelStops are the load levels stopped early, saturated ones with
 	// their reason.
-	LevelStops []LevelStop `json:"level_stops,omitempty"`
+	LevelStops []results.LevelStop `json:"level_stops,omitempty"`
 	// ClientHealth is what the client measured of itself while each
 	// platform x load level ran, appended when the level ends (a resumed
 	// level adds a second entry); report and rescore judge it again.
-	ClientHealth []ClientHealth `json:"client_health,omitempty"`
+	ClientHealth []results.ClientHealth `json:"client_health,omitempty"`
 	// SendSpans are the sending marks of every process that sent (see
 	// SendSpan), in the order they started; a merged run holds every
 	// shard's.
@@ -68,9 +73,9 @@ type StageStat struct {
 	Stage string `json:"stage"`
 	// In and Out count samples (load), cells/records (query, score) or
 	// records/groups (aggregate), files (export).
-	In       int      `json:"in"`
-	Out      int      `json:"out"`
-	Duration Duration `json:"duration"`
+	In       int             `json:"in"`
+	Out      int             `json:"out"`
+	Duration config.Duration `json:"duration"`
 }
 
 // DatasetInfo records exactly which questions were used.

@@ -11,6 +11,9 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/inferbench/inferbench/pipeline/config"
+	"github.com/inferbench/inferbench/pipeline/results"
 )
 
 // MergeOptions are the choices of `inferbench merge`.
@@ -105,7 +108,7 @@ func (e *Engine) Merge(ctx context.Context, opts MergeOptions) (*Run, error) {
 		return nil, fmt.Errorf("merge: %w", err)
 	}
 	m := mergedManifest(shards, plan, filepath.Base(opts.Out))
-	m.Stages = []StageStat{{Stage: "merge", In: len(shards), Out: n, Duration: Duration(time.Since(start))}}
+	m.Stages = []StageStat{{Stage: "merge", In: len(shards), Out: n, Duration: config.Duration(time.Since(start))}}
 	if err := writeJSON(filepath.Join(opts.Out, ManifestFile), m); err != nil {
 		return nil, fmt.Errorf("merge: %w", err)
 	}
@@ -198,7 +201,7 @@ func writeMergedJournal(ctx context.Context, path string, shards []shardRun, pla
 		in := sh.members(plan)
 		run := &Run{Dir: s.dir}
 		got := 0
-		err := run.EachRecord(func(r *Record) error {
+		err := run.EachRecord(func(r *results.Record) error {
 			if n%4096 == 0 {
 				if err := ctx.Err(); err != nil {
 					return err

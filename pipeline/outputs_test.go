@@ -8,6 +8,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/inferbench/inferbench/pipeline/config"
+	"github.com/inferbench/inferbench/pipeline/results"
 )
 
 func TestFinishRemovesTheOutputsOfEveryFormatItDidNotWrite(t *testing.T) {
@@ -18,7 +21,9 @@ func TestFinishRemovesTheOutputsOfEveryFormatItDidNotWrite(t *testing.T) {
 		}
 	}
 	reg := NewRegistry()
-	reg.Aggregate = sliceAggregator(func(ctx context.Context, exp *Experiment, records []Record) (*Results, error) { return &Results{}, nil })
+	reg.Aggregate = sliceAggregator(func(ctx context.Context, exp *config.Experiment, records []results.Record) (*results.Results, error) {
+		return &results.Results{}, nil
+	})
 	reg.AddExporter("a", write("a.txt"), "a.txt")
 	reg.AddExporter("b", write("b.txt"), "b.txt", "b.svg")
 	reg.AddExporter("broken", func(ctx context.Context, run *Run) error { return errors.New("disk full") }, "broken.txt")
@@ -27,7 +32,7 @@ func TestFinishRemovesTheOutputsOfEveryFormatItDidNotWrite(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	run := &Run{Dir: dir, Experiment: &Experiment{}, Manifest: &Manifest{}}
+	run := &Run{Dir: dir, Experiment: &config.Experiment{}, Manifest: &Manifest{}}
 	err := (&Engine{Registry: reg}).Finish(context.Background(), run, []string{"a", "broken"})
 	if err == nil || !strings.Contains(err.Error(), "broken: disk full") {
 		t.Fatalf("err = %v, want the broken format's error", err)

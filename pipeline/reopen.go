@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/inferbench/inferbench/pipeline/config"
+	"github.com/inferbench/inferbench/pipeline/results"
 )
 
 // Reopen reads a finished (or interrupted) run folder back into a Run:
@@ -36,8 +39,8 @@ func (run *Run) LoadRecords() error {
 	if run.Records != nil {
 		return nil
 	}
-	recs := []Record{}
-	err := run.EachRecord(func(r *Record) error {
+	recs := []results.Record{}
+	err := run.EachRecord(func(r *results.Record) error {
 		recs = append(recs, *r)
 		return nil
 	})
@@ -54,7 +57,7 @@ func (run *Run) LoadRecords() error {
 // step (see Staged): killed at any moment, the folder holds the old state
 // or the new one. The caller should hold the folder's lock (LockRunDir)
 // from before Reopen.
-func (e *Engine) Rescore(ctx context.Context, run *Run, spec *ScoreSpec) error {
+func (e *Engine) Rescore(ctx context.Context, run *Run, spec *config.ScoreSpec) error {
 	if spec != nil {
 		run.Experiment.Score = *spec
 		run.Manifest.Experiment.Score = *spec
@@ -64,7 +67,7 @@ func (e *Engine) Rescore(ctx context.Context, run *Run, spec *ScoreSpec) error {
 		return fmt.Errorf("score: %w", err)
 	}
 	n := 0
-	rescore := func(r *Record) error {
+	rescore := func(r *results.Record) error {
 		s := run.Samples[r.SampleID]
 		if s == nil {
 			return fmt.Errorf("record %s: sample %q is not in %s", r.CellKey, r.SampleID, SamplesFile)
@@ -88,8 +91,8 @@ func (e *Engine) Rescore(ctx context.Context, run *Run, spec *ScoreSpec) error {
 			// Stream: read the final records of the run folder, rescore
 			// each, write a new journal in the stage.
 			defer run.forget()
-			return n, rewriteJournal(path, func(write func(*Record) error) error {
-				return run.EachRecord(func(r *Record) error {
+			return n, rewriteJournal(path, func(write func(*results.Record) error) error {
+				return run.EachRecord(func(r *results.Record) error {
 					if err := rescore(r); err != nil {
 						return err
 					}

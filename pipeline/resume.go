@@ -9,6 +9,9 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/inferbench/inferbench/pipeline/config"
+	"github.com/inferbench/inferbench/pipeline/results"
 )
 
 // ReadManifest reads dir/manifest.json.
@@ -25,12 +28,12 @@ func ReadManifest(dir string) (*Manifest, error) {
 }
 
 // ReadSamples reads the selected samples saved in a run folder.
-func ReadSamples(dir string) ([]Sample, error) {
+func ReadSamples(dir string) ([]config.Sample, error) {
 	b, err := os.ReadFile(filepath.Join(dir, SamplesFile))
 	if err != nil {
 		return nil, fmt.Errorf("run folder %s: %w", dir, err)
 	}
-	var s []Sample
+	var s []config.Sample
 	if err := json.Unmarshal(b, &s); err != nil {
 		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, SamplesFile), err)
 	}
@@ -46,7 +49,7 @@ func ReadSamples(dir string) ([]Sample, error) {
 // loadChanges). Header values are redacted in the
 // manifest, so a changed value is found by the records' RequestHash
 // instead (see resume). Empty means resuming is safe.
-func MatrixChanges(old *Manifest, exp *Experiment, ids []string) []string {
+func MatrixChanges(old *Manifest, exp *config.Experiment, ids []string) []string {
 	var out []string
 	o := &old.Experiment
 	diff := func(what string, a, b any) {
@@ -56,7 +59,7 @@ func MatrixChanges(old *Manifest, exp *Experiment, ids []string) []string {
 			out = append(out, fmt.Sprintf("%s: %s -> %s", what, ja, jb))
 		}
 	}
-	names := func(ps []Platform) []string {
+	names := func(ps []config.Platform) []string {
 		var n []string
 		for _, p := range ps {
 			n = append(n, p.Name)
@@ -101,7 +104,7 @@ func MatrixChanges(old *Manifest, exp *Experiment, ids []string) []string {
 // gamma burstiness. Records measured at one load must never be reported
 // under another. Stopping rules (max_duration, max_error_rate, max_queue)
 // are not load and may change.
-func loadChanges(i int, o, n *Platform) []string {
+func loadChanges(i int, o, n *config.Platform) []string {
 	var out []string
 	ol, nl := o.LoadLevels(nil), n.LoadLevels(nil)
 	if len(ol) == 1 && len(nl) == 1 && ol[0].Label == "" && nl[0].Label == "" {
@@ -117,7 +120,7 @@ func loadChanges(i int, o, n *Platform) []string {
 	if !o.OpenLoopLevels() && !n.OpenLoopLevels() {
 		return out
 	}
-	arrival := func(p *Platform) string {
+	arrival := func(p *config.Platform) string {
 		if p.Arrival == "" {
 			return "poisson"
 		}
@@ -133,7 +136,7 @@ func loadChanges(i int, o, n *Platform) []string {
 
 // describeLevels writes levels as "[c=1 (concurrency 1), r=8 (rate 8/s,
 // at most 64 in flight)]" for loadChanges.
-func describeLevels(levels []LoadLevel) string {
+func describeLevels(levels []config.LoadLevel) string {
 	parts := make([]string, len(levels))
 	for k, lv := range levels {
 		var what string
@@ -163,7 +166,7 @@ func orNone(s string) string {
 	return s
 }
 
-func headerNames(hs []Header) []string {
+func headerNames(hs []config.Header) []string {
 	n := make([]string, 0, len(hs))
 	for _, h := range hs {
 		n = append(n, h.Name)
@@ -176,7 +179,7 @@ func headerNames(hs []Header) []string {
 // platform (see requestMismatch). Words name the headers when the
 // platform has any, since a header value is the one part of a request
 // that MatrixChanges cannot see.
-func requestChanges(exp *Experiment, bad map[string]int) []string {
+func requestChanges(exp *config.Experiment, bad map[string]int) []string {
 	var out []string
 	for i, p := range exp.Platforms {
 		n := bad[p.Name]
@@ -196,8 +199,8 @@ func requestChanges(exp *Experiment, bad map[string]int) []string {
 // want (the experiment's RequestHash by group) says. A record with an
 // empty hash was written before hashes existed: its request is unknown,
 // and it is kept as before (only MatrixChanges guards it).
-func requestMismatch(want map[GroupKey]string, r *Record) bool {
-	h, ok := want[GroupKey{Platform: r.Platform, Model: r.Model, Temperature: r.Temperature}]
+func requestMismatch(want map[results.GroupKey]string, r *results.Record) bool {
+	h, ok := want[results.GroupKey{Platform: r.Platform, Model: r.Model, Temperature: r.Temperature}]
 	return ok && r.RequestHash != "" && r.RequestHash != h
 }
 
@@ -234,9 +237,9 @@ func (e *Engine) resume(dir string, fresh *Manifest, plan *Plan, shard Shard) ([
 	torn := false
 	// The kept records replace the journal only when nothing is refused:
 	// an error from fill leaves it as it was.
-	err = rewriteJournal(path, func(write func(*Record) error) error {
+	err = rewriteJournal(path, func(write func(*results.Record) error) error {
 		var err error
-		torn, err = ScanJournal(path, func(_ int, r *Record) error {
+		torn, err = ScanJournal(path, func(_ int, r *results.Record) error {
 			ji, ok := jobs[r.Platform]
 			if !ok || !r.OK() || (in != nil && !in[ji](r.Seq)) {
 				return nil
@@ -301,7 +304,7 @@ func shardName(s Shard) string {
 
 // levelSizing is load block l's requests, duration or warmup (key), nil
 // when unset, for MatrixChanges.
-func levelSizing(l *LoadSpec, key string) any {
+func levelSizing(l *config.LoadSpec, key string) any {
 	if l == nil {
 		return nil
 	}
@@ -310,7 +313,7 @@ func levelSizing(l *LoadSpec, key string) any {
 		return l.Requests
 	case key == "duration" && l.Duration > 0:
 		return l.Duration
-	case key == "warmup" && l.Warmup != (LevelWarmup{}):
+	case key == "warmup" && l.Warmup != (config.LevelWarmup{}):
 		return l.Warmup
 	}
 	return nil

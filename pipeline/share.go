@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/inferbench/inferbench/pipeline/config"
 )
 
 // Shards split each load level the way k6's execution segments split a
@@ -44,7 +46,7 @@ type LevelShare struct {
 
 // LevelShare returns s's share of lv; the whole level when s is the whole
 // matrix.
-func (s Shard) LevelShare(lv LoadLevel) *LevelShare {
+func (s Shard) LevelShare(lv config.LoadLevel) *LevelShare {
 	n := s.Count
 	if n <= 1 {
 		return &LevelShare{Concurrency: lv.Concurrency, Rate: lv.Rate, Segment: "0/1:1/1", owner: []int{0}, mine: []int{0}, whole: lv.Rate}
@@ -200,7 +202,7 @@ func (s Shard) members(plan *Plan) []func(seq int) bool {
 // sharedPlatform returns p set up to send shard s's share: every level's
 // concurrency and rate replaced by the shard's (labels kept), and the
 // shares by level label. The whole matrix returns p and nil.
-func (s Shard) sharedPlatform(p Platform) (Platform, map[string]*LevelShare) {
+func (s Shard) sharedPlatform(p config.Platform) (config.Platform, map[string]*LevelShare) {
 	if s.Count <= 1 {
 		return p, nil
 	}

@@ -11,6 +11,9 @@ import (
 	"sort"
 	"sync"
 	"time"
+
+	"github.com/inferbench/inferbench/pipeline/config"
+	"github.com/inferbench/inferbench/pipeline/results"
 )
 
 // LoadEnv is what a loader may use besides its spec.
@@ -29,26 +32,26 @@ type LoadEnv struct {
 // spec.Slice (use ParseSlice), in source order. Filter and Sample are applied
 // by the engine afterwards. Errors are fatal for the run.
 type Loader interface {
-	Load(ctx context.Context, spec DatasetSpec, env LoadEnv) (*Dataset, error)
+	Load(ctx context.Context, spec config.DatasetSpec, env LoadEnv) (*config.Dataset, error)
 }
 
 // LoaderFunc adapts a function to Loader. The built-in loaders are types;
 // it stays exported for in-memory datasets (the stages' tests use it).
-type LoaderFunc func(ctx context.Context, spec DatasetSpec, env LoadEnv) (*Dataset, error)
+type LoaderFunc func(ctx context.Context, spec config.DatasetSpec, env LoadEnv) (*config.Dataset, error)
 
 // Load calls f.
-func (f LoaderFunc) Load(ctx context.Context, spec DatasetSpec, env LoadEnv) (*Dataset, error) {
+func (f LoaderFunc) Load(ctx context.Context, spec config.DatasetSpec, env LoadEnv) (*config.Dataset, error) {
 	return f(ctx, spec, env)
 }
 
 // QueryJob is one platform's share of the matrix.
 type QueryJob struct {
-	Platform Platform
-	Params   Params
+	Platform config.Platform
+	Params   config.Params
 	// Cells in schedule order; warmup cells first. Source, when set,
 	// generates them instead as they are sent (the engine's jobs; see
 	// CellList) and Cells is ignored: read them with EachCell.
-	Cells  []Cell
+	Cells  []results.Cell
 	Source *CellSource
 	// Seed for arrivals and jitter of this platform.
 	Seed int64
@@ -58,7 +61,7 @@ type QueryJob struct {
 	// Ctrl-C and cancels ctx after a grace period). Nil never closes.
 	Stop <-chan struct{}
 	// Progress, if non-nil, is told about every finished record.
-	Progress func(Record)
+	Progress func(results.Record)
 	// RetryWait, if non-nil, is told when a request starts to wait d before
 	// a retry; it returns the function to call when that wait ends. It is
 	// called from many goroutines.
@@ -91,18 +94,18 @@ type QueryReport struct {
 // for fatal setup problems only (e.g. api_key_command failed); cancellation
 // of ctx stops scheduling and is reported in QueryReport.StopReason.
 type Querier interface {
-	Query(ctx context.Context, job QueryJob, emit func(Record)) (QueryReport, error)
+	Query(ctx context.Context, job QueryJob, emit func(results.Record)) (QueryReport, error)
 }
 
 // Scorer fills the score fields of a successful record from its sample. It
 // must be safe for concurrent use.
 type Scorer interface {
-	Score(r *Record, s *Sample)
+	Score(r *results.Record, s *config.Sample)
 }
 
 // ScorerFactory builds a Scorer for a score spec and the dataset's SQuAD
 // version ("v1.1" or "v2.0"). Errors are configuration errors.
-type ScorerFactory func(spec ScoreSpec, version string) (Scorer, error)
+type ScorerFactory func(spec config.ScoreSpec, version string) (Scorer, error)
 
 // Accumulator turns a run's records into results one record at a time
 // (vegeta's Metrics: Add, then Close), so that a run of millions of
@@ -114,30 +117,30 @@ type ScorerFactory func(spec ScoreSpec, version string) (Scorer, error)
 // Close computes the results; ctx cancels it. Neither is safe for
 // concurrent use, and an Accumulator is not reused after Close.
 type Accumulator interface {
-	Add(r *Record) error
-	Close(ctx context.Context) (*Results, error)
+	Add(r *results.Record) error
+	Close(ctx context.Context) (*results.Results, error)
 }
 
 // Aggregator starts an Accumulator for exp. Errors are configuration
 // errors (e.g. a metric that does not compile).
-type Aggregator func(ctx context.Context, exp *Experiment) (Accumulator, error)
+type Aggregator func(ctx context.Context, exp *config.Experiment) (Accumulator, error)
 
 // Run is a finished (or re-read) run: everything an exporter may need.
 type Run struct {
 	// Dir is the run folder that exporters write into.
 	Dir        string
-	Experiment *Experiment
+	Experiment *config.Experiment
 	Manifest   *Manifest
 	// Records, when not nil, are the run's final records in memory (a Run
 	// built by a test or a tool from a slice). The engine leaves it nil and
 	// exporters read records through EachRecord, which then streams the
 	// journal in Dir, so that no stage holds every record at once.
-	Records []Record
+	Records []results.Record
 	// Count is the number of final records the last Finish aggregated.
 	Count   int
-	Results *Results
+	Results *results.Results
 	// Samples by id, for per-question sheets.
-	Samples map[string]*Sample
+	Samples map[string]*config.Sample
 
 	memo *runMemo // see Memo
 	skip *runMemo // finalSkips of the journal, see EachRecord
@@ -215,7 +218,7 @@ type Registry struct {
 	Console Console
 	// LoadModels make the config of each `load:` block type (see
 	// LoadModel), registered by the query stage.
-	LoadModels map[string]func() LoadModel
+	LoadModels map[string]func() config.LoadModel
 	// ExtractSteps are the built-in answer extraction step names, for
 	// validating score.extract.
 	ExtractSteps []string
@@ -238,9 +241,9 @@ func (r *Registry) AddLoader(name string, l Loader) {
 // fresh config (a pointer to a struct with yaml and validate tags) that a
 // `load: {type: name, ...}` block is decoded into. It panics when name is
 // registered twice.
-func (r *Registry) AddLoadModel(name string, newModel func() LoadModel) {
+func (r *Registry) AddLoadModel(name string, newModel func() config.LoadModel) {
 	if r.LoadModels == nil {
-		r.LoadModels = map[string]func() LoadModel{}
+		r.LoadModels = map[string]func() config.LoadModel{}
 	}
 	if _, dup := r.LoadModels[name]; dup {
 		panic("pipeline: load model registered twice: " + name)
@@ -330,7 +333,7 @@ func (r *Registry) ExtractStepNames() []string {
 
 // NewLoadModel returns a new config of load model type typ, or nil when
 // typ is not registered.
-func (r *Registry) NewLoadModel(typ string) LoadModel {
+func (r *Registry) NewLoadModel(typ string) config.LoadModel {
 	if r == nil {
 		return nil
 	}

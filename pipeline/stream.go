@@ -12,6 +12,9 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+
+	"github.com/inferbench/inferbench/pipeline/config"
+	"github.com/inferbench/inferbench/pipeline/results"
 )
 
 // ScanJournal calls fn with every record of the journal file at path, in
@@ -19,14 +22,14 @@ import (
 // the pointer. A torn last line is skipped and reported through torn (as
 // ReadJournal does); a malformed line elsewhere is an error naming its
 // line number; an error from fn stops the scan and is returned as is.
-func ScanJournal(path string, fn func(line int, r *Record) error) (torn bool, err error) {
+func ScanJournal(path string, fn func(line int, r *results.Record) error) (torn bool, err error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return false, fmt.Errorf("journal: %w", err)
 	}
 	defer f.Close()
 	return scanLines(f, path, func(line int, b []byte, complete bool) (bool, error) {
-		var rec Record
+		var rec results.Record
 		if uerr := decodeRecord(b, &rec); uerr != nil {
 			if !complete {
 				return true, nil
@@ -92,7 +95,7 @@ func lineKeyHash(b []byte) (uint64, bool) {
 			return maphash.Bytes(keySeed, b[:i]), true
 		}
 	}
-	var k struct{ CellKey }
+	var k struct{ results.CellKey }
 	if err := json.Unmarshal(b, &k); err != nil {
 		return 0, false
 	}
@@ -145,9 +148,9 @@ func finalSkips(path string) (map[int]bool, error) {
 		line int
 		ok   bool
 	}
-	byKey := map[CellKey][]entry{}
+	byKey := map[results.CellKey][]entry{}
 	pos := 0
-	if _, err := ScanJournal(path, func(line int, r *Record) error {
+	if _, err := ScanJournal(path, func(line int, r *results.Record) error {
 		p := pos
 		pos++
 		if p < len(hashes) && dup[hashes[p]] {
@@ -182,7 +185,7 @@ func finalSkips(path string) (map[int]bool, error) {
 // each where the kept record stands in the journal. fn must not keep the
 // pointer, and must not modify the record when run.Records is set. A
 // missing journal is no records. EachRecord is safe for concurrent use.
-func (r *Run) EachRecord(fn func(*Record) error) error {
+func (r *Run) EachRecord(fn func(*results.Record) error) error {
 	if r.Records != nil {
 		for i := range r.Records {
 			if err := fn(&r.Records[i]); err != nil {
@@ -200,7 +203,7 @@ func (r *Run) EachRecord(fn func(*Record) error) error {
 		return err
 	}
 	skips := v.(map[int]bool)
-	_, err = ScanJournal(path, func(line int, rec *Record) error {
+	_, err = ScanJournal(path, func(line int, rec *results.Record) error {
 		if skips[line] {
 			return nil
 		}
@@ -211,7 +214,7 @@ func (r *Run) EachRecord(fn func(*Record) error) error {
 
 // AggregateRun feeds every final record of run (see EachRecord) to a new
 // accumulator of agg and returns its results and the number of records.
-func AggregateRun(ctx context.Context, agg Aggregator, run *Run) (*Results, int, error) {
+func AggregateRun(ctx context.Context, agg Aggregator, run *Run) (*results.Results, int, error) {
 	acc, err := agg(ctx, run.Experiment)
 	if err != nil {
 		return nil, 0, err
@@ -223,7 +226,7 @@ func AggregateRun(ctx context.Context, agg Aggregator, run *Run) (*Results, int,
 		cs.SetClientHealth(run.Manifest.ClientHealth)
 	}
 	n := 0
-	if err := run.EachRecord(func(r *Record) error {
+	if err := run.EachRecord(func(r *results.Record) error {
 		n++
 		return acc.Add(r)
 	}); err != nil {
@@ -234,9 +237,9 @@ func AggregateRun(ctx context.Context, agg Aggregator, run *Run) (*Results, int,
 }
 
 // AggregateRecords aggregates an in-memory slice of records with agg.
-func AggregateRecords(ctx context.Context, agg Aggregator, exp *Experiment, recs []Record) (*Results, error) {
+func AggregateRecords(ctx context.Context, agg Aggregator, exp *config.Experiment, recs []results.Record) (*results.Results, error) {
 	if recs == nil {
-		recs = []Record{}
+		recs = []results.Record{}
 	}
 	res, _, err := AggregateRun(ctx, agg, &Run{Experiment: exp, Records: recs})
 	return res, err

@@ -2,6 +2,8 @@ package pipeline
 
 import (
 	"testing"
+
+	"github.com/inferbench/inferbench/pipeline/config"
 )
 
 // testRegistry knows the built-in names without any real stage behind them.
@@ -17,12 +19,12 @@ func testRegistry() *Registry {
 	return r
 }
 
-func mustLoad(t *testing.T, path string, opts LoadOptions) *Experiment {
+func mustLoad(t *testing.T, path string, opts config.LoadOptions) *config.Experiment {
 	t.Helper()
 	if opts.Registry == nil {
 		opts.Registry = testRegistry()
 	}
-	e, diags := LoadExperiment(path, opts)
+	e, diags := config.LoadExperiment(path, opts)
 	if len(diags) > 0 {
 		t.Fatalf("unexpected diagnostics:\n%v", diags)
 	}

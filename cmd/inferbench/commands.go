@@ -19,6 +19,8 @@ import (
 	"golang.org/x/term"
 
 	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/config"
+	"github.com/inferbench/inferbench/pipeline/results"
 	"github.com/inferbench/inferbench/stages"
 	"github.com/inferbench/inferbench/stages/load"
 )
@@ -61,8 +63,8 @@ SQuAD scorer, and writes JSON, CSV, an Excel workbook and a report into a run fo
 
 // loadExperiment loads, lints and validates path with overrides, printing
 // every diagnostic to stderr.
-func loadExperiment(path string, sets []string, reg *pipeline.Registry, stderr io.Writer) (*pipeline.Experiment, error) {
-	exp, diags := pipeline.LoadExperiment(path, pipeline.LoadOptions{Sets: sets, Environ: os.Environ(), Registry: reg})
+func loadExperiment(path string, sets []string, reg *pipeline.Registry, stderr io.Writer) (*config.Experiment, error) {
+	exp, diags := config.LoadExperiment(path, config.LoadOptions{Sets: sets, Environ: os.Environ(), Registry: reg})
 	if err := diags.Err(); err != nil {
 		fmt.Fprintln(stderr, err)
 		fmt.Fprintf(stderr, "%s: %d problem(s)\n", path, len(diags))
@@ -89,16 +91,16 @@ func warnUnusedEnv(w io.Writer, environ, applied []string) {
 	}
 	for _, kv := range environ {
 		name, _, _ := strings.Cut(kv, "=")
-		if strings.HasPrefix(name, pipeline.EnvPrefix) && !used[name] && !slices.Contains(notExperimentEnv, name) {
+		if strings.HasPrefix(name, config.EnvPrefix) && !used[name] && !slices.Contains(notExperimentEnv, name) {
 			fmt.Fprintf(w, "inferbench: warning: $%s names no experiment value and is ignored (names are %s + the upper-cased key path with _ for ., e.g. %sPARAMS_MAX_TOKENS)\n",
-				name, pipeline.EnvPrefix, pipeline.EnvPrefix)
+				name, config.EnvPrefix, config.EnvPrefix)
 		}
 	}
 }
 
 // setup is what run and plan share: the registry, the validated
 // experiment and an engine.
-func setup(path string, sets []string, stderr io.Writer, log *slog.Logger) (*pipeline.Registry, *pipeline.Experiment, *pipeline.Engine, error) {
+func setup(path string, sets []string, stderr io.Writer, log *slog.Logger) (*pipeline.Registry, *config.Experiment, *pipeline.Engine, error) {
 	reg := stages.NewRegistry()
 	exp, err := loadExperiment(path, sets, reg, stderr)
 	if err != nil {
@@ -207,7 +209,7 @@ func finishRun(run *pipeline.Run, reg *pipeline.Registry, stdout, stderr io.Writ
 
 // platformErrors sums the error classes of platform's groups in res as
 // "class=n, ..." (sorted by class), or "no request was sent".
-func platformErrors(res *pipeline.Results, platform string) string {
+func platformErrors(res *results.Results, platform string) string {
 	counts := map[string]int{}
 	for _, g := range res.Groups {
 		if g.Platform == platform {
@@ -395,7 +397,7 @@ too low). No endpoint is called and no run folder is made.`,
 	return c
 }
 
-func printPlan(w io.Writer, exp *pipeline.Experiment, ds *pipeline.Dataset, plan *pipeline.Plan) error {
+func printPlan(w io.Writer, exp *config.Experiment, ds *config.Dataset, plan *pipeline.Plan) error {
 	fmt.Fprintf(w, "experiment  %s\n", exp.Name)
 	fmt.Fprintf(w, "dataset     %s %s: %d of %d questions (slice %q, filter %q, sample %d, seed %d)\n",
 		ds.Source, ds.Location, len(ds.Samples), ds.Total, exp.Dataset.Slice, exp.Dataset.Filter, exp.Dataset.Sample, exp.Seed)
@@ -423,7 +425,7 @@ func printPlan(w io.Writer, exp *pipeline.Experiment, ds *pipeline.Dataset, plan
 			}
 			if d := p.Load.Duration; d > 0 {
 				load += fmt.Sprintf(", each for %s", d)
-			} else if d := p.AtLevel(pipeline.LoadLevel{}).MaxDuration; d > 0 {
+			} else if d := p.AtLevel(config.LoadLevel{}).MaxDuration; d > 0 {
 				load += fmt.Sprintf(", each for at most %s", d)
 			}
 			if w := p.Load.Warmup; w.Requests > 0 {
@@ -519,7 +521,7 @@ func reopenAndFinish(ctx context.Context, dir string, sets []string, rescore boo
 	if rescore {
 		name = "rescore"
 	}
-	if err := pipeline.CheckPostQuerySets(name, sets, rescore); err != nil {
+	if err := config.CheckPostQuerySets(name, sets, rescore); err != nil {
 		return withCode(exitError, err)
 	}
 	reg := stages.NewRegistry()
@@ -535,8 +537,8 @@ func reopenAndFinish(ctx context.Context, dir string, sets []string, rescore boo
 		return withCode(exitError, err)
 	}
 	if len(sets) > 0 {
-		exp, diags := pipeline.ReloadExperiment(filepath.Join(dir, pipeline.ManifestFile), &run.Manifest.Experiment,
-			pipeline.LoadOptions{Sets: sets, Registry: reg})
+		exp, diags := config.ReloadExperiment(filepath.Join(dir, pipeline.ManifestFile), &run.Manifest.Experiment,
+			config.LoadOptions{Sets: sets, Registry: reg})
 		if err := diags.Err(); err != nil {
 			fmt.Fprintln(stderr, err)
 			return withCode(exitError, errSilent)
@@ -561,7 +563,7 @@ func reopenAndFinish(ctx context.Context, dir string, sets []string, rescore boo
 // levelLabels lists a platform's load levels for the plan ("c=1, c=8";
 // levels whose rates are chosen at run time as "sweep-1..sweep-4 (rates
 // chosen at run time)").
-func levelLabels(p *pipeline.Platform) string {
+func levelLabels(p *config.Platform) string {
 	var out, later []string
 	for _, lv := range p.LoadLevels(nil) {
 		if lv.RateIndex > 0 {

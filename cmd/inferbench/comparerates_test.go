@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/results"
 	"github.com/inferbench/inferbench/stages"
 )
 
@@ -64,7 +65,7 @@ export: {formats: [json]}
 		t.Fatalf("report: exit %d\n%s", code, stderr)
 	}
 	var doc struct {
-		Results pipeline.Results `json:"results"`
+		Results results.Results `json:"results"`
 	}
 	b, err = os.ReadFile(filepath.Join(run, "results.json"))
 	if err != nil {

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/config"
 	"github.com/inferbench/inferbench/stages/query/emulator"
 )
 
@@ -32,7 +32,7 @@ func profileYAMLPaths(t reflect.Type, prefix string) []string {
 
 func TestEmulateHasAFlagForEveryProfileField(t *testing.T) {
 	c := newEmulateCmd(io.Discard, io.Discard)
-	paths := profileYAMLPaths(reflect.TypeOf(pipeline.EmulateProfile{}), "")
+	paths := profileYAMLPaths(reflect.TypeOf(config.EmulateProfile{}), "")
 	if len(paths) < 18 {
 		t.Fatalf("found only %d profile fields: %v", len(paths), paths)
 	}
@@ -64,7 +64,7 @@ func TestEmulateFlagsOverrideThePresetFieldByField(t *testing.T) {
 	}
 	want := emulator.Profiles()["metis-like"]
 	want.MaxBatch, want.BatchSlowdown, want.Faults.Rate429 = 4, 0.5, 0.1
-	want.Faults.StallFor, want.TTFT = pipeline.Duration(2*time.Second), pipeline.Duration(7*time.Millisecond)
+	want.Faults.StallFor, want.TTFT = config.Duration(2*time.Second), config.Duration(7*time.Millisecond)
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("profile\n%+v\nwant\n%+v", got, want)
 	}
@@ -79,8 +79,8 @@ func TestEmulateFlagsWithoutAPresetKeepTheirDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := pipeline.EmulateProfile{Accuracy: 1, Style: "plain", Usage: "vllm", MaxBatch: 2,
-		Faults: pipeline.FaultsSpec{RetryAfter: pipeline.Duration(time.Second), StallFor: pipeline.Duration(30 * time.Second)}}
+	want := config.EmulateProfile{Accuracy: 1, Style: "plain", Usage: "vllm", MaxBatch: 2,
+		Faults: config.FaultsSpec{RetryAfter: config.Duration(time.Second), StallFor: config.Duration(30 * time.Second)}}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("profile\n%+v\nwant\n%+v", got, want)
 	}

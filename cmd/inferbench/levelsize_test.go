@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/results"
 )
 
 const sizedLevels = `name: sized
@@ -164,7 +165,7 @@ func TestALevelWarmupByDuration(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	lastWarm, firstMeasured := map[string]pipeline.Record{}, map[string]pipeline.Record{}
+	lastWarm, firstMeasured := map[string]results.Record{}, map[string]results.Record{}
 	for _, r := range recs {
 		if r.Warmup {
 			if w, ok := lastWarm[r.Load]; !ok || r.StartedAt.After(w.StartedAt) {

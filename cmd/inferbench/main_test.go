@@ -17,6 +17,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/results"
 )
 
 // inferbench runs the command line in-process and returns exit code,
@@ -375,7 +376,7 @@ export: {formats: [json, csv]}
 	if err != nil || torn {
 		t.Fatalf("after resume: %v torn=%v", err, torn)
 	}
-	seen := map[pipeline.CellKey]int{}
+	seen := map[results.CellKey]int{}
 	for _, r := range final {
 		seen[r.CellKey]++
 	}
@@ -447,7 +448,7 @@ export: {formats: [json, csv]}
 		}
 	}
 	var res struct {
-		Results pipeline.Results `json:"results"`
+		Results results.Results `json:"results"`
 	}
 	b, err := os.ReadFile(filepath.Join(run, "results.json"))
 	if err != nil {

@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/config"
+	"github.com/inferbench/inferbench/pipeline/results"
 )
 
 func TestReportAndRescoreAcceptOverridesOfARunWithExtractionSteps(t *testing.T) {
@@ -23,7 +25,7 @@ func TestReportAndRescoreAcceptOverridesOfARunWithExtractionSteps(t *testing.T) 
 			t.Fatal(err)
 		}
 		var doc struct {
-			Results pipeline.Results `json:"results"`
+			Results results.Results `json:"results"`
 		}
 		if err := json.Unmarshal(b, &doc); err != nil {
 			t.Fatal(err)
@@ -50,7 +52,7 @@ func TestReportAndRescoreAcceptOverridesOfARunWithExtractionSteps(t *testing.T) 
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !slices.Equal(m.Experiment.Score.Extract.Steps, pipeline.DefaultExtractSteps) {
+		if !slices.Equal(m.Experiment.Score.Extract.Steps, config.DefaultExtractSteps) {
 			t.Errorf("report changed the extraction steps to %+v", m.Experiment.Score.Extract)
 		}
 		if !slices.Contains(m.Overrides, "slo.ttft=1us") {
@@ -66,7 +68,7 @@ func TestReportAndRescoreAcceptOverridesOfARunWithExtractionSteps(t *testing.T) 
 		if err != nil {
 			t.Fatal(err)
 		}
-		if m.Experiment.Score.ReportRaw || !slices.Equal(m.Experiment.Score.Extract.Steps, pipeline.DefaultExtractSteps) {
+		if m.Experiment.Score.ReportRaw || !slices.Equal(m.Experiment.Score.Extract.Steps, config.DefaultExtractSteps) {
 			t.Errorf("score after rescore = %+v", m.Experiment.Score)
 		}
 	})

@@ -15,6 +15,8 @@ import (
 	"testing"
 
 	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/config"
+	"github.com/inferbench/inferbench/pipeline/results"
 )
 
 // sseServer is an OpenAI-compatible endpoint that streams one short answer
@@ -207,14 +209,14 @@ func subsetRun(t *testing.T, src, dst string, ids []string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var keep []pipeline.Sample
+	var keep []config.Sample
 	for _, s := range samples {
 		if slices.Contains(ids, s.ID) {
 			keep = append(keep, s)
 		}
 	}
 	recs, _, _ := pipeline.ReadJournal(filepath.Join(src, pipeline.JournalFile))
-	var kept []pipeline.Record
+	var kept []results.Record
 	for _, r := range recs {
 		if slices.Contains(ids, r.SampleID) {
 			kept = append(kept, r)

@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/config"
 )
 
 // echoServer is an OpenAI-compatible endpoint that repeats the request's
@@ -161,7 +162,7 @@ func TestSecretsFromTheEnvironmentAndSetReachNoOutputAndAreRecordedRedacted(t *t
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"INFERBENCH_PLATFORMS_0_API_KEY=" + pipeline.Redacted, "INFERBENCH_REPEATS=1", "platforms.slow.headers=" + pipeline.Redacted}
+	want := []string{"INFERBENCH_PLATFORMS_0_API_KEY=" + config.Redacted, "INFERBENCH_REPEATS=1", "platforms.slow.headers=" + config.Redacted}
 	if !slices.Equal(m.Overrides, want) {
 		t.Errorf("manifest overrides = %q, want %q", m.Overrides, want)
 	}

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/results"
 )
 
 // shardExperiment is fastExperiment with warmups, so that warmup cells
@@ -208,7 +209,7 @@ func TestFourShardProcessesMergeIntoTheResultsOfOneProcess(t *testing.T) {
 			t.Errorf("results.json differ:\n%s\n----\n%s", a, b)
 		}
 		var doc struct {
-			Results pipeline.Results `json:"results"`
+			Results results.Results `json:"results"`
 		}
 		if err := json.Unmarshal(a, &doc); err != nil || len(doc.Results.Groups) != 2 || doc.Results.Groups[0].Count != 24 {
 			t.Errorf("results: %v %+v", err, doc.Results.Groups)

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/results"
 )
 
 // Two shards run one after the other, never side by side: the merged
@@ -56,7 +57,7 @@ export: {formats: [json, markdown]}
 		t.Fatal(err)
 	}
 	var doc struct {
-		Results pipeline.Results `json:"results"`
+		Results results.Results `json:"results"`
 	}
 	if err := json.Unmarshal(b, &doc); err != nil || len(doc.Results.Groups) != 1 {
 		t.Fatalf("results: %v %+v", err, doc.Results.Groups)

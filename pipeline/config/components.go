@@ -1,4 +1,4 @@
-package pipeline
+package config
 
 // Components is what the experiment language needs of the component
 // registry (pipeline.Registry implements it): the names it checks dataset

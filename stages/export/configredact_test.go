@@ -6,14 +6,16 @@ import (
 	"testing"
 
 	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/config"
+	"github.com/inferbench/inferbench/pipeline/results"
 )
 
 func TestTheConfigSheetRedactsTheAPIKeyCommand(t *testing.T) {
-	exp := pipeline.Experiment{Name: "x", Platforms: []pipeline.Platform{{Name: "p", Models: []string{"m"},
+	exp := config.Experiment{Name: "x", Platforms: []config.Platform{{Name: "p", Models: []string{"m"},
 		APIKeyCommand: "TOKEN=s3cr3t-value get-token --token abc123 -H 'Authorization: Bearer zz99'"}}}
 	for _, run := range []*pipeline.Run{
-		{Experiment: &exp, Results: &pipeline.Results{}},
-		{Experiment: &exp, Manifest: &pipeline.Manifest{Experiment: exp}, Results: &pipeline.Results{}},
+		{Experiment: &exp, Results: &results.Results{}},
+		{Experiment: &exp, Manifest: &pipeline.Manifest{Experiment: exp}, Results: &results.Results{}},
 	} {
 		var cmd string
 		for _, row := range configTable(run).rows {
@@ -26,7 +28,7 @@ func TestTheConfigSheetRedactsTheAPIKeyCommand(t *testing.T) {
 				}
 			}
 		}
-		if !strings.Contains(cmd, "get-token --token "+pipeline.Redacted) {
+		if !strings.Contains(cmd, "get-token --token "+config.Redacted) {
 			t.Errorf("api_key_command row %q", cmd)
 		}
 	}

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/config"
+	"github.com/inferbench/inferbench/pipeline/results"
 )
 
 // The report model is built once from a run and rendered by both the
@@ -53,7 +55,7 @@ func fshare(v float64) string { return fnum(100*v, 1) + "%" }
 // agreementText renders a group's answer agreement, or "-" when the group
 // has fewer than two repeats: with one repeat every answer agrees with
 // itself and the 100% means nothing.
-func agreementText(g *pipeline.GroupStats) string {
+func agreementText(g *results.GroupStats) string {
 	if len(g.RepeatEM) < 2 {
 		return "-"
 	}
@@ -63,7 +65,7 @@ func agreementText(g *pipeline.GroupStats) string {
 // sendText renders the rate requests were sent at against the configured
 // one ("7.98 / 8") for an open-loop group, the send rate alone otherwise.
 // It is a send rate, never a throughput: failed requests count.
-func sendText(g *pipeline.GroupStats) string {
+func sendText(g *results.GroupStats) string {
 	if g.TargetRate > 0 {
 		return fnum(g.SendRate, 2) + " / " + strconv.FormatFloat(g.TargetRate, 'g', -1, 64)
 	}
@@ -73,8 +75,8 @@ func sendText(g *pipeline.GroupStats) string {
 // shardNote says that a merged level's shards did not send at the same
 // time (GroupStats.ShardOverlap under pipeline.MinShardOverlap), so that
 // its rates are not those of the configured load; "" otherwise.
-func shardNote(g *pipeline.GroupStats) string {
-	if g.ShardOverlap == nil || *g.ShardOverlap >= pipeline.MinShardOverlap {
+func shardNote(g *results.GroupStats) string {
+	if g.ShardOverlap == nil || *g.ShardOverlap >= results.MinShardOverlap {
 		return ""
 	}
 	return fmt.Sprintf("shards sent apart (%.0f%% overlap): not the configured load", 100**g.ShardOverlap)
@@ -89,7 +91,7 @@ func joinNote(cell, note string) string {
 }
 
 // anyOpenLoop reports whether any group ran on an open-loop schedule.
-func anyOpenLoop(groups []pipeline.GroupStats) bool {
+func anyOpenLoop(groups []results.GroupStats) bool {
 	for i := range groups {
 		if groups[i].TargetRate > 0 {
 			return true
@@ -100,7 +102,7 @@ func anyOpenLoop(groups []pipeline.GroupStats) bool {
 
 // anyAnswerBreakdown reports whether any group has SQuAD v2's
 // HasAns/NoAns split.
-func anyAnswerBreakdown(groups []pipeline.GroupStats) bool {
+func anyAnswerBreakdown(groups []results.GroupStats) bool {
 	for i := range groups {
 		if groups[i].HasAns != nil || groups[i].NoAns != nil {
 			return true
@@ -111,7 +113,7 @@ func anyAnswerBreakdown(groups []pipeline.GroupStats) bool {
 
 // breakdownCells renders one kind of question as count, EM and F1 ("-"
 // cells when the group has none of that kind).
-func breakdownCells(b *pipeline.AnswerBreakdown) []string {
+func breakdownCells(b *results.AnswerBreakdown) []string {
 	if b == nil {
 		return []string{"-", "-", "-"}
 	}
@@ -120,7 +122,7 @@ func breakdownCells(b *pipeline.AnswerBreakdown) []string {
 
 // withCI renders "mean [low, high]" when the CI is known, missing when d
 // has no values.
-func withCI(d pipeline.Dist, dec int) string {
+func withCI(d results.Dist, dec int) string {
 	if d.N == 0 {
 		return missing
 	}
@@ -305,7 +307,7 @@ func setupSection(run *pipeline.Run) reportSection {
 		var slo []string
 		for _, o := range []struct {
 			name string
-			d    pipeline.Duration
+			d    config.Duration
 		}{{"ttft", exp.SLO.TTFT}, {"e2e", exp.SLO.E2E}, {"tpot", exp.SLO.TPOT}} {
 			if o.d > 0 {
 				slo = append(slo, o.name+" ≤ "+o.d.String())
@@ -330,9 +332,9 @@ func setupSection(run *pipeline.Run) reportSection {
 // closed loop, concurrency 1; ..."), a sweep's rate levels at the rates
 // it chose (rates; "rate chosen at run time" when it did not), and the
 // load block's max_duration per level.
-func loadText(p *pipeline.Platform, rates []float64) string {
+func loadText(p *config.Platform, rates []float64) string {
 	levels := p.LoadLevels(rates)
-	one := func(lv pipeline.LoadLevel) string {
+	one := func(lv config.LoadLevel) string {
 		if lv.Rate == 0 && lv.RateIndex == 0 {
 			return fmt.Sprintf("closed loop, concurrency %d", max(lv.Concurrency, 1))
 		}
@@ -365,15 +367,15 @@ func loadText(p *pipeline.Platform, rates []float64) string {
 
 // ciLevel is the confidence level of every interval, e.g. "95%"
 // (stats.confidence; the default when exp is nil or leaves it zero).
-func ciLevel(exp *pipeline.Experiment) string {
-	c := pipeline.DefaultConfidence
+func ciLevel(exp *config.Experiment) string {
+	c := config.DefaultConfidence
 	if exp != nil && exp.Stats.Confidence > 0 {
 		c = exp.Stats.Confidence
 	}
 	return strconv.FormatFloat(100*c, 'g', 4, 64) + "%"
 }
 
-func resultsSection(res *pipeline.Results, level string) reportSection {
+func resultsSection(res *results.Results, level string) reportSection {
 	s := reportSection{Title: "Results"}
 	s.Paragraphs = []string{"Times in ms; mean with its " + level + " confidence interval in brackets; percentiles by " + res.PercentileMethod + "."}
 	t := reportTable{
@@ -410,7 +412,7 @@ func resultsSection(res *pipeline.Results, level string) reportSection {
 	return s
 }
 
-func speedupSection(res *pipeline.Results, level string) reportSection {
+func speedupSection(res *results.Results, level string) reportSection {
 	s := reportSection{Title: "Speedup against the baseline (" + res.Baseline + ")"}
 	multi := multiTemperature(res.Groups)
 	s.Paragraphs = []string{"Speedup = baseline median latency / group median latency; > 1 means faster. A platform is called faster or slower only when the confidence interval excludes 1; the p-value is a two-sided Mann-Whitney U test on latency. \"-\": a group without a successful request has no latency to compare.",
@@ -521,7 +523,7 @@ func meanStdText(xs []float64) string {
 	return fmt.Sprintf("%.1f ± %.1f (%d)", m.(float64), sd.(float64), len(xs))
 }
 
-func metricsSection(res *pipeline.Results) (reportSection, bool) {
+func metricsSection(res *results.Results) (reportSection, bool) {
 	names := metricNames(res.Groups)
 	if len(names) == 0 {
 		return reportSection{}, false
@@ -546,7 +548,7 @@ func metricsSection(res *pipeline.Results) (reportSection, bool) {
 	return reportSection{Title: "Derived metrics", Tables: []reportTable{t}}, true
 }
 
-func checksSection(res *pipeline.Results) reportSection {
+func checksSection(res *results.Results) reportSection {
 	s := reportSection{Title: "Checks"}
 	failed := 0
 	for _, c := range res.Checks {
@@ -594,7 +596,7 @@ func failuresSection(run *pipeline.Run) reportSection {
 	return s
 }
 
-func warningsSection(res *pipeline.Results) (reportSection, bool) {
+func warningsSection(res *results.Results) (reportSection, bool) {
 	s := reportSection{Title: "Warnings"}
 	s.Bullets = append(s.Bullets, res.Warnings...)
 	names := labels(res.Groups)

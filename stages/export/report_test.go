@@ -13,6 +13,8 @@ import (
 	"testing"
 
 	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/config"
+	"github.com/inferbench/inferbench/pipeline/results"
 )
 
 // validSVG parses b as XML and checks the root element is <svg>.
@@ -109,7 +111,7 @@ func TestHTMLReport(t *testing.T) {
 	// model output and a platform name that would be dangerous if unescaped
 	run.Records[0].ErrorDetail = "x"
 	for i := range run.Records {
-		if run.Records[i].Error == pipeline.ErrEmptyContentLength {
+		if run.Records[i].Error == results.ErrEmptyContentLength {
 			run.Records[i].ErrorDetail = scriptAnswer
 		}
 	}
@@ -242,12 +244,12 @@ func TestTheSetupTableNamesEveryLevelAndTheEmulatedCapacity(t *testing.T) {
 	exp := &run.Manifest.Experiment
 	p := &exp.Platforms[0]
 	p.Concurrency = 1
-	p.Emulate = &pipeline.EmulateProfile{TTFT: pipeline.Duration(30e6), TokensPerSecond: 400, Accuracy: 0.9, MaxBatch: 2, BatchSlowdown: 1}
-	p.Load = &pipeline.LoadSpec{Type: "concurrency", MaxDuration: pipeline.Duration(60e9), Resolved: []pipeline.LoadLevel{
+	p.Emulate = &config.EmulateProfile{TTFT: config.Duration(30e6), TokensPerSecond: 400, Accuracy: 0.9, MaxBatch: 2, BatchSlowdown: 1}
+	p.Load = &config.LoadSpec{Type: "concurrency", MaxDuration: config.Duration(60e9), Resolved: []config.LoadLevel{
 		{Label: "c=1", Concurrency: 1}, {Label: "c=8", Concurrency: 8}, {Label: "c=24", Concurrency: 24}}}
 	q := &exp.Platforms[1]
 	q.Arrival = "poisson"
-	q.Load = &pipeline.LoadSpec{Type: "sweep", Resolved: []pipeline.LoadLevel{
+	q.Load = &config.LoadSpec{Type: "sweep", Resolved: []config.LoadLevel{
 		{Label: "sync", Concurrency: 1}, {Label: "throughput", Concurrency: 64}, {Label: "sweep-1", Concurrency: 64, RateIndex: 1}}}
 	run.Manifest.SweepRates = map[string][]float64{q.Name: {3.5}}
 	s := setupSection(run)

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/config"
 	"github.com/inferbench/inferbench/stages/query/emulator"
 )
 
@@ -13,7 +14,7 @@ import (
 // message of a cell maps to its sample (the job's questions are rendered
 // with the run's prompt renderer when the job generates its cells).
 func startEmulator(_ context.Context, job pipeline.QueryJob) (string, func(context.Context) error, error) {
-	samples := map[string]*pipeline.Sample{} // one entry per question, not per cell
+	samples := map[string]*config.Sample{} // one entry per question, not per cell
 	if job.Source == nil {
 		for i := range job.Cells {
 			c := &job.Cells[i]
@@ -28,12 +29,12 @@ func startEmulator(_ context.Context, job pipeline.QueryJob) (string, func(conte
 			}
 		}
 	}
-	lookup := func(msgs []pipeline.Message) *pipeline.Sample { return samples[lastUser(msgs)] }
+	lookup := func(msgs []config.Message) *config.Sample { return samples[lastUser(msgs)] }
 	return emulator.Start("127.0.0.1:0", emulator.New(*job.Platform.Emulate, job.Seed, lookup))
 }
 
 // lastUser returns the content of the last user message, "" if none.
-func lastUser(msgs []pipeline.Message) string {
+func lastUser(msgs []config.Message) string {
 	for i := len(msgs) - 1; i >= 0; i-- {
 		if msgs[i].Role == "user" {
 			return msgs[i].Content

@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/config"
 )
 
 // Load model types, registered by RegisterLoadModels.
@@ -22,9 +23,9 @@ const (
 
 // RegisterLoadModels adds the built-in load models to reg.
 func RegisterLoadModels(reg *pipeline.Registry) {
-	reg.AddLoadModel(LoadConcurrency, func() pipeline.LoadModel { return &ConcurrencyLoad{} })
-	reg.AddLoadModel(LoadRate, func() pipeline.LoadModel { return &RateLoad{} })
-	reg.AddLoadModel(LoadSweep, func() pipeline.LoadModel { return &SweepLoad{} })
+	reg.AddLoadModel(LoadConcurrency, func() config.LoadModel { return &ConcurrencyLoad{} })
+	reg.AddLoadModel(LoadRate, func() config.LoadModel { return &RateLoad{} })
+	reg.AddLoadModel(LoadSweep, func() config.LoadModel { return &SweepLoad{} })
 }
 
 // ConcurrencyLoad is `load: {type: concurrency, levels: [1, 4, 16]}`:
@@ -35,17 +36,17 @@ type ConcurrencyLoad struct {
 }
 
 // Expand implements pipeline.LoadModel.
-func (c *ConcurrencyLoad) Expand(*pipeline.Platform) []pipeline.LoadLevel {
-	out := make([]pipeline.LoadLevel, len(c.Levels))
+func (c *ConcurrencyLoad) Expand(*config.Platform) []config.LoadLevel {
+	out := make([]config.LoadLevel, len(c.Levels))
 	for i, v := range c.Levels {
-		out[i] = pipeline.LoadLevel{Label: "c=" + strconv.Itoa(int(v)), Concurrency: int(v)}
+		out[i] = config.LoadLevel{Label: "c=" + strconv.Itoa(int(v)), Concurrency: int(v)}
 	}
 	return out
 }
 
 // Check implements pipeline.LoadChecker: whole numbers, no duplicates, no
 // rate beside closed-loop levels.
-func (c *ConcurrencyLoad) Check(p *pipeline.Platform) []pipeline.LoadProblem {
+func (c *ConcurrencyLoad) Check(p *config.Platform) []config.LoadProblem {
 	out := checkLevels(c.Levels, func(x float64) string {
 		if x != math.Trunc(x) {
 			return fmt.Sprintf("must be a whole number of requests in flight, got %v", x)
@@ -53,7 +54,7 @@ func (c *ConcurrencyLoad) Check(p *pipeline.Platform) []pipeline.LoadProblem {
 		return ""
 	})
 	if p.Rate > 0 {
-		out = append(out, pipeline.LoadProblem{Path: "type", Message: "concurrency levels run closed loop; remove rate or use type rate"})
+		out = append(out, config.LoadProblem{Path: "type", Message: "concurrency levels run closed loop; remove rate or use type rate"})
 	}
 	return out
 }
@@ -67,30 +68,30 @@ type RateLoad struct {
 }
 
 // Expand implements pipeline.LoadModel.
-func (r *RateLoad) Expand(p *pipeline.Platform) []pipeline.LoadLevel {
-	out := make([]pipeline.LoadLevel, len(r.Levels))
+func (r *RateLoad) Expand(p *config.Platform) []config.LoadLevel {
+	out := make([]config.LoadLevel, len(r.Levels))
 	for i, v := range r.Levels {
-		out[i] = pipeline.LoadLevel{Label: "r=" + strconv.FormatFloat(v, 'g', -1, 64), Concurrency: p.Concurrency, Rate: v}
+		out[i] = config.LoadLevel{Label: "r=" + strconv.FormatFloat(v, 'g', -1, 64), Concurrency: p.Concurrency, Rate: v}
 	}
 	return out
 }
 
 // Check implements pipeline.LoadChecker: no duplicate levels.
-func (r *RateLoad) Check(*pipeline.Platform) []pipeline.LoadProblem {
+func (r *RateLoad) Check(*config.Platform) []config.LoadProblem {
 	return checkLevels(r.Levels, func(float64) string { return "" })
 }
 
 // checkLevels reports duplicates and each level bad words.
-func checkLevels(levels []float64, bad func(float64) string) []pipeline.LoadProblem {
-	var out []pipeline.LoadProblem
+func checkLevels(levels []float64, bad func(float64) string) []config.LoadProblem {
+	var out []config.LoadProblem
 	seen := map[float64]bool{}
 	for i, x := range levels {
 		at := "levels[" + strconv.Itoa(i) + "]"
 		if msg := bad(x); msg != "" {
-			out = append(out, pipeline.LoadProblem{Path: at, Message: msg})
+			out = append(out, config.LoadProblem{Path: at, Message: msg})
 		}
 		if seen[x] {
-			out = append(out, pipeline.LoadProblem{Path: at, Message: fmt.Sprintf("duplicate level %v", x)})
+			out = append(out, config.LoadProblem{Path: at, Message: fmt.Sprintf("duplicate level %v", x)})
 		}
 		seen[x] = true
 	}
@@ -141,11 +142,11 @@ func (s *SweepLoad) maxConcurrency() int {
 
 // Expand implements pipeline.LoadModel; the rate levels have RateIndex
 // 1..Rates and no rate until ChooseRates decides it.
-func (s *SweepLoad) Expand(*pipeline.Platform) []pipeline.LoadLevel {
+func (s *SweepLoad) Expand(*config.Platform) []config.LoadLevel {
 	mc := s.maxConcurrency()
-	out := []pipeline.LoadLevel{{Label: LevelSync, Concurrency: 1}, {Label: LevelThroughput, Concurrency: mc}}
+	out := []config.LoadLevel{{Label: LevelSync, Concurrency: 1}, {Label: LevelThroughput, Concurrency: mc}}
 	for k := 1; k <= s.rates(); k++ {
-		out = append(out, pipeline.LoadLevel{Label: "sweep-" + strconv.Itoa(k), Concurrency: mc, RateIndex: k})
+		out = append(out, config.LoadLevel{Label: "sweep-" + strconv.Itoa(k), Concurrency: mc, RateIndex: k})
 	}
 	return out
 }

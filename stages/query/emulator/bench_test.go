@@ -8,7 +8,7 @@ import (
 	"net/http"
 	"testing"
 
-	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/config"
 )
 
 // discardWriter is a ResponseWriter and Flusher that counts and drops bytes,
@@ -42,7 +42,7 @@ func BenchmarkZeroDelayStream(b *testing.B) {
 		{"reasoning=40", 40},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
-			prof := pipeline.EmulateProfile{ReasoningTokens: bc.reasoning, Accuracy: 0.8, Style: "chatty"}
+			prof := config.EmulateProfile{ReasoningTokens: bc.reasoning, Accuracy: 0.8, Style: "chatty"}
 			srv := New(prof, 1, mapLookup())
 			raw, _ := json.Marshal(streamBody(promptFor(&fixture[4])))
 			body := &resettableBody{}
@@ -69,19 +69,19 @@ func BenchmarkZeroDelayStream(b *testing.B) {
 // mapLookup is a Lookup that does not allocate: the last message's content
 // indexes the fixture, as a query stage's lookup would.
 func mapLookup() Lookup {
-	m := map[string]*pipeline.Sample{}
+	m := map[string]*config.Sample{}
 	for i := range fixture {
 		msgs := promptFor(&fixture[i])
 		m[msgs[len(msgs)-1].Content] = &fixture[i]
 	}
-	return func(msgs []pipeline.Message) *pipeline.Sample { return m[msgs[len(msgs)-1].Content] }
+	return func(msgs []config.Message) *config.Sample { return m[msgs[len(msgs)-1].Content] }
 }
 
 // BenchmarkZeroDelayStreamHTTP is the same request over loopback HTTP with
 // parallel keep-alive clients: the emulator as the zero-delay endpoint of a
 // client-capacity benchmark (client and server share the CPU).
 func BenchmarkZeroDelayStreamHTTP(b *testing.B) {
-	base := startServer(b, pipeline.EmulateProfile{ReasoningTokens: 40, Accuracy: 0.8, Style: "chatty"}, 1, mapLookup())
+	base := startServer(b, config.EmulateProfile{ReasoningTokens: 40, Accuracy: 0.8, Style: "chatty"}, 1, mapLookup())
 	raw, _ := json.Marshal(streamBody(promptFor(&fixture[4])))
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
 	b.ReportAllocs()

@@ -99,13 +99,13 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/config"
 )
 
 // Lookup maps a request's messages to the sample it asks about (nil if unknown).
 // It must be safe for concurrent use and must not keep the messages slice
 // after it returns (the emulator reuses its memory; the strings are safe to keep).
-type Lookup func(messages []pipeline.Message) *pipeline.Sample
+type Lookup func(messages []config.Message) *config.Sample
 
 // DefaultModel is listed by GET /v1/models before any request named a model,
 // and answers requests that name none.
@@ -124,7 +124,7 @@ const maxBodyBytes = 16 << 20
 // concurrent use. Routes: POST /v1/chat/completions and GET /v1/models;
 // anything else is a 404 (or 405) with an OpenAI-style error body.
 type Server struct {
-	profile        pipeline.EmulateProfile
+	profile        config.EmulateProfile
 	seed           uint64
 	lookup         Lookup
 	reasoningField string
@@ -155,7 +155,7 @@ type Server struct {
 // the request id and depends on seed, messages, model and temperature only,
 // as a greedy model answers the same prompt the same way on every repeat;
 // timing jitter and faults stay per request id and attempt.
-func New(profile pipeline.EmulateProfile, seed int64, lookup Lookup) *Server {
+func New(profile config.EmulateProfile, seed int64, lookup Lookup) *Server {
 	s := &Server{
 		profile:        profile,
 		seed:           mix(uint64(seed)),
@@ -231,7 +231,7 @@ func (s *Server) slowdown() float64 {
 // every token gap of the profile's requests: 1 + batch_slowdown x (batch -
 // 1), and 1 for a batch of at most one. With max_batch set, a batch never
 // exceeds max_batch: later requests queue instead.
-func BatchFactor(profile pipeline.EmulateProfile, batch int) float64 {
+func BatchFactor(profile config.EmulateProfile, batch int) float64 {
 	if profile.MaxBatch > 0 && batch > profile.MaxBatch {
 		batch = profile.MaxBatch
 	}
@@ -256,13 +256,13 @@ type streamOptions struct {
 
 // chatRequest is the part of the request body the emulator reads.
 type chatRequest struct {
-	Model               string             `json:"model"`
-	Messages            []pipeline.Message `json:"messages"`
-	Stream              bool               `json:"stream"`
-	StreamOptions       *streamOptions     `json:"stream_options"`
-	MaxTokens           *int               `json:"max_tokens"`
-	MaxCompletionTokens *int               `json:"max_completion_tokens"`
-	Temperature         *float64           `json:"temperature"`
+	Model               string           `json:"model"`
+	Messages            []config.Message `json:"messages"`
+	Stream              bool             `json:"stream"`
+	StreamOptions       *streamOptions   `json:"stream_options"`
+	MaxTokens           *int             `json:"max_tokens"`
+	MaxCompletionTokens *int             `json:"max_completion_tokens"`
+	Temperature         *float64         `json:"temperature"`
 }
 
 func (r *chatRequest) reset() {
@@ -453,7 +453,7 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	var sample *pipeline.Sample
+	var sample *config.Sample
 	if s.lookup != nil {
 		sample = s.lookup(req.Messages)
 	}
@@ -546,7 +546,7 @@ type schedule struct {
 	off    time.Duration
 }
 
-func newSchedule(key uint64, prof *pipeline.EmulateProfile) schedule {
+func newSchedule(key uint64, prof *config.EmulateProfile) schedule {
 	sc := schedule{key: key, jitter: prof.Jitter}
 	sc.ttft = time.Duration(float64(prof.TTFT.D()) * sc.factor(saltTTFT))
 	if prof.TokensPerSecond > 0 {
@@ -571,7 +571,7 @@ func (sc *schedule) factor(salt uint64) float64 {
 // client's reported TTFT and E2E against. Plan is a pure function, exported
 // for the query stage's timing-fidelity benchmark, which checks every
 // reported time against it.
-func Plan(profile pipeline.EmulateProfile, seed int64, requestID, model string, temperature float64, tokens int) (ttft, e2e time.Duration) {
+func Plan(profile config.EmulateProfile, seed int64, requestID, model string, temperature float64, tokens int) (ttft, e2e time.Duration) {
 	sc := newSchedule(mix(mix(uint64(seed))^requestKey(requestID, nil, model, temperature)), &profile)
 	ttft = sc.next()
 	e2e = ttft

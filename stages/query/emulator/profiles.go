@@ -3,7 +3,7 @@ package emulator
 import (
 	"time"
 
-	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/config"
 )
 
 // Profiles returns the named emulator presets that the emulate command's
@@ -14,10 +14,10 @@ import (
 //     tokens, vLLM usage, accuracy 0.84, chatty answers.
 //
 // Each call returns a fresh map that the caller may modify.
-func Profiles() map[string]pipeline.EmulateProfile {
-	return map[string]pipeline.EmulateProfile{
+func Profiles() map[string]config.EmulateProfile {
+	return map[string]config.EmulateProfile{
 		"metis-like": {
-			TTFT:            pipeline.Duration(250 * time.Millisecond),
+			TTFT:            config.Duration(250 * time.Millisecond),
 			TokensPerSecond: 420,
 			Jitter:          0.1,
 			ReasoningTokens: 40,
@@ -26,7 +26,7 @@ func Profiles() map[string]pipeline.EmulateProfile {
 			Usage:           "sambanova",
 		},
 		"sophia-like": {
-			TTFT:            pipeline.Duration(600 * time.Millisecond),
+			TTFT:            config.Duration(600 * time.Millisecond),
 			TokensPerSecond: 150,
 			Jitter:          0.1,
 			ReasoningTokens: 40,

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/config"
 )
 
 func TestWrongSpanIsNeverGold(t *testing.T) {
@@ -100,7 +100,7 @@ func FuzzAppendJSONString(f *testing.F) {
 }
 
 func TestPromptTokens(t *testing.T) {
-	msgs := []pipeline.Message{{Role: "system", Content: "Be brief."}, {Role: "user", Content: "one two three\nfour  five six"}}
+	msgs := []config.Message{{Role: "system", Content: "Be brief."}, {Role: "user", Content: "one two three\nfour  five six"}}
 	// 8 words -> ceil(8*4/3) = 11, plus 4 per message.
 	if got := PromptTokens(msgs); got != 11+8 {
 		t.Errorf("PromptTokens = %d, want 19", got)
@@ -116,14 +116,14 @@ func TestProfiles(t *testing.T) {
 	if s.TTFT.D() != 600*time.Millisecond || s.TokensPerSecond != 150 || s.Usage != "vllm" || s.Accuracy != 0.84 || s.Style != "chatty" || s.ReasoningTokens != 40 {
 		t.Errorf("sophia-like = %+v", s)
 	}
-	p["metis-like"] = pipeline.EmulateProfile{}
+	p["metis-like"] = config.EmulateProfile{}
 	if Profiles()["metis-like"].TokensPerSecond != 420 {
 		t.Error("Profiles returned a shared map")
 	}
 }
 
 func TestStartReportsLoopbackBaseURL(t *testing.T) {
-	base, shutdown, err := Start("127.0.0.1:0", New(pipeline.EmulateProfile{}, 1, nil))
+	base, shutdown, err := Start("127.0.0.1:0", New(config.EmulateProfile{}, 1, nil))
 	if err != nil {
 		t.Fatal(err)
 	}
