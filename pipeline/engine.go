@@ -20,19 +20,6 @@ import (
 	"github.com/inferbench/inferbench/pipeline/results"
 )
 
-// Run-folder file names written by the engine (exporters add their own).
-const (
-	ManifestFile = "manifest.json"
-	SamplesFile  = "samples.json"
-)
-
-// Stop reasons of a whole run.
-const (
-	StopCompleted   = "completed"
-	StopInterrupted = "interrupted"
-	StopPartial     = "partial" // some platform stopped early; see PlatformStops
-)
-
 // DefaultGrace is how long in-flight requests may finish after Ctrl-C.
 const DefaultGrace = 10 * time.Second
 
@@ -235,9 +222,9 @@ func (e *Engine) Run(ctx context.Context, exp *config.Experiment, opts RunOption
 			return nil, err
 		}
 		hash := ExperimentHash(&m.Experiment, m.Dataset.IDs)
-		found, finished, others := findShardDir(base, exp.Name, opts.Shard, hash)
+		found, finished, others := FindShardDir(base, exp.Name, opts.Shard, hash)
 		for _, o := range others {
-			opts.note(fmt.Sprintf("%s is shard %s of another experiment (hash %.12s, this one %.12s): left alone, a new folder is made", o.dir, opts.Shard, o.hash, hash))
+			opts.note(fmt.Sprintf("%s is shard %s of another experiment (hash %.12s, this one %.12s): left alone, a new folder is made", o.Dir, opts.Shard, o.Hash, hash))
 		}
 		switch {
 		case finished:
@@ -268,7 +255,7 @@ func (e *Engine) Run(ctx context.Context, exp *config.Experiment, opts RunOption
 		}
 		// The folder's own shard, which resume takes when --shard is not
 		// given (and the load may have changed to a sweep since).
-		if err := ShardableLoads(exp, m.shard()); err != nil {
+		if err := ShardableLoads(exp, m.RecordedShard()); err != nil {
 			return nil, err
 		}
 		for ji, j := range plan.Jobs {
@@ -280,7 +267,7 @@ func (e *Engine) Run(ctx context.Context, exp *config.Experiment, opts RunOption
 		}
 		name := exp.Name
 		if opts.Shard.Count > 1 {
-			name += "-" + opts.Shard.dirSuffix()
+			name += "-" + opts.Shard.DirSuffix()
 		}
 		if dir, err = newRunDir(base, name, e.now()); err != nil {
 			return nil, err
@@ -292,7 +279,7 @@ func (e *Engine) Run(ctx context.Context, exp *config.Experiment, opts RunOption
 		defer lock.Unlock()
 		m.RunID = filepath.Base(dir)
 		m.StartedAt = e.now().UTC()
-		m.setShard(opts.Shard, plan)
+		setShard(m, opts.Shard, plan)
 		if err := writeJSON(filepath.Join(dir, SamplesFile), ds.Samples); err != nil {
 			return nil, err
 		}
@@ -320,7 +307,7 @@ func (e *Engine) Run(ctx context.Context, exp *config.Experiment, opts RunOption
 		}
 	}
 	if opts.StartAt.IsZero() || e.waitStart(ctx, opts.StartAt, opts.note) {
-		_, stops, notes, qerr = e.query(ctx, exp, plan, done, prior, m.shard(), scorer, journal, already, m, dir)
+		_, stops, notes, qerr = e.query(ctx, exp, plan, done, prior, m.RecordedShard(), scorer, journal, already, m, dir)
 	}
 	if cerr := journal.Close(); cerr != nil && qerr == nil {
 		qerr = cerr
@@ -388,7 +375,7 @@ func (e *Engine) query(ctx context.Context, exp *config.Experiment, plan *Plan, 
 	want := 0
 	// The cells each platform sends: its shard's (see Shard) that an
 	// earlier attempt did not finish, generated as they are sent.
-	members := shard.members(plan) // nil: every cell
+	members := shardMembers(shard, plan) // nil: every cell
 	for pi, j := range plan.Jobs {
 		if members == nil {
 			totals[j.Platform.Name] = j.Cells.Planned()
@@ -417,7 +404,7 @@ func (e *Engine) query(ctx context.Context, exp *config.Experiment, plan *Plan, 
 	// that a process killed mid-level leaves its start.
 	process := m.nextProcess()
 	var shardIndex *int
-	if sh := m.shard(); sh.Count > 1 {
+	if sh := m.RecordedShard(); sh.Count > 1 {
 		shardIndex = &sh.Index
 	}
 	writeMarks := func() {
@@ -477,7 +464,7 @@ func (e *Engine) query(ctx context.Context, exp *config.Experiment, plan *Plan, 
 		all := j.Cells // by Seq: a record finds its sample without a map
 		// A shard sends its share of every level (the same seed as the
 		// other shards: they share one arrival schedule).
-		platform, shares := shard.sharedPlatform(j.Platform)
+		platform, shares := sharedPlatform(shard, j.Platform)
 		job := QueryJob{Platform: platform, Params: exp.Params, Source: cells, Seed: exp.Seed + int64(pi)*7919,
 			Log: e.log().With("platform", j.Platform.Name), Stop: stop}
 		if ls := shares[""]; ls != nil && (platform.Load == nil || len(platform.Load.Resolved) == 0) {

@@ -80,7 +80,7 @@ func shardExperiment(exp *config.Experiment, shard Shard) *config.Experiment {
 	x := *exp
 	x.Platforms = make([]config.Platform, len(exp.Platforms))
 	for i, p := range exp.Platforms {
-		x.Platforms[i], _ = shard.sharedPlatform(p)
+		x.Platforms[i], _ = sharedPlatform(shard, p)
 	}
 	return &x
 }

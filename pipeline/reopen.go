@@ -91,7 +91,7 @@ func (e *Engine) Rescore(ctx context.Context, run *Run, spec *config.ScoreSpec) 
 			// Stream: read the final records of the run folder, rescore
 			// each, write a new journal in the stage.
 			defer run.forget()
-			return n, rewriteJournal(path, func(write func(*results.Record) error) error {
+			return n, RewriteJournal(path, func(write func(*results.Record) error) error {
 				return run.EachRecord(func(r *results.Record) error {
 					if err := rescore(r); err != nil {
 						return err

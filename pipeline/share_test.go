@@ -11,7 +11,7 @@ import (
 func sharesOf(lv config.LoadLevel, n int) []*LevelShare {
 	out := make([]*LevelShare, n)
 	for i := range n {
-		out[i] = Shard{Index: i, Count: n}.LevelShare(lv)
+		out[i] = LevelShareOf(Shard{Index: i, Count: n}, lv)
 	}
 	return out
 }

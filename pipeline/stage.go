@@ -143,7 +143,7 @@ type Run struct {
 	Samples map[string]*config.Sample
 
 	memo *runMemo // see Memo
-	skip *runMemo // finalSkips of the journal, see EachRecord
+	skip *runMemo // FinalSkips of the journal, see EachRecord
 }
 
 // runMemo holds values computed once per Run.
