@@ -402,7 +402,7 @@ func (e *Engine) query(ctx context.Context, exp *config.Experiment, plan *Plan, 
 	start := time.Now()
 	// Sending marks (see SendSpan), written to the manifest at once so
 	// that a process killed mid-level leaves its start.
-	process := m.nextProcess()
+	process := m.NextProcess()
 	var shardIndex *int
 	if sh := m.RecordedShard(); sh.Count > 1 {
 		shardIndex = &sh.Index

@@ -41,8 +41,8 @@ type SendSpanSetter interface {
 	SetSendSpans(spans []SendSpan)
 }
 
-// nextProcess is the Process number of a new sending process on m.
-func (m *Manifest) nextProcess() int {
+// NextProcess is the Process number of a new sending process on m.
+func (m *Manifest) NextProcess() int {
 	n := 0
 	for _, s := range m.SendSpans {
 		n = max(n, s.Process)
