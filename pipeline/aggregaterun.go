@@ -8,6 +8,7 @@ import (
 
 	"github.com/inferbench/inferbench/pipeline/config"
 	"github.com/inferbench/inferbench/pipeline/results"
+	"github.com/inferbench/inferbench/pipeline/runfolder"
 )
 
 // EachRecord calls fn with the final record of every cell of the run, one
@@ -26,16 +27,16 @@ func (r *Run) EachRecord(fn func(*results.Record) error) error {
 		}
 		return nil
 	}
-	path := filepath.Join(r.Dir, JournalFile)
+	path := filepath.Join(r.Dir, runfolder.JournalFile)
 	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
 		return nil
 	}
-	v, err := r.memoOf(&r.skip).get("skips", func() (any, error) { return FinalSkips(path) })
+	v, err := r.memoOf(&r.skip).get("skips", func() (any, error) { return runfolder.FinalSkips(path) })
 	if err != nil {
 		return err
 	}
 	skips := v.(map[int]bool)
-	_, err = ScanJournal(path, func(line int, rec *results.Record) error {
+	_, err = runfolder.ScanJournal(path, func(line int, rec *results.Record) error {
 		if skips[line] {
 			return nil
 		}
@@ -51,7 +52,7 @@ func AggregateRun(ctx context.Context, agg Aggregator, run *Run) (*results.Resul
 	if err != nil {
 		return nil, 0, err
 	}
-	if ss, ok := acc.(SendSpanSetter); ok && run.Manifest != nil {
+	if ss, ok := acc.(runfolder.SendSpanSetter); ok && run.Manifest != nil {
 		ss.SetSendSpans(run.Manifest.SendSpans)
 	}
 	if cs, ok := acc.(ClientHealthSetter); ok && run.Manifest != nil {

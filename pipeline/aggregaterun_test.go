@@ -11,6 +11,7 @@ import (
 
 	"github.com/inferbench/inferbench/pipeline/config"
 	"github.com/inferbench/inferbench/pipeline/results"
+	"github.com/inferbench/inferbench/pipeline/runfolder"
 )
 
 func TestEachRecordStreamsTheFinalRecordOfEveryCellFromTheJournal(t *testing.T) {
@@ -31,7 +32,7 @@ func TestEachRecordStreamsTheFinalRecordOfEveryCellFromTheJournal(t *testing.T) 
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
-			if err := WriteJournal(filepath.Join(dir, JournalFile), tc.recs); err != nil {
+			if err := runfolder.WriteJournal(filepath.Join(dir, runfolder.JournalFile), tc.recs); err != nil {
 				t.Fatal(err)
 			}
 			var got []results.Record
@@ -60,7 +61,7 @@ func TestEachRecordStreamsTheFinalRecordOfEveryCellFromTheJournal(t *testing.T) 
 		dir := t.TempDir()
 		body := `{"model":"m","platform":"p","sample_id":"a","error":"http_500","seq":0}` + "\n" +
 			`{"platform":"p","model":"m","temperature":0,"repeat":0,"sample_id":"a","seq":0,"error":""}` + "\n"
-		if err := os.WriteFile(filepath.Join(dir, JournalFile), []byte(body), 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, runfolder.JournalFile), []byte(body), 0o644); err != nil {
 			t.Fatal(err)
 		}
 		var got []results.Record
@@ -76,23 +77,23 @@ func TestEachRecordStreamsTheFinalRecordOfEveryCellFromTheJournal(t *testing.T) 
 func TestAShardTakesEveryNthCellOfAnUncappedRateLevel(t *testing.T) {
 	cases := []struct {
 		in        string
-		want      Shard
+		want      runfolder.Shard
 		wantErr   bool
 		cellsOf10 int
 	}{
-		{"", Shard{}, false, 10},
-		{"0/1", Shard{0, 1}, false, 10},
-		{"0/4", Shard{0, 4}, false, 3},
-		{"3/4", Shard{3, 4}, false, 2},
-		{"4/4", Shard{}, true, 0},
-		{"-1/4", Shard{}, true, 0},
-		{"1/0", Shard{}, true, 0},
-		{"0/0", Shard{}, true, 0},
-		{"two/4", Shard{}, true, 0},
+		{"", runfolder.Shard{}, false, 10},
+		{"0/1", runfolder.Shard{Index: 0, Count: 1}, false, 10},
+		{"0/4", runfolder.Shard{Index: 0, Count: 4}, false, 3},
+		{"3/4", runfolder.Shard{Index: 3, Count: 4}, false, 2},
+		{"4/4", runfolder.Shard{}, true, 0},
+		{"-1/4", runfolder.Shard{}, true, 0},
+		{"1/0", runfolder.Shard{}, true, 0},
+		{"0/0", runfolder.Shard{}, true, 0},
+		{"two/4", runfolder.Shard{}, true, 0},
 	}
 	for _, tc := range cases {
 		t.Run("--shard "+tc.in, func(t *testing.T) {
-			got, err := ParseShard(tc.in)
+			got, err := runfolder.ParseShard(tc.in)
 			if (err != nil) != tc.wantErr {
 				t.Fatalf("err = %v", err)
 			}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/inferbench/inferbench/pipeline/config"
 	"github.com/inferbench/inferbench/pipeline/results"
+	"github.com/inferbench/inferbench/pipeline/runfolder"
 )
 
 // A plan of ten million cells holds the questions' prompts and nothing per
@@ -208,7 +209,7 @@ func TestShardMembersFromPositionsMatchThePicker(t *testing.T) {
 			t.Fatal(err)
 		}
 		l := plan.Jobs[0].Cells
-		for _, sh := range []Shard{{0, 3}, {1, 3}, {2, 3}, {1, 4}} {
+		for _, sh := range []runfolder.Shard{{Index: 0, Count: 3}, {Index: 1, Count: 3}, {Index: 2, Count: 3}, {Index: 1, Count: 4}} {
 			in := shardMembers(sh, plan)[0]
 			pk := shardPickerOf(sh, &p)
 			for _, lv := range p.LoadLevels(nil) {
@@ -244,7 +245,7 @@ type pickKey struct {
 
 // shardPickerOf returns s's picker for p's cells; nil (take every cell) for the
 // whole matrix.
-func shardPickerOf(s Shard, p *config.Platform) *shardPicker {
+func shardPickerOf(s runfolder.Shard, p *config.Platform) *shardPicker {
 	if s.Count <= 1 {
 		return nil
 	}

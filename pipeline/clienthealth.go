@@ -14,6 +14,7 @@ import (
 
 	"github.com/inferbench/inferbench/pipeline/config"
 	"github.com/inferbench/inferbench/pipeline/results"
+	"github.com/inferbench/inferbench/pipeline/runfolder"
 )
 
 func clientMs(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
@@ -155,7 +156,7 @@ func cgroupCPUQuota() (float64, bool) {
 // recordClientHealth appends h to the manifest and writes it at once (a
 // crash must not lose the levels already measured), warning when the
 // level was client-bound under spec. mu guards m.
-func (e *Engine) recordClientHealth(mu *sync.Mutex, m *Manifest, dir string, spec config.ClientSpec, h results.ClientHealth) {
+func (e *Engine) recordClientHealth(mu *sync.Mutex, m *runfolder.Manifest, dir string, spec config.ClientSpec, h results.ClientHealth) {
 	if bound, why := h.ClientBound(spec); bound {
 		e.log().Warn("client-bound level: the client's own delay may be in its timings, which are upper bounds; lower the concurrency or rate, or split the load over machines with --shard",
 			"platform", h.Platform, "load", h.Load, "reason", why)
@@ -163,7 +164,7 @@ func (e *Engine) recordClientHealth(mu *sync.Mutex, m *Manifest, dir string, spe
 	mu.Lock()
 	defer mu.Unlock()
 	m.ClientHealth = append(m.ClientHealth, h)
-	if err := writeJSON(filepath.Join(dir, ManifestFile), m); err != nil {
+	if err := writeJSON(filepath.Join(dir, runfolder.ManifestFile), m); err != nil {
 		e.log().Warn("could not record the client's health in the manifest", "platform", h.Platform, "err", err)
 	}
 }
@@ -178,7 +179,7 @@ type ClientHealthSetter interface {
 
 // ApplyClient is ApplyClientHealth with the client health of m (none
 // when m is nil).
-func ApplyClient(r *results.Results, m *Manifest, spec config.ClientSpec) {
+func ApplyClient(r *results.Results, m *runfolder.Manifest, spec config.ClientSpec) {
 	if m == nil {
 		return
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/inferbench/inferbench/pipeline/config"
 	"github.com/inferbench/inferbench/pipeline/results"
+	"github.com/inferbench/inferbench/pipeline/runfolder"
 )
 
 func TestClientBoundJudgesEachThresholdOnInjectedFigures(t *testing.T) {
@@ -87,7 +88,7 @@ func TestApplyClientMarksGroupsPointsVerdictsBestLevelsAndCrossovers(t *testing.
 			Crossovers: []results.Crossover{{GroupKey: key("a", ""), Baseline: key("b", ""), Statement: "a is faster than b from c=8 up (median E2E)"}},
 		},
 	}
-	m := &Manifest{ClientHealth: []results.ClientHealth{
+	m := &runfolder.Manifest{ClientHealth: []results.ClientHealth{
 		{Platform: "a", Load: "c=1", CPUPercent: 20, Cores: 2},
 		{Platform: "b", Load: "c=1", CPUPercent: 20, Cores: 2},
 		{Platform: "a", Load: "c=8", CPUPercent: 60, Cores: 2},

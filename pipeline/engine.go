@@ -18,6 +18,7 @@ import (
 	"github.com/inferbench/inferbench/pipeline/atomicfile"
 	"github.com/inferbench/inferbench/pipeline/config"
 	"github.com/inferbench/inferbench/pipeline/results"
+	"github.com/inferbench/inferbench/pipeline/runfolder"
 )
 
 // DefaultGrace is how long in-flight requests may finish after Ctrl-C.
@@ -83,7 +84,7 @@ type RunOptions struct {
 	// Shard, when Count > 1, sends only that shard's cells (see Shard); a
 	// resumed run keeps the shard its manifest records, and a different
 	// one is an error.
-	Shard Shard
+	Shard runfolder.Shard
 	// Overrides are recorded in the manifest (already redacted).
 	Overrides []string
 	// StartAt, when set, is when sending begins (run --start-at): the run
@@ -123,11 +124,11 @@ func (e *Engine) now() time.Time {
 // name as prefix. A failure is logged at Info level only, beside the
 // other stage lines: the caller reports the returned error, so that the
 // user reads it once.
-func stage(m *Manifest, log *slog.Logger, name string, in int, fn func() (int, error)) error {
+func stage(m *runfolder.Manifest, log *slog.Logger, name string, in int, fn func() (int, error)) error {
 	start := time.Now()
 	out, err := fn()
 	d := time.Since(start)
-	m.Stages = append(m.Stages, StageStat{Stage: name, In: in, Out: out, Duration: config.Duration(d)})
+	m.Stages = append(m.Stages, runfolder.StageStat{Stage: name, In: in, Out: out, Duration: config.Duration(d)})
 	if err != nil {
 		log.Info("stage failed", "stage", name, "err", err)
 		return fmt.Errorf("%s: %w", name, err)
@@ -138,8 +139,8 @@ func stage(m *Manifest, log *slog.Logger, name string, in int, fn func() (int, e
 
 // Prepare loads and selects the dataset and expands the matrix: everything
 // before the first request. `plan` and `run` share it.
-func (e *Engine) Prepare(ctx context.Context, exp *config.Experiment, experimentFile string) (*config.Dataset, *Plan, *Manifest, error) {
-	m := &Manifest{Tool: "inferbench", Version: e.Version, GoVersion: runtime.Version(), ExperimentFile: experimentFile, Experiment: *exp}
+func (e *Engine) Prepare(ctx context.Context, exp *config.Experiment, experimentFile string) (*config.Dataset, *Plan, *runfolder.Manifest, error) {
+	m := &runfolder.Manifest{Tool: "inferbench", Version: e.Version, GoVersion: runtime.Version(), ExperimentFile: experimentFile, Experiment: *exp}
 	loader, ok := e.Registry.Loaders[exp.Dataset.Source]
 	if !ok {
 		return nil, nil, nil, fmt.Errorf("load: unknown dataset source %q (have %v)", exp.Dataset.Source, e.Registry.LoaderNames())
@@ -168,7 +169,7 @@ func (e *Engine) Prepare(ctx context.Context, exp *config.Experiment, experiment
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("plan: %w", err)
 	}
-	m.Dataset = DatasetInfo{Source: ds.Source, Location: ds.Location, SHA256: ds.SHA256, Revision: ds.Revision, Version: ds.Version, Total: ds.Total}
+	m.Dataset = runfolder.DatasetInfo{Source: ds.Source, Location: ds.Location, SHA256: ds.SHA256, Revision: ds.Revision, Version: ds.Version, Total: ds.Total}
 	for _, s := range ds.Samples {
 		m.Dataset.IDs = append(m.Dataset.IDs, s.ID)
 	}
@@ -221,8 +222,8 @@ func (e *Engine) Run(ctx context.Context, exp *config.Experiment, opts RunOption
 		if err := opts.Shard.Check(); err != nil {
 			return nil, err
 		}
-		hash := ExperimentHash(&m.Experiment, m.Dataset.IDs)
-		found, finished, others := FindShardDir(base, exp.Name, opts.Shard, hash)
+		hash := runfolder.ExperimentHash(&m.Experiment, m.Dataset.IDs)
+		found, finished, others := runfolder.FindShardDir(base, exp.Name, opts.Shard, hash)
 		for _, o := range others {
 			opts.note(fmt.Sprintf("%s is shard %s of another experiment (hash %.12s, this one %.12s): left alone, a new folder is made", o.Dir, opts.Shard, o.Hash, hash))
 		}
@@ -244,7 +245,7 @@ func (e *Engine) Run(ctx context.Context, exp *config.Experiment, opts RunOption
 		dir = opts.ResumeDir
 		// Lock before resume reads or rewrites anything: a second process
 		// on this folder must leave it untouched.
-		lock, err := LockRunDir(dir, true)
+		lock, err := runfolder.LockRunDir(dir, true)
 		if err != nil {
 			return nil, fmt.Errorf("resume: %w", err)
 		}
@@ -272,7 +273,7 @@ func (e *Engine) Run(ctx context.Context, exp *config.Experiment, opts RunOption
 		if dir, err = newRunDir(base, name, e.now()); err != nil {
 			return nil, err
 		}
-		lock, err := LockRunDir(dir, false)
+		lock, err := runfolder.LockRunDir(dir, false)
 		if err != nil {
 			return nil, err
 		}
@@ -280,14 +281,14 @@ func (e *Engine) Run(ctx context.Context, exp *config.Experiment, opts RunOption
 		m.RunID = filepath.Base(dir)
 		m.StartedAt = e.now().UTC()
 		setShard(m, opts.Shard, plan)
-		if err := writeJSON(filepath.Join(dir, SamplesFile), ds.Samples); err != nil {
+		if err := writeJSON(filepath.Join(dir, runfolder.SamplesFile), ds.Samples); err != nil {
 			return nil, err
 		}
 	}
-	if err := writeJSON(filepath.Join(dir, ManifestFile), m); err != nil {
+	if err := writeJSON(filepath.Join(dir, runfolder.ManifestFile), m); err != nil {
 		return nil, err
 	}
-	journal, err := OpenJournal(filepath.Join(dir, JournalFile))
+	journal, err := runfolder.OpenJournal(filepath.Join(dir, runfolder.JournalFile))
 	if err != nil {
 		return nil, err
 	}
@@ -301,7 +302,7 @@ func (e *Engine) Run(ctx context.Context, exp *config.Experiment, opts RunOption
 	if !opts.StartAt.IsZero() {
 		at := opts.StartAt.UTC()
 		m.StartAt = &at
-		if err := writeJSON(filepath.Join(dir, ManifestFile), m); err != nil {
+		if err := writeJSON(filepath.Join(dir, runfolder.ManifestFile), m); err != nil {
 			journal.Close()
 			return run, err
 		}
@@ -317,11 +318,11 @@ func (e *Engine) Run(ctx context.Context, exp *config.Experiment, opts RunOption
 	m.PlatformStops = stops
 	switch {
 	case ctx.Err() != nil:
-		m.StopReason = StopInterrupted
+		m.StopReason = runfolder.StopInterrupted
 	case len(stops) > 0:
-		m.StopReason = StopPartial
+		m.StopReason = runfolder.StopPartial
 	default:
-		m.StopReason = StopCompleted
+		m.StopReason = runfolder.StopCompleted
 	}
 	m.FinishedAt = e.now().UTC()
 	// Aggregate and export even after a fatal query error or Ctrl-C: what
@@ -336,8 +337,8 @@ func (e *Engine) Run(ctx context.Context, exp *config.Experiment, opts RunOption
 // attempt finished; prior are their completed rates by level (for a
 // sweep's rate levels); only the cells of shard are sent. dir is the run
 // folder, whose manifest gets a sweep's rates as soon as they are chosen.
-func (e *Engine) query(ctx context.Context, exp *config.Experiment, plan *Plan, done []*seqSet, prior levelSpans, shard Shard, scorer Scorer,
-	journal *Journal, already map[string]int, m *Manifest, dir string) (int, map[string]string, []string, error) {
+func (e *Engine) query(ctx context.Context, exp *config.Experiment, plan *Plan, done []*seqSet, prior levelSpans, shard runfolder.Shard, scorer Scorer,
+	journal *runfolder.Journal, already map[string]int, m *runfolder.Manifest, dir string) (int, map[string]string, []string, error) {
 	stop := make(chan struct{})
 	qctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancel()
@@ -408,7 +409,7 @@ func (e *Engine) query(ctx context.Context, exp *config.Experiment, plan *Plan, 
 		shardIndex = &sh.Index
 	}
 	writeMarks := func() {
-		if err := writeJSON(filepath.Join(dir, ManifestFile), m); err != nil {
+		if err := writeJSON(filepath.Join(dir, runfolder.ManifestFile), m); err != nil {
 			e.log().Warn("could not record a sending mark in the manifest", "err", err)
 		}
 	}
@@ -416,7 +417,7 @@ func (e *Engine) query(ctx context.Context, exp *config.Experiment, plan *Plan, 
 		mu.Lock()
 		defer mu.Unlock()
 		i := len(m.SendSpans)
-		m.SendSpans = append(m.SendSpans, SendSpan{Platform: platform, Load: load, Process: process, Shard: shardIndex, Start: e.now().UTC()})
+		m.SendSpans = append(m.SendSpans, runfolder.SendSpan{Platform: platform, Load: load, Process: process, Shard: shardIndex, Start: e.now().UTC()})
 		writeMarks()
 		return func() {
 			mu.Lock()
@@ -489,7 +490,7 @@ func (e *Engine) query(ctx context.Context, exp *config.Experiment, plan *Plan, 
 				}
 				m.SweepRates[name] = r
 				// At once, so that a resume after a crash reruns these rates.
-				if err := writeJSON(filepath.Join(dir, ManifestFile), m); err != nil {
+				if err := writeJSON(filepath.Join(dir, runfolder.ManifestFile), m); err != nil {
 					e.log().Warn("could not record the sweep rates in the manifest", "platform", name, "err", err)
 				}
 			}, mark: func(load string) func() { return mark(name, load) }}
@@ -511,7 +512,7 @@ func (e *Engine) query(ctx context.Context, exp *config.Experiment, plan *Plan, 
 				errs = append(errs, fmt.Errorf("platform %s: %w", j.Platform.Name, err))
 				stops[j.Platform.Name] = "setup failed: " + err.Error()
 			}
-			if rep.StopReason != "" && rep.StopReason != StopInterrupted {
+			if rep.StopReason != "" && rep.StopReason != runfolder.StopInterrupted {
 				stops[j.Platform.Name] = rep.StopReason
 			}
 			for _, n := range rep.Notes {
@@ -523,7 +524,7 @@ func (e *Engine) query(ctx context.Context, exp *config.Experiment, plan *Plan, 
 	if e.Progress != nil {
 		e.Progress.End()
 	}
-	m.Stages = append(m.Stages, StageStat{Stage: "query+score", In: want, Out: nrecs, Duration: config.Duration(time.Since(start))})
+	m.Stages = append(m.Stages, runfolder.StageStat{Stage: "query+score", In: want, Out: nrecs, Duration: config.Duration(time.Since(start))})
 	e.log().Info("stage done", "stage", "query+score", "in", want, "out", nrecs, "took", time.Since(start).Round(time.Millisecond))
 	if writeErr != nil {
 		errs = append(errs, writeErr)
@@ -634,7 +635,7 @@ func (e *Engine) finish(ctx context.Context, run *Run, formats []string) (bool, 
 		return n, errors.Join(errs...)
 	})
 	wrote := true
-	if err := writeJSON(filepath.Join(run.Dir, ManifestFile), m); err != nil {
+	if err := writeJSON(filepath.Join(run.Dir, runfolder.ManifestFile), m); err != nil {
 		errs = append(errs, err)
 		wrote = false
 	}
@@ -648,7 +649,7 @@ func (e *Engine) finish(ctx context.Context, run *Run, formats []string) (bool, 
 // whose load model decides its rates at run time (a sweep, RateChooser):
 // every shard would measure its own share and choose its own rates, and
 // the merged levels would mix requests sent at different rates.
-func ShardableLoads(exp *config.Experiment, shard Shard) error {
+func ShardableLoads(exp *config.Experiment, shard runfolder.Shard) error {
 	if shard.Count <= 1 {
 		return nil
 	}

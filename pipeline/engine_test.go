@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/inferbench/inferbench/pipeline/config"
+	"github.com/inferbench/inferbench/pipeline/runfolder"
 )
 
 func TestAFailedStageIsReturnedWithItsNameAndLoggedOnlyInVerboseMode(t *testing.T) {
@@ -23,7 +24,7 @@ func TestAFailedStageIsReturnedWithItsNameAndLoggedOnlyInVerboseMode(t *testing.
 		t.Run(tt.name, func(t *testing.T) {
 			var buf bytes.Buffer
 			log := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: tt.level}))
-			m := &Manifest{}
+			m := &runfolder.Manifest{}
 			boom := errors.New("boom")
 			err := stage(m, log, "load", 3, func() (int, error) { return 1, boom })
 			if !errors.Is(err, boom) || err.Error() != "load: boom" {

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/inferbench/inferbench/pipeline/config"
+	"github.com/inferbench/inferbench/pipeline/runfolder"
 )
 
 // FDMargin is the number of file descriptors the preflight keeps aside
@@ -73,7 +74,7 @@ func PlanFDs(exp *config.Experiment) FDPlan {
 // share of their concurrency and rate (exp itself when shard is the whole
 // load or not a valid shard): a shard process opens only its share of the
 // connections.
-func shardExperiment(exp *config.Experiment, shard Shard) *config.Experiment {
+func shardExperiment(exp *config.Experiment, shard runfolder.Shard) *config.Experiment {
 	if shard.Count <= 1 || shard.Check() != nil {
 		return exp
 	}
@@ -109,7 +110,7 @@ type FDCheck struct {
 
 // CheckFDs returns the file descriptors exp (shard's share of it) needs
 // against the current limits.
-func CheckFDs(exp *config.Experiment, shard Shard) FDCheck {
+func CheckFDs(exp *config.Experiment, shard runfolder.Shard) FDCheck {
 	c := FDCheck{Plan: PlanFDs(shardExperiment(exp, shard))}
 	c.Soft, c.Hard, c.Known = readFDLimit()
 	return c
@@ -142,7 +143,7 @@ func (c FDCheck) String() string {
 // returns an *FDLimitError when the limit is still too low, and warns
 // about open-loop platforms without a concurrency cap whose worst case
 // would not fit. Where limits cannot be read it checks nothing.
-func (e *Engine) fdPreflight(exp *config.Experiment, shard Shard) error {
+func (e *Engine) fdPreflight(exp *config.Experiment, shard runfolder.Shard) error {
 	fp := PlanFDs(shardExperiment(exp, shard))
 	soft, hard, ok := raiseFDLimit(uint64(fp.Need))
 	if !ok {

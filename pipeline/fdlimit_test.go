@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/inferbench/inferbench/pipeline/config"
+	"github.com/inferbench/inferbench/pipeline/runfolder"
 )
 
 func TestPlanFDsSumsPlatformsSideBySideAndTakesEachPlatformsLargestLevel(t *testing.T) {
@@ -29,10 +30,10 @@ func TestPlanFDsSumsPlatformsSideBySideAndTakesEachPlatformsLargestLevel(t *test
 
 func TestPlanFDsOfAShardCountsItsShareOfTheConnections(t *testing.T) {
 	exp := &config.Experiment{Platforms: []config.Platform{{Name: "a", BaseURL: "http://a", Concurrency: 3000}}}
-	if got := PlanFDs(shardExperiment(exp, Shard{Index: 1, Count: 4})).Connections; got != 750 {
+	if got := PlanFDs(shardExperiment(exp, runfolder.Shard{Index: 1, Count: 4})).Connections; got != 750 {
 		t.Errorf("shard 1/4 of concurrency 3000: %d connections, want 750", got)
 	}
-	if got := PlanFDs(shardExperiment(exp, Shard{})).Connections; got != 3000 {
+	if got := PlanFDs(shardExperiment(exp, runfolder.Shard{})).Connections; got != 3000 {
 		t.Errorf("the whole load: %d connections, want 3000", got)
 	}
 }

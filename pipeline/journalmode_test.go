@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/inferbench/inferbench/pipeline/config"
+	"github.com/inferbench/inferbench/pipeline/runfolder"
 )
 
 func TestResumeKeepsTheJournalsFileMode(t *testing.T) {
@@ -17,7 +18,7 @@ func TestResumeKeepsTheJournalsFileMode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	journal := filepath.Join(run.Dir, JournalFile)
+	journal := filepath.Join(run.Dir, runfolder.JournalFile)
 	for _, mode := range []os.FileMode{0o644, 0o640} {
 		if err := os.Chmod(journal, mode); err != nil {
 			t.Fatal(err)

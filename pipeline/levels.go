@@ -11,6 +11,7 @@ import (
 
 	"github.com/inferbench/inferbench/pipeline/config"
 	"github.com/inferbench/inferbench/pipeline/results"
+	"github.com/inferbench/inferbench/pipeline/runfolder"
 )
 
 // levelRunner runs one platform's load levels one after the other, each
@@ -132,7 +133,7 @@ func (lr *levelRunner) run(ctx context.Context, emit func(results.Record)) (Quer
 			continue
 		}
 		if stopped(lr.job.Stop) {
-			rep.StopReason = StopInterrupted
+			rep.StopReason = runfolder.StopInterrupted
 			break
 		}
 		sub := lr.job
@@ -212,7 +213,7 @@ func (lr *levelRunner) run(ctx context.Context, emit func(results.Record)) (Quer
 		mu.Unlock()
 		switch {
 		case stopped(lr.job.Stop):
-			rep.StopReason = StopInterrupted
+			rep.StopReason = runfolder.StopInterrupted
 			return rep, stops, nil
 		case why != "":
 			stops = append(stops, results.LevelStop{Platform: p.Name, Load: lv.Label, Reason: "saturated: " + why})
@@ -254,7 +255,7 @@ func stopped(ch <-chan struct{}) bool {
 type levelSpans map[string]map[string]*levelSpan
 
 type levelSpan struct {
-	marks []SendSpan
+	marks []runfolder.SendSpan
 	// starts are the distinct mark starts (Unix ns), sorted; buckets[0]
 	// holds the records sent before starts[0], buckets[j] those sent in
 	// [starts[j-1], starts[j]).
@@ -270,7 +271,7 @@ type sendBucket struct {
 }
 
 // newLevelSpans starts the spans of a run whose manifest holds marks.
-func newLevelSpans(marks []SendSpan) levelSpans {
+func newLevelSpans(marks []runfolder.SendSpan) levelSpans {
 	ls := levelSpans{}
 	for _, m := range marks {
 		ls.level(m.Platform, m.Load).marks = append(ls.level(m.Platform, m.Load).marks, m)
@@ -350,7 +351,7 @@ func (s *levelSpan) wall() time.Duration {
 		b := s.buckets[0]
 		return time.Duration(b.to - b.from)
 	}
-	_, sending := MarkedSending(s.marks, func(from, to int64) (int64, int64, bool) {
+	_, sending := runfolder.MarkedSending(s.marks, func(from, to int64) (int64, int64, bool) {
 		b := s.between(from, to)
 		return b.from, b.to, b.seen
 	})

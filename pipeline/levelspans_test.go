@@ -9,6 +9,7 @@ import (
 	"github.com/inferbench/inferbench/pipeline"
 	"github.com/inferbench/inferbench/pipeline/config"
 	"github.com/inferbench/inferbench/pipeline/results"
+	"github.com/inferbench/inferbench/pipeline/runfolder"
 	"github.com/inferbench/inferbench/stages/aggregate"
 )
 
@@ -23,7 +24,7 @@ func TestResumedSweepRatesAreResultsRequestThroughput(t *testing.T) {
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	at := func(s float64) time.Time { return t0.Add(time.Duration(s * float64(time.Second))) }
 	zero, one := 0, 1
-	marks := []pipeline.SendSpan{
+	marks := []runfolder.SendSpan{
 		// throughput: process 1 killed mid-level (no stop), process 2 resumed 100 s later.
 		{Platform: "p", Load: "throughput", Process: 1, Start: at(0)},
 		{Platform: "p", Load: "throughput", Process: 2, Start: at(100), Stop: at(111)},
@@ -62,7 +63,7 @@ func TestResumedSweepRatesAreResultsRequestThroughput(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	acc.(pipeline.SendSpanSetter).SetSendSpans(marks)
+	acc.(runfolder.SendSpanSetter).SetSendSpans(marks)
 	for _, r := range recs {
 		if err := acc.Add(r); err != nil {
 			t.Fatal(err)

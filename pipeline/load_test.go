@@ -13,6 +13,7 @@ import (
 
 	"github.com/inferbench/inferbench/pipeline/config"
 	"github.com/inferbench/inferbench/pipeline/results"
+	"github.com/inferbench/inferbench/pipeline/runfolder"
 )
 
 // testLoad is a load model for the engine's tests: closed-loop levels
@@ -113,7 +114,7 @@ func (q *levelQuerier) Query(ctx context.Context, job QueryJob, emit func(result
 	q.mu.Unlock()
 	for c := range job.EachCell() {
 		if stopped(job.Stop) {
-			return QueryReport{StopReason: StopInterrupted}, nil
+			return QueryReport{StopReason: runfolder.StopInterrupted}, nil
 		}
 		time.Sleep(q.slow)
 		r := results.Record{CellKey: c.CellKey, StartedAt: time.Now()}
@@ -269,7 +270,7 @@ func TestApplyLevelsMarksSaturatedLevelsAndFillsSweepRates(t *testing.T) {
 	}}}}
 	res.Groups = []results.GroupStats{{GroupKey: results.GroupKey{Platform: "p", Model: "m", Load: "sync"}},
 		{GroupKey: results.GroupKey{Platform: "p", Model: "m", Load: "sweep-1"}}, {GroupKey: results.GroupKey{Platform: "p", Model: "m", Load: "sweep-2"}}}
-	m := &Manifest{
+	m := &runfolder.Manifest{
 		Experiment: config.Experiment{Platforms: []config.Platform{withLoad(config.Platform{Name: "p"}, &testLoad{sweep: 2, most: 8}, config.LoadSpec{})}},
 		SweepRates: map[string][]float64{"p": {20, 35}},
 		LevelStops: []results.LevelStop{{Platform: "p", Load: "throughput", Reason: "saturated: error rate 40% above 20% after 10 requests"},
@@ -362,7 +363,7 @@ func (q *manifestPeeker) Query(ctx context.Context, job QueryJob, emit func(resu
 		break
 	}
 	if first.Load == "sweep-1" && q.rates == nil {
-		m, err := ReadManifest(q.dir())
+		m, err := runfolder.ReadManifest(q.dir())
 		if err == nil {
 			q.rates = m.SweepRates
 		}
@@ -437,7 +438,7 @@ func TestAShardedRunRefusesASweepWhoseRatesEachShardWouldChooseAlone(t *testing.
 	exp := &config.Experiment{Name: "s", Repeats: 1, Dataset: config.DatasetSpec{Source: "mem"}, Params: config.Params{Temperature: []float64{0}},
 		Export:    config.ExportSpec{Dir: base, Formats: []string{}},
 		Platforms: []config.Platform{withLoad(config.Platform{Name: "p", Models: []string{"m"}}, &testLoad{sweep: 2, most: 2}, config.LoadSpec{})}}
-	_, err := (&Engine{Registry: reg}).Run(context.Background(), exp, RunOptions{Shard: Shard{Index: 0, Count: 2}})
+	_, err := (&Engine{Registry: reg}).Run(context.Background(), exp, RunOptions{Shard: runfolder.Shard{Index: 0, Count: 2}})
 	if err == nil || !strings.Contains(err.Error(), "platforms[0]") || !strings.Contains(err.Error(), "--shard") {
 		t.Fatalf("err = %v, want a refusal naming the sweep platform and --shard", err)
 	}
@@ -477,7 +478,7 @@ func TestResumingAShardFolderWithASweepIsRefusedToo(t *testing.T) {
 			Export: config.ExportSpec{Dir: base, Formats: []string{}}, Platforms: []config.Platform{p}}
 	}
 	run, err := (&Engine{Registry: reg}).Run(context.Background(), exp(config.Platform{Name: "p", Models: []string{"m"}, Concurrency: 1}),
-		RunOptions{Shard: Shard{Index: 0, Count: 2}})
+		RunOptions{Shard: runfolder.Shard{Index: 0, Count: 2}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -507,13 +508,13 @@ func TestResumeKeepsTheLevelsAnEarlierAttemptStopped(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := ReadManifest(run.Dir)
+	m, err := runfolder.ReadManifest(run.Dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	sat := results.LevelStop{Platform: "p", Load: "c=64", Reason: "saturated: client queue growing"}
 	m.LevelStops = []results.LevelStop{sat}
-	if err := writeJSON(filepath.Join(run.Dir, ManifestFile), m); err != nil {
+	if err := writeJSON(filepath.Join(run.Dir, runfolder.ManifestFile), m); err != nil {
 		t.Fatal(err)
 	}
 	again, err := (&Engine{Registry: reg}).Run(context.Background(), exp, RunOptions{ResumeDir: run.Dir})

@@ -10,13 +10,14 @@ import (
 
 	"github.com/inferbench/inferbench/pipeline/config"
 	"github.com/inferbench/inferbench/pipeline/results"
+	"github.com/inferbench/inferbench/pipeline/runfolder"
 )
 
 func TestTheMergedManifestNotesShardsOnDifferentHosts(t *testing.T) {
 	t0 := time.Date(2026, 12, 3, 8, 0, 0, 0, time.UTC)
 	shard := func(i int, host string, start time.Duration) shardRun {
-		return shardRun{dir: "d", m: &Manifest{RunID: "r" + string(rune('0'+i)), StartedAt: t0.Add(start), FinishedAt: t0.Add(start + time.Hour),
-			Shard: &ShardInfo{Shard: Shard{Index: i, Count: 3}, Host: host}, Cells: map[string]int{"p": 1}, CellTotal: 1}}
+		return shardRun{dir: "d", m: &runfolder.Manifest{RunID: "r" + string(rune('0'+i)), StartedAt: t0.Add(start), FinishedAt: t0.Add(start + time.Hour),
+			Shard: &runfolder.ShardInfo{Shard: runfolder.Shard{Index: i, Count: 3}, Host: host}, Cells: map[string]int{"p": 1}, CellTotal: 1}}
 	}
 	three := &config.Experiment{Platforms: []config.Platform{{Name: "p", Models: []string{"m"}}}}
 	plan, err := BuildPlan(context.Background(), three, manySamples(3))
@@ -57,7 +58,7 @@ func TestTheExperimentHashIgnoresWhatIsComputedAfterQuerying(t *testing.T) {
 			Platforms: []config.Platform{{Name: "p", Models: []string{"m"}}}, Export: config.ExportSpec{Dir: "results"}}
 	}
 	ids := []string{"q1", "q2"}
-	h := ExperimentHash(base(), ids)
+	h := runfolder.ExperimentHash(base(), ids)
 	for name, change := range map[string]func(e *config.Experiment){
 		"export.dir":  func(e *config.Experiment) { e.Export.Dir = "/scratch/node7" },
 		"checks":      func(e *config.Experiment) { e.Checks = []string{"true"} },
@@ -69,7 +70,7 @@ func TestTheExperimentHashIgnoresWhatIsComputedAfterQuerying(t *testing.T) {
 	} {
 		e := base()
 		change(e)
-		if got := ExperimentHash(e, ids); got != h {
+		if got := runfolder.ExperimentHash(e, ids); got != h {
 			t.Errorf("changing %s changed the hash: shards that differ only there could not be merged", name)
 		}
 	}
@@ -80,18 +81,18 @@ func TestTheExperimentHashIgnoresWhatIsComputedAfterQuerying(t *testing.T) {
 	} {
 		e := base()
 		change(e)
-		if got := ExperimentHash(e, ids); got == h {
+		if got := runfolder.ExperimentHash(e, ids); got == h {
 			t.Errorf("changing %s left the hash alone", name)
 		}
 	}
-	if ExperimentHash(base(), ids[:1]) == h {
+	if runfolder.ExperimentHash(base(), ids[:1]) == h {
 		t.Error("other questions left the hash alone")
 	}
 }
 
 func TestTheMergedManifestKeepsEveryShardsStoppedLevels(t *testing.T) {
 	stop := func(i int, ls ...results.LevelStop) shardRun {
-		return shardRun{dir: "d", m: &Manifest{Shard: &ShardInfo{Shard: Shard{Index: i, Count: 2}, Host: "h"}, LevelStops: ls}}
+		return shardRun{dir: "d", m: &runfolder.Manifest{Shard: &runfolder.ShardInfo{Shard: runfolder.Shard{Index: i, Count: 2}, Host: "h"}, LevelStops: ls}}
 	}
 	sat := results.LevelStop{Platform: "p", Load: "c=64", Reason: "saturated: error rate 40% above 20% after 10 requests"}
 	dur := results.LevelStop{Platform: "p", Load: "c=8", Reason: "max_duration"}
@@ -105,12 +106,12 @@ func TestTheMergedManifestKeepsEveryShardsStoppedLevels(t *testing.T) {
 // marks, so the merged manifest keeps every shard's, each naming its shard.
 func TestTheMergedManifestKeepsEveryShardsSendingMarks(t *testing.T) {
 	t0 := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
-	shard := func(i int, spans ...SendSpan) shardRun {
-		return shardRun{dir: "d", m: &Manifest{Shard: &ShardInfo{Shard: Shard{Index: i, Count: 2}, Host: "h"}, SendSpans: spans}}
+	shard := func(i int, spans ...runfolder.SendSpan) shardRun {
+		return shardRun{dir: "d", m: &runfolder.Manifest{Shard: &runfolder.ShardInfo{Shard: runfolder.Shard{Index: i, Count: 2}, Host: "h"}, SendSpans: spans}}
 	}
-	a := SendSpan{Platform: "p", Process: 1, Start: t0, Stop: t0.Add(time.Minute)}
-	b := SendSpan{Platform: "p", Process: 1, Start: t0.Add(time.Hour)} // killed, never resumed
-	c := SendSpan{Platform: "p", Process: 2, Start: t0.Add(2 * time.Hour), Stop: t0.Add(3 * time.Hour)}
+	a := runfolder.SendSpan{Platform: "p", Process: 1, Start: t0, Stop: t0.Add(time.Minute)}
+	b := runfolder.SendSpan{Platform: "p", Process: 1, Start: t0.Add(time.Hour)} // killed, never resumed
+	c := runfolder.SendSpan{Platform: "p", Process: 2, Start: t0.Add(2 * time.Hour), Stop: t0.Add(3 * time.Hour)}
 	m := mergedManifest([]shardRun{shard(0, a), shard(1, b, c)}, &Plan{}, "merged")
 	var got []string
 	for _, s := range m.SendSpans {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/inferbench/inferbench/pipeline/config"
 	"github.com/inferbench/inferbench/pipeline/results"
+	"github.com/inferbench/inferbench/pipeline/runfolder"
 )
 
 func samplesN(n int) []config.Sample {
@@ -155,7 +156,7 @@ func TestPromptTemplatesRejectUnknownFields(t *testing.T) {
 
 func TestMatrixChangesNamesWhatChanged(t *testing.T) {
 	exp := config.Experiment{Platforms: []config.Platform{{Name: "a", Models: []string{"m"}}}, Params: config.Params{Temperature: []float64{0}, MaxTokens: 10}, Repeats: 1}
-	old := &Manifest{Experiment: exp, Dataset: DatasetInfo{IDs: []string{"1", "2"}}}
+	old := &runfolder.Manifest{Experiment: exp, Dataset: runfolder.DatasetInfo{IDs: []string{"1", "2"}}}
 	if ch := MatrixChanges(old, &exp, []string{"1", "2"}); len(ch) != 0 {
 		t.Fatalf("unchanged experiment reported %v", ch)
 	}
@@ -189,7 +190,7 @@ func TestMatrixChangesNamesWhatChanged(t *testing.T) {
 
 func TestMatrixChangesNamesAChangedLoad(t *testing.T) {
 	exp := config.Experiment{Platforms: []config.Platform{{Name: "a", Models: []string{"m"}, Concurrency: 4, Rate: 8, Arrival: "gamma", Burstiness: 1}}, Params: config.Params{Temperature: []float64{0}}, Repeats: 1}
-	old := &Manifest{Experiment: exp}
+	old := &runfolder.Manifest{Experiment: exp}
 	if ch := MatrixChanges(old, &exp, nil); len(ch) != 0 {
 		t.Fatalf("unchanged load reported %v", ch)
 	}

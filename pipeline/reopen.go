@@ -8,6 +8,7 @@ import (
 
 	"github.com/inferbench/inferbench/pipeline/config"
 	"github.com/inferbench/inferbench/pipeline/results"
+	"github.com/inferbench/inferbench/pipeline/runfolder"
 )
 
 // Reopen reads a finished (or interrupted) run folder back into a Run:
@@ -17,15 +18,15 @@ import (
 // and no dataset source is touched, which is what makes rescore, report
 // and compare cheap ("attack once, report many times").
 func Reopen(dir string) (*Run, error) {
-	m, err := ReadManifest(dir)
+	m, err := runfolder.ReadManifest(dir)
 	if err != nil {
 		return nil, err
 	}
-	samples, err := ReadSamples(dir)
+	samples, err := runfolder.ReadSamples(dir)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := os.Stat(filepath.Join(dir, JournalFile)); err != nil {
+	if _, err := os.Stat(filepath.Join(dir, runfolder.JournalFile)); err != nil {
 		return nil, fmt.Errorf("journal: %w", err)
 	}
 	exp := m.Experiment
@@ -70,7 +71,7 @@ func (e *Engine) Rescore(ctx context.Context, run *Run, spec *config.ScoreSpec) 
 	rescore := func(r *results.Record) error {
 		s := run.Samples[r.SampleID]
 		if s == nil {
-			return fmt.Errorf("record %s: sample %q is not in %s", r.CellKey, r.SampleID, SamplesFile)
+			return fmt.Errorf("record %s: sample %q is not in %s", r.CellKey, r.SampleID, runfolder.SamplesFile)
 		}
 		r.Answer, r.EM, r.F1, r.RawEM, r.RawF1, r.Truncated, r.Scored = "", 0, 0, 0, 0, false, false
 		scorer.Score(r, s)
@@ -79,19 +80,19 @@ func (e *Engine) Rescore(ctx context.Context, run *Run, spec *config.ScoreSpec) 
 	}
 	return e.staged(ctx, run, func(dir string) error {
 		err := stage(run.Manifest, e.log(), "score", 0, func() (int, error) {
-			path := filepath.Join(dir, JournalFile)
+			path := filepath.Join(dir, runfolder.JournalFile)
 			if run.Records != nil {
 				for i := range run.Records {
 					if err := rescore(&run.Records[i]); err != nil {
 						return n, err
 					}
 				}
-				return n, WriteJournal(path, run.Records)
+				return n, runfolder.WriteJournal(path, run.Records)
 			}
 			// Stream: read the final records of the run folder, rescore
 			// each, write a new journal in the stage.
 			defer run.forget()
-			return n, RewriteJournal(path, func(write func(*results.Record) error) error {
+			return n, runfolder.RewriteJournal(path, func(write func(*results.Record) error) error {
 				return run.EachRecord(func(r *results.Record) error {
 					if err := rescore(r); err != nil {
 						return err
@@ -120,7 +121,7 @@ func (e *Engine) Report(ctx context.Context, run *Run, formats []string) error {
 func (e *Engine) staged(ctx context.Context, run *Run, before func(stage string) error, formats ...string) error {
 	dir := run.Dir
 	var ferr error
-	err := Staged(dir, func(st string) error {
+	err := runfolder.Staged(dir, func(st string) error {
 		if before != nil {
 			if err := before(st); err != nil {
 				return err

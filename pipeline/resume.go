@@ -12,6 +12,7 @@ import (
 
 	"github.com/inferbench/inferbench/pipeline/config"
 	"github.com/inferbench/inferbench/pipeline/results"
+	"github.com/inferbench/inferbench/pipeline/runfolder"
 )
 
 // MatrixChanges lists, in words, how two experiments differ in ways that
@@ -23,7 +24,7 @@ import (
 // loadChanges). Header values are redacted in the
 // manifest, so a changed value is found by the records' RequestHash
 // instead (see resume). Empty means resuming is safe.
-func MatrixChanges(old *Manifest, exp *config.Experiment, ids []string) []string {
+func MatrixChanges(old *runfolder.Manifest, exp *config.Experiment, ids []string) []string {
 	var out []string
 	o := &old.Experiment
 	diff := func(what string, a, b any) {
@@ -184,8 +185,8 @@ func requestMismatch(want map[results.GroupKey]string, r *results.Record) bool {
 // run's shard) and rewrites the journal with only those, so that the
 // resumed run ends with exactly one record per cell. It returns, per plan
 // job, the positions (Seq) of the cells kept. Nothing is rewritten when it refuses.
-func (e *Engine) resume(dir string, fresh *Manifest, plan *Plan, shard Shard) ([]*seqSet, levelSpans, *Manifest, error) {
-	old, err := ReadManifest(dir)
+func (e *Engine) resume(dir string, fresh *runfolder.Manifest, plan *Plan, shard runfolder.Shard) ([]*seqSet, levelSpans, *runfolder.Manifest, error) {
+	old, err := runfolder.ReadManifest(dir)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("resume: %w", err)
 	}
@@ -197,7 +198,7 @@ func (e *Engine) resume(dir string, fresh *Manifest, plan *Plan, shard Shard) ([
 	}
 	shard = old.RecordedShard()
 	in := shardMembers(shard, plan) // nil: every cell
-	path := filepath.Join(dir, JournalFile)
+	path := filepath.Join(dir, runfolder.JournalFile)
 	jobs := map[string]int{}
 	done := make([]*seqSet, len(plan.Jobs)) // one bit per kept cell
 	for i, j := range plan.Jobs {
@@ -211,9 +212,9 @@ func (e *Engine) resume(dir string, fresh *Manifest, plan *Plan, shard Shard) ([
 	torn := false
 	// The kept records replace the journal only when nothing is refused:
 	// an error from fill leaves it as it was.
-	err = RewriteJournal(path, func(write func(*results.Record) error) error {
+	err = runfolder.RewriteJournal(path, func(write func(*results.Record) error) error {
 		var err error
-		torn, err = ScanJournal(path, func(_ int, r *results.Record) error {
+		torn, err = runfolder.ScanJournal(path, func(_ int, r *results.Record) error {
 			ji, ok := jobs[r.Platform]
 			if !ok || !r.OK() || (in != nil && !in[ji](r.Seq)) {
 				return nil
@@ -269,7 +270,7 @@ func (e *Engine) resume(dir string, fresh *Manifest, plan *Plan, shard Shard) ([
 }
 
 // shardName says what a run folder of shard s holds.
-func shardName(s Shard) string {
+func shardName(s runfolder.Shard) string {
 	if s.Count <= 1 {
 		return "holds the whole matrix"
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/inferbench/inferbench/pipeline/config"
 	"github.com/inferbench/inferbench/pipeline/results"
+	"github.com/inferbench/inferbench/pipeline/runfolder"
 )
 
 // jobQuerier answers every cell at once and remembers each job.
@@ -64,7 +65,7 @@ func TestShardsSendTheirShareOfEachLevelAndTheManifestRecordsIt(t *testing.T) {
 	seen := map[string]map[int]int{} // platform -> seq -> shard
 	for i := range 3 {
 		q := &jobQuerier{jobs: map[string]QueryJob{}}
-		run, err := (&Engine{Registry: shareRegistry(q, 24)}).Run(context.Background(), exp, RunOptions{Shard: Shard{Index: i, Count: 3}})
+		run, err := (&Engine{Registry: shareRegistry(q, 24)}).Run(context.Background(), exp, RunOptions{Shard: runfolder.Shard{Index: i, Count: 3}})
 		if err != nil {
 			t.Fatal(err)
 		}

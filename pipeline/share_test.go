@@ -5,13 +5,14 @@ import (
 	"testing"
 
 	"github.com/inferbench/inferbench/pipeline/config"
+	"github.com/inferbench/inferbench/pipeline/runfolder"
 )
 
 // sharesOf returns the n shards' shares of lv.
 func sharesOf(lv config.LoadLevel, n int) []*LevelShare {
 	out := make([]*LevelShare, n)
 	for i := range n {
-		out[i] = LevelShareOf(Shard{Index: i, Count: n}, lv)
+		out[i] = LevelShareOf(runfolder.Shard{Index: i, Count: n}, lv)
 	}
 	return out
 }

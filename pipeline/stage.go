@@ -14,6 +14,7 @@ import (
 
 	"github.com/inferbench/inferbench/pipeline/config"
 	"github.com/inferbench/inferbench/pipeline/results"
+	"github.com/inferbench/inferbench/pipeline/runfolder"
 )
 
 // LoadEnv is what a loader may use besides its spec.
@@ -130,7 +131,7 @@ type Run struct {
 	// Dir is the run folder that exporters write into.
 	Dir        string
 	Experiment *config.Experiment
-	Manifest   *Manifest
+	Manifest   *runfolder.Manifest
 	// Records, when not nil, are the run's final records in memory (a Run
 	// built by a test or a tool from a slice). The engine leaves it nil and
 	// exporters read records through EachRecord, which then streams the
@@ -275,7 +276,7 @@ func (r *Registry) AddExporter(name string, e Exporter, outputs ...string) {
 
 // engineFiles are the run-folder files the engine owns; no exporter may
 // claim (and so have removed) one of them.
-var engineFiles = []string{ManifestFile, SamplesFile, JournalFile, LockFile}
+var engineFiles = []string{runfolder.ManifestFile, runfolder.SamplesFile, runfolder.JournalFile, runfolder.LockFile}
 
 // LoaderNames (nil-safe, like the other name lists) lists registered sources, sorted.
 func (r *Registry) LoaderNames() []string {

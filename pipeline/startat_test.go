@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/inferbench/inferbench/pipeline/config"
+	"github.com/inferbench/inferbench/pipeline/runfolder"
 )
 
 func TestParseStartAtReadsATimeOrAnOffsetFromNow(t *testing.T) {
@@ -57,7 +58,7 @@ func TestARunWaitsForItsStartTimeAndRecordsIt(t *testing.T) {
 					cancel()
 				}
 			}})
-		if run == nil || run.Manifest.StopReason != StopInterrupted {
+		if run == nil || run.Manifest.StopReason != runfolder.StopInterrupted {
 			t.Fatalf("run %+v, err %v; want an interrupted run", run, err)
 		}
 		if len(q.jobs) != 0 {

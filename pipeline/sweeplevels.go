@@ -5,6 +5,7 @@ import (
 
 	"github.com/inferbench/inferbench/pipeline/config"
 	"github.com/inferbench/inferbench/pipeline/results"
+	"github.com/inferbench/inferbench/pipeline/runfolder"
 )
 
 // ApplyLevels adds what only the run knows to r: the rates a sweep chose
@@ -13,7 +14,7 @@ import (
 // stopped early (m.LevelStops): saturated ones are marked Saturated, and
 // every stop reason is kept. Curves whose best level was saturated lose
 // it: Best is recomputed under slo.
-func ApplyLevels(r *results.Results, m *Manifest, slo config.SLOSpec) {
+func ApplyLevels(r *results.Results, m *runfolder.Manifest, slo config.SLOSpec) {
 	if r.Sweep == nil || m == nil {
 		return
 	}

@@ -6,8 +6,8 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/inferbench/inferbench/pipeline"
 	"github.com/inferbench/inferbench/pipeline/results"
+	"github.com/inferbench/inferbench/pipeline/runfolder"
 )
 
 // injectClientHealth replaces the client health of run's manifest with
@@ -15,7 +15,7 @@ import (
 // (client-bound under the default thresholds), the fast one's healthy.
 func injectClientHealth(t *testing.T, run string) {
 	t.Helper()
-	m, err := pipeline.ReadManifest(run)
+	m, err := runfolder.ReadManifest(run)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -27,7 +27,7 @@ func injectClientHealth(t *testing.T, run string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(run, pipeline.ManifestFile), b, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(run, runfolder.ManifestFile), b, 0o644); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -13,8 +13,8 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/inferbench/inferbench/pipeline"
 	"github.com/inferbench/inferbench/pipeline/results"
+	"github.com/inferbench/inferbench/pipeline/runfolder"
 )
 
 // fdChildEnv holds "soft/hard" for TestFDChild: the RLIMIT_NOFILE the
@@ -126,7 +126,7 @@ func TestClientResourceFailuresWarnAndExitFive(t *testing.T) {
 	exp := writeFile(t, t.TempDir(), "fast.yaml", fastExperiment)
 	dir := runOK(t, exp, out)
 	// Two of the platform's requests ran out of descriptors on the client.
-	path := filepath.Join(dir, pipeline.JournalFile)
+	path := filepath.Join(dir, runfolder.JournalFile)
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)

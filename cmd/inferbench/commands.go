@@ -21,6 +21,7 @@ import (
 	"github.com/inferbench/inferbench/pipeline"
 	"github.com/inferbench/inferbench/pipeline/config"
 	"github.com/inferbench/inferbench/pipeline/results"
+	"github.com/inferbench/inferbench/pipeline/runfolder"
 	"github.com/inferbench/inferbench/stages"
 	"github.com/inferbench/inferbench/stages/load"
 )
@@ -142,7 +143,7 @@ func finishRun(run *pipeline.Run, reg *pipeline.Registry, stdout, stderr io.Writ
 		fmt.Fprintf(stdout, "\nrun folder: %s\n", run.Dir)
 		printStops(stderr, run.Manifest)
 	}
-	interrupted := run != nil && run.Manifest != nil && run.Manifest.StopReason == pipeline.StopInterrupted
+	interrupted := run != nil && run.Manifest != nil && run.Manifest.StopReason == runfolder.StopInterrupted
 	// Interrupted while querying, or before a run folder existed (the
 	// dataset loading, the plan): only Ctrl-C cancels the run's context.
 	if runErr != nil && (interrupted || run == nil) && errors.Is(runErr, context.Canceled) {
@@ -165,7 +166,7 @@ func finishRun(run *pipeline.Run, reg *pipeline.Registry, stdout, stderr io.Writ
 		return withCode(exitInterrupted, errSilent)
 	}
 	code := exitOK
-	var shard *pipeline.ShardInfo // a sharded run's shard, else nil
+	var shard *runfolder.ShardInfo // a sharded run's shard, else nil
 	if run != nil && run.Manifest != nil {
 		shard = run.Manifest.Shard
 	}
@@ -235,7 +236,7 @@ func platformErrors(res *results.Results, platform string) string {
 // printStops tells the user why a platform stopped before its last cell
 // (max_errors, max_error_rate, max_duration), which the table only sums up
 // as "stopped: partial", and what the run learned about the endpoints.
-func printStops(w io.Writer, m *pipeline.Manifest) {
+func printStops(w io.Writer, m *runfolder.Manifest) {
 	if m == nil {
 		return
 	}
@@ -286,7 +287,7 @@ plan needs, see inferbench plan), 130 interrupted (130 before 5 before 4 before 
 			if err != nil {
 				return err
 			}
-			sh, err := pipeline.ParseShard(shard)
+			sh, err := runfolder.ParseShard(shard)
 			if err != nil {
 				return withCode(exitUsage, err)
 			}
@@ -364,7 +365,7 @@ raises the soft limit to the hard one when needed and refuses with exit 5 when t
 too low). No endpoint is called and no run folder is made.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			sh, err := pipeline.ParseShard(shard)
+			sh, err := runfolder.ParseShard(shard)
 			if err != nil {
 				return withCode(exitUsage, err)
 			}
@@ -382,7 +383,7 @@ too low). No endpoint is called and no run folder is made.`,
 			if err := printPlan(stdout, exp, ds, plan); err != nil {
 				return withCode(exitError, err)
 			}
-			fmt.Fprintf(stdout, "file descriptors: %s\n", pipeline.CheckFDs(exp, pipeline.Shard{}))
+			fmt.Fprintf(stdout, "file descriptors: %s\n", pipeline.CheckFDs(exp, runfolder.Shard{}))
 			if err := printShardPlan(stdout, sh, plan); err != nil {
 				return withCode(exitError, err)
 			}
@@ -458,7 +459,7 @@ func printPlan(w io.Writer, exp *config.Experiment, ds *config.Dataset, plan *pi
 
 // printShardPlan shows shard sh's share of every platform's load levels
 // and the requests it sends (nothing for the whole matrix).
-func printShardPlan(w io.Writer, sh pipeline.Shard, plan *pipeline.Plan) error {
+func printShardPlan(w io.Writer, sh runfolder.Shard, plan *pipeline.Plan) error {
 	if sh.Count <= 1 {
 		return nil
 	}
@@ -527,7 +528,7 @@ func reopenAndFinish(ctx context.Context, dir string, sets []string, rescore boo
 	reg := stages.NewRegistry()
 	// Both rewrite files of the folder (rescore the journal too): never
 	// beside a run, resume, rescore or report of the same folder.
-	lock, err := pipeline.LockRunDir(dir, true)
+	lock, err := runfolder.LockRunDir(dir, true)
 	if err != nil {
 		return withCode(exitError, err)
 	}
@@ -537,7 +538,7 @@ func reopenAndFinish(ctx context.Context, dir string, sets []string, rescore boo
 		return withCode(exitError, err)
 	}
 	if len(sets) > 0 {
-		exp, diags := config.ReloadExperiment(filepath.Join(dir, pipeline.ManifestFile), &run.Manifest.Experiment,
+		exp, diags := config.ReloadExperiment(filepath.Join(dir, runfolder.ManifestFile), &run.Manifest.Experiment,
 			config.LoadOptions{Sets: sets, Registry: reg})
 		if err := diags.Err(); err != nil {
 			fmt.Fprintln(stderr, err)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/inferbench/inferbench/pipeline"
 	"github.com/inferbench/inferbench/pipeline/results"
+	"github.com/inferbench/inferbench/pipeline/runfolder"
 	"github.com/inferbench/inferbench/stages"
 )
 
@@ -36,7 +37,7 @@ export: {formats: [json]}
 		t.Fatalf("run: exit %d\n%s", code, stderr)
 	}
 	run := glob1(parent, "marks-*")
-	path := filepath.Join(run, pipeline.ManifestFile)
+	path := filepath.Join(run, runfolder.ManifestFile)
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)

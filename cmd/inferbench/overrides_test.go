@@ -8,9 +8,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/inferbench/inferbench/pipeline"
 	"github.com/inferbench/inferbench/pipeline/config"
 	"github.com/inferbench/inferbench/pipeline/results"
+	"github.com/inferbench/inferbench/pipeline/runfolder"
 )
 
 func TestReportAndRescoreAcceptOverridesOfARunWithExtractionSteps(t *testing.T) {
@@ -48,7 +48,7 @@ func TestReportAndRescoreAcceptOverridesOfARunWithExtractionSteps(t *testing.T) 
 		if g := goodput(); slices.ContainsFunc(g, func(v float64) bool { return v != 0 }) {
 			t.Errorf("goodput %v with a 1us TTFT SLO, want 0 everywhere", g)
 		}
-		m, err := pipeline.ReadManifest(run)
+		m, err := runfolder.ReadManifest(run)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -64,7 +64,7 @@ func TestReportAndRescoreAcceptOverridesOfARunWithExtractionSteps(t *testing.T) 
 		if code != exitOK {
 			t.Fatalf("rescore --set score.report_raw: exit %d\n%s\n%s", code, stdout, stderr)
 		}
-		m, err := pipeline.ReadManifest(run)
+		m, err := runfolder.ReadManifest(run)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -166,7 +166,7 @@ func TestReportAndRescoreRefuseOverridesOfWhatDefinedTheQueries(t *testing.T) {
 			}
 		})
 	}
-	m, err := pipeline.ReadManifest(run)
+	m, err := runfolder.ReadManifest(run)
 	if err != nil {
 		t.Fatal(err)
 	}

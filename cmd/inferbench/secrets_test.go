@@ -14,8 +14,8 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/inferbench/inferbench/pipeline"
 	"github.com/inferbench/inferbench/pipeline/config"
+	"github.com/inferbench/inferbench/pipeline/runfolder"
 )
 
 // echoServer is an OpenAI-compatible endpoint that repeats the request's
@@ -158,7 +158,7 @@ func TestSecretsFromTheEnvironmentAndSetReachNoOutputAndAreRecordedRedacted(t *t
 			t.Errorf("%s holds a secret", filepath.Base(f))
 		}
 	}
-	m, err := pipeline.ReadManifest(run)
+	m, err := runfolder.ReadManifest(run)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/inferbench/inferbench/pipeline"
 	"github.com/inferbench/inferbench/pipeline/config"
 	"github.com/inferbench/inferbench/pipeline/results"
+	"github.com/inferbench/inferbench/pipeline/runfolder"
 	"github.com/inferbench/inferbench/stages/score"
 )
 
@@ -74,7 +75,7 @@ type accumulator struct {
 	// (which feed no group figure), for Results.ClientResource.
 	clientDetails []string
 	// spans are the run's sending marks (nil: none; see SetSendSpans).
-	spans []pipeline.SendSpan
+	spans []runfolder.SendSpan
 	// health is the client's health of the run (nil: none; see
 	// SetClientHealth).
 	health []results.ClientHealth
@@ -83,9 +84,9 @@ type accumulator struct {
 // SetSendSpans gives the run's sending marks: a group's sending time is
 // then measured from the spans of its platform and level (see markedWall);
 // a group whose platform and level have none falls back to activeWall.
-func (a *accumulator) SetSendSpans(spans []pipeline.SendSpan) { a.spans = spans }
+func (a *accumulator) SetSendSpans(spans []runfolder.SendSpan) { a.spans = spans }
 
-var _ pipeline.SendSpanSetter = (*accumulator)(nil)
+var _ runfolder.SendSpanSetter = (*accumulator)(nil)
 
 // SetClientHealth gives the client's health of the run: Close applies it
 // (Results.ApplyClientHealth under the experiment's `client:` thresholds)

@@ -8,10 +8,11 @@ import (
 	"github.com/inferbench/inferbench/pipeline"
 	"github.com/inferbench/inferbench/pipeline/config"
 	"github.com/inferbench/inferbench/pipeline/results"
+	"github.com/inferbench/inferbench/pipeline/runfolder"
 )
 
 func datasetRun(source, sha string, ids ...string) *pipeline.Run {
-	r := &pipeline.Run{Manifest: &pipeline.Manifest{Dataset: pipeline.DatasetInfo{Source: source, Location: "f.json", SHA256: sha, IDs: ids}},
+	r := &pipeline.Run{Manifest: &runfolder.Manifest{Dataset: runfolder.DatasetInfo{Source: source, Location: "f.json", SHA256: sha, IDs: ids}},
 		Samples: map[string]*config.Sample{}}
 	for _, id := range ids {
 		r.Samples[id] = &config.Sample{ID: id, Context: "c", Question: "q " + id, Answers: []string{"a"}}

@@ -8,9 +8,9 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/inferbench/inferbench/pipeline"
 	"github.com/inferbench/inferbench/pipeline/config"
 	"github.com/inferbench/inferbench/pipeline/results"
+	"github.com/inferbench/inferbench/pipeline/runfolder"
 	"github.com/inferbench/inferbench/stages/score"
 )
 
@@ -273,7 +273,7 @@ func (g *group) compute(exp *config.Experiment, bs Bootstrap, acc *accumulator) 
 	if n > 0 {
 		s.ErrorRate = float64(s.Failures) / float64(n)
 	}
-	var marks []pipeline.SendSpan
+	var marks []runfolder.SendSpan
 	for _, m := range acc.spans {
 		if m.Platform == s.Platform && m.Load == s.Load {
 			marks = append(marks, m)

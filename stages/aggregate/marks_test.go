@@ -10,6 +10,7 @@ import (
 	"github.com/inferbench/inferbench/pipeline"
 	"github.com/inferbench/inferbench/pipeline/config"
 	"github.com/inferbench/inferbench/pipeline/results"
+	"github.com/inferbench/inferbench/pipeline/runfolder"
 )
 
 // fakeClock is the wall clock of a test run: it moves only when told.
@@ -44,7 +45,7 @@ func (q *streamQuerier) Query(ctx context.Context, job pipeline.QueryJob, emit f
 	for c := range job.EachCell() {
 		if q.stopAfter > 0 && q.sent == q.stopAfter {
 			q.cancel()
-			return pipeline.QueryReport{StopReason: pipeline.StopInterrupted}, nil
+			return pipeline.QueryReport{StopReason: runfolder.StopInterrupted}, nil
 		}
 		r := results.Record{CellKey: c.CellKey, Seq: c.Seq, StartedAt: q.clock.Now(), Attempts: 1,
 			TTFTMs: 100, LatencyMs: 1000, CloseMs: 1000, OutputTokens: 10, TokensPerSec: 10, FinishReason: "stop", Scored: true}
@@ -110,9 +111,9 @@ func TestAStoppedAndResumedRunMeasuresOnlyItsSendingSpans(t *testing.T) {
 
 // marked aggregates recs of sophia (platform of twoPlatforms) with the
 // given sending marks.
-func marked(t *testing.T, recs []results.Record, marks ...pipeline.SendSpan) *results.GroupStats {
+func marked(t *testing.T, recs []results.Record, marks ...runfolder.SendSpan) *results.GroupStats {
 	t.Helper()
-	run := &pipeline.Run{Experiment: twoPlatforms(), Records: recs, Manifest: &pipeline.Manifest{SendSpans: marks}}
+	run := &pipeline.Run{Experiment: twoPlatforms(), Records: recs, Manifest: &runfolder.Manifest{SendSpans: marks}}
 	res, _, err := pipeline.AggregateRun(context.Background(), NewAccumulator, run)
 	if err != nil {
 		t.Fatal(err)
@@ -120,8 +121,8 @@ func marked(t *testing.T, recs []results.Record, marks ...pipeline.SendSpan) *re
 	return groupOf(t, res, "sophia")
 }
 
-func mark(process int, shard *int, from, to time.Duration) pipeline.SendSpan {
-	s := pipeline.SendSpan{Platform: "sophia", Process: process, Shard: shard, Start: t0.Add(from)}
+func mark(process int, shard *int, from, to time.Duration) runfolder.SendSpan {
+	s := runfolder.SendSpan{Platform: "sophia", Process: process, Shard: shard, Start: t0.Add(from)}
 	if to >= 0 {
 		s.Stop = t0.Add(to)
 	}
@@ -185,7 +186,7 @@ func TestSendingTimeComesFromTheMarks(t *testing.T) {
 		}
 		exp := twoPlatforms()
 		exp.Platforms[1].Models = []string{"m-b", "m-c"}
-		run := &pipeline.Run{Experiment: exp, Records: append(a, b...), Manifest: &pipeline.Manifest{SendSpans: []pipeline.SendSpan{mark(1, nil, 0, 10001*time.Millisecond)}}}
+		run := &pipeline.Run{Experiment: exp, Records: append(a, b...), Manifest: &runfolder.Manifest{SendSpans: []runfolder.SendSpan{mark(1, nil, 0, 10001*time.Millisecond)}}}
 		res, _, err := pipeline.AggregateRun(context.Background(), NewAccumulator, run)
 		if err != nil {
 			t.Fatal(err)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/inferbench/inferbench/pipeline"
 	"github.com/inferbench/inferbench/pipeline/results"
+	"github.com/inferbench/inferbench/pipeline/runfolder"
 )
 
 // consoleWidth is the width the console table is laid out for.
@@ -38,7 +39,7 @@ func Console(w io.Writer, run *pipeline.Run) error {
 	if res.Baseline != "" {
 		sub += ", baseline " + res.Baseline
 	}
-	if res.StopReason != "" && res.StopReason != pipeline.StopCompleted {
+	if res.StopReason != "" && res.StopReason != runfolder.StopCompleted {
 		sub += ", stopped: " + res.StopReason
 	}
 	fmt.Fprintf(cw, "%s\n", centre(sub, consoleWidth))

@@ -8,6 +8,7 @@ import (
 	"github.com/inferbench/inferbench/pipeline"
 	"github.com/inferbench/inferbench/pipeline/config"
 	"github.com/inferbench/inferbench/pipeline/results"
+	"github.com/inferbench/inferbench/pipeline/runfolder"
 )
 
 // Values the tests look for in the outputs.
@@ -135,10 +136,10 @@ func fixtureRun(t testing.TB, dir string) *pipeline.Run {
 		Warnings:         []string{"only 6 requests per group"},
 		PercentileMethod: results.PercentileMethod,
 	}
-	man := &pipeline.Manifest{
+	man := &runfolder.Manifest{
 		Tool: "inferbench", Version: "v0.1.0-test", GoVersion: "go1.26", RunID: res.RunID, StartedAt: start,
 		ExperimentFile: "experiments/x.yaml", Experiment: *exp,
-		Dataset: pipeline.DatasetInfo{Source: "demo", Version: "v1.1", Total: 40, SHA256: "ab12", IDs: []string{"q1", "q2", "q3", "q2b"}},
+		Dataset: runfolder.DatasetInfo{Source: "demo", Version: "v1.1", Total: 40, SHA256: "ab12", IDs: []string{"q1", "q2", "q3", "q2b"}},
 		Cells:   map[string]int{"metis": 7, "sophia-sim": 6}, CellTotal: 13,
 	}
 	return &pipeline.Run{Dir: dir, Experiment: exp, Manifest: man, Records: recs, Results: res, Samples: samples}

@@ -9,6 +9,7 @@ import (
 	"github.com/inferbench/inferbench/pipeline"
 	"github.com/inferbench/inferbench/pipeline/config"
 	"github.com/inferbench/inferbench/pipeline/results"
+	"github.com/inferbench/inferbench/pipeline/runfolder"
 )
 
 // The report model is built once from a run and rendered by both the
@@ -183,7 +184,7 @@ func buildReport(run *pipeline.Run, images []reportImage) *reportModel {
 // shardLines describes how a run was sharded: the shard of a sharded
 // run, or the shards (and hosts) a merged run joined, with the manifest's
 // note when they ran on different hosts.
-func shardLines(m *pipeline.Manifest) []string {
+func shardLines(m *runfolder.Manifest) []string {
 	var out []string
 	if m.Shard != nil {
 		out = append(out, fmt.Sprintf("Shard %s of a sharded run (host %s): merge every shard with inferbench merge", m.Shard.Shard, m.Shard.Host))

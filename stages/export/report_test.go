@@ -15,6 +15,7 @@ import (
 	"github.com/inferbench/inferbench/pipeline"
 	"github.com/inferbench/inferbench/pipeline/config"
 	"github.com/inferbench/inferbench/pipeline/results"
+	"github.com/inferbench/inferbench/pipeline/runfolder"
 )
 
 // validSVG parses b as XML and checks the root element is <svg>.
@@ -223,7 +224,7 @@ func TestRegisterAddsEveryFormatAndTheConsole(t *testing.T) {
 
 func TestTheReportSaysWhichShardsAndHostsAMergedRunJoined(t *testing.T) {
 	run := fixtureRun(t, t.TempDir())
-	run.Manifest.Shards = []pipeline.ShardInfo{{Shard: pipeline.Shard{Index: 0, Count: 2}, Host: "node-a"}, {Shard: pipeline.Shard{Index: 1, Count: 2}, Host: "node-b"}}
+	run.Manifest.Shards = []runfolder.ShardInfo{{Shard: runfolder.Shard{Index: 0, Count: 2}, Host: "node-a"}, {Shard: runfolder.Shard{Index: 1, Count: 2}, Host: "node-b"}}
 	run.Manifest.Notes = append(run.Manifest.Notes, pipeline.HostsNote+"node-a (0/2); node-b (1/2)")
 	if err := Markdown(context.Background(), run); err != nil {
 		t.Fatal(err)

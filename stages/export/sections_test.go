@@ -15,6 +15,7 @@ import (
 	"github.com/inferbench/inferbench/pipeline"
 	"github.com/inferbench/inferbench/pipeline/config"
 	"github.com/inferbench/inferbench/pipeline/results"
+	"github.com/inferbench/inferbench/pipeline/runfolder"
 	"github.com/inferbench/inferbench/stages/aggregate"
 	"github.com/inferbench/inferbench/stages/score"
 )
@@ -234,7 +235,7 @@ func v2Run(t *testing.T, dir string) *pipeline.Run {
 		byID[s.ID] = s
 	}
 	return &pipeline.Run{Dir: dir, Experiment: exp, Records: recs, Results: res, Samples: byID,
-		Manifest: &pipeline.Manifest{Experiment: *exp, Dataset: pipeline.DatasetInfo{Source: "squad", Version: "v2.0", Total: 6}}}
+		Manifest: &runfolder.Manifest{Experiment: *exp, Dataset: runfolder.DatasetInfo{Source: "squad", Version: "v2.0", Total: 6}}}
 }
 
 func TestSquadV2AnswerBreakdown(t *testing.T) {

@@ -20,6 +20,7 @@ import (
 
 	"github.com/inferbench/inferbench/pipeline"
 	"github.com/inferbench/inferbench/pipeline/results"
+	"github.com/inferbench/inferbench/pipeline/runfolder"
 )
 
 // Sheet names of results.xlsx, in workbook order. Summary is first and active.
@@ -574,7 +575,7 @@ func (b *book) writeRequests(ctx context.Context, run *pipeline.Run) error {
 		}
 	}
 	if left > 0 {
-		note := []any{fmt.Sprintf("%d more requests are not shown: a sheet holds at most %d rows (Excel's limit); %s and %s have every request", left, MaxSheetRows, RequestsCSVFile, pipeline.JournalFile)}
+		note := []any{fmt.Sprintf("%d more requests are not shown: a sheet holds at most %d rows (Excel's limit); %s and %s have every request", left, MaxSheetRows, RequestsCSVFile, runfolder.JournalFile)}
 		if err := sw.SetRow("A"+strconv.Itoa(n+3), note); err != nil {
 			return err
 		}

@@ -16,6 +16,7 @@ import (
 	"github.com/inferbench/inferbench/pipeline"
 	"github.com/inferbench/inferbench/pipeline/config"
 	"github.com/inferbench/inferbench/pipeline/results"
+	"github.com/inferbench/inferbench/pipeline/runfolder"
 	"github.com/inferbench/inferbench/stages/internal/retry"
 )
 
@@ -151,7 +152,7 @@ func (q *Querier) Query(ctx context.Context, job pipeline.QueryJob, emit func(re
 		go func() {
 			select {
 			case <-job.Stop:
-				r.halt(pipeline.StopInterrupted)
+				r.halt(runfolder.StopInterrupted)
 			case <-finished:
 			}
 		}()
@@ -166,7 +167,7 @@ func (q *Querier) Query(ctx context.Context, job pipeline.QueryJob, emit func(re
 	defer r.mu.Unlock()
 	rep := pipeline.QueryReport{StopReason: r.reason, Notes: r.notes}
 	if ctx.Err() != nil && rep.StopReason == "" && (!all || r.canceled > 0) {
-		rep.StopReason = pipeline.StopInterrupted
+		rep.StopReason = runfolder.StopInterrupted
 	}
 	return rep, nil
 }

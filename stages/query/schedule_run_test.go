@@ -13,6 +13,7 @@ import (
 	"github.com/inferbench/inferbench/pipeline"
 	"github.com/inferbench/inferbench/pipeline/config"
 	"github.com/inferbench/inferbench/pipeline/results"
+	"github.com/inferbench/inferbench/pipeline/runfolder"
 )
 
 func ids(prefix string, n int) []string {
@@ -262,8 +263,8 @@ func TestStops(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(recs) != 3 || rep.StopReason != pipeline.StopInterrupted {
-			t.Errorf("%d records, stop %q; want the 3 in flight and %q", len(recs), rep.StopReason, pipeline.StopInterrupted)
+		if len(recs) != 3 || rep.StopReason != runfolder.StopInterrupted {
+			t.Errorf("%d records, stop %q; want the 3 in flight and %q", len(recs), rep.StopReason, runfolder.StopInterrupted)
 		}
 		for id, r := range recs {
 			if !r.OK() || r.Content != "finished" {

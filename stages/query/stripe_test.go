@@ -7,6 +7,7 @@ import (
 
 	"github.com/inferbench/inferbench/pipeline"
 	"github.com/inferbench/inferbench/pipeline/config"
+	"github.com/inferbench/inferbench/pipeline/runfolder"
 )
 
 // The shards of an open-loop level send, together, exactly the one
@@ -21,7 +22,7 @@ func TestShardsSendTheirHitsOfTheLevelsOneSchedule(t *testing.T) {
 				want = append(want, one.Due(uint64(h)))
 			}
 			for i := range n {
-				st := pipeline.LevelShareOf(pipeline.Shard{Index: i, Count: n}, lv).Stripe()
+				st := pipeline.LevelShareOf(runfolder.Shard{Index: i, Count: n}, lv).Stripe()
 				if st == nil {
 					continue
 				}
