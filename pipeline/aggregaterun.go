@@ -52,7 +52,7 @@ func AggregateRun(ctx context.Context, agg Aggregator, run *Run) (*results.Resul
 	if err != nil {
 		return nil, 0, err
 	}
-	if ss, ok := acc.(runfolder.SendSpanSetter); ok && run.Manifest != nil {
+	if ss, ok := acc.(SendSpanSetter); ok && run.Manifest != nil {
 		ss.SetSendSpans(run.Manifest.SendSpans)
 	}
 	if cs, ok := acc.(ClientHealthSetter); ok && run.Manifest != nil {

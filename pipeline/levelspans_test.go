@@ -63,7 +63,7 @@ func TestResumedSweepRatesAreResultsRequestThroughput(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	acc.(runfolder.SendSpanSetter).SetSendSpans(marks)
+	acc.(pipeline.SendSpanSetter).SetSendSpans(marks)
 	for _, r := range recs {
 		if err := acc.Add(r); err != nil {
 			t.Fatal(err)

@@ -343,3 +343,11 @@ func (r *Registry) NewLoadModel(typ string) config.LoadModel {
 	}
 	return nil
 }
+
+// SendSpanSetter is an Accumulator that measures sending time from the
+// run's sending marks: AggregateRun gives it the manifest's SendSpans
+// (nil for a run folder written before marks existed, or a run without a
+// manifest) before the first Add.
+type SendSpanSetter interface {
+	SetSendSpans(spans []runfolder.SendSpan)
+}

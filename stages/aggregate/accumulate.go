@@ -86,7 +86,7 @@ type accumulator struct {
 // a group whose platform and level have none falls back to activeWall.
 func (a *accumulator) SetSendSpans(spans []runfolder.SendSpan) { a.spans = spans }
 
-var _ runfolder.SendSpanSetter = (*accumulator)(nil)
+var _ pipeline.SendSpanSetter = (*accumulator)(nil)
 
 // SetClientHealth gives the client's health of the run: Close applies it
 // (Results.ApplyClientHealth under the experiment's `client:` thresholds)
