@@ -1,0 +1,14 @@
+// Package config is the experiment language: the Experiment types and
+// their documented defaults, loading a YAML file with --set and
+// INFERBENCH_ overrides, lint against the types' schema, validation,
+// located Diagnostics and YAML syntax errors, the expr environments
+// compiled at validation, the matrix size limits, the load blocks and
+// their levels, the dataset Sample and Slice and the prompt template.
+//
+// It knows the registered components only through the Components
+// interface, which pipeline.Registry implements.
+//
+// Imports: config is the leaf of the module's core. It must not import
+// pipeline, pipeline/results, pipeline/runfolder, a stage or
+// cmd/inferbench; only the small helper packages.
+package config
