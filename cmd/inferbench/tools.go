@@ -132,7 +132,7 @@ dataset source or version) are compared with a warning on stderr.`,
 // compareAggregate aggregates a run's records (r.Records, which compare
 // may have cut to the shared questions) as report does: under its
 // manifest, so that every rate divides by the sending time of the run's
-// sending marks (see pipeline.SendSpan), never by the time inferred from
+// sending marks (see runfolder.SendSpan), never by the time inferred from
 // the gaps between records.
 func compareAggregate(ctx context.Context, agg pipeline.Aggregator, r *pipeline.Run) (*results.Results, error) {
 	recs := r.Records
@@ -242,7 +242,7 @@ var profileFlagHelp = map[string]struct{ usage, def string }{
 	"faults.error_event":    {"share of streams ending in an SSE error event", ""},
 }
 
-// addProfileFlags adds a flag for each field of pipeline.EmulateProfile
+// addProfileFlags adds a flag for each field of config.EmulateProfile
 // (its faults' fields too), generated from the type.
 func addProfileFlags(fs *pflag.FlagSet) {
 	var walk func(t reflect.Type, path string, index []int)
@@ -283,7 +283,7 @@ func addProfileFlags(fs *pflag.FlagSet) {
 // profileField is the pflag.Value of one profile field's flag.
 type profileField struct {
 	v     reflect.Value // the value, of the field's type
-	index []int         // the field in pipeline.EmulateProfile
+	index []int         // the field in config.EmulateProfile
 }
 
 var durationType = reflect.TypeOf(config.Duration(0))

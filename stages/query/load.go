@@ -35,7 +35,7 @@ type ConcurrencyLoad struct {
 	Levels []float64 `yaml:"levels" json:"levels" validate:"min=1,dive,gt=0"`
 }
 
-// Expand implements pipeline.LoadModel.
+// Expand implements config.LoadModel.
 func (c *ConcurrencyLoad) Expand(*config.Platform) []config.LoadLevel {
 	out := make([]config.LoadLevel, len(c.Levels))
 	for i, v := range c.Levels {
@@ -44,7 +44,7 @@ func (c *ConcurrencyLoad) Expand(*config.Platform) []config.LoadLevel {
 	return out
 }
 
-// Check implements pipeline.LoadChecker: whole numbers, no duplicates, no
+// Check implements config.LoadChecker: whole numbers, no duplicates, no
 // rate beside closed-loop levels.
 func (c *ConcurrencyLoad) Check(p *config.Platform) []config.LoadProblem {
 	out := checkLevels(c.Levels, func(x float64) string {
@@ -67,7 +67,7 @@ type RateLoad struct {
 	Levels []float64 `yaml:"levels" json:"levels" validate:"min=1,dive,gt=0"`
 }
 
-// Expand implements pipeline.LoadModel.
+// Expand implements config.LoadModel.
 func (r *RateLoad) Expand(p *config.Platform) []config.LoadLevel {
 	out := make([]config.LoadLevel, len(r.Levels))
 	for i, v := range r.Levels {
@@ -76,7 +76,7 @@ func (r *RateLoad) Expand(p *config.Platform) []config.LoadLevel {
 	return out
 }
 
-// Check implements pipeline.LoadChecker: no duplicate levels.
+// Check implements config.LoadChecker: no duplicate levels.
 func (r *RateLoad) Check(*config.Platform) []config.LoadProblem {
 	return checkLevels(r.Levels, func(float64) string { return "" })
 }
@@ -116,7 +116,7 @@ const (
 // max_concurrency: 64}`: a synchronous level (concurrency 1), a throughput
 // level (max_concurrency in flight) and then Rates open-loop levels at
 // rates evenly spaced strictly between the request rates the first two
-// achieved, decided at run time (pipeline.RateChooser), each capped at
+// achieved, decided at run time (config.RateChooser), each capped at
 // max_concurrency in flight.
 type SweepLoad struct {
 	// Rates is the number of rate levels (DefaultSweepRates when 0).
@@ -140,7 +140,7 @@ func (s *SweepLoad) maxConcurrency() int {
 	return DefaultSweepMaxConcurrency
 }
 
-// Expand implements pipeline.LoadModel; the rate levels have RateIndex
+// Expand implements config.LoadModel; the rate levels have RateIndex
 // 1..Rates and no rate until ChooseRates decides it.
 func (s *SweepLoad) Expand(*config.Platform) []config.LoadLevel {
 	mc := s.maxConcurrency()
@@ -151,7 +151,7 @@ func (s *SweepLoad) Expand(*config.Platform) []config.LoadLevel {
 	return out
 }
 
-// ChooseRates implements pipeline.RateChooser with SweepRates over the
+// ChooseRates implements config.RateChooser with SweepRates over the
 // synchronous and throughput levels' achieved rates.
 func (s *SweepLoad) ChooseRates(achieved map[string]float64) ([]float64, error) {
 	lo, hi := achieved[LevelSync], achieved[LevelThroughput]

@@ -2,7 +2,7 @@
 // behaves like vLLM serving a reasoning model (gpt-oss): role-only first
 // chunk, reasoning deltas, then content deltas one word piece at a time,
 // finish_reason, an optional usage chunk and [DONE]. Timings, answers and
-// injected faults follow a pipeline.EmulateProfile and are deterministic for
+// injected faults follow a config.EmulateProfile and are deterministic for
 // a seed, so the query stage can be tested and benchmarked over real HTTP
 // without a GPU.
 //
