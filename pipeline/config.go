@@ -198,7 +198,7 @@ func loadExperiment(path string, data []byte, opts LoadOptions) (*Experiment, Di
 		meta.overrides = append(meta.overrides, key+"="+redactOverride(val, leaf))
 	}
 
-	expandLoadShorthand(root)
+	expandLevelsShorthand(root)
 	lint := &linter{loc: loc, reg: opts.Registry}
 	lint.lintRoot(root)
 	diags = append(diags, lint.diags...)
@@ -239,7 +239,7 @@ envLoop:
 		}
 	}
 	e.meta = meta
-	diags = append(diags, resolveLoads(&e, loc, opts.Registry)...)
+	diags = append(diags, resolveLevels(&e, loc, opts.Registry)...)
 	e.ApplyDefaults()
 
 	baseDir := filepath.Dir(path)

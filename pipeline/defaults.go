@@ -89,8 +89,8 @@ func (e *Experiment) ApplyDefaults() {
 	for i := range e.Platforms {
 		p := &e.Platforms[i]
 		at := yamlPath{{key: "platforms"}, {idx: i}}
-		if l := p.Load; l != nil {
-			if lv := p.LoadLevels(nil); len(l.Resolved) > 0 {
+		if l := p.Levels; l != nil {
+			if lv := p.RunLevels(nil); len(l.Resolved) > 0 {
 				switch {
 				case lv[0].Rate > 0:
 					p.Rate = lv[0].Rate

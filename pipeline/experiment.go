@@ -166,8 +166,8 @@ type Platform struct {
 	// (judged after at least MinRequestsForErrorRate requests).
 	MaxErrorRate float64 `yaml:"max_error_rate" json:"max_error_rate,omitempty" validate:"gte=0,lte=1"`
 	// Load lists the load levels the platform runs one after the other (see
-	// LoadSpec); nil is one level of Concurrency and Rate.
-	Load *LoadSpec `yaml:"load" json:"load,omitempty"`
+	// LevelsSpec); nil is one level of Concurrency and Rate.
+	Levels *LevelsSpec `yaml:"load" json:"load,omitempty"`
 }
 
 // Defaults applied to platforms that leave the field zero.

@@ -49,7 +49,7 @@ type schema struct {
 	// compile, when set, compiles a non-empty string expression.
 	compile func(string) error
 	// load marks a platform's load block, whose keys beyond the shared
-	// ones depend on its type (see linter.loadSchema).
+	// ones depend on its type (see linter.levelsSchema).
 	load bool
 }
 
@@ -396,7 +396,7 @@ type linter struct {
 	// bad holds the canonical paths of pruned values; validation problems
 	// at or below them are not reported twice.
 	bad []yamlPath
-	// reg, when set, gives each load block type's keys (see loadSchema).
+	// reg, when set, gives each load block type's keys (see levelsSchema).
 	reg *Registry
 }
 
@@ -431,7 +431,7 @@ func (l *linter) walk(n, pos *yaml.Node, s *schema, p yamlPath) bool {
 		}
 		if s.load {
 			var known bool
-			if s, known = l.loadSchema(n, s); !known {
+			if s, known = l.levelsSchema(n, s); !known {
 				return true // resolving the block reports its type
 			}
 		}
@@ -539,17 +539,17 @@ func kindNoun(k schemaKind) string {
 	return "a value"
 }
 
-// loadSchema returns the schema of load block n: the shared keys of s plus
+// levelsSchema returns the schema of load block n: the shared keys of s plus
 // the keys of the config of the model its type names; false for an
 // unknown type (or no registry), which resolving the block reports.
-func (l *linter) loadSchema(n *yaml.Node, s *schema) (*schema, bool) {
+func (l *linter) levelsSchema(n *yaml.Node, s *schema) (*schema, bool) {
 	_, t := mapEntry(n, "type")
-	if l.reg == nil || t == nil || l.reg.LoadModels[t.Value] == nil {
+	if l.reg == nil || t == nil || l.reg.LevelModels[t.Value] == nil {
 		return s, false
 	}
 	merged := *s
 	merged.load = false
-	merged.fields = append(append([]schemaField(nil), s.fields...), schemaOf(reflect.TypeOf(l.reg.LoadModels[t.Value]())).fields...)
+	merged.fields = append(append([]schemaField(nil), s.fields...), schemaOf(reflect.TypeOf(l.reg.LevelModels[t.Value]())).fields...)
 	return &merged, true
 }
 

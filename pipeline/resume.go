@@ -77,7 +77,7 @@ func MatrixChanges(old *Manifest, exp *Experiment, ids []string) []string {
 			out = append(out, loadChanges(i, &o.Platforms[i], &exp.Platforms[i])...)
 			// How each level is sized and which of its requests are warmups.
 			for _, k := range []string{"requests", "duration", "warmup"} {
-				diff(fmt.Sprintf("platforms[%d].load.%s", i, k), levelSizing(o.Platforms[i].Load, k), levelSizing(exp.Platforms[i].Load, k))
+				diff(fmt.Sprintf("platforms[%d].load.%s", i, k), levelSizing(o.Platforms[i].Levels, k), levelSizing(exp.Platforms[i].Levels, k))
 			}
 		}
 	}
@@ -103,7 +103,7 @@ func MatrixChanges(old *Manifest, exp *Experiment, ids []string) []string {
 // are not load and may change.
 func loadChanges(i int, o, n *Platform) []string {
 	var out []string
-	ol, nl := o.LoadLevels(nil), n.LoadLevels(nil)
+	ol, nl := o.RunLevels(nil), n.RunLevels(nil)
 	if len(ol) == 1 && len(nl) == 1 && ol[0].Label == "" && nl[0].Label == "" {
 		if a, b := ol[0].Concurrency, nl[0].Concurrency; a != b {
 			out = append(out, fmt.Sprintf("platforms[%d].concurrency: %d -> %d", i, a, b))
@@ -133,7 +133,7 @@ func loadChanges(i int, o, n *Platform) []string {
 
 // describeLevels writes levels as "[c=1 (concurrency 1), r=8 (rate 8/s,
 // at most 64 in flight)]" for loadChanges.
-func describeLevels(levels []LoadLevel) string {
+func describeLevels(levels []Level) string {
 	parts := make([]string, len(levels))
 	for k, lv := range levels {
 		var what string
@@ -301,7 +301,7 @@ func shardName(s Shard) string {
 
 // levelSizing is load block l's requests, duration or warmup (key), nil
 // when unset, for MatrixChanges.
-func levelSizing(l *LoadSpec, key string) any {
+func levelSizing(l *LevelsSpec, key string) any {
 	if l == nil {
 		return nil
 	}

@@ -213,9 +213,9 @@ type Registry struct {
 	// folder, by format; see AddExporter.
 	Outputs map[string][]string
 	Console Console
-	// LoadModels make the config of each `load:` block type (see
-	// LoadModel), registered by the query stage.
-	LoadModels map[string]func() LoadModel
+	// LevelModels make the config of each `load:` block type (see
+	// LevelModel), registered by the query stage.
+	LevelModels map[string]func() LevelModel
 	// ExtractSteps are the built-in answer extraction step names, for
 	// validating score.extract.
 	ExtractSteps []string
@@ -234,18 +234,18 @@ func (r *Registry) AddLoader(name string, l Loader) {
 	r.Loaders[name] = l
 }
 
-// AddLoadModel registers the load model type name: newModel returns a
+// AddLevelModel registers the load model type name: newModel returns a
 // fresh config (a pointer to a struct with yaml and validate tags) that a
 // `load: {type: name, ...}` block is decoded into. It panics when name is
 // registered twice.
-func (r *Registry) AddLoadModel(name string, newModel func() LoadModel) {
-	if r.LoadModels == nil {
-		r.LoadModels = map[string]func() LoadModel{}
+func (r *Registry) AddLevelModel(name string, newModel func() LevelModel) {
+	if r.LevelModels == nil {
+		r.LevelModels = map[string]func() LevelModel{}
 	}
-	if _, dup := r.LoadModels[name]; dup {
+	if _, dup := r.LevelModels[name]; dup {
 		panic("pipeline: load model registered twice: " + name)
 	}
-	r.LoadModels[name] = newModel
+	r.LevelModels[name] = newModel
 }
 
 // AddExporter registers an export format and the names of the files it

@@ -331,8 +331,8 @@ func setupSection(run *pipeline.Run) reportSection {
 // it chose (rates; "rate chosen at run time" when it did not), and the
 // load block's max_duration per level.
 func loadText(p *pipeline.Platform, rates []float64) string {
-	levels := p.LoadLevels(rates)
-	one := func(lv pipeline.LoadLevel) string {
+	levels := p.RunLevels(rates)
+	one := func(lv pipeline.Level) string {
 		if lv.Rate == 0 && lv.RateIndex == 0 {
 			return fmt.Sprintf("closed loop, concurrency %d", max(lv.Concurrency, 1))
 		}
@@ -357,8 +357,8 @@ func loadText(p *pipeline.Platform, rates []float64) string {
 		parts[i] = lv.Label + " " + one(lv)
 	}
 	text := fmt.Sprintf("%d levels, one after the other: %s", len(levels), strings.Join(parts, "; "))
-	if p.Load != nil && p.Load.MaxDuration > 0 {
-		text += fmt.Sprintf("; at most %s each", p.Load.MaxDuration)
+	if p.Levels != nil && p.Levels.MaxDuration > 0 {
+		text += fmt.Sprintf("; at most %s each", p.Levels.MaxDuration)
 	}
 	return text
 }
