@@ -39,10 +39,10 @@ type LoadOptions struct {
 	// "a,b". params.extra cannot be set from the environment (its keys keep
 	// their case); use --set. Nil means no environment overrides.
 	Environ []string
-	// Registry supplies the known dataset sources, export formats,
-	// extraction steps and load models. Nil skips the source, format and
-	// step name checks, but knows no load model: every load block (and
-	// every concurrency or rate list, their shorthand) is then rejected.
+	// Registry supplies the components: dataset sources, level models,
+	// arrival laws, export formats and extraction steps, with their
+	// configuration, rules and defaults. It is required (a nil Registry is
+	// refused).
 	Registry *Registry
 	// SkipFileChecks skips the dataset.path existence check, for an
 	// experiment re-read from a run folder whose questions are saved there.
@@ -137,6 +137,9 @@ func fileShaped(data []byte) ([]byte, error) {
 }
 
 func loadExperiment(path string, data []byte, opts LoadOptions) (*Experiment, Diagnostics) {
+	if opts.Registry == nil {
+		return nil, Diagnostics{{File: path, Message: "load experiment: no registry (pass stages.NewRegistry())"}}
+	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		return nil, Diagnostics{yamlSyntaxDiagnostic(path, data, err)}
@@ -240,6 +243,7 @@ envLoop:
 	}
 	e.meta = meta
 	diags = append(diags, resolveLevels(&e, loc, opts.Registry)...)
+	opts.Registry.componentDefaults(&e)
 	e.ApplyDefaults()
 
 	baseDir := filepath.Dir(path)

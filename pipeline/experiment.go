@@ -140,10 +140,12 @@ type Platform struct {
 	Concurrency int `yaml:"concurrency" json:"concurrency" validate:"gte=0"`
 	// Rate > 0 selects an open-loop schedule of Rate requests per second.
 	Rate float64 `yaml:"rate" json:"rate,omitempty" validate:"gte=0"`
-	// Arrival is the open-loop inter-arrival law: constant, poisson or gamma.
-	Arrival string `yaml:"arrival" json:"arrival,omitempty" validate:"omitempty,oneof=constant poisson gamma"`
-	// Burstiness is the gamma shape (1 = poisson, <1 burstier, >1 smoother);
-	// left out it is 1, and an explicit 0 is an error.
+	// Arrival is the open-loop inter-arrival law, one registered in
+	// Registry.Arrivals; left out it is the registry's default law.
+	Arrival string `yaml:"arrival" json:"arrival,omitempty"`
+	// Burstiness is the shape of an arrival law that takes one (see
+	// ArrivalLaw.Shaped); left out it is the law's default shape, and an
+	// explicit 0 is an error.
 	Burstiness float64 `yaml:"burstiness" json:"burstiness,omitempty" validate:"gte=0"`
 	// Warmup requests per platform are sent first and excluded from statistics.
 	Warmup int `yaml:"warmup" json:"warmup,omitempty" validate:"gte=0"`
@@ -328,15 +330,14 @@ type MetricSpec struct {
 
 // ExportSpec says where and in which formats to write results.
 type ExportSpec struct {
-	Dir     string   `yaml:"dir" json:"dir"`
-	Formats []string `yaml:"formats" json:"formats" validate:"dive,oneof=json csv xlsx markdown html"`
+	Dir string `yaml:"dir" json:"dir"`
+	// Formats are registered export formats (Registry.Exporters); left
+	// out, every registered one (Registry.DefaultFormats).
+	Formats []string `yaml:"formats" json:"formats"`
 }
 
-// Default export settings.
-var (
-	DefaultExportDir     = "results"
-	DefaultExportFormats = []string{"json", "csv", "xlsx", "markdown", "html"}
-)
+// DefaultExportDir is export.dir when it is left out.
+var DefaultExportDir = "results"
 
 // Duration is a time.Duration written as a Go duration string ("600ms") in
 // YAML and JSON.

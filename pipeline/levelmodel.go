@@ -46,11 +46,12 @@ type LevelModel interface {
 // tags. Check returns each problem with its path under the load block
 // ("levels[1]", or "" for the block itself).
 type LevelChecker interface {
-	Check(p *Platform) []LevelProblem
+	Check(p *Platform) []Problem
 }
 
-// LevelProblem is one problem of a load block found by LevelChecker.
-type LevelProblem struct {
+// Problem is one problem a component finds in its configuration (see
+// LevelChecker, DatasetChecker): Path is under the component's block.
+type Problem struct {
 	Path    string
 	Message string
 }
@@ -166,8 +167,9 @@ func (p *Platform) openLoopLevels() bool {
 
 // AtLevel returns a copy of p set up to run level lv: its concurrency and
 // rate, the load block's max_duration when set (its duration when that is
-// shorter), and poisson arrivals for an open-loop level when p sets no
-// arrival.
+// shorter), and no arrival law nor burstiness for a closed-loop level (an
+// open-loop one keeps p's, which LoadExperiment defaults from the
+// registry).
 func (p Platform) AtLevel(lv Level) Platform {
 	p.Concurrency, p.Rate = lv.Concurrency, lv.Rate
 	if p.Levels != nil && p.Levels.MaxDuration > 0 {
@@ -175,9 +177,6 @@ func (p Platform) AtLevel(lv Level) Platform {
 	}
 	if p.Levels != nil && p.Levels.Duration > 0 && (p.MaxDuration <= 0 || p.Levels.Duration < p.MaxDuration) {
 		p.MaxDuration = p.Levels.Duration // a timed level ends there (levelRunner: not a stop)
-	}
-	if p.Rate > 0 && p.Arrival == "" {
-		p.Arrival = "poisson"
 	}
 	if p.Rate == 0 {
 		p.Arrival, p.Burstiness = "", 0
@@ -246,8 +245,8 @@ func (l *LevelsSpec) UnmarshalJSON(data []byte) error {
 // LevelChecker) and fills LevelsSpec.Resolved. It returns the problems by
 // path ("platforms[1].load.levels[0]"). A block already resolved is left
 // as it is.
-func (r *Registry) ResolveLevels(e *Experiment) []LevelProblem {
-	var out []LevelProblem
+func (r *Registry) ResolveLevels(e *Experiment) []Problem {
+	var out []Problem
 	for i := range e.Platforms {
 		p := &e.Platforms[i]
 		l := p.Levels
@@ -258,7 +257,7 @@ func (r *Registry) ResolveLevels(e *Experiment) []LevelProblem {
 		newModel := r.LevelModels[l.Type]
 		if newModel == nil {
 			if l.Type != "" {
-				out = append(out, LevelProblem{at.child("type").String(), fmt.Sprintf("unknown load type %q%s", l.Type, orKnown(l.Type, "types", r.LevelModelNames()))})
+				out = append(out, Problem{at.child("type").String(), fmt.Sprintf("unknown load type %q%s", l.Type, orKnown(l.Type, "types", r.LevelModelNames()))})
 			}
 			continue
 		}
@@ -271,20 +270,20 @@ func (r *Registry) ResolveLevels(e *Experiment) []LevelProblem {
 			err = dec.Decode(l.Settings)
 		}
 		if err != nil {
-			out = append(out, LevelProblem{at.String(), fmt.Sprintf("type %s: %v", l.Type, err)})
+			out = append(out, Problem{at.String(), fmt.Sprintf("type %s: %v", l.Type, err)})
 			continue
 		}
 		bad := false
 		for _, k := range md.Unused {
 			bad = true
-			out = append(out, LevelProblem{at.child(k).String(), fmt.Sprintf("unknown key for load type %s%s", l.Type, orKnown(k, "keys", modelKeys(m)))})
+			out = append(out, Problem{at.child(k).String(), fmt.Sprintf("unknown key for load type %s%s", l.Type, orKnown(k, "keys", modelKeys(m)))})
 		}
 		var fes validator.ValidationErrors
 		if errors.As(experimentValidator().Struct(m), &fes) {
 			for _, fe := range fes {
 				_, ns, _ := strings.Cut(fe.Namespace(), ".")
 				bad = true
-				out = append(out, LevelProblem{append(at, parsePath(ns)...).String(), fieldMessage(fe)})
+				out = append(out, Problem{append(at, parsePath(ns)...).String(), fieldMessage(fe)})
 			}
 		}
 		if c, ok := m.(LevelChecker); ok && len(md.Unused) == 0 {
@@ -294,19 +293,19 @@ func (r *Registry) ResolveLevels(e *Experiment) []LevelProblem {
 					path += "." + pr.Path
 				}
 				bad = true
-				out = append(out, LevelProblem{path, pr.Message})
+				out = append(out, Problem{path, pr.Message})
 			}
 		}
 		switch w := l.Warmup; {
 		case w.Requests < 0 || w.Duration < 0:
 			bad = true
-			out = append(out, LevelProblem{at.child("warmup").String(), fmt.Sprintf("must be a number of requests or a duration >= 0, got %s", w)})
+			out = append(out, Problem{at.child("warmup").String(), fmt.Sprintf("must be a number of requests or a duration >= 0, got %s", w)})
 		case l.Requests > 0 && w.Requests >= l.Requests:
 			bad = true
-			out = append(out, LevelProblem{at.child("warmup").String(), fmt.Sprintf("must be less than requests (%d), got %d: a level needs a measured request", l.Requests, w.Requests)})
+			out = append(out, Problem{at.child("warmup").String(), fmt.Sprintf("must be less than requests (%d), got %d: a level needs a measured request", l.Requests, w.Requests)})
 		case l.Duration > 0 && w.Duration >= l.Duration:
 			bad = true
-			out = append(out, LevelProblem{at.child("warmup").String(), fmt.Sprintf("must be shorter than duration (%s), got %s: a level needs a measured request", l.Duration, w.Duration)})
+			out = append(out, Problem{at.child("warmup").String(), fmt.Sprintf("must be shorter than duration (%s), got %s: a level needs a measured request", l.Duration, w.Duration)})
 		}
 		if bad {
 			continue
@@ -320,9 +319,6 @@ func (r *Registry) ResolveLevels(e *Experiment) []LevelProblem {
 // resolveLevels resolves e's load blocks with reg (see
 // Registry.ResolveLevels) and locates the problems.
 func resolveLevels(e *Experiment, loc *locator, reg *Registry) Diagnostics {
-	if reg == nil {
-		reg = &Registry{}
-	}
 	var out Diagnostics
 	for _, pr := range reg.ResolveLevels(e) {
 		out = append(out, loc.at(parsePath(pr.Path), nil, "%s", pr.Message))

@@ -396,7 +396,7 @@ type linter struct {
 	// bad holds the canonical paths of pruned values; validation problems
 	// at or below them are not reported twice.
 	bad []yamlPath
-	// reg, when set, gives each load block type's keys (see levelsSchema).
+	// reg gives each load block type's keys (see levelsSchema).
 	reg *Registry
 }
 
@@ -541,10 +541,10 @@ func kindNoun(k schemaKind) string {
 
 // levelsSchema returns the schema of load block n: the shared keys of s plus
 // the keys of the config of the model its type names; false for an
-// unknown type (or no registry), which resolving the block reports.
+// unknown type, which resolving the block reports.
 func (l *linter) levelsSchema(n *yaml.Node, s *schema) (*schema, bool) {
 	_, t := mapEntry(n, "type")
-	if l.reg == nil || t == nil || l.reg.LevelModels[t.Value] == nil {
+	if t == nil || l.reg.LevelModels[t.Value] == nil {
 		return s, false
 	}
 	merged := *s

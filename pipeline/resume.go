@@ -117,15 +117,13 @@ func loadChanges(i int, o, n *Platform) []string {
 	if !o.openLoopLevels() && !n.openLoopLevels() {
 		return out
 	}
-	arrival := func(p *Platform) string {
-		if p.Arrival == "" {
-			return "poisson"
-		}
-		return p.Arrival
-	}
-	if a, b := arrival(o), arrival(n); a != b {
+	// An open-loop platform always has its arrival law (LoadExperiment
+	// fills in the registry's default), except one recorded before
+	// platforms with rate-chosen levels got it: that ran the default law,
+	// which n carries when it sets none.
+	if a, b := o.Arrival, n.Arrival; a != b && a != "" {
 		out = append(out, fmt.Sprintf("platforms[%d].arrival: %s -> %s", i, a, b))
-	} else if a == "gamma" && o.Burstiness != n.Burstiness {
+	} else if o.Burstiness != n.Burstiness {
 		out = append(out, fmt.Sprintf("platforms[%d].burstiness: %g -> %g", i, o.Burstiness, n.Burstiness))
 	}
 	return out

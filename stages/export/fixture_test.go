@@ -45,7 +45,7 @@ func fixtureRun(t testing.TB, dir string) *pipeline.Run {
 		Stats:    pipeline.StatsSpec{Confidence: 0.95, Bootstrap: 2000},
 		Metrics:  []pipeline.MetricSpec{{Name: "cost_per_1k", Expr: "output_tokens / 1000 * 0.6"}},
 		Checks:   []string{`group("metis").f1 >= group("sophia-sim").f1 - 2`, `all(groups, .error_rate < 0.01)`},
-		Export:   pipeline.ExportSpec{Dir: "results", Formats: pipeline.DefaultExportFormats},
+		Export:   pipeline.ExportSpec{Dir: "results", Formats: registeredFormats()},
 	}
 	samples := map[string]*pipeline.Sample{
 		"q1": {ID: "q1", Title: "Cities", Context: "Paris is the capital of France.", Question: "What is the capital of France?", Answers: []string{"Paris"}},
@@ -157,4 +157,12 @@ func manyRecords(n int) []pipeline.Record {
 		}
 	}
 	return recs
+}
+
+// registeredFormats are the formats Register adds, in its order (the
+// default export.formats).
+func registeredFormats() []string {
+	reg := pipeline.NewRegistry()
+	Register(reg)
+	return reg.DefaultFormats()
 }

@@ -38,6 +38,40 @@ func Register(reg *pipeline.Registry) {
 	reg.AddLoader(SourceCSV, CSV{})
 }
 
+// needsPath is the rule of the sources that read a file: dataset.path is
+// required.
+func needsPath(source string, d pipeline.DatasetSpec) []pipeline.Problem {
+	if d.Path == "" {
+		return []pipeline.Problem{{Path: "path", Message: "is required for source " + source}}
+	}
+	return nil
+}
+
+// CheckDataset implements pipeline.DatasetChecker: a path is required.
+func (Squad) CheckDataset(d pipeline.DatasetSpec) []pipeline.Problem {
+	return needsPath(SourceSquad, d)
+}
+
+// CheckDataset implements pipeline.DatasetChecker: a path is required.
+func (JSONL) CheckDataset(d pipeline.DatasetSpec) []pipeline.Problem {
+	return needsPath(SourceJSONL, d)
+}
+
+// CheckDataset implements pipeline.DatasetChecker: a path is required.
+func (CSV) CheckDataset(d pipeline.DatasetSpec) []pipeline.Problem { return needsPath(SourceCSV, d) }
+
+// CheckDataset implements pipeline.DatasetChecker: hf.dataset, hf.config
+// and hf.split are required.
+func (*HF) CheckDataset(d pipeline.DatasetSpec) []pipeline.Problem {
+	var out []pipeline.Problem
+	for _, f := range []struct{ key, val string }{{"dataset", d.HF.Dataset}, {"config", d.HF.Config}, {"split", d.HF.Split}} {
+		if f.val == "" {
+			out = append(out, pipeline.Problem{Path: "hf." + f.key, Message: "is required for source " + SourceHF})
+		}
+	}
+	return out
+}
+
 // DefaultCacheDir returns the folder where downloads and HF pages are kept:
 // the value of INFERBENCH_CACHE_DIR when set, else os.UserCacheDir()/inferbench.
 // It does not create the folder. The error says when neither is available.

@@ -20,8 +20,23 @@ const (
 	LevelSweep = "sweep"
 )
 
-// RegisterLevelModels adds the built-in load models to reg.
+// Arrival laws of open-loop levels (platforms[].arrival), registered with
+// the rate level model: constant gaps, exponential gaps (the default) and
+// gamma gaps whose shape is platforms[].burstiness (DefaultBurstiness
+// when left out: 1 is poisson, below 1 burstier, above 1 smoother).
+const (
+	ArrivalConstant   = "constant"
+	ArrivalPoisson    = "poisson"
+	ArrivalGamma      = "gamma"
+	DefaultBurstiness = 1.0
+)
+
+// RegisterLevelModels adds the built-in level models and the arrival laws
+// of their open-loop levels to reg.
 func RegisterLevelModels(reg *pipeline.Registry) {
+	reg.AddArrival(ArrivalConstant, pipeline.ArrivalLaw{})
+	reg.AddArrival(ArrivalPoisson, pipeline.ArrivalLaw{Default: true})
+	reg.AddArrival(ArrivalGamma, pipeline.ArrivalLaw{Shaped: true, DefaultShape: DefaultBurstiness})
 	reg.AddLevelModel(LevelConcurrency, func() pipeline.LevelModel { return &ConcurrencyLevels{} })
 	reg.AddLevelModel(LevelRate, func() pipeline.LevelModel { return &RateLevels{} })
 	reg.AddLevelModel(LevelSweep, func() pipeline.LevelModel { return &SweepLevels{} })
@@ -45,7 +60,7 @@ func (c *ConcurrencyLevels) Expand(*pipeline.Platform) []pipeline.Level {
 
 // Check implements pipeline.LevelChecker: whole numbers, no duplicates, no
 // rate beside closed-loop levels.
-func (c *ConcurrencyLevels) Check(p *pipeline.Platform) []pipeline.LevelProblem {
+func (c *ConcurrencyLevels) Check(p *pipeline.Platform) []pipeline.Problem {
 	out := checkLevels(c.Levels, func(x float64) string {
 		if x != math.Trunc(x) {
 			return fmt.Sprintf("must be a whole number of requests in flight, got %v", x)
@@ -53,7 +68,7 @@ func (c *ConcurrencyLevels) Check(p *pipeline.Platform) []pipeline.LevelProblem 
 		return ""
 	})
 	if p.Rate > 0 {
-		out = append(out, pipeline.LevelProblem{Path: "type", Message: "concurrency levels run closed loop; remove rate or use type rate"})
+		out = append(out, pipeline.Problem{Path: "type", Message: "concurrency levels run closed loop; remove rate or use type rate"})
 	}
 	return out
 }
@@ -76,21 +91,21 @@ func (r *RateLevels) Expand(p *pipeline.Platform) []pipeline.Level {
 }
 
 // Check implements pipeline.LevelChecker: no duplicate levels.
-func (r *RateLevels) Check(*pipeline.Platform) []pipeline.LevelProblem {
+func (r *RateLevels) Check(*pipeline.Platform) []pipeline.Problem {
 	return checkLevels(r.Levels, func(float64) string { return "" })
 }
 
 // checkLevels reports duplicates and each level bad words.
-func checkLevels(levels []float64, bad func(float64) string) []pipeline.LevelProblem {
-	var out []pipeline.LevelProblem
+func checkLevels(levels []float64, bad func(float64) string) []pipeline.Problem {
+	var out []pipeline.Problem
 	seen := map[float64]bool{}
 	for i, x := range levels {
 		at := "levels[" + strconv.Itoa(i) + "]"
 		if msg := bad(x); msg != "" {
-			out = append(out, pipeline.LevelProblem{Path: at, Message: msg})
+			out = append(out, pipeline.Problem{Path: at, Message: msg})
 		}
 		if seen[x] {
-			out = append(out, pipeline.LevelProblem{Path: at, Message: fmt.Sprintf("duplicate level %v", x)})
+			out = append(out, pipeline.Problem{Path: at, Message: fmt.Sprintf("duplicate level %v", x)})
 		}
 		seen[x] = true
 	}
