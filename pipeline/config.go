@@ -156,7 +156,7 @@ func loadExperiment(path string, data []byte, opts LoadOptions) (*Experiment, Di
 	meta := loadMeta{present: map[string]bool{}}
 
 	// Environment first, then --set, so that --set wins.
-	envs, envDiags := matchEnviron(root, opts.Environ)
+	envs, envDiags := matchEnviron(root, opts.Environ, opts.Registry.fileSchema())
 	diags = append(diags, envDiags...)
 	var viperEnv []envOverride
 	for _, ev := range envs {
@@ -164,7 +164,7 @@ func loadExperiment(path string, data []byte, opts LoadOptions) (*Experiment, Di
 			viperEnv = append(viperEnv, ev)
 			continue
 		}
-		if _, _, err := setPath(root, ev.path.raw(), ev.node); err != nil {
+		if _, _, err := setPath(root, opts.Registry.fileSchema(), ev.path.raw(), ev.node); err != nil {
 			diags = append(diags, Diagnostic{File: "$" + ev.name, Message: err.Error()})
 			continue
 		}
@@ -186,7 +186,7 @@ func loadExperiment(path string, data []byte, opts LoadOptions) (*Experiment, Di
 			diags = append(diags, Diagnostic{File: origin, Message: err.Error()})
 			continue
 		}
-		p, leaf, err := setPath(root, splitSetKey(key), node)
+		p, leaf, err := setPath(root, opts.Registry.fileSchema(), splitSetKey(key), node)
 		if err != nil {
 			diags = append(diags, Diagnostic{File: origin, Message: err.Error()})
 			continue
@@ -243,6 +243,7 @@ envLoop:
 	}
 	e.meta = meta
 	diags = append(diags, resolveLevels(&e, loc, opts.Registry)...)
+	diags = append(diags, resolveBlocks(&e, loc, opts.Registry)...)
 	opts.Registry.componentDefaults(&e)
 	e.ApplyDefaults()
 
@@ -531,8 +532,7 @@ func listNoun(key string) string { return strings.TrimSuffix(key, "s") }
 // setPath sets the value at segs (keys, list indices or element names) in
 // the tree rooted at root to value, creating maps on the way. It returns
 // the canonical path and the schema of the value set.
-func setPath(root *yaml.Node, segs []string, value *yaml.Node) (yamlPath, *schema, error) {
-	s := experimentSchema()
+func setPath(root *yaml.Node, s *schema, segs []string, value *yaml.Node) (yamlPath, *schema, error) {
 	cur := root
 	var p yamlPath
 	if len(segs) == 0 {
@@ -643,7 +643,7 @@ type envOverride struct {
 
 // matchEnviron finds the INFERBENCH_ variables that name a value of the
 // experiment, sorted by name, and checks each value against its kind.
-func matchEnviron(root *yaml.Node, environ []string) ([]envOverride, Diagnostics) {
+func matchEnviron(root *yaml.Node, environ []string, s *schema) ([]envOverride, Diagnostics) {
 	var out []envOverride
 	var diags Diagnostics
 	for _, kv := range environ {
@@ -651,7 +651,7 @@ func matchEnviron(root *yaml.Node, environ []string) ([]envOverride, Diagnostics
 		if !ok || !strings.HasPrefix(name, EnvPrefix) {
 			continue
 		}
-		p, leaf := matchEnv(experimentSchema(), root, strings.TrimPrefix(name, EnvPrefix), nil)
+		p, leaf := matchEnv(s, root, strings.TrimPrefix(name, EnvPrefix), nil)
 		if leaf == nil {
 			continue
 		}

@@ -25,6 +25,7 @@ func testRegistry() *Registry {
 	for _, n := range testFormats {
 		r.AddExporter(n, nil)
 	}
+	r.AddBlock(KindEmulator, "emulate", func() any { return &testEmulate{} })
 	r.AddArrival("constant", ArrivalLaw{})
 	r.AddArrival("poisson", ArrivalLaw{Default: true})
 	r.AddArrival("gamma", ArrivalLaw{Shaped: true, DefaultShape: 1})
@@ -87,7 +88,7 @@ func TestGoodExperimentsLoadWithoutDiagnosticsAndDecodeToTheirValues(t *testing.
 				t.Errorf("params = %+v, want %+v", e.Params, want)
 			}
 			p := e.Platforms[0]
-			if p.Emulate == nil || p.Emulate.TTFT != Duration(100*time.Millisecond) || p.Emulate.TokensPerSecond != 50 || p.Emulate.Accuracy != 0.9 {
+			if p.Emulate == nil || emu(p).TTFT != Duration(100*time.Millisecond) || emu(p).TokensPerSecond != 50 || emu(p).Accuracy != 0.9 {
 				t.Errorf("emulate = %+v", p.Emulate)
 			}
 			if p.Concurrency != DefaultConcurrency || p.Retries != DefaultRetries || p.Timeout != DefaultTimeout || p.ConnectTimeout != DefaultConnectTimeout {
@@ -126,8 +127,8 @@ func TestGoodExperimentsLoadWithoutDiagnosticsAndDecodeToTheirValues(t *testing.
 				t.Errorf("headers = %#v", m.Headers)
 			}
 			s := e.Platforms[1]
-			f := s.Emulate.Faults
-			if s.Emulate.Style != "chatty" || s.Emulate.Jitter != 0.1 || f.Rate429 != 0.05 || f.RetryAfter != Duration(time.Second) || f.Disconnect != 0.01 {
+			f := emu(s).Faults
+			if emu(s).Style != "chatty" || emu(s).Jitter != 0.1 || f.Rate429 != 0.05 || f.RetryAfter != Duration(time.Second) || f.Disconnect != 0.01 {
 				t.Errorf("emulate = %+v", s.Emulate)
 			}
 			if s.Retries != DefaultRetries || s.APIKey.Reveal() != "sk-very-secret" {
@@ -276,8 +277,8 @@ func TestSetOverridesApplyWithTheRightKindsAndAddressing(t *testing.T) {
 			}
 		}},
 		{"a platform is addressed by name", []string{"platforms.sophia-sim.emulate.ttft=2s"}, func(t *testing.T, e *Experiment) {
-			if e.Platforms[1].Emulate.TTFT != Duration(2*time.Second) {
-				t.Errorf("ttft = %v", e.Platforms[1].Emulate.TTFT)
+			if emu(e.Platforms[1]).TTFT != Duration(2*time.Second) {
+				t.Errorf("ttft = %v", emu(e.Platforms[1]).TTFT)
 			}
 		}},
 		{"extract takes a list of steps", []string{"score.extract=[first_line]"}, func(t *testing.T, e *Experiment) {
@@ -364,8 +365,8 @@ func TestEnvironmentOverridesApplyStrictlyAndOnlyToSchemaPaths(t *testing.T) {
 			}
 		}},
 		{"a list-indexed platform value applies", []string{"INFERBENCH_PLATFORMS_0_CONCURRENCY=4", "INFERBENCH_PLATFORMS_SOPHIA_SIM_EMULATE_ACCURACY=0.5"}, func(t *testing.T, e *Experiment) {
-			if e.Platforms[0].Concurrency != 4 || e.Platforms[1].Emulate.Accuracy != 0.5 {
-				t.Errorf("concurrency %d accuracy %v", e.Platforms[0].Concurrency, e.Platforms[1].Emulate.Accuracy)
+			if e.Platforms[0].Concurrency != 4 || emu(e.Platforms[1]).Accuracy != 0.5 {
+				t.Errorf("concurrency %d accuracy %v", e.Platforms[0].Concurrency, emu(e.Platforms[1]).Accuracy)
 			}
 		}},
 		{"booleans, durations, strings and lists decode", []string{"INFERBENCH_PARAMS_STREAM=true", "INFERBENCH_SLO_TTFT=250ms", "INFERBENCH_DESCRIPTION=123", "INFERBENCH_PARAMS_TEMPERATURE=0.1,0.2", "INFERBENCH_EXPORT_FORMATS=csv,json"}, func(t *testing.T, e *Experiment) {
@@ -595,13 +596,13 @@ func TestEmulatedAccuracyDefaultsToOneButAnExplicitZeroIsKept(t *testing.T) {
 		set  string
 		want float64
 	}{
-		{"an absent accuracy answers every question right", "platforms.0.emulate={ttft: 1ms}", DefaultEmulateAccuracy},
+		{"an absent accuracy answers every question right", "platforms.0.emulate={ttft: 1ms}", 1},
 		{"accuracy 0 is kept", "platforms.0.emulate={ttft: 1ms, accuracy: 0}", 0},
 		{"a given accuracy is kept", "platforms.0.emulate={accuracy: 0.3}", 0.3},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := mustLoad(t, "testdata/minimal.good.yaml", LoadOptions{Sets: []string{tc.set}})
-			if got := e.Platforms[0].Emulate.Accuracy; got != tc.want {
+			if got := emu(e.Platforms[0]).Accuracy; got != tc.want {
 				t.Fatalf("accuracy %v, want %v", got, tc.want)
 			}
 		})

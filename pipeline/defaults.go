@@ -7,8 +7,7 @@ package pipeline
 // Some defaults depend on whether a key was given rather than on the zero
 // value. Where the zero value is a valid choice it is kept: params.stream defaults to
 // true (stream: false is kept), score.report_raw defaults to true
-// (report_raw: false is kept), platforms[].emulate.accuracy defaults to
-// DefaultEmulateAccuracy (accuracy: 0 is kept) and platforms[].retries defaults to
+// (report_raw: false is kept) and platforms[].retries defaults to
 // DefaultRetries (retries: 0 is kept). For an experiment from
 // LoadExperiment the file and overrides decide; for one built in code the
 // first ApplyDefaults call treats both as absent, and later calls keep
@@ -38,8 +37,8 @@ package pipeline
 // DefaultKneeLatencyGrowth. The defaults that components own (export.formats,
 // arrival and burstiness) are applied by LoadExperiment from the registry
 // (see componentDefaults). dataset.version stays "" (the loader
-// detects the SQuAD version from the file) and emulate profiles stay as
-// given.
+// detects the SQuAD version from the file); the emulate block gets its
+// defaults from its registered type when it is resolved.
 func (e *Experiment) ApplyDefaults() {
 	explicit := func(path string) bool {
 		return e.meta.defaulted || e.meta.present[path]
@@ -123,12 +122,6 @@ func (e *Experiment) ApplyDefaults() {
 		}
 		if p.Retries == 0 && !explicit(at.child("retries").String()) {
 			p.Retries = DefaultRetries
-		}
-		// An emulated platform answers correctly unless told otherwise
-		// (accuracy: 0 is kept: every answer wrong).
-		if p.Emulate != nil && p.Emulate.Accuracy == 0 &&
-			!explicit(at.child("emulate").child("accuracy").String()) {
-			p.Emulate.Accuracy = DefaultEmulateAccuracy
 		}
 	}
 	e.meta.defaulted = true

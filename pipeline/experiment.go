@@ -117,9 +117,11 @@ const DefaultUserPrompt = "Context: {{.Context}}\n\nQuestion: {{.Question}}\n\nA
 // Platform is one serving endpoint (or the built-in emulator) and how to load it.
 // Exactly one of BaseURL and Emulate is set.
 type Platform struct {
-	Name    string          `yaml:"name" json:"name" validate:"required"`
-	BaseURL string          `yaml:"base_url" json:"base_url,omitempty" validate:"omitempty,url"`
-	Emulate *EmulateProfile `yaml:"emulate" json:"emulate,omitempty"`
+	Name    string `yaml:"name" json:"name" validate:"required"`
+	BaseURL string `yaml:"base_url" json:"base_url,omitempty" validate:"omitempty,url"`
+	// Emulate is the built-in emulator's profile, a block whose keys the
+	// emulator component registers (Registry.AddBlock).
+	Emulate *Block `yaml:"emulate" json:"emulate,omitempty"`
 	// APIKeyEnv names an environment variable holding the bearer token.
 	APIKeyEnv string `yaml:"api_key_env" json:"api_key_env,omitempty"`
 	// APIKeyCommand is run through the shell; the first line it prints is the token.
@@ -193,55 +195,6 @@ const (
 type Header struct {
 	Name  string `yaml:"name" json:"name" validate:"required"`
 	Value Secret `yaml:"value" json:"value"`
-}
-
-// EmulateProfile configures the built-in OpenAI-compatible emulator.
-// Every random choice is a pure function of the seed and the request.
-type EmulateProfile struct {
-	TTFT            Duration `yaml:"ttft" json:"ttft"`
-	TokensPerSecond float64  `yaml:"tokens_per_second" json:"tokens_per_second" validate:"gte=0"`
-	// Jitter is the relative spread of TTFT and token gaps (0.1 = ±10%).
-	Jitter float64 `yaml:"jitter" json:"jitter,omitempty" validate:"gte=0,lte=1"`
-	// ReasoningTokens are streamed as reasoning deltas before the answer.
-	ReasoningTokens int `yaml:"reasoning_tokens" json:"reasoning_tokens,omitempty" validate:"gte=0"`
-	// Accuracy is the share of questions answered with a gold answer;
-	// absent means DefaultEmulateAccuracy.
-	Accuracy float64 `yaml:"accuracy" json:"accuracy" validate:"gte=0,lte=1"`
-	// Style is how answers are phrased: plain (default) or chatty
-	// (a sentence with the answer in bold, like reasoning models do).
-	Style string `yaml:"style" json:"style,omitempty" validate:"omitempty,oneof=plain chatty"`
-	// Usage is how usage is reported: vllm (default), sambanova (adds
-	// server timing fields) or none.
-	Usage string `yaml:"usage" json:"usage,omitempty" validate:"omitempty,oneof=vllm sambanova none"`
-	// MaxBatch is the emulated server's capacity: at most this many
-	// requests are decoded at once, later ones wait in its queue for a
-	// free slot (their TTFT grows with load). 0: no limit.
-	MaxBatch int `yaml:"max_batch" json:"max_batch,omitempty" validate:"gte=0"`
-	// BatchSlowdown is how much each other request in the batch slows a
-	// request's first token and every token gap: time x (1 +
-	// batch_slowdown x (batch - 1)), batch read when the token is due.
-	// 0: batching costs nothing.
-	BatchSlowdown float64 `yaml:"batch_slowdown" json:"batch_slowdown,omitempty" validate:"gte=0"`
-	// RejectStreamOptions answers 400 to requests carrying stream_options.
-	RejectStreamOptions bool       `yaml:"reject_stream_options" json:"reject_stream_options,omitempty"`
-	Faults              FaultsSpec `yaml:"faults" json:"faults,omitempty"`
-}
-
-// DefaultEmulateAccuracy is the emulator's accuracy when the profile does
-// not set one: every answer is a gold answer.
-const DefaultEmulateAccuracy = 1.0
-
-// FaultsSpec injects failures into the emulator; each rate is the share of
-// requests (0..1) that get that fault.
-type FaultsSpec struct {
-	Rate429    float64  `yaml:"rate_429" json:"rate_429,omitempty" validate:"gte=0,lte=1"`
-	RetryAfter Duration `yaml:"retry_after" json:"retry_after,omitempty"`
-	Rate500    float64  `yaml:"rate_500" json:"rate_500,omitempty" validate:"gte=0,lte=1"`
-	Disconnect float64  `yaml:"disconnect" json:"disconnect,omitempty" validate:"gte=0,lte=1"`
-	Stall      float64  `yaml:"stall" json:"stall,omitempty" validate:"gte=0,lte=1"`
-	StallFor   Duration `yaml:"stall_for" json:"stall_for,omitempty"`
-	Malformed  float64  `yaml:"malformed" json:"malformed,omitempty" validate:"gte=0,lte=1"`
-	ErrorEvent float64  `yaml:"error_event" json:"error_event,omitempty" validate:"gte=0,lte=1"`
 }
 
 // Params are the request parameters; Temperature lists expand the matrix.

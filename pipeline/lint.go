@@ -51,6 +51,9 @@ type schema struct {
 	// load marks a platform's load block, whose keys beyond the shared
 	// ones depend on its type (see linter.levelsSchema).
 	load bool
+	// block marks a block a component owns (Block): its keys are those of
+	// the config type registered for it (see Registry.AddBlock).
+	block bool
 }
 
 type schemaField struct {
@@ -161,16 +164,37 @@ func schemaOf(t reflect.Type) *schema {
 }
 
 // experimentSchema is the schema of an experiment file, with the
-// expression fields wired to their compilers.
-var experimentSchema = sync.OnceValue(func() *schema {
+// expression fields wired to their compilers, without the keys of the
+// blocks components own (see Registry.fileSchema).
+var experimentSchema = sync.OnceValue(newExperimentSchema)
+
+// fileSchema is the schema of an experiment file with each component's
+// block (see Registry.AddBlock) read from the type registered for it.
+// It is built once per registry.
+func (r *Registry) fileSchema() *schema {
+	r.schemaOnce.Do(func() {
+		s := newExperimentSchema()
+		ps := s.field("platforms").elem
+		for i, f := range ps.fields {
+			if newConfig := r.Blocks[f.key]; f.s.block && newConfig != nil {
+				ps.fields[i].s = schemaOf(reflect.TypeOf(newConfig()))
+			}
+		}
+		r.schema = s
+	})
+	return r.schema
+}
+
+func newExperimentSchema() *schema {
 	s := schemaOf(reflect.TypeOf(Experiment{}))
 	s.field("dataset").field("filter").compile = func(src string) error { _, err := CompileFilter(src); return err }
 	s.field("metrics").elem.field("expr").compile = func(src string) error { _, err := CompileMetric(src); return err }
 	s.field("checks").elem.compile = func(src string) error { _, err := CompileCheck(src); return err }
 	s.field("platforms").elem.field("load").load = true
+	s.field("platforms").elem.field("emulate").block = true
 	s.field("platforms").elem.field("api_key_command").command = true
 	return s
-})
+}
 
 // pathSeg is one step of a YAML path: a map key, or a list index when key is "".
 type pathSeg struct {
@@ -413,7 +437,7 @@ func (l *linter) reject(p yamlPath, pos *yaml.Node, format string, args ...any) 
 
 // lintRoot lints the experiment document root (a mapping) in place.
 func (l *linter) lintRoot(root *yaml.Node) {
-	l.walk(root, root, experimentSchema(), nil)
+	l.walk(root, root, l.reg.fileSchema(), nil)
 }
 
 // walk lints value n (located at pos) against s; false means n must be pruned.
@@ -434,6 +458,9 @@ func (l *linter) walk(n, pos *yaml.Node, s *schema, p yamlPath) bool {
 			if s, known = l.levelsSchema(n, s); !known {
 				return true // resolving the block reports its type
 			}
+		}
+		if s.block {
+			return true // no component registered it: resolving reports it
 		}
 		l.walkMap(n, s, p)
 		return true

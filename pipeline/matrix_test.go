@@ -109,7 +109,7 @@ func TestBuildPlanStillBuildsAMatrixAtTheLimit(t *testing.T) {
 
 func BenchmarkRefusingABillionRepeats(b *testing.B) {
 	e := &Experiment{Name: "b", Dataset: DatasetSpec{Source: "demo"}, Repeats: 1_000_000_000,
-		Platforms: []Platform{{Name: "a", Emulate: &EmulateProfile{}, Models: []string{"m"}}}}
+		Platforms: []Platform{{Name: "a", Emulate: ConfigBlock(&testEmulate{}), Models: []string{"m"}}}}
 	e.ApplyDefaults()
 	samples := manySamples(1000)
 	b.ReportAllocs()

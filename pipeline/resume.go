@@ -71,7 +71,9 @@ func MatrixChanges(old *Manifest, exp *Experiment, ids []string) []string {
 			if a, b := o.Platforms[i].BaseURL, exp.Platforms[i].BaseURL; a != b {
 				out = append(out, fmt.Sprintf("platforms[%d].base_url: %s -> %s", i, orNone(a), orNone(b)))
 			}
-			diff(fmt.Sprintf("platforms[%d].emulate", i), o.Platforms[i].Emulate, exp.Platforms[i].Emulate)
+			if a, b := o.Platforms[i].Emulate, exp.Platforms[i].Emulate; keyed(a) != keyed(b) {
+				diff(fmt.Sprintf("platforms[%d].emulate", i), a, b)
+			}
 			// Names only: the values are secrets (and redacted in old).
 			diff(fmt.Sprintf("platforms[%d].headers names", i), headerNames(o.Platforms[i].Headers), headerNames(exp.Platforms[i].Headers))
 			out = append(out, loadChanges(i, &o.Platforms[i], &exp.Platforms[i])...)
@@ -312,4 +314,19 @@ func levelSizing(l *LevelsSpec, key string) any {
 		return l.Warmup
 	}
 	return nil
+}
+
+// keyed returns b's JSON with its keys sorted ("null" for no block), so
+// that a block read back from a manifest (its settings) and one resolved
+// to its config type compare alike.
+func keyed(b *Block) string {
+	if b == nil {
+		return "null"
+	}
+	var m map[string]any
+	if err := b.Decode(&m); err != nil {
+		return "error: " + err.Error()
+	}
+	data, _ := json.Marshal(m)
+	return string(data)
 }

@@ -168,7 +168,7 @@ func TestMatrixChangesNamesWhatChanged(t *testing.T) {
 	}
 
 	endpoint := exp
-	endpoint.Platforms = []Platform{{Name: "a", Models: []string{"m"}, BaseURL: "http://b/v1", Emulate: &EmulateProfile{TTFT: Duration(time.Millisecond)},
+	endpoint.Platforms = []Platform{{Name: "a", Models: []string{"m"}, BaseURL: "http://b/v1", Emulate: ConfigBlock(&testEmulate{TTFT: Duration(time.Millisecond)}),
 		Headers: []Header{{Name: "X-Team", Value: "s3cret"}}}}
 	endpoint.Params.TopP = 0.9
 	ch = MatrixChanges(old, &endpoint, []string{"1", "2"})

@@ -227,6 +227,9 @@ type Registry struct {
 	// ExtractSteps are the built-in answer extraction step names, for
 	// validating score.extract.
 	ExtractSteps []string
+	// Blocks are the config types of the blocks components own, by
+	// their key (platforms[].emulate); see AddBlock.
+	Blocks map[string]func() any
 	// Arrivals are the open-loop arrival laws (platforms[].arrival),
 	// registered by the rate level model; see AddArrival.
 	Arrivals map[string]ArrivalLaw
@@ -234,6 +237,10 @@ type Registry struct {
 	// components lists every registered component name by kind, in the
 	// order registered (see Components).
 	components map[ComponentKind][]string
+	// schema is the experiment file's schema with the components' blocks
+	// (see fileSchema), built once on first use.
+	schemaOnce sync.Once
+	schema     *schema
 }
 
 // ComponentKind names a kind of component that registers itself, with its

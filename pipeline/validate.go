@@ -112,6 +112,7 @@ func validateExperiment(e *Experiment, loc *locator, bad []yamlPath, reg *Regist
 
 	v.platforms(e, reg)
 	v.loads(e)
+	v.blocks(e)
 	v.zeros(e, reg)
 	v.extra(e.Params.Extra)
 	v.dataset(e, reg, baseDir)

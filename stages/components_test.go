@@ -22,12 +22,14 @@ var builtins = map[pipeline.ComponentKind][]string{
 	pipeline.KindLevelModel: {"concurrency", "rate", "sweep"},
 	pipeline.KindArrival:    {"constant", "poisson", "gamma"},
 	pipeline.KindFormat:     {"json", "csv", "xlsx", "markdown", "html"},
+	pipeline.KindEmulator:   {"emulate"},
 }
 
 // TestEveryBuiltInComponentRegistersThroughTheRegistry checks that each
-// built-in loader, level model, arrival law and export format is known to
-// pipeline only through the one registration mechanism (Registry.Add*,
-// listed by Components), with nothing reachable that did not register.
+// built-in loader, level model, arrival law, export format and the
+// emulator's profile block is known to pipeline only through the one
+// registration mechanism (Registry.Add*, listed by Components), with
+// nothing reachable that did not register.
 func TestEveryBuiltInComponentRegistersThroughTheRegistry(t *testing.T) {
 	reg := NewRegistry()
 	for kind, want := range builtins {
@@ -41,6 +43,7 @@ func TestEveryBuiltInComponentRegistersThroughTheRegistry(t *testing.T) {
 		pipeline.KindLevelModel: keys(reg.LevelModels),
 		pipeline.KindArrival:    keys(reg.Arrivals),
 		pipeline.KindFormat:     keys(reg.Exporters),
+		pipeline.KindEmulator:   keys(reg.Blocks),
 	}
 	for kind, names := range tables {
 		want := slices.Sorted(slices.Values(reg.Components(kind)))

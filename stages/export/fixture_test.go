@@ -36,7 +36,7 @@ func fixtureRun(t testing.TB, dir string) *pipeline.Run {
 		Prompt:      pipeline.PromptSpec{User: pipeline.DefaultUserPrompt},
 		Platforms: []pipeline.Platform{
 			{Name: "metis", BaseURL: "https://example.test/metis/v1", Models: []string{"gpt-oss-120b"}, Concurrency: 1, APIKey: "sekret-token"},
-			{Name: "sophia-sim", Emulate: &pipeline.EmulateProfile{TTFT: pipeline.Duration(600 * time.Millisecond), TokensPerSecond: 150, Accuracy: 0.8}, Models: []string{"gpt-oss-120b"}, Concurrency: 2},
+			{Name: "sophia-sim", Emulate: pipeline.ConfigBlock(&emulateView{TTFT: pipeline.Duration(600 * time.Millisecond), TokensPerSecond: 150, Accuracy: 0.8}), Models: []string{"gpt-oss-120b"}, Concurrency: 2},
 		},
 		Baseline: "sophia-sim",
 		Params:   pipeline.Params{Temperature: []float64{0.7}, MaxTokens: 512, Stream: true},

@@ -242,7 +242,7 @@ func TestTheSetupTableNamesEveryLevelAndTheEmulatedCapacity(t *testing.T) {
 	exp := &run.Manifest.Experiment
 	p := &exp.Platforms[0]
 	p.Concurrency = 1
-	p.Emulate = &pipeline.EmulateProfile{TTFT: pipeline.Duration(30e6), TokensPerSecond: 400, Accuracy: 0.9, MaxBatch: 2, BatchSlowdown: 1}
+	p.Emulate = pipeline.ConfigBlock(&emulateView{TTFT: pipeline.Duration(30e6), TokensPerSecond: 400, Accuracy: 0.9, MaxBatch: 2, BatchSlowdown: 1})
 	p.Levels = &pipeline.LevelsSpec{Type: "concurrency", MaxDuration: pipeline.Duration(60e9), Resolved: []pipeline.Level{
 		{Label: "c=1", Concurrency: 1}, {Label: "c=8", Concurrency: 8}, {Label: "c=24", Concurrency: 24}}}
 	q := &exp.Platforms[1]

@@ -19,6 +19,7 @@ func loadRegistry() *pipeline.Registry {
 	reg := pipeline.NewRegistry()
 	reg.AddLoader("demo", pipeline.LoaderFunc(nil))
 	RegisterLevelModels(reg)
+	registerEmulator(reg)
 	return reg
 }
 

@@ -77,6 +77,7 @@ func New(opts ...Option) *Querier {
 func Register(reg *pipeline.Registry) {
 	reg.Querier = New()
 	RegisterLevelModels(reg)
+	registerEmulator(reg)
 }
 
 // run is one platform job in progress.
