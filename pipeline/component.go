@@ -78,7 +78,7 @@ const KindEmulator ComponentKind = "emulator"
 // (a key of the experiment file that pipeline leaves to a component):
 // newConfig returns a fresh pointer to a struct with yaml, json and
 // validate tags. It panics when key is registered twice.
-func (r *Registry) AddBlock(kind ComponentKind, key string, newConfig func() any) {
+func (r *Catalog) AddBlock(kind ComponentKind, key string, newConfig func() any) {
 	r.register(kind, key)
 	if r.Blocks == nil {
 		r.Blocks = map[string]func() any{}
@@ -150,7 +150,7 @@ func (v *validation) blocks(e *Experiment) {
 // resolveBlocks decodes every platform's component blocks into the types
 // registered for them (see Registry.AddBlock), checks them and applies
 // their defaults, locating the problems.
-func resolveBlocks(e *Experiment, loc *locator, reg *Registry) Diagnostics {
+func resolveBlocks(e *Experiment, loc *locator, reg *Catalog) Diagnostics {
 	var out Diagnostics
 	for i := range e.Platforms {
 		at := pathOf("platforms").index(i).child("emulate")
@@ -164,7 +164,7 @@ func resolveBlocks(e *Experiment, loc *locator, reg *Registry) Diagnostics {
 // resolveBlock resolves b, the block at path at (nil: none): its
 // registered type decoded from the settings, checked and defaulted.
 // present holds the paths written in the file.
-func (r *Registry) resolveBlock(b *Block, at yamlPath, present map[string]bool) []Problem {
+func (r *Catalog) resolveBlock(b *Block, at yamlPath, present map[string]bool) []Problem {
 	if b == nil || b.Config != nil {
 		return nil
 	}

@@ -43,7 +43,7 @@ type LoadOptions struct {
 	// arrival laws, export formats and extraction steps, with their
 	// configuration, rules and defaults. It is required (a nil Registry is
 	// refused).
-	Registry *Registry
+	Registry CatalogSource
 	// SkipFileChecks skips the dataset.path existence check, for an
 	// experiment re-read from a run folder whose questions are saved there.
 	SkipFileChecks bool
@@ -140,6 +140,7 @@ func loadExperiment(path string, data []byte, opts LoadOptions) (*Experiment, Di
 	if opts.Registry == nil {
 		return nil, Diagnostics{{File: path, Message: "load experiment: no registry (pass stages.NewRegistry())"}}
 	}
+	reg := opts.Registry.ComponentCatalog()
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		return nil, Diagnostics{yamlSyntaxDiagnostic(path, data, err)}
@@ -156,7 +157,7 @@ func loadExperiment(path string, data []byte, opts LoadOptions) (*Experiment, Di
 	meta := loadMeta{present: map[string]bool{}}
 
 	// Environment first, then --set, so that --set wins.
-	envs, envDiags := matchEnviron(root, opts.Environ, opts.Registry.fileSchema())
+	envs, envDiags := matchEnviron(root, opts.Environ, reg.fileSchema())
 	diags = append(diags, envDiags...)
 	var viperEnv []envOverride
 	for _, ev := range envs {
@@ -164,7 +165,7 @@ func loadExperiment(path string, data []byte, opts LoadOptions) (*Experiment, Di
 			viperEnv = append(viperEnv, ev)
 			continue
 		}
-		if _, _, err := setPath(root, opts.Registry.fileSchema(), ev.path.raw(), ev.node); err != nil {
+		if _, _, err := setPath(root, reg.fileSchema(), ev.path.raw(), ev.node); err != nil {
 			diags = append(diags, Diagnostic{File: "$" + ev.name, Message: err.Error()})
 			continue
 		}
@@ -186,7 +187,7 @@ func loadExperiment(path string, data []byte, opts LoadOptions) (*Experiment, Di
 			diags = append(diags, Diagnostic{File: origin, Message: err.Error()})
 			continue
 		}
-		p, leaf, err := setPath(root, opts.Registry.fileSchema(), splitSetKey(key), node)
+		p, leaf, err := setPath(root, reg.fileSchema(), splitSetKey(key), node)
 		if err != nil {
 			diags = append(diags, Diagnostic{File: origin, Message: err.Error()})
 			continue
@@ -202,7 +203,7 @@ func loadExperiment(path string, data []byte, opts LoadOptions) (*Experiment, Di
 	}
 
 	expandLevelsShorthand(root)
-	lint := &linter{loc: loc, reg: opts.Registry}
+	lint := &linter{loc: loc, reg: reg}
 	lint.lintRoot(root)
 	diags = append(diags, lint.diags...)
 	collectPresent(root, nil, meta.present)
@@ -242,16 +243,16 @@ envLoop:
 		}
 	}
 	e.meta = meta
-	diags = append(diags, resolveLevels(&e, loc, opts.Registry)...)
-	diags = append(diags, resolveBlocks(&e, loc, opts.Registry)...)
-	opts.Registry.componentDefaults(&e)
+	diags = append(diags, resolveLevels(&e, loc, reg)...)
+	diags = append(diags, resolveBlocks(&e, loc, reg)...)
+	reg.componentDefaults(&e)
 	e.ApplyDefaults()
 
 	baseDir := filepath.Dir(path)
 	if opts.SkipFileChecks {
 		baseDir = skipFileChecks
 	}
-	diags = append(diags, validateExperiment(&e, loc, lint.bad, opts.Registry, baseDir)...)
+	diags = append(diags, validateExperiment(&e, loc, lint.bad, reg, baseDir)...)
 	if len(diags) > 0 {
 		return nil, diags.Sort()
 	}

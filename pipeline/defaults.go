@@ -132,7 +132,7 @@ func (e *Experiment) ApplyDefaults() {
 // open-loop level the default arrival law when it sets none, and that
 // law's shape when it takes one and burstiness is left out (an explicit
 // 0 is kept for validation to reject). It runs before ApplyDefaults.
-func (r *Registry) componentDefaults(e *Experiment) {
+func (r *Catalog) componentDefaults(e *Experiment) {
 	explicit := func(path string) bool {
 		return e.meta.defaulted || e.meta.present[path]
 	}

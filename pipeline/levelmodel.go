@@ -245,7 +245,7 @@ func (l *LevelsSpec) UnmarshalJSON(data []byte) error {
 // LevelChecker) and fills LevelsSpec.Resolved. It returns the problems by
 // path ("platforms[1].load.levels[0]"). A block already resolved is left
 // as it is.
-func (r *Registry) ResolveLevels(e *Experiment) []Problem {
+func (r *Catalog) ResolveLevels(e *Experiment) []Problem {
 	var out []Problem
 	for i := range e.Platforms {
 		p := &e.Platforms[i]
@@ -318,7 +318,7 @@ func (r *Registry) ResolveLevels(e *Experiment) []Problem {
 
 // resolveLevels resolves e's load blocks with reg (see
 // Registry.ResolveLevels) and locates the problems.
-func resolveLevels(e *Experiment, loc *locator, reg *Registry) Diagnostics {
+func resolveLevels(e *Experiment, loc *locator, reg *Catalog) Diagnostics {
 	var out Diagnostics
 	for _, pr := range reg.ResolveLevels(e) {
 		out = append(out, loc.at(parsePath(pr.Path), nil, "%s", pr.Message))
@@ -330,9 +330,6 @@ func resolveLevels(e *Experiment, loc *locator, reg *Registry) Diagnostics {
 func modelKeys(m LevelModel) []string {
 	return append([]string{"type", "max_duration", "max_error_rate", "max_queue", "knee_throughput_gain", "knee_latency_growth", "requests", "duration", "warmup"}, schemaOf(reflect.TypeOf(m)).keys()...)
 }
-
-// LevelModelNames lists the registered load model types, sorted.
-func (r *Registry) LevelModelNames() []string { return sortedKeys(r.LevelModels) }
 
 // expandLevelsShorthand rewrites, in every platform of the experiment tree
 // root, a list under concurrency or rate into the load block it stands for

@@ -171,7 +171,7 @@ var experimentSchema = sync.OnceValue(newExperimentSchema)
 // fileSchema is the schema of an experiment file with each component's
 // block (see Registry.AddBlock) read from the type registered for it.
 // It is built once per registry.
-func (r *Registry) fileSchema() *schema {
+func (r *Catalog) fileSchema() *schema {
 	r.schemaOnce.Do(func() {
 		s := newExperimentSchema()
 		ps := s.field("platforms").elem
@@ -421,7 +421,7 @@ type linter struct {
 	// at or below them are not reported twice.
 	bad []yamlPath
 	// reg gives each load block type's keys (see levelsSchema).
-	reg *Registry
+	reg *Catalog
 }
 
 func (l *linter) report(p yamlPath, pos *yaml.Node, format string, args ...any) {

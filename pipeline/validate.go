@@ -48,8 +48,8 @@ var experimentValidator = sync.OnceValue(func() *validator.Validate {
 // paths are resolved against baseDir. reg must not be nil: the components'
 // names and rules come from it. The diagnostics carry paths but no file positions; use
 // LoadExperiment for located ones.
-func (e *Experiment) Validate(reg *Registry, baseDir string) Diagnostics {
-	return validateExperiment(e, &locator{origins: map[string]string{}}, nil, reg, baseDir).Sort()
+func (e *Experiment) Validate(reg CatalogSource, baseDir string) Diagnostics {
+	return validateExperiment(e, &locator{origins: map[string]string{}}, nil, reg.ComponentCatalog(), baseDir).Sort()
 }
 
 // validation collects diagnostics, skipping those about values the lint
@@ -86,7 +86,7 @@ func pathOf(s string) yamlPath { return parsePath(s) }
 // skipFileChecks as baseDir turns the dataset file check off.
 const skipFileChecks = "\x00skip"
 
-func validateExperiment(e *Experiment, loc *locator, bad []yamlPath, reg *Registry, baseDir string) Diagnostics {
+func validateExperiment(e *Experiment, loc *locator, bad []yamlPath, reg *Catalog, baseDir string) Diagnostics {
 	v := &validation{loc: loc, bad: bad}
 	err := experimentValidator().Struct(e)
 	var fes validator.ValidationErrors
@@ -131,9 +131,9 @@ func validateExperiment(e *Experiment, loc *locator, bad []yamlPath, reg *Regist
 			v.add(pathOf("baseline"), nil, "names no platform: %q%s", e.Baseline, orKnown(e.Baseline, "platforms", names))
 		}
 	}
-	known := reg.ExporterNames()
+	known := reg.sortedNames(KindFormat)
 	for i, f := range e.Export.Formats {
-		if _, ok := reg.Exporters[f]; !ok {
+		if !slices.Contains(known, f) {
 			v.add(pathOf("export.formats").index(i), nil, "unknown format %q%s", f, orKnown(f, "formats", known))
 		}
 	}
@@ -198,7 +198,7 @@ func (v *validation) compile(p yamlPath, src string, c func(string) error) {
 }
 
 // platforms checks the rules that span a platform's fields.
-func (v *validation) platforms(e *Experiment, reg *Registry) {
+func (v *validation) platforms(e *Experiment, reg *Catalog) {
 	seen := map[string]int{}
 	for i, p := range e.Platforms {
 		at := pathOf("platforms").index(i)
@@ -242,7 +242,7 @@ func (v *validation) platforms(e *Experiment, reg *Registry) {
 
 // arrival checks a platform's arrival law against the registered ones,
 // and that burstiness is set only for a law that takes a shape.
-func (v *validation) arrival(at yamlPath, p Platform, reg *Registry) {
+func (v *validation) arrival(at yamlPath, p Platform, reg *Catalog) {
 	laws := reg.Components(KindArrival)
 	if _, ok := reg.Arrivals[p.Arrival]; !ok && p.Arrival != "" {
 		v.add(at.child("arrival"), nil, "must be one of: %s, got %q", strings.Join(laws, " "), p.Arrival)
@@ -288,7 +288,7 @@ func zeroRuled(p yamlPath) bool {
 // error, because 0 tokens, 0 workers and a gamma shape of 0 are
 // meaningless and a silent default would record a number the user did
 // not ask for.
-func (v *validation) zeros(e *Experiment, reg *Registry) {
+func (v *validation) zeros(e *Experiment, reg *Catalog) {
 	explicit := func(p yamlPath) bool { return e.meta.present[p.String()] }
 	if mt := e.Params.MaxTokens; mt < 0 || (mt == 0 && explicit(pathOf("params.max_tokens"))) {
 		v.add(pathOf("params.max_tokens"), nil, "must be >= 1, got %d; leave it out for the default %d", mt, DefaultMaxTokens)
@@ -482,11 +482,11 @@ func templateMessage(err error) string {
 }
 
 // dataset checks the source, its location and the slice.
-func (v *validation) dataset(e *Experiment, reg *Registry, baseDir string) {
+func (v *validation) dataset(e *Experiment, reg *Catalog, baseDir string) {
 	d := e.Dataset
-	if l, ok := reg.Loaders[d.Source]; !ok && d.Source != "" {
-		v.add(pathOf("dataset.source"), nil, "unknown source %q%s", d.Source, orKnown(d.Source, "sources", reg.LoaderNames()))
-	} else if c, ok := l.(DatasetChecker); ok {
+	if sources := reg.sortedNames(KindSource); !slices.Contains(sources, d.Source) && d.Source != "" {
+		v.add(pathOf("dataset.source"), nil, "unknown source %q%s", d.Source, orKnown(d.Source, "sources", sources))
+	} else if c := reg.checkers[d.Source]; c != nil {
 		for _, pr := range c.CheckDataset(d) {
 			v.add(append(pathOf("dataset"), parsePath(pr.Path)...), nil, "%s", pr.Message)
 		}
