@@ -206,8 +206,8 @@ func TestShardMembersFromPositionsMatchThePicker(t *testing.T) {
 		}
 		l := plan.Jobs[0].Cells
 		for _, sh := range []Shard{{0, 3}, {1, 3}, {2, 3}, {1, 4}} {
-			in := sh.members(plan)[0]
-			pk := sh.picker(&p)
+			in := shardMembers(sh, plan)[0]
+			pk := shardPickerOf(sh, &p)
 			for _, lv := range p.RunLevels(nil) {
 				lo, hi := l.LevelRange(lv.Label)
 				if l.Timed() {
@@ -239,15 +239,15 @@ type pickKey struct {
 	warmup bool
 }
 
-// picker returns s's picker for p's cells; nil (take every cell) for the
+// shardPickerOf returns s's picker for p's cells; nil (take every cell) for the
 // whole matrix.
-func (s Shard) picker(p *Platform) *shardPicker {
+func shardPickerOf(s Shard, p *Platform) *shardPicker {
 	if s.Count <= 1 {
 		return nil
 	}
 	pk := &shardPicker{shares: map[string]*LevelShare{}, next: map[pickKey]int{}}
 	for _, lv := range p.RunLevels(nil) {
-		pk.shares[lv.Label] = s.LevelShare(lv)
+		pk.shares[lv.Label] = LevelShareOf(s, lv)
 	}
 	return pk
 }

@@ -88,7 +88,7 @@ func TestApplyClientMarksGroupsPointsVerdictsBestLevelsAndCrossovers(t *testing.
 		{Platform: "b", Load: "c=8", CPUPercent: 60, Cores: 2},
 		{Platform: "a", Load: "c=8", CPUPercent: 97, Cores: 2}, // a resumed level: the worse counts
 	}}
-	res.ApplyClient(m, ClientSpec{})
+	ApplyClient(res, m, ClientSpec{})
 	g := res.Groups[1]
 	if !g.ClientBound || g.ClientBoundReason != "CPU 97% of 2 cores > 90%" || g.Client == nil || g.Client.CPUPercent != 97 {
 		t.Fatalf("group a c=8: bound %v %q client %+v", g.ClientBound, g.ClientBoundReason, g.Client)
@@ -110,7 +110,7 @@ func TestApplyClientMarksGroupsPointsVerdictsBestLevelsAndCrossovers(t *testing.
 	}
 	// Applying again (report after run) changes nothing.
 	before := res.Sweep.Crossovers[0].Statement + res.Comparisons[1].Verdict
-	res.ApplyClient(m, ClientSpec{})
+	ApplyClient(res, m, ClientSpec{})
 	if after := res.Sweep.Crossovers[0].Statement + res.Comparisons[1].Verdict; after != before {
 		t.Errorf("applied twice: %q", after)
 	}

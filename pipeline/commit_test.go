@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/inferbench/inferbench/pipeline/atomicfile"
 )
 
 // A staged commit stopped before the swap leaves the folder's old state,
@@ -43,7 +45,7 @@ func TestAStagedCommitStoppedAtAnyStepLeavesOneState(t *testing.T) {
 					return err
 				}
 				for _, f := range []string{ManifestFile, JournalFile, "results.json"} {
-					if err := writeJSON(filepath.Join(stage, f), "new"); err != nil {
+					if err := atomicfile.WriteFile(filepath.Join(stage, f), []byte(`"new"`+"\n"), 0o644); err != nil { // a new file, as the engine writes: stage files are links to the old ones
 						return err
 					}
 				}

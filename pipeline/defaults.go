@@ -76,7 +76,7 @@ func (e *Experiment) ApplyDefaults() {
 	if e.Stats.Bootstrap == 0 {
 		e.Stats.Bootstrap = DefaultBootstrap
 	}
-	e.Client = e.Client.withDefaults()
+	e.Client = e.Client.WithDefaults()
 	if x := &e.Score.Extract; x.Steps == nil && x.Regex == "" && x.Expr == "" {
 		x.Steps = append([]string(nil), DefaultExtractSteps...)
 	}
@@ -141,7 +141,7 @@ func (r *Catalog) componentDefaults(e *Experiment) {
 	}
 	for i := range e.Platforms {
 		p := &e.Platforms[i]
-		if p.Arrival == "" && (p.Rate > 0 || p.openLoopLevels()) {
+		if p.Arrival == "" && (p.Rate > 0 || p.OpenLoopLevels()) {
 			p.Arrival = r.DefaultArrival()
 		}
 		at := yamlPath{{key: "platforms"}, {idx: i}}.child("burstiness").String()

@@ -18,19 +18,6 @@ import (
 	"github.com/inferbench/inferbench/pipeline/atomicfile"
 )
 
-// Run-folder file names written by the engine (exporters add their own).
-const (
-	ManifestFile = "manifest.json"
-	SamplesFile  = "samples.json"
-)
-
-// Stop reasons of a whole run.
-const (
-	StopCompleted   = "completed"
-	StopInterrupted = "interrupted"
-	StopPartial     = "partial" // some platform stopped early; see PlatformStops
-)
-
 // DefaultGrace is how long in-flight requests may finish after Ctrl-C.
 const DefaultGrace = 10 * time.Second
 
@@ -53,14 +40,6 @@ type Engine struct {
 	Grace time.Duration
 	// Now is the wall clock for run ids; nil means time.Now.
 	Now func() time.Time
-}
-
-// ProgressSink is told about the plan and every finished record. Its
-// methods are called from many goroutines.
-type ProgressSink interface {
-	Begin(totals map[string]int, done map[string]int, order []string)
-	Observe(r *Record)
-	End()
 }
 
 // RunOptions are the per-invocation choices of `inferbench run`.
@@ -213,9 +192,9 @@ func (e *Engine) Run(ctx context.Context, exp *Experiment, opts RunOptions) (*Ru
 			return nil, err
 		}
 		hash := ExperimentHash(&m.Experiment, m.Dataset.IDs)
-		found, finished, others := findShardDir(base, exp.Name, opts.Shard, hash)
+		found, finished, others := FindShardDir(base, exp.Name, opts.Shard, hash)
 		for _, o := range others {
-			opts.note(fmt.Sprintf("%s is shard %s of another experiment (hash %.12s, this one %.12s): left alone, a new folder is made", o.dir, opts.Shard, o.hash, hash))
+			opts.note(fmt.Sprintf("%s is shard %s of another experiment (hash %.12s, this one %.12s): left alone, a new folder is made", o.Dir, opts.Shard, o.Hash, hash))
 		}
 		switch {
 		case finished:
@@ -246,7 +225,7 @@ func (e *Engine) Run(ctx context.Context, exp *Experiment, opts RunOptions) (*Ru
 		}
 		// The folder's own shard, which resume takes when --shard is not
 		// given (and the load may have changed to a sweep since).
-		if err := ShardableLoads(exp, m.shard()); err != nil {
+		if err := ShardableLoads(exp, m.RecordedShard()); err != nil {
 			return nil, err
 		}
 		for ji, j := range plan.Jobs {
@@ -258,7 +237,7 @@ func (e *Engine) Run(ctx context.Context, exp *Experiment, opts RunOptions) (*Ru
 		}
 		name := exp.Name
 		if opts.Shard.Count > 1 {
-			name += "-" + opts.Shard.dirSuffix()
+			name += "-" + opts.Shard.DirSuffix()
 		}
 		if dir, err = newRunDir(base, name, e.now()); err != nil {
 			return nil, err
@@ -270,7 +249,7 @@ func (e *Engine) Run(ctx context.Context, exp *Experiment, opts RunOptions) (*Ru
 		defer lock.Unlock()
 		m.RunID = filepath.Base(dir)
 		m.StartedAt = e.now().UTC()
-		m.setShard(opts.Shard, plan)
+		setShard(m, opts.Shard, plan)
 		if err := writeJSON(filepath.Join(dir, SamplesFile), ds.Samples); err != nil {
 			return nil, err
 		}
@@ -298,7 +277,7 @@ func (e *Engine) Run(ctx context.Context, exp *Experiment, opts RunOptions) (*Ru
 		}
 	}
 	if opts.StartAt.IsZero() || e.waitStart(ctx, opts.StartAt, opts.note) {
-		_, stops, notes, qerr = e.query(ctx, exp, plan, done, prior, m.shard(), scorer, journal, already, m, dir)
+		_, stops, notes, qerr = e.query(ctx, exp, plan, done, prior, m.RecordedShard(), scorer, journal, already, m, dir)
 	}
 	if cerr := journal.Close(); cerr != nil && qerr == nil {
 		qerr = cerr
@@ -366,7 +345,7 @@ func (e *Engine) query(ctx context.Context, exp *Experiment, plan *Plan, done []
 	want := 0
 	// The cells each platform sends: its shard's (see Shard) that an
 	// earlier attempt did not finish, generated as they are sent.
-	members := shard.members(plan) // nil: every cell
+	members := shardMembers(shard, plan) // nil: every cell
 	for pi, j := range plan.Jobs {
 		if members == nil {
 			totals[j.Platform.Name] = j.Cells.Planned()
@@ -393,9 +372,9 @@ func (e *Engine) query(ctx context.Context, exp *Experiment, plan *Plan, done []
 	start := time.Now()
 	// Sending marks (see SendSpan), written to the manifest at once so
 	// that a process killed mid-level leaves its start.
-	process := m.nextProcess()
+	process := m.NextProcess()
 	var shardIndex *int
-	if sh := m.shard(); sh.Count > 1 {
+	if sh := m.RecordedShard(); sh.Count > 1 {
 		shardIndex = &sh.Index
 	}
 	writeMarks := func() {
@@ -417,12 +396,13 @@ func (e *Engine) query(ctx context.Context, exp *Experiment, plan *Plan, done []
 		}
 	}
 	hashes := requestHashes(exp)
-	emit := func(r Record) {
+	// emit scores r against its question q (nil: not in this run's
+	// questions) and journals it.
+	emit := func(r Record, q *Sample) {
 		r.RequestHash = hashes[GroupKey{Platform: r.Platform, Model: r.Model, Temperature: r.Temperature}]
-		if r.sample != nil {
-			scorer.Score(&r, r.sample)
+		if q != nil {
+			scorer.Score(&r, q)
 		}
-		r.sample = nil
 		err := journal.Append(&r)
 		mu.Lock()
 		nrecs++
@@ -454,7 +434,7 @@ func (e *Engine) query(ctx context.Context, exp *Experiment, plan *Plan, done []
 		all := j.Cells // by Seq: a record finds its sample without a map
 		// A shard sends its share of every level (the same seed as the
 		// other shards: they share one arrival schedule).
-		platform, shares := shard.sharedPlatform(j.Platform)
+		platform, shares := sharedPlatform(shard, j.Platform)
 		job := QueryJob{Platform: platform, Params: exp.Params, Source: cells, Seed: exp.Seed + int64(pi)*7919,
 			Log: e.log().With("platform", j.Platform.Name), Stop: stop}
 		if ls := shares[""]; ls != nil && (platform.Levels == nil || len(platform.Levels.Resolved) == 0) {
@@ -488,10 +468,11 @@ func (e *Engine) query(ctx context.Context, exp *Experiment, plan *Plan, done []
 				lr.timedLevel = func(load string, d time.Duration) { ts.TimedLevel(name, load, d) }
 			}
 			rep, lstops, err := lr.run(qctx, func(r Record) {
+				var q *Sample
 				if all.Has(r.Seq, r.CellKey) {
-					r.sample = all.At(r.Seq).Sample
+					q = all.At(r.Seq).Sample
 				}
-				emit(r)
+				emit(r, q)
 			})
 			mu.Lock()
 			defer mu.Unlock()
@@ -565,8 +546,8 @@ func (e *Engine) finish(ctx context.Context, run *Run, formats []string) (bool, 
 	res.FinishedAt = m.FinishedAt
 	res.StopReason = m.StopReason
 	res.PlatformStops = m.PlatformStops
-	res.ApplyLevels(m, run.Experiment.SLO)
-	res.ApplyClient(m, run.Experiment.Client)
+	ApplyLevels(res, m, run.Experiment.SLO)
+	ApplyClient(res, m, run.Experiment.Client)
 	run.Results = res
 	if formats == nil {
 		formats = run.Experiment.Export.Formats

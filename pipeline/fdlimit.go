@@ -78,7 +78,7 @@ func shardExperiment(exp *Experiment, shard Shard) *Experiment {
 	x := *exp
 	x.Platforms = make([]Platform, len(exp.Platforms))
 	for i, p := range exp.Platforms {
-		x.Platforms[i], _ = shard.sharedPlatform(p)
+		x.Platforms[i], _ = sharedPlatform(shard, p)
 	}
 	return &x
 }

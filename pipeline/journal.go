@@ -82,7 +82,7 @@ func ReadJournal(path string) (recs []Record, torn bool, err error) {
 // WriteJournal replaces path with recs atomically (write a temporary file,
 // sync, rename).
 func WriteJournal(path string, recs []Record) error {
-	return rewriteJournal(path, func(write func(*Record) error) error {
+	return RewriteJournal(path, func(write func(*Record) error) error {
 		for i := range recs {
 			if err := write(&recs[i]); err != nil {
 				return err
@@ -92,10 +92,10 @@ func WriteJournal(path string, recs []Record) error {
 	})
 }
 
-// rewriteJournal replaces path atomically with the records fill writes
+// RewriteJournal replaces path atomically with the records fill writes
 // (see atomicfile.Write); fill may read path while it writes. An error
 // leaves path as it was.
-func rewriteJournal(path string, fill func(write func(*Record) error) error) error {
+func RewriteJournal(path string, fill func(write func(*Record) error) error) error {
 	// The new journal keeps the mode of the old one (0644, the mode
 	// OpenJournal asks for, when there is none yet).
 	mode := os.FileMode(0o644)

@@ -78,28 +78,6 @@ func TestReadJournalSkipsATornLastLineButRejectsAMalformedMiddleLine(t *testing.
 	}
 }
 
-func TestFinalRecordsKeepsTheFirstSuccessElseTheLastFailure(t *testing.T) {
-	k1 := CellKey{Platform: "a", SampleID: "1"}
-	k2 := CellKey{Platform: "a", SampleID: "2"}
-	recs := []Record{
-		{CellKey: k1, Error: "http_500", Attempts: 1},
-		{CellKey: k2, Error: "http_500", Attempts: 1},
-		{CellKey: k1, Attempts: 2},
-		{CellKey: k2, Error: "timeout_total", Attempts: 3},
-		{CellKey: k1, Attempts: 3},
-	}
-	got := finalRecords(recs)
-	if len(got) != 2 {
-		t.Fatalf("got %d, want 2", len(got))
-	}
-	if got[0].CellKey != k1 || !got[0].OK() || got[0].Attempts != 2 {
-		t.Errorf("cell 1: %+v", got[0])
-	}
-	if got[1].CellKey != k2 || got[1].Error != "timeout_total" {
-		t.Errorf("cell 2: %+v", got[1])
-	}
-}
-
 func TestWriteJournalReplacesTheFileAtomically(t *testing.T) {
 	p := filepath.Join(t.TempDir(), JournalFile)
 	if err := os.WriteFile(p, []byte("old\n"), 0o644); err != nil {
@@ -123,23 +101,4 @@ func TestReadJournalOfAMissingFileWrapsErrNotExist(t *testing.T) {
 	if !errors.Is(err, fs.ErrNotExist) {
 		t.Fatalf("err = %v, want one that wraps fs.ErrNotExist (resume relies on it)", err)
 	}
-}
-
-// finalRecords keeps one record per cell, the choice EachRecord makes
-// while it streams (the model its test compares with): the first successful one, or
-// else the last failed one. Order follows first appearance.
-func finalRecords(recs []Record) []Record {
-	idx := make(map[CellKey]int, len(recs))
-	out := make([]Record, 0, len(recs))
-	for _, r := range recs {
-		i, seen := idx[r.CellKey]
-		switch {
-		case !seen:
-			idx[r.CellKey] = len(out)
-			out = append(out, r)
-		case !out[i].OK():
-			out[i] = r
-		}
-	}
-	return out
 }

@@ -272,7 +272,7 @@ func TestApplyLevelsMarksSaturatedLevelsAndFillsSweepRates(t *testing.T) {
 		LevelStops: []LevelStop{{Platform: "p", Load: "throughput", Reason: "saturated: error rate 40% above 20% after 10 requests"},
 			{Platform: "p", Load: "sweep-2", Reason: "max_duration"}},
 	}
-	res.ApplyLevels(m, SLOSpec{E2E: Duration(200 * time.Millisecond)})
+	ApplyLevels(res, m, SLOSpec{E2E: Duration(200 * time.Millisecond)})
 	pts := res.Sweep.Curves[0].Points
 	if !pts[1].Saturated || !strings.Contains(pts[1].SaturatedReason, "error rate") {
 		t.Errorf("throughput level = %+v, want saturated with its reason", pts[1])

@@ -1,6 +1,12 @@
 package pipeline
 
-import "time"
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+)
 
 // Manifest is manifest.json: everything needed to reproduce, rescore,
 // resume or compare a run without the experiment file.
@@ -83,3 +89,42 @@ type DatasetInfo struct {
 	Total    int      `json:"total"`
 	IDs      []string `json:"ids"`
 }
+
+// ReadManifest reads dir/manifest.json.
+func ReadManifest(dir string) (*Manifest, error) {
+	b, err := os.ReadFile(filepath.Join(dir, ManifestFile))
+	if err != nil {
+		return nil, fmt.Errorf("run folder %s: %w", dir, err)
+	}
+	var m Manifest
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, ManifestFile), err)
+	}
+	return &m, nil
+}
+
+// ReadSamples reads the selected samples saved in a run folder.
+func ReadSamples(dir string) ([]Sample, error) {
+	b, err := os.ReadFile(filepath.Join(dir, SamplesFile))
+	if err != nil {
+		return nil, fmt.Errorf("run folder %s: %w", dir, err)
+	}
+	var s []Sample
+	if err := json.Unmarshal(b, &s); err != nil {
+		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, SamplesFile), err)
+	}
+	return s, nil
+}
+
+// Run-folder file names written by the engine (exporters add their own).
+const (
+	ManifestFile = "manifest.json"
+	SamplesFile  = "samples.json"
+)
+
+// Stop reasons of a whole run.
+const (
+	StopCompleted   = "completed"
+	StopInterrupted = "interrupted"
+	StopPartial     = "partial" // some platform stopped early; see PlatformStops
+)

@@ -102,11 +102,11 @@ func (e *Experiment) maxCells() uint64 {
 	return min(uint64(e.MaxCells), MaxCellsCeiling)
 }
 
-// checkMatrix returns an error when the matrix over questions (exact when
+// CheckMatrix returns an error when the matrix over questions (exact when
 // upTo is false, an upper bound when true; 0 with upTo false checks one
 // question, the least any plan has) exceeds e's max_cells. The message
 // gives the count, its factors and what to change.
-func (e *Experiment) checkMatrix(questions uint64, upTo bool) error {
+func (e *Experiment) CheckMatrix(questions uint64, upTo bool) error {
 	m := e.matrixSizeOf()
 	perQuestion := questions == 0 && !upTo
 	q := questions

@@ -195,7 +195,7 @@ func writeMergedJournal(ctx context.Context, path string, shards []shardRun, pla
 	n := 0
 	for _, s := range shards {
 		sh := s.m.Shard.Shard
-		in := sh.members(plan)
+		in := shardMembers(sh, plan)
 		run := &Run{Dir: s.dir}
 		got := 0
 		err := run.EachRecord(func(r *Record) error {

@@ -45,18 +45,6 @@ type platformProgress struct {
 	levelFor   time.Duration
 }
 
-// TimedSink is a ProgressSink that also shows levels sized by duration
-// (load.duration without load.requests), whose number of requests is
-// known only once they end: the engine calls Timed before Begin for each
-// such platform, and TimedLevel as each of its levels starts.
-type TimedSink interface {
-	// Timed tells that platform's levels are sized by duration.
-	Timed(platform string)
-	// TimedLevel tells that platform starts sending level load for d
-	// (its duration, or what an earlier attempt left of it).
-	TimedLevel(platform, load string, d time.Duration)
-}
-
 // Timed marks platform's levels as sized by duration: its line shows the
 // requests done and the current level's time instead of a done/total, a
 // percentage and an ETA that a count of unknown cells would make up.
@@ -79,14 +67,6 @@ func (p *Progress) TimedLevel(platform, load string, d time.Duration) {
 	if s := p.stat[platform]; s != nil {
 		s.level, s.levelStart, s.levelFor = load, time.Now(), d
 	}
-}
-
-// RetryWaitSink is a ProgressSink that also shows retry waits; the engine
-// tells it about each wait before a retry when it implements this.
-type RetryWaitSink interface {
-	// RetryWait is called when a request of platform starts to wait d
-	// before a retry; the returned function is called when the wait ends.
-	RetryWait(platform string, d time.Duration) (done func())
 }
 
 // plainWaitMin is the shortest retry wait that the plain (non-terminal)

@@ -2,12 +2,9 @@ package pipeline
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
-	"strings"
 )
 
 // Reopen reads a finished (or interrupted) run folder back into a Run:
@@ -91,7 +88,7 @@ func (e *Engine) Rescore(ctx context.Context, run *Run, spec *ScoreSpec) error {
 			// Stream: read the final records of the run folder, rescore
 			// each, write a new journal in the stage.
 			defer run.forget()
-			return n, rewriteJournal(path, func(write func(*Record) error) error {
+			return n, RewriteJournal(path, func(write func(*Record) error) error {
 				return run.EachRecord(func(r *Record) error {
 					if err := rescore(r); err != nil {
 						return err
@@ -140,38 +137,4 @@ func (e *Engine) staged(ctx context.Context, run *Run, before func(stage string)
 		return err
 	}
 	return ferr
-}
-
-// PostQueryKeys are the top-level experiment keys that `report` and
-// `rescore` may override: what is computed after querying. baseline is
-// one of them since it only changes the comparisons. Every other key
-// (platforms, dataset, params, prompt, repeats, seed, name, ...) defined
-// the requests already sent, and a changed value would make the run folder
-// describe requests that were never made.
-var PostQueryKeys = []string{"baseline", "checks", "client", "export", "metrics", "score", "slo", "stats"}
-
-// CheckPostQuerySets returns an error naming every --set override in sets
-// that `report` (rescore false) or `rescore` may not apply: a top-level key
-// outside PostQueryKeys, and for report also score.extract, which changes
-// the records' scores and so needs rescore. A set without '=' is left to
-// the loader's diagnostics. cmd is the command's name, for the message.
-func CheckPostQuerySets(cmd string, sets []string, rescore bool) error {
-	var errs []error
-	for _, s := range sets {
-		key, _, ok := strings.Cut(s, "=")
-		segs := splitSetKey(strings.ToLower(key))
-		if !ok || len(segs) == 0 {
-			continue
-		}
-		key = strings.TrimSpace(key)
-		switch {
-		case !slices.Contains(PostQueryKeys, segs[0]):
-			errs = append(errs, fmt.Errorf("--set %s: %s cannot change %s, which defined the requests already sent (run a new experiment instead); %s accepts only %s",
-				key, cmd, segs[0], cmd, strings.Join(PostQueryKeys, ", ")))
-		case !rescore && segs[0] == "score" && (len(segs) == 1 || segs[1] == "extract"):
-			errs = append(errs, fmt.Errorf("--set %s: %s cannot change the extraction, which is stored in each record's answer and scores; use rescore (report accepts score.report_raw)",
-				key, cmd))
-		}
-	}
-	return errors.Join(errs...)
 }

@@ -11,32 +11,6 @@ import (
 	"strings"
 )
 
-// ReadManifest reads dir/manifest.json.
-func ReadManifest(dir string) (*Manifest, error) {
-	b, err := os.ReadFile(filepath.Join(dir, ManifestFile))
-	if err != nil {
-		return nil, fmt.Errorf("run folder %s: %w", dir, err)
-	}
-	var m Manifest
-	if err := json.Unmarshal(b, &m); err != nil {
-		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, ManifestFile), err)
-	}
-	return &m, nil
-}
-
-// ReadSamples reads the selected samples saved in a run folder.
-func ReadSamples(dir string) ([]Sample, error) {
-	b, err := os.ReadFile(filepath.Join(dir, SamplesFile))
-	if err != nil {
-		return nil, fmt.Errorf("run folder %s: %w", dir, err)
-	}
-	var s []Sample
-	if err := json.Unmarshal(b, &s); err != nil {
-		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, SamplesFile), err)
-	}
-	return s, nil
-}
-
 // MatrixChanges lists, in words, how two experiments differ in ways that
 // change the set of matrix cells or what a cell means: platforms, models,
 // temperatures, repeats, warmups, the selected question ids, each
@@ -116,7 +90,7 @@ func loadChanges(i int, o, n *Platform) []string {
 	} else if a, b := describeLevels(ol), describeLevels(nl); a != b {
 		out = append(out, fmt.Sprintf("platforms[%d] load levels: %s -> %s", i, a, b))
 	}
-	if !o.openLoopLevels() && !n.openLoopLevels() {
+	if !o.OpenLoopLevels() && !n.OpenLoopLevels() {
 		return out
 	}
 	// An open-loop platform always has its arrival law (LoadExperiment
@@ -215,11 +189,11 @@ func (e *Engine) resume(dir string, fresh *Manifest, plan *Plan, shard Shard) ([
 	if ch := MatrixChanges(old, &fresh.Experiment, fresh.Dataset.IDs); len(ch) > 0 {
 		return nil, nil, nil, fmt.Errorf("resume: the experiment changed since %s was started, refusing to mix results:\n  %s", dir, strings.Join(ch, "\n  "))
 	}
-	if shard.Count > 1 && shard != old.shard() {
-		return nil, nil, nil, fmt.Errorf("resume: %s %s, not shard %s (leave --shard out to resume a run folder's own shard)", dir, shardName(old.shard()), shard)
+	if shard.Count > 1 && shard != old.RecordedShard() {
+		return nil, nil, nil, fmt.Errorf("resume: %s %s, not shard %s (leave --shard out to resume a run folder's own shard)", dir, shardName(old.RecordedShard()), shard)
 	}
-	shard = old.shard()
-	in := shard.members(plan) // nil: every cell
+	shard = old.RecordedShard()
+	in := shardMembers(shard, plan) // nil: every cell
 	path := filepath.Join(dir, JournalFile)
 	jobs := map[string]int{}
 	done := make([]*seqSet, len(plan.Jobs)) // one bit per kept cell
@@ -234,7 +208,7 @@ func (e *Engine) resume(dir string, fresh *Manifest, plan *Plan, shard Shard) ([
 	torn := false
 	// The kept records replace the journal only when nothing is refused:
 	// an error from fill leaves it as it was.
-	err = rewriteJournal(path, func(write func(*Record) error) error {
+	err = RewriteJournal(path, func(write func(*Record) error) error {
 		var err error
 		torn, err = ScanJournal(path, func(_ int, r *Record) error {
 			ji, ok := jobs[r.Platform]
@@ -280,7 +254,7 @@ func (e *Engine) resume(dir string, fresh *Manifest, plan *Plan, shard Shard) ([
 	m.SweepRates = old.SweepRates
 	m.LevelStops = old.LevelStops // a level that saturated before stays marked
 	m.SendSpans = old.SendSpans   // this process appends its own marks
-	m.setShard(shard, plan)
+	setShard(m, shard, plan)
 	if old.Shard != nil {
 		m.Shard.Host = old.Shard.Host // the host it started on; see Notes for others
 		if host, _ := os.Hostname(); host != old.Shard.Host {

@@ -6,7 +6,6 @@ import (
 	"math/rand/v2"
 	"sort"
 	"strings"
-	"text/template"
 )
 
 // Select applies dataset.filter and then dataset.sample to samples that the
@@ -45,55 +44,6 @@ func Select(spec DatasetSpec, seed int64, samples []Sample) ([]Sample, error) {
 	return out, nil
 }
 
-// PromptRenderer renders the experiment's prompt templates for a sample.
-type PromptRenderer struct {
-	system, user *template.Template
-}
-
-// NewPromptRenderer parses the prompt templates; a parse error is a
-// configuration error.
-func NewPromptRenderer(p PromptSpec) (*PromptRenderer, error) {
-	r := &PromptRenderer{}
-	var err error
-	if p.System != "" {
-		if r.system, err = template.New("prompt.system").Option("missingkey=error").Parse(p.System); err != nil {
-			return nil, fmt.Errorf("prompt.system: %w", err)
-		}
-	}
-	user := p.User
-	if user == "" {
-		user = DefaultUserPrompt
-	}
-	if r.user, err = template.New("prompt.user").Option("missingkey=error").Parse(user); err != nil {
-		return nil, fmt.Errorf("prompt.user: %w", err)
-	}
-	return r, nil
-}
-
-// promptData is what a prompt template sees.
-type promptData struct {
-	ID, Title, Context, Question string
-}
-
-// Render returns the chat messages for s: an optional system message and
-// one user message.
-func (r *PromptRenderer) Render(s *Sample) ([]Message, error) {
-	d := promptData{ID: s.ID, Title: s.Title, Context: s.Context, Question: s.Question}
-	var msgs []Message
-	var b strings.Builder
-	if r.system != nil {
-		if err := r.system.Execute(&b, d); err != nil {
-			return nil, fmt.Errorf("prompt.system: %w", err)
-		}
-		msgs = append(msgs, Message{Role: "system", Content: b.String()})
-		b.Reset()
-	}
-	if err := r.user.Execute(&b, d); err != nil {
-		return nil, fmt.Errorf("prompt.user: %w", err)
-	}
-	return append(msgs, Message{Role: "user", Content: b.String()}), nil
-}
-
 // Plan is the expanded matrix of an experiment over selected samples.
 type Plan struct {
 	// Jobs are one per platform, in the experiment's platform order.
@@ -130,7 +80,7 @@ func (p *Plan) Total() int {
 // cells (DefaultMaxCells when unset), or one whose positions do not fit
 // in an int, is an error.
 func BuildPlan(ctx context.Context, exp *Experiment, samples []Sample) (*Plan, error) {
-	if err := exp.checkMatrix(uint64(len(samples)), false); len(samples) > 0 && err != nil {
+	if err := exp.CheckMatrix(uint64(len(samples)), false); len(samples) > 0 && err != nil {
 		return nil, err
 	}
 	render, err := NewPromptRenderer(exp.Prompt)

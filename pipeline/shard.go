@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -61,8 +60,8 @@ func (s Shard) Check() error {
 // String writes "i/n".
 func (s Shard) String() string { return strconv.Itoa(s.Index) + "/" + strconv.Itoa(s.Count) }
 
-// dirSuffix names a shard's run folder: "shard-2-of-4".
-func (s Shard) dirSuffix() string {
+// DirSuffix names a shard's run folder: "shard-2-of-4".
+func (s Shard) DirSuffix() string {
 	return "shard-" + strconv.Itoa(s.Index) + "-of-" + strconv.Itoa(s.Count)
 }
 
@@ -98,56 +97,32 @@ func ExperimentHash(exp *Experiment, ids []string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// setShard records shard s (when it splits anything) in m: the shard, its
-// segment and host, its share of every level, and the shard's own cell
-// counts in Cells and CellTotal.
-func (m *Manifest) setShard(s Shard, plan *Plan) {
-	m.ExperimentHash = ExperimentHash(&m.Experiment, m.Dataset.IDs)
-	if s.Count <= 1 {
-		return
-	}
-	host, _ := os.Hostname()
-	members := s.members(plan)
-	m.Shard = &ShardInfo{Shard: s, Host: host, Segment: s.segment(), Levels: s.shardLevels(plan, members)}
-	m.CellTotal = 0
-	for ji, j := range plan.Jobs {
-		n := 0
-		for seq := range j.Cells.Fixed() {
-			if members[ji](seq) {
-				n++
-			}
-		}
-		m.Cells[j.Platform.Name] = n
-		m.CellTotal += n
-	}
-}
-
-// segment writes s as k6 writes an execution segment: "1/4:2/4".
-func (s Shard) segment() string {
+// ExecutionSegment writes s as k6 writes an execution segment: "1/4:2/4".
+func (s Shard) ExecutionSegment() string {
 	n := strconv.Itoa(s.Count)
 	return strconv.Itoa(s.Index) + "/" + n + ":" + strconv.Itoa(s.Index+1) + "/" + n
 }
 
-// shard is the shard m records, or the whole matrix.
-func (m *Manifest) shard() Shard {
+// RecordedShard is the shard m records, or the whole matrix.
+func (m *Manifest) RecordedShard() Shard {
 	if m.Shard == nil {
 		return Shard{}
 	}
 	return m.Shard.Shard
 }
 
-// shardDir is a run folder of some shard found under an output folder.
-type shardDir struct {
-	dir, hash string
+// ShardDir is a run folder of some shard found under an output folder.
+type ShardDir struct {
+	Dir, Hash string
 }
 
-// findShardDir looks in base for run folders of shard s of the
+// FindShardDir looks in base for run folders of shard s of the
 // experiment named name. found is the latest whose experiment hash is
 // hash, finished whether it ended on its own (completed, or partial: a
 // platform stopped by its error budget) rather than being interrupted or
 // killed. others are the folders of the same shard of other experiments.
-func findShardDir(base, name string, s Shard, hash string) (found string, finished bool, others []shardDir) {
-	dirs, _ := filepath.Glob(filepath.Join(base, name+"-"+s.dirSuffix()+"-*"))
+func FindShardDir(base, name string, s Shard, hash string) (found string, finished bool, others []ShardDir) {
+	dirs, _ := filepath.Glob(filepath.Join(base, name+"-"+s.DirSuffix()+"-*"))
 	sort.Strings(dirs)
 	for _, d := range dirs {
 		m, err := ReadManifest(d)
@@ -155,11 +130,41 @@ func findShardDir(base, name string, s Shard, hash string) (found string, finish
 			continue
 		}
 		if m.ExperimentHash != hash {
-			others = append(others, shardDir{d, m.ExperimentHash})
+			others = append(others, ShardDir{d, m.ExperimentHash})
 			continue
 		}
 		found = d
 		finished = m.StopReason == StopCompleted || m.StopReason == StopPartial
 	}
 	return found, finished, others
+}
+
+// ShardLevel is what a sharded run's manifest records of its share of
+// one platform's load level.
+type ShardLevel struct {
+	Platform string `json:"platform"`
+	Load     string `json:"load,omitempty"`
+	// Concurrency and Rate are the shard's share of the level's; Segment
+	// its part of the level (see LevelShare).
+	Concurrency int     `json:"concurrency,omitempty"`
+	Rate        float64 `json:"rate,omitempty"`
+	Segment     string  `json:"segment"`
+	// Cells is how many of the level's cells (warmups included) the shard sends.
+	Cells int `json:"cells"`
+}
+
+// Share describes the shard's share of the level in words, e.g.
+// "concurrency 3, 2.5 req/s"; none when it has neither.
+func (l ShardLevel) Share(none string) string {
+	var share []string
+	if l.Concurrency > 0 {
+		share = append(share, fmt.Sprintf("concurrency %d", l.Concurrency))
+	}
+	if l.Rate > 0 {
+		share = append(share, fmt.Sprintf("%.4g req/s", l.Rate))
+	}
+	if len(share) == 0 {
+		return none
+	}
+	return strings.Join(share, ", ")
 }

@@ -9,7 +9,7 @@ import (
 func sharesOf(lv Level, n int) []*LevelShare {
 	out := make([]*LevelShare, n)
 	for i := range n {
-		out[i] = Shard{Index: i, Count: n}.LevelShare(lv)
+		out[i] = LevelShareOf(Shard{Index: i, Count: n}, lv)
 	}
 	return out
 }

@@ -33,16 +33,8 @@ type SendSpan struct {
 	Stop time.Time `json:"stop,omitzero"`
 }
 
-// SendSpanSetter is an Accumulator that measures sending time from the
-// run's sending marks: AggregateRun gives it the manifest's SendSpans
-// (nil for a run folder written before marks existed, or a run without a
-// manifest) before the first Add.
-type SendSpanSetter interface {
-	SetSendSpans(spans []SendSpan)
-}
-
-// nextProcess is the Process number of a new sending process on m.
-func (m *Manifest) nextProcess() int {
+// NextProcess is the Process number of a new sending process on m.
+func (m *Manifest) NextProcess() int {
 	n := 0
 	for _, s := range m.SendSpans {
 		n = max(n, s.Process)

@@ -140,7 +140,7 @@ type Run struct {
 	Samples map[string]*Sample
 
 	memo *runMemo // see Memo
-	skip *runMemo // finalSkips of the journal, see EachRecord
+	skip *runMemo // FinalSkips of the journal, see EachRecord
 }
 
 // runMemo holds values computed once per Run.
@@ -288,4 +288,12 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// SendSpanSetter is an Accumulator that measures sending time from the
+// run's sending marks: AggregateRun gives it the manifest's SendSpans
+// (nil for a run folder written before marks existed, or a run without a
+// manifest) before the first Add.
+type SendSpanSetter interface {
+	SetSendSpans(spans []SendSpan)
 }

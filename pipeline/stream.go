@@ -3,14 +3,12 @@ package pipeline
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/maphash"
 	"io"
 	"os"
-	"path/filepath"
 	"slices"
 )
 
@@ -101,13 +99,13 @@ func lineKeyHash(b []byte) (uint64, bool) {
 	return maphash.Bytes(keySeed, kb[:len(kb)-1]), true
 }
 
-// finalSkips returns the line numbers of the journal at path that
+// FinalSkips returns the line numbers of the journal at path that
 // EachRecord drops (a cell's failed attempts before its first
 // success or last failure, and its records after the first success), in
 // two cheap passes: one hashing every line's key, and only when two lines
 // share a hash, one decoding those lines to compare the keys exactly. A
 // journal the engine wrote has one record per cell and no skips.
-func finalSkips(path string) (map[int]bool, error) {
+func FinalSkips(path string) (map[int]bool, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("journal: %w", err)
@@ -173,71 +171,4 @@ func finalSkips(path string) (map[int]bool, error) {
 		}
 	}
 	return skips, nil
-}
-
-// EachRecord calls fn with the final record of every cell of the run, one
-// at a time: run.Records when it is not nil (a Run built in memory), else
-// the records read back from run.Dir's journal as a stream, keeping one
-// when a cell has several (the first success, else the last failure),
-// each where the kept record stands in the journal. fn must not keep the
-// pointer, and must not modify the record when run.Records is set. A
-// missing journal is no records. EachRecord is safe for concurrent use.
-func (r *Run) EachRecord(fn func(*Record) error) error {
-	if r.Records != nil {
-		for i := range r.Records {
-			if err := fn(&r.Records[i]); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	path := filepath.Join(r.Dir, JournalFile)
-	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
-		return nil
-	}
-	v, err := r.memoOf(&r.skip).get("skips", func() (any, error) { return finalSkips(path) })
-	if err != nil {
-		return err
-	}
-	skips := v.(map[int]bool)
-	_, err = ScanJournal(path, func(line int, rec *Record) error {
-		if skips[line] {
-			return nil
-		}
-		return fn(rec)
-	})
-	return err
-}
-
-// AggregateRun feeds every final record of run (see EachRecord) to a new
-// accumulator of agg and returns its results and the number of records.
-func AggregateRun(ctx context.Context, agg Aggregator, run *Run) (*Results, int, error) {
-	acc, err := agg(ctx, run.Experiment)
-	if err != nil {
-		return nil, 0, err
-	}
-	if ss, ok := acc.(SendSpanSetter); ok && run.Manifest != nil {
-		ss.SetSendSpans(run.Manifest.SendSpans)
-	}
-	if cs, ok := acc.(ClientHealthSetter); ok && run.Manifest != nil {
-		cs.SetClientHealth(run.Manifest.ClientHealth)
-	}
-	n := 0
-	if err := run.EachRecord(func(r *Record) error {
-		n++
-		return acc.Add(r)
-	}); err != nil {
-		return nil, n, err
-	}
-	res, err := acc.Close(ctx)
-	return res, n, err
-}
-
-// AggregateRecords aggregates an in-memory slice of records with agg.
-func AggregateRecords(ctx context.Context, agg Aggregator, exp *Experiment, recs []Record) (*Results, error) {
-	if recs == nil {
-		recs = []Record{}
-	}
-	res, _, err := AggregateRun(ctx, agg, &Run{Experiment: exp, Records: recs})
-	return res, err
 }

@@ -229,7 +229,7 @@ func (v *validation) platforms(e *Experiment, reg *Catalog) {
 			v.add(at, []yamlPath{at.child("concurrency"), at.child("rate")}, "needs concurrency > 0 or rate > 0")
 		}
 		v.arrival(at, p, reg)
-		if p.Arrival != "" && p.Rate <= 0 && !p.openLoopLevels() {
+		if p.Arrival != "" && p.Rate <= 0 && !p.OpenLoopLevels() {
 			v.add(at.child("arrival"), nil, "applies only with rate > 0 (an open-loop schedule)")
 		}
 		if j, dup := seen[p.Name]; dup && p.Name != "" {
@@ -358,7 +358,7 @@ func (v *validation) matrix(e *Experiment) {
 	if upTo && q == 0 {
 		return // nothing selected: the loader says so with the dataset at hand
 	}
-	err := e.checkMatrix(q, upTo)
+	err := e.CheckMatrix(q, upTo)
 	if err == nil {
 		return
 	}

@@ -464,7 +464,7 @@ func printShardPlan(w io.Writer, sh pipeline.Shard, plan *pipeline.Plan) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "PLATFORM\tLEVEL\tSEGMENT\tSHARE\tREQUESTS")
 	total := 0
-	for _, l := range sh.Levels(plan) {
+	for _, l := range pipeline.ShardLevels(sh, plan) {
 		load := "-"
 		if l.Load != "" {
 			load = l.Load

@@ -20,7 +20,7 @@ func TestShardsSendTheirHitsOfTheLevelsOneSchedule(t *testing.T) {
 				want = append(want, one.Due(uint64(h)))
 			}
 			for i := range n {
-				st := pipeline.Shard{Index: i, Count: n}.LevelShare(lv).Stripe()
+				st := pipeline.LevelShareOf(pipeline.Shard{Index: i, Count: n}, lv).Stripe()
 				if st == nil {
 					continue
 				}

@@ -1,0 +1,52 @@
+package pipeline
+
+import (
+	"strings"
+)
+
+// ApplyLevels adds what only the run knows to r: the rates a sweep chose
+// (m.SweepRates) as the TargetRate of its rate levels' groups and sweep
+// points (aggregate sees those levels without their rate), and the levels
+// stopped early (m.LevelStops): saturated ones are marked Saturated, and
+// every stop reason is kept. Curves whose best level was saturated lose
+// it: Best is recomputed under slo.
+func ApplyLevels(r *Results, m *Manifest, slo SLOSpec) {
+	if r.Sweep == nil || m == nil {
+		return
+	}
+	rates := map[GroupKey]float64{} // by platform and level only
+	for _, pl := range m.Experiment.Platforms {
+		for _, lv := range pl.RunLevels(m.SweepRates[pl.Name]) {
+			if lv.Rate > 0 {
+				rates[GroupKey{Platform: pl.Name, Load: lv.Label}] = lv.Rate
+			}
+		}
+	}
+	rateOf := func(k GroupKey) float64 { return rates[GroupKey{Platform: k.Platform, Load: k.Load}] }
+	for i := range r.Groups {
+		if g := &r.Groups[i]; g.TargetRate == 0 && g.Load != "" {
+			g.TargetRate = rateOf(g.GroupKey)
+		}
+	}
+	for ci := range r.Sweep.Curves {
+		c := &r.Sweep.Curves[ci]
+		for pi := range c.Points {
+			p := &c.Points[pi]
+			for _, s := range m.LevelStops {
+				if s.Platform == c.Platform && s.Load == p.Load {
+					p.SaturatedReason = s.Reason
+					p.Saturated = strings.HasPrefix(s.Reason, "saturated")
+				}
+			}
+			if p.TargetRate == 0 {
+				p.TargetRate = rateOf(GroupKey{Platform: c.Platform, Load: p.Load})
+			}
+		}
+		for pi := range m.Experiment.Platforms {
+			if pl := &m.Experiment.Platforms[pi]; pl.Name == c.Platform {
+				MarkKnees(c, pl)
+			}
+		}
+		c.Best = BestLevel(c.Points, slo)
+	}
+}
