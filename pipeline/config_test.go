@@ -2,7 +2,6 @@ package pipeline
 
 import (
 	"bufio"
-	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -12,38 +11,6 @@ import (
 	"testing"
 	"time"
 )
-
-// testFormats are testRegistry's export formats, in registration order.
-var testFormats = []string{"json", "csv", "xlsx", "markdown", "html"}
-
-// testFileLoader is a source that reads a file: dataset.path is required.
-type testFileLoader string
-
-func (l testFileLoader) Load(context.Context, DatasetSpec, LoadEnv) (*Dataset, error) {
-	return nil, nil
-}
-
-func (l testFileLoader) CheckDataset(d DatasetSpec) []Problem {
-	if d.Path == "" {
-		return []Problem{{Path: "path", Message: "is required for source " + string(l)}}
-	}
-	return nil
-}
-
-// testHFLoader requires hf.dataset, hf.config and hf.split.
-type testHFLoader struct{}
-
-func (testHFLoader) Load(context.Context, DatasetSpec, LoadEnv) (*Dataset, error) { return nil, nil }
-
-func (testHFLoader) CheckDataset(d DatasetSpec) []Problem {
-	var out []Problem
-	for _, f := range []struct{ key, val string }{{"dataset", d.HF.Dataset}, {"config", d.HF.Config}, {"split", d.HF.Split}} {
-		if f.val == "" {
-			out = append(out, Problem{Path: "hf." + f.key, Message: "is required for source hf"})
-		}
-	}
-	return out
-}
 
 func TestGoodExperimentsLoadWithoutDiagnosticsAndDecodeToTheirValues(t *testing.T) {
 	tests := []struct {

@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"context"
 	"testing"
 )
 
@@ -34,4 +35,36 @@ func mustLoad(t *testing.T, path string, opts LoadOptions) *Experiment {
 		t.Fatalf("unexpected diagnostics:\n%v", diags)
 	}
 	return e
+}
+
+// testFormats are testRegistry's export formats, in registration order.
+var testFormats = []string{"json", "csv", "xlsx", "markdown", "html"}
+
+// testFileLoader is a source that reads a file: dataset.path is required.
+type testFileLoader string
+
+func (l testFileLoader) Load(context.Context, DatasetSpec, LoadEnv) (*Dataset, error) {
+	return nil, nil
+}
+
+func (l testFileLoader) CheckDataset(d DatasetSpec) []Problem {
+	if d.Path == "" {
+		return []Problem{{Path: "path", Message: "is required for source " + string(l)}}
+	}
+	return nil
+}
+
+// testHFLoader requires hf.dataset, hf.config and hf.split.
+type testHFLoader struct{}
+
+func (testHFLoader) Load(context.Context, DatasetSpec, LoadEnv) (*Dataset, error) { return nil, nil }
+
+func (testHFLoader) CheckDataset(d DatasetSpec) []Problem {
+	var out []Problem
+	for _, f := range []struct{ key, val string }{{"dataset", d.HF.Dataset}, {"config", d.HF.Config}, {"split", d.HF.Split}} {
+		if f.val == "" {
+			out = append(out, Problem{Path: "hf." + f.key, Message: "is required for source hf"})
+		}
+	}
+	return out
 }
