@@ -5,6 +5,10 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+
+	"github.com/inferbench/inferbench/pipeline/config"
+	"github.com/inferbench/inferbench/pipeline/results"
+	"github.com/inferbench/inferbench/pipeline/runfolder"
 )
 
 // EachRecord calls fn with the final record of every cell of the run, one
@@ -14,7 +18,7 @@ import (
 // each where the kept record stands in the journal. fn must not keep the
 // pointer, and must not modify the record when run.Records is set. A
 // missing journal is no records. EachRecord is safe for concurrent use.
-func (r *Run) EachRecord(fn func(*Record) error) error {
+func (r *Run) EachRecord(fn func(*results.Record) error) error {
 	if r.Records != nil {
 		for i := range r.Records {
 			if err := fn(&r.Records[i]); err != nil {
@@ -23,16 +27,16 @@ func (r *Run) EachRecord(fn func(*Record) error) error {
 		}
 		return nil
 	}
-	path := filepath.Join(r.Dir, JournalFile)
+	path := filepath.Join(r.Dir, runfolder.JournalFile)
 	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
 		return nil
 	}
-	v, err := r.memoOf(&r.skip).get("skips", func() (any, error) { return FinalSkips(path) })
+	v, err := r.memoOf(&r.skip).get("skips", func() (any, error) { return runfolder.FinalSkips(path) })
 	if err != nil {
 		return err
 	}
 	skips := v.(map[int]bool)
-	_, err = ScanJournal(path, func(line int, rec *Record) error {
+	_, err = runfolder.ScanJournal(path, func(line int, rec *results.Record) error {
 		if skips[line] {
 			return nil
 		}
@@ -43,7 +47,7 @@ func (r *Run) EachRecord(fn func(*Record) error) error {
 
 // AggregateRun feeds every final record of run (see EachRecord) to a new
 // accumulator of agg and returns its results and the number of records.
-func AggregateRun(ctx context.Context, agg Aggregator, run *Run) (*Results, int, error) {
+func AggregateRun(ctx context.Context, agg Aggregator, run *Run) (*results.Results, int, error) {
 	acc, err := agg(ctx, run.Experiment)
 	if err != nil {
 		return nil, 0, err
@@ -55,7 +59,7 @@ func AggregateRun(ctx context.Context, agg Aggregator, run *Run) (*Results, int,
 		cs.SetClientHealth(run.Manifest.ClientHealth)
 	}
 	n := 0
-	if err := run.EachRecord(func(r *Record) error {
+	if err := run.EachRecord(func(r *results.Record) error {
 		n++
 		return acc.Add(r)
 	}); err != nil {
@@ -66,9 +70,9 @@ func AggregateRun(ctx context.Context, agg Aggregator, run *Run) (*Results, int,
 }
 
 // AggregateRecords aggregates an in-memory slice of records with agg.
-func AggregateRecords(ctx context.Context, agg Aggregator, exp *Experiment, recs []Record) (*Results, error) {
+func AggregateRecords(ctx context.Context, agg Aggregator, exp *config.Experiment, recs []results.Record) (*results.Results, error) {
 	if recs == nil {
-		recs = []Record{}
+		recs = []results.Record{}
 	}
 	res, _, err := AggregateRun(ctx, agg, &Run{Experiment: exp, Records: recs})
 	return res, err

@@ -11,6 +11,10 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/inferbench/inferbench/pipeline/config"
+	"github.com/inferbench/inferbench/pipeline/results"
+	"github.com/inferbench/inferbench/pipeline/runfolder"
 )
 
 func clientMs(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
@@ -47,10 +51,10 @@ func (s *ClientSampler) SendLag(d time.Duration) {
 }
 
 // Stop ends the window and returns its figures (Platform and Load unset).
-func (s *ClientSampler) Stop() ClientHealth {
+func (s *ClientSampler) Stop() results.ClientHealth {
 	wall := time.Since(s.start)
 	cpu1, ok := processCPU()
-	h := ClientHealth{Seconds: wall.Seconds(), Cores: clientCores()}
+	h := results.ClientHealth{Seconds: wall.Seconds(), Cores: clientCores()}
 	if ok && s.cpuOK && wall > 0 && h.Cores > 0 {
 		h.CPUPercent = 100 * (cpu1 - s.cpu0).Seconds() / wall.Seconds() / h.Cores
 	}
@@ -152,7 +156,7 @@ func cgroupCPUQuota() (float64, bool) {
 // recordClientHealth appends h to the manifest and writes it at once (a
 // crash must not lose the levels already measured), warning when the
 // level was client-bound under spec. mu guards m.
-func (e *Engine) recordClientHealth(mu *sync.Mutex, m *Manifest, dir string, spec ClientSpec, h ClientHealth) {
+func (e *Engine) recordClientHealth(mu *sync.Mutex, m *runfolder.Manifest, dir string, spec config.ClientSpec, h results.ClientHealth) {
 	if bound, why := h.ClientBound(spec); bound {
 		e.log().Warn("client-bound level: the client's own delay may be in its timings, which are upper bounds; lower the concurrency or rate, or split the load over machines with --shard",
 			"platform", h.Platform, "load", h.Load, "reason", why)
@@ -160,7 +164,7 @@ func (e *Engine) recordClientHealth(mu *sync.Mutex, m *Manifest, dir string, spe
 	mu.Lock()
 	defer mu.Unlock()
 	m.ClientHealth = append(m.ClientHealth, h)
-	if err := writeJSON(filepath.Join(dir, ManifestFile), m); err != nil {
+	if err := writeJSON(filepath.Join(dir, runfolder.ManifestFile), m); err != nil {
 		e.log().Warn("could not record the client's health in the manifest", "platform", h.Platform, "err", err)
 	}
 }
@@ -170,12 +174,12 @@ func (e *Engine) recordClientHealth(mu *sync.Mutex, m *Manifest, dir string, spe
 // that checks see client_bound and the client figures: AggregateRun gives
 // it the manifest's ClientHealth before the first Add.
 type ClientHealthSetter interface {
-	SetClientHealth(health []ClientHealth)
+	SetClientHealth(health []results.ClientHealth)
 }
 
 // ApplyClient is ApplyClientHealth with the client health of m (none
 // when m is nil).
-func ApplyClient(r *Results, m *Manifest, spec ClientSpec) {
+func ApplyClient(r *results.Results, m *runfolder.Manifest, spec config.ClientSpec) {
 	if m == nil {
 		return
 	}

@@ -3,6 +3,9 @@ package pipeline
 import (
 	"fmt"
 	"slices"
+
+	"github.com/inferbench/inferbench/pipeline/config"
+	"github.com/inferbench/inferbench/pipeline/results"
 )
 
 // LevelWatch decides when a running load level is saturated: fed every
@@ -13,7 +16,7 @@ type LevelWatch struct {
 	MaxErrorRate float64
 	// MaxQueue: see LevelsSpec.MaxQueue (0: never). Only open-loop records
 	// carry a queue time.
-	MaxQueue Duration
+	MaxQueue config.Duration
 
 	n, failed int
 	queue     []float64
@@ -27,15 +30,15 @@ const queueWindow = 8
 
 // Observe adds r and returns the saturation reason ("" while the level
 // may go on); once a reason is given it is returned for every later call.
-func (w *LevelWatch) Observe(r *Record) string {
-	if w.reason != "" || r.Warmup || r.Error == ErrClientResource {
+func (w *LevelWatch) Observe(r *results.Record) string {
+	if w.reason != "" || r.Warmup || r.Error == results.ErrClientResource {
 		return w.reason // a client failure says nothing of the platform's saturation
 	}
 	w.n++
 	if !r.OK() {
 		w.failed++
 	}
-	if w.MaxErrorRate > 0 && w.n >= MinRequestsForErrorRate {
+	if w.MaxErrorRate > 0 && w.n >= config.MinRequestsForErrorRate {
 		if rate := float64(w.failed) / float64(w.n); rate > w.MaxErrorRate {
 			w.reason = fmt.Sprintf("error rate %.0f%% above %.0f%% after %d requests", 100*rate, 100*w.MaxErrorRate, w.n)
 			return w.reason

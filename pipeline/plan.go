@@ -6,22 +6,24 @@ import (
 	"math/rand/v2"
 	"sort"
 	"strings"
+
+	"github.com/inferbench/inferbench/pipeline/config"
 )
 
 // Select applies dataset.filter and then dataset.sample to samples that the
 // loader already sliced. Sampling draws without replacement from a PCG
 // generator seeded with seed and keeps the source order of what it draws,
 // so the same seed and input always select the same ids.
-func Select(spec DatasetSpec, seed int64, samples []Sample) ([]Sample, error) {
+func Select(spec config.DatasetSpec, seed int64, samples []config.Sample) ([]config.Sample, error) {
 	out := samples
 	if strings.TrimSpace(spec.Filter) != "" {
-		prog, err := CompileFilter(spec.Filter)
+		prog, err := config.CompileFilter(spec.Filter)
 		if err != nil {
 			return nil, fmt.Errorf("dataset.filter: %w", err)
 		}
-		kept := make([]Sample, 0, len(out))
+		kept := make([]config.Sample, 0, len(out))
 		for i := range out {
-			v, err := RunExpr(prog, NewFilterEnv(&out[i]))
+			v, err := config.RunExpr(prog, config.NewFilterEnv(&out[i]))
 			if err != nil {
 				return nil, fmt.Errorf("dataset.filter on sample %s: %w", out[i].ID, err)
 			}
@@ -35,7 +37,7 @@ func Select(spec DatasetSpec, seed int64, samples []Sample) ([]Sample, error) {
 		r := rand.New(rand.NewPCG(uint64(seed), 0x696e666572)) // "infer"
 		idx := r.Perm(len(out))[:spec.Sample]
 		sort.Ints(idx)
-		picked := make([]Sample, len(idx))
+		picked := make([]config.Sample, len(idx))
 		for i, j := range idx {
 			picked[i] = out[j]
 		}
@@ -52,7 +54,7 @@ type Plan struct {
 
 // PlanJob is one platform's cells.
 type PlanJob struct {
-	Platform Platform
+	Platform config.Platform
 	Cells    *CellList
 }
 
@@ -79,15 +81,15 @@ func (p *Plan) Total() int {
 // questions and nothing per cell. A matrix of more than exp.MaxCells
 // cells (DefaultMaxCells when unset), or one whose positions do not fit
 // in an int, is an error.
-func BuildPlan(ctx context.Context, exp *Experiment, samples []Sample) (*Plan, error) {
+func BuildPlan(ctx context.Context, exp *config.Experiment, samples []config.Sample) (*Plan, error) {
 	if err := exp.CheckMatrix(uint64(len(samples)), false); len(samples) > 0 && err != nil {
 		return nil, err
 	}
-	render, err := NewPromptRenderer(exp.Prompt)
+	render, err := config.NewPromptRenderer(exp.Prompt)
 	if err != nil {
 		return nil, err
 	}
-	msgs := make([][]Message, len(samples))
+	msgs := make([][]config.Message, len(samples))
 	for i := range samples {
 		if msgs[i], err = render.Render(&samples[i]); err != nil {
 			return nil, fmt.Errorf("sample %s: %w", samples[i].ID, err)
@@ -95,7 +97,7 @@ func BuildPlan(ctx context.Context, exp *Experiment, samples []Sample) (*Plan, e
 	}
 	temps := exp.Params.Temperature
 	if len(temps) == 0 {
-		temps = []float64{DefaultTemperature}
+		temps = []float64{config.DefaultTemperature}
 	}
 	repeats := max(exp.Repeats, 1)
 	plan := &Plan{}

@@ -7,17 +7,21 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/inferbench/inferbench/pipeline/config"
+	"github.com/inferbench/inferbench/pipeline/results"
+	"github.com/inferbench/inferbench/pipeline/runfolder"
 )
 
-func samplesN(n int) []Sample {
-	out := make([]Sample, n)
+func samplesN(n int) []config.Sample {
+	out := make([]config.Sample, n)
 	for i := range out {
-		out[i] = Sample{ID: fmt.Sprintf("q%02d", i), Context: strings.Repeat("c", i*10), Question: fmt.Sprintf("question %d?", i), Answers: []string{"a"}}
+		out[i] = config.Sample{ID: fmt.Sprintf("q%02d", i), Context: strings.Repeat("c", i*10), Question: fmt.Sprintf("question %d?", i), Answers: []string{"a"}}
 	}
 	return out
 }
 
-func ids(s []Sample) []string {
+func ids(s []config.Sample) []string {
 	var out []string
 	for _, x := range s {
 		out = append(out, x.ID)
@@ -46,7 +50,7 @@ func TestParseSliceSelectsLikePython(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(fmt.Sprintf("%q over %d items", c.in, c.n), func(t *testing.T) {
-			s, err := ParseSlice(c.in)
+			s, err := config.ParseSlice(c.in)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -60,7 +64,7 @@ func TestParseSliceSelectsLikePython(t *testing.T) {
 func TestParseSliceRejectsWhatPythonWouldNot(t *testing.T) {
 	for _, in := range []string{":10", "[a:]", "[1:2:3:4]", "[::0]", "[::-1]", "[]"} {
 		t.Run(in, func(t *testing.T) {
-			if _, err := ParseSlice(in); err == nil {
+			if _, err := config.ParseSlice(in); err == nil {
 				t.Fatalf("ParseSlice(%q) accepted", in)
 			}
 		})
@@ -69,7 +73,7 @@ func TestParseSliceRejectsWhatPythonWouldNot(t *testing.T) {
 
 func TestSelectFiltersThenDrawsTheSameSeededSample(t *testing.T) {
 	all := samplesN(40)
-	spec := DatasetSpec{Filter: "len(context) >= 100", Sample: 5}
+	spec := config.DatasetSpec{Filter: "len(context) >= 100", Sample: 5}
 	a, err := Select(spec, 7, all)
 	if err != nil {
 		t.Fatal(err)
@@ -90,21 +94,21 @@ func TestSelectFiltersThenDrawsTheSameSeededSample(t *testing.T) {
 	if !slices.IsSorted(ids(a)) {
 		t.Fatalf("sample lost source order: %v", ids(a))
 	}
-	whole, _ := Select(DatasetSpec{Sample: 100}, 1, all)
+	whole, _ := Select(config.DatasetSpec{Sample: 100}, 1, all)
 	if len(whole) != 40 {
 		t.Fatalf("a sample larger than the data should keep it all, got %d", len(whole))
 	}
 }
 
 func TestBuildPlanExpandsTheMatrixWithWarmupsFirst(t *testing.T) {
-	exp := &Experiment{
-		Platforms: []Platform{
+	exp := &config.Experiment{
+		Platforms: []config.Platform{
 			{Name: "a", Models: []string{"m1", "m2"}, Warmup: 3},
 			{Name: "b", Models: []string{"m"}},
 		},
-		Params:  Params{Temperature: []float64{0, 0.7}},
+		Params:  config.Params{Temperature: []float64{0, 0.7}},
 		Repeats: 3,
-		Prompt:  PromptSpec{System: "You answer from {{.Title}}.", User: "Q: {{.Question}}"},
+		Prompt:  config.PromptSpec{System: "You answer from {{.Title}}.", User: "Q: {{.Question}}"},
 	}
 	s := samplesN(4)
 	s[0].Title = "T0"
@@ -121,7 +125,7 @@ func TestBuildPlanExpandsTheMatrixWithWarmupsFirst(t *testing.T) {
 	if plan.Total() != 51+24 {
 		t.Fatalf("total %d", plan.Total())
 	}
-	seen := map[CellKey]bool{}
+	seen := map[results.CellKey]bool{}
 	for i, c := range plan.Jobs[0].Cells.Slice() {
 		if (i < 3) != c.Warmup {
 			t.Fatalf("cell %d warmup=%v", i, c.Warmup)
@@ -141,9 +145,9 @@ func TestBuildPlanExpandsTheMatrixWithWarmupsFirst(t *testing.T) {
 }
 
 func TestPromptTemplatesRejectUnknownFields(t *testing.T) {
-	r, err := NewPromptRenderer(PromptSpec{User: "{{.Nope}}"})
+	r, err := config.NewPromptRenderer(config.PromptSpec{User: "{{.Nope}}"})
 	if err == nil {
-		_, err = r.Render(&Sample{})
+		_, err = r.Render(&config.Sample{})
 	}
 	if err == nil || !strings.Contains(err.Error(), "prompt.user") {
 		t.Fatalf("err = %v", err)
@@ -151,14 +155,14 @@ func TestPromptTemplatesRejectUnknownFields(t *testing.T) {
 }
 
 func TestMatrixChangesNamesWhatChanged(t *testing.T) {
-	exp := Experiment{Platforms: []Platform{{Name: "a", Models: []string{"m"}}}, Params: Params{Temperature: []float64{0}, MaxTokens: 10}, Repeats: 1}
-	old := &Manifest{Experiment: exp, Dataset: DatasetInfo{IDs: []string{"1", "2"}}}
+	exp := config.Experiment{Platforms: []config.Platform{{Name: "a", Models: []string{"m"}}}, Params: config.Params{Temperature: []float64{0}, MaxTokens: 10}, Repeats: 1}
+	old := &runfolder.Manifest{Experiment: exp, Dataset: runfolder.DatasetInfo{IDs: []string{"1", "2"}}}
 	if ch := MatrixChanges(old, &exp, []string{"1", "2"}); len(ch) != 0 {
 		t.Fatalf("unchanged experiment reported %v", ch)
 	}
 	changed := exp
 	changed.Repeats = 2
-	changed.Platforms = []Platform{{Name: "a", Models: []string{"m", "n"}}}
+	changed.Platforms = []config.Platform{{Name: "a", Models: []string{"m", "n"}}}
 	ch := MatrixChanges(old, &changed, []string{"1"})
 	joined := strings.Join(ch, "; ")
 	for _, want := range []string{"repeats: 1 -> 2", `platforms[0].models: ["m"] -> ["m","n"]`, "selected questions differ"} {
@@ -168,8 +172,8 @@ func TestMatrixChangesNamesWhatChanged(t *testing.T) {
 	}
 
 	endpoint := exp
-	endpoint.Platforms = []Platform{{Name: "a", Models: []string{"m"}, BaseURL: "http://b/v1", Emulate: ConfigBlock(&testEmulate{TTFT: Duration(time.Millisecond)}),
-		Headers: []Header{{Name: "X-Team", Value: "s3cret"}}}}
+	endpoint.Platforms = []config.Platform{{Name: "a", Models: []string{"m"}, BaseURL: "http://b/v1", Emulate: config.ConfigBlock(&testEmulate{TTFT: config.Duration(time.Millisecond)}),
+		Headers: []config.Header{{Name: "X-Team", Value: "s3cret"}}}}
 	endpoint.Params.TopP = 0.9
 	ch = MatrixChanges(old, &endpoint, []string{"1", "2"})
 	joined = strings.Join(ch, "; ")
@@ -185,23 +189,23 @@ func TestMatrixChangesNamesWhatChanged(t *testing.T) {
 }
 
 func TestMatrixChangesNamesAChangedLoad(t *testing.T) {
-	exp := Experiment{Platforms: []Platform{{Name: "a", Models: []string{"m"}, Concurrency: 4, Rate: 8, Arrival: "gamma", Burstiness: 1}}, Params: Params{Temperature: []float64{0}}, Repeats: 1}
-	old := &Manifest{Experiment: exp}
+	exp := config.Experiment{Platforms: []config.Platform{{Name: "a", Models: []string{"m"}, Concurrency: 4, Rate: 8, Arrival: "gamma", Burstiness: 1}}, Params: config.Params{Temperature: []float64{0}}, Repeats: 1}
+	old := &runfolder.Manifest{Experiment: exp}
 	if ch := MatrixChanges(old, &exp, nil); len(ch) != 0 {
 		t.Fatalf("unchanged load reported %v", ch)
 	}
 	changed := exp
-	changed.Platforms = []Platform{{Name: "a", Models: []string{"m"}, Concurrency: 4, Rate: 8, Arrival: "gamma", Burstiness: 0.5}}
+	changed.Platforms = []config.Platform{{Name: "a", Models: []string{"m"}, Concurrency: 4, Rate: 8, Arrival: "gamma", Burstiness: 0.5}}
 	if got := strings.Join(MatrixChanges(old, &changed, nil), "; "); got != "platforms[0].burstiness: 1 -> 0.5" {
 		t.Errorf("burstiness change = %q", got)
 	}
-	changed.Platforms = []Platform{{Name: "a", Models: []string{"m"}, Concurrency: 4, Rate: 8, Arrival: "constant", MaxDuration: Duration(time.Minute)}}
+	changed.Platforms = []config.Platform{{Name: "a", Models: []string{"m"}, Concurrency: 4, Rate: 8, Arrival: "constant", MaxDuration: config.Duration(time.Minute)}}
 	if got := strings.Join(MatrixChanges(old, &changed, nil), "; "); got != "platforms[0].arrival: gamma -> constant" {
 		t.Errorf("arrival change = %q", got)
 	}
-	levels := func(lv ...Level) *LevelsSpec { return &LevelsSpec{Type: "rate", Resolved: lv} }
-	old.Experiment.Platforms = []Platform{{Name: "a", Models: []string{"m"}, Levels: levels(Level{Label: "r=2", Rate: 2}, Level{Label: "r=8", Rate: 8})}}
-	changed.Platforms = []Platform{{Name: "a", Models: []string{"m"}, Levels: levels(Level{Label: "r=2", Rate: 2}, Level{Label: "r=16", Rate: 16, Concurrency: 4})}}
+	levels := func(lv ...config.Level) *config.LevelsSpec { return &config.LevelsSpec{Type: "rate", Resolved: lv} }
+	old.Experiment.Platforms = []config.Platform{{Name: "a", Models: []string{"m"}, Levels: levels(config.Level{Label: "r=2", Rate: 2}, config.Level{Label: "r=8", Rate: 8})}}
+	changed.Platforms = []config.Platform{{Name: "a", Models: []string{"m"}, Levels: levels(config.Level{Label: "r=2", Rate: 2}, config.Level{Label: "r=16", Rate: 16, Concurrency: 4})}}
 	want := "platforms[0] load levels: [r=2 (rate 2/s), r=8 (rate 8/s)] -> [r=2 (rate 2/s), r=16 (rate 16/s, at most 4 in flight)]"
 	if got := strings.Join(MatrixChanges(old, &changed, nil), "; "); got != want {
 		t.Errorf("levels change = %q, want %q", got, want)

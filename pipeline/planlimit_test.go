@@ -5,12 +5,14 @@ import (
 	"fmt"
 	"runtime"
 	"testing"
+
+	"github.com/inferbench/inferbench/pipeline/config"
 )
 
-func manySamples(n int) []Sample {
-	out := make([]Sample, n)
+func manySamples(n int) []config.Sample {
+	out := make([]config.Sample, n)
 	for i := range out {
-		out[i] = Sample{ID: fmt.Sprint(i), Context: "c", Question: "q", Answers: []string{"a"}}
+		out[i] = config.Sample{ID: fmt.Sprint(i), Context: "c", Question: "q", Answers: []string{"a"}}
 	}
 	return out
 }
@@ -18,7 +20,7 @@ func manySamples(n int) []Sample {
 func TestBuildPlanRefusesAnOversizedMatrixBeforeAllocatingIt(t *testing.T) {
 	// One question makes 1,000,000 cells, which validation accepts; 100
 	// questions make 100,000,000, which only the loaded dataset reveals.
-	e := mustLoad(t, "testdata/minimal.good.yaml", LoadOptions{Sets: []string{"repeats=1000000"}})
+	e := mustLoad(t, "config/testdata/minimal.good.yaml", config.LoadOptions{Sets: []string{"repeats=1000000"}})
 	samples := manySamples(100)
 	var before, after runtime.MemStats
 	runtime.GC()
@@ -39,7 +41,7 @@ func TestBuildPlanRefusesAnOversizedMatrixBeforeAllocatingIt(t *testing.T) {
 }
 
 func TestBuildPlanStillBuildsAMatrixAtTheLimit(t *testing.T) {
-	e := mustLoad(t, "testdata/minimal.good.yaml", LoadOptions{Sets: []string{"repeats=10", "max_cells=1000", "platforms.0.warmup=2"}})
+	e := mustLoad(t, "config/testdata/minimal.good.yaml", config.LoadOptions{Sets: []string{"repeats=10", "max_cells=1000", "platforms.0.warmup=2"}})
 	plan, err := BuildPlan(context.Background(), e, manySamples(99))
 	if err != nil {
 		t.Fatal(err)
@@ -57,8 +59,8 @@ func TestBuildPlanStillBuildsAMatrixAtTheLimit(t *testing.T) {
 }
 
 func BenchmarkRefusingABillionRepeats(b *testing.B) {
-	e := &Experiment{Name: "b", Dataset: DatasetSpec{Source: "demo"}, Repeats: 1_000_000_000,
-		Platforms: []Platform{{Name: "a", Emulate: ConfigBlock(&testEmulate{}), Models: []string{"m"}}}}
+	e := &config.Experiment{Name: "b", Dataset: config.DatasetSpec{Source: "demo"}, Repeats: 1_000_000_000,
+		Platforms: []config.Platform{{Name: "a", Emulate: config.ConfigBlock(&testEmulate{}), Models: []string{"m"}}}}
 	e.ApplyDefaults()
 	samples := manySamples(1000)
 	b.ReportAllocs()

@@ -2,13 +2,15 @@ package pipeline
 
 import (
 	"time"
+
+	"github.com/inferbench/inferbench/pipeline/results"
 )
 
 // ProgressSink is told about the plan and every finished record. Its
 // methods are called from many goroutines.
 type ProgressSink interface {
 	Begin(totals map[string]int, done map[string]int, order []string)
-	Observe(r *Record)
+	Observe(r *results.Record)
 	End()
 }
 

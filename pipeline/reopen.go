@@ -5,6 +5,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/inferbench/inferbench/pipeline/config"
+	"github.com/inferbench/inferbench/pipeline/results"
+	"github.com/inferbench/inferbench/pipeline/runfolder"
 )
 
 // Reopen reads a finished (or interrupted) run folder back into a Run:
@@ -14,15 +18,15 @@ import (
 // and no dataset source is touched, which is what makes rescore, report
 // and compare cheap ("attack once, report many times").
 func Reopen(dir string) (*Run, error) {
-	m, err := ReadManifest(dir)
+	m, err := runfolder.ReadManifest(dir)
 	if err != nil {
 		return nil, err
 	}
-	samples, err := ReadSamples(dir)
+	samples, err := runfolder.ReadSamples(dir)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := os.Stat(filepath.Join(dir, JournalFile)); err != nil {
+	if _, err := os.Stat(filepath.Join(dir, runfolder.JournalFile)); err != nil {
 		return nil, fmt.Errorf("journal: %w", err)
 	}
 	exp := m.Experiment
@@ -36,8 +40,8 @@ func (run *Run) LoadRecords() error {
 	if run.Records != nil {
 		return nil
 	}
-	recs := []Record{}
-	err := run.EachRecord(func(r *Record) error {
+	recs := []results.Record{}
+	err := run.EachRecord(func(r *results.Record) error {
 		recs = append(recs, *r)
 		return nil
 	})
@@ -54,7 +58,7 @@ func (run *Run) LoadRecords() error {
 // step (see Staged): killed at any moment, the folder holds the old state
 // or the new one. The caller should hold the folder's lock (LockRunDir)
 // from before Reopen.
-func (e *Engine) Rescore(ctx context.Context, run *Run, spec *ScoreSpec) error {
+func (e *Engine) Rescore(ctx context.Context, run *Run, spec *config.ScoreSpec) error {
 	if spec != nil {
 		run.Experiment.Score = *spec
 		run.Manifest.Experiment.Score = *spec
@@ -64,10 +68,10 @@ func (e *Engine) Rescore(ctx context.Context, run *Run, spec *ScoreSpec) error {
 		return fmt.Errorf("score: %w", err)
 	}
 	n := 0
-	rescore := func(r *Record) error {
+	rescore := func(r *results.Record) error {
 		s := run.Samples[r.SampleID]
 		if s == nil {
-			return fmt.Errorf("record %s: sample %q is not in %s", r.CellKey, r.SampleID, SamplesFile)
+			return fmt.Errorf("record %s: sample %q is not in %s", r.CellKey, r.SampleID, runfolder.SamplesFile)
 		}
 		r.Answer, r.EM, r.F1, r.RawEM, r.RawF1, r.Truncated, r.Scored = "", 0, 0, 0, 0, false, false
 		scorer.Score(r, s)
@@ -76,20 +80,20 @@ func (e *Engine) Rescore(ctx context.Context, run *Run, spec *ScoreSpec) error {
 	}
 	return e.staged(ctx, run, func(dir string) error {
 		err := stage(run.Manifest, e.log(), "score", 0, func() (int, error) {
-			path := filepath.Join(dir, JournalFile)
+			path := filepath.Join(dir, runfolder.JournalFile)
 			if run.Records != nil {
 				for i := range run.Records {
 					if err := rescore(&run.Records[i]); err != nil {
 						return n, err
 					}
 				}
-				return n, WriteJournal(path, run.Records)
+				return n, runfolder.WriteJournal(path, run.Records)
 			}
 			// Stream: read the final records of the run folder, rescore
 			// each, write a new journal in the stage.
 			defer run.forget()
-			return n, RewriteJournal(path, func(write func(*Record) error) error {
-				return run.EachRecord(func(r *Record) error {
+			return n, runfolder.RewriteJournal(path, func(write func(*results.Record) error) error {
+				return run.EachRecord(func(r *results.Record) error {
 					if err := rescore(r); err != nil {
 						return err
 					}
@@ -117,7 +121,7 @@ func (e *Engine) Report(ctx context.Context, run *Run, formats []string) error {
 func (e *Engine) staged(ctx context.Context, run *Run, before func(stage string) error, formats ...string) error {
 	dir := run.Dir
 	var ferr error
-	err := Staged(dir, func(st string) error {
+	err := runfolder.Staged(dir, func(st string) error {
 		if before != nil {
 			if err := before(st); err != nil {
 				return err

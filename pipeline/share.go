@@ -4,6 +4,9 @@ import (
 	"os"
 	"slices"
 	"strconv"
+
+	"github.com/inferbench/inferbench/pipeline/config"
+	"github.com/inferbench/inferbench/pipeline/runfolder"
 )
 
 // Shards split each load level the way k6's execution segments split a
@@ -43,7 +46,7 @@ type LevelShare struct {
 
 // LevelShareOf returns s's share of lv; the whole level when s is the whole
 // matrix.
-func LevelShareOf(s Shard, lv Level) *LevelShare {
+func LevelShareOf(s runfolder.Shard, lv config.Level) *LevelShare {
 	n := s.Count
 	if n <= 1 {
 		return &LevelShare{Concurrency: lv.Concurrency, Rate: lv.Rate, Segment: "0/1:1/1", owner: []int{0}, mine: []int{0}, whole: lv.Rate}
@@ -173,7 +176,7 @@ func (ls *LevelShare) Hit(k int) int {
 // to shard s: a cell's index within its level (warmups counted apart,
 // with their level's share) decides it, computed from the position (CellList.pickIndex), so that no table of the cells is
 // held. Nil when s is the whole matrix.
-func shardMembers(s Shard, plan *Plan) []func(seq int) bool {
+func shardMembers(s runfolder.Shard, plan *Plan) []func(seq int) bool {
 	if s.Count <= 1 {
 		return nil
 	}
@@ -199,7 +202,7 @@ func shardMembers(s Shard, plan *Plan) []func(seq int) bool {
 // sharedPlatform returns p set up to send shard s's share: every level's
 // concurrency and rate replaced by the shard's (labels kept), and the
 // shares by level label. The whole matrix returns p and nil.
-func sharedPlatform(s Shard, p Platform) (Platform, map[string]*LevelShare) {
+func sharedPlatform(s runfolder.Shard, p config.Platform) (config.Platform, map[string]*LevelShare) {
 	if s.Count <= 1 {
 		return p, nil
 	}
@@ -229,8 +232,8 @@ func sharedPlatform(s Shard, p Platform) (Platform, map[string]*LevelShare) {
 
 // shardLevels lists s's share of every level of plan, with its cells
 // (members, by job; nil: every cell).
-func shardLevels(s Shard, plan *Plan, members []func(int) bool) []ShardLevel {
-	var out []ShardLevel
+func shardLevels(s runfolder.Shard, plan *Plan, members []func(int) bool) []runfolder.ShardLevel {
+	var out []runfolder.ShardLevel
 	for ji, j := range plan.Jobs {
 		count := map[string]int{}
 		for seq := range j.Cells.Fixed() { // a level sized by duration counts none
@@ -242,7 +245,7 @@ func shardLevels(s Shard, plan *Plan, members []func(int) bool) []ShardLevel {
 		for _, lv := range j.Platform.RunLevels(nil) {
 			label := lv.Label
 			ls := LevelShareOf(s, lv)
-			out = append(out, ShardLevel{Platform: j.Platform.Name, Load: label, Concurrency: ls.Concurrency, Rate: ls.Rate, Segment: ls.Segment, Cells: count[label]})
+			out = append(out, runfolder.ShardLevel{Platform: j.Platform.Name, Load: label, Concurrency: ls.Concurrency, Rate: ls.Rate, Segment: ls.Segment, Cells: count[label]})
 		}
 	}
 	return out
@@ -270,9 +273,9 @@ func (ls *LevelShare) Stripe() *Stripe {
 
 // ShardLevels lists s's share of every platform's load levels in plan, with
 // the cells of each it sends (warmups included).
-func ShardLevels(s Shard, plan *Plan) []ShardLevel {
+func ShardLevels(s runfolder.Shard, plan *Plan) []runfolder.ShardLevel {
 	if s.Count <= 1 {
-		s = Shard{Index: 0, Count: 1}
+		s = runfolder.Shard{Index: 0, Count: 1}
 	}
 	return shardLevels(s, plan, shardMembers(s, plan))
 }
@@ -280,14 +283,14 @@ func ShardLevels(s Shard, plan *Plan) []ShardLevel {
 // setShard records shard s (when it splits anything) in m: the shard, its
 // segment and host, its share of every level, and the shard's own cell
 // counts in Cells and CellTotal.
-func setShard(m *Manifest, s Shard, plan *Plan) {
-	m.ExperimentHash = ExperimentHash(&m.Experiment, m.Dataset.IDs)
+func setShard(m *runfolder.Manifest, s runfolder.Shard, plan *Plan) {
+	m.ExperimentHash = runfolder.ExperimentHash(&m.Experiment, m.Dataset.IDs)
 	if s.Count <= 1 {
 		return
 	}
 	host, _ := os.Hostname()
 	members := shardMembers(s, plan)
-	m.Shard = &ShardInfo{Shard: s, Host: host, Segment: s.ExecutionSegment(), Levels: shardLevels(s, plan, members)}
+	m.Shard = &runfolder.ShardInfo{Shard: s, Host: host, Segment: s.ExecutionSegment(), Levels: shardLevels(s, plan, members)}
 	m.CellTotal = 0
 	for ji, j := range plan.Jobs {
 		n := 0

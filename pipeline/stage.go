@@ -11,6 +11,10 @@ import (
 	"sort"
 	"sync"
 	"time"
+
+	"github.com/inferbench/inferbench/pipeline/config"
+	"github.com/inferbench/inferbench/pipeline/results"
+	"github.com/inferbench/inferbench/pipeline/runfolder"
 )
 
 // LoadEnv is what a loader may use besides its spec.
@@ -29,26 +33,26 @@ type LoadEnv struct {
 // spec.Slice (use ParseSlice), in source order. Filter and Sample are applied
 // by the engine afterwards. Errors are fatal for the run.
 type Loader interface {
-	Load(ctx context.Context, spec DatasetSpec, env LoadEnv) (*Dataset, error)
+	Load(ctx context.Context, spec config.DatasetSpec, env LoadEnv) (*config.Dataset, error)
 }
 
 // LoaderFunc adapts a function to Loader. The built-in loaders are types;
 // it stays exported for in-memory datasets (the stages' tests use it).
-type LoaderFunc func(ctx context.Context, spec DatasetSpec, env LoadEnv) (*Dataset, error)
+type LoaderFunc func(ctx context.Context, spec config.DatasetSpec, env LoadEnv) (*config.Dataset, error)
 
 // Load calls f.
-func (f LoaderFunc) Load(ctx context.Context, spec DatasetSpec, env LoadEnv) (*Dataset, error) {
+func (f LoaderFunc) Load(ctx context.Context, spec config.DatasetSpec, env LoadEnv) (*config.Dataset, error) {
 	return f(ctx, spec, env)
 }
 
 // QueryJob is one platform's share of the matrix.
 type QueryJob struct {
-	Platform Platform
-	Params   Params
+	Platform config.Platform
+	Params   config.Params
 	// Cells in schedule order; warmup cells first. Source, when set,
 	// generates them instead as they are sent (the engine's jobs; see
 	// CellList) and Cells is ignored: read them with EachCell.
-	Cells  []Cell
+	Cells  []results.Cell
 	Source *CellSource
 	// Seed for arrivals and jitter of this platform.
 	Seed int64
@@ -58,7 +62,7 @@ type QueryJob struct {
 	// Ctrl-C and cancels ctx after a grace period). Nil never closes.
 	Stop <-chan struct{}
 	// Progress, if non-nil, is told about every finished record.
-	Progress func(Record)
+	Progress func(results.Record)
 	// RetryWait, if non-nil, is told when a request starts to wait d before
 	// a retry; it returns the function to call when that wait ends. It is
 	// called from many goroutines.
@@ -91,18 +95,18 @@ type QueryReport struct {
 // for fatal setup problems only (e.g. api_key_command failed); cancellation
 // of ctx stops scheduling and is reported in QueryReport.StopReason.
 type Querier interface {
-	Query(ctx context.Context, job QueryJob, emit func(Record)) (QueryReport, error)
+	Query(ctx context.Context, job QueryJob, emit func(results.Record)) (QueryReport, error)
 }
 
 // Scorer fills the score fields of a successful record from its sample. It
 // must be safe for concurrent use.
 type Scorer interface {
-	Score(r *Record, s *Sample)
+	Score(r *results.Record, s *config.Sample)
 }
 
 // ScorerFactory builds a Scorer for a score spec and the dataset's SQuAD
 // version ("v1.1" or "v2.0"). Errors are configuration errors.
-type ScorerFactory func(spec ScoreSpec, version string) (Scorer, error)
+type ScorerFactory func(spec config.ScoreSpec, version string) (Scorer, error)
 
 // Accumulator turns a run's records into results one record at a time
 // (vegeta's Metrics: Add, then Close), so that a run of millions of
@@ -114,30 +118,30 @@ type ScorerFactory func(spec ScoreSpec, version string) (Scorer, error)
 // Close computes the results; ctx cancels it. Neither is safe for
 // concurrent use, and an Accumulator is not reused after Close.
 type Accumulator interface {
-	Add(r *Record) error
-	Close(ctx context.Context) (*Results, error)
+	Add(r *results.Record) error
+	Close(ctx context.Context) (*results.Results, error)
 }
 
 // Aggregator starts an Accumulator for exp. Errors are configuration
 // errors (e.g. a metric that does not compile).
-type Aggregator func(ctx context.Context, exp *Experiment) (Accumulator, error)
+type Aggregator func(ctx context.Context, exp *config.Experiment) (Accumulator, error)
 
 // Run is a finished (or re-read) run: everything an exporter may need.
 type Run struct {
 	// Dir is the run folder that exporters write into.
 	Dir        string
-	Experiment *Experiment
-	Manifest   *Manifest
+	Experiment *config.Experiment
+	Manifest   *runfolder.Manifest
 	// Records, when not nil, are the run's final records in memory (a Run
 	// built by a test or a tool from a slice). The engine leaves it nil and
 	// exporters read records through EachRecord, which then streams the
 	// journal in Dir, so that no stage holds every record at once.
-	Records []Record
+	Records []results.Record
 	// Count is the number of final records the last Finish aggregated.
 	Count   int
-	Results *Results
+	Results *results.Results
 	// Samples by id, for per-question sheets.
-	Samples map[string]*Sample
+	Samples map[string]*config.Sample
 
 	memo *runMemo // see Memo
 	skip *runMemo // FinalSkips of the journal, see EachRecord
@@ -215,7 +219,7 @@ type Registry struct {
 	Console Console
 	// Catalog holds what the experiment language reads of the
 	// components: their names by kind, configs, rules and defaults.
-	Catalog
+	config.Catalog
 }
 
 // NewRegistry returns an empty registry.
@@ -225,7 +229,7 @@ func NewRegistry() *Registry {
 
 // AddLoader registers a dataset source type; a duplicate name panics (a programming error).
 func (r *Registry) AddLoader(name string, l Loader) {
-	checker, _ := l.(DatasetChecker)
+	checker, _ := l.(config.DatasetChecker)
 	r.AddSource(name, checker)
 	if r.Loaders == nil {
 		r.Loaders = map[string]Loader{}
@@ -260,7 +264,7 @@ func (r *Registry) AddExporter(name string, e Exporter, outputs ...string) {
 
 // engineFiles are the run-folder files the engine owns; no exporter may
 // claim (and so have removed) one of them.
-var engineFiles = []string{ManifestFile, SamplesFile, JournalFile, LockFile}
+var engineFiles = []string{runfolder.ManifestFile, runfolder.SamplesFile, runfolder.JournalFile, runfolder.LockFile}
 
 // LoaderNames lists registered sources, sorted.
 func (r *Registry) LoaderNames() []string { return sortedKeys(r.Loaders) }
@@ -295,5 +299,5 @@ func sortedKeys[V any](m map[string]V) []string {
 // (nil for a run folder written before marks existed, or a run without a
 // manifest) before the first Add.
 type SendSpanSetter interface {
-	SetSendSpans(spans []SendSpan)
+	SetSendSpans(spans []runfolder.SendSpan)
 }

@@ -2,6 +2,10 @@ package pipeline
 
 import (
 	"strings"
+
+	"github.com/inferbench/inferbench/pipeline/config"
+	"github.com/inferbench/inferbench/pipeline/results"
+	"github.com/inferbench/inferbench/pipeline/runfolder"
 )
 
 // ApplyLevels adds what only the run knows to r: the rates a sweep chose
@@ -10,19 +14,19 @@ import (
 // stopped early (m.LevelStops): saturated ones are marked Saturated, and
 // every stop reason is kept. Curves whose best level was saturated lose
 // it: Best is recomputed under slo.
-func ApplyLevels(r *Results, m *Manifest, slo SLOSpec) {
+func ApplyLevels(r *results.Results, m *runfolder.Manifest, slo config.SLOSpec) {
 	if r.Sweep == nil || m == nil {
 		return
 	}
-	rates := map[GroupKey]float64{} // by platform and level only
+	rates := map[results.GroupKey]float64{} // by platform and level only
 	for _, pl := range m.Experiment.Platforms {
 		for _, lv := range pl.RunLevels(m.SweepRates[pl.Name]) {
 			if lv.Rate > 0 {
-				rates[GroupKey{Platform: pl.Name, Load: lv.Label}] = lv.Rate
+				rates[results.GroupKey{Platform: pl.Name, Load: lv.Label}] = lv.Rate
 			}
 		}
 	}
-	rateOf := func(k GroupKey) float64 { return rates[GroupKey{Platform: k.Platform, Load: k.Load}] }
+	rateOf := func(k results.GroupKey) float64 { return rates[results.GroupKey{Platform: k.Platform, Load: k.Load}] }
 	for i := range r.Groups {
 		if g := &r.Groups[i]; g.TargetRate == 0 && g.Load != "" {
 			g.TargetRate = rateOf(g.GroupKey)
@@ -39,14 +43,14 @@ func ApplyLevels(r *Results, m *Manifest, slo SLOSpec) {
 				}
 			}
 			if p.TargetRate == 0 {
-				p.TargetRate = rateOf(GroupKey{Platform: c.Platform, Load: p.Load})
+				p.TargetRate = rateOf(results.GroupKey{Platform: c.Platform, Load: p.Load})
 			}
 		}
 		for pi := range m.Experiment.Platforms {
 			if pl := &m.Experiment.Platforms[pi]; pl.Name == c.Platform {
-				MarkKnees(c, pl)
+				results.MarkKnees(c, pl)
 			}
 		}
-		c.Best = BestLevel(c.Points, slo)
+		c.Best = results.BestLevel(c.Points, slo)
 	}
 }

@@ -3,6 +3,8 @@ package pipeline
 import (
 	"context"
 	"testing"
+
+	"github.com/inferbench/inferbench/pipeline/config"
 )
 
 // testRegistry stands in for stages.NewRegistry (which pipeline's tests
@@ -17,20 +19,20 @@ func testRegistry() *Registry {
 	for _, n := range testFormats {
 		r.AddExporter(n, nil)
 	}
-	r.AddBlock(KindEmulator, "emulate", func() any { return &testEmulate{} })
-	r.AddArrival("constant", ArrivalLaw{})
-	r.AddArrival("poisson", ArrivalLaw{Default: true})
-	r.AddArrival("gamma", ArrivalLaw{Shaped: true, DefaultShape: 1})
+	r.AddBlock(config.KindEmulator, "emulate", func() any { return &testEmulate{} })
+	r.AddArrival("constant", config.ArrivalLaw{})
+	r.AddArrival("poisson", config.ArrivalLaw{Default: true})
+	r.AddArrival("gamma", config.ArrivalLaw{Shaped: true, DefaultShape: 1})
 	r.ExtractSteps = []string{"strip_reasoning", "bold_span", "first_line", "strip_prefix", "trim_period", "unquote"}
 	return r
 }
 
-func mustLoad(t *testing.T, path string, opts LoadOptions) *Experiment {
+func mustLoad(t *testing.T, path string, opts config.LoadOptions) *config.Experiment {
 	t.Helper()
 	if opts.Registry == nil {
 		opts.Registry = testRegistry()
 	}
-	e, diags := LoadExperiment(path, opts)
+	e, diags := config.LoadExperiment(path, opts)
 	if len(diags) > 0 {
 		t.Fatalf("unexpected diagnostics:\n%v", diags)
 	}
@@ -43,13 +45,13 @@ var testFormats = []string{"json", "csv", "xlsx", "markdown", "html"}
 // testFileLoader is a source that reads a file: dataset.path is required.
 type testFileLoader string
 
-func (l testFileLoader) Load(context.Context, DatasetSpec, LoadEnv) (*Dataset, error) {
+func (l testFileLoader) Load(context.Context, config.DatasetSpec, LoadEnv) (*config.Dataset, error) {
 	return nil, nil
 }
 
-func (l testFileLoader) CheckDataset(d DatasetSpec) []Problem {
+func (l testFileLoader) CheckDataset(d config.DatasetSpec) []config.Problem {
 	if d.Path == "" {
-		return []Problem{{Path: "path", Message: "is required for source " + string(l)}}
+		return []config.Problem{{Path: "path", Message: "is required for source " + string(l)}}
 	}
 	return nil
 }
@@ -57,13 +59,15 @@ func (l testFileLoader) CheckDataset(d DatasetSpec) []Problem {
 // testHFLoader requires hf.dataset, hf.config and hf.split.
 type testHFLoader struct{}
 
-func (testHFLoader) Load(context.Context, DatasetSpec, LoadEnv) (*Dataset, error) { return nil, nil }
+func (testHFLoader) Load(context.Context, config.DatasetSpec, LoadEnv) (*config.Dataset, error) {
+	return nil, nil
+}
 
-func (testHFLoader) CheckDataset(d DatasetSpec) []Problem {
-	var out []Problem
+func (testHFLoader) CheckDataset(d config.DatasetSpec) []config.Problem {
+	var out []config.Problem
 	for _, f := range []struct{ key, val string }{{"dataset", d.HF.Dataset}, {"config", d.HF.Config}, {"split", d.HF.Split}} {
 		if f.val == "" {
-			out = append(out, Problem{Path: "hf." + f.key, Message: "is required for source hf"})
+			out = append(out, config.Problem{Path: "hf." + f.key, Message: "is required for source hf"})
 		}
 	}
 	return out

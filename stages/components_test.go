@@ -12,17 +12,17 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/config"
 )
 
 // builtins are the components every registry from NewRegistry holds, by
 // kind, in registration order.
-var builtins = map[pipeline.ComponentKind][]string{
-	pipeline.KindSource:     {"squad", "demo", "hf", "jsonl", "csv"},
-	pipeline.KindLevelModel: {"concurrency", "rate", "sweep"},
-	pipeline.KindArrival:    {"constant", "poisson", "gamma"},
-	pipeline.KindFormat:     {"json", "csv", "xlsx", "markdown", "html"},
-	pipeline.KindEmulator:   {"emulate"},
+var builtins = map[config.ComponentKind][]string{
+	config.KindSource:     {"squad", "demo", "hf", "jsonl", "csv"},
+	config.KindLevelModel: {"concurrency", "rate", "sweep"},
+	config.KindArrival:    {"constant", "poisson", "gamma"},
+	config.KindFormat:     {"json", "csv", "xlsx", "markdown", "html"},
+	config.KindEmulator:   {"emulate"},
 }
 
 // TestEveryBuiltInComponentRegistersThroughTheRegistry checks that each
@@ -38,12 +38,12 @@ func TestEveryBuiltInComponentRegistersThroughTheRegistry(t *testing.T) {
 		}
 	}
 	// Every lookup table holds exactly the registered names.
-	tables := map[pipeline.ComponentKind][]string{
-		pipeline.KindSource:     keys(reg.Loaders),
-		pipeline.KindLevelModel: keys(reg.LevelModels),
-		pipeline.KindArrival:    keys(reg.Arrivals),
-		pipeline.KindFormat:     keys(reg.Exporters),
-		pipeline.KindEmulator:   keys(reg.Blocks),
+	tables := map[config.ComponentKind][]string{
+		config.KindSource:     keys(reg.Loaders),
+		config.KindLevelModel: keys(reg.LevelModels),
+		config.KindArrival:    keys(reg.Arrivals),
+		config.KindFormat:     keys(reg.Exporters),
+		config.KindEmulator:   keys(reg.Blocks),
 	}
 	for kind, names := range tables {
 		want := slices.Sorted(slices.Values(reg.Components(kind)))
@@ -51,7 +51,7 @@ func TestEveryBuiltInComponentRegistersThroughTheRegistry(t *testing.T) {
 			t.Errorf("%s: table holds %v, registered %v", kind, names, want)
 		}
 	}
-	if got, want := reg.DefaultFormats(), builtins[pipeline.KindFormat]; !slices.Equal(got, want) {
+	if got, want := reg.DefaultFormats(), builtins[config.KindFormat]; !slices.Equal(got, want) {
 		t.Errorf("default formats %v, want the registration order %v", got, want)
 	}
 	if got := reg.DefaultArrival(); got != "poisson" {
@@ -76,14 +76,14 @@ func keys[V any](m map[string]V) []string {
 // `concurrency: [1, 4]` reads the key concurrency) is allowed as a key.
 func TestPipelineNamesNoComponent(t *testing.T) {
 	reg := NewRegistry()
-	owner := map[string]pipeline.ComponentKind{}
+	owner := map[string]config.ComponentKind{}
 	for kind := range builtins {
 		for _, name := range reg.Components(kind) {
 			owner[name] = kind
 		}
 	}
 	fileKeys := map[string]bool{}
-	yamlKeys(reflect.TypeOf(pipeline.Experiment{}), fileKeys, map[reflect.Type]bool{})
+	yamlKeys(reflect.TypeOf(config.Experiment{}), fileKeys, map[reflect.Type]bool{})
 	err := filepath.WalkDir(filepath.Join("..", "pipeline"), func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") || strings.Contains(path, "testdata") {
 			return err

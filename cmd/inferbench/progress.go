@@ -1,4 +1,4 @@
-package pipeline
+package main
 
 import (
 	"fmt"
@@ -6,6 +6,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/inferbench/inferbench/pipeline/results"
 )
 
 // Progress shows per-platform progress: done/total, errors, live output
@@ -166,7 +168,7 @@ func (p *Progress) Begin(totals, done map[string]int, order []string) {
 }
 
 // Observe counts one finished record.
-func (p *Progress) Observe(r *Record) {
+func (p *Progress) Observe(r *results.Record) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	s := p.stat[r.Platform]
@@ -174,7 +176,7 @@ func (p *Progress) Observe(r *Record) {
 		return
 	}
 	s.done++
-	if !r.OK() && r.Error != ErrClientResource { // the client's failure, not the platform's
+	if !r.OK() && r.Error != results.ErrClientResource { // the client's failure, not the platform's
 		s.errors++
 	}
 	s.tokens += r.OutputTokens

@@ -1,19 +1,21 @@
-package pipeline
+package main
 
 import (
 	"bytes"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/inferbench/inferbench/pipeline/results"
 )
 
 func TestProgressWritesAPlainLinePerPlatformWhenNotATerminal(t *testing.T) {
 	var buf bytes.Buffer
 	p := NewProgress(&buf, false)
 	p.Begin(map[string]int{"a": 4, "b": 2}, map[string]int{"a": 1}, []string{"a", "b"})
-	p.Observe(&Record{CellKey: CellKey{Platform: "a"}, OutputTokens: 10})
-	p.Observe(&Record{CellKey: CellKey{Platform: "a"}, Error: "http_500"})
-	p.Observe(&Record{CellKey: CellKey{Platform: "b"}})
+	p.Observe(&results.Record{CellKey: results.CellKey{Platform: "a"}, OutputTokens: 10})
+	p.Observe(&results.Record{CellKey: results.CellKey{Platform: "a"}, Error: "http_500"})
+	p.Observe(&results.Record{CellKey: results.CellKey{Platform: "b"}})
 	p.End()
 	out := buf.String()
 	if strings.Contains(out, "\x1b[") {

@@ -1,4 +1,4 @@
-package pipeline
+package config
 
 // ApplyDefaults fills the zero fields of e with the exported Default*
 // values (see experiment.go). It is idempotent, and it is called by

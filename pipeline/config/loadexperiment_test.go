@@ -1,4 +1,4 @@
-package pipeline
+package config
 
 import (
 	"bufio"
@@ -588,8 +588,8 @@ func TestComponentDefaultsComeFromTheRegistry(t *testing.T) {
 	reg.Arrivals, reg.components[KindArrival] = nil, nil
 	reg.AddArrival("steady", ArrivalLaw{Default: true})
 	reg.AddArrival("bursty", ArrivalLaw{Shaped: true, DefaultShape: 0.5})
-	reg.Exporters, reg.components[KindFormat] = nil, nil
-	reg.AddExporter("only", nil)
+	reg.components[KindFormat] = nil
+	reg.AddFormat("only")
 	e := mustLoad(t, "testdata/minimal.good.yaml", LoadOptions{Registry: reg, Sets: []string{"platforms.0.rate=2"}})
 	if p := e.Platforms[0]; p.Arrival != "steady" || p.Burstiness != 0 {
 		t.Errorf("arrival %q burstiness %v, want the registry's default law steady", p.Arrival, p.Burstiness)

@@ -1,4 +1,4 @@
-package pipeline
+package config
 
 // Sample is one question with its gold answers, in SQuAD's terms.
 type Sample struct {

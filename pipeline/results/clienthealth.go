@@ -1,4 +1,4 @@
-package pipeline
+package results
 
 import (
 	"fmt"
@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/inferbench/inferbench/pipeline/config"
 )
 
 // ClientHealth is what the client measured of itself while one load level
@@ -39,7 +41,7 @@ type ClientHealth struct {
 
 // ClientBound returns whether h exceeds a threshold of spec (zero fields
 // take their defaults) and the reason, e.g. "CPU 97% of 2 cores > 90%".
-func (h ClientHealth) ClientBound(spec ClientSpec) (bool, string) {
+func (h ClientHealth) ClientBound(spec config.ClientSpec) (bool, string) {
 	spec = spec.WithDefaults()
 	var why []string
 	if lim := float64(spec.MaxSchedLatency.D()) / float64(time.Millisecond); h.SchedLatencyP99Ms > lim {
@@ -78,7 +80,7 @@ const clientBoundNote = "client-bound: latencies are upper bounds"
 // says so in the comparisons' verdicts, the curves' best levels and the
 // crossovers that rest on such a level. Applying it again gives the same
 // results. A run without measurements is left as it is.
-func (r *Results) ApplyClientHealth(hs []ClientHealth, spec ClientSpec) {
+func (r *Results) ApplyClientHealth(hs []ClientHealth, spec config.ClientSpec) {
 	if len(hs) == 0 {
 		return
 	}

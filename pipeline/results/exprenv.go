@@ -1,16 +1,18 @@
-package pipeline
+package results
 
 import (
 	"fmt"
+
+	"github.com/inferbench/inferbench/pipeline/config"
 )
 
 // NewGroupEnv returns the expression view of g.
-func NewGroupEnv(g *GroupStats) GroupEnv {
+func NewGroupEnv(g *GroupStats) config.GroupEnv {
 	m := make(map[string]float64, len(g.Metrics))
 	for _, nv := range g.Metrics {
 		m[nv.Name] = nv.Value
 	}
-	env := GroupEnv{
+	env := config.GroupEnv{
 		Platform: g.Platform, Model: g.Model, Temperature: g.Temperature, Load: g.Load,
 		Count: g.Count, Successes: g.Successes, Failures: g.Failures, Truncated: g.Truncated,
 		ErrorRate:   g.ErrorRate,
@@ -31,18 +33,18 @@ func NewGroupEnv(g *GroupStats) GroupEnv {
 }
 
 // NewCheckEnv builds the check environment of res.
-func NewCheckEnv(res *Results) CheckEnv {
-	env := CheckEnv{Groups: make([]GroupEnv, len(res.Groups))}
+func NewCheckEnv(res *Results) config.CheckEnv {
+	env := config.CheckEnv{Groups: make([]config.GroupEnv, len(res.Groups))}
 	for i := range res.Groups {
 		env.Groups[i] = NewGroupEnv(&res.Groups[i])
 	}
-	env.Group = func(name string) (GroupEnv, error) {
+	env.Group = func(name string) (config.GroupEnv, error) {
 		for _, g := range env.Groups {
 			if g.Platform == name || g.Platform+"/"+g.Model == name {
 				return g, nil
 			}
 		}
-		return GroupEnv{}, fmt.Errorf("group(%q): no such platform or platform/model", name)
+		return config.GroupEnv{}, fmt.Errorf("group(%q): no such platform or platform/model", name)
 	}
 	env.Speedup = func(name string) (float64, error) {
 		for _, c := range res.Comparisons {

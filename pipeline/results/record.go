@@ -1,8 +1,10 @@
-package pipeline
+package results
 
 import (
 	"strconv"
 	"time"
+
+	"github.com/inferbench/inferbench/pipeline/config"
 )
 
 // CellKey identifies one matrix cell: the unit that resume counts.
@@ -45,8 +47,8 @@ type Cell struct {
 	// its level's load without a pause before the measured cells, unlike
 	// the platform's warmups, which all finish first.
 	LevelWarmup bool
-	Sample      *Sample
-	Messages    []Message
+	Sample      *config.Sample
+	Messages    []config.Message
 }
 
 // Record is everything learned about one cell. Query fills the request part,

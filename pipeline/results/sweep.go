@@ -1,7 +1,9 @@
-package pipeline
+package results
 
 import (
 	"fmt"
+
+	"github.com/inferbench/inferbench/pipeline/config"
 )
 
 // SweepResults are the load curves of an experiment whose platforms run
@@ -111,16 +113,16 @@ const KneeReason = "saturated (knee): "
 // have their own rules, applied while they run (LevelWatch). A level
 // already saturated is left as it is; a level stopped by its
 // max_duration keeps that reason after the knee's.
-func MarkKnees(c *SweepCurve, pl *Platform) {
+func MarkKnees(c *SweepCurve, pl *config.Platform) {
 	if pl == nil || pl.Levels == nil {
 		return
 	}
 	gain, growth := pl.Levels.KneeThroughputGain, pl.Levels.KneeLatencyGrowth
 	if gain <= 0 {
-		gain = DefaultKneeThroughputGain
+		gain = config.DefaultKneeThroughputGain
 	}
 	if growth <= 0 {
-		growth = DefaultKneeLatencyGrowth
+		growth = config.DefaultKneeLatencyGrowth
 	}
 	closed := map[string]bool{}
 	for _, lv := range pl.RunLevels(nil) {
@@ -156,11 +158,11 @@ func MarkKnees(c *SweepCurve, pl *Platform) {
 // TPOT, E2E), failed no more than slo.MaxErrorRate of their requests, had
 // a successful request and were not saturated; "" when slo sets no
 // latency objective or no point meets it.
-func BestLevel(points []SweepPoint, slo SLOSpec) string {
+func BestLevel(points []SweepPoint, slo config.SLOSpec) string {
 	if !slo.Set() {
 		return ""
 	}
-	within := func(v float64, limit Duration) bool {
+	within := func(v float64, limit config.Duration) bool {
 		return limit == 0 || v <= float64(limit.D().Microseconds())/1000
 	}
 	best, bestRate := "", -1.0

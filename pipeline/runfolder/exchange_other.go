@@ -1,6 +1,6 @@
 //go:build !linux
 
-package pipeline
+package runfolder
 
 // exchange swaps the names of two folders with two renames (see
 // renameSwap): this system has no atomic exchange.

@@ -1,4 +1,4 @@
-package pipeline
+package runfolder
 
 import (
 	"bytes"
@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/inferbench/inferbench/pipeline/atomicfile"
+	"github.com/inferbench/inferbench/pipeline/results"
 )
 
 // JournalFile is the name of the record journal inside a run folder.
@@ -38,7 +39,7 @@ func OpenJournal(path string) (*Journal, error) {
 }
 
 // Append writes r as one line.
-func (j *Journal) Append(r *Record) error {
+func (j *Journal) Append(r *results.Record) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	j.buf.Reset()
@@ -68,8 +69,8 @@ func (j *Journal) Close() error {
 // crash in the middle of a write) is skipped and reported through torn;
 // a malformed line anywhere else is an error naming its line number. A
 // missing file is an error that wraps fs.ErrNotExist.
-func ReadJournal(path string) (recs []Record, torn bool, err error) {
-	torn, err = ScanJournal(path, func(_ int, r *Record) error {
+func ReadJournal(path string) (recs []results.Record, torn bool, err error) {
+	torn, err = ScanJournal(path, func(_ int, r *results.Record) error {
 		recs = append(recs, *r)
 		return nil
 	})
@@ -81,8 +82,8 @@ func ReadJournal(path string) (recs []Record, torn bool, err error) {
 
 // WriteJournal replaces path with recs atomically (write a temporary file,
 // sync, rename).
-func WriteJournal(path string, recs []Record) error {
-	return RewriteJournal(path, func(write func(*Record) error) error {
+func WriteJournal(path string, recs []results.Record) error {
+	return RewriteJournal(path, func(write func(*results.Record) error) error {
 		for i := range recs {
 			if err := write(&recs[i]); err != nil {
 				return err
@@ -95,7 +96,7 @@ func WriteJournal(path string, recs []Record) error {
 // RewriteJournal replaces path atomically with the records fill writes
 // (see atomicfile.Write); fill may read path while it writes. An error
 // leaves path as it was.
-func RewriteJournal(path string, fill func(write func(*Record) error) error) error {
+func RewriteJournal(path string, fill func(write func(*results.Record) error) error) error {
 	// The new journal keeps the mode of the old one (0644, the mode
 	// OpenJournal asks for, when there is none yet).
 	mode := os.FileMode(0o644)
@@ -106,7 +107,7 @@ func RewriteJournal(path string, fill func(write func(*Record) error) error) err
 	err := atomicfile.Write(path, mode, func(w io.Writer) error {
 		enc := json.NewEncoder(w)
 		enc.SetEscapeHTML(false)
-		fillErr = fill(func(r *Record) error {
+		fillErr = fill(func(r *results.Record) error {
 			if err := enc.Encode(r); err != nil {
 				return fmt.Errorf("journal: encode: %w", err)
 			}

@@ -1,4 +1,4 @@
-package pipeline
+package runfolder
 
 import (
 	"errors"
@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/inferbench/inferbench/pipeline/results"
 )
 
 func TestJournalAppendsOneLinePerRecordFromManyGoroutines(t *testing.T) {
@@ -22,7 +24,7 @@ func TestJournalAppendsOneLinePerRecordFromManyGoroutines(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := 0; i < 50; i++ {
-				r := Record{CellKey: CellKey{Platform: "p", Model: "m", Repeat: g, SampleID: string(rune('a' + i%26))}, Content: strings.Repeat("x", 100*g)}
+				r := results.Record{CellKey: results.CellKey{Platform: "p", Model: "m", Repeat: g, SampleID: string(rune('a' + i%26))}, Content: strings.Repeat("x", 100*g)}
 				if err := j.Append(&r); err != nil {
 					t.Error(err)
 				}
@@ -83,7 +85,7 @@ func TestWriteJournalReplacesTheFileAtomically(t *testing.T) {
 	if err := os.WriteFile(p, []byte("old\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := WriteJournal(p, []Record{{CellKey: CellKey{SampleID: "x"}}}); err != nil {
+	if err := WriteJournal(p, []results.Record{{CellKey: results.CellKey{SampleID: "x"}}}); err != nil {
 		t.Fatal(err)
 	}
 	recs, _, err := ReadJournal(p)

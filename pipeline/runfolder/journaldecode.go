@@ -1,4 +1,4 @@
-package pipeline
+package runfolder
 
 import (
 	"bytes"
@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/inferbench/inferbench/pipeline/jsonstr"
+	"github.com/inferbench/inferbench/pipeline/results"
 )
 
 // decodeRecord decodes one journal line into r (which must be zero) as
@@ -20,11 +21,11 @@ import (
 // number or string it is unsure of) makes it hand the whole line to
 // json.Unmarshal, so its result is always encoding/json's: a test checks
 // them against each other.
-func decodeRecord(b []byte, r *Record) error {
+func decodeRecord(b []byte, r *results.Record) error {
 	if decodeRecordFast(b, r) {
 		return nil
 	}
-	*r = Record{}
+	*r = results.Record{}
 	return json.Unmarshal(b, r)
 }
 
@@ -284,13 +285,13 @@ func recordKeys() map[string]bool {
 			}
 		}
 	}
-	add(reflect.TypeOf(Record{}))
+	add(reflect.TypeOf(results.Record{}))
 	return out
 }
 
 // decodeRecordFast decodes the journal's own flat lines; false means
 // "use encoding/json" (r may be half filled then).
-func decodeRecordFast(b []byte, r *Record) bool {
+func decodeRecordFast(b []byte, r *results.Record) bool {
 	s := &jsonScan{b: b}
 	if !s.byte('{') {
 		return false
@@ -317,7 +318,7 @@ func decodeRecordFast(b []byte, r *Record) bool {
 
 // decodeField decodes the value of key into r; false for a key it does
 // not know (or one whose value needs encoding/json).
-func decodeField(s *jsonScan, key string, r *Record) bool {
+func decodeField(s *jsonScan, key string, r *results.Record) bool {
 	if s.null() {
 		// encoding/json: null leaves a value as it is, but sets a slice
 		// or map to nil.

@@ -1,4 +1,4 @@
-package pipeline
+package runfolder
 
 import (
 	"encoding/json"
@@ -7,13 +7,15 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/inferbench/inferbench/pipeline/results"
 )
 
 // decodeBoth decodes line with decodeRecord and with json.Unmarshal and
 // reports whether the fast path took it.
 func decodeBoth(t *testing.T, line string) {
 	t.Helper()
-	var fast, slow Record
+	var fast, slow results.Record
 	errF := decodeRecord([]byte(line), &fast)
 	errS := json.Unmarshal([]byte(line), &slow)
 	if (errF == nil) != (errS == nil) {
@@ -25,7 +27,7 @@ func decodeBoth(t *testing.T, line string) {
 }
 
 func TestTheJournalDecoderAgreesWithEncodingJSON(t *testing.T) {
-	full := Record{CellKey: CellKey{Platform: "metis", Model: "gpt-oss", Temperature: 0.7, Repeat: 3, SampleID: "5733be28", Warmup: true, Load: "c=16"},
+	full := results.Record{CellKey: results.CellKey{Platform: "metis", Model: "gpt-oss", Temperature: 0.7, Repeat: 3, SampleID: "5733be28", Warmup: true, Load: "c=16"},
 		Seq: 12, RequestHash: "ab12", StartedAt: time.Date(2026, 12, 3, 8, 0, 0, 123456789, time.FixedZone("x", 3600)),
 		QueueMs: 0.25, TTFBMs: 1e-7, TTFTMs: 250.125, TTFCMs: 251, LatencyMs: 1234.5678901234567, CloseMs: 1235, TPOTMs: 3.3333333333333335,
 		ITLMs: []float64{1, 2.5, 0}, TokensPerSec: 420.42, Attempts: 2, RetryWaitMs: 100, HTTP429: 1,
@@ -33,7 +35,7 @@ func TestTheJournalDecoderAgreesWithEncodingJSON(t *testing.T) {
 		Server: map[string]float64{"time_to_first_token": 0.25, "total_latency": 1.2}, HTTPStatus: 429, FinishReason: "stop",
 		Content: "The answer is **Paris**.\n\"quoted\" <b>&amp;</b> \u2028 東京 \\ tab\t", Reasoning: "think…", Error: "http_429", ErrorDetail: "too many",
 		Answer: "Paris", EM: 1, F1: 0.6666666666666666, RawEM: 0, RawF1: 0.5, Truncated: true, Scored: true, Impossible: true}
-	enc := func(r Record) string {
+	enc := func(r results.Record) string {
 		var b strings.Builder
 		e := json.NewEncoder(&b)
 		e.SetEscapeHTML(false)
@@ -44,7 +46,7 @@ func TestTheJournalDecoderAgreesWithEncodingJSON(t *testing.T) {
 	}
 	cases := []struct{ name, line string }{
 		{"a record with every field set, as the journal writes it", enc(full)},
-		{"a record with every field zero", enc(Record{})},
+		{"a record with every field zero", enc(results.Record{})},
 		{"a record encoded with HTML escaping", func() string { b, _ := json.Marshal(full); return string(b) }()},
 		{"a record with nulls, empty lists and whitespace", `{ "platform" : "p", "itl_ms" : [ ], "server" : { }, "content": null, "started_at": null, "em": null }`},
 		{"a key in another case", `{"Platform":"p","model":"m"}`},
@@ -74,7 +76,7 @@ func TestTheJournalDecoderAgreesWithEncodingJSON(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) { decodeBoth(t, tc.line) })
 	}
 	t.Run("the fast path takes the journal's own lines", func(t *testing.T) {
-		var r Record
+		var r results.Record
 		if !decodeRecordFast([]byte(enc(full)), &r) {
 			t.Error("the fast path handed a journal line to encoding/json")
 		}

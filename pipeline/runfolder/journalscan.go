@@ -1,4 +1,4 @@
-package pipeline
+package runfolder
 
 import (
 	"bufio"
@@ -10,6 +10,8 @@ import (
 	"io"
 	"os"
 	"slices"
+
+	"github.com/inferbench/inferbench/pipeline/results"
 )
 
 // ScanJournal calls fn with every record of the journal file at path, in
@@ -17,14 +19,14 @@ import (
 // the pointer. A torn last line is skipped and reported through torn (as
 // ReadJournal does); a malformed line elsewhere is an error naming its
 // line number; an error from fn stops the scan and is returned as is.
-func ScanJournal(path string, fn func(line int, r *Record) error) (torn bool, err error) {
+func ScanJournal(path string, fn func(line int, r *results.Record) error) (torn bool, err error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return false, fmt.Errorf("journal: %w", err)
 	}
 	defer f.Close()
 	return scanLines(f, path, func(line int, b []byte, complete bool) (bool, error) {
-		var rec Record
+		var rec results.Record
 		if uerr := decodeRecord(b, &rec); uerr != nil {
 			if !complete {
 				return true, nil
@@ -90,7 +92,7 @@ func lineKeyHash(b []byte) (uint64, bool) {
 			return maphash.Bytes(keySeed, b[:i]), true
 		}
 	}
-	var k struct{ CellKey }
+	var k struct{ results.CellKey }
 	if err := json.Unmarshal(b, &k); err != nil {
 		return 0, false
 	}
@@ -143,9 +145,9 @@ func FinalSkips(path string) (map[int]bool, error) {
 		line int
 		ok   bool
 	}
-	byKey := map[CellKey][]entry{}
+	byKey := map[results.CellKey][]entry{}
 	pos := 0
-	if _, err := ScanJournal(path, func(line int, r *Record) error {
+	if _, err := ScanJournal(path, func(line int, r *results.Record) error {
 		p := pos
 		pos++
 		if p < len(hashes) && dup[hashes[p]] {

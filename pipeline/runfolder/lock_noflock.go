@@ -1,6 +1,6 @@
 //go:build !unix || solaris || aix
 
-package pipeline
+package runfolder
 
 import "os"
 

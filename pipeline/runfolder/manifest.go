@@ -1,4 +1,4 @@
-package pipeline
+package runfolder
 
 import (
 	"encoding/json"
@@ -6,6 +6,9 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/inferbench/inferbench/pipeline/config"
+	"github.com/inferbench/inferbench/pipeline/results"
 )
 
 // Manifest is manifest.json: everything needed to reproduce, rescore,
@@ -22,8 +25,8 @@ type Manifest struct {
 	// redacted where the key is a secret.
 	Overrides []string `json:"overrides,omitempty"`
 	// Experiment is the fully defaulted experiment, secrets redacted.
-	Experiment Experiment  `json:"experiment"`
-	Dataset    DatasetInfo `json:"dataset"`
+	Experiment config.Experiment `json:"experiment"`
+	Dataset    DatasetInfo       `json:"dataset"`
 	// ExperimentHash identifies the experiment and questions (see
 	// ExperimentHash); merge requires it equal across shards.
 	ExperimentHash string `json:"experiment_hash,omitempty"`
@@ -52,11 +55,11 @@ type Manifest struct {
 	SweepRates map[string][]float64 `json:"sweep_rates,omitempty"`
 	// LevelStops are the load levels stopped early, saturated ones with
 	// their reason.
-	LevelStops []LevelStop `json:"level_stops,omitempty"`
+	LevelStops []results.LevelStop `json:"level_stops,omitempty"`
 	// ClientHealth is what the client measured of itself while each
 	// platform x load level ran, appended when the level ends (a resumed
 	// level adds a second entry); report and rescore judge it again.
-	ClientHealth []ClientHealth `json:"client_health,omitempty"`
+	ClientHealth []results.ClientHealth `json:"client_health,omitempty"`
 	// SendSpans are the sending marks of every process that sent (see
 	// SendSpan), in the order they started; a merged run holds every
 	// shard's.
@@ -74,9 +77,9 @@ type StageStat struct {
 	Stage string `json:"stage"`
 	// In and Out count samples (load), cells/records (query, score) or
 	// records/groups (aggregate), files (export).
-	In       int      `json:"in"`
-	Out      int      `json:"out"`
-	Duration Duration `json:"duration"`
+	In       int             `json:"in"`
+	Out      int             `json:"out"`
+	Duration config.Duration `json:"duration"`
 }
 
 // DatasetInfo records exactly which questions were used.
@@ -104,12 +107,12 @@ func ReadManifest(dir string) (*Manifest, error) {
 }
 
 // ReadSamples reads the selected samples saved in a run folder.
-func ReadSamples(dir string) ([]Sample, error) {
+func ReadSamples(dir string) ([]config.Sample, error) {
 	b, err := os.ReadFile(filepath.Join(dir, SamplesFile))
 	if err != nil {
 		return nil, fmt.Errorf("run folder %s: %w", dir, err)
 	}
-	var s []Sample
+	var s []config.Sample
 	if err := json.Unmarshal(b, &s); err != nil {
 		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, SamplesFile), err)
 	}

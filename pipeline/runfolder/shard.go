@@ -1,4 +1,4 @@
-package pipeline
+package runfolder
 
 import (
 	"crypto/sha256"
@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/inferbench/inferbench/pipeline/config"
 )
 
 // Shard is one part of a matrix split across processes (`run --shard
@@ -85,13 +87,13 @@ type ShardInfo struct {
 // carries, and the description) is left out, so shards that wrote into
 // other export folders, say, still merge; merge applies the first
 // shard's settings.
-func ExperimentHash(exp *Experiment, ids []string) string {
+func ExperimentHash(exp *config.Experiment, ids []string) string {
 	e := *exp
-	e.Baseline, e.Checks, e.Export, e.Metrics = "", nil, ExportSpec{}, nil
-	e.SLO, e.Stats, e.Description = SLOSpec{}, StatsSpec{}, ""
+	e.Baseline, e.Checks, e.Export, e.Metrics = "", nil, config.ExportSpec{}, nil
+	e.SLO, e.Stats, e.Description = config.SLOSpec{}, config.StatsSpec{}, ""
 	b, _ := json.Marshal(struct {
-		Experiment *Experiment `json:"experiment"`
-		IDs        []string    `json:"ids"`
+		Experiment *config.Experiment `json:"experiment"`
+		IDs        []string           `json:"ids"`
 	}{&e, ids})
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])

@@ -9,15 +9,16 @@ import (
 	"testing"
 
 	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/config"
 )
 
 func TestCSVMapsFields(t *testing.T) {
-	fields := pipeline.FieldsSpec{ID: "Question ID", Context: "Context Text", Question: "Question Text", Answers: "Gold", AnswersSep: ";", IsImpossible: "Unanswerable"}
-	ds, err := CSV{}.Load(context.Background(), pipeline.DatasetSpec{Source: "csv", Path: "custom.csv", Fields: fields}, testEnv(t))
+	fields := config.FieldsSpec{ID: "Question ID", Context: "Context Text", Question: "Question Text", Answers: "Gold", AnswersSep: ";", IsImpossible: "Unanswerable"}
+	ds, err := CSV{}.Load(context.Background(), config.DatasetSpec{Source: "csv", Path: "custom.csv", Fields: fields}, testEnv(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []pipeline.Sample{
+	want := []config.Sample{
 		{ID: "c-1", Context: "Tin melts at about 232 degrees Celsius, far below iron.", Question: "At what temperature does tin melt?", Answers: []string{"about 232 degrees Celsius", "232 degrees Celsius"}},
 		{ID: "c-2", Context: `A "quoted" word, and a comma, live here.`, Question: "What lives here?", Answers: []string{"a comma", `a "quoted" word`}},
 		{ID: "c-3", Context: "Nothing here answers the question.", Question: "What colour is the sky on Mars?", IsImpossible: true},
@@ -53,7 +54,7 @@ func TestCSVDefaultsAndSlices(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			ds, err := CSV{}.Load(context.Background(), pipeline.DatasetSpec{Source: "csv", Path: "d.csv", Slice: c.slice}, pipeline.LoadEnv{BaseDir: dir})
+			ds, err := CSV{}.Load(context.Background(), config.DatasetSpec{Source: "csv", Path: "d.csv", Slice: c.slice}, pipeline.LoadEnv{BaseDir: dir})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -62,7 +63,7 @@ func TestCSVDefaultsAndSlices(t *testing.T) {
 			}
 		})
 	}
-	ds, _ := CSV{}.Load(context.Background(), pipeline.DatasetSpec{Source: "csv", Path: "d.csv"}, pipeline.LoadEnv{BaseDir: dir})
+	ds, _ := CSV{}.Load(context.Background(), config.DatasetSpec{Source: "csv", Path: "d.csv"}, pipeline.LoadEnv{BaseDir: dir})
 	if got := ds.Samples[0]; !reflect.DeepEqual(got.Answers, []string{"A", "a"}) || got.Title != "T" || ds.Version != "v1.1" {
 		t.Errorf("first sample %+v version %s", got, ds.Version)
 	}
@@ -71,35 +72,35 @@ func TestCSVDefaultsAndSlices(t *testing.T) {
 func TestCSVErrors(t *testing.T) {
 	cases := []struct {
 		name, body string
-		fields     pipeline.FieldsSpec
+		fields     config.FieldsSpec
 		want       string
 	}{
 		{"a required column absent from the header is named with the header",
-			"context,answers\nc,a\n", pipeline.FieldsSpec{},
+			"context,answers\nc,a\n", config.FieldsSpec{},
 			`bad.csv:1: missing column "question" (the header has context, answers)`},
 		{"a short row names its line and the missing column",
-			"context,question,answers\nc,q,a\nc,q\n", pipeline.FieldsSpec{},
+			"context,question,answers\nc,q,a\nc,q\n", config.FieldsSpec{},
 			`bad.csv:3: missing column "answers"`},
 		{"a mapped id column must exist",
-			"context,question,answers\nc,q,a\n", pipeline.FieldsSpec{ID: "key"},
+			"context,question,answers\nc,q,a\n", config.FieldsSpec{ID: "key"},
 			`bad.csv:1: missing column "key"`},
 		{"broken quoting is located by encoding/csv",
-			"context,question,answers\n\"c,q,a\n", pipeline.FieldsSpec{},
+			"context,question,answers\n\"c,q,a\n", config.FieldsSpec{},
 			`bad.csv:2:8: extraneous or missing " in quoted-field`},
 		{"an empty file wants a header",
-			"", pipeline.FieldsSpec{}, `bad.csv: empty file, want a header row`},
+			"", config.FieldsSpec{}, `bad.csv: empty file, want a header row`},
 		{"a bad is_impossible value is reported",
-			"context,question,answers,is_impossible\nc,q,a,maybe\n", pipeline.FieldsSpec{},
+			"context,question,answers,is_impossible\nc,q,a,maybe\n", config.FieldsSpec{},
 			`bad.csv:2: column "is_impossible": want true or false, got "maybe"`},
 		{"an empty question is an error",
-			"context,question,answers\nc,,a\n", pipeline.FieldsSpec{},
+			"context,question,answers\nc,,a\n", config.FieldsSpec{},
 			`bad.csv:2: column "question": empty`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			dir := t.TempDir()
 			os.WriteFile(filepath.Join(dir, "bad.csv"), []byte(c.body), 0o644)
-			_, err := CSV{}.Load(context.Background(), pipeline.DatasetSpec{Source: "csv", Path: "bad.csv", Fields: c.fields}, pipeline.LoadEnv{BaseDir: dir})
+			_, err := CSV{}.Load(context.Background(), config.DatasetSpec{Source: "csv", Path: "bad.csv", Fields: c.fields}, pipeline.LoadEnv{BaseDir: dir})
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Errorf("error = %v\nwant it to contain %q", err, c.want)
 			}
@@ -109,7 +110,7 @@ func TestCSVErrors(t *testing.T) {
 
 func TestCSVFromURLIsCached(t *testing.T) {
 	srv, n := squadServer(t) // serves /dev.json only; a csv path 404s
-	_, err := CSV{}.Load(context.Background(), pipeline.DatasetSpec{Source: "csv", Path: srv.URL + "/data.csv"}, testEnv(t))
+	_, err := CSV{}.Load(context.Background(), config.DatasetSpec{Source: "csv", Path: srv.URL + "/data.csv"}, testEnv(t))
 	if err == nil || !strings.Contains(err.Error(), "http status 404") || n.Load() != 1 {
 		t.Errorf("error = %v after %d requests", err, n.Load())
 	}

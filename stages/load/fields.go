@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/config"
 )
 
 // columns is a resolved FieldsSpec: the column name of each Sample field.
@@ -18,7 +18,7 @@ type columns struct {
 	idNamed, titleNamed, impossibleNamed              bool
 }
 
-func resolveColumns(f pipeline.FieldsSpec) columns {
+func resolveColumns(f config.FieldsSpec) columns {
 	or := func(v, def string) string {
 		if v == "" {
 			return def
@@ -28,7 +28,7 @@ func resolveColumns(f pipeline.FieldsSpec) columns {
 	return columns{
 		id: or(f.ID, "id"), title: or(f.Title, "title"), context: or(f.Context, "context"),
 		question: or(f.Question, "question"), answers: or(f.Answers, "answers"),
-		impossible: or(f.IsImpossible, "is_impossible"), sep: or(f.AnswersSep, pipeline.DefaultAnswersSep),
+		impossible: or(f.IsImpossible, "is_impossible"), sep: or(f.AnswersSep, config.DefaultAnswersSep),
 		idNamed: f.ID != "", titleNamed: f.Title != "", impossibleNamed: f.IsImpossible != "",
 	}
 }
@@ -43,8 +43,8 @@ func missingColumnError(name string) error {
 // "row-<index>". Answers: see toAnswers. With no is_impossible column, a
 // question without answers is unanswerable; with one, its value wins and an
 // unanswerable question keeps no answers.
-func (c columns) sample(get func(string) (any, bool), index int) (pipeline.Sample, error) {
-	var s pipeline.Sample
+func (c columns) sample(get func(string) (any, bool), index int) (config.Sample, error) {
+	var s config.Sample
 	str := func(col string, required bool, dst *string) error {
 		v, ok := get(col)
 		if !ok {

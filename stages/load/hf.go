@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/config"
 	"github.com/inferbench/inferbench/stages/internal/retry"
 )
 
@@ -84,8 +85,8 @@ type hfPage struct {
 }
 
 // Load implements pipeline.Loader.
-func (h *HF) Load(ctx context.Context, spec pipeline.DatasetSpec, env pipeline.LoadEnv) (*pipeline.Dataset, error) {
-	sl, err := pipeline.ParseSlice(spec.Slice)
+func (h *HF) Load(ctx context.Context, spec config.DatasetSpec, env pipeline.LoadEnv) (*config.Dataset, error) {
+	sl, err := config.ParseSlice(spec.Slice)
 	if err != nil {
 		return nil, fmt.Errorf("dataset.slice: %w", err)
 	}
@@ -97,7 +98,7 @@ func (h *HF) Load(ctx context.Context, spec pipeline.DatasetSpec, env pipeline.L
 	}
 	endpoint := strings.TrimRight(hs.Endpoint, "/")
 	if endpoint == "" {
-		endpoint = pipeline.DefaultHFEndpoint
+		endpoint = config.DefaultHFEndpoint
 	}
 	token := ""
 	if hs.TokenEnv != "" {
@@ -125,7 +126,7 @@ func (h *HF) Load(ctx context.Context, spec pipeline.DatasetSpec, env pipeline.L
 	}
 	cols := resolveColumns(spec.Fields)
 	idx := sl.Indices(total)
-	samples := make([]pipeline.Sample, 0, len(idx))
+	samples := make([]config.Sample, 0, len(idx))
 	for _, i := range idx {
 		off := i / HFPageSize * HFPageSize
 		p, err := f.page(ctx, off)
@@ -161,7 +162,7 @@ func (h *HF) Load(ctx context.Context, spec pipeline.DatasetSpec, env pipeline.L
 	if err := verifySum("hf "+f.where(), sum, spec.SHA256); err != nil {
 		return nil, err
 	}
-	return &pipeline.Dataset{
+	return &config.Dataset{
 		Samples:  samples,
 		Source:   SourceHF,
 		Location: f.location(),
@@ -177,7 +178,7 @@ type hfFetcher struct {
 	h        *HF
 	env      pipeline.LoadEnv
 	endpoint string
-	spec     pipeline.HFSpec
+	spec     config.HFSpec
 	token    string
 	dir      string
 	pages    map[int]*hfPage

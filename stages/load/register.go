@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 
 	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/config"
 )
 
 // Source names, as written in dataset.source.
@@ -40,33 +41,33 @@ func Register(reg *pipeline.Registry) {
 
 // needsPath is the rule of the sources that read a file: dataset.path is
 // required.
-func needsPath(source string, d pipeline.DatasetSpec) []pipeline.Problem {
+func needsPath(source string, d config.DatasetSpec) []config.Problem {
 	if d.Path == "" {
-		return []pipeline.Problem{{Path: "path", Message: "is required for source " + source}}
+		return []config.Problem{{Path: "path", Message: "is required for source " + source}}
 	}
 	return nil
 }
 
 // CheckDataset implements pipeline.DatasetChecker: a path is required.
-func (Squad) CheckDataset(d pipeline.DatasetSpec) []pipeline.Problem {
+func (Squad) CheckDataset(d config.DatasetSpec) []config.Problem {
 	return needsPath(SourceSquad, d)
 }
 
 // CheckDataset implements pipeline.DatasetChecker: a path is required.
-func (JSONL) CheckDataset(d pipeline.DatasetSpec) []pipeline.Problem {
+func (JSONL) CheckDataset(d config.DatasetSpec) []config.Problem {
 	return needsPath(SourceJSONL, d)
 }
 
 // CheckDataset implements pipeline.DatasetChecker: a path is required.
-func (CSV) CheckDataset(d pipeline.DatasetSpec) []pipeline.Problem { return needsPath(SourceCSV, d) }
+func (CSV) CheckDataset(d config.DatasetSpec) []config.Problem { return needsPath(SourceCSV, d) }
 
 // CheckDataset implements pipeline.DatasetChecker: hf.dataset, hf.config
 // and hf.split are required.
-func (*HF) CheckDataset(d pipeline.DatasetSpec) []pipeline.Problem {
-	var out []pipeline.Problem
+func (*HF) CheckDataset(d config.DatasetSpec) []config.Problem {
+	var out []config.Problem
 	for _, f := range []struct{ key, val string }{{"dataset", d.HF.Dataset}, {"config", d.HF.Config}, {"split", d.HF.Split}} {
 		if f.val == "" {
-			out = append(out, pipeline.Problem{Path: "hf." + f.key, Message: "is required for source " + SourceHF})
+			out = append(out, config.Problem{Path: "hf." + f.key, Message: "is required for source " + SourceHF})
 		}
 	}
 	return out

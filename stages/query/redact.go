@@ -7,7 +7,8 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/config"
+	"github.com/inferbench/inferbench/pipeline/results"
 )
 
 // minSecretLen is the shortest value secrets searches for. Shorter values
@@ -144,14 +145,14 @@ func replaceAll(p *[]string, x string) string {
 	}
 	for _, v := range *p {
 		if strings.Contains(x, v) {
-			x = strings.ReplaceAll(x, v, pipeline.Redacted)
+			x = strings.ReplaceAll(x, v, config.Redacted)
 		}
 	}
 	return x
 }
 
 // record redacts every text a record carries that came from the server.
-func (s *secrets) record(rec *pipeline.Record) {
+func (s *secrets) record(rec *results.Record) {
 	if p := s.vals.Load(); p == nil {
 		return
 	}

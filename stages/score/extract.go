@@ -8,8 +8,7 @@ import (
 	"strings"
 
 	"github.com/expr-lang/expr/vm"
-
-	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/config"
 )
 
 // Extractor turns a model's output into the answer to score. The input is
@@ -17,7 +16,7 @@ import (
 // question, context). An error is a runtime failure of an expr extraction;
 // built-in steps and regexes never fail. Extractors returned by
 // NewExtractor are safe for concurrent use.
-type Extractor func(in pipeline.ExtractEnv) (string, error)
+type Extractor func(in config.ExtractEnv) (string, error)
 
 // step is one built-in extraction step: a pure string transformation.
 type step func(string) string
@@ -56,7 +55,7 @@ func StepNames() []string {
 //
 // Errors (an unknown step name, listing the valid ones; a bad regex or
 // expr; more than one kind set) are configuration errors.
-func NewExtractor(spec pipeline.ExtractSpec) (Extractor, error) {
+func NewExtractor(spec config.ExtractSpec) (Extractor, error) {
 	set := 0
 	for _, b := range []bool{len(spec.Steps) > 0, spec.Regex != "", spec.Expr != ""} {
 		if b {
@@ -72,9 +71,9 @@ func NewExtractor(spec pipeline.ExtractSpec) (Extractor, error) {
 		if err != nil {
 			return nil, fmt.Errorf("extract: regex: %w", err)
 		}
-		return func(in pipeline.ExtractEnv) (string, error) { return regexExtract(re, in.Content), nil }, nil
+		return func(in config.ExtractEnv) (string, error) { return regexExtract(re, in.Content), nil }, nil
 	case spec.Expr != "":
-		prog, err := pipeline.CompileExtract(spec.Expr)
+		prog, err := config.CompileExtract(spec.Expr)
 		if err != nil {
 			return nil, fmt.Errorf("extract: %w", err)
 		}
@@ -82,7 +81,7 @@ func NewExtractor(spec pipeline.ExtractSpec) (Extractor, error) {
 	}
 	names := spec.Steps
 	if len(names) == 0 {
-		names = pipeline.DefaultExtractSteps
+		names = config.DefaultExtractSteps
 	}
 	chain := make([]step, len(names))
 	for i, n := range names {
@@ -92,7 +91,7 @@ func NewExtractor(spec pipeline.ExtractSpec) (Extractor, error) {
 		}
 		chain[i] = s
 	}
-	return func(in pipeline.ExtractEnv) (string, error) {
+	return func(in config.ExtractEnv) (string, error) {
 		s := in.Content
 		for _, f := range chain {
 			s = f(s)
@@ -102,8 +101,8 @@ func NewExtractor(spec pipeline.ExtractSpec) (Extractor, error) {
 }
 
 func exprExtractor(prog *vm.Program) Extractor {
-	return func(in pipeline.ExtractEnv) (string, error) {
-		out, err := pipeline.RunExpr(prog, in)
+	return func(in config.ExtractEnv) (string, error) {
+		out, err := config.RunExpr(prog, in)
 		if err != nil {
 			return "", fmt.Errorf("extract expr: %w", err)
 		}
