@@ -7,7 +7,8 @@
 // deviations are sample (n-1) deviations, and every random choice is seeded
 // from the experiment, so the same records and seed give the same results.
 //
-// Imports: pipeline and stages/score (its answer normalization, which
+// Imports: pipeline, its core packages (pipeline/config, pipeline/results,
+// pipeline/runfolder) and stages/score (its answer normalization, which
 // groups answers for the answer-agreement figures); aggregate must not
 // import another stage, and score must not import aggregate.
 package aggregate

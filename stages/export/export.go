@@ -4,7 +4,8 @@
 // pipeline.Exporter reading only run (never an endpoint), so the same files
 // can be rebuilt from a saved journal.
 //
-// Imports: pipeline and stages/aggregate (Verdict for results saved
+// Imports: pipeline, its core packages (pipeline/config, pipeline/results,
+// pipeline/runfolder) and stages/aggregate (Verdict for results saved
 // without one, RunDelta for the compare command's tables); export must not
 // import another stage, and no stage imports export.
 package export

@@ -4,7 +4,8 @@
 // a column mapping). Every loader returns the samples selected by the
 // experiment's slice, in source order; the engine filters and samples after.
 //
-// Imports: pipeline (and helper packages) only; load must not import
+// Imports: pipeline and its core packages (pipeline/config, ...) and
+// helper packages only; load must not import
 // another stage.
 package load
 

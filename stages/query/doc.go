@@ -99,7 +99,8 @@
 //
 // # Imports
 //
-// query imports pipeline, stages/query/emulator (a platform with an
+// query imports pipeline, its core packages (pipeline/config,
+// pipeline/results, pipeline/runfolder), stages/query/emulator (a platform with an
 // emulate: profile is served by an in-process emulator, over real HTTP)
 // and helper packages; it must not import another stage.
 package query
