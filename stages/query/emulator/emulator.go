@@ -81,7 +81,8 @@
 // reject_stream_options turns any stream_options into a 400 naming it. Any
 // model name is accepted and GET /v1/models lists the names seen.
 //
-// Imports: pipeline/config (Duration, samples) and helper packages only;
+// Imports: pipeline (its Register), pipeline/config (Duration, samples)
+// and helper packages only;
 // emulator must not import a stage: stages/query imports it to serve
 // emulate: platforms, and cmd/inferbench to serve the emulate command.
 package emulator
