@@ -552,7 +552,7 @@ func reopenAndFinish(ctx context.Context, dir string, sets []string, rescore boo
 	if err != nil {
 		return err
 	}
-	// Both swap the folder's new state in at once (see pipeline.Staged).
+	// Both swap the folder's new state in at once (see runfolder.Staged).
 	if rescore {
 		err = eng.Rescore(ctx, run, nil)
 	} else {

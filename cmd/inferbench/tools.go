@@ -132,7 +132,7 @@ dataset source or version) are compared with a warning on stderr.`,
 // compareAggregate aggregates a run's records (r.Records, which compare
 // may have cut to the shared questions) as report does: under its
 // manifest, so that every rate divides by the sending time of the run's
-// sending marks (see pipeline.SendSpan), never by the time inferred from
+// sending marks (see runfolder.SendSpan), never by the time inferred from
 // the gaps between records.
 func compareAggregate(ctx context.Context, agg pipeline.Aggregator, r *pipeline.Run) (*results.Results, error) {
 	recs := r.Records

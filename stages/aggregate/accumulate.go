@@ -32,9 +32,9 @@ const ITLSampleSize = 100_000
 // output tokens (the records TPOT and its SLO count).
 type row struct {
 	started int64 // StartedAt in Unix nanoseconds; see flagStarted
-	// milliseconds, as in pipeline.Record
+	// milliseconds, as in results.Record
 	retryWait, close, latency, ttft, ttfc, tpot, queue, tps float64
-	// scores in [0, 1], as in pipeline.Record
+	// scores in [0, 1], as in results.Record
 	em, f1, rawEM, rawF1  float64
 	seq32, repeat, sample int32 // Seq, Repeat; sample indexes accumulator.ids
 	err                   int16 // 0 when OK, else 1 + index into accumulator.errs

@@ -49,7 +49,7 @@ type Bootstrap struct {
 }
 
 // NewBootstrap returns the bootstrap settings of exp, with
-// pipeline.DefaultBootstrap and pipeline.DefaultConfidence for zero values.
+// config.DefaultBootstrap and config.DefaultConfidence for zero values.
 func NewBootstrap(exp *config.Experiment) Bootstrap {
 	b := Bootstrap{Seed: exp.Seed, Resamples: exp.Stats.Bootstrap, Level: exp.Stats.Confidence}
 	if b.Resamples <= 0 {

@@ -230,8 +230,8 @@ var RunDeltaFigures = []string{"latency_p50", "latency_mean", "ttft_p50", "token
 // in both a.Groups and b.Groups (in a's order) it returns one RunDelta per
 // RunDeltaFigures entry. A and B values come from the results; intervals
 // and p-values from the records (recsA, recsB: the runs' journals, warmups
-// included or not; they are skipped), with pipeline.DefaultBootstrap
-// resamples at pipeline.DefaultConfidence, seeded by seed so the same runs
+// included or not; they are skipped), with config.DefaultBootstrap
+// resamples at config.DefaultConfidence, seeded by seed so the same runs
 // and seed give the same output whatever the order of the records. Timing
 // figures use successful records, EM/F1 (percent, paired by question) and
 // error rate every non-warmup record.

@@ -105,7 +105,7 @@ func pairQuestions(g, base *group) (dEM, dF1 []float64) {
 }
 
 // compareAccuracy fills c's paired accuracy fields (see
-// pipeline.Comparison): the mean per-question difference, its bootstrap
+// results.Comparison): the mean per-question difference, its bootstrap
 // CI over resampled questions (MeanCI of the differences: drawing a
 // question draws its pair of means) and the sign-flip p-value.
 func compareAccuracy(c *results.Comparison, g, base *group, bs Bootstrap) {

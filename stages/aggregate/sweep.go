@@ -14,8 +14,8 @@ import (
 // curve is one platform x model x temperature over its levels, in the
 // order the platform runs them; each non-baseline curve is compared with
 // the baseline platform's curve of the same model position and
-// temperature (see pipeline.Crossover). Closed-loop levels past the knee
-// are marked saturated (pipeline.MarkKnees). Saturation while running and a sweep's decided
+// temperature (see results.Crossover). Closed-loop levels past the knee
+// are marked saturated (results.MarkKnees). Saturation while running and a sweep's decided
 // rates are not known here: the engine adds them from its manifest (see
 // Results.ApplyLevels, which also recomputes each curve's best level).
 func Sweep(exp *config.Experiment, groups []results.GroupStats, baseline string) *results.SweepResults {
@@ -103,7 +103,7 @@ func pointOf(exp *config.Experiment, g *results.GroupStats) results.SweepPoint {
 
 // FindCrossover compares curve c with the baseline curve base by median
 // E2E latency at the levels both ran with data (same label, a successful
-// request in each), in c's level order. See pipeline.Crossover for the
+// request in each), in c's level order. See results.Crossover for the
 // cases. Its statement speaks only of those levels and names them, and
 // names the levels left out (run by one platform only, or without a
 // successful request in one of them).

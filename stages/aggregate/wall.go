@@ -98,8 +98,8 @@ func busySpans(rows *rowStore) []span {
 }
 
 // markedWall measures the time a group's rows spent being sent from the
-// sending marks of its platform and level (marks; see pipeline.SendSpan),
-// never from the gaps between rows, by pipeline.MarkedSending (the one
+// sending marks of its platform and level (marks; see runfolder.SendSpan),
+// never from the gaps between rows, by runfolder.MarkedSending (the one
 // definition, which a resumed sweep shares):
 //
 //   - a mark whose stop was never written (a process killed mid-level) is

@@ -74,7 +74,7 @@ func sendText(g *results.GroupStats) string {
 }
 
 // shardNote says that a merged level's shards did not send at the same
-// time (GroupStats.ShardOverlap under pipeline.MinShardOverlap), so that
+// time (GroupStats.ShardOverlap under results.MinShardOverlap), so that
 // its rates are not those of the configured load; "" otherwise.
 func shardNote(g *results.GroupStats) string {
 	if g.ShardOverlap == nil || *g.ShardOverlap >= results.MinShardOverlap {

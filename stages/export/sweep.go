@@ -253,7 +253,7 @@ func writeSweepConsole(w io.Writer, sw *results.SweepResults, exp *config.Experi
 }
 
 // kneeLevel returns c's first level past the knee of its curve (see
-// pipeline.MarkKnees), nil when none is.
+// results.MarkKnees), nil when none is.
 func kneeLevel(c results.SweepCurve) *results.SweepPoint {
 	for i := range c.Points {
 		if strings.HasPrefix(c.Points[i].SaturatedReason, results.KneeReason) {

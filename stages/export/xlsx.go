@@ -764,7 +764,7 @@ func configTable(run *pipeline.Run) *table {
 		exp = &m.Experiment
 	}
 	if exp != nil {
-		// Through JSON so that pipeline.Secret redacts every credential.
+		// Through JSON so that config.Secret redacts every credential.
 		if b, err := json.Marshal(exp); err == nil {
 			var v any
 			if json.Unmarshal(b, &v) == nil {

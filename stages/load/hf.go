@@ -55,7 +55,7 @@ var hfBackoff = retry.Backoff{Base: HFBackoff, Max: HFMaxWait}
 // dataset's current main revision; HFSpec.Revision is recorded in
 // Dataset.Revision and in the cache key, but cannot pin what the server
 // returns. Dataset.SHA256 is the sha256 of the canonical JSON (encoding/json
-// of []pipeline.Sample) of the selected samples, so a changed upstream is
+// of []config.Sample) of the selected samples, so a changed upstream is
 // visible in the manifest.
 //
 // Rows map onto samples through DatasetSpec.Fields like JSONL (answers as

@@ -49,20 +49,20 @@ func needsPath(source string, d config.DatasetSpec) []config.Problem {
 	return nil
 }
 
-// CheckDataset implements pipeline.DatasetChecker: a path is required.
+// CheckDataset implements config.DatasetChecker: a path is required.
 func (Squad) CheckDataset(d config.DatasetSpec) []config.Problem {
 	return needsPath(SourceSquad, d)
 }
 
-// CheckDataset implements pipeline.DatasetChecker: a path is required.
+// CheckDataset implements config.DatasetChecker: a path is required.
 func (JSONL) CheckDataset(d config.DatasetSpec) []config.Problem {
 	return needsPath(SourceJSONL, d)
 }
 
-// CheckDataset implements pipeline.DatasetChecker: a path is required.
+// CheckDataset implements config.DatasetChecker: a path is required.
 func (CSV) CheckDataset(d config.DatasetSpec) []config.Problem { return needsPath(SourceCSV, d) }
 
-// CheckDataset implements pipeline.DatasetChecker: hf.dataset, hf.config
+// CheckDataset implements config.DatasetChecker: hf.dataset, hf.config
 // and hf.split are required.
 func (*HF) CheckDataset(d config.DatasetSpec) []config.Problem {
 	var out []config.Problem

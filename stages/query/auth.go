@@ -68,7 +68,7 @@ const (
 
 // runTokenCommand runs command through sh -c in its own process group and
 // returns the first line it printed. It gives up after timeout (zero:
-// pipeline.DefaultAPIKeyCommandTimeout) and when ctx ends, killing the
+// config.DefaultAPIKeyCommandTimeout) and when ctx ends, killing the
 // whole group (so a helper the command started goes too); the error then
 // wraps ctx's error (context.Canceled on Ctrl-C). A failing command's error
 // says how it ended and quotes the last lines of its stderr, with the

@@ -82,7 +82,7 @@ var clientErrnos = []syscall.Errno{syscall.EMFILE, syscall.ENFILE, syscall.EADDR
 
 // clientResource reports whether err, through its wrapping chain
 // (url.Error, net.OpError, os.SyscallError), is one of clientErrnos: a
-// failure of the client, never of the platform (pipeline.ErrClientResource).
+// failure of the client, never of the platform (results.ErrClientResource).
 func clientResource(err error) bool {
 	if err == nil {
 		return false

@@ -50,7 +50,7 @@ type ConcurrencyLevels struct {
 	Levels []float64 `yaml:"levels" json:"levels" validate:"min=1,dive,gt=0"`
 }
 
-// Expand implements pipeline.LevelModel.
+// Expand implements config.LevelModel.
 func (c *ConcurrencyLevels) Expand(*config.Platform) []config.Level {
 	out := make([]config.Level, len(c.Levels))
 	for i, v := range c.Levels {
@@ -59,7 +59,7 @@ func (c *ConcurrencyLevels) Expand(*config.Platform) []config.Level {
 	return out
 }
 
-// Check implements pipeline.LevelChecker: whole numbers, no duplicates, no
+// Check implements config.LevelChecker: whole numbers, no duplicates, no
 // rate beside closed-loop levels.
 func (c *ConcurrencyLevels) Check(p *config.Platform) []config.Problem {
 	out := checkLevels(c.Levels, func(x float64) string {
@@ -82,7 +82,7 @@ type RateLevels struct {
 	Levels []float64 `yaml:"levels" json:"levels" validate:"min=1,dive,gt=0"`
 }
 
-// Expand implements pipeline.LevelModel.
+// Expand implements config.LevelModel.
 func (r *RateLevels) Expand(p *config.Platform) []config.Level {
 	out := make([]config.Level, len(r.Levels))
 	for i, v := range r.Levels {
@@ -91,7 +91,7 @@ func (r *RateLevels) Expand(p *config.Platform) []config.Level {
 	return out
 }
 
-// Check implements pipeline.LevelChecker: no duplicate levels.
+// Check implements config.LevelChecker: no duplicate levels.
 func (r *RateLevels) Check(*config.Platform) []config.Problem {
 	return checkLevels(r.Levels, func(float64) string { return "" })
 }
@@ -131,7 +131,7 @@ const (
 // max_concurrency: 64}`: a synchronous level (concurrency 1), a throughput
 // level (max_concurrency in flight) and then Rates open-loop levels at
 // rates evenly spaced strictly between the request rates the first two
-// achieved, decided at run time (pipeline.RateChooser), each capped at
+// achieved, decided at run time (config.RateChooser), each capped at
 // max_concurrency in flight.
 type SweepLevels struct {
 	// Rates is the number of rate levels (DefaultSweepRates when 0).
@@ -155,7 +155,7 @@ func (s *SweepLevels) maxConcurrency() int {
 	return DefaultSweepMaxConcurrency
 }
 
-// Expand implements pipeline.LevelModel; the rate levels have RateIndex
+// Expand implements config.LevelModel; the rate levels have RateIndex
 // 1..Rates and no rate until ChooseRates decides it.
 func (s *SweepLevels) Expand(*config.Platform) []config.Level {
 	mc := s.maxConcurrency()
@@ -166,7 +166,7 @@ func (s *SweepLevels) Expand(*config.Platform) []config.Level {
 	return out
 }
 
-// ChooseRates implements pipeline.RateChooser with SweepRates over the
+// ChooseRates implements config.RateChooser with SweepRates over the
 // synchronous and throughput levels' achieved rates.
 func (s *SweepLevels) ChooseRates(achieved map[string]float64) ([]float64, error) {
 	lo, hi := achieved[LevelSync], achieved[LevelThroughput]

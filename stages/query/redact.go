@@ -28,7 +28,7 @@ const minTextSecretLen = 12
 // api_key_command printed, refreshed ones included) and every header value.
 // redact replaces each of them, and the forms a server's JSON may give them
 // (escaped "/", "<", ">", "&" and control characters), with
-// pipeline.Redacted; redactText, for model text, replaces the tokens, the
+// config.Redacted; redactText, for model text, replaces the tokens, the
 // values of credential headers (see credentialHeader) and header values of
 // at least minTextSecretLen bytes. The zero value holds no secret. It is
 // safe for concurrent use: add may run while other goroutines redact.
@@ -121,7 +121,7 @@ func secretForms(v string) []string {
 	return out
 }
 
-// redact returns x with every secret replaced by pipeline.Redacted. It
+// redact returns x with every secret replaced by config.Redacted. It
 // allocates only when x holds a secret. A nil set redacts nothing.
 func (s *secrets) redact(x string) string {
 	if s == nil {

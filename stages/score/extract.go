@@ -42,7 +42,7 @@ func StepNames() []string {
 }
 
 // NewExtractor builds the extractor of spec. Exactly one of Steps, Regex
-// and Expr may be set; when none is, pipeline.DefaultExtractSteps are used.
+// and Expr may be set; when none is, config.DefaultExtractSteps are used.
 //   - Steps are applied in order, each to the previous one's output,
 //     starting from the raw content.
 //   - Regex (Go RE2 syntax) is matched against the raw content; the answer
@@ -50,8 +50,8 @@ func StepNames() []string {
 //     and it took part in the match, else the whole match. When the pattern
 //     does not match, the answer is the content with surrounding space
 //     trimmed (extraction never turns a scorable answer into nothing).
-//   - Expr is compiled with pipeline.CompileExtract and run against
-//     pipeline.ExtractEnv; its result is trimmed of surrounding space.
+//   - Expr is compiled with config.CompileExtract and run against
+//     config.ExtractEnv; its result is trimmed of surrounding space.
 //
 // Errors (an unknown step name, listing the valid ones; a bad regex or
 // expr; more than one kind set) are configuration errors.

@@ -55,7 +55,7 @@ func New(spec config.ScoreSpec, version string) (pipeline.Scorer, error) {
 //   - Truncated is set when the content is blank and finish_reason is
 //     "length" (the reasoning used the whole max_tokens budget), also on a
 //     record that query already classified as
-//     pipeline.ErrEmptyContentLength.
+//     results.ErrEmptyContentLength.
 //   - Impossible is copied from s.IsImpossible (false when s is nil), on
 //     failed records too, so aggregate can split accuracy into SQuAD v2's
 //     HasAns and NoAns.
@@ -96,7 +96,7 @@ func (sc *Scorer) Score(r *results.Record, s *config.Sample) {
 
 // IsTruncated reports whether r is an empty answer cut by max_tokens: its
 // content is blank and its finish_reason is "length", or query classified
-// it as pipeline.ErrEmptyContentLength.
+// it as results.ErrEmptyContentLength.
 func IsTruncated(r *results.Record) bool {
 	if r.Error == results.ErrEmptyContentLength {
 		return true

@@ -55,7 +55,7 @@ type Profile struct {
 // set one: every answer is a gold answer.
 const DefaultAccuracy = 1.0
 
-// ApplyDefaults implements pipeline.BlockDefaulter: accuracy left out is
+// ApplyDefaults implements config.BlockDefaulter: accuracy left out is
 // DefaultAccuracy.
 func (p *Profile) ApplyDefaults(written func(key string) bool) {
 	if p.Accuracy == 0 && !written("accuracy") {
