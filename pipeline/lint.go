@@ -111,6 +111,7 @@ var (
 	durationType = reflect.TypeOf(Duration(0))
 	secretType   = reflect.TypeOf(Secret(""))
 	extractType  = reflect.TypeOf(ExtractSpec{})
+	blockType    = reflect.TypeOf(Block{})
 )
 
 // schemaOf derives the schema of t from its yaml tags and kinds.
@@ -127,6 +128,8 @@ func schemaOf(t reflect.Type) *schema {
 		return &schema{kind: kindString, secret: true}
 	case extractType:
 		return &schema{kind: kindExtract}
+	case blockType:
+		return &schema{kind: kindStruct, block: true}
 	}
 	switch t.Kind() {
 	case reflect.Struct:
@@ -174,15 +177,25 @@ var experimentSchema = sync.OnceValue(newExperimentSchema)
 func (r *Registry) fileSchema() *schema {
 	r.schemaOnce.Do(func() {
 		s := newExperimentSchema()
-		ps := s.field("platforms").elem
-		for i, f := range ps.fields {
-			if newConfig := r.Blocks[f.key]; f.s.block && newConfig != nil {
-				ps.fields[i].s = schemaOf(reflect.TypeOf(newConfig()))
-			}
-		}
+		r.fillBlocks(s)
 		r.schema = s
 	})
 	return r.schema
+}
+
+// fillBlocks replaces, in s and below, the schema of each block whose key
+// has a registered config type by that type's schema.
+func (r *Registry) fillBlocks(s *schema) {
+	if s.elem != nil {
+		r.fillBlocks(s.elem)
+	}
+	for i, f := range s.fields {
+		if newConfig := r.Blocks[f.key]; f.s.block && newConfig != nil {
+			s.fields[i].s = schemaOf(reflect.TypeOf(newConfig()))
+			continue
+		}
+		r.fillBlocks(f.s)
+	}
 }
 
 func newExperimentSchema() *schema {
@@ -191,7 +204,6 @@ func newExperimentSchema() *schema {
 	s.field("metrics").elem.field("expr").compile = func(src string) error { _, err := CompileMetric(src); return err }
 	s.field("checks").elem.compile = func(src string) error { _, err := CompileCheck(src); return err }
 	s.field("platforms").elem.field("load").load = true
-	s.field("platforms").elem.field("emulate").block = true
 	s.field("platforms").elem.field("api_key_command").command = true
 	return s
 }

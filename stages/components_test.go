@@ -18,16 +18,17 @@ import (
 // builtins are the components every registry from NewRegistry holds, by
 // kind, in registration order.
 var builtins = map[pipeline.ComponentKind][]string{
-	pipeline.KindSource:     {"squad", "demo", "hf", "jsonl", "csv"},
-	pipeline.KindLevelModel: {"concurrency", "rate", "sweep"},
-	pipeline.KindArrival:    {"constant", "poisson", "gamma"},
-	pipeline.KindFormat:     {"json", "csv", "xlsx", "markdown", "html"},
-	pipeline.KindEmulator:   {"emulate"},
+	pipeline.KindSource:       {"squad", "demo", "hf", "jsonl", "csv"},
+	pipeline.KindLevelModel:   {"concurrency", "rate", "sweep"},
+	pipeline.KindArrival:      {"constant", "poisson", "gamma"},
+	pipeline.KindFormat:       {"json", "csv", "xlsx", "markdown", "html"},
+	pipeline.KindEmulator:     {"emulate"},
+	pipeline.KindDatasetBlock: {"hf", "fields"},
 }
 
 // TestEveryBuiltInComponentRegistersThroughTheRegistry checks that each
-// built-in loader, level model, arrival law, export format and the
-// emulator's profile block is known to pipeline only through the one
+// built-in loader, level model, arrival law, export format, the
+// emulator's profile block and the loaders' dataset blocks is known to pipeline only through the one
 // registration mechanism (Registry.Add*, listed by Components), with
 // nothing reachable that did not register.
 func TestEveryBuiltInComponentRegistersThroughTheRegistry(t *testing.T) {
@@ -43,7 +44,10 @@ func TestEveryBuiltInComponentRegistersThroughTheRegistry(t *testing.T) {
 		pipeline.KindLevelModel: keys(reg.LevelModels),
 		pipeline.KindArrival:    keys(reg.Arrivals),
 		pipeline.KindFormat:     keys(reg.Exporters),
-		pipeline.KindEmulator:   keys(reg.Blocks),
+	}
+	blocks := append(reg.Components(pipeline.KindEmulator), reg.Components(pipeline.KindDatasetBlock)...)
+	if got, want := keys(reg.Blocks), slices.Sorted(slices.Values(blocks)); !slices.Equal(got, want) {
+		t.Errorf("blocks: table holds %v, registered %v", got, want)
 	}
 	for kind, names := range tables {
 		want := slices.Sorted(slices.Values(reg.Components(kind)))

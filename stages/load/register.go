@@ -36,6 +36,7 @@ func Register(reg *pipeline.Registry) {
 	reg.AddLoader(SourceHF, &HF{})
 	reg.AddLoader(SourceJSONL, JSONL{})
 	reg.AddLoader(SourceCSV, CSV{})
+	registerBlocks(reg)
 }
 
 // needsPath is the rule of the sources that read a file: dataset.path is
@@ -63,8 +64,12 @@ func (CSV) CheckDataset(d pipeline.DatasetSpec) []pipeline.Problem { return need
 // CheckDataset implements pipeline.DatasetChecker: hf.dataset, hf.config
 // and hf.split are required.
 func (*HF) CheckDataset(d pipeline.DatasetSpec) []pipeline.Problem {
+	hs, err := hfOf(d)
+	if err != nil {
+		return []pipeline.Problem{{Path: HFBlock, Message: err.Error()}}
+	}
 	var out []pipeline.Problem
-	for _, f := range []struct{ key, val string }{{"dataset", d.HF.Dataset}, {"config", d.HF.Config}, {"split", d.HF.Split}} {
+	for _, f := range []struct{ key, val string }{{"dataset", hs.Dataset}, {"config", hs.Config}, {"split", hs.Split}} {
 		if f.val == "" {
 			out = append(out, pipeline.Problem{Path: "hf." + f.key, Message: "is required for source " + SourceHF})
 		}
