@@ -171,33 +171,6 @@ func schemaOf(t reflect.Type) *schema {
 // blocks components own (see Registry.fileSchema).
 var experimentSchema = sync.OnceValue(newExperimentSchema)
 
-// fileSchema is the schema of an experiment file with each component's
-// block (see Registry.AddBlock) read from the type registered for it.
-// It is built once per registry.
-func (r *Registry) fileSchema() *schema {
-	r.schemaOnce.Do(func() {
-		s := newExperimentSchema()
-		r.fillBlocks(s)
-		r.schema = s
-	})
-	return r.schema
-}
-
-// fillBlocks replaces, in s and below, the schema of each block whose key
-// has a registered config type by that type's schema.
-func (r *Registry) fillBlocks(s *schema) {
-	if s.elem != nil {
-		r.fillBlocks(s.elem)
-	}
-	for i, f := range s.fields {
-		if newConfig := r.Blocks[f.key]; f.s.block && newConfig != nil {
-			s.fields[i].s = schemaOf(reflect.TypeOf(newConfig()))
-			continue
-		}
-		r.fillBlocks(f.s)
-	}
-}
-
 func newExperimentSchema() *schema {
 	s := schemaOf(reflect.TypeOf(Experiment{}))
 	s.field("dataset").field("filter").compile = func(src string) error { _, err := CompileFilter(src); return err }
