@@ -5,6 +5,7 @@ import (
 	"go/parser"
 	"go/token"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -139,5 +140,43 @@ func yamlKeys(t reflect.Type, into map[string]bool, seen map[reflect.Type]bool) 
 			into[key] = true
 		}
 		yamlKeys(f.Type, into, seen)
+	}
+}
+
+// TestComponentBlocksAreLintedFromTheirRegisteredType checks that the keys
+// of the blocks components own are checked where they are written, with a
+// did-you-mean, from the registered type alone, and that overrides reach
+// them.
+func TestComponentBlocksAreLintedFromTheirRegisteredType(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "x.yaml")
+	src := "name: x\ndataset:\n  source: hf\n  hf: {dataset: a/b, config: c, splt: v}\n" +
+		"platforms:\n  - name: p\n    models: [m]\n    emulate: {ttft: 1s, tokens_per_secnd: 5}\n"
+	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, diags := pipeline.LoadExperiment(path, pipeline.LoadOptions{Registry: NewRegistry()})
+	got := diags.Error()
+	for _, want := range []string{
+		`x.yaml:4:33: dataset.hf.splt: unknown key (did you mean "split"?)`,
+		`x.yaml:8:25: platforms[0].emulate.tokens_per_secnd: unknown key (did you mean "tokens_per_second"?)`,
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("diagnostics:\n%s\nwant a line %q", got, want)
+		}
+	}
+	fixed := strings.NewReplacer("splt", "split", "tokens_per_secnd", "tokens_per_second").Replace(src)
+	if err := os.WriteFile(path, []byte(fixed), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e, diags := pipeline.LoadExperiment(path, pipeline.LoadOptions{Registry: NewRegistry(), Sets: []string{"platforms.0.emulate.ttft=2s"}})
+	if len(diags) > 0 {
+		t.Fatalf("with the keys fixed: %v", diags)
+	}
+	var prof struct {
+		TTFT     pipeline.Duration `json:"ttft"`
+		Accuracy float64           `json:"accuracy"`
+	}
+	if err := e.Platforms[0].Emulate.Decode(&prof); err != nil || prof.TTFT.D() != 2e9 || prof.Accuracy != 1 {
+		t.Errorf("emulate = %+v (%v), want ttft 2s from --set and the registered default accuracy 1", prof, err)
 	}
 }
