@@ -20,6 +20,8 @@ func testRegistry() *Registry {
 		r.AddExporter(n, nil)
 	}
 	r.AddBlock(config.KindEmulator, "emulate", func() any { return &testEmulate{} })
+	r.AddBlock(config.KindDatasetBlock, "hf", func() any { return &testHF{} })
+	r.AddBlock(config.KindDatasetBlock, "fields", func() any { return &testFields{} })
 	r.AddArrival("constant", config.ArrivalLaw{})
 	r.AddArrival("poisson", config.ArrivalLaw{Default: true})
 	r.AddArrival("gamma", config.ArrivalLaw{Shaped: true, DefaultShape: 1})
@@ -65,7 +67,9 @@ func (testHFLoader) Load(context.Context, config.DatasetSpec, LoadEnv) (*config.
 
 func (testHFLoader) CheckDataset(d config.DatasetSpec) []config.Problem {
 	var out []config.Problem
-	for _, f := range []struct{ key, val string }{{"dataset", d.HF.Dataset}, {"config", d.HF.Config}, {"split", d.HF.Split}} {
+	var hf testHF
+	_ = d.HF.Decode(&hf)
+	for _, f := range []struct{ key, val string }{{"dataset", hf.Dataset}, {"config", hf.Config}, {"split", hf.Split}} {
 		if f.val == "" {
 			out = append(out, config.Problem{Path: "hf." + f.key, Message: "is required for source hf"})
 		}

@@ -5,6 +5,7 @@ import (
 	"go/parser"
 	"go/token"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -18,16 +19,17 @@ import (
 // builtins are the components every registry from NewRegistry holds, by
 // kind, in registration order.
 var builtins = map[config.ComponentKind][]string{
-	config.KindSource:     {"squad", "demo", "hf", "jsonl", "csv"},
-	config.KindLevelModel: {"concurrency", "rate", "sweep"},
-	config.KindArrival:    {"constant", "poisson", "gamma"},
-	config.KindFormat:     {"json", "csv", "xlsx", "markdown", "html"},
-	config.KindEmulator:   {"emulate"},
+	config.KindSource:       {"squad", "demo", "hf", "jsonl", "csv"},
+	config.KindLevelModel:   {"concurrency", "rate", "sweep"},
+	config.KindArrival:      {"constant", "poisson", "gamma"},
+	config.KindFormat:       {"json", "csv", "xlsx", "markdown", "html"},
+	config.KindEmulator:     {"emulate"},
+	config.KindDatasetBlock: {"hf", "fields"},
 }
 
 // TestEveryBuiltInComponentRegistersThroughTheRegistry checks that each
-// built-in loader, level model, arrival law, export format and the
-// emulator's profile block is known to pipeline only through the one
+// built-in loader, level model, arrival law, export format, the
+// emulator's profile block and the loaders' dataset blocks is known to pipeline only through the one
 // registration mechanism (Registry.Add*, listed by Components), with
 // nothing reachable that did not register.
 func TestEveryBuiltInComponentRegistersThroughTheRegistry(t *testing.T) {
@@ -43,7 +45,10 @@ func TestEveryBuiltInComponentRegistersThroughTheRegistry(t *testing.T) {
 		config.KindLevelModel: keys(reg.LevelModels),
 		config.KindArrival:    keys(reg.Arrivals),
 		config.KindFormat:     keys(reg.Exporters),
-		config.KindEmulator:   keys(reg.Blocks),
+	}
+	blocks := append(reg.Components(config.KindEmulator), reg.Components(config.KindDatasetBlock)...)
+	if got, want := keys(reg.Blocks), slices.Sorted(slices.Values(blocks)); !slices.Equal(got, want) {
+		t.Errorf("blocks: table holds %v, registered %v", got, want)
 	}
 	for kind, names := range tables {
 		want := slices.Sorted(slices.Values(reg.Components(kind)))
@@ -135,5 +140,43 @@ func yamlKeys(t reflect.Type, into map[string]bool, seen map[reflect.Type]bool) 
 			into[key] = true
 		}
 		yamlKeys(f.Type, into, seen)
+	}
+}
+
+// TestComponentBlocksAreLintedFromTheirRegisteredType checks that the keys
+// of the blocks components own are checked where they are written, with a
+// did-you-mean, from the registered type alone, and that overrides reach
+// them.
+func TestComponentBlocksAreLintedFromTheirRegisteredType(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "x.yaml")
+	src := "name: x\ndataset:\n  source: hf\n  hf: {dataset: a/b, config: c, splt: v}\n" +
+		"platforms:\n  - name: p\n    models: [m]\n    emulate: {ttft: 1s, tokens_per_secnd: 5}\n"
+	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, diags := config.LoadExperiment(path, config.LoadOptions{Registry: NewRegistry()})
+	got := diags.Error()
+	for _, want := range []string{
+		`x.yaml:4:33: dataset.hf.splt: unknown key (did you mean "split"?)`,
+		`x.yaml:8:25: platforms[0].emulate.tokens_per_secnd: unknown key (did you mean "tokens_per_second"?)`,
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("diagnostics:\n%s\nwant a line %q", got, want)
+		}
+	}
+	fixed := strings.NewReplacer("splt", "split", "tokens_per_secnd", "tokens_per_second").Replace(src)
+	if err := os.WriteFile(path, []byte(fixed), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e, diags := config.LoadExperiment(path, config.LoadOptions{Registry: NewRegistry(), Sets: []string{"platforms.0.emulate.ttft=2s"}})
+	if len(diags) > 0 {
+		t.Fatalf("with the keys fixed: %v", diags)
+	}
+	var prof struct {
+		TTFT     config.Duration `json:"ttft"`
+		Accuracy float64         `json:"accuracy"`
+	}
+	if err := e.Platforms[0].Emulate.Decode(&prof); err != nil || prof.TTFT.D() != 2e9 || prof.Accuracy != 1 {
+		t.Errorf("emulate = %+v (%v), want ttft 2s from --set and the registered default accuracy 1", prof, err)
 	}
 }

@@ -21,7 +21,9 @@ type testHFLoader struct{}
 
 func (testHFLoader) CheckDataset(d DatasetSpec) []Problem {
 	var out []Problem
-	for _, f := range []struct{ key, val string }{{"dataset", d.HF.Dataset}, {"config", d.HF.Config}, {"split", d.HF.Split}} {
+	var hf testHF
+	_ = d.HF.Decode(&hf)
+	for _, f := range []struct{ key, val string }{{"dataset", hf.Dataset}, {"config", hf.Config}, {"split", hf.Split}} {
 		if f.val == "" {
 			out = append(out, Problem{Path: "hf." + f.key, Message: "is required for source hf"})
 		}
@@ -42,6 +44,8 @@ func testRegistry() *Catalog {
 		r.AddFormat(n)
 	}
 	r.AddBlock(KindEmulator, "emulate", func() any { return &testEmulate{} })
+	r.AddBlock(KindDatasetBlock, "hf", func() any { return &testHF{} })
+	r.AddBlock(KindDatasetBlock, "fields", func() any { return &testFields{} })
 	r.AddArrival("constant", ArrivalLaw{})
 	r.AddArrival("poisson", ArrivalLaw{Default: true})
 	r.AddArrival("gamma", ArrivalLaw{Shaped: true, DefaultShape: 1})

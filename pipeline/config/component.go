@@ -11,7 +11,8 @@ import (
 	"github.com/go-viper/mapstructure/v2"
 )
 
-// Block is a component's own block in an experiment (platforms[].emulate):
+// Block is a component's own block in an experiment (platforms[].emulate,
+// dataset.hf):
 // the keys as written, and once resolved against the registry the typed
 // config the component registered for the block (Registry.AddBlock).
 // pipeline knows none of its keys: lint learns them from the registered
@@ -71,8 +72,13 @@ type BlockChecker interface {
 	Check() []Problem
 }
 
-// KindEmulator is the kind of the component that owns platforms[].emulate.
-const KindEmulator ComponentKind = "emulator"
+// The kinds of components that own a block: the emulator
+// (platforms[].emulate) and the dataset sources' own blocks (dataset.hf,
+// dataset.fields).
+const (
+	KindEmulator     ComponentKind = "emulator"
+	KindDatasetBlock ComponentKind = "dataset block"
+)
 
 // AddBlock registers newConfig as the config type of the block under key
 // (a key of the experiment file that pipeline leaves to a component):
@@ -137,14 +143,14 @@ func checkBlock(cfg any, at yamlPath) []Problem {
 // experiment built in code sets their configs itself; LoadExperiment
 // resolves only blocks without problems).
 func (v *validation) blocks(e *Experiment) {
-	for i, p := range e.Platforms {
-		if p.Emulate == nil || p.Emulate.Config == nil {
-			continue
+	eachBlock(reflect.ValueOf(e).Elem(), nil, func(at yamlPath, b *Block) {
+		if b.Config == nil {
+			return
 		}
-		for _, pr := range checkBlock(p.Emulate.Config, pathOf("platforms").index(i).child("emulate")) {
+		for _, pr := range checkBlock(b.Config, at) {
 			v.add(parsePath(pr.Path), nil, "%s", pr.Message)
 		}
-	}
+	})
 }
 
 // resolveBlocks decodes every platform's component blocks into the types
@@ -152,24 +158,54 @@ func (v *validation) blocks(e *Experiment) {
 // their defaults, locating the problems.
 func resolveBlocks(e *Experiment, loc *locator, reg *Catalog) Diagnostics {
 	var out Diagnostics
-	for i := range e.Platforms {
-		at := pathOf("platforms").index(i).child("emulate")
-		for _, pr := range reg.resolveBlock(e.Platforms[i].Emulate, at, e.meta.present) {
+	eachBlock(reflect.ValueOf(e).Elem(), nil, func(at yamlPath, b *Block) {
+		for _, pr := range reg.resolveBlock(b, at, e.meta.present) {
 			out = append(out, loc.at(parsePath(pr.Path), nil, "%s", pr.Message))
 		}
-	}
+	})
 	return out
+}
+
+// eachBlock calls f with every Block in v (an experiment, or a value
+// below it at path at), by its YAML path, so that pipeline finds the
+// blocks components own by their type, naming none of them.
+func eachBlock(v reflect.Value, at yamlPath, f func(yamlPath, *Block)) {
+	switch v.Kind() {
+	case reflect.Pointer:
+		if !v.IsNil() {
+			eachBlock(v.Elem(), at, f)
+		}
+	case reflect.Slice:
+		for i := 0; i < v.Len(); i++ {
+			eachBlock(v.Index(i), at.index(i), f)
+		}
+	case reflect.Struct:
+		if v.Type() == blockType {
+			f(at, v.Addr().Interface().(*Block))
+			return
+		}
+		t := v.Type()
+		for i := 0; i < t.NumField(); i++ {
+			key, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ",")
+			if t.Field(i).IsExported() && key != "" && key != "-" {
+				eachBlock(v.Field(i), at.child(key), f)
+			}
+		}
+	}
 }
 
 // resolveBlock resolves b, the block at path at (nil: none): its
 // registered type decoded from the settings, checked and defaulted.
 // present holds the paths written in the file.
 func (r *Catalog) resolveBlock(b *Block, at yamlPath, present map[string]bool) []Problem {
-	if b == nil || b.Config != nil {
+	if b.Config != nil {
 		return nil
 	}
 	key := at[len(at)-1].key
 	newConfig := r.Blocks[key]
+	if newConfig == nil && b.Settings == nil {
+		return nil // not written, and no component uses it
+	}
 	if newConfig == nil {
 		return []Problem{{at.String(), "no component is registered for " + key}}
 	}
@@ -182,4 +218,31 @@ func (r *Catalog) resolveBlock(b *Block, at yamlPath, present map[string]bool) [
 	}
 	b.Config = cfg // checked with the experiment (validation.blocks)
 	return nil
+}
+
+// fileSchema is the schema of an experiment file with each component's
+// block (see Registry.AddBlock) read from the type registered for it.
+// It is built once per registry.
+func (r *Catalog) fileSchema() *schema {
+	r.schemaOnce.Do(func() {
+		s := newExperimentSchema()
+		r.fillBlocks(s)
+		r.schema = s
+	})
+	return r.schema
+}
+
+// fillBlocks replaces, in s and below, the schema of each block whose key
+// has a registered config type by that type's schema.
+func (r *Catalog) fillBlocks(s *schema) {
+	if s.elem != nil {
+		r.fillBlocks(s.elem)
+	}
+	for i, f := range s.fields {
+		if newConfig := r.Blocks[f.key]; f.s.block && newConfig != nil {
+			s.fields[i].s = schemaOf(reflect.TypeOf(newConfig()))
+			continue
+		}
+		r.fillBlocks(f.s)
+	}
 }

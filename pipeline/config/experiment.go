@@ -52,7 +52,7 @@ type Experiment struct {
 // DatasetSpec selects the questions. Selection order: the loader applies
 // Slice over the source's question order, then Filter, then Sample.
 type DatasetSpec struct {
-	// Source is the loader type: squad, demo, hf, jsonl or csv.
+	// Source names a registered loader (Registry.Loaders).
 	Source string `yaml:"source" json:"source" validate:"required"`
 	// Path is a file path (relative to the experiment file) or an http(s) URL.
 	Path string `yaml:"path" json:"path,omitempty"`
@@ -67,42 +67,13 @@ type DatasetSpec struct {
 	// Filter is an expr over id, title, context, question, answers.
 	Filter string `yaml:"filter" json:"filter,omitempty"`
 	// SHA256, when set, must equal the checksum of the downloaded or read file.
-	SHA256 string     `yaml:"sha256" json:"sha256,omitempty" validate:"omitempty,len=64,hexadecimal"`
-	HF     HFSpec     `yaml:"hf" json:"hf,omitempty"`
-	Fields FieldsSpec `yaml:"fields" json:"fields,omitempty"`
+	SHA256 string `yaml:"sha256" json:"sha256,omitempty" validate:"omitempty,len=64,hexadecimal"`
+	// HF and Fields are blocks whose keys the loaders register
+	// (Registry.AddBlock): the HuggingFace address and the column mapping
+	// of jsonl, csv and hf rows.
+	HF     Block `yaml:"hf" json:"hf,omitempty"`
+	Fields Block `yaml:"fields" json:"fields,omitempty"`
 }
-
-// HFSpec addresses a HuggingFace dataset through the dataset viewer's rows API.
-type HFSpec struct {
-	Dataset  string `yaml:"dataset" json:"dataset,omitempty"`
-	Config   string `yaml:"config" json:"config,omitempty"`
-	Split    string `yaml:"split" json:"split,omitempty"`
-	Revision string `yaml:"revision" json:"revision,omitempty"`
-	// Endpoint is the viewer's base URL; empty means DefaultHFEndpoint.
-	Endpoint string `yaml:"endpoint" json:"endpoint,omitempty"`
-	// TokenEnv names an environment variable holding an HF token.
-	TokenEnv string `yaml:"token_env" json:"token_env,omitempty"`
-}
-
-// DefaultHFEndpoint is the HuggingFace dataset viewer API.
-const DefaultHFEndpoint = "https://datasets-server.huggingface.co"
-
-// FieldsSpec maps the columns of a jsonl or csv file onto a Sample.
-// Empty names default to the Sample's own field names.
-type FieldsSpec struct {
-	ID       string `yaml:"id" json:"id,omitempty"`
-	Title    string `yaml:"title" json:"title,omitempty"`
-	Context  string `yaml:"context" json:"context,omitempty"`
-	Question string `yaml:"question" json:"question,omitempty"`
-	Answers  string `yaml:"answers" json:"answers,omitempty"`
-	// AnswersSep splits a string answers column into several answers;
-	// empty means DefaultAnswersSep.
-	AnswersSep   string `yaml:"answers_sep" json:"answers_sep,omitempty"`
-	IsImpossible string `yaml:"is_impossible" json:"is_impossible,omitempty"`
-}
-
-// DefaultAnswersSep separates several answers in one csv or jsonl string.
-const DefaultAnswersSep = "|"
 
 // PromptSpec holds Go text/template strings rendered per sample with the
 // fields .ID, .Title, .Context, .Question.

@@ -111,6 +111,7 @@ var (
 	durationType = reflect.TypeOf(Duration(0))
 	secretType   = reflect.TypeOf(Secret(""))
 	extractType  = reflect.TypeOf(ExtractSpec{})
+	blockType    = reflect.TypeOf(Block{})
 )
 
 // schemaOf derives the schema of t from its yaml tags and kinds.
@@ -127,6 +128,8 @@ func schemaOf(t reflect.Type) *schema {
 		return &schema{kind: kindString, secret: true}
 	case extractType:
 		return &schema{kind: kindExtract}
+	case blockType:
+		return &schema{kind: kindStruct, block: true}
 	}
 	switch t.Kind() {
 	case reflect.Struct:
@@ -168,30 +171,12 @@ func schemaOf(t reflect.Type) *schema {
 // blocks components own (see Registry.fileSchema).
 var experimentSchema = sync.OnceValue(newExperimentSchema)
 
-// fileSchema is the schema of an experiment file with each component's
-// block (see Registry.AddBlock) read from the type registered for it.
-// It is built once per registry.
-func (r *Catalog) fileSchema() *schema {
-	r.schemaOnce.Do(func() {
-		s := newExperimentSchema()
-		ps := s.field("platforms").elem
-		for i, f := range ps.fields {
-			if newConfig := r.Blocks[f.key]; f.s.block && newConfig != nil {
-				ps.fields[i].s = schemaOf(reflect.TypeOf(newConfig()))
-			}
-		}
-		r.schema = s
-	})
-	return r.schema
-}
-
 func newExperimentSchema() *schema {
 	s := schemaOf(reflect.TypeOf(Experiment{}))
 	s.field("dataset").field("filter").compile = func(src string) error { _, err := CompileFilter(src); return err }
 	s.field("metrics").elem.field("expr").compile = func(src string) error { _, err := CompileMetric(src); return err }
 	s.field("checks").elem.compile = func(src string) error { _, err := CompileCheck(src); return err }
 	s.field("platforms").elem.field("load").load = true
-	s.field("platforms").elem.field("emulate").block = true
 	s.field("platforms").elem.field("api_key_command").command = true
 	return s
 }

@@ -36,3 +36,24 @@ func (p *testEmulate) ApplyDefaults(written func(key string) bool) {
 
 // emu returns p's resolved emulate config.
 func emu(p Platform) *testEmulate { return p.Emulate.Config.(*testEmulate) }
+
+// testHF and testFields stand in for stages/load's dataset.hf and
+// dataset.fields config types.
+type testHF struct {
+	Dataset  string `yaml:"dataset" json:"dataset,omitempty"`
+	Config   string `yaml:"config" json:"config,omitempty"`
+	Split    string `yaml:"split" json:"split,omitempty"`
+	Revision string `yaml:"revision" json:"revision,omitempty"`
+	Endpoint string `yaml:"endpoint" json:"endpoint,omitempty"`
+	TokenEnv string `yaml:"token_env" json:"token_env,omitempty"`
+}
+
+type testFields struct {
+	ID           string `yaml:"id" json:"id,omitempty"`
+	Title        string `yaml:"title" json:"title,omitempty"`
+	Context      string `yaml:"context" json:"context,omitempty"`
+	Question     string `yaml:"question" json:"question,omitempty"`
+	Answers      string `yaml:"answers" json:"answers,omitempty"`
+	AnswersSep   string `yaml:"answers_sep" json:"answers_sep,omitempty"`
+	IsImpossible string `yaml:"is_impossible" json:"is_impossible,omitempty"`
+}

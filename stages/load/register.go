@@ -38,6 +38,7 @@ func Register(reg *pipeline.Registry) {
 	reg.AddLoader(SourceHF, &HF{})
 	reg.AddLoader(SourceJSONL, JSONL{})
 	reg.AddLoader(SourceCSV, CSV{})
+	registerBlocks(reg)
 }
 
 // needsPath is the rule of the sources that read a file: dataset.path is
@@ -65,8 +66,12 @@ func (CSV) CheckDataset(d config.DatasetSpec) []config.Problem { return needsPat
 // CheckDataset implements config.DatasetChecker: hf.dataset, hf.config
 // and hf.split are required.
 func (*HF) CheckDataset(d config.DatasetSpec) []config.Problem {
+	hs, err := hfOf(d)
+	if err != nil {
+		return []config.Problem{{Path: HFBlock, Message: err.Error()}}
+	}
 	var out []config.Problem
-	for _, f := range []struct{ key, val string }{{"dataset", d.HF.Dataset}, {"config", d.HF.Config}, {"split", d.HF.Split}} {
+	for _, f := range []struct{ key, val string }{{"dataset", hs.Dataset}, {"config", hs.Config}, {"split", hs.Split}} {
 		if f.val == "" {
 			out = append(out, config.Problem{Path: "hf." + f.key, Message: "is required for source " + SourceHF})
 		}
