@@ -103,7 +103,7 @@ func TestAShardTakesEveryNthCellOfAnUncappedRateLevel(t *testing.T) {
 			if got != tc.want {
 				t.Errorf("got %+v, want %+v", got, tc.want)
 			}
-			ls := LevelShareOf(got, config.LoadLevel{Rate: 1})
+			ls := LevelShareOf(got, config.Level{Rate: 1})
 			n := 0
 			for seq := range 10 {
 				if ls.Has(seq) {

@@ -165,7 +165,7 @@ func (q *timedQuerier) Query(_ context.Context, job QueryJob, emit func(results.
 // when its time is spent, and resumed it runs for what is left of its
 // duration (a level whose time was spent does not run again).
 func TestATimedLevelEndsWithoutAStopAndResumesForWhatIsLeft(t *testing.T) {
-	p := withLoad(config.Platform{Name: "p", Models: []string{"m1", "m2"}}, &testLoad{conc: []int{1, 2, 4}}, config.LoadSpec{Duration: config.Duration(10 * time.Second), Warmup: config.LevelWarmup{Requests: 2}})
+	p := withLoad(config.Platform{Name: "p", Models: []string{"m1", "m2"}}, &testLoad{conc: []int{1, 2, 4}}, config.LevelsSpec{Duration: config.Duration(10 * time.Second), Warmup: config.LevelWarmup{Requests: 2}})
 	exp := &config.Experiment{Name: "x", Repeats: 1, Params: config.Params{Temperature: []float64{0}}, Platforms: []config.Platform{p}}
 	plan, err := BuildPlan(context.Background(), exp, manySamples(3))
 	if err != nil {
@@ -200,7 +200,7 @@ func TestATimedLevelEndsWithoutAStopAndResumesForWhatIsLeft(t *testing.T) {
 // A shard's cells computed from their positions are the ones the
 // sequential picker chooses, warmups and level warmups included.
 func TestShardMembersFromPositionsMatchThePicker(t *testing.T) {
-	for _, spec := range []config.LoadSpec{{}, {Warmup: config.LevelWarmup{Requests: 2}}, {Requests: 7, Warmup: config.LevelWarmup{Requests: 3}},
+	for _, spec := range []config.LevelsSpec{{}, {Warmup: config.LevelWarmup{Requests: 2}}, {Requests: 7, Warmup: config.LevelWarmup{Requests: 3}},
 		{Duration: config.Duration(time.Second), Warmup: config.LevelWarmup{Requests: 2}}} {
 		p := withLoad(config.Platform{Name: "p", Models: []string{"m1", "m2"}, Warmup: 3}, &testLoad{conc: []int{1, 3, 8}}, spec)
 		exp := &config.Experiment{Name: "x", Repeats: 2, Params: config.Params{Temperature: []float64{0, 1}}, Platforms: []config.Platform{p}}
@@ -212,7 +212,7 @@ func TestShardMembersFromPositionsMatchThePicker(t *testing.T) {
 		for _, sh := range []runfolder.Shard{{Index: 0, Count: 3}, {Index: 1, Count: 3}, {Index: 2, Count: 3}, {Index: 1, Count: 4}} {
 			in := shardMembers(sh, plan)[0]
 			pk := shardPickerOf(sh, &p)
-			for _, lv := range p.LoadLevels(nil) {
+			for _, lv := range p.RunLevels(nil) {
 				lo, hi := l.LevelRange(lv.Label)
 				if l.Timed() {
 					hi = lo + 200 // the picker goes in order: the first of the level's 2^36
@@ -250,7 +250,7 @@ func shardPickerOf(s runfolder.Shard, p *config.Platform) *shardPicker {
 		return nil
 	}
 	pk := &shardPicker{shares: map[string]*LevelShare{}, next: map[pickKey]int{}}
-	for _, lv := range p.LoadLevels(nil) {
+	for _, lv := range p.RunLevels(nil) {
 		pk.shares[lv.Label] = LevelShareOf(s, lv)
 	}
 	return pk

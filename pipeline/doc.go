@@ -3,8 +3,8 @@
 //
 //   - the stage contracts (Loader, Querier, ScorerFactory, Aggregator with
 //     its Accumulator, SendSpanSetter and ClientHealthSetter, Exporter)
-//     and the one Registry the stages fill, which also answers the
-//     experiment language's Components questions;
+//     and the one Registry the stages fill, which embeds the experiment
+//     language's config.Catalog of component names, configs and rules;
 //   - the plan and the engine: dataset selection and BuildPlan, cells
 //     generated as they are sent, load levels and their runner, the level
 //     watch, shards as shares of every level, the client sampler, file

@@ -13,8 +13,8 @@ import (
 func TestPlanFDsSumsPlatformsSideBySideAndTakesEachPlatformsLargestLevel(t *testing.T) {
 	exp := &config.Experiment{Platforms: []config.Platform{
 		{Name: "a", BaseURL: "http://a", Concurrency: 10,
-			Load: &config.LoadSpec{Resolved: []config.LoadLevel{{Label: "c=4", Concurrency: 4}, {Label: "c=32", Concurrency: 32}}}},
-		{Name: "emu", Emulate: &config.EmulateProfile{}, Concurrency: 8},
+			Levels: &config.LevelsSpec{Resolved: []config.Level{{Label: "c=4", Concurrency: 4}, {Label: "c=32", Concurrency: 32}}}},
+		{Name: "emu", Emulate: config.ConfigBlock(&testEmulate{}), Concurrency: 8},
 		{Name: "open", BaseURL: "http://o", Rate: 5.5, Timeout: config.Duration(20 * time.Second)},
 		{Name: "capped", BaseURL: "http://c", Rate: 50, Concurrency: 3},
 	}}

@@ -12,9 +12,9 @@ import (
 // finished non-warmup record of one level, Observe returns a non-empty
 // reason once the level should stop. It is not safe for concurrent use.
 type LevelWatch struct {
-	// MaxErrorRate: see LoadSpec.MaxErrorRate (0: never).
+	// MaxErrorRate: see LevelsSpec.MaxErrorRate (0: never).
 	MaxErrorRate float64
-	// MaxQueue: see LoadSpec.MaxQueue (0: never). Only open-loop records
+	// MaxQueue: see LevelsSpec.MaxQueue (0: never). Only open-loop records
 	// carry a queue time.
 	MaxQueue config.Duration
 

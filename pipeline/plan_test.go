@@ -172,7 +172,7 @@ func TestMatrixChangesNamesWhatChanged(t *testing.T) {
 	}
 
 	endpoint := exp
-	endpoint.Platforms = []config.Platform{{Name: "a", Models: []string{"m"}, BaseURL: "http://b/v1", Emulate: &config.EmulateProfile{TTFT: config.Duration(time.Millisecond)},
+	endpoint.Platforms = []config.Platform{{Name: "a", Models: []string{"m"}, BaseURL: "http://b/v1", Emulate: config.ConfigBlock(&testEmulate{TTFT: config.Duration(time.Millisecond)}),
 		Headers: []config.Header{{Name: "X-Team", Value: "s3cret"}}}}
 	endpoint.Params.TopP = 0.9
 	ch = MatrixChanges(old, &endpoint, []string{"1", "2"})
@@ -203,9 +203,9 @@ func TestMatrixChangesNamesAChangedLoad(t *testing.T) {
 	if got := strings.Join(MatrixChanges(old, &changed, nil), "; "); got != "platforms[0].arrival: gamma -> constant" {
 		t.Errorf("arrival change = %q", got)
 	}
-	levels := func(lv ...config.LoadLevel) *config.LoadSpec { return &config.LoadSpec{Type: "rate", Resolved: lv} }
-	old.Experiment.Platforms = []config.Platform{{Name: "a", Models: []string{"m"}, Load: levels(config.LoadLevel{Label: "r=2", Rate: 2}, config.LoadLevel{Label: "r=8", Rate: 8})}}
-	changed.Platforms = []config.Platform{{Name: "a", Models: []string{"m"}, Load: levels(config.LoadLevel{Label: "r=2", Rate: 2}, config.LoadLevel{Label: "r=16", Rate: 16, Concurrency: 4})}}
+	levels := func(lv ...config.Level) *config.LevelsSpec { return &config.LevelsSpec{Type: "rate", Resolved: lv} }
+	old.Experiment.Platforms = []config.Platform{{Name: "a", Models: []string{"m"}, Levels: levels(config.Level{Label: "r=2", Rate: 2}, config.Level{Label: "r=8", Rate: 8})}}
+	changed.Platforms = []config.Platform{{Name: "a", Models: []string{"m"}, Levels: levels(config.Level{Label: "r=2", Rate: 2}, config.Level{Label: "r=16", Rate: 16, Concurrency: 4})}}
 	want := "platforms[0] load levels: [r=2 (rate 2/s), r=8 (rate 8/s)] -> [r=2 (rate 2/s), r=16 (rate 16/s, at most 4 in flight)]"
 	if got := strings.Join(MatrixChanges(old, &changed, nil), "; "); got != want {
 		t.Errorf("levels change = %q, want %q", got, want)

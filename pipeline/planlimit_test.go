@@ -60,7 +60,7 @@ func TestBuildPlanStillBuildsAMatrixAtTheLimit(t *testing.T) {
 
 func BenchmarkRefusingABillionRepeats(b *testing.B) {
 	e := &config.Experiment{Name: "b", Dataset: config.DatasetSpec{Source: "demo"}, Repeats: 1_000_000_000,
-		Platforms: []config.Platform{{Name: "a", Emulate: &config.EmulateProfile{}, Models: []string{"m"}}}}
+		Platforms: []config.Platform{{Name: "a", Emulate: config.ConfigBlock(&testEmulate{}), Models: []string{"m"}}}}
 	e.ApplyDefaults()
 	samples := manySamples(1000)
 	b.ReportAllocs()

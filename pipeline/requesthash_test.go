@@ -30,7 +30,7 @@ func TestRequestHashChangesWithEveryPartOfTheRequestAndOnlyThen(t *testing.T) {
 		{"a new API key hashes the same (tokens rotate)", func(p *config.Platform, par *config.Params, pr *config.PromptSpec) { p.APIKey = "other" }, true},
 		{"a new base_url changes it", func(p *config.Platform, par *config.Params, pr *config.PromptSpec) { p.BaseURL = "http://b/v1" }, false},
 		{"an emulate profile changes it", func(p *config.Platform, par *config.Params, pr *config.PromptSpec) {
-			p.BaseURL, p.Emulate = "", &config.EmulateProfile{}
+			p.BaseURL, p.Emulate = "", config.ConfigBlock(&testEmulate{})
 		}, false},
 		{"a new header value changes it", func(p *config.Platform, par *config.Params, pr *config.PromptSpec) { p.Headers[0].Value = "other" }, false},
 		{"a new header name changes it", func(p *config.Platform, par *config.Params, pr *config.PromptSpec) { p.Headers[0].Name = "X-Other" }, false},

@@ -46,7 +46,7 @@ type LevelShare struct {
 
 // LevelShareOf returns s's share of lv; the whole level when s is the whole
 // matrix.
-func LevelShareOf(s runfolder.Shard, lv config.LoadLevel) *LevelShare {
+func LevelShareOf(s runfolder.Shard, lv config.Level) *LevelShare {
 	n := s.Count
 	if n <= 1 {
 		return &LevelShare{Concurrency: lv.Concurrency, Rate: lv.Rate, Segment: "0/1:1/1", owner: []int{0}, mine: []int{0}, whole: lv.Rate}
@@ -183,7 +183,7 @@ func shardMembers(s runfolder.Shard, plan *Plan) []func(seq int) bool {
 	out := make([]func(int) bool, len(plan.Jobs))
 	for ji, j := range plan.Jobs {
 		shares := map[string]*LevelShare{}
-		for _, lv := range j.Platform.LoadLevels(nil) {
+		for _, lv := range j.Platform.RunLevels(nil) {
 			shares[lv.Label] = LevelShareOf(s, lv)
 		}
 		l := j.Cells
@@ -207,16 +207,16 @@ func sharedPlatform(s runfolder.Shard, p config.Platform) (config.Platform, map[
 		return p, nil
 	}
 	shares := map[string]*LevelShare{}
-	levels := p.LoadLevels(nil)
+	levels := p.RunLevels(nil)
 	for _, lv := range levels {
 		shares[lv.Label] = LevelShareOf(s, lv)
 	}
-	if p.Load == nil || len(p.Load.Resolved) == 0 {
+	if p.Levels == nil || len(p.Levels.Resolved) == 0 {
 		ls := shares[""]
 		p.Concurrency, p.Rate = ls.Concurrency, ls.Rate
 		return p, shares
 	}
-	l := *p.Load
+	l := *p.Levels
 	l.Resolved = slices.Clone(l.Resolved)
 	for i, lv := range l.Resolved {
 		label := lv.Label
@@ -226,7 +226,7 @@ func sharedPlatform(s runfolder.Shard, p config.Platform) (config.Platform, map[
 		ls := shares[label]
 		l.Resolved[i].Concurrency, l.Resolved[i].Rate = ls.Concurrency, ls.Rate
 	}
-	p.Load = &l
+	p.Levels = &l
 	return p, shares
 }
 
@@ -242,7 +242,7 @@ func shardLevels(s runfolder.Shard, plan *Plan, members []func(int) bool) []runf
 				count[load]++
 			}
 		}
-		for _, lv := range j.Platform.LoadLevels(nil) {
+		for _, lv := range j.Platform.RunLevels(nil) {
 			label := lv.Label
 			ls := LevelShareOf(s, lv)
 			out = append(out, runfolder.ShardLevel{Platform: j.Platform.Name, Load: label, Concurrency: ls.Concurrency, Rate: ls.Rate, Segment: ls.Segment, Cells: count[label]})

@@ -217,12 +217,9 @@ type Registry struct {
 	// folder, by format; see AddExporter.
 	Outputs map[string][]string
 	Console Console
-	// LoadModels make the config of each `load:` block type (see
-	// LoadModel), registered by the query stage.
-	LoadModels map[string]func() config.LoadModel
-	// ExtractSteps are the built-in answer extraction step names, for
-	// validating score.extract.
-	ExtractSteps []string
+	// Catalog holds what the experiment language reads of the
+	// components: their names by kind, configs, rules and defaults.
+	config.Catalog
 }
 
 // NewRegistry returns an empty registry.
@@ -232,24 +229,12 @@ func NewRegistry() *Registry {
 
 // AddLoader registers a dataset source type; a duplicate name panics (a programming error).
 func (r *Registry) AddLoader(name string, l Loader) {
-	if _, dup := r.Loaders[name]; dup {
-		panic("pipeline: loader registered twice: " + name)
+	checker, _ := l.(config.DatasetChecker)
+	r.AddSource(name, checker)
+	if r.Loaders == nil {
+		r.Loaders = map[string]Loader{}
 	}
 	r.Loaders[name] = l
-}
-
-// AddLoadModel registers the load model type name: newModel returns a
-// fresh config (a pointer to a struct with yaml and validate tags) that a
-// `load: {type: name, ...}` block is decoded into. It panics when name is
-// registered twice.
-func (r *Registry) AddLoadModel(name string, newModel func() config.LoadModel) {
-	if r.LoadModels == nil {
-		r.LoadModels = map[string]func() config.LoadModel{}
-	}
-	if _, dup := r.LoadModels[name]; dup {
-		panic("pipeline: load model registered twice: " + name)
-	}
-	r.LoadModels[name] = newModel
 }
 
 // AddExporter registers an export format and the names of the files it
@@ -258,14 +243,17 @@ func (r *Registry) AddLoadModel(name string, newModel func() config.LoadModel) {
 // removes that format's outputs, so that no file left in the folder
 // disagrees with the others. A duplicate name, or an output that is a
 // path or one of the engine's own files, panics (a programming error).
+// The order of registration is the default order of export.formats
+// (see DefaultFormats).
 func (r *Registry) AddExporter(name string, e Exporter, outputs ...string) {
-	if _, dup := r.Exporters[name]; dup {
-		panic("pipeline: exporter registered twice: " + name)
-	}
 	for _, o := range outputs {
 		if o == "" || o != filepath.Base(o) || o == "." || o == ".." || slices.Contains(engineFiles, o) {
 			panic(fmt.Sprintf("pipeline: exporter %s: output %q is not a file name an exporter may own", name, o))
 		}
+	}
+	r.AddFormat(name)
+	if r.Exporters == nil {
+		r.Exporters = map[string]Exporter{}
 	}
 	r.Exporters[name] = e
 	if r.Outputs == nil {
@@ -278,21 +266,11 @@ func (r *Registry) AddExporter(name string, e Exporter, outputs ...string) {
 // claim (and so have removed) one of them.
 var engineFiles = []string{runfolder.ManifestFile, runfolder.SamplesFile, runfolder.JournalFile, runfolder.LockFile}
 
-// LoaderNames (nil-safe, like the other name lists) lists registered sources, sorted.
-func (r *Registry) LoaderNames() []string {
-	if r == nil {
-		return nil
-	}
-	return sortedKeys(r.Loaders)
-}
+// LoaderNames lists registered sources, sorted.
+func (r *Registry) LoaderNames() []string { return sortedKeys(r.Loaders) }
 
 // ExporterNames lists registered formats, sorted.
-func (r *Registry) ExporterNames() []string {
-	if r == nil {
-		return nil
-	}
-	return sortedKeys(r.Exporters)
-}
+func (r *Registry) ExporterNames() []string { return sortedKeys(r.Exporters) }
 
 // complete reports the first missing piece of the registry.
 func (r *Registry) complete() error {
@@ -314,34 +292,6 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(out)
 	return out
-}
-
-// LoadModelNames lists the registered load model types, sorted.
-func (r *Registry) LoadModelNames() []string {
-	if r == nil {
-		return nil
-	}
-	return sortedKeys(r.LoadModels)
-}
-
-// ExtractStepNames lists the built-in answer extraction steps, in order.
-func (r *Registry) ExtractStepNames() []string {
-	if r == nil {
-		return nil
-	}
-	return r.ExtractSteps
-}
-
-// NewLoadModel returns a new config of load model type typ, or nil when
-// typ is not registered.
-func (r *Registry) NewLoadModel(typ string) config.LoadModel {
-	if r == nil {
-		return nil
-	}
-	if newModel := r.LoadModels[typ]; newModel != nil {
-		return newModel()
-	}
-	return nil
 }
 
 // SendSpanSetter is an Accumulator that measures sending time from the

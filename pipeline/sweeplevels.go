@@ -20,7 +20,7 @@ func ApplyLevels(r *results.Results, m *runfolder.Manifest, slo config.SLOSpec) 
 	}
 	rates := map[results.GroupKey]float64{} // by platform and level only
 	for _, pl := range m.Experiment.Platforms {
-		for _, lv := range pl.LoadLevels(m.SweepRates[pl.Name]) {
+		for _, lv := range pl.RunLevels(m.SweepRates[pl.Name]) {
 			if lv.Rate > 0 {
 				rates[results.GroupKey{Platform: pl.Name, Load: lv.Label}] = lv.Rate
 			}

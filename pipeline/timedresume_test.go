@@ -16,7 +16,7 @@ import (
 // downtime the load ramps up from cold again (the README says why).
 func TestAResumedTimedLevelWarmsUpAgain(t *testing.T) {
 	p := withLoad(config.Platform{Name: "p", Models: []string{"m"}}, &testLoad{conc: []int{2}},
-		config.LoadSpec{Duration: config.Duration(time.Hour), Warmup: config.LevelWarmup{Duration: config.Duration(10 * time.Minute)}})
+		config.LevelsSpec{Duration: config.Duration(time.Hour), Warmup: config.LevelWarmup{Duration: config.Duration(10 * time.Minute)}})
 	exp := &config.Experiment{Name: "x", Repeats: 1, Params: config.Params{Temperature: []float64{0}}, Platforms: []config.Platform{p}}
 	plan, err := BuildPlan(context.Background(), exp, []config.Sample{{ID: "q1", Question: "?"}, {ID: "q2", Question: "?"}})
 	if err != nil {

@@ -14,10 +14,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/xuri/excelize/v2"
-
 	"github.com/inferbench/inferbench/pipeline/results"
 	"github.com/inferbench/inferbench/pipeline/runfolder"
+	"github.com/xuri/excelize/v2"
 )
 
 // inferbench runs the command line in-process and returns exit code,

@@ -104,8 +104,8 @@ func TestASliceBoundsTheQuestionCountOnlyWhenItCan(t *testing.T) {
 }
 
 func TestTheMatrixLimitMessageCountsLoadLevelsAsTheyMultiply(t *testing.T) {
-	levels := []LoadLevel{{Label: "c=1", Concurrency: 1}, {Label: "c=4", Concurrency: 4}, {Label: "c=16", Concurrency: 16}}
-	one := Platform{Name: "p", Models: []string{"m"}, Load: &LoadSpec{Type: "test", Resolved: levels}}
+	levels := []Level{{Label: "c=1", Concurrency: 1}, {Label: "c=4", Concurrency: 4}, {Label: "c=16", Concurrency: 16}}
+	one := Platform{Name: "p", Models: []string{"m"}, Levels: &LevelsSpec{Type: "test", Resolved: levels}}
 	e := &Experiment{Repeats: 5_000_000, Platforms: []Platform{one}}
 	want := "one question alone makes 15,000,000 cells (3 platform-model-levels x 1 temperature x 5,000,000 repeats), more than max_cells 10,000,000; lower repeats or raise max_cells"
 	if err := e.CheckMatrix(0, false); err == nil || err.Error() != want {

@@ -114,10 +114,10 @@ const KneeReason = "saturated (knee): "
 // already saturated is left as it is; a level stopped by its
 // max_duration keeps that reason after the knee's.
 func MarkKnees(c *SweepCurve, pl *config.Platform) {
-	if pl == nil || pl.Load == nil {
+	if pl == nil || pl.Levels == nil {
 		return
 	}
-	gain, growth := pl.Load.KneeThroughputGain, pl.Load.KneeLatencyGrowth
+	gain, growth := pl.Levels.KneeThroughputGain, pl.Levels.KneeLatencyGrowth
 	if gain <= 0 {
 		gain = config.DefaultKneeThroughputGain
 	}
@@ -125,7 +125,7 @@ func MarkKnees(c *SweepCurve, pl *config.Platform) {
 		growth = config.DefaultKneeLatencyGrowth
 	}
 	closed := map[string]bool{}
-	for _, lv := range pl.LoadLevels(nil) {
+	for _, lv := range pl.RunLevels(nil) {
 		closed[lv.Label] = lv.Rate == 0 && lv.RateIndex == 0
 	}
 	var prev *SweepPoint

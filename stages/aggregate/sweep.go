@@ -21,7 +21,7 @@ import (
 func Sweep(exp *config.Experiment, groups []results.GroupStats, baseline string) *results.SweepResults {
 	multi := false
 	for i := range exp.Platforms {
-		multi = multi || len(exp.Platforms[i].LoadLevels(nil)) > 1
+		multi = multi || len(exp.Platforms[i].RunLevels(nil)) > 1
 	}
 	if !multi {
 		return nil
@@ -92,7 +92,7 @@ func pointOf(exp *config.Experiment, g *results.GroupStats) results.SweepPoint {
 	}
 	p.RequestThroughput, p.SendRate = g.RequestThroughput, g.SendRate
 	if pi := platformIndex(exp, g.Platform); pi >= 0 {
-		for _, lv := range exp.Platforms[pi].LoadLevels(nil) {
+		for _, lv := range exp.Platforms[pi].RunLevels(nil) {
 			if lv.Label == g.Load {
 				p.Concurrency = lv.Concurrency
 			}

@@ -39,7 +39,7 @@ func fixtureRun(t testing.TB, dir string) *pipeline.Run {
 		Prompt:      config.PromptSpec{User: config.DefaultUserPrompt},
 		Platforms: []config.Platform{
 			{Name: "metis", BaseURL: "https://example.test/metis/v1", Models: []string{"gpt-oss-120b"}, Concurrency: 1, APIKey: "sekret-token"},
-			{Name: "sophia-sim", Emulate: &config.EmulateProfile{TTFT: config.Duration(600 * time.Millisecond), TokensPerSecond: 150, Accuracy: 0.8}, Models: []string{"gpt-oss-120b"}, Concurrency: 2},
+			{Name: "sophia-sim", Emulate: config.ConfigBlock(&emulateView{TTFT: config.Duration(600 * time.Millisecond), TokensPerSecond: 150, Accuracy: 0.8}), Models: []string{"gpt-oss-120b"}, Concurrency: 2},
 		},
 		Baseline: "sophia-sim",
 		Params:   config.Params{Temperature: []float64{0.7}, MaxTokens: 512, Stream: true},
@@ -48,7 +48,7 @@ func fixtureRun(t testing.TB, dir string) *pipeline.Run {
 		Stats:    config.StatsSpec{Confidence: 0.95, Bootstrap: 2000},
 		Metrics:  []config.MetricSpec{{Name: "cost_per_1k", Expr: "output_tokens / 1000 * 0.6"}},
 		Checks:   []string{`group("metis").f1 >= group("sophia-sim").f1 - 2`, `all(groups, .error_rate < 0.01)`},
-		Export:   config.ExportSpec{Dir: "results", Formats: config.DefaultExportFormats},
+		Export:   config.ExportSpec{Dir: "results", Formats: registeredFormats()},
 	}
 	samples := map[string]*config.Sample{
 		"q1": {ID: "q1", Title: "Cities", Context: "Paris is the capital of France.", Question: "What is the capital of France?", Answers: []string{"Paris"}},
@@ -160,4 +160,12 @@ func manyRecords(n int) []results.Record {
 		}
 	}
 	return recs
+}
+
+// registeredFormats are the formats Register adds, in its order (the
+// default export.formats).
+func registeredFormats() []string {
+	reg := pipeline.NewRegistry()
+	Register(reg)
+	return reg.DefaultFormats()
 }

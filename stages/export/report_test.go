@@ -245,12 +245,12 @@ func TestTheSetupTableNamesEveryLevelAndTheEmulatedCapacity(t *testing.T) {
 	exp := &run.Manifest.Experiment
 	p := &exp.Platforms[0]
 	p.Concurrency = 1
-	p.Emulate = &config.EmulateProfile{TTFT: config.Duration(30e6), TokensPerSecond: 400, Accuracy: 0.9, MaxBatch: 2, BatchSlowdown: 1}
-	p.Load = &config.LoadSpec{Type: "concurrency", MaxDuration: config.Duration(60e9), Resolved: []config.LoadLevel{
+	p.Emulate = config.ConfigBlock(&emulateView{TTFT: config.Duration(30e6), TokensPerSecond: 400, Accuracy: 0.9, MaxBatch: 2, BatchSlowdown: 1})
+	p.Levels = &config.LevelsSpec{Type: "concurrency", MaxDuration: config.Duration(60e9), Resolved: []config.Level{
 		{Label: "c=1", Concurrency: 1}, {Label: "c=8", Concurrency: 8}, {Label: "c=24", Concurrency: 24}}}
 	q := &exp.Platforms[1]
 	q.Arrival = "poisson"
-	q.Load = &config.LoadSpec{Type: "sweep", Resolved: []config.LoadLevel{
+	q.Levels = &config.LevelsSpec{Type: "sweep", Resolved: []config.Level{
 		{Label: "sync", Concurrency: 1}, {Label: "throughput", Concurrency: 64}, {Label: "sweep-1", Concurrency: 64, RateIndex: 1}}}
 	run.Manifest.SweepRates = map[string][]float64{q.Name: {3.5}}
 	s := setupSection(run)

@@ -90,7 +90,10 @@ func (h *HF) Load(ctx context.Context, spec config.DatasetSpec, env pipeline.Loa
 	if err != nil {
 		return nil, fmt.Errorf("dataset.slice: %w", err)
 	}
-	hs := spec.HF
+	hs, err := hfOf(spec)
+	if err != nil {
+		return nil, err
+	}
 	for _, f := range []struct{ name, v string }{{"dataset", hs.Dataset}, {"config", hs.Config}, {"split", hs.Split}} {
 		if strings.TrimSpace(f.v) == "" {
 			return nil, fmt.Errorf("dataset.hf.%s: required for source hf", f.name)
@@ -98,7 +101,7 @@ func (h *HF) Load(ctx context.Context, spec config.DatasetSpec, env pipeline.Loa
 	}
 	endpoint := strings.TrimRight(hs.Endpoint, "/")
 	if endpoint == "" {
-		endpoint = config.DefaultHFEndpoint
+		endpoint = DefaultHFEndpoint
 	}
 	token := ""
 	if hs.TokenEnv != "" {
@@ -124,7 +127,11 @@ func (h *HF) Load(ctx context.Context, spec config.DatasetSpec, env pipeline.Loa
 	if p.Partial {
 		logger(env).Warn("hf: the dataset viewer serves only part of this split; num_rows_total counts that part", "dataset", hs.Dataset, "rows", total)
 	}
-	cols := resolveColumns(spec.Fields)
+	fields, err := fieldsOf(spec)
+	if err != nil {
+		return nil, err
+	}
+	cols := resolveColumns(fields)
 	idx := sl.Indices(total)
 	samples := make([]config.Sample, 0, len(idx))
 	for _, i := range idx {
@@ -178,7 +185,7 @@ type hfFetcher struct {
 	h        *HF
 	env      pipeline.LoadEnv
 	endpoint string
-	spec     config.HFSpec
+	spec     HFSpec
 	token    string
 	dir      string
 	pages    map[int]*hfPage

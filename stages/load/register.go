@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 
 	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/config"
 )
 
 // Source names, as written in dataset.source.
@@ -37,6 +38,45 @@ func Register(reg *pipeline.Registry) {
 	reg.AddLoader(SourceHF, &HF{})
 	reg.AddLoader(SourceJSONL, JSONL{})
 	reg.AddLoader(SourceCSV, CSV{})
+	registerBlocks(reg)
+}
+
+// needsPath is the rule of the sources that read a file: dataset.path is
+// required.
+func needsPath(source string, d config.DatasetSpec) []config.Problem {
+	if d.Path == "" {
+		return []config.Problem{{Path: "path", Message: "is required for source " + source}}
+	}
+	return nil
+}
+
+// CheckDataset implements config.DatasetChecker: a path is required.
+func (Squad) CheckDataset(d config.DatasetSpec) []config.Problem {
+	return needsPath(SourceSquad, d)
+}
+
+// CheckDataset implements config.DatasetChecker: a path is required.
+func (JSONL) CheckDataset(d config.DatasetSpec) []config.Problem {
+	return needsPath(SourceJSONL, d)
+}
+
+// CheckDataset implements config.DatasetChecker: a path is required.
+func (CSV) CheckDataset(d config.DatasetSpec) []config.Problem { return needsPath(SourceCSV, d) }
+
+// CheckDataset implements config.DatasetChecker: hf.dataset, hf.config
+// and hf.split are required.
+func (*HF) CheckDataset(d config.DatasetSpec) []config.Problem {
+	hs, err := hfOf(d)
+	if err != nil {
+		return []config.Problem{{Path: HFBlock, Message: err.Error()}}
+	}
+	var out []config.Problem
+	for _, f := range []struct{ key, val string }{{"dataset", hs.Dataset}, {"config", hs.Config}, {"split", hs.Split}} {
+		if f.val == "" {
+			out = append(out, config.Problem{Path: "hf." + f.key, Message: "is required for source " + SourceHF})
+		}
+	}
+	return out
 }
 
 // DefaultCacheDir returns the folder where downloads and HF pages are kept:

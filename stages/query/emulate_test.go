@@ -9,11 +9,12 @@ import (
 	"github.com/inferbench/inferbench/pipeline"
 	"github.com/inferbench/inferbench/pipeline/config"
 	"github.com/inferbench/inferbench/pipeline/results"
+	"github.com/inferbench/inferbench/stages/query/emulator"
 )
 
-func emulatedJob(profile config.EmulateProfile, n int) pipeline.QueryJob {
+func emulatedJob(profile emulator.Profile, n int) pipeline.QueryJob {
 	job := newJob("", ids("q", n)...)
-	job.Platform.BaseURL, job.Platform.Emulate = "", &profile
+	job.Platform.BaseURL, job.Platform.Emulate = "", profile.Block()
 	job.Platform.Concurrency = 4
 	for i := range job.Cells {
 		s := job.Cells[i].Sample
@@ -25,7 +26,7 @@ func emulatedJob(profile config.EmulateProfile, n int) pipeline.QueryJob {
 }
 
 func TestEmulatedPlatformGoesThroughTheHTTPClient(t *testing.T) {
-	prof := config.EmulateProfile{TTFT: config.Duration(20 * time.Millisecond), TokensPerSecond: 2000,
+	prof := emulator.Profile{TTFT: config.Duration(20 * time.Millisecond), TokensPerSecond: 2000,
 		ReasoningTokens: 5, Accuracy: 1, Usage: "sambanova"}
 	recs, rep, err := collect(t, context.Background(), New(), emulatedJob(prof, 6))
 	if err != nil {
@@ -51,22 +52,22 @@ func TestEmulatedPlatformGoesThroughTheHTTPClient(t *testing.T) {
 func TestEmulatorFaultsBecomeErrorClasses(t *testing.T) {
 	cases := []struct {
 		name   string
-		faults config.FaultsSpec
+		faults emulator.Faults
 		setup  func(*pipeline.QueryJob)
 		want   string
 	}{
-		{"injected 429s are http_429 once retries run out", config.FaultsSpec{Rate429: 1, RetryAfter: config.Duration(time.Millisecond)}, nil, "http_429"},
-		{"injected 500s are http_500", config.FaultsSpec{Rate500: 1}, nil, "http_500"},
-		{"mid-stream disconnects are stream_truncated", config.FaultsSpec{Disconnect: 1}, nil, results.ErrStreamTruncated},
-		{"malformed chunks are bad_json", config.FaultsSpec{Malformed: 1}, nil, results.ErrBadJSON},
-		{"error events are sse_error_event", config.FaultsSpec{ErrorEvent: 1}, nil, results.ErrSSEErrorEvent},
-		{"stalls are timeout_idle", config.FaultsSpec{Stall: 1, StallFor: config.Duration(5 * time.Second)},
+		{"injected 429s are http_429 once retries run out", emulator.Faults{Rate429: 1, RetryAfter: config.Duration(time.Millisecond)}, nil, "http_429"},
+		{"injected 500s are http_500", emulator.Faults{Rate500: 1}, nil, "http_500"},
+		{"mid-stream disconnects are stream_truncated", emulator.Faults{Disconnect: 1}, nil, results.ErrStreamTruncated},
+		{"malformed chunks are bad_json", emulator.Faults{Malformed: 1}, nil, results.ErrBadJSON},
+		{"error events are sse_error_event", emulator.Faults{ErrorEvent: 1}, nil, results.ErrSSEErrorEvent},
+		{"stalls are timeout_idle", emulator.Faults{Stall: 1, StallFor: config.Duration(5 * time.Second)},
 			func(j *pipeline.QueryJob) { j.Platform.IdleTimeout = config.Duration(50 * time.Millisecond) }, results.ErrTimeoutIdle},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			prof := config.EmulateProfile{TokensPerSecond: 5000, Accuracy: 1, Faults: c.faults}
+			prof := emulator.Profile{TokensPerSecond: 5000, Accuracy: 1, Faults: c.faults}
 			job := emulatedJob(prof, 3)
 			job.Platform.Retries = 1
 			if c.setup != nil {
@@ -87,8 +88,8 @@ func TestEmulatorFaultsBecomeErrorClasses(t *testing.T) {
 		})
 	}
 	t.Run("retries get past a share of 429s", func(t *testing.T) {
-		prof := config.EmulateProfile{TokensPerSecond: 5000, Accuracy: 1,
-			Faults: config.FaultsSpec{Rate429: 0.5, RetryAfter: config.Duration(time.Millisecond)}}
+		prof := emulator.Profile{TokensPerSecond: 5000, Accuracy: 1,
+			Faults: emulator.Faults{Rate429: 0.5, RetryAfter: config.Duration(time.Millisecond)}}
 		job := emulatedJob(prof, 20)
 		job.Platform.Retries = 10
 		recs, _, err := collect(t, context.Background(), New(), job)
@@ -112,7 +113,7 @@ func TestEmulatorFaultsBecomeErrorClasses(t *testing.T) {
 		}
 	})
 	t.Run("a server rejecting stream_options is noted and the requests are resent without it", func(t *testing.T) {
-		prof := config.EmulateProfile{TokensPerSecond: 5000, Accuracy: 1, RejectStreamOptions: true}
+		prof := emulator.Profile{TokensPerSecond: 5000, Accuracy: 1, RejectStreamOptions: true}
 		recs, rep, err := collect(t, context.Background(), New(), emulatedJob(prof, 4))
 		if err != nil {
 			t.Fatal(err)

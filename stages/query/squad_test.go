@@ -9,6 +9,7 @@ import (
 
 	"github.com/inferbench/inferbench/pipeline/config"
 	"github.com/inferbench/inferbench/pipeline/results"
+	"github.com/inferbench/inferbench/stages/query/emulator"
 )
 
 // TestRealSQuADQuestionsThroughTheEmulator sends the first SQuAD v1.1 dev
@@ -58,9 +59,9 @@ func TestRealSQuADQuestionsThroughTheEmulator(t *testing.T) {
 			}
 		}
 	}
-	prof := config.EmulateProfile{TokensPerSecond: 0, Accuracy: 1, ReasoningTokens: 3}
+	prof := emulator.Profile{TokensPerSecond: 0, Accuracy: 1, ReasoningTokens: 3}
 	job := newJob("")
-	job.Platform.Emulate, job.Platform.Concurrency = &prof, 8
+	job.Platform.Emulate, job.Platform.Concurrency = prof.Block(), 8
 	for i, s := range samples {
 		job.Cells = append(job.Cells, results.Cell{
 			CellKey:  results.CellKey{Platform: "fake", Model: "m", Temperature: 0.7, SampleID: s.ID},

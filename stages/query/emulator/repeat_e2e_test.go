@@ -12,6 +12,7 @@ import (
 	"github.com/inferbench/inferbench/pipeline/results"
 	"github.com/inferbench/inferbench/stages/aggregate"
 	"github.com/inferbench/inferbench/stages/query"
+	"github.com/inferbench/inferbench/stages/query/emulator"
 )
 
 // TestRepeatsAgreeAtTemperatureZeroOnly runs an emulated platform through
@@ -21,9 +22,9 @@ import (
 func TestRepeatsAgreeAtTemperatureZeroOnly(t *testing.T) {
 	const questions, repeats = 16, 3
 	temps := []float64{0, 0.7}
-	prof := config.EmulateProfile{Accuracy: 0.5, ReasoningTokens: 3}
+	prof := emulator.Profile{Accuracy: 0.5, ReasoningTokens: 3}
 	job := pipeline.QueryJob{
-		Platform: config.Platform{Name: "emu", Models: []string{"m"}, Emulate: &prof, Concurrency: 4,
+		Platform: config.Platform{Name: "emu", Models: []string{"m"}, Emulate: prof.Block(), Concurrency: 4,
 			Timeout: config.Duration(10 * time.Second)},
 		Params: config.Params{Temperature: temps, MaxTokens: 64, Stream: true},
 		Seed:   42,

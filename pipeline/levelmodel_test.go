@@ -26,18 +26,18 @@ type testLoad struct {
 	sweep, most int
 }
 
-func (m *testLoad) Expand(p *config.Platform) []config.LoadLevel {
-	var out []config.LoadLevel
+func (m *testLoad) Expand(p *config.Platform) []config.Level {
+	var out []config.Level
 	for _, c := range m.conc {
-		out = append(out, config.LoadLevel{Label: fmt.Sprint("c=", c), Concurrency: c})
+		out = append(out, config.Level{Label: fmt.Sprint("c=", c), Concurrency: c})
 	}
 	for _, r := range m.rates {
-		out = append(out, config.LoadLevel{Label: fmt.Sprint("r=", r), Concurrency: p.Concurrency, Rate: r})
+		out = append(out, config.Level{Label: fmt.Sprint("r=", r), Concurrency: p.Concurrency, Rate: r})
 	}
 	if m.sweep > 0 {
-		out = append(out, config.LoadLevel{Label: "sync", Concurrency: 1}, config.LoadLevel{Label: "throughput", Concurrency: m.most})
+		out = append(out, config.Level{Label: "sync", Concurrency: 1}, config.Level{Label: "throughput", Concurrency: m.most})
 		for k := 1; k <= m.sweep; k++ {
-			out = append(out, config.LoadLevel{Label: fmt.Sprint("sweep-", k), Concurrency: m.most, RateIndex: k})
+			out = append(out, config.Level{Label: fmt.Sprint("sweep-", k), Concurrency: m.most, RateIndex: k})
 		}
 	}
 	return out
@@ -54,10 +54,10 @@ func (m *testLoad) ChooseRates(achieved map[string]float64) ([]float64, error) {
 
 // withLoad returns p with a resolved load block of model m and the shared
 // settings of spec.
-func withLoad(p config.Platform, m *testLoad, spec config.LoadSpec) config.Platform {
+func withLoad(p config.Platform, m *testLoad, spec config.LevelsSpec) config.Platform {
 	l := spec
 	l.Type, l.Model = "test", m
-	p.Load = &l
+	p.Levels = &l
 	l.Resolved = m.Expand(&p)
 	return p
 }
@@ -65,7 +65,7 @@ func withLoad(p config.Platform, m *testLoad, spec config.LoadSpec) config.Platf
 func TestBuildPlanRunsEveryLoadLevelAsItsOwnCells(t *testing.T) {
 	exp := &config.Experiment{Name: "x", Repeats: 1, Params: config.Params{Temperature: []float64{0}},
 		Platforms: []config.Platform{
-			withLoad(config.Platform{Name: "a", Models: []string{"m"}, Warmup: 1}, &testLoad{conc: []int{1, 4}}, config.LoadSpec{}),
+			withLoad(config.Platform{Name: "a", Models: []string{"m"}, Warmup: 1}, &testLoad{conc: []int{1, 4}}, config.LevelsSpec{}),
 			{Name: "b", Models: []string{"m"}, Concurrency: 2},
 		}}
 	samples := []config.Sample{{ID: "q1", Question: "?"}, {ID: "q2", Question: "?"}}
@@ -130,7 +130,7 @@ func TestLevelRunnerRunsLevelsInOrderAndStopsASaturatedOne(t *testing.T) {
 	tests := []struct {
 		name      string
 		load      *testLoad
-		spec      config.LoadSpec
+		spec      config.LevelsSpec
 		fail      func(config.Platform) bool
 		wantJobs  []string
 		wantStops []string
@@ -144,7 +144,7 @@ func TestLevelRunnerRunsLevelsInOrderAndStopsASaturatedOne(t *testing.T) {
 		{
 			name:      "a level whose error rate passes its bound stops early and the next level still runs",
 			load:      &testLoad{rates: []float64{5, 50}},
-			spec:      config.LoadSpec{MaxErrorRate: 0.5},
+			spec:      config.LevelsSpec{MaxErrorRate: 0.5},
 			fail:      func(p config.Platform) bool { return p.Rate == 50 },
 			wantJobs:  []string{"r=5 c0 r5 n20", "r=50 c0 r50 n20"},
 			wantStops: []string{"r=50: saturated: error rate 100% above 50% after 10 requests"},
@@ -271,7 +271,7 @@ func TestApplyLevelsMarksSaturatedLevelsAndFillsSweepRates(t *testing.T) {
 	res.Groups = []results.GroupStats{{GroupKey: results.GroupKey{Platform: "p", Model: "m", Load: "sync"}},
 		{GroupKey: results.GroupKey{Platform: "p", Model: "m", Load: "sweep-1"}}, {GroupKey: results.GroupKey{Platform: "p", Model: "m", Load: "sweep-2"}}}
 	m := &runfolder.Manifest{
-		Experiment: config.Experiment{Platforms: []config.Platform{withLoad(config.Platform{Name: "p"}, &testLoad{sweep: 2, most: 8}, config.LoadSpec{})}},
+		Experiment: config.Experiment{Platforms: []config.Platform{withLoad(config.Platform{Name: "p"}, &testLoad{sweep: 2, most: 8}, config.LevelsSpec{})}},
 		SweepRates: map[string][]float64{"p": {20, 35}},
 		LevelStops: []results.LevelStop{{Platform: "p", Load: "throughput", Reason: "saturated: error rate 40% above 20% after 10 requests"},
 			{Platform: "p", Load: "sweep-2", Reason: "max_duration"}},
@@ -297,7 +297,7 @@ func TestApplyLevelsMarksSaturatedLevelsAndFillsSweepRates(t *testing.T) {
 }
 
 func TestResumedSweepRunsTheRatesItChoseBefore(t *testing.T) {
-	p := withLoad(config.Platform{Name: "p", Models: []string{"m"}}, &testLoad{sweep: 2, most: 4}, config.LoadSpec{})
+	p := withLoad(config.Platform{Name: "p", Models: []string{"m"}}, &testLoad{sweep: 2, most: 4}, config.LevelsSpec{})
 	exp := &config.Experiment{Name: "x", Repeats: 1, Params: config.Params{Temperature: []float64{0}}, Platforms: []config.Platform{p}}
 	samples := []config.Sample{{ID: "q1", Question: "?"}, {ID: "q2", Question: "?"}, {ID: "q3", Question: "?"}}
 	plan, err := BuildPlan(context.Background(), exp, samples)
@@ -395,7 +395,7 @@ func TestASweepRecordsItsRatesInTheManifestBeforeRunningThem(t *testing.T) {
 	})
 	exp := &config.Experiment{Name: "s", Repeats: 1, Dataset: config.DatasetSpec{Source: "mem"}, Params: config.Params{Temperature: []float64{0}},
 		Export:    config.ExportSpec{Dir: base, Formats: []string{}},
-		Platforms: []config.Platform{withLoad(config.Platform{Name: "p", Models: []string{"m"}}, &testLoad{sweep: 2, most: 2}, config.LoadSpec{})}}
+		Platforms: []config.Platform{withLoad(config.Platform{Name: "p", Models: []string{"m"}}, &testLoad{sweep: 2, most: 2}, config.LevelsSpec{})}}
 	run, err := (&Engine{Registry: reg}).Run(context.Background(), exp, RunOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -437,7 +437,7 @@ func TestAShardedRunRefusesASweepWhoseRatesEachShardWouldChooseAlone(t *testing.
 	})
 	exp := &config.Experiment{Name: "s", Repeats: 1, Dataset: config.DatasetSpec{Source: "mem"}, Params: config.Params{Temperature: []float64{0}},
 		Export:    config.ExportSpec{Dir: base, Formats: []string{}},
-		Platforms: []config.Platform{withLoad(config.Platform{Name: "p", Models: []string{"m"}}, &testLoad{sweep: 2, most: 2}, config.LoadSpec{})}}
+		Platforms: []config.Platform{withLoad(config.Platform{Name: "p", Models: []string{"m"}}, &testLoad{sweep: 2, most: 2}, config.LevelsSpec{})}}
 	_, err := (&Engine{Registry: reg}).Run(context.Background(), exp, RunOptions{Shard: runfolder.Shard{Index: 0, Count: 2}})
 	if err == nil || !strings.Contains(err.Error(), "platforms[0]") || !strings.Contains(err.Error(), "--shard") {
 		t.Fatalf("err = %v, want a refusal naming the sweep platform and --shard", err)
@@ -482,7 +482,7 @@ func TestResumingAShardFolderWithASweepIsRefusedToo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sweep := exp(withLoad(config.Platform{Name: "p", Models: []string{"m"}}, &testLoad{sweep: 2, most: 2}, config.LoadSpec{}))
+	sweep := exp(withLoad(config.Platform{Name: "p", Models: []string{"m"}}, &testLoad{sweep: 2, most: 2}, config.LevelsSpec{}))
 	_, err = (&Engine{Registry: reg}).Run(context.Background(), sweep, RunOptions{ResumeDir: run.Dir})
 	// A sweep resumed over a folder run at one level is another load
 	// (MatrixChanges) before it is a sweep in a shard.
