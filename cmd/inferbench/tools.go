@@ -16,6 +16,8 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/config"
+	"github.com/inferbench/inferbench/pipeline/results"
 	"github.com/inferbench/inferbench/stages"
 	"github.com/inferbench/inferbench/stages/aggregate"
 	"github.com/inferbench/inferbench/stages/export"
@@ -130,12 +132,12 @@ dataset source or version) are compared with a warning on stderr.`,
 // compareAggregate aggregates a run's records (r.Records, which compare
 // may have cut to the shared questions) as report does: under its
 // manifest, so that every rate divides by the sending time of the run's
-// sending marks (see pipeline.SendSpan), never by the time inferred from
+// sending marks (see runfolder.SendSpan), never by the time inferred from
 // the gaps between records.
-func compareAggregate(ctx context.Context, agg pipeline.Aggregator, r *pipeline.Run) (*pipeline.Results, error) {
+func compareAggregate(ctx context.Context, agg pipeline.Aggregator, r *pipeline.Run) (*results.Results, error) {
 	recs := r.Records
 	if recs == nil {
-		recs = []pipeline.Record{} // no record: none, not the journal
+		recs = []results.Record{} // no record: none, not the journal
 	}
 	res, _, err := pipeline.AggregateRun(ctx, agg, &pipeline.Run{Dir: r.Dir, Experiment: r.Experiment, Manifest: r.Manifest, Records: recs})
 	return res, err
@@ -163,7 +165,7 @@ of the prompt's context.`,
 			var lookup emulator.Lookup
 			if dataset != "" {
 				reg := stages.NewRegistry()
-				ds, err := reg.Loaders["squad"].Load(cmd.Context(), pipeline.DatasetSpec{Source: "squad", Path: dataset}, pipeline.LoadEnv{})
+				ds, err := reg.Loaders["squad"].Load(cmd.Context(), config.DatasetSpec{Source: "squad", Path: dataset}, pipeline.LoadEnv{})
 				if err != nil {
 					return withCode(exitError, err)
 				}
@@ -284,7 +286,7 @@ type profileField struct {
 	index []int         // the field in emulator.Profile
 }
 
-var durationType = reflect.TypeOf(pipeline.Duration(0))
+var durationType = reflect.TypeOf(config.Duration(0))
 
 func (p *profileField) String() string {
 	if p.v.Type() == durationType {
@@ -336,12 +338,12 @@ func (p *profileField) Type() string {
 // follows the last "Question:" in its last user message (the default
 // prompt's shape), up to the end of that line. It returns nil when that
 // message has no "Question:" or the question is not one of samples.
-func questionLookup(samples []pipeline.Sample) emulator.Lookup {
-	byQ := make(map[string]*pipeline.Sample, len(samples))
+func questionLookup(samples []config.Sample) emulator.Lookup {
+	byQ := make(map[string]*config.Sample, len(samples))
 	for i := range samples {
 		byQ[strings.TrimSpace(samples[i].Question)] = &samples[i]
 	}
-	return func(msgs []pipeline.Message) *pipeline.Sample {
+	return func(msgs []config.Message) *config.Sample {
 		for i := len(msgs) - 1; i >= 0; i-- {
 			if msgs[i].Role != "user" {
 				continue

@@ -12,9 +12,9 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
+	"github.com/inferbench/inferbench/pipeline/config"
+	"github.com/inferbench/inferbench/pipeline/results"
 	"github.com/xuri/excelize/v2"
-
-	"github.com/inferbench/inferbench/pipeline"
 )
 
 // Sweep plot file names, written next to report.md when a platform runs
@@ -28,7 +28,7 @@ const (
 
 // curveLabel names a sweep curve: the platform, plus the model when the
 // platform has several and the temperature when the run has several.
-func curveLabel(sw *pipeline.SweepResults, c pipeline.SweepCurve) string {
+func curveLabel(sw *results.SweepResults, c results.SweepCurve) string {
 	models := map[string]map[string]bool{}
 	temps := map[float64]bool{}
 	for _, x := range sw.Curves {
@@ -51,7 +51,7 @@ func curveLabel(sw *pipeline.SweepResults, c pipeline.SweepCurve) string {
 // closedLoopOnly reports whether every point of every curve ran closed
 // loop, so that concurrency is the load axis; otherwise the achieved
 // request rate is.
-func closedLoopOnly(sw *pipeline.SweepResults) bool {
+func closedLoopOnly(sw *results.SweepResults) bool {
 	for _, c := range sw.Curves {
 		for _, p := range c.Points {
 			if p.TargetRate > 0 || p.Concurrency <= 0 {
@@ -63,16 +63,16 @@ func closedLoopOnly(sw *pipeline.SweepResults) bool {
 }
 
 // loadAxis returns the load axis title and a point's value on it.
-func loadAxis(sw *pipeline.SweepResults) (string, func(p pipeline.SweepPoint) float64) {
+func loadAxis(sw *results.SweepResults) (string, func(p results.SweepPoint) float64) {
 	if closedLoopOnly(sw) {
-		return "concurrency (requests in flight)", func(p pipeline.SweepPoint) float64 { return float64(p.Concurrency) }
+		return "concurrency (requests in flight)", func(p results.SweepPoint) float64 { return float64(p.Concurrency) }
 	}
-	return "send rate (sent req/s)", func(p pipeline.SweepPoint) float64 { return p.SendRate }
+	return "send rate (sent req/s)", func(p results.SweepPoint) float64 { return p.SendRate }
 }
 
 // sweepSection is the report's load-curve part: crossovers and best
 // levels in words, then one row per curve and level.
-func sweepSection(sw *pipeline.SweepResults, slo pipeline.SLOSpec) reportSection {
+func sweepSection(sw *results.SweepResults, slo config.SLOSpec) reportSection {
 	s := reportSection{Title: "Load sweep"}
 	s.Paragraphs = []string{"Each platform ran its load levels one after the other; every level is its own group. Request throughput counts completed requests per second of sending time; latencies in ms at p50 and p99. The crossover compares median E2E latency with the baseline at the levels both ran with a successful request, and names them. A closed-loop level is saturated past the knee when its request throughput grew little over the previous level's while its median E2E grew much (load.knee_throughput_gain, load.knee_latency_growth). The best level within the SLO also fails at most slo.max_error_rate of its requests. A level marked (≤) was client-bound: its latencies are upper bounds."}
 	for _, x := range sw.Crossovers {
@@ -130,7 +130,7 @@ func sweepSection(sw *pipeline.SweepResults, slo pipeline.SLOSpec) reportSection
 
 // pointMs renders a timing figure of p in ms, or missing when p had no
 // successful request.
-func pointMs(p pipeline.SweepPoint, v float64) string {
+func pointMs(p results.SweepPoint, v float64) string {
 	if p.Successes == 0 {
 		return missing
 	}
@@ -139,26 +139,26 @@ func pointMs(p pipeline.SweepPoint, v float64) string {
 
 // sweepPlots draws the load curves: latency against throughput, TTFT and
 // TPOT against load, error rate against load; one line per curve.
-func sweepPlots(sw *pipeline.SweepResults) ([]reportImage, error) {
+func sweepPlots(sw *results.SweepResults) ([]reportImage, error) {
 	if sw == nil || len(sw.Curves) == 0 {
 		return nil, nil
 	}
 	axis, x := loadAxis(sw)
 	specs := []struct {
 		file, alt, title, xl, yl string
-		x, y                     func(p pipeline.SweepPoint) float64
+		x, y                     func(p results.SweepPoint) float64
 		// timing plots leave out levels without a successful request.
 		timing bool
 	}{
 		{PlotSweepLatency, "Median E2E latency against request throughput, one curve per platform", "Latency vs throughput",
 			"request throughput (completed req/s)", "E2E latency p50 (ms)",
-			func(p pipeline.SweepPoint) float64 { return p.RequestThroughput }, func(p pipeline.SweepPoint) float64 { return p.E2EP50 }, true},
+			func(p results.SweepPoint) float64 { return p.RequestThroughput }, func(p results.SweepPoint) float64 { return p.E2EP50 }, true},
 		{PlotSweepTTFT, "Median TTFT against load", "TTFT vs load", axis, "TTFT p50 (ms)", x,
-			func(p pipeline.SweepPoint) float64 { return p.TTFTP50 }, true},
+			func(p results.SweepPoint) float64 { return p.TTFTP50 }, true},
 		{PlotSweepTPOT, "Median TPOT against load", "TPOT vs load", axis, "TPOT p50 (ms)", x,
-			func(p pipeline.SweepPoint) float64 { return p.TPOTP50 }, true},
+			func(p results.SweepPoint) float64 { return p.TPOTP50 }, true},
 		{PlotSweepErrorRate, "Error rate against load", "Error rate vs load", axis, "error rate (%)", x,
-			func(p pipeline.SweepPoint) float64 { return 100 * p.ErrorRate }, false},
+			func(p results.SweepPoint) float64 { return 100 * p.ErrorRate }, false},
 	}
 	var out []reportImage
 	for _, sp := range specs {
@@ -180,7 +180,7 @@ func sweepPlots(sw *pipeline.SweepResults) ([]reportImage, error) {
 
 // curvePlot draws one line with points per curve, over the points that
 // sent a request; a timing plot only over those that had a successful one.
-func curvePlot(sw *pipeline.SweepResults, title, xl, yl string, x, y func(pipeline.SweepPoint) float64, timing bool) (*plot.Plot, error) {
+func curvePlot(sw *results.SweepResults, title, xl, yl string, x, y func(results.SweepPoint) float64, timing bool) (*plot.Plot, error) {
 	p := plot.New()
 	p.Title.Text = title
 	p.X.Label.Text = xl
@@ -224,7 +224,7 @@ func curvePlot(sw *pipeline.SweepResults, title, xl, yl string, x, y func(pipeli
 
 // writeSweepConsole prints the crossovers and each curve's best level
 // under the SLO; nothing without a sweep.
-func writeSweepConsole(w io.Writer, sw *pipeline.SweepResults, exp *pipeline.Experiment) {
+func writeSweepConsole(w io.Writer, sw *results.SweepResults, exp *config.Experiment) {
 	if sw == nil {
 		return
 	}
@@ -243,7 +243,7 @@ func writeSweepConsole(w io.Writer, sw *pipeline.SweepResults, exp *pipeline.Exp
 		}
 		for _, p := range c.Points {
 			switch {
-			case strings.HasPrefix(p.SaturatedReason, pipeline.KneeReason):
+			case strings.HasPrefix(p.SaturatedReason, results.KneeReason):
 				fmt.Fprintf(w, "  %s %s past the knee: %s\n", curveLabel(sw, c), p.Load, p.SaturatedReason)
 			case p.SaturatedReason != "":
 				fmt.Fprintf(w, "  %s %s stopped early: %s\n", curveLabel(sw, c), p.Load, p.SaturatedReason)
@@ -253,10 +253,10 @@ func writeSweepConsole(w io.Writer, sw *pipeline.SweepResults, exp *pipeline.Exp
 }
 
 // kneeLevel returns c's first level past the knee of its curve (see
-// pipeline.MarkKnees), nil when none is.
-func kneeLevel(c pipeline.SweepCurve) *pipeline.SweepPoint {
+// results.MarkKnees), nil when none is.
+func kneeLevel(c results.SweepCurve) *results.SweepPoint {
 	for i := range c.Points {
-		if strings.HasPrefix(c.Points[i].SaturatedReason, pipeline.KneeReason) {
+		if strings.HasPrefix(c.Points[i].SaturatedReason, results.KneeReason) {
 			return &c.Points[i]
 		}
 	}
@@ -270,24 +270,24 @@ const SheetSweep = "Sweep"
 // sweepColumns are the Sweep sheet's numeric columns after curve and
 // level; "load" is the load axis of the charts (concurrency when every
 // level ran closed loop, else the achieved request rate).
-var sweepColumns = []figureColumn[pipeline.SweepPoint]{
-	{"Concurrency", kindInt, func(p pipeline.SweepPoint) any { return nonZero(float64(p.Concurrency)) }},
-	{"Target req/s", kindNum, func(p pipeline.SweepPoint) any { return nonZero(p.TargetRate) }},
-	{"Completed req/s", kindNum, func(p pipeline.SweepPoint) any { return p.RequestThroughput }},
-	{"Output tok/s", kindNum, func(p pipeline.SweepPoint) any { return p.TokenRate }},
-	{"TTFT p50 (ms)", kindMs, func(p pipeline.SweepPoint) any { return timingCell(p, p.TTFTP50) }},
-	{"TTFT p99 (ms)", kindMs, func(p pipeline.SweepPoint) any { return timingCell(p, p.TTFTP99) }},
-	{"TPOT p50 (ms)", kindMs, func(p pipeline.SweepPoint) any { return timingCell(p, p.TPOTP50) }},
-	{"TPOT p99 (ms)", kindMs, func(p pipeline.SweepPoint) any { return timingCell(p, p.TPOTP99) }},
-	{"E2E p50 (ms)", kindMs, func(p pipeline.SweepPoint) any { return timingCell(p, p.E2EP50) }},
-	{"E2E p99 (ms)", kindMs, func(p pipeline.SweepPoint) any { return timingCell(p, p.E2EP99) }},
-	{"Goodput", kindShare, func(p pipeline.SweepPoint) any { return p.Goodput }},
-	{"Error rate (%)", kindNum, func(p pipeline.SweepPoint) any { return 100 * p.ErrorRate }},
+var sweepColumns = []figureColumn[results.SweepPoint]{
+	{"Concurrency", kindInt, func(p results.SweepPoint) any { return nonZero(float64(p.Concurrency)) }},
+	{"Target req/s", kindNum, func(p results.SweepPoint) any { return nonZero(p.TargetRate) }},
+	{"Completed req/s", kindNum, func(p results.SweepPoint) any { return p.RequestThroughput }},
+	{"Output tok/s", kindNum, func(p results.SweepPoint) any { return p.TokenRate }},
+	{"TTFT p50 (ms)", kindMs, func(p results.SweepPoint) any { return timingCell(p, p.TTFTP50) }},
+	{"TTFT p99 (ms)", kindMs, func(p results.SweepPoint) any { return timingCell(p, p.TTFTP99) }},
+	{"TPOT p50 (ms)", kindMs, func(p results.SweepPoint) any { return timingCell(p, p.TPOTP50) }},
+	{"TPOT p99 (ms)", kindMs, func(p results.SweepPoint) any { return timingCell(p, p.TPOTP99) }},
+	{"E2E p50 (ms)", kindMs, func(p results.SweepPoint) any { return timingCell(p, p.E2EP50) }},
+	{"E2E p99 (ms)", kindMs, func(p results.SweepPoint) any { return timingCell(p, p.E2EP99) }},
+	{"Goodput", kindShare, func(p results.SweepPoint) any { return p.Goodput }},
+	{"Error rate (%)", kindNum, func(p results.SweepPoint) any { return 100 * p.ErrorRate }},
 }
 
 // timingCell is a Sweep sheet timing cell: empty (a gap in the charts)
 // for a level without a successful request.
-func timingCell(p pipeline.SweepPoint, v float64) any {
+func timingCell(p results.SweepPoint, v float64) any {
 	if p.Successes == 0 {
 		return nil
 	}
@@ -313,7 +313,7 @@ func sweepCol(name string) int { return columnNumber(sweepColumns, 4, name) }
 // like the Charts sheet's. With client figures (client, true when the
 // client measured its health) each row also says whether its level was
 // client-bound, and why, after Saturated.
-func (b *book) writeSweep(sw *pipeline.SweepResults, client bool) error {
+func (b *book) writeSweep(sw *results.SweepResults, client bool) error {
 	axis, loadX := loadAxis(sw)
 	t := &table{header: []string{"Curve", "Level", "Load (" + axis + ")"}, kinds: []valueKind{kindText, kindText, kindNum}, freezeCols: 2}
 	for _, c := range sweepColumns {

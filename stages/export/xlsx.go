@@ -19,6 +19,8 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/results"
+	"github.com/inferbench/inferbench/pipeline/runfolder"
 )
 
 // Sheet names of results.xlsx, in workbook order. Summary is first and active.
@@ -332,7 +334,7 @@ func XLSX(ctx context.Context, run *pipeline.Run) error {
 	})
 }
 
-func summaryTable(res *pipeline.Results) *table {
+func summaryTable(res *results.Results) *table {
 	cols := summaryColumns(res)
 	t := &table{freezeCols: 3}
 	for _, c := range cols {
@@ -358,7 +360,7 @@ func summaryTable(res *pipeline.Results) *table {
 var comparisonHeader = append(append([]string{"platform", "model", "temperature", "baseline_platform", "baseline_model",
 	"speedup_median", "ci_low", "ci_high", "speedup_mean", "p_value", "significant"}, accuracyColumnNames()...), "verdict")
 
-func comparisonTable(res *pipeline.Results) *table {
+func comparisonTable(res *results.Results) *table {
 	t := &table{header: comparisonHeader, freezeCols: 1,
 		kinds: []valueKind{kindText, kindText, kindNum, kindText, kindText, kindNum, kindNum, kindNum, kindNum, kindP, kindBool}}
 	for _, a := range comparisonAccuracyColumns {
@@ -393,7 +395,7 @@ func comparisonTable(res *pipeline.Results) *table {
 // cover every repeat; results.json lists them all.
 const MaxRepeatColumns = 100
 
-func accuracyTable(res *pipeline.Results) *table {
+func accuracyTable(res *results.Results) *table {
 	t := &table{freezeCols: 3}
 	add := func(name string, k valueKind, bt better) {
 		t.header = append(t.header, name)
@@ -461,7 +463,7 @@ func accuracyTable(res *pipeline.Results) *table {
 
 // breakdownValues are the Accuracy sheet cells of one kind of question:
 // count, EM and F1, or empty cells when the group has none of that kind.
-func breakdownValues(b *pipeline.AnswerBreakdown) []any {
+func breakdownValues(b *results.AnswerBreakdown) []any {
 	if b == nil {
 		return []any{nil, nil, nil}
 	}
@@ -540,7 +542,7 @@ func (b *book) writeRequests(ctx context.Context, run *pipeline.Run) error {
 	}
 	row := make([]any, len(header))
 	n, left := 0, 0 // rows written, records left out
-	err = run.EachRecord(func(r *pipeline.Record) error {
+	err = run.EachRecord(func(r *results.Record) error {
 		b.answers.add(r)
 		if n >= MaxSheetRows-3 { // keep a blank row and the note
 			left++
@@ -573,7 +575,7 @@ func (b *book) writeRequests(ctx context.Context, run *pipeline.Run) error {
 		}
 	}
 	if left > 0 {
-		note := []any{fmt.Sprintf("%d more requests are not shown: a sheet holds at most %d rows (Excel's limit); %s and %s have every request", left, MaxSheetRows, RequestsCSVFile, pipeline.JournalFile)}
+		note := []any{fmt.Sprintf("%d more requests are not shown: a sheet holds at most %d rows (Excel's limit); %s and %s have every request", left, MaxSheetRows, RequestsCSVFile, runfolder.JournalFile)}
 		if err := sw.SetRow("A"+strconv.Itoa(n+3), note); err != nil {
 			return err
 		}
@@ -633,7 +635,7 @@ type sampleAnswer struct {
 // below limit (see MaxSampleRows), and the repeats seen of each question.
 type sampleAnswers struct {
 	limit   int
-	per     map[pipeline.GroupKey]map[sampleRepeat]sampleAnswer
+	per     map[results.GroupKey]map[sampleRepeat]sampleAnswer
 	seen    map[sampleRepeat]bool
 	repeats map[string][]int
 	// maxRepeat is the largest repeat seen, kept or not.
@@ -642,11 +644,11 @@ type sampleAnswers struct {
 
 func newSampleAnswers(run *pipeline.Run) *sampleAnswers {
 	q := max(len(sampleOrder(run)), 1)
-	return &sampleAnswers{limit: max(MaxSampleRows/q, 1), per: map[pipeline.GroupKey]map[sampleRepeat]sampleAnswer{},
+	return &sampleAnswers{limit: max(MaxSampleRows/q, 1), per: map[results.GroupKey]map[sampleRepeat]sampleAnswer{},
 		seen: map[sampleRepeat]bool{}, repeats: map[string][]int{}, maxRepeat: -1}
 }
 
-func (a *sampleAnswers) add(r *pipeline.Record) {
+func (a *sampleAnswers) add(r *results.Record) {
 	if r.Warmup {
 		return
 	}
@@ -679,7 +681,7 @@ func (a *sampleAnswers) add(r *pipeline.Record) {
 func samplesTable(run *pipeline.Run, answers *sampleAnswers) *table {
 	if answers == nil {
 		answers = newSampleAnswers(run)
-		_ = run.EachRecord(func(r *pipeline.Record) error { answers.add(r); return nil })
+		_ = run.EachRecord(func(r *results.Record) error { answers.add(r); return nil })
 	}
 	t := &table{header: []string{"sample_id", "repeat", "title", "question", "gold_answers"},
 		kinds: []valueKind{kindText, kindInt, kindText, kindText, kindText}, freezeCols: 2}
@@ -762,7 +764,7 @@ func configTable(run *pipeline.Run) *table {
 		exp = &m.Experiment
 	}
 	if exp != nil {
-		// Through JSON so that pipeline.Secret redacts every credential.
+		// Through JSON so that config.Secret redacts every credential.
 		if b, err := json.Marshal(exp); err == nil {
 			var v any
 			if json.Unmarshal(b, &v) == nil {
@@ -796,18 +798,18 @@ func flatten(prefix string, v any, add func(string, any)) {
 
 // chartColumns are the data columns of the Charts sheet, after the group
 // label. Their headers are the category labels of the bar charts.
-var chartColumns = []figureColumn[*pipeline.GroupStats]{
-	{"Latency p50 (ms)", kindMs, func(g *pipeline.GroupStats) any { return chartValue(g.LatencyMs, g.LatencyMs.P50) }},
-	{"Latency p95 (ms)", kindMs, func(g *pipeline.GroupStats) any { return chartValue(g.LatencyMs, g.LatencyMs.P95) }},
-	{"TTFT p50 (ms)", kindMs, func(g *pipeline.GroupStats) any { return chartValue(g.TTFTMs, g.TTFTMs.P50) }},
-	{"TTFT p95 (ms)", kindMs, func(g *pipeline.GroupStats) any { return chartValue(g.TTFTMs, g.TTFTMs.P95) }},
-	{"Output tokens/s (mean per request)", kindNum, func(g *pipeline.GroupStats) any { return chartValue(g.TokensPerSec, g.TokensPerSec.Mean) }},
-	{"F1 (%)", kindPct, func(g *pipeline.GroupStats) any { return chartValue(g.F1, g.F1.Mean) }},
-	{"Mean latency (ms)", kindMs, func(g *pipeline.GroupStats) any { return chartValue(g.LatencyMs, g.LatencyMs.Mean) }},
+var chartColumns = []figureColumn[*results.GroupStats]{
+	{"Latency p50 (ms)", kindMs, func(g *results.GroupStats) any { return chartValue(g.LatencyMs, g.LatencyMs.P50) }},
+	{"Latency p95 (ms)", kindMs, func(g *results.GroupStats) any { return chartValue(g.LatencyMs, g.LatencyMs.P95) }},
+	{"TTFT p50 (ms)", kindMs, func(g *results.GroupStats) any { return chartValue(g.TTFTMs, g.TTFTMs.P50) }},
+	{"TTFT p95 (ms)", kindMs, func(g *results.GroupStats) any { return chartValue(g.TTFTMs, g.TTFTMs.P95) }},
+	{"Output tokens/s (mean per request)", kindNum, func(g *results.GroupStats) any { return chartValue(g.TokensPerSec, g.TokensPerSec.Mean) }},
+	{"F1 (%)", kindPct, func(g *results.GroupStats) any { return chartValue(g.F1, g.F1.Mean) }},
+	{"Mean latency (ms)", kindMs, func(g *results.GroupStats) any { return chartValue(g.LatencyMs, g.LatencyMs.Mean) }},
 }
 
 // chartValue is v, a statistic of d, or nil when d has no values.
-func chartValue(d pipeline.Dist, v float64) any {
+func chartValue(d results.Dist, v float64) any {
 	if d.N == 0 {
 		return nil
 	}
@@ -867,7 +869,7 @@ func chartText(s string, bold bool, size float64) excelize.ChartTitle {
 // value axis starts at 0 and is titled with its unit; the scatter plots
 // mean latency against F1, each group a marker of its colour, both axes
 // from 0 (F1 up to 100).
-func (b *book) writeCharts(res *pipeline.Results) error {
+func (b *book) writeCharts(res *results.Results) error {
 	t := &table{header: []string{"group"}, kinds: []valueKind{kindText}, freezeCols: 1}
 	for _, c := range chartColumns {
 		t.header = append(t.header, c.name)

@@ -7,8 +7,8 @@ import (
 	"strconv"
 	"unicode/utf8"
 
-	"github.com/inferbench/inferbench/pipeline"
 	"github.com/inferbench/inferbench/pipeline/jsonstr"
+	"github.com/inferbench/inferbench/pipeline/results"
 )
 
 // message is what the stage reads of a streamed delta or of a whole
@@ -441,7 +441,7 @@ var standardUsage = map[string]bool{
 // object is read with the stage's scanner (encoding/json's reflection cost
 // a fifth of a streamed request's CPU, stack growth included); anything
 // else goes to applyUsageJSON, which it matches.
-func applyUsage(r *pipeline.Record, raw []byte) error {
+func applyUsage(r *results.Record, raw []byte) error {
 	d := decoder{b: raw, c: &chunk{}} // c: scratch space for escaped keys
 	d.ws()
 	if d.i >= len(d.b) || d.b[d.i] != '{' {
@@ -540,7 +540,7 @@ func applyUsage(r *pipeline.Record, raw []byte) error {
 
 // applyUsageJSON is applyUsage with encoding/json, for what the scanner
 // does not take.
-func applyUsageJSON(r *pipeline.Record, raw []byte) error {
+func applyUsageJSON(r *results.Record, raw []byte) error {
 	var u map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &u); err != nil {
 		return err

@@ -16,7 +16,8 @@ import (
 	"time"
 	"unicode"
 
-	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/config"
+	"github.com/inferbench/inferbench/pipeline/results"
 	"github.com/inferbench/inferbench/stages/internal/retry"
 )
 
@@ -37,10 +38,10 @@ type bodyBuilder struct {
 // to address the model and to parse the answer.
 var reservedKeys = []string{"model", "messages", "stream"}
 
-func newBodyBuilder(p pipeline.Params) (*bodyBuilder, error) {
+func newBodyBuilder(p config.Params) (*bodyBuilder, error) {
 	maxTokens := p.MaxTokens
 	if maxTokens == 0 {
-		maxTokens = pipeline.DefaultMaxTokens
+		maxTokens = config.DefaultMaxTokens
 	}
 	has := func(k string) bool { _, ok := p.Extra[k]; return ok }
 	var common []byte
@@ -81,7 +82,7 @@ func newBodyBuilder(p pipeline.Params) (*bodyBuilder, error) {
 }
 
 // build appends the body of one request to dst, growing it once.
-func (b *bodyBuilder) build(dst []byte, model string, temp float64, msgs []pipeline.Message, streamOptions bool) ([]byte, error) {
+func (b *bodyBuilder) build(dst []byte, model string, temp float64, msgs []config.Message, streamOptions bool) ([]byte, error) {
 	var mb []byte
 	if v, ok := b.models.Load(model); ok {
 		mb = v.([]byte)
@@ -137,8 +138,8 @@ var (
 )
 
 // attempt sends one request and reads its answer into a fresh record.
-func (r *run) attempt(ctx context.Context, c *pipeline.Cell, body []byte, token string) (rec pipeline.Record, o outcome) {
-	rec = pipeline.Record{CellKey: c.CellKey, Seq: c.Seq}
+func (r *run) attempt(ctx context.Context, c *results.Cell, body []byte, token string) (rec results.Record, o outcome) {
+	rec = results.Record{CellKey: c.CellKey, Seq: c.Seq}
 	actx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 
@@ -146,7 +147,7 @@ func (r *run) attempt(ctx context.Context, c *pipeline.Cell, body []byte, token 
 	trace := &httptrace.ClientTrace{GotFirstResponseByte: func() { firstByte = time.Now() }}
 	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(actx, trace), http.MethodPost, r.url, bytes.NewReader(body))
 	if err != nil {
-		rec.Error, rec.ErrorDetail = pipeline.ErrTransport, r.detail(err.Error())
+		rec.Error, rec.ErrorDetail = results.ErrTransport, r.detail(err.Error())
 		return rec, o
 	}
 	h := req.Header
@@ -176,7 +177,7 @@ func (r *run) attempt(ctx context.Context, c *pipeline.Cell, body []byte, token 
 	if err != nil {
 		rec.Error, rec.ErrorDetail = r.classify(ctx, actx, err)
 		switch rec.Error {
-		case pipeline.ErrTransport, pipeline.ErrTimeoutConnect, pipeline.ErrClientResource:
+		case results.ErrTransport, results.ErrTimeoutConnect, results.ErrClientResource:
 			o.next = retryBackoff
 		}
 		return rec, o
@@ -190,10 +191,10 @@ func (r *run) attempt(ctx context.Context, c *pipeline.Cell, body []byte, token 
 
 	if resp.StatusCode != http.StatusOK {
 		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-		rec.Error = pipeline.HTTPError(resp.StatusCode)
+		rec.Error = results.HTTPError(resp.StatusCode)
 		rec.ErrorDetail = r.detail(strings.TrimSpace(string(msg)))
 		if ctx.Err() != nil {
-			rec.Error, rec.ErrorDetail = pipeline.ErrCanceled, "canceled while in flight"
+			rec.Error, rec.ErrorDetail = results.ErrCanceled, "canceled while in flight"
 			return rec, o
 		}
 		switch {
@@ -235,7 +236,7 @@ func (r *run) attempt(ctx context.Context, c *pipeline.Cell, body []byte, token 
 		}
 		rest, _ := io.ReadAll(io.LimitReader(answer, maxDetail))
 		rec.CloseMs = ms(time.Since(t0))
-		rec.Error = pipeline.ErrUnexpectedContentType
+		rec.Error = results.ErrUnexpectedContentType
 		rec.ErrorDetail = r.detail("content type " + rawCT + ", not " + want + ": " + printable(rest))
 	}
 	return rec, o
@@ -380,7 +381,7 @@ func (tt *tokenTimes) add(at time.Time, content, reasoning bool) {
 }
 
 // readStream reads an SSE answer into rec.
-func (r *run) readStream(ctx, actx context.Context, cancel context.CancelCauseFunc, first *time.Timer, body io.Reader, t0 time.Time, rec *pipeline.Record) {
+func (r *run) readStream(ctx, actx context.Context, cancel context.CancelCauseFunc, first *time.Timer, body io.Reader, t0 time.Time, rec *results.Record) {
 	sr := r.sse.Get().(*sseReader)
 	sr.reset(body)
 	defer r.sse.Put(sr)
@@ -419,7 +420,7 @@ func (r *run) readStream(ctx, actx context.Context, cancel context.CancelCauseFu
 			continue
 		}
 		if string(ev.Type) == "error" {
-			rec.Error, rec.ErrorDetail = pipeline.ErrSSEErrorEvent, r.detail(string(ev.Data))
+			rec.Error, rec.ErrorDetail = results.ErrSSEErrorEvent, r.detail(string(ev.Data))
 			break
 		}
 		if string(ev.Data) == "[DONE]" {
@@ -427,11 +428,11 @@ func (r *run) readStream(ctx, actx context.Context, cancel context.CancelCauseFu
 			break
 		}
 		if err := decodeChunk(ev.Data, &c); err != nil {
-			rec.Error, rec.ErrorDetail = pipeline.ErrBadJSON, r.detail(err.Error()+": "+string(ev.Data))
+			rec.Error, rec.ErrorDetail = results.ErrBadJSON, r.detail(err.Error()+": "+string(ev.Data))
 			break
 		}
 		if c.hasError() {
-			rec.Error, rec.ErrorDetail = pipeline.ErrSSEErrorEvent, r.detail(string(c.errorVal))
+			rec.Error, rec.ErrorDetail = results.ErrSSEErrorEvent, r.detail(string(c.errorVal))
 			break
 		}
 		if c.hasUsage() {
@@ -477,7 +478,7 @@ func (r *run) readStream(ctx, actx context.Context, cancel context.CancelCauseFu
 	r.fillTimes(rec, &tt)
 	if usage != nil {
 		if err := applyUsage(rec, usage); err != nil && rec.Error == "" {
-			rec.Error, rec.ErrorDetail = pipeline.ErrBadJSON, r.detail("usage: "+err.Error())
+			rec.Error, rec.ErrorDetail = results.ErrBadJSON, r.detail("usage: "+err.Error())
 		}
 	} else {
 		rec.OutputTokens, rec.ReasoningTokens, rec.TokensEstimated = tt.events, tt.reasoningEvents, true
@@ -492,7 +493,7 @@ func (r *run) readStream(ctx, actx context.Context, cancel context.CancelCauseFu
 	case streamErr != nil && (ctx.Err() != nil || context.Cause(actx) != nil):
 		rec.Error, rec.ErrorDetail = r.classify(ctx, actx, streamErr)
 	case !sawDone && rec.FinishReason == "":
-		rec.Error = pipeline.ErrStreamTruncated
+		rec.Error = results.ErrStreamTruncated
 		rec.ErrorDetail = "stream ended without finish_reason or [DONE]"
 		if streamErr != nil {
 			rec.ErrorDetail = r.detail(rec.ErrorDetail + ": " + streamErr.Error())
@@ -503,7 +504,7 @@ func (r *run) readStream(ctx, actx context.Context, cancel context.CancelCauseFu
 }
 
 // readWhole reads a non-streamed chat.completion into rec.
-func (r *run) readWhole(ctx, actx context.Context, body io.Reader, t0 time.Time, rec *pipeline.Record) {
+func (r *run) readWhole(ctx, actx context.Context, body io.Reader, t0 time.Time, rec *results.Record) {
 	b, err := io.ReadAll(body)
 	at := time.Now()
 	if err != nil {
@@ -513,15 +514,15 @@ func (r *run) readWhole(ctx, actx context.Context, body io.Reader, t0 time.Time,
 	rec.CloseMs = ms(at.Sub(t0))
 	var c chunk
 	if err := decodeChunk(b, &c); err != nil {
-		rec.Error, rec.ErrorDetail = pipeline.ErrBadJSON, r.detail(err.Error()+": "+string(b))
+		rec.Error, rec.ErrorDetail = results.ErrBadJSON, r.detail(err.Error()+": "+string(b))
 		return
 	}
 	if c.hasError() {
-		rec.Error, rec.ErrorDetail = pipeline.ErrSSEErrorEvent, r.detail(string(c.errorVal))
+		rec.Error, rec.ErrorDetail = results.ErrSSEErrorEvent, r.detail(string(c.errorVal))
 		return
 	}
 	if c.choices == 0 {
-		rec.Error, rec.ErrorDetail = pipeline.ErrBadJSON, r.detail("no choices: "+string(b))
+		rec.Error, rec.ErrorDetail = results.ErrBadJSON, r.detail("no choices: "+string(b))
 		return
 	}
 	m := &c.msg
@@ -537,7 +538,7 @@ func (r *run) readWhole(ctx, actx context.Context, body io.Reader, t0 time.Time,
 	r.fillTimes(rec, &tt)
 	if c.hasUsage() {
 		if err := applyUsage(rec, c.usage); err != nil {
-			rec.Error, rec.ErrorDetail = pipeline.ErrBadJSON, r.detail("usage: "+err.Error())
+			rec.Error, rec.ErrorDetail = results.ErrBadJSON, r.detail("usage: "+err.Error())
 			return
 		}
 	} else {
@@ -550,7 +551,7 @@ func (r *run) readWhole(ctx, actx context.Context, body io.Reader, t0 time.Time,
 }
 
 // fillTimes sets TTFT, TTFC, E2E and ITL from the token-bearing events.
-func (r *run) fillTimes(rec *pipeline.Record, tt *tokenTimes) {
+func (r *run) fillTimes(rec *results.Record, tt *tokenTimes) {
 	if tt.events == 0 {
 		return
 	}
@@ -563,7 +564,7 @@ func (r *run) fillTimes(rec *pipeline.Record, tt *tokenTimes) {
 }
 
 // fillRates sets TPOT and tokens/s from the token counts and timings.
-func (r *run) fillRates(rec *pipeline.Record) {
+func (r *run) fillRates(rec *results.Record) {
 	if rec.OutputTokens >= 2 && rec.LatencyMs > rec.TTFTMs {
 		rec.TPOTMs = (rec.LatencyMs - rec.TTFTMs) / float64(rec.OutputTokens-1)
 	}
@@ -573,9 +574,9 @@ func (r *run) fillRates(rec *pipeline.Record) {
 }
 
 // checkLength marks a successful answer that hit max_tokens before any content.
-func (r *run) checkLength(rec *pipeline.Record) {
+func (r *run) checkLength(rec *results.Record) {
 	if rec.FinishReason == "length" && strings.TrimSpace(rec.Content) == "" {
-		rec.Error = pipeline.ErrEmptyContentLength
+		rec.Error = results.ErrEmptyContentLength
 		rec.ErrorDetail = "finish_reason length with empty content: reasoning used the whole max_tokens budget"
 		rec.Truncated = true
 	}

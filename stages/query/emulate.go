@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/config"
 	"github.com/inferbench/inferbench/stages/query/emulator"
 )
 
@@ -13,7 +14,7 @@ import (
 // message of a cell maps to its sample (the job's questions are rendered
 // with the run's prompt renderer when the job generates its cells).
 func startEmulator(_ context.Context, job pipeline.QueryJob) (string, func(context.Context) error, error) {
-	samples := map[string]*pipeline.Sample{} // one entry per question, not per cell
+	samples := map[string]*config.Sample{} // one entry per question, not per cell
 	if job.Source == nil {
 		for i := range job.Cells {
 			c := &job.Cells[i]
@@ -28,7 +29,7 @@ func startEmulator(_ context.Context, job pipeline.QueryJob) (string, func(conte
 			}
 		}
 	}
-	lookup := func(msgs []pipeline.Message) *pipeline.Sample { return samples[lastUser(msgs)] }
+	lookup := func(msgs []config.Message) *config.Sample { return samples[lastUser(msgs)] }
 	profile, err := emulator.ProfileOf(job.Platform.Emulate)
 	if err != nil {
 		return "", nil, err
@@ -37,7 +38,7 @@ func startEmulator(_ context.Context, job pipeline.QueryJob) (string, func(conte
 }
 
 // lastUser returns the content of the last user message, "" if none.
-func lastUser(msgs []pipeline.Message) string {
+func lastUser(msgs []config.Message) string {
 	for i := len(msgs) - 1; i >= 0; i-- {
 		if msgs[i].Role == "user" {
 			return msgs[i].Content

@@ -14,6 +14,9 @@ import (
 	"time"
 
 	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/config"
+	"github.com/inferbench/inferbench/pipeline/results"
+	"github.com/inferbench/inferbench/pipeline/runfolder"
 	"github.com/inferbench/inferbench/stages/internal/retry"
 )
 
@@ -84,7 +87,7 @@ func Register(reg *pipeline.Registry) {
 type run struct {
 	q       *Querier
 	job     pipeline.QueryJob
-	emit    func(pipeline.Record)
+	emit    func(results.Record)
 	url     string
 	client  *http.Client
 	tr      *http.Transport
@@ -117,7 +120,7 @@ type run struct {
 // and returns when all of them are emitted. The error is a fatal setup
 // problem (no token, an emulator that cannot start, a bad params.extra);
 // it never contains a token.
-func (q *Querier) Query(ctx context.Context, job pipeline.QueryJob, emit func(pipeline.Record)) (pipeline.QueryReport, error) {
+func (q *Querier) Query(ctx context.Context, job pipeline.QueryJob, emit func(results.Record)) (pipeline.QueryReport, error) {
 	// Setup (api_key_command above all) ends when Stop closes too: Ctrl-C
 	// must not wait for the grace period to stop a token command.
 	sctx, scancel := context.WithCancel(ctx)
@@ -150,7 +153,7 @@ func (q *Querier) Query(ctx context.Context, job pipeline.QueryJob, emit func(pi
 		go func() {
 			select {
 			case <-job.Stop:
-				r.halt(pipeline.StopInterrupted)
+				r.halt(runfolder.StopInterrupted)
 			case <-finished:
 			}
 		}()
@@ -165,14 +168,14 @@ func (q *Querier) Query(ctx context.Context, job pipeline.QueryJob, emit func(pi
 	defer r.mu.Unlock()
 	rep := pipeline.QueryReport{StopReason: r.reason, Notes: r.notes}
 	if ctx.Err() != nil && rep.StopReason == "" && (!all || r.canceled > 0) {
-		rep.StopReason = pipeline.StopInterrupted
+		rep.StopReason = runfolder.StopInterrupted
 	}
 	return rep, nil
 }
 
 // newRun prepares a platform's run. setup bounds the token command; ctx,
 // which outlives it, the emulator.
-func (q *Querier) newRun(ctx, setup context.Context, job pipeline.QueryJob, emit func(pipeline.Record)) (*run, func(), error) {
+func (q *Querier) newRun(ctx, setup context.Context, job pipeline.QueryJob, emit func(results.Record)) (*run, func(), error) {
 	p := job.Platform
 	r := &run{q: q, job: job, emit: emit, stopped: make(chan struct{})}
 	r.sse.New = func() any { return newSSEReader(nil) }
@@ -189,16 +192,16 @@ func (q *Querier) newRun(ctx, setup context.Context, job pipeline.QueryJob, emit
 	}
 	r.total = p.Timeout.D()
 	if r.total <= 0 {
-		r.total = pipeline.DefaultTimeout.D()
+		r.total = config.DefaultTimeout.D()
 	}
 	r.firstToken, r.idle = p.FirstTokenTimeout.D(), p.IdleTimeout.D()
 	r.maxRetryWait = p.MaxRetryWait.D()
 	if r.maxRetryWait <= 0 {
-		r.maxRetryWait = pipeline.DefaultMaxRetryWait.D()
+		r.maxRetryWait = config.DefaultMaxRetryWait.D()
 	}
 	connect := p.ConnectTimeout.D()
 	if connect <= 0 {
-		connect = pipeline.DefaultConnectTimeout.D()
+		connect = config.DefaultConnectTimeout.D()
 	}
 	dial := q.dial
 	if dial == nil {
@@ -206,7 +209,7 @@ func (q *Querier) newRun(ctx, setup context.Context, job pipeline.QueryJob, emit
 	}
 	conns := p.Concurrency
 	if conns <= 0 {
-		conns = pipeline.DefaultConcurrency
+		conns = config.DefaultConcurrency
 		if p.Rate > 0 {
 			conns = openLoopIdleConns
 		}
@@ -270,7 +273,7 @@ func (r *run) isStopped() bool {
 
 // finish redacts every secret from a record, emits it and judges the
 // error budget.
-func (r *run) finish(rec pipeline.Record) {
+func (r *run) finish(rec results.Record) {
 	r.sec.record(&rec)
 	if r.job.Progress != nil {
 		r.job.Progress(rec)
@@ -281,15 +284,15 @@ func (r *run) finish(rec pipeline.Record) {
 	r.done++
 	switch rec.Error {
 	case "":
-	case pipeline.ErrCanceled:
+	case results.ErrCanceled:
 		r.canceled++
-	case pipeline.ErrClientResource:
+	case results.ErrClientResource:
 		// The client's failure: not the platform's error budget, neither
 		// a failure nor a request of its error rate.
 		r.done--
 		if r.job.Log != nil {
 			r.clientNote.Do(func() {
-				r.job.Log.Warn("requests are failing on this machine's resources, not the platform's: "+pipeline.ClientResourceAdvice(rec.ErrorDetail), "detail", rec.ErrorDetail)
+				r.job.Log.Warn("requests are failing on this machine's resources, not the platform's: "+results.ClientResourceAdvice(rec.ErrorDetail), "detail", rec.ErrorDetail)
 			})
 		}
 	default:
@@ -300,7 +303,7 @@ func (r *run) finish(rec pipeline.Record) {
 	switch {
 	case p.MaxErrors > 0 && failed >= p.MaxErrors:
 		r.halt(fmt.Sprintf("max_errors: %d failed requests", failed))
-	case p.MaxErrorRate > 0 && done >= pipeline.MinRequestsForErrorRate &&
+	case p.MaxErrorRate > 0 && done >= config.MinRequestsForErrorRate &&
 		float64(failed)/float64(done) > p.MaxErrorRate:
 		r.halt(fmt.Sprintf("max_error_rate: %.2f > %g after %d requests", float64(failed)/float64(done), p.MaxErrorRate, done))
 	}
@@ -314,8 +317,8 @@ func (r *run) finish(rec pipeline.Record) {
 func (r *run) closedLoop(ctx context.Context) bool {
 	next, stop := iter.Pull(r.job.EachCell())
 	defer stop()
-	var pending *pipeline.Cell // the first measured cell, drawn by the warmup phase
-	warm := func() *pipeline.Cell {
+	var pending *results.Cell // the first measured cell, drawn by the warmup phase
+	warm := func() *results.Cell {
 		c, ok := next()
 		if !ok || !c.Warmup || c.LevelWarmup {
 			pending = c
@@ -329,7 +332,7 @@ func (r *run) closedLoop(ctx context.Context) bool {
 	if pending == nil {
 		return true
 	}
-	return r.phase(ctx, func() *pipeline.Cell {
+	return r.phase(ctx, func() *results.Cell {
 		if c := pending; c != nil {
 			pending = nil
 			return c
@@ -342,12 +345,12 @@ func (r *run) closedLoop(ctx context.Context) bool {
 // phase sends the cells next returns (nil: no more) to Concurrency
 // workers, started as cells come, and waits for them. It reports whether
 // next ran out (every cell was attempted).
-func (r *run) phase(ctx context.Context, next func() *pipeline.Cell) bool {
+func (r *run) phase(ctx context.Context, next func() *results.Cell) bool {
 	workers := r.job.Platform.Concurrency
 	if workers <= 0 {
-		workers = pipeline.DefaultConcurrency
+		workers = config.DefaultConcurrency
 	}
-	work := make(chan *pipeline.Cell)
+	work := make(chan *results.Cell)
 	var wg sync.WaitGroup
 	started, all := 0, false
 loop:
@@ -474,7 +477,7 @@ func later(a, b time.Time) time.Time {
 
 // do makes one cell's request with its retries and returns its record.
 // due is the scheduled send time (zero in closed loop).
-func (r *run) do(ctx context.Context, c *pipeline.Cell, due time.Time) pipeline.Record {
+func (r *run) do(ctx context.Context, c *results.Cell, due time.Time) results.Record {
 	var (
 		body      []byte
 		bodyOpts  bool
@@ -494,8 +497,8 @@ func (r *run) do(ctx context.Context, c *pipeline.Cell, due time.Time) pipeline.
 		if body == nil || opts != bodyOpts {
 			var err error
 			if body, err = r.body.build(nil, c.Model, c.Temperature, c.Messages, opts); err != nil {
-				return pipeline.Record{CellKey: c.CellKey, Seq: c.Seq, Attempts: attempt,
-					Error: pipeline.ErrSetup, ErrorDetail: r.detail("request body: " + err.Error())}
+				return results.Record{CellKey: c.CellKey, Seq: c.Seq, Attempts: attempt,
+					Error: results.ErrSetup, ErrorDetail: r.detail("request body: " + err.Error())}
 			}
 			bodyOpts = opts
 		}
@@ -555,12 +558,12 @@ func (r *run) do(ctx context.Context, c *pipeline.Cell, due time.Time) pipeline.
 					t.Stop()
 					waited += time.Since(ws)
 					rec.RetryWaitMs = ms(waited)
-					rec.Error, rec.ErrorDetail = pipeline.ErrCanceled, "canceled while waiting to retry"
+					rec.Error, rec.ErrorDetail = results.ErrCanceled, "canceled while waiting to retry"
 				}
 				if waitDone != nil {
 					waitDone()
 				}
-				if rec.Error == pipeline.ErrCanceled {
+				if rec.Error == results.ErrCanceled {
 					return withCap(rec, capped)
 				}
 				waited += time.Since(ws)
@@ -601,7 +604,7 @@ func (r *run) capWait(wait, retryAfter time.Duration, capped string) (time.Durat
 
 // withCap puts the phrase of a capped retry wait in front of a failed
 // record's error_detail.
-func withCap(rec pipeline.Record, capped string) pipeline.Record {
+func withCap(rec results.Record, capped string) results.Record {
 	if capped != "" && rec.Error != "" {
 		rec.ErrorDetail = truncate(capped+"; "+rec.ErrorDetail, maxDetail)
 	}

@@ -81,7 +81,8 @@
 // reject_stream_options turns any stream_options into a 400 naming it. Any
 // model name is accepted and GET /v1/models lists the names seen.
 //
-// Imports: pipeline (Duration, samples) and helper packages only;
+// Imports: pipeline (its Register), pipeline/config (Duration, samples)
+// and helper packages only;
 // emulator must not import a stage: stages/query imports it to serve
 // emulate: platforms, and cmd/inferbench to serve the emulate command.
 package emulator
@@ -99,13 +100,13 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/config"
 )
 
 // Lookup maps a request's messages to the sample it asks about (nil if unknown).
 // It must be safe for concurrent use and must not keep the messages slice
 // after it returns (the emulator reuses its memory; the strings are safe to keep).
-type Lookup func(messages []pipeline.Message) *pipeline.Sample
+type Lookup func(messages []config.Message) *config.Sample
 
 // DefaultModel is listed by GET /v1/models before any request named a model,
 // and answers requests that name none.
@@ -256,13 +257,13 @@ type streamOptions struct {
 
 // chatRequest is the part of the request body the emulator reads.
 type chatRequest struct {
-	Model               string             `json:"model"`
-	Messages            []pipeline.Message `json:"messages"`
-	Stream              bool               `json:"stream"`
-	StreamOptions       *streamOptions     `json:"stream_options"`
-	MaxTokens           *int               `json:"max_tokens"`
-	MaxCompletionTokens *int               `json:"max_completion_tokens"`
-	Temperature         *float64           `json:"temperature"`
+	Model               string           `json:"model"`
+	Messages            []config.Message `json:"messages"`
+	Stream              bool             `json:"stream"`
+	StreamOptions       *streamOptions   `json:"stream_options"`
+	MaxTokens           *int             `json:"max_tokens"`
+	MaxCompletionTokens *int             `json:"max_completion_tokens"`
+	Temperature         *float64         `json:"temperature"`
 }
 
 func (r *chatRequest) reset() {
@@ -453,7 +454,7 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	var sample *pipeline.Sample
+	var sample *config.Sample
 	if s.lookup != nil {
 		sample = s.lookup(req.Messages)
 	}

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/config"
 )
 
 func TestStreamWireFormat(t *testing.T) {
@@ -197,7 +197,7 @@ func TestNonStreamingCompletion(t *testing.T) {
 }
 
 // contentOf streams one request and returns its content.
-func contentOf(t *testing.T, base string, msgs []pipeline.Message, id string) string {
+func contentOf(t *testing.T, base string, msgs []config.Message, id string) string {
 	t.Helper()
 	resp := post(t, context.Background(), base, "/chat/completions", streamBody(msgs), id)
 	defer resp.Body.Close()
@@ -292,12 +292,12 @@ func TestAccuracyMatchesProfile(t *testing.T) {
 
 func TestAnswerStyles(t *testing.T) {
 	chatty := regexp.MustCompile(`^(The answer is \*\*(.+)\*\*\.|Based on the context, \*\*(.+)\*\*\.|\*\*(.+)\*\*|According to the passage, the answer is \*\*(.+)\*\*\.)$`)
-	unknown := []pipeline.Message{{Role: "user", Content: "Context: Pebbles rattle in the tin drum.\n\nQuestion: What rattles?\n\nAnswer:"}}
+	unknown := []config.Message{{Role: "user", Content: "Context: Pebbles rattle in the tin drum.\n\nQuestion: What rattles?\n\nAnswer:"}}
 	cases := []struct {
 		name   string
 		prof   Profile
 		lookup Lookup
-		msgs   []pipeline.Message
+		msgs   []config.Message
 		check  func(t *testing.T, content string)
 	}{
 		{"plain style answers with the gold answer only", Profile{Accuracy: 1}, fixtureLookup, promptFor(&fixture[3]),
@@ -334,7 +334,7 @@ func TestAnswerStyles(t *testing.T) {
 					t.Errorf("content %q is not a span of the prompt's context", c)
 				}
 			}},
-		{"a prompt without context gets the fixed answer", Profile{Accuracy: 1}, fixtureLookup, []pipeline.Message{{Role: "user", Content: "Hello there"}},
+		{"a prompt without context gets the fixed answer", Profile{Accuracy: 1}, fixtureLookup, []config.Message{{Role: "user", Content: "Hello there"}},
 			func(t *testing.T, c string) {
 				if c != FixedAnswer {
 					t.Errorf("content %q, want %q", c, FixedAnswer)
@@ -489,7 +489,7 @@ func TestModelsListsModelsSeen(t *testing.T) {
 }
 
 // contentAt streams one request at a temperature and returns its content and reasoning.
-func contentAt(t *testing.T, base string, msgs []pipeline.Message, id string, temperature float64) string {
+func contentAt(t *testing.T, base string, msgs []config.Message, id string, temperature float64) string {
 	t.Helper()
 	body := streamBody(msgs)
 	body.Temperature = &temperature

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/config"
 )
 
 func TestFaultsOnTheWire(t *testing.T) {
@@ -21,7 +21,7 @@ func TestFaultsOnTheWire(t *testing.T) {
 		return Profile{ReasoningTokens: 6, Accuracy: 1, Faults: f}
 	}
 	t.Run("rate_429 answers 429 with Retry-After and an OpenAI error", func(t *testing.T) {
-		base := startServer(t, prof(Faults{Rate429: 1, RetryAfter: pipeline.Duration(1500 * time.Millisecond)}), 1, fixtureLookup)
+		base := startServer(t, prof(Faults{Rate429: 1, RetryAfter: config.Duration(1500 * time.Millisecond)}), 1, fixtureLookup)
 		resp := post(t, ctx, base, "/chat/completions", streamBody(promptFor(&fixture[0])), "f429")
 		if resp.StatusCode != http.StatusTooManyRequests {
 			t.Fatalf("status %d", resp.StatusCode)
@@ -110,7 +110,7 @@ func TestFaultsOnTheWire(t *testing.T) {
 	})
 	t.Run("stall pauses mid-stream for stall_for and then completes", func(t *testing.T) {
 		const stall = 80 * time.Millisecond
-		base := startServer(t, prof(Faults{Stall: 1, StallFor: pipeline.Duration(stall)}), 1, fixtureLookup)
+		base := startServer(t, prof(Faults{Stall: 1, StallFor: config.Duration(stall)}), 1, fixtureLookup)
 		start := time.Now()
 		resp := post(t, ctx, base, "/chat/completions", streamBody(promptFor(&fixture[3])), "")
 		defer resp.Body.Close()
@@ -124,7 +124,7 @@ func TestFaultsOnTheWire(t *testing.T) {
 		}
 	})
 	t.Run("a stalled stream ends when the client goes away", func(t *testing.T) {
-		base, shutdown, err := Start("127.0.0.1:0", New(prof(Faults{Stall: 1, StallFor: pipeline.Duration(time.Hour)}), 1, fixtureLookup))
+		base, shutdown, err := Start("127.0.0.1:0", New(prof(Faults{Stall: 1, StallFor: config.Duration(time.Hour)}), 1, fixtureLookup))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -200,7 +200,7 @@ func TestTimingLowerBounds(t *testing.T) {
 		tps       = 250.0
 		reasoning = 5
 	)
-	prof := Profile{TTFT: pipeline.Duration(ttft), TokensPerSecond: tps, ReasoningTokens: reasoning, Accuracy: 1}
+	prof := Profile{TTFT: config.Duration(ttft), TokensPerSecond: tps, ReasoningTokens: reasoning, Accuracy: 1}
 	base := startServer(t, prof, 1, fixtureLookup)
 	s := &fixture[5]
 	tokens := reasoning + countPieces(s.Answers[0])
@@ -243,7 +243,7 @@ func (f *firstTokenReader) Read(p []byte) (int, error) {
 }
 
 func TestScheduleJitter(t *testing.T) {
-	prof := Profile{TTFT: pipeline.Duration(100 * time.Millisecond), TokensPerSecond: 100, Jitter: 0.2}
+	prof := Profile{TTFT: config.Duration(100 * time.Millisecond), TokensPerSecond: 100, Jitter: 0.2}
 	cases := []struct {
 		name   string
 		jitter float64
@@ -320,7 +320,7 @@ func TestNonStreamingFaults(t *testing.T) {
 					t.Errorf("type %q", e.Error.Type)
 				}
 			}},
-		{"stall delays a complete answer", Faults{Stall: 1, StallFor: pipeline.Duration(30 * time.Millisecond)},
+		{"stall delays a complete answer", Faults{Stall: 1, StallFor: config.Duration(30 * time.Millisecond)},
 			func(t *testing.T, resp *http.Response, err error) {
 				if err != nil {
 					t.Fatal(err)
@@ -347,7 +347,7 @@ func TestNonStreamingFaults(t *testing.T) {
 }
 
 func TestConcurrentStreamsMatchSequentialOnes(t *testing.T) {
-	prof := Profile{TTFT: pipeline.Duration(5 * time.Millisecond), TokensPerSecond: 2000, Jitter: 0.3, ReasoningTokens: 8, Accuracy: 0.7, Style: "chatty", Usage: "sambanova"}
+	prof := Profile{TTFT: config.Duration(5 * time.Millisecond), TokensPerSecond: 2000, Jitter: 0.3, ReasoningTokens: 8, Accuracy: 0.7, Style: "chatty", Usage: "sambanova"}
 	base := startServer(t, prof, 21, fixtureLookup)
 	ref := startServer(t, prof, 21, fixtureLookup)
 	const n = 64
