@@ -171,9 +171,13 @@ type Option func(*Server)
 // WithModels makes the server serve only the named models, as the API
 // serves the models an account has: a request for any other model is a
 // 404 model_not_found, and GET /v1/models lists these. Without it any
-// model name is accepted.
+// model name is accepted, and so it is when names is empty.
 func WithModels(names ...string) Option {
-	return func(s *Server) { s.known = append([]string(nil), names...) }
+	return func(s *Server) {
+		if len(names) > 0 {
+			s.known = append([]string(nil), names...)
+		}
+	}
 }
 
 // WithAuth makes the server require a bearer token that ok accepts (ok
