@@ -44,8 +44,13 @@ type chunk struct {
 	delta, msg   message
 	finishReason []byte
 	usage        []byte // raw JSON, nil when absent or null
-	errorVal     []byte // raw JSON, nil when absent or null
-	scratch      []byte // unescaped strings
+	// errorVal is the error the document carries, raw JSON; nil when none.
+	// Two shapes are errors: the OpenAI API's {"error": {...}} (the value
+	// of "error" unless null), and vLLM's flat {"object": "error",
+	// "message", "type", "param", "code"} (the whole document).
+	errorVal  []byte
+	flatError bool   // "object" is "error"
+	scratch   []byte // unescaped strings
 }
 
 func (c *chunk) hasError() bool { return c.errorVal != nil }
@@ -67,6 +72,9 @@ func decodeChunk(data []byte, c *chunk) error {
 	d.ws()
 	if d.i != len(d.b) {
 		return d.fail("trailing data")
+	}
+	if c.flatError && c.errorVal == nil {
+		c.errorVal = data
 	}
 	return nil
 }
@@ -172,6 +180,10 @@ func (d *decoder) field(kind objKind, key []byte) error {
 		case "choices":
 			c.choices, c.delta, c.msg, c.finishReason = 0, message{}, message{}, nil
 			return d.choices()
+		case "object":
+			s, _, err := d.stringOrNull()
+			c.flatError = string(s) == "error"
+			return err
 		case "usage", "error":
 			start := d.i
 			if err := d.skip(); err != nil {

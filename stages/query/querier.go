@@ -512,7 +512,7 @@ func (r *run) do(ctx context.Context, c *pipeline.Cell, due time.Time) pipeline.
 				r.noOpts.Store(true)
 				r.optNote.Do(func() {
 					// The engine prefixes notes with the platform's name.
-					const note = "the server rejected stream_options (HTTP 400); requests were resent without it, so usage may be missing"
+					note := "the server rejected stream_options (" + o.refusal + "); requests were resent without it, so usage may be missing"
 					r.mu.Lock()
 					r.notes = append(r.notes, note)
 					r.mu.Unlock()
