@@ -73,7 +73,8 @@
 // timeout, and a capped Retry-After is noted in the report and in the
 // error_detail of a request that fails in the end. Each attempt has its
 // own total timeout. A 401 re-runs api_key_command once and retries at
-// once; a refusal of stream_options (an HTTP 400 whose body names it, or
+// once (the refreshes and the requests retried are counted in a note:
+// "the token was refreshed 4 times; 4 requests were retried"); a refusal of stream_options (an HTTP 400 whose body names it, or
 // an error event naming it before any token of an HTTP 200 stream) makes
 // the platform resend the request without stream_options and stop sending
 // them for the rest of its run (noted in the manifest, saying which way
