@@ -1,6 +1,10 @@
 package pipeline
 
-import "time"
+import (
+	"time"
+
+	"github.com/inferbench/inferbench/internal/buildinfo"
+)
 
 // Manifest is manifest.json: everything needed to reproduce, rescore,
 // resume or compare a run without the experiment file.
@@ -61,6 +65,10 @@ type Manifest struct {
 	Formats []string `json:"formats,omitempty"`
 	// Stages times each stage and counts what went in and out of it.
 	Stages []StageStat `json:"stages,omitempty"`
+	// Build is the module version and VCS revision (with the dirty flag)
+	// of the binary that ran; absent when the binary does not know them
+	// (go run, go test, -buildvcs=false).
+	Build *buildinfo.Info `json:"build,omitempty"`
 }
 
 // StageStat is the engine's bookkeeping for one stage execution.
