@@ -157,18 +157,7 @@ func (r *run) attempt(ctx context.Context, c *pipeline.Cell, body []byte, token 
 		rec.Error, rec.ErrorDetail = pipeline.ErrTransport, r.detail(err.Error())
 		return rec, o
 	}
-	h := req.Header
-	h["Content-Type"] = hdrJSON
-	if r.job.Params.Stream {
-		h["Accept"] = hdrStream
-	}
-	h["X-Request-Id"] = []string{c.CellKey.String()}
-	if token != "" {
-		h["Authorization"] = []string{"Bearer " + token}
-	}
-	for _, ph := range r.job.Platform.Headers {
-		h.Set(ph.Name, ph.Value.Reveal())
-	}
+	r.setHeaders(req.Header, c, token)
 
 	total := time.AfterFunc(r.total, func() { cancel(errTotalTimeout) })
 	defer total.Stop()
@@ -195,26 +184,55 @@ func (r *run) attempt(ctx context.Context, c *pipeline.Cell, body []byte, token 
 	}
 	rec.TTFBMs = ms(firstByte.Sub(t0))
 	rec.HTTPStatus = resp.StatusCode
-
 	if resp.StatusCode != http.StatusOK {
-		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-		rec.Error = pipeline.HTTPError(resp.StatusCode)
-		rec.ErrorDetail = r.detail(strings.TrimSpace(string(msg)))
-		if ctx.Err() != nil {
-			rec.Error, rec.ErrorDetail = pipeline.ErrCanceled, "canceled while in flight"
-			return rec, o
-		}
-		switch {
-		case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
-			o.next, o.retryAfter = retryBackoff, retry.Delay(resp.Header, time.Now())
-		case resp.StatusCode == http.StatusUnauthorized:
-			o.next = retryToken
-		case resp.StatusCode == http.StatusBadRequest && namesStreamOptions(msg):
-			o.next, o.refusal = retryNoOpts, refusedHTTP400
-		}
-		return rec, o
+		return rec, r.refused(ctx, resp, &rec)
 	}
+	return rec, r.readAnswer(ctx, actx, cancel, first, resp, t0, &rec)
+}
 
+// setHeaders sets a request's headers: the content types, the cell's
+// X-Request-Id, the bearer token and the platform's own headers.
+func (r *run) setHeaders(h http.Header, c *pipeline.Cell, token string) {
+	h["Content-Type"] = hdrJSON
+	if r.job.Params.Stream {
+		h["Accept"] = hdrStream
+	}
+	h["X-Request-Id"] = []string{c.CellKey.String()}
+	if token != "" {
+		h["Authorization"] = []string{"Bearer " + token}
+	}
+	for _, ph := range r.job.Platform.Headers {
+		h.Set(ph.Name, ph.Value.Reveal())
+	}
+}
+
+// refused records an answer other than 200 (http_<status>, its body
+// quoted) and says what the retry loop does with it: 429 and 5xx back off
+// (honouring Retry-After), 401 refreshes the token, a 400 naming
+// stream_options resends without them.
+func (r *run) refused(ctx context.Context, resp *http.Response, rec *pipeline.Record) (o outcome) {
+	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	rec.Error = pipeline.HTTPError(resp.StatusCode)
+	rec.ErrorDetail = r.detail(strings.TrimSpace(string(msg)))
+	if ctx.Err() != nil {
+		rec.Error, rec.ErrorDetail = pipeline.ErrCanceled, "canceled while in flight"
+		return o
+	}
+	switch {
+	case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
+		o.next, o.retryAfter = retryBackoff, retry.Delay(resp.Header, time.Now())
+	case resp.StatusCode == http.StatusUnauthorized:
+		o.next = retryToken
+	case resp.StatusCode == http.StatusBadRequest && namesStreamOptions(msg):
+		o.next, o.refusal = retryNoOpts, refusedHTTP400
+	}
+	return o
+}
+
+// readAnswer reads a 200 answer as its type and first bytes say
+// (sniff): a stream, one JSON document, or neither
+// (unexpected_content_type, quoting its first bytes).
+func (r *run) readAnswer(ctx, actx context.Context, cancel context.CancelCauseFunc, first *time.Timer, resp *http.Response, t0 time.Time, rec *pipeline.Record) (o outcome) {
 	rawCT := resp.Header.Get("Content-Type")
 	// The usual values as they are: ParseMediaType allocates a map each.
 	ct := rawCT
@@ -230,11 +248,11 @@ func (r *run) attempt(ctx context.Context, c *pipeline.Cell, body []byte, token 
 	}
 	switch sniff(ct, head) {
 	case formatStream:
-		if r.readStream(ctx, actx, cancel, first, answer, t0, &rec) {
+		if r.readStream(ctx, actx, cancel, first, answer, t0, rec) {
 			o.next, o.refusal = retryNoOpts, refusedInStream
 		}
 	case formatJSON:
-		r.readWhole(ctx, actx, answer, t0, &rec)
+		r.readWhole(ctx, actx, answer, t0, rec)
 	default:
 		want := "JSON"
 		if r.job.Params.Stream {
@@ -248,7 +266,7 @@ func (r *run) attempt(ctx context.Context, c *pipeline.Cell, body []byte, token 
 		rec.Error = pipeline.ErrUnexpectedContentType
 		rec.ErrorDetail = r.detail("content type " + rawCT + ", not " + want + ": " + printable(rest))
 	}
-	return rec, o
+	return o
 }
 
 // Formats an answer body can have.

@@ -11,100 +11,138 @@ import (
 	"github.com/inferbench/inferbench/stages/internal/retry"
 )
 
+// tries is the state of one cell's request across its attempts.
+type tries struct {
+	c         *pipeline.Cell
+	body      []byte
+	bodyOpts  bool // body carries stream_options
+	rng       *rand.Rand
+	waited    time.Duration
+	queue     float64
+	refreshed bool
+	n429      int // attempts answered HTTP 429
+	capped    string
+	retries   int // retries left
+	token     string
+	gen       int // the token's generation
+}
+
 // do makes one cell's request with its retries and returns its record.
 // due is the scheduled send time (zero in closed loop).
 func (r *run) do(ctx context.Context, c *pipeline.Cell, due time.Time) pipeline.Record {
-	var (
-		body      []byte
-		bodyOpts  bool
-		rng       *rand.Rand
-		waited    time.Duration
-		queue     float64
-		refreshed bool
-		n429      int // attempts answered HTTP 429
-		capped    string
-		retries   = r.job.Platform.Retries
-	)
-	token, gen := r.tokens.get()
+	t := tries{c: c, retries: r.job.Platform.Retries}
+	t.token, t.gen = r.tokens.get()
 	for attempt := 1; ; attempt++ {
-		// A body is never rewritten once sent: the transport may still be
-		// reading it when an early answer (a 429, say) arrives.
-		opts := r.body.hasStreamOptions() && !r.noOpts.Load()
-		if body == nil || opts != bodyOpts {
-			var err error
-			if body, err = r.body.build(nil, c.Model, c.Temperature, c.Messages, opts); err != nil {
-				return pipeline.Record{CellKey: c.CellKey, Seq: c.Seq, Attempts: attempt,
-					Error: pipeline.ErrSetup, ErrorDetail: r.detail("request body: " + err.Error())}
-			}
-			bodyOpts = opts
+		opts, err := r.prepareBody(&t)
+		if err != nil {
+			return pipeline.Record{CellKey: c.CellKey, Seq: c.Seq, Attempts: attempt,
+				Error: pipeline.ErrSetup, ErrorDetail: r.detail("request body: " + err.Error())}
 		}
 		if attempt == 1 && !due.IsZero() {
-			queue = ms(time.Since(due))
+			t.queue = ms(time.Since(due))
 		}
-		rec, o := r.attempt(ctx, c, body, token)
+		rec, o := r.attempt(ctx, c, t.body, t.token)
 		if rec.HTTPStatus == http.StatusTooManyRequests {
-			n429++
+			t.n429++
 		}
-		rec.Attempts, rec.QueueMs, rec.RetryWaitMs, rec.HTTP429 = attempt, queue, ms(waited), n429
+		rec.Attempts, rec.QueueMs, rec.RetryWaitMs, rec.HTTP429 = attempt, t.queue, ms(t.waited), t.n429
+		again := false
 		switch o.next {
 		case retryNoOpts:
-			if opts {
-				r.noOpts.Store(true)
-				r.optNote.Do(func() {
-					note := "the server rejected stream_options (" + o.refusal + "); requests were resent without it, so usage may be missing"
-					r.note(note)
-					if r.job.Log != nil {
-						r.job.Log.Warn(note)
-					}
-				})
-				continue
-			}
+			again = opts && r.dropStreamOptions(o.refusal)
 		case retryToken:
-			if r.tokens.refreshable() && !refreshed {
-				refreshed = true
-				t, g, err := r.tokens.refresh(ctx, gen)
-				if err != nil {
-					rec.ErrorDetail = r.detail("token refresh after 401: " + err.Error())
-					return rec
-				}
-				token, gen = t, g
-				r.tokenRetries.Add(1)
-				continue
+			if again, err = r.refreshToken(ctx, &t); err != nil {
+				rec.ErrorDetail = r.detail("token refresh after 401: " + err.Error())
+				return rec
 			}
 		case retryBackoff:
-			if retries > 0 {
-				retries--
-				if rng == nil {
-					rng = rand.New(rand.NewPCG(uint64(r.job.Seed), uint64(c.Seq)))
-				}
-				backoff := retry.Backoff{Base: r.q.backoffBase, Max: r.q.backoffMax}
-				wait := backoff.Wait(attempt-1, o.retryAfter, rng)
-				wait, capped = r.capWait(wait, o.retryAfter, capped)
-				var waitDone func()
-				if r.job.RetryWait != nil {
-					waitDone = r.job.RetryWait(wait)
-				}
-				t := time.NewTimer(wait)
-				ws := time.Now()
-				select {
-				case <-t.C:
-				case <-ctx.Done():
-					t.Stop()
-					waited += time.Since(ws)
-					rec.RetryWaitMs = ms(waited)
-					rec.Error, rec.ErrorDetail = pipeline.ErrCanceled, "canceled while waiting to retry"
-				}
-				if waitDone != nil {
-					waitDone()
-				}
-				if rec.Error == pipeline.ErrCanceled {
-					return withCap(rec, capped)
-				}
-				waited += time.Since(ws)
-				continue
-			}
+			again = t.retries > 0 && r.backoff(ctx, &t, attempt, o.retryAfter, &rec)
 		}
-		return withCap(rec, capped)
+		if !again {
+			return withCap(rec, t.capped)
+		}
+	}
+}
+
+// prepareBody builds the request body when there is none yet or when
+// stream_options were dropped since; it reports whether the body carries
+// them. A body is never rewritten once sent: the transport may still be
+// reading it when an early answer (a 429, say) arrives.
+func (r *run) prepareBody(t *tries) (opts bool, err error) {
+	opts = r.body.hasStreamOptions() && !r.noOpts.Load()
+	if t.body == nil || opts != t.bodyOpts {
+		c := t.c
+		if t.body, err = r.body.build(nil, c.Model, c.Temperature, c.Messages, opts); err != nil {
+			return opts, err
+		}
+		t.bodyOpts = opts
+	}
+	return opts, nil
+}
+
+// dropStreamOptions stops sending stream_options for the rest of the
+// platform's run after the server refused them (refusal says how), noting
+// it once; the request is then sent again.
+func (r *run) dropStreamOptions(refusal string) bool {
+	r.noOpts.Store(true)
+	r.optNote.Do(func() {
+		note := "the server rejected stream_options (" + refusal + "); requests were resent without it, so usage may be missing"
+		r.note(note)
+		if r.job.Log != nil {
+			r.job.Log.Warn(note)
+		}
+	})
+	return true
+}
+
+// refreshToken answers a 401: once per request, when the token comes from
+// a command, it takes a fresh token (re-running the command unless another
+// request already did since) and reports that the request goes again,
+// counted in the run's token note.
+func (r *run) refreshToken(ctx context.Context, t *tries) (again bool, err error) {
+	if !r.tokens.refreshable() || t.refreshed {
+		return false, nil
+	}
+	t.refreshed = true
+	if t.token, t.gen, err = r.tokens.refresh(ctx, t.gen); err != nil {
+		return false, err
+	}
+	r.tokenRetries.Add(1)
+	return true, nil
+}
+
+// backoff spends one retry: it waits the server's Retry-After or the
+// seeded backoff, capped (capWait), and reports whether the request goes
+// again; when ctx ends first, rec becomes canceled and it reports false.
+func (r *run) backoff(ctx context.Context, t *tries, attempt int, retryAfter time.Duration, rec *pipeline.Record) bool {
+	t.retries--
+	if t.rng == nil {
+		t.rng = rand.New(rand.NewPCG(uint64(r.job.Seed), uint64(t.c.Seq)))
+	}
+	b := retry.Backoff{Base: r.q.backoffBase, Max: r.q.backoffMax}
+	var wait time.Duration
+	wait, t.capped = r.capWait(b.Wait(attempt-1, retryAfter, t.rng), retryAfter, t.capped)
+	var waitDone func()
+	if r.job.RetryWait != nil {
+		waitDone = r.job.RetryWait(wait)
+	}
+	defer func() {
+		if waitDone != nil {
+			waitDone()
+		}
+	}()
+	timer := time.NewTimer(wait)
+	ws := time.Now()
+	select {
+	case <-timer.C:
+		t.waited += time.Since(ws)
+		return true
+	case <-ctx.Done():
+		timer.Stop()
+		t.waited += time.Since(ws)
+		rec.RetryWaitMs = ms(t.waited)
+		rec.Error, rec.ErrorDetail = pipeline.ErrCanceled, "canceled while waiting to retry"
+		return false
 	}
 }
 
