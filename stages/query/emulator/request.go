@@ -87,12 +87,11 @@ func (s *Server) check(req *chatRequest) *apiError {
 		return invalid("messages", "empty_array", "Invalid 'messages': empty array. Expected an array with minimum length 1, but got an empty array instead.")
 	}
 	for i := range req.Messages {
-		role := req.Messages[i].Role
-		param := "messages[" + strconv.Itoa(i) + "].role"
-		if role == "" {
-			return invalid(param, "", "Missing required parameter: '"+param+"'.")
-		}
-		if !slices.Contains(roles, role) {
+		if role := req.Messages[i].Role; !slices.Contains(roles, role) {
+			param := "messages[" + strconv.Itoa(i) + "].role"
+			if role == "" {
+				return invalid(param, "", "Missing required parameter: '"+param+"'.")
+			}
 			return invalid(param, "invalid_value", "Invalid value: '"+role+"'. Supported values are: 'system', 'assistant', 'user', 'function', 'tool', and 'developer'.")
 		}
 	}
