@@ -236,8 +236,8 @@ func emulateProfile(cmd *cobra.Command) (pipeline.EmulateProfile, error) {
 // serves: "profile metis-like: ttft 250ms, tokens_per_second 420, ...;
 // faults: none", every field by its YAML name; the faults' fields only
 // when set, and "none" when no fault share is set (their waits then do
-// not matter). It reads the fields from the type (by their yaml tags), so a new
-// profile field shows without a change here.
+// not matter). It reads the fields from the type (by their yaml tags), so
+// a new profile field shows without a change here.
 func profileLine(preset string, prof any) string {
 	name := "profile " + preset
 	if preset == "" {
