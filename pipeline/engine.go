@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/inferbench/inferbench/internal/buildinfo"
 	"github.com/inferbench/inferbench/pipeline/atomicfile"
 	"github.com/inferbench/inferbench/pipeline/config"
 	"github.com/inferbench/inferbench/pipeline/results"
@@ -38,6 +39,9 @@ type Engine struct {
 	HTTP     *http.Client
 	// Version is the tool version recorded in manifests.
 	Version string
+	// Build is the binary's module version and VCS revision recorded in
+	// manifests (Manifest.Build); nil when unknown.
+	Build *buildinfo.Info
 	// Grace bounds how long in-flight requests may finish once ctx is
 	// canceled; zero means DefaultGrace.
 	Grace time.Duration
@@ -112,7 +116,7 @@ func stage(m *runfolder.Manifest, log *slog.Logger, name string, in int, fn func
 // Prepare loads and selects the dataset and expands the matrix: everything
 // before the first request. `plan` and `run` share it.
 func (e *Engine) Prepare(ctx context.Context, exp *config.Experiment, experimentFile string) (*config.Dataset, *Plan, *runfolder.Manifest, error) {
-	m := &runfolder.Manifest{Tool: "inferbench", Version: e.Version, GoVersion: runtime.Version(), ExperimentFile: experimentFile, Experiment: *exp}
+	m := &runfolder.Manifest{Tool: "inferbench", Version: e.Version, GoVersion: runtime.Version(), Build: e.Build, ExperimentFile: experimentFile, Experiment: *exp}
 	loader, ok := e.Registry.Loaders[exp.Dataset.Source]
 	if !ok {
 		return nil, nil, nil, fmt.Errorf("load: unknown dataset source %q (have %v)", exp.Dataset.Source, e.Registry.LoaderNames())

@@ -33,7 +33,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 		Long: `inferbench runs a declarative experiment (load -> query -> score -> aggregate -> export)
 against OpenAI-compatible endpoints or its built-in emulator, scores answers like the official
 SQuAD scorer, and writes JSON, CSV, an Excel workbook and a report into a run folder.`,
-		Version:       version,
+		Version:       readBuild().Text(version),
 		SilenceErrors: true,
 		SilenceUsage:  true,
 	}
@@ -119,7 +119,14 @@ func newEngine(reg *pipeline.Registry, log *slog.Logger) (*pipeline.Engine, erro
 	if err != nil {
 		return nil, withCode(exitError, err)
 	}
-	return &pipeline.Engine{Registry: reg, Log: log, CacheDir: cache, Version: version}, nil
+	eng := &pipeline.Engine{Registry: reg, Log: log, CacheDir: cache, Version: version}
+	if b := readBuild(); b.Known() {
+		eng.Build = &b
+		if version == "dev" && b.Version != "" {
+			eng.Version = b.Version
+		}
+	}
+	return eng, nil
 }
 
 func isTerminal(w io.Writer) bool {

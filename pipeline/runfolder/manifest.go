@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/inferbench/inferbench/internal/buildinfo"
+
 	"github.com/inferbench/inferbench/pipeline/config"
 	"github.com/inferbench/inferbench/pipeline/results"
 )
@@ -70,6 +72,10 @@ type Manifest struct {
 	Formats []string `json:"formats,omitempty"`
 	// Stages times each stage and counts what went in and out of it.
 	Stages []StageStat `json:"stages,omitempty"`
+	// Build is the module version and VCS revision (with the dirty flag)
+	// of the binary that ran; absent when the binary does not know them
+	// (go run, go test, -buildvcs=false).
+	Build *buildinfo.Info `json:"build,omitempty"`
 }
 
 // StageStat is the engine's bookkeeping for one stage execution.

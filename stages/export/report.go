@@ -334,7 +334,7 @@ func setupSection(run *pipeline.Run) reportSection {
 	b = append(b, "Date: "+res.StartedAt.UTC().Format(time.RFC3339)+" to "+res.FinishedAt.UTC().Format(time.RFC3339))
 	b = append(b, "Stop reason: "+res.StopReason)
 	if run.Manifest != nil {
-		b = append(b, fmt.Sprintf("Tool: %s %s (%s); %d requests planned", run.Manifest.Tool, run.Manifest.Version, run.Manifest.GoVersion, run.Manifest.CellTotal))
+		b = append(b, fmt.Sprintf("Tool: %s %s (%s; %s); %d requests planned", run.Manifest.Tool, run.Manifest.Version, run.Manifest.Build.Details(), run.Manifest.GoVersion, run.Manifest.CellTotal))
 	}
 	s.Bullets = b
 	return s

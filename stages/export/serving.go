@@ -293,5 +293,14 @@ func retriesSection(run *pipeline.Run) reportSection {
 		t.Rows = append(t.Rows, []string{names[i], strconv.Itoa(g.Count), strconv.Itoa(c.Retries), strconv.Itoa(c.HTTP429), fnum(c.RetryWaitMs/1000, 1)})
 	}
 	s.Tables = append(s.Tables, t)
+	if m := run.Manifest; m != nil {
+		// The query stage's notes (resends without stream_options, refreshed
+		// tokens, capped Retry-After waits); the hosts note is in Setup.
+		for _, n := range m.Notes {
+			if !strings.HasPrefix(n, pipeline.HostsNote) {
+				s.Bullets = append(s.Bullets, "Note: "+n)
+			}
+		}
+	}
 	return s
 }

@@ -25,7 +25,7 @@ type tokenSource struct {
 	sec     *secrets
 	mu      sync.Mutex
 	token   string
-	gen     int
+	gen     int // the number of refreshes: the command re-run after a 401
 }
 
 // newTokenSource resolves a platform's token: api_key_env, then
@@ -159,6 +159,13 @@ func (t *tokenSource) get() (string, int) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return t.token, t.gen
+}
+
+// refreshCount returns how many times the token was refreshed.
+func (t *tokenSource) refreshCount() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.gen
 }
 
 // refreshable reports whether a 401 can be cured by re-running a command.

@@ -73,8 +73,12 @@
 // timeout, and a capped Retry-After is noted in the report and in the
 // error_detail of a request that fails in the end. Each attempt has its
 // own total timeout. A 401 re-runs api_key_command once and retries at
-// once; a 400 whose body names stream_options makes the platform stop
-// sending stream_options for the rest of its run (noted in the report).
+// once (the refreshes and the requests retried are counted in a note:
+// "the token was refreshed 4 times; 4 requests were retried"); a refusal of stream_options (an HTTP 400 whose body names it, or
+// an error event naming it before any token of an HTTP 200 stream) makes
+// the platform resend the request without stream_options and stop sending
+// them for the rest of its run (noted in the manifest, saying which way
+// the refusal came).
 // api_key_command runs in its own process group, bounded by
 // api_key_command_timeout and by Ctrl-C (the job's Stop), which kill the
 // group. Tokens never appear in errors, details or logs: every token the
@@ -89,8 +93,9 @@
 // timeout_idle (no SSE line for the idle timeout after the first one),
 // timeout_total (one attempt took longer than the platform timeout),
 // stream_truncated (the stream ended without finish_reason and without
-// [DONE]), sse_error_event (a data object with an "error" key, or
-// "event: error"), bad_json (an event or body that is not the expected
+// [DONE]), sse_error_event (an error object in a stream or in a 200 body:
+// the OpenAI API's {"error": {...}} or vLLM's flat {"object": "error",
+// "message", ...}; or "event: error"), bad_json (an event or body that is not the expected
 // JSON), unexpected_content_type (a 200 answer that is not an event stream
 // for a streamed request, or not JSON for a non-streamed one, such as a
 // login page; error_detail quotes its first bytes), empty_content_length (finish_reason "length" with empty content;

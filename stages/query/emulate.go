@@ -12,7 +12,9 @@ import (
 // port) and returns its base URL and shutdown function. The emulator learns
 // which sample a request asks about from the job's cells: the last user
 // message of a cell maps to its sample (the job's questions are rendered
-// with the run's prompt renderer when the job generates its cells).
+// with the run's prompt renderer when the job generates its cells). It
+// serves the platform's models only, as a real endpoint does: a request for
+// another model is a 404.
 func startEmulator(_ context.Context, job pipeline.QueryJob) (string, func(context.Context) error, error) {
 	samples := map[string]*config.Sample{} // one entry per question, not per cell
 	if job.Source == nil {
@@ -34,7 +36,7 @@ func startEmulator(_ context.Context, job pipeline.QueryJob) (string, func(conte
 	if err != nil {
 		return "", nil, err
 	}
-	return emulator.Start("127.0.0.1:0", emulator.New(profile, job.Seed, lookup))
+	return emulator.Start("127.0.0.1:0", emulator.New(profile, job.Seed, lookup, emulator.WithModels(job.Platform.Models...)))
 }
 
 // lastUser returns the content of the last user message, "" if none.

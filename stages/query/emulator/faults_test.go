@@ -32,8 +32,8 @@ func TestFaultsOnTheWire(t *testing.T) {
 		if ra := resp.Header.Get("Retry-After-Ms"); ra != "1500" {
 			t.Errorf("Retry-After-Ms %q, want 1500", ra)
 		}
-		if e := decodeError(t, resp); e.Error.Type != "RateLimitError" {
-			t.Errorf("type %q", e.Error.Type)
+		if e := decodeError(t, resp); e.Error.Type != "requests" || e.code() != "rate_limit_exceeded" {
+			t.Errorf("type %q code %q, want the API's requests and rate_limit_exceeded", e.Error.Type, e.code())
 		}
 	})
 	t.Run("rate_429 without retry_after says one second", func(t *testing.T) {
@@ -101,7 +101,7 @@ func TestFaultsOnTheWire(t *testing.T) {
 			t.Fatalf("stream should end cleanly, got %v", err)
 		}
 		var e errorBody
-		if err := json.Unmarshal([]byte(events[len(events)-1]), &e); err != nil || e.Error.Type != "internal_error" || e.Error.Code != 500 || e.Error.Message == "" {
+		if err := json.Unmarshal([]byte(events[len(events)-1]), &e); err != nil || e.Error.Type != "server_error" || e.Error.Code != nil || e.Error.Message == "" {
 			t.Errorf("last event %q is not an error object", events[len(events)-1])
 		}
 		if len(events) < 3 {
@@ -308,7 +308,7 @@ func TestNonStreamingFaults(t *testing.T) {
 					t.Errorf("status %d body %s", resp.StatusCode, b)
 				}
 			}},
-		{"error_event answers 500 with an internal_error body", Faults{ErrorEvent: 1},
+		{"error_event answers 500 with a server_error body", Faults{ErrorEvent: 1},
 			func(t *testing.T, resp *http.Response, err error) {
 				if err != nil {
 					t.Fatal(err)
@@ -316,7 +316,7 @@ func TestNonStreamingFaults(t *testing.T) {
 				if resp.StatusCode != 500 {
 					t.Errorf("status %d", resp.StatusCode)
 				}
-				if e := decodeError(t, resp); e.Error.Type != "internal_error" {
+				if e := decodeError(t, resp); e.Error.Type != "server_error" {
 					t.Errorf("type %q", e.Error.Type)
 				}
 			}},
@@ -388,12 +388,18 @@ func TestConcurrentStreamsMatchSequentialOnes(t *testing.T) {
 			t.Fatal(err)
 		}
 		want := strings.Join(events[1:len(events)-2], "\n")
-		// created (Unix seconds) may tick between the runs; compare without it.
-		strip := func(s string) string { return createdRE.ReplaceAllString(s, `"created":0`) }
+		// created (Unix seconds) may tick between the runs and ids are
+		// fresh per response; compare without them.
+		strip := func(s string) string {
+			return idRE.ReplaceAllString(createdRE.ReplaceAllString(s, `"created":0`), `"id":"chatcmpl-x"`)
+		}
 		if strip(got[i]) != strip(want) {
 			t.Errorf("request %d concurrently:\n%s\nsequentially:\n%s", i, got[i], want)
 		}
 	}
 }
 
-var createdRE = regexp.MustCompile(`"created":\d+`)
+var (
+	createdRE = regexp.MustCompile(`"created":\d+`)
+	idRE      = regexp.MustCompile(`"id":"chatcmpl-[0-9a-f]+"`)
+)
