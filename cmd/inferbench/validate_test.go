@@ -42,3 +42,25 @@ func TestPlanRefusesAnOversizedMatrixWithoutBuildingIt(t *testing.T) {
 		})
 	}
 }
+
+// repeats: 0 is refused like concurrency: 0, located, by validate and by
+// run (before any run folder is made), in the file or by an override.
+func TestZeroRepeatsIsALocatedError(t *testing.T) {
+	dir := t.TempDir()
+	file := writeFile(t, dir, "zero.yaml", strings.Replace(fastExperiment, "repeats: 2", "repeats: 0", 1))
+	for _, args := range [][]string{
+		{"validate", file},
+		{"run", file, "--out", dir, "--no-progress"},
+		{"validate", writeFile(t, dir, "fast.yaml", fastExperiment), "--set", "repeats=0"},
+	} {
+		t.Run(strings.Join(args[:1], " ")+" "+strings.Join(args[2:], " "), func(t *testing.T) {
+			code, stdout, stderr := inferbench(t, args...)
+			if code != exitError || !strings.Contains(stderr, "repeats: must be >= 1, got 0") {
+				t.Fatalf("exit %d, want %d and the located error\nstdout:\n%s\nstderr:\n%s", code, exitError, stdout, stderr)
+			}
+		})
+	}
+	if code, _, stderr := inferbench(t, "validate", file); !strings.Contains(stderr, "zero.yaml:14:1: repeats") {
+		t.Errorf("exit %d: the error is not located at the line of repeats:\n%s", code, stderr)
+	}
+}
