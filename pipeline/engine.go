@@ -487,6 +487,9 @@ func (e *Engine) query(ctx context.Context, exp *Experiment, plan *Plan, done []
 			if ts, ok := e.Progress.(TimedSink); ok {
 				lr.timedLevel = func(load string, d time.Duration) { ts.TimedLevel(name, load, d) }
 			}
+			if ls, ok := e.Progress.(LevelSink); ok {
+				lr.level = func(lv LevelProgress) { ls.Level(name, lv) }
+			}
 			rep, lstops, err := lr.run(qctx, func(r Record) {
 				if all.Has(r.Seq, r.CellKey) {
 					r.sample = all.At(r.Seq).Sample

@@ -124,6 +124,21 @@ func isTerminal(w io.Writer) bool {
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 
+// terminalWidth is the column count of the terminal w is, less one so
+// that a line never reaches the last column (where some terminals wrap),
+// or 0 when w is not a terminal.
+func terminalWidth(w io.Writer) int {
+	f, ok := w.(*os.File)
+	if !ok {
+		return 0
+	}
+	cols, _, err := term.GetSize(int(f.Fd()))
+	if err != nil || cols < 2 {
+		return 0
+	}
+	return cols - 1
+}
+
 // finishRun prints the table and where the files are, and turns a
 // platform without a successful request into exit code 4 and failed checks
 // into exit code 3 (see the exit code constants for the precedence). A run
@@ -295,7 +310,9 @@ plan needs, see inferbench plan), 130 interrupted (130 before 5 before 4 before 
 				}
 			}
 			if !noProg {
-				eng.Progress = pipeline.NewProgress(stderr, isTerminal(stderr))
+				prog := pipeline.NewProgress(stderr, isTerminal(stderr))
+				prog.Width = terminalWidth(stderr)
+				eng.Progress = prog
 			}
 			run, err := eng.Run(cmd.Context(), exp, pipeline.RunOptions{
 				ExperimentFile: args[0], OutDir: out, ResumeDir: resume, Overrides: exp.Overrides(), Shard: sh, StartAt: at,
