@@ -51,6 +51,11 @@ type Engine struct {
 	// Grace bounds how long in-flight requests may finish once ctx is
 	// canceled; zero means DefaultGrace.
 	Grace time.Duration
+	// Abort, when closed after ctx is canceled, ends the grace at once
+	// (a second Ctrl-C): in-flight requests are canceled and journaled as
+	// such, and the run is aggregated and exported as interrupted. Nil
+	// never closes.
+	Abort <-chan struct{}
 	// Now is the wall clock for run ids; nil means time.Now.
 	Now func() time.Time
 }
@@ -341,9 +346,12 @@ func (e *Engine) query(ctx context.Context, exp *Experiment, plan *Plan, done []
 		select {
 		case <-ctx.Done():
 			close(stop)
-			e.log().Warn("interrupted: no new requests; waiting for in-flight ones", "grace", grace)
+			e.log().Warn("interrupted: no new requests; waiting for in-flight ones (Ctrl-C again stops them at once)", "grace", grace)
 			select {
 			case <-time.After(grace):
+				cancel()
+			case <-e.Abort:
+				e.log().Warn("interrupted again: canceling the requests in flight")
 				cancel()
 			case <-finished:
 			}

@@ -288,7 +288,9 @@ concurrency and rate, and of its cells) into DIR/<name>-shard-i-of-n-<stamp>/; r
 command resumes that folder if it is unfinished, or leaves it alone if it finished. A shard with
 nothing to send exits 0, and its checks: do not set the exit code (they belong to the merged run);
 inferbench merge joins the n folders (see docs/cluster.md).
-Ctrl-C stops scheduling, lets in-flight requests finish (10s grace) and still exports what finished.
+Ctrl-C stops scheduling, lets in-flight requests finish (10s grace) and still exports what finished;
+a second Ctrl-C cancels the requests in flight at once (they are journaled as canceled and rerun
+by --resume), and a third kills the process.
 Exit codes: 0 ok, 1 error, 2 usage, 3 a checks: assertion failed, 4 a platform had no successful
 request, 5 the client was too small for the load (requests failed on this machine's resources:
 error class client_resource; or, before sending, the file-descriptor limit is below what the
@@ -314,6 +316,7 @@ plan needs, see inferbench plan), 130 interrupted (130 before 5 before 4 before 
 				prog.Width = terminalWidth(stderr)
 				eng.Progress = prog
 			}
+			eng.Abort = abortOf(cmd.Context())
 			run, err := eng.Run(cmd.Context(), exp, pipeline.RunOptions{
 				ExperimentFile: args[0], OutDir: out, ResumeDir: resume, Overrides: exp.Overrides(), Shard: sh, StartAt: at,
 				Note: func(s string) { fmt.Fprintln(stderr, "inferbench: note:", s) },
