@@ -199,6 +199,7 @@ func loadExperiment(path string, data []byte, opts LoadOptions) (*Experiment, Di
 	}
 
 	expandLoadShorthand(root)
+	diags = append(diags, splitModelEntries(root, loc)...)
 	lint := &linter{loc: loc, reg: opts.Registry}
 	lint.lintRoot(root)
 	diags = append(diags, lint.diags...)

@@ -69,6 +69,9 @@ func loadExperiment(path string, sets []string, reg *pipeline.Registry, stderr i
 		return nil, withCode(exitError, errSilent)
 	}
 	warnUnusedEnv(stderr, os.Environ(), exp.Overrides())
+	for _, w := range pipeline.PairingWarnings(exp, exp.Baseline) {
+		fmt.Fprintf(stderr, "inferbench: warning: %s: %s\n", path, w)
+	}
 	return exp, nil
 }
 

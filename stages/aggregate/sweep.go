@@ -12,8 +12,8 @@ import (
 // platform of exp runs more than one load level, and nil otherwise. Each
 // curve is one platform x model x temperature over its levels, in the
 // order the platform runs them; each non-baseline curve is compared with
-// the baseline platform's curve of the same model position and
-// temperature (see pipeline.Crossover). Closed-loop levels past the knee
+// the baseline platform's curve of its model's counterpart
+// (pipeline.Counterpart) and the same temperature (see pipeline.Crossover). Closed-loop levels past the knee
 // are marked saturated (pipeline.MarkKnees). Saturation while running and a sweep's decided
 // rates are not known here: the engine adds them from its manifest (see
 // Results.ApplyLevels, which also recomputes each curve's best level).
@@ -59,11 +59,11 @@ func Sweep(exp *pipeline.Experiment, groups []pipeline.GroupStats, baseline stri
 		if pi < 0 || pi == bi {
 			continue
 		}
-		mi := modelIndex(exp.Platforms[pi].Models, c.Model)
-		if mi < 0 || mi >= len(base.Models) {
+		bm, how := pipeline.Counterpart(&exp.Platforms[pi], &base, modelIndex(exp.Platforms[pi].Models, c.Model))
+		if how == pipeline.Unpaired {
 			continue
 		}
-		bk := curveKey{base.Name, base.Models[mi], c.Temperature}
+		bk := curveKey{base.Name, base.Models[bm], c.Temperature}
 		bc, ok := index[bk]
 		if !ok {
 			continue
