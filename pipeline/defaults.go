@@ -18,8 +18,8 @@ package pipeline
 // platforms[].burstiness: 0 stays 0 (see the explicit-zero rule on
 // Platform.Concurrency).
 //
-// Other defaults: repeats 1 (an explicit 0 is rejected); max_cells DefaultMaxCells (an explicit 0 is
-// rejected too); params.temperature [DefaultTemperature] when
+// Other defaults: repeats 1 and max_cells DefaultMaxCells (an explicit 0
+// of either is rejected too); params.temperature [DefaultTemperature] when
 // absent (an explicit empty list is left for validation to reject);
 // max_tokens DefaultMaxTokens; prompt.user DefaultUserPrompt; export.dir
 // and export.formats; stats.confidence and stats.bootstrap;
