@@ -329,7 +329,9 @@ func (p *Progress) line(name string, s *platformProgress, el time.Duration, fina
 	if s.total > 0 {
 		pct = 100 * float64(s.done) / float64(s.total)
 	}
-	return fmt.Sprintf("%-16s %sdone %d/%d (%.1f%%)  failed %d  %s  ETA %s", name, s.levelText(final || s.done >= s.total), s.done, s.total, pct, s.errors, s.tokensText(final || s.done >= s.total), eta) + s.waitText()
+	// What matters most first: a narrow terminal cuts the end.
+	ended := final || s.done >= s.total
+	return fmt.Sprintf("%-16s done %d/%d (%.1f%%)  failed %d  ETA %s%s  %s%s", name, s.done, s.total, pct, s.errors, eta, s.waitText(), s.levelText(ended), s.tokensText(ended))
 }
 
 // timedLine is the line of a platform whose levels are sized by duration:
@@ -342,12 +344,12 @@ func (p *Progress) timedLine(name string, s *platformProgress, final bool) strin
 		in := min(time.Since(s.levelStart), s.levelFor)
 		level = fmt.Sprintf("level %s %s/%s  ", s.level, roundProgress(in), roundProgress(s.levelFor))
 	}
-	return fmt.Sprintf("%-16s %s%sdone %d  failed %d  %s", name, level, s.rateText(final), s.done, s.errors, s.tokensText(final)) + s.waitText()
+	return fmt.Sprintf("%-16s %sdone %d  failed %d%s  %s%s", name, level, s.done, s.errors, s.waitText(), s.rateText(final), s.tokensText(final))
 }
 
 // levelText is the current level and its rates, e.g. "level r=5 (2/4)
-// sent 4.8/5.0 req/s  completed 4.7 req/s  ", or "concurrency 4
-// completed 3.1 req/s  " for a platform's only level.
+// sent 4.80/5 req/s  completed 4.70 req/s  ", or "concurrency 4
+// completed 3.10 req/s  " for a platform's only level.
 func (s *platformProgress) levelText(ended bool) string {
 	if s.lv.Label == "" {
 		return s.rateText(ended)

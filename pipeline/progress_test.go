@@ -116,7 +116,7 @@ func TestProgressShowsTheCurrentLevelItsTargetAndAchievedRate(t *testing.T) {
 		p.Observe(ok("sophia", "r=5", t0, 10))
 		p.End()
 		line := lastLines(buf.String(), 1)[0]
-		if !regexp.MustCompile(`level r=5 \(1/2\)  sent \d+\.\d+/5 req/s  completed \d+\.\d+ req/s  done 1/40`).MatchString(line) {
+		if !regexp.MustCompile(`done 1/40 .*  level r=5 \(1/2\)  sent \d+\.\d+/5 req/s  completed \d+\.\d+ req/s  aggregate`).MatchString(line) {
 			t.Errorf("got %q", line)
 		}
 	})
