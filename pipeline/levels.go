@@ -88,8 +88,8 @@ func (lr *levelRunner) run(ctx context.Context, emit func(Record)) (QueryReport,
 	p := lr.job.Platform
 	levels := p.LoadLevels(lr.rates)
 	if len(levels) == 1 && p.Load == nil {
-		lr.starts(levels[0].Label, p, 1, 1)
 		stop := lr.begin(levels[0].Label)
+		lr.starts(levels[0].Label, p, 1, 1)
 		rep, err := lr.query(ctx, lr.job, levels[0].Label, emit)
 		stop()
 		return rep, nil, err

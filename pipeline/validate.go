@@ -284,9 +284,9 @@ func zeroRuled(p yamlPath) bool {
 // zeros applies the explicit-zero rule: repeats, params.max_tokens,
 // platforms[].concurrency and platforms[].burstiness left out get their
 // default, but written as 0 (in the file or by an override) they are an
-// error, because 0 repeats, 0 tokens, 0 workers and a gamma shape of 0
-// are meaningless and a silent default would record a number the user
-// did not ask for.
+// error, because 0 tokens, 0 workers and a gamma shape of 0 are
+// meaningless and a silent default would record a number the user did
+// not ask for.
 func (v *validation) zeros(e *Experiment) {
 	explicit := func(p yamlPath) bool { return e.meta.present[p.String()] }
 	if mt := e.Params.MaxTokens; mt < 0 || (mt == 0 && explicit(pathOf("params.max_tokens"))) {
@@ -294,8 +294,7 @@ func (v *validation) zeros(e *Experiment) {
 	} else if mt == 0 {
 		v.add(pathOf("params.max_tokens"), nil, "must be >= 1, got 0")
 	}
-	if r := e.Repeats; r < 1 { // left out, ApplyDefaults made it 1
-
+	if r := e.Repeats; r < 1 { // left out, ApplyDefaults made it 1; 0 repeats send nothing
 		v.add(pathOf("repeats"), nil, "must be >= 1, got %d; leave it out for the default 1", r)
 	}
 	if mc := e.MaxCells; mc < 0 || (mc == 0 && explicit(pathOf("max_cells"))) {
