@@ -45,6 +45,11 @@ type Engine struct {
 	// Grace bounds how long in-flight requests may finish once ctx is
 	// canceled; zero means DefaultGrace.
 	Grace time.Duration
+	// Abort, when closed after ctx is canceled, ends the grace at once
+	// (a second Ctrl-C): in-flight requests are canceled and journaled as
+	// such, and the run is aggregated and exported as interrupted. Nil
+	// never closes.
+	Abort <-chan struct{}
 	// Now is the wall clock for run ids; nil means time.Now.
 	Now func() time.Time
 }
@@ -327,9 +332,12 @@ func (e *Engine) query(ctx context.Context, exp *config.Experiment, plan *Plan, 
 		select {
 		case <-ctx.Done():
 			close(stop)
-			e.log().Warn("interrupted: no new requests; waiting for in-flight ones", "grace", grace)
+			e.log().Warn("interrupted: no new requests; waiting for in-flight ones (Ctrl-C again stops them at once)", "grace", grace)
 			select {
 			case <-time.After(grace):
+				cancel()
+			case <-e.Abort:
+				e.log().Warn("interrupted again: canceling the requests in flight")
 				cancel()
 			case <-finished:
 			}
@@ -473,6 +481,9 @@ func (e *Engine) query(ctx context.Context, exp *config.Experiment, plan *Plan, 
 			lr.health = func(h results.ClientHealth) { e.recordClientHealth(&mu, m, dir, exp.Client, h) }
 			if ts, ok := e.Progress.(TimedSink); ok {
 				lr.timedLevel = func(load string, d time.Duration) { ts.TimedLevel(name, load, d) }
+			}
+			if ls, ok := e.Progress.(LevelSink); ok {
+				lr.level = func(lv LevelProgress) { ls.Level(name, lv) }
 			}
 			rep, lstops, err := lr.run(qctx, func(r results.Record) {
 				var q *config.Sample

@@ -45,6 +45,16 @@ type levelRunner struct {
 	// timedLevel, when not nil, is told as a level sized by duration
 	// starts, with the time it sends for (see TimedSink).
 	timedLevel func(load string, d time.Duration)
+	// level, when not nil, is told as each level starts (see LevelSink).
+	level func(LevelProgress)
+}
+
+// starts tells lr.level that the level of platform p (at its level's
+// settings) starts, the i-th of n.
+func (lr *levelRunner) starts(label string, p config.Platform, i, n int) {
+	if lr.level != nil {
+		lr.level(LevelProgress{Label: label, Index: i, Count: n, Concurrency: p.Concurrency, Rate: p.Rate})
+	}
 }
 
 // query runs one level's job, measuring the client's health meanwhile
@@ -83,6 +93,7 @@ func (lr *levelRunner) run(ctx context.Context, emit func(results.Record)) (Quer
 	levels := p.RunLevels(lr.rates)
 	if len(levels) == 1 && p.Levels == nil {
 		stop := lr.begin(levels[0].Label)
+		lr.starts(levels[0].Label, p, 1, 1)
 		rep, err := lr.query(ctx, lr.job, levels[0].Label, emit)
 		stop()
 		return rep, nil, err
@@ -177,6 +188,7 @@ func (lr *levelRunner) run(ctx context.Context, emit func(results.Record)) (Quer
 		if timed && lr.timedLevel != nil {
 			lr.timedLevel(lv.Label, sub.Platform.MaxDuration.D())
 		}
+		lr.starts(lv.Label, sub.Platform, li+1, len(levels))
 		stopMark := lr.begin(lv.Label)
 		start := time.Now()
 		var warmUntil time.Time // load.warmup as a duration: requests sent before it are warmups

@@ -72,6 +72,9 @@ func loadExperiment(path string, sets []string, reg *pipeline.Registry, stderr i
 		return nil, withCode(exitError, errSilent)
 	}
 	warnUnusedEnv(stderr, os.Environ(), exp.Overrides())
+	for _, w := range config.PairingWarnings(exp, exp.Baseline) {
+		fmt.Fprintf(stderr, "inferbench: warning: %s: %s\n", path, w)
+	}
 	return exp, nil
 }
 
@@ -132,6 +135,21 @@ func newEngine(reg *pipeline.Registry, log *slog.Logger) (*pipeline.Engine, erro
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// terminalWidth is the column count of the terminal w is, less one so
+// that a line never reaches the last column (where some terminals wrap),
+// or 0 when w is not a terminal.
+func terminalWidth(w io.Writer) int {
+	f, ok := w.(*os.File)
+	if !ok {
+		return 0
+	}
+	cols, _, err := term.GetSize(int(f.Fd()))
+	if err != nil || cols < 2 {
+		return 0
+	}
+	return cols - 1
 }
 
 // finishRun prints the table and where the files are, and turns a
@@ -283,7 +301,9 @@ concurrency and rate, and of its cells) into DIR/<name>-shard-i-of-n-<stamp>/; r
 command resumes that folder if it is unfinished, or leaves it alone if it finished. A shard with
 nothing to send exits 0, and its checks: do not set the exit code (they belong to the merged run);
 inferbench merge joins the n folders (see docs/cluster.md).
-Ctrl-C stops scheduling, lets in-flight requests finish (10s grace) and still exports what finished.
+Ctrl-C stops scheduling, lets in-flight requests finish (10s grace) and still exports what finished;
+a second Ctrl-C cancels the requests in flight at once (they are journaled as canceled and rerun
+by --resume), and a third kills the process.
 Exit codes: 0 ok, 1 error, 2 usage, 3 a checks: assertion failed, 4 a platform had no successful
 request, 5 the client was too small for the load (requests failed on this machine's resources:
 error class client_resource; or, before sending, the file-descriptor limit is below what the
@@ -305,8 +325,11 @@ plan needs, see inferbench plan), 130 interrupted (130 before 5 before 4 before 
 				}
 			}
 			if !noProg {
-				eng.Progress = NewProgress(stderr, isTerminal(stderr))
+				prog := NewProgress(stderr, isTerminal(stderr))
+				prog.Width = terminalWidth(stderr)
+				eng.Progress = prog
 			}
+			eng.Abort = abortOf(cmd.Context())
 			run, err := eng.Run(cmd.Context(), exp, pipeline.RunOptions{
 				ExperimentFile: args[0], OutDir: out, ResumeDir: resume, Overrides: exp.Overrides(), Shard: sh, StartAt: at,
 				Note: func(s string) { fmt.Fprintln(stderr, "inferbench: note:", s) },

@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"sync"
 	"syscall"
 
 	"github.com/inferbench/inferbench/internal/buildinfo"
@@ -65,10 +66,60 @@ func main() {
 	if os.Getenv("GOGC") == "" && os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetGCPercent(DefaultGCPercent)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := execute(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	sig := make(chan os.Signal, 2)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	ctx, abort, stop := watchInterrupts(sig, func() {
+		// From now on a signal kills the process at once (like kill -9,
+		// the journal survives it).
+		signal.Reset(os.Interrupt, syscall.SIGTERM)
+	})
+	code := execute(withAbort(ctx, abort), os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
+}
+
+// watchInterrupts turns the signals on sig into the run's two stops: the
+// first (Ctrl-C or SIGTERM) cancels the returned context, which stops
+// scheduling and lets in-flight requests finish within the grace; the
+// second closes abort, which cancels them at once, then calls second.
+// stop ends the watch.
+func watchInterrupts(sig <-chan os.Signal, second func()) (ctx context.Context, abort <-chan struct{}, stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	ab := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		for n := 1; ; n++ {
+			select {
+			case <-sig:
+			case <-done:
+				return
+			}
+			if n == 1 {
+				cancel()
+				continue
+			}
+			close(ab)
+			second()
+			return
+		}
+	}()
+	var once sync.Once
+	return ctx, ab, func() { once.Do(func() { close(done); cancel() }) }
+}
+
+// abortKey is the context key of the channel that a second Ctrl-C closes.
+type abortKey struct{}
+
+// withAbort gives ctx the channel a second Ctrl-C closes (see
+// watchInterrupts); the run command hands it to the engine.
+func withAbort(ctx context.Context, abort <-chan struct{}) context.Context {
+	return context.WithValue(ctx, abortKey{}, abort)
+}
+
+// abortOf is the channel withAbort gave ctx, or nil (never closed).
+func abortOf(ctx context.Context) <-chan struct{} {
+	ch, _ := ctx.Value(abortKey{}).(<-chan struct{})
+	return ch
 }
 
 // codeError carries an exit code through cobra to execute.

@@ -7,19 +7,32 @@ import (
 	"sync"
 	"time"
 
+	"github.com/inferbench/inferbench/pipeline"
 	"github.com/inferbench/inferbench/pipeline/results"
 )
 
-// Progress shows per-platform progress: done/total, errors, live output
-// tokens/s and an ETA. On a terminal it redraws one line per platform in
-// place; otherwise it writes a plain log line per platform every Every.
-// It is safe for concurrent use.
+// Progress shows per-platform progress, each figure labelled: the current
+// load level (its position among the platform's levels), its target
+// (concurrency, or the open-loop rate) and achieved rates (requests sent
+// against the target, completed requests per second), requests done of
+// total, failed requests, the level's aggregate output tokens/s and an
+// ETA. Completed req/s and aggregate tok/s are the quantities of the
+// final table's columns of those names (successful non-warmup requests,
+// and their output tokens, over the level's sending time: from its first
+// send to its last response), taken over all of the platform's models and
+// temperatures in the current level. On a terminal it redraws one line per
+// platform in place; otherwise it writes a plain log line per platform
+// every Every. It is safe for concurrent use.
 type Progress struct {
 	w   io.Writer
 	tty bool
 	// Every is the interval between plain lines (non-terminal); the
 	// terminal view redraws every 200ms.
 	Every time.Duration
+	// Width, when > 0, clips terminal lines to that many characters, so
+	// that a line never wraps and the redraw stays in place (plain lines
+	// are never clipped).
+	Width int
 
 	mu     sync.Mutex
 	order  []string
@@ -33,8 +46,11 @@ type Progress struct {
 
 type platformProgress struct {
 	total, done, prior, errors int
-	tokens                     int
 	last                       time.Time
+	// lv is the level sending now (see Level), and cur what its records
+	// so far add up to.
+	lv  pipeline.LevelProgress
+	cur levelTally
 	// waits holds the end of every retry wait in progress, by an id.
 	waits  map[int]time.Time
 	nextID int
@@ -45,6 +61,42 @@ type platformProgress struct {
 	level      string
 	levelStart time.Time
 	levelFor   time.Duration
+}
+
+// levelTally is what the records of the current level add up to: the
+// non-warmup ones sent, those that succeeded and their output tokens, and
+// their sending time's ends (first send, retry waits included, and last
+// response).
+type levelTally struct {
+	sent, ok, tokens int
+	from, to         time.Time
+}
+
+// add counts r, a record of the level.
+func (t *levelTally) add(r *results.Record, now time.Time) {
+	if r.Warmup || r.StartedAt.IsZero() || r.Error == results.ErrClientResource {
+		return // not sent, or not the platform's (as in the group figures)
+	}
+	t.sent++
+	if r.OK() {
+		t.ok++
+		t.tokens += r.OutputTokens
+	}
+	from := r.StartedAt.Add(-time.Duration(r.RetryWaitMs * float64(time.Millisecond)))
+	if t.from.IsZero() || from.Before(t.from) {
+		t.from = from
+	}
+	t.to = now
+}
+
+// Level shows that platform starts sending level lv: the rates shown from
+// now on are that level's.
+func (p *Progress) Level(platform string, lv pipeline.LevelProgress) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if s := p.stat[platform]; s != nil {
+		s.lv, s.cur = lv, levelTally{}
+	}
 }
 
 // Timed marks platform's levels as sized by duration: its line shows the
@@ -179,8 +231,10 @@ func (p *Progress) Observe(r *results.Record) {
 	if !r.OK() && r.Error != results.ErrClientResource { // the client's failure, not the platform's
 		s.errors++
 	}
-	s.tokens += r.OutputTokens
 	s.last = time.Now()
+	if r.Load == s.lv.Label {
+		s.cur.add(r, s.last)
+	}
 }
 
 // End draws the final state and stops the display.
@@ -203,8 +257,9 @@ func (p *Progress) draw(final bool) {
 	}
 	for _, n := range p.order {
 		s := p.stat[n]
-		line := p.line(n, s, el)
+		line := p.line(n, s, el, final)
 		if p.tty {
+			line = clip(line, p.Width)
 			b.WriteString("\r\x1b[2K")
 		} else if !final && s.done == s.prior && s.total > 0 {
 			continue // nothing happened yet for this platform
@@ -218,17 +273,13 @@ func (p *Progress) draw(final bool) {
 	io.WriteString(p.w, b.String())
 }
 
-func (p *Progress) line(name string, s *platformProgress, el time.Duration) string {
+func (p *Progress) line(name string, s *platformProgress, el time.Duration, final bool) string {
 	if s.timed {
-		return p.timedLine(name, s, el)
+		return p.timedLine(name, s, final)
 	}
 	newDone := s.done - s.prior
 	if s.done >= s.total && !s.last.IsZero() {
-		el = s.last.Sub(p.start) // a finished platform's rate stops at its end
-	}
-	tps := 0.0
-	if el > 0 {
-		tps = float64(s.tokens) / el.Seconds()
+		el = s.last.Sub(p.start) // a finished platform's ETA stops at its end
 	}
 	eta := "-"
 	if newDone > 0 && s.done < s.total {
@@ -241,24 +292,87 @@ func (p *Progress) line(name string, s *platformProgress, el time.Duration) stri
 	if s.total > 0 {
 		pct = 100 * float64(s.done) / float64(s.total)
 	}
-	return fmt.Sprintf("%-16s %6d/%-6d %5.1f%%  errors %-4d %8.1f tok/s  ETA %s", name, s.done, s.total, pct, s.errors, tps, eta) + s.waitText()
+	// What matters most first: a narrow terminal cuts the end.
+	ended := final || s.done >= s.total
+	return fmt.Sprintf("%-16s done %d/%d (%.1f%%)  failed %d  ETA %s%s  %s%s", name, s.done, s.total, pct, s.errors, eta, s.waitText(), s.levelText(ended), s.tokensText(ended))
 }
 
 // timedLine is the line of a platform whose levels are sized by duration:
-// the requests done, and the current level's elapsed time over its
-// duration (the time the level sends for, not a count: no total,
-// percentage or ETA).
-func (p *Progress) timedLine(name string, s *platformProgress, el time.Duration) string {
-	tps := 0.0
-	if el > 0 {
-		tps = float64(s.tokens) / el.Seconds()
-	}
-	level := "  timed levels"
+// the current level's elapsed time over its duration (the time the level
+// sends for, not a count: no total, percentage or ETA) and the requests
+// done.
+func (p *Progress) timedLine(name string, s *platformProgress, final bool) string {
+	level := "level timed  "
 	if s.level != "" {
 		in := min(time.Since(s.levelStart), s.levelFor)
-		level = fmt.Sprintf("  level %s %s/%s", s.level, roundProgress(in), roundProgress(s.levelFor))
+		level = fmt.Sprintf("level %s %s/%s  ", s.level, roundProgress(in), roundProgress(s.levelFor))
 	}
-	return fmt.Sprintf("%-16s %6d done  errors %-4d %8.1f tok/s", name, s.done, s.errors, tps) + level + s.waitText()
+	return fmt.Sprintf("%-16s %sdone %d  failed %d%s  %s%s", name, level, s.done, s.errors, s.waitText(), s.rateText(final), s.tokensText(final))
+}
+
+// levelText is the current level and its rates, e.g. "level r=5 (2/4)
+// sent 4.80/5 req/s  completed 4.70 req/s  ", or "concurrency 4
+// completed 3.10 req/s  " for a platform's only level.
+func (s *platformProgress) levelText(ended bool) string {
+	if s.lv.Label == "" {
+		return s.rateText(ended)
+	}
+	return fmt.Sprintf("level %s (%d/%d)  ", s.lv.Label, s.lv.Index, s.lv.Count) + s.rateText(ended)
+}
+
+// rateText is the current level's target and achieved rates: requests
+// sent per second against an open-loop target, or the closed loop's
+// concurrency, then completed requests per second; ended stops the
+// level's clock at its last response.
+func (s *platformProgress) rateText(ended bool) string {
+	var b strings.Builder
+	secs := s.cur.seconds(ended)
+	if s.lv.Rate > 0 {
+		fmt.Fprintf(&b, "sent %s/%g req/s  ", perSecond(s.cur.sent, secs, "%.2f"), s.lv.Rate)
+	} else if s.lv.Concurrency > 0 {
+		fmt.Fprintf(&b, "concurrency %d  ", s.lv.Concurrency)
+	}
+	fmt.Fprintf(&b, "completed %s req/s  ", perSecond(s.cur.ok, secs, "%.2f"))
+	return b.String()
+}
+
+// tokensText is the level's aggregate output tokens/s, labelled as the
+// table's column.
+func (s *platformProgress) tokensText(ended bool) string {
+	return "aggregate " + perSecond(s.cur.tokens, s.cur.seconds(ended), "%.1f") + " tok/s"
+}
+
+// seconds is the level's sending time so far: from its first send to now,
+// or to its last response once ended (0 before a record of it ended).
+func (t *levelTally) seconds(ended bool) float64 {
+	if t.from.IsZero() {
+		return 0
+	}
+	to := time.Now()
+	if ended {
+		to = t.to
+	}
+	return to.Sub(t.from).Seconds()
+}
+
+// perSecond formats n / secs with format, or "-" without a sending time.
+func perSecond(n int, secs float64, format string) string {
+	if secs <= 0 {
+		return "-"
+	}
+	return fmt.Sprintf(format, float64(n)/secs)
+}
+
+// clip cuts line to width characters (no cut for width <= 0).
+func clip(line string, width int) string {
+	if width <= 0 {
+		return line
+	}
+	r := []rune(line)
+	if len(r) <= width {
+		return line
+	}
+	return string(r[:width])
 }
 
 // roundProgress rounds d for the progress line: to the second from 10 s,

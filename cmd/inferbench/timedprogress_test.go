@@ -29,7 +29,7 @@ func TestProgressOfLevelsSizedByDurationShowsNoMadeUpTotal(t *testing.T) {
 	if len(lines) == 0 {
 		t.Fatalf("no progress line for the platform:\n%s", stderr)
 	}
-	done := regexp.MustCompile(`^fast\s+\d+ done  errors 0 .* tok/s  level c=6 200ms/200ms$`)
+	done := regexp.MustCompile(`^fast\s+level c=6 200ms/200ms  done \d+  failed 0  concurrency 6  completed \d+\.\d+ req/s  aggregate \d+\.\d+ tok/s$`)
 	final := lines[len(lines)-1]
 	if !done.MatchString(final) {
 		t.Errorf("final progress line %q: want the requests done and the last level's 200ms/200ms", final)

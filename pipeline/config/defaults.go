@@ -17,8 +17,8 @@ package config
 // platforms[].burstiness: 0 stays 0 (see the explicit-zero rule on
 // Platform.Concurrency).
 //
-// Other defaults: repeats 1; max_cells DefaultMaxCells (an explicit 0 is
-// rejected too); params.temperature [DefaultTemperature] when
+// Other defaults: repeats 1 and max_cells DefaultMaxCells (an explicit 0
+// of either is rejected too); params.temperature [DefaultTemperature] when
 // absent (an explicit empty list is left for validation to reject);
 // max_tokens DefaultMaxTokens; prompt.user DefaultUserPrompt; export.dir
 // DefaultExportDir; stats.confidence and stats.bootstrap;
@@ -43,7 +43,7 @@ func (e *Experiment) ApplyDefaults() {
 	explicit := func(path string) bool {
 		return e.meta.defaulted || e.meta.present[path]
 	}
-	if e.Repeats == 0 {
+	if e.Repeats == 0 && !explicit("repeats") {
 		e.Repeats = 1
 	}
 	if e.MaxCells == 0 && !explicit("max_cells") {

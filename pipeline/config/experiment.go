@@ -104,6 +104,12 @@ type Platform struct {
 	APIKey  Secret   `yaml:"api_key" json:"api_key,omitempty"`
 	Headers []Header `yaml:"headers" json:"headers,omitempty" validate:"dive"`
 	Models  []string `yaml:"models" json:"models" validate:"required,min=1,dive,required"`
+	// CompareAs holds, parallel to Models, each model's compare_as label
+	// ("" for none; nil when no model has one): models on different
+	// platforms are compared when their labels (or else names) match (see
+	// Counterpart). In a file it is written on the model entry,
+	// models: [{name: m, compare_as: label}].
+	CompareAs []string `yaml:"compare_as" json:"compare_as,omitempty"`
 
 	// Concurrency is the closed-loop worker count, or the cap on in-flight
 	// requests when Rate > 0. Left out, it is DefaultConcurrency without

@@ -203,6 +203,7 @@ func loadExperiment(path string, data []byte, opts LoadOptions) (*Experiment, Di
 	}
 
 	expandLevelsShorthand(root)
+	diags = append(diags, splitModelEntries(root, loc)...)
 	lint := &linter{loc: loc, reg: reg}
 	lint.lintRoot(root)
 	diags = append(diags, lint.diags...)

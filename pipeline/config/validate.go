@@ -276,13 +276,13 @@ func (v *validation) endpointPath(at yamlPath, u *url.URL) {
 // zeroRuled reports whether p is a value whose bounds v.zeros checks
 // (with the explicit-zero rule) instead of the struct tags.
 func zeroRuled(p yamlPath) bool {
-	if p.String() == "params.max_tokens" {
+	if p.String() == "params.max_tokens" || p.String() == "repeats" {
 		return true
 	}
 	return len(p) == 3 && p[0].key == "platforms" && p[1].key == "" && (p[2].key == "concurrency" || p[2].key == "burstiness")
 }
 
-// zeros applies the explicit-zero rule: params.max_tokens,
+// zeros applies the explicit-zero rule: repeats, params.max_tokens,
 // platforms[].concurrency and platforms[].burstiness left out get their
 // default, but written as 0 (in the file or by an override) they are an
 // error, because 0 tokens, 0 workers and a gamma shape of 0 are
@@ -294,6 +294,9 @@ func (v *validation) zeros(e *Experiment, reg *Catalog) {
 		v.add(pathOf("params.max_tokens"), nil, "must be >= 1, got %d; leave it out for the default %d", mt, DefaultMaxTokens)
 	} else if mt == 0 {
 		v.add(pathOf("params.max_tokens"), nil, "must be >= 1, got 0")
+	}
+	if r := e.Repeats; r < 1 { // left out, ApplyDefaults made it 1; 0 repeats send nothing
+		v.add(pathOf("repeats"), nil, "must be >= 1, got %d; leave it out for the default 1", r)
 	}
 	if mc := e.MaxCells; mc < 0 || (mc == 0 && explicit(pathOf("max_cells"))) {
 		v.add(pathOf("max_cells"), nil, "must be >= 1, got %d; leave it out for the default %d", mc, DefaultMaxCells)

@@ -18,13 +18,13 @@ import (
 var t0 = time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
 
 // twoPlatforms is metis (model m-a) against the baseline sophia (model
-// m-b): different names for the same model at the same position.
+// m-b): different names for the same model, labelled compare_as m.
 func twoPlatforms() *config.Experiment {
 	return &config.Experiment{
 		Name: "t", Seed: 42, Baseline: "sophia", Repeats: 1,
 		Platforms: []config.Platform{
-			{Name: "metis", Models: []string{"m-a"}},
-			{Name: "sophia", Models: []string{"m-b"}, Rate: 5},
+			{Name: "metis", Models: []string{"m-a"}, CompareAs: []string{"m"}},
+			{Name: "sophia", Models: []string{"m-b"}, CompareAs: []string{"m"}, Rate: 5},
 		},
 		Params: config.Params{Temperature: []float64{0.7}},
 		Stats:  config.StatsSpec{Bootstrap: 1000, Confidence: 0.95},
@@ -143,6 +143,7 @@ func TestSpeedupAgainstTheBaseline(t *testing.T) {
 func TestGroupsFollowTheExperimentOrder(t *testing.T) {
 	exp := twoPlatforms()
 	exp.Platforms[0].Models = []string{"m-a", "m-c"}
+	exp.Platforms[0].CompareAs = []string{"m", ""}
 	exp.Params.Temperature = []float64{0.7, 0}
 	var recs []results.Record
 	// records arrive in the reverse order of the experiment's
@@ -163,7 +164,7 @@ func TestGroupsFollowTheExperimentOrder(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("groups %v, want %v", got, want)
 	}
-	t.Run("each group is compared with the baseline's model at the same position and temperature", func(t *testing.T) {
+	t.Run("each group is compared with the baseline's model of its compare_as label at the same temperature", func(t *testing.T) {
 		var pairs []string
 		for _, c := range res.Comparisons {
 			pairs = append(pairs, keyLabel(c.GroupKey)+" vs "+keyLabel(c.Baseline))
@@ -172,8 +173,8 @@ func TestGroupsFollowTheExperimentOrder(t *testing.T) {
 		if !slices.Equal(pairs, want) {
 			t.Errorf("pairs %v, want %v", pairs, want)
 		}
-		if len(res.Warnings) != 2 || !strings.Contains(res.Warnings[0], "metis/m-c/t=0.7") {
-			t.Errorf("want a warning per uncomparable group, got %q", res.Warnings)
+		if len(res.Warnings) != 1 || !strings.Contains(res.Warnings[0], "metis/m-c has no counterpart on the baseline platform sophia") {
+			t.Errorf("want one warning for the model without a counterpart, got %q", res.Warnings)
 		}
 	})
 	t.Run("the verdict names the temperature when there are several", func(t *testing.T) {
@@ -461,6 +462,39 @@ func TestUndeclaredRecordsAndEmptyInput(t *testing.T) {
 		Register(reg)
 		if reg.Aggregate == nil {
 			t.Error("not registered")
+		}
+	})
+}
+
+// Models are compared by what they are, not where they stand in a list: a
+// second model listed in another order is still compared with its
+// namesake, and a pairing of different names by position says so.
+func TestModelsAreComparedByNameNotPosition(t *testing.T) {
+	exp := twoPlatforms()
+	exp.Platforms[0].Models, exp.Platforms[0].CompareAs = []string{"y", "x"}, nil
+	exp.Platforms[1].Models, exp.Platforms[1].CompareAs = []string{"x", "y"}, nil
+	var recs []results.Record
+	for _, m := range []string{"x", "y"} {
+		recs = append(recs, latencies("metis", m, 5, 600)...)
+		recs = append(recs, latencies("sophia", m, 5, 1000)...)
+	}
+	res := mustAggregate(t, exp, recs)
+	var pairs []string
+	for _, c := range res.Comparisons {
+		pairs = append(pairs, keyLabel(c.GroupKey)+" vs "+keyLabel(c.Baseline))
+	}
+	if want := []string{"metis/y/t=0.7 vs sophia/y/t=0.7", "metis/x/t=0.7 vs sophia/x/t=0.7"}; !slices.Equal(pairs, want) {
+		t.Errorf("pairs %v, want %v", pairs, want)
+	}
+	if len(res.Warnings) != 0 {
+		t.Errorf("warnings %q", res.Warnings)
+	}
+	t.Run("two lone models of different names are compared with a warning", func(t *testing.T) {
+		exp := twoPlatforms()
+		exp.Platforms[0].CompareAs, exp.Platforms[1].CompareAs = nil, nil
+		res := mustAggregate(t, exp, append(latencies("metis", "m-a", 5, 600), latencies("sophia", "m-b", 5, 1000)...))
+		if len(res.Comparisons) != 1 || len(res.Warnings) != 1 || !strings.Contains(res.Warnings[0], "metis/m-a is compared with sophia/m-b, the only model of each platform, though their names differ") {
+			t.Errorf("comparisons %d, warnings %q", len(res.Comparisons), res.Warnings)
 		}
 	})
 }

@@ -14,30 +14,37 @@ import (
 )
 
 // compareGroups compares every group with the baseline group of the same
-// temperature and the same model position in its platform's models list
-// (platforms usually name one model differently). Groups of the baseline
-// platform, and groups the experiment does not declare, are not compared.
+// temperature and load level whose model is its counterpart on the
+// baseline platform (config.Counterpart: the same compare_as label or
+// name, or the only model of each platform). Groups of the baseline
+// platform, groups the experiment does not declare and models without a
+// counterpart are not compared; the warnings begin with
+// config.PairingWarnings.
 func compareGroups(exp *config.Experiment, groups []*group, baseline string, bs Bootstrap) ([]results.Comparison, []string) {
 	bi := platformIndex(exp, baseline)
 	if bi < 0 {
 		return nil, []string{fmt.Sprintf("baseline %q names no platform; no comparisons", baseline)}
 	}
 	var out []results.Comparison
-	var warnings []string
+	warnings := config.PairingWarnings(exp, baseline)
 	for _, g := range groups {
 		if g.platform == bi || g.platform < 0 || g.model < 0 {
 			continue
 		}
+		bm, how := config.Counterpart(&exp.Platforms[g.platform], &exp.Platforms[bi], g.model)
+		if how == config.Unpaired {
+			continue // PairingWarnings said so, once per model
+		}
 		var base *group
 		for _, b := range groups {
-			if b.platform == bi && b.model == g.model && b.stats.Temperature == g.stats.Temperature && b.stats.Load == g.stats.Load {
+			if b.platform == bi && b.model == bm && b.stats.Temperature == g.stats.Temperature && b.stats.Load == g.stats.Load {
 				base = b
 				break
 			}
 		}
 		if base == nil {
-			warnings = append(warnings, fmt.Sprintf("%s: baseline %q has no model at position %d and temperature %g; not compared",
-				keyLabel(g.stats.GroupKey), baseline, g.model+1, g.stats.Temperature))
+			warnings = append(warnings, fmt.Sprintf("%s: baseline %q has no group of model %s at temperature %g; not compared",
+				keyLabel(g.stats.GroupKey), baseline, exp.Platforms[bi].Models[bm], g.stats.Temperature))
 			continue
 		}
 		out = append(out, compareOne(exp, g, base, bs))

@@ -13,8 +13,8 @@ import (
 // platform of exp runs more than one load level, and nil otherwise. Each
 // curve is one platform x model x temperature over its levels, in the
 // order the platform runs them; each non-baseline curve is compared with
-// the baseline platform's curve of the same model position and
-// temperature (see results.Crossover). Closed-loop levels past the knee
+// the baseline platform's curve of its model's counterpart
+// (config.Counterpart) and the same temperature (see results.Crossover). Closed-loop levels past the knee
 // are marked saturated (results.MarkKnees). Saturation while running and a sweep's decided
 // rates are not known here: the engine adds them from its manifest (see
 // Results.ApplyLevels, which also recomputes each curve's best level).
@@ -60,11 +60,11 @@ func Sweep(exp *config.Experiment, groups []results.GroupStats, baseline string)
 		if pi < 0 || pi == bi {
 			continue
 		}
-		mi := modelIndex(exp.Platforms[pi].Models, c.Model)
-		if mi < 0 || mi >= len(base.Models) {
+		bm, how := config.Counterpart(&exp.Platforms[pi], &base, modelIndex(exp.Platforms[pi].Models, c.Model))
+		if how == config.Unpaired {
 			continue
 		}
-		bk := curveKey{base.Name, base.Models[mi], c.Temperature}
+		bk := curveKey{base.Name, base.Models[bm], c.Temperature}
 		bc, ok := index[bk]
 		if !ok {
 			continue

@@ -133,15 +133,15 @@ func download(ctx context.Context, rawURL, want string, env pipeline.LoadEnv) (f
 	logger(env).Info("downloading dataset", "url", rawURL)
 	resp, err := httpClient(env).Do(req)
 	if err != nil {
-		return fetched{}, fmt.Errorf("download %s: %w", rawURL, err)
+		return fetched{}, downloadError(ctx, rawURL, name, err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return fetched{}, fmt.Errorf("download %s: http status %s%s", rawURL, resp.Status, bodySnippet(resp.Body))
+		return fetched{}, downloadError(ctx, rawURL, name, fmt.Errorf("http status %s%s", resp.Status, bodySnippet(resp.Body)))
 	}
 	var buf bytes.Buffer
 	if _, err := io.Copy(&buf, resp.Body); err != nil {
-		return fetched{}, fmt.Errorf("download %s: %w", rawURL, err)
+		return fetched{}, downloadError(ctx, rawURL, name, err)
 	}
 	f := fetched{data: buf.Bytes(), location: rawURL, sha256: hexSum(buf.Bytes()),
 		cacheName: name, contentType: resp.Header.Get("Content-Type")}
@@ -149,6 +149,23 @@ func download(ctx context.Context, rawURL, want string, env pipeline.LoadEnv) (f
 		return fetched{}, err
 	}
 	return f, nil
+}
+
+// downloadError is the error of a download of rawURL that failed (no
+// network, a proxy, a server error), saying how to run with a local copy
+// instead: the dataset.path override, or the cache file the download would
+// have been read from (cacheName). A download stopped by ctx (Ctrl-C)
+// gets no advice.
+func downloadError(ctx context.Context, rawURL, cacheName string, err error) error {
+	if ctx.Err() != nil {
+		return fmt.Errorf("download %s: %w", rawURL, err)
+	}
+	file := "FILE"
+	if u, perr := url.Parse(rawURL); perr == nil && path.Base(u.Path) != "/" && path.Base(u.Path) != "." {
+		file = path.Base(u.Path)
+	}
+	return fmt.Errorf("download %s: %w; to use a local copy instead, add --set dataset.path=/path/to/%s, or copy the file to %s (the download cache; %s sets its folder)",
+		rawURL, err, file, cacheName, CacheDirEnv)
 }
 
 // urlExt keeps a recognisable extension on cached downloads.

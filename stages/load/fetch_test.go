@@ -2,6 +2,7 @@ package load
 
 import (
 	"context"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -101,6 +102,90 @@ func TestDownloadCacheKeepsOnlyFilesThatParse(t *testing.T) {
 		}
 		if got := n.Load(); got != 1 {
 			t.Errorf("requests = %d, want 1 (the cached copy was read, not downloaded again)", got)
+		}
+	})
+}
+
+// unreachableURL is an http URL on a local port that nothing listens on
+// any more: connecting is refused at once, with no network needed.
+func unreachableURL(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	return "http://" + addr
+}
+
+// A download that fails (offline, a proxy, a server error) says how to run
+// with a local copy instead, as the README's ALCF section does: the
+// --set dataset.path override, or the cache file the download would have
+// been read from.
+func TestAFailedDownloadSaysHowToUseALocalCopy(t *testing.T) {
+	failing := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "upstream unavailable", http.StatusServiceUnavailable)
+	}))
+	defer failing.Close()
+	for _, tc := range []struct{ name, base string }{
+		{"a server error", failing.URL},
+		{"an unreachable address", unreachableURL(t)},
+	} {
+		t.Run(tc.name+" names the override and the cache file", func(t *testing.T) {
+			env := testEnv(t)
+			spec := config.DatasetSpec{Source: "squad", Path: tc.base + "/data/dev-v1.1.json"}
+			_, err := Squad{}.Load(context.Background(), spec, env)
+			if err == nil {
+				t.Fatal("the download succeeded")
+			}
+			cached := filepath.Join(env.CacheDir, "downloads", hexSum([]byte(spec.Path))[:32]+".json")
+			for _, want := range []string{"download " + spec.Path, "--set dataset.path=/path/to/dev-v1.1.json", "copy the file to " + cached, CacheDirEnv} {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error %q\ndoes not contain %q", err, want)
+				}
+			}
+		})
+	}
+	t.Run("a cache file put where the hint says is used without the network", func(t *testing.T) {
+		env := testEnv(t)
+		spec := config.DatasetSpec{Source: "squad", Path: unreachableURL(t) + "/dev-v1.1.json"}
+		_, err := Squad{}.Load(context.Background(), spec, env)
+		if err == nil {
+			t.Fatal("the download succeeded")
+		}
+		_, after, _ := strings.Cut(err.Error(), "copy the file to ")
+		cached, _, _ := strings.Cut(after, " ")
+		data, rerr := os.ReadFile(filepath.Join("testdata", "mini-v1.json"))
+		if rerr != nil {
+			t.Fatal(rerr)
+		}
+		os.MkdirAll(filepath.Dir(cached), 0o755)
+		if err := os.WriteFile(cached, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := (Squad{}).Load(context.Background(), spec, env); err != nil {
+			t.Fatalf("with the file at %s: %v", cached, err)
+		}
+	})
+	t.Run("the hf source names a local file source and its page cache", func(t *testing.T) {
+		env := testEnv(t)
+		_, err := (&HF{Retries: -1}).Load(context.Background(), hfSpec(failing.URL, ""), env)
+		if err == nil {
+			t.Fatal("the download succeeded")
+		}
+		for _, want := range []string{"503", "--set dataset.source=jsonl --set dataset.path=", filepath.Join(env.CacheDir, "hf"), CacheDirEnv} {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("error %q\ndoes not contain %q", err, want)
+			}
+		}
+	})
+	t.Run("Ctrl-C during a download gives no advice", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		_, err := Squad{}.Load(ctx, config.DatasetSpec{Source: "squad", Path: failing.URL + "/dev-v1.1.json"}, testEnv(t))
+		if err == nil || strings.Contains(err.Error(), "dataset.path") {
+			t.Errorf("error %v", err)
 		}
 	})
 }

@@ -277,10 +277,19 @@ func (f *hfFetcher) fetch(ctx context.Context, offset int) ([]byte, error) {
 			return nil, err
 		}
 	}
+	gaveUp := ""
 	if retries > 0 {
-		return nil, fmt.Errorf("hf %s: page at offset %d: %w (gave up after %d retries)", f.where(), offset, last, retries)
+		gaveUp = fmt.Sprintf(" (gave up after %d retries)", retries)
 	}
-	return nil, fmt.Errorf("hf %s: page at offset %d: %w", f.where(), offset, last)
+	return nil, fmt.Errorf("hf %s: page at offset %d: %w%s; %s", f.where(), offset, last, gaveUp, f.offlineHint())
+}
+
+// offlineHint says how to run when the rows API cannot be reached: from a
+// local file, or from the page cache filled by a run that could reach it.
+func (f *hfFetcher) offlineHint() string {
+	return fmt.Sprintf("to use a local copy instead, save the split as JSON Lines and add --set dataset.source=jsonl --set dataset.path=/path/to/FILE.jsonl "+
+		"(dataset.fields maps its columns), or run once where %s is reachable: its pages are cached in %s (%s sets the cache folder)",
+		f.endpoint, f.dir, CacheDirEnv)
 }
 
 // get makes one request. retryAfter < 0 means the error is final; > 0 is
