@@ -111,6 +111,10 @@ type GroupStats struct {
 	OutputTokens          int `json:"output_tokens"`
 	OutputTokensEstimated int `json:"output_tokens_estimated"`
 	ReasoningTokens       int `json:"reasoning_tokens"`
+	// OutputTokensMean and ReasoningTokensMean are the mean output and
+	// reasoning tokens per successful request (0 without one).
+	OutputTokensMean    float64 `json:"output_tokens_mean"`
+	ReasoningTokensMean float64 `json:"reasoning_tokens_mean"`
 
 	// EM and F1 are percentages (0..100) over every scored non-warmup record,
 	// failed and truncated ones counting as 0; RawEM/RawF1 score raw content.

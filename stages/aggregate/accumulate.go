@@ -193,6 +193,7 @@ func (a *accumulator) Add(r *pipeline.Record) error {
 		w.err = e
 	} else {
 		g.okTokens += r.OutputTokens
+		g.okReasoning += r.ReasoningTokens
 		if len(r.ITLMs) > 0 {
 			g.itl.add(r, r.ITLMs)
 		}

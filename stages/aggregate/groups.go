@@ -24,6 +24,8 @@ type group struct {
 	itl   itlSample
 	// okTokens are the output tokens of the successful rows.
 	okTokens int
+	// okReasoning are the reasoning tokens of the successful rows.
+	okReasoning int
 	// platform and model index the experiment's platforms and that
 	// platform's models; -1 when the records name something the experiment
 	// does not declare.
@@ -270,6 +272,10 @@ func (g *group) compute(exp *pipeline.Experiment, bs Bootstrap, acc *accumulator
 	}
 	if n > 0 {
 		s.ErrorRate = float64(s.Failures) / float64(n)
+	}
+	if s.Successes > 0 {
+		s.OutputTokensMean = float64(okTokens) / float64(s.Successes)
+		s.ReasoningTokensMean = float64(g.okReasoning) / float64(s.Successes)
 	}
 	var marks []pipeline.SendSpan
 	for _, m := range acc.spans {

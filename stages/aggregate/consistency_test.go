@@ -1,0 +1,32 @@
+package aggregate
+
+import (
+	"testing"
+
+	"github.com/inferbench/inferbench/pipeline"
+)
+
+// The homework's consistency figures (sample standard deviation and
+// coefficient of variation of latency and TTFT) and the mean output tokens
+// per successful request are names that metrics: and checks: can use.
+func TestConsistencyFiguresAreMetricNames(t *testing.T) {
+	recs := append(latencies("metis", "m-a", 3, 100), latencies("sophia", "m-b", 3, 100)...)
+	exp := twoPlatforms()
+	exp.Metrics = []pipeline.MetricSpec{
+		{Name: "sd", Expr: "latency_stddev"}, {Name: "cv", Expr: "latency_cv"},
+		{Name: "tsd", Expr: "ttft_stddev"}, {Name: "tcv", Expr: "ttft_cv"},
+		{Name: "tokens", Expr: "output_tokens_per_request"},
+	}
+	exp.Checks = []string{"group('metis').latency_stddev > 9 && group('metis').latency_cv < 1"}
+	res := mustAggregate(t, exp, recs)
+	g := groupOf(t, res, "metis") // latencies 100, 110, 120: sample sd 10
+	want := map[string]float64{"sd": 10, "cv": 10.0 / 110, "tsd": 2.5, "tcv": 2.5 / 27.5, "tokens": 20}
+	for _, m := range g.Metrics {
+		if !near(m.Value, want[m.Name], 1e-9) {
+			t.Errorf("%s = %v, want %v", m.Name, m.Value, want[m.Name])
+		}
+	}
+	if len(res.Checks) != 1 || !res.Checks[0].Passed {
+		t.Errorf("checks %+v", res.Checks)
+	}
+}
