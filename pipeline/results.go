@@ -201,6 +201,11 @@ type Comparison struct {
 	// successful request (see HasSpeedup; null in JSON).
 	SpeedupMedian float64 `json:"speedup_median"`
 	SpeedupMean   float64 `json:"speedup_mean"`
+	// SpeedupMeanCILow/High bound SpeedupMean, the ratio of mean latencies
+	// (bootstrap, the two groups resampled independently; 0, 0 when either
+	// group has fewer than 2 successful requests).
+	SpeedupMeanCILow  float64 `json:"speedup_mean_ci_low"`
+	SpeedupMeanCIHigh float64 `json:"speedup_mean_ci_high"`
 	// CILow/CIHigh bound SpeedupMedian (bootstrap).
 	CILow  float64 `json:"ci_low"`
 	CIHigh float64 `json:"ci_high"`

@@ -72,6 +72,7 @@ func compareOne(exp *pipeline.Experiment, g, base *group, bs Bootstrap) pipeline
 	if gl.N >= 2 && bl.N >= 2 {
 		c.CILow, c.CIHigh = bs.MedianRatioCI("speedup/"+keyLabel(g.stats.GroupKey)+"/vs/"+keyLabel(base.stats.GroupKey), base.lat, g.lat)
 		c.Significant = c.CILow > 1 || c.CIHigh < 1
+		c.SpeedupMeanCILow, c.SpeedupMeanCIHigh = bs.MeanRatioCI("speedup-mean/"+keyLabel(g.stats.GroupKey)+"/vs/"+keyLabel(base.stats.GroupKey), base.lat, g.lat)
 	}
 	c.Verdict = Verdict(name, baseName, c, bs.Level, gl.N, bl.N)
 	return c

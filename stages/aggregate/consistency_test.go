@@ -30,3 +30,30 @@ func TestConsistencyFiguresAreMetricNames(t *testing.T) {
 		t.Errorf("checks %+v", res.Checks)
 	}
 }
+
+// The ratio of means, the homework's "1.59x faster", has its own interval.
+func TestMeanSpeedupHasAnInterval(t *testing.T) {
+	recs := append(latencies("metis", "m-a", 30, 600), latencies("sophia", "m-b", 30, 1000)...)
+	c := mustAggregate(t, twoPlatforms(), recs).Comparisons[0]
+	if !(c.SpeedupMeanCILow < c.SpeedupMean && c.SpeedupMean < c.SpeedupMeanCIHigh) || c.SpeedupMeanCILow <= 1 {
+		t.Errorf("mean speedup %v, CI %v-%v", c.SpeedupMean, c.SpeedupMeanCILow, c.SpeedupMeanCIHigh)
+	}
+}
+
+// A non-streaming run has no time per output token: the whole answer
+// arrives at once, so TPOT is empty (shown "-"), not a mean of 0.
+func TestNonStreamingRunsHaveNoTPOT(t *testing.T) {
+	recs := append(latencies("metis", "m-a", 5, 100), latencies("sophia", "m-b", 5, 100)...)
+	for i := range recs {
+		recs[i].TTFTMs, recs[i].TTFCMs, recs[i].TPOTMs, recs[i].ITLMs = recs[i].LatencyMs, recs[i].LatencyMs, 0, nil
+	}
+	exp := twoPlatforms()
+	exp.Params.Stream = false
+	if g := groupOf(t, mustAggregate(t, exp, recs), "metis"); g.TPOTMs.N != 0 {
+		t.Errorf("non-streaming TPOT %+v, want none", g.TPOTMs)
+	}
+	exp.Params.Stream = true
+	if g := groupOf(t, mustAggregate(t, exp, latencies("metis", "m-a", 5, 100)), "metis"); g.TPOTMs.N != 5 {
+		t.Errorf("streaming TPOT n %d, want 5", g.TPOTMs.N)
+	}
+}

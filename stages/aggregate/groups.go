@@ -319,7 +319,8 @@ func (g *group) compute(exp *pipeline.Experiment, bs Bootstrap, acc *accumulator
 	s.LatencyMs = dist("latency_ms", g.lat)
 	s.TTFTMs = dist("ttft_ms", column(func(r *row) (float64, bool) { return r.ttft, true }))
 	s.TTFCMs = dist("ttfc_ms", column(func(r *row) (float64, bool) { return r.ttfc, r.ttfc > 0 }))
-	s.TPOTMs = dist("tpot_ms", column(func(r *row) (float64, bool) { return r.tpot, r.twoTokens() }))
+	// Without streaming the answer arrives at once: no TPOT (not a TPOT of 0).
+	s.TPOTMs = dist("tpot_ms", column(func(r *row) (float64, bool) { return r.tpot, r.twoTokens() && exp.Params.Stream }))
 	s.ITLMs = dist("itl_ms", g.itl.values())
 	if g.itl.total > len(g.itl.h) {
 		s.Warnings = append(s.Warnings, fmt.Sprintf("itl_ms describes a uniform sample of %d of the %d token gaps (see ITLSampleSize)", len(g.itl.h), g.itl.total))
