@@ -330,12 +330,19 @@ type MetricSpec struct {
 type ExportSpec struct {
 	Dir     string   `yaml:"dir" json:"dir"`
 	Formats []string `yaml:"formats" json:"formats" validate:"dive,oneof=json csv xlsx markdown html"`
+	// Detail makes the console print the full per-group block of vLLM's
+	// bench serve and the client health table (the --detail flag).
+	Detail bool `yaml:"detail" json:"detail,omitempty"`
+	// Answers is how many questions the report's side-by-side answers
+	// table shows, chosen by the seed (0: DefaultAnswers; -1: none).
+	Answers int `yaml:"answers" json:"answers,omitempty" validate:"min=-1"`
 }
 
 // Default export settings.
 var (
 	DefaultExportDir     = "results"
 	DefaultExportFormats = []string{"json", "csv", "xlsx", "markdown", "html"}
+	DefaultAnswers       = 10
 )
 
 // Duration is a time.Duration written as a Go duration string ("600ms") in

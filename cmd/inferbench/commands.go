@@ -261,6 +261,7 @@ func newRunCmd(stdout, stderr io.Writer, logger func() *slog.Logger) *cobra.Comm
 		shard   string
 		startAt string
 		noProg  bool
+		detail  bool
 	)
 	c := &cobra.Command{
 		Use:   "run FILE.yaml",
@@ -280,6 +281,9 @@ error class client_resource; or, before sending, the file-descriptor limit is be
 plan needs, see inferbench plan), 130 interrupted (130 before 5 before 4 before 3).`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if detail {
+				sets = append(sets, "export.detail=true")
+			}
 			reg, exp, eng, err := setup(args[0], sets, stderr, logger())
 			if err != nil {
 				return err
@@ -316,6 +320,7 @@ plan needs, see inferbench plan), 130 interrupted (130 before 5 before 4 before 
 	c.Flags().StringVar(&shard, "shard", "", "send only shard i of n of the matrix, e.g. 0/4 (i from 0; see inferbench merge)")
 	c.Flags().StringVar(&startAt, "start-at", "", "prepare, then wait and begin sending at this time: RFC 3339 (2026-12-05T07:30:00Z) or +DURATION from now (+30s); give every shard the same time")
 	c.Flags().BoolVar(&noProg, "no-progress", false, "do not show progress on stderr")
+	c.Flags().BoolVar(&detail, detailFlag, false, detailUsage)
 	return c
 }
 
@@ -497,8 +502,15 @@ after querying: score, slo, stats, metrics, checks, export, client and baseline 
 	return c
 }
 
+// detailFlag asks run and report for the detailed console (export.detail).
+const (
+	detailFlag  = "detail"
+	detailUsage = "print the full per-group block of vLLM's bench serve and the client health table (export.detail=true)"
+)
+
 func newReportCmd(stdout, stderr io.Writer, logger func() *slog.Logger) *cobra.Command {
 	var sets []string
+	var detail bool
 	c := &cobra.Command{
 		Use:   "report RUN_DIR",
 		Short: "Recompute statistics and every export from records.jsonl (no endpoint is called)",
@@ -507,10 +519,14 @@ slo, stats, metrics, checks, export, client, baseline and score.report_raw (anyt
 score.extract needs rescore). Outputs of formats not written this time are removed.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if detail {
+				sets = append(sets, "export.detail=true")
+			}
 			return reopenAndFinish(cmd.Context(), args[0], sets, false, stdout, stderr, logger())
 		},
 	}
 	c.Flags().StringArrayVar(&sets, "set", nil, "override an experiment value, e.g. export.formats=[xlsx] or slo.ttft=500ms (repeatable)")
+	c.Flags().BoolVar(&detail, detailFlag, false, detailUsage)
 	return c
 }
 

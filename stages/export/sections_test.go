@@ -174,11 +174,22 @@ func TestFailureClassesAreNeverCut(t *testing.T) {
 			t.Errorf("clipped text in\n%s", con)
 		}
 		for _, l := range strings.Split(con, "\n") {
-			if n := len([]rune(l)); n > consoleWidth {
+			if n := len([]rune(l)); n > consoleWidth && !isVerdictLine(run, l) {
 				t.Errorf("%d columns: %q", n, l)
 			}
 		}
 	})
+}
+
+// isVerdictLine reports whether console line l is a comparison's verdict,
+// the one kind of line that is never wrapped (a sentence read whole).
+func isVerdictLine(run *pipeline.Run, l string) bool {
+	for i := range run.Results.Comparisons {
+		if strings.HasPrefix(l, "  "+verdictText(&run.Results.Comparisons[i])) {
+			return true
+		}
+	}
+	return false
 }
 
 func TestWrapWords(t *testing.T) {
@@ -246,7 +257,7 @@ func TestSquadV2AnswerBreakdown(t *testing.T) {
 	})
 	con, md, f := outputs(t, run)
 	t.Run("the console has an answerability section", func(t *testing.T) {
-		if !regexp.MustCompile(`ACCURACY BY ANSWERABILITY[^\n]*\n-+\n[^\n]*HasAns n\s+HasAns EM\s+HasAns F1\s+NoAns n\s+NoAns EM\s+NoAns F1\s*\n\s*p/m\s+4\s+50\.0\s+62\.5\s+2\s+50\.0\s+50\.0`).MatchString(con) {
+		if !regexp.MustCompile(`ACCURACY BY ANSWERABILITY[^\n]*\n[^\n]*HasAns n\s+HasAns EM\s+HasAns F1\s+NoAns n\s+NoAns EM\s+NoAns F1\s*\n\s*p/m\s+4\s+50\.0\s+62\.5\s+2\s+50\.0\s+50\.0`).MatchString(con) {
 			t.Errorf("no breakdown in\n%s", con)
 		}
 	})
