@@ -1,6 +1,9 @@
 package export
 
 import (
+	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -62,5 +65,33 @@ func TestWarningsAreGroupedByKind(t *testing.T) {
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// report.md and report.html carry the same homework figures.
+func TestTheReportStatesTheHomeworksFigures(t *testing.T) {
+	run := fixtureRun(t, t.TempDir())
+	g := &run.Results.Groups[0]
+	g.LatencyMs.Stddev, g.LatencyMs.CV, g.TTFTMs.Stddev, g.TTFTMs.CV = 123.4, 0.137, 45.6, 0.152
+	g.OutputTokensMean, g.ReasoningTokensMean = 123, 100
+	c := &run.Results.Comparisons[0]
+	c.SpeedupMean, c.SpeedupMeanCILow, c.SpeedupMeanCIHigh = 1.59, 1.41, 1.80
+	_, md, _ := outputs(t, run)
+	for _, want := range []string{
+		"| metis/gpt-oss-120b | 450.0 | 1350.0 | 123.4 | 0.14 | 45.6 | 0.15 | 123.0 | 100.0 |",
+		"metis/gpt-oss-120b: 123.0 output tokens per successful request, 100.0 of them reasoning (81%)",
+		"metis is 1.59x faster than sophia-sim by mean latency (95% CI 1.41-1.80)",
+		"| 1.59x [1.41–1.80] |",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("report.md lacks %q", want)
+		}
+	}
+	if err := HTML(context.Background(), run); err != nil {
+		t.Fatal(err)
+	}
+	html, _ := os.ReadFile(filepath.Join(run.Dir, HTMLFile))
+	if !strings.Contains(string(html), "metis is 1.59x faster than sophia-sim by mean latency") || !strings.Contains(string(html), "<td class=\"r\">123.4</td>") {
+		t.Errorf("report.html lacks the homework figures")
 	}
 }

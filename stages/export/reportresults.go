@@ -26,6 +26,13 @@ func resultsSection(res *pipeline.Results, level string) reportSection {
 		s.Bullets = append(s.Bullets, tokenNotes(names[i], &g)...)
 	}
 	s.Tables = append(s.Tables, t)
+	s.Paragraphs = append(s.Paragraphs, "Consistency and tokens: latency's range, the sample (n-1) standard deviation and the coefficient of variation (stddev / mean) of latency and TTFT (ms), and the mean output tokens per successful request with the reasoning tokens among them.")
+	s.Tables = append(s.Tables, consistencyTable(res.Groups, names))
+	for i := range res.Groups {
+		if g := &res.Groups[i]; g.ReasoningTokensMean > 0 {
+			s.Bullets = append(s.Bullets, tokensPerRequestSentence(names[i], g))
+		}
+	}
 	if anyOpenLoop(res.Groups) {
 		s.Paragraphs = append(s.Paragraphs, "Open-loop groups: the send rate (requests sent, failed ones included / sending time) against the configured rate, and the client queue time (actual send - scheduled send, ms), which is never part of TTFT or latency.")
 		q := reportTable{
@@ -47,7 +54,7 @@ func resultsSection(res *pipeline.Results, level string) reportSection {
 func speedupSection(res *pipeline.Results, level string) reportSection {
 	s := reportSection{Title: "Speedup against the baseline (" + res.Baseline + ")"}
 	multi := multiTemperature(res.Groups)
-	s.Paragraphs = []string{"Speedup = baseline median latency / group median latency; > 1 means faster. A platform is called faster or slower only when the confidence interval excludes 1; the p-value is a two-sided Mann-Whitney U test on latency. \"-\": a group without a successful request has no latency to compare.",
+	s.Paragraphs = []string{"Speedup = baseline median latency / group median latency; > 1 means faster. Speedup (mean) is the ratio of mean latencies, with its own bootstrap CI [in brackets]. A platform is called faster or slower only when the confidence interval excludes 1; the p-value is a two-sided Mann-Whitney U test on latency. \"-\": a group without a successful request has no latency to compare.",
 		"ΔF1 and ΔEM are paired over the questions both groups asked: per question the mean over its repeats in each group, then the mean difference (points), with a bootstrap CI over resampled questions [in brackets] and the p-value of a paired sign-flip permutation test on the per-question differences. The verdict calls a platform more or less accurate only when the CI excludes 0 and p < 1 - confidence."}
 	t := reportTable{
 		Header: []string{"Group", "Baseline", "Speedup (median)", level + " CI", "Speedup (mean)", "p-value", "Significant", "ΔF1 (points)", "ΔF1 p-value", "ΔEM (points)", "Paired questions"},
@@ -58,7 +65,11 @@ func speedupSection(res *pipeline.Results, level string) reportSection {
 		if c.Significant {
 			sig = "yes"
 		}
-		speedup := []string{fnum(c.SpeedupMedian, 2) + "x", fnum(c.CILow, 2) + "–" + fnum(c.CIHigh, 2), fnum(c.SpeedupMean, 2) + "x", formatP(c.PValue)}
+		mean := fnum(c.SpeedupMean, 2) + "x"
+		if c.SpeedupMeanCILow > 0 || c.SpeedupMeanCIHigh > 0 {
+			mean += " [" + fnum(c.SpeedupMeanCILow, 2) + "–" + fnum(c.SpeedupMeanCIHigh, 2) + "]"
+		}
+		speedup := []string{fnum(c.SpeedupMedian, 2) + "x", fnum(c.CILow, 2) + "–" + fnum(c.CIHigh, 2), mean, formatP(c.PValue)}
 		if !c.HasSpeedup() {
 			speedup = []string{missing, missing, missing, missing}
 		}
@@ -70,6 +81,9 @@ func speedupSection(res *pipeline.Results, level string) reportSection {
 			sig, deltaText(&c, c.DeltaF1, c.DeltaF1CILow, c.DeltaF1CIHigh), accP,
 			deltaText(&c, c.DeltaEM, c.DeltaEMCILow, c.DeltaEMCIHigh), strconv.Itoa(c.NPaired)))
 		s.Bullets = append(s.Bullets, "**"+verdictText(&c)+"**")
+		if m := meanSpeedupText(res, &c, level); m != "" {
+			s.Bullets = append(s.Bullets, m+" (the ratio of means; the verdict above uses medians)")
+		}
 	}
 	s.Tables = append(s.Tables, t)
 	return s
@@ -126,4 +140,27 @@ func meanStdText(xs []float64) string {
 		return ""
 	}
 	return fmt.Sprintf("%.1f ± %.1f (%d)", m.(float64), sd.(float64), len(xs))
+}
+
+// consistencyTable is the report's table of the spread of latency and
+// TTFT and of the output tokens per request, one row per group.
+func consistencyTable(groups []pipeline.GroupStats, names []string) reportTable {
+	t := reportTable{
+		Header: []string{"Group", "Latency min", "Latency max", "Latency stddev", "Latency CV", "TTFT stddev", "TTFT CV", "Output tokens / request", "Reasoning tokens / request"},
+		Right:  []bool{false, true, true, true, true, true, true, true, true},
+	}
+	for i := range groups {
+		g := &groups[i]
+		reasoning := missing
+		if g.Successes > 0 {
+			reasoning = fnum(g.ReasoningTokensMean, 1)
+		}
+		out := missing
+		if g.Successes > 0 {
+			out = fnum(g.OutputTokensMean, 1)
+		}
+		t.Rows = append(t.Rows, []string{names[i], distText(g.LatencyMs, g.LatencyMs.Min, 1), distText(g.LatencyMs, g.LatencyMs.Max, 1),
+			stddevText(g.LatencyMs, 1), cvText(g.LatencyMs), stddevText(g.TTFTMs, 1), cvText(g.TTFTMs), out, reasoning})
+	}
+	return t
 }
