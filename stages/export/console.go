@@ -97,6 +97,9 @@ func (v *consoleView) header() {
 		fmt.Fprintf(v.w, "%s\n%s\n", centre(head, consoleWidth), centre(sub, consoleWidth))
 	}
 	fmt.Fprintln(v.w, rule)
+	if f := failureText(v.res); f != "" {
+		v.wrapped("FAILED:", f)
+	}
 }
 
 // title prints a section title under a blank line.

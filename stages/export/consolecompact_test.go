@@ -95,3 +95,20 @@ func TestTheReportStatesTheHomeworksFigures(t *testing.T) {
 		t.Errorf("report.html lacks the homework figures")
 	}
 }
+
+// A platform that sent nothing because its setup failed is named first in
+// the console and the report, with the reason.
+func TestAPlatformThatFailedItsSetupIsNamedFirst(t *testing.T) {
+	run := fixtureRun(t, t.TempDir())
+	g := &run.Results.Groups[1]
+	g.Count, g.Successes, g.Failures, g.Warmups, g.Errors = 0, 0, 0, 0, nil
+	run.Results.PlatformStops = map[string]string{"sophia-sim": "setup failed: api_key_command failed: exit status 1"}
+	con, md, _ := outputs(t, run)
+	want := "Failed before sending any request: platform sophia-sim: setup failed: api_key_command failed: exit status 1"
+	if first, _, _ := strings.Cut(md, "\n"); !strings.Contains(first, want) {
+		t.Errorf("report.md's first line %q", first)
+	}
+	if !strings.Contains(strings.Join(strings.Fields(con), " "), "FAILED: "+want) {
+		t.Errorf("console:\n%s", con)
+	}
+}

@@ -37,9 +37,38 @@ type reportSection struct {
 
 // reportModel is the whole report.
 type reportModel struct {
+	// Failure, when set, is the report's first line: what failed before
+	// any request was sent (see failureText).
+	Failure  string
 	Title    string
 	Subtitle string
 	Sections []reportSection
+}
+
+// failureText says which platforms sent no request and why (their
+// PlatformStops reason, e.g. a failed api_key_command), "" when every
+// platform sent requests. A run none of whose platforms sent anything
+// failed as a whole and says so first.
+func failureText(res *pipeline.Results) string {
+	sent := map[string]bool{}
+	for i := range res.Groups {
+		if res.Groups[i].Count > 0 || res.Groups[i].Warmups > 0 {
+			sent[res.Groups[i].Platform] = true
+		}
+	}
+	var parts []string
+	for _, p := range sortedKeys(res.PlatformStops) {
+		if !sent[p] {
+			parts = append(parts, "platform "+p+": "+res.PlatformStops[p])
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	if len(sent) == 0 {
+		return "This run failed: no request was sent (" + strings.Join(parts, "; ") + ")."
+	}
+	return "Failed before sending any request: " + strings.Join(parts, "; ") + "; their rows are empty."
 }
 
 // maxExampleDetail caps the example error text quoted in the report.
@@ -141,7 +170,7 @@ func truncateText(s string, n int) string {
 // the order they are shown.
 func buildReport(run *pipeline.Run, images []reportImage) *reportModel {
 	res := run.Results
-	m := &reportModel{Title: "inferbench report: " + res.Experiment}
+	m := &reportModel{Title: "inferbench report: " + res.Experiment, Failure: failureText(res)}
 	date := res.StartedAt
 	if date.IsZero() && run.Manifest != nil {
 		date = run.Manifest.StartedAt
@@ -272,15 +301,20 @@ type failureClass struct {
 func failuresSection(run *pipeline.Run) reportSection {
 	s := reportSection{Title: "Notable failures"}
 	classes := digestOf(run).failures
-	if len(classes) == 0 {
+	if len(classes) == 0 && len(run.Results.PlatformStops) == 0 {
 		s.Paragraphs = []string{"No request failed."}
 		return s
 	}
-	t := reportTable{Header: []string{"Error class", "Count", "Groups", "Example"}, Right: []bool{false, true, false, false}}
-	for _, fc := range classes {
-		t.Rows = append(t.Rows, []string{fc.class, strconv.Itoa(fc.count), strings.Join(sortedErrors(fc.groups), ", "), fc.example})
+	if len(classes) == 0 {
+		s.Paragraphs = []string{"No request was answered with an error, but platforms stopped early:"}
 	}
-	s.Tables = append(s.Tables, t)
+	if len(classes) > 0 {
+		t := reportTable{Header: []string{"Error class", "Count", "Groups", "Example"}, Right: []bool{false, true, false, false}}
+		for _, fc := range classes {
+			t.Rows = append(t.Rows, []string{fc.class, strconv.Itoa(fc.count), strings.Join(sortedErrors(fc.groups), ", "), fc.example})
+		}
+		s.Tables = append(s.Tables, t)
+	}
 	for _, p := range sortedKeys(run.Results.PlatformStops) {
 		s.Bullets = append(s.Bullets, "Platform "+p+" stopped early: "+run.Results.PlatformStops[p])
 	}
