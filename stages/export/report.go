@@ -188,6 +188,9 @@ func buildReport(run *pipeline.Run, images []reportImage) *reportModel {
 		m.Sections = append(m.Sections, sweepSection(res.Sweep, run.Experiment.SLO))
 	}
 	m.Sections = append(m.Sections, accuracySection(run))
+	if s, ok := answersSection(run); ok {
+		m.Sections = append(m.Sections, s)
+	}
 	if s, ok := metricsSection(res); ok {
 		m.Sections = append(m.Sections, s)
 	}
