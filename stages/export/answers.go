@@ -132,6 +132,6 @@ func answersSection(run *pipeline.Run) (reportSection, bool) {
 	}
 	s := reportSection{Title: "Answers side by side",
 		Paragraphs: []string{"A few questions chosen with the experiment's seed (export.answers sets how many; all of them when there are no more): each group's extracted answer (of its first repeat) and its F1 in percent (mean over the repeats); ≠ marks a question the groups answered differently after the official SQuAD normalization. Every answer is in the workbook's per-question sheets and samples.json."},
-		Tables: []reportTable{t}}
+		Tables:     []reportTable{t}}
 	return s, true
 }
