@@ -20,6 +20,7 @@ import (
 
 	"github.com/inferbench/inferbench/pipeline"
 	"github.com/inferbench/inferbench/stages"
+	"github.com/inferbench/inferbench/stages/export"
 	"github.com/inferbench/inferbench/stages/load"
 )
 
@@ -495,7 +496,7 @@ rewrites records.jsonl and re-runs aggregate and export. --set may change only w
 after querying: score, slo, stats, metrics, checks, export, client and baseline (anything else exits 1).`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return reopenAndFinish(cmd.Context(), args[0], sets, true, stdout, stderr, logger())
+			return reopenAndFinish(cmd.Context(), args[0], sets, true, nil, stdout, stderr, logger())
 		},
 	}
 	c.Flags().StringArrayVar(&sets, "set", nil, "override an experiment value, e.g. score.extract=... (repeatable)")
@@ -511,6 +512,7 @@ const (
 func newReportCmd(stdout, stderr io.Writer, logger func() *slog.Logger) *cobra.Command {
 	var sets []string
 	var detail bool
+	var format string
 	c := &cobra.Command{
 		Use:   "report RUN_DIR",
 		Short: "Recompute statistics and every export from records.jsonl (no endpoint is called)",
@@ -522,15 +524,26 @@ score.extract needs rescore). Outputs of formats not written this time are remov
 			if detail {
 				sets = append(sets, "export.detail=true")
 			}
-			return reopenAndFinish(cmd.Context(), args[0], sets, false, stdout, stderr, logger())
+			var also func(context.Context, *pipeline.Run) error
+			switch format {
+			case "":
+			case "analysis":
+				also = export.Analysis
+			default:
+				return withCode(exitUsage, fmt.Errorf("--format %q: the only extra format is analysis", format))
+			}
+			return reopenAndFinish(cmd.Context(), args[0], sets, false, also, stdout, stderr, logger())
 		},
 	}
+	c.Flags().StringVar(&format, "format", "", "also write "+export.AnalysisFile+", a homework-style analysis skeleton with every figure filled (analysis)")
 	c.Flags().StringArrayVar(&sets, "set", nil, "override an experiment value, e.g. export.formats=[xlsx] or slo.ttft=500ms (repeatable)")
 	c.Flags().BoolVar(&detail, detailFlag, false, detailUsage)
 	return c
 }
 
-func reopenAndFinish(ctx context.Context, dir string, sets []string, rescore bool, stdout, stderr io.Writer, log *slog.Logger) error {
+// reopenAndFinish reopens run folder dir and runs report (or rescore) on
+// it; also, when set, writes one more output from the result (--format).
+func reopenAndFinish(ctx context.Context, dir string, sets []string, rescore bool, also func(context.Context, *pipeline.Run) error, stdout, stderr io.Writer, log *slog.Logger) error {
 	name := "report"
 	if rescore {
 		name = "rescore"
@@ -570,6 +583,11 @@ func reopenAndFinish(ctx context.Context, dir string, sets []string, rescore boo
 		err = eng.Rescore(ctx, run, nil)
 	} else {
 		err = eng.Report(ctx, run, nil)
+	}
+	if err == nil && also != nil {
+		if err = also(ctx, run); err == nil {
+			fmt.Fprintf(stdout, "analysis: %s\n", filepath.Join(dir, export.AnalysisFile))
+		}
 	}
 	return finishRun(run, reg, stdout, stderr, err)
 }

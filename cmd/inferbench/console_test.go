@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -34,5 +36,35 @@ func TestTheSweepConsoleIsCompact(t *testing.T) {
 	code, detail, stderr := inferbench(t, "report", dir, "--detail")
 	if code != exitOK || !strings.Contains(detail, "SERVING BENCHMARK RESULT") || !strings.Contains(detail, "Mean TPOT (ms)") {
 		t.Errorf("report --detail: exit %d, no vLLM-style block:\n%s\n%s", code, detail, stderr)
+	}
+}
+
+// report --format analysis writes the homework's analysis skeleton.
+func TestReportWritesTheAnalysisSkeleton(t *testing.T) {
+	dir := t.TempDir()
+	exp := writeFile(t, dir, "exp.yaml", `name: hw
+dataset: {source: demo, sample: 4}
+platforms:
+  - {name: Metis, emulate: {ttft: 5ms, tokens_per_second: 2000}, models: [m]}
+  - {name: Sophia, emulate: {ttft: 20ms, tokens_per_second: 500}, models: [m]}
+baseline: Sophia
+params: {max_tokens: 32}
+export: {formats: [json]}
+`)
+	run := runOK(t, exp, filepath.Join(dir, "out"))
+	if code, stdout, stderr := inferbench(t, "report", run, "--format", "analysis"); code != exitOK || !strings.Contains(stdout, "analysis.md") {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	b, err := os.ReadFile(filepath.Join(run, "analysis.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"| Metric | Metis | Sophia |", "Metis is ", "x faster than Sophia by mean latency", "## Use cases"} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("analysis.md lacks %q:\n%s", want, b)
+		}
+	}
+	if code, _, _ := inferbench(t, "report", run, "--format", "pdf"); code != exitUsage {
+		t.Errorf("--format pdf: exit %d, want %d", code, exitUsage)
 	}
 }

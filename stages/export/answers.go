@@ -106,7 +106,7 @@ func answersSection(run *pipeline.Run) (reportSection, bool) {
 	for _, id := range d.questions {
 		question, gold := id, missing
 		if s := run.Samples[id]; s != nil {
-			question, gold = truncateText(s.Question, maxAnswerText), truncateText(strings.Join(s.Answers, " / "), maxAnswerText)
+			question, gold = truncateText(s.Question, maxAnswerText), truncateText(strings.Join(uniqueAnswers(s.Answers), " / "), maxAnswerText)
 		}
 		row := []string{question, gold}
 		seen := map[string]bool{}
@@ -134,4 +134,16 @@ func answersSection(run *pipeline.Run) (reportSection, bool) {
 		Paragraphs: []string{"A few questions chosen with the experiment's seed (export.answers sets how many; all of them when there are no more): each group's extracted answer (of its first repeat) and its F1 in percent (mean over the repeats); ≠ marks a question the groups answered differently after the official SQuAD normalization. Every answer is in the workbook's per-question sheets and samples.json."},
 		Tables:     []reportTable{t}}
 	return s, true
+}
+
+// uniqueAnswers are the gold answers without repeats (SQuAD lists the
+// answer of each annotator), in their first order.
+func uniqueAnswers(answers []string) []string {
+	var out []string
+	for _, a := range answers {
+		if !slices.Contains(out, a) {
+			out = append(out, a)
+		}
+	}
+	return out
 }
