@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"github.com/inferbench/inferbench/pipeline"
-	"github.com/inferbench/inferbench/stages/score"
+	"github.com/inferbench/inferbench/stages/aggregate"
 )
 
 // maxAnswerText caps an answer or question quoted in the answers table.
@@ -109,7 +109,7 @@ func answersSection(run *pipeline.Run) (reportSection, bool) {
 			question, gold = truncateText(s.Question, maxAnswerText), truncateText(strings.Join(uniqueAnswers(s.Answers), " / "), maxAnswerText)
 		}
 		row := []string{question, gold}
-		seen := map[string]bool{}
+		var given []string
 		for i := range run.Results.Groups {
 			c := d.answers[id][run.Results.Groups[i].GroupKey]
 			switch {
@@ -121,11 +121,11 @@ func answersSection(run *pipeline.Run) (reportSection, bool) {
 			default:
 				row = append(row, truncateText(c.answer, maxAnswerText))
 			}
-			seen[score.Normalize(c.answer)] = true
+			given = append(given, c.answer)
 			row = append(row, fnum(100*c.f1Sum/float64(c.n), 0))
 		}
 		differ := ""
-		if len(seen) > 1 {
+		if aggregate.AnswersDiffer(given) {
 			differ = "≠"
 		}
 		t.Rows = append(t.Rows, append(row, differ))
