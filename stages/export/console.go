@@ -161,7 +161,7 @@ func (v *consoleView) clientBound() string {
 	if len(bound) == 0 {
 		return ""
 	}
-	return "(≤) client-bound, latencies are upper bounds (--detail says why): " + strings.Join(bound, ", ")
+	return "CLIENT-BOUND (≤), latencies are upper bounds (--detail says why): " + strings.Join(bound, ", ")
 }
 
 // warnings prints the client-bound levels (compact console), the groups'
