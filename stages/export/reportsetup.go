@@ -84,12 +84,25 @@ func platformsTable(run *pipeline.Run, exp *pipeline.Experiment) reportTable {
 	return t
 }
 
+// emulateView is what the setup table shows of an emulate block: the
+// keys of the emulator's profile (the emulator registers the block; the
+// report reads it resolved or as a manifest recorded it).
+type emulateView struct {
+	TTFT            pipeline.Duration `json:"ttft"`
+	TokensPerSecond float64           `json:"tokens_per_second"`
+	Accuracy        float64           `json:"accuracy"`
+	ReasoningTokens int               `json:"reasoning_tokens"`
+	MaxBatch        int               `json:"max_batch"`
+	BatchSlowdown   float64           `json:"batch_slowdown"`
+}
+
 // endpointText is a platform's base URL, or its emulator profile.
 func endpointText(p *pipeline.Platform) string {
-	e := p.Emulate
-	if e == nil {
+	if p.Emulate == nil {
 		return p.BaseURL
 	}
+	var e emulateView
+	_ = p.Emulate.Decode(&e) // a map from JSON decodes; a missing key shows as 0
 	endpoint := fmt.Sprintf("emulated (ttft %s, %g tokens/s, accuracy %g", e.TTFT, e.TokensPerSecond, e.Accuracy)
 	if e.ReasoningTokens > 0 {
 		endpoint += fmt.Sprintf(", %d reasoning tokens", e.ReasoningTokens)
@@ -192,8 +205,8 @@ func parameterLines(exp *pipeline.Experiment) []string {
 // it chose (rates; "rate chosen at run time" when it did not), and the
 // load block's max_duration per level.
 func loadText(p *pipeline.Platform, rates []float64) string {
-	levels := p.LoadLevels(rates)
-	one := func(lv pipeline.LoadLevel) string {
+	levels := p.RunLevels(rates)
+	one := func(lv pipeline.Level) string {
 		if lv.Rate == 0 && lv.RateIndex == 0 {
 			return fmt.Sprintf("closed loop, concurrency %d", max(lv.Concurrency, 1))
 		}
@@ -218,8 +231,8 @@ func loadText(p *pipeline.Platform, rates []float64) string {
 		parts[i] = lv.Label + " " + one(lv)
 	}
 	text := fmt.Sprintf("%d levels, one after the other: %s", len(levels), strings.Join(parts, "; "))
-	if p.Load != nil && p.Load.MaxDuration > 0 {
-		text += fmt.Sprintf("; at most %s each", p.Load.MaxDuration)
+	if p.Levels != nil && p.Levels.MaxDuration > 0 {
+		text += fmt.Sprintf("; at most %s each", p.Levels.MaxDuration)
 	}
 	return text
 }
