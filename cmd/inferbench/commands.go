@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"slices"
 	"sort"
 	"strconv"
@@ -289,6 +288,7 @@ func newRunCmd(stdout, stderr io.Writer, logger func() *slog.Logger) *cobra.Comm
 		shard   string
 		startAt string
 		noProg  bool
+		detail  bool
 	)
 	c := &cobra.Command{
 		Use:   "run FILE.yaml",
@@ -310,6 +310,9 @@ error class client_resource; or, before sending, the file-descriptor limit is be
 plan needs, see inferbench plan), 130 interrupted (130 before 5 before 4 before 3).`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if detail {
+				sets = append(sets, "export.detail=true")
+			}
 			reg, exp, eng, err := setup(args[0], sets, stderr, logger())
 			if err != nil {
 				return err
@@ -349,6 +352,7 @@ plan needs, see inferbench plan), 130 interrupted (130 before 5 before 4 before 
 	c.Flags().StringVar(&shard, "shard", "", "send only shard i of n of the matrix, e.g. 0/4 (i from 0; see inferbench merge)")
 	c.Flags().StringVar(&startAt, "start-at", "", "prepare, then wait and begin sending at this time: RFC 3339 (2026-12-05T07:30:00Z) or +DURATION from now (+30s); give every shard the same time")
 	c.Flags().BoolVar(&noProg, "no-progress", false, "do not show progress on stderr")
+	c.Flags().BoolVar(&detail, detailFlag, false, detailUsage)
 	return c
 }
 
@@ -510,85 +514,6 @@ func printShardPlan(w io.Writer, sh runfolder.Shard, plan *pipeline.Plan) error 
 	}
 	fmt.Fprintf(w, "\ntotal requests of shard %s: %d of %d (before retries)\n", sh, total, plan.Total())
 	return nil
-}
-
-func newRescoreCmd(stdout, stderr io.Writer, logger func() *slog.Logger) *cobra.Command {
-	var sets []string
-	c := &cobra.Command{
-		Use:   "rescore RUN_DIR",
-		Short: "Recompute scores, statistics and every export from records.jsonl (no endpoint is called)",
-		Long: `Rescore re-reads a run folder, applies --set overrides to the experiment recorded in its
-manifest (e.g. --set 'score.extract=[strip_reasoning,first_line]'), re-scores every record,
-rewrites records.jsonl and re-runs aggregate and export. --set may change only what is computed
-after querying: score, slo, stats, metrics, checks, export, client and baseline (anything else exits 1).`,
-		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return reopenAndFinish(cmd.Context(), args[0], sets, true, stdout, stderr, logger())
-		},
-	}
-	c.Flags().StringArrayVar(&sets, "set", nil, "override an experiment value, e.g. score.extract=... (repeatable)")
-	return c
-}
-
-func newReportCmd(stdout, stderr io.Writer, logger func() *slog.Logger) *cobra.Command {
-	var sets []string
-	c := &cobra.Command{
-		Use:   "report RUN_DIR",
-		Short: "Recompute statistics and every export from records.jsonl (no endpoint is called)",
-		Long: `Report re-reads a run folder and recomputes statistics and exports. --set may change only
-slo, stats, metrics, checks, export, client, baseline and score.report_raw (anything else exits 1; a new
-score.extract needs rescore). Outputs of formats not written this time are removed.`,
-		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return reopenAndFinish(cmd.Context(), args[0], sets, false, stdout, stderr, logger())
-		},
-	}
-	c.Flags().StringArrayVar(&sets, "set", nil, "override an experiment value, e.g. export.formats=[xlsx] or slo.ttft=500ms (repeatable)")
-	return c
-}
-
-func reopenAndFinish(ctx context.Context, dir string, sets []string, rescore bool, stdout, stderr io.Writer, log *slog.Logger) error {
-	name := "report"
-	if rescore {
-		name = "rescore"
-	}
-	if err := config.CheckPostQuerySets(name, sets, rescore); err != nil {
-		return withCode(exitError, err)
-	}
-	reg := stages.NewRegistry()
-	// Both rewrite files of the folder (rescore the journal too): never
-	// beside a run, resume, rescore or report of the same folder.
-	lock, err := runfolder.LockRunDir(dir, true)
-	if err != nil {
-		return withCode(exitError, err)
-	}
-	defer lock.Unlock()
-	run, err := pipeline.Reopen(dir)
-	if err != nil {
-		return withCode(exitError, err)
-	}
-	if len(sets) > 0 {
-		exp, diags := config.ReloadExperiment(filepath.Join(dir, runfolder.ManifestFile), &run.Manifest.Experiment,
-			config.LoadOptions{Sets: sets, Registry: reg})
-		if err := diags.Err(); err != nil {
-			fmt.Fprintln(stderr, err)
-			return withCode(exitError, errSilent)
-		}
-		run.Experiment = exp
-		run.Manifest.Experiment = *exp
-		run.Manifest.Overrides = append(run.Manifest.Overrides, exp.Overrides()...)
-	}
-	eng, err := newEngine(reg, log)
-	if err != nil {
-		return err
-	}
-	// Both swap the folder's new state in at once (see runfolder.Staged).
-	if rescore {
-		err = eng.Rescore(ctx, run, nil)
-	} else {
-		err = eng.Report(ctx, run, nil)
-	}
-	return finishRun(run, reg, stdout, stderr, err)
 }
 
 // levelLabels lists a platform's load levels for the plan ("c=1, c=8";

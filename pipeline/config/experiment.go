@@ -264,10 +264,20 @@ type ExportSpec struct {
 	// Formats are registered export formats (Registry.Exporters); left
 	// out, every registered one (Registry.DefaultFormats).
 	Formats []string `yaml:"formats" json:"formats"`
+	// Detail makes the console print the full per-group block of vLLM's
+	// bench serve and the client health table (the --detail flag).
+	Detail bool `yaml:"detail" json:"detail,omitempty"`
+	// Answers is how many questions the report's side-by-side answers
+	// table shows, chosen by the seed (0: DefaultAnswers; -1: none).
+	Answers int `yaml:"answers" json:"answers,omitempty" validate:"min=-1"`
 }
 
 // DefaultExportDir is export.dir when it is left out.
 var DefaultExportDir = "results"
+
+// DefaultAnswers is how many questions the report's answers table shows
+// when export.answers is left out.
+const DefaultAnswers = 10
 
 // Duration is a time.Duration written as a Go duration string ("600ms") in
 // YAML and JSON.

@@ -40,35 +40,42 @@ type ExtractEnv struct {
 // GroupEnv exposes one group's figures to metrics and checks. Times are
 // milliseconds, EM/F1 percentages, rates per second, shares 0..1.
 type GroupEnv struct {
-	Platform        string  `expr:"platform"`
-	Model           string  `expr:"model"`
-	Temperature     float64 `expr:"temperature"`
-	Load            string  `expr:"load"`
-	Count           int     `expr:"count"`
-	Successes       int     `expr:"successes"`
-	Failures        int     `expr:"failures"`
-	Truncated       int     `expr:"truncated"`
-	ErrorRate       float64 `expr:"error_rate"`
-	LatencyMean     float64 `expr:"latency_mean"`
-	LatencyP50      float64 `expr:"latency_p50"`
-	LatencyP90      float64 `expr:"latency_p90"`
-	LatencyP95      float64 `expr:"latency_p95"`
-	LatencyP99      float64 `expr:"latency_p99"`
-	TTFTMean        float64 `expr:"ttft_mean"`
-	TTFTP50         float64 `expr:"ttft_p50"`
-	TTFTP95         float64 `expr:"ttft_p95"`
-	TPOTMean        float64 `expr:"tpot_mean"`
-	TokensPerSec    float64 `expr:"tokens_per_sec"`
-	Throughput      float64 `expr:"throughput"`
-	PromptTokens    int     `expr:"prompt_tokens"`
-	OutputTokens    int     `expr:"output_tokens"`
-	ReasoningTokens int     `expr:"reasoning_tokens"`
-	EM              float64 `expr:"em"`
-	F1              float64 `expr:"f1"`
-	RawEM           float64 `expr:"raw_em"`
-	RawF1           float64 `expr:"raw_f1"`
-	Agreement       float64 `expr:"agreement"`
-	Goodput         float64 `expr:"goodput"`
+	Platform    string  `expr:"platform"`
+	Model       string  `expr:"model"`
+	Temperature float64 `expr:"temperature"`
+	Load        string  `expr:"load"`
+	Count       int     `expr:"count"`
+	Successes   int     `expr:"successes"`
+	Failures    int     `expr:"failures"`
+	Truncated   int     `expr:"truncated"`
+	ErrorRate   float64 `expr:"error_rate"`
+	LatencyMean float64 `expr:"latency_mean"`
+	LatencyP50  float64 `expr:"latency_p50"`
+	LatencyP90  float64 `expr:"latency_p90"`
+	LatencyP95  float64 `expr:"latency_p95"`
+	LatencyP99  float64 `expr:"latency_p99"`
+	// Consistency: sample (n-1) standard deviation and stddev / mean.
+	LatencyStddev float64 `expr:"latency_stddev"`
+	LatencyCV     float64 `expr:"latency_cv"`
+	TTFTStddev    float64 `expr:"ttft_stddev"`
+	TTFTCV        float64 `expr:"ttft_cv"`
+	// OutputTokensPerRequest is the mean output tokens per successful request.
+	OutputTokensPerRequest float64 `expr:"output_tokens_per_request"`
+	TTFTMean               float64 `expr:"ttft_mean"`
+	TTFTP50                float64 `expr:"ttft_p50"`
+	TTFTP95                float64 `expr:"ttft_p95"`
+	TPOTMean               float64 `expr:"tpot_mean"`
+	TokensPerSec           float64 `expr:"tokens_per_sec"`
+	Throughput             float64 `expr:"throughput"`
+	PromptTokens           int     `expr:"prompt_tokens"`
+	OutputTokens           int     `expr:"output_tokens"`
+	ReasoningTokens        int     `expr:"reasoning_tokens"`
+	EM                     float64 `expr:"em"`
+	F1                     float64 `expr:"f1"`
+	RawEM                  float64 `expr:"raw_em"`
+	RawF1                  float64 `expr:"raw_f1"`
+	Agreement              float64 `expr:"agreement"`
+	Goodput                float64 `expr:"goodput"`
 
 	// RequestThroughput is completed requests/s, SendRate requests sent/s
 	// (see GroupStats); request_rate, their old ambiguous name, is gone.

@@ -23,7 +23,9 @@ func NewGroupEnv(g *GroupStats) config.GroupEnv {
 		RequestThroughput: g.RequestThroughput, SendRate: g.SendRate, PromptTokens: g.PromptTokens, OutputTokens: g.OutputTokens,
 		ReasoningTokens: g.ReasoningTokens, EM: g.EM.Mean, F1: g.F1.Mean, RawEM: g.RawEM.Mean,
 		RawF1: g.RawF1.Mean, Agreement: g.Agreement, Goodput: g.Goodput, Metrics: m,
-		ClientBound: g.ClientBound,
+		ClientBound:   g.ClientBound,
+		LatencyStddev: g.LatencyMs.Stddev, LatencyCV: g.LatencyMs.CV, TTFTStddev: g.TTFTMs.Stddev, TTFTCV: g.TTFTMs.CV,
+		OutputTokensPerRequest: g.OutputTokensMean,
 	}
 	if c := g.Client; c != nil {
 		env.ClientSchedLatencyP99, env.ClientCPU = c.SchedLatencyP99Ms, c.CPUPercent

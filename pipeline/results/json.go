@@ -36,7 +36,7 @@ func (c Comparison) MarshalJSON() ([]byte, error) {
 	}
 	return nullKeys(b, func(k string) bool {
 		switch k {
-		case "speedup_median", "speedup_mean", "ci_low", "ci_high", "p_value":
+		case "speedup_median", "speedup_mean", "speedup_mean_ci_low", "speedup_mean_ci_high", "ci_low", "ci_high", "p_value":
 			return !c.HasSpeedup()
 		}
 		return c.NPaired == 0 && strings.HasPrefix(k, "delta_") && !strings.HasSuffix(k, "_significant")

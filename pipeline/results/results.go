@@ -111,6 +111,10 @@ type GroupStats struct {
 	OutputTokens          int `json:"output_tokens"`
 	OutputTokensEstimated int `json:"output_tokens_estimated"`
 	ReasoningTokens       int `json:"reasoning_tokens"`
+	// OutputTokensMean and ReasoningTokensMean are the mean output and
+	// reasoning tokens per successful request (0 without one).
+	OutputTokensMean    float64 `json:"output_tokens_mean"`
+	ReasoningTokensMean float64 `json:"reasoning_tokens_mean"`
 
 	// EM and F1 are percentages (0..100) over every scored non-warmup record,
 	// failed and truncated ones counting as 0; RawEM/RawF1 score raw content.
@@ -197,6 +201,11 @@ type Comparison struct {
 	// successful request (see HasSpeedup; null in JSON).
 	SpeedupMedian float64 `json:"speedup_median"`
 	SpeedupMean   float64 `json:"speedup_mean"`
+	// SpeedupMeanCILow/High bound SpeedupMean, the ratio of mean latencies
+	// (bootstrap, the two groups resampled independently; 0, 0 when either
+	// group has fewer than 2 successful requests).
+	SpeedupMeanCILow  float64 `json:"speedup_mean_ci_low"`
+	SpeedupMeanCIHigh float64 `json:"speedup_mean_ci_high"`
 	// CILow/CIHigh bound SpeedupMedian (bootstrap).
 	CILow  float64 `json:"ci_low"`
 	CIHigh float64 `json:"ci_high"`

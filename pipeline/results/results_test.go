@@ -39,7 +39,7 @@ func TestMissingFiguresEncodeAsNull(t *testing.T) {
 			t.Fatal(err)
 		}
 		want := `{"platform":"metis","model":"","temperature":0,"baseline":{"platform":"","model":"","temperature":0},` +
-			`"speedup_median":null,"speedup_mean":null,"ci_low":null,"ci_high":null,"p_value":null,"significant":false,"verdict":"v",` +
+			`"speedup_median":null,"speedup_mean":null,"speedup_mean_ci_low":null,"speedup_mean_ci_high":null,"ci_low":null,"ci_high":null,"p_value":null,"significant":false,"verdict":"v",` +
 			`"delta_f1":null,"delta_f1_ci_low":null,"delta_f1_ci_high":null,"delta_f1_p_value":null,"delta_f1_significant":false,` +
 			`"delta_em":null,"delta_em_ci_low":null,"delta_em_ci_high":null,"delta_em_p_value":null,"delta_em_significant":false,"n_paired":0}`
 		if string(b) != want {

@@ -196,6 +196,7 @@ func (a *accumulator) Add(r *results.Record) error {
 		w.err = e
 	} else {
 		g.okTokens += r.OutputTokens
+		g.okReasoning += r.ReasoningTokens
 		if len(r.ITLMs) > 0 {
 			g.itl.add(r, r.ITLMs)
 		}

@@ -189,6 +189,37 @@ func (b Bootstrap) MeanDiffCI(label string, x, y []float64) (lo, hi float64) {
 	return b.interval(stats)
 }
 
+// MeanRatioCI returns the confidence interval of mean(num) / mean(den),
+// the two samples resampled independently. It is (0, 0) when either has
+// fewer than 2 values; when either exceeds BootstrapMaxN it is the normal
+// interval of the delta method, R ± z·R·√(s²ₙ/(n·m²ₙ) + s²_d/(n_d·m²_d)).
+// Resamples whose denominator mean is 0 yield 0 ratios.
+func (b Bootstrap) MeanRatioCI(label string, num, den []float64) (lo, hi float64) {
+	if len(num) < 2 || len(den) < 2 {
+		return 0, 0
+	}
+	num, den = ascending(num), ascending(den)
+	if len(num) > BootstrapMaxN || len(den) > BootstrapMaxN {
+		mn, md := Mean(num), Mean(den)
+		if md == 0 || mn == 0 {
+			return 0, 0
+		}
+		r := mn / md
+		sn, sd := Stddev(num)/mn, Stddev(den)/md
+		se := r * math.Sqrt(sn*sn/float64(len(num))+sd*sd/float64(len(den)))
+		return r - b.z()*se, r + b.z()*se
+	}
+	r := b.rng(label)
+	stats := make([]float64, b.Resamples)
+	for i := range stats {
+		n, d := resampleMean(r, num), resampleMean(r, den)
+		if d != 0 {
+			stats[i] = n / d
+		}
+	}
+	return b.interval(stats)
+}
+
 // MedianRatioCI returns the confidence interval of median(num) /
 // median(den), the two samples resampled independently. It is (0, 0) when
 // either has fewer than 2 values. Resamples whose denominator median is 0

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"encoding/json"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -80,6 +81,7 @@ func compareOne(exp *config.Experiment, g, base *group, bs Bootstrap) results.Co
 	if gl.N >= 2 && bl.N >= 2 {
 		c.CILow, c.CIHigh = bs.MedianRatioCI("speedup/"+keyLabel(g.stats.GroupKey)+"/vs/"+keyLabel(base.stats.GroupKey), base.lat, g.lat)
 		c.Significant = c.CILow > 1 || c.CIHigh < 1
+		c.SpeedupMeanCILow, c.SpeedupMeanCIHigh = bs.MeanRatioCI("speedup-mean/"+keyLabel(g.stats.GroupKey)+"/vs/"+keyLabel(base.stats.GroupKey), base.lat, g.lat)
 	}
 	c.Verdict = Verdict(name, baseName, c, bs.Level, gl.N, bl.N)
 	return c
@@ -149,6 +151,9 @@ func accuracyVerdict(c results.Comparison, level float64, direction int) string 
 		if direction == 0 {
 			sep = "; "
 		}
+		if why := accuracyDisagreement(c, level); why != "" {
+			return sep + "accuracy not called, " + why + ": " + fig
+		}
 		return sep + "no significant accuracy difference: " + fig
 	}
 	claim, with := "significantly less accurate", direction < 0
@@ -162,6 +167,26 @@ func accuracyVerdict(c results.Comparison, level float64, direction int) string 
 		return " and " + claim + ": " + fig
 	}
 	return " but " + claim + ": " + fig
+}
+
+// accuracyDisagreement says why the F1 difference is not called when its
+// bootstrap interval and its sign-flip test disagree (one excludes 0, the
+// other does not), "" when they agree. On few questions the two cannot
+// agree: the percentile bootstrap interval of a mean of n values is too
+// narrow, while the exact sign-flip test cannot go below p = 2/2^n, so with
+// 2/2^n >= 1 - level no number of questions that differ can reject.
+func accuracyDisagreement(c results.Comparison, level float64) string {
+	excludes := c.DeltaF1CILow > 0 || c.DeltaF1CIHigh < 0
+	rejects := c.DeltaF1PValue < 1-level
+	switch {
+	case excludes == rejects:
+		return ""
+	case c.NPaired < 63 && math.Ldexp(2, -c.NPaired) >= 1-level:
+		return fmt.Sprintf("too few questions to call: %d (the interval excludes 0, but the sign-flip test cannot reach p < %.3g with so few)", c.NPaired, 1-level)
+	case excludes:
+		return "the interval excludes 0 but the test does not reject"
+	}
+	return "the test rejects but the interval holds 0"
 }
 
 // formatP writes a p-value as "p<0.001", "p=0.004" or "p=0.41".

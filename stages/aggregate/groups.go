@@ -26,6 +26,8 @@ type group struct {
 	itl   itlSample
 	// okTokens are the output tokens of the successful rows.
 	okTokens int
+	// okReasoning are the reasoning tokens of the successful rows.
+	okReasoning int
 	// platform and model index the experiment's platforms and that
 	// platform's models; -1 when the records name something the experiment
 	// does not declare.
@@ -213,7 +215,8 @@ func platformIndex(exp *config.Experiment, name string) int {
 	return -1
 }
 
-// compute fills g.stats from g.recs. Timing distributions cover the
+// compute fills g.stats from g.rows: tally, rates, timings, accuracy
+// and goodput. Timing distributions cover the
 // successful records; accuracy covers every record, failed and truncated
 // ones scoring 0. WallSeconds, the sending time every rate divides by, is
 // markedWall's, from the run's sending marks of the group's platform and
@@ -221,11 +224,31 @@ func platformIndex(exp *config.Experiment, name string) int {
 // existed) falls back to activeWall's inference from idle gaps.
 func (g *group) compute(exp *config.Experiment, bs Bootstrap, acc *accumulator) {
 	s := &g.stats
-	label := keyLabel(s.GroupKey)
+	maxRepeat, v2 := g.tally(acc)
+	g.rates(exp, acc)
+	g.timings(exp, bs)
+	g.accuracy(bs, acc, maxRepeat, v2)
+	good := goodCount(exp.SLO, &g.rows)
+	if s.Count > 0 {
+		s.Goodput = float64(good) / float64(s.Count)
+	}
+	if s.WallSeconds > 0 {
+		s.GoodputRate = float64(good) / s.WallSeconds
+	}
+	if w := smallSampleWarning(s.Successes, s.Count); w != "" {
+		s.Warnings = append(s.Warnings, w)
+	}
+}
+
+// tally counts the group's rows: successes, failures by class, truncated
+// answers; the error rate and the tokens per successful request. It
+// returns the highest repeat index and whether any question is SQuAD v2's
+// unanswerable kind.
+func (g *group) tally(acc *accumulator) (maxRepeat int, v2 bool) {
+	s := &g.stats
 	n := g.rows.len()
 	s.Count = n
-	maxRepeat := -1
-	v2 := false
+	maxRepeat = -1
 	for i := range n {
 		r := g.rows.at(i)
 		v2 = v2 || r.impossible()
@@ -245,34 +268,21 @@ func (g *group) compute(exp *config.Experiment, bs Bootstrap, acc *accumulator) 
 		}
 		s.Successes++
 	}
-	okTokens := g.okTokens
-	// One column at a time, each sized once, so that the memory besides
-	// the rows stays a few columns of one group.
-	column := func(pick func(r *row) (float64, bool)) []float64 {
-		xs := make([]float64, 0, s.Successes)
-		for i := range n {
-			if r := g.rows.at(i); r.ok() {
-				if v, ok := pick(r); ok {
-					xs = append(xs, v)
-				}
-			}
-		}
-		return xs
-	}
-	// scores are a score in percent, aligned with the rows: 0 for a
-	// failed or truncated record.
-	scores := func(pick func(r *row) float64) []float64 {
-		xs := make([]float64, n)
-		for i := range n {
-			if r := g.rows.at(i); r.ok() && !r.truncated() {
-				xs[i] = 100 * pick(r)
-			}
-		}
-		return xs
-	}
 	if n > 0 {
 		s.ErrorRate = float64(s.Failures) / float64(n)
 	}
+	if s.Successes > 0 {
+		s.OutputTokensMean = float64(g.okTokens) / float64(s.Successes)
+		s.ReasoningTokensMean = float64(g.okReasoning) / float64(s.Successes)
+	}
+	return maxRepeat, v2
+}
+
+// rates sets the group's sending time (from its level's sending marks, or
+// its sessions without marks), the throughputs and send rate over it, the
+// shard overlap and the configured target rate.
+func (g *group) rates(exp *config.Experiment, acc *accumulator) {
+	s := &g.stats
 	var marks []runfolder.SendSpan
 	for _, m := range acc.spans {
 		if m.Platform == s.Platform && m.Load == s.Load {
@@ -285,7 +295,7 @@ func (g *group) compute(exp *config.Experiment, bs Bootstrap, acc *accumulator) 
 	}
 	s.WallSeconds = w.wall.Seconds()
 	if s.WallSeconds > 0 {
-		s.Throughput = float64(okTokens) / s.WallSeconds
+		s.Throughput = float64(g.okTokens) / s.WallSeconds
 		s.RequestThroughput = float64(s.Successes) / s.WallSeconds
 		s.SendRate = float64(w.sent) / s.WallSeconds
 	}
@@ -306,30 +316,72 @@ func (g *group) compute(exp *config.Experiment, bs Bootstrap, acc *accumulator) 
 			}
 		}
 	}
+}
+
+// column returns pick's values over the successful rows, one column at a
+// time, each sized once, so that the memory besides the rows stays a few
+// columns of one group.
+func (g *group) column(pick func(r *row) (float64, bool)) []float64 {
+	xs := make([]float64, 0, g.stats.Successes)
+	for i := range g.rows.len() {
+		if r := g.rows.at(i); r.ok() {
+			if v, ok := pick(r); ok {
+				xs = append(xs, v)
+			}
+		}
+	}
+	return xs
+}
+
+// scores returns a score in percent, aligned with the rows: 0 for a
+// failed or truncated record.
+func (g *group) scores(pick func(r *row) float64) []float64 {
+	xs := make([]float64, g.rows.len())
+	for i := range xs {
+		if r := g.rows.at(i); r.ok() && !r.truncated() {
+			xs[i] = 100 * pick(r)
+		}
+	}
+	return xs
+}
+
+// timings describes the timing distributions of the successful rows, each
+// with its bootstrap CI of the mean.
+func (g *group) timings(exp *config.Experiment, bs Bootstrap) {
+	s := &g.stats
+	label := keyLabel(s.GroupKey)
 	dist := func(name string, xs []float64) results.Dist {
 		d := describe(xs) // sorts xs, so the CI is independent of record order
 		d.CILow, d.CIHigh = bs.MeanCI(label+"/"+name, xs)
 		return d
 	}
-	g.lat = column(func(r *row) (float64, bool) { return r.latency, true })
+	g.lat = g.column(func(r *row) (float64, bool) { return r.latency, true })
 	s.LatencyMs = dist("latency_ms", g.lat)
-	s.TTFTMs = dist("ttft_ms", column(func(r *row) (float64, bool) { return r.ttft, true }))
-	s.TTFCMs = dist("ttfc_ms", column(func(r *row) (float64, bool) { return r.ttfc, r.ttfc > 0 }))
-	s.TPOTMs = dist("tpot_ms", column(func(r *row) (float64, bool) { return r.tpot, r.twoTokens() }))
+	s.TTFTMs = dist("ttft_ms", g.column(func(r *row) (float64, bool) { return r.ttft, true }))
+	s.TTFCMs = dist("ttfc_ms", g.column(func(r *row) (float64, bool) { return r.ttfc, r.ttfc > 0 }))
+	// Without streaming the answer arrives at once: no TPOT (not a TPOT of 0).
+	s.TPOTMs = dist("tpot_ms", g.column(func(r *row) (float64, bool) { return r.tpot, r.twoTokens() && exp.Params.Stream }))
 	s.ITLMs = dist("itl_ms", g.itl.values())
 	if g.itl.total > len(g.itl.h) {
 		s.Warnings = append(s.Warnings, fmt.Sprintf("itl_ms describes a uniform sample of %d of the %d token gaps (see ITLSampleSize)", len(g.itl.h), g.itl.total))
 	}
-	s.QueueMs = dist("queue_ms", column(func(r *row) (float64, bool) { return r.queue, true }))
-	s.TokensPerSec = dist("tokens_per_sec", column(func(r *row) (float64, bool) { return r.tps, true }))
+	s.QueueMs = dist("queue_ms", g.column(func(r *row) (float64, bool) { return r.queue, true }))
+	s.TokensPerSec = dist("tokens_per_sec", g.column(func(r *row) (float64, bool) { return r.tps, true }))
+}
 
-	em := scores(func(r *row) float64 { return r.em })
-	f1 := scores(func(r *row) float64 { return r.f1 })
+// accuracy describes EM and F1 (extracted and raw) over every row, with
+// per-repeat means, agreement, SQuAD v2's answerability split and the
+// per-question means that comparisons pair.
+func (g *group) accuracy(bs Bootstrap, acc *accumulator, maxRepeat int, v2 bool) {
+	s := &g.stats
+	label := keyLabel(s.GroupKey)
+	em := g.scores(func(r *row) float64 { return r.em })
+	f1 := g.scores(func(r *row) float64 { return r.f1 })
 	if maxRepeat >= 0 {
 		s.RepeatEM, s.RepeatF1 = repeatMeans(&g.rows, em, f1, maxRepeat+1)
 	}
 	s.Agreement = g.agreement()
-	if v2 { // before dist, which sorts em and f1
+	if v2 { // before describe, which sorts em and f1
 		s.HasAns, s.NoAns = answerBreakdown(&g.rows, em, f1)
 	}
 	// Accuracy intervals resample questions, not requests (see
@@ -337,27 +389,16 @@ func (g *group) compute(exp *config.Experiment, bs Bootstrap, acc *accumulator) 
 	qs := questionsOf(&g.rows, acc.ids)
 	g.questions = qs.ids
 	g.qEM, g.qF1 = qs.means(em), qs.means(f1)
-	accuracy := func(name string, xs []float64) results.Dist {
+	dist := func(name string, xs []float64) results.Dist {
 		cl := qs.clusters(xs)
 		d := describe(xs) // sorts xs: after clusters
 		d.CILow, d.CIHigh = bs.ClusterMeanCI(label+"/"+name, cl)
 		return d
 	}
-	s.EM = accuracy("em", em)
-	s.F1 = accuracy("f1", f1)
-	s.RawEM = accuracy("raw_em", scores(func(r *row) float64 { return r.rawEM }))
-	s.RawF1 = accuracy("raw_f1", scores(func(r *row) float64 { return r.rawF1 }))
-
-	good := goodCount(exp.SLO, &g.rows)
-	if n > 0 {
-		s.Goodput = float64(good) / float64(n)
-	}
-	if s.WallSeconds > 0 {
-		s.GoodputRate = float64(good) / s.WallSeconds
-	}
-	if w := smallSampleWarning(s.Successes, n); w != "" {
-		s.Warnings = append(s.Warnings, w)
-	}
+	s.EM = dist("em", em)
+	s.F1 = dist("f1", f1)
+	s.RawEM = dist("raw_em", g.scores(func(r *row) float64 { return r.rawEM }))
+	s.RawF1 = dist("raw_f1", g.scores(func(r *row) float64 { return r.rawF1 }))
 }
 
 // repeatMeans returns the mean EM and F1 (percent) of each repeat index

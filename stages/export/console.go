@@ -3,7 +3,7 @@ package export
 import (
 	"fmt"
 	"io"
-	"strconv"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"unicode/utf8"
@@ -20,158 +20,166 @@ const consoleWidth = 100
 // whole (runes); longer ones make every group a letter (consoleLabels).
 const maxConsoleLabel = 34
 
-// Console is the pipeline.Console of the built-in stages: it prints the
-// comparison in the sectioned layout of the Python comparison scripts (a
-// header with the experiment name, then LATENCY (ms), TIME TO FIRST TOKEN
-// (ms), THROUGHPUT, SUCCESS RATE, ACCURACY, the speedup verdicts and the
-// checks), fitting in 100 columns. It fails only when run has no Results or
-// w fails.
+// Console is the pipeline.Console of the built-in stages. By default it
+// is compact, read at a glance: a header with the experiment name, the
+// verdicts against the baseline (with the ratio of means in the
+// homework's words) and the load sweep's crossovers first, then one table
+// per concern with the groups as rows (LATENCY (ms), TIME TO FIRST TOKEN
+// (ms), THROUGHPUT, SUCCESS RATE, ACCURACY (%)), the checks, the
+// client-bound levels and the warnings grouped by kind. export.detail
+// (the --detail flag) adds the per-group block of vLLM's bench serve and
+// the client health table. Every line but a verdict fits in 100 columns.
+// It fails only when run has no Results or w fails.
 func Console(w io.Writer, run *pipeline.Run) error {
 	if run == nil || run.Results == nil {
 		return errNoResults
 	}
-	res := run.Results
-	cw := &errWriter{w: w}
+	v := newConsoleView(w, run)
+	v.header()
+	v.verdicts()
+	if v.legend {
+		writeLegend(v.w, v.res.Groups, v.names)
+	}
+	if v.detail {
+		writeServing(v.w, run, v.names)
+	}
+	v.timingTables()
+	v.throughputTable()
+	v.successTable()
+	v.accuracyTables()
+	if v.detail {
+		writeClientConsole(v.w, v.res, v.names)
+	}
+	v.checks()
+	v.warnings()
+	fmt.Fprintln(v.w, strings.Repeat("=", consoleWidth))
+	return v.w.err
+}
+
+// consoleView is what every console section needs: the writer, the run's
+// results and the groups' row labels.
+type consoleView struct {
+	w      *errWriter
+	run    *pipeline.Run
+	res    *results.Results
+	names  []string // row labels, client-bound ones marked (≤)
+	plain  []string // row labels unmarked, as the legend gives them
+	legend bool     // the labels are letters that need the GROUPS legend
+	width  int      // of the label column
+	detail bool     // export.detail: the full vLLM-style block too
+}
+
+func newConsoleView(w io.Writer, run *pipeline.Run) *consoleView {
+	v := &consoleView{w: &errWriter{w: w}, run: run, res: run.Results}
+	v.plain, v.legend = consoleLabels(v.res.Groups)
+	v.names = markClientBound(v.res.Groups, slices.Clone(v.plain))
+	v.width = len("group")
+	for _, n := range v.names {
+		v.width = max(v.width, utf8.RuneCountInString(n))
+	}
+	v.detail = run.Experiment != nil && run.Experiment.Export.Detail
+	return v
+}
+
+// header prints the experiment's name, the run and its baseline between rules.
+func (v *consoleView) header() {
 	rule := strings.Repeat("=", consoleWidth)
-	fmt.Fprintln(cw, rule)
-	fmt.Fprintf(cw, "%s\n", centre("INFERBENCH COMPARISON: "+res.Experiment, consoleWidth))
-	sub := "run " + res.RunID
-	if res.Baseline != "" {
-		sub += ", baseline " + res.Baseline
+	fmt.Fprintln(v.w, rule)
+	head := "INFERBENCH COMPARISON: " + v.res.Experiment
+	sub := "run " + v.res.RunID
+	if v.res.Baseline != "" {
+		sub += ", baseline " + v.res.Baseline
 	}
-	if res.StopReason != "" && res.StopReason != runfolder.StopCompleted {
-		sub += ", stopped: " + res.StopReason
+	if v.res.StopReason != "" && v.res.StopReason != runfolder.StopCompleted {
+		sub += ", stopped: " + v.res.StopReason
 	}
-	fmt.Fprintf(cw, "%s\n", centre(sub, consoleWidth))
-	fmt.Fprintln(cw, rule)
+	if line := head + " (" + sub + ")"; !v.detail && utf8.RuneCountInString(line) <= consoleWidth {
+		fmt.Fprintf(v.w, "%s\n", centre(line, consoleWidth)) // compact: one line
+	} else {
+		fmt.Fprintf(v.w, "%s\n%s\n", centre(head, consoleWidth), centre(sub, consoleWidth))
+	}
+	fmt.Fprintln(v.w, rule)
+	if f := failureText(v.res); f != "" {
+		v.wrapped("FAILED:", f)
+	}
+}
 
-	names, legend := consoleLabels(res.Groups)
-	if legend {
-		writeLegend(cw, res.Groups, names)
+// title prints a section title under a blank line.
+func (v *consoleView) title(t string) {
+	fmt.Fprintf(v.w, "\n%s\n", t)
+	if v.detail {
+		fmt.Fprintln(v.w, strings.Repeat("-", utf8.RuneCountInString(t)))
 	}
-	names = markClientBound(res.Groups, names)
-	width := len("group")
-	for _, n := range names {
-		width = max(width, utf8.RuneCountInString(n))
-	}
-	pad := func(s string) string { return s + strings.Repeat(" ", width-utf8.RuneCountInString(s)) }
+}
 
-	section := func(title string, header []string, row func(i int, g *results.GroupStats) []string) {
-		fmt.Fprintf(cw, "\n%s\n%s\n", title, strings.Repeat("-", len(title)))
-		tw := tabwriter.NewWriter(cw, 0, 0, 2, ' ', tabwriter.AlignRight)
-		fmt.Fprintln(tw, pad("group")+"\t"+strings.Join(header, "\t")+"\t")
-		for i := range res.Groups {
-			fmt.Fprintln(tw, pad(names[i])+"\t"+strings.Join(row(i, &res.Groups[i]), "\t")+"\t")
-		}
-		tw.Flush()
+// table prints a titled table with one row per group.
+func (v *consoleView) table(title string, header []string, row func(g *results.GroupStats) []string) {
+	v.title(title)
+	pad := func(s string) string { return s + strings.Repeat(" ", v.width-utf8.RuneCountInString(s)) }
+	tw := tabwriter.NewWriter(v.w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, pad("group")+"\t"+strings.Join(header, "\t")+"\t")
+	for i := range v.res.Groups {
+		fmt.Fprintln(tw, pad(v.names[i])+"\t"+strings.Join(row(&v.res.Groups[i]), "\t")+"\t")
 	}
-	distRow := func(d results.Dist) []string {
-		return []string{distText(d, d.Mean, 1), distText(d, d.Min, 1), distText(d, d.Max, 1), distText(d, d.P50, 1), distText(d, d.P95, 1)}
-	}
-	writeServing(cw, run, names)
-	stats := []string{"mean", "min", "max", "median", "p95"}
-	section("LATENCY (ms)", stats, func(_ int, g *results.GroupStats) []string { return distRow(g.LatencyMs) })
-	section("TIME TO FIRST TOKEN (ms)", stats, func(_ int, g *results.GroupStats) []string { return distRow(g.TTFTMs) })
-	// Completed requests per second (request_throughput) is the
-	// throughput; open-loop groups also show the rate requests were sent
-	// at against the target, labelled as sent.
-	open := anyOpenLoop(res.Groups)
-	throughputHeader := []string{"tokens/s mean", "tokens/s p50", "aggregate tok/s", "completed req/s"}
-	if open {
-		throughputHeader = []string{"tokens/s mean", "tokens/s p50", "aggregate tok/s", "sent req/s / target", "completed req/s"}
-	}
-	section("THROUGHPUT", throughputHeader, func(_ int, g *results.GroupStats) []string {
-		row := []string{distText(g.TokensPerSec, g.TokensPerSec.Mean, 1), distText(g.TokensPerSec, g.TokensPerSec.P50, 1), fnum(g.Throughput, 1)}
-		if open {
-			row = append(row, sendText(g))
-		}
-		return append(row, fnum(g.RequestThroughput, 2))
-	})
-	// A merged level whose shards did not send together is not the
-	// configured load: say so under the table, on that level.
-	for i := range res.Groups {
-		if note := shardNote(&res.Groups[i]); note != "" {
-			for _, line := range wrapWords("  "+names[i]+":", strings.Fields(note), "    ", consoleWidth) {
-				fmt.Fprintln(cw, line)
-			}
-		}
-	}
-	section("SUCCESS RATE", []string{"ok/count", "success", "failures"}, func(_ int, g *results.GroupStats) []string {
-		rate := 0.0
-		if g.Count > 0 {
-			rate = float64(g.Successes) / float64(g.Count)
-		}
-		return []string{strconv.Itoa(g.Successes) + "/" + strconv.Itoa(g.Count), fshare(rate), strconv.Itoa(g.Failures)}
-	})
-	// Failures by class are a list under the table, wrapped, never clipped.
-	for i := range res.Groups {
-		if len(res.Groups[i].Errors) == 0 {
-			continue
-		}
-		for _, line := range wrapWords("  "+names[i]+" failures:", sortedErrors(res.Groups[i].Errors), "    ", consoleWidth) {
-			fmt.Fprintln(cw, line)
-		}
-	}
-	// score.report_raw decides whether raw-content scores stand beside the
-	// extracted ones.
-	raw := run.Experiment == nil || run.Experiment.Score.ReportRaw
-	accHeader := []string{"EM", "F1", "truncated", "agreement"}
-	if raw {
-		accHeader = []string{"EM", "F1", "raw EM", "raw F1", "truncated", "agreement"}
-	}
-	section("ACCURACY (%)", accHeader, func(_ int, g *results.GroupStats) []string {
-		if raw {
-			return []string{fnum(g.EM.Mean, 1), fnum(g.F1.Mean, 1), fnum(g.RawEM.Mean, 1), fnum(g.RawF1.Mean, 1), strconv.Itoa(g.Truncated), agreementText(g)}
-		}
-		return []string{fnum(g.EM.Mean, 1), fnum(g.F1.Mean, 1), strconv.Itoa(g.Truncated), agreementText(g)}
-	})
-	if anyAnswerBreakdown(res.Groups) {
-		section("ACCURACY BY ANSWERABILITY (%, SQuAD v2)", []string{"HasAns n", "HasAns EM", "HasAns F1", "NoAns n", "NoAns EM", "NoAns F1"}, func(_ int, g *results.GroupStats) []string {
-			return append(breakdownCells(g.HasAns), breakdownCells(g.NoAns)...)
-		})
-	}
+	tw.Flush()
+}
 
-	if len(res.Comparisons) > 0 {
-		title := "SPEEDUP AND ACCURACY vs " + res.Baseline
-		fmt.Fprintf(cw, "\n%s\n%s\n", title, strings.Repeat("-", len(title)))
-		for i := range res.Comparisons {
-			fmt.Fprintln(cw, "  "+verdictText(&res.Comparisons[i]))
+// wrapped prints the words of text after head, wrapped in consoleWidth.
+func (v *consoleView) wrapped(head, text string) {
+	for _, line := range wrapWords(head, strings.Fields(text), "    ", consoleWidth) {
+		fmt.Fprintln(v.w, line)
+	}
+}
+
+// checks prints every check with PASS or FAIL.
+func (v *consoleView) checks() {
+	if len(v.res.Checks) == 0 {
+		return
+	}
+	v.title("CHECKS")
+	for _, c := range v.res.Checks {
+		mark := "PASS"
+		if !c.Passed {
+			mark = "FAIL"
+		}
+		line := "  " + mark + "  " + c.Expr
+		if c.Error != "" {
+			line += "  (" + c.Error + ")"
+		}
+		fmt.Fprintln(v.w, line)
+	}
+}
+
+// clientBound says in one line which levels are client-bound (marked
+// (≤)), "" when none is; the reasons and the client health table are in
+// the detailed console and the report.
+func (v *consoleView) clientBound() string {
+	var bound []string
+	for i := range v.res.Groups {
+		if v.res.Groups[i].ClientBound {
+			bound = append(bound, v.plain[i])
 		}
 	}
-	writeSweepConsole(cw, res.Sweep, run.Experiment)
-	writeClientConsole(cw, res, names)
-	if len(res.Checks) > 0 {
-		fmt.Fprintf(cw, "\nCHECKS\n------\n")
-		for _, c := range res.Checks {
-			mark := "PASS"
-			if !c.Passed {
-				mark = "FAIL"
-			}
-			line := "  " + mark + "  " + c.Expr
-			if c.Error != "" {
-				line += "  (" + c.Error + ")"
-			}
-			fmt.Fprintln(cw, line)
-		}
+	if len(bound) == 0 {
+		return ""
 	}
-	var warnings []string
-	for i := range res.Groups {
-		for _, w := range res.Groups[i].Warnings {
-			warnings = append(warnings, names[i]+": "+w)
-		}
+	return "CLIENT-BOUND (≤), latencies are upper bounds (--detail says why): " + strings.Join(bound, ", ")
+}
+
+// warnings prints the client-bound levels (compact console), the groups'
+// warnings grouped by kind (see groupWarnings), then the run's.
+func (v *consoleView) warnings() {
+	lines := append(groupWarnings(v.res.Groups, v.plain), v.res.Warnings...)
+	if b := v.clientBound(); b != "" && !v.detail {
+		lines = append([]string{b}, lines...)
 	}
-	warnings = append(warnings, res.Warnings...)
-	if len(warnings) > 0 {
-		fmt.Fprintf(cw, "\nWARNINGS\n--------\n")
-		for _, w := range warnings {
-			f := strings.Fields(w)
-			for _, line := range wrapWords("  "+f[0], f[1:], "    ", consoleWidth) {
-				fmt.Fprintln(cw, line)
-			}
-		}
+	if len(lines) == 0 {
+		return
 	}
-	fmt.Fprintln(cw, rule)
-	return cw.err
+	v.title("WARNINGS")
+	for _, w := range lines {
+		v.wrapped("  -", w)
+	}
 }
 
 // errWriter remembers the first write error so the layout code stays flat.

@@ -22,6 +22,10 @@ type digest struct {
 	// series are the per-request latency and TTFT of every group's
 	// successful non-warmup records, for the plots.
 	series map[results.GroupKey]*groupSeries
+	// questions are those of the report's answers table
+	// (answerQuestions), answers their answers by group.
+	questions []string
+	answers   map[string]map[results.GroupKey]*answerCell
 }
 
 // recordDigest returns run's digest, reading the records (run.EachRecord)
@@ -31,6 +35,11 @@ func recordDigest(run *pipeline.Run) (*digest, error) {
 		d := &digest{retries: map[results.GroupKey]retryCount{}, series: map[results.GroupKey]*groupSeries{}}
 		server := map[string]struct{}{}
 		failures := map[string]*failureClass{}
+		d.questions = answerQuestions(run)
+		d.answers = make(map[string]map[results.GroupKey]*answerCell, len(d.questions))
+		for _, id := range d.questions {
+			d.answers[id] = map[results.GroupKey]*answerCell{}
+		}
 		err := run.EachRecord(func(r *results.Record) error {
 			for k := range r.Server {
 				server[k] = struct{}{}
@@ -38,6 +47,7 @@ func recordDigest(run *pipeline.Run) (*digest, error) {
 			if r.Warmup {
 				return nil
 			}
+			addAnswer(d.answers, r)
 			k := r.Group()
 			d.retries[k] = addRetries(d.retries[k], r)
 			if r.OK() {

@@ -78,6 +78,7 @@ var htmlTemplate = sync.OnceValue(func() *template.Template {
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:2rem auto;max-width:72rem;padding:0 1rem;color:#1d2430;line-height:1.45}
 h1{font-size:1.6rem;margin-bottom:.2rem}h2{font-size:1.25rem;margin-top:2rem;border-bottom:1px solid #d6dbe3;padding-bottom:.2rem}
 .sub{color:#5b6575;margin-top:0}
+.failed{color:#b00020}
 table{border-collapse:collapse;margin:.8rem 0;font-size:.9rem;display:block;overflow-x:auto}
 th,td{border:1px solid #d6dbe3;padding:.3rem .55rem;vertical-align:top}
 th{background:#eef2f7;text-align:left}td.r{text-align:right;font-variant-numeric:tabular-nums}
@@ -87,7 +88,8 @@ figure svg{max-width:100%;height:auto}
 </style>
 </head>
 <body>
-<h1>{{.Title}}</h1>
+{{with .Failure}}<p class="failed"><strong>{{.}}</strong></p>
+{{end}}<h1>{{.Title}}</h1>
 {{with .Subtitle}}<p class="sub">{{.}}</p>{{end}}
 {{range .Sections}}<section>
 <h2>{{.Title}}</h2>

@@ -89,6 +89,9 @@ func mdText(s string) string {
 
 func renderMarkdown(m *reportModel) string {
 	var b strings.Builder
+	if m.Failure != "" {
+		b.WriteString("**" + mdText(m.Failure) + "**\n\n")
+	}
 	b.WriteString("# " + mdText(m.Title) + "\n\n")
 	if m.Subtitle != "" {
 		b.WriteString("_" + mdText(m.Subtitle) + "_\n\n")

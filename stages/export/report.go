@@ -4,12 +4,10 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/inferbench/inferbench/pipeline"
 	"github.com/inferbench/inferbench/pipeline/config"
 	"github.com/inferbench/inferbench/pipeline/results"
-	"github.com/inferbench/inferbench/pipeline/runfolder"
 )
 
 // The report model is built once from a run and rendered by both the
@@ -41,9 +39,38 @@ type reportSection struct {
 
 // reportModel is the whole report.
 type reportModel struct {
+	// Failure, when set, is the report's first line: what failed before
+	// any request was sent (see failureText).
+	Failure  string
 	Title    string
 	Subtitle string
 	Sections []reportSection
+}
+
+// failureText says which platforms sent no request and why (their
+// PlatformStops reason, e.g. a failed api_key_command), "" when every
+// platform sent requests. A run none of whose platforms sent anything
+// failed as a whole and says so first.
+func failureText(res *results.Results) string {
+	sent := map[string]bool{}
+	for i := range res.Groups {
+		if res.Groups[i].Count > 0 || res.Groups[i].Warmups > 0 {
+			sent[res.Groups[i].Platform] = true
+		}
+	}
+	var parts []string
+	for _, p := range sortedKeys(res.PlatformStops) {
+		if !sent[p] {
+			parts = append(parts, "platform "+p+": "+res.PlatformStops[p])
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	if len(sent) == 0 {
+		return "This run failed: no request was sent (" + strings.Join(parts, "; ") + ")."
+	}
+	return "Failed before sending any request: " + strings.Join(parts, "; ") + "; their rows are empty."
 }
 
 // maxExampleDetail caps the example error text quoted in the report.
@@ -145,7 +172,7 @@ func truncateText(s string, n int) string {
 // the order they are shown.
 func buildReport(run *pipeline.Run, images []reportImage) *reportModel {
 	res := run.Results
-	m := &reportModel{Title: "inferbench report: " + res.Experiment}
+	m := &reportModel{Title: "inferbench report: " + res.Experiment, Failure: failureText(res)}
 	date := res.StartedAt
 	if date.IsZero() && run.Manifest != nil {
 		date = run.Manifest.StartedAt
@@ -163,6 +190,9 @@ func buildReport(run *pipeline.Run, images []reportImage) *reportModel {
 		m.Sections = append(m.Sections, sweepSection(res.Sweep, run.Experiment.SLO))
 	}
 	m.Sections = append(m.Sections, accuracySection(run))
+	if s, ok := answersSection(run); ok {
+		m.Sections = append(m.Sections, s)
+	}
 	if s, ok := metricsSection(res); ok {
 		m.Sections = append(m.Sections, s)
 	}
@@ -181,204 +211,6 @@ func buildReport(run *pipeline.Run, images []reportImage) *reportModel {
 	return m
 }
 
-// shardLines describes how a run was sharded: the shard of a sharded
-// run, or the shards (and hosts) a merged run joined, with the manifest's
-// note when they ran on different hosts.
-func shardLines(m *runfolder.Manifest) []string {
-	var out []string
-	if m.Shard != nil {
-		out = append(out, fmt.Sprintf("Shard %s of a sharded run (host %s): merge every shard with inferbench merge", m.Shard.Shard, m.Shard.Host))
-		if len(m.Shard.Levels) > 0 {
-			var parts []string
-			for _, l := range m.Shard.Levels {
-				name := l.Platform
-				if l.Load != "" {
-					name += " " + l.Load
-				}
-				parts = append(parts, fmt.Sprintf("%s: %s (%s, %d requests)", name, l.Share("nothing"), l.Segment, l.Cells))
-			}
-			out = append(out, "This shard ran its share of each load level, not the level's whole load: "+strings.Join(parts, "; "))
-		}
-	}
-	if len(m.Shards) > 0 {
-		var parts []string
-		for _, s := range m.Shards {
-			parts = append(parts, fmt.Sprintf("%s on %s", s.Shard, s.Host))
-		}
-		out = append(out, fmt.Sprintf("Merged from %d shards: %s", len(m.Shards), strings.Join(parts, ", ")))
-	}
-	for _, n := range m.Notes {
-		if strings.HasPrefix(n, pipeline.HostsNote) {
-			out = append(out, "Note: "+n)
-		}
-	}
-	return out
-}
-
-// emulateView is what the setup table shows of an emulate block: the
-// keys of the emulator's profile (the emulator registers the block; the
-// report reads it resolved or as a manifest recorded it).
-type emulateView struct {
-	TTFT            config.Duration `json:"ttft"`
-	TokensPerSecond float64         `json:"tokens_per_second"`
-	Accuracy        float64         `json:"accuracy"`
-	ReasoningTokens int             `json:"reasoning_tokens"`
-	MaxBatch        int             `json:"max_batch"`
-	BatchSlowdown   float64         `json:"batch_slowdown"`
-}
-
-func setupSection(run *pipeline.Run) reportSection {
-	s := reportSection{Title: "Setup"}
-	exp := run.Experiment
-	if run.Manifest != nil {
-		exp = &run.Manifest.Experiment
-	}
-	res := run.Results
-	if exp != nil && exp.Description != "" {
-		s.Paragraphs = append(s.Paragraphs, exp.Description)
-	}
-	if exp != nil {
-		t := reportTable{Header: []string{"Platform", "Endpoint", "Models", "Load"}}
-		for _, p := range exp.Platforms {
-			endpoint := p.BaseURL
-			var e emulateView
-			if p.Emulate != nil {
-				_ = p.Emulate.Decode(&e) // a map from JSON decodes; a missing key shows as 0
-				endpoint = fmt.Sprintf("emulated (ttft %s, %g tokens/s, accuracy %g", e.TTFT, e.TokensPerSecond, e.Accuracy)
-				if e.ReasoningTokens > 0 {
-					endpoint += fmt.Sprintf(", %d reasoning tokens", e.ReasoningTokens)
-				}
-				endpoint += ")"
-			}
-			var rates []float64
-			if run.Manifest != nil {
-				rates = run.Manifest.SweepRates[p.Name]
-			}
-			if p.Emulate != nil && e.MaxBatch > 0 {
-				endpoint = strings.TrimSuffix(endpoint, ")") + fmt.Sprintf(", max_batch %d, batch_slowdown %g)", e.MaxBatch, e.BatchSlowdown)
-			}
-			load := loadText(&p, rates)
-			if p.Warmup > 0 {
-				load += fmt.Sprintf(", %d warmup", p.Warmup)
-			}
-			name := p.Name
-			if p.Name == res.Baseline {
-				name += " (baseline)"
-			}
-			t.Rows = append(t.Rows, []string{name, endpoint, strings.Join(p.Models, ", "), load})
-		}
-		s.Tables = append(s.Tables, t)
-	}
-	var b []string
-	if run.Manifest != nil {
-		d := run.Manifest.Dataset
-		ds := "Dataset: " + d.Source
-		if d.Location != "" {
-			ds += " (" + d.Location + ")"
-		}
-		if exp != nil && exp.Dataset.Slice != "" {
-			ds += ", slice " + exp.Dataset.Slice
-		}
-		if exp != nil && exp.Dataset.Filter != "" {
-			ds += ", filter `" + exp.Dataset.Filter + "`"
-		}
-		if exp != nil && exp.Dataset.Sample > 0 {
-			ds += fmt.Sprintf(", seeded sample of %d", exp.Dataset.Sample)
-		}
-		ds += fmt.Sprintf(", %d of %d questions, SQuAD %s", len(d.IDs), d.Total, d.Version)
-		if d.SHA256 != "" {
-			ds += ", sha256 " + d.SHA256
-		}
-		if d.Revision != "" {
-			ds += ", revision " + d.Revision
-		}
-		b = append(b, ds)
-		b = append(b, shardLines(run.Manifest)...)
-	}
-	if exp != nil {
-		temps := make([]string, len(exp.Params.Temperature))
-		for i, t := range exp.Params.Temperature {
-			temps[i] = strconv.FormatFloat(t, 'g', -1, 64)
-		}
-		ps := fmt.Sprintf("Parameters: temperature %s, max_tokens %d, stream %t", strings.Join(temps, ", "), exp.Params.MaxTokens, exp.Params.Stream)
-		if exp.Params.TopP > 0 {
-			ps += fmt.Sprintf(", top_p %g", exp.Params.TopP)
-		}
-		for _, k := range sortedKeys(exp.Params.Extra) {
-			ps += fmt.Sprintf(", %s %v", k, exp.Params.Extra[k])
-		}
-		b = append(b, ps)
-		b = append(b, fmt.Sprintf("Repeats: %d; seed: %d", exp.Repeats, exp.Seed))
-		ex := exp.Score.Extract
-		switch {
-		case ex.Regex != "":
-			b = append(b, "Answer extraction: regex `"+ex.Regex+"`")
-		case ex.Expr != "":
-			b = append(b, "Answer extraction: expr `"+ex.Expr+"`")
-		case len(ex.Steps) > 0:
-			b = append(b, "Answer extraction: "+strings.Join(ex.Steps, " → "))
-		}
-		var slo []string
-		for _, o := range []struct {
-			name string
-			d    config.Duration
-		}{{"ttft", exp.SLO.TTFT}, {"e2e", exp.SLO.E2E}, {"tpot", exp.SLO.TPOT}} {
-			if o.d > 0 {
-				slo = append(slo, o.name+" ≤ "+o.d.String())
-			}
-		}
-		if len(slo) > 0 {
-			b = append(b, "SLO for goodput: "+strings.Join(slo, ", "))
-		}
-	}
-	b = append(b, "Date: "+res.StartedAt.UTC().Format(time.RFC3339)+" to "+res.FinishedAt.UTC().Format(time.RFC3339))
-	b = append(b, "Stop reason: "+res.StopReason)
-	if run.Manifest != nil {
-		b = append(b, fmt.Sprintf("Tool: %s %s (%s; %s); %d requests planned", run.Manifest.Tool, run.Manifest.Version, run.Manifest.Build.Details(), run.Manifest.GoVersion, run.Manifest.CellTotal))
-	}
-	s.Bullets = b
-	return s
-}
-
-// loadText describes platform p's load for the setup table: its one level
-// ("closed loop, concurrency 4", "open loop, 8 req/s poisson, cap 16"), or
-// every level in the order they ran ("3 levels, one after the other: c=1
-// closed loop, concurrency 1; ..."), a sweep's rate levels at the rates
-// it chose (rates; "rate chosen at run time" when it did not), and the
-// load block's max_duration per level.
-func loadText(p *config.Platform, rates []float64) string {
-	levels := p.RunLevels(rates)
-	one := func(lv config.Level) string {
-		if lv.Rate == 0 && lv.RateIndex == 0 {
-			return fmt.Sprintf("closed loop, concurrency %d", max(lv.Concurrency, 1))
-		}
-		at := p.AtLevel(lv)
-		t := fmt.Sprintf("open loop, %g req/s %s", lv.Rate, at.Arrival)
-		if lv.Rate == 0 {
-			t = "open loop, rate chosen at run time, " + at.Arrival
-		}
-		if at.Arrival == "gamma" && p.Burstiness > 0 {
-			t += fmt.Sprintf(" (burstiness %g)", p.Burstiness)
-		}
-		if lv.Concurrency > 0 {
-			t += fmt.Sprintf(", cap %d", lv.Concurrency)
-		}
-		return t
-	}
-	if len(levels) == 1 {
-		return one(levels[0])
-	}
-	parts := make([]string, len(levels))
-	for i, lv := range levels {
-		parts[i] = lv.Label + " " + one(lv)
-	}
-	text := fmt.Sprintf("%d levels, one after the other: %s", len(levels), strings.Join(parts, "; "))
-	if p.Levels != nil && p.Levels.MaxDuration > 0 {
-		text += fmt.Sprintf("; at most %s each", p.Levels.MaxDuration)
-	}
-	return text
-}
-
 // ciLevel is the confidence level of every interval, e.g. "95%"
 // (stats.confidence; the default when exp is nil or leaves it zero).
 func ciLevel(exp *config.Experiment) string {
@@ -387,74 +219,6 @@ func ciLevel(exp *config.Experiment) string {
 		c = exp.Stats.Confidence
 	}
 	return strconv.FormatFloat(100*c, 'g', 4, 64) + "%"
-}
-
-func resultsSection(res *results.Results, level string) reportSection {
-	s := reportSection{Title: "Results"}
-	s.Paragraphs = []string{"Times in ms; mean with its " + level + " confidence interval in brackets; percentiles by " + res.PercentileMethod + "."}
-	t := reportTable{
-		Header: []string{"Group", "OK / n", "Errors", "Latency mean", "p50", "p95", "TTFT mean", "TTFT p50", "Tokens/s", "Throughput tok/s", "Goodput", "EM %", "F1 %"},
-		Right:  []bool{false, true, true, true, true, true, true, true, true, true, true, true, true},
-	}
-	t.Header = append(t.Header, "Completed req/s")
-	t.Right = append(t.Right, true)
-	names := markClientBound(res.Groups, labels(res.Groups))
-	for i, g := range res.Groups {
-		t.Rows = append(t.Rows, []string{names[i],
-			fmt.Sprintf("%d / %d", g.Successes, g.Count), fshare(g.ErrorRate),
-			withCI(g.LatencyMs, 1), distText(g.LatencyMs, g.LatencyMs.P50, 1), distText(g.LatencyMs, g.LatencyMs.P95, 1),
-			withCI(g.TTFTMs, 1), distText(g.TTFTMs, g.TTFTMs.P50, 1), withCI(g.TokensPerSec, 1), fnum(g.Throughput, 1),
-			fshare(g.Goodput), withCI(g.EM, 1), withCI(g.F1, 1), joinNote(fnum(g.RequestThroughput, 2), shardNote(&g))})
-		s.Bullets = append(s.Bullets, tokenNotes(names[i], &g)...)
-	}
-	s.Tables = append(s.Tables, t)
-	if anyOpenLoop(res.Groups) {
-		s.Paragraphs = append(s.Paragraphs, "Open-loop groups: the send rate (requests sent, failed ones included / sending time) against the configured rate, and the client queue time (actual send - scheduled send, ms), which is never part of TTFT or latency.")
-		q := reportTable{
-			Header: []string{"Group", "Target req/s", "Sent req/s", "Queue p50 (ms)", "Queue p99 (ms)", "Queue max (ms)"},
-			Right:  []bool{false, true, true, true, true, true},
-		}
-		for i, g := range res.Groups {
-			if g.TargetRate <= 0 {
-				continue
-			}
-			q.Rows = append(q.Rows, []string{names[i], strconv.FormatFloat(g.TargetRate, 'g', -1, 64),
-				fnum(g.SendRate, 2), distText(g.QueueMs, g.QueueMs.P50, 2), distText(g.QueueMs, g.QueueMs.P99, 2), distText(g.QueueMs, g.QueueMs.Max, 2)})
-		}
-		s.Tables = append(s.Tables, q)
-	}
-	return s
-}
-
-func speedupSection(res *results.Results, level string) reportSection {
-	s := reportSection{Title: "Speedup against the baseline (" + res.Baseline + ")"}
-	multi := multiTemperature(res.Groups)
-	s.Paragraphs = []string{"Speedup = baseline median latency / group median latency; > 1 means faster. A platform is called faster or slower only when the confidence interval excludes 1; the p-value is a two-sided Mann-Whitney U test on latency. \"-\": a group without a successful request has no latency to compare.",
-		"ΔF1 and ΔEM are paired over the questions both groups asked: per question the mean over its repeats in each group, then the mean difference (points), with a bootstrap CI over resampled questions [in brackets] and the p-value of a paired sign-flip permutation test on the per-question differences. The verdict calls a platform more or less accurate only when the CI excludes 0 and p < 1 - confidence."}
-	t := reportTable{
-		Header: []string{"Group", "Baseline", "Speedup (median)", level + " CI", "Speedup (mean)", "p-value", "Significant", "ΔF1 (points)", "ΔF1 p-value", "ΔEM (points)", "Paired questions"},
-		Right:  []bool{false, false, true, true, true, true, false, true, true, true, true},
-	}
-	for _, c := range res.Comparisons {
-		sig := "no"
-		if c.Significant {
-			sig = "yes"
-		}
-		speedup := []string{fnum(c.SpeedupMedian, 2) + "x", fnum(c.CILow, 2) + "–" + fnum(c.CIHigh, 2), fnum(c.SpeedupMean, 2) + "x", formatP(c.PValue)}
-		if !c.HasSpeedup() {
-			speedup = []string{missing, missing, missing, missing}
-		}
-		accP := missing
-		if c.NPaired > 0 {
-			accP = formatP(c.DeltaF1PValue)
-		}
-		t.Rows = append(t.Rows, append(append([]string{groupLabel(c.GroupKey, multi), groupLabel(c.Baseline, multi)}, speedup...),
-			sig, deltaText(&c, c.DeltaF1, c.DeltaF1CILow, c.DeltaF1CIHigh), accP,
-			deltaText(&c, c.DeltaEM, c.DeltaEMCILow, c.DeltaEMCIHigh), strconv.Itoa(c.NPaired)))
-		s.Bullets = append(s.Bullets, "**"+verdictText(&c)+"**")
-	}
-	s.Tables = append(s.Tables, t)
-	return s
 }
 
 // without returns t minus the columns at the given indices.
@@ -482,59 +246,6 @@ func (t reportTable) without(cols ...int) reportTable {
 		out.Rows = append(out.Rows, keep(r))
 	}
 	return out
-}
-
-func accuracySection(run *pipeline.Run) reportSection {
-	res := run.Results
-	s := reportSection{Title: "Accuracy"}
-	s.Paragraphs = []string{"SQuAD exact match and F1 in percent over every non-warmup request (failed and truncated requests score 0). Raw scores the content as returned; extracted scores the answer after the extraction steps."}
-	t := reportTable{
-		Header: []string{"Group", "EM % (extracted)", "F1 % (extracted)", "EM % (raw)", "F1 % (raw)", "Truncated", "Agreement", "Per-repeat EM", "Per-repeat F1"},
-		Right:  []bool{false, true, true, true, true, true, true, true, true},
-	}
-	truncated := 0
-	names := labels(res.Groups)
-	for i, g := range res.Groups {
-		truncated += g.Truncated
-		t.Rows = append(t.Rows, []string{names[i], withCI(g.EM, 1), withCI(g.F1, 1),
-			fnum(g.RawEM.Mean, 1), fnum(g.RawF1.Mean, 1), strconv.Itoa(g.Truncated), agreementText(&g),
-			meanStdText(g.RepeatEM), meanStdText(g.RepeatF1)})
-	}
-	if run.Experiment != nil && !run.Experiment.Score.ReportRaw {
-		t = t.without(3, 4) // score.report_raw: false hides the raw-content columns
-		s.Paragraphs[0] = "SQuAD exact match and F1 in percent of the extracted answers, over every non-warmup request (failed and truncated requests score 0)."
-	}
-	s.Tables = append(s.Tables, t)
-	s.Paragraphs = append(s.Paragraphs, "Agreement is the share of questions answered alike in every repeat; \"-\" means the group has fewer than two repeats, where agreement means nothing.")
-	if anyAnswerBreakdown(res.Groups) {
-		s.Paragraphs = append(s.Paragraphs, "SQuAD v2: answerable (HasAns) and unanswerable (NoAns) questions scored apart, as the official v2.0 script's HasAns_* and NoAns_* (EM and F1 in percent of the extracted answers; for an unanswerable question the empty answer is right).")
-		b := reportTable{
-			Header: []string{"Group", "HasAns n", "HasAns EM %", "HasAns F1 %", "NoAns n", "NoAns EM %", "NoAns F1 %"},
-			Right:  []bool{false, true, true, true, true, true, true},
-		}
-		for i := range res.Groups {
-			g := &res.Groups[i]
-			b.Rows = append(b.Rows, append([]string{names[i]}, append(breakdownCells(g.HasAns), breakdownCells(g.NoAns)...)...))
-		}
-		s.Tables = append(s.Tables, b)
-	}
-	if truncated > 0 {
-		mt := 0
-		if run.Experiment != nil {
-			mt = run.Experiment.Params.MaxTokens
-		}
-		s.Bullets = append(s.Bullets, fmt.Sprintf("%d request(s) returned empty content with finish_reason \"length\": the reasoning used the whole max_tokens budget (%d). Raise params.max_tokens (or lower the reasoning effort) so these questions are answered instead of scored 0.", truncated, mt))
-	}
-	return s
-}
-
-// meanStdText renders per-repeat values as "mean ± stddev (n repeats)".
-func meanStdText(xs []float64) string {
-	m, sd := meanStd(xs)
-	if m == nil {
-		return ""
-	}
-	return fmt.Sprintf("%.1f ± %.1f (%d)", m.(float64), sd.(float64), len(xs))
 }
 
 func metricsSection(res *results.Results) (reportSection, bool) {
@@ -595,15 +306,20 @@ type failureClass struct {
 func failuresSection(run *pipeline.Run) reportSection {
 	s := reportSection{Title: "Notable failures"}
 	classes := digestOf(run).failures
-	if len(classes) == 0 {
+	if len(classes) == 0 && len(run.Results.PlatformStops) == 0 {
 		s.Paragraphs = []string{"No request failed."}
 		return s
 	}
-	t := reportTable{Header: []string{"Error class", "Count", "Groups", "Example"}, Right: []bool{false, true, false, false}}
-	for _, fc := range classes {
-		t.Rows = append(t.Rows, []string{fc.class, strconv.Itoa(fc.count), strings.Join(sortedErrors(fc.groups), ", "), fc.example})
+	if len(classes) == 0 {
+		s.Paragraphs = []string{"No request was answered with an error, but platforms stopped early:"}
 	}
-	s.Tables = append(s.Tables, t)
+	if len(classes) > 0 {
+		t := reportTable{Header: []string{"Error class", "Count", "Groups", "Example"}, Right: []bool{false, true, false, false}}
+		for _, fc := range classes {
+			t.Rows = append(t.Rows, []string{fc.class, strconv.Itoa(fc.count), strings.Join(sortedErrors(fc.groups), ", "), fc.example})
+		}
+		s.Tables = append(s.Tables, t)
+	}
 	for _, p := range sortedKeys(run.Results.PlatformStops) {
 		s.Bullets = append(s.Bullets, "Platform "+p+" stopped early: "+run.Results.PlatformStops[p])
 	}

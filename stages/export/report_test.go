@@ -182,9 +182,9 @@ func TestConsole(t *testing.T) {
 			t.Fatalf("no latency row in\n%s", out)
 		}
 	})
-	t.Run("every line fits in 100 columns", func(t *testing.T) {
+	t.Run("every line but a verdict fits in 100 columns", func(t *testing.T) {
 		for _, l := range strings.Split(out, "\n") {
-			if n := len([]rune(l)); n > consoleWidth {
+			if n := len([]rune(l)); n > consoleWidth && !isVerdictLine(run, l) {
 				t.Fatalf("%d columns: %q", n, l)
 			}
 		}

@@ -222,33 +222,15 @@ func curvePlot(sw *results.SweepResults, title, xl, yl string, x, y func(results
 	return p, nil
 }
 
-// writeSweepConsole prints the crossovers and each curve's best level
-// under the SLO; nothing without a sweep.
+// writeSweepConsole prints the LOAD SWEEP section (sweepConsoleLines);
+// nothing without a sweep.
 func writeSweepConsole(w io.Writer, sw *results.SweepResults, exp *config.Experiment) {
 	if sw == nil {
 		return
 	}
 	fmt.Fprintf(w, "\nLOAD SWEEP\n----------\n")
-	for _, x := range sw.Crossovers {
-		fmt.Fprintln(w, "  "+x.Statement)
-	}
-	sloSet := exp != nil && exp.SLO.Set()
-	for _, c := range sw.Curves {
-		switch {
-		case !sloSet:
-		case c.Best != "":
-			fmt.Fprintf(w, "  %s: best level within the SLO: %s\n", curveLabel(sw, c), c.Best)
-		default:
-			fmt.Fprintf(w, "  %s: no level meets the SLO\n", curveLabel(sw, c))
-		}
-		for _, p := range c.Points {
-			switch {
-			case strings.HasPrefix(p.SaturatedReason, results.KneeReason):
-				fmt.Fprintf(w, "  %s %s past the knee: %s\n", curveLabel(sw, c), p.Load, p.SaturatedReason)
-			case p.SaturatedReason != "":
-				fmt.Fprintf(w, "  %s %s stopped early: %s\n", curveLabel(sw, c), p.Load, p.SaturatedReason)
-			}
-		}
+	for _, l := range sweepConsoleLines(sw, exp) {
+		fmt.Fprintln(w, "  "+l)
 	}
 }
 

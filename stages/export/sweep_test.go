@@ -224,7 +224,7 @@ func TestTheReportAndConsoleMarkTheKneeOfACurve(t *testing.T) {
 	}
 	var b strings.Builder
 	writeSweepConsole(&b, sw, nil)
-	if !strings.Contains(b.String(), "fast c=8 past the knee: saturated (knee)") || strings.Contains(b.String(), "stopped early") {
+	if !strings.Contains(b.String(), "fast past the knee from c=8: saturated (knee)") || strings.Contains(b.String(), "stopped early") {
 		t.Errorf("console:\n%s", b.String())
 	}
 }

@@ -120,6 +120,7 @@ func TestEstimatedTokensSayHowManyAndUnreportedInputIsMissing(t *testing.T) {
 	if v, ok := g["prompt_tokens"]; g["platform"] != "sophia" || !ok || v != nil || g["output_tokens_estimated"] != 15.0 {
 		t.Errorf("results.json group %v: want sophia with prompt_tokens null and output_tokens_estimated 15", g)
 	}
+	run.Experiment.Export.Detail = true // the vLLM-style block is the detailed console's
 	con, md, f := outputs(t, run)
 	if got := sheetColumn(t, f, SheetSummary, "prompt_tokens"); len(got) != 2 || got[1] != "-" {
 		t.Errorf("Summary sheet prompt_tokens %q, want - for sophia", got)

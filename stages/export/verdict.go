@@ -2,6 +2,7 @@ package export
 
 import (
 	"fmt"
+	"strconv"
 
 	"github.com/inferbench/inferbench/pipeline/config"
 	"github.com/inferbench/inferbench/pipeline/results"
@@ -101,4 +102,98 @@ func accuracyColumnNames() []string {
 		out[i] = a.name
 	}
 	return out
+}
+
+// stddevText renders d's sample (n-1) standard deviation, missing with
+// fewer than 2 values, where it does not exist.
+func stddevText(d results.Dist, dec int) string {
+	if d.N < 2 {
+		return missing
+	}
+	return fnum(d.Stddev, dec)
+}
+
+// cvText renders d's coefficient of variation (stddev / mean), missing
+// with fewer than 2 values or a mean of 0.
+func cvText(d results.Dist) string {
+	if d.N < 2 || d.Mean == 0 {
+		return missing
+	}
+	return fnum(d.CV, 2)
+}
+
+// tokensPerRequestText renders the mean output tokens per successful
+// request with the reasoning tokens among them, "123.0 (100.0 reasoning)";
+// missing without a successful request.
+func tokensPerRequestText(g *results.GroupStats) string {
+	if g.Successes == 0 {
+		return missing
+	}
+	s := fnum(g.OutputTokensMean, 1)
+	if g.ReasoningTokensMean > 0 {
+		s += " (" + fnum(g.ReasoningTokensMean, 1) + " reasoning)"
+	}
+	return s
+}
+
+// tokensPerRequestSentence says the same in words for the report:
+// "metis: 123.0 output tokens per successful request, 100.0 of them
+// reasoning (81%)"; "" without a successful request.
+func tokensPerRequestSentence(label string, g *results.GroupStats) string {
+	if g.Successes == 0 {
+		return ""
+	}
+	s := fmt.Sprintf("%s: %.1f output tokens per successful request", label, g.OutputTokensMean)
+	if g.ReasoningTokensMean > 0 && g.OutputTokensMean > 0 {
+		s += fmt.Sprintf(", %.1f of them reasoning (%.0f%%)", g.ReasoningTokensMean, 100*g.ReasoningTokensMean/g.OutputTokensMean)
+	}
+	return s
+}
+
+// comparisonName names a compared group in a sentence: its platform as the
+// user wrote it, with "/model" when the platform has groups of several
+// models, and the temperature and load level when the groups differ by them.
+func comparisonName(res *results.Results, k results.GroupKey) string {
+	s := k.Platform
+	for i := range res.Groups {
+		if g := res.Groups[i]; g.Platform == k.Platform && g.Model != k.Model {
+			s += "/" + k.Model
+			break
+		}
+	}
+	if multiTemperature(res.Groups) {
+		s += " at temperature " + strconv.FormatFloat(k.Temperature, 'g', -1, 64)
+	}
+	if k.Load != "" {
+		s += " at load " + k.Load
+	}
+	return s
+}
+
+// meanSpeedupText states the ratio of mean latencies in the homework's
+// words, "metis is 1.59x faster than sophia by mean latency (95% CI
+// 1.41-1.80)", a slowdown as its inverse factor; the verdict stays the
+// median-based, significance-aware statement. level is the CI's level
+// ("95%"). "" when the comparison has no latencies.
+func meanSpeedupText(res *results.Results, c *results.Comparison, level string) string {
+	if !c.HasSpeedup() || c.SpeedupMean <= 0 {
+		return ""
+	}
+	name, base := comparisonName(res, c.GroupKey), c.Baseline.Platform
+	r, lo, hi, word := c.SpeedupMean, c.SpeedupMeanCILow, c.SpeedupMeanCIHigh, "faster"
+	if r < 1 {
+		word, r = "slower", 1/r
+		if lo > 0 && hi > 0 {
+			lo, hi = 1/hi, 1/lo
+		}
+	}
+	s := fmt.Sprintf("%s is %.2fx %s than %s by mean latency", name, r, word, base)
+	switch {
+	case lo <= 0 || hi <= 0:
+	case lo <= 1 && 1 <= hi:
+		s += fmt.Sprintf(" (%s CI %.2f-%.2f, which includes 1: not significant)", level, lo, hi)
+	default:
+		s += fmt.Sprintf(" (%s CI %.2f-%.2f)", level, lo, hi)
+	}
+	return s
 }

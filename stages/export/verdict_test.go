@@ -149,7 +149,7 @@ func TestAGroupWithoutSuccessesShowsNoLatency(t *testing.T) {
 	t.Run("the console shows - for its latency and TTFT", func(t *testing.T) {
 		for _, sec := range []string{"LATENCY (ms)", "TIME TO FIRST TOKEN (ms)"} {
 			s := con[strings.Index(con, sec):]
-			if fields := strings.Fields(lineWith(s, "metis/")); len(fields) != 6 || strings.Join(fields[1:], " ") != "- - - - -" {
+			if fields := strings.Fields(lineWith(s, "metis/")); len(fields) != 8 || strings.Join(fields[1:], " ") != "- - - - - - -" {
 				t.Errorf("%s row %q", sec, lineWith(s, "metis/"))
 			}
 		}
