@@ -43,12 +43,12 @@ type requestRunner struct {
 	process int                         // this process's number in the sending marks
 	shardIx *int                        // the shard index in the sending marks (nil: no shard)
 
-	mu       sync.Mutex // guards m and the fields below
-	nrecs    int        // records journaled
-	stops    map[string]string
-	notes    []string
-	errs     []error
-	writeErr error // the first journal error
+	mu       sync.Mutex        // guards m and the fields below
+	nrecs    int               // records journaled
+	stops    map[string]string // why a platform stopped early, by name
+	notes    []string          // the platforms' notes, each after its name
+	errs     []error           // the platforms that could not run
+	writeErr error             // the first journal error
 }
 
 // run sends the requests and returns the platform stops (nil: none), the
