@@ -21,6 +21,11 @@ type digest struct {
 	// series are the per-request latency and TTFT of every group's
 	// successful non-warmup records, for the plots.
 	series map[pipeline.GroupKey]*groupSeries
+	// timeline is every platform's activity over the run (every record
+	// sent, warmups included); nil when none was sent.
+	timeline *timeline
+	// records counts every record of the journal.
+	records int
 }
 
 // recordDigest returns run's digest, reading the records (run.EachRecord)
@@ -30,7 +35,16 @@ func recordDigest(run *pipeline.Run) (*digest, error) {
 		d := &digest{retries: map[pipeline.GroupKey]retryCount{}, series: map[pipeline.GroupKey]*groupSeries{}}
 		server := map[string]struct{}{}
 		failures := map[string]*failureClass{}
+		sent := map[string][]timelineRecord{}
+		var platforms []string
+		seen := map[string]bool{}
 		err := run.EachRecord(func(r *pipeline.Record) error {
+			d.records++
+			if !seen[r.Platform] {
+				seen[r.Platform] = true
+				platforms = append(platforms, r.Platform)
+			}
+			addTimelineRecord(sent, r)
 			for k := range r.Server {
 				server[k] = struct{}{}
 			}
@@ -65,6 +79,7 @@ func recordDigest(run *pipeline.Run) (*digest, error) {
 			return nil, err
 		}
 		d.server = sortedKeys(server)
+		d.timeline = buildTimeline(platforms, sent)
 		for _, fc := range failures {
 			d.failures = append(d.failures, fc)
 		}

@@ -6,24 +6,10 @@ import (
 	"strconv"
 	"strings"
 
-	"gonum.org/v1/plot"
-	"gonum.org/v1/plot/plotter"
-	"gonum.org/v1/plot/plotutil"
-	"gonum.org/v1/plot/vg"
-	"gonum.org/v1/plot/vg/draw"
 
 	"github.com/xuri/excelize/v2"
 
 	"github.com/inferbench/inferbench/pipeline"
-)
-
-// Sweep plot file names, written next to report.md when a platform runs
-// several load levels.
-const (
-	PlotSweepLatency   = "sweep_latency_throughput.svg"
-	PlotSweepTTFT      = "sweep_ttft.svg"
-	PlotSweepTPOT      = "sweep_tpot.svg"
-	PlotSweepErrorRate = "sweep_error_rate.svg"
 )
 
 // curveLabel names a sweep curve: the platform, plus the model when the
@@ -135,91 +121,6 @@ func pointMs(p pipeline.SweepPoint, v float64) string {
 		return missing
 	}
 	return fnum(v, 1)
-}
-
-// sweepPlots draws the load curves: latency against throughput, TTFT and
-// TPOT against load, error rate against load; one line per curve.
-func sweepPlots(sw *pipeline.SweepResults) ([]reportImage, error) {
-	if sw == nil || len(sw.Curves) == 0 {
-		return nil, nil
-	}
-	axis, x := loadAxis(sw)
-	specs := []struct {
-		file, alt, title, xl, yl string
-		x, y                     func(p pipeline.SweepPoint) float64
-		// timing plots leave out levels without a successful request.
-		timing bool
-	}{
-		{PlotSweepLatency, "Median E2E latency against request throughput, one curve per platform", "Latency vs throughput",
-			"request throughput (completed req/s)", "E2E latency p50 (ms)",
-			func(p pipeline.SweepPoint) float64 { return p.RequestThroughput }, func(p pipeline.SweepPoint) float64 { return p.E2EP50 }, true},
-		{PlotSweepTTFT, "Median TTFT against load", "TTFT vs load", axis, "TTFT p50 (ms)", x,
-			func(p pipeline.SweepPoint) float64 { return p.TTFTP50 }, true},
-		{PlotSweepTPOT, "Median TPOT against load", "TPOT vs load", axis, "TPOT p50 (ms)", x,
-			func(p pipeline.SweepPoint) float64 { return p.TPOTP50 }, true},
-		{PlotSweepErrorRate, "Error rate against load", "Error rate vs load", axis, "error rate (%)", x,
-			func(p pipeline.SweepPoint) float64 { return 100 * p.ErrorRate }, false},
-	}
-	var out []reportImage
-	for _, sp := range specs {
-		p, err := curvePlot(sw, sp.title, sp.xl, sp.yl, sp.x, sp.y, sp.timing)
-		if err != nil {
-			return nil, fmt.Errorf("plot %s: %w", sp.file, err)
-		}
-		if p == nil {
-			continue
-		}
-		svg, err := toSVG(p)
-		if err != nil {
-			return nil, fmt.Errorf("plot %s: %w", sp.file, err)
-		}
-		out = append(out, reportImage{File: sp.file, Alt: sp.alt, SVG: svg})
-	}
-	return out, nil
-}
-
-// curvePlot draws one line with points per curve, over the points that
-// sent a request; a timing plot only over those that had a successful one.
-func curvePlot(sw *pipeline.SweepResults, title, xl, yl string, x, y func(pipeline.SweepPoint) float64, timing bool) (*plot.Plot, error) {
-	p := plot.New()
-	p.Title.Text = title
-	p.X.Label.Text = xl
-	p.Y.Label.Text = yl
-	p.Legend.Top = true
-	p.Legend.Left = true
-	p.Legend.XOffs = vg.Points(6)
-	drawn := false
-	for i, c := range sw.Curves {
-		var pts plotter.XYs
-		for _, pt := range c.Points {
-			if pt.Requests == 0 || (timing && pt.Successes == 0) {
-				continue
-			}
-			pts = append(pts, plotter.XY{X: x(pt), Y: y(pt)})
-		}
-		if len(pts) == 0 {
-			continue
-		}
-		l, s, err := plotter.NewLinePoints(pts)
-		if err != nil {
-			return nil, err
-		}
-		l.Color = plotutil.Color(i)
-		l.Width = vg.Points(1.5)
-		s.Color = plotutil.Color(i)
-		s.Shape = draw.CircleGlyph{}
-		p.Add(l, s)
-		p.Legend.Add(curveLabel(sw, c), l, s)
-		drawn = true
-	}
-	if !drawn {
-		return nil, nil
-	}
-	p.Y.Min = 0
-	// Headroom above the highest point keeps the legend (top left) clear.
-	p.Y.Max *= 1 + 0.1*float64(len(sw.Curves)+1)
-	p.Add(plotter.NewGrid())
-	return p, nil
 }
 
 // writeSweepConsole prints the crossovers and each curve's best level

@@ -172,19 +172,20 @@ func TestASweepLevelWithoutASuccessfulRequestHasNoTimingFigures(t *testing.T) {
 		}
 	})
 	t.Run("the timing plots leave the level out and the error plot keeps it", func(t *testing.T) {
-		imgs, err := sweepPlots(failedLevel())
+		imgs, err := sweepPlots(failedLevel(), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		// gonum draws a circle glyph as a path of two arcs; each curve's
-		// legend entry has one glyph too.
-		points := func(svg []byte) int { return strings.Count(string(svg), "A2.5,2.5 0 1 1")/2 - 2 }
+		// gonum draws a circle glyph (a curve's first series, p50) as a
+		// path of two arcs; each curve's legend entry has one glyph too.
+		points := func(svg []byte) int { return strings.Count(string(svg), "A3,3 0 1 1")/2 - 2 }
 		byFile := map[string]int{}
 		for _, im := range imgs {
 			byFile[im.File] = points(im.SVG)
 		}
-		if byFile[PlotSweepErrorRate] != 7 || byFile[PlotSweepTTFT] != 6 || byFile[PlotSweepTPOT] != 6 || byFile[PlotSweepLatency] != 6 {
-			t.Errorf("points drawn per plot %v, want 7 in the error plot and 6 in the others", byFile)
+		if byFile[PlotSweepErrorRate] != 7 || byFile[PlotSweepThroughput] != 7 || byFile[PlotSweepTTFT] != 6 || byFile[PlotSweepTPOT] != 6 ||
+			byFile[PlotSweepLatency] != 6 || byFile[PlotSweepLevelLatency] != 6 {
+			t.Errorf("points drawn per plot %v, want 7 in the error and throughput plots and 6 in the others", byFile)
 		}
 	})
 }
