@@ -45,13 +45,6 @@ func closedLoopOnly(sw *pipeline.SweepResults) bool {
 	return true
 }
 
-// loadAxis returns the load axis title and a point's value on it.
-func loadAxis(sw *pipeline.SweepResults) (string, func(p pipeline.SweepPoint) float64) {
-	if closedLoopOnly(sw) {
-		return "concurrency (requests in flight)", func(p pipeline.SweepPoint) float64 { return float64(p.Concurrency) }
-	}
-	return "send rate (sent req/s)", func(p pipeline.SweepPoint) float64 { return p.SendRate }
-}
 
 // sweepSection is the report's load-curve part: crossovers and best
 // levels in words, then one row per curve and level.

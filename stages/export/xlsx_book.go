@@ -27,6 +27,8 @@ func headerFont() *excelize.Font {
 type book struct {
 	f                                             *excelize.File
 	header, ms, num, share, pct, integer, p, best int
+	// headerWrap is the header style of a table with wrapHeader.
+	headerWrap int
 	// answers are the Samples sheet's cells, gathered while the Requests
 	// sheet is written (one pass over the records for both).
 	answers *sampleAnswers
@@ -50,6 +52,10 @@ func newBook() (*book, error) {
 	b.header = mk(&excelize.Style{Font: headerFont(),
 		Fill:   excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"DDE4EE"}},
 		Border: []excelize.Border{{Type: "bottom", Color: "7F8C9D", Style: 1}}})
+	b.headerWrap = mk(&excelize.Style{Font: headerFont(),
+		Fill:      excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"DDE4EE"}},
+		Border:    []excelize.Border{{Type: "bottom", Color: "7F8C9D", Style: 1}},
+		Alignment: &excelize.Alignment{WrapText: true, Vertical: "top"}})
 	b.ms = mk(&excelize.Style{CustomNumFmt: &ms})
 	b.num = mk(&excelize.Style{CustomNumFmt: &num})
 	b.pct = mk(&excelize.Style{CustomNumFmt: &num})
@@ -124,11 +130,21 @@ type table struct {
 	rows   [][]any
 	// freezeCols is the number of leading columns kept visible when scrolling.
 	freezeCols int
+	// wrapHeader sizes the columns to their values (at least
+	// wrapHeaderWidth) and wraps the header text over several lines: for
+	// a table of many columns with long names (Summary), which would
+	// otherwise be too wide to print on one page.
+	wrapHeader bool
 }
 
 // writeTable writes t at A1 with a styled, frozen header, autofilter,
-// number formats, fitted widths and best-value highlighting.
+// number formats, fitted widths and best-value highlighting, declares its
+// range as the sheet's dimension and sets the sheet up for printing
+// (printSetup).
 func (b *book) writeTable(sheet string, t *table) error {
+	if err := b.setDimension(sheet, len(t.header), len(t.rows)+1); err != nil {
+		return err
+	}
 	for i, h := range t.header {
 		if err := b.set(sheet, i+1, 1, h); err != nil {
 			return err
@@ -142,7 +158,7 @@ func (b *book) writeTable(sheet string, t *table) error {
 		}
 	}
 	last := colName(len(t.header))
-	if err := b.f.SetCellStyle(sheet, "A1", last+"1", b.header); err != nil {
+	if err := b.styleHeader(sheet, t); err != nil {
 		return err
 	}
 	n := len(t.rows)
@@ -169,6 +185,18 @@ func (b *book) writeTable(sheet string, t *table) error {
 			return err
 		}
 	}
+	if err := b.highlightBest(sheet, t); err != nil {
+		return err
+	}
+	// After AutoFilter, which replaces the sheet properties that hold
+	// fit-to-page.
+	return b.printSetup(sheet)
+}
+
+// highlightBest marks the best value of each column of t that has a
+// direction (t.best), when there are two rows or more.
+func (b *book) highlightBest(sheet string, t *table) error {
+	n := len(t.rows)
 	if n > 1 {
 		for c, bt := range t.best {
 			if bt == betterNone {
@@ -190,6 +218,35 @@ func (b *book) writeTable(sheet string, t *table) error {
 	return nil
 }
 
+// wrapHeaderWidth is the least width of a column of a table with
+// wrapHeader, and maxHeaderLines the most lines its header row shows;
+// compactNumberWidth is the width a number is given in such a table: its
+// formats render in at most 8 characters ("12345.6", "5.25E-33"), which
+// a column of width 8 shows.
+const (
+	wrapHeaderWidth    = 8
+	maxHeaderLines     = 4
+	compactNumberWidth = 6
+)
+
+// styleHeader styles t's header row; with wrapHeader its text wraps and
+// the row is as tall as its longest header needs (up to maxHeaderLines).
+func (b *book) styleHeader(sheet string, t *table) error {
+	last := colName(len(t.header))
+	if !t.wrapHeader {
+		return b.f.SetCellStyle(sheet, "A1", last+"1", b.header)
+	}
+	if err := b.f.SetCellStyle(sheet, "A1", last+"1", b.headerWrap); err != nil {
+		return err
+	}
+	lines := 1
+	for i, w := range fitWidths(t) {
+		n := utf8.RuneCountInString(t.header[i])
+		lines = max(lines, int(math.Ceil(float64(n)/(w-1))))
+	}
+	return b.f.SetRowHeight(sheet, 1, 15*float64(min(lines, maxHeaderLines)))
+}
+
 func activePane(freezeCols int) string {
 	if freezeCols > 0 {
 		return "bottomRight"
@@ -202,6 +259,9 @@ func fitWidths(t *table) []float64 {
 	w := make([]float64, len(t.header))
 	for i, h := range t.header {
 		w[i] = float64(utf8.RuneCountInString(h)) + 2
+		if t.wrapHeader {
+			w[i] = wrapHeaderWidth
+		}
 	}
 	for _, row := range t.rows {
 		for i, v := range row {
@@ -215,6 +275,9 @@ func fitWidths(t *table) []float64 {
 			case nil:
 			default:
 				n = 10
+				if t.wrapHeader {
+					n = compactNumberWidth
+				}
 			}
 			if float64(n)+2 > w[i] {
 				w[i] = float64(n) + 2

@@ -1,7 +1,6 @@
 package export
 
 import (
-	"fmt"
 	"strconv"
 
 	"github.com/xuri/excelize/v2"
@@ -55,11 +54,6 @@ func columnNumber[S any](cols []figureColumn[S], first int, name string) int {
 	panic("export: no sheet column " + name)
 }
 
-// groupColors is the palette of the charts (Tableau 10): group i is drawn
-// in groupColors[i % len] in every chart, so a group keeps its colour from
-// one chart to the next.
-var groupColors = []string{"4E79A7", "F28E2B", "E15759", "76B7B2", "59A14F", "EDC948", "B07AA1", "FF9DA7", "9C755F", "BAB0AC"}
-
 // chartTextColor is the colour of every chart text (titles, axis labels,
 // legend): Excel's default axis text is a light grey that is hard to read.
 const chartTextColor = "262626"
@@ -75,14 +69,39 @@ func chartText(s string, bold bool, size float64) excelize.ChartTitle {
 	return excelize.ChartTitle{Paragraph: []excelize.RichTextRun{{Text: s, Font: &f}}}
 }
 
+// chartLegend is every chart's legend: below the plot area, never on the
+// data.
+var chartLegend = excelize.ChartLegend{Position: "bottom", Font: &excelize.Font{Color: chartTextColor, Size: 9}}
+
+// generalNumFmt labels an axis in the General format ("500", "0.5"), not
+// in the number format of its cells ("500.00").
+var generalNumFmt = excelize.ChartNumFmt{CustomNumFmt: "General"}
+
+// valueAxis is a value axis from 0 (nil: from the data) up to max (nil:
+// automatic), gridded, titled with its unit.
+func valueAxis(title string, min, max *float64) excelize.ChartAxis {
+	return excelize.ChartAxis{Minimum: min, Maximum: max, MajorGridLines: true, NumFmt: generalNumFmt,
+		Font: chartFont(false, 9), Title: chartText(title, false, 10)}
+}
+
+// solidFill is a fill of one RGB hex colour.
+func solidFill(hex string) excelize.Fill {
+	return excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{hex}}
+}
+
+// absRef is the absolute reference of a cell of sheet ("Charts!$B$2").
+func absRef(sheet string, col, row int) string {
+	return sheet + "!$" + colName(col) + "$" + strconv.Itoa(row)
+}
+
 // writeCharts writes the chart data table (literal values, never
 // formulas, so that a viewer that does not recalculate draws the same
-// bars) and five native charts. In the four bar charts every group is a
-// series of its own colour (groupColors) over the statistics shown, the
-// value axis starts at 0 and is titled with its unit; the scatter plots
-// mean latency against F1, each group a marker of its colour, both axes
-// from 0 (F1 up to 100).
-func (b *book) writeCharts(res *pipeline.Results) error {
+// bars) and five native charts below it, each on a page of its own (see
+// placeCharts). In the four bar charts every group is a series of its own
+// colour (the palette's) over the statistics shown, the value axis starts
+// at 0 and is titled with its unit; the scatter plots mean latency against
+// F1, each group a marker of its colour, both axes from 0 (F1 up to 100).
+func (b *book) writeCharts(res *pipeline.Results, pal *palette) error {
 	t := &table{header: []string{"group"}, kinds: []valueKind{kindText}, freezeCols: 1}
 	for _, c := range chartColumns {
 		t.header = append(t.header, c.name)
@@ -102,81 +121,72 @@ func (b *book) writeCharts(res *pipeline.Results) error {
 	if err := b.rememberChartCells(SheetCharts, t); err != nil {
 		return err
 	}
-	n := len(res.Groups)
-	if n == 0 {
+	if len(res.Groups) == 0 {
 		return nil
 	}
-	abs := func(col, row int) string { return "$" + colName(col) + "$" + strconv.Itoa(row) }
-	fill := func(i int) excelize.Fill {
-		return excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{groupColors[i%len(groupColors)]}}
+	charts := groupBarCharts(res, pal)
+	if c := latencyF1Chart(res, pal); c != nil {
+		charts = append(charts, c)
 	}
+	return b.placeCharts(SheetCharts, chartsBelow(len(t.rows)), charts)
+}
+
+// groupBarCharts are the Charts sheet's bar charts: latency p50/p95, TTFT
+// p50/p95, output tokens/s and F1 (up to 100), one series per group.
+func groupBarCharts(res *pipeline.Results, pal *palette) []*excelize.Chart {
 	// bars: one series per group over the columns from..to of its row.
 	bars := func(from, to int) []excelize.ChartSeries {
-		s := make([]excelize.ChartSeries, n)
+		s := make([]excelize.ChartSeries, len(res.Groups))
 		for i := range s {
 			r := i + 2
-			s[i] = excelize.ChartSeries{Name: SheetCharts + "!" + abs(1, r),
-				Categories: SheetCharts + "!" + abs(from, 1) + ":" + abs(to, 1),
-				Values:     SheetCharts + "!" + abs(from, r) + ":" + abs(to, r),
-				Fill:       fill(i)}
+			s[i] = excelize.ChartSeries{Name: absRef(SheetCharts, 1, r),
+				Categories: absRef(SheetCharts, from, 1) + ":" + absRef(SheetCharts, to, 1)[len(SheetCharts)+1:],
+				Values:     absRef(SheetCharts, from, r) + ":" + absRef(SheetCharts, to, r)[len(SheetCharts)+1:],
+				Fill:       solidFill(pal.hex(res.Groups[i].GroupKey))}
 		}
 		return s
 	}
-	dim := excelize.ChartDimension{Width: 640, Height: 380}
-	legend := excelize.ChartLegend{Position: "bottom", Font: &excelize.Font{Color: chartTextColor, Size: 9}}
 	// Bars start at zero: an axis fitted to 92.1 vs 92.3 makes a 0.2-point
 	// F1 difference look like a factor of three.
 	zero, hundred := 0.0, 100.0
-	valueAxis := func(title string, max *float64) excelize.ChartAxis {
-		return excelize.ChartAxis{Minimum: &zero, Maximum: max, MajorGridLines: true,
-			Font: chartFont(false, 9), Title: chartText(title, false, 10)}
-	}
-	catAxis := excelize.ChartAxis{Font: chartFont(false, 9)}
 	vary := false // colours come from the series, never from the data point
 	barChart := func(title, yTitle string, from, to int, max *float64) *excelize.Chart {
 		return &excelize.Chart{Type: excelize.Col, Series: bars(from, to), Title: chartText(title, true, 12),
-			Dimension: dim, Legend: legend, XAxis: catAxis, YAxis: valueAxis(yTitle, max), VaryColors: &vary}
+			Legend: chartLegend, XAxis: excelize.ChartAxis{Font: chartFont(false, 9)}, YAxis: valueAxis(yTitle, &zero, max), VaryColors: &vary}
 	}
-	charts := []struct {
-		at    string
-		chart *excelize.Chart
-	}{
-		{"J2", barChart("Latency p50 / p95 by group", "Latency (ms)", chartCol("Latency p50 (ms)"), chartCol("Latency p95 (ms)"), nil)},
-		{"V2", barChart("TTFT p50 / p95 by group", "TTFT (ms)", chartCol("TTFT p50 (ms)"), chartCol("TTFT p95 (ms)"), nil)},
-		{"J23", barChart("Output tokens/s by group (mean per request)", "Tokens/s", chartCol("Output tokens/s (mean per request)"), chartCol("Output tokens/s (mean per request)"), nil)},
-		{"V23", barChart("F1 by group", "F1 (%)", chartCol("F1 (%)"), chartCol("F1 (%)"), &hundred)},
+	return []*excelize.Chart{
+		barChart("Latency p50 / p95 by group", "Latency (ms)", chartCol("Latency p50 (ms)"), chartCol("Latency p95 (ms)"), nil),
+		barChart("TTFT p50 / p95 by group", "TTFT (ms)", chartCol("TTFT p50 (ms)"), chartCol("TTFT p95 (ms)"), nil),
+		barChart("Output tokens/s by group (mean per request)", "Tokens/s", chartCol("Output tokens/s (mean per request)"), chartCol("Output tokens/s (mean per request)"), nil),
+		barChart("F1 by group", "F1 (%)", chartCol("F1 (%)"), chartCol("F1 (%)"), &hundred),
 	}
+}
+
+// latencyF1Chart plots mean latency against F1, one marker per group with
+// a latency; nil when no group has one.
+func latencyF1Chart(res *pipeline.Results, pal *palette) *excelize.Chart {
 	var scatter []excelize.ChartSeries
 	xCol, yCol := chartCol("Mean latency (ms)"), chartCol("F1 (%)")
-	for i := 0; i < n; i++ {
-		if res.Groups[i].LatencyMs.N == 0 {
+	for i, g := range res.Groups {
+		if g.LatencyMs.N == 0 {
 			continue // no latency: no point, rather than one at 0 ms
 		}
 		r := i + 2
 		scatter = append(scatter, excelize.ChartSeries{
-			Name:       SheetCharts + "!" + abs(1, r),
-			Categories: SheetCharts + "!" + abs(xCol, r),
-			Values:     SheetCharts + "!" + abs(yCol, r),
+			Name:       absRef(SheetCharts, 1, r),
+			Categories: absRef(SheetCharts, xCol, r),
+			Values:     absRef(SheetCharts, yCol, r),
 			// An explicit fill: without one excelize writes an empty
 			// marker shape, which LibreOffice draws as nothing.
-			Marker: excelize.ChartMarker{Symbol: "circle", Size: 9, Fill: fill(i)},
+			Marker: excelize.ChartMarker{Symbol: "circle", Size: 9, Fill: solidFill(pal.hex(g.GroupKey))},
 		})
 	}
-	if len(scatter) > 0 {
-		charts = append(charts, struct {
-			at    string
-			chart *excelize.Chart
-		}{"J44", &excelize.Chart{Type: excelize.Scatter, Series: scatter, Title: chartText("Mean latency vs F1 by group", true, 12),
-			Dimension: dim, Legend: legend,
-			XAxis: excelize.ChartAxis{Minimum: &zero, MajorGridLines: true, Font: chartFont(false, 9), Title: chartText("Mean latency (ms)", false, 10)},
-			YAxis: valueAxis("F1 (%)", &hundred)}})
+	if len(scatter) == 0 {
+		return nil
 	}
-	for _, c := range charts {
-		if err := b.f.AddChart(SheetCharts, c.at, c.chart); err != nil {
-			return fmt.Errorf("chart at %s: %w", c.at, err)
-		}
-	}
-	return nil
+	zero, hundred := 0.0, 100.0
+	return &excelize.Chart{Type: excelize.Scatter, Series: scatter, Title: chartText("Mean latency vs F1 by group", true, 12),
+		Legend: chartLegend, XAxis: valueAxis("Mean latency (ms)", &zero, nil), YAxis: valueAxis("F1 (%)", &zero, &hundred)}
 }
 
 // rememberChartCells records the cells of table t, as written on sheet,

@@ -13,46 +13,29 @@ import (
 	"github.com/inferbench/inferbench/pipeline"
 )
 
-// writeRequests streams every record into the Requests sheet.
+// writeRequests streams every record into the Requests sheet, its
+// dimension and print setup declared first (a stream writer writes them
+// before the rows).
 func (b *book) writeRequests(ctx context.Context, run *pipeline.Run) error {
+	d := digestOf(run)
+	server := d.server
+	header := requestsHeader(server)
+	rows := min(d.records, MaxSheetRows-3) + 1
+	if d.records > MaxSheetRows-3 {
+		rows += 2 // a blank row and the note
+	}
+	if err := b.setDimension(SheetRequests, len(header), rows); err != nil {
+		return err
+	}
+	if err := b.printSetup(SheetRequests); err != nil {
+		return err
+	}
 	sw, err := b.f.NewStreamWriter(SheetRequests)
 	if err != nil {
 		return err
 	}
 	b.answers = newSampleAnswers(run)
-	server := digestOf(run).server
-	header := requestsHeader(server)
-	if err := sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
-		return err
-	}
-	for i, h := range header {
-		w := float64(len(h)) + 4
-		kind := kindNum
-		if i < len(requestColumns) {
-			kind = requestColumns[i].kind
-			switch requestColumns[i].name {
-			case "answer", "error_detail":
-				w = 30
-			case "content", "reasoning":
-				w = 50
-			case "started_at":
-				w = 28
-			}
-		}
-		if err := sw.SetColWidth(i+1, i+1, w); err != nil {
-			return err
-		}
-		if s := b.styleOf(kind); s != 0 {
-			if err := sw.SetColStyle(i+1, i+1, s); err != nil {
-				return err
-			}
-		}
-	}
-	hdr := make([]any, len(header))
-	for i, h := range header {
-		hdr[i] = h
-	}
-	if err := sw.SetRow("A1", hdr, excelize.RowOpts{StyleID: b.header}); err != nil {
+	if err := b.requestsHeaderRow(sw, header); err != nil {
 		return err
 	}
 	row := make([]any, len(header))
@@ -96,6 +79,42 @@ func (b *book) writeRequests(ctx context.Context, run *pipeline.Run) error {
 		}
 	}
 	return sw.Flush()
+}
+
+// requestsHeaderRow freezes the Requests sheet's header row, sizes and
+// formats its columns, and writes the header.
+func (b *book) requestsHeaderRow(sw *excelize.StreamWriter, header []string) error {
+	if err := sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
+		return err
+	}
+	for i, h := range header {
+		w := float64(len(h)) + 4
+		kind := kindNum
+		if i < len(requestColumns) {
+			kind = requestColumns[i].kind
+			switch requestColumns[i].name {
+			case "answer", "error_detail":
+				w = 30
+			case "content", "reasoning":
+				w = 50
+			case "started_at":
+				w = 28
+			}
+		}
+		if err := sw.SetColWidth(i+1, i+1, w); err != nil {
+			return err
+		}
+		if s := b.styleOf(kind); s != 0 {
+			if err := sw.SetColStyle(i+1, i+1, s); err != nil {
+				return err
+			}
+		}
+	}
+	hdr := make([]any, len(header))
+	for i, h := range header {
+		hdr[i] = h
+	}
+	return sw.SetRow("A1", hdr, excelize.RowOpts{StyleID: b.header})
 }
 
 // MaxSheetRows is the most rows a worksheet holds (Excel's limit,

@@ -1,20 +1,16 @@
 package export
 
 import (
-	"fmt"
-	"strconv"
-
 	"github.com/inferbench/inferbench/pipeline"
-	"github.com/xuri/excelize/v2"
 )
 
 // SheetSweep is the workbook sheet of the load curves, written after
 // Charts only when a platform runs several load levels.
 const SheetSweep = "Sweep"
 
-// sweepColumns are the Sweep sheet's numeric columns after curve and
-// level; "load" is the load axis of the charts (concurrency when every
-// level ran closed loop, else the achieved request rate).
+// sweepColumns are the Sweep sheet's numeric columns after curve, level
+// and load (the load axis of the charts, see levelAxisOf). Goodput and
+// error rate are both percentages of the level's requests.
 var sweepColumns = []figureColumn[pipeline.SweepPoint]{
 	{"Concurrency", kindInt, func(p pipeline.SweepPoint) any { return nonZero(float64(p.Concurrency)) }},
 	{"Target req/s", kindNum, func(p pipeline.SweepPoint) any { return nonZero(p.TargetRate) }},
@@ -26,8 +22,8 @@ var sweepColumns = []figureColumn[pipeline.SweepPoint]{
 	{"TPOT p99 (ms)", kindMs, func(p pipeline.SweepPoint) any { return timingCell(p, p.TPOTP99) }},
 	{"E2E p50 (ms)", kindMs, func(p pipeline.SweepPoint) any { return timingCell(p, p.E2EP50) }},
 	{"E2E p99 (ms)", kindMs, func(p pipeline.SweepPoint) any { return timingCell(p, p.E2EP99) }},
-	{"Goodput", kindShare, func(p pipeline.SweepPoint) any { return p.Goodput }},
-	{"Error rate (%)", kindNum, func(p pipeline.SweepPoint) any { return 100 * p.ErrorRate }},
+	{"Goodput (%)", kindPct, func(p pipeline.SweepPoint) any { return 100 * p.Goodput }},
+	{"Error rate (%)", kindPct, func(p pipeline.SweepPoint) any { return 100 * p.ErrorRate }},
 }
 
 // timingCell is a Sweep sheet timing cell: empty (a gap in the charts)
@@ -50,17 +46,60 @@ func nonZero(v float64) any {
 // entry (curve, level and load come first).
 func sweepCol(name string) int { return columnNumber(sweepColumns, 4, name) }
 
+// sweepSpan is the sheet rows of one curve.
+type sweepSpan struct {
+	key      pipeline.GroupKey
+	name     string
+	from, to int
+}
+
 // writeSweep writes the Sweep sheet: one row per curve and level (a
-// curve's rows together, in the order its levels ran), then four native
-// scatter charts with lines, one series per curve in the palette's colour
-// of its index: latency against throughput, TTFT and TPOT against load,
-// error rate against load. The values are cached into the chart parts
-// like the Charts sheet's. With client figures (client, true when the
-// client measured its health) each row also says whether its level was
-// client-bound, and why, after Saturated.
-func (b *book) writeSweep(sw *pipeline.SweepResults, client bool) error {
-	axis, loadX := loadAxis(sw)
-	t := &table{header: []string{"Curve", "Level", "Load (" + axis + ")"}, kinds: []valueKind{kindText, kindText, kindNum}, freezeCols: 2}
+// curve's rows together, in the order its levels ran), the names of the
+// chart series below it, then six native charts, each on a page of its
+// own, one colour per curve (the palette's; a p99 series dashed): latency
+// p50 and p99 against request throughput, then latency, throughput, TTFT,
+// TPOT and error rate against the level. The values are cached into the
+// chart parts like the Charts sheet's. With client figures (client, true
+// when the client measured its health) each row also says whether its
+// level was client-bound, and why, after Saturated.
+func (b *book) writeSweep(sw *pipeline.SweepResults, client bool, pal *palette) error {
+	t, spans := sweepTable(sw, client)
+	names := sweepSeriesNames(sw, spans)
+	if err := b.writeTable(SheetSweep, t); err != nil {
+		return err
+	}
+	// The series names sit below the table (a series takes its name from
+	// a cell); the dimension covers them.
+	first := len(t.rows) + 3
+	for i, n := range names {
+		if err := b.set(SheetSweep, 1, first+i, n); err != nil {
+			return err
+		}
+	}
+	if err := b.setDimension(SheetSweep, len(t.header), first+len(names)-1); err != nil {
+		return err
+	}
+	if err := b.rememberChartCells(SheetSweep, t); err != nil {
+		return err
+	}
+	for i, n := range names {
+		b.charts[absRef(SheetSweep, 1, first+i)] = n
+	}
+	if len(spans) == 0 {
+		return nil
+	}
+	c := sweepCharts{sw: sw, spans: spans, pal: pal, nameRow: first, axis: levelAxisOf(sw)}
+	return b.placeCharts(SheetSweep, chartsBelow(len(t.rows)+len(names)+2), c.all())
+}
+
+// sweepTable is the Sweep sheet's table and the rows of each curve.
+func sweepTable(sw *pipeline.SweepResults, client bool) (*table, []sweepSpan) {
+	axis := levelAxisOf(sw)
+	loadKind := kindNum
+	if closedLoopOnly(sw) {
+		loadKind = kindInt
+	}
+	t := &table{header: []string{"Curve", "Level", "Load (" + axis.title + ")"}, kinds: []valueKind{kindText, kindText, loadKind}, freezeCols: 2}
 	for _, c := range sweepColumns {
 		t.header = append(t.header, c.name)
 		t.kinds = append(t.kinds, c.kind)
@@ -71,16 +110,16 @@ func (b *book) writeSweep(sw *pipeline.SweepResults, client bool) error {
 		t.header = append(t.header, "Client-bound", "Client-bound reason")
 		t.kinds = append(t.kinds, kindBool, kindText)
 	}
-	type span struct {
-		name     string
-		from, to int
-	} // sheet rows of a curve
-	var spans []span
+	var spans []sweepSpan
 	for _, c := range sw.Curves {
 		name := curveLabel(sw, c)
 		from := len(t.rows) + 2
 		for _, p := range c.Points {
-			row := []any{name, p.Load, loadX(p)}
+			var load any = axis.x(p)
+			if loadKind == kindInt {
+				load = p.Concurrency
+			}
+			row := []any{name, p.Load, load}
 			for _, col := range sweepColumns {
 				row = append(row, col.get(p))
 			}
@@ -91,56 +130,18 @@ func (b *book) writeSweep(sw *pipeline.SweepResults, client bool) error {
 			t.rows = append(t.rows, row)
 		}
 		if len(c.Points) > 0 {
-			spans = append(spans, span{name, from, len(t.rows) + 1})
+			spans = append(spans, sweepSpan{c.GroupKey, name, from, len(t.rows) + 1})
 		}
 	}
-	if err := b.writeTable(SheetSweep, t); err != nil {
-		return err
+	return t, spans
+}
+
+// sweepSeriesNames are the chart series names: per curve, its name with
+// p50 and with p99.
+func sweepSeriesNames(sw *pipeline.SweepResults, spans []sweepSpan) []string {
+	var out []string
+	for _, s := range spans {
+		out = append(out, s.name+" p50", s.name+" p99")
 	}
-	if err := b.rememberChartCells(SheetSweep, t); err != nil {
-		return err
-	}
-	if len(spans) == 0 {
-		return nil
-	}
-	ref := func(col, from, to int) string {
-		return SheetSweep + "!$" + colName(col) + "$" + strconv.Itoa(from) + ":$" + colName(col) + "$" + strconv.Itoa(to)
-	}
-	zero := 0.0
-	dim := excelize.ChartDimension{Width: 640, Height: 380}
-	legend := excelize.ChartLegend{Position: "bottom", Font: &excelize.Font{Color: chartTextColor, Size: 9}}
-	curves := func(xCol, yCol int) []excelize.ChartSeries {
-		out := make([]excelize.ChartSeries, len(spans))
-		for i, s := range spans {
-			fill := excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{groupColors[i%len(groupColors)]}}
-			out[i] = excelize.ChartSeries{Name: SheetSweep + "!$A$" + strconv.Itoa(s.from),
-				Categories: ref(xCol, s.from, s.to), Values: ref(yCol, s.from, s.to),
-				Fill: fill, Line: excelize.LineOptions{Type: excelize.LineSolid, Width: 1.75},
-				Marker: excelize.ChartMarker{Symbol: "circle", Size: 7, Fill: fill}}
-		}
-		return out
-	}
-	chart := func(title, xTitle, yTitle string, xCol, yCol int) *excelize.Chart {
-		return &excelize.Chart{Type: excelize.Scatter, Series: curves(xCol, yCol), Title: chartText(title, true, 12),
-			Dimension: dim, Legend: legend,
-			XAxis: excelize.ChartAxis{Minimum: &zero, MajorGridLines: true, Font: chartFont(false, 9), Title: chartText(xTitle, false, 10)},
-			YAxis: excelize.ChartAxis{Minimum: &zero, MajorGridLines: true, Font: chartFont(false, 9), Title: chartText(yTitle, false, 10)}}
-	}
-	below := len(t.rows) + 4
-	at := func(col string, row int) string { return col + strconv.Itoa(row) }
-	charts := []struct {
-		at    string
-		chart *excelize.Chart
-	}{
-		{at("A", below), chart("Latency vs throughput", "Request throughput (completed req/s)", "E2E latency p50 (ms)", sweepCol("Completed req/s"), sweepCol("E2E p50 (ms)"))},
-		{at("J", below), chart("TTFT vs load", axis, "TTFT p50 (ms)", 3, sweepCol("TTFT p50 (ms)"))},
-		{at("A", below+21), chart("TPOT vs load", axis, "TPOT p50 (ms)", 3, sweepCol("TPOT p50 (ms)"))},
-		{at("J", below+21), chart("Error rate vs load", axis, "Error rate (%)", 3, sweepCol("Error rate (%)"))},
-	}
-	for _, c := range charts {
-		if err := b.f.AddChart(SheetSweep, c.at, c.chart); err != nil {
-			return fmt.Errorf("chart at %s: %w", c.at, err)
-		}
-	}
-	return nil
+	return out
 }

@@ -13,7 +13,7 @@ import (
 
 func summaryTable(res *pipeline.Results) *table {
 	cols := summaryColumns(res)
-	t := &table{freezeCols: 3}
+	t := &table{freezeCols: 3, wrapHeader: true}
 	for _, c := range cols {
 		t.header = append(t.header, c.name)
 		t.kinds = append(t.kinds, c.kind)

@@ -1,0 +1,115 @@
+package export
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+
+	"github.com/xuri/excelize/v2"
+)
+
+// How charts are laid out for printing: each chart is anchored in column
+// A below its sheet's table, chartRows rows apart, with a page break
+// before it, so that it prints whole on a page of its own. A chart of
+// chartW x chartH pixels takes 20 rows of Excel's default height (20 px)
+// and fits a landscape A4 or Letter page at 100 %.
+const (
+	chartW, chartH = 760, 400
+	chartRows      = 23
+	// shortTableRows: a table of at most this many rows shares its page
+	// with the first chart (no page break between them).
+	shortTableRows = 10
+)
+
+// printSetup makes sheet print landscape, one page wide and as many high
+// as it needs, with its header row (row 1) repeated on every page.
+func (b *book) printSetup(sheet string) error {
+	landscape, one, tall := "landscape", 1, 0
+	if err := b.f.SetPageLayout(sheet, &excelize.PageLayoutOptions{Orientation: &landscape, FitToWidth: &one, FitToHeight: &tall}); err != nil {
+		return err
+	}
+	fit := true
+	if err := b.f.SetSheetProps(sheet, &excelize.SheetPropsOptions{FitToPage: &fit}); err != nil {
+		return err
+	}
+	return b.f.SetDefinedName(&excelize.DefinedName{Name: "_xlnm.Print_Titles", RefersTo: quoteSheet(sheet) + "!$1:$1", Scope: sheet})
+}
+
+// quoteSheet quotes a sheet name for a formula reference.
+func quoteSheet(sheet string) string { return "'" + sheet + "'" }
+
+// setDimension declares the used range of sheet: cols columns and rows
+// rows from A1 (excelize leaves every sheet at "A1", and a reader that
+// trusts it, such as openpyxl's read-only mode, sees one cell).
+func (b *book) setDimension(sheet string, cols, rows int) error {
+	return b.f.SetSheetDimension(sheet, "A1:"+cellName(max(cols, 1), max(rows, 1)))
+}
+
+// chartLayout is where a sheet's charts go: the first at (col, row),
+// each next one chartRows below, with a page break before each (before
+// the first only when breakFirst).
+type chartLayout struct {
+	col, row   int
+	breakFirst bool
+}
+
+// chartsBelow places charts in column A below a table of tableRows rows
+// (its header not counted); the first shares the table's page when the
+// table is short (shortTableRows).
+func chartsBelow(tableRows int) chartLayout {
+	return chartLayout{col: 1, row: tableRows + 3, breakFirst: tableRows > shortTableRows}
+}
+
+// chartsBeside places charts to the right of a table of tableCols
+// columns, from row 1: each page then prints chartRows rows of the table
+// and one chart.
+func chartsBeside(tableCols int) chartLayout {
+	return chartLayout{col: tableCols + 2, row: 1}
+}
+
+// placeCharts anchors charts by l, each on a page of its own.
+func (b *book) placeCharts(sheet string, l chartLayout, charts []*excelize.Chart) error {
+	row := l.row
+	for i, c := range charts {
+		if i > 0 || l.breakFirst {
+			if err := b.f.InsertPageBreak(sheet, "A"+strconv.Itoa(row)); err != nil {
+				return err
+			}
+		}
+		c.Dimension = excelize.ChartDimension{Width: chartW, Height: chartH}
+		c.Format.OffsetY = 4
+		at := cellName(l.col, row)
+		if err := b.f.AddChart(sheet, at, c); err != nil {
+			return fmt.Errorf("chart at %s: %w", at, err)
+		}
+		row += chartRows
+	}
+	return nil
+}
+
+// detailStatRe matches the Summary columns of a distribution's detail
+// statistics (count, spread, extremes, p90, interval), of the
+// comparison's significance flags and of the client's health details;
+// see collapseDetail.
+var detailStatRe = regexp.MustCompile(`(_n|_stddev|_cv|_min|_max|_p90|_ci_low|_ci_high)(_ms|_pct)?$|_significant$|^client_(sched|cpu|cores|send|errors)`)
+
+// collapseDetail groups the detail columns of sheet (header names
+// matching detailStatRe) into collapsed outlines: the sheet shows and
+// prints the headline figures (mean, p50, p95, p99 and the single
+// figures), and the + above the header shows the rest. The Summary has
+// too many columns to print on one page otherwise.
+func (b *book) collapseDetail(sheet string, header []string) error {
+	for i, h := range header {
+		if !detailStatRe.MatchString(h) {
+			continue
+		}
+		col := colName(i + 1)
+		if err := b.f.SetColOutlineLevel(sheet, col, 1); err != nil {
+			return err
+		}
+		if err := b.f.SetColVisible(sheet, col, false); err != nil {
+			return err
+		}
+	}
+	return nil
+}
