@@ -23,8 +23,8 @@ type (
 		Min    *xmlColor `xml:"scaling>min"`
 		Max    *xmlColor `xml:"scaling>max"`
 		NumFmt xmlNumFmt `xml:"numFmt"`
-		Title []string  `xml:"title>tx>rich>p>r>t"`
-		Label xmlColor  `xml:"txPr>p>pPr>defRPr>solidFill>srgbClr"`
+		Title  []string  `xml:"title>tx>rich>p>r>t"`
+		Label  xmlColor  `xml:"txPr>p>pPr>defRPr>solidFill>srgbClr"`
 	}
 	xmlSeries struct {
 		Name   xmlRef   `xml:"tx>strRef"`

@@ -45,7 +45,6 @@ func closedLoopOnly(sw *pipeline.SweepResults) bool {
 	return true
 }
 
-
 // sweepSection is the report's load-curve part: crossovers and best
 // levels in words, then one row per curve and level.
 func sweepSection(sw *pipeline.SweepResults, slo pipeline.SLOSpec) reportSection {
