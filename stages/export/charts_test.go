@@ -33,6 +33,7 @@ type (
 		Cat    xmlRef   `xml:"cat>strRef"`
 		Val    xmlRef   `xml:"val>numRef"`
 		Dash   xmlColor `xml:"spPr>ln>prstDash"`
+		Labels []string `xml:"dLbls>dLbl>tx>rich>p>r>t"`
 		XStr   *xmlRef  `xml:"xVal>strRef"`
 		XNum   xmlRef   `xml:"xVal>numRef"`
 		YVal   xmlRef   `xml:"yVal>numRef"`

@@ -93,6 +93,17 @@ func TestSweepSheetHasOneRowPerLevelAndACachedChartPerFigure(t *testing.T) {
 				t.Errorf("%s series %d (p99) is not dashed", c.name, i)
 			}
 		}
+		if strings.Join(c.Title, "") == "Latency vs throughput" {
+			for i, s := range ser {
+				want := "c=1,c=8,c=24" // each p50 point labelled by its level
+				if i%2 == 1 {
+					want = ""
+				}
+				if got := strings.Join(s.Labels, ","); got != want {
+					t.Errorf("latency vs throughput series %d point labels %q, want %q", i, got, want)
+				}
+			}
+		}
 		if len(c.ValAxes) == 0 || len(c.ValAxes[len(c.ValAxes)-1].Title) == 0 {
 			t.Errorf("%s: the value axis needs a title with the unit", c.name)
 		}

@@ -64,7 +64,7 @@ type timelineBin struct {
 }
 
 // timeline is a run's activity per platform over time, from its first
-// send to its last stream close, in bins of bin seconds: one second, or a
+// send to its last stream close, in bins of bin seconds: one second, a
 // fraction of one for a run shorter than shortRunBins seconds, several for
 // a run longer than maxTimelineBins seconds (see timelineBinWidth).
 type timeline struct {
@@ -98,26 +98,24 @@ func buildTimeline(platforms []string, recs map[string][]timelineRecord) *timeli
 	return tl
 }
 
-// shortRunBins is the number of bins from which a run's timeline has bins
-// of one second: a shorter run gets the widest of 0.1, 0.25 or 0.5 s that
-// gives it at least this many.
+// shortRunBins is the most bins of a run shorter than that many seconds:
+// it gets the narrowest of 0.1, 0.25, 0.5 or 1 s bins that keeps within
+// it, so that a run of a few seconds still shows its shape and its
+// Timeline sheet stays short.
 const shortRunBins = 60
 
 // timelineBinWidth returns the bin width in seconds of a run that sent for
 // span seconds.
 func timelineBinWidth(span float64) float64 {
-	switch {
-	case span > maxTimelineBins:
+	if span > maxTimelineBins {
 		return math.Ceil(span / maxTimelineBins)
-	case span >= shortRunBins:
-		return 1
 	}
-	for _, w := range []float64{0.5, 0.25} {
-		if span/w >= shortRunBins {
+	for _, w := range []float64{0.1, 0.25, 0.5} {
+		if span/w <= shortRunBins {
 			return w
 		}
 	}
-	return 0.1
+	return 1
 }
 
 // binRecords computes n bins of width bin seconds from origin (Unix ns).

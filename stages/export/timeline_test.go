@@ -46,7 +46,7 @@ func TestTheTimelineCountsInFlightCompletionsErrorsAndMedianPerBin(t *testing.T)
 }
 
 func TestTheTimelineBinWidthFollowsTheRunLength(t *testing.T) {
-	for _, c := range []struct{ span, want float64 }{{3, 0.1}, {20, 0.25}, {45, 0.5}, {60, 1}, {1800, 1}, {7200, 4}} {
+	for _, c := range []struct{ span, want float64 }{{3, 0.1}, {6, 0.1}, {7, 0.25}, {20, 0.5}, {45, 1}, {60, 1}, {1800, 1}, {7200, 4}} {
 		if got := timelineBinWidth(c.span); got != c.want {
 			t.Errorf("a run of %v s: bins of %v s, want %v", c.span, got, c.want)
 		}

@@ -131,6 +131,6 @@ func (b *book) save(dir string) error {
 		return err
 	}
 	return writeFileAtomic(filepath.Join(dir, XLSXFile), func(w io.Writer) error {
-		return cacheChartValues(w, pkg, size, b.charts)
+		return cacheChartValues(w, pkg, size, b.charts, b.labels)
 	})
 }

@@ -34,6 +34,8 @@ type book struct {
 	answers *sampleAnswers
 	// charts are the Charts sheet's values, cached into the chart parts.
 	charts chartCells
+	// labels are the point labels added to scatter charts.
+	labels pointLabels
 }
 
 func newBook() (*book, error) {

@@ -102,7 +102,7 @@ func absRef(sheet string, col, row int) string {
 // at 0 and is titled with its unit; the scatter plots mean latency against
 // F1, each group a marker of its colour, both axes from 0 (F1 up to 100).
 func (b *book) writeCharts(res *pipeline.Results, pal *palette) error {
-	t := &table{header: []string{"group"}, kinds: []valueKind{kindText}, freezeCols: 1}
+	t := &table{header: []string{"group"}, kinds: []valueKind{kindText}, freezeCols: 1, wrapHeader: true}
 	for _, c := range chartColumns {
 		t.header = append(t.header, c.name)
 		t.kinds = append(t.kinds, c.kind)
@@ -128,7 +128,7 @@ func (b *book) writeCharts(res *pipeline.Results, pal *palette) error {
 	if c := latencyF1Chart(res, pal); c != nil {
 		charts = append(charts, c)
 	}
-	return b.placeCharts(SheetCharts, chartsBelow(len(t.rows)), charts)
+	return b.placeCharts(SheetCharts, chartsBelow(len(t.rows), fitWidths(t)), charts)
 }
 
 // groupBarCharts are the Charts sheet's bar charts: latency p50/p95, TTFT

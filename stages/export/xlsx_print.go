@@ -2,6 +2,7 @@ package export
 
 import (
 	"fmt"
+	"math"
 	"regexp"
 	"strconv"
 
@@ -9,13 +10,18 @@ import (
 )
 
 // How charts are laid out for printing: each chart is anchored in column
-// A below its sheet's table, chartRows rows apart, with a page break
-// before it, so that it prints whole on a page of its own. A chart of
-// chartW x chartH pixels takes 20 rows of Excel's default height (20 px)
-// and fits a landscape A4 or Letter page at 100 %.
+// A below its sheet's table (or beside it), with a page break before it,
+// so that it prints whole on a page of its own. A chart is at least
+// chartW x chartH pixels, which fits a landscape A4 or Letter page at
+// 100 %; below a table wider than that it is as wide as the table, so
+// that it fills the page at the scale the table prints at. chartAspect is
+// its width over its height; it takes its height in rows of Excel's
+// default height (rowPixels) plus chartGapRows.
 const (
 	chartW, chartH = 760, 400
-	chartRows      = 23
+	chartAspect    = 1.9
+	rowPixels      = 20
+	chartGapRows   = 3
 	// shortTableRows: a table of at most this many rows shares its page
 	// with the first chart (no page break between them).
 	shortTableRows = 10
@@ -46,25 +52,41 @@ func (b *book) setDimension(sheet string, cols, rows int) error {
 }
 
 // chartLayout is where a sheet's charts go: the first at (col, row),
-// each next one chartRows below, with a page break before each (before
-// the first only when breakFirst).
+// each next one rows below, with a page break before each (before the
+// first only when breakFirst), each width x height pixels.
 type chartLayout struct {
-	col, row   int
-	breakFirst bool
+	col, row, rows int
+	width, height  float64
+	breakFirst     bool
 }
 
 // chartsBelow places charts in column A below a table of tableRows rows
-// (its header not counted); the first shares the table's page when the
+// (its header not counted) and widths (fitWidths), as wide as the table
+// when it is wider than chartW; the first shares the table's page when the
 // table is short (shortTableRows).
-func chartsBelow(tableRows int) chartLayout {
-	return chartLayout{col: 1, row: tableRows + 3, breakFirst: tableRows > shortTableRows}
+func chartsBelow(tableRows int, widths []float64) chartLayout {
+	w := max(chartW, columnPixels(widths))
+	h := math.Round(max(chartH, w/chartAspect))
+	return chartLayout{col: 1, row: tableRows + 3, width: w, height: h,
+		rows: int(math.Ceil(h/rowPixels)) + chartGapRows, breakFirst: tableRows > shortTableRows}
 }
 
-// chartsBeside places charts to the right of a table of tableCols
-// columns, from row 1: each page then prints chartRows rows of the table
-// and one chart.
+// columnPixels is the width in pixels of columns of widths (characters of
+// the default font), as Excel renders them.
+func columnPixels(widths []float64) float64 {
+	px := 0.0
+	for _, c := range widths {
+		px += c*7 + 5
+	}
+	return px
+}
+
+// chartsBeside places charts of the default size to the right of a table
+// of tableCols columns, from row 1: each page then prints the table's
+// rows beside one chart.
 func chartsBeside(tableCols int) chartLayout {
-	return chartLayout{col: tableCols + 2, row: 1}
+	return chartLayout{col: tableCols + 2, row: 1, width: chartW, height: chartH,
+		rows: chartH/rowPixels + chartGapRows}
 }
 
 // placeCharts anchors charts by l, each on a page of its own.
@@ -76,13 +98,13 @@ func (b *book) placeCharts(sheet string, l chartLayout, charts []*excelize.Chart
 				return err
 			}
 		}
-		c.Dimension = excelize.ChartDimension{Width: chartW, Height: chartH}
+		c.Dimension = excelize.ChartDimension{Width: uint(l.width), Height: uint(l.height)}
 		c.Format.OffsetY = 4
 		at := cellName(l.col, row)
 		if err := b.f.AddChart(sheet, at, c); err != nil {
 			return fmt.Errorf("chart at %s: %w", at, err)
 		}
-		row += chartRows
+		row += l.rows
 	}
 	return nil
 }

@@ -89,7 +89,10 @@ func (b *book) writeSweep(sw *pipeline.SweepResults, client bool, pal *palette) 
 		return nil
 	}
 	c := sweepCharts{sw: sw, spans: spans, pal: pal, nameRow: first, axis: levelAxisOf(sw)}
-	return b.placeCharts(SheetSweep, chartsBelow(len(t.rows)+len(names)+2), c.all())
+	if b.labels == nil {
+		b.labels = pointLabels{}
+	}
+	return b.placeCharts(SheetSweep, chartsBelow(len(t.rows)+len(names)+2, fitWidths(t)), c.all(b.labels))
 }
 
 // sweepTable is the Sweep sheet's table and the rows of each curve.
@@ -99,7 +102,7 @@ func sweepTable(sw *pipeline.SweepResults, client bool) (*table, []sweepSpan) {
 	if closedLoopOnly(sw) {
 		loadKind = kindInt
 	}
-	t := &table{header: []string{"Curve", "Level", "Load (" + axis.title + ")"}, kinds: []valueKind{kindText, kindText, loadKind}, freezeCols: 2}
+	t := &table{header: []string{"Curve", "Level", "Load (" + axis.title + ")"}, kinds: []valueKind{kindText, kindText, loadKind}, freezeCols: 2, wrapHeader: true}
 	for _, c := range sweepColumns {
 		t.header = append(t.header, c.name)
 		t.kinds = append(t.kinds, c.kind)

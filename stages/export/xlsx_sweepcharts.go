@@ -19,11 +19,12 @@ type sweepCharts struct {
 	axis    levelAxis
 }
 
-// all returns the six charts in the order of the report's plots.
-func (c sweepCharts) all() []*excelize.Chart {
+// all returns the six charts in the order of the report's plots, adding
+// the level labels of the latency-throughput chart to labels.
+func (c sweepCharts) all(labels pointLabels) []*excelize.Chart {
 	e2e := [2]string{"E2E p50 (ms)", "E2E p99 (ms)"}
 	return []*excelize.Chart{
-		c.throughputChart(),
+		c.throughputChart(labels),
 		c.levelChart("Latency vs load", "E2E latency (ms)", e2e[:]),
 		c.levelChart("Throughput vs load", "Completed req/s", []string{"Completed req/s"}),
 		c.levelChart("TTFT vs load", "TTFT (ms)", []string{"TTFT p50 (ms)", "TTFT p99 (ms)"}),
@@ -61,13 +62,15 @@ func (c sweepCharts) series(i, xCol int, col string, nth, of int) excelize.Chart
 		Marker: excelize.ChartMarker{Symbol: symbol, Size: 7, Fill: fill}}
 }
 
-// throughputChart plots latency p50 and p99 against request throughput.
-func (c sweepCharts) throughputChart() *excelize.Chart {
+// throughputChart plots latency p50 and p99 against request throughput,
+// each p50 point labelled by its level (labels).
+func (c sweepCharts) throughputChart(labels pointLabels) *excelize.Chart {
 	var ser []excelize.ChartSeries
-	for i := range c.spans {
+	for i, s := range c.spans {
 		for j, col := range []string{"E2E p50 (ms)", "E2E p99 (ms)"} {
 			ser = append(ser, c.series(i, sweepCol("Completed req/s"), col, j, 2))
 		}
+		labels[[2]string{ser[len(ser)-2].Categories, ser[len(ser)-2].Values}] = c.ref(2, s)
 	}
 	zero := 0.0
 	return &excelize.Chart{Type: excelize.Scatter, Series: ser, Title: chartText("Latency vs throughput", true, 12), Legend: chartLegend,
