@@ -161,7 +161,7 @@ func (q *timedQuerier) Query(_ context.Context, job QueryJob, emit func(Record))
 // when its time is spent, and resumed it runs for what is left of its
 // duration (a level whose time was spent does not run again).
 func TestATimedLevelEndsWithoutAStopAndResumesForWhatIsLeft(t *testing.T) {
-	p := withLoad(Platform{Name: "p", Models: []string{"m1", "m2"}}, &testLoad{conc: []int{1, 2, 4}}, LoadSpec{Duration: Duration(10 * time.Second), Warmup: LevelWarmup{Requests: 2}})
+	p := withLoad(Platform{Name: "p", Models: []string{"m1", "m2"}}, &testLoad{conc: []int{1, 2, 4}}, LevelsSpec{Duration: Duration(10 * time.Second), Warmup: LevelWarmup{Requests: 2}})
 	exp := &Experiment{Name: "x", Repeats: 1, Params: Params{Temperature: []float64{0}}, Platforms: []Platform{p}}
 	plan, err := BuildPlan(context.Background(), exp, manySamples(3))
 	if err != nil {
@@ -196,7 +196,7 @@ func TestATimedLevelEndsWithoutAStopAndResumesForWhatIsLeft(t *testing.T) {
 // A shard's cells computed from their positions are the ones the
 // sequential picker chooses, warmups and level warmups included.
 func TestShardMembersFromPositionsMatchThePicker(t *testing.T) {
-	for _, spec := range []LoadSpec{{}, {Warmup: LevelWarmup{Requests: 2}}, {Requests: 7, Warmup: LevelWarmup{Requests: 3}},
+	for _, spec := range []LevelsSpec{{}, {Warmup: LevelWarmup{Requests: 2}}, {Requests: 7, Warmup: LevelWarmup{Requests: 3}},
 		{Duration: Duration(time.Second), Warmup: LevelWarmup{Requests: 2}}} {
 		p := withLoad(Platform{Name: "p", Models: []string{"m1", "m2"}, Warmup: 3}, &testLoad{conc: []int{1, 3, 8}}, spec)
 		exp := &Experiment{Name: "x", Repeats: 2, Params: Params{Temperature: []float64{0, 1}}, Platforms: []Platform{p}}
@@ -208,7 +208,7 @@ func TestShardMembersFromPositionsMatchThePicker(t *testing.T) {
 		for _, sh := range []Shard{{0, 3}, {1, 3}, {2, 3}, {1, 4}} {
 			in := sh.members(plan)[0]
 			pk := sh.picker(&p)
-			for _, lv := range p.LoadLevels(nil) {
+			for _, lv := range p.RunLevels(nil) {
 				lo, hi := l.LevelRange(lv.Label)
 				if l.Timed() {
 					hi = lo + 200 // the picker goes in order: the first of the level's 2^36
@@ -246,7 +246,7 @@ func (s Shard) picker(p *Platform) *shardPicker {
 		return nil
 	}
 	pk := &shardPicker{shares: map[string]*LevelShare{}, next: map[pickKey]int{}}
-	for _, lv := range p.LoadLevels(nil) {
+	for _, lv := range p.RunLevels(nil) {
 		pk.shares[lv.Label] = s.LevelShare(lv)
 	}
 	return pk

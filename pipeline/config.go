@@ -39,10 +39,10 @@ type LoadOptions struct {
 	// "a,b". params.extra cannot be set from the environment (its keys keep
 	// their case); use --set. Nil means no environment overrides.
 	Environ []string
-	// Registry supplies the known dataset sources, export formats,
-	// extraction steps and load models. Nil skips the source, format and
-	// step name checks, but knows no load model: every load block (and
-	// every concurrency or rate list, their shorthand) is then rejected.
+	// Registry supplies the components: dataset sources, level models,
+	// arrival laws, export formats and extraction steps, with their
+	// configuration, rules and defaults. It is required (a nil Registry is
+	// refused).
 	Registry *Registry
 	// SkipFileChecks skips the dataset.path existence check, for an
 	// experiment re-read from a run folder whose questions are saved there.
@@ -137,6 +137,9 @@ func fileShaped(data []byte) ([]byte, error) {
 }
 
 func loadExperiment(path string, data []byte, opts LoadOptions) (*Experiment, Diagnostics) {
+	if opts.Registry == nil {
+		return nil, Diagnostics{{File: path, Message: "load experiment: no registry (pass stages.NewRegistry())"}}
+	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		return nil, Diagnostics{yamlSyntaxDiagnostic(path, data, err)}
@@ -153,7 +156,7 @@ func loadExperiment(path string, data []byte, opts LoadOptions) (*Experiment, Di
 	meta := loadMeta{present: map[string]bool{}}
 
 	// Environment first, then --set, so that --set wins.
-	envs, envDiags := matchEnviron(root, opts.Environ)
+	envs, envDiags := matchEnviron(root, opts.Environ, opts.Registry.fileSchema())
 	diags = append(diags, envDiags...)
 	var viperEnv []envOverride
 	for _, ev := range envs {
@@ -161,7 +164,7 @@ func loadExperiment(path string, data []byte, opts LoadOptions) (*Experiment, Di
 			viperEnv = append(viperEnv, ev)
 			continue
 		}
-		if _, _, err := setPath(root, ev.path.raw(), ev.node); err != nil {
+		if _, _, err := setPath(root, opts.Registry.fileSchema(), ev.path.raw(), ev.node); err != nil {
 			diags = append(diags, Diagnostic{File: "$" + ev.name, Message: err.Error()})
 			continue
 		}
@@ -183,7 +186,7 @@ func loadExperiment(path string, data []byte, opts LoadOptions) (*Experiment, Di
 			diags = append(diags, Diagnostic{File: origin, Message: err.Error()})
 			continue
 		}
-		p, leaf, err := setPath(root, splitSetKey(key), node)
+		p, leaf, err := setPath(root, opts.Registry.fileSchema(), splitSetKey(key), node)
 		if err != nil {
 			diags = append(diags, Diagnostic{File: origin, Message: err.Error()})
 			continue
@@ -198,7 +201,7 @@ func loadExperiment(path string, data []byte, opts LoadOptions) (*Experiment, Di
 		meta.overrides = append(meta.overrides, key+"="+redactOverride(val, leaf))
 	}
 
-	expandLoadShorthand(root)
+	expandLevelsShorthand(root)
 	lint := &linter{loc: loc, reg: opts.Registry}
 	lint.lintRoot(root)
 	diags = append(diags, lint.diags...)
@@ -239,7 +242,9 @@ envLoop:
 		}
 	}
 	e.meta = meta
-	diags = append(diags, resolveLoads(&e, loc, opts.Registry)...)
+	diags = append(diags, resolveLevels(&e, loc, opts.Registry)...)
+	diags = append(diags, resolveBlocks(&e, loc, opts.Registry)...)
+	opts.Registry.componentDefaults(&e)
 	e.ApplyDefaults()
 
 	baseDir := filepath.Dir(path)
@@ -527,8 +532,7 @@ func listNoun(key string) string { return strings.TrimSuffix(key, "s") }
 // setPath sets the value at segs (keys, list indices or element names) in
 // the tree rooted at root to value, creating maps on the way. It returns
 // the canonical path and the schema of the value set.
-func setPath(root *yaml.Node, segs []string, value *yaml.Node) (yamlPath, *schema, error) {
-	s := experimentSchema()
+func setPath(root *yaml.Node, s *schema, segs []string, value *yaml.Node) (yamlPath, *schema, error) {
 	cur := root
 	var p yamlPath
 	if len(segs) == 0 {
@@ -639,7 +643,7 @@ type envOverride struct {
 
 // matchEnviron finds the INFERBENCH_ variables that name a value of the
 // experiment, sorted by name, and checks each value against its kind.
-func matchEnviron(root *yaml.Node, environ []string) ([]envOverride, Diagnostics) {
+func matchEnviron(root *yaml.Node, environ []string, s *schema) ([]envOverride, Diagnostics) {
 	var out []envOverride
 	var diags Diagnostics
 	for _, kv := range environ {
@@ -647,7 +651,7 @@ func matchEnviron(root *yaml.Node, environ []string) ([]envOverride, Diagnostics
 		if !ok || !strings.HasPrefix(name, EnvPrefix) {
 			continue
 		}
-		p, leaf := matchEnv(experimentSchema(), root, strings.TrimPrefix(name, EnvPrefix), nil)
+		p, leaf := matchEnv(s, root, strings.TrimPrefix(name, EnvPrefix), nil)
 		if leaf == nil {
 			continue
 		}

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -12,17 +13,60 @@ import (
 	"time"
 )
 
-// testRegistry knows the built-in names without any real stage behind them.
+// testRegistry stands in for stages.NewRegistry (which pipeline's tests
+// cannot import): the same names, rules and defaults.
 func testRegistry() *Registry {
 	r := NewRegistry()
-	for _, n := range []string{"demo", "squad", "hf", "jsonl", "csv"} {
-		r.AddLoader(n, LoaderFunc(nil))
+	r.AddLoader("demo", LoaderFunc(nil))
+	for _, n := range []string{"squad", "jsonl", "csv"} {
+		r.AddLoader(n, testFileLoader(n))
 	}
-	for _, n := range []string{"json", "csv", "xlsx", "markdown", "html"} {
+	r.AddLoader("hf", testHFLoader{})
+	for _, n := range testFormats {
 		r.AddExporter(n, nil)
 	}
+	r.AddBlock(KindEmulator, "emulate", func() any { return &testEmulate{} })
+	r.AddBlock(KindDatasetBlock, "hf", func() any { return &testHF{} })
+	r.AddBlock(KindDatasetBlock, "fields", func() any { return &testFields{} })
+	r.AddArrival("constant", ArrivalLaw{})
+	r.AddArrival("poisson", ArrivalLaw{Default: true})
+	r.AddArrival("gamma", ArrivalLaw{Shaped: true, DefaultShape: 1})
 	r.ExtractSteps = []string{"strip_reasoning", "bold_span", "first_line", "strip_prefix", "trim_period", "unquote"}
 	return r
+}
+
+// testFormats are testRegistry's export formats, in registration order.
+var testFormats = []string{"json", "csv", "xlsx", "markdown", "html"}
+
+// testFileLoader is a source that reads a file: dataset.path is required.
+type testFileLoader string
+
+func (l testFileLoader) Load(context.Context, DatasetSpec, LoadEnv) (*Dataset, error) {
+	return nil, nil
+}
+
+func (l testFileLoader) CheckDataset(d DatasetSpec) []Problem {
+	if d.Path == "" {
+		return []Problem{{Path: "path", Message: "is required for source " + string(l)}}
+	}
+	return nil
+}
+
+// testHFLoader requires hf.dataset, hf.config and hf.split.
+type testHFLoader struct{}
+
+func (testHFLoader) Load(context.Context, DatasetSpec, LoadEnv) (*Dataset, error) { return nil, nil }
+
+func (testHFLoader) CheckDataset(d DatasetSpec) []Problem {
+	var out []Problem
+	var hf testHF
+	_ = d.HF.Decode(&hf)
+	for _, f := range []struct{ key, val string }{{"dataset", hf.Dataset}, {"config", hf.Config}, {"split", hf.Split}} {
+		if f.val == "" {
+			out = append(out, Problem{Path: "hf." + f.key, Message: "is required for source hf"})
+		}
+	}
+	return out
 }
 
 func mustLoad(t *testing.T, path string, opts LoadOptions) *Experiment {
@@ -48,7 +92,7 @@ func TestGoodExperimentsLoadWithoutDiagnosticsAndDecodeToTheirValues(t *testing.
 				t.Errorf("params = %+v, want %+v", e.Params, want)
 			}
 			p := e.Platforms[0]
-			if p.Emulate == nil || p.Emulate.TTFT != Duration(100*time.Millisecond) || p.Emulate.TokensPerSecond != 50 || p.Emulate.Accuracy != 0.9 {
+			if p.Emulate == nil || emu(p).TTFT != Duration(100*time.Millisecond) || emu(p).TokensPerSecond != 50 || emu(p).Accuracy != 0.9 {
 				t.Errorf("emulate = %+v", p.Emulate)
 			}
 			if p.Concurrency != DefaultConcurrency || p.Retries != DefaultRetries || p.Timeout != DefaultTimeout || p.ConnectTimeout != DefaultConnectTimeout {
@@ -57,7 +101,7 @@ func TestGoodExperimentsLoadWithoutDiagnosticsAndDecodeToTheirValues(t *testing.
 			if e.Baseline != "sim" || e.Repeats != 1 || e.Prompt.User != DefaultUserPrompt {
 				t.Errorf("baseline %q repeats %d prompt %q", e.Baseline, e.Repeats, e.Prompt.User)
 			}
-			if !reflect.DeepEqual(e.Score.Extract.Steps, DefaultExtractSteps) || !reflect.DeepEqual(e.Export.Formats, DefaultExportFormats) || e.Export.Dir != DefaultExportDir {
+			if !reflect.DeepEqual(e.Score.Extract.Steps, DefaultExtractSteps) || !reflect.DeepEqual(e.Export.Formats, testFormats) || e.Export.Dir != DefaultExportDir {
 				t.Errorf("score/export defaults: %+v %+v", e.Score, e.Export)
 			}
 			if e.Stats != (StatsSpec{Confidence: DefaultConfidence, Bootstrap: DefaultBootstrap}) {
@@ -87,8 +131,8 @@ func TestGoodExperimentsLoadWithoutDiagnosticsAndDecodeToTheirValues(t *testing.
 				t.Errorf("headers = %#v", m.Headers)
 			}
 			s := e.Platforms[1]
-			f := s.Emulate.Faults
-			if s.Emulate.Style != "chatty" || s.Emulate.Jitter != 0.1 || f.Rate429 != 0.05 || f.RetryAfter != Duration(time.Second) || f.Disconnect != 0.01 {
+			f := emu(s).Faults
+			if emu(s).Style != "chatty" || emu(s).Jitter != 0.1 || f.Rate429 != 0.05 || f.RetryAfter != Duration(time.Second) || f.Disconnect != 0.01 {
 				t.Errorf("emulate = %+v", s.Emulate)
 			}
 			if s.Retries != DefaultRetries || s.APIKey.Reveal() != "sk-very-secret" {
@@ -237,8 +281,8 @@ func TestSetOverridesApplyWithTheRightKindsAndAddressing(t *testing.T) {
 			}
 		}},
 		{"a platform is addressed by name", []string{"platforms.sophia-sim.emulate.ttft=2s"}, func(t *testing.T, e *Experiment) {
-			if e.Platforms[1].Emulate.TTFT != Duration(2*time.Second) {
-				t.Errorf("ttft = %v", e.Platforms[1].Emulate.TTFT)
+			if emu(e.Platforms[1]).TTFT != Duration(2*time.Second) {
+				t.Errorf("ttft = %v", emu(e.Platforms[1]).TTFT)
 			}
 		}},
 		{"extract takes a list of steps", []string{"score.extract=[first_line]"}, func(t *testing.T, e *Experiment) {
@@ -325,8 +369,8 @@ func TestEnvironmentOverridesApplyStrictlyAndOnlyToSchemaPaths(t *testing.T) {
 			}
 		}},
 		{"a list-indexed platform value applies", []string{"INFERBENCH_PLATFORMS_0_CONCURRENCY=4", "INFERBENCH_PLATFORMS_SOPHIA_SIM_EMULATE_ACCURACY=0.5"}, func(t *testing.T, e *Experiment) {
-			if e.Platforms[0].Concurrency != 4 || e.Platforms[1].Emulate.Accuracy != 0.5 {
-				t.Errorf("concurrency %d accuracy %v", e.Platforms[0].Concurrency, e.Platforms[1].Emulate.Accuracy)
+			if e.Platforms[0].Concurrency != 4 || emu(e.Platforms[1]).Accuracy != 0.5 {
+				t.Errorf("concurrency %d accuracy %v", e.Platforms[0].Concurrency, emu(e.Platforms[1]).Accuracy)
 			}
 		}},
 		{"booleans, durations, strings and lists decode", []string{"INFERBENCH_PARAMS_STREAM=true", "INFERBENCH_SLO_TTFT=250ms", "INFERBENCH_DESCRIPTION=123", "INFERBENCH_PARAMS_TEMPERATURE=0.1,0.2", "INFERBENCH_EXPORT_FORMATS=csv,json"}, func(t *testing.T, e *Experiment) {
@@ -404,7 +448,8 @@ func TestApplyDefaultsIsIdempotentAndKeepsChangesMadeAfterIt(t *testing.T) {
 	if string(first) != string(second) {
 		t.Fatalf("second ApplyDefaults changed the experiment:\n%s\n%s", first, second)
 	}
-	if !e.Params.Stream || e.Platforms[0].Retries != DefaultRetries || e.Platforms[0].Arrival != "poisson" || e.Platforms[0].Concurrency != 0 {
+	if !e.Params.Stream || e.Platforms[0].Retries != DefaultRetries || e.Platforms[0].Arrival != "" || e.Platforms[0].Concurrency != 0 {
+		// The arrival law's default is the registry's (componentDefaults).
 		t.Errorf("defaults: %+v %+v", e.Params, e.Platforms[0])
 	}
 	e.Params.Stream, e.Platforms[0].Retries = false, 0
@@ -462,7 +507,7 @@ func TestFileLevelProblemsAreLocated(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, diags := LoadExperiment(tt.path, LoadOptions{})
+			_, diags := LoadExperiment(tt.path, LoadOptions{Registry: testRegistry()})
 			if len(diags) == 0 || !strings.Contains(diags.Error(), tt.want) {
 				t.Errorf("got:\n%v\nwant a line containing %q", diags, tt.want)
 			}
@@ -555,13 +600,13 @@ func TestEmulatedAccuracyDefaultsToOneButAnExplicitZeroIsKept(t *testing.T) {
 		set  string
 		want float64
 	}{
-		{"an absent accuracy answers every question right", "platforms.0.emulate={ttft: 1ms}", DefaultEmulateAccuracy},
+		{"an absent accuracy answers every question right", "platforms.0.emulate={ttft: 1ms}", 1},
 		{"accuracy 0 is kept", "platforms.0.emulate={ttft: 1ms, accuracy: 0}", 0},
 		{"a given accuracy is kept", "platforms.0.emulate={accuracy: 0.3}", 0.3},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := mustLoad(t, "testdata/minimal.good.yaml", LoadOptions{Sets: []string{tc.set}})
-			if got := e.Platforms[0].Emulate.Accuracy; got != tc.want {
+			if got := emu(e.Platforms[0]).Accuracy; got != tc.want {
 				t.Fatalf("accuracy %v, want %v", got, tc.want)
 			}
 		})
@@ -596,14 +641,47 @@ func TestSLOMaxErrorRateDefaultsToOnePercentAndKeepsAnExplicitZero(t *testing.T)
 	}
 }
 
-func TestANilRegistrySkipsNameChecksButRejectsEveryLoadBlock(t *testing.T) {
-	if _, diags := LoadExperiment("testdata/minimal.good.yaml", LoadOptions{Sets: []string{"dataset.source=nosuch"}}); len(diags) != 0 {
-		t.Errorf("a nil registry checked the source name: %v", diags)
+func TestANilRegistryIsRefused(t *testing.T) {
+	// The components' names, rules and defaults come only from the
+	// registry: without one there is no fallback list to go stale.
+	_, diags := LoadExperiment("testdata/minimal.good.yaml", LoadOptions{})
+	if len(diags) != 1 || !strings.Contains(diags.Error(), "no registry") {
+		t.Errorf("a nil registry gave %v, want it refused", diags)
 	}
+}
+
+func TestComponentDefaultsComeFromTheRegistry(t *testing.T) {
+	// A registry whose default law and shape differ from the built-in
+	// ones, and one format: LoadExperiment uses what it registered.
+	reg := testRegistry()
+	reg.Arrivals, reg.components[KindArrival] = nil, nil
+	reg.AddArrival("steady", ArrivalLaw{Default: true})
+	reg.AddArrival("bursty", ArrivalLaw{Shaped: true, DefaultShape: 0.5})
+	reg.Exporters, reg.components[KindFormat] = nil, nil
+	reg.AddExporter("only", nil)
+	e := mustLoad(t, "testdata/minimal.good.yaml", LoadOptions{Registry: reg, Sets: []string{"platforms.0.rate=2"}})
+	if p := e.Platforms[0]; p.Arrival != "steady" || p.Burstiness != 0 {
+		t.Errorf("arrival %q burstiness %v, want the registry's default law steady", p.Arrival, p.Burstiness)
+	}
+	if !reflect.DeepEqual(e.Export.Formats, []string{"only"}) {
+		t.Errorf("formats %v, want the registered ones", e.Export.Formats)
+	}
+	e = mustLoad(t, "testdata/minimal.good.yaml", LoadOptions{Registry: reg, Sets: []string{"platforms.0.rate=2", "platforms.0.arrival=bursty"}})
+	if p := e.Platforms[0]; p.Burstiness != 0.5 {
+		t.Errorf("burstiness %v, want the law's default shape 0.5", p.Burstiness)
+	}
+	_, diags := LoadExperiment("testdata/minimal.good.yaml", LoadOptions{Registry: reg, Sets: []string{"platforms.0.rate=2", "platforms.0.arrival=gamma", "platforms.0.burstiness=2"}})
+	want := `platforms[0].arrival: must be one of: steady bursty, got "gamma"`
+	if !strings.Contains(diags.Error(), want) || !strings.Contains(diags.Error(), "platforms[0].burstiness: applies only to arrival: bursty") {
+		t.Errorf("got %v, want %q and burstiness refused", diags, want)
+	}
+}
+
+func TestARegistryWithoutLevelModelsRejectsEveryLoadBlock(t *testing.T) {
 	for _, set := range []string{"platforms.0.load={type: concurrency, levels: [1, 4]}", "platforms.0.concurrency=[1, 4]"} {
-		_, diags := LoadExperiment("testdata/minimal.good.yaml", LoadOptions{Sets: []string{set}})
+		_, diags := LoadExperiment("testdata/minimal.good.yaml", LoadOptions{Sets: []string{set}, Registry: testRegistry()})
 		if len(diags) != 1 || !strings.Contains(diags[0].Error(), `unknown load type "concurrency"`) {
-			t.Errorf("%s with a nil registry: got %v, want the load type refused", set, diags)
+			t.Errorf("%s without level models: got %v, want the load type refused", set, diags)
 		}
 	}
 }

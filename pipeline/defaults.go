@@ -7,8 +7,7 @@ package pipeline
 // Some defaults depend on whether a key was given rather than on the zero
 // value. Where the zero value is a valid choice it is kept: params.stream defaults to
 // true (stream: false is kept), score.report_raw defaults to true
-// (report_raw: false is kept), platforms[].emulate.accuracy defaults to
-// DefaultEmulateAccuracy (accuracy: 0 is kept) and platforms[].retries defaults to
+// (report_raw: false is kept) and platforms[].retries defaults to
 // DefaultRetries (retries: 0 is kept). For an experiment from
 // LoadExperiment the file and overrides decide; for one built in code the
 // first ApplyDefaults call treats both as absent, and later calls keep
@@ -22,23 +21,24 @@ package pipeline
 // rejected too); params.temperature [DefaultTemperature] when
 // absent (an explicit empty list is left for validation to reject);
 // max_tokens DefaultMaxTokens; prompt.user DefaultUserPrompt; export.dir
-// and export.formats; stats.confidence and stats.bootstrap;
+// DefaultExportDir; stats.confidence and stats.bootstrap;
 // score.extract DefaultExtractSteps when neither steps, regex nor expr is
 // given (an explicit empty list means no extraction); baseline the first
 // platform's name. Per platform: concurrency DefaultConcurrency when
 // neither concurrency nor rate is set; timeout DefaultTimeout;
 // connect_timeout DefaultConnectTimeout; max_retry_wait DefaultMaxRetryWait;
 // api_key_command_timeout DefaultAPIKeyCommandTimeout when api_key_command
-// is set; arrival "poisson" when rate > 0; with a resolved load block,
+// is set; with a resolved load block,
 // rate its first level's rate, or else concurrency its first level's
 // (when rate is not set), and
 // slo.max_error_rate DefaultSLOMaxErrorRate unless written;
 // load.max_queue DefaultMaxQueue; load.knee_throughput_gain and
 // load.knee_latency_growth DefaultKneeThroughputGain and
-// DefaultKneeLatencyGrowth;
-// burstiness 1 for gamma arrivals. dataset.version stays "" (the loader
-// detects the SQuAD version from the file) and emulate profiles stay as
-// given.
+// DefaultKneeLatencyGrowth. The defaults that components own (export.formats,
+// arrival and burstiness) are applied by LoadExperiment from the registry
+// (see componentDefaults). dataset.version stays "" (the loader
+// detects the SQuAD version from the file); the emulate block gets its
+// defaults from its registered type when it is resolved.
 func (e *Experiment) ApplyDefaults() {
 	explicit := func(path string) bool {
 		return e.meta.defaulted || e.meta.present[path]
@@ -67,9 +67,6 @@ func (e *Experiment) ApplyDefaults() {
 	if e.Export.Dir == "" {
 		e.Export.Dir = DefaultExportDir
 	}
-	if e.Export.Formats == nil {
-		e.Export.Formats = append([]string(nil), DefaultExportFormats...)
-	}
 	if e.SLO.MaxErrorRate == 0 && !explicit("slo.max_error_rate") {
 		e.SLO.MaxErrorRate = DefaultSLOMaxErrorRate
 	}
@@ -89,8 +86,8 @@ func (e *Experiment) ApplyDefaults() {
 	for i := range e.Platforms {
 		p := &e.Platforms[i]
 		at := yamlPath{{key: "platforms"}, {idx: i}}
-		if l := p.Load; l != nil {
-			if lv := p.LoadLevels(nil); len(l.Resolved) > 0 {
+		if l := p.Levels; l != nil {
+			if lv := p.RunLevels(nil); len(l.Resolved) > 0 {
 				switch {
 				case lv[0].Rate > 0:
 					p.Rate = lv[0].Rate
@@ -126,18 +123,30 @@ func (e *Experiment) ApplyDefaults() {
 		if p.Retries == 0 && !explicit(at.child("retries").String()) {
 			p.Retries = DefaultRetries
 		}
-		// An emulated platform answers correctly unless told otherwise
-		// (accuracy: 0 is kept: every answer wrong).
-		if p.Emulate != nil && p.Emulate.Accuracy == 0 &&
-			!explicit(at.child("emulate").child("accuracy").String()) {
-			p.Emulate.Accuracy = DefaultEmulateAccuracy
-		}
-		if p.Arrival == "" && p.Rate > 0 {
-			p.Arrival = "poisson"
-		}
-		if p.Burstiness == 0 && p.Arrival == "gamma" && !explicit(at.child("burstiness").String()) {
-			p.Burstiness = 1
-		}
 	}
 	e.meta.defaulted = true
+}
+
+// componentDefaults fills the defaults that registered components own:
+// export.formats every registered format, and for a platform with an
+// open-loop level the default arrival law when it sets none, and that
+// law's shape when it takes one and burstiness is left out (an explicit
+// 0 is kept for validation to reject). It runs before ApplyDefaults.
+func (r *Registry) componentDefaults(e *Experiment) {
+	explicit := func(path string) bool {
+		return e.meta.defaulted || e.meta.present[path]
+	}
+	if e.Export.Formats == nil {
+		e.Export.Formats = r.DefaultFormats()
+	}
+	for i := range e.Platforms {
+		p := &e.Platforms[i]
+		if p.Arrival == "" && (p.Rate > 0 || p.openLoopLevels()) {
+			p.Arrival = r.DefaultArrival()
+		}
+		at := yamlPath{{key: "platforms"}, {idx: i}}.child("burstiness").String()
+		if law := r.Arrivals[p.Arrival]; law.Shaped && p.Burstiness == 0 && !explicit(at) {
+			p.Burstiness = law.DefaultShape
+		}
+	}
 }

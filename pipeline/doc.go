@@ -5,7 +5,7 @@
 //     --set and INFERBENCH_ overrides, lint, defaults, validation and the
 //     located Diagnostics;
 //   - the stage contracts (Loader, Querier, ScorerFactory, Aggregator,
-//     Exporter, LoadModel) and the one Registry the stages fill;
+//     Exporter, LevelModel) and the one Registry the stages fill;
 //   - the plan and the engine: matrix sizing, cells generated as they are
 //     sent, load levels and their runner, shards as shares of every level;
 //   - the run folder: journal, lock, manifest with its sending marks,

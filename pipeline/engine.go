@@ -457,7 +457,7 @@ func (e *Engine) query(ctx context.Context, exp *Experiment, plan *Plan, done []
 		platform, shares := shard.sharedPlatform(j.Platform)
 		job := QueryJob{Platform: platform, Params: exp.Params, Source: cells, Seed: exp.Seed + int64(pi)*7919,
 			Log: e.log().With("platform", j.Platform.Name), Stop: stop}
-		if ls := shares[""]; ls != nil && (platform.Load == nil || len(platform.Load.Resolved) == 0) {
+		if ls := shares[""]; ls != nil && (platform.Levels == nil || len(platform.Levels.Resolved) == 0) {
 			job.Stripe = ls.Stripe()
 		}
 		if ws, ok := e.Progress.(RetryWaitSink); ok {
@@ -643,11 +643,11 @@ func ShardableLoads(exp *Experiment, shard Shard) error {
 	}
 	var errs []error
 	for i, p := range exp.Platforms {
-		if p.Load == nil {
+		if p.Levels == nil {
 			continue
 		}
-		if _, decides := p.Load.Model.(RateChooser); decides {
-			errs = append(errs, fmt.Errorf("platforms[%d].load: --shard %s cannot split a %s load (platform %s): each shard would choose its own rates at run time; run the sweep in one process, or give the rates as a rate list", i, shard, p.Load.Type, p.Name))
+		if _, decides := p.Levels.Model.(RateChooser); decides {
+			errs = append(errs, fmt.Errorf("platforms[%d].load: --shard %s cannot split a %s load (platform %s): each shard would choose its own rates at run time; run the sweep in one process, or give the rates as a rate list", i, shard, p.Levels.Type, p.Name))
 		}
 	}
 	return errors.Join(errs...)

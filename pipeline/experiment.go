@@ -52,7 +52,7 @@ type Experiment struct {
 // DatasetSpec selects the questions. Selection order: the loader applies
 // Slice over the source's question order, then Filter, then Sample.
 type DatasetSpec struct {
-	// Source is the loader type: squad, demo, hf, jsonl or csv.
+	// Source names a registered loader (Registry.Loaders).
 	Source string `yaml:"source" json:"source" validate:"required"`
 	// Path is a file path (relative to the experiment file) or an http(s) URL.
 	Path string `yaml:"path" json:"path,omitempty"`
@@ -67,42 +67,13 @@ type DatasetSpec struct {
 	// Filter is an expr over id, title, context, question, answers.
 	Filter string `yaml:"filter" json:"filter,omitempty"`
 	// SHA256, when set, must equal the checksum of the downloaded or read file.
-	SHA256 string     `yaml:"sha256" json:"sha256,omitempty" validate:"omitempty,len=64,hexadecimal"`
-	HF     HFSpec     `yaml:"hf" json:"hf,omitempty"`
-	Fields FieldsSpec `yaml:"fields" json:"fields,omitempty"`
+	SHA256 string `yaml:"sha256" json:"sha256,omitempty" validate:"omitempty,len=64,hexadecimal"`
+	// HF and Fields are blocks whose keys the loaders register
+	// (Registry.AddBlock): the HuggingFace address and the column mapping
+	// of jsonl, csv and hf rows.
+	HF     Block `yaml:"hf" json:"hf,omitempty"`
+	Fields Block `yaml:"fields" json:"fields,omitempty"`
 }
-
-// HFSpec addresses a HuggingFace dataset through the dataset viewer's rows API.
-type HFSpec struct {
-	Dataset  string `yaml:"dataset" json:"dataset,omitempty"`
-	Config   string `yaml:"config" json:"config,omitempty"`
-	Split    string `yaml:"split" json:"split,omitempty"`
-	Revision string `yaml:"revision" json:"revision,omitempty"`
-	// Endpoint is the viewer's base URL; empty means DefaultHFEndpoint.
-	Endpoint string `yaml:"endpoint" json:"endpoint,omitempty"`
-	// TokenEnv names an environment variable holding an HF token.
-	TokenEnv string `yaml:"token_env" json:"token_env,omitempty"`
-}
-
-// DefaultHFEndpoint is the HuggingFace dataset viewer API.
-const DefaultHFEndpoint = "https://datasets-server.huggingface.co"
-
-// FieldsSpec maps the columns of a jsonl or csv file onto a Sample.
-// Empty names default to the Sample's own field names.
-type FieldsSpec struct {
-	ID       string `yaml:"id" json:"id,omitempty"`
-	Title    string `yaml:"title" json:"title,omitempty"`
-	Context  string `yaml:"context" json:"context,omitempty"`
-	Question string `yaml:"question" json:"question,omitempty"`
-	Answers  string `yaml:"answers" json:"answers,omitempty"`
-	// AnswersSep splits a string answers column into several answers;
-	// empty means DefaultAnswersSep.
-	AnswersSep   string `yaml:"answers_sep" json:"answers_sep,omitempty"`
-	IsImpossible string `yaml:"is_impossible" json:"is_impossible,omitempty"`
-}
-
-// DefaultAnswersSep separates several answers in one csv or jsonl string.
-const DefaultAnswersSep = "|"
 
 // PromptSpec holds Go text/template strings rendered per sample with the
 // fields .ID, .Title, .Context, .Question.
@@ -117,9 +88,11 @@ const DefaultUserPrompt = "Context: {{.Context}}\n\nQuestion: {{.Question}}\n\nA
 // Platform is one serving endpoint (or the built-in emulator) and how to load it.
 // Exactly one of BaseURL and Emulate is set.
 type Platform struct {
-	Name    string          `yaml:"name" json:"name" validate:"required"`
-	BaseURL string          `yaml:"base_url" json:"base_url,omitempty" validate:"omitempty,url"`
-	Emulate *EmulateProfile `yaml:"emulate" json:"emulate,omitempty"`
+	Name    string `yaml:"name" json:"name" validate:"required"`
+	BaseURL string `yaml:"base_url" json:"base_url,omitempty" validate:"omitempty,url"`
+	// Emulate is the built-in emulator's profile, a block whose keys the
+	// emulator component registers (Registry.AddBlock).
+	Emulate *Block `yaml:"emulate" json:"emulate,omitempty"`
 	// APIKeyEnv names an environment variable holding the bearer token.
 	APIKeyEnv string `yaml:"api_key_env" json:"api_key_env,omitempty"`
 	// APIKeyCommand is run through the shell; the first line it prints is the token.
@@ -140,10 +113,12 @@ type Platform struct {
 	Concurrency int `yaml:"concurrency" json:"concurrency" validate:"gte=0"`
 	// Rate > 0 selects an open-loop schedule of Rate requests per second.
 	Rate float64 `yaml:"rate" json:"rate,omitempty" validate:"gte=0"`
-	// Arrival is the open-loop inter-arrival law: constant, poisson or gamma.
-	Arrival string `yaml:"arrival" json:"arrival,omitempty" validate:"omitempty,oneof=constant poisson gamma"`
-	// Burstiness is the gamma shape (1 = poisson, <1 burstier, >1 smoother);
-	// left out it is 1, and an explicit 0 is an error.
+	// Arrival is the open-loop inter-arrival law, one registered in
+	// Registry.Arrivals; left out it is the registry's default law.
+	Arrival string `yaml:"arrival" json:"arrival,omitempty"`
+	// Burstiness is the shape of an arrival law that takes one (see
+	// ArrivalLaw.Shaped); left out it is the law's default shape, and an
+	// explicit 0 is an error.
 	Burstiness float64 `yaml:"burstiness" json:"burstiness,omitempty" validate:"gte=0"`
 	// Warmup requests per platform are sent first and excluded from statistics.
 	Warmup int `yaml:"warmup" json:"warmup,omitempty" validate:"gte=0"`
@@ -166,8 +141,8 @@ type Platform struct {
 	// (judged after at least MinRequestsForErrorRate requests).
 	MaxErrorRate float64 `yaml:"max_error_rate" json:"max_error_rate,omitempty" validate:"gte=0,lte=1"`
 	// Load lists the load levels the platform runs one after the other (see
-	// LoadSpec); nil is one level of Concurrency and Rate.
-	Load *LoadSpec `yaml:"load" json:"load,omitempty"`
+	// LevelsSpec); nil is one level of Concurrency and Rate.
+	Levels *LevelsSpec `yaml:"load" json:"load,omitempty"`
 }
 
 // Defaults applied to platforms that leave the field zero.
@@ -191,55 +166,6 @@ const (
 type Header struct {
 	Name  string `yaml:"name" json:"name" validate:"required"`
 	Value Secret `yaml:"value" json:"value"`
-}
-
-// EmulateProfile configures the built-in OpenAI-compatible emulator.
-// Every random choice is a pure function of the seed and the request.
-type EmulateProfile struct {
-	TTFT            Duration `yaml:"ttft" json:"ttft"`
-	TokensPerSecond float64  `yaml:"tokens_per_second" json:"tokens_per_second" validate:"gte=0"`
-	// Jitter is the relative spread of TTFT and token gaps (0.1 = ±10%).
-	Jitter float64 `yaml:"jitter" json:"jitter,omitempty" validate:"gte=0,lte=1"`
-	// ReasoningTokens are streamed as reasoning deltas before the answer.
-	ReasoningTokens int `yaml:"reasoning_tokens" json:"reasoning_tokens,omitempty" validate:"gte=0"`
-	// Accuracy is the share of questions answered with a gold answer;
-	// absent means DefaultEmulateAccuracy.
-	Accuracy float64 `yaml:"accuracy" json:"accuracy" validate:"gte=0,lte=1"`
-	// Style is how answers are phrased: plain (default) or chatty
-	// (a sentence with the answer in bold, like reasoning models do).
-	Style string `yaml:"style" json:"style,omitempty" validate:"omitempty,oneof=plain chatty"`
-	// Usage is how usage is reported: vllm (default), sambanova (adds
-	// server timing fields) or none.
-	Usage string `yaml:"usage" json:"usage,omitempty" validate:"omitempty,oneof=vllm sambanova none"`
-	// MaxBatch is the emulated server's capacity: at most this many
-	// requests are decoded at once, later ones wait in its queue for a
-	// free slot (their TTFT grows with load). 0: no limit.
-	MaxBatch int `yaml:"max_batch" json:"max_batch,omitempty" validate:"gte=0"`
-	// BatchSlowdown is how much each other request in the batch slows a
-	// request's first token and every token gap: time x (1 +
-	// batch_slowdown x (batch - 1)), batch read when the token is due.
-	// 0: batching costs nothing.
-	BatchSlowdown float64 `yaml:"batch_slowdown" json:"batch_slowdown,omitempty" validate:"gte=0"`
-	// RejectStreamOptions answers 400 to requests carrying stream_options.
-	RejectStreamOptions bool       `yaml:"reject_stream_options" json:"reject_stream_options,omitempty"`
-	Faults              FaultsSpec `yaml:"faults" json:"faults,omitempty"`
-}
-
-// DefaultEmulateAccuracy is the emulator's accuracy when the profile does
-// not set one: every answer is a gold answer.
-const DefaultEmulateAccuracy = 1.0
-
-// FaultsSpec injects failures into the emulator; each rate is the share of
-// requests (0..1) that get that fault.
-type FaultsSpec struct {
-	Rate429    float64  `yaml:"rate_429" json:"rate_429,omitempty" validate:"gte=0,lte=1"`
-	RetryAfter Duration `yaml:"retry_after" json:"retry_after,omitempty"`
-	Rate500    float64  `yaml:"rate_500" json:"rate_500,omitempty" validate:"gte=0,lte=1"`
-	Disconnect float64  `yaml:"disconnect" json:"disconnect,omitempty" validate:"gte=0,lte=1"`
-	Stall      float64  `yaml:"stall" json:"stall,omitempty" validate:"gte=0,lte=1"`
-	StallFor   Duration `yaml:"stall_for" json:"stall_for,omitempty"`
-	Malformed  float64  `yaml:"malformed" json:"malformed,omitempty" validate:"gte=0,lte=1"`
-	ErrorEvent float64  `yaml:"error_event" json:"error_event,omitempty" validate:"gte=0,lte=1"`
 }
 
 // Params are the request parameters; Temperature lists expand the matrix.
@@ -328,15 +254,14 @@ type MetricSpec struct {
 
 // ExportSpec says where and in which formats to write results.
 type ExportSpec struct {
-	Dir     string   `yaml:"dir" json:"dir"`
-	Formats []string `yaml:"formats" json:"formats" validate:"dive,oneof=json csv xlsx markdown html"`
+	Dir string `yaml:"dir" json:"dir"`
+	// Formats are registered export formats (Registry.Exporters); left
+	// out, every registered one (Registry.DefaultFormats).
+	Formats []string `yaml:"formats" json:"formats"`
 }
 
-// Default export settings.
-var (
-	DefaultExportDir     = "results"
-	DefaultExportFormats = []string{"json", "csv", "xlsx", "markdown", "html"}
-)
+// DefaultExportDir is export.dir when it is left out.
+var DefaultExportDir = "results"
 
 // Duration is a time.Duration written as a Go duration string ("600ms") in
 // YAML and JSON.

@@ -38,7 +38,7 @@ func PlanFDs(exp *Experiment) FDPlan {
 		p := &exp.Platforms[i]
 		peak, worst := 0, 0
 		uncapped := false
-		for _, lv := range p.LoadLevels(nil) {
+		for _, lv := range p.RunLevels(nil) {
 			c := lv.Concurrency
 			if c <= 0 && (lv.Rate > 0 || lv.RateIndex > 0) {
 				uncapped = true

@@ -10,8 +10,8 @@ import (
 func TestPlanFDsSumsPlatformsSideBySideAndTakesEachPlatformsLargestLevel(t *testing.T) {
 	exp := &Experiment{Platforms: []Platform{
 		{Name: "a", BaseURL: "http://a", Concurrency: 10,
-			Load: &LoadSpec{Resolved: []LoadLevel{{Label: "c=4", Concurrency: 4}, {Label: "c=32", Concurrency: 32}}}},
-		{Name: "emu", Emulate: &EmulateProfile{}, Concurrency: 8},
+			Levels: &LevelsSpec{Resolved: []Level{{Label: "c=4", Concurrency: 4}, {Label: "c=32", Concurrency: 32}}}},
+		{Name: "emu", Emulate: ConfigBlock(&testEmulate{}), Concurrency: 8},
 		{Name: "open", BaseURL: "http://o", Rate: 5.5, Timeout: Duration(20 * time.Second)},
 		{Name: "capped", BaseURL: "http://c", Rate: 50, Concurrency: 3},
 	}}

@@ -41,7 +41,7 @@ func FuzzLoadExperiment(f *testing.F) {
 	}
 	f.Add([]byte("name: x\nplatforms: [{name: a, emulate: {}, models: [m]}]\ndataset: {source: demo}\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		exp, diags := loadExperiment("fuzz.yaml", data, LoadOptions{})
+		exp, diags := loadExperiment("fuzz.yaml", data, LoadOptions{Registry: testRegistry()})
 		if (exp == nil) == (len(diags) == 0) {
 			t.Fatalf("experiment %v with %d diagnostics", exp != nil, len(diags))
 		}

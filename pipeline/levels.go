@@ -76,8 +76,8 @@ func (lr *levelRunner) begin(load string) (stop func()) {
 // next level runs.
 func (lr *levelRunner) run(ctx context.Context, emit func(Record)) (QueryReport, []LevelStop, error) {
 	p := lr.job.Platform
-	levels := p.LoadLevels(lr.rates)
-	if len(levels) == 1 && p.Load == nil {
+	levels := p.RunLevels(lr.rates)
+	if len(levels) == 1 && p.Levels == nil {
 		stop := lr.begin(levels[0].Label)
 		rep, err := lr.query(ctx, lr.job, levels[0].Label, emit)
 		stop()
@@ -95,9 +95,9 @@ func (lr *levelRunner) run(ctx context.Context, emit func(Record)) (QueryReport,
 	for li := 0; li < len(levels); li++ {
 		lv := levels[li]
 		if lv.RateIndex > 0 && lv.Rate == 0 {
-			chooser, ok := p.Load.Model.(RateChooser)
+			chooser, ok := p.Levels.Model.(RateChooser)
 			if !ok {
-				return rep, stops, fmt.Errorf("load %s: type %s decides rates at run time but was not resolved", lv.Label, p.Load.Type)
+				return rep, stops, fmt.Errorf("load %s: type %s decides rates at run time but was not resolved", lv.Label, p.Levels.Type)
 			}
 			seen := maps.Clone(achieved)
 			for label, r := range lr.prior {
@@ -112,7 +112,7 @@ func (lr *levelRunner) run(ctx context.Context, emit func(Record)) (QueryReport,
 			}
 			lr.rates = rates
 			lr.setRates(rates)
-			levels = p.LoadLevels(rates)
+			levels = p.RunLevels(rates)
 			lv = levels[li]
 		}
 		cells := byLevel[lv.Label]
@@ -135,9 +135,9 @@ func (lr *levelRunner) run(ctx context.Context, emit func(Record)) (QueryReport,
 		sub := lr.job
 		sub.Platform = p.AtLevel(lv)
 		sub.Cells, sub.Source = cells, src
-		timed := p.Load != nil && p.Load.Duration > 0 && sub.Platform.MaxDuration == p.Load.Duration
+		timed := p.Levels != nil && p.Levels.Duration > 0 && sub.Platform.MaxDuration == p.Levels.Duration
 		if timed && lr.spent[lv.Label] > 0 {
-			left := p.Load.Duration.D() - lr.spent[lv.Label]
+			left := p.Levels.Duration.D() - lr.spent[lv.Label]
 			if left <= 0 {
 				continue // its time was spent before the resume
 			}
@@ -159,7 +159,7 @@ func (lr *levelRunner) run(ctx context.Context, emit func(Record)) (QueryReport,
 			}()
 		}
 		watch := &LevelWatch{}
-		if l := p.Load; l != nil {
+		if l := p.Levels; l != nil {
 			watch.MaxErrorRate = l.MaxErrorRate
 			if lv.Rate > 0 {
 				watch.MaxQueue = l.MaxQueue
@@ -176,7 +176,7 @@ func (lr *levelRunner) run(ctx context.Context, emit func(Record)) (QueryReport,
 		stopMark := lr.begin(lv.Label)
 		start := time.Now()
 		var warmUntil time.Time // load.warmup as a duration: requests sent before it are warmups
-		if l := p.Load; l != nil && l.Warmup.Duration > 0 {
+		if l := p.Levels; l != nil && l.Warmup.Duration > 0 {
 			warmUntil = start.Add(l.Warmup.Duration.D())
 		}
 		r, err := lr.query(ctx, sub, lv.Label, func(rec Record) {

@@ -49,8 +49,11 @@ type schema struct {
 	// compile, when set, compiles a non-empty string expression.
 	compile func(string) error
 	// load marks a platform's load block, whose keys beyond the shared
-	// ones depend on its type (see linter.loadSchema).
+	// ones depend on its type (see linter.levelsSchema).
 	load bool
+	// block marks a block a component owns (Block): its keys are those of
+	// the config type registered for it (see Registry.AddBlock).
+	block bool
 }
 
 type schemaField struct {
@@ -108,6 +111,7 @@ var (
 	durationType = reflect.TypeOf(Duration(0))
 	secretType   = reflect.TypeOf(Secret(""))
 	extractType  = reflect.TypeOf(ExtractSpec{})
+	blockType    = reflect.TypeOf(Block{})
 )
 
 // schemaOf derives the schema of t from its yaml tags and kinds.
@@ -124,6 +128,8 @@ func schemaOf(t reflect.Type) *schema {
 		return &schema{kind: kindString, secret: true}
 	case extractType:
 		return &schema{kind: kindExtract}
+	case blockType:
+		return &schema{kind: kindStruct, block: true}
 	}
 	switch t.Kind() {
 	case reflect.Struct:
@@ -161,8 +167,11 @@ func schemaOf(t reflect.Type) *schema {
 }
 
 // experimentSchema is the schema of an experiment file, with the
-// expression fields wired to their compilers.
-var experimentSchema = sync.OnceValue(func() *schema {
+// expression fields wired to their compilers, without the keys of the
+// blocks components own (see Registry.fileSchema).
+var experimentSchema = sync.OnceValue(newExperimentSchema)
+
+func newExperimentSchema() *schema {
 	s := schemaOf(reflect.TypeOf(Experiment{}))
 	s.field("dataset").field("filter").compile = func(src string) error { _, err := CompileFilter(src); return err }
 	s.field("metrics").elem.field("expr").compile = func(src string) error { _, err := CompileMetric(src); return err }
@@ -170,7 +179,7 @@ var experimentSchema = sync.OnceValue(func() *schema {
 	s.field("platforms").elem.field("load").load = true
 	s.field("platforms").elem.field("api_key_command").command = true
 	return s
-})
+}
 
 // pathSeg is one step of a YAML path: a map key, or a list index when key is "".
 type pathSeg struct {
@@ -396,7 +405,7 @@ type linter struct {
 	// bad holds the canonical paths of pruned values; validation problems
 	// at or below them are not reported twice.
 	bad []yamlPath
-	// reg, when set, gives each load block type's keys (see loadSchema).
+	// reg gives each load block type's keys (see levelsSchema).
 	reg *Registry
 }
 
@@ -413,7 +422,7 @@ func (l *linter) reject(p yamlPath, pos *yaml.Node, format string, args ...any) 
 
 // lintRoot lints the experiment document root (a mapping) in place.
 func (l *linter) lintRoot(root *yaml.Node) {
-	l.walk(root, root, experimentSchema(), nil)
+	l.walk(root, root, l.reg.fileSchema(), nil)
 }
 
 // walk lints value n (located at pos) against s; false means n must be pruned.
@@ -431,9 +440,12 @@ func (l *linter) walk(n, pos *yaml.Node, s *schema, p yamlPath) bool {
 		}
 		if s.load {
 			var known bool
-			if s, known = l.loadSchema(n, s); !known {
+			if s, known = l.levelsSchema(n, s); !known {
 				return true // resolving the block reports its type
 			}
+		}
+		if s.block {
+			return true // no component registered it: resolving reports it
 		}
 		l.walkMap(n, s, p)
 		return true
@@ -539,17 +551,17 @@ func kindNoun(k schemaKind) string {
 	return "a value"
 }
 
-// loadSchema returns the schema of load block n: the shared keys of s plus
+// levelsSchema returns the schema of load block n: the shared keys of s plus
 // the keys of the config of the model its type names; false for an
-// unknown type (or no registry), which resolving the block reports.
-func (l *linter) loadSchema(n *yaml.Node, s *schema) (*schema, bool) {
+// unknown type, which resolving the block reports.
+func (l *linter) levelsSchema(n *yaml.Node, s *schema) (*schema, bool) {
 	_, t := mapEntry(n, "type")
-	if l.reg == nil || t == nil || l.reg.LoadModels[t.Value] == nil {
+	if t == nil || l.reg.LevelModels[t.Value] == nil {
 		return s, false
 	}
 	merged := *s
 	merged.load = false
-	merged.fields = append(append([]schemaField(nil), s.fields...), schemaOf(reflect.TypeOf(l.reg.LoadModels[t.Value]())).fields...)
+	merged.fields = append(append([]schemaField(nil), s.fields...), schemaOf(reflect.TypeOf(l.reg.LevelModels[t.Value]())).fields...)
 	return &merged, true
 }
 

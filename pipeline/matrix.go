@@ -38,16 +38,16 @@ type matrixSize struct {
 func (e *Experiment) matrixSizeOf() matrixSize {
 	m := matrixSize{temps: uint64(max(len(e.Params.Temperature), 1)), repeats: uint64(max(e.Repeats, 1))}
 	for _, p := range e.Platforms {
-		if p.Load != nil && p.Load.Requests > 0 {
-			n, over := uint64(len(p.Models))*uint64(len(p.LoadLevels(nil))), false
-			for _, f := range []uint64{m.temps, uint64(p.Load.Requests)} {
+		if p.Levels != nil && p.Levels.Requests > 0 {
+			n, over := uint64(len(p.Models))*uint64(len(p.RunLevels(nil))), false
+			for _, f := range []uint64{m.temps, uint64(p.Levels.Requests)} {
 				hi, lo := bits.Mul64(n, f)
 				over, n = over || hi != 0, lo
 			}
 			sum, carry := bits.Add64(m.sized, n, 0)
 			m.sized, m.overflow = sum, m.overflow || over || carry != 0
 		} else {
-			n := len(p.LoadLevels(nil))
+			n := len(p.RunLevels(nil))
 			m.pairs += uint64(len(p.Models)) * uint64(n)
 			m.levels = m.levels || (n > 1 && len(p.Models) > 0)
 		}

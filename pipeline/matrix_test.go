@@ -109,7 +109,7 @@ func TestBuildPlanStillBuildsAMatrixAtTheLimit(t *testing.T) {
 
 func BenchmarkRefusingABillionRepeats(b *testing.B) {
 	e := &Experiment{Name: "b", Dataset: DatasetSpec{Source: "demo"}, Repeats: 1_000_000_000,
-		Platforms: []Platform{{Name: "a", Emulate: &EmulateProfile{}, Models: []string{"m"}}}}
+		Platforms: []Platform{{Name: "a", Emulate: ConfigBlock(&testEmulate{}), Models: []string{"m"}}}}
 	e.ApplyDefaults()
 	samples := manySamples(1000)
 	b.ReportAllocs()
@@ -168,7 +168,7 @@ func TestASliceBoundsTheQuestionCountOnlyWhenItCan(t *testing.T) {
 }
 
 func TestTheMatrixLimitMessageCountsLoadLevelsAsTheyMultiply(t *testing.T) {
-	one := withLoad(Platform{Name: "p", Models: []string{"m"}}, &testLoad{conc: []int{1, 4, 16}}, LoadSpec{})
+	one := withLoad(Platform{Name: "p", Models: []string{"m"}}, &testLoad{conc: []int{1, 4, 16}}, LevelsSpec{})
 	e := &Experiment{Repeats: 5_000_000, Platforms: []Platform{one}}
 	want := "one question alone makes 15,000,000 cells (3 platform-model-levels x 1 temperature x 5,000,000 repeats), more than max_cells 10,000,000; lower repeats or raise max_cells"
 	if err := e.checkMatrix(0, false); err == nil || err.Error() != want {

@@ -45,7 +45,7 @@ type CellKey struct {
 	Platform    string  `json:"platform"`
 	Model       string  `json:"model"`
 	Temperature float64 `json:"temperature"`
-	// Load is the load level's label (LoadLevel.Label); "" when the
+	// Load is the load level's label (Level.Label); "" when the
 	// platform has one level.
 	Load     string `json:"load,omitempty"`
 	Repeat   int    `json:"repeat"`

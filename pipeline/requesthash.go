@@ -16,17 +16,17 @@ const requestHashVersion = 1
 // parameters, the prompt templates and the extra headers. Header values
 // are secrets: they enter the hash and are never stored.
 type requestDef struct {
-	Version     int             `json:"v"`
-	BaseURL     string          `json:"base_url,omitempty"`
-	Emulate     *EmulateProfile `json:"emulate,omitempty"`
-	Model       string          `json:"model"`
-	Temperature float64         `json:"temperature"`
-	MaxTokens   int             `json:"max_tokens"`
-	TopP        float64         `json:"top_p"`
-	Stream      bool            `json:"stream"`
-	Extra       map[string]any  `json:"extra,omitempty"`
-	Prompt      PromptSpec      `json:"prompt"`
-	Headers     [][2]string     `json:"headers,omitempty"`
+	Version     int            `json:"v"`
+	BaseURL     string         `json:"base_url,omitempty"`
+	Emulate     *Block         `json:"emulate,omitempty"`
+	Model       string         `json:"model"`
+	Temperature float64        `json:"temperature"`
+	MaxTokens   int            `json:"max_tokens"`
+	TopP        float64        `json:"top_p"`
+	Stream      bool           `json:"stream"`
+	Extra       map[string]any `json:"extra,omitempty"`
+	Prompt      PromptSpec     `json:"prompt"`
+	Headers     [][2]string    `json:"headers,omitempty"`
 }
 
 // RequestHash returns the hash stored in Record.RequestHash for a request

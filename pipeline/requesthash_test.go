@@ -28,7 +28,7 @@ func TestRequestHashChangesWithEveryPartOfTheRequestAndOnlyThen(t *testing.T) {
 		{"a new API key hashes the same (tokens rotate)", func(p *Platform, par *Params, pr *PromptSpec) { p.APIKey = "other" }, true},
 		{"a new base_url changes it", func(p *Platform, par *Params, pr *PromptSpec) { p.BaseURL = "http://b/v1" }, false},
 		{"an emulate profile changes it", func(p *Platform, par *Params, pr *PromptSpec) {
-			p.BaseURL, p.Emulate = "", &EmulateProfile{}
+			p.BaseURL, p.Emulate = "", ConfigBlock(&testEmulate{})
 		}, false},
 		{"a new header value changes it", func(p *Platform, par *Params, pr *PromptSpec) { p.Headers[0].Value = "other" }, false},
 		{"a new header name changes it", func(p *Platform, par *Params, pr *PromptSpec) { p.Headers[0].Name = "X-Other" }, false},

@@ -71,13 +71,15 @@ func MatrixChanges(old *Manifest, exp *Experiment, ids []string) []string {
 			if a, b := o.Platforms[i].BaseURL, exp.Platforms[i].BaseURL; a != b {
 				out = append(out, fmt.Sprintf("platforms[%d].base_url: %s -> %s", i, orNone(a), orNone(b)))
 			}
-			diff(fmt.Sprintf("platforms[%d].emulate", i), o.Platforms[i].Emulate, exp.Platforms[i].Emulate)
+			if a, b := o.Platforms[i].Emulate, exp.Platforms[i].Emulate; keyed(a) != keyed(b) {
+				diff(fmt.Sprintf("platforms[%d].emulate", i), a, b)
+			}
 			// Names only: the values are secrets (and redacted in old).
 			diff(fmt.Sprintf("platforms[%d].headers names", i), headerNames(o.Platforms[i].Headers), headerNames(exp.Platforms[i].Headers))
 			out = append(out, loadChanges(i, &o.Platforms[i], &exp.Platforms[i])...)
 			// How each level is sized and which of its requests are warmups.
 			for _, k := range []string{"requests", "duration", "warmup"} {
-				diff(fmt.Sprintf("platforms[%d].load.%s", i, k), levelSizing(o.Platforms[i].Load, k), levelSizing(exp.Platforms[i].Load, k))
+				diff(fmt.Sprintf("platforms[%d].load.%s", i, k), levelSizing(o.Platforms[i].Levels, k), levelSizing(exp.Platforms[i].Levels, k))
 			}
 		}
 	}
@@ -103,7 +105,7 @@ func MatrixChanges(old *Manifest, exp *Experiment, ids []string) []string {
 // are not load and may change.
 func loadChanges(i int, o, n *Platform) []string {
 	var out []string
-	ol, nl := o.LoadLevels(nil), n.LoadLevels(nil)
+	ol, nl := o.RunLevels(nil), n.RunLevels(nil)
 	if len(ol) == 1 && len(nl) == 1 && ol[0].Label == "" && nl[0].Label == "" {
 		if a, b := ol[0].Concurrency, nl[0].Concurrency; a != b {
 			out = append(out, fmt.Sprintf("platforms[%d].concurrency: %d -> %d", i, a, b))
@@ -117,15 +119,13 @@ func loadChanges(i int, o, n *Platform) []string {
 	if !o.openLoopLevels() && !n.openLoopLevels() {
 		return out
 	}
-	arrival := func(p *Platform) string {
-		if p.Arrival == "" {
-			return "poisson"
-		}
-		return p.Arrival
-	}
-	if a, b := arrival(o), arrival(n); a != b {
+	// An open-loop platform always has its arrival law (LoadExperiment
+	// fills in the registry's default), except one recorded before
+	// platforms with rate-chosen levels got it: that ran the default law,
+	// which n carries when it sets none.
+	if a, b := o.Arrival, n.Arrival; a != b && a != "" {
 		out = append(out, fmt.Sprintf("platforms[%d].arrival: %s -> %s", i, a, b))
-	} else if a == "gamma" && o.Burstiness != n.Burstiness {
+	} else if o.Burstiness != n.Burstiness {
 		out = append(out, fmt.Sprintf("platforms[%d].burstiness: %g -> %g", i, o.Burstiness, n.Burstiness))
 	}
 	return out
@@ -133,7 +133,7 @@ func loadChanges(i int, o, n *Platform) []string {
 
 // describeLevels writes levels as "[c=1 (concurrency 1), r=8 (rate 8/s,
 // at most 64 in flight)]" for loadChanges.
-func describeLevels(levels []LoadLevel) string {
+func describeLevels(levels []Level) string {
 	parts := make([]string, len(levels))
 	for k, lv := range levels {
 		var what string
@@ -301,7 +301,7 @@ func shardName(s Shard) string {
 
 // levelSizing is load block l's requests, duration or warmup (key), nil
 // when unset, for MatrixChanges.
-func levelSizing(l *LoadSpec, key string) any {
+func levelSizing(l *LevelsSpec, key string) any {
 	if l == nil {
 		return nil
 	}
@@ -314,4 +314,19 @@ func levelSizing(l *LoadSpec, key string) any {
 		return l.Warmup
 	}
 	return nil
+}
+
+// keyed returns b's JSON with its keys sorted ("null" for no block), so
+// that a block read back from a manifest (its settings) and one resolved
+// to its config type compare alike.
+func keyed(b *Block) string {
+	if b == nil {
+		return "null"
+	}
+	var m map[string]any
+	if err := b.Decode(&m); err != nil {
+		return "error: " + err.Error()
+	}
+	data, _ := json.Marshal(m)
+	return string(data)
 }

@@ -154,17 +154,17 @@ func BuildPlan(ctx context.Context, exp *Experiment, samples []Sample) (*Plan, e
 			return nil, err
 		}
 		var labels []string
-		for _, lv := range p.LoadLevels(nil) {
+		for _, lv := range p.RunLevels(nil) {
 			labels = append(labels, lv.Label)
 		}
 		l := &CellList{platform: p.Name, models: p.Models, temps: temps, levels: labels, warmup: max(p.Warmup, 0),
 			repeats: repeats, samples: samples, msgs: msgs, perGroup: repeats * len(samples)}
-		if p.Load != nil {
-			if p.Load.Requests > 0 {
-				l.perGroup = p.Load.Requests
+		if p.Levels != nil {
+			if p.Levels.Requests > 0 {
+				l.perGroup = p.Levels.Requests
 			}
-			l.levelWarmup, l.timedWarmup = p.Load.Warmup.Requests, p.Load.Warmup.Duration > 0
-			l.timed, l.bounded = p.Load.Duration > 0, p.Load.Requests > 0
+			l.levelWarmup, l.timedWarmup = p.Levels.Warmup.Requests, p.Levels.Warmup.Duration > 0
+			l.timed, l.bounded = p.Levels.Duration > 0, p.Levels.Requests > 0
 		}
 		l.perLevel = len(p.Models) * len(temps) * l.perGroup
 		if l.Timed() && l.perLevel > 0 {

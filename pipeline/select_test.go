@@ -168,7 +168,7 @@ func TestMatrixChangesNamesWhatChanged(t *testing.T) {
 	}
 
 	endpoint := exp
-	endpoint.Platforms = []Platform{{Name: "a", Models: []string{"m"}, BaseURL: "http://b/v1", Emulate: &EmulateProfile{TTFT: Duration(time.Millisecond)},
+	endpoint.Platforms = []Platform{{Name: "a", Models: []string{"m"}, BaseURL: "http://b/v1", Emulate: ConfigBlock(&testEmulate{TTFT: Duration(time.Millisecond)}),
 		Headers: []Header{{Name: "X-Team", Value: "s3cret"}}}}
 	endpoint.Params.TopP = 0.9
 	ch = MatrixChanges(old, &endpoint, []string{"1", "2"})
@@ -199,9 +199,9 @@ func TestMatrixChangesNamesAChangedLoad(t *testing.T) {
 	if got := strings.Join(MatrixChanges(old, &changed, nil), "; "); got != "platforms[0].arrival: gamma -> constant" {
 		t.Errorf("arrival change = %q", got)
 	}
-	levels := func(lv ...LoadLevel) *LoadSpec { return &LoadSpec{Type: "rate", Resolved: lv} }
-	old.Experiment.Platforms = []Platform{{Name: "a", Models: []string{"m"}, Load: levels(LoadLevel{Label: "r=2", Rate: 2}, LoadLevel{Label: "r=8", Rate: 8})}}
-	changed.Platforms = []Platform{{Name: "a", Models: []string{"m"}, Load: levels(LoadLevel{Label: "r=2", Rate: 2}, LoadLevel{Label: "r=16", Rate: 16, Concurrency: 4})}}
+	levels := func(lv ...Level) *LevelsSpec { return &LevelsSpec{Type: "rate", Resolved: lv} }
+	old.Experiment.Platforms = []Platform{{Name: "a", Models: []string{"m"}, Levels: levels(Level{Label: "r=2", Rate: 2}, Level{Label: "r=8", Rate: 8})}}
+	changed.Platforms = []Platform{{Name: "a", Models: []string{"m"}, Levels: levels(Level{Label: "r=2", Rate: 2}, Level{Label: "r=16", Rate: 16, Concurrency: 4})}}
 	want := "platforms[0] load levels: [r=2 (rate 2/s), r=8 (rate 8/s)] -> [r=2 (rate 2/s), r=16 (rate 16/s, at most 4 in flight)]"
 	if got := strings.Join(MatrixChanges(old, &changed, nil), "; "); got != want {
 		t.Errorf("levels change = %q, want %q", got, want)

@@ -44,7 +44,7 @@ type LevelShare struct {
 
 // LevelShare returns s's share of lv; the whole level when s is the whole
 // matrix.
-func (s Shard) LevelShare(lv LoadLevel) *LevelShare {
+func (s Shard) LevelShare(lv Level) *LevelShare {
 	n := s.Count
 	if n <= 1 {
 		return &LevelShare{Concurrency: lv.Concurrency, Rate: lv.Rate, Segment: "0/1:1/1", owner: []int{0}, mine: []int{0}, whole: lv.Rate}
@@ -181,7 +181,7 @@ func (s Shard) members(plan *Plan) []func(seq int) bool {
 	out := make([]func(int) bool, len(plan.Jobs))
 	for ji, j := range plan.Jobs {
 		shares := map[string]*LevelShare{}
-		for _, lv := range j.Platform.LoadLevels(nil) {
+		for _, lv := range j.Platform.RunLevels(nil) {
 			shares[lv.Label] = s.LevelShare(lv)
 		}
 		l := j.Cells
@@ -205,16 +205,16 @@ func (s Shard) sharedPlatform(p Platform) (Platform, map[string]*LevelShare) {
 		return p, nil
 	}
 	shares := map[string]*LevelShare{}
-	levels := p.LoadLevels(nil)
+	levels := p.RunLevels(nil)
 	for _, lv := range levels {
 		shares[lv.Label] = s.LevelShare(lv)
 	}
-	if p.Load == nil || len(p.Load.Resolved) == 0 {
+	if p.Levels == nil || len(p.Levels.Resolved) == 0 {
 		ls := shares[""]
 		p.Concurrency, p.Rate = ls.Concurrency, ls.Rate
 		return p, shares
 	}
-	l := *p.Load
+	l := *p.Levels
 	l.Resolved = slices.Clone(l.Resolved)
 	for i, lv := range l.Resolved {
 		label := lv.Label
@@ -224,7 +224,7 @@ func (s Shard) sharedPlatform(p Platform) (Platform, map[string]*LevelShare) {
 		ls := shares[label]
 		l.Resolved[i].Concurrency, l.Resolved[i].Rate = ls.Concurrency, ls.Rate
 	}
-	p.Load = &l
+	p.Levels = &l
 	return p, shares
 }
 
@@ -270,7 +270,7 @@ func (s Shard) shardLevels(plan *Plan, members []func(int) bool) []ShardLevel {
 				count[load]++
 			}
 		}
-		for _, lv := range j.Platform.LoadLevels(nil) {
+		for _, lv := range j.Platform.RunLevels(nil) {
 			label := lv.Label
 			ls := s.LevelShare(lv)
 			out = append(out, ShardLevel{Platform: j.Platform.Name, Load: label, Concurrency: ls.Concurrency, Rate: ls.Rate, Segment: ls.Segment, Cells: count[label]})

@@ -32,6 +32,14 @@ type Loader interface {
 	Load(ctx context.Context, spec DatasetSpec, env LoadEnv) (*Dataset, error)
 }
 
+// DatasetChecker is implemented by a Loader with rules on the dataset
+// block beyond the struct tags (a path it needs, keys of its own block it
+// requires). CheckDataset returns each problem with its path under
+// dataset ("path", "hf.split").
+type DatasetChecker interface {
+	CheckDataset(d DatasetSpec) []Problem
+}
+
 // LoaderFunc adapts a function to Loader. The built-in loaders are types;
 // it stays exported for in-memory datasets (the stages' tests use it).
 type LoaderFunc func(ctx context.Context, spec DatasetSpec, env LoadEnv) (*Dataset, error)
@@ -213,12 +221,103 @@ type Registry struct {
 	// folder, by format; see AddExporter.
 	Outputs map[string][]string
 	Console Console
-	// LoadModels make the config of each `load:` block type (see
-	// LoadModel), registered by the query stage.
-	LoadModels map[string]func() LoadModel
+	// LevelModels make the config of each `load:` block type (see
+	// LevelModel), registered by the query stage.
+	LevelModels map[string]func() LevelModel
 	// ExtractSteps are the built-in answer extraction step names, for
 	// validating score.extract.
 	ExtractSteps []string
+	// Blocks are the config types of the blocks components own, by
+	// their key (platforms[].emulate); see AddBlock.
+	Blocks map[string]func() any
+	// Arrivals are the open-loop arrival laws (platforms[].arrival),
+	// registered by the rate level model; see AddArrival.
+	Arrivals map[string]ArrivalLaw
+
+	// components lists every registered component name by kind, in the
+	// order registered (see Components).
+	components map[ComponentKind][]string
+	// schema is the experiment file's schema with the components' blocks
+	// (see fileSchema), built once on first use.
+	schemaOnce sync.Once
+	schema     *schema
+}
+
+// ComponentKind names a kind of component that registers itself, with its
+// configuration, into a Registry: the experiment names one by a value
+// (dataset.source, load.type, platforms[].arrival, export.formats) and
+// pipeline learns its names, rules and defaults only from the registry.
+type ComponentKind string
+
+// The component kinds.
+const (
+	KindSource     ComponentKind = "dataset source"
+	KindLevelModel ComponentKind = "level model"
+	KindArrival    ComponentKind = "arrival law"
+	KindFormat     ComponentKind = "export format"
+)
+
+// register records name under kind; a duplicate panics (a programming error).
+func (r *Registry) register(kind ComponentKind, name string) {
+	if slices.Contains(r.components[kind], name) {
+		panic(fmt.Sprintf("pipeline: %s registered twice: %s", kind, name))
+	}
+	if r.components == nil {
+		r.components = map[ComponentKind][]string{}
+	}
+	r.components[kind] = append(r.components[kind], name)
+}
+
+// Components lists the names registered under kind, in registration order.
+func (r *Registry) Components(kind ComponentKind) []string {
+	return slices.Clone(r.components[kind])
+}
+
+// ArrivalLaw is the registration of an open-loop arrival law: its rules
+// and defaults, so that pipeline names none of them.
+type ArrivalLaw struct {
+	// Default marks the law an open-loop platform that sets no arrival
+	// runs with (one law is the default).
+	Default bool
+	// Shaped marks a law that takes platforms[].burstiness as its shape;
+	// DefaultShape is the shape when burstiness is left out.
+	Shaped       bool
+	DefaultShape float64
+}
+
+// AddArrival registers an arrival law; a duplicate name, or a second
+// default, panics.
+func (r *Registry) AddArrival(name string, law ArrivalLaw) {
+	r.register(KindArrival, name)
+	if law.Default && r.DefaultArrival() != "" {
+		panic("pipeline: two default arrival laws: " + r.DefaultArrival() + " and " + name)
+	}
+	if r.Arrivals == nil {
+		r.Arrivals = map[string]ArrivalLaw{}
+	}
+	r.Arrivals[name] = law
+}
+
+// DefaultArrival returns the default arrival law, "" when none is registered.
+func (r *Registry) DefaultArrival() string {
+	for _, name := range r.components[KindArrival] {
+		if r.Arrivals[name].Default {
+			return name
+		}
+	}
+	return ""
+}
+
+// shapedArrivals lists the arrival laws that take a burstiness, in
+// registration order.
+func (r *Registry) shapedArrivals() []string {
+	var out []string
+	for _, name := range r.components[KindArrival] {
+		if r.Arrivals[name].Shaped {
+			out = append(out, name)
+		}
+	}
+	return out
 }
 
 // NewRegistry returns an empty registry.
@@ -228,24 +327,23 @@ func NewRegistry() *Registry {
 
 // AddLoader registers a dataset source type; a duplicate name panics (a programming error).
 func (r *Registry) AddLoader(name string, l Loader) {
-	if _, dup := r.Loaders[name]; dup {
-		panic("pipeline: loader registered twice: " + name)
+	r.register(KindSource, name)
+	if r.Loaders == nil {
+		r.Loaders = map[string]Loader{}
 	}
 	r.Loaders[name] = l
 }
 
-// AddLoadModel registers the load model type name: newModel returns a
+// AddLevelModel registers the load model type name: newModel returns a
 // fresh config (a pointer to a struct with yaml and validate tags) that a
 // `load: {type: name, ...}` block is decoded into. It panics when name is
 // registered twice.
-func (r *Registry) AddLoadModel(name string, newModel func() LoadModel) {
-	if r.LoadModels == nil {
-		r.LoadModels = map[string]func() LoadModel{}
+func (r *Registry) AddLevelModel(name string, newModel func() LevelModel) {
+	if r.LevelModels == nil {
+		r.LevelModels = map[string]func() LevelModel{}
 	}
-	if _, dup := r.LoadModels[name]; dup {
-		panic("pipeline: load model registered twice: " + name)
-	}
-	r.LoadModels[name] = newModel
+	r.register(KindLevelModel, name)
+	r.LevelModels[name] = newModel
 }
 
 // AddExporter registers an export format and the names of the files it
@@ -254,14 +352,17 @@ func (r *Registry) AddLoadModel(name string, newModel func() LoadModel) {
 // removes that format's outputs, so that no file left in the folder
 // disagrees with the others. A duplicate name, or an output that is a
 // path or one of the engine's own files, panics (a programming error).
+// The order of registration is the default order of export.formats
+// (see DefaultFormats).
 func (r *Registry) AddExporter(name string, e Exporter, outputs ...string) {
-	if _, dup := r.Exporters[name]; dup {
-		panic("pipeline: exporter registered twice: " + name)
-	}
 	for _, o := range outputs {
 		if o == "" || o != filepath.Base(o) || o == "." || o == ".." || slices.Contains(engineFiles, o) {
 			panic(fmt.Sprintf("pipeline: exporter %s: output %q is not a file name an exporter may own", name, o))
 		}
+	}
+	r.register(KindFormat, name)
+	if r.Exporters == nil {
+		r.Exporters = map[string]Exporter{}
 	}
 	r.Exporters[name] = e
 	if r.Outputs == nil {
@@ -279,6 +380,10 @@ func (r *Registry) LoaderNames() []string { return sortedKeys(r.Loaders) }
 
 // ExporterNames lists registered formats, sorted.
 func (r *Registry) ExporterNames() []string { return sortedKeys(r.Exporters) }
+
+// DefaultFormats are the formats an experiment that sets no
+// export.formats writes: every registered one, in registration order.
+func (r *Registry) DefaultFormats() []string { return r.Components(KindFormat) }
 
 // complete reports the first missing piece of the registry.
 func (r *Registry) complete() error {

@@ -99,7 +99,7 @@ func TestAShardTakesEveryNthCellOfAnUncappedRateLevel(t *testing.T) {
 			if got != tc.want {
 				t.Errorf("got %+v, want %+v", got, tc.want)
 			}
-			ls := got.LevelShare(LoadLevel{Rate: 1})
+			ls := got.LevelShare(Level{Rate: 1})
 			n := 0
 			for seq := range 10 {
 				if ls.Has(seq) {

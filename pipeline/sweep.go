@@ -112,7 +112,7 @@ func (r *Results) ApplyLevels(m *Manifest, slo SLOSpec) {
 	}
 	rates := map[GroupKey]float64{} // by platform and level only
 	for _, pl := range m.Experiment.Platforms {
-		for _, lv := range pl.LoadLevels(m.SweepRates[pl.Name]) {
+		for _, lv := range pl.RunLevels(m.SweepRates[pl.Name]) {
 			if lv.Rate > 0 {
 				rates[GroupKey{Platform: pl.Name, Load: lv.Label}] = lv.Rate
 			}
@@ -160,10 +160,10 @@ const KneeReason = "saturated (knee): "
 // already saturated is left as it is; a level stopped by its
 // max_duration keeps that reason after the knee's.
 func MarkKnees(c *SweepCurve, pl *Platform) {
-	if pl == nil || pl.Load == nil {
+	if pl == nil || pl.Levels == nil {
 		return
 	}
-	gain, growth := pl.Load.KneeThroughputGain, pl.Load.KneeLatencyGrowth
+	gain, growth := pl.Levels.KneeThroughputGain, pl.Levels.KneeLatencyGrowth
 	if gain <= 0 {
 		gain = DefaultKneeThroughputGain
 	}
@@ -171,7 +171,7 @@ func MarkKnees(c *SweepCurve, pl *Platform) {
 		growth = DefaultKneeLatencyGrowth
 	}
 	closed := map[string]bool{}
-	for _, lv := range pl.LoadLevels(nil) {
+	for _, lv := range pl.RunLevels(nil) {
 		closed[lv.Label] = lv.Rate == 0 && lv.RateIndex == 0
 	}
 	var prev *SweepPoint

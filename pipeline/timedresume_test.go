@@ -13,7 +13,7 @@ import (
 // downtime the load ramps up from cold again (the README says why).
 func TestAResumedTimedLevelWarmsUpAgain(t *testing.T) {
 	p := withLoad(Platform{Name: "p", Models: []string{"m"}}, &testLoad{conc: []int{2}},
-		LoadSpec{Duration: Duration(time.Hour), Warmup: LevelWarmup{Duration: Duration(10 * time.Minute)}})
+		LevelsSpec{Duration: Duration(time.Hour), Warmup: LevelWarmup{Duration: Duration(10 * time.Minute)}})
 	exp := &Experiment{Name: "x", Repeats: 1, Params: Params{Temperature: []float64{0}}, Platforms: []Platform{p}}
 	plan, err := BuildPlan(context.Background(), exp, []Sample{{ID: "q1", Question: "?"}, {ID: "q2", Question: "?"}})
 	if err != nil {

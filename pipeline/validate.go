@@ -20,9 +20,6 @@ import (
 // match: it names the run folder.
 var RunNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
 
-// Dataset sources that read a file and so need dataset.path.
-var fileSources = []string{"squad", "jsonl", "csv"}
-
 // experimentValidator is built once; validator.Validate is safe for
 // concurrent use after registration.
 var experimentValidator = sync.OnceValue(func() *validator.Validate {
@@ -46,10 +43,10 @@ var experimentValidator = sync.OnceValue(func() *validator.Validate {
 // ApplyDefaults first): the struct tags of experiment.go, then the rules
 // that span fields (exactly one of base_url and emulate, one way to get
 // the API key, the baseline names a platform, the dataset source and its
-// path, the slice, export formats and extraction steps known to reg,
-// unique names, expressions that compile). Relative dataset paths are
-// resolved against baseDir. A nil reg skips the name checks against the
-// registry. The diagnostics carry paths but no file positions; use
+// own rules, the slice, arrival laws, export formats and extraction steps
+// known to reg, unique names, expressions that compile). Relative dataset
+// paths are resolved against baseDir. reg must not be nil: the components'
+// names and rules come from it. The diagnostics carry paths but no file positions; use
 // LoadExperiment for located ones.
 func (e *Experiment) Validate(reg *Registry, baseDir string) Diagnostics {
 	return validateExperiment(e, &locator{origins: map[string]string{}}, nil, reg, baseDir).Sort()
@@ -91,8 +88,6 @@ const skipFileChecks = "\x00skip"
 
 func validateExperiment(e *Experiment, loc *locator, bad []yamlPath, reg *Registry, baseDir string) Diagnostics {
 	v := &validation{loc: loc, bad: bad}
-	regFormats := reg != nil && len(reg.Exporters) > 0
-
 	err := experimentValidator().Struct(e)
 	var fes validator.ValidationErrors
 	if errors.As(err, &fes) {
@@ -106,9 +101,6 @@ func validateExperiment(e *Experiment, loc *locator, bad []yamlPath, reg *Regist
 				v.elements(p, reflect.ValueOf(fe.Value()))
 				continue
 			}
-			if regFormats && fe.Tag() == "oneof" && p.hasPrefix(pathOf("export.formats")) {
-				continue // the registry decides, below
-			}
 			if zeroRuled(p) {
 				continue // v.zeros words these, below
 			}
@@ -118,9 +110,10 @@ func validateExperiment(e *Experiment, loc *locator, bad []yamlPath, reg *Regist
 		v.diags = append(v.diags, Diagnostic{File: loc.file, Message: fmt.Sprintf("validate: %v", err)})
 	}
 
-	v.platforms(e)
+	v.platforms(e, reg)
 	v.loads(e)
-	v.zeros(e)
+	v.blocks(e)
+	v.zeros(e, reg)
 	v.extra(e.Params.Extra)
 	v.dataset(e, reg, baseDir)
 	v.prompt(e.Prompt)
@@ -138,15 +131,13 @@ func validateExperiment(e *Experiment, loc *locator, bad []yamlPath, reg *Regist
 			v.add(pathOf("baseline"), nil, "names no platform: %q%s", e.Baseline, orKnown(e.Baseline, "platforms", names))
 		}
 	}
-	if regFormats {
-		known := reg.ExporterNames()
-		for i, f := range e.Export.Formats {
-			if _, ok := reg.Exporters[f]; !ok {
-				v.add(pathOf("export.formats").index(i), nil, "unknown format %q%s", f, orKnown(f, "formats", known))
-			}
+	known := reg.ExporterNames()
+	for i, f := range e.Export.Formats {
+		if _, ok := reg.Exporters[f]; !ok {
+			v.add(pathOf("export.formats").index(i), nil, "unknown format %q%s", f, orKnown(f, "formats", known))
 		}
 	}
-	if reg != nil && len(reg.ExtractSteps) > 0 {
+	if len(reg.ExtractSteps) > 0 {
 		for i, s := range e.Score.Extract.Steps {
 			if !slices.Contains(reg.ExtractSteps, s) {
 				v.add(pathOf("score.extract").index(i), nil, "unknown extraction step %q%s", s, orKnown(s, "steps", reg.ExtractSteps))
@@ -207,7 +198,7 @@ func (v *validation) compile(p yamlPath, src string, c func(string) error) {
 }
 
 // platforms checks the rules that span a platform's fields.
-func (v *validation) platforms(e *Experiment) {
+func (v *validation) platforms(e *Experiment, reg *Registry) {
 	seen := map[string]int{}
 	for i, p := range e.Platforms {
 		at := pathOf("platforms").index(i)
@@ -237,9 +228,7 @@ func (v *validation) platforms(e *Experiment) {
 		if p.Concurrency == 0 && p.Rate == 0 && !e.meta.present[at.child("concurrency").String()] {
 			v.add(at, []yamlPath{at.child("concurrency"), at.child("rate")}, "needs concurrency > 0 or rate > 0")
 		}
-		if p.Burstiness != 0 && p.Arrival != "gamma" {
-			v.add(at.child("burstiness"), nil, "applies only to arrival: gamma")
-		}
+		v.arrival(at, p, reg)
 		if p.Arrival != "" && p.Rate <= 0 && !p.openLoopLevels() {
 			v.add(at.child("arrival"), nil, "applies only with rate > 0 (an open-loop schedule)")
 		}
@@ -248,6 +237,18 @@ func (v *validation) platforms(e *Experiment) {
 		} else {
 			seen[p.Name] = i
 		}
+	}
+}
+
+// arrival checks a platform's arrival law against the registered ones,
+// and that burstiness is set only for a law that takes a shape.
+func (v *validation) arrival(at yamlPath, p Platform, reg *Registry) {
+	laws := reg.Components(KindArrival)
+	if _, ok := reg.Arrivals[p.Arrival]; !ok && p.Arrival != "" {
+		v.add(at.child("arrival"), nil, "must be one of: %s, got %q", strings.Join(laws, " "), p.Arrival)
+	}
+	if p.Burstiness != 0 && !reg.Arrivals[p.Arrival].Shaped {
+		v.add(at.child("burstiness"), nil, "applies only to arrival: %s", strings.Join(reg.shapedArrivals(), " or "))
 	}
 }
 
@@ -287,7 +288,7 @@ func zeroRuled(p yamlPath) bool {
 // error, because 0 tokens, 0 workers and a gamma shape of 0 are
 // meaningless and a silent default would record a number the user did
 // not ask for.
-func (v *validation) zeros(e *Experiment) {
+func (v *validation) zeros(e *Experiment, reg *Registry) {
 	explicit := func(p yamlPath) bool { return e.meta.present[p.String()] }
 	if mt := e.Params.MaxTokens; mt < 0 || (mt == 0 && explicit(pathOf("params.max_tokens"))) {
 		v.add(pathOf("params.max_tokens"), nil, "must be >= 1, got %d; leave it out for the default %d", mt, DefaultMaxTokens)
@@ -312,7 +313,11 @@ func (v *validation) zeros(e *Experiment) {
 		}
 		b := at.child("burstiness")
 		if p.Burstiness < 0 || (p.Burstiness == 0 && explicit(b)) {
-			v.add(b, nil, "must be > 0, got %v (a gamma shape of 0 is meaningless); leave it out for the default 1", p.Burstiness)
+			law := p.Arrival
+			if shaped := reg.shapedArrivals(); !reg.Arrivals[law].Shaped && len(shaped) > 0 {
+				law = shaped[0]
+			}
+			v.add(b, nil, "must be > 0, got %v (a %s shape of 0 is meaningless); leave it out for the default %v", p.Burstiness, law, reg.Arrivals[law].DefaultShape)
 		}
 	}
 }
@@ -479,19 +484,11 @@ func templateMessage(err error) string {
 // dataset checks the source, its location and the slice.
 func (v *validation) dataset(e *Experiment, reg *Registry, baseDir string) {
 	d := e.Dataset
-	if reg != nil && len(reg.Loaders) > 0 && d.Source != "" {
-		if _, ok := reg.Loaders[d.Source]; !ok {
-			v.add(pathOf("dataset.source"), nil, "unknown source %q%s", d.Source, orKnown(d.Source, "sources", reg.LoaderNames()))
-		}
-	}
-	if slices.Contains(fileSources, d.Source) && d.Path == "" {
-		v.add(pathOf("dataset.path"), nil, "is required for source %s", d.Source)
-	}
-	if d.Source == "hf" {
-		for _, f := range []struct{ key, val string }{{"dataset", d.HF.Dataset}, {"config", d.HF.Config}, {"split", d.HF.Split}} {
-			if f.val == "" {
-				v.add(pathOf("dataset.hf").child(f.key), nil, "is required for source hf")
-			}
+	if l, ok := reg.Loaders[d.Source]; !ok && d.Source != "" {
+		v.add(pathOf("dataset.source"), nil, "unknown source %q%s", d.Source, orKnown(d.Source, "sources", reg.LoaderNames()))
+	} else if c, ok := l.(DatasetChecker); ok {
+		for _, pr := range c.CheckDataset(d) {
+			v.add(append(pathOf("dataset"), parsePath(pr.Path)...), nil, "%s", pr.Message)
 		}
 	}
 	if d.Path != "" && baseDir != skipFileChecks && !strings.HasPrefix(d.Path, "http://") && !strings.HasPrefix(d.Path, "https://") {

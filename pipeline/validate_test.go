@@ -8,7 +8,7 @@ import (
 func TestValidateChecksExperimentsBuiltInCode(t *testing.T) {
 	good := func() *Experiment {
 		e := &Experiment{Name: "code", Dataset: DatasetSpec{Source: "demo"},
-			Platforms: []Platform{{Name: "a", Emulate: &EmulateProfile{Accuracy: 1}, Models: []string{"m"}}}}
+			Platforms: []Platform{{Name: "a", Emulate: ConfigBlock(&testEmulate{Accuracy: 1}), Models: []string{"m"}}}}
 		e.ApplyDefaults()
 		return e
 	}
@@ -22,7 +22,7 @@ func TestValidateChecksExperimentsBuiltInCode(t *testing.T) {
 		{"a regex that does not compile is reported", func(e *Experiment) { e.Score.Extract = ExtractSpec{Regex: "("} }, "score.extract.regex: invalid regular expression"},
 		{"an unknown export format is reported", func(e *Experiment) { e.Export.Formats = []string{"jsn"} }, `export.formats[0]: unknown format "jsn" (did you mean "json"?)`},
 		{"a duplicate platform still has its fields validated", func(e *Experiment) {
-			e.Platforms = append(e.Platforms, Platform{Name: "a", Emulate: &EmulateProfile{Accuracy: 2}, Models: []string{"m"}, Concurrency: 1})
+			e.Platforms = append(e.Platforms, Platform{Name: "a", Emulate: ConfigBlock(&testEmulate{Accuracy: 2}), Models: []string{"m"}, Concurrency: 1})
 		}, "platforms[1].emulate.accuracy: must be <= 1, got 2\nplatforms[1].name: duplicate platform name \"a\" (also platforms[0])"},
 		{"a check naming an unknown platform is reported", func(e *Experiment) { e.Checks = []string{`group("b").f1 > 0`} }, `checks[0]: group("b") names no platform or platform/model`},
 		{"a negative concurrency is rejected", func(e *Experiment) { e.Platforms[0].Concurrency = -1 }, "platforms[0].concurrency: must be >= 1, got -1"},

@@ -416,17 +416,17 @@ func printPlan(w io.Writer, exp *pipeline.Experiment, ds *pipeline.Dataset, plan
 				load += fmt.Sprintf(", at most %d in flight", p.Concurrency)
 			}
 		}
-		if p.Load != nil {
-			load = p.Load.Type + " levels " + levelLabels(&p) + ", one after the other"
-			if n := p.Load.Requests; n > 0 {
+		if p.Levels != nil {
+			load = p.Levels.Type + " levels " + levelLabels(&p) + ", one after the other"
+			if n := p.Levels.Requests; n > 0 {
 				load += fmt.Sprintf(", %d requests each per model and temperature", n)
 			}
-			if d := p.Load.Duration; d > 0 {
+			if d := p.Levels.Duration; d > 0 {
 				load += fmt.Sprintf(", each for %s", d)
-			} else if d := p.AtLevel(pipeline.LoadLevel{}).MaxDuration; d > 0 {
+			} else if d := p.AtLevel(pipeline.Level{}).MaxDuration; d > 0 {
 				load += fmt.Sprintf(", each for at most %s", d)
 			}
-			if w := p.Load.Warmup; w.Requests > 0 {
+			if w := p.Levels.Warmup; w.Requests > 0 {
 				load += fmt.Sprintf(", the first %d of each a warmup", w.Requests)
 			} else if w.Duration > 0 {
 				load += fmt.Sprintf(", the first %s of each a warmup", w.Duration)
@@ -563,7 +563,7 @@ func reopenAndFinish(ctx context.Context, dir string, sets []string, rescore boo
 // chosen at run time)").
 func levelLabels(p *pipeline.Platform) string {
 	var out, later []string
-	for _, lv := range p.LoadLevels(nil) {
+	for _, lv := range p.RunLevels(nil) {
 		if lv.RateIndex > 0 {
 			later = append(later, lv.Label)
 			continue

@@ -32,7 +32,7 @@ func profileYAMLPaths(t reflect.Type, prefix string) []string {
 
 func TestEmulateHasAFlagForEveryProfileField(t *testing.T) {
 	c := newEmulateCmd(io.Discard, io.Discard)
-	paths := profileYAMLPaths(reflect.TypeOf(pipeline.EmulateProfile{}), "")
+	paths := profileYAMLPaths(reflect.TypeOf(emulator.Profile{}), "")
 	if len(paths) < 18 {
 		t.Fatalf("found only %d profile fields: %v", len(paths), paths)
 	}
@@ -79,8 +79,8 @@ func TestEmulateFlagsWithoutAPresetKeepTheirDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := pipeline.EmulateProfile{Accuracy: 1, Style: "plain", Usage: "vllm", MaxBatch: 2,
-		Faults: pipeline.FaultsSpec{RetryAfter: pipeline.Duration(time.Second), StallFor: pipeline.Duration(30 * time.Second)}}
+	want := emulator.Profile{Accuracy: 1, Style: "plain", Usage: "vllm", MaxBatch: 2,
+		Faults: emulator.Faults{RetryAfter: pipeline.Duration(time.Second), StallFor: pipeline.Duration(30 * time.Second)}}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("profile\n%+v\nwant\n%+v", got, want)
 	}

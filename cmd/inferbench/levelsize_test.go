@@ -157,8 +157,8 @@ func TestALevelWarmupByDuration(t *testing.T) {
 	if code, stdout, stderr := inferbench(t, "rescore", run, "--set", "score.report_raw=false"); code != exitOK {
 		t.Fatalf("rescore: exit %d\n%s\n%s", code, stdout, stderr)
 	}
-	if m, err := pipeline.ReadManifest(run); err != nil || m.Experiment.Platforms[0].Load.Warmup.String() != "100ms" {
-		t.Fatalf("manifest warmup %v (%v)", m.Experiment.Platforms[0].Load.Warmup, err)
+	if m, err := pipeline.ReadManifest(run); err != nil || m.Experiment.Platforms[0].Levels.Warmup.String() != "100ms" {
+		t.Fatalf("manifest warmup %v (%v)", m.Experiment.Platforms[0].Levels.Warmup, err)
 	}
 	recs, _, err := pipeline.ReadJournal(filepath.Join(run, pipeline.JournalFile))
 	if err != nil {

@@ -25,11 +25,11 @@ type levelEstimate struct {
 // configuredDuration is a level's own sizing by time, the load block's
 // `duration:` (a level that sends for a set time, questions cycled), or 0.
 // A max_duration shorter than it ends the level first.
-func configuredDuration(p *pipeline.Platform, lv pipeline.LoadLevel) time.Duration {
-	if p.Load == nil || p.Load.Duration <= 0 {
+func configuredDuration(p *pipeline.Platform, lv pipeline.Level) time.Duration {
+	if p.Levels == nil || p.Levels.Duration <= 0 {
 		return 0
 	}
-	return min(p.Load.Duration.D(), p.AtLevel(lv).MaxDuration.D())
+	return min(p.Levels.Duration.D(), p.AtLevel(lv).MaxDuration.D())
 }
 
 // estimateLevels returns the expected sending time of each of job's load
@@ -42,7 +42,7 @@ func configuredDuration(p *pipeline.Platform, lv pipeline.LoadLevel) time.Durati
 func estimateLevels(job pipeline.PlanJob) []levelEstimate {
 	p := &job.Platform
 	var out []levelEstimate
-	for li, lv := range p.LoadLevels(nil) {
+	for li, lv := range p.RunLevels(nil) {
 		lo, hi := job.Cells.LevelRange(lv.Label)
 		e := levelEstimate{label: lv.Label, requests: hi - lo, timed: job.Cells.Timed()}
 		if e.timed { // a level sized by time alone: only the platform's warmups are counted

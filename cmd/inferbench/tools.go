@@ -195,8 +195,8 @@ of the prompt's context.`,
 
 // emulateProfile is the profile emulate serves: the flags' values, or
 // with --profile the preset with the flags given on top of it.
-func emulateProfile(cmd *cobra.Command) (pipeline.EmulateProfile, error) {
-	var prof pipeline.EmulateProfile
+func emulateProfile(cmd *cobra.Command) (emulator.Profile, error) {
+	var prof emulator.Profile
 	fs := cmd.Flags()
 	preset, _ := fs.GetString("profile")
 	if preset != "" {
@@ -240,7 +240,7 @@ var profileFlagHelp = map[string]struct{ usage, def string }{
 	"faults.error_event":    {"share of streams ending in an SSE error event", ""},
 }
 
-// addProfileFlags adds a flag for each field of pipeline.EmulateProfile
+// addProfileFlags adds a flag for each field of emulator.Profile
 // (its faults' fields too), generated from the type.
 func addProfileFlags(fs *pflag.FlagSet) {
 	var walk func(t reflect.Type, path string, index []int)
@@ -275,13 +275,13 @@ func addProfileFlags(fs *pflag.FlagSet) {
 			}
 		}
 	}
-	walk(reflect.TypeOf(pipeline.EmulateProfile{}), "", nil)
+	walk(reflect.TypeOf(emulator.Profile{}), "", nil)
 }
 
 // profileField is the pflag.Value of one profile field's flag.
 type profileField struct {
 	v     reflect.Value // the value, of the field's type
-	index []int         // the field in pipeline.EmulateProfile
+	index []int         // the field in emulator.Profile
 }
 
 var durationType = reflect.TypeOf(pipeline.Duration(0))

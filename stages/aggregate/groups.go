@@ -136,7 +136,7 @@ func (a *accumulator) partition() ([]*group, []string) {
 	var groups []*group
 	placed := map[*group]bool{}
 	for pi, p := range exp.Platforms {
-		for _, lv := range p.LoadLevels(nil) {
+		for _, lv := range p.RunLevels(nil) {
 			for mi, m := range p.Models {
 				for _, t := range temps {
 					g := a.group(pipeline.GroupKey{Platform: p.Name, Model: m, Temperature: t, Load: lv.Label})
@@ -298,7 +298,7 @@ func (g *group) compute(exp *pipeline.Experiment, bs Bootstrap, acc *accumulator
 	}
 	if g.platform >= 0 {
 		s.TargetRate = exp.Platforms[g.platform].Rate
-		for _, lv := range exp.Platforms[g.platform].LoadLevels(nil) {
+		for _, lv := range exp.Platforms[g.platform].RunLevels(nil) {
 			if lv.Label == s.Load && s.Load != "" {
 				s.TargetRate = lv.Rate
 			}

@@ -20,7 +20,7 @@ import (
 func Sweep(exp *pipeline.Experiment, groups []pipeline.GroupStats, baseline string) *pipeline.SweepResults {
 	multi := false
 	for i := range exp.Platforms {
-		multi = multi || len(exp.Platforms[i].LoadLevels(nil)) > 1
+		multi = multi || len(exp.Platforms[i].RunLevels(nil)) > 1
 	}
 	if !multi {
 		return nil
@@ -91,7 +91,7 @@ func pointOf(exp *pipeline.Experiment, g *pipeline.GroupStats) pipeline.SweepPoi
 	}
 	p.RequestThroughput, p.SendRate = g.RequestThroughput, g.SendRate
 	if pi := platformIndex(exp, g.Platform); pi >= 0 {
-		for _, lv := range exp.Platforms[pi].LoadLevels(nil) {
+		for _, lv := range exp.Platforms[pi].RunLevels(nil) {
 			if lv.Label == g.Load {
 				p.Concurrency = lv.Concurrency
 			}

@@ -82,10 +82,10 @@ func TestBestLevelIsTheHighestThroughputWithinEverySLO(t *testing.T) {
 
 // levels is a resolved load block of closed-loop levels given as label,
 // concurrency pairs (aggregate reads only the resolved levels).
-func levels(pairs ...any) *pipeline.LoadSpec {
-	l := &pipeline.LoadSpec{Type: "concurrency"}
+func levels(pairs ...any) *pipeline.LevelsSpec {
+	l := &pipeline.LevelsSpec{Type: "concurrency"}
 	for i := 0; i+1 < len(pairs); i += 2 {
-		l.Resolved = append(l.Resolved, pipeline.LoadLevel{Label: pairs[i].(string), Concurrency: pairs[i+1].(int)})
+		l.Resolved = append(l.Resolved, pipeline.Level{Label: pairs[i].(string), Concurrency: pairs[i+1].(int)})
 	}
 	return l
 }
@@ -93,8 +93,8 @@ func levels(pairs ...any) *pipeline.LoadSpec {
 func TestSweepBuildsOneCurvePerPlatformAndComparesItWithTheBaseline(t *testing.T) {
 	exp := &pipeline.Experiment{Baseline: "metis", Params: pipeline.Params{Temperature: []float64{0}},
 		Platforms: []pipeline.Platform{
-			{Name: "metis", Models: []string{"a"}, Load: levels("c=1", 1, "c=8", 8)},
-			{Name: "sophia", Models: []string{"b"}, Load: levels("c=1", 1, "c=8", 8)},
+			{Name: "metis", Models: []string{"a"}, Levels: levels("c=1", 1, "c=8", 8)},
+			{Name: "sophia", Models: []string{"b"}, Levels: levels("c=1", 1, "c=8", 8)},
 		}}
 	g := func(p, m, load string, e2e float64) pipeline.GroupStats {
 		return pipeline.GroupStats{GroupKey: pipeline.GroupKey{Platform: p, Model: m, Load: load}, Count: 4, Successes: 4, WallSeconds: 2, RequestThroughput: 2,
@@ -111,7 +111,7 @@ func TestSweepBuildsOneCurvePerPlatformAndComparesItWithTheBaseline(t *testing.T
 	if len(sw.Crossovers) != 1 || sw.Crossovers[0].From != "c=8" || sw.Crossovers[0].Baseline.Model != "a" {
 		t.Errorf("crossovers = %+v, want sophia faster from c=8 against metis's model at the same position", sw.Crossovers)
 	}
-	exp.Platforms[0].Load, exp.Platforms[1].Load = nil, nil
+	exp.Platforms[0].Levels, exp.Platforms[1].Levels = nil, nil
 	if Sweep(exp, groups, "metis") != nil {
 		t.Error("an experiment with one level per platform has no sweep")
 	}
@@ -121,8 +121,8 @@ func TestSweepMarksTheKneeOfAClosedLoopCurveSaturated(t *testing.T) {
 	exp := &pipeline.Experiment{Baseline: "metis", Params: pipeline.Params{Temperature: []float64{0}},
 		SLO: pipeline.SLOSpec{E2E: pipeline.Duration(5 * time.Second), MaxErrorRate: 0.01},
 		Platforms: []pipeline.Platform{
-			{Name: "metis", Models: []string{"a"}, Load: levels("c=1", 1, "c=8", 8, "c=24", 24)},
-			{Name: "sophia", Models: []string{"b"}, Load: levels("c=1", 1, "c=8", 8, "c=24", 24)},
+			{Name: "metis", Models: []string{"a"}, Levels: levels("c=1", 1, "c=8", 8, "c=24", 24)},
+			{Name: "sophia", Models: []string{"b"}, Levels: levels("c=1", 1, "c=8", 8, "c=24", 24)},
 		}}
 	// successes over 10 s of sending: the request throughput x 10.
 	g := func(p, m, load string, ok int, e2e float64) pipeline.GroupStats {
@@ -152,7 +152,7 @@ func TestSweepMarksTheKneeOfAClosedLoopCurveSaturated(t *testing.T) {
 		t.Errorf("metis best = %q, want c=1: a level past the knee is never best", b)
 	}
 	// The thresholds are the load block's.
-	exp.Platforms[0].Load.KneeLatencyGrowth = 5
+	exp.Platforms[0].Levels.KneeLatencyGrowth = 5
 	sw = Sweep(exp, groups, "metis")
 	if p := sw.Curves[0].Points; !p[1].Saturated || p[2].Saturated {
 		t.Errorf("with knee_latency_growth 5, saturated = %v %v, want c=8 (+700%%) and not c=24 (+200%%)", p[1].Saturated, p[2].Saturated)

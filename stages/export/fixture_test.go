@@ -36,7 +36,7 @@ func fixtureRun(t testing.TB, dir string) *pipeline.Run {
 		Prompt:      pipeline.PromptSpec{User: pipeline.DefaultUserPrompt},
 		Platforms: []pipeline.Platform{
 			{Name: "metis", BaseURL: "https://example.test/metis/v1", Models: []string{"gpt-oss-120b"}, Concurrency: 1, APIKey: "sekret-token"},
-			{Name: "sophia-sim", Emulate: &pipeline.EmulateProfile{TTFT: pipeline.Duration(600 * time.Millisecond), TokensPerSecond: 150, Accuracy: 0.8}, Models: []string{"gpt-oss-120b"}, Concurrency: 2},
+			{Name: "sophia-sim", Emulate: pipeline.ConfigBlock(&emulateView{TTFT: pipeline.Duration(600 * time.Millisecond), TokensPerSecond: 150, Accuracy: 0.8}), Models: []string{"gpt-oss-120b"}, Concurrency: 2},
 		},
 		Baseline: "sophia-sim",
 		Params:   pipeline.Params{Temperature: []float64{0.7}, MaxTokens: 512, Stream: true},
@@ -45,7 +45,7 @@ func fixtureRun(t testing.TB, dir string) *pipeline.Run {
 		Stats:    pipeline.StatsSpec{Confidence: 0.95, Bootstrap: 2000},
 		Metrics:  []pipeline.MetricSpec{{Name: "cost_per_1k", Expr: "output_tokens / 1000 * 0.6"}},
 		Checks:   []string{`group("metis").f1 >= group("sophia-sim").f1 - 2`, `all(groups, .error_rate < 0.01)`},
-		Export:   pipeline.ExportSpec{Dir: "results", Formats: pipeline.DefaultExportFormats},
+		Export:   pipeline.ExportSpec{Dir: "results", Formats: registeredFormats()},
 	}
 	samples := map[string]*pipeline.Sample{
 		"q1": {ID: "q1", Title: "Cities", Context: "Paris is the capital of France.", Question: "What is the capital of France?", Answers: []string{"Paris"}},
@@ -157,4 +157,12 @@ func manyRecords(n int) []pipeline.Record {
 		}
 	}
 	return recs
+}
+
+// registeredFormats are the formats Register adds, in its order (the
+// default export.formats).
+func registeredFormats() []string {
+	reg := pipeline.NewRegistry()
+	Register(reg)
+	return reg.DefaultFormats()
 }

@@ -212,6 +212,18 @@ func shardLines(m *pipeline.Manifest) []string {
 	return out
 }
 
+// emulateView is what the setup table shows of an emulate block: the
+// keys of the emulator's profile (the emulator registers the block; the
+// report reads it resolved or as a manifest recorded it).
+type emulateView struct {
+	TTFT            pipeline.Duration `json:"ttft"`
+	TokensPerSecond float64           `json:"tokens_per_second"`
+	Accuracy        float64           `json:"accuracy"`
+	ReasoningTokens int               `json:"reasoning_tokens"`
+	MaxBatch        int               `json:"max_batch"`
+	BatchSlowdown   float64           `json:"batch_slowdown"`
+}
+
 func setupSection(run *pipeline.Run) reportSection {
 	s := reportSection{Title: "Setup"}
 	exp := run.Experiment
@@ -226,8 +238,9 @@ func setupSection(run *pipeline.Run) reportSection {
 		t := reportTable{Header: []string{"Platform", "Endpoint", "Models", "Load"}}
 		for _, p := range exp.Platforms {
 			endpoint := p.BaseURL
+			var e emulateView
 			if p.Emulate != nil {
-				e := p.Emulate
+				_ = p.Emulate.Decode(&e) // a map from JSON decodes; a missing key shows as 0
 				endpoint = fmt.Sprintf("emulated (ttft %s, %g tokens/s, accuracy %g", e.TTFT, e.TokensPerSecond, e.Accuracy)
 				if e.ReasoningTokens > 0 {
 					endpoint += fmt.Sprintf(", %d reasoning tokens", e.ReasoningTokens)
@@ -238,7 +251,7 @@ func setupSection(run *pipeline.Run) reportSection {
 			if run.Manifest != nil {
 				rates = run.Manifest.SweepRates[p.Name]
 			}
-			if e := p.Emulate; e != nil && e.MaxBatch > 0 {
+			if p.Emulate != nil && e.MaxBatch > 0 {
 				endpoint = strings.TrimSuffix(endpoint, ")") + fmt.Sprintf(", max_batch %d, batch_slowdown %g)", e.MaxBatch, e.BatchSlowdown)
 			}
 			load := loadText(&p, rates)
@@ -331,8 +344,8 @@ func setupSection(run *pipeline.Run) reportSection {
 // it chose (rates; "rate chosen at run time" when it did not), and the
 // load block's max_duration per level.
 func loadText(p *pipeline.Platform, rates []float64) string {
-	levels := p.LoadLevels(rates)
-	one := func(lv pipeline.LoadLevel) string {
+	levels := p.RunLevels(rates)
+	one := func(lv pipeline.Level) string {
 		if lv.Rate == 0 && lv.RateIndex == 0 {
 			return fmt.Sprintf("closed loop, concurrency %d", max(lv.Concurrency, 1))
 		}
@@ -357,8 +370,8 @@ func loadText(p *pipeline.Platform, rates []float64) string {
 		parts[i] = lv.Label + " " + one(lv)
 	}
 	text := fmt.Sprintf("%d levels, one after the other: %s", len(levels), strings.Join(parts, "; "))
-	if p.Load != nil && p.Load.MaxDuration > 0 {
-		text += fmt.Sprintf("; at most %s each", p.Load.MaxDuration)
+	if p.Levels != nil && p.Levels.MaxDuration > 0 {
+		text += fmt.Sprintf("; at most %s each", p.Levels.MaxDuration)
 	}
 	return text
 }

@@ -242,12 +242,12 @@ func TestTheSetupTableNamesEveryLevelAndTheEmulatedCapacity(t *testing.T) {
 	exp := &run.Manifest.Experiment
 	p := &exp.Platforms[0]
 	p.Concurrency = 1
-	p.Emulate = &pipeline.EmulateProfile{TTFT: pipeline.Duration(30e6), TokensPerSecond: 400, Accuracy: 0.9, MaxBatch: 2, BatchSlowdown: 1}
-	p.Load = &pipeline.LoadSpec{Type: "concurrency", MaxDuration: pipeline.Duration(60e9), Resolved: []pipeline.LoadLevel{
+	p.Emulate = pipeline.ConfigBlock(&emulateView{TTFT: pipeline.Duration(30e6), TokensPerSecond: 400, Accuracy: 0.9, MaxBatch: 2, BatchSlowdown: 1})
+	p.Levels = &pipeline.LevelsSpec{Type: "concurrency", MaxDuration: pipeline.Duration(60e9), Resolved: []pipeline.Level{
 		{Label: "c=1", Concurrency: 1}, {Label: "c=8", Concurrency: 8}, {Label: "c=24", Concurrency: 24}}}
 	q := &exp.Platforms[1]
 	q.Arrival = "poisson"
-	q.Load = &pipeline.LoadSpec{Type: "sweep", Resolved: []pipeline.LoadLevel{
+	q.Levels = &pipeline.LevelsSpec{Type: "sweep", Resolved: []pipeline.Level{
 		{Label: "sync", Concurrency: 1}, {Label: "throughput", Concurrency: 64}, {Label: "sweep-1", Concurrency: 64, RateIndex: 1}}}
 	run.Manifest.SweepRates = map[string][]float64{q.Name: {3.5}}
 	s := setupSection(run)

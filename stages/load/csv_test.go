@@ -12,8 +12,8 @@ import (
 )
 
 func TestCSVMapsFields(t *testing.T) {
-	fields := pipeline.FieldsSpec{ID: "Question ID", Context: "Context Text", Question: "Question Text", Answers: "Gold", AnswersSep: ";", IsImpossible: "Unanswerable"}
-	ds, err := CSV{}.Load(context.Background(), pipeline.DatasetSpec{Source: "csv", Path: "custom.csv", Fields: fields}, testEnv(t))
+	fields := FieldsSpec{ID: "Question ID", Context: "Context Text", Question: "Question Text", Answers: "Gold", AnswersSep: ";", IsImpossible: "Unanswerable"}
+	ds, err := CSV{}.Load(context.Background(), pipeline.DatasetSpec{Source: "csv", Path: "custom.csv", Fields: fields.Block()}, testEnv(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,35 +71,35 @@ func TestCSVDefaultsAndSlices(t *testing.T) {
 func TestCSVErrors(t *testing.T) {
 	cases := []struct {
 		name, body string
-		fields     pipeline.FieldsSpec
+		fields     FieldsSpec
 		want       string
 	}{
 		{"a required column absent from the header is named with the header",
-			"context,answers\nc,a\n", pipeline.FieldsSpec{},
+			"context,answers\nc,a\n", FieldsSpec{},
 			`bad.csv:1: missing column "question" (the header has context, answers)`},
 		{"a short row names its line and the missing column",
-			"context,question,answers\nc,q,a\nc,q\n", pipeline.FieldsSpec{},
+			"context,question,answers\nc,q,a\nc,q\n", FieldsSpec{},
 			`bad.csv:3: missing column "answers"`},
 		{"a mapped id column must exist",
-			"context,question,answers\nc,q,a\n", pipeline.FieldsSpec{ID: "key"},
+			"context,question,answers\nc,q,a\n", FieldsSpec{ID: "key"},
 			`bad.csv:1: missing column "key"`},
 		{"broken quoting is located by encoding/csv",
-			"context,question,answers\n\"c,q,a\n", pipeline.FieldsSpec{},
+			"context,question,answers\n\"c,q,a\n", FieldsSpec{},
 			`bad.csv:2:8: extraneous or missing " in quoted-field`},
 		{"an empty file wants a header",
-			"", pipeline.FieldsSpec{}, `bad.csv: empty file, want a header row`},
+			"", FieldsSpec{}, `bad.csv: empty file, want a header row`},
 		{"a bad is_impossible value is reported",
-			"context,question,answers,is_impossible\nc,q,a,maybe\n", pipeline.FieldsSpec{},
+			"context,question,answers,is_impossible\nc,q,a,maybe\n", FieldsSpec{},
 			`bad.csv:2: column "is_impossible": want true or false, got "maybe"`},
 		{"an empty question is an error",
-			"context,question,answers\nc,,a\n", pipeline.FieldsSpec{},
+			"context,question,answers\nc,,a\n", FieldsSpec{},
 			`bad.csv:2: column "question": empty`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			dir := t.TempDir()
 			os.WriteFile(filepath.Join(dir, "bad.csv"), []byte(c.body), 0o644)
-			_, err := CSV{}.Load(context.Background(), pipeline.DatasetSpec{Source: "csv", Path: "bad.csv", Fields: c.fields}, pipeline.LoadEnv{BaseDir: dir})
+			_, err := CSV{}.Load(context.Background(), pipeline.DatasetSpec{Source: "csv", Path: "bad.csv", Fields: c.fields.Block()}, pipeline.LoadEnv{BaseDir: dir})
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Errorf("error = %v\nwant it to contain %q", err, c.want)
 			}

@@ -255,7 +255,11 @@ func loadFile(ctx context.Context, spec pipeline.DatasetSpec, env pipeline.LoadE
 // name, and the version is datasetVersion's.
 func loadTable(ctx context.Context, spec pipeline.DatasetSpec, env pipeline.LoadEnv, source string,
 	decode func(ctx context.Context, data []byte, name string, cols columns) ([]pipeline.Sample, error)) (*pipeline.Dataset, error) {
-	cols := resolveColumns(spec.Fields)
+	fields, err := fieldsOf(spec)
+	if err != nil {
+		return nil, err
+	}
+	cols := resolveColumns(fields)
 	return loadFile(ctx, spec, env, source, func(f fetched) ([]pipeline.Sample, string, error) {
 		all, err := decode(ctx, f.data, f.location, cols)
 		return all, datasetVersion(spec.Version, all), err

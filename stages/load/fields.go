@@ -18,7 +18,7 @@ type columns struct {
 	idNamed, titleNamed, impossibleNamed              bool
 }
 
-func resolveColumns(f pipeline.FieldsSpec) columns {
+func resolveColumns(f FieldsSpec) columns {
 	or := func(v, def string) string {
 		if v == "" {
 			return def
@@ -28,7 +28,7 @@ func resolveColumns(f pipeline.FieldsSpec) columns {
 	return columns{
 		id: or(f.ID, "id"), title: or(f.Title, "title"), context: or(f.Context, "context"),
 		question: or(f.Question, "question"), answers: or(f.Answers, "answers"),
-		impossible: or(f.IsImpossible, "is_impossible"), sep: or(f.AnswersSep, pipeline.DefaultAnswersSep),
+		impossible: or(f.IsImpossible, "is_impossible"), sep: or(f.AnswersSep, DefaultAnswersSep),
 		idNamed: f.ID != "", titleNamed: f.Title != "", impossibleNamed: f.IsImpossible != "",
 	}
 }

@@ -89,7 +89,10 @@ func (h *HF) Load(ctx context.Context, spec pipeline.DatasetSpec, env pipeline.L
 	if err != nil {
 		return nil, fmt.Errorf("dataset.slice: %w", err)
 	}
-	hs := spec.HF
+	hs, err := hfOf(spec)
+	if err != nil {
+		return nil, err
+	}
 	for _, f := range []struct{ name, v string }{{"dataset", hs.Dataset}, {"config", hs.Config}, {"split", hs.Split}} {
 		if strings.TrimSpace(f.v) == "" {
 			return nil, fmt.Errorf("dataset.hf.%s: required for source hf", f.name)
@@ -97,7 +100,7 @@ func (h *HF) Load(ctx context.Context, spec pipeline.DatasetSpec, env pipeline.L
 	}
 	endpoint := strings.TrimRight(hs.Endpoint, "/")
 	if endpoint == "" {
-		endpoint = pipeline.DefaultHFEndpoint
+		endpoint = DefaultHFEndpoint
 	}
 	token := ""
 	if hs.TokenEnv != "" {
@@ -123,7 +126,11 @@ func (h *HF) Load(ctx context.Context, spec pipeline.DatasetSpec, env pipeline.L
 	if p.Partial {
 		logger(env).Warn("hf: the dataset viewer serves only part of this split; num_rows_total counts that part", "dataset", hs.Dataset, "rows", total)
 	}
-	cols := resolveColumns(spec.Fields)
+	fields, err := fieldsOf(spec)
+	if err != nil {
+		return nil, err
+	}
+	cols := resolveColumns(fields)
 	idx := sl.Indices(total)
 	samples := make([]pipeline.Sample, 0, len(idx))
 	for _, i := range idx {
@@ -177,7 +184,7 @@ type hfFetcher struct {
 	h        *HF
 	env      pipeline.LoadEnv
 	endpoint string
-	spec     pipeline.HFSpec
+	spec     HFSpec
 	token    string
 	dir      string
 	pages    map[int]*hfPage

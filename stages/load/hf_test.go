@@ -94,7 +94,7 @@ func (f *hfFake) requested() []int {
 
 func hfSpec(endpoint, slice string) pipeline.DatasetSpec {
 	return pipeline.DatasetSpec{Source: "hf", Slice: slice,
-		HF: pipeline.HFSpec{Dataset: "acme/qa", Config: "plain_text", Split: "validation", Endpoint: endpoint}}
+		HF: HFSpec{Dataset: "acme/qa", Config: "plain_text", Split: "validation", Endpoint: endpoint}.Block()}
 }
 
 // noSleep records the waits instead of waiting.
@@ -165,7 +165,7 @@ func TestHFRowsMapOntoSamples(t *testing.T) {
 	srv := httptest.NewServer(fake)
 	defer srv.Close()
 	spec := hfSpec(srv.URL, "")
-	spec.HF.Revision = "abc123"
+	spec = withHF(spec, func(h *HFSpec) { h.Revision = "abc123" })
 	ds, err := (&HF{}).Load(context.Background(), spec, testEnv(t))
 	if err != nil {
 		t.Fatal(err)
@@ -221,7 +221,7 @@ func TestHFCache(t *testing.T) {
 	})
 	t.Run("another revision does not reuse the pages", func(t *testing.T) {
 		spec := hfSpec(srv.URL, "[:5]")
-		spec.HF.Revision = "v2"
+		spec = withHF(spec, func(h *HFSpec) { h.Revision = "v2" })
 		if _, err := (&HF{}).Load(context.Background(), spec, env); err != nil {
 			t.Fatal(err)
 		}
@@ -337,7 +337,7 @@ func TestHFRetries(t *testing.T) {
 		defer srv.Close()
 		sl := &noSleep{}
 		spec := hfSpec(srv.URL, "")
-		spec.HF.Dataset = "acme/missing"
+		spec = withHF(spec, func(h *HFSpec) { h.Dataset = "acme/missing" })
 		_, err := (&HF{Sleep: sl.Sleep}).Load(context.Background(), spec, testEnv(t))
 		if err == nil || !strings.Contains(err.Error(), "http status 404") || !strings.Contains(err.Error(), "acme/missing/plain_text/validation") {
 			t.Errorf("error = %v", err)
@@ -358,7 +358,7 @@ func TestHFToken(t *testing.T) {
 		defer srv.Close()
 		t.Setenv("TEST_HF_TOKEN", "hf_secret_value")
 		spec := hfSpec(srv.URL, "")
-		spec.HF.TokenEnv = "TEST_HF_TOKEN"
+		spec = withHF(spec, func(h *HFSpec) { h.TokenEnv = "TEST_HF_TOKEN" })
 		_, err := (&HF{Retries: -1}).Load(context.Background(), spec, testEnv(t))
 		if err == nil || strings.Contains(err.Error(), "hf_secret_value") {
 			t.Errorf("error = %v, want a failure that does not echo the token", err)
@@ -369,7 +369,7 @@ func TestHFToken(t *testing.T) {
 	})
 	t.Run("an unset token variable is an error naming it", func(t *testing.T) {
 		spec := hfSpec("http://127.0.0.1:1", "")
-		spec.HF.TokenEnv = "TEST_HF_TOKEN_UNSET"
+		spec = withHF(spec, func(h *HFSpec) { h.TokenEnv = "TEST_HF_TOKEN_UNSET" })
 		_, err := (&HF{}).Load(context.Background(), spec, testEnv(t))
 		if err == nil || !strings.Contains(err.Error(), "TEST_HF_TOKEN_UNSET is not set") {
 			t.Errorf("error = %v", err)
@@ -396,7 +396,7 @@ func TestHFErrors(t *testing.T) {
 		wants []string
 	}{
 		{"a missing split is a config error", &hfFake{n: 1},
-			func(s pipeline.DatasetSpec) pipeline.DatasetSpec { s.HF.Split = ""; return s },
+			func(s pipeline.DatasetSpec) pipeline.DatasetSpec { return withHF(s, func(h *HFSpec) { h.Split = "" }) },
 			[]string{"dataset.hf.split: required"}},
 		{"a page that is not rows JSON says what was expected", &hfFake{n: 1, fault: func(w http.ResponseWriter, r *http.Request, _ int) bool {
 			w.Write([]byte(`<html>maintenance</html>`))
@@ -462,4 +462,12 @@ func TestHFCancellation(t *testing.T) {
 			t.Errorf("calls = %d, want 1", fake.calls)
 		}
 	})
+}
+
+// withHF returns spec with a copy of its hf block changed by f.
+func withHF(spec pipeline.DatasetSpec, f func(*HFSpec)) pipeline.DatasetSpec {
+	h := *spec.HF.Config.(*HFSpec)
+	f(&h)
+	spec.HF = h.Block()
+	return spec
 }

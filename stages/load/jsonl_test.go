@@ -11,10 +11,10 @@ import (
 	"github.com/inferbench/inferbench/pipeline"
 )
 
-var customFields = pipeline.FieldsSpec{ID: "qid", Title: "topic", Context: "passage", Question: "ask", Answers: "gold"}
+var customFields = FieldsSpec{ID: "qid", Title: "topic", Context: "passage", Question: "ask", Answers: "gold"}
 
 func TestJSONLMapsFields(t *testing.T) {
-	ds, err := JSONL{}.Load(context.Background(), pipeline.DatasetSpec{Source: "jsonl", Path: "custom.jsonl", Fields: customFields}, testEnv(t))
+	ds, err := JSONL{}.Load(context.Background(), pipeline.DatasetSpec{Source: "jsonl", Path: "custom.jsonl", Fields: customFields.Block()}, testEnv(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,36 +70,36 @@ func TestJSONLSlicesAndDefaults(t *testing.T) {
 func TestJSONLErrors(t *testing.T) {
 	cases := []struct {
 		name, body string
-		fields     pipeline.FieldsSpec
+		fields     FieldsSpec
 		want       string
 	}{
 		{"a row missing a required column names file, line and column",
 			`{"context": "c", "question": "q", "answers": ["c"]}` + "\n\n" + `{"context": "c", "answers": ["c"]}`,
-			pipeline.FieldsSpec{}, `bad.jsonl:3: missing column "question"`},
+			FieldsSpec{}, `bad.jsonl:3: missing column "question"`},
 		{"a mapped column that is missing is named by its mapped name",
 			`{"context": "c", "question": "q", "answers": ["c"]}`,
-			pipeline.FieldsSpec{ID: "qid"}, `bad.jsonl:1: missing column "qid"`},
+			FieldsSpec{ID: "qid"}, `bad.jsonl:1: missing column "qid"`},
 		{"a line that is not JSON is located",
 			`{"context": "c", "question": "q", "answers": ["c"]}` + "\n" + `context,question`,
-			pipeline.FieldsSpec{}, `bad.jsonl:2: want one JSON object per line`},
+			FieldsSpec{}, `bad.jsonl:2: want one JSON object per line`},
 		{"two objects on one line are refused",
 			`{"context": "c", "question": "q", "answers": ["c"]} {"context": "c"}`,
-			pipeline.FieldsSpec{}, `bad.jsonl:1: want one JSON object per line, found more`},
+			FieldsSpec{}, `bad.jsonl:1: want one JSON object per line, found more`},
 		{"answers of the wrong kind say what is accepted",
 			`{"context": "c", "question": "q", "answers": 42}`,
-			pipeline.FieldsSpec{}, `bad.jsonl:1: column "answers": want a list of answers or a "|"-separated string, got a number`},
+			FieldsSpec{}, `bad.jsonl:1: column "answers": want a list of answers or a "|"-separated string, got a number`},
 		{"no answers on an answerable question is an error",
 			`{"context": "c", "question": "q", "answers": [], "is_impossible": false}`,
-			pipeline.FieldsSpec{}, `bad.jsonl:1: column "answers": no answers but is_impossible is false`},
+			FieldsSpec{}, `bad.jsonl:1: column "answers": no answers but is_impossible is false`},
 		{"duplicate ids are an error",
 			`{"id": "x", "context": "c", "question": "q", "answers": ["c"]}` + "\n" + `{"id": "x", "context": "c", "question": "q", "answers": ["c"]}`,
-			pipeline.FieldsSpec{}, `duplicate question id "x"`},
+			FieldsSpec{}, `duplicate question id "x"`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			dir := t.TempDir()
 			os.WriteFile(filepath.Join(dir, "bad.jsonl"), []byte(c.body), 0o644)
-			_, err := JSONL{}.Load(context.Background(), pipeline.DatasetSpec{Source: "jsonl", Path: "bad.jsonl", Fields: c.fields}, pipeline.LoadEnv{BaseDir: dir})
+			_, err := JSONL{}.Load(context.Background(), pipeline.DatasetSpec{Source: "jsonl", Path: "bad.jsonl", Fields: c.fields.Block()}, pipeline.LoadEnv{BaseDir: dir})
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Errorf("error = %v\nwant it to contain %q", err, c.want)
 			}

@@ -36,6 +36,45 @@ func Register(reg *pipeline.Registry) {
 	reg.AddLoader(SourceHF, &HF{})
 	reg.AddLoader(SourceJSONL, JSONL{})
 	reg.AddLoader(SourceCSV, CSV{})
+	registerBlocks(reg)
+}
+
+// needsPath is the rule of the sources that read a file: dataset.path is
+// required.
+func needsPath(source string, d pipeline.DatasetSpec) []pipeline.Problem {
+	if d.Path == "" {
+		return []pipeline.Problem{{Path: "path", Message: "is required for source " + source}}
+	}
+	return nil
+}
+
+// CheckDataset implements pipeline.DatasetChecker: a path is required.
+func (Squad) CheckDataset(d pipeline.DatasetSpec) []pipeline.Problem {
+	return needsPath(SourceSquad, d)
+}
+
+// CheckDataset implements pipeline.DatasetChecker: a path is required.
+func (JSONL) CheckDataset(d pipeline.DatasetSpec) []pipeline.Problem {
+	return needsPath(SourceJSONL, d)
+}
+
+// CheckDataset implements pipeline.DatasetChecker: a path is required.
+func (CSV) CheckDataset(d pipeline.DatasetSpec) []pipeline.Problem { return needsPath(SourceCSV, d) }
+
+// CheckDataset implements pipeline.DatasetChecker: hf.dataset, hf.config
+// and hf.split are required.
+func (*HF) CheckDataset(d pipeline.DatasetSpec) []pipeline.Problem {
+	hs, err := hfOf(d)
+	if err != nil {
+		return []pipeline.Problem{{Path: HFBlock, Message: err.Error()}}
+	}
+	var out []pipeline.Problem
+	for _, f := range []struct{ key, val string }{{"dataset", hs.Dataset}, {"config", hs.Config}, {"split", hs.Split}} {
+		if f.val == "" {
+			out = append(out, pipeline.Problem{Path: "hf." + f.key, Message: "is required for source " + SourceHF})
+		}
+	}
+	return out
 }
 
 // DefaultCacheDir returns the folder where downloads and HF pages are kept:

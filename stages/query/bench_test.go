@@ -276,8 +276,8 @@ type fidelityServer struct {
 
 // profile is the emulator profile of f: SambaNova-style usage, so every
 // response carries the server's own time_to_first_token and total_latency.
-func (f fidelityServer) profile() pipeline.EmulateProfile {
-	return pipeline.EmulateProfile{TTFT: pipeline.Duration(f.TTFT), TokensPerSecond: f.TokensPerSecond,
+func (f fidelityServer) profile() emulator.Profile {
+	return emulator.Profile{TTFT: pipeline.Duration(f.TTFT), TokensPerSecond: f.TokensPerSecond,
 		Jitter: f.Jitter, ReasoningTokens: f.ReasoningTokens, Accuracy: 1, Usage: "sambanova"}
 }
 

@@ -29,7 +29,11 @@ func startEmulator(_ context.Context, job pipeline.QueryJob) (string, func(conte
 		}
 	}
 	lookup := func(msgs []pipeline.Message) *pipeline.Sample { return samples[lastUser(msgs)] }
-	return emulator.Start("127.0.0.1:0", emulator.New(*job.Platform.Emulate, job.Seed, lookup))
+	profile, err := emulator.ProfileOf(job.Platform.Emulate)
+	if err != nil {
+		return "", nil, err
+	}
+	return emulator.Start("127.0.0.1:0", emulator.New(profile, job.Seed, lookup))
 }
 
 // lastUser returns the content of the last user message, "" if none.
@@ -41,3 +45,7 @@ func lastUser(msgs []pipeline.Message) string {
 	}
 	return ""
 }
+
+// registerEmulator registers the emulator's profile as the config type
+// of the platforms' emulate block.
+func registerEmulator(reg *pipeline.Registry) { emulator.Register(reg) }

@@ -7,11 +7,12 @@ import (
 	"time"
 
 	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/stages/query/emulator"
 )
 
-func emulatedJob(profile pipeline.EmulateProfile, n int) pipeline.QueryJob {
+func emulatedJob(profile emulator.Profile, n int) pipeline.QueryJob {
 	job := newJob("", ids("q", n)...)
-	job.Platform.BaseURL, job.Platform.Emulate = "", &profile
+	job.Platform.BaseURL, job.Platform.Emulate = "", profile.Block()
 	job.Platform.Concurrency = 4
 	for i := range job.Cells {
 		s := job.Cells[i].Sample
@@ -23,7 +24,7 @@ func emulatedJob(profile pipeline.EmulateProfile, n int) pipeline.QueryJob {
 }
 
 func TestEmulatedPlatformGoesThroughTheHTTPClient(t *testing.T) {
-	prof := pipeline.EmulateProfile{TTFT: pipeline.Duration(20 * time.Millisecond), TokensPerSecond: 2000,
+	prof := emulator.Profile{TTFT: pipeline.Duration(20 * time.Millisecond), TokensPerSecond: 2000,
 		ReasoningTokens: 5, Accuracy: 1, Usage: "sambanova"}
 	recs, rep, err := collect(t, context.Background(), New(), emulatedJob(prof, 6))
 	if err != nil {
@@ -49,22 +50,22 @@ func TestEmulatedPlatformGoesThroughTheHTTPClient(t *testing.T) {
 func TestEmulatorFaultsBecomeErrorClasses(t *testing.T) {
 	cases := []struct {
 		name   string
-		faults pipeline.FaultsSpec
+		faults emulator.Faults
 		setup  func(*pipeline.QueryJob)
 		want   string
 	}{
-		{"injected 429s are http_429 once retries run out", pipeline.FaultsSpec{Rate429: 1, RetryAfter: pipeline.Duration(time.Millisecond)}, nil, "http_429"},
-		{"injected 500s are http_500", pipeline.FaultsSpec{Rate500: 1}, nil, "http_500"},
-		{"mid-stream disconnects are stream_truncated", pipeline.FaultsSpec{Disconnect: 1}, nil, pipeline.ErrStreamTruncated},
-		{"malformed chunks are bad_json", pipeline.FaultsSpec{Malformed: 1}, nil, pipeline.ErrBadJSON},
-		{"error events are sse_error_event", pipeline.FaultsSpec{ErrorEvent: 1}, nil, pipeline.ErrSSEErrorEvent},
-		{"stalls are timeout_idle", pipeline.FaultsSpec{Stall: 1, StallFor: pipeline.Duration(5 * time.Second)},
+		{"injected 429s are http_429 once retries run out", emulator.Faults{Rate429: 1, RetryAfter: pipeline.Duration(time.Millisecond)}, nil, "http_429"},
+		{"injected 500s are http_500", emulator.Faults{Rate500: 1}, nil, "http_500"},
+		{"mid-stream disconnects are stream_truncated", emulator.Faults{Disconnect: 1}, nil, pipeline.ErrStreamTruncated},
+		{"malformed chunks are bad_json", emulator.Faults{Malformed: 1}, nil, pipeline.ErrBadJSON},
+		{"error events are sse_error_event", emulator.Faults{ErrorEvent: 1}, nil, pipeline.ErrSSEErrorEvent},
+		{"stalls are timeout_idle", emulator.Faults{Stall: 1, StallFor: pipeline.Duration(5 * time.Second)},
 			func(j *pipeline.QueryJob) { j.Platform.IdleTimeout = pipeline.Duration(50 * time.Millisecond) }, pipeline.ErrTimeoutIdle},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			prof := pipeline.EmulateProfile{TokensPerSecond: 5000, Accuracy: 1, Faults: c.faults}
+			prof := emulator.Profile{TokensPerSecond: 5000, Accuracy: 1, Faults: c.faults}
 			job := emulatedJob(prof, 3)
 			job.Platform.Retries = 1
 			if c.setup != nil {
@@ -85,8 +86,8 @@ func TestEmulatorFaultsBecomeErrorClasses(t *testing.T) {
 		})
 	}
 	t.Run("retries get past a share of 429s", func(t *testing.T) {
-		prof := pipeline.EmulateProfile{TokensPerSecond: 5000, Accuracy: 1,
-			Faults: pipeline.FaultsSpec{Rate429: 0.5, RetryAfter: pipeline.Duration(time.Millisecond)}}
+		prof := emulator.Profile{TokensPerSecond: 5000, Accuracy: 1,
+			Faults: emulator.Faults{Rate429: 0.5, RetryAfter: pipeline.Duration(time.Millisecond)}}
 		job := emulatedJob(prof, 20)
 		job.Platform.Retries = 10
 		recs, _, err := collect(t, context.Background(), New(), job)
@@ -110,7 +111,7 @@ func TestEmulatorFaultsBecomeErrorClasses(t *testing.T) {
 		}
 	})
 	t.Run("a server rejecting stream_options is noted and the requests are resent without it", func(t *testing.T) {
-		prof := pipeline.EmulateProfile{TokensPerSecond: 5000, Accuracy: 1, RejectStreamOptions: true}
+		prof := emulator.Profile{TokensPerSecond: 5000, Accuracy: 1, RejectStreamOptions: true}
 		recs, rep, err := collect(t, context.Background(), New(), emulatedJob(prof, 4))
 		if err != nil {
 			t.Fatal(err)

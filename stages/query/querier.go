@@ -73,10 +73,11 @@ func New(opts ...Option) *Querier {
 }
 
 // Register sets reg.Querier to a default Querier and adds the built-in
-// load models (RegisterLoadModels).
+// load models (RegisterLevelModels).
 func Register(reg *pipeline.Registry) {
 	reg.Querier = New()
-	RegisterLoadModels(reg)
+	RegisterLevelModels(reg)
+	registerEmulator(reg)
 }
 
 // run is one platform job in progress.

@@ -156,9 +156,9 @@ func arrivalSeed(seed int64, level string) int64 {
 // poisson (the default) or gamma with burstiness as its shape.
 func newPacer(rate float64, arrival string, burstiness float64, seed int64) Scheduler {
 	switch arrival {
-	case "constant":
+	case ArrivalConstant:
 		return ConstantPacer{Rate: rate}
-	case "gamma":
+	case ArrivalGamma:
 		return NewGammaPacer(rate, burstiness, seed)
 	default:
 		return NewPoissonPacer(rate, seed)

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/stages/query/emulator"
 )
 
 // TestRealSQuADQuestionsThroughTheEmulator sends the first SQuAD v1.1 dev
@@ -57,9 +58,9 @@ func TestRealSQuADQuestionsThroughTheEmulator(t *testing.T) {
 			}
 		}
 	}
-	prof := pipeline.EmulateProfile{TokensPerSecond: 0, Accuracy: 1, ReasoningTokens: 3}
+	prof := emulator.Profile{TokensPerSecond: 0, Accuracy: 1, ReasoningTokens: 3}
 	job := newJob("")
-	job.Platform.Emulate, job.Platform.Concurrency = &prof, 8
+	job.Platform.Emulate, job.Platform.Concurrency = prof.Block(), 8
 	for i, s := range samples {
 		job.Cells = append(job.Cells, pipeline.Cell{
 			CellKey:  pipeline.CellKey{Platform: "fake", Model: "m", Temperature: 0.7, SampleID: s.ID},

@@ -12,7 +12,7 @@ import (
 // schedule a single process would: each its own hits of it.
 func TestShardsSendTheirHitsOfTheLevelsOneSchedule(t *testing.T) {
 	for _, arrival := range []string{"constant", "poisson", "gamma"} {
-		for _, lv := range []pipeline.LoadLevel{{Rate: 9}, {Rate: 9, Concurrency: 5}} {
+		for _, lv := range []pipeline.Level{{Rate: 9}, {Rate: 9, Concurrency: 5}} {
 			const n, hits = 3, 60
 			one := newPacer(lv.Rate, arrival, 0.5, 11)
 			var want, got []time.Duration

@@ -42,7 +42,7 @@ func BenchmarkZeroDelayStream(b *testing.B) {
 		{"reasoning=40", 40},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
-			prof := pipeline.EmulateProfile{ReasoningTokens: bc.reasoning, Accuracy: 0.8, Style: "chatty"}
+			prof := Profile{ReasoningTokens: bc.reasoning, Accuracy: 0.8, Style: "chatty"}
 			srv := New(prof, 1, mapLookup())
 			raw, _ := json.Marshal(streamBody(promptFor(&fixture[4])))
 			body := &resettableBody{}
@@ -81,7 +81,7 @@ func mapLookup() Lookup {
 // parallel keep-alive clients: the emulator as the zero-delay endpoint of a
 // client-capacity benchmark (client and server share the CPU).
 func BenchmarkZeroDelayStreamHTTP(b *testing.B) {
-	base := startServer(b, pipeline.EmulateProfile{ReasoningTokens: 40, Accuracy: 0.8, Style: "chatty"}, 1, mapLookup())
+	base := startServer(b, Profile{ReasoningTokens: 40, Accuracy: 0.8, Style: "chatty"}, 1, mapLookup())
 	raw, _ := json.Marshal(streamBody(promptFor(&fixture[4])))
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
 	b.ReportAllocs()

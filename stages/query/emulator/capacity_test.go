@@ -12,10 +12,10 @@ import (
 )
 
 func TestBatchFactorGrowsWithTheBatchUpToMaxBatch(t *testing.T) {
-	prof := pipeline.EmulateProfile{MaxBatch: 8, BatchSlowdown: 0.25}
+	prof := Profile{MaxBatch: 8, BatchSlowdown: 0.25}
 	tests := []struct {
 		name  string
-		prof  pipeline.EmulateProfile
+		prof  Profile
 		batch int
 		want  float64
 	}{
@@ -23,8 +23,8 @@ func TestBatchFactorGrowsWithTheBatchUpToMaxBatch(t *testing.T) {
 		{"an idle server counts as a batch of one", prof, 0, 1},
 		{"each other request in the batch adds batch_slowdown", prof, 5, 2},
 		{"the batch never exceeds max_batch", prof, 64, 1 + 0.25*7},
-		{"without max_batch the batch is whatever is in flight", pipeline.EmulateProfile{BatchSlowdown: 0.5}, 11, 6},
-		{"without batch_slowdown batching costs nothing", pipeline.EmulateProfile{MaxBatch: 4}, 4, 1},
+		{"without max_batch the batch is whatever is in flight", Profile{BatchSlowdown: 0.5}, 11, 6},
+		{"without batch_slowdown batching costs nothing", Profile{MaxBatch: 4}, 4, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -38,7 +38,7 @@ func TestBatchFactorGrowsWithTheBatchUpToMaxBatch(t *testing.T) {
 // meanE2E sends n streamed requests at once to a fresh emulator and returns
 // their mean time from send to the end of the body, and the most requests
 // the server decoded at once.
-func meanE2E(t *testing.T, prof pipeline.EmulateProfile, n int) (time.Duration, int) {
+func meanE2E(t *testing.T, prof Profile, n int) (time.Duration, int) {
 	t.Helper()
 	srv := New(prof, 1, fixtureLookup)
 	base, shutdown, err := Start("127.0.0.1:0", srv)
@@ -84,7 +84,7 @@ func meanE2E(t *testing.T, prof pipeline.EmulateProfile, n int) (time.Duration, 
 }
 
 func TestCapacityModelMakesLatencyGrowWithLoad(t *testing.T) {
-	base := pipeline.EmulateProfile{TTFT: pipeline.Duration(20 * time.Millisecond), TokensPerSecond: 100, Accuracy: 1, Style: "plain"}
+	base := Profile{TTFT: pipeline.Duration(20 * time.Millisecond), TokensPerSecond: 100, Accuracy: 1, Style: "plain"}
 	capped := base
 	capped.MaxBatch, capped.BatchSlowdown = 4, 0.5
 

@@ -2,7 +2,7 @@
 // behaves like vLLM serving a reasoning model (gpt-oss): role-only first
 // chunk, reasoning deltas, then content deltas one word piece at a time,
 // finish_reason, an optional usage chunk and [DONE]. Timings, answers and
-// injected faults follow a pipeline.EmulateProfile and are deterministic for
+// injected faults follow a Profile and are deterministic for
 // a seed, so the query stage can be tested and benchmarked over real HTTP
 // without a GPU.
 //
@@ -81,7 +81,7 @@
 // reject_stream_options turns any stream_options into a 400 naming it. Any
 // model name is accepted and GET /v1/models lists the names seen.
 //
-// Imports: pipeline (EmulateProfile, samples) and helper packages only;
+// Imports: pipeline (Duration, samples) and helper packages only;
 // emulator must not import a stage: stages/query imports it to serve
 // emulate: platforms, and cmd/inferbench to serve the emulate command.
 package emulator
@@ -124,7 +124,7 @@ const maxBodyBytes = 16 << 20
 // concurrent use. Routes: POST /v1/chat/completions and GET /v1/models;
 // anything else is a 404 (or 405) with an OpenAI-style error body.
 type Server struct {
-	profile        pipeline.EmulateProfile
+	profile        Profile
 	seed           uint64
 	lookup         Lookup
 	reasoningField string
@@ -155,7 +155,7 @@ type Server struct {
 // the request id and depends on seed, messages, model and temperature only,
 // as a greedy model answers the same prompt the same way on every repeat;
 // timing jitter and faults stay per request id and attempt.
-func New(profile pipeline.EmulateProfile, seed int64, lookup Lookup) *Server {
+func New(profile Profile, seed int64, lookup Lookup) *Server {
 	s := &Server{
 		profile:        profile,
 		seed:           mix(uint64(seed)),
@@ -231,7 +231,7 @@ func (s *Server) slowdown() float64 {
 // every token gap of the profile's requests: 1 + batch_slowdown x (batch -
 // 1), and 1 for a batch of at most one. With max_batch set, a batch never
 // exceeds max_batch: later requests queue instead.
-func BatchFactor(profile pipeline.EmulateProfile, batch int) float64 {
+func BatchFactor(profile Profile, batch int) float64 {
 	if profile.MaxBatch > 0 && batch > profile.MaxBatch {
 		batch = profile.MaxBatch
 	}
@@ -546,7 +546,7 @@ type schedule struct {
 	off    time.Duration
 }
 
-func newSchedule(key uint64, prof *pipeline.EmulateProfile) schedule {
+func newSchedule(key uint64, prof *Profile) schedule {
 	sc := schedule{key: key, jitter: prof.Jitter}
 	sc.ttft = time.Duration(float64(prof.TTFT.D()) * sc.factor(saltTTFT))
 	if prof.TokensPerSecond > 0 {
@@ -571,7 +571,7 @@ func (sc *schedule) factor(salt uint64) float64 {
 // client's reported TTFT and E2E against. Plan is a pure function, exported
 // for the query stage's timing-fidelity benchmark, which checks every
 // reported time against it.
-func Plan(profile pipeline.EmulateProfile, seed int64, requestID, model string, temperature float64, tokens int) (ttft, e2e time.Duration) {
+func Plan(profile Profile, seed int64, requestID, model string, temperature float64, tokens int) (ttft, e2e time.Duration) {
 	sc := newSchedule(mix(mix(uint64(seed))^requestKey(requestID, nil, model, temperature)), &profile)
 	ttft = sc.next()
 	e2e = ttft

@@ -29,7 +29,7 @@ func TestStreamWireFormat(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			prof := pipeline.EmulateProfile{ReasoningTokens: 7, Accuracy: 1, Usage: tc.usage}
+			prof := Profile{ReasoningTokens: 7, Accuracy: 1, Usage: tc.usage}
 			base := startServer(t, prof, 1, fixtureLookup)
 			s := &fixture[1]
 			resp := post(t, context.Background(), base, "/chat/completions", streamBody(promptFor(s)), "wire-1")
@@ -141,7 +141,7 @@ func TestStreamWireFormat(t *testing.T) {
 }
 
 func TestStreamWithoutIncludeUsageSendsNoUsage(t *testing.T) {
-	base := startServer(t, pipeline.EmulateProfile{Accuracy: 1}, 1, fixtureLookup)
+	base := startServer(t, Profile{Accuracy: 1}, 1, fixtureLookup)
 	b := streamBody(promptFor(&fixture[0]))
 	b.StreamOptions = nil
 	resp := post(t, context.Background(), base, "/chat/completions", b, "")
@@ -156,7 +156,7 @@ func TestStreamWithoutIncludeUsageSendsNoUsage(t *testing.T) {
 func TestNonStreamingCompletion(t *testing.T) {
 	for _, usage := range []string{"vllm", "sambanova", "none"} {
 		t.Run("usage "+usage+" gives a chat.completion with content, reasoning and usage as configured", func(t *testing.T) {
-			prof := pipeline.EmulateProfile{ReasoningTokens: 5, Accuracy: 1, Usage: usage}
+			prof := Profile{ReasoningTokens: 5, Accuracy: 1, Usage: usage}
 			base := startServer(t, prof, 3, fixtureLookup)
 			resp := post(t, context.Background(), base, "/chat/completions",
 				chatBody{Model: "m", Messages: promptFor(&fixture[7])}, "ns")
@@ -213,7 +213,7 @@ func contentOf(t *testing.T, base string, msgs []pipeline.Message, id string) st
 }
 
 func TestDeterminism(t *testing.T) {
-	prof := pipeline.EmulateProfile{ReasoningTokens: 3, Accuracy: 0.5, Style: "chatty"}
+	prof := Profile{ReasoningTokens: 3, Accuracy: 0.5, Style: "chatty"}
 	a := startServer(t, prof, 42, fixtureLookup)
 	b := startServer(t, prof, 42, fixtureLookup)
 	c := startServer(t, prof, 43, fixtureLookup)
@@ -244,7 +244,7 @@ func TestAccuracyMatchesProfile(t *testing.T) {
 	const n = 400
 	for _, p := range []float64{0.8, 0.3} {
 		t.Run(fmt.Sprintf("accuracy %.1f is met within four binomial standard deviations", p), func(t *testing.T) {
-			srv := New(pipeline.EmulateProfile{Accuracy: p}, 7, fixtureLookup)
+			srv := New(Profile{Accuracy: p}, 7, fixtureLookup)
 			hits, answerable := 0, 0
 			for i := range n {
 				s := &fixture[i%len(fixture)]
@@ -273,7 +273,7 @@ func TestAccuracyMatchesProfile(t *testing.T) {
 		})
 	}
 	t.Run("over HTTP the streamed content is the planned answer", func(t *testing.T) {
-		base := startServer(t, pipeline.EmulateProfile{Accuracy: 0.6}, 7, fixtureLookup)
+		base := startServer(t, Profile{Accuracy: 0.6}, 7, fixtureLookup)
 		hits := 0
 		for i := range 40 {
 			s := &fixture[i%12]
@@ -295,18 +295,18 @@ func TestAnswerStyles(t *testing.T) {
 	unknown := []pipeline.Message{{Role: "user", Content: "Context: Pebbles rattle in the tin drum.\n\nQuestion: What rattles?\n\nAnswer:"}}
 	cases := []struct {
 		name   string
-		prof   pipeline.EmulateProfile
+		prof   Profile
 		lookup Lookup
 		msgs   []pipeline.Message
 		check  func(t *testing.T, content string)
 	}{
-		{"plain style answers with the gold answer only", pipeline.EmulateProfile{Accuracy: 1}, fixtureLookup, promptFor(&fixture[3]),
+		{"plain style answers with the gold answer only", Profile{Accuracy: 1}, fixtureLookup, promptFor(&fixture[3]),
 			func(t *testing.T, c string) {
 				if !exactMatch(c, fixture[3].Answers) || strings.Contains(c, "*") {
 					t.Errorf("content %q", c)
 				}
 			}},
-		{"chatty style wraps the gold answer in a bold sentence", pipeline.EmulateProfile{Accuracy: 1, Style: "chatty"}, fixtureLookup, promptFor(&fixture[3]),
+		{"chatty style wraps the gold answer in a bold sentence", Profile{Accuracy: 1, Style: "chatty"}, fixtureLookup, promptFor(&fixture[3]),
 			func(t *testing.T, c string) {
 				m := chatty.FindStringSubmatch(c)
 				if m == nil {
@@ -316,25 +316,25 @@ func TestAnswerStyles(t *testing.T) {
 					t.Errorf("bold span %q is not gold", inner)
 				}
 			}},
-		{"an unanswerable question answered correctly gives empty content", pipeline.EmulateProfile{Accuracy: 1, Style: "chatty"}, fixtureLookup, promptFor(&fixture[12]),
+		{"an unanswerable question answered correctly gives empty content", Profile{Accuracy: 1, Style: "chatty"}, fixtureLookup, promptFor(&fixture[12]),
 			func(t *testing.T, c string) {
 				if c != "" {
 					t.Errorf("content %q, want empty", c)
 				}
 			}},
-		{"an unanswerable question answered wrongly gives a context span", pipeline.EmulateProfile{Accuracy: 0}, fixtureLookup, promptFor(&fixture[12]),
+		{"an unanswerable question answered wrongly gives a context span", Profile{Accuracy: 0}, fixtureLookup, promptFor(&fixture[12]),
 			func(t *testing.T, c string) {
 				if c == "" || !strings.Contains(fixture[12].Context, c) {
 					t.Errorf("content %q", c)
 				}
 			}},
-		{"an unknown sample is answered from the prompt's context", pipeline.EmulateProfile{Accuracy: 1}, nil, unknown,
+		{"an unknown sample is answered from the prompt's context", Profile{Accuracy: 1}, nil, unknown,
 			func(t *testing.T, c string) {
 				if c == "" || !strings.Contains("Pebbles rattle in the tin drum.", c) {
 					t.Errorf("content %q is not a span of the prompt's context", c)
 				}
 			}},
-		{"a prompt without context gets the fixed answer", pipeline.EmulateProfile{Accuracy: 1}, fixtureLookup, []pipeline.Message{{Role: "user", Content: "Hello there"}},
+		{"a prompt without context gets the fixed answer", Profile{Accuracy: 1}, fixtureLookup, []pipeline.Message{{Role: "user", Content: "Hello there"}},
 			func(t *testing.T, c string) {
 				if c != FixedAnswer {
 					t.Errorf("content %q, want %q", c, FixedAnswer)
@@ -352,7 +352,7 @@ func TestAnswerStyles(t *testing.T) {
 }
 
 func TestMaxTokensTruncation(t *testing.T) {
-	prof := pipeline.EmulateProfile{ReasoningTokens: 10, Accuracy: 1}
+	prof := Profile{ReasoningTokens: 10, Accuracy: 1}
 	s := &fixture[4] // "because the old site flooded twice": 6 pieces
 	full := countPieces(s.Answers[0])
 	cases := []struct {
@@ -400,7 +400,7 @@ func TestMaxTokensTruncation(t *testing.T) {
 }
 
 func TestRequestErrors(t *testing.T) {
-	base := startServer(t, pipeline.EmulateProfile{RejectStreamOptions: true, Accuracy: 1}, 1, fixtureLookup)
+	base := startServer(t, Profile{RejectStreamOptions: true, Accuracy: 1}, 1, fixtureLookup)
 	ctx := context.Background()
 	t.Run("stream_options is rejected with a 400 naming it when the profile says so", func(t *testing.T) {
 		resp := post(t, ctx, base, "/chat/completions", streamBody(promptFor(&fixture[0])), "")
@@ -452,7 +452,7 @@ func TestRequestErrors(t *testing.T) {
 }
 
 func TestModelsListsModelsSeen(t *testing.T) {
-	base := startServer(t, pipeline.EmulateProfile{}, 1, nil)
+	base := startServer(t, Profile{}, 1, nil)
 	list := func() []string {
 		resp, err := http.Get(base + "/models")
 		if err != nil {
@@ -507,7 +507,7 @@ func contentAt(t *testing.T, base string, msgs []pipeline.Message, id string, te
 }
 
 func TestTemperatureZeroIsRepeatable(t *testing.T) {
-	prof := pipeline.EmulateProfile{ReasoningTokens: 4, Accuracy: 0.5, Style: "chatty"}
+	prof := Profile{ReasoningTokens: 4, Accuracy: 0.5, Style: "chatty"}
 	base := startServer(t, prof, 42, fixtureLookup)
 	t.Run("at temperature 0 the same prompt under different request ids gets the same content", func(t *testing.T) {
 		for i := range fixture {
@@ -562,7 +562,7 @@ func TestEveryTokenEventCarriesAToken(t *testing.T) {
 			if usage == "sambanova" {
 				field = "reasoning_content"
 			}
-			prof := pipeline.EmulateProfile{ReasoningTokens: 60, Accuracy: 1, Usage: usage}
+			prof := Profile{ReasoningTokens: 60, Accuracy: 1, Usage: usage}
 			base := startServer(t, prof, 3, fixtureLookup)
 			starts := map[string]bool{}
 			for i := range 40 {

@@ -17,11 +17,11 @@ import (
 
 func TestFaultsOnTheWire(t *testing.T) {
 	ctx := context.Background()
-	prof := func(f pipeline.FaultsSpec) pipeline.EmulateProfile {
-		return pipeline.EmulateProfile{ReasoningTokens: 6, Accuracy: 1, Faults: f}
+	prof := func(f Faults) Profile {
+		return Profile{ReasoningTokens: 6, Accuracy: 1, Faults: f}
 	}
 	t.Run("rate_429 answers 429 with Retry-After and an OpenAI error", func(t *testing.T) {
-		base := startServer(t, prof(pipeline.FaultsSpec{Rate429: 1, RetryAfter: pipeline.Duration(1500 * time.Millisecond)}), 1, fixtureLookup)
+		base := startServer(t, prof(Faults{Rate429: 1, RetryAfter: pipeline.Duration(1500 * time.Millisecond)}), 1, fixtureLookup)
 		resp := post(t, ctx, base, "/chat/completions", streamBody(promptFor(&fixture[0])), "f429")
 		if resp.StatusCode != http.StatusTooManyRequests {
 			t.Fatalf("status %d", resp.StatusCode)
@@ -37,7 +37,7 @@ func TestFaultsOnTheWire(t *testing.T) {
 		}
 	})
 	t.Run("rate_429 without retry_after says one second", func(t *testing.T) {
-		base := startServer(t, prof(pipeline.FaultsSpec{Rate429: 1}), 1, fixtureLookup)
+		base := startServer(t, prof(Faults{Rate429: 1}), 1, fixtureLookup)
 		resp := post(t, ctx, base, "/chat/completions", streamBody(promptFor(&fixture[0])), "")
 		decodeError(t, resp)
 		if ra := resp.Header.Get("Retry-After"); ra != "1" {
@@ -45,7 +45,7 @@ func TestFaultsOnTheWire(t *testing.T) {
 		}
 	})
 	t.Run("rate_500 answers 500 before any stream byte", func(t *testing.T) {
-		base := startServer(t, prof(pipeline.FaultsSpec{Rate500: 1}), 1, fixtureLookup)
+		base := startServer(t, prof(Faults{Rate500: 1}), 1, fixtureLookup)
 		resp := post(t, ctx, base, "/chat/completions", streamBody(promptFor(&fixture[0])), "")
 		if resp.StatusCode != 500 {
 			t.Fatalf("status %d", resp.StatusCode)
@@ -53,7 +53,7 @@ func TestFaultsOnTheWire(t *testing.T) {
 		decodeError(t, resp)
 	})
 	t.Run("disconnect cuts the stream after a few events without DONE", func(t *testing.T) {
-		base := startServer(t, prof(pipeline.FaultsSpec{Disconnect: 1}), 1, fixtureLookup)
+		base := startServer(t, prof(Faults{Disconnect: 1}), 1, fixtureLookup)
 		for i := range 5 {
 			resp := post(t, ctx, base, "/chat/completions", streamBody(promptFor(&fixture[i])), "")
 			events, err := readSSE(resp.Body)
@@ -75,7 +75,7 @@ func TestFaultsOnTheWire(t *testing.T) {
 		}
 	})
 	t.Run("malformed sends one chunk that is not JSON and finishes the stream", func(t *testing.T) {
-		base := startServer(t, prof(pipeline.FaultsSpec{Malformed: 1}), 1, fixtureLookup)
+		base := startServer(t, prof(Faults{Malformed: 1}), 1, fixtureLookup)
 		resp := post(t, ctx, base, "/chat/completions", streamBody(promptFor(&fixture[1])), "")
 		defer resp.Body.Close()
 		events, err := readSSE(resp.Body)
@@ -93,7 +93,7 @@ func TestFaultsOnTheWire(t *testing.T) {
 		}
 	})
 	t.Run("error_event sends an SSE error object and ends without DONE", func(t *testing.T) {
-		base := startServer(t, prof(pipeline.FaultsSpec{ErrorEvent: 1}), 1, fixtureLookup)
+		base := startServer(t, prof(Faults{ErrorEvent: 1}), 1, fixtureLookup)
 		resp := post(t, ctx, base, "/chat/completions", streamBody(promptFor(&fixture[2])), "")
 		defer resp.Body.Close()
 		events, err := readSSE(resp.Body)
@@ -110,7 +110,7 @@ func TestFaultsOnTheWire(t *testing.T) {
 	})
 	t.Run("stall pauses mid-stream for stall_for and then completes", func(t *testing.T) {
 		const stall = 80 * time.Millisecond
-		base := startServer(t, prof(pipeline.FaultsSpec{Stall: 1, StallFor: pipeline.Duration(stall)}), 1, fixtureLookup)
+		base := startServer(t, prof(Faults{Stall: 1, StallFor: pipeline.Duration(stall)}), 1, fixtureLookup)
 		start := time.Now()
 		resp := post(t, ctx, base, "/chat/completions", streamBody(promptFor(&fixture[3])), "")
 		defer resp.Body.Close()
@@ -124,7 +124,7 @@ func TestFaultsOnTheWire(t *testing.T) {
 		}
 	})
 	t.Run("a stalled stream ends when the client goes away", func(t *testing.T) {
-		base, shutdown, err := Start("127.0.0.1:0", New(prof(pipeline.FaultsSpec{Stall: 1, StallFor: pipeline.Duration(time.Hour)}), 1, fixtureLookup))
+		base, shutdown, err := Start("127.0.0.1:0", New(prof(Faults{Stall: 1, StallFor: pipeline.Duration(time.Hour)}), 1, fixtureLookup))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -148,7 +148,7 @@ func TestFaultsOnTheWire(t *testing.T) {
 
 func TestFaultSharesAndRetries(t *testing.T) {
 	t.Run("a share of 0.5 hits about half of the requests", func(t *testing.T) {
-		srv := New(pipeline.EmulateProfile{Faults: pipeline.FaultsSpec{Rate429: 0.25, Rate500: 0.25}}, 3, nil)
+		srv := New(Profile{Faults: Faults{Rate429: 0.25, Rate500: 0.25}}, 3, nil)
 		counts := map[fault]int{}
 		for i := range 2000 {
 			counts[srv.pickFault(mix(uint64(i)), 0)]++
@@ -164,9 +164,9 @@ func TestFaultSharesAndRetries(t *testing.T) {
 		}
 	})
 	t.Run("a retried request id eventually succeeds and gets the same content", func(t *testing.T) {
-		prof := pipeline.EmulateProfile{Accuracy: 0.5, Faults: pipeline.FaultsSpec{Rate429: 0.5}}
+		prof := Profile{Accuracy: 0.5, Faults: Faults{Rate429: 0.5}}
 		base := startServer(t, prof, 11, fixtureLookup)
-		ref := startServer(t, pipeline.EmulateProfile{Accuracy: 0.5}, 11, fixtureLookup)
+		ref := startServer(t, Profile{Accuracy: 0.5}, 11, fixtureLookup)
 		for i := range 10 {
 			id := "retry-" + strconv.Itoa(i)
 			s := &fixture[i]
@@ -200,7 +200,7 @@ func TestTimingLowerBounds(t *testing.T) {
 		tps       = 250.0
 		reasoning = 5
 	)
-	prof := pipeline.EmulateProfile{TTFT: pipeline.Duration(ttft), TokensPerSecond: tps, ReasoningTokens: reasoning, Accuracy: 1}
+	prof := Profile{TTFT: pipeline.Duration(ttft), TokensPerSecond: tps, ReasoningTokens: reasoning, Accuracy: 1}
 	base := startServer(t, prof, 1, fixtureLookup)
 	s := &fixture[5]
 	tokens := reasoning + countPieces(s.Answers[0])
@@ -243,7 +243,7 @@ func (f *firstTokenReader) Read(p []byte) (int, error) {
 }
 
 func TestScheduleJitter(t *testing.T) {
-	prof := pipeline.EmulateProfile{TTFT: pipeline.Duration(100 * time.Millisecond), TokensPerSecond: 100, Jitter: 0.2}
+	prof := Profile{TTFT: pipeline.Duration(100 * time.Millisecond), TokensPerSecond: 100, Jitter: 0.2}
 	cases := []struct {
 		name   string
 		jitter float64
@@ -287,17 +287,17 @@ func TestScheduleJitter(t *testing.T) {
 func TestNonStreamingFaults(t *testing.T) {
 	cases := []struct {
 		name   string
-		faults pipeline.FaultsSpec
+		faults Faults
 		check  func(t *testing.T, resp *http.Response, err error)
 	}{
-		{"disconnect closes the connection before any byte", pipeline.FaultsSpec{Disconnect: 1},
+		{"disconnect closes the connection before any byte", Faults{Disconnect: 1},
 			func(t *testing.T, resp *http.Response, err error) {
 				if err == nil {
 					resp.Body.Close()
 					t.Errorf("got status %d, want a transport error", resp.StatusCode)
 				}
 			}},
-		{"malformed sends a 200 whose body is not JSON", pipeline.FaultsSpec{Malformed: 1},
+		{"malformed sends a 200 whose body is not JSON", Faults{Malformed: 1},
 			func(t *testing.T, resp *http.Response, err error) {
 				if err != nil {
 					t.Fatal(err)
@@ -308,7 +308,7 @@ func TestNonStreamingFaults(t *testing.T) {
 					t.Errorf("status %d body %s", resp.StatusCode, b)
 				}
 			}},
-		{"error_event answers 500 with an internal_error body", pipeline.FaultsSpec{ErrorEvent: 1},
+		{"error_event answers 500 with an internal_error body", Faults{ErrorEvent: 1},
 			func(t *testing.T, resp *http.Response, err error) {
 				if err != nil {
 					t.Fatal(err)
@@ -320,7 +320,7 @@ func TestNonStreamingFaults(t *testing.T) {
 					t.Errorf("type %q", e.Error.Type)
 				}
 			}},
-		{"stall delays a complete answer", pipeline.FaultsSpec{Stall: 1, StallFor: pipeline.Duration(30 * time.Millisecond)},
+		{"stall delays a complete answer", Faults{Stall: 1, StallFor: pipeline.Duration(30 * time.Millisecond)},
 			func(t *testing.T, resp *http.Response, err error) {
 				if err != nil {
 					t.Fatal(err)
@@ -334,7 +334,7 @@ func TestNonStreamingFaults(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			base := startServer(t, pipeline.EmulateProfile{ReasoningTokens: 3, Accuracy: 1, Faults: tc.faults}, 1, fixtureLookup)
+			base := startServer(t, Profile{ReasoningTokens: 3, Accuracy: 1, Faults: tc.faults}, 1, fixtureLookup)
 			raw, _ := json.Marshal(chatBody{Model: "m", Messages: promptFor(&fixture[0])})
 			start := time.Now()
 			resp, err := http.Post(base+"/chat/completions", "application/json", strings.NewReader(string(raw)))
@@ -347,7 +347,7 @@ func TestNonStreamingFaults(t *testing.T) {
 }
 
 func TestConcurrentStreamsMatchSequentialOnes(t *testing.T) {
-	prof := pipeline.EmulateProfile{TTFT: pipeline.Duration(5 * time.Millisecond), TokensPerSecond: 2000, Jitter: 0.3, ReasoningTokens: 8, Accuracy: 0.7, Style: "chatty", Usage: "sambanova"}
+	prof := Profile{TTFT: pipeline.Duration(5 * time.Millisecond), TokensPerSecond: 2000, Jitter: 0.3, ReasoningTokens: 8, Accuracy: 0.7, Style: "chatty", Usage: "sambanova"}
 	base := startServer(t, prof, 21, fixtureLookup)
 	ref := startServer(t, prof, 21, fixtureLookup)
 	const n = 64

@@ -52,7 +52,7 @@ func fixtureLookup(msgs []pipeline.Message) *pipeline.Sample {
 }
 
 // startServer runs an emulator with Start and shuts it down after the test.
-func startServer(t testing.TB, prof pipeline.EmulateProfile, seed int64, lookup Lookup) string {
+func startServer(t testing.TB, prof Profile, seed int64, lookup Lookup) string {
 	t.Helper()
 	base, shutdown, err := Start("127.0.0.1:0", New(prof, seed, lookup))
 	if err != nil {

@@ -14,8 +14,8 @@ import (
 //     tokens, vLLM usage, accuracy 0.84, chatty answers.
 //
 // Each call returns a fresh map that the caller may modify.
-func Profiles() map[string]pipeline.EmulateProfile {
-	return map[string]pipeline.EmulateProfile{
+func Profiles() map[string]Profile {
+	return map[string]Profile{
 		"metis-like": {
 			TTFT:            pipeline.Duration(250 * time.Millisecond),
 			TokensPerSecond: 420,

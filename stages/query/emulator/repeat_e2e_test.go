@@ -10,6 +10,7 @@ import (
 	"github.com/inferbench/inferbench/pipeline"
 	"github.com/inferbench/inferbench/stages/aggregate"
 	"github.com/inferbench/inferbench/stages/query"
+	"github.com/inferbench/inferbench/stages/query/emulator"
 )
 
 // TestRepeatsAgreeAtTemperatureZeroOnly runs an emulated platform through
@@ -19,9 +20,9 @@ import (
 func TestRepeatsAgreeAtTemperatureZeroOnly(t *testing.T) {
 	const questions, repeats = 16, 3
 	temps := []float64{0, 0.7}
-	prof := pipeline.EmulateProfile{Accuracy: 0.5, ReasoningTokens: 3}
+	prof := emulator.Profile{Accuracy: 0.5, ReasoningTokens: 3}
 	job := pipeline.QueryJob{
-		Platform: pipeline.Platform{Name: "emu", Models: []string{"m"}, Emulate: &prof, Concurrency: 4,
+		Platform: pipeline.Platform{Name: "emu", Models: []string{"m"}, Emulate: prof.Block(), Concurrency: 4,
 			Timeout: pipeline.Duration(10 * time.Second)},
 		Params: pipeline.Params{Temperature: temps, MaxTokens: 64, Stream: true},
 		Seed:   42,

@@ -116,14 +116,14 @@ func TestProfiles(t *testing.T) {
 	if s.TTFT.D() != 600*time.Millisecond || s.TokensPerSecond != 150 || s.Usage != "vllm" || s.Accuracy != 0.84 || s.Style != "chatty" || s.ReasoningTokens != 40 {
 		t.Errorf("sophia-like = %+v", s)
 	}
-	p["metis-like"] = pipeline.EmulateProfile{}
+	p["metis-like"] = Profile{}
 	if Profiles()["metis-like"].TokensPerSecond != 420 {
 		t.Error("Profiles returned a shared map")
 	}
 }
 
 func TestStartReportsLoopbackBaseURL(t *testing.T) {
-	base, shutdown, err := Start("127.0.0.1:0", New(pipeline.EmulateProfile{}, 1, nil))
+	base, shutdown, err := Start("127.0.0.1:0", New(Profile{}, 1, nil))
 	if err != nil {
 		t.Fatal(err)
 	}

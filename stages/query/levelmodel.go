@@ -9,43 +9,58 @@ import (
 	"github.com/inferbench/inferbench/pipeline"
 )
 
-// Load model types, registered by RegisterLoadModels.
+// Load model types, registered by RegisterLevelModels.
 const (
-	// LoadConcurrency runs closed-loop levels: Levels are worker counts.
-	LoadConcurrency = "concurrency"
-	// LoadRate runs open-loop levels: Levels are requests per second, with
+	// LevelConcurrency runs closed-loop levels: Levels are worker counts.
+	LevelConcurrency = "concurrency"
+	// LevelRate runs open-loop levels: Levels are requests per second, with
 	// the platform's arrival, burstiness and concurrency (as a cap).
-	LoadRate = "rate"
-	// LoadSweep is GuideLLM's sweep profile (see SweepLoad).
-	LoadSweep = "sweep"
+	LevelRate = "rate"
+	// LevelSweep is GuideLLM's sweep profile (see SweepLevels).
+	LevelSweep = "sweep"
 )
 
-// RegisterLoadModels adds the built-in load models to reg.
-func RegisterLoadModels(reg *pipeline.Registry) {
-	reg.AddLoadModel(LoadConcurrency, func() pipeline.LoadModel { return &ConcurrencyLoad{} })
-	reg.AddLoadModel(LoadRate, func() pipeline.LoadModel { return &RateLoad{} })
-	reg.AddLoadModel(LoadSweep, func() pipeline.LoadModel { return &SweepLoad{} })
+// Arrival laws of open-loop levels (platforms[].arrival), registered with
+// the rate level model: constant gaps, exponential gaps (the default) and
+// gamma gaps whose shape is platforms[].burstiness (DefaultBurstiness
+// when left out: 1 is poisson, below 1 burstier, above 1 smoother).
+const (
+	ArrivalConstant   = "constant"
+	ArrivalPoisson    = "poisson"
+	ArrivalGamma      = "gamma"
+	DefaultBurstiness = 1.0
+)
+
+// RegisterLevelModels adds the built-in level models and the arrival laws
+// of their open-loop levels to reg.
+func RegisterLevelModels(reg *pipeline.Registry) {
+	reg.AddArrival(ArrivalConstant, pipeline.ArrivalLaw{})
+	reg.AddArrival(ArrivalPoisson, pipeline.ArrivalLaw{Default: true})
+	reg.AddArrival(ArrivalGamma, pipeline.ArrivalLaw{Shaped: true, DefaultShape: DefaultBurstiness})
+	reg.AddLevelModel(LevelConcurrency, func() pipeline.LevelModel { return &ConcurrencyLevels{} })
+	reg.AddLevelModel(LevelRate, func() pipeline.LevelModel { return &RateLevels{} })
+	reg.AddLevelModel(LevelSweep, func() pipeline.LevelModel { return &SweepLevels{} })
 }
 
-// ConcurrencyLoad is `load: {type: concurrency, levels: [1, 4, 16]}`:
+// ConcurrencyLevels is `load: {type: concurrency, levels: [1, 4, 16]}`:
 // closed-loop levels labelled "c=1", "c=4", "c=16".
-type ConcurrencyLoad struct {
+type ConcurrencyLevels struct {
 	// Levels are the worker counts, whole numbers, in the order they run.
 	Levels []float64 `yaml:"levels" json:"levels" validate:"min=1,dive,gt=0"`
 }
 
-// Expand implements pipeline.LoadModel.
-func (c *ConcurrencyLoad) Expand(*pipeline.Platform) []pipeline.LoadLevel {
-	out := make([]pipeline.LoadLevel, len(c.Levels))
+// Expand implements pipeline.LevelModel.
+func (c *ConcurrencyLevels) Expand(*pipeline.Platform) []pipeline.Level {
+	out := make([]pipeline.Level, len(c.Levels))
 	for i, v := range c.Levels {
-		out[i] = pipeline.LoadLevel{Label: "c=" + strconv.Itoa(int(v)), Concurrency: int(v)}
+		out[i] = pipeline.Level{Label: "c=" + strconv.Itoa(int(v)), Concurrency: int(v)}
 	}
 	return out
 }
 
-// Check implements pipeline.LoadChecker: whole numbers, no duplicates, no
+// Check implements pipeline.LevelChecker: whole numbers, no duplicates, no
 // rate beside closed-loop levels.
-func (c *ConcurrencyLoad) Check(p *pipeline.Platform) []pipeline.LoadProblem {
+func (c *ConcurrencyLevels) Check(p *pipeline.Platform) []pipeline.Problem {
 	out := checkLevels(c.Levels, func(x float64) string {
 		if x != math.Trunc(x) {
 			return fmt.Sprintf("must be a whole number of requests in flight, got %v", x)
@@ -53,44 +68,44 @@ func (c *ConcurrencyLoad) Check(p *pipeline.Platform) []pipeline.LoadProblem {
 		return ""
 	})
 	if p.Rate > 0 {
-		out = append(out, pipeline.LoadProblem{Path: "type", Message: "concurrency levels run closed loop; remove rate or use type rate"})
+		out = append(out, pipeline.Problem{Path: "type", Message: "concurrency levels run closed loop; remove rate or use type rate"})
 	}
 	return out
 }
 
-// RateLoad is `load: {type: rate, levels: [2, 8]}`: open-loop levels
+// RateLevels is `load: {type: rate, levels: [2, 8]}`: open-loop levels
 // labelled "r=2", "r=8", each with the platform's arrival, burstiness and
 // concurrency (a cap on requests in flight; none when it is not set).
-type RateLoad struct {
+type RateLevels struct {
 	// Levels are requests per second, in the order they run.
 	Levels []float64 `yaml:"levels" json:"levels" validate:"min=1,dive,gt=0"`
 }
 
-// Expand implements pipeline.LoadModel.
-func (r *RateLoad) Expand(p *pipeline.Platform) []pipeline.LoadLevel {
-	out := make([]pipeline.LoadLevel, len(r.Levels))
+// Expand implements pipeline.LevelModel.
+func (r *RateLevels) Expand(p *pipeline.Platform) []pipeline.Level {
+	out := make([]pipeline.Level, len(r.Levels))
 	for i, v := range r.Levels {
-		out[i] = pipeline.LoadLevel{Label: "r=" + strconv.FormatFloat(v, 'g', -1, 64), Concurrency: p.Concurrency, Rate: v}
+		out[i] = pipeline.Level{Label: "r=" + strconv.FormatFloat(v, 'g', -1, 64), Concurrency: p.Concurrency, Rate: v}
 	}
 	return out
 }
 
-// Check implements pipeline.LoadChecker: no duplicate levels.
-func (r *RateLoad) Check(*pipeline.Platform) []pipeline.LoadProblem {
+// Check implements pipeline.LevelChecker: no duplicate levels.
+func (r *RateLevels) Check(*pipeline.Platform) []pipeline.Problem {
 	return checkLevels(r.Levels, func(float64) string { return "" })
 }
 
 // checkLevels reports duplicates and each level bad words.
-func checkLevels(levels []float64, bad func(float64) string) []pipeline.LoadProblem {
-	var out []pipeline.LoadProblem
+func checkLevels(levels []float64, bad func(float64) string) []pipeline.Problem {
+	var out []pipeline.Problem
 	seen := map[float64]bool{}
 	for i, x := range levels {
 		at := "levels[" + strconv.Itoa(i) + "]"
 		if msg := bad(x); msg != "" {
-			out = append(out, pipeline.LoadProblem{Path: at, Message: msg})
+			out = append(out, pipeline.Problem{Path: at, Message: msg})
 		}
 		if seen[x] {
-			out = append(out, pipeline.LoadProblem{Path: at, Message: fmt.Sprintf("duplicate level %v", x)})
+			out = append(out, pipeline.Problem{Path: at, Message: fmt.Sprintf("duplicate level %v", x)})
 		}
 		seen[x] = true
 	}
@@ -111,13 +126,13 @@ const (
 	LevelThroughput = "throughput"
 )
 
-// SweepLoad is GuideLLM's sweep profile, `load: {type: sweep, rates: 4,
+// SweepLevels is GuideLLM's sweep profile, `load: {type: sweep, rates: 4,
 // max_concurrency: 64}`: a synchronous level (concurrency 1), a throughput
 // level (max_concurrency in flight) and then Rates open-loop levels at
 // rates evenly spaced strictly between the request rates the first two
 // achieved, decided at run time (pipeline.RateChooser), each capped at
 // max_concurrency in flight.
-type SweepLoad struct {
+type SweepLevels struct {
 	// Rates is the number of rate levels (DefaultSweepRates when 0).
 	Rates int `yaml:"rates" json:"rates,omitempty" validate:"gte=0,lte=100"`
 	// MaxConcurrency is the throughput level and the rate levels' cap
@@ -125,34 +140,34 @@ type SweepLoad struct {
 	MaxConcurrency int `yaml:"max_concurrency" json:"max_concurrency,omitempty" validate:"gte=0"`
 }
 
-func (s *SweepLoad) rates() int {
+func (s *SweepLevels) rates() int {
 	if s.Rates > 0 {
 		return s.Rates
 	}
 	return DefaultSweepRates
 }
 
-func (s *SweepLoad) maxConcurrency() int {
+func (s *SweepLevels) maxConcurrency() int {
 	if s.MaxConcurrency > 0 {
 		return s.MaxConcurrency
 	}
 	return DefaultSweepMaxConcurrency
 }
 
-// Expand implements pipeline.LoadModel; the rate levels have RateIndex
+// Expand implements pipeline.LevelModel; the rate levels have RateIndex
 // 1..Rates and no rate until ChooseRates decides it.
-func (s *SweepLoad) Expand(*pipeline.Platform) []pipeline.LoadLevel {
+func (s *SweepLevels) Expand(*pipeline.Platform) []pipeline.Level {
 	mc := s.maxConcurrency()
-	out := []pipeline.LoadLevel{{Label: LevelSync, Concurrency: 1}, {Label: LevelThroughput, Concurrency: mc}}
+	out := []pipeline.Level{{Label: LevelSync, Concurrency: 1}, {Label: LevelThroughput, Concurrency: mc}}
 	for k := 1; k <= s.rates(); k++ {
-		out = append(out, pipeline.LoadLevel{Label: "sweep-" + strconv.Itoa(k), Concurrency: mc, RateIndex: k})
+		out = append(out, pipeline.Level{Label: "sweep-" + strconv.Itoa(k), Concurrency: mc, RateIndex: k})
 	}
 	return out
 }
 
 // ChooseRates implements pipeline.RateChooser with SweepRates over the
 // synchronous and throughput levels' achieved rates.
-func (s *SweepLoad) ChooseRates(achieved map[string]float64) ([]float64, error) {
+func (s *SweepLevels) ChooseRates(achieved map[string]float64) ([]float64, error) {
 	lo, hi := achieved[LevelSync], achieved[LevelThroughput]
 	if lo <= 0 {
 		return nil, errors.New("the synchronous level completed no request, so no rate could be chosen")

@@ -22,40 +22,41 @@ import (
 const DefaultMaxQueue = Duration(2_000_000_000)
 
 // Default knee thresholds of closed-loop saturation (see
-// LoadSpec.KneeThroughputGain): less than 10% more throughput for more
+// LevelsSpec.KneeThroughputGain): less than 10% more throughput for more
 // than 50% more median latency.
 const (
 	DefaultKneeThroughputGain = 0.10
 	DefaultKneeLatencyGrowth  = 0.50
 )
 
-// LoadModel is a load model component: the decoded config of one `load:`
-// block type, registered by the query stage (Registry.AddLoadModel), each
+// LevelModel is a load model component: the decoded config of one `load:`
+// block type, registered by the query stage (Registry.AddLevelModel), each
 // type with its own config struct. The block's keys other than the common
-// ones of LoadSpec are decoded into it by its yaml tags and checked by its
+// ones of LevelsSpec are decoded into it by its yaml tags and checked by its
 // validate tags, like vegeta's pacers or benthos's components.
-type LoadModel interface {
+type LevelModel interface {
 	// Expand returns the platform's load levels in the order they run.
 	// Levels whose rate is decided at run time have RateIndex k > 0 and
 	// Rate 0 (see RateChooser). p is the platform the block belongs to,
 	// with its scalar concurrency, rate and arrival.
-	Expand(p *Platform) []LoadLevel
+	Expand(p *Platform) []Level
 }
 
-// LoadChecker is implemented by a LoadModel with rules beyond its struct
+// LevelChecker is implemented by a LevelModel with rules beyond its struct
 // tags. Check returns each problem with its path under the load block
 // ("levels[1]", or "" for the block itself).
-type LoadChecker interface {
-	Check(p *Platform) []LoadProblem
+type LevelChecker interface {
+	Check(p *Platform) []Problem
 }
 
-// LoadProblem is one problem of a load block found by LoadChecker.
-type LoadProblem struct {
+// Problem is one problem a component finds in its configuration (see
+// LevelChecker, DatasetChecker): Path is under the component's block.
+type Problem struct {
 	Path    string
 	Message string
 }
 
-// RateChooser is implemented by a LoadModel whose later levels run at
+// RateChooser is implemented by a LevelModel whose later levels run at
 // rates decided from the levels before them (GuideLLM's sweep).
 // ChooseRates receives the completed request rate (successes per second)
 // of every level run so far, by label, and returns the rates of the
@@ -64,13 +65,13 @@ type RateChooser interface {
 	ChooseRates(achieved map[string]float64) ([]float64, error)
 }
 
-// LoadSpec is a platform's `load:` block: its model type, the settings
+// LevelsSpec is a platform's `load:` block: its model type, the settings
 // every model shares (the engine applies them to each level), and the
 // model's own config. The flat shorthand `concurrency: [1, 4, 16]` (or
 // `rate: [2, 8]`) is the same as `load: {type: concurrency, levels: [1, 4,
 // 16]}`; a scalar concurrency or rate is one level and needs no block.
-type LoadSpec struct {
-	// Type names a registered load model (Registry.LoadModels).
+type LevelsSpec struct {
+	// Type names a registered load model (Registry.LevelModels).
 	Type string `yaml:"type" json:"type" validate:"required"`
 	// MaxDuration bounds each level (0: no bound); a level that reaches it
 	// stops sending and the next one starts.
@@ -110,16 +111,16 @@ type LoadSpec struct {
 	// Settings are the block's other keys as written: the model's config.
 	Settings map[string]any `yaml:",remain" json:"-"`
 	// Model is Settings decoded into the type's config (see
-	// Registry.ResolveLoads); nil until resolved.
-	Model LoadModel `yaml:"-" json:"-"`
+	// Registry.ResolveLevels); nil until resolved.
+	Model LevelModel `yaml:"-" json:"-"`
 	// Resolved are the levels Model expands to, kept with the experiment
 	// (the manifest carries them) so that a run reopened without the
 	// registry knows its levels.
-	Resolved []LoadLevel `yaml:"-" json:"resolved,omitempty"`
+	Resolved []Level `yaml:"-" json:"resolved,omitempty"`
 }
 
-// LoadLevel is one load level of a platform.
-type LoadLevel struct {
+// Level is one load level of a platform.
+type Level struct {
 	// Label names the level in cell and group keys ("c=16", "r=8",
 	// "sync", "sweep-2"); "" when the platform has one level.
 	Label string `json:"label"`
@@ -133,16 +134,16 @@ type LoadLevel struct {
 	RateIndex int `json:"rate_index,omitempty"`
 }
 
-// LoadLevels returns p's levels in the order they run. Without a load
+// RunLevels returns p's levels in the order they run. Without a load
 // block it is one level with an empty label and p's concurrency and rate;
 // a one-level list has an empty label too, so that such experiments keep
 // the keys they had before load levels existed. rates are the rates a
 // RateChooser decided (nil: not yet; those levels keep Rate 0).
-func (p *Platform) LoadLevels(rates []float64) []LoadLevel {
-	if p.Load == nil || len(p.Load.Resolved) == 0 {
-		return []LoadLevel{{Concurrency: p.Concurrency, Rate: p.Rate}}
+func (p *Platform) RunLevels(rates []float64) []Level {
+	if p.Levels == nil || len(p.Levels.Resolved) == 0 {
+		return []Level{{Concurrency: p.Concurrency, Rate: p.Rate}}
 	}
-	out := slices.Clone(p.Load.Resolved)
+	out := slices.Clone(p.Levels.Resolved)
 	for i := range out {
 		if k := out[i].RateIndex; k > 0 && k <= len(rates) {
 			out[i].Rate = rates[k-1]
@@ -156,7 +157,7 @@ func (p *Platform) LoadLevels(rates []float64) []LoadLevel {
 
 // openLoopLevels reports whether any of p's load levels runs open loop.
 func (p *Platform) openLoopLevels() bool {
-	for _, lv := range p.LoadLevels(nil) {
+	for _, lv := range p.RunLevels(nil) {
 		if lv.Rate > 0 || lv.RateIndex > 0 {
 			return true
 		}
@@ -166,18 +167,16 @@ func (p *Platform) openLoopLevels() bool {
 
 // AtLevel returns a copy of p set up to run level lv: its concurrency and
 // rate, the load block's max_duration when set (its duration when that is
-// shorter), and poisson arrivals for an open-loop level when p sets no
-// arrival.
-func (p Platform) AtLevel(lv LoadLevel) Platform {
+// shorter), and no arrival law nor burstiness for a closed-loop level (an
+// open-loop one keeps p's, which LoadExperiment defaults from the
+// registry).
+func (p Platform) AtLevel(lv Level) Platform {
 	p.Concurrency, p.Rate = lv.Concurrency, lv.Rate
-	if p.Load != nil && p.Load.MaxDuration > 0 {
-		p.MaxDuration = p.Load.MaxDuration
+	if p.Levels != nil && p.Levels.MaxDuration > 0 {
+		p.MaxDuration = p.Levels.MaxDuration
 	}
-	if p.Load != nil && p.Load.Duration > 0 && (p.MaxDuration <= 0 || p.Load.Duration < p.MaxDuration) {
-		p.MaxDuration = p.Load.Duration // a timed level ends there (levelRunner: not a stop)
-	}
-	if p.Rate > 0 && p.Arrival == "" {
-		p.Arrival = "poisson"
+	if p.Levels != nil && p.Levels.Duration > 0 && (p.MaxDuration <= 0 || p.Levels.Duration < p.MaxDuration) {
+		p.MaxDuration = p.Levels.Duration // a timed level ends there (levelRunner: not a stop)
 	}
 	if p.Rate == 0 {
 		p.Arrival, p.Burstiness = "", 0
@@ -187,8 +186,8 @@ func (p Platform) AtLevel(lv LoadLevel) Platform {
 
 // MarshalJSON writes the block as it reads in a file (type, the shared
 // settings, the model's config) plus the resolved levels.
-func (l LoadSpec) MarshalJSON() ([]byte, error) {
-	type plain LoadSpec
+func (l LevelsSpec) MarshalJSON() ([]byte, error) {
+	type plain LevelsSpec
 	base, err := json.Marshal(plain(l))
 	if err != nil {
 		return nil, err
@@ -219,8 +218,8 @@ func (l LoadSpec) MarshalJSON() ([]byte, error) {
 
 // UnmarshalJSON reads what MarshalJSON writes: the model's keys go to
 // Settings (Model stays nil until resolved).
-func (l *LoadSpec) UnmarshalJSON(data []byte) error {
-	type plain LoadSpec
+func (l *LevelsSpec) UnmarshalJSON(data []byte) error {
+	type plain LevelsSpec
 	var p plain
 	if err := json.Unmarshal(data, &p); err != nil {
 		return err
@@ -236,29 +235,29 @@ func (l *LoadSpec) UnmarshalJSON(data []byte) error {
 	if len(all) > 0 {
 		p.Settings = all
 	}
-	*l = LoadSpec(p)
+	*l = LevelsSpec(p)
 	return nil
 }
 
-// ResolveLoads decodes every platform's load block into its registered
+// ResolveLevels decodes every platform's load block into its registered
 // model (Settings into the model's config struct, strictly: unknown keys
 // and wrong kinds are problems), checks it (validate tags, then
-// LoadChecker) and fills LoadSpec.Resolved. It returns the problems by
+// LevelChecker) and fills LevelsSpec.Resolved. It returns the problems by
 // path ("platforms[1].load.levels[0]"). A block already resolved is left
 // as it is.
-func (r *Registry) ResolveLoads(e *Experiment) []LoadProblem {
-	var out []LoadProblem
+func (r *Registry) ResolveLevels(e *Experiment) []Problem {
+	var out []Problem
 	for i := range e.Platforms {
 		p := &e.Platforms[i]
-		l := p.Load
+		l := p.Levels
 		if l == nil || l.Model != nil {
 			continue
 		}
 		at := pathOf("platforms").index(i).child("load")
-		newModel := r.LoadModels[l.Type]
+		newModel := r.LevelModels[l.Type]
 		if newModel == nil {
 			if l.Type != "" {
-				out = append(out, LoadProblem{at.child("type").String(), fmt.Sprintf("unknown load type %q%s", l.Type, orKnown(l.Type, "types", r.LoadModelNames()))})
+				out = append(out, Problem{at.child("type").String(), fmt.Sprintf("unknown load type %q%s", l.Type, orKnown(l.Type, "types", r.LevelModelNames()))})
 			}
 			continue
 		}
@@ -271,42 +270,42 @@ func (r *Registry) ResolveLoads(e *Experiment) []LoadProblem {
 			err = dec.Decode(l.Settings)
 		}
 		if err != nil {
-			out = append(out, LoadProblem{at.String(), fmt.Sprintf("type %s: %v", l.Type, err)})
+			out = append(out, Problem{at.String(), fmt.Sprintf("type %s: %v", l.Type, err)})
 			continue
 		}
 		bad := false
 		for _, k := range md.Unused {
 			bad = true
-			out = append(out, LoadProblem{at.child(k).String(), fmt.Sprintf("unknown key for load type %s%s", l.Type, orKnown(k, "keys", modelKeys(m)))})
+			out = append(out, Problem{at.child(k).String(), fmt.Sprintf("unknown key for load type %s%s", l.Type, orKnown(k, "keys", modelKeys(m)))})
 		}
 		var fes validator.ValidationErrors
 		if errors.As(experimentValidator().Struct(m), &fes) {
 			for _, fe := range fes {
 				_, ns, _ := strings.Cut(fe.Namespace(), ".")
 				bad = true
-				out = append(out, LoadProblem{append(at, parsePath(ns)...).String(), fieldMessage(fe)})
+				out = append(out, Problem{append(at, parsePath(ns)...).String(), fieldMessage(fe)})
 			}
 		}
-		if c, ok := m.(LoadChecker); ok && len(md.Unused) == 0 {
+		if c, ok := m.(LevelChecker); ok && len(md.Unused) == 0 {
 			for _, pr := range c.Check(p) {
 				path := at.String()
 				if pr.Path != "" {
 					path += "." + pr.Path
 				}
 				bad = true
-				out = append(out, LoadProblem{path, pr.Message})
+				out = append(out, Problem{path, pr.Message})
 			}
 		}
 		switch w := l.Warmup; {
 		case w.Requests < 0 || w.Duration < 0:
 			bad = true
-			out = append(out, LoadProblem{at.child("warmup").String(), fmt.Sprintf("must be a number of requests or a duration >= 0, got %s", w)})
+			out = append(out, Problem{at.child("warmup").String(), fmt.Sprintf("must be a number of requests or a duration >= 0, got %s", w)})
 		case l.Requests > 0 && w.Requests >= l.Requests:
 			bad = true
-			out = append(out, LoadProblem{at.child("warmup").String(), fmt.Sprintf("must be less than requests (%d), got %d: a level needs a measured request", l.Requests, w.Requests)})
+			out = append(out, Problem{at.child("warmup").String(), fmt.Sprintf("must be less than requests (%d), got %d: a level needs a measured request", l.Requests, w.Requests)})
 		case l.Duration > 0 && w.Duration >= l.Duration:
 			bad = true
-			out = append(out, LoadProblem{at.child("warmup").String(), fmt.Sprintf("must be shorter than duration (%s), got %s: a level needs a measured request", l.Duration, w.Duration)})
+			out = append(out, Problem{at.child("warmup").String(), fmt.Sprintf("must be shorter than duration (%s), got %s: a level needs a measured request", l.Duration, w.Duration)})
 		}
 		if bad {
 			continue
@@ -317,33 +316,30 @@ func (r *Registry) ResolveLoads(e *Experiment) []LoadProblem {
 	return out
 }
 
-// resolveLoads resolves e's load blocks with reg (see
-// Registry.ResolveLoads) and locates the problems.
-func resolveLoads(e *Experiment, loc *locator, reg *Registry) Diagnostics {
-	if reg == nil {
-		reg = &Registry{}
-	}
+// resolveLevels resolves e's load blocks with reg (see
+// Registry.ResolveLevels) and locates the problems.
+func resolveLevels(e *Experiment, loc *locator, reg *Registry) Diagnostics {
 	var out Diagnostics
-	for _, pr := range reg.ResolveLoads(e) {
+	for _, pr := range reg.ResolveLevels(e) {
 		out = append(out, loc.at(parsePath(pr.Path), nil, "%s", pr.Message))
 	}
 	return out
 }
 
 // modelKeys lists the yaml keys of a model's config struct.
-func modelKeys(m LoadModel) []string {
+func modelKeys(m LevelModel) []string {
 	return append([]string{"type", "max_duration", "max_error_rate", "max_queue", "knee_throughput_gain", "knee_latency_growth", "requests", "duration", "warmup"}, schemaOf(reflect.TypeOf(m)).keys()...)
 }
 
-// LoadModelNames lists the registered load model types, sorted.
-func (r *Registry) LoadModelNames() []string { return sortedKeys(r.LoadModels) }
+// LevelModelNames lists the registered load model types, sorted.
+func (r *Registry) LevelModelNames() []string { return sortedKeys(r.LevelModels) }
 
-// expandLoadShorthand rewrites, in every platform of the experiment tree
+// expandLevelsShorthand rewrites, in every platform of the experiment tree
 // root, a list under concurrency or rate into the load block it stands for
 // (`concurrency: [1, 4]` -> `load: {type: concurrency, levels: [1, 4]}`),
 // keeping the nodes' lines for located errors. A platform that also has a
 // load block, or lists under both keys, is left for lint to reject.
-func expandLoadShorthand(root *yaml.Node) {
+func expandLevelsShorthand(root *yaml.Node) {
 	ps := resolveNode(mapValue(root, "platforms"))
 	if ps == nil || ps.Kind != yaml.SequenceNode {
 		return
@@ -381,11 +377,11 @@ func expandLoadShorthand(root *yaml.Node) {
 // loads checks the load blocks' shared settings against the platform.
 func (v *validation) loads(e *Experiment) {
 	for i, p := range e.Platforms {
-		if p.Load == nil || p.Load.Model == nil {
+		if p.Levels == nil || p.Levels.Model == nil {
 			continue
 		}
 		at := pathOf("platforms").index(i).child("load")
-		for _, lv := range p.Load.Resolved {
+		for _, lv := range p.Levels.Resolved {
 			if lv.Rate == 0 && lv.RateIndex == 0 && lv.Concurrency <= 0 {
 				v.add(at, nil, "level %s has neither concurrency nor rate", lv.Label)
 			}
@@ -397,9 +393,9 @@ func (v *validation) loads(e *Experiment) {
 // finished non-warmup record of one level, Observe returns a non-empty
 // reason once the level should stop. It is not safe for concurrent use.
 type LevelWatch struct {
-	// MaxErrorRate: see LoadSpec.MaxErrorRate (0: never).
+	// MaxErrorRate: see LevelsSpec.MaxErrorRate (0: never).
 	MaxErrorRate float64
-	// MaxQueue: see LoadSpec.MaxQueue (0: never). Only open-loop records
+	// MaxQueue: see LevelsSpec.MaxQueue (0: never). Only open-loop records
 	// carry a queue time.
 	MaxQueue Duration
 

@@ -22,18 +22,18 @@ type testLoad struct {
 	sweep, most int
 }
 
-func (m *testLoad) Expand(p *Platform) []LoadLevel {
-	var out []LoadLevel
+func (m *testLoad) Expand(p *Platform) []Level {
+	var out []Level
 	for _, c := range m.conc {
-		out = append(out, LoadLevel{Label: fmt.Sprint("c=", c), Concurrency: c})
+		out = append(out, Level{Label: fmt.Sprint("c=", c), Concurrency: c})
 	}
 	for _, r := range m.rates {
-		out = append(out, LoadLevel{Label: fmt.Sprint("r=", r), Concurrency: p.Concurrency, Rate: r})
+		out = append(out, Level{Label: fmt.Sprint("r=", r), Concurrency: p.Concurrency, Rate: r})
 	}
 	if m.sweep > 0 {
-		out = append(out, LoadLevel{Label: "sync", Concurrency: 1}, LoadLevel{Label: "throughput", Concurrency: m.most})
+		out = append(out, Level{Label: "sync", Concurrency: 1}, Level{Label: "throughput", Concurrency: m.most})
 		for k := 1; k <= m.sweep; k++ {
-			out = append(out, LoadLevel{Label: fmt.Sprint("sweep-", k), Concurrency: m.most, RateIndex: k})
+			out = append(out, Level{Label: fmt.Sprint("sweep-", k), Concurrency: m.most, RateIndex: k})
 		}
 	}
 	return out
@@ -50,10 +50,10 @@ func (m *testLoad) ChooseRates(achieved map[string]float64) ([]float64, error) {
 
 // withLoad returns p with a resolved load block of model m and the shared
 // settings of spec.
-func withLoad(p Platform, m *testLoad, spec LoadSpec) Platform {
+func withLoad(p Platform, m *testLoad, spec LevelsSpec) Platform {
 	l := spec
 	l.Type, l.Model = "test", m
-	p.Load = &l
+	p.Levels = &l
 	l.Resolved = m.Expand(&p)
 	return p
 }
@@ -61,7 +61,7 @@ func withLoad(p Platform, m *testLoad, spec LoadSpec) Platform {
 func TestBuildPlanRunsEveryLoadLevelAsItsOwnCells(t *testing.T) {
 	exp := &Experiment{Name: "x", Repeats: 1, Params: Params{Temperature: []float64{0}},
 		Platforms: []Platform{
-			withLoad(Platform{Name: "a", Models: []string{"m"}, Warmup: 1}, &testLoad{conc: []int{1, 4}}, LoadSpec{}),
+			withLoad(Platform{Name: "a", Models: []string{"m"}, Warmup: 1}, &testLoad{conc: []int{1, 4}}, LevelsSpec{}),
 			{Name: "b", Models: []string{"m"}, Concurrency: 2},
 		}}
 	samples := []Sample{{ID: "q1", Question: "?"}, {ID: "q2", Question: "?"}}
@@ -126,7 +126,7 @@ func TestLevelRunnerRunsLevelsInOrderAndStopsASaturatedOne(t *testing.T) {
 	tests := []struct {
 		name      string
 		load      *testLoad
-		spec      LoadSpec
+		spec      LevelsSpec
 		fail      func(Platform) bool
 		wantJobs  []string
 		wantStops []string
@@ -140,7 +140,7 @@ func TestLevelRunnerRunsLevelsInOrderAndStopsASaturatedOne(t *testing.T) {
 		{
 			name:      "a level whose error rate passes its bound stops early and the next level still runs",
 			load:      &testLoad{rates: []float64{5, 50}},
-			spec:      LoadSpec{MaxErrorRate: 0.5},
+			spec:      LevelsSpec{MaxErrorRate: 0.5},
 			fail:      func(p Platform) bool { return p.Rate == 50 },
 			wantJobs:  []string{"r=5 c0 r5 n20", "r=50 c0 r50 n20"},
 			wantStops: []string{"r=50: saturated: error rate 100% above 50% after 10 requests"},
@@ -267,7 +267,7 @@ func TestApplyLevelsMarksSaturatedLevelsAndFillsSweepRates(t *testing.T) {
 	res.Groups = []GroupStats{{GroupKey: GroupKey{Platform: "p", Model: "m", Load: "sync"}},
 		{GroupKey: GroupKey{Platform: "p", Model: "m", Load: "sweep-1"}}, {GroupKey: GroupKey{Platform: "p", Model: "m", Load: "sweep-2"}}}
 	m := &Manifest{
-		Experiment: Experiment{Platforms: []Platform{withLoad(Platform{Name: "p"}, &testLoad{sweep: 2, most: 8}, LoadSpec{})}},
+		Experiment: Experiment{Platforms: []Platform{withLoad(Platform{Name: "p"}, &testLoad{sweep: 2, most: 8}, LevelsSpec{})}},
 		SweepRates: map[string][]float64{"p": {20, 35}},
 		LevelStops: []LevelStop{{Platform: "p", Load: "throughput", Reason: "saturated: error rate 40% above 20% after 10 requests"},
 			{Platform: "p", Load: "sweep-2", Reason: "max_duration"}},
@@ -293,7 +293,7 @@ func TestApplyLevelsMarksSaturatedLevelsAndFillsSweepRates(t *testing.T) {
 }
 
 func TestResumedSweepRunsTheRatesItChoseBefore(t *testing.T) {
-	p := withLoad(Platform{Name: "p", Models: []string{"m"}}, &testLoad{sweep: 2, most: 4}, LoadSpec{})
+	p := withLoad(Platform{Name: "p", Models: []string{"m"}}, &testLoad{sweep: 2, most: 4}, LevelsSpec{})
 	exp := &Experiment{Name: "x", Repeats: 1, Params: Params{Temperature: []float64{0}}, Platforms: []Platform{p}}
 	samples := []Sample{{ID: "q1", Question: "?"}, {ID: "q2", Question: "?"}, {ID: "q3", Question: "?"}}
 	plan, err := BuildPlan(context.Background(), exp, samples)
@@ -389,7 +389,7 @@ func TestASweepRecordsItsRatesInTheManifestBeforeRunningThem(t *testing.T) {
 	reg.Aggregate = sliceAggregator(func(context.Context, *Experiment, []Record) (*Results, error) { return &Results{}, nil })
 	exp := &Experiment{Name: "s", Repeats: 1, Dataset: DatasetSpec{Source: "mem"}, Params: Params{Temperature: []float64{0}},
 		Export:    ExportSpec{Dir: base, Formats: []string{}},
-		Platforms: []Platform{withLoad(Platform{Name: "p", Models: []string{"m"}}, &testLoad{sweep: 2, most: 2}, LoadSpec{})}}
+		Platforms: []Platform{withLoad(Platform{Name: "p", Models: []string{"m"}}, &testLoad{sweep: 2, most: 2}, LevelsSpec{})}}
 	run, err := (&Engine{Registry: reg}).Run(context.Background(), exp, RunOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -429,7 +429,7 @@ func TestAShardedRunRefusesASweepWhoseRatesEachShardWouldChooseAlone(t *testing.
 	reg.Aggregate = sliceAggregator(func(context.Context, *Experiment, []Record) (*Results, error) { return &Results{}, nil })
 	exp := &Experiment{Name: "s", Repeats: 1, Dataset: DatasetSpec{Source: "mem"}, Params: Params{Temperature: []float64{0}},
 		Export:    ExportSpec{Dir: base, Formats: []string{}},
-		Platforms: []Platform{withLoad(Platform{Name: "p", Models: []string{"m"}}, &testLoad{sweep: 2, most: 2}, LoadSpec{})}}
+		Platforms: []Platform{withLoad(Platform{Name: "p", Models: []string{"m"}}, &testLoad{sweep: 2, most: 2}, LevelsSpec{})}}
 	_, err := (&Engine{Registry: reg}).Run(context.Background(), exp, RunOptions{Shard: Shard{Index: 0, Count: 2}})
 	if err == nil || !strings.Contains(err.Error(), "platforms[0]") || !strings.Contains(err.Error(), "--shard") {
 		t.Fatalf("err = %v, want a refusal naming the sweep platform and --shard", err)
@@ -472,7 +472,7 @@ func TestResumingAShardFolderWithASweepIsRefusedToo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sweep := exp(withLoad(Platform{Name: "p", Models: []string{"m"}}, &testLoad{sweep: 2, most: 2}, LoadSpec{}))
+	sweep := exp(withLoad(Platform{Name: "p", Models: []string{"m"}}, &testLoad{sweep: 2, most: 2}, LevelsSpec{}))
 	_, err = (&Engine{Registry: reg}).Run(context.Background(), sweep, RunOptions{ResumeDir: run.Dir})
 	// A sweep resumed over a folder run at one level is another load
 	// (MatrixChanges) before it is a sweep in a shard.

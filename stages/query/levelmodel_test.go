@@ -18,13 +18,14 @@ import (
 func loadRegistry() *pipeline.Registry {
 	reg := pipeline.NewRegistry()
 	reg.AddLoader("demo", pipeline.LoaderFunc(nil))
-	RegisterLoadModels(reg)
+	RegisterLevelModels(reg)
+	registerEmulator(reg)
 	return reg
 }
 
 func levelsOf(p pipeline.Platform) []string {
 	var out []string
-	for _, lv := range p.LoadLevels(nil) {
+	for _, lv := range p.RunLevels(nil) {
 		out = append(out, fmt.Sprintf("%s c%d r%g", lv.Label, lv.Concurrency, lv.Rate))
 	}
 	return out
@@ -52,22 +53,22 @@ func TestLoadModelsExpandTheirBlocks(t *testing.T) {
 			}
 		})
 	}
-	if p := e.Platforms[0]; p.Load.Type != LoadConcurrency || p.Concurrency != 1 {
-		t.Errorf("concurrency list: type %q, concurrency %d (the first level)", p.Load.Type, p.Concurrency)
+	if p := e.Platforms[0]; p.Levels.Type != LevelConcurrency || p.Concurrency != 1 {
+		t.Errorf("concurrency list: type %q, concurrency %d (the first level)", p.Levels.Type, p.Concurrency)
 	}
 	if p := e.Platforms[1]; p.Rate != 2 || p.Arrival != "poisson" {
 		t.Errorf("rate list: rate %v arrival %q", p.Rate, p.Arrival)
 	}
-	if at := e.Platforms[2].AtLevel(e.Platforms[2].LoadLevels(nil)[1]); at.Concurrency != 8 || at.MaxDuration != pipeline.Duration(30*time.Second) {
+	if at := e.Platforms[2].AtLevel(e.Platforms[2].RunLevels(nil)[1]); at.Concurrency != 8 || at.MaxDuration != pipeline.Duration(30*time.Second) {
 		t.Errorf("block level 2 runs at %d for %v", at.Concurrency, at.MaxDuration)
 	}
-	if l := e.Platforms[3].Load; l.MaxErrorRate != 0.2 || l.MaxQueue != pipeline.DefaultMaxQueue {
+	if l := e.Platforms[3].Levels; l.MaxErrorRate != 0.2 || l.MaxQueue != pipeline.DefaultMaxQueue {
 		t.Errorf("sweep = %+v", l)
 	}
-	if at := e.Platforms[3].AtLevel(e.Platforms[3].LoadLevels([]float64{5, 6, 7})[2]); at.Rate != 5 || at.Arrival != "constant" || at.Concurrency != 16 {
+	if at := e.Platforms[3].AtLevel(e.Platforms[3].RunLevels([]float64{5, 6, 7})[2]); at.Rate != 5 || at.Arrival != "constant" || at.Concurrency != 16 {
 		t.Errorf("sweep-1 runs at rate %v, arrival %q, cap %d; want 5, constant, 16", at.Rate, at.Arrival, at.Concurrency)
 	}
-	if at := e.Platforms[3].AtLevel(e.Platforms[3].LoadLevels(nil)[0]); at.Rate != 0 || at.Arrival != "" {
+	if at := e.Platforms[3].AtLevel(e.Platforms[3].RunLevels(nil)[0]); at.Rate != 0 || at.Arrival != "" {
 		t.Errorf("the synchronous level runs closed loop, got rate %v arrival %q", at.Rate, at.Arrival)
 	}
 	if n, _ := e.MatrixCells(10); n != 10*(3+2+2+5+1) {
@@ -129,7 +130,7 @@ func TestSweepRatesAreEvenlySpacedBetweenTheMeasuredRates(t *testing.T) {
 			}
 		})
 	}
-	if _, err := (&SweepLoad{}).ChooseRates(map[string]float64{LevelThroughput: 9}); err == nil {
+	if _, err := (&SweepLevels{}).ChooseRates(map[string]float64{LevelThroughput: 9}); err == nil {
 		t.Error("a sweep whose synchronous level completed nothing cannot choose rates")
 	}
 }
@@ -163,7 +164,7 @@ func TestALoadBlockSurvivesTheManifest(t *testing.T) {
 	if got := levelsOf(again.Platforms[0]); !reflect.DeepEqual(got, []string{"c=2 c2 r0", "c=3 c3 r0"}) {
 		t.Errorf("reloaded with --set levels = %q", got)
 	}
-	if sw, ok := again.Platforms[3].Load.Model.(*SweepLoad); !ok || sw.Rates != 3 || sw.MaxConcurrency != 16 {
-		t.Errorf("reloaded sweep model = %#v", again.Platforms[3].Load.Model)
+	if sw, ok := again.Platforms[3].Levels.Model.(*SweepLevels); !ok || sw.Rates != 3 || sw.MaxConcurrency != 16 {
+		t.Errorf("reloaded sweep model = %#v", again.Platforms[3].Levels.Model)
 	}
 }
