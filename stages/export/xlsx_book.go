@@ -227,7 +227,7 @@ func (b *book) highlightBest(sheet string, t *table) error {
 // a column of width 8 shows.
 const (
 	wrapHeaderWidth    = 8
-	maxHeaderLines     = 4
+	maxHeaderLines     = 6
 	compactNumberWidth = 6
 )
 

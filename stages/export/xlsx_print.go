@@ -20,6 +20,7 @@ import (
 const (
 	chartW, chartH = 760, 400
 	chartAspect    = 1.9
+	maxChartW      = 1000
 	rowPixels      = 20
 	chartGapRows   = 3
 	// shortTableRows: a table of at most this many rows shares its page
@@ -65,7 +66,7 @@ type chartLayout struct {
 // when it is wider than chartW; the first shares the table's page when the
 // table is short (shortTableRows).
 func chartsBelow(tableRows int, widths []float64) chartLayout {
-	w := max(chartW, columnPixels(widths))
+	w := min(max(chartW, columnPixels(widths)), maxChartW)
 	h := math.Round(max(chartH, w/chartAspect))
 	return chartLayout{col: 1, row: tableRows + 3, width: w, height: h,
 		rows: int(math.Ceil(h/rowPixels)) + chartGapRows, breakFirst: tableRows > shortTableRows}
