@@ -2,9 +2,9 @@
 # Regenerates the PNG renderings in docs/example/: the quickstart's and the
 # sweep's report.html as Chromium draws them (report.png: its top,
 # report-plots.png: its plots; the same in sweep/), and the Charts,
-# Timeline and Sweep sheets of their
-# workbooks as LibreOffice prints them (workbook-charts.png,
-# workbook-timeline.png, sweep/workbook-sweep.png). It runs both
+# Timeline and Sweep sheets of their workbooks as LibreOffice prints them
+# (workbook-charts.png, workbook-timeline.png, sweep/workbook-sweep.png);
+# and copies the runs' report.md (report.html) and plots there. It runs both
 # experiments (offline, about 10 seconds), then:
 #   chromium --headless --screenshot     the reports
 #   soffice --headless --convert-to pdf  the workbooks, one sheet's pages
@@ -77,6 +77,10 @@ sheet() {
 	small "$4"
 }
 
+# The example reports and their plots, from the same runs as the PNGs.
+rm -f "$out"/*.svg "$out"/sweep/*.svg
+cp "$qs"/report.md "$qs"/report.html "$qs"/*.svg "$out/"
+cp "$sw"/report.md "$sw"/*.svg "$out/sweep/"
 shot "$qs/report.html" "$out/report.png" "$out/report-plots.png"
 shot "$sw/report.html" "$out/sweep/report.png" "$out/sweep/report-plots.png"
 cp "$qs/results.xlsx" "$tmp/quickstart.xlsx"

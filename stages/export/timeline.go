@@ -201,6 +201,13 @@ func timelinePlots(tl *timeline, pal *palette) ([]*plot.Plot, plot.Legend, error
 			for _, l := range lines {
 				p.Add(l)
 			}
+			if pi == len(timelinePanels)-1 {
+				// Dots too: a bin between two without a completion has a
+				// median but no line.
+				if err := addBinDots(p, tl, tl.bins[name], panel.y, col); err != nil {
+					return nil, legend, err
+				}
+			}
 			if pi == 0 && len(lines) > 0 {
 				legend.Add(name, lines[0])
 			}
@@ -244,6 +251,26 @@ func binLines(tl *timeline, bins []timelineBin, y func(timelineBin) float64, col
 		run = append(run, plotter.XY{X: (float64(i) + 0.5) * tl.bin, Y: v})
 	}
 	return out, flush()
+}
+
+// addBinDots draws y over the bins as small dots where it has a value.
+func addBinDots(p *plot.Plot, tl *timeline, bins []timelineBin, y func(timelineBin) float64, col color.Color) error {
+	var pts plotter.XYs
+	for i, b := range bins {
+		if v := y(b); !math.IsNaN(v) {
+			pts = append(pts, plotter.XY{X: (float64(i) + 0.5) * tl.bin, Y: v})
+		}
+	}
+	if len(pts) == 0 {
+		return nil
+	}
+	sc, err := plotter.NewScatter(pts)
+	if err != nil {
+		return err
+	}
+	sc.Color, sc.Shape, sc.Radius = col, draw.CircleGlyph{}, vg.Points(1.3)
+	p.Add(sc)
+	return nil
 }
 
 // timelineSVG draws the three panels stacked, their x axes aligned, with
