@@ -204,7 +204,10 @@ func curvePlot(sw *pipeline.SweepResults, sp sweepPlot, pal *palette) (*plot.Plo
 			g.Color, g.Shape, g.Radius = col, seriesGlyphs[si%len(seriesGlyphs)], vg.Points(3)
 			p.Add(l, g)
 			p.Legend.Add(curveLabel(sw, c)+s.suffix, l, g)
-			if sp.throughputX && si == 0 {
+			// Points are labelled by their level where the x axis does
+			// not name the levels: against throughput, or against the
+			// send rate of a sweep profile (whose run order zig-zags).
+			if (sp.throughputX || !axis.atLevels) && si == 0 {
 				if err := addPointLabels(p, pts, names); err != nil {
 					return nil, err
 				}

@@ -108,3 +108,29 @@ func TestLegendsSitBesideTheAxes(t *testing.T) {
 		}
 	}
 }
+
+func TestAgainstTheSendRateThePointsNameTheirLevel(t *testing.T) {
+	sw := handSweep()
+	// A sweep profile: closed-loop sync and throughput, then rates.
+	for i := range sw.Curves {
+		sw.Curves[i].Points[1].Concurrency, sw.Curves[i].Points[1].TargetRate = 0, 3
+	}
+	if levelAxisOf(sw).atLevels {
+		t.Fatal("a sweep mixing closed and open loop has no level axis")
+	}
+	imgs, err := sweepPlots(sw, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, im := range imgs {
+		if im.File != PlotSweepTTFT {
+			continue
+		}
+		texts, _ := svgTexts(im.SVG)
+		for _, want := range []string{"c=1", "c=8", "c=24"} {
+			if !slicesContains(texts, want) {
+				t.Errorf("TTFT against the send rate does not label a point %s: %q", want, texts)
+			}
+		}
+	}
+}
