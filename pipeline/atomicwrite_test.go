@@ -4,12 +4,14 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/inferbench/inferbench/pipeline/runfolder"
 )
 
 func TestWriteJSONLeavesNoTempFileWhenItFails(t *testing.T) {
 	dir := t.TempDir()
 	// The target is a folder that is not empty, so the rename fails.
-	target := filepath.Join(dir, ManifestFile)
+	target := filepath.Join(dir, runfolder.ManifestFile)
 	if err := os.MkdirAll(filepath.Join(target, "x"), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -21,7 +23,7 @@ func TestWriteJSONLeavesNoTempFileWhenItFails(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, e := range ents {
-		if e.Name() != ManifestFile {
+		if e.Name() != runfolder.ManifestFile {
 			t.Errorf("left %s behind", e.Name())
 		}
 	}

@@ -1,6 +1,11 @@
 package pipeline
 
-import "iter"
+import (
+	"iter"
+
+	"github.com/inferbench/inferbench/pipeline/config"
+	"github.com/inferbench/inferbench/pipeline/results"
+)
 
 // CellList is one platform's cells in schedule order, generated on demand
 // from the factors of the matrix instead of held: a mixed-radix index
@@ -15,10 +20,10 @@ type CellList struct {
 	levels   []string // labels, in the order they run
 	warmup   int
 	repeats  int
-	samples  []Sample
-	msgs     [][]Message // rendered messages by sample
-	perGroup int         // cells per level, model and temperature: repeats x samples, or load.requests
-	perLevel int         // models x temps x perGroup
+	samples  []config.Sample
+	msgs     [][]config.Message // rendered messages by sample
+	perGroup int                // cells per level, model and temperature: repeats x samples, or load.requests
+	perLevel int                // models x temps x perGroup
 	// levelWarmup is load.warmup: the first cells of each level, model
 	// and temperature that are warmups.
 	levelWarmup int
@@ -53,11 +58,11 @@ func (l *CellList) Len() int {
 // questions cycled, repeats numbered on; the first levelWarmup of them
 // are the level's warmups). A timed level's cells go k-major instead:
 // request k of every model and temperature, then request k+1.
-func (l *CellList) At(seq int) Cell {
+func (l *CellList) At(seq int) results.Cell {
 	nS := len(l.samples)
 	if seq < l.warmup {
 		i := seq % nS
-		return Cell{CellKey: CellKey{Platform: l.platform, Model: l.models[0], Temperature: l.temps[0], Load: l.levels[0],
+		return results.Cell{CellKey: results.CellKey{Platform: l.platform, Model: l.models[0], Temperature: l.temps[0], Load: l.levels[0],
 			Repeat: seq / nS, SampleID: l.samples[i].ID, Warmup: true}, Seq: seq, Sample: &l.samples[i], Messages: l.msgs[i]}
 	}
 	j := seq - l.warmup
@@ -74,7 +79,7 @@ func (l *CellList) At(seq int) Cell {
 	}
 	r, i := k/nS, k%nS
 	warm := k < l.levelWarmup
-	return Cell{CellKey: CellKey{Platform: l.platform, Model: l.models[m], Temperature: l.temps[t], Load: l.levels[lv],
+	return results.Cell{CellKey: results.CellKey{Platform: l.platform, Model: l.models[m], Temperature: l.temps[t], Load: l.levels[lv],
 		Repeat: r, SampleID: l.samples[i].ID, Warmup: warm}, Seq: seq, Sample: &l.samples[i], Messages: l.msgs[i], LevelWarmup: warm}
 }
 
@@ -104,7 +109,7 @@ func (l *CellList) Fixed() iter.Seq[int] {
 }
 
 // Has reports whether k is the cell at seq.
-func (l *CellList) Has(seq int, k CellKey) bool {
+func (l *CellList) Has(seq int, k results.CellKey) bool {
 	if seq < 0 || seq >= l.Len() {
 		return false
 	}
@@ -134,7 +139,7 @@ func (l *CellList) LevelRange(label string) (lo, hi int) {
 }
 
 // Samples are the questions the cells ask, in plan order.
-func (l *CellList) Samples() []Sample { return l.samples }
+func (l *CellList) Samples() []config.Sample { return l.samples }
 
 // CellSource is a sequence of cells generated as they are sent (see
 // QueryJob.Source): the cells of a CellList in a range of positions that
@@ -153,8 +158,8 @@ func (l *CellList) Source(lo, hi int, keep func(seq int) bool) *CellSource {
 
 // All yields the cells in schedule order; each is a fresh value that the
 // caller may keep.
-func (s *CellSource) All() iter.Seq[*Cell] {
-	return func(yield func(*Cell) bool) {
+func (s *CellSource) All() iter.Seq[*results.Cell] {
+	return func(yield func(*results.Cell) bool) {
 		for seq := s.lo; seq < s.hi; seq++ {
 			if s.keep != nil && !s.keep(seq) {
 				continue
@@ -191,8 +196,8 @@ func (s *CellSource) Any() bool {
 
 // Questions yields every question the cells may ask with its rendered
 // messages.
-func (s *CellSource) Questions() iter.Seq2[*Sample, []Message] {
-	return func(yield func(*Sample, []Message) bool) {
+func (s *CellSource) Questions() iter.Seq2[*config.Sample, []config.Message] {
+	return func(yield func(*config.Sample, []config.Message) bool) {
 		for i := range s.list.samples {
 			if !yield(&s.list.samples[i], s.list.msgs[i]) {
 				return
@@ -218,11 +223,11 @@ func (j *QueryJob) CellCount() int {
 
 // EachCell yields j's cells in schedule order (Source when set, else
 // Cells); a yielded cell may be kept.
-func (j *QueryJob) EachCell() iter.Seq[*Cell] {
+func (j *QueryJob) EachCell() iter.Seq[*results.Cell] {
 	if j.Source != nil {
 		return j.Source.All()
 	}
-	return func(yield func(*Cell) bool) {
+	return func(yield func(*results.Cell) bool) {
 		for i := range j.Cells {
 			if !yield(&j.Cells[i]) {
 				return
@@ -277,8 +282,8 @@ func (s *seqSet) len() int {
 
 // Slice builds every cell of l: for small plans (tests, tools); a run
 // never calls it.
-func (l *CellList) Slice() []Cell {
-	out := make([]Cell, l.Len())
+func (l *CellList) Slice() []results.Cell {
+	out := make([]results.Cell, l.Len())
 	for i := range out {
 		out[i] = l.At(i)
 	}

@@ -8,13 +8,17 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/inferbench/inferbench/pipeline/config"
+	"github.com/inferbench/inferbench/pipeline/results"
+	"github.com/inferbench/inferbench/pipeline/runfolder"
 )
 
 // A plan of ten million cells holds the questions' prompts and nothing per
 // cell: building it allocates a few megabytes at most (holding the cells
 // took 1.2 GB), and any cell is computed from its position.
 func TestAPlanOfTenMillionCellsHoldsNoCell(t *testing.T) {
-	e := mustLoad(t, "testdata/minimal.good.yaml", LoadOptions{Sets: []string{"repeats=100000", "platforms.0.warmup=3", "max_cells=10000003"}})
+	e := mustLoad(t, "config/testdata/minimal.good.yaml", config.LoadOptions{Sets: []string{"repeats=100000", "platforms.0.warmup=3", "max_cells=10000003"}})
 	samples := manySamples(100)
 	var before, after runtime.MemStats
 	runtime.GC()
@@ -46,7 +50,7 @@ func TestAPlanOfTenMillionCellsHoldsNoCell(t *testing.T) {
 // The generated cells are the ones the nested loops made before, in the
 // same order, so that records and shards keep their positions.
 func TestTheCellListMatchesTheNestedExpansion(t *testing.T) {
-	e := mustLoad(t, "testdata/minimal.good.yaml", LoadOptions{Sets: []string{"repeats=2", "platforms.0.warmup=5",
+	e := mustLoad(t, "config/testdata/minimal.good.yaml", config.LoadOptions{Sets: []string{"repeats=2", "platforms.0.warmup=5",
 		"platforms.0.models=[m1,m2]", "params.temperature=[0,0.7]"}})
 	samples := manySamples(3)
 	plan, err := BuildPlan(context.Background(), e, samples)
@@ -54,15 +58,15 @@ func TestTheCellListMatchesTheNestedExpansion(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := e.Platforms[0]
-	var want []CellKey
+	var want []results.CellKey
 	for w := range 5 {
-		want = append(want, CellKey{Platform: p.Name, Model: "m1", Temperature: 0, Repeat: w / 3, SampleID: samples[w%3].ID, Warmup: true})
+		want = append(want, results.CellKey{Platform: p.Name, Model: "m1", Temperature: 0, Repeat: w / 3, SampleID: samples[w%3].ID, Warmup: true})
 	}
 	for _, m := range []string{"m1", "m2"} {
 		for _, temp := range []float64{0, 0.7} {
 			for r := range 2 {
 				for i := range samples {
-					want = append(want, CellKey{Platform: p.Name, Model: m, Temperature: temp, Repeat: r, SampleID: samples[i].ID})
+					want = append(want, results.CellKey{Platform: p.Name, Model: m, Temperature: temp, Repeat: r, SampleID: samples[i].ID})
 				}
 			}
 		}
@@ -82,7 +86,7 @@ func TestTheCellListMatchesTheNestedExpansion(t *testing.T) {
 // what the matrix would take (a Go out-of-memory crash before); a value
 // past what a record's seq holds is a located validation error.
 func TestAnAbsurdMaxCellsPlansWithoutAllocatingTheMatrix(t *testing.T) {
-	e := mustLoad(t, "testdata/minimal.good.yaml", LoadOptions{Sets: []string{"repeats=1000000000", "max_cells=1000000000000000"}})
+	e := mustLoad(t, "config/testdata/minimal.good.yaml", config.LoadOptions{Sets: []string{"repeats=1000000000", "max_cells=1000000000000000"}})
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
@@ -97,7 +101,7 @@ func TestAnAbsurdMaxCellsPlansWithoutAllocatingTheMatrix(t *testing.T) {
 	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 8<<20 {
 		t.Errorf("planning allocated %d bytes", alloc)
 	}
-	_, diags := LoadExperiment("testdata/minimal.good.yaml", LoadOptions{Registry: testRegistry(), Sets: []string{"max_cells=9007199254740993"}})
+	_, diags := config.LoadExperiment("config/testdata/minimal.good.yaml", config.LoadOptions{Registry: testRegistry(), Sets: []string{"max_cells=9007199254740993"}})
 	if len(diags) != 1 || !strings.Contains(diags[0].Error(), "max_cells") || !strings.Contains(diags[0].Error(), "at most 9,007,199,254,740,992") {
 		t.Errorf("diagnostics %v", diags)
 	}
@@ -107,7 +111,7 @@ func TestAnAbsurdMaxCellsPlansWithoutAllocatingTheMatrix(t *testing.T) {
 // sent, not a slice of them, with resume's kept cells and other shards'
 // cells left out.
 func TestTheEngineSendsGeneratedCells(t *testing.T) {
-	e := mustLoad(t, "testdata/minimal.good.yaml", LoadOptions{Sets: []string{"repeats=4"}})
+	e := mustLoad(t, "config/testdata/minimal.good.yaml", config.LoadOptions{Sets: []string{"repeats=4"}})
 	plan, err := BuildPlan(context.Background(), e, manySamples(5))
 	if err != nil {
 		t.Fatal(err)
@@ -141,14 +145,14 @@ func TestTheEngineSendsGeneratedCells(t *testing.T) {
 // duration would, remembering the time each level was given.
 type timedQuerier struct{ got []string }
 
-func (q *timedQuerier) Query(_ context.Context, job QueryJob, emit func(Record)) (QueryReport, error) {
+func (q *timedQuerier) Query(_ context.Context, job QueryJob, emit func(results.Record)) (QueryReport, error) {
 	n := 0
-	var first Cell
+	var first results.Cell
 	for c := range job.EachCell() {
 		if n == 0 {
 			first = *c
 		}
-		emit(Record{CellKey: c.CellKey, Seq: c.Seq})
+		emit(results.Record{CellKey: c.CellKey, Seq: c.Seq})
 		if n++; n == 3 {
 			break
 		}
@@ -161,8 +165,8 @@ func (q *timedQuerier) Query(_ context.Context, job QueryJob, emit func(Record))
 // when its time is spent, and resumed it runs for what is left of its
 // duration (a level whose time was spent does not run again).
 func TestATimedLevelEndsWithoutAStopAndResumesForWhatIsLeft(t *testing.T) {
-	p := withLoad(Platform{Name: "p", Models: []string{"m1", "m2"}}, &testLoad{conc: []int{1, 2, 4}}, LevelsSpec{Duration: Duration(10 * time.Second), Warmup: LevelWarmup{Requests: 2}})
-	exp := &Experiment{Name: "x", Repeats: 1, Params: Params{Temperature: []float64{0}}, Platforms: []Platform{p}}
+	p := withLoad(config.Platform{Name: "p", Models: []string{"m1", "m2"}}, &testLoad{conc: []int{1, 2, 4}}, config.LevelsSpec{Duration: config.Duration(10 * time.Second), Warmup: config.LevelWarmup{Requests: 2}})
+	exp := &config.Experiment{Name: "x", Repeats: 1, Params: config.Params{Temperature: []float64{0}}, Platforms: []config.Platform{p}}
 	plan, err := BuildPlan(context.Background(), exp, manySamples(3))
 	if err != nil {
 		t.Fatal(err)
@@ -184,7 +188,7 @@ func TestATimedLevelEndsWithoutAStopAndResumesForWhatIsLeft(t *testing.T) {
 	q := &timedQuerier{}
 	lr := &levelRunner{querier: q, job: QueryJob{Platform: p, Source: l.Source(0, l.Len(), nil)},
 		spent: map[string]time.Duration{"c=1": 10 * time.Second, "c=2": 4 * time.Second}}
-	_, stops, err := lr.run(context.Background(), func(Record) {})
+	_, stops, err := lr.run(context.Background(), func(results.Record) {})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -196,18 +200,18 @@ func TestATimedLevelEndsWithoutAStopAndResumesForWhatIsLeft(t *testing.T) {
 // A shard's cells computed from their positions are the ones the
 // sequential picker chooses, warmups and level warmups included.
 func TestShardMembersFromPositionsMatchThePicker(t *testing.T) {
-	for _, spec := range []LevelsSpec{{}, {Warmup: LevelWarmup{Requests: 2}}, {Requests: 7, Warmup: LevelWarmup{Requests: 3}},
-		{Duration: Duration(time.Second), Warmup: LevelWarmup{Requests: 2}}} {
-		p := withLoad(Platform{Name: "p", Models: []string{"m1", "m2"}, Warmup: 3}, &testLoad{conc: []int{1, 3, 8}}, spec)
-		exp := &Experiment{Name: "x", Repeats: 2, Params: Params{Temperature: []float64{0, 1}}, Platforms: []Platform{p}}
+	for _, spec := range []config.LevelsSpec{{}, {Warmup: config.LevelWarmup{Requests: 2}}, {Requests: 7, Warmup: config.LevelWarmup{Requests: 3}},
+		{Duration: config.Duration(time.Second), Warmup: config.LevelWarmup{Requests: 2}}} {
+		p := withLoad(config.Platform{Name: "p", Models: []string{"m1", "m2"}, Warmup: 3}, &testLoad{conc: []int{1, 3, 8}}, spec)
+		exp := &config.Experiment{Name: "x", Repeats: 2, Params: config.Params{Temperature: []float64{0, 1}}, Platforms: []config.Platform{p}}
 		plan, err := BuildPlan(context.Background(), exp, manySamples(5))
 		if err != nil {
 			t.Fatal(err)
 		}
 		l := plan.Jobs[0].Cells
-		for _, sh := range []Shard{{0, 3}, {1, 3}, {2, 3}, {1, 4}} {
-			in := sh.members(plan)[0]
-			pk := sh.picker(&p)
+		for _, sh := range []runfolder.Shard{{Index: 0, Count: 3}, {Index: 1, Count: 3}, {Index: 2, Count: 3}, {Index: 1, Count: 4}} {
+			in := shardMembers(sh, plan)[0]
+			pk := shardPickerOf(sh, &p)
 			for _, lv := range p.RunLevels(nil) {
 				lo, hi := l.LevelRange(lv.Label)
 				if l.Timed() {
@@ -239,22 +243,22 @@ type pickKey struct {
 	warmup bool
 }
 
-// picker returns s's picker for p's cells; nil (take every cell) for the
+// shardPickerOf returns s's picker for p's cells; nil (take every cell) for the
 // whole matrix.
-func (s Shard) picker(p *Platform) *shardPicker {
+func shardPickerOf(s runfolder.Shard, p *config.Platform) *shardPicker {
 	if s.Count <= 1 {
 		return nil
 	}
 	pk := &shardPicker{shares: map[string]*LevelShare{}, next: map[pickKey]int{}}
 	for _, lv := range p.RunLevels(nil) {
-		pk.shares[lv.Label] = s.LevelShare(lv)
+		pk.shares[lv.Label] = LevelShareOf(s, lv)
 	}
 	return pk
 }
 
 // take reports whether k, the platform's next cell in Seq order, belongs
 // to the shard. Call it once per cell, in order.
-func (pk *shardPicker) take(k *CellKey) bool {
+func (pk *shardPicker) take(k *results.CellKey) bool {
 	if pk == nil {
 		return true
 	}

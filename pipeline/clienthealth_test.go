@@ -5,24 +5,28 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/inferbench/inferbench/pipeline/config"
+	"github.com/inferbench/inferbench/pipeline/results"
+	"github.com/inferbench/inferbench/pipeline/runfolder"
 )
 
 func TestClientBoundJudgesEachThresholdOnInjectedFigures(t *testing.T) {
-	calm := ClientHealth{SchedLatencyP99Ms: 0.4, CPUPercent: 35, Cores: 2, SendLagP50Ms: 0.1, SendLagP99Ms: 2, SendLagN: 500}
+	calm := results.ClientHealth{SchedLatencyP99Ms: 0.4, CPUPercent: 35, Cores: 2, SendLagP50Ms: 0.1, SendLagP99Ms: 2, SendLagN: 500}
 	for _, tc := range []struct {
 		name   string
-		h      ClientHealth
-		spec   ClientSpec
+		h      results.ClientHealth
+		spec   config.ClientSpec
 		bound  bool
 		reason string
 	}{
-		{"a calm client is not bound", calm, ClientSpec{}, false, ""},
-		{"scheduler latency p99 above 5 ms", with(calm, func(h *ClientHealth) { h.SchedLatencyP99Ms = 7.3 }), ClientSpec{}, true, "scheduler latency p99 7.3 ms > 5 ms"},
-		{"CPU above 90% of the cores", with(calm, func(h *ClientHealth) { h.CPUPercent = 96 }), ClientSpec{}, true, "CPU 96% of 2 cores > 90%"},
-		{"send lag p99 above 10 ms", with(calm, func(h *ClientHealth) { h.SendLagP99Ms = 40 }), ClientSpec{}, true, "send lag p99 40.0 ms > 10 ms"},
-		{"a closed-loop level has no send lag to judge", with(calm, func(h *ClientHealth) { h.SendLagP99Ms, h.SendLagN = 40, 0 }), ClientSpec{}, false, ""},
-		{"thresholds are configurable", calm, ClientSpec{MaxCPU: 0.3}, true, "CPU 35% of 2 cores > 30%"},
-		{"every threshold exceeded is named", with(calm, func(h *ClientHealth) { h.SchedLatencyP99Ms, h.CPUPercent = 9, 99 }), ClientSpec{}, true, "scheduler latency p99 9.0 ms > 5 ms; CPU 99% of 2 cores > 90%"},
+		{"a calm client is not bound", calm, config.ClientSpec{}, false, ""},
+		{"scheduler latency p99 above 5 ms", with(calm, func(h *results.ClientHealth) { h.SchedLatencyP99Ms = 7.3 }), config.ClientSpec{}, true, "scheduler latency p99 7.3 ms > 5 ms"},
+		{"CPU above 90% of the cores", with(calm, func(h *results.ClientHealth) { h.CPUPercent = 96 }), config.ClientSpec{}, true, "CPU 96% of 2 cores > 90%"},
+		{"send lag p99 above 10 ms", with(calm, func(h *results.ClientHealth) { h.SendLagP99Ms = 40 }), config.ClientSpec{}, true, "send lag p99 40.0 ms > 10 ms"},
+		{"a closed-loop level has no send lag to judge", with(calm, func(h *results.ClientHealth) { h.SendLagP99Ms, h.SendLagN = 40, 0 }), config.ClientSpec{}, false, ""},
+		{"thresholds are configurable", calm, config.ClientSpec{MaxCPU: 0.3}, true, "CPU 35% of 2 cores > 30%"},
+		{"every threshold exceeded is named", with(calm, func(h *results.ClientHealth) { h.SchedLatencyP99Ms, h.CPUPercent = 9, 99 }), config.ClientSpec{}, true, "scheduler latency p99 9.0 ms > 5 ms; CPU 99% of 2 cores > 90%"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			bound, why := tc.h.ClientBound(tc.spec)
@@ -33,7 +37,10 @@ func TestClientBoundJudgesEachThresholdOnInjectedFigures(t *testing.T) {
 	}
 }
 
-func with(h ClientHealth, f func(*ClientHealth)) ClientHealth { f(&h); return h }
+func with(h results.ClientHealth, f func(*results.ClientHealth)) results.ClientHealth {
+	f(&h)
+	return h
+}
 
 func TestSchedulerLatencyP99IsTakenFromTheLevelsShareOfTheHistogram(t *testing.T) {
 	buckets := []float64{0, 1e-6, 1e-3, 4e-3, 8e-3, 16e-3}
@@ -66,29 +73,29 @@ func TestAClientSamplerMeasuresTheProcess(t *testing.T) {
 }
 
 func TestApplyClientMarksGroupsPointsVerdictsBestLevelsAndCrossovers(t *testing.T) {
-	key := func(p, load string) GroupKey { return GroupKey{Platform: p, Model: "m", Load: load} }
-	res := &Results{
-		Groups: []GroupStats{{GroupKey: key("a", "c=1")}, {GroupKey: key("a", "c=8")}, {GroupKey: key("b", "c=1")}, {GroupKey: key("b", "c=8")}},
-		Comparisons: []Comparison{
+	key := func(p, load string) results.GroupKey { return results.GroupKey{Platform: p, Model: "m", Load: load} }
+	res := &results.Results{
+		Groups: []results.GroupStats{{GroupKey: key("a", "c=1")}, {GroupKey: key("a", "c=8")}, {GroupKey: key("b", "c=1")}, {GroupKey: key("b", "c=8")}},
+		Comparisons: []results.Comparison{
 			{GroupKey: key("a", "c=1"), Baseline: key("b", "c=1"), Verdict: "a is 1.1x faster than b"},
 			{GroupKey: key("a", "c=8"), Baseline: key("b", "c=8"), Verdict: "a is 2.0x faster than b"},
 		},
-		Sweep: &SweepResults{
-			Curves: []SweepCurve{
-				{GroupKey: key("a", ""), Points: []SweepPoint{{Load: "c=1"}, {Load: "c=8"}}, Best: "c=8"},
-				{GroupKey: key("b", ""), Points: []SweepPoint{{Load: "c=1"}, {Load: "c=8"}}, Best: "c=1"},
+		Sweep: &results.SweepResults{
+			Curves: []results.SweepCurve{
+				{GroupKey: key("a", ""), Points: []results.SweepPoint{{Load: "c=1"}, {Load: "c=8"}}, Best: "c=8"},
+				{GroupKey: key("b", ""), Points: []results.SweepPoint{{Load: "c=1"}, {Load: "c=8"}}, Best: "c=1"},
 			},
-			Crossovers: []Crossover{{GroupKey: key("a", ""), Baseline: key("b", ""), Statement: "a is faster than b from c=8 up (median E2E)"}},
+			Crossovers: []results.Crossover{{GroupKey: key("a", ""), Baseline: key("b", ""), Statement: "a is faster than b from c=8 up (median E2E)"}},
 		},
 	}
-	m := &Manifest{ClientHealth: []ClientHealth{
+	m := &runfolder.Manifest{ClientHealth: []results.ClientHealth{
 		{Platform: "a", Load: "c=1", CPUPercent: 20, Cores: 2},
 		{Platform: "b", Load: "c=1", CPUPercent: 20, Cores: 2},
 		{Platform: "a", Load: "c=8", CPUPercent: 60, Cores: 2},
 		{Platform: "b", Load: "c=8", CPUPercent: 60, Cores: 2},
 		{Platform: "a", Load: "c=8", CPUPercent: 97, Cores: 2}, // a resumed level: the worse counts
 	}}
-	res.ApplyClient(m, ClientSpec{})
+	ApplyClient(res, m, config.ClientSpec{})
 	g := res.Groups[1]
 	if !g.ClientBound || g.ClientBoundReason != "CPU 97% of 2 cores > 90%" || g.Client == nil || g.Client.CPUPercent != 97 {
 		t.Fatalf("group a c=8: bound %v %q client %+v", g.ClientBound, g.ClientBoundReason, g.Client)
@@ -110,7 +117,7 @@ func TestApplyClientMarksGroupsPointsVerdictsBestLevelsAndCrossovers(t *testing.
 	}
 	// Applying again (report after run) changes nothing.
 	before := res.Sweep.Crossovers[0].Statement + res.Comparisons[1].Verdict
-	res.ApplyClient(m, ClientSpec{})
+	ApplyClient(res, m, config.ClientSpec{})
 	if after := res.Sweep.Crossovers[0].Statement + res.Comparisons[1].Verdict; after != before {
 		t.Errorf("applied twice: %q", after)
 	}

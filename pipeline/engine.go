@@ -15,20 +15,11 @@ import (
 	"sync"
 	"time"
 
+	"github.com/inferbench/inferbench/internal/buildinfo"
 	"github.com/inferbench/inferbench/pipeline/atomicfile"
-)
-
-// Run-folder file names written by the engine (exporters add their own).
-const (
-	ManifestFile = "manifest.json"
-	SamplesFile  = "samples.json"
-)
-
-// Stop reasons of a whole run.
-const (
-	StopCompleted   = "completed"
-	StopInterrupted = "interrupted"
-	StopPartial     = "partial" // some platform stopped early; see PlatformStops
+	"github.com/inferbench/inferbench/pipeline/config"
+	"github.com/inferbench/inferbench/pipeline/results"
+	"github.com/inferbench/inferbench/pipeline/runfolder"
 )
 
 // DefaultGrace is how long in-flight requests may finish after Ctrl-C.
@@ -48,19 +39,14 @@ type Engine struct {
 	HTTP     *http.Client
 	// Version is the tool version recorded in manifests.
 	Version string
+	// Build is the binary's module version and VCS revision recorded in
+	// manifests (Manifest.Build); nil when unknown.
+	Build *buildinfo.Info
 	// Grace bounds how long in-flight requests may finish once ctx is
 	// canceled; zero means DefaultGrace.
 	Grace time.Duration
 	// Now is the wall clock for run ids; nil means time.Now.
 	Now func() time.Time
-}
-
-// ProgressSink is told about the plan and every finished record. Its
-// methods are called from many goroutines.
-type ProgressSink interface {
-	Begin(totals map[string]int, done map[string]int, order []string)
-	Observe(r *Record)
-	End()
 }
 
 // RunOptions are the per-invocation choices of `inferbench run`.
@@ -74,7 +60,7 @@ type RunOptions struct {
 	// Shard, when Count > 1, sends only that shard's cells (see Shard); a
 	// resumed run keeps the shard its manifest records, and a different
 	// one is an error.
-	Shard Shard
+	Shard runfolder.Shard
 	// Overrides are recorded in the manifest (already redacted).
 	Overrides []string
 	// StartAt, when set, is when sending begins (run --start-at): the run
@@ -114,11 +100,11 @@ func (e *Engine) now() time.Time {
 // name as prefix. A failure is logged at Info level only, beside the
 // other stage lines: the caller reports the returned error, so that the
 // user reads it once.
-func stage(m *Manifest, log *slog.Logger, name string, in int, fn func() (int, error)) error {
+func stage(m *runfolder.Manifest, log *slog.Logger, name string, in int, fn func() (int, error)) error {
 	start := time.Now()
 	out, err := fn()
 	d := time.Since(start)
-	m.Stages = append(m.Stages, StageStat{Stage: name, In: in, Out: out, Duration: Duration(d)})
+	m.Stages = append(m.Stages, runfolder.StageStat{Stage: name, In: in, Out: out, Duration: config.Duration(d)})
 	if err != nil {
 		log.Info("stage failed", "stage", name, "err", err)
 		return fmt.Errorf("%s: %w", name, err)
@@ -129,13 +115,13 @@ func stage(m *Manifest, log *slog.Logger, name string, in int, fn func() (int, e
 
 // Prepare loads and selects the dataset and expands the matrix: everything
 // before the first request. `plan` and `run` share it.
-func (e *Engine) Prepare(ctx context.Context, exp *Experiment, experimentFile string) (*Dataset, *Plan, *Manifest, error) {
-	m := &Manifest{Tool: "inferbench", Version: e.Version, GoVersion: runtime.Version(), ExperimentFile: experimentFile, Experiment: *exp}
+func (e *Engine) Prepare(ctx context.Context, exp *config.Experiment, experimentFile string) (*config.Dataset, *Plan, *runfolder.Manifest, error) {
+	m := &runfolder.Manifest{Tool: "inferbench", Version: e.Version, GoVersion: runtime.Version(), Build: e.Build, ExperimentFile: experimentFile, Experiment: *exp}
 	loader, ok := e.Registry.Loaders[exp.Dataset.Source]
 	if !ok {
 		return nil, nil, nil, fmt.Errorf("load: unknown dataset source %q (have %v)", exp.Dataset.Source, e.Registry.LoaderNames())
 	}
-	var ds *Dataset
+	var ds *config.Dataset
 	err := stage(m, e.log(), "load", 0, func() (int, error) {
 		var err error
 		ds, err = loader.Load(ctx, exp.Dataset, LoadEnv{BaseDir: filepath.Dir(experimentFile), CacheDir: e.CacheDir, HTTP: e.HTTP, Log: e.log()})
@@ -159,7 +145,7 @@ func (e *Engine) Prepare(ctx context.Context, exp *Experiment, experimentFile st
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("plan: %w", err)
 	}
-	m.Dataset = DatasetInfo{Source: ds.Source, Location: ds.Location, SHA256: ds.SHA256, Revision: ds.Revision, Version: ds.Version, Total: ds.Total}
+	m.Dataset = runfolder.DatasetInfo{Source: ds.Source, Location: ds.Location, SHA256: ds.SHA256, Revision: ds.Revision, Version: ds.Version, Total: ds.Total}
 	for _, s := range ds.Samples {
 		m.Dataset.IDs = append(m.Dataset.IDs, s.ID)
 	}
@@ -179,7 +165,7 @@ func (e *Engine) Prepare(ctx context.Context, exp *Experiment, experimentFile st
 // run folder was created, even with an error. The run folder is locked
 // (LockRunDir) while Run writes it; a locked folder is an error wrapping
 // ErrRunDirInUse, and nothing is written.
-func (e *Engine) Run(ctx context.Context, exp *Experiment, opts RunOptions) (*Run, error) {
+func (e *Engine) Run(ctx context.Context, exp *config.Experiment, opts RunOptions) (*Run, error) {
 	if err := e.Registry.complete(); err != nil {
 		return nil, err
 	}
@@ -212,10 +198,10 @@ func (e *Engine) Run(ctx context.Context, exp *Experiment, opts RunOptions) (*Ru
 		if err := opts.Shard.Check(); err != nil {
 			return nil, err
 		}
-		hash := ExperimentHash(&m.Experiment, m.Dataset.IDs)
-		found, finished, others := findShardDir(base, exp.Name, opts.Shard, hash)
+		hash := runfolder.ExperimentHash(&m.Experiment, m.Dataset.IDs)
+		found, finished, others := runfolder.FindShardDir(base, exp.Name, opts.Shard, hash)
 		for _, o := range others {
-			opts.note(fmt.Sprintf("%s is shard %s of another experiment (hash %.12s, this one %.12s): left alone, a new folder is made", o.dir, opts.Shard, o.hash, hash))
+			opts.note(fmt.Sprintf("%s is shard %s of another experiment (hash %.12s, this one %.12s): left alone, a new folder is made", o.Dir, opts.Shard, o.Hash, hash))
 		}
 		switch {
 		case finished:
@@ -235,7 +221,7 @@ func (e *Engine) Run(ctx context.Context, exp *Experiment, opts RunOptions) (*Ru
 		dir = opts.ResumeDir
 		// Lock before resume reads or rewrites anything: a second process
 		// on this folder must leave it untouched.
-		lock, err := LockRunDir(dir, true)
+		lock, err := runfolder.LockRunDir(dir, true)
 		if err != nil {
 			return nil, fmt.Errorf("resume: %w", err)
 		}
@@ -246,7 +232,7 @@ func (e *Engine) Run(ctx context.Context, exp *Experiment, opts RunOptions) (*Ru
 		}
 		// The folder's own shard, which resume takes when --shard is not
 		// given (and the load may have changed to a sweep since).
-		if err := ShardableLoads(exp, m.shard()); err != nil {
+		if err := ShardableLoads(exp, m.RecordedShard()); err != nil {
 			return nil, err
 		}
 		for ji, j := range plan.Jobs {
@@ -258,27 +244,27 @@ func (e *Engine) Run(ctx context.Context, exp *Experiment, opts RunOptions) (*Ru
 		}
 		name := exp.Name
 		if opts.Shard.Count > 1 {
-			name += "-" + opts.Shard.dirSuffix()
+			name += "-" + opts.Shard.DirSuffix()
 		}
 		if dir, err = newRunDir(base, name, e.now()); err != nil {
 			return nil, err
 		}
-		lock, err := LockRunDir(dir, false)
+		lock, err := runfolder.LockRunDir(dir, false)
 		if err != nil {
 			return nil, err
 		}
 		defer lock.Unlock()
 		m.RunID = filepath.Base(dir)
 		m.StartedAt = e.now().UTC()
-		m.setShard(opts.Shard, plan)
-		if err := writeJSON(filepath.Join(dir, SamplesFile), ds.Samples); err != nil {
+		setShard(m, opts.Shard, plan)
+		if err := writeJSON(filepath.Join(dir, runfolder.SamplesFile), ds.Samples); err != nil {
 			return nil, err
 		}
 	}
-	if err := writeJSON(filepath.Join(dir, ManifestFile), m); err != nil {
+	if err := writeJSON(filepath.Join(dir, runfolder.ManifestFile), m); err != nil {
 		return nil, err
 	}
-	journal, err := OpenJournal(filepath.Join(dir, JournalFile))
+	journal, err := runfolder.OpenJournal(filepath.Join(dir, runfolder.JournalFile))
 	if err != nil {
 		return nil, err
 	}
@@ -292,13 +278,13 @@ func (e *Engine) Run(ctx context.Context, exp *Experiment, opts RunOptions) (*Ru
 	if !opts.StartAt.IsZero() {
 		at := opts.StartAt.UTC()
 		m.StartAt = &at
-		if err := writeJSON(filepath.Join(dir, ManifestFile), m); err != nil {
+		if err := writeJSON(filepath.Join(dir, runfolder.ManifestFile), m); err != nil {
 			journal.Close()
 			return run, err
 		}
 	}
 	if opts.StartAt.IsZero() || e.waitStart(ctx, opts.StartAt, opts.note) {
-		_, stops, notes, qerr = e.query(ctx, exp, plan, done, prior, m.shard(), scorer, journal, already, m, dir)
+		_, stops, notes, qerr = e.query(ctx, exp, plan, done, prior, m.RecordedShard(), scorer, journal, already, m, dir)
 	}
 	if cerr := journal.Close(); cerr != nil && qerr == nil {
 		qerr = cerr
@@ -308,11 +294,11 @@ func (e *Engine) Run(ctx context.Context, exp *Experiment, opts RunOptions) (*Ru
 	m.PlatformStops = stops
 	switch {
 	case ctx.Err() != nil:
-		m.StopReason = StopInterrupted
+		m.StopReason = runfolder.StopInterrupted
 	case len(stops) > 0:
-		m.StopReason = StopPartial
+		m.StopReason = runfolder.StopPartial
 	default:
-		m.StopReason = StopCompleted
+		m.StopReason = runfolder.StopCompleted
 	}
 	m.FinishedAt = e.now().UTC()
 	// Aggregate and export even after a fatal query error or Ctrl-C: what
@@ -327,8 +313,8 @@ func (e *Engine) Run(ctx context.Context, exp *Experiment, opts RunOptions) (*Ru
 // attempt finished; prior are their completed rates by level (for a
 // sweep's rate levels); only the cells of shard are sent. dir is the run
 // folder, whose manifest gets a sweep's rates as soon as they are chosen.
-func (e *Engine) query(ctx context.Context, exp *Experiment, plan *Plan, done []*seqSet, prior levelSpans, shard Shard, scorer Scorer,
-	journal *Journal, already map[string]int, m *Manifest, dir string) (int, map[string]string, []string, error) {
+func (e *Engine) query(ctx context.Context, exp *config.Experiment, plan *Plan, done []*seqSet, prior levelSpans, shard runfolder.Shard, scorer Scorer,
+	journal *runfolder.Journal, already map[string]int, m *runfolder.Manifest, dir string) (int, map[string]string, []string, error) {
 	stop := make(chan struct{})
 	qctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancel()
@@ -366,7 +352,7 @@ func (e *Engine) query(ctx context.Context, exp *Experiment, plan *Plan, done []
 	want := 0
 	// The cells each platform sends: its shard's (see Shard) that an
 	// earlier attempt did not finish, generated as they are sent.
-	members := shard.members(plan) // nil: every cell
+	members := shardMembers(shard, plan) // nil: every cell
 	for pi, j := range plan.Jobs {
 		if members == nil {
 			totals[j.Platform.Name] = j.Cells.Planned()
@@ -393,13 +379,13 @@ func (e *Engine) query(ctx context.Context, exp *Experiment, plan *Plan, done []
 	start := time.Now()
 	// Sending marks (see SendSpan), written to the manifest at once so
 	// that a process killed mid-level leaves its start.
-	process := m.nextProcess()
+	process := m.NextProcess()
 	var shardIndex *int
-	if sh := m.shard(); sh.Count > 1 {
+	if sh := m.RecordedShard(); sh.Count > 1 {
 		shardIndex = &sh.Index
 	}
 	writeMarks := func() {
-		if err := writeJSON(filepath.Join(dir, ManifestFile), m); err != nil {
+		if err := writeJSON(filepath.Join(dir, runfolder.ManifestFile), m); err != nil {
 			e.log().Warn("could not record a sending mark in the manifest", "err", err)
 		}
 	}
@@ -407,7 +393,7 @@ func (e *Engine) query(ctx context.Context, exp *Experiment, plan *Plan, done []
 		mu.Lock()
 		defer mu.Unlock()
 		i := len(m.SendSpans)
-		m.SendSpans = append(m.SendSpans, SendSpan{Platform: platform, Load: load, Process: process, Shard: shardIndex, Start: e.now().UTC()})
+		m.SendSpans = append(m.SendSpans, runfolder.SendSpan{Platform: platform, Load: load, Process: process, Shard: shardIndex, Start: e.now().UTC()})
 		writeMarks()
 		return func() {
 			mu.Lock()
@@ -417,12 +403,13 @@ func (e *Engine) query(ctx context.Context, exp *Experiment, plan *Plan, done []
 		}
 	}
 	hashes := requestHashes(exp)
-	emit := func(r Record) {
-		r.RequestHash = hashes[GroupKey{Platform: r.Platform, Model: r.Model, Temperature: r.Temperature}]
-		if r.sample != nil {
-			scorer.Score(&r, r.sample)
+	// emit scores r against its question q (nil: not in this run's
+	// questions) and journals it.
+	emit := func(r results.Record, q *config.Sample) {
+		r.RequestHash = hashes[results.GroupKey{Platform: r.Platform, Model: r.Model, Temperature: r.Temperature}]
+		if q != nil {
+			scorer.Score(&r, q)
 		}
-		r.sample = nil
 		err := journal.Append(&r)
 		mu.Lock()
 		nrecs++
@@ -454,7 +441,7 @@ func (e *Engine) query(ctx context.Context, exp *Experiment, plan *Plan, done []
 		all := j.Cells // by Seq: a record finds its sample without a map
 		// A shard sends its share of every level (the same seed as the
 		// other shards: they share one arrival schedule).
-		platform, shares := shard.sharedPlatform(j.Platform)
+		platform, shares := sharedPlatform(shard, j.Platform)
 		job := QueryJob{Platform: platform, Params: exp.Params, Source: cells, Seed: exp.Seed + int64(pi)*7919,
 			Log: e.log().With("platform", j.Platform.Name), Stop: stop}
 		if ls := shares[""]; ls != nil && (platform.Levels == nil || len(platform.Levels.Resolved) == 0) {
@@ -479,19 +466,20 @@ func (e *Engine) query(ctx context.Context, exp *Experiment, plan *Plan, done []
 				}
 				m.SweepRates[name] = r
 				// At once, so that a resume after a crash reruns these rates.
-				if err := writeJSON(filepath.Join(dir, ManifestFile), m); err != nil {
+				if err := writeJSON(filepath.Join(dir, runfolder.ManifestFile), m); err != nil {
 					e.log().Warn("could not record the sweep rates in the manifest", "platform", name, "err", err)
 				}
 			}, mark: func(load string) func() { return mark(name, load) }}
-			lr.health = func(h ClientHealth) { e.recordClientHealth(&mu, m, dir, exp.Client, h) }
+			lr.health = func(h results.ClientHealth) { e.recordClientHealth(&mu, m, dir, exp.Client, h) }
 			if ts, ok := e.Progress.(TimedSink); ok {
 				lr.timedLevel = func(load string, d time.Duration) { ts.TimedLevel(name, load, d) }
 			}
-			rep, lstops, err := lr.run(qctx, func(r Record) {
+			rep, lstops, err := lr.run(qctx, func(r results.Record) {
+				var q *config.Sample
 				if all.Has(r.Seq, r.CellKey) {
-					r.sample = all.At(r.Seq).Sample
+					q = all.At(r.Seq).Sample
 				}
-				emit(r)
+				emit(r, q)
 			})
 			mu.Lock()
 			defer mu.Unlock()
@@ -500,7 +488,7 @@ func (e *Engine) query(ctx context.Context, exp *Experiment, plan *Plan, done []
 				errs = append(errs, fmt.Errorf("platform %s: %w", j.Platform.Name, err))
 				stops[j.Platform.Name] = "setup failed: " + err.Error()
 			}
-			if rep.StopReason != "" && rep.StopReason != StopInterrupted {
+			if rep.StopReason != "" && rep.StopReason != runfolder.StopInterrupted {
 				stops[j.Platform.Name] = rep.StopReason
 			}
 			for _, n := range rep.Notes {
@@ -512,7 +500,7 @@ func (e *Engine) query(ctx context.Context, exp *Experiment, plan *Plan, done []
 	if e.Progress != nil {
 		e.Progress.End()
 	}
-	m.Stages = append(m.Stages, StageStat{Stage: "query+score", In: want, Out: nrecs, Duration: Duration(time.Since(start))})
+	m.Stages = append(m.Stages, runfolder.StageStat{Stage: "query+score", In: want, Out: nrecs, Duration: config.Duration(time.Since(start))})
 	e.log().Info("stage done", "stage", "query+score", "in", want, "out", nrecs, "took", time.Since(start).Round(time.Millisecond))
 	if writeErr != nil {
 		errs = append(errs, writeErr)
@@ -544,7 +532,7 @@ func (e *Engine) Finish(ctx context.Context, run *Run, formats []string) error {
 func (e *Engine) finish(ctx context.Context, run *Run, formats []string) (bool, error) {
 	m := run.Manifest
 	run.forget()
-	var res *Results
+	var res *results.Results
 	n := 0
 	err := stage(m, e.log(), "aggregate", 0, func() (int, error) {
 		var err error
@@ -565,8 +553,8 @@ func (e *Engine) finish(ctx context.Context, run *Run, formats []string) (bool, 
 	res.FinishedAt = m.FinishedAt
 	res.StopReason = m.StopReason
 	res.PlatformStops = m.PlatformStops
-	res.ApplyLevels(m, run.Experiment.SLO)
-	res.ApplyClient(m, run.Experiment.Client)
+	ApplyLevels(res, m, run.Experiment.SLO)
+	ApplyClient(res, m, run.Experiment.Client)
 	run.Results = res
 	if formats == nil {
 		formats = run.Experiment.Export.Formats
@@ -623,7 +611,7 @@ func (e *Engine) finish(ctx context.Context, run *Run, formats []string) (bool, 
 		return n, errors.Join(errs...)
 	})
 	wrote := true
-	if err := writeJSON(filepath.Join(run.Dir, ManifestFile), m); err != nil {
+	if err := writeJSON(filepath.Join(run.Dir, runfolder.ManifestFile), m); err != nil {
 		errs = append(errs, err)
 		wrote = false
 	}
@@ -637,7 +625,7 @@ func (e *Engine) finish(ctx context.Context, run *Run, formats []string) (bool, 
 // whose load model decides its rates at run time (a sweep, RateChooser):
 // every shard would measure its own share and choose its own rates, and
 // the merged levels would mix requests sent at different rates.
-func ShardableLoads(exp *Experiment, shard Shard) error {
+func ShardableLoads(exp *config.Experiment, shard runfolder.Shard) error {
 	if shard.Count <= 1 {
 		return nil
 	}
@@ -646,7 +634,7 @@ func ShardableLoads(exp *Experiment, shard Shard) error {
 		if p.Levels == nil {
 			continue
 		}
-		if _, decides := p.Levels.Model.(RateChooser); decides {
+		if _, decides := p.Levels.Model.(config.RateChooser); decides {
 			errs = append(errs, fmt.Errorf("platforms[%d].load: --shard %s cannot split a %s load (platform %s): each shard would choose its own rates at run time; run the sweep in one process, or give the rates as a rate list", i, shard, p.Levels.Type, p.Name))
 		}
 	}
@@ -657,7 +645,7 @@ func ShardableLoads(exp *Experiment, shard Shard) error {
 // cost a run folder: every api_key_env names a variable that is set.
 // (validate does not check it, so that CI can validate experiments
 // without their secrets.)
-func preflight(exp *Experiment) error {
+func preflight(exp *config.Experiment) error {
 	var errs []error
 	for i, p := range exp.Platforms {
 		if p.APIKeyEnv != "" {
@@ -702,8 +690,8 @@ func writeJSON(path string, v any) error {
 	return nil
 }
 
-func sampleIndex(s []Sample) map[string]*Sample {
-	m := make(map[string]*Sample, len(s))
+func sampleIndex(s []config.Sample) map[string]*config.Sample {
+	m := make(map[string]*config.Sample, len(s))
 	for i := range s {
 		m[s[i].ID] = &s[i]
 	}

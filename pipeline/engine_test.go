@@ -6,6 +6,9 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+
+	"github.com/inferbench/inferbench/pipeline/config"
+	"github.com/inferbench/inferbench/pipeline/runfolder"
 )
 
 func TestAFailedStageIsReturnedWithItsNameAndLoggedOnlyInVerboseMode(t *testing.T) {
@@ -21,7 +24,7 @@ func TestAFailedStageIsReturnedWithItsNameAndLoggedOnlyInVerboseMode(t *testing.
 		t.Run(tt.name, func(t *testing.T) {
 			var buf bytes.Buffer
 			log := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: tt.level}))
-			m := &Manifest{}
+			m := &runfolder.Manifest{}
 			boom := errors.New("boom")
 			err := stage(m, log, "load", 3, func() (int, error) { return 1, boom })
 			if !errors.Is(err, boom) || err.Error() != "load: boom" {
@@ -39,7 +42,7 @@ func TestAFailedStageIsReturnedWithItsNameAndLoggedOnlyInVerboseMode(t *testing.
 
 func TestPreflightNamesAnUnsetAPIKeyVariableBeforeAnyRunFolderExists(t *testing.T) {
 	t.Setenv("INFERBENCH_TEST_KEY_SET", "x")
-	exp := &Experiment{Platforms: []Platform{
+	exp := &config.Experiment{Platforms: []config.Platform{
 		{Name: "ok", APIKeyEnv: "INFERBENCH_TEST_KEY_SET"},
 		{Name: "missing", APIKeyEnv: "INFERBENCH_TEST_KEY_UNSET_42"},
 		{Name: "none"},

@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"math"
 	"strings"
+
+	"github.com/inferbench/inferbench/pipeline/config"
+	"github.com/inferbench/inferbench/pipeline/runfolder"
 )
 
 // FDMargin is the number of file descriptors the preflight keeps aside
@@ -32,7 +35,7 @@ type FDPlan struct {
 }
 
 // PlanFDs estimates the file descriptors exp needs (see FDPlan).
-func PlanFDs(exp *Experiment) FDPlan {
+func PlanFDs(exp *config.Experiment) FDPlan {
 	var fp FDPlan
 	for i := range exp.Platforms {
 		p := &exp.Platforms[i]
@@ -44,13 +47,13 @@ func PlanFDs(exp *Experiment) FDPlan {
 				uncapped = true
 				timeout := p.Timeout.D()
 				if timeout <= 0 {
-					timeout = DefaultTimeout.D()
+					timeout = config.DefaultTimeout.D()
 				}
 				c = max(int(math.Ceil(lv.Rate)), 1)
 				worst = max(worst, int(math.Ceil(lv.Rate*timeout.Seconds())))
 			}
 			if c <= 0 {
-				c = DefaultConcurrency
+				c = config.DefaultConcurrency
 			}
 			peak = max(peak, c)
 		}
@@ -71,14 +74,14 @@ func PlanFDs(exp *Experiment) FDPlan {
 // share of their concurrency and rate (exp itself when shard is the whole
 // load or not a valid shard): a shard process opens only its share of the
 // connections.
-func shardExperiment(exp *Experiment, shard Shard) *Experiment {
+func shardExperiment(exp *config.Experiment, shard runfolder.Shard) *config.Experiment {
 	if shard.Count <= 1 || shard.Check() != nil {
 		return exp
 	}
 	x := *exp
-	x.Platforms = make([]Platform, len(exp.Platforms))
+	x.Platforms = make([]config.Platform, len(exp.Platforms))
 	for i, p := range exp.Platforms {
-		x.Platforms[i], _ = shard.sharedPlatform(p)
+		x.Platforms[i], _ = sharedPlatform(shard, p)
 	}
 	return &x
 }
@@ -107,7 +110,7 @@ type FDCheck struct {
 
 // CheckFDs returns the file descriptors exp (shard's share of it) needs
 // against the current limits.
-func CheckFDs(exp *Experiment, shard Shard) FDCheck {
+func CheckFDs(exp *config.Experiment, shard runfolder.Shard) FDCheck {
 	c := FDCheck{Plan: PlanFDs(shardExperiment(exp, shard))}
 	c.Soft, c.Hard, c.Known = readFDLimit()
 	return c
@@ -140,7 +143,7 @@ func (c FDCheck) String() string {
 // returns an *FDLimitError when the limit is still too low, and warns
 // about open-loop platforms without a concurrency cap whose worst case
 // would not fit. Where limits cannot be read it checks nothing.
-func (e *Engine) fdPreflight(exp *Experiment, shard Shard) error {
+func (e *Engine) fdPreflight(exp *config.Experiment, shard runfolder.Shard) error {
 	fp := PlanFDs(shardExperiment(exp, shard))
 	soft, hard, ok := raiseFDLimit(uint64(fp.Need))
 	if !ok {

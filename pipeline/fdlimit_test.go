@@ -5,14 +5,17 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/inferbench/inferbench/pipeline/config"
+	"github.com/inferbench/inferbench/pipeline/runfolder"
 )
 
 func TestPlanFDsSumsPlatformsSideBySideAndTakesEachPlatformsLargestLevel(t *testing.T) {
-	exp := &Experiment{Platforms: []Platform{
+	exp := &config.Experiment{Platforms: []config.Platform{
 		{Name: "a", BaseURL: "http://a", Concurrency: 10,
-			Levels: &LevelsSpec{Resolved: []Level{{Label: "c=4", Concurrency: 4}, {Label: "c=32", Concurrency: 32}}}},
-		{Name: "emu", Emulate: ConfigBlock(&testEmulate{}), Concurrency: 8},
-		{Name: "open", BaseURL: "http://o", Rate: 5.5, Timeout: Duration(20 * time.Second)},
+			Levels: &config.LevelsSpec{Resolved: []config.Level{{Label: "c=4", Concurrency: 4}, {Label: "c=32", Concurrency: 32}}}},
+		{Name: "emu", Emulate: config.ConfigBlock(&testEmulate{}), Concurrency: 8},
+		{Name: "open", BaseURL: "http://o", Rate: 5.5, Timeout: config.Duration(20 * time.Second)},
 		{Name: "capped", BaseURL: "http://c", Rate: 50, Concurrency: 3},
 	}}
 	fp := PlanFDs(exp)
@@ -26,11 +29,11 @@ func TestPlanFDsSumsPlatformsSideBySideAndTakesEachPlatformsLargestLevel(t *test
 }
 
 func TestPlanFDsOfAShardCountsItsShareOfTheConnections(t *testing.T) {
-	exp := &Experiment{Platforms: []Platform{{Name: "a", BaseURL: "http://a", Concurrency: 3000}}}
-	if got := PlanFDs(shardExperiment(exp, Shard{Index: 1, Count: 4})).Connections; got != 750 {
+	exp := &config.Experiment{Platforms: []config.Platform{{Name: "a", BaseURL: "http://a", Concurrency: 3000}}}
+	if got := PlanFDs(shardExperiment(exp, runfolder.Shard{Index: 1, Count: 4})).Connections; got != 750 {
 		t.Errorf("shard 1/4 of concurrency 3000: %d connections, want 750", got)
 	}
-	if got := PlanFDs(shardExperiment(exp, Shard{})).Connections; got != 3000 {
+	if got := PlanFDs(shardExperiment(exp, runfolder.Shard{})).Connections; got != 3000 {
 		t.Errorf("the whole load: %d connections, want 3000", got)
 	}
 }

@@ -10,6 +10,10 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/inferbench/inferbench/pipeline/config"
+	"github.com/inferbench/inferbench/pipeline/results"
+	"github.com/inferbench/inferbench/pipeline/runfolder"
 )
 
 // testLoad is a load model for the engine's tests: closed-loop levels
@@ -22,18 +26,18 @@ type testLoad struct {
 	sweep, most int
 }
 
-func (m *testLoad) Expand(p *Platform) []Level {
-	var out []Level
+func (m *testLoad) Expand(p *config.Platform) []config.Level {
+	var out []config.Level
 	for _, c := range m.conc {
-		out = append(out, Level{Label: fmt.Sprint("c=", c), Concurrency: c})
+		out = append(out, config.Level{Label: fmt.Sprint("c=", c), Concurrency: c})
 	}
 	for _, r := range m.rates {
-		out = append(out, Level{Label: fmt.Sprint("r=", r), Concurrency: p.Concurrency, Rate: r})
+		out = append(out, config.Level{Label: fmt.Sprint("r=", r), Concurrency: p.Concurrency, Rate: r})
 	}
 	if m.sweep > 0 {
-		out = append(out, Level{Label: "sync", Concurrency: 1}, Level{Label: "throughput", Concurrency: m.most})
+		out = append(out, config.Level{Label: "sync", Concurrency: 1}, config.Level{Label: "throughput", Concurrency: m.most})
 		for k := 1; k <= m.sweep; k++ {
-			out = append(out, Level{Label: fmt.Sprint("sweep-", k), Concurrency: m.most, RateIndex: k})
+			out = append(out, config.Level{Label: fmt.Sprint("sweep-", k), Concurrency: m.most, RateIndex: k})
 		}
 	}
 	return out
@@ -50,7 +54,7 @@ func (m *testLoad) ChooseRates(achieved map[string]float64) ([]float64, error) {
 
 // withLoad returns p with a resolved load block of model m and the shared
 // settings of spec.
-func withLoad(p Platform, m *testLoad, spec LevelsSpec) Platform {
+func withLoad(p config.Platform, m *testLoad, spec config.LevelsSpec) config.Platform {
 	l := spec
 	l.Type, l.Model = "test", m
 	p.Levels = &l
@@ -59,12 +63,12 @@ func withLoad(p Platform, m *testLoad, spec LevelsSpec) Platform {
 }
 
 func TestBuildPlanRunsEveryLoadLevelAsItsOwnCells(t *testing.T) {
-	exp := &Experiment{Name: "x", Repeats: 1, Params: Params{Temperature: []float64{0}},
-		Platforms: []Platform{
-			withLoad(Platform{Name: "a", Models: []string{"m"}, Warmup: 1}, &testLoad{conc: []int{1, 4}}, LevelsSpec{}),
+	exp := &config.Experiment{Name: "x", Repeats: 1, Params: config.Params{Temperature: []float64{0}},
+		Platforms: []config.Platform{
+			withLoad(config.Platform{Name: "a", Models: []string{"m"}, Warmup: 1}, &testLoad{conc: []int{1, 4}}, config.LevelsSpec{}),
 			{Name: "b", Models: []string{"m"}, Concurrency: 2},
 		}}
-	samples := []Sample{{ID: "q1", Question: "?"}, {ID: "q2", Question: "?"}}
+	samples := []config.Sample{{ID: "q1", Question: "?"}, {ID: "q2", Question: "?"}}
 	plan, err := BuildPlan(context.Background(), exp, samples)
 	if err != nil {
 		t.Fatal(err)
@@ -94,14 +98,14 @@ func TestBuildPlanRunsEveryLoadLevelAsItsOwnCells(t *testing.T) {
 type levelQuerier struct {
 	mu   sync.Mutex
 	jobs []string
-	fail func(Platform) bool
+	fail func(config.Platform) bool
 	// slow makes each request take this long, after checking Stop.
 	slow time.Duration
 }
 
-func (q *levelQuerier) Query(ctx context.Context, job QueryJob, emit func(Record)) (QueryReport, error) {
+func (q *levelQuerier) Query(ctx context.Context, job QueryJob, emit func(results.Record)) (QueryReport, error) {
 	q.mu.Lock()
-	var first Cell
+	var first results.Cell
 	for c := range job.EachCell() {
 		first = *c
 		break
@@ -110,12 +114,12 @@ func (q *levelQuerier) Query(ctx context.Context, job QueryJob, emit func(Record
 	q.mu.Unlock()
 	for c := range job.EachCell() {
 		if stopped(job.Stop) {
-			return QueryReport{StopReason: StopInterrupted}, nil
+			return QueryReport{StopReason: runfolder.StopInterrupted}, nil
 		}
 		time.Sleep(q.slow)
-		r := Record{CellKey: c.CellKey, StartedAt: time.Now()}
+		r := results.Record{CellKey: c.CellKey, StartedAt: time.Now()}
 		if q.fail != nil && q.fail(job.Platform) {
-			r.Error = HTTPError(503)
+			r.Error = results.HTTPError(503)
 		}
 		emit(r)
 	}
@@ -126,8 +130,8 @@ func TestLevelRunnerRunsLevelsInOrderAndStopsASaturatedOne(t *testing.T) {
 	tests := []struct {
 		name      string
 		load      *testLoad
-		spec      LevelsSpec
-		fail      func(Platform) bool
+		spec      config.LevelsSpec
+		fail      func(config.Platform) bool
 		wantJobs  []string
 		wantStops []string
 		wantRates int
@@ -140,8 +144,8 @@ func TestLevelRunnerRunsLevelsInOrderAndStopsASaturatedOne(t *testing.T) {
 		{
 			name:      "a level whose error rate passes its bound stops early and the next level still runs",
 			load:      &testLoad{rates: []float64{5, 50}},
-			spec:      LevelsSpec{MaxErrorRate: 0.5},
-			fail:      func(p Platform) bool { return p.Rate == 50 },
+			spec:      config.LevelsSpec{MaxErrorRate: 0.5},
+			fail:      func(p config.Platform) bool { return p.Rate == 50 },
 			wantJobs:  []string{"r=5 c0 r5 n20", "r=50 c0 r50 n20"},
 			wantStops: []string{"r=50: saturated: error rate 100% above 50% after 10 requests"},
 		},
@@ -154,11 +158,11 @@ func TestLevelRunnerRunsLevelsInOrderAndStopsASaturatedOne(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p := withLoad(Platform{Name: "p", Models: []string{"m"}}, tt.load, tt.spec)
-			exp := &Experiment{Name: "x", Repeats: 1, Params: Params{Temperature: []float64{0}}, Platforms: []Platform{p}}
-			samples := make([]Sample, 20)
+			p := withLoad(config.Platform{Name: "p", Models: []string{"m"}}, tt.load, tt.spec)
+			exp := &config.Experiment{Name: "x", Repeats: 1, Params: config.Params{Temperature: []float64{0}}, Platforms: []config.Platform{p}}
+			samples := make([]config.Sample, 20)
 			for i := range samples {
-				samples[i] = Sample{ID: fmt.Sprint("q", i), Question: "?"}
+				samples[i] = config.Sample{ID: fmt.Sprint("q", i), Question: "?"}
 			}
 			plan, err := BuildPlan(context.Background(), exp, samples)
 			if err != nil {
@@ -168,7 +172,7 @@ func TestLevelRunnerRunsLevelsInOrderAndStopsASaturatedOne(t *testing.T) {
 			var rates []float64
 			lr := &levelRunner{querier: q, job: QueryJob{Platform: p, Cells: plan.Jobs[0].Cells.Slice()}, setRates: func(r []float64) { rates = r }}
 			var n int
-			_, stops, err := lr.run(context.Background(), func(Record) { n++ })
+			_, stops, err := lr.run(context.Background(), func(results.Record) { n++ })
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -200,27 +204,27 @@ func TestLevelRunnerRunsLevelsInOrderAndStopsASaturatedOne(t *testing.T) {
 }
 
 func TestLevelWatchFindsSaturation(t *testing.T) {
-	rec := func(queueMs float64, failed bool) *Record {
-		r := &Record{QueueMs: queueMs}
+	rec := func(queueMs float64, failed bool) *results.Record {
+		r := &results.Record{QueueMs: queueMs}
 		if failed {
-			r.Error = ErrTimeoutTotal
+			r.Error = results.ErrTimeoutTotal
 		}
 		return r
 	}
 	tests := []struct {
 		name  string
 		watch LevelWatch
-		recs  []*Record
+		recs  []*results.Record
 		want  string
 	}{
-		{"a healthy level is never stopped", LevelWatch{MaxErrorRate: 0.1, MaxQueue: Duration(time.Second)},
+		{"a healthy level is never stopped", LevelWatch{MaxErrorRate: 0.1, MaxQueue: config.Duration(time.Second)},
 			repeat(rec(5, false), 40), ""},
 		{"an error rate above the bound stops the level once enough requests finished", LevelWatch{MaxErrorRate: 0.2},
 			append(repeat(rec(0, false), 7), repeat(rec(0, true), 3)...), "error rate 30% above 20% after 10 requests"},
 		{"too few requests are not judged", LevelWatch{MaxErrorRate: 0.2}, repeat(rec(0, true), 9), ""},
-		{"a client queue above the bound and rising stops the level", LevelWatch{MaxQueue: Duration(time.Second)},
+		{"a client queue above the bound and rising stops the level", LevelWatch{MaxQueue: config.Duration(time.Second)},
 			rising(16, 200), "client queue growing"},
-		{"a queue above the bound that has stopped rising is not saturation", LevelWatch{MaxQueue: Duration(time.Second)},
+		{"a queue above the bound that has stopped rising is not saturation", LevelWatch{MaxQueue: config.Duration(time.Second)},
 			append(repeat(rec(1500, false), 8), repeat(rec(1500, false), 8)...), ""},
 	}
 	for _, tt := range tests {
@@ -237,8 +241,8 @@ func TestLevelWatchFindsSaturation(t *testing.T) {
 	}
 }
 
-func repeat(r *Record, n int) []*Record {
-	out := make([]*Record, n)
+func repeat(r *results.Record, n int) []*results.Record {
+	out := make([]*results.Record, n)
 	for i := range out {
 		out[i] = r
 	}
@@ -246,33 +250,33 @@ func repeat(r *Record, n int) []*Record {
 }
 
 // rising returns n records whose queue time grows by step ms each.
-func rising(n int, step float64) []*Record {
-	out := make([]*Record, n)
+func rising(n int, step float64) []*results.Record {
+	out := make([]*results.Record, n)
 	for i := range out {
-		out[i] = &Record{QueueMs: float64(i) * step}
+		out[i] = &results.Record{QueueMs: float64(i) * step}
 	}
 	return out
 }
 
 func TestApplyLevelsMarksSaturatedLevelsAndFillsSweepRates(t *testing.T) {
-	res := &Results{Sweep: &SweepResults{Curves: []SweepCurve{{
-		GroupKey: GroupKey{Platform: "p", Model: "m"},
-		Points: []SweepPoint{
+	res := &results.Results{Sweep: &results.SweepResults{Curves: []results.SweepCurve{{
+		GroupKey: results.GroupKey{Platform: "p", Model: "m"},
+		Points: []results.SweepPoint{
 			{Load: "sync", RequestThroughput: 5, E2EP99: 100},
 			{Load: "throughput", RequestThroughput: 50, E2EP99: 150},
 			{Load: "sweep-1", RequestThroughput: 20, E2EP99: 120},
 			{Load: "sweep-2", RequestThroughput: 35, E2EP99: 130},
 		},
 	}}}}
-	res.Groups = []GroupStats{{GroupKey: GroupKey{Platform: "p", Model: "m", Load: "sync"}},
-		{GroupKey: GroupKey{Platform: "p", Model: "m", Load: "sweep-1"}}, {GroupKey: GroupKey{Platform: "p", Model: "m", Load: "sweep-2"}}}
-	m := &Manifest{
-		Experiment: Experiment{Platforms: []Platform{withLoad(Platform{Name: "p"}, &testLoad{sweep: 2, most: 8}, LevelsSpec{})}},
+	res.Groups = []results.GroupStats{{GroupKey: results.GroupKey{Platform: "p", Model: "m", Load: "sync"}},
+		{GroupKey: results.GroupKey{Platform: "p", Model: "m", Load: "sweep-1"}}, {GroupKey: results.GroupKey{Platform: "p", Model: "m", Load: "sweep-2"}}}
+	m := &runfolder.Manifest{
+		Experiment: config.Experiment{Platforms: []config.Platform{withLoad(config.Platform{Name: "p"}, &testLoad{sweep: 2, most: 8}, config.LevelsSpec{})}},
 		SweepRates: map[string][]float64{"p": {20, 35}},
-		LevelStops: []LevelStop{{Platform: "p", Load: "throughput", Reason: "saturated: error rate 40% above 20% after 10 requests"},
+		LevelStops: []results.LevelStop{{Platform: "p", Load: "throughput", Reason: "saturated: error rate 40% above 20% after 10 requests"},
 			{Platform: "p", Load: "sweep-2", Reason: "max_duration"}},
 	}
-	res.ApplyLevels(m, SLOSpec{E2E: Duration(200 * time.Millisecond)})
+	ApplyLevels(res, m, config.SLOSpec{E2E: config.Duration(200 * time.Millisecond)})
 	pts := res.Sweep.Curves[0].Points
 	if !pts[1].Saturated || !strings.Contains(pts[1].SaturatedReason, "error rate") {
 		t.Errorf("throughput level = %+v, want saturated with its reason", pts[1])
@@ -293,15 +297,15 @@ func TestApplyLevelsMarksSaturatedLevelsAndFillsSweepRates(t *testing.T) {
 }
 
 func TestResumedSweepRunsTheRatesItChoseBefore(t *testing.T) {
-	p := withLoad(Platform{Name: "p", Models: []string{"m"}}, &testLoad{sweep: 2, most: 4}, LevelsSpec{})
-	exp := &Experiment{Name: "x", Repeats: 1, Params: Params{Temperature: []float64{0}}, Platforms: []Platform{p}}
-	samples := []Sample{{ID: "q1", Question: "?"}, {ID: "q2", Question: "?"}, {ID: "q3", Question: "?"}}
+	p := withLoad(config.Platform{Name: "p", Models: []string{"m"}}, &testLoad{sweep: 2, most: 4}, config.LevelsSpec{})
+	exp := &config.Experiment{Name: "x", Repeats: 1, Params: config.Params{Temperature: []float64{0}}, Platforms: []config.Platform{p}}
+	samples := []config.Sample{{ID: "q1", Question: "?"}, {ID: "q2", Question: "?"}, {ID: "q3", Question: "?"}}
 	plan, err := BuildPlan(context.Background(), exp, samples)
 	if err != nil {
 		t.Fatal(err)
 	}
 	// sync and throughput finished before the crash: only the rate levels remain.
-	var rest []Cell
+	var rest []results.Cell
 	prior := levelSpans{}
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	for i, c := range plan.Jobs[0].Cells.Slice() {
@@ -311,7 +315,7 @@ func TestResumedSweepRunsTheRatesItChoseBefore(t *testing.T) {
 			if c.Load == "throughput" {
 				step = 100 * time.Millisecond
 			}
-			prior.add(&Record{CellKey: c.CellKey, StartedAt: t0.Add(time.Duration(i) * step), CloseMs: float64(step.Milliseconds())})
+			prior.add(&results.Record{CellKey: c.CellKey, StartedAt: t0.Add(time.Duration(i) * step), CloseMs: float64(step.Milliseconds())})
 			continue
 		}
 		rest = append(rest, c)
@@ -331,7 +335,7 @@ func TestResumedSweepRunsTheRatesItChoseBefore(t *testing.T) {
 			set := false
 			lr := &levelRunner{querier: q, job: QueryJob{Platform: p, Cells: rest}, prior: prior.rates(p.Name), rates: tt.rates,
 				setRates: func([]float64) { set = true }}
-			if _, _, err := lr.run(context.Background(), func(Record) {}); err != nil {
+			if _, _, err := lr.run(context.Background(), func(results.Record) {}); err != nil {
 				t.Fatal(err)
 			}
 			if !reflect.DeepEqual(q.jobs, tt.wantJobs) {
@@ -352,14 +356,14 @@ type manifestPeeker struct {
 	rates map[string][]float64
 }
 
-func (q *manifestPeeker) Query(ctx context.Context, job QueryJob, emit func(Record)) (QueryReport, error) {
-	var first Cell
+func (q *manifestPeeker) Query(ctx context.Context, job QueryJob, emit func(results.Record)) (QueryReport, error) {
+	var first results.Cell
 	for c := range job.EachCell() {
 		first = *c
 		break
 	}
 	if first.Load == "sweep-1" && q.rates == nil {
-		m, err := ReadManifest(q.dir())
+		m, err := runfolder.ReadManifest(q.dir())
 		if err == nil {
 			q.rates = m.SweepRates
 		}
@@ -369,7 +373,7 @@ func (q *manifestPeeker) Query(ctx context.Context, job QueryJob, emit func(Reco
 
 type noScore struct{}
 
-func (noScore) Score(*Record, *Sample) {}
+func (noScore) Score(*results.Record, *config.Sample) {}
 
 func TestASweepRecordsItsRatesInTheManifestBeforeRunningThem(t *testing.T) {
 	base := t.TempDir()
@@ -381,15 +385,17 @@ func TestASweepRecordsItsRatesInTheManifestBeforeRunningThem(t *testing.T) {
 		return dirs[0]
 	}}
 	reg := NewRegistry()
-	reg.AddLoader("mem", LoaderFunc(func(context.Context, DatasetSpec, LoadEnv) (*Dataset, error) {
-		return &Dataset{Samples: []Sample{{ID: "q1", Question: "?"}, {ID: "q2", Question: "?"}, {ID: "q3", Question: "?"}}, Total: 3}, nil
+	reg.AddLoader("mem", LoaderFunc(func(context.Context, config.DatasetSpec, LoadEnv) (*config.Dataset, error) {
+		return &config.Dataset{Samples: []config.Sample{{ID: "q1", Question: "?"}, {ID: "q2", Question: "?"}, {ID: "q3", Question: "?"}}, Total: 3}, nil
 	}))
 	reg.Querier = q
-	reg.Scorer = func(ScoreSpec, string) (Scorer, error) { return noScore{}, nil }
-	reg.Aggregate = sliceAggregator(func(context.Context, *Experiment, []Record) (*Results, error) { return &Results{}, nil })
-	exp := &Experiment{Name: "s", Repeats: 1, Dataset: DatasetSpec{Source: "mem"}, Params: Params{Temperature: []float64{0}},
-		Export:    ExportSpec{Dir: base, Formats: []string{}},
-		Platforms: []Platform{withLoad(Platform{Name: "p", Models: []string{"m"}}, &testLoad{sweep: 2, most: 2}, LevelsSpec{})}}
+	reg.Scorer = func(config.ScoreSpec, string) (Scorer, error) { return noScore{}, nil }
+	reg.Aggregate = sliceAggregator(func(context.Context, *config.Experiment, []results.Record) (*results.Results, error) {
+		return &results.Results{}, nil
+	})
+	exp := &config.Experiment{Name: "s", Repeats: 1, Dataset: config.DatasetSpec{Source: "mem"}, Params: config.Params{Temperature: []float64{0}},
+		Export:    config.ExportSpec{Dir: base, Formats: []string{}},
+		Platforms: []config.Platform{withLoad(config.Platform{Name: "p", Models: []string{"m"}}, &testLoad{sweep: 2, most: 2}, config.LevelsSpec{})}}
 	run, err := (&Engine{Registry: reg}).Run(context.Background(), exp, RunOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -403,15 +409,15 @@ func TestASweepRecordsItsRatesInTheManifestBeforeRunningThem(t *testing.T) {
 }
 
 func TestChecksSeeEachGroupsLoadLevel(t *testing.T) {
-	prog, err := CompileCheck(`all(filter(groups, .load == "c=16"), .latency_p50 < 100)`)
+	prog, err := config.CompileCheck(`all(filter(groups, .load == "c=16"), .latency_p50 < 100)`)
 	if err != nil {
 		t.Fatal(err)
 	}
-	res := &Results{Groups: []GroupStats{
-		{GroupKey: GroupKey{Platform: "a", Load: "c=1"}, LatencyMs: Dist{N: 1, P50: 500}},
-		{GroupKey: GroupKey{Platform: "a", Load: "c=16"}, LatencyMs: Dist{N: 1, P50: 50}},
+	res := &results.Results{Groups: []results.GroupStats{
+		{GroupKey: results.GroupKey{Platform: "a", Load: "c=1"}, LatencyMs: results.Dist{N: 1, P50: 500}},
+		{GroupKey: results.GroupKey{Platform: "a", Load: "c=16"}, LatencyMs: results.Dist{N: 1, P50: 50}},
 	}}
-	ok, err := RunExpr(prog, NewCheckEnv(res))
+	ok, err := config.RunExpr(prog, results.NewCheckEnv(res))
 	if err != nil || ok != true {
 		t.Errorf("check over the c=16 groups = %v, %v; want true (only c=1 is slow)", ok, err)
 	}
@@ -421,16 +427,18 @@ func TestAShardedRunRefusesASweepWhoseRatesEachShardWouldChooseAlone(t *testing.
 	base := t.TempDir()
 	q := &levelQuerier{}
 	reg := NewRegistry()
-	reg.AddLoader("mem", LoaderFunc(func(context.Context, DatasetSpec, LoadEnv) (*Dataset, error) {
-		return &Dataset{Samples: []Sample{{ID: "q1", Question: "?"}, {ID: "q2", Question: "?"}}, Total: 2}, nil
+	reg.AddLoader("mem", LoaderFunc(func(context.Context, config.DatasetSpec, LoadEnv) (*config.Dataset, error) {
+		return &config.Dataset{Samples: []config.Sample{{ID: "q1", Question: "?"}, {ID: "q2", Question: "?"}}, Total: 2}, nil
 	}))
 	reg.Querier = q
-	reg.Scorer = func(ScoreSpec, string) (Scorer, error) { return noScore{}, nil }
-	reg.Aggregate = sliceAggregator(func(context.Context, *Experiment, []Record) (*Results, error) { return &Results{}, nil })
-	exp := &Experiment{Name: "s", Repeats: 1, Dataset: DatasetSpec{Source: "mem"}, Params: Params{Temperature: []float64{0}},
-		Export:    ExportSpec{Dir: base, Formats: []string{}},
-		Platforms: []Platform{withLoad(Platform{Name: "p", Models: []string{"m"}}, &testLoad{sweep: 2, most: 2}, LevelsSpec{})}}
-	_, err := (&Engine{Registry: reg}).Run(context.Background(), exp, RunOptions{Shard: Shard{Index: 0, Count: 2}})
+	reg.Scorer = func(config.ScoreSpec, string) (Scorer, error) { return noScore{}, nil }
+	reg.Aggregate = sliceAggregator(func(context.Context, *config.Experiment, []results.Record) (*results.Results, error) {
+		return &results.Results{}, nil
+	})
+	exp := &config.Experiment{Name: "s", Repeats: 1, Dataset: config.DatasetSpec{Source: "mem"}, Params: config.Params{Temperature: []float64{0}},
+		Export:    config.ExportSpec{Dir: base, Formats: []string{}},
+		Platforms: []config.Platform{withLoad(config.Platform{Name: "p", Models: []string{"m"}}, &testLoad{sweep: 2, most: 2}, config.LevelsSpec{})}}
+	_, err := (&Engine{Registry: reg}).Run(context.Background(), exp, RunOptions{Shard: runfolder.Shard{Index: 0, Count: 2}})
 	if err == nil || !strings.Contains(err.Error(), "platforms[0]") || !strings.Contains(err.Error(), "--shard") {
 		t.Fatalf("err = %v, want a refusal naming the sweep platform and --shard", err)
 	}
@@ -443,10 +451,10 @@ func TestAShardedRunRefusesASweepWhoseRatesEachShardWouldChooseAlone(t *testing.
 }
 
 func TestLevelWatchHoldsAFixedFewQueueTimes(t *testing.T) {
-	for _, maxQueue := range []Duration{0, Duration(time.Hour)} {
+	for _, maxQueue := range []config.Duration{0, config.Duration(time.Hour)} {
 		w := &LevelWatch{MaxQueue: maxQueue}
 		for i := range 10_000 {
-			w.Observe(&Record{QueueMs: float64(i % 7)})
+			w.Observe(&results.Record{QueueMs: float64(i % 7)})
 		}
 		if len(w.queue) > 2*queueWindow {
 			t.Errorf("max_queue %v: %d queue times held after 10,000 requests, want at most %d", maxQueue, len(w.queue), 2*queueWindow)
@@ -457,22 +465,24 @@ func TestLevelWatchHoldsAFixedFewQueueTimes(t *testing.T) {
 func TestResumingAShardFolderWithASweepIsRefusedToo(t *testing.T) {
 	base := t.TempDir()
 	reg := NewRegistry()
-	reg.AddLoader("mem", LoaderFunc(func(context.Context, DatasetSpec, LoadEnv) (*Dataset, error) {
-		return &Dataset{Samples: []Sample{{ID: "q1", Question: "?"}, {ID: "q2", Question: "?"}}, Total: 2}, nil
+	reg.AddLoader("mem", LoaderFunc(func(context.Context, config.DatasetSpec, LoadEnv) (*config.Dataset, error) {
+		return &config.Dataset{Samples: []config.Sample{{ID: "q1", Question: "?"}, {ID: "q2", Question: "?"}}, Total: 2}, nil
 	}))
 	reg.Querier = &levelQuerier{}
-	reg.Scorer = func(ScoreSpec, string) (Scorer, error) { return noScore{}, nil }
-	reg.Aggregate = sliceAggregator(func(context.Context, *Experiment, []Record) (*Results, error) { return &Results{}, nil })
-	exp := func(p Platform) *Experiment {
-		return &Experiment{Name: "s", Repeats: 1, Dataset: DatasetSpec{Source: "mem"}, Params: Params{Temperature: []float64{0}},
-			Export: ExportSpec{Dir: base, Formats: []string{}}, Platforms: []Platform{p}}
+	reg.Scorer = func(config.ScoreSpec, string) (Scorer, error) { return noScore{}, nil }
+	reg.Aggregate = sliceAggregator(func(context.Context, *config.Experiment, []results.Record) (*results.Results, error) {
+		return &results.Results{}, nil
+	})
+	exp := func(p config.Platform) *config.Experiment {
+		return &config.Experiment{Name: "s", Repeats: 1, Dataset: config.DatasetSpec{Source: "mem"}, Params: config.Params{Temperature: []float64{0}},
+			Export: config.ExportSpec{Dir: base, Formats: []string{}}, Platforms: []config.Platform{p}}
 	}
-	run, err := (&Engine{Registry: reg}).Run(context.Background(), exp(Platform{Name: "p", Models: []string{"m"}, Concurrency: 1}),
-		RunOptions{Shard: Shard{Index: 0, Count: 2}})
+	run, err := (&Engine{Registry: reg}).Run(context.Background(), exp(config.Platform{Name: "p", Models: []string{"m"}, Concurrency: 1}),
+		RunOptions{Shard: runfolder.Shard{Index: 0, Count: 2}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	sweep := exp(withLoad(Platform{Name: "p", Models: []string{"m"}}, &testLoad{sweep: 2, most: 2}, LevelsSpec{}))
+	sweep := exp(withLoad(config.Platform{Name: "p", Models: []string{"m"}}, &testLoad{sweep: 2, most: 2}, config.LevelsSpec{}))
 	_, err = (&Engine{Registry: reg}).Run(context.Background(), sweep, RunOptions{ResumeDir: run.Dir})
 	// A sweep resumed over a folder run at one level is another load
 	// (MatrixChanges) before it is a sweep in a shard.
@@ -484,25 +494,27 @@ func TestResumingAShardFolderWithASweepIsRefusedToo(t *testing.T) {
 func TestResumeKeepsTheLevelsAnEarlierAttemptStopped(t *testing.T) {
 	base := t.TempDir()
 	reg := NewRegistry()
-	reg.AddLoader("mem", LoaderFunc(func(context.Context, DatasetSpec, LoadEnv) (*Dataset, error) {
-		return &Dataset{Samples: []Sample{{ID: "q1", Question: "?"}}, Total: 1}, nil
+	reg.AddLoader("mem", LoaderFunc(func(context.Context, config.DatasetSpec, LoadEnv) (*config.Dataset, error) {
+		return &config.Dataset{Samples: []config.Sample{{ID: "q1", Question: "?"}}, Total: 1}, nil
 	}))
 	reg.Querier = &levelQuerier{}
-	reg.Scorer = func(ScoreSpec, string) (Scorer, error) { return noScore{}, nil }
-	reg.Aggregate = sliceAggregator(func(context.Context, *Experiment, []Record) (*Results, error) { return &Results{}, nil })
-	exp := &Experiment{Name: "s", Repeats: 1, Dataset: DatasetSpec{Source: "mem"}, Params: Params{Temperature: []float64{0}},
-		Export: ExportSpec{Dir: base, Formats: []string{}}, Platforms: []Platform{{Name: "p", Models: []string{"m"}, Concurrency: 1}}}
+	reg.Scorer = func(config.ScoreSpec, string) (Scorer, error) { return noScore{}, nil }
+	reg.Aggregate = sliceAggregator(func(context.Context, *config.Experiment, []results.Record) (*results.Results, error) {
+		return &results.Results{}, nil
+	})
+	exp := &config.Experiment{Name: "s", Repeats: 1, Dataset: config.DatasetSpec{Source: "mem"}, Params: config.Params{Temperature: []float64{0}},
+		Export: config.ExportSpec{Dir: base, Formats: []string{}}, Platforms: []config.Platform{{Name: "p", Models: []string{"m"}, Concurrency: 1}}}
 	run, err := (&Engine{Registry: reg}).Run(context.Background(), exp, RunOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := ReadManifest(run.Dir)
+	m, err := runfolder.ReadManifest(run.Dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sat := LevelStop{Platform: "p", Load: "c=64", Reason: "saturated: client queue growing"}
-	m.LevelStops = []LevelStop{sat}
-	if err := writeJSON(filepath.Join(run.Dir, ManifestFile), m); err != nil {
+	sat := results.LevelStop{Platform: "p", Load: "c=64", Reason: "saturated: client queue growing"}
+	m.LevelStops = []results.LevelStop{sat}
+	if err := writeJSON(filepath.Join(run.Dir, runfolder.ManifestFile), m); err != nil {
 		t.Fatal(err)
 	}
 	again, err := (&Engine{Registry: reg}).Run(context.Background(), exp, RunOptions{ResumeDir: run.Dir})

@@ -8,6 +8,10 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/inferbench/inferbench/pipeline/config"
+	"github.com/inferbench/inferbench/pipeline/results"
+	"github.com/inferbench/inferbench/pipeline/runfolder"
 )
 
 // levelRunner runs one platform's load levels one after the other, each
@@ -31,7 +35,7 @@ type levelRunner struct {
 	setRates func([]float64)
 	// health, when set, gets the client's health over each level that
 	// ran (see ClientSampler), as soon as the level ends.
-	health func(ClientHealth)
+	health func(results.ClientHealth)
 	// shares are a shard's shares of the levels, by label (nil: the
 	// whole load); job.Platform already runs them.
 	shares map[string]*LevelShare
@@ -45,7 +49,7 @@ type levelRunner struct {
 
 // query runs one level's job, measuring the client's health meanwhile
 // when lr.health is set.
-func (lr *levelRunner) query(ctx context.Context, job QueryJob, label string, emit func(Record)) (QueryReport, error) {
+func (lr *levelRunner) query(ctx context.Context, job QueryJob, label string, emit func(results.Record)) (QueryReport, error) {
 	if lr.health == nil {
 		return lr.querier.Query(ctx, job, emit)
 	}
@@ -74,7 +78,7 @@ func (lr *levelRunner) begin(load string) (stop func()) {
 // platform-wide stop (interruption, error budget); levels stopped by
 // saturation or their max_duration are returned as LevelStops and the
 // next level runs.
-func (lr *levelRunner) run(ctx context.Context, emit func(Record)) (QueryReport, []LevelStop, error) {
+func (lr *levelRunner) run(ctx context.Context, emit func(results.Record)) (QueryReport, []results.LevelStop, error) {
 	p := lr.job.Platform
 	levels := p.RunLevels(lr.rates)
 	if len(levels) == 1 && p.Levels == nil {
@@ -83,7 +87,7 @@ func (lr *levelRunner) run(ctx context.Context, emit func(Record)) (QueryReport,
 		stop()
 		return rep, nil, err
 	}
-	byLevel := map[string][]Cell{} // in-memory cells (Cells); a Source is cut by level range instead
+	byLevel := map[string][]results.Cell{} // in-memory cells (Cells); a Source is cut by level range instead
 	if lr.job.Source == nil {
 		for _, c := range lr.job.Cells {
 			byLevel[c.Load] = append(byLevel[c.Load], c)
@@ -91,11 +95,11 @@ func (lr *levelRunner) run(ctx context.Context, emit func(Record)) (QueryReport,
 	}
 	achieved := map[string]float64{} // completed requests per second by level
 	var rep QueryReport
-	var stops []LevelStop
+	var stops []results.LevelStop
 	for li := 0; li < len(levels); li++ {
 		lv := levels[li]
 		if lv.RateIndex > 0 && lv.Rate == 0 {
-			chooser, ok := p.Levels.Model.(RateChooser)
+			chooser, ok := p.Levels.Model.(config.RateChooser)
 			if !ok {
 				return rep, stops, fmt.Errorf("load %s: type %s decides rates at run time but was not resolved", lv.Label, p.Levels.Type)
 			}
@@ -107,7 +111,7 @@ func (lr *levelRunner) run(ctx context.Context, emit func(Record)) (QueryReport,
 			}
 			rates, err := chooser.ChooseRates(seen)
 			if err != nil {
-				stops = append(stops, LevelStop{Platform: p.Name, Load: lv.Label, Reason: "not run: " + err.Error()})
+				stops = append(stops, results.LevelStop{Platform: p.Name, Load: lv.Label, Reason: "not run: " + err.Error()})
 				continue
 			}
 			lr.rates = rates
@@ -129,7 +133,7 @@ func (lr *levelRunner) run(ctx context.Context, emit func(Record)) (QueryReport,
 			continue
 		}
 		if stopped(lr.job.Stop) {
-			rep.StopReason = StopInterrupted
+			rep.StopReason = runfolder.StopInterrupted
 			break
 		}
 		sub := lr.job
@@ -141,7 +145,7 @@ func (lr *levelRunner) run(ctx context.Context, emit func(Record)) (QueryReport,
 			if left <= 0 {
 				continue // its time was spent before the resume
 			}
-			sub.Platform.MaxDuration = Duration(left)
+			sub.Platform.MaxDuration = config.Duration(left)
 		}
 		sub.Stripe = lr.shares[lv.Label].Stripe()
 		levelStop := make(chan struct{})
@@ -179,7 +183,7 @@ func (lr *levelRunner) run(ctx context.Context, emit func(Record)) (QueryReport,
 		if l := p.Levels; l != nil && l.Warmup.Duration > 0 {
 			warmUntil = start.Add(l.Warmup.Duration.D())
 		}
-		r, err := lr.query(ctx, sub, lv.Label, func(rec Record) {
+		r, err := lr.query(ctx, sub, lv.Label, func(rec results.Record) {
 			if !warmUntil.IsZero() && !rec.StartedAt.IsZero() && rec.StartedAt.Before(warmUntil) {
 				rec.Warmup = true
 			}
@@ -209,14 +213,14 @@ func (lr *levelRunner) run(ctx context.Context, emit func(Record)) (QueryReport,
 		mu.Unlock()
 		switch {
 		case stopped(lr.job.Stop):
-			rep.StopReason = StopInterrupted
+			rep.StopReason = runfolder.StopInterrupted
 			return rep, stops, nil
 		case why != "":
-			stops = append(stops, LevelStop{Platform: p.Name, Load: lv.Label, Reason: "saturated: " + why})
+			stops = append(stops, results.LevelStop{Platform: p.Name, Load: lv.Label, Reason: "saturated: " + why})
 		case r.StopReason == "max_duration" && timed:
 			// A level sized by duration ends when it is spent: no stop.
 		case r.StopReason == "max_duration":
-			stops = append(stops, LevelStop{Platform: p.Name, Load: lv.Label, Reason: "max_duration"})
+			stops = append(stops, results.LevelStop{Platform: p.Name, Load: lv.Label, Reason: "max_duration"})
 		case r.StopReason != "":
 			rep.StopReason = r.StopReason
 			return rep, stops, nil
@@ -251,7 +255,7 @@ func stopped(ch <-chan struct{}) bool {
 type levelSpans map[string]map[string]*levelSpan
 
 type levelSpan struct {
-	marks []SendSpan
+	marks []runfolder.SendSpan
 	// starts are the distinct mark starts (Unix ns), sorted; buckets[0]
 	// holds the records sent before starts[0], buckets[j] those sent in
 	// [starts[j-1], starts[j]).
@@ -267,7 +271,7 @@ type sendBucket struct {
 }
 
 // newLevelSpans starts the spans of a run whose manifest holds marks.
-func newLevelSpans(marks []SendSpan) levelSpans {
+func newLevelSpans(marks []runfolder.SendSpan) levelSpans {
 	ls := levelSpans{}
 	for _, m := range marks {
 		ls.level(m.Platform, m.Load).marks = append(ls.level(m.Platform, m.Load).marks, m)
@@ -299,8 +303,8 @@ func (ls levelSpans) level(platform, load string) *levelSpan {
 
 // add counts r if it is a sent record of a group (not a warmup, not the
 // client's own failure), as aggregate does.
-func (ls levelSpans) add(r *Record) {
-	if r.Warmup || r.Error == ErrClientResource || r.StartedAt.IsZero() {
+func (ls levelSpans) add(r *results.Record) {
+	if r.Warmup || r.Error == results.ErrClientResource || r.StartedAt.IsZero() {
 		return
 	}
 	s := ls.level(r.Platform, r.Load)
@@ -347,7 +351,7 @@ func (s *levelSpan) wall() time.Duration {
 		b := s.buckets[0]
 		return time.Duration(b.to - b.from)
 	}
-	_, sending := MarkedSending(s.marks, func(from, to int64) (int64, int64, bool) {
+	_, sending := runfolder.MarkedSending(s.marks, func(from, to int64) (int64, int64, bool) {
 		b := s.between(from, to)
 		return b.from, b.to, b.seen
 	})

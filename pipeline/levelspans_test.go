@@ -7,6 +7,9 @@ import (
 	"time"
 
 	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/config"
+	"github.com/inferbench/inferbench/pipeline/results"
+	"github.com/inferbench/inferbench/pipeline/runfolder"
 	"github.com/inferbench/inferbench/stages/aggregate"
 )
 
@@ -21,7 +24,7 @@ func TestResumedSweepRatesAreResultsRequestThroughput(t *testing.T) {
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	at := func(s float64) time.Time { return t0.Add(time.Duration(s * float64(time.Second))) }
 	zero, one := 0, 1
-	marks := []pipeline.SendSpan{
+	marks := []runfolder.SendSpan{
 		// throughput: process 1 killed mid-level (no stop), process 2 resumed 100 s later.
 		{Platform: "p", Load: "throughput", Process: 1, Start: at(0)},
 		{Platform: "p", Load: "throughput", Process: 2, Start: at(100), Stop: at(111)},
@@ -31,9 +34,9 @@ func TestResumedSweepRatesAreResultsRequestThroughput(t *testing.T) {
 		// another platform's marks are not this one's.
 		{Platform: "q", Load: "throughput", Process: 1, Start: at(-500), Stop: at(500)},
 	}
-	var recs []*pipeline.Record
-	rec := func(load string, sent float64, closeMs float64) *pipeline.Record {
-		r := &pipeline.Record{CellKey: pipeline.CellKey{Platform: "p", Model: "m", Load: load, SampleID: "q", Repeat: len(recs)},
+	var recs []*results.Record
+	rec := func(load string, sent float64, closeMs float64) *results.Record {
+		r := &results.Record{CellKey: results.CellKey{Platform: "p", Model: "m", Load: load, SampleID: "q", Repeat: len(recs)},
 			Seq: len(recs), StartedAt: at(sent), CloseMs: closeMs, LatencyMs: closeMs}
 		recs = append(recs, r)
 		return r
@@ -54,8 +57,8 @@ func TestResumedSweepRatesAreResultsRequestThroughput(t *testing.T) {
 	}
 	got := pipeline.LevelRatesOf(marks, recs, "p")
 
-	exp := &pipeline.Experiment{Name: "x", Repeats: 1, Params: pipeline.Params{Temperature: []float64{0}},
-		Platforms: []pipeline.Platform{{Name: "p", Models: []string{"m"}}}}
+	exp := &config.Experiment{Name: "x", Repeats: 1, Params: config.Params{Temperature: []float64{0}},
+		Platforms: []config.Platform{{Name: "p", Models: []string{"m"}}}}
 	acc, err := aggregate.NewAccumulator(context.Background(), exp)
 	if err != nil {
 		t.Fatal(err)

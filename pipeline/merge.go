@@ -11,6 +11,10 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/inferbench/inferbench/pipeline/config"
+	"github.com/inferbench/inferbench/pipeline/results"
+	"github.com/inferbench/inferbench/pipeline/runfolder"
 )
 
 // MergeOptions are the choices of `inferbench merge`.
@@ -24,7 +28,7 @@ type MergeOptions struct {
 // shardRun is one shard being merged.
 type shardRun struct {
 	dir string
-	m   *Manifest
+	m   *runfolder.Manifest
 }
 
 // Merge joins the run folders of the shards of one sharded run (`run
@@ -56,7 +60,7 @@ func (e *Engine) Merge(ctx context.Context, opts MergeOptions) (*Run, error) {
 	// A shard still being written (or resumed, rescored) is not merged:
 	// its journal is not final.
 	for _, sh := range shards {
-		l, err := LockRunDir(sh.dir, true)
+		l, err := runfolder.LockRunDir(sh.dir, true)
 		if err != nil {
 			return nil, fmt.Errorf("merge: shard %s: %w", sh.m.Shard.Shard, err)
 		}
@@ -64,7 +68,7 @@ func (e *Engine) Merge(ctx context.Context, opts MergeOptions) (*Run, error) {
 	}
 	first := shards[0].m
 	exp := first.Experiment
-	samples, err := ReadSamples(shards[0].dir)
+	samples, err := runfolder.ReadSamples(shards[0].dir)
 	if err != nil {
 		return nil, fmt.Errorf("merge: %w", err)
 	}
@@ -79,11 +83,11 @@ func (e *Engine) Merge(ctx context.Context, opts MergeOptions) (*Run, error) {
 		// A folder holding only a lock file is empty: a refused merge
 		// leaves its lock behind (see LockFile), and must be retryable.
 		ents, rerr := os.ReadDir(opts.Out)
-		if rerr != nil || slices.ContainsFunc(ents, func(e os.DirEntry) bool { return e.Name() != LockFile }) {
+		if rerr != nil || slices.ContainsFunc(ents, func(e os.DirEntry) bool { return e.Name() != runfolder.LockFile }) {
 			return nil, fmt.Errorf("merge: %s exists and is not empty", opts.Out)
 		}
 	}
-	lock, err := LockRunDir(opts.Out, false)
+	lock, err := runfolder.LockRunDir(opts.Out, false)
 	if err != nil {
 		return nil, fmt.Errorf("merge: %w", err)
 	}
@@ -91,22 +95,22 @@ func (e *Engine) Merge(ctx context.Context, opts MergeOptions) (*Run, error) {
 	ok := false
 	defer func() {
 		if !ok { // leave nothing half-made behind
-			for _, f := range []string{JournalFile, SamplesFile, ManifestFile} {
+			for _, f := range []string{runfolder.JournalFile, runfolder.SamplesFile, runfolder.ManifestFile} {
 				os.Remove(filepath.Join(opts.Out, f))
 			}
 		}
 	}()
 	start := time.Now()
-	n, err := writeMergedJournal(ctx, filepath.Join(opts.Out, JournalFile), shards, plan)
+	n, err := writeMergedJournal(ctx, filepath.Join(opts.Out, runfolder.JournalFile), shards, plan)
 	if err != nil {
 		return nil, fmt.Errorf("merge: %w", err)
 	}
-	if err := writeJSON(filepath.Join(opts.Out, SamplesFile), samples); err != nil {
+	if err := writeJSON(filepath.Join(opts.Out, runfolder.SamplesFile), samples); err != nil {
 		return nil, fmt.Errorf("merge: %w", err)
 	}
 	m := mergedManifest(shards, plan, filepath.Base(opts.Out))
-	m.Stages = []StageStat{{Stage: "merge", In: len(shards), Out: n, Duration: Duration(time.Since(start))}}
-	if err := writeJSON(filepath.Join(opts.Out, ManifestFile), m); err != nil {
+	m.Stages = []runfolder.StageStat{{Stage: "merge", In: len(shards), Out: n, Duration: config.Duration(time.Since(start))}}
+	if err := writeJSON(filepath.Join(opts.Out, runfolder.ManifestFile), m); err != nil {
 		return nil, fmt.Errorf("merge: %w", err)
 	}
 	ok = true
@@ -120,7 +124,7 @@ func (e *Engine) Merge(ctx context.Context, opts MergeOptions) (*Run, error) {
 func readShards(dirs []string) ([]shardRun, error) {
 	var shards []shardRun
 	for _, d := range dirs {
-		m, err := ReadManifest(d)
+		m, err := runfolder.ReadManifest(d)
 		if err != nil {
 			return nil, err
 		}
@@ -132,7 +136,7 @@ func readShards(dirs []string) ([]shardRun, error) {
 		}
 		// Recomputed, not read: a folder written before the hash left out
 		// the settings computed after querying still merges.
-		m.ExperimentHash = ExperimentHash(&m.Experiment, m.Dataset.IDs)
+		m.ExperimentHash = runfolder.ExperimentHash(&m.Experiment, m.Dataset.IDs)
 		shards = append(shards, shardRun{dir: d, m: m})
 	}
 	a := shards[0]
@@ -157,7 +161,7 @@ func readShards(dirs []string) ([]shardRun, error) {
 	var missing []string
 	for i, s := range byIndex {
 		if s == nil {
-			missing = append(missing, Shard{Index: i, Count: count}.String())
+			missing = append(missing, runfolder.Shard{Index: i, Count: count}.String())
 		}
 	}
 	switch {
@@ -195,10 +199,10 @@ func writeMergedJournal(ctx context.Context, path string, shards []shardRun, pla
 	n := 0
 	for _, s := range shards {
 		sh := s.m.Shard.Shard
-		in := sh.members(plan)
+		in := shardMembers(sh, plan)
 		run := &Run{Dir: s.dir}
 		got := 0
-		err := run.EachRecord(func(r *Record) error {
+		err := run.EachRecord(func(r *results.Record) error {
 			if n%4096 == 0 {
 				if err := ctx.Err(); err != nil {
 					return err
@@ -250,7 +254,7 @@ func writeMergedJournal(ctx context.Context, path string, shards []shardRun, pla
 // the first shard's, with the whole matrix's cell counts, the earliest
 // start and latest finish, every shard's notes and stops, and the list of
 // shards with their hosts.
-func mergedManifest(shards []shardRun, plan *Plan, runID string) *Manifest {
+func mergedManifest(shards []shardRun, plan *Plan, runID string) *runfolder.Manifest {
 	m := *shards[0].m
 	m.RunID = runID
 	m.Shard = nil
@@ -267,7 +271,7 @@ func mergedManifest(shards []shardRun, plan *Plan, runID string) *Manifest {
 		m.Cells[j.Platform.Name] = j.Cells.Planned()
 	}
 	m.CellTotal = plan.Total()
-	m.StopReason = StopCompleted
+	m.StopReason = runfolder.StopCompleted
 	hosts := map[string][]string{}
 	var hostOrder []string
 	for _, s := range shards {
@@ -317,7 +321,7 @@ func mergedManifest(shards []shardRun, plan *Plan, runID string) *Manifest {
 	}
 	slices.SortFunc(m.Resumes, func(a, b time.Time) int { return a.Compare(b) })
 	if len(m.PlatformStops) > 0 {
-		m.StopReason = StopPartial
+		m.StopReason = runfolder.StopPartial
 	}
 	if len(hostOrder) > 1 {
 		var parts []string

@@ -7,15 +7,19 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/inferbench/inferbench/pipeline/config"
+	"github.com/inferbench/inferbench/pipeline/results"
+	"github.com/inferbench/inferbench/pipeline/runfolder"
 )
 
 func TestTheMergedManifestNotesShardsOnDifferentHosts(t *testing.T) {
 	t0 := time.Date(2026, 12, 3, 8, 0, 0, 0, time.UTC)
 	shard := func(i int, host string, start time.Duration) shardRun {
-		return shardRun{dir: "d", m: &Manifest{RunID: "r" + string(rune('0'+i)), StartedAt: t0.Add(start), FinishedAt: t0.Add(start + time.Hour),
-			Shard: &ShardInfo{Shard: Shard{Index: i, Count: 3}, Host: host}, Cells: map[string]int{"p": 1}, CellTotal: 1}}
+		return shardRun{dir: "d", m: &runfolder.Manifest{RunID: "r" + string(rune('0'+i)), StartedAt: t0.Add(start), FinishedAt: t0.Add(start + time.Hour),
+			Shard: &runfolder.ShardInfo{Shard: runfolder.Shard{Index: i, Count: 3}, Host: host}, Cells: map[string]int{"p": 1}, CellTotal: 1}}
 	}
-	three := &Experiment{Platforms: []Platform{{Name: "p", Models: []string{"m"}}}}
+	three := &config.Experiment{Platforms: []config.Platform{{Name: "p", Models: []string{"m"}}}}
 	plan, err := BuildPlan(context.Background(), three, manySamples(3))
 	if err != nil {
 		t.Fatal(err)
@@ -49,49 +53,49 @@ func TestTheMergedManifestNotesShardsOnDifferentHosts(t *testing.T) {
 }
 
 func TestTheExperimentHashIgnoresWhatIsComputedAfterQuerying(t *testing.T) {
-	base := func() *Experiment {
-		return &Experiment{Name: "x", Repeats: 1, Params: Params{Temperature: []float64{0}, MaxTokens: 64},
-			Platforms: []Platform{{Name: "p", Models: []string{"m"}}}, Export: ExportSpec{Dir: "results"}}
+	base := func() *config.Experiment {
+		return &config.Experiment{Name: "x", Repeats: 1, Params: config.Params{Temperature: []float64{0}, MaxTokens: 64},
+			Platforms: []config.Platform{{Name: "p", Models: []string{"m"}}}, Export: config.ExportSpec{Dir: "results"}}
 	}
 	ids := []string{"q1", "q2"}
-	h := ExperimentHash(base(), ids)
-	for name, change := range map[string]func(e *Experiment){
-		"export.dir":  func(e *Experiment) { e.Export.Dir = "/scratch/node7" },
-		"checks":      func(e *Experiment) { e.Checks = []string{"true"} },
-		"slo":         func(e *Experiment) { e.SLO.E2E = Duration(time.Second) },
-		"stats":       func(e *Experiment) { e.Stats.Bootstrap = 500 },
-		"metrics":     func(e *Experiment) { e.Metrics = []MetricSpec{{Name: "a", Expr: "1"}} },
-		"baseline":    func(e *Experiment) { e.Baseline = "p" },
-		"description": func(e *Experiment) { e.Description = "node 7" },
+	h := runfolder.ExperimentHash(base(), ids)
+	for name, change := range map[string]func(e *config.Experiment){
+		"export.dir":  func(e *config.Experiment) { e.Export.Dir = "/scratch/node7" },
+		"checks":      func(e *config.Experiment) { e.Checks = []string{"true"} },
+		"slo":         func(e *config.Experiment) { e.SLO.E2E = config.Duration(time.Second) },
+		"stats":       func(e *config.Experiment) { e.Stats.Bootstrap = 500 },
+		"metrics":     func(e *config.Experiment) { e.Metrics = []config.MetricSpec{{Name: "a", Expr: "1"}} },
+		"baseline":    func(e *config.Experiment) { e.Baseline = "p" },
+		"description": func(e *config.Experiment) { e.Description = "node 7" },
 	} {
 		e := base()
 		change(e)
-		if got := ExperimentHash(e, ids); got != h {
+		if got := runfolder.ExperimentHash(e, ids); got != h {
 			t.Errorf("changing %s changed the hash: shards that differ only there could not be merged", name)
 		}
 	}
-	for name, change := range map[string]func(e *Experiment){
-		"params.max_tokens": func(e *Experiment) { e.Params.MaxTokens = 128 },
-		"repeats":           func(e *Experiment) { e.Repeats = 2 },
-		"score":             func(e *Experiment) { e.Score.Extract.Regex = "x" },
+	for name, change := range map[string]func(e *config.Experiment){
+		"params.max_tokens": func(e *config.Experiment) { e.Params.MaxTokens = 128 },
+		"repeats":           func(e *config.Experiment) { e.Repeats = 2 },
+		"score":             func(e *config.Experiment) { e.Score.Extract.Regex = "x" },
 	} {
 		e := base()
 		change(e)
-		if got := ExperimentHash(e, ids); got == h {
+		if got := runfolder.ExperimentHash(e, ids); got == h {
 			t.Errorf("changing %s left the hash alone", name)
 		}
 	}
-	if ExperimentHash(base(), ids[:1]) == h {
+	if runfolder.ExperimentHash(base(), ids[:1]) == h {
 		t.Error("other questions left the hash alone")
 	}
 }
 
 func TestTheMergedManifestKeepsEveryShardsStoppedLevels(t *testing.T) {
-	stop := func(i int, ls ...LevelStop) shardRun {
-		return shardRun{dir: "d", m: &Manifest{Shard: &ShardInfo{Shard: Shard{Index: i, Count: 2}, Host: "h"}, LevelStops: ls}}
+	stop := func(i int, ls ...results.LevelStop) shardRun {
+		return shardRun{dir: "d", m: &runfolder.Manifest{Shard: &runfolder.ShardInfo{Shard: runfolder.Shard{Index: i, Count: 2}, Host: "h"}, LevelStops: ls}}
 	}
-	sat := LevelStop{Platform: "p", Load: "c=64", Reason: "saturated: error rate 40% above 20% after 10 requests"}
-	dur := LevelStop{Platform: "p", Load: "c=8", Reason: "max_duration"}
+	sat := results.LevelStop{Platform: "p", Load: "c=64", Reason: "saturated: error rate 40% above 20% after 10 requests"}
+	dur := results.LevelStop{Platform: "p", Load: "c=8", Reason: "max_duration"}
 	m := mergedManifest([]shardRun{stop(0, dur), stop(1, sat, dur)}, &Plan{}, "merged")
 	if len(m.LevelStops) != 2 || !slices.Contains(m.LevelStops, sat) || !slices.Contains(m.LevelStops, dur) {
 		t.Errorf("level stops %v, want shard 1's saturated level and the shared max_duration stop once", m.LevelStops)
@@ -102,12 +106,12 @@ func TestTheMergedManifestKeepsEveryShardsStoppedLevels(t *testing.T) {
 // marks, so the merged manifest keeps every shard's, each naming its shard.
 func TestTheMergedManifestKeepsEveryShardsSendingMarks(t *testing.T) {
 	t0 := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
-	shard := func(i int, spans ...SendSpan) shardRun {
-		return shardRun{dir: "d", m: &Manifest{Shard: &ShardInfo{Shard: Shard{Index: i, Count: 2}, Host: "h"}, SendSpans: spans}}
+	shard := func(i int, spans ...runfolder.SendSpan) shardRun {
+		return shardRun{dir: "d", m: &runfolder.Manifest{Shard: &runfolder.ShardInfo{Shard: runfolder.Shard{Index: i, Count: 2}, Host: "h"}, SendSpans: spans}}
 	}
-	a := SendSpan{Platform: "p", Process: 1, Start: t0, Stop: t0.Add(time.Minute)}
-	b := SendSpan{Platform: "p", Process: 1, Start: t0.Add(time.Hour)} // killed, never resumed
-	c := SendSpan{Platform: "p", Process: 2, Start: t0.Add(2 * time.Hour), Stop: t0.Add(3 * time.Hour)}
+	a := runfolder.SendSpan{Platform: "p", Process: 1, Start: t0, Stop: t0.Add(time.Minute)}
+	b := runfolder.SendSpan{Platform: "p", Process: 1, Start: t0.Add(time.Hour)} // killed, never resumed
+	c := runfolder.SendSpan{Platform: "p", Process: 2, Start: t0.Add(2 * time.Hour), Stop: t0.Add(3 * time.Hour)}
 	m := mergedManifest([]shardRun{shard(0, a), shard(1, b, c)}, &Plan{}, "merged")
 	var got []string
 	for _, s := range m.SendSpans {

@@ -8,6 +8,10 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/inferbench/inferbench/pipeline/config"
+	"github.com/inferbench/inferbench/pipeline/results"
+	"github.com/inferbench/inferbench/pipeline/runfolder"
 )
 
 func TestFinishRemovesTheOutputsOfEveryFormatItDidNotWrite(t *testing.T) {
@@ -18,16 +22,18 @@ func TestFinishRemovesTheOutputsOfEveryFormatItDidNotWrite(t *testing.T) {
 		}
 	}
 	reg := NewRegistry()
-	reg.Aggregate = sliceAggregator(func(ctx context.Context, exp *Experiment, records []Record) (*Results, error) { return &Results{}, nil })
+	reg.Aggregate = sliceAggregator(func(ctx context.Context, exp *config.Experiment, records []results.Record) (*results.Results, error) {
+		return &results.Results{}, nil
+	})
 	reg.AddExporter("a", write("a.txt"), "a.txt")
 	reg.AddExporter("b", write("b.txt"), "b.txt", "b.svg")
 	reg.AddExporter("broken", func(ctx context.Context, run *Run) error { return errors.New("disk full") }, "broken.txt")
-	for _, f := range []string{"a.txt", "b.txt", "b.svg", "broken.txt", ManifestFile, SamplesFile, JournalFile, "mine.txt"} {
+	for _, f := range []string{"a.txt", "b.txt", "b.svg", "broken.txt", runfolder.ManifestFile, runfolder.SamplesFile, runfolder.JournalFile, "mine.txt"} {
 		if err := os.WriteFile(filepath.Join(dir, f), []byte("old"), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
-	run := &Run{Dir: dir, Experiment: &Experiment{}, Manifest: &Manifest{}}
+	run := &Run{Dir: dir, Experiment: &config.Experiment{}, Manifest: &runfolder.Manifest{}}
 	err := (&Engine{Registry: reg}).Finish(context.Background(), run, []string{"a", "broken"})
 	if err == nil || !strings.Contains(err.Error(), "broken: disk full") {
 		t.Fatalf("err = %v, want the broken format's error", err)
@@ -37,7 +43,7 @@ func TestFinishRemovesTheOutputsOfEveryFormatItDidNotWrite(t *testing.T) {
 			t.Errorf("%s was left behind (%v)", f, err)
 		}
 	}
-	for _, f := range []string{"a.txt", ManifestFile, SamplesFile, JournalFile, "mine.txt"} {
+	for _, f := range []string{"a.txt", runfolder.ManifestFile, runfolder.SamplesFile, runfolder.JournalFile, "mine.txt"} {
 		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
 			t.Errorf("%s was removed: %v", f, err)
 		}
@@ -48,7 +54,7 @@ func TestFinishRemovesTheOutputsOfEveryFormatItDidNotWrite(t *testing.T) {
 }
 
 func TestAnExporterMayNotClaimTheEngineFilesOrAPath(t *testing.T) {
-	for _, out := range []string{ManifestFile, JournalFile, SamplesFile, LockFile, "../x", "sub/x", ""} {
+	for _, out := range []string{runfolder.ManifestFile, runfolder.JournalFile, runfolder.SamplesFile, runfolder.LockFile, "../x", "sub/x", ""} {
 		t.Run("claiming "+out+" panics", func(t *testing.T) {
 			defer func() {
 				if recover() == nil {

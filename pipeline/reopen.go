@@ -2,12 +2,13 @@ package pipeline
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
-	"strings"
+
+	"github.com/inferbench/inferbench/pipeline/config"
+	"github.com/inferbench/inferbench/pipeline/results"
+	"github.com/inferbench/inferbench/pipeline/runfolder"
 )
 
 // Reopen reads a finished (or interrupted) run folder back into a Run:
@@ -17,15 +18,15 @@ import (
 // and no dataset source is touched, which is what makes rescore, report
 // and compare cheap ("attack once, report many times").
 func Reopen(dir string) (*Run, error) {
-	m, err := ReadManifest(dir)
+	m, err := runfolder.ReadManifest(dir)
 	if err != nil {
 		return nil, err
 	}
-	samples, err := ReadSamples(dir)
+	samples, err := runfolder.ReadSamples(dir)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := os.Stat(filepath.Join(dir, JournalFile)); err != nil {
+	if _, err := os.Stat(filepath.Join(dir, runfolder.JournalFile)); err != nil {
 		return nil, fmt.Errorf("journal: %w", err)
 	}
 	exp := m.Experiment
@@ -39,8 +40,8 @@ func (run *Run) LoadRecords() error {
 	if run.Records != nil {
 		return nil
 	}
-	recs := []Record{}
-	err := run.EachRecord(func(r *Record) error {
+	recs := []results.Record{}
+	err := run.EachRecord(func(r *results.Record) error {
 		recs = append(recs, *r)
 		return nil
 	})
@@ -57,7 +58,7 @@ func (run *Run) LoadRecords() error {
 // step (see Staged): killed at any moment, the folder holds the old state
 // or the new one. The caller should hold the folder's lock (LockRunDir)
 // from before Reopen.
-func (e *Engine) Rescore(ctx context.Context, run *Run, spec *ScoreSpec) error {
+func (e *Engine) Rescore(ctx context.Context, run *Run, spec *config.ScoreSpec) error {
 	if spec != nil {
 		run.Experiment.Score = *spec
 		run.Manifest.Experiment.Score = *spec
@@ -67,10 +68,10 @@ func (e *Engine) Rescore(ctx context.Context, run *Run, spec *ScoreSpec) error {
 		return fmt.Errorf("score: %w", err)
 	}
 	n := 0
-	rescore := func(r *Record) error {
+	rescore := func(r *results.Record) error {
 		s := run.Samples[r.SampleID]
 		if s == nil {
-			return fmt.Errorf("record %s: sample %q is not in %s", r.CellKey, r.SampleID, SamplesFile)
+			return fmt.Errorf("record %s: sample %q is not in %s", r.CellKey, r.SampleID, runfolder.SamplesFile)
 		}
 		r.Answer, r.EM, r.F1, r.RawEM, r.RawF1, r.Truncated, r.Scored = "", 0, 0, 0, 0, false, false
 		scorer.Score(r, s)
@@ -79,20 +80,20 @@ func (e *Engine) Rescore(ctx context.Context, run *Run, spec *ScoreSpec) error {
 	}
 	return e.staged(ctx, run, func(dir string) error {
 		err := stage(run.Manifest, e.log(), "score", 0, func() (int, error) {
-			path := filepath.Join(dir, JournalFile)
+			path := filepath.Join(dir, runfolder.JournalFile)
 			if run.Records != nil {
 				for i := range run.Records {
 					if err := rescore(&run.Records[i]); err != nil {
 						return n, err
 					}
 				}
-				return n, WriteJournal(path, run.Records)
+				return n, runfolder.WriteJournal(path, run.Records)
 			}
 			// Stream: read the final records of the run folder, rescore
 			// each, write a new journal in the stage.
 			defer run.forget()
-			return n, rewriteJournal(path, func(write func(*Record) error) error {
-				return run.EachRecord(func(r *Record) error {
+			return n, runfolder.RewriteJournal(path, func(write func(*results.Record) error) error {
+				return run.EachRecord(func(r *results.Record) error {
 					if err := rescore(r); err != nil {
 						return err
 					}
@@ -120,7 +121,7 @@ func (e *Engine) Report(ctx context.Context, run *Run, formats []string) error {
 func (e *Engine) staged(ctx context.Context, run *Run, before func(stage string) error, formats ...string) error {
 	dir := run.Dir
 	var ferr error
-	err := Staged(dir, func(st string) error {
+	err := runfolder.Staged(dir, func(st string) error {
 		if before != nil {
 			if err := before(st); err != nil {
 				return err
@@ -140,38 +141,4 @@ func (e *Engine) staged(ctx context.Context, run *Run, before func(stage string)
 		return err
 	}
 	return ferr
-}
-
-// PostQueryKeys are the top-level experiment keys that `report` and
-// `rescore` may override: what is computed after querying. baseline is
-// one of them since it only changes the comparisons. Every other key
-// (platforms, dataset, params, prompt, repeats, seed, name, ...) defined
-// the requests already sent, and a changed value would make the run folder
-// describe requests that were never made.
-var PostQueryKeys = []string{"baseline", "checks", "client", "export", "metrics", "score", "slo", "stats"}
-
-// CheckPostQuerySets returns an error naming every --set override in sets
-// that `report` (rescore false) or `rescore` may not apply: a top-level key
-// outside PostQueryKeys, and for report also score.extract, which changes
-// the records' scores and so needs rescore. A set without '=' is left to
-// the loader's diagnostics. cmd is the command's name, for the message.
-func CheckPostQuerySets(cmd string, sets []string, rescore bool) error {
-	var errs []error
-	for _, s := range sets {
-		key, _, ok := strings.Cut(s, "=")
-		segs := splitSetKey(strings.ToLower(key))
-		if !ok || len(segs) == 0 {
-			continue
-		}
-		key = strings.TrimSpace(key)
-		switch {
-		case !slices.Contains(PostQueryKeys, segs[0]):
-			errs = append(errs, fmt.Errorf("--set %s: %s cannot change %s, which defined the requests already sent (run a new experiment instead); %s accepts only %s",
-				key, cmd, segs[0], cmd, strings.Join(PostQueryKeys, ", ")))
-		case !rescore && segs[0] == "score" && (len(segs) == 1 || segs[1] == "extract"):
-			errs = append(errs, fmt.Errorf("--set %s: %s cannot change the extraction, which is stored in each record's answer and scores; use rescore (report accepts score.report_raw)",
-				key, cmd))
-		}
-	}
-	return errors.Join(errs...)
 }

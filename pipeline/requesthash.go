@@ -4,6 +4,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+
+	"github.com/inferbench/inferbench/pipeline/config"
+	"github.com/inferbench/inferbench/pipeline/results"
 )
 
 // requestHashVersion is part of every hashed document, so that a change
@@ -16,17 +19,17 @@ const requestHashVersion = 1
 // parameters, the prompt templates and the extra headers. Header values
 // are secrets: they enter the hash and are never stored.
 type requestDef struct {
-	Version     int            `json:"v"`
-	BaseURL     string         `json:"base_url,omitempty"`
-	Emulate     *Block         `json:"emulate,omitempty"`
-	Model       string         `json:"model"`
-	Temperature float64        `json:"temperature"`
-	MaxTokens   int            `json:"max_tokens"`
-	TopP        float64        `json:"top_p"`
-	Stream      bool           `json:"stream"`
-	Extra       map[string]any `json:"extra,omitempty"`
-	Prompt      PromptSpec     `json:"prompt"`
-	Headers     [][2]string    `json:"headers,omitempty"`
+	Version     int               `json:"v"`
+	BaseURL     string            `json:"base_url,omitempty"`
+	Emulate     *config.Block     `json:"emulate,omitempty"`
+	Model       string            `json:"model"`
+	Temperature float64           `json:"temperature"`
+	MaxTokens   int               `json:"max_tokens"`
+	TopP        float64           `json:"top_p"`
+	Stream      bool              `json:"stream"`
+	Extra       map[string]any    `json:"extra,omitempty"`
+	Prompt      config.PromptSpec `json:"prompt"`
+	Headers     [][2]string       `json:"headers,omitempty"`
 }
 
 // RequestHash returns the hash stored in Record.RequestHash for a request
@@ -37,7 +40,7 @@ type requestDef struct {
 // It is the same in every process for the same inputs (encoding/json
 // sorts map keys) and reveals no header value. Not covered: the API key
 // (tokens rotate mid-run), the load shape and timeouts.
-func RequestHash(p *Platform, model string, temp float64, params *Params, prompt PromptSpec) string {
+func RequestHash(p *config.Platform, model string, temp float64, params *config.Params, prompt config.PromptSpec) string {
 	d := requestDef{Version: requestHashVersion, BaseURL: p.BaseURL, Emulate: p.Emulate, Model: model,
 		Temperature: temp, MaxTokens: params.MaxTokens, TopP: params.TopP, Stream: params.Stream,
 		Extra: params.Extra, Prompt: prompt}
@@ -56,13 +59,13 @@ func RequestHash(p *Platform, model string, temp float64, params *Params, prompt
 
 // requestHashes maps every (platform, model, temperature) of exp to its
 // RequestHash.
-func requestHashes(exp *Experiment) map[GroupKey]string {
-	out := map[GroupKey]string{}
+func requestHashes(exp *config.Experiment) map[results.GroupKey]string {
+	out := map[results.GroupKey]string{}
 	for i := range exp.Platforms {
 		p := &exp.Platforms[i]
 		for _, m := range p.Models {
 			for _, t := range exp.Params.Temperature {
-				out[GroupKey{Platform: p.Name, Model: m, Temperature: t}] = RequestHash(p, m, t, &exp.Params, exp.Prompt)
+				out[results.GroupKey{Platform: p.Name, Model: m, Temperature: t}] = RequestHash(p, m, t, &exp.Params, exp.Prompt)
 			}
 		}
 	}

@@ -3,13 +3,15 @@ package pipeline
 import (
 	"strings"
 	"testing"
+
+	"github.com/inferbench/inferbench/pipeline/config"
 )
 
 func TestRequestHashChangesWithEveryPartOfTheRequestAndOnlyThen(t *testing.T) {
-	base := func() (Platform, Params, PromptSpec) {
-		return Platform{Name: "a", BaseURL: "http://a/v1", Headers: []Header{{Name: "X-Team", Value: "s3cret"}}, Models: []string{"m"}},
-			Params{Temperature: []float64{0}, MaxTokens: 10, Stream: true, Extra: map[string]any{"x": 1, "y": "z"}},
-			PromptSpec{User: DefaultUserPrompt}
+	base := func() (config.Platform, config.Params, config.PromptSpec) {
+		return config.Platform{Name: "a", BaseURL: "http://a/v1", Headers: []config.Header{{Name: "X-Team", Value: "s3cret"}}, Models: []string{"m"}},
+			config.Params{Temperature: []float64{0}, MaxTokens: 10, Stream: true, Extra: map[string]any{"x": 1, "y": "z"}},
+			config.PromptSpec{User: config.DefaultUserPrompt}
 	}
 	p, par, pr := base()
 	ref := RequestHash(&p, "m", 0, &par, pr)
@@ -18,25 +20,25 @@ func TestRequestHashChangesWithEveryPartOfTheRequestAndOnlyThen(t *testing.T) {
 	}
 	tests := []struct {
 		name   string
-		change func(p *Platform, par *Params, pr *PromptSpec)
+		change func(p *config.Platform, par *config.Params, pr *config.PromptSpec)
 		same   bool
 	}{
-		{"an extra map built in another order hashes the same", func(p *Platform, par *Params, pr *PromptSpec) {
+		{"an extra map built in another order hashes the same", func(p *config.Platform, par *config.Params, pr *config.PromptSpec) {
 			par.Extra = map[string]any{"y": "z", "x": 1}
 		}, true},
-		{"a new concurrency hashes the same (not part of the request)", func(p *Platform, par *Params, pr *PromptSpec) { p.Concurrency = 9 }, true},
-		{"a new API key hashes the same (tokens rotate)", func(p *Platform, par *Params, pr *PromptSpec) { p.APIKey = "other" }, true},
-		{"a new base_url changes it", func(p *Platform, par *Params, pr *PromptSpec) { p.BaseURL = "http://b/v1" }, false},
-		{"an emulate profile changes it", func(p *Platform, par *Params, pr *PromptSpec) {
-			p.BaseURL, p.Emulate = "", ConfigBlock(&testEmulate{})
+		{"a new concurrency hashes the same (not part of the request)", func(p *config.Platform, par *config.Params, pr *config.PromptSpec) { p.Concurrency = 9 }, true},
+		{"a new API key hashes the same (tokens rotate)", func(p *config.Platform, par *config.Params, pr *config.PromptSpec) { p.APIKey = "other" }, true},
+		{"a new base_url changes it", func(p *config.Platform, par *config.Params, pr *config.PromptSpec) { p.BaseURL = "http://b/v1" }, false},
+		{"an emulate profile changes it", func(p *config.Platform, par *config.Params, pr *config.PromptSpec) {
+			p.BaseURL, p.Emulate = "", config.ConfigBlock(&testEmulate{})
 		}, false},
-		{"a new header value changes it", func(p *Platform, par *Params, pr *PromptSpec) { p.Headers[0].Value = "other" }, false},
-		{"a new header name changes it", func(p *Platform, par *Params, pr *PromptSpec) { p.Headers[0].Name = "X-Other" }, false},
-		{"a new top_p changes it", func(p *Platform, par *Params, pr *PromptSpec) { par.TopP = 0.9 }, false},
-		{"a new max_tokens changes it", func(p *Platform, par *Params, pr *PromptSpec) { par.MaxTokens = 11 }, false},
-		{"stream off changes it", func(p *Platform, par *Params, pr *PromptSpec) { par.Stream = false }, false},
-		{"a new extra value changes it", func(p *Platform, par *Params, pr *PromptSpec) { par.Extra["x"] = 2 }, false},
-		{"a system prompt changes it", func(p *Platform, par *Params, pr *PromptSpec) { pr.System = "be brief" }, false},
+		{"a new header value changes it", func(p *config.Platform, par *config.Params, pr *config.PromptSpec) { p.Headers[0].Value = "other" }, false},
+		{"a new header name changes it", func(p *config.Platform, par *config.Params, pr *config.PromptSpec) { p.Headers[0].Name = "X-Other" }, false},
+		{"a new top_p changes it", func(p *config.Platform, par *config.Params, pr *config.PromptSpec) { par.TopP = 0.9 }, false},
+		{"a new max_tokens changes it", func(p *config.Platform, par *config.Params, pr *config.PromptSpec) { par.MaxTokens = 11 }, false},
+		{"stream off changes it", func(p *config.Platform, par *config.Params, pr *config.PromptSpec) { par.Stream = false }, false},
+		{"a new extra value changes it", func(p *config.Platform, par *config.Params, pr *config.PromptSpec) { par.Extra["x"] = 2 }, false},
+		{"a system prompt changes it", func(p *config.Platform, par *config.Params, pr *config.PromptSpec) { pr.System = "be brief" }, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -9,33 +9,11 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/inferbench/inferbench/pipeline/config"
+	"github.com/inferbench/inferbench/pipeline/results"
+	"github.com/inferbench/inferbench/pipeline/runfolder"
 )
-
-// ReadManifest reads dir/manifest.json.
-func ReadManifest(dir string) (*Manifest, error) {
-	b, err := os.ReadFile(filepath.Join(dir, ManifestFile))
-	if err != nil {
-		return nil, fmt.Errorf("run folder %s: %w", dir, err)
-	}
-	var m Manifest
-	if err := json.Unmarshal(b, &m); err != nil {
-		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, ManifestFile), err)
-	}
-	return &m, nil
-}
-
-// ReadSamples reads the selected samples saved in a run folder.
-func ReadSamples(dir string) ([]Sample, error) {
-	b, err := os.ReadFile(filepath.Join(dir, SamplesFile))
-	if err != nil {
-		return nil, fmt.Errorf("run folder %s: %w", dir, err)
-	}
-	var s []Sample
-	if err := json.Unmarshal(b, &s); err != nil {
-		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, SamplesFile), err)
-	}
-	return s, nil
-}
 
 // MatrixChanges lists, in words, how two experiments differ in ways that
 // change the set of matrix cells or what a cell means: platforms, models,
@@ -46,7 +24,7 @@ func ReadSamples(dir string) ([]Sample, error) {
 // loadChanges). Header values are redacted in the
 // manifest, so a changed value is found by the records' RequestHash
 // instead (see resume). Empty means resuming is safe.
-func MatrixChanges(old *Manifest, exp *Experiment, ids []string) []string {
+func MatrixChanges(old *runfolder.Manifest, exp *config.Experiment, ids []string) []string {
 	var out []string
 	o := &old.Experiment
 	diff := func(what string, a, b any) {
@@ -56,7 +34,7 @@ func MatrixChanges(old *Manifest, exp *Experiment, ids []string) []string {
 			out = append(out, fmt.Sprintf("%s: %s -> %s", what, ja, jb))
 		}
 	}
-	names := func(ps []Platform) []string {
+	names := func(ps []config.Platform) []string {
 		var n []string
 		for _, p := range ps {
 			n = append(n, p.Name)
@@ -103,7 +81,7 @@ func MatrixChanges(old *Manifest, exp *Experiment, ids []string) []string {
 // gamma burstiness. Records measured at one load must never be reported
 // under another. Stopping rules (max_duration, max_error_rate, max_queue)
 // are not load and may change.
-func loadChanges(i int, o, n *Platform) []string {
+func loadChanges(i int, o, n *config.Platform) []string {
 	var out []string
 	ol, nl := o.RunLevels(nil), n.RunLevels(nil)
 	if len(ol) == 1 && len(nl) == 1 && ol[0].Label == "" && nl[0].Label == "" {
@@ -116,7 +94,7 @@ func loadChanges(i int, o, n *Platform) []string {
 	} else if a, b := describeLevels(ol), describeLevels(nl); a != b {
 		out = append(out, fmt.Sprintf("platforms[%d] load levels: %s -> %s", i, a, b))
 	}
-	if !o.openLoopLevels() && !n.openLoopLevels() {
+	if !o.OpenLoopLevels() && !n.OpenLoopLevels() {
 		return out
 	}
 	// An open-loop platform always has its arrival law (LoadExperiment
@@ -133,7 +111,7 @@ func loadChanges(i int, o, n *Platform) []string {
 
 // describeLevels writes levels as "[c=1 (concurrency 1), r=8 (rate 8/s,
 // at most 64 in flight)]" for loadChanges.
-func describeLevels(levels []Level) string {
+func describeLevels(levels []config.Level) string {
 	parts := make([]string, len(levels))
 	for k, lv := range levels {
 		var what string
@@ -163,7 +141,7 @@ func orNone(s string) string {
 	return s
 }
 
-func headerNames(hs []Header) []string {
+func headerNames(hs []config.Header) []string {
 	n := make([]string, 0, len(hs))
 	for _, h := range hs {
 		n = append(n, h.Name)
@@ -176,7 +154,7 @@ func headerNames(hs []Header) []string {
 // platform (see requestMismatch). Words name the headers when the
 // platform has any, since a header value is the one part of a request
 // that MatrixChanges cannot see.
-func requestChanges(exp *Experiment, bad map[string]int) []string {
+func requestChanges(exp *config.Experiment, bad map[string]int) []string {
 	var out []string
 	for i, p := range exp.Platforms {
 		n := bad[p.Name]
@@ -196,8 +174,8 @@ func requestChanges(exp *Experiment, bad map[string]int) []string {
 // want (the experiment's RequestHash by group) says. A record with an
 // empty hash was written before hashes existed: its request is unknown,
 // and it is kept as before (only MatrixChanges guards it).
-func requestMismatch(want map[GroupKey]string, r *Record) bool {
-	h, ok := want[GroupKey{Platform: r.Platform, Model: r.Model, Temperature: r.Temperature}]
+func requestMismatch(want map[results.GroupKey]string, r *results.Record) bool {
+	h, ok := want[results.GroupKey{Platform: r.Platform, Model: r.Model, Temperature: r.Temperature}]
 	return ok && r.RequestHash != "" && r.RequestHash != h
 }
 
@@ -207,20 +185,20 @@ func requestMismatch(want map[GroupKey]string, r *Record) bool {
 // run's shard) and rewrites the journal with only those, so that the
 // resumed run ends with exactly one record per cell. It returns, per plan
 // job, the positions (Seq) of the cells kept. Nothing is rewritten when it refuses.
-func (e *Engine) resume(dir string, fresh *Manifest, plan *Plan, shard Shard) ([]*seqSet, levelSpans, *Manifest, error) {
-	old, err := ReadManifest(dir)
+func (e *Engine) resume(dir string, fresh *runfolder.Manifest, plan *Plan, shard runfolder.Shard) ([]*seqSet, levelSpans, *runfolder.Manifest, error) {
+	old, err := runfolder.ReadManifest(dir)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("resume: %w", err)
 	}
 	if ch := MatrixChanges(old, &fresh.Experiment, fresh.Dataset.IDs); len(ch) > 0 {
 		return nil, nil, nil, fmt.Errorf("resume: the experiment changed since %s was started, refusing to mix results:\n  %s", dir, strings.Join(ch, "\n  "))
 	}
-	if shard.Count > 1 && shard != old.shard() {
-		return nil, nil, nil, fmt.Errorf("resume: %s %s, not shard %s (leave --shard out to resume a run folder's own shard)", dir, shardName(old.shard()), shard)
+	if shard.Count > 1 && shard != old.RecordedShard() {
+		return nil, nil, nil, fmt.Errorf("resume: %s %s, not shard %s (leave --shard out to resume a run folder's own shard)", dir, shardName(old.RecordedShard()), shard)
 	}
-	shard = old.shard()
-	in := shard.members(plan) // nil: every cell
-	path := filepath.Join(dir, JournalFile)
+	shard = old.RecordedShard()
+	in := shardMembers(shard, plan) // nil: every cell
+	path := filepath.Join(dir, runfolder.JournalFile)
 	jobs := map[string]int{}
 	done := make([]*seqSet, len(plan.Jobs)) // one bit per kept cell
 	for i, j := range plan.Jobs {
@@ -234,9 +212,9 @@ func (e *Engine) resume(dir string, fresh *Manifest, plan *Plan, shard Shard) ([
 	torn := false
 	// The kept records replace the journal only when nothing is refused:
 	// an error from fill leaves it as it was.
-	err = rewriteJournal(path, func(write func(*Record) error) error {
+	err = runfolder.RewriteJournal(path, func(write func(*results.Record) error) error {
 		var err error
-		torn, err = ScanJournal(path, func(_ int, r *Record) error {
+		torn, err = runfolder.ScanJournal(path, func(_ int, r *results.Record) error {
 			ji, ok := jobs[r.Platform]
 			if !ok || !r.OK() || (in != nil && !in[ji](r.Seq)) {
 				return nil
@@ -280,7 +258,7 @@ func (e *Engine) resume(dir string, fresh *Manifest, plan *Plan, shard Shard) ([
 	m.SweepRates = old.SweepRates
 	m.LevelStops = old.LevelStops // a level that saturated before stays marked
 	m.SendSpans = old.SendSpans   // this process appends its own marks
-	m.setShard(shard, plan)
+	setShard(m, shard, plan)
 	if old.Shard != nil {
 		m.Shard.Host = old.Shard.Host // the host it started on; see Notes for others
 		if host, _ := os.Hostname(); host != old.Shard.Host {
@@ -292,7 +270,7 @@ func (e *Engine) resume(dir string, fresh *Manifest, plan *Plan, shard Shard) ([
 }
 
 // shardName says what a run folder of shard s holds.
-func shardName(s Shard) string {
+func shardName(s runfolder.Shard) string {
 	if s.Count <= 1 {
 		return "holds the whole matrix"
 	}
@@ -301,7 +279,7 @@ func shardName(s Shard) string {
 
 // levelSizing is load block l's requests, duration or warmup (key), nil
 // when unset, for MatrixChanges.
-func levelSizing(l *LevelsSpec, key string) any {
+func levelSizing(l *config.LevelsSpec, key string) any {
 	if l == nil {
 		return nil
 	}
@@ -310,7 +288,7 @@ func levelSizing(l *LevelsSpec, key string) any {
 		return l.Requests
 	case key == "duration" && l.Duration > 0:
 		return l.Duration
-	case key == "warmup" && l.Warmup != (LevelWarmup{}):
+	case key == "warmup" && l.Warmup != (config.LevelWarmup{}):
 		return l.Warmup
 	}
 	return nil
@@ -319,7 +297,7 @@ func levelSizing(l *LevelsSpec, key string) any {
 // keyed returns b's JSON with its keys sorted ("null" for no block), so
 // that a block read back from a manifest (its settings) and one resolved
 // to its config type compare alike.
-func keyed(b *Block) string {
+func keyed(b *config.Block) string {
 	if b == nil {
 		return "null"
 	}

@@ -1,10 +1,12 @@
 package pipeline
 
 import (
-	"fmt"
+	"os"
 	"slices"
 	"strconv"
-	"strings"
+
+	"github.com/inferbench/inferbench/pipeline/config"
+	"github.com/inferbench/inferbench/pipeline/runfolder"
 )
 
 // Shards split each load level the way k6's execution segments split a
@@ -42,9 +44,9 @@ type LevelShare struct {
 	whole float64 // the level's rate
 }
 
-// LevelShare returns s's share of lv; the whole level when s is the whole
+// LevelShareOf returns s's share of lv; the whole level when s is the whole
 // matrix.
-func (s Shard) LevelShare(lv Level) *LevelShare {
+func LevelShareOf(s runfolder.Shard, lv config.Level) *LevelShare {
 	n := s.Count
 	if n <= 1 {
 		return &LevelShare{Concurrency: lv.Concurrency, Rate: lv.Rate, Segment: "0/1:1/1", owner: []int{0}, mine: []int{0}, whole: lv.Rate}
@@ -170,11 +172,11 @@ func (ls *LevelShare) Hit(k int) int {
 	return k/w*len(ls.owner) + ls.mine[k%w]
 }
 
-// members returns, per plan job, whether the cell at a position belongs
+// shardMembers returns, per plan job, whether the cell at a position belongs
 // to shard s: a cell's index within its level (warmups counted apart,
 // with their level's share) decides it, computed from the position (CellList.pickIndex), so that no table of the cells is
 // held. Nil when s is the whole matrix.
-func (s Shard) members(plan *Plan) []func(seq int) bool {
+func shardMembers(s runfolder.Shard, plan *Plan) []func(seq int) bool {
 	if s.Count <= 1 {
 		return nil
 	}
@@ -182,7 +184,7 @@ func (s Shard) members(plan *Plan) []func(seq int) bool {
 	for ji, j := range plan.Jobs {
 		shares := map[string]*LevelShare{}
 		for _, lv := range j.Platform.RunLevels(nil) {
-			shares[lv.Label] = s.LevelShare(lv)
+			shares[lv.Label] = LevelShareOf(s, lv)
 		}
 		l := j.Cells
 		out[ji] = func(seq int) bool {
@@ -200,14 +202,14 @@ func (s Shard) members(plan *Plan) []func(seq int) bool {
 // sharedPlatform returns p set up to send shard s's share: every level's
 // concurrency and rate replaced by the shard's (labels kept), and the
 // shares by level label. The whole matrix returns p and nil.
-func (s Shard) sharedPlatform(p Platform) (Platform, map[string]*LevelShare) {
+func sharedPlatform(s runfolder.Shard, p config.Platform) (config.Platform, map[string]*LevelShare) {
 	if s.Count <= 1 {
 		return p, nil
 	}
 	shares := map[string]*LevelShare{}
 	levels := p.RunLevels(nil)
 	for _, lv := range levels {
-		shares[lv.Label] = s.LevelShare(lv)
+		shares[lv.Label] = LevelShareOf(s, lv)
 	}
 	if p.Levels == nil || len(p.Levels.Resolved) == 0 {
 		ls := shares[""]
@@ -228,40 +230,10 @@ func (s Shard) sharedPlatform(p Platform) (Platform, map[string]*LevelShare) {
 	return p, shares
 }
 
-// ShardLevel is what a sharded run's manifest records of its share of
-// one platform's load level.
-type ShardLevel struct {
-	Platform string `json:"platform"`
-	Load     string `json:"load,omitempty"`
-	// Concurrency and Rate are the shard's share of the level's; Segment
-	// its part of the level (see LevelShare).
-	Concurrency int     `json:"concurrency,omitempty"`
-	Rate        float64 `json:"rate,omitempty"`
-	Segment     string  `json:"segment"`
-	// Cells is how many of the level's cells (warmups included) the shard sends.
-	Cells int `json:"cells"`
-}
-
-// Share describes the shard's share of the level in words, e.g.
-// "concurrency 3, 2.5 req/s"; none when it has neither.
-func (l ShardLevel) Share(none string) string {
-	var share []string
-	if l.Concurrency > 0 {
-		share = append(share, fmt.Sprintf("concurrency %d", l.Concurrency))
-	}
-	if l.Rate > 0 {
-		share = append(share, fmt.Sprintf("%.4g req/s", l.Rate))
-	}
-	if len(share) == 0 {
-		return none
-	}
-	return strings.Join(share, ", ")
-}
-
 // shardLevels lists s's share of every level of plan, with its cells
 // (members, by job; nil: every cell).
-func (s Shard) shardLevels(plan *Plan, members []func(int) bool) []ShardLevel {
-	var out []ShardLevel
+func shardLevels(s runfolder.Shard, plan *Plan, members []func(int) bool) []runfolder.ShardLevel {
+	var out []runfolder.ShardLevel
 	for ji, j := range plan.Jobs {
 		count := map[string]int{}
 		for seq := range j.Cells.Fixed() { // a level sized by duration counts none
@@ -272,8 +244,8 @@ func (s Shard) shardLevels(plan *Plan, members []func(int) bool) []ShardLevel {
 		}
 		for _, lv := range j.Platform.RunLevels(nil) {
 			label := lv.Label
-			ls := s.LevelShare(lv)
-			out = append(out, ShardLevel{Platform: j.Platform.Name, Load: label, Concurrency: ls.Concurrency, Rate: ls.Rate, Segment: ls.Segment, Cells: count[label]})
+			ls := LevelShareOf(s, lv)
+			out = append(out, runfolder.ShardLevel{Platform: j.Platform.Name, Load: label, Concurrency: ls.Concurrency, Rate: ls.Rate, Segment: ls.Segment, Cells: count[label]})
 		}
 	}
 	return out
@@ -299,11 +271,35 @@ func (ls *LevelShare) Stripe() *Stripe {
 	return &Stripe{Rate: ls.whole, share: ls}
 }
 
-// Levels lists s's share of every platform's load levels in plan, with
+// ShardLevels lists s's share of every platform's load levels in plan, with
 // the cells of each it sends (warmups included).
-func (s Shard) Levels(plan *Plan) []ShardLevel {
+func ShardLevels(s runfolder.Shard, plan *Plan) []runfolder.ShardLevel {
 	if s.Count <= 1 {
-		s = Shard{Index: 0, Count: 1}
+		s = runfolder.Shard{Index: 0, Count: 1}
 	}
-	return s.shardLevels(plan, s.members(plan))
+	return shardLevels(s, plan, shardMembers(s, plan))
+}
+
+// setShard records shard s (when it splits anything) in m: the shard, its
+// segment and host, its share of every level, and the shard's own cell
+// counts in Cells and CellTotal.
+func setShard(m *runfolder.Manifest, s runfolder.Shard, plan *Plan) {
+	m.ExperimentHash = runfolder.ExperimentHash(&m.Experiment, m.Dataset.IDs)
+	if s.Count <= 1 {
+		return
+	}
+	host, _ := os.Hostname()
+	members := shardMembers(s, plan)
+	m.Shard = &runfolder.ShardInfo{Shard: s, Host: host, Segment: s.ExecutionSegment(), Levels: shardLevels(s, plan, members)}
+	m.CellTotal = 0
+	for ji, j := range plan.Jobs {
+		n := 0
+		for seq := range j.Cells.Fixed() {
+			if members[ji](seq) {
+				n++
+			}
+		}
+		m.Cells[j.Platform.Name] = n
+		m.CellTotal += n
+	}
 }

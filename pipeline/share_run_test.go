@@ -5,6 +5,10 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+
+	"github.com/inferbench/inferbench/pipeline/config"
+	"github.com/inferbench/inferbench/pipeline/results"
+	"github.com/inferbench/inferbench/pipeline/runfolder"
 )
 
 // jobQuerier answers every cell at once and remembers each job.
@@ -13,8 +17,8 @@ type jobQuerier struct {
 	jobs map[string]QueryJob
 }
 
-func (q *jobQuerier) Query(_ context.Context, job QueryJob, emit func(Record)) (QueryReport, error) {
-	var cells []Cell // the job's generated cells, kept for the tests to read
+func (q *jobQuerier) Query(_ context.Context, job QueryJob, emit func(results.Record)) (QueryReport, error) {
+	var cells []results.Cell // the job's generated cells, kept for the tests to read
 	for c := range job.EachCell() {
 		cells = append(cells, *c)
 	}
@@ -23,30 +27,32 @@ func (q *jobQuerier) Query(_ context.Context, job QueryJob, emit func(Record)) (
 	q.jobs[job.Platform.Name] = job
 	q.mu.Unlock()
 	for _, c := range job.Cells {
-		emit(Record{CellKey: c.CellKey, Seq: c.Seq})
+		emit(results.Record{CellKey: c.CellKey, Seq: c.Seq})
 	}
 	return QueryReport{}, nil
 }
 
 func shareRegistry(q Querier, questions int) *Registry {
 	reg := NewRegistry()
-	reg.AddLoader("mem", LoaderFunc(func(context.Context, DatasetSpec, LoadEnv) (*Dataset, error) {
-		ds := &Dataset{Total: questions}
+	reg.AddLoader("mem", LoaderFunc(func(context.Context, config.DatasetSpec, LoadEnv) (*config.Dataset, error) {
+		ds := &config.Dataset{Total: questions}
 		for i := range questions {
-			ds.Samples = append(ds.Samples, Sample{ID: fmt.Sprintf("q%02d", i), Question: "?"})
+			ds.Samples = append(ds.Samples, config.Sample{ID: fmt.Sprintf("q%02d", i), Question: "?"})
 		}
 		return ds, nil
 	}))
 	reg.Querier = q
-	reg.Scorer = func(ScoreSpec, string) (Scorer, error) { return noScore{}, nil }
-	reg.Aggregate = sliceAggregator(func(context.Context, *Experiment, []Record) (*Results, error) { return &Results{}, nil })
+	reg.Scorer = func(config.ScoreSpec, string) (Scorer, error) { return noScore{}, nil }
+	reg.Aggregate = sliceAggregator(func(context.Context, *config.Experiment, []results.Record) (*results.Results, error) {
+		return &results.Results{}, nil
+	})
 	return reg
 }
 
 func TestShardsSendTheirShareOfEachLevelAndTheManifestRecordsIt(t *testing.T) {
 	base := t.TempDir()
-	exp := &Experiment{Name: "s", Repeats: 1, Dataset: DatasetSpec{Source: "mem"}, Params: Params{Temperature: []float64{0}},
-		Export: ExportSpec{Dir: base, Formats: []string{}}, Platforms: []Platform{
+	exp := &config.Experiment{Name: "s", Repeats: 1, Dataset: config.DatasetSpec{Source: "mem"}, Params: config.Params{Temperature: []float64{0}},
+		Export: config.ExportSpec{Dir: base, Formats: []string{}}, Platforms: []config.Platform{
 			{Name: "closed", Models: []string{"m"}, Concurrency: 8},
 			{Name: "open", Models: []string{"m"}, Rate: 9, Arrival: "poisson"},
 			{Name: "single", Models: []string{"m"}, Concurrency: 1},
@@ -59,7 +65,7 @@ func TestShardsSendTheirShareOfEachLevelAndTheManifestRecordsIt(t *testing.T) {
 	seen := map[string]map[int]int{} // platform -> seq -> shard
 	for i := range 3 {
 		q := &jobQuerier{jobs: map[string]QueryJob{}}
-		run, err := (&Engine{Registry: shareRegistry(q, 24)}).Run(context.Background(), exp, RunOptions{Shard: Shard{Index: i, Count: 3}})
+		run, err := (&Engine{Registry: shareRegistry(q, 24)}).Run(context.Background(), exp, RunOptions{Shard: runfolder.Shard{Index: i, Count: 3}})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -3,13 +3,16 @@ package pipeline
 import (
 	"math"
 	"testing"
+
+	"github.com/inferbench/inferbench/pipeline/config"
+	"github.com/inferbench/inferbench/pipeline/runfolder"
 )
 
 // sharesOf returns the n shards' shares of lv.
-func sharesOf(lv Level, n int) []*LevelShare {
+func sharesOf(lv config.Level, n int) []*LevelShare {
 	out := make([]*LevelShare, n)
 	for i := range n {
-		out[i] = Shard{Index: i, Count: n}.LevelShare(lv)
+		out[i] = LevelShareOf(runfolder.Shard{Index: i, Count: n}, lv)
 	}
 	return out
 }
@@ -26,23 +29,23 @@ func TestShardsSplitAConcurrencyLevelLikeK6Segments(t *testing.T) {
 		{24, 5, []int{5, 5, 5, 5, 4}},
 	}
 	for _, tc := range cases {
-		sh := sharesOf(Level{Label: "c", Concurrency: tc.c}, tc.n)
+		sh := sharesOf(config.Level{Label: "c", Concurrency: tc.c}, tc.n)
 		for i, s := range sh {
 			if s.Concurrency != tc.want[i] || s.Rate != 0 {
 				t.Errorf("c=%d over %d shards: shard %d has concurrency %d rate %g, want %d", tc.c, tc.n, i, s.Concurrency, s.Rate, tc.want[i])
 			}
 		}
 	}
-	if got := sharesOf(Level{Concurrency: 8}, 3)[1].Segment; got != "3/8:6/8" {
+	if got := sharesOf(config.Level{Concurrency: 8}, 3)[1].Segment; got != "3/8:6/8" {
 		t.Errorf("segment of shard 1/3 of c=8: %q, want 3/8:6/8", got)
 	}
-	if got := sharesOf(Level{Rate: 10}, 4)[1].Segment; got != "1/4:2/4" {
+	if got := sharesOf(config.Level{Rate: 10}, 4)[1].Segment; got != "1/4:2/4" {
 		t.Errorf("segment of shard 1/4 of an uncapped rate: %q, want 1/4:2/4", got)
 	}
 }
 
 func TestShardsSplitRatesSoThatTheyAddUpToTheLevel(t *testing.T) {
-	for _, lv := range []Level{{Rate: 10}, {Rate: 7.3}, {Rate: 0.1, Concurrency: 3}, {Rate: 1e6 / 7, Concurrency: 16}, {Rate: 2.5, Concurrency: 1}} {
+	for _, lv := range []config.Level{{Rate: 10}, {Rate: 7.3}, {Rate: 0.1, Concurrency: 3}, {Rate: 1e6 / 7, Concurrency: 16}, {Rate: 2.5, Concurrency: 1}} {
 		for n := 1; n <= 7; n++ {
 			sum, conc := 0.0, 0
 			for _, s := range sharesOf(lv, n) {
@@ -60,24 +63,24 @@ func TestShardsSplitRatesSoThatTheyAddUpToTheLevel(t *testing.T) {
 			}
 		}
 	}
-	if s := sharesOf(Level{Rate: 10}, 4); s[0].Rate != 2.5 || s[3].Rate != 2.5 {
+	if s := sharesOf(config.Level{Rate: 10}, 4); s[0].Rate != 2.5 || s[3].Rate != 2.5 {
 		t.Errorf("rate 10 over 4 shards: %g, %g", s[0].Rate, s[3].Rate)
 	}
 }
 
 func TestALevelsCellsGoToShardsInProportionToTheirShare(t *testing.T) {
 	cases := []struct {
-		lv    Level
+		lv    config.Level
 		n     int
 		cells int
 		want  []int
 	}{
-		{Level{Concurrency: 8}, 2, 24, []int{12, 12}},
-		{Level{Concurrency: 8}, 3, 24, []int{9, 9, 6}},
-		{Level{Concurrency: 8}, 3, 8, []int{3, 3, 2}},
-		{Level{Concurrency: 1}, 3, 24, []int{24, 0, 0}},
-		{Level{Rate: 5}, 4, 10, []int{3, 3, 2, 2}},
-		{Level{Rate: 5, Concurrency: 2}, 3, 10, []int{5, 5, 0}},
+		{config.Level{Concurrency: 8}, 2, 24, []int{12, 12}},
+		{config.Level{Concurrency: 8}, 3, 24, []int{9, 9, 6}},
+		{config.Level{Concurrency: 8}, 3, 8, []int{3, 3, 2}},
+		{config.Level{Concurrency: 1}, 3, 24, []int{24, 0, 0}},
+		{config.Level{Rate: 5}, 4, 10, []int{3, 3, 2, 2}},
+		{config.Level{Rate: 5, Concurrency: 2}, 3, 10, []int{5, 5, 0}},
 	}
 	for _, tc := range cases {
 		owner := make([]int, tc.cells)
@@ -110,7 +113,7 @@ func TestALevelsCellsGoToShardsInProportionToTheirShare(t *testing.T) {
 func TestStripesCoverEveryPositionForAnySplit(t *testing.T) {
 	for c := 1; c <= 40; c++ {
 		for n := 1; n <= 9; n++ {
-			shares := sharesOf(Level{Concurrency: c, Rate: 1}, n)
+			shares := sharesOf(config.Level{Concurrency: c, Rate: 1}, n)
 			const cells = 120
 			for i := range cells {
 				k := 0

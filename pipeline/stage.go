@@ -11,6 +11,10 @@ import (
 	"sort"
 	"sync"
 	"time"
+
+	"github.com/inferbench/inferbench/pipeline/config"
+	"github.com/inferbench/inferbench/pipeline/results"
+	"github.com/inferbench/inferbench/pipeline/runfolder"
 )
 
 // LoadEnv is what a loader may use besides its spec.
@@ -29,34 +33,26 @@ type LoadEnv struct {
 // spec.Slice (use ParseSlice), in source order. Filter and Sample are applied
 // by the engine afterwards. Errors are fatal for the run.
 type Loader interface {
-	Load(ctx context.Context, spec DatasetSpec, env LoadEnv) (*Dataset, error)
-}
-
-// DatasetChecker is implemented by a Loader with rules on the dataset
-// block beyond the struct tags (a path it needs, keys of its own block it
-// requires). CheckDataset returns each problem with its path under
-// dataset ("path", "hf.split").
-type DatasetChecker interface {
-	CheckDataset(d DatasetSpec) []Problem
+	Load(ctx context.Context, spec config.DatasetSpec, env LoadEnv) (*config.Dataset, error)
 }
 
 // LoaderFunc adapts a function to Loader. The built-in loaders are types;
 // it stays exported for in-memory datasets (the stages' tests use it).
-type LoaderFunc func(ctx context.Context, spec DatasetSpec, env LoadEnv) (*Dataset, error)
+type LoaderFunc func(ctx context.Context, spec config.DatasetSpec, env LoadEnv) (*config.Dataset, error)
 
 // Load calls f.
-func (f LoaderFunc) Load(ctx context.Context, spec DatasetSpec, env LoadEnv) (*Dataset, error) {
+func (f LoaderFunc) Load(ctx context.Context, spec config.DatasetSpec, env LoadEnv) (*config.Dataset, error) {
 	return f(ctx, spec, env)
 }
 
 // QueryJob is one platform's share of the matrix.
 type QueryJob struct {
-	Platform Platform
-	Params   Params
+	Platform config.Platform
+	Params   config.Params
 	// Cells in schedule order; warmup cells first. Source, when set,
 	// generates them instead as they are sent (the engine's jobs; see
 	// CellList) and Cells is ignored: read them with EachCell.
-	Cells  []Cell
+	Cells  []results.Cell
 	Source *CellSource
 	// Seed for arrivals and jitter of this platform.
 	Seed int64
@@ -66,7 +62,7 @@ type QueryJob struct {
 	// Ctrl-C and cancels ctx after a grace period). Nil never closes.
 	Stop <-chan struct{}
 	// Progress, if non-nil, is told about every finished record.
-	Progress func(Record)
+	Progress func(results.Record)
 	// RetryWait, if non-nil, is told when a request starts to wait d before
 	// a retry; it returns the function to call when that wait ends. It is
 	// called from many goroutines.
@@ -99,18 +95,18 @@ type QueryReport struct {
 // for fatal setup problems only (e.g. api_key_command failed); cancellation
 // of ctx stops scheduling and is reported in QueryReport.StopReason.
 type Querier interface {
-	Query(ctx context.Context, job QueryJob, emit func(Record)) (QueryReport, error)
+	Query(ctx context.Context, job QueryJob, emit func(results.Record)) (QueryReport, error)
 }
 
 // Scorer fills the score fields of a successful record from its sample. It
 // must be safe for concurrent use.
 type Scorer interface {
-	Score(r *Record, s *Sample)
+	Score(r *results.Record, s *config.Sample)
 }
 
 // ScorerFactory builds a Scorer for a score spec and the dataset's SQuAD
 // version ("v1.1" or "v2.0"). Errors are configuration errors.
-type ScorerFactory func(spec ScoreSpec, version string) (Scorer, error)
+type ScorerFactory func(spec config.ScoreSpec, version string) (Scorer, error)
 
 // Accumulator turns a run's records into results one record at a time
 // (vegeta's Metrics: Add, then Close), so that a run of millions of
@@ -122,33 +118,33 @@ type ScorerFactory func(spec ScoreSpec, version string) (Scorer, error)
 // Close computes the results; ctx cancels it. Neither is safe for
 // concurrent use, and an Accumulator is not reused after Close.
 type Accumulator interface {
-	Add(r *Record) error
-	Close(ctx context.Context) (*Results, error)
+	Add(r *results.Record) error
+	Close(ctx context.Context) (*results.Results, error)
 }
 
 // Aggregator starts an Accumulator for exp. Errors are configuration
 // errors (e.g. a metric that does not compile).
-type Aggregator func(ctx context.Context, exp *Experiment) (Accumulator, error)
+type Aggregator func(ctx context.Context, exp *config.Experiment) (Accumulator, error)
 
 // Run is a finished (or re-read) run: everything an exporter may need.
 type Run struct {
 	// Dir is the run folder that exporters write into.
 	Dir        string
-	Experiment *Experiment
-	Manifest   *Manifest
+	Experiment *config.Experiment
+	Manifest   *runfolder.Manifest
 	// Records, when not nil, are the run's final records in memory (a Run
 	// built by a test or a tool from a slice). The engine leaves it nil and
 	// exporters read records through EachRecord, which then streams the
 	// journal in Dir, so that no stage holds every record at once.
-	Records []Record
+	Records []results.Record
 	// Count is the number of final records the last Finish aggregated.
 	Count   int
-	Results *Results
+	Results *results.Results
 	// Samples by id, for per-question sheets.
-	Samples map[string]*Sample
+	Samples map[string]*config.Sample
 
 	memo *runMemo // see Memo
-	skip *runMemo // finalSkips of the journal, see EachRecord
+	skip *runMemo // FinalSkips of the journal, see EachRecord
 }
 
 // runMemo holds values computed once per Run.
@@ -221,103 +217,9 @@ type Registry struct {
 	// folder, by format; see AddExporter.
 	Outputs map[string][]string
 	Console Console
-	// LevelModels make the config of each `load:` block type (see
-	// LevelModel), registered by the query stage.
-	LevelModels map[string]func() LevelModel
-	// ExtractSteps are the built-in answer extraction step names, for
-	// validating score.extract.
-	ExtractSteps []string
-	// Blocks are the config types of the blocks components own, by
-	// their key (platforms[].emulate); see AddBlock.
-	Blocks map[string]func() any
-	// Arrivals are the open-loop arrival laws (platforms[].arrival),
-	// registered by the rate level model; see AddArrival.
-	Arrivals map[string]ArrivalLaw
-
-	// components lists every registered component name by kind, in the
-	// order registered (see Components).
-	components map[ComponentKind][]string
-	// schema is the experiment file's schema with the components' blocks
-	// (see fileSchema), built once on first use.
-	schemaOnce sync.Once
-	schema     *schema
-}
-
-// ComponentKind names a kind of component that registers itself, with its
-// configuration, into a Registry: the experiment names one by a value
-// (dataset.source, load.type, platforms[].arrival, export.formats) and
-// pipeline learns its names, rules and defaults only from the registry.
-type ComponentKind string
-
-// The component kinds.
-const (
-	KindSource     ComponentKind = "dataset source"
-	KindLevelModel ComponentKind = "level model"
-	KindArrival    ComponentKind = "arrival law"
-	KindFormat     ComponentKind = "export format"
-)
-
-// register records name under kind; a duplicate panics (a programming error).
-func (r *Registry) register(kind ComponentKind, name string) {
-	if slices.Contains(r.components[kind], name) {
-		panic(fmt.Sprintf("pipeline: %s registered twice: %s", kind, name))
-	}
-	if r.components == nil {
-		r.components = map[ComponentKind][]string{}
-	}
-	r.components[kind] = append(r.components[kind], name)
-}
-
-// Components lists the names registered under kind, in registration order.
-func (r *Registry) Components(kind ComponentKind) []string {
-	return slices.Clone(r.components[kind])
-}
-
-// ArrivalLaw is the registration of an open-loop arrival law: its rules
-// and defaults, so that pipeline names none of them.
-type ArrivalLaw struct {
-	// Default marks the law an open-loop platform that sets no arrival
-	// runs with (one law is the default).
-	Default bool
-	// Shaped marks a law that takes platforms[].burstiness as its shape;
-	// DefaultShape is the shape when burstiness is left out.
-	Shaped       bool
-	DefaultShape float64
-}
-
-// AddArrival registers an arrival law; a duplicate name, or a second
-// default, panics.
-func (r *Registry) AddArrival(name string, law ArrivalLaw) {
-	r.register(KindArrival, name)
-	if law.Default && r.DefaultArrival() != "" {
-		panic("pipeline: two default arrival laws: " + r.DefaultArrival() + " and " + name)
-	}
-	if r.Arrivals == nil {
-		r.Arrivals = map[string]ArrivalLaw{}
-	}
-	r.Arrivals[name] = law
-}
-
-// DefaultArrival returns the default arrival law, "" when none is registered.
-func (r *Registry) DefaultArrival() string {
-	for _, name := range r.components[KindArrival] {
-		if r.Arrivals[name].Default {
-			return name
-		}
-	}
-	return ""
-}
-
-// shapedArrivals lists the arrival laws that take a burstiness, in
-// registration order.
-func (r *Registry) shapedArrivals() []string {
-	var out []string
-	for _, name := range r.components[KindArrival] {
-		if r.Arrivals[name].Shaped {
-			out = append(out, name)
-		}
-	}
-	return out
+	// Catalog holds what the experiment language reads of the
+	// components: their names by kind, configs, rules and defaults.
+	config.Catalog
 }
 
 // NewRegistry returns an empty registry.
@@ -327,23 +229,12 @@ func NewRegistry() *Registry {
 
 // AddLoader registers a dataset source type; a duplicate name panics (a programming error).
 func (r *Registry) AddLoader(name string, l Loader) {
-	r.register(KindSource, name)
+	checker, _ := l.(config.DatasetChecker)
+	r.AddSource(name, checker)
 	if r.Loaders == nil {
 		r.Loaders = map[string]Loader{}
 	}
 	r.Loaders[name] = l
-}
-
-// AddLevelModel registers the load model type name: newModel returns a
-// fresh config (a pointer to a struct with yaml and validate tags) that a
-// `load: {type: name, ...}` block is decoded into. It panics when name is
-// registered twice.
-func (r *Registry) AddLevelModel(name string, newModel func() LevelModel) {
-	if r.LevelModels == nil {
-		r.LevelModels = map[string]func() LevelModel{}
-	}
-	r.register(KindLevelModel, name)
-	r.LevelModels[name] = newModel
 }
 
 // AddExporter registers an export format and the names of the files it
@@ -360,7 +251,7 @@ func (r *Registry) AddExporter(name string, e Exporter, outputs ...string) {
 			panic(fmt.Sprintf("pipeline: exporter %s: output %q is not a file name an exporter may own", name, o))
 		}
 	}
-	r.register(KindFormat, name)
+	r.AddFormat(name)
 	if r.Exporters == nil {
 		r.Exporters = map[string]Exporter{}
 	}
@@ -373,17 +264,13 @@ func (r *Registry) AddExporter(name string, e Exporter, outputs ...string) {
 
 // engineFiles are the run-folder files the engine owns; no exporter may
 // claim (and so have removed) one of them.
-var engineFiles = []string{ManifestFile, SamplesFile, JournalFile, LockFile}
+var engineFiles = []string{runfolder.ManifestFile, runfolder.SamplesFile, runfolder.JournalFile, runfolder.LockFile}
 
 // LoaderNames lists registered sources, sorted.
 func (r *Registry) LoaderNames() []string { return sortedKeys(r.Loaders) }
 
 // ExporterNames lists registered formats, sorted.
 func (r *Registry) ExporterNames() []string { return sortedKeys(r.Exporters) }
-
-// DefaultFormats are the formats an experiment that sets no
-// export.formats writes: every registered one, in registration order.
-func (r *Registry) DefaultFormats() []string { return r.Components(KindFormat) }
 
 // complete reports the first missing piece of the registry.
 func (r *Registry) complete() error {
@@ -405,4 +292,12 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// SendSpanSetter is an Accumulator that measures sending time from the
+// run's sending marks: AggregateRun gives it the manifest's SendSpans
+// (nil for a run folder written before marks existed, or a run without a
+// manifest) before the first Add.
+type SendSpanSetter interface {
+	SetSendSpans(spans []runfolder.SendSpan)
 }

@@ -5,6 +5,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/inferbench/inferbench/pipeline/config"
+	"github.com/inferbench/inferbench/pipeline/runfolder"
 )
 
 func TestParseStartAtReadsATimeOrAnOffsetFromNow(t *testing.T) {
@@ -28,9 +31,9 @@ func TestParseStartAtReadsATimeOrAnOffsetFromNow(t *testing.T) {
 }
 
 func TestARunWaitsForItsStartTimeAndRecordsIt(t *testing.T) {
-	exp := func(base string) *Experiment {
-		return &Experiment{Name: "s", Repeats: 1, Dataset: DatasetSpec{Source: "mem"}, Params: Params{Temperature: []float64{0}},
-			Export: ExportSpec{Dir: base, Formats: []string{}}, Platforms: []Platform{{Name: "p", Models: []string{"m"}, Concurrency: 2}}}
+	exp := func(base string) *config.Experiment {
+		return &config.Experiment{Name: "s", Repeats: 1, Dataset: config.DatasetSpec{Source: "mem"}, Params: config.Params{Temperature: []float64{0}},
+			Export: config.ExportSpec{Dir: base, Formats: []string{}}, Platforms: []config.Platform{{Name: "p", Models: []string{"m"}, Concurrency: 2}}}
 	}
 	t.Run("a start time already past starts at once and is recorded", func(t *testing.T) {
 		q := &jobQuerier{jobs: map[string]QueryJob{}}
@@ -55,7 +58,7 @@ func TestARunWaitsForItsStartTimeAndRecordsIt(t *testing.T) {
 					cancel()
 				}
 			}})
-		if run == nil || run.Manifest.StopReason != StopInterrupted {
+		if run == nil || run.Manifest.StopReason != runfolder.StopInterrupted {
 			t.Fatalf("run %+v, err %v; want an interrupted run", run, err)
 		}
 		if len(q.jobs) != 0 {

@@ -5,6 +5,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/inferbench/inferbench/pipeline/config"
+	"github.com/inferbench/inferbench/pipeline/results"
 )
 
 // A resumed level sized by duration runs for what is left of its time,
@@ -12,10 +15,10 @@ import (
 // resumed level sends in its first W are warmups, since after the
 // downtime the load ramps up from cold again (the README says why).
 func TestAResumedTimedLevelWarmsUpAgain(t *testing.T) {
-	p := withLoad(Platform{Name: "p", Models: []string{"m"}}, &testLoad{conc: []int{2}},
-		LevelsSpec{Duration: Duration(time.Hour), Warmup: LevelWarmup{Duration: Duration(10 * time.Minute)}})
-	exp := &Experiment{Name: "x", Repeats: 1, Params: Params{Temperature: []float64{0}}, Platforms: []Platform{p}}
-	plan, err := BuildPlan(context.Background(), exp, []Sample{{ID: "q1", Question: "?"}, {ID: "q2", Question: "?"}})
+	p := withLoad(config.Platform{Name: "p", Models: []string{"m"}}, &testLoad{conc: []int{2}},
+		config.LevelsSpec{Duration: config.Duration(time.Hour), Warmup: config.LevelWarmup{Duration: config.Duration(10 * time.Minute)}})
+	exp := &config.Experiment{Name: "x", Repeats: 1, Params: config.Params{Temperature: []float64{0}}, Platforms: []config.Platform{p}}
+	plan, err := BuildPlan(context.Background(), exp, []config.Sample{{ID: "q1", Question: "?"}, {ID: "q2", Question: "?"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -25,7 +28,7 @@ func TestAResumedTimedLevelWarmsUpAgain(t *testing.T) {
 		setRates: func([]float64) {}}
 	var mu sync.Mutex
 	var warm, measured int
-	if _, _, err := lr.run(context.Background(), func(r Record) {
+	if _, _, err := lr.run(context.Background(), func(r results.Record) {
 		mu.Lock()
 		defer mu.Unlock()
 		if r.Warmup {
@@ -36,7 +39,7 @@ func TestAResumedTimedLevelWarmsUpAgain(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if q.maxDuration != Duration(15*time.Minute) {
+	if q.maxDuration != config.Duration(15*time.Minute) {
 		t.Errorf("the resumed level runs for %v, want the 15m left of its hour", q.maxDuration)
 	}
 	if warm != 6 || measured != 0 {
@@ -48,10 +51,10 @@ func TestAResumedTimedLevelWarmsUpAgain(t *testing.T) {
 // the job's MaxDuration.
 type boundedQuerier struct {
 	max         int
-	maxDuration Duration
+	maxDuration config.Duration
 }
 
-func (q *boundedQuerier) Query(_ context.Context, job QueryJob, emit func(Record)) (QueryReport, error) {
+func (q *boundedQuerier) Query(_ context.Context, job QueryJob, emit func(results.Record)) (QueryReport, error) {
 	q.maxDuration = job.Platform.MaxDuration
 	n := 0
 	for c := range job.EachCell() {
@@ -59,7 +62,7 @@ func (q *boundedQuerier) Query(_ context.Context, job QueryJob, emit func(Record
 			break
 		}
 		n++
-		emit(Record{CellKey: c.CellKey, StartedAt: time.Now()})
+		emit(results.Record{CellKey: c.CellKey, StartedAt: time.Now()})
 	}
 	return QueryReport{StopReason: "max_duration"}, nil
 }

@@ -13,18 +13,18 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/config"
 )
 
 // builtins are the components every registry from NewRegistry holds, by
 // kind, in registration order.
-var builtins = map[pipeline.ComponentKind][]string{
-	pipeline.KindSource:       {"squad", "demo", "hf", "jsonl", "csv"},
-	pipeline.KindLevelModel:   {"concurrency", "rate", "sweep"},
-	pipeline.KindArrival:      {"constant", "poisson", "gamma"},
-	pipeline.KindFormat:       {"json", "csv", "xlsx", "markdown", "html"},
-	pipeline.KindEmulator:     {"emulate"},
-	pipeline.KindDatasetBlock: {"hf", "fields"},
+var builtins = map[config.ComponentKind][]string{
+	config.KindSource:       {"squad", "demo", "hf", "jsonl", "csv"},
+	config.KindLevelModel:   {"concurrency", "rate", "sweep"},
+	config.KindArrival:      {"constant", "poisson", "gamma"},
+	config.KindFormat:       {"json", "csv", "xlsx", "markdown", "html"},
+	config.KindEmulator:     {"emulate"},
+	config.KindDatasetBlock: {"hf", "fields"},
 }
 
 // TestEveryBuiltInComponentRegistersThroughTheRegistry checks that each
@@ -40,13 +40,13 @@ func TestEveryBuiltInComponentRegistersThroughTheRegistry(t *testing.T) {
 		}
 	}
 	// Every lookup table holds exactly the registered names.
-	tables := map[pipeline.ComponentKind][]string{
-		pipeline.KindSource:     keys(reg.Loaders),
-		pipeline.KindLevelModel: keys(reg.LevelModels),
-		pipeline.KindArrival:    keys(reg.Arrivals),
-		pipeline.KindFormat:     keys(reg.Exporters),
+	tables := map[config.ComponentKind][]string{
+		config.KindSource:     keys(reg.Loaders),
+		config.KindLevelModel: keys(reg.LevelModels),
+		config.KindArrival:    keys(reg.Arrivals),
+		config.KindFormat:     keys(reg.Exporters),
 	}
-	blocks := append(reg.Components(pipeline.KindEmulator), reg.Components(pipeline.KindDatasetBlock)...)
+	blocks := append(reg.Components(config.KindEmulator), reg.Components(config.KindDatasetBlock)...)
 	if got, want := keys(reg.Blocks), slices.Sorted(slices.Values(blocks)); !slices.Equal(got, want) {
 		t.Errorf("blocks: table holds %v, registered %v", got, want)
 	}
@@ -56,7 +56,7 @@ func TestEveryBuiltInComponentRegistersThroughTheRegistry(t *testing.T) {
 			t.Errorf("%s: table holds %v, registered %v", kind, names, want)
 		}
 	}
-	if got, want := reg.DefaultFormats(), builtins[pipeline.KindFormat]; !slices.Equal(got, want) {
+	if got, want := reg.DefaultFormats(), builtins[config.KindFormat]; !slices.Equal(got, want) {
 		t.Errorf("default formats %v, want the registration order %v", got, want)
 	}
 	if got := reg.DefaultArrival(); got != "poisson" {
@@ -81,14 +81,14 @@ func keys[V any](m map[string]V) []string {
 // `concurrency: [1, 4]` reads the key concurrency) is allowed as a key.
 func TestPipelineNamesNoComponent(t *testing.T) {
 	reg := NewRegistry()
-	owner := map[string]pipeline.ComponentKind{}
+	owner := map[string]config.ComponentKind{}
 	for kind := range builtins {
 		for _, name := range reg.Components(kind) {
 			owner[name] = kind
 		}
 	}
 	fileKeys := map[string]bool{}
-	yamlKeys(reflect.TypeOf(pipeline.Experiment{}), fileKeys, map[reflect.Type]bool{})
+	yamlKeys(reflect.TypeOf(config.Experiment{}), fileKeys, map[reflect.Type]bool{})
 	err := filepath.WalkDir(filepath.Join("..", "pipeline"), func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") || strings.Contains(path, "testdata") {
 			return err
@@ -154,7 +154,7 @@ func TestComponentBlocksAreLintedFromTheirRegisteredType(t *testing.T) {
 	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_, diags := pipeline.LoadExperiment(path, pipeline.LoadOptions{Registry: NewRegistry()})
+	_, diags := config.LoadExperiment(path, config.LoadOptions{Registry: NewRegistry()})
 	got := diags.Error()
 	for _, want := range []string{
 		`x.yaml:4:33: dataset.hf.splt: unknown key (did you mean "split"?)`,
@@ -168,13 +168,13 @@ func TestComponentBlocksAreLintedFromTheirRegisteredType(t *testing.T) {
 	if err := os.WriteFile(path, []byte(fixed), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	e, diags := pipeline.LoadExperiment(path, pipeline.LoadOptions{Registry: NewRegistry(), Sets: []string{"platforms.0.emulate.ttft=2s"}})
+	e, diags := config.LoadExperiment(path, config.LoadOptions{Registry: NewRegistry(), Sets: []string{"platforms.0.emulate.ttft=2s"}})
 	if len(diags) > 0 {
 		t.Fatalf("with the keys fixed: %v", diags)
 	}
 	var prof struct {
-		TTFT     pipeline.Duration `json:"ttft"`
-		Accuracy float64           `json:"accuracy"`
+		TTFT     config.Duration `json:"ttft"`
+		Accuracy float64         `json:"accuracy"`
 	}
 	if err := e.Platforms[0].Emulate.Decode(&prof); err != nil || prof.TTFT.D() != 2e9 || prof.Accuracy != 1 {
 		t.Errorf("emulate = %+v (%v), want ttft 2s from --set and the registered default accuracy 1", prof, err)

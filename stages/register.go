@@ -5,7 +5,8 @@
 // It is the only package that imports every stage; cmd/inferbench calls
 // NewRegistry and passes the registry to pipeline. Besides what each
 // package comment allows, any stage may import the helper packages
-// (pipeline/<name>, stages/internal/...), which import no stage;
+// (pipeline/<name> but config, results and runfolder, which are the
+// core; stages/internal/...), which import no stage;
 // imports_test.go checks these rules. Adding a stage
 // implementation means registering it here (or in its package's Register).
 package stages

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/runfolder"
 )
 
 // rescore killed with SIGKILL at random moments leaves the run folder in
@@ -28,7 +28,7 @@ func TestRescoreKilledAtAnyMomentLeavesOneState(t *testing.T) {
 	bin, out, run := killableRun(t)
 	extract := map[string]string{"regex": "score.extract={regex: '(?s)(.*)'}", "first_line": "score.extract=[bold_span]"}
 	kind := func() string {
-		m, err := pipeline.ReadManifest(run)
+		m, err := runfolder.ReadManifest(run)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -51,7 +51,7 @@ func TestRescoreKilledAtAnyMomentLeavesOneState(t *testing.T) {
 		if code, stdout, stderr := inferbench(t, "rescore", run, "--set", extract[k]); code != exitOK {
 			t.Fatalf("rescore: exit %d\n%s\n%s", code, stdout, stderr)
 		}
-		want[k] = state{read(pipeline.JournalFile), scores(t, read("results.json"))}
+		want[k] = state{read(runfolder.JournalFile), scores(t, read("results.json"))}
 	}
 	if bytes.Equal(want["regex"].records, want["first_line"].records) {
 		t.Fatal("the two extractions give the same records")
@@ -60,7 +60,7 @@ func TestRescoreKilledAtAnyMomentLeavesOneState(t *testing.T) {
 		return []string{"rescore", run, "--set", extract[[]string{"regex", "first_line"}[i%2]]}
 	}, func(i int) {
 		got := kind()
-		if !bytes.Equal(read(pipeline.JournalFile), want[got].records) {
+		if !bytes.Equal(read(runfolder.JournalFile), want[got].records) {
 			t.Fatalf("kill %d: the manifest names the %s extraction, the records are of another state", i, got)
 		}
 		if !bytes.Equal(scores(t, read("results.json")), want[got].results) {
@@ -97,12 +97,12 @@ func killAtRandom(t *testing.T, bin, out, run string, maxWait time.Duration, arg
 		_ = cmd.Wait()
 		entries, _ := os.ReadDir(run)
 		for _, e := range entries {
-			if n := e.Name(); (strings.HasPrefix(n, ".") && n != pipeline.LockFile) || strings.HasSuffix(n, ".tmp") {
+			if n := e.Name(); (strings.HasPrefix(n, ".") && n != runfolder.LockFile) || strings.HasSuffix(n, ".tmp") {
 				t.Fatalf("kill %d: temporary file %s left in the run folder", i, n)
 			}
 		}
 		check(i)
-		lock, err := pipeline.LockRunDir(run, true)
+		lock, err := runfolder.LockRunDir(run, true)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -6,7 +6,8 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/results"
+	"github.com/inferbench/inferbench/pipeline/runfolder"
 )
 
 // injectClientHealth replaces the client health of run's manifest with
@@ -14,11 +15,11 @@ import (
 // (client-bound under the default thresholds), the fast one's healthy.
 func injectClientHealth(t *testing.T, run string) {
 	t.Helper()
-	m, err := pipeline.ReadManifest(run)
+	m, err := runfolder.ReadManifest(run)
 	if err != nil {
 		t.Fatal(err)
 	}
-	m.ClientHealth = []pipeline.ClientHealth{
+	m.ClientHealth = []results.ClientHealth{
 		{Platform: "fast", Seconds: 1, SchedLatencyP99Ms: 0.5, CPUPercent: 20, Cores: 2},
 		{Platform: "slow", Seconds: 1, SchedLatencyP99Ms: 7.5, CPUPercent: 97, Cores: 2, SendLagP50Ms: 3, SendLagP99Ms: 12, SendLagN: 16},
 	}
@@ -26,7 +27,7 @@ func injectClientHealth(t *testing.T, run string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(run, pipeline.ManifestFile), b, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(run, runfolder.ManifestFile), b, 0o644); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -47,9 +48,9 @@ func TestChecksSeeTheClientFiguresOfTheManifest(t *testing.T) {
 	checks := "checks=['!any(groups, .client_bound)', " +
 		"'group(\"slow\").client_sched_latency_p99 == 7.5 && group(\"slow\").client_cpu == 97 && group(\"slow\").client_send_lag_p50 == 3 && group(\"slow\").client_send_lag_p99 == 12', " +
 		"'group(\"fast\").client_cpu == 20 && !group(\"fast\").client_bound']"
-	read := func() []pipeline.CheckResult {
+	read := func() []results.CheckResult {
 		t.Helper()
-		var doc struct{ Results pipeline.Results }
+		var doc struct{ Results results.Results }
 		b, err := os.ReadFile(filepath.Join(run, "results.json"))
 		if err != nil {
 			t.Fatal(err)

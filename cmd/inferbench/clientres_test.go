@@ -13,7 +13,8 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/results"
+	"github.com/inferbench/inferbench/pipeline/runfolder"
 )
 
 // fdChildEnv holds "soft/hard" for TestFDChild: the RLIMIT_NOFILE the
@@ -125,7 +126,7 @@ func TestClientResourceFailuresWarnAndExitFive(t *testing.T) {
 	exp := writeFile(t, t.TempDir(), "fast.yaml", fastExperiment)
 	dir := runOK(t, exp, out)
 	// Two of the platform's requests ran out of descriptors on the client.
-	path := filepath.Join(dir, pipeline.JournalFile)
+	path := filepath.Join(dir, runfolder.JournalFile)
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
@@ -140,7 +141,7 @@ func TestClientResourceFailuresWarnAndExitFive(t *testing.T) {
 		if rec["platform"] != "fast" || changed == 2 {
 			continue
 		}
-		rec["error"] = pipeline.ErrClientResource
+		rec["error"] = results.ErrClientResource
 		rec["error_detail"] = `Post "http://127.0.0.1:1/v1/chat/completions": dial tcp 127.0.0.1:1: socket: too many open files`
 		nb, _ := json.Marshal(rec)
 		lines[i] = string(nb)
@@ -158,7 +159,7 @@ func TestClientResourceFailuresWarnAndExitFive(t *testing.T) {
 			t.Errorf("stderr does not say %q:\n%s", want, stderr)
 		}
 	}
-	var doc struct{ Results pipeline.Results }
+	var doc struct{ Results results.Results }
 	rb, _ := os.ReadFile(filepath.Join(dir, "results.json"))
 	if err := json.Unmarshal(rb, &doc); err != nil {
 		t.Fatal(err)
@@ -216,8 +217,8 @@ export: {formats: [json, csv, markdown]}
 		t.Errorf("the console does not flag the client-bound levels:\n%s", out)
 	}
 	run := runDir(t, filepath.Join(dir, "out"))
-	read := func() pipeline.Results {
-		var doc struct{ Results pipeline.Results }
+	read := func() results.Results {
+		var doc struct{ Results results.Results }
 		rb, err := os.ReadFile(filepath.Join(run, "results.json"))
 		if err != nil {
 			t.Fatal(err)

@@ -19,6 +19,9 @@ import (
 	"golang.org/x/term"
 
 	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/config"
+	"github.com/inferbench/inferbench/pipeline/results"
+	"github.com/inferbench/inferbench/pipeline/runfolder"
 	"github.com/inferbench/inferbench/stages"
 	"github.com/inferbench/inferbench/stages/load"
 )
@@ -30,7 +33,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 		Long: `inferbench runs a declarative experiment (load -> query -> score -> aggregate -> export)
 against OpenAI-compatible endpoints or its built-in emulator, scores answers like the official
 SQuAD scorer, and writes JSON, CSV, an Excel workbook and a report into a run folder.`,
-		Version:       version,
+		Version:       readBuild().Text(version),
 		SilenceErrors: true,
 		SilenceUsage:  true,
 	}
@@ -61,8 +64,8 @@ SQuAD scorer, and writes JSON, CSV, an Excel workbook and a report into a run fo
 
 // loadExperiment loads, lints and validates path with overrides, printing
 // every diagnostic to stderr.
-func loadExperiment(path string, sets []string, reg *pipeline.Registry, stderr io.Writer) (*pipeline.Experiment, error) {
-	exp, diags := pipeline.LoadExperiment(path, pipeline.LoadOptions{Sets: sets, Environ: os.Environ(), Registry: reg})
+func loadExperiment(path string, sets []string, reg *pipeline.Registry, stderr io.Writer) (*config.Experiment, error) {
+	exp, diags := config.LoadExperiment(path, config.LoadOptions{Sets: sets, Environ: os.Environ(), Registry: reg})
 	if err := diags.Err(); err != nil {
 		fmt.Fprintln(stderr, err)
 		fmt.Fprintf(stderr, "%s: %d problem(s)\n", path, len(diags))
@@ -89,16 +92,16 @@ func warnUnusedEnv(w io.Writer, environ, applied []string) {
 	}
 	for _, kv := range environ {
 		name, _, _ := strings.Cut(kv, "=")
-		if strings.HasPrefix(name, pipeline.EnvPrefix) && !used[name] && !slices.Contains(notExperimentEnv, name) {
+		if strings.HasPrefix(name, config.EnvPrefix) && !used[name] && !slices.Contains(notExperimentEnv, name) {
 			fmt.Fprintf(w, "inferbench: warning: $%s names no experiment value and is ignored (names are %s + the upper-cased key path with _ for ., e.g. %sPARAMS_MAX_TOKENS)\n",
-				name, pipeline.EnvPrefix, pipeline.EnvPrefix)
+				name, config.EnvPrefix, config.EnvPrefix)
 		}
 	}
 }
 
 // setup is what run and plan share: the registry, the validated
 // experiment and an engine.
-func setup(path string, sets []string, stderr io.Writer, log *slog.Logger) (*pipeline.Registry, *pipeline.Experiment, *pipeline.Engine, error) {
+func setup(path string, sets []string, stderr io.Writer, log *slog.Logger) (*pipeline.Registry, *config.Experiment, *pipeline.Engine, error) {
 	reg := stages.NewRegistry()
 	exp, err := loadExperiment(path, sets, reg, stderr)
 	if err != nil {
@@ -116,7 +119,14 @@ func newEngine(reg *pipeline.Registry, log *slog.Logger) (*pipeline.Engine, erro
 	if err != nil {
 		return nil, withCode(exitError, err)
 	}
-	return &pipeline.Engine{Registry: reg, Log: log, CacheDir: cache, Version: version}, nil
+	eng := &pipeline.Engine{Registry: reg, Log: log, CacheDir: cache, Version: version}
+	if b := readBuild(); b.Known() {
+		eng.Build = &b
+		if version == "dev" && b.Version != "" {
+			eng.Version = b.Version
+		}
+	}
+	return eng, nil
 }
 
 func isTerminal(w io.Writer) bool {
@@ -140,7 +150,7 @@ func finishRun(run *pipeline.Run, reg *pipeline.Registry, stdout, stderr io.Writ
 		fmt.Fprintf(stdout, "\nrun folder: %s\n", run.Dir)
 		printStops(stderr, run.Manifest)
 	}
-	interrupted := run != nil && run.Manifest != nil && run.Manifest.StopReason == pipeline.StopInterrupted
+	interrupted := run != nil && run.Manifest != nil && run.Manifest.StopReason == runfolder.StopInterrupted
 	// Interrupted while querying, or before a run folder existed (the
 	// dataset loading, the plan): only Ctrl-C cancels the run's context.
 	if runErr != nil && (interrupted || run == nil) && errors.Is(runErr, context.Canceled) {
@@ -163,7 +173,7 @@ func finishRun(run *pipeline.Run, reg *pipeline.Registry, stdout, stderr io.Writ
 		return withCode(exitInterrupted, errSilent)
 	}
 	code := exitOK
-	var shard *pipeline.ShardInfo // a sharded run's shard, else nil
+	var shard *runfolder.ShardInfo // a sharded run's shard, else nil
 	if run != nil && run.Manifest != nil {
 		shard = run.Manifest.Shard
 	}
@@ -207,7 +217,7 @@ func finishRun(run *pipeline.Run, reg *pipeline.Registry, stdout, stderr io.Writ
 
 // platformErrors sums the error classes of platform's groups in res as
 // "class=n, ..." (sorted by class), or "no request was sent".
-func platformErrors(res *pipeline.Results, platform string) string {
+func platformErrors(res *results.Results, platform string) string {
 	counts := map[string]int{}
 	for _, g := range res.Groups {
 		if g.Platform == platform {
@@ -233,7 +243,7 @@ func platformErrors(res *pipeline.Results, platform string) string {
 // printStops tells the user why a platform stopped before its last cell
 // (max_errors, max_error_rate, max_duration), which the table only sums up
 // as "stopped: partial", and what the run learned about the endpoints.
-func printStops(w io.Writer, m *pipeline.Manifest) {
+func printStops(w io.Writer, m *runfolder.Manifest) {
 	if m == nil {
 		return
 	}
@@ -284,7 +294,7 @@ plan needs, see inferbench plan), 130 interrupted (130 before 5 before 4 before 
 			if err != nil {
 				return err
 			}
-			sh, err := pipeline.ParseShard(shard)
+			sh, err := runfolder.ParseShard(shard)
 			if err != nil {
 				return withCode(exitUsage, err)
 			}
@@ -295,7 +305,7 @@ plan needs, see inferbench plan), 130 interrupted (130 before 5 before 4 before 
 				}
 			}
 			if !noProg {
-				eng.Progress = pipeline.NewProgress(stderr, isTerminal(stderr))
+				eng.Progress = NewProgress(stderr, isTerminal(stderr))
 			}
 			run, err := eng.Run(cmd.Context(), exp, pipeline.RunOptions{
 				ExperimentFile: args[0], OutDir: out, ResumeDir: resume, Overrides: exp.Overrides(), Shard: sh, StartAt: at,
@@ -362,7 +372,7 @@ raises the soft limit to the hard one when needed and refuses with exit 5 when t
 too low). No endpoint is called and no run folder is made.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			sh, err := pipeline.ParseShard(shard)
+			sh, err := runfolder.ParseShard(shard)
 			if err != nil {
 				return withCode(exitUsage, err)
 			}
@@ -380,7 +390,7 @@ too low). No endpoint is called and no run folder is made.`,
 			if err := printPlan(stdout, exp, ds, plan); err != nil {
 				return withCode(exitError, err)
 			}
-			fmt.Fprintf(stdout, "file descriptors: %s\n", pipeline.CheckFDs(exp, pipeline.Shard{}))
+			fmt.Fprintf(stdout, "file descriptors: %s\n", pipeline.CheckFDs(exp, runfolder.Shard{}))
 			if err := printShardPlan(stdout, sh, plan); err != nil {
 				return withCode(exitError, err)
 			}
@@ -395,7 +405,7 @@ too low). No endpoint is called and no run folder is made.`,
 	return c
 }
 
-func printPlan(w io.Writer, exp *pipeline.Experiment, ds *pipeline.Dataset, plan *pipeline.Plan) error {
+func printPlan(w io.Writer, exp *config.Experiment, ds *config.Dataset, plan *pipeline.Plan) error {
 	fmt.Fprintf(w, "experiment  %s\n", exp.Name)
 	fmt.Fprintf(w, "dataset     %s %s: %d of %d questions (slice %q, filter %q, sample %d, seed %d)\n",
 		ds.Source, ds.Location, len(ds.Samples), ds.Total, exp.Dataset.Slice, exp.Dataset.Filter, exp.Dataset.Sample, exp.Seed)
@@ -423,7 +433,7 @@ func printPlan(w io.Writer, exp *pipeline.Experiment, ds *pipeline.Dataset, plan
 			}
 			if d := p.Levels.Duration; d > 0 {
 				load += fmt.Sprintf(", each for %s", d)
-			} else if d := p.AtLevel(pipeline.Level{}).MaxDuration; d > 0 {
+			} else if d := p.AtLevel(config.Level{}).MaxDuration; d > 0 {
 				load += fmt.Sprintf(", each for at most %s", d)
 			}
 			if w := p.Levels.Warmup; w.Requests > 0 {
@@ -456,7 +466,7 @@ func printPlan(w io.Writer, exp *pipeline.Experiment, ds *pipeline.Dataset, plan
 
 // printShardPlan shows shard sh's share of every platform's load levels
 // and the requests it sends (nothing for the whole matrix).
-func printShardPlan(w io.Writer, sh pipeline.Shard, plan *pipeline.Plan) error {
+func printShardPlan(w io.Writer, sh runfolder.Shard, plan *pipeline.Plan) error {
 	if sh.Count <= 1 {
 		return nil
 	}
@@ -464,7 +474,7 @@ func printShardPlan(w io.Writer, sh pipeline.Shard, plan *pipeline.Plan) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "PLATFORM\tLEVEL\tSEGMENT\tSHARE\tREQUESTS")
 	total := 0
-	for _, l := range sh.Levels(plan) {
+	for _, l := range pipeline.ShardLevels(sh, plan) {
 		load := "-"
 		if l.Load != "" {
 			load = l.Load
@@ -519,13 +529,13 @@ func reopenAndFinish(ctx context.Context, dir string, sets []string, rescore boo
 	if rescore {
 		name = "rescore"
 	}
-	if err := pipeline.CheckPostQuerySets(name, sets, rescore); err != nil {
+	if err := config.CheckPostQuerySets(name, sets, rescore); err != nil {
 		return withCode(exitError, err)
 	}
 	reg := stages.NewRegistry()
 	// Both rewrite files of the folder (rescore the journal too): never
 	// beside a run, resume, rescore or report of the same folder.
-	lock, err := pipeline.LockRunDir(dir, true)
+	lock, err := runfolder.LockRunDir(dir, true)
 	if err != nil {
 		return withCode(exitError, err)
 	}
@@ -535,8 +545,8 @@ func reopenAndFinish(ctx context.Context, dir string, sets []string, rescore boo
 		return withCode(exitError, err)
 	}
 	if len(sets) > 0 {
-		exp, diags := pipeline.ReloadExperiment(filepath.Join(dir, pipeline.ManifestFile), &run.Manifest.Experiment,
-			pipeline.LoadOptions{Sets: sets, Registry: reg})
+		exp, diags := config.ReloadExperiment(filepath.Join(dir, runfolder.ManifestFile), &run.Manifest.Experiment,
+			config.LoadOptions{Sets: sets, Registry: reg})
 		if err := diags.Err(); err != nil {
 			fmt.Fprintln(stderr, err)
 			return withCode(exitError, errSilent)
@@ -549,7 +559,7 @@ func reopenAndFinish(ctx context.Context, dir string, sets []string, rescore boo
 	if err != nil {
 		return err
 	}
-	// Both swap the folder's new state in at once (see pipeline.Staged).
+	// Both swap the folder's new state in at once (see runfolder.Staged).
 	if rescore {
 		err = eng.Rescore(ctx, run, nil)
 	} else {
@@ -561,7 +571,7 @@ func reopenAndFinish(ctx context.Context, dir string, sets []string, rescore boo
 // levelLabels lists a platform's load levels for the plan ("c=1, c=8";
 // levels whose rates are chosen at run time as "sweep-1..sweep-4 (rates
 // chosen at run time)").
-func levelLabels(p *pipeline.Platform) string {
+func levelLabels(p *config.Platform) string {
 	var out, later []string
 	for _, lv := range p.RunLevels(nil) {
 		if lv.RateIndex > 0 {

@@ -6,9 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/inferbench/inferbench/pipeline/runfolder"
 	"github.com/xuri/excelize/v2"
-
-	"github.com/inferbench/inferbench/pipeline"
 )
 
 // downExperiment has a platform that fails every request.
@@ -127,7 +126,7 @@ func TestCompareSharedOnlyFilesSayOnlySharedQuestionsWereCompared(t *testing.T) 
 		t.Fatalf("run: exit %d\n%s\n%s", code, stdout, stderr)
 	}
 	runA := runDir(t, out)
-	m, _ := pipeline.ReadManifest(runA)
+	m, _ := runfolder.ReadManifest(runA)
 	runB := filepath.Join(dir, "b")
 	subsetRun(t, runA, runB, m.Dataset.IDs[1:6])
 	cmp := filepath.Join(dir, "cmp")
@@ -166,7 +165,7 @@ func TestCompareRefusesRunsOfOtherQuestionsUnlessToldToUseTheSharedOnes(t *testi
 		t.Fatalf("run: exit %d\n%s\n%s", code, stdout, stderr)
 	}
 	runA := runDir(t, out)
-	m, _ := pipeline.ReadManifest(runA)
+	m, _ := runfolder.ReadManifest(runA)
 	if len(m.Dataset.IDs) != 8 {
 		t.Fatalf("%d questions", len(m.Dataset.IDs))
 	}

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/results"
+	"github.com/inferbench/inferbench/pipeline/runfolder"
 	"github.com/inferbench/inferbench/stages"
 )
 
@@ -35,7 +37,7 @@ export: {formats: [json]}
 		t.Fatalf("run: exit %d\n%s", code, stderr)
 	}
 	run := glob1(parent, "marks-*")
-	path := filepath.Join(run, pipeline.ManifestFile)
+	path := filepath.Join(run, runfolder.ManifestFile)
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
@@ -64,7 +66,7 @@ export: {formats: [json]}
 		t.Fatalf("report: exit %d\n%s", code, stderr)
 	}
 	var doc struct {
-		Results pipeline.Results `json:"results"`
+		Results results.Results `json:"results"`
 	}
 	b, err = os.ReadFile(filepath.Join(run, "results.json"))
 	if err != nil {

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/config"
 )
 
 // syncBuffer is a bytes.Buffer safe for one writer and one reader.
@@ -85,9 +85,9 @@ func TestEmulateServesTheOpenAIStreamAndStopsOnCancel(t *testing.T) {
 }
 
 func TestQuestionLookupFindsTheSampleByItsQuestion(t *testing.T) {
-	samples := []pipeline.Sample{{ID: "a", Question: "Who?"}, {ID: "b", Question: "Where is it?"}}
+	samples := []config.Sample{{ID: "a", Question: "Who?"}, {ID: "b", Question: "Where is it?"}}
 	look := questionLookup(samples)
-	msg := func(s string) []pipeline.Message { return []pipeline.Message{{Role: "user", Content: s}} }
+	msg := func(s string) []config.Message { return []config.Message{{Role: "user", Content: s}} }
 	if s := look(msg("Context: x\n\nQuestion: Where is it?\n\nAnswer:")); s == nil || s.ID != "b" {
 		t.Fatalf("got %v", s)
 	}

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/config"
 	"github.com/inferbench/inferbench/stages/query/emulator"
 )
 
@@ -64,7 +64,7 @@ func TestEmulateFlagsOverrideThePresetFieldByField(t *testing.T) {
 	}
 	want := emulator.Profiles()["metis-like"]
 	want.MaxBatch, want.BatchSlowdown, want.Faults.Rate429 = 4, 0.5, 0.1
-	want.Faults.StallFor, want.TTFT = pipeline.Duration(2*time.Second), pipeline.Duration(7*time.Millisecond)
+	want.Faults.StallFor, want.TTFT = config.Duration(2*time.Second), config.Duration(7*time.Millisecond)
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("profile\n%+v\nwant\n%+v", got, want)
 	}
@@ -80,7 +80,7 @@ func TestEmulateFlagsWithoutAPresetKeepTheirDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := emulator.Profile{Accuracy: 1, Style: "plain", Usage: "vllm", MaxBatch: 2,
-		Faults: emulator.Faults{RetryAfter: pipeline.Duration(time.Second), StallFor: pipeline.Duration(30 * time.Second)}}
+		Faults: emulator.Faults{RetryAfter: config.Duration(time.Second), StallFor: config.Duration(30 * time.Second)}}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("profile\n%+v\nwant\n%+v", got, want)
 	}

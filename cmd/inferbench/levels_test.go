@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/runfolder"
 )
 
 // twoStreamExperiment is a small emulated experiment whose platform runs at
@@ -27,7 +27,7 @@ func TestResumeRefusesAnotherLoadAndNamesTheChange(t *testing.T) {
 	exp := writeFile(t, dir, "load.yaml", twoStreamExperiment)
 	out := filepath.Join(dir, "r")
 	run := runOK(t, exp, out)
-	journal := filepath.Join(run, pipeline.JournalFile)
+	journal := filepath.Join(run, runfolder.JournalFile)
 	before, err := os.ReadFile(journal)
 	if err != nil {
 		t.Fatal(err)

@@ -6,7 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/results"
+	"github.com/inferbench/inferbench/pipeline/runfolder"
 )
 
 const sizedLevels = `name: sized
@@ -37,7 +38,7 @@ func TestLevelsSizedByRequestsWithWarmups(t *testing.T) {
 	}
 	out := filepath.Join(dir, "results")
 	run := runOK(t, exp, out)
-	recs, _, err := pipeline.ReadJournal(filepath.Join(run, pipeline.JournalFile))
+	recs, _, err := runfolder.ReadJournal(filepath.Join(run, runfolder.JournalFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +65,7 @@ func TestLevelsSizedByRequestsWithWarmups(t *testing.T) {
 			t.Errorf("level %s: %+v, want 10 requests (questions cycled: 2 in a third repeat), 3 warmups", lv, tl)
 		}
 	}
-	m, err := pipeline.ReadManifest(run)
+	m, err := runfolder.ReadManifest(run)
 	if err != nil || m.CellTotal != 20 {
 		t.Fatalf("manifest cell_total %v, %v", m, err)
 	}
@@ -112,7 +113,7 @@ func TestLevelsSizedByDuration(t *testing.T) {
 	}
 	out := filepath.Join(dir, "results")
 	run := runOK(t, exp, out)
-	recs, _, err := pipeline.ReadJournal(filepath.Join(run, pipeline.JournalFile))
+	recs, _, err := runfolder.ReadJournal(filepath.Join(run, runfolder.JournalFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,11 +136,11 @@ func TestLevelsSizedByDuration(t *testing.T) {
 			t.Errorf("level %s: %+v, want the 4 questions cycled into later repeats and 2 warmups", lv, tl)
 		}
 	}
-	m, err := pipeline.ReadManifest(run)
+	m, err := runfolder.ReadManifest(run)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(m.LevelStops) > 0 || m.StopReason != pipeline.StopCompleted {
+	if len(m.LevelStops) > 0 || m.StopReason != runfolder.StopCompleted {
 		t.Errorf("a level that spent its duration is reported as stopped: %+v, %s", m.LevelStops, m.StopReason)
 	}
 }
@@ -157,14 +158,14 @@ func TestALevelWarmupByDuration(t *testing.T) {
 	if code, stdout, stderr := inferbench(t, "rescore", run, "--set", "score.report_raw=false"); code != exitOK {
 		t.Fatalf("rescore: exit %d\n%s\n%s", code, stdout, stderr)
 	}
-	if m, err := pipeline.ReadManifest(run); err != nil || m.Experiment.Platforms[0].Levels.Warmup.String() != "100ms" {
+	if m, err := runfolder.ReadManifest(run); err != nil || m.Experiment.Platforms[0].Levels.Warmup.String() != "100ms" {
 		t.Fatalf("manifest warmup %v (%v)", m.Experiment.Platforms[0].Levels.Warmup, err)
 	}
-	recs, _, err := pipeline.ReadJournal(filepath.Join(run, pipeline.JournalFile))
+	recs, _, err := runfolder.ReadJournal(filepath.Join(run, runfolder.JournalFile))
 	if err != nil {
 		t.Fatal(err)
 	}
-	lastWarm, firstMeasured := map[string]pipeline.Record{}, map[string]pipeline.Record{}
+	lastWarm, firstMeasured := map[string]results.Record{}, map[string]results.Record{}
 	for _, r := range recs {
 		if r.Warmup {
 			if w, ok := lastWarm[r.Load]; !ok || r.StartedAt.After(w.StartedAt) {
@@ -209,7 +210,7 @@ func TestShardsOfTimedLevelsMerge(t *testing.T) {
 			t.Fatalf("shard %d: exit %d\n%s\n%s", i, code, stdout, stderr)
 		}
 		shard := runDir(t, out)
-		recs, _, err := pipeline.ReadJournal(filepath.Join(shard, pipeline.JournalFile))
+		recs, _, err := runfolder.ReadJournal(filepath.Join(shard, runfolder.JournalFile))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -226,7 +227,7 @@ func TestShardsOfTimedLevelsMerge(t *testing.T) {
 	if code, stdout, stderr := inferbench(t, append(append([]string{"merge"}, shards...), "--out", merged)...); code != exitOK {
 		t.Fatalf("merge: exit %d\n%s\n%s", code, stdout, stderr)
 	}
-	recs, _, err := pipeline.ReadJournal(filepath.Join(merged, pipeline.JournalFile))
+	recs, _, err := runfolder.ReadJournal(filepath.Join(merged, runfolder.JournalFile))
 	if err != nil || len(recs) != total {
 		t.Errorf("merged %d records of %d (%v)", len(recs), total, err)
 	}

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/runfolder"
 )
 
 func TestAProcessThatFindsTheRunFolderLockedWritesNothing(t *testing.T) {
@@ -21,11 +21,11 @@ func TestAProcessThatFindsTheRunFolderLockedWritesNothing(t *testing.T) {
 	}
 	run := runDir(t, out)
 	// Leave cells to run so that an unlocked resume would write.
-	recs, _, _ := pipeline.ReadJournal(filepath.Join(run, pipeline.JournalFile))
-	if err := pipeline.WriteJournal(filepath.Join(run, pipeline.JournalFile), recs[:len(recs)/2]); err != nil {
+	recs, _, _ := runfolder.ReadJournal(filepath.Join(run, runfolder.JournalFile))
+	if err := runfolder.WriteJournal(filepath.Join(run, runfolder.JournalFile), recs[:len(recs)/2]); err != nil {
 		t.Fatal(err)
 	}
-	lock, err := pipeline.LockRunDir(run, true) // stands for another process's run
+	lock, err := runfolder.LockRunDir(run, true) // stands for another process's run
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,7 +86,7 @@ export: {formats: [json]}
 	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {
 		run = glob1(out, "slow-*")
-		if b, err := os.ReadFile(filepath.Join(run, pipeline.JournalFile)); err == nil && len(b) > 0 {
+		if b, err := os.ReadFile(filepath.Join(run, runfolder.JournalFile)); err == nil && len(b) > 0 {
 			break
 		}
 		time.Sleep(10 * time.Millisecond)
@@ -101,7 +101,7 @@ export: {formats: [json]}
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("the run itself: %v", err)
 	}
-	recs, _, _ := pipeline.ReadJournal(filepath.Join(run, pipeline.JournalFile))
+	recs, _, _ := runfolder.ReadJournal(filepath.Join(run, runfolder.JournalFile))
 	if len(recs) != 48 {
 		t.Errorf("%d records, want 48: the refused processes must not have touched the journal", len(recs))
 	}

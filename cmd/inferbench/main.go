@@ -17,6 +17,8 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"syscall"
+
+	"github.com/inferbench/inferbench/internal/buildinfo"
 )
 
 // Exit codes.
@@ -43,8 +45,13 @@ const (
 	// before what its checks concluded.
 )
 
-// version is set at build time with -ldflags "-X main.version=...".
+// version is set at build time with -ldflags "-X main.version=...". When
+// it is not, --version and the manifest take the module version and the
+// VCS revision that the Go toolchain recorded (see buildinfo).
 var version = "dev"
+
+// readBuild reads the binary's build information; tests replace it.
+var readBuild = buildinfo.Read
 
 // DefaultGCPercent is the garbage collector's target (GOGC) when the
 // environment sets none: a run of a million requests keeps about 140

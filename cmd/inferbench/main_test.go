@@ -14,9 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/inferbench/inferbench/pipeline/results"
+	"github.com/inferbench/inferbench/pipeline/runfolder"
 	"github.com/xuri/excelize/v2"
-
-	"github.com/inferbench/inferbench/pipeline"
 )
 
 // inferbench runs the command line in-process and returns exit code,
@@ -105,7 +105,7 @@ func TestQuickstartRunsOfflineAndWritesEveryFile(t *testing.T) {
 			t.Errorf("workbook sheets %s lack %s", sheets, s)
 		}
 	}
-	recs, torn, err := pipeline.ReadJournal(filepath.Join(dir, pipeline.JournalFile))
+	recs, torn, err := runfolder.ReadJournal(filepath.Join(dir, runfolder.JournalFile))
 	if err != nil || torn {
 		t.Fatal(err, torn)
 	}
@@ -123,7 +123,7 @@ func TestRunRescoreReportAndCompareWorkFromTheJournal(t *testing.T) {
 		t.Fatalf("run: exit %d\n%s\n%s", code, stdout, stderr)
 	}
 	run := runDir(t, out)
-	before, _, _ := pipeline.ReadJournal(filepath.Join(run, pipeline.JournalFile))
+	before, _, _ := runfolder.ReadJournal(filepath.Join(run, runfolder.JournalFile))
 	if len(before) != 2*8*2 {
 		t.Fatalf("%d records", len(before))
 	}
@@ -142,7 +142,7 @@ func TestRunRescoreReportAndCompareWorkFromTheJournal(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("rescore: exit %d\n%s\n%s", code, stdout, stderr)
 	}
-	after, _, _ := pipeline.ReadJournal(filepath.Join(run, pipeline.JournalFile))
+	after, _, _ := runfolder.ReadJournal(filepath.Join(run, runfolder.JournalFile))
 	if len(after) != len(before) {
 		t.Fatalf("rescore changed the record count: %d -> %d", len(before), len(after))
 	}
@@ -158,7 +158,7 @@ func TestRunRescoreReportAndCompareWorkFromTheJournal(t *testing.T) {
 	if changed == 0 {
 		t.Fatal("rescore with another extraction changed no answer")
 	}
-	m, err := pipeline.ReadManifest(run)
+	m, err := runfolder.ReadManifest(run)
 	if err != nil || m.Experiment.Score.Extract.Regex == "" {
 		t.Fatalf("manifest does not record the new extraction: %+v %v", m.Experiment.Score, err)
 	}
@@ -334,7 +334,7 @@ export: {formats: [json, csv]}
 	for time.Now().Before(deadline) {
 		dirs, _ := filepath.Glob(filepath.Join(out, "slow-*"))
 		if len(dirs) == 1 {
-			journal = filepath.Join(dirs[0], pipeline.JournalFile)
+			journal = filepath.Join(dirs[0], runfolder.JournalFile)
 			if b, err := os.ReadFile(journal); err == nil && bytes.Count(b, []byte("\n")) >= 20 {
 				break
 			}
@@ -345,7 +345,7 @@ export: {formats: [json, csv]}
 		t.Fatal(err)
 	}
 	cmd.Wait()
-	recs, _, err := pipeline.ReadJournal(journal)
+	recs, _, err := runfolder.ReadJournal(journal)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -354,7 +354,7 @@ export: {formats: [json, csv]}
 		t.Fatalf("the kill came at the wrong time: %d of %d records", len(recs), total)
 	}
 	// The killed process left its start marks, and never wrote their stops.
-	killed, err := pipeline.ReadManifest(filepath.Dir(journal))
+	killed, err := runfolder.ReadManifest(filepath.Dir(journal))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -371,19 +371,19 @@ export: {formats: [json, csv]}
 	if err != nil {
 		t.Fatalf("resume: %v\n%s", err, res)
 	}
-	final, torn, err := pipeline.ReadJournal(journal)
+	final, torn, err := runfolder.ReadJournal(journal)
 	if err != nil || torn {
 		t.Fatalf("after resume: %v torn=%v", err, torn)
 	}
-	seen := map[pipeline.CellKey]int{}
+	seen := map[results.CellKey]int{}
 	for _, r := range final {
 		seen[r.CellKey]++
 	}
 	if len(final) != total || len(seen) != total {
 		t.Fatalf("%d records for %d distinct cells, want %d each", len(final), len(seen), total)
 	}
-	var m pipeline.Manifest
-	b, _ := os.ReadFile(filepath.Join(run, pipeline.ManifestFile))
+	var m runfolder.Manifest
+	b, _ := os.ReadFile(filepath.Join(run, runfolder.ManifestFile))
 	json.Unmarshal(b, &m)
 	if len(m.Resumes) != 1 {
 		t.Fatalf("manifest records %d resumes", len(m.Resumes))
@@ -426,7 +426,7 @@ export: {formats: [json, csv]}
 	}
 	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {
-		if b, err := os.ReadFile(filepath.Join(glob1(out, "slow-*"), pipeline.JournalFile)); err == nil && bytes.Count(b, []byte("\n")) >= 4 {
+		if b, err := os.ReadFile(filepath.Join(glob1(out, "slow-*"), runfolder.JournalFile)); err == nil && bytes.Count(b, []byte("\n")) >= 4 {
 			break
 		}
 		time.Sleep(10 * time.Millisecond)
@@ -437,7 +437,7 @@ export: {formats: [json, csv]}
 		t.Fatalf("exit: %v, want %d\n%s", err, exitInterrupted, stderr.String())
 	}
 	run := glob1(out, "slow-*")
-	recs, _, err := pipeline.ReadJournal(filepath.Join(run, pipeline.JournalFile))
+	recs, _, err := runfolder.ReadJournal(filepath.Join(run, runfolder.JournalFile))
 	if err != nil || len(recs) == 0 || len(recs) >= 48 {
 		t.Fatalf("%d records (%v); want some but not all of 48", len(recs), err)
 	}
@@ -447,14 +447,14 @@ export: {formats: [json, csv]}
 		}
 	}
 	var res struct {
-		Results pipeline.Results `json:"results"`
+		Results results.Results `json:"results"`
 	}
 	b, err := os.ReadFile(filepath.Join(run, "results.json"))
 	if err != nil {
 		t.Fatal("no results.json after Ctrl-C:", err)
 	}
 	json.Unmarshal(b, &res)
-	if res.Results.StopReason != pipeline.StopInterrupted || res.Results.Groups[0].Count != len(recs) {
+	if res.Results.StopReason != runfolder.StopInterrupted || res.Results.Groups[0].Count != len(recs) {
 		t.Fatalf("results: stop %q, count %d, want interrupted and %d", res.Results.StopReason, res.Results.Groups[0].Count, len(recs))
 	}
 }
@@ -532,14 +532,14 @@ export: {formats: [json]}
 `)
 	out := filepath.Join(dir, "r")
 	run := runOK(t, exp, out)
-	m, err := pipeline.ReadManifest(run)
+	m, err := runfolder.ReadManifest(run)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(strings.Join(m.Notes, "\n"), "the server rejected stream_options") {
 		t.Fatalf("manifest notes %q do not mention the rejected stream_options", m.Notes)
 	}
-	recs, _, _ := pipeline.ReadJournal(filepath.Join(run, pipeline.JournalFile))
+	recs, _, _ := runfolder.ReadJournal(filepath.Join(run, runfolder.JournalFile))
 	for _, r := range recs {
 		if !r.OK() || !r.TokensEstimated {
 			t.Errorf("%s: error %q, tokens_estimated %v (the server sends no usage)", r.CellKey, r.Error, r.TokensEstimated)

@@ -8,7 +8,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/config"
+	"github.com/inferbench/inferbench/pipeline/results"
+	"github.com/inferbench/inferbench/pipeline/runfolder"
 )
 
 func TestReportAndRescoreAcceptOverridesOfARunWithExtractionSteps(t *testing.T) {
@@ -23,7 +25,7 @@ func TestReportAndRescoreAcceptOverridesOfARunWithExtractionSteps(t *testing.T) 
 			t.Fatal(err)
 		}
 		var doc struct {
-			Results pipeline.Results `json:"results"`
+			Results results.Results `json:"results"`
 		}
 		if err := json.Unmarshal(b, &doc); err != nil {
 			t.Fatal(err)
@@ -46,11 +48,11 @@ func TestReportAndRescoreAcceptOverridesOfARunWithExtractionSteps(t *testing.T) 
 		if g := goodput(); slices.ContainsFunc(g, func(v float64) bool { return v != 0 }) {
 			t.Errorf("goodput %v with a 1us TTFT SLO, want 0 everywhere", g)
 		}
-		m, err := pipeline.ReadManifest(run)
+		m, err := runfolder.ReadManifest(run)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !slices.Equal(m.Experiment.Score.Extract.Steps, pipeline.DefaultExtractSteps) {
+		if !slices.Equal(m.Experiment.Score.Extract.Steps, config.DefaultExtractSteps) {
 			t.Errorf("report changed the extraction steps to %+v", m.Experiment.Score.Extract)
 		}
 		if !slices.Contains(m.Overrides, "slo.ttft=1us") {
@@ -62,11 +64,11 @@ func TestReportAndRescoreAcceptOverridesOfARunWithExtractionSteps(t *testing.T) 
 		if code != exitOK {
 			t.Fatalf("rescore --set score.report_raw: exit %d\n%s\n%s", code, stdout, stderr)
 		}
-		m, err := pipeline.ReadManifest(run)
+		m, err := runfolder.ReadManifest(run)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if m.Experiment.Score.ReportRaw || !slices.Equal(m.Experiment.Score.Extract.Steps, pipeline.DefaultExtractSteps) {
+		if m.Experiment.Score.ReportRaw || !slices.Equal(m.Experiment.Score.Extract.Steps, config.DefaultExtractSteps) {
 			t.Errorf("score after rescore = %+v", m.Experiment.Score)
 		}
 	})
@@ -164,7 +166,7 @@ func TestReportAndRescoreRefuseOverridesOfWhatDefinedTheQueries(t *testing.T) {
 			}
 		})
 	}
-	m, err := pipeline.ReadManifest(run)
+	m, err := runfolder.ReadManifest(run)
 	if err != nil {
 		t.Fatal(err)
 	}

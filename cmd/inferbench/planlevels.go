@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/config"
 )
 
 // levelEstimate is what plan can say of one load level's sending time
@@ -25,7 +26,7 @@ type levelEstimate struct {
 // configuredDuration is a level's own sizing by time, the load block's
 // `duration:` (a level that sends for a set time, questions cycled), or 0.
 // A max_duration shorter than it ends the level first.
-func configuredDuration(p *pipeline.Platform, lv pipeline.Level) time.Duration {
+func configuredDuration(p *config.Platform, lv config.Level) time.Duration {
 	if p.Levels == nil || p.Levels.Duration <= 0 {
 		return 0
 	}

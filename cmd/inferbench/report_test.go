@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/runfolder"
 )
 
 func TestReportWithFewerFormatsRemovesTheOutputsOfTheOthers(t *testing.T) {
@@ -37,7 +37,7 @@ func TestReportWithFewerFormatsRemovesTheOutputsOfTheOthers(t *testing.T) {
 			t.Errorf("%s was removed: %v", f, err)
 		}
 	}
-	m, err := pipeline.ReadManifest(run)
+	m, err := runfolder.ReadManifest(run)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +55,7 @@ func TestReportWithFewerFormatsRemovesTheOutputsOfTheOthers(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(run, "summary.csv")); err != nil {
 		t.Errorf("summary.csv: %v", err)
 	}
-	if m, _ := pipeline.ReadManifest(run); strings.Join(m.Formats, ",") != "csv" {
+	if m, _ := runfolder.ReadManifest(run); strings.Join(m.Formats, ",") != "csv" {
 		t.Errorf("manifest formats %v, want [csv]", m.Formats)
 	}
 }

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/runfolder"
 )
 
 // report killed with SIGKILL at random moments leaves the run folder in
@@ -26,7 +26,7 @@ func TestReportKilledAtAnyMomentLeavesOneState(t *testing.T) {
 		"many": {"--set", "export.formats=[json, csv, markdown, html]", "--set", "slo.e2e=10s"},
 	}
 	kind := func() string {
-		m, err := pipeline.ReadManifest(run)
+		m, err := runfolder.ReadManifest(run)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -46,7 +46,7 @@ func TestReportKilledAtAnyMomentLeavesOneState(t *testing.T) {
 		}
 		var names []string
 		for _, e := range entries {
-			if e.Name() != pipeline.LockFile {
+			if e.Name() != runfolder.LockFile {
 				names = append(names, e.Name())
 			}
 		}

@@ -14,7 +14,9 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/config"
+	"github.com/inferbench/inferbench/pipeline/results"
+	"github.com/inferbench/inferbench/pipeline/runfolder"
 )
 
 // sseServer is an OpenAI-compatible endpoint that streams one short answer
@@ -68,7 +70,7 @@ func TestResumeRefusesARequestThatChangedAndNamesTheChange(t *testing.T) {
 	exp := writeFile(t, dir, "ep.yaml", endpointExperiment(srvA.URL))
 	out := filepath.Join(dir, "r")
 	run := runOK(t, exp, out)
-	journal := filepath.Join(run, pipeline.JournalFile)
+	journal := filepath.Join(run, runfolder.JournalFile)
 	before, err := os.ReadFile(journal)
 	if err != nil {
 		t.Fatal(err)
@@ -117,14 +119,14 @@ func TestRecordsCarryARequestHashThatRevealsNoHeaderValue(t *testing.T) {
 	exp := writeFile(t, dir, "ep.yaml", endpointExperiment(srv.URL))
 	out := filepath.Join(dir, "r")
 	run := runOK(t, exp, out)
-	b, err := os.ReadFile(filepath.Join(run, pipeline.JournalFile))
+	b, err := os.ReadFile(filepath.Join(run, runfolder.JournalFile))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if strings.Contains(string(b), "secret-one-7f2c") {
 		t.Fatal("records.jsonl holds a header value")
 	}
-	recs, _, _ := pipeline.ReadJournal(filepath.Join(run, pipeline.JournalFile))
+	recs, _, _ := runfolder.ReadJournal(filepath.Join(run, runfolder.JournalFile))
 	hashes := map[string]string{}
 	for _, r := range recs {
 		if r.RequestHash == "" {
@@ -146,20 +148,20 @@ func TestResumeKeepsRecordsWrittenBeforeRequestHashesExisted(t *testing.T) {
 	exp := writeFile(t, dir, "ep.yaml", endpointExperiment(srv.URL))
 	out := filepath.Join(dir, "r")
 	run := runOK(t, exp, out)
-	journal := filepath.Join(run, pipeline.JournalFile)
-	recs, _, _ := pipeline.ReadJournal(journal)
+	journal := filepath.Join(run, runfolder.JournalFile)
+	recs, _, _ := runfolder.ReadJournal(journal)
 	for i := range recs {
 		recs[i].RequestHash = "" // an old journal
 	}
 	// Drop one record so that resume has one cell to run.
-	if err := pipeline.WriteJournal(journal, recs[1:]); err != nil {
+	if err := runfolder.WriteJournal(journal, recs[1:]); err != nil {
 		t.Fatal(err)
 	}
 	sent := hits.Load()
 	if code, stdout, stderr := inferbench(t, "run", exp, "--resume", run, "--no-progress"); code != exitOK {
 		t.Fatalf("resume: exit %d\n%s\n%s", code, stdout, stderr)
 	}
-	after, _, _ := pipeline.ReadJournal(journal)
+	after, _, _ := runfolder.ReadJournal(journal)
 	if len(after) != len(recs) {
 		t.Fatalf("%d records after resume, want %d", len(after), len(recs))
 	}
@@ -198,33 +200,33 @@ func subsetRun(t *testing.T, src, dst string, ids []string) {
 	if err := os.MkdirAll(dst, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	m, err := pipeline.ReadManifest(src)
+	m, err := runfolder.ReadManifest(src)
 	if err != nil {
 		t.Fatal(err)
 	}
 	m.Dataset.IDs = ids
-	samples, err := pipeline.ReadSamples(src)
+	samples, err := runfolder.ReadSamples(src)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var keep []pipeline.Sample
+	var keep []config.Sample
 	for _, s := range samples {
 		if slices.Contains(ids, s.ID) {
 			keep = append(keep, s)
 		}
 	}
-	recs, _, _ := pipeline.ReadJournal(filepath.Join(src, pipeline.JournalFile))
-	var kept []pipeline.Record
+	recs, _, _ := runfolder.ReadJournal(filepath.Join(src, runfolder.JournalFile))
+	var kept []results.Record
 	for _, r := range recs {
 		if slices.Contains(ids, r.SampleID) {
 			kept = append(kept, r)
 		}
 	}
-	for name, v := range map[string]any{pipeline.ManifestFile: m, pipeline.SamplesFile: keep} {
+	for name, v := range map[string]any{runfolder.ManifestFile: m, runfolder.SamplesFile: keep} {
 		b, _ := json.Marshal(v)
 		writeFile(t, dst, name, string(b))
 	}
-	if err := pipeline.WriteJournal(filepath.Join(dst, pipeline.JournalFile), kept); err != nil {
+	if err := runfolder.WriteJournal(filepath.Join(dst, runfolder.JournalFile), kept); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -269,7 +271,7 @@ func TestResumeAfterFixingAHeaderThatFailedEveryRequest(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("resume with the fixed header: exit %d, want 0\n%s\n%s", code, stdout, stderr)
 	}
-	recs, _, _ := pipeline.ReadJournal(filepath.Join(run, pipeline.JournalFile))
+	recs, _, _ := runfolder.ReadJournal(filepath.Join(run, runfolder.JournalFile))
 	for _, r := range recs {
 		if !r.OK() {
 			t.Errorf("%s still failed: %s", r.CellKey, r.Error)
@@ -282,8 +284,8 @@ func TestResumeOfARunFolderWithoutAJournalRunsEveryCell(t *testing.T) {
 	exp := writeFile(t, dir, "fast.yaml", fastExperiment)
 	out := filepath.Join(dir, "results")
 	run := runOK(t, exp, out)
-	journal := filepath.Join(run, pipeline.JournalFile)
-	first, _, err := pipeline.ReadJournal(journal)
+	journal := filepath.Join(run, runfolder.JournalFile)
+	first, _, err := runfolder.ReadJournal(journal)
 	if err != nil || len(first) == 0 {
 		t.Fatalf("first run journal: %d records, %v", len(first), err)
 	}
@@ -295,7 +297,7 @@ func TestResumeOfARunFolderWithoutAJournalRunsEveryCell(t *testing.T) {
 	if code, stdout, stderr := inferbench(t, "run", exp, "--resume", run, "--no-progress"); code != exitOK {
 		t.Fatalf("resume: exit %d\n%s\n%s", code, stdout, stderr)
 	}
-	again, _, err := pipeline.ReadJournal(journal)
+	again, _, err := runfolder.ReadJournal(journal)
 	if err != nil {
 		t.Fatal(err)
 	}

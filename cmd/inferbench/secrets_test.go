@@ -14,7 +14,8 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/config"
+	"github.com/inferbench/inferbench/pipeline/runfolder"
 )
 
 // echoServer is an OpenAI-compatible endpoint that repeats the request's
@@ -157,11 +158,11 @@ func TestSecretsFromTheEnvironmentAndSetReachNoOutputAndAreRecordedRedacted(t *t
 			t.Errorf("%s holds a secret", filepath.Base(f))
 		}
 	}
-	m, err := pipeline.ReadManifest(run)
+	m, err := runfolder.ReadManifest(run)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"INFERBENCH_PLATFORMS_0_API_KEY=" + pipeline.Redacted, "INFERBENCH_REPEATS=1", "platforms.slow.headers=" + pipeline.Redacted}
+	want := []string{"INFERBENCH_PLATFORMS_0_API_KEY=" + config.Redacted, "INFERBENCH_REPEATS=1", "platforms.slow.headers=" + config.Redacted}
 	if !slices.Equal(m.Overrides, want) {
 		t.Errorf("manifest overrides = %q, want %q", m.Overrides, want)
 	}

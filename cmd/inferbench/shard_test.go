@@ -12,7 +12,8 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/results"
+	"github.com/inferbench/inferbench/pipeline/runfolder"
 )
 
 // shardExperiment is fastExperiment with warmups, so that warmup cells
@@ -88,7 +89,7 @@ func TestFourShardProcessesMergeIntoTheResultsOfOneProcess(t *testing.T) {
 	t.Run("each shard records its shard, share, host and the experiment's hash, and sends every 4th cell of each level", func(t *testing.T) {
 		total := 0
 		for i, d := range shards {
-			m, err := pipeline.ReadManifest(d)
+			m, err := runfolder.ReadManifest(d)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -100,7 +101,7 @@ func TestFourShardProcessesMergeIntoTheResultsOfOneProcess(t *testing.T) {
 				m.Shard.Levels[0].Concurrency != 1 || m.Shard.Levels[0].Segment != seg {
 				t.Errorf("shard %d share: %+v", i, m.Shard)
 			}
-			recs, _, err := pipeline.ReadJournal(filepath.Join(d, pipeline.JournalFile))
+			recs, _, err := runfolder.ReadJournal(filepath.Join(d, runfolder.JournalFile))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -124,7 +125,7 @@ func TestFourShardProcessesMergeIntoTheResultsOfOneProcess(t *testing.T) {
 	})
 
 	// Shard 1 "crashed": the last 3 records are gone.
-	j1 := filepath.Join(shards[1], pipeline.JournalFile)
+	j1 := filepath.Join(shards[1], runfolder.JournalFile)
 	lines := readLines(t, j1)
 	if err := os.WriteFile(j1, bytes.Join(lines[:len(lines)-3], nil), 0o644); err != nil {
 		t.Fatal(err)
@@ -160,7 +161,7 @@ func TestFourShardProcessesMergeIntoTheResultsOfOneProcess(t *testing.T) {
 		t.Fatalf("merge: %v\n%s", err, res)
 	}
 	t.Run("the merged folder lists every shard and covers the matrix once", func(t *testing.T) {
-		m, err := pipeline.ReadManifest(merged)
+		m, err := runfolder.ReadManifest(merged)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -172,7 +173,7 @@ func TestFourShardProcessesMergeIntoTheResultsOfOneProcess(t *testing.T) {
 				t.Errorf("shard %d listed as %+v", i, s)
 			}
 		}
-		if got := len(readLines(t, filepath.Join(merged, pipeline.JournalFile))); got != m.CellTotal {
+		if got := len(readLines(t, filepath.Join(merged, runfolder.JournalFile))); got != m.CellTotal {
 			t.Errorf("%d records, want %d", got, m.CellTotal)
 		}
 		for _, f := range []string{"results.json", "requests.csv", "results.xlsx", "report.md", "report.html"} {
@@ -186,16 +187,16 @@ func TestFourShardProcessesMergeIntoTheResultsOfOneProcess(t *testing.T) {
 		if err := os.Mkdir(single, 0o755); err != nil {
 			t.Fatal(err)
 		}
-		for _, f := range []string{pipeline.ManifestFile, pipeline.SamplesFile} {
+		for _, f := range []string{runfolder.ManifestFile, runfolder.SamplesFile} {
 			b, err := os.ReadFile(filepath.Join(merged, f))
 			if err != nil {
 				t.Fatal(err)
 			}
 			writeFile(t, single, f, string(b))
 		}
-		recs := readLines(t, filepath.Join(merged, pipeline.JournalFile))
+		recs := readLines(t, filepath.Join(merged, runfolder.JournalFile))
 		slices.Reverse(recs)
-		writeFile(t, single, pipeline.JournalFile, string(bytes.Join(recs, nil)))
+		writeFile(t, single, runfolder.JournalFile, string(bytes.Join(recs, nil)))
 		if code, _, stderr := inferbench(t, "report", single); code != exitOK && code != exitChecksFailed {
 			t.Fatalf("report exit %d: %s", code, stderr)
 		}
@@ -208,7 +209,7 @@ func TestFourShardProcessesMergeIntoTheResultsOfOneProcess(t *testing.T) {
 			t.Errorf("results.json differ:\n%s\n----\n%s", a, b)
 		}
 		var doc struct {
-			Results pipeline.Results `json:"results"`
+			Results results.Results `json:"results"`
 		}
 		if err := json.Unmarshal(a, &doc); err != nil || len(doc.Results.Groups) != 2 || doc.Results.Groups[0].Count != 24 {
 			t.Errorf("results: %v %+v", err, doc.Results.Groups)
@@ -241,7 +242,7 @@ func TestMergeRefusesShardsThatDoNotMakeOneRun(t *testing.T) {
 		{"a folder that is not a shard is refused", []string{shards[0], runDir(t, unsharded)}, "is not a shard"},
 	}
 	t.Run("a shard whose folder is in use is not merged", func(t *testing.T) {
-		lock, err := pipeline.LockRunDir(shards[1], true)
+		lock, err := runfolder.LockRunDir(shards[1], true)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -257,7 +258,7 @@ func TestMergeRefusesShardsThatDoNotMakeOneRun(t *testing.T) {
 		if err := os.CopyFS(cut, os.DirFS(shards[2])); err != nil {
 			t.Fatal(err)
 		}
-		journal := filepath.Join(cut, pipeline.JournalFile)
+		journal := filepath.Join(cut, runfolder.JournalFile)
 		b, err := os.ReadFile(journal)
 		if err != nil {
 			t.Fatal(err)

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/runfolder"
 )
 
 // oneSlotExperiment has a single in-flight slot: of 3 shards, shard 0
@@ -34,7 +34,7 @@ func TestAShardWithNothingToSendExitsZeroWithANote(t *testing.T) {
 		t.Fatalf("exit %d, stdout %q, stderr %q; want 0 and a note", code, stdout, stderr)
 	}
 	d := glob1(out, "oneslot-shard-1-of-3-*")
-	m, err := pipeline.ReadManifest(d)
+	m, err := runfolder.ReadManifest(d)
 	if err != nil || m.CellTotal != 0 || m.Shard == nil {
 		t.Fatalf("manifest %+v, %v", m, err)
 	}
@@ -92,19 +92,19 @@ func TestARerunShardResumesItsUnfinishedFolder(t *testing.T) {
 		t.Fatalf("first attempt: exit %d %s", code, stderr)
 	}
 	first := glob1(out, "oneslot-shard-0-of-2-*")
-	journal := filepath.Join(first, pipeline.JournalFile)
+	journal := filepath.Join(first, runfolder.JournalFile)
 	lines := readLines(t, journal)
 	// The task was killed: two records are gone and the run never finished.
 	if err := os.WriteFile(journal, []byte(strings.Join(toStrings(lines[:len(lines)-2]), "")), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	m, err := pipeline.ReadManifest(first)
+	m, err := runfolder.ReadManifest(first)
 	if err != nil {
 		t.Fatal(err)
 	}
 	m.FinishedAt, m.StopReason = time.Time{}, "" // as kill -9 leaves it
 	b, _ := json.Marshal(m)
-	writeFile(t, first, pipeline.ManifestFile, string(b))
+	writeFile(t, first, runfolder.ManifestFile, string(b))
 
 	t.Run("the same command resumes the folder instead of making a second one", func(t *testing.T) {
 		code, _, stderr := inferbench(t, "run", exp, "--shard", "0/2", "--out", out, "--no-progress")
@@ -165,7 +165,7 @@ func TestStartAtIsReadOrRefusedAsAUsageError(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("--start-at +0s: exit %d %s", code, stderr)
 	}
-	m, err := pipeline.ReadManifest(runDir(t, filepath.Join(dir, "b")))
+	m, err := runfolder.ReadManifest(runDir(t, filepath.Join(dir, "b")))
 	if err != nil || m.StartAt == nil {
 		t.Errorf("manifest start_at %v, %v", m.StartAt, err)
 	}

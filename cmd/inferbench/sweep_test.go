@@ -9,9 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/inferbench/inferbench/pipeline/results"
 	"github.com/xuri/excelize/v2"
-
-	"github.com/inferbench/inferbench/pipeline"
 )
 
 func TestSweepExperimentFindsTheCrossoverOffline(t *testing.T) {
@@ -28,7 +27,7 @@ func TestSweepExperimentFindsTheCrossoverOffline(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var doc struct{ Results pipeline.Results }
+	var doc struct{ Results results.Results }
 	if err := json.Unmarshal(data, &doc); err != nil {
 		t.Fatal(err)
 	}
@@ -192,7 +191,7 @@ export: {formats: [json, markdown]}
 	if err != nil {
 		t.Fatal(err)
 	}
-	var doc struct{ Results pipeline.Results }
+	var doc struct{ Results results.Results }
 	if err := json.Unmarshal(data, &doc); err != nil {
 		t.Fatal(err)
 	}

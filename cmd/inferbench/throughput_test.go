@@ -8,7 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/results"
+	"github.com/inferbench/inferbench/pipeline/runfolder"
 )
 
 // Two shards run one after the other, never side by side: the merged
@@ -56,12 +57,12 @@ export: {formats: [json, markdown]}
 		t.Fatal(err)
 	}
 	var doc struct {
-		Results pipeline.Results `json:"results"`
+		Results results.Results `json:"results"`
 	}
 	if err := json.Unmarshal(b, &doc); err != nil || len(doc.Results.Groups) != 1 {
 		t.Fatalf("results: %v %+v", err, doc.Results.Groups)
 	}
-	m, err := pipeline.ReadManifest(merged)
+	m, err := runfolder.ReadManifest(merged)
 	if err != nil {
 		t.Fatal(err)
 	}

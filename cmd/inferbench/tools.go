@@ -16,6 +16,8 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/config"
+	"github.com/inferbench/inferbench/pipeline/results"
 	"github.com/inferbench/inferbench/stages"
 	"github.com/inferbench/inferbench/stages/aggregate"
 	"github.com/inferbench/inferbench/stages/export"
@@ -130,12 +132,12 @@ dataset source or version) are compared with a warning on stderr.`,
 // compareAggregate aggregates a run's records (r.Records, which compare
 // may have cut to the shared questions) as report does: under its
 // manifest, so that every rate divides by the sending time of the run's
-// sending marks (see pipeline.SendSpan), never by the time inferred from
+// sending marks (see runfolder.SendSpan), never by the time inferred from
 // the gaps between records.
-func compareAggregate(ctx context.Context, agg pipeline.Aggregator, r *pipeline.Run) (*pipeline.Results, error) {
+func compareAggregate(ctx context.Context, agg pipeline.Aggregator, r *pipeline.Run) (*results.Results, error) {
 	recs := r.Records
 	if recs == nil {
-		recs = []pipeline.Record{} // no record: none, not the journal
+		recs = []results.Record{} // no record: none, not the journal
 	}
 	res, _, err := pipeline.AggregateRun(ctx, agg, &pipeline.Run{Dir: r.Dir, Experiment: r.Experiment, Manifest: r.Manifest, Records: recs})
 	return res, err
@@ -143,8 +145,9 @@ func compareAggregate(ctx context.Context, agg pipeline.Aggregator, r *pipeline.
 
 func newEmulateCmd(stdout, stderr io.Writer) *cobra.Command {
 	var (
-		listen, dataset string
-		seed            int64
+		listen, dataset, apiKey string
+		seed                    int64
+		models                  []string
 	)
 	c := &cobra.Command{
 		Use:   "emulate --listen 127.0.0.1:8000 [profile flags]",
@@ -153,7 +156,10 @@ func newEmulateCmd(stdout, stderr io.Writer) *cobra.Command {
 timing, reasoning, accuracy, usage style and faults of a profile. --profile starts from a preset
 (metis-like, sophia-like) and the other flags given override it. With --dataset (official SQuAD
 JSON) it knows the gold answers of the questions it is asked; without it, it answers with spans
-of the prompt's context.`,
+of the prompt's context. It answers like the OpenAI API: its error object and status codes, a
+fresh id per response and an X-Request-Id header; it rejects a missing model, an unknown role, a
+temperature outside [0, 2] and empty messages, and with --models any other model (404), with
+--api-key any other bearer token (401). It prints the profile it serves when it starts.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			prof, err := emulateProfile(cmd)
@@ -163,18 +169,29 @@ of the prompt's context.`,
 			var lookup emulator.Lookup
 			if dataset != "" {
 				reg := stages.NewRegistry()
-				ds, err := reg.Loaders["squad"].Load(cmd.Context(), pipeline.DatasetSpec{Source: "squad", Path: dataset}, pipeline.LoadEnv{})
+				ds, err := reg.Loaders["squad"].Load(cmd.Context(), config.DatasetSpec{Source: "squad", Path: dataset}, pipeline.LoadEnv{})
 				if err != nil {
 					return withCode(exitError, err)
 				}
 				lookup = questionLookup(ds.Samples)
 				fmt.Fprintf(stderr, "emulate: knows the answers of %d questions from %s\n", len(ds.Samples), dataset)
 			}
-			base, shutdown, err := emulator.Start(listen, emulator.New(prof, seed, lookup))
+			opts := []emulator.Option{emulator.WithModels(models...)}
+			if apiKey != "" {
+				opts = append(opts, emulator.WithAuth(func(tok string) bool { return tok == apiKey }))
+			}
+			base, shutdown, err := emulator.Start(listen, emulator.New(prof, seed, lookup, opts...))
 			if err != nil {
 				return withCode(exitError, err)
 			}
 			fmt.Fprintf(stdout, "emulator serving %s (POST /chat/completions, GET /models); Ctrl-C stops\n", base)
+			preset, _ := cmd.Flags().GetString("profile")
+			fmt.Fprintln(stdout, profileLine(preset, prof))
+			if len(models) > 0 {
+				fmt.Fprintf(stdout, "models: %s (any other is a 404)\n", strings.Join(models, ", "))
+			} else {
+				fmt.Fprintln(stdout, "models: any name (--models restricts them)")
+			}
 			<-cmd.Context().Done()
 			sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
@@ -189,6 +206,8 @@ of the prompt's context.`,
 	f.String("profile", "", "start from a preset: metis-like or sophia-like")
 	f.StringVar(&dataset, "dataset", "", "official SQuAD JSON whose gold answers the emulator knows")
 	f.Int64Var(&seed, "seed", 42, "seed of every random choice")
+	f.StringSliceVar(&models, "models", nil, "the only models served, comma-separated (others get 404); default any")
+	f.StringVar(&apiKey, "api-key", "", "require this bearer token (others get 401); default none")
 	addProfileFlags(f)
 	return c
 }
@@ -213,6 +232,53 @@ func emulateProfile(cmd *cobra.Command) (emulator.Profile, error) {
 		}
 	})
 	return prof, nil
+}
+
+// profileLine is the start-up line that says which profile emulate
+// serves: "profile metis-like: ttft 250ms, tokens_per_second 420, ...;
+// faults: none", every field by its YAML name; the faults' fields only
+// when set, and "none" when no fault share is set (their waits then do
+// not matter). It reads the fields from the type (by their yaml tags), so
+// a new profile field shows without a change here.
+func profileLine(preset string, prof any) string {
+	name := "profile " + preset
+	if preset == "" {
+		name = "profile (from flags)"
+	}
+	var fields, faults []string
+	shares := false // a fault share is set
+	v := reflect.ValueOf(prof)
+	for i := range v.NumField() {
+		key, _, _ := strings.Cut(v.Type().Field(i).Tag.Get("yaml"), ",")
+		if key == "" || key == "-" {
+			continue
+		}
+		f := v.Field(i)
+		if f.Kind() != reflect.Struct {
+			fields = append(fields, key+" "+fieldText(f))
+			continue
+		}
+		for j := range f.NumField() {
+			fk, _, _ := strings.Cut(f.Type().Field(j).Tag.Get("yaml"), ",")
+			if fk != "" && fk != "-" && !f.Field(j).IsZero() {
+				faults = append(faults, fk+" "+fieldText(f.Field(j)))
+				shares = shares || f.Field(j).Kind() == reflect.Float64
+			}
+		}
+	}
+	if !shares {
+		faults = []string{"none"}
+	}
+	return name + ": " + strings.Join(fields, ", ") + "; faults: " + strings.Join(faults, ", ")
+}
+
+// fieldText formats one profile field as its flag shows it.
+func fieldText(v reflect.Value) string {
+	s := (&profileField{v: v}).String()
+	if s == "" {
+		return `""`
+	}
+	return s
 }
 
 // profileFlagHelp is the help and the default of the emulate flag of each
@@ -284,7 +350,7 @@ type profileField struct {
 	index []int         // the field in emulator.Profile
 }
 
-var durationType = reflect.TypeOf(pipeline.Duration(0))
+var durationType = reflect.TypeOf(config.Duration(0))
 
 func (p *profileField) String() string {
 	if p.v.Type() == durationType {
@@ -336,12 +402,12 @@ func (p *profileField) Type() string {
 // follows the last "Question:" in its last user message (the default
 // prompt's shape), up to the end of that line. It returns nil when that
 // message has no "Question:" or the question is not one of samples.
-func questionLookup(samples []pipeline.Sample) emulator.Lookup {
-	byQ := make(map[string]*pipeline.Sample, len(samples))
+func questionLookup(samples []config.Sample) emulator.Lookup {
+	byQ := make(map[string]*config.Sample, len(samples))
 	for i := range samples {
 		byQ[strings.TrimSpace(samples[i].Question)] = &samples[i]
 	}
-	return func(msgs []pipeline.Message) *pipeline.Sample {
+	return func(msgs []config.Message) *config.Sample {
 		for i := len(msgs) - 1; i >= 0; i-- {
 			if msgs[i].Role != "user" {
 				continue

@@ -9,6 +9,9 @@ import (
 	"strconv"
 
 	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/config"
+	"github.com/inferbench/inferbench/pipeline/results"
+	"github.com/inferbench/inferbench/pipeline/runfolder"
 	"github.com/inferbench/inferbench/stages/score"
 )
 
@@ -29,9 +32,9 @@ const ITLSampleSize = 100_000
 // output tokens (the records TPOT and its SLO count).
 type row struct {
 	started int64 // StartedAt in Unix nanoseconds; see flagStarted
-	// milliseconds, as in pipeline.Record
+	// milliseconds, as in results.Record
 	retryWait, close, latency, ttft, ttfc, tpot, queue, tps float64
-	// scores in [0, 1], as in pipeline.Record
+	// scores in [0, 1], as in results.Record
 	em, f1, rawEM, rawF1  float64
 	seq32, repeat, sample int32 // Seq, Repeat; sample indexes accumulator.ids
 	err                   int16 // 0 when OK, else 1 + index into accumulator.errs
@@ -55,9 +58,9 @@ func (r *row) twoTokens() bool  { return r.flags&flagTwoTokens != 0 }
 // a row per record in its group, the per-question answer agreement and a
 // bounded sample of inter-token gaps; Close computes everything else.
 type accumulator struct {
-	exp *pipeline.Experiment
+	exp *config.Experiment
 	// groups by key, in order of first appearance (Close reorders them).
-	index  map[pipeline.GroupKey]*group
+	index  map[results.GroupKey]*group
 	groups []*group
 	// temps seen, for experiments that declare none.
 	temps map[float64]bool
@@ -72,16 +75,16 @@ type accumulator struct {
 	// (which feed no group figure), for Results.ClientResource.
 	clientDetails []string
 	// spans are the run's sending marks (nil: none; see SetSendSpans).
-	spans []pipeline.SendSpan
+	spans []runfolder.SendSpan
 	// health is the client's health of the run (nil: none; see
 	// SetClientHealth).
-	health []pipeline.ClientHealth
+	health []results.ClientHealth
 }
 
 // SetSendSpans gives the run's sending marks: a group's sending time is
 // then measured from the spans of its platform and level (see markedWall);
 // a group whose platform and level have none falls back to activeWall.
-func (a *accumulator) SetSendSpans(spans []pipeline.SendSpan) { a.spans = spans }
+func (a *accumulator) SetSendSpans(spans []runfolder.SendSpan) { a.spans = spans }
 
 var _ pipeline.SendSpanSetter = (*accumulator)(nil)
 
@@ -89,7 +92,7 @@ var _ pipeline.SendSpanSetter = (*accumulator)(nil)
 // (Results.ApplyClientHealth under the experiment's `client:` thresholds)
 // before the derived metrics and the checks, which can then use
 // client_bound and the client figures.
-func (a *accumulator) SetClientHealth(health []pipeline.ClientHealth) { a.health = health }
+func (a *accumulator) SetClientHealth(health []results.ClientHealth) { a.health = health }
 
 var _ pipeline.ClientHealthSetter = (*accumulator)(nil)
 
@@ -109,20 +112,20 @@ var _ pipeline.ClientHealthSetter = (*accumulator)(nil)
 // engine should pass a context that is not cancelled, e.g.
 // context.WithoutCancel) are returned; everything else (failed checks,
 // odd records) is reported in the results. Records are not modified.
-func NewAccumulator(_ context.Context, exp *pipeline.Experiment) (pipeline.Accumulator, error) {
+func NewAccumulator(_ context.Context, exp *config.Experiment) (pipeline.Accumulator, error) {
 	if exp == nil {
 		return nil, errors.New("aggregate: no experiment")
 	}
-	return &accumulator{exp: exp, index: map[pipeline.GroupKey]*group{}, temps: map[float64]bool{},
+	return &accumulator{exp: exp, index: map[results.GroupKey]*group{}, temps: map[float64]bool{},
 		idAt: map[string]int32{}, errAt: map[string]int16{}}, nil
 }
 
 var _ pipeline.Aggregator = NewAccumulator
 
-func (a *accumulator) group(k pipeline.GroupKey) *group {
+func (a *accumulator) group(k results.GroupKey) *group {
 	g := a.index[k]
 	if g == nil {
-		g = &group{stats: pipeline.GroupStats{GroupKey: k}, platform: -1, model: -1, agree: map[int32]*agreeState{}}
+		g = &group{stats: results.GroupStats{GroupKey: k}, platform: -1, model: -1, agree: map[int32]*agreeState{}}
 		a.index[k] = g
 		a.groups = append(a.groups, g)
 	}
@@ -130,7 +133,7 @@ func (a *accumulator) group(k pipeline.GroupKey) *group {
 }
 
 // Add keeps what the statistics need of r.
-func (a *accumulator) Add(r *pipeline.Record) error {
+func (a *accumulator) Add(r *results.Record) error {
 	if a.closed {
 		return errors.New("aggregate: Add after Close")
 	}
@@ -140,7 +143,7 @@ func (a *accumulator) Add(r *pipeline.Record) error {
 		g.stats.Warmups++
 		return nil
 	}
-	if r.Error == pipeline.ErrClientResource {
+	if r.Error == results.ErrClientResource {
 		// This machine's failure, not the platform's: out of every figure.
 		g.stats.ClientErrors++
 		a.clientDetails = append(a.clientDetails, r.ErrorDetail)
@@ -207,16 +210,16 @@ func clamp32(n int) int32 {
 }
 
 // Close computes the results: see NewAccumulator.
-func (a *accumulator) Close(ctx context.Context) (*pipeline.Results, error) {
+func (a *accumulator) Close(ctx context.Context) (*results.Results, error) {
 	if a.closed {
 		return nil, errors.New("aggregate: Close called twice")
 	}
 	a.closed = true
 	exp := a.exp
 	bs := NewBootstrap(exp)
-	res := &pipeline.Results{
+	res := &results.Results{
 		Experiment:       exp.Name,
-		PercentileMethod: pipeline.PercentileMethod,
+		PercentileMethod: results.PercentileMethod,
 		Baseline:         exp.Baseline,
 	}
 	if res.Baseline == "" && len(exp.Platforms) > 0 {
@@ -237,9 +240,9 @@ func (a *accumulator) Close(ctx context.Context) (*pipeline.Results, error) {
 		res.Warnings = append(res.Warnings, w...)
 	}
 	if res.Comparisons == nil {
-		res.Comparisons = []pipeline.Comparison{}
+		res.Comparisons = []results.Comparison{}
 	}
-	res.Groups = make([]pipeline.GroupStats, len(groups))
+	res.Groups = make([]results.GroupStats, len(groups))
 	for i, g := range groups {
 		res.Groups[i] = g.stats
 	}
@@ -249,7 +252,7 @@ func (a *accumulator) Close(ctx context.Context) (*pipeline.Results, error) {
 	if err := applyMetrics(exp.Metrics, res.Groups); err != nil {
 		return nil, fmt.Errorf("aggregate: %w", err)
 	}
-	res.ClientResource = pipeline.SummarizeClientResource(a.clientDetails)
+	res.ClientResource = results.SummarizeClientResource(a.clientDetails)
 	if res.ClientResource != nil {
 		res.Warnings = append(res.Warnings, res.ClientResource.Warning())
 	}
@@ -272,7 +275,7 @@ type agreeState struct {
 // observeAnswer updates the agreement of question id with r (see
 // agreement). Equality is transitive, so the result does not depend on
 // the order of records.
-func (g *group) observeAnswer(id int32, r *pipeline.Record, tok *score.Tokens) {
+func (g *group) observeAnswer(id int32, r *results.Record, tok *score.Tokens) {
 	answered := r.OK() && !r.Truncated
 	st, ok := g.agree[id]
 	if !ok {
@@ -379,7 +382,7 @@ func (h itlHeap) replaceTop(g itlGap) {
 }
 
 // add offers r's gaps to the sample.
-func (s *itlSample) add(r *pipeline.Record, gaps []float64) {
+func (s *itlSample) add(r *results.Record, gaps []float64) {
 	var buf [64]byte
 	b := append(buf[:0], r.Platform...)
 	b = append(b, 0)

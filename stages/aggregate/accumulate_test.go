@@ -8,12 +8,12 @@ import (
 	"testing"
 	"unsafe"
 
-	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/results"
 )
 
 // manyGaps returns n records of metis with gaps token gaps each, gap j of
 // record i being 1 + (i*gaps+j) mod 997 ms.
-func manyGaps(n, gaps int) []pipeline.Record {
+func manyGaps(n, gaps int) []results.Record {
 	recs := latencies("metis", "m-a", n, 500)
 	for i := range recs {
 		recs[i].ITLMs = make([]float64, gaps)
@@ -41,7 +41,7 @@ func TestTheITLDistributionIsABoundedSampleThatIgnoresRecordOrder(t *testing.T) 
 		}
 	})
 	t.Run("the sample is the same in any record order, to the last digit", func(t *testing.T) {
-		shuffled := append([]pipeline.Record(nil), recs...)
+		shuffled := append([]results.Record(nil), recs...)
 		rand.New(rand.NewPCG(1, 2)).Shuffle(len(shuffled), func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
 		if got := groupOf(t, mustAggregate(t, exp, shuffled), "metis").ITLMs; got != g.ITLMs {
 			t.Errorf("shuffled: %+v\nwant      %+v", got, g.ITLMs)

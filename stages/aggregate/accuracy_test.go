@@ -7,17 +7,16 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/inferbench/inferbench/pipeline/results"
 	"gonum.org/v1/gonum/stat/distuv"
-
-	"github.com/inferbench/inferbench/pipeline"
 )
 
 // scoredRun returns platform's records for the questions q0..q<n-1>, each
 // asked repeats times with the same score in every repeat (repeats of one
 // question perfectly correlated): question i scores f1(i) (0..1), EM the
 // same rounded down.
-func scoredRun(platform, model string, n, repeats int, f1 func(i int) float64) []pipeline.Record {
-	var out []pipeline.Record
+func scoredRun(platform, model string, n, repeats int, f1 func(i int) float64) []results.Record {
+	var out []results.Record
 	for rep := range repeats {
 		for i := range n {
 			r := okRec(platform, model, rep*n+i, 500+float64(i%17))
@@ -49,7 +48,7 @@ func TestAccuracyIntervalsResampleQuestionsNotRequests(t *testing.T) {
 	scores := questionScores(11)
 	exp := twoPlatforms()
 	exp.Stats.Bootstrap = 2000
-	width := func(d pipeline.Dist) float64 { return d.CIHigh - d.CILow }
+	width := func(d results.Dist) float64 { return d.CIHigh - d.CILow }
 	// metis asks every question once, sophia three times with identical
 	// answers: three repeats of a question carry the information of one.
 	recs := append(scoredRun("metis", "m-a", questions, 1, scores), scoredRun("sophia", "m-b", questions, 3, scores)...)
@@ -60,7 +59,7 @@ func TestAccuracyIntervalsResampleQuestionsNotRequests(t *testing.T) {
 	}
 	for _, f := range []struct {
 		name         string
-		once, thrice pipeline.Dist
+		once, thrice results.Dist
 	}{{"F1", once.F1, thrice.F1}, {"EM", once.EM, thrice.EM}, {"raw F1", once.RawF1, thrice.RawF1}} {
 		t.Run(f.name+" with three identical repeats is as wide as with one repeat", func(t *testing.T) {
 			// Resampling requests would make it about 1/sqrt(3) = 0.58 as wide.
@@ -187,7 +186,7 @@ func TestAccuracyDifferencesArePairedByQuestion(t *testing.T) {
 	t.Run("only questions both groups asked are paired, each by its mean over repeats", func(t *testing.T) {
 		// metis asks q0..q99 three times, sophia q0..q139 once; metis
 		// gets right only the even ones in repeat 0 (mean 1/3), sophia all
-		var recs []pipeline.Record
+		var recs []results.Record
 		for rep := range 3 {
 			for i := range 100 {
 				r := okRec("metis", "m-a", rep*100+i, 500)
@@ -279,7 +278,7 @@ func TestSignFlipPValue(t *testing.T) {
 
 // timedScores returns n records of platform on questions q0..q<n-1> with
 // latencies base + 10i ms and F1 f1(i) (EM 1 when F1 is 1).
-func timedScores(platform, model string, n int, base float64, f1 func(i int) float64) []pipeline.Record {
+func timedScores(platform, model string, n int, base float64, f1 func(i int) float64) []results.Record {
 	out := latencies(platform, model, n, base)
 	for i := range out {
 		out[i].F1 = f1(i)
@@ -294,48 +293,48 @@ func timedScores(platform, model string, n int, base float64, f1 func(i int) flo
 func TestVerdictStatesAccuracyBesideLatency(t *testing.T) {
 	all := func(int) float64 { return 1 }
 	half := func(i int) float64 { return float64(i % 2) } // every other question wrong
-	latency := func(c pipeline.Comparison, faster bool) string {
+	latency := func(c results.Comparison, faster bool) string {
 		if faster {
 			return fmt.Sprintf("metis is %.2fx faster than sophia (median latency, 95%% CI %.2f-%.2f, p<0.001)", c.SpeedupMedian, c.CILow, c.CIHigh)
 		}
 		return fmt.Sprintf("metis is %.2fx slower than sophia (median latency, 95%% CI %.2f-%.2f, p<0.001)", 1/c.SpeedupMedian, 1/c.CIHigh, 1/c.CILow)
 	}
-	f1 := func(c pipeline.Comparison) string {
+	f1 := func(c results.Comparison) string {
 		return fmt.Sprintf("F1 %+.1f points (95%% CI %.1f to %.1f, %s, 40 paired questions)", c.DeltaF1, c.DeltaF1CILow, c.DeltaF1CIHigh, formatP(c.DeltaF1PValue))
 	}
 	for _, tc := range []struct {
 		name        string
-		metis, base []pipeline.Record
-		want        func(c pipeline.Comparison) string
+		metis, base []results.Record
+		want        func(c results.Comparison) string
 	}{
 		{"faster with no accuracy difference says both",
 			timedScores("metis", "m-a", 40, 600, all), timedScores("sophia", "m-b", 40, 1000, all),
-			func(c pipeline.Comparison) string {
+			func(c results.Comparison) string {
 				return latency(c, true) + ", no significant accuracy difference: F1 +0.0 points (95% CI 0.0 to 0.0, p=1.00, 40 paired questions)"
 			}},
 		{"faster but significantly less accurate says so in the same line",
 			timedScores("metis", "m-a", 40, 600, half), timedScores("sophia", "m-b", 40, 1000, all),
-			func(c pipeline.Comparison) string {
+			func(c results.Comparison) string {
 				return latency(c, true) + " but significantly less accurate: " + f1(c)
 			}},
 		{"slower but significantly more accurate says so in the same line",
 			timedScores("metis", "m-a", 40, 1000, all), timedScores("sophia", "m-b", 40, 600, half),
-			func(c pipeline.Comparison) string {
+			func(c results.Comparison) string {
 				return latency(c, false) + " but significantly more accurate: " + f1(c)
 			}},
 		{"slower and significantly less accurate joins the two with and",
 			timedScores("metis", "m-a", 40, 1000, half), timedScores("sophia", "m-b", 40, 600, all),
-			func(c pipeline.Comparison) string {
+			func(c results.Comparison) string {
 				return latency(c, false) + " and significantly less accurate: " + f1(c)
 			}},
 		{"no significant latency difference still states a significant accuracy loss",
 			timedScores("metis", "m-a", 40, 1000, half), timedScores("sophia", "m-b", 40, 1000, all),
-			func(c pipeline.Comparison) string {
+			func(c results.Comparison) string {
 				return fmt.Sprintf("no significant latency difference between metis and sophia (speedup 1.00x, 95%% CI %.2f-%.2f, p=1.00); significantly less accurate: ", c.CILow, c.CIHigh) + f1(c)
 			}},
 		{"no significant difference at all says so for both",
 			timedScores("metis", "m-a", 40, 1000, all), timedScores("sophia", "m-b", 40, 1000, all),
-			func(c pipeline.Comparison) string {
+			func(c results.Comparison) string {
 				return fmt.Sprintf("no significant latency difference between metis and sophia (speedup 1.00x, 95%% CI %.2f-%.2f, p=1.00); no significant accuracy difference: ", c.CILow, c.CIHigh) + f1(c)
 			}},
 	} {

@@ -11,28 +11,30 @@ import (
 	"time"
 
 	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/config"
+	"github.com/inferbench/inferbench/pipeline/results"
 )
 
 var t0 = time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
 
 // twoPlatforms is metis (model m-a) against the baseline sophia (model
 // m-b): different names for the same model at the same position.
-func twoPlatforms() *pipeline.Experiment {
-	return &pipeline.Experiment{
+func twoPlatforms() *config.Experiment {
+	return &config.Experiment{
 		Name: "t", Seed: 42, Baseline: "sophia", Repeats: 1,
-		Platforms: []pipeline.Platform{
+		Platforms: []config.Platform{
 			{Name: "metis", Models: []string{"m-a"}},
 			{Name: "sophia", Models: []string{"m-b"}, Rate: 5},
 		},
-		Params: pipeline.Params{Temperature: []float64{0.7}},
-		Stats:  pipeline.StatsSpec{Bootstrap: 1000, Confidence: 0.95},
+		Params: config.Params{Temperature: []float64{0.7}},
+		Stats:  config.StatsSpec{Bootstrap: 1000, Confidence: 0.95},
 	}
 }
 
 // okRec is a successful, fully scored record sent seq*100ms after t0.
-func okRec(platform, model string, seq int, latency float64) pipeline.Record {
-	return pipeline.Record{
-		CellKey:   pipeline.CellKey{Platform: platform, Model: model, Temperature: 0.7, SampleID: "q" + strconv.Itoa(seq)},
+func okRec(platform, model string, seq int, latency float64) results.Record {
+	return results.Record{
+		CellKey:   results.CellKey{Platform: platform, Model: model, Temperature: 0.7, SampleID: "q" + strconv.Itoa(seq)},
 		Seq:       seq,
 		StartedAt: t0.Add(time.Duration(seq) * 100 * time.Millisecond),
 		TTFTMs:    latency / 4, TTFCMs: latency/4 + 1, LatencyMs: latency, CloseMs: latency + 1,
@@ -43,15 +45,15 @@ func okRec(platform, model string, seq int, latency float64) pipeline.Record {
 }
 
 // latencies returns n records of platform whose latencies are base + 10i.
-func latencies(platform, model string, n int, base float64) []pipeline.Record {
-	var out []pipeline.Record
+func latencies(platform, model string, n int, base float64) []results.Record {
+	var out []results.Record
 	for i := range n {
 		out = append(out, okRec(platform, model, i, base+10*float64(i)))
 	}
 	return out
 }
 
-func mustAggregate(t *testing.T, exp *pipeline.Experiment, recs []pipeline.Record) *pipeline.Results {
+func mustAggregate(t *testing.T, exp *config.Experiment, recs []results.Record) *results.Results {
 	t.Helper()
 	res, err := pipeline.AggregateRecords(context.Background(), NewAccumulator, exp, recs)
 	if err != nil {
@@ -63,7 +65,7 @@ func mustAggregate(t *testing.T, exp *pipeline.Experiment, recs []pipeline.Recor
 	return res
 }
 
-func groupOf(t *testing.T, res *pipeline.Results, platform string) *pipeline.GroupStats {
+func groupOf(t *testing.T, res *results.Results, platform string) *results.GroupStats {
 	t.Helper()
 	for i := range res.Groups {
 		if res.Groups[i].Platform == platform {
@@ -142,7 +144,7 @@ func TestGroupsFollowTheExperimentOrder(t *testing.T) {
 	exp := twoPlatforms()
 	exp.Platforms[0].Models = []string{"m-a", "m-c"}
 	exp.Params.Temperature = []float64{0.7, 0}
-	var recs []pipeline.Record
+	var recs []results.Record
 	// records arrive in the reverse order of the experiment's
 	for _, k := range []struct {
 		p, m string
@@ -206,14 +208,14 @@ func TestWarmupsAreExcludedFromEverythingButTheirCount(t *testing.T) {
 func TestFailureAndTruncationAccounting(t *testing.T) {
 	recs := latencies("metis", "m-a", 3, 100)
 	recs[2].EM, recs[2].F1 = 0, 0.5
-	fail := func(seq int, class string) pipeline.Record {
+	fail := func(seq int, class string) results.Record {
 		r := okRec("metis", "m-a", seq, 50)
 		r.Error, r.EM, r.F1, r.OutputTokens = class, 1, 1, 0 // stale scores must not count
 		return r
 	}
-	trunc := fail(5, pipeline.ErrEmptyContentLength)
+	trunc := fail(5, results.ErrEmptyContentLength)
 	trunc.Truncated, trunc.OutputTokens = true, 512
-	recs = append(recs, fail(3, "http_429"), fail(4, pipeline.ErrTimeoutTotal), trunc)
+	recs = append(recs, fail(3, "http_429"), fail(4, results.ErrTimeoutTotal), trunc)
 	g := groupOf(t, mustAggregate(t, twoPlatforms(), recs), "metis")
 	for _, c := range []struct {
 		name      string
@@ -257,14 +259,14 @@ func TestThroughputAndRates(t *testing.T) {
 func TestRepeatsAndAgreement(t *testing.T) {
 	exp := twoPlatforms()
 	exp.Repeats = 2
-	mk := func(repeat int, id, answer string, em float64) pipeline.Record {
+	mk := func(repeat int, id, answer string, em float64) results.Record {
 		r := okRec("metis", "m-a", repeat*10, 100)
 		r.Repeat, r.SampleID, r.Answer, r.EM, r.F1 = repeat, id, answer, em, em
 		return r
 	}
 	failed := mk(1, "s3", "", 1)
-	failed.Error = pipeline.ErrTimeoutTotal
-	recs := []pipeline.Record{
+	failed.Error = results.ErrTimeoutTotal
+	recs := []results.Record{
 		mk(0, "s1", "Paris", 1), mk(0, "s2", "a", 1), mk(0, "s3", "x", 0),
 		mk(1, "s1", " paris ", 1), mk(1, "s2", "b", 0), failed,
 	}
@@ -288,7 +290,7 @@ func TestRepeatsAndAgreement(t *testing.T) {
 }
 
 func TestGoodput(t *testing.T) {
-	mk := func(seq int, ttft, lat, tpot float64, ok bool) pipeline.Record {
+	mk := func(seq int, ttft, lat, tpot float64, ok bool) results.Record {
 		r := okRec("metis", "m-a", seq, lat)
 		r.TTFTMs, r.TPOTMs, r.CloseMs = ttft, tpot, lat
 		if !ok {
@@ -296,7 +298,7 @@ func TestGoodput(t *testing.T) {
 		}
 		return r
 	}
-	recs := []pipeline.Record{
+	recs := []results.Record{
 		mk(0, 400, 1500, 10, true),  // good
 		mk(1, 600, 1500, 10, true),  // TTFT over 500 ms
 		mk(2, 100, 2500, 10, true),  // E2E over 2 s
@@ -312,7 +314,7 @@ func TestGoodput(t *testing.T) {
 	// record 2 closes at 0.2 + 2.5 = 2.7 s: wall = 2.7 s
 	t.Run("with an SLO only successful requests meeting every bound count", func(t *testing.T) {
 		exp := twoPlatforms()
-		exp.SLO = pipeline.SLOSpec{TTFT: pipeline.Duration(500 * time.Millisecond), E2E: pipeline.Duration(2 * time.Second), TPOT: pipeline.Duration(50 * time.Millisecond)}
+		exp.SLO = config.SLOSpec{TTFT: config.Duration(500 * time.Millisecond), E2E: config.Duration(2 * time.Second), TPOT: config.Duration(50 * time.Millisecond)}
 		g := groupOf(t, mustAggregate(t, exp, recs), "metis")
 		if !near(g.Goodput, 0.5, 1e-12) || !near(g.GoodputRate, 5/2.7, 1e-9) {
 			t.Errorf("goodput %v rate %v", g.Goodput, g.GoodputRate)
@@ -330,13 +332,13 @@ func TestDerivedMetrics(t *testing.T) {
 	recs := append(latencies("metis", "m-a", 3, 100), latencies("sophia", "m-b", 2, 100)...)
 	t.Run("a metric can use group figures and earlier metrics", func(t *testing.T) {
 		exp := twoPlatforms()
-		exp.Metrics = []pipeline.MetricSpec{
+		exp.Metrics = []config.MetricSpec{
 			{Name: "cost_per_1k", Expr: "output_tokens / 1000 * 0.6"},
 			{Name: "double_cost", Expr: `metrics["cost_per_1k"] * 2`},
 		}
 		res := mustAggregate(t, exp, recs)
 		g := groupOf(t, res, "metis") // 60 output tokens
-		want := []pipeline.NamedValue{{Name: "cost_per_1k", Value: 0.06 * 0.6}, {Name: "double_cost", Value: 0.06 * 0.6 * 2}}
+		want := []results.NamedValue{{Name: "cost_per_1k", Value: 0.06 * 0.6}, {Name: "double_cost", Value: 0.06 * 0.6 * 2}}
 		if len(g.Metrics) != 2 || g.Metrics[0].Name != want[0].Name || !near(g.Metrics[0].Value, want[0].Value, 1e-12) ||
 			g.Metrics[1].Name != want[1].Name || !near(g.Metrics[1].Value, want[1].Value, 1e-12) {
 			t.Errorf("metrics %+v, want %+v", g.Metrics, want)
@@ -344,7 +346,7 @@ func TestDerivedMetrics(t *testing.T) {
 	})
 	t.Run("a metric giving infinity is 0 with a warning", func(t *testing.T) {
 		exp := twoPlatforms()
-		exp.Metrics = []pipeline.MetricSpec{{Name: "inf", Expr: "1 / (count - count)"}}
+		exp.Metrics = []config.MetricSpec{{Name: "inf", Expr: "1 / (count - count)"}}
 		g := groupOf(t, mustAggregate(t, exp, recs), "metis")
 		if g.Metrics[0].Value != 0 || !slices.ContainsFunc(g.Warnings, func(w string) bool { return strings.Contains(w, `metric "inf"`) }) {
 			t.Errorf("metrics %+v warnings %q", g.Metrics, g.Warnings)
@@ -352,7 +354,7 @@ func TestDerivedMetrics(t *testing.T) {
 	})
 	t.Run("a metric that does not compile is an error", func(t *testing.T) {
 		exp := twoPlatforms()
-		exp.Metrics = []pipeline.MetricSpec{{Name: "bad", Expr: "no_such_field * 2"}}
+		exp.Metrics = []config.MetricSpec{{Name: "bad", Expr: "no_such_field * 2"}}
 		_, err := pipeline.AggregateRecords(context.Background(), NewAccumulator, exp, recs)
 		if err == nil || !strings.Contains(err.Error(), `metric "bad"`) {
 			t.Errorf("err = %v", err)
@@ -420,13 +422,13 @@ func TestAggregateIsDeterministic(t *testing.T) {
 		}
 	})
 	t.Run("intervals bound their means", func(t *testing.T) {
-		for _, d := range []pipeline.Dist{a.Groups[0].LatencyMs, a.Groups[0].TTFTMs, a.Groups[0].F1, a.Groups[0].TokensPerSec} {
+		for _, d := range []results.Dist{a.Groups[0].LatencyMs, a.Groups[0].TTFTMs, a.Groups[0].F1, a.Groups[0].TokensPerSec} {
 			if !(d.CILow <= d.Mean && d.Mean <= d.CIHigh) || d.CILow == d.CIHigh {
 				t.Errorf("%+v", d)
 			}
 		}
 	})
-	if a.PercentileMethod != pipeline.PercentileMethod || a.Baseline != "sophia" || a.Experiment != "t" {
+	if a.PercentileMethod != results.PercentileMethod || a.Baseline != "sophia" || a.Experiment != "t" {
 		t.Errorf("header %q %q %q", a.PercentileMethod, a.Baseline, a.Experiment)
 	}
 }

@@ -4,49 +4,49 @@ import (
 	"strconv"
 	"testing"
 
-	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/results"
 	"github.com/inferbench/inferbench/stages/score"
 )
 
 func TestAgreementComparesNormalizedAnswersOfSuccessfulRequests(t *testing.T) {
 	exp := twoPlatforms()
 	exp.Repeats = 3
-	rec := func(repeat int, id, answer string) pipeline.Record {
+	rec := func(repeat int, id, answer string) results.Record {
 		r := okRec("metis", "m-a", repeat*10, 100)
 		r.Repeat, r.SampleID, r.Answer = repeat, id, answer
 		return r
 	}
-	failed := func(repeat int, id string) pipeline.Record {
+	failed := func(repeat int, id string) results.Record {
 		r := rec(repeat, id, "")
-		r.Error = pipeline.ErrTimeoutTotal
+		r.Error = results.ErrTimeoutTotal
 		return r
 	}
-	truncated := func(repeat int, id string) pipeline.Record {
+	truncated := func(repeat int, id string) results.Record {
 		r := rec(repeat, id, "")
 		r.Truncated, r.Content, r.FinishReason = true, "", "length"
 		return r
 	}
 	for _, tc := range []struct {
 		name string
-		recs []pipeline.Record
+		recs []results.Record
 		want float64
 	}{
 		{"answers that differ only in case, articles, punctuation and spaces agree",
-			[]pipeline.Record{rec(0, "s1", "The Denver Broncos."), rec(1, "s1", "denver  broncos"), rec(2, "s1", "Denver Broncos")}, 1},
+			[]results.Record{rec(0, "s1", "The Denver Broncos."), rec(1, "s1", "denver  broncos"), rec(2, "s1", "Denver Broncos")}, 1},
 		{"answers with different words disagree",
-			[]pipeline.Record{rec(0, "s1", "Denver Broncos"), rec(1, "s1", "Carolina Panthers"), rec(2, "s1", "Denver Broncos")}, 0},
+			[]results.Record{rec(0, "s1", "Denver Broncos"), rec(1, "s1", "Carolina Panthers"), rec(2, "s1", "Denver Broncos")}, 0},
 		{"a question that failed in every repeat does not agree",
-			[]pipeline.Record{failed(0, "s1"), failed(1, "s1"), failed(2, "s1")}, 0},
+			[]results.Record{failed(0, "s1"), failed(1, "s1"), failed(2, "s1")}, 0},
 		{"a failure in one repeat breaks agreement",
-			[]pipeline.Record{rec(0, "s1", "x"), failed(1, "s1"), rec(2, "s1", "x")}, 0},
+			[]results.Record{rec(0, "s1", "x"), failed(1, "s1"), rec(2, "s1", "x")}, 0},
 		{"a truncated empty answer does not agree with another one",
-			[]pipeline.Record{truncated(0, "s1"), truncated(1, "s1"), truncated(2, "s1")}, 0},
+			[]results.Record{truncated(0, "s1"), truncated(1, "s1"), truncated(2, "s1")}, 0},
 		{"two empty successful answers agree (a v2 'no answer' given twice)",
-			[]pipeline.Record{rec(0, "s1", ""), rec(1, "s1", " ")}, 1},
+			[]results.Record{rec(0, "s1", ""), rec(1, "s1", " ")}, 1},
 		{"the share is over questions: one of two agrees",
-			[]pipeline.Record{rec(0, "s1", "a cat"), rec(1, "s1", "cat"), rec(0, "s2", "dog"), rec(1, "s2", "cow")}, 0.5},
+			[]results.Record{rec(0, "s1", "a cat"), rec(1, "s1", "cat"), rec(0, "s2", "dog"), rec(1, "s2", "cow")}, 0.5},
 		{"one record per question means one repeat: agreement is 1",
-			[]pipeline.Record{rec(0, "s1", "x"), rec(0, "s2", "y")}, 1},
+			[]results.Record{rec(0, "s1", "x"), rec(0, "s2", "y")}, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			g := groupOf(t, mustAggregate(t, exp, tc.recs), "metis")
@@ -56,7 +56,7 @@ func TestAgreementComparesNormalizedAnswersOfSuccessfulRequests(t *testing.T) {
 		})
 	}
 	t.Run("a platform that fails every request has agreement 0, not 1", func(t *testing.T) {
-		var recs []pipeline.Record
+		var recs []results.Record
 		for rep := range 3 {
 			for s := range 4 {
 				recs = append(recs, failed(rep, "s"+strconv.Itoa(s)))
@@ -71,8 +71,8 @@ func TestAgreementComparesNormalizedAnswersOfSuccessfulRequests(t *testing.T) {
 // shuffledRun is a run with everything that makes a sum order-sensitive:
 // repeats, F1 in thirds, SQuAD v2 questions, failures, an undeclared
 // platform and a baseline.
-func shuffledRun() []pipeline.Record {
-	var recs []pipeline.Record
+func shuffledRun() []results.Record {
+	var recs []results.Record
 	for _, p := range []struct {
 		name, model string
 		base        float64

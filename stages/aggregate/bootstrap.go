@@ -6,9 +6,8 @@ import (
 	"math/rand/v2"
 	"slices"
 
+	"github.com/inferbench/inferbench/pipeline/config"
 	"gonum.org/v1/gonum/stat/distuv"
-
-	"github.com/inferbench/inferbench/pipeline"
 )
 
 // BootstrapMaxN is the largest sample for which the mean's interval is a
@@ -50,14 +49,14 @@ type Bootstrap struct {
 }
 
 // NewBootstrap returns the bootstrap settings of exp, with
-// pipeline.DefaultBootstrap and pipeline.DefaultConfidence for zero values.
-func NewBootstrap(exp *pipeline.Experiment) Bootstrap {
+// config.DefaultBootstrap and config.DefaultConfidence for zero values.
+func NewBootstrap(exp *config.Experiment) Bootstrap {
 	b := Bootstrap{Seed: exp.Seed, Resamples: exp.Stats.Bootstrap, Level: exp.Stats.Confidence}
 	if b.Resamples <= 0 {
-		b.Resamples = pipeline.DefaultBootstrap
+		b.Resamples = config.DefaultBootstrap
 	}
 	if b.Level <= 0 || b.Level >= 1 {
-		b.Level = pipeline.DefaultConfidence
+		b.Level = config.DefaultConfidence
 	}
 	return b
 }

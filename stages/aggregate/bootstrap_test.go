@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"testing"
 
-	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/config"
 )
 
 // sample returns n deterministic, skewed latency-like values around base.
@@ -133,11 +133,11 @@ func sorted(xs []float64) []float64 {
 }
 
 func TestNewBootstrapDefaultsZeroSettings(t *testing.T) {
-	b := NewBootstrap(&pipeline.Experiment{Seed: 9})
-	if b.Resamples != pipeline.DefaultBootstrap || b.Level != pipeline.DefaultConfidence || b.Seed != 9 {
+	b := NewBootstrap(&config.Experiment{Seed: 9})
+	if b.Resamples != config.DefaultBootstrap || b.Level != config.DefaultConfidence || b.Seed != 9 {
 		t.Errorf("got %+v", b)
 	}
-	b = NewBootstrap(&pipeline.Experiment{Stats: pipeline.StatsSpec{Bootstrap: 500, Confidence: 0.9}})
+	b = NewBootstrap(&config.Experiment{Stats: config.StatsSpec{Bootstrap: 500, Confidence: 0.9}})
 	if b.Resamples != 500 || b.Level != 0.9 {
 		t.Errorf("got %+v", b)
 	}

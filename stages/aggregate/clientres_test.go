@@ -5,21 +5,21 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/results"
 )
 
 func TestClientResourceFailuresAreInNoFigureOfThePlatform(t *testing.T) {
 	exp := twoPlatforms()
 	clean := append(latencies("metis", "m-a", 10, 100), latencies("sophia", "m-b", 10, 200)...)
-	withClient := append([]pipeline.Record(nil), clean...)
+	withClient := append([]results.Record(nil), clean...)
 	for i := 10; i < 16; i++ {
 		r := okRec("metis", "m-a", i, 900)
-		r.Error, r.ErrorDetail = pipeline.ErrClientResource, "Post \"http://x\": dial tcp 127.0.0.1:80: socket: too many open files"
+		r.Error, r.ErrorDetail = results.ErrClientResource, "Post \"http://x\": dial tcp 127.0.0.1:80: socket: too many open files"
 		r.EM, r.F1, r.Content, r.Answer, r.OutputTokens = 0, 0, "", "", 0
 		withClient = append(withClient, r)
 	}
 	r := okRec("metis", "m-a", 16, 900)
-	r.Error, r.ErrorDetail = pipeline.ErrClientResource, "dial tcp 10.0.0.1:443: connect: cannot assign requested address"
+	r.Error, r.ErrorDetail = results.ErrClientResource, "dial tcp 10.0.0.1:443: connect: cannot assign requested address"
 	withClient = append(withClient, r)
 
 	want := mustAggregate(t, exp, clean)
@@ -36,7 +36,7 @@ func TestClientResourceFailuresAreInNoFigureOfThePlatform(t *testing.T) {
 		t.Errorf("the client's failures changed the comparison")
 	}
 	cr := got.ClientResource
-	if cr == nil || cr.Requests != 7 || cr.Kinds[pipeline.ClientFileDescriptors] != 6 || cr.Kinds[pipeline.ClientEphemeralPorts] != 1 {
+	if cr == nil || cr.Requests != 7 || cr.Kinds[results.ClientFileDescriptors] != 6 || cr.Kinds[results.ClientEphemeralPorts] != 1 {
 		t.Fatalf("client_resource summary %+v", cr)
 	}
 	warned := strings.Join(got.Warnings, "\n")

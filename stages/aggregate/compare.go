@@ -9,18 +9,20 @@ import (
 	"strings"
 
 	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/config"
+	"github.com/inferbench/inferbench/pipeline/results"
 )
 
 // compareGroups compares every group with the baseline group of the same
 // temperature and the same model position in its platform's models list
 // (platforms usually name one model differently). Groups of the baseline
 // platform, and groups the experiment does not declare, are not compared.
-func compareGroups(exp *pipeline.Experiment, groups []*group, baseline string, bs Bootstrap) ([]pipeline.Comparison, []string) {
+func compareGroups(exp *config.Experiment, groups []*group, baseline string, bs Bootstrap) ([]results.Comparison, []string) {
 	bi := platformIndex(exp, baseline)
 	if bi < 0 {
 		return nil, []string{fmt.Sprintf("baseline %q names no platform; no comparisons", baseline)}
 	}
-	var out []pipeline.Comparison
+	var out []results.Comparison
 	var warnings []string
 	for _, g := range groups {
 		if g.platform == bi || g.platform < 0 || g.model < 0 {
@@ -44,8 +46,8 @@ func compareGroups(exp *pipeline.Experiment, groups []*group, baseline string, b
 }
 
 // compareOne compares group g with its baseline group.
-func compareOne(exp *pipeline.Experiment, g, base *group, bs Bootstrap) pipeline.Comparison {
-	c := pipeline.Comparison{
+func compareOne(exp *config.Experiment, g, base *group, bs Bootstrap) results.Comparison {
+	c := results.Comparison{
 		GroupKey: g.stats.GroupKey,
 		Baseline: base.stats.GroupKey,
 		PValue:   1,
@@ -84,7 +86,7 @@ func compareOne(exp *pipeline.Experiment, g, base *group, bs Bootstrap) pipeline
 // platform is never called faster without saying, beside it, that it is
 // significantly less accurate. The aggregate stage fills
 // Comparison.Verdict with it; exporters call it for results that have none.
-func Verdict(name, baseName string, c pipeline.Comparison, level float64, n, baseN int) string {
+func Verdict(name, baseName string, c results.Comparison, level float64, n, baseN int) string {
 	lat, direction := latencyVerdict(name, baseName, c, level, n, baseN)
 	return lat + accuracyVerdict(c, level, direction)
 }
@@ -94,7 +96,7 @@ func Verdict(name, baseName string, c pipeline.Comparison, level float64, n, bas
 // given as its inverse factor (baseline is Nx faster = this is Nx slower),
 // with the CI inverted. A group without successful requests gets no latency
 // claim at all. direction is +1 for faster, -1 for slower, else 0.
-func latencyVerdict(name, baseName string, c pipeline.Comparison, level float64, n, baseN int) (text string, direction int) {
+func latencyVerdict(name, baseName string, c results.Comparison, level float64, n, baseN int) (text string, direction int) {
 	lvl := fmt.Sprintf("%.4g%% CI", level*100)
 	p := formatP(c.PValue)
 	switch {
@@ -126,7 +128,7 @@ func latencyVerdict(name, baseName string, c pipeline.Comparison, level float64,
 // the conjunction: "but" when accuracy goes against speed ("faster but
 // significantly less accurate"), "and" when with it. It states the paired
 // F1 difference with its CI, p-value and number of paired questions.
-func accuracyVerdict(c pipeline.Comparison, level float64, direction int) string {
+func accuracyVerdict(c results.Comparison, level float64, direction int) string {
 	if c.NPaired == 0 {
 		return "; no question in common: no accuracy comparison"
 	}
@@ -168,7 +170,7 @@ func formatP(p float64) string {
 
 // displayName is the platform's name, with "/model" when the platform has
 // several models.
-func displayName(exp *pipeline.Experiment, g *group) string {
+func displayName(exp *config.Experiment, g *group) string {
 	if g.platform >= 0 && len(exp.Platforms[g.platform].Models) > 1 {
 		return g.stats.Platform + "/" + g.stats.Model
 	}
@@ -180,7 +182,7 @@ func displayName(exp *pipeline.Experiment, g *group) string {
 // have is nil (JSON null), never 0, and nothing is computed from it: every
 // field below that would need it is nil too, and Significant is false.
 type RunDelta struct {
-	pipeline.GroupKey
+	results.GroupKey
 	// Figure is one of the RunDeltaFigures names.
 	Figure string `json:"figure"`
 	// Unit is "ms", "tokens/s", "%" (EM, F1: percentage points) or "share"
@@ -228,25 +230,25 @@ var RunDeltaFigures = []string{"latency_p50", "latency_mean", "ttft_p50", "token
 // in both a.Groups and b.Groups (in a's order) it returns one RunDelta per
 // RunDeltaFigures entry. A and B values come from the results; intervals
 // and p-values from the records (recsA, recsB: the runs' journals, warmups
-// included or not; they are skipped), with pipeline.DefaultBootstrap
-// resamples at pipeline.DefaultConfidence, seeded by seed so the same runs
+// included or not; they are skipped), with config.DefaultBootstrap
+// resamples at config.DefaultConfidence, seeded by seed so the same runs
 // and seed give the same output whatever the order of the records. Timing
 // figures use successful records, EM/F1 (percent, paired by question) and
 // error rate every non-warmup record.
-func CompareRuns(a, b *pipeline.Results, recsA, recsB []pipeline.Record, seed int64) []RunDelta {
+func CompareRuns(a, b *results.Results, recsA, recsB []results.Record, seed int64) []RunDelta {
 	if a == nil || b == nil {
 		return nil
 	}
-	bs := Bootstrap{Seed: seed, Resamples: pipeline.DefaultBootstrap, Level: pipeline.DefaultConfidence}
+	bs := Bootstrap{Seed: seed, Resamples: config.DefaultBootstrap, Level: config.DefaultConfidence}
 	ra, rb := byKey(recsA), byKey(recsB)
-	bIndex := make(map[pipeline.GroupKey]int, len(b.Groups))
+	bIndex := make(map[results.GroupKey]int, len(b.Groups))
 	for i := range b.Groups {
 		bIndex[b.Groups[i].GroupKey] = i
 	}
-	lat := func(r *pipeline.Record) (float64, bool) { return r.LatencyMs, r.OK() }
-	ttft := func(r *pipeline.Record) (float64, bool) { return r.TTFTMs, r.OK() }
-	tps := func(r *pipeline.Record) (float64, bool) { return r.TokensPerSec, r.OK() }
-	failed := func(r *pipeline.Record) (float64, bool) {
+	lat := func(r *results.Record) (float64, bool) { return r.LatencyMs, r.OK() }
+	ttft := func(r *results.Record) (float64, bool) { return r.TTFTMs, r.OK() }
+	tps := func(r *results.Record) (float64, bool) { return r.TokensPerSec, r.OK() }
+	failed := func(r *results.Record) (float64, bool) {
 		if r.OK() {
 			return 0, true
 		}
@@ -263,13 +265,13 @@ func CompareRuns(a, b *pipeline.Results, recsA, recsB []pipeline.Record, seed in
 		va, vb := ra[ga.GroupKey], rb[ga.GroupKey]
 		label := "runs/" + keyLabel(ga.GroupKey) + "/"
 		// the accuracy pairs, by compareAccuracy as for platforms: B vs A
-		var acc pipeline.Comparison
+		var acc results.Comparison
 		compareAccuracy(&acc, accuracyGroup(ga.GroupKey, vb), accuracyGroup(ga.GroupKey, va), bs)
-		errRate := func(g *pipeline.GroupStats) *float64 { return value(g.ErrorRate, g.Count > 0) }
+		errRate := func(g *results.GroupStats) *float64 { return value(g.ErrorRate, g.Count > 0) }
 		type fig struct {
 			name, unit string
 			a, b       *float64
-			values     func(*pipeline.Record) (float64, bool)
+			values     func(*results.Record) (float64, bool)
 			median, mw bool
 		}
 		for _, f := range []fig{
@@ -327,7 +329,7 @@ func value(v float64, has bool) *float64 {
 // pairedDelta fills d's interval, p-value, paired count and significance
 // from the paired accuracy comparison c of run B with run A (its EM
 // fields when em, else its F1 fields).
-func pairedDelta(d *RunDelta, c pipeline.Comparison, em bool) {
+func pairedDelta(d *RunDelta, c results.Comparison, em bool) {
 	d.NPaired = c.NPaired
 	if c.NPaired == 0 {
 		return
@@ -345,17 +347,17 @@ func pairedDelta(d *RunDelta, c pipeline.Comparison, em bool) {
 // accuracyGroup is a group holding only what compareAccuracy reads: the
 // key and, per question of recs (ascending sample ids), the mean EM and F1
 // (percent) over its records, computed as aggregate computes them.
-func accuracyGroup(k pipeline.GroupKey, recs []*pipeline.Record) *group {
+func accuracyGroup(k results.GroupKey, recs []*results.Record) *group {
 	em, f1 := make([]float64, len(recs)), make([]float64, len(recs))
 	for i, r := range recs {
 		em[i], f1[i] = scoreOf(r, r.EM), scoreOf(r, r.F1)
 	}
 	qs := indexQuestions(len(recs), func(i int) string { return recs[i].SampleID })
-	return &group{stats: pipeline.GroupStats{GroupKey: k}, questions: qs.ids, qEM: qs.means(em), qF1: qs.means(f1)}
+	return &group{stats: results.GroupStats{GroupKey: k}, questions: qs.ids, qEM: qs.means(em), qF1: qs.means(f1)}
 }
 
 // scoreOf is a record's score in percent: 0 for failed and truncated records.
-func scoreOf(r *pipeline.Record, v float64) float64 {
+func scoreOf(r *results.Record, v float64) float64 {
 	if !r.OK() || r.Truncated {
 		return 0
 	}
@@ -364,8 +366,8 @@ func scoreOf(r *pipeline.Record, v float64) float64 {
 
 // byKey groups the non-warmup records by group key, each group's records
 // in canonicalOrder.
-func byKey(recs []pipeline.Record) map[pipeline.GroupKey][]*pipeline.Record {
-	m := map[pipeline.GroupKey][]*pipeline.Record{}
+func byKey(recs []results.Record) map[results.GroupKey][]*results.Record {
+	m := map[results.GroupKey][]*results.Record{}
 	for i := range recs {
 		r := &recs[i]
 		if r.Warmup {
@@ -382,7 +384,7 @@ func byKey(recs []pipeline.Record) map[pipeline.GroupKey][]*pipeline.Record {
 
 // recordOrder orders records like accumulator.canonicalOrder orders rows:
 // by schedule position, repeat, sample id and send time.
-func recordOrder(a, b *pipeline.Record) int {
+func recordOrder(a, b *results.Record) int {
 	if a.Seq != b.Seq {
 		return cmp.Compare(a.Seq, b.Seq)
 	}
@@ -396,7 +398,7 @@ func recordOrder(a, b *pipeline.Record) int {
 }
 
 // pick extracts the values f accepts, in record order.
-func pick(recs []*pipeline.Record, f func(*pipeline.Record) (float64, bool)) []float64 {
+func pick(recs []*results.Record, f func(*results.Record) (float64, bool)) []float64 {
 	out := make([]float64, 0, len(recs))
 	for _, r := range recs {
 		if v, ok := f(r); ok {
@@ -473,18 +475,18 @@ func CompareDatasets(a, b *pipeline.Run) DatasetDiff {
 	return d
 }
 
-func sameSample(a, b *pipeline.Sample) bool {
+func sameSample(a, b *config.Sample) bool {
 	return a.Question == b.Question && a.Context == b.Context && a.IsImpossible == b.IsImpossible && slices.Equal(a.Answers, b.Answers)
 }
 
 // OnlySamples returns the records of recs whose question is in ids, in
 // order (warmups included; aggregate leaves them out anyway).
-func OnlySamples(recs []pipeline.Record, ids []string) []pipeline.Record {
+func OnlySamples(recs []results.Record, ids []string) []results.Record {
 	keep := make(map[string]bool, len(ids))
 	for _, id := range ids {
 		keep[id] = true
 	}
-	out := make([]pipeline.Record, 0, len(recs))
+	out := make([]results.Record, 0, len(recs))
 	for _, r := range recs {
 		if keep[r.SampleID] {
 			out = append(out, r)
@@ -498,7 +500,7 @@ func OnlySamples(recs []pipeline.Record, ids []string) []pipeline.Record {
 // which choose the scorer and its SQuAD rules): their EM and F1 changes
 // then mix the platforms' answers with the scoring. Empty when they
 // score alike or either experiment is unknown.
-func ScoringDifferences(a, b *pipeline.Experiment) []string {
+func ScoringDifferences(a, b *config.Experiment) []string {
 	if a == nil || b == nil {
 		return nil
 	}

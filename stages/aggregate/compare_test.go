@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/config"
+	"github.com/inferbench/inferbench/pipeline/results"
 )
 
 func TestCompareRuns(t *testing.T) {
@@ -89,12 +91,12 @@ func BenchmarkAggregate(b *testing.B) {
 	exp := twoPlatforms()
 	exp.Params.Temperature = []float64{0, 0.7}
 	exp.Repeats = 5
-	exp.Stats = pipeline.StatsSpec{}
-	exp.Metrics = []pipeline.MetricSpec{{Name: "cost", Expr: "output_tokens / 1000 * 0.6"}}
+	exp.Stats = config.StatsSpec{}
+	exp.Metrics = []config.MetricSpec{{Name: "cost", Expr: "output_tokens / 1000 * 0.6"}}
 	exp.Checks = []string{`all(groups, .error_rate < 0.05)`}
-	exp.SLO.TTFT = pipeline.Duration(500 * time.Millisecond)
+	exp.SLO.TTFT = config.Duration(500 * time.Millisecond)
 	r := rand.New(rand.NewPCG(1, 2))
-	recs := make([]pipeline.Record, 0, 100000)
+	recs := make([]results.Record, 0, 100000)
 	for _, p := range exp.Platforms {
 		for _, temp := range exp.Params.Temperature {
 			for rep := range 5 {
@@ -155,7 +157,7 @@ func deltaJSON(t *testing.T, deltas []RunDelta, platform, figure string) map[str
 
 func TestCompareRunsGivesNoFigureWhereARunHasNoValues(t *testing.T) {
 	exp := twoPlatforms()
-	failed := func(recs []pipeline.Record) []pipeline.Record {
+	failed := func(recs []results.Record) []results.Record {
 		for i := range recs {
 			recs[i].Error = "http_500"
 		}
@@ -207,8 +209,8 @@ func TestCompareRunsPairsAccuracyByQuestion(t *testing.T) {
 	exp := twoPlatforms()
 	// 10 questions; run A answers q6..q9 right, run B every question: B
 	// gains 100 points on q0..q5 and none on the others, in every repeat.
-	run := func(repeats int, right func(q int) bool) []pipeline.Record {
-		var recs []pipeline.Record
+	run := func(repeats int, right func(q int) bool) []results.Record {
+		var recs []results.Record
 		for rep := range repeats {
 			for q := range 10 {
 				r := okRec("metis", "m-a", rep*10+q, 500+float64(q))
@@ -247,7 +249,7 @@ func TestCompareRunsPairsAccuracyByQuestion(t *testing.T) {
 				}
 				b[i] = 100
 			}
-			lo, hi := Bootstrap{Seed: 42, Resamples: pipeline.DefaultBootstrap, Level: pipeline.DefaultConfidence}.MeanDiffCI("x", a, b)
+			lo, hi := Bootstrap{Seed: 42, Resamples: config.DefaultBootstrap, Level: config.DefaultConfidence}.MeanDiffCI("x", a, b)
 			if !(width(m3) > 1.5*(hi-lo)) {
 				t.Errorf("CI width %v is not wider than the independent one, %v", width(m3), hi-lo)
 			}
@@ -285,7 +287,7 @@ func TestSpeedupVerdictWording(t *testing.T) {
 	})
 	t.Run("equal medians with different spreads are not called faster or slower", func(t *testing.T) {
 		// both medians 1000; metis is tight, sophia spread out
-		var recs []pipeline.Record
+		var recs []results.Record
 		for i, v := range []float64{990, 995, 1000, 1005, 1010} {
 			recs = append(recs, okRec("metis", "m-a", i, v))
 		}

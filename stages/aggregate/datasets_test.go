@@ -6,20 +6,23 @@ import (
 	"testing"
 
 	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/config"
+	"github.com/inferbench/inferbench/pipeline/results"
+	"github.com/inferbench/inferbench/pipeline/runfolder"
 )
 
 func datasetRun(source, sha string, ids ...string) *pipeline.Run {
-	r := &pipeline.Run{Manifest: &pipeline.Manifest{Dataset: pipeline.DatasetInfo{Source: source, Location: "f.json", SHA256: sha, IDs: ids}},
-		Samples: map[string]*pipeline.Sample{}}
+	r := &pipeline.Run{Manifest: &runfolder.Manifest{Dataset: runfolder.DatasetInfo{Source: source, Location: "f.json", SHA256: sha, IDs: ids}},
+		Samples: map[string]*config.Sample{}}
 	for _, id := range ids {
-		r.Samples[id] = &pipeline.Sample{ID: id, Context: "c", Question: "q " + id, Answers: []string{"a"}}
+		r.Samples[id] = &config.Sample{ID: id, Context: "c", Question: "q " + id, Answers: []string{"a"}}
 	}
 	return r
 }
 
 func TestCompareDatasetsNamesWhatDiffersAndFindsTheSharedQuestions(t *testing.T) {
 	changed := datasetRun("squad", "aa", "1", "2", "3")
-	changed.Samples["2"] = &pipeline.Sample{ID: "2", Context: "c", Question: "another question", Answers: []string{"a"}}
+	changed.Samples["2"] = &config.Sample{ID: "2", Context: "c", Question: "another question", Answers: []string{"a"}}
 	tests := []struct {
 		name   string
 		a, b   *pipeline.Run
@@ -57,7 +60,7 @@ func TestCompareDatasetsNamesWhatDiffersAndFindsTheSharedQuestions(t *testing.T)
 }
 
 func TestOnlySamplesKeepsTheRecordsOfTheGivenQuestions(t *testing.T) {
-	recs := []pipeline.Record{{CellKey: pipeline.CellKey{SampleID: "1"}}, {CellKey: pipeline.CellKey{SampleID: "2"}}, {CellKey: pipeline.CellKey{SampleID: "3", Warmup: true}}}
+	recs := []results.Record{{CellKey: results.CellKey{SampleID: "1"}}, {CellKey: results.CellKey{SampleID: "2"}}, {CellKey: results.CellKey{SampleID: "3", Warmup: true}}}
 	got := OnlySamples(recs, []string{"2", "3"})
 	if len(got) != 2 || got[0].SampleID != "2" || got[1].SampleID != "3" {
 		t.Fatalf("kept %+v", got)

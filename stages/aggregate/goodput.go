@@ -3,14 +3,14 @@ package aggregate
 import (
 	"time"
 
-	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/config"
 )
 
 // goodCount counts the records that succeeded and meet every SLO that is
 // set (a zero SLO is not set): TTFT <= slo.TTFT, E2E latency <= slo.E2E and,
 // for records with at least two output tokens, TPOT <= slo.TPOT. With no SLO
 // set it is the number of successes. Failed records never count.
-func goodCount(slo pipeline.SLOSpec, rows *rowStore) int {
+func goodCount(slo config.SLOSpec, rows *rowStore) int {
 	ttft, e2e, tpot := ms(slo.TTFT), ms(slo.E2E), ms(slo.TPOT)
 	good := 0
 	for i := range rows.len() {
@@ -33,4 +33,4 @@ func goodCount(slo pipeline.SLOSpec, rows *rowStore) int {
 }
 
 // ms converts a duration to float milliseconds.
-func ms(d pipeline.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+func ms(d config.Duration) float64 { return float64(d) / float64(time.Millisecond) }

@@ -8,14 +8,16 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/config"
+	"github.com/inferbench/inferbench/pipeline/results"
+	"github.com/inferbench/inferbench/pipeline/runfolder"
 	"github.com/inferbench/inferbench/stages/score"
 )
 
 // group is one platform x model x temperature x load level group while it
 // is computed.
 type group struct {
-	stats pipeline.GroupStats
+	stats results.GroupStats
 	// rows are the group's non-warmup records (what the statistics need of
 	// them), in canonicalOrder once Close sorts them.
 	rows rowStore
@@ -107,7 +109,7 @@ func (q questionIndex) means(xs []float64) []float64 {
 }
 
 // keyLabel names a group in seeds and warnings.
-func keyLabel(k pipeline.GroupKey) string {
+func keyLabel(k results.GroupKey) string {
 	s := k.Platform + "/" + k.Model + "/t=" + strconv.FormatFloat(k.Temperature, 'g', -1, 64)
 	if k.Load != "" {
 		s += "/" + k.Load
@@ -139,7 +141,7 @@ func (a *accumulator) partition() ([]*group, []string) {
 		for _, lv := range p.RunLevels(nil) {
 			for mi, m := range p.Models {
 				for _, t := range temps {
-					g := a.group(pipeline.GroupKey{Platform: p.Name, Model: m, Temperature: t, Load: lv.Label})
+					g := a.group(results.GroupKey{Platform: p.Name, Model: m, Temperature: t, Load: lv.Label})
 					if placed[g] {
 						continue
 					}
@@ -171,7 +173,7 @@ func (a *accumulator) partition() ([]*group, []string) {
 
 // compareKeys orders group keys by platform, model, temperature and load
 // level.
-func compareKeys(a, b pipeline.GroupKey) int {
+func compareKeys(a, b results.GroupKey) int {
 	return cmp.Or(strings.Compare(a.Platform, b.Platform), strings.Compare(a.Model, b.Model), cmp.Compare(a.Temperature, b.Temperature), strings.Compare(a.Load, b.Load))
 }
 
@@ -202,7 +204,7 @@ func (r *row) startedAt() int64 {
 	return r.started
 }
 
-func platformIndex(exp *pipeline.Experiment, name string) int {
+func platformIndex(exp *config.Experiment, name string) int {
 	for i, p := range exp.Platforms {
 		if p.Name == name {
 			return i
@@ -217,7 +219,7 @@ func platformIndex(exp *pipeline.Experiment, name string) int {
 // markedWall's, from the run's sending marks of the group's platform and
 // level; a run folder without marks for them (written before marks
 // existed) falls back to activeWall's inference from idle gaps.
-func (g *group) compute(exp *pipeline.Experiment, bs Bootstrap, acc *accumulator) {
+func (g *group) compute(exp *config.Experiment, bs Bootstrap, acc *accumulator) {
 	s := &g.stats
 	label := keyLabel(s.GroupKey)
 	n := g.rows.len()
@@ -271,7 +273,7 @@ func (g *group) compute(exp *pipeline.Experiment, bs Bootstrap, acc *accumulator
 	if n > 0 {
 		s.ErrorRate = float64(s.Failures) / float64(n)
 	}
-	var marks []pipeline.SendSpan
+	var marks []runfolder.SendSpan
 	for _, m := range acc.spans {
 		if m.Platform == s.Platform && m.Load == s.Load {
 			marks = append(marks, m)
@@ -292,8 +294,8 @@ func (g *group) compute(exp *pipeline.Experiment, bs Bootstrap, acc *accumulator
 	}
 	if w.shards > 1 {
 		s.ShardOverlap = &w.overlap
-		if w.overlap < pipeline.MinShardOverlap {
-			s.Warnings = append(s.Warnings, fmt.Sprintf("its %d shards sent at the same time for only %.0f%% of the level's sending time (under %.0f%%): this is not the configured load, and its rates are of shards sent apart", w.shards, 100*w.overlap, 100*pipeline.MinShardOverlap))
+		if w.overlap < results.MinShardOverlap {
+			s.Warnings = append(s.Warnings, fmt.Sprintf("its %d shards sent at the same time for only %.0f%% of the level's sending time (under %.0f%%): this is not the configured load, and its rates are of shards sent apart", w.shards, 100*w.overlap, 100*results.MinShardOverlap))
 		}
 	}
 	if g.platform >= 0 {
@@ -304,7 +306,7 @@ func (g *group) compute(exp *pipeline.Experiment, bs Bootstrap, acc *accumulator
 			}
 		}
 	}
-	dist := func(name string, xs []float64) pipeline.Dist {
+	dist := func(name string, xs []float64) results.Dist {
 		d := describe(xs) // sorts xs, so the CI is independent of record order
 		d.CILow, d.CIHigh = bs.MeanCI(label+"/"+name, xs)
 		return d
@@ -335,7 +337,7 @@ func (g *group) compute(exp *pipeline.Experiment, bs Bootstrap, acc *accumulator
 	qs := questionsOf(&g.rows, acc.ids)
 	g.questions = qs.ids
 	g.qEM, g.qF1 = qs.means(em), qs.means(f1)
-	accuracy := func(name string, xs []float64) pipeline.Dist {
+	accuracy := func(name string, xs []float64) results.Dist {
 		cl := qs.clusters(xs)
 		d := describe(xs) // sorts xs: after clusters
 		d.CILow, d.CIHigh = bs.ClusterMeanCI(label+"/"+name, cl)
@@ -385,8 +387,8 @@ func repeatMeans(rows *rowStore, em, f1 []float64, size int) (rem, rf1 []float64
 // recs) into answerable and unanswerable questions (Record.Impossible),
 // as the official SQuAD v2.0 script's HasAns_* and NoAns_*. A kind with no
 // record is nil.
-func answerBreakdown(rows *rowStore, em, f1 []float64) (hasAns, noAns *pipeline.AnswerBreakdown) {
-	var b [2]pipeline.AnswerBreakdown
+func answerBreakdown(rows *rowStore, em, f1 []float64) (hasAns, noAns *results.AnswerBreakdown) {
+	var b [2]results.AnswerBreakdown
 	for i := range rows.len() {
 		k := 0
 		if rows.at(i).impossible() {
@@ -396,7 +398,7 @@ func answerBreakdown(rows *rowStore, em, f1 []float64) (hasAns, noAns *pipeline.
 		b[k].EM += em[i]
 		b[k].F1 += f1[i]
 	}
-	out := [2]*pipeline.AnswerBreakdown{}
+	out := [2]*results.AnswerBreakdown{}
 	for k := range b {
 		if b[k].Count > 0 {
 			b[k].EM /= float64(b[k].Count)

@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"testing"
 
-	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/results"
 )
 
 func TestRepeatMeansAreIndexedByRepeat(t *testing.T) {
@@ -15,7 +15,7 @@ func TestRepeatMeansAreIndexedByRepeat(t *testing.T) {
 	// failure (0); F1 = EM/2 per record, so F1 per repeat is half of EM's.
 	exp := twoPlatforms()
 	exp.Repeats = 3
-	var recs []pipeline.Record
+	var recs []results.Record
 	for _, c := range []struct {
 		repeat int
 		id     string
@@ -87,7 +87,7 @@ func TestResultsDoNotDependOnRecordOrder(t *testing.T) {
 		exp.Params.Temperature = nil
 		hot, cold := okRec("metis", "m-a", 0, 100), okRec("metis", "m-a", 1, 100)
 		hot.Temperature, cold.Temperature = 1, 0
-		res := mustAggregate(t, exp, []pipeline.Record{hot, cold})
+		res := mustAggregate(t, exp, []results.Record{hot, cold})
 		if res.Groups[0].Temperature != 0 || res.Groups[1].Temperature != 1 {
 			t.Errorf("temperatures %v then %v", res.Groups[0].Temperature, res.Groups[1].Temperature)
 		}

@@ -8,6 +8,9 @@ import (
 	"time"
 
 	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/config"
+	"github.com/inferbench/inferbench/pipeline/results"
+	"github.com/inferbench/inferbench/pipeline/runfolder"
 )
 
 // fakeClock is the wall clock of a test run: it moves only when told.
@@ -38,13 +41,13 @@ type streamQuerier struct {
 	sent      int
 }
 
-func (q *streamQuerier) Query(ctx context.Context, job pipeline.QueryJob, emit func(pipeline.Record)) (pipeline.QueryReport, error) {
+func (q *streamQuerier) Query(ctx context.Context, job pipeline.QueryJob, emit func(results.Record)) (pipeline.QueryReport, error) {
 	for c := range job.EachCell() {
 		if q.stopAfter > 0 && q.sent == q.stopAfter {
 			q.cancel()
-			return pipeline.QueryReport{StopReason: pipeline.StopInterrupted}, nil
+			return pipeline.QueryReport{StopReason: runfolder.StopInterrupted}, nil
 		}
-		r := pipeline.Record{CellKey: c.CellKey, Seq: c.Seq, StartedAt: q.clock.Now(), Attempts: 1,
+		r := results.Record{CellKey: c.CellKey, Seq: c.Seq, StartedAt: q.clock.Now(), Attempts: 1,
 			TTFTMs: 100, LatencyMs: 1000, CloseMs: 1000, OutputTokens: 10, TokensPerSec: 10, FinishReason: "stop", Scored: true}
 		q.clock.advance(time.Second)
 		q.sent++
@@ -55,7 +58,7 @@ func (q *streamQuerier) Query(ctx context.Context, job pipeline.QueryJob, emit f
 
 type noScorer struct{}
 
-func (noScorer) Score(*pipeline.Record, *pipeline.Sample) {}
+func (noScorer) Score(*results.Record, *config.Sample) {}
 
 // A one-stream run of 10 one-second requests, stopped after 4, then 3 s
 // of downtime, then --resume sending the other 6: the sending time is the
@@ -65,19 +68,19 @@ func (noScorer) Score(*pipeline.Record, *pipeline.Sample) {}
 func TestAStoppedAndResumedRunMeasuresOnlyItsSendingSpans(t *testing.T) {
 	clock := &fakeClock{now: t0}
 	reg := pipeline.NewRegistry()
-	reg.AddLoader("mem", pipeline.LoaderFunc(func(context.Context, pipeline.DatasetSpec, pipeline.LoadEnv) (*pipeline.Dataset, error) {
-		var ss []pipeline.Sample
+	reg.AddLoader("mem", pipeline.LoaderFunc(func(context.Context, config.DatasetSpec, pipeline.LoadEnv) (*config.Dataset, error) {
+		var ss []config.Sample
 		for i := range 10 {
-			ss = append(ss, pipeline.Sample{ID: "q" + strconv.Itoa(i), Question: "?"})
+			ss = append(ss, config.Sample{ID: "q" + strconv.Itoa(i), Question: "?"})
 		}
-		return &pipeline.Dataset{Samples: ss, Total: 10}, nil
+		return &config.Dataset{Samples: ss, Total: 10}, nil
 	}))
-	reg.Scorer = func(pipeline.ScoreSpec, string) (pipeline.Scorer, error) { return noScorer{}, nil }
+	reg.Scorer = func(config.ScoreSpec, string) (pipeline.Scorer, error) { return noScorer{}, nil }
 	reg.Aggregate = NewAccumulator
-	exp := &pipeline.Experiment{Name: "s", Repeats: 1, Seed: 1, Dataset: pipeline.DatasetSpec{Source: "mem"},
-		Params: pipeline.Params{Temperature: []float64{0}}, Stats: pipeline.StatsSpec{Bootstrap: 100, Confidence: 0.95},
-		Export:    pipeline.ExportSpec{Dir: t.TempDir(), Formats: []string{}},
-		Platforms: []pipeline.Platform{{Name: "p", Models: []string{"m"}, Concurrency: 1}}}
+	exp := &config.Experiment{Name: "s", Repeats: 1, Seed: 1, Dataset: config.DatasetSpec{Source: "mem"},
+		Params: config.Params{Temperature: []float64{0}}, Stats: config.StatsSpec{Bootstrap: 100, Confidence: 0.95},
+		Export:    config.ExportSpec{Dir: t.TempDir(), Formats: []string{}},
+		Platforms: []config.Platform{{Name: "p", Models: []string{"m"}, Concurrency: 1}}}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	reg.Querier = &streamQuerier{clock: clock, stopAfter: 4, cancel: cancel}
@@ -108,9 +111,9 @@ func TestAStoppedAndResumedRunMeasuresOnlyItsSendingSpans(t *testing.T) {
 
 // marked aggregates recs of sophia (platform of twoPlatforms) with the
 // given sending marks.
-func marked(t *testing.T, recs []pipeline.Record, marks ...pipeline.SendSpan) *pipeline.GroupStats {
+func marked(t *testing.T, recs []results.Record, marks ...runfolder.SendSpan) *results.GroupStats {
 	t.Helper()
-	run := &pipeline.Run{Experiment: twoPlatforms(), Records: recs, Manifest: &pipeline.Manifest{SendSpans: marks}}
+	run := &pipeline.Run{Experiment: twoPlatforms(), Records: recs, Manifest: &runfolder.Manifest{SendSpans: marks}}
 	res, _, err := pipeline.AggregateRun(context.Background(), NewAccumulator, run)
 	if err != nil {
 		t.Fatal(err)
@@ -118,8 +121,8 @@ func marked(t *testing.T, recs []pipeline.Record, marks ...pipeline.SendSpan) *p
 	return groupOf(t, res, "sophia")
 }
 
-func mark(process int, shard *int, from, to time.Duration) pipeline.SendSpan {
-	s := pipeline.SendSpan{Platform: "sophia", Process: process, Shard: shard, Start: t0.Add(from)}
+func mark(process int, shard *int, from, to time.Duration) runfolder.SendSpan {
+	s := runfolder.SendSpan{Platform: "sophia", Process: process, Shard: shard, Start: t0.Add(from)}
 	if to >= 0 {
 		s.Stop = t0.Add(to)
 	}
@@ -128,7 +131,7 @@ func mark(process int, shard *int, from, to time.Duration) pipeline.SendSpan {
 
 func TestSendingTimeComesFromTheMarks(t *testing.T) {
 	// One request a second, each closing after 1001 ms.
-	oneStream := func(from time.Duration, first, n int) []pipeline.Record {
+	oneStream := func(from time.Duration, first, n int) []results.Record {
 		return session(t0.Add(from), first, n, time.Second)
 	}
 	t.Run("a process killed mid-level is closed at its last response before the next start", func(t *testing.T) {
@@ -183,7 +186,7 @@ func TestSendingTimeComesFromTheMarks(t *testing.T) {
 		}
 		exp := twoPlatforms()
 		exp.Platforms[1].Models = []string{"m-b", "m-c"}
-		run := &pipeline.Run{Experiment: exp, Records: append(a, b...), Manifest: &pipeline.Manifest{SendSpans: []pipeline.SendSpan{mark(1, nil, 0, 10001*time.Millisecond)}}}
+		run := &pipeline.Run{Experiment: exp, Records: append(a, b...), Manifest: &runfolder.Manifest{SendSpans: []runfolder.SendSpan{mark(1, nil, 0, 10001*time.Millisecond)}}}
 		res, _, err := pipeline.AggregateRun(context.Background(), NewAccumulator, run)
 		if err != nil {
 			t.Fatal(err)
@@ -196,7 +199,7 @@ func TestSendingTimeComesFromTheMarks(t *testing.T) {
 	})
 }
 
-func overlapOf(g *pipeline.GroupStats) any {
+func overlapOf(g *results.GroupStats) any {
 	if g.ShardOverlap == nil {
 		return nil
 	}

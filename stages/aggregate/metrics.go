@@ -4,8 +4,8 @@ import (
 	"fmt"
 
 	"github.com/expr-lang/expr/vm"
-
-	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/config"
+	"github.com/inferbench/inferbench/pipeline/results"
 )
 
 // applyMetrics computes exp.Metrics for every group, in declaration order,
@@ -13,13 +13,13 @@ import (
 // that does not compile is a configuration error (fatal). A metric that
 // fails to evaluate, or gives NaN or an infinity, gets the value 0 and a
 // group warning, so that one bad group does not lose the run's results.
-func applyMetrics(specs []pipeline.MetricSpec, groups []pipeline.GroupStats) error {
+func applyMetrics(specs []config.MetricSpec, groups []results.GroupStats) error {
 	if len(specs) == 0 {
 		return nil
 	}
 	progs := make([]*vm.Program, len(specs))
 	for i, m := range specs {
-		p, err := pipeline.CompileMetric(m.Expr)
+		p, err := config.CompileMetric(m.Expr)
 		if err != nil {
 			return fmt.Errorf("metric %q: %w", m.Name, err)
 		}
@@ -27,9 +27,9 @@ func applyMetrics(specs []pipeline.MetricSpec, groups []pipeline.GroupStats) err
 	}
 	for gi := range groups {
 		g := &groups[gi]
-		env := pipeline.NewGroupEnv(g)
+		env := results.NewGroupEnv(g)
 		for i, m := range specs {
-			v, err := pipeline.RunExpr(progs[i], env)
+			v, err := config.RunExpr(progs[i], env)
 			val, ok := v.(float64)
 			switch {
 			case err != nil:
@@ -42,7 +42,7 @@ func applyMetrics(specs []pipeline.MetricSpec, groups []pipeline.GroupStats) err
 				g.Warnings = append(g.Warnings, fmt.Sprintf("metric %q: %v is not a finite number; reported as 0", m.Name, val))
 				val = 0
 			}
-			g.Metrics = append(g.Metrics, pipeline.NamedValue{Name: m.Name, Value: val})
+			g.Metrics = append(g.Metrics, results.NamedValue{Name: m.Name, Value: val})
 			env.Metrics[m.Name] = val
 		}
 	}

@@ -4,9 +4,8 @@ import (
 	"math"
 	"strings"
 
+	"github.com/inferbench/inferbench/pipeline/results"
 	"gonum.org/v1/gonum/stat/distuv"
-
-	"github.com/inferbench/inferbench/pipeline"
 )
 
 // MaxExactSignFlip is the largest number of nonzero paired differences
@@ -106,10 +105,10 @@ func pairQuestions(g, base *group) (dEM, dF1 []float64) {
 }
 
 // compareAccuracy fills c's paired accuracy fields (see
-// pipeline.Comparison): the mean per-question difference, its bootstrap
+// results.Comparison): the mean per-question difference, its bootstrap
 // CI over resampled questions (MeanCI of the differences: drawing a
 // question draws its pair of means) and the sign-flip p-value.
-func compareAccuracy(c *pipeline.Comparison, g, base *group, bs Bootstrap) {
+func compareAccuracy(c *results.Comparison, g, base *group, bs Bootstrap) {
 	dEM, dF1 := pairQuestions(g, base)
 	c.NPaired = len(dF1)
 	c.DeltaEMPValue, c.DeltaF1PValue = 1, 1

@@ -4,9 +4,8 @@ import (
 	"math"
 	"slices"
 
+	"github.com/inferbench/inferbench/pipeline/results"
 	"gonum.org/v1/gonum/stat"
-
-	"github.com/inferbench/inferbench/pipeline"
 )
 
 // Mean returns the arithmetic mean of xs (gonum's stat.Mean), or 0 for an
@@ -63,14 +62,14 @@ func Quantile(sorted []float64, q float64) float64 {
 
 // describe summarises xs into a Dist without its confidence interval. It
 // sorts xs in place; the caller must own the slice.
-func describe(xs []float64) pipeline.Dist {
+func describe(xs []float64) results.Dist {
 	n := len(xs)
 	if n == 0 {
-		return pipeline.Dist{}
+		return results.Dist{}
 	}
 	slices.Sort(xs)
 	mean, sd := meanStddev(xs)
-	d := pipeline.Dist{
+	d := results.Dist{
 		N:      n,
 		Mean:   mean,
 		Stddev: sd,

@@ -4,7 +4,7 @@ import (
 	"math"
 	"testing"
 
-	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/results"
 )
 
 func near(a, b, tol float64) bool { return math.Abs(a-b) <= tol }
@@ -80,7 +80,7 @@ func TestMeanAndSampleStddevMatchTheHandComputedTable(t *testing.T) {
 func TestDescribeFillsEveryFieldOfADist(t *testing.T) {
 	t.Run("an unsorted sample is summarised like its sorted self", func(t *testing.T) {
 		d := describe([]float64{4, 1, 3, 2})
-		want := pipeline.Dist{N: 4, Mean: 2.5, Stddev: math.Sqrt(5.0 / 3), CV: math.Sqrt(5.0/3) / 2.5,
+		want := results.Dist{N: 4, Mean: 2.5, Stddev: math.Sqrt(5.0 / 3), CV: math.Sqrt(5.0/3) / 2.5,
 			Min: 1, Max: 4, P50: 2.5, P90: 3.7, P95: 3.85, P99: 3.97}
 		for _, f := range []struct {
 			name      string
@@ -97,7 +97,7 @@ func TestDescribeFillsEveryFieldOfADist(t *testing.T) {
 		}
 	})
 	t.Run("an empty sample is the zero Dist", func(t *testing.T) {
-		if d := describe(nil); d != (pipeline.Dist{}) {
+		if d := describe(nil); d != (results.Dist{}) {
 			t.Errorf("got %+v", d)
 		}
 	})

@@ -5,7 +5,8 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/config"
+	"github.com/inferbench/inferbench/pipeline/results"
 )
 
 // Sweep builds the load curves of groups (in their order) when some
@@ -13,11 +14,11 @@ import (
 // curve is one platform x model x temperature over its levels, in the
 // order the platform runs them; each non-baseline curve is compared with
 // the baseline platform's curve of the same model position and
-// temperature (see pipeline.Crossover). Closed-loop levels past the knee
-// are marked saturated (pipeline.MarkKnees). Saturation while running and a sweep's decided
+// temperature (see results.Crossover). Closed-loop levels past the knee
+// are marked saturated (results.MarkKnees). Saturation while running and a sweep's decided
 // rates are not known here: the engine adds them from its manifest (see
 // Results.ApplyLevels, which also recomputes each curve's best level).
-func Sweep(exp *pipeline.Experiment, groups []pipeline.GroupStats, baseline string) *pipeline.SweepResults {
+func Sweep(exp *config.Experiment, groups []results.GroupStats, baseline string) *results.SweepResults {
 	multi := false
 	for i := range exp.Platforms {
 		multi = multi || len(exp.Platforms[i].RunLevels(nil)) > 1
@@ -29,7 +30,7 @@ func Sweep(exp *pipeline.Experiment, groups []pipeline.GroupStats, baseline stri
 		platform, model string
 		temperature     float64
 	}
-	out := &pipeline.SweepResults{}
+	out := &results.SweepResults{}
 	index := map[curveKey]int{}
 	for i := range groups {
 		g := &groups[i]
@@ -38,16 +39,16 @@ func Sweep(exp *pipeline.Experiment, groups []pipeline.GroupStats, baseline stri
 		if !ok {
 			ci = len(out.Curves)
 			index[k] = ci
-			out.Curves = append(out.Curves, pipeline.SweepCurve{GroupKey: pipeline.GroupKey{Platform: g.Platform, Model: g.Model, Temperature: g.Temperature}})
+			out.Curves = append(out.Curves, results.SweepCurve{GroupKey: results.GroupKey{Platform: g.Platform, Model: g.Model, Temperature: g.Temperature}})
 		}
 		c := &out.Curves[ci]
 		c.Points = append(c.Points, pointOf(exp, g))
 	}
 	for i := range out.Curves {
 		if pi := platformIndex(exp, out.Curves[i].Platform); pi >= 0 {
-			pipeline.MarkKnees(&out.Curves[i], &exp.Platforms[pi])
+			results.MarkKnees(&out.Curves[i], &exp.Platforms[pi])
 		}
-		out.Curves[i].Best = pipeline.BestLevel(out.Curves[i].Points, exp.SLO)
+		out.Curves[i].Best = results.BestLevel(out.Curves[i].Points, exp.SLO)
 	}
 	bi := platformIndex(exp, baseline)
 	if bi < 0 {
@@ -83,8 +84,8 @@ func modelIndex(models []string, m string) int {
 }
 
 // pointOf reads a sweep point from a group's statistics.
-func pointOf(exp *pipeline.Experiment, g *pipeline.GroupStats) pipeline.SweepPoint {
-	p := pipeline.SweepPoint{
+func pointOf(exp *config.Experiment, g *results.GroupStats) results.SweepPoint {
+	p := results.SweepPoint{
 		Load: g.Load, TargetRate: g.TargetRate, TokenRate: g.Throughput, Requests: g.Count, Successes: g.Successes, ErrorRate: g.ErrorRate,
 		TTFTP50: g.TTFTMs.P50, TTFTP99: g.TTFTMs.P99, TPOTP50: g.TPOTMs.P50, TPOTP99: g.TPOTMs.P99,
 		E2EP50: g.LatencyMs.P50, E2EP99: g.LatencyMs.P99, Goodput: g.Goodput, GoodputRate: g.GoodputRate,
@@ -102,13 +103,13 @@ func pointOf(exp *pipeline.Experiment, g *pipeline.GroupStats) pipeline.SweepPoi
 
 // FindCrossover compares curve c with the baseline curve base by median
 // E2E latency at the levels both ran with data (same label, a successful
-// request in each), in c's level order. See pipeline.Crossover for the
+// request in each), in c's level order. See results.Crossover for the
 // cases. Its statement speaks only of those levels and names them, and
 // names the levels left out (run by one platform only, or without a
 // successful request in one of them).
-func FindCrossover(c, base pipeline.SweepCurve) pipeline.Crossover {
-	out := pipeline.Crossover{GroupKey: c.GroupKey, Baseline: base.GroupKey}
-	bp := map[string]pipeline.SweepPoint{}
+func FindCrossover(c, base results.SweepCurve) results.Crossover {
+	out := results.Crossover{GroupKey: c.GroupKey, Baseline: base.GroupKey}
+	bp := map[string]results.SweepPoint{}
 	for _, p := range base.Points {
 		bp[p.Load] = p
 	}
@@ -124,7 +125,7 @@ func FindCrossover(c, base pipeline.SweepCurve) pipeline.Crossover {
 		compared[p.Load] = true
 		faster = append(faster, p.E2EP50 < b.E2EP50)
 	}
-	for _, pts := range [][]pipeline.SweepPoint{c.Points, base.Points} {
+	for _, pts := range [][]results.SweepPoint{c.Points, base.Points} {
 		for _, p := range pts {
 			if !compared[p.Load] && !slices.Contains(left, p.Load) {
 				left = append(left, p.Load)

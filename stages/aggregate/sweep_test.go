@@ -5,15 +5,16 @@ import (
 	"testing"
 	"time"
 
-	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/config"
+	"github.com/inferbench/inferbench/pipeline/results"
 )
 
 // curve builds a curve of platform over levels c=1, c=8, c=24 with the
 // given median E2E latencies (ms).
-func curve(platform string, e2e ...float64) pipeline.SweepCurve {
-	c := pipeline.SweepCurve{GroupKey: pipeline.GroupKey{Platform: platform, Model: "m"}}
+func curve(platform string, e2e ...float64) results.SweepCurve {
+	c := results.SweepCurve{GroupKey: results.GroupKey{Platform: platform, Model: "m"}}
 	for i, l := range []string{"c=1", "c=8", "c=24"}[:len(e2e)] {
-		c.Points = append(c.Points, pipeline.SweepPoint{Load: l, E2EP50: e2e[i]})
+		c.Points = append(c.Points, results.SweepPoint{Load: l, E2EP50: e2e[i]})
 	}
 	return c
 }
@@ -22,7 +23,7 @@ func TestFindCrossoverSaysFromWhichLevelAPlatformWins(t *testing.T) {
 	base := curve("metis", 50, 300, 900)
 	tests := []struct {
 		name        string
-		c           pipeline.SweepCurve
+		c           results.SweepCurve
 		from, until string
 		statement   string
 	}{
@@ -37,7 +38,7 @@ func TestFindCrossoverSaysFromWhichLevelAPlatformWins(t *testing.T) {
 		{"an order that changes twice names the levels where the platform is faster",
 			curve("sophia", 60, 200, 950), "", "", "the order changes 2 times: sophia is faster than metis at c=8 only"},
 		{"levels without a successful request are left out",
-			pipeline.SweepCurve{GroupKey: pipeline.GroupKey{Platform: "sophia"}, Points: []pipeline.SweepPoint{{Load: "c=1"}, {Load: "c=8", E2EP50: 100}, {Load: "c=24", E2EP50: 100}}},
+			results.SweepCurve{GroupKey: results.GroupKey{Platform: "sophia"}, Points: []results.SweepPoint{{Load: "c=1"}, {Load: "c=8", E2EP50: 100}, {Load: "c=24", E2EP50: 100}}},
 			"", "", "sophia is faster than metis at every load level both ran with data (median E2E); no crossover; compared at c=8, c=24; not compared (not run with a successful request by both): c=1"},
 		{"levels only one platform ran are named and left out",
 			curve("sophia", 40, 200), "", "", "sophia is faster than metis at every load level both ran with data (median E2E); no crossover; compared at c=1, c=8; not compared (not run with a successful request by both): c=24"},
@@ -53,27 +54,27 @@ func TestFindCrossoverSaysFromWhichLevelAPlatformWins(t *testing.T) {
 }
 
 func TestBestLevelIsTheHighestThroughputWithinEverySLO(t *testing.T) {
-	points := []pipeline.SweepPoint{
+	points := []results.SweepPoint{
 		{Load: "c=1", RequestThroughput: 5, TTFTP99: 100, E2EP99: 400},
 		{Load: "c=8", RequestThroughput: 30, TTFTP99: 300, E2EP99: 900},
 		{Load: "c=24", RequestThroughput: 60, TTFTP99: 900, E2EP99: 2500},
 		{Load: "c=64", RequestThroughput: 80, TTFTP99: 100, E2EP99: 100, Saturated: true},
 	}
-	ms := func(n int) pipeline.Duration { return pipeline.Duration(time.Duration(n) * time.Millisecond) }
+	ms := func(n int) config.Duration { return config.Duration(time.Duration(n) * time.Millisecond) }
 	tests := []struct {
 		name string
-		slo  pipeline.SLOSpec
+		slo  config.SLOSpec
 		want string
 	}{
-		{"no SLO means no best level", pipeline.SLOSpec{}, ""},
-		{"an E2E SLO keeps the levels whose p99 meets it", pipeline.SLOSpec{E2E: ms(1000)}, "c=8"},
-		{"every SLO set must hold", pipeline.SLOSpec{E2E: ms(3000), TTFT: ms(500)}, "c=8"},
-		{"a loose SLO picks the highest throughput, never a saturated level", pipeline.SLOSpec{E2E: ms(3000)}, "c=24"},
-		{"an SLO no level meets gives none", pipeline.SLOSpec{TTFT: ms(50)}, ""},
+		{"no SLO means no best level", config.SLOSpec{}, ""},
+		{"an E2E SLO keeps the levels whose p99 meets it", config.SLOSpec{E2E: ms(1000)}, "c=8"},
+		{"every SLO set must hold", config.SLOSpec{E2E: ms(3000), TTFT: ms(500)}, "c=8"},
+		{"a loose SLO picks the highest throughput, never a saturated level", config.SLOSpec{E2E: ms(3000)}, "c=24"},
+		{"an SLO no level meets gives none", config.SLOSpec{TTFT: ms(50)}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := pipeline.BestLevel(points, tt.slo); got != tt.want {
+			if got := results.BestLevel(points, tt.slo); got != tt.want {
 				t.Errorf("best = %q, want %q", got, tt.want)
 			}
 		})
@@ -82,25 +83,25 @@ func TestBestLevelIsTheHighestThroughputWithinEverySLO(t *testing.T) {
 
 // levels is a resolved load block of closed-loop levels given as label,
 // concurrency pairs (aggregate reads only the resolved levels).
-func levels(pairs ...any) *pipeline.LevelsSpec {
-	l := &pipeline.LevelsSpec{Type: "concurrency"}
+func levels(pairs ...any) *config.LevelsSpec {
+	l := &config.LevelsSpec{Type: "concurrency"}
 	for i := 0; i+1 < len(pairs); i += 2 {
-		l.Resolved = append(l.Resolved, pipeline.Level{Label: pairs[i].(string), Concurrency: pairs[i+1].(int)})
+		l.Resolved = append(l.Resolved, config.Level{Label: pairs[i].(string), Concurrency: pairs[i+1].(int)})
 	}
 	return l
 }
 
 func TestSweepBuildsOneCurvePerPlatformAndComparesItWithTheBaseline(t *testing.T) {
-	exp := &pipeline.Experiment{Baseline: "metis", Params: pipeline.Params{Temperature: []float64{0}},
-		Platforms: []pipeline.Platform{
+	exp := &config.Experiment{Baseline: "metis", Params: config.Params{Temperature: []float64{0}},
+		Platforms: []config.Platform{
 			{Name: "metis", Models: []string{"a"}, Levels: levels("c=1", 1, "c=8", 8)},
 			{Name: "sophia", Models: []string{"b"}, Levels: levels("c=1", 1, "c=8", 8)},
 		}}
-	g := func(p, m, load string, e2e float64) pipeline.GroupStats {
-		return pipeline.GroupStats{GroupKey: pipeline.GroupKey{Platform: p, Model: m, Load: load}, Count: 4, Successes: 4, WallSeconds: 2, RequestThroughput: 2,
-			LatencyMs: pipeline.Dist{N: 4, P50: e2e}}
+	g := func(p, m, load string, e2e float64) results.GroupStats {
+		return results.GroupStats{GroupKey: results.GroupKey{Platform: p, Model: m, Load: load}, Count: 4, Successes: 4, WallSeconds: 2, RequestThroughput: 2,
+			LatencyMs: results.Dist{N: 4, P50: e2e}}
 	}
-	groups := []pipeline.GroupStats{g("metis", "a", "c=1", 50), g("metis", "a", "c=8", 400), g("sophia", "b", "c=1", 100), g("sophia", "b", "c=8", 150)}
+	groups := []results.GroupStats{g("metis", "a", "c=1", 50), g("metis", "a", "c=8", 400), g("sophia", "b", "c=1", 100), g("sophia", "b", "c=8", 150)}
 	sw := Sweep(exp, groups, "metis")
 	if sw == nil || len(sw.Curves) != 2 {
 		t.Fatalf("sweep = %+v", sw)
@@ -118,18 +119,18 @@ func TestSweepBuildsOneCurvePerPlatformAndComparesItWithTheBaseline(t *testing.T
 }
 
 func TestSweepMarksTheKneeOfAClosedLoopCurveSaturated(t *testing.T) {
-	exp := &pipeline.Experiment{Baseline: "metis", Params: pipeline.Params{Temperature: []float64{0}},
-		SLO: pipeline.SLOSpec{E2E: pipeline.Duration(5 * time.Second), MaxErrorRate: 0.01},
-		Platforms: []pipeline.Platform{
+	exp := &config.Experiment{Baseline: "metis", Params: config.Params{Temperature: []float64{0}},
+		SLO: config.SLOSpec{E2E: config.Duration(5 * time.Second), MaxErrorRate: 0.01},
+		Platforms: []config.Platform{
 			{Name: "metis", Models: []string{"a"}, Levels: levels("c=1", 1, "c=8", 8, "c=24", 24)},
 			{Name: "sophia", Models: []string{"b"}, Levels: levels("c=1", 1, "c=8", 8, "c=24", 24)},
 		}}
 	// successes over 10 s of sending: the request throughput x 10.
-	g := func(p, m, load string, ok int, e2e float64) pipeline.GroupStats {
-		return pipeline.GroupStats{GroupKey: pipeline.GroupKey{Platform: p, Model: m, Load: load}, Count: ok, Successes: ok, WallSeconds: 10,
-			RequestThroughput: float64(ok) / 10, LatencyMs: pipeline.Dist{N: ok, P50: e2e}}
+	g := func(p, m, load string, ok int, e2e float64) results.GroupStats {
+		return results.GroupStats{GroupKey: results.GroupKey{Platform: p, Model: m, Load: load}, Count: ok, Successes: ok, WallSeconds: 10,
+			RequestThroughput: float64(ok) / 10, LatencyMs: results.Dist{N: ok, P50: e2e}}
 	}
-	groups := []pipeline.GroupStats{
+	groups := []results.GroupStats{
 		// metis plateaus at 10 req/s from c=8 while its latency grows 8x, then 3x.
 		g("metis", "a", "c=1", 100, 100), g("metis", "a", "c=8", 105, 800), g("metis", "a", "c=24", 106, 2400),
 		// sophia scales: more throughput for more latency is no knee.
@@ -160,17 +161,17 @@ func TestSweepMarksTheKneeOfAClosedLoopCurveSaturated(t *testing.T) {
 }
 
 func TestBestLevelNeedsAnErrorRateWithinTheSLO(t *testing.T) {
-	points := []pipeline.SweepPoint{
+	points := []results.SweepPoint{
 		{Load: "c=1", RequestThroughput: 5, E2EP99: 400},
 		{Load: "c=8", RequestThroughput: 30, E2EP99: 600, ErrorRate: 0.01},
 		{Load: "c=24", RequestThroughput: 60, E2EP99: 900, ErrorRate: 0.208},
 	}
-	slo := pipeline.SLOSpec{E2E: pipeline.Duration(time.Second), MaxErrorRate: 0.01}
-	if got := pipeline.BestLevel(points, slo); got != "c=8" {
+	slo := config.SLOSpec{E2E: config.Duration(time.Second), MaxErrorRate: 0.01}
+	if got := results.BestLevel(points, slo); got != "c=8" {
 		t.Errorf("best = %q, want c=8: c=24 failed 20.8%% of its requests", got)
 	}
 	slo.MaxErrorRate = 0
-	if got := pipeline.BestLevel(points, slo); got != "c=1" {
+	if got := results.BestLevel(points, slo); got != "c=1" {
 		t.Errorf("best with max_error_rate 0 = %q, want c=1", got)
 	}
 }

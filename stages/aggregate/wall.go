@@ -5,7 +5,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/runfolder"
 )
 
 // SessionGapMin and SessionGapFactor decide where a group's records split
@@ -98,8 +98,8 @@ func busySpans(rows *rowStore) []span {
 }
 
 // markedWall measures the time a group's rows spent being sent from the
-// sending marks of its platform and level (marks; see pipeline.SendSpan),
-// never from the gaps between rows, by pipeline.MarkedSending (the one
+// sending marks of its platform and level (marks; see runfolder.SendSpan),
+// never from the gaps between rows, by runfolder.MarkedSending (the one
 // definition, which a resumed sweep shares):
 //
 //   - a mark whose stop was never written (a process killed mid-level) is
@@ -123,7 +123,7 @@ func busySpans(rows *rowStore) []span {
 // It also measures, when marks of two or more shards exist, how much of
 // the union all shards were sending at once (see wallStats.overlap). ok is
 // false when marks is empty.
-func markedWall(rows *rowStore, marks []pipeline.SendSpan) (w wallStats, ok bool) {
+func markedWall(rows *rowStore, marks []runfolder.SendSpan) (w wallStats, ok bool) {
 	if len(marks) == 0 {
 		return wallStats{}, false
 	}
@@ -139,8 +139,8 @@ func markedWall(rows *rowStore, marks []pipeline.SendSpan) (w wallStats, ok bool
 		}
 		return first, last, ok
 	}
-	closed, sending := pipeline.MarkedSending(marks, sent)
-	byShard := map[int][]pipeline.Interval{}
+	closed, sending := runfolder.MarkedSending(marks, sent)
+	byShard := map[int][]runfolder.Interval{}
 	for i, m := range marks {
 		shard := -1
 		if m.Shard != nil {
@@ -154,12 +154,12 @@ func markedWall(rows *rowStore, marks []pipeline.SendSpan) (w wallStats, ok bool
 		first := true
 		for _, ss := range byShard {
 			if first {
-				all, first = spansOf(pipeline.UnionOf(ss)), false
+				all, first = spansOf(runfolder.UnionOf(ss)), false
 				continue
 			}
-			all = intersect(all, spansOf(pipeline.UnionOf(ss)))
+			all = intersect(all, spansOf(runfolder.UnionOf(ss)))
 		}
-		if total := length(spansOf(pipeline.UnionOf(closed))); total > 0 {
+		if total := length(spansOf(runfolder.UnionOf(closed))); total > 0 {
 			w.overlap = float64(length(all)) / float64(total)
 		}
 	}
@@ -174,7 +174,7 @@ func markedWall(rows *rowStore, marks []pipeline.SendSpan) (w wallStats, ok bool
 }
 
 // spansOf converts pipeline intervals to spans.
-func spansOf(ivs []pipeline.Interval) []span {
+func spansOf(ivs []runfolder.Interval) []span {
 	out := make([]span, len(ivs))
 	for i, iv := range ivs {
 		out[i] = span{iv.From, iv.To}

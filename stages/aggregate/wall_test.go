@@ -6,13 +6,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/results"
 )
 
 // session returns n records of sophia sent every step from start, each
 // closing after 1001 ms.
-func session(start time.Time, first, n int, step time.Duration) []pipeline.Record {
-	var out []pipeline.Record
+func session(start time.Time, first, n int, step time.Duration) []results.Record {
+	var out []results.Record
 	for i := range n {
 		r := okRec("sophia", "m-b", first+i, 1000)
 		r.StartedAt = start.Add(time.Duration(i) * step)
@@ -37,7 +37,7 @@ func TestRatesCountOnlyTimeSpentSending(t *testing.T) {
 	})
 	t.Run("sessions whose records interleave in the input are still told apart", func(t *testing.T) {
 		a, b := session(t0, 0, 5, 200*time.Millisecond), session(t0.Add(time.Hour), 5, 5, 200*time.Millisecond)
-		recs := []pipeline.Record{b[0], a[0], b[1], a[1], a[2], b[2], b[3], a[3], a[4], b[4]}
+		recs := []results.Record{b[0], a[0], b[1], a[1], a[2], b[2], b[3], a[3], a[4], b[4]}
 		g := groupOf(t, mustAggregate(t, twoPlatforms(), recs), "sophia")
 		if !near(g.WallSeconds, 2*1.801, 1e-9) {
 			t.Errorf("wall %v, want 3.602", g.WallSeconds)
@@ -66,8 +66,8 @@ func TestRatesCountOnlyTimeSpentSending(t *testing.T) {
 	})
 	t.Run("a record never sent neither stretches the wall nor counts as sent", func(t *testing.T) {
 		recs := session(t0, 0, 4, 100*time.Millisecond)
-		recs = append(recs, pipeline.Record{CellKey: pipeline.CellKey{Platform: "sophia", Model: "m-b", Temperature: 0.7, SampleID: "never"},
-			Error: pipeline.ErrSetup, Attempts: 1})
+		recs = append(recs, results.Record{CellKey: results.CellKey{Platform: "sophia", Model: "m-b", Temperature: 0.7, SampleID: "never"},
+			Error: results.ErrSetup, Attempts: 1})
 		g := groupOf(t, mustAggregate(t, twoPlatforms(), recs), "sophia")
 		if g.Count != 5 || !near(g.WallSeconds, 1.301, 1e-9) || !near(g.RequestThroughput, 4/1.301, 1e-9) {
 			t.Errorf("count %d wall %v rate %v, want 5, 1.301, %v", g.Count, g.WallSeconds, g.RequestThroughput, 4/1.301)
@@ -76,7 +76,7 @@ func TestRatesCountOnlyTimeSpentSending(t *testing.T) {
 	t.Run("Poisson arrivals at 8 req/s over 2000 sends are one session at about 8 req/s", func(t *testing.T) {
 		rng := rand.New(rand.NewPCG(1, 2))
 		at := t0
-		var recs []pipeline.Record
+		var recs []results.Record
 		for i := range 2000 {
 			r := okRec("sophia", "m-b", i, 300)
 			r.SampleID = "p" + strconv.Itoa(i)
@@ -97,7 +97,7 @@ func TestRatesCountOnlyTimeSpentSending(t *testing.T) {
 
 func TestAnswerBreakdownForSquadV2(t *testing.T) {
 	exp := twoPlatforms()
-	mk := func(seq int, impossible bool, em, f1 float64) pipeline.Record {
+	mk := func(seq int, impossible bool, em, f1 float64) results.Record {
 		r := okRec("metis", "m-a", seq, 100)
 		r.Impossible, r.EM, r.F1 = impossible, em, f1
 		return r
@@ -105,8 +105,8 @@ func TestAnswerBreakdownForSquadV2(t *testing.T) {
 	truncated := mk(4, false, 1, 1) // truncated answers score 0
 	truncated.Truncated, truncated.Content, truncated.Answer = true, "", ""
 	failed := mk(5, true, 1, 1) // failed requests score 0
-	failed.Error = pipeline.ErrTimeoutTotal
-	recs := []pipeline.Record{
+	failed.Error = results.ErrTimeoutTotal
+	recs := []results.Record{
 		mk(0, false, 1, 1), mk(1, false, 0, 0.5), mk(2, true, 1, 1), mk(3, true, 0, 0), truncated, failed,
 	}
 	recs = append(recs, latencies("sophia", "m-b", 3, 100)...)

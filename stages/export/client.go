@@ -6,7 +6,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/results"
 )
 
 // upperBoundMark follows the name of a client-bound group in the console
@@ -14,7 +14,7 @@ import (
 const upperBoundMark = " (≤)"
 
 // anyClient reports whether the client measured its health for a group.
-func anyClient(groups []pipeline.GroupStats) bool {
+func anyClient(groups []results.GroupStats) bool {
 	for i := range groups {
 		if groups[i].Client != nil {
 			return true
@@ -25,7 +25,7 @@ func anyClient(groups []pipeline.GroupStats) bool {
 
 // markClientBound appends upperBoundMark to the names of client-bound
 // groups (names[i] names groups[i]).
-func markClientBound(groups []pipeline.GroupStats, names []string) []string {
+func markClientBound(groups []results.GroupStats, names []string) []string {
 	out := append([]string(nil), names...)
 	for i := range groups {
 		if groups[i].ClientBound {
@@ -37,7 +37,7 @@ func markClientBound(groups []pipeline.GroupStats, names []string) []string {
 
 // clientCells are a group's client figures as text: scheduler latency p99,
 // CPU % of cores, send lag p50 and p99 ("-" for closed loop).
-func clientCells(g *pipeline.GroupStats) []string {
+func clientCells(g *results.GroupStats) []string {
 	h := g.Client
 	if h == nil {
 		return []string{missing, missing, missing, missing}
@@ -51,7 +51,7 @@ func clientCells(g *pipeline.GroupStats) []string {
 
 // clientBoundLines say which levels are client-bound and which sweep
 // results rest on them.
-func clientBoundLines(res *pipeline.Results, names []string) []string {
+func clientBoundLines(res *results.Results, names []string) []string {
 	var out []string
 	for i := range res.Groups {
 		if g := &res.Groups[i]; g.ClientBound {
@@ -70,7 +70,7 @@ func clientBoundLines(res *pipeline.Results, names []string) []string {
 
 // writeClientConsole prints the client's health per group, when it was
 // measured, and the client-bound levels.
-func writeClientConsole(w io.Writer, res *pipeline.Results, names []string) {
+func writeClientConsole(w io.Writer, res *results.Results, names []string) {
 	if !anyClient(res.Groups) {
 		return
 	}
@@ -92,7 +92,7 @@ func writeClientConsole(w io.Writer, res *pipeline.Results, names []string) {
 
 // clientSection is the report's Client health section; ok is false when
 // the client's health was not measured.
-func clientSection(res *pipeline.Results) (reportSection, bool) {
+func clientSection(res *results.Results) (reportSection, bool) {
 	if !anyClient(res.Groups) {
 		return reportSection{}, false
 	}
@@ -118,12 +118,12 @@ func clientSection(res *pipeline.Results) (reportSection, bool) {
 
 // clientColumns are the summary columns of the client's health, present
 // only when it was measured.
-func clientColumns(res *pipeline.Results) []column {
+func clientColumns(res *results.Results) []column {
 	if !anyClient(res.Groups) {
 		return nil
 	}
-	fig := func(f func(h *pipeline.ClientHealth) any) func(*pipeline.GroupStats, *pipeline.Comparison) any {
-		return func(g *pipeline.GroupStats, _ *pipeline.Comparison) any {
+	fig := func(f func(h *results.ClientHealth) any) func(*results.GroupStats, *results.Comparison) any {
+		return func(g *results.GroupStats, _ *results.Comparison) any {
 			if g.Client == nil {
 				return nil
 			}
@@ -131,23 +131,23 @@ func clientColumns(res *pipeline.Results) []column {
 		}
 	}
 	return []column{
-		{"client_bound", kindBool, betterNone, func(g *pipeline.GroupStats, _ *pipeline.Comparison) any { return g.ClientBound }},
-		{"client_bound_reason", kindText, betterNone, func(g *pipeline.GroupStats, _ *pipeline.Comparison) any { return g.ClientBoundReason }},
-		{"client_sched_latency_p99_ms", kindMs, betterNone, fig(func(h *pipeline.ClientHealth) any { return h.SchedLatencyP99Ms })},
-		{"client_cpu_pct", kindNum, betterNone, fig(func(h *pipeline.ClientHealth) any { return h.CPUPercent })},
-		{"client_cores", kindNum, betterNone, fig(func(h *pipeline.ClientHealth) any { return h.Cores })},
-		{"client_send_lag_p50_ms", kindMs, betterNone, fig(func(h *pipeline.ClientHealth) any {
+		{"client_bound", kindBool, betterNone, func(g *results.GroupStats, _ *results.Comparison) any { return g.ClientBound }},
+		{"client_bound_reason", kindText, betterNone, func(g *results.GroupStats, _ *results.Comparison) any { return g.ClientBoundReason }},
+		{"client_sched_latency_p99_ms", kindMs, betterNone, fig(func(h *results.ClientHealth) any { return h.SchedLatencyP99Ms })},
+		{"client_cpu_pct", kindNum, betterNone, fig(func(h *results.ClientHealth) any { return h.CPUPercent })},
+		{"client_cores", kindNum, betterNone, fig(func(h *results.ClientHealth) any { return h.Cores })},
+		{"client_send_lag_p50_ms", kindMs, betterNone, fig(func(h *results.ClientHealth) any {
 			if h.SendLagN == 0 {
 				return nil
 			}
 			return h.SendLagP50Ms
 		})},
-		{"client_send_lag_p99_ms", kindMs, betterNone, fig(func(h *pipeline.ClientHealth) any {
+		{"client_send_lag_p99_ms", kindMs, betterNone, fig(func(h *results.ClientHealth) any {
 			if h.SendLagN == 0 {
 				return nil
 			}
 			return h.SendLagP99Ms
 		})},
-		{"client_errors", kindInt, betterNone, func(g *pipeline.GroupStats, _ *pipeline.Comparison) any { return g.ClientErrors }},
+		{"client_errors", kindInt, betterNone, func(g *results.GroupStats, _ *results.Comparison) any { return g.ClientErrors }},
 	}
 }

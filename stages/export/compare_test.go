@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/results"
 	"github.com/inferbench/inferbench/stages/aggregate"
 )
 
@@ -16,7 +16,7 @@ func f64(v float64) *float64 { return &v }
 // oneSided is a comparison where run B has no latency (no successful
 // request) and both runs have F1, paired on 12 questions.
 func oneSided() []aggregate.RunDelta {
-	k := pipeline.GroupKey{Platform: "metis", Model: "m"}
+	k := results.GroupKey{Platform: "metis", Model: "m"}
 	return []aggregate.RunDelta{
 		{GroupKey: k, Figure: "latency_p50", Unit: "ms", A: f64(812.5)},
 		{GroupKey: k, Figure: "f1", Unit: "%", A: f64(80), B: f64(70), Change: f64(-10), Ratio: f64(0.875),

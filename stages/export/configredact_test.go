@@ -6,14 +6,17 @@ import (
 	"testing"
 
 	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/config"
+	"github.com/inferbench/inferbench/pipeline/results"
+	"github.com/inferbench/inferbench/pipeline/runfolder"
 )
 
 func TestTheConfigSheetRedactsTheAPIKeyCommand(t *testing.T) {
-	exp := pipeline.Experiment{Name: "x", Platforms: []pipeline.Platform{{Name: "p", Models: []string{"m"},
+	exp := config.Experiment{Name: "x", Platforms: []config.Platform{{Name: "p", Models: []string{"m"},
 		APIKeyCommand: "TOKEN=s3cr3t-value get-token --token abc123 -H 'Authorization: Bearer zz99'"}}}
 	for _, run := range []*pipeline.Run{
-		{Experiment: &exp, Results: &pipeline.Results{}},
-		{Experiment: &exp, Manifest: &pipeline.Manifest{Experiment: exp}, Results: &pipeline.Results{}},
+		{Experiment: &exp, Results: &results.Results{}},
+		{Experiment: &exp, Manifest: &runfolder.Manifest{Experiment: exp}, Results: &results.Results{}},
 	} {
 		var cmd string
 		for _, row := range configTable(run).rows {
@@ -26,15 +29,15 @@ func TestTheConfigSheetRedactsTheAPIKeyCommand(t *testing.T) {
 				}
 			}
 		}
-		if !strings.Contains(cmd, "get-token --token "+pipeline.Redacted) {
+		if !strings.Contains(cmd, "get-token --token "+config.Redacted) {
 			t.Errorf("api_key_command row %q", cmd)
 		}
 	}
 }
 
 func TestAShardsReportSaysItRanItsShareOfEachLevel(t *testing.T) {
-	m := &pipeline.Manifest{Shard: &pipeline.ShardInfo{Shard: pipeline.Shard{Index: 2, Count: 3}, Host: "h", Segment: "2/3:3/3",
-		Levels: []pipeline.ShardLevel{{Platform: "p", Load: "c=8", Concurrency: 2, Segment: "6/8:8/8", Cells: 6}, {Platform: "q", Rate: 3, Segment: "2/3:3/3", Cells: 8}}}}
+	m := &runfolder.Manifest{Shard: &runfolder.ShardInfo{Shard: runfolder.Shard{Index: 2, Count: 3}, Host: "h", Segment: "2/3:3/3",
+		Levels: []runfolder.ShardLevel{{Platform: "p", Load: "c=8", Concurrency: 2, Segment: "6/8:8/8", Cells: 6}, {Platform: "q", Rate: 3, Segment: "2/3:3/3", Cells: 8}}}}
 	got := strings.Join(shardLines(m), "\n")
 	for _, want := range []string{"Shard 2/3", "p c=8: concurrency 2 (6/8:8/8, 6 requests)", "q: 3 req/s (2/3:3/3, 8 requests)"} {
 		if !strings.Contains(got, want) {

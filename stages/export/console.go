@@ -9,6 +9,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/results"
+	"github.com/inferbench/inferbench/pipeline/runfolder"
 )
 
 // consoleWidth is the width the console table is laid out for.
@@ -37,7 +39,7 @@ func Console(w io.Writer, run *pipeline.Run) error {
 	if res.Baseline != "" {
 		sub += ", baseline " + res.Baseline
 	}
-	if res.StopReason != "" && res.StopReason != pipeline.StopCompleted {
+	if res.StopReason != "" && res.StopReason != runfolder.StopCompleted {
 		sub += ", stopped: " + res.StopReason
 	}
 	fmt.Fprintf(cw, "%s\n", centre(sub, consoleWidth))
@@ -54,7 +56,7 @@ func Console(w io.Writer, run *pipeline.Run) error {
 	}
 	pad := func(s string) string { return s + strings.Repeat(" ", width-utf8.RuneCountInString(s)) }
 
-	section := func(title string, header []string, row func(i int, g *pipeline.GroupStats) []string) {
+	section := func(title string, header []string, row func(i int, g *results.GroupStats) []string) {
 		fmt.Fprintf(cw, "\n%s\n%s\n", title, strings.Repeat("-", len(title)))
 		tw := tabwriter.NewWriter(cw, 0, 0, 2, ' ', tabwriter.AlignRight)
 		fmt.Fprintln(tw, pad("group")+"\t"+strings.Join(header, "\t")+"\t")
@@ -63,13 +65,13 @@ func Console(w io.Writer, run *pipeline.Run) error {
 		}
 		tw.Flush()
 	}
-	distRow := func(d pipeline.Dist) []string {
+	distRow := func(d results.Dist) []string {
 		return []string{distText(d, d.Mean, 1), distText(d, d.Min, 1), distText(d, d.Max, 1), distText(d, d.P50, 1), distText(d, d.P95, 1)}
 	}
 	writeServing(cw, run, names)
 	stats := []string{"mean", "min", "max", "median", "p95"}
-	section("LATENCY (ms)", stats, func(_ int, g *pipeline.GroupStats) []string { return distRow(g.LatencyMs) })
-	section("TIME TO FIRST TOKEN (ms)", stats, func(_ int, g *pipeline.GroupStats) []string { return distRow(g.TTFTMs) })
+	section("LATENCY (ms)", stats, func(_ int, g *results.GroupStats) []string { return distRow(g.LatencyMs) })
+	section("TIME TO FIRST TOKEN (ms)", stats, func(_ int, g *results.GroupStats) []string { return distRow(g.TTFTMs) })
 	// Completed requests per second (request_throughput) is the
 	// throughput; open-loop groups also show the rate requests were sent
 	// at against the target, labelled as sent.
@@ -78,7 +80,7 @@ func Console(w io.Writer, run *pipeline.Run) error {
 	if open {
 		throughputHeader = []string{"tokens/s mean", "tokens/s p50", "aggregate tok/s", "sent req/s / target", "completed req/s"}
 	}
-	section("THROUGHPUT", throughputHeader, func(_ int, g *pipeline.GroupStats) []string {
+	section("THROUGHPUT", throughputHeader, func(_ int, g *results.GroupStats) []string {
 		row := []string{distText(g.TokensPerSec, g.TokensPerSec.Mean, 1), distText(g.TokensPerSec, g.TokensPerSec.P50, 1), fnum(g.Throughput, 1)}
 		if open {
 			row = append(row, sendText(g))
@@ -94,7 +96,7 @@ func Console(w io.Writer, run *pipeline.Run) error {
 			}
 		}
 	}
-	section("SUCCESS RATE", []string{"ok/count", "success", "failures"}, func(_ int, g *pipeline.GroupStats) []string {
+	section("SUCCESS RATE", []string{"ok/count", "success", "failures"}, func(_ int, g *results.GroupStats) []string {
 		rate := 0.0
 		if g.Count > 0 {
 			rate = float64(g.Successes) / float64(g.Count)
@@ -117,14 +119,14 @@ func Console(w io.Writer, run *pipeline.Run) error {
 	if raw {
 		accHeader = []string{"EM", "F1", "raw EM", "raw F1", "truncated", "agreement"}
 	}
-	section("ACCURACY (%)", accHeader, func(_ int, g *pipeline.GroupStats) []string {
+	section("ACCURACY (%)", accHeader, func(_ int, g *results.GroupStats) []string {
 		if raw {
 			return []string{fnum(g.EM.Mean, 1), fnum(g.F1.Mean, 1), fnum(g.RawEM.Mean, 1), fnum(g.RawF1.Mean, 1), strconv.Itoa(g.Truncated), agreementText(g)}
 		}
 		return []string{fnum(g.EM.Mean, 1), fnum(g.F1.Mean, 1), strconv.Itoa(g.Truncated), agreementText(g)}
 	})
 	if anyAnswerBreakdown(res.Groups) {
-		section("ACCURACY BY ANSWERABILITY (%, SQuAD v2)", []string{"HasAns n", "HasAns EM", "HasAns F1", "NoAns n", "NoAns EM", "NoAns F1"}, func(_ int, g *pipeline.GroupStats) []string {
+		section("ACCURACY BY ANSWERABILITY (%, SQuAD v2)", []string{"HasAns n", "HasAns EM", "HasAns F1", "NoAns n", "NoAns EM", "NoAns F1"}, func(_ int, g *results.GroupStats) []string {
 			return append(breakdownCells(g.HasAns), breakdownCells(g.NoAns)...)
 		})
 	}

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/config"
+	"github.com/inferbench/inferbench/pipeline/results"
 )
 
 // consoleText renders run through Console.
@@ -90,8 +92,8 @@ func TestLetterLabels(t *testing.T) {
 // metis ran 10 s, sophia-sim 20 s, and sophia-sim had no successful request.
 func servingRun(t *testing.T) *pipeline.Run {
 	run := fixtureRun(t, t.TempDir())
-	d := func(n int, mean, p50, p99 float64) pipeline.Dist {
-		return pipeline.Dist{N: n, Mean: mean, P50: p50, P99: p99}
+	d := func(n int, mean, p50, p99 float64) results.Dist {
+		return results.Dist{N: n, Mean: mean, P50: p50, P99: p99}
 	}
 	m := &run.Results.Groups[0]
 	m.Count, m.Successes, m.WallSeconds, m.RequestThroughput, m.SendRate = 6, 4, 10, 0.4, 0.6
@@ -101,9 +103,9 @@ func servingRun(t *testing.T) *pipeline.Run {
 	s := &run.Results.Groups[1]
 	s.Count, s.Successes, s.WallSeconds, s.RequestThroughput, s.SendRate = 6, 0, 20, 0, 0.3
 	s.PromptTokens, s.OutputTokens, s.Throughput = 240, 0, 0
-	s.TTFTMs, s.TPOTMs, s.ITLMs, s.LatencyMs = pipeline.Dist{}, pipeline.Dist{}, pipeline.Dist{}, pipeline.Dist{}
+	s.TTFTMs, s.TPOTMs, s.ITLMs, s.LatencyMs = results.Dist{}, results.Dist{}, results.Dist{}, results.Dist{}
 	s.Goodput, s.GoodputRate = 0, 0
-	run.Experiment.SLO = pipeline.SLOSpec{TTFT: pipeline.Duration(500 * time.Millisecond)}
+	run.Experiment.SLO = config.SLOSpec{TTFT: config.Duration(500 * time.Millisecond)}
 	for i := range run.Records {
 		r := &run.Records[i]
 		r.Attempts, r.HTTP429, r.HTTPStatus = 1, 0, 0
@@ -175,7 +177,7 @@ func TestConsoleServingBlock(t *testing.T) {
 	})
 	t.Run("without an SLO there is no goodput", func(t *testing.T) {
 		run := servingRun(t)
-		run.Experiment.SLO = pipeline.SLOSpec{}
+		run.Experiment.SLO = config.SLOSpec{}
 		if strings.Contains(consoleText(t, run), "goodput") {
 			t.Error("goodput shown without an SLO")
 		}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/results"
 )
 
 // requestColumn is one column of requests.csv and of the Requests sheet.
@@ -16,48 +17,48 @@ import (
 type requestColumn struct {
 	name  string
 	kind  valueKind
-	value func(r *pipeline.Record) any
+	value func(r *results.Record) any
 }
 
 // requestColumns are the fixed columns of requests.csv in order; the
 // server_<name> columns follow them.
 var requestColumns = []requestColumn{
-	{"platform", kindText, func(r *pipeline.Record) any { return r.Platform }},
-	{"model", kindText, func(r *pipeline.Record) any { return r.Model }},
-	{"temperature", kindNum, func(r *pipeline.Record) any { return r.Temperature }},
-	{"load", kindText, func(r *pipeline.Record) any { return r.Load }},
-	{"repeat", kindInt, func(r *pipeline.Record) any { return r.Repeat }},
-	{"sample_id", kindText, func(r *pipeline.Record) any { return r.SampleID }},
-	{"warmup", kindBool, func(r *pipeline.Record) any { return r.Warmup }},
-	{"seq", kindInt, func(r *pipeline.Record) any { return r.Seq }},
-	{"started_at", kindText, func(r *pipeline.Record) any { return formatTime(r.StartedAt) }},
-	{"queue_ms", kindMs, func(r *pipeline.Record) any { return r.QueueMs }},
-	{"ttfb_ms", kindMs, func(r *pipeline.Record) any { return r.TTFBMs }},
-	{"ttft_ms", kindMs, func(r *pipeline.Record) any { return r.TTFTMs }},
-	{"ttfc_ms", kindMs, func(r *pipeline.Record) any { return r.TTFCMs }},
-	{"latency_ms", kindMs, func(r *pipeline.Record) any { return r.LatencyMs }},
-	{"close_ms", kindMs, func(r *pipeline.Record) any { return r.CloseMs }},
-	{"tpot_ms", kindMs, func(r *pipeline.Record) any { return r.TPOTMs }},
-	{"tokens_per_sec", kindNum, func(r *pipeline.Record) any { return r.TokensPerSec }},
-	{"attempts", kindInt, func(r *pipeline.Record) any { return r.Attempts }},
-	{"retry_wait_ms", kindMs, func(r *pipeline.Record) any { return r.RetryWaitMs }},
-	{"http_429", kindInt, func(r *pipeline.Record) any { return r.HTTP429 }},
-	{"http_status", kindInt, func(r *pipeline.Record) any { return r.HTTPStatus }},
-	{"prompt_tokens", kindInt, func(r *pipeline.Record) any { return r.PromptTokens }},
-	{"output_tokens", kindInt, func(r *pipeline.Record) any { return r.OutputTokens }},
-	{"reasoning_tokens", kindInt, func(r *pipeline.Record) any { return r.ReasoningTokens }},
-	{"tokens_estimated", kindBool, func(r *pipeline.Record) any { return r.TokensEstimated }},
-	{"finish_reason", kindText, func(r *pipeline.Record) any { return r.FinishReason }},
-	{"error", kindText, func(r *pipeline.Record) any { return r.Error }},
-	{"error_detail", kindText, func(r *pipeline.Record) any { return r.ErrorDetail }},
-	{"em", kindNum, func(r *pipeline.Record) any { return r.EM }},
-	{"f1", kindNum, func(r *pipeline.Record) any { return r.F1 }},
-	{"raw_em", kindNum, func(r *pipeline.Record) any { return r.RawEM }},
-	{"raw_f1", kindNum, func(r *pipeline.Record) any { return r.RawF1 }},
-	{"truncated", kindBool, func(r *pipeline.Record) any { return r.Truncated }},
-	{"answer", kindText, func(r *pipeline.Record) any { return r.Answer }},
-	{"content", kindText, func(r *pipeline.Record) any { return r.Content }},
-	{"reasoning", kindText, func(r *pipeline.Record) any { return r.Reasoning }},
+	{"platform", kindText, func(r *results.Record) any { return r.Platform }},
+	{"model", kindText, func(r *results.Record) any { return r.Model }},
+	{"temperature", kindNum, func(r *results.Record) any { return r.Temperature }},
+	{"load", kindText, func(r *results.Record) any { return r.Load }},
+	{"repeat", kindInt, func(r *results.Record) any { return r.Repeat }},
+	{"sample_id", kindText, func(r *results.Record) any { return r.SampleID }},
+	{"warmup", kindBool, func(r *results.Record) any { return r.Warmup }},
+	{"seq", kindInt, func(r *results.Record) any { return r.Seq }},
+	{"started_at", kindText, func(r *results.Record) any { return formatTime(r.StartedAt) }},
+	{"queue_ms", kindMs, func(r *results.Record) any { return r.QueueMs }},
+	{"ttfb_ms", kindMs, func(r *results.Record) any { return r.TTFBMs }},
+	{"ttft_ms", kindMs, func(r *results.Record) any { return r.TTFTMs }},
+	{"ttfc_ms", kindMs, func(r *results.Record) any { return r.TTFCMs }},
+	{"latency_ms", kindMs, func(r *results.Record) any { return r.LatencyMs }},
+	{"close_ms", kindMs, func(r *results.Record) any { return r.CloseMs }},
+	{"tpot_ms", kindMs, func(r *results.Record) any { return r.TPOTMs }},
+	{"tokens_per_sec", kindNum, func(r *results.Record) any { return r.TokensPerSec }},
+	{"attempts", kindInt, func(r *results.Record) any { return r.Attempts }},
+	{"retry_wait_ms", kindMs, func(r *results.Record) any { return r.RetryWaitMs }},
+	{"http_429", kindInt, func(r *results.Record) any { return r.HTTP429 }},
+	{"http_status", kindInt, func(r *results.Record) any { return r.HTTPStatus }},
+	{"prompt_tokens", kindInt, func(r *results.Record) any { return r.PromptTokens }},
+	{"output_tokens", kindInt, func(r *results.Record) any { return r.OutputTokens }},
+	{"reasoning_tokens", kindInt, func(r *results.Record) any { return r.ReasoningTokens }},
+	{"tokens_estimated", kindBool, func(r *results.Record) any { return r.TokensEstimated }},
+	{"finish_reason", kindText, func(r *results.Record) any { return r.FinishReason }},
+	{"error", kindText, func(r *results.Record) any { return r.Error }},
+	{"error_detail", kindText, func(r *results.Record) any { return r.ErrorDetail }},
+	{"em", kindNum, func(r *results.Record) any { return r.EM }},
+	{"f1", kindNum, func(r *results.Record) any { return r.F1 }},
+	{"raw_em", kindNum, func(r *results.Record) any { return r.RawEM }},
+	{"raw_f1", kindNum, func(r *results.Record) any { return r.RawF1 }},
+	{"truncated", kindBool, func(r *results.Record) any { return r.Truncated }},
+	{"answer", kindText, func(r *results.Record) any { return r.Answer }},
+	{"content", kindText, func(r *results.Record) any { return r.Content }},
+	{"reasoning", kindText, func(r *results.Record) any { return r.Reasoning }},
 }
 
 // requestsHeader returns the header of requests.csv (and of the Requests
@@ -154,7 +155,7 @@ func writeRequestsCSV(ctx context.Context, w io.Writer, run *pipeline.Run) error
 	}
 	row := make([]string, len(requestColumns)+len(server))
 	i := 0
-	err := run.EachRecord(func(r *pipeline.Record) error {
+	err := run.EachRecord(func(r *results.Record) error {
 		if i%4096 == 0 {
 			if err := ctx.Err(); err != nil {
 				return err
@@ -180,7 +181,7 @@ func writeRequestsCSV(ctx context.Context, w io.Writer, run *pipeline.Run) error
 	return cw.Error()
 }
 
-func writeSummaryCSV(w io.Writer, res *pipeline.Results) error {
+func writeSummaryCSV(w io.Writer, res *results.Results) error {
 	cw := csv.NewWriter(w)
 	cols := summaryColumns(res)
 	if err := cw.Write(SummaryHeader(res)); err != nil {

@@ -1,6 +1,6 @@
 package export
 
-import "github.com/inferbench/inferbench/pipeline"
+import "github.com/inferbench/inferbench/pipeline/results"
 
 // MetricDefinition states one reported figure: its formula as inferbench
 // computes it, and the closest name in three peer tools so that numbers can
@@ -124,7 +124,7 @@ var MetricDefinitions = []MetricDefinition{
 		Formula: "percentile bootstrap of the mean (stats.bootstrap resamples, stats.confidence level, seeded by the experiment seed); above 10,000 values the normal interval mean ± z·s/√n, which the bootstrap equals at that size. EM and F1 (and raw EM/F1) use a cluster bootstrap: each resample draws questions (sample ids) with replacement and takes every repeat of each question drawn, since repeats of one question are not independent (resampling requests would make the interval about 1/√repeats too narrow); above 10,000 questions, or above 10,000 values over at least 1,000 questions, the normal interval with the cluster-robust standard error",
 		VLLM:    "", GuideLLM: "", AIPerf: ""},
 	{Key: "percentile", Name: "Percentile method",
-		Formula: pipeline.PercentileMethod + "; p99 needs hundreds of samples to mean much, groups that are too small get a warning",
+		Formula: results.PercentileMethod + "; p99 needs hundreds of samples to mean much, groups that are too small get a warning",
 		VLLM:    "numpy.percentile (linear)", GuideLLM: "", AIPerf: ""},
 }
 

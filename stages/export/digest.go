@@ -4,6 +4,7 @@ import (
 	"sort"
 
 	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/results"
 )
 
 // digest is what the report, the console and the workbook need of a run's
@@ -14,13 +15,13 @@ type digest struct {
 	// server are the vendor timing fields found in any record, sorted.
 	server []string
 	// retries by group (non-warmup records).
-	retries map[pipeline.GroupKey]retryCount
+	retries map[results.GroupKey]retryCount
 	// failures are the error classes of failed non-warmup records, most
 	// frequent first.
 	failures []*failureClass
 	// series are the per-request latency and TTFT of every group's
 	// successful non-warmup records, for the plots.
-	series map[pipeline.GroupKey]*groupSeries
+	series map[results.GroupKey]*groupSeries
 	// timeline is every platform's activity over the run (every record
 	// sent, warmups included); nil when none was sent.
 	timeline *timeline
@@ -32,13 +33,13 @@ type digest struct {
 // the first time it is asked for a run.
 func recordDigest(run *pipeline.Run) (*digest, error) {
 	v, err := run.Memo("export.digest", func() (any, error) {
-		d := &digest{retries: map[pipeline.GroupKey]retryCount{}, series: map[pipeline.GroupKey]*groupSeries{}}
+		d := &digest{retries: map[results.GroupKey]retryCount{}, series: map[results.GroupKey]*groupSeries{}}
 		server := map[string]struct{}{}
 		failures := map[string]*failureClass{}
 		sent := map[string][]timelineRecord{}
 		var platforms []string
 		seen := map[string]bool{}
-		err := run.EachRecord(func(r *pipeline.Record) error {
+		err := run.EachRecord(func(r *results.Record) error {
 			d.records++
 			if !seen[r.Platform] {
 				seen[r.Platform] = true
@@ -98,7 +99,7 @@ func recordDigest(run *pipeline.Run) (*digest, error) {
 func digestOf(run *pipeline.Run) *digest {
 	d, err := recordDigest(run)
 	if err != nil {
-		return &digest{retries: map[pipeline.GroupKey]retryCount{}, series: map[pipeline.GroupKey]*groupSeries{}}
+		return &digest{retries: map[results.GroupKey]retryCount{}, series: map[results.GroupKey]*groupSeries{}}
 	}
 	return d
 }

@@ -4,7 +4,8 @@
 // pipeline.Exporter reading only run (never an endpoint), so the same files
 // can be rebuilt from a saved journal.
 //
-// Imports: pipeline and stages/aggregate (Verdict for results saved
+// Imports: pipeline, its core packages (pipeline/config, pipeline/results,
+// pipeline/runfolder) and stages/aggregate (Verdict for results saved
 // without one, RunDelta for the compare command's tables); export must not
 // import another stage, and no stage imports export.
 package export
@@ -20,6 +21,7 @@ import (
 
 	"github.com/inferbench/inferbench/pipeline"
 	"github.com/inferbench/inferbench/pipeline/atomicfile"
+	"github.com/inferbench/inferbench/pipeline/results"
 )
 
 // File names written into the run folder.
@@ -63,7 +65,7 @@ func writeFileAtomic(path string, write func(w io.Writer) error) error {
 // groupLabel names a group for humans: "platform/model" plus the temperature
 // when the run has several and the load level when the platform has several
 // ("metis/m c=16").
-func groupLabel(k pipeline.GroupKey, multiTemp bool) string {
+func groupLabel(k results.GroupKey, multiTemp bool) string {
 	s := k.Platform + "/" + k.Model
 	if multiTemp {
 		s += " t=" + strconv.FormatFloat(k.Temperature, 'g', -1, 64)
@@ -75,7 +77,7 @@ func groupLabel(k pipeline.GroupKey, multiTemp bool) string {
 }
 
 // multiTemperature reports whether the groups span several temperatures.
-func multiTemperature(groups []pipeline.GroupStats) bool {
+func multiTemperature(groups []results.GroupStats) bool {
 	for i := 1; i < len(groups); i++ {
 		if groups[i].Temperature != groups[0].Temperature {
 			return true
@@ -85,7 +87,7 @@ func multiTemperature(groups []pipeline.GroupStats) bool {
 }
 
 // labels returns the label of every group, in order.
-func labels(groups []pipeline.GroupStats) []string {
+func labels(groups []results.GroupStats) []string {
 	multi := multiTemperature(groups)
 	out := make([]string, len(groups))
 	for i := range groups {
@@ -95,7 +97,7 @@ func labels(groups []pipeline.GroupStats) []string {
 }
 
 // comparisonFor returns the comparison of group k against the baseline, or nil.
-func comparisonFor(res *pipeline.Results, k pipeline.GroupKey) *pipeline.Comparison {
+func comparisonFor(res *results.Results, k results.GroupKey) *results.Comparison {
 	for i := range res.Comparisons {
 		if res.Comparisons[i].GroupKey == k {
 			return &res.Comparisons[i]
@@ -106,7 +108,7 @@ func comparisonFor(res *pipeline.Results, k pipeline.GroupKey) *pipeline.Compari
 
 // metricNames returns the derived metric names of the groups, in
 // declaration order (first appearance).
-func metricNames(groups []pipeline.GroupStats) []string {
+func metricNames(groups []results.GroupStats) []string {
 	var out []string
 	seen := map[string]bool{}
 	for _, g := range groups {
@@ -121,7 +123,7 @@ func metricNames(groups []pipeline.GroupStats) []string {
 }
 
 // metricValue returns the named derived metric of g.
-func metricValue(g *pipeline.GroupStats, name string) (float64, bool) {
+func metricValue(g *results.GroupStats, name string) (float64, bool) {
 	for _, m := range g.Metrics {
 		if m.Name == name {
 			return m.Value, true

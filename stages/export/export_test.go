@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/results"
 )
 
 func readCSV(t *testing.T, path string) [][]string {
@@ -50,7 +51,7 @@ func TestJSONRoundTripsResults(t *testing.T) {
 	var doc struct {
 		Experiment        string            `json:"experiment"`
 		RunID             string            `json:"run_id"`
-		Results           pipeline.Results  `json:"results"`
+		Results           results.Results   `json:"results"`
 		MetricDefinitions map[string]string `json:"metric_definitions"`
 	}
 	if err := json.Unmarshal(b, &doc); err != nil {

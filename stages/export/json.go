@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 
 	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/results"
 )
 
 // ResultsFile is the document written to results.json.
@@ -17,7 +18,7 @@ type ResultsFile struct {
 	ToolVersion   string `json:"tool_version,omitempty"`
 	DatasetSHA256 string `json:"dataset_sha256,omitempty"`
 	// Results is the aggregate stage's output, unchanged.
-	Results *pipeline.Results `json:"results"`
+	Results *results.Results `json:"results"`
 	// MetricDefinitions maps each metric key to its formula (see MetricDefinitions).
 	MetricDefinitions map[string]string `json:"metric_definitions"`
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/results"
 )
 
 func TestEveryFormatDeclaresEachFileItWrites(t *testing.T) {
@@ -53,7 +54,7 @@ func TestMarkdownRemovesAPlotItNoLongerDraws(t *testing.T) {
 	// distribution plots have nothing to draw. A new Run, since a Run
 	// remembers what its exporters read of its records.
 	run = &pipeline.Run{Dir: run.Dir, Experiment: run.Experiment, Manifest: run.Manifest, Results: run.Results,
-		Samples: run.Samples, Records: []pipeline.Record{}}
+		Samples: run.Samples, Records: []results.Record{}}
 	if err := Markdown(context.Background(), run); err != nil {
 		t.Fatal(err)
 	}

@@ -4,7 +4,7 @@ import (
 	"image/color"
 	"strconv"
 
-	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/results"
 )
 
 // groupPalette is the one palette of every chart, SVG (report.md and
@@ -22,7 +22,7 @@ type seriesKey struct {
 	temperature     float64
 }
 
-func seriesOf(k pipeline.GroupKey) seriesKey {
+func seriesOf(k results.GroupKey) seriesKey {
 	return seriesKey{k.Platform, k.Model, k.Temperature}
 }
 
@@ -40,7 +40,7 @@ type palette struct {
 
 // newPalette returns the palette of the groups with keys (in results
 // order).
-func newPalette(keys []pipeline.GroupKey) *palette {
+func newPalette(keys []results.GroupKey) *palette {
 	p := &palette{series: map[seriesKey]int{}, levels: map[seriesKey][]string{}, platform: map[string]int{}}
 	for _, k := range keys {
 		s := seriesOf(k)
@@ -60,8 +60,8 @@ func newPalette(keys []pipeline.GroupKey) *palette {
 // paletteOf is the palette of res's groups, with the sweep curves' series
 // after them (a curve always has its groups, so they add nothing in a
 // real run).
-func paletteOf(res *pipeline.Results) *palette {
-	var keys []pipeline.GroupKey
+func paletteOf(res *results.Results) *palette {
+	var keys []results.GroupKey
 	for _, g := range res.Groups {
 		keys = append(keys, g.GroupKey)
 	}
@@ -85,7 +85,7 @@ func (p *palette) index(s seriesKey) int {
 }
 
 // hex returns k's colour as RGB hex, as excelize wants it.
-func (p *palette) hex(k pipeline.GroupKey) string {
+func (p *palette) hex(k results.GroupKey) string {
 	s := seriesOf(k)
 	base := groupPalette[p.index(s)%len(groupPalette)]
 	lv := p.levels[s]
@@ -111,7 +111,7 @@ func (p *palette) platformHex(name string) string {
 }
 
 // rgba returns k's colour for gonum/plot.
-func (p *palette) rgba(k pipeline.GroupKey) color.RGBA { return hexColor(p.hex(k)) }
+func (p *palette) rgba(k results.GroupKey) color.RGBA { return hexColor(p.hex(k)) }
 
 // tint mixes an RGB hex colour with white by t in [0, 1].
 func tint(hex string, t float64) string {

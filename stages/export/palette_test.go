@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/results"
 )
 
 func TestAGroupHasTheSameColourInEverySVGAndExcelChart(t *testing.T) {
@@ -60,8 +60,8 @@ func TestAGroupHasTheSameColourInEverySVGAndExcelChart(t *testing.T) {
 func cellsName(r xmlRef) string { return strings.Join(r.Strs, "") }
 
 func TestTheLevelsOfAPlatformAreTintsOfItsColour(t *testing.T) {
-	k := func(p, load string) pipeline.GroupKey { return pipeline.GroupKey{Platform: p, Model: "m", Load: load} }
-	pal := newPalette([]pipeline.GroupKey{k("a", "c=1"), k("a", "c=8"), k("a", "c=24"), k("b", "c=1"), k("b", "c=8"), k("b", "c=24")})
+	k := func(p, load string) results.GroupKey { return results.GroupKey{Platform: p, Model: "m", Load: load} }
+	pal := newPalette([]results.GroupKey{k("a", "c=1"), k("a", "c=8"), k("a", "c=24"), k("b", "c=1"), k("b", "c=8"), k("b", "c=24")})
 	if pal.hex(k("a", "c=1")) != groupPalette[0] || pal.hex(k("b", "c=1")) != groupPalette[1] {
 		t.Errorf("first levels %s %s, want the palette's first two colours", pal.hex(k("a", "c=1")), pal.hex(k("b", "c=1")))
 	}
@@ -69,7 +69,7 @@ func TestTheLevelsOfAPlatformAreTintsOfItsColour(t *testing.T) {
 		t.Error("a sweep curve (no level) is not drawn in its platform's colour")
 	}
 	seen := map[string]bool{}
-	for _, g := range []pipeline.GroupKey{k("a", "c=1"), k("a", "c=8"), k("a", "c=24"), k("b", "c=1"), k("b", "c=8"), k("b", "c=24")} {
+	for _, g := range []results.GroupKey{k("a", "c=1"), k("a", "c=8"), k("a", "c=24"), k("b", "c=1"), k("b", "c=8"), k("b", "c=24")} {
 		if seen[pal.hex(g)] {
 			t.Errorf("%v shares its colour %s", g, pal.hex(g))
 		}

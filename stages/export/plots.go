@@ -14,6 +14,7 @@ import (
 	"gonum.org/v1/plot/vg/vgsvg"
 
 	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/results"
 )
 
 // Plot file names written next to report.md (and inlined in report.html).
@@ -78,12 +79,12 @@ func renderPlots(run *pipeline.Run) ([]reportImage, error) {
 		return nil, err
 	}
 	p, err = barPlot("Output tokens/s per group (mean)", "tokens/s", timing, groups,
-		func(g *pipeline.GroupStats) pipeline.Dist { return g.TokensPerSec }, false, pal)
+		func(g *results.GroupStats) results.Dist { return g.TokensPerSec }, false, pal)
 	if err := add(PlotTokensPerSec, "Output tokens/s per group", p, err); err != nil {
 		return nil, err
 	}
 	p, err = barPlot("F1 per group (mean, "+ciLevel(run.Experiment)+" CI)", "F1 %", names, groups,
-		func(g *pipeline.GroupStats) pipeline.Dist { return g.F1 }, true, pal)
+		func(g *results.GroupStats) results.Dist { return g.F1 }, true, pal)
 	if err := add(PlotF1, "F1 per group with confidence interval", p, err); err != nil {
 		return nil, err
 	}
@@ -105,7 +106,7 @@ func renderPlots(run *pipeline.Run) ([]reportImage, error) {
 // labels and legends have little room: the platform alone, plus the model
 // when a platform has several, plus the temperature when there are several,
 // plus the load level when the platform has several.
-func plotLabels(groups []pipeline.GroupStats) []string {
+func plotLabels(groups []results.GroupStats) []string {
 	models := map[string]map[string]bool{}
 	for _, g := range groups {
 		if models[g.Platform] == nil {
@@ -137,7 +138,7 @@ const noSuccess = "no successful request"
 
 // noSuccessLabels returns names with noSuccess added, on a line of its
 // own, to the groups that have no successful request.
-func noSuccessLabels(groups []pipeline.GroupStats, names []string) []string {
+func noSuccessLabels(groups []results.GroupStats, names []string) []string {
 	out := append([]string(nil), names...)
 	for i := range groups {
 		if groups[i].Successes == 0 {
@@ -175,7 +176,7 @@ func styleNominal(p *plot.Plot, names []string) {
 	}
 }
 
-func latencyBoxPlot(groups []pipeline.GroupStats, names []string, series map[pipeline.GroupKey]*groupSeries, pal *palette) (*plot.Plot, error) {
+func latencyBoxPlot(groups []results.GroupStats, names []string, series map[results.GroupKey]*groupSeries, pal *palette) (*plot.Plot, error) {
 	p := newPlot("Latency per group")
 	p.Y.Label.Text = "E2E latency (ms)"
 	drawn := false
@@ -203,7 +204,7 @@ func latencyBoxPlot(groups []pipeline.GroupStats, names []string, series map[pip
 	return p, nil
 }
 
-func ttftCDF(groups []pipeline.GroupStats, names []string, series map[pipeline.GroupKey]*groupSeries, pal *palette) (*plot.Plot, error) {
+func ttftCDF(groups []results.GroupStats, names []string, series map[results.GroupKey]*groupSeries, pal *palette) (*plot.Plot, error) {
 	p := newPlot("TTFT cumulative distribution")
 	p.X.Label.Text = "TTFT (ms)"
 	p.Y.Label.Text = "share of requests"
@@ -261,7 +262,7 @@ func (c ciBars) YError(i int) (float64, float64) { return c.ys[i] - c.lo[i], c.h
 
 // barPlot draws one bar per group in its palette colour, from 0, with
 // the CI as error bars when ci is set and the group has one.
-func barPlot(title, ylabel string, names []string, groups []pipeline.GroupStats, get func(*pipeline.GroupStats) pipeline.Dist, ci bool, pal *palette) (*plot.Plot, error) {
+func barPlot(title, ylabel string, names []string, groups []results.GroupStats, get func(*results.GroupStats) results.Dist, ci bool, pal *palette) (*plot.Plot, error) {
 	p := newPlot(title)
 	p.Y.Label.Text = ylabel
 	cb := ciBars{ys: make([]float64, len(groups)), lo: make([]float64, len(groups)), hi: make([]float64, len(groups))}

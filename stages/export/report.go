@@ -7,6 +7,9 @@ import (
 	"time"
 
 	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/config"
+	"github.com/inferbench/inferbench/pipeline/results"
+	"github.com/inferbench/inferbench/pipeline/runfolder"
 )
 
 // The report model is built once from a run and rendered by both the
@@ -53,7 +56,7 @@ func fshare(v float64) string { return fnum(100*v, 1) + "%" }
 // agreementText renders a group's answer agreement, or "-" when the group
 // has fewer than two repeats: with one repeat every answer agrees with
 // itself and the 100% means nothing.
-func agreementText(g *pipeline.GroupStats) string {
+func agreementText(g *results.GroupStats) string {
 	if len(g.RepeatEM) < 2 {
 		return "-"
 	}
@@ -63,7 +66,7 @@ func agreementText(g *pipeline.GroupStats) string {
 // sendText renders the rate requests were sent at against the configured
 // one ("7.98 / 8") for an open-loop group, the send rate alone otherwise.
 // It is a send rate, never a throughput: failed requests count.
-func sendText(g *pipeline.GroupStats) string {
+func sendText(g *results.GroupStats) string {
 	if g.TargetRate > 0 {
 		return fnum(g.SendRate, 2) + " / " + strconv.FormatFloat(g.TargetRate, 'g', -1, 64)
 	}
@@ -71,10 +74,10 @@ func sendText(g *pipeline.GroupStats) string {
 }
 
 // shardNote says that a merged level's shards did not send at the same
-// time (GroupStats.ShardOverlap under pipeline.MinShardOverlap), so that
+// time (GroupStats.ShardOverlap under results.MinShardOverlap), so that
 // its rates are not those of the configured load; "" otherwise.
-func shardNote(g *pipeline.GroupStats) string {
-	if g.ShardOverlap == nil || *g.ShardOverlap >= pipeline.MinShardOverlap {
+func shardNote(g *results.GroupStats) string {
+	if g.ShardOverlap == nil || *g.ShardOverlap >= results.MinShardOverlap {
 		return ""
 	}
 	return fmt.Sprintf("shards sent apart (%.0f%% overlap): not the configured load", 100**g.ShardOverlap)
@@ -89,7 +92,7 @@ func joinNote(cell, note string) string {
 }
 
 // anyOpenLoop reports whether any group ran on an open-loop schedule.
-func anyOpenLoop(groups []pipeline.GroupStats) bool {
+func anyOpenLoop(groups []results.GroupStats) bool {
 	for i := range groups {
 		if groups[i].TargetRate > 0 {
 			return true
@@ -100,7 +103,7 @@ func anyOpenLoop(groups []pipeline.GroupStats) bool {
 
 // anyAnswerBreakdown reports whether any group has SQuAD v2's
 // HasAns/NoAns split.
-func anyAnswerBreakdown(groups []pipeline.GroupStats) bool {
+func anyAnswerBreakdown(groups []results.GroupStats) bool {
 	for i := range groups {
 		if groups[i].HasAns != nil || groups[i].NoAns != nil {
 			return true
@@ -111,7 +114,7 @@ func anyAnswerBreakdown(groups []pipeline.GroupStats) bool {
 
 // breakdownCells renders one kind of question as count, EM and F1 ("-"
 // cells when the group has none of that kind).
-func breakdownCells(b *pipeline.AnswerBreakdown) []string {
+func breakdownCells(b *results.AnswerBreakdown) []string {
 	if b == nil {
 		return []string{"-", "-", "-"}
 	}
@@ -120,7 +123,7 @@ func breakdownCells(b *pipeline.AnswerBreakdown) []string {
 
 // withCI renders "mean [low, high]" when the CI is known, missing when d
 // has no values.
-func withCI(d pipeline.Dist, dec int) string {
+func withCI(d results.Dist, dec int) string {
 	if d.N == 0 {
 		return missing
 	}
@@ -181,7 +184,7 @@ func buildReport(run *pipeline.Run, images []reportImage) *reportModel {
 // shardLines describes how a run was sharded: the shard of a sharded
 // run, or the shards (and hosts) a merged run joined, with the manifest's
 // note when they ran on different hosts.
-func shardLines(m *pipeline.Manifest) []string {
+func shardLines(m *runfolder.Manifest) []string {
 	var out []string
 	if m.Shard != nil {
 		out = append(out, fmt.Sprintf("Shard %s of a sharded run (host %s): merge every shard with inferbench merge", m.Shard.Shard, m.Shard.Host))
@@ -216,12 +219,12 @@ func shardLines(m *pipeline.Manifest) []string {
 // keys of the emulator's profile (the emulator registers the block; the
 // report reads it resolved or as a manifest recorded it).
 type emulateView struct {
-	TTFT            pipeline.Duration `json:"ttft"`
-	TokensPerSecond float64           `json:"tokens_per_second"`
-	Accuracy        float64           `json:"accuracy"`
-	ReasoningTokens int               `json:"reasoning_tokens"`
-	MaxBatch        int               `json:"max_batch"`
-	BatchSlowdown   float64           `json:"batch_slowdown"`
+	TTFT            config.Duration `json:"ttft"`
+	TokensPerSecond float64         `json:"tokens_per_second"`
+	Accuracy        float64         `json:"accuracy"`
+	ReasoningTokens int             `json:"reasoning_tokens"`
+	MaxBatch        int             `json:"max_batch"`
+	BatchSlowdown   float64         `json:"batch_slowdown"`
 }
 
 func setupSection(run *pipeline.Run) reportSection {
@@ -318,7 +321,7 @@ func setupSection(run *pipeline.Run) reportSection {
 		var slo []string
 		for _, o := range []struct {
 			name string
-			d    pipeline.Duration
+			d    config.Duration
 		}{{"ttft", exp.SLO.TTFT}, {"e2e", exp.SLO.E2E}, {"tpot", exp.SLO.TPOT}} {
 			if o.d > 0 {
 				slo = append(slo, o.name+" ≤ "+o.d.String())
@@ -331,7 +334,7 @@ func setupSection(run *pipeline.Run) reportSection {
 	b = append(b, "Date: "+res.StartedAt.UTC().Format(time.RFC3339)+" to "+res.FinishedAt.UTC().Format(time.RFC3339))
 	b = append(b, "Stop reason: "+res.StopReason)
 	if run.Manifest != nil {
-		b = append(b, fmt.Sprintf("Tool: %s %s (%s); %d requests planned", run.Manifest.Tool, run.Manifest.Version, run.Manifest.GoVersion, run.Manifest.CellTotal))
+		b = append(b, fmt.Sprintf("Tool: %s %s (%s; %s); %d requests planned", run.Manifest.Tool, run.Manifest.Version, run.Manifest.Build.Details(), run.Manifest.GoVersion, run.Manifest.CellTotal))
 	}
 	s.Bullets = b
 	return s
@@ -343,9 +346,9 @@ func setupSection(run *pipeline.Run) reportSection {
 // closed loop, concurrency 1; ..."), a sweep's rate levels at the rates
 // it chose (rates; "rate chosen at run time" when it did not), and the
 // load block's max_duration per level.
-func loadText(p *pipeline.Platform, rates []float64) string {
+func loadText(p *config.Platform, rates []float64) string {
 	levels := p.RunLevels(rates)
-	one := func(lv pipeline.Level) string {
+	one := func(lv config.Level) string {
 		if lv.Rate == 0 && lv.RateIndex == 0 {
 			return fmt.Sprintf("closed loop, concurrency %d", max(lv.Concurrency, 1))
 		}
@@ -378,15 +381,15 @@ func loadText(p *pipeline.Platform, rates []float64) string {
 
 // ciLevel is the confidence level of every interval, e.g. "95%"
 // (stats.confidence; the default when exp is nil or leaves it zero).
-func ciLevel(exp *pipeline.Experiment) string {
-	c := pipeline.DefaultConfidence
+func ciLevel(exp *config.Experiment) string {
+	c := config.DefaultConfidence
 	if exp != nil && exp.Stats.Confidence > 0 {
 		c = exp.Stats.Confidence
 	}
 	return strconv.FormatFloat(100*c, 'g', 4, 64) + "%"
 }
 
-func resultsSection(res *pipeline.Results, level string) reportSection {
+func resultsSection(res *results.Results, level string) reportSection {
 	s := reportSection{Title: "Results"}
 	s.Paragraphs = []string{"Times in ms; mean with its " + level + " confidence interval in brackets; percentiles by " + res.PercentileMethod + "."}
 	t := reportTable{
@@ -423,7 +426,7 @@ func resultsSection(res *pipeline.Results, level string) reportSection {
 	return s
 }
 
-func speedupSection(res *pipeline.Results, level string) reportSection {
+func speedupSection(res *results.Results, level string) reportSection {
 	s := reportSection{Title: "Speedup against the baseline (" + res.Baseline + ")"}
 	multi := multiTemperature(res.Groups)
 	s.Paragraphs = []string{"Speedup = baseline median latency / group median latency; > 1 means faster. A platform is called faster or slower only when the confidence interval excludes 1; the p-value is a two-sided Mann-Whitney U test on latency. \"-\": a group without a successful request has no latency to compare.",
@@ -534,7 +537,7 @@ func meanStdText(xs []float64) string {
 	return fmt.Sprintf("%.1f ± %.1f (%d)", m.(float64), sd.(float64), len(xs))
 }
 
-func metricsSection(res *pipeline.Results) (reportSection, bool) {
+func metricsSection(res *results.Results) (reportSection, bool) {
 	names := metricNames(res.Groups)
 	if len(names) == 0 {
 		return reportSection{}, false
@@ -559,7 +562,7 @@ func metricsSection(res *pipeline.Results) (reportSection, bool) {
 	return reportSection{Title: "Derived metrics", Tables: []reportTable{t}}, true
 }
 
-func checksSection(res *pipeline.Results) reportSection {
+func checksSection(res *results.Results) reportSection {
 	s := reportSection{Title: "Checks"}
 	failed := 0
 	for _, c := range res.Checks {
@@ -607,7 +610,7 @@ func failuresSection(run *pipeline.Run) reportSection {
 	return s
 }
 
-func warningsSection(res *pipeline.Results) (reportSection, bool) {
+func warningsSection(res *results.Results) (reportSection, bool) {
 	s := reportSection{Title: "Warnings"}
 	s.Bullets = append(s.Bullets, res.Warnings...)
 	names := labels(res.Groups)

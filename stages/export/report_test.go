@@ -13,6 +13,9 @@ import (
 	"testing"
 
 	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/config"
+	"github.com/inferbench/inferbench/pipeline/results"
+	"github.com/inferbench/inferbench/pipeline/runfolder"
 )
 
 // validSVG parses b as XML and checks the root element is <svg>.
@@ -109,7 +112,7 @@ func TestHTMLReport(t *testing.T) {
 	// model output and a platform name that would be dangerous if unescaped
 	run.Records[0].ErrorDetail = "x"
 	for i := range run.Records {
-		if run.Records[i].Error == pipeline.ErrEmptyContentLength {
+		if run.Records[i].Error == results.ErrEmptyContentLength {
 			run.Records[i].ErrorDetail = scriptAnswer
 		}
 	}
@@ -221,7 +224,7 @@ func TestRegisterAddsEveryFormatAndTheConsole(t *testing.T) {
 
 func TestTheReportSaysWhichShardsAndHostsAMergedRunJoined(t *testing.T) {
 	run := fixtureRun(t, t.TempDir())
-	run.Manifest.Shards = []pipeline.ShardInfo{{Shard: pipeline.Shard{Index: 0, Count: 2}, Host: "node-a"}, {Shard: pipeline.Shard{Index: 1, Count: 2}, Host: "node-b"}}
+	run.Manifest.Shards = []runfolder.ShardInfo{{Shard: runfolder.Shard{Index: 0, Count: 2}, Host: "node-a"}, {Shard: runfolder.Shard{Index: 1, Count: 2}, Host: "node-b"}}
 	run.Manifest.Notes = append(run.Manifest.Notes, pipeline.HostsNote+"node-a (0/2); node-b (1/2)")
 	if err := Markdown(context.Background(), run); err != nil {
 		t.Fatal(err)
@@ -242,12 +245,12 @@ func TestTheSetupTableNamesEveryLevelAndTheEmulatedCapacity(t *testing.T) {
 	exp := &run.Manifest.Experiment
 	p := &exp.Platforms[0]
 	p.Concurrency = 1
-	p.Emulate = pipeline.ConfigBlock(&emulateView{TTFT: pipeline.Duration(30e6), TokensPerSecond: 400, Accuracy: 0.9, MaxBatch: 2, BatchSlowdown: 1})
-	p.Levels = &pipeline.LevelsSpec{Type: "concurrency", MaxDuration: pipeline.Duration(60e9), Resolved: []pipeline.Level{
+	p.Emulate = config.ConfigBlock(&emulateView{TTFT: config.Duration(30e6), TokensPerSecond: 400, Accuracy: 0.9, MaxBatch: 2, BatchSlowdown: 1})
+	p.Levels = &config.LevelsSpec{Type: "concurrency", MaxDuration: config.Duration(60e9), Resolved: []config.Level{
 		{Label: "c=1", Concurrency: 1}, {Label: "c=8", Concurrency: 8}, {Label: "c=24", Concurrency: 24}}}
 	q := &exp.Platforms[1]
 	q.Arrival = "poisson"
-	q.Levels = &pipeline.LevelsSpec{Type: "sweep", Resolved: []pipeline.Level{
+	q.Levels = &config.LevelsSpec{Type: "sweep", Resolved: []config.Level{
 		{Label: "sync", Concurrency: 1}, {Label: "throughput", Concurrency: 64}, {Label: "sweep-1", Concurrency: 64, RateIndex: 1}}}
 	run.Manifest.SweepRates = map[string][]float64{q.Name: {3.5}}
 	s := setupSection(run)

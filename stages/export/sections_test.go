@@ -13,6 +13,9 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/config"
+	"github.com/inferbench/inferbench/pipeline/results"
+	"github.com/inferbench/inferbench/pipeline/runfolder"
 	"github.com/inferbench/inferbench/stages/aggregate"
 	"github.com/inferbench/inferbench/stages/score"
 )
@@ -118,7 +121,7 @@ func TestRatesShowAchievedAgainstTarget(t *testing.T) {
 	run := fixtureRun(t, t.TempDir())
 	open := &run.Results.Groups[0]                                        // metis: open loop at 8 req/s
 	open.TargetRate, open.RequestThroughput, open.SendRate = 8, 7.1, 7.95 // the send rate, not the throughput, is held against the target
-	open.QueueMs = pipeline.Dist{N: 4, Mean: 0.4, P50: 0.31, P99: 1.73, Max: 1.9}
+	open.QueueMs = results.Dist{N: 4, Mean: 0.4, P50: 0.31, P99: 1.73, Max: 1.9}
 	run.Results.Groups[1].TargetRate, run.Results.Groups[1].RequestThroughput = 0, 1.5 // closed loop
 	con, md, _ := outputs(t, run)
 	thr := con[strings.Index(con, "THROUGHPUT"):strings.Index(con, "SUCCESS RATE")]
@@ -194,7 +197,7 @@ func TestWrapWords(t *testing.T) {
 // F1 1, 1, 0.5, 0) and 2 unanswerable ones (the empty answer right once).
 func v2Run(t *testing.T, dir string) *pipeline.Run {
 	t.Helper()
-	samples := []*pipeline.Sample{
+	samples := []*config.Sample{
 		{ID: "a1", Context: "The lighthouse was built in 1874.", Question: "When was it built?", Answers: []string{"1874"}},
 		{ID: "a2", Context: "Marta Kovac founded the club.", Question: "Who founded the club?", Answers: []string{"Marta Kovac"}},
 		{ID: "a3", Context: "The glacier retreats forty metres.", Question: "How far?", Answers: []string{"forty metres"}},
@@ -203,21 +206,21 @@ func v2Run(t *testing.T, dir string) *pipeline.Run {
 		{ID: "n2", Context: "The mural shows a heron.", Question: "When was it painted?", IsImpossible: true},
 	}
 	contents := []string{"1874", "**Marta Kovac**", "about forty", "", "", "Nobody"}
-	exp := &pipeline.Experiment{
+	exp := &config.Experiment{
 		Name: "v2", Seed: 1, Repeats: 1,
-		Platforms: []pipeline.Platform{{Name: "p", Models: []string{"m"}, Concurrency: 1}},
-		Params:    pipeline.Params{Temperature: []float64{0}, MaxTokens: 64},
-		Score:     pipeline.ScoreSpec{Extract: pipeline.ExtractSpec{Steps: pipeline.DefaultExtractSteps}},
-		Stats:     pipeline.StatsSpec{Confidence: 0.95, Bootstrap: 200},
+		Platforms: []config.Platform{{Name: "p", Models: []string{"m"}, Concurrency: 1}},
+		Params:    config.Params{Temperature: []float64{0}, MaxTokens: 64},
+		Score:     config.ScoreSpec{Extract: config.ExtractSpec{Steps: config.DefaultExtractSteps}},
+		Stats:     config.StatsSpec{Confidence: 0.95, Bootstrap: 200},
 	}
 	sc, err := score.New(exp.Score, "v2.0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	start := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
-	var recs []pipeline.Record
+	var recs []results.Record
 	for i, s := range samples {
-		r := pipeline.Record{CellKey: pipeline.CellKey{Platform: "p", Model: "m", SampleID: s.ID}, Seq: i,
+		r := results.Record{CellKey: results.CellKey{Platform: "p", Model: "m", SampleID: s.ID}, Seq: i,
 			StartedAt: start.Add(time.Duration(i) * time.Second), TTFTMs: 100, LatencyMs: 200, CloseMs: 201,
 			OutputTokens: 3, FinishReason: "stop", Content: contents[i], Attempts: 1}
 		sc.Score(&r, s)
@@ -227,20 +230,20 @@ func v2Run(t *testing.T, dir string) *pipeline.Run {
 	if err != nil {
 		t.Fatal(err)
 	}
-	byID := map[string]*pipeline.Sample{}
+	byID := map[string]*config.Sample{}
 	for _, s := range samples {
 		byID[s.ID] = s
 	}
 	return &pipeline.Run{Dir: dir, Experiment: exp, Records: recs, Results: res, Samples: byID,
-		Manifest: &pipeline.Manifest{Experiment: *exp, Dataset: pipeline.DatasetInfo{Source: "squad", Version: "v2.0", Total: 6}}}
+		Manifest: &runfolder.Manifest{Experiment: *exp, Dataset: runfolder.DatasetInfo{Source: "squad", Version: "v2.0", Total: 6}}}
 }
 
 func TestSquadV2AnswerBreakdown(t *testing.T) {
 	run := v2Run(t, t.TempDir())
 	g := run.Results.Groups[0]
 	t.Run("aggregate splits the v2 set like the official script", func(t *testing.T) {
-		if g.HasAns == nil || g.NoAns == nil || *g.HasAns != (pipeline.AnswerBreakdown{Count: 4, EM: 50, F1: 62.5}) ||
-			*g.NoAns != (pipeline.AnswerBreakdown{Count: 2, EM: 50, F1: 50}) {
+		if g.HasAns == nil || g.NoAns == nil || *g.HasAns != (results.AnswerBreakdown{Count: 4, EM: 50, F1: 62.5}) ||
+			*g.NoAns != (results.AnswerBreakdown{Count: 2, EM: 50, F1: 50}) {
 			t.Fatalf("has_ans %+v no_ans %+v", g.HasAns, g.NoAns)
 		}
 	})

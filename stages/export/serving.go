@@ -8,6 +8,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/config"
+	"github.com/inferbench/inferbench/pipeline/results"
 )
 
 // retryCount is what a group's non-warmup records say about retries.
@@ -24,7 +26,7 @@ type retryCount struct {
 
 // addRetries adds what non-warmup record r says about retries to c
 // (warmups are left out like in every statistic; see digest.retries).
-func addRetries(c retryCount, r *pipeline.Record) retryCount {
+func addRetries(c retryCount, r *results.Record) retryCount {
 	c.Retries += max(r.Attempts-1, 0)
 	n := r.HTTP429
 	if n == 0 && r.HTTPStatus == 429 {
@@ -41,7 +43,7 @@ func addRetries(c retryCount, r *pipeline.Record) retryCount {
 // are used when every one fits in maxConsoleLabel runes; otherwise every
 // group gets a letter (A, B, ..., Z, AA, AB, ...), so that two long names
 // that differ only at their end never look like the same row.
-func consoleLabels(groups []pipeline.GroupStats) ([]string, bool) {
+func consoleLabels(groups []results.GroupStats) ([]string, bool) {
 	names := labels(groups)
 	for _, n := range names {
 		if utf8.RuneCountInString(n) > maxConsoleLabel {
@@ -67,7 +69,7 @@ func letterLabel(i int) string {
 // writeLegend prints the GROUPS section that maps each letter label to its
 // group's platform, model, temperature and load level (when it has one),
 // wrapped, never clipped.
-func writeLegend(w io.Writer, groups []pipeline.GroupStats, names []string) {
+func writeLegend(w io.Writer, groups []results.GroupStats, names []string) {
 	fmt.Fprintf(w, "\nGROUPS\n------\n")
 	width := 0
 	for _, n := range names {
@@ -104,44 +106,44 @@ func servingRows(run *pipeline.Run) []servingRow {
 	groups := run.Results.Groups
 	retries := digestOf(run).retries
 	var rows []servingRow
-	add := func(label string, cell func(g *pipeline.GroupStats) string) {
+	add := func(label string, cell func(g *results.GroupStats) string) {
 		r := servingRow{label: label}
 		for i := range groups {
 			r.cells = append(r.cells, cell(&groups[i]))
 		}
 		rows = append(rows, r)
 	}
-	rate := func(v float64, g *pipeline.GroupStats) string {
+	rate := func(v float64, g *results.GroupStats) string {
 		if g.WallSeconds <= 0 {
 			return "-"
 		}
 		return fnum(v, 2)
 	}
-	add("Successful requests", func(g *pipeline.GroupStats) string {
+	add("Successful requests", func(g *results.GroupStats) string {
 		return strconv.Itoa(g.Successes) + "/" + strconv.Itoa(g.Count)
 	})
-	add("Benchmark duration (s)", func(g *pipeline.GroupStats) string { return rate(g.WallSeconds, g) })
-	add("Total input tokens", func(g *pipeline.GroupStats) string { return promptText(g) })
-	add("Total output tokens", func(g *pipeline.GroupStats) string { return outputText(g) })
+	add("Benchmark duration (s)", func(g *results.GroupStats) string { return rate(g.WallSeconds, g) })
+	add("Total input tokens", func(g *results.GroupStats) string { return promptText(g) })
+	add("Total output tokens", func(g *results.GroupStats) string { return outputText(g) })
 	// Completed requests per second, as vLLM counts them: a group whose
 	// requests all fail fast must not show a high request throughput.
-	add("Request throughput (req/s)", func(g *pipeline.GroupStats) string { return rate(g.RequestThroughput, g) })
-	add("Output token throughput (tok/s)", func(g *pipeline.GroupStats) string { return rate(g.Throughput, g) })
-	add("Total token throughput (tok/s)", func(g *pipeline.GroupStats) string {
+	add("Request throughput (req/s)", func(g *results.GroupStats) string { return rate(g.RequestThroughput, g) })
+	add("Output token throughput (tok/s)", func(g *results.GroupStats) string { return rate(g.Throughput, g) })
+	add("Total token throughput (tok/s)", func(g *results.GroupStats) string {
 		if g.WallSeconds <= 0 || g.PromptTokens == 0 { // input tokens unknown
 			return "-"
 		}
 		return fnum(float64(g.PromptTokens+g.OutputTokens)/g.WallSeconds, 2)
 	})
-	timing := func(title, short string, get func(g *pipeline.GroupStats) pipeline.Dist) {
+	timing := func(title, short string, get func(g *results.GroupStats) results.Dist) {
 		rows = append(rows, servingRow{label: title, rule: true})
 		for _, st := range []struct {
 			name string
-			get  func(d pipeline.Dist) float64
-		}{{"Mean", func(d pipeline.Dist) float64 { return d.Mean }},
-			{"Median", func(d pipeline.Dist) float64 { return d.P50 }},
-			{"P99", func(d pipeline.Dist) float64 { return d.P99 }}} {
-			add(st.name+" "+short+" (ms)", func(g *pipeline.GroupStats) string {
+			get  func(d results.Dist) float64
+		}{{"Mean", func(d results.Dist) float64 { return d.Mean }},
+			{"Median", func(d results.Dist) float64 { return d.P50 }},
+			{"P99", func(d results.Dist) float64 { return d.P99 }}} {
+			add(st.name+" "+short+" (ms)", func(g *results.GroupStats) string {
 				d := get(g)
 				if d.N == 0 {
 					return "-"
@@ -150,27 +152,27 @@ func servingRows(run *pipeline.Run) []servingRow {
 			})
 		}
 	}
-	timing("Time to First Token", "TTFT", func(g *pipeline.GroupStats) pipeline.Dist { return g.TTFTMs })
-	timing("Time per Output Token (excl. 1st token)", "TPOT", func(g *pipeline.GroupStats) pipeline.Dist { return g.TPOTMs })
-	timing("Inter-token Latency", "ITL", func(g *pipeline.GroupStats) pipeline.Dist { return g.ITLMs })
-	timing("End-to-end Latency", "E2E", func(g *pipeline.GroupStats) pipeline.Dist { return g.LatencyMs })
+	timing("Time to First Token", "TTFT", func(g *results.GroupStats) results.Dist { return g.TTFTMs })
+	timing("Time per Output Token (excl. 1st token)", "TPOT", func(g *results.GroupStats) results.Dist { return g.TPOTMs })
+	timing("Inter-token Latency", "ITL", func(g *results.GroupStats) results.Dist { return g.ITLMs })
+	timing("End-to-end Latency", "E2E", func(g *results.GroupStats) results.Dist { return g.LatencyMs })
 	if exp := run.Experiment; exp != nil && exp.SLO.Set() {
 		rows = append(rows, servingRow{label: "Goodput (" + sloText(exp.SLO) + ")", rule: true})
-		add("Requests meeting the SLO (%)", func(g *pipeline.GroupStats) string { return fnum(100*g.Goodput, 1) })
-		add("Request goodput (req/s)", func(g *pipeline.GroupStats) string { return rate(g.GoodputRate, g) })
+		add("Requests meeting the SLO (%)", func(g *results.GroupStats) string { return fnum(100*g.Goodput, 1) })
+		add("Request goodput (req/s)", func(g *results.GroupStats) string { return rate(g.GoodputRate, g) })
 	}
 	rows = append(rows, servingRow{label: "Retries", rule: true})
-	add("Retries (attempts - 1)", func(g *pipeline.GroupStats) string { return strconv.Itoa(retries[g.GroupKey].Retries) })
-	add("Attempts answered HTTP 429", func(g *pipeline.GroupStats) string { return strconv.Itoa(retries[g.GroupKey].HTTP429) })
+	add("Retries (attempts - 1)", func(g *results.GroupStats) string { return strconv.Itoa(retries[g.GroupKey].Retries) })
+	add("Attempts answered HTTP 429", func(g *results.GroupStats) string { return strconv.Itoa(retries[g.GroupKey].HTTP429) })
 	return rows
 }
 
 // sloText renders the SLOs that are set, e.g. "ttft <= 500ms, e2e <= 5s".
-func sloText(s pipeline.SLOSpec) string {
+func sloText(s config.SLOSpec) string {
 	var parts []string
 	for _, o := range []struct {
 		name string
-		d    pipeline.Duration
+		d    config.Duration
 	}{{"ttft", s.TTFT}, {"e2e", s.E2E}, {"tpot", s.TPOT}} {
 		if o.d > 0 {
 			parts = append(parts, o.name+" <= "+o.d.String())
@@ -180,7 +182,7 @@ func sloText(s pipeline.SLOSpec) string {
 }
 
 // promptText is a group's input tokens, "-" when no server reported them.
-func promptText(g *pipeline.GroupStats) string {
+func promptText(g *results.GroupStats) string {
 	if g.PromptTokens == 0 {
 		return missing
 	}
@@ -189,7 +191,7 @@ func promptText(g *pipeline.GroupStats) string {
 
 // outputText is a group's output tokens, saying for how many of its
 // requests they were estimated (no usage from the server).
-func outputText(g *pipeline.GroupStats) string {
+func outputText(g *results.GroupStats) string {
 	s := strconv.Itoa(g.OutputTokens)
 	if g.OutputTokensEstimated > 0 {
 		s += fmt.Sprintf(" (%d of %d estimated)", g.OutputTokensEstimated, g.Count)
@@ -200,7 +202,7 @@ func outputText(g *pipeline.GroupStats) string {
 // tokenNotes are the report's sentences on the token figures a group
 // could not measure: output tokens estimated for some requests, input
 // tokens no server reported. label names the group.
-func tokenNotes(label string, g *pipeline.GroupStats) []string {
+func tokenNotes(label string, g *results.GroupStats) []string {
 	var out []string
 	if g.OutputTokensEstimated > 0 {
 		out = append(out, fmt.Sprintf("%s: output tokens estimated (no usage from the server) for %d of %d requests", label, g.OutputTokensEstimated, g.Count))
@@ -291,5 +293,14 @@ func retriesSection(run *pipeline.Run) reportSection {
 		t.Rows = append(t.Rows, []string{names[i], strconv.Itoa(g.Count), strconv.Itoa(c.Retries), strconv.Itoa(c.HTTP429), fnum(c.RetryWaitMs/1000, 1)})
 	}
 	s.Tables = append(s.Tables, t)
+	if m := run.Manifest; m != nil {
+		// The query stage's notes (resends without stream_options, refreshed
+		// tokens, capped Retry-After waits); the hosts note is in Setup.
+		for _, n := range m.Notes {
+			if !strings.HasPrefix(n, pipeline.HostsNote) {
+				s.Bullets = append(s.Bullets, "Note: "+n)
+			}
+		}
+	}
 	return s
 }

@@ -3,7 +3,7 @@ package export
 import (
 	"strings"
 
-	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/results"
 )
 
 // valueKind says how a summary or request value is formatted.
@@ -36,7 +36,7 @@ type column struct {
 	name  string
 	kind  valueKind
 	best  better
-	value func(g *pipeline.GroupStats, c *pipeline.Comparison) any
+	value func(g *results.GroupStats, c *results.Comparison) any
 }
 
 // distFamily is one Dist field of GroupStats flattened into columns. unit
@@ -48,22 +48,22 @@ type distFamily struct {
 	prefix, unit string
 	kind         valueKind
 	best         better
-	get          func(g *pipeline.GroupStats) *pipeline.Dist
+	get          func(g *results.GroupStats) *results.Dist
 	score        bool
 }
 
 var distFamilies = []distFamily{
-	{"latency", "_ms", kindMs, betterLow, func(g *pipeline.GroupStats) *pipeline.Dist { return &g.LatencyMs }, false},
-	{"ttft", "_ms", kindMs, betterLow, func(g *pipeline.GroupStats) *pipeline.Dist { return &g.TTFTMs }, false},
-	{"ttfc", "_ms", kindMs, betterLow, func(g *pipeline.GroupStats) *pipeline.Dist { return &g.TTFCMs }, false},
-	{"tpot", "_ms", kindMs, betterLow, func(g *pipeline.GroupStats) *pipeline.Dist { return &g.TPOTMs }, false},
-	{"itl", "_ms", kindMs, betterLow, func(g *pipeline.GroupStats) *pipeline.Dist { return &g.ITLMs }, false},
-	{"queue", "_ms", kindMs, betterNone, func(g *pipeline.GroupStats) *pipeline.Dist { return &g.QueueMs }, false},
-	{"tokens_per_sec", "", kindNum, betterHigh, func(g *pipeline.GroupStats) *pipeline.Dist { return &g.TokensPerSec }, false},
-	{"em", "_pct", kindPct, betterHigh, func(g *pipeline.GroupStats) *pipeline.Dist { return &g.EM }, true},
-	{"f1", "_pct", kindPct, betterHigh, func(g *pipeline.GroupStats) *pipeline.Dist { return &g.F1 }, true},
-	{"raw_em", "_pct", kindPct, betterHigh, func(g *pipeline.GroupStats) *pipeline.Dist { return &g.RawEM }, true},
-	{"raw_f1", "_pct", kindPct, betterHigh, func(g *pipeline.GroupStats) *pipeline.Dist { return &g.RawF1 }, true},
+	{"latency", "_ms", kindMs, betterLow, func(g *results.GroupStats) *results.Dist { return &g.LatencyMs }, false},
+	{"ttft", "_ms", kindMs, betterLow, func(g *results.GroupStats) *results.Dist { return &g.TTFTMs }, false},
+	{"ttfc", "_ms", kindMs, betterLow, func(g *results.GroupStats) *results.Dist { return &g.TTFCMs }, false},
+	{"tpot", "_ms", kindMs, betterLow, func(g *results.GroupStats) *results.Dist { return &g.TPOTMs }, false},
+	{"itl", "_ms", kindMs, betterLow, func(g *results.GroupStats) *results.Dist { return &g.ITLMs }, false},
+	{"queue", "_ms", kindMs, betterNone, func(g *results.GroupStats) *results.Dist { return &g.QueueMs }, false},
+	{"tokens_per_sec", "", kindNum, betterHigh, func(g *results.GroupStats) *results.Dist { return &g.TokensPerSec }, false},
+	{"em", "_pct", kindPct, betterHigh, func(g *results.GroupStats) *results.Dist { return &g.EM }, true},
+	{"f1", "_pct", kindPct, betterHigh, func(g *results.GroupStats) *results.Dist { return &g.F1 }, true},
+	{"raw_em", "_pct", kindPct, betterHigh, func(g *results.GroupStats) *results.Dist { return &g.RawEM }, true},
+	{"raw_f1", "_pct", kindPct, betterHigh, func(g *results.GroupStats) *results.Dist { return &g.RawF1 }, true},
 }
 
 // distStat is one field of a Dist; ranked says whether "best" applies to
@@ -72,38 +72,38 @@ var distFamilies = []distFamily{
 type distStat struct {
 	name                    string
 	ranked, unitless, score bool
-	get                     func(d *pipeline.Dist) float64
+	get                     func(d *results.Dist) float64
 }
 
 var distStats = []distStat{
-	{"n", false, true, true, func(d *pipeline.Dist) float64 { return float64(d.N) }},
-	{"mean", true, false, true, func(d *pipeline.Dist) float64 { return d.Mean }},
-	{"stddev", false, false, true, func(d *pipeline.Dist) float64 { return d.Stddev }},
-	{"cv", false, true, false, func(d *pipeline.Dist) float64 { return d.CV }},
-	{"min", true, false, false, func(d *pipeline.Dist) float64 { return d.Min }},
-	{"max", true, false, false, func(d *pipeline.Dist) float64 { return d.Max }},
-	{"p50", true, false, false, func(d *pipeline.Dist) float64 { return d.P50 }},
-	{"p90", true, false, false, func(d *pipeline.Dist) float64 { return d.P90 }},
-	{"p95", true, false, false, func(d *pipeline.Dist) float64 { return d.P95 }},
-	{"p99", true, false, false, func(d *pipeline.Dist) float64 { return d.P99 }},
-	{"ci_low", false, false, true, func(d *pipeline.Dist) float64 { return d.CILow }},
-	{"ci_high", false, false, true, func(d *pipeline.Dist) float64 { return d.CIHigh }},
+	{"n", false, true, true, func(d *results.Dist) float64 { return float64(d.N) }},
+	{"mean", true, false, true, func(d *results.Dist) float64 { return d.Mean }},
+	{"stddev", false, false, true, func(d *results.Dist) float64 { return d.Stddev }},
+	{"cv", false, true, false, func(d *results.Dist) float64 { return d.CV }},
+	{"min", true, false, false, func(d *results.Dist) float64 { return d.Min }},
+	{"max", true, false, false, func(d *results.Dist) float64 { return d.Max }},
+	{"p50", true, false, false, func(d *results.Dist) float64 { return d.P50 }},
+	{"p90", true, false, false, func(d *results.Dist) float64 { return d.P90 }},
+	{"p95", true, false, false, func(d *results.Dist) float64 { return d.P95 }},
+	{"p99", true, false, false, func(d *results.Dist) float64 { return d.P99 }},
+	{"ci_low", false, false, true, func(d *results.Dist) float64 { return d.CILow }},
+	{"ci_high", false, false, true, func(d *results.Dist) float64 { return d.CIHigh }},
 }
 
 // summaryColumns returns the summary columns for res in their documented
 // order (see SummaryHeader).
-func summaryColumns(res *pipeline.Results) []column {
+func summaryColumns(res *results.Results) []column {
 	cols := []column{
-		{"platform", kindText, betterNone, func(g *pipeline.GroupStats, _ *pipeline.Comparison) any { return g.Platform }},
-		{"model", kindText, betterNone, func(g *pipeline.GroupStats, _ *pipeline.Comparison) any { return g.Model }},
-		{"temperature", kindNum, betterNone, func(g *pipeline.GroupStats, _ *pipeline.Comparison) any { return g.Temperature }},
-		{"count", kindInt, betterNone, func(g *pipeline.GroupStats, _ *pipeline.Comparison) any { return g.Count }},
-		{"successes", kindInt, betterNone, func(g *pipeline.GroupStats, _ *pipeline.Comparison) any { return g.Successes }},
-		{"failures", kindInt, betterNone, func(g *pipeline.GroupStats, _ *pipeline.Comparison) any { return g.Failures }},
-		{"error_rate", kindShare, betterLow, func(g *pipeline.GroupStats, _ *pipeline.Comparison) any { return g.ErrorRate }},
+		{"platform", kindText, betterNone, func(g *results.GroupStats, _ *results.Comparison) any { return g.Platform }},
+		{"model", kindText, betterNone, func(g *results.GroupStats, _ *results.Comparison) any { return g.Model }},
+		{"temperature", kindNum, betterNone, func(g *results.GroupStats, _ *results.Comparison) any { return g.Temperature }},
+		{"count", kindInt, betterNone, func(g *results.GroupStats, _ *results.Comparison) any { return g.Count }},
+		{"successes", kindInt, betterNone, func(g *results.GroupStats, _ *results.Comparison) any { return g.Successes }},
+		{"failures", kindInt, betterNone, func(g *results.GroupStats, _ *results.Comparison) any { return g.Failures }},
+		{"error_rate", kindShare, betterLow, func(g *results.GroupStats, _ *results.Comparison) any { return g.ErrorRate }},
 	}
 	if res.Sweep != nil {
-		load := column{"load", kindText, betterNone, func(g *pipeline.GroupStats, _ *pipeline.Comparison) any { return g.Load }}
+		load := column{"load", kindText, betterNone, func(g *results.GroupStats, _ *results.Comparison) any { return g.Load }}
 		cols = append(cols[:3], append([]column{load}, cols[3:]...)...)
 	}
 	for _, fam := range distFamilies {
@@ -126,7 +126,7 @@ func summaryColumns(res *pipeline.Results) []column {
 				kind = kindNum
 			}
 			get, stat := fam.get, st.get
-			v := func(g *pipeline.GroupStats, _ *pipeline.Comparison) any {
+			v := func(g *results.GroupStats, _ *results.Comparison) any {
 				d := get(g)
 				if kind == kindInt {
 					return d.N
@@ -140,36 +140,36 @@ func summaryColumns(res *pipeline.Results) []column {
 		}
 	}
 	cols = append(cols,
-		column{"warmups", kindInt, betterNone, func(g *pipeline.GroupStats, _ *pipeline.Comparison) any { return g.Warmups }},
-		column{"truncated", kindInt, betterNone, func(g *pipeline.GroupStats, _ *pipeline.Comparison) any { return g.Truncated }},
-		column{"throughput", kindNum, betterHigh, func(g *pipeline.GroupStats, _ *pipeline.Comparison) any { return g.Throughput }},
-		column{"wall_seconds", kindNum, betterNone, func(g *pipeline.GroupStats, _ *pipeline.Comparison) any { return g.WallSeconds }},
-		column{"request_throughput", kindNum, betterHigh, func(g *pipeline.GroupStats, _ *pipeline.Comparison) any { return g.RequestThroughput }},
-		column{"target_rate", kindNum, betterNone, func(g *pipeline.GroupStats, _ *pipeline.Comparison) any { return g.TargetRate }},
-		column{"send_rate", kindNum, betterNone, func(g *pipeline.GroupStats, _ *pipeline.Comparison) any { return g.SendRate }},
-		column{"prompt_tokens", kindInt, betterNone, func(g *pipeline.GroupStats, _ *pipeline.Comparison) any {
+		column{"warmups", kindInt, betterNone, func(g *results.GroupStats, _ *results.Comparison) any { return g.Warmups }},
+		column{"truncated", kindInt, betterNone, func(g *results.GroupStats, _ *results.Comparison) any { return g.Truncated }},
+		column{"throughput", kindNum, betterHigh, func(g *results.GroupStats, _ *results.Comparison) any { return g.Throughput }},
+		column{"wall_seconds", kindNum, betterNone, func(g *results.GroupStats, _ *results.Comparison) any { return g.WallSeconds }},
+		column{"request_throughput", kindNum, betterHigh, func(g *results.GroupStats, _ *results.Comparison) any { return g.RequestThroughput }},
+		column{"target_rate", kindNum, betterNone, func(g *results.GroupStats, _ *results.Comparison) any { return g.TargetRate }},
+		column{"send_rate", kindNum, betterNone, func(g *results.GroupStats, _ *results.Comparison) any { return g.SendRate }},
+		column{"prompt_tokens", kindInt, betterNone, func(g *results.GroupStats, _ *results.Comparison) any {
 			if g.PromptTokens == 0 {
 				return missing // no server reported input tokens
 			}
 			return g.PromptTokens
 		}},
-		column{"output_tokens", kindInt, betterNone, func(g *pipeline.GroupStats, _ *pipeline.Comparison) any { return g.OutputTokens }},
-		column{"output_tokens_estimated", kindInt, betterNone, func(g *pipeline.GroupStats, _ *pipeline.Comparison) any { return g.OutputTokensEstimated }},
-		column{"reasoning_tokens", kindInt, betterNone, func(g *pipeline.GroupStats, _ *pipeline.Comparison) any { return g.ReasoningTokens }},
-		column{"agreement", kindShare, betterNone, func(g *pipeline.GroupStats, _ *pipeline.Comparison) any { return g.Agreement }},
-		column{"goodput", kindShare, betterHigh, func(g *pipeline.GroupStats, _ *pipeline.Comparison) any { return g.Goodput }},
-		column{"goodput_rate", kindNum, betterHigh, func(g *pipeline.GroupStats, _ *pipeline.Comparison) any { return g.GoodputRate }},
+		column{"output_tokens", kindInt, betterNone, func(g *results.GroupStats, _ *results.Comparison) any { return g.OutputTokens }},
+		column{"output_tokens_estimated", kindInt, betterNone, func(g *results.GroupStats, _ *results.Comparison) any { return g.OutputTokensEstimated }},
+		column{"reasoning_tokens", kindInt, betterNone, func(g *results.GroupStats, _ *results.Comparison) any { return g.ReasoningTokens }},
+		column{"agreement", kindShare, betterNone, func(g *results.GroupStats, _ *results.Comparison) any { return g.Agreement }},
+		column{"goodput", kindShare, betterHigh, func(g *results.GroupStats, _ *results.Comparison) any { return g.Goodput }},
+		column{"goodput_rate", kindNum, betterHigh, func(g *results.GroupStats, _ *results.Comparison) any { return g.GoodputRate }},
 	)
 	for _, name := range metricNames(res.Groups) {
-		cols = append(cols, column{"metric_" + name, kindNum, betterNone, func(g *pipeline.GroupStats, _ *pipeline.Comparison) any {
+		cols = append(cols, column{"metric_" + name, kindNum, betterNone, func(g *results.GroupStats, _ *results.Comparison) any {
 			if v, ok := metricValue(g, name); ok {
 				return v
 			}
 			return nil
 		}})
 	}
-	cmp := func(f func(c *pipeline.Comparison) any) func(*pipeline.GroupStats, *pipeline.Comparison) any {
-		return func(_ *pipeline.GroupStats, c *pipeline.Comparison) any {
+	cmp := func(f func(c *results.Comparison) any) func(*results.GroupStats, *results.Comparison) any {
+		return func(_ *results.GroupStats, c *results.Comparison) any {
 			if c == nil {
 				return nil
 			}
@@ -177,18 +177,18 @@ func summaryColumns(res *pipeline.Results) []column {
 		}
 	}
 	cols = append(cols,
-		column{"speedup_median", kindNum, betterHigh, cmp(func(c *pipeline.Comparison) any { return speedupValue(c, c.SpeedupMedian) })},
-		column{"speedup_mean", kindNum, betterHigh, cmp(func(c *pipeline.Comparison) any { return speedupValue(c, c.SpeedupMean) })},
-		column{"speedup_ci_low", kindNum, betterNone, cmp(func(c *pipeline.Comparison) any { return speedupValue(c, c.CILow) })},
-		column{"speedup_ci_high", kindNum, betterNone, cmp(func(c *pipeline.Comparison) any { return speedupValue(c, c.CIHigh) })},
-		column{"speedup_p_value", kindP, betterNone, cmp(func(c *pipeline.Comparison) any { return speedupValue(c, c.PValue) })},
-		column{"speedup_significant", kindBool, betterNone, cmp(func(c *pipeline.Comparison) any { return c.Significant })},
+		column{"speedup_median", kindNum, betterHigh, cmp(func(c *results.Comparison) any { return speedupValue(c, c.SpeedupMedian) })},
+		column{"speedup_mean", kindNum, betterHigh, cmp(func(c *results.Comparison) any { return speedupValue(c, c.SpeedupMean) })},
+		column{"speedup_ci_low", kindNum, betterNone, cmp(func(c *results.Comparison) any { return speedupValue(c, c.CILow) })},
+		column{"speedup_ci_high", kindNum, betterNone, cmp(func(c *results.Comparison) any { return speedupValue(c, c.CIHigh) })},
+		column{"speedup_p_value", kindP, betterNone, cmp(func(c *results.Comparison) any { return speedupValue(c, c.PValue) })},
+		column{"speedup_significant", kindBool, betterNone, cmp(func(c *results.Comparison) any { return c.Significant })},
 	)
 	for _, a := range comparisonAccuracyColumns {
 		cols = append(cols, column{a.name, a.kind, betterNone, cmp(a.value)})
 	}
 	cols = append(cols,
-		column{"errors", kindText, betterNone, func(g *pipeline.GroupStats, _ *pipeline.Comparison) any {
+		column{"errors", kindText, betterNone, func(g *results.GroupStats, _ *results.Comparison) any {
 			return strings.Join(sortedErrors(g.Errors), ";")
 		}},
 	)
@@ -222,7 +222,7 @@ func summaryColumns(res *pipeline.Results) []column {
 // request), the speedup figures of a comparison involving such a group,
 // and the accuracy differences without paired questions. res must not be
 // nil.
-func SummaryHeader(res *pipeline.Results) []string {
+func SummaryHeader(res *results.Results) []string {
 	cols := summaryColumns(res)
 	out := make([]string, len(cols))
 	for i, c := range cols {

@@ -9,7 +9,7 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
-	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/results"
 	"github.com/inferbench/inferbench/stages/aggregate"
 )
 
@@ -119,7 +119,7 @@ func TestWorkbookHeadersAndPValues(t *testing.T) {
 		dir := t.TempDir()
 		p := 0.00004
 		a, b := 1.0, 2.0
-		deltas := []aggregate.RunDelta{{GroupKey: pipeline.GroupKey{Platform: "a", Model: "m"}, Figure: "latency_p50", Unit: "ms", A: &a, B: &b, PValue: &p}}
+		deltas := []aggregate.RunDelta{{GroupKey: results.GroupKey{Platform: "a", Model: "m"}, Figure: "latency_p50", Unit: "ms", A: &a, B: &b, PValue: &p}}
 		if err := WriteRunDeltas(dir, "all 1", deltas); err != nil {
 			t.Fatal(err)
 		}

@@ -6,12 +6,13 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/config"
+	"github.com/inferbench/inferbench/pipeline/results"
 )
 
 // curveLabel names a sweep curve: the platform, plus the model when the
 // platform has several and the temperature when the run has several.
-func curveLabel(sw *pipeline.SweepResults, c pipeline.SweepCurve) string {
+func curveLabel(sw *results.SweepResults, c results.SweepCurve) string {
 	models := map[string]map[string]bool{}
 	temps := map[float64]bool{}
 	for _, x := range sw.Curves {
@@ -34,7 +35,7 @@ func curveLabel(sw *pipeline.SweepResults, c pipeline.SweepCurve) string {
 // closedLoopOnly reports whether every point of every curve ran closed
 // loop, so that concurrency is the load axis; otherwise the achieved
 // request rate is.
-func closedLoopOnly(sw *pipeline.SweepResults) bool {
+func closedLoopOnly(sw *results.SweepResults) bool {
 	for _, c := range sw.Curves {
 		for _, p := range c.Points {
 			if p.TargetRate > 0 || p.Concurrency <= 0 {
@@ -47,7 +48,7 @@ func closedLoopOnly(sw *pipeline.SweepResults) bool {
 
 // sweepSection is the report's load-curve part: crossovers and best
 // levels in words, then one row per curve and level.
-func sweepSection(sw *pipeline.SweepResults, slo pipeline.SLOSpec) reportSection {
+func sweepSection(sw *results.SweepResults, slo config.SLOSpec) reportSection {
 	s := reportSection{Title: "Load sweep"}
 	s.Paragraphs = []string{"Each platform ran its load levels one after the other; every level is its own group. Request throughput counts completed requests per second of sending time; latencies in ms at p50 and p99. The crossover compares median E2E latency with the baseline at the levels both ran with a successful request, and names them. A closed-loop level is saturated past the knee when its request throughput grew little over the previous level's while its median E2E grew much (load.knee_throughput_gain, load.knee_latency_growth). The best level within the SLO also fails at most slo.max_error_rate of its requests. A level marked (≤) was client-bound: its latencies are upper bounds."}
 	for _, x := range sw.Crossovers {
@@ -105,7 +106,7 @@ func sweepSection(sw *pipeline.SweepResults, slo pipeline.SLOSpec) reportSection
 
 // pointMs renders a timing figure of p in ms, or missing when p had no
 // successful request.
-func pointMs(p pipeline.SweepPoint, v float64) string {
+func pointMs(p results.SweepPoint, v float64) string {
 	if p.Successes == 0 {
 		return missing
 	}
@@ -114,7 +115,7 @@ func pointMs(p pipeline.SweepPoint, v float64) string {
 
 // writeSweepConsole prints the crossovers and each curve's best level
 // under the SLO; nothing without a sweep.
-func writeSweepConsole(w io.Writer, sw *pipeline.SweepResults, exp *pipeline.Experiment) {
+func writeSweepConsole(w io.Writer, sw *results.SweepResults, exp *config.Experiment) {
 	if sw == nil {
 		return
 	}
@@ -133,7 +134,7 @@ func writeSweepConsole(w io.Writer, sw *pipeline.SweepResults, exp *pipeline.Exp
 		}
 		for _, p := range c.Points {
 			switch {
-			case strings.HasPrefix(p.SaturatedReason, pipeline.KneeReason):
+			case strings.HasPrefix(p.SaturatedReason, results.KneeReason):
 				fmt.Fprintf(w, "  %s %s past the knee: %s\n", curveLabel(sw, c), p.Load, p.SaturatedReason)
 			case p.SaturatedReason != "":
 				fmt.Fprintf(w, "  %s %s stopped early: %s\n", curveLabel(sw, c), p.Load, p.SaturatedReason)
@@ -143,10 +144,10 @@ func writeSweepConsole(w io.Writer, sw *pipeline.SweepResults, exp *pipeline.Exp
 }
 
 // kneeLevel returns c's first level past the knee of its curve (see
-// pipeline.MarkKnees), nil when none is.
-func kneeLevel(c pipeline.SweepCurve) *pipeline.SweepPoint {
+// results.MarkKnees), nil when none is.
+func kneeLevel(c results.SweepCurve) *results.SweepPoint {
 	for i := range c.Points {
-		if strings.HasPrefix(c.Points[i].SaturatedReason, pipeline.KneeReason) {
+		if strings.HasPrefix(c.Points[i].SaturatedReason, results.KneeReason) {
 			return &c.Points[i]
 		}
 	}

@@ -8,25 +8,25 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/inferbench/inferbench/pipeline/config"
+	"github.com/inferbench/inferbench/pipeline/results"
 	"github.com/xuri/excelize/v2"
-
-	"github.com/inferbench/inferbench/pipeline"
 )
 
 // handSweep is a two-platform sweep whose curves cross at c=8.
-func handSweep() *pipeline.SweepResults {
-	pt := func(load string, c int, rps, e2e float64) pipeline.SweepPoint {
-		return pipeline.SweepPoint{Load: load, Concurrency: c, RequestThroughput: rps, SendRate: rps, TokenRate: 10 * rps, Requests: 20, Successes: 20,
+func handSweep() *results.SweepResults {
+	pt := func(load string, c int, rps, e2e float64) results.SweepPoint {
+		return results.SweepPoint{Load: load, Concurrency: c, RequestThroughput: rps, SendRate: rps, TokenRate: 10 * rps, Requests: 20, Successes: 20,
 			TTFTP50: e2e / 2, TTFTP99: e2e, TPOTP50: e2e / 20, TPOTP99: e2e / 10, E2EP50: e2e, E2EP99: 2 * e2e, Goodput: 1}
 	}
-	return &pipeline.SweepResults{
-		Curves: []pipeline.SweepCurve{
-			{GroupKey: pipeline.GroupKey{Platform: "fast", Model: "m"}, Best: "c=1",
-				Points: []pipeline.SweepPoint{pt("c=1", 1, 20, 50), pt("c=8", 8, 25, 300), pt("c=24", 24, 26, 900)}},
-			{GroupKey: pipeline.GroupKey{Platform: "wide", Model: "m"}, Best: "c=24",
-				Points: []pipeline.SweepPoint{pt("c=1", 1, 8, 120), pt("c=8", 8, 60, 130), pt("c=24", 24, 150, 160)}},
+	return &results.SweepResults{
+		Curves: []results.SweepCurve{
+			{GroupKey: results.GroupKey{Platform: "fast", Model: "m"}, Best: "c=1",
+				Points: []results.SweepPoint{pt("c=1", 1, 20, 50), pt("c=8", 8, 25, 300), pt("c=24", 24, 26, 900)}},
+			{GroupKey: results.GroupKey{Platform: "wide", Model: "m"}, Best: "c=24",
+				Points: []results.SweepPoint{pt("c=1", 1, 8, 120), pt("c=8", 8, 60, 130), pt("c=24", 24, 150, 160)}},
 		},
-		Crossovers: []pipeline.Crossover{{GroupKey: pipeline.GroupKey{Platform: "wide", Model: "m"}, Baseline: pipeline.GroupKey{Platform: "fast", Model: "m"},
+		Crossovers: []results.Crossover{{GroupKey: results.GroupKey{Platform: "wide", Model: "m"}, Baseline: results.GroupKey{Platform: "fast", Model: "m"},
 			From: "c=8", Statement: "wide is faster than fast from c=8 up (median E2E); fast is faster below"}},
 	}
 }
@@ -124,7 +124,7 @@ func TestSweepSheetHasOneRowPerLevelAndACachedChartPerFigure(t *testing.T) {
 }
 
 func TestSweepSectionStatesTheCrossoverAndTheBestLevels(t *testing.T) {
-	s := sweepSection(handSweep(), pipeline.SLOSpec{E2E: pipeline.Duration(400e6)})
+	s := sweepSection(handSweep(), config.SLOSpec{E2E: config.Duration(400e6)})
 	text := strings.Join(s.Bullets, "\n")
 	for _, want := range []string{"wide is faster than fast from c=8 up", "fast: best level within the SLO is c=1", "wide: best level within the SLO is c=24"} {
 		if !strings.Contains(text, want) {
@@ -134,16 +134,16 @@ func TestSweepSectionStatesTheCrossoverAndTheBestLevels(t *testing.T) {
 	if n := len(s.Tables[0].Rows); n != 6 {
 		t.Errorf("%d table rows, want 6", n)
 	}
-	if s := sweepSection(handSweep(), pipeline.SLOSpec{}); strings.Contains(strings.Join(s.Bullets, "\n"), "best level") {
+	if s := sweepSection(handSweep(), config.SLOSpec{}); strings.Contains(strings.Join(s.Bullets, "\n"), "best level") {
 		t.Error("without an SLO there is no best level to state")
 	}
 }
 
 // failedLevel adds to handSweep's first curve a level c=64 whose every
 // request failed.
-func failedLevel() *pipeline.SweepResults {
+func failedLevel() *results.SweepResults {
 	sw := handSweep()
-	sw.Curves[0].Points = append(sw.Curves[0].Points, pipeline.SweepPoint{Load: "c=64", Concurrency: 64, Requests: 20, ErrorRate: 1})
+	sw.Curves[0].Points = append(sw.Curves[0].Points, results.SweepPoint{Load: "c=64", Concurrency: 64, Requests: 20, ErrorRate: 1})
 	return sw
 }
 
@@ -167,7 +167,7 @@ func TestASweepLevelWithoutASuccessfulRequestHasNoTimingFigures(t *testing.T) {
 		}
 	})
 	t.Run("the report's table shows - for them", func(t *testing.T) {
-		s := sweepSection(failedLevel(), pipeline.SLOSpec{})
+		s := sweepSection(failedLevel(), config.SLOSpec{})
 		row := s.Tables[0].Rows[3]
 		if row[1] != "c=64" || strings.Join(row[6:12], " ") != "- - - - - -" {
 			t.Errorf("row %q", row)
@@ -227,9 +227,9 @@ func TestASweepLevelWithoutASuccessfulRequestHasNoTimingFigures(t *testing.T) {
 }
 
 func TestTheComparisonSheetNamesEachComparisonsLoadLevel(t *testing.T) {
-	res := &pipeline.Results{Sweep: handSweep()}
+	res := &results.Results{Sweep: handSweep()}
 	for _, l := range []string{"c=1", "c=8"} {
-		res.Comparisons = append(res.Comparisons, pipeline.Comparison{GroupKey: pipeline.GroupKey{Platform: "wide", Model: "m", Load: l}})
+		res.Comparisons = append(res.Comparisons, results.Comparison{GroupKey: results.GroupKey{Platform: "wide", Model: "m", Load: l}})
 	}
 	tab := comparisonTable(res)
 	if len(tab.header) != len(tab.kinds) {
@@ -242,7 +242,7 @@ func TestTheComparisonSheetNamesEachComparisonsLoadLevel(t *testing.T) {
 	if tab.rows[0][col] != "c=1" || tab.rows[1][col] != "c=8" {
 		t.Errorf("load cells %v %v", tab.rows[0][col], tab.rows[1][col])
 	}
-	if slices.Contains(comparisonTable(&pipeline.Results{}).header, "load") {
+	if slices.Contains(comparisonTable(&results.Results{}).header, "load") {
 		t.Error("a run without load levels has a load column")
 	}
 }
@@ -251,8 +251,8 @@ func TestTheReportAndConsoleMarkTheKneeOfACurve(t *testing.T) {
 	sw := handSweep()
 	c := &sw.Curves[0]
 	c.Points[1].Saturated = true
-	c.Points[1].SaturatedReason = pipeline.KneeReason + "request throughput +5% over c=1 (less than +10%) while median E2E +700% (more than +50%)"
-	s := sweepSection(sw, pipeline.SLOSpec{})
+	c.Points[1].SaturatedReason = results.KneeReason + "request throughput +5% over c=1 (less than +10%) while median E2E +700% (more than +50%)"
+	s := sweepSection(sw, config.SLOSpec{})
 	if text := strings.Join(s.Bullets, "\n"); !strings.Contains(text, "fast: knee at c=8, saturated (knee): request throughput +5% over c=1") {
 		t.Errorf("bullets do not mark the knee:\n%s", text)
 	}
@@ -276,7 +276,7 @@ func TestSweepSheetAndReportTableMarkTheClientBoundLevels(t *testing.T) {
 	sw.Curves[1].Points[1].ClientBound, sw.Curves[1].Points[1].ClientBoundReason = true, why
 	run.Results.Sweep = sw
 	for i := range run.Results.Groups {
-		run.Results.Groups[i].Client = &pipeline.ClientHealth{Seconds: 1, CPUPercent: 97, Cores: 2}
+		run.Results.Groups[i].Client = &results.ClientHealth{Seconds: 1, CPUPercent: 97, Cores: 2}
 	}
 	if err := XLSX(context.Background(), run); err != nil {
 		t.Fatal(err)
@@ -315,7 +315,7 @@ func TestSweepSheetAndReportTableMarkTheClientBoundLevels(t *testing.T) {
 			t.Errorf("%s %s: Client-bound reason = %q, want %q", r[0], r[1], got, wantWhy)
 		}
 	}
-	s := sweepSection(sw, pipeline.SLOSpec{})
+	s := sweepSection(sw, config.SLOSpec{})
 	var levels []string
 	for _, r := range s.Tables[0].Rows {
 		levels = append(levels, r[0]+" "+r[1])

@@ -6,12 +6,11 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/inferbench/inferbench/pipeline/results"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
-
-	"github.com/inferbench/inferbench/pipeline"
 )
 
 // Sweep plot file names, written next to report.md when a platform runs
@@ -28,7 +27,7 @@ const (
 // levelAxis is the x axis of the plots against the load level.
 type levelAxis struct {
 	title string
-	x     func(pipeline.SweepPoint) float64
+	x     func(results.SweepPoint) float64
 	// atLevels puts the ticks at the levels' values (and only there).
 	atLevels bool
 }
@@ -36,9 +35,9 @@ type levelAxis struct {
 // levelAxisOf is concurrency when every level ran closed loop, the target
 // rate when every level has one, else the achieved send rate (a sweep
 // profile mixes closed and open loop) with ordinary ticks.
-func levelAxisOf(sw *pipeline.SweepResults) levelAxis {
+func levelAxisOf(sw *results.SweepResults) levelAxis {
 	if closedLoopOnly(sw) {
-		return levelAxis{"concurrency (requests in flight)", func(p pipeline.SweepPoint) float64 { return float64(p.Concurrency) }, true}
+		return levelAxis{"concurrency (requests in flight)", func(p results.SweepPoint) float64 { return float64(p.Concurrency) }, true}
 	}
 	rated := true
 	for _, c := range sw.Curves {
@@ -47,9 +46,9 @@ func levelAxisOf(sw *pipeline.SweepResults) levelAxis {
 		}
 	}
 	if rated {
-		return levelAxis{"target rate (req/s)", func(p pipeline.SweepPoint) float64 { return p.TargetRate }, true}
+		return levelAxis{"target rate (req/s)", func(p results.SweepPoint) float64 { return p.TargetRate }, true}
 	}
-	return levelAxis{"send rate (sent req/s)", func(p pipeline.SweepPoint) float64 { return p.SendRate }, false}
+	return levelAxis{"send rate (sent req/s)", func(p results.SweepPoint) float64 { return p.SendRate }, false}
 }
 
 // logDecades is the ratio of the largest to the smallest level from which
@@ -58,7 +57,7 @@ const logDecades = 10
 
 // apply sets p's x axis: ticks at the levels, a log scale when the levels
 // span a decade or more, else a linear one from 0.
-func (a levelAxis) apply(p *plot.Plot, sw *pipeline.SweepResults) {
+func (a levelAxis) apply(p *plot.Plot, sw *results.SweepResults) {
 	p.X.Label.Text = a.title
 	var vals []float64
 	for _, c := range sw.Curves {
@@ -97,13 +96,13 @@ func (a levelAxis) apply(p *plot.Plot, sw *pipeline.SweepResults) {
 type curveSeries struct {
 	// suffix names the figure in the legend (" p50"); "" for one series.
 	suffix string
-	y      func(pipeline.SweepPoint) float64
+	y      func(results.SweepPoint) float64
 }
 
 var (
-	e2eSeries  = []curveSeries{{" p50", func(p pipeline.SweepPoint) float64 { return p.E2EP50 }}, {" p99", func(p pipeline.SweepPoint) float64 { return p.E2EP99 }}}
-	ttftSeries = []curveSeries{{" p50", func(p pipeline.SweepPoint) float64 { return p.TTFTP50 }}, {" p99", func(p pipeline.SweepPoint) float64 { return p.TTFTP99 }}}
-	tpotSeries = []curveSeries{{" p50", func(p pipeline.SweepPoint) float64 { return p.TPOTP50 }}, {" p99", func(p pipeline.SweepPoint) float64 { return p.TPOTP99 }}}
+	e2eSeries  = []curveSeries{{" p50", func(p results.SweepPoint) float64 { return p.E2EP50 }}, {" p99", func(p results.SweepPoint) float64 { return p.E2EP99 }}}
+	ttftSeries = []curveSeries{{" p50", func(p results.SweepPoint) float64 { return p.TTFTP50 }}, {" p99", func(p results.SweepPoint) float64 { return p.TTFTP99 }}}
+	tpotSeries = []curveSeries{{" p50", func(p results.SweepPoint) float64 { return p.TPOTP50 }}, {" p99", func(p results.SweepPoint) float64 { return p.TPOTP99 }}}
 )
 
 // sweepPlot describes one load-curve plot.
@@ -128,21 +127,21 @@ var sweepPlotSpecs = []sweepPlot{
 	{file: PlotSweepLevelLatency, alt: "E2E latency (p50 and p99) against load, crossover marked", title: "Latency vs load",
 		yl: "E2E latency (ms)", series: e2eSeries, timing: true, crossover: true},
 	{file: PlotSweepThroughput, alt: "Request throughput against load", title: "Throughput vs load", yl: "completed req/s",
-		series: []curveSeries{{"", func(p pipeline.SweepPoint) float64 { return p.RequestThroughput }}}},
+		series: []curveSeries{{"", func(p results.SweepPoint) float64 { return p.RequestThroughput }}}},
 	{file: PlotSweepTTFT, alt: "TTFT (p50 and p99) against load", title: "TTFT vs load", yl: "TTFT (ms)", series: ttftSeries, timing: true},
 	{file: PlotSweepTPOT, alt: "TPOT (p50 and p99) against load", title: "TPOT vs load", yl: "TPOT (ms)", series: tpotSeries, timing: true},
 	{file: PlotSweepErrorRate, alt: "Error rate against load", title: "Error rate vs load", yl: "error rate (%)", minTop: 1,
-		series: []curveSeries{{"", func(p pipeline.SweepPoint) float64 { return 100 * p.ErrorRate }}}},
+		series: []curveSeries{{"", func(p results.SweepPoint) float64 { return 100 * p.ErrorRate }}}},
 }
 
 // sweepPlots draws the load curves (sweepPlotSpecs), one colour per curve
 // (pal; nil: the curves' own order).
-func sweepPlots(sw *pipeline.SweepResults, pal *palette) ([]reportImage, error) {
+func sweepPlots(sw *results.SweepResults, pal *palette) ([]reportImage, error) {
 	if sw == nil || len(sw.Curves) == 0 {
 		return nil, nil
 	}
 	if pal == nil {
-		pal = paletteOf(&pipeline.Results{Sweep: sw})
+		pal = paletteOf(&results.Results{Sweep: sw})
 	}
 	var out []reportImage
 	for _, sp := range sweepPlotSpecs {
@@ -168,13 +167,13 @@ var seriesGlyphs = []draw.GlyphDrawer{draw.CircleGlyph{}, draw.TriangleGlyph{}, 
 // curvePlot draws, per curve and series, a line with points over the
 // points that sent a request (a timing plot: that had a successful one);
 // a second series is dashed. The y axis starts at 0.
-func curvePlot(sw *pipeline.SweepResults, sp sweepPlot, pal *palette) (*plot.Plot, error) {
+func curvePlot(sw *results.SweepResults, sp sweepPlot, pal *palette) (*plot.Plot, error) {
 	p := newPlot(sp.title)
 	p.Y.Label.Text = sp.yl
 	axis := levelAxisOf(sw)
 	x := axis.x
 	if sp.throughputX {
-		x = func(pt pipeline.SweepPoint) float64 { return pt.RequestThroughput }
+		x = func(pt results.SweepPoint) float64 { return pt.RequestThroughput }
 	}
 	drawn, top := false, 0.0
 	for _, c := range sw.Curves {
@@ -251,7 +250,7 @@ func addPointLabels(p *plot.Plot, pts plotter.XYs, names []string) error {
 
 // markCrossovers draws a dotted vertical line at each crossover's level
 // (the level from or until which the platform is faster), labelled.
-func markCrossovers(p *plot.Plot, sw *pipeline.SweepResults, axis levelAxis) {
+func markCrossovers(p *plot.Plot, sw *results.SweepResults, axis levelAxis) {
 	for _, xo := range sw.Crossovers {
 		level := xo.From
 		if level == "" {
@@ -280,7 +279,7 @@ func markCrossovers(p *plot.Plot, sw *pipeline.SweepResults, axis levelAxis) {
 
 // levelValue is the level axis value of the level named level of k's
 // curve.
-func levelValue(sw *pipeline.SweepResults, k pipeline.GroupKey, level string, axis levelAxis) (float64, bool) {
+func levelValue(sw *results.SweepResults, k results.GroupKey, level string, axis levelAxis) (float64, bool) {
 	for _, c := range sw.Curves {
 		if seriesOf(c.GroupKey) != seriesOf(k) {
 			continue

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/config"
+	"github.com/inferbench/inferbench/pipeline/results"
 	"github.com/inferbench/inferbench/stages/aggregate"
 )
 
@@ -17,21 +19,21 @@ import (
 // sent a lot and completed nothing.
 func refusedRun(t *testing.T) *pipeline.Run {
 	t.Helper()
-	exp := &pipeline.Experiment{
+	exp := &config.Experiment{
 		Name: "refused", Seed: 42, Baseline: "sophia", Repeats: 1,
-		Platforms: []pipeline.Platform{{Name: "metis", Models: []string{"m"}}, {Name: "sophia", Models: []string{"m"}}},
-		Params:    pipeline.Params{Temperature: []float64{0}},
-		Stats:     pipeline.StatsSpec{Bootstrap: 200, Confidence: 0.95},
+		Platforms: []config.Platform{{Name: "metis", Models: []string{"m"}}, {Name: "sophia", Models: []string{"m"}}},
+		Params:    config.Params{Temperature: []float64{0}},
+		Stats:     config.StatsSpec{Bootstrap: 200, Confidence: 0.95},
 	}
 	t0 := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
-	var recs []pipeline.Record
+	var recs []results.Record
 	for i := range 400 {
-		recs = append(recs, pipeline.Record{CellKey: pipeline.CellKey{Platform: "metis", Model: "m", SampleID: "q" + strconv.Itoa(i)},
+		recs = append(recs, results.Record{CellKey: results.CellKey{Platform: "metis", Model: "m", SampleID: "q" + strconv.Itoa(i)},
 			Seq: i, StartedAt: t0.Add(time.Duration(i) * 250 * time.Microsecond), Attempts: 1, LatencyMs: 0.2,
-			Error: pipeline.ErrTransport, ErrorDetail: "connect: connection refused", Scored: true})
+			Error: results.ErrTransport, ErrorDetail: "connect: connection refused", Scored: true})
 	}
 	for i := range 40 {
-		recs = append(recs, pipeline.Record{CellKey: pipeline.CellKey{Platform: "sophia", Model: "m", SampleID: "q" + strconv.Itoa(i)},
+		recs = append(recs, results.Record{CellKey: results.CellKey{Platform: "sophia", Model: "m", SampleID: "q" + strconv.Itoa(i)},
 			Seq: i, StartedAt: t0.Add(time.Duration(i) * time.Second), Attempts: 1, TTFTMs: 100, LatencyMs: 500, CloseMs: 500,
 			OutputTokens: 10, TokensPerSec: 20, FinishReason: "stop", Answer: "a", EM: 1, F1: 1, RawEM: 1, RawF1: 1, Scored: true})
 	}

@@ -7,13 +7,12 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/inferbench/inferbench/pipeline/results"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgsvg"
-
-	"github.com/inferbench/inferbench/pipeline"
 )
 
 // PlotTimeline is the timeline plot written next to report.md.
@@ -38,7 +37,7 @@ type timelineRecord struct {
 // addTimelineRecord keeps r for the timeline of its platform (warmups
 // included: the timeline shows the warm-up); a record never sent (no
 // StartedAt) is left out.
-func addTimelineRecord(m map[string][]timelineRecord, r *pipeline.Record) {
+func addTimelineRecord(m map[string][]timelineRecord, r *results.Record) {
 	if r.StartedAt.IsZero() {
 		return
 	}

@@ -6,21 +6,21 @@ import (
 	"testing"
 	"time"
 
-	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/results"
 )
 
 func TestTheTimelineCountsInFlightCompletionsErrorsAndMedianPerBin(t *testing.T) {
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	rec := func(p string, sendMs, closeMs, latency float64, err string) pipeline.Record {
-		return pipeline.Record{CellKey: pipeline.CellKey{Platform: p}, StartedAt: t0.Add(time.Duration(sendMs * float64(time.Millisecond))),
+	rec := func(p string, sendMs, closeMs, latency float64, err string) results.Record {
+		return results.Record{CellKey: results.CellKey{Platform: p}, StartedAt: t0.Add(time.Duration(sendMs * float64(time.Millisecond))),
 			CloseMs: closeMs, LatencyMs: latency, Error: err}
 	}
-	recs := []pipeline.Record{
-		rec("a", 0, 1500, 1400, ""),                // in flight over [0, 1.5)
-		rec("a", 500, 1000, 900, ""),               // in flight over [0.5, 1.5)
-		rec("a", 2200, 0, 0, "http_429"),           // refused at once at 2.2 s
-		rec("b", 59_000, 1000, 1000, ""),           // a run of 60 s: bins of 1 s
-		{CellKey: pipeline.CellKey{Platform: "c"}}, // never sent
+	recs := []results.Record{
+		rec("a", 0, 1500, 1400, ""),               // in flight over [0, 1.5)
+		rec("a", 500, 1000, 900, ""),              // in flight over [0.5, 1.5)
+		rec("a", 2200, 0, 0, "http_429"),          // refused at once at 2.2 s
+		rec("b", 59_000, 1000, 1000, ""),          // a run of 60 s: bins of 1 s
+		{CellKey: results.CellKey{Platform: "c"}}, // never sent
 	}
 	sent := map[string][]timelineRecord{}
 	for i := range recs {

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/config"
+	"github.com/inferbench/inferbench/pipeline/results"
 	"github.com/inferbench/inferbench/stages/aggregate"
 )
 
@@ -23,22 +25,22 @@ import (
 // allFail. dir is the run folder.
 func aggregatedRun(t *testing.T, dir string, lossy, allFail bool) *pipeline.Run {
 	t.Helper()
-	exp := &pipeline.Experiment{
+	exp := &config.Experiment{
 		Name: "verdict", Seed: 42, Baseline: "sophia", Repeats: 1,
-		Platforms: []pipeline.Platform{{Name: "metis", Models: []string{"m"}}, {Name: "sophia", Models: []string{"m"}}},
-		Params:    pipeline.Params{Temperature: []float64{0}},
-		Score:     pipeline.ScoreSpec{ReportRaw: true},
-		Stats:     pipeline.StatsSpec{Bootstrap: 1000, Confidence: 0.95},
+		Platforms: []config.Platform{{Name: "metis", Models: []string{"m"}}, {Name: "sophia", Models: []string{"m"}}},
+		Params:    config.Params{Temperature: []float64{0}},
+		Score:     config.ScoreSpec{ReportRaw: true},
+		Stats:     config.StatsSpec{Bootstrap: 1000, Confidence: 0.95},
 	}
 	t0 := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
-	var recs []pipeline.Record
+	var recs []results.Record
 	for pi, p := range []string{"metis", "sophia"} {
 		for i := range 40 {
 			lat := 1000 + 10*float64(i)
 			if p == "metis" {
 				lat = 600 + 10*float64(i)
 			}
-			r := pipeline.Record{CellKey: pipeline.CellKey{Platform: p, Model: "m", SampleID: "q" + strconv.Itoa(i)},
+			r := results.Record{CellKey: results.CellKey{Platform: p, Model: "m", SampleID: "q" + strconv.Itoa(i)},
 				Seq: pi*40 + i, StartedAt: t0.Add(time.Duration(pi*40+i) * time.Second), Attempts: 1,
 				TTFTMs: lat / 4, LatencyMs: lat, OutputTokens: 10, TokensPerSec: 10000 / lat, FinishReason: "stop",
 				Answer: "a", EM: 1, F1: 1, RawEM: 1, RawF1: 1, Scored: true}
@@ -46,8 +48,8 @@ func aggregatedRun(t *testing.T, dir string, lossy, allFail bool) *pipeline.Run 
 				r.EM, r.F1, r.RawEM, r.RawF1 = 0, 0, 0, 0
 			}
 			if p == "metis" && allFail {
-				r = pipeline.Record{CellKey: r.CellKey, Seq: r.Seq, StartedAt: r.StartedAt, Attempts: 1,
-					Error: pipeline.HTTPError(500), HTTPStatus: 500, Scored: true}
+				r = results.Record{CellKey: r.CellKey, Seq: r.Seq, StartedAt: r.StartedAt, Attempts: 1,
+					Error: results.HTTPError(500), HTTPStatus: 500, Scored: true}
 			}
 			recs = append(recs, r)
 		}

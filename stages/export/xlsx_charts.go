@@ -3,25 +3,24 @@ package export
 import (
 	"strconv"
 
+	"github.com/inferbench/inferbench/pipeline/results"
 	"github.com/xuri/excelize/v2"
-
-	"github.com/inferbench/inferbench/pipeline"
 )
 
 // chartColumns are the data columns of the Charts sheet, after the group
 // label. Their headers are the category labels of the bar charts.
-var chartColumns = []figureColumn[*pipeline.GroupStats]{
-	{"Latency p50 (ms)", kindMs, func(g *pipeline.GroupStats) any { return chartValue(g.LatencyMs, g.LatencyMs.P50) }},
-	{"Latency p95 (ms)", kindMs, func(g *pipeline.GroupStats) any { return chartValue(g.LatencyMs, g.LatencyMs.P95) }},
-	{"TTFT p50 (ms)", kindMs, func(g *pipeline.GroupStats) any { return chartValue(g.TTFTMs, g.TTFTMs.P50) }},
-	{"TTFT p95 (ms)", kindMs, func(g *pipeline.GroupStats) any { return chartValue(g.TTFTMs, g.TTFTMs.P95) }},
-	{"Output tokens/s (mean per request)", kindNum, func(g *pipeline.GroupStats) any { return chartValue(g.TokensPerSec, g.TokensPerSec.Mean) }},
-	{"F1 (%)", kindPct, func(g *pipeline.GroupStats) any { return chartValue(g.F1, g.F1.Mean) }},
-	{"Mean latency (ms)", kindMs, func(g *pipeline.GroupStats) any { return chartValue(g.LatencyMs, g.LatencyMs.Mean) }},
+var chartColumns = []figureColumn[*results.GroupStats]{
+	{"Latency p50 (ms)", kindMs, func(g *results.GroupStats) any { return chartValue(g.LatencyMs, g.LatencyMs.P50) }},
+	{"Latency p95 (ms)", kindMs, func(g *results.GroupStats) any { return chartValue(g.LatencyMs, g.LatencyMs.P95) }},
+	{"TTFT p50 (ms)", kindMs, func(g *results.GroupStats) any { return chartValue(g.TTFTMs, g.TTFTMs.P50) }},
+	{"TTFT p95 (ms)", kindMs, func(g *results.GroupStats) any { return chartValue(g.TTFTMs, g.TTFTMs.P95) }},
+	{"Output tokens/s (mean per request)", kindNum, func(g *results.GroupStats) any { return chartValue(g.TokensPerSec, g.TokensPerSec.Mean) }},
+	{"F1 (%)", kindPct, func(g *results.GroupStats) any { return chartValue(g.F1, g.F1.Mean) }},
+	{"Mean latency (ms)", kindMs, func(g *results.GroupStats) any { return chartValue(g.LatencyMs, g.LatencyMs.Mean) }},
 }
 
 // chartValue is v, a statistic of d, or nil when d has no values.
-func chartValue(d pipeline.Dist, v float64) any {
+func chartValue(d results.Dist, v float64) any {
 	if d.N == 0 {
 		return nil
 	}
@@ -101,7 +100,7 @@ func absRef(sheet string, col, row int) string {
 // colour (the palette's) over the statistics shown, the value axis starts
 // at 0 and is titled with its unit; the scatter plots mean latency against
 // F1, each group a marker of its colour, both axes from 0 (F1 up to 100).
-func (b *book) writeCharts(res *pipeline.Results, pal *palette) error {
+func (b *book) writeCharts(res *results.Results, pal *palette) error {
 	t := &table{header: []string{"group"}, kinds: []valueKind{kindText}, freezeCols: 1, wrapHeader: true}
 	for _, c := range chartColumns {
 		t.header = append(t.header, c.name)
@@ -133,7 +132,7 @@ func (b *book) writeCharts(res *pipeline.Results, pal *palette) error {
 
 // groupBarCharts are the Charts sheet's bar charts: latency p50/p95, TTFT
 // p50/p95, output tokens/s and F1 (up to 100), one series per group.
-func groupBarCharts(res *pipeline.Results, pal *palette) []*excelize.Chart {
+func groupBarCharts(res *results.Results, pal *palette) []*excelize.Chart {
 	// bars: one series per group over the columns from..to of its row.
 	bars := func(from, to int) []excelize.ChartSeries {
 		s := make([]excelize.ChartSeries, len(res.Groups))
@@ -164,7 +163,7 @@ func groupBarCharts(res *pipeline.Results, pal *palette) []*excelize.Chart {
 
 // latencyF1Chart plots mean latency against F1, one marker per group with
 // a latency; nil when no group has one.
-func latencyF1Chart(res *pipeline.Results, pal *palette) *excelize.Chart {
+func latencyF1Chart(res *results.Results, pal *palette) *excelize.Chart {
 	var scatter []excelize.ChartSeries
 	xCol, yCol := chartCol("Mean latency (ms)"), chartCol("F1 (%)")
 	for i, g := range res.Groups {

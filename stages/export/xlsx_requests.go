@@ -11,6 +11,8 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/results"
+	"github.com/inferbench/inferbench/pipeline/runfolder"
 )
 
 // writeRequests streams every record into the Requests sheet, its
@@ -40,7 +42,7 @@ func (b *book) writeRequests(ctx context.Context, run *pipeline.Run) error {
 	}
 	row := make([]any, len(header))
 	n, left := 0, 0 // rows written, records left out
-	err = run.EachRecord(func(r *pipeline.Record) error {
+	err = run.EachRecord(func(r *results.Record) error {
 		b.answers.add(r)
 		if n >= MaxSheetRows-3 { // keep a blank row and the note
 			left++
@@ -73,7 +75,7 @@ func (b *book) writeRequests(ctx context.Context, run *pipeline.Run) error {
 		}
 	}
 	if left > 0 {
-		note := []any{fmt.Sprintf("%d more requests are not shown: a sheet holds at most %d rows (Excel's limit); %s and %s have every request", left, MaxSheetRows, RequestsCSVFile, pipeline.JournalFile)}
+		note := []any{fmt.Sprintf("%d more requests are not shown: a sheet holds at most %d rows (Excel's limit); %s and %s have every request", left, MaxSheetRows, RequestsCSVFile, runfolder.JournalFile)}
 		if err := sw.SetRow("A"+strconv.Itoa(n+3), note); err != nil {
 			return err
 		}
@@ -169,7 +171,7 @@ type sampleAnswer struct {
 // below limit (see MaxSampleRows), and the repeats seen of each question.
 type sampleAnswers struct {
 	limit   int
-	per     map[pipeline.GroupKey]map[sampleRepeat]sampleAnswer
+	per     map[results.GroupKey]map[sampleRepeat]sampleAnswer
 	seen    map[sampleRepeat]bool
 	repeats map[string][]int
 	// maxRepeat is the largest repeat seen, kept or not.
@@ -178,11 +180,11 @@ type sampleAnswers struct {
 
 func newSampleAnswers(run *pipeline.Run) *sampleAnswers {
 	q := max(len(sampleOrder(run)), 1)
-	return &sampleAnswers{limit: max(MaxSampleRows/q, 1), per: map[pipeline.GroupKey]map[sampleRepeat]sampleAnswer{},
+	return &sampleAnswers{limit: max(MaxSampleRows/q, 1), per: map[results.GroupKey]map[sampleRepeat]sampleAnswer{},
 		seen: map[sampleRepeat]bool{}, repeats: map[string][]int{}, maxRepeat: -1}
 }
 
-func (a *sampleAnswers) add(r *pipeline.Record) {
+func (a *sampleAnswers) add(r *results.Record) {
 	if r.Warmup {
 		return
 	}
@@ -215,7 +217,7 @@ func (a *sampleAnswers) add(r *pipeline.Record) {
 func samplesTable(run *pipeline.Run, answers *sampleAnswers) *table {
 	if answers == nil {
 		answers = newSampleAnswers(run)
-		_ = run.EachRecord(func(r *pipeline.Record) error { answers.add(r); return nil })
+		_ = run.EachRecord(func(r *results.Record) error { answers.add(r); return nil })
 	}
 	t := &table{header: []string{"sample_id", "repeat", "title", "question", "gold_answers"},
 		kinds: []valueKind{kindText, kindInt, kindText, kindText, kindText}, freezeCols: 2}

@@ -1,8 +1,6 @@
 package export
 
-import (
-	"github.com/inferbench/inferbench/pipeline"
-)
+import "github.com/inferbench/inferbench/pipeline/results"
 
 // SheetSweep is the workbook sheet of the load curves, written after
 // Charts only when a platform runs several load levels.
@@ -11,24 +9,24 @@ const SheetSweep = "Sweep"
 // sweepColumns are the Sweep sheet's numeric columns after curve, level
 // and load (the load axis of the charts, see levelAxisOf). Goodput and
 // error rate are both percentages of the level's requests.
-var sweepColumns = []figureColumn[pipeline.SweepPoint]{
-	{"Concurrency", kindInt, func(p pipeline.SweepPoint) any { return nonZero(float64(p.Concurrency)) }},
-	{"Target req/s", kindNum, func(p pipeline.SweepPoint) any { return nonZero(p.TargetRate) }},
-	{"Completed req/s", kindNum, func(p pipeline.SweepPoint) any { return p.RequestThroughput }},
-	{"Output tok/s", kindNum, func(p pipeline.SweepPoint) any { return p.TokenRate }},
-	{"TTFT p50 (ms)", kindMs, func(p pipeline.SweepPoint) any { return timingCell(p, p.TTFTP50) }},
-	{"TTFT p99 (ms)", kindMs, func(p pipeline.SweepPoint) any { return timingCell(p, p.TTFTP99) }},
-	{"TPOT p50 (ms)", kindMs, func(p pipeline.SweepPoint) any { return timingCell(p, p.TPOTP50) }},
-	{"TPOT p99 (ms)", kindMs, func(p pipeline.SweepPoint) any { return timingCell(p, p.TPOTP99) }},
-	{"E2E p50 (ms)", kindMs, func(p pipeline.SweepPoint) any { return timingCell(p, p.E2EP50) }},
-	{"E2E p99 (ms)", kindMs, func(p pipeline.SweepPoint) any { return timingCell(p, p.E2EP99) }},
-	{"Goodput (%)", kindPct, func(p pipeline.SweepPoint) any { return 100 * p.Goodput }},
-	{"Error rate (%)", kindPct, func(p pipeline.SweepPoint) any { return 100 * p.ErrorRate }},
+var sweepColumns = []figureColumn[results.SweepPoint]{
+	{"Concurrency", kindInt, func(p results.SweepPoint) any { return nonZero(float64(p.Concurrency)) }},
+	{"Target req/s", kindNum, func(p results.SweepPoint) any { return nonZero(p.TargetRate) }},
+	{"Completed req/s", kindNum, func(p results.SweepPoint) any { return p.RequestThroughput }},
+	{"Output tok/s", kindNum, func(p results.SweepPoint) any { return p.TokenRate }},
+	{"TTFT p50 (ms)", kindMs, func(p results.SweepPoint) any { return timingCell(p, p.TTFTP50) }},
+	{"TTFT p99 (ms)", kindMs, func(p results.SweepPoint) any { return timingCell(p, p.TTFTP99) }},
+	{"TPOT p50 (ms)", kindMs, func(p results.SweepPoint) any { return timingCell(p, p.TPOTP50) }},
+	{"TPOT p99 (ms)", kindMs, func(p results.SweepPoint) any { return timingCell(p, p.TPOTP99) }},
+	{"E2E p50 (ms)", kindMs, func(p results.SweepPoint) any { return timingCell(p, p.E2EP50) }},
+	{"E2E p99 (ms)", kindMs, func(p results.SweepPoint) any { return timingCell(p, p.E2EP99) }},
+	{"Goodput (%)", kindPct, func(p results.SweepPoint) any { return 100 * p.Goodput }},
+	{"Error rate (%)", kindPct, func(p results.SweepPoint) any { return 100 * p.ErrorRate }},
 }
 
 // timingCell is a Sweep sheet timing cell: empty (a gap in the charts)
 // for a level without a successful request.
-func timingCell(p pipeline.SweepPoint, v float64) any {
+func timingCell(p results.SweepPoint, v float64) any {
 	if p.Successes == 0 {
 		return nil
 	}
@@ -48,7 +46,7 @@ func sweepCol(name string) int { return columnNumber(sweepColumns, 4, name) }
 
 // sweepSpan is the sheet rows of one curve.
 type sweepSpan struct {
-	key      pipeline.GroupKey
+	key      results.GroupKey
 	name     string
 	from, to int
 }
@@ -62,7 +60,7 @@ type sweepSpan struct {
 // chart parts like the Charts sheet's. With client figures (client, true
 // when the client measured its health) each row also says whether its
 // level was client-bound, and why, after Saturated.
-func (b *book) writeSweep(sw *pipeline.SweepResults, client bool, pal *palette) error {
+func (b *book) writeSweep(sw *results.SweepResults, client bool, pal *palette) error {
 	t, spans := sweepTable(sw, client)
 	names := sweepSeriesNames(sw, spans)
 	if err := b.writeTable(SheetSweep, t); err != nil {
@@ -96,7 +94,7 @@ func (b *book) writeSweep(sw *pipeline.SweepResults, client bool, pal *palette) 
 }
 
 // sweepTable is the Sweep sheet's table and the rows of each curve.
-func sweepTable(sw *pipeline.SweepResults, client bool) (*table, []sweepSpan) {
+func sweepTable(sw *results.SweepResults, client bool) (*table, []sweepSpan) {
 	axis := levelAxisOf(sw)
 	loadKind := kindNum
 	if closedLoopOnly(sw) {
@@ -141,7 +139,7 @@ func sweepTable(sw *pipeline.SweepResults, client bool) (*table, []sweepSpan) {
 
 // sweepSeriesNames are the chart series names: per curve, its name with
 // p50 and with p99.
-func sweepSeriesNames(sw *pipeline.SweepResults, spans []sweepSpan) []string {
+func sweepSeriesNames(sw *results.SweepResults, spans []sweepSpan) []string {
 	var out []string
 	for _, s := range spans {
 		out = append(out, s.name+" p50", s.name+" p99")

@@ -3,14 +3,13 @@ package export
 import (
 	"slices"
 
+	"github.com/inferbench/inferbench/pipeline/results"
 	"github.com/xuri/excelize/v2"
-
-	"github.com/inferbench/inferbench/pipeline"
 )
 
 // sweepCharts builds the Sweep sheet's charts.
 type sweepCharts struct {
-	sw    *pipeline.SweepResults
+	sw    *results.SweepResults
 	spans []sweepSpan
 	pal   *palette
 	// nameRow is the row of the first series name (curve 0 p50; curve i

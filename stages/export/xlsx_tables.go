@@ -9,9 +9,10 @@ import (
 	"strings"
 
 	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/results"
 )
 
-func summaryTable(res *pipeline.Results) *table {
+func summaryTable(res *results.Results) *table {
 	cols := summaryColumns(res)
 	t := &table{freezeCols: 3, wrapHeader: true}
 	for _, c := range cols {
@@ -37,7 +38,7 @@ func summaryTable(res *pipeline.Results) *table {
 var comparisonHeader = append(append([]string{"platform", "model", "temperature", "baseline_platform", "baseline_model",
 	"speedup_median", "ci_low", "ci_high", "speedup_mean", "p_value", "significant"}, accuracyColumnNames()...), "verdict")
 
-func comparisonTable(res *pipeline.Results) *table {
+func comparisonTable(res *results.Results) *table {
 	t := &table{header: comparisonHeader, freezeCols: 1,
 		kinds: []valueKind{kindText, kindText, kindNum, kindText, kindText, kindNum, kindNum, kindNum, kindNum, kindP, kindBool}}
 	for _, a := range comparisonAccuracyColumns {
@@ -72,7 +73,7 @@ func comparisonTable(res *pipeline.Results) *table {
 // cover every repeat; results.json lists them all.
 const MaxRepeatColumns = 100
 
-func accuracyTable(res *pipeline.Results) *table {
+func accuracyTable(res *results.Results) *table {
 	t := &table{freezeCols: 3}
 	add := func(name string, k valueKind, bt better) {
 		t.header = append(t.header, name)
@@ -140,7 +141,7 @@ func accuracyTable(res *pipeline.Results) *table {
 
 // breakdownValues are the Accuracy sheet cells of one kind of question:
 // count, EM and F1, or empty cells when the group has none of that kind.
-func breakdownValues(b *pipeline.AnswerBreakdown) []any {
+func breakdownValues(b *results.AnswerBreakdown) []any {
 	if b == nil {
 		return []any{nil, nil, nil}
 	}
@@ -213,7 +214,7 @@ func configTable(run *pipeline.Run) *table {
 		exp = &m.Experiment
 	}
 	if exp != nil {
-		// Through JSON so that pipeline.Secret redacts every credential.
+		// Through JSON so that config.Secret redacts every credential.
 		if b, err := json.Marshal(exp); err == nil {
 			var v any
 			if json.Unmarshal(b, &v) == nil {

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/results"
 	"github.com/xuri/excelize/v2"
 )
 
@@ -331,7 +331,7 @@ func TestTheAccuracySheetOfTenThousandRepeatsFitsInExcelsColumns(t *testing.T) {
 }
 
 // requestsHeaderOf is the requests header for the vendor fields of records.
-func requestsHeaderOf(records []pipeline.Record) []string {
+func requestsHeaderOf(records []results.Record) []string {
 	seen := map[string]struct{}{}
 	for i := range records {
 		for k := range records[i].Server {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/config"
 )
 
 // Keys of the dataset blocks the loaders own.
@@ -15,8 +16,8 @@ const (
 // registerBlocks adds the config types of dataset.hf and dataset.fields
 // to reg (see pipeline.Registry.AddBlock).
 func registerBlocks(reg *pipeline.Registry) {
-	reg.AddBlock(pipeline.KindDatasetBlock, HFBlock, func() any { return &HFSpec{} })
-	reg.AddBlock(pipeline.KindDatasetBlock, FieldsBlock, func() any { return &FieldsSpec{} })
+	reg.AddBlock(config.KindDatasetBlock, HFBlock, func() any { return &HFSpec{} })
+	reg.AddBlock(config.KindDatasetBlock, FieldsBlock, func() any { return &FieldsSpec{} })
 }
 
 // HFSpec addresses a HuggingFace dataset through the dataset viewer's
@@ -54,14 +55,14 @@ type FieldsSpec struct {
 const DefaultAnswersSep = "|"
 
 // Block returns h as a resolved dataset.hf block, for specs built in code.
-func (h HFSpec) Block() pipeline.Block { return *pipeline.ConfigBlock(&h) }
+func (h HFSpec) Block() config.Block { return *config.ConfigBlock(&h) }
 
 // Block returns f as a resolved dataset.fields block, for specs built in code.
-func (f FieldsSpec) Block() pipeline.Block { return *pipeline.ConfigBlock(&f) }
+func (f FieldsSpec) Block() config.Block { return *config.ConfigBlock(&f) }
 
 // hfOf returns the dataset.hf block of spec, resolved or as a manifest
 // recorded it.
-func hfOf(spec pipeline.DatasetSpec) (HFSpec, error) {
+func hfOf(spec config.DatasetSpec) (HFSpec, error) {
 	if h, ok := spec.HF.Config.(*HFSpec); ok {
 		return *h, nil
 	}
@@ -74,7 +75,7 @@ func hfOf(spec pipeline.DatasetSpec) (HFSpec, error) {
 
 // fieldsOf returns the dataset.fields block of spec, resolved or as a
 // manifest recorded it.
-func fieldsOf(spec pipeline.DatasetSpec) (FieldsSpec, error) {
+func fieldsOf(spec config.DatasetSpec) (FieldsSpec, error) {
 	if f, ok := spec.Fields.Config.(*FieldsSpec); ok {
 		return *f, nil
 	}

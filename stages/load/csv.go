@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/config"
 )
 
 // CSV loads a comma-separated file with a header row (RFC 4180 quoting,
@@ -24,11 +25,11 @@ import (
 type CSV struct{}
 
 // Load implements pipeline.Loader.
-func (CSV) Load(ctx context.Context, spec pipeline.DatasetSpec, env pipeline.LoadEnv) (*pipeline.Dataset, error) {
+func (CSV) Load(ctx context.Context, spec config.DatasetSpec, env pipeline.LoadEnv) (*config.Dataset, error) {
 	return loadTable(ctx, spec, env, SourceCSV, decodeCSV)
 }
 
-func decodeCSV(ctx context.Context, data []byte, name string, cols columns) ([]pipeline.Sample, error) {
+func decodeCSV(ctx context.Context, data []byte, name string, cols columns) ([]config.Sample, error) {
 	r := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(data, []byte("\ufeff"))))
 	r.FieldsPerRecord = -1 // short rows are reported by column name below
 	header, err := r.Read()
@@ -57,7 +58,7 @@ func decodeCSV(ctx context.Context, data []byte, name string, cols columns) ([]p
 			return nil, fmt.Errorf("%s:1: missing column %q (the header has %s)", name, req.col, strings.Join(header, ", "))
 		}
 	}
-	var out []pipeline.Sample
+	var out []config.Sample
 	for {
 		rec, err := r.Read()
 		if errors.Is(err, io.EOF) {

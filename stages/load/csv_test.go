@@ -9,15 +9,16 @@ import (
 	"testing"
 
 	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/config"
 )
 
 func TestCSVMapsFields(t *testing.T) {
 	fields := FieldsSpec{ID: "Question ID", Context: "Context Text", Question: "Question Text", Answers: "Gold", AnswersSep: ";", IsImpossible: "Unanswerable"}
-	ds, err := CSV{}.Load(context.Background(), pipeline.DatasetSpec{Source: "csv", Path: "custom.csv", Fields: fields.Block()}, testEnv(t))
+	ds, err := CSV{}.Load(context.Background(), config.DatasetSpec{Source: "csv", Path: "custom.csv", Fields: fields.Block()}, testEnv(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []pipeline.Sample{
+	want := []config.Sample{
 		{ID: "c-1", Context: "Tin melts at about 232 degrees Celsius, far below iron.", Question: "At what temperature does tin melt?", Answers: []string{"about 232 degrees Celsius", "232 degrees Celsius"}},
 		{ID: "c-2", Context: `A "quoted" word, and a comma, live here.`, Question: "What lives here?", Answers: []string{"a comma", `a "quoted" word`}},
 		{ID: "c-3", Context: "Nothing here answers the question.", Question: "What colour is the sky on Mars?", IsImpossible: true},
@@ -53,7 +54,7 @@ func TestCSVDefaultsAndSlices(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			ds, err := CSV{}.Load(context.Background(), pipeline.DatasetSpec{Source: "csv", Path: "d.csv", Slice: c.slice}, pipeline.LoadEnv{BaseDir: dir})
+			ds, err := CSV{}.Load(context.Background(), config.DatasetSpec{Source: "csv", Path: "d.csv", Slice: c.slice}, pipeline.LoadEnv{BaseDir: dir})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -62,7 +63,7 @@ func TestCSVDefaultsAndSlices(t *testing.T) {
 			}
 		})
 	}
-	ds, _ := CSV{}.Load(context.Background(), pipeline.DatasetSpec{Source: "csv", Path: "d.csv"}, pipeline.LoadEnv{BaseDir: dir})
+	ds, _ := CSV{}.Load(context.Background(), config.DatasetSpec{Source: "csv", Path: "d.csv"}, pipeline.LoadEnv{BaseDir: dir})
 	if got := ds.Samples[0]; !reflect.DeepEqual(got.Answers, []string{"A", "a"}) || got.Title != "T" || ds.Version != "v1.1" {
 		t.Errorf("first sample %+v version %s", got, ds.Version)
 	}
@@ -99,7 +100,7 @@ func TestCSVErrors(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			dir := t.TempDir()
 			os.WriteFile(filepath.Join(dir, "bad.csv"), []byte(c.body), 0o644)
-			_, err := CSV{}.Load(context.Background(), pipeline.DatasetSpec{Source: "csv", Path: "bad.csv", Fields: c.fields.Block()}, pipeline.LoadEnv{BaseDir: dir})
+			_, err := CSV{}.Load(context.Background(), config.DatasetSpec{Source: "csv", Path: "bad.csv", Fields: c.fields.Block()}, pipeline.LoadEnv{BaseDir: dir})
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Errorf("error = %v\nwant it to contain %q", err, c.want)
 			}
@@ -109,7 +110,7 @@ func TestCSVErrors(t *testing.T) {
 
 func TestCSVFromURLIsCached(t *testing.T) {
 	srv, n := squadServer(t) // serves /dev.json only; a csv path 404s
-	_, err := CSV{}.Load(context.Background(), pipeline.DatasetSpec{Source: "csv", Path: srv.URL + "/data.csv"}, testEnv(t))
+	_, err := CSV{}.Load(context.Background(), config.DatasetSpec{Source: "csv", Path: srv.URL + "/data.csv"}, testEnv(t))
 	if err == nil || !strings.Contains(err.Error(), "http status 404") || n.Load() != 1 {
 		t.Errorf("error = %v after %d requests", err, n.Load())
 	}

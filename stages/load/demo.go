@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/config"
 )
 
 // demoJSON is the built-in dataset in official SQuAD v1.1 JSON: original
@@ -27,8 +28,8 @@ const DemoLocation = "builtin:demo"
 type Demo struct{}
 
 // Load implements pipeline.Loader. DatasetSpec.Path is ignored.
-func (Demo) Load(ctx context.Context, spec pipeline.DatasetSpec, env pipeline.LoadEnv) (*pipeline.Dataset, error) {
-	sl, err := pipeline.ParseSlice(spec.Slice)
+func (Demo) Load(ctx context.Context, spec config.DatasetSpec, env pipeline.LoadEnv) (*config.Dataset, error) {
+	sl, err := config.ParseSlice(spec.Slice)
 	if err != nil {
 		return nil, fmt.Errorf("dataset.slice: %w", err)
 	}

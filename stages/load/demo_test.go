@@ -7,10 +7,11 @@ import (
 	"testing"
 
 	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/config"
 )
 
 func TestDemoDataset(t *testing.T) {
-	ds, err := Demo{}.Load(context.Background(), pipeline.DatasetSpec{Source: "demo"}, pipeline.LoadEnv{})
+	ds, err := Demo{}.Load(context.Background(), config.DatasetSpec{Source: "demo"}, pipeline.LoadEnv{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,15 +81,15 @@ func TestDemoDataset(t *testing.T) {
 		if ds.SHA256 != hexSum(demoJSON) || ds.Location != DemoLocation || ds.Version != "v1.1" {
 			t.Errorf("sha %s location %s version %s", ds.SHA256, ds.Location, ds.Version)
 		}
-		if _, err := (Demo{}).Load(context.Background(), pipeline.DatasetSpec{SHA256: ds.SHA256}, pipeline.LoadEnv{}); err != nil {
+		if _, err := (Demo{}).Load(context.Background(), config.DatasetSpec{SHA256: ds.SHA256}, pipeline.LoadEnv{}); err != nil {
 			t.Errorf("pinning the demo's own checksum fails: %v", err)
 		}
-		if _, err := (Demo{}).Load(context.Background(), pipeline.DatasetSpec{SHA256: strings.Repeat("1", 64)}, pipeline.LoadEnv{}); err == nil {
+		if _, err := (Demo{}).Load(context.Background(), config.DatasetSpec{SHA256: strings.Repeat("1", 64)}, pipeline.LoadEnv{}); err == nil {
 			t.Error("a wrong pinned checksum loads")
 		}
 	})
 	t.Run("a slice selects in dataset order", func(t *testing.T) {
-		sl, err := Demo{}.Load(context.Background(), pipeline.DatasetSpec{Slice: "[-3:]"}, pipeline.LoadEnv{})
+		sl, err := Demo{}.Load(context.Background(), config.DatasetSpec{Slice: "[-3:]"}, pipeline.LoadEnv{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -102,7 +103,7 @@ func TestDemoDataset(t *testing.T) {
 func BenchmarkDemoLoad(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := (Demo{}).Load(context.Background(), pipeline.DatasetSpec{}, pipeline.LoadEnv{}); err != nil {
+		if _, err := (Demo{}).Load(context.Background(), config.DatasetSpec{}, pipeline.LoadEnv{}); err != nil {
 			b.Fatal(err)
 		}
 	}

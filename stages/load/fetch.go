@@ -19,6 +19,7 @@ import (
 
 	"github.com/inferbench/inferbench/pipeline"
 	"github.com/inferbench/inferbench/pipeline/atomicfile"
+	"github.com/inferbench/inferbench/pipeline/config"
 )
 
 // fetched is the content of one dataset file and where it came from.
@@ -71,7 +72,7 @@ func (f *fetched) parseError(err error) error {
 // http(s) URL downloaded once into the cache. spec.SHA256, when set, must
 // match the content. The caller must call keep (once the data parsed) or
 // discard on the result.
-func readSource(ctx context.Context, spec pipeline.DatasetSpec, env pipeline.LoadEnv) (fetched, error) {
+func readSource(ctx context.Context, spec config.DatasetSpec, env pipeline.LoadEnv) (fetched, error) {
 	if strings.TrimSpace(spec.Path) == "" {
 		return fetched{}, fmt.Errorf("dataset.path: required for source %q", spec.Source)
 	}
@@ -225,9 +226,9 @@ func bodySnippet(r io.Reader) string {
 // the path or URL (cached, checksummed), decode it with decode (which
 // returns the samples in file order and their SQuAD version), and select
 // the slice.
-func loadFile(ctx context.Context, spec pipeline.DatasetSpec, env pipeline.LoadEnv, source string,
-	decode func(fetched) ([]pipeline.Sample, string, error)) (*pipeline.Dataset, error) {
-	sl, err := pipeline.ParseSlice(spec.Slice)
+func loadFile(ctx context.Context, spec config.DatasetSpec, env pipeline.LoadEnv, source string,
+	decode func(fetched) ([]config.Sample, string, error)) (*config.Dataset, error) {
+	sl, err := config.ParseSlice(spec.Slice)
 	if err != nil {
 		return nil, fmt.Errorf("dataset.slice: %w", err)
 	}
@@ -253,14 +254,14 @@ func loadFile(ctx context.Context, spec pipeline.DatasetSpec, env pipeline.LoadE
 // loadTable is loadFile for the sources whose rows map onto samples through
 // DatasetSpec.Fields (jsonl, csv): decode reads the rows of the file named
 // name, and the version is datasetVersion's.
-func loadTable(ctx context.Context, spec pipeline.DatasetSpec, env pipeline.LoadEnv, source string,
-	decode func(ctx context.Context, data []byte, name string, cols columns) ([]pipeline.Sample, error)) (*pipeline.Dataset, error) {
+func loadTable(ctx context.Context, spec config.DatasetSpec, env pipeline.LoadEnv, source string,
+	decode func(ctx context.Context, data []byte, name string, cols columns) ([]config.Sample, error)) (*config.Dataset, error) {
 	fields, err := fieldsOf(spec)
 	if err != nil {
 		return nil, err
 	}
 	cols := resolveColumns(fields)
-	return loadFile(ctx, spec, env, source, func(f fetched) ([]pipeline.Sample, string, error) {
+	return loadFile(ctx, spec, env, source, func(f fetched) ([]config.Sample, string, error) {
 		all, err := decode(ctx, f.data, f.location, cols)
 		return all, datasetVersion(spec.Version, all), err
 	})
@@ -269,7 +270,7 @@ func loadTable(ctx context.Context, spec pipeline.DatasetSpec, env pipeline.Load
 // selectAll applies the slice to every sample of a source, checks that ids
 // are unique over the whole source and fills the common Dataset fields
 // (Source is the loader's own name).
-func selectAll(source string, sl pipeline.Slice, all []pipeline.Sample, version string) (*pipeline.Dataset, error) {
+func selectAll(source string, sl config.Slice, all []config.Sample, version string) (*config.Dataset, error) {
 	seen := make(map[string]int, len(all))
 	for i := range all {
 		if j, dup := seen[all[i].ID]; dup {
@@ -277,7 +278,7 @@ func selectAll(source string, sl pipeline.Slice, all []pipeline.Sample, version 
 		}
 		seen[all[i].ID] = i
 	}
-	return &pipeline.Dataset{
+	return &config.Dataset{
 		Samples: sl.Apply(all),
 		Source:  source,
 		Version: version,
@@ -287,7 +288,7 @@ func selectAll(source string, sl pipeline.Slice, all []pipeline.Sample, version 
 
 // datasetVersion is v2.0 when the spec asks for it or any sample is
 // unanswerable, else v1.1.
-func datasetVersion(specVersion string, samples []pipeline.Sample) string {
+func datasetVersion(specVersion string, samples []config.Sample) string {
 	if specVersion == VersionV2 {
 		return VersionV2
 	}

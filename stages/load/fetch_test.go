@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/config"
 )
 
 // portalServer answers every request with 200 and an HTML login page, the
@@ -44,7 +45,7 @@ func TestDownloadCacheKeepsOnlyFilesThatParse(t *testing.T) {
 	t.Run("an HTML page served with 200 for a squad URL fails and leaves nothing in the cache", func(t *testing.T) {
 		srv, n := portalServer(t)
 		env := testEnv(t)
-		spec := pipeline.DatasetSpec{Source: "squad", Path: srv.URL + "/dev-v1.1.json"}
+		spec := config.DatasetSpec{Source: "squad", Path: srv.URL + "/dev-v1.1.json"}
 		_, err := Squad{}.Load(context.Background(), spec, env)
 		if err == nil {
 			t.Fatal("loading an HTML page as SQuAD succeeded")
@@ -67,7 +68,7 @@ func TestDownloadCacheKeepsOnlyFilesThatParse(t *testing.T) {
 	t.Run("an HTML page served with 200 for a jsonl URL leaves nothing in the cache", func(t *testing.T) {
 		srv, _ := portalServer(t)
 		env := testEnv(t)
-		_, err := JSONL{}.Load(context.Background(), pipeline.DatasetSpec{Source: "jsonl", Path: srv.URL + "/q.jsonl"}, env)
+		_, err := JSONL{}.Load(context.Background(), config.DatasetSpec{Source: "jsonl", Path: srv.URL + "/q.jsonl"}, env)
 		if err == nil {
 			t.Fatal("loading an HTML page as JSONL succeeded")
 		}
@@ -78,7 +79,7 @@ func TestDownloadCacheKeepsOnlyFilesThatParse(t *testing.T) {
 	t.Run("a corrupted cached file is an error that names the file and how to clear it", func(t *testing.T) {
 		srv, n := squadServer(t)
 		env := testEnv(t)
-		spec := pipeline.DatasetSpec{Source: "squad", Path: srv.URL + "/dev.json"}
+		spec := config.DatasetSpec{Source: "squad", Path: srv.URL + "/dev.json"}
 		if _, err := (Squad{}).Load(context.Background(), spec, env); err != nil {
 			t.Fatal(err)
 		}

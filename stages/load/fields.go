@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/config"
 )
 
 // columns is a resolved FieldsSpec: the column name of each Sample field.
@@ -43,8 +43,8 @@ func missingColumnError(name string) error {
 // "row-<index>". Answers: see toAnswers. With no is_impossible column, a
 // question without answers is unanswerable; with one, its value wins and an
 // unanswerable question keeps no answers.
-func (c columns) sample(get func(string) (any, bool), index int) (pipeline.Sample, error) {
-	var s pipeline.Sample
+func (c columns) sample(get func(string) (any, bool), index int) (config.Sample, error) {
+	var s config.Sample
 	str := func(col string, required bool, dst *string) error {
 		v, ok := get(col)
 		if !ok {

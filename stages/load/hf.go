@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/config"
 	"github.com/inferbench/inferbench/stages/internal/retry"
 )
 
@@ -54,7 +55,7 @@ var hfBackoff = retry.Backoff{Base: HFBackoff, Max: HFMaxWait}
 // dataset's current main revision; HFSpec.Revision is recorded in
 // Dataset.Revision and in the cache key, but cannot pin what the server
 // returns. Dataset.SHA256 is the sha256 of the canonical JSON (encoding/json
-// of []pipeline.Sample) of the selected samples, so a changed upstream is
+// of []config.Sample) of the selected samples, so a changed upstream is
 // visible in the manifest.
 //
 // Rows map onto samples through DatasetSpec.Fields like JSONL (answers as
@@ -84,8 +85,8 @@ type hfPage struct {
 }
 
 // Load implements pipeline.Loader.
-func (h *HF) Load(ctx context.Context, spec pipeline.DatasetSpec, env pipeline.LoadEnv) (*pipeline.Dataset, error) {
-	sl, err := pipeline.ParseSlice(spec.Slice)
+func (h *HF) Load(ctx context.Context, spec config.DatasetSpec, env pipeline.LoadEnv) (*config.Dataset, error) {
+	sl, err := config.ParseSlice(spec.Slice)
 	if err != nil {
 		return nil, fmt.Errorf("dataset.slice: %w", err)
 	}
@@ -132,7 +133,7 @@ func (h *HF) Load(ctx context.Context, spec pipeline.DatasetSpec, env pipeline.L
 	}
 	cols := resolveColumns(fields)
 	idx := sl.Indices(total)
-	samples := make([]pipeline.Sample, 0, len(idx))
+	samples := make([]config.Sample, 0, len(idx))
 	for _, i := range idx {
 		off := i / HFPageSize * HFPageSize
 		p, err := f.page(ctx, off)
@@ -168,7 +169,7 @@ func (h *HF) Load(ctx context.Context, spec pipeline.DatasetSpec, env pipeline.L
 	if err := verifySum("hf "+f.where(), sum, spec.SHA256); err != nil {
 		return nil, err
 	}
-	return &pipeline.Dataset{
+	return &config.Dataset{
 		Samples:  samples,
 		Source:   SourceHF,
 		Location: f.location(),

@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/config"
 )
 
 // hfFake replays the dataset viewer rows API over a dataset of n rows.
@@ -92,8 +92,8 @@ func (f *hfFake) requested() []int {
 	return append([]int(nil), f.offsets...)
 }
 
-func hfSpec(endpoint, slice string) pipeline.DatasetSpec {
-	return pipeline.DatasetSpec{Source: "hf", Slice: slice,
+func hfSpec(endpoint, slice string) config.DatasetSpec {
+	return config.DatasetSpec{Source: "hf", Slice: slice,
 		HF: HFSpec{Dataset: "acme/qa", Config: "plain_text", Split: "validation", Endpoint: endpoint}.Block()}
 }
 
@@ -170,7 +170,7 @@ func TestHFRowsMapOntoSamples(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := pipeline.Sample{ID: "r0", Title: "T", Context: "Ctx about owls.", Question: "Q?", Answers: []string{"owls", "owls"}}
+	want := config.Sample{ID: "r0", Title: "T", Context: "Ctx about owls.", Question: "Q?", Answers: []string{"owls", "owls"}}
 	if !reflect.DeepEqual(ds.Samples[0], want) {
 		t.Errorf("sample = %+v, want %+v", ds.Samples[0], want)
 	}
@@ -392,11 +392,11 @@ func TestHFErrors(t *testing.T) {
 	cases := []struct {
 		name  string
 		fake  *hfFake
-		spec  func(pipeline.DatasetSpec) pipeline.DatasetSpec
+		spec  func(config.DatasetSpec) config.DatasetSpec
 		wants []string
 	}{
 		{"a missing split is a config error", &hfFake{n: 1},
-			func(s pipeline.DatasetSpec) pipeline.DatasetSpec { return withHF(s, func(h *HFSpec) { h.Split = "" }) },
+			func(s config.DatasetSpec) config.DatasetSpec { return withHF(s, func(h *HFSpec) { h.Split = "" }) },
 			[]string{"dataset.hf.split: required"}},
 		{"a page that is not rows JSON says what was expected", &hfFake{n: 1, fault: func(w http.ResponseWriter, r *http.Request, _ int) bool {
 			w.Write([]byte(`<html>maintenance</html>`))
@@ -417,7 +417,7 @@ func TestHFErrors(t *testing.T) {
 			return map[string]any{"id": "x", "context": "c", "answers": map[string]any{"text": []string{"c"}}}
 		}}, nil, []string{`row 0: missing column "question"`}},
 		{"a pinned checksum that differs fails", &hfFake{n: 2},
-			func(s pipeline.DatasetSpec) pipeline.DatasetSpec { s.SHA256 = strings.Repeat("a", 64); return s },
+			func(s config.DatasetSpec) config.DatasetSpec { s.SHA256 = strings.Repeat("a", 64); return s },
 			[]string{"sha256 mismatch for hf acme/qa/plain_text/validation"}},
 	}
 	for _, c := range cases {
@@ -465,7 +465,7 @@ func TestHFCancellation(t *testing.T) {
 }
 
 // withHF returns spec with a copy of its hf block changed by f.
-func withHF(spec pipeline.DatasetSpec, f func(*HFSpec)) pipeline.DatasetSpec {
+func withHF(spec config.DatasetSpec, f func(*HFSpec)) config.DatasetSpec {
 	h := *spec.HF.Config.(*HFSpec)
 	f(&h)
 	spec.HF = h.Block()

@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/config"
 )
 
 // JSONL loads a file of one JSON object per line (blank lines skipped),
@@ -19,13 +20,13 @@ import (
 type JSONL struct{}
 
 // Load implements pipeline.Loader.
-func (JSONL) Load(ctx context.Context, spec pipeline.DatasetSpec, env pipeline.LoadEnv) (*pipeline.Dataset, error) {
+func (JSONL) Load(ctx context.Context, spec config.DatasetSpec, env pipeline.LoadEnv) (*config.Dataset, error) {
 	return loadTable(ctx, spec, env, SourceJSONL, decodeJSONL)
 }
 
-func decodeJSONL(ctx context.Context, data []byte, name string, cols columns) ([]pipeline.Sample, error) {
+func decodeJSONL(ctx context.Context, data []byte, name string, cols columns) ([]config.Sample, error) {
 	data = bytes.TrimPrefix(data, []byte("\ufeff"))
-	var out []pipeline.Sample
+	var out []config.Sample
 	for line := 1; len(data) > 0; line++ {
 		var text []byte
 		text, data, _ = bytes.Cut(data, []byte{'\n'})

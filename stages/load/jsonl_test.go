@@ -9,16 +9,17 @@ import (
 	"testing"
 
 	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/config"
 )
 
 var customFields = FieldsSpec{ID: "qid", Title: "topic", Context: "passage", Question: "ask", Answers: "gold"}
 
 func TestJSONLMapsFields(t *testing.T) {
-	ds, err := JSONL{}.Load(context.Background(), pipeline.DatasetSpec{Source: "jsonl", Path: "custom.jsonl", Fields: customFields.Block()}, testEnv(t))
+	ds, err := JSONL{}.Load(context.Background(), config.DatasetSpec{Source: "jsonl", Path: "custom.jsonl", Fields: customFields.Block()}, testEnv(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []pipeline.Sample{
+	want := []config.Sample{
 		{ID: "j-1", Title: "Mills", Context: "The old mill on the Farr River ground oats until 1931.", Question: "Until when did the mill grind oats?", Answers: []string{"1931", "until 1931"}},
 		{ID: "2", Title: "Rocks", Context: "Basalt forms when lava cools quickly at the surface.", Question: "When does basalt form?", Answers: []string{"when lava cools quickly", "lava cools quickly"}},
 		{ID: "j-3", Title: "Valleys", Context: "The invented Lorn Valley has no recorded population.", Question: "Who is the mayor of Lorn Valley?", Answers: []string{}, IsImpossible: true},
@@ -53,7 +54,7 @@ func TestJSONLSlicesAndDefaults(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			ds, err := JSONL{}.Load(context.Background(), pipeline.DatasetSpec{Source: "jsonl", Path: "plain.jsonl", Slice: c.slice}, pipeline.LoadEnv{BaseDir: dir})
+			ds, err := JSONL{}.Load(context.Background(), config.DatasetSpec{Source: "jsonl", Path: "plain.jsonl", Slice: c.slice}, pipeline.LoadEnv{BaseDir: dir})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -99,7 +100,7 @@ func TestJSONLErrors(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			dir := t.TempDir()
 			os.WriteFile(filepath.Join(dir, "bad.jsonl"), []byte(c.body), 0o644)
-			_, err := JSONL{}.Load(context.Background(), pipeline.DatasetSpec{Source: "jsonl", Path: "bad.jsonl", Fields: c.fields.Block()}, pipeline.LoadEnv{BaseDir: dir})
+			_, err := JSONL{}.Load(context.Background(), config.DatasetSpec{Source: "jsonl", Path: "bad.jsonl", Fields: c.fields.Block()}, pipeline.LoadEnv{BaseDir: dir})
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Errorf("error = %v\nwant it to contain %q", err, c.want)
 			}

@@ -4,7 +4,8 @@
 // a column mapping). Every loader returns the samples selected by the
 // experiment's slice, in source order; the engine filters and samples after.
 //
-// Imports: pipeline (and helper packages) only; load must not import
+// Imports: pipeline and its core packages (pipeline/config, ...) and
+// helper packages only; load must not import
 // another stage.
 package load
 
@@ -14,6 +15,7 @@ import (
 	"path/filepath"
 
 	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/config"
 )
 
 // Source names, as written in dataset.source.
@@ -41,37 +43,37 @@ func Register(reg *pipeline.Registry) {
 
 // needsPath is the rule of the sources that read a file: dataset.path is
 // required.
-func needsPath(source string, d pipeline.DatasetSpec) []pipeline.Problem {
+func needsPath(source string, d config.DatasetSpec) []config.Problem {
 	if d.Path == "" {
-		return []pipeline.Problem{{Path: "path", Message: "is required for source " + source}}
+		return []config.Problem{{Path: "path", Message: "is required for source " + source}}
 	}
 	return nil
 }
 
-// CheckDataset implements pipeline.DatasetChecker: a path is required.
-func (Squad) CheckDataset(d pipeline.DatasetSpec) []pipeline.Problem {
+// CheckDataset implements config.DatasetChecker: a path is required.
+func (Squad) CheckDataset(d config.DatasetSpec) []config.Problem {
 	return needsPath(SourceSquad, d)
 }
 
-// CheckDataset implements pipeline.DatasetChecker: a path is required.
-func (JSONL) CheckDataset(d pipeline.DatasetSpec) []pipeline.Problem {
+// CheckDataset implements config.DatasetChecker: a path is required.
+func (JSONL) CheckDataset(d config.DatasetSpec) []config.Problem {
 	return needsPath(SourceJSONL, d)
 }
 
-// CheckDataset implements pipeline.DatasetChecker: a path is required.
-func (CSV) CheckDataset(d pipeline.DatasetSpec) []pipeline.Problem { return needsPath(SourceCSV, d) }
+// CheckDataset implements config.DatasetChecker: a path is required.
+func (CSV) CheckDataset(d config.DatasetSpec) []config.Problem { return needsPath(SourceCSV, d) }
 
-// CheckDataset implements pipeline.DatasetChecker: hf.dataset, hf.config
+// CheckDataset implements config.DatasetChecker: hf.dataset, hf.config
 // and hf.split are required.
-func (*HF) CheckDataset(d pipeline.DatasetSpec) []pipeline.Problem {
+func (*HF) CheckDataset(d config.DatasetSpec) []config.Problem {
 	hs, err := hfOf(d)
 	if err != nil {
-		return []pipeline.Problem{{Path: HFBlock, Message: err.Error()}}
+		return []config.Problem{{Path: HFBlock, Message: err.Error()}}
 	}
-	var out []pipeline.Problem
+	var out []config.Problem
 	for _, f := range []struct{ key, val string }{{"dataset", hs.Dataset}, {"config", hs.Config}, {"split", hs.Split}} {
 		if f.val == "" {
-			out = append(out, pipeline.Problem{Path: "hf." + f.key, Message: "is required for source " + SourceHF})
+			out = append(out, config.Problem{Path: "hf." + f.key, Message: "is required for source " + SourceHF})
 		}
 	}
 	return out

@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/config"
 )
 
 // Squad loads the official SQuAD JSON format (v1.1 and v2.0) from a local
@@ -20,8 +21,8 @@ type Squad struct{}
 
 // Load implements pipeline.Loader. Questions are in file order (articles,
 // then paragraphs, then qas); Dataset.Total counts all of them.
-func (Squad) Load(ctx context.Context, spec pipeline.DatasetSpec, env pipeline.LoadEnv) (*pipeline.Dataset, error) {
-	return loadFile(ctx, spec, env, SourceSquad, func(f fetched) ([]pipeline.Sample, string, error) {
+func (Squad) Load(ctx context.Context, spec config.DatasetSpec, env pipeline.LoadEnv) (*config.Dataset, error) {
+	return loadFile(ctx, spec, env, SourceSquad, func(f fetched) ([]config.Sample, string, error) {
 		all, version, err := DecodeSquad(f.data, spec.Version)
 		if err != nil {
 			return nil, "", fmt.Errorf("%s: %w", f.location, err)
@@ -70,7 +71,7 @@ type squadQA struct {
 // "v1.1". An unanswerable question (is_impossible: true) has IsImpossible
 // set and no answers. Errors wrap ErrNotSquad for input of another shape,
 // and name the question (data[i].paragraphs[j].qas[k]) for missing fields.
-func DecodeSquad(data []byte, specVersion string) ([]pipeline.Sample, string, error) {
+func DecodeSquad(data []byte, specVersion string) ([]config.Sample, string, error) {
 	var f squadFile
 	if err := json.Unmarshal(data, &f); err != nil {
 		return nil, "", fmt.Errorf("%w (%s): %w", ErrNotSquad, squadShape, err)
@@ -85,7 +86,7 @@ func DecodeSquad(data []byte, specVersion string) ([]pipeline.Sample, string, er
 			n += len(p.QAs)
 		}
 	}
-	out := make([]pipeline.Sample, 0, n)
+	out := make([]config.Sample, 0, n)
 	for i, a := range f.Data {
 		for j, p := range a.Paragraphs {
 			for k, q := range p.QAs {
@@ -100,7 +101,7 @@ func DecodeSquad(data []byte, specVersion string) ([]pipeline.Sample, string, er
 				case p.Context == "":
 					return nil, "", where("paragraph has no context")
 				}
-				s := pipeline.Sample{ID: q.ID, Title: a.Title, Context: p.Context, Question: q.Question}
+				s := config.Sample{ID: q.ID, Title: a.Title, Context: p.Context, Question: q.Question}
 				if q.IsImpossible != nil {
 					v2 = true
 					s.IsImpossible = *q.IsImpossible

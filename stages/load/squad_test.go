@@ -14,9 +14,10 @@ import (
 	"testing"
 
 	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/config"
 )
 
-func ids(ss []pipeline.Sample) []string {
+func ids(ss []config.Sample) []string {
 	out := make([]string, len(ss))
 	for i, s := range ss {
 		out[i] = s.ID
@@ -46,7 +47,7 @@ func TestSquadLoadsTheSliceInFileOrder(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			ds, err := Squad{}.Load(context.Background(), pipeline.DatasetSpec{Source: "squad", Path: "mini-v1.json", Slice: c.slice}, testEnv(t))
+			ds, err := Squad{}.Load(context.Background(), config.DatasetSpec{Source: "squad", Path: "mini-v1.json", Slice: c.slice}, testEnv(t))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -64,12 +65,12 @@ func TestSquadLoadsTheSliceInFileOrder(t *testing.T) {
 }
 
 func TestSquadSampleFieldsAndChecksum(t *testing.T) {
-	ds, err := Squad{}.Load(context.Background(), pipeline.DatasetSpec{Source: "squad", Path: "mini-v1.json"}, testEnv(t))
+	ds, err := Squad{}.Load(context.Background(), config.DatasetSpec{Source: "squad", Path: "mini-v1.json"}, testEnv(t))
 	if err != nil {
 		t.Fatal(err)
 	}
 	first := ds.Samples[0]
-	want := pipeline.Sample{
+	want := config.Sample{
 		ID: "gh-1", Title: "Glass_Harbour",
 		Context:  "Glass Harbour is a made-up fishing village with 412 inhabitants. Its only school opened in 1958.",
 		Question: "How many people live in Glass Harbour?",
@@ -86,7 +87,7 @@ func TestSquadSampleFieldsAndChecksum(t *testing.T) {
 
 func TestSquadV2(t *testing.T) {
 	t.Run("a v2 file marks unanswerable questions and ignores plausible answers", func(t *testing.T) {
-		ds, err := Squad{}.Load(context.Background(), pipeline.DatasetSpec{Source: "squad", Path: "mini-v2.json"}, testEnv(t))
+		ds, err := Squad{}.Load(context.Background(), config.DatasetSpec{Source: "squad", Path: "mini-v2.json"}, testEnv(t))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -109,7 +110,7 @@ func TestSquadV2(t *testing.T) {
 		}
 	})
 	t.Run("version v2.0 in the spec wins over a v1.1 file", func(t *testing.T) {
-		ds, err := Squad{}.Load(context.Background(), pipeline.DatasetSpec{Source: "squad", Path: "mini-v1.json", Version: "v2.0"}, testEnv(t))
+		ds, err := Squad{}.Load(context.Background(), config.DatasetSpec{Source: "squad", Path: "mini-v1.json", Version: "v2.0"}, testEnv(t))
 		if err != nil || ds.Version != "v2.0" {
 			t.Errorf("version, err = %v, %v; want v2.0", ds, err)
 		}
@@ -127,28 +128,28 @@ func TestSquadErrors(t *testing.T) {
 	}
 	cases := []struct {
 		name string
-		spec pipeline.DatasetSpec
+		spec config.DatasetSpec
 		want []string
 	}{
-		{"a missing file names its path", pipeline.DatasetSpec{Path: "nope.json"},
+		{"a missing file names its path", config.DatasetSpec{Path: "nope.json"},
 			[]string{"dataset file not found", filepath.Join("testdata", "nope.json")}},
-		{"an empty path is required", pipeline.DatasetSpec{}, []string{"dataset.path: required"}},
-		{"a jsonl file is not SQuAD JSON", pipeline.DatasetSpec{Path: write("x.jsonl", `{"id":1}`+"\n"+`{"id":2}`)},
+		{"an empty path is required", config.DatasetSpec{}, []string{"dataset.path: required"}},
+		{"a jsonl file is not SQuAD JSON", config.DatasetSpec{Path: write("x.jsonl", `{"id":1}`+"\n"+`{"id":2}`)},
 			[]string{"not SQuAD JSON", `want SQuAD JSON {"version"`}},
-		{"an object without data is not SQuAD JSON", pipeline.DatasetSpec{Path: write("nodata.json", `{"rows": []}`)},
+		{"an object without data is not SQuAD JSON", config.DatasetSpec{Path: write("nodata.json", `{"rows": []}`)},
 			[]string{"not SQuAD JSON: no \"data\" list"}},
-		{"a question without id is located", pipeline.DatasetSpec{Path: write("noid.json",
+		{"a question without id is located", config.DatasetSpec{Path: write("noid.json",
 			`{"data":[{"title":"T","paragraphs":[{"context":"c","qas":[{"id":"a","question":"q","answers":[{"text":"c"}]},{"question":"q","answers":[{"text":"c"}]}]}]}]}`)},
 			[]string{"data[0].paragraphs[0].qas[1]", "missing id"}},
-		{"a v1 question without answers is an error", pipeline.DatasetSpec{Path: write("noans.json",
+		{"a v1 question without answers is an error", config.DatasetSpec{Path: write("noans.json",
 			`{"data":[{"title":"T","paragraphs":[{"context":"c","qas":[{"id":"a","question":"q","answers":[]}]}]}]}`)},
 			[]string{`(id "a"): no answers and not is_impossible`}},
-		{"duplicate ids are an error", pipeline.DatasetSpec{Path: write("dup.json",
+		{"duplicate ids are an error", config.DatasetSpec{Path: write("dup.json",
 			`{"data":[{"title":"T","paragraphs":[{"context":"c","qas":[{"id":"a","question":"q","answers":[{"text":"c"}]},{"id":"a","question":"q2","answers":[{"text":"c"}]}]}]}]}`)},
 			[]string{`duplicate question id "a"`}},
-		{"a checksum mismatch on a local file says both sums", pipeline.DatasetSpec{Path: "mini-v1.json", SHA256: strings.Repeat("ab", 32)},
+		{"a checksum mismatch on a local file says both sums", config.DatasetSpec{Path: "mini-v1.json", SHA256: strings.Repeat("ab", 32)},
 			[]string{"sha256 mismatch", strings.Repeat("ab", 32)}},
-		{"a bad slice names the key", pipeline.DatasetSpec{Path: "mini-v1.json", Slice: "10"},
+		{"a bad slice names the key", config.DatasetSpec{Path: "mini-v1.json", Slice: "10"},
 			[]string{"dataset.slice"}},
 	}
 	for _, c := range cases {
@@ -166,7 +167,7 @@ func TestSquadErrors(t *testing.T) {
 		})
 	}
 	t.Run("a missing file wraps fs.ErrNotExist", func(t *testing.T) {
-		_, err := Squad{}.Load(context.Background(), pipeline.DatasetSpec{Path: "nope.json"}, testEnv(t))
+		_, err := Squad{}.Load(context.Background(), config.DatasetSpec{Path: "nope.json"}, testEnv(t))
 		if !errors.Is(err, fs.ErrNotExist) {
 			t.Errorf("error %v does not wrap fs.ErrNotExist", err)
 		}
@@ -199,7 +200,7 @@ func TestSquadDownload(t *testing.T) {
 	t.Run("a URL is downloaded once and then read from the cache", func(t *testing.T) {
 		srv, n := squadServer(t)
 		env := testEnv(t)
-		spec := pipeline.DatasetSpec{Source: "squad", Path: srv.URL + "/dev.json", Slice: "[:3]", SHA256: hexSum(raw)}
+		spec := config.DatasetSpec{Source: "squad", Path: srv.URL + "/dev.json", Slice: "[:3]", SHA256: hexSum(raw)}
 		for i := 0; i < 2; i++ {
 			ds, err := Squad{}.Load(context.Background(), spec, env)
 			if err != nil {
@@ -220,7 +221,7 @@ func TestSquadDownload(t *testing.T) {
 	t.Run("a checksum mismatch fails and caches nothing", func(t *testing.T) {
 		srv, n := squadServer(t)
 		env := testEnv(t)
-		spec := pipeline.DatasetSpec{Source: "squad", Path: srv.URL + "/dev.json", SHA256: strings.Repeat("0", 64)}
+		spec := config.DatasetSpec{Source: "squad", Path: srv.URL + "/dev.json", SHA256: strings.Repeat("0", 64)}
 		_, err := Squad{}.Load(context.Background(), spec, env)
 		if err == nil || !strings.Contains(err.Error(), "sha256 mismatch for "+spec.Path) || !strings.Contains(err.Error(), hexSum(raw)) {
 			t.Fatalf("error = %v, want a sha256 mismatch naming the URL and the actual sum", err)
@@ -235,7 +236,7 @@ func TestSquadDownload(t *testing.T) {
 	t.Run("a cached copy that no longer matches the pinned checksum is downloaded again", func(t *testing.T) {
 		srv, n := squadServer(t)
 		env := testEnv(t)
-		spec := pipeline.DatasetSpec{Source: "squad", Path: srv.URL + "/dev.json"}
+		spec := config.DatasetSpec{Source: "squad", Path: srv.URL + "/dev.json"}
 		if _, err := (Squad{}).Load(context.Background(), spec, env); err != nil {
 			t.Fatal(err)
 		}
@@ -255,7 +256,7 @@ func TestSquadDownload(t *testing.T) {
 	})
 	t.Run("an HTTP error status is reported with the URL", func(t *testing.T) {
 		srv, _ := squadServer(t)
-		_, err := Squad{}.Load(context.Background(), pipeline.DatasetSpec{Source: "squad", Path: srv.URL + "/missing.json"}, testEnv(t))
+		_, err := Squad{}.Load(context.Background(), config.DatasetSpec{Source: "squad", Path: srv.URL + "/missing.json"}, testEnv(t))
 		if err == nil || !strings.Contains(err.Error(), "http status 404") || !strings.Contains(err.Error(), srv.URL+"/missing.json") {
 			t.Errorf("error = %v, want http status 404 naming the URL", err)
 		}
@@ -270,7 +271,7 @@ func TestSquadDevSet(t *testing.T) {
 	}
 	env := pipeline.LoadEnv{CacheDir: t.TempDir()}
 	t.Run("the whole dev set has 10,570 questions over 48 titles", func(t *testing.T) {
-		ds, err := Squad{}.Load(context.Background(), pipeline.DatasetSpec{Source: "squad", Path: path}, env)
+		ds, err := Squad{}.Load(context.Background(), config.DatasetSpec{Source: "squad", Path: path}, env)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -293,7 +294,7 @@ func TestSquadDevSet(t *testing.T) {
 		}
 	})
 	t.Run("the slice [:10] gives the file's first ten ids", func(t *testing.T) {
-		ds, err := Squad{}.Load(context.Background(), pipeline.DatasetSpec{Source: "squad", Path: path, Slice: "[:10]"}, env)
+		ds, err := Squad{}.Load(context.Background(), config.DatasetSpec{Source: "squad", Path: path, Slice: "[:10]"}, env)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -312,7 +313,7 @@ func BenchmarkSquadDevSet(b *testing.B) {
 	if path == "" {
 		b.Skip("INFERBENCH_SQUAD_DEV not set")
 	}
-	spec := pipeline.DatasetSpec{Source: "squad", Path: path}
+	spec := config.DatasetSpec{Source: "squad", Path: path}
 	env := pipeline.LoadEnv{CacheDir: b.TempDir()}
 	b.ReportAllocs()
 	for b.Loop() {

@@ -12,7 +12,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/config"
 )
 
 // tokenSource hands out a platform's bearer token. A token from
@@ -25,7 +25,7 @@ type tokenSource struct {
 	sec     *secrets
 	mu      sync.Mutex
 	token   string
-	gen     int
+	gen     int // the number of refreshes: the command re-run after a 401
 }
 
 // newTokenSource resolves a platform's token: api_key_env, then
@@ -33,7 +33,7 @@ type tokenSource struct {
 // (local servers). A missing variable or a failing command is an error.
 // Every token it hands out, refreshed ones included, is added to sec
 // before it is used.
-func newTokenSource(ctx context.Context, p pipeline.Platform, sec *secrets) (*tokenSource, error) {
+func newTokenSource(ctx context.Context, p config.Platform, sec *secrets) (*tokenSource, error) {
 	switch {
 	case p.APIKeyEnv != "":
 		v := strings.TrimSpace(os.Getenv(p.APIKeyEnv))
@@ -68,7 +68,7 @@ const (
 
 // runTokenCommand runs command through sh -c in its own process group and
 // returns the first line it printed. It gives up after timeout (zero:
-// pipeline.DefaultAPIKeyCommandTimeout) and when ctx ends, killing the
+// config.DefaultAPIKeyCommandTimeout) and when ctx ends, killing the
 // whole group (so a helper the command started goes too); the error then
 // wraps ctx's error (context.Canceled on Ctrl-C). A failing command's error
 // says how it ended and quotes the last lines of its stderr, with the
@@ -77,7 +77,7 @@ const (
 // embed a token.
 func runTokenCommand(ctx context.Context, command string, timeout time.Duration, sec *secrets) (string, error) {
 	if timeout <= 0 {
-		timeout = pipeline.DefaultAPIKeyCommandTimeout.D()
+		timeout = config.DefaultAPIKeyCommandTimeout.D()
 	}
 	cctx, cancel := context.WithTimeoutCause(ctx, timeout, errCommandTimeout)
 	defer cancel()
@@ -101,7 +101,7 @@ func runTokenCommand(ctx context.Context, command string, timeout time.Duration,
 			return " (no stderr)"
 		}
 		if tok != "" {
-			lines = strings.ReplaceAll(lines, tok, pipeline.Redacted)
+			lines = strings.ReplaceAll(lines, tok, config.Redacted)
 		}
 		return "; stderr: " + sec.redact(lines)
 	}
@@ -159,6 +159,13 @@ func (t *tokenSource) get() (string, int) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return t.token, t.gen
+}
+
+// refreshCount returns how many times the token was refreshed.
+func (t *tokenSource) refreshCount() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.gen
 }
 
 // refreshable reports whether a 401 can be cured by re-running a command.

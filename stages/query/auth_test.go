@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/config"
 )
 
 func TestTokenCommandIsBoundedAndExplainsItsFailures(t *testing.T) {
@@ -98,7 +98,7 @@ func TestTokenCommandIsBoundedAndExplainsItsFailures(t *testing.T) {
 	t.Run("the platform's api_key_command_timeout applies", func(t *testing.T) {
 		job := newJob("http://127.0.0.1:1/v1", "a")
 		job.Platform.APIKeyCommand = "sleep 10"
-		job.Platform.APIKeyCommandTimeout = pipeline.Duration(150 * time.Millisecond)
+		job.Platform.APIKeyCommandTimeout = config.Duration(150 * time.Millisecond)
 		_, _, err := collect(t, context.Background(), New(), job)
 		if err == nil || !strings.Contains(err.Error(), "150ms") {
 			t.Errorf("err = %v", err)

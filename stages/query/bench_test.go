@@ -22,7 +22,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/config"
+	"github.com/inferbench/inferbench/pipeline/results"
 	"github.com/inferbench/inferbench/stages/query/emulator"
 )
 
@@ -162,7 +163,7 @@ func benchStreamed(b *testing.B, base string) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	cpu0, t0 := cpuTime(), time.Now()
-	_, err := q.Query(context.Background(), job, func(r pipeline.Record) {
+	_, err := q.Query(context.Background(), job, func(r results.Record) {
 		if !r.OK() || r.OutputTokens != 20 {
 			failed.Add(1)
 		}
@@ -218,8 +219,8 @@ func BenchmarkPoissonPacer(b *testing.B) {
 	base := startBenchServer(b)
 	job := newJob(base, ids("s", b.N)...)
 	job.Platform.Rate, job.Platform.Arrival, job.Platform.Concurrency = rate, "poisson", 0
-	recs := make([]pipeline.Record, 0, b.N)
-	done := make(chan pipeline.Record, 1024)
+	recs := make([]results.Record, 0, b.N)
+	done := make(chan results.Record, 1024)
 	go func() {
 		for r := range done {
 			recs = append(recs, r)
@@ -227,7 +228,7 @@ func BenchmarkPoissonPacer(b *testing.B) {
 	}()
 	b.ReportAllocs()
 	b.ResetTimer()
-	_, err := New().Query(context.Background(), job, func(r pipeline.Record) { done <- r })
+	_, err := New().Query(context.Background(), job, func(r results.Record) { done <- r })
 	b.StopTimer()
 	close(done)
 	if err != nil {
@@ -277,7 +278,7 @@ type fidelityServer struct {
 // profile is the emulator profile of f: SambaNova-style usage, so every
 // response carries the server's own time_to_first_token and total_latency.
 func (f fidelityServer) profile() emulator.Profile {
-	return emulator.Profile{TTFT: pipeline.Duration(f.TTFT), TokensPerSecond: f.TokensPerSecond,
+	return emulator.Profile{TTFT: config.Duration(f.TTFT), TokensPerSecond: f.TokensPerSecond,
 		Jitter: f.Jitter, ReasoningTokens: f.ReasoningTokens, Accuracy: 1, Usage: "sambanova"}
 }
 
@@ -374,16 +375,16 @@ func BenchmarkTimingFidelity(b *testing.B) {
 			job := emulatedJob(srv.profile(), fc.streams+b.N)
 			job.Platform.BaseURL, job.Platform.Emulate = base, nil
 			job.Platform.Concurrency, job.Platform.Retries = fc.streams, 0
-			job.Platform.Timeout = pipeline.Duration(time.Minute)
+			job.Platform.Timeout = config.Duration(time.Minute)
 			for i := range fc.streams {
 				job.Cells[i].Warmup = true
 			}
 			var mu sync.Mutex
-			recs := make([]pipeline.Record, 0, b.N)
+			recs := make([]results.Record, 0, b.N)
 			b.ReportAllocs()
 			b.ResetTimer()
 			cpu0 := cpuTime()
-			_, err = New().Query(context.Background(), job, func(r pipeline.Record) {
+			_, err = New().Query(context.Background(), job, func(r results.Record) {
 				mu.Lock()
 				defer mu.Unlock()
 				if !r.OK() {

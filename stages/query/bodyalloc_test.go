@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/config"
 )
 
 // TestBodyBuilderAllocatesOnceForTheBodyAndOnceForTheMessages: a request
@@ -14,11 +14,11 @@ import (
 // every part: at concurrency 1,000 the builder was 6% of the client's CPU.
 // The body stays the JSON it was.
 func TestBodyBuilderAllocatesOnceForTheBodyAndOnceForTheMessages(t *testing.T) {
-	b, err := newBodyBuilder(pipeline.Params{Stream: true, MaxTokens: 64, Extra: map[string]any{"seed": 7}})
+	b, err := newBodyBuilder(config.Params{Stream: true, MaxTokens: 64, Extra: map[string]any{"seed": 7}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	msgs := []pipeline.Message{{Role: "system", Content: "Answer briefly."}, {Role: "user", Content: strings.Repeat("Context \"quoted\" <b> é. ", 60)}}
+	msgs := []config.Message{{Role: "system", Content: "Answer briefly."}, {Role: "user", Content: strings.Repeat("Context \"quoted\" <b> é. ", 60)}}
 	body, err := b.build(nil, "gpt-oss-120b", 0.7, msgs, true)
 	if err != nil {
 		t.Fatal(err)

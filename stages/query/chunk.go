@@ -2,12 +2,10 @@ package query
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"strconv"
 	"unicode/utf8"
 
-	"github.com/inferbench/inferbench/pipeline"
 	"github.com/inferbench/inferbench/pipeline/jsonstr"
 )
 
@@ -44,8 +42,13 @@ type chunk struct {
 	delta, msg   message
 	finishReason []byte
 	usage        []byte // raw JSON, nil when absent or null
-	errorVal     []byte // raw JSON, nil when absent or null
-	scratch      []byte // unescaped strings
+	// errorVal is the error the document carries, raw JSON; nil when none.
+	// Two shapes are errors: the OpenAI API's {"error": {...}} (the value
+	// of "error" unless null), and vLLM's flat {"object": "error",
+	// "message", "type", "param", "code"} (the whole document).
+	errorVal  []byte
+	flatError bool   // "object" is "error"
+	scratch   []byte // unescaped strings
 }
 
 func (c *chunk) hasError() bool { return c.errorVal != nil }
@@ -67,6 +70,9 @@ func decodeChunk(data []byte, c *chunk) error {
 	d.ws()
 	if d.i != len(d.b) {
 		return d.fail("trailing data")
+	}
+	if c.flatError && c.errorVal == nil {
+		c.errorVal = data
 	}
 	return nil
 }
@@ -172,6 +178,10 @@ func (d *decoder) field(kind objKind, key []byte) error {
 		case "choices":
 			c.choices, c.delta, c.msg, c.finishReason = 0, message{}, message{}, nil
 			return d.choices()
+		case "object":
+			s, _, err := d.stringOrNull()
+			c.flatError = string(s) == "error"
+			return err
 		case "usage", "error":
 			start := d.i
 			if err := d.skip(); err != nil {
@@ -428,151 +438,5 @@ func (d *decoder) number() error {
 			return d.fail("bad number")
 		}
 	}
-	return nil
-}
-
-// standardUsage are the usage keys that are token counts, not vendor timings.
-var standardUsage = map[string]bool{
-	"prompt_tokens": true, "completion_tokens": true, "total_tokens": true,
-}
-
-// applyUsage copies a usage object into r: the token counts, and every other
-// numeric top-level field into r.Server under its own name. A well-formed
-// object is read with the stage's scanner (encoding/json's reflection cost
-// a fifth of a streamed request's CPU, stack growth included); anything
-// else goes to applyUsageJSON, which it matches.
-func applyUsage(r *pipeline.Record, raw []byte) error {
-	d := decoder{b: raw, c: &chunk{}} // c: scratch space for escaped keys
-	d.ws()
-	if d.i >= len(d.b) || d.b[d.i] != '{' {
-		return applyUsageJSON(r, raw)
-	}
-	var (
-		prompt, completion, reasoning int
-		server                        map[string]float64
-	)
-	isNum := func() bool { c := d.b[d.i]; return c == '-' || c >= '0' && c <= '9' }
-	err := d.list('}', func() error {
-		key, err := d.key()
-		if err != nil {
-			return err
-		}
-		if bytes.IndexByte(key, '\\') >= 0 {
-			key, _ = d.unescape(key)
-		}
-		if d.i >= len(d.b) {
-			return d.fail("want value")
-		}
-		if string(key) == "completion_tokens_details" {
-			reasoning = 0
-		}
-		if string(key) == "completion_tokens_details" && d.b[d.i] == '{' {
-			delete(server, string(key))
-			return d.list('}', func() error {
-				k, err := d.key()
-				if err != nil {
-					return err
-				}
-				if bytes.IndexByte(k, '\\') >= 0 {
-					k, _ = d.unescape(k)
-				}
-				if string(k) != "reasoning_tokens" || d.i >= len(d.b) || !isNum() {
-					return d.skip()
-				}
-				start := d.i
-				if err := d.number(); err != nil {
-					return err
-				}
-				reasoning, _ = strconv.Atoi(string(d.b[start:d.i]))
-				return nil
-			})
-		}
-		if !isNum() {
-			delete(server, string(key))
-			switch string(key) {
-			case "prompt_tokens":
-				prompt = 0
-			case "completion_tokens":
-				completion = 0
-			}
-			return d.skip()
-		}
-		start := d.i
-		if err := d.number(); err != nil {
-			return err
-		}
-		v, perr := strconv.ParseFloat(string(d.b[start:d.i]), 64)
-		switch string(key) {
-		case "prompt_tokens":
-			prompt = int(v)
-		case "completion_tokens":
-			completion = int(v)
-		case "total_tokens":
-		default:
-			if perr == nil {
-				if server == nil {
-					server = map[string]float64{}
-				}
-				server[string(key)] = v
-			}
-		}
-		return nil
-	})
-	if err == nil {
-		d.ws()
-		if d.i != len(d.b) {
-			err = d.fail("trailing data")
-		}
-	}
-	if err != nil {
-		return applyUsageJSON(r, raw)
-	}
-	r.PromptTokens, r.OutputTokens, r.ReasoningTokens = prompt, completion, reasoning
-	for k, v := range server {
-		if r.Server == nil {
-			r.Server = map[string]float64{}
-		}
-		r.Server[k] = v
-	}
-	r.TokensEstimated = false
-	return nil
-}
-
-// applyUsageJSON is applyUsage with encoding/json, for what the scanner
-// does not take.
-func applyUsageJSON(r *pipeline.Record, raw []byte) error {
-	var u map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &u); err != nil {
-		return err
-	}
-	num := func(k string) int {
-		v, _ := strconv.ParseFloat(string(u[k]), 64)
-		return int(v)
-	}
-	r.PromptTokens = num("prompt_tokens")
-	r.OutputTokens = num("completion_tokens")
-	r.ReasoningTokens = 0
-	if d, ok := u["completion_tokens_details"]; ok {
-		var det struct {
-			ReasoningTokens int `json:"reasoning_tokens"`
-		}
-		if json.Unmarshal(d, &det) == nil {
-			r.ReasoningTokens = det.ReasoningTokens
-		}
-	}
-	for k, v := range u {
-		if standardUsage[k] {
-			continue
-		}
-		f, err := strconv.ParseFloat(string(bytes.TrimSpace(v)), 64)
-		if err != nil {
-			continue // objects, strings, booleans: not a timing
-		}
-		if r.Server == nil {
-			r.Server = map[string]float64{}
-		}
-		r.Server[k] = f
-	}
-	r.TokensEstimated = false
 	return nil
 }

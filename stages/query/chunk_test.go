@@ -38,6 +38,16 @@ func refDecode(data []byte) (refView, bool) {
 	if e, ok := obj["error"]; ok && e != nil {
 		v.errorVal = true
 	}
+	// vLLM's flat error object: {"object": "error", "message", ...}.
+	if o, ok := obj["object"]; ok && o != nil {
+		s, isString := o.(string)
+		if !isString {
+			return v, false
+		}
+		if s == "error" {
+			v.errorVal = true
+		}
+	}
 	str := func(m map[string]any, k string) (string, bool, bool) {
 		x, present := m[k]
 		if !present || x == nil {
@@ -107,6 +117,10 @@ func fastView(data []byte) (refView, bool) {
 }
 
 var chunkSeeds = []string{
+	`{"object":"error","message":"engine dead","type":"BadRequestError","param":null,"code":400}`,
+	`{"object":"err\u006fr","message":"escaped"}`,
+	`{"object":7,"choices":[]}`,
+	`{"object":"chat.completion.chunk","object":"error"}`,
 	`{"id":"x","choices":[{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":null}]}`,
 	`{"choices":[{"delta":{"content":"caf\u00e9 \"q\" \n \ud83d\ude00 \ud800x"},"finish_reason":null}]}`,
 	`{"choices":[{"delta":{"reasoning":"think","reasoning_content":null}}],"usage":null}`,

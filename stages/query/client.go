@@ -16,7 +16,8 @@ import (
 	"time"
 	"unicode"
 
-	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/config"
+	"github.com/inferbench/inferbench/pipeline/results"
 	"github.com/inferbench/inferbench/stages/internal/retry"
 )
 
@@ -37,10 +38,10 @@ type bodyBuilder struct {
 // to address the model and to parse the answer.
 var reservedKeys = []string{"model", "messages", "stream"}
 
-func newBodyBuilder(p pipeline.Params) (*bodyBuilder, error) {
+func newBodyBuilder(p config.Params) (*bodyBuilder, error) {
 	maxTokens := p.MaxTokens
 	if maxTokens == 0 {
-		maxTokens = pipeline.DefaultMaxTokens
+		maxTokens = config.DefaultMaxTokens
 	}
 	has := func(k string) bool { _, ok := p.Extra[k]; return ok }
 	var common []byte
@@ -81,7 +82,7 @@ func newBodyBuilder(p pipeline.Params) (*bodyBuilder, error) {
 }
 
 // build appends the body of one request to dst, growing it once.
-func (b *bodyBuilder) build(dst []byte, model string, temp float64, msgs []pipeline.Message, streamOptions bool) ([]byte, error) {
+func (b *bodyBuilder) build(dst []byte, model string, temp float64, msgs []config.Message, streamOptions bool) ([]byte, error) {
 	var mb []byte
 	if v, ok := b.models.Load(model); ok {
 		mb = v.([]byte)
@@ -122,14 +123,22 @@ const (
 	done         next = iota // the record is final
 	retryBackoff             // retryable failure before the first body byte
 	retryToken               // 401: refresh the token and retry at once
-	retryNoOpts              // 400 naming stream_options: resend without it
+	retryNoOpts              // stream_options refused: resend without it
 )
 
 // outcome is what an attempt tells the retry loop.
 type outcome struct {
 	next       next
 	retryAfter time.Duration // from a Retry-After header, 0 if none
+	// refusal says how the server refused stream_options (retryNoOpts).
+	refusal string
 }
+
+// How a server refuses stream_options, as the manifest's note says it.
+const (
+	refusedHTTP400  = "HTTP 400"
+	refusedInStream = "an error event inside an HTTP 200 stream"
+)
 
 var (
 	hdrJSON   = []string{"application/json"}
@@ -137,8 +146,8 @@ var (
 )
 
 // attempt sends one request and reads its answer into a fresh record.
-func (r *run) attempt(ctx context.Context, c *pipeline.Cell, body []byte, token string) (rec pipeline.Record, o outcome) {
-	rec = pipeline.Record{CellKey: c.CellKey, Seq: c.Seq}
+func (r *run) attempt(ctx context.Context, c *results.Cell, body []byte, token string) (rec results.Record, o outcome) {
+	rec = results.Record{CellKey: c.CellKey, Seq: c.Seq}
 	actx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 
@@ -146,21 +155,10 @@ func (r *run) attempt(ctx context.Context, c *pipeline.Cell, body []byte, token 
 	trace := &httptrace.ClientTrace{GotFirstResponseByte: func() { firstByte = time.Now() }}
 	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(actx, trace), http.MethodPost, r.url, bytes.NewReader(body))
 	if err != nil {
-		rec.Error, rec.ErrorDetail = pipeline.ErrTransport, r.detail(err.Error())
+		rec.Error, rec.ErrorDetail = results.ErrTransport, r.detail(err.Error())
 		return rec, o
 	}
-	h := req.Header
-	h["Content-Type"] = hdrJSON
-	if r.job.Params.Stream {
-		h["Accept"] = hdrStream
-	}
-	h["X-Request-Id"] = []string{c.CellKey.String()}
-	if token != "" {
-		h["Authorization"] = []string{"Bearer " + token}
-	}
-	for _, ph := range r.job.Platform.Headers {
-		h.Set(ph.Name, ph.Value.Reveal())
-	}
+	r.setHeaders(req.Header, c, token)
 
 	total := time.AfterFunc(r.total, func() { cancel(errTotalTimeout) })
 	defer total.Stop()
@@ -176,7 +174,7 @@ func (r *run) attempt(ctx context.Context, c *pipeline.Cell, body []byte, token 
 	if err != nil {
 		rec.Error, rec.ErrorDetail = r.classify(ctx, actx, err)
 		switch rec.Error {
-		case pipeline.ErrTransport, pipeline.ErrTimeoutConnect, pipeline.ErrClientResource:
+		case results.ErrTransport, results.ErrTimeoutConnect, results.ErrClientResource:
 			o.next = retryBackoff
 		}
 		return rec, o
@@ -187,26 +185,55 @@ func (r *run) attempt(ctx context.Context, c *pipeline.Cell, body []byte, token 
 	}
 	rec.TTFBMs = ms(firstByte.Sub(t0))
 	rec.HTTPStatus = resp.StatusCode
-
 	if resp.StatusCode != http.StatusOK {
-		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-		rec.Error = pipeline.HTTPError(resp.StatusCode)
-		rec.ErrorDetail = r.detail(strings.TrimSpace(string(msg)))
-		if ctx.Err() != nil {
-			rec.Error, rec.ErrorDetail = pipeline.ErrCanceled, "canceled while in flight"
-			return rec, o
-		}
-		switch {
-		case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
-			o.next, o.retryAfter = retryBackoff, retry.Delay(resp.Header, time.Now())
-		case resp.StatusCode == http.StatusUnauthorized:
-			o.next = retryToken
-		case resp.StatusCode == http.StatusBadRequest && bytes.Contains(msg, []byte("stream_options")):
-			o.next = retryNoOpts
-		}
-		return rec, o
+		return rec, r.refused(ctx, resp, &rec)
 	}
+	return rec, r.readAnswer(ctx, actx, cancel, first, resp, t0, &rec)
+}
 
+// setHeaders sets a request's headers: the content types, the cell's
+// X-Request-Id, the bearer token and the platform's own headers.
+func (r *run) setHeaders(h http.Header, c *results.Cell, token string) {
+	h["Content-Type"] = hdrJSON
+	if r.job.Params.Stream {
+		h["Accept"] = hdrStream
+	}
+	h["X-Request-Id"] = []string{c.CellKey.String()}
+	if token != "" {
+		h["Authorization"] = []string{"Bearer " + token}
+	}
+	for _, ph := range r.job.Platform.Headers {
+		h.Set(ph.Name, ph.Value.Reveal())
+	}
+}
+
+// refused records an answer other than 200 (http_<status>, its body
+// quoted) and says what the retry loop does with it: 429 and 5xx back off
+// (honouring Retry-After), 401 refreshes the token, a 400 naming
+// stream_options resends without them.
+func (r *run) refused(ctx context.Context, resp *http.Response, rec *results.Record) (o outcome) {
+	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	rec.Error = results.HTTPError(resp.StatusCode)
+	rec.ErrorDetail = r.detail(strings.TrimSpace(string(msg)))
+	if ctx.Err() != nil {
+		rec.Error, rec.ErrorDetail = results.ErrCanceled, "canceled while in flight"
+		return o
+	}
+	switch {
+	case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
+		o.next, o.retryAfter = retryBackoff, retry.Delay(resp.Header, time.Now())
+	case resp.StatusCode == http.StatusUnauthorized:
+		o.next = retryToken
+	case resp.StatusCode == http.StatusBadRequest && namesStreamOptions(msg):
+		o.next, o.refusal = retryNoOpts, refusedHTTP400
+	}
+	return o
+}
+
+// readAnswer reads a 200 answer as its type and first bytes say
+// (sniff): a stream, one JSON document, or neither
+// (unexpected_content_type, quoting its first bytes).
+func (r *run) readAnswer(ctx, actx context.Context, cancel context.CancelCauseFunc, first *time.Timer, resp *http.Response, t0 time.Time, rec *results.Record) (o outcome) {
 	rawCT := resp.Header.Get("Content-Type")
 	// The usual values as they are: ParseMediaType allocates a map each.
 	ct := rawCT
@@ -222,9 +249,11 @@ func (r *run) attempt(ctx context.Context, c *pipeline.Cell, body []byte, token 
 	}
 	switch sniff(ct, head) {
 	case formatStream:
-		r.readStream(ctx, actx, cancel, first, answer, t0, &rec)
+		if r.readStream(ctx, actx, cancel, first, answer, t0, rec) {
+			o.next, o.refusal = retryNoOpts, refusedInStream
+		}
 	case formatJSON:
-		r.readWhole(ctx, actx, answer, t0, &rec)
+		r.readWhole(ctx, actx, answer, t0, rec)
 	default:
 		want := "JSON"
 		if r.job.Params.Stream {
@@ -235,10 +264,10 @@ func (r *run) attempt(ctx context.Context, c *pipeline.Cell, body []byte, token 
 		}
 		rest, _ := io.ReadAll(io.LimitReader(answer, maxDetail))
 		rec.CloseMs = ms(time.Since(t0))
-		rec.Error = pipeline.ErrUnexpectedContentType
+		rec.Error = results.ErrUnexpectedContentType
 		rec.ErrorDetail = r.detail("content type " + rawCT + ", not " + want + ": " + printable(rest))
 	}
-	return rec, o
+	return o
 }
 
 // Formats an answer body can have.
@@ -342,241 +371,4 @@ func printable(b []byte) string {
 		sb.WriteRune(c)
 	}
 	return strings.TrimSpace(sb.String())
-}
-
-// After [DONE], the rest of a body is read for at most drainTimeout and
-// maxDrain bytes.
-const (
-	drainTimeout = time.Second
-	maxDrain     = 64 << 10
-)
-
-func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
-
-// tokenTimes accumulates the timing of token-bearing events.
-type tokenTimes struct {
-	t0, first, firstContent, last time.Time
-	events, reasoningEvents       int
-	itl                           []float64
-}
-
-func (tt *tokenTimes) add(at time.Time, content, reasoning bool) {
-	if tt.events == 0 {
-		tt.first = at
-	} else {
-		if tt.itl == nil {
-			tt.itl = make([]float64, 0, 64)
-		}
-		tt.itl = append(tt.itl, ms(at.Sub(tt.last)))
-	}
-	if content && tt.firstContent.IsZero() {
-		tt.firstContent = at
-	}
-	if reasoning {
-		tt.reasoningEvents++
-	}
-	tt.last = at
-	tt.events++
-}
-
-// readStream reads an SSE answer into rec.
-func (r *run) readStream(ctx, actx context.Context, cancel context.CancelCauseFunc, first *time.Timer, body io.Reader, t0 time.Time, rec *pipeline.Record) {
-	sr := r.sse.Get().(*sseReader)
-	sr.reset(body)
-	defer r.sse.Put(sr)
-
-	var (
-		ev        sseEvent
-		c         chunk
-		content   strings.Builder
-		reasoning strings.Builder
-		tt        = tokenTimes{t0: t0}
-		sawDone   bool
-		usage     []byte
-		idle      *time.Timer
-		streamErr error
-	)
-	defer func() {
-		if idle != nil {
-			idle.Stop()
-		}
-	}()
-	for {
-		if err := sr.next(&ev); err != nil {
-			if err != io.EOF {
-				streamErr = err
-			}
-			break
-		}
-		if r.idle > 0 {
-			if idle == nil {
-				idle = time.AfterFunc(r.idle, func() { cancel(errIdleTimeout) })
-			} else {
-				idle.Reset(r.idle)
-			}
-		}
-		if ev.Comment {
-			continue
-		}
-		if string(ev.Type) == "error" {
-			rec.Error, rec.ErrorDetail = pipeline.ErrSSEErrorEvent, r.detail(string(ev.Data))
-			break
-		}
-		if string(ev.Data) == "[DONE]" {
-			sawDone = true
-			break
-		}
-		if err := decodeChunk(ev.Data, &c); err != nil {
-			rec.Error, rec.ErrorDetail = pipeline.ErrBadJSON, r.detail(err.Error()+": "+string(ev.Data))
-			break
-		}
-		if c.hasError() {
-			rec.Error, rec.ErrorDetail = pipeline.ErrSSEErrorEvent, r.detail(string(c.errorVal))
-			break
-		}
-		if c.hasUsage() {
-			usage = append(usage[:0], c.usage...)
-		}
-		if c.choices == 0 {
-			continue
-		}
-		d := &c.delta
-		if d.tokenBearing() {
-			if tt.events == 0 && first != nil {
-				first.Stop()
-			}
-			rs := d.reasoningText()
-			tt.add(ev.At, len(d.content) > 0, len(rs) > 0)
-			if len(d.content) > 0 {
-				if content.Cap() == 0 {
-					content.Grow(256)
-				}
-				content.Write(d.content)
-			}
-			if len(rs) > 0 {
-				if reasoning.Cap() == 0 {
-					reasoning.Grow(1024)
-				}
-				reasoning.Write(rs)
-			}
-		}
-		if len(c.finishReason) > 0 {
-			rec.FinishReason = string(c.finishReason)
-		}
-	}
-	if sawDone {
-		// Read on to the end of the body so that the connection can be
-		// reused; a server that keeps the stream open after [DONE] gets
-		// drainTimeout, then the connection is dropped (the record stands).
-		drain := time.AfterFunc(drainTimeout, func() { cancel(errDrained) })
-		_, _ = io.Copy(io.Discard, io.LimitReader(sr.r, maxDrain))
-		drain.Stop()
-	}
-	rec.CloseMs = ms(time.Since(t0))
-	rec.Content, rec.Reasoning = content.String(), reasoning.String()
-	r.fillTimes(rec, &tt)
-	if usage != nil {
-		if err := applyUsage(rec, usage); err != nil && rec.Error == "" {
-			rec.Error, rec.ErrorDetail = pipeline.ErrBadJSON, r.detail("usage: "+err.Error())
-		}
-	} else {
-		rec.OutputTokens, rec.ReasoningTokens, rec.TokensEstimated = tt.events, tt.reasoningEvents, true
-	}
-	r.fillRates(rec)
-	if rec.Error != "" {
-		return
-	}
-	switch {
-	case sawDone:
-		r.checkLength(rec)
-	case streamErr != nil && (ctx.Err() != nil || context.Cause(actx) != nil):
-		rec.Error, rec.ErrorDetail = r.classify(ctx, actx, streamErr)
-	case !sawDone && rec.FinishReason == "":
-		rec.Error = pipeline.ErrStreamTruncated
-		rec.ErrorDetail = "stream ended without finish_reason or [DONE]"
-		if streamErr != nil {
-			rec.ErrorDetail = r.detail(rec.ErrorDetail + ": " + streamErr.Error())
-		}
-	default:
-		r.checkLength(rec)
-	}
-}
-
-// readWhole reads a non-streamed chat.completion into rec.
-func (r *run) readWhole(ctx, actx context.Context, body io.Reader, t0 time.Time, rec *pipeline.Record) {
-	b, err := io.ReadAll(body)
-	at := time.Now()
-	if err != nil {
-		rec.Error, rec.ErrorDetail = r.classify(ctx, actx, err)
-		return
-	}
-	rec.CloseMs = ms(at.Sub(t0))
-	var c chunk
-	if err := decodeChunk(b, &c); err != nil {
-		rec.Error, rec.ErrorDetail = pipeline.ErrBadJSON, r.detail(err.Error()+": "+string(b))
-		return
-	}
-	if c.hasError() {
-		rec.Error, rec.ErrorDetail = pipeline.ErrSSEErrorEvent, r.detail(string(c.errorVal))
-		return
-	}
-	if c.choices == 0 {
-		rec.Error, rec.ErrorDetail = pipeline.ErrBadJSON, r.detail("no choices: "+string(b))
-		return
-	}
-	m := &c.msg
-	if !m.hasContent && !m.hasReasoning && !m.hasReasoningContent && !m.toolCalls {
-		m = &c.delta // a chunk-shaped body
-	}
-	rec.Content, rec.Reasoning = string(m.content), string(m.reasoningText())
-	rec.FinishReason = string(c.finishReason)
-	tt := tokenTimes{t0: t0}
-	if m.tokenBearing() {
-		tt.add(at, rec.Content != "", rec.Reasoning != "")
-	}
-	r.fillTimes(rec, &tt)
-	if c.hasUsage() {
-		if err := applyUsage(rec, c.usage); err != nil {
-			rec.Error, rec.ErrorDetail = pipeline.ErrBadJSON, r.detail("usage: "+err.Error())
-			return
-		}
-	} else {
-		rec.OutputTokens = (len(rec.Content) + len(rec.Reasoning) + 3) / 4
-		rec.ReasoningTokens = (len(rec.Reasoning) + 3) / 4
-		rec.TokensEstimated = true
-	}
-	r.fillRates(rec)
-	r.checkLength(rec)
-}
-
-// fillTimes sets TTFT, TTFC, E2E and ITL from the token-bearing events.
-func (r *run) fillTimes(rec *pipeline.Record, tt *tokenTimes) {
-	if tt.events == 0 {
-		return
-	}
-	rec.TTFTMs = ms(tt.first.Sub(tt.t0))
-	if !tt.firstContent.IsZero() {
-		rec.TTFCMs = ms(tt.firstContent.Sub(tt.t0))
-	}
-	rec.LatencyMs = ms(tt.last.Sub(tt.t0))
-	rec.ITLMs = tt.itl
-}
-
-// fillRates sets TPOT and tokens/s from the token counts and timings.
-func (r *run) fillRates(rec *pipeline.Record) {
-	if rec.OutputTokens >= 2 && rec.LatencyMs > rec.TTFTMs {
-		rec.TPOTMs = (rec.LatencyMs - rec.TTFTMs) / float64(rec.OutputTokens-1)
-	}
-	if rec.LatencyMs > 0 {
-		rec.TokensPerSec = float64(rec.OutputTokens) / (rec.LatencyMs / 1000)
-	}
-}
-
-// checkLength marks a successful answer that hit max_tokens before any content.
-func (r *run) checkLength(rec *pipeline.Record) {
-	if rec.FinishReason == "length" && strings.TrimSpace(rec.Content) == "" {
-		rec.Error = pipeline.ErrEmptyContentLength
-		rec.ErrorDetail = "finish_reason length with empty content: reasoning used the whole max_tokens budget"
-		rec.Truncated = true
-	}
 }

@@ -9,7 +9,7 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/results"
 )
 
 // TestClientResourceFailuresAreLeftOutOfTheErrorRateBudget: max_error_rate
@@ -35,7 +35,7 @@ func TestClientResourceFailuresAreLeftOutOfTheErrorRateBudget(t *testing.T) {
 	}
 	client := 0
 	for _, r := range recs {
-		if r.Error == pipeline.ErrClientResource {
+		if r.Error == results.ErrClientResource {
 			client++
 		}
 	}

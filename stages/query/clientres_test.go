@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/results"
 )
 
 func TestClientResourceErrorsAreTheClientsNotThePlatforms(t *testing.T) {
@@ -29,20 +29,20 @@ func TestClientResourceErrorsAreTheClientsNotThePlatforms(t *testing.T) {
 		err  error
 		want string
 	}{
-		{"too many open files in this process (EMFILE)", wrapped("socket", syscall.EMFILE), pipeline.ErrClientResource},
-		{"too many open files in the system (ENFILE)", wrapped("socket", syscall.ENFILE), pipeline.ErrClientResource},
-		{"ephemeral ports exhausted (EADDRNOTAVAIL)", wrapped("connect", syscall.EADDRNOTAVAIL), pipeline.ErrClientResource},
-		{"no socket buffer space (ENOBUFS)", wrapped("write", syscall.ENOBUFS), pipeline.ErrClientResource},
-		{"no memory (ENOMEM)", wrapped("socket", syscall.ENOMEM), pipeline.ErrClientResource},
-		{"a refused connection is still the platform's", wrapped("connect", syscall.ECONNREFUSED), pipeline.ErrTransport},
-		{"a reset connection is still the platform's", wrapped("read", syscall.ECONNRESET), pipeline.ErrTransport},
+		{"too many open files in this process (EMFILE)", wrapped("socket", syscall.EMFILE), results.ErrClientResource},
+		{"too many open files in the system (ENFILE)", wrapped("socket", syscall.ENFILE), results.ErrClientResource},
+		{"ephemeral ports exhausted (EADDRNOTAVAIL)", wrapped("connect", syscall.EADDRNOTAVAIL), results.ErrClientResource},
+		{"no socket buffer space (ENOBUFS)", wrapped("write", syscall.ENOBUFS), results.ErrClientResource},
+		{"no memory (ENOMEM)", wrapped("socket", syscall.ENOMEM), results.ErrClientResource},
+		{"a refused connection is still the platform's", wrapped("connect", syscall.ECONNREFUSED), results.ErrTransport},
+		{"a reset connection is still the platform's", wrapped("read", syscall.ECONNRESET), results.ErrTransport},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			class, detail := classify(context.Background(), context.Background(), tc.err)
 			if class != tc.want {
 				t.Fatalf("class %q (%s), want %q", class, detail, tc.want)
 			}
-			if class == pipeline.ErrClientResource && pipeline.ClientResourceKind(detail) == "" {
+			if class == results.ErrClientResource && results.ClientResourceKind(detail) == "" {
 				t.Errorf("detail %q names no resource kind", detail)
 			}
 		})
@@ -75,8 +75,8 @@ func TestAClientResourceFailureIsRetriedLikeATransportError(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r := recs["a"]; r.Error != pipeline.ErrClientResource {
-		t.Fatalf("without retries: error %q (%s), want %s", r.Error, r.ErrorDetail, pipeline.ErrClientResource)
+	if r := recs["a"]; r.Error != results.ErrClientResource {
+		t.Fatalf("without retries: error %q (%s), want %s", r.Error, r.ErrorDetail, results.ErrClientResource)
 	}
 }
 
@@ -115,7 +115,7 @@ func TestTooManyOpenFilesInAChildAreClientResourceFailures(t *testing.T) {
 		t.Fatalf("child printed no counts:\n%s", out)
 	}
 	t.Logf("child's records by class: %v", counts)
-	if counts[pipeline.ErrClientResource] == 0 || counts[pipeline.ErrTransport] != 0 {
+	if counts[results.ErrClientResource] == 0 || counts[results.ErrTransport] != 0 {
 		t.Fatalf("error classes %v: want client_resource failures and no transport failure", counts)
 	}
 	if counts["ok"] == 0 {
@@ -167,7 +167,7 @@ func TestEMFILEChild(t *testing.T) {
 			counts["ok"]++
 		} else {
 			counts[r.Error]++
-			if r.Error != pipeline.ErrClientResource {
+			if r.Error != results.ErrClientResource {
 				t.Logf("%s: %s", r.Error, r.ErrorDetail)
 			}
 		}

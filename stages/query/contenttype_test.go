@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/results"
 )
 
 func TestA200ThatIsNotTheExpectedFormatIsUnexpectedContentType(t *testing.T) {
@@ -18,25 +18,25 @@ func TestA200ThatIsNotTheExpectedFormatIsUnexpectedContentType(t *testing.T) {
 		class  string
 		detail []string // substrings of error_detail
 	}{
-		{name: "an HTML page answering a streamed request", stream: true, class: pipeline.ErrUnexpectedContentType,
+		{name: "an HTML page answering a streamed request", stream: true, class: results.ErrUnexpectedContentType,
 			bad: func(w http.ResponseWriter, r *http.Request) {
 				w.Header().Set("Content-Type", "text/html; charset=utf-8")
 				w.Write([]byte(page))
 			},
 			detail: []string{"text/html", "<!DOCTYPE html> <html><head><title>Sign in", "[redacted]"}},
-		{name: "an event-stream content type over a body that is not SSE", stream: true, class: pipeline.ErrUnexpectedContentType,
+		{name: "an event-stream content type over a body that is not SSE", stream: true, class: results.ErrUnexpectedContentType,
 			bad: func(w http.ResponseWriter, r *http.Request) {
 				w.Header().Set("Content-Type", "text/event-stream")
 				w.Write([]byte("<html>gateway says hello</html>"))
 			},
 			detail: []string{"text/event-stream", "<html>gateway says hello</html>"}},
-		{name: "an HTML page answering a non-streamed request", stream: false, class: pipeline.ErrUnexpectedContentType,
+		{name: "an HTML page answering a non-streamed request", stream: false, class: results.ErrUnexpectedContentType,
 			bad: func(w http.ResponseWriter, r *http.Request) {
 				w.Header().Set("Content-Type", "text/html")
 				w.Write([]byte(page))
 			},
 			detail: []string{"text/html", "Sign in"}},
-		{name: "plain text answering a non-streamed request", stream: false, class: pipeline.ErrUnexpectedContentType,
+		{name: "plain text answering a non-streamed request", stream: false, class: results.ErrUnexpectedContentType,
 			bad: func(w http.ResponseWriter, r *http.Request) {
 				w.Header().Set("Content-Type", "text/plain")
 				w.Write([]byte("upstream connect error or disconnect/reset before headers"))

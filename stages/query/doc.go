@@ -1,7 +1,7 @@
 // Package query is the query stage: it sends every matrix cell of a platform
 // to an OpenAI-compatible endpoint (POST {base_url}/chat/completions), over
 // real HTTP even for emulated platforms, and turns each answer into a
-// pipeline.Record.
+// results.Record.
 //
 // # Metric definitions
 //
@@ -47,7 +47,7 @@
 // # Scheduling
 //
 // Without a rate, a platform runs closed loop: Concurrency workers (default
-// pipeline.DefaultConcurrency) each send the next cell as soon as their
+// config.DefaultConcurrency) each send the next cell as soon as their
 // previous one finished. The platform's warmup cells (at the head of the
 // job) run first and all finish before the measured cells start; a load
 // level's warmups (load.warmup, Cell.LevelWarmup) are sent at the level's
@@ -57,7 +57,7 @@
 // gamma with shape burstiness; concurrency then caps requests in flight
 // (0: no cap) and any wait for the cap shows as queue_ms. max_duration,
 // max_errors and max_error_rate (judged after
-// pipeline.MinRequestsForErrorRate requests) stop scheduling and let the
+// config.MinRequestsForErrorRate requests) stop scheduling and let the
 // requests in flight finish; canceling the context stops scheduling and
 // cancels the requests in flight, which are emitted as "canceled". Every
 // attempted cell is emitted exactly once.
@@ -69,12 +69,16 @@
 // up to platform.retries times. The wait is Retry-After-Ms or Retry-After
 // (seconds or an HTTP date) when the server sends one, else a seeded "full
 // jitter" exponential backoff (see DefaultBackoffBase); either is capped by
-// max_retry_wait (pipeline.DefaultMaxRetryWait) and by the platform
+// max_retry_wait (config.DefaultMaxRetryWait) and by the platform
 // timeout, and a capped Retry-After is noted in the report and in the
 // error_detail of a request that fails in the end. Each attempt has its
 // own total timeout. A 401 re-runs api_key_command once and retries at
-// once; a 400 whose body names stream_options makes the platform stop
-// sending stream_options for the rest of its run (noted in the report).
+// once (the refreshes and the requests retried are counted in a note:
+// "the token was refreshed 4 times; 4 requests were retried"); a refusal of stream_options (an HTTP 400 whose body names it, or
+// an error event naming it before any token of an HTTP 200 stream) makes
+// the platform resend the request without stream_options and stop sending
+// them for the rest of its run (noted in the manifest, saying which way
+// the refusal came).
 // api_key_command runs in its own process group, bounded by
 // api_key_command_timeout and by Ctrl-C (the job's Stop), which kill the
 // group. Tokens never appear in errors, details or logs: every token the
@@ -89,8 +93,9 @@
 // timeout_idle (no SSE line for the idle timeout after the first one),
 // timeout_total (one attempt took longer than the platform timeout),
 // stream_truncated (the stream ended without finish_reason and without
-// [DONE]), sse_error_event (a data object with an "error" key, or
-// "event: error"), bad_json (an event or body that is not the expected
+// [DONE]), sse_error_event (an error object in a stream or in a 200 body:
+// the OpenAI API's {"error": {...}} or vLLM's flat {"object": "error",
+// "message", ...}; or "event: error"), bad_json (an event or body that is not the expected
 // JSON), unexpected_content_type (a 200 answer that is not an event stream
 // for a streamed request, or not JSON for a non-streamed one, such as a
 // login page; error_detail quotes its first bytes), empty_content_length (finish_reason "length" with empty content;
@@ -99,7 +104,8 @@
 //
 // # Imports
 //
-// query imports pipeline, stages/query/emulator (a platform with an
+// query imports pipeline, its core packages (pipeline/config,
+// pipeline/results, pipeline/runfolder), stages/query/emulator (a platform with an
 // emulate: profile is served by an in-process emulator, over real HTTP)
 // and helper packages; it must not import another stage.
 package query

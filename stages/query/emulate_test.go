@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/config"
+	"github.com/inferbench/inferbench/pipeline/results"
 	"github.com/inferbench/inferbench/stages/query/emulator"
 )
 
@@ -18,13 +20,13 @@ func emulatedJob(profile emulator.Profile, n int) pipeline.QueryJob {
 		s := job.Cells[i].Sample
 		s.Context = "The match was won by the Blue Falcons at Riverside Park in " + s.ID + "."
 		s.Answers = []string{"Blue Falcons"}
-		job.Cells[i].Messages = []pipeline.Message{{Role: "user", Content: "Context: " + s.Context + "\n\nQuestion: who won " + s.ID + "?\n\nAnswer:"}}
+		job.Cells[i].Messages = []config.Message{{Role: "user", Content: "Context: " + s.Context + "\n\nQuestion: who won " + s.ID + "?\n\nAnswer:"}}
 	}
 	return job
 }
 
 func TestEmulatedPlatformGoesThroughTheHTTPClient(t *testing.T) {
-	prof := emulator.Profile{TTFT: pipeline.Duration(20 * time.Millisecond), TokensPerSecond: 2000,
+	prof := emulator.Profile{TTFT: config.Duration(20 * time.Millisecond), TokensPerSecond: 2000,
 		ReasoningTokens: 5, Accuracy: 1, Usage: "sambanova"}
 	recs, rep, err := collect(t, context.Background(), New(), emulatedJob(prof, 6))
 	if err != nil {
@@ -54,13 +56,13 @@ func TestEmulatorFaultsBecomeErrorClasses(t *testing.T) {
 		setup  func(*pipeline.QueryJob)
 		want   string
 	}{
-		{"injected 429s are http_429 once retries run out", emulator.Faults{Rate429: 1, RetryAfter: pipeline.Duration(time.Millisecond)}, nil, "http_429"},
+		{"injected 429s are http_429 once retries run out", emulator.Faults{Rate429: 1, RetryAfter: config.Duration(time.Millisecond)}, nil, "http_429"},
 		{"injected 500s are http_500", emulator.Faults{Rate500: 1}, nil, "http_500"},
-		{"mid-stream disconnects are stream_truncated", emulator.Faults{Disconnect: 1}, nil, pipeline.ErrStreamTruncated},
-		{"malformed chunks are bad_json", emulator.Faults{Malformed: 1}, nil, pipeline.ErrBadJSON},
-		{"error events are sse_error_event", emulator.Faults{ErrorEvent: 1}, nil, pipeline.ErrSSEErrorEvent},
-		{"stalls are timeout_idle", emulator.Faults{Stall: 1, StallFor: pipeline.Duration(5 * time.Second)},
-			func(j *pipeline.QueryJob) { j.Platform.IdleTimeout = pipeline.Duration(50 * time.Millisecond) }, pipeline.ErrTimeoutIdle},
+		{"mid-stream disconnects are stream_truncated", emulator.Faults{Disconnect: 1}, nil, results.ErrStreamTruncated},
+		{"malformed chunks are bad_json", emulator.Faults{Malformed: 1}, nil, results.ErrBadJSON},
+		{"error events are sse_error_event", emulator.Faults{ErrorEvent: 1}, nil, results.ErrSSEErrorEvent},
+		{"stalls are timeout_idle", emulator.Faults{Stall: 1, StallFor: config.Duration(5 * time.Second)},
+			func(j *pipeline.QueryJob) { j.Platform.IdleTimeout = config.Duration(50 * time.Millisecond) }, results.ErrTimeoutIdle},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -87,7 +89,7 @@ func TestEmulatorFaultsBecomeErrorClasses(t *testing.T) {
 	}
 	t.Run("retries get past a share of 429s", func(t *testing.T) {
 		prof := emulator.Profile{TokensPerSecond: 5000, Accuracy: 1,
-			Faults: emulator.Faults{Rate429: 0.5, RetryAfter: pipeline.Duration(time.Millisecond)}}
+			Faults: emulator.Faults{Rate429: 0.5, RetryAfter: config.Duration(time.Millisecond)}}
 		job := emulatedJob(prof, 20)
 		job.Platform.Retries = 10
 		recs, _, err := collect(t, context.Background(), New(), job)

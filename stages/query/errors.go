@@ -7,7 +7,7 @@ import (
 	"syscall"
 	"unicode/utf8"
 
-	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/results"
 )
 
 // Causes given to an attempt's context when one of its timeouts fires.
@@ -55,24 +55,24 @@ func (r *run) classify(parent, actx context.Context, err error) (class, detail s
 // which may quote the server and is neither redacted nor shortened.
 func classify(parent, actx context.Context, err error) (class, detail string) {
 	if parent.Err() != nil {
-		return pipeline.ErrCanceled, "canceled while in flight"
+		return results.ErrCanceled, "canceled while in flight"
 	}
 	if clientResource(err) {
-		return pipeline.ErrClientResource, fmt.Sprint(err)
+		return results.ErrClientResource, fmt.Sprint(err)
 	}
 	switch cause := context.Cause(actx); {
 	case errors.Is(cause, errTotalTimeout):
-		return pipeline.ErrTimeoutTotal, "request exceeded the total timeout"
+		return results.ErrTimeoutTotal, "request exceeded the total timeout"
 	case errors.Is(cause, errFirstTokenTimeout):
-		return pipeline.ErrTimeoutFirstToken, "no token before the first-token timeout"
+		return results.ErrTimeoutFirstToken, "no token before the first-token timeout"
 	case errors.Is(cause, errIdleTimeout):
-		return pipeline.ErrTimeoutIdle, "no event within the idle timeout"
+		return results.ErrTimeoutIdle, "no event within the idle timeout"
 	}
 	var ct *connectTimeoutError
 	if errors.As(err, &ct) {
-		return pipeline.ErrTimeoutConnect, ct.Error()
+		return results.ErrTimeoutConnect, ct.Error()
 	}
-	return pipeline.ErrTransport, fmt.Sprint(err)
+	return results.ErrTransport, fmt.Sprint(err)
 }
 
 // clientErrnos are the errors of this machine's own resources: file
@@ -82,7 +82,7 @@ var clientErrnos = []syscall.Errno{syscall.EMFILE, syscall.ENFILE, syscall.EADDR
 
 // clientResource reports whether err, through its wrapping chain
 // (url.Error, net.OpError, os.SyscallError), is one of clientErrnos: a
-// failure of the client, never of the platform (pipeline.ErrClientResource).
+// failure of the client, never of the platform (results.ErrClientResource).
 func clientResource(err error) bool {
 	if err == nil {
 		return false

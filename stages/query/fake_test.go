@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/config"
+	"github.com/inferbench/inferbench/pipeline/results"
 )
 
 // sseW writes real server-sent events to a ResponseWriter, flushing each.
@@ -149,18 +151,18 @@ func (f *fake) requests() []seenRequest {
 // newJob builds a job of one cell per sample id against baseURL.
 func newJob(baseURL string, ids ...string) pipeline.QueryJob {
 	job := pipeline.QueryJob{
-		Platform: pipeline.Platform{Name: "fake", BaseURL: baseURL, Models: []string{"m"},
-			Concurrency: 2, Timeout: pipeline.Duration(10 * time.Second)},
-		Params: pipeline.Params{Temperature: []float64{0.7}, MaxTokens: 64, Stream: true},
+		Platform: config.Platform{Name: "fake", BaseURL: baseURL, Models: []string{"m"},
+			Concurrency: 2, Timeout: config.Duration(10 * time.Second)},
+		Params: config.Params{Temperature: []float64{0.7}, MaxTokens: 64, Stream: true},
 		Seed:   7,
 	}
 	for i, id := range ids {
-		s := &pipeline.Sample{ID: id, Context: "ctx " + id, Question: "q " + id, Answers: []string{id}}
-		job.Cells = append(job.Cells, pipeline.Cell{
-			CellKey:  pipeline.CellKey{Platform: "fake", Model: "m", Temperature: 0.7, SampleID: id},
+		s := &config.Sample{ID: id, Context: "ctx " + id, Question: "q " + id, Answers: []string{id}}
+		job.Cells = append(job.Cells, results.Cell{
+			CellKey:  results.CellKey{Platform: "fake", Model: "m", Temperature: 0.7, SampleID: id},
 			Seq:      i,
 			Sample:   s,
-			Messages: []pipeline.Message{{Role: "user", Content: "Context: " + s.Context + "\n\nQuestion: " + s.Question}},
+			Messages: []config.Message{{Role: "user", Content: "Context: " + s.Context + "\n\nQuestion: " + s.Question}},
 		})
 	}
 	return job
@@ -168,11 +170,11 @@ func newJob(baseURL string, ids ...string) pipeline.QueryJob {
 
 // collect runs job and returns its records by sample id, failing the test
 // when a cell is emitted twice.
-func collect(t *testing.T, ctx context.Context, q *Querier, job pipeline.QueryJob) (map[string]pipeline.Record, pipeline.QueryReport, error) {
+func collect(t *testing.T, ctx context.Context, q *Querier, job pipeline.QueryJob) (map[string]results.Record, pipeline.QueryReport, error) {
 	t.Helper()
 	var mu sync.Mutex
-	recs := map[string]pipeline.Record{}
-	rep, err := q.Query(ctx, job, func(r pipeline.Record) {
+	recs := map[string]results.Record{}
+	rep, err := q.Query(ctx, job, func(r results.Record) {
 		mu.Lock()
 		defer mu.Unlock()
 		if _, dup := recs[r.CellKey.String()]; dup {
@@ -180,7 +182,7 @@ func collect(t *testing.T, ctx context.Context, q *Querier, job pipeline.QueryJo
 		}
 		recs[r.CellKey.String()] = r
 	})
-	out := map[string]pipeline.Record{}
+	out := map[string]results.Record{}
 	for _, r := range recs {
 		out[r.SampleID] = r
 	}
@@ -188,7 +190,7 @@ func collect(t *testing.T, ctx context.Context, q *Querier, job pipeline.QueryJo
 }
 
 // assertGood checks that the records of the well-behaved samples are intact.
-func assertGood(t *testing.T, recs map[string]pipeline.Record, ids ...string) {
+func assertGood(t *testing.T, recs map[string]results.Record, ids ...string) {
 	t.Helper()
 	for _, id := range ids {
 		r, ok := recs[id]

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/results"
 )
 
 func TestRecordCountsAttemptsAnswered429(t *testing.T) {
@@ -20,7 +20,7 @@ func TestRecordCountsAttemptsAnswered429(t *testing.T) {
 		errClass string
 	}{
 		{"429s retried away are counted on the successful record", []int{429, 503, 429, 0}, 3, 4, 2, ""},
-		{"a 429 that exhausts the retries is counted with the final one", []int{503, 429, 429}, 2, 3, 2, pipeline.HTTPError(429)},
+		{"a 429 that exhausts the retries is counted with the final one", []int{503, 429, 429}, 2, 3, 2, results.HTTPError(429)},
 		{"a request answered at once has no 429", []int{0}, 2, 1, 0, ""},
 	}
 	for _, tc := range tests {

@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/config"
 )
 
 // Load model types, registered by RegisterLevelModels.
@@ -34,12 +35,12 @@ const (
 // RegisterLevelModels adds the built-in level models and the arrival laws
 // of their open-loop levels to reg.
 func RegisterLevelModels(reg *pipeline.Registry) {
-	reg.AddArrival(ArrivalConstant, pipeline.ArrivalLaw{})
-	reg.AddArrival(ArrivalPoisson, pipeline.ArrivalLaw{Default: true})
-	reg.AddArrival(ArrivalGamma, pipeline.ArrivalLaw{Shaped: true, DefaultShape: DefaultBurstiness})
-	reg.AddLevelModel(LevelConcurrency, func() pipeline.LevelModel { return &ConcurrencyLevels{} })
-	reg.AddLevelModel(LevelRate, func() pipeline.LevelModel { return &RateLevels{} })
-	reg.AddLevelModel(LevelSweep, func() pipeline.LevelModel { return &SweepLevels{} })
+	reg.AddArrival(ArrivalConstant, config.ArrivalLaw{})
+	reg.AddArrival(ArrivalPoisson, config.ArrivalLaw{Default: true})
+	reg.AddArrival(ArrivalGamma, config.ArrivalLaw{Shaped: true, DefaultShape: DefaultBurstiness})
+	reg.AddLevelModel(LevelConcurrency, func() config.LevelModel { return &ConcurrencyLevels{} })
+	reg.AddLevelModel(LevelRate, func() config.LevelModel { return &RateLevels{} })
+	reg.AddLevelModel(LevelSweep, func() config.LevelModel { return &SweepLevels{} })
 }
 
 // ConcurrencyLevels is `load: {type: concurrency, levels: [1, 4, 16]}`:
@@ -49,18 +50,18 @@ type ConcurrencyLevels struct {
 	Levels []float64 `yaml:"levels" json:"levels" validate:"min=1,dive,gt=0"`
 }
 
-// Expand implements pipeline.LevelModel.
-func (c *ConcurrencyLevels) Expand(*pipeline.Platform) []pipeline.Level {
-	out := make([]pipeline.Level, len(c.Levels))
+// Expand implements config.LevelModel.
+func (c *ConcurrencyLevels) Expand(*config.Platform) []config.Level {
+	out := make([]config.Level, len(c.Levels))
 	for i, v := range c.Levels {
-		out[i] = pipeline.Level{Label: "c=" + strconv.Itoa(int(v)), Concurrency: int(v)}
+		out[i] = config.Level{Label: "c=" + strconv.Itoa(int(v)), Concurrency: int(v)}
 	}
 	return out
 }
 
-// Check implements pipeline.LevelChecker: whole numbers, no duplicates, no
+// Check implements config.LevelChecker: whole numbers, no duplicates, no
 // rate beside closed-loop levels.
-func (c *ConcurrencyLevels) Check(p *pipeline.Platform) []pipeline.Problem {
+func (c *ConcurrencyLevels) Check(p *config.Platform) []config.Problem {
 	out := checkLevels(c.Levels, func(x float64) string {
 		if x != math.Trunc(x) {
 			return fmt.Sprintf("must be a whole number of requests in flight, got %v", x)
@@ -68,7 +69,7 @@ func (c *ConcurrencyLevels) Check(p *pipeline.Platform) []pipeline.Problem {
 		return ""
 	})
 	if p.Rate > 0 {
-		out = append(out, pipeline.Problem{Path: "type", Message: "concurrency levels run closed loop; remove rate or use type rate"})
+		out = append(out, config.Problem{Path: "type", Message: "concurrency levels run closed loop; remove rate or use type rate"})
 	}
 	return out
 }
@@ -81,31 +82,31 @@ type RateLevels struct {
 	Levels []float64 `yaml:"levels" json:"levels" validate:"min=1,dive,gt=0"`
 }
 
-// Expand implements pipeline.LevelModel.
-func (r *RateLevels) Expand(p *pipeline.Platform) []pipeline.Level {
-	out := make([]pipeline.Level, len(r.Levels))
+// Expand implements config.LevelModel.
+func (r *RateLevels) Expand(p *config.Platform) []config.Level {
+	out := make([]config.Level, len(r.Levels))
 	for i, v := range r.Levels {
-		out[i] = pipeline.Level{Label: "r=" + strconv.FormatFloat(v, 'g', -1, 64), Concurrency: p.Concurrency, Rate: v}
+		out[i] = config.Level{Label: "r=" + strconv.FormatFloat(v, 'g', -1, 64), Concurrency: p.Concurrency, Rate: v}
 	}
 	return out
 }
 
-// Check implements pipeline.LevelChecker: no duplicate levels.
-func (r *RateLevels) Check(*pipeline.Platform) []pipeline.Problem {
+// Check implements config.LevelChecker: no duplicate levels.
+func (r *RateLevels) Check(*config.Platform) []config.Problem {
 	return checkLevels(r.Levels, func(float64) string { return "" })
 }
 
 // checkLevels reports duplicates and each level bad words.
-func checkLevels(levels []float64, bad func(float64) string) []pipeline.Problem {
-	var out []pipeline.Problem
+func checkLevels(levels []float64, bad func(float64) string) []config.Problem {
+	var out []config.Problem
 	seen := map[float64]bool{}
 	for i, x := range levels {
 		at := "levels[" + strconv.Itoa(i) + "]"
 		if msg := bad(x); msg != "" {
-			out = append(out, pipeline.Problem{Path: at, Message: msg})
+			out = append(out, config.Problem{Path: at, Message: msg})
 		}
 		if seen[x] {
-			out = append(out, pipeline.Problem{Path: at, Message: fmt.Sprintf("duplicate level %v", x)})
+			out = append(out, config.Problem{Path: at, Message: fmt.Sprintf("duplicate level %v", x)})
 		}
 		seen[x] = true
 	}
@@ -130,7 +131,7 @@ const (
 // max_concurrency: 64}`: a synchronous level (concurrency 1), a throughput
 // level (max_concurrency in flight) and then Rates open-loop levels at
 // rates evenly spaced strictly between the request rates the first two
-// achieved, decided at run time (pipeline.RateChooser), each capped at
+// achieved, decided at run time (config.RateChooser), each capped at
 // max_concurrency in flight.
 type SweepLevels struct {
 	// Rates is the number of rate levels (DefaultSweepRates when 0).
@@ -154,18 +155,18 @@ func (s *SweepLevels) maxConcurrency() int {
 	return DefaultSweepMaxConcurrency
 }
 
-// Expand implements pipeline.LevelModel; the rate levels have RateIndex
+// Expand implements config.LevelModel; the rate levels have RateIndex
 // 1..Rates and no rate until ChooseRates decides it.
-func (s *SweepLevels) Expand(*pipeline.Platform) []pipeline.Level {
+func (s *SweepLevels) Expand(*config.Platform) []config.Level {
 	mc := s.maxConcurrency()
-	out := []pipeline.Level{{Label: LevelSync, Concurrency: 1}, {Label: LevelThroughput, Concurrency: mc}}
+	out := []config.Level{{Label: LevelSync, Concurrency: 1}, {Label: LevelThroughput, Concurrency: mc}}
 	for k := 1; k <= s.rates(); k++ {
-		out = append(out, pipeline.Level{Label: "sweep-" + strconv.Itoa(k), Concurrency: mc, RateIndex: k})
+		out = append(out, config.Level{Label: "sweep-" + strconv.Itoa(k), Concurrency: mc, RateIndex: k})
 	}
 	return out
 }
 
-// ChooseRates implements pipeline.RateChooser with SweepRates over the
+// ChooseRates implements config.RateChooser with SweepRates over the
 // synchronous and throughput levels' achieved rates.
 func (s *SweepLevels) ChooseRates(achieved map[string]float64) ([]float64, error) {
 	lo, hi := achieved[LevelSync], achieved[LevelThroughput]

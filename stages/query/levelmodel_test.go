@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/config"
 )
 
 // loadRegistry has the load models and a demo loader stub, enough to load
@@ -23,7 +24,7 @@ func loadRegistry() *pipeline.Registry {
 	return reg
 }
 
-func levelsOf(p pipeline.Platform) []string {
+func levelsOf(p config.Platform) []string {
 	var out []string
 	for _, lv := range p.RunLevels(nil) {
 		out = append(out, fmt.Sprintf("%s c%d r%g", lv.Label, lv.Concurrency, lv.Rate))
@@ -32,7 +33,7 @@ func levelsOf(p pipeline.Platform) []string {
 }
 
 func TestLoadModelsExpandTheirBlocks(t *testing.T) {
-	e, diags := pipeline.LoadExperiment("testdata/loadlevels.good.yaml", pipeline.LoadOptions{Registry: loadRegistry()})
+	e, diags := config.LoadExperiment("testdata/loadlevels.good.yaml", config.LoadOptions{Registry: loadRegistry()})
 	if len(diags) > 0 {
 		t.Fatalf("diagnostics:\n%v", diags)
 	}
@@ -59,10 +60,10 @@ func TestLoadModelsExpandTheirBlocks(t *testing.T) {
 	if p := e.Platforms[1]; p.Rate != 2 || p.Arrival != "poisson" {
 		t.Errorf("rate list: rate %v arrival %q", p.Rate, p.Arrival)
 	}
-	if at := e.Platforms[2].AtLevel(e.Platforms[2].RunLevels(nil)[1]); at.Concurrency != 8 || at.MaxDuration != pipeline.Duration(30*time.Second) {
+	if at := e.Platforms[2].AtLevel(e.Platforms[2].RunLevels(nil)[1]); at.Concurrency != 8 || at.MaxDuration != config.Duration(30*time.Second) {
 		t.Errorf("block level 2 runs at %d for %v", at.Concurrency, at.MaxDuration)
 	}
-	if l := e.Platforms[3].Levels; l.MaxErrorRate != 0.2 || l.MaxQueue != pipeline.DefaultMaxQueue {
+	if l := e.Platforms[3].Levels; l.MaxErrorRate != 0.2 || l.MaxQueue != config.DefaultMaxQueue {
 		t.Errorf("sweep = %+v", l)
 	}
 	if at := e.Platforms[3].AtLevel(e.Platforms[3].RunLevels([]float64{5, 6, 7})[2]); at.Rate != 5 || at.Arrival != "constant" || at.Concurrency != 16 {
@@ -90,7 +91,7 @@ func TestBadLoadBlocksReportEveryProblemWhereItIs(t *testing.T) {
 			wants = append(wants, file+":"+rest)
 		}
 	}
-	e, diags := pipeline.LoadExperiment(file, pipeline.LoadOptions{Registry: loadRegistry()})
+	e, diags := config.LoadExperiment(file, config.LoadOptions{Registry: loadRegistry()})
 	if e != nil {
 		t.Fatal("a bad experiment must not be returned")
 	}
@@ -137,7 +138,7 @@ func TestSweepRatesAreEvenlySpacedBetweenTheMeasuredRates(t *testing.T) {
 
 func TestALoadBlockSurvivesTheManifest(t *testing.T) {
 	reg := loadRegistry()
-	e, diags := pipeline.LoadExperiment("testdata/loadlevels.good.yaml", pipeline.LoadOptions{Registry: reg})
+	e, diags := config.LoadExperiment("testdata/loadlevels.good.yaml", config.LoadOptions{Registry: reg})
 	if len(diags) > 0 {
 		t.Fatal(diags)
 	}
@@ -148,7 +149,7 @@ func TestALoadBlockSurvivesTheManifest(t *testing.T) {
 	if !strings.Contains(string(data), `"load":{"knee_latency_growth":0.5,"knee_throughput_gain":0.1,"levels":[1,4,16],"max_queue":"2s","resolved":[`) {
 		t.Errorf("the manifest's load block lacks the model's config or the resolved levels:\n%s", data)
 	}
-	var back pipeline.Experiment
+	var back config.Experiment
 	if err := json.Unmarshal(data, &back); err != nil {
 		t.Fatal(err)
 	}
@@ -157,7 +158,7 @@ func TestALoadBlockSurvivesTheManifest(t *testing.T) {
 			t.Errorf("%s: levels read back without a registry = %q, want %q", e.Platforms[i].Name, got, want)
 		}
 	}
-	again, diags := pipeline.ReloadExperiment("manifest.json", &back, pipeline.LoadOptions{Registry: reg, Sets: []string{"platforms.closed.load.levels=[2, 3]"}})
+	again, diags := config.ReloadExperiment("manifest.json", &back, config.LoadOptions{Registry: reg, Sets: []string{"platforms.closed.load.levels=[2, 3]"}})
 	if len(diags) > 0 {
 		t.Fatalf("reload: %v", diags)
 	}

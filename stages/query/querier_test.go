@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/config"
+	"github.com/inferbench/inferbench/pipeline/results"
 )
 
 func TestStreamedRequestIsMeasuredAndSentLikeOpenAI(t *testing.T) {
@@ -34,7 +36,7 @@ func TestStreamedRequestIsMeasuredAndSentLikeOpenAI(t *testing.T) {
 	})
 	job := newJob(f.URL+"/v1", "bad1")
 	job.Platform.APIKey = "sk-literal"
-	job.Platform.Headers = []pipeline.Header{{Name: "X-Tenant", Value: "acme"}}
+	job.Platform.Headers = []config.Header{{Name: "X-Tenant", Value: "acme"}}
 	job.Params.TopP = 0.9
 	job.Params.Extra = map[string]any{"reasoning_effort": "low", "max_tokens": 99}
 	recs, _, err := collect(t, context.Background(), New(), job)
@@ -119,13 +121,13 @@ func TestEveryErrorClassIsARecordAndTheRunCompletes(t *testing.T) {
 		class  string
 		setup  func(*pipeline.QueryJob)
 		bad    http.HandlerFunc
-		verify func(*testing.T, pipeline.Record)
+		verify func(*testing.T, results.Record)
 	}{
 		{name: "a 500 without retries is http_500", class: "http_500",
 			bad: func(w http.ResponseWriter, r *http.Request) {
 				http.Error(w, `{"error":{"message":"boom"}}`, http.StatusInternalServerError)
 			},
-			verify: func(t *testing.T, r pipeline.Record) {
+			verify: func(t *testing.T, r results.Record) {
 				if r.HTTPStatus != 500 || !strings.Contains(r.ErrorDetail, "boom") {
 					t.Errorf("status %d detail %q", r.HTTPStatus, r.ErrorDetail)
 				}
@@ -135,13 +137,13 @@ func TestEveryErrorClassIsARecordAndTheRunCompletes(t *testing.T) {
 			bad: func(w http.ResponseWriter, r *http.Request) {
 				http.Error(w, strings.Repeat("x", 1000), http.StatusNotFound)
 			},
-			verify: func(t *testing.T, r pipeline.Record) {
+			verify: func(t *testing.T, r results.Record) {
 				if r.Attempts != 1 || len(r.ErrorDetail) > maxDetail+3 {
 					t.Errorf("attempts %d, detail of %d bytes", r.Attempts, len(r.ErrorDetail))
 				}
 			}},
-		{name: "no token before the first-token timeout is timeout_first_token", class: pipeline.ErrTimeoutFirstToken,
-			setup: func(j *pipeline.QueryJob) { j.Platform.FirstTokenTimeout = pipeline.Duration(50 * time.Millisecond) },
+		{name: "no token before the first-token timeout is timeout_first_token", class: results.ErrTimeoutFirstToken,
+			setup: func(j *pipeline.QueryJob) { j.Platform.FirstTokenTimeout = config.Duration(50 * time.Millisecond) },
 			bad: func(w http.ResponseWriter, r *http.Request) {
 				s := startSSE(w)
 				s.data(delta(map[string]any{"role": "assistant"}, nil))
@@ -154,20 +156,20 @@ func TestEveryErrorClassIsARecordAndTheRunCompletes(t *testing.T) {
 					}
 				}
 			}},
-		{name: "a stall between events is timeout_idle", class: pipeline.ErrTimeoutIdle,
-			setup: func(j *pipeline.QueryJob) { j.Platform.IdleTimeout = pipeline.Duration(50 * time.Millisecond) },
+		{name: "a stall between events is timeout_idle", class: results.ErrTimeoutIdle,
+			setup: func(j *pipeline.QueryJob) { j.Platform.IdleTimeout = config.Duration(50 * time.Millisecond) },
 			bad: func(w http.ResponseWriter, r *http.Request) {
 				s := startSSE(w)
 				okChunk(s)
 				<-r.Context().Done()
 			},
-			verify: func(t *testing.T, r pipeline.Record) {
+			verify: func(t *testing.T, r results.Record) {
 				if r.Content != "partial" {
 					t.Errorf("partial content lost: %q", r.Content)
 				}
 			}},
-		{name: "a request longer than the timeout is timeout_total", class: pipeline.ErrTimeoutTotal,
-			setup: func(j *pipeline.QueryJob) { j.Platform.Timeout = pipeline.Duration(80 * time.Millisecond) },
+		{name: "a request longer than the timeout is timeout_total", class: results.ErrTimeoutTotal,
+			setup: func(j *pipeline.QueryJob) { j.Platform.Timeout = config.Duration(80 * time.Millisecond) },
 			bad: func(w http.ResponseWriter, r *http.Request) {
 				s := startSSE(w)
 				for {
@@ -179,36 +181,36 @@ func TestEveryErrorClassIsARecordAndTheRunCompletes(t *testing.T) {
 					}
 				}
 			}},
-		{name: "a stream that ends without finish_reason or [DONE] is stream_truncated", class: pipeline.ErrStreamTruncated,
+		{name: "a stream that ends without finish_reason or [DONE] is stream_truncated", class: results.ErrStreamTruncated,
 			bad: func(w http.ResponseWriter, r *http.Request) {
 				s := startSSE(w)
 				okChunk(s)
 				s.raw("data: {\"choices\":[{\"delta\":{\"content\":\"cut") // torn event, then close
 			}},
-		{name: "a data object with an error key is sse_error_event", class: pipeline.ErrSSEErrorEvent,
+		{name: "a data object with an error key is sse_error_event", class: results.ErrSSEErrorEvent,
 			bad: func(w http.ResponseWriter, r *http.Request) {
 				s := startSSE(w)
 				okChunk(s)
 				s.data(map[string]any{"error": map[string]any{"message": "model overloaded", "code": 503}})
 			},
-			verify: func(t *testing.T, r pipeline.Record) {
+			verify: func(t *testing.T, r results.Record) {
 				if !strings.Contains(r.ErrorDetail, "model overloaded") {
 					t.Errorf("detail %q", r.ErrorDetail)
 				}
 			}},
-		{name: "an event of type error is sse_error_event", class: pipeline.ErrSSEErrorEvent,
+		{name: "an event of type error is sse_error_event", class: results.ErrSSEErrorEvent,
 			bad: func(w http.ResponseWriter, r *http.Request) {
 				s := startSSE(w)
 				s.raw("event: error\ndata: upstream failed\n\n")
 			}},
-		{name: "a malformed chunk is bad_json", class: pipeline.ErrBadJSON,
+		{name: "a malformed chunk is bad_json", class: results.ErrBadJSON,
 			bad: func(w http.ResponseWriter, r *http.Request) {
 				s := startSSE(w)
 				okChunk(s)
 				s.raw("data: {\"choices\":[{\"delta\":{\"content\": nope}}]}\n\n")
 				s.done()
 			}},
-		{name: "finish_reason length with empty content is empty_content_length", class: pipeline.ErrEmptyContentLength,
+		{name: "finish_reason length with empty content is empty_content_length", class: results.ErrEmptyContentLength,
 			bad: func(w http.ResponseWriter, r *http.Request) {
 				s := startSSE(w)
 				s.data(delta(map[string]any{"reasoning_content": "thinking forever"}, nil))
@@ -216,14 +218,14 @@ func TestEveryErrorClassIsARecordAndTheRunCompletes(t *testing.T) {
 				s.data(usageChunk(12, 64, 64, nil))
 				s.done()
 			},
-			verify: func(t *testing.T, r pipeline.Record) {
+			verify: func(t *testing.T, r results.Record) {
 				if r.Reasoning != "thinking forever" || r.OutputTokens != 64 || r.ReasoningTokens != 64 ||
 					r.FinishReason != "length" || !r.Truncated {
 					t.Errorf("reasoning %q tokens %d/%d finish %q truncated %v",
 						r.Reasoning, r.OutputTokens, r.ReasoningTokens, r.FinishReason, r.Truncated)
 				}
 			}},
-		{name: "a connection closed before the response is transport", class: pipeline.ErrTransport,
+		{name: "a connection closed before the response is transport", class: results.ErrTransport,
 			bad: func(w http.ResponseWriter, r *http.Request) {
 				c, _, err := w.(http.Hijacker).Hijack()
 				if err == nil {
@@ -272,12 +274,12 @@ func TestConnectTimeoutIsItsOwnClass(t *testing.T) {
 	}
 	job := newJob(f.URL+"/v1", "a", "b", "c")
 	job.Platform.Concurrency = 1
-	job.Platform.ConnectTimeout = pipeline.Duration(30 * time.Millisecond)
+	job.Platform.ConnectTimeout = config.Duration(30 * time.Millisecond)
 	recs, _, err := collect(t, context.Background(), New(WithDialer(dial)), job)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if recs["a"].Error != pipeline.ErrTimeoutConnect {
+	if recs["a"].Error != results.ErrTimeoutConnect {
 		t.Errorf("first record: %q (%s), want timeout_connect", recs["a"].Error, recs["a"].ErrorDetail)
 	}
 	assertGood(t, recs, "b", "c")

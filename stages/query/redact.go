@@ -7,7 +7,8 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/config"
+	"github.com/inferbench/inferbench/pipeline/results"
 )
 
 // minSecretLen is the shortest value secrets searches for. Shorter values
@@ -27,7 +28,7 @@ const minTextSecretLen = 12
 // api_key_command printed, refreshed ones included) and every header value.
 // redact replaces each of them, and the forms a server's JSON may give them
 // (escaped "/", "<", ">", "&" and control characters), with
-// pipeline.Redacted; redactText, for model text, replaces the tokens, the
+// config.Redacted; redactText, for model text, replaces the tokens, the
 // values of credential headers (see credentialHeader) and header values of
 // at least minTextSecretLen bytes. The zero value holds no secret. It is
 // safe for concurrent use: add may run while other goroutines redact.
@@ -120,7 +121,7 @@ func secretForms(v string) []string {
 	return out
 }
 
-// redact returns x with every secret replaced by pipeline.Redacted. It
+// redact returns x with every secret replaced by config.Redacted. It
 // allocates only when x holds a secret. A nil set redacts nothing.
 func (s *secrets) redact(x string) string {
 	if s == nil {
@@ -144,14 +145,14 @@ func replaceAll(p *[]string, x string) string {
 	}
 	for _, v := range *p {
 		if strings.Contains(x, v) {
-			x = strings.ReplaceAll(x, v, pipeline.Redacted)
+			x = strings.ReplaceAll(x, v, config.Redacted)
 		}
 	}
 	return x
 }
 
 // record redacts every text a record carries that came from the server.
-func (s *secrets) record(rec *pipeline.Record) {
+func (s *secrets) record(rec *results.Record) {
 	if p := s.vals.Load(); p == nil {
 		return
 	}

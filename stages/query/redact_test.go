@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/config"
 )
 
 // echoSecrets answers every request by echoing its Authorization header and
@@ -70,16 +70,16 @@ func TestSecretsNeverReachARecord(t *testing.T) {
 	command := `n=$(cat ` + counter + ` 2>/dev/null || echo 0); n=$((n+1)); echo $n > ` + counter + `; echo sk-cmd-$n-0123456789abcdef`
 	cases := []struct {
 		name    string
-		setup   func(*testing.T, *pipeline.Platform)
+		setup   func(*testing.T, *config.Platform)
 		secrets []string
 	}{
-		{"a literal api_key is redacted", func(t *testing.T, p *pipeline.Platform) { p.APIKey = literal },
+		{"a literal api_key is redacted", func(t *testing.T, p *config.Platform) { p.APIKey = literal },
 			[]string{literal}},
-		{"an api_key_env token is redacted", func(t *testing.T, p *pipeline.Platform) {
+		{"an api_key_env token is redacted", func(t *testing.T, p *config.Platform) {
 			t.Setenv("INFERBENCH_TEST_ECHO_KEY", fromEnv)
 			p.APIKeyEnv = "INFERBENCH_TEST_ECHO_KEY"
 		}, []string{fromEnv}},
-		{"an api_key_command token and the one refreshed after a 401 are redacted", func(t *testing.T, p *pipeline.Platform) {
+		{"an api_key_command token and the one refreshed after a 401 are redacted", func(t *testing.T, p *config.Platform) {
 			os.Remove(counter)
 			p.APIKeyCommand = command
 		}, []string{"sk-cmd-1-0123456789abcdef", "sk-cmd-2-0123456789abcdef"}},
@@ -90,7 +90,7 @@ func TestSecretsNeverReachARecord(t *testing.T) {
 			job := newJob(f.URL+"/v1", echoCells...)
 			job.Platform.Retries = 0
 			job.Platform.Concurrency = 1
-			job.Platform.Headers = []pipeline.Header{{Name: "X-Tenant", Value: tenant}}
+			job.Platform.Headers = []config.Header{{Name: "X-Tenant", Value: tenant}}
 			tc.setup(t, &job.Platform)
 			recs, rep, err := collect(t, context.Background(), New(), job)
 			if err != nil {
@@ -113,8 +113,8 @@ func TestSecretsNeverReachARecord(t *testing.T) {
 					if !strings.Contains(r.ErrorDetail, "auth=Bearer [") {
 						t.Errorf("record %s: the echo never reached it: %q", id, r.ErrorDetail)
 					}
-				} else if id != "good" && !strings.Contains(line, pipeline.Redacted) {
-					t.Errorf("record %s has no %s: the echo never reached it", id, pipeline.Redacted)
+				} else if id != "good" && !strings.Contains(line, config.Redacted) {
+					t.Errorf("record %s has no %s: the echo never reached it", id, config.Redacted)
 				}
 			}
 			if r := recs["bad-content"]; r.Content != "you sent auth=Bearer [redacted] hdr=[redacted]" {
@@ -155,7 +155,7 @@ func TestSecretsAreRedactedInEveryForm(t *testing.T) {
 	t.Run("a longer secret that contains a shorter one is replaced whole", func(t *testing.T) {
 		var s secrets
 		s.add("abcd", "abcdefgh")
-		if got := s.redact("abcdefgh"); got != pipeline.Redacted {
+		if got := s.redact("abcdefgh"); got != config.Redacted {
 			t.Errorf("got %q", got)
 		}
 	})
@@ -172,18 +172,18 @@ func TestOrdinaryHeaderValuesDoNotRewriteAnswers(t *testing.T) {
 	})
 	job := newJob(f.URL+"/v1", "bad-ok")
 	job.Platform.Retries = 0
-	job.Platform.Headers = []pipeline.Header{{Name: "X-Region", Value: "east"}, {Name: "X-Api-Key", Value: "abcd1234"}}
+	job.Platform.Headers = []config.Header{{Name: "X-Region", Value: "east"}, {Name: "X-Api-Key", Value: "abcd1234"}}
 	recs, _, err := collect(t, context.Background(), New(), job)
 	if err != nil {
 		t.Fatal(err)
 	}
 	r := recs["bad-ok"]
-	if want := "the least " + pipeline.Redacted + " northeast"; r.Content != want {
+	if want := "the least " + config.Redacted + " northeast"; r.Content != want {
 		t.Errorf("content = %q, want %q: only the credential header is redacted from model text", r.Content, want)
 	}
 	s := &secrets{}
 	s.addHeader("X-Region", "east")
-	if got := s.redact("region east"); got != "region "+pipeline.Redacted {
+	if got := s.redact("region east"); got != "region "+config.Redacted {
 		t.Errorf("error text %q: every header value is redacted from error details", got)
 	}
 }

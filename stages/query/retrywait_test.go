@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/config"
 )
 
 func TestRetryAfterIsCapped(t *testing.T) {
@@ -18,25 +18,25 @@ func TestRetryAfterIsCapped(t *testing.T) {
 	cases := []struct {
 		name   string
 		header http.Header
-		setup  func(*pipeline.Platform)
+		setup  func(*config.Platform)
 		limit  time.Duration
 		note   string
 	}{
 		{name: "Retry-After 3600 waits only max_retry_wait",
 			header: http.Header{"Retry-After": {"3600"}},
-			setup:  func(p *pipeline.Platform) { p.MaxRetryWait = pipeline.Duration(50 * time.Millisecond) },
+			setup:  func(p *config.Platform) { p.MaxRetryWait = config.Duration(50 * time.Millisecond) },
 			limit:  50 * time.Millisecond, note: "max_retry_wait 50ms"},
 		{name: "a Retry-After date a day away waits only max_retry_wait",
 			header: http.Header{"Retry-After": {time.Now().Add(24 * time.Hour).UTC().Format(http.TimeFormat)}},
-			setup:  func(p *pipeline.Platform) { p.MaxRetryWait = pipeline.Duration(50 * time.Millisecond) },
+			setup:  func(p *config.Platform) { p.MaxRetryWait = config.Duration(50 * time.Millisecond) },
 			limit:  50 * time.Millisecond, note: "max_retry_wait 50ms"},
 		{name: "Retry-After-Ms of a day waits only max_retry_wait",
 			header: http.Header{"Retry-After-Ms": {"86400000"}},
-			setup:  func(p *pipeline.Platform) { p.MaxRetryWait = pipeline.Duration(50 * time.Millisecond) },
+			setup:  func(p *config.Platform) { p.MaxRetryWait = config.Duration(50 * time.Millisecond) },
 			limit:  50 * time.Millisecond, note: "max_retry_wait 50ms"},
 		{name: "Retry-After longer than the timeout waits only the timeout",
 			header: http.Header{"Retry-After": {"3600"}},
-			setup:  func(p *pipeline.Platform) { p.Timeout = pipeline.Duration(80 * time.Millisecond) },
+			setup:  func(p *config.Platform) { p.Timeout = config.Duration(80 * time.Millisecond) },
 			limit:  80 * time.Millisecond, note: "timeout 80ms"},
 	}
 	for _, tc := range cases {
@@ -83,7 +83,7 @@ func TestRetryAfterIsCapped(t *testing.T) {
 		})
 		job := newJob(f.URL+"/v1", "bad", "good")
 		job.Platform.Retries = 1
-		job.Platform.MaxRetryWait = pipeline.Duration(10 * time.Millisecond)
+		job.Platform.MaxRetryWait = config.Duration(10 * time.Millisecond)
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		recs, _, err := collect(t, ctx, New(), job)

@@ -11,6 +11,9 @@ import (
 	"time"
 
 	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/config"
+	"github.com/inferbench/inferbench/pipeline/results"
+	"github.com/inferbench/inferbench/pipeline/runfolder"
 )
 
 func ids(prefix string, n int) []string {
@@ -22,7 +25,7 @@ func ids(prefix string, n int) []string {
 }
 
 func TestOpenLoop(t *testing.T) {
-	run := func(t *testing.T, seed int64) (map[string]pipeline.Record, pipeline.QueryReport) {
+	run := func(t *testing.T, seed int64) (map[string]results.Record, pipeline.QueryReport) {
 		f := newFake(t, nil)
 		job := newJob(f.URL+"/v1", ids("s", 40)...)
 		job.Platform.Rate, job.Platform.Arrival, job.Platform.Concurrency = 400, "poisson", 0
@@ -161,7 +164,7 @@ func TestStops(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		n := pipeline.MinRequestsForErrorRate
+		n := config.MinRequestsForErrorRate
 		want := "max_error_rate: 0.30 > 0.2 after 10 requests"
 		if len(recs) != n || rep.StopReason != want {
 			t.Errorf("%d records, stop %q, want %d and %q", len(recs), rep.StopReason, n, want)
@@ -173,7 +176,7 @@ func TestStops(t *testing.T) {
 			streamAnswer(w, "answer "+r.Header.Get("X-Request-Id")[strings.LastIndex(r.Header.Get("X-Request-Id"), "/")+1:])
 		})
 		job := newJob(f.URL+"/v1", ids("bad", 50)...)
-		job.Platform.Concurrency, job.Platform.MaxDuration = 2, pipeline.Duration(100*time.Millisecond)
+		job.Platform.Concurrency, job.Platform.MaxDuration = 2, config.Duration(100*time.Millisecond)
 		recs, rep, err := collect(t, context.Background(), New(), job)
 		if err != nil {
 			t.Fatal(err)
@@ -212,7 +215,7 @@ func TestStops(t *testing.T) {
 			t.Errorf("%d records, stop %q", len(recs), rep.StopReason)
 		}
 		for id, r := range recs {
-			if r.Error != pipeline.ErrCanceled || r.Attempts != 1 {
+			if r.Error != results.ErrCanceled || r.Attempts != 1 {
 				t.Errorf("%s: error %q attempts %d", id, r.Error, r.Attempts)
 			}
 		}
@@ -223,7 +226,7 @@ func TestStops(t *testing.T) {
 		job.Platform.Rate, job.Platform.Arrival, job.Platform.Concurrency = 200, "constant", 0
 		ctx, cancel := context.WithCancel(context.Background())
 		var seen atomic.Int32
-		job.Progress = func(pipeline.Record) {
+		job.Progress = func(results.Record) {
 			if seen.Add(1) == 5 {
 				cancel()
 			}
@@ -260,8 +263,8 @@ func TestStops(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(recs) != 3 || rep.StopReason != pipeline.StopInterrupted {
-			t.Errorf("%d records, stop %q; want the 3 in flight and %q", len(recs), rep.StopReason, pipeline.StopInterrupted)
+		if len(recs) != 3 || rep.StopReason != runfolder.StopInterrupted {
+			t.Errorf("%d records, stop %q; want the 3 in flight and %q", len(recs), rep.StopReason, runfolder.StopInterrupted)
 		}
 		for id, r := range recs {
 			if !r.OK() || r.Content != "finished" {

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/config"
+	"github.com/inferbench/inferbench/pipeline/results"
 )
 
 func TestPacers(t *testing.T) {
@@ -125,9 +127,9 @@ func BenchmarkArrivalPacerDue(b *testing.B) {
 
 func TestEachLoadLevelDrawsItsOwnArrivals(t *testing.T) {
 	job := func(rate float64, label string) pipeline.QueryJob {
-		j := pipeline.QueryJob{Seed: 7, Platform: pipeline.Platform{Rate: rate, Arrival: "poisson"}}
+		j := pipeline.QueryJob{Seed: 7, Platform: config.Platform{Rate: rate, Arrival: "poisson"}}
 		for i := range 50 {
-			j.Cells = append(j.Cells, pipeline.Cell{Seq: i, CellKey: pipeline.CellKey{Load: label}})
+			j.Cells = append(j.Cells, results.Cell{Seq: i, CellKey: results.CellKey{Load: label}})
 		}
 		return j
 	}
@@ -171,11 +173,11 @@ func TestEachLoadLevelDrawsItsOwnArrivals(t *testing.T) {
 // The engine's jobs generate their cells (QueryJob.Source) instead of
 // listing them: a level's schedule must still be drawn for that level.
 func TestALevelOfGeneratedCellsDrawsItsOwnArrivals(t *testing.T) {
-	e, diags := pipeline.LoadExperiment("testdata/loadlevels.good.yaml", pipeline.LoadOptions{Registry: loadRegistry()})
+	e, diags := config.LoadExperiment("testdata/loadlevels.good.yaml", config.LoadOptions{Registry: loadRegistry()})
 	if len(diags) > 0 {
 		t.Fatalf("diagnostics:\n%v", diags)
 	}
-	samples := []pipeline.Sample{{ID: "q1", Question: "?", Context: "c"}, {ID: "q2", Question: "?", Context: "c"}}
+	samples := []config.Sample{{ID: "q1", Question: "?", Context: "c"}, {ID: "q2", Question: "?", Context: "c"}}
 	plan, err := pipeline.BuildPlan(context.Background(), e, samples)
 	if err != nil {
 		t.Fatal(err)

@@ -7,7 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/config"
+	"github.com/inferbench/inferbench/pipeline/results"
 	"github.com/inferbench/inferbench/stages/query/emulator"
 )
 
@@ -44,11 +45,11 @@ func TestRealSQuADQuestionsThroughTheEmulator(t *testing.T) {
 		t.Fatalf("INFERBENCH_SQUAD_DEV is not SQuAD v1.1 dev: version %q, err %v", file.Version, err)
 	}
 	const n = 60
-	var samples []*pipeline.Sample
+	var samples []*config.Sample
 	for _, a := range file.Data {
 		for _, p := range a.Paragraphs {
 			for _, q := range p.QAs {
-				s := &pipeline.Sample{ID: q.ID, Title: a.Title, Context: p.Context, Question: q.Question}
+				s := &config.Sample{ID: q.ID, Title: a.Title, Context: p.Context, Question: q.Question}
 				for _, ans := range q.Answers {
 					s.Answers = append(s.Answers, ans.Text)
 				}
@@ -62,11 +63,11 @@ func TestRealSQuADQuestionsThroughTheEmulator(t *testing.T) {
 	job := newJob("")
 	job.Platform.Emulate, job.Platform.Concurrency = prof.Block(), 8
 	for i, s := range samples {
-		job.Cells = append(job.Cells, pipeline.Cell{
-			CellKey:  pipeline.CellKey{Platform: "fake", Model: "m", Temperature: 0.7, SampleID: s.ID},
+		job.Cells = append(job.Cells, results.Cell{
+			CellKey:  results.CellKey{Platform: "fake", Model: "m", Temperature: 0.7, SampleID: s.ID},
 			Seq:      i,
 			Sample:   s,
-			Messages: []pipeline.Message{{Role: "user", Content: "Context: " + s.Context + "\n\nQuestion: " + s.Question + "\n\nAnswer:"}},
+			Messages: []config.Message{{Role: "user", Content: "Context: " + s.Context + "\n\nQuestion: " + s.Question + "\n\nAnswer:"}},
 		})
 	}
 	recs, _, err := collect(t, context.Background(), New(), job)

@@ -6,13 +6,15 @@ import (
 	"time"
 
 	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/config"
+	"github.com/inferbench/inferbench/pipeline/runfolder"
 )
 
 // The shards of an open-loop level send, together, exactly the one
 // schedule a single process would: each its own hits of it.
 func TestShardsSendTheirHitsOfTheLevelsOneSchedule(t *testing.T) {
 	for _, arrival := range []string{"constant", "poisson", "gamma"} {
-		for _, lv := range []pipeline.Level{{Rate: 9}, {Rate: 9, Concurrency: 5}} {
+		for _, lv := range []config.Level{{Rate: 9}, {Rate: 9, Concurrency: 5}} {
 			const n, hits = 3, 60
 			one := newPacer(lv.Rate, arrival, 0.5, 11)
 			var want, got []time.Duration
@@ -20,7 +22,7 @@ func TestShardsSendTheirHitsOfTheLevelsOneSchedule(t *testing.T) {
 				want = append(want, one.Due(uint64(h)))
 			}
 			for i := range n {
-				st := pipeline.Shard{Index: i, Count: n}.LevelShare(lv).Stripe()
+				st := pipeline.LevelShareOf(runfolder.Shard{Index: i, Count: n}, lv).Stripe()
 				if st == nil {
 					continue
 				}

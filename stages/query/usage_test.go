@@ -4,7 +4,7 @@ import (
 	"reflect"
 	"testing"
 
-	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/results"
 )
 
 // FuzzApplyUsageMatchesEncodingJSON checks that the scanner's applyUsage
@@ -26,7 +26,7 @@ func FuzzApplyUsageMatchesEncodingJSON(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, raw []byte) {
-		var fast, slow pipeline.Record
+		var fast, slow results.Record
 		fast.TokensEstimated, slow.TokensEstimated = true, true
 		errFast := applyUsage(&fast, raw)
 		errSlow := applyUsageJSON(&slow, raw)

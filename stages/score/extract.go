@@ -8,8 +8,7 @@ import (
 	"strings"
 
 	"github.com/expr-lang/expr/vm"
-
-	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/config"
 )
 
 // Extractor turns a model's output into the answer to score. The input is
@@ -17,7 +16,7 @@ import (
 // question, context). An error is a runtime failure of an expr extraction;
 // built-in steps and regexes never fail. Extractors returned by
 // NewExtractor are safe for concurrent use.
-type Extractor func(in pipeline.ExtractEnv) (string, error)
+type Extractor func(in config.ExtractEnv) (string, error)
 
 // step is one built-in extraction step: a pure string transformation.
 type step func(string) string
@@ -43,7 +42,7 @@ func StepNames() []string {
 }
 
 // NewExtractor builds the extractor of spec. Exactly one of Steps, Regex
-// and Expr may be set; when none is, pipeline.DefaultExtractSteps are used.
+// and Expr may be set; when none is, config.DefaultExtractSteps are used.
 //   - Steps are applied in order, each to the previous one's output,
 //     starting from the raw content.
 //   - Regex (Go RE2 syntax) is matched against the raw content; the answer
@@ -51,12 +50,12 @@ func StepNames() []string {
 //     and it took part in the match, else the whole match. When the pattern
 //     does not match, the answer is the content with surrounding space
 //     trimmed (extraction never turns a scorable answer into nothing).
-//   - Expr is compiled with pipeline.CompileExtract and run against
-//     pipeline.ExtractEnv; its result is trimmed of surrounding space.
+//   - Expr is compiled with config.CompileExtract and run against
+//     config.ExtractEnv; its result is trimmed of surrounding space.
 //
 // Errors (an unknown step name, listing the valid ones; a bad regex or
 // expr; more than one kind set) are configuration errors.
-func NewExtractor(spec pipeline.ExtractSpec) (Extractor, error) {
+func NewExtractor(spec config.ExtractSpec) (Extractor, error) {
 	set := 0
 	for _, b := range []bool{len(spec.Steps) > 0, spec.Regex != "", spec.Expr != ""} {
 		if b {
@@ -72,9 +71,9 @@ func NewExtractor(spec pipeline.ExtractSpec) (Extractor, error) {
 		if err != nil {
 			return nil, fmt.Errorf("extract: regex: %w", err)
 		}
-		return func(in pipeline.ExtractEnv) (string, error) { return regexExtract(re, in.Content), nil }, nil
+		return func(in config.ExtractEnv) (string, error) { return regexExtract(re, in.Content), nil }, nil
 	case spec.Expr != "":
-		prog, err := pipeline.CompileExtract(spec.Expr)
+		prog, err := config.CompileExtract(spec.Expr)
 		if err != nil {
 			return nil, fmt.Errorf("extract: %w", err)
 		}
@@ -82,7 +81,7 @@ func NewExtractor(spec pipeline.ExtractSpec) (Extractor, error) {
 	}
 	names := spec.Steps
 	if len(names) == 0 {
-		names = pipeline.DefaultExtractSteps
+		names = config.DefaultExtractSteps
 	}
 	chain := make([]step, len(names))
 	for i, n := range names {
@@ -92,7 +91,7 @@ func NewExtractor(spec pipeline.ExtractSpec) (Extractor, error) {
 		}
 		chain[i] = s
 	}
-	return func(in pipeline.ExtractEnv) (string, error) {
+	return func(in config.ExtractEnv) (string, error) {
 		s := in.Content
 		for _, f := range chain {
 			s = f(s)
@@ -102,8 +101,8 @@ func NewExtractor(spec pipeline.ExtractSpec) (Extractor, error) {
 }
 
 func exprExtractor(prog *vm.Program) Extractor {
-	return func(in pipeline.ExtractEnv) (string, error) {
-		out, err := pipeline.RunExpr(prog, in)
+	return func(in config.ExtractEnv) (string, error) {
+		out, err := config.RunExpr(prog, in)
 		if err != nil {
 			return "", fmt.Errorf("extract expr: %w", err)
 		}

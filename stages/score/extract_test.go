@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/config"
 )
 
 func TestExtractionSteps(t *testing.T) {
@@ -67,19 +67,19 @@ func TestNewExtractor(t *testing.T) {
 	chatty := "<think>The question asks who won.</think>\nThe AFC was represented by the **Denver Broncos**."
 	cases := []struct {
 		name    string
-		spec    pipeline.ExtractSpec
+		spec    config.ExtractSpec
 		content string
 		want    string
 	}{
-		{"the default steps clean a chatty reasoning answer", pipeline.ExtractSpec{}, chatty, "Denver Broncos"},
-		{"the default steps handle a labelled first line", pipeline.ExtractSpec{}, "Answer: Denver Broncos.\n\nExplanation: ...", "Denver Broncos"},
-		{"steps run in the order given", pipeline.ExtractSpec{Steps: []string{"first_line", "unquote"}}, "“Paris”\nmore", "Paris"},
-		{"a regex returns its first capture group", pipeline.ExtractSpec{Regex: `(?i)answer:\s*(.+)`}, "I think.\nAnswer: Paris", "Paris"},
-		{"a regex without groups returns the whole match", pipeline.ExtractSpec{Regex: `\d{4}`}, "In 1999 and 2001", "1999"},
-		{"a regex that does not match leaves the content", pipeline.ExtractSpec{Regex: `answer:\s*(.+)`}, " Paris ", "Paris"},
-		{"an optional group that did not take part gives the whole match", pipeline.ExtractSpec{Regex: `Paris(, France)?`}, "Paris!", "Paris"},
-		{"an expr sees content", pipeline.ExtractSpec{Expr: `trim(split(content, "\n")[0])`}, " Paris \nmore", "Paris"},
-		{"an expr sees reasoning and question", pipeline.ExtractSpec{Expr: `question + "|" + reasoning`}, "", "Q?|R"},
+		{"the default steps clean a chatty reasoning answer", config.ExtractSpec{}, chatty, "Denver Broncos"},
+		{"the default steps handle a labelled first line", config.ExtractSpec{}, "Answer: Denver Broncos.\n\nExplanation: ...", "Denver Broncos"},
+		{"steps run in the order given", config.ExtractSpec{Steps: []string{"first_line", "unquote"}}, "“Paris”\nmore", "Paris"},
+		{"a regex returns its first capture group", config.ExtractSpec{Regex: `(?i)answer:\s*(.+)`}, "I think.\nAnswer: Paris", "Paris"},
+		{"a regex without groups returns the whole match", config.ExtractSpec{Regex: `\d{4}`}, "In 1999 and 2001", "1999"},
+		{"a regex that does not match leaves the content", config.ExtractSpec{Regex: `answer:\s*(.+)`}, " Paris ", "Paris"},
+		{"an optional group that did not take part gives the whole match", config.ExtractSpec{Regex: `Paris(, France)?`}, "Paris!", "Paris"},
+		{"an expr sees content", config.ExtractSpec{Expr: `trim(split(content, "\n")[0])`}, " Paris \nmore", "Paris"},
+		{"an expr sees reasoning and question", config.ExtractSpec{Expr: `question + "|" + reasoning`}, "", "Q?|R"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -87,7 +87,7 @@ func TestNewExtractor(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := ex(pipeline.ExtractEnv{Content: c.content, Reasoning: "R", Question: "Q?"})
+			got, err := ex(config.ExtractEnv{Content: c.content, Reasoning: "R", Question: "Q?"})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -101,15 +101,15 @@ func TestNewExtractor(t *testing.T) {
 func TestNewExtractorRejectsBadSpecs(t *testing.T) {
 	cases := []struct {
 		name string
-		spec pipeline.ExtractSpec
+		spec config.ExtractSpec
 		want string
 	}{
-		{"an unknown step lists the valid ones", pipeline.ExtractSpec{Steps: []string{"first_line", "bold"}},
+		{"an unknown step lists the valid ones", config.ExtractSpec{Steps: []string{"first_line", "bold"}},
 			`unknown step "bold" (valid steps: bold_span, first_line, strip_prefix, strip_reasoning, trim_period, unquote)`},
-		{"a bad regex is an error", pipeline.ExtractSpec{Regex: `(`}, "regex"},
-		{"an expr that does not compile is an error", pipeline.ExtractSpec{Expr: `content +`}, "expression"},
-		{"an expr that is not a string is an error", pipeline.ExtractSpec{Expr: `len(content)`}, "expression"},
-		{"two kinds at once are an error", pipeline.ExtractSpec{Regex: `x`, Expr: `content`}, "only one"},
+		{"a bad regex is an error", config.ExtractSpec{Regex: `(`}, "regex"},
+		{"an expr that does not compile is an error", config.ExtractSpec{Expr: `content +`}, "expression"},
+		{"an expr that is not a string is an error", config.ExtractSpec{Expr: `len(content)`}, "expression"},
+		{"two kinds at once are an error", config.ExtractSpec{Regex: `x`, Expr: `content`}, "only one"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -126,7 +126,7 @@ func TestStepNamesMatchTheBuiltInSteps(t *testing.T) {
 	if len(names) != len(steps) {
 		t.Fatalf("StepNames() = %v", names)
 	}
-	for _, n := range pipeline.DefaultExtractSteps {
+	for _, n := range config.DefaultExtractSteps {
 		if _, ok := steps[n]; !ok {
 			t.Errorf("default step %q is not built in", n)
 		}

@@ -9,7 +9,8 @@
 // EvaluateV1/V2 use a pooled Matcher, and the fuzz test and the comparisons
 // with the official scripts' results call these.
 //
-// score imports pipeline (Record, Sample, ScoreSpec) and helper packages
+// score imports pipeline and its core packages (results.Record,
+// config.Sample, config.ScoreSpec) and helper packages
 // only; it must not import another stage: aggregate imports score, not the
 // reverse.
 package score

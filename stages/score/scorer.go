@@ -6,6 +6,8 @@ import (
 	"sync"
 
 	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/config"
+	"github.com/inferbench/inferbench/pipeline/results"
 )
 
 // Scorer is the built-in pipeline.Scorer: it extracts the answer from a
@@ -22,7 +24,7 @@ type Scorer struct {
 // ("v1.1", "v2.0"; "" means v1.1). It is the pipeline.ScorerFactory of the
 // score stage. Errors are configuration errors (see NewExtractor, or an
 // unknown version); they carry no "score:" prefix, which the engine adds.
-func New(spec pipeline.ScoreSpec, version string) (pipeline.Scorer, error) {
+func New(spec config.ScoreSpec, version string) (pipeline.Scorer, error) {
 	var v2 bool
 	switch version {
 	case "", "v1.1", "1.1":
@@ -53,14 +55,14 @@ func New(spec pipeline.ScoreSpec, version string) (pipeline.Scorer, error) {
 //   - Truncated is set when the content is blank and finish_reason is
 //     "length" (the reasoning used the whole max_tokens budget), also on a
 //     record that query already classified as
-//     pipeline.ErrEmptyContentLength.
+//     results.ErrEmptyContentLength.
 //   - Impossible is copied from s.IsImpossible (false when s is nil), on
 //     failed records too, so aggregate can split accuracy into SQuAD v2's
 //     HasAns and NoAns.
 //   - When an expr extraction fails at run time the answer is "" (scored
 //     as such) and r.ErrorDetail says "extract: ..."; r.Error stays empty,
 //     because the request itself succeeded.
-func (sc *Scorer) Score(r *pipeline.Record, s *pipeline.Sample) {
+func (sc *Scorer) Score(r *results.Record, s *config.Sample) {
 	r.Answer, r.EM, r.F1, r.RawEM, r.RawF1 = "", 0, 0, 0, 0
 	r.Truncated = IsTruncated(r)
 	r.Scored = false
@@ -68,7 +70,7 @@ func (sc *Scorer) Score(r *pipeline.Record, s *pipeline.Sample) {
 	if !r.OK() || s == nil {
 		return
 	}
-	answer, err := sc.extract(pipeline.ExtractEnv{
+	answer, err := sc.extract(config.ExtractEnv{
 		Content: r.Content, Reasoning: r.Reasoning, Question: s.Question, Context: s.Context,
 	})
 	if err != nil {
@@ -94,9 +96,9 @@ func (sc *Scorer) Score(r *pipeline.Record, s *pipeline.Sample) {
 
 // IsTruncated reports whether r is an empty answer cut by max_tokens: its
 // content is blank and its finish_reason is "length", or query classified
-// it as pipeline.ErrEmptyContentLength.
-func IsTruncated(r *pipeline.Record) bool {
-	if r.Error == pipeline.ErrEmptyContentLength {
+// it as results.ErrEmptyContentLength.
+func IsTruncated(r *results.Record) bool {
+	if r.Error == results.ErrEmptyContentLength {
 		return true
 	}
 	return r.Error == "" && r.FinishReason == "length" && strings.TrimSpace(r.Content) == ""

@@ -8,7 +8,7 @@ import (
 	"net/http"
 	"testing"
 
-	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/config"
 )
 
 // discardWriter is a ResponseWriter and Flusher that counts and drops bytes,
@@ -69,12 +69,12 @@ func BenchmarkZeroDelayStream(b *testing.B) {
 // mapLookup is a Lookup that does not allocate: the last message's content
 // indexes the fixture, as a query stage's lookup would.
 func mapLookup() Lookup {
-	m := map[string]*pipeline.Sample{}
+	m := map[string]*config.Sample{}
 	for i := range fixture {
 		msgs := promptFor(&fixture[i])
 		m[msgs[len(msgs)-1].Content] = &fixture[i]
 	}
-	return func(msgs []pipeline.Message) *pipeline.Sample { return m[msgs[len(msgs)-1].Content] }
+	return func(msgs []config.Message) *config.Sample { return m[msgs[len(msgs)-1].Content] }
 }
 
 // BenchmarkZeroDelayStreamHTTP is the same request over loopback HTTP with

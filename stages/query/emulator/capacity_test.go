@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/config"
 )
 
 func TestBatchFactorGrowsWithTheBatchUpToMaxBatch(t *testing.T) {
@@ -84,7 +84,7 @@ func meanE2E(t *testing.T, prof Profile, n int) (time.Duration, int) {
 }
 
 func TestCapacityModelMakesLatencyGrowWithLoad(t *testing.T) {
-	base := Profile{TTFT: pipeline.Duration(20 * time.Millisecond), TokensPerSecond: 100, Accuracy: 1, Style: "plain"}
+	base := Profile{TTFT: config.Duration(20 * time.Millisecond), TokensPerSecond: 100, Accuracy: 1, Style: "plain"}
 	capped := base
 	capped.MaxBatch, capped.BatchSlowdown = 4, 0.5
 
@@ -105,7 +105,7 @@ func TestCapacityModelMakesLatencyGrowWithLoad(t *testing.T) {
 	// first token at 1 s keeps every request open while the client, slow
 	// under -race, is still sending the others.
 	free := base
-	free.TTFT = pipeline.Duration(time.Second)
+	free.TTFT = config.Duration(time.Second)
 	if _, freePeak := meanE2E(t, free, 16); freePeak != 16 {
 		t.Errorf("without a capacity model the server decoded at most %d of 16 requests at once; none may wait", freePeak)
 	}

@@ -65,23 +65,37 @@
 // that order. Attempts are counted per request key in memory (one small
 // entry per distinct request, only when a fault share is set), so a retry of
 // the same request draws again. rate_429: 429 with Retry-After (whole
-// seconds, rounded up) and Retry-After-Ms, type RateLimitError. rate_500:
-// 500 before any stream byte. Mid-stream faults fire after 1 to half of the
-// token events: disconnect aborts the connection (no finish, no [DONE]);
+// seconds, rounded up) and Retry-After-Ms, type "requests", code
+// "rate_limit_exceeded". rate_500: 500 server_error before any stream
+// byte. Mid-stream faults fire after 1 to half of the token events:
+// disconnect aborts the connection (no finish, no [DONE]);
 // stall sends nothing for stall_for, then finishes normally (ends early if
 // the client goes away or the server shuts down); malformed inserts one
 // chunk that is not valid JSON and finishes normally; error_event sends
-// data: {"error":{"message":...,"type":"internal_error","code":500}} and
-// ends the stream without [DONE]. Without streaming: disconnect aborts
+// data: {"error":{"message":...,"type":"server_error","param":null,"code":null}}
+// and ends the stream without [DONE]. Without streaming: disconnect aborts
 // before any byte, stall delays the answer, malformed sends a cut-short body
 // with status 200, error_event answers 500.
 //
-// Errors are OpenAI-style: {"error":{"message","type","param","code"}}; bad
-// JSON and invalid fields are 400 BadRequestError, unknown paths 404,
-// reject_stream_options turns any stream_options into a 400 naming it. Any
-// model name is accepted and GET /v1/models lists the names seen.
+// Errors answer like the OpenAI API (see apierror.go): the body is
+// {"error":{"message","type","param","code"}} with the API's status codes and
+// types, code a string or null. Rejected like the API: a body that is not
+// JSON, no model, no messages, a message role the API does not know, a
+// temperature outside [0, 2], max_tokens below 1 and stream_options without
+// stream (400 invalid_request_error, param naming the field); a model not in
+// the list given by WithModels (404 model_not_found; without the option any
+// model is accepted and GET /v1/models lists the names seen); a missing or
+// refused bearer token when WithAuth is given (401 invalid_api_key);
+// unknown paths (404) and methods (405). reject_stream_options turns any
+// stream_options into a 400 naming it.
 //
-// Imports: pipeline (Duration, samples) and helper packages only;
+// Identity: every response gets a fresh id ("chatcmpl-" and 16 hex digits,
+// unique within the process and random across processes, as the API's are),
+// and every answer carries an X-Request-Id header: the client's own when it
+// sent one (vLLM echoes it), else a fresh "req_" id. The id is not part of
+// any deterministic choice.
+//
+// Imports: pipeline (EmulateProfile, samples) and helper packages only;
 // emulator must not import a stage: stages/query imports it to serve
 // emulate: platforms, and cmd/inferbench to serve the emulate command.
 package emulator
@@ -89,26 +103,24 @@ package emulator
 import (
 	"bytes"
 	"context"
-	"encoding/json"
-	"errors"
+	crand "crypto/rand"
+	"encoding/binary"
 	"net/http"
-	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/config"
 )
 
 // Lookup maps a request's messages to the sample it asks about (nil if unknown).
 // It must be safe for concurrent use and must not keep the messages slice
 // after it returns (the emulator reuses its memory; the strings are safe to keep).
-type Lookup func(messages []pipeline.Message) *pipeline.Sample
+type Lookup func(messages []config.Message) *config.Sample
 
-// DefaultModel is listed by GET /v1/models before any request named a model,
-// and answers requests that name none.
+// DefaultModel is listed by GET /v1/models before any request named a
+// model when the server was given no model list (WithModels).
 const DefaultModel = "inferbench-emulator"
 
 // DefaultRetryAfter is the Retry-After of injected 429s when the profile sets none.
@@ -138,10 +150,41 @@ type Server struct {
 	attempts       sync.Map // request key -> *atomic.Uint32
 	models         sync.Map // model name -> struct{}
 	pool           sync.Pool
+	// known, when set (WithModels), are the only models served, in the
+	// order given; auth, when set (WithAuth), judges bearer tokens.
+	known []string
+	auth  func(token string) bool
+	// idBase is drawn at random when the server is made and idSeq counts
+	// the ids handed out, so that ids differ between processes and
+	// within one (see nextID).
+	idBase uint64
+	idSeq  atomic.Uint64
 	// slots holds one token per request being decoded when the profile
 	// sets max_batch (nil: no limit); active counts those requests.
 	slots  chan struct{}
 	active atomic.Int64
+}
+
+// Option configures a Server.
+type Option func(*Server)
+
+// WithModels makes the server serve only the named models, as the API
+// serves the models an account has: a request for any other model is a
+// 404 model_not_found, and GET /v1/models lists these. Without it any
+// model name is accepted, and so it is when names is empty.
+func WithModels(names ...string) Option {
+	return func(s *Server) {
+		if len(names) > 0 {
+			s.known = append([]string(nil), names...)
+		}
+	}
+}
+
+// WithAuth makes the server require a bearer token that ok accepts (ok
+// must be safe for concurrent use): a request without one, or with one ok
+// refuses, is a 401 invalid_api_key. Without it no token is needed.
+func WithAuth(ok func(token string) bool) Option {
+	return func(s *Server) { s.auth = ok }
 }
 
 // New returns the emulator for a profile; seed makes every choice deterministic.
@@ -154,8 +197,9 @@ type Server struct {
 // 0 the content (answer, right or wrong span, style, reasoning text) ignores
 // the request id and depends on seed, messages, model and temperature only,
 // as a greedy model answers the same prompt the same way on every repeat;
-// timing jitter and faults stay per request id and attempt.
-func New(profile Profile, seed int64, lookup Lookup) *Server {
+// timing jitter and faults stay per request id and attempt. Response ids
+// are not choices: they are fresh for every response.
+func New(profile Profile, seed int64, lookup Lookup, opts ...Option) *Server {
 	s := &Server{
 		profile:        profile,
 		seed:           mix(uint64(seed)),
@@ -164,6 +208,9 @@ func New(profile Profile, seed int64, lookup Lookup) *Server {
 		retryAfter:     profile.Faults.RetryAfter.D(),
 		stallFor:       profile.Faults.StallFor.D(),
 	}
+	var nonce [8]byte
+	_, _ = crand.Read(nonce[:]) // never fails (crypto/rand panics instead)
+	s.idBase = binary.LittleEndian.Uint64(nonce[:])
 	switch profile.Usage {
 	case "sambanova":
 		s.sambanova = true
@@ -195,8 +242,15 @@ func New(profile Profile, seed int64, lookup Lookup) *Server {
 	if profile.MaxBatch > 0 {
 		s.slots = make(chan struct{}, profile.MaxBatch)
 	}
+	for _, o := range opts {
+		o(s)
+	}
 	return s
 }
+
+// nextID returns a fresh 64-bit id: mix is a bijection, so the ids of one
+// server never repeat, and idBase makes them differ between processes.
+func (s *Server) nextID() uint64 { return mix(s.idBase + s.idSeq.Add(1)) }
 
 // admit waits for a decoding slot (at once without max_batch) and counts
 // the request as active until release is called; ok is false when ctx
@@ -243,52 +297,44 @@ func BatchFactor(profile Profile, batch int) float64 {
 
 // scratch is the per-request memory, reused through a sync.Pool.
 type scratch struct {
-	body   bytes.Buffer
-	req    chatRequest
-	out    []byte
-	prefix []byte
-	timer  *time.Timer
+	body  bytes.Buffer
+	req   chatRequest
+	out   []byte    // a non-streamed answer
+	sw    sseWriter // a streamed answer
+	timer *time.Timer
 }
 
-type streamOptions struct {
-	IncludeUsage bool `json:"include_usage"`
-}
-
-// chatRequest is the part of the request body the emulator reads.
-type chatRequest struct {
-	Model               string             `json:"model"`
-	Messages            []pipeline.Message `json:"messages"`
-	Stream              bool               `json:"stream"`
-	StreamOptions       *streamOptions     `json:"stream_options"`
-	MaxTokens           *int               `json:"max_tokens"`
-	MaxCompletionTokens *int               `json:"max_completion_tokens"`
-	Temperature         *float64           `json:"temperature"`
-}
-
-func (r *chatRequest) reset() {
-	msgs := r.Messages[:0]
-	*r = chatRequest{Messages: msgs}
-}
-
-// ServeHTTP routes a request; see Server.
+// ServeHTTP routes a request; see Server. Every answer carries an
+// X-Request-Id: the request's own, else a fresh one.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if id := r.Header["X-Request-Id"]; len(id) > 0 {
+		w.Header()["X-Request-Id"] = id // echoed like vLLM, without a copy
+	} else {
+		w.Header()["X-Request-Id"] = []string{string(appendHex(append(make([]byte, 0, 20), "req_"...), s.nextID()))}
+	}
+	if s.auth != nil {
+		if e := s.authorize(r); e != nil {
+			s.writeError(w, e)
+			return
+		}
+	}
 	switch r.URL.Path {
 	case "/v1/chat/completions":
 		if r.Method != http.MethodPost {
 			w.Header().Set("Allow", http.MethodPost)
-			s.writeError(w, http.StatusMethodNotAllowed, "method "+r.Method+" not allowed on "+r.URL.Path, "MethodNotAllowed", "")
+			s.writeError(w, errMethod(r))
 			return
 		}
 		s.chat(w, r)
 	case "/v1/models":
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			w.Header().Set("Allow", http.MethodGet)
-			s.writeError(w, http.StatusMethodNotAllowed, "method "+r.Method+" not allowed on "+r.URL.Path, "MethodNotAllowed", "")
+			s.writeError(w, errMethod(r))
 			return
 		}
 		s.listModels(w)
 	default:
-		s.writeError(w, http.StatusNotFound, "not found: "+r.URL.Path, "NotFoundError", "")
+		s.writeError(w, errNotFound(r))
 	}
 }
 
@@ -298,206 +344,31 @@ var (
 	hdrNoCa = []string{"no-cache"}
 )
 
-// writeError sends an OpenAI-style error with status.
-func (s *Server) writeError(w http.ResponseWriter, status int, message, typ, param string) {
-	w.Header()["Content-Type"] = hdrJSON
-	w.WriteHeader(status)
-	_, _ = w.Write(appendError(make([]byte, 0, 128+len(message)), status, message, typ, param))
-}
-
-// listModels answers GET /v1/models with the models seen so far (sorted),
-// or DefaultModel before any.
-func (s *Server) listModels(w http.ResponseWriter) {
-	var names []string
-	s.models.Range(func(k, _ any) bool {
-		names = append(names, k.(string))
-		return true
-	})
-	if len(names) == 0 {
-		names = []string{DefaultModel}
-	}
-	slices.Sort(names)
-	b := []byte(`{"object":"list","data":[`)
-	for i, n := range names {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, `{"id":`...)
-		b = appendJSONString(b, n)
-		b = append(b, `,"object":"model","created":0,"owned_by":"inferbench-emulator","root":`...)
-		b = appendJSONString(b, n)
-		b = append(b, `,"parent":null}`...)
-	}
-	b = append(b, "]}"...)
-	w.Header()["Content-Type"] = hdrJSON
-	_, _ = w.Write(b)
-}
-
-// fault is the failure injected into one attempt.
-type fault uint8
-
-const (
-	faultNone fault = iota
-	fault429
-	fault500
-	faultDisconnect
-	faultStall
-	faultMalformed
-	faultErrorEvent
-)
-
-// pickFault decides the fault of one attempt: a single uniform draw is cut
-// into consecutive shares in the order 429, 500, disconnect, stall,
-// malformed, error_event, so each share is exact when they sum to <= 1.
-func (s *Server) pickFault(key uint64, attempt uint32) fault {
-	if !s.faulty {
-		return faultNone
-	}
-	u := unit(key^mix(uint64(attempt)+1), saltFault)
-	f := s.profile.Faults
-	shares := [...]float64{f.Rate429, f.Rate500, f.Disconnect, f.Stall, f.Malformed, f.ErrorEvent}
-	acc := 0.0
-	for i, p := range shares {
-		acc += p
-		if u < acc {
-			return fault(i + 1)
-		}
-	}
-	return faultNone
-}
-
-// attempt returns how many earlier requests had this key (0 for the first).
-func (s *Server) attempt(key uint64) uint32 {
-	v, ok := s.attempts.Load(key)
-	if !ok {
-		v, _ = s.attempts.LoadOrStore(key, new(atomic.Uint32))
-	}
-	return v.(*atomic.Uint32).Add(1) - 1
-}
-
+// chat answers POST /v1/chat/completions: the request is read and checked
+// like the API checks it, every choice about the answer is planned, an
+// injected 429 or 500 is sent at once, and otherwise the request waits for
+// a decoding slot and is answered as a stream or as one completion.
 func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	sc := s.pool.Get().(*scratch)
 	defer s.pool.Put(sc)
-	sc.body.Reset()
-	if _, err := sc.body.ReadFrom(http.MaxBytesReader(w, r.Body, maxBodyBytes)); err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			s.writeError(w, http.StatusRequestEntityTooLarge, "request body too large", "BadRequestError", "")
-			return
-		}
-		s.writeError(w, http.StatusBadRequest, "reading request body: "+err.Error(), "BadRequestError", "")
+	req, e := s.readRequest(w, r, sc)
+	if e == nil {
+		e = s.check(req)
+	}
+	if e != nil {
+		s.writeError(w, e)
 		return
 	}
-	req := &sc.req
-	req.reset()
-	if err := json.Unmarshal(sc.body.Bytes(), req); err != nil {
-		s.writeError(w, http.StatusBadRequest, "invalid request JSON: "+err.Error(), "BadRequestError", "")
-		return
-	}
-	if len(req.Messages) == 0 {
-		s.writeError(w, http.StatusBadRequest, "messages must be a non-empty list", "BadRequestError", "messages")
-		return
-	}
-	if s.profile.RejectStreamOptions && req.StreamOptions != nil {
-		s.writeError(w, http.StatusBadRequest, "Unrecognized request argument supplied: stream_options", "BadRequestError", "stream_options")
-		return
-	}
-	budget := -1
-	for _, p := range [...]*int{req.MaxTokens, req.MaxCompletionTokens} {
-		if p == nil {
-			continue
-		}
-		if *p < 1 {
-			s.writeError(w, http.StatusBadRequest, "max_tokens must be at least 1, got "+strconv.Itoa(*p), "BadRequestError", "max_tokens")
-			return
-		}
-		if budget < 0 || *p < budget {
-			budget = *p
-		}
-	}
-	model := req.Model
-	if model == "" {
-		model = DefaultModel
-	}
-	if _, ok := s.models.Load(model); !ok {
-		s.models.LoadOrStore(strings.Clone(model), struct{}{})
-	}
-	temperature := 1.0
-	if req.Temperature != nil {
-		temperature = *req.Temperature
-	}
-	requestID := r.Header.Get("X-Request-Id")
-	// key decides timing jitter and faults (per request id and attempt);
-	// ckey decides the content, which at temperature 0 ignores the id.
-	key := mix(s.seed ^ requestKey(requestID, req.Messages, model, temperature))
-	ckey := key
-	if temperature == 0 {
-		ckey = mix(s.seed ^ contentKey(requestID, req.Messages, model, temperature))
-	}
-
-	var flt fault
-	if s.faulty {
-		flt = s.pickFault(key, s.attempt(key))
-	}
-	switch flt {
+	s.noteModel(req.Model)
+	p := s.newPlan(r, req, start)
+	switch p.fault {
 	case fault429:
-		ra := s.retryAfter
-		secs := int64((ra + time.Second - 1) / time.Second)
-		w.Header().Set("Retry-After", strconv.FormatInt(secs, 10))
-		w.Header().Set("Retry-After-Ms", strconv.FormatInt(ra.Milliseconds(), 10))
-		s.writeError(w, http.StatusTooManyRequests, "rate limit exceeded (fault injection); retry after "+ra.String(), "RateLimitError", "")
+		s.writeRateLimit(w)
 		return
 	case fault500:
-		s.writeError(w, http.StatusInternalServerError, "internal server error (fault injection)", "InternalServerError", "")
+		s.writeError(w, errInjected500)
 		return
-	}
-
-	var sample *pipeline.Sample
-	if s.lookup != nil {
-		sample = s.lookup(req.Messages)
-	}
-	p := plan{
-		key:     key,
-		model:   model,
-		content: styleAnswer(ckey, s.profile.Style, answerFor(ckey, s.profile.Accuracy, sample, req.Messages)),
-		prompt:  PromptTokens(req.Messages),
-		fault:   flt,
-		start:   start,
-	}
-	p.reasoningOff = s.fillerStarts[mix(ckey^saltReasoning)%uint64(len(s.fillerStarts))]
-	p.reasoningN = s.profile.ReasoningTokens
-	contentTotal := countPieces(p.content)
-	p.finish = "stop"
-	if budget >= 0 {
-		if p.reasoningN > budget {
-			p.reasoningN = budget
-		}
-		if rest := budget - p.reasoningN; contentTotal > rest {
-			p.contentN = rest
-			p.finish = "length"
-		} else {
-			p.contentN = contentTotal
-		}
-		if p.reasoningN < s.profile.ReasoningTokens {
-			p.finish = "length"
-		}
-	} else {
-		p.contentN = contentTotal
-	}
-	if flt != faultNone {
-		total := p.reasoningN + p.contentN
-		half := total / 2
-		if half < 1 {
-			half = 1
-		}
-		p.faultAt = 1 + int(unit(key, saltFaultAt)*float64(half))
-		if p.faultAt > total {
-			p.faultAt = total
-		}
-	}
-	if id := r.Header["X-Request-Id"]; len(id) > 0 {
-		w.Header()["X-Request-Id"] = id // echoed like vLLM, without a copy
 	}
 	release, ok := s.admit(r.Context())
 	if !ok {
@@ -513,376 +384,4 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.complete(w, r.Context(), sc, &p)
-}
-
-// plan is everything decided about one response before its first byte.
-type plan struct {
-	key          uint64
-	model        string
-	content      string
-	prompt       int
-	reasoningOff int
-	reasoningN   int // reasoning tokens sent
-	contentN     int // content tokens sent
-	finish       string
-	fault        fault
-	faultAt      int // token events sent before a mid-stream fault fires
-	start        time.Time
-}
-
-// schedule yields the absolute deadline of each token-bearing event: the
-// first at TTFT, then one gap of 1/tokens_per_second each, every one jittered
-// by ±jitter with a factor drawn from (key, index). Deadlines are offsets
-// from the request's arrival, so sleeping late never accumulates drift.
-type schedule struct {
-	// slow, when set, stretches the TTFT and each gap by the server's
-	// current batch factor, read as the event is planned.
-	slow   func() float64
-	key    uint64
-	ttft   time.Duration
-	gap    float64 // nanoseconds per token; 0 = as fast as possible
-	jitter float64
-	i      int
-	off    time.Duration
-}
-
-func newSchedule(key uint64, prof *Profile) schedule {
-	sc := schedule{key: key, jitter: prof.Jitter}
-	sc.ttft = time.Duration(float64(prof.TTFT.D()) * sc.factor(saltTTFT))
-	if prof.TokensPerSecond > 0 {
-		sc.gap = 1e9 / prof.TokensPerSecond
-	}
-	return sc
-}
-
-func (sc *schedule) factor(salt uint64) float64 {
-	if sc.jitter == 0 {
-		return 1
-	}
-	return 1 + sc.jitter*(2*unit(sc.key^mix(uint64(sc.i)+1), salt)-1)
-}
-
-// Plan returns the injected truth of one request: the offsets from the
-// request's arrival at which a Server made by New(profile, seed, ...) plans
-// to send its first and its last token-bearing event, for a response of
-// tokens such events and the X-Request-Id, model and temperature the
-// request carried. The server never sends earlier than its plan; it may
-// send later (its own lateness), which is what timing benchmarks measure a
-// client's reported TTFT and E2E against. Plan is a pure function, exported
-// for the query stage's timing-fidelity benchmark, which checks every
-// reported time against it.
-func Plan(profile Profile, seed int64, requestID, model string, temperature float64, tokens int) (ttft, e2e time.Duration) {
-	sc := newSchedule(mix(mix(uint64(seed))^requestKey(requestID, nil, model, temperature)), &profile)
-	ttft = sc.next()
-	e2e = ttft
-	for i := 1; i < tokens; i++ {
-		e2e = sc.next()
-	}
-	return ttft, e2e
-}
-
-// next returns the offset of the next token event from the request's arrival.
-func (sc *schedule) next() time.Duration {
-	f := 1.0
-	if sc.slow != nil {
-		f = sc.slow()
-	}
-	if sc.i == 0 {
-		sc.off = time.Duration(float64(sc.ttft) * f)
-	} else if sc.gap > 0 {
-		sc.off += time.Duration(sc.gap * sc.factor(saltGap) * f)
-	}
-	sc.i++
-	return sc.off
-}
-
-// preciseWindow is the last stretch of a wait that one goroutine at a time
-// may sleep with sleepPrecise instead of a Go timer, and maxPrecise is how
-// many may do so at once. A Go timer wakes up 0 to about 1 ms late, which
-// would be the emulator's own error in every injected TTFT and token gap;
-// nanosleep blocks a thread (and, until the scheduler takes it back, its
-// P), so the number of such sleeps is capped below GOMAXPROCS on this
-// 2-core target, and the others wait with the timer alone.
-const (
-	preciseWindow = 1500 * time.Microsecond
-	maxPrecise    = 1
-)
-
-// precise counts the goroutines in a precise sleep (see maxPrecise).
-var precise atomic.Int32
-
-// wait blocks until deadline or ctx is done; it reports false on ctx done.
-// A Go timer covers the wait up to preciseWindow before the deadline; the
-// rest is slept precisely when a slot is free (see maxPrecise), else with
-// the timer. ctx is not watched during a precise sleep (at most
-// preciseWindow).
-func (sc *scratch) wait(ctx context.Context, deadline time.Time) bool {
-	d := time.Until(deadline)
-	if d <= 0 {
-		return ctx.Err() == nil
-	}
-	if d > preciseWindow {
-		if !sc.sleep(ctx, d-preciseWindow) {
-			return false
-		}
-		if d = time.Until(deadline); d <= 0 {
-			return true
-		}
-	}
-	if precise.Add(1) <= maxPrecise {
-		sleepPrecise(d)
-		precise.Add(-1)
-		return ctx.Err() == nil
-	}
-	precise.Add(-1)
-	return sc.sleep(ctx, d)
-}
-
-// sleep waits d on the reused timer; it reports false when ctx is done first.
-func (sc *scratch) sleep(ctx context.Context, d time.Duration) bool {
-	if sc.timer == nil {
-		sc.timer = time.NewTimer(d)
-	} else {
-		sc.timer.Reset(d)
-	}
-	select {
-	case <-sc.timer.C:
-		return true
-	case <-ctx.Done():
-		sc.timer.Stop()
-		return false
-	}
-}
-
-// token returns the text of token event i: reasoning first, then content.
-func (s *Server) token(p *plan, i int, contentAt *int) (field string, tok string) {
-	if i < p.reasoningN {
-		return s.reasoningField, s.reasoningPiece(p, i)
-	}
-	j := nextPiece(p.content, *contentAt)
-	tok = p.content[*contentAt:j]
-	*contentAt = j
-	return "content", tok
-}
-
-// reasoningPiece is reasoning token i of the response: the filler cycled
-// from the plan's sentence, the first piece without its leading space.
-func (s *Server) reasoningPiece(p *plan, i int) string {
-	tok := s.filler[(p.reasoningOff+i)%len(s.filler)]
-	if i == 0 {
-		tok = strings.TrimLeft(tok, " ")
-	}
-	return tok
-}
-
-// stream writes the SSE response. Events are appended to a reused buffer and
-// written (and flushed) whenever the next event has to wait, and at the end.
-func (s *Server) stream(w http.ResponseWriter, ctx context.Context, sc *scratch, p *plan, includeUsage bool) {
-	flusher, _ := w.(http.Flusher)
-	h := w.Header()
-	h["Content-Type"] = hdrSSE
-	h["Cache-Control"] = hdrNoCa
-	w.WriteHeader(http.StatusOK)
-
-	sc.prefix = appendChunkPrefix(sc.prefix[:0], p.key, time.Now().Unix(), p.model)
-	out := append(sc.out[:0], sc.prefix...)
-	out = append(out, roleDelta...)
-	out = append(out, sseEnd...)
-	flush := func() {
-		if len(out) > 0 {
-			_, _ = w.Write(out)
-			out = out[:0]
-		}
-		if flusher != nil {
-			flusher.Flush()
-		}
-	}
-	defer func() { sc.out = out[:0] }()
-	// The role chunk is not a token. It goes out at once whenever the first
-	// token has to wait (the loop flushes before every wait, like vLLM sends
-	// it before the first token); with zero delays the whole response is one
-	// write.
-
-	sched := newSchedule(p.key, &s.profile)
-	if s.profile.BatchSlowdown > 0 {
-		sched.slow = s.slowdown
-	}
-	var shift time.Duration
-	var firstTok, lastTok time.Time
-	total := p.reasoningN + p.contentN
-	contentAt := 0
-	for i := 0; i <= total; i++ {
-		if p.fault != faultNone && i == p.faultAt {
-			switch p.fault {
-			case faultDisconnect:
-				flush()
-				panic(http.ErrAbortHandler)
-			case faultStall:
-				flush()
-				if !sc.wait(ctx, time.Now().Add(s.stallFor)) {
-					return
-				}
-				shift += s.stallFor
-			case faultMalformed:
-				out = append(out, sc.prefix...)
-				out = append(out, malformedChunk...)
-				out = append(out, sseEnd...)
-			case faultErrorEvent:
-				out = append(out, errorEvent...)
-				flush()
-				return
-			}
-		}
-		var off time.Duration
-		if i < total || total == 0 {
-			off = sched.next() + shift
-		} else {
-			off = sched.off + shift // the finish chunk follows the last token at once
-		}
-		// A zero offset is already due: no clock read on the zero-delay path.
-		if deadline := p.start.Add(off); off > 0 && time.Until(deadline) > 0 {
-			flush()
-			if !sc.wait(ctx, deadline) {
-				return
-			}
-		}
-		if i == total {
-			break
-		}
-		field, tok := s.token(p, i, &contentAt)
-		out = append(out, sc.prefix...)
-		out = append(out, deltaOpen...)
-		out = append(out, field...)
-		out = append(out, '"', ':')
-		out = appendJSONString(out, tok)
-		out = append(out, deltaClose...)
-		out = append(out, sseEnd...)
-		if s.sambanova && (i == 0 || i == total-1) {
-			// The server timings are when the first and the last token
-			// were handed to the kernel: write them at once and read the
-			// clock when the write returns, not before it.
-			flush()
-			lastTok = time.Now()
-			if i == 0 {
-				firstTok = lastTok
-			}
-		}
-	}
-	out = append(out, sc.prefix...)
-	out = append(out, finishOpen...)
-	out = append(out, p.finish...)
-	out = append(out, finishClose...)
-	out = append(out, sseEnd...)
-	if includeUsage {
-		u := s.usage(p, firstTok, lastTok)
-		out = append(out, sc.prefix...)
-		out = append(out, usageOpen...)
-		out = appendUsage(out, &u, s.sambanova)
-		out = append(out, '}')
-		out = append(out, sseEnd...)
-	}
-	out = append(out, sseDone...)
-	flush()
-}
-
-// usage gathers the usage figures of a finished response. firstTok and
-// lastTok are when the first and the last token were sent (zero if none;
-// a zero lastTok means now).
-func (s *Server) usage(p *plan, firstTok, lastTok time.Time) usageFigures {
-	u := usageFigures{
-		prompt:     p.prompt,
-		completion: p.reasoningN + p.contentN,
-		reasoning:  p.reasoningN,
-		finish:     p.finish,
-	}
-	if s.sambanova {
-		if lastTok.IsZero() {
-			lastTok = time.Now()
-		}
-		u.total = lastTok.Sub(p.start).Seconds()
-		u.ttft = u.total
-		if !firstTok.IsZero() {
-			u.ttft = firstTok.Sub(p.start).Seconds()
-		}
-		u.startUnix = float64(p.start.UnixNano()) / 1e9
-	}
-	return u
-}
-
-// complete writes a non-streaming chat.completion after the time the whole
-// stream would have taken. Faults: disconnect aborts the connection before
-// any byte, stall delays the response by stall_for, malformed sends a body
-// cut short, error_event answers 500 with an error body.
-func (s *Server) complete(w http.ResponseWriter, ctx context.Context, sc *scratch, p *plan) {
-	sched := newSchedule(p.key, &s.profile)
-	if s.profile.BatchSlowdown > 0 {
-		sched.slow = s.slowdown
-	}
-	total := p.reasoningN + p.contentN
-	var off, first time.Duration
-	for i := 0; i < total || i == 0; i++ {
-		off = sched.next()
-		if i == 0 {
-			first = off
-		}
-	}
-	switch p.fault {
-	case faultStall:
-		off += s.stallFor
-	case faultErrorEvent:
-		s.writeError(w, http.StatusInternalServerError, "emulated internal error (fault injection)", "internal_error", "")
-		return
-	}
-	if p.fault == faultDisconnect {
-		if sc.wait(ctx, p.start.Add(first)) {
-			panic(http.ErrAbortHandler)
-		}
-		return
-	}
-	if !sc.wait(ctx, p.start.Add(off)) {
-		return
-	}
-	b := append(sc.out[:0], `{"id":"`...)
-	b = appendID(b, p.key)
-	b = append(b, '"')
-	b = append(b, completionObj...)
-	b = strconv.AppendInt(b, time.Now().Unix(), 10)
-	b = append(b, modelKey...)
-	b = appendJSONString(b, p.model)
-	b = append(b, choicesOpen...)
-	if p.fault == faultMalformed {
-		b = append(b, malformedChunk...)
-		w.Header()["Content-Type"] = hdrJSON
-		_, _ = w.Write(b)
-		sc.out = b[:0]
-		return
-	}
-	b = append(b, `{"index":0,"message":{"role":"assistant","content":`...)
-	contentAt := 0
-	for i := 0; i < p.contentN; i++ {
-		contentAt = nextPiece(p.content, contentAt)
-	}
-	b = appendJSONString(b, p.content[:contentAt])
-	b = append(b, ',', '"')
-	b = append(b, s.reasoningField...)
-	b = append(b, '"', ':', '"')
-	for i := 0; i < p.reasoningN; i++ {
-		b = appendJSONChars(b, s.reasoningPiece(p, i))
-	}
-	b = append(b, `","tool_calls":[]},"logprobs":null,"finish_reason":`...)
-	b = appendJSONString(b, p.finish)
-	b = append(b, `,"stop_reason":null}]`...)
-	if !s.noUsage {
-		firstTok := p.start.Add(first)
-		if total == 0 {
-			firstTok = time.Time{}
-		}
-		u := s.usage(p, firstTok, time.Time{})
-		b = append(b, `,"usage":`...)
-		b = appendUsage(b, &u, s.sambanova)
-	}
-	b = append(b, '}')
-	w.Header()["Content-Type"] = hdrJSON
-	_, _ = w.Write(b)
-	sc.out = b[:0]
 }

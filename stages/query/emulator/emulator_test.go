@@ -12,7 +12,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/config"
 )
 
 func TestStreamWireFormat(t *testing.T) {
@@ -197,7 +197,7 @@ func TestNonStreamingCompletion(t *testing.T) {
 }
 
 // contentOf streams one request and returns its content.
-func contentOf(t *testing.T, base string, msgs []pipeline.Message, id string) string {
+func contentOf(t *testing.T, base string, msgs []config.Message, id string) string {
 	t.Helper()
 	resp := post(t, context.Background(), base, "/chat/completions", streamBody(msgs), id)
 	defer resp.Body.Close()
@@ -292,12 +292,12 @@ func TestAccuracyMatchesProfile(t *testing.T) {
 
 func TestAnswerStyles(t *testing.T) {
 	chatty := regexp.MustCompile(`^(The answer is \*\*(.+)\*\*\.|Based on the context, \*\*(.+)\*\*\.|\*\*(.+)\*\*|According to the passage, the answer is \*\*(.+)\*\*\.)$`)
-	unknown := []pipeline.Message{{Role: "user", Content: "Context: Pebbles rattle in the tin drum.\n\nQuestion: What rattles?\n\nAnswer:"}}
+	unknown := []config.Message{{Role: "user", Content: "Context: Pebbles rattle in the tin drum.\n\nQuestion: What rattles?\n\nAnswer:"}}
 	cases := []struct {
 		name   string
 		prof   Profile
 		lookup Lookup
-		msgs   []pipeline.Message
+		msgs   []config.Message
 		check  func(t *testing.T, content string)
 	}{
 		{"plain style answers with the gold answer only", Profile{Accuracy: 1}, fixtureLookup, promptFor(&fixture[3]),
@@ -334,7 +334,7 @@ func TestAnswerStyles(t *testing.T) {
 					t.Errorf("content %q is not a span of the prompt's context", c)
 				}
 			}},
-		{"a prompt without context gets the fixed answer", Profile{Accuracy: 1}, fixtureLookup, []pipeline.Message{{Role: "user", Content: "Hello there"}},
+		{"a prompt without context gets the fixed answer", Profile{Accuracy: 1}, fixtureLookup, []config.Message{{Role: "user", Content: "Hello there"}},
 			func(t *testing.T, c string) {
 				if c != FixedAnswer {
 					t.Errorf("content %q, want %q", c, FixedAnswer)
@@ -408,7 +408,7 @@ func TestRequestErrors(t *testing.T) {
 			t.Fatalf("status %d", resp.StatusCode)
 		}
 		e := decodeError(t, resp)
-		if !strings.Contains(e.Error.Message, "stream_options") || e.Error.Type != "BadRequestError" || e.Error.Param != "stream_options" {
+		if !strings.Contains(e.Error.Message, "stream_options") || e.Error.Type != "invalid_request_error" || e.param() != "stream_options" {
 			t.Errorf("error %+v", e)
 		}
 	})
@@ -428,13 +428,21 @@ func TestRequestErrors(t *testing.T) {
 		path   string
 		body   string
 		status int
+		param  string // the error's param, "" for null
+		code   string // the error's code, "" for null
 	}{
-		{"bad JSON is a 400", http.MethodPost, "/chat/completions", `{"messages": [`, 400},
-		{"content that is not a string is a 400", http.MethodPost, "/chat/completions", `{"messages":[{"role":"user","content":7}]}`, 400},
-		{"no messages is a 400", http.MethodPost, "/chat/completions", `{"model":"m","messages":[]}`, 400},
-		{"max_tokens 0 is a 400", http.MethodPost, "/chat/completions", `{"messages":[{"role":"user","content":"hi"}],"max_tokens":0}`, 400},
-		{"an unknown path is a 404", http.MethodPost, "/completions", `{}`, 404},
-		{"GET on chat completions is a 405", http.MethodGet, "/chat/completions", ``, 405},
+		{"bad JSON is a 400", http.MethodPost, "/chat/completions", `{"messages": [`, 400, "", ""},
+		{"content that is not a string is a 400", http.MethodPost, "/chat/completions", `{"model":"m","messages":[{"role":"user","content":7}]}`, 400, "", ""},
+		{"no model is a 400", http.MethodPost, "/chat/completions", `{"messages":[{"role":"user","content":"hi"}]}`, 400, "", ""},
+		{"no messages is a 400", http.MethodPost, "/chat/completions", `{"model":"m","messages":[]}`, 400, "messages", "empty_array"},
+		{"an unknown role is a 400", http.MethodPost, "/chat/completions", `{"model":"m","messages":[{"role":"user","content":"hi"},{"role":"wizard","content":"hi"}]}`, 400, "messages[1].role", "invalid_value"},
+		{"a message without a role is a 400", http.MethodPost, "/chat/completions", `{"model":"m","messages":[{"content":"hi"}]}`, 400, "messages[0].role", ""},
+		{"temperature 7 is a 400", http.MethodPost, "/chat/completions", `{"model":"m","messages":[{"role":"user","content":"hi"}],"temperature":7}`, 400, "temperature", "decimal_above_max_value"},
+		{"a negative temperature is a 400", http.MethodPost, "/chat/completions", `{"model":"m","messages":[{"role":"user","content":"hi"}],"temperature":-0.5}`, 400, "temperature", "decimal_below_min_value"},
+		{"max_tokens 0 is a 400", http.MethodPost, "/chat/completions", `{"model":"m","messages":[{"role":"user","content":"hi"}],"max_tokens":0}`, 400, "max_tokens", "integer_below_min_value"},
+		{"stream_options without stream is a 400", http.MethodPost, "/chat/completions", `{"model":"m","messages":[{"role":"user","content":"hi"}],"stream_options":{"include_usage":true}}`, 400, "stream_options", "invalid_value"},
+		{"an unknown path is a 404", http.MethodPost, "/completions", `{}`, 404, "", ""},
+		{"GET on chat completions is a 405", http.MethodGet, "/chat/completions", ``, 405, "", ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -446,35 +454,141 @@ func TestRequestErrors(t *testing.T) {
 			if resp.StatusCode != tc.status {
 				t.Errorf("status %d, want %d", resp.StatusCode, tc.status)
 			}
-			decodeError(t, resp)
+			e := decodeError(t, resp)
+			if e.Error.Type != "invalid_request_error" || e.param() != tc.param || e.code() != tc.code {
+				t.Errorf("type %q param %q code %q, want invalid_request_error %q %q", e.Error.Type, e.param(), e.code(), tc.param, tc.code)
+			}
 		})
 	}
+	t.Run("temperatures 0 and 2 are accepted", func(t *testing.T) {
+		for _, temp := range []float64{0, 2} {
+			resp := post(t, ctx, base, "/chat/completions", chatBody{Model: "m", Messages: promptFor(&fixture[0]), Temperature: &temp}, "")
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != 200 {
+				t.Errorf("temperature %g: status %d", temp, resp.StatusCode)
+			}
+		}
+	})
+}
+
+func TestModelListRejectsOtherModels(t *testing.T) {
+	base, shutdown, err := Start("127.0.0.1:0", New(Profile{Accuracy: 1}, 1, fixtureLookup, WithModels("gpt-oss-120b", "alpha")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer shutdown(context.Background())
+	resp := post(t, context.Background(), base, "/chat/completions", chatBody{Model: "gpt-9", Messages: promptFor(&fixture[0])}, "")
+	if resp.StatusCode != http.StatusNotFound {
+		t.Errorf("unknown model: status %d, want 404", resp.StatusCode)
+	}
+	if e := decodeError(t, resp); e.code() != "model_not_found" || !strings.Contains(e.Error.Message, "gpt-9") {
+		t.Errorf("error %+v", e)
+	}
+	resp = post(t, context.Background(), base, "/chat/completions", chatBody{Model: "alpha", Messages: promptFor(&fixture[0])}, "")
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Errorf("listed model: status %d", resp.StatusCode)
+	}
+	if got := strings.Join(listModels(t, base), ","); got != "gpt-oss-120b,alpha" {
+		t.Errorf("GET /models lists %s, want the models given", got)
+	}
+}
+
+func TestAuthAnswers401LikeTheAPI(t *testing.T) {
+	h := New(Profile{}, 1, nil, WithAuth(func(tok string) bool { return tok == "sk-good" }))
+	base, shutdown, err := Start("127.0.0.1:0", h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer shutdown(context.Background())
+	for _, tc := range []struct{ token, code string }{{"", ""}, {"sk-bad", "invalid_api_key"}} {
+		req, _ := http.NewRequest(http.MethodGet, base+"/models", nil)
+		if tc.token != "" {
+			req.Header.Set("Authorization", "Bearer "+tc.token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp.StatusCode != http.StatusUnauthorized {
+			t.Errorf("token %q: status %d", tc.token, resp.StatusCode)
+		}
+		if e := decodeError(t, resp); e.Error.Type != "invalid_request_error" || e.code() != tc.code {
+			t.Errorf("token %q: %+v", tc.token, e)
+		}
+	}
+	req, _ := http.NewRequest(http.MethodGet, base+"/models", nil)
+	req.Header.Set("Authorization", "Bearer sk-good")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Errorf("good token: status %d", resp.StatusCode)
+	}
+}
+
+func TestResponseIDsAreFreshAndRequestIDsAnswered(t *testing.T) {
+	prof := Profile{Accuracy: 1}
+	ids := map[string]bool{}
+	for range 2 { // two servers with the same seed: two processes
+		base := startServer(t, prof, 7, fixtureLookup)
+		for _, stream := range []bool{false, false, true} {
+			body := chatBody{Model: "m", Messages: promptFor(&fixture[0]), Stream: stream}
+			resp := post(t, context.Background(), base, "/chat/completions", body, "")
+			raw, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if rid := resp.Header.Get("X-Request-Id"); !strings.HasPrefix(rid, "req_") || len(rid) != 20 {
+				t.Errorf("X-Request-Id %q, want a fresh req_ id", rid)
+			}
+			id := regexp.MustCompile(`"id":"(chatcmpl-[0-9a-f]{16})"`).FindSubmatch(raw)
+			if id == nil {
+				t.Fatalf("no id in %s", raw)
+			}
+			if ids[string(id[1])] {
+				t.Errorf("id %s given twice for the same prompt", id[1])
+			}
+			ids[string(id[1])] = true
+		}
+		resp := post(t, context.Background(), base, "/chat/completions", chatBody{Model: "m", Messages: promptFor(&fixture[0])}, "mine-1")
+		resp.Body.Close()
+		if rid := resp.Header.Get("X-Request-Id"); rid != "mine-1" {
+			t.Errorf("X-Request-Id %q, want the client's own echoed", rid)
+		}
+	}
+}
+
+// listModels returns the ids GET /models lists.
+func listModels(t *testing.T, base string) []string {
+	t.Helper()
+	resp, err := http.Get(base + "/models")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var l struct {
+		Object string `json:"object"`
+		Data   []struct {
+			ID     string `json:"id"`
+			Object string `json:"object"`
+		} `json:"data"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&l); err != nil || l.Object != "list" {
+		t.Fatalf("decode: %v %+v", err, l)
+	}
+	var ids []string
+	for _, d := range l.Data {
+		ids = append(ids, d.ID)
+	}
+	return ids
 }
 
 func TestModelsListsModelsSeen(t *testing.T) {
 	base := startServer(t, Profile{}, 1, nil)
-	list := func() []string {
-		resp, err := http.Get(base + "/models")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		var l struct {
-			Object string `json:"object"`
-			Data   []struct {
-				ID     string `json:"id"`
-				Object string `json:"object"`
-			} `json:"data"`
-		}
-		if err := json.NewDecoder(resp.Body).Decode(&l); err != nil || l.Object != "list" {
-			t.Fatalf("decode: %v %+v", err, l)
-		}
-		var ids []string
-		for _, d := range l.Data {
-			ids = append(ids, d.ID)
-		}
-		return ids
-	}
+	list := func() []string { return listModels(t, base) }
 	if got := list(); len(got) != 1 || got[0] != DefaultModel {
 		t.Errorf("before any request: %v", got)
 	}
@@ -489,7 +603,7 @@ func TestModelsListsModelsSeen(t *testing.T) {
 }
 
 // contentAt streams one request at a temperature and returns its content and reasoning.
-func contentAt(t *testing.T, base string, msgs []pipeline.Message, id string, temperature float64) string {
+func contentAt(t *testing.T, base string, msgs []config.Message, id string, temperature float64) string {
 	t.Helper()
 	body := streamBody(msgs)
 	body.Temperature = &temperature

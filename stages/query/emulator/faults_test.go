@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/config"
 )
 
 func TestFaultsOnTheWire(t *testing.T) {
@@ -21,7 +21,7 @@ func TestFaultsOnTheWire(t *testing.T) {
 		return Profile{ReasoningTokens: 6, Accuracy: 1, Faults: f}
 	}
 	t.Run("rate_429 answers 429 with Retry-After and an OpenAI error", func(t *testing.T) {
-		base := startServer(t, prof(Faults{Rate429: 1, RetryAfter: pipeline.Duration(1500 * time.Millisecond)}), 1, fixtureLookup)
+		base := startServer(t, prof(Faults{Rate429: 1, RetryAfter: config.Duration(1500 * time.Millisecond)}), 1, fixtureLookup)
 		resp := post(t, ctx, base, "/chat/completions", streamBody(promptFor(&fixture[0])), "f429")
 		if resp.StatusCode != http.StatusTooManyRequests {
 			t.Fatalf("status %d", resp.StatusCode)
@@ -32,8 +32,8 @@ func TestFaultsOnTheWire(t *testing.T) {
 		if ra := resp.Header.Get("Retry-After-Ms"); ra != "1500" {
 			t.Errorf("Retry-After-Ms %q, want 1500", ra)
 		}
-		if e := decodeError(t, resp); e.Error.Type != "RateLimitError" {
-			t.Errorf("type %q", e.Error.Type)
+		if e := decodeError(t, resp); e.Error.Type != "requests" || e.code() != "rate_limit_exceeded" {
+			t.Errorf("type %q code %q, want the API's requests and rate_limit_exceeded", e.Error.Type, e.code())
 		}
 	})
 	t.Run("rate_429 without retry_after says one second", func(t *testing.T) {
@@ -101,7 +101,7 @@ func TestFaultsOnTheWire(t *testing.T) {
 			t.Fatalf("stream should end cleanly, got %v", err)
 		}
 		var e errorBody
-		if err := json.Unmarshal([]byte(events[len(events)-1]), &e); err != nil || e.Error.Type != "internal_error" || e.Error.Code != 500 || e.Error.Message == "" {
+		if err := json.Unmarshal([]byte(events[len(events)-1]), &e); err != nil || e.Error.Type != "server_error" || e.Error.Code != nil || e.Error.Message == "" {
 			t.Errorf("last event %q is not an error object", events[len(events)-1])
 		}
 		if len(events) < 3 {
@@ -110,7 +110,7 @@ func TestFaultsOnTheWire(t *testing.T) {
 	})
 	t.Run("stall pauses mid-stream for stall_for and then completes", func(t *testing.T) {
 		const stall = 80 * time.Millisecond
-		base := startServer(t, prof(Faults{Stall: 1, StallFor: pipeline.Duration(stall)}), 1, fixtureLookup)
+		base := startServer(t, prof(Faults{Stall: 1, StallFor: config.Duration(stall)}), 1, fixtureLookup)
 		start := time.Now()
 		resp := post(t, ctx, base, "/chat/completions", streamBody(promptFor(&fixture[3])), "")
 		defer resp.Body.Close()
@@ -124,7 +124,7 @@ func TestFaultsOnTheWire(t *testing.T) {
 		}
 	})
 	t.Run("a stalled stream ends when the client goes away", func(t *testing.T) {
-		base, shutdown, err := Start("127.0.0.1:0", New(prof(Faults{Stall: 1, StallFor: pipeline.Duration(time.Hour)}), 1, fixtureLookup))
+		base, shutdown, err := Start("127.0.0.1:0", New(prof(Faults{Stall: 1, StallFor: config.Duration(time.Hour)}), 1, fixtureLookup))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -200,7 +200,7 @@ func TestTimingLowerBounds(t *testing.T) {
 		tps       = 250.0
 		reasoning = 5
 	)
-	prof := Profile{TTFT: pipeline.Duration(ttft), TokensPerSecond: tps, ReasoningTokens: reasoning, Accuracy: 1}
+	prof := Profile{TTFT: config.Duration(ttft), TokensPerSecond: tps, ReasoningTokens: reasoning, Accuracy: 1}
 	base := startServer(t, prof, 1, fixtureLookup)
 	s := &fixture[5]
 	tokens := reasoning + countPieces(s.Answers[0])
@@ -243,7 +243,7 @@ func (f *firstTokenReader) Read(p []byte) (int, error) {
 }
 
 func TestScheduleJitter(t *testing.T) {
-	prof := Profile{TTFT: pipeline.Duration(100 * time.Millisecond), TokensPerSecond: 100, Jitter: 0.2}
+	prof := Profile{TTFT: config.Duration(100 * time.Millisecond), TokensPerSecond: 100, Jitter: 0.2}
 	cases := []struct {
 		name   string
 		jitter float64
@@ -308,7 +308,7 @@ func TestNonStreamingFaults(t *testing.T) {
 					t.Errorf("status %d body %s", resp.StatusCode, b)
 				}
 			}},
-		{"error_event answers 500 with an internal_error body", Faults{ErrorEvent: 1},
+		{"error_event answers 500 with a server_error body", Faults{ErrorEvent: 1},
 			func(t *testing.T, resp *http.Response, err error) {
 				if err != nil {
 					t.Fatal(err)
@@ -316,11 +316,11 @@ func TestNonStreamingFaults(t *testing.T) {
 				if resp.StatusCode != 500 {
 					t.Errorf("status %d", resp.StatusCode)
 				}
-				if e := decodeError(t, resp); e.Error.Type != "internal_error" {
+				if e := decodeError(t, resp); e.Error.Type != "server_error" {
 					t.Errorf("type %q", e.Error.Type)
 				}
 			}},
-		{"stall delays a complete answer", Faults{Stall: 1, StallFor: pipeline.Duration(30 * time.Millisecond)},
+		{"stall delays a complete answer", Faults{Stall: 1, StallFor: config.Duration(30 * time.Millisecond)},
 			func(t *testing.T, resp *http.Response, err error) {
 				if err != nil {
 					t.Fatal(err)
@@ -347,7 +347,7 @@ func TestNonStreamingFaults(t *testing.T) {
 }
 
 func TestConcurrentStreamsMatchSequentialOnes(t *testing.T) {
-	prof := Profile{TTFT: pipeline.Duration(5 * time.Millisecond), TokensPerSecond: 2000, Jitter: 0.3, ReasoningTokens: 8, Accuracy: 0.7, Style: "chatty", Usage: "sambanova"}
+	prof := Profile{TTFT: config.Duration(5 * time.Millisecond), TokensPerSecond: 2000, Jitter: 0.3, ReasoningTokens: 8, Accuracy: 0.7, Style: "chatty", Usage: "sambanova"}
 	base := startServer(t, prof, 21, fixtureLookup)
 	ref := startServer(t, prof, 21, fixtureLookup)
 	const n = 64
@@ -388,12 +388,18 @@ func TestConcurrentStreamsMatchSequentialOnes(t *testing.T) {
 			t.Fatal(err)
 		}
 		want := strings.Join(events[1:len(events)-2], "\n")
-		// created (Unix seconds) may tick between the runs; compare without it.
-		strip := func(s string) string { return createdRE.ReplaceAllString(s, `"created":0`) }
+		// created (Unix seconds) may tick between the runs and ids are
+		// fresh per response; compare without them.
+		strip := func(s string) string {
+			return idRE.ReplaceAllString(createdRE.ReplaceAllString(s, `"created":0`), `"id":"chatcmpl-x"`)
+		}
 		if strip(got[i]) != strip(want) {
 			t.Errorf("request %d concurrently:\n%s\nsequentially:\n%s", i, got[i], want)
 		}
 	}
 }
 
-var createdRE = regexp.MustCompile(`"created":\d+`)
+var (
+	createdRE = regexp.MustCompile(`"created":\d+`)
+	idRE      = regexp.MustCompile(`"id":"chatcmpl-[0-9a-f]+"`)
+)

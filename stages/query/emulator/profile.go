@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/config"
 )
 
 // BlockKey is the experiment key of the emulator's block (platforms[].emulate).
@@ -13,15 +14,15 @@ const BlockKey = "emulate"
 // platforms' emulate block: lint, validation and defaults read it from
 // here (see pipeline.Registry.AddBlock).
 func Register(reg *pipeline.Registry) {
-	reg.AddBlock(pipeline.KindEmulator, BlockKey, func() any { return &Profile{} })
+	reg.AddBlock(config.KindEmulator, BlockKey, func() any { return &Profile{} })
 }
 
 // Profile configures the built-in OpenAI-compatible emulator: a
 // platform's emulate block. Every random choice is a pure function of the
 // seed and the request.
 type Profile struct {
-	TTFT            pipeline.Duration `yaml:"ttft" json:"ttft"`
-	TokensPerSecond float64           `yaml:"tokens_per_second" json:"tokens_per_second" validate:"gte=0"`
+	TTFT            config.Duration `yaml:"ttft" json:"ttft"`
+	TokensPerSecond float64         `yaml:"tokens_per_second" json:"tokens_per_second" validate:"gte=0"`
 	// Jitter is the relative spread of TTFT and token gaps (0.1 = ±10%).
 	Jitter float64 `yaml:"jitter" json:"jitter,omitempty" validate:"gte=0,lte=1"`
 	// ReasoningTokens are streamed as reasoning deltas before the answer.
@@ -54,7 +55,7 @@ type Profile struct {
 // set one: every answer is a gold answer.
 const DefaultAccuracy = 1.0
 
-// ApplyDefaults implements pipeline.BlockDefaulter: accuracy left out is
+// ApplyDefaults implements config.BlockDefaulter: accuracy left out is
 // DefaultAccuracy.
 func (p *Profile) ApplyDefaults(written func(key string) bool) {
 	if p.Accuracy == 0 && !written("accuracy") {
@@ -65,23 +66,23 @@ func (p *Profile) ApplyDefaults(written func(key string) bool) {
 // Faults injects failures into the emulator; each rate is the share of
 // requests (0..1) that get that fault.
 type Faults struct {
-	Rate429    float64           `yaml:"rate_429" json:"rate_429,omitempty" validate:"gte=0,lte=1"`
-	RetryAfter pipeline.Duration `yaml:"retry_after" json:"retry_after,omitempty"`
-	Rate500    float64           `yaml:"rate_500" json:"rate_500,omitempty" validate:"gte=0,lte=1"`
-	Disconnect float64           `yaml:"disconnect" json:"disconnect,omitempty" validate:"gte=0,lte=1"`
-	Stall      float64           `yaml:"stall" json:"stall,omitempty" validate:"gte=0,lte=1"`
-	StallFor   pipeline.Duration `yaml:"stall_for" json:"stall_for,omitempty"`
-	Malformed  float64           `yaml:"malformed" json:"malformed,omitempty" validate:"gte=0,lte=1"`
-	ErrorEvent float64           `yaml:"error_event" json:"error_event,omitempty" validate:"gte=0,lte=1"`
+	Rate429    float64         `yaml:"rate_429" json:"rate_429,omitempty" validate:"gte=0,lte=1"`
+	RetryAfter config.Duration `yaml:"retry_after" json:"retry_after,omitempty"`
+	Rate500    float64         `yaml:"rate_500" json:"rate_500,omitempty" validate:"gte=0,lte=1"`
+	Disconnect float64         `yaml:"disconnect" json:"disconnect,omitempty" validate:"gte=0,lte=1"`
+	Stall      float64         `yaml:"stall" json:"stall,omitempty" validate:"gte=0,lte=1"`
+	StallFor   config.Duration `yaml:"stall_for" json:"stall_for,omitempty"`
+	Malformed  float64         `yaml:"malformed" json:"malformed,omitempty" validate:"gte=0,lte=1"`
+	ErrorEvent float64         `yaml:"error_event" json:"error_event,omitempty" validate:"gte=0,lte=1"`
 }
 
 // Block returns p as a platform's resolved emulate block, for
 // experiments built in code.
-func (p Profile) Block() *pipeline.Block { return pipeline.ConfigBlock(&p) }
+func (p Profile) Block() *config.Block { return config.ConfigBlock(&p) }
 
 // ProfileOf returns the profile of an emulate block, resolved (its
 // config) or read back from a manifest (its settings).
-func ProfileOf(b *pipeline.Block) (Profile, error) {
+func ProfileOf(b *config.Block) (Profile, error) {
 	if p, ok := b.Config.(*Profile); ok {
 		return *p, nil
 	}

@@ -3,7 +3,7 @@ package emulator
 import (
 	"time"
 
-	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/config"
 )
 
 // Profiles returns the named emulator presets that the emulate command's
@@ -17,7 +17,7 @@ import (
 func Profiles() map[string]Profile {
 	return map[string]Profile{
 		"metis-like": {
-			TTFT:            pipeline.Duration(250 * time.Millisecond),
+			TTFT:            config.Duration(250 * time.Millisecond),
 			TokensPerSecond: 420,
 			Jitter:          0.1,
 			ReasoningTokens: 40,
@@ -26,7 +26,7 @@ func Profiles() map[string]Profile {
 			Usage:           "sambanova",
 		},
 		"sophia-like": {
-			TTFT:            pipeline.Duration(600 * time.Millisecond),
+			TTFT:            config.Duration(600 * time.Millisecond),
 			TokensPerSecond: 150,
 			Jitter:          0.1,
 			ReasoningTokens: 40,

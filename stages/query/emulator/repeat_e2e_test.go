@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/config"
+	"github.com/inferbench/inferbench/pipeline/results"
 	"github.com/inferbench/inferbench/stages/aggregate"
 	"github.com/inferbench/inferbench/stages/query"
 	"github.com/inferbench/inferbench/stages/query/emulator"
@@ -22,9 +24,9 @@ func TestRepeatsAgreeAtTemperatureZeroOnly(t *testing.T) {
 	temps := []float64{0, 0.7}
 	prof := emulator.Profile{Accuracy: 0.5, ReasoningTokens: 3}
 	job := pipeline.QueryJob{
-		Platform: pipeline.Platform{Name: "emu", Models: []string{"m"}, Emulate: prof.Block(), Concurrency: 4,
-			Timeout: pipeline.Duration(10 * time.Second)},
-		Params: pipeline.Params{Temperature: temps, MaxTokens: 64, Stream: true},
+		Platform: config.Platform{Name: "emu", Models: []string{"m"}, Emulate: prof.Block(), Concurrency: 4,
+			Timeout: config.Duration(10 * time.Second)},
+		Params: config.Params{Temperature: temps, MaxTokens: 64, Stream: true},
 		Seed:   42,
 	}
 	words := []string{"amber", "basalt", "cedar", "delta", "ember", "fjord", "granite", "harbour"}
@@ -34,19 +36,19 @@ func TestRepeatsAgreeAtTemperatureZeroOnly(t *testing.T) {
 				id := "q" + strconv.Itoa(q)
 				ctx := "The " + words[q%8] + " bridge near " + words[(q+3)%8] + " crossing was rebuilt by the " +
 					words[(q+5)%8] + " guild in year " + strconv.Itoa(1800+q) + " after a long winter flood."
-				s := &pipeline.Sample{ID: id, Context: ctx, Question: "Who rebuilt bridge " + id + "?", Answers: []string{"the " + words[(q+5)%8] + " guild"}}
-				job.Cells = append(job.Cells, pipeline.Cell{
-					CellKey:  pipeline.CellKey{Platform: "emu", Model: "m", Temperature: temp, Repeat: rep, SampleID: id},
+				s := &config.Sample{ID: id, Context: ctx, Question: "Who rebuilt bridge " + id + "?", Answers: []string{"the " + words[(q+5)%8] + " guild"}}
+				job.Cells = append(job.Cells, results.Cell{
+					CellKey:  results.CellKey{Platform: "emu", Model: "m", Temperature: temp, Repeat: rep, SampleID: id},
 					Seq:      len(job.Cells),
 					Sample:   s,
-					Messages: []pipeline.Message{{Role: "user", Content: "Context: " + ctx + "\n\nQuestion: " + s.Question + "\n\nAnswer:"}},
+					Messages: []config.Message{{Role: "user", Content: "Context: " + ctx + "\n\nQuestion: " + s.Question + "\n\nAnswer:"}},
 				})
 			}
 		}
 	}
 	var mu sync.Mutex
-	var recs []pipeline.Record
-	if _, err := query.New().Query(context.Background(), job, func(r pipeline.Record) {
+	var recs []results.Record
+	if _, err := query.New().Query(context.Background(), job, func(r results.Record) {
 		r.Answer = r.Content // plain style: the content is the answer
 		mu.Lock()
 		recs = append(recs, r)
@@ -62,8 +64,8 @@ func TestRepeatsAgreeAtTemperatureZeroOnly(t *testing.T) {
 			t.Fatalf("%s: %s %s", r.CellKey, r.Error, r.ErrorDetail)
 		}
 	}
-	exp := &pipeline.Experiment{Name: "agree", Seed: 42, Repeats: repeats, Platforms: []pipeline.Platform{job.Platform},
-		Params: job.Params, Stats: pipeline.StatsSpec{Confidence: 0.95, Bootstrap: 100}}
+	exp := &config.Experiment{Name: "agree", Seed: 42, Repeats: repeats, Platforms: []config.Platform{job.Platform},
+		Params: job.Params, Stats: config.StatsSpec{Confidence: 0.95, Bootstrap: 100}}
 	res, err := pipeline.AggregateRecords(context.Background(), aggregate.NewAccumulator, exp, recs)
 	if err != nil {
 		t.Fatal(err)

@@ -8,12 +8,12 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/config"
 )
 
 // loadSquadDev reads the SQuAD v1.1 dev set named by INFERBENCH_SQUAD_DEV;
 // it skips when the variable is unset and fails when the file is wrong.
-func loadSquadDev(t *testing.T) []pipeline.Sample {
+func loadSquadDev(t *testing.T) []config.Sample {
 	t.Helper()
 	path := os.Getenv("INFERBENCH_SQUAD_DEV")
 	if path == "" {
@@ -41,11 +41,11 @@ func loadSquadDev(t *testing.T) []pipeline.Sample {
 	if err := json.Unmarshal(raw, &f); err != nil {
 		t.Fatalf("INFERBENCH_SQUAD_DEV %s: %v", path, err)
 	}
-	var out []pipeline.Sample
+	var out []config.Sample
 	for _, a := range f.Data {
 		for _, p := range a.Paragraphs {
 			for _, q := range p.QAs {
-				s := pipeline.Sample{ID: q.ID, Context: p.Context, Question: q.Question}
+				s := config.Sample{ID: q.ID, Context: p.Context, Question: q.Question}
 				for _, an := range q.Answers {
 					s.Answers = append(s.Answers, an.Text)
 				}
@@ -65,7 +65,7 @@ func TestAccuracyOnSquadDev(t *testing.T) {
 	hits, fixed := 0, 0
 	for i := range samples {
 		s := &samples[i]
-		msgs := []pipeline.Message{{Role: "user", Content: "Context: " + s.Context + "\n\nQuestion: " + s.Question + "\n\nAnswer:"}}
+		msgs := []config.Message{{Role: "user", Content: "Context: " + s.Context + "\n\nQuestion: " + s.Question + "\n\nAnswer:"}}
 		key := mix(mix(42) ^ requestKey(s.ID, msgs, "openai/gpt-oss-120b", 0.7))
 		ans := answerFor(key, p, s, msgs)
 		if exactMatch(ans, s.Answers) {

@@ -6,7 +6,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/config"
 )
 
 // FixedAnswer is what the emulator answers when it knows neither the sample
@@ -74,7 +74,7 @@ const fnvOffset uint64 = 0xcbf29ce484222325
 // requestKey is the request's identity without the seed: the X-Request-Id
 // header when present, else a hash of the messages, mixed with the model and
 // the temperature (absent temperature counts as 1, OpenAI's default).
-func requestKey(requestID string, msgs []pipeline.Message, model string, temperature float64) uint64 {
+func requestKey(requestID string, msgs []config.Message, model string, temperature float64) uint64 {
 	var id uint64
 	if requestID != "" {
 		id = fnv64(fnvOffset, "id\x00"+requestID)
@@ -98,7 +98,7 @@ func requestKey(requestID string, msgs []pipeline.Message, model string, tempera
 // temperature 0 a model is greedy, so the same prompt gets the same answer
 // whatever the request id (which names the repeat): the key is the messages,
 // model and temperature only. Above 0 it is requestKey, so repeats differ.
-func contentKey(requestID string, msgs []pipeline.Message, model string, temperature float64) uint64 {
+func contentKey(requestID string, msgs []config.Message, model string, temperature float64) uint64 {
 	if temperature == 0 {
 		return requestKey("", msgs, model, 0) // 0, not -0: one key for both
 	}
@@ -203,7 +203,7 @@ func countWordsSlow(s string) int {
 // PromptTokens is the emulator's deterministic prompt token estimate:
 // ceil(words * 4 / 3) plus 4 per message for the chat template, where words
 // are whitespace-separated as strings.Fields counts them.
-func PromptTokens(msgs []pipeline.Message) int {
+func PromptTokens(msgs []config.Message) int {
 	words := 0
 	for i := range msgs {
 		words += countWords(msgs[i].Content)
@@ -213,7 +213,7 @@ func PromptTokens(msgs []pipeline.Message) int {
 
 // contextFromPrompt returns the text after the last "Context:" in the
 // messages, up to "Question:" if one follows, trimmed; "" if none.
-func contextFromPrompt(msgs []pipeline.Message) string {
+func contextFromPrompt(msgs []config.Message) string {
 	for i := len(msgs) - 1; i >= 0; i-- {
 		c := msgs[i].Content
 		k := strings.LastIndex(c, "Context:")
@@ -231,7 +231,7 @@ func contextFromPrompt(msgs []pipeline.Message) string {
 
 // answerFor decides the answer text (before styling) for a request.
 // sample may be nil. The choice is a pure function of key and the inputs.
-func answerFor(key uint64, accuracy float64, sample *pipeline.Sample, msgs []pipeline.Message) string {
+func answerFor(key uint64, accuracy float64, sample *config.Sample, msgs []config.Message) string {
 	correct := unit(key, saltAccuracy) < accuracy
 	switch {
 	case sample != nil && sample.IsImpossible:

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/config"
 )
 
 func TestWrongSpanIsNeverGold(t *testing.T) {
@@ -100,7 +100,7 @@ func FuzzAppendJSONString(f *testing.F) {
 }
 
 func TestPromptTokens(t *testing.T) {
-	msgs := []pipeline.Message{{Role: "system", Content: "Be brief."}, {Role: "user", Content: "one two three\nfour  five six"}}
+	msgs := []config.Message{{Role: "system", Content: "Be brief."}, {Role: "user", Content: "one two three\nfour  five six"}}
 	// 8 words -> ceil(8*4/3) = 11, plus 4 per message.
 	if got := PromptTokens(msgs); got != 11+8 {
 		t.Errorf("PromptTokens = %d, want 19", got)

@@ -22,25 +22,29 @@ const (
 	finishClose    = `","stop_reason":null}]}`
 	usageOpen      = `],"usage":`
 	malformedChunk = `{"index":0,"delta":{"content":"` // deliberately never closed
-	errorEvent     = `data: {"error":{"message":"emulated internal error (fault injection)","type":"internal_error","param":null,"code":500}}` + sseEnd
+	errorEvent     = `data: {"error":{"message":"The server had an error while processing your request. Sorry about that! (fault injection)","type":"server_error","param":null,"code":null}}` + sseEnd
 	hexDigits      = "0123456789abcdef"
 )
 
-// appendID appends the completion id, "chatcmpl-" and 16 hex digits of key.
-func appendID(b []byte, key uint64) []byte {
-	b = append(b, "chatcmpl-"...)
+// appendID appends the completion id, "chatcmpl-" and 16 hex digits of id.
+func appendID(b []byte, id uint64) []byte {
+	return appendHex(append(b, "chatcmpl-"...), id)
+}
+
+// appendHex appends the 16 hex digits of v.
+func appendHex(b []byte, v uint64) []byte {
 	for s := 60; s >= 0; s -= 4 {
-		b = append(b, hexDigits[key>>uint(s)&0xf])
+		b = append(b, hexDigits[v>>uint(s)&0xf])
 	}
 	return b
 }
 
 // appendChunkPrefix appends `data: {"id":...,"object":"chat.completion.chunk",
 // "created":...,"model":...,"choices":[`, the part every chunk shares.
-func appendChunkPrefix(b []byte, key uint64, created int64, model string) []byte {
+func appendChunkPrefix(b []byte, id uint64, created int64, model string) []byte {
 	b = append(b, ssePrefix...)
 	b = append(b, `{"id":"`...)
-	b = appendID(b, key)
+	b = appendID(b, id)
 	b = append(b, '"')
 	b = append(b, chunkObject...)
 	b = strconv.AppendInt(b, created, 10)
@@ -159,20 +163,25 @@ func ratio(a, b float64) float64 {
 	return a / b
 }
 
-// appendError appends an OpenAI-style error body:
-// {"error":{"message":...,"type":...,"param":...,"code":status}}.
-func appendError(b []byte, status int, message, typ, param string) []byte {
+// appendError appends e's body:
+// {"error":{"message":...,"type":...,"param":...,"code":...}}, an empty
+// param or code as null.
+func appendError(b []byte, e *apiError) []byte {
 	b = append(b, `{"error":{"message":`...)
-	b = appendJSONString(b, message)
+	b = appendJSONString(b, e.message)
 	b = append(b, `,"type":`...)
-	b = appendJSONString(b, typ)
+	b = appendJSONString(b, e.typ)
 	b = append(b, `,"param":`...)
-	if param == "" {
-		b = append(b, "null"...)
-	} else {
-		b = appendJSONString(b, param)
-	}
+	b = appendStringOrNull(b, e.param)
 	b = append(b, `,"code":`...)
-	b = strconv.AppendInt(b, int64(status), 10)
+	b = appendStringOrNull(b, e.code)
 	return append(b, "}}"...)
+}
+
+// appendStringOrNull appends s as a JSON string, or null when it is empty.
+func appendStringOrNull(b []byte, s string) []byte {
+	if s == "" {
+		return append(b, "null"...)
+	}
+	return appendJSONString(b, s)
 }
