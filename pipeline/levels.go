@@ -114,13 +114,7 @@ func (lr *levelRunner) run(ctx context.Context, emit func(results.Record)) (Quer
 			if !ok {
 				return rep, stops, fmt.Errorf("load %s: type %s decides rates at run time but was not resolved", lv.Label, p.Levels.Type)
 			}
-			seen := maps.Clone(achieved)
-			for label, r := range lr.prior {
-				if _, ran := seen[label]; !ran {
-					seen[label] = r
-				}
-			}
-			rates, err := chooser.ChooseRates(seen)
+			rates, err := chooser.ChooseRates(lr.seen(achieved))
 			if err != nil {
 				stops = append(stops, results.LevelStop{Platform: p.Name, Load: lv.Label, Reason: "not run: " + err.Error()})
 				continue
@@ -130,115 +124,166 @@ func (lr *levelRunner) run(ctx context.Context, emit func(results.Record)) (Quer
 			levels = p.RunLevels(rates)
 			lv = levels[li]
 		}
-		cells := byLevel[lv.Label]
-		var src *CellSource
-		if ls := lr.shares[lv.Label]; ls != nil && len(ls.mine) == 0 {
-			continue // the shard's share of this level rounds to no cell
-		}
-		if s := lr.job.Source; s != nil {
-			src = s.Range(s.list.LevelRange(lv.Label))
-			if !src.Any() {
-				continue
-			}
-		} else if len(cells) == 0 {
+		sub, ok := lr.levelJob(lv, byLevel[lv.Label])
+		if !ok {
 			continue
 		}
 		if stopped(lr.job.Stop) {
 			rep.StopReason = runfolder.StopInterrupted
 			break
 		}
-		sub := lr.job
-		sub.Platform = p.AtLevel(lv)
-		sub.Cells, sub.Source = cells, src
-		timed := p.Levels != nil && p.Levels.Duration > 0 && sub.Platform.MaxDuration == p.Levels.Duration
-		if timed && lr.spent[lv.Label] > 0 {
-			left := p.Levels.Duration.D() - lr.spent[lv.Label]
-			if left <= 0 {
-				continue // its time was spent before the resume
-			}
-			sub.Platform.MaxDuration = config.Duration(left)
+		timed, ok := lr.timeLeft(&sub, lv)
+		if !ok {
+			continue // its time was spent before the resume
 		}
-		sub.Stripe = lr.shares[lv.Label].Stripe()
-		levelStop := make(chan struct{})
-		var once sync.Once
-		halt := func() { once.Do(func() { close(levelStop) }) }
-		sub.Stop = levelStop
-		done := make(chan struct{})
-		if lr.job.Stop != nil {
-			go func() {
-				select {
-				case <-lr.job.Stop:
-					halt()
-				case <-done:
-				}
-			}()
-		}
-		watch := &LevelWatch{}
-		if l := p.Levels; l != nil {
-			watch.MaxErrorRate = l.MaxErrorRate
-			if lv.Rate > 0 {
-				watch.MaxQueue = l.MaxQueue
-			}
-		}
-		var (
-			mu     sync.Mutex
-			reason string
-			ok     int
-		)
-		if timed && lr.timedLevel != nil {
-			lr.timedLevel(lv.Label, sub.Platform.MaxDuration.D())
-		}
-		lr.starts(lv.Label, sub.Platform, li+1, len(levels))
-		stopMark := lr.begin(lv.Label)
-		start := time.Now()
-		var warmUntil time.Time // load.warmup as a duration: requests sent before it are warmups
-		if l := p.Levels; l != nil && l.Warmup.Duration > 0 {
-			warmUntil = start.Add(l.Warmup.Duration.D())
-		}
-		r, err := lr.query(ctx, sub, lv.Label, func(rec results.Record) {
-			if !warmUntil.IsZero() && !rec.StartedAt.IsZero() && rec.StartedAt.Before(warmUntil) {
-				rec.Warmup = true
-			}
-			mu.Lock()
-			if rec.OK() && !rec.Warmup {
-				ok++
-			}
-			if why := watch.Observe(&rec); why != "" && reason == "" {
-				reason = why
-				halt()
-			}
-			mu.Unlock()
-			emit(rec)
-		})
-		elapsed := time.Since(start)
-		stopMark()
-		close(done)
-		rep.Notes = append(rep.Notes, r.Notes...)
+		out, err := lr.runLevel(ctx, sub, lv, timed, li+1, len(levels), emit)
+		rep.Notes = append(rep.Notes, out.Notes...)
 		if err != nil {
 			return rep, stops, fmt.Errorf("load %s: %w", lv.Label, err)
 		}
-		mu.Lock()
-		if elapsed > 0 {
-			achieved[lv.Label] = float64(ok) / elapsed.Seconds()
+		if out.elapsed > 0 {
+			achieved[lv.Label] = float64(out.ok) / out.elapsed.Seconds()
 		}
-		why := reason
-		mu.Unlock()
 		switch {
 		case stopped(lr.job.Stop):
 			rep.StopReason = runfolder.StopInterrupted
 			return rep, stops, nil
-		case why != "":
-			stops = append(stops, results.LevelStop{Platform: p.Name, Load: lv.Label, Reason: "saturated: " + why})
-		case r.StopReason == "max_duration" && timed:
+		case out.saturated != "":
+			stops = append(stops, results.LevelStop{Platform: p.Name, Load: lv.Label, Reason: "saturated: " + out.saturated})
+		case out.StopReason == "max_duration" && timed:
 			// A level sized by duration ends when it is spent: no stop.
-		case r.StopReason == "max_duration":
+		case out.StopReason == "max_duration":
 			stops = append(stops, results.LevelStop{Platform: p.Name, Load: lv.Label, Reason: "max_duration"})
-		case r.StopReason != "":
-			rep.StopReason = r.StopReason
+		case out.StopReason != "":
+			rep.StopReason = out.StopReason
 			return rep, stops, nil
 		}
 	}
 	return rep, stops, nil
+}
+
+// seen are the completed request rates by level that a sweep chooses its
+// rates from: those achieved in this attempt, and for a level that did
+// not run in it, an earlier attempt's (lr.prior).
+func (lr *levelRunner) seen(achieved map[string]float64) map[string]float64 {
+	seen := maps.Clone(achieved)
+	for label, r := range lr.prior {
+		if _, ran := seen[label]; !ran {
+			seen[label] = r
+		}
+	}
+	return seen
+}
+
+// levelJob returns the platform's job cut to level lv, at its settings,
+// with its cells (those in memory, or its range of the Source); false
+// when the level has no cell to send, here or in the shard's share.
+func (lr *levelRunner) levelJob(lv config.Level, cells []results.Cell) (QueryJob, bool) {
+	var src *CellSource
+	if ls := lr.shares[lv.Label]; ls != nil && len(ls.mine) == 0 {
+		return QueryJob{}, false // the shard's share of this level rounds to no cell
+	}
+	if s := lr.job.Source; s != nil {
+		src = s.Range(s.list.LevelRange(lv.Label))
+		if !src.Any() {
+			return QueryJob{}, false
+		}
+	} else if len(cells) == 0 {
+		return QueryJob{}, false
+	}
+	sub := lr.job
+	sub.Platform = lr.job.Platform.AtLevel(lv)
+	sub.Cells, sub.Source = cells, src
+	return sub, true
+}
+
+// timeLeft reports whether level lv is sized by duration (timed), and
+// then shortens sub's max_duration by the sending time an earlier attempt
+// spent on it; false when none is left.
+func (lr *levelRunner) timeLeft(sub *QueryJob, lv config.Level) (timed, ok bool) {
+	p := lr.job.Platform
+	timed = p.Levels != nil && p.Levels.Duration > 0 && sub.Platform.MaxDuration == p.Levels.Duration
+	if timed && lr.spent[lv.Label] > 0 {
+		left := p.Levels.Duration.D() - lr.spent[lv.Label]
+		if left <= 0 {
+			return timed, false
+		}
+		sub.Platform.MaxDuration = config.Duration(left)
+	}
+	return timed, true
+}
+
+// levelOutcome is how one level's query ended.
+type levelOutcome struct {
+	QueryReport
+	ok        int           // successes, warmups not counted
+	elapsed   time.Duration // from the level's start to its end
+	saturated string        // why its LevelWatch stopped it ("": it did not)
+}
+
+// runLevel queries level lv (the i-th of n) with sub, the level's job,
+// stopping it when the platform's job stops or its LevelWatch reports
+// saturation, and marking the records sent during its warmup.
+func (lr *levelRunner) runLevel(ctx context.Context, sub QueryJob, lv config.Level, timed bool, i, n int, emit func(results.Record)) (levelOutcome, error) {
+	p := lr.job.Platform
+	sub.Stripe = lr.shares[lv.Label].Stripe()
+	levelStop := make(chan struct{})
+	var once sync.Once
+	halt := func() { once.Do(func() { close(levelStop) }) }
+	sub.Stop = levelStop
+	done := make(chan struct{})
+	if lr.job.Stop != nil {
+		go func() {
+			select {
+			case <-lr.job.Stop:
+				halt()
+			case <-done:
+			}
+		}()
+	}
+	watch := &LevelWatch{}
+	if l := p.Levels; l != nil {
+		watch.MaxErrorRate = l.MaxErrorRate
+		if lv.Rate > 0 {
+			watch.MaxQueue = l.MaxQueue
+		}
+	}
+	var (
+		mu  sync.Mutex
+		out levelOutcome
+	)
+	if timed && lr.timedLevel != nil {
+		lr.timedLevel(lv.Label, sub.Platform.MaxDuration.D())
+	}
+	lr.starts(lv.Label, sub.Platform, i, n)
+	stopMark := lr.begin(lv.Label)
+	start := time.Now()
+	var warmUntil time.Time // load.warmup as a duration: requests sent before it are warmups
+	if l := p.Levels; l != nil && l.Warmup.Duration > 0 {
+		warmUntil = start.Add(l.Warmup.Duration.D())
+	}
+	r, err := lr.query(ctx, sub, lv.Label, func(rec results.Record) {
+		if !warmUntil.IsZero() && !rec.StartedAt.IsZero() && rec.StartedAt.Before(warmUntil) {
+			rec.Warmup = true
+		}
+		mu.Lock()
+		if rec.OK() && !rec.Warmup {
+			out.ok++
+		}
+		if why := watch.Observe(&rec); why != "" && out.saturated == "" {
+			out.saturated = why
+			halt()
+		}
+		mu.Unlock()
+		emit(rec)
+	})
+	elapsed := time.Since(start)
+	stopMark()
+	close(done)
+	mu.Lock()
+	defer mu.Unlock()
+	out.QueryReport, out.elapsed = r, elapsed
+	return out, err
 }
 
 // stopped reports whether ch is closed (false for nil).

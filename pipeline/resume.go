@@ -186,17 +186,43 @@ func requestMismatch(want map[results.GroupKey]string, r *results.Record) bool {
 // resumed run ends with exactly one record per cell. It returns, per plan
 // job, the positions (Seq) of the cells kept. Nothing is rewritten when it refuses.
 func (e *Engine) resume(dir string, fresh *runfolder.Manifest, plan *Plan, shard runfolder.Shard) ([]*seqSet, levelSpans, *runfolder.Manifest, error) {
-	old, err := runfolder.ReadManifest(dir)
+	old, err := resumable(dir, fresh, shard)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("resume: %w", err)
 	}
+	shard = old.RecordedShard()
+	done, spans, kept, err := e.keepFinished(dir, fresh, old, plan, shard)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("resume: %w", err)
+	}
+	m := e.resumedManifest(fresh, old, shard, plan)
+	e.log().Info("resume", "run", dir, "kept", kept, "to_run", m.CellTotal-kept)
+	return done, spans, m, nil
+}
+
+// resumable reads dir's manifest and checks that the fresh one has the
+// same matrix and, when shard is a shard, that dir holds that shard.
+func resumable(dir string, fresh *runfolder.Manifest, shard runfolder.Shard) (*runfolder.Manifest, error) {
+	old, err := runfolder.ReadManifest(dir)
+	if err != nil {
+		return nil, err
+	}
 	if ch := MatrixChanges(old, &fresh.Experiment, fresh.Dataset.IDs); len(ch) > 0 {
-		return nil, nil, nil, fmt.Errorf("resume: the experiment changed since %s was started, refusing to mix results:\n  %s", dir, strings.Join(ch, "\n  "))
+		return nil, fmt.Errorf("the experiment changed since %s was started, refusing to mix results:\n  %s", dir, strings.Join(ch, "\n  "))
 	}
 	if shard.Count > 1 && shard != old.RecordedShard() {
-		return nil, nil, nil, fmt.Errorf("resume: %s %s, not shard %s (leave --shard out to resume a run folder's own shard)", dir, shardName(old.RecordedShard()), shard)
+		return nil, fmt.Errorf("%s %s, not shard %s (leave --shard out to resume a run folder's own shard)", dir, shardName(old.RecordedShard()), shard)
 	}
-	shard = old.RecordedShard()
+	return old, nil
+}
+
+// keepFinished rewrites dir's journal with the first successful record
+// of every cell of the plan in shard, sent with the request fresh's
+// experiment sends, and returns by plan job the positions (Seq) of the
+// cells kept, their sending spans (old holds the marks) and how many
+// there are. It refuses, leaving the journal as it was, when a record
+// was sent with another request.
+func (e *Engine) keepFinished(dir string, fresh, old *runfolder.Manifest, plan *Plan, shard runfolder.Shard) ([]*seqSet, levelSpans, int, error) {
 	in := shardMembers(shard, plan) // nil: every cell
 	path := filepath.Join(dir, runfolder.JournalFile)
 	jobs := map[string]int{}
@@ -212,7 +238,7 @@ func (e *Engine) resume(dir string, fresh *runfolder.Manifest, plan *Plan, shard
 	torn := false
 	// The kept records replace the journal only when nothing is refused:
 	// an error from fill leaves it as it was.
-	err = runfolder.RewriteJournal(path, func(write func(*results.Record) error) error {
+	err := runfolder.RewriteJournal(path, func(write func(*results.Record) error) error {
 		var err error
 		torn, err = runfolder.ScanJournal(path, func(_ int, r *results.Record) error {
 			ji, ok := jobs[r.Platform]
@@ -245,11 +271,18 @@ func (e *Engine) resume(dir string, fresh *runfolder.Manifest, plan *Plan, shard
 		return nil
 	})
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("resume: %w", err)
+		return nil, nil, 0, err
 	}
 	if torn {
 		e.log().Warn("resume: skipped a torn last line in the journal", "file", path)
 	}
+	return done, spans, kept, nil
+}
+
+// resumedManifest is fresh (which it changes) carrying on old's run: its
+// id, start, resumes, notes, sweep rates, level stops, sending marks and
+// the host a shard started on.
+func (e *Engine) resumedManifest(fresh, old *runfolder.Manifest, shard runfolder.Shard, plan *Plan) *runfolder.Manifest {
 	m := fresh
 	m.RunID = old.RunID
 	m.StartedAt = old.StartedAt
@@ -265,8 +298,7 @@ func (e *Engine) resume(dir string, fresh *runfolder.Manifest, plan *Plan, shard
 			m.Notes = appendUnique(m.Notes, fmt.Sprintf("resumed on host %s (started on %s)", host, old.Shard.Host))
 		}
 	}
-	e.log().Info("resume", "run", dir, "kept", kept, "to_run", m.CellTotal-kept)
-	return done, spans, m, nil
+	return m
 }
 
 // shardName says what a run folder of shard s holds.

@@ -317,7 +317,8 @@ func decodeRecordFast(b []byte, r *results.Record) bool {
 }
 
 // decodeField decodes the value of key into r; false for a key it does
-// not know (or one whose value needs encoding/json).
+// not know (or one whose value needs encoding/json). The keys are read by
+// group, in the order of Record's fields.
 func decodeField(s *jsonScan, key string, r *results.Record) bool {
 	if s.null() {
 		// encoding/json: null leaves a value as it is, but sets a slice
@@ -330,6 +331,14 @@ func decodeField(s *jsonScan, key string, r *results.Record) bool {
 		}
 		return knownKeys[key]
 	}
+	known := decodeCellField(s, key, r) || decodeTimingField(s, key, r) ||
+		decodeResponseField(s, key, r) || decodeScoreField(s, key, r)
+	return known && !s.bad
+}
+
+// decodeCellField decodes a key of the record's cell (CellKey, Seq,
+// RequestHash); false for another key.
+func decodeCellField(s *jsonScan, key string, r *results.Record) bool {
 	switch key {
 	case "platform":
 		r.Platform = s.str()
@@ -349,12 +358,22 @@ func decodeField(s *jsonScan, key string, r *results.Record) bool {
 		r.Seq = s.int()
 	case "request_hash":
 		r.RequestHash = s.str()
+	default:
+		return false
+	}
+	return true
+}
+
+// decodeTimingField decodes a key of the request's timing (StartedAt to
+// HTTP429); false for another key.
+func decodeTimingField(s *jsonScan, key string, r *results.Record) bool {
+	switch key {
 	case "started_at":
 		s.ws()
 		start := s.i
 		s.rawString()
-		if s.bad || r.StartedAt.UnmarshalJSON(s.b[start:s.i]) != nil {
-			return false
+		if !s.bad && r.StartedAt.UnmarshalJSON(s.b[start:s.i]) != nil {
+			s.bad = true
 		}
 	case "queue_ms":
 		r.QueueMs = s.float()
@@ -380,6 +399,17 @@ func decodeField(s *jsonScan, key string, r *results.Record) bool {
 		r.RetryWaitMs = s.float()
 	case "http_429":
 		r.HTTP429 = s.int()
+	default:
+		return false
+	}
+	return true
+}
+
+// decodeResponseField decodes a key of the response: its token counts,
+// server metrics, status, content and error (PromptTokens to
+// ErrorDetail); false for another key.
+func decodeResponseField(s *jsonScan, key string, r *results.Record) bool {
+	switch key {
 	case "prompt_tokens":
 		r.PromptTokens = s.int()
 	case "output_tokens":
@@ -402,6 +432,16 @@ func decodeField(s *jsonScan, key string, r *results.Record) bool {
 		r.Error = s.str()
 	case "error_detail":
 		r.ErrorDetail = s.str()
+	default:
+		return false
+	}
+	return true
+}
+
+// decodeScoreField decodes a key of the answer's score (Answer to
+// Impossible); false for another key.
+func decodeScoreField(s *jsonScan, key string, r *results.Record) bool {
+	switch key {
 	case "answer":
 		r.Answer = s.str()
 	case "em":
@@ -421,5 +461,5 @@ func decodeField(s *jsonScan, key string, r *results.Record) bool {
 	default:
 		return false
 	}
-	return !s.bad
+	return true
 }
