@@ -193,11 +193,6 @@ func parseRoot(path string, data []byte) (*yaml.Node, Diagnostics) {
 	return root, nil
 }
 
-func mapValue(m *yaml.Node, key string) *yaml.Node {
-	_, v := mapEntry(m, key)
-	return v
-}
-
 // collectPresent records the canonical path of every non-null value.
 func collectPresent(n *yaml.Node, p yamlPath, into map[string]bool) {
 	n = resolveNode(n)

@@ -152,11 +152,3 @@ func (c *setCursor) listStep(seg string, last bool, value *yaml.Node) (done bool
 	}
 	return false, nil
 }
-
-func replaceValue(m, key, value *yaml.Node) {
-	for i := 0; i+1 < len(m.Content); i += 2 {
-		if m.Content[i] == key {
-			m.Content[i+1] = value
-		}
-	}
-}

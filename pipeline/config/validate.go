@@ -88,6 +88,28 @@ const skipFileChecks = "\x00skip"
 
 func validateExperiment(e *Experiment, loc *locator, bad []yamlPath, reg *Catalog, baseDir string) Diagnostics {
 	v := &validation{loc: loc, bad: bad}
+	v.tags(e)
+	v.platforms(e, reg)
+	v.loads(e)
+	v.blocks(e)
+	v.zeros(e, reg)
+	v.extra(e.Params.Extra)
+	v.dataset(e, reg, baseDir)
+	v.prompt(e.Prompt)
+	v.matrix(e)
+	for i, c := range e.Checks {
+		v.checkNames(pathOf("checks").index(i), c, e)
+	}
+	v.names(e, reg)
+	if loc.root == nil {
+		// Not linted from a file: compile the expressions here.
+		v.expressions(e)
+	}
+	return v.diags
+}
+
+// tags checks the struct tags of experiment.go.
+func (v *validation) tags(e *Experiment) {
 	err := experimentValidator().Struct(e)
 	var fes validator.ValidationErrors
 	if errors.As(err, &fes) {
@@ -107,21 +129,14 @@ func validateExperiment(e *Experiment, loc *locator, bad []yamlPath, reg *Catalo
 			v.add(p, nil, "%s", fieldMessage(fe))
 		}
 	} else if err != nil {
-		v.diags = append(v.diags, Diagnostic{File: loc.file, Message: fmt.Sprintf("validate: %v", err)})
+		v.diags = append(v.diags, Diagnostic{File: v.loc.file, Message: fmt.Sprintf("validate: %v", err)})
 	}
+}
 
-	v.platforms(e, reg)
-	v.loads(e)
-	v.blocks(e)
-	v.zeros(e, reg)
-	v.extra(e.Params.Extra)
-	v.dataset(e, reg, baseDir)
-	v.prompt(e.Prompt)
-	v.matrix(e)
-	for i, c := range e.Checks {
-		v.checkNames(pathOf("checks").index(i), c, e)
-	}
-
+// names checks the names that must refer to something: the baseline
+// platform, the export formats and extraction steps known to reg, and
+// unique metric names.
+func (v *validation) names(e *Experiment, reg *Catalog) {
 	if len(e.Platforms) > 0 && e.Baseline != "" {
 		names := make([]string, len(e.Platforms))
 		for i, p := range e.Platforms {
@@ -152,23 +167,24 @@ func validateExperiment(e *Experiment, loc *locator, bad []yamlPath, reg *Catalo
 			seen[m.Name] = i
 		}
 	}
-	if loc.root == nil {
-		// Not linted from a file: compile the expressions here.
-		v.compile(pathOf("dataset.filter"), e.Dataset.Filter, func(s string) error { _, err := CompileFilter(s); return err })
-		v.compile(pathOf("score.extract.expr"), e.Score.Extract.Expr, func(s string) error { _, err := CompileExtract(s); return err })
-		if e.Score.Extract.Regex != "" {
-			if _, err := regexp.Compile(e.Score.Extract.Regex); err != nil {
-				v.add(pathOf("score.extract.regex"), nil, "invalid regular expression: %v", err)
-			}
-		}
-		for i, m := range e.Metrics {
-			v.compile(pathOf("metrics").index(i).child("expr"), m.Expr, func(s string) error { _, err := CompileMetric(s); return err })
-		}
-		for i, c := range e.Checks {
-			v.compile(pathOf("checks").index(i), c, func(s string) error { _, err := CompileCheck(s); return err })
+}
+
+// expressions compiles the expressions of an experiment that was not
+// linted from a file (lint compiles them otherwise).
+func (v *validation) expressions(e *Experiment) {
+	v.compile(pathOf("dataset.filter"), e.Dataset.Filter, func(s string) error { _, err := CompileFilter(s); return err })
+	v.compile(pathOf("score.extract.expr"), e.Score.Extract.Expr, func(s string) error { _, err := CompileExtract(s); return err })
+	if e.Score.Extract.Regex != "" {
+		if _, err := regexp.Compile(e.Score.Extract.Regex); err != nil {
+			v.add(pathOf("score.extract.regex"), nil, "invalid regular expression: %v", err)
 		}
 	}
-	return v.diags
+	for i, m := range e.Metrics {
+		v.compile(pathOf("metrics").index(i).child("expr"), m.Expr, func(s string) error { _, err := CompileMetric(s); return err })
+	}
+	for i, c := range e.Checks {
+		v.compile(pathOf("checks").index(i), c, func(s string) error { _, err := CompileCheck(s); return err })
+	}
 }
 
 // elements validates each struct of the list at p separately.
