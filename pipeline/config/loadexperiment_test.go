@@ -268,7 +268,6 @@ func TestBadOverridesAreNamedInTheirDiagnostics(t *testing.T) {
 		{"a value that fails validation", LoadOptions{Sets: []string{"platforms.metis.concurrency=-2"}}, "--set platforms.metis.concurrency: platforms[0].concurrency: must be >= 1, got -2"},
 		{"an explicit zero concurrency", LoadOptions{Sets: []string{"platforms.metis.concurrency=0"}}, "--set platforms.metis.concurrency: platforms[0].concurrency: must be >= 1, got 0; leave it out for the default 1"},
 		{"an environment zero max_tokens", LoadOptions{Environ: []string{"INFERBENCH_PARAMS_MAX_TOKENS=0"}}, "$INFERBENCH_PARAMS_MAX_TOKENS: params.max_tokens: must be >= 1, got 0; leave it out for the default 512"},
-		{"an extra key that shadows max_tokens", LoadOptions{Sets: []string{"params.extra.max_tokens=5"}}, "--set params.extra.max_tokens: params.extra.max_tokens: set params.max_tokens instead"},
 		{"an environment integer that is not one", LoadOptions{Environ: []string{"INFERBENCH_PARAMS_MAX_TOKENS=abc"}}, `$INFERBENCH_PARAMS_MAX_TOKENS: params.max_tokens: must be an integer, got "abc"`},
 		{"an environment duration without a unit", LoadOptions{Environ: []string{"INFERBENCH_PLATFORMS_0_TIMEOUT=30"}}, `$INFERBENCH_PLATFORMS_0_TIMEOUT: platforms[0].timeout: must be a duration`},
 		{"an environment filter that does not compile", LoadOptions{Environ: []string{"INFERBENCH_DATASET_FILTER=nope("}}, `$INFERBENCH_DATASET_FILTER: dataset.filter: expression "nope("`},

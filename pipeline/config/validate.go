@@ -44,7 +44,8 @@ var experimentValidator = sync.OnceValue(func() *validator.Validate {
 // that span fields (exactly one of base_url and emulate, one way to get
 // the API key, the baseline names a platform, the dataset source and its
 // own rules, the slice, arrival laws, export formats and extraction steps
-// known to reg, unique names, expressions that compile). Relative dataset
+// known to reg, the query stage's rules on base_url and params.extra,
+// unique names, expressions that compile). Relative dataset
 // paths are resolved against baseDir. reg must not be nil: the components'
 // names and rules come from it. The diagnostics carry paths but no file positions; use
 // LoadExperiment for located ones.
@@ -93,7 +94,7 @@ func validateExperiment(e *Experiment, loc *locator, bad []yamlPath, reg *Catalo
 	v.loads(e)
 	v.blocks(e)
 	v.zeros(e, reg)
-	v.extra(e.Params.Extra)
+	v.requests(e, reg)
 	v.dataset(e, reg, baseDir)
 	v.prompt(e.Prompt)
 	v.matrix(e)
@@ -227,8 +228,6 @@ func (v *validation) platforms(e *Experiment, reg *Catalog) {
 		}
 		if u, err := url.Parse(p.BaseURL); err == nil && u.Scheme != "" && u.Scheme != "http" && u.Scheme != "https" {
 			v.add(base, nil, "must be an http:// or https:// URL, got %q", p.BaseURL)
-		} else if err == nil {
-			v.endpointPath(base, u)
 		}
 		auth := 0
 		var last string
@@ -265,27 +264,6 @@ func (v *validation) arrival(at yamlPath, p Platform, reg *Catalog) {
 	}
 	if p.Burstiness != 0 && !reg.Arrivals[p.Arrival].Shaped {
 		v.add(at.child("burstiness"), nil, "applies only to arrival: %s", strings.Join(reg.shapedArrivals(), " or "))
-	}
-}
-
-// endpointPath rejects a base_url that already ends in the path the query
-// stage appends ("/chat/completions"), or in the legacy "/completions":
-// the request would go to .../chat/completions/chat/completions.
-func (v *validation) endpointPath(at yamlPath, u *url.URL) {
-	path := strings.TrimRight(u.Path, "/")
-	for _, suffix := range []string{"/chat/completions", "/completions"} {
-		if !strings.HasSuffix(path, suffix) {
-			continue
-		}
-		fixed := *u
-		fixed.Path = strings.TrimSuffix(path, suffix)
-		fixed.RawPath = ""
-		appends := "it"
-		if suffix != "/chat/completions" {
-			appends = "/chat/completions"
-		}
-		v.add(at, nil, "should end before %s: inferbench appends %s; use %s", suffix, appends, fixed.String())
-		return
 	}
 }
 
@@ -341,27 +319,20 @@ func (v *validation) zeros(e *Experiment, reg *Catalog) {
 	}
 }
 
-// shadowedExtra are the request body keys that params.extra may not set,
-// each with the setting that owns it: inferbench writes these itself, and
-// an extra value would either be dropped or silently replace the value the
-// manifest records.
-var shadowedExtra = map[string]string{
-	"model":          "set platforms[].models instead",
-	"messages":       "set prompt.system and prompt.user instead",
-	"max_tokens":     "set params.max_tokens instead",
-	"temperature":    "set params.temperature instead",
-	"top_p":          "set params.top_p instead",
-	"stream":         "set params.stream instead",
-	"stream_options": "inferbench sends stream_options {include_usage: true} itself when params.stream is true",
-	"n":              "inferbench scores one choice per request; set repeats instead",
-}
-
-// extra refuses params.extra keys that shadow a request field.
-func (v *validation) extra(extra map[string]any) {
-	for k := range extra {
-		if msg, ok := shadowedExtra[k]; ok {
-			v.add(pathOf("params").child("extra").child(k), nil, "%s", msg)
+// requests applies the query stage's rules on the settings of its
+// requests (see RequestChecker) to every platform and to params.
+func (v *validation) requests(e *Experiment, reg *Catalog) {
+	if reg.requests == nil {
+		return
+	}
+	for i := range e.Platforms {
+		at := pathOf("platforms").index(i)
+		for _, pr := range reg.requests.CheckPlatform(&e.Platforms[i]) {
+			v.add(append(at, parsePath(pr.Path)...), nil, "%s", pr.Message)
 		}
+	}
+	for _, pr := range reg.requests.CheckParams(&e.Params) {
+		v.add(append(pathOf("params"), parsePath(pr.Path)...), nil, "%s", pr.Message)
 	}
 }
 
