@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -124,4 +125,40 @@ func parseSheetNumber(s string) (float64, error) {
 		return v / 100, err
 	}
 	return strconv.ParseFloat(s, 64)
+}
+
+// MaxQuickstartPrintPages is the most pages the quickstart's workbook may
+// print on (issue 15).
+const maxQuickstartPrintPages = 15
+
+// TestTheQuickstartWorkbookPrintsOnFewPagesWithNoChartSplit prints the
+// quickstart's workbook to PDF with LibreOffice and counts the pages (the
+// page setup and page breaks that keep each chart whole are checked in
+// stages/export). It skips like the test above when soffice is missing.
+func TestTheQuickstartWorkbookPrintsOnFewPagesWithNoChartSplit(t *testing.T) {
+	t.Parallel()
+	soffice, err := exec.LookPath("soffice")
+	if err != nil {
+		if os.Getenv("INFERBENCH_REQUIRE_SOFFICE") == "1" {
+			t.Fatal("soffice not found but INFERBENCH_REQUIRE_SOFFICE=1")
+		}
+		t.Skip("soffice (LibreOffice) not installed")
+	}
+	dir := t.TempDir()
+	run := runOK(t, "../../experiments/quickstart.yaml", filepath.Join(dir, "r"))
+	cmd := exec.Command(soffice, "--headless", "--norestore", "-env:UserInstallation=file://"+filepath.Join(dir, "lo-profile"),
+		"--convert-to", "pdf", "--outdir", dir, filepath.Join(run, "results.xlsx"))
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("soffice: %v\n%s", err, out)
+	}
+	pdf, err := os.ReadFile(filepath.Join(dir, "results.pdf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Every page object of the PDF is a dictionary of /Type /Page (the
+	// page tree's are /Pages).
+	pages := len(regexp.MustCompile(`/Type\s*/Page[^s]`).FindAll(pdf, -1))
+	if pages == 0 || pages > maxQuickstartPrintPages {
+		t.Errorf("the quickstart workbook prints on %d pages, want 1 to %d", pages, maxQuickstartPrintPages)
+	}
 }

@@ -118,9 +118,10 @@ func (c chartCells) fill(x []byte) []byte {
 }
 
 // cacheChartValues copies the workbook package src to w with the series
-// caches of every chart part (xl/charts/chartN.xml) filled from cells;
+// caches of every chart part (xl/charts/chartN.xml) filled from cells
+// and the point labels of labels added;
 // every other part is copied as it is, without recompressing.
-func cacheChartValues(w io.Writer, src io.ReaderAt, size int64, cells chartCells) error {
+func cacheChartValues(w io.Writer, src io.ReaderAt, size int64, cells chartCells, labels pointLabels) error {
 	zr, err := zip.NewReader(src, size)
 	if err != nil {
 		return fmt.Errorf("read workbook package: %w", err)
@@ -147,7 +148,7 @@ func cacheChartValues(w io.Writer, src io.ReaderAt, size int64, cells chartCells
 		if err != nil {
 			return fmt.Errorf("write %s: %w", f.Name, err)
 		}
-		if _, err := out.Write(cells.fill(x)); err != nil {
+		if _, err := out.Write(labels.add(cells.fill(x), cells)); err != nil {
 			return fmt.Errorf("write %s: %w", f.Name, err)
 		}
 	}

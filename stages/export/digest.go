@@ -26,6 +26,11 @@ type digest struct {
 	// (answerQuestions), answers their answers by group.
 	questions []string
 	answers   map[string]map[results.GroupKey]*answerCell
+	// timeline is every platform's activity over the run (every record
+	// sent, warmups included); nil when none was sent.
+	timeline *timeline
+	// records counts every record of the journal.
+	records int
 }
 
 // recordDigest returns run's digest, reading the records (run.EachRecord)
@@ -40,7 +45,16 @@ func recordDigest(run *pipeline.Run) (*digest, error) {
 		for _, id := range d.questions {
 			d.answers[id] = map[results.GroupKey]*answerCell{}
 		}
+		sent := map[string][]timelineRecord{}
+		var platforms []string
+		seen := map[string]bool{}
 		err := run.EachRecord(func(r *results.Record) error {
+			d.records++
+			if !seen[r.Platform] {
+				seen[r.Platform] = true
+				platforms = append(platforms, r.Platform)
+			}
+			addTimelineRecord(sent, r)
 			for k := range r.Server {
 				server[k] = struct{}{}
 			}
@@ -76,6 +90,7 @@ func recordDigest(run *pipeline.Run) (*digest, error) {
 			return nil, err
 		}
 		d.server = sortedKeys(server)
+		d.timeline = buildTimeline(platforms, sent)
 		for _, fc := range failures {
 			d.failures = append(d.failures, fc)
 		}

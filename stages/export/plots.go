@@ -3,14 +3,12 @@ package export
 import (
 	"bytes"
 	"fmt"
-	"image/color"
 	"sort"
 	"strconv"
 	"strings"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
-	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgsvg"
@@ -28,8 +26,8 @@ const (
 )
 
 // plotFiles are every plot file the markdown format may write.
-var plotFiles = []string{PlotLatency, PlotTTFTCDF, PlotTokensPerSec, PlotF1,
-	PlotSweepLatency, PlotSweepTTFT, PlotSweepTPOT, PlotSweepErrorRate}
+var plotFiles = []string{PlotLatency, PlotTTFTCDF, PlotTokensPerSec, PlotF1, PlotTimeline,
+	PlotSweepLatency, PlotSweepLevelLatency, PlotSweepThroughput, PlotSweepTTFT, PlotSweepTPOT, PlotSweepErrorRate}
 
 // maxCDFSteps bounds the steps drawn per curve of the TTFT CDF.
 const maxCDFSteps = 2000
@@ -52,6 +50,7 @@ func renderPlots(run *pipeline.Run) ([]reportImage, error) {
 	}
 	names := plotLabels(groups)
 	series := digestOf(run).series
+	pal := paletteOf(run.Results)
 	var out []reportImage
 	add := func(file, alt string, p *plot.Plot, err error) error {
 		if err != nil {
@@ -71,25 +70,32 @@ func renderPlots(run *pipeline.Run) ([]reportImage, error) {
 	// an empty slot or a bar of height 0 would read as "no latency" or
 	// "0 tokens/s".
 	timing := noSuccessLabels(groups, names)
-	p, err := latencyBoxPlot(groups, timing, series)
+	p, err := latencyBoxPlot(groups, timing, series, pal)
 	if err := add(PlotLatency, "Latency distribution per group (box plot)", p, err); err != nil {
 		return nil, err
 	}
-	p, err = ttftCDF(groups, timing, series)
+	p, err = ttftCDF(groups, timing, series, pal)
 	if err := add(PlotTTFTCDF, "TTFT CDF per group", p, err); err != nil {
 		return nil, err
 	}
 	p, err = barPlot("Output tokens/s per group (mean)", "tokens/s", timing, groups,
-		func(g *results.GroupStats) results.Dist { return g.TokensPerSec }, false)
+		func(g *results.GroupStats) results.Dist { return g.TokensPerSec }, false, pal)
 	if err := add(PlotTokensPerSec, "Output tokens/s per group", p, err); err != nil {
 		return nil, err
 	}
 	p, err = barPlot("F1 per group (mean, "+ciLevel(run.Experiment)+" CI)", "F1 %", names, groups,
-		func(g *results.GroupStats) results.Dist { return g.F1 }, true)
+		func(g *results.GroupStats) results.Dist { return g.F1 }, true, pal)
 	if err := add(PlotF1, "F1 per group with confidence interval", p, err); err != nil {
 		return nil, err
 	}
-	sweep, err := sweepPlots(run.Results.Sweep)
+	svg, err := timelineSVG(digestOf(run).timeline, pal)
+	if err != nil {
+		return nil, fmt.Errorf("plot %s: %w", PlotTimeline, err)
+	}
+	if svg != nil {
+		out = append(out, reportImage{File: PlotTimeline, Alt: timelineAlt, SVG: svg})
+	}
+	sweep, err := sweepPlots(run.Results.Sweep, pal)
 	if err != nil {
 		return nil, err
 	}
@@ -142,9 +148,17 @@ func noSuccessLabels(groups []results.GroupStats, names []string) []string {
 	return out
 }
 
-func toSVG(p *plot.Plot) ([]byte, error) {
-	c := vgsvg.New(plotW, plotH)
-	p.Draw(draw.New(c))
+// toSVG draws p at the report's plot size (see drawOutside).
+func toSVG(p *plot.Plot) ([]byte, error) { return toSVGSized(p, plotW, plotH) }
+
+func toSVGSized(p *plot.Plot, w, h vg.Length) ([]byte, error) {
+	c := vgsvg.New(w, h)
+	drawOutside(p, draw.New(c))
+	return svgBytes(c)
+}
+
+// svgBytes returns the SVG document drawn on c.
+func svgBytes(c *vgsvg.Canvas) ([]byte, error) {
 	var buf bytes.Buffer
 	if _, err := c.WriteTo(&buf); err != nil {
 		return nil, err
@@ -162,9 +176,8 @@ func styleNominal(p *plot.Plot, names []string) {
 	}
 }
 
-func latencyBoxPlot(groups []results.GroupStats, names []string, series map[results.GroupKey]*groupSeries) (*plot.Plot, error) {
-	p := plot.New()
-	p.Title.Text = "Latency per group"
+func latencyBoxPlot(groups []results.GroupStats, names []string, series map[results.GroupKey]*groupSeries, pal *palette) (*plot.Plot, error) {
+	p := newPlot("Latency per group")
 	p.Y.Label.Text = "E2E latency (ms)"
 	drawn := false
 	for i, g := range groups {
@@ -176,7 +189,7 @@ func latencyBoxPlot(groups []results.GroupStats, names []string, series map[resu
 		if err != nil {
 			return nil, err
 		}
-		b.FillColor = plotutil.Color(i)
+		b.FillColor = pal.rgba(g.GroupKey)
 		p.Add(b)
 		drawn = true
 	}
@@ -184,19 +197,18 @@ func latencyBoxPlot(groups []results.GroupStats, names []string, series map[resu
 		return nil, nil
 	}
 	styleNominal(p, names)
+	// From 0, with headroom so the top whisker and outliers stay clear of
+	// the title.
+	p.Y.Min = 0
+	p.Y.Max *= 1.06
 	return p, nil
 }
 
-func ttftCDF(groups []results.GroupStats, names []string, series map[results.GroupKey]*groupSeries) (*plot.Plot, error) {
-	p := plot.New()
-	p.Title.Text = "TTFT cumulative distribution"
+func ttftCDF(groups []results.GroupStats, names []string, series map[results.GroupKey]*groupSeries, pal *palette) (*plot.Plot, error) {
+	p := newPlot("TTFT cumulative distribution")
 	p.X.Label.Text = "TTFT (ms)"
 	p.Y.Label.Text = "share of requests"
-	// Headroom above 1 keeps the legend (top left) clear of the curves.
-	p.Y.Min, p.Y.Max = 0, 1.08+0.07*float64(len(groups))
-	p.Legend.Top = true
-	p.Legend.Left = true
-	p.Legend.XOffs = vg.Points(6)
+	p.Y.Min, p.Y.Max = 0, 1.02
 	p.Y.Tick.Marker = plot.ConstantTicks([]plot.Tick{{Value: 0, Label: "0"}, {Value: 0.25, Label: "0.25"},
 		{Value: 0.5, Label: "0.5"}, {Value: 0.75, Label: "0.75"}, {Value: 1, Label: "1"}})
 	drawn := false
@@ -225,15 +237,16 @@ func ttftCDF(groups []results.GroupStats, names []string, series map[results.Gro
 		if err != nil {
 			return nil, err
 		}
-		l.Color = plotutil.Color(i)
+		l.Color = pal.rgba(g.GroupKey)
 		l.Width = vg.Points(1.5)
 		p.Add(l)
-		p.Legend.Add(names[i], l)
+		p.Legend.Add(strings.ReplaceAll(names[i], "\n", " "), l)
 		drawn = true
 	}
 	if !drawn {
 		return nil, nil
 	}
+	p.X.Min = 0
 	p.Add(plotter.NewGrid())
 	return p, nil
 }
@@ -247,29 +260,29 @@ func (c ciBars) Len() int                        { return len(c.ys) }
 func (c ciBars) XY(i int) (float64, float64)     { return float64(i), c.ys[i] }
 func (c ciBars) YError(i int) (float64, float64) { return c.ys[i] - c.lo[i], c.hi[i] - c.ys[i] }
 
-func barPlot(title, ylabel string, names []string, groups []results.GroupStats, get func(*results.GroupStats) results.Dist, ci bool) (*plot.Plot, error) {
-	p := plot.New()
-	p.Title.Text = title
+// barPlot draws one bar per group in its palette colour, from 0, with
+// the CI as error bars when ci is set and the group has one.
+func barPlot(title, ylabel string, names []string, groups []results.GroupStats, get func(*results.GroupStats) results.Dist, ci bool, pal *palette) (*plot.Plot, error) {
+	p := newPlot(title)
 	p.Y.Label.Text = ylabel
-	vals := make(plotter.Values, len(groups))
 	cb := ciBars{ys: make([]float64, len(groups)), lo: make([]float64, len(groups)), hi: make([]float64, len(groups))}
 	hasCI := false
 	for i := range groups {
 		d := get(&groups[i])
-		vals[i] = d.Mean
 		cb.ys[i], cb.lo[i], cb.hi[i] = d.Mean, d.Mean, d.Mean
 		if ci && d.N >= 2 && d.CIHigh >= d.CILow && (d.CILow != 0 || d.CIHigh != 0) {
 			cb.lo[i], cb.hi[i] = min(d.CILow, d.Mean), max(d.CIHigh, d.Mean)
 			hasCI = true
 		}
+		bars, err := plotter.NewBarChart(plotter.Values{d.Mean}, vg.Points(28))
+		if err != nil {
+			return nil, err
+		}
+		bars.XMin = float64(i)
+		bars.Color = pal.rgba(groups[i].GroupKey)
+		bars.LineStyle.Width = 0
+		p.Add(bars)
 	}
-	bars, err := plotter.NewBarChart(vals, vg.Points(28))
-	if err != nil {
-		return nil, err
-	}
-	bars.Color = color.RGBA{R: 0x4c, G: 0x72, B: 0xb0, A: 0xff}
-	bars.LineStyle.Width = 0
-	p.Add(bars)
 	if hasCI {
 		eb, err := plotter.NewYErrorBars(cb)
 		if err != nil {
@@ -278,6 +291,7 @@ func barPlot(title, ylabel string, names []string, groups []results.GroupStats, 
 		p.Add(eb)
 	}
 	p.Y.Min = 0
+	p.Y.Max *= 1.06
 	styleNominal(p, names)
 	return p, nil
 }

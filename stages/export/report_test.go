@@ -86,7 +86,7 @@ func TestMarkdownReport(t *testing.T) {
 	})
 	t.Run("every image link names a valid SVG file next to the report", func(t *testing.T) {
 		links := regexp.MustCompile(`!\[[^\]]*\]\(([^)]+)\)`).FindAllStringSubmatch(md, -1)
-		if len(links) != 4 {
+		if len(links) != 5 { // four group plots and the timeline
 			t.Fatalf("%d image links", len(links))
 		}
 		for _, l := range links {
@@ -131,7 +131,7 @@ func TestHTMLReport(t *testing.T) {
 	}
 	h := string(b)
 	t.Run("plots are inlined SVG", func(t *testing.T) {
-		if n := strings.Count(h, "<svg"); n != 4 {
+		if n := strings.Count(h, "<svg"); n != 5 { // four group plots and the timeline
 			t.Fatalf("%d inline svgs", n)
 		}
 		if strings.Contains(h, `src="`) || strings.Contains(h, "<?xml") {

@@ -50,39 +50,75 @@ func TestSweepSheetHasOneRowPerLevelAndACachedChartPerFigure(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rows) != 7 {
-		t.Fatalf("Sweep sheet has %d rows, want a header and 6 levels: %q", len(rows), rows)
+	if len(rows) != 12 || strings.Join(slices.Concat(rows[8:]...), ",") != "fast p50,fast p99,wide p50,wide p99" {
+		t.Fatalf("Sweep sheet has %d rows, want a header, 6 levels, a blank row and the 4 series names: %q", len(rows), rows)
 	}
 	if got := strings.Join(rows[0][:3], "|"); got != "Curve|Level|Load (concurrency (requests in flight))" {
 		t.Errorf("header = %q", got)
 	}
-	if rows[4][0] != "wide" || rows[4][1] != "c=1" || rows[4][2] != "1.00" {
-		t.Errorf("row 5 = %q, want wide's first level", rows[4])
+	if rows[4][0] != "wide" || rows[4][1] != "c=1" || rows[4][2] != "1" {
+		t.Errorf("row 5 = %q, want wide's first level, its concurrency an integer", rows[4])
 	}
+	pal := paletteOf(run.Results)
 	var sweepCharts []xmlChart
 	for _, c := range readCharts(t, path) {
-		if len(c.Scatters) > 0 && strings.HasPrefix(c.Scatters[0].YVal.F, SheetSweep+"!") {
+		ser := append(c.Scatters, c.Lines...)
+		if len(ser) > 0 && strings.HasPrefix(ser[0].Val.F+ser[0].YVal.F, SheetSweep+"!") {
 			sweepCharts = append(sweepCharts, c)
 		}
 	}
-	if len(sweepCharts) != 4 {
-		t.Fatalf("%d Sweep charts, want 4", len(sweepCharts))
+	if len(sweepCharts) != 6 {
+		t.Fatalf("%d Sweep charts, want 6 (latency vs throughput; latency, throughput, TTFT, TPOT, error rate vs load)", len(sweepCharts))
 	}
 	for _, c := range sweepCharts {
-		if len(c.Scatters) != 2 {
-			t.Errorf("%s: %d series, want one per curve", c.name, len(c.Scatters))
+		ser := append(c.Scatters, c.Lines...)
+		if len(ser) != 2 && len(ser) != 4 {
+			t.Errorf("%s: %d series, want one or two (p50, p99) per curve", c.name, len(ser))
 			continue
 		}
-		for i, s := range c.Scatters {
-			if len(s.YVal.Nums) != 3 || len(s.XNum.Nums) != 3 {
-				t.Errorf("%s series %d: cached x %v y %v, want 3 points each", c.name, i, s.XNum.Nums, s.YVal.Nums)
+		per := len(ser) / 2
+		for i, s := range ser {
+			want := pal.hex(handSweep().Curves[i/per].GroupKey)
+			if s.Marker.Val != want {
+				t.Errorf("%s series %d colour %s, want %s (the curve's palette colour)", c.name, i, s.Marker.Val, want)
 			}
-			if s.Marker.Val != groupColors[i] {
-				t.Errorf("%s series %d colour %s, want %s", c.name, i, s.Marker.Val, groupColors[i])
+			vals := s.YVal.Nums
+			if len(c.Lines) > 0 {
+				vals = s.Val.Nums
+			}
+			if len(vals) != 3 {
+				t.Errorf("%s series %d: cached y %v, want 3 points", c.name, i, vals)
+			}
+			if per == 2 && i%2 == 1 && s.Dash.Val == "" {
+				t.Errorf("%s series %d (p99) is not dashed", c.name, i)
 			}
 		}
-		if len(c.ValAxes) != 2 || len(c.ValAxes[0].Title) == 0 || len(c.ValAxes[1].Title) == 0 {
-			t.Errorf("%s: both axes need a title with the unit", c.name)
+		if strings.Join(c.Title, "") == "Latency vs throughput" {
+			for i, s := range ser {
+				want := "c=1,c=8,c=24" // each p50 point labelled by its level
+				if i%2 == 1 {
+					want = ""
+				}
+				if got := strings.Join(s.Labels, ","); got != want {
+					t.Errorf("latency vs throughput series %d point labels %q, want %q", i, got, want)
+				}
+			}
+		}
+		if len(c.ValAxes) == 0 || len(c.ValAxes[len(c.ValAxes)-1].Title) == 0 {
+			t.Errorf("%s: the value axis needs a title with the unit", c.name)
+		}
+		for _, ax := range c.ValAxes {
+			if ax.NumFmt.Code != "General" {
+				t.Errorf("%s: axis number format %q, want General (no \"500.00\")", c.name, ax.NumFmt.Code)
+			}
+		}
+		if len(c.Lines) > 0 {
+			if len(c.CatAxes) != 1 || len(c.CatAxes[0].Title) == 0 {
+				t.Errorf("%s: the level axis needs a title", c.name)
+			}
+			if got := c.Lines[0].Cat.Strs; strings.Join(got, ",") != "c=1,c=8,c=24" {
+				t.Errorf("%s: level axis categories %q, want the levels c=1,c=8,c=24", c.name, got)
+			}
 		}
 	}
 }
@@ -172,19 +208,20 @@ func TestASweepLevelWithoutASuccessfulRequestHasNoTimingFigures(t *testing.T) {
 		}
 	})
 	t.Run("the timing plots leave the level out and the error plot keeps it", func(t *testing.T) {
-		imgs, err := sweepPlots(failedLevel())
+		imgs, err := sweepPlots(failedLevel(), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		// gonum draws a circle glyph as a path of two arcs; each curve's
-		// legend entry has one glyph too.
-		points := func(svg []byte) int { return strings.Count(string(svg), "A2.5,2.5 0 1 1")/2 - 2 }
+		// gonum draws a circle glyph (a curve's first series, p50) as a
+		// path of two arcs; each curve's legend entry has one glyph too.
+		points := func(svg []byte) int { return strings.Count(string(svg), "A3,3 0 1 1")/2 - 2 }
 		byFile := map[string]int{}
 		for _, im := range imgs {
 			byFile[im.File] = points(im.SVG)
 		}
-		if byFile[PlotSweepErrorRate] != 7 || byFile[PlotSweepTTFT] != 6 || byFile[PlotSweepTPOT] != 6 || byFile[PlotSweepLatency] != 6 {
-			t.Errorf("points drawn per plot %v, want 7 in the error plot and 6 in the others", byFile)
+		if byFile[PlotSweepErrorRate] != 7 || byFile[PlotSweepThroughput] != 7 || byFile[PlotSweepTTFT] != 6 || byFile[PlotSweepTPOT] != 6 ||
+			byFile[PlotSweepLatency] != 6 || byFile[PlotSweepLevelLatency] != 6 {
+			t.Errorf("points drawn per plot %v, want 7 in the error and throughput plots and 6 in the others", byFile)
 		}
 	})
 }
@@ -264,6 +301,9 @@ func TestSweepSheetAndReportTableMarkTheClientBoundLevels(t *testing.T) {
 		return ""
 	}
 	for _, r := range rows[1:] {
+		if len(r) < 3 {
+			continue // the chart series names below the table
+		}
 		wantBound, wantWhy := "0", ""
 		if r[0] == "wide" && r[1] == "c=8" {
 			wantBound, wantWhy = "1", why
