@@ -180,3 +180,21 @@ func TestComponentBlocksAreLintedFromTheirRegisteredType(t *testing.T) {
 		t.Errorf("emulate = %+v (%v), want ttft 2s from --set and the registered default accuracy 1", prof, err)
 	}
 }
+
+// TestQuerierRulesApplyWithTheFullRegistry checks that the querier's rules
+// on base_url and params.extra, which pipeline does not know, reach
+// validation through the registry NewRegistry builds, located in the file.
+func TestQuerierRulesApplyWithTheFullRegistry(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "x.yaml")
+	src := "name: x\ndataset: {source: demo}\nplatforms:\n  - name: p\n    models: [m]\n" +
+		"    base_url: http://h/v1/completions\nparams:\n  extra: {n: 2, reasoning_effort: low}\n"
+	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, diags := config.LoadExperiment(path, config.LoadOptions{Registry: NewRegistry()})
+	want := path + ":6:5: platforms[0].base_url: should end before /completions: inferbench appends /chat/completions; use http://h/v1\n" +
+		path + ":8:11: params.extra.n: inferbench scores one choice per request; set repeats instead"
+	if got := diags.Error(); got != want {
+		t.Errorf("diagnostics:\n%s\nwant:\n%s", got, want)
+	}
+}

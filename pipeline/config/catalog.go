@@ -16,6 +16,25 @@ type DatasetChecker interface {
 	CheckDataset(d DatasetSpec) []Problem
 }
 
+// RequestChecker holds the query stage's rules on the settings it turns
+// into requests but the experiment language owns (platforms[].base_url,
+// params.extra), so that pipeline names none of them. CheckPlatform
+// returns each problem with its path under the platform ("base_url"),
+// CheckParams under params ("extra.model").
+type RequestChecker interface {
+	CheckPlatform(p *Platform) []Problem
+	CheckParams(p *Params) []Problem
+}
+
+// AddRequestChecker registers the query stage's rules on the settings of
+// its requests; a second registration panics (a programming error).
+func (r *Catalog) AddRequestChecker(c RequestChecker) {
+	if r.requests != nil {
+		panic("pipeline: request rules registered twice")
+	}
+	r.requests = c
+}
+
 // ComponentKind names a kind of component that registers itself, with its
 // configuration, into a Registry: the experiment names one by a value
 // (dataset.source, load.type, platforms[].arrival, export.formats) and
@@ -115,7 +134,7 @@ func (r *Catalog) LevelModelNames() []string { return slices.Sorted(maps.Keys(r.
 // Catalog is the component registry as the experiment language reads it:
 // every component's name by kind in registration order, the config types
 // of level models and component blocks, the arrival laws, the extraction
-// steps and the sources' dataset rules. pipeline.Registry embeds it and
+// steps, the sources' dataset rules and the query stage's request rules. pipeline.Registry embeds it and
 // fills it as stages register; the zero value is empty.
 type Catalog struct {
 	// LevelModels make the config of each `load:` block type (see
@@ -140,6 +159,9 @@ type Catalog struct {
 	schema     *schema
 	// checkers are the dataset rules of the sources that have them.
 	checkers map[string]DatasetChecker
+	// requests are the query stage's rules on the settings of its
+	// requests (see AddRequestChecker); nil: none.
+	requests RequestChecker
 }
 
 // ComponentCatalog returns c, so that a *Catalog and anything embedding

@@ -84,47 +84,52 @@ func (e *Experiment) ApplyDefaults() {
 		e.Baseline = e.Platforms[0].Name
 	}
 	for i := range e.Platforms {
-		p := &e.Platforms[i]
-		at := yamlPath{{key: "platforms"}, {idx: i}}
-		if l := p.Levels; l != nil {
-			if lv := p.RunLevels(nil); len(l.Resolved) > 0 {
-				switch {
-				case lv[0].Rate > 0:
-					p.Rate = lv[0].Rate
-				case p.Rate == 0:
-					p.Concurrency = lv[0].Concurrency
-				}
-			}
-			if l.MaxQueue == 0 {
-				l.MaxQueue = DefaultMaxQueue
-			}
-			if l.KneeThroughputGain == 0 {
-				l.KneeThroughputGain = DefaultKneeThroughputGain
-			}
-			if l.KneeLatencyGrowth == 0 {
-				l.KneeLatencyGrowth = DefaultKneeLatencyGrowth
-			}
-		}
-		if p.Concurrency == 0 && p.Rate == 0 && !explicit(at.child("concurrency").String()) {
-			p.Concurrency = DefaultConcurrency
-		}
-		if p.Timeout == 0 {
-			p.Timeout = DefaultTimeout
-		}
-		if p.ConnectTimeout == 0 {
-			p.ConnectTimeout = DefaultConnectTimeout
-		}
-		if p.MaxRetryWait == 0 {
-			p.MaxRetryWait = DefaultMaxRetryWait
-		}
-		if p.APIKeyCommandTimeout == 0 && p.APIKeyCommand != "" {
-			p.APIKeyCommandTimeout = DefaultAPIKeyCommandTimeout
-		}
-		if p.Retries == 0 && !explicit(at.child("retries").String()) {
-			p.Retries = DefaultRetries
-		}
+		e.Platforms[i].applyDefaults(yamlPath{{key: "platforms"}, {idx: i}}, explicit)
 	}
 	e.meta.defaulted = true
+}
+
+// applyDefaults fills the zero fields of platform p, at path at, and of its
+// resolved load block, as ApplyDefaults documents; explicit reports
+// whether a path was given a value.
+func (p *Platform) applyDefaults(at yamlPath, explicit func(path string) bool) {
+	if l := p.Levels; l != nil {
+		if lv := p.RunLevels(nil); len(l.Resolved) > 0 {
+			switch {
+			case lv[0].Rate > 0:
+				p.Rate = lv[0].Rate
+			case p.Rate == 0:
+				p.Concurrency = lv[0].Concurrency
+			}
+		}
+		if l.MaxQueue == 0 {
+			l.MaxQueue = DefaultMaxQueue
+		}
+		if l.KneeThroughputGain == 0 {
+			l.KneeThroughputGain = DefaultKneeThroughputGain
+		}
+		if l.KneeLatencyGrowth == 0 {
+			l.KneeLatencyGrowth = DefaultKneeLatencyGrowth
+		}
+	}
+	if p.Concurrency == 0 && p.Rate == 0 && !explicit(at.child("concurrency").String()) {
+		p.Concurrency = DefaultConcurrency
+	}
+	if p.Timeout == 0 {
+		p.Timeout = DefaultTimeout
+	}
+	if p.ConnectTimeout == 0 {
+		p.ConnectTimeout = DefaultConnectTimeout
+	}
+	if p.MaxRetryWait == 0 {
+		p.MaxRetryWait = DefaultMaxRetryWait
+	}
+	if p.APIKeyCommandTimeout == 0 && p.APIKeyCommand != "" {
+		p.APIKeyCommandTimeout = DefaultAPIKeyCommandTimeout
+	}
+	if p.Retries == 0 && !explicit(at.child("retries").String()) {
+		p.Retries = DefaultRetries
+	}
 }
 
 // componentDefaults fills the defaults that registered components own:

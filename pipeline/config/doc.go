@@ -6,8 +6,9 @@
 // their levels, the component blocks, the dataset Sample and Slice and the prompt template.
 //
 // It knows the registered components only through its Catalog (names by
-// kind, level-model and block configs, arrival laws, dataset rules), which
-// pipeline.Registry embeds and fills as stages register.
+// kind, level-model and block configs, arrival laws, dataset rules, the
+// query stage's request rules), which pipeline.Registry embeds and fills
+// as stages register.
 //
 // Imports: config is the leaf of the module's core. It must not import
 // pipeline, pipeline/results, pipeline/runfolder, a stage or

@@ -185,7 +185,8 @@ type Params struct {
 	// keep their case (read from the YAML node tree, not through viper).
 	// Keys that shadow a field inferbench sets itself (model, messages,
 	// max_tokens, temperature, top_p, stream, stream_options, n) are refused
-	// by validation, so that the recorded settings are the ones sent.
+	// at validation by the query stage's rules (RequestChecker), so that
+	// the recorded settings are the ones sent.
 	Extra map[string]any `yaml:"extra" json:"extra,omitempty"`
 }
 

@@ -39,46 +39,7 @@ func TestGoodExperimentsLoadWithoutDiagnosticsAndDecodeToTheirValues(t *testing.
 				t.Errorf("stats = %+v", e.Stats)
 			}
 		}},
-		{"full.good.yaml", func(t *testing.T, e *Experiment) {
-			if e.Name != "metis-vs-sophia" || e.Seed != 42 || e.Repeats != 3 || e.Baseline != "sophia-sim" {
-				t.Errorf("top level: %+v", e)
-			}
-			d := e.Dataset
-			if d.Source != "squad" || d.Path != "questions.json" || d.Slice != "[:10]" || d.Sample != 5 || d.Filter != "len(context) < 3000" {
-				t.Errorf("dataset = %+v", d)
-			}
-			if !reflect.DeepEqual(e.Params.Temperature, []float64{0, 0.7}) || e.Params.MaxTokens != 256 || e.Params.Stream {
-				t.Errorf("params = %+v", e.Params)
-			}
-			wantExtra := map[string]any{"reasoning_effort": "low", "CamelKey": map[string]any{"Nested": 1}}
-			if !reflect.DeepEqual(e.Params.Extra, wantExtra) {
-				t.Errorf("params.extra = %#v, want keys with their case %#v", e.Params.Extra, wantExtra)
-			}
-			m := e.Platforms[0]
-			if m.Timeout != Duration(90*time.Second) || m.Concurrency != 4 || m.Retries != 0 {
-				t.Errorf("metis: timeout %v concurrency %d retries %d (explicit 0 must stay)", m.Timeout, m.Concurrency, m.Retries)
-			}
-			if len(m.Headers) != 1 || m.Headers[0].Name != "X-Team" || m.Headers[0].Value.Reveal() != "s3cret-header" {
-				t.Errorf("headers = %#v", m.Headers)
-			}
-			s := e.Platforms[1]
-			f := emu(s).Faults
-			if emu(s).Style != "chatty" || emu(s).Jitter != 0.1 || f.Rate429 != 0.05 || f.RetryAfter != Duration(time.Second) || f.Disconnect != 0.01 {
-				t.Errorf("emulate = %+v", s.Emulate)
-			}
-			if s.Retries != DefaultRetries || s.APIKey.Reveal() != "sk-very-secret" {
-				t.Errorf("sophia: retries %d key %q", s.Retries, s.APIKey.Reveal())
-			}
-			if !reflect.DeepEqual(e.Score.Extract, ExtractSpec{Steps: []string{"strip_reasoning", "bold_span", "first_line"}}) || !e.Score.ReportRaw {
-				t.Errorf("score = %+v", e.Score)
-			}
-			if len(e.Metrics) != 1 || e.Metrics[0].Name != "cost_per_1k" || len(e.Checks) != 1 {
-				t.Errorf("metrics %+v checks %+v", e.Metrics, e.Checks)
-			}
-			if e.Export.Dir != "out" || !reflect.DeepEqual(e.Export.Formats, []string{"json", "xlsx"}) {
-				t.Errorf("export = %+v", e.Export)
-			}
-		}},
+		{"full.good.yaml", checkFullGood},
 		{"openloop.good.yaml", func(t *testing.T, e *Experiment) {
 			p, c := e.Platforms[0], e.Platforms[1]
 			if p.Rate != 20 || p.Arrival != "gamma" || p.Burstiness != 0.5 || p.Concurrency != 8 || p.Warmup != 3 || p.MaxDuration != Duration(2*time.Minute) || p.MaxErrorRate != 0.1 {
@@ -111,6 +72,49 @@ func TestGoodExperimentsLoadWithoutDiagnosticsAndDecodeToTheirValues(t *testing.
 		t.Run(tt.file+" loads with its values", func(t *testing.T) {
 			tt.check(t, mustLoad(t, filepath.Join("testdata", tt.file), LoadOptions{}))
 		})
+	}
+}
+
+// checkFullGood checks the values of testdata/full.good.yaml, which sets
+// nearly every key.
+func checkFullGood(t *testing.T, e *Experiment) {
+	if e.Name != "metis-vs-sophia" || e.Seed != 42 || e.Repeats != 3 || e.Baseline != "sophia-sim" {
+		t.Errorf("top level: %+v", e)
+	}
+	d := e.Dataset
+	if d.Source != "squad" || d.Path != "questions.json" || d.Slice != "[:10]" || d.Sample != 5 || d.Filter != "len(context) < 3000" {
+		t.Errorf("dataset = %+v", d)
+	}
+	if !reflect.DeepEqual(e.Params.Temperature, []float64{0, 0.7}) || e.Params.MaxTokens != 256 || e.Params.Stream {
+		t.Errorf("params = %+v", e.Params)
+	}
+	wantExtra := map[string]any{"reasoning_effort": "low", "CamelKey": map[string]any{"Nested": 1}}
+	if !reflect.DeepEqual(e.Params.Extra, wantExtra) {
+		t.Errorf("params.extra = %#v, want keys with their case %#v", e.Params.Extra, wantExtra)
+	}
+	m := e.Platforms[0]
+	if m.Timeout != Duration(90*time.Second) || m.Concurrency != 4 || m.Retries != 0 {
+		t.Errorf("metis: timeout %v concurrency %d retries %d (explicit 0 must stay)", m.Timeout, m.Concurrency, m.Retries)
+	}
+	if len(m.Headers) != 1 || m.Headers[0].Name != "X-Team" || m.Headers[0].Value.Reveal() != "s3cret-header" {
+		t.Errorf("headers = %#v", m.Headers)
+	}
+	s := e.Platforms[1]
+	f := emu(s).Faults
+	if emu(s).Style != "chatty" || emu(s).Jitter != 0.1 || f.Rate429 != 0.05 || f.RetryAfter != Duration(time.Second) || f.Disconnect != 0.01 {
+		t.Errorf("emulate = %+v", s.Emulate)
+	}
+	if s.Retries != DefaultRetries || s.APIKey.Reveal() != "sk-very-secret" {
+		t.Errorf("sophia: retries %d key %q", s.Retries, s.APIKey.Reveal())
+	}
+	if !reflect.DeepEqual(e.Score.Extract, ExtractSpec{Steps: []string{"strip_reasoning", "bold_span", "first_line"}}) || !e.Score.ReportRaw {
+		t.Errorf("score = %+v", e.Score)
+	}
+	if len(e.Metrics) != 1 || e.Metrics[0].Name != "cost_per_1k" || len(e.Checks) != 1 {
+		t.Errorf("metrics %+v checks %+v", e.Metrics, e.Checks)
+	}
+	if e.Export.Dir != "out" || !reflect.DeepEqual(e.Export.Formats, []string{"json", "xlsx"}) {
+		t.Errorf("export = %+v", e.Export)
 	}
 }
 
@@ -264,7 +268,6 @@ func TestBadOverridesAreNamedInTheirDiagnostics(t *testing.T) {
 		{"a value that fails validation", LoadOptions{Sets: []string{"platforms.metis.concurrency=-2"}}, "--set platforms.metis.concurrency: platforms[0].concurrency: must be >= 1, got -2"},
 		{"an explicit zero concurrency", LoadOptions{Sets: []string{"platforms.metis.concurrency=0"}}, "--set platforms.metis.concurrency: platforms[0].concurrency: must be >= 1, got 0; leave it out for the default 1"},
 		{"an environment zero max_tokens", LoadOptions{Environ: []string{"INFERBENCH_PARAMS_MAX_TOKENS=0"}}, "$INFERBENCH_PARAMS_MAX_TOKENS: params.max_tokens: must be >= 1, got 0; leave it out for the default 512"},
-		{"an extra key that shadows max_tokens", LoadOptions{Sets: []string{"params.extra.max_tokens=5"}}, "--set params.extra.max_tokens: params.extra.max_tokens: set params.max_tokens instead"},
 		{"an environment integer that is not one", LoadOptions{Environ: []string{"INFERBENCH_PARAMS_MAX_TOKENS=abc"}}, `$INFERBENCH_PARAMS_MAX_TOKENS: params.max_tokens: must be an integer, got "abc"`},
 		{"an environment duration without a unit", LoadOptions{Environ: []string{"INFERBENCH_PLATFORMS_0_TIMEOUT=30"}}, `$INFERBENCH_PLATFORMS_0_TIMEOUT: platforms[0].timeout: must be a duration`},
 		{"an environment filter that does not compile", LoadOptions{Environ: []string{"INFERBENCH_DATASET_FILTER=nope("}}, `$INFERBENCH_DATASET_FILTER: dataset.filter: expression "nope("`},

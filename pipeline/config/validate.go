@@ -44,7 +44,8 @@ var experimentValidator = sync.OnceValue(func() *validator.Validate {
 // that span fields (exactly one of base_url and emulate, one way to get
 // the API key, the baseline names a platform, the dataset source and its
 // own rules, the slice, arrival laws, export formats and extraction steps
-// known to reg, unique names, expressions that compile). Relative dataset
+// known to reg, the query stage's rules on base_url and params.extra,
+// unique names, expressions that compile). Relative dataset
 // paths are resolved against baseDir. reg must not be nil: the components'
 // names and rules come from it. The diagnostics carry paths but no file positions; use
 // LoadExperiment for located ones.
@@ -88,6 +89,28 @@ const skipFileChecks = "\x00skip"
 
 func validateExperiment(e *Experiment, loc *locator, bad []yamlPath, reg *Catalog, baseDir string) Diagnostics {
 	v := &validation{loc: loc, bad: bad}
+	v.tags(e)
+	v.platforms(e, reg)
+	v.loads(e)
+	v.blocks(e)
+	v.zeros(e, reg)
+	v.requests(e, reg)
+	v.dataset(e, reg, baseDir)
+	v.prompt(e.Prompt)
+	v.matrix(e)
+	for i, c := range e.Checks {
+		v.checkNames(pathOf("checks").index(i), c, e)
+	}
+	v.names(e, reg)
+	if loc.root == nil {
+		// Not linted from a file: compile the expressions here.
+		v.expressions(e)
+	}
+	return v.diags
+}
+
+// tags checks the struct tags of experiment.go.
+func (v *validation) tags(e *Experiment) {
 	err := experimentValidator().Struct(e)
 	var fes validator.ValidationErrors
 	if errors.As(err, &fes) {
@@ -107,21 +130,14 @@ func validateExperiment(e *Experiment, loc *locator, bad []yamlPath, reg *Catalo
 			v.add(p, nil, "%s", fieldMessage(fe))
 		}
 	} else if err != nil {
-		v.diags = append(v.diags, Diagnostic{File: loc.file, Message: fmt.Sprintf("validate: %v", err)})
+		v.diags = append(v.diags, Diagnostic{File: v.loc.file, Message: fmt.Sprintf("validate: %v", err)})
 	}
+}
 
-	v.platforms(e, reg)
-	v.loads(e)
-	v.blocks(e)
-	v.zeros(e, reg)
-	v.extra(e.Params.Extra)
-	v.dataset(e, reg, baseDir)
-	v.prompt(e.Prompt)
-	v.matrix(e)
-	for i, c := range e.Checks {
-		v.checkNames(pathOf("checks").index(i), c, e)
-	}
-
+// names checks the names that must refer to something: the baseline
+// platform, the export formats and extraction steps known to reg, and
+// unique metric names.
+func (v *validation) names(e *Experiment, reg *Catalog) {
 	if len(e.Platforms) > 0 && e.Baseline != "" {
 		names := make([]string, len(e.Platforms))
 		for i, p := range e.Platforms {
@@ -152,23 +168,24 @@ func validateExperiment(e *Experiment, loc *locator, bad []yamlPath, reg *Catalo
 			seen[m.Name] = i
 		}
 	}
-	if loc.root == nil {
-		// Not linted from a file: compile the expressions here.
-		v.compile(pathOf("dataset.filter"), e.Dataset.Filter, func(s string) error { _, err := CompileFilter(s); return err })
-		v.compile(pathOf("score.extract.expr"), e.Score.Extract.Expr, func(s string) error { _, err := CompileExtract(s); return err })
-		if e.Score.Extract.Regex != "" {
-			if _, err := regexp.Compile(e.Score.Extract.Regex); err != nil {
-				v.add(pathOf("score.extract.regex"), nil, "invalid regular expression: %v", err)
-			}
-		}
-		for i, m := range e.Metrics {
-			v.compile(pathOf("metrics").index(i).child("expr"), m.Expr, func(s string) error { _, err := CompileMetric(s); return err })
-		}
-		for i, c := range e.Checks {
-			v.compile(pathOf("checks").index(i), c, func(s string) error { _, err := CompileCheck(s); return err })
+}
+
+// expressions compiles the expressions of an experiment that was not
+// linted from a file (lint compiles them otherwise).
+func (v *validation) expressions(e *Experiment) {
+	v.compile(pathOf("dataset.filter"), e.Dataset.Filter, func(s string) error { _, err := CompileFilter(s); return err })
+	v.compile(pathOf("score.extract.expr"), e.Score.Extract.Expr, func(s string) error { _, err := CompileExtract(s); return err })
+	if e.Score.Extract.Regex != "" {
+		if _, err := regexp.Compile(e.Score.Extract.Regex); err != nil {
+			v.add(pathOf("score.extract.regex"), nil, "invalid regular expression: %v", err)
 		}
 	}
-	return v.diags
+	for i, m := range e.Metrics {
+		v.compile(pathOf("metrics").index(i).child("expr"), m.Expr, func(s string) error { _, err := CompileMetric(s); return err })
+	}
+	for i, c := range e.Checks {
+		v.compile(pathOf("checks").index(i), c, func(s string) error { _, err := CompileCheck(s); return err })
+	}
 }
 
 // elements validates each struct of the list at p separately.
@@ -211,8 +228,6 @@ func (v *validation) platforms(e *Experiment, reg *Catalog) {
 		}
 		if u, err := url.Parse(p.BaseURL); err == nil && u.Scheme != "" && u.Scheme != "http" && u.Scheme != "https" {
 			v.add(base, nil, "must be an http:// or https:// URL, got %q", p.BaseURL)
-		} else if err == nil {
-			v.endpointPath(base, u)
 		}
 		auth := 0
 		var last string
@@ -249,27 +264,6 @@ func (v *validation) arrival(at yamlPath, p Platform, reg *Catalog) {
 	}
 	if p.Burstiness != 0 && !reg.Arrivals[p.Arrival].Shaped {
 		v.add(at.child("burstiness"), nil, "applies only to arrival: %s", strings.Join(reg.shapedArrivals(), " or "))
-	}
-}
-
-// endpointPath rejects a base_url that already ends in the path the query
-// stage appends ("/chat/completions"), or in the legacy "/completions":
-// the request would go to .../chat/completions/chat/completions.
-func (v *validation) endpointPath(at yamlPath, u *url.URL) {
-	path := strings.TrimRight(u.Path, "/")
-	for _, suffix := range []string{"/chat/completions", "/completions"} {
-		if !strings.HasSuffix(path, suffix) {
-			continue
-		}
-		fixed := *u
-		fixed.Path = strings.TrimSuffix(path, suffix)
-		fixed.RawPath = ""
-		appends := "it"
-		if suffix != "/chat/completions" {
-			appends = "/chat/completions"
-		}
-		v.add(at, nil, "should end before %s: inferbench appends %s; use %s", suffix, appends, fixed.String())
-		return
 	}
 }
 
@@ -325,27 +319,20 @@ func (v *validation) zeros(e *Experiment, reg *Catalog) {
 	}
 }
 
-// shadowedExtra are the request body keys that params.extra may not set,
-// each with the setting that owns it: inferbench writes these itself, and
-// an extra value would either be dropped or silently replace the value the
-// manifest records.
-var shadowedExtra = map[string]string{
-	"model":          "set platforms[].models instead",
-	"messages":       "set prompt.system and prompt.user instead",
-	"max_tokens":     "set params.max_tokens instead",
-	"temperature":    "set params.temperature instead",
-	"top_p":          "set params.top_p instead",
-	"stream":         "set params.stream instead",
-	"stream_options": "inferbench sends stream_options {include_usage: true} itself when params.stream is true",
-	"n":              "inferbench scores one choice per request; set repeats instead",
-}
-
-// extra refuses params.extra keys that shadow a request field.
-func (v *validation) extra(extra map[string]any) {
-	for k := range extra {
-		if msg, ok := shadowedExtra[k]; ok {
-			v.add(pathOf("params").child("extra").child(k), nil, "%s", msg)
+// requests applies the query stage's rules on the settings of its
+// requests (see RequestChecker) to every platform and to params.
+func (v *validation) requests(e *Experiment, reg *Catalog) {
+	if reg.requests == nil {
+		return
+	}
+	for i := range e.Platforms {
+		at := pathOf("platforms").index(i)
+		for _, pr := range reg.requests.CheckPlatform(&e.Platforms[i]) {
+			v.add(append(at, parsePath(pr.Path)...), nil, "%s", pr.Message)
 		}
+	}
+	for _, pr := range reg.requests.CheckParams(&e.Params) {
+		v.add(append(pathOf("params"), parsePath(pr.Path)...), nil, "%s", pr.Message)
 	}
 }
 

@@ -72,10 +72,12 @@ func New(opts ...Option) *Querier {
 	return q
 }
 
-// Register sets reg.Querier to a default Querier and adds the built-in
+// Register sets reg.Querier to a default Querier and adds its rules on
+// the settings of its requests (base_url, params.extra), the built-in
 // level models (RegisterLevelModels) and the emulator's block.
 func Register(reg *pipeline.Registry) {
 	reg.Querier = New()
+	reg.AddRequestChecker(requestRules{})
 	RegisterLevelModels(reg)
 	registerEmulator(reg)
 }
@@ -257,7 +259,7 @@ func (q *Querier) newRun(ctx, setup context.Context, job pipeline.QueryJob, emit
 			_ = stop(sctx)
 		}
 	}
-	r.url = strings.TrimRight(base, "/") + "/chat/completions"
+	r.url = strings.TrimRight(base, "/") + chatPath
 	return r, shutdown, nil
 }
 
