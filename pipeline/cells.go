@@ -62,7 +62,7 @@ func (l *CellList) At(seq int) results.Cell {
 	nS := len(l.samples)
 	if seq < l.warmup {
 		i := seq % nS
-		return results.Cell{CellKey: results.CellKey{Platform: l.platform, Model: l.models[0], Temperature: l.temps[0], Load: l.levels[0],
+		return results.Cell{CellKey: results.CellKey{Platform: l.platform, Model: l.models[0], Temperature: l.temps[0], Level: l.levels[0],
 			Repeat: seq / nS, SampleID: l.samples[i].ID, Warmup: true}, Seq: seq, Sample: &l.samples[i], Messages: l.msgs[i]}
 	}
 	j := seq - l.warmup
@@ -79,7 +79,7 @@ func (l *CellList) At(seq int) results.Cell {
 	}
 	r, i := k/nS, k%nS
 	warm := k < l.levelWarmup
-	return results.Cell{CellKey: results.CellKey{Platform: l.platform, Model: l.models[m], Temperature: l.temps[t], Load: l.levels[lv],
+	return results.Cell{CellKey: results.CellKey{Platform: l.platform, Model: l.models[m], Temperature: l.temps[t], Level: l.levels[lv],
 		Repeat: r, SampleID: l.samples[i].ID, Warmup: warm}, Seq: seq, Sample: &l.samples[i], Messages: l.msgs[i], LevelWarmup: warm}
 }
 

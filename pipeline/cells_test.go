@@ -157,7 +157,7 @@ func (q *timedQuerier) Query(_ context.Context, job QueryJob, emit func(results.
 			break
 		}
 	}
-	q.got = append(q.got, fmt.Sprint(first.Load, " ", job.Platform.MaxDuration))
+	q.got = append(q.got, fmt.Sprint(first.Level, " ", job.Platform.MaxDuration))
 	return QueryReport{StopReason: "max_duration"}, nil
 }
 
@@ -262,9 +262,9 @@ func (pk *shardPicker) take(k *results.CellKey) bool {
 	if pk == nil {
 		return true
 	}
-	key := pickKey{k.Load, k.Warmup}
+	key := pickKey{k.Level, k.Warmup}
 	i := pk.next[key]
 	pk.next[key] = i + 1
-	ls := pk.shares[k.Load]
+	ls := pk.shares[k.Level]
 	return ls != nil && ls.Has(i)
 }

@@ -159,7 +159,7 @@ func cgroupCPUQuota() (float64, bool) {
 func (e *Engine) recordClientHealth(mu *sync.Mutex, m *runfolder.Manifest, dir string, spec config.ClientSpec, h results.ClientHealth) {
 	if bound, why := h.ClientBound(spec); bound {
 		e.log().Warn("client-bound level: the client's own delay may be in its timings, which are upper bounds; lower the concurrency or rate, or split the load over machines with --shard",
-			"platform", h.Platform, "load", h.Load, "reason", why)
+			"platform", h.Platform, "load", h.Level, "reason", why)
 	}
 	mu.Lock()
 	defer mu.Unlock()

@@ -73,7 +73,7 @@ func TestAClientSamplerMeasuresTheProcess(t *testing.T) {
 }
 
 func TestApplyClientMarksGroupsPointsVerdictsBestLevelsAndCrossovers(t *testing.T) {
-	key := func(p, load string) results.GroupKey { return results.GroupKey{Platform: p, Model: "m", Load: load} }
+	key := func(p, load string) results.GroupKey { return results.GroupKey{Platform: p, Model: "m", Level: load} }
 	res := &results.Results{
 		Groups: []results.GroupStats{{GroupKey: key("a", "c=1")}, {GroupKey: key("a", "c=8")}, {GroupKey: key("b", "c=1")}, {GroupKey: key("b", "c=8")}},
 		Comparisons: []results.Comparison{
@@ -82,18 +82,18 @@ func TestApplyClientMarksGroupsPointsVerdictsBestLevelsAndCrossovers(t *testing.
 		},
 		Sweep: &results.SweepResults{
 			Curves: []results.SweepCurve{
-				{GroupKey: key("a", ""), Points: []results.SweepPoint{{Load: "c=1"}, {Load: "c=8"}}, Best: "c=8"},
-				{GroupKey: key("b", ""), Points: []results.SweepPoint{{Load: "c=1"}, {Load: "c=8"}}, Best: "c=1"},
+				{GroupKey: key("a", ""), Points: []results.SweepPoint{{Level: "c=1"}, {Level: "c=8"}}, Best: "c=8"},
+				{GroupKey: key("b", ""), Points: []results.SweepPoint{{Level: "c=1"}, {Level: "c=8"}}, Best: "c=1"},
 			},
 			Crossovers: []results.Crossover{{GroupKey: key("a", ""), Baseline: key("b", ""), Statement: "a is faster than b from c=8 up (median E2E)"}},
 		},
 	}
 	m := &runfolder.Manifest{ClientHealth: []results.ClientHealth{
-		{Platform: "a", Load: "c=1", CPUPercent: 20, Cores: 2},
-		{Platform: "b", Load: "c=1", CPUPercent: 20, Cores: 2},
-		{Platform: "a", Load: "c=8", CPUPercent: 60, Cores: 2},
-		{Platform: "b", Load: "c=8", CPUPercent: 60, Cores: 2},
-		{Platform: "a", Load: "c=8", CPUPercent: 97, Cores: 2}, // a resumed level: the worse counts
+		{Platform: "a", Level: "c=1", CPUPercent: 20, Cores: 2},
+		{Platform: "b", Level: "c=1", CPUPercent: 20, Cores: 2},
+		{Platform: "a", Level: "c=8", CPUPercent: 60, Cores: 2},
+		{Platform: "b", Level: "c=8", CPUPercent: 60, Cores: 2},
+		{Platform: "a", Level: "c=8", CPUPercent: 97, Cores: 2}, // a resumed level: the worse counts
 	}}
 	ApplyClient(res, m, config.ClientSpec{})
 	g := res.Groups[1]

@@ -110,7 +110,7 @@ func (q *levelQuerier) Query(ctx context.Context, job QueryJob, emit func(result
 		first = *c
 		break
 	}
-	q.jobs = append(q.jobs, fmt.Sprintf("%s c%d r%g n%d", first.Load, job.Platform.Concurrency, job.Platform.Rate, job.CellCount()))
+	q.jobs = append(q.jobs, fmt.Sprintf("%s c%d r%g n%d", first.Level, job.Platform.Concurrency, job.Platform.Rate, job.CellCount()))
 	q.mu.Unlock()
 	for c := range job.EachCell() {
 		if stopped(job.Stop) {
@@ -186,7 +186,7 @@ func TestLevelRunnerRunsLevelsInOrderAndStopsASaturatedOne(t *testing.T) {
 			}
 			var gotStops []string
 			for _, s := range stops {
-				gotStops = append(gotStops, s.Load+": "+s.Reason)
+				gotStops = append(gotStops, s.Level+": "+s.Reason)
 			}
 			if !reflect.DeepEqual(gotStops, tt.wantStops) {
 				t.Errorf("stops = %q, want %q", gotStops, tt.wantStops)
@@ -262,19 +262,19 @@ func TestApplyLevelsMarksSaturatedLevelsAndFillsSweepRates(t *testing.T) {
 	res := &results.Results{Sweep: &results.SweepResults{Curves: []results.SweepCurve{{
 		GroupKey: results.GroupKey{Platform: "p", Model: "m"},
 		Points: []results.SweepPoint{
-			{Load: "sync", RequestThroughput: 5, E2EP99: 100},
-			{Load: "throughput", RequestThroughput: 50, E2EP99: 150},
-			{Load: "sweep-1", RequestThroughput: 20, E2EP99: 120},
-			{Load: "sweep-2", RequestThroughput: 35, E2EP99: 130},
+			{Level: "sync", RequestThroughput: 5, E2EP99: 100},
+			{Level: "throughput", RequestThroughput: 50, E2EP99: 150},
+			{Level: "sweep-1", RequestThroughput: 20, E2EP99: 120},
+			{Level: "sweep-2", RequestThroughput: 35, E2EP99: 130},
 		},
 	}}}}
-	res.Groups = []results.GroupStats{{GroupKey: results.GroupKey{Platform: "p", Model: "m", Load: "sync"}},
-		{GroupKey: results.GroupKey{Platform: "p", Model: "m", Load: "sweep-1"}}, {GroupKey: results.GroupKey{Platform: "p", Model: "m", Load: "sweep-2"}}}
+	res.Groups = []results.GroupStats{{GroupKey: results.GroupKey{Platform: "p", Model: "m", Level: "sync"}},
+		{GroupKey: results.GroupKey{Platform: "p", Model: "m", Level: "sweep-1"}}, {GroupKey: results.GroupKey{Platform: "p", Model: "m", Level: "sweep-2"}}}
 	m := &runfolder.Manifest{
 		Experiment: config.Experiment{Platforms: []config.Platform{withLoad(config.Platform{Name: "p"}, &testLoad{sweep: 2, most: 8}, config.LevelsSpec{})}},
 		SweepRates: map[string][]float64{"p": {20, 35}},
-		LevelStops: []results.LevelStop{{Platform: "p", Load: "throughput", Reason: "saturated: error rate 40% above 20% after 10 requests"},
-			{Platform: "p", Load: "sweep-2", Reason: "max_duration"}},
+		LevelStops: []results.LevelStop{{Platform: "p", Level: "throughput", Reason: "saturated: error rate 40% above 20% after 10 requests"},
+			{Platform: "p", Level: "sweep-2", Reason: "max_duration"}},
 	}
 	ApplyLevels(res, m, config.SLOSpec{E2E: config.Duration(200 * time.Millisecond)})
 	pts := res.Sweep.Curves[0].Points
@@ -309,10 +309,10 @@ func TestResumedSweepRunsTheRatesItChoseBefore(t *testing.T) {
 	prior := levelSpans{}
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	for i, c := range plan.Jobs[0].Cells.Slice() {
-		if c.Load == "sync" || c.Load == "throughput" {
+		if c.Level == "sync" || c.Level == "throughput" {
 			// sync: one request per second; throughput: ten per second.
 			step := time.Second
-			if c.Load == "throughput" {
+			if c.Level == "throughput" {
 				step = 100 * time.Millisecond
 			}
 			prior.add(&results.Record{CellKey: c.CellKey, StartedAt: t0.Add(time.Duration(i) * step), CloseMs: float64(step.Milliseconds())})
@@ -362,7 +362,7 @@ func (q *manifestPeeker) Query(ctx context.Context, job QueryJob, emit func(resu
 		first = *c
 		break
 	}
-	if first.Load == "sweep-1" && q.rates == nil {
+	if first.Level == "sweep-1" && q.rates == nil {
 		m, err := runfolder.ReadManifest(q.dir())
 		if err == nil {
 			q.rates = m.SweepRates
@@ -414,8 +414,8 @@ func TestChecksSeeEachGroupsLoadLevel(t *testing.T) {
 		t.Fatal(err)
 	}
 	res := &results.Results{Groups: []results.GroupStats{
-		{GroupKey: results.GroupKey{Platform: "a", Load: "c=1"}, LatencyMs: results.Dist{N: 1, P50: 500}},
-		{GroupKey: results.GroupKey{Platform: "a", Load: "c=16"}, LatencyMs: results.Dist{N: 1, P50: 50}},
+		{GroupKey: results.GroupKey{Platform: "a", Level: "c=1"}, LatencyMs: results.Dist{N: 1, P50: 500}},
+		{GroupKey: results.GroupKey{Platform: "a", Level: "c=16"}, LatencyMs: results.Dist{N: 1, P50: 50}},
 	}}
 	ok, err := config.RunExpr(prog, results.NewCheckEnv(res))
 	if err != nil || ok != true {
@@ -512,7 +512,7 @@ func TestResumeKeepsTheLevelsAnEarlierAttemptStopped(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sat := results.LevelStop{Platform: "p", Load: "c=64", Reason: "saturated: client queue growing"}
+	sat := results.LevelStop{Platform: "p", Level: "c=64", Reason: "saturated: client queue growing"}
 	m.LevelStops = []results.LevelStop{sat}
 	if err := writeJSON(filepath.Join(run.Dir, runfolder.ManifestFile), m); err != nil {
 		t.Fatal(err)

@@ -69,7 +69,7 @@ func (lr *levelRunner) query(ctx context.Context, job QueryJob, label string, em
 	}
 	rep, err := lr.querier.Query(ctx, job, emit)
 	h := s.Stop()
-	h.Platform, h.Load = job.Platform.Name, label
+	h.Platform, h.Level = job.Platform.Name, label
 	if err == nil {
 		lr.health(h)
 	}
@@ -101,7 +101,7 @@ func (lr *levelRunner) run(ctx context.Context, emit func(results.Record)) (Quer
 	byLevel := map[string][]results.Cell{} // in-memory cells (Cells); a Source is cut by level range instead
 	if lr.job.Source == nil {
 		for _, c := range lr.job.Cells {
-			byLevel[c.Load] = append(byLevel[c.Load], c)
+			byLevel[c.Level] = append(byLevel[c.Level], c)
 		}
 	}
 	achieved := map[string]float64{} // completed requests per second by level
@@ -116,7 +116,7 @@ func (lr *levelRunner) run(ctx context.Context, emit func(results.Record)) (Quer
 			}
 			rates, err := chooser.ChooseRates(lr.seen(achieved))
 			if err != nil {
-				stops = append(stops, results.LevelStop{Platform: p.Name, Load: lv.Label, Reason: "not run: " + err.Error()})
+				stops = append(stops, results.LevelStop{Platform: p.Name, Level: lv.Label, Reason: "not run: " + err.Error()})
 				continue
 			}
 			lr.rates = rates
@@ -149,11 +149,11 @@ func (lr *levelRunner) run(ctx context.Context, emit func(results.Record)) (Quer
 			rep.StopReason = runfolder.StopInterrupted
 			return rep, stops, nil
 		case out.saturated != "":
-			stops = append(stops, results.LevelStop{Platform: p.Name, Load: lv.Label, Reason: "saturated: " + out.saturated})
+			stops = append(stops, results.LevelStop{Platform: p.Name, Level: lv.Label, Reason: "saturated: " + out.saturated})
 		case out.StopReason == "max_duration" && timed:
 			// A level sized by duration ends when it is spent: no stop.
 		case out.StopReason == "max_duration":
-			stops = append(stops, results.LevelStop{Platform: p.Name, Load: lv.Label, Reason: "max_duration"})
+			stops = append(stops, results.LevelStop{Platform: p.Name, Level: lv.Label, Reason: "max_duration"})
 		case out.StopReason != "":
 			rep.StopReason = out.StopReason
 			return rep, stops, nil
@@ -331,7 +331,7 @@ type sendBucket struct {
 func newLevelSpans(marks []runfolder.SendSpan) levelSpans {
 	ls := levelSpans{}
 	for _, m := range marks {
-		ls.level(m.Platform, m.Load).marks = append(ls.level(m.Platform, m.Load).marks, m)
+		ls.level(m.Platform, m.Level).marks = append(ls.level(m.Platform, m.Level).marks, m)
 	}
 	for _, lv := range ls {
 		for _, s := range lv {
@@ -364,7 +364,7 @@ func (ls levelSpans) add(r *results.Record) {
 	if r.Warmup || r.Error == results.ErrClientResource || r.StartedAt.IsZero() {
 		return
 	}
-	s := ls.level(r.Platform, r.Load)
+	s := ls.level(r.Platform, r.Level)
 	if r.OK() {
 		s.n++
 	}

@@ -26,17 +26,17 @@ func TestResumedSweepRatesAreResultsRequestThroughput(t *testing.T) {
 	zero, one := 0, 1
 	marks := []runfolder.SendSpan{
 		// throughput: process 1 killed mid-level (no stop), process 2 resumed 100 s later.
-		{Platform: "p", Load: "throughput", Process: 1, Start: at(0)},
-		{Platform: "p", Load: "throughput", Process: 2, Start: at(100), Stop: at(111)},
+		{Platform: "p", Level: "throughput", Process: 1, Start: at(0)},
+		{Platform: "p", Level: "throughput", Process: 2, Start: at(100), Stop: at(111)},
 		// sync: two shards, one killed, after records of a process that wrote no marks.
-		{Platform: "p", Load: "sync", Process: 1, Shard: &zero, Start: at(-20), Stop: at(-10)},
-		{Platform: "p", Load: "sync", Process: 1, Shard: &one, Start: at(-18)},
+		{Platform: "p", Level: "sync", Process: 1, Shard: &zero, Start: at(-20), Stop: at(-10)},
+		{Platform: "p", Level: "sync", Process: 1, Shard: &one, Start: at(-18)},
 		// another platform's marks are not this one's.
-		{Platform: "q", Load: "throughput", Process: 1, Start: at(-500), Stop: at(500)},
+		{Platform: "q", Level: "throughput", Process: 1, Start: at(-500), Stop: at(500)},
 	}
 	var recs []*results.Record
 	rec := func(load string, sent float64, closeMs float64) *results.Record {
-		r := &results.Record{CellKey: results.CellKey{Platform: "p", Model: "m", Load: load, SampleID: "q", Repeat: len(recs)},
+		r := &results.Record{CellKey: results.CellKey{Platform: "p", Model: "m", Level: load, SampleID: "q", Repeat: len(recs)},
 			Seq: len(recs), StartedAt: at(sent), CloseMs: closeMs, LatencyMs: closeMs}
 		recs = append(recs, r)
 		return r
@@ -78,7 +78,7 @@ func TestResumedSweepRatesAreResultsRequestThroughput(t *testing.T) {
 		if g.Count == 0 {
 			continue // the experiment's own level, which these records are not of
 		}
-		want[g.Load] = g.RequestThroughput
+		want[g.Level] = g.RequestThroughput
 	}
 	if len(want) != 2 || len(got) != len(want) {
 		t.Fatalf("rates = %v, results.json's request_throughput = %v", got, want)

@@ -94,8 +94,8 @@ func TestTheMergedManifestKeepsEveryShardsStoppedLevels(t *testing.T) {
 	stop := func(i int, ls ...results.LevelStop) shardRun {
 		return shardRun{dir: "d", m: &runfolder.Manifest{Shard: &runfolder.ShardInfo{Shard: runfolder.Shard{Index: i, Count: 2}, Host: "h"}, LevelStops: ls}}
 	}
-	sat := results.LevelStop{Platform: "p", Load: "c=64", Reason: "saturated: error rate 40% above 20% after 10 requests"}
-	dur := results.LevelStop{Platform: "p", Load: "c=8", Reason: "max_duration"}
+	sat := results.LevelStop{Platform: "p", Level: "c=64", Reason: "saturated: error rate 40% above 20% after 10 requests"}
+	dur := results.LevelStop{Platform: "p", Level: "c=8", Reason: "max_duration"}
 	m := mergedManifest([]shardRun{stop(0, dur), stop(1, sat, dur)}, &Plan{}, "merged")
 	if len(m.LevelStops) != 2 || !slices.Contains(m.LevelStops, sat) || !slices.Contains(m.LevelStops, dur) {
 		t.Errorf("level stops %v, want shard 1's saturated level and the shared max_duration stop once", m.LevelStops)

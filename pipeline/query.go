@@ -267,7 +267,7 @@ func (rr *requestRunner) mark(platform, load string) func() {
 	rr.mu.Lock()
 	defer rr.mu.Unlock()
 	i := len(rr.m.SendSpans)
-	rr.m.SendSpans = append(rr.m.SendSpans, runfolder.SendSpan{Platform: platform, Load: load, Process: rr.process, Shard: rr.shardIx, Start: rr.e.now().UTC()})
+	rr.m.SendSpans = append(rr.m.SendSpans, runfolder.SendSpan{Platform: platform, Level: load, Process: rr.process, Shard: rr.shardIx, Start: rr.e.now().UTC()})
 	rr.writeMarks()
 	return func() {
 		rr.mu.Lock()

@@ -245,7 +245,7 @@ func shardLevels(s runfolder.Shard, plan *Plan, members []func(int) bool) []runf
 		for _, lv := range j.Platform.RunLevels(nil) {
 			label := lv.Label
 			ls := LevelShareOf(s, lv)
-			out = append(out, runfolder.ShardLevel{Platform: j.Platform.Name, Load: label, Concurrency: ls.Concurrency, Rate: ls.Rate, Segment: ls.Segment, Cells: count[label]})
+			out = append(out, runfolder.ShardLevel{Platform: j.Platform.Name, Level: label, Concurrency: ls.Concurrency, Rate: ls.Rate, Segment: ls.Segment, Cells: count[label]})
 		}
 	}
 	return out

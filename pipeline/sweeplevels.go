@@ -22,13 +22,13 @@ func ApplyLevels(r *results.Results, m *runfolder.Manifest, slo config.SLOSpec) 
 	for _, pl := range m.Experiment.Platforms {
 		for _, lv := range pl.RunLevels(m.SweepRates[pl.Name]) {
 			if lv.Rate > 0 {
-				rates[results.GroupKey{Platform: pl.Name, Load: lv.Label}] = lv.Rate
+				rates[results.GroupKey{Platform: pl.Name, Level: lv.Label}] = lv.Rate
 			}
 		}
 	}
-	rateOf := func(k results.GroupKey) float64 { return rates[results.GroupKey{Platform: k.Platform, Load: k.Load}] }
+	rateOf := func(k results.GroupKey) float64 { return rates[results.GroupKey{Platform: k.Platform, Level: k.Level}] }
 	for i := range r.Groups {
-		if g := &r.Groups[i]; g.TargetRate == 0 && g.Load != "" {
+		if g := &r.Groups[i]; g.TargetRate == 0 && g.Level != "" {
 			g.TargetRate = rateOf(g.GroupKey)
 		}
 	}
@@ -37,13 +37,13 @@ func ApplyLevels(r *results.Results, m *runfolder.Manifest, slo config.SLOSpec) 
 		for pi := range c.Points {
 			p := &c.Points[pi]
 			for _, s := range m.LevelStops {
-				if s.Platform == c.Platform && s.Load == p.Load {
+				if s.Platform == c.Platform && s.Level == p.Level {
 					p.SaturatedReason = s.Reason
 					p.Saturated = strings.HasPrefix(s.Reason, "saturated")
 				}
 			}
 			if p.TargetRate == 0 {
-				p.TargetRate = rateOf(results.GroupKey{Platform: c.Platform, Load: p.Load})
+				p.TargetRate = rateOf(results.GroupKey{Platform: c.Platform, Level: p.Level})
 			}
 		}
 		for pi := range m.Experiment.Platforms {

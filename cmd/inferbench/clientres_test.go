@@ -234,7 +234,7 @@ export: {formats: [json, csv, markdown]}
 	res := read()
 	for _, g := range res.Groups {
 		if g.Client == nil || !g.ClientBound || g.ClientBoundReason == "" {
-			t.Errorf("group %s %s: client %+v bound %v %q, want client-bound", g.Platform, g.Load, g.Client, g.ClientBound, g.ClientBoundReason)
+			t.Errorf("group %s %s: client %+v bound %v %q, want client-bound", g.Platform, g.Level, g.Client, g.ClientBound, g.ClientBoundReason)
 		}
 	}
 	if res.Sweep == nil {
@@ -243,7 +243,7 @@ export: {formats: [json, csv, markdown]}
 	for _, c := range res.Sweep.Curves {
 		for _, p := range c.Points {
 			if !p.ClientBound {
-				t.Errorf("sweep point %s %s not client-bound", c.Platform, p.Load)
+				t.Errorf("sweep point %s %s not client-bound", c.Platform, p.Level)
 			}
 		}
 	}
@@ -268,7 +268,7 @@ export: {formats: [json, csv, markdown]}
 	again := read()
 	for i, g := range again.Groups {
 		if g.Client == nil || *g.Client != *res.Groups[i].Client || g.ClientBound != res.Groups[i].ClientBound || g.ClientBoundReason != res.Groups[i].ClientBoundReason {
-			t.Errorf("report changed group %s %s's client figures: %+v -> %+v", g.Platform, g.Load, res.Groups[i].Client, g.Client)
+			t.Errorf("report changed group %s %s's client figures: %+v -> %+v", g.Platform, g.Level, res.Groups[i].Client, g.Client)
 		}
 	}
 	// and judges them again under other thresholds.
@@ -277,7 +277,7 @@ export: {formats: [json, csv, markdown]}
 	}
 	for _, g := range read().Groups {
 		if g.ClientBound {
-			t.Errorf("group %s %s still client-bound under thresholds nothing reaches", g.Platform, g.Load)
+			t.Errorf("group %s %s still client-bound under thresholds nothing reaches", g.Platform, g.Level)
 		}
 	}
 }

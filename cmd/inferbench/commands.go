@@ -503,8 +503,8 @@ func printShardPlan(w io.Writer, sh runfolder.Shard, plan *pipeline.Plan) error 
 	total := 0
 	for _, l := range pipeline.ShardLevels(sh, plan) {
 		load := "-"
-		if l.Load != "" {
-			load = l.Load
+		if l.Level != "" {
+			load = l.Level
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\n", l.Platform, load, l.Segment, l.Share("none"), l.Cells)
 		total += l.Cells

@@ -45,10 +45,10 @@ func TestLevelsSizedByRequestsWithWarmups(t *testing.T) {
 	type tally struct{ n, warm, repeat2 int }
 	by := map[string]*tally{}
 	for _, r := range recs {
-		if by[r.Load] == nil {
-			by[r.Load] = &tally{}
+		if by[r.Level] == nil {
+			by[r.Level] = &tally{}
 		}
-		tl := by[r.Load]
+		tl := by[r.Level]
 		tl.n++
 		if r.Warmup {
 			tl.warm++
@@ -120,15 +120,15 @@ func TestLevelsSizedByDuration(t *testing.T) {
 	type tally struct{ n, warm, later int }
 	by := map[string]*tally{}
 	for _, r := range recs {
-		if by[r.Load] == nil {
-			by[r.Load] = &tally{}
+		if by[r.Level] == nil {
+			by[r.Level] = &tally{}
 		}
-		by[r.Load].n++
+		by[r.Level].n++
 		if r.Warmup {
-			by[r.Load].warm++
+			by[r.Level].warm++
 		}
 		if r.Repeat > 0 {
-			by[r.Load].later++
+			by[r.Level].later++
 		}
 	}
 	for _, lv := range []string{"c=2", "c=6"} {
@@ -168,11 +168,11 @@ func TestALevelWarmupByDuration(t *testing.T) {
 	lastWarm, firstMeasured := map[string]results.Record{}, map[string]results.Record{}
 	for _, r := range recs {
 		if r.Warmup {
-			if w, ok := lastWarm[r.Load]; !ok || r.StartedAt.After(w.StartedAt) {
-				lastWarm[r.Load] = r
+			if w, ok := lastWarm[r.Level]; !ok || r.StartedAt.After(w.StartedAt) {
+				lastWarm[r.Level] = r
 			}
-		} else if m, ok := firstMeasured[r.Load]; !ok || r.StartedAt.Before(m.StartedAt) {
-			firstMeasured[r.Load] = r
+		} else if m, ok := firstMeasured[r.Level]; !ok || r.StartedAt.Before(m.StartedAt) {
+			firstMeasured[r.Level] = r
 		}
 	}
 	for _, lv := range []string{"c=2", "c=6"} {

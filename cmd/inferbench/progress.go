@@ -232,7 +232,7 @@ func (p *Progress) Observe(r *results.Record) {
 		s.errors++
 	}
 	s.last = time.Now()
-	if r.Load == s.lv.Label {
+	if r.Level == s.lv.Label {
 		s.cur.add(r, s.last)
 	}
 }

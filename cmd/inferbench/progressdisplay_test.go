@@ -94,7 +94,7 @@ func lastLines(out string, n int) []string {
 func TestProgressShowsTheCurrentLevelItsTargetAndAchievedRate(t *testing.T) {
 	t0 := time.Now().Add(-10 * time.Second)
 	ok := func(platform, load string, started time.Time, tokens int) *results.Record {
-		return &results.Record{CellKey: results.CellKey{Platform: platform, Load: load}, StartedAt: started, OutputTokens: tokens}
+		return &results.Record{CellKey: results.CellKey{Platform: platform, Level: load}, StartedAt: started, OutputTokens: tokens}
 	}
 	t.Run("a closed-loop level shows its label, position, concurrency and labelled rates", func(t *testing.T) {
 		var buf bytes.Buffer
@@ -102,7 +102,7 @@ func TestProgressShowsTheCurrentLevelItsTargetAndAchievedRate(t *testing.T) {
 		p.Begin(map[string]int{"metis": 40}, nil, []string{"metis"})
 		p.Level("metis", pipeline.LevelProgress{Label: "c=8", Index: 2, Count: 3, Concurrency: 8})
 		p.Observe(ok("metis", "c=8", t0, 100))
-		p.Observe(&results.Record{CellKey: results.CellKey{Platform: "metis", Load: "c=8"}, StartedAt: t0, Error: "http_500"})
+		p.Observe(&results.Record{CellKey: results.CellKey{Platform: "metis", Level: "c=8"}, StartedAt: t0, Error: "http_500"})
 		p.End()
 		line := lastLines(buf.String(), 1)[0]
 		for _, want := range []string{"metis ", "level c=8 (2/3)", "concurrency 8", "completed ", " req/s", "done 2/40 (5.0%)", "failed 1", "aggregate ", " tok/s", "ETA "} {
@@ -132,8 +132,8 @@ func TestProgressShowsTheCurrentLevelItsTargetAndAchievedRate(t *testing.T) {
 		p.Level("a", pipeline.LevelProgress{Label: "c=2", Index: 2, Count: 2, Concurrency: 2})
 		start := time.Now().Add(-4 * time.Second)
 		p.Observe(ok("a", "c=2", start, 100))
-		p.Observe(&results.Record{CellKey: results.CellKey{Platform: "a", Load: "c=2", Warmup: true}, StartedAt: start.Add(-time.Hour), OutputTokens: 5000})
-		p.Observe(&results.Record{CellKey: results.CellKey{Platform: "a", Load: "c=2"}, StartedAt: start, OutputTokens: 7000, Error: "timeout"})
+		p.Observe(&results.Record{CellKey: results.CellKey{Platform: "a", Level: "c=2", Warmup: true}, StartedAt: start.Add(-time.Hour), OutputTokens: 5000})
+		p.Observe(&results.Record{CellKey: results.CellKey{Platform: "a", Level: "c=2"}, StartedAt: start, OutputTokens: 7000, Error: "timeout"})
 		p.Observe(ok("a", "c=2", start.Add(time.Second), 100))
 		p.End()
 		line := lastLines(buf.String(), 1)[0]

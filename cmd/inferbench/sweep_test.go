@@ -38,9 +38,9 @@ func TestSweepExperimentFindsTheCrossoverOffline(t *testing.T) {
 	for _, c := range res.Sweep.Curves {
 		var levels []string
 		for _, p := range c.Points {
-			levels = append(levels, p.Load)
+			levels = append(levels, p.Level)
 			if p.Requests != 24 || p.ErrorRate != 0 {
-				t.Errorf("%s %s: %d requests, error rate %v; want 24 clean ones", c.Platform, p.Load, p.Requests, p.ErrorRate)
+				t.Errorf("%s %s: %d requests, error rate %v; want 24 clean ones", c.Platform, p.Level, p.Requests, p.ErrorRate)
 			}
 		}
 		if strings.Join(levels, ",") != "c=1,c=8,c=24" {

@@ -43,7 +43,7 @@ type GroupEnv struct {
 	Platform    string  `expr:"platform"`
 	Model       string  `expr:"model"`
 	Temperature float64 `expr:"temperature"`
-	Load        string  `expr:"load"`
+	Level       string  `expr:"load"`
 	Count       int     `expr:"count"`
 	Successes   int     `expr:"successes"`
 	Failures    int     `expr:"failures"`

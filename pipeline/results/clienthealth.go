@@ -16,7 +16,7 @@ import (
 // whole process: platforms that run side by side share it.
 type ClientHealth struct {
 	Platform string `json:"platform,omitempty"`
-	Load     string `json:"load,omitempty"`
+	Level    string `json:"load,omitempty"`
 	// Seconds is the level's window.
 	Seconds float64 `json:"seconds"`
 	// SchedLatencyP99Ms is the 99th percentile of the Go scheduler
@@ -87,7 +87,7 @@ func (r *Results) ApplyClientHealth(hs []ClientHealth, spec config.ClientSpec) {
 	type lvl struct{ platform, load string }
 	health := map[lvl]ClientHealth{}
 	for _, h := range hs {
-		k := lvl{h.Platform, h.Load}
+		k := lvl{h.Platform, h.Level}
 		if old, ok := health[k]; ok {
 			h = old.worse(h)
 		}
@@ -101,14 +101,14 @@ func (r *Results) ApplyClientHealth(hs []ClientHealth, spec config.ClientSpec) {
 	}
 	for i := range r.Groups {
 		g := &r.Groups[i]
-		k := lvl{g.Platform, g.Load}
+		k := lvl{g.Platform, g.Level}
 		if h, ok := health[k]; ok {
-			h.Platform, h.Load = "", ""
+			h.Platform, h.Level = "", ""
 			g.Client = &h
 		}
 		g.ClientBoundReason, g.ClientBound = bound[k], bound[k] != ""
 	}
-	boundGroup := func(k GroupKey) bool { return bound[lvl{k.Platform, k.Load}] != "" }
+	boundGroup := func(k GroupKey) bool { return bound[lvl{k.Platform, k.Level}] != "" }
 	for i := range r.Comparisons {
 		c := &r.Comparisons[i]
 		if (boundGroup(c.GroupKey) || boundGroup(c.Baseline)) && !strings.Contains(c.Verdict, clientBoundNote) {
@@ -122,9 +122,9 @@ func (r *Results) ApplyClientHealth(hs []ClientHealth, spec config.ClientSpec) {
 		c := &r.Sweep.Curves[ci]
 		for pi := range c.Points {
 			p := &c.Points[pi]
-			why := bound[lvl{c.Platform, p.Load}]
+			why := bound[lvl{c.Platform, p.Level}]
 			p.ClientBound, p.ClientBoundReason = why != "", why
-			if p.Load == c.Best {
+			if p.Level == c.Best {
 				c.BestClientBound = p.ClientBound
 			}
 		}
@@ -139,7 +139,7 @@ func (r *Results) ApplyClientHealth(hs []ClientHealth, spec config.ClientSpec) {
 				continue
 			}
 			for _, p := range c.Points {
-				seen[p.Load]++
+				seen[p.Level]++
 			}
 		}
 		for _, c := range r.Sweep.Curves {
@@ -147,8 +147,8 @@ func (r *Results) ApplyClientHealth(hs []ClientHealth, spec config.ClientSpec) {
 				continue
 			}
 			for _, p := range c.Points {
-				if p.ClientBound && seen[p.Load] == 2 && !slices.Contains(on, p.Load) {
-					on = append(on, p.Load)
+				if p.ClientBound && seen[p.Level] == 2 && !slices.Contains(on, p.Level) {
+					on = append(on, p.Level)
 				}
 			}
 		}

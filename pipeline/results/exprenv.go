@@ -13,7 +13,7 @@ func NewGroupEnv(g *GroupStats) config.GroupEnv {
 		m[nv.Name] = nv.Value
 	}
 	env := config.GroupEnv{
-		Platform: g.Platform, Model: g.Model, Temperature: g.Temperature, Load: g.Load,
+		Platform: g.Platform, Model: g.Model, Temperature: g.Temperature, Level: g.Level,
 		Count: g.Count, Successes: g.Successes, Failures: g.Failures, Truncated: g.Truncated,
 		ErrorRate:   g.ErrorRate,
 		LatencyMean: g.LatencyMs.Mean, LatencyP50: g.LatencyMs.P50, LatencyP90: g.LatencyMs.P90,

@@ -14,7 +14,7 @@ type CellKey struct {
 	Temperature float64 `json:"temperature"`
 	// Load is the load level's label (Level.Label); "" when the
 	// platform has one level.
-	Load     string `json:"load,omitempty"`
+	Level    string `json:"load,omitempty"`
 	Repeat   int    `json:"repeat"`
 	SampleID string `json:"sample_id"`
 	Warmup   bool   `json:"warmup,omitempty"`
@@ -22,14 +22,14 @@ type CellKey struct {
 
 // Group returns the key of the aggregation group the cell belongs to.
 func (k CellKey) Group() GroupKey {
-	return GroupKey{Platform: k.Platform, Model: k.Model, Temperature: k.Temperature, Load: k.Load}
+	return GroupKey{Platform: k.Platform, Model: k.Model, Temperature: k.Temperature, Level: k.Level}
 }
 
 // String renders the key for logs and error messages.
 func (k CellKey) String() string {
 	s := k.Platform + "/" + k.Model + "/t=" + strconv.FormatFloat(k.Temperature, 'g', -1, 64)
-	if k.Load != "" {
-		s += "/" + k.Load
+	if k.Level != "" {
+		s += "/" + k.Level
 	}
 	s += "/r=" + strconv.Itoa(k.Repeat) + "/" + k.SampleID
 	if k.Warmup {

@@ -12,7 +12,7 @@ type GroupKey struct {
 	Model       string  `json:"model"`
 	Temperature float64 `json:"temperature"`
 	// Load is the load level's label, "" when the platform has one level.
-	Load string `json:"load,omitempty"`
+	Level string `json:"load,omitempty"`
 }
 
 // Dist summarises one metric over a group's successful, non-warmup records.

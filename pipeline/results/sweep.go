@@ -32,7 +32,7 @@ type SweepCurve struct {
 
 // SweepPoint is one load level of a curve: the figures of its group.
 type SweepPoint struct {
-	Load string `json:"load"`
+	Level string `json:"load"`
 	// Concurrency and TargetRate are the configured level (0: not set; a
 	// sweep's rate levels get their rate when it is decided).
 	Concurrency int     `json:"concurrency,omitempty"`
@@ -97,7 +97,7 @@ type Crossover struct {
 // max_duration or by the run's interruption.
 type LevelStop struct {
 	Platform string `json:"platform"`
-	Load     string `json:"load"`
+	Level    string `json:"load"`
 	Reason   string `json:"reason"`
 }
 
@@ -131,7 +131,7 @@ func MarkKnees(c *SweepCurve, pl *config.Platform) {
 	var prev *SweepPoint
 	for i := range c.Points {
 		p := &c.Points[i]
-		if !closed[p.Load] {
+		if !closed[p.Level] {
 			continue
 		}
 		before := prev
@@ -145,7 +145,7 @@ func MarkKnees(c *SweepCurve, pl *config.Platform) {
 			continue
 		}
 		why := fmt.Sprintf("%srequest throughput %+.0f%% over %s (less than %+.0f%%) while median E2E %+.0f%% (more than %+.0f%%)",
-			KneeReason, 100*tg, before.Load, 100*gain, 100*lg, 100*growth)
+			KneeReason, 100*tg, before.Level, 100*gain, 100*lg, 100*growth)
 		if p.SaturatedReason != "" {
 			why += "; " + p.SaturatedReason
 		}
@@ -171,7 +171,7 @@ func BestLevel(points []SweepPoint, slo config.SLOSpec) string {
 			continue
 		}
 		if within(p.TTFTP99, slo.TTFT) && within(p.TPOTP99, slo.TPOT) && within(p.E2EP99, slo.E2E) && p.RequestThroughput > bestRate {
-			best, bestRate = p.Load, p.RequestThroughput
+			best, bestRate = p.Level, p.RequestThroughput
 		}
 	}
 	return best

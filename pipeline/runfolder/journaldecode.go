@@ -353,7 +353,7 @@ func decodeCellField(s *jsonScan, key string, r *results.Record) bool {
 	case "warmup":
 		r.Warmup = s.bool()
 	case "load":
-		r.Load = s.str()
+		r.Level = s.str()
 	case "seq":
 		r.Seq = s.int()
 	case "request_hash":

@@ -27,7 +27,7 @@ func decodeBoth(t *testing.T, line string) {
 }
 
 func TestTheJournalDecoderAgreesWithEncodingJSON(t *testing.T) {
-	full := results.Record{CellKey: results.CellKey{Platform: "metis", Model: "gpt-oss", Temperature: 0.7, Repeat: 3, SampleID: "5733be28", Warmup: true, Load: "c=16"},
+	full := results.Record{CellKey: results.CellKey{Platform: "metis", Model: "gpt-oss", Temperature: 0.7, Repeat: 3, SampleID: "5733be28", Warmup: true, Level: "c=16"},
 		Seq: 12, RequestHash: "ab12", StartedAt: time.Date(2026, 12, 3, 8, 0, 0, 123456789, time.FixedZone("x", 3600)),
 		QueueMs: 0.25, TTFBMs: 1e-7, TTFTMs: 250.125, TTFCMs: 251, LatencyMs: 1234.5678901234567, CloseMs: 1235, TPOTMs: 3.3333333333333335,
 		ITLMs: []float64{1, 2.5, 0}, TokensPerSec: 420.42, Attempts: 2, RetryWaitMs: 100, HTTP429: 1,

@@ -18,7 +18,7 @@ import (
 type SendSpan struct {
 	Platform string `json:"platform"`
 	// Load is the level's label, "" for a platform with one level.
-	Load string `json:"load,omitempty"`
+	Level string `json:"load,omitempty"`
 	// Process numbers the sending processes of a run folder: 1 for the
 	// run, then one more for each --resume.
 	Process int `json:"process"`

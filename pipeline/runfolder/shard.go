@@ -145,7 +145,7 @@ func FindShardDir(base, name string, s Shard, hash string) (found string, finish
 // one platform's load level.
 type ShardLevel struct {
 	Platform string `json:"platform"`
-	Load     string `json:"load,omitempty"`
+	Level    string `json:"load,omitempty"`
 	// Concurrency and Rate are the shard's share of the level's; Segment
 	// its part of the level (see LevelShare).
 	Concurrency int     `json:"concurrency,omitempty"`

@@ -38,7 +38,7 @@ func compareGroups(exp *config.Experiment, groups []*group, baseline string, bs 
 		}
 		var base *group
 		for _, b := range groups {
-			if b.platform == bi && b.model == bm && b.stats.Temperature == g.stats.Temperature && b.stats.Load == g.stats.Load {
+			if b.platform == bi && b.model == bm && b.stats.Temperature == g.stats.Temperature && b.stats.Level == g.stats.Level {
 				base = b
 				break
 			}
@@ -75,8 +75,8 @@ func compareOne(exp *config.Experiment, g, base *group, bs Bootstrap) results.Co
 	if len(exp.Params.Temperature) > 1 {
 		baseName += " at temperature " + strconv.FormatFloat(g.stats.Temperature, 'g', -1, 64)
 	}
-	if g.stats.Load != "" {
-		baseName += " at load " + g.stats.Load
+	if g.stats.Level != "" {
+		baseName += " at load " + g.stats.Level
 	}
 	if gl.N >= 2 && bl.N >= 2 {
 		c.CILow, c.CIHigh = bs.MedianRatioCI("speedup/"+keyLabel(g.stats.GroupKey)+"/vs/"+keyLabel(base.stats.GroupKey), base.lat, g.lat)

@@ -113,8 +113,8 @@ func (q questionIndex) means(xs []float64) []float64 {
 // keyLabel names a group in seeds and warnings.
 func keyLabel(k results.GroupKey) string {
 	s := k.Platform + "/" + k.Model + "/t=" + strconv.FormatFloat(k.Temperature, 'g', -1, 64)
-	if k.Load != "" {
-		s += "/" + k.Load
+	if k.Level != "" {
+		s += "/" + k.Level
 	}
 	return s
 }
@@ -143,7 +143,7 @@ func (a *accumulator) partition() ([]*group, []string) {
 		for _, lv := range p.RunLevels(nil) {
 			for mi, m := range p.Models {
 				for _, t := range temps {
-					g := a.group(results.GroupKey{Platform: p.Name, Model: m, Temperature: t, Load: lv.Label})
+					g := a.group(results.GroupKey{Platform: p.Name, Model: m, Temperature: t, Level: lv.Label})
 					if placed[g] {
 						continue
 					}
@@ -176,7 +176,7 @@ func (a *accumulator) partition() ([]*group, []string) {
 // compareKeys orders group keys by platform, model, temperature and load
 // level.
 func compareKeys(a, b results.GroupKey) int {
-	return cmp.Or(strings.Compare(a.Platform, b.Platform), strings.Compare(a.Model, b.Model), cmp.Compare(a.Temperature, b.Temperature), strings.Compare(a.Load, b.Load))
+	return cmp.Or(strings.Compare(a.Platform, b.Platform), strings.Compare(a.Model, b.Model), cmp.Compare(a.Temperature, b.Temperature), strings.Compare(a.Level, b.Level))
 }
 
 // canonicalOrder orders a group's records by schedule position (Seq, which
@@ -285,7 +285,7 @@ func (g *group) rates(exp *config.Experiment, acc *accumulator) {
 	s := &g.stats
 	var marks []runfolder.SendSpan
 	for _, m := range acc.spans {
-		if m.Platform == s.Platform && m.Load == s.Load {
+		if m.Platform == s.Platform && m.Level == s.Level {
 			marks = append(marks, m)
 		}
 	}
@@ -311,7 +311,7 @@ func (g *group) rates(exp *config.Experiment, acc *accumulator) {
 	if g.platform >= 0 {
 		s.TargetRate = exp.Platforms[g.platform].Rate
 		for _, lv := range exp.Platforms[g.platform].RunLevels(nil) {
-			if lv.Label == s.Load && s.Load != "" {
+			if lv.Label == s.Level && s.Level != "" {
 				s.TargetRate = lv.Rate
 			}
 		}

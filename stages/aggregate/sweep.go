@@ -86,14 +86,14 @@ func modelIndex(models []string, m string) int {
 // pointOf reads a sweep point from a group's statistics.
 func pointOf(exp *config.Experiment, g *results.GroupStats) results.SweepPoint {
 	p := results.SweepPoint{
-		Load: g.Load, TargetRate: g.TargetRate, TokenRate: g.Throughput, Requests: g.Count, Successes: g.Successes, ErrorRate: g.ErrorRate,
+		Level: g.Level, TargetRate: g.TargetRate, TokenRate: g.Throughput, Requests: g.Count, Successes: g.Successes, ErrorRate: g.ErrorRate,
 		TTFTP50: g.TTFTMs.P50, TTFTP99: g.TTFTMs.P99, TPOTP50: g.TPOTMs.P50, TPOTP99: g.TPOTMs.P99,
 		E2EP50: g.LatencyMs.P50, E2EP99: g.LatencyMs.P99, Goodput: g.Goodput, GoodputRate: g.GoodputRate,
 	}
 	p.RequestThroughput, p.SendRate = g.RequestThroughput, g.SendRate
 	if pi := platformIndex(exp, g.Platform); pi >= 0 {
 		for _, lv := range exp.Platforms[pi].RunLevels(nil) {
-			if lv.Label == g.Load {
+			if lv.Label == g.Level {
 				p.Concurrency = lv.Concurrency
 			}
 		}
@@ -111,24 +111,24 @@ func FindCrossover(c, base results.SweepCurve) results.Crossover {
 	out := results.Crossover{GroupKey: c.GroupKey, Baseline: base.GroupKey}
 	bp := map[string]results.SweepPoint{}
 	for _, p := range base.Points {
-		bp[p.Load] = p
+		bp[p.Level] = p
 	}
 	var labels, left []string
 	var faster []bool
 	compared := map[string]bool{}
 	for _, p := range c.Points {
-		b, ok := bp[p.Load]
+		b, ok := bp[p.Level]
 		if !ok || p.E2EP50 <= 0 || b.E2EP50 <= 0 {
 			continue
 		}
-		labels = append(labels, p.Load)
-		compared[p.Load] = true
+		labels = append(labels, p.Level)
+		compared[p.Level] = true
 		faster = append(faster, p.E2EP50 < b.E2EP50)
 	}
 	for _, pts := range [][]results.SweepPoint{c.Points, base.Points} {
 		for _, p := range pts {
-			if !compared[p.Load] && !slices.Contains(left, p.Load) {
-				left = append(left, p.Load)
+			if !compared[p.Level] && !slices.Contains(left, p.Level) {
+				left = append(left, p.Level)
 			}
 		}
 	}

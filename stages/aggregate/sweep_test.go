@@ -14,7 +14,7 @@ import (
 func curve(platform string, e2e ...float64) results.SweepCurve {
 	c := results.SweepCurve{GroupKey: results.GroupKey{Platform: platform, Model: "m"}}
 	for i, l := range []string{"c=1", "c=8", "c=24"}[:len(e2e)] {
-		c.Points = append(c.Points, results.SweepPoint{Load: l, E2EP50: e2e[i]})
+		c.Points = append(c.Points, results.SweepPoint{Level: l, E2EP50: e2e[i]})
 	}
 	return c
 }
@@ -38,7 +38,7 @@ func TestFindCrossoverSaysFromWhichLevelAPlatformWins(t *testing.T) {
 		{"an order that changes twice names the levels where the platform is faster",
 			curve("sophia", 60, 200, 950), "", "", "the order changes 2 times: sophia is faster than metis at c=8 only"},
 		{"levels without a successful request are left out",
-			results.SweepCurve{GroupKey: results.GroupKey{Platform: "sophia"}, Points: []results.SweepPoint{{Load: "c=1"}, {Load: "c=8", E2EP50: 100}, {Load: "c=24", E2EP50: 100}}},
+			results.SweepCurve{GroupKey: results.GroupKey{Platform: "sophia"}, Points: []results.SweepPoint{{Level: "c=1"}, {Level: "c=8", E2EP50: 100}, {Level: "c=24", E2EP50: 100}}},
 			"", "", "sophia is faster than metis at every load level both ran with data (median E2E); no crossover; compared at c=8, c=24; not compared (not run with a successful request by both): c=1"},
 		{"levels only one platform ran are named and left out",
 			curve("sophia", 40, 200), "", "", "sophia is faster than metis at every load level both ran with data (median E2E); no crossover; compared at c=1, c=8; not compared (not run with a successful request by both): c=24"},
@@ -55,10 +55,10 @@ func TestFindCrossoverSaysFromWhichLevelAPlatformWins(t *testing.T) {
 
 func TestBestLevelIsTheHighestThroughputWithinEverySLO(t *testing.T) {
 	points := []results.SweepPoint{
-		{Load: "c=1", RequestThroughput: 5, TTFTP99: 100, E2EP99: 400},
-		{Load: "c=8", RequestThroughput: 30, TTFTP99: 300, E2EP99: 900},
-		{Load: "c=24", RequestThroughput: 60, TTFTP99: 900, E2EP99: 2500},
-		{Load: "c=64", RequestThroughput: 80, TTFTP99: 100, E2EP99: 100, Saturated: true},
+		{Level: "c=1", RequestThroughput: 5, TTFTP99: 100, E2EP99: 400},
+		{Level: "c=8", RequestThroughput: 30, TTFTP99: 300, E2EP99: 900},
+		{Level: "c=24", RequestThroughput: 60, TTFTP99: 900, E2EP99: 2500},
+		{Level: "c=64", RequestThroughput: 80, TTFTP99: 100, E2EP99: 100, Saturated: true},
 	}
 	ms := func(n int) config.Duration { return config.Duration(time.Duration(n) * time.Millisecond) }
 	tests := []struct {
@@ -98,7 +98,7 @@ func TestSweepBuildsOneCurvePerPlatformAndComparesItWithTheBaseline(t *testing.T
 			{Name: "sophia", Models: []string{"b"}, Levels: levels("c=1", 1, "c=8", 8)},
 		}}
 	g := func(p, m, load string, e2e float64) results.GroupStats {
-		return results.GroupStats{GroupKey: results.GroupKey{Platform: p, Model: m, Load: load}, Count: 4, Successes: 4, WallSeconds: 2, RequestThroughput: 2,
+		return results.GroupStats{GroupKey: results.GroupKey{Platform: p, Model: m, Level: load}, Count: 4, Successes: 4, WallSeconds: 2, RequestThroughput: 2,
 			LatencyMs: results.Dist{N: 4, P50: e2e}}
 	}
 	groups := []results.GroupStats{g("metis", "a", "c=1", 50), g("metis", "a", "c=8", 400), g("sophia", "b", "c=1", 100), g("sophia", "b", "c=8", 150)}
@@ -106,7 +106,7 @@ func TestSweepBuildsOneCurvePerPlatformAndComparesItWithTheBaseline(t *testing.T
 	if sw == nil || len(sw.Curves) != 2 {
 		t.Fatalf("sweep = %+v", sw)
 	}
-	if p := sw.Curves[1].Points[1]; p.Load != "c=8" || p.Concurrency != 8 || p.RequestThroughput != 2 {
+	if p := sw.Curves[1].Points[1]; p.Level != "c=8" || p.Concurrency != 8 || p.RequestThroughput != 2 {
 		t.Errorf("sophia c=8 point = %+v", p)
 	}
 	if len(sw.Crossovers) != 1 || sw.Crossovers[0].From != "c=8" || sw.Crossovers[0].Baseline.Model != "a" {
@@ -127,7 +127,7 @@ func TestSweepMarksTheKneeOfAClosedLoopCurveSaturated(t *testing.T) {
 		}}
 	// successes over 10 s of sending: the request throughput x 10.
 	g := func(p, m, load string, ok int, e2e float64) results.GroupStats {
-		return results.GroupStats{GroupKey: results.GroupKey{Platform: p, Model: m, Load: load}, Count: ok, Successes: ok, WallSeconds: 10,
+		return results.GroupStats{GroupKey: results.GroupKey{Platform: p, Model: m, Level: load}, Count: ok, Successes: ok, WallSeconds: 10,
 			RequestThroughput: float64(ok) / 10, LatencyMs: results.Dist{N: ok, P50: e2e}}
 	}
 	groups := []results.GroupStats{
@@ -146,7 +146,7 @@ func TestSweepMarksTheKneeOfAClosedLoopCurveSaturated(t *testing.T) {
 	}
 	for _, p := range sophia {
 		if p.Saturated {
-			t.Errorf("sophia %s marked saturated: %s", p.Load, p.SaturatedReason)
+			t.Errorf("sophia %s marked saturated: %s", p.Level, p.SaturatedReason)
 		}
 	}
 	if b := sw.Curves[0].Best; b != "c=1" {
@@ -162,9 +162,9 @@ func TestSweepMarksTheKneeOfAClosedLoopCurveSaturated(t *testing.T) {
 
 func TestBestLevelNeedsAnErrorRateWithinTheSLO(t *testing.T) {
 	points := []results.SweepPoint{
-		{Load: "c=1", RequestThroughput: 5, E2EP99: 400},
-		{Load: "c=8", RequestThroughput: 30, E2EP99: 600, ErrorRate: 0.01},
-		{Load: "c=24", RequestThroughput: 60, E2EP99: 900, ErrorRate: 0.208},
+		{Level: "c=1", RequestThroughput: 5, E2EP99: 400},
+		{Level: "c=8", RequestThroughput: 30, E2EP99: 600, ErrorRate: 0.01},
+		{Level: "c=24", RequestThroughput: 60, E2EP99: 900, ErrorRate: 0.208},
 	}
 	slo := config.SLOSpec{E2E: config.Duration(time.Second), MaxErrorRate: 0.01}
 	if got := results.BestLevel(points, slo); got != "c=8" {

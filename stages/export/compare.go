@@ -37,7 +37,7 @@ func deltaRow(d aggregate.RunDelta, questions string) []any {
 	if d.Figure == "em" || d.Figure == "f1" {
 		paired = d.NPaired
 	}
-	return []any{d.Platform, d.Model, d.Temperature, d.Load, d.Figure, d.Unit, num(d.A), num(d.B), num(d.Change), num(d.Ratio),
+	return []any{d.Platform, d.Model, d.Temperature, d.Level, d.Figure, d.Unit, num(d.A), num(d.B), num(d.Change), num(d.Ratio),
 		num(d.CILow), num(d.CIHigh), num(d.PValue), paired, d.Significant, questions}
 }
 
@@ -61,8 +61,8 @@ func PrintRunDeltas(w io.Writer, nameA, nameB, questions string, deltas []aggreg
 	last := ""
 	for _, d := range deltas {
 		key := fmt.Sprintf("%s / %s / t=%s", d.Platform, d.Model, strconv.FormatFloat(d.Temperature, 'g', -1, 64))
-		if d.Load != "" {
-			key += " / load " + d.Load
+		if d.Level != "" {
+			key += " / load " + d.Level
 		}
 		if key != last {
 			fmt.Fprintf(tw, "\n%s\n", key)

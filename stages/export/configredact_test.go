@@ -37,7 +37,7 @@ func TestTheConfigSheetRedactsTheAPIKeyCommand(t *testing.T) {
 
 func TestAShardsReportSaysItRanItsShareOfEachLevel(t *testing.T) {
 	m := &runfolder.Manifest{Shard: &runfolder.ShardInfo{Shard: runfolder.Shard{Index: 2, Count: 3}, Host: "h", Segment: "2/3:3/3",
-		Levels: []runfolder.ShardLevel{{Platform: "p", Load: "c=8", Concurrency: 2, Segment: "6/8:8/8", Cells: 6}, {Platform: "q", Rate: 3, Segment: "2/3:3/3", Cells: 8}}}}
+		Levels: []runfolder.ShardLevel{{Platform: "p", Level: "c=8", Concurrency: 2, Segment: "6/8:8/8", Cells: 6}, {Platform: "q", Rate: 3, Segment: "2/3:3/3", Cells: 8}}}}
 	got := strings.Join(shardLines(m), "\n")
 	for _, want := range []string{"Shard 2/3", "p c=8: concurrency 2 (6/8:8/8, 6 requests)", "q: 3 req/s (2/3:3/3, 8 requests)"} {
 		if !strings.Contains(got, want) {

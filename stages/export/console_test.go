@@ -237,13 +237,13 @@ func TestTheLegendTellsLoadLevelsApart(t *testing.T) {
 	for i := range run.Results.Groups {
 		g := &run.Results.Groups[i]
 		g.Platform, g.Model = "alcf-sophia-vllm-a100", "openai/gpt-oss-120b-131072"
-		g.Load = []string{"c=1", "c=16", "c=64", "c=128"}[i%4]
+		g.Level = []string{"c=1", "c=16", "c=64", "c=128"}[i%4]
 	}
 	legend := sectionOf(t, consoleText(t, run), "GROUPS")
 	for i, g := range run.Results.Groups {
-		want := regexp.MustCompile(`(?m)^  ` + letterLabel(i) + `\s+platform .*, temperature 0\.7, load ` + regexp.QuoteMeta(g.Load) + `$`)
+		want := regexp.MustCompile(`(?m)^  ` + letterLabel(i) + `\s+platform .*, temperature 0\.7, load ` + regexp.QuoteMeta(g.Level) + `$`)
 		if !want.MatchString(legend) {
-			t.Errorf("no legend line for %s at load %s in\n%s", letterLabel(i), g.Load, legend)
+			t.Errorf("no legend line for %s at load %s in\n%s", letterLabel(i), g.Level, legend)
 		}
 	}
 }

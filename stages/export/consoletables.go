@@ -218,13 +218,13 @@ func sweepConsoleLines(sw *results.SweepResults, exp *config.Experiment) []strin
 	}
 	for _, c := range sw.Curves {
 		if k := kneeLevel(c); k != nil {
-			out = append(out, fmt.Sprintf("%s past the knee from %s: %s", curveLabel(sw, c), k.Load, k.SaturatedReason))
+			out = append(out, fmt.Sprintf("%s past the knee from %s: %s", curveLabel(sw, c), k.Level, k.SaturatedReason))
 		}
 		for _, p := range c.Points {
 			switch {
 			case strings.HasPrefix(p.SaturatedReason, results.KneeReason):
 			case p.SaturatedReason != "":
-				out = append(out, fmt.Sprintf("%s %s stopped early: %s", curveLabel(sw, c), p.Load, p.SaturatedReason))
+				out = append(out, fmt.Sprintf("%s %s stopped early: %s", curveLabel(sw, c), p.Level, p.SaturatedReason))
 			}
 		}
 	}

@@ -26,7 +26,7 @@ var requestColumns = []requestColumn{
 	{"platform", kindText, func(r *results.Record) any { return r.Platform }},
 	{"model", kindText, func(r *results.Record) any { return r.Model }},
 	{"temperature", kindNum, func(r *results.Record) any { return r.Temperature }},
-	{"load", kindText, func(r *results.Record) any { return r.Load }},
+	{"load", kindText, func(r *results.Record) any { return r.Level }},
 	{"repeat", kindInt, func(r *results.Record) any { return r.Repeat }},
 	{"sample_id", kindText, func(r *results.Record) any { return r.SampleID }},
 	{"warmup", kindBool, func(r *results.Record) any { return r.Warmup }},

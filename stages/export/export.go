@@ -70,8 +70,8 @@ func groupLabel(k results.GroupKey, multiTemp bool) string {
 	if multiTemp {
 		s += " t=" + strconv.FormatFloat(k.Temperature, 'g', -1, 64)
 	}
-	if k.Load != "" {
-		s += " " + k.Load
+	if k.Level != "" {
+		s += " " + k.Level
 	}
 	return s
 }

@@ -50,8 +50,8 @@ func newPalette(keys []results.GroupKey) *palette {
 		if _, ok := p.platform[k.Platform]; !ok {
 			p.platform[k.Platform] = p.series[s]
 		}
-		if k.Load != "" {
-			p.levels[s] = append(p.levels[s], k.Load)
+		if k.Level != "" {
+			p.levels[s] = append(p.levels[s], k.Level)
 		}
 	}
 	return p
@@ -89,11 +89,11 @@ func (p *palette) hex(k results.GroupKey) string {
 	s := seriesOf(k)
 	base := groupPalette[p.index(s)%len(groupPalette)]
 	lv := p.levels[s]
-	if k.Load == "" || len(lv) < 2 {
+	if k.Level == "" || len(lv) < 2 {
 		return base
 	}
 	for j, l := range lv {
-		if l == k.Load {
+		if l == k.Level {
 			return tint(base, maxLevelTint*float64(j)/float64(len(lv)-1))
 		}
 	}

@@ -60,7 +60,7 @@ func TestAGroupHasTheSameColourInEverySVGAndExcelChart(t *testing.T) {
 func cellsName(r xmlRef) string { return strings.Join(r.Strs, "") }
 
 func TestTheLevelsOfAPlatformAreTintsOfItsColour(t *testing.T) {
-	k := func(p, load string) results.GroupKey { return results.GroupKey{Platform: p, Model: "m", Load: load} }
+	k := func(p, load string) results.GroupKey { return results.GroupKey{Platform: p, Model: "m", Level: load} }
 	pal := newPalette([]results.GroupKey{k("a", "c=1"), k("a", "c=8"), k("a", "c=24"), k("b", "c=1"), k("b", "c=8"), k("b", "c=24")})
 	if pal.hex(k("a", "c=1")) != groupPalette[0] || pal.hex(k("b", "c=1")) != groupPalette[1] {
 		t.Errorf("first levels %s %s, want the palette's first two colours", pal.hex(k("a", "c=1")), pal.hex(k("b", "c=1")))

@@ -124,8 +124,8 @@ func plotLabels(groups []results.GroupStats) []string {
 		if multi {
 			s += " t=" + strconv.FormatFloat(g.Temperature, 'g', -1, 64)
 		}
-		if g.Load != "" {
-			s += " " + g.Load
+		if g.Level != "" {
+			s += " " + g.Level
 		}
 		out[i] = s
 	}

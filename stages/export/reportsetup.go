@@ -22,8 +22,8 @@ func shardLines(m *runfolder.Manifest) []string {
 			var parts []string
 			for _, l := range m.Shard.Levels {
 				name := l.Platform
-				if l.Load != "" {
-					name += " " + l.Load
+				if l.Level != "" {
+					name += " " + l.Level
 				}
 				parts = append(parts, fmt.Sprintf("%s: %s (%s, %d requests)", name, l.Share("nothing"), l.Segment, l.Cells))
 			}

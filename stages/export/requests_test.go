@@ -15,7 +15,7 @@ import (
 func TestRequestRowsSayTheLoadLevelAndTheRetries(t *testing.T) {
 	run := fixtureRun(t, t.TempDir())
 	r := &run.Records[0]
-	r.Load, r.Attempts, r.RetryWaitMs, r.HTTP429, r.HTTPStatus = "c=8", 3, 1500, 2, 200
+	r.Level, r.Attempts, r.RetryWaitMs, r.HTTP429, r.HTTPStatus = "c=8", 3, 1500, 2, 200
 	want := map[string]string{"load": "c=8", "attempts": "3", "retry_wait_ms": "1500", "http_429": "2", "http_status": "200"}
 	check := func(t *testing.T, rows [][]string) {
 		t.Helper()

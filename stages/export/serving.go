@@ -79,9 +79,9 @@ func writeLegend(w io.Writer, groups []results.GroupStats, names []string) {
 		g := &groups[i]
 		head := "  " + names[i] + strings.Repeat(" ", width-utf8.RuneCountInString(names[i])) + "  "
 		words := []string{"platform " + g.Platform + ",", "model " + g.Model + ",", "temperature " + strconv.FormatFloat(g.Temperature, 'g', -1, 64)}
-		if g.Load != "" {
+		if g.Level != "" {
 			words[len(words)-1] += ","
-			words = append(words, "load "+g.Load)
+			words = append(words, "load "+g.Level)
 		}
 		for _, line := range wrapWords(head[:len(head)-1], words, strings.Repeat(" ", len(head)), consoleWidth) {
 			fmt.Fprintln(w, line)

@@ -103,7 +103,7 @@ func summaryColumns(res *results.Results) []column {
 		{"error_rate", kindShare, betterLow, func(g *results.GroupStats, _ *results.Comparison) any { return g.ErrorRate }},
 	}
 	if res.Sweep != nil {
-		load := column{"load", kindText, betterNone, func(g *results.GroupStats, _ *results.Comparison) any { return g.Load }}
+		load := column{"load", kindText, betterNone, func(g *results.GroupStats, _ *results.Comparison) any { return g.Level }}
 		cols = append(cols[:3], append([]column{load}, cols[3:]...)...)
 	}
 	for _, fam := range distFamilies {

@@ -67,7 +67,7 @@ func sweepSection(sw *results.SweepResults, slo config.SLOSpec) reportSection {
 	}
 	for _, c := range sw.Curves {
 		if k := kneeLevel(c); k != nil {
-			s.Bullets = append(s.Bullets, fmt.Sprintf("%s: knee at %s, %s", curveLabel(sw, c), k.Load, k.SaturatedReason))
+			s.Bullets = append(s.Bullets, fmt.Sprintf("%s: knee at %s, %s", curveLabel(sw, c), k.Level, k.SaturatedReason))
 		}
 	}
 	t := reportTable{
@@ -88,7 +88,7 @@ func sweepSection(sw *results.SweepResults, slo config.SLOSpec) reportSection {
 			if p.SaturatedReason != "" {
 				sat = p.SaturatedReason
 			}
-			level := p.Load
+			level := p.Level
 			if level == c.Best {
 				level += " (best)"
 			}

@@ -16,7 +16,7 @@ import (
 // handSweep is a two-platform sweep whose curves cross at c=8.
 func handSweep() *results.SweepResults {
 	pt := func(load string, c int, rps, e2e float64) results.SweepPoint {
-		return results.SweepPoint{Load: load, Concurrency: c, RequestThroughput: rps, SendRate: rps, TokenRate: 10 * rps, Requests: 20, Successes: 20,
+		return results.SweepPoint{Level: load, Concurrency: c, RequestThroughput: rps, SendRate: rps, TokenRate: 10 * rps, Requests: 20, Successes: 20,
 			TTFTP50: e2e / 2, TTFTP99: e2e, TPOTP50: e2e / 20, TPOTP99: e2e / 10, E2EP50: e2e, E2EP99: 2 * e2e, Goodput: 1}
 	}
 	return &results.SweepResults{
@@ -143,7 +143,7 @@ func TestSweepSectionStatesTheCrossoverAndTheBestLevels(t *testing.T) {
 // request failed.
 func failedLevel() *results.SweepResults {
 	sw := handSweep()
-	sw.Curves[0].Points = append(sw.Curves[0].Points, results.SweepPoint{Load: "c=64", Concurrency: 64, Requests: 20, ErrorRate: 1})
+	sw.Curves[0].Points = append(sw.Curves[0].Points, results.SweepPoint{Level: "c=64", Concurrency: 64, Requests: 20, ErrorRate: 1})
 	return sw
 }
 
@@ -229,7 +229,7 @@ func TestASweepLevelWithoutASuccessfulRequestHasNoTimingFigures(t *testing.T) {
 func TestTheComparisonSheetNamesEachComparisonsLoadLevel(t *testing.T) {
 	res := &results.Results{Sweep: handSweep()}
 	for _, l := range []string{"c=1", "c=8"} {
-		res.Comparisons = append(res.Comparisons, results.Comparison{GroupKey: results.GroupKey{Platform: "wide", Model: "m", Load: l}})
+		res.Comparisons = append(res.Comparisons, results.Comparison{GroupKey: results.GroupKey{Platform: "wide", Model: "m", Level: l}})
 	}
 	tab := comparisonTable(res)
 	if len(tab.header) != len(tab.kinds) {

@@ -185,7 +185,7 @@ func curvePlot(sw *results.SweepResults, sp sweepPlot, pal *palette) (*plot.Plot
 					continue
 				}
 				pts = append(pts, plotter.XY{X: x(pt), Y: s.y(pt)})
-				names = append(names, pt.Load)
+				names = append(names, pt.Level)
 				top = math.Max(top, s.y(pt))
 			}
 			if len(pts) == 0 {
@@ -285,7 +285,7 @@ func levelValue(sw *results.SweepResults, k results.GroupKey, level string, axis
 			continue
 		}
 		for _, pt := range c.Points {
-			if pt.Load == level {
+			if pt.Level == level {
 				return axis.x(pt), true
 			}
 		}

@@ -164,8 +164,8 @@ func comparisonName(res *results.Results, k results.GroupKey) string {
 	if multiTemperature(res.Groups) {
 		s += " at temperature " + strconv.FormatFloat(k.Temperature, 'g', -1, 64)
 	}
-	if k.Load != "" {
-		s += " at load " + k.Load
+	if k.Level != "" {
+		s += " at load " + k.Level
 	}
 	return s
 }

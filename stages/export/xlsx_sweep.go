@@ -120,7 +120,7 @@ func sweepTable(sw *results.SweepResults, client bool) (*table, []sweepSpan) {
 			if loadKind == kindInt {
 				load = p.Concurrency
 			}
-			row := []any{name, p.Load, load}
+			row := []any{name, p.Level, load}
 			for _, col := range sweepColumns {
 				row = append(row, col.get(p))
 			}

@@ -121,7 +121,7 @@ func (c sweepCharts) sharedLevels() bool {
 	for i, cv := range c.sw.Curves {
 		var ls []string
 		for _, p := range cv.Points {
-			ls = append(ls, p.Load)
+			ls = append(ls, p.Level)
 		}
 		if i == 0 {
 			first = ls

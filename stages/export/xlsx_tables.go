@@ -57,7 +57,7 @@ func comparisonTable(res *results.Results) *table {
 			speedupValue(&c, c.SpeedupMedian), speedupValue(&c, c.CILow), speedupValue(&c, c.CIHigh), speedupValue(&c, c.SpeedupMean),
 			speedupValue(&c, c.PValue), c.Significant}
 		if levels {
-			row = slices.Insert(row, 3, any(c.Load))
+			row = slices.Insert(row, 3, any(c.Level))
 		}
 		for _, a := range comparisonAccuracyColumns {
 			row = append(row, a.value(&c))

@@ -315,7 +315,7 @@ func (r *run) finish(rec results.Record) {
 	r.mu.Lock()
 	r.done++
 	if r.level == "" {
-		r.level = rec.Load
+		r.level = rec.Level
 	}
 	switch rec.Error {
 	case "":

@@ -128,7 +128,7 @@ func levelPacer(job pipeline.QueryJob) Scheduler {
 	p := &job.Platform
 	level := ""
 	for c := range job.EachCell() { // listed or generated: every cell has the level's label
-		level = c.Load
+		level = c.Level
 		break
 	}
 	seed := arrivalSeed(job.Seed, level)

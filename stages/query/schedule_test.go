@@ -129,7 +129,7 @@ func TestEachLoadLevelDrawsItsOwnArrivals(t *testing.T) {
 	job := func(rate float64, label string) pipeline.QueryJob {
 		j := pipeline.QueryJob{Seed: 7, Platform: config.Platform{Rate: rate, Arrival: "poisson"}}
 		for i := range 50 {
-			j.Cells = append(j.Cells, results.Cell{Seq: i, CellKey: results.CellKey{Load: label}})
+			j.Cells = append(j.Cells, results.Cell{Seq: i, CellKey: results.CellKey{Level: label}})
 		}
 		return j
 	}
