@@ -467,15 +467,21 @@ func glob1(dir, pattern string) string {
 	return m[0]
 }
 
-// binDir is where TestMain lets buildBinary put the one inferbench binary
-// of this test run; TestMain removes it when every test has run.
+// binDir is where buildBinary puts the inferbench binary of this test
+// run; TestMain removes it when every test has run.
 var binDir string
 
-// TestMain owns the folder of the binary that tests needing a real process
-// share, so that `go build` runs once per `go test` of this package (and
-// not at all when no such test runs, as in the child processes some tests
-// start from the test binary itself).
+// binName is the name under which the test binary acts as inferbench.
+const binName = "inferbench"
+
+// TestMain runs inferbench's main when the test binary is started under
+// the name binName (the link buildBinary makes), so that the tests that
+// need a real process run this package's own code without a `go build`;
+// otherwise it runs the tests and then removes binDir.
 func TestMain(m *testing.M) {
+	if filepath.Base(os.Args[0]) == binName {
+		main() // exits
+	}
 	dir, err := os.MkdirTemp("", "inferbench-test-bin-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -494,13 +500,20 @@ var built struct {
 }
 
 // buildBinary returns the inferbench binary for tests that need a real
-// process, building it on the first call of the test run.
+// process: a link named binName to the test binary itself (see
+// TestMain), made on the first call of the test run. The test binary
+// holds the package's code whole, so the process is inferbench's main.
 func buildBinary(t *testing.T) string {
 	t.Helper()
 	built.once.Do(func() {
-		bin := filepath.Join(binDir, "inferbench")
-		if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-			built.err = fmt.Errorf("build: %v\n%s", err, out)
+		self, err := os.Executable()
+		if err != nil {
+			built.err = err
+			return
+		}
+		bin := filepath.Join(binDir, binName)
+		if err := os.Symlink(self, bin); err != nil {
+			built.err = err
 			return
 		}
 		built.bin = bin
