@@ -75,6 +75,7 @@ export: {formats: [json, csv, xlsx, markdown, html]}
 `
 
 func TestQuickstartRunsOfflineAndWritesEveryFile(t *testing.T) {
+	t.Parallel() // its own folder; mostly waits on the emulated platforms
 	if testing.Short() {
 		t.Skip("runs the quickstart (a few seconds)")
 	}
@@ -467,9 +468,10 @@ func glob1(dir, pattern string) string {
 	return m[0]
 }
 
-// binDir is where buildBinary puts the inferbench binary of this test
-// run; TestMain removes it when every test has run.
-var binDir string
+// sharedDir holds what the tests of one run share (the binary link of
+// buildBinary, the sweep run of sweepRun); TestMain removes it when every
+// test has run.
+var sharedDir string
 
 // binName is the name under which the test binary acts as inferbench.
 const binName = "inferbench"
@@ -477,7 +479,7 @@ const binName = "inferbench"
 // TestMain runs inferbench's main when the test binary is started under
 // the name binName (the link buildBinary makes), so that the tests that
 // need a real process run this package's own code without a `go build`;
-// otherwise it runs the tests and then removes binDir.
+// otherwise it runs the tests and then removes sharedDir.
 func TestMain(m *testing.M) {
 	if filepath.Base(os.Args[0]) == binName {
 		main() // exits
@@ -487,7 +489,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	binDir = dir
+	sharedDir = dir
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
@@ -511,7 +513,7 @@ func buildBinary(t *testing.T) string {
 			built.err = err
 			return
 		}
-		bin := filepath.Join(binDir, binName)
+		bin := filepath.Join(sharedDir, binName)
 		if err := os.Symlink(self, bin); err != nil {
 			built.err = err
 			return
