@@ -11,7 +11,6 @@ import (
 // crossover first, one table per concern, the six groups' small-sample
 // warnings as one line, within 60 lines; --detail adds vLLM's block.
 func TestTheSweepConsoleIsCompact(t *testing.T) {
-	t.Parallel() // reads the shared sweep run, reports on a copy
 	if testing.Short() {
 		t.Skip("runs experiments/sweep.yaml (about 5 seconds)")
 	}

@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -476,6 +479,9 @@ var sharedDir string
 // binName is the name under which the test binary acts as inferbench.
 const binName = "inferbench"
 
+// parallelTests is how many parallel tests run at once by default.
+const parallelTests = 4
+
 // TestMain runs inferbench's main when the test binary is started under
 // the name binName (the link buildBinary makes), so that the tests that
 // need a real process run this package's own code without a `go build`;
@@ -483,6 +489,15 @@ const binName = "inferbench"
 func TestMain(m *testing.M) {
 	if filepath.Base(os.Args[0]) == binName {
 		main() // exits
+	}
+	// The parallel tests mostly wait, on child processes and on emulated
+	// platforms' delays, not on the CPU: unless -parallel is given, run
+	// up to parallelTests of them at once rather than GOMAXPROCS.
+	flag.Parse()
+	given := false
+	flag.Visit(func(f *flag.Flag) { given = given || f.Name == "test.parallel" })
+	if !given {
+		flag.Set("test.parallel", strconv.Itoa(max(parallelTests, runtime.GOMAXPROCS(0))))
 	}
 	dir, err := os.MkdirTemp("", "inferbench-test-bin-")
 	if err != nil {

@@ -18,7 +18,6 @@ import (
 )
 
 func TestSweepExperimentFindsTheCrossoverOffline(t *testing.T) {
-	t.Parallel() // reads the shared sweep run
 	if testing.Short() {
 		t.Skip("runs experiments/sweep.yaml (about 5 seconds)")
 	}
@@ -117,7 +116,9 @@ var sweep struct {
 
 // sweepRun runs experiments/sweep.yaml once per test run, for the tests
 // that read it, and returns its console output and run folder. The folder
-// is shared: a test that changes it works on a copy.
+// is shared: a test that changes it works on a copy. Those tests are not
+// parallel: the run's latencies decide what they check (the crossover,
+// the best level under the SLO), so it runs alone in the process.
 func sweepRun(t *testing.T) (stdout, dir string) {
 	t.Helper()
 	sweep.once.Do(func() {
