@@ -69,21 +69,25 @@ func TestRescoreKilledAtAnyMomentLeavesOneState(t *testing.T) {
 	})
 }
 
-// killableRun runs a quick experiment of 40 repeats and returns the built
-// binary, the results folder and the run folder, for the kill tests.
+// killableRun runs a quick experiment of 40 repeats (640 records) and
+// returns the binary, the results folder and the run folder, for the kill
+// tests.
 func killableRun(t *testing.T) (bin, out, run string) {
 	t.Helper()
 	dir := t.TempDir()
 	bin = buildBinary(t)
-	exp := writeFile(t, dir, "fast.yaml", strings.Replace(fastExperiment, "repeats: 2", "repeats: 40", 1))
+	// Both platforms answer quickly: the kills are of commands on the
+	// records, whose work the emulated speeds do not change.
+	exp := writeFile(t, dir, "fast.yaml", strings.NewReplacer("repeats: 2", "repeats: 40", "ttft: 20ms, tokens_per_second: 1000", "ttft: 2ms, tokens_per_second: 4000", "concurrency: 4", "concurrency: 16").Replace(fastExperiment))
 	out = filepath.Join(dir, "results")
 	return bin, out, runOK(t, exp, out)
 }
 
 // killAtRandom starts bin with args(i) a dozen times, kills it with
-// SIGKILL after a seeded random wait below maxWait, and checks after each
-// kill that no temporary file is left in run, that check(i) holds, and
-// that the next lock removes whatever the kill left beside the folder.
+// SIGKILL after a seeded random wait below maxWait (unless it ended
+// before), and checks after each kill that no temporary file is left in
+// run, that check(i) holds, and that the next lock removes whatever the
+// kill left beside the folder.
 func killAtRandom(t *testing.T, bin, out, run string, maxWait time.Duration, args func(i int) []string, check func(i int)) {
 	t.Helper()
 	rng := rand.New(rand.NewPCG(1, 2))
@@ -92,9 +96,16 @@ func killAtRandom(t *testing.T, bin, out, run string, maxWait time.Duration, arg
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(time.Duration(rng.Int64N(int64(maxWait))))
-		_ = cmd.Process.Signal(syscall.SIGKILL)
-		_ = cmd.Wait()
+		exited := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(exited) }()
+		// The kill comes at the drawn moment, or not at all when the
+		// process ended before it (the rest of the wait would be idle).
+		select {
+		case <-time.After(time.Duration(rng.Int64N(int64(maxWait)))):
+			_ = cmd.Process.Signal(syscall.SIGKILL)
+			<-exited
+		case <-exited:
+		}
 		entries, _ := os.ReadDir(run)
 		for _, e := range entries {
 			if n := e.Name(); (strings.HasPrefix(n, ".") && n != runfolder.LockFile) || strings.HasSuffix(n, ".tmp") {

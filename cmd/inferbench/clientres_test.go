@@ -189,6 +189,7 @@ const busyChildEnv = "INFERBENCH_TEST_BUSY"
 // process uses its one core, a load the child cannot sustain. Every level
 // must be flagged, and report must find the same figures in the run folder.
 func TestAClientThatCannotKeepUpMarksItsLevelsClientBound(t *testing.T) {
+	t.Parallel() // mostly waits on another process
 	if testing.Short() {
 		t.Skip("starts a child process")
 	}

@@ -14,11 +14,7 @@ func TestTheSweepConsoleIsCompact(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs experiments/sweep.yaml (about 5 seconds)")
 	}
-	out := t.TempDir()
-	code, stdout, stderr := inferbench(t, "run", "../../experiments/sweep.yaml", "--out", out, "--no-progress")
-	if code != exitOK {
-		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
-	}
+	stdout, shared := sweepRun(t)
 	if n := strings.Count(stdout, "\n"); n > 60 {
 		t.Errorf("%d lines, want at most 60:\n%s", n, stdout)
 	}
@@ -32,7 +28,10 @@ func TestTheSweepConsoleIsCompact(t *testing.T) {
 	if strings.Count(stdout, "p99 needs >= 100") != 1 || !strings.Contains(stdout, "6 groups") {
 		t.Errorf("the small-sample warnings are not grouped:\n%s", stdout)
 	}
-	dir := runDir(t, out)
+	dir := filepath.Join(t.TempDir(), filepath.Base(shared))
+	if err := os.CopyFS(dir, os.DirFS(shared)); err != nil {
+		t.Fatal(err)
+	}
 	code, detail, stderr := inferbench(t, "report", dir, "--detail")
 	if code != exitOK || !strings.Contains(detail, "SERVING BENCHMARK RESULT") || !strings.Contains(detail, "Mean TPOT (ms)") {
 		t.Errorf("report --detail: exit %d, no vLLM-style block:\n%s\n%s", code, detail, stderr)

@@ -103,6 +103,7 @@ func TestMaxCellsCountsLevelsSizedByRequests(t *testing.T) {
 // load.duration sizes each level by time: it sends, the questions cycled
 // and repeats numbered on, until its duration ends, which is not a stop.
 func TestLevelsSizedByDuration(t *testing.T) {
+	t.Parallel() // its own folder; mostly waits for the levels' durations
 	dir := t.TempDir()
 	body := strings.Replace(sizedLevels, "requests: 10", "duration: 300ms", 1)
 	body = strings.Replace(body, "warmup: 3", "warmup: 2", 1)
@@ -148,6 +149,7 @@ func TestLevelsSizedByDuration(t *testing.T) {
 // warmup given as a duration makes the requests each level sends in its
 // first that long warmups; it must be shorter than the level's duration.
 func TestALevelWarmupByDuration(t *testing.T) {
+	t.Parallel() // its own folder; mostly waits for the levels' durations
 	dir := t.TempDir()
 	body := strings.Replace(sizedLevels, "requests: 10", "duration: 400ms", 1)
 	body = strings.Replace(body, "warmup: 3", "warmup: 100ms", 1)
@@ -199,6 +201,7 @@ func TestALevelWarmupByDuration(t *testing.T) {
 // for the whole duration, and merge takes every record: such a level has
 // no count of cells to check.
 func TestShardsOfTimedLevelsMerge(t *testing.T) {
+	t.Parallel() // its own folder; mostly waits for the levels' durations
 	dir := t.TempDir()
 	exp := writeFile(t, dir, "timed.yaml", strings.Replace(sizedLevels, "requests: 10", "duration: 200ms", 1))
 	var shards []string

@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -75,6 +78,7 @@ export: {formats: [json, csv, xlsx, markdown, html]}
 `
 
 func TestQuickstartRunsOfflineAndWritesEveryFile(t *testing.T) {
+	t.Parallel() // its own folder; mostly waits on the emulated platforms
 	if testing.Short() {
 		t.Skip("runs the quickstart (a few seconds)")
 	}
@@ -467,21 +471,40 @@ func glob1(dir, pattern string) string {
 	return m[0]
 }
 
-// binDir is where TestMain lets buildBinary put the one inferbench binary
-// of this test run; TestMain removes it when every test has run.
-var binDir string
+// sharedDir holds what the tests of one run share (the binary link of
+// buildBinary, the sweep run of sweepRun); TestMain removes it when every
+// test has run.
+var sharedDir string
 
-// TestMain owns the folder of the binary that tests needing a real process
-// share, so that `go build` runs once per `go test` of this package (and
-// not at all when no such test runs, as in the child processes some tests
-// start from the test binary itself).
+// binName is the name under which the test binary acts as inferbench.
+const binName = "inferbench"
+
+// parallelTests is how many parallel tests run at once by default.
+const parallelTests = 4
+
+// TestMain runs inferbench's main when the test binary is started under
+// the name binName (the link buildBinary makes), so that the tests that
+// need a real process run this package's own code without a `go build`;
+// otherwise it runs the tests and then removes sharedDir.
 func TestMain(m *testing.M) {
+	if filepath.Base(os.Args[0]) == binName {
+		main() // exits
+	}
+	// The parallel tests mostly wait, on child processes and on emulated
+	// platforms' delays, not on the CPU: unless -parallel is given, run
+	// up to parallelTests of them at once rather than GOMAXPROCS.
+	flag.Parse()
+	given := false
+	flag.Visit(func(f *flag.Flag) { given = given || f.Name == "test.parallel" })
+	if !given {
+		flag.Set("test.parallel", strconv.Itoa(max(parallelTests, runtime.GOMAXPROCS(0))))
+	}
 	dir, err := os.MkdirTemp("", "inferbench-test-bin-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	binDir = dir
+	sharedDir = dir
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
@@ -494,13 +517,20 @@ var built struct {
 }
 
 // buildBinary returns the inferbench binary for tests that need a real
-// process, building it on the first call of the test run.
+// process: a link named binName to the test binary itself (see
+// TestMain), made on the first call of the test run. The test binary
+// holds the package's code whole, so the process is inferbench's main.
 func buildBinary(t *testing.T) string {
 	t.Helper()
 	built.once.Do(func() {
-		bin := filepath.Join(binDir, "inferbench")
-		if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-			built.err = fmt.Errorf("build: %v\n%s", err, out)
+		self, err := os.Executable()
+		if err != nil {
+			built.err = err
+			return
+		}
+		bin := filepath.Join(sharedDir, binName)
+		if err := os.Symlink(self, bin); err != nil {
+			built.err = err
 			return
 		}
 		built.bin = bin

@@ -7,6 +7,7 @@ import (
 )
 
 func TestTheProgressOutputAnnouncesALongRetryWait(t *testing.T) {
+	t.Parallel() // its own folder; mostly waits for the retry
 	dir := t.TempDir()
 	exp := writeFile(t, dir, "busy.yaml", `name: busy
 dataset: {source: demo, slice: "[:6]"}

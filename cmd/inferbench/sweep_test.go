@@ -2,11 +2,15 @@ package main
 
 import (
 	"archive/zip"
+	"bytes"
+	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/inferbench/inferbench/pipeline/results"
@@ -17,12 +21,7 @@ func TestSweepExperimentFindsTheCrossoverOffline(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs experiments/sweep.yaml (about 5 seconds)")
 	}
-	out := t.TempDir()
-	code, stdout, stderr := inferbench(t, "run", "../../experiments/sweep.yaml", "--out", out, "--no-progress")
-	if code != exitOK {
-		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
-	}
-	dir := runDir(t, out)
+	stdout, dir := sweepRun(t)
 	data, err := os.ReadFile(filepath.Join(dir, "results.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -107,6 +106,43 @@ func TestSweepExperimentFindsTheCrossoverOffline(t *testing.T) {
 	if charts < 4 {
 		t.Errorf("Sweep sheet has %d charts, want 4 (latency vs throughput, TTFT, TPOT, error rate)", charts)
 	}
+}
+
+var sweep struct {
+	once        sync.Once
+	stdout, dir string
+	err         error
+}
+
+// sweepRun runs experiments/sweep.yaml once per test run, for the tests
+// that read it, and returns its console output and run folder. The folder
+// is shared: a test that changes it works on a copy. Those tests are not
+// parallel: the run's latencies decide what they check (the crossover,
+// the best level under the SLO), so it runs alone in the process.
+func sweepRun(t *testing.T) (stdout, dir string) {
+	t.Helper()
+	sweep.once.Do(func() {
+		out, err := os.MkdirTemp(sharedDir, "sweep-")
+		if err != nil {
+			sweep.err = err
+			return
+		}
+		var outb, errb bytes.Buffer
+		if code := execute(context.Background(), []string{"run", "../../experiments/sweep.yaml", "--out", out, "--no-progress"}, &outb, &errb); code != exitOK {
+			sweep.err = fmt.Errorf("exit %d\nstdout:\n%s\nstderr:\n%s", code, outb.String(), errb.String())
+			return
+		}
+		dirs, _ := filepath.Glob(filepath.Join(out, "*-*T*Z*"))
+		if len(dirs) != 1 {
+			sweep.err = fmt.Errorf("want one run folder in %s, got %v", out, dirs)
+			return
+		}
+		sweep.stdout, sweep.dir = outb.String(), dirs[0]
+	})
+	if sweep.err != nil {
+		t.Fatal(sweep.err)
+	}
+	return sweep.stdout, sweep.dir
 }
 
 // countSweepCharts counts the chart parts of the workbook at path whose

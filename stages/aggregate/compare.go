@@ -277,15 +277,6 @@ func CompareRuns(a, b *results.Results, recsA, recsB []results.Record, seed int6
 	for i := range b.Groups {
 		bIndex[b.Groups[i].GroupKey] = i
 	}
-	lat := func(r *results.Record) (float64, bool) { return r.LatencyMs, r.OK() }
-	ttft := func(r *results.Record) (float64, bool) { return r.TTFTMs, r.OK() }
-	tps := func(r *results.Record) (float64, bool) { return r.TokensPerSec, r.OK() }
-	failed := func(r *results.Record) (float64, bool) {
-		if r.OK() {
-			return 0, true
-		}
-		return 1, true
-	}
 	var out []RunDelta
 	for i := range a.Groups {
 		ga := &a.Groups[i]
@@ -299,55 +290,79 @@ func CompareRuns(a, b *results.Results, recsA, recsB []results.Record, seed int6
 		// the accuracy pairs, by compareAccuracy as for platforms: B vs A
 		var acc results.Comparison
 		compareAccuracy(&acc, accuracyGroup(ga.GroupKey, vb), accuracyGroup(ga.GroupKey, va), bs)
-		errRate := func(g *results.GroupStats) *float64 { return value(g.ErrorRate, g.Count > 0) }
-		type fig struct {
-			name, unit string
-			a, b       *float64
-			values     func(*results.Record) (float64, bool)
-			median, mw bool
-		}
-		for _, f := range []fig{
-			{"latency_p50", "ms", value(ga.LatencyMs.P50, ga.LatencyMs.N > 0), value(gb.LatencyMs.P50, gb.LatencyMs.N > 0), lat, true, true},
-			{"latency_mean", "ms", value(ga.LatencyMs.Mean, ga.LatencyMs.N > 0), value(gb.LatencyMs.Mean, gb.LatencyMs.N > 0), lat, false, true},
-			{"ttft_p50", "ms", value(ga.TTFTMs.P50, ga.TTFTMs.N > 0), value(gb.TTFTMs.P50, gb.TTFTMs.N > 0), ttft, true, true},
-			{"tokens_per_sec_mean", "tokens/s", value(ga.TokensPerSec.Mean, ga.TokensPerSec.N > 0), value(gb.TokensPerSec.Mean, gb.TokensPerSec.N > 0), tps, false, false},
-			{"em", "%", value(ga.EM.Mean, ga.EM.N > 0), value(gb.EM.Mean, gb.EM.N > 0), nil, false, false},
-			{"f1", "%", value(ga.F1.Mean, ga.F1.N > 0), value(gb.F1.Mean, gb.F1.N > 0), nil, false, false},
-			{"error_rate", "share", errRate(ga), errRate(gb), failed, false, false},
-		} {
-			d := RunDelta{GroupKey: ga.GroupKey, Figure: f.name, Unit: f.unit, A: f.a, B: f.b}
-			if f.a == nil || f.b == nil {
-				out = append(out, d)
-				continue
-			}
-			d.Change = value(*f.b-*f.a, true)
-			if *f.a != 0 {
-				d.Ratio = value(finite(*f.b / *f.a), true)
-			}
-			switch f.name {
-			case "em", "f1":
-				pairedDelta(&d, acc, f.name == "em")
-				out = append(out, d)
-				continue
-			}
-			xa, xb := pick(va, f.values), pick(vb, f.values)
-			if len(xa) >= 2 && len(xb) >= 2 {
-				var lo, hi float64
-				if f.median {
-					lo, hi = bs.MedianDiffCI(label+f.name, xa, xb)
-				} else {
-					lo, hi = bs.MeanDiffCI(label+f.name, xa, xb)
-				}
-				d.CILow, d.CIHigh = &lo, &hi
-				d.Significant = lo > 0 || hi < 0
-			}
-			if f.mw && len(xa) > 0 && len(xb) > 0 {
-				d.PValue = value(MannWhitney(xa, xb).P, true)
-			}
-			out = append(out, d)
+		for _, f := range runFigures(ga, gb) {
+			out = append(out, f.delta(ga.GroupKey, va, vb, acc, bs, label))
 		}
 	}
 	return out
+}
+
+// runFigure is one figure CompareRuns compares between the two runs' group
+// of a key: its value in each run and how to read it from a record.
+type runFigure struct {
+	name, unit string
+	a, b       *float64
+	values     func(*results.Record) (float64, bool)
+	median, mw bool
+}
+
+// runFigures lists the figures CompareRuns compares, in the order of its
+// rows: latency, TTFT, throughput, accuracy and errors.
+func runFigures(ga, gb *results.GroupStats) []runFigure {
+	lat := func(r *results.Record) (float64, bool) { return r.LatencyMs, r.OK() }
+	ttft := func(r *results.Record) (float64, bool) { return r.TTFTMs, r.OK() }
+	tps := func(r *results.Record) (float64, bool) { return r.TokensPerSec, r.OK() }
+	failed := func(r *results.Record) (float64, bool) {
+		if r.OK() {
+			return 0, true
+		}
+		return 1, true
+	}
+	errRate := func(g *results.GroupStats) *float64 { return value(g.ErrorRate, g.Count > 0) }
+	return []runFigure{
+		{"latency_p50", "ms", value(ga.LatencyMs.P50, ga.LatencyMs.N > 0), value(gb.LatencyMs.P50, gb.LatencyMs.N > 0), lat, true, true},
+		{"latency_mean", "ms", value(ga.LatencyMs.Mean, ga.LatencyMs.N > 0), value(gb.LatencyMs.Mean, gb.LatencyMs.N > 0), lat, false, true},
+		{"ttft_p50", "ms", value(ga.TTFTMs.P50, ga.TTFTMs.N > 0), value(gb.TTFTMs.P50, gb.TTFTMs.N > 0), ttft, true, true},
+		{"tokens_per_sec_mean", "tokens/s", value(ga.TokensPerSec.Mean, ga.TokensPerSec.N > 0), value(gb.TokensPerSec.Mean, gb.TokensPerSec.N > 0), tps, false, false},
+		{"em", "%", value(ga.EM.Mean, ga.EM.N > 0), value(gb.EM.Mean, gb.EM.N > 0), nil, false, false},
+		{"f1", "%", value(ga.F1.Mean, ga.F1.N > 0), value(gb.F1.Mean, gb.F1.N > 0), nil, false, false},
+		{"error_rate", "share", errRate(ga), errRate(gb), failed, false, false},
+	}
+}
+
+// delta is the figure's row for group key: the change and ratio from A to
+// B, for EM and F1 the paired accuracy comparison acc, for the others a
+// bootstrap CI of the difference over the records va and vb (and the
+// Mann-Whitney p-value where mw is set).
+func (f runFigure) delta(key results.GroupKey, va, vb []*results.Record, acc results.Comparison, bs Bootstrap, label string) RunDelta {
+	d := RunDelta{GroupKey: key, Figure: f.name, Unit: f.unit, A: f.a, B: f.b}
+	if f.a == nil || f.b == nil {
+		return d
+	}
+	d.Change = value(*f.b-*f.a, true)
+	if *f.a != 0 {
+		d.Ratio = value(finite(*f.b / *f.a), true)
+	}
+	switch f.name {
+	case "em", "f1":
+		pairedDelta(&d, acc, f.name == "em")
+		return d
+	}
+	xa, xb := pick(va, f.values), pick(vb, f.values)
+	if len(xa) >= 2 && len(xb) >= 2 {
+		var lo, hi float64
+		if f.median {
+			lo, hi = bs.MedianDiffCI(label+f.name, xa, xb)
+		} else {
+			lo, hi = bs.MeanDiffCI(label+f.name, xa, xb)
+		}
+		d.CILow, d.CIHigh = &lo, &hi
+		d.Significant = lo > 0 || hi < 0
+	}
+	if f.mw && len(xa) > 0 && len(xb) > 0 {
+		d.PValue = value(MannWhitney(xa, xb).P, true)
+	}
+	return d
 }
 
 // value is a pointer to v when has, else nil (a figure a run does not have).

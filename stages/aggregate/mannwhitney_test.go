@@ -89,6 +89,7 @@ func TestExactMannWhitneyDistributionMatchesTheCountedArrangements(t *testing.T)
 // installs), unless INFERBENCH_REQUIRE_SCIPY=1: CI installs python3-scipy
 // and sets it, so there it cannot skip.
 func TestMannWhitneyAgreesWithScipy(t *testing.T) {
+	t.Parallel() // waits on a python3 process
 	py := scipyPython()
 	if py == "" {
 		if os.Getenv("INFERBENCH_REQUIRE_SCIPY") == "1" {

@@ -93,6 +93,23 @@ var distStats = []distStat{
 // summaryColumns returns the summary columns for res in their documented
 // order (see SummaryHeader).
 func summaryColumns(res *results.Results) []column {
+	cols := groupColumns(res)
+	cols = append(cols, distColumns()...)
+	cols = append(cols, figureColumns(res)...)
+	cols = append(cols, comparisonColumns()...)
+	cols = append(cols,
+		column{"errors", kindText, betterNone, func(g *results.GroupStats, _ *results.Comparison) any {
+			return strings.Join(sortedErrors(g.Errors), ";")
+		}},
+	)
+	cols = append(cols, clientColumns(res)...)
+	return cols
+}
+
+// groupColumns are the columns that say which group a row is (platform,
+// model, the load level of a sweep, temperature) and how its requests
+// ended.
+func groupColumns(res *results.Results) []column {
 	cols := []column{
 		{"platform", kindText, betterNone, func(g *results.GroupStats, _ *results.Comparison) any { return g.Platform }},
 		{"model", kindText, betterNone, func(g *results.GroupStats, _ *results.Comparison) any { return g.Model }},
@@ -106,6 +123,13 @@ func summaryColumns(res *results.Results) []column {
 		load := column{"load", kindText, betterNone, func(g *results.GroupStats, _ *results.Comparison) any { return g.Level }}
 		cols = append(cols[:3], append([]column{load}, cols[3:]...)...)
 	}
+	return cols
+}
+
+// distColumns are the statistics of every distribution family
+// (distFamilies x distStats), named <family>_<stat><unit>.
+func distColumns() []column {
+	var cols []column
 	for _, fam := range distFamilies {
 		for _, st := range distStats {
 			if fam.score && !st.score {
@@ -139,7 +163,13 @@ func summaryColumns(res *results.Results) []column {
 			cols = append(cols, column{fam.prefix + "_" + st.name + unit, kind, best, v})
 		}
 	}
-	cols = append(cols,
+	return cols
+}
+
+// figureColumns are the group's single figures: counts, rates, tokens,
+// goodput, and one metric_<name> column per custom metric of res.
+func figureColumns(res *results.Results) []column {
+	cols := []column{
 		column{"warmups", kindInt, betterNone, func(g *results.GroupStats, _ *results.Comparison) any { return g.Warmups }},
 		column{"truncated", kindInt, betterNone, func(g *results.GroupStats, _ *results.Comparison) any { return g.Truncated }},
 		column{"throughput", kindNum, betterHigh, func(g *results.GroupStats, _ *results.Comparison) any { return g.Throughput }},
@@ -159,7 +189,7 @@ func summaryColumns(res *results.Results) []column {
 		column{"agreement", kindShare, betterNone, func(g *results.GroupStats, _ *results.Comparison) any { return g.Agreement }},
 		column{"goodput", kindShare, betterHigh, func(g *results.GroupStats, _ *results.Comparison) any { return g.Goodput }},
 		column{"goodput_rate", kindNum, betterHigh, func(g *results.GroupStats, _ *results.Comparison) any { return g.GoodputRate }},
-	)
+	}
 	for _, name := range metricNames(res.Groups) {
 		cols = append(cols, column{"metric_" + name, kindNum, betterNone, func(g *results.GroupStats, _ *results.Comparison) any {
 			if v, ok := metricValue(g, name); ok {
@@ -168,6 +198,13 @@ func summaryColumns(res *results.Results) []column {
 			return nil
 		}})
 	}
+	return cols
+}
+
+// comparisonColumns are the figures of the row's comparison with the
+// baseline (speedups, their CI and test, accuracy deltas); empty where
+// a row has none.
+func comparisonColumns() []column {
 	cmp := func(f func(c *results.Comparison) any) func(*results.GroupStats, *results.Comparison) any {
 		return func(_ *results.GroupStats, c *results.Comparison) any {
 			if c == nil {
@@ -176,23 +213,17 @@ func summaryColumns(res *results.Results) []column {
 			return f(c)
 		}
 	}
-	cols = append(cols,
+	cols := []column{
 		column{"speedup_median", kindNum, betterHigh, cmp(func(c *results.Comparison) any { return speedupValue(c, c.SpeedupMedian) })},
 		column{"speedup_mean", kindNum, betterHigh, cmp(func(c *results.Comparison) any { return speedupValue(c, c.SpeedupMean) })},
 		column{"speedup_ci_low", kindNum, betterNone, cmp(func(c *results.Comparison) any { return speedupValue(c, c.CILow) })},
 		column{"speedup_ci_high", kindNum, betterNone, cmp(func(c *results.Comparison) any { return speedupValue(c, c.CIHigh) })},
 		column{"speedup_p_value", kindP, betterNone, cmp(func(c *results.Comparison) any { return speedupValue(c, c.PValue) })},
 		column{"speedup_significant", kindBool, betterNone, cmp(func(c *results.Comparison) any { return c.Significant })},
-	)
+	}
 	for _, a := range comparisonAccuracyColumns {
 		cols = append(cols, column{a.name, a.kind, betterNone, cmp(a.value)})
 	}
-	cols = append(cols,
-		column{"errors", kindText, betterNone, func(g *results.GroupStats, _ *results.Comparison) any {
-			return strings.Join(sortedErrors(g.Errors), ";")
-		}},
-	)
-	cols = append(cols, clientColumns(res)...)
 	return cols
 }
 

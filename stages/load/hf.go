@@ -90,6 +90,56 @@ func (h *HF) Load(ctx context.Context, spec config.DatasetSpec, env pipeline.Loa
 	if err != nil {
 		return nil, fmt.Errorf("dataset.slice: %w", err)
 	}
+	f, err := h.fetcher(spec, env)
+	if err != nil {
+		return nil, err
+	}
+	hs := f.spec
+	first := 0
+	if sl.Start != nil && *sl.Start > 0 {
+		first = *sl.Start / HFPageSize * HFPageSize
+	}
+	p, err := f.page(ctx, first)
+	if err != nil {
+		return nil, err
+	}
+	total := *p.NumRowsTotal
+	if p.Partial {
+		logger(env).Warn("hf: the dataset viewer serves only part of this split; num_rows_total counts that part", "dataset", hs.Dataset, "rows", total)
+	}
+	fields, err := fieldsOf(spec)
+	if err != nil {
+		return nil, err
+	}
+	cols := resolveColumns(fields)
+	idx := sl.Indices(total)
+	samples, err := f.samples(ctx, cols, idx, total)
+	if err != nil {
+		return nil, err
+	}
+	canon, err := json.Marshal(samples)
+	if err != nil {
+		return nil, fmt.Errorf("hf: checksum: %w", err)
+	}
+	sum := hexSum(canon)
+	if err := verifySum("hf "+f.where(), sum, spec.SHA256); err != nil {
+		return nil, err
+	}
+	return &config.Dataset{
+		Samples:  samples,
+		Source:   SourceHF,
+		Location: f.location(),
+		SHA256:   sum,
+		Revision: hs.Revision,
+		Version:  datasetVersion(spec.Version, samples),
+		Total:    total,
+	}, nil
+}
+
+// fetcher checks the hf block of spec (dataset, config and split given,
+// the token's variable set) and returns the fetcher of its pages, cached
+// in env's cache folder.
+func (h *HF) fetcher(spec config.DatasetSpec, env pipeline.LoadEnv) (*hfFetcher, error) {
 	hs, err := hfOf(spec)
 	if err != nil {
 		return nil, err
@@ -113,26 +163,13 @@ func (h *HF) Load(ctx context.Context, spec config.DatasetSpec, env pipeline.Loa
 	if err != nil {
 		return nil, err
 	}
-	f := &hfFetcher{h: h, env: env, endpoint: endpoint, spec: hs, token: token, dir: filepath.Join(dir, "hf"), pages: map[int]*hfPage{}}
+	return &hfFetcher{h: h, env: env, endpoint: endpoint, spec: hs, token: token, dir: filepath.Join(dir, "hf"), pages: map[int]*hfPage{}}, nil
+}
 
-	first := 0
-	if sl.Start != nil && *sl.Start > 0 {
-		first = *sl.Start / HFPageSize * HFPageSize
-	}
-	p, err := f.page(ctx, first)
-	if err != nil {
-		return nil, err
-	}
-	total := *p.NumRowsTotal
-	if p.Partial {
-		logger(env).Warn("hf: the dataset viewer serves only part of this split; num_rows_total counts that part", "dataset", hs.Dataset, "rows", total)
-	}
-	fields, err := fieldsOf(spec)
-	if err != nil {
-		return nil, err
-	}
-	cols := resolveColumns(fields)
-	idx := sl.Indices(total)
+// samples reads the rows idx of a split of total rows as samples, in
+// order, through the columns cols, refusing a row the viewer truncated and
+// a question id that comes twice.
+func (f *hfFetcher) samples(ctx context.Context, cols columns, idx []int, total int) ([]config.Sample, error) {
 	samples := make([]config.Sample, 0, len(idx))
 	for _, i := range idx {
 		off := i / HFPageSize * HFPageSize
@@ -161,23 +198,7 @@ func (h *HF) Load(ctx context.Context, spec config.DatasetSpec, env pipeline.Loa
 		}
 		seen[s.ID] = i
 	}
-	canon, err := json.Marshal(samples)
-	if err != nil {
-		return nil, fmt.Errorf("hf: checksum: %w", err)
-	}
-	sum := hexSum(canon)
-	if err := verifySum("hf "+f.where(), sum, spec.SHA256); err != nil {
-		return nil, err
-	}
-	return &config.Dataset{
-		Samples:  samples,
-		Source:   SourceHF,
-		Location: f.location(),
-		SHA256:   sum,
-		Revision: hs.Revision,
-		Version:  datasetVersion(spec.Version, samples),
-		Total:    total,
-	}, nil
+	return samples, nil
 }
 
 // hfFetcher fetches and memoizes the pages of one load.

@@ -70,6 +70,7 @@ func goProps(r rune) string {
 }
 
 func TestCodePointPropertiesMatchPython(t *testing.T) {
+	t.Parallel() // waits on a python3 process
 	py := needPython(t)
 	out, err := exec.Command(py, "-c", pyProps).Output()
 	if err != nil {
@@ -154,6 +155,7 @@ for cp in range(0x110000):
 }
 
 func TestNormalizeMatchesPythonOnRandomStrings(t *testing.T) {
+	t.Parallel() // waits on a python3 process
 	py := needPython(t)
 	assigned := pythonAssigned(t, py)
 	rng := rand.New(rand.NewPCG(7, 11))
