@@ -40,96 +40,121 @@ type Question struct {
 // error naming the byte offset. Escapes are decoded as Python's json does,
 // except that a lone UTF-16 surrogate becomes U+FFFD.
 func ParseDataset(data []byte) (*Dataset, error) {
-	// Decoded ids and answers go into one arena that becomes one string at
-	// the end, so the 45,000 strings of the dev set cost two allocations.
-	// Capacities are estimated from the size (SQuAD files hold about 450
-	// bytes per question and three answers per question); appends grow them
-	// when the guess is short.
-	nq := len(data)/256 + 16
-	na := 4 * nq
-	p := &parser{data: data, arena: make([]byte, 0, len(data)/4+64)}
-	ds := &Dataset{Questions: make([]Question, 0, nq)}
-	ids := make([]strRef, 0, nq)     // per question
-	answers := make([]strRef, 0, na) // all answers, in order
-	firstAnswer := make([]int, 0, nq+1)
-	err := p.object(func(key []byte) error {
-		switch string(key) {
-		case "version":
-			if p.peek() != '"' {
-				return p.skip()
-			}
-			v, err := p.str()
-			ds.Version = v
-			return err
-		case "data":
-			return p.array(func() error { // articles
-				return p.object(func(key []byte) error {
-					if string(key) != "paragraphs" {
-						return p.skip()
-					}
-					return p.array(func() error {
-						return p.object(func(key []byte) error {
-							if string(key) != "qas" {
-								return p.skip()
-							}
-							return p.array(func() error {
-								var q Question
-								var id strRef
-								firstAnswer = append(firstAnswer, len(answers))
-								err := p.object(func(key []byte) error {
-									var err error
-									switch string(key) {
-									case "id":
-										id, err = p.arenaStr()
-									case "is_impossible":
-										q.IsImpossible, err = p.boolean()
-									case "answers":
-										err = p.array(func() error {
-											return p.object(func(key []byte) error {
-												if string(key) != "text" {
-													return p.skip()
-												}
-												t, err := p.arenaStr()
-												answers = append(answers, t)
-												return err
-											})
-										})
-									default:
-										err = p.skip()
-									}
-									return err
-								})
-								ids = append(ids, id)
-								ds.Questions = append(ds.Questions, q)
-								return err
-							})
-						})
-					})
-				})
-			})
-		default:
-			return p.skip()
-		}
-	})
+	r := newSquadReader(data)
+	err := r.p.object(r.topLevel)
 	if err == nil {
-		err = p.end()
+		err = r.p.end()
 	}
 	if err != nil {
 		return nil, err
 	}
-	arena := string(p.arena)
-	all := make([]string, len(answers))
-	for i, r := range answers {
-		all[i] = arena[r.a:r.b]
+	return r.finish(), nil
+}
+
+// squadReader walks a SQuAD file's nesting (data, paragraphs, qas,
+// answers) with one method per level. Decoded ids and answers go into one
+// arena that becomes one string at the end, so the 45,000 strings of the
+// dev set cost two allocations.
+type squadReader struct {
+	p           *parser
+	ds          *Dataset
+	ids         []strRef // per question
+	answers     []strRef // all answers, in order
+	firstAnswer []int    // per question, its first answer's index in answers
+}
+
+// newSquadReader estimates capacities from the size (SQuAD files hold
+// about 450 bytes per question and three answers per question); appends
+// grow them when the guess is short.
+func newSquadReader(data []byte) *squadReader {
+	nq := len(data)/256 + 16
+	return &squadReader{
+		p:           &parser{data: data, arena: make([]byte, 0, len(data)/4+64)},
+		ds:          &Dataset{Questions: make([]Question, 0, nq)},
+		ids:         make([]strRef, 0, nq),
+		answers:     make([]strRef, 0, 4*nq),
+		firstAnswer: make([]int, 0, nq+1),
 	}
-	firstAnswer = append(firstAnswer, len(answers))
-	for i := range ds.Questions {
-		q := &ds.Questions[i]
-		q.ID = arena[ids[i].a:ids[i].b]
-		a, b := firstAnswer[i], firstAnswer[i+1]
+}
+
+func (r *squadReader) topLevel(key []byte) error {
+	switch string(key) {
+	case "version":
+		if r.p.peek() != '"' {
+			return r.p.skip()
+		}
+		v, err := r.p.str()
+		r.ds.Version = v
+		return err
+	case "data":
+		return r.p.array(func() error { return r.p.object(r.article) })
+	default:
+		return r.p.skip()
+	}
+}
+
+func (r *squadReader) article(key []byte) error {
+	if string(key) != "paragraphs" {
+		return r.p.skip()
+	}
+	return r.p.array(func() error { return r.p.object(r.paragraph) })
+}
+
+func (r *squadReader) paragraph(key []byte) error {
+	if string(key) != "qas" {
+		return r.p.skip()
+	}
+	return r.p.array(r.question)
+}
+
+func (r *squadReader) question() error {
+	var q Question
+	var id strRef
+	r.firstAnswer = append(r.firstAnswer, len(r.answers))
+	err := r.p.object(func(key []byte) error {
+		var err error
+		switch string(key) {
+		case "id":
+			id, err = r.p.arenaStr()
+		case "is_impossible":
+			q.IsImpossible, err = r.p.boolean()
+		case "answers":
+			err = r.p.array(func() error { return r.p.object(r.answer) })
+		default:
+			err = r.p.skip()
+		}
+		return err
+	})
+	r.ids = append(r.ids, id)
+	r.ds.Questions = append(r.ds.Questions, q)
+	return err
+}
+
+func (r *squadReader) answer(key []byte) error {
+	if string(key) != "text" {
+		return r.p.skip()
+	}
+	t, err := r.p.arenaStr()
+	r.answers = append(r.answers, t)
+	return err
+}
+
+// finish turns the arena into one string and points every id and answer
+// into it.
+func (r *squadReader) finish() *Dataset {
+	arena := string(r.p.arena)
+	all := make([]string, len(r.answers))
+	for i, ref := range r.answers {
+		all[i] = arena[ref.a:ref.b]
+	}
+	first := append(r.firstAnswer, len(r.answers))
+	for i := range r.ds.Questions {
+		q := &r.ds.Questions[i]
+		q.ID = arena[r.ids[i].a:r.ids[i].b]
+		a, b := first[i], first[i+1]
 		q.Answers = all[a:b:b]
 	}
-	return ds, nil
+	return r.ds
 }
 
 // strRef is a string's position in parser.arena.
