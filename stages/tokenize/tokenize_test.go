@@ -1,0 +1,61 @@
+package tokenize
+
+import "testing"
+
+// Token ids from OpenAI's tiktoken for these strings (o200k_base and
+// cl100k_base); a reference-tokenizer comparison on a larger fixture set
+// lives beside it.
+func TestBuiltinEncodingsGiveTiktokensIds(t *testing.T) {
+	cases := []struct {
+		enc  string
+		text string
+		ids  []int
+	}{
+		{O200kBase, "hello world", []int{24912, 2375}},
+		{O200kHarmony, "hello world", []int{24912, 2375}},
+		{Cl100kBase, "hello world", []int{15339, 1917}},
+	}
+	for _, c := range cases {
+		tk, err := Get(c.enc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := tk.Encode(c.text)
+		if len(got) != len(c.ids) {
+			t.Fatalf("%s %q: ids %v, want %v", c.enc, c.text, got, c.ids)
+		}
+		for i := range got {
+			if got[i] != c.ids[i] {
+				t.Fatalf("%s %q: ids %v, want %v", c.enc, c.text, got, c.ids)
+			}
+		}
+		if n := tk.Count(c.text); n != len(c.ids) {
+			t.Errorf("%s: Count %d, want %d", c.enc, n, len(c.ids))
+		}
+		if s := tk.Decode(got); s != c.text {
+			t.Errorf("%s: Decode gives %q, want %q", c.enc, s, c.text)
+		}
+	}
+}
+
+func TestUnknownTokenizerNamesTheBuiltIns(t *testing.T) {
+	_, err := Get("o200k")
+	if err == nil || err.Error() != `unknown tokenizer "o200k" (built in: cl100k_base, o200k_base, o200k_harmony)` {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestForModelInfersFromWellKnownNames(t *testing.T) {
+	for model, want := range map[string]string{
+		"gpt-oss-120b":       O200kHarmony,
+		"openai/gpt-oss-20b": O200kHarmony,
+		"GPT-4o-mini":        O200kBase,
+		"gpt-4-turbo":        Cl100kBase,
+		"Meta-Llama-3.1-8B":  "",
+		"emulated-model":     "",
+	} {
+		if got := ForModel(model); got != want {
+			t.Errorf("ForModel(%q) = %q, want %q", model, got, want)
+		}
+	}
+}
