@@ -231,6 +231,9 @@ func NewRegistry() *Registry {
 func (r *Registry) AddLoader(name string, l Loader) {
 	checker, _ := l.(config.DatasetChecker)
 	r.AddSource(name, checker)
+	if g, ok := l.(config.SampleGrouper); ok {
+		r.AddSampleGrouper(name, g)
+	}
 	if r.Loaders == nil {
 		r.Loaders = map[string]Loader{}
 	}

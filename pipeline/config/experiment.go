@@ -149,6 +149,11 @@ type Platform struct {
 	// Load lists the load levels the platform runs one after the other (see
 	// LevelsSpec); nil is one level of Concurrency and Rate.
 	Levels *LevelsSpec `yaml:"load" json:"load,omitempty"`
+	// SampleGroups are the dataset's sample groups when its source has
+	// them (SampleGrouper; nil otherwise): every group runs p's load
+	// levels (see RunLevels). Not written in a file: LoadExperiment
+	// fills it from the dataset block, and a manifest keeps it.
+	SampleGroups []SampleGroup `yaml:"-" json:"sample_groups,omitempty"`
 }
 
 // Defaults applied to platforms that leave the field zero.
