@@ -27,6 +27,9 @@ type LoadEnv struct {
 	HTTP *http.Client
 	// Log receives progress lines; never nil when called by the engine.
 	Log *slog.Logger
+	// Seed is the experiment's seed, for sources that draw (synthetic
+	// prompt lengths).
+	Seed int64
 }
 
 // Loader reads a dataset source and returns the samples selected by

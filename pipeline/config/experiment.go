@@ -73,6 +73,9 @@ type DatasetSpec struct {
 	// of jsonl, csv and hf rows.
 	HF     Block `yaml:"hf" json:"hf,omitempty"`
 	Fields Block `yaml:"fields" json:"fields,omitempty"`
+	// Synthetic is the block of the source that generates prompts of
+	// chosen lengths (input and output tokens, a shared prefix).
+	Synthetic Block `yaml:"synthetic" json:"synthetic,omitempty"`
 }
 
 // PromptSpec holds Go text/template strings rendered per sample with the
