@@ -28,8 +28,8 @@ type CellList struct {
 	// without groups.
 	perSamples int
 	firsts     []int
-	perGroup int                // cells per level, model and temperature: repeats x samples, or load.requests
-	perLevel int                // models x temps x perGroup
+	perGroup   int // cells per level, model and temperature: repeats x samples, or load.requests
+	perLevel   int // models x temps x perGroup
 	// levelWarmup is load.warmup: the first cells of each level, model
 	// and temperature that are warmups.
 	levelWarmup int
