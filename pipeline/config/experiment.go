@@ -149,6 +149,12 @@ type Platform struct {
 	// MaxErrorRate in (0,1] stops the platform once the failed share exceeds it
 	// (judged after at least MinRequestsForErrorRate requests).
 	MaxErrorRate float64 `yaml:"max_error_rate" json:"max_error_rate,omitempty" validate:"gte=0,lte=1"`
+	// ExactOutputTokens sends, with a sample that asks for an answer
+	// length (a synthetic source's output_tokens), min_tokens and
+	// ignore_eos beside max_tokens, so that the answer has exactly that
+	// length: vLLM and SGLang accept them, OpenAI's API rejects unknown
+	// parameters. Off by default.
+	ExactOutputTokens bool `yaml:"exact_output_tokens" json:"exact_output_tokens,omitempty"`
 	// Load lists the load levels the platform runs one after the other (see
 	// LevelsSpec); nil is one level of Concurrency and Rate.
 	Levels *LevelsSpec `yaml:"load" json:"load,omitempty"`
