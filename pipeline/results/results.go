@@ -122,6 +122,10 @@ type GroupStats struct {
 	F1    Dist `json:"f1"`
 	RawEM Dist `json:"raw_em"`
 	RawF1 Dist `json:"raw_f1"`
+	// NoGold counts the non-warmup records whose sample has no gold
+	// answer (Record.NoGold: synthetic prompts). A group of only such
+	// records has no EM, F1 or agreement (N = 0, null in results.json).
+	NoGold int `json:"no_gold,omitempty"`
 	// RepeatEM/RepeatF1 are the per-repeat means (index = repeat).
 	RepeatEM []float64 `json:"repeat_em,omitempty"`
 	RepeatF1 []float64 `json:"repeat_f1,omitempty"`

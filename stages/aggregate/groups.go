@@ -227,7 +227,9 @@ func (g *group) compute(exp *config.Experiment, bs Bootstrap, acc *accumulator) 
 	maxRepeat, v2 := g.tally(acc)
 	g.rates(exp, acc)
 	g.timings(exp, bs)
-	g.accuracy(bs, acc, maxRepeat, v2)
+	if s.NoGold == 0 || s.NoGold < g.rows.len() {
+		g.accuracy(bs, acc, maxRepeat, v2)
+	}
 	good := goodCount(exp.SLO, &g.rows)
 	if s.Count > 0 {
 		s.Goodput = float64(good) / float64(s.Count)
