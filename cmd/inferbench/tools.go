@@ -288,6 +288,7 @@ func fieldText(v reflect.Value) string {
 var profileFlagHelp = map[string]struct{ usage, def string }{
 	"ttft":                  {"time to first token", ""},
 	"tokens_per_second":     {"token rate (0 = as fast as possible)", ""},
+	"prefill_ms_per_token":  {"prefill cost: milliseconds added to TTFT per prompt token", ""},
 	"jitter":                {"relative jitter of TTFT and token gaps (0..1)", ""},
 	"reasoning_tokens":      {"reasoning tokens streamed before the answer", ""},
 	"accuracy":              {"share of questions answered with a gold answer", "1"},
