@@ -151,7 +151,10 @@ func datasetText(d runfolder.DatasetInfo, exp *config.Experiment) string {
 	if exp != nil && exp.Dataset.Sample > 0 {
 		ds += fmt.Sprintf(", seeded sample of %d", exp.Dataset.Sample)
 	}
-	ds += fmt.Sprintf(", %d of %d questions, SQuAD %s", len(d.IDs), d.Total, d.Version)
+	ds += fmt.Sprintf(", %d of %d questions", len(d.IDs), d.Total)
+	if d.Version != "" {
+		ds += ", SQuAD " + d.Version
+	}
 	if d.SHA256 != "" {
 		ds += ", sha256 " + d.SHA256
 	}
