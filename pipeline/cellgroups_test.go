@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/inferbench/inferbench/pipeline/config"
+	"github.com/inferbench/inferbench/pipeline/runfolder"
 )
 
 // groupedSamples returns n samples in each of the groups, interleaved as a
@@ -52,5 +53,16 @@ func TestSampleGroupsOfUnequalSizesAreRefused(t *testing.T) {
 	samples := append(groupedSamples(2, "a", "b"), config.Sample{ID: "x", Group: "a"})
 	if _, err := BuildPlan(context.Background(), e, samples); err == nil || !strings.Contains(err.Error(), "sample group b has 2 samples, group a 3") {
 		t.Errorf("err %v", err)
+	}
+}
+
+// TestAShardSharesTheLoadOfSampleGroupLevels: a shard of a platform whose
+// levels are sample groups (no load block) sends its share of the
+// platform's concurrency at every group's level.
+func TestAShardSharesTheLoadOfSampleGroupLevels(t *testing.T) {
+	p := config.Platform{Name: "p", Concurrency: 4, SampleGroups: []config.SampleGroup{{Label: "in=8"}, {Label: "in=64"}}}
+	got, shares := sharedPlatform(runfolder.Shard{Index: 1, Count: 2}, p)
+	if got.Concurrency != 2 || shares["in=8"] == nil || shares["in=64"].Concurrency != 2 {
+		t.Errorf("shard 1/2: concurrency %d, shares %v", got.Concurrency, shares)
 	}
 }
