@@ -200,6 +200,9 @@ type NamedValue struct {
 type Comparison struct {
 	GroupKey
 	Baseline GroupKey `json:"baseline"`
+	// NoGold says that the two groups' requests have no gold answers
+	// (synthetic prompts): there is no accuracy to compare.
+	NoGold bool `json:"no_gold,omitempty"`
 	// SpeedupMedian = baseline median latency / this median latency;
 	// > 1 means this group is faster. 0 when either group has no
 	// successful request (see HasSpeedup; null in JSON).

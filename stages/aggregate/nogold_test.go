@@ -26,6 +26,9 @@ func TestRecordsWithoutAGoldAnswerHaveNoAccuracy(t *testing.T) {
 	if g.NoGold != 12 || g.EM.N != 0 || g.F1.N != 0 || g.LatencyMs.N != 12 {
 		t.Errorf("no_gold %d, em n %d, f1 n %d, latency n %d", g.NoGold, g.EM.N, g.F1.N, g.LatencyMs.N)
 	}
+	if len(res.Comparisons) != 1 || !res.Comparisons[0].NoGold || !strings.HasSuffix(res.Comparisons[0].Verdict, "; no gold answers (synthetic prompts): no accuracy comparison") {
+		t.Errorf("comparisons %+v, want a verdict saying there is no accuracy to compare", res.Comparisons)
+	}
 	b, err := json.Marshal(g)
 	if err != nil {
 		t.Fatal(err)
