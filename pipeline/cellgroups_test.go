@@ -66,3 +66,19 @@ func TestAShardSharesTheLoadOfSampleGroupLevels(t *testing.T) {
 		t.Errorf("shard 1/2: concurrency %d, shares %v", got.Concurrency, shares)
 	}
 }
+
+// TestResumeRefusesChangedOutputLengths: a sample group's label names its
+// input length only, so a resume compares the groups' lengths too.
+func TestResumeRefusesChangedOutputLengths(t *testing.T) {
+	groups := func(out int) []config.SampleGroup {
+		return []config.SampleGroup{{Label: "in=8", InputTokens: 8, OutputTokens: out}, {Label: "in=64", InputTokens: 64, OutputTokens: out}}
+	}
+	exp := config.Experiment{Platforms: []config.Platform{{Name: "a", Models: []string{"m"}, Concurrency: 1, SampleGroups: groups(16)}}, Params: config.Params{Temperature: []float64{0}}, Repeats: 1}
+	old := &runfolder.Manifest{Experiment: exp}
+	changed := exp
+	changed.Platforms = []config.Platform{{Name: "a", Models: []string{"m"}, Concurrency: 1, SampleGroups: groups(32)}}
+	got := strings.Join(MatrixChanges(old, &changed, nil), "; ")
+	if !strings.Contains(got, "platforms[0] sample groups:") || !strings.Contains(got, `"output_tokens":32`) {
+		t.Errorf("changes %q, want the sample groups named", got)
+	}
+}
