@@ -105,7 +105,7 @@ func checkLengthOutputs(t *testing.T, dir string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"Not scored: 48 of 48 requests", "## Load sweep", "sweep_ttft.svg", "TTFT (p50 and p99) against input length", "| metis-sim | in=4096 |"} {
+	for _, want := range []string{"Not scored: 48 of 48 requests", "Sample groups (input and output tokens; each runs every load level, the group's max_tokens replacing params.max_tokens): in=128 (128 in, 128 out), in=1024 (1024 in, 128 out), in=4096 (4096 in, 128 out)", "## Load sweep", "sweep_ttft.svg", "TTFT (p50 and p99) against input length", "| metis-sim | in=4096 |"} {
 		if !strings.Contains(string(report), want) {
 			t.Errorf("report.md lacks %q", want)
 		}
