@@ -47,6 +47,8 @@ func (r *Run) EachRecord(fn func(*results.Record) error) error {
 
 // AggregateRun feeds every final record of run (see EachRecord) to a new
 // accumulator of agg and returns its results and the number of records.
+// The server metrics of run.Dir's server_metrics.jsonl, when there are
+// any, are summarised into the groups (Results.ApplyServerMetrics).
 func AggregateRun(ctx context.Context, agg Aggregator, run *Run) (*results.Results, int, error) {
 	acc, err := agg(ctx, run.Experiment)
 	if err != nil {
@@ -66,7 +68,15 @@ func AggregateRun(ctx context.Context, agg Aggregator, run *Run) (*results.Resul
 		return nil, n, err
 	}
 	res, err := acc.Close(ctx)
-	return res, n, err
+	if err != nil || run.Dir == "" {
+		return res, n, err
+	}
+	samples, _, err := runfolder.ReadServerMetrics(filepath.Join(run.Dir, runfolder.ServerMetricsFile))
+	if err != nil {
+		return res, n, err
+	}
+	res.ApplyServerMetrics(samples)
+	return res, n, nil
 }
 
 // AggregateRecords aggregates an in-memory slice of records with agg.
