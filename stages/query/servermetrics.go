@@ -247,9 +247,11 @@ func shownURL(u string) string {
 	return u
 }
 
-// metricsFailed notes the first failure of a platform's metrics endpoint
-// once per Querier (a console line and a note for the manifest), however
-// many levels and scrapes fail after it.
+// metricsFailed says the first failure of a platform's metrics endpoint
+// on the console once per Querier, however many levels and scrapes fail
+// after it. The failed samples carry it into server_metrics.jsonl, from
+// which aggregation notes it in results.json and the report
+// (Results.ApplyServerMetrics).
 func (r *run) metricsFailed(target, msg string) {
 	if _, seen := r.q.metricsNoted.LoadOrStore(r.job.Platform.Name, true); seen {
 		return
@@ -258,5 +260,4 @@ func (r *run) metricsFailed(target, msg string) {
 	if r.job.Log != nil {
 		r.job.Log.Warn("the server's metrics endpoint failed; the run goes on without the server's figures", "url", target, "err", msg)
 	}
-	r.note("server metrics: " + target + ": " + msg + "; the run went on without them")
 }
