@@ -99,7 +99,7 @@ func TestTheTimelinePlacesScrapesOnItsTimeAxis(t *testing.T) {
 	tl := buildTimeline([]string{"a"}, sent)
 	one, half := 1.0, 0.5
 	tl.addServer([]results.ServerSample{
-		{Time: t0.Add(-20 * time.Millisecond), Platform: "a", Running: &one},       // the start scrape: at 0
+		{Time: t0.Add(-20 * time.Millisecond), Platform: "a", Running: &one},        // the start scrape: at 0
 		{Time: t0.Add(1500 * time.Millisecond), Platform: "a", KVCacheUsage: &half}, // running not exposed: NaN
 		{Time: t0.Add(time.Second), Platform: "a", Error: "boom"},                   // failed: not drawn
 		{Time: t0.Add(time.Second), Platform: "zz", Running: &one},                  // no such platform on the timeline
