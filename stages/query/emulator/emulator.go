@@ -60,6 +60,10 @@
 // jittered plan stays a pure function of seed and request; how much the
 // batch stretches it depends on what else is in flight.
 //
+// Metrics: GET /metrics answers in the Prometheus text format with vLLM's
+// names (see metrics.go): the requests decoded, those queued for a slot,
+// the KV cache the batch holds and a preemption counter that stays 0.
+//
 // Faults (profile.Faults): one uniform draw per attempt is cut into the
 // shares rate_429, rate_500, disconnect, stall, malformed, error_event, in
 // that order. Attempts are counted per request key in memory (one small
