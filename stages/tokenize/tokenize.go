@@ -7,7 +7,8 @@
 // format's special tokens, which ordinary text never produces) and
 // cl100k_base, all from github.com/tiktoken-go/tokenizer. Text is encoded
 // as tiktoken's encode_ordinary does: special-token text in the input is
-// ordinary text.
+// ordinary text. It imports no other inferbench package: the load and
+// query stages use it.
 package tokenize
 
 import (
