@@ -14,8 +14,8 @@ import (
 )
 
 // serverMetricsExperiment has an emulated platform whose /metrics is
-// scraped by default over two load levels, and one whose metrics_url
-// nobody answers (%s).
+// scraped by default over two load levels, one whose metrics_url nobody
+// answers (%s), and one with a single level.
 const serverMetricsExperiment = `name: server-metrics
 seed: 5
 dataset: {source: demo, slice: "[:6]"}
@@ -31,6 +31,10 @@ platforms:
     concurrency: 2
     metrics_url: %s
     metrics_interval: 100ms
+  - name: single
+    emulate: {ttft: 5ms, tokens_per_second: 4000, accuracy: 1}
+    models: [m]
+    concurrency: 2
 export: {formats: [json, csv, markdown]}
 `
 
@@ -89,7 +93,7 @@ func TestServerMetricsAreSampledSummarisedAndReReported(t *testing.T) {
 		got[g.Platform+"/"+g.Level] = g.ServerMetrics
 	}
 	c1, c4 := got["batched/c=1"], got["batched/c=4"]
-	if c1 == nil || c4 == nil || got["dark/"] != nil {
+	if c1 == nil || c4 == nil || got["dark/"] != nil || got["single/"] == nil || got["single/"].Samples < 2 {
 		t.Fatalf("server_metrics by group: %v", got)
 	}
 	if *c1.RunningMax > 1 || *c1.WaitingMax != 0 {
