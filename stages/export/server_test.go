@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/inferbench/inferbench/pipeline"
 	"github.com/inferbench/inferbench/pipeline/results"
 	"github.com/inferbench/inferbench/pipeline/runfolder"
+	"github.com/xuri/excelize/v2"
 )
 
 // withServerMetrics writes server_metrics.jsonl into the fixture run's
@@ -110,5 +112,31 @@ func TestTheTimelinePlacesScrapesOnItsTimeAxis(t *testing.T) {
 	}
 	if got[0].x != 0 || got[0].running != 1 || got[1].x != 1.5 || got[1].kvPct != 50 || got[1].running == got[1].running {
 		t.Errorf("points %+v", got)
+	}
+}
+
+func TestTheWorkbooksSummaryHasTheServersFigures(t *testing.T) {
+	run := fixtureRun(t, t.TempDir())
+	withServerMetrics(t, run)
+	if err := XLSX(context.Background(), run); err != nil {
+		t.Fatal(err)
+	}
+	f, err := excelize.OpenFile(filepath.Join(run.Dir, XLSXFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := f.GetRows(SheetSummary, excelize.Options{RawCellValue: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	col := slices.Index(rows[0], "server_kv_cache_usage_max")
+	if col < 0 {
+		t.Fatalf("no server_kv_cache_usage_max column: %v", rows[0])
+	}
+	for _, r := range rows[1:] {
+		if r[0] == "sophia-sim" && (col >= len(r) || r[col] != "0.5") {
+			t.Errorf("sophia-sim KV-cache max %q, want 0.5 (a share, shown as a percentage)", r[col])
+		}
 	}
 }
