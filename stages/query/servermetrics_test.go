@@ -309,3 +309,18 @@ func TestTheEmulatorsMetricsAreScrapedByDefaultAndFollowItsBatch(t *testing.T) {
 		t.Errorf("the last scrape, after the level, sees an idle server: %+v", s)
 	}
 }
+
+// BenchmarkParseServerMetrics parses the vLLM page of the tests (one scrape).
+func BenchmarkParseServerMetrics(b *testing.B) {
+	page, err := os.ReadFile("testdata/vllm_metrics.txt")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.SetBytes(int64(len(page)))
+	for b.Loop() {
+		if _, err := parseServerMetrics(bytes.NewReader(page)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
