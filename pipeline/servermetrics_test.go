@@ -1,10 +1,12 @@
 package pipeline
 
 import (
+	"context"
 	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/inferbench/inferbench/pipeline/config"
 	"github.com/inferbench/inferbench/pipeline/results"
 	"github.com/inferbench/inferbench/pipeline/runfolder"
 )
@@ -44,5 +46,36 @@ func TestMergeInterleavesTheShardsScrapesOfOneServerInTimeOrder(t *testing.T) {
 	}
 	if err := writeMergedServerMetrics(t.TempDir(), []shardRun{none}); err != nil {
 		t.Errorf("shards without scrapes: %v", err)
+	}
+}
+
+// scrapingQuerier tells the job's ServerMetrics one scrape per level,
+// carrying the level's concurrency as its running figure.
+type scrapingQuerier struct{ levelQuerier }
+
+func (q *scrapingQuerier) Query(ctx context.Context, job QueryJob, emit func(results.Record)) (QueryReport, error) {
+	if job.ServerMetrics != nil {
+		running := float64(job.Platform.Concurrency)
+		job.ServerMetrics(results.ServerSample{Time: time.Now(), Running: &running, Platform: "ignored", Level: "ignored"})
+	}
+	return q.levelQuerier.Query(ctx, job, emit)
+}
+
+func TestTheLevelRunnerLabelsEachScrapeWithItsPlatformAndLevel(t *testing.T) {
+	p := withLoad(config.Platform{Name: "p", Models: []string{"m"}}, &testLoad{conc: []int{1, 8}}, config.LevelsSpec{})
+	exp := &config.Experiment{Name: "x", Repeats: 1, Params: config.Params{Temperature: []float64{0}}, Platforms: []config.Platform{p}}
+	samples := []config.Sample{{ID: "q1", Question: "?"}, {ID: "q2", Question: "?"}}
+	plan, err := BuildPlan(context.Background(), exp, samples)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []results.ServerSample
+	lr := &levelRunner{querier: &scrapingQuerier{}, job: QueryJob{Platform: p, Cells: plan.Jobs[0].Cells.Slice()},
+		server: func(s results.ServerSample) { got = append(got, s) }}
+	if _, _, err := lr.run(context.Background(), func(results.Record) {}); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0].Platform != "p" || got[0].Level != "c=1" || *got[0].Running != 1 || got[1].Level != "c=8" || *got[1].Running != 8 {
+		t.Errorf("scrapes %+v", got)
 	}
 }
