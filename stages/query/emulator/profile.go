@@ -51,6 +51,10 @@ type Profile struct {
 	// batch slowdown), so that TTFT grows with the prompt's length. 0:
 	// the prompt's length costs nothing.
 	PrefillMsPerToken float64 `yaml:"prefill_ms_per_token" json:"prefill_ms_per_token,omitempty" validate:"gte=0"`
+	// KVCacheTokens is the size of the emulated KV cache in tokens, which
+	// only /metrics reports (vllm:kv_cache_usage_perc: the batch's prompt
+	// and output tokens over it); 0: DefaultKVCacheTokens.
+	KVCacheTokens int `yaml:"kv_cache_tokens" json:"kv_cache_tokens,omitempty" validate:"gte=0"`
 	// RejectStreamOptions answers 400 to requests carrying stream_options.
 	RejectStreamOptions bool   `yaml:"reject_stream_options" json:"reject_stream_options,omitempty"`
 	Faults              Faults `yaml:"faults" json:"faults,omitempty"`
