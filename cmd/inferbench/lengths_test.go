@@ -50,6 +50,9 @@ func TestLengthsExperimentShowsTTFTAgainstTheInputLength(t *testing.T) {
 	}
 	checkPromptLengths(t, dir)
 	checkLengthOutputs(t, dir)
+	if fi, err := os.Stat(filepath.Join(dir, "server_metrics.jsonl")); err != nil || fi.Size() == 0 {
+		t.Errorf("server_metrics.jsonl: want the emulators' scrapes for the timeline (%v)", err)
+	}
 	if code, stdout, stderr := inferbench(t, "report", dir); code != exitOK {
 		t.Fatalf("report: exit %d\n%s\n%s", code, stdout, stderr)
 	}
