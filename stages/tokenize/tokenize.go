@@ -12,6 +12,7 @@ package tokenize
 
 import (
 	"fmt"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -145,4 +146,32 @@ func ForModel(model string) string {
 		return Cl100kBase
 	}
 	return ""
+}
+
+// None is the tokenizer value that says a model has none, even when its
+// name implies one: its tokens are not counted.
+const None = "none"
+
+// IsPath reports whether a tokenizer value names a Hugging Face
+// tokenizer.json file rather than a built-in: it ends in ".json" or holds
+// a '/' (or the OS's path separator).
+func IsPath(value string) bool {
+	return strings.HasSuffix(value, ".json") || strings.ContainsRune(value, '/') || strings.ContainsRune(value, filepath.Separator)
+}
+
+// Resolve returns the tokenizer a value names: a built-in by name, or the
+// tokenizer.json at a path (IsPath), a relative one taken from baseDir.
+// It is nil, nil for "" and None.
+func Resolve(value, baseDir string) (Tokenizer, error) {
+	switch {
+	case value == "" || value == None:
+		return nil, nil
+	case IsPath(value):
+		p := value
+		if !filepath.IsAbs(p) && baseDir != "" {
+			p = filepath.Join(baseDir, p)
+		}
+		return Load(p)
+	}
+	return Get(value)
 }

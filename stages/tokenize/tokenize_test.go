@@ -59,3 +59,31 @@ func TestForModelInfersFromWellKnownNames(t *testing.T) {
 		}
 	}
 }
+
+func TestResolveTakesNamesAndPaths(t *testing.T) {
+	for value, want := range map[string]string{
+		"o200k_base":          O200kBase,
+		"hf/llama3-like.json": "testdata/hf/llama3-like.json",
+		"./hf/gpt2-like.json": "testdata/hf/gpt2-like.json",
+		"":                    "",
+		None:                  "",
+	} {
+		tk, err := Resolve(value, "testdata")
+		if err != nil {
+			t.Fatalf("%q: %v", value, err)
+		}
+		got := ""
+		if tk != nil {
+			got = tk.Name()
+		}
+		if got != want {
+			t.Errorf("Resolve(%q) is %q, want %q", value, got, want)
+		}
+	}
+	if _, err := Resolve("o200k", "testdata"); err == nil {
+		t.Error("an unknown name resolved")
+	}
+	if !IsPath("tok.json") || !IsPath("models/llama") || IsPath("cl100k_base") {
+		t.Error("IsPath")
+	}
+}
