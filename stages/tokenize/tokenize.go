@@ -7,7 +7,11 @@
 // format's special tokens, which ordinary text never produces) and
 // cl100k_base, all from github.com/tiktoken-go/tokenizer. Text is encoded
 // as tiktoken's encode_ordinary does: special-token text in the input is
-// ordinary text.
+// ordinary text. A Hugging Face tokenizer.json is read from a path (see
+// Load).
+//
+// Imports: no package of this module; it is a leaf that the query stage,
+// its emulator and the dataset sources use.
 package tokenize
 
 import (
