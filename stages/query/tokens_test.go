@@ -13,6 +13,7 @@ import (
 	"github.com/inferbench/inferbench/pipeline"
 	"github.com/inferbench/inferbench/pipeline/config"
 	"github.com/inferbench/inferbench/pipeline/results"
+	"github.com/inferbench/inferbench/stages/query/emulator"
 	"github.com/inferbench/inferbench/stages/tokenize"
 )
 
@@ -219,5 +220,31 @@ platforms:
 	}
 	if got := e.Platforms[0].Tokenizers; len(got) != 2 || got[0] != tokenize.O200kHarmony || got[1] != "" {
 		t.Errorf("tokenizers %q", got)
+	}
+}
+
+// Against the emulator streaming 4 tokens per event without usage: the
+// o200k count is the record's, and ITL has one value per token after the
+// first event, not one per event.
+func TestChunkedEmulatorStreamsAreCountedPerToken(t *testing.T) {
+	prof := emulator.Profile{TTFT: config.Duration(time.Millisecond), TokensPerSecond: 4000,
+		ReasoningTokens: 12, Accuracy: 1, Usage: "none", TokensPerChunk: 4}
+	job := emulatedJob(prof, 3)
+	job.Platform.Tokenizers = []string{tokenize.O200kBase}
+	recs, _, err := collect(t, context.Background(), New(), job)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tk := o200k(t)
+	for id, r := range recs {
+		want := tk.Count(r.Reasoning) + tk.Count(r.Content)
+		if !r.OK() || !r.TokensCounted || r.OutputTokens != want {
+			t.Errorf("%s: ok %v counted %v tokens %d, want %d", id, r.OK(), r.TokensCounted, r.OutputTokens, want)
+		}
+		// The first event carries the first 4 reasoning tokens (the
+		// filler's pieces are o200k tokens).
+		if len(r.ITLMs) != r.OutputTokens-4 {
+			t.Errorf("%s: %d ITL values for %d tokens in events of 4", id, len(r.ITLMs), r.OutputTokens)
+		}
 	}
 }
