@@ -1,6 +1,10 @@
 package tokenize
 
-import "testing"
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+)
 
 // Token ids from OpenAI's tiktoken for these strings (o200k_base and
 // cl100k_base); a reference-tokenizer comparison on a larger fixture set
@@ -85,5 +89,24 @@ func TestResolveTakesNamesAndPaths(t *testing.T) {
 	}
 	if !IsPath("tok.json") || !IsPath("models/llama") || IsPath("cl100k_base") {
 		t.Error("IsPath")
+	}
+}
+
+// BenchmarkCount counts 16 KB of English text (about 3,500 tokens) with
+// o200k_base and with the self-made Llama-3-shaped tokenizer.json.
+func BenchmarkCount(b *testing.B) {
+	text := strings.Repeat("The quick brown fox jumps over the lazy dog near the river bank in 1969. ", 220)
+	for _, name := range []string{O200kBase, "testdata/hf/llama3-like.json"} {
+		b.Run(filepath.Base(name), func(b *testing.B) {
+			tk, err := Resolve(name, "")
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.SetBytes(int64(len(text)))
+			b.ReportAllocs()
+			for b.Loop() {
+				tk.Count(text)
+			}
+		})
 	}
 }

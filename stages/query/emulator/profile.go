@@ -27,12 +27,6 @@ type Profile struct {
 	Jitter float64 `yaml:"jitter" json:"jitter,omitempty" validate:"gte=0,lte=1"`
 	// ReasoningTokens are streamed as reasoning deltas before the answer.
 	ReasoningTokens int `yaml:"reasoning_tokens" json:"reasoning_tokens,omitempty" validate:"gte=0"`
-	// TokensPerChunk is how many tokens one stream event carries, as
-	// servers that batch their output (SambaNova, speculative decoding)
-	// send them: the event goes out when its last token is due, and the
-	// last event of the reasoning and of the content may carry fewer. 0
-	// or 1: one token per event.
-	TokensPerChunk int `yaml:"tokens_per_chunk" json:"tokens_per_chunk,omitempty" validate:"gte=0"`
 	// Accuracy is the share of questions answered with a gold answer;
 	// absent means DefaultAccuracy (an explicit 0 is kept: every answer
 	// wrong).
@@ -52,6 +46,12 @@ type Profile struct {
 	// batch_slowdown x (batch - 1)), batch read when the token is due.
 	// 0: batching costs nothing.
 	BatchSlowdown float64 `yaml:"batch_slowdown" json:"batch_slowdown,omitempty" validate:"gte=0"`
+	// TokensPerChunk is how many tokens one stream event carries, as
+	// servers that batch their output (SambaNova, speculative decoding)
+	// send them: the event goes out when its last token is due, and the
+	// last event of the reasoning and of the content may carry fewer. 0
+	// or 1: one token per event.
+	TokensPerChunk int `yaml:"tokens_per_chunk" json:"tokens_per_chunk,omitempty" validate:"gte=0"`
 	// RejectStreamOptions answers 400 to requests carrying stream_options.
 	RejectStreamOptions bool   `yaml:"reject_stream_options" json:"reject_stream_options,omitempty"`
 	Faults              Faults `yaml:"faults" json:"faults,omitempty"`
