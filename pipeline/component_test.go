@@ -36,9 +36,6 @@ func (p *testEmulate) ApplyDefaults(written func(key string) bool) {
 	}
 }
 
-// emu returns p's resolved emulate config.
-func emu(p config.Platform) *testEmulate { return p.Emulate.Config.(*testEmulate) }
-
 // testHF and testFields stand in for stages/load's dataset.hf and
 // dataset.fields config types.
 type testHF struct {

@@ -3,7 +3,6 @@ package config
 import (
 	"reflect"
 	"strings"
-	"sync"
 )
 
 // schemaKind is the shape a YAML value must have.
@@ -152,11 +151,9 @@ func schemaOf(t reflect.Type) *schema {
 	panic("pipeline: no schema for " + t.String())
 }
 
-// experimentSchema is the schema of an experiment file, with the
+// newExperimentSchema is the schema of an experiment file, with the
 // expression fields wired to their compilers, without the keys of the
-// blocks components own (see Registry.fileSchema).
-var experimentSchema = sync.OnceValue(newExperimentSchema)
-
+// blocks components own (Catalog.fileSchema adds them).
 func newExperimentSchema() *schema {
 	s := schemaOf(reflect.TypeOf(Experiment{}))
 	s.field("dataset").field("filter").compile = func(src string) error { _, err := CompileFilter(src); return err }

@@ -46,10 +46,13 @@ type SweepPoint struct {
 	Requests          int     `json:"requests"`
 	// Successes is how many of Requests succeeded; the timing figures
 	// (TTFT, TPOT, E2E) exist only when it is > 0.
-	Successes   int     `json:"successes"`
-	ErrorRate   float64 `json:"error_rate"`
-	TTFTP50     float64 `json:"ttft_p50_ms"`
-	TTFTP99     float64 `json:"ttft_p99_ms"`
+	Successes int     `json:"successes"`
+	ErrorRate float64 `json:"error_rate"`
+	TTFTP50   float64 `json:"ttft_p50_ms"`
+	TTFTP99   float64 `json:"ttft_p99_ms"`
+	// TPOTCount is how many successful requests have a TPOT (streamed,
+	// two tokens or more); TPOT figures exist only when it is > 0.
+	TPOTCount   int     `json:"tpot_count"`
 	TPOTP50     float64 `json:"tpot_p50_ms"`
 	TPOTP99     float64 `json:"tpot_p99_ms"`
 	E2EP50      float64 `json:"e2e_p50_ms"`

@@ -87,7 +87,7 @@ func modelIndex(models []string, m string) int {
 func pointOf(exp *config.Experiment, g *results.GroupStats) results.SweepPoint {
 	p := results.SweepPoint{
 		Level: g.Level, TargetRate: g.TargetRate, TokenRate: g.Throughput, Requests: g.Count, Successes: g.Successes, ErrorRate: g.ErrorRate,
-		TTFTP50: g.TTFTMs.P50, TTFTP99: g.TTFTMs.P99, TPOTP50: g.TPOTMs.P50, TPOTP99: g.TPOTMs.P99,
+		TTFTP50: g.TTFTMs.P50, TTFTP99: g.TTFTMs.P99, TPOTCount: g.TPOTMs.N, TPOTP50: g.TPOTMs.P50, TPOTP99: g.TPOTMs.P99,
 		E2EP50: g.LatencyMs.P50, E2EP99: g.LatencyMs.P99, Goodput: g.Goodput, GoodputRate: g.GoodputRate,
 	}
 	p.RequestThroughput, p.SendRate = g.RequestThroughput, g.SendRate

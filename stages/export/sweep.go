@@ -96,7 +96,7 @@ func sweepSection(sw *results.SweepResults, slo config.SLOSpec) reportSection {
 				level += upperBoundMark
 			}
 			t.Rows = append(t.Rows, []string{name, level, conc, target, fnum(p.RequestThroughput, 2), fnum(p.TokenRate, 1),
-				pointMs(p, p.TTFTP50), pointMs(p, p.TTFTP99), pointMs(p, p.TPOTP50), pointMs(p, p.TPOTP99), pointMs(p, p.E2EP50), pointMs(p, p.E2EP99),
+				pointMs(p, p.TTFTP50), pointMs(p, p.TTFTP99), pointTPOT(p, p.TPOTP50), pointTPOT(p, p.TPOTP99), pointMs(p, p.E2EP50), pointMs(p, p.E2EP99),
 				fshare(p.Goodput), fshare(p.ErrorRate), sat})
 		}
 	}
@@ -108,6 +108,15 @@ func sweepSection(sw *results.SweepResults, slo config.SLOSpec) reportSection {
 // successful request.
 func pointMs(p results.SweepPoint, v float64) string {
 	if p.Successes == 0 {
+		return missing
+	}
+	return fnum(v, 1)
+}
+
+// pointTPOT renders a TPOT figure of p in ms, or missing when no request
+// of p has one (a non-streamed level).
+func pointTPOT(p results.SweepPoint, v float64) string {
+	if p.TPOTCount == 0 {
 		return missing
 	}
 	return fnum(v, 1)

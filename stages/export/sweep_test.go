@@ -16,7 +16,7 @@ import (
 // handSweep is a two-platform sweep whose curves cross at c=8.
 func handSweep() *results.SweepResults {
 	pt := func(load string, c int, rps, e2e float64) results.SweepPoint {
-		return results.SweepPoint{Level: load, Concurrency: c, RequestThroughput: rps, SendRate: rps, TokenRate: 10 * rps, Requests: 20, Successes: 20,
+		return results.SweepPoint{Level: load, Concurrency: c, RequestThroughput: rps, SendRate: rps, TokenRate: 10 * rps, Requests: 20, Successes: 20, TPOTCount: 20,
 			TTFTP50: e2e / 2, TTFTP99: e2e, TPOTP50: e2e / 20, TPOTP99: e2e / 10, E2EP50: e2e, E2EP99: 2 * e2e, Goodput: 1}
 	}
 	return &results.SweepResults{
@@ -328,4 +328,75 @@ func TestSweepSheetAndReportTableMarkTheClientBoundLevels(t *testing.T) {
 			t.Errorf("level %q marked client-bound", l)
 		}
 	}
+}
+
+// nonStreamedSweep is handSweep as a non-streamed run: every request
+// succeeded, none has a TPOT (a non-streamed answer arrives at once).
+func nonStreamedSweep() *results.SweepResults {
+	sw := handSweep()
+	for ci := range sw.Curves {
+		for pi := range sw.Curves[ci].Points {
+			p := &sw.Curves[ci].Points[pi]
+			p.TPOTCount, p.TPOTP50, p.TPOTP99 = 0, 0, 0
+		}
+	}
+	return sw
+}
+
+func TestANonStreamedSweepShowsNoTPOT(t *testing.T) {
+	sw := nonStreamedSweep()
+	t.Run("results.json writes null for TPOT and keeps TTFT", func(t *testing.T) {
+		b, err := json.Marshal(sw.Curves[0].Points[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(b), `"tpot_p50_ms":null`) || !strings.Contains(string(b), `"tpot_p99_ms":null`) {
+			t.Errorf("TPOT is not null: %s", b)
+		}
+		if strings.Contains(string(b), `"ttft_p50_ms":null`) {
+			t.Errorf("TTFT is null: %s", b)
+		}
+	})
+	t.Run("the report's table shows - for TPOT", func(t *testing.T) {
+		row := sweepSection(sw, config.SLOSpec{}).Tables[0].Rows[0]
+		if strings.Join(row[8:10], " ") != "- -" || row[6] == missing {
+			t.Errorf("row %q: want TPOT p50 and p99 -, TTFT shown", row)
+		}
+	})
+	t.Run("the Sweep sheet leaves TPOT empty", func(t *testing.T) {
+		run := fixtureRun(t, t.TempDir())
+		run.Results.Sweep = sw
+		if err := XLSX(context.Background(), run); err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(run.Dir, XLSXFile)
+		wb, err := excelize.OpenFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer wb.Close()
+		rows, err := wb.GetRows(SheetSweep)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := len(chartsOn(readCharts(t, path), SheetSweep)); n != 5 {
+			t.Errorf("the Sweep sheet has %d charts, want 5: no TPOT chart", n)
+		}
+		for _, col := range []string{"TPOT p50 (ms)", "TPOT p99 (ms)"} {
+			if c := sweepCol(col) - 1; c < len(rows[1]) && rows[1][c] != "" {
+				t.Errorf("%s = %q, want an empty cell", col, rows[1][c])
+			}
+		}
+	})
+	t.Run("no TPOT plot is drawn", func(t *testing.T) {
+		imgs, err := sweepPlots(sw, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, im := range imgs {
+			if im.File == PlotSweepTPOT {
+				t.Errorf("a TPOT plot of zeros is drawn")
+			}
+		}
+	})
 }

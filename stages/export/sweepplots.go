@@ -111,6 +111,8 @@ type sweepPlot struct {
 	series               []curveSeries
 	// timing plots leave out levels without a successful request.
 	timing bool
+	// tpot leaves out levels without a TPOT too (none when not streamed).
+	tpot bool
 	// throughputX plots against request throughput instead of the level,
 	// each point labelled by its level.
 	throughputX bool
@@ -129,7 +131,7 @@ var sweepPlotSpecs = []sweepPlot{
 	{file: PlotSweepThroughput, alt: "Request throughput against load", title: "Throughput vs load", yl: "completed req/s",
 		series: []curveSeries{{"", func(p results.SweepPoint) float64 { return p.RequestThroughput }}}},
 	{file: PlotSweepTTFT, alt: "TTFT (p50 and p99) against load", title: "TTFT vs load", yl: "TTFT (ms)", series: ttftSeries, timing: true},
-	{file: PlotSweepTPOT, alt: "TPOT (p50 and p99) against load", title: "TPOT vs load", yl: "TPOT (ms)", series: tpotSeries, timing: true},
+	{file: PlotSweepTPOT, alt: "TPOT (p50 and p99) against load", title: "TPOT vs load", yl: "TPOT (ms)", series: tpotSeries, timing: true, tpot: true},
 	{file: PlotSweepErrorRate, alt: "Error rate against load", title: "Error rate vs load", yl: "error rate (%)", minTop: 1,
 		series: []curveSeries{{"", func(p results.SweepPoint) float64 { return 100 * p.ErrorRate }}}},
 }
@@ -181,7 +183,7 @@ func curvePlot(sw *results.SweepResults, sp sweepPlot, pal *palette) (*plot.Plot
 			var pts plotter.XYs
 			var names []string
 			for _, pt := range c.Points {
-				if pt.Requests == 0 || (sp.timing && pt.Successes == 0) {
+				if pt.Requests == 0 || (sp.timing && pt.Successes == 0) || (sp.tpot && pt.TPOTCount == 0) {
 					continue
 				}
 				pts = append(pts, plotter.XY{X: x(pt), Y: s.y(pt)})

@@ -16,8 +16,8 @@ var sweepColumns = []figureColumn[results.SweepPoint]{
 	{"Output tok/s", kindNum, func(p results.SweepPoint) any { return p.TokenRate }},
 	{"TTFT p50 (ms)", kindMs, func(p results.SweepPoint) any { return timingCell(p, p.TTFTP50) }},
 	{"TTFT p99 (ms)", kindMs, func(p results.SweepPoint) any { return timingCell(p, p.TTFTP99) }},
-	{"TPOT p50 (ms)", kindMs, func(p results.SweepPoint) any { return timingCell(p, p.TPOTP50) }},
-	{"TPOT p99 (ms)", kindMs, func(p results.SweepPoint) any { return timingCell(p, p.TPOTP99) }},
+	{"TPOT p50 (ms)", kindMs, func(p results.SweepPoint) any { return tpotCell(p, p.TPOTP50) }},
+	{"TPOT p99 (ms)", kindMs, func(p results.SweepPoint) any { return tpotCell(p, p.TPOTP99) }},
 	{"E2E p50 (ms)", kindMs, func(p results.SweepPoint) any { return timingCell(p, p.E2EP50) }},
 	{"E2E p99 (ms)", kindMs, func(p results.SweepPoint) any { return timingCell(p, p.E2EP99) }},
 	{"Goodput (%)", kindPct, func(p results.SweepPoint) any { return 100 * p.Goodput }},
@@ -28,6 +28,13 @@ var sweepColumns = []figureColumn[results.SweepPoint]{
 // for a level without a successful request.
 func timingCell(p results.SweepPoint, v float64) any {
 	if p.Successes == 0 {
+		return nil
+	}
+	return v
+}
+
+func tpotCell(p results.SweepPoint, v float64) any {
+	if p.TPOTCount == 0 {
 		return nil
 	}
 	return v

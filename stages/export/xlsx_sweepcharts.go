@@ -18,18 +18,33 @@ type sweepCharts struct {
 	axis    levelAxis
 }
 
-// all returns the six charts in the order of the report's plots, adding
-// the level labels of the latency-throughput chart to labels.
+// all returns the six charts in the order of the report's plots (five
+// when no level has a TPOT, as in a non-streamed sweep), adding the level
+// labels of the latency-throughput chart to labels.
 func (c sweepCharts) all(labels pointLabels) []*excelize.Chart {
 	e2e := [2]string{"E2E p50 (ms)", "E2E p99 (ms)"}
-	return []*excelize.Chart{
+	charts := []*excelize.Chart{
 		c.throughputChart(labels),
 		c.levelChart("Latency vs load", "E2E latency (ms)", e2e[:]),
 		c.levelChart("Throughput vs load", "Completed req/s", []string{"Completed req/s"}),
 		c.levelChart("TTFT vs load", "TTFT (ms)", []string{"TTFT p50 (ms)", "TTFT p99 (ms)"}),
-		c.levelChart("TPOT vs load", "TPOT (ms)", []string{"TPOT p50 (ms)", "TPOT p99 (ms)"}),
-		c.levelChart("Error rate vs load", "Error rate (%)", []string{"Error rate (%)"}),
 	}
+	if c.anyTPOT() {
+		charts = append(charts, c.levelChart("TPOT vs load", "TPOT (ms)", []string{"TPOT p50 (ms)", "TPOT p99 (ms)"}))
+	}
+	return append(charts, c.levelChart("Error rate vs load", "Error rate (%)", []string{"Error rate (%)"}))
+}
+
+// anyTPOT reports whether a level of the sweep has a TPOT figure.
+func (c sweepCharts) anyTPOT() bool {
+	for _, cv := range c.sw.Curves {
+		for _, p := range cv.Points {
+			if p.TPOTCount > 0 {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // ref is the absolute reference of column col over a span's rows.

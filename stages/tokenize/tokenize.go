@@ -8,10 +8,8 @@
 // cl100k_base, all from github.com/tiktoken-go/tokenizer. Text is encoded
 // as tiktoken's encode_ordinary does: special-token text in the input is
 // ordinary text. A Hugging Face tokenizer.json is read from a path (see
-// Load).
-//
-// Imports: no package of this module; it is a leaf that the query stage,
-// its emulator and the dataset sources use.
+// Load). It imports no other inferbench package: the load and query
+// stages and the emulator use it.
 package tokenize
 
 import (
