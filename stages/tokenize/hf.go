@@ -117,6 +117,7 @@ func parseHF(name string, b []byte) (*hfBPE, error) {
 		if a.Content != "" {
 			t.added = append(t.added, a.Content)
 			t.addedID = append(t.addedID, a.ID)
+			t.firstByte[a.Content[0]] = true
 		}
 	}
 	var err error

@@ -167,3 +167,20 @@ func TestHFTokenizerRefusesWhatItCannotRead(t *testing.T) {
 		t.Errorf("missing file: err = %v", err)
 	}
 }
+
+func TestTheLongestAddedTokenAtAnOffsetWins(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "added.json")
+	os.WriteFile(p, []byte(`{"added_tokens": [{"id": 100, "content": "<a>"}, {"id": 101, "content": "<a>b"}],
+		"pre_tokenizer": {"type": "ByteLevel", "add_prefix_space": false, "use_regex": false},
+		"model": {"type": "BPE", "vocab": {"x": 0, "y": 1, "<": 2, "a": 3, ">": 4, "b": 5}, "merges": []}}`), 0o644)
+	tk, err := Load(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := tk.Encode("x<a>by<a>"); !slices.Equal(got, []int{0, 101, 1, 100}) {
+		t.Errorf("got %v, want [0 101 1 100]", got)
+	}
+	if got := tk.Encode("x<ay"); !slices.Equal(got, []int{0, 2, 3, 1}) {
+		t.Errorf("got %v, want [0 2 3 1]", got)
+	}
+}

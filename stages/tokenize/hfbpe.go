@@ -17,8 +17,10 @@ type hfBPE struct {
 	// their ids.
 	added   []string
 	addedID []int
-	norm    func(string) string
-	split   splitter
+	// firstByte marks the first bytes of the added tokens.
+	firstByte [256]bool
+	norm      func(string) string
+	split     splitter
 }
 
 func (t *hfBPE) Name() string { return t.name }
@@ -45,18 +47,27 @@ func (t *hfBPE) Encode(s string) []int {
 
 // nextAdded finds the first added token in s (the longest
 // of those starting there): its byte offset and index, or len(s), -1.
+// Only the offsets holding an added token's first byte are tried (Llama
+// 3 has 256 added tokens, all starting with '<').
 func (t *hfBPE) nextAdded(s string) (at, which int) {
-	at, which = len(s), -1
-	for i, a := range t.added {
-		j := strings.Index(s, a)
-		if j < 0 {
+	if len(t.added) == 0 {
+		return len(s), -1
+	}
+	for j := 0; j < len(s); j++ {
+		if !t.firstByte[s[j]] {
 			continue
 		}
-		if j < at || j == at && len(a) > len(t.added[which]) {
-			at, which = j, i
+		which = -1
+		for i, a := range t.added {
+			if strings.HasPrefix(s[j:], a) && (which < 0 || len(a) > len(t.added[which])) {
+				which = i
+			}
+		}
+		if which >= 0 {
+			return j, which
 		}
 	}
-	return at, which
+	return len(s), -1
 }
 
 // encodeText appends the ids of s, which holds no added token.
