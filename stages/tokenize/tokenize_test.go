@@ -1,6 +1,7 @@
 package tokenize
 
 import (
+	"golang.org/x/text/unicode/norm"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -108,5 +109,33 @@ func BenchmarkCount(b *testing.B) {
 				tk.Count(text)
 			}
 		})
+	}
+}
+
+// The query stage finds where each token ends in a streamed answer from
+// the lengths of the tokens decoded one by one: they must be the tokens'
+// bytes, partial UTF-8 included, adding up to the text (its normalized
+// form for a normalizing tokenizer.json; one that adds a prefix space,
+// like GPT-2's, adds up to one byte more, which the query stage scales
+// away).
+func TestDecodingEachTokenGivesItsBytes(t *testing.T) {
+	texts := fixtureTexts(t)
+	for _, name := range []string{O200kBase, Cl100kBase, "testdata/hf/llama3-like.json"} {
+		tk, err := Resolve(name, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, text := range texts {
+			var b strings.Builder
+			for _, id := range tk.Encode(text) {
+				b.WriteString(tk.Decode([]int{id}))
+			}
+			if name == "testdata/hf/llama3-like.json" {
+				text = norm.NFC.String(text)
+			}
+			if b.String() != text {
+				t.Errorf("%s: tokens decoded one by one give %q, want %q", name, b.String(), text)
+			}
+		}
 	}
 }
