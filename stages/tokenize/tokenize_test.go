@@ -1,10 +1,11 @@
 package tokenize
 
 import (
-	"golang.org/x/text/unicode/norm"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // Token ids from OpenAI's tiktoken for these strings (o200k_base and
