@@ -47,6 +47,8 @@ func (r *Run) EachRecord(fn func(*results.Record) error) error {
 
 // AggregateRun feeds every final record of run (see EachRecord) to a new
 // accumulator of agg and returns its results and the number of records.
+// The server metrics of run.Dir's server_metrics.jsonl, when there are
+// any, are summarised into the groups (see ServerMetricsSetter).
 func AggregateRun(ctx context.Context, agg Aggregator, run *Run) (*results.Results, int, error) {
 	acc, err := agg(ctx, run.Experiment)
 	if err != nil {
@@ -58,6 +60,16 @@ func AggregateRun(ctx context.Context, agg Aggregator, run *Run) (*results.Resul
 	if cs, ok := acc.(ClientHealthSetter); ok && run.Manifest != nil {
 		cs.SetClientHealth(run.Manifest.ClientHealth)
 	}
+	var server []results.ServerSample
+	if run.Dir != "" {
+		if server, _, err = runfolder.ReadServerMetrics(filepath.Join(run.Dir, runfolder.ServerMetricsFile)); err != nil {
+			return nil, 0, err
+		}
+	}
+	ss, setter := acc.(ServerMetricsSetter)
+	if setter {
+		ss.SetServerMetrics(server)
+	}
 	n := 0
 	if err := run.EachRecord(func(r *results.Record) error {
 		n++
@@ -66,7 +78,20 @@ func AggregateRun(ctx context.Context, agg Aggregator, run *Run) (*results.Resul
 		return nil, n, err
 	}
 	res, err := acc.Close(ctx)
+	if err == nil && !setter {
+		res.ApplyServerMetrics(server)
+	}
 	return res, n, err
+}
+
+// ServerMetricsSetter is an Accumulator that applies the server metrics
+// itself (Results.ApplyServerMetrics) before it evaluates `metrics:` and
+// `checks:`, so that they see the server_* figures: AggregateRun gives
+// it the samples of the run folder's server_metrics.jsonl (nil: none)
+// before the first Add. Another Accumulator gets them applied after
+// Close.
+type ServerMetricsSetter interface {
+	SetServerMetrics(samples []results.ServerSample)
 }
 
 // AggregateRecords aggregates an in-memory slice of records with agg.

@@ -47,6 +47,9 @@ type levelRunner struct {
 	timedLevel func(load string, d time.Duration)
 	// level, when not nil, is told as each level starts (see LevelSink).
 	level func(LevelProgress)
+	// server, when not nil, takes the scrapes of the platform's metrics
+	// endpoint, each with its platform and level (see QueryJob.ServerMetrics).
+	server func(results.ServerSample)
 }
 
 // starts tells lr.level that the level of platform p (at its level's
@@ -60,6 +63,13 @@ func (lr *levelRunner) starts(label string, p config.Platform, i, n int) {
 // query runs one level's job, measuring the client's health meanwhile
 // when lr.health is set.
 func (lr *levelRunner) query(ctx context.Context, job QueryJob, label string, emit func(results.Record)) (QueryReport, error) {
+	if lr.server != nil {
+		name := job.Platform.Name
+		job.ServerMetrics = func(s results.ServerSample) {
+			s.Platform, s.Level = name, label
+			lr.server(s)
+		}
+	}
 	if lr.health == nil {
 		return lr.querier.Query(ctx, job, emit)
 	}

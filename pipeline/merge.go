@@ -95,7 +95,7 @@ func (e *Engine) Merge(ctx context.Context, opts MergeOptions) (*Run, error) {
 	ok := false
 	defer func() {
 		if !ok { // leave nothing half-made behind
-			for _, f := range []string{runfolder.JournalFile, runfolder.SamplesFile, runfolder.ManifestFile} {
+			for _, f := range []string{runfolder.JournalFile, runfolder.SamplesFile, runfolder.ServerMetricsFile, runfolder.ManifestFile} {
 				os.Remove(filepath.Join(opts.Out, f))
 			}
 		}
@@ -106,6 +106,9 @@ func (e *Engine) Merge(ctx context.Context, opts MergeOptions) (*Run, error) {
 		return nil, fmt.Errorf("merge: %w", err)
 	}
 	if err := writeJSON(filepath.Join(opts.Out, runfolder.SamplesFile), samples); err != nil {
+		return nil, fmt.Errorf("merge: %w", err)
+	}
+	if err := writeMergedServerMetrics(opts.Out, shards); err != nil {
 		return nil, fmt.Errorf("merge: %w", err)
 	}
 	m := mergedManifest(shards, plan, filepath.Base(opts.Out))

@@ -24,6 +24,9 @@ type requestRunner struct {
 	plan    *Plan
 	scorer  Scorer
 	journal *runfolder.Journal
+	// server takes the scrapes of the platforms' metrics endpoints.
+	server     *runfolder.ServerMetricsLog
+	serverWarn sync.Once
 	// done (nil for none) marks the cells of each plan job, by Seq, that
 	// an earlier attempt finished; already counts them by platform. prior
 	// are their completed rates by level (for a sweep's rate levels).
@@ -238,6 +241,13 @@ func (rr *requestRunner) levelRunner(name string, job QueryJob, shares map[strin
 		setRates: func(r []float64) { rr.setRates(name, r) },
 		mark:     func(load string) func() { return rr.mark(name, load) }}
 	lr.health = func(h results.ClientHealth) { e.recordClientHealth(&rr.mu, rr.m, rr.dir, rr.exp.Client, h) }
+	if rr.server != nil {
+		lr.server = func(s results.ServerSample) {
+			if err := rr.server.Append(s); err != nil {
+				rr.serverWarn.Do(func() { e.log().Warn("could not record the server metrics", "err", err) })
+			}
+		}
+	}
 	if ts, ok := e.Progress.(TimedSink); ok {
 		lr.timedLevel = func(load string, d time.Duration) { ts.TimedLevel(name, load, d) }
 	}

@@ -79,8 +79,12 @@ func (e *Engine) Run(ctx context.Context, exp *config.Experiment, opts RunOption
 	}
 	if opts.StartAt.IsZero() || e.waitStart(ctx, opts.StartAt, opts.note) {
 		rr := &requestRunner{e: e, exp: exp, plan: plan, done: f.done, prior: f.prior, shard: m.RecordedShard(), scorer: scorer,
-			journal: journal, already: f.already, m: m, dir: f.dir}
+			journal: journal, already: f.already, m: m, dir: f.dir,
+			server: runfolder.NewServerMetricsLog(filepath.Join(f.dir, runfolder.ServerMetricsFile))}
 		stops, notes, qerr = rr.run(ctx)
+		if cerr := rr.server.Close(); cerr != nil {
+			e.log().Warn("could not close the server metrics", "err", cerr)
+		}
 	}
 	if cerr := journal.Close(); cerr != nil && qerr == nil {
 		qerr = cerr

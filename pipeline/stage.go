@@ -78,6 +78,12 @@ type QueryJob struct {
 	// together are the level's one schedule. Nil: the k-th cell is sent at
 	// hit k of a schedule at Platform.Rate.
 	Stripe *Stripe
+	// ServerMetrics, if non-nil, is told about every scrape of the
+	// platform's metrics endpoint (Platform.MetricsURL) while the job
+	// sends, failed ones included (Error set); the engine fills in the
+	// platform and the level and appends it to server_metrics.jsonl.
+	// Called from one goroutine at a time.
+	ServerMetrics func(results.ServerSample)
 }
 
 // QueryReport says how a platform's query stage ended.
@@ -264,7 +270,7 @@ func (r *Registry) AddExporter(name string, e Exporter, outputs ...string) {
 
 // engineFiles are the run-folder files the engine owns; no exporter may
 // claim (and so have removed) one of them.
-var engineFiles = []string{runfolder.ManifestFile, runfolder.SamplesFile, runfolder.JournalFile, runfolder.LockFile}
+var engineFiles = []string{runfolder.ManifestFile, runfolder.SamplesFile, runfolder.JournalFile, runfolder.ServerMetricsFile, runfolder.LockFile}
 
 // LoaderNames lists registered sources, sorted.
 func (r *Registry) LoaderNames() []string { return sortedKeys(r.Loaders) }

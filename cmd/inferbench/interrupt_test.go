@@ -64,6 +64,10 @@ func TestASecondCtrlCStopsAtOnce(t *testing.T) {
 	var inFlight atomic.Int32
 	release := make(chan struct{})
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/v1/chat/completions" {
+			http.NotFound(w, r) // e.g. /metrics, scraped by default on a local endpoint
+			return
+		}
 		inFlight.Add(1)
 		select {
 		case <-r.Context().Done():

@@ -25,6 +25,10 @@ func sseServer(t *testing.T) (*httptest.Server, *atomic.Int64) {
 	t.Helper()
 	n := new(atomic.Int64)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/v1/chat/completions" {
+			http.NotFound(w, r) // e.g. /metrics, scraped by default on a local endpoint
+			return
+		}
 		io.Copy(io.Discard, r.Body)
 		n.Add(1)
 		w.Header().Set("Content-Type", "text/event-stream")

@@ -25,6 +25,10 @@ func echoServer(t *testing.T) *httptest.Server {
 	t.Helper()
 	var n atomic.Int32
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/v1/chat/completions" {
+			http.NotFound(w, r) // e.g. /metrics, scraped by default on a local endpoint
+			return
+		}
 		echo := "auth=" + r.Header.Get("Authorization") + " team=" + r.Header.Get("X-Team")
 		if n.Add(1)%3 == 0 {
 			http.Error(w, `{"error":{"message":"`+echo+`"}}`, http.StatusInternalServerError)

@@ -25,6 +25,10 @@ func quirkyServer(t *testing.T, uses int) *httptest.Server {
 	var mu sync.Mutex
 	gen, served := 1, 0
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/v1/chat/completions" {
+			http.NotFound(w, r) // e.g. /metrics, scraped by default on a local endpoint
+			return
+		}
 		body, _ := io.ReadAll(r.Body)
 		mu.Lock()
 		ok := r.Header.Get("Authorization") == fmt.Sprintf("Bearer tok%d", gen)

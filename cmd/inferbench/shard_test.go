@@ -187,7 +187,8 @@ func TestFourShardProcessesMergeIntoTheResultsOfOneProcess(t *testing.T) {
 		if err := os.Mkdir(single, 0o755); err != nil {
 			t.Fatal(err)
 		}
-		for _, f := range []string{runfolder.ManifestFile, runfolder.SamplesFile} {
+		// server_metrics.jsonl: the emulated platforms' /metrics, scraped by every shard.
+		for _, f := range []string{runfolder.ManifestFile, runfolder.SamplesFile, runfolder.ServerMetricsFile} {
 			b, err := os.ReadFile(filepath.Join(merged, f))
 			if err != nil {
 				t.Fatal(err)

@@ -296,6 +296,7 @@ var profileFlagHelp = map[string]struct{ usage, def string }{
 	"usage":                 {"usage reporting: vllm, sambanova or none", "vllm"},
 	"max_batch":             {"requests decoded at once; later ones wait for a free slot (0 = no limit)", ""},
 	"batch_slowdown":        {"slowdown per other request in the batch: times x (1 + batch_slowdown x (batch - 1))", ""},
+	"kv_cache_tokens":       {"emulated KV cache size in tokens, reported by /metrics (0 = 65536)", ""},
 	"reject_stream_options": {"answer 400 to requests with stream_options", ""},
 	"faults.rate_429":       {"share of requests answered 429", ""},
 	"faults.retry_after":    {"Retry-After of 429 answers", "1s"},

@@ -1,5 +1,7 @@
 package config
 
+import "net/url"
+
 // ApplyDefaults fills the zero fields of e with the exported Default*
 // values (see experiment.go). It is idempotent, and it is called by
 // LoadExperiment before validation.
@@ -28,7 +30,8 @@ package config
 // neither concurrency nor rate is set; timeout DefaultTimeout;
 // connect_timeout DefaultConnectTimeout; max_retry_wait DefaultMaxRetryWait;
 // api_key_command_timeout DefaultAPIKeyCommandTimeout when api_key_command
-// is set; with a resolved load block,
+// is set; metrics_interval DefaultMetricsInterval; metrics_url as
+// Platform.MetricsURL documents (an empty value written is MetricsNone); with a resolved load block,
 // rate its first level's rate, or else concurrency its first level's
 // (when rate is not set), and
 // slo.max_error_rate DefaultSLOMaxErrorRate unless written;
@@ -84,7 +87,9 @@ func (e *Experiment) ApplyDefaults() {
 		e.Baseline = e.Platforms[0].Name
 	}
 	for i := range e.Platforms {
-		e.Platforms[i].applyDefaults(yamlPath{{key: "platforms"}, {idx: i}}, explicit)
+		at := yamlPath{{key: "platforms"}, {idx: i}}
+		e.Platforms[i].applyDefaults(at, explicit)
+		e.Platforms[i].metricsDefault(e.meta.present[at.child("metrics_url").String()])
 	}
 	e.meta.defaulted = true
 }
@@ -130,6 +135,39 @@ func (p *Platform) applyDefaults(at yamlPath, explicit func(path string) bool) {
 	if p.Retries == 0 && !explicit(at.child("retries").String()) {
 		p.Retries = DefaultRetries
 	}
+	if p.MetricsInterval == 0 {
+		p.MetricsInterval = DefaultMetricsInterval
+	}
+}
+
+// metricsDefault fills metrics_url as Platform.MetricsURL documents;
+// written reports whether the file or an override gave it a value (an
+// empty one turns the metrics off).
+func (p *Platform) metricsDefault(written bool) {
+	switch {
+	case p.MetricsURL != "":
+	case written:
+		p.MetricsURL = MetricsNone
+	case p.BaseURL != "":
+		p.MetricsURL = LocalMetricsURL(p.BaseURL)
+	}
+}
+
+// LocalMetricsURL is the default metrics_url of a platform at base: the
+// server root's /metrics when base is on this machine (localhost,
+// 127.0.0.1 or ::1, where a vLLM under test usually runs), else
+// MetricsNone: a remote service rarely exposes one, and its address
+// would be a guess.
+func LocalMetricsURL(base string) string {
+	u, err := url.Parse(base)
+	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+		return MetricsNone
+	}
+	switch u.Hostname() {
+	case "localhost", "127.0.0.1", "::1":
+		return u.Scheme + "://" + u.Host + "/metrics"
+	}
+	return MetricsNone
 }
 
 // componentDefaults fills the defaults that registered components own:

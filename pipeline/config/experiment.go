@@ -164,7 +164,31 @@ type Platform struct {
 	// Load lists the load levels the platform runs one after the other (see
 	// LevelsSpec); nil is one level of Concurrency and Rate.
 	Levels *LevelsSpec `yaml:"load" json:"load,omitempty"`
+
+	// MetricsURL is the server's Prometheus metrics endpoint, scraped
+	// every MetricsInterval while the platform sends (server_metrics.jsonl).
+	// MetricsNone (or an empty value written in the file) turns it off.
+	// Left out it is, after ApplyDefaults: "" for an emulate platform (the
+	// emulator's own /metrics, whose address is known once it runs);
+	// <scheme>://<host>/metrics for a base_url on localhost, 127.0.0.1 or
+	// [::1] (a local vLLM serves /metrics at its root, not under /v1); and
+	// MetricsNone for any other base_url. The platform's token goes to it
+	// only when it is on base_url's host (see MetricsToken).
+	MetricsURL string `yaml:"metrics_url" json:"metrics_url,omitempty"`
+	// MetricsInterval is the time between two scrapes; zero means
+	// DefaultMetricsInterval.
+	MetricsInterval Duration `yaml:"metrics_interval" json:"metrics_interval,omitempty" validate:"gte=0"`
 }
+
+// MetricsNone is the metrics_url that turns the server metrics off.
+const MetricsNone = "none"
+
+// DefaultMetricsInterval is metrics_interval when it is left out, and
+// MinMetricsInterval the shortest one accepted.
+const (
+	DefaultMetricsInterval = Duration(time.Second)
+	MinMetricsInterval     = Duration(100 * time.Millisecond)
+)
 
 // Defaults applied to platforms that leave the field zero.
 const (

@@ -91,6 +91,18 @@ type GroupEnv struct {
 	ClientSendLagP50      float64 `expr:"client_send_lag_p50"`
 	ClientSendLagP99      float64 `expr:"client_send_lag_p99"`
 
+	// The server's own view of the group's level (GroupStats.ServerMetrics;
+	// 0 where its metrics endpoint was not scraped or does not expose a
+	// figure): requests running and waiting, KV-cache usage (0..1) and
+	// the preemptions over the level.
+	ServerRunningMean      float64 `expr:"server_running_mean"`
+	ServerRunningMax       float64 `expr:"server_running_max"`
+	ServerWaitingMean      float64 `expr:"server_waiting_mean"`
+	ServerWaitingMax       float64 `expr:"server_waiting_max"`
+	ServerKVCacheUsageMean float64 `expr:"server_kv_cache_usage_mean"`
+	ServerKVCacheUsageMax  float64 `expr:"server_kv_cache_usage_max"`
+	ServerPreemptions      float64 `expr:"server_preemptions"`
+
 	// Metrics are the derived metrics computed so far, by name.
 	Metrics map[string]float64 `expr:"metrics"`
 }

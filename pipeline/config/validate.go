@@ -230,6 +230,7 @@ func (v *validation) platforms(e *Experiment, reg *Catalog) {
 		if u, err := url.Parse(p.BaseURL); err == nil && u.Scheme != "" && u.Scheme != "http" && u.Scheme != "https" {
 			v.add(base, nil, "must be an http:// or https:// URL, got %q", p.BaseURL)
 		}
+		v.metricsURL(at, p)
 		auth := 0
 		var last string
 		for _, a := range []struct{ key, val string }{{"api_key", string(p.APIKey)}, {"api_key_env", p.APIKeyEnv}, {"api_key_command", p.APIKeyCommand}} {
@@ -253,6 +254,19 @@ func (v *validation) platforms(e *Experiment, reg *Catalog) {
 		} else {
 			seen[p.Name] = i
 		}
+	}
+}
+
+// metricsURL checks that a platform's metrics_url is none or an http(s)
+// URL with a host, and its metrics_interval.
+func (v *validation) metricsURL(at yamlPath, p Platform) {
+	if m := p.MetricsURL; m != "" && m != MetricsNone {
+		if u, err := url.Parse(m); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			v.add(at.child("metrics_url"), nil, "must be an http:// or https:// URL (e.g. http://localhost:8000/metrics) or none, got %q", m)
+		}
+	}
+	if d := p.MetricsInterval; d != 0 && d < MinMetricsInterval {
+		v.add(at.child("metrics_interval"), nil, "must be at least %s, got %s", MinMetricsInterval, d)
 	}
 }
 

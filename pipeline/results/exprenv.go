@@ -31,6 +31,18 @@ func NewGroupEnv(g *GroupStats) config.GroupEnv {
 		env.ClientSchedLatencyP99, env.ClientCPU = c.SchedLatencyP99Ms, c.CPUPercent
 		env.ClientSendLagP50, env.ClientSendLagP99 = c.SendLagP50Ms, c.SendLagP99Ms
 	}
+	if s := g.ServerMetrics; s != nil {
+		v := func(p *float64) float64 {
+			if p == nil {
+				return 0
+			}
+			return *p
+		}
+		env.ServerRunningMean, env.ServerRunningMax = v(s.RunningMean), v(s.RunningMax)
+		env.ServerWaitingMean, env.ServerWaitingMax = v(s.WaitingMean), v(s.WaitingMax)
+		env.ServerKVCacheUsageMean, env.ServerKVCacheUsageMax = v(s.KVCacheUsageMean), v(s.KVCacheUsageMax)
+		env.ServerPreemptions = v(s.Preemptions)
+	}
 	return env
 }
 

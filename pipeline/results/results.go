@@ -173,6 +173,11 @@ type GroupStats struct {
 	Client            *ClientHealth `json:"client,omitempty"`
 	ClientBound       bool          `json:"client_bound,omitempty"`
 	ClientBoundReason string        `json:"client_bound_reason,omitempty"`
+
+	// ServerMetrics is the server's own view of the group's platform and
+	// level, from its metrics endpoint (see ApplyServerMetrics); nil when
+	// none was scraped.
+	ServerMetrics *ServerMetrics `json:"server_metrics,omitempty"`
 }
 
 // MarshalJSON writes g with prompt_tokens null when no server reported

@@ -79,6 +79,9 @@ type accumulator struct {
 	// health is the client's health of the run (nil: none; see
 	// SetClientHealth).
 	health []results.ClientHealth
+	// server are the scrapes of the platforms' metrics endpoints (nil:
+	// none; see SetServerMetrics).
+	server []results.ServerSample
 }
 
 // SetSendSpans gives the run's sending marks: a group's sending time is
@@ -95,6 +98,13 @@ var _ pipeline.SendSpanSetter = (*accumulator)(nil)
 func (a *accumulator) SetClientHealth(health []results.ClientHealth) { a.health = health }
 
 var _ pipeline.ClientHealthSetter = (*accumulator)(nil)
+
+// SetServerMetrics gives the scrapes of the run's server_metrics.jsonl:
+// Close applies them (Results.ApplyServerMetrics) before the derived
+// metrics and the checks, which can then use the server_* figures.
+func (a *accumulator) SetServerMetrics(samples []results.ServerSample) { a.server = samples }
+
+var _ pipeline.ServerMetricsSetter = (*accumulator)(nil)
 
 // NewAccumulator starts the streaming aggregation of a run under exp. It
 // implements pipeline.Aggregator (pipeline.AggregateRecords runs it over a
@@ -254,6 +264,7 @@ func (a *accumulator) Close(ctx context.Context) (*results.Results, error) {
 	// The groups' client figures first, for the metrics; the sweep points'
 	// once the sweep exists, before the checks.
 	res.ApplyClientHealth(a.health, exp.Client)
+	res.ApplyServerMetrics(a.server)
 	if err := applyMetrics(exp.Metrics, res.Groups); err != nil {
 		return nil, fmt.Errorf("aggregate: %w", err)
 	}

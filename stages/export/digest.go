@@ -91,6 +91,7 @@ func recordDigest(run *pipeline.Run) (*digest, error) {
 		}
 		d.server = sortedKeys(server)
 		d.timeline = buildTimeline(platforms, sent)
+		d.timeline.addServer(serverSamples(run))
 		for _, fc := range failures {
 			d.failures = append(d.failures, fc)
 		}

@@ -183,6 +183,9 @@ func buildReport(run *pipeline.Run, images []reportImage) *reportModel {
 	if s, ok := clientSection(res); ok {
 		m.Sections = append(m.Sections, s)
 	}
+	if s, ok := serverSection(res); ok {
+		m.Sections = append(m.Sections, s)
+	}
 	if len(res.Comparisons) > 0 {
 		m.Sections = append(m.Sections, speedupSection(res, ciLevel(run.Experiment)))
 	}

@@ -103,6 +103,7 @@ func summaryColumns(res *results.Results) []column {
 		}},
 	)
 	cols = append(cols, clientColumns(res)...)
+	cols = append(cols, serverColumns(res)...)
 	return cols
 }
 
@@ -252,7 +253,11 @@ func comparisonColumns() []column {
 // ("class=n;..."); then, when the client measured its health, client_bound,
 // client_bound_reason, client_sched_latency_p99_ms, client_cpu_pct,
 // client_cores, client_send_lag_p50_ms, client_send_lag_p99_ms and
-// client_errors. Shares (error_rate, agreement, goodput) are 0..1; EM and
+// client_errors; then, when a metrics endpoint was scraped (see
+// serverColumns), server_samples, server_running_mean, server_running_max,
+// server_waiting_mean, server_waiting_max, server_kv_cache_usage_mean,
+// server_kv_cache_usage_max (shares 0..1), server_preemptions and
+// server_prefix_cache_hit_rate. Shares (error_rate, agreement, goodput) are 0..1; EM and
 // F1 are percentages 0..100. A figure that does not exist is "-": the
 // statistics of a distribution with n 0 (e.g. latency without a successful
 // request), the speedup figures of a comparison involving such a group,

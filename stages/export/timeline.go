@@ -18,7 +18,7 @@ import (
 // PlotTimeline is the timeline plot written next to report.md.
 const PlotTimeline = "timeline.svg"
 
-const timelineAlt = "Timeline per platform: requests in flight, completions and errors per second, median E2E latency, over the run"
+const timelineAlt = "Timeline per platform: requests in flight, completions and errors per second, median E2E latency, and, when a metrics endpoint was scraped, the server's requests running and waiting and its KV-cache usage, over the run"
 
 // maxTimelineBins bounds the timeline's bins: a run longer than this many
 // seconds gets bins of several seconds (timeline.bin), so that the plot
@@ -70,6 +70,11 @@ type timeline struct {
 	bin       float64
 	platforms []string
 	bins      map[string][]timelineBin
+	// origin is the first send, Unix ns: the time axis's 0.
+	origin int64
+	// server are the scrapes of the platforms' metrics endpoints (nil:
+	// none; see addServer).
+	server map[string][]serverPoint
 }
 
 // buildTimeline bins the records of each platform (platforms in order).
@@ -84,7 +89,7 @@ func buildTimeline(platforms []string, recs map[string][]timelineRecord) *timeli
 		return nil
 	}
 	span := float64(last-first) / 1e9
-	tl := &timeline{bin: timelineBinWidth(span), bins: map[string][]timelineBin{}}
+	tl := &timeline{bin: timelineBinWidth(span), bins: map[string][]timelineBin{}, origin: first}
 	n := int(math.Floor(span/tl.bin)) + 1
 	for _, p := range platforms {
 		rs := recs[p]
@@ -218,7 +223,8 @@ func timelinePlots(tl *timeline, pal *palette) ([]*plot.Plot, plot.Legend, error
 		p.Add(plotter.NewGrid())
 		plots = append(plots, p)
 	}
-	return plots, legend, nil
+	server, err := serverPlots(tl, pal, xl)
+	return append(plots, server...), legend, err
 }
 
 // binLines draws y over the bins as lines at each bin's middle, broken
@@ -272,7 +278,7 @@ func addBinDots(p *plot.Plot, tl *timeline, bins []timelineBin, y func(timelineB
 	return nil
 }
 
-// timelineSVG draws the three panels stacked, their x axes aligned, with
+// timelineSVG draws the three panels (five with the server's) stacked, their x axes aligned, with
 // one legend of the platforms to the right; nil when nothing was sent.
 func timelineSVG(tl *timeline, pal *palette) ([]byte, error) {
 	if tl == nil || len(tl.platforms) == 0 {

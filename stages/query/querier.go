@@ -38,6 +38,9 @@ type Querier struct {
 	backoffBase, backoffMax time.Duration
 	// dial, when set, replaces the network dialer (tests).
 	dial func(ctx context.Context, network, addr string) (net.Conn, error)
+	// metricsNoted holds the platforms whose metrics endpoint failure was
+	// noted (see metricsFailed).
+	metricsNoted sync.Map
 }
 
 // Option configures a Querier.
@@ -90,6 +93,7 @@ type run struct {
 	job    pipeline.QueryJob
 	emit   func(results.Record)
 	url    string
+	base   string // the endpoint's base URL (the emulator's when emulated)
 	client *http.Client
 	tr     *http.Transport
 	tokens *tokenSource
@@ -150,6 +154,7 @@ func (q *Querier) Query(ctx context.Context, job pipeline.QueryJob, emit func(re
 		return pipeline.QueryReport{}, err // the engine prefixes "platform <name>: "
 	}
 	defer shutdown()
+	defer r.startScraper(ctx, r.base)()
 	r.start = time.Now()
 	if d := job.Platform.MaxDuration.D(); d > 0 {
 		t := time.AfterFunc(d, func() { r.halt("max_duration") })
@@ -268,6 +273,7 @@ func (q *Querier) newRun(ctx, setup context.Context, job pipeline.QueryJob, emit
 			_ = stop(sctx)
 		}
 	}
+	r.base = base
 	r.url = strings.TrimRight(base, "/") + chatPath
 	return r, shutdown, nil
 }

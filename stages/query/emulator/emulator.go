@@ -63,6 +63,10 @@
 // jittered plan stays a pure function of seed and request; how much the
 // batch stretches it depends on what else is in flight.
 //
+// Metrics: GET /metrics answers in the Prometheus text format with vLLM's
+// names (see metrics.go): the requests decoded, those queued for a slot,
+// the KV cache the batch holds and a preemption counter that stays 0.
+//
 // Faults (profile.Faults): one uniform draw per attempt is cut into the
 // shares rate_429, rate_500, disconnect, stall, malformed, error_event, in
 // that order. Attempts are counted per request key in memory (one small
@@ -137,8 +141,8 @@ const DefaultStallFor = 30 * time.Second
 const maxBodyBytes = 16 << 20
 
 // Server is the emulator. It implements http.Handler and is safe for
-// concurrent use. Routes: POST /v1/chat/completions and GET /v1/models;
-// anything else is a 404 (or 405) with an OpenAI-style error body.
+// concurrent use. Routes: POST /v1/chat/completions, GET /v1/models and
+// GET /metrics (Prometheus text, vLLM's names; see metrics); anything else is a 404 (or 405) with an OpenAI-style error body.
 type Server struct {
 	profile        Profile
 	seed           uint64
@@ -167,6 +171,10 @@ type Server struct {
 	// sets max_batch (nil: no limit); active counts those requests.
 	slots  chan struct{}
 	active atomic.Int64
+	// waiting counts the requests queued for a slot; kvTokens the tokens
+	// the active requests hold in the emulated KV cache (see metrics).
+	waiting  atomic.Int64
+	kvTokens atomic.Int64
 }
 
 // Option configures a Server.
@@ -256,19 +264,25 @@ func New(profile Profile, seed int64, lookup Lookup, opts ...Option) *Server {
 // server never repeat, and idBase makes them differ between processes.
 func (s *Server) nextID() uint64 { return mix(s.idBase + s.idSeq.Add(1)) }
 
-// admit waits for a decoding slot (at once without max_batch) and counts
-// the request as active until release is called; ok is false when ctx
-// ended while the request was queued.
-func (s *Server) admit(ctx context.Context) (release func(), ok bool) {
+// admit waits for a decoding slot (at once without max_batch), counted
+// as waiting meanwhile, and counts the request as active, holding tokens
+// of the KV cache, until release is called; ok is false when ctx ended
+// while the request was queued.
+func (s *Server) admit(ctx context.Context, tokens int) (release func(), ok bool) {
 	if s.slots != nil {
+		s.waiting.Add(1)
 		select {
 		case s.slots <- struct{}{}:
+			s.waiting.Add(-1)
 		case <-ctx.Done():
+			s.waiting.Add(-1)
 			return nil, false
 		}
 	}
 	s.active.Add(1)
+	s.kvTokens.Add(int64(tokens))
 	return func() {
+		s.kvTokens.Add(-int64(tokens))
 		s.active.Add(-1)
 		if s.slots != nil {
 			<-s.slots
@@ -315,6 +329,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header()["X-Request-Id"] = id // echoed like vLLM, without a copy
 	} else {
 		w.Header()["X-Request-Id"] = []string{string(appendHex(append(make([]byte, 0, 20), "req_"...), s.nextID()))}
+	}
+	if r.URL.Path == "/metrics" {
+		s.metrics(w, r)
+		return
 	}
 	if s.auth != nil {
 		if e := s.authorize(r); e != nil {
@@ -374,7 +392,7 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, errInjected500)
 		return
 	}
-	release, ok := s.admit(r.Context())
+	release, ok := s.admit(r.Context(), p.prompt+p.reasoningN+p.contentN)
 	if !ok {
 		return
 	}

@@ -46,6 +46,10 @@ type Profile struct {
 	// batch_slowdown x (batch - 1)), batch read when the token is due.
 	// 0: batching costs nothing.
 	BatchSlowdown float64 `yaml:"batch_slowdown" json:"batch_slowdown,omitempty" validate:"gte=0"`
+	// KVCacheTokens is the size of the emulated KV cache in tokens, which
+	// only /metrics reports (vllm:kv_cache_usage_perc: the batch's prompt
+	// and output tokens over it); 0: DefaultKVCacheTokens.
+	KVCacheTokens int `yaml:"kv_cache_tokens" json:"kv_cache_tokens,omitempty" validate:"gte=0"`
 	// TokensPerChunk is how many tokens one stream event carries, as
 	// servers that batch their output (SambaNova, speculative decoding)
 	// send them: the event goes out when its last token is due, and the
