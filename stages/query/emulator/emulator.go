@@ -220,6 +220,9 @@ func New(profile Profile, seed int64, lookup Lookup, opts ...Option) *Server {
 		retryAfter:     profile.Faults.RetryAfter.D(),
 		stallFor:       profile.Faults.StallFor.D(),
 	}
+	// Load the prompt tokenizer's vocabulary now (about 0.1 s), not in
+	// the first request's time to first token.
+	promptTokenizer()
 	var nonce [8]byte
 	_, _ = crand.Read(nonce[:]) // never fails (crypto/rand panics instead)
 	s.idBase = binary.LittleEndian.Uint64(nonce[:])

@@ -3,10 +3,12 @@ package emulator
 import (
 	"math"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
 	"github.com/inferbench/inferbench/pipeline/config"
+	"github.com/inferbench/inferbench/stages/tokenize"
 )
 
 // FixedAnswer is what the emulator answers when it knows neither the sample
@@ -200,16 +202,30 @@ func countWordsSlow(s string) int {
 	return n
 }
 
-// PromptTokens is the emulator's deterministic prompt token estimate:
-// ceil(words * 4 / 3) plus 4 per message for the chat template, where words
-// are whitespace-separated as strings.Fields counts them.
+// PromptTokens is the prompt_tokens the emulator reports, as a server
+// counts them: the o200k_base tokens of the messages' text (GPT-OSS's
+// encoding) plus templateTokens per message for the chat template, which
+// a client counting only the text leaves out.
 func PromptTokens(msgs []config.Message) int {
-	words := 0
+	n := 0
 	for i := range msgs {
-		words += countWords(msgs[i].Content)
+		n += promptTokenizer().Count(msgs[i].Content) + templateTokens
 	}
-	return (words*4+2)/3 + 4*len(msgs)
+	return n
 }
+
+// templateTokens is the chat template's share of each message (harmony
+// wraps one in <|start|>role<|message|>...<|end|>).
+const templateTokens = 4
+
+// promptTokenizer is o200k_base, loaded on the first prompt.
+var promptTokenizer = sync.OnceValue(func() tokenize.Tokenizer {
+	t, err := tokenize.Get(tokenize.O200kBase)
+	if err != nil {
+		panic("emulator: the built-in o200k_base tokenizer: " + err.Error())
+	}
+	return t
+})
 
 // contextFromPrompt returns the text after the last "Context:" in the
 // messages, up to "Question:" if one follows, trimmed; "" if none.

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/inferbench/inferbench/pipeline/config"
+	"github.com/inferbench/inferbench/stages/tokenize"
 )
 
 func TestWrongSpanIsNeverGold(t *testing.T) {
@@ -99,11 +100,22 @@ func FuzzAppendJSONString(f *testing.F) {
 	})
 }
 
-func TestPromptTokens(t *testing.T) {
+// The emulator reports prompt tokens as a server would: the o200k_base
+// tokens of the messages' text plus its chat template's 4 per message, so
+// a client counting the text with o200k_base differs by the template only.
+func TestPromptTokensAreO200kTokensPlusTheTemplate(t *testing.T) {
 	msgs := []config.Message{{Role: "system", Content: "Be brief."}, {Role: "user", Content: "one two three\nfour  five six"}}
-	// 8 words -> ceil(8*4/3) = 11, plus 4 per message.
-	if got := PromptTokens(msgs); got != 11+8 {
+	// o200k_base (tiktoken): "Be"," brief","." and "one"," two"," three","\n","four"," "," five"," six".
+	if got := PromptTokens(msgs); got != 3+8+8 {
 		t.Errorf("PromptTokens = %d, want 19", got)
+	}
+	long := strings.Repeat("Tokenization of unusual words like antidisestablishmentarianism differs. ", 40)
+	o200k, err := tokenize.Get(tokenize.O200kBase)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := PromptTokens([]config.Message{{Role: "user", Content: long}}), o200k.Count(long)+4; got != want {
+		t.Errorf("PromptTokens = %d, want o200k's %d", got, want)
 	}
 }
 
