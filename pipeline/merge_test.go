@@ -55,7 +55,8 @@ func TestTheMergedManifestNotesShardsOnDifferentHosts(t *testing.T) {
 func TestTheExperimentHashIgnoresWhatIsComputedAfterQuerying(t *testing.T) {
 	base := func() *config.Experiment {
 		return &config.Experiment{Name: "x", Repeats: 1, Params: config.Params{Temperature: []float64{0}, MaxTokens: 64},
-			Platforms: []config.Platform{{Name: "p", Models: []string{"m"}}}, Export: config.ExportSpec{Dir: "results"}}
+			Platforms: []config.Platform{{Name: "p", Models: []string{"m"}, Tokenizers: []string{"/home/node1/tok/llama3.json"}}},
+			Export:    config.ExportSpec{Dir: "results"}}
 	}
 	ids := []string{"q1", "q2"}
 	h := runfolder.ExperimentHash(base(), ids)
@@ -67,6 +68,9 @@ func TestTheExperimentHashIgnoresWhatIsComputedAfterQuerying(t *testing.T) {
 		"metrics":     func(e *config.Experiment) { e.Metrics = []config.MetricSpec{{Name: "a", Expr: "1"}} },
 		"baseline":    func(e *config.Experiment) { e.Baseline = "p" },
 		"description": func(e *config.Experiment) { e.Description = "node 7" },
+		"the folder of a tokenizer file": func(e *config.Experiment) {
+			e.Platforms[0].Tokenizers = []string{"/home/node7/tok/llama3.json"}
+		},
 	} {
 		e := base()
 		change(e)
@@ -78,6 +82,7 @@ func TestTheExperimentHashIgnoresWhatIsComputedAfterQuerying(t *testing.T) {
 		"params.max_tokens": func(e *config.Experiment) { e.Params.MaxTokens = 128 },
 		"repeats":           func(e *config.Experiment) { e.Repeats = 2 },
 		"score":             func(e *config.Experiment) { e.Score.Extract.Regex = "x" },
+		"the tokenizer":     func(e *config.Experiment) { e.Platforms[0].Tokenizers = []string{"/home/node1/tok/qwen.json"} },
 	} {
 		e := base()
 		change(e)

@@ -14,7 +14,8 @@ import (
 // direction the package comments state: config is the leaf of the core,
 // results may import config, runfolder config and results, pipeline its
 // three sub-packages and no stage; every stage imports the core packages
-// and at most the one other stage its comment names. Small helper
+// and at most the one other stage its comment names, besides the leaf
+// stages/tokenize. Small helper
 // packages (pipeline/<name> not listed here, .../internal/...) may be
 // imported by any of them and import only other helpers. A new package
 // must be added here. Test files are not checked.

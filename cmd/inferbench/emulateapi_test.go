@@ -46,9 +46,10 @@ func startEmulate(t *testing.T, args ...string) (base string, out *syncBuffer) {
 }
 
 func TestEmulatePrintsTheProfileItServes(t *testing.T) {
-	_, out := startEmulate(t, "--profile", "metis-like", "--rate-429", "0.25", "--models", "gpt-oss-120b,other")
+	_, out := startEmulate(t, "--profile", "metis-like", "--rate-429", "0.25", "--tokens-per-chunk", "3", "--models", "gpt-oss-120b,other")
 	for _, want := range []string{
 		"profile metis-like: ttft 250ms, tokens_per_second 420, jitter 0.1, reasoning_tokens 40, accuracy 0.86, style chatty, usage sambanova,",
+		", tokens_per_chunk 3,",
 		"; faults: rate_429 0.25\n",
 		"models: gpt-oss-120b, other (any other is a 404)",
 	} {

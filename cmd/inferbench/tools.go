@@ -290,6 +290,7 @@ var profileFlagHelp = map[string]struct{ usage, def string }{
 	"tokens_per_second":     {"token rate (0 = as fast as possible)", ""},
 	"jitter":                {"relative jitter of TTFT and token gaps (0..1)", ""},
 	"reasoning_tokens":      {"reasoning tokens streamed before the answer", ""},
+	"tokens_per_chunk":      {"tokens per stream event, as servers that batch their output send them (0 or 1 = one)", ""},
 	"accuracy":              {"share of questions answered with a gold answer", "1"},
 	"style":                 {"answer style: plain or chatty", "plain"},
 	"usage":                 {"usage reporting: vllm, sambanova or none", "vllm"},

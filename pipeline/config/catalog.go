@@ -162,6 +162,9 @@ type Catalog struct {
 	// requests are the query stage's rules on the settings of its
 	// requests (see AddRequestChecker); nil: none.
 	requests RequestChecker
+	// tokenizers are the tokenizers the experiment may name (see
+	// AddTokenizers); nil: tokenizer values are not checked or inferred.
+	tokenizers *TokenizerRules
 }
 
 // ComponentCatalog returns c, so that a *Catalog and anything embedding

@@ -110,6 +110,21 @@ type Platform struct {
 	// Counterpart). In a file it is written on the model entry,
 	// models: [{name: m, compare_as: label}].
 	CompareAs []string `yaml:"compare_as" json:"compare_as,omitempty"`
+	// Tokenizer counts the tokens of the platform's models where the
+	// server sends no usage, and checks the server's usage where it does
+	// (see TokenizerRules): a built-in name (o200k_base, o200k_harmony,
+	// cl100k_base), the path of a Hugging Face tokenizer.json (a value
+	// ending in .json or holding a '/', relative to the experiment file),
+	// or "none". A model entry's tokenizer overrides it; left out, each
+	// model's is inferred from its name where the name is well known.
+	Tokenizer string `yaml:"tokenizer" json:"tokenizer,omitempty"`
+	// Tokenizers holds, parallel to Models, the tokenizer each model's
+	// tokens are counted with once loaded: its entry's tokenizer, else the
+	// platform's, else the one its name implies; "" for none, paths made
+	// absolute (nil when no model has one). In a file it is written on
+	// the model entry, models: [{name: m, tokenizer: t}]; the manifest
+	// records it.
+	Tokenizers []string `yaml:"tokenizers" json:"tokenizers,omitempty"`
 
 	// Concurrency is the closed-loop worker count, or the cap on in-flight
 	// requests when Rate > 0. Left out, it is DefaultConcurrency without

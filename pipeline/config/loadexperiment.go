@@ -109,6 +109,9 @@ func fileShaped(data []byte) ([]byte, error) {
 	}
 	if ps, ok := m["platforms"].([]any); ok {
 		for _, p := range ps {
+			if pm, ok := p.(map[string]any); ok {
+				modelEntries(pm)
+			}
 			if pm, ok := p.(map[string]any); ok && pm["concurrency"] == json.Number("0") {
 				delete(pm, "concurrency")
 			}
@@ -173,6 +176,7 @@ func loadExperiment(path string, data []byte, opts LoadOptions) (*Experiment, Di
 	if len(diags) > 0 {
 		return nil, diags.Sort()
 	}
+	reg.resolveTokenizers(e, baseDir)
 	return e, nil
 }
 

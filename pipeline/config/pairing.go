@@ -88,15 +88,16 @@ func PairingWarnings(e *Experiment, baseline string) []string {
 }
 
 // modelEntryKeys are the keys of a model entry written as an object.
-var modelEntryKeys = []string{"name", "compare_as"}
+var modelEntryKeys = []string{"name", "compare_as", "tokenizer"}
 
 // splitModelEntries rewrites, in every platform of the tree, model entries
-// written as objects ({name: m, compare_as: label}) into their name, and
-// gathers their labels into the platform's compare_as list (parallel to
-// models; "" for an entry without one), which is how Platform.CompareAs
-// is decoded. A platform whose entries are all names is left as it is.
-// It reports misspelt keys, one label on two
-// models of a platform, and compare_as written on the platform itself.
+// written as objects ({name: m, compare_as: label, tokenizer: t}) into
+// their name, and gathers their labels and tokenizers into the platform's
+// compare_as and tokenizers lists (parallel to models; "" for an entry
+// without one; no list when no entry has one), which is how
+// Platform.CompareAs and Platform.Tokenizers are decoded. It reports
+// misspelt keys, one label on two models of a platform, and compare_as or
+// tokenizers written on the platform itself.
 func splitModelEntries(root *yaml.Node, loc *locator) Diagnostics {
 	ps := resolveNode(mapValue(root, "platforms"))
 	if ps == nil || ps.Kind != yaml.SequenceNode {
@@ -113,36 +114,51 @@ func splitModelEntries(root *yaml.Node, loc *locator) Diagnostics {
 			diags = append(diags, loc.at(at.child("compare_as"), k, "belongs on a model entry: models: [{name: m, compare_as: label}]"))
 			continue
 		}
+		if k, _ := mapEntry(p, "tokenizers"); k != nil {
+			diags = append(diags, loc.at(at.child("tokenizers"), k, "write tokenizer: on the platform (all its models) or on a model entry: models: [{name: m, tokenizer: t}]"))
+			for i := 0; i+1 < len(p.Content); i += 2 {
+				if p.Content[i] == k {
+					p.Content = append(p.Content[:i:i], p.Content[i+2:]...)
+					break
+				}
+			}
+		}
 		ms := resolveNode(mapValue(p, "models"))
 		if ms == nil || ms.Kind != yaml.SequenceNode {
 			continue
 		}
-		labels, ds := modelLabels(ms, at.child("models"), loc)
+		lists, ds := modelLabels(ms, at.child("models"), loc)
 		diags = append(diags, ds...)
-		if labels != nil {
-			k := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: "compare_as", Line: ms.Line, Column: ms.Column}
-			p.Content = append(p.Content, k, labels)
+		for i, key := range []string{"compare_as", "tokenizers"} {
+			if lists[i] != nil {
+				k := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: key, Line: ms.Line, Column: ms.Column}
+				p.Content = append(p.Content, k, lists[i])
+			}
 		}
 	}
 	return diags
 }
 
 // modelLabels replaces the object entries of the models list ms (at path
-// at) by their name and returns the list of labels, or nil when every
-// entry is a plain name.
-func modelLabels(ms *yaml.Node, at yamlPath, loc *locator) (*yaml.Node, Diagnostics) {
+// at) by their name and returns the list of labels and the list of
+// tokenizers, each nil when no entry has one.
+func modelLabels(ms *yaml.Node, at yamlPath, loc *locator) ([2]*yaml.Node, Diagnostics) {
 	var diags Diagnostics
-	objects := false
-	labels := &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", Line: ms.Line, Column: ms.Column}
+	var lists [2]*yaml.Node
+	var has [2]bool
+	for i := range lists {
+		lists[i] = &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", Line: ms.Line, Column: ms.Column}
+	}
 	seen := map[string]int{}
 	for i, m := range ms.Content {
 		label := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Line: m.Line, Column: m.Column}
-		labels.Content = append(labels.Content, label)
+		tok := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Line: m.Line, Column: m.Column}
+		lists[0].Content = append(lists[0].Content, label)
+		lists[1].Content = append(lists[1].Content, tok)
 		m = resolveNode(m)
 		if m == nil || m.Kind != yaml.MappingNode {
 			continue // a name (or a wrong kind, which the lint reports)
 		}
-		objects = true
 		ep := at.index(i)
 		var name *yaml.Node
 		for j := 0; j+1 < len(m.Content); j += 2 {
@@ -150,7 +166,13 @@ func modelLabels(ms *yaml.Node, at yamlPath, loc *locator) (*yaml.Node, Diagnost
 			switch k.Value {
 			case "name":
 				name = v
+			case "tokenizer":
+				if v != nil && v.Kind == yaml.ScalarNode {
+					*tok = *v
+					has[1] = true
+				}
 			case "compare_as":
+				has[0] = true
 				if v != nil && v.Kind == yaml.ScalarNode {
 					*label = *v
 				}
@@ -169,8 +191,10 @@ func modelLabels(ms *yaml.Node, at yamlPath, loc *locator) (*yaml.Node, Diagnost
 		}
 		ms.Content[i] = name
 	}
-	if !objects {
-		return nil, diags
+	for i := range lists {
+		if !has[i] {
+			lists[i] = nil
+		}
 	}
-	return labels, diags
+	return lists, diags
 }

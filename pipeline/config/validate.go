@@ -96,6 +96,7 @@ func validateExperiment(e *Experiment, loc *locator, bad []yamlPath, reg *Catalo
 	v.zeros(e, reg)
 	v.requests(e, reg)
 	v.dataset(e, reg, baseDir)
+	v.tokenizers(e, reg, baseDir)
 	v.prompt(e.Prompt)
 	v.matrix(e)
 	for i, c := range e.Checks {

@@ -90,10 +90,24 @@ type Record struct {
 	// ones included (HTTPStatus keeps only the last answer).
 	HTTP429 int `json:"http_429,omitempty"`
 
-	PromptTokens    int  `json:"prompt_tokens"`
-	OutputTokens    int  `json:"output_tokens"`
-	ReasoningTokens int  `json:"reasoning_tokens"`
+	PromptTokens    int `json:"prompt_tokens"`
+	OutputTokens    int `json:"output_tokens"`
+	ReasoningTokens int `json:"reasoning_tokens"`
+	// TokensEstimated marks a record without usage whose output tokens
+	// were estimated, no tokenizer being known for its model: one per
+	// token-bearing event streamed, (characters + 3) / 4 otherwise; its
+	// prompt tokens are then 0 (unknown).
 	TokensEstimated bool `json:"tokens_estimated,omitempty"`
+	// TokensCounted marks a record without usage whose prompt, output and
+	// reasoning tokens were counted with its model's tokenizer (see
+	// docs/metrics.md for what is counted).
+	TokensCounted bool `json:"tokens_counted,omitempty"`
+	// CountedPromptTokens and CountedOutputTokens are the tokenizer's
+	// counts of a record that has usage as well, beside the server's
+	// PromptTokens and OutputTokens (0 otherwise): the group's usage
+	// difference compares them.
+	CountedPromptTokens int `json:"counted_prompt_tokens,omitempty"`
+	CountedOutputTokens int `json:"counted_output_tokens,omitempty"`
 	// Server holds vendor timing fields found in usage, by their own names
 	// (e.g. time_to_first_token); exported as server_* columns.
 	Server map[string]float64 `json:"server,omitempty"`

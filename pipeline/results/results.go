@@ -111,6 +111,21 @@ type GroupStats struct {
 	OutputTokens          int `json:"output_tokens"`
 	OutputTokensEstimated int `json:"output_tokens_estimated"`
 	ReasoningTokens       int `json:"reasoning_tokens"`
+	// OutputTokensCounted is how many of the non-warmup records had no
+	// usage and had their tokens counted with the model's tokenizer
+	// (Record.TokensCounted): exact for the text, unlike the estimate.
+	OutputTokensCounted int `json:"output_tokens_counted"`
+	// UsagePromptTokenDiffPct and UsageOutputTokenDiffPct compare the
+	// server's usage with the tokenizer's count over the group's
+	// successful records that have both (Record.CountedPromptTokens,
+	// CountedOutputTokens): 100 * (server sum - counted sum) / counted
+	// sum. The prompt figure includes the chat template's tokens, which
+	// the local count leaves out, so it is positive by the template's
+	// size; the output figure is near 0 when the tokenizer is the
+	// model's. Nil (absent from results.json, "-" in tables) when no
+	// record has both.
+	UsagePromptTokenDiffPct *float64 `json:"usage_prompt_token_diff_pct,omitempty"`
+	UsageOutputTokenDiffPct *float64 `json:"usage_output_token_diff_pct,omitempty"`
 	// OutputTokensMean and ReasoningTokensMean are the mean output and
 	// reasoning tokens per successful request (0 without one).
 	OutputTokensMean    float64 `json:"output_tokens_mean"`

@@ -418,6 +418,12 @@ func decodeResponseField(s *jsonScan, key string, r *results.Record) bool {
 		r.ReasoningTokens = s.int()
 	case "tokens_estimated":
 		r.TokensEstimated = s.bool()
+	case "tokens_counted":
+		r.TokensCounted = s.bool()
+	case "counted_prompt_tokens":
+		r.CountedPromptTokens = s.int()
+	case "counted_output_tokens":
+		r.CountedOutputTokens = s.int()
 	case "server":
 		r.Server = s.floatMap(r.Server)
 	case "http_status":

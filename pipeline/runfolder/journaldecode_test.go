@@ -32,6 +32,7 @@ func TestTheJournalDecoderAgreesWithEncodingJSON(t *testing.T) {
 		QueueMs: 0.25, TTFBMs: 1e-7, TTFTMs: 250.125, TTFCMs: 251, LatencyMs: 1234.5678901234567, CloseMs: 1235, TPOTMs: 3.3333333333333335,
 		ITLMs: []float64{1, 2.5, 0}, TokensPerSec: 420.42, Attempts: 2, RetryWaitMs: 100, HTTP429: 1,
 		PromptTokens: 100, OutputTokens: 20, ReasoningTokens: 5, TokensEstimated: true,
+		TokensCounted: true, CountedPromptTokens: 90, CountedOutputTokens: 19,
 		Server: map[string]float64{"time_to_first_token": 0.25, "total_latency": 1.2}, HTTPStatus: 429, FinishReason: "stop",
 		Content: "The answer is **Paris**.\n\"quoted\" <b>&amp;</b> \u2028 東京 \\ tab\t", Reasoning: "think…", Error: "http_429", ErrorDetail: "too many",
 		Answer: "Paris", EM: 1, F1: 0.6666666666666666, RawEM: 0, RawF1: 0.5, Truncated: true, Scored: true, Impossible: true}

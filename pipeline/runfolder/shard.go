@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -86,9 +87,21 @@ type ShardInfo struct {
 // computed after querying (PostQueryKeys but score, which each record
 // carries, and the description) is left out, so shards that wrote into
 // other export folders, say, still merge; merge applies the first
-// shard's settings.
+// shard's settings. A tokenizer file enters by its name, not its folder
+// (the manifest holds its absolute path, which differs between hosts
+// that read the experiment from different places).
 func ExperimentHash(exp *config.Experiment, ids []string) string {
 	e := *exp
+	e.Platforms = slices.Clone(e.Platforms)
+	for i := range e.Platforms {
+		p := &e.Platforms[i]
+		p.Tokenizers = slices.Clone(p.Tokenizers)
+		for j, t := range p.Tokenizers {
+			if filepath.IsAbs(t) {
+				p.Tokenizers[j] = filepath.Base(t)
+			}
+		}
+	}
 	e.Baseline, e.Checks, e.Export, e.Metrics = "", nil, config.ExportSpec{}, nil
 	e.SLO, e.Stats, e.Description = config.SLOSpec{}, config.StatsSpec{}, ""
 	b, _ := json.Marshal(struct {

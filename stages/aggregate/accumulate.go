@@ -179,6 +179,9 @@ func (a *accumulator) Add(r *results.Record) error {
 	if r.TokensEstimated {
 		g.stats.OutputTokensEstimated++
 	}
+	if r.TokensCounted {
+		g.stats.OutputTokensCounted++
+	}
 	g.stats.ReasoningTokens += r.ReasoningTokens
 	if r.OutputTokens >= 2 {
 		w.flags |= flagTwoTokens
@@ -207,6 +210,7 @@ func (a *accumulator) Add(r *results.Record) error {
 	} else {
 		g.okTokens += r.OutputTokens
 		g.okReasoning += r.ReasoningTokens
+		g.usage.add(r)
 		if len(r.ITLMs) > 0 {
 			g.itl.add(r, r.ITLMs)
 		}

@@ -28,6 +28,9 @@ type group struct {
 	okTokens int
 	// okReasoning are the reasoning tokens of the successful rows.
 	okReasoning int
+	// usage sums the server's and the tokenizer's counts of the
+	// successful rows that have both.
+	usage usageSums
 	// platform and model index the experiment's platforms and that
 	// platform's models; -1 when the records name something the experiment
 	// does not declare.
@@ -275,6 +278,7 @@ func (g *group) tally(acc *accumulator) (maxRepeat int, v2 bool) {
 		s.OutputTokensMean = float64(g.okTokens) / float64(s.Successes)
 		s.ReasoningTokensMean = float64(g.okReasoning) / float64(s.Successes)
 	}
+	s.UsagePromptTokenDiffPct, s.UsageOutputTokenDiffPct = g.usage.diffs()
 	return maxRepeat, v2
 }
 

@@ -48,6 +48,9 @@ var requestColumns = []requestColumn{
 	{"output_tokens", kindInt, func(r *results.Record) any { return r.OutputTokens }},
 	{"reasoning_tokens", kindInt, func(r *results.Record) any { return r.ReasoningTokens }},
 	{"tokens_estimated", kindBool, func(r *results.Record) any { return r.TokensEstimated }},
+	{"tokens_counted", kindBool, func(r *results.Record) any { return r.TokensCounted }},
+	{"counted_prompt_tokens", kindInt, func(r *results.Record) any { return r.CountedPromptTokens }},
+	{"counted_output_tokens", kindInt, func(r *results.Record) any { return r.CountedOutputTokens }},
 	{"finish_reason", kindText, func(r *results.Record) any { return r.FinishReason }},
 	{"error", kindText, func(r *results.Record) any { return r.Error }},
 	{"error_detail", kindText, func(r *results.Record) any { return r.ErrorDetail }},
@@ -66,7 +69,7 @@ var requestColumns = []requestColumn{
 // load, repeat, sample_id, warmup, seq, started_at, queue_ms, ttfb_ms, ttft_ms,
 // ttfc_ms, latency_ms, close_ms, tpot_ms, tokens_per_sec, attempts,
 // retry_wait_ms, http_429, http_status, prompt_tokens, output_tokens, reasoning_tokens, tokens_estimated,
-// finish_reason, error, error_detail, em, f1, raw_em, raw_f1, truncated,
+// tokens_counted, counted_prompt_tokens, counted_output_tokens, finish_reason, error, error_detail, em, f1, raw_em, raw_f1, truncated,
 // answer, content, reasoning, then server_<name> for every vendor field
 // name in server (every one seen in any record, sorted, as the run's
 // digest lists them). Per-record em is 0/1 and f1 0..1.

@@ -44,8 +44,22 @@ taken when an event's bytes arrive, before its JSON is decoded.
   because the server has started generating. TTFC is when the user would see the first answer
   text.
 - **Token counts.** inferbench reads `+"`usage`"+` (`+"`completion_tokens`"+`, and
-  `+"`completion_tokens_details.reasoning_tokens`"+`) rather than re-tokenizing. Without usage, it counts
-  token-bearing events and flags the record `+"`tokens_estimated`"+`.
+  `+"`completion_tokens_details.reasoning_tokens`"+`) when the server sends it. Without usage, and with
+  a tokenizer for the model (`+"`tokenizer:`"+` on the platform or the model entry, or inferred from a
+  well-known name such as gpt-oss-*), it counts the tokens like vLLM's bench serve, GuideLLM and
+  AIPerf do and flags the record `+"`tokens_counted`"+`: output = tokens of the reasoning text + tokens of
+  the content (each tokenized whole); prompt = the tokens of each chat message's content, summed,
+  without the chat template's role markers and headers (only the server knows its template).
+  Tool-call arguments are not kept, so an answer with tool calls keeps the estimate. Without a
+  tokenizer it estimates (one token per token-bearing event streamed, (characters + 3) / 4
+  otherwise) and flags the record `+"`tokens_estimated`"+`; prompt tokens are then unknown.
+- **Usage against the tokenizer.** When usage is present and a tokenizer is known, the local count
+  is kept beside the server's (`+"`counted_prompt_tokens`"+`, `+"`counted_output_tokens`"+`) and each group
+  reports `+"`usage_output_token_diff_pct`"+` and `+"`usage_prompt_token_diff_pct`"+`: signed and of the
+  group's sums, where AIPerf's `+"`usage_*_tokens_diff_pct`"+` are absolute and per request.
+- **Chunks are not tokens.** Some servers (SambaNova, speculative decoding) stream several tokens per
+  event. Per-chunk gaps then overstate ITL by the chunk size. With a tokenizer, inferbench spreads
+  each event's gap over the tokens it completes (see ITL above); TPOT divides by the token count.
 - **Client queueing.** In an open-loop schedule, the time between the scheduled and the actual
   send is queue time. It is reported on its own and never included in TTFT or latency, where some
   Python clients hide it.

@@ -3,6 +3,7 @@ package export
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -125,6 +126,18 @@ func servingRows(run *pipeline.Run) []servingRow {
 	add("Benchmark duration (s)", func(g *results.GroupStats) string { return rate(g.WallSeconds, g) })
 	add("Total input tokens", func(g *results.GroupStats) string { return promptText(g) })
 	add("Total output tokens", func(g *results.GroupStats) string { return outputText(g) })
+	if slices.ContainsFunc(groups, func(g results.GroupStats) bool {
+		return g.UsageOutputTokenDiffPct != nil || g.UsagePromptTokenDiffPct != nil
+	}) {
+		pct := func(v *float64) string {
+			if v == nil {
+				return "-"
+			}
+			return fmt.Sprintf("%+.2f", *v)
+		}
+		add("Usage vs tokenizer, output (%)", func(g *results.GroupStats) string { return pct(g.UsageOutputTokenDiffPct) })
+		add("Usage vs tokenizer, prompt (%)", func(g *results.GroupStats) string { return pct(g.UsagePromptTokenDiffPct) })
+	}
 	// Completed requests per second, as vLLM counts them: a group whose
 	// requests all fail fast must not show a high request throughput.
 	add("Request throughput (req/s)", func(g *results.GroupStats) string { return rate(g.RequestThroughput, g) })
@@ -190,11 +203,19 @@ func promptText(g *results.GroupStats) string {
 }
 
 // outputText is a group's output tokens, saying for how many of its
-// requests they were estimated (no usage from the server).
+// requests they were counted with the tokenizer or estimated (no usage
+// from the server).
 func outputText(g *results.GroupStats) string {
 	s := strconv.Itoa(g.OutputTokens)
+	var how []string
+	if g.OutputTokensCounted > 0 {
+		how = append(how, fmt.Sprintf("%d of %d counted", g.OutputTokensCounted, g.Count))
+	}
 	if g.OutputTokensEstimated > 0 {
-		s += fmt.Sprintf(" (%d of %d estimated)", g.OutputTokensEstimated, g.Count)
+		how = append(how, fmt.Sprintf("%d of %d estimated", g.OutputTokensEstimated, g.Count))
+	}
+	if len(how) > 0 {
+		s += " (" + strings.Join(how, ", ") + ")"
 	}
 	return s
 }
@@ -207,8 +228,14 @@ func tokenNotes(label string, g *results.GroupStats) []string {
 	if g.OutputTokensEstimated > 0 {
 		out = append(out, fmt.Sprintf("%s: output tokens estimated (no usage from the server) for %d of %d requests", label, g.OutputTokensEstimated, g.Count))
 	}
+	if g.OutputTokensCounted > 0 {
+		out = append(out, fmt.Sprintf("%s: prompt and output tokens counted with the model's tokenizer (no usage from the server) for %d of %d requests; the prompt count leaves out the chat template's tokens", label, g.OutputTokensCounted, g.Count))
+	}
 	if g.PromptTokens == 0 && g.Count > 0 {
 		out = append(out, label+": input tokens: no server reported them (shown as -)")
+	}
+	if d := usageDiffText(g); d != "" {
+		out = append(out, label+": server usage against the tokenizer's count: "+d)
 	}
 	return out
 }
@@ -303,4 +330,17 @@ func retriesSection(run *pipeline.Run) reportSection {
 		}
 	}
 	return s
+}
+
+// usageDiffText words a group's usage differences ("output +0.4%, prompt
+// +12.5% (the chat template's tokens)"), "" when it has none.
+func usageDiffText(g *results.GroupStats) string {
+	var parts []string
+	if v := g.UsageOutputTokenDiffPct; v != nil {
+		parts = append(parts, fmt.Sprintf("output %+.1f%%", *v))
+	}
+	if v := g.UsagePromptTokenDiffPct; v != nil {
+		parts = append(parts, fmt.Sprintf("prompt %+.1f%% (includes the chat template's tokens, which the local count leaves out)", *v))
+	}
+	return strings.Join(parts, ", ")
 }

@@ -186,6 +186,9 @@ func figureColumns(res *results.Results) []column {
 		}},
 		column{"output_tokens", kindInt, betterNone, func(g *results.GroupStats, _ *results.Comparison) any { return g.OutputTokens }},
 		column{"output_tokens_estimated", kindInt, betterNone, func(g *results.GroupStats, _ *results.Comparison) any { return g.OutputTokensEstimated }},
+		column{"output_tokens_counted", kindInt, betterNone, func(g *results.GroupStats, _ *results.Comparison) any { return g.OutputTokensCounted }},
+		column{"usage_prompt_token_diff_pct", kindNum, betterNone, func(g *results.GroupStats, _ *results.Comparison) any { return optional(g.UsagePromptTokenDiffPct) }},
+		column{"usage_output_token_diff_pct", kindNum, betterNone, func(g *results.GroupStats, _ *results.Comparison) any { return optional(g.UsageOutputTokenDiffPct) }},
 		column{"reasoning_tokens", kindInt, betterNone, func(g *results.GroupStats, _ *results.Comparison) any { return g.ReasoningTokens }},
 		column{"agreement", kindShare, betterNone, func(g *results.GroupStats, _ *results.Comparison) any { return g.Agreement }},
 		column{"goodput", kindShare, betterHigh, func(g *results.GroupStats, _ *results.Comparison) any { return g.Goodput }},
@@ -238,7 +241,9 @@ func comparisonColumns() []column {
 // (e.g. latency_n, latency_mean_ms, latency_cv, f1_ci_high_pct);
 // then warmups, truncated, throughput, wall_seconds, request_throughput,
 // target_rate, send_rate, prompt_tokens ("-" when no server reported input
-// tokens), output_tokens, output_tokens_estimated, reasoning_tokens, agreement,
+// tokens), output_tokens, output_tokens_estimated, output_tokens_counted,
+// usage_prompt_token_diff_pct, usage_output_token_diff_pct (empty when no
+// request had both usage and a local count), reasoning_tokens, agreement,
 // goodput, goodput_rate; then metric_<name> for every derived metric in
 // declaration order; then speedup_median, speedup_mean, speedup_ci_low,
 // speedup_ci_high, speedup_p_value, speedup_significant, delta_f1,
@@ -265,4 +270,12 @@ func SummaryHeader(res *results.Results) []string {
 		out[i] = c.name
 	}
 	return out
+}
+
+// optional is *v, or nil (an empty cell) for nil.
+func optional(v *float64) any {
+	if v == nil {
+		return nil
+	}
+	return *v
 }

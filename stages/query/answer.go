@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/inferbench/inferbench/pipeline/results"
+	"github.com/inferbench/inferbench/stages/tokenize"
 )
 
 // After [DONE], the rest of a body is read for at most drainTimeout and
@@ -57,6 +58,12 @@ type streamState struct {
 	// refusesOpts is set when the stream's first event is an error that
 	// names stream_options: the server refused them inside a 200 stream.
 	refusesOpts bool
+	// tk is the model's tokenizer (nil: none); with one, marks keeps where
+	// each token-bearing event ended, for per-token ITL. toolCalls is set
+	// by a delta with tool calls.
+	tk        tokenize.Tokenizer
+	marks     []chunkMark
+	toolCalls bool
 }
 
 // readStream reads an SSE answer into rec. It reports whether the server
@@ -66,7 +73,7 @@ func (r *run) readStream(ctx, actx context.Context, cancel context.CancelCauseFu
 	sr := r.sse.Get().(*sseReader)
 	sr.reset(body)
 	defer r.sse.Put(sr)
-	st := streamState{tt: tokenTimes{t0: t0}}
+	st := streamState{tt: tokenTimes{t0: t0}, tk: r.tok[rec.Model]}
 	r.readEvents(sr, cancel, first, rec, &st)
 	if st.sawDone {
 		// Read on to the end of the body so that the connection can be
@@ -159,6 +166,10 @@ func (r *run) onEvent(ev *sseEvent, first *time.Timer, rec *results.Record, st *
 			}
 			st.reasoning.Write(rs)
 		}
+		st.toolCalls = st.toolCalls || d.toolCalls
+		if st.tk != nil {
+			st.marks = append(st.marks, chunkMark{at: ev.At, reasoningEnd: st.reasoning.Len(), contentEnd: st.content.Len()})
+		}
 	}
 	if len(c.finishReason) > 0 {
 		rec.FinishReason = string(c.finishReason)
@@ -193,6 +204,9 @@ func (r *run) closeStream(ctx, actx context.Context, rec *results.Record, st *st
 		}
 	} else {
 		rec.OutputTokens, rec.ReasoningTokens, rec.TokensEstimated = st.tt.events, st.tt.reasoningEvents, true
+	}
+	if st.tk != nil {
+		countOutput(rec, st.tk, st.usage != nil, st.toolCalls, st.marks)
 	}
 	r.fillRates(rec)
 	if rec.Error != "" {
@@ -256,6 +270,9 @@ func (r *run) readWhole(ctx, actx context.Context, body io.Reader, t0 time.Time,
 		rec.OutputTokens = (len(rec.Content) + len(rec.Reasoning) + 3) / 4
 		rec.ReasoningTokens = (len(rec.Reasoning) + 3) / 4
 		rec.TokensEstimated = true
+	}
+	if tk := r.tok[rec.Model]; tk != nil {
+		countOutput(rec, tk, c.hasUsage(), m.toolCalls, nil)
 	}
 	r.fillRates(rec)
 	r.checkLength(rec)

@@ -188,7 +188,9 @@ func (r *run) attempt(ctx context.Context, c *results.Cell, body []byte, token s
 	if resp.StatusCode != http.StatusOK {
 		return rec, r.refused(ctx, resp, &rec)
 	}
-	return rec, r.readAnswer(ctx, actx, cancel, first, resp, t0, &rec)
+	o = r.readAnswer(ctx, actx, cancel, first, resp, t0, &rec)
+	r.countPrompt(&rec, c)
+	return rec, o
 }
 
 // setHeaders sets a request's headers: the content types, the cell's

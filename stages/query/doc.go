@@ -106,6 +106,7 @@
 //
 // query imports pipeline, its core packages (pipeline/config,
 // pipeline/results, pipeline/runfolder), stages/query/emulator (a platform with an
-// emulate: profile is served by an in-process emulator, over real HTTP)
+// emulate: profile is served by an in-process emulator, over real HTTP),
+// stages/tokenize (token counts where usage is missing, and per-token ITL)
 // and helper packages; it must not import another stage.
 package query

@@ -15,6 +15,7 @@ import (
 	"github.com/inferbench/inferbench/pipeline/config"
 	"github.com/inferbench/inferbench/pipeline/results"
 	"github.com/inferbench/inferbench/pipeline/runfolder"
+	"github.com/inferbench/inferbench/stages/tokenize"
 )
 
 // Default retry backoff: attempt n waits a uniformly random time in
@@ -81,21 +82,26 @@ func New(opts ...Option) *Querier {
 func Register(reg *pipeline.Registry) {
 	reg.Querier = New()
 	reg.AddRequestChecker(requestRules{})
+	registerTokenizers(reg)
 	RegisterLevelModels(reg)
 	registerEmulator(reg)
 }
 
 // run is one platform job in progress.
 type run struct {
-	q       *Querier
-	job     pipeline.QueryJob
-	emit    func(results.Record)
-	url     string
-	base    string // the endpoint's base URL (the emulator's when emulated)
-	client  *http.Client
-	tr      *http.Transport
-	tokens  *tokenSource
-	sec     *secrets // every token and header value; finish redacts them
+	q      *Querier
+	job    pipeline.QueryJob
+	emit   func(results.Record)
+	url    string
+	base   string // the endpoint's base URL (the emulator's when emulated)
+	client *http.Client
+	tr     *http.Transport
+	tokens *tokenSource
+	sec    *secrets // every token and header value; finish redacts them
+	// tok holds each model's tokenizer (nil: none); prompts caches the
+	// prompt counts.
+	tok     map[string]tokenize.Tokenizer
+	prompts promptCounts
 	body    *bodyBuilder
 	sse     sync.Pool
 	noOpts  atomic.Bool
@@ -197,6 +203,9 @@ func (q *Querier) newRun(ctx, setup context.Context, job pipeline.QueryJob, emit
 	r.sse.New = func() any { return newSSEReader(nil) }
 	var err error
 	if r.body, err = newBodyBuilder(job.Params); err != nil {
+		return nil, nil, err
+	}
+	if r.tok, err = modelTokenizers(p); err != nil {
 		return nil, nil, err
 	}
 	r.sec = &secrets{}

@@ -7,12 +7,14 @@
 // format's special tokens, which ordinary text never produces) and
 // cl100k_base, all from github.com/tiktoken-go/tokenizer. Text is encoded
 // as tiktoken's encode_ordinary does: special-token text in the input is
-// ordinary text. It imports no other inferbench package: the load and
-// query stages use it.
+// ordinary text. A Hugging Face tokenizer.json is read from a path (see
+// Load). It imports no other inferbench package: the load and query
+// stages and the emulator use it.
 package tokenize
 
 import (
 	"fmt"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -146,4 +148,32 @@ func ForModel(model string) string {
 		return Cl100kBase
 	}
 	return ""
+}
+
+// None is the tokenizer value that says a model has none, even when its
+// name implies one: its tokens are not counted.
+const None = "none"
+
+// IsPath reports whether a tokenizer value names a Hugging Face
+// tokenizer.json file rather than a built-in: it ends in ".json" or holds
+// a '/' (or the OS's path separator).
+func IsPath(value string) bool {
+	return strings.HasSuffix(value, ".json") || strings.ContainsRune(value, '/') || strings.ContainsRune(value, filepath.Separator)
+}
+
+// Resolve returns the tokenizer a value names: a built-in by name, or the
+// tokenizer.json at a path (IsPath), a relative one taken from baseDir.
+// It is nil, nil for "" and None.
+func Resolve(value, baseDir string) (Tokenizer, error) {
+	switch {
+	case value == "" || value == None:
+		return nil, nil
+	case IsPath(value):
+		p := value
+		if !filepath.IsAbs(p) && baseDir != "" {
+			p = filepath.Join(baseDir, p)
+		}
+		return Load(p)
+	}
+	return Get(value)
 }

@@ -1,6 +1,12 @@
 package tokenize
 
-import "testing"
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"golang.org/x/text/unicode/norm"
+)
 
 // Token ids from OpenAI's tiktoken for these strings (o200k_base and
 // cl100k_base); a reference-tokenizer comparison on a larger fixture set
@@ -56,6 +62,81 @@ func TestForModelInfersFromWellKnownNames(t *testing.T) {
 	} {
 		if got := ForModel(model); got != want {
 			t.Errorf("ForModel(%q) = %q, want %q", model, got, want)
+		}
+	}
+}
+
+func TestResolveTakesNamesAndPaths(t *testing.T) {
+	for value, want := range map[string]string{
+		"o200k_base":          O200kBase,
+		"hf/llama3-like.json": "testdata/hf/llama3-like.json",
+		"./hf/gpt2-like.json": "testdata/hf/gpt2-like.json",
+		"":                    "",
+		None:                  "",
+	} {
+		tk, err := Resolve(value, "testdata")
+		if err != nil {
+			t.Fatalf("%q: %v", value, err)
+		}
+		got := ""
+		if tk != nil {
+			got = tk.Name()
+		}
+		if got != want {
+			t.Errorf("Resolve(%q) is %q, want %q", value, got, want)
+		}
+	}
+	if _, err := Resolve("o200k", "testdata"); err == nil {
+		t.Error("an unknown name resolved")
+	}
+	if !IsPath("tok.json") || !IsPath("models/llama") || IsPath("cl100k_base") {
+		t.Error("IsPath")
+	}
+}
+
+// BenchmarkCount counts 16 KB of English text (about 3,500 tokens) with
+// o200k_base and with the self-made Llama-3-shaped tokenizer.json.
+func BenchmarkCount(b *testing.B) {
+	text := strings.Repeat("The quick brown fox jumps over the lazy dog near the river bank in 1969. ", 220)
+	for _, name := range []string{O200kBase, "testdata/hf/llama3-like.json"} {
+		b.Run(filepath.Base(name), func(b *testing.B) {
+			tk, err := Resolve(name, "")
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.SetBytes(int64(len(text)))
+			b.ReportAllocs()
+			for b.Loop() {
+				tk.Count(text)
+			}
+		})
+	}
+}
+
+// The query stage finds where each token ends in a streamed answer from
+// the lengths of the tokens decoded one by one: they must be the tokens'
+// bytes, partial UTF-8 included, adding up to the text (its normalized
+// form for a normalizing tokenizer.json; one that adds a prefix space,
+// like GPT-2's, adds up to one byte more, which the query stage scales
+// away).
+func TestDecodingEachTokenGivesItsBytes(t *testing.T) {
+	texts := fixtureTexts(t)
+	for _, name := range []string{O200kBase, Cl100kBase, "testdata/hf/llama3-like.json"} {
+		tk, err := Resolve(name, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, text := range texts {
+			var b strings.Builder
+			for _, id := range tk.Encode(text) {
+				b.WriteString(tk.Decode([]int{id}))
+			}
+			if name == "testdata/hf/llama3-like.json" {
+				text = norm.NFC.String(text)
+			}
+			if b.String() != text {
+				t.Errorf("%s: tokens decoded one by one give %q, want %q", name, b.String(), text)
+			}
 		}
 	}
 }

@@ -12,7 +12,10 @@
 //     and in non-streaming messages.
 //   - A token is a word piece as cut by the emulator: optional leading white
 //     space, then a run of letters and digits or one other character. Each
-//     token-bearing stream event carries exactly one token.
+//     token-bearing stream event carries one token, or tokens_per_chunk
+//     of them. Word pieces agree with o200k_base tokens exactly on the
+//     reasoning filler and within 10% on English answer text (a test
+//     keeps it so), so usage is close to what a client counts with o200k.
 //   - Prompt tokens are estimated as PromptTokens documents.
 //   - Reasoning counts against max_tokens (max_completion_tokens when both
 //     are set and smaller): a budget smaller than the reasoning gives empty
@@ -99,8 +102,9 @@
 // sent one (vLLM echoes it), else a fresh "req_" id. The id is not part of
 // any deterministic choice.
 //
-// Imports: pipeline (EmulateProfile, samples) and helper packages only;
-// emulator must not import a stage: stages/query imports it to serve
+// Imports: pipeline (EmulateProfile, samples), stages/tokenize (usage
+// counted with o200k_base) and helper packages only; emulator must not
+// import another stage: stages/query imports it to serve
 // emulate: platforms, and cmd/inferbench to serve the emulate command.
 package emulator
 

@@ -50,6 +50,12 @@ type Profile struct {
 	// only /metrics reports (vllm:kv_cache_usage_perc: the batch's prompt
 	// and output tokens over it); 0: DefaultKVCacheTokens.
 	KVCacheTokens int `yaml:"kv_cache_tokens" json:"kv_cache_tokens,omitempty" validate:"gte=0"`
+	// TokensPerChunk is how many tokens one stream event carries, as
+	// servers that batch their output (SambaNova, speculative decoding)
+	// send them: the event goes out when its last token is due, and the
+	// last event of the reasoning and of the content may carry fewer. 0
+	// or 1: one token per event.
+	TokensPerChunk int `yaml:"tokens_per_chunk" json:"tokens_per_chunk,omitempty" validate:"gte=0"`
 	// RejectStreamOptions answers 400 to requests carrying stream_options.
 	RejectStreamOptions bool   `yaml:"reject_stream_options" json:"reject_stream_options,omitempty"`
 	Faults              Faults `yaml:"faults" json:"faults,omitempty"`

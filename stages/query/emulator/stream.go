@@ -67,6 +67,7 @@ func (s *Server) stream(w http.ResponseWriter, ctx context.Context, sc *scratch,
 	var firstTok, lastTok time.Time
 	total := p.reasoningN + p.contentN
 	contentAt := 0
+	var pend pending
 	for i := 0; i <= total; i++ {
 		if p.fault != faultNone && i == p.faultAt {
 			stalled, goOn := s.injectFault(ctx, sc, sw, p.fault)
@@ -91,7 +92,11 @@ func (s *Server) stream(w http.ResponseWriter, ctx context.Context, sc *scratch,
 		if i == total {
 			break
 		}
-		s.appendToken(sw, p, i, &contentAt)
+		if k := s.profile.TokensPerChunk; k > 1 {
+			s.addToken(sw, &pend, p, i, &contentAt, k)
+		} else {
+			s.appendToken(sw, p, i, &contentAt)
+		}
 		if s.sambanova && (i == 0 || i == total-1) {
 			// The server timings are when the first and the last token
 			// were handed to the kernel: write them at once and read the
@@ -149,9 +154,33 @@ func (s *Server) injectFault(ctx context.Context, sc *scratch, sw *sseWriter, f 
 	return 0, true
 }
 
+// pending is the event being filled with tokens (tokens_per_chunk > 1).
+type pending struct {
+	text []byte
+	n    int
+}
+
+// addToken adds token i to the pending event and queues the event once
+// it holds k tokens, or token i is the last of the reasoning or of the
+// answer.
+func (s *Server) addToken(sw *sseWriter, pend *pending, p *plan, i int, contentAt *int, k int) {
+	field, tok := s.token(p, i, contentAt)
+	pend.text = append(pend.text, tok...)
+	pend.n++
+	if pend.n == k || i == p.reasoningN-1 || i == p.reasoningN+p.contentN-1 {
+		appendDelta(sw, field, string(pend.text))
+		pend.text, pend.n = pend.text[:0], 0
+	}
+}
+
 // appendToken queues token event i: one reasoning or content delta.
 func (s *Server) appendToken(sw *sseWriter, p *plan, i int, contentAt *int) {
 	field, tok := s.token(p, i, contentAt)
+	appendDelta(sw, field, tok)
+}
+
+// appendDelta queues one event whose delta sets field to tok.
+func appendDelta(sw *sseWriter, field, tok string) {
 	sw.out = append(sw.out, sw.prefix...)
 	sw.out = append(sw.out, deltaOpen...)
 	sw.out = append(sw.out, field...)
