@@ -22,8 +22,14 @@ type CellList struct {
 	repeats  int
 	samples  []config.Sample
 	msgs     [][]config.Message // rendered messages by sample
-	perGroup int                // cells per level, model and temperature: repeats x samples, or load.requests
-	perLevel int                // models x temps x perGroup
+	// perSamples is the samples one level sends: all of them, or with
+	// sample groups the size of a group; firsts[lv] is the index of level
+	// lv's first sample (its group's samples are contiguous), nil
+	// without groups.
+	perSamples int
+	firsts     []int
+	perGroup   int // cells per level, model and temperature: repeats x samples, or load.requests
+	perLevel   int // models x temps x perGroup
 	// levelWarmup is load.warmup: the first cells of each level, model
 	// and temperature that are warmups.
 	levelWarmup int
@@ -59,9 +65,9 @@ func (l *CellList) Len() int {
 // are the level's warmups). A timed level's cells go k-major instead:
 // request k of every model and temperature, then request k+1.
 func (l *CellList) At(seq int) results.Cell {
-	nS := len(l.samples)
+	nS := l.perSamples
 	if seq < l.warmup {
-		i := seq % nS
+		i := seq%nS + l.first(0)
 		return results.Cell{CellKey: results.CellKey{Platform: l.platform, Model: l.models[0], Temperature: l.temps[0], Level: l.levels[0],
 			Repeat: seq / nS, SampleID: l.samples[i].ID, Warmup: true}, Seq: seq, Sample: &l.samples[i], Messages: l.msgs[i]}
 	}
@@ -77,10 +83,18 @@ func (l *CellList) At(seq int) results.Cell {
 		m, j = j/perModel, j%perModel
 		t, k = j/l.perGroup, j%l.perGroup
 	}
-	r, i := k/nS, k%nS
+	r, i := k/nS, k%nS+l.first(lv)
 	warm := k < l.levelWarmup
 	return results.Cell{CellKey: results.CellKey{Platform: l.platform, Model: l.models[m], Temperature: l.temps[t], Level: l.levels[lv],
 		Repeat: r, SampleID: l.samples[i].ID, Warmup: warm}, Seq: seq, Sample: &l.samples[i], Messages: l.msgs[i], LevelWarmup: warm}
+}
+
+// first is the index of level lv's first sample.
+func (l *CellList) first(lv int) int {
+	if l.firsts == nil {
+		return 0
+	}
+	return l.firsts[lv]
 }
 
 // Planned is the number of cells known before the run: every cell, but

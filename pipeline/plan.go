@@ -110,7 +110,11 @@ func BuildPlan(ctx context.Context, exp *config.Experiment, samples []config.Sam
 			labels = append(labels, lv.Label)
 		}
 		l := &CellList{platform: p.Name, models: p.Models, temps: temps, levels: labels, warmup: max(p.Warmup, 0),
-			repeats: repeats, samples: samples, msgs: msgs, perGroup: repeats * len(samples)}
+			repeats: repeats, samples: samples, msgs: msgs, perSamples: len(samples)}
+		if err := l.groupSamples(p.RunLevels(nil)); err != nil {
+			return nil, err
+		}
+		l.perGroup = repeats * l.perSamples
 		if p.Levels != nil {
 			if p.Levels.Requests > 0 {
 				l.perGroup = p.Levels.Requests
@@ -127,4 +131,46 @@ func BuildPlan(ctx context.Context, exp *config.Experiment, samples []config.Sam
 		plan.Jobs = append(plan.Jobs, PlanJob{Platform: p, Cells: l})
 	}
 	return plan, nil
+}
+
+// groupSamples lays out the samples of levels that send one sample group
+// each (Level.Group): each group's samples contiguous, in source order,
+// the levels' first samples in firsts. Every group must have as many
+// samples (a level's cells are a fixed number of positions).
+func (l *CellList) groupSamples(levels []config.Level) error {
+	if len(levels) == 0 || levels[0].Group == "" || len(l.samples) == 0 {
+		return nil
+	}
+	var order []string
+	members := map[string][]int{}
+	for _, lv := range levels {
+		if _, ok := members[lv.Group]; !ok {
+			order = append(order, lv.Group)
+			members[lv.Group] = nil
+		}
+	}
+	for i := range l.samples {
+		g := l.samples[i].Group
+		if _, ok := members[g]; !ok {
+			return fmt.Errorf("sample %s: its group %q is not one of the dataset's sample groups %v", l.samples[i].ID, g, order)
+		}
+		members[g] = append(members[g], i)
+	}
+	samples := make([]config.Sample, 0, len(l.samples))
+	msgs := make([][]config.Message, 0, len(l.samples))
+	start := map[string]int{}
+	for _, g := range order {
+		if n, n0 := len(members[g]), len(members[order[0]]); n != n0 || n == 0 {
+			return fmt.Errorf("sample group %s has %d samples, group %s %d: every group needs as many (and at least one)", g, n, order[0], n0)
+		}
+		start[g] = len(samples)
+		for _, i := range members[g] {
+			samples, msgs = append(samples, l.samples[i]), append(msgs, l.msgs[i])
+		}
+	}
+	l.samples, l.msgs, l.perSamples = samples, msgs, len(members[order[0]])
+	for _, lv := range levels {
+		l.firsts = append(l.firsts, start[lv.Group])
+	}
+	return nil
 }

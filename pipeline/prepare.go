@@ -23,7 +23,7 @@ func (e *Engine) Prepare(ctx context.Context, exp *config.Experiment, experiment
 	var ds *config.Dataset
 	err := stage(m, e.log(), "load", 0, func() (int, error) {
 		var err error
-		ds, err = loader.Load(ctx, exp.Dataset, LoadEnv{BaseDir: filepath.Dir(experimentFile), CacheDir: e.CacheDir, HTTP: e.HTTP, Log: e.log()})
+		ds, err = loader.Load(ctx, exp.Dataset, LoadEnv{BaseDir: filepath.Dir(experimentFile), CacheDir: e.CacheDir, HTTP: e.HTTP, Log: e.log(), Seed: exp.Seed})
 		if err != nil {
 			return 0, err
 		}

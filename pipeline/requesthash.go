@@ -30,6 +30,9 @@ type requestDef struct {
 	Extra       map[string]any    `json:"extra,omitempty"`
 	Prompt      config.PromptSpec `json:"prompt"`
 	Headers     [][2]string       `json:"headers,omitempty"`
+	// Exact is platforms[].exact_output_tokens; left out when false, so
+	// that the hashes of runs made before it existed still match.
+	Exact bool `json:"exact_output_tokens,omitempty"`
 }
 
 // RequestHash returns the hash stored in Record.RequestHash for a request
@@ -43,7 +46,7 @@ type requestDef struct {
 func RequestHash(p *config.Platform, model string, temp float64, params *config.Params, prompt config.PromptSpec) string {
 	d := requestDef{Version: requestHashVersion, BaseURL: p.BaseURL, Emulate: p.Emulate, Model: model,
 		Temperature: temp, MaxTokens: params.MaxTokens, TopP: params.TopP, Stream: params.Stream,
-		Extra: params.Extra, Prompt: prompt}
+		Extra: params.Extra, Prompt: prompt, Exact: p.ExactOutputTokens}
 	for _, h := range p.Headers {
 		d.Headers = append(d.Headers, [2]string{h.Name, h.Value.Reveal()})
 	}

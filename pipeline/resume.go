@@ -55,6 +55,8 @@ func MatrixChanges(old *runfolder.Manifest, exp *config.Experiment, ids []string
 			// Names only: the values are secrets (and redacted in old).
 			diff(fmt.Sprintf("platforms[%d].headers names", i), headerNames(o.Platforms[i].Headers), headerNames(exp.Platforms[i].Headers))
 			out = append(out, loadChanges(i, &o.Platforms[i], &exp.Platforms[i])...)
+			// The lengths a sample group asks for (its label names only one).
+			diff(fmt.Sprintf("platforms[%d] sample groups", i), o.Platforms[i].SampleGroups, exp.Platforms[i].SampleGroups)
 			// How each level is sized and which of its requests are warmups.
 			for _, k := range []string{"requests", "duration", "warmup"} {
 				diff(fmt.Sprintf("platforms[%d].load.%s", i, k), levelSizing(o.Platforms[i].Levels, k), levelSizing(exp.Platforms[i].Levels, k))

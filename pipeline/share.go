@@ -211,19 +211,17 @@ func sharedPlatform(s runfolder.Shard, p config.Platform) (config.Platform, map[
 	for _, lv := range levels {
 		shares[lv.Label] = LevelShareOf(s, lv)
 	}
+	// The load's own levels take their shares from their values alone
+	// (the labels of sample groups' levels differ, their loads do not).
 	if p.Levels == nil || len(p.Levels.Resolved) == 0 {
-		ls := shares[""]
+		ls := LevelShareOf(s, config.Level{Concurrency: p.Concurrency, Rate: p.Rate})
 		p.Concurrency, p.Rate = ls.Concurrency, ls.Rate
 		return p, shares
 	}
 	l := *p.Levels
 	l.Resolved = slices.Clone(l.Resolved)
 	for i, lv := range l.Resolved {
-		label := lv.Label
-		if len(l.Resolved) == 1 {
-			label = ""
-		}
-		ls := shares[label]
+		ls := LevelShareOf(s, lv)
 		l.Resolved[i].Concurrency, l.Resolved[i].Rate = ls.Concurrency, ls.Rate
 	}
 	p.Levels = &l

@@ -27,6 +27,9 @@ type LoadEnv struct {
 	HTTP *http.Client
 	// Log receives progress lines; never nil when called by the engine.
 	Log *slog.Logger
+	// Seed is the experiment's seed, for sources that draw (synthetic
+	// prompt lengths).
+	Seed int64
 }
 
 // Loader reads a dataset source and returns the samples selected by
@@ -237,6 +240,9 @@ func NewRegistry() *Registry {
 func (r *Registry) AddLoader(name string, l Loader) {
 	checker, _ := l.(config.DatasetChecker)
 	r.AddSource(name, checker)
+	if g, ok := l.(config.SampleGrouper); ok {
+		r.AddSampleGrouper(name, g)
+	}
 	if r.Loaders == nil {
 		r.Loaders = map[string]Loader{}
 	}

@@ -19,12 +19,12 @@ import (
 // builtins are the components every registry from NewRegistry holds, by
 // kind, in registration order.
 var builtins = map[config.ComponentKind][]string{
-	config.KindSource:       {"squad", "demo", "hf", "jsonl", "csv"},
+	config.KindSource:       {"squad", "demo", "hf", "jsonl", "csv", "synthetic"},
 	config.KindLevelModel:   {"concurrency", "rate", "sweep"},
 	config.KindArrival:      {"constant", "poisson", "gamma"},
 	config.KindFormat:       {"json", "csv", "xlsx", "markdown", "html"},
 	config.KindEmulator:     {"emulate"},
-	config.KindDatasetBlock: {"hf", "fields"},
+	config.KindDatasetBlock: {"hf", "fields", "synthetic"},
 }
 
 // TestEveryBuiltInComponentRegistersThroughTheRegistry checks that each

@@ -288,6 +288,7 @@ func fieldText(v reflect.Value) string {
 var profileFlagHelp = map[string]struct{ usage, def string }{
 	"ttft":                  {"time to first token", ""},
 	"tokens_per_second":     {"token rate (0 = as fast as possible)", ""},
+	"prefill_ms_per_token":  {"prefill cost: milliseconds added to TTFT per prompt token", ""},
 	"jitter":                {"relative jitter of TTFT and token gaps (0..1)", ""},
 	"reasoning_tokens":      {"reasoning tokens streamed before the answer", ""},
 	"tokens_per_chunk":      {"tokens per stream event, as servers that batch their output send them (0 or 1 = one)", ""},

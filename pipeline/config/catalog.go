@@ -159,6 +159,8 @@ type Catalog struct {
 	schema     *schema
 	// checkers are the dataset rules of the sources that have them.
 	checkers map[string]DatasetChecker
+	// groupers are the sample groups of the sources that have them.
+	groupers map[string]SampleGrouper
 	// requests are the query stage's rules on the settings of its
 	// requests (see AddRequestChecker); nil: none.
 	requests RequestChecker

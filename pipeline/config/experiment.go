@@ -73,6 +73,9 @@ type DatasetSpec struct {
 	// of jsonl, csv and hf rows.
 	HF     Block `yaml:"hf" json:"hf,omitempty"`
 	Fields Block `yaml:"fields" json:"fields,omitempty"`
+	// Synthetic is the block of the source that generates prompts of
+	// chosen lengths (input and output tokens, a shared prefix).
+	Synthetic Block `yaml:"synthetic" json:"synthetic,omitempty"`
 }
 
 // PromptSpec holds Go text/template strings rendered per sample with the
@@ -161,9 +164,20 @@ type Platform struct {
 	// MaxErrorRate in (0,1] stops the platform once the failed share exceeds it
 	// (judged after at least MinRequestsForErrorRate requests).
 	MaxErrorRate float64 `yaml:"max_error_rate" json:"max_error_rate,omitempty" validate:"gte=0,lte=1"`
+	// ExactOutputTokens sends, with a sample that asks for an answer
+	// length (a synthetic source's output_tokens), min_tokens and
+	// ignore_eos beside max_tokens, so that the answer has exactly that
+	// length: vLLM and SGLang accept them, OpenAI's API rejects unknown
+	// parameters. Off by default.
+	ExactOutputTokens bool `yaml:"exact_output_tokens" json:"exact_output_tokens,omitempty"`
 	// Load lists the load levels the platform runs one after the other (see
 	// LevelsSpec); nil is one level of Concurrency and Rate.
 	Levels *LevelsSpec `yaml:"load" json:"load,omitempty"`
+	// SampleGroups are the dataset's sample groups when its source has
+	// them (SampleGrouper; nil otherwise): every group runs p's load
+	// levels (see RunLevels). Not written in a file: LoadExperiment
+	// fills it from the dataset block, and a manifest keeps it.
+	SampleGroups []SampleGroup `yaml:"-" json:"sample_groups,omitempty"`
 
 	// MetricsURL is the server's Prometheus metrics endpoint, scraped
 	// every MetricsInterval while the platform sends (server_metrics.jsonl).

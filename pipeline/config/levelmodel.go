@@ -132,14 +132,28 @@ type Level struct {
 	// RateIndex is k > 0 for the level that runs at the k-th rate a
 	// RateChooser decides at run time.
 	RateIndex int `json:"rate_index,omitempty"`
+	// Group is the label of the sample group the level sends (see
+	// SampleGroup), "" for every sample; InputTokens and OutputTokens
+	// are that group's lengths.
+	Group        string `json:"group,omitempty"`
+	InputTokens  int    `json:"input_tokens,omitempty"`
+	OutputTokens int    `json:"output_tokens,omitempty"`
 }
 
 // RunLevels returns p's levels in the order they run. Without a load
 // block it is one level with an empty label and p's concurrency and rate;
 // a one-level list has an empty label too, so that such experiments keep
 // the keys they had before load levels existed. rates are the rates a
-// RateChooser decided (nil: not yet; those levels keep Rate 0).
+// RateChooser decided (nil: not yet; those levels keep Rate 0). With
+// sample groups (SampleGroups), every group runs these levels in turn
+// (see crossGroups).
 func (p *Platform) RunLevels(rates []float64) []Level {
+	return crossGroups(p.loadLevels(rates), p.SampleGroups)
+}
+
+// loadLevels returns the levels of p's load alone, as RunLevels
+// documents them without sample groups.
+func (p *Platform) loadLevels(rates []float64) []Level {
 	if p.Levels == nil || len(p.Levels.Resolved) == 0 {
 		return []Level{{Concurrency: p.Concurrency, Rate: p.Rate}}
 	}

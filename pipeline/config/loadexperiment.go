@@ -119,6 +119,7 @@ func fileShaped(data []byte) ([]byte, error) {
 				if lm, ok := pm["load"].(map[string]any); ok {
 					delete(lm, "resolved") // the registry expands the block again
 				}
+				delete(pm, "sample_groups") // and the source gives them again
 			}
 		}
 	}
@@ -167,6 +168,9 @@ func loadExperiment(path string, data []byte, opts LoadOptions) (*Experiment, Di
 	diags = append(diags, resolveBlocks(e, loc, reg)...)
 	reg.componentDefaults(e)
 	e.ApplyDefaults()
+	for _, pr := range reg.sampleGroups(e) {
+		diags = append(diags, loc.at(parsePath(pr.Path), nil, "%s", pr.Message))
+	}
 
 	baseDir := filepath.Dir(path)
 	if opts.SkipFileChecks {

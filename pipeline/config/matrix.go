@@ -47,9 +47,11 @@ func (e *Experiment) matrixSizeOf() matrixSize {
 			sum, carry := bits.Add64(m.sized, n, 0)
 			m.sized, m.overflow = sum, m.overflow || over || carry != 0
 		} else {
-			n := len(p.RunLevels(nil))
+			// Each sample group sends only its own questions, so the
+			// groups share the questions instead of multiplying them.
+			n := len(p.loadLevels(nil))
 			m.pairs += uint64(len(p.Models)) * uint64(n)
-			m.levels = m.levels || (n > 1 && len(p.Models) > 0)
+			m.levels = m.levels || (len(p.RunLevels(nil)) > 1 && len(p.Models) > 0)
 		}
 		if len(p.Models) > 0 {
 			m.warmups += uint64(max(p.Warmup, 0))

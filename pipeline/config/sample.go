@@ -10,6 +10,13 @@ type Sample struct {
 	// IsImpossible marks a SQuAD v2 question with no answer in the context;
 	// the empty prediction is its correct answer.
 	IsImpossible bool `json:"is_impossible,omitempty"`
+	// Group is the label of the sample group the sample belongs to (see
+	// SampleGroup), "" when the source has none.
+	Group string `json:"group,omitempty"`
+	// MaxTokens > 0 is the answer length the sample asks for: it replaces
+	// params.max_tokens in its request (a generated prompt of a chosen
+	// output length).
+	MaxTokens int `json:"max_tokens,omitempty"`
 }
 
 // Dataset is what a loader returns: the samples selected by the slice, in

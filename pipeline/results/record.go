@@ -136,6 +136,10 @@ type Record struct {
 	// scorer from Sample.IsImpossible); aggregate splits accuracy into
 	// HasAns and NoAns when any record of a group has it.
 	Impossible bool `json:"impossible,omitempty"`
+	// NoGold marks a record whose sample has no gold answer (a synthetic
+	// prompt): it is not scored, and aggregate leaves it out of EM and F1
+	// instead of counting it wrong (GroupStats.NoGold counts them).
+	NoGold bool `json:"no_gold,omitempty"`
 }
 
 // OK reports whether the request succeeded.

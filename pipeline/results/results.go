@@ -137,6 +137,10 @@ type GroupStats struct {
 	F1    Dist `json:"f1"`
 	RawEM Dist `json:"raw_em"`
 	RawF1 Dist `json:"raw_f1"`
+	// NoGold counts the non-warmup records whose sample has no gold
+	// answer (Record.NoGold: synthetic prompts). A group of only such
+	// records has no EM, F1 or agreement (N = 0, null in results.json).
+	NoGold int `json:"no_gold,omitempty"`
 	// RepeatEM/RepeatF1 are the per-repeat means (index = repeat).
 	RepeatEM []float64 `json:"repeat_em,omitempty"`
 	RepeatF1 []float64 `json:"repeat_f1,omitempty"`
@@ -216,6 +220,9 @@ type NamedValue struct {
 type Comparison struct {
 	GroupKey
 	Baseline GroupKey `json:"baseline"`
+	// NoGold says that the two groups' requests have no gold answers
+	// (synthetic prompts): there is no accuracy to compare.
+	NoGold bool `json:"no_gold,omitempty"`
 	// SpeedupMedian = baseline median latency / this median latency;
 	// > 1 means this group is faster. 0 when either group has no
 	// successful request (see HasSpeedup; null in JSON).

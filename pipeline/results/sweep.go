@@ -37,6 +37,10 @@ type SweepPoint struct {
 	// sweep's rate levels get their rate when it is decided).
 	Concurrency int     `json:"concurrency,omitempty"`
 	TargetRate  float64 `json:"target_rate,omitempty"`
+	// InputTokens and OutputTokens are the lengths of the level's sample
+	// group (config.Level), 0 when the level is no length group.
+	InputTokens  int `json:"input_tokens,omitempty"`
+	OutputTokens int `json:"output_tokens,omitempty"`
 	// RequestThroughput is completed requests per second and SendRate
 	// requests sent per second, as in the level's group (see GroupStats);
 	// TokenRate is output tokens per second.
@@ -139,6 +143,9 @@ func MarkKnees(c *SweepCurve, pl *config.Platform) {
 		}
 		before := prev
 		prev = p
+		if before != nil && (before.InputTokens != p.InputTokens || before.OutputTokens != p.OutputTokens) {
+			continue // another length, not more load
+		}
 		if before == nil || p.Saturated || before.RequestThroughput <= 0 || before.E2EP50 <= 0 || p.Successes == 0 {
 			continue
 		}

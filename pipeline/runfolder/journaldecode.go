@@ -464,6 +464,8 @@ func decodeScoreField(s *jsonScan, key string, r *results.Record) bool {
 		r.Scored = s.bool()
 	case "impossible":
 		r.Impossible = s.bool()
+	case "no_gold":
+		r.NoGold = s.bool()
 	default:
 		return false
 	}

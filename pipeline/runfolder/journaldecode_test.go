@@ -35,7 +35,7 @@ func TestTheJournalDecoderAgreesWithEncodingJSON(t *testing.T) {
 		TokensCounted: true, CountedPromptTokens: 90, CountedOutputTokens: 19,
 		Server: map[string]float64{"time_to_first_token": 0.25, "total_latency": 1.2}, HTTPStatus: 429, FinishReason: "stop",
 		Content: "The answer is **Paris**.\n\"quoted\" <b>&amp;</b> \u2028 東京 \\ tab\t", Reasoning: "think…", Error: "http_429", ErrorDetail: "too many",
-		Answer: "Paris", EM: 1, F1: 0.6666666666666666, RawEM: 0, RawF1: 0.5, Truncated: true, Scored: true, Impossible: true}
+		Answer: "Paris", EM: 1, F1: 0.6666666666666666, RawEM: 0, RawF1: 0.5, Truncated: true, Scored: true, Impossible: true, NoGold: true}
 	enc := func(r results.Record) string {
 		var b strings.Builder
 		e := json.NewEncoder(&b)

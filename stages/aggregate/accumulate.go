@@ -174,6 +174,9 @@ func (a *accumulator) Add(r *results.Record) error {
 		em: r.EM, f1: r.F1, rawEM: r.RawEM, rawF1: r.RawF1,
 		repeat: clamp32(r.Repeat), sample: id,
 	}
+	if r.NoGold {
+		g.stats.NoGold++
+	}
 	g.stats.PromptTokens += r.PromptTokens
 	g.stats.OutputTokens += r.OutputTokens
 	if r.TokensEstimated {

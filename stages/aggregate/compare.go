@@ -59,6 +59,7 @@ func compareOne(exp *config.Experiment, g, base *group, bs Bootstrap) results.Co
 		GroupKey: g.stats.GroupKey,
 		Baseline: base.stats.GroupKey,
 		PValue:   1,
+		NoGold:   g.onlyNoGold() && base.onlyNoGold(),
 	}
 	compareAccuracy(&c, g, base, bs)
 	gl, bl := g.stats.LatencyMs, base.stats.LatencyMs
@@ -138,6 +139,9 @@ func latencyVerdict(name, baseName string, c results.Comparison, level float64, 
 // significantly less accurate"), "and" when with it. It states the paired
 // F1 difference with its CI, p-value and number of paired questions.
 func accuracyVerdict(c results.Comparison, level float64, direction int) string {
+	if c.NoGold {
+		return "; no gold answers (synthetic prompts): no accuracy comparison"
+	}
 	if c.NPaired == 0 {
 		return "; no question in common: no accuracy comparison"
 	}

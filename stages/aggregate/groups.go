@@ -182,6 +182,10 @@ func compareKeys(a, b results.GroupKey) int {
 	return cmp.Or(strings.Compare(a.Platform, b.Platform), strings.Compare(a.Model, b.Model), cmp.Compare(a.Temperature, b.Temperature), strings.Compare(a.Level, b.Level))
 }
 
+// onlyNoGold reports whether every record of g has no gold answer
+// (Record.NoGold), so that g has no accuracy.
+func (g *group) onlyNoGold() bool { return g.stats.NoGold > 0 && g.stats.NoGold >= g.rows.len() }
+
 // canonicalOrder orders a group's records by schedule position (Seq, which
 // a plan fixes and a resume keeps), then repeat, sample id and send time.
 // Seq first makes the sort nearly free for a journal, which is written
@@ -230,7 +234,9 @@ func (g *group) compute(exp *config.Experiment, bs Bootstrap, acc *accumulator) 
 	maxRepeat, v2 := g.tally(acc)
 	g.rates(exp, acc)
 	g.timings(exp, bs)
-	g.accuracy(bs, acc, maxRepeat, v2)
+	if !g.onlyNoGold() {
+		g.accuracy(bs, acc, maxRepeat, v2)
+	}
 	good := goodCount(exp.SLO, &g.rows)
 	if s.Count > 0 {
 		s.Goodput = float64(good) / float64(s.Count)

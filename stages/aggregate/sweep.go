@@ -29,17 +29,18 @@ func Sweep(exp *config.Experiment, groups []results.GroupStats, baseline string)
 	type curveKey struct {
 		platform, model string
 		temperature     float64
+		group           string
 	}
 	out := &results.SweepResults{}
 	index := map[curveKey]int{}
 	for i := range groups {
 		g := &groups[i]
-		k := curveKey{g.Platform, g.Model, g.Temperature}
+		k := curveKey{g.Platform, g.Model, g.Temperature, curveGroup(exp, g)}
 		ci, ok := index[k]
 		if !ok {
 			ci = len(out.Curves)
 			index[k] = ci
-			out.Curves = append(out.Curves, results.SweepCurve{GroupKey: results.GroupKey{Platform: g.Platform, Model: g.Model, Temperature: g.Temperature}})
+			out.Curves = append(out.Curves, results.SweepCurve{GroupKey: results.GroupKey{Platform: g.Platform, Model: g.Model, Temperature: g.Temperature, Level: k.group}})
 		}
 		c := &out.Curves[ci]
 		c.Points = append(c.Points, pointOf(exp, g))
@@ -64,7 +65,7 @@ func Sweep(exp *config.Experiment, groups []results.GroupStats, baseline string)
 		if how == config.Unpaired {
 			continue
 		}
-		bk := curveKey{base.Name, base.Models[bm], c.Temperature}
+		bk := curveKey{base.Name, base.Models[bm], c.Temperature, c.Level}
 		bc, ok := index[bk]
 		if !ok {
 			continue
@@ -72,6 +73,27 @@ func Sweep(exp *config.Experiment, groups []results.GroupStats, baseline string)
 		out.Crossovers = append(out.Crossovers, FindCrossover(c, out.Curves[bc]))
 	}
 	return out
+}
+
+// curveGroup is the sample group whose own curve g's level is on: the
+// level's group when its platform runs several load levels per group (a
+// load curve per input length), else "" (one curve over the groups).
+func curveGroup(exp *config.Experiment, g *results.GroupStats) string {
+	pi := platformIndex(exp, g.Platform)
+	if pi < 0 {
+		return ""
+	}
+	p := &exp.Platforms[pi]
+	levels := p.RunLevels(nil)
+	if len(p.SampleGroups) < 2 || len(levels) <= len(p.SampleGroups) {
+		return ""
+	}
+	for _, lv := range levels {
+		if lv.Label == g.Level {
+			return lv.Group
+		}
+	}
+	return ""
 }
 
 func modelIndex(models []string, m string) int {
@@ -94,7 +116,7 @@ func pointOf(exp *config.Experiment, g *results.GroupStats) results.SweepPoint {
 	if pi := platformIndex(exp, g.Platform); pi >= 0 {
 		for _, lv := range exp.Platforms[pi].RunLevels(nil) {
 			if lv.Label == g.Level {
-				p.Concurrency = lv.Concurrency
+				p.Concurrency, p.InputTokens, p.OutputTokens = lv.Concurrency, lv.InputTokens, lv.OutputTokens
 			}
 		}
 	}

@@ -94,8 +94,8 @@ func addAnswer(cells map[string]map[results.GroupKey]*answerCell, r *results.Rec
 // the official SQuAD normalization. ok is false when it shows nothing.
 func answersSection(run *pipeline.Run) (reportSection, bool) {
 	d := digestOf(run)
-	if len(d.questions) == 0 || len(run.Results.Groups) == 0 {
-		return reportSection{}, false
+	if _, noGold := noGoldLine(run.Results.Groups); len(d.questions) == 0 || len(run.Results.Groups) == 0 || noGold {
+		return reportSection{}, false // no gold answers: nothing to set side by side
 	}
 	names := labels(run.Results.Groups)
 	t := reportTable{Header: []string{"Question", "Gold answers"}, Right: []bool{false, false}}

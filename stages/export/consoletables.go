@@ -121,6 +121,13 @@ func (v *consoleView) successTable() {
 // accuracyTables prints EM and F1 (and the raw-content scores when
 // score.report_raw asks for them), and SQuAD v2's answerability split.
 func (v *consoleView) accuracyTables() {
+	if line, all := noGoldLine(v.res.Groups); all {
+		fmt.Fprintln(v.w)
+		for _, l := range wrapWords("ACCURACY:", strings.Fields(line), "  ", consoleWidth) {
+			fmt.Fprintln(v.w, l)
+		}
+		return
+	}
 	raw := v.run.Experiment == nil || v.run.Experiment.Score.ReportRaw
 	header := []string{"EM", "F1", "truncated", "agreement"}
 	if raw {

@@ -93,6 +93,11 @@ func speedupSection(res *results.Results, level string) reportSection {
 func accuracySection(run *pipeline.Run) reportSection {
 	res := run.Results
 	s := reportSection{Title: "Accuracy"}
+	noGold, all := noGoldLine(res.Groups)
+	if all {
+		s.Paragraphs = []string{noGold}
+		return s
+	}
 	s.Paragraphs = []string{"SQuAD exact match and F1 in percent over every non-warmup request (failed and truncated requests score 0). Raw scores the content as returned; extracted scores the answer after the extraction steps."}
 	t := reportTable{
 		Header: []string{"Group", "EM % (extracted)", "F1 % (extracted)", "EM % (raw)", "F1 % (raw)", "Truncated", "Agreement", "Per-repeat EM", "Per-repeat F1"},
@@ -131,7 +136,25 @@ func accuracySection(run *pipeline.Run) reportSection {
 		}
 		s.Bullets = append(s.Bullets, fmt.Sprintf("%d request(s) returned empty content with finish_reason \"length\": the reasoning used the whole max_tokens budget (%d). Raise params.max_tokens (or lower the reasoning effort) so these questions are answered instead of scored 0.", truncated, mt))
 	}
+	if noGold != "" {
+		s.Bullets = append(s.Bullets, noGold)
+	}
 	return s
+}
+
+// noGoldLine is the report's one line on requests whose samples have no
+// gold answer (synthetic prompts), "" when there are none; all reports
+// whether every request is such.
+func noGoldLine(groups []results.GroupStats) (line string, all bool) {
+	n, count := 0, 0
+	for i := range groups {
+		n += groups[i].NoGold
+		count += groups[i].Count
+	}
+	if n == 0 {
+		return "", false
+	}
+	return fmt.Sprintf("Not scored: %d of %d requests asked a prompt without a gold answer (synthetic prompts of chosen lengths); they have no EM or F1 and are not counted as wrong.", n, count), n == count
 }
 
 // meanStdText renders per-repeat values as "mean ± stddev (n repeats)".

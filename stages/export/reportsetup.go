@@ -151,7 +151,10 @@ func datasetText(d runfolder.DatasetInfo, exp *config.Experiment) string {
 	if exp != nil && exp.Dataset.Sample > 0 {
 		ds += fmt.Sprintf(", seeded sample of %d", exp.Dataset.Sample)
 	}
-	ds += fmt.Sprintf(", %d of %d questions, SQuAD %s", len(d.IDs), d.Total, d.Version)
+	ds += fmt.Sprintf(", %d of %d questions", len(d.IDs), d.Total)
+	if d.Version != "" {
+		ds += ", SQuAD " + d.Version
+	}
 	if d.SHA256 != "" {
 		ds += ", sha256 " + d.SHA256
 	}
@@ -159,6 +162,25 @@ func datasetText(d runfolder.DatasetInfo, exp *config.Experiment) string {
 		ds += ", revision " + d.Revision
 	}
 	return ds
+}
+
+// groupLengths lists the sample groups of the first platform that has
+// them ("in=128 (128 in, 64 out), ..."), "" when none has.
+func groupLengths(exp *config.Experiment) string {
+	for _, p := range exp.Platforms {
+		var parts []string
+		for _, g := range p.SampleGroups {
+			part := fmt.Sprintf("%s (%d in", g.Label, g.InputTokens)
+			if g.OutputTokens > 0 {
+				part += fmt.Sprintf(", %d out", g.OutputTokens)
+			}
+			parts = append(parts, part+")")
+		}
+		if len(parts) > 0 {
+			return strings.Join(parts, ", ")
+		}
+	}
+	return ""
 }
 
 // parameterLines are the request parameters, the repeats and seed, the
@@ -175,7 +197,11 @@ func parameterLines(exp *config.Experiment) []string {
 	for _, k := range sortedKeys(exp.Params.Extra) {
 		ps += fmt.Sprintf(", %s %v", k, exp.Params.Extra[k])
 	}
-	b := []string{ps, fmt.Sprintf("Repeats: %d; seed: %d", exp.Repeats, exp.Seed)}
+	b := []string{ps}
+	if g := groupLengths(exp); g != "" {
+		b = append(b, "Sample groups (input and output tokens; each runs every load level, the group's max_tokens replacing params.max_tokens): "+g)
+	}
+	b = append(b, fmt.Sprintf("Repeats: %d; seed: %d", exp.Repeats, exp.Seed))
 	ex := exp.Score.Extract
 	switch {
 	case ex.Regex != "":

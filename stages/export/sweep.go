@@ -29,6 +29,9 @@ func curveLabel(sw *results.SweepResults, c results.SweepCurve) string {
 	if len(temps) > 1 {
 		s += " t=" + strconv.FormatFloat(c.Temperature, 'g', -1, 64)
 	}
+	if c.Level != "" {
+		s += " " + c.Level // the curve of one sample group (input length)
+	}
 	return s
 }
 

@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/inferbench/inferbench/pipeline/results"
 	"gonum.org/v1/plot"
@@ -30,14 +31,22 @@ type levelAxis struct {
 	x     func(results.SweepPoint) float64
 	// atLevels puts the ticks at the levels' values (and only there).
 	atLevels bool
+	// noun names the axis in the plots' titles ("load", "input length").
+	noun string
 }
 
 // levelAxisOf is concurrency when every level ran closed loop, the target
 // rate when every level has one, else the achieved send rate (a sweep
 // profile mixes closed and open loop) with ordinary ticks.
+//
+// Levels that differ by their prompts' length (sample groups at one
+// load each) are drawn against the input length instead.
 func levelAxisOf(sw *results.SweepResults) levelAxis {
+	if lengthLevels(sw) {
+		return levelAxis{"input length (tokens)", func(p results.SweepPoint) float64 { return float64(p.InputTokens) }, true, "input length"}
+	}
 	if closedLoopOnly(sw) {
-		return levelAxis{"concurrency (requests in flight)", func(p results.SweepPoint) float64 { return float64(p.Concurrency) }, true}
+		return levelAxis{"concurrency (requests in flight)", func(p results.SweepPoint) float64 { return float64(p.Concurrency) }, true, "load"}
 	}
 	rated := true
 	for _, c := range sw.Curves {
@@ -46,9 +55,27 @@ func levelAxisOf(sw *results.SweepResults) levelAxis {
 		}
 	}
 	if rated {
-		return levelAxis{"target rate (req/s)", func(p results.SweepPoint) float64 { return p.TargetRate }, true}
+		return levelAxis{"target rate (req/s)", func(p results.SweepPoint) float64 { return p.TargetRate }, true, "load"}
 	}
-	return levelAxis{"send rate (sent req/s)", func(p results.SweepPoint) float64 { return p.SendRate }, false}
+	return levelAxis{"send rate (sent req/s)", func(p results.SweepPoint) float64 { return p.SendRate }, false, "load"}
+}
+
+// lengthLevels reports whether every curve's levels are sample groups of
+// distinct input lengths (each point has one, no curve repeats one), so
+// that the input length is the x axis.
+func lengthLevels(sw *results.SweepResults) bool {
+	varies := false
+	for _, c := range sw.Curves {
+		seen := map[int]bool{}
+		for _, p := range c.Points {
+			if p.InputTokens <= 0 || seen[p.InputTokens] {
+				return false
+			}
+			seen[p.InputTokens] = true
+		}
+		varies = varies || len(seen) > 1
+	}
+	return varies
 }
 
 // logDecades is the ratio of the largest to the smallest level from which
@@ -146,7 +173,12 @@ func sweepPlots(sw *results.SweepResults, pal *palette) ([]reportImage, error) {
 		pal = paletteOf(&results.Results{Sweep: sw})
 	}
 	var out []reportImage
+	noun := levelAxisOf(sw).noun
 	for _, sp := range sweepPlotSpecs {
+		if noun != "load" {
+			sp.title = strings.Replace(sp.title, "vs load", "vs "+noun, 1)
+			sp.alt = strings.Replace(sp.alt, "against load", "against "+noun, 1)
+		}
 		p, err := curvePlot(sw, sp, pal)
 		if err != nil {
 			return nil, fmt.Errorf("plot %s: %w", sp.file, err)

@@ -2,6 +2,7 @@ package export
 
 import (
 	"slices"
+	"strings"
 
 	"github.com/inferbench/inferbench/pipeline/results"
 	"github.com/xuri/excelize/v2"
@@ -96,6 +97,9 @@ func (c sweepCharts) throughputChart(labels pointLabels) *excelize.Chart {
 // is ticked at the levels and only there; otherwise a scatter against the
 // load column (logarithmic when the levels span a decade).
 func (c sweepCharts) levelChart(title, yTitle string, cols []string) *excelize.Chart {
+	if c.axis.noun != "" && c.axis.noun != "load" {
+		title = strings.Replace(title, "vs load", "vs "+c.axis.noun, 1) // "TTFT vs input length"
+	}
 	shared := c.sharedLevels()
 	xCol := 3
 	if shared {

@@ -18,6 +18,7 @@ const (
 func registerBlocks(reg *pipeline.Registry) {
 	reg.AddBlock(config.KindDatasetBlock, HFBlock, func() any { return &HFSpec{} })
 	reg.AddBlock(config.KindDatasetBlock, FieldsBlock, func() any { return &FieldsSpec{} })
+	reg.AddBlock(config.KindDatasetBlock, SyntheticBlock, func() any { return &SyntheticSpec{} })
 }
 
 // HFSpec addresses a HuggingFace dataset through the dataset viewer's

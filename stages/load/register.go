@@ -38,6 +38,7 @@ func Register(reg *pipeline.Registry) {
 	reg.AddLoader(SourceHF, &HF{})
 	reg.AddLoader(SourceJSONL, JSONL{})
 	reg.AddLoader(SourceCSV, CSV{})
+	reg.AddLoader(SourceSynthetic, Synthetic{})
 	registerBlocks(reg)
 }
 

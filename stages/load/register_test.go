@@ -12,7 +12,7 @@ import (
 func TestRegister(t *testing.T) {
 	reg := pipeline.NewRegistry()
 	Register(reg)
-	want := []string{"csv", "demo", "hf", "jsonl", "squad"}
+	want := []string{"csv", "demo", "hf", "jsonl", "squad", "synthetic"}
 	if got := reg.LoaderNames(); !reflect.DeepEqual(got, want) {
 		t.Errorf("loaders = %v, want %v", got, want)
 	}

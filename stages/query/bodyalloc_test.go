@@ -14,12 +14,12 @@ import (
 // every part: at concurrency 1,000 the builder was 6% of the client's CPU.
 // The body stays the JSON it was.
 func TestBodyBuilderAllocatesOnceForTheBodyAndOnceForTheMessages(t *testing.T) {
-	b, err := newBodyBuilder(config.Params{Stream: true, MaxTokens: 64, Extra: map[string]any{"seed": 7}})
+	b, err := newBodyBuilder(config.Params{Stream: true, MaxTokens: 64, Extra: map[string]any{"seed": 7}}, false)
 	if err != nil {
 		t.Fatal(err)
 	}
 	msgs := []config.Message{{Role: "system", Content: "Answer briefly."}, {Role: "user", Content: strings.Repeat("Context \"quoted\" <b> é. ", 60)}}
-	body, err := b.build(nil, "gpt-oss-120b", 0.7, msgs, true)
+	body, err := b.build(nil, "gpt-oss-120b", 0.7, msgs, true, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,7 +31,7 @@ func TestBodyBuilderAllocatesOnceForTheBodyAndOnceForTheMessages(t *testing.T) {
 		len(got["messages"].([]any)) != 2 || got["stream_options"] == nil {
 		t.Errorf("body = %s", body)
 	}
-	if again, _ := b.build(nil, "gpt-oss-120b", 0.7, msgs, true); string(again) != string(body) {
+	if again, _ := b.build(nil, "gpt-oss-120b", 0.7, msgs, true, 0); string(again) != string(body) {
 		t.Errorf("second body (cached model) = %s, want %s", again, body)
 	}
 	// 2 for the messages' JSON (json.Marshal's result and its encoder
@@ -39,7 +39,7 @@ func TestBodyBuilderAllocatesOnceForTheBodyAndOnceForTheMessages(t *testing.T) {
 	if raceEnabled {
 		return
 	}
-	if n := testing.AllocsPerRun(100, func() { _, _ = b.build(nil, "gpt-oss-120b", 0.7, msgs, true) }); n > 4 {
+	if n := testing.AllocsPerRun(100, func() { _, _ = b.build(nil, "gpt-oss-120b", 0.7, msgs, true, 0) }); n > 4 {
 		t.Errorf("%v allocations per body, want at most 4", n)
 	}
 }

@@ -29,6 +29,12 @@ type bodyBuilder struct {
 	tail, tailNoOpts []byte
 	// temperature is false when params.extra sets it.
 	temperature bool
+	// maxTokens is params.max_tokens (-1 when params.extra sets it); a
+	// sample's own length replaces it (see build).
+	maxTokens int
+	// exact sends min_tokens and ignore_eos with a sample's own length
+	// (platforms[].exact_output_tokens), unless params.extra sets them.
+	exact bool
 	// models caches each model's name as JSON (string to []byte): a job
 	// has a few models and sends thousands of requests.
 	models sync.Map
@@ -38,16 +44,17 @@ type bodyBuilder struct {
 // to address the model and to parse the answer.
 var reservedKeys = []string{"model", "messages", "stream"}
 
-func newBodyBuilder(p config.Params) (*bodyBuilder, error) {
+// newBodyBuilder encodes once what every request of a job shares: p, and
+// whether the platform takes exact output lengths (exact).
+func newBodyBuilder(p config.Params, exact bool) (*bodyBuilder, error) {
 	maxTokens := p.MaxTokens
 	if maxTokens == 0 {
 		maxTokens = config.DefaultMaxTokens
 	}
 	has := func(k string) bool { _, ok := p.Extra[k]; return ok }
 	var common []byte
-	if !has("max_tokens") {
-		common = append(common, `,"max_tokens":`...)
-		common = strconv.AppendInt(common, int64(maxTokens), 10)
+	if has("max_tokens") {
+		maxTokens = -1
 	}
 	if p.TopP > 0 && !has("top_p") {
 		common = append(common, `,"top_p":`...)
@@ -71,7 +78,7 @@ func newBodyBuilder(p config.Params) (*bodyBuilder, error) {
 		}
 		extra = append(append(append(append(extra, ','), kb...), ':'), vb...)
 	}
-	b := &bodyBuilder{temperature: !has("temperature")}
+	b := &bodyBuilder{temperature: !has("temperature"), maxTokens: maxTokens, exact: exact && !has("min_tokens") && !has("ignore_eos")}
 	b.tailNoOpts = append(append(slices.Clone(common), extra...), '}')
 	if p.Stream && !has("stream_options") {
 		b.tail = append(append(append(slices.Clone(common), `,"stream_options":{"include_usage":true}`...), extra...), '}')
@@ -81,8 +88,10 @@ func newBodyBuilder(p config.Params) (*bodyBuilder, error) {
 	return b, nil
 }
 
-// build appends the body of one request to dst, growing it once.
-func (b *bodyBuilder) build(dst []byte, model string, temp float64, msgs []config.Message, streamOptions bool) ([]byte, error) {
+// build appends the body of one request to dst, growing it once. out > 0
+// is the sample's own answer length (config.Sample.MaxTokens): it is
+// max_tokens, and min_tokens with ignore_eos on an exact platform.
+func (b *bodyBuilder) build(dst []byte, model string, temp float64, msgs []config.Message, streamOptions bool, out int) ([]byte, error) {
 	var mb []byte
 	if v, ok := b.models.Load(model); ok {
 		mb = v.([]byte)
@@ -97,8 +106,8 @@ func (b *bodyBuilder) build(dst []byte, model string, temp float64, msgs []confi
 	if err != nil {
 		return nil, err
 	}
-	// 26: the keys below and a float's longest 'g' form.
-	dst = slices.Grow(dst, len(`{"model":,"messages":,"temperature":`)+26+len(mb)+len(msgb)+max(len(b.tail), len(b.tailNoOpts)))
+	// 26: the keys below and a float's longest 'g' form; 80 the lengths.
+	dst = slices.Grow(dst, len(`{"model":,"messages":,"temperature":`)+26+80+len(mb)+len(msgb)+max(len(b.tail), len(b.tailNoOpts)))
 	dst = append(dst, `{"model":`...)
 	dst = append(dst, mb...)
 	dst = append(dst, `,"messages":`...)
@@ -107,10 +116,31 @@ func (b *bodyBuilder) build(dst []byte, model string, temp float64, msgs []confi
 		dst = append(dst, `,"temperature":`...)
 		dst = strconv.AppendFloat(dst, temp, 'g', -1, 64)
 	}
+	dst = b.appendLength(dst, out)
 	if streamOptions {
 		return append(dst, b.tail...), nil
 	}
 	return append(dst, b.tailNoOpts...), nil
+}
+
+// appendLength writes max_tokens (the sample's length out when > 0, else
+// params.max_tokens; none when params.extra sets it), and min_tokens and
+// ignore_eos for a sample's length on an exact platform.
+func (b *bodyBuilder) appendLength(dst []byte, out int) []byte {
+	if b.maxTokens >= 0 {
+		dst = append(dst, `,"max_tokens":`...)
+		if out > 0 {
+			dst = strconv.AppendInt(dst, int64(out), 10)
+		} else {
+			dst = strconv.AppendInt(dst, int64(b.maxTokens), 10)
+		}
+	}
+	if b.exact && out > 0 {
+		dst = append(dst, `,"min_tokens":`...)
+		dst = strconv.AppendInt(dst, int64(out), 10)
+		dst = append(dst, `,"ignore_eos":true`...)
+	}
+	return dst
 }
 
 // hasStreamOptions reports whether requests carry stream_options at all.

@@ -202,7 +202,7 @@ func (q *Querier) newRun(ctx, setup context.Context, job pipeline.QueryJob, emit
 	r := &run{q: q, job: job, emit: emit, stopped: make(chan struct{})}
 	r.sse.New = func() any { return newSSEReader(nil) }
 	var err error
-	if r.body, err = newBodyBuilder(job.Params); err != nil {
+	if r.body, err = newBodyBuilder(job.Params, p.ExactOutputTokens); err != nil {
 		return nil, nil, err
 	}
 	if r.tok, err = modelTokenizers(p); err != nil {

@@ -72,7 +72,11 @@ func (r *run) prepareBody(t *tries) (opts bool, err error) {
 	opts = r.body.hasStreamOptions() && !r.noOpts.Load()
 	if t.body == nil || opts != t.bodyOpts {
 		c := t.c
-		if t.body, err = r.body.build(nil, c.Model, c.Temperature, c.Messages, opts); err != nil {
+		out := 0
+		if c.Sample != nil {
+			out = c.Sample.MaxTokens
+		}
+		if t.body, err = r.body.build(nil, c.Model, c.Temperature, c.Messages, opts, out); err != nil {
 			return opts, err
 		}
 		t.bodyOpts = opts

@@ -56,6 +56,9 @@ func New(spec config.ScoreSpec, version string) (pipeline.Scorer, error) {
 //     "length" (the reasoning used the whole max_tokens budget), also on a
 //     record that query already classified as
 //     results.ErrEmptyContentLength.
+//   - NoGold is set when s has no gold answer and is not a SQuAD v2
+//     unanswerable question (a synthetic prompt): the record is not
+//     scored, failed or not, and aggregate leaves it out of EM and F1.
 //   - Impossible is copied from s.IsImpossible (false when s is nil), on
 //     failed records too, so aggregate can split accuracy into SQuAD v2's
 //     HasAns and NoAns.
@@ -67,7 +70,8 @@ func (sc *Scorer) Score(r *results.Record, s *config.Sample) {
 	r.Truncated = IsTruncated(r)
 	r.Scored = false
 	r.Impossible = s != nil && s.IsImpossible
-	if !r.OK() || s == nil {
+	r.NoGold = s != nil && len(s.Answers) == 0 && !s.IsImpossible
+	if !r.OK() || s == nil || r.NoGold {
 		return
 	}
 	answer, err := sc.extract(config.ExtractEnv{

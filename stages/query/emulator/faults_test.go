@@ -254,7 +254,7 @@ func TestScheduleJitter(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			prof.Jitter = tc.jitter
-			a, b := newSchedule(99, &prof), newSchedule(99, &prof)
+			a, b := newSchedule(99, &prof, 0), newSchedule(99, &prof, 0)
 			first := a.next()
 			if b.next() != first {
 				t.Fatal("same key gave different TTFT")

@@ -2,6 +2,7 @@ package emulator
 
 import (
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/inferbench/inferbench/pipeline/config"
@@ -51,7 +52,16 @@ func (s *Server) newPlan(r *http.Request, req *chatRequest, start time.Time) pla
 	p.prompt = PromptTokens(req.Messages)
 	p.id = s.nextID()
 	p.reasoningOff = s.fillerStarts[mix(ckey^saltReasoning)%uint64(len(s.fillerStarts))]
-	p.fitBudget(req.budget(), s.profile.ReasoningTokens, countPieces(p.content))
+	n := countPieces(p.content)
+	least := req.least() - min(s.profile.ReasoningTokens, max(req.budget(), 0))
+	lengthened := n < least
+	if lengthened {
+		p.content, n = lengthen(p.content, n, least)
+	}
+	p.fitBudget(req.budget(), s.profile.ReasoningTokens, n)
+	if b := req.budget(); lengthened && p.reasoningN+p.contentN == b {
+		p.finish = "length" // made to reach max_tokens (ignore_eos), not ended
+	}
 	if p.fault != faultNone {
 		p.faultAt = faultPoint(key, p.reasoningN+p.contentN)
 	}
@@ -75,4 +85,23 @@ func (p *plan) fitBudget(budget, reasoning, content int) {
 	if p.reasoningN < reasoning {
 		p.finish = "length"
 	}
+}
+
+// continuation is the text an answer goes on with when the request asks
+// for more tokens than it has (min_tokens, ignore_eos): its pieces all
+// start with a space or are punctuation, so that appended to any text
+// each stays one token.
+const continuation = " The passage gives more detail on this point, and the answer goes on in the same plain words until it is long enough."
+
+// lengthen appends continuation pieces to content (n pieces) until it has
+// want pieces; it returns the text and its piece count.
+func lengthen(content string, n, want int) (string, int) {
+	parts := pieces(continuation)
+	var sb strings.Builder
+	sb.WriteString(content)
+	for i := 0; n < want; i++ {
+		sb.WriteString(parts[i%len(parts)])
+		n++
+	}
+	return sb.String(), n
 }

@@ -46,6 +46,11 @@ type Profile struct {
 	// batch_slowdown x (batch - 1)), batch read when the token is due.
 	// 0: batching costs nothing.
 	BatchSlowdown float64 `yaml:"batch_slowdown" json:"batch_slowdown,omitempty" validate:"gte=0"`
+	// PrefillMsPerToken is the prefill cost: each prompt token adds this
+	// many milliseconds to the first token's time (before jitter and the
+	// batch slowdown), so that TTFT grows with the prompt's length. 0:
+	// the prompt's length costs nothing.
+	PrefillMsPerToken float64 `yaml:"prefill_ms_per_token" json:"prefill_ms_per_token,omitempty" validate:"gte=0"`
 	// KVCacheTokens is the size of the emulated KV cache in tokens, which
 	// only /metrics reports (vllm:kv_cache_usage_perc: the batch's prompt
 	// and output tokens over it); 0: DefaultKVCacheTokens.

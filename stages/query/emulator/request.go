@@ -24,6 +24,10 @@ type chatRequest struct {
 	MaxTokens           *int             `json:"max_tokens"`
 	MaxCompletionTokens *int             `json:"max_completion_tokens"`
 	Temperature         *float64         `json:"temperature"`
+	// MinTokens and IgnoreEOS are vLLM's extensions: the answer is at
+	// least min_tokens long, and with ignore_eos it goes on to max_tokens.
+	MinTokens *int `json:"min_tokens"`
+	IgnoreEOS bool `json:"ignore_eos"`
 }
 
 // reset empties r for the next request, keeping the messages' memory.
@@ -46,6 +50,19 @@ func (r *chatRequest) budget() int {
 		}
 	}
 	return budget
+}
+
+// least is the answer length the request asks for at least: max_tokens
+// with ignore_eos, else min_tokens (0: none).
+func (r *chatRequest) least() int {
+	n := 0
+	if r.MinTokens != nil {
+		n = *r.MinTokens
+	}
+	if b := r.budget(); r.IgnoreEOS && b > n {
+		n = b
+	}
+	return n
 }
 
 // temperature is the request's temperature, 1 (the API's default) when absent.
@@ -109,6 +126,9 @@ func (s *Server) check(req *chatRequest) *apiError {
 		if f.v != nil && *f.v < 1 {
 			return invalid(f.name, "integer_below_min_value", "Invalid '"+f.name+"': integer below minimum value. Expected a value >= 1, but got "+strconv.Itoa(*f.v)+" instead.")
 		}
+	}
+	if m := req.MinTokens; m != nil && (*m < 0 || (req.budget() >= 0 && *m > req.budget())) {
+		return invalid("min_tokens", "", "min_tokens="+strconv.Itoa(*m)+" must be less than or equal to max_tokens="+strconv.Itoa(req.budget())+" and >= 0.")
 	}
 	if req.StreamOptions != nil {
 		if !req.Stream {

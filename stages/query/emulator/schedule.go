@@ -22,9 +22,12 @@ type schedule struct {
 	off    time.Duration
 }
 
-func newSchedule(key uint64, prof *Profile) schedule {
+// newSchedule is the schedule of a response to a prompt of prompt
+// tokens: its first token after ttft plus the prefill of the prompt.
+func newSchedule(key uint64, prof *Profile, prompt int) schedule {
 	sc := schedule{key: key, jitter: prof.Jitter}
-	sc.ttft = time.Duration(float64(prof.TTFT.D()) * sc.factor(saltTTFT))
+	ttft := float64(prof.TTFT.D()) + float64(prompt)*prof.PrefillMsPerToken*float64(time.Millisecond)
+	sc.ttft = time.Duration(ttft * sc.factor(saltTTFT))
 	if prof.TokensPerSecond > 0 {
 		sc.gap = 1e9 / prof.TokensPerSecond
 	}
@@ -42,13 +45,14 @@ func (sc *schedule) factor(salt uint64) float64 {
 // request's arrival at which a Server made by New(profile, seed, ...) plans
 // to send its first and its last token-bearing event, for a response of
 // tokens such events and the X-Request-Id, model and temperature the
-// request carried. The server never sends earlier than its plan; it may
+// request carried (for a prompt that costs no prefill: a profile without
+// prefill_ms_per_token). The server never sends earlier than its plan; it may
 // send later (its own lateness), which is what timing benchmarks measure a
 // client's reported TTFT and E2E against. Plan is a pure function, exported
 // for the query stage's timing-fidelity benchmark, which checks every
 // reported time against it.
 func Plan(profile Profile, seed int64, requestID, model string, temperature float64, tokens int) (ttft, e2e time.Duration) {
-	sc := newSchedule(mix(mix(uint64(seed))^requestKey(requestID, nil, model, temperature)), &profile)
+	sc := newSchedule(mix(mix(uint64(seed))^requestKey(requestID, nil, model, temperature)), &profile, 0)
 	ttft = sc.next()
 	e2e = ttft
 	for i := 1; i < tokens; i++ {
@@ -133,7 +137,7 @@ func (sc *scratch) sleep(ctx context.Context, d time.Duration) bool {
 // newSchedule is the schedule of a plan's token events, stretched by the
 // batch when the profile sets batch_slowdown.
 func (s *Server) newSchedule(p *plan) schedule {
-	sched := newSchedule(p.key, &s.profile)
+	sched := newSchedule(p.key, &s.profile, p.prompt)
 	if s.profile.BatchSlowdown > 0 {
 		sched.slow = s.slowdown
 	}
