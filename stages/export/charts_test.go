@@ -33,6 +33,7 @@ type (
 		Cat    xmlRef   `xml:"cat>strRef"`
 		Val    xmlRef   `xml:"val>numRef"`
 		Dash   xmlColor `xml:"spPr>ln>prstDash"`
+		Line   xmlColor `xml:"spPr>ln>solidFill>srgbClr"`
 		Labels []string `xml:"dLbls>dLbl>tx>rich>p>r>t"`
 		XStr   *xmlRef  `xml:"xVal>strRef"`
 		XNum   xmlRef   `xml:"xVal>numRef"`
@@ -57,6 +58,7 @@ type (
 		CatAxes   []xmlAxis   `xml:"chart>plotArea>catAx"`
 		ValAxes   []xmlAxis   `xml:"chart>plotArea>valAx"`
 		LegendPos xmlColor    `xml:"chart>legend>legendPos"`
+		Blanks    xmlColor    `xml:"chart>dispBlanksAs"`
 		name      string
 	}
 )

@@ -28,6 +28,14 @@ func withServerMetrics(t *testing.T, run *pipeline.Run) {
 		{Time: start.Add(2 * time.Second), Platform: "sophia-sim", Running: f(1), Waiting: f(0), KVCacheUsage: f(0.25), Preemptions: f(1)},
 		{Time: start, Platform: "metis", Error: "HTTP 404 Not Found"},
 	}
+	writeServerMetrics(t, run, samples)
+	run.Results.ApplyServerMetrics(samples)
+}
+
+// writeServerMetrics writes samples into the run folder's
+// server_metrics.jsonl, as the level runner appends them.
+func writeServerMetrics(t *testing.T, run *pipeline.Run, samples []results.ServerSample) {
+	t.Helper()
 	l := runfolder.NewServerMetricsLog(filepath.Join(run.Dir, runfolder.ServerMetricsFile))
 	for _, s := range samples {
 		if err := l.Append(s); err != nil {
@@ -37,7 +45,6 @@ func withServerMetrics(t *testing.T, run *pipeline.Run) {
 	if err := l.Close(); err != nil {
 		t.Fatal(err)
 	}
-	run.Results.ApplyServerMetrics(samples)
 }
 
 func TestServerMetricsAreInTheSummaryAndTheReport(t *testing.T) {

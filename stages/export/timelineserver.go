@@ -119,3 +119,43 @@ func serverPlots(tl *timeline, pal *palette, xl string) ([]*plot.Plot, error) {
 	}
 	return plots, nil
 }
+
+// serverBins are the scrapes of platform p on tl's bins, for the Timeline
+// sheet: per bin (x its start), the mean of each figure over the scrapes
+// taken in it, NaN where none was (or none said it). The SVG panels draw
+// every scrape at its time, a line from one to the next; on bins, a bin
+// that holds several scrapes gets their mean, as the client's requests
+// in flight are a mean over the bin. A scrape at the end of the last bin
+// counts in it. nil when p has no scrape.
+func (tl *timeline) serverBins(p string) []serverPoint {
+	pts := tl.server[p]
+	if len(pts) == 0 {
+		return nil
+	}
+	n := len(tl.bins[tl.platforms[0]])
+	type sum struct{ v, n float64 }
+	sums := make([][3]sum, n)
+	for _, sp := range pts {
+		// In nanoseconds, as binRecords bins the client's records: 0.3 s
+		// is in the fourth bin of 0.1 s, not (0.3/0.1 = 2.999...) the third.
+		i := min(int(math.Round(sp.x*1e9)/(tl.bin*1e9)), n-1)
+		for j, v := range [3]float64{sp.running, sp.waiting, sp.kvPct} {
+			if !math.IsNaN(v) {
+				sums[i][j].v += v
+				sums[i][j].n++
+			}
+		}
+	}
+	out := make([]serverPoint, n)
+	for i, s := range sums {
+		var m [3]float64
+		for j := range m {
+			m[j] = math.NaN()
+			if s[j].n > 0 {
+				m[j] = s[j].v / s[j].n
+			}
+		}
+		out[i] = serverPoint{x: float64(i) * tl.bin, running: m[0], waiting: m[1], kvPct: m[2]}
+	}
+	return out
+}

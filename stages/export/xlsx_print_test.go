@@ -90,6 +90,14 @@ type xmlAnchor struct {
 
 func TestEachChartPrintsWholeOnAPageOfItsOwn(t *testing.T) {
 	f, path := sweepWorkbook(t)
+	checkChartPages(t, f, path, map[string]int{SheetCharts: 5, SheetTimeline: 3, SheetSweep: 6})
+}
+
+// checkChartPages checks that the sheets of wantCharts hold that many
+// charts each, every one whole on a page of its own (a page break before
+// each but the first, none through it, none running into the next).
+func checkChartPages(t *testing.T, f *excelize.File, path string, wantCharts map[string]int) {
+	t.Helper()
 	zr, err := zip.OpenReader(path)
 	if err != nil {
 		t.Fatal(err)
@@ -106,7 +114,6 @@ func TestEachChartPrintsWholeOnAPageOfItsOwn(t *testing.T) {
 		}
 		return ""
 	}
-	wantCharts := map[string]int{SheetCharts: 5, SheetTimeline: 3, SheetSweep: 6}
 	for i, sheet := range f.GetSheetList() {
 		want, ok := wantCharts[sheet]
 		if !ok {
