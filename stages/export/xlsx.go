@@ -81,7 +81,12 @@ func (b *book) sheetWriters(ctx context.Context, run *pipeline.Run) []sheetWrite
 		{SheetAccuracy, func() error { return b.writeTable(SheetAccuracy, accuracyTable(res)) }},
 		{SheetRequests, func() error { return b.writeRequests(ctx, run) }},
 		{SheetSamples, func() error { return b.writeTable(SheetSamples, samplesTable(run, b.answers)) }},
-		{SheetConfig, func() error { return b.writeTable(SheetConfig, configTable(run)) }},
+		{SheetConfig, func() error {
+			if err := b.writeTable(SheetConfig, configTable(run)); err != nil {
+				return err
+			}
+			return b.portrait(SheetConfig)
+		}},
 		{SheetCharts, func() error { return b.writeCharts(res, pal) }},
 		{SheetTimeline, func() error { return b.writeTimeline(digestOf(run).timeline, pal) }},
 	}

@@ -48,6 +48,13 @@ func (b *book) printSetup(sheet string) error {
 	return b.f.SetDefinedName(&excelize.DefinedName{Name: "_xlnm.Print_Titles", RefersTo: quoteSheet(sheet) + "!$1:$1", Scope: sheet})
 }
 
+// portrait makes sheet print portrait: a two-column key-value sheet such
+// as Config is tall and narrow, and a portrait page holds more of its rows.
+func (b *book) portrait(sheet string) error {
+	o := "portrait"
+	return b.f.SetPageLayout(sheet, &excelize.PageLayoutOptions{Orientation: &o})
+}
+
 // quoteSheet quotes a sheet name for a formula reference.
 func quoteSheet(sheet string) string { return "'" + sheet + "'" }
 
@@ -60,11 +67,13 @@ func (b *book) setDimension(sheet string, cols, rows int) error {
 
 // chartLayout is where a sheet's charts go: the first at (col, row),
 // each next one rows below, with a page break before each (before the
-// first only when breakFirst), each width x height pixels.
+// first only when breakFirst), each width x height pixels; with perPage
+// > 1, a page break before every perPage-th chart instead.
 type chartLayout struct {
 	col, row, rows int
 	width, height  float64
 	breakFirst     bool
+	perPage        int
 }
 
 // chartsBelow places charts in column A below a table of tableRows rows
@@ -96,11 +105,53 @@ func chartsBeside(tableCols int) chartLayout {
 		rows: chartH/rowPixels + chartGapRows}
 }
 
-// placeCharts anchors charts by l, each on a page of its own.
+// stripH is the height in pixels of a strip chart, and stripRows the
+// rows it takes with its gap (excelize anchors it over 13-14 rows of the
+// default height): two strips, 30 rows, print on one landscape page at
+// the width of a chart.
+const (
+	stripH    = 230
+	stripRows = 15
+)
+
+// stripsBeside places strip charts (chartW x stripH) two to a page to the
+// right of a table of tableCols columns, from row 2 (the header row may be
+// taller), for a sheet whose print area is the charts alone
+// (printChartsOnly).
+func stripsBeside(tableCols int) chartLayout {
+	return chartLayout{col: tableCols + 2, row: 2, width: chartW, height: stripH,
+		rows: stripRows, perPage: 2}
+}
+
+// printChartsOnly makes sheet print the columns of l's charts alone
+// (n of them), without the table beside them or its title row.
+func (b *book) printChartsOnly(sheet string, l chartLayout, n int) error {
+	lastCol := l.col + int(math.Ceil(l.width/defaultColPixels))
+	lastRow := l.row + n*l.rows
+	area := quoteSheet(sheet) + "!" + absCell(l.col, l.row) + ":" + absCell(lastCol, lastRow)
+	if err := b.f.DeleteDefinedName(&excelize.DefinedName{Name: "_xlnm.Print_Titles", Scope: sheet}); err != nil {
+		return err
+	}
+	return b.f.SetDefinedName(&excelize.DefinedName{Name: "_xlnm.Print_Area", RefersTo: area, Scope: sheet})
+}
+
+// defaultColPixels is the width in pixels of a column of Excel's default
+// width (8.43 characters).
+const defaultColPixels = 64
+
+// absCell is the absolute reference ($A$1) of column col, row row.
+func absCell(col, row int) string {
+	name, _ := excelize.ColumnNumberToName(col)
+	return "$" + name + "$" + strconv.Itoa(row)
+}
+
+// placeCharts anchors charts by l, each on a page of its own (or perPage
+// to a page).
 func (b *book) placeCharts(sheet string, l chartLayout, charts []*excelize.Chart) error {
 	row := l.row
+	per := max(l.perPage, 1)
 	for i, c := range charts {
-		if i > 0 || l.breakFirst {
+		if (i > 0 && i%per == 0) || (i == 0 && l.breakFirst) {
 			if err := b.f.InsertPageBreak(sheet, "A"+strconv.Itoa(row)); err != nil {
 				return err
 			}

@@ -59,7 +59,8 @@ func (tl *timeline) serverPlatforms() []string {
 // own with the rows beside it. When a platform's metrics endpoint was
 // scraped, its requests running and waiting and its KV-cache usage (%)
 // follow, the means of the scrapes in each bin (empty where none was),
-// with two more charts (running and, dashed, waiting; KV cache). A run
+// with two more charts (running and, dashed, waiting; KV cache); the
+// sheet then prints its five charts alone, as strips two to a page. A run
 // that sent nothing gets the header only.
 func (b *book) writeTimeline(tl *timeline, pal *palette) error {
 	t := timelineTable(tl)
@@ -73,8 +74,19 @@ func (b *book) writeTimeline(tl *timeline, pal *palette) error {
 		return err
 	}
 	k := timelineChartKit{tl: tl, pal: pal, rows: len(t.rows)}
-	charts := append(k.clientCharts(), k.serverCharts()...)
-	return b.placeCharts(SheetTimeline, chartsBeside(len(t.header)), charts)
+	server := k.serverCharts()
+	if len(server) == 0 {
+		return b.placeCharts(SheetTimeline, chartsBeside(len(t.header)), k.clientCharts())
+	}
+	// With the server's figures the table is too wide to print beside a
+	// chart: the sheet prints its charts alone, as strips two to a page
+	// sharing the time axis, like the report's timeline panels.
+	charts := append(k.clientCharts(), server...)
+	l := stripsBeside(len(t.header))
+	if err := b.placeCharts(SheetTimeline, l, charts); err != nil {
+		return err
+	}
+	return b.printChartsOnly(SheetTimeline, l, len(charts))
 }
 
 // timelineTable is the Timeline sheet's table of tl (nil: the header

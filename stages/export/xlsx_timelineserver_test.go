@@ -143,7 +143,8 @@ func TestTheTimelineSheetHasTheServersFigures(t *testing.T) {
 		t.Errorf("dimension %s, want A1:O61", dim)
 	}
 	checkTimelineServerCharts(t, path, paletteOf(run.Results))
-	checkChartPages(t, f, path, map[string]int{SheetTimeline: 5})
+	checkChartPagesPer(t, f, path, map[string]int{SheetTimeline: 5}, map[string]int{SheetTimeline: 2})
+	checkTimelinePrintsItsChartsAlone(t, f)
 }
 
 // checkTimelineServerCharts checks the Timeline sheet's two server
@@ -316,4 +317,29 @@ func timelineParts(t *testing.T, path string) map[string][]byte {
 		}
 	}
 	return out
+}
+
+// checkTimelinePrintsItsChartsAlone checks that a Timeline sheet with the
+// server's columns prints the chart columns only (the table is too wide to
+// print beside them), without a title row.
+func checkTimelinePrintsItsChartsAlone(t *testing.T, f *excelize.File) {
+	t.Helper()
+	area, titles := "", ""
+	for _, dn := range f.GetDefinedName() {
+		if dn.Scope != SheetTimeline {
+			continue
+		}
+		switch dn.Name {
+		case "_xlnm.Print_Area":
+			area = dn.RefersTo
+		case "_xlnm.Print_Titles":
+			titles = dn.RefersTo
+		}
+	}
+	if area != "'Timeline'!$Q$2:$AC$77" {
+		t.Errorf("Timeline print area %q, want the chart columns Q:AC, rows 2-77 (5 strips of 15 rows)", area)
+	}
+	if titles != "" {
+		t.Errorf("Timeline print titles %q, want none", titles)
+	}
 }
