@@ -122,6 +122,34 @@ func TestTheTimelinePlacesScrapesOnItsTimeAxis(t *testing.T) {
 	}
 }
 
+// Every timeline panel, the client's and the server's, spans the same x
+// range, so that their time ticks line up.
+func TestTheTimelinePanelsShareTheirTimeAxis(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	sent := map[string][]timelineRecord{}
+	for i := range 20 {
+		addTimelineRecord(sent, &results.Record{CellKey: results.CellKey{Platform: "a"}, StartedAt: t0.Add(time.Duration(i) * 290 * time.Millisecond), CloseMs: 300, LatencyMs: 300})
+	}
+	tl := buildTimeline([]string{"a"}, sent)
+	one := 1.0
+	tl.addServer([]results.ServerSample{
+		{Time: t0, Platform: "a", Running: &one},
+		{Time: t0.Add(3 * time.Second), Platform: "a", Running: &one},
+	})
+	plots, _, err := timelinePlots(tl, paletteOf(&results.Results{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(plots) != 5 {
+		t.Fatalf("%d panels, want 3 client and 2 server", len(plots))
+	}
+	for i, p := range plots {
+		if p.X.Min != plots[0].X.Min || p.X.Max != plots[0].X.Max {
+			t.Errorf("panel %d (%s) spans x %v-%v, panel 0 %v-%v", i, p.Title.Text, p.X.Min, p.X.Max, plots[0].X.Min, plots[0].X.Max)
+		}
+	}
+}
+
 func TestTheWorkbooksSummaryHasTheServersFigures(t *testing.T) {
 	run := fixtureRun(t, t.TempDir())
 	withServerMetrics(t, run)

@@ -224,7 +224,16 @@ func timelinePlots(tl *timeline, pal *palette) ([]*plot.Plot, plot.Legend, error
 		plots = append(plots, p)
 	}
 	server, err := serverPlots(tl, pal, xl)
-	return append(plots, server...), legend, err
+	plots = append(plots, server...)
+	// One x range for every panel, so that their time ticks line up.
+	xMax := 0.0
+	for _, p := range plots {
+		xMax = max(xMax, p.X.Max)
+	}
+	for _, p := range plots {
+		p.X.Max = xMax
+	}
+	return plots, legend, err
 }
 
 // binLines draws y over the bins as lines at each bin's middle, broken
