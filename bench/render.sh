@@ -21,8 +21,10 @@ go build -o "$tmp/inferbench" ./cmd/inferbench
 go build -o "$tmp/pngtool" ./bench/pngtool
 "$tmp/inferbench" run experiments/quickstart.yaml --out "$tmp/qs" --no-progress >/dev/null
 "$tmp/inferbench" run experiments/sweep.yaml --out "$tmp/sw" --no-progress >/dev/null
+"$tmp/inferbench" run experiments/lengths.yaml --out "$tmp/ln" --no-progress >/dev/null
 qs=$(ls -d "$tmp"/qs/*/ | head -1)
 sw=$(ls -d "$tmp"/sw/*/ | head -1)
+ln=$(ls -d "$tmp"/ln/*/ | head -1)
 
 small() { # small PNG: fewer colours when pngquant is there
 	if command -v pngquant >/dev/null; then
@@ -83,6 +85,10 @@ cp "$qs"/report.md "$qs"/report.html "$qs"/*.svg "$out/"
 cp "$sw"/report.md "$sw"/*.svg "$out/sweep/"
 shot "$qs/report.html" "$out/report.png" "$out/report-plots.png"
 shot "$sw/report.html" "$out/sweep/report.png" "$out/sweep/report-plots.png"
+mkdir -p "$out/lengths"
+rm -f "$out"/lengths/*.svg
+cp "$ln"/report.md "$ln"/*.svg "$out/lengths/"
+shot "$ln/report.html" "$out/lengths/report.png" "$out/lengths/report-plots.png"
 cp "$qs/results.xlsx" "$tmp/quickstart.xlsx"
 cp "$sw/results.xlsx" "$tmp/sweep.xlsx"
 sheet "$tmp/quickstart.xlsx" group Output "$out/workbook-charts.png"
@@ -90,4 +96,4 @@ sheet "$tmp/quickstart.xlsx" group Output "$out/workbook-charts.png"
 # are those with its charts' time axis (the quickstart's bins are 0.1 s).
 sheet "$tmp/quickstart.xlsx" "Seconds since the first request was sent (bins of 0.1 s)" "Seconds" "$out/workbook-timeline.png"
 sheet "$tmp/sweep.xlsx" Curve Level "$out/sweep/workbook-sweep.png"
-ls -l "$out"/*.png "$out"/sweep/*.png
+ls -l "$out"/*.png "$out"/sweep/*.png "$out"/lengths/*.png

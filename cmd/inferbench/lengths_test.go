@@ -21,15 +21,21 @@ import (
 // the workbook; then re-reports the run folder from its journal.
 func TestLengthsExperimentShowsTTFTAgainstTheInputLength(t *testing.T) {
 	if testing.Short() {
-		t.Skip("runs experiments/lengths.yaml (about 2 seconds)")
+		t.Skip("runs experiments/lengths.yaml (about 4 seconds)")
 	}
 	dir := runOK(t, "../../experiments/lengths.yaml", t.TempDir())
 	res := readResults(t, dir)
 	var labels []string
 	for _, g := range res.Groups {
 		labels = append(labels, g.Platform+" "+g.Level)
-		if g.Successes != 8 || g.OutputTokensMean != 128 || g.NoGold != 8 || g.EM.N != 0 {
-			t.Errorf("%s %s: %d ok, %.1f output tokens, no_gold %d, em n %d; want 8 answers of 128 tokens, unscored", g.Platform, g.Level, g.Successes, g.OutputTokensMean, g.NoGold, g.EM.N)
+		if g.Successes != 24 || g.OutputTokensMean != 128 || g.NoGold != 24 || g.EM.N != 0 {
+			t.Errorf("%s %s: %d ok, %.1f output tokens, no_gold %d, em n %d; want 24 answers of 128 tokens, unscored", g.Platform, g.Level, g.Successes, g.OutputTokensMean, g.NoGold, g.EM.N)
+		}
+		// The emulator's own view, scraped every 100 ms while the level
+		// sends: requests running (4 workers, no batch limit) and a KV
+		// cache that fills more with longer prompts.
+		if sm := g.ServerMetrics; sm == nil || sm.Samples < 3 || sm.RunningMax == nil || *sm.RunningMax < 1 || sm.KVCacheUsageMax == nil || *sm.KVCacheUsageMax <= 0 {
+			t.Errorf("%s %s: server metrics %+v, want several scrapes with requests running and KV cache in use", g.Platform, g.Level, sm)
 		}
 	}
 	if want := "metis-sim in=128,metis-sim in=1024,metis-sim in=4096,sophia-sim in=128,sophia-sim in=1024,sophia-sim in=4096"; strings.Join(labels, ",") != want {
@@ -90,8 +96,8 @@ func checkPromptLengths(t *testing.T, dir string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(samples) != 24 {
-		t.Errorf("%d samples, want 8 per input length", len(samples))
+	if len(samples) != 72 {
+		t.Errorf("%d samples, want 24 per input length", len(samples))
 	}
 	for _, s := range samples {
 		want := map[string]int{"in=128": 128, "in=1024": 1024, "in=4096": 4096}[s.Group]
@@ -108,7 +114,7 @@ func checkLengthOutputs(t *testing.T, dir string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"Not scored: 48 of 48 requests", "Sample groups (input and output tokens; each runs every load level, the group's max_tokens replacing params.max_tokens): in=128 (128 in, 128 out), in=1024 (1024 in, 128 out), in=4096 (4096 in, 128 out)", "## Load sweep", "sweep_ttft.svg", "TTFT (p50 and p99) against input length", "| metis-sim | in=4096 |"} {
+	for _, want := range []string{"Not scored: 144 of 144 requests", "Sample groups (input and output tokens; each runs every load level, the group's max_tokens replacing params.max_tokens): in=128 (128 in, 128 out), in=1024 (1024 in, 128 out), in=4096 (4096 in, 128 out)", "## Load sweep", "sweep_ttft.svg", "TTFT (p50 and p99) against input length", "| metis-sim | in=4096 |"} {
 		if !strings.Contains(string(report), want) {
 			t.Errorf("report.md lacks %q", want)
 		}

@@ -55,3 +55,25 @@ func TestLengthLevelsArePlottedAgainstTheInputLength(t *testing.T) {
 		t.Errorf("alt text %q", ttft.Alt)
 	}
 }
+
+// A run of synthetic prompts has no gold answers: no group has an F1, and
+// the report draws no empty F1 plot.
+func TestARunWithoutGoldAnswersDrawsNoF1Plot(t *testing.T) {
+	run := fixtureRun(t, t.TempDir())
+	for i := range run.Results.Groups {
+		g := &run.Results.Groups[i]
+		g.F1, g.EM, g.NoGold = results.Dist{}, results.Dist{}, g.Count
+	}
+	imgs, err := renderPlots(run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, im := range imgs {
+		if im.File == PlotF1 {
+			t.Errorf("an F1 plot is drawn with no F1 in any group")
+		}
+	}
+	if len(imgs) == 0 {
+		t.Fatal("no plots at all")
+	}
+}

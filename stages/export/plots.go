@@ -3,6 +3,7 @@ package export
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -83,10 +84,14 @@ func renderPlots(run *pipeline.Run) ([]reportImage, error) {
 	if err := add(PlotTokensPerSec, "Output tokens/s per group", p, err); err != nil {
 		return nil, err
 	}
-	p, err = barPlot("F1 per group (mean, "+ciLevel(run.Experiment)+" CI)", "F1 %", names, groups,
-		func(g *results.GroupStats) results.Dist { return g.F1 }, true, pal)
-	if err := add(PlotF1, "F1 per group with confidence interval", p, err); err != nil {
-		return nil, err
+	if slices.ContainsFunc(groups, func(g results.GroupStats) bool { return g.F1.N > 0 }) {
+		// None has an F1 when no sample had a gold answer (synthetic
+		// prompts): no empty plot then.
+		p, err = barPlot("F1 per group (mean, "+ciLevel(run.Experiment)+" CI)", "F1 %", names, groups,
+			func(g *results.GroupStats) results.Dist { return g.F1 }, true, pal)
+		if err := add(PlotF1, "F1 per group with confidence interval", p, err); err != nil {
+			return nil, err
+		}
 	}
 	svg, err := timelineSVG(digestOf(run).timeline, pal)
 	if err != nil {
