@@ -78,9 +78,15 @@ func loadExperiment(path string, sets []string, reg *pipeline.Registry, stderr i
 }
 
 // notExperimentEnv are INFERBENCH_ variables with another purpose (the
-// dataset cache folder; the tests' path to the real SQuAD file and their
-// LibreOffice and scipy switches), never experiment overrides.
-var notExperimentEnv = []string{load.CacheDirEnv, "INFERBENCH_SQUAD_DEV", "INFERBENCH_REQUIRE_SOFFICE", "INFERBENCH_REQUIRE_SCIPY"}
+// dataset cache folder; the tests' path to the real SQuAD file), never
+// experiment overrides; nor is any INFERBENCH_REQUIRE_ variable (the
+// tests' switches that make a skippable test mandatory in CI: LibreOffice,
+// scipy, the openai npm client, js-tiktoken), as no experiment key starts
+// with "require".
+var notExperimentEnv = []string{load.CacheDirEnv, "INFERBENCH_SQUAD_DEV"}
+
+// requireEnvPrefix starts the tests' switches (see notExperimentEnv).
+const requireEnvPrefix = "INFERBENCH_REQUIRE_"
 
 // warnUnusedEnv names the INFERBENCH_ variables in environ that override
 // nothing, so that a misspelt one (INFERBENCH_REPEAT) does not go unnoticed
@@ -94,7 +100,7 @@ func warnUnusedEnv(w io.Writer, environ, applied []string) {
 	}
 	for _, kv := range environ {
 		name, _, _ := strings.Cut(kv, "=")
-		if strings.HasPrefix(name, config.EnvPrefix) && !used[name] && !slices.Contains(notExperimentEnv, name) {
+		if strings.HasPrefix(name, config.EnvPrefix) && !used[name] && !slices.Contains(notExperimentEnv, name) && !strings.HasPrefix(name, requireEnvPrefix) {
 			fmt.Fprintf(w, "inferbench: warning: $%s names no experiment value and is ignored (names are %s + the upper-cased key path with _ for ., e.g. %sPARAMS_MAX_TOKENS)\n",
 				name, config.EnvPrefix, config.EnvPrefix)
 		}

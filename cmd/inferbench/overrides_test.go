@@ -84,6 +84,8 @@ func TestAMisspeltEnvironmentOverrideIsNamedInAWarning(t *testing.T) {
 	}
 	t.Setenv("INFERBENCH_CACHE_DIR", t.TempDir())
 	t.Setenv("INFERBENCH_REQUIRE_SCIPY", "1")
+	t.Setenv("INFERBENCH_REQUIRE_OPENAI_NODE", "1")
+	t.Setenv("INFERBENCH_REQUIRE_JS_TIKTOKEN", "1")
 	code, stdout, stderr := inferbench(t, "validate", exp)
 	if code != exitOK {
 		t.Fatalf("validate: exit %d\n%s\n%s", code, stdout, stderr)
@@ -91,7 +93,7 @@ func TestAMisspeltEnvironmentOverrideIsNamedInAWarning(t *testing.T) {
 	if !strings.Contains(stderr, "$INFERBENCH_REPAETS names no experiment value") {
 		t.Errorf("no warning about the misspelt variable:\n%s", stderr)
 	}
-	for _, quiet := range []string{"INFERBENCH_REPEATS", "INFERBENCH_SQUAD_DEV", "INFERBENCH_CACHE_DIR", "INFERBENCH_REQUIRE_SCIPY"} {
+	for _, quiet := range []string{"INFERBENCH_REPEATS", "INFERBENCH_SQUAD_DEV", "INFERBENCH_CACHE_DIR", "INFERBENCH_REQUIRE_SCIPY", "INFERBENCH_REQUIRE_OPENAI_NODE", "INFERBENCH_REQUIRE_JS_TIKTOKEN"} {
 		if strings.Contains(stderr, "$"+quiet+" ") {
 			t.Errorf("warning about %s, which is in use:\n%s", quiet, stderr)
 		}
