@@ -87,3 +87,23 @@ func crossGroups(levels []Level, groups []SampleGroup) []Level {
 	}
 	return out
 }
+
+// LevelPhrase names the level label of platform in a sentence, with its
+// leading space: " at load c=8" for a load level, " at in=128" for a level
+// of a sample group (whose label says what it is), "" for no label.
+func (e *Experiment) LevelPhrase(platform, label string) string {
+	if label == "" {
+		return ""
+	}
+	for i := range e.Platforms {
+		if e.Platforms[i].Name != platform {
+			continue
+		}
+		for _, lv := range e.Platforms[i].RunLevels(nil) {
+			if lv.Label == label && lv.Group != "" {
+				return " at " + label
+			}
+		}
+	}
+	return " at load " + label
+}

@@ -120,3 +120,23 @@ type testTwoLevels struct{}
 func (*testTwoLevels) Expand(p *Platform) []Level {
 	return []Level{{Label: "c=1", Concurrency: 1}, {Label: "c=2", Concurrency: 2}}
 }
+
+func TestALevelIsNamedInASentenceByWhatItIs(t *testing.T) {
+	groups := []SampleGroup{{Label: "in=128", InputTokens: 128}, {Label: "in=1024", InputTokens: 1024}}
+	e := &Experiment{Platforms: []Platform{
+		{Name: "lengths", Concurrency: 2, SampleGroups: groups},
+		{Name: "both", SampleGroups: groups, Levels: &LevelsSpec{Type: "concurrency", Resolved: []Level{{Label: "c=1", Concurrency: 1}, {Label: "c=4", Concurrency: 4}}}},
+		{Name: "loads", Levels: &LevelsSpec{Type: "concurrency", Resolved: []Level{{Label: "c=1", Concurrency: 1}, {Label: "c=4", Concurrency: 4}}}},
+	}}
+	for _, c := range []struct{ platform, label, want string }{
+		{"lengths", "in=1024", " at in=1024"},
+		{"both", "in=128 c=4", " at in=128 c=4"},
+		{"loads", "c=4", " at load c=4"},
+		{"loads", "", ""},
+		{"gone", "c=9", " at load c=9"}, // a platform the experiment no longer has
+	} {
+		if got := e.LevelPhrase(c.platform, c.label); got != c.want {
+			t.Errorf("LevelPhrase(%s, %q) = %q, want %q", c.platform, c.label, got, c.want)
+		}
+	}
+}

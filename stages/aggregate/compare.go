@@ -76,9 +76,7 @@ func compareOne(exp *config.Experiment, g, base *group, bs Bootstrap) results.Co
 	if len(exp.Params.Temperature) > 1 {
 		baseName += " at temperature " + strconv.FormatFloat(g.stats.Temperature, 'g', -1, 64)
 	}
-	if g.stats.Level != "" {
-		baseName += " at load " + g.stats.Level
-	}
+	baseName += exp.LevelPhrase(g.stats.Platform, g.stats.Level)
 	if gl.N >= 2 && bl.N >= 2 {
 		c.CILow, c.CIHigh = bs.MedianRatioCI("speedup/"+keyLabel(g.stats.GroupKey)+"/vs/"+keyLabel(base.stats.GroupKey), base.lat, g.lat)
 		c.Significant = c.CILow > 1 || c.CIHigh < 1

@@ -120,7 +120,7 @@ func analysisTable(run *pipeline.Run) reportSection {
 	level := ciLevel(run.Experiment)
 	for i := range res.Comparisons {
 		c := &res.Comparisons[i]
-		if m := meanSpeedupText(res, c, level); m != "" {
+		if m := meanSpeedupText(res, run.Experiment, c, level); m != "" {
 			s.Bullets = append(s.Bullets, "**Speedup:** "+m+".")
 		}
 		s.Bullets = append(s.Bullets, "Verdict (median latency, with its significance, and accuracy): "+verdictText(c)+".")

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/inferbench/inferbench/pipeline/config"
 	"github.com/inferbench/inferbench/pipeline/results"
 )
 
@@ -40,7 +41,7 @@ func TestTheConsoleStatesTheHomeworksFigures(t *testing.T) {
 	t.Run("a slowdown is its inverse factor and a CI holding 1 says so", func(t *testing.T) {
 		c := results.Comparison{GroupKey: results.GroupKey{Platform: "Metis"}, Baseline: results.GroupKey{Platform: "Sophia"},
 			SpeedupMedian: 0.5, SpeedupMean: 0.8, SpeedupMeanCILow: 0.5, SpeedupMeanCIHigh: 1.25}
-		got := meanSpeedupText(&results.Results{}, &c, "95%")
+		got := meanSpeedupText(&results.Results{}, &config.Experiment{}, &c, "95%")
 		if want := "Metis is 1.25x slower than Sophia by mean latency (95% CI 0.80-2.00, which includes 1: not significant)"; got != want {
 			t.Errorf("got  %q\nwant %q", got, want)
 		}

@@ -39,7 +39,7 @@ func (v *consoleView) comparisons() {
 	for i := range v.res.Comparisons {
 		c := &v.res.Comparisons[i]
 		line := "  " + verdictText(c)
-		if s := meanSpeedupText(v.res, c, level); s != "" {
+		if s := meanSpeedupText(v.res, v.run.Experiment, c, level); s != "" {
 			line += "; " + s
 		}
 		fmt.Fprintln(v.w, line)

@@ -187,7 +187,7 @@ func buildReport(run *pipeline.Run, images []reportImage) *reportModel {
 		m.Sections = append(m.Sections, s)
 	}
 	if len(res.Comparisons) > 0 {
-		m.Sections = append(m.Sections, speedupSection(res, ciLevel(run.Experiment)))
+		m.Sections = append(m.Sections, speedupSection(res, run.Experiment, ciLevel(run.Experiment)))
 	}
 	if res.Sweep != nil {
 		m.Sections = append(m.Sections, sweepSection(res.Sweep, run.Experiment.SLO))

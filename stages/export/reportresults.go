@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"github.com/inferbench/inferbench/pipeline"
+	"github.com/inferbench/inferbench/pipeline/config"
 	"github.com/inferbench/inferbench/pipeline/results"
 )
 
@@ -52,7 +53,7 @@ func resultsSection(res *results.Results, level string) reportSection {
 	return s
 }
 
-func speedupSection(res *results.Results, level string) reportSection {
+func speedupSection(res *results.Results, exp *config.Experiment, level string) reportSection {
 	s := reportSection{Title: "Speedup against the baseline (" + res.Baseline + ")"}
 	multi := multiTemperature(res.Groups)
 	s.Paragraphs = []string{"Speedup = baseline median latency / group median latency; > 1 means faster. Speedup (mean) is the ratio of mean latencies, with its own bootstrap CI [in brackets]. A platform is called faster or slower only when the confidence interval excludes 1; the p-value is a two-sided Mann-Whitney U test on latency. \"-\": a group without a successful request has no latency to compare.",
@@ -82,7 +83,7 @@ func speedupSection(res *results.Results, level string) reportSection {
 			sig, deltaText(&c, c.DeltaF1, c.DeltaF1CILow, c.DeltaF1CIHigh), accP,
 			deltaText(&c, c.DeltaEM, c.DeltaEMCILow, c.DeltaEMCIHigh), strconv.Itoa(c.NPaired)))
 		s.Bullets = append(s.Bullets, "**"+verdictText(&c)+"**")
-		if m := meanSpeedupText(res, &c, level); m != "" {
+		if m := meanSpeedupText(res, exp, &c, level); m != "" {
 			s.Bullets = append(s.Bullets, m+" (the ratio of means; the verdict above uses medians)")
 		}
 	}

@@ -153,7 +153,7 @@ func tokensPerRequestSentence(label string, g *results.GroupStats) string {
 // comparisonName names a compared group in a sentence: its platform as the
 // user wrote it, with "/model" when the platform has groups of several
 // models, and the temperature and load level when the groups differ by them.
-func comparisonName(res *results.Results, k results.GroupKey) string {
+func comparisonName(res *results.Results, exp *config.Experiment, k results.GroupKey) string {
 	s := k.Platform
 	for i := range res.Groups {
 		if g := res.Groups[i]; g.Platform == k.Platform && g.Model != k.Model {
@@ -164,10 +164,7 @@ func comparisonName(res *results.Results, k results.GroupKey) string {
 	if multiTemperature(res.Groups) {
 		s += " at temperature " + strconv.FormatFloat(k.Temperature, 'g', -1, 64)
 	}
-	if k.Level != "" {
-		s += " at load " + k.Level
-	}
-	return s
+	return s + exp.LevelPhrase(k.Platform, k.Level)
 }
 
 // meanSpeedupText states the ratio of mean latencies in the homework's
@@ -175,11 +172,11 @@ func comparisonName(res *results.Results, k results.GroupKey) string {
 // 1.41-1.80)", a slowdown as its inverse factor; the verdict stays the
 // median-based, significance-aware statement. level is the CI's level
 // ("95%"). "" when the comparison has no latencies.
-func meanSpeedupText(res *results.Results, c *results.Comparison, level string) string {
+func meanSpeedupText(res *results.Results, exp *config.Experiment, c *results.Comparison, level string) string {
 	if !c.HasSpeedup() || c.SpeedupMean <= 0 {
 		return ""
 	}
-	name, base := comparisonName(res, c.GroupKey), c.Baseline.Platform
+	name, base := comparisonName(res, exp, c.GroupKey), c.Baseline.Platform
 	r, lo, hi, word := c.SpeedupMean, c.SpeedupMeanCILow, c.SpeedupMeanCIHigh, "faster"
 	if r < 1 {
 		word, r = "slower", 1/r
