@@ -62,7 +62,9 @@ func TestSweepExperimentFindsTheCrossoverOffline(t *testing.T) {
 	for _, c := range res.Sweep.Curves {
 		best[c.Platform] = c.Best
 	}
-	if best["metis-sim"] != "c=1" || best["sophia-sim"] != "c=24" {
+	// sophia-sim's p99 at c=24 is about 160 ms against the 250 ms SLO; the
+	// race detector's slower client can push it over, and then c=8 is best.
+	if best["metis-sim"] != "c=1" || (best["sophia-sim"] != "c=24" && !(raceEnabled && best["sophia-sim"] == "c=8")) {
 		t.Errorf("best levels under the 250ms E2E SLO = %v, want metis-sim c=1 and sophia-sim c=24", best)
 	}
 	report, err := os.ReadFile(filepath.Join(dir, "report.md"))
