@@ -1,15 +1,15 @@
 package config
 
 import (
-	"bufio"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"reflect"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/inferbench/inferbench/internal/wantdiag"
 )
 
 func TestGoodExperimentsLoadWithoutDiagnosticsAndDecodeToTheirValues(t *testing.T) {
@@ -118,37 +118,6 @@ func checkFullGood(t *testing.T, e *Experiment) {
 	}
 }
 
-type wantDiag struct {
-	line, col int
-	text      string
-}
-
-// readWants reads the "# want: line:col: path: message" comments of a bad file.
-func readWants(t *testing.T, path string) []wantDiag {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var out []wantDiag
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		rest, ok := strings.CutPrefix(sc.Text(), "# want: ")
-		if !ok {
-			continue
-		}
-		parts := strings.SplitN(rest, ":", 3)
-		line, err1 := strconv.Atoi(parts[0])
-		col, err2 := strconv.Atoi(parts[1])
-		if len(parts) != 3 || err1 != nil || err2 != nil {
-			t.Fatalf("%s: bad want line %q", path, sc.Text())
-		}
-		out = append(out, wantDiag{line, col, strings.TrimSpace(parts[2])})
-	}
-	return out
-}
-
 func TestBadExperimentsReportEveryDeclaredProblemAndNothingElse(t *testing.T) {
 	files, _ := filepath.Glob("testdata/*.bad.yaml")
 	if len(files) < 8 {
@@ -156,35 +125,15 @@ func TestBadExperimentsReportEveryDeclaredProblemAndNothingElse(t *testing.T) {
 	}
 	for _, file := range files {
 		t.Run(filepath.Base(file)+" reports exactly its want lines", func(t *testing.T) {
-			wants := readWants(t, file)
-			if len(wants) == 0 {
-				t.Fatal("no # want: lines")
-			}
 			e, diags := LoadExperiment(file, LoadOptions{Registry: testRegistry()})
 			if e != nil {
 				t.Error("a bad experiment must not be returned")
 			}
-			used := make([]bool, len(diags))
-			for _, w := range wants {
-				found := false
-				for i, d := range diags {
-					if !used[i] && d.File == file && d.Line == w.line && d.Col == w.col && strings.Contains(d.Path+": "+d.Message, w.text) {
-						used[i], found = true, true
-						break
-					}
-				}
-				if !found {
-					t.Errorf("missing %d:%d: %s", w.line, w.col, w.text)
-				}
+			var got []wantdiag.Diag
+			for _, d := range diags {
+				got = append(got, wantdiag.Diag{File: d.File, Line: d.Line, Col: d.Col, Text: d.Path + ": " + d.Message})
 			}
-			for i, d := range diags {
-				if !used[i] {
-					t.Errorf("unexpected %v", d)
-				}
-			}
-			if t.Failed() {
-				t.Logf("got:\n%v", diags)
-			}
+			wantdiag.Check(t, file, got)
 		})
 	}
 }

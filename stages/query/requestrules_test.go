@@ -1,13 +1,10 @@
 package query
 
 import (
-	"bufio"
-	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"testing"
 
+	"github.com/inferbench/inferbench/internal/wantdiag"
 	"github.com/inferbench/inferbench/pipeline"
 	"github.com/inferbench/inferbench/pipeline/config"
 )
@@ -23,35 +20,15 @@ func TestRequestRulesReportEveryDeclaredProblemWhereItIs(t *testing.T) {
 			reg := pipeline.NewRegistry()
 			reg.AddLoader("demo", pipeline.LoaderFunc(nil))
 			Register(reg)
-			wants := readWantLines(t, file)
-			if len(wants) == 0 {
-				t.Fatal("no # want: lines")
-			}
 			e, diags := config.LoadExperiment(file, config.LoadOptions{Registry: reg})
 			if e != nil {
 				t.Error("a bad experiment must not be returned")
 			}
-			used := make([]bool, len(diags))
-			for _, w := range wants {
-				found := false
-				for i, d := range diags {
-					if !used[i] && d.File == file && d.Line == w.line && d.Col == w.col && strings.Contains(d.Path+": "+d.Message, w.text) {
-						used[i], found = true, true
-						break
-					}
-				}
-				if !found {
-					t.Errorf("missing %d:%d: %s", w.line, w.col, w.text)
-				}
+			var got []wantdiag.Diag
+			for _, d := range diags {
+				got = append(got, wantdiag.Diag{File: d.File, Line: d.Line, Col: d.Col, Text: d.Path + ": " + d.Message})
 			}
-			for i, d := range diags {
-				if !used[i] {
-					t.Errorf("unexpected %v", d)
-				}
-			}
-			if t.Failed() {
-				t.Logf("got:\n%v", diags)
-			}
+			wantdiag.Check(t, file, got)
 		})
 	}
 }
@@ -84,39 +61,4 @@ func TestRequestRuleProblemsFromAnOverrideAreNamedByIt(t *testing.T) {
 			}
 		})
 	}
-}
-
-type wantLine struct {
-	line, col int
-	text      string
-}
-
-// readWantLines reads the "# want: line:col: path: message" comments of a
-// bad file (the message may be cut short).
-func readWantLines(t *testing.T, path string) []wantLine {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var out []wantLine
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		rest, ok := strings.CutPrefix(sc.Text(), "# want: ")
-		if !ok {
-			continue
-		}
-		parts := strings.SplitN(rest, ":", 3)
-		if len(parts) != 3 {
-			t.Fatalf("%s: bad want line %q", path, sc.Text())
-		}
-		line, err1 := strconv.Atoi(parts[0])
-		col, err2 := strconv.Atoi(parts[1])
-		if err1 != nil || err2 != nil {
-			t.Fatalf("%s: bad want line %q", path, sc.Text())
-		}
-		out = append(out, wantLine{line, col, strings.TrimSpace(parts[2])})
-	}
-	return out
 }
