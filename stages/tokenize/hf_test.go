@@ -1,15 +1,12 @@
 package tokenize
 
 import (
-	"context"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"golang.org/x/text/unicode/norm"
 )
@@ -20,10 +17,13 @@ var (
 	gpt2Like   = filepath.Join("testdata", "hf", "gpt2-like.json")
 )
 
+// fixturesFile holds the fixture texts both reference tests encode.
+var fixturesFile = filepath.Join("testdata", "tokenize_fixtures.json")
+
 func fixtureTexts(t *testing.T) []string {
 	t.Helper()
 	var texts []string
-	b, err := os.ReadFile(filepath.Join("testdata", "tokenize_fixtures.json"))
+	b, err := os.ReadFile(fixturesFile)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,36 +39,16 @@ func fixtureTexts(t *testing.T) []string {
 // TestCountsEqualJsTiktoken (same package folder, same
 // INFERBENCH_REQUIRE_JS_TIKTOKEN).
 func TestHFTokenizerJSONEqualsTokenizersJS(t *testing.T) {
-	require := os.Getenv("INFERBENCH_REQUIRE_JS_TIKTOKEN") == "1"
-	node, err := exec.LookPath("node")
-	if _, serr := os.Stat(filepath.Join(referenceDir, "node_modules", "@huggingface", "tokenizers", "package.json")); err != nil || serr != nil {
-		if require {
-			t.Fatalf("INFERBENCH_REQUIRE_JS_TIKTOKEN=1 but node (%v) or the @huggingface/tokenizers package (%v) is missing: run npm ci in %s", err, serr, referenceDir)
-		}
-		t.Skipf("node or the @huggingface/tokenizers npm package is not installed (npm ci in %s)", referenceDir)
-	}
 	texts := fixtureTexts(t)
 	var args []string
-	for _, f := range []string{filepath.Join("testdata", "tokenize_fixtures.json"), llama3Like, gpt2Like} {
+	for _, f := range []string{fixturesFile, llama3Like, gpt2Like} {
 		abs, err := filepath.Abs(f)
 		if err != nil {
 			t.Fatal(err)
 		}
 		args = append(args, abs)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, node, append([]string{"reference_hf.mjs"}, args...)...)
-	cmd.Dir = referenceDir
-	cmd.Stderr = os.Stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("node reference_hf.mjs: %v", err)
-	}
-	var want map[string][][]int
-	if err := json.Unmarshal(out, &want); err != nil {
-		t.Fatalf("reference output: %v", err)
-	}
+	want := runReference(t, filepath.Join("@huggingface", "tokenizers"), "reference_hf.mjs", args...)
 	for i, f := range []string{llama3Like, gpt2Like} {
 		tk, err := Load(f)
 		if err != nil {

@@ -23,39 +23,12 @@ var referenceDir = filepath.Join("testdata", "js-tiktoken")
 // missing, unless INFERBENCH_REQUIRE_JS_TIKTOKEN=1 (CI, whose .ci/run
 // installs them).
 func TestCountsEqualJsTiktoken(t *testing.T) {
-	require := os.Getenv("INFERBENCH_REQUIRE_JS_TIKTOKEN") == "1"
-	node, err := exec.LookPath("node")
-	if _, serr := os.Stat(filepath.Join(referenceDir, "node_modules", "js-tiktoken", "package.json")); err != nil || serr != nil {
-		if require {
-			t.Fatalf("INFERBENCH_REQUIRE_JS_TIKTOKEN=1 but node (%v) or the js-tiktoken package (%v) is missing: run npm ci in %s", err, serr, referenceDir)
-		}
-		t.Skipf("node or the js-tiktoken npm package is not installed (npm ci in %s)", referenceDir)
-	}
-	fixtures, err := filepath.Abs(filepath.Join("testdata", "tokenize_fixtures.json"))
+	texts := fixtureTexts(t)
+	fixtures, err := filepath.Abs(fixturesFile)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var texts []string
-	b, err := os.ReadFile(fixtures)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(b, &texts); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, node, "reference.mjs", fixtures, O200kBase, Cl100kBase)
-	cmd.Dir = referenceDir
-	cmd.Stderr = os.Stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("node reference.mjs: %v", err)
-	}
-	var want map[string][][]int
-	if err := json.Unmarshal(out, &want); err != nil {
-		t.Fatalf("reference output: %v", err)
-	}
+	want := runReference(t, "js-tiktoken", "reference.mjs", fixtures, O200kBase, Cl100kBase)
 	for _, enc := range []string{O200kBase, Cl100kBase} {
 		tk, err := Get(enc)
 		if err != nil {
@@ -77,4 +50,34 @@ func TestCountsEqualJsTiktoken(t *testing.T) {
 		}
 		t.Logf("%s: %d texts, %d tokens, equal to js-tiktoken", enc, len(texts), total)
 	}
+}
+
+// runReference runs the node script of referenceDir with args and returns
+// the encodings it prints (a JSON object of name to one id list per
+// fixture text). It skips the test when node or the npm package pkg is
+// missing, unless INFERBENCH_REQUIRE_JS_TIKTOKEN=1 (CI, whose .ci/run
+// installs them), where it fails instead.
+func runReference(t *testing.T, pkg, script string, args ...string) map[string][][]int {
+	t.Helper()
+	node, err := exec.LookPath("node")
+	if _, serr := os.Stat(filepath.Join(referenceDir, "node_modules", pkg, "package.json")); err != nil || serr != nil {
+		if os.Getenv("INFERBENCH_REQUIRE_JS_TIKTOKEN") == "1" {
+			t.Fatalf("INFERBENCH_REQUIRE_JS_TIKTOKEN=1 but node (%v) or the %s package (%v) is missing: run npm ci in %s", err, pkg, serr, referenceDir)
+		}
+		t.Skipf("node or the %s npm package is not installed (npm ci in %s)", pkg, referenceDir)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, node, append([]string{script}, args...)...)
+	cmd.Dir = referenceDir
+	cmd.Stderr = os.Stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("node %s: %v", script, err)
+	}
+	var want map[string][][]int
+	if err := json.Unmarshal(out, &want); err != nil {
+		t.Fatalf("reference output: %v", err)
+	}
+	return want
 }
