@@ -10,7 +10,6 @@ import (
 	"testing"
 
 	"github.com/inferbench/inferbench/pipeline/config"
-	"github.com/inferbench/inferbench/pipeline/results"
 	"github.com/inferbench/inferbench/stages/tokenize"
 )
 
@@ -68,19 +67,6 @@ func TestLengthsExperimentShowsTTFTAgainstTheInputLength(t *testing.T) {
 	if again := readResults(t, dir); len(again.Groups) != 6 || again.Groups[5].Level != "in=4096" {
 		t.Errorf("re-reported groups %+v", again.Groups)
 	}
-}
-
-func readResults(t *testing.T, dir string) results.Results {
-	t.Helper()
-	data, err := os.ReadFile(filepath.Join(dir, "results.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var doc struct{ Results results.Results }
-	if err := json.Unmarshal(data, &doc); err != nil {
-		t.Fatal(err)
-	}
-	return doc.Results
 }
 
 // checkPromptLengths counts the saved prompts with the tokenizer the

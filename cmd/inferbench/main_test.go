@@ -41,6 +41,20 @@ func runOK(t *testing.T, exp, out string) string {
 	return runDir(t, out)
 }
 
+// readResults reads the results of the run folder dir (results.json).
+func readResults(t *testing.T, dir string) results.Results {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(dir, "results.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct{ Results results.Results }
+	if err := json.Unmarshal(data, &doc); err != nil {
+		t.Fatal(err)
+	}
+	return doc.Results
+}
+
 func runDir(t *testing.T, parent string) string {
 	t.Helper()
 	dirs, _ := filepath.Glob(filepath.Join(parent, "*-*T*Z*"))

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"net"
 	"os"
 	"path/filepath"
@@ -37,19 +36,6 @@ platforms:
     concurrency: 2
 export: {formats: [json, csv, markdown]}
 `
-
-func readResultsJSON(t *testing.T, dir string) results.Results {
-	t.Helper()
-	data, err := os.ReadFile(filepath.Join(dir, "results.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var doc struct{ Results results.Results }
-	if err := json.Unmarshal(data, &doc); err != nil {
-		t.Fatal(err)
-	}
-	return doc.Results
-}
 
 func TestServerMetricsAreSampledSummarisedAndReReported(t *testing.T) {
 	t.Parallel() // its own folder; mostly waits on the emulated platforms
@@ -87,7 +73,7 @@ func TestServerMetricsAreSampledSummarisedAndReReported(t *testing.T) {
 		t.Errorf("want scrapes at the start and end of each level of batched, got %v", levels)
 	}
 
-	res := readResultsJSON(t, run)
+	res := readResults(t, run)
 	got := map[string]*results.ServerMetrics{}
 	for _, g := range res.Groups {
 		got[g.Platform+"/"+g.Level] = g.ServerMetrics
@@ -127,7 +113,7 @@ func TestServerMetricsAreSampledSummarisedAndReReported(t *testing.T) {
 	if code, stdout, stderr := inferbench(t, "report", run); code != exitOK {
 		t.Fatalf("report: exit %d\n%s\n%s", code, stdout, stderr)
 	}
-	again := readResultsJSON(t, run)
+	again := readResults(t, run)
 	for _, g := range again.Groups {
 		if want := got[g.Platform+"/"+g.Level]; !reflect.DeepEqual(g.ServerMetrics, want) {
 			t.Errorf("re-report %s/%s: %+v, want %+v", g.Platform, g.Level, g.ServerMetrics, want)

@@ -4,7 +4,6 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -22,14 +21,7 @@ func TestSweepExperimentFindsTheCrossoverOffline(t *testing.T) {
 		t.Skip("runs experiments/sweep.yaml (about 5 seconds)")
 	}
 	stdout, dir := sweepRun(t)
-	data, err := os.ReadFile(filepath.Join(dir, "results.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var doc struct{ Results results.Results }
-	if err := json.Unmarshal(data, &doc); err != nil {
-		t.Fatal(err)
-	}
+	doc := struct{ Results results.Results }{readResults(t, dir)}
 	res := doc.Results
 	if res.Sweep == nil || len(res.Sweep.Curves) != 2 {
 		t.Fatalf("sweep = %+v, want two curves", res.Sweep)
@@ -225,14 +217,7 @@ export: {formats: [json, markdown]}
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
 	run := runDir(t, out)
-	data, err := os.ReadFile(filepath.Join(run, "results.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var doc struct{ Results results.Results }
-	if err := json.Unmarshal(data, &doc); err != nil {
-		t.Fatal(err)
-	}
+	doc := struct{ Results results.Results }{readResults(t, run)}
 	if doc.Results.Sweep == nil || len(doc.Results.Sweep.Curves) != 1 || len(doc.Results.Sweep.Curves[0].Points) != 2 {
 		t.Fatalf("sweep = %+v", doc.Results.Sweep)
 	}
