@@ -49,14 +49,14 @@ func (c Comparison) MarshalJSON() ([]byte, error) {
 func (p SweepPoint) MarshalJSON() ([]byte, error) {
 	type plain SweepPoint
 	b, err := json.Marshal(plain(p))
-	if err != nil || (p.Successes > 0 && p.TPOTCount > 0) {
+	if err != nil || (p.HasTimings() && p.HasTPOT()) {
 		return b, err
 	}
 	return nullKeys(b, func(k string) bool {
 		if strings.HasPrefix(k, "tpot_") && k != "tpot_count" {
 			return true
 		}
-		return p.Successes == 0 && (strings.HasPrefix(k, "ttft_") || strings.HasPrefix(k, "e2e_"))
+		return !p.HasTimings() && (strings.HasPrefix(k, "ttft_") || strings.HasPrefix(k, "e2e_"))
 	})
 }
 

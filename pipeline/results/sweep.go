@@ -76,6 +76,14 @@ type SweepPoint struct {
 	ClientBoundReason string `json:"client_bound_reason,omitempty"`
 }
 
+// HasTimings reports whether p has TTFT, TPOT and E2E figures: a level
+// with a successful request.
+func (p SweepPoint) HasTimings() bool { return p.Successes > 0 }
+
+// HasTPOT reports whether p has TPOT figures: a request with two tokens or
+// more, streamed (none in a non-streamed level).
+func (p SweepPoint) HasTPOT() bool { return p.TPOTCount > 0 }
+
 // Crossover compares one platform's curve with the baseline's at the
 // levels both ran with data (same label, a successful request in each),
 // by median E2E latency.

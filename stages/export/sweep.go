@@ -99,7 +99,7 @@ func sweepSection(sw *results.SweepResults, slo config.SLOSpec) reportSection {
 				level += upperBoundMark
 			}
 			t.Rows = append(t.Rows, []string{name, level, conc, target, fnum(p.RequestThroughput, 2), fnum(p.TokenRate, 1),
-				pointMs(p, p.TTFTP50), pointMs(p, p.TTFTP99), pointTPOT(p, p.TPOTP50), pointTPOT(p, p.TPOTP99), pointMs(p, p.E2EP50), pointMs(p, p.E2EP99),
+				pointMs(p.HasTimings(), p.TTFTP50), pointMs(p.HasTimings(), p.TTFTP99), pointMs(p.HasTPOT(), p.TPOTP50), pointMs(p.HasTPOT(), p.TPOTP99), pointMs(p.HasTimings(), p.E2EP50), pointMs(p.HasTimings(), p.E2EP99),
 				fshare(p.Goodput), fshare(p.ErrorRate), sat})
 		}
 	}
@@ -107,19 +107,10 @@ func sweepSection(sw *results.SweepResults, slo config.SLOSpec) reportSection {
 	return s
 }
 
-// pointMs renders a timing figure of p in ms, or missing when p had no
-// successful request.
-func pointMs(p results.SweepPoint, v float64) string {
-	if p.Successes == 0 {
-		return missing
-	}
-	return fnum(v, 1)
-}
-
-// pointTPOT renders a TPOT figure of p in ms, or missing when no request
-// of p has one (a non-streamed level).
-func pointTPOT(p results.SweepPoint, v float64) string {
-	if p.TPOTCount == 0 {
+// pointMs renders a timing figure of a level in ms, or missing when the
+// level has none (HasTimings, HasTPOT).
+func pointMs(has bool, v float64) string {
+	if !has {
 		return missing
 	}
 	return fnum(v, 1)

@@ -215,7 +215,7 @@ func curvePlot(sw *results.SweepResults, sp sweepPlot, pal *palette) (*plot.Plot
 			var pts plotter.XYs
 			var names []string
 			for _, pt := range c.Points {
-				if pt.Requests == 0 || (sp.timing && pt.Successes == 0) || (sp.tpot && pt.TPOTCount == 0) {
+				if pt.Requests == 0 || (sp.timing && !pt.HasTimings()) || (sp.tpot && !pt.HasTPOT()) {
 					continue
 				}
 				pts = append(pts, plotter.XY{X: x(pt), Y: s.y(pt)})

@@ -14,27 +14,20 @@ var sweepColumns = []figureColumn[results.SweepPoint]{
 	{"Target req/s", kindNum, func(p results.SweepPoint) any { return nonZero(p.TargetRate) }},
 	{"Completed req/s", kindNum, func(p results.SweepPoint) any { return p.RequestThroughput }},
 	{"Output tok/s", kindNum, func(p results.SweepPoint) any { return p.TokenRate }},
-	{"TTFT p50 (ms)", kindMs, func(p results.SweepPoint) any { return timingCell(p, p.TTFTP50) }},
-	{"TTFT p99 (ms)", kindMs, func(p results.SweepPoint) any { return timingCell(p, p.TTFTP99) }},
-	{"TPOT p50 (ms)", kindMs, func(p results.SweepPoint) any { return tpotCell(p, p.TPOTP50) }},
-	{"TPOT p99 (ms)", kindMs, func(p results.SweepPoint) any { return tpotCell(p, p.TPOTP99) }},
-	{"E2E p50 (ms)", kindMs, func(p results.SweepPoint) any { return timingCell(p, p.E2EP50) }},
-	{"E2E p99 (ms)", kindMs, func(p results.SweepPoint) any { return timingCell(p, p.E2EP99) }},
+	{"TTFT p50 (ms)", kindMs, func(p results.SweepPoint) any { return timingCell(p.HasTimings(), p.TTFTP50) }},
+	{"TTFT p99 (ms)", kindMs, func(p results.SweepPoint) any { return timingCell(p.HasTimings(), p.TTFTP99) }},
+	{"TPOT p50 (ms)", kindMs, func(p results.SweepPoint) any { return timingCell(p.HasTPOT(), p.TPOTP50) }},
+	{"TPOT p99 (ms)", kindMs, func(p results.SweepPoint) any { return timingCell(p.HasTPOT(), p.TPOTP99) }},
+	{"E2E p50 (ms)", kindMs, func(p results.SweepPoint) any { return timingCell(p.HasTimings(), p.E2EP50) }},
+	{"E2E p99 (ms)", kindMs, func(p results.SweepPoint) any { return timingCell(p.HasTimings(), p.E2EP99) }},
 	{"Goodput (%)", kindPct, func(p results.SweepPoint) any { return 100 * p.Goodput }},
 	{"Error rate (%)", kindPct, func(p results.SweepPoint) any { return 100 * p.ErrorRate }},
 }
 
-// timingCell is a Sweep sheet timing cell: empty (a gap in the charts)
-// for a level without a successful request.
-func timingCell(p results.SweepPoint, v float64) any {
-	if p.Successes == 0 {
-		return nil
-	}
-	return v
-}
-
-func tpotCell(p results.SweepPoint, v float64) any {
-	if p.TPOTCount == 0 {
+// timingCell is a Sweep sheet timing cell: v when the level has the
+// figure (HasTimings, HasTPOT), else empty (a gap in the charts).
+func timingCell(has bool, v float64) any {
+	if !has {
 		return nil
 	}
 	return v

@@ -40,7 +40,7 @@ func (c sweepCharts) all(labels pointLabels) []*excelize.Chart {
 func (c sweepCharts) anyTPOT() bool {
 	for _, cv := range c.sw.Curves {
 		for _, p := range cv.Points {
-			if p.TPOTCount > 0 {
+			if p.HasTPOT() {
 				return true
 			}
 		}
