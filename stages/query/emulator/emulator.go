@@ -144,6 +144,8 @@ const maxBodyBytes = 16 << 20
 // concurrent use. Routes: POST /v1/chat/completions, GET /v1/models and
 // GET /metrics (Prometheus text, vLLM's names; see metrics); anything else is a 404 (or 405) with an OpenAI-style error body.
 type Server struct {
+	// prompts caches the prompt token count of each prompt seen.
+	prompts        promptCounts
 	profile        Profile
 	seed           uint64
 	lookup         Lookup

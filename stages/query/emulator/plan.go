@@ -49,7 +49,7 @@ func (s *Server) newPlan(r *http.Request, req *chatRequest, start time.Time) pla
 		sample = s.lookup(req.Messages)
 	}
 	p.content = styleAnswer(ckey, s.profile.Style, answerFor(ckey, s.profile.Accuracy, sample, req.Messages))
-	p.prompt = PromptTokens(req.Messages)
+	p.prompt = s.prompts.count(req.Messages)
 	p.id = s.nextID()
 	p.reasoningOff = s.fillerStarts[mix(ckey^saltReasoning)%uint64(len(s.fillerStarts))]
 	n := countPieces(p.content)

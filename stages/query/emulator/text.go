@@ -214,6 +214,36 @@ func PromptTokens(msgs []config.Message) int {
 	return n
 }
 
+// promptCounts caches PromptTokens by the messages' hash: a benchmark asks
+// the same prompts again (repeats, temperatures, models, levels), and
+// encoding a long prompt costs milliseconds the emulator would add to
+// every request. The cache is emptied when it reaches maxPromptCounts
+// prompts, so a long-lived emulator's memory stays bounded.
+type promptCounts struct {
+	mu sync.Mutex
+	n  map[uint64]int
+}
+
+const maxPromptCounts = 1 << 16
+
+func (c *promptCounts) count(msgs []config.Message) int {
+	key := requestKey("", msgs, "", 0)
+	c.mu.Lock()
+	n, ok := c.n[key]
+	c.mu.Unlock()
+	if ok {
+		return n
+	}
+	n = PromptTokens(msgs)
+	c.mu.Lock()
+	if c.n == nil || len(c.n) >= maxPromptCounts {
+		c.n = map[uint64]int{}
+	}
+	c.n[key] = n
+	c.mu.Unlock()
+	return n
+}
+
 // templateTokens is the chat template's share of each message (harmony
 // wraps one in <|start|>role<|message|>...<|end|>).
 const templateTokens = 4
