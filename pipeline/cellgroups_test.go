@@ -77,7 +77,7 @@ func TestResumeRefusesChangedOutputLengths(t *testing.T) {
 	old := &runfolder.Manifest{Experiment: exp}
 	changed := exp
 	changed.Platforms = []config.Platform{{Name: "a", Models: []string{"m"}, Concurrency: 1, SampleGroups: groups(32)}}
-	got := strings.Join(MatrixChanges(old, &changed, nil), "; ")
+	got := strings.Join(MatrixChanges(old, &changed, runfolder.DatasetInfo{}), "; ")
 	if !strings.Contains(got, "platforms[0] sample groups:") || !strings.Contains(got, `"output_tokens":32`) {
 		t.Errorf("changes %q, want the sample groups named", got)
 	}

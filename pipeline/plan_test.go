@@ -154,16 +154,36 @@ func TestPromptTemplatesRejectUnknownFields(t *testing.T) {
 	}
 }
 
+// Generated questions (synthetic prompts) keep their ids when the seed or
+// the generator's settings change; the digest of the selected samples
+// tells the texts apart (an old manifest without one is not compared).
+func TestMatrixChangesNamesQuestionsWhoseTextChangedUnderTheSameIds(t *testing.T) {
+	exp := config.Experiment{Platforms: []config.Platform{{Name: "a", Models: []string{"m"}}}, Params: config.Params{Temperature: []float64{0}}, Repeats: 1}
+	ids := []string{"in64-000", "in64-001"}
+	old := &runfolder.Manifest{Experiment: exp, Dataset: runfolder.DatasetInfo{IDs: ids, SamplesSHA256: "aaaa"}}
+	got := strings.Join(MatrixChanges(old, &exp, runfolder.DatasetInfo{IDs: ids, SamplesSHA256: "bbbb"}), "; ")
+	if !strings.Contains(got, "dataset: the selected questions' text differs") {
+		t.Errorf("changes %q, want the changed texts named", got)
+	}
+	if ch := MatrixChanges(old, &exp, runfolder.DatasetInfo{IDs: ids, SamplesSHA256: "aaaa"}); len(ch) != 0 {
+		t.Errorf("same samples reported %v", ch)
+	}
+	old.Dataset.SamplesSHA256 = ""
+	if ch := MatrixChanges(old, &exp, runfolder.DatasetInfo{IDs: ids, SamplesSHA256: "bbbb"}); len(ch) != 0 {
+		t.Errorf("a manifest from before the digest reported %v", ch)
+	}
+}
+
 func TestMatrixChangesNamesWhatChanged(t *testing.T) {
 	exp := config.Experiment{Platforms: []config.Platform{{Name: "a", Models: []string{"m"}}}, Params: config.Params{Temperature: []float64{0}, MaxTokens: 10}, Repeats: 1}
 	old := &runfolder.Manifest{Experiment: exp, Dataset: runfolder.DatasetInfo{IDs: []string{"1", "2"}}}
-	if ch := MatrixChanges(old, &exp, []string{"1", "2"}); len(ch) != 0 {
+	if ch := MatrixChanges(old, &exp, runfolder.DatasetInfo{IDs: []string{"1", "2"}}); len(ch) != 0 {
 		t.Fatalf("unchanged experiment reported %v", ch)
 	}
 	changed := exp
 	changed.Repeats = 2
 	changed.Platforms = []config.Platform{{Name: "a", Models: []string{"m", "n"}}}
-	ch := MatrixChanges(old, &changed, []string{"1"})
+	ch := MatrixChanges(old, &changed, runfolder.DatasetInfo{IDs: []string{"1"}})
 	joined := strings.Join(ch, "; ")
 	for _, want := range []string{"repeats: 1 -> 2", `platforms[0].models: ["m"] -> ["m","n"]`, "selected questions differ"} {
 		if !strings.Contains(joined, want) {
@@ -175,7 +195,7 @@ func TestMatrixChangesNamesWhatChanged(t *testing.T) {
 	endpoint.Platforms = []config.Platform{{Name: "a", Models: []string{"m"}, BaseURL: "http://b/v1", Emulate: config.ConfigBlock(&testEmulate{TTFT: config.Duration(time.Millisecond)}),
 		Headers: []config.Header{{Name: "X-Team", Value: "s3cret"}}}}
 	endpoint.Params.TopP = 0.9
-	ch = MatrixChanges(old, &endpoint, []string{"1", "2"})
+	ch = MatrixChanges(old, &endpoint, runfolder.DatasetInfo{IDs: []string{"1", "2"}})
 	joined = strings.Join(ch, "; ")
 	for _, want := range []string{"platforms[0].base_url: (none) -> http://b/v1", `platforms[0].emulate: null -> {"ttft":"1ms"`,
 		`platforms[0].headers names: [] -> ["X-Team"]`, "params.top_p: 0 -> 0.9"} {
@@ -191,23 +211,23 @@ func TestMatrixChangesNamesWhatChanged(t *testing.T) {
 func TestMatrixChangesNamesAChangedLoad(t *testing.T) {
 	exp := config.Experiment{Platforms: []config.Platform{{Name: "a", Models: []string{"m"}, Concurrency: 4, Rate: 8, Arrival: "gamma", Burstiness: 1}}, Params: config.Params{Temperature: []float64{0}}, Repeats: 1}
 	old := &runfolder.Manifest{Experiment: exp}
-	if ch := MatrixChanges(old, &exp, nil); len(ch) != 0 {
+	if ch := MatrixChanges(old, &exp, runfolder.DatasetInfo{}); len(ch) != 0 {
 		t.Fatalf("unchanged load reported %v", ch)
 	}
 	changed := exp
 	changed.Platforms = []config.Platform{{Name: "a", Models: []string{"m"}, Concurrency: 4, Rate: 8, Arrival: "gamma", Burstiness: 0.5}}
-	if got := strings.Join(MatrixChanges(old, &changed, nil), "; "); got != "platforms[0].burstiness: 1 -> 0.5" {
+	if got := strings.Join(MatrixChanges(old, &changed, runfolder.DatasetInfo{}), "; "); got != "platforms[0].burstiness: 1 -> 0.5" {
 		t.Errorf("burstiness change = %q", got)
 	}
 	changed.Platforms = []config.Platform{{Name: "a", Models: []string{"m"}, Concurrency: 4, Rate: 8, Arrival: "constant", MaxDuration: config.Duration(time.Minute)}}
-	if got := strings.Join(MatrixChanges(old, &changed, nil), "; "); got != "platforms[0].arrival: gamma -> constant" {
+	if got := strings.Join(MatrixChanges(old, &changed, runfolder.DatasetInfo{}), "; "); got != "platforms[0].arrival: gamma -> constant" {
 		t.Errorf("arrival change = %q", got)
 	}
 	levels := func(lv ...config.Level) *config.LevelsSpec { return &config.LevelsSpec{Type: "rate", Resolved: lv} }
 	old.Experiment.Platforms = []config.Platform{{Name: "a", Models: []string{"m"}, Levels: levels(config.Level{Label: "r=2", Rate: 2}, config.Level{Label: "r=8", Rate: 8})}}
 	changed.Platforms = []config.Platform{{Name: "a", Models: []string{"m"}, Levels: levels(config.Level{Label: "r=2", Rate: 2}, config.Level{Label: "r=16", Rate: 16, Concurrency: 4})}}
 	want := "platforms[0] load levels: [r=2 (rate 2/s), r=8 (rate 8/s)] -> [r=2 (rate 2/s), r=16 (rate 16/s, at most 4 in flight)]"
-	if got := strings.Join(MatrixChanges(old, &changed, nil), "; "); got != want {
+	if got := strings.Join(MatrixChanges(old, &changed, runfolder.DatasetInfo{}), "; "); got != want {
 		t.Errorf("levels change = %q, want %q", got, want)
 	}
 }

@@ -44,7 +44,8 @@ func (e *Engine) Prepare(ctx context.Context, exp *config.Experiment, experiment
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("plan: %w", err)
 	}
-	m.Dataset = runfolder.DatasetInfo{Source: ds.Source, Location: ds.Location, SHA256: ds.SHA256, Revision: ds.Revision, Version: ds.Version, Total: ds.Total}
+	m.Dataset = runfolder.DatasetInfo{Source: ds.Source, Location: ds.Location, SHA256: ds.SHA256, Revision: ds.Revision, Version: ds.Version, Total: ds.Total,
+		SamplesSHA256: runfolder.SamplesDigest(ds.Samples)}
 	for _, s := range ds.Samples {
 		m.Dataset.IDs = append(m.Dataset.IDs, s.ID)
 	}

@@ -17,14 +17,15 @@ import (
 
 // MatrixChanges lists, in words, how two experiments differ in ways that
 // change the set of matrix cells or what a cell means: platforms, models,
-// temperatures, repeats, warmups, the selected question ids, each
+// temperatures, repeats, warmups, the selected questions (their ids, and
+// their texts when both manifests have their digest), each
 // platform's endpoint (base_url or emulate profile) and header names, and
 // the request parameters and prompt, and each platform's load (its
 // levels' concurrency and rate, and the arrival law of open-loop ones; see
 // loadChanges). Header values are redacted in the
 // manifest, so a changed value is found by the records' RequestHash
 // instead (see resume). Empty means resuming is safe.
-func MatrixChanges(old *runfolder.Manifest, exp *config.Experiment, ids []string) []string {
+func MatrixChanges(old *runfolder.Manifest, exp *config.Experiment, ds runfolder.DatasetInfo) []string {
 	var out []string
 	o := &old.Experiment
 	diff := func(what string, a, b any) {
@@ -70,8 +71,10 @@ func MatrixChanges(old *runfolder.Manifest, exp *config.Experiment, ids []string
 	diff("params.extra", o.Params.Extra, exp.Params.Extra)
 	diff("prompt", o.Prompt, exp.Prompt)
 	diff("repeats", o.Repeats, exp.Repeats)
-	if !slices.Equal(old.Dataset.IDs, ids) {
-		out = append(out, fmt.Sprintf("dataset: selected questions differ (%d before, %d now; check dataset.slice, filter, sample and seed)", len(old.Dataset.IDs), len(ids)))
+	if !slices.Equal(old.Dataset.IDs, ds.IDs) {
+		out = append(out, fmt.Sprintf("dataset: selected questions differ (%d before, %d now; check dataset.slice, filter, sample and seed)", len(old.Dataset.IDs), len(ds.IDs)))
+	} else if a, b := old.Dataset.SamplesSHA256, ds.SamplesSHA256; a != "" && b != "" && a != b {
+		out = append(out, "dataset: the selected questions' text differs under the same ids (check the seed and the dataset block, e.g. dataset.synthetic)")
 	}
 	return out
 }
@@ -209,7 +212,7 @@ func resumable(dir string, fresh *runfolder.Manifest, shard runfolder.Shard) (*r
 	if err != nil {
 		return nil, err
 	}
-	if ch := MatrixChanges(old, &fresh.Experiment, fresh.Dataset.IDs); len(ch) > 0 {
+	if ch := MatrixChanges(old, &fresh.Experiment, fresh.Dataset); len(ch) > 0 {
 		return nil, fmt.Errorf("the experiment changed since %s was started, refusing to mix results:\n  %s", dir, strings.Join(ch, "\n  "))
 	}
 	if shard.Count > 1 && shard != old.RecordedShard() {

@@ -1,6 +1,8 @@
 package runfolder
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -97,6 +99,17 @@ type DatasetInfo struct {
 	Version  string   `json:"version"`
 	Total    int      `json:"total"`
 	IDs      []string `json:"ids"`
+	// SamplesSHA256 is the digest of the selected samples (SamplesDigest):
+	// generated questions keep their ids when their text changes.
+	SamplesSHA256 string `json:"samples_sha256,omitempty"`
+}
+
+// SamplesDigest is the hex SHA-256 of samples as JSON: their ids, texts,
+// answers, groups and lengths.
+func SamplesDigest(samples []config.Sample) string {
+	h := sha256.New()
+	_ = json.NewEncoder(h).Encode(samples) // samples are strings and numbers: no error
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // ReadManifest reads dir/manifest.json.
