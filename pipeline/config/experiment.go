@@ -187,7 +187,7 @@ type Platform struct {
 	// <scheme>://<host>/metrics for a base_url on localhost, 127.0.0.1 or
 	// [::1] (a local vLLM serves /metrics at its root, not under /v1); and
 	// MetricsNone for any other base_url. The platform's token goes to it
-	// only when it is on base_url's host (see MetricsToken).
+	// only when it is on base_url's host (stages/query's sameHost).
 	MetricsURL string `yaml:"metrics_url" json:"metrics_url,omitempty"`
 	// MetricsInterval is the time between two scrapes; zero means
 	// DefaultMetricsInterval.

@@ -79,7 +79,9 @@ type Record struct {
 	CloseMs float64 `json:"close_ms"`
 	// TPOTMs = (E2E - TTFT) / (output_tokens - 1); 0 when output_tokens < 2.
 	TPOTMs float64 `json:"tpot_ms"`
-	// ITLMs are the gaps between consecutive token-bearing events.
+	// ITLMs are the gaps between consecutive token-bearing events, or per
+	// token when the model's tokenizer counted them (a gap spread over the
+	// tokens its event completes).
 	ITLMs []float64 `json:"itl_ms,omitempty"`
 	// TokensPerSec is output_tokens / E2E seconds.
 	TokensPerSec float64 `json:"tokens_per_sec"`

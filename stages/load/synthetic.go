@@ -341,8 +341,8 @@ func (c *corpus) decode(off, n int) string {
 	return c.tok.Decode(ids)
 }
 
-// promptTries bounds the attempts at an exact length: cut text at
-// several offsets, each adjusted a few times.
+// promptOffsets and promptAdjusts bound the attempts at an exact length:
+// cut text at several offsets, each adjusted a few times.
 const (
 	promptOffsets = 16
 	promptAdjusts = 6

@@ -21,8 +21,10 @@
 //   - E2E (latency_ms): t0 -> last token-bearing event. vLLM "E2EL",
 //     GuideLLM "request_latency", AIPerf "Request Latency".
 //   - Close (close_ms): t0 -> end of the stream (body EOF or [DONE]).
-//   - ITL (itl_ms): the gaps between consecutive token-bearing events (one
-//     value per gap; an event may carry several tokens). vLLM "ITL".
+//   - ITL (itl_ms): the gaps between consecutive token-bearing events, one
+//     value per gap; with the model's tokenizer, per token: an event that
+//     completes k tokens gives k values of its gap / k (tokens.go). vLLM
+//     "ITL".
 //   - TPOT (tpot_ms) = (E2E - TTFT) / (output_tokens - 1), 0 when
 //     output_tokens < 2. vLLM "TPOT", GuideLLM "time_per_output_token"
 //     (excluding the first), AIPerf "Inter Token Latency".
@@ -32,10 +34,13 @@
 //
 // Token counts come from the server's usage object (prompt_tokens,
 // completion_tokens, completion_tokens_details.reasoning_tokens); output
-// tokens are completion_tokens. Without usage the stream's token-bearing
-// events are counted (reasoning-bearing ones as reasoning tokens) and the
-// record is marked tokens_estimated; for a non-streamed answer without usage
-// the estimate is one token per 4 bytes of content and reasoning. Any other
+// tokens are completion_tokens. Without usage, the model's tokenizer counts
+// the prompt and the output (tokens_counted; with usage it counts beside
+// it, counted_prompt_tokens and counted_output_tokens); without a tokenizer
+// either, the stream's token-bearing events are counted (reasoning-bearing
+// ones as reasoning tokens) and the record is marked tokens_estimated; for
+// a non-streamed answer the estimate is one token per 4 bytes of content
+// and reasoning. Any other
 // numeric field of usage (SambaNova's time_to_first_token, total_latency,
 // completion_tokens_per_sec, acceptance_rate, ...) is kept in Record.Server
 // under its own name. For a non-streamed request TTFT = TTFC = E2E = Close =

@@ -10,7 +10,7 @@ import (
 	"github.com/inferbench/inferbench/pipeline/config"
 )
 
-// Load model types, registered by RegisterLevelModels.
+// Level model types, registered by RegisterLevelModels.
 const (
 	// LevelConcurrency runs closed-loop levels: Levels are worker counts.
 	LevelConcurrency = "concurrency"

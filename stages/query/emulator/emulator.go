@@ -102,8 +102,9 @@
 // sent one (vLLM echoes it), else a fresh "req_" id. The id is not part of
 // any deterministic choice.
 //
-// Imports: pipeline (EmulateProfile, samples), stages/tokenize (usage
-// counted with o200k_base) and helper packages only; emulator must not
+// Imports: pipeline/config (messages, samples), pipeline (Register),
+// stages/tokenize (prompt tokens counted with o200k_base) and helper
+// packages only; emulator must not
 // import another stage: stages/query imports it to serve
 // emulate: platforms, and cmd/inferbench to serve the emulate command.
 package emulator
