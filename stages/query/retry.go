@@ -167,9 +167,7 @@ func (r *run) capWait(wait, retryAfter time.Duration, capped string) (time.Durat
 		r.capNote.Do(func() {
 			// The engine prefixes notes with the platform's name.
 			note := fmt.Sprintf("the server asked to wait %v before a retry (Retry-After); waits were capped by %s %v", retryAfter, by, limit)
-			r.mu.Lock()
-			r.notes = append(r.notes, note)
-			r.mu.Unlock()
+			r.note(note)
 			if r.job.Log != nil {
 				r.job.Log.Warn(note)
 			}

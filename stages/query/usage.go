@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"strconv"
-	"unicode/utf8"
 
 	"github.com/inferbench/inferbench/pipeline/results"
 )
@@ -66,33 +65,14 @@ func (u *usageScan) key() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if bytes.IndexByte(key, '\\') >= 0 {
-		key, _ = u.d.unescape(key)
-	}
-	if !utf8.Valid(key) {
-		key = validUTF8(key)
-	}
+	// Escapes decoded and invalid bytes as U+FFFD, as encoding/json names
+	// the keys it decodes (a vendor field named with a stray byte is kept
+	// under the name encoding/json would give it).
+	key, _ = u.d.unescape(key)
 	if u.d.i >= len(u.d.b) {
 		return nil, u.d.fail("want value")
 	}
 	return key, nil
-}
-
-// validUTF8 replaces each invalid byte of b with U+FFFD, as encoding/json
-// does in the keys it decodes (a vendor field named with a stray byte is
-// kept under the name encoding/json would give it).
-func validUTF8(b []byte) []byte {
-	out := make([]byte, 0, len(b)+8)
-	for len(b) > 0 {
-		r, n := utf8.DecodeRune(b)
-		if r == utf8.RuneError && n == 1 {
-			out = utf8.AppendRune(out, utf8.RuneError)
-		} else {
-			out = append(out, b[:n]...)
-		}
-		b = b[n:]
-	}
-	return out
 }
 
 // member scans one member of the usage object.

@@ -34,6 +34,10 @@ func invalid(param, code, message string) *apiError {
 var errInjected500 = &apiError{status: http.StatusInternalServerError, typ: typeServer,
 	message: "The server had an error while processing your request. Sorry about that! (fault injection)"}
 
+// errorEvent is the SSE event of an injected error_event fault: the error
+// object of errInjected500, as OpenAI sends one inside a 200 stream.
+var errorEvent = "data: " + string(appendError(nil, errInjected500)) + sseEnd
+
 func errNotFound(r *http.Request) *apiError {
 	return &apiError{status: http.StatusNotFound, typ: typeInvalidRequest, message: "Invalid URL (" + r.Method + " " + r.URL.Path + ")"}
 }

@@ -22,7 +22,6 @@ const (
 	finishClose    = `","stop_reason":null}]}`
 	usageOpen      = `],"usage":`
 	malformedChunk = `{"index":0,"delta":{"content":"` // deliberately never closed
-	errorEvent     = `data: {"error":{"message":"The server had an error while processing your request. Sorry about that! (fault injection)","type":"server_error","param":null,"code":null}}` + sseEnd
 	hexDigits      = "0123456789abcdef"
 )
 
