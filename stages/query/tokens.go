@@ -118,11 +118,17 @@ func countOutput(rec *results.Record, tk tokenize.Tokenizer, hadUsage, toolCalls
 }
 
 // tokenEnds returns the byte offset in s at which each of its tokens
-// ends. Offsets come from each token's decoded length; where those do not
-// add up to len(s) (a normalizing tokenizer), they are scaled to it.
+// ends: from the tokenizer when it says (tokenize.Ender, the built-in
+// encodings), else from each token's decoded length, scaled to len(s)
+// where those do not add up to it (a normalizing tokenizer).
 func tokenEnds(tk tokenize.Tokenizer, s string) []int {
 	if s == "" {
 		return nil
+	}
+	if e, ok := tk.(tokenize.Ender); ok {
+		if ends := e.TokenEnds(s); len(ends) == 0 || ends[len(ends)-1] == len(s) {
+			return ends
+		}
 	}
 	ids := tk.Encode(s)
 	ends := make([]int, len(ids))

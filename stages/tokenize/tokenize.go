@@ -35,6 +35,13 @@ type Tokenizer interface {
 	Decode(ids []int) string
 }
 
+// Ender is a Tokenizer that also says where each token of s ends: the
+// byte offset in s after its last byte. The built-in encodings are
+// Enders: their tokens are s's bytes cut in order.
+type Ender interface {
+	TokenEnds(s string) []int
+}
+
 // The built-in encodings, by the name the experiment file uses.
 const (
 	O200kBase    = "o200k_base"
@@ -109,6 +116,18 @@ func (b *bpe) Encode(s string) []int {
 		out[i] = int(id)
 	}
 	return out
+}
+
+// TokenEnds implements Ender from the pieces the codec cuts s into.
+func (b *bpe) TokenEnds(s string) []int {
+	_, pieces, _ := b.codec.Encode(s)
+	ends := make([]int, len(pieces))
+	end := 0
+	for i, p := range pieces {
+		end += len(p)
+		ends[i] = end
+	}
+	return ends
 }
 
 func (b *bpe) Decode(ids []int) string {

@@ -140,3 +140,31 @@ func TestDecodingEachTokenGivesItsBytes(t *testing.T) {
 		}
 	}
 }
+
+// The built-in encodings say where their tokens end, and those ends are
+// the running sums of the tokens' decoded lengths, ending at len(s).
+func TestBuiltinTokenEndsAreTheDecodedTokensLengths(t *testing.T) {
+	for _, name := range Builtin() {
+		tk, err := Get(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range fixtureTexts(t) {
+			ends := tk.(Ender).TokenEnds(s)
+			ids := tk.Encode(s)
+			if len(ends) != len(ids) {
+				t.Fatalf("%s %q: %d ends for %d tokens", name, s, len(ends), len(ids))
+			}
+			end := 0
+			for i, id := range ids {
+				end += len(tk.Decode([]int{id}))
+				if ends[i] != end {
+					t.Fatalf("%s %q: token %d ends at %d, its decoded length says %d", name, s, i, ends[i], end)
+				}
+			}
+			if len(ends) > 0 && ends[len(ends)-1] != len(s) {
+				t.Errorf("%s %q: the last token ends at %d of %d bytes", name, s, ends[len(ends)-1], len(s))
+			}
+		}
+	}
+}
