@@ -60,11 +60,9 @@ func AggregateRun(ctx context.Context, agg Aggregator, run *Run) (*results.Resul
 	if cs, ok := acc.(ClientHealthSetter); ok && run.Manifest != nil {
 		cs.SetClientHealth(run.Manifest.ClientHealth)
 	}
-	var server []results.ServerSample
-	if run.Dir != "" {
-		if server, _, err = runfolder.ReadServerMetrics(filepath.Join(run.Dir, runfolder.ServerMetricsFile)); err != nil {
-			return nil, 0, err
-		}
+	server, err := run.ServerSamples()
+	if err != nil {
+		return nil, 0, err
 	}
 	ss, setter := acc.(ServerMetricsSetter)
 	if setter {

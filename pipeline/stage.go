@@ -154,6 +154,9 @@ type Run struct {
 
 	memo *runMemo // see Memo
 	skip *runMemo // FinalSkips of the journal, see EachRecord
+	// server holds ServerSamples: a memo of its own, since an exporter's
+	// Memo function may read them (f must not call Memo).
+	server *runMemo
 }
 
 // runMemo holds values computed once per Run.
@@ -169,6 +172,24 @@ type runMemo struct {
 // for concurrent use; f must not call Memo.
 func (r *Run) Memo(key string, f func() (any, error)) (any, error) {
 	return r.memoOf(&r.memo).get(key, f)
+}
+
+// ServerSamples returns the scrapes in the run folder's
+// server_metrics.jsonl (none for a run held in memory or one that scraped
+// nothing), read once per run (until Finish starts again) for the
+// aggregate and the exporters.
+func (r *Run) ServerSamples() ([]results.ServerSample, error) {
+	if r.Dir == "" {
+		return nil, nil
+	}
+	v, err := r.memoOf(&r.server).get("samples", func() (any, error) {
+		s, _, err := runfolder.ReadServerMetrics(filepath.Join(r.Dir, runfolder.ServerMetricsFile))
+		return s, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v.([]results.ServerSample), nil
 }
 
 func (r *Run) memoOf(p **runMemo) *runMemo {
@@ -201,7 +222,7 @@ func (m *runMemo) get(key string, f func() (any, error)) (any, error) {
 func (r *Run) forget() {
 	runMemoInit.Lock()
 	defer runMemoInit.Unlock()
-	r.memo, r.skip = nil, nil
+	r.memo, r.skip, r.server = nil, nil, nil
 }
 
 // Exporter writes one output format into run.Dir. Finish runs the

@@ -2,11 +2,9 @@ package export
 
 import (
 	"math"
-	"path/filepath"
 
 	"github.com/inferbench/inferbench/pipeline"
 	"github.com/inferbench/inferbench/pipeline/results"
-	"github.com/inferbench/inferbench/pipeline/runfolder"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
@@ -23,10 +21,7 @@ type serverPoint struct {
 // in memory, or one that scraped nothing; an unreadable file is none too:
 // the figures are an addition to the timeline, not its substance).
 func serverSamples(run *pipeline.Run) []results.ServerSample {
-	if run.Dir == "" {
-		return nil
-	}
-	s, _, err := runfolder.ReadServerMetrics(filepath.Join(run.Dir, runfolder.ServerMetricsFile))
+	s, err := run.ServerSamples()
 	if err != nil {
 		return nil
 	}
