@@ -105,13 +105,14 @@ func BuildPlan(ctx context.Context, exp *config.Experiment, samples []config.Sam
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
+		levels := p.RunLevels(nil)
 		var labels []string
-		for _, lv := range p.RunLevels(nil) {
+		for _, lv := range levels {
 			labels = append(labels, lv.Label)
 		}
 		l := &CellList{platform: p.Name, models: p.Models, temps: temps, levels: labels, warmup: max(p.Warmup, 0),
 			repeats: repeats, samples: samples, msgs: msgs, perSamples: len(samples)}
-		if err := l.groupSamples(p.RunLevels(nil)); err != nil {
+		if err := l.groupSamples(levels); err != nil {
 			return nil, err
 		}
 		l.perGroup = repeats * l.perSamples
